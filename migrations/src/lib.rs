@@ -1,0 +1,20 @@
+//! Database migrations of memberflow.
+//!
+//! The same migrations run on SQLite and PostgreSQL: they are written with sea-query's schema
+//! builder, never in one dialect's SQL. One migration per file, named after the file; a
+//! migration that has shipped is never edited, only followed by a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_tree_and_members;
+
+/// The migrator: every migration of the project, in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_tree_and_members::Migration)]
+    }
+}

@@ -1,0 +1,10 @@
+//! The pure core of memberflow.
+//!
+//! Everything here decides and nothing acts: no async runtime, no database, no clock, no
+//! network. The shell crates (`store`, `api`, `server`) load data, call into this crate with
+//! `now` as an argument, and carry out the decisions it returns.
+
+pub mod calendar;
+pub mod engine;
+pub mod text;
+pub mod tree;

@@ -1,0 +1,474 @@
+//! The organization tree and the member registry's vocabulary: unit kinds and their levels,
+//! member statuses, and the pure checks that guard changes to the tree.
+//!
+//! The tree keeps its history: every unit and every parent link has a half-open validity
+//! period `[from, to)`. The checks here see the tree as the shell loaded it for the date in
+//! question and decide; the store carries the decision out.
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::text::Text;
+
+/// The kinds of party unit, named after the source report's levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UnitKind {
+    /// The Central Committee (Ban Chấp hành Trung ương), the root of a national tree.
+    Central,
+    /// A province-level committee (Đảng bộ tỉnh / thành phố trực thuộc Trung ương).
+    Province,
+    /// A district committee (huyện ủy), abolished on 1/7/2025.
+    District,
+    /// A town committee (thị xã).
+    Town,
+    /// A provincial city committee (thành phố thuộc tỉnh).
+    City,
+    /// A commune or ward committee directly under the province (xã, phường, đặc khu; from 2025).
+    Commune,
+    /// A bloc of agencies and enterprises (Đảng bộ Khối).
+    Bloc,
+    /// The provincial police committee (Đảng bộ Công an tỉnh).
+    Police,
+    /// The provincial military committee (Đảng bộ Quân sự tỉnh).
+    Military,
+    /// A grassroots party committee (đảng bộ cơ sở).
+    GrassrootsCommittee,
+    /// A grassroots branch (chi bộ cơ sở): a grassroots organization without sub-branches.
+    GrassrootsBranch,
+    /// A branch under a grassroots committee (chi bộ trực thuộc đảng ủy cơ sở).
+    Branch,
+}
+
+/// Where a unit sits: smaller numbers are higher up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// The Central Committee.
+    Central = 0,
+    /// Province-level committees.
+    Province = 1,
+    /// Committees directly under the province (district, town, city, commune, bloc, police,
+    /// military).
+    Superior = 2,
+    /// Grassroots organizations.
+    Grassroots = 3,
+    /// Branches under a grassroots committee.
+    Branch = 4,
+}
+
+impl UnitKind {
+    /// Every kind, in level order.
+    pub const ALL: [UnitKind; 12] = [
+        UnitKind::Central,
+        UnitKind::Province,
+        UnitKind::District,
+        UnitKind::Town,
+        UnitKind::City,
+        UnitKind::Commune,
+        UnitKind::Bloc,
+        UnitKind::Police,
+        UnitKind::Military,
+        UnitKind::GrassrootsCommittee,
+        UnitKind::GrassrootsBranch,
+        UnitKind::Branch,
+    ];
+
+    /// The level of this kind of unit.
+    pub fn level(self) -> Level {
+        match self {
+            UnitKind::Central => Level::Central,
+            UnitKind::Province => Level::Province,
+            UnitKind::District
+            | UnitKind::Town
+            | UnitKind::City
+            | UnitKind::Commune
+            | UnitKind::Bloc
+            | UnitKind::Police
+            | UnitKind::Military => Level::Superior,
+            UnitKind::GrassrootsCommittee | UnitKind::GrassrootsBranch => Level::Grassroots,
+            UnitKind::Branch => Level::Branch,
+        }
+    }
+
+    /// Whether members are registered directly in units of this kind: members live in
+    /// branches, whether grassroots branches or branches under a grassroots committee.
+    pub fn holds_members(self) -> bool {
+        matches!(self, UnitKind::GrassrootsBranch | UnitKind::Branch)
+    }
+
+    /// The stable code used in storage and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Central => "CENTRAL",
+            UnitKind::Province => "PROVINCE",
+            UnitKind::District => "DISTRICT",
+            UnitKind::Town => "TOWN",
+            UnitKind::City => "CITY",
+            UnitKind::Commune => "COMMUNE",
+            UnitKind::Bloc => "BLOC",
+            UnitKind::Police => "POLICE",
+            UnitKind::Military => "MILITARY",
+            UnitKind::GrassrootsCommittee => "GRASSROOTS_COMMITTEE",
+            UnitKind::GrassrootsBranch => "GRASSROOTS_BRANCH",
+            UnitKind::Branch => "BRANCH",
+        }
+    }
+
+    /// Parses the stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind's name, in Vietnamese and English.
+    pub fn label(self) -> Text {
+        let (vi, en) = match self {
+            UnitKind::Central => ("Trung ương", "Central Committee"),
+            UnitKind::Province => ("Đảng bộ tỉnh", "province-level committee"),
+            UnitKind::District => ("Đảng bộ huyện", "district committee"),
+            UnitKind::Town => ("Đảng bộ thị xã", "town committee"),
+            UnitKind::City => ("Đảng bộ thành phố", "city committee"),
+            UnitKind::Commune => ("Đảng bộ xã, phường", "commune or ward committee"),
+            UnitKind::Bloc => ("Đảng bộ khối", "bloc committee"),
+            UnitKind::Police => ("Đảng bộ công an", "police committee"),
+            UnitKind::Military => ("Đảng bộ quân sự", "military committee"),
+            UnitKind::GrassrootsCommittee => ("Đảng bộ cơ sở", "grassroots party committee"),
+            UnitKind::GrassrootsBranch => ("Chi bộ cơ sở", "grassroots branch"),
+            UnitKind::Branch => ("Chi bộ trực thuộc", "branch under a grassroots committee"),
+        };
+        Text::new(vi, en)
+    }
+}
+
+/// Why a change to the tree is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRefusal {
+    /// A stable machine code: `VALIDATION` or `CONFLICT`.
+    pub code: &'static str,
+    /// The reason, in Vietnamese and English.
+    pub reason: Text,
+}
+
+impl TreeRefusal {
+    fn validation(reason: Text) -> Self {
+        Self {
+            code: "VALIDATION",
+            reason,
+        }
+    }
+    fn conflict(reason: Text) -> Self {
+        Self {
+            code: "CONFLICT",
+            reason,
+        }
+    }
+}
+
+/// A unit as the checks need to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitFacts {
+    /// The unit's code, for messages.
+    pub code: String,
+    /// Its kind.
+    pub kind: UnitKind,
+    /// First day of existence.
+    pub valid_from: NaiveDate,
+    /// First day it no longer exists, if it has ended.
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl UnitFacts {
+    /// Whether the unit exists on `date`.
+    pub fn exists_on(&self, date: NaiveDate) -> bool {
+        self.valid_from <= date && self.valid_to.is_none_or(|to| date < to)
+    }
+}
+
+/// Checks that `child` may hang under `parent` on `date`: the parent exists then and sits
+/// higher in the tree.
+pub fn check_parent(
+    child_code: &str,
+    child_kind: UnitKind,
+    parent: &UnitFacts,
+    date: NaiveDate,
+) -> Result<(), TreeRefusal> {
+    if !parent.exists_on(date) {
+        return Err(TreeRefusal::validation(Text::new(
+            format!(
+                "Đơn vị cấp trên {} không tồn tại vào ngày {}.",
+                parent.code,
+                date.format("%d/%m/%Y")
+            ),
+            format!("The parent unit {} does not exist on {date}.", parent.code),
+        )));
+    }
+    if parent.kind.level() >= child_kind.level() {
+        return Err(TreeRefusal::validation(Text::new(
+            format!(
+                "{} ({}) không thể trực thuộc {} ({}): đơn vị cấp trên phải ở cấp cao hơn.",
+                child_code,
+                child_kind.label().vi,
+                parent.code,
+                parent.kind.label().vi
+            ),
+            format!(
+                "{} ({}) cannot sit under {} ({}): a parent must be at a higher level.",
+                child_code,
+                child_kind.label().en,
+                parent.code,
+                parent.kind.label().en
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that moving `unit` under a parent whose ancestors on the date are `new_ancestry`
+/// (the new parent first, then its parent, up to the root) does not make the unit its own
+/// ancestor.
+pub fn check_no_cycle(unit_code: &str, new_ancestry: &[String]) -> Result<(), TreeRefusal> {
+    if new_ancestry.iter().any(|c| c == unit_code) {
+        return Err(TreeRefusal::validation(Text::new(
+            format!("Không thể chuyển {unit_code} vào đơn vị cấp dưới của chính nó."),
+            format!("{unit_code} cannot be moved under itself or one of its own descendants."),
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that a change dated `date` does not rewrite the past of a record whose current
+/// period started on `current_from`: changes to one record are applied in date order.
+pub fn check_chronology(
+    what: &Text,
+    current_from: NaiveDate,
+    date: NaiveDate,
+) -> Result<(), TreeRefusal> {
+    if date <= current_from {
+        return Err(TreeRefusal::conflict(Text::new(
+            format!(
+                "Ngày hiệu lực {} phải sau ngày bắt đầu của tình trạng hiện tại của {} ({}).",
+                date.format("%d/%m/%Y"),
+                what.vi,
+                current_from.format("%d/%m/%Y")
+            ),
+            format!(
+                "The effective date {date} must be after the start of the current state of {} ({current_from}).",
+                what.en
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// A member's status, over time (rule A13 probation, A14 official, D4 struck off, D2
+/// expulsion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MemberStatus {
+    /// Đảng viên dự bị.
+    Probationary,
+    /// Đảng viên chính thức.
+    Official,
+    /// Xóa tên.
+    StruckOff,
+    /// Khai trừ.
+    Expelled,
+    /// Ra khỏi Đảng (left of their own accord).
+    Left,
+    /// Từ trần.
+    Deceased,
+}
+
+impl MemberStatus {
+    /// Every status.
+    pub const ALL: [MemberStatus; 6] = [
+        MemberStatus::Probationary,
+        MemberStatus::Official,
+        MemberStatus::StruckOff,
+        MemberStatus::Expelled,
+        MemberStatus::Left,
+        MemberStatus::Deceased,
+    ];
+
+    /// The stable code used in storage and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Probationary => "PROBATIONARY",
+            MemberStatus::Official => "OFFICIAL",
+            MemberStatus::StruckOff => "STRUCK_OFF",
+            MemberStatus::Expelled => "EXPELLED",
+            MemberStatus::Left => "LEFT",
+            MemberStatus::Deceased => "DECEASED",
+        }
+    }
+
+    /// Parses the stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether a member with this status is still a party member.
+    pub fn is_member(self) -> bool {
+        matches!(self, MemberStatus::Probationary | MemberStatus::Official)
+    }
+}
+
+/// The dates of a member's admission, as a registration gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdmissionDates {
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// Date written in the admission decision: party age counts from it (A15).
+    pub admission_decision: Option<NaiveDate>,
+    /// The ceremony: probation starts that day (A13).
+    pub ceremony: Option<NaiveDate>,
+    /// Recognized as official: the end of the 12 months' probation (A14).
+    pub official: Option<NaiveDate>,
+}
+
+/// Checks a registered member's dates against their status: the order birth ≤ decision ≤
+/// ceremony < official, the dates a status needs, and that a probation runs 12 months from
+/// the ceremony (A13, A14: the official date is ceremony + 12 months whatever the decision's
+/// date).
+pub fn check_admission_dates(
+    status: MemberStatus,
+    dates: &AdmissionDates,
+    probation_months: u32,
+) -> Result<(), Vec<Text>> {
+    let mut problems = Vec::new();
+    let d = dates;
+    if let Some(dec) = d.admission_decision
+        && dec <= d.date_of_birth
+    {
+        problems.push(Text::new(
+            "Ngày quyết định kết nạp phải sau ngày sinh.",
+            "The admission decision must come after the date of birth.",
+        ));
+    }
+    if let (Some(dec), Some(cer)) = (d.admission_decision, d.ceremony)
+        && cer < dec
+    {
+        problems.push(Text::new(
+            "Lễ kết nạp không thể trước ngày quyết định kết nạp (A11).",
+            "The ceremony cannot come before the admission decision (A11).",
+        ));
+    }
+    if let (Some(cer), Some(off)) = (d.ceremony, d.official) {
+        let expected = cer.checked_add_months(Months::new(probation_months));
+        if expected != Some(off) {
+            problems.push(Text::new(
+                format!(
+                    "Ngày chính thức phải là ngày lễ kết nạp cộng {probation_months} tháng dự bị ({}) (A13, A14).",
+                    expected.map_or_else(String::new, |e| e.format("%d/%m/%Y").to_string())
+                ),
+                format!(
+                    "The official date must be the ceremony plus {probation_months} months of probation ({}) (A13, A14).",
+                    expected.map_or_else(String::new, |e| e.to_string())
+                ),
+            ));
+        }
+    }
+    match status {
+        MemberStatus::Probationary => {
+            if d.ceremony.is_none() {
+                problems.push(Text::new(
+                    "Đảng viên dự bị phải có ngày lễ kết nạp (A13).",
+                    "A probationary member needs the ceremony date (A13).",
+                ));
+            }
+            if d.official.is_some() {
+                problems.push(Text::new(
+                    "Đảng viên dự bị chưa có ngày chính thức.",
+                    "A probationary member has no official date yet.",
+                ));
+            }
+        }
+        MemberStatus::Official => {
+            if d.official.is_none() {
+                problems.push(Text::new(
+                    "Đảng viên chính thức phải có ngày chính thức (A14).",
+                    "An official member needs the official date (A14).",
+                ));
+            }
+        }
+        _ => {}
+    }
+    if d.admission_decision.is_none() && status.is_member() {
+        problems.push(Text::new(
+            "Phải có ngày quyết định kết nạp: tuổi đảng tính từ ngày này (A15).",
+            "The admission decision date is required: party age counts from it (A15).",
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn unit(kind: UnitKind, from: &str, to: Option<&str>) -> UnitFacts {
+        UnitFacts {
+            code: "P".into(),
+            kind,
+            valid_from: d(from),
+            valid_to: to.map(d),
+        }
+    }
+
+    #[test]
+    fn a_branch_may_hang_under_a_grassroots_committee_but_not_the_reverse() {
+        let gc = unit(UnitKind::GrassrootsCommittee, "2000-01-01", None);
+        let br = unit(UnitKind::Branch, "2000-01-01", None);
+        assert!(check_parent("B", UnitKind::Branch, &gc, d("2020-01-01")).is_ok());
+        let err = check_parent("G", UnitKind::GrassrootsCommittee, &br, d("2020-01-01"));
+        assert_eq!(err.unwrap_err().code, "VALIDATION");
+    }
+
+    #[test]
+    fn a_parent_must_exist_on_the_date_validity_being_half_open() {
+        let district = unit(UnitKind::District, "2000-01-01", Some("2025-07-01"));
+        assert!(check_parent("G", UnitKind::GrassrootsBranch, &district, d("2025-06-30")).is_ok());
+        assert!(check_parent("G", UnitKind::GrassrootsBranch, &district, d("2025-07-01")).is_err());
+    }
+
+    #[test]
+    fn a_unit_cannot_become_its_own_ancestor() {
+        let ancestry = vec!["B1".to_string(), "G1".to_string(), "P".to_string()];
+        assert!(check_no_cycle("G1", &ancestry).is_err());
+        assert!(check_no_cycle("G2", &ancestry).is_ok());
+    }
+
+    #[test]
+    fn a14_official_date_is_ceremony_plus_twelve_months() {
+        let dates = AdmissionDates {
+            date_of_birth: d("1990-01-01"),
+            admission_decision: Some(d("2024-08-25")),
+            ceremony: Some(d("2024-09-15")),
+            official: Some(d("2025-09-15")),
+        };
+        assert!(check_admission_dates(MemberStatus::Official, &dates, 12).is_ok());
+        let late = AdmissionDates {
+            official: Some(d("2025-10-20")),
+            ..dates
+        };
+        assert!(check_admission_dates(MemberStatus::Official, &late, 12).is_err());
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_codes() {
+        for k in UnitKind::ALL {
+            assert_eq!(UnitKind::parse(k.as_str()), Some(k));
+        }
+        for s in MemberStatus::ALL {
+            assert_eq!(MemberStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}
