@@ -1,1 +1,17 @@
-//! stub
+//! The GraphQL API: the only crate that knows async-graphql.
+//!
+//! The schema is split by feature (`tree`, `members`); every resolver converts the store's
+//! records into GraphQL types at this border, and every failure into an error with a stable
+//! `extensions.code` (see [`error::Code`]) and a message in Vietnamese and English.
+
+mod clock;
+pub mod error;
+mod members;
+mod scalars;
+mod schema;
+mod tree;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{Code, finalize_response};
+pub use memberflow_workflow::text::Lang;
+pub use schema::{ApiOptions, AppSchema, build_schema, execute, sdl};

@@ -1,0 +1,418 @@
+//! Members in GraphQL: looking them up, listing them by unit with cursor pagination, and
+//! registering the members of an organization that already runs.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use memberflow_store::{MemberFilter, MemberRecord, MembershipPeriod, NewMember, StatusPeriod};
+use memberflow_workflow::text::Text;
+use memberflow_workflow::tree::MemberStatus as CoreStatus;
+use uuid::Uuid;
+
+use crate::error::{ApiError, OrGql};
+use crate::scalars::{Date, parse_id, to_id};
+use crate::tree::{Unit, app, lang, on_or_today};
+
+/// Default and largest page size of a member connection.
+const DEFAULT_PAGE: i32 = 20;
+const MAX_PAGE: i32 = 100;
+
+/// A member's status.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum MemberStatus {
+    /// Probationary member (đảng viên dự bị, A13).
+    Probationary,
+    /// Official member (đảng viên chính thức, A14).
+    Official,
+    /// Name struck off (xóa tên).
+    StruckOff,
+    /// Expelled (khai trừ).
+    Expelled,
+    /// Left the party.
+    Left,
+    /// Deceased.
+    Deceased,
+}
+
+impl From<MemberStatus> for CoreStatus {
+    fn from(s: MemberStatus) -> Self {
+        match s {
+            MemberStatus::Probationary => CoreStatus::Probationary,
+            MemberStatus::Official => CoreStatus::Official,
+            MemberStatus::StruckOff => CoreStatus::StruckOff,
+            MemberStatus::Expelled => CoreStatus::Expelled,
+            MemberStatus::Left => CoreStatus::Left,
+            MemberStatus::Deceased => CoreStatus::Deceased,
+        }
+    }
+}
+
+impl From<CoreStatus> for MemberStatus {
+    fn from(s: CoreStatus) -> Self {
+        match s {
+            CoreStatus::Probationary => MemberStatus::Probationary,
+            CoreStatus::Official => MemberStatus::Official,
+            CoreStatus::StruckOff => MemberStatus::StruckOff,
+            CoreStatus::Expelled => MemberStatus::Expelled,
+            CoreStatus::Left => MemberStatus::Left,
+            CoreStatus::Deceased => MemberStatus::Deceased,
+        }
+    }
+}
+
+/// Sex, as the reports count it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Sex {
+    /// Nam.
+    Male,
+    /// Nữ.
+    Female,
+}
+
+/// Schooling (general education), as the source report counts it (E4).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Education {
+    /// Tiểu học.
+    Primary,
+    /// Trung học cơ sở.
+    LowerSecondary,
+    /// Trung học phổ thông.
+    UpperSecondary,
+}
+
+/// Occupation groups of the source report.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Occupation {
+    /// Cán bộ, công chức từ cấp huyện trở lên.
+    StateOfficial,
+    /// Cán bộ Đảng, Mặt trận, đoàn thể từ cấp huyện trở lên.
+    PartyMassOrgOfficial,
+    /// Cán bộ, công chức và người hoạt động không chuyên trách cấp xã.
+    CommuneOfficial,
+    /// Người hoạt động không chuyên trách ở ấp, khu vực.
+    HamletStaff,
+    /// Viên chức sự nghiệp.
+    PublicServiceEmployee,
+    /// Người làm việc trong đơn vị sự nghiệp ngoài công lập.
+    NonPublicServiceWorker,
+    /// Chủ, người quản lý và công nhân doanh nghiệp.
+    Enterprise,
+    /// Nông, lâm, ngư nghiệp.
+    Farmer,
+    /// Quân đội, công an.
+    ArmedForces,
+    /// Học sinh, sinh viên.
+    Student,
+    /// Nghỉ hưu.
+    Retired,
+    /// Khác.
+    Other,
+}
+
+fn enum_code<T: async_graphql::resolver_utils::EnumType>(v: T) -> String {
+    // The stored code is the GraphQL name of the value: stable, and readable in the database.
+    T::items()
+        .iter()
+        .find(|i| i.value == v)
+        .map_or_else(String::new, |i| i.name.to_owned())
+}
+
+fn parse_enum<T: async_graphql::resolver_utils::EnumType>(s: &str) -> Option<T> {
+    T::items().iter().find(|i| i.name == s).map(|i| i.value)
+}
+
+/// A person in the member registry.
+pub struct Member(pub MemberRecord);
+
+#[Object]
+impl Member {
+    /// Identifier (a UUID).
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// Full name.
+    async fn full_name(&self) -> &str {
+        &self.0.full_name
+    }
+    /// Date of birth.
+    async fn date_of_birth(&self) -> Date {
+        self.0.date_of_birth.into()
+    }
+    /// Sex.
+    async fn sex(&self) -> Option<Sex> {
+        parse_enum(&self.0.sex)
+    }
+    /// Ethnicity.
+    async fn ethnicity(&self) -> &str {
+        &self.0.ethnicity
+    }
+    /// Religion, if any.
+    async fn religion(&self) -> Option<&str> {
+        self.0.religion.as_deref()
+    }
+    /// Schooling.
+    async fn education(&self) -> Option<Education> {
+        parse_enum(&self.0.education)
+    }
+    /// Occupation group.
+    async fn occupation(&self) -> Option<Occupation> {
+        self.0.occupation.as_deref().and_then(parse_enum)
+    }
+    /// Date written in the admission decision.
+    async fn admission_decision_date(&self) -> Option<Date> {
+        self.0.admission_decision_date.map(Date)
+    }
+    /// Ceremony date: probation starts that day (A13).
+    async fn ceremony_date(&self) -> Option<Date> {
+        self.0.ceremony_date.map(Date)
+    }
+    /// Official date: the end of the 12 months' probation (A14).
+    async fn official_date(&self) -> Option<Date> {
+        self.0.official_date.map(Date)
+    }
+    /// The date party age counts from: the admission decision's date (A15), not the ceremony.
+    async fn party_age_from(&self) -> Option<Date> {
+        self.0.admission_decision_date.map(Date)
+    }
+    /// Status on `on` (today by default); null before any status was recorded.
+    async fn status(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Option<MemberStatus>> {
+        let d = on_or_today(ctx, on);
+        let periods = app(ctx).store.member_statuses(self.0.id).await.gql(lang(ctx))?;
+        Ok(periods
+            .into_iter()
+            .find(|p| covers(p.valid_from, p.valid_to, d))
+            .map(|p| p.status.into()))
+    }
+    /// Unit on `on` (today by default).
+    async fn unit(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Option<Unit>> {
+        let d = on_or_today(ctx, on);
+        let l = lang(ctx);
+        let periods = app(ctx).store.member_units(self.0.id).await.gql(l)?;
+        match periods.into_iter().find(|p| covers(p.valid_from, p.valid_to, d)) {
+            Some(p) => Ok(Some(Unit(app(ctx).store.unit(p.unit_id).await.gql(l)?))),
+            None => Ok(None),
+        }
+    }
+    /// Every status the member has had, oldest first.
+    async fn status_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusPeriodGql>> {
+        let periods = app(ctx).store.member_statuses(self.0.id).await.gql(lang(ctx))?;
+        Ok(periods.into_iter().map(StatusPeriodGql::from).collect())
+    }
+    /// Every unit the member has belonged to, oldest first.
+    async fn unit_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitPeriod>> {
+        let periods = app(ctx).store.member_units(self.0.id).await.gql(lang(ctx))?;
+        Ok(periods.into_iter().map(UnitPeriod::from).collect())
+    }
+}
+
+fn covers(from: NaiveDate, to: Option<NaiveDate>, d: NaiveDate) -> bool {
+    from <= d && to.is_none_or(|t| d < t)
+}
+
+/// A status over a period `[validFrom, validTo)`.
+#[derive(SimpleObject)]
+#[graphql(name = "StatusPeriod")]
+pub struct StatusPeriodGql {
+    /// The status.
+    status: MemberStatus,
+    /// First day.
+    valid_from: Date,
+    /// First day after, if it ended.
+    valid_to: Option<Date>,
+}
+
+impl From<StatusPeriod> for StatusPeriodGql {
+    fn from(p: StatusPeriod) -> Self {
+        Self {
+            status: p.status.into(),
+            valid_from: p.valid_from.into(),
+            valid_to: p.valid_to.map(Date),
+        }
+    }
+}
+
+/// Membership of a unit over a period `[validFrom, validTo)`.
+#[derive(SimpleObject)]
+pub struct UnitPeriod {
+    /// The unit's id.
+    unit_id: ID,
+    /// First day.
+    valid_from: Date,
+    /// First day after, if it ended.
+    valid_to: Option<Date>,
+    /// Why it began: `REGISTERED`, `MERGED`, ...
+    reason: String,
+}
+
+impl From<MembershipPeriod> for UnitPeriod {
+    fn from(p: MembershipPeriod) -> Self {
+        Self {
+            unit_id: to_id(p.unit_id),
+            valid_from: p.valid_from.into(),
+            valid_to: p.valid_to.map(Date),
+            reason: p.reason,
+        }
+    }
+}
+
+/// Extra fields of a member connection.
+#[derive(SimpleObject)]
+pub struct MemberConnectionFields {
+    /// How many members match, over all pages.
+    total_count: u64,
+}
+
+/// A page of members.
+pub type MemberConnection = Connection<String, Member, MemberConnectionFields>;
+
+fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+fn decode_cursor(c: &str) -> Result<Uuid, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .ok_or_else(|| {
+            ApiError::Validation(Text::new(
+                format!("Con trỏ phân trang không hợp lệ: {c}."),
+                format!("Malformed pagination cursor: {c}."),
+            ))
+        })
+}
+
+pub(crate) async fn members_connection(
+    ctx: &Context<'_>,
+    units: Vec<Uuid>,
+    on: NaiveDate,
+    statuses: Vec<MemberStatus>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<MemberConnection> {
+    let l = lang(ctx);
+    let first = first.unwrap_or(DEFAULT_PAGE);
+    if !(0..=MAX_PAGE).contains(&first) {
+        return Err(ApiError::Validation(Text::new(
+            format!("first phải từ 0 đến {MAX_PAGE}."),
+            format!("first must be between 0 and {MAX_PAGE}."),
+        ))
+        .into_graphql(l));
+    }
+    let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
+    let filter = MemberFilter {
+        units,
+        on,
+        statuses: statuses.into_iter().map(Into::into).collect(),
+    };
+    let store = &app(ctx).store;
+    let page = store
+        .members_page(&filter, after_id, u64::try_from(first).unwrap_or(0))
+        .await
+        .gql(l)?;
+    let total = store.members_count(&filter).await.gql(l)?;
+    let mut conn = Connection::with_additional_fields(
+        after_id.is_some(),
+        page.has_next,
+        MemberConnectionFields { total_count: total },
+    );
+    conn.edges.extend(
+        page.members
+            .into_iter()
+            .map(|m| Edge::new(encode_cursor(m.id), Member(m))),
+    );
+    Ok(conn)
+}
+
+/// Reading members.
+#[derive(Default)]
+pub struct MemberQuery;
+
+#[Object]
+impl MemberQuery {
+    /// A member by id.
+    async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Member> {
+        let l = lang(ctx);
+        let id = parse_id(&id, "member").gql(l)?;
+        Ok(Member(app(ctx).store.member(id).await.gql(l)?))
+    }
+}
+
+/// A member of an organization that already runs, to register.
+#[derive(InputObject)]
+pub struct RegisterMemberInput {
+    /// The branch.
+    unit_id: ID,
+    /// Since when the member belongs to the branch.
+    unit_since: Date,
+    /// Full name.
+    full_name: String,
+    /// Date of birth.
+    date_of_birth: Date,
+    /// Sex.
+    sex: Sex,
+    /// Ethnicity (default Kinh).
+    #[graphql(default_with = "String::from(\"Kinh\")")]
+    ethnicity: String,
+    /// Religion, if any.
+    religion: Option<String>,
+    /// Schooling.
+    education: Education,
+    /// Occupation group.
+    occupation: Option<Occupation>,
+    /// Current status: PROBATIONARY or OFFICIAL for a member still in the party.
+    status: MemberStatus,
+    /// Since when the status holds (by default the official date, or the ceremony date).
+    status_since: Option<Date>,
+    /// Date written in the admission decision (A15).
+    admission_decision_date: Option<Date>,
+    /// Ceremony date (A13).
+    ceremony_date: Option<Date>,
+    /// Official date: ceremony + 12 months (A14).
+    official_date: Option<Date>,
+}
+
+/// Changing the registry.
+#[derive(Default)]
+pub struct MemberMutation;
+
+#[Object]
+impl MemberMutation {
+    /// Registers a member of an organization that already runs (for imports).
+    async fn register_member(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterMemberInput,
+    ) -> async_graphql::Result<Member> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let unit_id = parse_id(&input.unit_id, "unit").gql(l)?;
+        let m = a
+            .store
+            .register_member(
+                NewMember {
+                    unit_id,
+                    unit_since: input.unit_since.0,
+                    full_name: input.full_name,
+                    date_of_birth: input.date_of_birth.0,
+                    sex: enum_code(input.sex),
+                    ethnicity: input.ethnicity,
+                    religion: input.religion,
+                    education: enum_code(input.education),
+                    occupation: input.occupation.map(enum_code),
+                    status: input.status.into(),
+                    status_since: input.status_since.map(|d| d.0),
+                    admission_decision_date: input.admission_decision_date.map(|d| d.0),
+                    ceremony_date: input.ceremony_date.map(|d| d.0),
+                    official_date: input.official_date.map(|d| d.0),
+                },
+                a.probation_months,
+                a.clock.now(),
+            )
+            .await
+            .gql(l)?;
+        Ok(Member(m))
+    }
+}

@@ -1,0 +1,99 @@
+//! The schema: its roots, its limits, and how one request is executed.
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema, ServerError};
+use memberflow_store::Store;
+use memberflow_workflow::text::{Lang, Text};
+
+use crate::clock::{Clock, SharedClock};
+use crate::error::{Code, finalize_response, graphql_error};
+use crate::members::{MemberMutation, MemberQuery};
+use crate::tree::{TreeMutation, TreeQuery};
+
+/// The query root, merged from the features.
+#[derive(MergedObject, Default)]
+pub struct Query(TreeQuery, MemberQuery);
+
+/// The mutation root, merged from the features.
+#[derive(MergedObject, Default)]
+pub struct Mutation(TreeMutation, MemberMutation);
+
+/// The schema type.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// What the schema needs from its host.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Deepest nesting a query may have.
+    pub max_depth: usize,
+    /// Highest cost a query may have (one per field, times `first` on connections).
+    pub max_complexity: usize,
+    /// Whether introspection is served (switch off in production if wanted).
+    pub introspection: bool,
+    /// The probation length in months from the rule set in force (A13), used when members
+    /// are registered.
+    pub probation_months: u32,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 2_000,
+            introspection: true,
+            probation_months: 12,
+        }
+    }
+}
+
+/// Shared state the resolvers read.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub probation_months: u32,
+}
+
+/// Builds the schema over `store`, with time from `clock`.
+pub fn build_schema(store: Store, clock: Arc<dyn Clock>, options: &ApiOptions) -> AppSchema {
+    let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(Ctx {
+            store,
+            clock,
+            probation_months: options.probation_months,
+        })
+        .limit_depth(options.max_depth)
+        .limit_complexity(options.max_complexity);
+    if !options.introspection {
+        b = b.disable_introspection();
+    }
+    b.finish()
+}
+
+/// The schema's SDL, as committed in `schemas/graphql/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Executes one request for a reader of `lang`: parse errors and every other error get a
+/// stable code.
+pub async fn execute(schema: &AppSchema, mut request: Request, lang: Lang) -> Response {
+    if let Err(e) = request.parsed_query() {
+        let err = graphql_error(
+            Code::GraphqlParseFailed,
+            &[Text::new(
+                format!("Truy vấn GraphQL không đúng cú pháp: {}", e.message),
+                format!("The GraphQL query does not parse: {}", e.message),
+            )],
+            lang,
+        );
+        let mut se: ServerError = err.into_server_error(async_graphql::Pos::default());
+        se.locations = e.locations;
+        return Response::from_errors(vec![se]);
+    }
+    let resp = schema.execute(request.data(lang)).await;
+    finalize_response(resp, lang)
+}

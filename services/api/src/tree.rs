@@ -1,0 +1,433 @@
+//! The organization tree in GraphQL: units, their history, and the mutations that change
+//! the tree (create, move, merge, dissolve).
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::NaiveDate;
+use memberflow_store::{MergeUnits, NewUnit, UnitRecord};
+use memberflow_workflow::text::{Lang, Text};
+use memberflow_workflow::tree::UnitKind as CoreKind;
+
+use crate::error::{ApiError, OrGql};
+use crate::members::{MemberConnection, MemberStatus, members_connection};
+use crate::scalars::{Date, parse_id, to_id};
+use crate::schema::Ctx;
+
+pub(crate) fn lang(ctx: &Context<'_>) -> Lang {
+    ctx.data_opt::<Lang>().copied().unwrap_or_default()
+}
+
+pub(crate) fn app<'a>(ctx: &Context<'a>) -> &'a Ctx {
+    // The schema is always built with its `Ctx` (see `build_schema`); `data_unchecked`
+    // would panic otherwise, which a test of every query would show at once.
+    ctx.data_unchecked::<Ctx>()
+}
+
+pub(crate) fn on_or_today(ctx: &Context<'_>, on: Option<Date>) -> NaiveDate {
+    on.map_or_else(|| app(ctx).clock.today(), |d| d.0)
+}
+
+/// The kind of a party unit.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum UnitKind {
+    /// The Central Committee.
+    Central,
+    /// Province-level committee (Đảng bộ tỉnh).
+    Province,
+    /// District committee (huyện), abolished on 1/7/2025.
+    District,
+    /// Town committee (thị xã).
+    Town,
+    /// Provincial city committee (thành phố thuộc tỉnh).
+    City,
+    /// Commune or ward committee directly under the province (from 2025).
+    Commune,
+    /// Bloc of agencies and enterprises (Đảng bộ Khối).
+    Bloc,
+    /// Provincial police committee.
+    Police,
+    /// Provincial military committee.
+    Military,
+    /// Grassroots party committee (đảng bộ cơ sở).
+    GrassrootsCommittee,
+    /// Grassroots branch (chi bộ cơ sở).
+    GrassrootsBranch,
+    /// Branch under a grassroots committee (chi bộ trực thuộc).
+    Branch,
+}
+
+impl From<CoreKind> for UnitKind {
+    fn from(k: CoreKind) -> Self {
+        match k {
+            CoreKind::Central => UnitKind::Central,
+            CoreKind::Province => UnitKind::Province,
+            CoreKind::District => UnitKind::District,
+            CoreKind::Town => UnitKind::Town,
+            CoreKind::City => UnitKind::City,
+            CoreKind::Commune => UnitKind::Commune,
+            CoreKind::Bloc => UnitKind::Bloc,
+            CoreKind::Police => UnitKind::Police,
+            CoreKind::Military => UnitKind::Military,
+            CoreKind::GrassrootsCommittee => UnitKind::GrassrootsCommittee,
+            CoreKind::GrassrootsBranch => UnitKind::GrassrootsBranch,
+            CoreKind::Branch => UnitKind::Branch,
+        }
+    }
+}
+
+impl From<UnitKind> for CoreKind {
+    fn from(k: UnitKind) -> Self {
+        match k {
+            UnitKind::Central => CoreKind::Central,
+            UnitKind::Province => CoreKind::Province,
+            UnitKind::District => CoreKind::District,
+            UnitKind::Town => CoreKind::Town,
+            UnitKind::City => CoreKind::City,
+            UnitKind::Commune => CoreKind::Commune,
+            UnitKind::Bloc => CoreKind::Bloc,
+            UnitKind::Police => CoreKind::Police,
+            UnitKind::Military => CoreKind::Military,
+            UnitKind::GrassrootsCommittee => CoreKind::GrassrootsCommittee,
+            UnitKind::GrassrootsBranch => CoreKind::GrassrootsBranch,
+            UnitKind::Branch => CoreKind::Branch,
+        }
+    }
+}
+
+/// A party unit: a committee, a grassroots organization or a branch.
+pub struct Unit(pub UnitRecord);
+
+#[Object]
+impl Unit {
+    /// Identifier (a UUID).
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// Unique code.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Vietnamese name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Kind.
+    async fn kind(&self) -> UnitKind {
+        self.0.kind.into()
+    }
+    /// The kind's name in the reader's language.
+    async fn kind_label(&self, ctx: &Context<'_>) -> String {
+        self.0.kind.label().get(lang(ctx)).to_owned()
+    }
+    /// For branches, the source report's category (hamlet, commune sector, ...).
+    async fn branch_category(&self) -> Option<&str> {
+        self.0.branch_category.as_deref()
+    }
+    /// First day of existence.
+    async fn valid_from(&self) -> Date {
+        self.0.valid_from.into()
+    }
+    /// First day it no longer exists (merged or dissolved), if it has ended.
+    async fn valid_to(&self) -> Option<Date> {
+        self.0.valid_to.map(Date)
+    }
+    /// Whether the unit exists on `date` (today by default).
+    async fn exists_on(&self, ctx: &Context<'_>, date: Option<Date>) -> bool {
+        self.0.facts().exists_on(on_or_today(ctx, date))
+    }
+    /// The unit it was merged into, if it was.
+    async fn successor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        match self.0.successor_id {
+            Some(id) => Ok(Some(Unit(app(ctx).store.unit(id).await.gql(lang(ctx))?))),
+            None => Ok(None),
+        }
+    }
+    /// Its parent on `on` (today by default).
+    async fn parent(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Option<Unit>> {
+        let d = on_or_today(ctx, on);
+        Ok(app(ctx).store.parent_on(self.0.id, d).await.gql(lang(ctx))?.map(Unit))
+    }
+    /// Its ancestors on `on`, nearest first.
+    async fn ancestors(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Vec<Unit>> {
+        let d = on_or_today(ctx, on);
+        Ok(app(ctx)
+            .store
+            .ancestors_on(self.0.id, d)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(Unit)
+            .collect())
+    }
+    /// Its children on `on`, by code.
+    async fn children(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Vec<Unit>> {
+        let d = on_or_today(ctx, on);
+        Ok(app(ctx)
+            .store
+            .children_on(self.0.id, d)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(Unit)
+            .collect())
+    }
+    /// The whole subtree as it stood on `on`, breadth first, this unit first (depth 0), down
+    /// to `maxDepth` levels below it.
+    #[graphql(complexity = "50 * child_complexity")]
+    async fn subtree(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+        max_depth: Option<u32>,
+    ) -> async_graphql::Result<Vec<TreeNode>> {
+        let d = on_or_today(ctx, on);
+        Ok(app(ctx)
+            .store
+            .subtree_on(self.0.id, d, max_depth)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(|n| TreeNode {
+                unit: Unit(n.unit),
+                parent_id: n.parent_id.map(to_id),
+                depth: n.depth,
+            })
+            .collect())
+    }
+    /// Its members on `on` (today by default), in registration order, optionally with one
+    /// of `status` and including the units below it.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+        status: Option<Vec<MemberStatus>>,
+        #[graphql(default = false)] include_subtree: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<MemberConnection> {
+        let d = on_or_today(ctx, on);
+        let units = if include_subtree {
+            app(ctx).store.subtree_ids_on(self.0.id, d).await.gql(lang(ctx))?
+        } else {
+            vec![self.0.id]
+        };
+        members_connection(ctx, units, d, status.unwrap_or_default(), first, after).await
+    }
+    /// How many members it has on `on`, optionally with one of `status`, optionally with
+    /// the units below it.
+    async fn member_count(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+        status: Option<Vec<MemberStatus>>,
+        #[graphql(default = false)] include_subtree: bool,
+    ) -> async_graphql::Result<u64> {
+        let d = on_or_today(ctx, on);
+        let units = if include_subtree {
+            app(ctx).store.subtree_ids_on(self.0.id, d).await.gql(lang(ctx))?
+        } else {
+            vec![self.0.id]
+        };
+        let filter = memberflow_store::MemberFilter {
+            units,
+            on: d,
+            statuses: status.unwrap_or_default().into_iter().map(Into::into).collect(),
+        };
+        app(ctx).store.members_count(&filter).await.gql(lang(ctx))
+    }
+}
+
+/// A unit in a subtree as it stood on a date.
+#[derive(SimpleObject)]
+pub struct TreeNode {
+    /// The unit.
+    unit: Unit,
+    /// Its parent on that date.
+    parent_id: Option<ID>,
+    /// Levels below the subtree's root.
+    depth: u32,
+}
+
+/// Reading the tree.
+#[derive(Default)]
+pub struct TreeQuery;
+
+#[Object]
+impl TreeQuery {
+    /// A unit by `id` or by `code` (exactly one of them).
+    async fn unit(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        code: Option<String>,
+    ) -> async_graphql::Result<Unit> {
+        let l = lang(ctx);
+        let store = &app(ctx).store;
+        match (id, code) {
+            (Some(id), None) => {
+                let id = parse_id(&id, "unit").gql(l)?;
+                Ok(Unit(store.unit(id).await.gql(l)?))
+            }
+            (None, Some(code)) => Ok(Unit(store.unit_by_code(&code).await.gql(l)?)),
+            _ => Err(ApiError::Validation(Text::new(
+                "Hãy cho biết đúng một trong hai: id hoặc code.",
+                "Give exactly one of id and code.",
+            ))
+            .into_graphql(l)),
+        }
+    }
+
+    /// The units that had no parent on `on` (today by default): the roots of the tree.
+    async fn roots(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Vec<Unit>> {
+        let d = on_or_today(ctx, on);
+        Ok(app(ctx)
+            .store
+            .roots_on(d)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(Unit)
+            .collect())
+    }
+
+    /// Today's date in Vietnam, as the server sees it: the default of every `on` argument.
+    async fn today(&self, ctx: &Context<'_>) -> Date {
+        Date(app(ctx).clock.today())
+    }
+}
+
+/// A unit to create.
+#[derive(InputObject)]
+pub struct CreateUnitInput {
+    /// Unique code (no spaces).
+    code: String,
+    /// Vietnamese name.
+    name: String,
+    /// Kind.
+    kind: UnitKind,
+    /// Parent from `validFrom` on; none for a root.
+    parent_id: Option<ID>,
+    /// First day of existence.
+    valid_from: Date,
+    /// For branches, the report's category.
+    branch_category: Option<String>,
+}
+
+/// A unit to move under another parent.
+#[derive(InputObject)]
+pub struct MoveUnitInput {
+    /// The unit.
+    unit_id: ID,
+    /// Its new parent.
+    new_parent_id: ID,
+    /// First day under the new parent.
+    effective_date: Date,
+}
+
+/// Units to merge into another.
+#[derive(InputObject)]
+pub struct MergeUnitsInput {
+    /// The units that end.
+    source_ids: Vec<ID>,
+    /// The unit that takes over their children and members.
+    target_id: ID,
+    /// First day of the merged unit: the sources' last day is the day before.
+    effective_date: Date,
+}
+
+/// A unit to dissolve.
+#[derive(InputObject)]
+pub struct DissolveUnitInput {
+    /// The unit: it must have no children and no members left.
+    unit_id: ID,
+    /// First day it no longer exists.
+    effective_date: Date,
+}
+
+/// Changing the tree.
+#[derive(Default)]
+pub struct TreeMutation;
+
+#[Object]
+impl TreeMutation {
+    /// Creates a unit.
+    async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> async_graphql::Result<Unit> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let parent_id = input
+            .parent_id
+            .as_ref()
+            .map(|p| parse_id(p, "unit"))
+            .transpose()
+            .gql(l)?;
+        let u = a
+            .store
+            .create_unit(
+                NewUnit {
+                    code: input.code,
+                    name: input.name,
+                    kind: input.kind.into(),
+                    branch_category: input.branch_category,
+                    parent_id,
+                    valid_from: input.valid_from.0,
+                },
+                a.clock.now(),
+            )
+            .await
+            .gql(l)?;
+        Ok(Unit(u))
+    }
+
+    /// Moves a unit under another parent from a date on.
+    async fn move_unit(&self, ctx: &Context<'_>, input: MoveUnitInput) -> async_graphql::Result<Unit> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let id = parse_id(&input.unit_id, "unit").gql(l)?;
+        let parent = parse_id(&input.new_parent_id, "unit").gql(l)?;
+        let u = a
+            .store
+            .move_unit(id, parent, input.effective_date.0, a.clock.now())
+            .await
+            .gql(l)?;
+        Ok(Unit(u))
+    }
+
+    /// Merges units into another: their children and members move to it on the date.
+    async fn merge_units(&self, ctx: &Context<'_>, input: MergeUnitsInput) -> async_graphql::Result<Unit> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let sources = input
+            .source_ids
+            .iter()
+            .map(|s| parse_id(s, "unit"))
+            .collect::<Result<Vec<_>, _>>()
+            .gql(l)?;
+        let target = parse_id(&input.target_id, "unit").gql(l)?;
+        let u = a
+            .store
+            .merge_units(
+                MergeUnits {
+                    sources,
+                    target,
+                    date: input.effective_date.0,
+                },
+                a.clock.now(),
+            )
+            .await
+            .gql(l)?;
+        Ok(Unit(u))
+    }
+
+    /// Dissolves an empty unit on a date.
+    async fn dissolve_unit(&self, ctx: &Context<'_>, input: DissolveUnitInput) -> async_graphql::Result<Unit> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let id = parse_id(&input.unit_id, "unit").gql(l)?;
+        let u = a
+            .store
+            .dissolve_unit(id, input.effective_date.0, a.clock.now())
+            .await
+            .gql(l)?;
+        Ok(Unit(u))
+    }
+}

@@ -1,0 +1,176 @@
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `/healthz`, `/readyz`
+//! and `/metrics`, with a request log line per request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use memberflow_api::{AppSchema, Lang};
+use memberflow_store::Store;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    schema: AppSchema,
+    store: Store,
+    graphiql: bool,
+    metrics: Arc<Metrics>,
+}
+
+#[derive(Default)]
+struct Metrics {
+    graphql_requests: AtomicU64,
+    graphql_errors: AtomicU64,
+    rejected_bodies: AtomicU64,
+}
+
+/// Builds the router.
+pub fn router(schema: AppSchema, store: Store, graphiql: bool, max_body_bytes: usize) -> Router {
+    let state = AppState {
+        schema,
+        store,
+        graphiql,
+        metrics: Arc::new(Metrics::default()),
+    };
+    Router::new()
+        .route("/graphql", get(graphiql_page).post(graphql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// An error response in GraphQL's shape, for requests that never reach the executor.
+fn request_error(status: StatusCode, code: &str, vi: &str, en: &str, lang: Lang) -> Response {
+    let message = match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    };
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{
+            "message": message,
+            "extensions": { "code": code, "messageVi": vi, "messageEn": en }
+        }]
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let lang = lang_of(&headers);
+    state.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            state.metrics.rejected_bodies.fetch_add(1, Ordering::Relaxed);
+            let status = rejection.status();
+            return if status == StatusCode::PAYLOAD_TOO_LARGE {
+                request_error(
+                    status,
+                    "PAYLOAD_TOO_LARGE",
+                    "Yêu cầu quá lớn so với giới hạn cho phép.",
+                    "The request body is larger than the limit.",
+                    lang,
+                )
+            } else {
+                request_error(
+                    status,
+                    "BAD_REQUEST",
+                    "Không đọc được nội dung yêu cầu.",
+                    "The request body could not be read.",
+                    lang,
+                )
+            };
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            state.metrics.rejected_bodies.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(error = %e, "malformed GraphQL request body");
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "Nội dung yêu cầu phải là một đối tượng JSON {\"query\": ..., \"variables\": ...} (không hỗ trợ gộp nhiều yêu cầu).",
+                "The body must be one JSON object {\"query\": ..., \"variables\": ...} (batched requests are not supported).",
+                lang,
+            );
+        }
+    };
+    let response = memberflow_api::execute(&state.schema, request, lang).await;
+    if response.is_err() {
+        state.metrics.graphql_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    Json(response).into_response()
+}
+
+async fn graphiql_page(State(state): State<AppState>) -> Response {
+    if !state.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(GraphiQLSource::build().endpoint("/graphql").title("memberflow").finish()).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let m = &state.metrics;
+    let body = format!(
+        "# HELP memberflow_graphql_requests_total GraphQL requests received.\n\
+         # TYPE memberflow_graphql_requests_total counter\n\
+         memberflow_graphql_requests_total {}\n\
+         # HELP memberflow_graphql_error_responses_total GraphQL responses that carried errors.\n\
+         # TYPE memberflow_graphql_error_responses_total counter\n\
+         memberflow_graphql_error_responses_total {}\n\
+         # HELP memberflow_rejected_bodies_total Requests refused before execution (too large, malformed).\n\
+         # TYPE memberflow_rejected_bodies_total counter\n\
+         memberflow_rejected_bodies_total {}\n",
+        m.graphql_requests.load(Ordering::Relaxed),
+        m.graphql_errors.load(Ordering::Relaxed),
+        m.rejected_bodies.load(Ordering::Relaxed),
+    );
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,308 @@
+//! The member registry: registering members of a running organization, and reading them by
+//! unit and status as of any date.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::text::Text;
+use memberflow_workflow::tree::{self as core, AdmissionDates, MemberStatus};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
+};
+use sea_orm::sea_query::JoinType;
+use uuid::Uuid;
+
+use crate::entity::{member, member_status, member_unit};
+use crate::error::{Result, StoreError};
+use crate::records::{MemberRecord, MembershipPeriod, StatusPeriod};
+use crate::tree::{load_unit, valid_on_membership};
+use crate::Store;
+
+/// A member to register, as an organization that already runs knows them.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    /// The branch the member belongs to.
+    pub unit_id: Uuid,
+    /// Since when they belong to it.
+    pub unit_since: NaiveDate,
+    /// Full name.
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// `MALE` or `FEMALE`.
+    pub sex: String,
+    /// Ethnicity.
+    pub ethnicity: String,
+    /// Religion, if any.
+    pub religion: Option<String>,
+    /// Schooling level.
+    pub education: String,
+    /// Occupation group.
+    pub occupation: Option<String>,
+    /// Current status.
+    pub status: MemberStatus,
+    /// Since when the status holds (defaults to the relevant admission date).
+    pub status_since: Option<NaiveDate>,
+    /// Admission decision date (A15).
+    pub admission_decision_date: Option<NaiveDate>,
+    /// Ceremony date (A13).
+    pub ceremony_date: Option<NaiveDate>,
+    /// Official date (A14).
+    pub official_date: Option<NaiveDate>,
+}
+
+/// Which members to list.
+#[derive(Debug, Clone)]
+pub struct MemberFilter {
+    /// Members of any of these units.
+    pub units: Vec<Uuid>,
+    /// As of this date.
+    pub on: NaiveDate,
+    /// With one of these statuses on that date (any when empty).
+    pub statuses: Vec<MemberStatus>,
+}
+
+/// One page of members, in id order.
+#[derive(Debug, Clone)]
+pub struct MemberPage {
+    /// The members.
+    pub members: Vec<MemberRecord>,
+    /// Whether more follow.
+    pub has_next: bool,
+}
+
+fn valid_on_status(d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(member_status::Column::ValidFrom.lte(d))
+        .add(
+            Condition::any()
+                .add(member_status::Column::ValidTo.is_null())
+                .add(member_status::Column::ValidTo.gt(d)),
+        )
+}
+
+impl Store {
+    /// Registers an existing member in a branch. `probation_months` comes from the rule set
+    /// in force (A13).
+    pub async fn register_member(
+        &self,
+        m: NewMember,
+        probation_months: u32,
+        now: DateTime<Utc>,
+    ) -> Result<MemberRecord> {
+        let mut problems = Vec::new();
+        let full_name = m.full_name.trim().to_owned();
+        if full_name.is_empty() || full_name.chars().count() > 255 {
+            problems.push(Text::new(
+                "Họ và tên phải có từ 1 đến 255 ký tự.",
+                "The full name must have 1 to 255 characters.",
+            ));
+        }
+        if m.ethnicity.trim().is_empty() {
+            problems.push(Text::new("Phải ghi dân tộc.", "The ethnicity is required."));
+        }
+        let dates = AdmissionDates {
+            date_of_birth: m.date_of_birth,
+            admission_decision: m.admission_decision_date,
+            ceremony: m.ceremony_date,
+            official: m.official_date,
+        };
+        if let Err(p) = core::check_admission_dates(m.status, &dates, probation_months) {
+            problems.extend(p);
+        }
+        let status_since = m
+            .status_since
+            .or(match m.status {
+                MemberStatus::Official => m.official_date,
+                _ => m.ceremony_date,
+            })
+            .unwrap_or(m.unit_since);
+        if m.unit_since < m.date_of_birth || status_since < m.date_of_birth {
+            problems.push(Text::new(
+                "Ngày sinh hoạt tại chi bộ và ngày của tình trạng phải sau ngày sinh.",
+                "The dates of the unit and of the status must come after the date of birth.",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Validation(problems));
+        }
+        let txn = self.db().begin().await?;
+        let unit = load_unit(&txn, m.unit_id).await?;
+        if !unit.kind.holds_members() {
+            return Err(StoreError::validation(
+                format!(
+                    "{} là {}: đảng viên sinh hoạt tại chi bộ.",
+                    unit.code,
+                    unit.kind.label().vi
+                ),
+                format!(
+                    "{} is a {}: members belong to branches.",
+                    unit.code,
+                    unit.kind.label().en
+                ),
+            ));
+        }
+        if !unit.facts().exists_on(m.unit_since) {
+            return Err(StoreError::validation(
+                format!(
+                    "Chi bộ {} không tồn tại vào ngày {}.",
+                    unit.code,
+                    m.unit_since.format("%d/%m/%Y")
+                ),
+                format!("Branch {} does not exist on {}.", unit.code, m.unit_since),
+            ));
+        }
+        let id = Uuid::now_v7();
+        let model = member::ActiveModel {
+            id: Set(id),
+            full_name: Set(full_name),
+            date_of_birth: Set(m.date_of_birth),
+            sex: Set(m.sex),
+            ethnicity: Set(m.ethnicity.trim().to_owned()),
+            religion: Set(m.religion.filter(|r| !r.trim().is_empty())),
+            education: Set(m.education),
+            occupation: Set(m.occupation),
+            admission_decision_date: Set(m.admission_decision_date),
+            ceremony_date: Set(m.ceremony_date),
+            official_date: Set(m.official_date),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        member_unit::ActiveModel {
+            member_id: Set(id),
+            unit_id: Set(m.unit_id),
+            valid_from: Set(m.unit_since),
+            valid_to: Set(None),
+            reason: Set("REGISTERED".to_owned()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        // A registered official member was probationary from the ceremony to the official
+        // date: record it so that "status on date D" is right for the past too.
+        if let (MemberStatus::Official, Some(cer), Some(off)) =
+            (m.status, m.ceremony_date, m.official_date)
+            && cer < off
+        {
+            member_status::ActiveModel {
+                member_id: Set(id),
+                status: Set(MemberStatus::Probationary.as_str().to_owned()),
+                valid_from: Set(cer),
+                valid_to: Set(Some(off)),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        member_status::ActiveModel {
+            member_id: Set(id),
+            status: Set(m.status.as_str().to_owned()),
+            valid_from: Set(status_since),
+            valid_to: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(member = %id, unit = %m.unit_id, "member registered");
+        Ok(model.into())
+    }
+
+    /// The member with this id.
+    pub async fn member(&self, id: Uuid) -> Result<MemberRecord> {
+        member::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .map(Into::into)
+            .ok_or_else(|| StoreError::not_found("member", id))
+    }
+
+    /// A page of members matching `f`, after the member `after`, at most `first` of them.
+    pub async fn members_page(
+        &self,
+        f: &MemberFilter,
+        after: Option<Uuid>,
+        first: u64,
+    ) -> Result<MemberPage> {
+        let mut q = self.member_query(f);
+        if let Some(a) = after {
+            q = q.filter(member::Column::Id.gt(a));
+        }
+        let mut rows = q
+            .order_by_asc(member::Column::Id)
+            .limit(first + 1)
+            .all(self.db())
+            .await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Ok(MemberPage {
+            members: rows.into_iter().map(Into::into).collect(),
+            has_next,
+        })
+    }
+
+    /// How many members match `f`.
+    pub async fn members_count(&self, f: &MemberFilter) -> Result<u64> {
+        Ok(self.member_query(f).count(self.db()).await?)
+    }
+
+    fn member_query(&self, f: &MemberFilter) -> sea_orm::Select<member::Entity> {
+        let mut q = member::Entity::find()
+            .join(JoinType::InnerJoin, member::Relation::MemberUnit.def())
+            .filter(member_unit::Column::UnitId.is_in(f.units.iter().copied()))
+            .filter(valid_on_membership(f.on));
+        if !f.statuses.is_empty() {
+            q = q
+                .join(JoinType::InnerJoin, member::Relation::MemberStatus.def())
+                .filter(valid_on_status(f.on))
+                .filter(
+                    member_status::Column::Status
+                        .is_in(f.statuses.iter().map(|s| s.as_str().to_owned())),
+                );
+        }
+        q
+    }
+
+    /// The member's units over time, oldest first.
+    pub async fn member_units(&self, id: Uuid) -> Result<Vec<MembershipPeriod>> {
+        Ok(member_unit::Entity::find()
+            .filter(member_unit::Column::MemberId.eq(id))
+            .order_by_asc(member_unit::Column::ValidFrom)
+            .order_by_asc(member_unit::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| MembershipPeriod {
+                unit_id: m.unit_id,
+                valid_from: m.valid_from,
+                valid_to: m.valid_to,
+                reason: m.reason,
+            })
+            .collect())
+    }
+
+    /// The member's statuses over time, oldest first.
+    pub async fn member_statuses(&self, id: Uuid) -> Result<Vec<StatusPeriod>> {
+        member_status::Entity::find()
+            .filter(member_status::Column::MemberId.eq(id))
+            .order_by_asc(member_status::Column::ValidFrom)
+            .order_by_asc(member_status::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| {
+                let status = MemberStatus::parse(&m.status).ok_or_else(|| {
+                    StoreError::Database(sea_orm::DbErr::Custom(format!(
+                        "member {} has an unknown status {}",
+                        m.member_id, m.status
+                    )))
+                })?;
+                Ok(StatusPeriod {
+                    status,
+                    valid_from: m.valid_from,
+                    valid_to: m.valid_to,
+                })
+            })
+            .collect()
+    }
+}

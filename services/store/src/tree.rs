@@ -1,0 +1,645 @@
+//! The organization tree: creating, moving, merging and dissolving units, and reading the
+//! tree as it stood on any date.
+//!
+//! History is never overwritten: a change closes the periods it ends (`valid_to = date`) and
+//! opens new ones (`valid_from = date`). Changes to one unit are applied in date order, so a
+//! change dated on or before the start of a unit's current period is refused as a conflict.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::text::Text;
+use memberflow_workflow::tree::{self as core, UnitKind};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::entity::{member_unit, tree_event, unit, unit_parent};
+use crate::error::{Result, StoreError};
+use crate::records::{TreeNode, UnitRecord};
+use crate::Store;
+
+/// A unit to create.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    /// Unique code.
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+    /// Kind.
+    pub kind: UnitKind,
+    /// For branches, the report's category.
+    pub branch_category: Option<String>,
+    /// Parent from `valid_from` on; none for a root.
+    pub parent_id: Option<Uuid>,
+    /// First day of existence.
+    pub valid_from: NaiveDate,
+}
+
+/// Units to merge into another.
+#[derive(Debug, Clone)]
+pub struct MergeUnits {
+    /// The units that end.
+    pub sources: Vec<Uuid>,
+    /// The unit that takes over their children, members and cases.
+    pub target: Uuid,
+    /// The first day of the merged unit.
+    pub date: NaiveDate,
+}
+
+pub(crate) fn valid_on_unit(d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(unit::Column::ValidFrom.lte(d))
+        .add(
+            Condition::any()
+                .add(unit::Column::ValidTo.is_null())
+                .add(unit::Column::ValidTo.gt(d)),
+        )
+}
+
+fn valid_on_edge(d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(unit_parent::Column::ValidFrom.lte(d))
+        .add(
+            Condition::any()
+                .add(unit_parent::Column::ValidTo.is_null())
+                .add(unit_parent::Column::ValidTo.gt(d)),
+        )
+}
+
+pub(crate) fn valid_on_membership(d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(member_unit::Column::ValidFrom.lte(d))
+        .add(
+            Condition::any()
+                .add(member_unit::Column::ValidTo.is_null())
+                .add(member_unit::Column::ValidTo.gt(d)),
+        )
+}
+
+fn unit_text(u: &UnitRecord) -> Text {
+    Text::new(format!("đơn vị {}", u.code), format!("unit {}", u.code))
+}
+
+pub(crate) async fn load_unit(c: &impl ConnectionTrait, id: Uuid) -> Result<UnitRecord> {
+    unit::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .ok_or_else(|| StoreError::not_found("unit", id))?
+        .try_into()
+}
+
+async fn parent_edge_on(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    d: NaiveDate,
+) -> Result<Option<unit_parent::Model>> {
+    Ok(unit_parent::Entity::find()
+        .filter(unit_parent::Column::UnitId.eq(id))
+        .filter(valid_on_edge(d))
+        .one(c)
+        .await?)
+}
+
+async fn open_parent_edge(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<unit_parent::Model>> {
+    Ok(unit_parent::Entity::find()
+        .filter(unit_parent::Column::UnitId.eq(id))
+        .filter(unit_parent::Column::ValidTo.is_null())
+        .one(c)
+        .await?)
+}
+
+/// The codes of `id` and its ancestors on `d`, nearest first.
+async fn ancestry_codes(c: &impl ConnectionTrait, id: Uuid, d: NaiveDate) -> Result<Vec<String>> {
+    let mut codes = Vec::new();
+    let mut current = Some(id);
+    // The tree is at most a handful of levels deep; the bound guards against a corrupt cycle.
+    for _ in 0..32 {
+        let Some(cur) = current else { break };
+        let u = load_unit(c, cur).await?;
+        codes.push(u.code);
+        current = parent_edge_on(c, cur, d).await?.map(|e| e.parent_id);
+    }
+    Ok(codes)
+}
+
+/// The same, following the open (current) links rather than those of a date.
+async fn open_ancestry_codes(c: &impl ConnectionTrait, id: Uuid) -> Result<Vec<String>> {
+    let mut codes = Vec::new();
+    let mut current = Some(id);
+    for _ in 0..32 {
+        let Some(cur) = current else { break };
+        let u = load_unit(c, cur).await?;
+        codes.push(u.code);
+        current = open_parent_edge(c, cur).await?.map(|e| e.parent_id);
+    }
+    Ok(codes)
+}
+
+async fn close_edge(c: &impl ConnectionTrait, edge: &unit_parent::Model, d: NaiveDate) -> Result<()> {
+    let mut am: unit_parent::ActiveModel = edge.clone().into();
+    am.valid_to = Set(Some(d));
+    am.update(c).await?;
+    Ok(())
+}
+
+async fn open_edge(c: &impl ConnectionTrait, unit_id: Uuid, parent_id: Uuid, d: NaiveDate) -> Result<()> {
+    unit_parent::ActiveModel {
+        unit_id: Set(unit_id),
+        parent_id: Set(parent_id),
+        valid_from: Set(d),
+        valid_to: Set(None),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?;
+    Ok(())
+}
+
+async fn journal(
+    c: &impl ConnectionTrait,
+    kind: &str,
+    d: NaiveDate,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tree_event::ActiveModel {
+        kind: Set(kind.to_owned()),
+        effective_date: Set(d),
+        payload: Set(payload),
+        recorded_at: Set(now),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?;
+    Ok(())
+}
+
+fn check_exists(u: &UnitRecord, d: NaiveDate) -> Result<()> {
+    if u.facts().exists_on(d) {
+        Ok(())
+    } else {
+        Err(StoreError::validation(
+            format!(
+                "Đơn vị {} không tồn tại vào ngày {}.",
+                u.code,
+                d.format("%d/%m/%Y")
+            ),
+            format!("Unit {} does not exist on {d}.", u.code),
+        ))
+    }
+}
+
+impl Store {
+    /// Creates a unit, under `parent_id` if given, existing from `valid_from`.
+    pub async fn create_unit(&self, input: NewUnit, now: DateTime<Utc>) -> Result<UnitRecord> {
+        let code = input.code.trim().to_owned();
+        let name = input.name.trim().to_owned();
+        let mut problems = Vec::new();
+        if code.is_empty() || code.len() > 64 || code.chars().any(char::is_whitespace) {
+            problems.push(Text::new(
+                "Mã đơn vị phải có từ 1 đến 64 ký tự, không có khoảng trắng.",
+                "A unit code must have 1 to 64 characters and no spaces.",
+            ));
+        }
+        if name.is_empty() || name.chars().count() > 255 {
+            problems.push(Text::new(
+                "Tên đơn vị phải có từ 1 đến 255 ký tự.",
+                "A unit name must have 1 to 255 characters.",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Validation(problems));
+        }
+        let txn = self.db().begin().await?;
+        if unit::Entity::find()
+            .filter(unit::Column::Code.eq(code.as_str()))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::conflict(
+                format!("Mã đơn vị {code} đã được dùng."),
+                format!("The unit code {code} is already taken."),
+            ));
+        }
+        if let Some(pid) = input.parent_id {
+            let parent = load_unit(&txn, pid).await?;
+            core::check_parent(&code, input.kind, &parent.facts(), input.valid_from)?;
+        }
+        let id = Uuid::now_v7();
+        let model = unit::ActiveModel {
+            id: Set(id),
+            code: Set(code.clone()),
+            name: Set(name),
+            kind: Set(input.kind.as_str().to_owned()),
+            branch_category: Set(input.branch_category),
+            valid_from: Set(input.valid_from),
+            valid_to: Set(None),
+            successor_id: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        if let Some(pid) = input.parent_id {
+            open_edge(&txn, id, pid, input.valid_from).await?;
+        }
+        journal(
+            &txn,
+            "CREATE",
+            input.valid_from,
+            serde_json::json!({ "unit": id, "code": code, "parent": input.parent_id }),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(unit = %id, code = %model.code, "unit created");
+        model.try_into()
+    }
+
+    /// The unit with this id.
+    pub async fn unit(&self, id: Uuid) -> Result<UnitRecord> {
+        load_unit(self.db(), id).await
+    }
+
+    /// The unit with this code.
+    pub async fn unit_by_code(&self, code: &str) -> Result<UnitRecord> {
+        unit::Entity::find()
+            .filter(unit::Column::Code.eq(code))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::not_found("unit", code))?
+            .try_into()
+    }
+
+    /// The units with these ids, in no particular order; unknown ids are left out.
+    pub async fn units(&self, ids: &[Uuid]) -> Result<Vec<UnitRecord>> {
+        unit::Entity::find()
+            .filter(unit::Column::Id.is_in(ids.iter().copied()))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// The parent of `id` on `d`.
+    pub async fn parent_on(&self, id: Uuid, d: NaiveDate) -> Result<Option<UnitRecord>> {
+        match parent_edge_on(self.db(), id, d).await? {
+            Some(e) => Ok(Some(load_unit(self.db(), e.parent_id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The children of `id` on `d`, by code.
+    pub async fn children_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<UnitRecord>> {
+        self.children_of_many(&[id], d)
+            .await
+            .map(|v| v.into_iter().map(|(_, u)| u).collect())
+    }
+
+    async fn children_of_many(
+        &self,
+        parents: &[Uuid],
+        d: NaiveDate,
+    ) -> Result<Vec<(Uuid, UnitRecord)>> {
+        if parents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out: Vec<(Uuid, UnitRecord)> = Vec::new();
+        // Chunked so that a level with thousands of units stays within parameter limits.
+        for chunk in parents.chunks(500) {
+            let edges = unit_parent::Entity::find()
+                .filter(unit_parent::Column::ParentId.is_in(chunk.iter().copied()))
+                .filter(valid_on_edge(d))
+                .all(self.db())
+                .await?;
+            let parent_of: HashMap<Uuid, Uuid> =
+                edges.iter().map(|e| (e.unit_id, e.parent_id)).collect();
+            let ids: Vec<Uuid> = parent_of.keys().copied().collect();
+            for ids in ids.chunks(500) {
+                let units = unit::Entity::find()
+                    .filter(unit::Column::Id.is_in(ids.iter().copied()))
+                    .filter(valid_on_unit(d))
+                    .order_by_asc(unit::Column::Code)
+                    .all(self.db())
+                    .await?;
+                for u in units {
+                    let p = parent_of.get(&u.id).copied().unwrap_or_default();
+                    out.push((p, u.try_into()?));
+                }
+            }
+        }
+        out.sort_by(|a: &(Uuid, UnitRecord), b| a.1.code.cmp(&b.1.code));
+        Ok(out)
+    }
+
+    /// The units that existed on `d` without a parent: the roots of the forest on that date.
+    pub async fn roots_on(&self, d: NaiveDate) -> Result<Vec<UnitRecord>> {
+        let with_parent = unit_parent::Entity::find()
+            .select_only()
+            .column(unit_parent::Column::UnitId)
+            .filter(valid_on_edge(d))
+            .into_query();
+        unit::Entity::find()
+            .filter(valid_on_unit(d))
+            .filter(Expr::col((unit::Entity, unit::Column::Id)).not_in_subquery(with_parent))
+            .order_by_asc(unit::Column::Code)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// The subtree under `id` as it stood on `d`, breadth first, down to `max_depth` levels
+    /// below it (all of them when `None`).
+    pub async fn subtree_on(
+        &self,
+        id: Uuid,
+        d: NaiveDate,
+        max_depth: Option<u32>,
+    ) -> Result<Vec<TreeNode>> {
+        let root = self.unit(id).await?;
+        check_exists(&root, d)?;
+        let parent_id = parent_edge_on(self.db(), id, d).await?.map(|e| e.parent_id);
+        let mut out = vec![TreeNode {
+            unit: root,
+            parent_id,
+            depth: 0,
+        }];
+        let mut frontier = vec![id];
+        let mut depth = 0;
+        while !frontier.is_empty() && max_depth.is_none_or(|m| depth < m) && depth < 32 {
+            depth += 1;
+            let children = self.children_of_many(&frontier, d).await?;
+            frontier = children.iter().map(|(_, u)| u.id).collect();
+            out.extend(children.into_iter().map(|(p, u)| TreeNode {
+                unit: u,
+                parent_id: Some(p),
+                depth,
+            }));
+        }
+        Ok(out)
+    }
+
+    /// The ancestors of `id` on `d`, nearest first.
+    pub async fn ancestors_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<UnitRecord>> {
+        let mut out = Vec::new();
+        let mut current = parent_edge_on(self.db(), id, d).await?.map(|e| e.parent_id);
+        for _ in 0..32 {
+            let Some(cur) = current else { break };
+            out.push(self.unit(cur).await?);
+            current = parent_edge_on(self.db(), cur, d).await?.map(|e| e.parent_id);
+        }
+        Ok(out)
+    }
+
+    /// The ids of `id` and every unit below it on `d`.
+    pub async fn subtree_ids_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<Uuid>> {
+        Ok(self
+            .subtree_on(id, d, None)
+            .await?
+            .into_iter()
+            .map(|n| n.unit.id)
+            .collect())
+    }
+
+    /// Moves `id` under `new_parent` from `d` on.
+    pub async fn move_unit(
+        &self,
+        id: Uuid,
+        new_parent: Uuid,
+        d: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<UnitRecord> {
+        let txn = self.db().begin().await?;
+        let u = load_unit(&txn, id).await?;
+        check_exists(&u, d)?;
+        let parent = load_unit(&txn, new_parent).await?;
+        core::check_parent(&u.code, u.kind, &parent.facts(), d)?;
+        core::check_no_cycle(&u.code, &ancestry_codes(&txn, new_parent, d).await?)?;
+        core::check_no_cycle(&u.code, &open_ancestry_codes(&txn, new_parent).await?)?;
+        core::check_chronology(&unit_text(&u), u.valid_from, d).or_else(|e| {
+            // A unit may be given its first parent on the day it starts.
+            if d == u.valid_from { Ok(()) } else { Err(e) }
+        })?;
+        if let Some(edge) = open_parent_edge(&txn, id).await? {
+            if edge.parent_id == new_parent {
+                return Err(StoreError::conflict(
+                    format!("{} đã trực thuộc {}.", u.code, parent.code),
+                    format!("{} already sits under {}.", u.code, parent.code),
+                ));
+            }
+            core::check_chronology(&unit_text(&u), edge.valid_from, d)?;
+            close_edge(&txn, &edge, d).await?;
+        }
+        open_edge(&txn, id, new_parent, d).await?;
+        journal(
+            &txn,
+            "MOVE",
+            d,
+            serde_json::json!({ "unit": id, "parent": new_parent }),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(unit = %id, parent = %new_parent, date = %d, "unit moved");
+        Ok(u)
+    }
+
+    /// Merges `sources` into `target` on `date`: the sources end the day before, and their
+    /// children and members move to the target that day.
+    pub async fn merge_units(&self, m: MergeUnits, now: DateTime<Utc>) -> Result<UnitRecord> {
+        let d = m.date;
+        if m.sources.is_empty() {
+            return Err(StoreError::validation(
+                "Phải nêu ít nhất một đơn vị được hợp nhất.",
+                "Name at least one unit to merge.",
+            ));
+        }
+        if m.sources.contains(&m.target) {
+            return Err(StoreError::validation(
+                "Không thể hợp nhất một đơn vị vào chính nó.",
+                "A unit cannot be merged into itself.",
+            ));
+        }
+        let txn = self.db().begin().await?;
+        let target = load_unit(&txn, m.target).await?;
+        check_exists(&target, d)?;
+        let target_ancestry = ancestry_codes(&txn, m.target, d).await?;
+        let mut seen = Vec::new();
+        for sid in &m.sources {
+            if seen.contains(sid) {
+                continue;
+            }
+            seen.push(*sid);
+            let s = load_unit(&txn, *sid).await?;
+            check_exists(&s, d)?;
+            core::check_chronology(&unit_text(&s), s.valid_from, d)?;
+            if s.kind.level() != target.kind.level() {
+                return Err(StoreError::validation(
+                    format!(
+                        "Chỉ hợp nhất được các đơn vị cùng cấp: {} ({}) và {} ({}).",
+                        s.code,
+                        s.kind.label().vi,
+                        target.code,
+                        target.kind.label().vi
+                    ),
+                    format!(
+                        "Only units of the same level can be merged: {} ({}) and {} ({}).",
+                        s.code,
+                        s.kind.label().en,
+                        target.code,
+                        target.kind.label().en
+                    ),
+                ));
+            }
+            core::check_no_cycle(&s.code, &target_ancestry)?;
+            // The source ends.
+            if let Some(edge) = open_parent_edge(&txn, *sid).await? {
+                core::check_chronology(&unit_text(&s), edge.valid_from, d)?;
+                close_edge(&txn, &edge, d).await?;
+            }
+            let mut am: unit::ActiveModel = unit::Entity::find_by_id(*sid)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| StoreError::not_found("unit", sid))?
+                .into();
+            am.valid_to = Set(Some(d));
+            am.successor_id = Set(Some(m.target));
+            am.update(&txn).await?;
+            // Its children move to the target.
+            let child_edges = unit_parent::Entity::find()
+                .filter(unit_parent::Column::ParentId.eq(*sid))
+                .filter(unit_parent::Column::ValidTo.is_null())
+                .all(&txn)
+                .await?;
+            for e in child_edges {
+                let child = load_unit(&txn, e.unit_id).await?;
+                core::check_chronology(&unit_text(&child), e.valid_from, d)?;
+                close_edge(&txn, &e, d).await?;
+                open_edge(&txn, e.unit_id, m.target, d).await?;
+            }
+            // Its members move to the target.
+            let memberships = member_unit::Entity::find()
+                .filter(member_unit::Column::UnitId.eq(*sid))
+                .filter(member_unit::Column::ValidTo.is_null())
+                .all(&txn)
+                .await?;
+            if !memberships.is_empty() && !target.kind.holds_members() {
+                return Err(StoreError::validation(
+                    format!(
+                        "{} còn đảng viên nhưng {} ({}) không trực tiếp quản lý đảng viên; hãy chuyển đảng viên về một chi bộ trước.",
+                        s.code,
+                        target.code,
+                        target.kind.label().vi
+                    ),
+                    format!(
+                        "{} still has members but {} ({}) holds none directly; move the members to a branch first.",
+                        s.code,
+                        target.code,
+                        target.kind.label().en
+                    ),
+                ));
+            }
+            for ms in memberships {
+                if d <= ms.valid_from {
+                    return Err(StoreError::conflict(
+                        format!(
+                            "Một đảng viên của {} mới sinh hoạt từ {}, không thể hợp nhất từ ngày {}.",
+                            s.code,
+                            ms.valid_from.format("%d/%m/%Y"),
+                            d.format("%d/%m/%Y")
+                        ),
+                        format!(
+                            "A member of {} joined on {}; the merge cannot take effect on {d}.",
+                            s.code, ms.valid_from
+                        ),
+                    ));
+                }
+                let member_id = ms.member_id;
+                let mut am: member_unit::ActiveModel = ms.into();
+                am.valid_to = Set(Some(d));
+                am.update(&txn).await?;
+                member_unit::ActiveModel {
+                    member_id: Set(member_id),
+                    unit_id: Set(m.target),
+                    valid_from: Set(d),
+                    valid_to: Set(None),
+                    reason: Set("MERGED".to_owned()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        journal(
+            &txn,
+            "MERGE",
+            d,
+            serde_json::json!({ "sources": seen, "target": m.target }),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(target = %m.target, sources = seen.len(), date = %d, "units merged");
+        Ok(target)
+    }
+
+    /// Dissolves `id` on `d`: it must have no children and no members left by then.
+    pub async fn dissolve_unit(
+        &self,
+        id: Uuid,
+        d: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<UnitRecord> {
+        let txn = self.db().begin().await?;
+        let u = load_unit(&txn, id).await?;
+        check_exists(&u, d)?;
+        core::check_chronology(&unit_text(&u), u.valid_from, d)?;
+        let children = unit_parent::Entity::find()
+            .filter(unit_parent::Column::ParentId.eq(id))
+            .filter(unit_parent::Column::ValidTo.is_null())
+            .count(&txn)
+            .await?;
+        let members = member_unit::Entity::find()
+            .filter(member_unit::Column::UnitId.eq(id))
+            .filter(member_unit::Column::ValidTo.is_null())
+            .count(&txn)
+            .await?;
+        if children > 0 || members > 0 {
+            return Err(StoreError::conflict(
+                format!(
+                    "Không thể giải thể {}: còn {children} đơn vị trực thuộc và {members} đảng viên. Hãy chuyển hoặc hợp nhất trước.",
+                    u.code
+                ),
+                format!(
+                    "{} cannot be dissolved: it still has {children} units under it and {members} members. Move or merge them first.",
+                    u.code
+                ),
+            ));
+        }
+        if let Some(edge) = open_parent_edge(&txn, id).await? {
+            core::check_chronology(&unit_text(&u), edge.valid_from, d)?;
+            close_edge(&txn, &edge, d).await?;
+        }
+        let mut am: unit::ActiveModel = unit::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::not_found("unit", id))?
+            .into();
+        am.valid_to = Set(Some(d));
+        let model = am.update(&txn).await?;
+        journal(&txn, "DISSOLVE", d, serde_json::json!({ "unit": id }), now).await?;
+        txn.commit().await?;
+        tracing::info!(unit = %id, date = %d, "unit dissolved");
+        model.try_into()
+    }
+}
