@@ -1,1 +1,12 @@
+//! Black-box tests: the real server over HTTP, against a fresh database per test (SQLite, or
+//! PostgreSQL when `MEMBERFLOW_TEST_DATABASE_URL` is set).
 
+#![allow(clippy::unwrap_used)]
+
+mod binary;
+mod http;
+mod limits;
+mod members;
+mod schema;
+mod support;
+mod tree;

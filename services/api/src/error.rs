@@ -209,6 +209,8 @@ fn classify(err: &ServerError) -> (Code, Text) {
     } else if m.starts_with("Invalid value for argument")
         || m.starts_with("Failed to parse")
         || m.contains("Invalid value for")
+        || m.starts_with("Expected input type")
+        || m.contains("does not contain the value")
         || m.contains("not a date")
     {
         (

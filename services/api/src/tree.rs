@@ -195,18 +195,18 @@ impl Unit {
     }
     /// Its members on `on` (today by default), in registration order, optionally with one
     /// of `status` and including the units below it.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity + 1")]
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
     async fn members(
         &self,
         ctx: &Context<'_>,
         on: Option<Date>,
         status: Option<Vec<MemberStatus>>,
-        #[graphql(default = false)] include_subtree: bool,
+        include_subtree: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<MemberConnection> {
         let d = on_or_today(ctx, on);
-        let units = if include_subtree {
+        let units = if include_subtree.unwrap_or(false) {
             app(ctx).store.subtree_ids_on(self.0.id, d).await.gql(lang(ctx))?
         } else {
             vec![self.0.id]
@@ -220,10 +220,10 @@ impl Unit {
         ctx: &Context<'_>,
         on: Option<Date>,
         status: Option<Vec<MemberStatus>>,
-        #[graphql(default = false)] include_subtree: bool,
+        include_subtree: Option<bool>,
     ) -> async_graphql::Result<u64> {
         let d = on_or_today(ctx, on);
-        let units = if include_subtree {
+        let units = if include_subtree.unwrap_or(false) {
             app(ctx).store.subtree_ids_on(self.0.id, d).await.gql(lang(ctx))?
         } else {
             vec![self.0.id]

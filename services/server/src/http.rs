@@ -110,11 +110,12 @@ async fn graphql(
             };
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
+    let parsed: Result<async_graphql::Request, _> = serde_json::from_slice(&body);
+    let request = match parsed {
+        Ok(r) if !r.query.trim().is_empty() => r,
+        other => {
             state.metrics.rejected_bodies.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(error = %e, "malformed GraphQL request body");
+            tracing::debug!(error = ?other.err(), "malformed GraphQL request body");
             return request_error(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",

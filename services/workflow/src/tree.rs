@@ -382,13 +382,11 @@ pub fn check_admission_dates(
                 ));
             }
         }
-        MemberStatus::Official => {
-            if d.official.is_none() {
-                problems.push(Text::new(
-                    "Đảng viên chính thức phải có ngày chính thức (A14).",
-                    "An official member needs the official date (A14).",
-                ));
-            }
+        MemberStatus::Official if d.official.is_none() => {
+            problems.push(Text::new(
+                "Đảng viên chính thức phải có ngày chính thức (A14).",
+                "An official member needs the official date (A14).",
+            ));
         }
         _ => {}
     }

@@ -427,8 +427,8 @@ fn problems_of(src: &str) -> Vec<memberflow_workflow::calendar::CalendarProblem>
 #[test]
 fn s22_calendar_file_reports_every_problem_at_once() {
     let src = format!(
-        r#"{HOLIDAYS}
-colour = "red"
+        r#"colour = "red"
+{HOLIDAYS}
 
 [years.2025]
 source = "test"

@@ -18,6 +18,7 @@ pub mod lunar;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 use std::ops::Bound;
 use std::sync::OnceLock;
@@ -478,18 +479,16 @@ impl WorkingCalendar {
             if date.year() != year {
                 return;
             }
-            if exceptions.contains_key(&date) {
-                to_compensate.push((date, holiday));
-            } else {
-                exceptions.insert(
-                    date,
-                    Exception::Off {
+            match exceptions.entry(date) {
+                Entry::Occupied(_) => to_compensate.push((date, holiday)),
+                Entry::Vacant(vacant) => {
+                    vacant.insert(Exception::Off {
                         holiday,
                         kind: DayOffKind::Holiday,
-                    },
-                );
-                if self.is_weekend(date) {
-                    to_compensate.push((date, holiday));
+                    });
+                    if self.is_weekend(date) {
+                        to_compensate.push((date, holiday));
+                    }
                 }
             }
         };

@@ -1,0 +1,171 @@
+//! Cases and events: what the engine decides about and what it is asked to do.
+//!
+//! A [`CaseSnapshot`] is everything the engine needs to decide the next step of a case, and
+//! nothing the store alone cares about (ids, timestamps, hashes). It records the definition
+//! version it runs under and, for every step, the rule set the step was taken under, so that a
+//! new rule set or definition never silently rewrites a case in flight. It is serde-serializable
+//! so the store keeps it as JSON.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::definition::{Definition, MailSpec, OnExpiry, RoleRef};
+use super::value::{Value, Values};
+
+/// Which definition, at which version, a case runs under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct DefinitionRef {
+    /// Definition id, e.g. `admission`.
+    pub id: String,
+    /// Definition version.
+    pub version: u32,
+}
+
+impl DefinitionRef {
+    /// The reference of `def`.
+    pub fn of(def: &Definition) -> Self {
+        DefinitionRef { id: def.id.clone(), version: def.version }
+    }
+}
+
+/// Who fires an event: an id for the record and the roles the shell has resolved for this case
+/// (e.g. `secretary@branch` when the user is the secretary of the case's branch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// User or system id, recorded on the step.
+    pub id: String,
+    /// Roles held with respect to this case.
+    pub roles: Vec<RoleRef>,
+}
+
+impl Actor {
+    /// An actor with the given roles.
+    pub fn new(id: impl Into<String>, roles: Vec<RoleRef>) -> Self {
+        Actor { id: id.into(), roles }
+    }
+
+    /// The scheduler, which fires escalation transitions when deadlines pass.
+    pub fn system() -> Self {
+        Actor { id: "system".into(), roles: vec![RoleRef::anywhere("system")] }
+    }
+}
+
+/// A request to fire a transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Transition name (`open` to start a case).
+    pub transition: String,
+    /// Who fires it.
+    pub actor: Actor,
+    /// Inputs, by name.
+    pub inputs: Values,
+}
+
+impl Event {
+    /// An event with no inputs.
+    pub fn new(transition: impl Into<String>, actor: Actor) -> Self {
+        Event { transition: transition.into(), actor, inputs: Values::new() }
+    }
+
+    /// Adds an input.
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.inputs.insert(name.into(), value.into());
+        self
+    }
+}
+
+/// One step taken by a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// 1 for the opening step, then 2, 3, …
+    pub seq: u64,
+    /// Transition fired.
+    pub transition: String,
+    /// State before (empty for the opening step).
+    pub from: String,
+    /// State after.
+    pub to: String,
+    /// Day of the step.
+    pub on: NaiveDate,
+    /// Rule set the step was decided under.
+    pub rule_set: String,
+    /// Definition version the step was decided under.
+    pub definition_version: u32,
+    /// Who fired it.
+    pub actor: String,
+}
+
+/// A deadline running on a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineRecord {
+    /// Rule id (e.g. `A10`).
+    pub rule: String,
+    /// Due date (last day on time).
+    pub due: NaiveDate,
+    /// Due date after the one-time extension, if the deadline has one.
+    pub extended_due: Option<NaiveDate>,
+    /// Whether the extension was used.
+    pub extended: bool,
+    /// What happens when it passes.
+    pub on_expiry: OnExpiry,
+    /// Mail sent when it passes.
+    pub notify: Option<MailSpec>,
+    /// Rule set it was computed under.
+    pub rule_set: String,
+}
+
+/// Everything the engine knows about a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSnapshot {
+    /// Definition and version the case runs under.
+    pub definition: DefinitionRef,
+    /// Current state.
+    pub state: String,
+    /// Optimistic-concurrency version: the number of steps taken (the store checks it).
+    pub version: u64,
+    /// Facts recorded by earlier steps: every input under its name, computed dates, counters.
+    pub facts: Values,
+    /// Day the case entered its current state.
+    pub entered_on: NaiveDate,
+    /// Deadlines running now, by key.
+    pub deadlines: BTreeMap<String, DeadlineRecord>,
+    /// Every step taken, oldest first.
+    pub steps: Vec<StepRecord>,
+}
+
+impl CaseSnapshot {
+    /// The rule set of the latest step, if any.
+    pub fn current_rule_set(&self) -> Option<&str> {
+        self.steps.last().map(|s| s.rule_set.as_str())
+    }
+
+    /// The rule set the case was opened under, if any.
+    pub fn opening_rule_set(&self) -> Option<&str> {
+        self.steps.first().map(|s| s.rule_set.as_str())
+    }
+
+    /// The fact `key`.
+    pub fn fact(&self, key: &str) -> Option<&Value> {
+        self.facts.get(key)
+    }
+
+    /// The day of the most recent step that fired `transition`.
+    pub fn last_step_on(&self, transition: &str) -> Option<NaiveDate> {
+        self.steps.iter().rev().find(|s| s.transition == transition).map(|s| s.on)
+    }
+
+    /// The empty case a definition's opening transition starts from.
+    pub(crate) fn blank(def: &Definition, today: NaiveDate) -> Self {
+        CaseSnapshot {
+            definition: DefinitionRef::of(def),
+            state: String::new(),
+            version: 0,
+            facts: Values::new(),
+            entered_on: today,
+            deadlines: BTreeMap::new(),
+            steps: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The real binary: serving on the SQLite default in its working directory, shutting down
+//! on SIGTERM, migrating, printing the schema, checking `schemas/`, refusing bad
+//! configuration.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use memberflow_tests::TestDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
+
+fn memberflow(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env_remove("MEMBERFLOW_DATABASE_URL")
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_LISTEN", "127.0.0.1:0")
+        .env("MEMBERFLOW_LOG__FORMAT", "json");
+    c
+}
+
+/// Starts the binary, waits for its "serving" log line and returns the child and address.
+fn start(mut cmd: Command) -> (std::process::Child, String) {
+    let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server did not log that it was serving");
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if v["fields"]["message"] == "serving" {
+            return (child, v["fields"]["addr"].as_str().unwrap().to_owned());
+        }
+    }
+}
+
+fn sigterm(child: &std::process::Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+async fn serves_migrates_and_stops_on_sigterm(db: Option<&TestDb>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = memberflow(dir.path());
+    if let Some(db) = db {
+        cmd.env("MEMBERFLOW_DATABASE_URL", db.url());
+    }
+    let (mut child, addr) = start(cmd);
+    let client = reqwest::Client::new();
+    let r = client.get(format!("http://{addr}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r: serde_json::Value = client
+        .post(format!("http://{addr}/graphql"))
+        .json(&serde_json::json!({ "query": "mutation { createUnit(input: { code: \"HG\", name: \"Hậu Giang\", kind: PROVINCE, validFrom: \"2004-01-01\" }) { code } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["data"]["createUnit"]["code"], "HG", "{r}");
+    sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    // With no configuration at all, the database is memberflow.db in the working directory.
+    assert_eq!(dir.path().join("memberflow.db").exists(), db.is_none());
+}
+
+#[tokio::test]
+async fn the_binary_serves_on_the_sqlite_default_and_stops_cleanly_on_sigterm() {
+    serves_migrates_and_stops_on_sigterm(None).await;
+}
+
+#[tokio::test]
+async fn the_binary_serves_on_the_test_database_too() {
+    let db = TestDb::create().await;
+    serves_migrates_and_stops_on_sigterm(Some(&db)).await;
+}
+
+#[tokio::test]
+async fn migrate_applies_pending_migrations_once() {
+    let db = TestDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        memberflow(dir.path())
+            .env("MEMBERFLOW_DATABASE_URL", db.url())
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{first:?}");
+    assert!(String::from_utf8_lossy(&first.stdout).starts_with("applied 1 migration"));
+    let second = run();
+    assert!(String::from_utf8_lossy(&second.stdout).starts_with("applied 0 migration"));
+}
+
+#[test]
+fn schema_prints_the_sdl() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = memberflow(dir.path()).arg("schema").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), memberflow_api::sdl());
+}
+
+#[test]
+fn bad_configuration_is_refused_with_the_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, key) in [("lisen = 1\n", "lisen"), ("[graphql]\nmax_depth = \"deep\"\n", "max_depth")] {
+        std::fs::write(dir.path().join("m.toml"), file).unwrap();
+        let out = memberflow(dir.path()).args(["--config", "m.toml"]).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(key), "{err}");
+    }
+    let out = memberflow(dir.path()).args(["--config", "missing.toml"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+    let out = memberflow(dir.path())
+        .env("MEMBERFLOW_LISTEN", "nowhere")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("listen"));
+}
+
+#[test]
+fn check_validates_the_committed_schemas_and_reports_every_problem_of_a_broken_one() {
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out = memberflow(std::path::Path::new(repo)).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("0 problem(s)"), "{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    for sub in ["workflows", "rulesets", "calendars"] {
+        std::fs::create_dir_all(schemas.join(sub)).unwrap();
+    }
+    std::fs::write(schemas.join("calendars/bad.toml"), "weekend = [\"Funday\"]\nnope = 1\n").unwrap();
+    std::fs::write(schemas.join("rulesets/bad.toml"), "this is not toml = =\n").unwrap();
+    std::fs::write(schemas.join("workflows/bad.toml"), "id = \"x\"\n").unwrap();
+    let out = memberflow(dir.path()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    for f in ["calendars/bad.toml", "rulesets/bad.toml", "workflows/bad.toml"] {
+        assert!(stdout.contains(f), "{f} missing from:\n{stdout}");
+    }
+}

@@ -1,0 +1,64 @@
+//! Builders shared by the tests: small trees and members made through the API.
+
+use memberflow_tests::TestApp;
+use serde_json::{Value, json};
+
+pub const CREATE_UNIT: &str = "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id code } }";
+
+/// Creates a unit and returns its id.
+pub async fn unit(app: &TestApp, code: &str, kind: &str, parent: Option<&str>, from: &str) -> String {
+    let d = app
+        .ok(
+            CREATE_UNIT,
+            json!({ "i": { "code": code, "name": format!("Đơn vị {code}"), "kind": kind,
+                           "parentId": parent, "validFrom": from } }),
+        )
+        .await;
+    d["createUnit"]["id"].as_str().unwrap().to_owned()
+}
+
+pub const REGISTER: &str = "mutation($i: RegisterMemberInput!) { registerMember(input: $i) { id fullName } }";
+
+/// Registers an official member in `unit` and returns their id.
+pub async fn member(app: &TestApp, unit: &str, name: &str) -> String {
+    let d = app
+        .ok(
+            REGISTER,
+            json!({ "i": official_member_input(unit, name) }),
+        )
+        .await;
+    d["registerMember"]["id"].as_str().unwrap().to_owned()
+}
+
+pub fn official_member_input(unit: &str, name: &str) -> Value {
+    json!({
+        "unitId": unit, "unitSince": "2015-01-01", "fullName": name,
+        "dateOfBirth": "1985-03-04", "sex": "FEMALE", "education": "UPPER_SECONDARY",
+        "occupation": "PUBLIC_SERVICE_EMPLOYEE", "status": "OFFICIAL",
+        "admissionDecisionDate": "2010-05-10", "ceremonyDate": "2010-06-01",
+        "officialDate": "2011-06-01"
+    })
+}
+
+/// A small province: HG with two districts, a grassroots committee with two branches under
+/// the first district and a grassroots branch under the second.
+pub struct Province {
+    pub hg: String,
+    pub d1: String,
+    pub d2: String,
+    pub gc: String,
+    pub b1: String,
+    pub b2: String,
+    pub gb: String,
+}
+
+pub async fn province(app: &TestApp) -> Province {
+    let hg = unit(app, "HG", "PROVINCE", None, "2004-01-01").await;
+    let d1 = unit(app, "HG-D1", "DISTRICT", Some(&hg), "2004-01-01").await;
+    let d2 = unit(app, "HG-D2", "DISTRICT", Some(&hg), "2004-01-01").await;
+    let gc = unit(app, "HG-D1-X", "GRASSROOTS_COMMITTEE", Some(&d1), "2005-01-01").await;
+    let b1 = unit(app, "HG-D1-X-1", "BRANCH", Some(&gc), "2005-01-01").await;
+    let b2 = unit(app, "HG-D1-X-2", "BRANCH", Some(&gc), "2005-01-01").await;
+    let gb = unit(app, "HG-D2-Y", "GRASSROOTS_BRANCH", Some(&d2), "2005-01-01").await;
+    Province { hg, d1, d2, gc, b1, b2, gb }
+}
