@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_tree_and_members;
+mod m20261125_000002_cases;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -15,6 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_tree_and_members::Migration)]
+        vec![
+            Box::new(m20261125_000001_tree_and_members::Migration),
+            Box::new(m20261125_000002_cases::Migration),
+        ]
     }
 }

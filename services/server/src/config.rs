@@ -115,7 +115,7 @@ impl Config {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::result_large_err)]
 mod tests {
     use super::*;
 
