@@ -18,6 +18,8 @@ pub enum Code {
     Conflict,
     /// The caller may not do this.
     Forbidden,
+    /// The workflow refused the transition; the reasons name the rules.
+    TransitionRefused,
     /// The request is not valid GraphQL.
     GraphqlParseFailed,
     /// The request does not fit the schema.
@@ -40,6 +42,7 @@ impl Code {
             Code::Validation => "VALIDATION",
             Code::Conflict => "CONFLICT",
             Code::Forbidden => "FORBIDDEN",
+            Code::TransitionRefused => "TRANSITION_REFUSED",
             Code::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Code::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Code::QueryTooDeep => "QUERY_TOO_DEEP",
@@ -108,6 +111,7 @@ fn what_vi(what: &str) -> &'static str {
     match what {
         "unit" => "đơn vị",
         "member" => "đảng viên",
+        "case" => "hồ sơ",
         _ => "đối tượng",
     }
 }

@@ -4,6 +4,7 @@
 //! records into GraphQL types at this border, and every failure into an error with a stable
 //! `extensions.code` (see [`error::Code`]) and a message in Vietnamese and English.
 
+mod cases;
 mod clock;
 pub mod error;
 mod members;

@@ -374,6 +374,22 @@ pub struct RegisterMemberInput {
     official_date: Option<Date>,
 }
 
+/// The probation length (A13) of the rule set in force on the ceremony day; for a ceremony
+/// before the first rule set, the first rule set's (the Charter's 12 months predate them all).
+fn probation_months(cat: &memberflow_store::Catalog, ceremony: Option<NaiveDate>) -> u32 {
+    use memberflow_workflow::engine::Period;
+    let set = ceremony
+        .and_then(|d| cat.rules.for_date(d))
+        .or_else(|| cat.rules.sets().first());
+    match set.and_then(|s| s.period("A13.probation_period").ok()) {
+        Some(Period::Months(m)) => m,
+        Some(Period::Years(y)) => y * 12,
+        // The rule-book check guarantees A13 is a period in months; keep the Charter's value
+        // should a set ever say otherwise.
+        _ => 12,
+    }
+}
+
 /// Changing the registry.
 #[derive(Default)]
 pub struct MemberMutation;
@@ -408,7 +424,7 @@ impl MemberMutation {
                     ceremony_date: input.ceremony_date.map(|d| d.0),
                     official_date: input.official_date.map(|d| d.0),
                 },
-                a.probation_months,
+                probation_months(&a.catalog, input.ceremony_date.map(|d| d.0)),
                 a.clock.now(),
             )
             .await

@@ -3,21 +3,22 @@
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema, ServerError};
-use memberflow_store::Store;
+use memberflow_store::{Catalog, Store};
 use memberflow_workflow::text::{Lang, Text};
 
 use crate::clock::{Clock, SharedClock};
 use crate::error::{Code, finalize_response, graphql_error};
+use crate::cases::{CaseMutation, CaseQuery};
 use crate::members::{MemberMutation, MemberQuery};
 use crate::tree::{TreeMutation, TreeQuery};
 
 /// The query root, merged from the features.
 #[derive(MergedObject, Default)]
-pub struct Query(TreeQuery, MemberQuery);
+pub struct Query(TreeQuery, MemberQuery, CaseQuery);
 
 /// The mutation root, merged from the features.
 #[derive(MergedObject, Default)]
-pub struct Mutation(TreeMutation, MemberMutation);
+pub struct Mutation(TreeMutation, MemberMutation, CaseMutation);
 
 /// The schema type.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -31,9 +32,6 @@ pub struct ApiOptions {
     pub max_complexity: usize,
     /// Whether introspection is served (switch off in production if wanted).
     pub introspection: bool,
-    /// The probation length in months from the rule set in force (A13), used when members
-    /// are registered.
-    pub probation_months: u32,
 }
 
 impl Default for ApiOptions {
@@ -42,7 +40,6 @@ impl Default for ApiOptions {
             max_depth: 12,
             max_complexity: 2_000,
             introspection: true,
-            probation_months: 12,
         }
     }
 }
@@ -52,16 +49,21 @@ impl Default for ApiOptions {
 pub(crate) struct Ctx {
     pub store: Store,
     pub clock: SharedClock,
-    pub probation_months: u32,
+    pub catalog: Arc<Catalog>,
 }
 
 /// Builds the schema over `store`, with time from `clock`.
-pub fn build_schema(store: Store, clock: Arc<dyn Clock>, options: &ApiOptions) -> AppSchema {
+pub fn build_schema(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    catalog: Arc<Catalog>,
+    options: &ApiOptions,
+) -> AppSchema {
     let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(Ctx {
             store,
             clock,
-            probation_months: options.probation_months,
+            catalog,
         })
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);

@@ -1,19 +1,153 @@
-//! `memberflow check`: validates every calendar, rule set and workflow definition under
-//! `schemas/` and reports every problem at once, each with its file.
+//! The files under `schemas/` (calendars, rule sets, workflow definitions): loading them from a
+//! directory or from the copies built into the binary, validating them all together with
+//! every problem reported at once (`memberflow check`), and turning them into the engine's
+//! [`Catalog`].
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use memberflow_store::Catalog;
 use memberflow_workflow::calendar::WorkingCalendar;
-use memberflow_workflow::engine::{CheckOptions, Definition, Problem, RuleBook, RuleSet};
+use memberflow_workflow::engine::{Severity, ShellChecks, Source, check_sources};
+
+/// The files, by name relative to the schemas directory, with their text.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFiles {
+    calendars: Vec<(String, String)>,
+    rulesets: Vec<(String, String)>,
+    workflows: Vec<(String, String)>,
+}
+
+/// The copies built into the binary: a deployment without a `schemas/` directory still has
+/// the committed definitions. A test checks that this list matches the directory.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("calendars/vn.toml", include_str!("../../../schemas/calendars/vn.toml")),
+    ("rulesets/R2021.toml", include_str!("../../../schemas/rulesets/R2021.toml")),
+    ("rulesets/R2025a.toml", include_str!("../../../schemas/rulesets/R2025a.toml")),
+    ("rulesets/R2025b.toml", include_str!("../../../schemas/rulesets/R2025b.toml")),
+    ("workflows/admission.toml", include_str!("../../../schemas/workflows/admission.toml")),
+];
+
+impl SchemaFiles {
+    fn push(&mut self, name: String, text: String) {
+        if name.starts_with("calendars/") {
+            self.calendars.push((name, text));
+        } else if name.starts_with("rulesets/") {
+            self.rulesets.push((name, text));
+        } else {
+            self.workflows.push((name, text));
+        }
+    }
+
+    /// The files built into the binary.
+    pub fn embedded() -> Self {
+        let mut s = Self::default();
+        for (name, text) in EMBEDDED {
+            s.push((*name).to_owned(), (*text).to_owned());
+        }
+        s
+    }
+
+    /// The `*.toml` files of `dir/calendars`, `dir/rulesets` and `dir/workflows`.
+    pub fn from_dir(dir: &Path) -> (Self, Vec<String>) {
+        let mut s = Self::default();
+        let mut problems = Vec::new();
+        if !dir.is_dir() {
+            problems.push(format!("{}: not a directory", dir.display()));
+        }
+        for sub in ["calendars", "rulesets", "workflows"] {
+            let path = dir.join(sub);
+            let entries = match std::fs::read_dir(&path) {
+                Ok(rd) => rd,
+                Err(e) => {
+                    problems.push(format!("{}: cannot be read: {e}", path.display()));
+                    continue;
+                }
+            };
+            let mut files: Vec<_> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            files.sort();
+            for f in files {
+                let name = format!(
+                    "{sub}/{}",
+                    f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                );
+                match std::fs::read_to_string(&f) {
+                    Ok(text) => s.push(name, text),
+                    Err(e) => problems.push(format!("{name}: cannot be read: {e}")),
+                }
+            }
+        }
+        (s, problems)
+    }
+
+    /// Validates everything together and, when nothing is wrong, builds the catalog.
+    pub fn check(&self) -> (Report, Option<Catalog>) {
+        let mut report = Report::default();
+        let mut calendar = None;
+        for (name, text) in &self.calendars {
+            report.files.push(name.clone());
+            match WorkingCalendar::from_toml_str(text) {
+                Ok(c) => {
+                    // The Vietnamese calendar is the one deadlines use.
+                    if calendar.is_none() || name.ends_with("/vn.toml") {
+                        calendar = Some(c);
+                    }
+                }
+                Err(ps) => report
+                    .problems
+                    .extend(ps.into_iter().map(|p| format!("{name}: {p}"))),
+            }
+        }
+        if calendar.is_none() {
+            report
+                .problems
+                .push("calendars: no working-day calendar".to_owned());
+        }
+        let defs: Vec<Source<'_>> = self
+            .workflows
+            .iter()
+            .map(|(n, t)| Source { name: n, text: t })
+            .collect();
+        let sets: Vec<Source<'_>> = self
+            .rulesets
+            .iter()
+            .map(|(n, t)| Source { name: n, text: t })
+            .collect();
+        report.files.extend(self.rulesets.iter().map(|(n, _)| n.clone()));
+        report.files.extend(self.workflows.iter().map(|(n, _)| n.clone()));
+        let checked = check_sources(&defs, &sets, &ShellChecks::default());
+        for p in &checked.problems {
+            let line = p.to_string();
+            match p.problem.severity {
+                Severity::Error => report.problems.push(line),
+                Severity::Warning => report.warnings.push(line),
+            }
+        }
+        let catalog = match (report.is_ok(), checked.rules, calendar) {
+            (true, Some(rules), Some(calendar)) => Some(Catalog {
+                definitions: checked.definitions,
+                rules,
+                calendar,
+            }),
+            _ => None,
+        };
+        (report, catalog)
+    }
+}
 
 /// The outcome of a check: the files looked at and the problems found.
 #[derive(Debug, Default)]
 pub struct Report {
     /// Files checked, relative to the schemas directory.
     pub files: Vec<String>,
-    /// Problems, each naming its file and place.
+    /// Errors, each naming its file and place.
     pub problems: Vec<String>,
+    /// Warnings: worth a look, not fatal.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -28,112 +162,61 @@ impl fmt::Display for Report {
         for p in &self.problems {
             writeln!(f, "error: {p}")?;
         }
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
         writeln!(
             f,
-            "checked {} file(s): {} problem(s)",
+            "checked {} file(s): {} problem(s), {} warning(s)",
             self.files.len(),
-            self.problems.len()
+            self.problems.len(),
+            self.warnings.len()
         )
     }
 }
 
-fn toml_files(dir: &Path, report: &mut Report) -> Vec<PathBuf> {
-    let mut files = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect::<Vec<_>>(),
-        Err(e) => {
-            report
-                .problems
-                .push(format!("{}: cannot be read: {e}", dir.display()));
-            Vec::new()
-        }
-    };
-    files.sort();
-    files
-}
-
-fn read(path: &Path, name: &str, report: &mut Report) -> Option<String> {
-    report.files.push(name.to_owned());
-    match std::fs::read_to_string(path) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            report.problems.push(format!("{name}: cannot be read: {e}"));
-            None
-        }
-    }
-}
-
-fn push_problems(report: &mut Report, name: &str, problems: &[Problem]) {
-    for p in problems {
-        report.problems.push(format!(
-            "{name}: {}: [{}] {}",
-            p.place,
-            p.code.as_str(),
-            p.message
-        ));
-    }
-}
-
-/// Checks the schemas directory: `calendars/`, `rulesets/` and `workflows/`.
+/// Checks the schemas directory.
 pub fn check_dir(dir: &Path) -> Report {
-    let mut report = Report::default();
-
-    for path in toml_files(&dir.join("calendars"), &mut report) {
-        let name = relative(dir, &path);
-        if let Some(src) = read(&path, &name, &mut report)
-            && let Err(problems) = WorkingCalendar::from_toml_str(&src)
-        {
-            for p in problems {
-                report.problems.push(format!("{name}: {p}"));
-            }
-        }
-    }
-
-    let mut sets = Vec::new();
-    for path in toml_files(&dir.join("rulesets"), &mut report) {
-        let name = relative(dir, &path);
-        if let Some(src) = read(&path, &name, &mut report) {
-            match RuleSet::from_toml_str(&src) {
-                Ok(set) => sets.push(set),
-                Err(problems) => push_problems(&mut report, &name, &problems),
-            }
-        }
-    }
-    let book = match RuleBook::new(sets) {
-        Ok(book) => {
-            push_problems(&mut report, "rulesets", &book.check_guard_parameters());
-            Some(book)
-        }
-        Err(problems) => {
-            push_problems(&mut report, "rulesets", &problems);
-            None
-        }
-    };
-
-    for path in toml_files(&dir.join("workflows"), &mut report) {
-        let name = relative(dir, &path);
-        if let Some(src) = read(&path, &name, &mut report) {
-            match Definition::from_toml_str(&src) {
-                Ok(def) => {
-                    let mut options = CheckOptions::new();
-                    if let Some(book) = &book {
-                        options = options.rules(book);
-                    }
-                    push_problems(&mut report, &name, &def.check(&options));
-                }
-                Err(problems) => push_problems(&mut report, &name, &problems),
-            }
-        }
-    }
+    let (files, read_problems) = SchemaFiles::from_dir(dir);
+    let (mut report, _) = files.check();
+    report.problems.splice(0..0, read_problems);
     report
 }
 
-fn relative(dir: &Path, path: &Path) -> String {
-    path.strip_prefix(dir)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_files_are_exactly_the_committed_ones() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
+        let (files, problems) = SchemaFiles::from_dir(&dir);
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut on_disk: Vec<(String, String)> = files
+            .calendars
+            .into_iter()
+            .chain(files.rulesets)
+            .chain(files.workflows)
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<(String, String)> = EMBEDDED
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        embedded.sort();
+        assert_eq!(
+            on_disk.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            embedded.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            "add new files under schemas/ to EMBEDDED in server/src/check.rs"
+        );
+        assert!(on_disk == embedded);
+    }
+
+    #[test]
+    fn the_embedded_files_build_a_catalog() {
+        let (report, catalog) = SchemaFiles::embedded().check();
+        assert!(report.is_ok(), "{report}");
+        assert!(catalog.is_some());
+    }
 }

@@ -79,7 +79,11 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Check) => {
             let config = load_config(&cli)?;
-            let report = crate::check::check_dir(&config.schemas_dir);
+            let dir = config
+                .schemas_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("schemas"));
+            let report = crate::check::check_dir(&dir);
             print!("{report}");
             Ok(if report.is_ok() {
                 ExitCode::SUCCESS

@@ -17,8 +17,9 @@ pub struct Config {
     pub database_url: String,
     /// The address to listen on.
     pub listen: SocketAddr,
-    /// Where the workflow definitions, rule sets and calendars live.
-    pub schemas_dir: PathBuf,
+    /// Where the workflow definitions, rule sets and calendars live; by default the copies
+    /// built into the binary (`memberflow check` looks in `./schemas` then).
+    pub schemas_dir: Option<PathBuf>,
     /// Logging.
     pub log: LogConfig,
     /// The GraphQL endpoint's limits.
@@ -66,7 +67,7 @@ impl Default for Config {
         Self {
             database_url: "sqlite://memberflow.db?mode=rwc".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            schemas_dir: PathBuf::from("schemas"),
+            schemas_dir: None,
             log: LogConfig::default(),
             graphql: GraphqlConfig::default(),
         }

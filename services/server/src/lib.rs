@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use memberflow_api::{ApiOptions, Clock};
-use memberflow_store::Store;
+use memberflow_store::{Catalog, Store};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -45,6 +45,24 @@ pub fn api_options(config: &Config) -> ApiOptions {
     }
 }
 
+/// Loads and validates the calendars, rule sets and workflow definitions: from
+/// `schemas_dir` when configured, else the copies built into the binary.
+pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
+    let (files, mut problems) = match &config.schemas_dir {
+        Some(dir) => check::SchemaFiles::from_dir(dir),
+        None => (check::SchemaFiles::embedded(), Vec::new()),
+    };
+    let (report, catalog) = files.check();
+    problems.extend(report.problems);
+    match catalog {
+        Some(c) if problems.is_empty() => Ok(c),
+        _ => anyhow::bail!(
+            "the workflow definitions, rule sets or calendars are invalid:\n  - {}",
+            problems.join("\n  - ")
+        ),
+    }
+}
+
 impl Application {
     /// Connects, migrates and binds, with time from `clock`.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
@@ -52,7 +70,9 @@ impl Application {
             .await
             .context("connecting to the database (MEMBERFLOW_DATABASE_URL)")?;
         store.migrate().await.context("running the migrations")?;
-        let schema = memberflow_api::build_schema(store.clone(), clock, &api_options(config));
+        let catalog = load_catalog(config)?;
+        let schema =
+            memberflow_api::build_schema(store.clone(), clock, Arc::new(catalog), &api_options(config));
         let router = http::router(
             schema,
             store.clone(),

@@ -4,6 +4,7 @@
 //! project's own types. Each command runs in one transaction: it loads what the core needs,
 //! lets the core decide, and writes the outcome, or nothing at all.
 
+mod cases;
 mod entity;
 mod error;
 mod members;
@@ -15,6 +16,10 @@ use std::time::Duration;
 use memberflow_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
+pub use cases::{
+    CaseEventRecord, CaseFilter, CaseOutcome, CasePage, CaseRecord, Catalog, ChainBreak, Command,
+    NewCase, RefusalRecording,
+};
 pub use error::{Result, StoreError};
 pub use members::{MemberFilter, MemberPage, NewMember};
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};

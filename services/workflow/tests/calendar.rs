@@ -624,3 +624,12 @@ fn s22_calendar_file_syntax_error_is_one_problem() {
     assert!(matches!(problems[0].kind, ProblemKind::Syntax(_)));
     assert_eq!(problems[0].place, "file");
 }
+
+#[test]
+fn s22_the_month_estimate_never_runs_ahead_of_the_new_moon() {
+    // Found by the round-trip property: 7/5/2054 is the 30th day of the 3rd lunar month
+    // (checked against the `lunar-vn` package), not "day 0" of the 4th.
+    let l = solar_to_lunar(ymd(2054, 5, 7));
+    assert_eq!((l.year, l.month, l.day, l.leap), (2054, 3, 30, false));
+    assert_eq!(l.to_solar(), Some(ymd(2054, 5, 7)));
+}

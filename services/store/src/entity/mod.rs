@@ -1,9 +1,13 @@
 //! sea-orm entities: one module per table. They never leave this crate; the store converts
 //! them into its own records at its border.
 
+pub mod case_deadline;
+pub mod case_event;
+pub mod cases;
 pub mod member;
 pub mod member_status;
 pub mod member_unit;
+pub mod outbox;
 pub mod tree_event;
 pub mod unit;
 pub mod unit_parent;

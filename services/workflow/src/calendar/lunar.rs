@@ -72,9 +72,12 @@ pub enum MonthKind {
 /// Total on chrono's whole range, but only meaningful for the years in [`SUPPORTED_YEARS`].
 pub fn solar_to_lunar(date: NaiveDate) -> LunarDate {
     let day_number = jdn(date);
-    let k = floor((day_number as f64 - NEW_MOON_EPOCH) / SYNODIC_MONTH);
-    let mut month_start = new_moon_day(k + 1);
-    if month_start > day_number {
+    let mut k = floor((day_number as f64 - NEW_MOON_EPOCH) / SYNODIC_MONTH) + 1;
+    let mut month_start = new_moon_day(k);
+    // The mean-motion estimate of `k` can be one lunation ahead of the true new moon (e.g.
+    // 7/5/2054, the 30th day of the 3rd month): step back until the month has begun.
+    while month_start > day_number {
+        k -= 1;
         month_start = new_moon_day(k);
     }
     let solar_year = date.year();

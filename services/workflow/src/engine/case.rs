@@ -26,7 +26,10 @@ pub struct DefinitionRef {
 impl DefinitionRef {
     /// The reference of `def`.
     pub fn of(def: &Definition) -> Self {
-        DefinitionRef { id: def.id.clone(), version: def.version }
+        DefinitionRef {
+            id: def.id.clone(),
+            version: def.version,
+        }
     }
 }
 
@@ -43,12 +46,18 @@ pub struct Actor {
 impl Actor {
     /// An actor with the given roles.
     pub fn new(id: impl Into<String>, roles: Vec<RoleRef>) -> Self {
-        Actor { id: id.into(), roles }
+        Actor {
+            id: id.into(),
+            roles,
+        }
     }
 
     /// The scheduler, which fires escalation transitions when deadlines pass.
     pub fn system() -> Self {
-        Actor { id: "system".into(), roles: vec![RoleRef::anywhere("system")] }
+        Actor {
+            id: "system".into(),
+            roles: vec![RoleRef::anywhere("system")],
+        }
     }
 }
 
@@ -66,7 +75,11 @@ pub struct Event {
 impl Event {
     /// An event with no inputs.
     pub fn new(transition: impl Into<String>, actor: Actor) -> Self {
-        Event { transition: transition.into(), actor, inputs: Values::new() }
+        Event {
+            transition: transition.into(),
+            actor,
+            inputs: Values::new(),
+        }
     }
 
     /// Adds an input.
@@ -153,7 +166,11 @@ impl CaseSnapshot {
 
     /// The day of the most recent step that fired `transition`.
     pub fn last_step_on(&self, transition: &str) -> Option<NaiveDate> {
-        self.steps.iter().rev().find(|s| s.transition == transition).map(|s| s.on)
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.transition == transition)
+            .map(|s| s.on)
     }
 
     /// The empty case a definition's opening transition starts from.

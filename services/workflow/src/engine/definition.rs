@@ -89,12 +89,18 @@ pub struct RoleRef {
 impl RoleRef {
     /// A role at a level.
     pub fn at(role: impl Into<String>, level: Level) -> Self {
-        RoleRef { role: role.into(), level: Some(level) }
+        RoleRef {
+            role: role.into(),
+            level: Some(level),
+        }
     }
 
     /// A role at no particular level (e.g. `system`).
     pub fn anywhere(role: impl Into<String>) -> Self {
-        RoleRef { role: role.into(), level: None }
+        RoleRef {
+            role: role.into(),
+            level: None,
+        }
     }
 
     /// Whether an actor holding `held` satisfies this requirement.
@@ -441,11 +447,14 @@ pub struct Definition {
 /// Name of the opening transition.
 pub const OPEN: &str = "open";
 
+/// A cron-expression parser supplied by the shell (the core does not depend on `cron`).
+pub type CronValidator<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+
 /// Checks that depend on what the shell knows: mail templates, cron syntax, rule sets.
 #[derive(Clone, Copy, Default)]
 pub struct CheckOptions<'a> {
     templates: Option<&'a [&'a str]>,
-    cron: Option<&'a dyn Fn(&str) -> Result<(), String>>,
+    cron: Option<CronValidator<'a>>,
     rules: Option<&'a RuleBook>,
 }
 
@@ -472,7 +481,7 @@ impl<'a> CheckOptions<'a> {
     }
 
     /// Check cron expressions with this parser (the shell passes the `cron` crate's).
-    pub fn cron(mut self, validate: &'a dyn Fn(&str) -> Result<(), String>) -> Self {
+    pub fn cron(mut self, validate: CronValidator<'a>) -> Self {
         self.cron = Some(validate);
         self
     }
@@ -515,14 +524,14 @@ impl Definition {
         if let Some(validate) = options.cron {
             for state in &self.states {
                 for r in &state.reminders {
-                    if let ReminderWhen::Cron(expr) = &r.when {
-                        if let Err(e) = validate(expr) {
-                            out.push(Problem::error(
-                                ProblemCode::BadCron,
-                                format!("state `{}`, reminder `{}`", state.name, r.key),
-                                format!("cron expression `{expr}` does not parse: {e}"),
-                            ));
-                        }
+                    if let ReminderWhen::Cron(expr) = &r.when
+                        && let Err(e) = validate(expr)
+                    {
+                        out.push(Problem::error(
+                            ProblemCode::BadCron,
+                            format!("state `{}`, reminder `{}`", state.name, r.key),
+                            format!("cron expression `{expr}` does not parse: {e}"),
+                        ));
                     }
                 }
             }
@@ -560,13 +569,19 @@ impl Definition {
 
     /// Transitions that may be fired from `state`.
     pub fn transitions_from<'d>(&'d self, state: &'d str) -> impl Iterator<Item = &'d Transition> {
-        self.transitions.iter().filter(move |t| t.from.iter().any(|f| f == state))
+        self.transitions
+            .iter()
+            .filter(move |t| t.from.iter().any(|f| f == state))
     }
 
     /// Every mail template the definition uses, sorted and deduplicated (the mail crate must
     /// provide them).
     pub fn templates_used(&self) -> Vec<String> {
-        let set: BTreeSet<String> = self.templates_with_places().into_iter().map(|(_, t)| t).collect();
+        let set: BTreeSet<String> = self
+            .templates_with_places()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
         set.into_iter().collect()
     }
 
@@ -585,10 +600,17 @@ impl Definition {
     /// For every non-terminal state, whether some terminal state is reachable from it; the
     /// names of those from which none is.
     pub fn states_without_exit_path(&self) -> Vec<String> {
-        let edges = edges(self.states.iter().map(|s| s.name.as_str()), &self.transitions);
+        let edges = edges(
+            self.states.iter().map(|s| s.name.as_str()),
+            &self.transitions,
+        );
         // Walk backwards from the terminal states.
-        let mut reaches: BTreeSet<&str> =
-            self.states.iter().filter(|s| s.terminal).map(|s| s.name.as_str()).collect();
+        let mut reaches: BTreeSet<&str> = self
+            .states
+            .iter()
+            .filter(|s| s.terminal)
+            .map(|s| s.name.as_str())
+            .collect();
         let mut changed = true;
         while changed {
             changed = false;
@@ -618,11 +640,17 @@ impl Definition {
         for s in &self.states {
             for d in &s.deadlines {
                 if let Some(m) = &d.notify {
-                    out.push((format!("state `{}`, deadline `{}`", s.name, d.key), m.template.clone()));
+                    out.push((
+                        format!("state `{}`, deadline `{}`", s.name, d.key),
+                        m.template.clone(),
+                    ));
                 }
             }
             for r in &s.reminders {
-                out.push((format!("state `{}`, reminder `{}`", s.name, r.key), r.template.clone()));
+                out.push((
+                    format!("state `{}`, reminder `{}`", s.name, r.key),
+                    r.template.clone(),
+                ));
             }
         }
         out
@@ -645,7 +673,8 @@ impl Definition {
             }
             for r in &s.reminders {
                 match &r.when {
-                    ReminderWhen::After { period: p, .. } | ReminderWhen::BeforeDeadline { period: p, .. } => {
+                    ReminderWhen::After { period: p, .. }
+                    | ReminderWhen::BeforeDeadline { period: p, .. } => {
                         period(p, format!("reminder `{}`", r.key));
                     }
                     ReminderWhen::Cron(_) => {}
@@ -654,7 +683,10 @@ impl Definition {
         }
         for t in std::iter::once(&self.open).chain(&self.transitions) {
             for c in &t.compute {
-                period(&c.period, format!("transition `{}` compute `{}`", t.name, c.key));
+                period(
+                    &c.period,
+                    format!("transition `{}` compute `{}`", t.name, c.key),
+                );
             }
         }
         let used: BTreeSet<&str> = std::iter::once(&self.open)
@@ -855,7 +887,11 @@ impl Ctx<'_> {
         match value {
             Some(v) if !v.trim().is_empty() => v,
             _ => {
-                self.err(ProblemCode::MissingField, place, format!("missing `{field}`"));
+                self.err(
+                    ProblemCode::MissingField,
+                    place,
+                    format!("missing `{field}`"),
+                );
                 String::new()
             }
         }
@@ -898,14 +934,23 @@ impl Ctx<'_> {
         let to = match raw.to {
             Some(r) => self.role(r, place),
             None => {
-                self.err(ProblemCode::MissingField, place, "missing `to` (recipient role)");
+                self.err(
+                    ProblemCode::MissingField,
+                    place,
+                    "missing `to` (recipient role)",
+                );
                 RoleRef::anywhere("")
             }
         };
         MailSpec { template, to }
     }
 
-    fn period(&mut self, table: Option<toml::Table>, field: &str, place: &str) -> Option<PeriodRef> {
+    fn period(
+        &mut self,
+        table: Option<toml::Table>,
+        field: &str,
+        place: &str,
+    ) -> Option<PeriodRef> {
         let Some(table) = table else {
             self.err(ProblemCode::BadPeriod, place, format!("missing `{field}`"));
             return None;
@@ -918,7 +963,9 @@ impl Ctx<'_> {
                         self.err(
                             ProblemCode::BadPeriod,
                             place,
-                            format!("`{field}.param` must name a rule-set parameter such as \"A10.x\""),
+                            format!(
+                                "`{field}.param` must name a rule-set parameter such as \"A10.x\""
+                            ),
                         );
                         None
                     }
@@ -953,7 +1000,11 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
     let version = match raw.version {
         Some(v) if v >= 1 => u32::try_from(v).unwrap_or(0),
         Some(v) => {
-            cx.err(ProblemCode::InvalidValue, "definition", format!("`version` must be 1 or more, found {v}"));
+            cx.err(
+                ProblemCode::InvalidValue,
+                "definition",
+                format!("`version` must be 1 or more, found {v}"),
+            );
             0
         }
         None => {
@@ -978,7 +1029,10 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
     let mut states = Vec::new();
     let mut state_names = BTreeSet::new();
     for (i, rs) in raw.state.into_iter().enumerate() {
-        let place = rs.name.as_ref().map_or_else(|| format!("state #{}", i + 1), |n| format!("state `{n}`"));
+        let place = rs
+            .name
+            .as_ref()
+            .map_or_else(|| format!("state #{}", i + 1), |n| format!("state `{n}`"));
         let s = build_state(&mut cx, rs, &place);
         if !s.name.is_empty() && !state_names.insert(s.name.clone()) {
             cx.err(ProblemCode::DuplicateState, &place, "declared twice");
@@ -987,11 +1041,23 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         states.push(s);
     }
     if states.is_empty() {
-        cx.err(ProblemCode::MissingField, "definition", "no `[[state]]` declared");
+        cx.err(
+            ProblemCode::MissingField,
+            "definition",
+            "no `[[state]]` declared",
+        );
     }
-    let terminal: BTreeSet<String> = states.iter().filter(|s| s.terminal).map(|s| s.name.clone()).collect();
+    let terminal: BTreeSet<String> = states
+        .iter()
+        .filter(|s| s.terminal)
+        .map(|s| s.name.clone())
+        .collect();
     if !states.is_empty() && terminal.is_empty() {
-        cx.err(ProblemCode::NoTerminalState, "definition", "no state is marked `terminal = true`");
+        cx.err(
+            ProblemCode::NoTerminalState,
+            "definition",
+            "no state is marked `terminal = true`",
+        );
     }
 
     // Transitions.
@@ -1002,17 +1068,28 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
             Some(t)
         }
         None => {
-            cx.err(ProblemCode::MissingField, "definition", "missing `[open]` (how a case starts)");
+            cx.err(
+                ProblemCode::MissingField,
+                "definition",
+                "missing `[open]` (how a case starts)",
+            );
             None
         }
     };
     let mut transitions = Vec::new();
     let mut names: BTreeSet<String> = std::iter::once(OPEN.to_owned()).collect();
     for (i, rt) in raw.transition.into_iter().enumerate() {
-        let place = rt.name.as_ref().map_or_else(|| format!("transition #{}", i + 1), |n| format!("transition `{n}`"));
+        let place = rt.name.as_ref().map_or_else(
+            || format!("transition #{}", i + 1),
+            |n| format!("transition `{n}`"),
+        );
         let t = build_transition(&mut cx, rt, &place, None);
         if !t.name.is_empty() && !names.insert(t.name.clone()) {
-            cx.err(ProblemCode::DuplicateTransition, &place, "another transition has this name");
+            cx.err(
+                ProblemCode::DuplicateTransition,
+                &place,
+                "another transition has this name",
+            );
             continue;
         }
         transitions.push(t);
@@ -1023,30 +1100,58 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
     if let Some(open) = &open {
         if let Some(to) = &open.to {
             if !known(to) {
-                cx.err(ProblemCode::UnknownState, "transition `open`", format!("`to` names unknown state `{to}`"));
+                cx.err(
+                    ProblemCode::UnknownState,
+                    "transition `open`",
+                    format!("`to` names unknown state `{to}`"),
+                );
             } else if terminal.contains(to) {
-                cx.err(ProblemCode::InvalidValue, "transition `open`", format!("a case cannot start in terminal state `{to}`"));
+                cx.err(
+                    ProblemCode::InvalidValue,
+                    "transition `open`",
+                    format!("a case cannot start in terminal state `{to}`"),
+                );
             }
         } else {
-            cx.err(ProblemCode::MissingField, "transition `open`", "missing `to` (the initial state)");
+            cx.err(
+                ProblemCode::MissingField,
+                "transition `open`",
+                "missing `to` (the initial state)",
+            );
         }
     }
     for t in &transitions {
         let place = format!("transition `{}`", t.name);
         if t.from.is_empty() {
-            cx.err(ProblemCode::MissingField, &place, "missing `from` (source states)");
+            cx.err(
+                ProblemCode::MissingField,
+                &place,
+                "missing `from` (source states)",
+            );
         }
         for f in &t.from {
             if !known(f) {
-                cx.err(ProblemCode::UnknownState, &place, format!("`from` names unknown state `{f}`"));
+                cx.err(
+                    ProblemCode::UnknownState,
+                    &place,
+                    format!("`from` names unknown state `{f}`"),
+                );
             } else if terminal.contains(f) {
-                cx.err(ProblemCode::TerminalStateHasExit, &place, format!("leaves terminal state `{f}`"));
+                cx.err(
+                    ProblemCode::TerminalStateHasExit,
+                    &place,
+                    format!("leaves terminal state `{f}`"),
+                );
             }
         }
-        if let Some(to) = &t.to {
-            if !known(to) {
-                cx.err(ProblemCode::UnknownState, &place, format!("`to` names unknown state `{to}`"));
-            }
+        if let Some(to) = &t.to
+            && !known(to)
+        {
+            cx.err(
+                ProblemCode::UnknownState,
+                &place,
+                format!("`to` names unknown state `{to}`"),
+            );
         }
     }
 
@@ -1054,7 +1159,9 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
     let mut provided: BTreeMap<String, DataType> = BTreeMap::new();
     for t in open.iter().chain(&transitions) {
         for i in &t.inputs {
-            provided.entry(i.name.clone()).or_insert_with(|| i.ty.data_type());
+            provided
+                .entry(i.name.clone())
+                .or_insert_with(|| i.ty.data_type());
         }
         for c in &t.compute {
             provided.entry(c.key.clone()).or_insert(DataType::Date);
@@ -1063,7 +1170,8 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
             provided.entry(c.clone()).or_insert(DataType::Integer);
         }
     }
-    let date_key = |cx: &mut Ctx<'_>, key: &str, place: &str| match provided.get(key) {
+    let date_key = |cx: &mut Ctx<'_>, key: &str, place: &str| {
+        match provided.get(key) {
         Some(DataType::Date) => {}
         Some(other) => cx.err(
             ProblemCode::UnknownDateKey,
@@ -1075,6 +1183,7 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
             place,
             format!("no transition provides a date `{key}` (declare it as a date input or a computed date)"),
         ),
+    }
     };
 
     for t in open.iter().chain(&transitions) {
@@ -1086,15 +1195,20 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         }
         for e in &t.effects {
             let keys: Vec<&String> = match e {
-                EffectSpec::RecordAdmissionDecision { date } | EffectSpec::RecordStrikeOff { date } => vec![date],
-                EffectSpec::RecordCeremony { date, probation_end } => vec![date, probation_end],
+                EffectSpec::RecordAdmissionDecision { date }
+                | EffectSpec::RecordStrikeOff { date } => vec![date],
+                EffectSpec::RecordCeremony {
+                    date,
+                    probation_end,
+                } => vec![date, probation_end],
                 EffectSpec::RecordRecognition { official_from } => vec![official_from],
                 EffectSpec::ExtendDeadline { key } => {
                     for f in &t.from {
-                        let has = states
-                            .iter()
-                            .find(|s| &s.name == f)
-                            .is_none_or(|s| s.deadlines.iter().any(|d| &d.key == key && d.extension.is_some()));
+                        let has = states.iter().find(|s| &s.name == f).is_none_or(|s| {
+                            s.deadlines
+                                .iter()
+                                .any(|d| &d.key == key && d.extension.is_some())
+                        });
                         if !has {
                             cx.err(
                                 ProblemCode::UnknownDeadline,
@@ -1113,7 +1227,11 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         }
         for g in &t.guards {
             match guards::guard(g) {
-                None => cx.err(ProblemCode::UnknownGuard, &place, format!("guard `{g}` is not implemented by the core")),
+                None => cx.err(
+                    ProblemCode::UnknownGuard,
+                    &place,
+                    format!("guard `{g}` is not implemented by the core"),
+                ),
                 Some(spec) => {
                     for read in spec.reads {
                         match provided.get(read.key) {
@@ -1145,7 +1263,11 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         for d in &s.deadlines {
             let dplace = format!("{place}, deadline `{}`", d.key);
             if !local.insert(d.key.as_str()) {
-                cx.err(ProblemCode::DuplicateDeadline, &dplace, "declared twice in this state");
+                cx.err(
+                    ProblemCode::DuplicateDeadline,
+                    &dplace,
+                    "declared twice in this state",
+                );
             }
             match deadline_by_key.get(d.key.as_str()) {
                 Some(other) if *other != d => cx.err(
@@ -1162,16 +1284,24 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
             }
             if let OnExpiry::Escalate { transition } = &d.on_expiry {
                 match transitions.iter().find(|t| &t.name == transition) {
-                    None => cx.err(ProblemCode::InvalidValue, &dplace, format!("escalates to unknown transition `{transition}`")),
+                    None => cx.err(
+                        ProblemCode::InvalidValue,
+                        &dplace,
+                        format!("escalates to unknown transition `{transition}`"),
+                    ),
                     Some(t) if !t.from.contains(&s.name) => cx.err(
                         ProblemCode::InvalidValue,
                         &dplace,
-                        format!("escalates to `{transition}`, which cannot be fired from this state"),
+                        format!(
+                            "escalates to `{transition}`, which cannot be fired from this state"
+                        ),
                     ),
                     Some(t) if !t.by.iter().any(|r| r.role == "system") => cx.err(
                         ProblemCode::InvalidValue,
                         &dplace,
-                        format!("escalation transition `{transition}` must allow the `system` role"),
+                        format!(
+                            "escalation transition `{transition}` must allow the `system` role"
+                        ),
                     ),
                     Some(_) => {}
                 }
@@ -1181,7 +1311,11 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         for r in &s.reminders {
             let rplace = format!("{place}, reminder `{}`", r.key);
             if !local.insert(r.key.as_str()) || deadline_by_key.contains_key(r.key.as_str()) {
-                cx.err(ProblemCode::DuplicateDeadline, &rplace, "key already used in this state or by a deadline");
+                cx.err(
+                    ProblemCode::DuplicateDeadline,
+                    &rplace,
+                    "key already used in this state or by a deadline",
+                );
             }
             match reminder_by_key.get(r.key.as_str()) {
                 Some(other) if *other != r => cx.err(
@@ -1194,10 +1328,19 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
                 }
             }
             match &r.when {
-                ReminderWhen::After { from: DateSource::Key(k), .. } => date_key(&mut cx, k, &rplace),
+                ReminderWhen::After {
+                    from: DateSource::Key(k),
+                    ..
+                } => date_key(&mut cx, k, &rplace),
                 ReminderWhen::BeforeDeadline { deadline, .. } => {
                     if !s.deadlines.iter().any(|d| &d.key == deadline) {
-                        cx.err(ProblemCode::UnknownDeadline, &rplace, format!("refers to deadline `{deadline}`, which this state does not declare"));
+                        cx.err(
+                            ProblemCode::UnknownDeadline,
+                            &rplace,
+                            format!(
+                                "refers to deadline `{deadline}`, which this state does not declare"
+                            ),
+                        );
                     }
                 }
                 ReminderWhen::After { .. } | ReminderWhen::Cron(_) => {}
@@ -1206,22 +1349,26 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
     }
 
     // Graph: reachability from the initial state, and a way out of every non-terminal state.
-    if let Some(initial) = open.as_ref().and_then(|o| o.to.as_deref()) {
-        if known(initial) {
-            let graph = edges(states.iter().map(|s| s.name.as_str()), &transitions);
-            let mut seen: BTreeSet<&str> = BTreeSet::new();
-            let mut queue: VecDeque<&str> = VecDeque::from([initial]);
-            while let Some(s) = queue.pop_front() {
-                if seen.insert(s) {
-                    if let Some(next) = graph.get(s) {
-                        queue.extend(next.iter().copied());
-                    }
-                }
+    if let Some(initial) = open.as_ref().and_then(|o| o.to.as_deref())
+        && known(initial)
+    {
+        let graph = edges(states.iter().map(|s| s.name.as_str()), &transitions);
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::from([initial]);
+        while let Some(s) = queue.pop_front() {
+            if seen.insert(s)
+                && let Some(next) = graph.get(s)
+            {
+                queue.extend(next.iter().copied());
             }
-            for s in &states {
-                if !seen.contains(s.name.as_str()) {
-                    cx.err(ProblemCode::UnreachableState, &format!("state `{}`", s.name), format!("no transition path leads here from `{initial}`"));
-                }
+        }
+        for s in &states {
+            if !seen.contains(s.name.as_str()) {
+                cx.err(
+                    ProblemCode::UnreachableState,
+                    &format!("state `{}`", s.name),
+                    format!("no transition path leads here from `{initial}`"),
+                );
             }
         }
     }
@@ -1230,10 +1377,18 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
     for (old, new) in &raw.renamed_states {
         let place = format!("renamed_states `{old}`");
         if known(old) {
-            cx.err(ProblemCode::BadRename, &place, format!("`{old}` still exists in this version"));
+            cx.err(
+                ProblemCode::BadRename,
+                &place,
+                format!("`{old}` still exists in this version"),
+            );
         }
         if !known(new) {
-            cx.err(ProblemCode::BadRename, &place, format!("maps to unknown state `{new}`"));
+            cx.err(
+                ProblemCode::BadRename,
+                &place,
+                format!("maps to unknown state `{new}`"),
+            );
         }
     }
 
@@ -1249,7 +1404,11 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
     };
     if !terminal.is_empty() {
         for s in def.states_without_exit_path() {
-            cx.err(ProblemCode::NoPathToTerminal, &format!("state `{s}`"), "no transition path leads from here to a terminal state");
+            cx.err(
+                ProblemCode::NoPathToTerminal,
+                &format!("state `{s}`"),
+                "no transition path leads from here to a terminal state",
+            );
         }
     }
     Some(def)
@@ -1311,7 +1470,15 @@ fn build_deadline(cx: &mut Ctx<'_>, rd: RawDeadline, place: &str) -> Option<Dead
         Some(t) => OnExpiry::Escalate { transition: t },
         None => OnExpiry::Flag,
     };
-    Some(DeadlineSpec { key, rule, from: date_source(rd.from), period: period?, extension, on_expiry, notify })
+    Some(DeadlineSpec {
+        key,
+        rule,
+        from: date_source(rd.from),
+        period: period?,
+        extension,
+        on_expiry,
+        notify,
+    })
 }
 
 fn build_reminder(cx: &mut Ctx<'_>, rr: RawReminder, place: &str) -> Option<ReminderSpec> {
@@ -1321,11 +1488,17 @@ fn build_reminder(cx: &mut Ctx<'_>, rr: RawReminder, place: &str) -> Option<Remi
     let to = match rr.to {
         Some(r) => cx.role(r, place),
         None => {
-            cx.err(ProblemCode::MissingField, place, "missing `to` (recipient role)");
+            cx.err(
+                ProblemCode::MissingField,
+                place,
+                "missing `to` (recipient role)",
+            );
             RoleRef::anywhere("")
         }
     };
-    let modes = usize::from(rr.after.is_some()) + usize::from(rr.before.is_some() || rr.deadline.is_some()) + usize::from(rr.cron.is_some());
+    let modes = usize::from(rr.after.is_some())
+        + usize::from(rr.before.is_some() || rr.deadline.is_some())
+        + usize::from(rr.cron.is_some());
     if modes != 1 {
         cx.err(
             ProblemCode::InvalidValue,
@@ -1335,7 +1508,10 @@ fn build_reminder(cx: &mut Ctx<'_>, rr: RawReminder, place: &str) -> Option<Remi
         return None;
     }
     let when = if let Some(after) = rr.after {
-        ReminderWhen::After { from: date_source(rr.from), period: cx.period(Some(after), "after", place)? }
+        ReminderWhen::After {
+            from: date_source(rr.from),
+            period: cx.period(Some(after), "after", place)?,
+        }
     } else if let Some(cron) = rr.cron {
         if cron.trim().is_empty() {
             cx.err(ProblemCode::BadCron, place, "empty cron expression");
@@ -1344,17 +1520,34 @@ fn build_reminder(cx: &mut Ctx<'_>, rr: RawReminder, place: &str) -> Option<Remi
         ReminderWhen::Cron(cron)
     } else {
         let deadline = cx.required(rr.deadline, "deadline", place);
-        ReminderWhen::BeforeDeadline { deadline, period: cx.period(rr.before, "before", place)? }
+        ReminderWhen::BeforeDeadline {
+            deadline,
+            period: cx.period(rr.before, "before", place)?,
+        }
     };
-    Some(ReminderSpec { key, template, to, when })
+    Some(ReminderSpec {
+        key,
+        template,
+        to,
+        when,
+    })
 }
 
-fn build_transition(cx: &mut Ctx<'_>, rt: RawTransition, place: &str, open: Option<&str>) -> Transition {
+fn build_transition(
+    cx: &mut Ctx<'_>,
+    rt: RawTransition,
+    place: &str,
+    open: Option<&str>,
+) -> Transition {
     cx.extra(&rt.extra, place);
     let name = match open {
         Some(n) => {
             if rt.from.is_some() {
-                cx.err(ProblemCode::InvalidValue, place, "the opening transition has no `from`");
+                cx.err(
+                    ProblemCode::InvalidValue,
+                    place,
+                    "the opening transition has no `from`",
+                );
             }
             n.to_owned()
         }
@@ -1363,11 +1556,18 @@ fn build_transition(cx: &mut Ctx<'_>, rt: RawTransition, place: &str, open: Opti
     cx.rule_ids(&rt.rules, place);
     let by: Vec<RoleRef> = rt.by.into_iter().map(|r| cx.role(r, place)).collect();
     if by.is_empty() {
-        cx.err(ProblemCode::NoActor, place, "`by` lists nobody who may fire it");
+        cx.err(
+            ProblemCode::NoActor,
+            place,
+            "`by` lists nobody who may fire it",
+        );
     }
     let mut inputs: Vec<InputSpec> = Vec::new();
     for (i, ri) in rt.input.into_iter().enumerate() {
-        let iplace = ri.name.as_ref().map_or_else(|| format!("{place}, input #{}", i + 1), |n| format!("{place}, input `{n}`"));
+        let iplace = ri.name.as_ref().map_or_else(
+            || format!("{place}, input #{}", i + 1),
+            |n| format!("{place}, input `{n}`"),
+        );
         if let Some(input) = build_input(cx, ri, &iplace) {
             if inputs.iter().any(|x| x.name == input.name) {
                 cx.err(ProblemCode::DuplicateInput, &iplace, "declared twice");
@@ -1390,7 +1590,11 @@ fn build_transition(cx: &mut Ctx<'_>, rt: RawTransition, place: &str, open: Opti
             cx.extra(&rc.extra, &cplace);
             let key = cx.required(rc.key, "key", &cplace);
             let period = cx.period(rc.period, "period", &cplace)?;
-            Some(ComputeSpec { key, from: date_source(rc.from), period })
+            Some(ComputeSpec {
+                key,
+                from: date_source(rc.from),
+                period,
+            })
         })
         .collect();
     Transition {
@@ -1415,7 +1619,10 @@ fn build_input(cx: &mut Ctx<'_>, ri: RawInput, place: &str) -> Option<InputSpec>
     let ty_name = cx.required(ri.ty, "type", place);
     let base = match ty_name.as_str() {
         "string" => Some(InputType::String),
-        "integer" => Some(InputType::Integer { min: ri.min, max: ri.max }),
+        "integer" => Some(InputType::Integer {
+            min: ri.min,
+            max: ri.max,
+        }),
         "date" => Some(InputType::Date),
         "boolean" => Some(InputType::Boolean),
         "member_ref" => Some(InputType::MemberRef),
@@ -1423,7 +1630,11 @@ fn build_input(cx: &mut Ctx<'_>, ri: RawInput, place: &str) -> Option<InputSpec>
         "enum" => match ri.values {
             Some(v) if !v.is_empty() => Some(InputType::Enum(v)),
             _ => {
-                cx.err(ProblemCode::InvalidValue, place, "an enum input needs a non-empty `values` list");
+                cx.err(
+                    ProblemCode::InvalidValue,
+                    place,
+                    "an enum input needs a non-empty `values` list",
+                );
                 None
             }
         },
@@ -1438,10 +1649,18 @@ fn build_input(cx: &mut Ctx<'_>, ri: RawInput, place: &str) -> Option<InputSpec>
         }
     };
     if ty_name != "integer" && (ri.min.is_some() || ri.max.is_some()) {
-        cx.err(ProblemCode::InvalidValue, place, "`min`/`max` apply to integer inputs only");
+        cx.err(
+            ProblemCode::InvalidValue,
+            place,
+            "`min`/`max` apply to integer inputs only",
+        );
     }
     let base = base?;
-    let ty = if ri.list { InputType::List(Box::new(base)) } else { base };
+    let ty = if ri.list {
+        InputType::List(Box::new(base))
+    } else {
+        base
+    };
     Some(InputSpec {
         label_vi: ri.label_vi.unwrap_or_else(|| name.clone()),
         label_en: ri.label_en.unwrap_or_else(|| name.clone()),
@@ -1456,7 +1675,11 @@ fn build_effect(cx: &mut Ctx<'_>, re: RawEffect, place: &str) -> Option<EffectSp
     let kind = cx.required(re.kind, "kind", place);
     match kind.as_str() {
         "send_mail" => Some(EffectSpec::SendMail(cx.mail(
-            RawMail { template: re.template, to: re.to, extra: Extra::new() },
+            RawMail {
+                template: re.template,
+                to: re.to,
+                extra: Extra::new(),
+            },
             place,
         ))),
         "set_member_status" => {
@@ -1471,14 +1694,22 @@ fn build_effect(cx: &mut Ctx<'_>, re: RawEffect, place: &str) -> Option<EffectSp
             }
             parsed.map(EffectSpec::SetMemberStatus)
         }
-        "record_admission_decision" => Some(EffectSpec::RecordAdmissionDecision { date: cx.required(re.date, "date", place) }),
+        "record_admission_decision" => Some(EffectSpec::RecordAdmissionDecision {
+            date: cx.required(re.date, "date", place),
+        }),
         "record_ceremony" => Some(EffectSpec::RecordCeremony {
             date: cx.required(re.date, "date", place),
             probation_end: cx.required(re.probation_end, "probation_end", place),
         }),
-        "record_recognition" => Some(EffectSpec::RecordRecognition { official_from: cx.required(re.official_from, "official_from", place) }),
-        "record_strike_off" => Some(EffectSpec::RecordStrikeOff { date: cx.required(re.date, "date", place) }),
-        "extend_deadline" => Some(EffectSpec::ExtendDeadline { key: cx.required(re.key, "key", place) }),
+        "record_recognition" => Some(EffectSpec::RecordRecognition {
+            official_from: cx.required(re.official_from, "official_from", place),
+        }),
+        "record_strike_off" => Some(EffectSpec::RecordStrikeOff {
+            date: cx.required(re.date, "date", place),
+        }),
+        "extend_deadline" => Some(EffectSpec::ExtendDeadline {
+            key: cx.required(re.key, "key", place),
+        }),
         "" => None,
         other => {
             cx.err(

@@ -102,7 +102,10 @@ pub enum Effect {
 impl Effect {
     /// A mail effect from its spec.
     pub(crate) fn mail(spec: &MailSpec) -> Effect {
-        Effect::SendMail { template: spec.template.clone(), to: spec.to.clone() }
+        Effect::SendMail {
+            template: spec.template.clone(),
+            to: spec.to.clone(),
+        }
     }
 }
 

@@ -7,6 +7,9 @@
 //! whose decision is not persisted. `available` answers "what could happen next" for a case:
 //! every transition from its state, allowed or refused with reasons, or waiting for inputs.
 
+// Reasons travel only on the refusal path, where a few more bytes per `Err` cost nothing.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
@@ -20,7 +23,7 @@ use super::definition::{
 use super::effect::{Effect, Notice};
 use super::guards::{self, GuardContext, GuardOutcome};
 use super::period::{Period, fmt_date};
-use super::refusal::{Reason, RefusalCode, Refusal};
+use super::refusal::{Reason, Refusal, RefusalCode};
 use super::ruleset::{RuleBook, RuleSet};
 use super::value::{Value, Values};
 use crate::calendar::WorkingCalendar;
@@ -143,12 +146,17 @@ pub fn fire(
         return Err(refusal(
             &event.transition,
             case,
-            vec![Reason::new(
-                RefusalCode::UnknownTransition,
-                format!("Quy trình {} không có bước «{}».", def.id, event.transition),
-                format!("Workflow {} has no transition `{}`.", def.id, event.transition),
-            )
-            .with_field(event.transition.clone())],
+            vec![
+                Reason::new(
+                    RefusalCode::UnknownTransition,
+                    format!("Quy trình {} không có bước «{}».", def.id, event.transition),
+                    format!(
+                        "Workflow {} has no transition `{}`.",
+                        def.id, event.transition
+                    ),
+                )
+                .with_field(event.transition.clone()),
+            ],
         ));
     };
     decide(def, rules, calendar, case, t, event, today)
@@ -170,8 +178,12 @@ pub fn available(
     def.transitions_from(&case.state)
         .map(|t| {
             let eval = evaluate(def, rules, calendar, case, t, actor, None, today);
-            let required_inputs: Vec<String> =
-                t.inputs.iter().filter(|i| i.required).map(|i| i.name.clone()).collect();
+            let required_inputs: Vec<String> = t
+                .inputs
+                .iter()
+                .filter(|i| i.required)
+                .map(|i| i.name.clone())
+                .collect();
             let status = if !eval.reasons.is_empty() {
                 AvailabilityStatus::Refused
             } else if required_inputs.is_empty() && eval.pending.is_empty() {
@@ -194,7 +206,11 @@ pub fn available(
 }
 
 fn refusal(transition: &str, case: &CaseSnapshot, reasons: Vec<Reason>) -> Refusal {
-    Refusal { transition: transition.to_owned(), state: case.state.clone(), reasons }
+    Refusal {
+        transition: transition.to_owned(),
+        state: case.state.clone(),
+        reasons,
+    }
 }
 
 /// The outcome of checking a transition against a case, before any effect is planned.
@@ -221,18 +237,26 @@ fn evaluate<'r>(
     today: NaiveDate,
 ) -> Evaluation<'r> {
     let mut reasons = Vec::new();
-    let opening = case.version == 0 && case.steps.is_empty();
+    // Only the opening transition has no source state.
+    let opening = t.from.is_empty();
 
     // State.
     if !opening {
         if def.state(&case.state).is_some_and(|s| s.terminal) {
             reasons.push(Reason::new(
                 RefusalCode::CaseClosed,
-                format!("Hồ sơ đã kết thúc ở trạng thái «{}».", state_label_vi(def, &case.state)),
+                format!(
+                    "Hồ sơ đã kết thúc ở trạng thái «{}».",
+                    state_label_vi(def, &case.state)
+                ),
                 format!("The case is closed in state `{}`.", case.state),
             ));
         } else if !t.from.contains(&case.state) {
-            let allowed_vi: Vec<String> = t.from.iter().map(|s| format!("«{}»", state_label_vi(def, s))).collect();
+            let allowed_vi: Vec<String> = t
+                .from
+                .iter()
+                .map(|s| format!("«{}»", state_label_vi(def, s)))
+                .collect();
             reasons.push(Reason::new(
                 RefusalCode::WrongState,
                 format!(
@@ -252,7 +276,11 @@ fn evaluate<'r>(
     }
 
     // Who.
-    if !t.by.iter().any(|need| actor.roles.iter().any(|held| need.admits(held))) {
+    if !t
+        .by
+        .iter()
+        .any(|need| actor.roles.iter().any(|held| need.admits(held)))
+    {
         let allowed: Vec<String> = t.by.iter().map(ToString::to_string).collect();
         reasons.push(Reason::new(
             RefusalCode::NotPermitted,
@@ -270,7 +298,10 @@ fn evaluate<'r>(
     if rule_set.is_none() {
         reasons.push(Reason::new(
             RefusalCode::NoRuleSet,
-            format!("Không có bộ quy tắc nào có hiệu lực vào ngày {}.", fmt_date(today)),
+            format!(
+                "Không có bộ quy tắc nào có hiệu lực vào ngày {}.",
+                fmt_date(today)
+            ),
             format!("No rule set is in force on {today}."),
         ));
     }
@@ -286,7 +317,10 @@ fn evaluate<'r>(
                     reasons.push(
                         Reason::new(
                             RefusalCode::InputMissing,
-                            format!("Thiếu thông tin bắt buộc: {} ({}).", spec.label_vi, spec.name),
+                            format!(
+                                "Thiếu thông tin bắt buộc: {} ({}).",
+                                spec.label_vi, spec.name
+                            ),
                             format!("Missing required input: {} ({}).", spec.label_en, spec.name),
                         )
                         .with_field(spec.name.clone()),
@@ -339,7 +373,9 @@ fn evaluate<'r>(
         // Computed dates, before the guards, which may read them.
         for c in &t.compute {
             match date_from(&c.from, &view, today) {
-                Some(start) => match resolve_period(rs, &c.period).and_then(|p| add_period(p, start, calendar)) {
+                Some(start) => match resolve_period(rs, &c.period)
+                    .and_then(|p| add_period(p, start, calendar))
+                {
                     Ok(d) => {
                         view.insert(c.key.clone(), Value::Date(d));
                         recorded.insert(c.key.clone(), Value::Date(d));
@@ -348,7 +384,7 @@ fn evaluate<'r>(
                 },
                 None => {
                     let key = source_key(&c.from);
-                    if unknown_keys.contains(key) || inputs.is_none() && t.input(key).is_some() {
+                    if unknown_keys.contains(key) {
                         unknown_keys.insert(c.key.clone());
                     } else {
                         reasons.push(data_missing(def, key, None));
@@ -411,7 +447,13 @@ fn evaluate<'r>(
         }
     }
 
-    Evaluation { rule_set, reasons, pending, view, recorded }
+    Evaluation {
+        rule_set,
+        reasons,
+        pending,
+        view,
+        recorded,
+    }
 }
 
 fn decide(
@@ -423,7 +465,16 @@ fn decide(
     event: &Event,
     today: NaiveDate,
 ) -> Result<Decision, Refusal> {
-    let eval = evaluate(def, book, calendar, case, t, &event.actor, Some(&event.inputs), today);
+    let eval = evaluate(
+        def,
+        book,
+        calendar,
+        case,
+        t,
+        &event.actor,
+        Some(&event.inputs),
+        today,
+    );
     let mut reasons = eval.reasons;
     let Some(rs) = eval.rule_set else {
         return Err(refusal(&t.name, case, reasons));
@@ -432,48 +483,58 @@ fn decide(
         return Err(refusal(&t.name, case, reasons));
     }
 
-    let opening = case.steps.is_empty() && case.version == 0;
+    let opening = t.from.is_empty();
     let from = case.state.clone();
     let to = t.to.clone().unwrap_or_else(|| from.clone());
     let enters = opening || to != from;
 
     let mut next = case.clone();
+    let recorded_keys: BTreeSet<String> = eval.recorded.keys().cloned().collect();
     next.facts.extend(eval.recorded);
     for counter in &t.count {
         let n = case.facts.get(counter).and_then(Value::as_int).unwrap_or(0);
-        next.facts.insert(counter.clone(), Value::Int(n.saturating_add(1)));
+        next.facts
+            .insert(counter.clone(), Value::Int(n.saturating_add(1)));
     }
     // What deadlines, reminders and effects read: the recorded facts after this step.
     let facts_after = {
         let mut v = eval.view;
-        v.extend(next.facts.iter().filter(|(k, _)| t.count.contains(k)).map(|(k, v)| (k.clone(), v.clone())));
+        v.extend(
+            next.facts
+                .iter()
+                .filter(|(k, _)| t.count.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         v
     };
 
     let mut effects = Vec::new();
     let mut notices = Vec::new();
-    if let Some(previous) = case.current_rule_set() {
-        if previous != rs.id {
-            notices.push(Notice::RuleSetChanged { previous: previous.to_owned(), current: rs.id.clone() });
-        }
+    if let Some(previous) = case.current_rule_set()
+        && previous != rs.id
+    {
+        notices.push(Notice::RuleSetChanged {
+            previous: previous.to_owned(),
+            current: rs.id.clone(),
+        });
     }
 
+    let old = if opening { None } else { def.state(&from) };
+    let new = def.state(&to);
+    let mut plan = Schedule {
+        rs,
+        calendar,
+        facts: &facts_after,
+        recorded: &recorded_keys,
+        today,
+        def,
+        next: &mut next,
+        effects: &mut effects,
+        notices: &mut notices,
+        reasons: &mut reasons,
+    };
+    plan.run(old, new, enters);
     if enters {
-        let old = if opening { None } else { def.state(&from) };
-        let new = def.state(&to);
-        plan_state_change(
-            old,
-            new,
-            rs,
-            calendar,
-            &facts_after,
-            today,
-            &mut next,
-            &mut effects,
-            &mut notices,
-            &mut reasons,
-            def,
-        );
         next.entered_on = today;
     }
 
@@ -571,70 +632,122 @@ fn decide(
     })
 }
 
-/// Cancels what the old state ran and the new one does not declare, and schedules what the new
-/// state declares and the old one did not (a shared key carries over unchanged).
-#[allow(clippy::too_many_arguments)] // an internal step of `decide`, kept separate for reading
-fn plan_state_change(
-    old: Option<&State>,
-    new: Option<&State>,
-    rs: &RuleSet,
-    calendar: &WorkingCalendar,
-    facts: &Values,
+/// Planning of deadlines and reminders for one step.
+struct Schedule<'a> {
+    rs: &'a RuleSet,
+    calendar: &'a WorkingCalendar,
+    facts: &'a Values,
+    /// Keys this step recorded: a deadline or reminder counted from one of them is recomputed
+    /// even if it carries over (a renewed certificate moves its expiry).
+    recorded: &'a BTreeSet<String>,
     today: NaiveDate,
-    next: &mut CaseSnapshot,
-    effects: &mut Vec<Effect>,
-    notices: &mut Vec<Notice>,
-    reasons: &mut Vec<Reason>,
-    def: &Definition,
-) {
-    let declares_deadline = |s: Option<&State>, key: &str| s.is_some_and(|s| s.deadlines.iter().any(|d| d.key == key));
-    let declares_reminder = |s: Option<&State>, key: &str| s.is_some_and(|s| s.reminders.iter().any(|r| r.key == key));
+    def: &'a Definition,
+    next: &'a mut CaseSnapshot,
+    effects: &'a mut Vec<Effect>,
+    notices: &'a mut Vec<Notice>,
+    reasons: &'a mut Vec<Reason>,
+}
 
-    if let Some(old) = old {
-        for d in &old.deadlines {
-            if !declares_deadline(new, &d.key) {
-                if let Some(rec) = next.deadlines.remove(&d.key) {
-                    if today > rec.due {
-                        notices.push(Notice::LeftAfterDeadline { key: d.key.clone(), rule: rec.rule, due: rec.due });
+impl Schedule<'_> {
+    /// On entering a state, cancels what the old state ran and the new one does not declare,
+    /// and schedules what the new state declares and the old one did not (a shared key carries
+    /// over unchanged). In every step, recomputes what is counted from a date the step
+    /// recorded.
+    fn run(&mut self, old: Option<&State>, new: Option<&State>, enters: bool) {
+        let declares_deadline = |s: Option<&State>, key: &str| {
+            s.is_some_and(|s| s.deadlines.iter().any(|d| d.key == key))
+        };
+        let declares_reminder = |s: Option<&State>, key: &str| {
+            s.is_some_and(|s| s.reminders.iter().any(|r| r.key == key))
+        };
+
+        if enters && let Some(old) = old {
+            for d in &old.deadlines {
+                if !declares_deadline(new, &d.key) {
+                    if let Some(rec) = self.next.deadlines.remove(&d.key)
+                        && self.today > rec.due
+                    {
+                        self.notices.push(Notice::LeftAfterDeadline {
+                            key: d.key.clone(),
+                            rule: rec.rule,
+                            due: rec.due,
+                        });
                     }
+                    self.effects
+                        .push(Effect::CancelDeadline { key: d.key.clone() });
                 }
-                effects.push(Effect::CancelDeadline { key: d.key.clone() });
+            }
+            for r in &old.reminders {
+                if !declares_reminder(new, &r.key) {
+                    self.effects
+                        .push(Effect::CancelReminder { key: r.key.clone() });
+                }
             }
         }
-        for r in &old.reminders {
-            if !declares_reminder(new, &r.key) {
-                effects.push(Effect::CancelReminder { key: r.key.clone() });
+
+        let Some(new) = new else { return };
+        let mut moved: BTreeSet<&str> = BTreeSet::new();
+        for d in &new.deadlines {
+            let carried = (!enters || declares_deadline(old, &d.key))
+                && self.next.deadlines.contains_key(&d.key);
+            let depends = matches!(&d.from, DateSource::Key(k) if self.recorded.contains(k));
+            if carried && !depends {
+                continue;
             }
+            if self.schedule_deadline(d) && carried {
+                moved.insert(d.key.as_str());
+            }
+        }
+        for r in &new.reminders {
+            let carried = !enters || declares_reminder(old, &r.key);
+            let depends = match &r.when {
+                ReminderWhen::After {
+                    from: DateSource::Key(k),
+                    ..
+                } => self.recorded.contains(k),
+                ReminderWhen::BeforeDeadline { deadline, .. } => moved.contains(deadline.as_str()),
+                ReminderWhen::After {
+                    from: DateSource::Entered,
+                    ..
+                }
+                | ReminderWhen::Cron(_) => false,
+            };
+            if carried && !depends {
+                continue;
+            }
+            self.schedule_reminder(r);
         }
     }
 
-    let Some(new) = new else { return };
-    for d in &new.deadlines {
-        if declares_deadline(old, &d.key) && next.deadlines.contains_key(&d.key) {
-            continue;
-        }
-        let Some(start) = date_from(&d.from, facts, today) else {
-            reasons.push(data_missing(def, source_key(&d.from), None));
-            continue;
+    /// Schedules a deadline; `false` (with a reason recorded) when it cannot be computed.
+    fn schedule_deadline(&mut self, d: &super::definition::DeadlineSpec) -> bool {
+        let Some(start) = date_from(&d.from, self.facts, self.today) else {
+            self.reasons
+                .push(data_missing(self.def, source_key(&d.from), None));
+            return false;
         };
-        let due = match resolve_period(rs, &d.period).and_then(|p| add_period(p, start, calendar)) {
+        let due = match resolve_period(self.rs, &d.period)
+            .and_then(|p| add_period(p, start, self.calendar))
+        {
             Ok(due) => due,
             Err(r) => {
-                reasons.push(r.with_rule(d.rule.clone()));
-                continue;
+                self.reasons.push(r.with_rule(d.rule.clone()));
+                return false;
             }
         };
         let extended_due = match &d.extension {
-            Some(ext) => match resolve_period(rs, ext).and_then(|p| add_period(p, due, calendar)) {
-                Ok(x) => Some(x),
-                Err(r) => {
-                    reasons.push(r.with_rule(d.rule.clone()));
-                    continue;
+            Some(ext) => {
+                match resolve_period(self.rs, ext).and_then(|p| add_period(p, due, self.calendar)) {
+                    Ok(x) => Some(x),
+                    Err(r) => {
+                        self.reasons.push(r.with_rule(d.rule.clone()));
+                        return false;
+                    }
                 }
-            },
+            }
             None => None,
         };
-        next.deadlines.insert(
+        self.next.deadlines.insert(
             d.key.clone(),
             DeadlineRecord {
                 rule: d.rule.clone(),
@@ -643,10 +756,10 @@ fn plan_state_change(
                 extended: false,
                 on_expiry: d.on_expiry.clone(),
                 notify: d.notify.clone(),
-                rule_set: rs.id.clone(),
+                rule_set: self.rs.id.clone(),
             },
         );
-        effects.push(Effect::ScheduleDeadline {
+        self.effects.push(Effect::ScheduleDeadline {
             key: d.key.clone(),
             rule: d.rule.clone(),
             due,
@@ -654,57 +767,62 @@ fn plan_state_change(
             on_expiry: d.on_expiry.clone(),
             notify: d.notify.clone(),
         });
+        true
     }
 
-    for r in &new.reminders {
-        if declares_reminder(old, &r.key) {
-            continue;
-        }
+    fn schedule_reminder(&mut self, r: &super::definition::ReminderSpec) {
         let at = match &r.when {
             ReminderWhen::Cron(cron) => {
-                effects.push(Effect::ScheduleRecurringReminder {
+                self.effects.push(Effect::ScheduleRecurringReminder {
                     key: r.key.clone(),
                     template: r.template.clone(),
                     to: r.to.clone(),
                     cron: cron.clone(),
                 });
-                continue;
+                return;
             }
             ReminderWhen::After { from, period } => {
-                let Some(start) = date_from(from, facts, today) else {
-                    reasons.push(data_missing(def, source_key(from), None));
-                    continue;
+                let Some(start) = date_from(from, self.facts, self.today) else {
+                    self.reasons
+                        .push(data_missing(self.def, source_key(from), None));
+                    return;
                 };
-                resolve_period(rs, period).and_then(|p| add_period(p, start, calendar))
+                resolve_period(self.rs, period).and_then(|p| add_period(p, start, self.calendar))
             }
-            ReminderWhen::BeforeDeadline { deadline, period } => match next.deadlines.get(deadline) {
-                Some(rec) => {
-                    let due = rec.due;
-                    resolve_period(rs, period).and_then(|p| {
-                        p.before(due, calendar).ok_or_else(|| out_of_range(due, p))
-                    })
+            ReminderWhen::BeforeDeadline { deadline, period } => {
+                match self.next.deadlines.get(deadline) {
+                    Some(rec) => {
+                        let due = rec.due;
+                        resolve_period(self.rs, period).and_then(|p| {
+                            p.before(due, self.calendar)
+                                .ok_or_else(|| out_of_range(due, p))
+                        })
+                    }
+                    // Validation guarantees the state declares the deadline; if it could not be
+                    // scheduled, that failure is already a reason.
+                    None => return,
                 }
-                // Validation guarantees the state declares the deadline; if it could not be
-                // scheduled, that failure is already a reason.
-                None => continue,
-            },
+            }
         };
         match at {
             Ok(at) => {
-                let at = if at < today {
-                    notices.push(Notice::ReminderDue { key: r.key.clone(), planned: at });
-                    today
+                let at = if at < self.today {
+                    self.notices.push(Notice::ReminderDue {
+                        key: r.key.clone(),
+                        planned: at,
+                    });
+                    self.today
                 } else {
                     at
                 };
-                effects.push(Effect::ScheduleReminder {
+                self.effects.push(Effect::ScheduleReminder {
                     key: r.key.clone(),
                     template: r.template.clone(),
                     to: r.to.clone(),
                     at,
                 });
             }
-            Err(reason) => reasons.push(reason),
+            Err(reason) => self.reasons.push(reason),
         }
     }
 }
@@ -746,14 +864,23 @@ fn resolve_period(rs: &RuleSet, p: &PeriodRef) -> Result<Period, Reason> {
     }
 }
 
-fn add_period(p: Period, start: NaiveDate, calendar: &WorkingCalendar) -> Result<NaiveDate, Reason> {
-    p.after(start, calendar).ok_or_else(|| out_of_range(start, p))
+fn add_period(
+    p: Period,
+    start: NaiveDate,
+    calendar: &WorkingCalendar,
+) -> Result<NaiveDate, Reason> {
+    p.after(start, calendar)
+        .ok_or_else(|| out_of_range(start, p))
 }
 
 fn out_of_range(date: NaiveDate, p: Period) -> Reason {
     Reason::new(
         RefusalCode::DateOutOfRange,
-        format!("Ngày {} và khoảng {} vượt quá phạm vi lịch.", fmt_date(date), p.vi()),
+        format!(
+            "Ngày {} và khoảng {} vượt quá phạm vi lịch.",
+            fmt_date(date),
+            p.vi()
+        ),
         format!("{date} and {} go beyond the calendar.", p.en()),
     )
 }
@@ -798,30 +925,51 @@ fn coerce(spec: &InputSpec, ty: &InputType, v: &Value) -> Result<Value, Reason> 
     let wrong_type = || {
         Reason::new(
             RefusalCode::InputType,
-            format!("Thông tin «{}» ({}) phải là {}, nhận được «{v}».", spec.label_vi, spec.name, type_vi(ty)),
-            format!("Input {} ({}) must be {}, got {} `{v}`.", spec.label_en, spec.name, ty.name(), v.type_name()),
+            format!(
+                "Thông tin «{}» ({}) phải là {}, nhận được «{v}».",
+                spec.label_vi,
+                spec.name,
+                type_vi(ty)
+            ),
+            format!(
+                "Input {} ({}) must be {}, got {} `{v}`.",
+                spec.label_en,
+                spec.name,
+                ty.name(),
+                v.type_name()
+            ),
         )
         .with_field(spec.name.clone())
     };
-    let invalid = |vi: String, en: String| Reason::new(RefusalCode::InputInvalid, vi, en).with_field(spec.name.clone());
+    let invalid = |vi: String, en: String| {
+        Reason::new(RefusalCode::InputInvalid, vi, en).with_field(spec.name.clone())
+    };
     match (ty, v) {
-        (InputType::String, Value::Text(_)) | (InputType::Boolean, Value::Bool(_)) | (InputType::Date, Value::Date(_)) => {
-            Ok(v.clone())
-        }
+        (InputType::String, Value::Text(_))
+        | (InputType::Boolean, Value::Bool(_))
+        | (InputType::Date, Value::Date(_)) => Ok(v.clone()),
         (InputType::Date, Value::Text(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map(Value::Date)
             .map_err(|_| wrong_type()),
         (InputType::Integer { min, max }, Value::Int(i)) => {
             if min.is_some_and(|m| *i < m) || max.is_some_and(|m| *i > m) {
                 let range = match (min, max) {
-                    (Some(a), Some(b)) => (format!("từ {a} đến {b}"), format!("between {a} and {b}")),
+                    (Some(a), Some(b)) => {
+                        (format!("từ {a} đến {b}"), format!("between {a} and {b}"))
+                    }
                     (Some(a), None) => (format!("từ {a} trở lên"), format!("at least {a}")),
                     (None, Some(b)) => (format!("không quá {b}"), format!("at most {b}")),
                     (None, None) => (String::new(), String::new()),
                 };
                 Err(invalid(
-                    format!("Thông tin «{}» ({}) phải {}, nhận được {i}.", spec.label_vi, spec.name, range.0),
-                    format!("Input {} ({}) must be {}, got {i}.", spec.label_en, spec.name, range.1),
+                    format!(
+                        "Thông tin «{}» ({}) phải {}, nhận được {i}.",
+                        spec.label_vi, spec.name, range.0
+                    ),
+                    format!(
+                        "Input {} ({}) must be {}, got {i}.",
+                        spec.label_en, spec.name, range.1
+                    ),
                 ))
             } else {
                 Ok(v.clone())
@@ -838,23 +986,33 @@ fn coerce(spec: &InputSpec, ty: &InputType, v: &Value) -> Result<Value, Reason> 
                         spec.name,
                         values.join(", ")
                     ),
-                    format!("`{s}` is not a valid {} ({}); choose one of: {}.", spec.label_en, spec.name, values.join(", ")),
+                    format!(
+                        "`{s}` is not a valid {} ({}); choose one of: {}.",
+                        spec.label_en,
+                        spec.name,
+                        values.join(", ")
+                    ),
                 ))
             }
         }
         (InputType::MemberRef | InputType::UnitRef, Value::Text(s)) => {
             if s.trim().is_empty() {
                 Err(invalid(
-                    format!("Thông tin «{}» ({}) không được để trống.", spec.label_vi, spec.name),
+                    format!(
+                        "Thông tin «{}» ({}) không được để trống.",
+                        spec.label_vi, spec.name
+                    ),
                     format!("Input {} ({}) must not be empty.", spec.label_en, spec.name),
                 ))
             } else {
                 Ok(v.clone())
             }
         }
-        (InputType::List(inner), Value::List(items)) => {
-            items.iter().map(|item| coerce(spec, inner, item)).collect::<Result<Vec<_>, _>>().map(Value::List)
-        }
+        (InputType::List(inner), Value::List(items)) => items
+            .iter()
+            .map(|item| coerce(spec, inner, item))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List),
         _ => Err(wrong_type()),
     }
 }

@@ -57,11 +57,19 @@ pub struct Read {
 }
 
 const fn req(key: &'static str, ty: DataType) -> Read {
-    Read { key, ty, required: true }
+    Read {
+        key,
+        ty,
+        required: true,
+    }
 }
 
 const fn opt(key: &'static str, ty: DataType) -> Read {
-    Read { key, ty, required: false }
+    Read {
+        key,
+        ty,
+        required: false,
+    }
 }
 
 /// What a guard concluded.
@@ -144,12 +152,14 @@ impl GuardContext<'_> {
 
     /// The date `key`, or `NeedsData`.
     pub fn need_date(&self, key: &str) -> Result<NaiveDate, GuardOutcome> {
-        self.date(key).ok_or_else(|| GuardOutcome::NeedsData(vec![key.to_owned()]))
+        self.date(key)
+            .ok_or_else(|| GuardOutcome::NeedsData(vec![key.to_owned()]))
     }
 
     /// The integer `key`, or `NeedsData`.
     pub fn need_int(&self, key: &str) -> Result<i64, GuardOutcome> {
-        self.int(key).ok_or_else(|| GuardOutcome::NeedsData(vec![key.to_owned()]))
+        self.int(key)
+            .ok_or_else(|| GuardOutcome::NeedsData(vec![key.to_owned()]))
     }
 
     /// A period parameter, or a failure explaining why it cannot be read.
@@ -165,6 +175,11 @@ impl GuardContext<'_> {
     /// An integer parameter.
     pub fn integer(&self, id: &str) -> Result<i64, GuardOutcome> {
         self.rules.integer(id).map_err(|e| self.param_failure(&e))
+    }
+
+    /// A flag parameter.
+    pub fn param_flag(&self, id: &str) -> Result<bool, GuardOutcome> {
+        self.rules.flag(id).map_err(|e| self.param_failure(&e))
     }
 
     /// A text parameter.
@@ -200,8 +215,16 @@ impl GuardContext<'_> {
             GuardOutcome::Fail(vec![
                 Reason::new(
                     RefusalCode::DateOutOfRange,
-                    format!("Ngày {} cộng {} vượt quá phạm vi lịch.", fmt_date(date), period.vi()),
-                    format!("{} plus {} is beyond the calendar.", fmt_date(date), period.en()),
+                    format!(
+                        "Ngày {} cộng {} vượt quá phạm vi lịch.",
+                        fmt_date(date),
+                        period.vi()
+                    ),
+                    format!(
+                        "{} plus {} is beyond the calendar.",
+                        fmt_date(date),
+                        period.en()
+                    ),
                 )
                 .with_guard(self.guard.name),
             ])
@@ -210,17 +233,25 @@ impl GuardContext<'_> {
 
     /// A failing reason for `rule`, attributed to this guard.
     pub fn reason(&self, rule: &str, vi: String, en: String) -> Reason {
-        Reason::new(RefusalCode::GuardFailed, vi, en).with_rule(rule).with_guard(self.guard.name)
+        Reason::new(RefusalCode::GuardFailed, vi, en)
+            .with_rule(rule)
+            .with_guard(self.guard.name)
     }
 
     fn param_failure(&self, e: &super::ruleset::ParamError) -> GuardOutcome {
-        GuardOutcome::Fail(vec![Reason::from_param_error(e).with_guard(self.guard.name)])
+        GuardOutcome::Fail(vec![
+            Reason::from_param_error(e).with_guard(self.guard.name),
+        ])
     }
 }
 
 /// Pass when no reason was collected.
 fn verdict(reasons: Vec<Reason>) -> GuardOutcome {
-    if reasons.is_empty() { GuardOutcome::Pass } else { GuardOutcome::Fail(reasons) }
+    if reasons.is_empty() {
+        GuardOutcome::Pass
+    } else {
+        GuardOutcome::Fail(reasons)
+    }
 }
 
 /// Unwraps a parameter or datum, or returns the guard's outcome at once.
@@ -239,15 +270,24 @@ pub static GUARDS: &[GuardSpec] = &[
         name: "age_at_branch_vote",
         rules: &["E1"],
         doc: "The applicant is at least the minimum age, counted in whole months, on the day of the branch vote. Over the maximum age the case is not refused here: E2/E3 apply at the decision (guard over_age_province_consent).",
-        params: &[("E1.min_age", ParamKind::Period), ("E1.max_age", ParamKind::Period)],
-        reads: &[req("date_of_birth", DataType::Date), opt("branch_vote_date", DataType::Date)],
+        params: &[
+            ("E1.min_age", ParamKind::Period),
+            ("E1.max_age", ParamKind::Period),
+        ],
+        reads: &[
+            req("date_of_birth", DataType::Date),
+            opt("branch_vote_date", DataType::Date),
+        ],
         check: age_at_branch_vote,
     },
     GuardSpec {
         name: "over_age_province_consent",
         rules: &["E2", "E3"],
         doc: "An applicant over the maximum age at the branch vote needs the written consent of the province-level standing committee, dated no later than the admission decision.",
-        params: &[("E1.max_age", ParamKind::Period)],
+        params: &[
+            ("E1.max_age", ParamKind::Period),
+            ("E3.written_consent_required", ParamKind::Flag),
+        ],
         reads: &[
             req("date_of_birth", DataType::Date),
             req("branch_vote_date", DataType::Date),
@@ -260,8 +300,14 @@ pub static GUARDS: &[GuardSpec] = &[
         name: "education_sufficient",
         rules: &["E4"],
         doc: "The applicant's education level is at least the minimum of the rule set, unless the case falls under the exceptions for hardship areas (Ban Bí thư guidance).",
-        params: &[("E4.education_levels", ParamKind::TextList), ("E4.min_education", ParamKind::Text)],
-        reads: &[req("education_level", DataType::Text), opt("education_exception", DataType::Boolean)],
+        params: &[
+            ("E4.education_levels", ParamKind::TextList),
+            ("E4.min_education", ParamKind::Text),
+        ],
+        reads: &[
+            req("education_level", DataType::Text),
+            opt("education_exception", DataType::Boolean),
+        ],
         check: education_sufficient,
     },
     GuardSpec {
@@ -269,7 +315,10 @@ pub static GUARDS: &[GuardSpec] = &[
         rules: &["A2"],
         doc: "The Party awareness course certificate is still valid on the day of the branch vote (validity counted from its issue date).",
         params: &[("A2.certificate_validity", ParamKind::Period)],
-        reads: &[req("certificate_date", DataType::Date), opt("branch_vote_date", DataType::Date)],
+        reads: &[
+            req("certificate_date", DataType::Date),
+            opt("branch_vote_date", DataType::Date),
+        ],
         check: awareness_certificate_valid,
     },
     GuardSpec {
@@ -345,7 +394,10 @@ pub static GUARDS: &[GuardSpec] = &[
         rules: &["A13"],
         doc: "The recognition vote is held on or after the end of probation (probation_end, computed from the ceremony date).",
         params: &[("A13.probation_period", ParamKind::Period)],
-        reads: &[req("probation_end", DataType::Date), opt("recognition_vote_date", DataType::Date)],
+        reads: &[
+            req("probation_end", DataType::Date),
+            opt("recognition_vote_date", DataType::Date),
+        ],
         check: probation_completed,
     },
     GuardSpec {
@@ -404,13 +456,14 @@ pub static GUARDS: &[GuardSpec] = &[
             ("D8.organisation_reprimand", ParamKind::Period),
             ("D8.organisation_warning", ParamKind::Period),
             ("D9.no_limit_forms", ParamKind::TextList),
+            ("D9.no_limit_categories", ParamKind::TextList),
         ],
         reads: &[
             req("subject_kind", DataType::Text),
             req("discipline_form", DataType::Text),
             req("violation_end_date", DataType::Date),
             opt("new_violation_date", DataType::Date),
-            opt("no_limit_category", DataType::Boolean),
+            opt("violation_category", DataType::Text),
             opt("conclusion_date", DataType::Date),
         ],
         check: limitation_period_running,
@@ -419,7 +472,10 @@ pub static GUARDS: &[GuardSpec] = &[
         name: "discipline_vote_threshold",
         rules: &["D31", "D33"],
         doc: "The discipline vote reaches its threshold out of all official members (less the D33 exclusions): more than half, or two thirds for a branch proposing expulsion.",
-        params: &[("D31.majority", ParamKind::Threshold), ("D31.expulsion_branch_threshold", ParamKind::Threshold)],
+        params: &[
+            ("D31.majority", ParamKind::Threshold),
+            ("D31.expulsion_branch_threshold", ParamKind::Threshold),
+        ],
         reads: &[
             req("discipline_form", DataType::Text),
             req("votes_for", DataType::Integer),
@@ -433,7 +489,10 @@ pub static GUARDS: &[GuardSpec] = &[
         rules: &["P1", "P4"],
         doc: "The appeal is filed after the written decision was received and within the appeal window.",
         params: &[("P1.appeal_window", ParamKind::Period)],
-        reads: &[req("decision_received_date", DataType::Date), opt("appeal_filed_date", DataType::Date)],
+        reads: &[
+            req("decision_received_date", DataType::Date),
+            opt("appeal_filed_date", DataType::Date),
+        ],
         check: appeal_within_window,
     },
     GuardSpec {
@@ -449,6 +508,23 @@ pub static GUARDS: &[GuardSpec] = &[
 /// The guard named `name`.
 pub fn guard(name: &str) -> Option<&'static GuardSpec> {
     GUARDS.iter().find(|g| g.name == name)
+}
+
+/// An elapsed number of months in the unit the rule states its period in: "31 tháng" next to
+/// "36 tháng", "4 năm 2 tháng" next to "5 năm".
+fn elapsed_vi(months: i64, unit: Period) -> String {
+    match unit {
+        Period::Months(_) => format!("{months} tháng"),
+        _ => months_vi(months),
+    }
+}
+
+fn elapsed_en(months: i64, unit: Period) -> String {
+    match unit {
+        Period::Months(_) if months == 1 => "1 month".to_owned(),
+        Period::Months(_) => format!("{months} months"),
+        _ => months_en(months),
+    }
 }
 
 fn age_vi(months: i64) -> String {
@@ -499,10 +575,11 @@ fn age_at_branch_vote(ctx: &GuardContext<'_>) -> GuardOutcome {
 
 fn over_age_province_consent(ctx: &GuardContext<'_>) -> GuardOutcome {
     let max = get!(ctx.months("E1.max_age"));
+    let consent_required = get!(ctx.param_flag("E3.written_consent_required"));
     let dob = get!(ctx.need_date("date_of_birth"));
     let vote = get!(ctx.need_date("branch_vote_date"));
     let age = full_months_between(dob, vote);
-    if age <= max {
+    if age <= max || !consent_required {
         return GuardOutcome::Pass;
     }
     let decision = ctx.date("decision_date").unwrap_or(ctx.today);
@@ -656,12 +733,16 @@ fn introducers_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
     let required = get!(ctx.integer("A6.introducers_required"));
     let max_org = get!(ctx.integer("A6.max_organisation_introducers"));
     let co_working = get!(ctx.months("A6.min_co_working"));
+    let co_working_period = get!(ctx.period("A6.min_co_working"));
     let mut reasons = Vec::new();
     let on = ctx.today;
 
     let mut people: Vec<&str> = Vec::new();
     for n in ["1", "2"] {
-        let Some(who) = ctx.text(&format!("introducer_{n}")).filter(|s| !s.trim().is_empty()) else {
+        let Some(who) = ctx
+            .text(&format!("introducer_{n}"))
+            .filter(|s| !s.trim().is_empty())
+        else {
             continue;
         };
         if people.contains(&who) {
@@ -693,15 +774,15 @@ fn introducers_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
                         "A6",
                         format!(
                             "Người giới thiệu {who} mới cùng công tác, sinh hoạt với người vào Đảng {} (từ {}), chưa đủ {} (A6).",
-                            months_vi(together.max(0)),
+                            elapsed_vi(together.max(0), co_working_period),
                             fmt_date(since),
-                            months_vi(co_working)
+                            co_working_period.vi()
                         ),
                         format!(
                             "Introducer {who} has worked with the applicant for {} (since {}), less than {} (A6).",
-                            months_en(together.max(0)),
+                            elapsed_en(together.max(0), co_working_period),
                             fmt_date(since),
-                            months_en(co_working)
+                            co_working_period.en()
                         ),
                     ));
                 }
@@ -709,9 +790,13 @@ fn introducers_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
         }
     }
 
-    let organisation = ctx.text("organisation_introducer").filter(|o| !o.is_empty() && *o != "none");
+    let organisation = ctx
+        .text("organisation_introducer")
+        .filter(|o| !o.is_empty() && *o != "none");
     let org_count = i64::from(organisation.is_some()).min(max_org);
-    let total = i64::try_from(people.len()).unwrap_or(i64::MAX).saturating_add(org_count);
+    let total = i64::try_from(people.len())
+        .unwrap_or(i64::MAX)
+        .saturating_add(org_count);
     if total < required {
         reasons.push(ctx.reason(
             "A6",
@@ -784,14 +869,26 @@ fn tally(
             format!("More votes in favour ({votes}) than members counted ({counted}) ({rule})."),
         )]));
     }
-    Ok(Tally { votes, counted, members, excluded })
+    Ok(Tally {
+        votes,
+        counted,
+        members,
+        excluded,
+    })
 }
 
 fn unsigned(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-fn vote_reason(ctx: &GuardContext<'_>, rule: &str, t: &Tally, threshold: Threshold, what_vi: &str, what_en: &str) -> Reason {
+fn vote_reason(
+    ctx: &GuardContext<'_>,
+    rule: &str,
+    t: &Tally,
+    threshold: Threshold,
+    what_vi: &str,
+    what_en: &str,
+) -> Reason {
     let needed = threshold.required(unsigned(t.counted));
     let base_vi = if t.excluded > 0 {
         format!(
@@ -828,7 +925,13 @@ fn vote_reason(ctx: &GuardContext<'_>, rule: &str, t: &Tally, threshold: Thresho
 
 fn branch_vote_two_thirds(ctx: &GuardContext<'_>) -> GuardOutcome {
     let threshold = get!(ctx.threshold("A8.vote_threshold"));
-    let t = get!(tally(ctx, "A8", "votes_for", "official_members", Some("excluded_members")));
+    let t = get!(tally(
+        ctx,
+        "A8",
+        "votes_for",
+        "official_members",
+        Some("excluded_members")
+    ));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }
@@ -854,7 +957,13 @@ fn grassroots_resolution_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
             "A grassroots committee delegated to admit must record its membership and the votes in favour (A9).".to_owned(),
         )]);
     }
-    let t = get!(tally(ctx, "A9", "committee_votes_for", "committee_members", None));
+    let t = get!(tally(
+        ctx,
+        "A9",
+        "committee_votes_for",
+        "committee_members",
+        None
+    ));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }
@@ -870,7 +979,13 @@ fn grassroots_resolution_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
 
 fn recognition_vote_two_thirds(ctx: &GuardContext<'_>) -> GuardOutcome {
     let threshold = get!(ctx.threshold("A14.vote_threshold"));
-    let t = get!(tally(ctx, "A14", "votes_for", "official_members", Some("excluded_members")));
+    let t = get!(tally(
+        ctx,
+        "A14",
+        "votes_for",
+        "official_members",
+        Some("excluded_members")
+    ));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }
@@ -1008,21 +1123,26 @@ fn leave_reason_vi(code: &str) -> String {
 
 fn readmission_conditions(ctx: &GuardContext<'_>) -> GuardOutcome {
     let interval = get!(ctx.months("A16.min_interval"));
+    let interval_period = get!(ctx.period("A16.min_interval"));
     let after_expunged = get!(ctx.months("A16.after_expungement"));
+    let after_expunged_period = get!(ctx.period("A16.after_expungement"));
     let never = get!(ctx.text_list("A17.never_readmit_reasons"));
     if ctx.flag("readmission") != Some(true) {
         return GuardOutcome::Pass;
     }
     let at = ctx.date("branch_vote_date").unwrap_or(ctx.today);
     let mut reasons = Vec::new();
-    if let Some(reason) = ctx.text("left_reason") {
-        if never.iter().any(|n| n == reason) {
-            reasons.push(ctx.reason(
-                "A17",
-                format!("Không xem xét kết nạp lại người đã ra khỏi Đảng vì {} (A17).", leave_reason_vi(reason)),
-                format!("A person who left the Party for `{reason}` is never readmitted (A17)."),
-            ));
-        }
+    if let Some(reason) = ctx.text("left_reason")
+        && never.iter().any(|n| n == reason)
+    {
+        reasons.push(ctx.reason(
+            "A17",
+            format!(
+                "Không xem xét kết nạp lại người đã ra khỏi Đảng vì {} (A17).",
+                leave_reason_vi(reason)
+            ),
+            format!("A person who left the Party for `{reason}` is never readmitted (A17)."),
+        ));
     }
     match ctx.date("left_party_date") {
         None => reasons.push(ctx.reason(
@@ -1037,16 +1157,16 @@ fn readmission_conditions(ctx: &GuardContext<'_>) -> GuardOutcome {
                     "A16",
                     format!(
                         "Người xin kết nạp lại phải ra khỏi Đảng ít nhất {} (A16): ra khỏi Đảng ngày {}, đến ngày xét {} mới được {}.",
-                        months_vi(interval),
+                        interval_period.vi(),
                         fmt_date(left),
                         fmt_date(at),
-                        months_vi(since.max(0))
+                        elapsed_vi(since.max(0), interval_period)
                     ),
                     format!(
                         "A readmitted person must have left the Party at least {} earlier (A16): left on {}, {} by {}.",
-                        months_en(interval),
+                        interval_period.en(),
                         fmt_date(left),
-                        months_en(since.max(0)),
+                        elapsed_en(since.max(0), interval_period),
                         fmt_date(at)
                     ),
                 ));
@@ -1060,15 +1180,15 @@ fn readmission_conditions(ctx: &GuardContext<'_>) -> GuardOutcome {
                 "A16",
                 format!(
                     "Người từng bị kết án phải được xóa án tích ít nhất {} (A16): xóa án tích ngày {}, đến ngày xét mới được {}.",
-                    months_vi(after_expunged),
+                    after_expunged_period.vi(),
                     fmt_date(expunged),
-                    months_vi(since.max(0))
+                    elapsed_vi(since.max(0), after_expunged_period)
                 ),
                 format!(
                     "A person once convicted needs {} since the conviction was expunged (A16): expunged on {}, {} by the vote.",
-                    months_en(after_expunged),
+                    after_expunged_period.en(),
                     fmt_date(expunged),
-                    months_en(since.max(0))
+                    elapsed_en(since.max(0), after_expunged_period)
                 ),
             ));
         }
@@ -1090,10 +1210,13 @@ fn form_vi(code: &str) -> String {
 }
 
 fn limitation_period_running(ctx: &GuardContext<'_>) -> GuardOutcome {
-    let no_limit = get!(ctx.text_list("D9.no_limit_forms"));
+    let no_limit_forms = get!(ctx.text_list("D9.no_limit_forms"));
+    let no_limit_categories = get!(ctx.text_list("D9.no_limit_categories"));
     let form = ctx.text("discipline_form").unwrap_or_default();
     let subject = ctx.text("subject_kind").unwrap_or_default();
-    if ctx.flag("no_limit_category") == Some(true) || no_limit.iter().any(|f| f == form) {
+    let category = ctx.text("violation_category").unwrap_or_default();
+    if no_limit_forms.iter().any(|f| f == form) || no_limit_categories.iter().any(|c| c == category)
+    {
         return GuardOutcome::Pass;
     }
     let (rule, param) = match (subject, form) {
@@ -1104,7 +1227,10 @@ fn limitation_period_running(ctx: &GuardContext<'_>) -> GuardOutcome {
         _ => {
             return verdict(vec![ctx.reason(
                 "D7",
-                format!("Hình thức kỷ luật {} không áp dụng cho đối tượng «{subject}» (D1–D3).", form_vi(form)),
+                format!(
+                    "Hình thức kỷ luật {} không áp dụng cho đối tượng «{subject}» (D1–D3).",
+                    form_vi(form)
+                ),
                 format!("Form `{form}` does not apply to subject `{subject}` (D1–D3)."),
             )]);
         }
@@ -1156,11 +1282,19 @@ fn discipline_vote_threshold(ctx: &GuardContext<'_>) -> GuardOutcome {
         ("D31.majority", "Biểu quyết kỷ luật", "A discipline vote")
     };
     let threshold = get!(ctx.threshold(param));
-    let t = get!(tally(ctx, "D31", "votes_for", "official_members", Some("excluded_members")));
+    let t = get!(tally(
+        ctx,
+        "D31",
+        "votes_for",
+        "official_members",
+        Some("excluded_members")
+    ));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }
-    verdict(vec![vote_reason(ctx, "D31", &t, threshold, what_vi, what_en)])
+    verdict(vec![vote_reason(
+        ctx, "D31", &t, threshold, what_vi, what_en,
+    )])
 }
 
 // P1, P4, P5 ----------------------------------------------------------------------------------

@@ -82,7 +82,11 @@ impl Period {
     /// English wording, e.g. "60 working days".
     pub fn en(self) -> String {
         fn plural(n: u32, unit: &str) -> String {
-            if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
+            if n == 1 {
+                format!("1 {unit}")
+            } else {
+                format!("{n} {unit}s")
+            }
         }
         match self {
             Period::WorkingDays(n) => plural(n, "working day"),
@@ -142,7 +146,11 @@ impl Threshold {
     pub fn required(self, total: u64) -> u64 {
         let prod = u128::from(self.num) * u128::from(total);
         let den = u128::from(self.den);
-        let needed = if self.strict { prod / den + 1 } else { prod.div_ceil(den) };
+        let needed = if self.strict {
+            prod / den + 1
+        } else {
+            prod.div_ceil(den)
+        };
         u64::try_from(needed).unwrap_or(u64::MAX)
     }
 
@@ -179,8 +187,8 @@ pub fn full_months_between(from: NaiveDate, to: NaiveDate) -> i64 {
     if to < from {
         return -full_months_between(to, from);
     }
-    let mut months = i64::from(to.year() - from.year()) * 12 + i64::from(to.month())
-        - i64::from(from.month());
+    let mut months =
+        i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month());
     // The estimate counts calendar-month boundaries; step back while the anniversary falls after
     // `to` (at most once, but the loop keeps the reasoning obvious).
     while months > 0 && add_months(from, months).is_none_or(|d| d > to) {
@@ -211,7 +219,11 @@ pub fn months_vi(months: i64) -> String {
 /// English wording of a number of months ("17 years 9 months").
 pub fn months_en(months: i64) -> String {
     fn unit(n: i64, word: &str) -> String {
-        if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
     }
     let (y, m) = (months / 12, months % 12);
     match (y, m) {
@@ -258,10 +270,25 @@ mod tests {
     fn periods_count_without_the_start_day() {
         let cal = WorkingCalendar::weekends_only();
         // Friday 4 July 2025 + 1 working day = Monday 7 July.
-        assert_eq!(Period::WorkingDays(1).after(d(2025, 7, 4), &cal), Some(d(2025, 7, 7)));
-        assert_eq!(Period::WorkingDays(1).before(d(2025, 7, 7), &cal), Some(d(2025, 7, 4)));
-        assert_eq!(Period::Months(1).after(d(2025, 1, 31), &cal), Some(d(2025, 2, 28)));
-        assert_eq!(Period::Years(5).after(d(2020, 2, 29), &cal), Some(d(2025, 2, 28)));
-        assert_eq!(Period::Days(30).after(d(2025, 7, 1), &cal), Some(d(2025, 7, 31)));
+        assert_eq!(
+            Period::WorkingDays(1).after(d(2025, 7, 4), &cal),
+            Some(d(2025, 7, 7))
+        );
+        assert_eq!(
+            Period::WorkingDays(1).before(d(2025, 7, 7), &cal),
+            Some(d(2025, 7, 4))
+        );
+        assert_eq!(
+            Period::Months(1).after(d(2025, 1, 31), &cal),
+            Some(d(2025, 2, 28))
+        );
+        assert_eq!(
+            Period::Years(5).after(d(2020, 2, 29), &cal),
+            Some(d(2025, 2, 28))
+        );
+        assert_eq!(
+            Period::Days(30).after(d(2025, 7, 1), &cal),
+            Some(d(2025, 7, 31))
+        );
     }
 }

@@ -82,6 +82,8 @@ pub enum ProblemCode {
     OverlappingRuleSets,
     /// A state rename mapping that does not fit the definition.
     BadRename,
+    /// Two definition files share an id and version.
+    DuplicateDefinition,
 }
 
 impl ProblemCode {
@@ -122,6 +124,7 @@ impl ProblemCode {
             ProblemCode::DuplicateRuleSet => "DUPLICATE_RULE_SET",
             ProblemCode::OverlappingRuleSets => "OVERLAPPING_RULE_SETS",
             ProblemCode::BadRename => "BAD_RENAME",
+            ProblemCode::DuplicateDefinition => "DUPLICATE_DEFINITION",
         }
     }
 }
@@ -161,12 +164,26 @@ pub type DefinitionProblem = Problem;
 impl Problem {
     /// An error at `place`.
     pub fn error(code: ProblemCode, place: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { code, severity: Severity::Error, place: place.into(), message: message.into() }
+        Problem {
+            code,
+            severity: Severity::Error,
+            place: place.into(),
+            message: message.into(),
+        }
     }
 
     /// A warning at `place`.
-    pub fn warning(code: ProblemCode, place: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { code, severity: Severity::Warning, place: place.into(), message: message.into() }
+    pub fn warning(
+        code: ProblemCode,
+        place: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            code,
+            severity: Severity::Warning,
+            place: place.into(),
+            message: message.into(),
+        }
     }
 
     /// Whether this problem makes the file unusable.
@@ -200,7 +217,11 @@ pub(crate) fn toml_problem(src: &str, err: &toml::de::Error) -> Problem {
         }
         None => String::new(),
     };
-    Problem::error(ProblemCode::TomlSyntax, place, err.message().trim().to_owned())
+    Problem::error(
+        ProblemCode::TomlSyntax,
+        place,
+        err.message().trim().to_owned(),
+    )
 }
 
 /// Reports each unknown field collected by a `#[serde(flatten)]` catch-all.

@@ -110,7 +110,11 @@ pub struct Reason {
 
 impl Reason {
     /// A reason with no rule, guard or field.
-    pub fn new(code: RefusalCode, reason_vi: impl Into<String>, reason_en: impl Into<String>) -> Self {
+    pub fn new(
+        code: RefusalCode,
+        reason_vi: impl Into<String>,
+        reason_en: impl Into<String>,
+    ) -> Self {
         Reason {
             code,
             rule: None,
@@ -142,9 +146,20 @@ impl Reason {
     /// A reason explaining that a rule-set parameter cannot be used.
     pub fn from_param_error(err: &ParamError) -> Reason {
         match err {
-            ParamError::Unset { rule_set, param, rule, note } => {
-                let note_vi = note.as_deref().map(|n| format!(" Ghi chú: {n}")).unwrap_or_default();
-                let note_en = note.as_deref().map(|n| format!(" Note: {n}")).unwrap_or_default();
+            ParamError::Unset {
+                rule_set,
+                param,
+                rule,
+                note,
+            } => {
+                let note_vi = note
+                    .as_deref()
+                    .map(|n| format!(" Ghi chú: {n}"))
+                    .unwrap_or_default();
+                let note_en = note
+                    .as_deref()
+                    .map(|n| format!(" Note: {n}"))
+                    .unwrap_or_default();
                 Reason::new(
                     RefusalCode::ParameterUnset,
                     format!(
@@ -192,7 +207,11 @@ pub struct Refusal {
 }
 
 fn summary(reasons: &[Reason]) -> String {
-    reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Refusal {

@@ -216,7 +216,11 @@ impl RuleSet {
 
         let id = raw.id.unwrap_or_default();
         if id.trim().is_empty() {
-            problems.push(Problem::error(ProblemCode::MissingField, "rule set", "missing `id`"));
+            problems.push(Problem::error(
+                ProblemCode::MissingField,
+                "rule set",
+                "missing `id`",
+            ));
         }
         let valid_from = date_field(raw.valid_from.as_ref(), "valid_from", &mut problems);
         if raw.valid_from.is_none() {
@@ -227,14 +231,14 @@ impl RuleSet {
             ));
         }
         let valid_to = date_field(raw.valid_to.as_ref(), "valid_to", &mut problems);
-        if let (Some(from), Some(to)) = (valid_from, valid_to) {
-            if to < from {
-                problems.push(Problem::error(
-                    ProblemCode::BadValidity,
-                    "rule set",
-                    format!("`valid_to` {to} is before `valid_from` {from}"),
-                ));
-            }
+        if let (Some(from), Some(to)) = (valid_from, valid_to)
+            && to < from
+        {
+            problems.push(Problem::error(
+                ProblemCode::BadValidity,
+                "rule set",
+                format!("`valid_to` {to} is before `valid_from` {from}"),
+            ));
         }
 
         let mut params = Vec::new();
@@ -392,7 +396,9 @@ impl RuleSet {
             Some(p) if p.value.is_none() => out.push(Problem::warning(
                 ProblemCode::ParameterUnset,
                 place,
-                format!("{reader} reads `{id}`, which has no value: it will refuse until one is set"),
+                format!(
+                    "{reader} reads `{id}`, which has no value: it will refuse until one is set"
+                ),
             )),
             Some(_) => {}
         }
@@ -409,7 +415,11 @@ impl RuleBook {
     /// Builds a rule book, checking that ids are unique and that no two rule sets are in force
     /// on the same day.
     pub fn new(mut sets: Vec<RuleSet>) -> Result<RuleBook, Vec<Problem>> {
-        sets.sort_by(|a, b| a.valid_from.cmp(&b.valid_from).then_with(|| a.id.cmp(&b.id)));
+        sets.sort_by(|a, b| {
+            a.valid_from
+                .cmp(&b.valid_from)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         let mut problems = Vec::new();
         for (i, a) in sets.iter().enumerate() {
             for b in &sets[i + 1..] {
@@ -427,7 +437,8 @@ impl RuleBook {
                         format!("rule set {}", a.id),
                         format!(
                             "in force until {} and so overlaps {} (from {})",
-                            a.valid_to.map_or_else(|| "further notice".to_owned(), |d| d.to_string()),
+                            a.valid_to
+                                .map_or_else(|| "further notice".to_owned(), |d| d.to_string()),
                             b.id,
                             b.valid_from
                         ),
@@ -435,7 +446,11 @@ impl RuleBook {
                 }
             }
         }
-        if problems.is_empty() { Ok(RuleBook { sets }) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(RuleBook { sets })
+        } else {
+            Err(problems)
+        }
     }
 
     /// Parses several rule-set sources and builds the book, reporting every problem of every
@@ -556,7 +571,11 @@ fn required(field: Option<String>, name: &str, place: &str, problems: &mut Vec<P
     match field {
         Some(s) if !s.trim().is_empty() => s,
         _ => {
-            problems.push(Problem::error(ProblemCode::MissingField, place, format!("missing `{name}`")));
+            problems.push(Problem::error(
+                ProblemCode::MissingField,
+                place,
+                format!("missing `{name}`"),
+            ));
             String::new()
         }
     }
@@ -586,7 +605,11 @@ fn parse_param(rp: RawParam, place: &str, problems: &mut Vec<Problem>) -> Option
     }
     let tag = match rp.tag.as_deref() {
         None => {
-            problems.push(Problem::error(ProblemCode::MissingField, place, "missing `tag` (V, S or M)"));
+            problems.push(Problem::error(
+                ProblemCode::MissingField,
+                place,
+                "missing `tag` (V, S or M)",
+            ));
             None
         }
         Some(t) => {
@@ -603,7 +626,11 @@ fn parse_param(rp: RawParam, place: &str, problems: &mut Vec<Problem>) -> Option
     };
     let kind = match rp.kind.as_deref() {
         None => {
-            problems.push(Problem::error(ProblemCode::MissingField, place, "missing `kind`"));
+            problems.push(Problem::error(
+                ProblemCode::MissingField,
+                place,
+                "missing `kind`",
+            ));
             None
         }
         Some(k) => {
@@ -668,8 +695,14 @@ fn parse_value(
                 .collect::<Option<Vec<_>>>()
                 .map(ParamValue::TextList)
         }),
-        ParamKind::Threshold => v.as_str().and_then(Threshold::parse).map(ParamValue::Threshold),
-        ParamKind::Period => v.as_table().and_then(parse_period_table).map(ParamValue::Period),
+        ParamKind::Threshold => v
+            .as_str()
+            .and_then(Threshold::parse)
+            .map(ParamValue::Threshold),
+        ParamKind::Period => v
+            .as_table()
+            .and_then(parse_period_table)
+            .map(ParamValue::Period),
     };
     if parsed.is_none() {
         let expected = match kind {

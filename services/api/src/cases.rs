@@ -1,0 +1,798 @@
+//! Workflow cases in GraphQL: listing and filtering them, reading one with its history and
+//! what could happen next, opening one, and firing a transition (or a dry run of it).
+//!
+//! Until accounts arrive, the caller states who acts (`actor`: an id and roles at levels);
+//! the engine checks those roles against the definition on every transition.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use memberflow_store::{
+    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Catalog, Command, NewCase,
+    RefusalRecording,
+};
+use memberflow_workflow::engine::{
+    self, Actor, AvailabilityStatus, Definition, Event, InputType, Level, Reason, Refusal,
+    RoleRef, Transition, Value, Values,
+};
+use memberflow_workflow::text::{Lang, Text};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Code, OrGql, graphql_error};
+use crate::scalars::{Date, parse_id, to_id};
+use crate::tree::{Unit, app, lang, on_or_today};
+
+const DEFAULT_PAGE: i32 = 20;
+const MAX_PAGE: i32 = 100;
+
+fn catalog<'a>(ctx: &Context<'a>) -> &'a Catalog {
+    &app(ctx).catalog
+}
+
+/// A role the actor holds, at a level of the tree.
+#[derive(InputObject, SimpleObject, Clone)]
+#[graphql(input_name = "RoleInput")]
+pub struct RoleGql {
+    /// Role name: `secretary`, `branch_committee`, `standing_committee`, `inspection`, ...
+    role: String,
+    /// Level: `branch`, `grassroots`, `superior`, `competent`, `province`, `central`; none
+    /// for a role that is not tied to a level.
+    level: Option<String>,
+}
+
+/// Who acts.
+#[derive(InputObject)]
+pub struct ActorInput {
+    /// The actor's id (an account or member id).
+    id: String,
+    /// The roles they act in.
+    roles: Vec<RoleGql>,
+}
+
+fn to_actor(a: ActorInput) -> Result<Actor, ApiError> {
+    let mut roles = Vec::new();
+    for r in a.roles {
+        let level = match r.level.as_deref() {
+            None => None,
+            Some(l) => Some(Level::parse(l).ok_or_else(|| {
+                ApiError::Validation(Text::new(
+                    format!("Cấp không hợp lệ: {l}."),
+                    format!("Unknown level: {l}."),
+                ))
+            })?),
+        };
+        roles.push(RoleRef { role: r.role, level });
+    }
+    Ok(Actor::new(a.id, roles))
+}
+
+/// Converts JSON inputs to the engine's values, typed by the transition's declared inputs:
+/// a string given for a date input becomes a date when it parses. Anything else is left for
+/// the engine, which reports wrong types and unknown inputs with its reasons.
+fn to_values(t: &Transition, inputs: Option<Json<serde_json::Value>>) -> Result<Values, ApiError> {
+    let mut out = Values::new();
+    let Some(Json(v)) = inputs else { return Ok(out) };
+    let serde_json::Value::Object(map) = v else {
+        return Err(ApiError::Validation(Text::new(
+            "inputs phải là một đối tượng JSON {tên: giá trị}.",
+            "inputs must be a JSON object {name: value}.",
+        )));
+    };
+    for (k, v) in map {
+        let ty = t.input(&k).map(|s| &s.ty);
+        out.insert(k, json_to_value(v, ty));
+    }
+    Ok(out)
+}
+
+fn json_to_value(v: serde_json::Value, ty: Option<&InputType>) -> Value {
+    match v {
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Text(n.to_string()),
+        },
+        serde_json::Value::String(s) => match ty {
+            Some(InputType::Date) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map(Value::Date)
+                .unwrap_or(Value::Text(s)),
+            _ => Value::Text(s),
+        },
+        serde_json::Value::Array(items) => {
+            let inner = match ty {
+                Some(InputType::List(t)) => Some(&**t),
+                _ => None,
+            };
+            Value::List(items.into_iter().map(|i| json_to_value(i, inner)).collect())
+        }
+        serde_json::Value::Object(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (k, json_to_value(v, None)))
+                .collect(),
+        ),
+        serde_json::Value::Null => Value::Text(String::new()),
+    }
+}
+
+fn value_to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::Text(s) => serde_json::Value::String(s.clone()),
+        Value::Date(d) => serde_json::Value::String(d.to_string()),
+        Value::List(l) => serde_json::Value::Array(l.iter().map(value_to_json).collect()),
+        Value::Map(m) => serde_json::Value::Object(
+            m.iter().map(|(k, v)| (k.clone(), value_to_json(v))).collect(),
+        ),
+    }
+}
+
+/// One reason of a refusal.
+#[derive(SimpleObject)]
+pub struct RefusalReason {
+    /// Machine code (`GUARD_FAILED`, `MISSING_INPUT`, `ROLE_NOT_ALLOWED`, ...).
+    code: String,
+    /// The rule it applies (`E1`, `A8`, ...), when one does.
+    rule: Option<String>,
+    /// The guard that failed, when one did.
+    guard: Option<String>,
+    /// The input concerned, when one is.
+    field: Option<String>,
+    /// In Vietnamese.
+    message_vi: String,
+    /// In English.
+    message_en: String,
+}
+
+impl From<&Reason> for RefusalReason {
+    fn from(r: &Reason) -> Self {
+        Self {
+            code: r.code.as_str().to_owned(),
+            rule: r.rule.clone(),
+            guard: r.guard.clone(),
+            field: r.field.clone(),
+            message_vi: r.reason_vi.clone(),
+            message_en: r.reason_en.clone(),
+        }
+    }
+}
+
+/// A refusal as a GraphQL error: `TRANSITION_REFUSED` (or `VALIDATION` when only the inputs
+/// are at fault), every reason in both languages, and the rule ids.
+fn refusal_error(r: &Refusal, l: Lang) -> async_graphql::Error {
+    let code = if r.is_validation() {
+        Code::Validation
+    } else {
+        Code::TransitionRefused
+    };
+    let texts: Vec<Text> = r
+        .reasons
+        .iter()
+        .map(|x| Text::new(x.reason_vi.clone(), x.reason_en.clone()))
+        .collect();
+    let rules = r.rule_ids();
+    let detail: Vec<serde_json::Value> = r
+        .reasons
+        .iter()
+        .map(|x| {
+            serde_json::json!({
+                "code": x.code.as_str(), "rule": x.rule, "guard": x.guard, "field": x.field,
+                "vi": x.reason_vi, "en": x.reason_en
+            })
+        })
+        .collect();
+    let err = graphql_error(code, &texts, l);
+    use async_graphql::ErrorExtensions as _;
+    err.extend_with(move |_, e| {
+        e.set("rules", rules.clone());
+        if let Ok(v) = async_graphql::Value::from_json(serde_json::Value::Array(detail.clone())) {
+            e.set("reasons", v);
+        }
+    })
+}
+
+/// A deadline of a case.
+#[derive(SimpleObject)]
+pub struct CaseDeadline {
+    /// Its key in the definition.
+    key: String,
+    /// The rule that sets it.
+    rule: String,
+    /// Due date.
+    due: Date,
+    /// Due date after extension, when extended.
+    extended_due: Option<Date>,
+    /// Whether it was extended.
+    extended: bool,
+    /// Whether it has passed (on the day asked).
+    overdue: bool,
+    /// Working days left (negative when overdue).
+    working_days_left: i64,
+}
+
+/// One entry of a case's history.
+pub struct CaseEvent(CaseEventRecord);
+
+#[Object]
+impl CaseEvent {
+    /// Position in the history, from 1.
+    async fn seq(&self) -> u64 {
+        self.0.seq
+    }
+    /// `STEP`, `REFUSED` (an attempt recorded on request) or `MIGRATED`.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    /// Transition.
+    async fn transition(&self) -> &str {
+        &self.0.transition
+    }
+    /// Who.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// Inputs given.
+    async fn inputs(&self) -> Json<serde_json::Value> {
+        Json(self.0.inputs.clone())
+    }
+    /// State before.
+    async fn from_state(&self) -> &str {
+        &self.0.from_state
+    }
+    /// State after.
+    async fn to_state(&self) -> &str {
+        &self.0.to_state
+    }
+    /// The rule set the step was decided under.
+    async fn rule_set(&self) -> &str {
+        &self.0.rule_set
+    }
+    /// The definition version the step was decided under.
+    async fn definition_version(&self) -> u32 {
+        self.0.definition_version
+    }
+    /// Effects of a step, or the reasons of a refusal.
+    async fn payload(&self) -> Json<serde_json::Value> {
+        Json(self.0.payload.clone())
+    }
+    /// The caller's idempotency key.
+    async fn idempotency_key(&self) -> Option<&str> {
+        self.0.idempotency_key.as_deref()
+    }
+    /// The day of the step.
+    async fn effective_date(&self) -> Date {
+        self.0.effective_date.into()
+    }
+    /// When it was recorded (RFC 3339).
+    async fn occurred_at(&self) -> String {
+        self.0.occurred_at.to_rfc3339()
+    }
+    /// The previous event's hash.
+    async fn prev_hash(&self) -> &str {
+        &self.0.prev_hash
+    }
+    /// This event's hash.
+    async fn hash(&self) -> &str {
+        &self.0.hash
+    }
+}
+
+/// A transition and whether it could be fired now.
+#[derive(SimpleObject)]
+pub struct AvailableTransition {
+    /// Transition name.
+    name: String,
+    /// Its label in the reader's language.
+    label: String,
+    /// The state it leads to (none when it stays or is decided by its inputs).
+    to: Option<String>,
+    /// `ALLOWED`, `NEEDS_INPUT` (the guards that can be evaluated hold; the rest need the
+    /// inputs) or `REFUSED`.
+    status: String,
+    /// Why not, or what is still needed.
+    reasons: Vec<RefusalReason>,
+    /// The inputs it requires.
+    required_inputs: Vec<String>,
+}
+
+/// A workflow case.
+pub struct Case(pub CaseRecord);
+
+#[Object]
+impl Case {
+    /// Identifier.
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// The definition it runs under.
+    async fn definition_id(&self) -> &str {
+        &self.0.definition_id
+    }
+    /// The definition version it runs under.
+    async fn definition_version(&self) -> u32 {
+        self.0.definition_version
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Current state.
+    async fn state(&self) -> &str {
+        &self.0.state
+    }
+    /// The current state's label in the reader's language.
+    async fn state_label(&self, ctx: &Context<'_>) -> Option<String> {
+        let def = catalog(ctx).definition_of(&self.0).ok()?;
+        let s = def.state(&self.0.state)?;
+        Some(match lang(ctx) {
+            Lang::Vi => s.label_vi.clone(),
+            Lang::En => s.label_en.clone(),
+        })
+    }
+    /// Version: the number of steps taken; give it back as `expectedVersion`.
+    async fn version(&self) -> u64 {
+        self.0.version
+    }
+    /// Whether the case has ended.
+    async fn terminal(&self) -> bool {
+        self.0.terminal
+    }
+    /// The rule set of the latest step.
+    async fn rule_set(&self) -> Option<&str> {
+        self.0.snapshot.current_rule_set()
+    }
+    /// The unit that owns it.
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
+        Ok(Unit(app(ctx).store.unit(self.0.unit_id).await.gql(lang(ctx))?))
+    }
+    /// The member it is about, if any.
+    async fn subject_member_id(&self) -> Option<ID> {
+        self.0.subject_member_id.map(to_id)
+    }
+    /// Facts recorded by its steps.
+    async fn facts(&self) -> Json<serde_json::Value> {
+        Json(serde_json::Value::Object(
+            self.0
+                .snapshot
+                .facts
+                .iter()
+                .map(|(k, v)| (k.clone(), value_to_json(v)))
+                .collect(),
+        ))
+    }
+    /// The earliest open deadline.
+    async fn next_due(&self) -> Option<Date> {
+        self.0.next_due.map(Date)
+    }
+    /// Open deadlines, as of `on` (today by default).
+    async fn deadlines(&self, ctx: &Context<'_>, on: Option<Date>) -> Vec<CaseDeadline> {
+        let d = on_or_today(ctx, on);
+        let cal = &catalog(ctx).calendar;
+        self.0
+            .snapshot
+            .deadlines
+            .iter()
+            .map(|(key, r)| {
+                let due = r.extended_due.filter(|_| r.extended).unwrap_or(r.due);
+                CaseDeadline {
+                    key: key.clone(),
+                    rule: r.rule.clone(),
+                    due: r.due.into(),
+                    extended_due: r.extended_due.map(Date),
+                    extended: r.extended,
+                    overdue: d > due,
+                    working_days_left: cal.working_days_between(d, due),
+                }
+            })
+            .collect()
+    }
+    /// The whole history, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CaseEvent>> {
+        Ok(app(ctx)
+            .store
+            .case_events(self.0.id)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(CaseEvent)
+            .collect())
+    }
+    /// What could happen next for `actor` on `on`: every transition from the current state,
+    /// allowed or refused, with the reasons.
+    async fn available_transitions(
+        &self,
+        ctx: &Context<'_>,
+        actor: ActorInput,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<AvailableTransition>> {
+        let l = lang(ctx);
+        let d = on_or_today(ctx, on);
+        let cat = catalog(ctx);
+        let def = cat.definition_of(&self.0).gql(l)?;
+        let actor = to_actor(actor).gql(l)?;
+        Ok(engine::available(def, &cat.rules, &cat.calendar, &self.0.snapshot, &actor, d)
+            .into_iter()
+            .map(|a| AvailableTransition {
+                name: a.transition,
+                label: match l {
+                    Lang::Vi => a.label_vi,
+                    Lang::En => a.label_en,
+                },
+                to: a.to,
+                status: match a.status {
+                    AvailabilityStatus::Allowed => "ALLOWED",
+                    AvailabilityStatus::NeedsInput => "NEEDS_INPUT",
+                    AvailabilityStatus::Refused => "REFUSED",
+                }
+                .to_owned(),
+                reasons: a.reasons.iter().map(RefusalReason::from).collect(),
+                required_inputs: a.required_inputs,
+            })
+            .collect())
+    }
+}
+
+/// Which cases to list.
+#[derive(InputObject, Default)]
+pub struct CaseFilterInput {
+    /// Cases of this unit...
+    unit_id: Option<ID>,
+    /// ...and of the units below it (on today's tree).
+    include_subtree: Option<bool>,
+    /// Of this workflow (`admission`, ...).
+    definition_id: Option<String>,
+    /// In one of these states.
+    states: Option<Vec<String>>,
+    /// Only cases that have not ended.
+    open_only: Option<bool>,
+    /// Only cases with a deadline already passed.
+    overdue: Option<bool>,
+    /// Only cases with a deadline due within this many working days (overdue ones included).
+    due_within_working_days: Option<u32>,
+}
+
+/// Extra fields of a case connection.
+#[derive(SimpleObject)]
+pub struct CaseConnectionFields {
+    /// How many cases match, over all pages.
+    total_count: u64,
+}
+
+/// A page of cases.
+pub type CaseConnection = Connection<String, Case, CaseConnectionFields>;
+
+/// Reading cases.
+#[derive(Default)]
+pub struct CaseQuery;
+
+#[Object]
+impl CaseQuery {
+    /// A case by id.
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Case> {
+        let l = lang(ctx);
+        let id = parse_id(&id, "case").gql(l)?;
+        Ok(Case(app(ctx).store.case(id).await.gql(l)?))
+    }
+
+    /// Cases matching `filter`, in opening order.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CaseConnection> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let f = filter.unwrap_or_default();
+        let today = a.clock.today();
+        let first = first.unwrap_or(DEFAULT_PAGE);
+        if !(0..=MAX_PAGE).contains(&first) {
+            return Err(ApiError::Validation(Text::new(
+                format!("first phải từ 0 đến {MAX_PAGE}."),
+                format!("first must be between 0 and {MAX_PAGE}."),
+            ))
+            .into_graphql(l));
+        }
+        let units = match &f.unit_id {
+            Some(id) => {
+                let id = parse_id(id, "unit").gql(l)?;
+                a.store.unit(id).await.gql(l)?;
+                Some(if f.include_subtree.unwrap_or(false) {
+                    a.store.subtree_ids_on(id, today).await.gql(l)?
+                } else {
+                    vec![id]
+                })
+            }
+            None => None,
+        };
+        let due_by = match (f.overdue.unwrap_or(false), f.due_within_working_days) {
+            (true, _) => today.pred_opt(),
+            (false, Some(n)) => Some(a.catalog.calendar.add_working_days(today, n)),
+            (false, None) => None,
+        };
+        let filter = CaseFilter {
+            units,
+            definition_id: f.definition_id,
+            states: f.states.unwrap_or_default(),
+            open_only: f.open_only.unwrap_or(false),
+            due_by,
+        };
+        let after_id = after
+            .as_deref()
+            .map(|c| {
+                URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| Uuid::from_slice(&b).ok())
+                    .ok_or_else(|| {
+                        ApiError::Validation(Text::new(
+                            format!("Con trỏ phân trang không hợp lệ: {c}."),
+                            format!("Malformed pagination cursor: {c}."),
+                        ))
+                    })
+            })
+            .transpose()
+            .gql(l)?;
+        let page = a
+            .store
+            .cases_page(&filter, after_id, u64::try_from(first).unwrap_or(0))
+            .await
+            .gql(l)?;
+        let total = a.store.cases_count(&filter).await.gql(l)?;
+        let mut conn = Connection::with_additional_fields(
+            after_id.is_some(),
+            page.has_next,
+            CaseConnectionFields { total_count: total },
+        );
+        conn.edges.extend(
+            page.cases
+                .into_iter()
+                .map(|c| Edge::new(URL_SAFE_NO_PAD.encode(c.id.as_bytes()), Case(c))),
+        );
+        Ok(conn)
+    }
+
+    /// The workflow definitions loaded, every version.
+    async fn workflows(&self, ctx: &Context<'_>) -> Vec<WorkflowInfo> {
+        catalog(ctx)
+            .definitions
+            .iter()
+            .map(|d| WorkflowInfo {
+                id: d.id.clone(),
+                version: d.version,
+                title: d.title.clone(),
+                states: d.states.iter().map(|s| s.name.clone()).collect(),
+            })
+            .collect()
+    }
+}
+
+/// A workflow definition.
+#[derive(SimpleObject)]
+pub struct WorkflowInfo {
+    /// Id.
+    id: String,
+    /// Version.
+    version: u32,
+    /// Title.
+    title: String,
+    /// Its states.
+    states: Vec<String>,
+}
+
+/// A case to open.
+#[derive(InputObject)]
+pub struct OpenCaseInput {
+    /// Which workflow (its newest version is used).
+    definition_id: String,
+    /// The unit that owns the case.
+    unit_id: ID,
+    /// The member it is about, if known.
+    subject_member_id: Option<ID>,
+    /// A title for lists.
+    title: String,
+    /// Who acts.
+    actor: ActorInput,
+    /// The opening transition's inputs, as a JSON object.
+    inputs: Option<Json<serde_json::Value>>,
+    /// A key that makes a retry harmless.
+    idempotency_key: Option<String>,
+}
+
+/// A transition to fire.
+#[derive(InputObject)]
+pub struct FireInput {
+    /// The case.
+    case_id: ID,
+    /// The transition.
+    transition: String,
+    /// Who acts.
+    actor: ActorInput,
+    /// Its inputs, as a JSON object (dates as `YYYY-MM-DD`).
+    inputs: Option<Json<serde_json::Value>>,
+    /// The version read; a case that moved on meanwhile gives `CONFLICT`.
+    expected_version: Option<u64>,
+    /// A key that makes a retry harmless: the same key returns the first result.
+    idempotency_key: Option<String>,
+    /// Decide and report, change nothing.
+    dry_run: Option<bool>,
+    /// Keep a refused attempt in the history.
+    record_refusal: Option<bool>,
+    /// The day of the step (today by default); the rule set in force that day applies.
+    on: Option<Date>,
+}
+
+/// What a command did.
+#[derive(SimpleObject)]
+pub struct StepResult {
+    /// The case after the step (before it, for a dry run).
+    case: Case,
+    /// The history entry (none for a dry run).
+    event: Option<CaseEvent>,
+    /// The state the step leads to.
+    to_state: String,
+    /// The rule set the step was decided under.
+    rule_set: String,
+    /// The effects, as data.
+    effects: Json<serde_json::Value>,
+    /// Whether this is the first result of a repeated idempotency key (nothing changed).
+    replayed: bool,
+    /// Whether this was a dry run (nothing changed).
+    dry_run: bool,
+}
+
+/// Changing cases.
+#[derive(Default)]
+pub struct CaseMutation;
+
+fn definition<'a>(cat: &'a Catalog, id: &str, l: Lang) -> async_graphql::Result<&'a Definition> {
+    cat.latest(id).ok_or_else(|| {
+        graphql_error(
+            Code::NotFound,
+            &[Text::new(
+                format!("Không có quy trình {id}."),
+                format!("There is no workflow {id}."),
+            )],
+            l,
+        )
+    })
+}
+
+fn outcome(o: CaseOutcome, l: Lang) -> async_graphql::Result<StepResult> {
+    match o {
+        CaseOutcome::Applied {
+            case,
+            event,
+            decision,
+        } => Ok(StepResult {
+            to_state: decision.to.clone(),
+            rule_set: decision.rule_set.clone(),
+            effects: Json(serde_json::to_value(&decision.effects).unwrap_or_default()),
+            case: Case(*case),
+            event: Some(CaseEvent(*event)),
+            replayed: false,
+            dry_run: false,
+        }),
+        CaseOutcome::Replayed { case, event } => Ok(StepResult {
+            to_state: event.to_state.clone(),
+            rule_set: event.rule_set.clone(),
+            effects: Json(event.payload.clone()),
+            case: Case(*case),
+            event: Some(CaseEvent(*event)),
+            replayed: true,
+            dry_run: false,
+        }),
+        CaseOutcome::Refused { refusal, .. } => Err(refusal_error(&refusal, l)),
+    }
+}
+
+#[Object]
+impl CaseMutation {
+    /// Opens a case with the workflow's opening transition.
+    async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> async_graphql::Result<StepResult> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let def = definition(&a.catalog, &input.definition_id, l)?;
+        let unit_id = parse_id(&input.unit_id, "unit").gql(l)?;
+        let subject = input
+            .subject_member_id
+            .as_ref()
+            .map(|s| parse_id(s, "member"))
+            .transpose()
+            .gql(l)?;
+        let actor = to_actor(input.actor).gql(l)?;
+        let mut event = Event::new(def.open.name.clone(), actor);
+        event.inputs = to_values(&def.open, input.inputs).gql(l)?;
+        let o = a
+            .store
+            .open_case(
+                &a.catalog,
+                NewCase {
+                    definition_id: input.definition_id,
+                    unit_id,
+                    subject_member_id: subject,
+                    title: input.title,
+                },
+                Command {
+                    event,
+                    idempotency_key: input.idempotency_key,
+                    refusals: RefusalRecording::Discard,
+                    today: a.clock.today(),
+                    now: a.clock.now(),
+                },
+            )
+            .await
+            .gql(l)?;
+        outcome(o, l)
+    }
+
+    /// Fires a transition on a case, or with `dryRun` decides it without changing anything.
+    async fn fire_transition(&self, ctx: &Context<'_>, input: FireInput) -> async_graphql::Result<StepResult> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let case_id = parse_id(&input.case_id, "case").gql(l)?;
+        let actor = to_actor(input.actor).gql(l)?;
+        let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
+        let case = a.store.case(case_id).await.gql(l)?;
+        let def = a.catalog.definition_of(&case).gql(l)?;
+        let t = def.transition(&input.transition).ok_or_else(|| {
+            graphql_error(
+                Code::TransitionRefused,
+                &[Text::new(
+                    format!("Quy trình không có bước «{}».", input.transition),
+                    format!("The workflow has no transition `{}`.", input.transition),
+                )],
+                l,
+            )
+        })?;
+        let mut event = Event::new(input.transition.clone(), actor);
+        event.inputs = to_values(t, input.inputs).gql(l)?;
+        if input.dry_run.unwrap_or(false) {
+            if let Some(v) = input.expected_version
+                && v != case.version
+            {
+                return Err(ApiError::Store(memberflow_store::StoreError::Conflict(Text::new(
+                    format!("Hồ sơ đã ở phiên bản {}, không còn là phiên bản {v}.", case.version),
+                    format!("The case is at version {}, not {v}.", case.version),
+                )))
+                .into_graphql(l));
+            }
+            let d = engine::fire(def, &a.catalog.rules, &a.catalog.calendar, &case.snapshot, &event, today)
+                .map_err(|r| refusal_error(&r, l))?;
+            return Ok(StepResult {
+                to_state: d.to.clone(),
+                rule_set: d.rule_set.clone(),
+                effects: Json(serde_json::to_value(&d.effects).unwrap_or_default()),
+                case: Case(case),
+                event: None,
+                replayed: false,
+                dry_run: true,
+            });
+        }
+        let o = a
+            .store
+            .fire_case(
+                &a.catalog,
+                case_id,
+                input.expected_version,
+                Command {
+                    event,
+                    idempotency_key: input.idempotency_key,
+                    refusals: if input.record_refusal.unwrap_or(false) {
+                        RefusalRecording::Record
+                    } else {
+                        RefusalRecording::Discard
+                    },
+                    today,
+                    now: a.clock.now(),
+                },
+            )
+            .await
+            .gql(l)?;
+        outcome(o, l)
+    }
+}

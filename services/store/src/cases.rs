@@ -1,0 +1,872 @@
+//! Workflow cases: opening and firing in one transaction each, with optimistic concurrency,
+//! idempotency keys, an append-only hash-chained history, deadlines and an outbox.
+//!
+//! The order inside a command is fixed: load the case, let the core decide (`open` / `fire`),
+//! update the case with a version check, append the history event, write the effects
+//! (deadlines, outbox rows). Nothing is written when the core refuses, unless the caller asks
+//! for the refusal to be recorded in the history.
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use memberflow_workflow::calendar::WorkingCalendar;
+use memberflow_workflow::engine::{
+    self, CaseSnapshot, Decision, Definition, Effect, Event, Refusal, RuleBook,
+};
+use memberflow_workflow::text::Text;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::entity::{case_deadline, case_event, cases, outbox};
+use crate::error::{Result, StoreError};
+use crate::tree::load_unit;
+
+/// Everything the engine needs besides the case: the definitions (every version still in
+/// use), the rule book and the working-day calendar.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Workflow definitions, every version.
+    pub definitions: Vec<Definition>,
+    /// Dated rule sets.
+    pub rules: RuleBook,
+    /// Working days.
+    pub calendar: WorkingCalendar,
+}
+
+impl Catalog {
+    /// The definition `id` at `version`.
+    pub fn definition(&self, id: &str, version: u32) -> Option<&Definition> {
+        self.definitions
+            .iter()
+            .find(|d| d.id == id && d.version == version)
+    }
+
+    /// The newest version of definition `id`.
+    pub fn latest(&self, id: &str) -> Option<&Definition> {
+        self.definitions
+            .iter()
+            .filter(|d| d.id == id)
+            .max_by_key(|d| d.version)
+    }
+
+    /// The definition a case runs under.
+    pub fn definition_of(&self, case: &CaseRecord) -> Result<&Definition> {
+        self.definition(&case.definition_id, case.definition_version)
+            .ok_or_else(|| {
+                StoreError::Database(sea_orm::DbErr::Custom(format!(
+                    "case {} runs under definition {} v{}, which is not loaded",
+                    case.id, case.definition_id, case.definition_version
+                )))
+            })
+    }
+}
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    /// Identifier.
+    pub id: Uuid,
+    /// Definition id (`admission`, ...).
+    pub definition_id: String,
+    /// Definition version the case runs under.
+    pub definition_version: u32,
+    /// The unit that owns the case (it follows the unit through merges).
+    pub unit_id: Uuid,
+    /// The member the case is about, if there is one yet.
+    pub subject_member_id: Option<Uuid>,
+    /// A title for lists.
+    pub title: String,
+    /// Current state.
+    pub state: String,
+    /// Version: the number of steps taken.
+    pub version: u64,
+    /// Whether the state is terminal.
+    pub terminal: bool,
+    /// The engine's view of the case.
+    pub snapshot: CaseSnapshot,
+    /// The earliest open deadline.
+    pub next_due: Option<NaiveDate>,
+    /// Opened at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<cases::Model> for CaseRecord {
+    type Error = StoreError;
+    fn try_from(m: cases::Model) -> Result<Self> {
+        let snapshot: CaseSnapshot = serde_json::from_value(m.snapshot).map_err(|e| {
+            StoreError::Database(sea_orm::DbErr::Custom(format!(
+                "case {} has an unreadable snapshot: {e}",
+                m.id
+            )))
+        })?;
+        Ok(Self {
+            id: m.id,
+            definition_id: m.definition_id,
+            definition_version: u32::try_from(m.definition_version).unwrap_or_default(),
+            unit_id: m.unit_id,
+            subject_member_id: m.subject_member_id,
+            title: m.title,
+            state: m.state,
+            version: u64::try_from(m.version).unwrap_or_default(),
+            terminal: m.terminal,
+            snapshot,
+            next_due: m.next_due,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEventRecord {
+    /// Position in the case's history, from 1.
+    pub seq: u64,
+    /// `STEP` (applied), `REFUSED` (attempted and refused, recorded on request) or
+    /// `MIGRATED` (moved to a newer definition version).
+    pub kind: String,
+    /// Transition attempted.
+    pub transition: String,
+    /// Who.
+    pub actor: String,
+    /// Inputs given.
+    pub inputs: serde_json::Value,
+    /// State before.
+    pub from_state: String,
+    /// State after.
+    pub to_state: String,
+    /// Rule set the step was decided under.
+    pub rule_set: String,
+    /// Definition version the step was decided under.
+    pub definition_version: u32,
+    /// Effects (for a step) or reasons (for a refusal).
+    pub payload: serde_json::Value,
+    /// The caller's idempotency key.
+    pub idempotency_key: Option<String>,
+    /// The day of the step.
+    pub effective_date: NaiveDate,
+    /// When it was recorded.
+    pub occurred_at: DateTime<Utc>,
+    /// Hash of the previous event (empty for the first).
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+impl From<case_event::Model> for CaseEventRecord {
+    fn from(m: case_event::Model) -> Self {
+        Self {
+            seq: u64::try_from(m.seq).unwrap_or_default(),
+            kind: m.kind,
+            transition: m.transition,
+            actor: m.actor,
+            inputs: m.inputs,
+            from_state: m.from_state,
+            to_state: m.to_state,
+            rule_set: m.rule_set,
+            definition_version: u32::try_from(m.definition_version).unwrap_or_default(),
+            payload: m.payload,
+            idempotency_key: m.idempotency_key,
+            effective_date: m.effective_date,
+            occurred_at: m.occurred_at,
+            prev_hash: m.prev_hash,
+            hash: m.hash,
+        }
+    }
+}
+
+/// Whether a refused attempt is kept in the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalRecording {
+    /// Refusals change nothing (the default).
+    Discard,
+    /// Refusals are appended to the history (who tried what, and why it was refused).
+    Record,
+}
+
+/// A command on a case: the event, and how to carry it out.
+#[derive(Debug, Clone)]
+pub struct Command {
+    /// The event.
+    pub event: Event,
+    /// A key that makes a retry harmless.
+    pub idempotency_key: Option<String>,
+    /// Whether a refusal is recorded.
+    pub refusals: RefusalRecording,
+    /// The day of the step (in Vietnam).
+    pub today: NaiveDate,
+    /// The instant.
+    pub now: DateTime<Utc>,
+}
+
+/// A case to open.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// Which definition (its newest version is used).
+    pub definition_id: String,
+    /// The unit that owns the case.
+    pub unit_id: Uuid,
+    /// The member it is about, if known.
+    pub subject_member_id: Option<Uuid>,
+    /// A title for lists.
+    pub title: String,
+}
+
+/// What a command did.
+#[derive(Debug, Clone)]
+pub enum CaseOutcome {
+    /// The step was taken.
+    Applied {
+        /// The case after it.
+        case: Box<CaseRecord>,
+        /// Its history entry.
+        event: Box<CaseEventRecord>,
+        /// The core's decision (effects, notices).
+        decision: Box<Decision>,
+    },
+    /// The idempotency key was seen before: this is the first result, and nothing changed.
+    Replayed {
+        /// The case now.
+        case: Box<CaseRecord>,
+        /// The history entry the key produced.
+        event: Box<CaseEventRecord>,
+    },
+    /// The core refused.
+    Refused {
+        /// Why.
+        refusal: Box<Refusal>,
+        /// The history entry, when refusals are recorded.
+        recorded: Option<Box<CaseEventRecord>>,
+    },
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Cases of any of these units (any unit when `None`).
+    pub units: Option<Vec<Uuid>>,
+    /// Of this definition.
+    pub definition_id: Option<String>,
+    /// In one of these states (any when empty).
+    pub states: Vec<String>,
+    /// Open (non-terminal) cases only.
+    pub open_only: bool,
+    /// With an open deadline on or before this date.
+    pub due_by: Option<NaiveDate>,
+}
+
+/// A page of cases, in opening order.
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    /// The cases.
+    pub cases: Vec<CaseRecord>,
+    /// Whether more follow.
+    pub has_next: bool,
+}
+
+/// A break in a history chain found by [`Store::verify_history`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The case.
+    pub case_id: Uuid,
+    /// The event (0 when the break concerns the case row).
+    pub seq: u64,
+    /// What is wrong, in English.
+    pub problem: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash of an event: SHA-256 over the previous hash and a canonical JSON rendering of
+/// every stored field.
+fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
+    let body = serde_json::json!({
+        "case": case_id.to_string(),
+        "seq": e.seq,
+        "kind": e.kind,
+        "transition": e.transition,
+        "actor": e.actor,
+        "inputs": e.inputs,
+        "from": e.from_state,
+        "to": e.to_state,
+        "rule_set": e.rule_set,
+        "definition_version": e.definition_version,
+        "payload": e.payload,
+        "idempotency_key": e.idempotency_key,
+        "effective_date": e.effective_date.to_string(),
+        "occurred_at_ms": e.occurred_at.timestamp_millis(),
+    });
+    let mut h = Sha256::new();
+    h.update(e.prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(body.to_string().as_bytes());
+    hex(&h.finalize())
+}
+
+fn internal(msg: String) -> StoreError {
+    StoreError::Database(sea_orm::DbErr::Custom(msg))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| internal(format!("cannot serialize: {e}")))
+}
+
+/// A write that lost a race on SQLite surfaces as "database is locked": it is a conflict.
+fn conflict_on_busy(e: sea_orm::DbErr) -> StoreError {
+    let text = e.to_string();
+    if text.contains("database is locked") || text.contains("SQLITE_BUSY") {
+        stale_version()
+    } else {
+        StoreError::Database(e)
+    }
+}
+
+fn stale_version() -> StoreError {
+    StoreError::conflict(
+        "Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại.",
+        "The case was changed by someone else meanwhile; reload it and try again.",
+    )
+}
+
+fn next_due(s: &CaseSnapshot) -> Option<NaiveDate> {
+    s.deadlines
+        .values()
+        .map(|d| d.extended_due.filter(|_| d.extended).unwrap_or(d.due))
+        .min()
+}
+
+async fn find_by_key(
+    c: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<case_event::Model>> {
+    Ok(case_event::Entity::find()
+        .filter(case_event::Column::IdempotencyKey.eq(key))
+        .one(c)
+        .await?)
+}
+
+async fn last_event(c: &impl ConnectionTrait, case_id: Uuid) -> Result<Option<case_event::Model>> {
+    Ok(case_event::Entity::find()
+        .filter(case_event::Column::CaseId.eq(case_id))
+        .order_by_desc(case_event::Column::Seq)
+        .one(c)
+        .await?)
+}
+
+struct Append<'a> {
+    case_id: Uuid,
+    kind: &'a str,
+    event: &'a Event,
+    from: &'a str,
+    to: &'a str,
+    rule_set: &'a str,
+    definition_version: u32,
+    payload: serde_json::Value,
+    idempotency_key: Option<String>,
+    effective_date: NaiveDate,
+    now: DateTime<Utc>,
+}
+
+async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRecord> {
+    let last = last_event(txn, a.case_id).await?;
+    let seq = last.as_ref().map_or(1, |e| e.seq + 1);
+    let mut rec = CaseEventRecord {
+        seq: u64::try_from(seq).unwrap_or_default(),
+        kind: a.kind.to_owned(),
+        transition: a.event.transition.clone(),
+        actor: a.event.actor.id.clone(),
+        inputs: to_json(&a.event.inputs)?,
+        from_state: a.from.to_owned(),
+        to_state: a.to.to_owned(),
+        rule_set: a.rule_set.to_owned(),
+        definition_version: a.definition_version,
+        payload: a.payload,
+        idempotency_key: a.idempotency_key,
+        effective_date: a.effective_date,
+        occurred_at: a.now,
+        prev_hash: last.map(|e| e.hash).unwrap_or_default(),
+        hash: String::new(),
+    };
+    rec.hash = event_hash(a.case_id, &rec);
+    case_event::ActiveModel {
+        case_id: Set(a.case_id),
+        seq: Set(seq),
+        kind: Set(rec.kind.clone()),
+        transition: Set(rec.transition.clone()),
+        actor: Set(rec.actor.clone()),
+        inputs: Set(rec.inputs.clone()),
+        from_state: Set(rec.from_state.clone()),
+        to_state: Set(rec.to_state.clone()),
+        rule_set: Set(rec.rule_set.clone()),
+        definition_version: Set(i32::try_from(rec.definition_version).unwrap_or_default()),
+        payload: Set(rec.payload.clone()),
+        idempotency_key: Set(rec.idempotency_key.clone()),
+        effective_date: Set(rec.effective_date),
+        occurred_at: Set(rec.occurred_at),
+        prev_hash: Set(rec.prev_hash.clone()),
+        hash: Set(rec.hash.clone()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(conflict_on_busy)?;
+    Ok(rec)
+}
+
+/// Writes the effects of a decision that live in the database: deadlines and outbox rows.
+/// Member-registry effects are carried in the history's payload; the admission and
+/// discipline pipelines apply them to the registry.
+async fn write_effects(
+    txn: &DatabaseTransaction,
+    case_id: Uuid,
+    seq: u64,
+    d: &Decision,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for (i, effect) in d.effects.iter().enumerate() {
+        match effect {
+            Effect::ScheduleDeadline { key, rule, due, .. } => {
+                close_deadlines(txn, case_id, key, "REPLACED").await?;
+                case_deadline::ActiveModel {
+                    case_id: Set(case_id),
+                    key: Set(key.clone()),
+                    rule: Set(rule.clone()),
+                    due: Set(*due),
+                    status: Set("OPEN".into()),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+            }
+            Effect::CancelDeadline { key } => {
+                close_deadlines(txn, case_id, key, "CLOSED").await?;
+            }
+            Effect::ScheduleReminder { key, at, .. } => {
+                enqueue(txn, case_id, "REMINDER", format!("reminder:{case_id}:{key}:{at}"), effect, *at, now)
+                    .await?;
+            }
+            Effect::ScheduleRecurringReminder { key, .. } => {
+                enqueue(txn, case_id, "RECURRING_REMINDER", format!("recurring:{case_id}:{key}"), effect, d.on, now)
+                    .await?;
+            }
+            Effect::CancelReminder { key } => {
+                outbox::Entity::update_many()
+                    .col_expr(outbox::Column::Status, Expr::value("CANCELLED"))
+                    .filter(outbox::Column::CaseId.eq(case_id))
+                    .filter(outbox::Column::Status.eq("PENDING"))
+                    .filter(
+                        outbox::Column::DedupeKey
+                            .like(format!("reminder:{case_id}:{key}:%"))
+                            .or(outbox::Column::DedupeKey.eq(format!("recurring:{case_id}:{key}"))),
+                    )
+                    .exec(txn)
+                    .await?;
+            }
+            Effect::SendMail { .. } => {
+                enqueue(txn, case_id, "MAIL", format!("mail:{case_id}:{seq}:{i}"), effect, d.on, now).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn close_deadlines(
+    txn: &DatabaseTransaction,
+    case_id: Uuid,
+    key: &str,
+    status: &str,
+) -> Result<()> {
+    case_deadline::Entity::update_many()
+        .col_expr(case_deadline::Column::Status, Expr::value(status))
+        .filter(case_deadline::Column::CaseId.eq(case_id))
+        .filter(case_deadline::Column::Key.eq(key))
+        .filter(case_deadline::Column::Status.eq("OPEN"))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn enqueue(
+    txn: &DatabaseTransaction,
+    case_id: Uuid,
+    kind: &str,
+    dedupe_key: String,
+    effect: &Effect,
+    due_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // The same reminder scheduled twice (a retried step, a re-entered state) is one row.
+    if outbox::Entity::find()
+        .filter(outbox::Column::DedupeKey.eq(dedupe_key.as_str()))
+        .one(txn)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    outbox::ActiveModel {
+        case_id: Set(Some(case_id)),
+        kind: Set(kind.to_owned()),
+        dedupe_key: Set(dedupe_key),
+        payload: Set(to_json(effect)?),
+        due_on: Set(due_on),
+        status: Set("PENDING".into()),
+        attempts: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn refusal_payload(r: &Refusal) -> Result<serde_json::Value> {
+    to_json(r)
+}
+
+impl Store {
+    /// Opens a case of the newest version of a definition.
+    pub async fn open_case(&self, catalog: &Catalog, new: NewCase, cmd: Command) -> Result<CaseOutcome> {
+        let now = cmd.now.trunc_subsecs(3);
+        let def = catalog.latest(&new.definition_id).ok_or_else(|| {
+            StoreError::Validation(vec![Text::new(
+                format!("Không có quy trình {}.", new.definition_id),
+                format!("There is no workflow {}.", new.definition_id),
+            )])
+        })?;
+        let txn = self.db().begin().await?;
+        if let Some(key) = &cmd.idempotency_key
+            && let Some(first) = find_by_key(&txn, key).await?
+        {
+            let case = cases::Entity::find_by_id(first.case_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| StoreError::not_found("case", first.case_id))?;
+            return Ok(CaseOutcome::Replayed {
+                case: Box::new(case.try_into()?),
+                event: Box::new(first.into()),
+            });
+        }
+        let unit = load_unit(&txn, new.unit_id).await?;
+        if !unit.facts().exists_on(cmd.today) {
+            return Err(StoreError::validation(
+                format!("Đơn vị {} không còn tồn tại.", unit.code),
+                format!("Unit {} no longer exists.", unit.code),
+            ));
+        }
+        let decision = match engine::open(def, &catalog.rules, &catalog.calendar, &cmd.event, cmd.today) {
+            Ok(d) => d,
+            Err(refusal) => {
+                return Ok(CaseOutcome::Refused {
+                    refusal: Box::new(refusal),
+                    recorded: None,
+                });
+            }
+        };
+        let id = Uuid::now_v7();
+        let terminal = def.state(&decision.to).is_some_and(|s| s.terminal);
+        let model = cases::ActiveModel {
+            id: Set(id),
+            definition_id: Set(def.id.clone()),
+            definition_version: Set(i32::try_from(def.version).unwrap_or_default()),
+            unit_id: Set(new.unit_id),
+            subject_member_id: Set(new.subject_member_id),
+            title: Set(new.title.trim().to_owned()),
+            state: Set(decision.to.clone()),
+            version: Set(i64::try_from(decision.case.version).unwrap_or_default()),
+            terminal: Set(terminal),
+            snapshot: Set(to_json(&decision.case)?),
+            next_due: Set(next_due(&decision.case)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(conflict_on_busy)?;
+        let event = append(
+            &txn,
+            Append {
+                case_id: id,
+                kind: "STEP",
+                event: &cmd.event,
+                from: &decision.from,
+                to: &decision.to,
+                rule_set: &decision.rule_set,
+                definition_version: def.version,
+                payload: to_json(&decision.effects)?,
+                idempotency_key: cmd.idempotency_key.clone(),
+                effective_date: decision.on,
+                now,
+            },
+        )
+        .await?;
+        write_effects(&txn, id, event.seq, &decision, now).await?;
+        txn.commit().await.map_err(conflict_on_busy)?;
+        tracing::info!(case = %id, definition = %def.id, state = %decision.to, "case opened");
+        Ok(CaseOutcome::Applied {
+            case: Box::new(model.try_into()?),
+            event: Box::new(event),
+            decision: Box::new(decision),
+        })
+    }
+
+    /// Fires a transition on a case. With `expected_version`, a case that moved on meanwhile
+    /// is a `CONFLICT` and nothing changes.
+    pub async fn fire_case(
+        &self,
+        catalog: &Catalog,
+        case_id: Uuid,
+        expected_version: Option<u64>,
+        cmd: Command,
+    ) -> Result<CaseOutcome> {
+        let now = cmd.now.trunc_subsecs(3);
+        let txn = self.db().begin().await?;
+        if let Some(key) = &cmd.idempotency_key
+            && let Some(first) = find_by_key(&txn, key).await?
+        {
+            if first.case_id != case_id {
+                return Err(StoreError::conflict(
+                    "Khóa chống lặp này đã được dùng cho một hồ sơ khác.",
+                    "This idempotency key was already used for another case.",
+                ));
+            }
+            let case = cases::Entity::find_by_id(case_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| StoreError::not_found("case", case_id))?;
+            return Ok(CaseOutcome::Replayed {
+                case: Box::new(case.try_into()?),
+                event: Box::new(first.into()),
+            });
+        }
+        let model = cases::Entity::find_by_id(case_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::not_found("case", case_id))?;
+        let case: CaseRecord = model.clone().try_into()?;
+        if let Some(v) = expected_version
+            && v != case.version
+        {
+            return Err(StoreError::conflict(
+                format!(
+                    "Hồ sơ đã ở phiên bản {}, không còn là phiên bản {v}; hãy tải lại và thử lại.",
+                    case.version
+                ),
+                format!(
+                    "The case is at version {}, not {v}; reload it and try again.",
+                    case.version
+                ),
+            ));
+        }
+        let def = catalog.definition_of(&case)?;
+        let decision = match engine::fire(
+            def,
+            &catalog.rules,
+            &catalog.calendar,
+            &case.snapshot,
+            &cmd.event,
+            cmd.today,
+        ) {
+            Ok(d) => d,
+            Err(refusal) => {
+                let recorded = if cmd.refusals == RefusalRecording::Record {
+                    let rec = append(
+                        &txn,
+                        Append {
+                            case_id,
+                            kind: "REFUSED",
+                            event: &cmd.event,
+                            from: &case.state,
+                            to: &case.state,
+                            rule_set: case.snapshot.current_rule_set().unwrap_or_default(),
+                            definition_version: case.definition_version,
+                            payload: refusal_payload(&refusal)?,
+                            idempotency_key: cmd.idempotency_key.clone(),
+                            effective_date: cmd.today,
+                            now,
+                        },
+                    )
+                    .await?;
+                    txn.commit().await.map_err(conflict_on_busy)?;
+                    Some(Box::new(rec))
+                } else {
+                    None
+                };
+                return Ok(CaseOutcome::Refused {
+                    refusal: Box::new(refusal),
+                    recorded,
+                });
+            }
+        };
+        let terminal = def.state(&decision.to).is_some_and(|s| s.terminal);
+        let new_version = i64::try_from(decision.case.version).unwrap_or_default();
+        // The version check: only the version we read may be replaced.
+        let updated = cases::Entity::update_many()
+            .col_expr(cases::Column::State, Expr::value(decision.to.clone()))
+            .col_expr(cases::Column::Version, Expr::value(new_version))
+            .col_expr(cases::Column::Terminal, Expr::value(terminal))
+            .col_expr(cases::Column::Snapshot, Expr::value(to_json(&decision.case)?))
+            .col_expr(cases::Column::NextDue, Expr::value(next_due(&decision.case)))
+            .col_expr(cases::Column::UpdatedAt, Expr::value(now))
+            .filter(cases::Column::Id.eq(case_id))
+            .filter(cases::Column::Version.eq(model.version))
+            .exec(&txn)
+            .await
+            .map_err(conflict_on_busy)?;
+        if updated.rows_affected != 1 {
+            return Err(stale_version());
+        }
+        let event = append(
+            &txn,
+            Append {
+                case_id,
+                kind: "STEP",
+                event: &cmd.event,
+                from: &decision.from,
+                to: &decision.to,
+                rule_set: &decision.rule_set,
+                definition_version: def.version,
+                payload: to_json(&decision.effects)?,
+                idempotency_key: cmd.idempotency_key.clone(),
+                effective_date: decision.on,
+                now,
+            },
+        )
+        .await?;
+        write_effects(&txn, case_id, event.seq, &decision, now).await?;
+        txn.commit().await.map_err(conflict_on_busy)?;
+        tracing::info!(case = %case_id, transition = %decision.transition, to = %decision.to, "case step");
+        let case = cases::Entity::find_by_id(case_id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::not_found("case", case_id))?;
+        Ok(CaseOutcome::Applied {
+            case: Box::new(case.try_into()?),
+            event: Box::new(event),
+            decision: Box::new(decision),
+        })
+    }
+
+    /// The case with this id.
+    pub async fn case(&self, id: Uuid) -> Result<CaseRecord> {
+        cases::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::not_found("case", id))?
+            .try_into()
+    }
+
+    /// The history of a case, oldest first.
+    pub async fn case_events(&self, id: Uuid) -> Result<Vec<CaseEventRecord>> {
+        Ok(case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(id))
+            .order_by_asc(case_event::Column::Seq)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    fn case_query(f: &CaseFilter) -> sea_orm::Select<cases::Entity> {
+        let mut q = cases::Entity::find();
+        if let Some(units) = &f.units {
+            q = q.filter(cases::Column::UnitId.is_in(units.iter().copied()));
+        }
+        if let Some(d) = &f.definition_id {
+            q = q.filter(cases::Column::DefinitionId.eq(d.as_str()));
+        }
+        if !f.states.is_empty() {
+            q = q.filter(cases::Column::State.is_in(f.states.iter().map(String::as_str)));
+        }
+        if f.open_only {
+            q = q.filter(cases::Column::Terminal.eq(false));
+        }
+        if let Some(d) = f.due_by {
+            q = q
+                .filter(cases::Column::Terminal.eq(false))
+                .filter(cases::Column::NextDue.lte(d));
+        }
+        q
+    }
+
+    /// A page of cases matching `f`, after the case `after`.
+    pub async fn cases_page(&self, f: &CaseFilter, after: Option<Uuid>, first: u64) -> Result<CasePage> {
+        let mut q = Self::case_query(f);
+        if let Some(a) = after {
+            q = q.filter(cases::Column::Id.gt(a));
+        }
+        let mut rows = q
+            .order_by_asc(cases::Column::Id)
+            .limit(first + 1)
+            .all(self.db())
+            .await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+        Ok(CasePage {
+            cases: rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?,
+            has_next,
+        })
+    }
+
+    /// How many cases match `f`.
+    pub async fn cases_count(&self, f: &CaseFilter) -> Result<u64> {
+        Ok(Self::case_query(f).count(self.db()).await?)
+    }
+
+    /// Verifies every history chain: each event's hash, its link to the one before, the
+    /// sequence without gaps, and that each case's version matches its applied steps.
+    pub async fn verify_history(&self) -> Result<(u64, Vec<ChainBreak>)> {
+        let mut breaks = Vec::new();
+        let mut checked = 0u64;
+        let all_cases = cases::Entity::find()
+            .order_by_asc(cases::Column::Id)
+            .all(self.db())
+            .await?;
+        for c in all_cases {
+            let events = case_event::Entity::find()
+                .filter(case_event::Column::CaseId.eq(c.id))
+                .order_by_asc(case_event::Column::Seq)
+                .all(self.db())
+                .await?;
+            let mut prev = String::new();
+            let mut steps = 0i64;
+            for (i, m) in events.into_iter().enumerate() {
+                checked += 1;
+                let e: CaseEventRecord = m.into();
+                let expected_seq = (i as u64) + 1;
+                if e.seq != expected_seq {
+                    breaks.push(ChainBreak { case_id: c.id, seq: e.seq, problem: format!("sequence gap: expected {expected_seq}") });
+                }
+                if e.prev_hash != prev {
+                    breaks.push(ChainBreak { case_id: c.id, seq: e.seq, problem: "does not link to the event before it".into() });
+                }
+                if event_hash(c.id, &e) != e.hash {
+                    breaks.push(ChainBreak { case_id: c.id, seq: e.seq, problem: "hash does not match the content: the event was edited".into() });
+                }
+                if e.kind == "STEP" {
+                    steps += 1;
+                }
+                prev = e.hash;
+            }
+            if steps != c.version {
+                breaks.push(ChainBreak {
+                    case_id: c.id,
+                    seq: 0,
+                    problem: format!("the case is at version {} but its history has {steps} step(s)", c.version),
+                });
+            }
+        }
+        Ok((checked, breaks))
+    }
+}

@@ -1,0 +1,25 @@
+//! An effect on the outside world (a reminder, a mail) to carry out after its command
+//! committed, once: the dedupe key is unique.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "outbox")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub case_id: Option<Uuid>,
+    pub kind: String,
+    #[sea_orm(unique)]
+    pub dedupe_key: String,
+    pub payload: Json,
+    pub due_on: Date,
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,1 +1,0 @@
-//! The workflow engine (being built).

@@ -1,0 +1,46 @@
+//! The workflow engine: definitions as data, dated rule sets, guards, and the pure `fire`.
+//!
+//! The engine decides and never acts. A [`Definition`] (parsed from `schemas/workflows/*.toml`)
+//! is a state machine; a [`RuleBook`] holds the dated [`RuleSet`]s (`schemas/rulesets/*.toml`)
+//! whose parameters the guards read; [`fire`] takes a [`CaseSnapshot`], an [`Event`] and the
+//! day, and returns either a [`Decision`] (next state, effects as data) or a [`Refusal`] that
+//! lists every failing check with its rule id, in Vietnamese and English. Everything here is
+//! deterministic: no clock, no I/O, no randomness. The file formats and the conventions are in
+//! `docs/workflows.md`.
+//!
+//! Module map: `definition` (parse and validate definitions), `ruleset` (rule sets and the rule
+//! book), `guards` (the registry of named guards), `fire` (open, fire, available), `case`
+//! (snapshots and events), `effect` (effects and notices), `refusal` (reasons), `period`
+//! (date-counting conventions), `value` (input and fact values), `migrate` (moving open cases
+//! to a new definition version), `check` (validating every file together), `problem`
+//! (validation problems).
+
+mod case;
+mod check;
+mod definition;
+mod effect;
+mod fire;
+pub mod guards;
+mod migrate;
+mod period;
+mod problem;
+mod refusal;
+mod ruleset;
+mod value;
+
+pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
+pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
+pub use definition::{
+    CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition, EffectSpec,
+    InputSpec, InputType, Level, MailSpec, MemberStatus, OPEN, OnExpiry, PeriodRef, ReminderSpec,
+    ReminderWhen, RoleRef, RuleSetSelection, State, Transition,
+};
+pub use effect::{Effect, Notice};
+pub use fire::{Availability, AvailabilityStatus, Decision, PendingGuard, available, fire, open};
+pub use guards::{DataType, GuardContext, GuardOutcome, GuardSpec};
+pub use migrate::{Migrated, MigrationBlocker, MigrationChange, MigrationPlan, plan_migration};
+pub use period::{Period, Threshold, full_months_between};
+pub use problem::{DefinitionProblem, Problem, ProblemCode, Severity};
+pub use refusal::{Reason, Refusal, RefusalCode};
+pub use ruleset::{Param, ParamError, ParamKind, ParamValue, RuleBook, RuleSet, Tag};
+pub use value::{Value, Values};
