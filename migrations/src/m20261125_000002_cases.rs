@@ -109,7 +109,10 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, cols) in [
             ("ix_case_unit", vec![Cases::UnitId, Cases::State]),
-            ("ix_case_definition", vec![Cases::DefinitionId, Cases::State]),
+            (
+                "ix_case_definition",
+                vec![Cases::DefinitionId, Cases::State],
+            ),
             ("ix_case_next_due", vec![Cases::Terminal, Cases::NextDue]),
         ] {
             let mut idx = Index::create();

@@ -25,7 +25,11 @@ fn memberflow(dir: &std::path::Path) -> Command {
 #[allow(clippy::zombie_processes)] // the callers wait for the child
 /// Starts the binary, waits for its "serving" log line and returns the child and address.
 fn start(mut cmd: Command) -> (std::process::Child, String) {
-    let mut child = cmd.stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -37,7 +41,9 @@ fn start(mut cmd: Command) -> (std::process::Child, String) {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("the server did not log that it was serving");
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
         if v["fields"]["message"] == "serving" {
             return (child, v["fields"]["addr"].as_str().unwrap().to_owned());
         }
@@ -61,7 +67,11 @@ async fn serves_migrates_and_stops_on_sigterm(db: Option<&TestDb>) {
     }
     let (mut child, addr) = start(cmd);
     let client = reqwest::Client::new();
-    let r = client.get(format!("http://{addr}/readyz")).send().await.unwrap();
+    let r = client
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let r: serde_json::Value = client
         .post(format!("http://{addr}/graphql"))
@@ -105,7 +115,10 @@ async fn migrate_applies_pending_migrations_once() {
     let first = run();
     assert!(first.status.success(), "{first:?}");
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(stdout.starts_with("applied ") && !stdout.starts_with("applied 0 "), "{stdout}");
+    assert!(
+        stdout.starts_with("applied ") && !stdout.starts_with("applied 0 "),
+        "{stdout}"
+    );
     let second = run();
     assert!(String::from_utf8_lossy(&second.stdout).starts_with("applied 0 migration"));
 }
@@ -115,20 +128,32 @@ fn schema_prints_the_sdl() {
     let dir = tempfile::tempdir().unwrap();
     let out = memberflow(dir.path()).arg("schema").output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), memberflow_api::sdl());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        memberflow_api::sdl()
+    );
 }
 
 #[test]
 fn bad_configuration_is_refused_with_the_key_named() {
     let dir = tempfile::tempdir().unwrap();
-    for (file, key) in [("lisen = 1\n", "lisen"), ("[graphql]\nmax_depth = \"deep\"\n", "max_depth")] {
+    for (file, key) in [
+        ("lisen = 1\n", "lisen"),
+        ("[graphql]\nmax_depth = \"deep\"\n", "max_depth"),
+    ] {
         std::fs::write(dir.path().join("m.toml"), file).unwrap();
-        let out = memberflow(dir.path()).args(["--config", "m.toml"]).output().unwrap();
+        let out = memberflow(dir.path())
+            .args(["--config", "m.toml"])
+            .output()
+            .unwrap();
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(key), "{err}");
     }
-    let out = memberflow(dir.path()).args(["--config", "missing.toml"]).output().unwrap();
+    let out = memberflow(dir.path())
+        .args(["--config", "missing.toml"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
     let out = memberflow(dir.path())
@@ -136,15 +161,26 @@ fn bad_configuration_is_refused_with_the_key_named() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).to_lowercase().contains("listen"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .to_lowercase()
+            .contains("listen")
+    );
 }
 
 #[test]
 fn check_validates_the_committed_schemas_and_reports_every_problem_of_a_broken_one() {
     let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let out = memberflow(std::path::Path::new(repo)).arg("check").output().unwrap();
+    let out = memberflow(std::path::Path::new(repo))
+        .arg("check")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("0 problem(s)"), "{stdout}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -152,13 +188,21 @@ fn check_validates_the_committed_schemas_and_reports_every_problem_of_a_broken_o
     for sub in ["workflows", "rulesets", "calendars"] {
         std::fs::create_dir_all(schemas.join(sub)).unwrap();
     }
-    std::fs::write(schemas.join("calendars/bad.toml"), "weekend = [\"Funday\"]\nnope = 1\n").unwrap();
+    std::fs::write(
+        schemas.join("calendars/bad.toml"),
+        "weekend = [\"Funday\"]\nnope = 1\n",
+    )
+    .unwrap();
     std::fs::write(schemas.join("rulesets/bad.toml"), "this is not toml = =\n").unwrap();
     std::fs::write(schemas.join("workflows/bad.toml"), "id = \"x\"\n").unwrap();
     let out = memberflow(dir.path()).arg("check").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
-    for f in ["calendars/bad.toml", "rulesets/bad.toml", "workflows/bad.toml"] {
+    for f in [
+        "calendars/bad.toml",
+        "rulesets/bad.toml",
+        "workflows/bad.toml",
+    ] {
         assert!(stdout.contains(f), "{f} missing from:\n{stdout}");
     }
 }

@@ -16,7 +16,10 @@ async fn health_readiness_graphiql_and_metrics_answer() {
     app.ok("{ today }", serde_json::json!({})).await;
     let r = get("/metrics").await.unwrap();
     let text = r.text().await.unwrap();
-    assert!(text.contains("memberflow_graphql_requests_total 1"), "{text}");
+    assert!(
+        text.contains("memberflow_graphql_requests_total 1"),
+        "{text}"
+    );
     app.stop().await;
 }
 
@@ -35,8 +38,18 @@ async fn graphiql_and_introspection_can_be_switched_off() {
         c.graphql.introspection = false;
     })
     .await;
-    let r = app.client.get(format!("{}/graphql", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = app.gql("{ __schema { types { name } } }", serde_json::json!({})).await;
-    assert!(r.get("errors").is_some() || r["data"]["__schema"].is_null(), "{r}");
+    let r = app
+        .gql("{ __schema { types { name } } }", serde_json::json!({}))
+        .await;
+    assert!(
+        r.get("errors").is_some() || r["data"]["__schema"].is_null(),
+        "{r}"
+    );
 }

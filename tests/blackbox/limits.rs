@@ -9,7 +9,12 @@ async fn a_too_deep_query_is_refused_with_its_code() {
     let app = spawn_app_with(|c| c.graphql.max_depth = 6).await;
     let q = "{ roots { parent { parent { parent { parent { parent { parent { code } } } } } } } }";
     assert_eq!(app.err_code(q, json!({})).await, "QUERY_TOO_DEEP");
-    assert!(app.gql("{ roots { code } }", json!({})).await.get("errors").is_none());
+    assert!(
+        app.gql("{ roots { code } }", json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -52,10 +57,20 @@ async fn malformed_requests_get_codes_not_crashes() {
         let v: Value = r.json().await.unwrap();
         assert_eq!(error_code(&v), "BAD_REQUEST");
     }
-    assert_eq!(app.err_code("{ roots { code }", json!({})).await, "GRAPHQL_PARSE_FAILED");
-    assert_eq!(app.err_code("{ roots { nope } }", json!({})).await, "GRAPHQL_VALIDATION_FAILED");
     assert_eq!(
-        app.err_code("query($d: Date) { roots(on: $d) { code } }", json!({ "d": "2025-02-30" })).await,
+        app.err_code("{ roots { code }", json!({})).await,
+        "GRAPHQL_PARSE_FAILED"
+    );
+    assert_eq!(
+        app.err_code("{ roots { nope } }", json!({})).await,
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    assert_eq!(
+        app.err_code(
+            "query($d: Date) { roots(on: $d) { code } }",
+            json!({ "d": "2025-02-30" })
+        )
+        .await,
         "VALIDATION"
     );
 }
@@ -69,7 +84,10 @@ async fn messages_are_vietnamese_by_default_and_english_on_request() {
     assert_eq!(vi["errors"][0]["message"], "Không tìm thấy đơn vị NOPE.");
     assert_eq!(en["errors"][0]["message"], "No unit NOPE.");
     for r in [&vi, &en] {
-        assert_eq!(r["errors"][0]["extensions"]["messageVi"], "Không tìm thấy đơn vị NOPE.");
+        assert_eq!(
+            r["errors"][0]["extensions"]["messageVi"],
+            "Không tìm thấy đơn vị NOPE."
+        );
         assert_eq!(r["errors"][0]["extensions"]["messageEn"], "No unit NOPE.");
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod binary;
+mod cases;
 mod http;
 mod limits;
 mod members;

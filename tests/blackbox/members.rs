@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::support::{REGISTER, member, official_member_input, province};
 
-const PAGE: &str = "query($id: ID!, $first: Int, $after: String, $status: [MemberStatus!], $sub: Boolean) {
+const PAGE: &str =
+    "query($id: ID!, $first: Int, $after: String, $status: [MemberStatus!], $sub: Boolean) {
   unit(id: $id) { members(first: $first, after: $after, status: $status, includeSubtree: $sub) {
     totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
     edges { cursor node { id fullName } } } } }";
@@ -25,7 +26,9 @@ async fn the_member_connection_pages_through_every_member_once() {
     let mut after: Option<String> = None;
     let mut pages = 0;
     loop {
-        let d = app.ok(PAGE, json!({ "id": p.b1, "first": 5, "after": after })).await;
+        let d = app
+            .ok(PAGE, json!({ "id": p.b1, "first": 5, "after": after }))
+            .await;
         let conn = &d["unit"]["members"];
         assert_eq!(conn["totalCount"], 23);
         assert_eq!(conn["pageInfo"]["hasPreviousPage"], after.is_some());
@@ -59,11 +62,19 @@ async fn members_filter_by_status_and_date_and_roll_up_the_subtree() {
 
     let d = app.ok(PAGE, json!({ "id": p.gc, "sub": true })).await;
     assert_eq!(d["unit"]["members"]["totalCount"], 2);
-    let d = app.ok(PAGE, json!({ "id": p.gc, "sub": true, "status": ["PROBATIONARY"] })).await;
+    let d = app
+        .ok(
+            PAGE,
+            json!({ "id": p.gc, "sub": true, "status": ["PROBATIONARY"] }),
+        )
+        .await;
     assert_eq!(d["unit"]["members"]["edges"][0]["node"]["id"], pid);
     assert_eq!(d["unit"]["members"]["totalCount"], 1);
     let d = app.ok(PAGE, json!({ "id": p.gc })).await;
-    assert_eq!(d["unit"]["members"]["totalCount"], 0, "a grassroots committee holds no members itself");
+    assert_eq!(
+        d["unit"]["members"]["totalCount"], 0,
+        "a grassroots committee holds no members itself"
+    );
 
     // On a date before the ceremony the probationary member was not there yet.
     let d = app
@@ -139,7 +150,18 @@ async fn bad_registrations_and_cursors_get_their_code_and_change_nothing() {
     }
     assert_eq!(app.row_counts().await, before);
 
-    assert_eq!(app.err_code(PAGE, json!({ "id": p.b1, "after": "###" })).await, "VALIDATION");
-    assert_eq!(app.err_code(PAGE, json!({ "id": p.b1, "first": 1000 })).await, "VALIDATION");
-    assert_eq!(app.err_code(PAGE, json!({ "id": p.b1, "first": -1 })).await, "VALIDATION");
+    assert_eq!(
+        app.err_code(PAGE, json!({ "id": p.b1, "after": "###" }))
+            .await,
+        "VALIDATION"
+    );
+    assert_eq!(
+        app.err_code(PAGE, json!({ "id": p.b1, "first": 1000 }))
+            .await,
+        "VALIDATION"
+    );
+    assert_eq!(
+        app.err_code(PAGE, json!({ "id": p.b1, "first": -1 })).await,
+        "VALIDATION"
+    );
 }

@@ -2,7 +2,10 @@
 
 #[test]
 fn the_committed_sdl_is_up_to_date() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/graphql/schema.graphql");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schemas/graphql/schema.graphql"
+    );
     let actual = memberflow_api::sdl();
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &actual).unwrap();

@@ -3,10 +3,17 @@
 use memberflow_tests::TestApp;
 use serde_json::{Value, json};
 
-pub const CREATE_UNIT: &str = "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id code } }";
+pub const CREATE_UNIT: &str =
+    "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id code } }";
 
 /// Creates a unit and returns its id.
-pub async fn unit(app: &TestApp, code: &str, kind: &str, parent: Option<&str>, from: &str) -> String {
+pub async fn unit(
+    app: &TestApp,
+    code: &str,
+    kind: &str,
+    parent: Option<&str>,
+    from: &str,
+) -> String {
     let d = app
         .ok(
             CREATE_UNIT,
@@ -17,15 +24,13 @@ pub async fn unit(app: &TestApp, code: &str, kind: &str, parent: Option<&str>, f
     d["createUnit"]["id"].as_str().unwrap().to_owned()
 }
 
-pub const REGISTER: &str = "mutation($i: RegisterMemberInput!) { registerMember(input: $i) { id fullName } }";
+pub const REGISTER: &str =
+    "mutation($i: RegisterMemberInput!) { registerMember(input: $i) { id fullName } }";
 
 /// Registers an official member in `unit` and returns their id.
 pub async fn member(app: &TestApp, unit: &str, name: &str) -> String {
     let d = app
-        .ok(
-            REGISTER,
-            json!({ "i": official_member_input(unit, name) }),
-        )
+        .ok(REGISTER, json!({ "i": official_member_input(unit, name) }))
         .await;
     d["registerMember"]["id"].as_str().unwrap().to_owned()
 }
@@ -56,9 +61,24 @@ pub async fn province(app: &TestApp) -> Province {
     let hg = unit(app, "HG", "PROVINCE", None, "2004-01-01").await;
     let d1 = unit(app, "HG-D1", "DISTRICT", Some(&hg), "2004-01-01").await;
     let d2 = unit(app, "HG-D2", "DISTRICT", Some(&hg), "2004-01-01").await;
-    let gc = unit(app, "HG-D1-X", "GRASSROOTS_COMMITTEE", Some(&d1), "2005-01-01").await;
+    let gc = unit(
+        app,
+        "HG-D1-X",
+        "GRASSROOTS_COMMITTEE",
+        Some(&d1),
+        "2005-01-01",
+    )
+    .await;
     let b1 = unit(app, "HG-D1-X-1", "BRANCH", Some(&gc), "2005-01-01").await;
     let b2 = unit(app, "HG-D1-X-2", "BRANCH", Some(&gc), "2005-01-01").await;
     let gb = unit(app, "HG-D2-Y", "GRASSROOTS_BRANCH", Some(&d2), "2005-01-01").await;
-    Province { hg, d1, d2, gc, b1, b2, gb }
+    Province {
+        hg,
+        d1,
+        d2,
+        gc,
+        b1,
+        b2,
+        gb,
+    }
 }

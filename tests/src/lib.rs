@@ -45,7 +45,9 @@ impl TestDb {
                 let name = format!("mf_test_{}", uuid::Uuid::new_v4().simple());
                 let admin = Database::connect(admin_url.as_str())
                     .await
-                    .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL cannot be reached: {e}"));
+                    .unwrap_or_else(|e| {
+                        panic!("{PG_ENV} is set but PostgreSQL cannot be reached: {e}")
+                    });
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
@@ -123,6 +125,24 @@ impl Drop for TestDb {
             .join();
         }
     }
+}
+
+/// A copy of the repository's `schemas/` plus `extra` files (`workflows/toy.toml`, ...), in
+/// a temporary directory, for a server configured with `schemas_dir`.
+pub fn schemas_with(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["calendars", "rulesets", "workflows"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for e in std::fs::read_dir(src.join(sub)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
+        }
+    }
+    for (name, text) in extra {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
 }
 
 /// A running server and a client for it.
@@ -214,6 +234,11 @@ impl TestApp {
         error_code(&r)
     }
 
+    /// The URL of the server's database.
+    pub fn database_url(&self) -> &str {
+        self._testdb.url()
+    }
+
     /// Counts the rows of every table: a fingerprint to show that a refused command wrote
     /// nothing.
     pub async fn row_counts(&self) -> Vec<(String, i64)> {
@@ -225,6 +250,10 @@ impl TestApp {
             "member_unit",
             "member_status",
             "tree_event",
+            "cases",
+            "case_event",
+            "case_deadline",
+            "outbox",
         ] {
             let backend = self.db.get_database_backend();
             let row = self

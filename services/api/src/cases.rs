@@ -14,8 +14,8 @@ use memberflow_store::{
     RefusalRecording,
 };
 use memberflow_workflow::engine::{
-    self, Actor, AvailabilityStatus, Definition, Event, InputType, Level, Reason, Refusal,
-    RoleRef, Transition, Value, Values,
+    self, Actor, AvailabilityStatus, Definition, Event, InputType, Level, Reason, Refusal, RoleRef,
+    Transition, Value, Values,
 };
 use memberflow_workflow::text::{Lang, Text};
 use uuid::Uuid;
@@ -63,7 +63,10 @@ fn to_actor(a: ActorInput) -> Result<Actor, ApiError> {
                 ))
             })?),
         };
-        roles.push(RoleRef { role: r.role, level });
+        roles.push(RoleRef {
+            role: r.role,
+            level,
+        });
     }
     Ok(Actor::new(a.id, roles))
 }
@@ -73,7 +76,9 @@ fn to_actor(a: ActorInput) -> Result<Actor, ApiError> {
 /// the engine, which reports wrong types and unknown inputs with its reasons.
 fn to_values(t: &Transition, inputs: Option<Json<serde_json::Value>>) -> Result<Values, ApiError> {
     let mut out = Values::new();
-    let Some(Json(v)) = inputs else { return Ok(out) };
+    let Some(Json(v)) = inputs else {
+        return Ok(out);
+    };
     let serde_json::Value::Object(map) = v else {
         return Err(ApiError::Validation(Text::new(
             "inputs phải là một đối tượng JSON {tên: giá trị}.",
@@ -124,7 +129,9 @@ fn value_to_json(v: &Value) -> serde_json::Value {
         Value::Date(d) => serde_json::Value::String(d.to_string()),
         Value::List(l) => serde_json::Value::Array(l.iter().map(value_to_json).collect()),
         Value::Map(m) => serde_json::Value::Object(
-            m.iter().map(|(k, v)| (k.clone(), value_to_json(v))).collect(),
+            m.iter()
+                .map(|(k, v)| (k.clone(), value_to_json(v)))
+                .collect(),
         ),
     }
 }
@@ -345,7 +352,9 @@ impl Case {
     }
     /// The unit that owns it.
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
-        Ok(Unit(app(ctx).store.unit(self.0.unit_id).await.gql(lang(ctx))?))
+        Ok(Unit(
+            app(ctx).store.unit(self.0.unit_id).await.gql(lang(ctx))?,
+        ))
     }
     /// The member it is about, if any.
     async fn subject_member_id(&self) -> Option<ID> {
@@ -412,25 +421,27 @@ impl Case {
         let cat = catalog(ctx);
         let def = cat.definition_of(&self.0).gql(l)?;
         let actor = to_actor(actor).gql(l)?;
-        Ok(engine::available(def, &cat.rules, &cat.calendar, &self.0.snapshot, &actor, d)
-            .into_iter()
-            .map(|a| AvailableTransition {
-                name: a.transition,
-                label: match l {
-                    Lang::Vi => a.label_vi,
-                    Lang::En => a.label_en,
-                },
-                to: a.to,
-                status: match a.status {
-                    AvailabilityStatus::Allowed => "ALLOWED",
-                    AvailabilityStatus::NeedsInput => "NEEDS_INPUT",
-                    AvailabilityStatus::Refused => "REFUSED",
-                }
-                .to_owned(),
-                reasons: a.reasons.iter().map(RefusalReason::from).collect(),
-                required_inputs: a.required_inputs,
-            })
-            .collect())
+        Ok(
+            engine::available(def, &cat.rules, &cat.calendar, &self.0.snapshot, &actor, d)
+                .into_iter()
+                .map(|a| AvailableTransition {
+                    name: a.transition,
+                    label: match l {
+                        Lang::Vi => a.label_vi,
+                        Lang::En => a.label_en,
+                    },
+                    to: a.to,
+                    status: match a.status {
+                        AvailabilityStatus::Allowed => "ALLOWED",
+                        AvailabilityStatus::NeedsInput => "NEEDS_INPUT",
+                        AvailabilityStatus::Refused => "REFUSED",
+                    }
+                    .to_owned(),
+                    reasons: a.reasons.iter().map(RefusalReason::from).collect(),
+                    required_inputs: a.required_inputs,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -693,7 +704,11 @@ fn outcome(o: CaseOutcome, l: Lang) -> async_graphql::Result<StepResult> {
 #[Object]
 impl CaseMutation {
     /// Opens a case with the workflow's opening transition.
-    async fn open_case(&self, ctx: &Context<'_>, input: OpenCaseInput) -> async_graphql::Result<StepResult> {
+    async fn open_case(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenCaseInput,
+    ) -> async_graphql::Result<StepResult> {
         let l = lang(ctx);
         let a = app(ctx);
         let def = definition(&a.catalog, &input.definition_id, l)?;
@@ -731,7 +746,11 @@ impl CaseMutation {
     }
 
     /// Fires a transition on a case, or with `dryRun` decides it without changing anything.
-    async fn fire_transition(&self, ctx: &Context<'_>, input: FireInput) -> async_graphql::Result<StepResult> {
+    async fn fire_transition(
+        &self,
+        ctx: &Context<'_>,
+        input: FireInput,
+    ) -> async_graphql::Result<StepResult> {
         let l = lang(ctx);
         let a = app(ctx);
         let case_id = parse_id(&input.case_id, "case").gql(l)?;
@@ -755,14 +774,26 @@ impl CaseMutation {
             if let Some(v) = input.expected_version
                 && v != case.version
             {
-                return Err(ApiError::Store(memberflow_store::StoreError::Conflict(Text::new(
-                    format!("Hồ sơ đã ở phiên bản {}, không còn là phiên bản {v}.", case.version),
-                    format!("The case is at version {}, not {v}.", case.version),
-                )))
-                .into_graphql(l));
+                return Err(
+                    ApiError::Store(memberflow_store::StoreError::Conflict(Text::new(
+                        format!(
+                            "Hồ sơ đã ở phiên bản {}, không còn là phiên bản {v}.",
+                            case.version
+                        ),
+                        format!("The case is at version {}, not {v}.", case.version),
+                    )))
+                    .into_graphql(l),
+                );
             }
-            let d = engine::fire(def, &a.catalog.rules, &a.catalog.calendar, &case.snapshot, &event, today)
-                .map_err(|r| refusal_error(&r, l))?;
+            let d = engine::fire(
+                def,
+                &a.catalog.rules,
+                &a.catalog.calendar,
+                &case.snapshot,
+                &event,
+                today,
+            )
+            .map_err(|r| refusal_error(&r, l))?;
             return Ok(StepResult {
                 to_state: d.to.clone(),
                 rule_set: d.rule_set.clone(),

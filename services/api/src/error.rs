@@ -140,8 +140,14 @@ pub(crate) fn graphql_error(code: Code, reasons: &[Text], lang: Lang) -> async_g
         .iter()
         .map(|t| {
             let mut m = async_graphql::indexmap::IndexMap::new();
-            m.insert(async_graphql::Name::new("vi"), async_graphql::Value::from(t.vi.clone()));
-            m.insert(async_graphql::Name::new("en"), async_graphql::Value::from(t.en.clone()));
+            m.insert(
+                async_graphql::Name::new("vi"),
+                async_graphql::Value::from(t.vi.clone()),
+            );
+            m.insert(
+                async_graphql::Name::new("en"),
+                async_graphql::Value::from(t.en.clone()),
+            );
             async_graphql::Value::Object(m)
         })
         .collect();

@@ -177,32 +177,58 @@ impl Member {
         self.0.admission_decision_date.map(Date)
     }
     /// Status on `on` (today by default); null before any status was recorded.
-    async fn status(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Option<MemberStatus>> {
+    async fn status(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Option<MemberStatus>> {
         let d = on_or_today(ctx, on);
-        let periods = app(ctx).store.member_statuses(self.0.id).await.gql(lang(ctx))?;
+        let periods = app(ctx)
+            .store
+            .member_statuses(self.0.id)
+            .await
+            .gql(lang(ctx))?;
         Ok(periods
             .into_iter()
             .find(|p| covers(p.valid_from, p.valid_to, d))
             .map(|p| p.status.into()))
     }
     /// Unit on `on` (today by default).
-    async fn unit(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Option<Unit>> {
+    async fn unit(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Option<Unit>> {
         let d = on_or_today(ctx, on);
         let l = lang(ctx);
         let periods = app(ctx).store.member_units(self.0.id).await.gql(l)?;
-        match periods.into_iter().find(|p| covers(p.valid_from, p.valid_to, d)) {
+        match periods
+            .into_iter()
+            .find(|p| covers(p.valid_from, p.valid_to, d))
+        {
             Some(p) => Ok(Some(Unit(app(ctx).store.unit(p.unit_id).await.gql(l)?))),
             None => Ok(None),
         }
     }
     /// Every status the member has had, oldest first.
-    async fn status_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StatusPeriodGql>> {
-        let periods = app(ctx).store.member_statuses(self.0.id).await.gql(lang(ctx))?;
+    async fn status_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<StatusPeriodGql>> {
+        let periods = app(ctx)
+            .store
+            .member_statuses(self.0.id)
+            .await
+            .gql(lang(ctx))?;
         Ok(periods.into_iter().map(StatusPeriodGql::from).collect())
     }
     /// Every unit the member has belonged to, oldest first.
     async fn unit_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitPeriod>> {
-        let periods = app(ctx).store.member_units(self.0.id).await.gql(lang(ctx))?;
+        let periods = app(ctx)
+            .store
+            .member_units(self.0.id)
+            .await
+            .gql(lang(ctx))?;
         Ok(periods.into_iter().map(UnitPeriod::from).collect())
     }
 }

@@ -6,9 +6,9 @@ use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema, 
 use memberflow_store::{Catalog, Store};
 use memberflow_workflow::text::{Lang, Text};
 
+use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::error::{Code, finalize_response, graphql_error};
-use crate::cases::{CaseMutation, CaseQuery};
 use crate::members::{MemberMutation, MemberQuery};
 use crate::tree::{TreeMutation, TreeQuery};
 

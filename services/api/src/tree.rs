@@ -142,12 +142,25 @@ impl Unit {
         }
     }
     /// Its parent on `on` (today by default).
-    async fn parent(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Option<Unit>> {
+    async fn parent(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Option<Unit>> {
         let d = on_or_today(ctx, on);
-        Ok(app(ctx).store.parent_on(self.0.id, d).await.gql(lang(ctx))?.map(Unit))
+        Ok(app(ctx)
+            .store
+            .parent_on(self.0.id, d)
+            .await
+            .gql(lang(ctx))?
+            .map(Unit))
     }
     /// Its ancestors on `on`, nearest first.
-    async fn ancestors(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Vec<Unit>> {
+    async fn ancestors(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<Unit>> {
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
@@ -159,7 +172,11 @@ impl Unit {
             .collect())
     }
     /// Its children on `on`, by code.
-    async fn children(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Vec<Unit>> {
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<Unit>> {
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
@@ -207,7 +224,11 @@ impl Unit {
     ) -> async_graphql::Result<MemberConnection> {
         let d = on_or_today(ctx, on);
         let units = if include_subtree.unwrap_or(false) {
-            app(ctx).store.subtree_ids_on(self.0.id, d).await.gql(lang(ctx))?
+            app(ctx)
+                .store
+                .subtree_ids_on(self.0.id, d)
+                .await
+                .gql(lang(ctx))?
         } else {
             vec![self.0.id]
         };
@@ -224,14 +245,22 @@ impl Unit {
     ) -> async_graphql::Result<u64> {
         let d = on_or_today(ctx, on);
         let units = if include_subtree.unwrap_or(false) {
-            app(ctx).store.subtree_ids_on(self.0.id, d).await.gql(lang(ctx))?
+            app(ctx)
+                .store
+                .subtree_ids_on(self.0.id, d)
+                .await
+                .gql(lang(ctx))?
         } else {
             vec![self.0.id]
         };
         let filter = memberflow_store::MemberFilter {
             units,
             on: d,
-            statuses: status.unwrap_or_default().into_iter().map(Into::into).collect(),
+            statuses: status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         };
         app(ctx).store.members_count(&filter).await.gql(lang(ctx))
     }
@@ -351,7 +380,11 @@ pub struct TreeMutation;
 #[Object]
 impl TreeMutation {
     /// Creates a unit.
-    async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> async_graphql::Result<Unit> {
+    async fn create_unit(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUnitInput,
+    ) -> async_graphql::Result<Unit> {
         let l = lang(ctx);
         let a = app(ctx);
         let parent_id = input
@@ -379,7 +412,11 @@ impl TreeMutation {
     }
 
     /// Moves a unit under another parent from a date on.
-    async fn move_unit(&self, ctx: &Context<'_>, input: MoveUnitInput) -> async_graphql::Result<Unit> {
+    async fn move_unit(
+        &self,
+        ctx: &Context<'_>,
+        input: MoveUnitInput,
+    ) -> async_graphql::Result<Unit> {
         let l = lang(ctx);
         let a = app(ctx);
         let id = parse_id(&input.unit_id, "unit").gql(l)?;
@@ -393,7 +430,11 @@ impl TreeMutation {
     }
 
     /// Merges units into another: their children and members move to it on the date.
-    async fn merge_units(&self, ctx: &Context<'_>, input: MergeUnitsInput) -> async_graphql::Result<Unit> {
+    async fn merge_units(
+        &self,
+        ctx: &Context<'_>,
+        input: MergeUnitsInput,
+    ) -> async_graphql::Result<Unit> {
         let l = lang(ctx);
         let a = app(ctx);
         let sources = input
@@ -419,7 +460,11 @@ impl TreeMutation {
     }
 
     /// Dissolves an empty unit on a date.
-    async fn dissolve_unit(&self, ctx: &Context<'_>, input: DissolveUnitInput) -> async_graphql::Result<Unit> {
+    async fn dissolve_unit(
+        &self,
+        ctx: &Context<'_>,
+        input: DissolveUnitInput,
+    ) -> async_graphql::Result<Unit> {
         let l = lang(ctx);
         let a = app(ctx);
         let id = parse_id(&input.unit_id, "unit").gql(l)?;

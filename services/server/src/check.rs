@@ -21,11 +21,26 @@ pub struct SchemaFiles {
 /// The copies built into the binary: a deployment without a `schemas/` directory still has
 /// the committed definitions. A test checks that this list matches the directory.
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("calendars/vn.toml", include_str!("../../../schemas/calendars/vn.toml")),
-    ("rulesets/R2021.toml", include_str!("../../../schemas/rulesets/R2021.toml")),
-    ("rulesets/R2025a.toml", include_str!("../../../schemas/rulesets/R2025a.toml")),
-    ("rulesets/R2025b.toml", include_str!("../../../schemas/rulesets/R2025b.toml")),
-    ("workflows/admission.toml", include_str!("../../../schemas/workflows/admission.toml")),
+    (
+        "calendars/vn.toml",
+        include_str!("../../../schemas/calendars/vn.toml"),
+    ),
+    (
+        "rulesets/R2021.toml",
+        include_str!("../../../schemas/rulesets/R2021.toml"),
+    ),
+    (
+        "rulesets/R2025a.toml",
+        include_str!("../../../schemas/rulesets/R2025a.toml"),
+    ),
+    (
+        "rulesets/R2025b.toml",
+        include_str!("../../../schemas/rulesets/R2025b.toml"),
+    ),
+    (
+        "workflows/admission.toml",
+        include_str!("../../../schemas/workflows/admission.toml"),
+    ),
 ];
 
 impl SchemaFiles {
@@ -73,7 +88,9 @@ impl SchemaFiles {
             for f in files {
                 let name = format!(
                     "{sub}/{}",
-                    f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                    f.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
                 );
                 match std::fs::read_to_string(&f) {
                     Ok(text) => s.push(name, text),
@@ -117,8 +134,12 @@ impl SchemaFiles {
             .iter()
             .map(|(n, t)| Source { name: n, text: t })
             .collect();
-        report.files.extend(self.rulesets.iter().map(|(n, _)| n.clone()));
-        report.files.extend(self.workflows.iter().map(|(n, _)| n.clone()));
+        report
+            .files
+            .extend(self.rulesets.iter().map(|(n, _)| n.clone()));
+        report
+            .files
+            .extend(self.workflows.iter().map(|(n, _)| n.clone()));
         let checked = check_sources(&defs, &sets, &ShellChecks::default());
         for p in &checked.problems {
             let line = p.to_string();

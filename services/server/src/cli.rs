@@ -35,8 +35,13 @@ pub enum Command {
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Validate the workflow definitions, rule sets and calendars under `schemas/`,
-    /// reporting every problem at once.
-    Check,
+    /// reporting every problem at once; with `--history`, verify the hash chains of every
+    /// case's history in the database instead.
+    Check {
+        /// Verify the history chains in the database (tampering shows as a broken link).
+        #[arg(long)]
+        history: bool,
+    },
 }
 
 /// Runs the command line; the exit code says whether it succeeded.
@@ -52,18 +57,16 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    Config::load(cli.config.as_deref()).map_err(|errs| {
-        anyhow::anyhow!(
-            "invalid configuration:\n  - {}",
-            errs.join("\n  - ")
-        )
-    })
+    Config::load(cli.config.as_deref())
+        .map_err(|errs| anyhow::anyhow!("invalid configuration:\n  - {}", errs.join("\n  - ")))
 }
 
 fn init_logging(config: &Config) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second initialisation (tests run the CLI several times) is not an error.
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
@@ -77,7 +80,26 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", memberflow_api::sdl());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Check) => {
+        Some(Command::Check { history: true }) => {
+            let config = load_config(&cli)?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .context("connecting to the database")?;
+            let (checked, breaks) = store.verify_history().await?;
+            for b in &breaks {
+                println!("error: case {} event {}: {}", b.case_id, b.seq, b.problem);
+            }
+            println!(
+                "verified {checked} history event(s): {} problem(s)",
+                breaks.len()
+            );
+            Ok(if breaks.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Some(Command::Check { history: false }) => {
             let config = load_config(&cli)?;
             let dir = config
                 .schemas_dir

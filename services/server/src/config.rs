@@ -105,7 +105,10 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {
             if !f.exists() {
-                return Err(vec![format!("configuration file {} not found", f.display())]);
+                return Err(vec![format!(
+                    "configuration file {} not found",
+                    f.display()
+                )]);
             }
             fig = fig.merge(Toml::file_exact(f));
         }

@@ -85,11 +85,17 @@ async fn graphql(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let lang = lang_of(&headers);
-    state.metrics.graphql_requests.fetch_add(1, Ordering::Relaxed);
+    state
+        .metrics
+        .graphql_requests
+        .fetch_add(1, Ordering::Relaxed);
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {
-            state.metrics.rejected_bodies.fetch_add(1, Ordering::Relaxed);
+            state
+                .metrics
+                .rejected_bodies
+                .fetch_add(1, Ordering::Relaxed);
             let status = rejection.status();
             return if status == StatusCode::PAYLOAD_TOO_LARGE {
                 request_error(
@@ -114,7 +120,10 @@ async fn graphql(
     let request = match parsed {
         Ok(r) if !r.query.trim().is_empty() => r,
         other => {
-            state.metrics.rejected_bodies.fetch_add(1, Ordering::Relaxed);
+            state
+                .metrics
+                .rejected_bodies
+                .fetch_add(1, Ordering::Relaxed);
             tracing::debug!(error = ?other.err(), "malformed GraphQL request body");
             return request_error(
                 StatusCode::BAD_REQUEST,
@@ -136,7 +145,13 @@ async fn graphiql_page(State(state): State<AppState>) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(GraphiQLSource::build().endpoint("/graphql").title("memberflow").finish()).into_response()
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("memberflow")
+            .finish(),
+    )
+    .into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -169,9 +184,5 @@ async fn metrics(State(state): State<AppState>) -> Response {
         m.graphql_errors.load(Ordering::Relaxed),
         m.rejected_bodies.load(Ordering::Relaxed),
     );
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -71,8 +71,12 @@ impl Application {
             .context("connecting to the database (MEMBERFLOW_DATABASE_URL)")?;
         store.migrate().await.context("running the migrations")?;
         let catalog = load_catalog(config)?;
-        let schema =
-            memberflow_api::build_schema(store.clone(), clock, Arc::new(catalog), &api_options(config));
+        let schema = memberflow_api::build_schema(
+            store.clone(),
+            clock,
+            Arc::new(catalog),
+            &api_options(config),
+        );
         let router = http::router(
             schema,
             store.clone(),

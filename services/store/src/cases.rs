@@ -14,8 +14,8 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -343,10 +343,7 @@ fn next_due(s: &CaseSnapshot) -> Option<NaiveDate> {
         .min()
 }
 
-async fn find_by_key(
-    c: &impl ConnectionTrait,
-    key: &str,
-) -> Result<Option<case_event::Model>> {
+async fn find_by_key(c: &impl ConnectionTrait, key: &str) -> Result<Option<case_event::Model>> {
     Ok(case_event::Entity::find()
         .filter(case_event::Column::IdempotencyKey.eq(key))
         .one(c)
@@ -451,12 +448,28 @@ async fn write_effects(
                 close_deadlines(txn, case_id, key, "CLOSED").await?;
             }
             Effect::ScheduleReminder { key, at, .. } => {
-                enqueue(txn, case_id, "REMINDER", format!("reminder:{case_id}:{key}:{at}"), effect, *at, now)
-                    .await?;
+                enqueue(
+                    txn,
+                    case_id,
+                    "REMINDER",
+                    format!("reminder:{case_id}:{key}:{at}"),
+                    effect,
+                    *at,
+                    now,
+                )
+                .await?;
             }
             Effect::ScheduleRecurringReminder { key, .. } => {
-                enqueue(txn, case_id, "RECURRING_REMINDER", format!("recurring:{case_id}:{key}"), effect, d.on, now)
-                    .await?;
+                enqueue(
+                    txn,
+                    case_id,
+                    "RECURRING_REMINDER",
+                    format!("recurring:{case_id}:{key}"),
+                    effect,
+                    d.on,
+                    now,
+                )
+                .await?;
             }
             Effect::CancelReminder { key } => {
                 outbox::Entity::update_many()
@@ -472,7 +485,16 @@ async fn write_effects(
                     .await?;
             }
             Effect::SendMail { .. } => {
-                enqueue(txn, case_id, "MAIL", format!("mail:{case_id}:{seq}:{i}"), effect, d.on, now).await?;
+                enqueue(
+                    txn,
+                    case_id,
+                    "MAIL",
+                    format!("mail:{case_id}:{seq}:{i}"),
+                    effect,
+                    d.on,
+                    now,
+                )
+                .await?;
             }
             _ => {}
         }
@@ -536,7 +558,12 @@ fn refusal_payload(r: &Refusal) -> Result<serde_json::Value> {
 
 impl Store {
     /// Opens a case of the newest version of a definition.
-    pub async fn open_case(&self, catalog: &Catalog, new: NewCase, cmd: Command) -> Result<CaseOutcome> {
+    pub async fn open_case(
+        &self,
+        catalog: &Catalog,
+        new: NewCase,
+        cmd: Command,
+    ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
         let def = catalog.latest(&new.definition_id).ok_or_else(|| {
             StoreError::Validation(vec![Text::new(
@@ -564,7 +591,13 @@ impl Store {
                 format!("Unit {} no longer exists.", unit.code),
             ));
         }
-        let decision = match engine::open(def, &catalog.rules, &catalog.calendar, &cmd.event, cmd.today) {
+        let decision = match engine::open(
+            def,
+            &catalog.rules,
+            &catalog.calendar,
+            &cmd.event,
+            cmd.today,
+        ) {
             Ok(d) => d,
             Err(refusal) => {
                 return Ok(CaseOutcome::Refused {
@@ -715,8 +748,14 @@ impl Store {
             .col_expr(cases::Column::State, Expr::value(decision.to.clone()))
             .col_expr(cases::Column::Version, Expr::value(new_version))
             .col_expr(cases::Column::Terminal, Expr::value(terminal))
-            .col_expr(cases::Column::Snapshot, Expr::value(to_json(&decision.case)?))
-            .col_expr(cases::Column::NextDue, Expr::value(next_due(&decision.case)))
+            .col_expr(
+                cases::Column::Snapshot,
+                Expr::value(to_json(&decision.case)?),
+            )
+            .col_expr(
+                cases::Column::NextDue,
+                Expr::value(next_due(&decision.case)),
+            )
             .col_expr(cases::Column::UpdatedAt, Expr::value(now))
             .filter(cases::Column::Id.eq(case_id))
             .filter(cases::Column::Version.eq(model.version))
@@ -801,7 +840,12 @@ impl Store {
     }
 
     /// A page of cases matching `f`, after the case `after`.
-    pub async fn cases_page(&self, f: &CaseFilter, after: Option<Uuid>, first: u64) -> Result<CasePage> {
+    pub async fn cases_page(
+        &self,
+        f: &CaseFilter,
+        after: Option<Uuid>,
+        first: u64,
+    ) -> Result<CasePage> {
         let mut q = Self::case_query(f);
         if let Some(a) = after {
             q = q.filter(cases::Column::Id.gt(a));
@@ -814,7 +858,10 @@ impl Store {
         let has_next = rows.len() as u64 > first;
         rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
         Ok(CasePage {
-            cases: rows.into_iter().map(TryInto::try_into).collect::<Result<_>>()?,
+            cases: rows
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_>>()?,
             has_next,
         })
     }
@@ -846,13 +893,25 @@ impl Store {
                 let e: CaseEventRecord = m.into();
                 let expected_seq = (i as u64) + 1;
                 if e.seq != expected_seq {
-                    breaks.push(ChainBreak { case_id: c.id, seq: e.seq, problem: format!("sequence gap: expected {expected_seq}") });
+                    breaks.push(ChainBreak {
+                        case_id: c.id,
+                        seq: e.seq,
+                        problem: format!("sequence gap: expected {expected_seq}"),
+                    });
                 }
                 if e.prev_hash != prev {
-                    breaks.push(ChainBreak { case_id: c.id, seq: e.seq, problem: "does not link to the event before it".into() });
+                    breaks.push(ChainBreak {
+                        case_id: c.id,
+                        seq: e.seq,
+                        problem: "does not link to the event before it".into(),
+                    });
                 }
                 if event_hash(c.id, &e) != e.hash {
-                    breaks.push(ChainBreak { case_id: c.id, seq: e.seq, problem: "hash does not match the content: the event was edited".into() });
+                    breaks.push(ChainBreak {
+                        case_id: c.id,
+                        seq: e.seq,
+                        problem: "hash does not match the content: the event was edited".into(),
+                    });
                 }
                 if e.kind == "STEP" {
                     steps += 1;
@@ -863,7 +922,10 @@ impl Store {
                 breaks.push(ChainBreak {
                     case_id: c.id,
                     seq: 0,
-                    problem: format!("the case is at version {} but its history has {steps} step(s)", c.version),
+                    problem: format!(
+                        "the case is at version {} but its history has {steps} step(s)",
+                        c.version
+                    ),
                 });
             }
         }

@@ -4,18 +4,18 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, AdmissionDates, MemberStatus};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
-};
 use sea_orm::sea_query::JoinType;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
+use crate::Store;
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::{MemberRecord, MembershipPeriod, StatusPeriod};
 use crate::tree::{load_unit, valid_on_membership};
-use crate::Store;
 
 /// A member to register, as an organization that already runs knows them.
 #[derive(Debug, Clone)]

@@ -17,10 +17,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::Store;
 use crate::entity::{member_unit, tree_event, unit, unit_parent};
 use crate::error::{Result, StoreError};
 use crate::records::{TreeNode, UnitRecord};
-use crate::Store;
 
 /// A unit to create.
 #[derive(Debug, Clone)]
@@ -51,13 +51,11 @@ pub struct MergeUnits {
 }
 
 pub(crate) fn valid_on_unit(d: NaiveDate) -> Condition {
-    Condition::all()
-        .add(unit::Column::ValidFrom.lte(d))
-        .add(
-            Condition::any()
-                .add(unit::Column::ValidTo.is_null())
-                .add(unit::Column::ValidTo.gt(d)),
-        )
+    Condition::all().add(unit::Column::ValidFrom.lte(d)).add(
+        Condition::any()
+            .add(unit::Column::ValidTo.is_null())
+            .add(unit::Column::ValidTo.gt(d)),
+    )
 }
 
 fn valid_on_edge(d: NaiveDate) -> Condition {
@@ -142,14 +140,23 @@ async fn open_ancestry_codes(c: &impl ConnectionTrait, id: Uuid) -> Result<Vec<S
     Ok(codes)
 }
 
-async fn close_edge(c: &impl ConnectionTrait, edge: &unit_parent::Model, d: NaiveDate) -> Result<()> {
+async fn close_edge(
+    c: &impl ConnectionTrait,
+    edge: &unit_parent::Model,
+    d: NaiveDate,
+) -> Result<()> {
     let mut am: unit_parent::ActiveModel = edge.clone().into();
     am.valid_to = Set(Some(d));
     am.update(c).await?;
     Ok(())
 }
 
-async fn open_edge(c: &impl ConnectionTrait, unit_id: Uuid, parent_id: Uuid, d: NaiveDate) -> Result<()> {
+async fn open_edge(
+    c: &impl ConnectionTrait,
+    unit_id: Uuid,
+    parent_id: Uuid,
+    d: NaiveDate,
+) -> Result<()> {
     unit_parent::ActiveModel {
         unit_id: Set(unit_id),
         parent_id: Set(parent_id),
@@ -396,7 +403,9 @@ impl Store {
         for _ in 0..32 {
             let Some(cur) = current else { break };
             out.push(self.unit(cur).await?);
-            current = parent_edge_on(self.db(), cur, d).await?.map(|e| e.parent_id);
+            current = parent_edge_on(self.db(), cur, d)
+                .await?
+                .map(|e| e.parent_id);
         }
         Ok(out)
     }

@@ -1,0 +1,295 @@
+//! Workflow cases through the API, on the toy definition (`tests/data/toy.toml`): opening,
+//! firing, refusals with their rule ids, dry runs, optimistic concurrency, idempotency keys,
+//! the hash-chained history and its verification by `memberflow check --history`.
+
+use memberflow_tests::{TestApp, error_code, schemas_with, spawn_app_with};
+use serde_json::{Value, json};
+
+use crate::support::{member, province};
+
+const TOY: &str = include_str!("../data/toy.toml");
+
+const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) {
+  toState replayed case { id state version definitionId definitionVersion ruleSet } event { seq hash prevHash } } }";
+const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) {
+  toState replayed dryRun effects case { id state version nextDue } event { seq kind hash prevHash } } }";
+
+fn author() -> Value {
+    json!({ "id": "secretary-1", "roles": [{ "role": "author", "level": "branch" }] })
+}
+
+fn chair() -> Value {
+    json!({ "id": "chair-1", "roles": [{ "role": "chair", "level": "grassroots" }] })
+}
+
+async fn toy_app() -> (TestApp, tempfile::TempDir) {
+    let dir = schemas_with(&[("workflows/toy.toml", TOY)]);
+    let path = dir.path().to_owned();
+    let app = spawn_app_with(move |c| c.schemas_dir = Some(path)).await;
+    (app, dir)
+}
+
+/// Opens a toy case in a fresh branch and returns (case id, branch id).
+async fn open_toy(app: &TestApp) -> (String, String) {
+    let p = province(app).await;
+    let owner = member(app, &p.b1, "Người phụ trách").await;
+    (open_toy_in(app, &p.b1, &owner).await, p.b1)
+}
+
+/// Opens a toy case in `branch` and returns its id.
+async fn open_toy_in(app: &TestApp, branch: &str, owner: &str) -> String {
+    let p_b1 = branch;
+    let d = app
+        .ok(
+            OPEN,
+            json!({ "i": { "definitionId": "toy", "unitId": p_b1, "title": "Hồ sơ thử",
+                "actor": author(), "inputs": { "title": "Hồ sơ thử", "owner": owner } } }),
+        )
+        .await;
+    assert_eq!(d["openCase"]["toState"], "Draft");
+    assert_eq!(d["openCase"]["case"]["version"], 1);
+    assert_eq!(d["openCase"]["event"]["prevHash"], "");
+    d["openCase"]["case"]["id"].as_str().unwrap().to_owned()
+}
+
+fn submit(case: &str, votes_for: i64, version: Option<i64>) -> Value {
+    json!({ "i": { "caseId": case, "transition": "submit", "actor": author(), "expectedVersion": version,
+        "on": "2026-11-25", "inputs": { "votes_for": votes_for, "official_members": 12 } } })
+}
+
+#[tokio::test]
+async fn a8_a_refused_step_names_its_rule_and_changes_nothing_then_a_valid_one_moves_the_case() {
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    let before = app.row_counts().await;
+    // 7 of 12 is below two thirds (A8).
+    let r = app.gql(FIRE, submit(&case, 7, Some(1))).await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    assert!(
+        r["errors"][0]["extensions"]["rules"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("A8")),
+        "{r:#}"
+    );
+    let reasons = r["errors"][0]["extensions"]["reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .all(|x| x["vi"].as_str().is_some_and(|s| !s.is_empty())
+                && x["en"].as_str().is_some_and(|s| !s.is_empty()))
+    );
+    assert_eq!(app.row_counts().await, before);
+
+    // A wrong role is refused too, with every reason at once.
+    let r = app
+        .gql(
+            FIRE,
+            json!({ "i": { "caseId": case, "transition": "submit", "actor": chair(),
+            "inputs": { "votes_for": 1, "official_members": 12 } } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED");
+    assert!(
+        r["errors"][0]["extensions"]["reasons"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2,
+        "{r:#}"
+    );
+
+    // Missing inputs are a VALIDATION refusal.
+    let r = app
+        .gql(
+            FIRE,
+            json!({ "i": { "caseId": case, "transition": "submit", "actor": author() } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+
+    let d = app.ok(FIRE, submit(&case, 8, Some(1))).await;
+    let step = &d["fireTransition"];
+    assert_eq!(step["toState"], "Review");
+    assert_eq!(step["case"]["version"], 2);
+    // The review deadline (5 working days) is due after 25/11/2026: Wed 2/12/2026.
+    assert_eq!(step["case"]["nextDue"], "2026-12-02");
+    let q = "query($id: ID!) { case(id: $id) { state history { seq kind transition fromState toState ruleSet hash prevHash }
+        deadlines(on: \"2026-11-25\") { key rule due overdue workingDaysLeft } } }";
+    let d = app.ok(q, json!({ "id": case })).await;
+    let h = d["case"]["history"].as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1]["prevHash"], h[0]["hash"]);
+    assert_eq!(h[1]["ruleSet"], "R2025b");
+    assert_eq!(
+        d["case"]["deadlines"],
+        json!([{ "key": "review", "rule": "A10", "due": "2026-12-02", "overdue": false, "workingDaysLeft": 5 }])
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_decides_without_changing_anything_and_available_transitions_explain_themselves()
+{
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    let before = app.row_counts().await;
+    let mut vars = submit(&case, 12, Some(1));
+    vars["i"]["dryRun"] = json!(true);
+    let d = app.ok(FIRE, vars).await;
+    assert_eq!(d["fireTransition"]["dryRun"], true);
+    assert_eq!(d["fireTransition"]["toState"], "Review");
+    assert_eq!(d["fireTransition"]["case"]["state"], "Draft");
+    assert!(d["fireTransition"]["event"].is_null());
+    assert_eq!(app.row_counts().await, before);
+
+    let q = "query($id: ID!, $a: ActorInput!) { case(id: $id) { availableTransitions(actor: $a) { name status to reasons { code rule messageVi messageEn } requiredInputs } } }";
+    let d = app.ok(q, json!({ "id": case, "a": author() })).await;
+    let avail = d["case"]["availableTransitions"].as_array().unwrap();
+    let by_name = |n: &str| avail.iter().find(|t| t["name"] == n).unwrap().clone();
+    assert_eq!(by_name("submit")["status"], "NEEDS_INPUT");
+    assert_eq!(by_name("park")["status"], "ALLOWED");
+    let d = app.ok(q, json!({ "id": case, "a": chair() })).await;
+    let avail = d["case"]["availableTransitions"].as_array().unwrap();
+    let park = avail.iter().find(|t| t["name"] == "park").unwrap();
+    assert_eq!(park["status"], "REFUSED");
+    assert!(!park["reasons"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn two_clients_firing_on_the_same_version_exactly_one_wins() {
+    let (app, _dir) = toy_app().await;
+    let (_, branch) = open_toy(&app).await;
+    let owner = member(&app, &branch, "Chủ hồ sơ").await;
+    for _ in 0..5 {
+        let case = open_toy_in(&app, &branch, &owner).await;
+        let before = app.row_counts().await;
+        let (a, b) = tokio::join!(
+            app.gql(FIRE, submit(&case, 9, Some(1))),
+            app.gql(FIRE, submit(&case, 10, Some(1)))
+        );
+        let wins = [&a, &b]
+            .iter()
+            .filter(|r| r.get("errors").is_none())
+            .count();
+        assert_eq!(wins, 1, "{a:#} {b:#}");
+        let loser = if a.get("errors").is_some() { &a } else { &b };
+        assert_eq!(error_code(loser), "CONFLICT", "{loser:#}");
+        let after = app.row_counts().await;
+        // Exactly one step was appended.
+        let events = |c: &Vec<(String, i64)>| c.iter().find(|(t, _)| t == "case_event").unwrap().1;
+        assert_eq!(events(&after), events(&before) + 1);
+        let d = app
+            .ok(
+                "query($id: ID!) { case(id: $id) { version } }",
+                json!({ "id": case }),
+            )
+            .await;
+        assert_eq!(d["case"]["version"], 2);
+    }
+}
+
+#[tokio::test]
+async fn a_stale_version_is_a_conflict_and_a_repeated_idempotency_key_returns_the_first_result() {
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    let mut vars = submit(&case, 12, Some(1));
+    vars["i"]["idempotencyKey"] = json!("submit-once");
+    let first = app.ok(FIRE, vars.clone()).await;
+    assert_eq!(first["fireTransition"]["replayed"], false);
+    let before = app.row_counts().await;
+    let again = app.ok(FIRE, vars).await;
+    assert_eq!(again["fireTransition"]["replayed"], true);
+    assert_eq!(
+        again["fireTransition"]["event"],
+        first["fireTransition"]["event"]
+    );
+    assert_eq!(app.row_counts().await, before);
+    // Version 1 is stale now.
+    assert_eq!(
+        app.err_code(FIRE, submit(&case, 12, Some(1))).await,
+        "CONFLICT"
+    );
+    assert_eq!(app.row_counts().await, before);
+}
+
+#[tokio::test]
+async fn a_refusal_can_be_recorded_without_moving_the_case() {
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    let mut vars = submit(&case, 1, Some(1));
+    vars["i"]["recordRefusal"] = json!(true);
+    assert_eq!(app.err_code(FIRE, vars).await, "TRANSITION_REFUSED");
+    let d = app
+        .ok("query($id: ID!) { case(id: $id) { version state history { kind transition payload } } }", json!({ "id": case }))
+        .await;
+    assert_eq!(d["case"]["version"], 1);
+    assert_eq!(d["case"]["state"], "Draft");
+    let h = d["case"]["history"].as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1]["kind"], "REFUSED");
+}
+
+#[tokio::test]
+async fn cases_are_listed_by_subtree_state_and_deadline() {
+    let (app, _dir) = toy_app().await;
+    let (c1, b1) = open_toy(&app).await;
+    app.ok(FIRE, submit(&c1, 12, Some(1))).await;
+    let hg = app.ok("{ unit(code: \"HG\") { id } }", json!({})).await["unit"]["id"].clone();
+    let q = "query($f: CaseFilterInput) { cases(filter: $f) { totalCount edges { node { id state } } } }";
+    let all = app
+        .ok(q, json!({ "f": { "unitId": hg, "includeSubtree": true } }))
+        .await;
+    assert_eq!(all["cases"]["totalCount"], 1);
+    let none = app.ok(q, json!({ "f": { "unitId": hg } })).await;
+    assert_eq!(none["cases"]["totalCount"], 0);
+    let review = app
+        .ok(q, json!({ "f": { "unitId": b1, "states": ["Review"] } }))
+        .await;
+    assert_eq!(review["cases"]["edges"][0]["node"]["id"], c1);
+    // Due 2/12/2026; today is 25/11/2026: due within 5 working days, not within 4, not overdue.
+    for (n, expected) in [(5, 1), (4, 0)] {
+        let d = app
+            .ok(q, json!({ "f": { "dueWithinWorkingDays": n } }))
+            .await;
+        assert_eq!(d["cases"]["totalCount"], expected, "within {n}");
+    }
+    let d = app.ok(q, json!({ "f": { "overdue": true } })).await;
+    assert_eq!(d["cases"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn check_history_detects_an_edited_event() {
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    app.ok(FIRE, submit(&case, 12, Some(1))).await;
+    let url = app_url(&app);
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_memberflow-under-test"))
+            .args(["check", "--history"])
+            .env("MEMBERFLOW_DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let ok = run();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("verified 2 history event(s): 0 problem(s)")
+    );
+    use sea_orm::ConnectionTrait as _;
+    app.db
+        .execute_unprepared("UPDATE case_event SET actor = 'mallory' WHERE seq = 1")
+        .await
+        .unwrap();
+    let bad = run();
+    assert!(!bad.status.success());
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(out.contains("the event was edited"), "{out}");
+}
+
+fn app_url(app: &TestApp) -> String {
+    app.database_url().to_owned()
+}
