@@ -41,7 +41,6 @@ pub fn api_options(config: &Config) -> ApiOptions {
         max_depth: config.graphql.max_depth,
         max_complexity: config.graphql.max_complexity,
         introspection: config.graphql.introspection,
-        ..ApiOptions::default()
     }
 }
 

@@ -26,7 +26,12 @@ impl Lang {
     /// before Vietnamese, Vietnamese otherwise.
     pub fn from_accept_language(header: &str) -> Self {
         for part in header.split(',') {
-            let tag = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             if tag.starts_with("vi") {
                 return Lang::Vi;
             }
