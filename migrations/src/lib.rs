@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_tree_and_members;
 mod m20261125_000002_cases;
+mod m20261125_000003_outbox_delivery;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_tree_and_members::Migration),
             Box::new(m20261125_000002_cases::Migration),
+            Box::new(m20261125_000003_outbox_delivery::Migration),
         ]
     }
 }

@@ -293,3 +293,165 @@ async fn check_history_detects_an_edited_event() {
 fn app_url(app: &TestApp) -> String {
     app.database_url().to_owned()
 }
+
+#[tokio::test]
+async fn a_board_subscribed_to_a_unit_sees_the_changes_of_its_subtree_only() {
+    use futures::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
+
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    let hg = app.ok("{ unit(code: \"HG\") { id } }", json!({})).await["unit"]["id"].clone();
+    // Another province with a case of its own.
+    let other = crate::support::unit(&app, "CT", "PROVINCE", None, "2004-01-01").await;
+    let other_gc = crate::support::unit(
+        &app,
+        "CT-X",
+        "GRASSROOTS_COMMITTEE",
+        Some(&other),
+        "2004-01-01",
+    )
+    .await;
+    let other_b =
+        crate::support::unit(&app, "CT-X-1", "BRANCH", Some(&other_gc), "2004-01-01").await;
+    let owner = member(&app, &other_b, "Người ngoài").await;
+    let foreign = open_toy_in(&app, &other_b, &owner).await;
+
+    let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws.send(Message::text(
+        json!({ "type": "connection_init" }).to_string(),
+    ))
+    .await
+    .unwrap();
+    let next_json = |m: Message| serde_json::from_str::<Value>(m.to_text().unwrap()).unwrap();
+    let ack = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(next_json(ack)["type"], "connection_ack");
+    ws.send(Message::text(
+        json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($u: ID!) { caseChanged(unitId: $u) { caseId state version kind transition } }",
+            "variables": { "u": hg } } })
+        .to_string(),
+    ))
+    .await
+    .unwrap();
+    // The subscription is registered asynchronously: give the server a moment, bounded.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    app.ok(FIRE, submit(&foreign, 12, Some(1))).await;
+    app.ok(FIRE, submit(&case, 12, Some(1))).await;
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+        .await
+        .expect("no change arrived")
+        .unwrap()
+        .unwrap();
+    let v = next_json(msg);
+    assert_eq!(v["type"], "next", "{v}");
+    assert_eq!(
+        v["payload"]["data"]["caseChanged"],
+        json!({ "caseId": case, "state": "Review", "version": 2, "kind": "STEP", "transition": "submit" })
+    );
+}
+
+#[tokio::test]
+async fn open_cases_move_to_a_new_definition_version_with_a_dry_run_first() {
+    // Version 2 of the toy renames Review to UnderReview and drops Parked.
+    let v2 = include_str!("../../services/workflow/tests/data/toy_v2.toml");
+    let (app, _v1) = toy_app().await;
+    let (draft, branch) = open_toy(&app).await;
+    let owner = member(&app, &branch, "Chủ").await;
+    let review = open_toy_in(&app, &branch, &owner).await;
+    app.ok(FIRE, submit(&review, 12, Some(1))).await;
+    let parked = open_toy_in(&app, &branch, &owner).await;
+    app.ok(
+        FIRE,
+        json!({ "i": { "caseId": parked, "transition": "park", "actor": author() } }),
+    )
+    .await;
+
+    // A new version is deployed: cases in flight keep running under version 1.
+    let both = schemas_with(&[("workflows/toy.toml", TOY), ("workflows/toy_v2.toml", v2)]);
+    let path = both.path().to_owned();
+    let app = app.restart_with(move |c| c.schemas_dir = Some(path)).await;
+    let version =
+        "query($id: ID!) { case(id: $id) { definitionVersion state version history { kind } } }";
+    assert_eq!(
+        app.ok(version, json!({ "id": review })).await["case"]["definitionVersion"],
+        1
+    );
+
+    let mig = "mutation($i: MigrateCasesInput!) { migrateCases(input: $i) { caseId fromVersion toVersion fromState toState changes blockers applied } }";
+    let before = app.row_counts().await;
+    let plan = app
+        .ok(
+            mig,
+            json!({ "i": { "definitionId": "toy", "actor": author() } }),
+        )
+        .await;
+    assert_eq!(app.row_counts().await, before, "a dry run changes nothing");
+    let plan = plan["migrateCases"].as_array().unwrap().clone();
+    assert_eq!(plan.len(), 3);
+    let of = |id: &str| plan.iter().find(|p| p["caseId"] == id).unwrap().clone();
+    assert_eq!(of(&draft)["toState"], "Draft");
+    assert_eq!(of(&review)["toState"], "UnderReview");
+    assert!(
+        of(&review)["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "state_renamed"),
+        "{:#}",
+        of(&review)
+    );
+    assert!(!of(&parked)["blockers"].as_array().unwrap().is_empty());
+    assert!(plan.iter().all(|p| p["applied"] == false));
+
+    let done = app
+        .ok(
+            mig,
+            json!({ "i": { "definitionId": "toy", "actor": author(), "dryRun": false } }),
+        )
+        .await;
+    let applied: Vec<_> = done["migrateCases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["applied"] == true)
+        .collect();
+    assert_eq!(applied.len(), 2);
+    let d = app.ok(version, json!({ "id": review })).await;
+    assert_eq!(d["case"]["definitionVersion"], 2);
+    assert_eq!(d["case"]["state"], "UnderReview");
+    assert_eq!(d["case"]["version"], 3);
+    assert_eq!(
+        d["case"]["history"].as_array().unwrap().last().unwrap()["kind"],
+        "MIGRATED"
+    );
+    let d = app.ok(version, json!({ "id": parked })).await;
+    assert_eq!(
+        d["case"]["definitionVersion"], 1,
+        "a blocked case stays where it was"
+    );
+    // The migrated history still verifies.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_memberflow-under-test"))
+        .args(["check", "--history"])
+        .env("MEMBERFLOW_DATABASE_URL", app.database_url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -155,8 +155,9 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    config: Config,
     // Dropped last: the database outlives the server.
-    _testdb: TestDb,
+    testdb: Option<TestDb>,
 }
 
 /// The instant the test clock stands at unless a test says otherwise.
@@ -185,6 +186,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     tweak(&mut config);
+    start(config, testdb).await
+}
+
+async fn start(config: Config, testdb: TestDb) -> TestApp {
     let clock: Arc<dyn Clock> = Arc::new(FixedClock(default_now()));
     let app = Application::build(&config, clock).await.unwrap();
     let addr = app.local_addr().unwrap();
@@ -199,7 +204,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         db,
         shutdown: Some(tx),
         server: Some(server),
-        _testdb: testdb,
+        config,
+        testdb: Some(testdb),
     }
 }
 
@@ -236,7 +242,17 @@ impl TestApp {
 
     /// The URL of the server's database.
     pub fn database_url(&self) -> &str {
-        self._testdb.url()
+        self.testdb.as_ref().map_or("", TestDb::url)
+    }
+
+    /// Stops the server and starts a new one on the same database, after `tweak` has
+    /// adjusted the configuration (a new definition version, another limit...).
+    pub async fn restart_with(mut self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.config.clone();
+        tweak(&mut config);
+        let testdb = self.testdb.take().unwrap();
+        self.stop().await;
+        start(config, testdb).await
     }
 
     /// Counts the rows of every table: a fingerprint to show that a refused command wrote

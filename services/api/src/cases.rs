@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use memberflow_store::{
-    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Catalog, Command, NewCase,
-    RefusalRecording,
+    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Catalog, Command, MigrateCases,
+    MigrationMode, NewCase, RefusalRecording,
 };
 use memberflow_workflow::engine::{
     self, Actor, AvailabilityStatus, Definition, Event, InputType, Level, Reason, Refusal, RoleRef,
@@ -656,6 +656,42 @@ pub struct StepResult {
     dry_run: bool,
 }
 
+/// Open cases to move to a newer version of their workflow.
+#[derive(InputObject)]
+pub struct MigrateCasesInput {
+    /// The workflow.
+    definition_id: String,
+    /// The version to move to (the newest by default).
+    to_version: Option<u32>,
+    /// Who does it (recorded in each case's history).
+    actor: ActorInput,
+    /// List what would change and change nothing (the default: set `dryRun: false` to apply).
+    dry_run: Option<bool>,
+}
+
+/// What a migration did, or would do, to one case.
+#[derive(SimpleObject)]
+pub struct CaseMigrationResult {
+    /// The case.
+    case_id: ID,
+    /// Its title.
+    title: String,
+    /// Version it runs under now (before the migration).
+    from_version: u32,
+    /// Version it moves to.
+    to_version: u32,
+    /// State now.
+    from_state: String,
+    /// State in the new version, if it has one.
+    to_state: Option<String>,
+    /// What changes for it, as data (`state_kept`, `transition_added`, `deadline_cancelled`...).
+    changes: Json<serde_json::Value>,
+    /// Why it cannot move, if it cannot.
+    blockers: Vec<String>,
+    /// Whether it was moved.
+    applied: bool,
+}
+
 /// Changing cases.
 #[derive(Default)]
 pub struct CaseMutation;
@@ -673,21 +709,31 @@ fn definition<'a>(cat: &'a Catalog, id: &str, l: Lang) -> async_graphql::Result<
     })
 }
 
-fn outcome(o: CaseOutcome, l: Lang) -> async_graphql::Result<StepResult> {
+fn outcome(ctx: &Context<'_>, o: CaseOutcome, l: Lang) -> async_graphql::Result<StepResult> {
     match o {
         CaseOutcome::Applied {
             case,
             event,
             decision,
-        } => Ok(StepResult {
-            to_state: decision.to.clone(),
-            rule_set: decision.rule_set.clone(),
-            effects: Json(serde_json::to_value(&decision.effects).unwrap_or_default()),
-            case: Case(*case),
-            event: Some(CaseEvent(*event)),
-            replayed: false,
-            dry_run: false,
-        }),
+        } => {
+            app(ctx).bus.publish(crate::live::change(
+                case.id,
+                case.unit_id,
+                &event.kind,
+                &event.transition,
+                &case.state,
+                case.version,
+            ));
+            Ok(StepResult {
+                to_state: decision.to.clone(),
+                rule_set: decision.rule_set.clone(),
+                effects: Json(serde_json::to_value(&decision.effects).unwrap_or_default()),
+                case: Case(*case),
+                event: Some(CaseEvent(*event)),
+                replayed: false,
+                dry_run: false,
+            })
+        }
         CaseOutcome::Replayed { case, event } => Ok(StepResult {
             to_state: event.to_state.clone(),
             rule_set: event.rule_set.clone(),
@@ -742,7 +788,53 @@ impl CaseMutation {
             )
             .await
             .gql(l)?;
-        outcome(o, l)
+        outcome(ctx, o, l)
+    }
+
+    /// Moves the open cases of a workflow to a newer version of it, or (by default) lists
+    /// what would change. Each moved case gets a `MIGRATED` entry in its history.
+    async fn migrate_cases(
+        &self,
+        ctx: &Context<'_>,
+        input: MigrateCasesInput,
+    ) -> async_graphql::Result<Vec<CaseMigrationResult>> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let actor = to_actor(input.actor).gql(l)?;
+        let mode = if input.dry_run.unwrap_or(true) {
+            MigrationMode::DryRun
+        } else {
+            MigrationMode::Apply
+        };
+        let results = a
+            .store
+            .migrate_cases(
+                &a.catalog,
+                MigrateCases {
+                    definition_id: input.definition_id,
+                    to_version: input.to_version,
+                    mode,
+                    actor,
+                    today: a.clock.today(),
+                    now: a.clock.now(),
+                },
+            )
+            .await
+            .gql(l)?;
+        Ok(results
+            .into_iter()
+            .map(|m| CaseMigrationResult {
+                case_id: to_id(m.case_id),
+                title: m.title,
+                from_version: m.plan.from.version,
+                to_version: m.plan.to.version,
+                from_state: m.plan.state.clone(),
+                to_state: m.plan.new_state.clone(),
+                changes: Json(serde_json::to_value(&m.plan.changes).unwrap_or_default()),
+                blockers: m.plan.blockers.iter().map(ToString::to_string).collect(),
+                applied: m.applied,
+            })
+            .collect())
     }
 
     /// Fires a transition on a case, or with `dryRun` decides it without changing anything.
@@ -824,6 +916,6 @@ impl CaseMutation {
             )
             .await
             .gql(l)?;
-        outcome(o, l)
+        outcome(ctx, o, l)
     }
 }

@@ -7,6 +7,7 @@
 mod cases;
 mod clock;
 pub mod error;
+mod live;
 mod members;
 mod scalars;
 mod schema;

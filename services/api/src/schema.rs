@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Request, Response, Schema, ServerError};
+use async_graphql::{MergedObject, Request, Response, Schema, ServerError};
 use memberflow_store::{Catalog, Store};
 use memberflow_workflow::text::{Lang, Text};
 
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::error::{Code, finalize_response, graphql_error};
+use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
 use crate::tree::{TreeMutation, TreeQuery};
 
@@ -21,7 +22,7 @@ pub struct Query(TreeQuery, MemberQuery, CaseQuery);
 pub struct Mutation(TreeMutation, MemberMutation, CaseMutation);
 
 /// The schema type.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// What the schema needs from its host.
 #[derive(Debug, Clone)]
@@ -50,6 +51,7 @@ pub(crate) struct Ctx {
     pub store: Store,
     pub clock: SharedClock,
     pub catalog: Arc<Catalog>,
+    pub bus: CaseBus,
 }
 
 /// Builds the schema over `store`, with time from `clock`.
@@ -59,11 +61,12 @@ pub fn build_schema(
     catalog: Arc<Catalog>,
     options: &ApiOptions,
 ) -> AppSchema {
-    let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut b = Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(Ctx {
             store,
             clock,
             catalog,
+            bus: CaseBus::default(),
         })
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);
@@ -75,7 +78,7 @@ pub fn build_schema(
 
 /// The schema's SDL, as committed in `schemas/graphql/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .finish()
         .sdl()
 }

@@ -1,5 +1,6 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `/healthz`, `/readyz`
-//! and `/metrics`, with a request log line per request.
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, subscriptions over
+//! WebSocket on `/graphql/ws` (graphql-transport-ws), `/healthz`, `/readyz` and `/metrics`,
+//! with a request log line per request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +36,7 @@ struct Metrics {
 
 /// Builds the router.
 pub fn router(schema: AppSchema, store: Store, graphiql: bool, max_body_bytes: usize) -> Router {
+    let subscriptions = async_graphql_axum::GraphQLSubscription::new(schema.clone());
     let state = AppState {
         schema,
         store,
@@ -43,6 +45,7 @@ pub fn router(schema: AppSchema, store: Store, graphiql: bool, max_body_bytes: u
     };
     Router::new()
         .route("/graphql", get(graphiql_page).post(graphql))
+        .route_service("/graphql/ws", subscriptions)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

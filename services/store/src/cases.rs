@@ -9,7 +9,8 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::engine::{
-    self, CaseSnapshot, Decision, Definition, Effect, Event, Refusal, RuleBook,
+    self, Actor, CaseSnapshot, Decision, Definition, Effect, Event, MigrationPlan, Refusal,
+    RuleBook,
 };
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
@@ -913,7 +914,7 @@ impl Store {
                         problem: "hash does not match the content: the event was edited".into(),
                     });
                 }
-                if e.kind == "STEP" {
+                if e.kind == "STEP" || e.kind == "MIGRATED" {
                     steps += 1;
                 }
                 prev = e.hash;
@@ -930,5 +931,182 @@ impl Store {
             }
         }
         Ok((checked, breaks))
+    }
+}
+
+/// Whether a migration of open cases is carried out or only planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationMode {
+    /// List what would change; change nothing.
+    DryRun,
+    /// Move every case that can move, in one transaction, with a history entry each.
+    Apply,
+}
+
+/// A migration of open cases to a newer definition version.
+#[derive(Debug, Clone)]
+pub struct MigrateCases {
+    /// The workflow.
+    pub definition_id: String,
+    /// The version to move to (the newest when `None`).
+    pub to_version: Option<u32>,
+    /// Plan only, or carry out.
+    pub mode: MigrationMode,
+    /// Who does it (recorded in each case's history).
+    pub actor: Actor,
+    /// The day.
+    pub today: NaiveDate,
+    /// The instant.
+    pub now: DateTime<Utc>,
+}
+
+/// What a migration did, or would do, to one case.
+#[derive(Debug, Clone)]
+pub struct CaseMigration {
+    /// The case.
+    pub case_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// The plan: versions, state mapping, changes, blockers.
+    pub plan: MigrationPlan,
+    /// Whether it was moved.
+    pub applied: bool,
+}
+
+impl Store {
+    /// Moves the open cases of `definition_id` that run under an older version to
+    /// `to_version` (the newest when `None`), or with [`MigrationMode::DryRun`] lists what
+    /// would change. Cases that cannot move (a state that no longer exists, ...) are listed
+    /// with their blockers and left alone. Each moved case gets a `MIGRATED` history entry,
+    /// naming `actor`.
+    pub async fn migrate_cases(
+        &self,
+        catalog: &Catalog,
+        m: MigrateCases,
+    ) -> Result<Vec<CaseMigration>> {
+        let MigrateCases {
+            definition_id,
+            to_version,
+            mode,
+            actor,
+            today,
+            now,
+        } = m;
+        let definition_id = definition_id.as_str();
+        let actor = &actor;
+        let now = now.trunc_subsecs(3);
+        let target = match to_version {
+            Some(v) => catalog.definition(definition_id, v),
+            None => catalog.latest(definition_id),
+        }
+        .ok_or_else(|| {
+            StoreError::Validation(vec![Text::new(
+                format!("Không có quy trình {definition_id} ở phiên bản này."),
+                format!("There is no workflow {definition_id} at that version."),
+            )])
+        })?;
+        let txn = self.db().begin().await?;
+        let open = cases::Entity::find()
+            .filter(cases::Column::DefinitionId.eq(definition_id))
+            .filter(cases::Column::Terminal.eq(false))
+            .filter(
+                cases::Column::DefinitionVersion
+                    .ne(i32::try_from(target.version).unwrap_or_default()),
+            )
+            .order_by_asc(cases::Column::Id)
+            .all(&txn)
+            .await?;
+        let mut out = Vec::new();
+        for model in open {
+            let case: CaseRecord = model.clone().try_into()?;
+            let old = catalog.definition_of(&case)?;
+            let plan = engine::plan_migration(old, target, &case.snapshot);
+            let mut applied = false;
+            if mode == MigrationMode::Apply && plan.can_migrate() {
+                let migrated = plan
+                    .apply(&case.snapshot)
+                    .map_err(|b| internal(format!("migration of case {} refused: {b}", case.id)))?;
+                let updated = cases::Entity::update_many()
+                    .col_expr(
+                        cases::Column::DefinitionVersion,
+                        Expr::value(i32::try_from(target.version).unwrap_or_default()),
+                    )
+                    .col_expr(
+                        cases::Column::State,
+                        Expr::value(migrated.case.state.clone()),
+                    )
+                    .col_expr(
+                        cases::Column::Version,
+                        Expr::value(i64::try_from(migrated.case.version).unwrap_or_default()),
+                    )
+                    .col_expr(
+                        cases::Column::Terminal,
+                        Expr::value(
+                            target
+                                .state(&migrated.case.state)
+                                .is_some_and(|s| s.terminal),
+                        ),
+                    )
+                    .col_expr(
+                        cases::Column::Snapshot,
+                        Expr::value(to_json(&migrated.case)?),
+                    )
+                    .col_expr(
+                        cases::Column::NextDue,
+                        Expr::value(next_due(&migrated.case)),
+                    )
+                    .col_expr(cases::Column::UpdatedAt, Expr::value(now))
+                    .filter(cases::Column::Id.eq(case.id))
+                    .filter(cases::Column::Version.eq(model.version))
+                    .exec(&txn)
+                    .await
+                    .map_err(conflict_on_busy)?;
+                if updated.rows_affected != 1 {
+                    return Err(stale_version());
+                }
+                let event = Event::new("migrate", actor.clone());
+                let rec = append(
+                    &txn,
+                    Append {
+                        case_id: case.id,
+                        kind: "MIGRATED",
+                        event: &event,
+                        from: &case.state,
+                        to: &migrated.case.state,
+                        rule_set: case.snapshot.current_rule_set().unwrap_or_default(),
+                        definition_version: target.version,
+                        payload: to_json(&plan)?,
+                        idempotency_key: None,
+                        effective_date: today,
+                        now,
+                    },
+                )
+                .await?;
+                let decision = Decision {
+                    transition: "migrate".into(),
+                    from: case.state.clone(),
+                    to: migrated.case.state.clone(),
+                    rule_set: rec.rule_set.clone(),
+                    on: today,
+                    effects: migrated.effects.clone(),
+                    notices: Vec::new(),
+                    case: migrated.case.clone(),
+                };
+                write_effects(&txn, case.id, rec.seq, &decision, now).await?;
+                applied = true;
+            }
+            out.push(CaseMigration {
+                case_id: case.id,
+                title: case.title,
+                plan,
+                applied,
+            });
+        }
+        if mode == MigrationMode::Apply {
+            txn.commit().await.map_err(conflict_on_busy)?;
+            tracing::info!(definition = %definition_id, to = target.version,
+                moved = out.iter().filter(|m| m.applied).count(), "cases migrated");
+        }
+        Ok(out)
     }
 }

@@ -17,8 +17,8 @@ use memberflow_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 pub use cases::{
-    CaseEventRecord, CaseFilter, CaseOutcome, CasePage, CaseRecord, Catalog, ChainBreak, Command,
-    NewCase, RefusalRecording,
+    CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, Catalog,
+    ChainBreak, Command, MigrateCases, MigrationMode, NewCase, RefusalRecording,
 };
 pub use error::{Result, StoreError};
 pub use members::{MemberFilter, MemberPage, NewMember};

@@ -1,5 +1,6 @@
 //! An effect on the outside world (a reminder, a mail) to carry out after its command
-//! committed, once: the dedupe key is unique.
+//! committed, once: the dedupe key is unique. The worker delivers it: a lease marks the row
+//! as being handled, `next_attempt_at` delays a retry, `DEAD` ends it after too many failures.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,6 +18,12 @@ pub struct Model {
     pub status: String,
     pub attempts: i32,
     pub created_at: DateTimeUtc,
+    pub next_attempt_at: Option<DateTimeUtc>,
+    pub lease_until: Option<DateTimeUtc>,
+    pub lease_token: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
