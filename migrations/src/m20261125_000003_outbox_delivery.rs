@@ -31,7 +31,12 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null(Outbox::SentAt),
         ] {
             manager
-                .alter_table(Table::alter().table(Outbox::Table).add_column(col).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(Outbox::Table)
+                        .add_column(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         // Claims look rows up by their lease token; retries and recurring reminders by the
@@ -71,7 +76,12 @@ impl MigrationTrait for Migration {
             Outbox::NextAttemptAt,
         ] {
             manager
-                .alter_table(Table::alter().table(Outbox::Table).drop_column(col).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(Outbox::Table)
+                        .drop_column(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

@@ -7,6 +7,7 @@ mod binary;
 mod cases;
 mod http;
 mod limits;
+mod mail;
 mod members;
 mod schema;
 mod support;

@@ -41,30 +41,34 @@ impl TestDb {
     /// A fresh, empty database of the kind the environment asks for.
     pub async fn create() -> Self {
         match std::env::var(PG_ENV) {
-            Ok(admin_url) if !admin_url.is_empty() => {
-                let name = format!("mf_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(admin_url.as_str())
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("{PG_ENV} is set but PostgreSQL cannot be reached: {e}")
-                    });
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .unwrap();
-                admin.close().await.unwrap();
-                let url = with_database(&admin_url, &name);
-                TestDb::Postgres {
-                    admin_url,
-                    name,
-                    url,
-                }
-            }
-            _ => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
-                TestDb::Sqlite { dir, url }
-            }
+            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(&admin_url).await,
+            _ => Self::sqlite(),
+        }
+    }
+
+    /// A fresh SQLite file.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+        TestDb::Sqlite { dir, url }
+    }
+
+    /// A fresh database on the PostgreSQL server at `admin_url`.
+    pub async fn postgres(admin_url: &str) -> Self {
+        let name = format!("mf_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL cannot be reached: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let url = with_database(admin_url, &name);
+        TestDb::Postgres {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
         }
     }
 
@@ -172,6 +176,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server after `tweak` has adjusted its configuration.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(TestDb::create().await, tweak).await
+}
+
+/// Starts the server on `testdb` after `tweak` has adjusted its configuration.
+pub async fn spawn_app_on(testdb: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
     // `RUST_LOG=debug cargo test ...` shows the server's log of a failing test.
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -179,7 +188,6 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
             .with_test_writer()
             .try_init();
     }
-    let testdb = TestDb::create().await;
     let mut config = Config {
         database_url: testdb.url().to_owned(),
         listen: "127.0.0.1:0".parse().unwrap(),

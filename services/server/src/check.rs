@@ -41,6 +41,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "workflows/admission.toml",
         include_str!("../../../schemas/workflows/admission.toml"),
     ),
+    (
+        "workflows/discipline_member.toml",
+        include_str!("../../../schemas/workflows/discipline_member.toml"),
+    ),
+    (
+        "workflows/discipline_organization.toml",
+        include_str!("../../../schemas/workflows/discipline_organization.toml"),
+    ),
+    (
+        "workflows/removal.toml",
+        include_str!("../../../schemas/workflows/removal.toml"),
+    ),
 ];
 
 impl SchemaFiles {

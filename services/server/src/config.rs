@@ -2,6 +2,7 @@
 //! environment variables (nested keys with `__`, e.g. `MEMBERFLOW_GRAPHQL__MAX_DEPTH`).
 //! Every problem is reported at once, with the key it concerns.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,59 @@ pub struct Config {
     pub log: LogConfig,
     /// The GraphQL endpoint's limits.
     pub graphql: GraphqlConfig,
+    /// The SMTP server (`MEMBERFLOW_SMTP_URL`): `smtp://host:25`,
+    /// `smtp://user:password@host:587?tls=starttls` or `smtps://user:password@host:465`. Mail
+    /// and the scheduler are off while it is unset. It may carry a password: never logged.
+    pub smtp_url: Option<String>,
+    /// The sender of every mail (`MEMBERFLOW_MAIL_FROM`), `Name <address>` or an address; its
+    /// domain is the domain of the Message-IDs.
+    pub mail_from: String,
+    /// How mail is written and retried, and who receives it.
+    pub mail: MailConfig,
+    /// When the periodic jobs run: cron expressions with a seconds field, in Vietnam time
+    /// (docs/reminders.md).
+    pub schedules: SchedulesConfig,
+}
+
+/// How mail is written and retried, and who receives it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `vi` (the default) or `en`.
+    pub language: MailLanguage,
+    /// A mail becomes a dead letter after this many failed attempts.
+    pub max_attempts: u32,
+    /// Seconds to wait after the first failure; the wait doubles after each further one (at
+    /// most six hours).
+    pub retry_base_seconds: u64,
+    /// Addresses by role, until user accounts carry theirs: keys are `role@level`
+    /// (`secretary@branch`), `role` (`standing_committee`) or `default`, tried in that order.
+    pub recipients: BTreeMap<String, String>,
+}
+
+/// The language of the mails.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailLanguage {
+    /// Vietnamese.
+    Vi,
+    /// English.
+    En,
+}
+
+/// The cron expressions of the periodic jobs: six fields starting with seconds
+/// (`sec min hour day-of-month month day-of-week`), in Vietnam time; days of week by name.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulesConfig {
+    /// Notices of passed deadlines; the reminders of the day go out from then on.
+    pub daily_sweep: String,
+    /// One digest per branch secretary and per committee.
+    pub weekly_digest: String,
+    /// The monthly meeting reminder (S1).
+    pub monthly_meeting: String,
+    /// Admissions against the 3–4% target, per province (S20).
+    pub monthly_target_report: String,
 }
 
 /// Logging.
@@ -70,6 +124,36 @@ impl Default for Config {
             schemas_dir: None,
             log: LogConfig::default(),
             graphql: GraphqlConfig::default(),
+            smtp_url: None,
+            mail_from: "memberflow <noreply@memberflow.invalid>".into(),
+            mail: MailConfig::default(),
+            schedules: SchedulesConfig::default(),
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            language: MailLanguage::Vi,
+            max_attempts: 5,
+            retry_base_seconds: 60,
+            recipients: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for SchedulesConfig {
+    fn default() -> Self {
+        Self {
+            // 07:00 every day.
+            daily_sweep: "0 0 7 * * *".into(),
+            // 07:30 on Mondays.
+            weekly_digest: "0 30 7 * * Mon".into(),
+            // 08:00 on the 1st of each month.
+            monthly_meeting: "0 0 8 1 * *".into(),
+            // 08:00 on the 5th of each month.
+            monthly_target_report: "0 0 8 5 * *".into(),
         }
     }
 }
@@ -138,6 +222,27 @@ mod tests {
             assert_eq!(c.graphql.max_depth, 5);
             assert_eq!(c.graphql.max_complexity, 77);
             assert_eq!(c.database_url, "postgres://x@127.0.0.1/db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn mail_settings_and_schedules_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "m.toml",
+                "[schedules]\nweekly_digest = \"0 0 8 * * Fri\"\n\
+                 [mail]\nlanguage = \"en\"\n[mail.recipients]\ndefault = \"vp@example.vn\"\n",
+            )?;
+            jail.set_env("MEMBERFLOW_SMTP_URL", "smtp://127.0.0.1:2525");
+            jail.set_env("MEMBERFLOW_MAIL_FROM", "noreply@example.vn");
+            let c = Config::load(Some(Path::new("m.toml"))).unwrap();
+            assert_eq!(c.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+            assert_eq!(c.mail_from, "noreply@example.vn");
+            assert_eq!(c.mail.language, MailLanguage::En);
+            assert_eq!(c.mail.recipients["default"], "vp@example.vn");
+            assert_eq!(c.schedules.weekly_digest, "0 0 8 * * Fri");
+            assert_eq!(c.schedules.daily_sweep, "0 0 7 * * *");
             Ok(())
         });
     }

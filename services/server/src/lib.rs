@@ -3,6 +3,10 @@
 //! [`Application::build`] connects to the database, runs pending migrations and binds the
 //! listener; [`Application::run_until`] serves until the given future completes, then
 //! drains requests in flight. Tests use the same two calls with a port of 0.
+//!
+//! When `smtp_url` is set, the worker (reminders, mails, periodic jobs: `memberflow-worker`)
+//! runs beside the HTTP server and stops with it; when it is not, mail is off and the log
+//! says so. The cron expressions of `[schedules]` are checked at every start-up either way.
 
 pub mod check;
 pub mod cli;
@@ -16,6 +20,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use memberflow_api::{ApiOptions, Clock};
 use memberflow_store::{Catalog, Store};
+use memberflow_worker::{Job, Mailer, Recipients, Schedules, Worker, WorkerHandle, WorkerOptions};
+use memberflow_workflow::text::Lang;
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -25,6 +31,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    worker: Option<Worker>,
 }
 
 impl std::fmt::Debug for Application {
@@ -62,14 +69,77 @@ pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
     }
 }
 
+/// The cron schedules of `[schedules]`, every bad expression reported at once.
+pub fn schedules(config: &Config) -> anyhow::Result<Schedules> {
+    let s = &config.schedules;
+    Schedules::parse([
+        (Job::DailySweep, s.daily_sweep.as_str()),
+        (Job::WeeklyDigest, s.weekly_digest.as_str()),
+        (Job::MonthlyMeeting, s.monthly_meeting.as_str()),
+        (Job::MonthlyTargetReport, s.monthly_target_report.as_str()),
+    ])
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The worker, when mail is configured (`smtp_url`); `None`, with a warning in the log, when
+/// it is not. Bad schedules, a bad SMTP URL or sender, or a bad recipient address are errors.
+pub fn build_worker(
+    config: &Config,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Option<Worker>> {
+    let schedules = schedules(config)?;
+    let Some(url) = config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+        tracing::warn!(
+            "mail is off: smtp_url (MEMBERFLOW_SMTP_URL) is not set; reminders and mails wait \
+             in the outbox until it is"
+        );
+        return Ok(None);
+    };
+    let mailer = Mailer::new(url, &config.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let recipients = Recipients::new(
+        config
+            .mail
+            .recipients
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .map_err(|ps| anyhow::anyhow!("invalid configuration:\n  - {}", ps.join("\n  - ")))?;
+    if recipients.is_empty() {
+        tracing::warn!(
+            "no address under [mail.recipients]: every mail will be a dead letter until one is \
+             configured"
+        );
+    }
+    let options = WorkerOptions {
+        language: match config.mail.language {
+            config::MailLanguage::Vi => Lang::Vi,
+            config::MailLanguage::En => Lang::En,
+        },
+        max_attempts: config.mail.max_attempts.max(1),
+        retry_base: chrono::TimeDelta::seconds(
+            i64::try_from(config.mail.retry_base_seconds.max(1)).unwrap_or(60),
+        ),
+        ..WorkerOptions::default()
+    };
+    tracing::info!(smtp = %mailer.endpoint(), "mail is on");
+    Ok(Some(
+        Worker::new(store, mailer, schedules, recipients, options)
+            .with_clock(Arc::new(move || clock.now())),
+    ))
+}
+
 impl Application {
     /// Connects, migrates and binds, with time from `clock`.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        // Bad cron expressions stop the start-up before anything else happens.
+        schedules(config)?;
         let store = Store::connect(&config.database_url)
             .await
             .context("connecting to the database (MEMBERFLOW_DATABASE_URL)")?;
         store.migrate().await.context("running the migrations")?;
         let catalog = load_catalog(config)?;
+        let worker = build_worker(config, store.clone(), clock.clone())?;
         let schema = memberflow_api::build_schema(
             store.clone(),
             clock,
@@ -89,7 +159,14 @@ impl Application {
             listener,
             router,
             store,
+            worker,
         })
+    }
+
+    /// Wakes the worker early (after a commit that enqueued a mail to send now); `None` when
+    /// mail is off.
+    pub fn worker_handle(&self) -> Option<WorkerHandle> {
+        self.worker.as_ref().map(Worker::handle)
     }
 
     /// The address actually bound (useful with port 0).
@@ -97,18 +174,35 @@ impl Application {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight and closes the
-    /// database pool.
+    /// Serves until `shutdown` completes, then finishes the requests in flight, lets the
+    /// worker finish its pass, and closes the database pool.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
+        // One shutdown for both tasks. If serving fails, the sender is dropped, which stops
+        // the worker as well.
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let worker = self.worker.map(|w| {
+            tokio::spawn(w.run(async move {
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            }))
+        });
         tracing::info!(%addr, graphql = %format!("http://{addr}/graphql"), "serving");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            })
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        if let Some(w) = worker
+            && let Err(e) = w.await
+        {
+            tracing::error!(error = %e, "the worker task failed");
+        }
+        served?;
         self.store.close().await.context("closing the database")?;
         tracing::info!("stopped");
         Ok(())

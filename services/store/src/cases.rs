@@ -16,7 +16,7 @@ use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -572,7 +572,7 @@ impl Store {
                 format!("There is no workflow {}.", new.definition_id),
             )])
         })?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         if let Some(key) = &cmd.idempotency_key
             && let Some(first) = find_by_key(&txn, key).await?
         {
@@ -664,7 +664,7 @@ impl Store {
         cmd: Command,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         if let Some(key) = &cmd.idempotency_key
             && let Some(first) = find_by_key(&txn, key).await?
         {
@@ -1005,7 +1005,7 @@ impl Store {
                 format!("There is no workflow {definition_id} at that version."),
             )])
         })?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let open = cases::Entity::find()
             .filter(cases::Column::DefinitionId.eq(definition_id))
             .filter(cases::Column::Terminal.eq(false))

@@ -8,13 +8,16 @@ mod cases;
 mod entity;
 mod error;
 mod members;
+mod outbox;
 mod records;
 mod tree;
 
 use std::time::Duration;
 
 use memberflow_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
+};
 
 pub use cases::{
     CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, Catalog,
@@ -22,6 +25,10 @@ pub use cases::{
 };
 pub use error::{Result, StoreError};
 pub use members::{MemberFilter, MemberPage, NewMember};
+pub use outbox::{
+    CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord, OutboxStatus,
+    OutboxWake, PassedDeadline, PeriodicJob, UnitBrief,
+};
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use tree::{MergeUnits, NewUnit};
 
@@ -98,6 +105,19 @@ impl Store {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so that concurrent commands queue on the busy timeout instead of
+    /// failing when a read lock cannot be upgraded; PostgreSQL ignores the mode.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
+        Ok(self
+            .db
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
     }
 }
 

@@ -7,7 +7,7 @@ use memberflow_workflow::tree::{self as core, AdmissionDates, MemberStatus};
 use sea_orm::sea_query::JoinType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Set, TransactionTrait,
+    QuerySelect, RelationTrait, Set,
 };
 use uuid::Uuid;
 
@@ -125,7 +125,7 @@ impl Store {
         if !problems.is_empty() {
             return Err(StoreError::Validation(problems));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let unit = load_unit(&txn, m.unit_id).await?;
         if !unit.kind.holds_members() {
             return Err(StoreError::validation(

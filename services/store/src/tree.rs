@@ -13,7 +13,7 @@ use memberflow_workflow::tree::{self as core, UnitKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -224,7 +224,7 @@ impl Store {
         if !problems.is_empty() {
             return Err(StoreError::Validation(problems));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         if unit::Entity::find()
             .filter(unit::Column::Code.eq(code.as_str()))
             .one(&txn)
@@ -428,7 +428,7 @@ impl Store {
         d: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<UnitRecord> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let u = load_unit(&txn, id).await?;
         check_exists(&u, d)?;
         let parent = load_unit(&txn, new_parent).await?;
@@ -479,7 +479,7 @@ impl Store {
                 "A unit cannot be merged into itself.",
             ));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let target = load_unit(&txn, m.target).await?;
         check_exists(&target, d)?;
         let target_ancestry = ancestry_codes(&txn, m.target, d).await?;
@@ -609,7 +609,7 @@ impl Store {
         d: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<UnitRecord> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let u = load_unit(&txn, id).await?;
         check_exists(&u, d)?;
         core::check_chronology(&unit_text(&u), u.valid_from, d)?;

@@ -503,6 +503,327 @@ pub static GUARDS: &[GuardSpec] = &[
         reads: &[],
         check: appeal_resolution_limit_known,
     },
+    // ---------------------------------------------------------------------------------------
+    // The discipline procedures (rules.md §2): member, organisation and removal machines.
+    GuardSpec {
+        name: "detection_source_valid",
+        rules: &["D23", "D25"],
+        doc: "The case is opened on a source the rule set lists (supervision, inspection, complaint, denunciation, state notice); a denunciation is handled only if it has every element the rule set requires (signed, specific, backed by evidence), otherwise it may only prompt an inspection.",
+        params: &[
+            ("D23.sources", ParamKind::TextList),
+            ("D25.required_elements", ParamKind::TextList),
+        ],
+        reads: &[
+            req("detection_source", DataType::Text),
+            opt("denunciation_signed", DataType::Boolean),
+            opt("denunciation_specific", DataType::Boolean),
+            opt("denunciation_evidence", DataType::Boolean),
+        ],
+        check: detection_source_valid,
+    },
+    GuardSpec {
+        name: "state_notice_recorded",
+        rules: &["D24"],
+        doc: "A case opened on a state body's notice has the date of the state body's action and the date the notice was received, in that order (the notice is due within the D24 period; lateness is recorded, not refused: the duty is the state body's).",
+        params: &[],
+        reads: &[
+            req("detection_source", DataType::Text),
+            opt("state_action_date", DataType::Date),
+            opt("notice_received_date", DataType::Date),
+        ],
+        check: state_notice_recorded,
+    },
+    GuardSpec {
+        name: "inspecting_body_allowed",
+        rules: &["D21", "D22"],
+        doc: "The body that inspects on signs of violation is one the rule set allows (committees, their standing committees, inspection commissions, the branch; not advisory departments), and an inspection commission exists at its level (from the grassroots committee up).",
+        params: &[
+            ("D21.inspecting_bodies", ParamKind::TextList),
+            ("D22.inspection_commission_levels", ParamKind::TextList),
+        ],
+        reads: &[
+            req("inspecting_body", DataType::Text),
+            req("inspecting_level", DataType::Text),
+            opt("grassroots_is_branch", DataType::Boolean),
+        ],
+        check: inspecting_body_allowed,
+    },
+    GuardSpec {
+        name: "self_criticism_invitations_unanswered",
+        rules: &["D27"],
+        doc: "The organisation may proceed without the member's self-criticism: the member was invited at least the rule set's number of times and did not come without good reason.",
+        params: &[("D27.min_invitations", ParamKind::Integer)],
+        reads: &[
+            req("absent_without_good_reason", DataType::Boolean),
+            opt("self_criticism_invitations", DataType::Integer),
+        ],
+        check: self_criticism_invitations_unanswered,
+    },
+    GuardSpec {
+        name: "hearing_invitations_unanswered",
+        rules: &["D27", "D28"],
+        doc: "The organisation may decide without hearing the member (D28): the member was invited to the hearing at least the rule set's number of times and did not come without good reason.",
+        params: &[("D27.min_invitations", ParamKind::Integer)],
+        reads: &[
+            req("absent_without_good_reason", DataType::Boolean),
+            opt("hearing_invitations", DataType::Integer),
+        ],
+        check: hearing_invitations_unanswered,
+    },
+    GuardSpec {
+        name: "deferral_ground_valid",
+        rules: &["D29"],
+        doc: "Consideration of discipline is deferred on a ground the rule set lists (pregnancy, raising a child under 12 months, serious illness in hospital); for a child, the birth date is recorded and the child is under the age limit on the day of the deferral.",
+        params: &[
+            ("D29.grounds", ParamKind::TextList),
+            ("D29.infant_age", ParamKind::Period),
+        ],
+        reads: &[
+            req("deferral_ground", DataType::Text),
+            opt("child_birth_date", DataType::Date),
+            opt("deferred_on", DataType::Date),
+        ],
+        check: deferral_ground_valid,
+    },
+    GuardSpec {
+        name: "deferral_ground_ended",
+        rules: &["D29"],
+        doc: "The deferral may end: the child has reached the age limit, or the end of the pregnancy or the discharge from hospital is recorded on or before the day of resuming.",
+        params: &[("D29.infant_age", ParamKind::Period)],
+        reads: &[
+            req("deferral_ground", DataType::Text),
+            opt("child_birth_date", DataType::Date),
+            opt("ground_ended_on", DataType::Date),
+            opt("resumed_on", DataType::Date),
+        ],
+        check: deferral_ground_ended,
+    },
+    GuardSpec {
+        name: "form_allowed_for_subject",
+        rules: &["D1", "D2", "D3"],
+        doc: "The form of discipline exists for the subject: an organisation (reprimand, warning, dissolution), an official member (reprimand, warning, removal from post if the member holds one, expulsion) or a probationary member (reprimand, warning).",
+        params: &[
+            ("D1.organisation_forms", ParamKind::TextList),
+            ("D2.official_member_forms", ParamKind::TextList),
+            ("D2.post_forms", ParamKind::TextList),
+            ("D3.probationary_member_forms", ParamKind::TextList),
+        ],
+        reads: &[
+            req("subject_kind", DataType::Text),
+            req("discipline_form", DataType::Text),
+            opt("membership", DataType::Text),
+            opt("holds_post", DataType::Boolean),
+        ],
+        check: form_allowed_for_subject,
+    },
+    GuardSpec {
+        name: "ballot_cumulated_form",
+        rules: &["D30", "D31", "D32", "D33"],
+        doc: "The secret ballot (D30) imposes the recorded form: a form with its own threshold of votes (D31) out of the D33 denominator, else the first form, from the most severe down, whose cumulated votes reach its threshold (D32).",
+        params: BALLOT_PARAMS,
+        reads: &[
+            req("secret_ballot", DataType::Boolean),
+            req("subject_kind", DataType::Text),
+            req("voting_body", DataType::Text),
+            req("discipline_form", DataType::Text),
+            req("official_members", DataType::Integer),
+            opt("excluded_members", DataType::Integer),
+            opt("membership", DataType::Text),
+            opt("holds_post", DataType::Boolean),
+            opt("votes_expulsion", DataType::Integer),
+            opt("votes_dissolution", DataType::Integer),
+            opt("votes_removal", DataType::Integer),
+            opt("votes_warning", DataType::Integer),
+            opt("votes_reprimand", DataType::Integer),
+            opt("votes_no_discipline", DataType::Integer),
+        ],
+        check: ballot_cumulated_form,
+    },
+    GuardSpec {
+        name: "ballot_without_majority",
+        rules: &["D30", "D31", "D32", "D33"],
+        doc: "The secret ballot imposes no form: no form reaches its threshold, alone or with the votes of the more severe forms cumulated (D32); the case ends without discipline.",
+        params: BALLOT_PARAMS,
+        reads: &[
+            req("secret_ballot", DataType::Boolean),
+            req("subject_kind", DataType::Text),
+            req("voting_body", DataType::Text),
+            req("official_members", DataType::Integer),
+            opt("excluded_members", DataType::Integer),
+            opt("membership", DataType::Text),
+            opt("holds_post", DataType::Boolean),
+            opt("votes_expulsion", DataType::Integer),
+            opt("votes_dissolution", DataType::Integer),
+            opt("votes_removal", DataType::Integer),
+            opt("votes_warning", DataType::Integer),
+            opt("votes_reprimand", DataType::Integer),
+            opt("votes_no_discipline", DataType::Integer),
+        ],
+        check: ballot_without_majority,
+    },
+    GuardSpec {
+        name: "jurisdiction_may_consider",
+        rules: &[
+            "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D22",
+        ],
+        doc: "The voting body has some power over this form for this subject in the rule set's jurisdiction table (decide or propose); a branch committee, a partial committee or a grassroots standing committee has none, and an inspection commission exists only from the grassroots committee up.",
+        params: JURISDICTION_PARAMS,
+        reads: JURISDICTION_READS,
+        check: jurisdiction_may_consider,
+    },
+    GuardSpec {
+        name: "jurisdiction_may_decide",
+        rules: &[
+            "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D22",
+        ],
+        doc: "The voting body may decide this form for this subject (power `decide` in the jurisdiction table); a body that may only propose sends the case to the competent body. Dissolution also needs the agreement of the committee one level further up (D20).",
+        params: JURISDICTION_DECIDE_PARAMS,
+        reads: JURISDICTION_DECIDE_READS,
+        check: jurisdiction_may_decide,
+    },
+    GuardSpec {
+        name: "jurisdiction_must_propose",
+        rules: &[
+            "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D22",
+        ],
+        doc: "The voting body may only propose this form for this subject (power `propose`), so the case goes to the competent body; a body that may decide decides itself.",
+        params: JURISDICTION_PARAMS,
+        reads: JURISDICTION_READS,
+        check: jurisdiction_must_propose,
+    },
+    GuardSpec {
+        name: "limitation_period_expired",
+        rules: &["D6", "D7", "D8", "D9", "D10", "D11", "D12"],
+        doc: "The inverse of limitation_period_running, checked after the vote (D12): the limitation period for the voted form has run out, so the case ends without discipline; forms and categories without a limit (D9) never expire.",
+        params: &[
+            ("D7.member_reprimand", ParamKind::Period),
+            ("D7.member_warning_or_removal", ParamKind::Period),
+            ("D8.organisation_reprimand", ParamKind::Period),
+            ("D8.organisation_warning", ParamKind::Period),
+            ("D9.no_limit_forms", ParamKind::TextList),
+            ("D9.no_limit_categories", ParamKind::TextList),
+        ],
+        reads: &[
+            req("subject_kind", DataType::Text),
+            req("discipline_form", DataType::Text),
+            req("violation_end_date", DataType::Date),
+            opt("new_violation_date", DataType::Date),
+            opt("violation_category", DataType::Text),
+            opt("conclusion_date", DataType::Date),
+        ],
+        check: limitation_period_expired,
+    },
+    GuardSpec {
+        name: "discipline_lapses",
+        rules: &["C1"],
+        doc: "The form in force lapses automatically after the C1 period (every form except those the rule set lists: expulsion, dissolution).",
+        params: &[("C1.no_lapse_forms", ParamKind::TextList)],
+        reads: &[req("discipline_form", DataType::Text)],
+        check: discipline_lapses,
+    },
+    GuardSpec {
+        name: "discipline_does_not_lapse",
+        rules: &["C1", "D2", "D1"],
+        doc: "The form in force never lapses (expulsion ends membership, dissolution ends the organisation): the case follows the path without a lapse.",
+        params: &[("C1.no_lapse_forms", ParamKind::TextList)],
+        reads: &[req("discipline_form", DataType::Text)],
+        check: discipline_does_not_lapse,
+    },
+    GuardSpec {
+        name: "discipline_lapse_due",
+        rules: &["C1"],
+        doc: "The decision lapses today: its form lapses and the lapse date (12 months after the announcement, or after the appeal ruling) has come.",
+        params: &[
+            ("C1.lapse_period", ParamKind::Period),
+            ("C1.no_lapse_forms", ParamKind::TextList),
+        ],
+        reads: &[
+            req("discipline_form", DataType::Text),
+            req("lapse_date", DataType::Date),
+        ],
+        check: discipline_lapse_due,
+    },
+    GuardSpec {
+        name: "appeal_admissible",
+        rules: &["P4", "D38"],
+        doc: "None of the inadmissibility grounds the receiving body recorded is one the rule set lists (already before a higher level or decided at the highest, court sentence, on someone else's behalf, before the written decision, refusal to receive it, transfer out before appealing).",
+        params: &[("P4.inadmissible_grounds", ParamKind::TextList)],
+        reads: &[opt("inadmissibility", DataType::List)],
+        check: appeal_admissible,
+    },
+    GuardSpec {
+        name: "appeal_in_disputed_window",
+        rules: &["P1"],
+        doc: "The appeal was filed after the window of the stricter reading (30 days) but within the other reading (30 working days): it is neither accepted nor refused, but flagged for the appeal body to decide.",
+        params: &[
+            ("P1.appeal_window", ParamKind::Period),
+            ("P1.appeal_window_lenient", ParamKind::Period),
+        ],
+        reads: &[
+            req("decision_received_date", DataType::Date),
+            opt("appeal_filed_date", DataType::Date),
+        ],
+        check: appeal_in_disputed_window,
+    },
+    GuardSpec {
+        name: "appeal_level_allowed",
+        rules: &["P3", "P4"],
+        doc: "The appeal goes to a body above the one whose decision (or ruling) is appealed, from the grassroots level up, and no higher than the final instance for the form; a ruling of the final instance cannot be appealed.",
+        params: &[
+            ("P3.body_order", ParamKind::TextList),
+            ("P3.lowest_appeal_level", ParamKind::Text),
+            ("P3.final_instances", ParamKind::TextList),
+            ("P3.final_instance_for_central_decisions", ParamKind::Text),
+        ],
+        reads: &[
+            req("appeal_body", DataType::Text),
+            req("appeal_level", DataType::Text),
+            req("voting_body", DataType::Text),
+            req("voting_level", DataType::Text),
+            opt("ruling_body", DataType::Text),
+            opt("ruling_level", DataType::Text),
+            opt("discipline_form", DataType::Text),
+        ],
+        check: appeal_level_allowed,
+    },
+    GuardSpec {
+        name: "appeal_outcome_consistent",
+        rules: &["P3"],
+        doc: "The appeal ruling's outcome agrees with the form it records: upheld keeps the form, reduced chooses a less severe one, increased a more severe one (severity order of D32).",
+        params: &[("D32.severity_order", ParamKind::TextList)],
+        reads: &[
+            req("appeal_outcome", DataType::Text),
+            req("discipline_form", DataType::Text),
+        ],
+        check: appeal_outcome_consistent,
+    },
+    GuardSpec {
+        name: "removal_ground_established",
+        rules: &["D4", "D5"],
+        doc: "Striking the name off rests on a ground the rule set lists (skipping branch meetings, not paying dues) for at least the rule set's number of months in a year, without good reason.",
+        params: &[
+            ("D5.grounds", ParamKind::TextList),
+            ("D5.min_months", ParamKind::Integer),
+        ],
+        reads: &[
+            req("removal_ground", DataType::Text),
+            opt("months_missed", DataType::Integer),
+            opt("good_reason", DataType::Boolean),
+        ],
+        check: removal_ground_established,
+    },
+    GuardSpec {
+        name: "removal_vote_threshold",
+        rules: &["D5"],
+        doc: "The branch resolution proposing to strike the name off has the rule set's threshold of official members (less the D33 exclusions).",
+        params: &[("D5.branch_vote_threshold", ParamKind::Threshold)],
+        reads: &[
+            req("votes_for", DataType::Integer),
+            req("official_members", DataType::Integer),
+            opt("excluded_members", DataType::Integer),
+        ],
+        check: removal_vote_threshold,
+    },
 ];
 
 /// The guard named `name`.
@@ -1209,15 +1530,27 @@ fn form_vi(code: &str) -> String {
     }
 }
 
-fn limitation_period_running(ctx: &GuardContext<'_>) -> GuardOutcome {
-    let no_limit_forms = get!(ctx.text_list("D9.no_limit_forms"));
-    let no_limit_categories = get!(ctx.text_list("D9.no_limit_categories"));
+/// The statute-of-limitations reckoning of a case (D7–D11), shared by the guard that lets a
+/// decision through and the one that closes a time-barred case.
+struct Limitation {
+    rule: &'static str,
+    form: String,
+    period: Period,
+    start: NaiveDate,
+    expiry: NaiveDate,
+    until: NaiveDate,
+}
+
+/// `Ok(None)` when the form or the category of violation has no limit (D9).
+fn limitation(ctx: &GuardContext<'_>) -> Result<Option<Limitation>, GuardOutcome> {
+    let no_limit_forms = ctx.text_list("D9.no_limit_forms")?;
+    let no_limit_categories = ctx.text_list("D9.no_limit_categories")?;
     let form = ctx.text("discipline_form").unwrap_or_default();
     let subject = ctx.text("subject_kind").unwrap_or_default();
     let category = ctx.text("violation_category").unwrap_or_default();
     if no_limit_forms.iter().any(|f| f == form) || no_limit_categories.iter().any(|c| c == category)
     {
-        return GuardOutcome::Pass;
+        return Ok(None);
     }
     let (rule, param) = match (subject, form) {
         ("member", "reprimand") => ("D7", "D7.member_reprimand"),
@@ -1225,47 +1558,62 @@ fn limitation_period_running(ctx: &GuardContext<'_>) -> GuardOutcome {
         ("organisation", "reprimand") => ("D8", "D8.organisation_reprimand"),
         ("organisation", "warning") => ("D8", "D8.organisation_warning"),
         _ => {
-            return verdict(vec![ctx.reason(
+            return Err(verdict(vec![ctx.reason(
                 "D7",
                 format!(
                     "Hình thức kỷ luật {} không áp dụng cho đối tượng «{subject}» (D1–D3).",
                     form_vi(form)
                 ),
                 format!("Form `{form}` does not apply to subject `{subject}` (D1–D3)."),
-            )]);
+            )]));
         }
     };
-    let period = get!(ctx.period(param));
-    let ended = get!(ctx.need_date("violation_end_date"));
+    let period = ctx.period(param)?;
+    let ended = ctx.need_date("violation_end_date")?;
     // D10: a new violation within the period restarts the clock for the old one.
-    let first_expiry = get!(ctx.add(ended, period));
+    let first_expiry = ctx.add(ended, period)?;
     let start = match ctx.date("new_violation_date") {
         Some(new) if new > ended && new <= first_expiry => new,
         _ => ended,
     };
-    let expiry = get!(ctx.add(start, period));
+    let expiry = ctx.add(start, period)?;
     // D11: the period runs until the competent body concludes; without a recorded conclusion,
     // the day of the step stands in for it.
     let until = ctx.date("conclusion_date").unwrap_or(ctx.today);
-    if until <= expiry {
+    Ok(Some(Limitation {
+        rule,
+        form: form.to_owned(),
+        period,
+        start,
+        expiry,
+        until,
+    }))
+}
+
+fn limitation_period_running(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let Some(l) = get!(limitation(ctx)) else {
+        return GuardOutcome::Pass;
+    };
+    if l.until <= l.expiry {
         return GuardOutcome::Pass;
     }
+    let (rule, form) = (l.rule, l.form.as_str());
     verdict(vec![ctx.reason(
         rule,
         format!(
             "Đã hết thời hiệu kỷ luật ({rule}): thời hiệu {} đối với hình thức {} tính từ {} đã hết ngày {}, trước ngày kết luận {}. Không thi hành kỷ luật (hết thời hiệu).",
-            period.vi(),
+            l.period.vi(),
             form_vi(form),
-            fmt_date(start),
-            fmt_date(expiry),
-            fmt_date(until)
+            fmt_date(l.start),
+            fmt_date(l.expiry),
+            fmt_date(l.until)
         ),
         format!(
             "The limitation period has run out ({rule}): {} for `{form}` counted from {} ended on {}, before the conclusion on {}. No discipline is imposed.",
-            period.en(),
-            fmt_date(start),
-            fmt_date(expiry),
-            fmt_date(until)
+            l.period.en(),
+            fmt_date(l.start),
+            fmt_date(l.expiry),
+            fmt_date(l.until)
         ),
     )])
 }
@@ -1344,4 +1692,1577 @@ fn appeal_within_window(ctx: &GuardContext<'_>) -> GuardOutcome {
 fn appeal_resolution_limit_known(ctx: &GuardContext<'_>) -> GuardOutcome {
     get!(ctx.period("P5.appeal_resolution_period"));
     GuardOutcome::Pass
+}
+
+// =============================================================================================
+// The discipline procedures (rules.md §2): the member, organisation and removal machines.
+//
+// Bodies are named `kind@level`: the kind (`branch`, `branch_committee`, `partial_committee`,
+// `committee`, `standing_committee`, `inspection_commission`, `secretariat`, `politburo`) at a
+// level of the tree (`branch`, `grassroots`, `superior`, `province`, `central`). Who may decide
+// what is the rule set's jurisdiction table (D13–D20), never code.
+
+/// The levels of the tree, lowest first: bodies and appeals are ranked along them.
+const LEVELS: [&str; 5] = ["branch", "grassroots", "superior", "province", "central"];
+
+fn level_rank(level: &str) -> Option<usize> {
+    LEVELS.iter().position(|l| *l == level)
+}
+
+fn committee_vi(level: &str) -> String {
+    match level {
+        "branch" => "chi bộ".into(),
+        "grassroots" => "đảng ủy cơ sở".into(),
+        "superior" => "cấp ủy cấp trên trực tiếp của tổ chức cơ sở đảng".into(),
+        "province" => "cấp ủy cấp tỉnh".into(),
+        "central" => "Ban Chấp hành Trung ương".into(),
+        other => format!("cấp ủy «{other}»"),
+    }
+}
+
+fn body_vi(kind: &str, level: &str) -> String {
+    match (kind, level) {
+        ("branch", _) => "chi bộ".into(),
+        ("branch_committee", _) => "chi ủy".into(),
+        ("partial_committee", _) => "đảng ủy bộ phận".into(),
+        ("committee", l) => committee_vi(l),
+        ("standing_committee", l) => format!("ban thường vụ {}", committee_vi(l)),
+        ("inspection_commission", "central") => "Ủy ban Kiểm tra Trung ương".into(),
+        ("inspection_commission", l) => format!("ủy ban kiểm tra {}", committee_vi(l)),
+        ("secretariat", _) => "Ban Bí thư".into(),
+        ("politburo", _) => "Bộ Chính trị".into(),
+        ("advisory_department", l) => {
+            format!("cơ quan tham mưu, giúp việc của {}", committee_vi(l))
+        }
+        (k, l) => format!("«{k}@{l}»"),
+    }
+}
+
+fn body_en(kind: &str, level: &str) -> String {
+    let k = match kind {
+        "branch_committee" => "branch committee",
+        "partial_committee" => "partial committee",
+        "committee" => "party committee",
+        "standing_committee" => "standing committee",
+        "inspection_commission" => "inspection commission",
+        "secretariat" => "Secretariat",
+        "politburo" => "Politburo",
+        "advisory_department" => "advisory department",
+        other => other,
+    };
+    match kind {
+        "branch" => "the branch".into(),
+        "secretariat" | "politburo" => format!("the {k}"),
+        _ => format!("the {k} at {level} level"),
+    }
+}
+
+/// `kind@level` in both languages.
+fn named_body(spec: &str) -> (String, String) {
+    match spec.split_once('@') {
+        Some((kind, level)) => (body_vi(kind, level), body_en(kind, level)),
+        None => (format!("«{spec}»"), format!("`{spec}`")),
+    }
+}
+
+fn form_en(code: &str) -> String {
+    match code {
+        "removal" => "removal from post".into(),
+        "reprimand" | "warning" | "expulsion" | "dissolution" => code.into(),
+        other => format!("`{other}`"),
+    }
+}
+
+fn subject_vi(subject: &str, membership: Option<&str>) -> &'static str {
+    match (subject, membership) {
+        ("organisation", _) => "tổ chức đảng",
+        (_, Some("probationary")) => "đảng viên dự bị",
+        (_, Some("official")) => "đảng viên chính thức",
+        _ => "đảng viên",
+    }
+}
+
+fn subject_en(subject: &str, membership: Option<&str>) -> &'static str {
+    match (subject, membership) {
+        ("organisation", _) => "a party organisation",
+        (_, Some("probationary")) => "a probationary member",
+        (_, Some("official")) => "an official member",
+        _ => "a member",
+    }
+}
+
+/// A configuration error in a list parameter (an entry the guard cannot read).
+fn bad_entry(ctx: &GuardContext<'_>, param: &str, entry: &str, expected: &str) -> GuardOutcome {
+    GuardOutcome::Fail(vec![
+        Reason::new(
+            RefusalCode::ParameterMissing,
+            format!(
+                "Lỗi cấu hình: mục «{entry}» của tham số «{param}» trong bộ quy tắc {} không đúng dạng {expected}.",
+                ctx.rules.id
+            ),
+            format!(
+                "Configuration error: entry `{entry}` of parameter `{param}` in rule set {} is not of the form {expected}.",
+                ctx.rules.id
+            ),
+        )
+        .with_field(param)
+        .with_guard(ctx.guard.name),
+    ])
+}
+
+// D23–D25 -------------------------------------------------------------------------------------
+
+fn source_vi(code: &str) -> String {
+    match code {
+        "supervision" => "giám sát thường xuyên hoặc chuyên đề".into(),
+        "inspection" => "kiểm tra khi có dấu hiệu vi phạm".into(),
+        "complaint" => "khiếu nại".into(),
+        "denunciation" => "tố cáo".into(),
+        "state_notice" => "thông báo của cơ quan nhà nước, Mặt trận, đoàn thể".into(),
+        other => format!("«{other}»"),
+    }
+}
+
+fn detection_source_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let sources = get!(ctx.text_list("D23.sources"));
+    let required = get!(ctx.text_list("D25.required_elements"));
+    let source = ctx.text("detection_source").unwrap_or_default();
+    if !sources.iter().any(|s| s == source) {
+        return verdict(vec![ctx.reason(
+            "D23",
+            format!(
+                "Nguồn phát hiện vi phạm «{source}» không thuộc các nguồn của bộ quy tắc {} (D23): giám sát, kiểm tra khi có dấu hiệu vi phạm, khiếu nại, tố cáo, thông báo của cơ quan nhà nước.",
+                ctx.rules.id
+            ),
+            format!(
+                "Detection source `{source}` is not one rule set {} lists (D23).",
+                ctx.rules.id
+            ),
+        )]);
+    }
+    if source != "denunciation" {
+        return GuardOutcome::Pass;
+    }
+    // D25: a denunciation is handled only if it has every element; otherwise it may only
+    // prompt an inspection (open the case with the source `inspection`).
+    let missing: Vec<&String> = required
+        .iter()
+        .filter(|e| ctx.flag(&format!("denunciation_{e}")) != Some(true))
+        .collect();
+    if missing.is_empty() {
+        return GuardOutcome::Pass;
+    }
+    let vi: Vec<&str> = missing
+        .iter()
+        .map(|e| match e.as_str() {
+            "signed" => "có ký tên (không giấu tên, mạo danh)",
+            "specific" => "có nội dung cụ thể",
+            "evidence" => "có căn cứ, chứng cứ",
+            other => other,
+        })
+        .collect();
+    let en: Vec<&str> = missing.iter().map(|e| e.as_str()).collect();
+    verdict(vec![ctx.reason(
+        "D25",
+        format!(
+            "Đơn tố cáo chỉ được giải quyết khi {} (D25). Đơn giấu tên, mạo danh nhưng có nội dung cụ thể chỉ dùng làm căn cứ để quyết định kiểm tra: hãy mở hồ sơ với nguồn «{}».",
+            vi.join(", "),
+            source_vi("inspection")
+        ),
+        format!(
+            "A denunciation is handled only when it is {} (D25). An anonymous or falsely named one with concrete content may only prompt an inspection: open the case with the source `inspection`.",
+            en.join(", ")
+        ),
+    )])
+}
+
+fn state_notice_recorded(ctx: &GuardContext<'_>) -> GuardOutcome {
+    if ctx.text("detection_source") != Some("state_notice") {
+        return GuardOutcome::Pass;
+    }
+    match (ctx.date("state_action_date"), ctx.date("notice_received_date")) {
+        (Some(action), Some(received)) if received >= action => GuardOutcome::Pass,
+        (Some(action), Some(received)) => verdict(vec![ctx.reason(
+            "D24",
+            format!(
+                "Ngày nhận thông báo ({}) không thể trước ngày cơ quan nhà nước đình chỉ công tác hoặc kỷ luật cán bộ ({}) (D24).",
+                fmt_date(received),
+                fmt_date(action)
+            ),
+            format!(
+                "The notice cannot be received ({}) before the state body's action ({}) (D24).",
+                fmt_date(received),
+                fmt_date(action)
+            ),
+        )]),
+        _ => verdict(vec![ctx.reason(
+            "D24",
+            "Hồ sơ phát hiện qua thông báo của cơ quan nhà nước phải ghi ngày cơ quan đó đình chỉ công tác hoặc kỷ luật cán bộ và ngày tổ chức đảng nhận thông báo (D24: chậm nhất 5 ngày): hãy ghi nhận thông báo trước khi kiểm tra.".to_owned(),
+            "A case opened on a state body's notice must record the date of the state body's action and the date the notice was received (D24: within 5 days at most): record the notice before inspecting.".to_owned(),
+        )]),
+    }
+}
+
+// D21, D22 ------------------------------------------------------------------------------------
+
+/// D22: an inspection commission exists only at the listed levels, and not in a grassroots
+/// organisation that is itself a branch (chi bộ cơ sở has no committee to elect one).
+fn inspection_commission_exists(
+    ctx: &GuardContext<'_>,
+    kind: &str,
+    level: &str,
+) -> Result<(), GuardOutcome> {
+    if kind != "inspection_commission" {
+        return Ok(());
+    }
+    let levels = ctx.text_list("D22.inspection_commission_levels")?;
+    let at_branch_grassroots =
+        level == "grassroots" && ctx.flag("grassroots_is_branch") == Some(true);
+    if levels.iter().any(|l| l == level) && !at_branch_grassroots {
+        return Ok(());
+    }
+    Err(verdict(vec![ctx.reason(
+        "D22",
+        format!(
+            "Không có {} (D22): ủy ban kiểm tra chỉ có từ đảng ủy cơ sở trở lên, do cấp ủy cùng cấp bầu; chi bộ, kể cả chi bộ cơ sở, không có ủy ban kiểm tra.",
+            body_vi(kind, level)
+        ),
+        format!(
+            "There is no {} (D22): inspection commissions exist only from the grassroots committee up, elected by the committee at the same level; a branch, even a grassroots branch, has none.",
+            body_en(kind, level)
+        ),
+    )]))
+}
+
+fn inspecting_body_allowed(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let allowed = get!(ctx.text_list("D21.inspecting_bodies"));
+    let kind = ctx.text("inspecting_body").unwrap_or_default();
+    let level = ctx.text("inspecting_level").unwrap_or_default();
+    if !allowed.iter().any(|k| k == kind) {
+        return verdict(vec![ctx.reason(
+            "D21",
+            format!(
+                "{} không được kiểm tra khi có dấu hiệu vi phạm (D21): chỉ cấp ủy, ban thường vụ cấp ủy, ủy ban kiểm tra và chi bộ mới được kiểm tra; các cơ quan tham mưu, giúp việc của cấp ủy thì không.",
+                capitalise(&body_vi(kind, level))
+            ),
+            format!(
+                "{} may not inspect on signs of violation (D21): only committees, their standing committees, inspection commissions and the branch may; a committee's advisory departments may not.",
+                capitalise(&body_en(kind, level))
+            ),
+        )]);
+    }
+    get!(inspection_commission_exists(ctx, kind, level));
+    GuardOutcome::Pass
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+// D27, D28 ------------------------------------------------------------------------------------
+
+fn invitations_unanswered(
+    ctx: &GuardContext<'_>,
+    counter: &str,
+    what_vi: &str,
+    what_en: &str,
+) -> GuardOutcome {
+    let min = get!(ctx.integer("D27.min_invitations"));
+    let invited = ctx.int(counter).unwrap_or(0);
+    let mut reasons = Vec::new();
+    if invited < min {
+        reasons.push(ctx.reason(
+            "D27",
+            format!(
+                "Chỉ tiếp tục {what_vi} khi đảng viên đã được mời ít nhất {min} lần mà không đến (D27); mới mời {invited} lần."
+            ),
+            format!(
+                "The organisation may go on {what_en} only after inviting the member at least {min} times in vain (D27); invited {invited} times."
+            ),
+        ));
+    }
+    if ctx.flag("absent_without_good_reason") != Some(true) {
+        reasons.push(ctx.reason(
+            "D27",
+            format!(
+                "Đảng viên vắng mặt có lý do chính đáng thì chưa được tiếp tục {what_vi} (D27): mời lại khi đảng viên có thể đến."
+            ),
+            format!(
+                "The member was absent with good reason, so the organisation may not go on {what_en} (D27): invite again."
+            ),
+        ));
+    }
+    verdict(reasons)
+}
+
+fn self_criticism_invitations_unanswered(ctx: &GuardContext<'_>) -> GuardOutcome {
+    invitations_unanswered(
+        ctx,
+        "self_criticism_invitations",
+        "xem xét mà không có bản tự kiểm điểm",
+        "without the member's self-criticism",
+    )
+}
+
+fn hearing_invitations_unanswered(ctx: &GuardContext<'_>) -> GuardOutcome {
+    invitations_unanswered(
+        ctx,
+        "hearing_invitations",
+        "họp xem xét kỷ luật mà không nghe đảng viên trình bày ý kiến (D28)",
+        "to the meeting without hearing the member (D28)",
+    )
+}
+
+// D29 -----------------------------------------------------------------------------------------
+
+fn ground_vi(code: &str) -> String {
+    match code {
+        "pregnant" => "đang mang thai".into(),
+        "nursing_infant" => "đang nuôi con dưới 12 tháng tuổi".into(),
+        "hospitalised" => "đang ốm nặng phải điều trị nội trú tại bệnh viện".into(),
+        other => format!("«{other}»"),
+    }
+}
+
+fn deferral_ground_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let grounds = get!(ctx.text_list("D29.grounds"));
+    let infant_age = get!(ctx.period("D29.infant_age"));
+    let ground = ctx.text("deferral_ground").unwrap_or_default();
+    if !grounds.iter().any(|g| g == ground) {
+        return verdict(vec![ctx.reason(
+            "D29",
+            format!(
+                "«{ground}» không phải trường hợp chưa xem xét kỷ luật theo bộ quy tắc {} (D29): chỉ khi đảng viên đang mang thai, nuôi con dưới 12 tháng tuổi hoặc ốm nặng điều trị nội trú.",
+                ctx.rules.id
+            ),
+            format!(
+                "`{ground}` is not a deferral ground in rule set {} (D29): pregnancy, raising a child under 12 months, serious illness in hospital.",
+                ctx.rules.id
+            ),
+        )]);
+    }
+    if ground != "nursing_infant" {
+        return GuardOutcome::Pass;
+    }
+    let at = ctx.date("deferred_on").unwrap_or(ctx.today);
+    let Some(birth) = ctx.date("child_birth_date") else {
+        return verdict(vec![
+            ctx.reason(
+                "D29",
+                "Hoãn xem xét kỷ luật vì nuôi con nhỏ phải ghi ngày sinh của con (D29).".to_owned(),
+                "A deferral for raising a child must record the child's date of birth (D29)."
+                    .to_owned(),
+            ),
+        ]);
+    };
+    let until = get!(ctx.add(birth, infant_age));
+    if birth > at {
+        return verdict(vec![ctx.reason(
+            "D29",
+            format!(
+                "Ngày sinh của con ({}) sau ngày hoãn ({}): nếu đảng viên đang mang thai, hãy hoãn vì lý do mang thai (D29).",
+                fmt_date(birth),
+                fmt_date(at)
+            ),
+            format!(
+                "The child's birth ({}) is after the deferral ({}): while the member is pregnant, defer on that ground (D29).",
+                fmt_date(birth),
+                fmt_date(at)
+            ),
+        )]);
+    }
+    if at >= until {
+        return verdict(vec![ctx.reason(
+            "D29",
+            format!(
+                "Con của đảng viên (sinh ngày {}) đã đủ {} tuổi từ ngày {} (D29): không còn thuộc trường hợp nuôi con dưới {} tuổi.",
+                fmt_date(birth),
+                infant_age.vi(),
+                fmt_date(until),
+                infant_age.vi()
+            ),
+            format!(
+                "The member's child (born {}) reached {} on {} (D29): the ground of raising a child under that age no longer holds.",
+                fmt_date(birth),
+                infant_age.en(),
+                fmt_date(until)
+            ),
+        )]);
+    }
+    GuardOutcome::Pass
+}
+
+fn deferral_ground_ended(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let infant_age = get!(ctx.period("D29.infant_age"));
+    let ground = ctx.text("deferral_ground").unwrap_or_default();
+    let at = ctx.date("resumed_on").unwrap_or(ctx.today);
+    if ground == "nursing_infant" {
+        let Some(birth) = ctx.date("child_birth_date") else {
+            return verdict(vec![
+                ctx.reason(
+                    "D29",
+                    "Hồ sơ hoãn vì nuôi con nhỏ chưa ghi ngày sinh của con (D29).".to_owned(),
+                    "The deferral for raising a child has no date of birth of the child (D29)."
+                        .to_owned(),
+                ),
+            ]);
+        };
+        let until = get!(ctx.add(birth, infant_age));
+        if at >= until {
+            return GuardOutcome::Pass;
+        }
+        return verdict(vec![ctx.reason(
+            "D29",
+            format!(
+                "Con của đảng viên (sinh ngày {}) chưa đủ {} tuổi (D29): tiếp tục hoãn xem xét kỷ luật đến ngày {}.",
+                fmt_date(birth),
+                infant_age.vi(),
+                fmt_date(until)
+            ),
+            format!(
+                "The member's child (born {}) is not yet {} old (D29): consideration stays deferred until {}.",
+                fmt_date(birth),
+                infant_age.en(),
+                fmt_date(until)
+            ),
+        )]);
+    }
+    match ctx.date("ground_ended_on") {
+        Some(ended) if ended <= at => GuardOutcome::Pass,
+        Some(ended) => verdict(vec![ctx.reason(
+            "D29",
+            format!(
+                "Ngày kết thúc lý do hoãn ({}) sau ngày tiếp tục xem xét ({}) (D29).",
+                fmt_date(ended),
+                fmt_date(at)
+            ),
+            format!(
+                "The deferral ground ends ({}) after the day of resuming ({}) (D29).",
+                fmt_date(ended),
+                fmt_date(at)
+            ),
+        )]),
+        None => verdict(vec![ctx.reason(
+            "D29",
+            format!(
+                "Đảng viên {} (D29): chỉ tiếp tục xem xét kỷ luật khi ghi được ngày lý do hoãn chấm dứt (ngày ra viện, ngày kết thúc thai kỳ); nếu đảng viên đã sinh con, hãy chuyển sang hoãn vì nuôi con dưới 12 tháng tuổi.",
+                ground_vi(ground)
+            ),
+            format!(
+                "The member's deferral ground (`{ground}`) has not ended (D29): record the day it ended (discharge, end of pregnancy); after a birth, defer for raising a child under 12 months."
+            ),
+        )]),
+    }
+}
+
+// D1–D3 ---------------------------------------------------------------------------------------
+
+/// The forms of discipline that exist for the case's subject (D1–D3), in the rule set's order.
+fn forms_for_subject(ctx: &GuardContext<'_>) -> Result<(Vec<String>, &'static str), GuardOutcome> {
+    let subject = ctx.text("subject_kind").unwrap_or_default();
+    if subject == "organisation" {
+        return Ok((ctx.text_list("D1.organisation_forms")?.to_vec(), "D1"));
+    }
+    let (mut forms, rule) = match ctx.text("membership") {
+        Some("probationary") => (
+            ctx.text_list("D3.probationary_member_forms")?.to_vec(),
+            "D3",
+        ),
+        _ => (ctx.text_list("D2.official_member_forms")?.to_vec(), "D2"),
+    };
+    // D2: removal from post only for a member who holds one.
+    if ctx.flag("holds_post") != Some(true) {
+        let post_forms = ctx.text_list("D2.post_forms")?;
+        forms.retain(|f| !post_forms.contains(f));
+    }
+    Ok((forms, rule))
+}
+
+fn form_not_allowed(ctx: &GuardContext<'_>, form: &str, forms: &[String], rule: &str) -> Reason {
+    let subject = ctx.text("subject_kind").unwrap_or_default();
+    let membership = ctx.text("membership");
+    let list_vi: Vec<String> = forms.iter().map(|f| form_vi(f)).collect();
+    let list_en: Vec<String> = forms.iter().map(|f| form_en(f)).collect();
+    let post_vi = if form == "removal" && subject != "organisation" {
+        " Cách chức chỉ áp dụng với đảng viên có chức vụ."
+    } else {
+        ""
+    };
+    let post_en = if form == "removal" && subject != "organisation" {
+        " Removal applies only to a member who holds a post."
+    } else {
+        ""
+    };
+    ctx.reason(
+        rule,
+        format!(
+            "Hình thức {} không áp dụng cho {} ({rule}): chỉ có thể {}.{post_vi}",
+            form_vi(form),
+            subject_vi(subject, membership),
+            list_vi.join(", ")
+        ),
+        format!(
+            "{} cannot be given to {} ({rule}): the forms are {}.{post_en}",
+            capitalise(&form_en(form)),
+            subject_en(subject, membership),
+            list_en.join(", ")
+        ),
+    )
+}
+
+fn form_allowed_for_subject(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let (forms, rule) = get!(forms_for_subject(ctx));
+    let form = ctx.text("discipline_form").unwrap_or_default();
+    if forms.iter().any(|f| f == form) {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![form_not_allowed(ctx, form, &forms, rule)])
+}
+
+// D30–D33 -------------------------------------------------------------------------------------
+
+/// One form on a discipline ballot (D30): the votes it received and the threshold it needs
+/// (D31), out of the D33 denominator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BallotLine {
+    /// Votes for this form.
+    pub votes: u64,
+    /// Share of the denominator the form needs.
+    pub threshold: Threshold,
+}
+
+/// D32: which form a ballot imposes, as an index into `lines`, which run from the most severe
+/// form down. A form that reaches its own threshold is imposed (the most severe one if several
+/// do); otherwise the votes are cumulated from the most severe form down and the first form
+/// whose cumulated votes reach its threshold is imposed. `None`: no form, no discipline.
+///
+/// With thresholds of at least a strict half (those of D31) the first step never changes the
+/// answer of the second, but the rule says "if no form gets the required majority", so both
+/// steps are kept: a rule set with other thresholds still gets the rule as written.
+pub fn cumulate_from_most_severe(lines: &[BallotLine], counted: u64) -> Option<usize> {
+    if let Some(i) = lines.iter().position(|l| l.threshold.met(l.votes, counted)) {
+        return Some(i);
+    }
+    let mut cumulated: u64 = 0;
+    for (i, line) in lines.iter().enumerate() {
+        cumulated = cumulated.saturating_add(line.votes);
+        if line.threshold.met(cumulated, counted) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+const BALLOT_PARAMS: &[(&str, ParamKind)] = &[
+    ("D30.secret_ballot_required", ParamKind::Flag),
+    ("D31.majority", ParamKind::Threshold),
+    ("D31.expulsion_branch_threshold", ParamKind::Threshold),
+    ("D31.expulsion_competent_threshold", ParamKind::Threshold),
+    ("D31.dissolution_threshold", ParamKind::Threshold),
+    ("D32.severity_order", ParamKind::TextList),
+    ("D1.organisation_forms", ParamKind::TextList),
+    ("D2.official_member_forms", ParamKind::TextList),
+    ("D2.post_forms", ParamKind::TextList),
+    ("D3.probationary_member_forms", ParamKind::TextList),
+];
+
+/// A ballot read from the case: the forms that exist for the subject, most severe first, with
+/// their votes and thresholds.
+struct Ballot {
+    forms: Vec<String>,
+    lines: Vec<BallotLine>,
+    counted: u64,
+    members: i64,
+    excluded: i64,
+}
+
+impl Ballot {
+    fn result(&self) -> Option<usize> {
+        cumulate_from_most_severe(&self.lines, self.counted)
+    }
+
+    /// "khai trừ 3, cách chức 2 (cộng dồn 5)" up to line `upto`.
+    fn describe(&self, upto: usize) -> (String, String) {
+        let mut cumulated = 0u64;
+        let mut vi = Vec::new();
+        let mut en = Vec::new();
+        for (i, (form, line)) in self.forms.iter().zip(&self.lines).enumerate() {
+            if i > upto {
+                break;
+            }
+            cumulated = cumulated.saturating_add(line.votes);
+            if i == 0 {
+                vi.push(format!("{} {} phiếu", form_vi(form), line.votes));
+                en.push(format!("{} {}", form_en(form), line.votes));
+            } else {
+                vi.push(format!(
+                    "{} {} phiếu (cộng dồn {cumulated})",
+                    form_vi(form),
+                    line.votes
+                ));
+                en.push(format!(
+                    "{} {} (cumulated {cumulated})",
+                    form_en(form),
+                    line.votes
+                ));
+            }
+        }
+        (vi.join(", "), en.join(", "))
+    }
+
+    fn denominator_vi(&self) -> String {
+        if self.excluded > 0 {
+            format!(
+                "{} (trên tổng số {} đảng viên chính thức, trừ {} người sinh hoạt tạm thời nơi khác hoặc được miễn sinh hoạt và vắng mặt)",
+                self.counted, self.members, self.excluded
+            )
+        } else {
+            self.counted.to_string()
+        }
+    }
+
+    fn denominator_en(&self) -> String {
+        if self.excluded > 0 {
+            format!(
+                "{} ({} official members less {} living their party life elsewhere or exempted and absent)",
+                self.counted, self.members, self.excluded
+            )
+        } else {
+            self.counted.to_string()
+        }
+    }
+}
+
+fn read_ballot(ctx: &GuardContext<'_>) -> Result<Ballot, GuardOutcome> {
+    let required = ctx.param_flag("D30.secret_ballot_required")?;
+    if required && ctx.flag("secret_ballot") != Some(true) {
+        return Err(verdict(vec![ctx.reason(
+            "D30",
+            "Biểu quyết quyết định hoặc đề nghị kỷ luật phải bằng phiếu kín, mỗi người một phiếu ghi các hình thức kỷ luật (D30): kết quả biểu quyết công khai không có giá trị.".to_owned(),
+            "A vote to decide or propose discipline must be by secret ballot, one ballot per voter listing the forms (D30): an open vote is not valid.".to_owned(),
+        )]));
+    }
+    let majority = ctx.threshold("D31.majority")?;
+    let expulsion = if ctx.text("voting_body") == Some("branch") {
+        ctx.threshold("D31.expulsion_branch_threshold")?
+    } else {
+        ctx.threshold("D31.expulsion_competent_threshold")?
+    };
+    let dissolution = ctx.threshold("D31.dissolution_threshold")?;
+    let order = ctx.text_list("D32.severity_order")?;
+    let (allowed, rule) = forms_for_subject(ctx)?;
+
+    let members = ctx.need_int("official_members")?;
+    let excluded = ctx.int("excluded_members").unwrap_or(0);
+    let counted = members - excluded;
+    let mut reasons = Vec::new();
+    let mut forms = Vec::new();
+    let mut lines = Vec::new();
+    let mut total: i64 = ctx.int("votes_no_discipline").unwrap_or(0);
+    for form in order {
+        let votes = ctx.int(&format!("votes_{form}")).unwrap_or(0);
+        total = total.saturating_add(votes);
+        if !allowed.contains(form) {
+            if votes > 0 {
+                reasons.push(form_not_allowed(ctx, form, &allowed, rule));
+            }
+            continue;
+        }
+        let threshold = match form.as_str() {
+            "expulsion" => expulsion,
+            "dissolution" => dissolution,
+            _ => majority,
+        };
+        forms.push(form.clone());
+        lines.push(BallotLine {
+            votes: unsigned(votes),
+            threshold,
+        });
+    }
+    if counted <= 0 || excluded < 0 || total < 0 {
+        reasons.push(ctx.reason(
+            "D33",
+            format!(
+                "Số liệu biểu quyết không hợp lệ (D33): {members} thành viên, loại trừ {excluded}, {total} phiếu."
+            ),
+            format!("Invalid vote figures (D33): {members} members, {excluded} excluded, {total} ballots."),
+        ));
+    } else if total > counted {
+        reasons.push(ctx.reason(
+            "D33",
+            format!("Tổng số phiếu ({total}) nhiều hơn số thành viên được tính ({counted}) (D33)."),
+            format!("More ballots ({total}) than members counted ({counted}) (D33)."),
+        ));
+    }
+    if !reasons.is_empty() {
+        return Err(verdict(reasons));
+    }
+    Ok(Ballot {
+        forms,
+        lines,
+        counted: unsigned(counted),
+        members,
+        excluded,
+    })
+}
+
+fn ballot_cumulated_form(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let ballot = get!(read_ballot(ctx));
+    let recorded = ctx.text("discipline_form").unwrap_or_default();
+    match ballot.result() {
+        Some(i) if ballot.forms.get(i).is_some_and(|f| f == recorded) => GuardOutcome::Pass,
+        Some(i) => {
+            let form = ballot.forms.get(i).map_or("", String::as_str);
+            let (vi, en) = ballot.describe(i);
+            let needed = ballot
+                .lines
+                .get(i)
+                .map_or(0, |l| l.threshold.required(ballot.counted));
+            verdict(vec![ctx.reason(
+                "D32",
+                format!(
+                    "Kết quả phiếu kín là {}, không phải {} (D31, D32): {vi}, trên {} phiếu tính, cần ít nhất {needed}. Khi không hình thức nào đủ số phiếu thì cộng dồn từ hình thức cao nhất xuống; hình thức đầu tiên đạt số phiếu cần thiết được áp dụng.",
+                    form_vi(form),
+                    form_vi(recorded),
+                    ballot.denominator_vi()
+                ),
+                format!(
+                    "The secret ballot gives {}, not {} (D31, D32): {en}, out of {}, at least {needed} needed. When no form has enough votes, votes are cumulated from the most severe form down; the first form that reaches its threshold is imposed.",
+                    form_en(form),
+                    form_en(recorded),
+                    ballot.denominator_en()
+                ),
+            )])
+        }
+        None => {
+            let (vi, en) = ballot.describe(ballot.lines.len());
+            verdict(vec![ctx.reason(
+                "D31",
+                format!(
+                    "Không hình thức kỷ luật nào đạt số phiếu cần thiết, kể cả khi cộng dồn từ hình thức cao nhất xuống (D31, D32): {vi}, trên {} phiếu tính. Không thi hành kỷ luật; ghi kết quả bằng bước «biểu quyết không kỷ luật».",
+                    ballot.denominator_vi()
+                ),
+                format!(
+                    "No form reaches its threshold, even with votes cumulated from the most severe form down (D31, D32): {en}, out of {}. No discipline: record the vote with `vote_no_discipline`.",
+                    ballot.denominator_en()
+                ),
+            )])
+        }
+    }
+}
+
+fn ballot_without_majority(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let ballot = get!(read_ballot(ctx));
+    let Some(i) = ballot.result() else {
+        return GuardOutcome::Pass;
+    };
+    let form = ballot.forms.get(i).map_or("", String::as_str);
+    let (vi, en) = ballot.describe(i);
+    verdict(vec![ctx.reason(
+        "D32",
+        format!(
+            "Phiếu kín có kết quả: hình thức {} (D31, D32: {vi}, trên {} phiếu tính); không thể ghi là không kỷ luật.",
+            form_vi(form),
+            ballot.denominator_vi()
+        ),
+        format!(
+            "The secret ballot imposes {} (D31, D32: {en}, out of {}); it cannot be recorded as no discipline.",
+            form_en(form),
+            ballot.denominator_en()
+        ),
+    )])
+}
+
+// D13–D22: jurisdiction -----------------------------------------------------------------------
+
+/// What a body may do with a form of discipline for a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Power {
+    None,
+    Propose,
+    Decide,
+}
+
+/// The parameters that make up the jurisdiction table, with the rule each one states. Each
+/// entry reads `body:subject:form:power[:condition]`, e.g. `branch@branch:member:warning:decide`
+/// or `branch@branch:member:warning:propose:higher_task` (D14).
+const JURISDICTION_TABLE: &[(&str, &str)] = &[
+    ("D13", "D13.powers"),
+    ("D14", "D14.powers"),
+    ("D15", "D15.powers"),
+    ("D16", "D16.powers"),
+    ("D17", "D17.powers"),
+    ("D18", "D18.powers"),
+    ("D19", "D19.powers"),
+    ("D20", "D20.powers"),
+];
+
+const JURISDICTION_PARAMS: &[(&str, ParamKind)] = &[
+    ("D13.powers", ParamKind::TextList),
+    ("D14.powers", ParamKind::TextList),
+    ("D15.powers", ParamKind::TextList),
+    ("D16.powers", ParamKind::TextList),
+    ("D17.powers", ParamKind::TextList),
+    ("D18.powers", ParamKind::TextList),
+    ("D19.powers", ParamKind::TextList),
+    ("D20.powers", ParamKind::TextList),
+    ("D22.inspection_commission_levels", ParamKind::TextList),
+];
+
+const JURISDICTION_DECIDE_PARAMS: &[(&str, ParamKind)] = &[
+    ("D13.powers", ParamKind::TextList),
+    ("D14.powers", ParamKind::TextList),
+    ("D15.powers", ParamKind::TextList),
+    ("D16.powers", ParamKind::TextList),
+    ("D17.powers", ParamKind::TextList),
+    ("D18.powers", ParamKind::TextList),
+    ("D19.powers", ParamKind::TextList),
+    ("D20.powers", ParamKind::TextList),
+    ("D22.inspection_commission_levels", ParamKind::TextList),
+    ("D20.higher_agreement_required", ParamKind::Flag),
+];
+
+const JURISDICTION_READS: &[Read] = &[
+    req("voting_body", DataType::Text),
+    req("voting_level", DataType::Text),
+    req("subject_kind", DataType::Text),
+    req("discipline_form", DataType::Text),
+    opt("higher_assigned_task", DataType::Boolean),
+    opt("subject_level", DataType::Text),
+    opt("grassroots_is_branch", DataType::Boolean),
+];
+
+const JURISDICTION_DECIDE_READS: &[Read] = &[
+    req("voting_body", DataType::Text),
+    req("voting_level", DataType::Text),
+    req("subject_kind", DataType::Text),
+    req("discipline_form", DataType::Text),
+    opt("higher_assigned_task", DataType::Boolean),
+    opt("subject_level", DataType::Text),
+    opt("grassroots_is_branch", DataType::Boolean),
+    opt("higher_agreement_date", DataType::Date),
+];
+
+/// The power the jurisdiction table gives the voting body for this form and subject.
+struct Jurisdiction {
+    power: Power,
+    /// The rule of the entry that decided, or `None` when no entry matched.
+    rule: Option<&'static str>,
+    kind: String,
+    level: String,
+    form: String,
+    subject: String,
+    higher_task: bool,
+}
+
+/// Resolves an entry's level: absolute, or relative to the disciplined organisation's level
+/// (`direct_superior`, `second_superior`, D19, D20).
+fn entry_level(token: &str, subject_level: Option<&str>) -> Option<&'static str> {
+    let up = match token {
+        "direct_superior" => 1,
+        "second_superior" => 2,
+        _ => return level_rank(token).and_then(|i| LEVELS.get(i).copied()),
+    };
+    let base = level_rank(subject_level?)?;
+    LEVELS.get(base + up).copied()
+}
+
+fn jurisdiction(ctx: &GuardContext<'_>) -> Result<Jurisdiction, GuardOutcome> {
+    let kind = ctx.text("voting_body").unwrap_or_default();
+    let level = ctx.text("voting_level").unwrap_or_default();
+    let subject = ctx.text("subject_kind").unwrap_or_default();
+    let form = ctx.text("discipline_form").unwrap_or_default();
+    let higher_task = ctx.flag("higher_assigned_task") == Some(true);
+    let subject_level = ctx.text("subject_level");
+    inspection_commission_exists(ctx, kind, level)?;
+
+    // The most specific matching entry wins: a condition beats none, an exact form beats `*`,
+    // an exact subject beats `*`; between equally specific entries, the lesser power.
+    let mut best: Option<(u8, Power, &'static str)> = None;
+    for (rule, param) in JURISDICTION_TABLE {
+        for entry in ctx.text_list(param)? {
+            let parts: Vec<&str> = entry.split(':').collect();
+            let expected = "«cơ_quan@cấp:đối_tượng:hình_thức:quyền[:điều_kiện]»";
+            let (body, e_subject, e_form, e_power, condition) = match parts.as_slice() {
+                [b, s, f, p] => (*b, *s, *f, *p, None),
+                [b, s, f, p, c] => (*b, *s, *f, *p, Some(*c)),
+                _ => return Err(bad_entry(ctx, param, entry, expected)),
+            };
+            let Some((e_kind, e_level)) = body.split_once('@') else {
+                return Err(bad_entry(ctx, param, entry, expected));
+            };
+            let power = match e_power {
+                "decide" => Power::Decide,
+                "propose" => Power::Propose,
+                "none" => Power::None,
+                _ => return Err(bad_entry(ctx, param, entry, expected)),
+            };
+            let condition_holds = match condition {
+                None => true,
+                Some("higher_task") => higher_task,
+                Some(_) => return Err(bad_entry(ctx, param, entry, expected)),
+            };
+            let matches = e_kind == kind
+                && entry_level(e_level, subject_level).is_some_and(|l| l == level)
+                && (e_subject == "*" || e_subject == subject)
+                && (e_form == "*" || e_form == form)
+                && condition_holds;
+            if !matches {
+                continue;
+            }
+            let score = u8::from(condition.is_some()) * 4
+                + u8::from(e_form != "*") * 2
+                + u8::from(e_subject != "*");
+            let better = match best {
+                None => true,
+                Some((s, p, _)) => score > s || (score == s && power < p),
+            };
+            if better {
+                best = Some((score, power, rule));
+            }
+        }
+    }
+    Ok(Jurisdiction {
+        power: best.map_or(Power::None, |(_, p, _)| p),
+        rule: best.map(|(_, _, r)| r),
+        kind: kind.to_owned(),
+        level: level.to_owned(),
+        form: form.to_owned(),
+        subject: subject.to_owned(),
+        higher_task,
+    })
+}
+
+impl Jurisdiction {
+    fn body_vi(&self) -> String {
+        capitalise(&body_vi(&self.kind, &self.level))
+    }
+
+    fn body_en(&self) -> String {
+        capitalise(&body_en(&self.kind, &self.level))
+    }
+
+    /// The rule to cite: the matching entry's, else the general rule for the subject.
+    fn rule(&self) -> &'static str {
+        self.rule.unwrap_or(if self.subject == "organisation" {
+            "D19"
+        } else {
+            "D13"
+        })
+    }
+
+    fn no_power(&self, ctx: &GuardContext<'_>) -> Reason {
+        let rule = self.rule();
+        let why_vi = match rule {
+            "D15" => " Chi ủy không có thẩm quyền kỷ luật.",
+            "D16" => {
+                " Đảng ủy bộ phận và ban thường vụ đảng ủy cơ sở không có thẩm quyền kỷ luật; chỉ thẩm tra đề nghị kỷ luật."
+            }
+            _ => "",
+        };
+        let why_en = match rule {
+            "D15" => " A branch committee has no power to discipline.",
+            "D16" => {
+                " A partial committee or the grassroots standing committee has no power to discipline; it reviews proposals."
+            }
+            _ => "",
+        };
+        ctx.reason(
+            rule,
+            format!(
+                "{} không có thẩm quyền quyết định hay đề nghị hình thức {} đối với {} theo bộ quy tắc {} ({rule}).{why_vi}",
+                self.body_vi(),
+                form_vi(&self.form),
+                subject_vi(&self.subject, None),
+                ctx.rules.id
+            ),
+            format!(
+                "{} has no power to decide or propose {} for {} in rule set {} ({rule}).{why_en}",
+                self.body_en(),
+                form_en(&self.form),
+                subject_en(&self.subject, None),
+                ctx.rules.id
+            ),
+        )
+    }
+
+    fn only_propose(&self, ctx: &GuardContext<'_>) -> Reason {
+        let rule = self.rule();
+        let task_vi = if self.higher_task {
+            " vì vi phạm liên quan đến nhiệm vụ do cấp trên giao"
+        } else {
+            ""
+        };
+        let task_en = if self.higher_task {
+            " because the violation concerns a task assigned by a higher level"
+        } else {
+            ""
+        };
+        ctx.reason(
+            rule,
+            format!(
+                "{} chỉ có quyền đề nghị, không có quyền quyết định hình thức {} đối với {}{task_vi} ({rule}): chuyển hồ sơ đề nghị lên cấp có thẩm quyền quyết định.",
+                self.body_vi(),
+                form_vi(&self.form),
+                subject_vi(&self.subject, None)
+            ),
+            format!(
+                "{} may only propose, not decide, {} for {}{task_en} ({rule}): send the proposal to the competent body.",
+                self.body_en(),
+                form_en(&self.form),
+                subject_en(&self.subject, None)
+            ),
+        )
+    }
+}
+
+fn jurisdiction_may_consider(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let j = get!(jurisdiction(ctx));
+    if j.power == Power::None {
+        return verdict(vec![j.no_power(ctx)]);
+    }
+    GuardOutcome::Pass
+}
+
+fn jurisdiction_may_decide(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let agreement_required = get!(ctx.param_flag("D20.higher_agreement_required"));
+    let j = get!(jurisdiction(ctx));
+    match j.power {
+        Power::None => return verdict(vec![j.no_power(ctx)]),
+        Power::Propose => return verdict(vec![j.only_propose(ctx)]),
+        Power::Decide => {}
+    }
+    // D20: dissolution needs the agreement of the committee one level further up.
+    if j.form == "dissolution" && agreement_required && ctx.date("higher_agreement_date").is_none()
+    {
+        return verdict(vec![ctx.reason(
+            "D20",
+            format!(
+                "{} chỉ quyết định giải tán tổ chức đảng sau khi được cấp ủy cấp trên một cấp đồng ý (D20): hãy ghi ngày văn bản đồng ý.",
+                j.body_vi()
+            ),
+            format!(
+                "{} may dissolve a party organisation only after the committee one level further up agrees (D20): record the date of its agreement.",
+                j.body_en()
+            ),
+        )]);
+    }
+    GuardOutcome::Pass
+}
+
+fn jurisdiction_must_propose(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let j = get!(jurisdiction(ctx));
+    match j.power {
+        Power::Propose => GuardOutcome::Pass,
+        Power::None => verdict(vec![j.no_power(ctx)]),
+        Power::Decide => {
+            let rule = j.rule();
+            verdict(vec![ctx.reason(
+                rule,
+                format!(
+                    "{} có thẩm quyền quyết định hình thức {} đối với {} ({rule}): tự ra quyết định, không chuyển lên cấp trên.",
+                    j.body_vi(),
+                    form_vi(&j.form),
+                    subject_vi(&j.subject, None)
+                ),
+                format!(
+                    "{} has the power to decide {} for {} ({rule}): it decides itself instead of proposing upward.",
+                    j.body_en(),
+                    form_en(&j.form),
+                    subject_en(&j.subject, None)
+                ),
+            )])
+        }
+    }
+}
+
+// D6–D12: after the vote ----------------------------------------------------------------------
+
+fn limitation_period_expired(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let Some(l) = get!(limitation(ctx)) else {
+        let form = ctx.text("discipline_form").unwrap_or_default();
+        return verdict(vec![ctx.reason(
+            "D9",
+            format!(
+                "Không áp dụng thời hiệu đối với vi phạm đến mức {} hoặc thuộc các loại vi phạm không tính thời hiệu (D9): không thể kết thúc hồ sơ vì hết thời hiệu.",
+                form_vi(form)
+            ),
+            format!(
+                "No limitation period applies to a violation warranting {} or of a category without a limit (D9): the case cannot end as time-barred.",
+                form_en(form)
+            ),
+        )]);
+    };
+    if l.until > l.expiry {
+        return GuardOutcome::Pass;
+    }
+    let rule = l.rule;
+    verdict(vec![ctx.reason(
+        rule,
+        format!(
+            "Chưa hết thời hiệu kỷ luật ({rule}, D12): thời hiệu {} đối với hình thức {} tính từ {} đến hết ngày {}, ngày kết luận là {}. Phải thi hành kỷ luật theo kết quả biểu quyết.",
+            l.period.vi(),
+            form_vi(&l.form),
+            fmt_date(l.start),
+            fmt_date(l.expiry),
+            fmt_date(l.until)
+        ),
+        format!(
+            "The limitation period has not run out ({rule}, D12): {} for {} counted from {} runs until {}, and the conclusion is on {}. The voted discipline is imposed.",
+            l.period.en(),
+            form_en(&l.form),
+            fmt_date(l.start),
+            fmt_date(l.expiry),
+            fmt_date(l.until)
+        ),
+    )])
+}
+
+// C1 ------------------------------------------------------------------------------------------
+
+fn lapses(ctx: &GuardContext<'_>) -> Result<(bool, String), GuardOutcome> {
+    let never = ctx.text_list("C1.no_lapse_forms")?;
+    let form = ctx.text("discipline_form").unwrap_or_default();
+    Ok((!never.iter().any(|f| f == form), form.to_owned()))
+}
+
+fn discipline_lapses(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let (lapses, form) = get!(lapses(ctx));
+    if lapses {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![ctx.reason(
+        "C1",
+        format!(
+            "Hình thức {} không tự động hết hiệu lực sau 12 tháng (C1): dùng bước dành cho {}.",
+            form_vi(&form),
+            form_vi(&form)
+        ),
+        format!(
+            "{} never lapses after 12 months (C1): use the step for {}.",
+            capitalise(&form_en(&form)),
+            form_en(&form)
+        ),
+    )])
+}
+
+fn discipline_does_not_lapse(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let (lapses, form) = get!(lapses(ctx));
+    if !lapses {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![ctx.reason(
+        "C1",
+        format!(
+            "Bước này chỉ dành cho khai trừ hoặc giải tán; hình thức {} sẽ tự động hết hiệu lực sau 12 tháng (C1).",
+            form_vi(&form)
+        ),
+        format!(
+            "This step is for expulsion or dissolution only; {} lapses after 12 months (C1).",
+            form_en(&form)
+        ),
+    )])
+}
+
+fn discipline_lapse_due(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let period = get!(ctx.period("C1.lapse_period"));
+    let (lapses, form) = get!(lapses(ctx));
+    if !lapses {
+        return discipline_lapses(ctx);
+    }
+    let due = get!(ctx.need_date("lapse_date"));
+    if ctx.today >= due {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![ctx.reason(
+        "C1",
+        format!(
+            "Quyết định kỷ luật {} chỉ tự động hết hiệu lực sau {} kể từ ngày công bố hoặc ngày có quyết định giải quyết khiếu nại, tức từ ngày {} (C1).",
+            form_vi(&form),
+            period.vi(),
+            fmt_date(due)
+        ),
+        format!(
+            "The {} lapses only {} after its announcement or the appeal ruling, on {} (C1).",
+            form_en(&form),
+            period.en(),
+            fmt_date(due)
+        ),
+    )])
+}
+
+// P1, P3, P4 ----------------------------------------------------------------------------------
+
+fn inadmissible_vi(code: &str) -> String {
+    match code {
+        "pending_or_decided_higher" => "đang được cấp trên giải quyết hoặc đã được cấp có thẩm quyền cao nhất giải quyết".into(),
+        "court_sentence" => "đảng viên đang chịu hình phạt từ cải tạo không giam giữ trở lên theo bản án chưa được hủy bỏ".into(),
+        "on_behalf" => "khiếu nại hộ người khác".into(),
+        "before_written_decision" => "khiếu nại khi chưa nhận được quyết định kỷ luật bằng văn bản (D38)".into(),
+        "refused_to_receive" => "đã từ chối nhận quyết định kỷ luật hoặc quyết định giải quyết khiếu nại".into(),
+        "transferred_out" => "đã chuyển sinh hoạt đảng ra ngoài đảng bộ cấp trên trực tiếp trước khi khiếu nại".into(),
+        other => format!("«{other}»"),
+    }
+}
+
+fn appeal_admissible(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let grounds = get!(ctx.text_list("P4.inadmissible_grounds"));
+    let recorded: Vec<&str> = ctx
+        .get("inadmissibility")
+        .and_then(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_text)
+        .collect();
+    verdict(
+        recorded
+            .into_iter()
+            .filter(|code| grounds.iter().any(|g| g == code))
+            .map(|code| {
+                ctx.reason(
+                    "P4",
+                    format!(
+                        "Đơn khiếu nại không đủ điều kiện giải quyết (P4): {}.",
+                        inadmissible_vi(code)
+                    ),
+                    format!("The appeal is inadmissible (P4): `{code}`."),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn appeal_in_disputed_window(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let strict = get!(ctx.period("P1.appeal_window"));
+    let lenient = get!(ctx.period("P1.appeal_window_lenient"));
+    let received = get!(ctx.need_date("decision_received_date"));
+    let filed = ctx.date("appeal_filed_date").unwrap_or(ctx.today);
+    let strict_due = get!(ctx.add(received, strict));
+    let lenient_due = get!(ctx.add(received, lenient));
+    if filed > strict_due && filed <= lenient_due {
+        return GuardOutcome::Pass;
+    }
+    if filed <= strict_due {
+        return verdict(vec![ctx.reason(
+            "P1",
+            format!(
+                "Đơn khiếu nại nộp ngày {} còn trong thời hạn {} kể từ ngày nhận quyết định (hạn cuối {}) (P1): nộp theo thủ tục thông thường.",
+                fmt_date(filed),
+                strict.vi(),
+                fmt_date(strict_due)
+            ),
+            format!(
+                "The appeal filed on {} is within {} of receipt (due {}) (P1): file it the ordinary way.",
+                fmt_date(filed),
+                strict.en(),
+                fmt_date(strict_due)
+            ),
+        )]);
+    }
+    verdict(vec![ctx.reason(
+        "P1",
+        format!(
+            "Đơn khiếu nại nộp ngày {} quá hạn theo cả hai cách hiểu thời hạn «một tháng» ({}, hạn {}; {}, hạn {}) (P1); đơn quá hạn không được giải quyết (P4).",
+            fmt_date(filed),
+            strict.vi(),
+            fmt_date(strict_due),
+            lenient.vi(),
+            fmt_date(lenient_due)
+        ),
+        format!(
+            "The appeal filed on {} is late under both readings of \"one month\" ({}, due {}; {}, due {}) (P1); late appeals are inadmissible (P4).",
+            fmt_date(filed),
+            strict.en(),
+            fmt_date(strict_due),
+            lenient.en(),
+            fmt_date(lenient_due)
+        ),
+    )])
+}
+
+/// A body's rank for appeals: its level, then its kind's place in `P3.body_order`.
+fn appeal_rank(order: &[String], kind: &str, level: &str) -> Option<(usize, usize)> {
+    Some((level_rank(level)?, order.iter().position(|k| k == kind)?))
+}
+
+fn appeal_level_allowed(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let order = get!(ctx.text_list("P3.body_order"));
+    let lowest = get!(ctx.param_text("P3.lowest_appeal_level"));
+    let finals = get!(ctx.text_list("P3.final_instances"));
+    let central_final = get!(ctx.param_text("P3.final_instance_for_central_decisions"));
+    let kind = ctx.text("appeal_body").unwrap_or_default();
+    let level = ctx.text("appeal_level").unwrap_or_default();
+    let (to_vi, to_en) = (body_vi(kind, level), body_en(kind, level));
+
+    let Some(to) = appeal_rank(order, kind, level)
+        .filter(|(l, _)| level_rank(lowest).is_some_and(|low| *l >= low))
+    else {
+        return verdict(vec![ctx.reason(
+            "P3",
+            format!(
+                "{} không giải quyết khiếu nại kỷ luật (P3): khiếu nại được giải quyết bởi ủy ban kiểm tra, ban thường vụ cấp ủy, cấp ủy từ cấp cơ sở trở lên.",
+                capitalise(&to_vi)
+            ),
+            format!(
+                "{} does not settle discipline appeals (P3): inspection commissions, standing committees and committees from the grassroots level up do.",
+                capitalise(&to_en)
+            ),
+        )]);
+    };
+
+    // The decision appealed: the latest ruling if there was one, else the decision itself.
+    let voting_kind = ctx.text("voting_body").unwrap_or_default();
+    let voting_level = ctx.text("voting_level").unwrap_or_default();
+    let (from_kind, from_level) = match (ctx.text("ruling_body"), ctx.text("ruling_level")) {
+        (Some(k), Some(l)) => (k, l),
+        _ => (voting_kind, voting_level),
+    };
+    let from = (
+        level_rank(from_level).unwrap_or(0),
+        order.iter().position(|k| k == from_kind).unwrap_or(0),
+    );
+    let mut reasons = Vec::new();
+    if to <= from {
+        reasons.push(ctx.reason(
+            "P3",
+            format!(
+                "Khiếu nại phải gửi lên cấp ủy hoặc ủy ban kiểm tra cấp trên của {} (P1, P3), không gửi {}.",
+                body_vi(from_kind, from_level),
+                to_vi
+            ),
+            format!(
+                "The appeal goes to a committee or inspection commission above {} (P1, P3), not to {}.",
+                body_en(from_kind, from_level),
+                to_en
+            ),
+        ));
+    }
+
+    // The final instance: the Central Committee for decisions of central bodies, else the
+    // rule set's table by form.
+    let final_spec = if voting_level == "central" {
+        Some(central_final.to_owned())
+    } else {
+        ctx.text("discipline_form").and_then(|form| {
+            finals.iter().find_map(|entry| {
+                entry
+                    .split_once(':')
+                    .filter(|(f, _)| *f == form)
+                    .map(|(_, body)| body.to_owned())
+            })
+        })
+    };
+    if let Some(spec) = final_spec {
+        let Some((f_kind, f_level)) = spec.split_once('@') else {
+            return bad_entry(ctx, "P3.final_instances", &spec, "«hình_thức:cơ_quan@cấp»");
+        };
+        let (final_vi, final_en) = named_body(&spec);
+        if from_kind == f_kind && from_level == f_level {
+            reasons.push(ctx.reason(
+                "P4",
+                format!(
+                    "Quyết định bị khiếu nại là của {final_vi}, cấp giải quyết cuối cùng (P3): đơn không đủ điều kiện giải quyết (P4)."
+                ),
+                format!(
+                    "The decision appealed is {final_en}'s, the final instance (P3): the appeal is inadmissible (P4)."
+                ),
+            ));
+        } else if appeal_rank(order, f_kind, f_level).is_some_and(|f| to > f) {
+            reasons.push(ctx.reason(
+                "P3",
+                format!(
+                    "Cấp giải quyết khiếu nại cuối cùng trong trường hợp này là {} (P3); không gửi {}.",
+                    final_vi, to_vi
+                ),
+                format!(
+                    "The final instance here is {final_en} (P3); the appeal cannot go to {to_en}."
+                ),
+            ));
+        }
+    }
+    verdict(reasons)
+}
+
+fn appeal_outcome_consistent(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let order = get!(ctx.text_list("D32.severity_order"));
+    let outcome = ctx.text("appeal_outcome").unwrap_or_default();
+    let new = ctx.text("discipline_form").unwrap_or_default();
+    // The form under appeal is the case's fact before this step; the ruling records the new one.
+    let Some(old) = ctx.case.fact("discipline_form").and_then(Value::as_text) else {
+        return verdict(vec![ctx.reason(
+            "P3",
+            "Hồ sơ chưa có hình thức kỷ luật bị khiếu nại (P3).".to_owned(),
+            "The case records no form of discipline under appeal (P3).".to_owned(),
+        )]);
+    };
+    let severity = |f: &str| order.iter().position(|o| o == f);
+    let consistent = match (outcome, severity(old), severity(new)) {
+        ("upheld", _, _) => old == new,
+        // A lower index is a more severe form.
+        ("reduced", Some(o), Some(n)) => n > o,
+        ("increased", Some(o), Some(n)) => n < o,
+        _ => false,
+    };
+    if consistent {
+        return GuardOutcome::Pass;
+    }
+    let (vi, en) = match outcome {
+        "upheld" => ("giữ nguyên", "upheld"),
+        "reduced" => ("giảm hình thức kỷ luật", "reduced"),
+        "increased" => ("tăng hình thức kỷ luật", "increased"),
+        other => (other, other),
+    };
+    verdict(vec![ctx.reason(
+        "P3",
+        format!(
+            "Kết quả giải quyết khiếu nại «{vi}» không khớp với hình thức ghi nhận: hình thức bị khiếu nại là {}, hình thức sau giải quyết là {} (P3).",
+            form_vi(old),
+            form_vi(new)
+        ),
+        format!(
+            "The ruling `{en}` does not agree with the forms: {} under appeal, {} after the ruling (P3).",
+            form_en(old),
+            form_en(new)
+        ),
+    )])
+}
+
+// D4, D5 --------------------------------------------------------------------------------------
+
+fn removal_ground_established(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let grounds = get!(ctx.text_list("D5.grounds"));
+    let min = get!(ctx.integer("D5.min_months"));
+    let ground = ctx.text("removal_ground").unwrap_or_default();
+    if !grounds.iter().any(|g| g == ground) {
+        return verdict(vec![ctx.reason(
+            "D5",
+            format!(
+                "«{ground}» không phải căn cứ xóa tên theo bộ quy tắc {} (D5): bỏ sinh hoạt chi bộ hoặc không đóng đảng phí {min} tháng trong năm mà không có lý do chính đáng. Xóa tên không phải là hình thức kỷ luật (D4).",
+                ctx.rules.id
+            ),
+            format!(
+                "`{ground}` is not a ground for striking the name off in rule set {} (D5): skipping branch meetings or not paying dues for {min} months in a year without good reason. Striking off is not a form of discipline (D4).",
+                ctx.rules.id
+            ),
+        )]);
+    }
+    let mut reasons = Vec::new();
+    let months = ctx.int("months_missed").unwrap_or(0);
+    if months < min {
+        let what_vi = if ground == "unpaid_dues" {
+            "không đóng đảng phí"
+        } else {
+            "bỏ sinh hoạt chi bộ"
+        };
+        reasons.push(ctx.reason(
+            "D5",
+            format!(
+                "Chỉ xem xét xóa tên khi đảng viên {what_vi} {min} tháng trong năm (D5); mới ghi nhận {months} tháng."
+            ),
+            format!(
+                "The name is struck off only after {min} months in a year of `{ground}` (D5); {months} recorded."
+            ),
+        ));
+    }
+    if ctx.flag("good_reason") == Some(true) {
+        reasons.push(ctx.reason(
+            "D5",
+            "Đảng viên có lý do chính đáng thì không xem xét xóa tên (D5).".to_owned(),
+            "A member with good reason is not struck off (D5).".to_owned(),
+        ));
+    }
+    verdict(reasons)
+}
+
+fn removal_vote_threshold(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let threshold = get!(ctx.threshold("D5.branch_vote_threshold"));
+    let t = get!(tally(
+        ctx,
+        "D5",
+        "votes_for",
+        "official_members",
+        Some("excluded_members")
+    ));
+    if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![vote_reason(
+        ctx,
+        "D5",
+        &t,
+        threshold,
+        "Nghị quyết của chi bộ đề nghị xóa tên đảng viên",
+        "The branch resolution proposing to strike the name off",
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(votes: u64, threshold: &str) -> BallotLine {
+        BallotLine {
+            votes,
+            threshold: Threshold::parse(threshold).unwrap_or(Threshold {
+                num: 1,
+                den: 2,
+                strict: true,
+            }),
+        }
+    }
+
+    // D32: expulsion 3, removal 2, warning 2, reprimand 3 of 10: no form has more than half;
+    // cumulated from the top, expulsion + removal + warning = 7 > 5, so warning.
+    #[test]
+    fn d32_votes_cumulate_from_the_most_severe_form() {
+        let lines = [
+            line(3, ">= 2/3"),
+            line(2, "> 1/2"),
+            line(2, "> 1/2"),
+            line(3, "> 1/2"),
+        ];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(2));
+    }
+
+    #[test]
+    fn d32_a_form_with_its_own_majority_is_imposed_without_cumulating() {
+        let lines = [line(1, ">= 2/3"), line(0, "> 1/2"), line(6, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(2));
+    }
+
+    #[test]
+    fn d31_d32_expulsion_needs_two_thirds_but_its_votes_count_towards_lower_forms() {
+        // 6 of 10 for expulsion is not 2/3, but counts for the next form down.
+        let lines = [line(6, ">= 2/3"), line(0, "> 1/2"), line(4, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(1));
+        let lines = [line(7, ">= 2/3"), line(0, "> 1/2"), line(3, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(0));
+    }
+
+    #[test]
+    fn d32_no_form_and_no_cumulation_reaching_the_majority_means_no_discipline() {
+        // Half exactly is not more than half (D31 "trên một nửa").
+        let lines = [line(2, "> 1/2"), line(3, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), None);
+        assert_eq!(cumulate_from_most_severe(&[], 10), None);
+    }
+
+    #[test]
+    fn entry_levels_resolve_relative_to_the_organisation() {
+        assert_eq!(
+            entry_level("direct_superior", Some("grassroots")),
+            Some("superior")
+        );
+        assert_eq!(
+            entry_level("second_superior", Some("grassroots")),
+            Some("province")
+        );
+        assert_eq!(entry_level("direct_superior", Some("central")), None);
+        assert_eq!(entry_level("direct_superior", None), None);
+        assert_eq!(entry_level("province", None), Some("province"));
+    }
 }

@@ -1,0 +1,829 @@
+//! The worker: one pass over what is due ([`Worker::dispatch_due`]), the periodic jobs
+//! ([`Worker::run_job`]) and the loop that runs them ([`Worker::run`]).
+//!
+//! A pass at `now` first advances the recurring reminders whose tick came (each tick becomes
+//! one mail row, deduplicated by reminder and day), then claims due rows in batches and sends
+//! them one by one. Each outcome is written back under the claim's token: sent; failed and
+//! tried again after a backoff; or, after `max_attempts` attempts (or when the row cannot be
+//! sent at all: unknown template, no address for the role, unreadable payload), a dead
+//! letter. Time is an argument: tests call a pass with any `now`.
+//!
+//! The loop sleeps until the earliest of: the next cron tick of any job, the next retry or
+//! recurring tick or lease expiry in the outbox, the start of the next day that has rows due,
+//! and `max_idle` (which bounds how late work committed by another server instance is seen).
+//! [`WorkerHandle::wake`] cuts the sleep short; the shutdown future ends the loop between two
+//! passes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use memberflow_store::{
+    CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, PeriodicJob, Store,
+    UnitBrief, UnitRecord,
+};
+use memberflow_workflow::engine::{Effect, Level, OnExpiry, RoleRef};
+use memberflow_workflow::text::Lang;
+use memberflow_workflow::tree::{Level as UnitLevel, UnitKind};
+use tokio::sync::Notify;
+
+use crate::error::Result;
+use crate::mailer::{Mail, Mailer};
+use crate::recipients::Recipients;
+use crate::schedule::{Job, Schedules, latest_tick, next_tick, today_in_vietnam};
+use crate::templates::{self, Vars};
+
+/// Where the loop reads the time: the system clock in production, a fixed or moving one in
+/// tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How the worker behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerOptions {
+    /// The language of the mails (Vietnamese by default).
+    pub language: Lang,
+    /// A row becomes a dead letter after this many failed attempts.
+    pub max_attempts: u32,
+    /// The delay after the first failure; it doubles with each further failure.
+    pub retry_base: TimeDelta,
+    /// The longest delay between two attempts.
+    pub retry_max: TimeDelta,
+    /// How long a claim holds a row: longer than a batch takes to send.
+    pub lease: TimeDelta,
+    /// Rows claimed at once.
+    pub batch: u64,
+    /// The longest sleep of the loop.
+    pub max_idle: Duration,
+    /// At start-up, the latest tick of a job is run if it is at most this old (its dedupe
+    /// keys make a tick that already ran harmless).
+    pub catch_up: TimeDelta,
+    /// The digest lists deadlines due within this many days (and those already passed).
+    pub digest_days: i64,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            language: Lang::Vi,
+            max_attempts: 5,
+            retry_base: TimeDelta::minutes(1),
+            retry_max: TimeDelta::hours(6),
+            lease: TimeDelta::minutes(10),
+            batch: 20,
+            max_idle: Duration::from_secs(30),
+            catch_up: TimeDelta::hours(24),
+            digest_days: 7,
+        }
+    }
+}
+
+impl WorkerOptions {
+    /// The delay before the next attempt after `attempts` failed ones:
+    /// `retry_base × 2^(attempts − 1)`, at most `retry_max`.
+    pub fn backoff(&self, attempts: u32) -> TimeDelta {
+        let doublings = attempts.saturating_sub(1).min(20);
+        let factor = 1i32 << doublings;
+        (self.retry_base * factor).min(self.retry_max)
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Rows claimed for sending.
+    pub claimed: u32,
+    /// Mails the SMTP server accepted.
+    pub sent: u32,
+    /// Failed attempts that will be tried again.
+    pub retried: u32,
+    /// Rows that became dead letters.
+    pub dead: u32,
+    /// Claims lost meanwhile (a step cancelled the row, or the lease ran out).
+    pub lost: u32,
+    /// Ticks of recurring reminders turned into mail rows.
+    pub ticks: u32,
+}
+
+impl DispatchReport {
+    /// Whether the pass did nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Wakes the worker's loop early, e.g. after a command that enqueued a mail to send now.
+#[derive(Debug, Clone)]
+pub struct WorkerHandle {
+    wake: Arc<Notify>,
+}
+
+impl WorkerHandle {
+    /// Wakes the loop (a wake while it is busy makes the next sleep return at once).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// The scheduler and outbox sender.
+pub struct Worker {
+    store: Store,
+    mailer: Mailer,
+    schedules: Schedules,
+    recipients: Recipients,
+    options: WorkerOptions,
+    wake: Arc<Notify>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("mailer", &self.mailer)
+            .field("schedules", &self.schedules)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn role_level(l: UnitLevel) -> Level {
+    match l {
+        UnitLevel::Central => Level::Central,
+        UnitLevel::Province => Level::Province,
+        UnitLevel::Superior => Level::Superior,
+        UnitLevel::Grassroots => Level::Grassroots,
+        UnitLevel::Branch => Level::Branch,
+    }
+}
+
+fn fmt_date(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => d.format("%d/%m/%Y").to_string(),
+        Lang::En => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+fn unit_text(u: &UnitBrief) -> String {
+    format!("{} ({})", u.name, u.code)
+}
+
+/// The start of day `d` in Vietnam, as an instant.
+fn start_of_day(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&(d.and_time(NaiveTime::MIN) - TimeDelta::hours(7)))
+}
+
+fn case_vars(vars: &mut Vars, case: &CaseBrief, lang: Lang) {
+    vars.insert("case", case.title.clone());
+    vars.insert("state", case.state.clone());
+    if let Some(u) = &case.unit {
+        vars.insert("unit", unit_text(u));
+    }
+    if let Some(d) = case.next_due {
+        vars.insert("due", fmt_date(d, lang));
+    }
+}
+
+fn digest_lines(items: &[DueItem], as_of: NaiveDate, lang: Lang) -> String {
+    let late = match lang {
+        Lang::Vi => " (QUÁ HẠN)",
+        Lang::En => " (OVERDUE)",
+    };
+    items
+        .iter()
+        .map(|i| {
+            format!(
+                "- {} [{}] {} ({}, {}){}",
+                fmt_date(i.due, lang),
+                i.rule,
+                i.case_title,
+                i.definition_id,
+                i.state,
+                if i.due < as_of { late } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Worker {
+    /// A worker over `store`, sending with `mailer`.
+    pub fn new(
+        store: Store,
+        mailer: Mailer,
+        schedules: Schedules,
+        recipients: Recipients,
+        options: WorkerOptions,
+    ) -> Self {
+        Self {
+            store,
+            mailer,
+            schedules,
+            recipients,
+            options,
+            wake: Arc::new(Notify::new()),
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// The same, reading the time from `clock` in its loop.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A handle that wakes the loop.
+    pub fn handle(&self) -> WorkerHandle {
+        WorkerHandle {
+            wake: self.wake.clone(),
+        }
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &WorkerOptions {
+        &self.options
+    }
+
+    /// One pass at `now`: advances the recurring reminders whose tick came, then sends every
+    /// row due, in batches, until none is left. A failed send is recorded on its row, not
+    /// returned; an error means the store failed.
+    pub async fn dispatch_due(&self, now: DateTime<Utc>) -> Result<DispatchReport> {
+        let req = ClaimRequest {
+            now,
+            today: today_in_vietnam(now),
+            reminders_through: self.schedules.reminders_through(now),
+            lease: self.options.lease,
+            limit: self.options.batch.max(1),
+        };
+        let mut report = DispatchReport::default();
+        loop {
+            let batch = self.store.claim_recurring(&req).await?;
+            let n = batch.len() as u64;
+            for c in batch {
+                self.advance(c, now, &mut report).await?;
+            }
+            if n < req.limit {
+                break;
+            }
+        }
+        loop {
+            let batch = self.store.claim_outbox(&req).await?;
+            let n = batch.len() as u64;
+            report.claimed += u32::try_from(n).unwrap_or(u32::MAX);
+            for c in batch {
+                self.deliver(c, now, &mut report).await?;
+            }
+            if n < req.limit {
+                break;
+            }
+        }
+        if !report.is_empty() {
+            tracing::info!(
+                claimed = report.claimed,
+                sent = report.sent,
+                retried = report.retried,
+                dead = report.dead,
+                lost = report.lost,
+                ticks = report.ticks,
+                "outbox pass"
+            );
+        }
+        Ok(report)
+    }
+
+    /// Turns the due tick of a claimed recurring reminder into a mail row and sets its next
+    /// tick. Ticks missed while the server was down collapse into one mail.
+    async fn advance(
+        &self,
+        c: Claimed,
+        now: DateTime<Utc>,
+        report: &mut DispatchReport,
+    ) -> Result<()> {
+        let r = &c.record;
+        let (key, template, to, cron) = match serde_json::from_value::<Effect>(r.payload.clone()) {
+            Ok(Effect::ScheduleRecurringReminder {
+                key,
+                template,
+                to,
+                cron,
+            }) => (key, template, to, cron),
+            Ok(_) => {
+                return self
+                    .bury(&c, "not a recurring reminder".into(), report)
+                    .await;
+            }
+            Err(e) => {
+                return self
+                    .bury(&c, format!("unreadable payload: {e}"), report)
+                    .await;
+            }
+        };
+        let tick = match r.next_attempt_at {
+            // Ticks missed while the server was down collapse into the latest one.
+            Some(t) => match latest_tick(&cron, now) {
+                Ok(latest) => latest.map_or(t, |l| l.max(t)),
+                Err(e) => return self.bury(&c, format!("bad cron: {e}"), report).await,
+            },
+            // Not scheduled yet: its first tick is the first after it was enqueued.
+            None => match next_tick(&cron, r.created_at) {
+                Ok(Some(t)) if t <= now => t,
+                Ok(next) => {
+                    self.store
+                        .advance_recurring(r.id, &c.token, None, next, now)
+                        .await?;
+                    return Ok(());
+                }
+                Err(e) => return self.bury(&c, format!("bad cron: {e}"), report).await,
+            },
+        };
+        let next = match next_tick(&cron, now.max(tick)) {
+            Ok(n) => n,
+            Err(e) => return self.bury(&c, format!("bad cron: {e}"), report).await,
+        };
+        let day = today_in_vietnam(tick);
+        let case = r
+            .case_id
+            .map_or_else(|| "none".to_owned(), |id| id.to_string());
+        let payload = match serde_json::to_value(Effect::ScheduleReminder {
+            key: key.clone(),
+            template,
+            to,
+            at: day,
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                return self
+                    .bury(&c, format!("cannot write the tick: {e}"), report)
+                    .await;
+            }
+        };
+        let mail = NewOutbox {
+            case_id: r.case_id,
+            kind: OutboxKind::Mail,
+            // The key of a dated reminder: a step that cancels the reminder cancels the
+            // tick's mail too if it is still waiting.
+            dedupe_key: format!("reminder:{case}:{key}:{day}"),
+            payload,
+            due_on: day,
+        };
+        if self
+            .store
+            .advance_recurring(r.id, &c.token, Some(mail), next, now)
+            .await?
+        {
+            report.ticks += 1;
+        } else {
+            report.lost += 1;
+        }
+        Ok(())
+    }
+
+    /// Makes a claimed row a dead letter because it cannot be sent at all.
+    async fn bury(&self, c: &Claimed, problem: String, report: &mut DispatchReport) -> Result<()> {
+        tracing::warn!(
+            outbox = c.record.id,
+            kind = c.record.kind.as_str(),
+            error = %problem,
+            "outbox row cannot be sent: dead letter"
+        );
+        if self
+            .store
+            .outbox_failed(c.record.id, &c.token, &problem, None)
+            .await?
+        {
+            report.dead += 1;
+        } else {
+            report.lost += 1;
+        }
+        Ok(())
+    }
+
+    async fn deliver(
+        &self,
+        c: Claimed,
+        now: DateTime<Utc>,
+        report: &mut DispatchReport,
+    ) -> Result<()> {
+        let id = c.record.id;
+        // A row whose earlier attempts never recorded an outcome (its worker died while
+        // sending) still ends, as a dead letter.
+        if c.record.attempts > self.options.max_attempts {
+            return self
+                .bury(&c, "too many attempts without an outcome".into(), report)
+                .await;
+        }
+        let mail = match self.compose(&c) {
+            Ok(m) => m,
+            Err(problem) => return self.bury(&c, problem, report).await,
+        };
+        // A step may have cancelled the row since it was claimed.
+        if !self.store.outbox_still_claimed(id, &c.token).await? {
+            report.lost += 1;
+            return Ok(());
+        }
+        match self.mailer.send(&mail).await {
+            Ok(()) => {
+                if self.store.outbox_sent(id, &c.token, now).await? {
+                    report.sent += 1;
+                    tracing::info!(
+                        outbox = id,
+                        kind = c.record.kind.as_str(),
+                        message_id = %self.mailer.message_id(id),
+                        "mail sent"
+                    );
+                } else {
+                    report.lost += 1;
+                    tracing::warn!(outbox = id, "mail sent, but the claim was lost meanwhile");
+                }
+            }
+            Err(e) => {
+                let attempts = c.record.attempts;
+                let retry_at = (attempts < self.options.max_attempts)
+                    .then(|| now + self.options.backoff(attempts));
+                let recorded = self
+                    .store
+                    .outbox_failed(id, &c.token, &e.message, retry_at)
+                    .await?;
+                match (recorded, retry_at) {
+                    (false, _) => report.lost += 1,
+                    (true, Some(at)) => {
+                        report.retried += 1;
+                        tracing::warn!(
+                            outbox = id,
+                            attempt = attempts,
+                            retry_at = %at,
+                            permanent = e.permanent,
+                            error = %e.message,
+                            "mail not sent; will try again"
+                        );
+                    }
+                    (true, None) => {
+                        report.dead += 1;
+                        tracing::error!(
+                            outbox = id,
+                            attempts,
+                            error = %e.message,
+                            "mail not sent after the last attempt: dead letter"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The mail of a claimed row, or why it cannot be sent.
+    fn compose(&self, c: &Claimed) -> std::result::Result<Mail, String> {
+        let r = &c.record;
+        let lang = self.options.language;
+        let mut vars = Vars::new();
+        if let Some(case) = &c.case {
+            case_vars(&mut vars, case, lang);
+        }
+        vars.insert("date", fmt_date(r.due_on, lang));
+        let (template, to): (String, RoleRef) = if r.kind.carries_effect() {
+            match serde_json::from_value::<Effect>(r.payload.clone()) {
+                Ok(Effect::ScheduleReminder {
+                    template, to, at, ..
+                }) => {
+                    vars.insert("date", fmt_date(at, lang));
+                    (template, to)
+                }
+                Ok(Effect::SendMail { template, to }) => (template, to),
+                Ok(_) => return Err(format!("a {} row carries no mail", r.kind.as_str())),
+                Err(e) => return Err(format!("unreadable payload: {e}")),
+            }
+        } else {
+            let job = serde_json::from_value::<PeriodicJob>(r.payload.clone())
+                .map_err(|e| format!("unreadable payload: {e}"))?;
+            let to = job.to().clone();
+            let template = match job {
+                PeriodicJob::DeadlinePassed {
+                    rule,
+                    due,
+                    template,
+                    ..
+                } => {
+                    vars.insert("rule", rule);
+                    vars.insert("due", fmt_date(due, lang));
+                    template
+                }
+                PeriodicJob::Digest {
+                    unit, week, items, ..
+                } => {
+                    vars.insert("unit", unit_text(&unit));
+                    vars.insert("week", week);
+                    vars.insert("count", items.len().to_string());
+                    vars.insert("items", digest_lines(&items, r.due_on, lang));
+                    "digest.weekly".into()
+                }
+                PeriodicJob::Meeting { unit, month, .. } => {
+                    vars.insert("unit", unit_text(&unit));
+                    vars.insert("month", month);
+                    "meeting.monthly".into()
+                }
+                PeriodicJob::TargetReport {
+                    unit,
+                    year,
+                    members_at_start,
+                    admitted,
+                    target_low,
+                    target_high,
+                    on,
+                    month,
+                    ..
+                } => {
+                    vars.insert("unit", unit_text(&unit));
+                    vars.insert("month", month);
+                    vars.insert("year", year.to_string());
+                    vars.insert("members", members_at_start.to_string());
+                    vars.insert("admitted", admitted.to_string());
+                    vars.insert("target_low", target_low.to_string());
+                    vars.insert("target_high", target_high.to_string());
+                    vars.insert("on", fmt_date(on, lang));
+                    "report.admission_target".into()
+                }
+            };
+            (template, to)
+        };
+        let text = templates::render(&template, lang, &vars)
+            .ok_or_else(|| format!("unknown mail template {template}"))?;
+        let addr = self.recipients.resolve(&to).ok_or_else(|| {
+            format!("no e-mail address for {to}: set one under [mail.recipients]")
+        })?;
+        Ok(Mail {
+            outbox_id: r.id,
+            to: addr.clone(),
+            subject: text.subject,
+            body: text.body,
+            lang,
+        })
+    }
+
+    /// Runs the tick `tick` of `job`: enqueues its mails, each under a dedupe key of its
+    /// period (deadline and day, unit and week, unit and month), so that a tick run twice —
+    /// by a restart, or by two server instances — enqueues once. Returns how many rows were
+    /// new.
+    pub async fn run_job(&self, job: Job, tick: DateTime<Utc>) -> Result<u64> {
+        let day = today_in_vietnam(tick);
+        let jobs = match job {
+            Job::DailySweep => self.sweep(day).await?,
+            Job::WeeklyDigest => self.digests(day).await?,
+            Job::MonthlyMeeting => self.meetings(day).await?,
+            Job::MonthlyTargetReport => self.target_reports(day).await?,
+        };
+        let candidates = jobs.len();
+        let rows = jobs
+            .into_iter()
+            .map(|(j, case)| NewOutbox::periodic(&j, case, day))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let enqueued = self.store.enqueue_outbox(rows, tick).await?;
+        tracing::info!(job = %job, %tick, candidates, enqueued, "periodic job ran");
+        Ok(enqueued)
+    }
+
+    async fn sweep(&self, day: NaiveDate) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        let passed = self.store.passed_deadlines(day).await?;
+        let escalations = passed
+            .iter()
+            .filter(|p| matches!(p.on_expiry, OnExpiry::Escalate { .. }))
+            .count();
+        if escalations > 0 {
+            // Firing the escalation transition as `system` belongs to the store and the
+            // catalog; until it is wired, the notice mail is what happens.
+            tracing::info!(
+                escalations,
+                "passed deadlines call for an escalation transition"
+            );
+        }
+        Ok(passed
+            .into_iter()
+            .filter_map(|p| {
+                let n = p.notify?;
+                Some((
+                    PeriodicJob::DeadlinePassed {
+                        case_id: p.item.case_id,
+                        key: p.item.key,
+                        rule: p.item.rule,
+                        due: p.item.due,
+                        template: n.template,
+                        to: n.to,
+                    },
+                    Some(p.item.case_id),
+                ))
+            })
+            .collect())
+    }
+
+    async fn digests(&self, day: NaiveDate) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        let through = day + TimeDelta::days(self.options.digest_days);
+        let items = self.store.due_items(through).await?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let iso = day.iso_week();
+        let week = format!("{}-W{:02}", iso.year(), iso.week());
+        let mut by_unit: BTreeMap<uuid::Uuid, Vec<DueItem>> = BTreeMap::new();
+        for i in items {
+            by_unit.entry(i.unit_id).or_default().push(i);
+        }
+        let unit_ids: Vec<uuid::Uuid> = by_unit.keys().copied().collect();
+        let parents = self.store.parents_on(&unit_ids, day).await?;
+        let mut by_parent: BTreeMap<uuid::Uuid, Vec<DueItem>> = BTreeMap::new();
+        for (unit, items) in &by_unit {
+            if let Some(p) = parents.get(unit) {
+                by_parent
+                    .entry(*p)
+                    .or_default()
+                    .extend(items.iter().cloned());
+            }
+        }
+        let mut ids = unit_ids.clone();
+        ids.extend(by_parent.keys().copied());
+        let units: HashMap<uuid::Uuid, UnitRecord> = self
+            .store
+            .units(&ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let mut out = Vec::new();
+        let groups = by_unit
+            .into_iter()
+            .map(|(u, items)| (u, items, "secretary"))
+            .chain(
+                by_parent
+                    .into_iter()
+                    .map(|(u, items)| (u, items, "standing_committee")),
+            );
+        for (unit_id, mut items, role) in groups {
+            let Some(unit) = units.get(&unit_id) else {
+                continue;
+            };
+            items.sort_by(|a, b| a.due.cmp(&b.due).then(a.case_title.cmp(&b.case_title)));
+            out.push((
+                PeriodicJob::Digest {
+                    unit: UnitBrief::from(unit),
+                    to: RoleRef::at(role, role_level(unit.kind.level())),
+                    week: week.clone(),
+                    items,
+                },
+                None,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn meetings(&self, day: NaiveDate) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        let units = self
+            .store
+            .units_of_kinds_on(
+                &[
+                    UnitKind::Branch,
+                    UnitKind::GrassrootsBranch,
+                    UnitKind::GrassrootsCommittee,
+                ],
+                day,
+            )
+            .await?;
+        let month = day.format("%Y-%m").to_string();
+        Ok(units
+            .iter()
+            .map(|u| {
+                (
+                    PeriodicJob::Meeting {
+                        unit: UnitBrief::from(u),
+                        to: RoleRef::at("secretary", role_level(u.kind.level())),
+                        month: month.clone(),
+                    },
+                    None,
+                )
+            })
+            .collect())
+    }
+
+    async fn target_reports(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        let provinces = self
+            .store
+            .units_of_kinds_on(&[UnitKind::Province], day)
+            .await?;
+        let year = day.year();
+        let (Some(base_day), Some(jan1)) = (
+            NaiveDate::from_ymd_opt(year - 1, 12, 31),
+            NaiveDate::from_ymd_opt(year, 1, 1),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let month = day.format("%Y-%m").to_string();
+        let mut out = Vec::new();
+        for p in provinces {
+            let ids = self.store.subtree_ids_on(p.id, day).await?;
+            let members = self.store.party_members_on(&ids, base_day).await?;
+            let admitted = self.store.admissions_between(&ids, day, jan1, day).await?;
+            out.push((
+                PeriodicJob::TargetReport {
+                    unit: UnitBrief::from(&p),
+                    to: RoleRef::at("organization_committee", Level::Province),
+                    month: month.clone(),
+                    year,
+                    members_at_start: members,
+                    admitted,
+                    target_low: (members * 3).div_ceil(100),
+                    target_high: (members * 4).div_ceil(100),
+                    on: day,
+                },
+                None,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Runs the jobs whose latest tick was not handled yet. At start-up (`handled` empty) a
+    /// tick older than `catch_up` is skipped rather than run late.
+    async fn run_due_jobs(&self, now: DateTime<Utc>, handled: &mut HashMap<Job, DateTime<Utc>>) {
+        for job in Job::ALL {
+            let Some(tick) = self.schedules.latest_tick(job, now) else {
+                continue;
+            };
+            match handled.get(&job) {
+                Some(last) if *last >= tick => continue,
+                None if now - tick > self.options.catch_up => {
+                    handled.insert(job, tick);
+                    continue;
+                }
+                _ => {}
+            }
+            match self.run_job(job, tick).await {
+                Ok(_) => {
+                    handled.insert(job, tick);
+                }
+                Err(e) => {
+                    tracing::error!(job = %job, error = %e, "periodic job failed; will try again")
+                }
+            }
+        }
+    }
+
+    /// How long to sleep after a pass at `now`.
+    async fn sleep_for(&self, now: DateTime<Utc>) -> Duration {
+        let idle = TimeDelta::from_std(self.options.max_idle).unwrap_or(TimeDelta::seconds(30));
+        let mut until = now + idle;
+        if let Some((_, t)) = self.schedules.next_after(now) {
+            until = until.min(t);
+        }
+        match self
+            .store
+            .outbox_next_wake(now, today_in_vietnam(now))
+            .await
+        {
+            Ok(w) => {
+                if let Some(t) = w.at {
+                    until = until.min(t);
+                }
+                if let Some(d) = w.day {
+                    until = until.min(start_of_day(d));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read when the outbox is next due"),
+        }
+        // A floor, so that a clock that does not move (tests) or a tick a few milliseconds
+        // away never makes the loop spin.
+        (until - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .max(Duration::from_millis(200))
+    }
+
+    /// The loop: runs due periodic jobs and a pass, sleeps until the next due instant or a
+    /// wake, and returns when `shutdown` completes (after finishing the pass under way).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        tokio::pin!(shutdown);
+        tracing::info!(
+            smtp = %self.mailer.endpoint(),
+            daily_sweep = self.schedules.expr(Job::DailySweep).unwrap_or_default(),
+            weekly_digest = self.schedules.expr(Job::WeeklyDigest).unwrap_or_default(),
+            monthly_meeting = self.schedules.expr(Job::MonthlyMeeting).unwrap_or_default(),
+            monthly_target_report =
+                self.schedules.expr(Job::MonthlyTargetReport).unwrap_or_default(),
+            "worker started"
+        );
+        let mut handled = HashMap::new();
+        loop {
+            let now = (self.clock)();
+            self.run_due_jobs(now, &mut handled).await;
+            if let Err(e) = self.dispatch_due(now).await {
+                tracing::error!(error = %e, "outbox pass failed; will try again");
+            }
+            let nap = self.sleep_for(now).await;
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(nap) => {}
+            }
+        }
+        tracing::info!("worker stopped");
+    }
+}
