@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use memberflow_api::{Clock, FixedClock};
+use memberflow_api::{Clock, SettableClock};
 use memberflow_server::{Application, Config};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
@@ -160,6 +160,7 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     config: Config,
+    clock: SettableClock,
     // Dropped last: the database outlives the server.
     testdb: Option<TestDb>,
 }
@@ -194,11 +195,11 @@ pub async fn spawn_app_on(testdb: TestDb, tweak: impl FnOnce(&mut Config)) -> Te
         ..Config::default()
     };
     tweak(&mut config);
-    start(config, testdb).await
+    start(config, testdb, SettableClock::new(default_now())).await
 }
 
-async fn start(config: Config, testdb: TestDb) -> TestApp {
-    let clock: Arc<dyn Clock> = Arc::new(FixedClock(default_now()));
+async fn start(config: Config, testdb: TestDb, settable: SettableClock) -> TestApp {
+    let clock: Arc<dyn Clock> = Arc::new(settable.clone());
     let app = Application::build(&config, clock).await.unwrap();
     let addr = app.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
@@ -213,6 +214,7 @@ async fn start(config: Config, testdb: TestDb) -> TestApp {
         shutdown: Some(tx),
         server: Some(server),
         config,
+        clock: settable,
         testdb: Some(testdb),
     }
 }
@@ -248,6 +250,13 @@ impl TestApp {
         error_code(&r)
     }
 
+    /// Moves the server's clock to 10:00 in Vietnam on `date` (`YYYY-MM-DD`).
+    pub fn set_today(&self, date: &str) {
+        let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        self.clock
+            .set(Utc.from_utc_datetime(&d.and_hms_opt(3, 0, 0).unwrap()));
+    }
+
     /// The URL of the server's database.
     pub fn database_url(&self) -> &str {
         self.testdb.as_ref().map_or("", TestDb::url)
@@ -259,8 +268,9 @@ impl TestApp {
         let mut config = self.config.clone();
         tweak(&mut config);
         let testdb = self.testdb.take().unwrap();
+        let clock = self.clock.clone();
         self.stop().await;
-        start(config, testdb).await
+        start(config, testdb, clock).await
     }
 
     /// Counts the rows of every table: a fingerprint to show that a refused command wrote

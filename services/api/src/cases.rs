@@ -633,7 +633,8 @@ pub struct FireInput {
     dry_run: Option<bool>,
     /// Keep a refused attempt in the history.
     record_refusal: Option<bool>,
-    /// The day of the step (today by default); the rule set in force that day applies.
+    /// The day of the step, today or earlier (today by default): recording a step that
+    /// happened last week applies the rule set in force that day.
     on: Option<Date>,
 }
 
@@ -848,6 +849,13 @@ impl CaseMutation {
         let case_id = parse_id(&input.case_id, "case").gql(l)?;
         let actor = to_actor(input.actor).gql(l)?;
         let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
+        if today > a.clock.today() {
+            return Err(ApiError::Validation(Text::new(
+                "Không thể ghi một bước vào ngày trong tương lai.",
+                "A step cannot be recorded on a future date.",
+            ))
+            .into_graphql(l));
+        }
         let case = a.store.case(case_id).await.gql(l)?;
         let def = a.catalog.definition_of(&case).gql(l)?;
         let t = def.transition(&input.transition).ok_or_else(|| {

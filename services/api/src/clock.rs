@@ -41,3 +41,31 @@ impl Clock for FixedClock {
 
 /// The clock as the schema holds it.
 pub(crate) type SharedClock = Arc<dyn Clock>;
+
+/// A clock that tests move by hand: time is injected, never slept through.
+#[derive(Debug, Clone)]
+pub struct SettableClock(Arc<std::sync::RwLock<DateTime<Utc>>>);
+
+impl SettableClock {
+    /// A clock standing at `now`.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(now)))
+    }
+
+    /// Moves the clock to `now`.
+    pub fn set(&self, now: DateTime<Utc>) {
+        match self.0.write() {
+            Ok(mut g) => *g = now,
+            Err(poisoned) => *poisoned.into_inner() = now,
+        }
+    }
+}
+
+impl Clock for SettableClock {
+    fn now(&self) -> DateTime<Utc> {
+        match self.0.read() {
+            Ok(g) => *g,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+}

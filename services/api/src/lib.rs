@@ -13,7 +13,7 @@ mod scalars;
 mod schema;
 mod tree;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, SettableClock, SystemClock};
 pub use error::{Code, finalize_response};
 pub use memberflow_workflow::text::Lang;
 pub use schema::{ApiOptions, AppSchema, build_schema, execute, sdl};

@@ -766,6 +766,15 @@ impl Store {
         if updated.rows_affected != 1 {
             return Err(stale_version());
         }
+        // The registry moves with the case, in the same transaction.
+        let subject = crate::registry::apply(&txn, &case, &decision, now).await?;
+        if subject != case.subject_member_id {
+            cases::Entity::update_many()
+                .col_expr(cases::Column::SubjectMemberId, Expr::value(subject))
+                .filter(cases::Column::Id.eq(case_id))
+                .exec(&txn)
+                .await?;
+        }
         let event = append(
             &txn,
             Append {

@@ -10,6 +10,7 @@ mod error;
 mod members;
 mod outbox;
 mod records;
+mod registry;
 mod tree;
 
 use std::time::Duration;
