@@ -9,6 +9,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_tree_and_members;
 mod m20261125_000002_cases;
 mod m20261125_000003_outbox_delivery;
+mod m20261125_000004_accounts;
+mod m20261125_000005_stats;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_tree_and_members::Migration),
             Box::new(m20261125_000002_cases::Migration),
             Box::new(m20261125_000003_outbox_delivery::Migration),
+            Box::new(m20261125_000004_accounts::Migration),
+            Box::new(m20261125_000005_stats::Migration),
         ]
     }
 }

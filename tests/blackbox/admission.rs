@@ -1,7 +1,12 @@
 //! The admission pipeline through GraphQL, from the candidate list to official membership,
 //! with its effects on the member registry (A10, A13, A14, A15) on both databases.
+//!
+//! Every rule of rules.md §1 that the admission workflow applies has at least one test here
+//! named after its id (`a8_...`, `e1_...`): each checks the refusal (its code, its
+//! `extensions.rules` and the Vietnamese reason a branch secretary reads) and the happy path at
+//! the boundary. `docs/rules-coverage.md` maps every rule id to its test.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Days, Months, NaiveDate};
 use memberflow_tests::{TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
@@ -53,12 +58,57 @@ impl Walk<'_> {
         );
         r["data"]["fireTransition"].clone()
     }
+
+    /// The number of days from the walk's day to `day`.
+    fn until(&self, day: NaiveDate) -> u64 {
+        u64::try_from((day - self.day).num_days()).unwrap()
+    }
+
+    /// Decides `transition` today without recording it (`dryRun`).
+    async fn dry_run(&self, transition: &str, inputs: Value) -> Value {
+        let inputs = fill_today(inputs, self.day);
+        self.app
+            .gql(
+                "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }",
+                json!({ "i": { "caseId": self.case, "transition": transition, "actor": everyone(),
+                    "inputs": inputs, "dryRun": true } }),
+            )
+            .await
+    }
+
+    /// The case's open deadline `key` as of `on`.
+    async fn deadline(&self, key: &str, on: NaiveDate) -> Value {
+        let d = self
+            .app
+            .ok(
+                "query($id: ID!, $on: Date) { case(id: $id) { deadlines(on: $on) { key rule due extendedDue extended overdue workingDaysLeft } } }",
+                json!({ "id": self.case, "on": on.to_string() }),
+            )
+            .await;
+        d["case"]["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["key"] == key)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
 }
 
-/// Replaces the string "today" by the day of the step.
+/// Replaces the string "today" by the day of the step, and "today-N" / "today+N" by the day
+/// N days before or after it.
 fn fill_today(v: Value, day: NaiveDate) -> Value {
     match v {
         Value::String(s) if s == "today" => Value::String(day.to_string()),
+        Value::String(s) if s.starts_with("today-") || s.starts_with("today+") => {
+            let n: u64 = s[6..].parse().unwrap();
+            let d = if s.as_bytes()[5] == b'-' {
+                day - Days::new(n)
+            } else {
+                day + Days::new(n)
+            };
+            Value::String(d.to_string())
+        }
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| (k, fill_today(v, day)))
@@ -68,27 +118,74 @@ fn fill_today(v: Value, day: NaiveDate) -> Value {
     }
 }
 
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Asserts that `r` is a refusal by the rules naming `rule` in `extensions.rules`, and returns
+/// the Vietnamese reasons given for that rule, one per line.
+fn refused(r: &Value, rule: &str) -> String {
+    assert_eq!(error_code(r), "TRANSITION_REFUSED", "{r:#}");
+    let ext = &r["errors"][0]["extensions"];
+    assert!(
+        ext["rules"].as_array().unwrap().contains(&json!(rule)),
+        "{rule} not in {r:#}"
+    );
+    let vi: Vec<&str> = ext["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == rule)
+        .map(|x| x["vi"].as_str().unwrap())
+        .collect();
+    assert!(!vi.is_empty(), "no reason for {rule} in {r:#}");
+    vi.join("\n")
+}
+
+/// Asserts that `r` is refused because of the state the case is in (the order of the
+/// procedure), and returns the Vietnamese reason.
+fn wrong_state(r: &Value) -> String {
+    assert_eq!(error_code(r), "TRANSITION_REFUSED", "{r:#}");
+    let reason = &r["errors"][0]["extensions"]["reasons"][0];
+    assert_eq!(reason["code"], "WRONG_STATE", "{r:#}");
+    reason["vi"].as_str().unwrap().to_owned()
+}
+
 async fn open<'a>(app: &'a TestApp, branch: &str, start: &str, dob: &str) -> Walk<'a> {
+    open_with(app, branch, start, dob, json!({})).await
+}
+
+/// Opens a case on `start` for an applicant born on `dob`, with `extra` opening inputs.
+async fn open_with<'a>(
+    app: &'a TestApp,
+    branch: &str,
+    start: &str,
+    dob: &str,
+    extra: Value,
+) -> Walk<'a> {
     app.set_today(start);
+    let mut inputs = json!({ "person_id": "P-001", "full_name": "Nguyễn Văn An", "date_of_birth": dob,
+        "unit": branch, "education_level": "upper_secondary", "helper_member": "M-100" });
+    for (k, v) in extra.as_object().unwrap() {
+        inputs[k] = v.clone();
+    }
     let d = app
         .ok(
             "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id version } } }",
             json!({ "i": { "definitionId": "admission", "unitId": branch, "title": "Nguyễn Văn An",
-                "actor": everyone(),
-                "inputs": { "person_id": "P-001", "full_name": "Nguyễn Văn An", "date_of_birth": dob,
-                    "unit": branch, "education_level": "upper_secondary", "helper_member": "M-100" } } }),
+                "actor": everyone(), "inputs": inputs } }),
         )
         .await;
     Walk {
         app,
         case: d["openCase"]["case"]["id"].as_str().unwrap().to_owned(),
         version: 1,
-        day: NaiveDate::parse_from_str(start, "%Y-%m-%d").unwrap(),
+        day: date(start),
     }
 }
 
-/// Walks from the candidate list to the admission decision.
-async fn to_decision(w: &mut Walk<'_>) {
+/// Walks from the candidate list to the start of the background verification (A2–A5).
+async fn to_verification(w: &mut Walk<'_>) {
     let certificate = (w.day - Days::new(60)).to_string();
     w.ok(
         1,
@@ -110,12 +207,22 @@ async fn to_decision(w: &mut Walk<'_>) {
         json!({ "verification_started_on": "today" }),
     )
     .await;
+}
+
+/// Walks from the candidate list to a verified background (A2–A5).
+async fn to_verified(w: &mut Walk<'_>) {
+    to_verification(w).await;
     w.ok(
         20,
         "conclude_verification",
         json!({ "verification_conclusion": "meets_standard", "verification_report_date": "today" }),
     )
     .await;
+}
+
+/// Walks from the candidate list to the collected opinions, ready for the branch vote.
+async fn to_decision(w: &mut Walk<'_>) {
+    to_verified(w).await;
     w.ok(1, "record_introducers", json!({ "introducer_1": "M-101", "introducer_1_official": true, "introducer_1_since": "2020-01-01",
         "introducer_2": "M-102", "introducer_2_official": true, "introducer_2_since": "2021-05-01" })).await;
     w.ok(
@@ -266,8 +373,8 @@ async fn a_step_cannot_be_recorded_in_the_future() {
     assert_eq!(error_code(&r), "VALIDATION");
 }
 
-/// From the branch vote to the ceremony, on the happy path.
-async fn vote_to_ceremony(w: &mut Walk<'_>) {
+/// From the branch vote to the admission decision, on the happy path.
+async fn vote_to_decision(w: &mut Walk<'_>) {
     w.ok(
         7,
         "branch_vote",
@@ -288,6 +395,11 @@ async fn vote_to_ceremony(w: &mut Walk<'_>) {
         json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" }),
     )
     .await;
+}
+
+/// From the branch vote to the ceremony, on the happy path.
+async fn vote_to_ceremony(w: &mut Walk<'_>) {
+    vote_to_decision(w).await;
     w.ok(10, "hold_ceremony", json!({ "ceremony_date": "today" }))
         .await;
     w.ok(
@@ -382,4 +494,1219 @@ async fn a_case_started_under_r2021_finishes_under_r2025b_and_each_step_keeps_it
         };
         assert_eq!(e["ruleSet"], expected, "{e}");
     }
+}
+
+const MEMBER: &str = "query($id: ID!, $on: Date) { member(id: $id) { fullName partyAgeFrom admissionDecisionDate ceremonyDate officialDate status(on: $on) } }";
+
+// E1–E4 ----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn e1_age_is_counted_in_whole_months_on_the_day_of_the_branch_vote() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // The vote is on 4/10/2025 (33 days after the start): born 4/10/2007, the applicant is 18
+    // that very day and 17 years 11 months the day before.
+    let mut w = open(&app, &p.b1, "2025-09-01", "2007-10-04").await;
+    to_decision(&mut w).await;
+    let r = w
+        .step(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today-1", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    let vi = refused(&r, "E1");
+    assert!(
+        vi.contains("chưa đủ 18 tuổi tại ngày chi bộ xét kết nạp (E1)"),
+        "{vi}"
+    );
+    assert!(
+        vi.contains("mới 17 tuổi 11 tháng, còn thiếu 1 tháng"),
+        "{vi}"
+    );
+    assert_eq!(w.day, date("2025-10-04"));
+    let done = w
+        .ok(
+            0,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    assert_eq!(done["toState"], "BranchVoted");
+}
+
+/// Walks an applicant from the branch vote to official membership, recording the province's
+/// written consent when `consent` is set (E2, E3). Returns the member's id and the decision day.
+async fn over_60_to_official(w: &mut Walk<'_>, consent: bool) -> (String, NaiveDate) {
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": false }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+    if consent {
+        w.ok(
+            5,
+            "record_province_consent",
+            json!({ "province_consent_date": "today", "province_consent_ref": "15-CV/TU" }),
+        )
+        .await;
+    }
+    let decided = w
+        .ok(
+            9,
+            "decide_admission",
+            json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" }),
+        )
+        .await;
+    let decision_day = w.day;
+    let member = decided["case"]["subjectMemberId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.ok(10, "hold_ceremony", json!({ "ceremony_date": "today" }))
+        .await;
+    let ceremony = w.day;
+    w.ok(
+        10,
+        "file_member_history",
+        json!({ "member_history_filed_on": "today" }),
+    )
+    .await;
+    let end = ceremony.checked_add_months(Months::new(12)).unwrap();
+    w.ok(w.until(end), "open_recognition_vote", json!({})).await;
+    w.ok(7, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 9, "official_members": 10 })).await;
+    let done = w
+        .ok(
+            10,
+            "recognise",
+            json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Official");
+    (member, decision_day)
+}
+
+#[tokio::test]
+async fn e2_e3_over_60_needs_the_province_written_consent() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // 61 years 6 months at the branch vote on 4/10/2025.
+    let mut w = open(&app, &p.b1, "2025-09-01", "1964-03-10").await;
+    to_decision(&mut w).await;
+    // E1 lets the branch consider a person over 60: E2 and E3 apply at the decision.
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": false }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+    let r = w
+        .step(
+            5,
+            "decide_admission",
+            json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" }),
+        )
+        .await;
+    let vi = refused(&r, "E3");
+    assert!(
+        vi.contains("đã trên 60 tuổi tại ngày chi bộ xét (61 tuổi 6 tháng) (E2, E3)"),
+        "{vi}"
+    );
+    assert!(
+        vi.contains("ban thường vụ cấp ủy trực thuộc Trung ương đồng ý bằng văn bản trước khi cấp ủy có thẩm quyền ra quyết định"),
+        "{vi}"
+    );
+    // The branch secretary cannot record the province's consent.
+    let secretary = json!({ "id": "s", "roles": [{ "role": "secretary", "level": "branch" }] });
+    let r = app
+        .gql(
+            FIRE,
+            json!({ "i": { "caseId": w.case, "transition": "record_province_consent", "actor": secretary,
+                "inputs": { "province_consent_date": w.day.to_string(), "province_consent_ref": "15-CV/TU" } } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED");
+    assert_eq!(
+        r["errors"][0]["extensions"]["reasons"][0]["code"], "NOT_PERMITTED",
+        "{r:#}"
+    );
+    w.ok(
+        0,
+        "record_province_consent",
+        json!({ "province_consent_date": "today", "province_consent_ref": "15-CV/TU" }),
+    )
+    .await;
+    // The consent must come before the decision.
+    let r = w
+        .step(
+            0,
+            "decide_admission",
+            json!({ "decision_date": "today-1", "decision_number": "123-QĐ/ĐU" }),
+        )
+        .await;
+    let vi = refused(&r, "E3");
+    assert!(vi.contains("phải có trước ngày quyết định kết nạp"), "{vi}");
+    let decided = w
+        .ok(
+            1,
+            "decide_admission",
+            json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" }),
+        )
+        .await;
+    let decision_day = w.day;
+    let member = decided["case"]["subjectMemberId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // ... and on to official membership.
+    w.ok(10, "hold_ceremony", json!({ "ceremony_date": "today" }))
+        .await;
+    let ceremony = w.day;
+    w.ok(
+        10,
+        "file_member_history",
+        json!({ "member_history_filed_on": "today" }),
+    )
+    .await;
+    let end = ceremony.checked_add_months(Months::new(12)).unwrap();
+    w.ok(w.until(end), "open_recognition_vote", json!({})).await;
+    w.ok(7, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 9, "official_members": 10 })).await;
+    let done = w
+        .ok(
+            10,
+            "recognise",
+            json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Official");
+    let m = app
+        .ok(MEMBER, json!({ "id": member, "on": w.day.to_string() }))
+        .await;
+    assert_eq!(m["member"]["status"], "OFFICIAL");
+    assert_eq!(m["member"]["partyAgeFrom"], decision_day.to_string());
+    assert_eq!(m["member"]["officialDate"], end.to_string());
+
+    // A full 60 years (counted in months) at the vote is still within E1: no consent needed.
+    let mut w = open(&app, &p.b1, "2025-09-01", "1965-10-04").await;
+    to_decision(&mut w).await;
+    let (member, _) = over_60_to_official(&mut w, false).await;
+    let m = app
+        .ok(MEMBER, json!({ "id": member, "on": w.day.to_string() }))
+        .await;
+    assert_eq!(m["member"]["status"], "OFFICIAL");
+    // One month more and the same walk needs the consent.
+    let mut w = open(&app, &p.b1, "2025-09-01", "1965-09-04").await;
+    to_decision(&mut w).await;
+    over_60_to_official(&mut w, true).await;
+}
+
+#[tokio::test]
+async fn e4_a_lower_secondary_diploma_is_required_unless_the_exception_is_recorded() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "1995-03-02",
+        json!({ "education_level": "primary" }),
+    )
+    .await;
+    to_decision(&mut w).await;
+    let r = w
+        .step(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    let vi = refused(&r, "E4");
+    assert!(
+        vi.contains("phải có bằng tốt nghiệp trung học cơ sở trở lên (E4); trình độ đã khai là tốt nghiệp tiểu học"),
+        "{vi}"
+    );
+    // The same applicant in a hardship area (Ban Bí thư exception) may be considered.
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "1995-03-02",
+        json!({ "education_level": "primary", "education_exception": true }),
+    )
+    .await;
+    to_decision(&mut w).await;
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+    )
+    .await;
+    // Lower secondary is enough.
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "1995-03-02",
+        json!({ "education_level": "lower_secondary" }),
+    )
+    .await;
+    to_decision(&mut w).await;
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn e1_e4_every_failing_rule_is_reported_at_once() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "2008-06-01",
+        json!({ "education_level": "primary" }),
+    )
+    .await;
+    to_decision(&mut w).await;
+    let r = w
+        .step(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 5, "official_members": 10 }),
+        )
+        .await;
+    refused(&r, "E1");
+    refused(&r, "E4");
+    refused(&r, "A8");
+}
+
+// A1–A7 ----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a1_a_candidate_needs_a_helper_and_can_be_removed_from_the_list() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // The branch assigns an official member to help each candidate.
+    let r = app
+        .gql(
+            "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
+            json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "X", "actor": everyone(),
+                "inputs": { "person_id": "P-2", "full_name": "Trần Thị Bình", "date_of_birth": "1999-01-01",
+                    "unit": p.b1, "education_level": "university" } } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+    let reason = &r["errors"][0]["extensions"]["reasons"][0];
+    assert_eq!(reason["code"], "INPUT_MISSING", "{r:#}");
+    assert_eq!(reason["field"], "helper_member", "{r:#}");
+    let mut w = open(&app, &p.b1, "2025-09-01", "1999-01-01").await;
+    let done = w
+        .ok(
+            30,
+            "withdraw",
+            json!({ "withdrawn_on": "today", "withdrawal_reason": "Chuyển công tác" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Withdrawn");
+    let r = w
+        .step(
+            1,
+            "record_awareness_certificate",
+            json!({ "certificate_date": "today" }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED");
+    let reason = &r["errors"][0]["extensions"]["reasons"][0];
+    assert_eq!(reason["code"], "CASE_CLOSED", "{r:#}");
+    assert!(
+        reason["vi"]
+            .as_str()
+            .unwrap()
+            .contains("Hồ sơ đã kết thúc ở trạng thái «Đưa ra khỏi danh sách cảm tình Đảng»"),
+        "{r:#}"
+    );
+}
+
+#[tokio::test]
+async fn a2_certificate_older_than_60_months_at_the_branch_vote_is_refused() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    let vote = w.day + Days::new(7);
+    let sixty = vote.checked_sub_months(Months::new(60)).unwrap();
+    // A certificate issued 60 months and a day before the vote expired the day before it.
+    w.ok(
+        7,
+        "renew_awareness_certificate",
+        json!({ "certificate_date": sixty.pred_opt().unwrap().to_string() }),
+    )
+    .await;
+    let r = w
+        .step(
+            0,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    let vi = refused(&r, "A2");
+    assert!(
+        vi.contains("chỉ có giá trị 60 tháng, đã hết hạn ngày 03/10/2025, trước ngày chi bộ xét kết nạp 04/10/2025 (A2): chi bộ phải giới thiệu người vào Đảng học lại"),
+        "{vi}"
+    );
+    // Retaking the course gives a new certificate; one issued exactly 60 months before the
+    // vote is still valid on the vote's day.
+    w.ok(
+        0,
+        "renew_awareness_certificate",
+        json!({ "certificate_date": sixty.to_string(), "certificate_number": "GCN-2020" }),
+    )
+    .await;
+    let d = w.deadline("awareness_certificate", vote).await;
+    assert_eq!(d["rule"], "A2", "{d:#}");
+    assert_eq!(d["due"], vote.to_string(), "{d:#}");
+    assert_eq!(d["overdue"], false, "{d:#}");
+    let done = w
+        .ok(
+            0,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    assert_eq!(done["toState"], "BranchVoted");
+}
+
+#[tokio::test]
+async fn a3_a4_the_application_comes_first_then_the_personal_history() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    // A2 before A3: no application before the awareness course.
+    let r = w
+        .step(
+            1,
+            "file_application",
+            json!({ "application_date": "today" }),
+        )
+        .await;
+    let vi = wrong_state(&r);
+    assert!(
+        vi.contains("Bước «Nhận đơn xin vào Đảng» chỉ thực hiện được khi hồ sơ ở trạng thái «Đã học lớp bồi dưỡng nhận thức về Đảng»"),
+        "{vi}"
+    );
+    w.ok(
+        0,
+        "record_awareness_certificate",
+        json!({ "certificate_date": "today-30" }),
+    )
+    .await;
+    // A3: "có đơn tự nguyện xin vào Đảng … sau đó mới khai lý lịch".
+    let r = w
+        .step(1, "draft_history", json!({ "history_date": "today" }))
+        .await;
+    let vi = wrong_state(&r);
+    assert!(
+        vi.contains("Bước «Người vào Đảng khai lý lịch» chỉ thực hiện được khi hồ sơ ở trạng thái «Đã có đơn xin vào Đảng»; hồ sơ đang ở «Đã học lớp bồi dưỡng nhận thức về Đảng»"),
+        "{vi}"
+    );
+    w.ok(
+        0,
+        "file_application",
+        json!({ "application_date": "today" }),
+    )
+    .await;
+    let done = w
+        .ok(2, "draft_history", json!({ "history_date": "today" }))
+        .await;
+    assert_eq!(done["toState"], "HistoryDrafted");
+    // A4 then A5: the verification starts on the drafted history.
+    let done = w
+        .ok(
+            1,
+            "start_verification",
+            json!({ "verification_started_on": "today" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "VerificationInProgress");
+}
+
+#[tokio::test]
+async fn a5_verification_must_conclude_that_the_applicant_meets_the_standard() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_verification(&mut w).await;
+    let r = w
+        .step(
+            20,
+            "conclude_verification",
+            json!({ "verification_conclusion": "does_not_meet", "verification_report_date": "today" }),
+        )
+        .await;
+    let vi = refused(&r, "A5");
+    assert!(
+        vi.contains("chưa xác định người vào Đảng đủ tiêu chuẩn chính trị (A5, E5)"),
+        "{vi}"
+    );
+    let done = w
+        .ok(
+            0,
+            "reject_after_verification",
+            json!({ "verification_report_date": "today", "rejection_reason": "Không đủ tiêu chuẩn chính trị" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Rejected");
+    // The happy path: `to_verified` concludes `meets_standard`.
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_verified(&mut w).await;
+}
+
+fn introducers(since_1: &str, since_2: &str) -> Value {
+    json!({ "introducer_1": "M-101", "introducer_1_official": true, "introducer_1_since": since_1,
+        "introducer_2": "M-102", "introducer_2_official": true, "introducer_2_since": since_2 })
+}
+
+#[tokio::test]
+async fn a6_introducer_must_have_worked_12_months_with_the_applicant() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_verified(&mut w).await;
+    let day = w.day + Days::new(1);
+    let eleven = day.checked_sub_months(Months::new(11)).unwrap();
+    let twelve = day.checked_sub_months(Months::new(12)).unwrap();
+    let r = w
+        .step(
+            1,
+            "record_introducers",
+            introducers("2020-01-01", &eleven.to_string()),
+        )
+        .await;
+    let vi = refused(&r, "A6");
+    assert!(
+        vi.contains(&format!(
+            "Người giới thiệu M-102 mới cùng công tác, sinh hoạt với người vào Đảng 11 tháng (từ {}), chưa đủ 12 tháng (A6)",
+            eleven.format("%d/%m/%Y")
+        )),
+        "{vi}"
+    );
+    // Exactly 12 months is enough, and no minimum length of membership is asked.
+    let done = w
+        .ok(
+            0,
+            "record_introducers",
+            introducers("2020-01-01", &twelve.to_string()),
+        )
+        .await;
+    assert_eq!(done["toState"], "IntroducersRecorded");
+}
+
+#[tokio::test]
+async fn a6_two_distinct_official_members_or_an_organisation_and_one_member_introduce() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_verified(&mut w).await;
+    let mut same = introducers("2020-01-01", "2020-01-01");
+    same["introducer_2"] = json!("M-101");
+    let r = w.step(1, "record_introducers", same).await;
+    let vi = refused(&r, "A6");
+    assert!(
+        vi.contains("Cùng một đảng viên (M-101) không thể là cả hai người giới thiệu (A6)"),
+        "{vi}"
+    );
+    assert!(
+        vi.contains("Cần 2 người giới thiệu (đảng viên chính thức; Đoàn Thanh niên hoặc Công đoàn cơ sở có thể thay 1 người) (A6); hiện mới có 1"),
+        "{vi}"
+    );
+    let mut probationary = introducers("2020-01-01", "2020-01-01");
+    probationary["introducer_2_official"] = json!(false);
+    let r = w.step(0, "record_introducers", probationary).await;
+    let vi = refused(&r, "A6");
+    assert!(
+        vi.contains("Người giới thiệu M-102 phải là đảng viên chính thức (A6)"),
+        "{vi}"
+    );
+    // The trade union stands for one of the two.
+    let done = w
+        .ok(
+            0,
+            "record_introducers",
+            json!({ "introducer_1": "M-101", "introducer_1_official": true, "introducer_1_since": "2020-01-01",
+                "organisation_introducer": "trade_union" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "IntroducersRecorded");
+}
+
+#[tokio::test]
+async fn a6_an_applicant_of_youth_age_is_introduced_by_the_youth_union() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // 25 years old, where a Youth Union organisation exists.
+    let mut w = open(&app, &p.b1, "2025-09-01", "2000-05-01").await;
+    to_verified(&mut w).await;
+    let mut two_members = introducers("2020-01-01", "2021-01-01");
+    two_members["youth_union_present"] = json!(true);
+    let r = w.step(1, "record_introducers", two_members).await;
+    let vi = refused(&r, "A6");
+    assert!(
+        vi.contains("Người vào Đảng trong độ tuổi thanh niên (dưới 30 tuổi) ở nơi có tổ chức Đoàn phải được Ban Chấp hành Đoàn cơ sở và một đảng viên chính thức giới thiệu (A6)"),
+        "{vi}"
+    );
+    let done = w
+        .ok(
+            0,
+            "record_introducers",
+            json!({ "introducer_1": "M-101", "introducer_1_official": true, "introducer_1_since": "2020-01-01",
+                "organisation_introducer": "youth_union", "youth_union_present": true }),
+        )
+        .await;
+    assert_eq!(done["toState"], "IntroducersRecorded");
+}
+
+#[tokio::test]
+async fn a7_the_branch_votes_only_after_the_opinions_are_collected() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_verified(&mut w).await;
+    w.ok(
+        1,
+        "record_introducers",
+        introducers("2020-01-01", "2021-05-01"),
+    )
+    .await;
+    let r = w
+        .step(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    let vi = wrong_state(&r);
+    assert!(
+        vi.contains("chỉ thực hiện được khi hồ sơ ở trạng thái «Đã lấy ý kiến đoàn thể và chi ủy nơi cư trú»"),
+        "{vi}"
+    );
+    w.ok(
+        0,
+        "collect_opinions",
+        json!({ "opinions_collected_on": "today", "opinion_sources": ["Công đoàn", "Chi bộ nơi cư trú"] }),
+    )
+    .await;
+    let done = w
+        .ok(
+            0,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    assert_eq!(done["toState"], "BranchVoted");
+}
+
+// A8–A10 ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a8_branch_vote_needs_two_thirds_of_official_members() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    let vote = |votes: i64, excluded: i64| {
+        json!({ "branch_vote_date": "today", "votes_for": votes, "official_members": 10,
+            "excluded_members": excluded, "resolution_number": "01-NQ/CB" })
+    };
+    // The denominator is every official member, not those present.
+    let r = w.step(7, "branch_vote", vote(6, 0)).await;
+    let vi = refused(&r, "A8");
+    assert!(
+        vi.contains("Nghị quyết đề nghị kết nạp của chi bộ chỉ có giá trị khi ít nhất 2/3 tán thành (A8): có 6/10 tán thành, cần ít nhất 7 phiếu"),
+        "{vi}"
+    );
+    // Only members living their party life elsewhere and exempted members who are absent are
+    // left out of it.
+    let r = w.step(0, "branch_vote", vote(5, 2)).await;
+    let vi = refused(&r, "A8");
+    assert!(
+        vi.contains("có 5/8 (mẫu số: 10 đảng viên chính thức, trừ 2 người sinh hoạt tạm thời nơi khác hoặc được miễn sinh hoạt và vắng mặt) tán thành, cần ít nhất 6 phiếu"),
+        "{vi}"
+    );
+    let r = w.step(0, "branch_vote", vote(9, 2)).await;
+    let vi = refused(&r, "A8");
+    assert!(
+        vi.contains("Số phiếu tán thành (9) nhiều hơn số thành viên được tính (8) (A8)"),
+        "{vi}"
+    );
+    // 6 of 9 is exactly two thirds.
+    let done = w.ok(0, "branch_vote", vote(6, 1)).await;
+    assert_eq!(done["toState"], "BranchVoted");
+}
+
+#[tokio::test]
+async fn a8_a_branch_that_does_not_propose_admission_ends_the_case() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    let done = w
+        .ok(
+            7,
+            "branch_vote_rejected",
+            json!({ "branch_vote_date": "today", "votes_for": 4, "official_members": 10 }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Rejected");
+}
+
+#[tokio::test]
+async fn a9_a_delegated_grassroots_committee_needs_two_thirds_of_its_members() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    let r = w
+        .step(
+            7,
+            "grassroots_review",
+            json!({ "review_date": "today", "grassroots_delegated": true }),
+        )
+        .await;
+    let vi = refused(&r, "A9");
+    assert!(
+        vi.contains(
+            "Đảng ủy cơ sở được ủy quyền kết nạp phải ghi số cấp ủy viên và số phiếu tán thành (A9)"
+        ),
+        "{vi}"
+    );
+    let review = |votes: i64| json!({ "review_date": "today", "grassroots_delegated": true, "committee_votes_for": votes, "committee_members": 7 });
+    let r = w.step(0, "grassroots_review", review(4)).await;
+    let vi = refused(&r, "A9");
+    assert!(
+        vi.contains("Nghị quyết kết nạp của đảng ủy cơ sở được ủy quyền chỉ có giá trị khi ít nhất 2/3 tán thành (A9): có 4/7 tán thành, cần ít nhất 5 phiếu"),
+        "{vi}"
+    );
+    let done = w.ok(0, "grassroots_review", review(5)).await;
+    assert_eq!(done["toState"], "GrassrootsReviewed");
+}
+
+#[tokio::test]
+async fn a10_decision_overdue_after_60_working_days_is_flagged() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    let vote = w.day;
+    // The deadline runs from the branch resolution: 60 working days from the vote's day.
+    let d = w.deadline("admission_decision", vote).await;
+    assert_eq!(d["rule"], "A10", "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 60, "{d:#}");
+    assert_eq!(d["overdue"], false, "{d:#}");
+    let due = date(d["due"].as_str().unwrap());
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": false }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+    // Through the review and the submission, the same deadline runs on.
+    let d = w.deadline("admission_decision", due).await;
+    assert_eq!(d["due"], due.to_string(), "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 0, "{d:#}");
+    assert_eq!(d["overdue"], false, "{d:#}");
+    let late = due.succ_opt().unwrap();
+    let d = w.deadline("admission_decision", late).await;
+    assert_eq!(d["overdue"], true, "{d:#}");
+    // The overdue filter finds the case the day after the due date, not on it.
+    let q = "query { cases(filter: { overdue: true, definitionId: \"admission\" }) { totalCount edges { node { id state } } } }";
+    app.set_today(&due.to_string());
+    assert_eq!(app.ok(q, json!({})).await["cases"]["totalCount"], 0);
+    app.set_today(&late.to_string());
+    let d = app.ok(q, json!({})).await;
+    assert_eq!(d["cases"]["totalCount"], 1);
+    assert_eq!(d["cases"]["edges"][0]["node"]["id"], w.case.as_str());
+    // Lateness is flagged (and calls for self-criticism before the higher committee); it does
+    // not stop the decision.
+    let done = w
+        .ok(
+            w.until(late),
+            "decide_admission",
+            json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Admitted");
+    assert!(
+        w.deadline("admission_decision", late).await.is_null(),
+        "the decision closes the deadline"
+    );
+}
+
+#[tokio::test]
+async fn a10_extension_adds_30_working_days() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    let vote = w.day;
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": false }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+    let before = w.deadline("admission_decision", vote).await;
+    assert_eq!(before["extended"], false, "{before:#}");
+    w.ok(
+        20,
+        "extend_admission_deadline",
+        json!({ "extension_reason": "Chờ kết quả thẩm tra bổ sung" }),
+    )
+    .await;
+    let d = w.deadline("admission_decision", vote).await;
+    assert_eq!(d["extended"], true, "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 90, "{d:#}");
+    assert_eq!(d["extendedDue"], d["due"], "{d:#}");
+    assert_ne!(d["due"], before["due"], "{d:#}");
+    // Once only.
+    let r = w
+        .step(
+            1,
+            "extend_admission_deadline",
+            json!({ "extension_reason": "Lần nữa" }),
+        )
+        .await;
+    let vi = refused(&r, "A10");
+    assert!(vi.contains("Thời hạn này đã được gia hạn một lần"), "{vi}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["reasons"][0]["code"],
+        "DEADLINE_NOT_EXTENDABLE"
+    );
+}
+
+// A11–A15 --------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a11_ceremony_after_30_working_days_needs_superior_consent() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    vote_to_decision(&mut w).await;
+    let decision = w.day;
+    let d = w.deadline("ceremony", decision).await;
+    assert_eq!(d["rule"], "A11", "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 30, "{d:#}");
+    let due = date(d["due"].as_str().unwrap());
+    let late = due.succ_opt().unwrap();
+    let r = w
+        .step(
+            w.until(late),
+            "hold_ceremony",
+            json!({ "ceremony_date": "today" }),
+        )
+        .await;
+    let vi = refused(&r, "A11");
+    assert!(
+        vi.contains(&format!(
+            "Lễ kết nạp ngày {} quá thời hạn 30 ngày làm việc kể từ ngày nhận quyết định ({}, hạn cuối {}) (A11): chi bộ phải báo cáo và được cấp ủy cấp trên trực tiếp đồng ý",
+            late.format("%d/%m/%Y"),
+            decision.format("%d/%m/%Y"),
+            due.format("%d/%m/%Y")
+        )),
+        "{vi}"
+    );
+    // The 30 working days run from the day the branch received the decision.
+    let r = w
+        .dry_run(
+            "hold_ceremony",
+            json!({ "ceremony_date": "today", "decision_received_date": "today-7" }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "CeremonyHeld",
+        "{r:#}"
+    );
+    assert_eq!(r["data"]["fireTransition"]["dryRun"], true);
+    // A late ceremony with the direct superior's consent.
+    let done = w
+        .ok(
+            0,
+            "hold_ceremony",
+            json!({ "ceremony_date": "today", "superior_consent_date": "today-2" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "CeremonyHeld");
+}
+
+#[tokio::test]
+async fn a12_member_history_file_is_due_30_working_days_after_the_ceremony() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    vote_to_decision(&mut w).await;
+    w.ok(10, "hold_ceremony", json!({ "ceremony_date": "today" }))
+        .await;
+    let ceremony = w.day;
+    let d = w.deadline("member_history", ceremony).await;
+    assert_eq!(d["rule"], "A12", "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 30, "{d:#}");
+    let due = date(d["due"].as_str().unwrap());
+    assert_eq!(
+        w.deadline("member_history", due.succ_opt().unwrap()).await["overdue"],
+        true
+    );
+    let done = w
+        .ok(
+            10,
+            "file_member_history",
+            json!({ "member_history_filed_on": "today" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Probation");
+    assert!(w.deadline("member_history", w.day).await.is_null());
+}
+
+#[tokio::test]
+async fn a13_recognition_is_considered_only_after_12_months_of_probation() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    vote_to_ceremony(&mut w).await;
+    let ceremony = w.day - Days::new(10);
+    let end = ceremony.checked_add_months(Months::new(12)).unwrap();
+    // Probation: 12 months from the ceremony, not from the decision.
+    let d = w.deadline("probation", w.day).await;
+    assert_eq!(d["rule"], "A13", "{d:#}");
+    assert_eq!(d["due"], end.to_string(), "{d:#}");
+    let r = w
+        .step(
+            w.until(end.pred_opt().unwrap()),
+            "open_recognition_vote",
+            json!({}),
+        )
+        .await;
+    let vi = refused(&r, "A13");
+    assert!(
+        vi.contains(&format!(
+            "Đảng viên chưa hết thời kỳ dự bị 12 tháng (A13): thời kỳ dự bị kết thúc ngày {}",
+            end.format("%d/%m/%Y")
+        )),
+        "{vi}"
+    );
+    let done = w.ok(1, "open_recognition_vote", json!({})).await;
+    assert_eq!(done["toState"], "RecognitionVote");
+    // A vote dated before the end of probation is refused too.
+    let r = w
+        .step(
+            3,
+            "recognition_vote",
+            json!({ "recognition_vote_date": end.pred_opt().unwrap().to_string(), "proposal": "recognise", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    refused(&r, "A13");
+}
+
+#[tokio::test]
+async fn a14_recognition_needs_two_thirds_within_30_working_days_of_the_end_of_probation() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    vote_to_ceremony(&mut w).await;
+    let end = (w.day - Days::new(10))
+        .checked_add_months(Months::new(12))
+        .unwrap();
+    w.ok(w.until(end), "open_recognition_vote", json!({})).await;
+    // The branch considers recognition within 30 working days of the end of probation.
+    let d = w.deadline("recognition_vote", end).await;
+    assert_eq!(d["rule"], "A14", "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 30, "{d:#}");
+    let vote = |votes: i64, excluded: i64| {
+        json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": votes,
+            "official_members": 10, "excluded_members": excluded })
+    };
+    let r = w.step(7, "recognition_vote", vote(6, 0)).await;
+    let vi = refused(&r, "A14");
+    assert!(
+        vi.contains("Nghị quyết của chi bộ đề nghị công nhận đảng viên chính thức (hoặc xóa tên) chỉ có giá trị khi ít nhất 2/3 tán thành (A14): có 6/10 tán thành, cần ít nhất 7 phiếu"),
+        "{vi}"
+    );
+    let done = w.ok(0, "recognition_vote", vote(6, 1)).await;
+    assert_eq!(done["toState"], "RecognitionPending");
+    // The competent committee decides within 30 working days (A14, A10), +30 once.
+    let d = w.deadline("recognition_decision", w.day).await;
+    assert_eq!(d["rule"], "A14", "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 30, "{d:#}");
+    w.ok(
+        5,
+        "extend_recognition_deadline",
+        json!({ "extension_reason": "Bổ sung hồ sơ" }),
+    )
+    .await;
+    let d = w
+        .deadline("recognition_decision", w.day - Days::new(5))
+        .await;
+    assert_eq!(d["extended"], true, "{d:#}");
+    assert_eq!(d["workingDaysLeft"], 60, "{d:#}");
+    let done = w
+        .ok(
+            20,
+            "recognise",
+            json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" }),
+        )
+        .await;
+    assert_eq!(done["toState"], "Official");
+    // Official from the end of probation, not from the decision (A14).
+    let member = done["case"]["subjectMemberId"].as_str().unwrap();
+    let m = app
+        .ok(MEMBER, json!({ "id": member, "on": end.to_string() }))
+        .await;
+    assert_eq!(m["member"]["officialDate"], end.to_string());
+    assert_eq!(m["member"]["status"], "OFFICIAL");
+}
+
+#[tokio::test]
+async fn a14_a_branch_may_propose_striking_the_name_off() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    vote_to_ceremony(&mut w).await;
+    w.ok(360, "open_recognition_vote", json!({})).await;
+    w.ok(
+        7,
+        "recognition_vote",
+        json!({ "recognition_vote_date": "today", "proposal": "strike_off", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    let done = w
+        .ok(10, "strike_off", json!({ "decision_date": "today", "decision_number": "9-QĐ", "strike_off_reason": "Vi phạm tư cách" }))
+        .await;
+    assert_eq!(done["toState"], "StruckOff");
+    let member = done["case"]["subjectMemberId"].as_str().unwrap();
+    let m = app
+        .ok(MEMBER, json!({ "id": member, "on": w.day.to_string() }))
+        .await;
+    assert_eq!(m["member"]["status"], "STRUCK_OFF");
+    assert!(m["member"]["officialDate"].is_null());
+}
+
+#[tokio::test]
+async fn a15_party_age_counts_from_the_decision() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": false }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+    // The decision is dated two days before it is recorded: the date written in it counts.
+    let decided = w
+        .ok(
+            14,
+            "decide_admission",
+            json!({ "decision_date": "today-2", "decision_number": "123-QĐ/ĐU" }),
+        )
+        .await;
+    let decision = w.day - Days::new(2);
+    let member = decided["case"]["subjectMemberId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.ok(21, "hold_ceremony", json!({ "ceremony_date": "today" }))
+        .await;
+    let ceremony = w.day;
+    w.ok(
+        5,
+        "file_member_history",
+        json!({ "member_history_filed_on": "today" }),
+    )
+    .await;
+    let end = ceremony.checked_add_months(Months::new(12)).unwrap();
+    w.ok(w.until(end), "open_recognition_vote", json!({})).await;
+    w.ok(7, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 9, "official_members": 10 })).await;
+    w.ok(
+        10,
+        "recognise",
+        json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" }),
+    )
+    .await;
+    let m = app
+        .ok(MEMBER, json!({ "id": member, "on": w.day.to_string() }))
+        .await;
+    // Party age from the decision; probation from the ceremony; official from its end.
+    assert_eq!(m["member"]["partyAgeFrom"], decision.to_string());
+    assert_eq!(m["member"]["admissionDecisionDate"], decision.to_string());
+    assert_eq!(m["member"]["ceremonyDate"], ceremony.to_string());
+    assert_eq!(m["member"]["officialDate"], end.to_string());
+    assert_ne!(m["member"]["partyAgeFrom"], m["member"]["ceremonyDate"]);
+}
+
+// A16, A17 -------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a16_readmission_needs_36_months() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // The vote is on 4/10/2025; the person left the Party on 5/10/2022: 35 months.
+    let readmit = |left: &str| json!({ "readmission": true, "left_party_date": left, "left_reason": "struck_off_other" });
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "1985-03-02",
+        readmit("2022-10-05"),
+    )
+    .await;
+    to_decision(&mut w).await;
+    let r = w
+        .step(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    let vi = refused(&r, "A16");
+    assert!(
+        vi.contains("Người xin kết nạp lại phải ra khỏi Đảng ít nhất 36 tháng (A16): ra khỏi Đảng ngày 05/10/2022, đến ngày xét 04/10/2025 mới được 35 tháng"),
+        "{vi}"
+    );
+    // Left on 4/10/2022: 36 months on the day of the vote.
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "1985-03-02",
+        readmit("2022-10-04"),
+    )
+    .await;
+    to_decision(&mut w).await;
+    let done = w
+        .ok(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    assert_eq!(done["toState"], "BranchVoted");
+}
+
+#[tokio::test]
+async fn a16_a_conviction_must_have_been_expunged_60_months_before() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "1985-03-02",
+        json!({ "readmission": true, "left_party_date": "2018-01-01", "left_reason": "expelled_other",
+            "conviction_expunged_date": "2021-01-01" }),
+    )
+    .await;
+    to_decision(&mut w).await;
+    let r = w
+        .step(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 9, "official_members": 10 }),
+        )
+        .await;
+    let vi = refused(&r, "A16");
+    assert!(
+        vi.contains("Người từng bị kết án phải được xóa án tích ít nhất 60 tháng (A16): xóa án tích ngày 01/01/2021, đến ngày xét mới được 57 tháng"),
+        "{vi}"
+    );
+}
+
+#[tokio::test]
+async fn a17_a_person_who_left_for_a_barred_reason_is_never_readmitted() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open_with(
+        &app,
+        &p.b1,
+        "2025-09-01",
+        "1985-03-02",
+        json!({ "readmission": true, "left_party_date": "2010-01-01", "left_reason": "corruption_conviction" }),
+    )
+    .await;
+    to_decision(&mut w).await;
+    let r = w
+        .step(
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 10, "official_members": 10 }),
+        )
+        .await;
+    let vi = refused(&r, "A17");
+    assert!(
+        vi.contains(
+            "Không xem xét kết nạp lại người đã ra khỏi Đảng vì bị kết án về tội tham nhũng (A17)"
+        ),
+        "{vi}"
+    );
+    assert!(
+        !r["errors"][0]["extensions"]["rules"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("A16")),
+        "15 years is long enough: {r:#}"
+    );
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admission;
+mod auth;
 mod binary;
 mod cases;
 mod http;

@@ -237,6 +237,20 @@ impl TestApp {
         req.send().await.unwrap().json().await.unwrap()
     }
 
+    /// Posts a GraphQL request with `Authorization: Bearer <token>`.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Posts a GraphQL request that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let r = self.gql(query, variables).await;
@@ -248,6 +262,11 @@ impl TestApp {
     pub async fn err_code(&self, query: &str, variables: Value) -> String {
         let r = self.gql(query, variables).await;
         error_code(&r)
+    }
+
+    /// Moves the server's clock to `now`.
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        self.clock.set(now);
     }
 
     /// Moves the server's clock to 10:00 in Vietnam on `date` (`YYYY-MM-DD`).
@@ -288,6 +307,9 @@ impl TestApp {
             "case_event",
             "case_deadline",
             "outbox",
+            "account",
+            "session",
+            "role_assignment",
         ] {
             let backend = self.db.get_database_backend();
             let row = self

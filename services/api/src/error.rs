@@ -16,6 +16,8 @@ pub enum Code {
     Validation,
     /// The input clashes with the current state; nothing was changed.
     Conflict,
+    /// The caller is not logged in, or the credentials are wrong.
+    Unauthenticated,
     /// The caller may not do this.
     Forbidden,
     /// The workflow refused the transition; the reasons name the rules.
@@ -41,6 +43,7 @@ impl Code {
             Code::NotFound => "NOT_FOUND",
             Code::Validation => "VALIDATION",
             Code::Conflict => "CONFLICT",
+            Code::Unauthenticated => "UNAUTHENTICATED",
             Code::Forbidden => "FORBIDDEN",
             Code::TransitionRefused => "TRANSITION_REFUSED",
             Code::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
@@ -85,6 +88,9 @@ impl ApiError {
             ),
             ApiError::Store(StoreError::Validation(reasons)) => (Code::Validation, reasons.clone()),
             ApiError::Store(StoreError::Conflict(reason)) => (Code::Conflict, vec![reason.clone()]),
+            ApiError::Store(StoreError::Unauthenticated(reason)) => {
+                (Code::Unauthenticated, vec![reason.clone()])
+            }
             ApiError::Store(e @ (StoreError::Database(_) | StoreError::Connect(_))) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "store failure");
                 (Code::Internal, vec![internal_text()])
@@ -112,6 +118,7 @@ fn what_vi(what: &str) -> &'static str {
         "unit" => "đơn vị",
         "member" => "đảng viên",
         "case" => "hồ sơ",
+        "account" => "tài khoản",
         _ => "đối tượng",
     }
 }

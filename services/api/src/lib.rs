@@ -4,6 +4,7 @@
 //! records into GraphQL types at this border, and every failure into an error with a stable
 //! `extensions.code` (see [`error::Code`]) and a message in Vietnamese and English.
 
+mod auth;
 mod cases;
 mod clock;
 pub mod error;
@@ -13,6 +14,7 @@ mod scalars;
 mod schema;
 mod tree;
 
+pub use auth::{Auth, authenticate};
 pub use clock::{Clock, FixedClock, SettableClock, SystemClock};
 pub use error::{Code, finalize_response};
 pub use memberflow_workflow::text::Lang;

@@ -6,6 +6,7 @@ use async_graphql::{MergedObject, Request, Response, Schema, ServerError};
 use memberflow_store::{Catalog, Store};
 use memberflow_workflow::text::{Lang, Text};
 
+use crate::auth::{Auth, AuthMutation, AuthQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::error::{Code, finalize_response, graphql_error};
@@ -15,11 +16,11 @@ use crate::tree::{TreeMutation, TreeQuery};
 
 /// The query root, merged from the features.
 #[derive(MergedObject, Default)]
-pub struct Query(TreeQuery, MemberQuery, CaseQuery);
+pub struct Query(TreeQuery, MemberQuery, CaseQuery, AuthQuery);
 
 /// The mutation root, merged from the features.
 #[derive(MergedObject, Default)]
-pub struct Mutation(TreeMutation, MemberMutation, CaseMutation);
+pub struct Mutation(TreeMutation, MemberMutation, CaseMutation, AuthMutation);
 
 /// The schema type.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -33,6 +34,8 @@ pub struct ApiOptions {
     pub max_complexity: usize,
     /// Whether introspection is served (switch off in production if wanted).
     pub introspection: bool,
+    /// How long a login session lasts, in minutes.
+    pub session_minutes: u32,
 }
 
 impl Default for ApiOptions {
@@ -41,6 +44,7 @@ impl Default for ApiOptions {
             max_depth: 12,
             max_complexity: 2_000,
             introspection: true,
+            session_minutes: 480,
         }
     }
 }
@@ -52,6 +56,7 @@ pub(crate) struct Ctx {
     pub clock: SharedClock,
     pub catalog: Arc<Catalog>,
     pub bus: CaseBus,
+    pub session_minutes: u32,
 }
 
 /// Builds the schema over `store`, with time from `clock`.
@@ -67,6 +72,7 @@ pub fn build_schema(
             clock,
             catalog,
             bus: CaseBus::default(),
+            session_minutes: options.session_minutes,
         })
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);
@@ -85,7 +91,12 @@ pub fn sdl() -> String {
 
 /// Executes one request for a reader of `lang`: parse errors and every other error get a
 /// stable code.
-pub async fn execute(schema: &AppSchema, mut request: Request, lang: Lang) -> Response {
+pub async fn execute(
+    schema: &AppSchema,
+    mut request: Request,
+    lang: Lang,
+    auth: Option<Auth>,
+) -> Response {
     if let Err(e) = request.parsed_query() {
         let err = graphql_error(
             Code::GraphqlParseFailed,
@@ -99,6 +110,10 @@ pub async fn execute(schema: &AppSchema, mut request: Request, lang: Lang) -> Re
         se.locations = e.locations;
         return Response::from_errors(vec![se]);
     }
-    let resp = schema.execute(request.data(lang)).await;
+    let mut request = request.data(lang);
+    if let Some(a) = auth {
+        request = request.data(a);
+    }
+    let resp = schema.execute(request).await;
     finalize_response(resp, lang)
 }

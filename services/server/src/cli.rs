@@ -42,6 +42,114 @@ pub enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// Manage accounts: bootstrap the first administrator, grant roles, disable.
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+/// `memberflow user …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserAction {
+    /// Create an account; the password is read from `MEMBERFLOW_NEW_PASSWORD` or, when that is
+    /// unset, from the first line of standard input (never from the command line, where other
+    /// users of the machine could see it).
+    Add {
+        /// Login name.
+        username: String,
+        /// The member the account belongs to (a member id).
+        #[arg(long)]
+        member: Option<String>,
+    },
+    /// Grant a role, at a unit and its subtree (by unit code), or everywhere without `--unit`.
+    Role {
+        /// Login name.
+        username: String,
+        /// Role: admin, auditor, secretary, branch_committee, executive_committee,
+        /// standing_committee, inspection, organization_staff.
+        role: String,
+        /// The unit's code.
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        /// Login name.
+        username: String,
+    },
+}
+
+async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("running the migrations")?;
+    let now = chrono::Utc::now();
+    match action {
+        UserAction::Add { username, member } => {
+            let password = match std::env::var("MEMBERFLOW_NEW_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let member = member
+                .map(|m| uuid::Uuid::parse_str(&m).context("--member must be a member id"))
+                .transpose()?;
+            let acc = store
+                .create_account(&username, &password, member, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            println!("account {} created ({})", acc.username, acc.id);
+        }
+        UserAction::Role {
+            username,
+            role,
+            unit,
+        } => {
+            let unit_id = match unit {
+                Some(code) => Some(
+                    store
+                        .unit_by_code(&code)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?
+                        .id,
+                ),
+                None => None,
+            };
+            store
+                .grant_role(&username, &role, unit_id, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            println!("{username} is now {role}");
+        }
+        UserAction::Disable { username } => {
+            store
+                .disable_account(&username, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            println!("{username} is disabled");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A store error in words for the terminal (English: the command line is for operators).
+fn store_message(e: &memberflow_store::StoreError) -> String {
+    match e {
+        memberflow_store::StoreError::Validation(t) => {
+            t.iter().map(|t| t.en.clone()).collect::<Vec<_>>().join(" ")
+        }
+        memberflow_store::StoreError::Conflict(t)
+        | memberflow_store::StoreError::Unauthenticated(t) => t.en.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Runs the command line; the exit code says whether it succeeded.
@@ -76,6 +184,11 @@ fn init_logging(config: &Config) {
 
 async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Some(Command::User { ref action }) => {
+            let config = load_config(&cli)?;
+            init_logging(&config);
+            user_command(&config, action.clone()).await
+        }
         Some(Command::Schema) => {
             print!("{}", memberflow_api::sdl());
             Ok(ExitCode::SUCCESS)

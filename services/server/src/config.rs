@@ -11,7 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `sqlite://memberflow.db?mode=rwc` by default; a `postgres://` URL for PostgreSQL.
@@ -37,6 +37,56 @@ pub struct Config {
     /// When the periodic jobs run: cron expressions with a seconds field, in Vietnam time
     /// (docs/reminders.md).
     pub schedules: SchedulesConfig,
+    /// Login sessions.
+    pub auth: AuthConfig,
+}
+
+/// Login sessions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// How long a session lasts after login, in minutes.
+    pub session_minutes: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_minutes: 480,
+        }
+    }
+}
+
+/// Hides the password part of a URL (`scheme://user:***@host/...`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+// By hand, so that a `{:?}` of the configuration never prints a password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("schemas_dir", &self.schemas_dir)
+            .field("log", &self.log)
+            .field("graphql", &self.graphql)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("mail", &self.mail)
+            .field("schedules", &self.schedules)
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 /// How mail is written and retried, and who receives it.
@@ -128,6 +178,7 @@ impl Default for Config {
             mail_from: "memberflow <noreply@memberflow.invalid>".into(),
             mail: MailConfig::default(),
             schedules: SchedulesConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -180,7 +231,7 @@ impl Default for GraphqlConfig {
 }
 
 /// Variables that start with the prefix but are not configuration keys.
-const NOT_CONFIG: [&str; 2] = ["config", "test_database_url"];
+const NOT_CONFIG: [&str; 3] = ["config", "test_database_url", "new_password"];
 
 impl Config {
     /// Loads the configuration: defaults, overlaid by `file` if given, overlaid by the

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use memberflow_api::{AppSchema, Lang};
+use memberflow_api::{AppSchema, Clock, Lang};
 use memberflow_store::Store;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -23,6 +23,7 @@ use tracing::Level;
 pub struct AppState {
     schema: AppSchema,
     store: Store,
+    clock: Arc<dyn Clock>,
     graphiql: bool,
     metrics: Arc<Metrics>,
 }
@@ -35,11 +36,18 @@ struct Metrics {
 }
 
 /// Builds the router.
-pub fn router(schema: AppSchema, store: Store, graphiql: bool, max_body_bytes: usize) -> Router {
+pub fn router(
+    schema: AppSchema,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    graphiql: bool,
+    max_body_bytes: usize,
+) -> Router {
     let subscriptions = async_graphql_axum::GraphQLSubscription::new(schema.clone());
     let state = AppState {
         schema,
         store,
+        clock,
         graphiql,
         metrics: Arc::new(Metrics::default()),
     };
@@ -56,6 +64,15 @@ pub fn router(schema: AppSchema, store: Store, graphiql: bool, max_body_bytes: u
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
@@ -137,7 +154,15 @@ async fn graphql(
             );
         }
     };
-    let response = memberflow_api::execute(&state.schema, request, lang).await;
+    // An unknown, expired or revoked token is the same as none: the request runs as anonymous
+    // and whatever needs a login says so with `UNAUTHENTICATED`.
+    let auth = match bearer(&headers) {
+        Some(token) => {
+            memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
+        }
+        None => None,
+    };
+    let response = memberflow_api::execute(&state.schema, request, lang, auth).await;
     if response.is_err() {
         state.metrics.graphql_errors.fetch_add(1, Ordering::Relaxed);
     }

@@ -48,6 +48,7 @@ pub fn api_options(config: &Config) -> ApiOptions {
         max_depth: config.graphql.max_depth,
         max_complexity: config.graphql.max_complexity,
         introspection: config.graphql.introspection,
+        session_minutes: config.auth.session_minutes,
     }
 }
 
@@ -142,13 +143,14 @@ impl Application {
         let worker = build_worker(config, store.clone(), clock.clone())?;
         let schema = memberflow_api::build_schema(
             store.clone(),
-            clock,
+            clock.clone(),
             Arc::new(catalog),
             &api_options(config),
         );
         let router = http::router(
             schema,
             store.clone(),
+            clock,
             config.graphql.graphiql,
             config.graphql.max_body_bytes,
         );

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// The input clashes with the current state; nothing was written.
     #[error("conflict: {}", .0.en)]
     Conflict(Text),
+    /// The credentials are wrong (the same error whether the name or the password is).
+    #[error("unauthenticated: {}", .0.en)]
+    Unauthenticated(Text),
     /// The database could not be reached.
     #[error("cannot connect to the database")]
     Connect(#[source] DbErr),

@@ -4,6 +4,7 @@
 //! project's own types. Each command runs in one transaction: it loads what the core needs,
 //! lets the core decide, and writes the outcome, or nothing at all.
 
+mod accounts;
 mod cases;
 mod entity;
 mod error;
@@ -20,6 +21,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
+pub use accounts::{AccountRecord, NewSession, Principal, RoleGrant};
 pub use cases::{
     CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, Catalog,
     ChainBreak, Command, MigrateCases, MigrationMode, NewCase, RefusalRecording,

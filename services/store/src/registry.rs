@@ -64,7 +64,9 @@ async fn set_status(
         }
         if open.valid_from >= date {
             // The new status starts no later than the open one: the open one never held.
-            member_status::Entity::delete_by_id(open.id).exec(txn).await?;
+            member_status::Entity::delete_by_id(open.id)
+                .exec(txn)
+                .await?;
         } else {
             let mut am: member_status::ActiveModel = open.into();
             am.valid_to = Set(Some(date));
@@ -189,8 +191,9 @@ pub(crate) async fn apply(
                     update_member(txn, id, |am| am.admission_decision_date = Set(Some(d))).await?;
                 }
                 None => {
-                    subject =
-                        Some(create_member(txn, case, &decision.case.facts, *decision_date, now).await?);
+                    subject = Some(
+                        create_member(txn, case, &decision.case.facts, *decision_date, now).await?,
+                    );
                 }
             },
             Effect::RecordCeremony { ceremony_date, .. } => {

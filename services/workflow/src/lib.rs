@@ -6,5 +6,6 @@
 
 pub mod calendar;
 pub mod engine;
+pub mod stats;
 pub mod text;
 pub mod tree;

@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table. They never leave this crate; the store converts
 //! them into its own records at its border.
 
+pub mod account;
 pub mod case_deadline;
 pub mod case_event;
 pub mod cases;
@@ -8,6 +9,8 @@ pub mod member;
 pub mod member_status;
 pub mod member_unit;
 pub mod outbox;
+pub mod role_assignment;
+pub mod session;
 pub mod tree_event;
 pub mod unit;
 pub mod unit_parent;

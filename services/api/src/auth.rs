@@ -1,0 +1,176 @@
+//! Accounts in GraphQL: logging in and out, changing one's password, and who am I.
+//!
+//! The bearer token travels in `Authorization: Bearer …`; the HTTP layer resolves it into a
+//! [`Auth`] before the request runs. Authorization of every query and mutation by role and
+//! scope builds on this (see docs/security.md).
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::Duration;
+use memberflow_store::{Principal, Store};
+use memberflow_workflow::text::Text;
+
+use crate::clock::Clock;
+use crate::error::{Code, OrGql, graphql_error};
+use crate::scalars::to_id;
+use crate::tree::{app, lang};
+
+/// Who sends a request: their session token and principal, when the token is live.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The bearer token.
+    pub token: String,
+    /// The account and its roles.
+    pub principal: Principal,
+}
+
+/// Resolves a bearer token into an [`Auth`]; `None` for an unknown, expired or revoked one.
+pub async fn authenticate(store: &Store, clock: &dyn Clock, token: &str) -> Option<Auth> {
+    match store.principal(token, clock.now()).await {
+        Ok(Some(principal)) => Some(Auth {
+            token: token.to_owned(),
+            principal,
+        }),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            None
+        }
+    }
+}
+
+fn auth<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Auth> {
+    ctx.data_opt::<Auth>().ok_or_else(|| {
+        graphql_error(
+            Code::Unauthenticated,
+            &[Text::new("Hãy đăng nhập trước.", "Log in first.")],
+            lang(ctx),
+        )
+    })
+}
+
+/// A role held, at a unit and its subtree.
+#[derive(SimpleObject)]
+pub struct RoleHeld {
+    /// Role name.
+    role: String,
+    /// The unit (none for a role held everywhere).
+    unit_id: Option<ID>,
+}
+
+/// The account behind the request.
+#[derive(SimpleObject)]
+pub struct Me {
+    /// Account id.
+    id: ID,
+    /// Login name.
+    username: String,
+    /// The member the account belongs to.
+    member_id: Option<ID>,
+    /// Its roles.
+    roles: Vec<RoleHeld>,
+}
+
+/// A new session.
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    /// The bearer token: send it as `Authorization: Bearer <token>`. Shown once.
+    token: String,
+    /// When it expires (RFC 3339).
+    expires_at: String,
+    /// The account.
+    me: Me,
+}
+
+fn me(p: &Principal) -> Me {
+    Me {
+        id: to_id(p.account.id),
+        username: p.account.username.clone(),
+        member_id: p.account.member_id.map(to_id),
+        roles: p
+            .roles
+            .iter()
+            .map(|r| RoleHeld {
+                role: r.role.clone(),
+                unit_id: r.unit_id.map(to_id),
+            })
+            .collect(),
+    }
+}
+
+/// Who am I.
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The account behind the request, or null when not logged in.
+    async fn me(&self, ctx: &Context<'_>) -> Option<Me> {
+        ctx.data_opt::<Auth>().map(|a| me(&a.principal))
+    }
+}
+
+/// Sessions and passwords.
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Logs in: a wrong name and a wrong password give the same `UNAUTHENTICATED`.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let ttl = Duration::minutes(i64::from(a.session_minutes));
+        let (_, session) = a
+            .store
+            .login(&username, &password, ttl, a.clock.now())
+            .await
+            .gql(l)?;
+        let principal = a
+            .store
+            .principal(&session.token, a.clock.now())
+            .await
+            .gql(l)?
+            .ok_or_else(|| graphql_error(Code::Internal, &[], l))?;
+        Ok(LoginPayload {
+            token: session.token,
+            expires_at: session.expires_at.to_rfc3339(),
+            me: me(&principal),
+        })
+    }
+
+    /// Ends the request's session.
+    async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let auth = auth(ctx)?;
+        a.store.logout(&auth.token, a.clock.now()).await.gql(l)?;
+        Ok(true)
+    }
+
+    /// Changes the password; every session of the account ends, this one included.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        old_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<bool> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let auth = auth(ctx)?;
+        a.store
+            .change_password(
+                auth.principal.account.id,
+                &old_password,
+                &new_password,
+                a.clock.now(),
+            )
+            .await
+            .gql(l)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,360 @@
+//! Accounts, sessions and role assignments.
+//!
+//! Passwords are hashed with Argon2id (the crate's default parameters, the PHC string stored);
+//! a login creates a session whose bearer token is 32 random bytes, given to the client once
+//! and stored only as its SHA-256, so a copy of the database yields no usable token. Sessions
+//! expire and can be revoked; changing the password or disabling the account revokes them all.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Duration, Utc};
+use memberflow_workflow::text::Text;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::entity::{account, role_assignment, session};
+use crate::error::{Result, StoreError};
+
+/// An account as the rest of the system sees it (never its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Identifier.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// The member the account belongs to, if any.
+    pub member_id: Option<Uuid>,
+    /// Whether it may log in.
+    pub disabled: bool,
+}
+
+impl From<account::Model> for AccountRecord {
+    fn from(m: account::Model) -> Self {
+        Self {
+            id: m.id,
+            username: m.username,
+            member_id: m.member_id,
+            disabled: m.disabled,
+        }
+    }
+}
+
+/// A role held by an account, scoped to a unit and its subtree (`None`: everywhere).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    /// Role name (`secretary`, `auditor`, `admin`, ...).
+    pub role: String,
+    /// The unit at whose level the role is held.
+    pub unit_id: Option<Uuid>,
+}
+
+/// A logged-in principal: the account and its roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The account.
+    pub account: AccountRecord,
+    /// Its roles.
+    pub roles: Vec<RoleGrant>,
+}
+
+/// A new session: the token to give the client (once) and when it expires.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The bearer token.
+    pub token: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+const MIN_PASSWORD: usize = 12;
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| StoreError::Database(sea_orm::DbErr::Custom(format!("no randomness: {e}"))))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| StoreError::Database(sea_orm::DbErr::Custom(format!("salt: {e}"))))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Database(sea_orm::DbErr::Custom(format!("hashing: {e}"))))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+fn check_password_strength(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(StoreError::validation(
+            format!("Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự."),
+            format!("A password needs at least {MIN_PASSWORD} characters."),
+        ));
+    }
+    Ok(())
+}
+
+fn bad_credentials() -> StoreError {
+    StoreError::Unauthenticated(Text::new(
+        "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "Wrong username or password.",
+    ))
+}
+
+impl Store {
+    /// Creates an account.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password: &str,
+        member_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<AccountRecord> {
+        let username = username.trim();
+        if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
+            return Err(StoreError::validation(
+                "Tên đăng nhập phải có từ 1 đến 64 ký tự, không có khoảng trắng.",
+                "A username must have 1 to 64 characters and no spaces.",
+            ));
+        }
+        check_password_strength(password)?;
+        let hash = hash_password(password)?;
+        let txn = self.begin_write().await?;
+        if account::Entity::find()
+            .filter(account::Column::Username.eq(username))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::conflict(
+                format!("Tên đăng nhập {username} đã được dùng."),
+                format!("The username {username} is already taken."),
+            ));
+        }
+        let m = account::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            username: Set(username.to_owned()),
+            password_hash: Set(hash),
+            member_id: Set(member_id),
+            disabled: Set(false),
+            created_at: Set(now),
+            password_changed_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(account = %m.id, username = %m.username, "account created");
+        Ok(m.into())
+    }
+
+    async fn account_by_username(&self, username: &str) -> Result<account::Model> {
+        account::Entity::find()
+            .filter(account::Column::Username.eq(username))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", username))
+    }
+
+    /// Checks the password and opens a session lasting `ttl`. A wrong username and a wrong
+    /// password give the same error.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(AccountRecord, NewSession)> {
+        let Ok(acc) = self.account_by_username(username.trim()).await else {
+            // Spend the same time as a real check, so timing does not tell which names exist.
+            let _ = verify_password(
+                password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$N1lHhbSNqaqcjE0cIIkhDvURp0+hLh7QdgLyw0pW1NY",
+            );
+            return Err(bad_credentials());
+        };
+        if acc.disabled || !verify_password(password, &acc.password_hash) {
+            return Err(bad_credentials());
+        }
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw).map_err(|e| {
+            StoreError::Database(sea_orm::DbErr::Custom(format!("no randomness: {e}")))
+        })?;
+        let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let expires_at = now + ttl;
+        session::ActiveModel {
+            account_id: Set(acc.id),
+            token_hash: Set(token_hash(&token)),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        tracing::info!(account = %acc.id, "login");
+        Ok((acc.into(), NewSession { token, expires_at }))
+    }
+
+    /// The principal behind a bearer token, if the session is live.
+    pub async fn principal(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Principal>> {
+        let Some(s) = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(token_hash(token)))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        if s.revoked_at.is_some() || s.expires_at <= now {
+            return Ok(None);
+        }
+        let Some(acc) = account::Entity::find_by_id(s.account_id)
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        if acc.disabled {
+            return Ok(None);
+        }
+        let roles = self.roles_of(acc.id).await?;
+        Ok(Some(Principal {
+            account: acc.into(),
+            roles,
+        }))
+    }
+
+    /// Revokes the session of `token`.
+    pub async fn logout(&self, token: &str, now: DateTime<Utc>) -> Result<()> {
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(session::Column::TokenHash.eq(token_hash(token)))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_all(
+        &self,
+        c: &impl sea_orm::ConnectionTrait,
+        account_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(session::Column::AccountId.eq(account_id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(c)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes a password after checking the old one; every session of the account is
+    /// revoked, so a stolen token dies with the old password.
+    pub async fn change_password(
+        &self,
+        account_id: Uuid,
+        old: &str,
+        new: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        check_password_strength(new)?;
+        let txn = self.begin_write().await?;
+        let acc = account::Entity::find_by_id(account_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", account_id))?;
+        if !verify_password(old, &acc.password_hash) {
+            return Err(bad_credentials());
+        }
+        let mut am: account::ActiveModel = acc.into();
+        am.password_hash = Set(hash_password(new)?);
+        am.password_changed_at = Set(now);
+        am.update(&txn).await?;
+        self.revoke_all(&txn, account_id, now).await?;
+        txn.commit().await?;
+        tracing::info!(account = %account_id, "password changed");
+        Ok(())
+    }
+
+    /// Disables an account and revokes its sessions.
+    pub async fn disable_account(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AccountRecord> {
+        let txn = self.begin_write().await?;
+        let acc = account::Entity::find()
+            .filter(account::Column::Username.eq(username))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", username))?;
+        let id = acc.id;
+        let mut am: account::ActiveModel = acc.into();
+        am.disabled = Set(true);
+        let m = am.update(&txn).await?;
+        self.revoke_all(&txn, id, now).await?;
+        txn.commit().await?;
+        tracing::info!(account = %id, "account disabled");
+        Ok(m.into())
+    }
+
+    /// Grants `role` to an account, at `unit` and its subtree (everywhere when `None`).
+    pub async fn grant_role(
+        &self,
+        username: &str,
+        role: &str,
+        unit: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<RoleGrant> {
+        let acc = self.account_by_username(username).await?;
+        if let Some(u) = unit {
+            self.unit(u).await?;
+        }
+        role_assignment::ActiveModel {
+            account_id: Set(acc.id),
+            role: Set(role.to_owned()),
+            unit_id: Set(unit),
+            created_at: Set(now),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        tracing::info!(account = %acc.id, role, unit = ?unit, "role granted");
+        Ok(RoleGrant {
+            role: role.to_owned(),
+            unit_id: unit,
+        })
+    }
+
+    /// The live roles of an account.
+    pub async fn roles_of(&self, account_id: Uuid) -> Result<Vec<RoleGrant>> {
+        Ok(role_assignment::Entity::find()
+            .filter(role_assignment::Column::AccountId.eq(account_id))
+            .filter(role_assignment::Column::RevokedAt.is_null())
+            .order_by_asc(role_assignment::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|r| RoleGrant {
+                role: r.role,
+                unit_id: r.unit_id,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,611 @@
+//! The counters behind the target reports: kept in step by the commands that change
+//! membership (inside their transaction), built from scratch when missing, and checked
+//! against a recomputation from the registry (`memberflow check --stats`).
+//!
+//! `stat_membership` holds, for each base day (anchor) kept, the party members of each unit
+//! on that day of every year from the unit's first member to the horizon: a year's report
+//! reads one row per unit. `stat_admission` holds admissions per unit and year. What a member
+//! contributes to either is decided by the core (`memberflow_workflow::stats`), so the
+//! incremental path, the bulk path and the check cannot disagree on the definitions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use memberflow_workflow::stats::{self as core, AnchorDay, MemberHistory};
+use memberflow_workflow::tree::MemberStatus;
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entity::{stat_admission, stat_counter, stat_membership};
+use crate::Store;
+use crate::entity::{member, member_status, member_unit};
+use crate::error::{Result, StoreError};
+
+/// The name of the admissions counter in `stat_counter`.
+pub(crate) const ADMISSIONS: &str = "admissions";
+const MEMBERSHIP_PREFIX: &str = "membership@";
+
+/// The name of the membership counter for `anchor`.
+pub(crate) fn membership_counter(anchor: AnchorDay) -> String {
+    format!("{MEMBERSHIP_PREFIX}{anchor}")
+}
+
+pub(crate) fn internal(msg: impl Into<String>) -> StoreError {
+    StoreError::Database(sea_orm::DbErr::Custom(msg.into()))
+}
+
+/// Rows per multi-row insert: well within SQLite's and PostgreSQL's parameter limits.
+pub(crate) const BATCH: usize = 1_000;
+
+/// The counters kept, as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct Counters {
+    pub admissions_built: bool,
+    /// Each kept anchor with whether it is built and its horizon.
+    pub anchors: Vec<(AnchorDay, bool, Option<i32>)>,
+}
+
+pub(crate) async fn load_counters(c: &impl ConnectionTrait) -> Result<Counters> {
+    let rows = stat_counter::Entity::find().all(c).await?;
+    let mut out = Counters {
+        admissions_built: false,
+        anchors: Vec::new(),
+    };
+    for r in rows {
+        if r.counter == ADMISSIONS {
+            out.admissions_built = r.built;
+        } else if let Some(a) = r
+            .counter
+            .strip_prefix(MEMBERSHIP_PREFIX)
+            .and_then(AnchorDay::parse)
+        {
+            out.anchors.push((a, r.built, r.horizon));
+        }
+    }
+    out.anchors.sort_by_key(|a| a.0);
+    Ok(out)
+}
+
+/// Party-member statuses: those the base counts (S21).
+fn member_statuses() -> Vec<String> {
+    MemberStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_member())
+        .map(|s| s.as_str().to_owned())
+        .collect()
+}
+
+/// The histories of `ids` as the registry holds them.
+pub(crate) async fn load_histories(
+    c: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, MemberHistory<Uuid>)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let members = member::Entity::find()
+            .filter(member::Column::Id.is_in(chunk.iter().copied()))
+            .order_by_asc(member::Column::Id)
+            .all(c)
+            .await?;
+        let mut units: HashMap<Uuid, Vec<(Uuid, NaiveDate, Option<NaiveDate>)>> = HashMap::new();
+        for mu in member_unit::Entity::find()
+            .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+            .order_by_asc(member_unit::Column::Id)
+            .all(c)
+            .await?
+        {
+            units
+                .entry(mu.member_id)
+                .or_default()
+                .push((mu.unit_id, mu.valid_from, mu.valid_to));
+        }
+        let mut periods: HashMap<Uuid, Vec<core::Span>> = HashMap::new();
+        for ms in member_status::Entity::find()
+            .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
+            .filter(member_status::Column::Status.is_in(member_statuses()))
+            .all(c)
+            .await?
+        {
+            periods
+                .entry(ms.member_id)
+                .or_default()
+                .push((ms.valid_from, ms.valid_to));
+        }
+        for m in members {
+            out.push((
+                m.id,
+                MemberHistory {
+                    units: units.remove(&m.id).unwrap_or_default(),
+                    member_periods: periods.remove(&m.id).unwrap_or_default(),
+                    admission_decision: m.admission_decision_date,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// What a set of histories adds to the counters.
+#[derive(Debug, Default)]
+pub(crate) struct Contribution {
+    /// Per anchor: unit → bucket → delta.
+    pub membership: HashMap<AnchorDay, BTreeMap<Uuid, BTreeMap<i32, i64>>>,
+    /// (unit, year) → admissions.
+    pub admissions: BTreeMap<(Uuid, i32), i64>,
+}
+
+impl Contribution {
+    pub fn add(&mut self, h: &MemberHistory<Uuid>, anchors: &[AnchorDay], sign: i64) {
+        for &a in anchors {
+            let per_unit = self.membership.entry(a).or_default();
+            for (u, bucket, d) in core::membership_deltas(h, a) {
+                *per_unit.entry(u).or_default().entry(bucket).or_default() += sign * d;
+            }
+        }
+        if let Some(key) = core::admission_credit(h) {
+            *self.admissions.entry(key).or_default() += sign;
+        }
+    }
+}
+
+/// Keeps the counters in step with a change to the members `ids`: called with `-1` before
+/// the change and `+1` after it (or `+1` alone for new members), inside the command's
+/// transaction. Counters not built yet are left alone: they are built from scratch on first
+/// use.
+pub(crate) async fn count_members(c: &impl ConnectionTrait, ids: &[Uuid], sign: i64) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let counters = load_counters(c).await?;
+    let anchors: Vec<AnchorDay> = counters
+        .anchors
+        .iter()
+        .filter(|a| a.1)
+        .map(|a| a.0)
+        .collect();
+    if anchors.is_empty() && !counters.admissions_built {
+        return Ok(());
+    }
+    let mut contribution = Contribution::default();
+    for (_, h) in load_histories(c, ids).await? {
+        contribution.add(&h, &anchors, sign);
+    }
+    for (anchor, built, horizon) in &counters.anchors {
+        if !built {
+            continue;
+        }
+        if let Some(per_unit) = contribution.membership.remove(anchor) {
+            apply_membership(c, *anchor, *horizon, &per_unit).await?;
+        }
+    }
+    if counters.admissions_built {
+        add_admissions(c, &contribution.admissions).await?;
+    }
+    Ok(())
+}
+
+/// Adds deltas to a built membership counter, row by row (for a handful of members).
+async fn apply_membership(
+    c: &impl ConnectionTrait,
+    anchor: AnchorDay,
+    horizon: Option<i32>,
+    per_unit: &BTreeMap<Uuid, BTreeMap<i32, i64>>,
+) -> Result<()> {
+    let deltas: Vec<(Uuid, i32, i64)> = per_unit
+        .iter()
+        .flat_map(|(u, m)| m.iter().map(move |(b, d)| (*u, *b, *d)))
+        .filter(|(_, _, d)| *d != 0)
+        .collect();
+    let Some(max_bucket) = deltas.iter().map(|d| d.1).max() else {
+        return Ok(());
+    };
+    let horizon = extend_horizon(c, anchor, horizon, max_bucket).await?;
+    let key = anchor.to_string();
+    for (unit, bucket, delta) in deltas {
+        let first: Option<i32> = stat_membership::Entity::find()
+            .select_only()
+            .column(stat_membership::Column::Year)
+            .filter(stat_membership::Column::Anchor.eq(key.as_str()))
+            .filter(stat_membership::Column::UnitId.eq(unit))
+            .order_by_asc(stat_membership::Column::Year)
+            .limit(1)
+            .into_tuple()
+            .one(c)
+            .await?;
+        let missing_to = match first {
+            None => Some(horizon),
+            Some(f) if bucket < f => Some(f - 1),
+            Some(_) => None,
+        };
+        if let Some(to) = missing_to {
+            let rows: Vec<(Uuid, i32, i64)> = (bucket..=to).map(|y| (unit, y, 0)).collect();
+            insert_membership_rows(c, &key, &rows).await?;
+        }
+        stat_membership::Entity::update_many()
+            .col_expr(
+                stat_membership::Column::Members,
+                Expr::col(stat_membership::Column::Members).add(delta),
+            )
+            .filter(stat_membership::Column::Anchor.eq(key.as_str()))
+            .filter(stat_membership::Column::UnitId.eq(unit))
+            .filter(stat_membership::Column::Year.gte(bucket))
+            .exec(c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Makes the rows of `anchor` reach `to` (copying the last year's counts forward: nothing
+/// changed after the old horizon) and returns the horizon.
+pub(crate) async fn extend_horizon(
+    c: &impl ConnectionTrait,
+    anchor: AnchorDay,
+    horizon: Option<i32>,
+    to: i32,
+) -> Result<i32> {
+    let key = anchor.to_string();
+    let new = match horizon {
+        Some(h) if h >= to => return Ok(h),
+        Some(h) => {
+            for y in h + 1..=to {
+                let select = Query::select()
+                    .column(stat_membership::Column::Anchor)
+                    .column(stat_membership::Column::UnitId)
+                    .expr(Expr::val(y))
+                    .column(stat_membership::Column::Members)
+                    .from(stat_membership::Entity)
+                    .and_where(stat_membership::Column::Anchor.eq(key.as_str()))
+                    .and_where(stat_membership::Column::Year.eq(h))
+                    .to_owned();
+                let insert = Query::insert()
+                    .into_table(stat_membership::Entity)
+                    .columns([
+                        stat_membership::Column::Anchor,
+                        stat_membership::Column::UnitId,
+                        stat_membership::Column::Year,
+                        stat_membership::Column::Members,
+                    ])
+                    .select_from(select)
+                    .map_err(|e| internal(format!("cannot build a counter insert: {e}")))?
+                    .to_owned();
+                c.execute(&insert).await?;
+            }
+            to
+        }
+        None => to,
+    };
+    stat_counter::Entity::update_many()
+        .col_expr(stat_counter::Column::Horizon, Expr::val(new).into())
+        .filter(stat_counter::Column::Counter.eq(membership_counter(anchor)))
+        .exec(c)
+        .await?;
+    Ok(new)
+}
+
+pub(crate) async fn insert_membership_rows(
+    c: &impl ConnectionTrait,
+    anchor: &str,
+    rows: &[(Uuid, i32, i64)],
+) -> Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let mut insert = Query::insert();
+        insert.into_table(stat_membership::Entity).columns([
+            stat_membership::Column::Anchor,
+            stat_membership::Column::UnitId,
+            stat_membership::Column::Year,
+            stat_membership::Column::Members,
+        ]);
+        for (u, y, n) in chunk {
+            insert
+                .values([anchor.into(), (*u).into(), (*y).into(), (*n).into()])
+                .map_err(|e| internal(format!("cannot build a counter insert: {e}")))?;
+        }
+        c.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// Adds admissions, inserting the rows that are missing.
+pub(crate) async fn add_admissions(
+    c: &impl ConnectionTrait,
+    admissions: &BTreeMap<(Uuid, i32), i64>,
+) -> Result<()> {
+    let rows: Vec<(&(Uuid, i32), &i64)> = admissions.iter().filter(|(_, n)| **n != 0).collect();
+    for chunk in rows.chunks(BATCH) {
+        let mut insert = Query::insert();
+        insert.into_table(stat_admission::Entity).columns([
+            stat_admission::Column::UnitId,
+            stat_admission::Column::Year,
+            stat_admission::Column::Admitted,
+        ]);
+        for ((u, y), n) in chunk {
+            insert
+                .values([(*u).into(), (*y).into(), (**n).into()])
+                .map_err(|e| internal(format!("cannot build a counter insert: {e}")))?;
+        }
+        insert.on_conflict(
+            OnConflict::columns([stat_admission::Column::UnitId, stat_admission::Column::Year])
+                .value(
+                    stat_admission::Column::Admitted,
+                    Expr::col((stat_admission::Entity, stat_admission::Column::Admitted)).add(
+                        Expr::col((Alias::new("excluded"), stat_admission::Column::Admitted)),
+                    ),
+                )
+                .to_owned(),
+        );
+        c.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// Dense rows from deltas: each unit from its first bucket to `horizon`, cumulated.
+pub(crate) fn dense_rows(
+    per_unit: &BTreeMap<Uuid, BTreeMap<i32, i64>>,
+    horizon: i32,
+) -> Vec<(Uuid, i32, i64)> {
+    let mut rows = Vec::new();
+    for (u, deltas) in per_unit {
+        let Some((&first, _)) = deltas.iter().find(|(_, d)| **d != 0) else {
+            continue;
+        };
+        let mut running = 0i64;
+        for y in first..=horizon.max(first) {
+            running += deltas.get(&y).copied().unwrap_or(0);
+            rows.push((*u, y, running));
+        }
+    }
+    rows
+}
+
+/// Everything the registry implies, computed from scratch (for a rebuild or the check).
+pub(crate) async fn recompute(
+    c: &impl ConnectionTrait,
+    anchors: &[AnchorDay],
+) -> Result<(u64, Contribution)> {
+    let mut contribution = Contribution::default();
+    let mut after: Option<Uuid> = None;
+    let mut members = 0u64;
+    loop {
+        let mut q = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .order_by_asc(member::Column::Id)
+            .limit(2_000);
+        if let Some(a) = after {
+            q = q.filter(member::Column::Id.gt(a));
+        }
+        let ids: Vec<Uuid> = q.into_tuple().all(c).await?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        for (_, h) in load_histories(c, &ids).await? {
+            contribution.add(&h, anchors, 1);
+        }
+        members += ids.len() as u64;
+        after = Some(last);
+    }
+    Ok((members, contribution))
+}
+
+/// Rebuilds the counters named (every membership anchor given, and admissions when asked)
+/// from scratch, inside `c`'s transaction.
+pub(crate) async fn rebuild(
+    c: &impl ConnectionTrait,
+    anchors: &[AnchorDay],
+    admissions: bool,
+) -> Result<()> {
+    let (_, contribution) = recompute(c, anchors).await?;
+    for &a in anchors {
+        let key = a.to_string();
+        stat_membership::Entity::delete_many()
+            .filter(stat_membership::Column::Anchor.eq(key.as_str()))
+            .exec(c)
+            .await?;
+        let per_unit = contribution.membership.get(&a).cloned().unwrap_or_default();
+        let max_bucket = per_unit.values().filter_map(|m| m.keys().max()).max().copied();
+        let horizon = max_bucket;
+        if let Some(h) = horizon {
+            insert_membership_rows(c, &key, &dense_rows(&per_unit, h)).await?;
+        }
+        let counter = membership_counter(a);
+        let exists = stat_counter::Entity::find_by_id(counter.clone())
+            .one(c)
+            .await?
+            .is_some();
+        if exists {
+            stat_counter::Entity::update_many()
+                .col_expr(stat_counter::Column::Built, Expr::val(true).into())
+                .col_expr(stat_counter::Column::Horizon, Expr::val(horizon).into())
+                .filter(stat_counter::Column::Counter.eq(counter))
+                .exec(c)
+                .await?;
+        } else {
+            stat_counter::Entity::insert(stat_counter::ActiveModel {
+                counter: sea_orm::Set(counter),
+                built: sea_orm::Set(true),
+                horizon: sea_orm::Set(horizon),
+            })
+            .exec(c)
+            .await?;
+        }
+    }
+    if admissions {
+        stat_admission::Entity::delete_many().exec(c).await?;
+        add_admissions(c, &contribution.admissions).await?;
+        stat_counter::Entity::update_many()
+            .col_expr(stat_counter::Column::Built, Expr::val(true).into())
+            .filter(stat_counter::Column::Counter.eq(ADMISSIONS))
+            .exec(c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A counter that disagrees with the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsDifference {
+    /// `admissions` or `membership@MM-DD`.
+    pub counter: String,
+    /// The unit.
+    pub unit_id: Uuid,
+    /// The year.
+    pub year: i32,
+    /// What the counter holds.
+    pub stored: i64,
+    /// What the registry implies.
+    pub expected: i64,
+}
+
+/// The outcome of [`Store::check_stats`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsCheck {
+    /// Members read from the registry.
+    pub members: u64,
+    /// Counter values compared.
+    pub compared: u64,
+    /// Counters not built yet (nothing to compare: they are built on first use).
+    pub unbuilt: Vec<String>,
+    /// Every difference found.
+    pub differences: Vec<StatsDifference>,
+}
+
+impl Store {
+    /// Recomputes every built counter from the registry and reports each value that differs
+    /// from the stored one (`memberflow check --stats`). Reads only.
+    pub async fn check_stats(&self) -> Result<StatsCheck> {
+        let c = self.db();
+        let counters = load_counters(c).await?;
+        let anchors: Vec<AnchorDay> = counters
+            .anchors
+            .iter()
+            .filter(|a| a.1)
+            .map(|a| a.0)
+            .collect();
+        let mut unbuilt: Vec<String> = counters
+            .anchors
+            .iter()
+            .filter(|a| !a.1)
+            .map(|a| membership_counter(a.0))
+            .collect();
+        if !counters.admissions_built {
+            unbuilt.push(ADMISSIONS.to_owned());
+        }
+        let (members, contribution) = recompute(c, &anchors).await?;
+        let mut differences = Vec::new();
+        let mut compared = 0u64;
+        for (anchor, built, horizon) in &counters.anchors {
+            if !built {
+                continue;
+            }
+            let counter = membership_counter(*anchor);
+            let per_unit = contribution
+                .membership
+                .get(anchor)
+                .cloned()
+                .unwrap_or_default();
+            let max_bucket = per_unit.values().filter_map(|m| m.keys().max()).max().copied();
+            if let (Some(m), h) = (max_bucket, horizon)
+                && h.is_none_or(|h| m > h)
+            {
+                differences.push(StatsDifference {
+                    counter: format!("{counter} (horizon)"),
+                    unit_id: Uuid::nil(),
+                    year: m,
+                    stored: i64::from(h.unwrap_or(0)),
+                    expected: i64::from(m),
+                });
+            }
+            let h = horizon.or(max_bucket).unwrap_or(0);
+            let expected: HashMap<(Uuid, i32), i64> = dense_rows(&per_unit, h)
+                .into_iter()
+                .map(|(u, y, n)| ((u, y), n))
+                .collect();
+            let stored: HashMap<(Uuid, i32), i64> = stat_membership::Entity::find()
+                .filter(stat_membership::Column::Anchor.eq(anchor.to_string()))
+                .all(c)
+                .await?
+                .into_iter()
+                .map(|r| ((r.unit_id, r.year), r.members))
+                .collect();
+            compare(&counter, &stored, &expected, &mut compared, &mut differences);
+        }
+        if counters.admissions_built {
+            let stored: HashMap<(Uuid, i32), i64> = stat_admission::Entity::find()
+                .all(c)
+                .await?
+                .into_iter()
+                .map(|r| ((r.unit_id, r.year), r.admitted))
+                .collect();
+            let expected: HashMap<(Uuid, i32), i64> =
+                contribution.admissions.into_iter().collect();
+            compare(
+                ADMISSIONS,
+                &stored,
+                &expected,
+                &mut compared,
+                &mut differences,
+            );
+        }
+        differences.sort_by(|a, b| {
+            (a.counter.as_str(), a.unit_id, a.year).cmp(&(b.counter.as_str(), b.unit_id, b.year))
+        });
+        Ok(StatsCheck {
+            members,
+            compared,
+            unbuilt,
+            differences,
+        })
+    }
+
+    /// Builds the counters for `anchor` (and the admissions counter) if they are not built
+    /// yet, in one transaction; a no-op when they are.
+    pub async fn ensure_stats(&self, anchor: AnchorDay) -> Result<()> {
+        let counters = load_counters(self.db()).await?;
+        let anchor_built = counters.anchors.iter().any(|a| a.0 == anchor && a.1);
+        if anchor_built && counters.admissions_built {
+            return Ok(());
+        }
+        let txn = self.begin_write().await?;
+        // Another instance may have built them meanwhile: look again under the write lock.
+        let counters = load_counters(&txn).await?;
+        let anchor_built = counters.anchors.iter().any(|a| a.0 == anchor && a.1);
+        let anchors: Vec<AnchorDay> = if anchor_built {
+            Vec::new()
+        } else {
+            vec![anchor]
+        };
+        rebuild(&txn, &anchors, !counters.admissions_built).await?;
+        txn.commit().await?;
+        tracing::info!(%anchor, "statistics counters built from scratch");
+        Ok(())
+    }
+}
+
+fn compare(
+    counter: &str,
+    stored: &HashMap<(Uuid, i32), i64>,
+    expected: &HashMap<(Uuid, i32), i64>,
+    compared: &mut u64,
+    out: &mut Vec<StatsDifference>,
+) {
+    let mut keys: Vec<&(Uuid, i32)> = stored.keys().chain(expected.keys()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for k in keys {
+        *compared += 1;
+        let s = stored.get(k).copied().unwrap_or(0);
+        let e = expected.get(k).copied().unwrap_or(0);
+        if s != e {
+            out.push(StatsDifference {
+                counter: counter.to_owned(),
+                unit_id: k.0,
+                year: k.1,
+                stored: s,
+                expected: e,
+            });
+        }
+    }
+}

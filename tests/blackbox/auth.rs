@@ -1,0 +1,178 @@
+//! Accounts: the first administrator bootstrapped from the command line, login and logout,
+//! the token's expiry and revocation, password changes.
+
+use std::process::Command;
+
+use memberflow_tests::{TestApp, default_now, error_code, spawn_app};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
+const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt me { username roles { role unitId } } } }";
+const ME: &str = "{ me { username roles { role } } }";
+
+fn user(app: &TestApp, args: &[&str], password: Option<&str>) -> std::process::Output {
+    let mut c = Command::new(BIN);
+    c.arg("user")
+        .args(args)
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env("MEMBERFLOW_DATABASE_URL", app.database_url());
+    match password {
+        Some(p) => c.env("MEMBERFLOW_NEW_PASSWORD", p),
+        None => c.env_remove("MEMBERFLOW_NEW_PASSWORD"),
+    };
+    c.output().unwrap()
+}
+
+async fn login(app: &TestApp, u: &str, p: &str) -> String {
+    let d = app.ok(LOGIN, json!({ "u": u, "p": p })).await;
+    d["login"]["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_first_administrator_is_made_on_the_command_line_and_logs_in() {
+    let app = spawn_app().await;
+    let out = user(&app, &["add", "admin"], Some("một mật khẩu dài"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = user(&app, &["role", "admin", "admin"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second account with the same name, and a short password, are refused.
+    assert!(
+        !user(&app, &["add", "admin"], Some("một mật khẩu dài"))
+            .status
+            .success()
+    );
+    let short = user(&app, &["add", "bob"], Some("short"));
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12"));
+
+    let d = app
+        .ok(LOGIN, json!({ "u": "admin", "p": "một mật khẩu dài" }))
+        .await;
+    assert_eq!(
+        d["login"]["me"]["roles"],
+        json!([{ "role": "admin", "unitId": null }])
+    );
+    let token = d["login"]["token"].as_str().unwrap();
+    assert_eq!(token.len(), 64);
+    let me = app.gql_as(token, ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["username"], "admin");
+    // Anonymous: no one.
+    assert!(app.ok(ME, json!({})).await["me"].is_null());
+}
+
+#[tokio::test]
+async fn wrong_names_and_wrong_passwords_are_the_same_error() {
+    let app = spawn_app().await;
+    assert!(
+        user(&app, &["add", "lan"], Some("correct horse battery"))
+            .status
+            .success()
+    );
+    let wrong_pass = app
+        .gql(LOGIN, json!({ "u": "lan", "p": "wrong password!!" }))
+        .await;
+    let wrong_user = app
+        .gql(
+            LOGIN,
+            json!({ "u": "nobody", "p": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(error_code(&wrong_pass), "UNAUTHENTICATED");
+    assert_eq!(error_code(&wrong_user), "UNAUTHENTICATED");
+    assert_eq!(
+        wrong_pass["errors"][0]["message"],
+        wrong_user["errors"][0]["message"]
+    );
+}
+
+#[tokio::test]
+async fn tokens_expire_and_are_revoked_by_logout_password_change_and_disabling() {
+    let app = spawn_app().await;
+    assert!(
+        user(&app, &["add", "lan"], Some("correct horse battery"))
+            .status
+            .success()
+    );
+    // Logout ends the session.
+    let t = login(&app, "lan", "correct horse battery").await;
+    assert_eq!(
+        app.gql_as(&t, "mutation { logout }", json!({})).await["data"]["logout"],
+        true
+    );
+    assert!(app.gql_as(&t, ME, json!({})).await["data"]["me"].is_null());
+    assert_eq!(
+        error_code(&app.gql_as(&t, "mutation { logout }", json!({})).await),
+        "UNAUTHENTICATED"
+    );
+
+    // A session lasts 8 hours by default.
+    let t = login(&app, "lan", "correct horse battery").await;
+    app.set_now(default_now() + chrono::Duration::minutes(479));
+    assert_eq!(
+        app.gql_as(&t, ME, json!({})).await["data"]["me"]["username"],
+        "lan"
+    );
+    app.set_now(default_now() + chrono::Duration::minutes(481));
+    assert!(app.gql_as(&t, ME, json!({})).await["data"]["me"].is_null());
+    app.set_now(default_now());
+
+    // Changing the password ends every session, and the old password stops working.
+    let t1 = login(&app, "lan", "correct horse battery").await;
+    let t2 = login(&app, "lan", "correct horse battery").await;
+    let change =
+        "mutation($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) }";
+    let r = app
+        .gql_as(
+            &t1,
+            change,
+            json!({ "o": "wrong", "n": "another long password" }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "UNAUTHENTICATED");
+    let r = app
+        .gql_as(
+            &t1,
+            change,
+            json!({ "o": "correct horse battery", "n": "short" }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION");
+    let r = app
+        .gql_as(
+            &t1,
+            change,
+            json!({ "o": "correct horse battery", "n": "another long password" }),
+        )
+        .await;
+    assert_eq!(r["data"]["changePassword"], true, "{r}");
+    for t in [&t1, &t2] {
+        assert!(app.gql_as(t, ME, json!({})).await["data"]["me"].is_null());
+    }
+    assert_eq!(
+        error_code(
+            &app.gql(LOGIN, json!({ "u": "lan", "p": "correct horse battery" }))
+                .await
+        ),
+        "UNAUTHENTICATED"
+    );
+    let t = login(&app, "lan", "another long password").await;
+
+    // Disabling the account ends its sessions and its logins.
+    assert!(user(&app, &["disable", "lan"], None).status.success());
+    assert!(app.gql_as(&t, ME, json!({})).await["data"]["me"].is_null());
+    assert_eq!(
+        error_code(
+            &app.gql(LOGIN, json!({ "u": "lan", "p": "another long password" }))
+                .await
+        ),
+        "UNAUTHENTICATED"
+    );
+}
