@@ -206,3 +206,20 @@ fn check_validates_the_committed_schemas_and_reports_every_problem_of_a_broken_o
         assert!(stdout.contains(f), "{f} missing from:\n{stdout}");
     }
 }
+
+#[test]
+fn check_refuses_a_bad_cron_expression_and_an_unknown_mail_template() {
+    let toy = include_str!("../data/toy.toml")
+        .replace("cron = \"0 0 8 * * Mon\"", "cron = \"0 8 * * 1\"")
+        .replacen("\"admission.decision_issued\"", "\"no.such_template\"", 1);
+    let dir = memberflow_tests::schemas_with(&[("workflows/toy.toml", &toy)]);
+    let out = memberflow(dir.path())
+        .env("MEMBERFLOW_SCHEMAS_DIR", dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("BAD_CRON"), "{stdout}");
+    assert!(stdout.contains("UNKNOWN_TEMPLATE") && stdout.contains("no.such_template"), "{stdout}");
+}

@@ -367,7 +367,7 @@ async fn a_board_subscribed_to_a_unit_sees_the_changes_of_its_subtree_only() {
 #[tokio::test]
 async fn open_cases_move_to_a_new_definition_version_with_a_dry_run_first() {
     // Version 2 of the toy renames Review to UnderReview and drops Parked.
-    let v2 = include_str!("../../services/workflow/tests/data/toy_v2.toml");
+    let v2 = include_str!("../data/toy_v2.toml");
     let (app, _v1) = toy_app().await;
     let (draft, branch) = open_toy(&app).await;
     let owner = member(&app, &branch, "Chủ").await;

@@ -152,7 +152,15 @@ impl SchemaFiles {
         report
             .files
             .extend(self.workflows.iter().map(|(n, _)| n.clone()));
-        let checked = check_sources(&defs, &sets, &ShellChecks::default());
+        // The worker owns cron and the mail templates: every reminder's expression must parse
+        // and every template a definition names must exist.
+        let templates = memberflow_worker::template_names();
+        let cron = |e: &str| memberflow_worker::validate_cron(e);
+        let shell = ShellChecks {
+            templates: Some(&templates),
+            cron: Some(&cron),
+        };
+        let checked = check_sources(&defs, &sets, &shell);
         for p in &checked.problems {
             let line = p.to_string();
             match p.problem.severity {

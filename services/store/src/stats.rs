@@ -1,0 +1,30 @@
+//! Statistics: the admission-target reports (S20, S21) and the source report's other
+//! figures, the counters that make them fast at national scale, and the bulk loading the demo
+//! provinces are built with.
+//!
+//! - `counters`: `stat_membership` and `stat_admission`, kept in step inside the transactions
+//!   of the commands that change membership (registration, merges), built from scratch when
+//!   missing, and checked against the registry (`check_stats`).
+//! - `tree`: the tree as it stood on a date, with units that ended folded into their
+//!   successors, for the roll-ups.
+//! - `reports`: the target report (rate, band, gap, forecast, roll-up, units at risk) and the
+//!   members, admissions, discipline and badge counts.
+//! - `bulk`: multi-row inserts of a whole generated province in one transaction.
+//!
+//! The definitions are the core's (`memberflow_workflow::stats`) and `docs/targets.md`.
+
+mod bulk;
+mod counters;
+mod entity;
+mod reports;
+mod tree;
+
+pub use bulk::{
+    BulkBadge, BulkBatch, BulkDiscipline, BulkMember, BulkMembership, BulkStatus, BulkTreeEvent,
+    BulkUnit, BulkEdge,
+};
+pub use counters::{StatsCheck, StatsDifference};
+pub(crate) use counters::count_members;
+pub use reports::{
+    BadgeCounts, DisciplineCounts, MemberBreakdown, TargetReport, TargetRequest, TargetRow,
+};
