@@ -494,6 +494,26 @@ async fn a_case_started_under_r2021_finishes_under_r2025b_and_each_step_keeps_it
         };
         assert_eq!(e["ruleSet"], expected, "{e}");
     }
+    // Each vote's result is computed under the threshold of its own step's rule set.
+    let d = app.ok(VOTES, json!({ "id": w.case })).await;
+    let v = d["case"]["votes"].as_array().unwrap();
+    assert_eq!(v[0]["rule"], "A8");
+    assert_eq!(v[0]["ruleSet"], "R2021", "{v:#?}");
+    assert_eq!(v[0]["passed"], true);
+    assert_eq!(v.last().unwrap()["rule"], "A14");
+    assert_eq!(v.last().unwrap()["ruleSet"], "R2025b", "{v:#?}");
+}
+
+/// The file of `case` on `on`.
+async fn dossier_of(app: &TestApp, case: &str, on: NaiveDate) -> Vec<Value> {
+    let q = "query($id: ID!, $on: Date) { case(id: $id) { dossier(on: $on) { key rule label status date reference validUntil warnFrom dueBy note } } }";
+    let d = app.ok(q, json!({ "id": case, "on": on.to_string() })).await;
+    d["case"]["dossier"].as_array().unwrap().clone()
+}
+
+/// The document `key` of a file.
+fn doc(docs: &[Value], key: &str) -> Value {
+    docs.iter().find(|d| d["key"] == key).unwrap().clone()
 }
 
 const MEMBER: &str = "query($id: ID!, $on: Date) { member(id: $id) { fullName partyAgeFrom admissionDecisionDate ceremonyDate officialDate status(on: $on) } }";
@@ -633,6 +653,11 @@ async fn e2_e3_over_60_needs_the_province_written_consent() {
         vi.contains("ban thường vụ cấp ủy trực thuộc Trung ương đồng ý bằng văn bản trước khi cấp ủy có thẩm quyền ra quyết định"),
         "{vi}"
     );
+    // The file shows the consent as still to come, then in (E3).
+    assert_eq!(
+        doc(&dossier_of(&app, &w.case, w.day).await, "province_consent")["status"],
+        "PENDING"
+    );
     // The branch secretary cannot record the province's consent.
     let secretary = json!({ "id": "s", "roles": [{ "role": "secretary", "level": "branch" }] });
     let r = app
@@ -653,6 +678,9 @@ async fn e2_e3_over_60_needs_the_province_written_consent() {
         json!({ "province_consent_date": "today", "province_consent_ref": "15-CV/TU" }),
     )
     .await;
+    let c = doc(&dossier_of(&app, &w.case, w.day).await, "province_consent");
+    assert_eq!(c["status"], "PRESENT", "{c:#}");
+    assert_eq!(c["reference"], "15-CV/TU");
     // The consent must come before the decision.
     let r = w
         .step(
@@ -1708,5 +1736,380 @@ async fn a17_a_person_who_left_for_a_barred_reason_is_never_readmitted() {
             .unwrap()
             .contains(&json!("A16")),
         "15 years is long enough: {r:#}"
+    );
+}
+
+// Votes, dossier, card and badges ---------------------------------------------------------------
+
+const VOTES: &str = "query($id: ID!) { case(id: $id) { votes { seq transition rule body round heldOn ruleSet recorded proposal
+    eligible excluded denominator votesFor notInFavour thresholdParam threshold required passed note } } }";
+
+#[tokio::test]
+async fn a8_a9_a14_votes_are_records_whose_result_the_engine_computes() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    // A failed vote, kept in the history on request.
+    w.day = w.day + Days::new(7);
+    app.set_today(&w.day.to_string());
+    let r = app
+        .gql(
+            FIRE,
+            json!({ "i": { "caseId": w.case, "transition": "branch_vote", "actor": everyone(), "recordRefusal": true,
+                "inputs": { "branch_vote_date": w.day.to_string(), "votes_for": 6, "official_members": 10 } } }),
+        )
+        .await;
+    refused(&r, "A8");
+    // A refusal kept in the history does not move the case: its version stays.
+    let vote = w.day;
+    w.ok(
+        0,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 6, "official_members": 10, "excluded_members": 1 }),
+    )
+    .await;
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": true, "committee_votes_for": 5, "committee_members": 7 }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+    w.ok(
+        14,
+        "decide_admission",
+        json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" }),
+    )
+    .await;
+    w.ok(10, "hold_ceremony", json!({ "ceremony_date": "today" }))
+        .await;
+    w.ok(
+        10,
+        "file_member_history",
+        json!({ "member_history_filed_on": "today" }),
+    )
+    .await;
+    w.ok(360, "open_recognition_vote", json!({})).await;
+    w.ok(
+        7,
+        "recognition_vote_inconclusive",
+        json!({ "recognition_vote_date": "today", "votes_for": 5, "official_members": 10 }),
+    )
+    .await;
+    w.ok(7, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 7, "official_members": 10 })).await;
+    let d = app.ok(VOTES, json!({ "id": w.case })).await;
+    let v = d["case"]["votes"].as_array().unwrap();
+    assert_eq!(v.len(), 5, "{v:#?}");
+    assert_eq!(
+        v[0],
+        json!({ "seq": v[0]["seq"], "transition": "branch_vote", "rule": "A8", "body": "branch", "round": 1,
+            "heldOn": vote.to_string(), "ruleSet": "R2025b", "recorded": false, "proposal": null,
+            "eligible": 10, "excluded": 0, "denominator": 10, "votesFor": 6, "notInFavour": 4,
+            "thresholdParam": "A8.vote_threshold", "threshold": ">= 2/3", "required": 7, "passed": false, "note": null })
+    );
+    // The denominator leaves out members living their party life elsewhere or exempted and
+    // absent: 6 of 9 is exactly two thirds.
+    assert_eq!(v[1]["recorded"], true);
+    assert_eq!(v[1]["round"], 2);
+    assert_eq!(v[1]["excluded"], 1);
+    assert_eq!(v[1]["denominator"], 9);
+    assert_eq!(v[1]["notInFavour"], 3);
+    assert_eq!(v[1]["required"], 6);
+    assert_eq!(v[1]["passed"], true);
+    assert_eq!(v[2]["rule"], "A9");
+    assert_eq!(v[2]["body"], "grassroots_committee");
+    assert_eq!(v[2]["thresholdParam"], "A9.committee_threshold");
+    assert_eq!(v[2]["eligible"], 7);
+    assert_eq!(v[2]["required"], 5);
+    assert_eq!(v[2]["passed"], true);
+    assert_eq!(v[3]["transition"], "recognition_vote_inconclusive");
+    assert_eq!(v[3]["rule"], "A14");
+    assert_eq!(v[3]["passed"], false);
+    assert_eq!(v[4]["round"], 2);
+    assert_eq!(v[4]["proposal"], "recognise");
+    assert_eq!(v[4]["thresholdParam"], "A14.vote_threshold");
+    assert_eq!(v[4]["passed"], true);
+}
+
+#[tokio::test]
+async fn a2_a10_a12_the_dossier_shows_what_is_in_missing_or_expiring() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    // A certificate 55 months old: past the 54-month warning.
+    let issued = date("2025-09-01")
+        .checked_sub_months(Months::new(55))
+        .unwrap();
+    w.ok(
+        0,
+        "record_awareness_certificate",
+        json!({ "certificate_date": issued.to_string(), "certificate_number": "GCN-55" }),
+    )
+    .await;
+    let docs = dossier_of(&app, &w.case, w.day).await;
+    let keys: Vec<&str> = docs.iter().map(|d| d["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "awareness_certificate",
+            "application",
+            "personal_history",
+            "verification_report",
+            "introducers",
+            "opinions",
+            "branch_resolution",
+            "grassroots_review",
+            "province_consent",
+            "admission_decision",
+            "ceremony",
+            "member_history"
+        ]
+    );
+    let cert = doc(&docs, "awareness_certificate");
+    let expires = issued.checked_add_months(Months::new(60)).unwrap();
+    assert_eq!(cert["status"], "EXPIRING", "{cert:#}");
+    assert_eq!(cert["rule"], "A2");
+    assert_eq!(
+        cert["label"],
+        "Giấy chứng nhận học lớp bồi dưỡng nhận thức về Đảng"
+    );
+    assert_eq!(cert["reference"], "GCN-55");
+    assert_eq!(cert["date"], issued.to_string());
+    assert_eq!(cert["validUntil"], expires.to_string());
+    assert_eq!(
+        cert["warnFrom"],
+        issued
+            .checked_add_months(Months::new(54))
+            .unwrap()
+            .to_string()
+    );
+    assert!(
+        cert["note"].as_str().unwrap().contains(&format!(
+            "còn giá trị đến hết ngày {}",
+            expires.format("%d/%m/%Y")
+        )),
+        "{cert:#}"
+    );
+    assert_eq!(doc(&docs, "application")["status"], "PENDING");
+    assert_eq!(doc(&docs, "province_consent")["status"], "NOT_REQUIRED");
+    // Unless the branch votes first, the certificate expires.
+    let later = dossier_of(&app, &w.case, expires.succ_opt().unwrap()).await;
+    let cert = doc(&later, "awareness_certificate");
+    assert_eq!(cert["status"], "EXPIRED", "{cert:#}");
+    assert!(
+        cert["note"].as_str().unwrap().contains("học lại"),
+        "{cert:#}"
+    );
+    w.ok(
+        1,
+        "file_application",
+        json!({ "application_date": "today" }),
+    )
+    .await;
+    w.ok(1, "draft_history", json!({ "history_date": "today" }))
+        .await;
+    w.ok(
+        1,
+        "start_verification",
+        json!({ "verification_started_on": "today" }),
+    )
+    .await;
+    w.ok(
+        10,
+        "conclude_verification",
+        json!({ "verification_conclusion": "meets_standard", "verification_report_date": "today" }),
+    )
+    .await;
+    w.ok(
+        1,
+        "record_introducers",
+        introducers("2020-01-01", "2021-05-01"),
+    )
+    .await;
+    let introduced = w.day;
+    w.ok(
+        1,
+        "collect_opinions",
+        json!({ "opinions_collected_on": "today", "opinion_sources": ["Công đoàn", "Chi bộ nơi cư trú"] }),
+    )
+    .await;
+    vote_to_decision(&mut w).await;
+    let decision = w.day;
+    let docs = dossier_of(&app, &w.case, w.day).await;
+    // Valid on the day of the vote: it no longer expires.
+    let cert = doc(&docs, "awareness_certificate");
+    assert_eq!(cert["status"], "PRESENT", "{cert:#}");
+    assert!(
+        cert["note"]
+            .as_str()
+            .unwrap()
+            .contains("Còn giá trị tại ngày chi bộ xét kết nạp"),
+        "{cert:#}"
+    );
+    let intro = doc(&docs, "introducers");
+    assert_eq!(intro["status"], "PRESENT");
+    assert_eq!(intro["date"], introduced.to_string());
+    assert_eq!(intro["reference"], "M-101, M-102");
+    assert_eq!(
+        doc(&docs, "opinions")["reference"],
+        "Công đoàn, Chi bộ nơi cư trú"
+    );
+    assert_eq!(doc(&docs, "ceremony")["status"], "PENDING");
+    w.ok(10, "hold_ceremony", json!({ "ceremony_date": "today" }))
+        .await;
+    let ceremony = w.day;
+    // A12: the member's file is due 30 working days after the ceremony.
+    let due = w.deadline("member_history", ceremony).await["due"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let history = doc(&dossier_of(&app, &w.case, ceremony).await, "member_history");
+    assert_eq!(history["status"], "PENDING");
+    assert_eq!(history["dueBy"], due.as_str());
+    let history = doc(
+        &dossier_of(&app, &w.case, date(&due).succ_opt().unwrap()).await,
+        "member_history",
+    );
+    assert_eq!(history["status"], "MISSING", "{history:#}");
+    assert!(
+        history["note"].as_str().unwrap().contains("Đã quá hạn nộp"),
+        "{history:#}"
+    );
+    w.ok(
+        10,
+        "file_member_history",
+        json!({ "member_history_filed_on": "today" }),
+    )
+    .await;
+    w.ok(360, "open_recognition_vote", json!({})).await;
+    w.ok(7, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 9, "official_members": 10 })).await;
+    w.ok(
+        10,
+        "recognise",
+        json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" }),
+    )
+    .await;
+    // Everything is in; the admission decision keeps its own date and number, not those of
+    // the recognition decision.
+    let docs = dossier_of(&app, &w.case, w.day).await;
+    for d in &docs {
+        let expected = if d["key"] == "province_consent" {
+            "NOT_REQUIRED"
+        } else {
+            "PRESENT"
+        };
+        assert_eq!(d["status"], expected, "{d:#}");
+    }
+    let decided = doc(&docs, "admission_decision");
+    assert_eq!(decided["date"], decision.to_string());
+    assert_eq!(decided["reference"], "123-QĐ/ĐU");
+    // A case that ends early needs nothing more.
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    w.ok(
+        0,
+        "withdraw",
+        json!({ "withdrawn_on": "today", "withdrawal_reason": "Chuyển đi nơi khác" }),
+    )
+    .await;
+    let docs = dossier_of(&app, &w.case, w.day).await;
+    assert!(
+        docs.iter().all(|d| d["status"] == "NOT_REQUIRED"),
+        "{docs:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a25_a30_a33_the_card_and_the_badges_follow_the_dates_of_admission() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut input = crate::support::official_member_input(&p.b1, "Lê Văn Ba");
+    input["admissionDecisionDate"] = json!("1995-08-25");
+    input["ceremonyDate"] = json!("1995-09-10");
+    input["officialDate"] = json!("1996-09-10");
+    let d = app
+        .ok(crate::support::REGISTER, json!({ "i": input }))
+        .await;
+    let id = d["registerMember"]["id"].as_str().unwrap().to_owned();
+    let q = "query($id: ID!, $on: Date) { member(id: $id) { cardDueBy
+        badges(on: $on) { years reachedOn reached awardOn cashAwardMultiplier } } }";
+    // Party age from the decision of 25/8/1995: 30 years on 25/8/2025, handed out on 2/9.
+    let m = app.ok(q, json!({ "id": id, "on": "2025-08-25" })).await;
+    // A25: the next monthly meeting after the official date, at the latest.
+    assert_eq!(m["member"]["cardDueBy"], "1996-10-31");
+    let b = m["member"]["badges"].as_array().unwrap();
+    assert_eq!(
+        b.iter()
+            .map(|x| x["years"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [30, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90]
+    );
+    assert_eq!(
+        b[0],
+        json!({ "years": 30, "reachedOn": "2025-08-25", "reached": true, "awardOn": "2025-09-02", "cashAwardMultiplier": "1.5" })
+    );
+    assert_eq!(b[1]["reachedOn"], "2035-08-25");
+    assert_eq!(b[1]["reached"], false);
+    assert_eq!(
+        b[2]["cashAwardMultiplier"],
+        Value::Null,
+        "45 years has no listed award"
+    );
+    let m = app.ok(q, json!({ "id": id, "on": "2025-08-24" })).await;
+    assert_eq!(m["member"]["badges"][0]["reached"], false);
+
+    // A member admitted through the workflow: no card nor badge while probationary.
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    vote_to_ceremony(&mut w).await;
+    let case = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { subjectMemberId } }",
+            json!({ "id": w.case }),
+        )
+        .await;
+    let member = case["case"]["subjectMemberId"].as_str().unwrap().to_owned();
+    let m = app
+        .ok(q, json!({ "id": member, "on": w.day.to_string() }))
+        .await;
+    assert!(m["member"]["cardDueBy"].is_null());
+    assert_eq!(m["member"]["badges"], json!([]));
+    let ceremony = w.day - Days::new(10);
+    let end = ceremony.checked_add_months(Months::new(12)).unwrap();
+    w.ok(w.until(end), "open_recognition_vote", json!({})).await;
+    w.ok(7, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 9, "official_members": 10 })).await;
+    w.ok(
+        10,
+        "recognise",
+        json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" }),
+    )
+    .await;
+    let m = app
+        .ok(q, json!({ "id": member, "on": w.day.to_string() }))
+        .await;
+    let next_month = end.checked_add_months(Months::new(1)).unwrap();
+    let last_day = NaiveDate::from_ymd_opt(
+        chrono::Datelike::year(&next_month),
+        chrono::Datelike::month(&next_month),
+        1,
+    )
+    .unwrap()
+    .checked_add_months(Months::new(1))
+    .unwrap()
+    .pred_opt()
+    .unwrap();
+    assert_eq!(m["member"]["cardDueBy"], last_day.to_string());
+    let b = &m["member"]["badges"][0];
+    assert_eq!(b["reached"], false);
+    // 30 years from the admission decision (vote_to_ceremony decides 10 days before the
+    // ceremony), not from the ceremony.
+    let decision = ceremony - Days::new(10);
+    assert_eq!(
+        b["reachedOn"],
+        decision
+            .checked_add_months(Months::new(360))
+            .unwrap()
+            .to_string()
     );
 }

@@ -221,5 +221,8 @@ fn check_refuses_a_bad_cron_expression_and_an_unknown_mail_template() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
     assert!(stdout.contains("BAD_CRON"), "{stdout}");
-    assert!(stdout.contains("UNKNOWN_TEMPLATE") && stdout.contains("no.such_template"), "{stdout}");
+    assert!(
+        stdout.contains("UNKNOWN_TEMPLATE") && stdout.contains("no.such_template"),
+        "{stdout}"
+    );
 }

@@ -443,6 +443,222 @@ impl Case {
                 .collect(),
         )
     }
+    /// The votes of the case (A8, A9, A14, D5), oldest first, derived from its history: who
+    /// could vote, how many were in favour, the denominator the rule uses, the threshold of the
+    /// rule set each step was decided under, and the result. The engine computes the result;
+    /// a refused attempt kept in the history (`recordRefusal`) appears with `recorded: false`.
+    async fn votes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CaseVote>> {
+        let l = lang(ctx);
+        let cat = catalog(ctx);
+        let def = cat.definition_of(&self.0).gql(l)?;
+        let events = app(ctx).store.case_events(self.0.id).await.gql(l)?;
+        let parsed = parsed_history(&events);
+        Ok(engine::votes(def, &cat.rules, &recorded_steps(&parsed))
+            .into_iter()
+            .map(|v| CaseVote {
+                seq: v.seq,
+                transition: v.transition,
+                rule: v.rule,
+                body: v.body.as_str().to_owned(),
+                round: v.round,
+                held_on: v.held_on.into(),
+                rule_set: v.rule_set,
+                recorded: v.recorded,
+                proposal: v.proposal,
+                eligible: v.eligible,
+                excluded: v.excluded,
+                denominator: v.denominator,
+                votes_for: v.votes_for,
+                not_in_favour: v.not_in_favour,
+                threshold_param: v.threshold_param,
+                threshold: v.threshold.map(|t| t.to_string()),
+                required: v.required,
+                passed: v.passed,
+                note: match l {
+                    Lang::Vi => v.note_vi,
+                    Lang::En => v.note_en,
+                },
+            })
+            .collect())
+    }
+    /// The documents of the case's file as of `on` (today by default), in the order of the
+    /// procedure: which are in, which are missing, pending, expiring or expired (A2–A12, E3),
+    /// computed from the facts, the history and the rule sets. Empty for a workflow without a
+    /// file list.
+    async fn dossier(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<DossierDocument>> {
+        let l = lang(ctx);
+        let d = on_or_today(ctx, on);
+        let cat = catalog(ctx);
+        let events = app(ctx).store.case_events(self.0.id).await.gql(l)?;
+        let parsed = parsed_history(&events);
+        let steps = recorded_steps(&parsed);
+        Ok(engine::dossier(
+            &self.0.snapshot,
+            &steps,
+            &cat.rules,
+            &cat.calendar,
+            self.0.terminal,
+            d,
+        )
+        .into_iter()
+        .map(|x| DossierDocument {
+            key: x.key,
+            rule: x.rule,
+            label: match l {
+                Lang::Vi => x.label_vi,
+                Lang::En => x.label_en,
+            },
+            status: x.status.into(),
+            date: x.date.map(Date),
+            reference: x.reference,
+            valid_until: x.valid_until.map(Date),
+            warn_from: x.warn_from.map(Date),
+            due_by: x.due_by.map(Date),
+            note: match l {
+                Lang::Vi => x.note_vi,
+                Lang::En => x.note_en,
+            },
+        })
+        .collect())
+    }
+}
+
+/// The entries of a history that are steps taken or refused attempts, with their inputs read
+/// back as the engine's values.
+fn parsed_history(events: &[CaseEventRecord]) -> Vec<(&CaseEventRecord, Values)> {
+    events
+        .iter()
+        .filter(|e| e.kind == "STEP" || e.kind == "REFUSED")
+        .map(|e| {
+            (
+                e,
+                serde_json::from_value(e.inputs.clone()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn recorded_steps<'a>(
+    parsed: &'a [(&'a CaseEventRecord, Values)],
+) -> Vec<engine::RecordedStep<'a>> {
+    parsed
+        .iter()
+        .map(|(e, inputs)| engine::RecordedStep {
+            seq: e.seq,
+            transition: &e.transition,
+            on: e.effective_date,
+            rule_set: &e.rule_set,
+            accepted: e.kind == "STEP",
+            inputs,
+        })
+        .collect()
+}
+
+/// A vote of a case, with the result the engine computes from the rule set (never the
+/// client's).
+#[derive(SimpleObject)]
+pub struct CaseVote {
+    /// The history entry that recorded it.
+    seq: u64,
+    /// Its transition.
+    transition: String,
+    /// The rule that sets the threshold: `A8`, `A9`, `A14` or `D5`.
+    rule: String,
+    /// Who voted: `branch` (its official members) or `grassroots_committee`.
+    body: String,
+    /// 1 for the first vote under this rule in the case, then 2, 3 (A14 allows 3 rounds).
+    round: u32,
+    /// Day of the meeting.
+    held_on: Date,
+    /// The rule set the result is computed under (the step's).
+    rule_set: String,
+    /// `false` for a refused attempt kept in the history.
+    recorded: bool,
+    /// What was voted on, when recorded (`recognise`, `strike_off`).
+    proposal: Option<String>,
+    /// Members entitled to vote: the branch's official members, or the committee's members.
+    eligible: i64,
+    /// Left out of the denominator: members living their party life temporarily elsewhere and
+    /// exempted members who are absent (A8, D33).
+    excluded: i64,
+    /// The denominator the rule uses: eligible less excluded (not the members present).
+    denominator: i64,
+    /// Votes in favour.
+    votes_for: i64,
+    /// Everyone else counted in the denominator: against, abstaining or absent.
+    not_in_favour: i64,
+    /// The rule-set parameter of the threshold, e.g. `A8.vote_threshold`.
+    threshold_param: String,
+    /// Its value in that rule set, e.g. `>= 2/3`.
+    threshold: Option<String>,
+    /// The smallest number of votes in favour that meets it.
+    required: Option<i64>,
+    /// Whether the threshold was met; null when it cannot be computed (see `note`).
+    passed: Option<bool>,
+    /// Why the result cannot be computed, in the reader's language.
+    note: Option<String>,
+}
+
+/// Whether a document of a case's file is in.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum DocumentStatus {
+    /// In the file, and valid.
+    Present,
+    /// In the file, valid, but its validity ends soon (A2: from 54 months).
+    Expiring,
+    /// In the file, no longer valid: renew it (A2: retake the course).
+    Expired,
+    /// Not in the file although the procedure is past its step, or its deadline has passed.
+    Missing,
+    /// Not in the file yet: its step is still ahead.
+    Pending,
+    /// Not needed for this case.
+    NotRequired,
+}
+
+impl From<engine::DocumentStatus> for DocumentStatus {
+    fn from(s: engine::DocumentStatus) -> Self {
+        match s {
+            engine::DocumentStatus::Present => DocumentStatus::Present,
+            engine::DocumentStatus::Expiring => DocumentStatus::Expiring,
+            engine::DocumentStatus::Expired => DocumentStatus::Expired,
+            engine::DocumentStatus::Missing => DocumentStatus::Missing,
+            engine::DocumentStatus::Pending => DocumentStatus::Pending,
+            engine::DocumentStatus::NotRequired => DocumentStatus::NotRequired,
+        }
+    }
+}
+
+/// A document of a case's file.
+#[derive(SimpleObject)]
+pub struct DossierDocument {
+    /// Stable key: `awareness_certificate`, `application`, `personal_history`,
+    /// `verification_report`, `introducers`, `opinions`, `branch_resolution`,
+    /// `grassroots_review`, `province_consent`, `admission_decision`, `ceremony`,
+    /// `member_history`.
+    key: String,
+    /// The rule that asks for it.
+    rule: String,
+    /// Its name in the reader's language.
+    label: String,
+    /// Whether it is in.
+    status: DocumentStatus,
+    /// Its date, when it is in.
+    date: Option<Date>,
+    /// Numbers or names that identify it.
+    reference: Option<String>,
+    /// Last day it is valid (A2: the awareness certificate).
+    valid_until: Option<Date>,
+    /// First day of the expiry warning (A2).
+    warn_from: Option<Date>,
+    /// Last day to bring it (A12: the member's personal-history file).
+    due_by: Option<Date>,
+    /// Why the status is what it is, in the reader's language.
+    note: Option<String>,
 }
 
 /// Which cases to list.
@@ -717,6 +933,7 @@ fn outcome(ctx: &Context<'_>, o: CaseOutcome, l: Lang) -> async_graphql::Result<
             event,
             decision,
         } => {
+            app(ctx).committed();
             app(ctx).bus.publish(crate::live::change(
                 case.id,
                 case.unit_id,
@@ -822,6 +1039,9 @@ impl CaseMutation {
             )
             .await
             .gql(l)?;
+        if results.iter().any(|m| m.applied) {
+            a.committed();
+        }
         Ok(results
             .into_iter()
             .map(|m| CaseMigrationResult {

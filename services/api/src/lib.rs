@@ -18,4 +18,4 @@ pub use auth::{Auth, authenticate};
 pub use clock::{Clock, FixedClock, SettableClock, SystemClock};
 pub use error::{Code, finalize_response};
 pub use memberflow_workflow::text::Lang;
-pub use schema::{ApiOptions, AppSchema, build_schema, execute, sdl};
+pub use schema::{AfterCommit, ApiOptions, AppSchema, build_schema, execute, sdl};

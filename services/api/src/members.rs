@@ -176,6 +176,73 @@ impl Member {
     async fn party_age_from(&self) -> Option<Date> {
         self.0.admission_decision_date.map(Date)
     }
+    /// The last day the party card is due (A25): the branch hands it out at its next meeting
+    /// after recognition, and a branch meets every `S1.branch_meeting_interval` (monthly) on a
+    /// day of its own, so the card is due by the end of the month after the member became
+    /// official. Counted from the official date the registry holds (ceremony + 12 months,
+    /// A14); a recognition decided later than that date moves the meeting with it. Null before
+    /// recognition.
+    async fn card_due_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
+        let Some(official) = self.0.official_date else {
+            return Ok(None);
+        };
+        let cat = &app(ctx).catalog;
+        // A member recognised before the first rule set follows the oldest one's convention.
+        let Some(rs) = cat
+            .rules
+            .for_date(official)
+            .or_else(|| cat.rules.sets().first())
+        else {
+            return Ok(None);
+        };
+        let interval = rs.period("S1.branch_meeting_interval").map_err(|e| {
+            crate::error::graphql_error(
+                crate::error::Code::Internal,
+                &[Text::new(
+                    format!("Lỗi cấu hình: không đọc được tham số «S1.branch_meeting_interval» của bộ quy tắc {}.", rs.id),
+                    format!("Configuration error: {e}."),
+                )],
+                lang(ctx),
+            )
+        })?;
+        Ok(memberflow_workflow::badges::card_due_by(official, interval, &cat.calendar).map(Date))
+    }
+    /// The Party badges of the member (A30–A33) as of `on` (today by default): every milestone
+    /// of the rule set in force that day, reached or not, counted from the admission decision's
+    /// date (A15), with the batch day each is planned for (A32) and the cash award as a multiple
+    /// of the base salary (A31). Empty unless the member is an official member on `on` (party
+    /// age counts once recognised, A15).
+    async fn badges(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<Badge>> {
+        let d = on_or_today(ctx, on);
+        let l = lang(ctx);
+        let Some(from) = self.0.admission_decision_date else {
+            return Ok(Vec::new());
+        };
+        let statuses = app(ctx).store.member_statuses(self.0.id).await.gql(l)?;
+        let official = statuses
+            .iter()
+            .find(|p| covers(p.valid_from, p.valid_to, d))
+            .is_some_and(|p| p.status == CoreStatus::Official);
+        let Some(rs) = app(ctx).catalog.rules.for_date(d).filter(|_| official) else {
+            return Ok(Vec::new());
+        };
+        let rules = memberflow_workflow::badges::BadgeRules::from_rule_set(rs)
+            .map_err(|t| crate::error::graphql_error(crate::error::Code::Internal, &[t], l))?;
+        Ok(memberflow_workflow::badges::badges(from, &rules, d)
+            .into_iter()
+            .map(|b| Badge {
+                years: b.years,
+                reached_on: b.reached_on.into(),
+                reached: b.reached,
+                award_on: b.award_on.map(Date),
+                cash_award_multiplier: b.cash_multiplier,
+            })
+            .collect())
+    }
     /// Status on `on` (today by default); null before any status was recorded.
     async fn status(
         &self,
@@ -231,6 +298,22 @@ impl Member {
             .gql(lang(ctx))?;
         Ok(periods.into_iter().map(UnitPeriod::from).collect())
     }
+}
+
+/// A Party badge milestone of a member (A30–A33).
+#[derive(SimpleObject)]
+pub struct Badge {
+    /// Years of party age (A30: 30, 40, 45, ... 90).
+    years: u32,
+    /// The day the party age reaches them: the admission decision's anniversary (A15).
+    reached_on: Date,
+    /// Whether that day is on or before the day asked about.
+    reached: bool,
+    /// The batch day it is planned for (A32: 3/2, 19/5, 2/9 or 7/11), the first on or after
+    /// `reachedOn`.
+    award_on: Option<Date>,
+    /// The cash award as a multiple of the base salary (A31), when the guidance lists one.
+    cash_award_multiplier: Option<String>,
 }
 
 fn covers(from: NaiveDate, to: Option<NaiveDate>, d: NaiveDate) -> bool {

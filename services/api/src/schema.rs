@@ -25,6 +25,17 @@ pub struct Mutation(TreeMutation, MemberMutation, CaseMutation, AuthMutation);
 /// The schema type.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
+/// Called after every command that committed a step, so that the host can wake its
+/// scheduler: a mail the step enqueued goes out at once rather than at the next poll.
+#[derive(Clone)]
+pub struct AfterCommit(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for AfterCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterCommit")
+    }
+}
+
 /// What the schema needs from its host.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
@@ -36,6 +47,8 @@ pub struct ApiOptions {
     pub introspection: bool,
     /// How long a login session lasts, in minutes.
     pub session_minutes: u32,
+    /// Called after each committed step.
+    pub after_commit: Option<AfterCommit>,
 }
 
 impl Default for ApiOptions {
@@ -45,6 +58,7 @@ impl Default for ApiOptions {
             max_complexity: 2_000,
             introspection: true,
             session_minutes: 480,
+            after_commit: None,
         }
     }
 }
@@ -57,6 +71,16 @@ pub(crate) struct Ctx {
     pub catalog: Arc<Catalog>,
     pub bus: CaseBus,
     pub session_minutes: u32,
+    pub after_commit: Option<AfterCommit>,
+}
+
+impl Ctx {
+    /// Tells the host a step was committed.
+    pub(crate) fn committed(&self) {
+        if let Some(f) = &self.after_commit {
+            (f.0)();
+        }
+    }
 }
 
 /// Builds the schema over `store`, with time from `clock`.
@@ -73,6 +97,7 @@ pub fn build_schema(
             catalog,
             bus: CaseBus::default(),
             session_minutes: options.session_minutes,
+            after_commit: options.after_commit.clone(),
         })
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);

@@ -299,6 +299,26 @@ mod tests {
     }
 
     #[test]
+    fn the_example_deployment_configuration_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/memberflow.toml");
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.listen.port(), 8080);
+        assert_eq!(c.auth.session_minutes, 480);
+    }
+
+    #[test]
+    fn a_configuration_printed_for_debugging_hides_passwords() {
+        let c = Config {
+            database_url: "postgres://app:s3cret@db/memberflow".into(),
+            smtp_url: Some("smtp://mail:hunter2@smtp.example:587".into()),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db/memberflow"), "{shown}");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_reported() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("m.toml", "lisen = \"x\"\n")?;

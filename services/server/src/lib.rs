@@ -49,6 +49,7 @@ pub fn api_options(config: &Config) -> ApiOptions {
         max_complexity: config.graphql.max_complexity,
         introspection: config.graphql.introspection,
         session_minutes: config.auth.session_minutes,
+        after_commit: None,
     }
 }
 
@@ -88,6 +89,7 @@ pub fn build_worker(
     config: &Config,
     store: Store,
     clock: Arc<dyn Clock>,
+    catalog: Arc<Catalog>,
 ) -> anyhow::Result<Option<Worker>> {
     let schedules = schedules(config)?;
     let Some(url) = config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
@@ -126,7 +128,8 @@ pub fn build_worker(
     tracing::info!(smtp = %mailer.endpoint(), "mail is on");
     Ok(Some(
         Worker::new(store, mailer, schedules, recipients, options)
-            .with_clock(Arc::new(move || clock.now())),
+            .with_clock(Arc::new(move || clock.now()))
+            .with_catalog(catalog),
     ))
 }
 
@@ -139,14 +142,14 @@ impl Application {
             .await
             .context("connecting to the database (MEMBERFLOW_DATABASE_URL)")?;
         store.migrate().await.context("running the migrations")?;
-        let catalog = load_catalog(config)?;
-        let worker = build_worker(config, store.clone(), clock.clone())?;
-        let schema = memberflow_api::build_schema(
-            store.clone(),
-            clock.clone(),
-            Arc::new(catalog),
-            &api_options(config),
-        );
+        let catalog = Arc::new(load_catalog(config)?);
+        let worker = build_worker(config, store.clone(), clock.clone(), catalog.clone())?;
+        let mut options = api_options(config);
+        if let Some(handle) = worker.as_ref().map(Worker::handle) {
+            options.after_commit =
+                Some(memberflow_api::AfterCommit(Arc::new(move || handle.wake())));
+        }
+        let schema = memberflow_api::build_schema(store.clone(), clock.clone(), catalog, &options);
         let router = http::router(
             schema,
             store.clone(),

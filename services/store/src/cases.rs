@@ -1119,3 +1119,59 @@ impl Store {
         Ok(out)
     }
 }
+
+/// What the escalation of passed deadlines did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EscalationReport {
+    /// Escalation transitions fired.
+    pub fired: u64,
+    /// Escalations refused by the rules (recorded in the case's history).
+    pub refused: u64,
+    /// Escalations already handled (by an earlier sweep or another instance).
+    pub already_done: u64,
+}
+
+impl Store {
+    /// Fires, as the `system` actor, the escalation transition of every open deadline that
+    /// passed before `today` and asks for one (e.g. A10's decision not taken in time). Each
+    /// escalation carries the idempotency key `escalate:{case}:{key}:{due}`, so a sweep run
+    /// twice, or by two instances, escalates once; a refusal is recorded in the history.
+    pub async fn escalate_passed_deadlines(
+        &self,
+        catalog: &Catalog,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<EscalationReport> {
+        let mut report = EscalationReport::default();
+        for p in self.passed_deadlines(today).await? {
+            let engine::OnExpiry::Escalate { transition } = &p.on_expiry else {
+                continue;
+            };
+            let key = format!("escalate:{}:{}:{}", p.item.case_id, p.item.key, p.item.due);
+            let cmd = Command {
+                event: Event::new(transition.clone(), Actor::system()),
+                idempotency_key: Some(key),
+                refusals: RefusalRecording::Record,
+                today,
+                now,
+            };
+            match self.fire_case(catalog, p.item.case_id, None, cmd).await {
+                Ok(CaseOutcome::Applied { .. }) => report.fired += 1,
+                Ok(CaseOutcome::Replayed { .. }) => report.already_done += 1,
+                Ok(CaseOutcome::Refused { .. }) => report.refused += 1,
+                // Another instance moved the case meanwhile: the next sweep sees the new state.
+                Err(StoreError::Conflict(_)) => report.already_done += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        if report != EscalationReport::default() {
+            tracing::info!(
+                fired = report.fired,
+                refused = report.refused,
+                already_done = report.already_done,
+                "passed deadlines escalated"
+            );
+        }
+        Ok(report)
+    }
+}

@@ -12,6 +12,7 @@ mod members;
 mod outbox;
 mod records;
 mod registry;
+mod stats;
 mod tree;
 
 use std::time::Duration;
@@ -24,7 +25,7 @@ use sea_orm::{
 pub use accounts::{AccountRecord, NewSession, Principal, RoleGrant};
 pub use cases::{
     CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, Catalog,
-    ChainBreak, Command, MigrateCases, MigrationMode, NewCase, RefusalRecording,
+    ChainBreak, Command, EscalationReport, MigrateCases, MigrationMode, NewCase, RefusalRecording,
 };
 pub use error::{Result, StoreError};
 pub use members::{MemberFilter, MemberPage, NewMember};
@@ -33,6 +34,11 @@ pub use outbox::{
     OutboxWake, PassedDeadline, PeriodicJob, UnitBrief,
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
+pub use stats::{
+    BadgeCounts, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
+    BulkStatus, BulkTreeEvent, BulkUnit, DisciplineCounts, MemberBreakdown, StatsCheck,
+    StatsDifference, TargetReport, TargetRequest, TargetRow,
+};
 pub use tree::{MergeUnits, NewUnit};
 
 /// A handle on the database: cheap to clone, shared by every request.

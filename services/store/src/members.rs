@@ -203,6 +203,8 @@ impl Store {
         }
         .insert(&txn)
         .await?;
+        // Statistics counters (docs/targets.md): the new member's share, in this transaction.
+        crate::stats::count_members(&txn, &[id], 1).await?;
         txn.commit().await?;
         tracing::info!(member = %id, unit = %m.unit_id, "member registered");
         Ok(model.into())

@@ -20,11 +20,11 @@ mod reports;
 mod tree;
 
 pub use bulk::{
-    BulkBadge, BulkBatch, BulkDiscipline, BulkMember, BulkMembership, BulkStatus, BulkTreeEvent,
-    BulkUnit, BulkEdge,
+    BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership, BulkStatus,
+    BulkTreeEvent, BulkUnit,
 };
-pub use counters::{StatsCheck, StatsDifference};
 pub(crate) use counters::count_members;
+pub use counters::{StatsCheck, StatsDifference};
 pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, TargetReport, TargetRequest, TargetRow,
 };

@@ -558,6 +558,9 @@ impl Store {
                     ),
                 ));
             }
+            // Statistics counters (docs/targets.md): the moved members' shares out, then back in.
+            let moved: Vec<Uuid> = memberships.iter().map(|ms| ms.member_id).collect();
+            crate::stats::count_members(&txn, &moved, -1).await?;
             for ms in memberships {
                 if d <= ms.valid_from {
                     return Err(StoreError::conflict(
@@ -588,6 +591,7 @@ impl Store {
                 .insert(&txn)
                 .await?;
             }
+            crate::stats::count_members(&txn, &moved, 1).await?;
         }
         journal(
             &txn,

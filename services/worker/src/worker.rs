@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use memberflow_store::{
-    CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, PeriodicJob, Store,
+    CaseBrief, Catalog, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, PeriodicJob, Store,
     UnitBrief, UnitRecord,
 };
 use memberflow_workflow::engine::{Effect, Level, OnExpiry, RoleRef};
@@ -135,6 +135,7 @@ pub struct Worker {
     options: WorkerOptions,
     wake: Arc<Notify>,
     clock: Clock,
+    catalog: Option<Arc<Catalog>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -223,7 +224,15 @@ impl Worker {
             options,
             wake: Arc::new(Notify::new()),
             clock: Arc::new(Utc::now),
+            catalog: None,
         }
+    }
+
+    /// The same, escalating passed deadlines through the workflows of `catalog` in its daily
+    /// sweep (without it, a passed deadline only sends its notice).
+    pub fn with_catalog(mut self, catalog: Arc<Catalog>) -> Self {
+        self.catalog = Some(catalog);
+        self
     }
 
     /// The same, reading the time from `clock` in its loop.
@@ -567,7 +576,7 @@ impl Worker {
     pub async fn run_job(&self, job: Job, tick: DateTime<Utc>) -> Result<u64> {
         let day = today_in_vietnam(tick);
         let jobs = match job {
-            Job::DailySweep => self.sweep(day).await?,
+            Job::DailySweep => self.sweep(day, tick).await?,
             Job::WeeklyDigest => self.digests(day).await?,
             Job::MonthlyMeeting => self.meetings(day).await?,
             Job::MonthlyTargetReport => self.target_reports(day).await?,
@@ -582,19 +591,31 @@ impl Worker {
         Ok(enqueued)
     }
 
-    async fn sweep(&self, day: NaiveDate) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+    async fn sweep(
+        &self,
+        day: NaiveDate,
+        tick: DateTime<Utc>,
+    ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        // The notices are computed before the escalations move the cases on.
         let passed = self.store.passed_deadlines(day).await?;
-        let escalations = passed
-            .iter()
-            .filter(|p| matches!(p.on_expiry, OnExpiry::Escalate { .. }))
-            .count();
-        if escalations > 0 {
-            // Firing the escalation transition as `system` belongs to the store and the
-            // catalog; until it is wired, the notice mail is what happens.
-            tracing::info!(
-                escalations,
-                "passed deadlines call for an escalation transition"
-            );
+        match &self.catalog {
+            Some(catalog) => {
+                self.store
+                    .escalate_passed_deadlines(catalog, day, tick)
+                    .await?;
+            }
+            None => {
+                let escalations = passed
+                    .iter()
+                    .filter(|p| matches!(p.on_expiry, OnExpiry::Escalate { .. }))
+                    .count();
+                if escalations > 0 {
+                    tracing::warn!(
+                        escalations,
+                        "passed deadlines call for an escalation, but this worker has no catalog"
+                    );
+                }
+            }
         }
         Ok(passed
             .into_iter()

@@ -691,3 +691,90 @@ async fn bad_cron_expressions_are_rejected_with_a_clear_message() {
     assert!(e.contains("1 means Sunday"), "{e}");
     assert!(memberflow_worker::validate_cron("0 30 7 * * Mon-Fri").is_ok());
 }
+
+/// A workflow whose deadline escalates when it passes (like A10's overdue decision).
+const ESCALATE: &str = r#"
+id = "escalate"
+version = 1
+title = "Escalation test workflow"
+
+[open]
+to = "Waiting"
+by = [{ role = "secretary", level = "branch" }]
+
+[[state]]
+name = "Waiting"
+[[state.deadline]]
+key = "decision"
+rule = "A10"
+period = { working_days = 5 }
+escalate = "expire"
+
+[[state]]
+name = "Expired"
+terminal = true
+
+[[transition]]
+name = "expire"
+from = ["Waiting"]
+to = "Expired"
+by = [{ role = "system" }]
+"#;
+
+#[tokio::test]
+async fn a_passed_deadline_fires_its_escalation_once_as_the_system() {
+    use memberflow_store::{CaseOutcome, Command, NewCase, RefusalRecording};
+    use memberflow_workflow::engine::{Actor, Definition, Event};
+
+    let sink = SmtpSink::start().await;
+    let f = Fixture::new().await;
+    let mut catalog = catalog();
+    catalog
+        .definitions
+        .push(Definition::from_toml_str(ESCALATE).unwrap());
+    let catalog = Arc::new(catalog);
+    let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
+    let opened = f
+        .store
+        .open_case(
+            &catalog,
+            NewCase {
+                definition_id: "escalate".into(),
+                unit_id: f.branch.id,
+                subject_member_id: None,
+                title: "Quá hạn".into(),
+            },
+            Command {
+                event: Event::new("open", actor),
+                idempotency_key: None,
+                refusals: RefusalRecording::Discard,
+                today: memberflow_worker::today_in_vietnam(opened_at()),
+                now: opened_at(),
+            },
+        )
+        .await
+        .unwrap();
+    let CaseOutcome::Applied { case, .. } = opened else {
+        panic!("not opened: {opened:?}")
+    };
+    let due = case.next_due.unwrap();
+    let w = f
+        .worker(&sink.url(), options())
+        .with_catalog(catalog.clone());
+    // On the due day the decision is still in time.
+    w.run_job(Job::DailySweep, vn_on(due, 7, 0)).await.unwrap();
+    assert_eq!(f.store.case(case.id).await.unwrap().state, "Waiting");
+    // The day after, the sweep escalates, once however often it runs.
+    let next = vn_on(due + TimeDelta::days(1), 7, 0);
+    w.run_job(Job::DailySweep, next).await.unwrap();
+    w.run_job(Job::DailySweep, next).await.unwrap();
+    let after = f.store.case(case.id).await.unwrap();
+    assert_eq!(after.state, "Expired");
+    let history = f.store.case_events(case.id).await.unwrap();
+    let escalations: Vec<_> = history
+        .iter()
+        .filter(|e| e.transition == "expire")
+        .collect();
+    assert_eq!(escalations.len(), 1, "{history:#?}");
+    assert_eq!(escalations[0].actor, "system");
+}

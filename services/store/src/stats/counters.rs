@@ -352,7 +352,7 @@ pub(crate) fn dense_rows(
             continue;
         };
         let mut running = 0i64;
-        for y in first..=horizon.max(first) {
+        for y in first..=std::cmp::max(horizon, first) {
             running += deltas.get(&y).copied().unwrap_or(0);
             rows.push((*u, y, running));
         }
@@ -405,7 +405,11 @@ pub(crate) async fn rebuild(
             .exec(c)
             .await?;
         let per_unit = contribution.membership.get(&a).cloned().unwrap_or_default();
-        let max_bucket = per_unit.values().filter_map(|m| m.keys().max()).max().copied();
+        let max_bucket = per_unit
+            .values()
+            .filter_map(|m| m.keys().max())
+            .max()
+            .copied();
         let horizon = max_bucket;
         if let Some(h) = horizon {
             insert_membership_rows(c, &key, &dense_rows(&per_unit, h)).await?;
@@ -506,7 +510,11 @@ impl Store {
                 .get(anchor)
                 .cloned()
                 .unwrap_or_default();
-            let max_bucket = per_unit.values().filter_map(|m| m.keys().max()).max().copied();
+            let max_bucket = per_unit
+                .values()
+                .filter_map(|m| m.keys().max())
+                .max()
+                .copied();
             if let (Some(m), h) = (max_bucket, horizon)
                 && h.is_none_or(|h| m > h)
             {
@@ -530,7 +538,13 @@ impl Store {
                 .into_iter()
                 .map(|r| ((r.unit_id, r.year), r.members))
                 .collect();
-            compare(&counter, &stored, &expected, &mut compared, &mut differences);
+            compare(
+                &counter,
+                &stored,
+                &expected,
+                &mut compared,
+                &mut differences,
+            );
         }
         if counters.admissions_built {
             let stored: HashMap<(Uuid, i32), i64> = stat_admission::Entity::find()
@@ -539,8 +553,7 @@ impl Store {
                 .into_iter()
                 .map(|r| ((r.unit_id, r.year), r.admitted))
                 .collect();
-            let expected: HashMap<(Uuid, i32), i64> =
-                contribution.admissions.into_iter().collect();
+            let expected: HashMap<(Uuid, i32), i64> = contribution.admissions.into_iter().collect();
             compare(
                 ADMISSIONS,
                 &stored,
@@ -558,6 +571,18 @@ impl Store {
             unbuilt,
             differences,
         })
+    }
+
+    /// Rebuilds every counter from the registry, in one transaction (`memberflow check
+    /// --stats --repair`).
+    pub async fn rebuild_stats(&self) -> Result<()> {
+        let txn = self.begin_write().await?;
+        let counters = load_counters(&txn).await?;
+        let anchors: Vec<AnchorDay> = counters.anchors.iter().map(|a| a.0).collect();
+        rebuild(&txn, &anchors, true).await?;
+        txn.commit().await?;
+        tracing::info!("statistics counters rebuilt from scratch");
+        Ok(())
     }
 
     /// Builds the counters for `anchor` (and the admissions counter) if they are not built

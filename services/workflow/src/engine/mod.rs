@@ -13,11 +13,13 @@
 //! (snapshots and events), `effect` (effects and notices), `refusal` (reasons), `period`
 //! (date-counting conventions), `value` (input and fact values), `migrate` (moving open cases
 //! to a new definition version), `check` (validating every file together), `problem`
-//! (validation problems).
+//! (validation problems), `votes` (vote records derived from a case's history) and `dossier`
+//! (the documents of a case's file and whether they are in).
 
 mod case;
 mod check;
 mod definition;
+mod dossier;
 mod effect;
 mod fire;
 pub mod guards;
@@ -27,6 +29,7 @@ mod problem;
 mod refusal;
 mod ruleset;
 mod value;
+mod votes;
 
 pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
 pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
@@ -34,6 +37,10 @@ pub use definition::{
     CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition, EffectSpec,
     InputSpec, InputType, Level, MailSpec, MemberStatus, OPEN, OnExpiry, PeriodRef, ReminderSpec,
     ReminderWhen, RoleRef, RuleSetSelection, State, Transition,
+};
+pub use dossier::{
+    ADMISSION_DOSSIER, DocumentKind, DocumentSpec, DocumentStatus, DossierDocument, dossier,
+    dossier_spec,
 };
 pub use effect::{Effect, Notice};
 pub use fire::{Availability, AvailabilityStatus, Decision, PendingGuard, available, fire, open};
@@ -44,3 +51,4 @@ pub use problem::{DefinitionProblem, Problem, ProblemCode, Severity};
 pub use refusal::{Reason, Refusal, RefusalCode};
 pub use ruleset::{Param, ParamError, ParamKind, ParamValue, RuleBook, RuleSet, Tag};
 pub use value::{Value, Values};
+pub use votes::{RecordedStep, VOTE_SHAPES, VoteRecord, VoteShape, VotingBody, votes};

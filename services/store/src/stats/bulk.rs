@@ -1,0 +1,655 @@
+//! Bulk loading of a generated organization (the demo provinces): every table filled with
+//! multi-row inserts inside one transaction, and the statistics counters computed from the
+//! batch in memory with the same core functions the commands use. Seconds for a province of
+//! 33,509 members, on SQLite and PostgreSQL alike.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::stats::{AnchorDay, MemberHistory, Rng};
+use memberflow_workflow::text::Text;
+use memberflow_workflow::tree::{MemberStatus, UnitKind};
+use sea_orm::sea_query::{Query, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::counters::{
+    BATCH, Contribution, add_admissions, dense_rows, extend_horizon, insert_membership_rows,
+    internal, load_counters, rebuild,
+};
+use super::entity::{badge_award, discipline_record};
+use crate::Store;
+use crate::entity::{member, member_status, member_unit, tree_event, unit, unit_parent};
+use crate::error::{Result, StoreError};
+
+/// A unit to load. Units, members and the rows about them refer to each other by their
+/// index in the batch; the store gives them ids.
+#[derive(Debug, Clone)]
+pub struct BulkUnit {
+    /// Unique code.
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+    /// Kind.
+    pub kind: UnitKind,
+    /// For branches, the report's category.
+    pub branch_category: Option<&'static str>,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day it no longer exists.
+    pub valid_to: Option<NaiveDate>,
+    /// The unit it was merged into (index).
+    pub successor: Option<usize>,
+}
+
+/// A parent link over a period.
+#[derive(Debug, Clone)]
+pub struct BulkEdge {
+    /// The child (index).
+    pub unit: usize,
+    /// The parent (index).
+    pub parent: usize,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day after.
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// A member to load.
+#[derive(Debug, Clone)]
+pub struct BulkMember {
+    /// Full name.
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// `MALE` or `FEMALE`.
+    pub sex: &'static str,
+    /// Ethnicity.
+    pub ethnicity: &'static str,
+    /// Religion, if any.
+    pub religion: Option<&'static str>,
+    /// Schooling code.
+    pub education: &'static str,
+    /// Occupation code.
+    pub occupation: Option<&'static str>,
+    /// Admission decision (A15).
+    pub admission_decision_date: Option<NaiveDate>,
+    /// Ceremony (A13).
+    pub ceremony_date: Option<NaiveDate>,
+    /// Official (A14).
+    pub official_date: Option<NaiveDate>,
+}
+
+/// A member's unit over a period.
+#[derive(Debug, Clone)]
+pub struct BulkMembership {
+    /// The member (index).
+    pub member: usize,
+    /// The unit (index).
+    pub unit: usize,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day after.
+    pub valid_to: Option<NaiveDate>,
+    /// `REGISTERED`, `ADMITTED`, `MERGED`, `TRANSFERRED`.
+    pub reason: &'static str,
+}
+
+/// A member's status over a period.
+#[derive(Debug, Clone)]
+pub struct BulkStatus {
+    /// The member (index).
+    pub member: usize,
+    /// The status.
+    pub status: MemberStatus,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day after.
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// A discipline decision.
+#[derive(Debug, Clone)]
+pub struct BulkDiscipline {
+    /// The member (index).
+    pub member: usize,
+    /// Their unit then (index).
+    pub unit: usize,
+    /// `reprimand`, `warning`, `removal` or `expulsion` (D2's codes).
+    pub form: &'static str,
+    /// The decision's date.
+    pub decision_date: NaiveDate,
+}
+
+/// A party badge awarded.
+#[derive(Debug, Clone)]
+pub struct BulkBadge {
+    /// The member (index).
+    pub member: usize,
+    /// Years of membership it marks.
+    pub years: i32,
+    /// The award's date.
+    pub award_date: NaiveDate,
+}
+
+/// A change of the tree, journaled as the commands journal it.
+#[derive(Debug, Clone)]
+pub enum BulkTreeEvent {
+    /// A unit created (on its first day, under its first parent).
+    Create {
+        /// The unit (index).
+        unit: usize,
+        /// Its parent (index).
+        parent: Option<usize>,
+    },
+    /// Units merged into another on a date.
+    Merge {
+        /// The units that ended (indexes).
+        sources: Vec<usize>,
+        /// The unit that took them over (index).
+        target: usize,
+        /// The first day of the merged unit.
+        date: NaiveDate,
+    },
+}
+
+/// A whole organization to load at once.
+#[derive(Debug, Clone, Default)]
+pub struct BulkBatch {
+    /// The seed the ids are drawn from: the same batch and seed give the same ids.
+    pub id_seed: u64,
+    /// The code of an existing unit the batch's roots (units without a parent link) hang
+    /// under, from their first day.
+    pub attach_under: Option<String>,
+    /// Units.
+    pub units: Vec<BulkUnit>,
+    /// Parent links.
+    pub edges: Vec<BulkEdge>,
+    /// Tree journal.
+    pub tree_events: Vec<BulkTreeEvent>,
+    /// Members.
+    pub members: Vec<BulkMember>,
+    /// Their units over time.
+    pub memberships: Vec<BulkMembership>,
+    /// Their statuses over time.
+    pub statuses: Vec<BulkStatus>,
+    /// Discipline decisions.
+    pub discipline: Vec<BulkDiscipline>,
+    /// Badges.
+    pub badges: Vec<BulkBadge>,
+}
+
+/// Runs a multi-row insert per chunk of `rows`, `row` giving each row's values.
+async fn insert_rows<T>(
+    c: &impl ConnectionTrait,
+    table: impl sea_orm::sea_query::IntoTableRef + Clone,
+    columns: Vec<sea_orm::sea_query::DynIden>,
+    rows: &[T],
+    row: impl Fn(&T) -> Vec<SimpleExpr>,
+    progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+    stage: &str,
+) -> Result<()> {
+    let total = rows.len() as u64;
+    let per_chunk = (BATCH * 8 / columns.len().max(1)).clamp(50, BATCH);
+    let mut done = 0u64;
+    for chunk in rows.chunks(per_chunk) {
+        let mut insert = Query::insert();
+        insert.into_table(table.clone()).columns(columns.clone());
+        for r in chunk {
+            insert
+                .values(row(r))
+                .map_err(|e| internal(format!("cannot build a bulk insert: {e}")))?;
+        }
+        c.execute(&insert).await?;
+        done += chunk.len() as u64;
+        progress(stage, done, total);
+    }
+    Ok(())
+}
+
+fn cols<C: sea_orm::sea_query::Iden + 'static>(cs: Vec<C>) -> Vec<sea_orm::sea_query::DynIden> {
+    cs.into_iter()
+        .map(sea_orm::sea_query::IntoIden::into_iden)
+        .collect()
+}
+
+/// Deterministic ids: version-4 UUIDs drawn from a seeded generator.
+fn ids(seed: u64, salt: u64, n: usize) -> Vec<Uuid> {
+    let mut rng = Rng::new(seed).fork(salt);
+    (0..n)
+        .map(|_| {
+            let hi = u128::from(rng.next_u64());
+            let lo = u128::from(rng.next_u64());
+            uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid()
+        })
+        .collect()
+}
+
+impl BulkBatch {
+    /// The histories the counters need, per member, with the units' ids.
+    fn histories(&self, unit_ids: &[Uuid]) -> Vec<MemberHistory<Uuid>> {
+        let mut units: Vec<Vec<(Uuid, NaiveDate, Option<NaiveDate>)>> =
+            vec![Vec::new(); self.members.len()];
+        for m in &self.memberships {
+            if let (Some(list), Some(u)) = (units.get_mut(m.member), unit_ids.get(m.unit)) {
+                list.push((*u, m.valid_from, m.valid_to));
+            }
+        }
+        let mut periods: Vec<Vec<(NaiveDate, Option<NaiveDate>)>> =
+            vec![Vec::new(); self.members.len()];
+        for s in &self.statuses {
+            if s.status.is_member()
+                && let Some(list) = periods.get_mut(s.member)
+            {
+                list.push((s.valid_from, s.valid_to));
+            }
+        }
+        self.members
+            .iter()
+            .zip(units.into_iter().zip(periods))
+            .map(|(m, (units, member_periods))| MemberHistory {
+                units,
+                member_periods,
+                admission_decision: m.admission_decision_date,
+            })
+            .collect()
+    }
+
+    fn check(&self) -> Result<()> {
+        let (nu, nm) = (self.units.len(), self.members.len());
+        let mut problems = Vec::new();
+        let bad_unit = self.memberships.iter().any(|m| m.unit >= nu)
+            || self.discipline.iter().any(|d| d.unit >= nu)
+            || self.edges.iter().any(|e| e.unit >= nu || e.parent >= nu)
+            || self
+                .units
+                .iter()
+                .any(|u| u.successor.is_some_and(|s| s >= nu))
+            || self.tree_events.iter().any(|e| match e {
+                BulkTreeEvent::Create { unit, parent } => {
+                    *unit >= nu || parent.is_some_and(|p| p >= nu)
+                }
+                BulkTreeEvent::Merge {
+                    sources, target, ..
+                } => *target >= nu || sources.iter().any(|s| *s >= nu),
+            });
+        if bad_unit {
+            problems.push(Text::new(
+                "Dữ liệu nạp hàng loạt tham chiếu một đơn vị ngoài lô.",
+                "The bulk data refers to a unit outside the batch.",
+            ));
+        }
+        if self.memberships.iter().any(|m| m.member >= nm)
+            || self.statuses.iter().any(|s| s.member >= nm)
+            || self.discipline.iter().any(|d| d.member >= nm)
+            || self.badges.iter().any(|b| b.member >= nm)
+        {
+            problems.push(Text::new(
+                "Dữ liệu nạp hàng loạt tham chiếu một đảng viên ngoài lô.",
+                "The bulk data refers to a member outside the batch.",
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Validation(problems))
+        }
+    }
+}
+
+fn id_of(ids: &[Uuid], i: usize) -> Uuid {
+    ids.get(i).copied().unwrap_or_default()
+}
+
+impl Store {
+    /// Loads `batch` in one transaction, reporting progress as `(stage, done, total)`, and
+    /// brings the statistics counters up to date with it. Its units must be new (a code
+    /// already taken is a conflict) and everything it refers to must be in it.
+    pub async fn bulk_load(
+        &self,
+        batch: &BulkBatch,
+        now: DateTime<Utc>,
+        progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+    ) -> Result<()> {
+        batch.check()?;
+        let unit_ids = ids(batch.id_seed, 1, batch.units.len());
+        let member_ids = ids(batch.id_seed, 2, batch.members.len());
+        let txn = self.begin_write().await?;
+        let codes: Vec<String> = batch.units.iter().map(|u| u.code.clone()).collect();
+        for chunk in codes.chunks(500) {
+            let taken: Vec<String> = unit::Entity::find()
+                .select_only()
+                .column(unit::Column::Code)
+                .filter(unit::Column::Code.is_in(chunk.iter().cloned()))
+                .limit(5)
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            if !taken.is_empty() {
+                let list = taken.join(", ");
+                return Err(StoreError::conflict(
+                    format!("Mã đơn vị đã được dùng: {list}."),
+                    format!("Unit codes already taken: {list}."),
+                ));
+            }
+        }
+        let attach = match &batch.attach_under {
+            Some(code) => Some(
+                unit::Entity::find()
+                    .filter(unit::Column::Code.eq(code.as_str()))
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| StoreError::not_found("unit", code))?
+                    .id,
+            ),
+            None => None,
+        };
+        let units: Vec<(Uuid, &BulkUnit)> = unit_ids.iter().copied().zip(&batch.units).collect();
+        // Successors refer to units of the batch: insert without them, then set them.
+        insert_rows(
+            &txn,
+            unit::Entity,
+            cols(vec![
+                unit::Column::Id,
+                unit::Column::Code,
+                unit::Column::Name,
+                unit::Column::Kind,
+                unit::Column::BranchCategory,
+                unit::Column::ValidFrom,
+                unit::Column::ValidTo,
+                unit::Column::CreatedAt,
+            ]),
+            &units,
+            |(id, u)| {
+                vec![
+                    (*id).into(),
+                    u.code.clone().into(),
+                    u.name.clone().into(),
+                    u.kind.as_str().into(),
+                    u.branch_category.map(str::to_owned).into(),
+                    u.valid_from.into(),
+                    u.valid_to.into(),
+                    now.into(),
+                ]
+            },
+            progress,
+            "units",
+        )
+        .await?;
+        let mut by_successor: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+        for (id, u) in &units {
+            if let Some(s) = u.successor {
+                by_successor
+                    .entry(id_of(&unit_ids, s))
+                    .or_default()
+                    .push(*id);
+            }
+        }
+        for (succ, sources) in by_successor {
+            for chunk in sources.chunks(500) {
+                unit::Entity::update_many()
+                    .col_expr(unit::Column::SuccessorId, succ.into())
+                    .filter(unit::Column::Id.is_in(chunk.iter().copied()))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        let mut edges: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = batch
+            .edges
+            .iter()
+            .map(|e| {
+                (
+                    id_of(&unit_ids, e.unit),
+                    id_of(&unit_ids, e.parent),
+                    e.valid_from,
+                    e.valid_to,
+                )
+            })
+            .collect();
+        if let Some(parent) = attach {
+            let children: std::collections::HashSet<usize> =
+                batch.edges.iter().map(|e| e.unit).collect();
+            for (i, (id, u)) in units.iter().enumerate() {
+                if !children.contains(&i) {
+                    edges.push((*id, parent, u.valid_from, u.valid_to));
+                }
+            }
+        }
+        insert_rows(
+            &txn,
+            unit_parent::Entity,
+            cols(vec![
+                unit_parent::Column::UnitId,
+                unit_parent::Column::ParentId,
+                unit_parent::Column::ValidFrom,
+                unit_parent::Column::ValidTo,
+            ]),
+            &edges,
+            |(u, p, from, to)| vec![(*u).into(), (*p).into(), (*from).into(), (*to).into()],
+            progress,
+            "parent links",
+        )
+        .await?;
+        insert_rows(
+            &txn,
+            tree_event::Entity,
+            cols(vec![
+                tree_event::Column::Kind,
+                tree_event::Column::EffectiveDate,
+                tree_event::Column::Payload,
+                tree_event::Column::RecordedAt,
+            ]),
+            &batch.tree_events,
+            |e| {
+                let (kind, date, payload) = match e {
+                    BulkTreeEvent::Create { unit, parent } => {
+                        let u = batch.units.get(*unit);
+                        (
+                            "CREATE",
+                            u.map_or(NaiveDate::MIN, |u| u.valid_from),
+                            serde_json::json!({
+                                "unit": id_of(&unit_ids, *unit),
+                                "code": u.map(|u| u.code.clone()),
+                                "parent": parent.map(|p| id_of(&unit_ids, p)),
+                            }),
+                        )
+                    }
+                    BulkTreeEvent::Merge {
+                        sources,
+                        target,
+                        date,
+                    } => (
+                        "MERGE",
+                        *date,
+                        serde_json::json!({
+                            "sources": sources.iter().map(|s| id_of(&unit_ids, *s)).collect::<Vec<_>>(),
+                            "target": id_of(&unit_ids, *target),
+                        }),
+                    ),
+                };
+                vec![kind.into(), date.into(), payload.into(), now.into()]
+            },
+            progress,
+            "tree journal",
+        )
+        .await?;
+        let members: Vec<(Uuid, &BulkMember)> =
+            member_ids.iter().copied().zip(&batch.members).collect();
+        insert_rows(
+            &txn,
+            member::Entity,
+            cols(vec![
+                member::Column::Id,
+                member::Column::FullName,
+                member::Column::DateOfBirth,
+                member::Column::Sex,
+                member::Column::Ethnicity,
+                member::Column::Religion,
+                member::Column::Education,
+                member::Column::Occupation,
+                member::Column::AdmissionDecisionDate,
+                member::Column::CeremonyDate,
+                member::Column::OfficialDate,
+                member::Column::CreatedAt,
+            ]),
+            &members,
+            |(id, m)| {
+                vec![
+                    (*id).into(),
+                    m.full_name.clone().into(),
+                    m.date_of_birth.into(),
+                    m.sex.into(),
+                    m.ethnicity.into(),
+                    m.religion.map(str::to_owned).into(),
+                    m.education.into(),
+                    m.occupation.map(str::to_owned).into(),
+                    m.admission_decision_date.into(),
+                    m.ceremony_date.into(),
+                    m.official_date.into(),
+                    now.into(),
+                ]
+            },
+            progress,
+            "members",
+        )
+        .await?;
+        insert_rows(
+            &txn,
+            member_unit::Entity,
+            cols(vec![
+                member_unit::Column::MemberId,
+                member_unit::Column::UnitId,
+                member_unit::Column::ValidFrom,
+                member_unit::Column::ValidTo,
+                member_unit::Column::Reason,
+            ]),
+            &batch.memberships,
+            |m| {
+                vec![
+                    id_of(&member_ids, m.member).into(),
+                    id_of(&unit_ids, m.unit).into(),
+                    m.valid_from.into(),
+                    m.valid_to.into(),
+                    m.reason.into(),
+                ]
+            },
+            progress,
+            "member units",
+        )
+        .await?;
+        insert_rows(
+            &txn,
+            member_status::Entity,
+            cols(vec![
+                member_status::Column::MemberId,
+                member_status::Column::Status,
+                member_status::Column::ValidFrom,
+                member_status::Column::ValidTo,
+            ]),
+            &batch.statuses,
+            |s| {
+                vec![
+                    id_of(&member_ids, s.member).into(),
+                    s.status.as_str().into(),
+                    s.valid_from.into(),
+                    s.valid_to.into(),
+                ]
+            },
+            progress,
+            "member statuses",
+        )
+        .await?;
+        insert_rows(
+            &txn,
+            discipline_record::Entity,
+            cols(vec![
+                discipline_record::Column::MemberId,
+                discipline_record::Column::UnitId,
+                discipline_record::Column::Form,
+                discipline_record::Column::DecisionDate,
+                discipline_record::Column::CreatedAt,
+            ]),
+            &batch.discipline,
+            |d| {
+                vec![
+                    id_of(&member_ids, d.member).into(),
+                    id_of(&unit_ids, d.unit).into(),
+                    d.form.into(),
+                    d.decision_date.into(),
+                    now.into(),
+                ]
+            },
+            progress,
+            "discipline",
+        )
+        .await?;
+        insert_rows(
+            &txn,
+            badge_award::Entity,
+            cols(vec![
+                badge_award::Column::MemberId,
+                badge_award::Column::Years,
+                badge_award::Column::AwardDate,
+                badge_award::Column::CreatedAt,
+            ]),
+            &batch.badges,
+            |b| {
+                vec![
+                    id_of(&member_ids, b.member).into(),
+                    b.years.into(),
+                    b.award_date.into(),
+                    now.into(),
+                ]
+            },
+            progress,
+            "badges",
+        )
+        .await?;
+
+        // The counters: those not built yet are built from scratch now that the batch is in;
+        // built ones get the batch's share, computed in memory (its units are new, so their
+        // rows are inserted whole).
+        let counters = load_counters(&txn).await?;
+        let unbuilt: Vec<AnchorDay> = counters
+            .anchors
+            .iter()
+            .filter(|a| !a.1)
+            .map(|a| a.0)
+            .collect();
+        if !unbuilt.is_empty() || !counters.admissions_built {
+            rebuild(&txn, &unbuilt, !counters.admissions_built).await?;
+        }
+        let built: Vec<(AnchorDay, Option<i32>)> = counters
+            .anchors
+            .iter()
+            .filter(|a| a.1)
+            .map(|a| (a.0, a.2))
+            .collect();
+        let anchors: Vec<AnchorDay> = built.iter().map(|a| a.0).collect();
+        let mut contribution = Contribution::default();
+        for h in batch.histories(&unit_ids) {
+            contribution.add(&h, &anchors, 1);
+        }
+        for (anchor, horizon) in built {
+            let per_unit = contribution.membership.remove(&anchor).unwrap_or_default();
+            let Some(max_bucket) = per_unit.values().filter_map(|m| m.keys().max()).max() else {
+                continue;
+            };
+            let h = extend_horizon(&txn, anchor, horizon, *max_bucket).await?;
+            let rows = dense_rows(&per_unit, h);
+            progress("counters", 0, rows.len() as u64);
+            insert_membership_rows(&txn, &anchor.to_string(), &rows).await?;
+            progress("counters", rows.len() as u64, rows.len() as u64);
+        }
+        if counters.admissions_built {
+            add_admissions(&txn, &contribution.admissions).await?;
+        }
+        txn.commit().await?;
+        tracing::info!(
+            units = batch.units.len(),
+            members = batch.members.len(),
+            "bulk load committed"
+        );
+        Ok(())
+    }
+}

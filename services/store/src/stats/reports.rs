@@ -1,0 +1,655 @@
+//! The reports: the admission target of a unit or the whole tree for a year (rate, band, gap,
+//! forecast, roll-up level by level, units at risk), read from the counters without touching
+//! the members; and the source report's other figures (members by age band, sex, ethnicity,
+//! religion, schooling, occupation; admissions by year; discipline by form; badges by years),
+//! read from the registry for one subtree.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use memberflow_workflow::stats::{
+    self as core, AgeBand, Assessment, Forecast, OpenAdmission, Tally, TargetParams,
+};
+use memberflow_workflow::tree::MemberStatus;
+use sea_orm::sea_query::JoinType;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationTrait};
+use uuid::Uuid;
+
+use super::counters::load_counters;
+use super::entity::{badge_award, discipline_record, stat_admission, stat_membership};
+use super::tree::TreeIndex;
+use crate::Store;
+use crate::entity::{case_deadline, cases, member, member_status, member_unit};
+use crate::error::{Result, StoreError};
+use crate::records::UnitRecord;
+
+/// What to report on.
+#[derive(Debug, Clone)]
+pub struct TargetRequest {
+    /// The target's year.
+    pub year: i32,
+    /// The unit (with everything below it); every root when `None`.
+    pub unit: Option<Uuid>,
+    /// How many levels below the unit to list (all when `None`).
+    pub max_depth: Option<u32>,
+    /// Today in Vietnam: the forecast looks from here.
+    pub today: NaiveDate,
+    /// The parameters of the year (`TargetParams::for_year`).
+    pub params: TargetParams,
+}
+
+/// One unit of a target report, with everything below it added in.
+#[derive(Debug, Clone)]
+pub struct TargetRow {
+    /// The unit.
+    pub unit: UnitRecord,
+    /// Its parent on the reference date.
+    pub parent_id: Option<Uuid>,
+    /// Levels below the report's unit.
+    pub depth: u32,
+    /// Members on the base date, admissions, open cases, expected decisions.
+    pub tally: Tally,
+    /// The admissions so far against the band.
+    pub assessment: Assessment,
+    /// Where the year will end, while it is not over.
+    pub forecast: Option<Forecast>,
+    /// The forecast against the band.
+    pub projected: Option<Assessment>,
+}
+
+impl TargetRow {
+    /// People still missing to the floor: by the forecast while the year runs, else by the
+    /// admissions.
+    pub fn shortfall(&self) -> u64 {
+        self.projected
+            .as_ref()
+            .map_or(self.assessment.gap_low, |p| p.gap_low)
+    }
+}
+
+/// The admission target of a year over a subtree.
+#[derive(Debug, Clone)]
+pub struct TargetReport {
+    /// The year.
+    pub year: i32,
+    /// The parameters used (S21).
+    pub params: TargetParams,
+    /// The day membership was counted on.
+    pub base_date: NaiveDate,
+    /// The day the tree is taken as it stood: the year's last day, today while it runs, or
+    /// the unit's last day if it ended during the year.
+    pub reference_date: NaiveDate,
+    /// Each unit, breadth first from the report's unit(s), with its subtree's figures.
+    pub rows: Vec<TargetRow>,
+    /// Figures of units that did not exist yet on the reference date (an admission counted
+    /// for a branch created later): not in any row.
+    pub unplaced: Tally,
+}
+
+impl TargetReport {
+    /// The units below the report's unit(s) short of the floor, furthest behind first (by
+    /// people missing, then by rate), optionally only those `depth` levels down.
+    pub fn at_risk(&self, depth: Option<u32>, limit: usize) -> Vec<&TargetRow> {
+        let mut rows: Vec<&TargetRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.depth > 0 && depth.is_none_or(|d| r.depth == d))
+            .filter(|r| r.tally.base > 0 && r.shortfall() > 0)
+            .collect();
+        rows.sort_by(|a, b| {
+            b.shortfall()
+                .cmp(&a.shortfall())
+                .then_with(|| {
+                    let ra = a.assessment.rate.unwrap_or(0.0);
+                    let rb = b.assessment.rate.unwrap_or(0.0);
+                    ra.total_cmp(&rb)
+                })
+                .then_with(|| a.unit.code.cmp(&b.unit.code))
+        });
+        rows.truncate(limit);
+        rows
+    }
+}
+
+fn not_yet(code: &str, year: i32) -> StoreError {
+    StoreError::validation(
+        format!("Đơn vị {code} chưa tồn tại trong năm {year}."),
+        format!("Unit {code} did not exist yet in {year}."),
+    )
+}
+
+impl Store {
+    /// The admission target of `req.year`: each unit's members on the base date and
+    /// admissions in the year from the counters, folded into the tree as it stood on the
+    /// reference date and added up level by level; while the year runs, the forecast from the
+    /// open admission cases. Never reads the members themselves.
+    pub async fn admission_targets(&self, req: &TargetRequest) -> Result<TargetReport> {
+        let anchor = req.params.anchor;
+        self.ensure_stats(anchor).await?;
+        let c = self.db();
+        let (jan1, dec31) = core::year_bounds(req.year);
+        let mut reference = dec31.min(req.today.max(jan1));
+        let requested = match req.unit {
+            Some(id) => Some(crate::tree::load_unit(c, id).await?),
+            None => None,
+        };
+        if let Some(u) = &requested {
+            if u.valid_from > dec31 {
+                return Err(not_yet(&u.code, req.year));
+            }
+            if let Some(end) = u.valid_to
+                && end <= reference
+            {
+                reference = end.pred_opt().unwrap_or(end);
+            }
+            reference = reference.max(u.valid_from);
+        }
+        let tree = TreeIndex::load(c, reference).await?;
+        let roots = match &requested {
+            Some(u) => vec![u.id],
+            None => tree.roots(),
+        };
+
+        let mut own: HashMap<Uuid, Tally> = HashMap::new();
+        let counters = load_counters(c).await?;
+        let horizon = counters
+            .anchors
+            .iter()
+            .find(|a| a.0 == anchor)
+            .and_then(|a| a.2);
+        if let Some(h) = horizon {
+            let year = (req.year - 1).min(h);
+            let rows: Vec<(Uuid, i64)> = stat_membership::Entity::find()
+                .select_only()
+                .column(stat_membership::Column::UnitId)
+                .column(stat_membership::Column::Members)
+                .filter(stat_membership::Column::Anchor.eq(anchor.to_string()))
+                .filter(stat_membership::Column::Year.eq(year))
+                .into_tuple()
+                .all(c)
+                .await?;
+            for (u, n) in rows {
+                own.entry(u).or_default().base += u64::try_from(n).unwrap_or(0);
+            }
+        }
+        let rows: Vec<(Uuid, i64)> = stat_admission::Entity::find()
+            .select_only()
+            .column(stat_admission::Column::UnitId)
+            .column(stat_admission::Column::Admitted)
+            .filter(stat_admission::Column::Year.eq(req.year))
+            .into_tuple()
+            .all(c)
+            .await?;
+        for (u, n) in rows {
+            own.entry(u).or_default().admitted += u64::try_from(n).unwrap_or(0);
+        }
+        let forecasting = req.today <= dec31;
+        if forecasting {
+            for (unit, case) in self.open_admissions().await? {
+                let t = own.entry(unit).or_default();
+                t.open_cases += 1;
+                t.expected += core::decision_likelihood(&case, req.today, jan1, dec31);
+            }
+        }
+        let (rolled, unplaced) = core::roll_up(&own, &tree.spans, &tree.parent_on, reference);
+
+        let mut rows = Vec::new();
+        for root in roots {
+            for (id, parent_id, depth) in tree.subtree(root, req.max_depth) {
+                let Some(unit) = tree.units.get(&id) else {
+                    continue;
+                };
+                let tally = rolled.get(&id).copied().unwrap_or_default();
+                let assessment = core::assess(tally.base, tally.admitted, &req.params);
+                let (forecast, projected) = if forecasting {
+                    let f = core::forecast(tally.admitted, tally.open_cases, tally.expected);
+                    let p = core::assess(tally.base, f.projected, &req.params);
+                    (Some(f), Some(p))
+                } else {
+                    (None, None)
+                };
+                rows.push(TargetRow {
+                    unit: unit.clone(),
+                    parent_id,
+                    depth,
+                    tally,
+                    assessment,
+                    forecast,
+                    projected,
+                });
+            }
+        }
+        Ok(TargetReport {
+            year: req.year,
+            base_date: req.params.base_date(req.year),
+            params: req.params.clone(),
+            reference_date: reference,
+            rows,
+            unplaced,
+        })
+    }
+
+    /// The admission cases not decided yet, with their unit: their stage and running
+    /// decision deadline (A10).
+    async fn open_admissions(&self) -> Result<Vec<(Uuid, OpenAdmission)>> {
+        let c = self.db();
+        let open: Vec<(Uuid, Uuid, String)> = cases::Entity::find()
+            .select_only()
+            .column(cases::Column::Id)
+            .column(cases::Column::UnitId)
+            .column(cases::Column::State)
+            .filter(cases::Column::DefinitionId.eq("admission"))
+            .filter(cases::Column::Terminal.eq(false))
+            .into_tuple()
+            .all(c)
+            .await?;
+        let mut due: HashMap<Uuid, NaiveDate> = HashMap::new();
+        let deadlines: Vec<(Uuid, NaiveDate)> = case_deadline::Entity::find()
+            .select_only()
+            .column(case_deadline::Column::CaseId)
+            .column(case_deadline::Column::Due)
+            .filter(case_deadline::Column::Key.eq("admission_decision"))
+            .filter(case_deadline::Column::Status.eq("OPEN"))
+            .into_tuple()
+            .all(c)
+            .await?;
+        for (case, d) in deadlines {
+            due.insert(case, d);
+        }
+        Ok(open
+            .into_iter()
+            .filter_map(|(id, unit, state)| {
+                core::AdmissionStage::parse(&state).map(|stage| {
+                    (
+                        unit,
+                        OpenAdmission {
+                            stage,
+                            decision_due: due.get(&id).copied(),
+                        },
+                    )
+                })
+            })
+            .collect())
+    }
+
+    /// Admissions and base membership of `unit` for each of `years`, rolled up as in
+    /// [`Store::admission_targets`] (for the chart of a unit over the years).
+    pub async fn admission_series(
+        &self,
+        unit: Uuid,
+        years: &[(i32, TargetParams)],
+        today: NaiveDate,
+    ) -> Result<Vec<TargetRow>> {
+        let mut out = Vec::new();
+        for (year, params) in years {
+            let report = self
+                .admission_targets(&TargetRequest {
+                    year: *year,
+                    unit: Some(unit),
+                    max_depth: Some(0),
+                    today,
+                    params: params.clone(),
+                })
+                .await;
+            match report {
+                Ok(r) => out.extend(r.rows.into_iter().take(1)),
+                // A year before the unit existed has nothing to draw.
+                Err(StoreError::Validation(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The source report's other figures
+
+/// Members of a subtree on a date, as the source report counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemberBreakdown {
+    /// The date.
+    pub on: Option<NaiveDate>,
+    /// Party members (probationary and official).
+    pub total: u64,
+    /// Of whom probationary.
+    pub probationary: u64,
+    /// Women.
+    pub women: u64,
+    /// By age band on the date, youngest first (every band listed).
+    pub by_age: Vec<(AgeBand, u64)>,
+    /// By ethnicity, largest first.
+    pub by_ethnicity: Vec<(String, u64)>,
+    /// By religion (members with one), largest first.
+    pub by_religion: Vec<(String, u64)>,
+    /// By schooling code, largest first.
+    pub by_education: Vec<(String, u64)>,
+    /// By occupation code (`None`: not recorded), largest first.
+    pub by_occupation: Vec<(Option<String>, u64)>,
+}
+
+/// Discipline and removals of a subtree over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DisciplineCounts {
+    /// Discipline decisions by form code (`reprimand`, `warning`, `removal`, `expulsion`).
+    pub by_form: Vec<(String, u64)>,
+    /// Members struck off (xóa tên) in the period.
+    pub struck_off: u64,
+    /// Members whose expulsion took effect in the period.
+    pub expelled: u64,
+}
+
+/// Badges awarded to members of a subtree over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BadgeCounts {
+    /// By years of membership (30, 40, …), ascending.
+    pub by_years: Vec<(i32, u64)>,
+}
+
+fn sorted<K: Ord + Clone>(m: BTreeMap<K, u64>) -> Vec<(K, u64)> {
+    let mut v: Vec<(K, u64)> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+/// The unit a member was in on `d`: the period covering it, else the last one before it,
+/// else the first.
+fn unit_on(periods: &[(Uuid, NaiveDate, Option<NaiveDate>)], d: NaiveDate) -> Option<Uuid> {
+    periods
+        .iter()
+        .find(|(_, f, t)| *f <= d && t.is_none_or(|t| d < t))
+        .or_else(|| {
+            periods
+                .iter()
+                .filter(|(_, f, _)| *f <= d)
+                .max_by_key(|(_, f, _)| *f)
+        })
+        .or_else(|| periods.iter().min_by_key(|(_, f, _)| *f))
+        .map(|p| p.0)
+}
+
+fn valid_on(from: impl ColumnTrait, to: impl ColumnTrait, d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(from.lte(d))
+        .add(Condition::any().add(to.is_null()).add(to.gt(d)))
+}
+
+impl Store {
+    /// The members of `unit`'s subtree (everyone when `None`) on `on`, by the source
+    /// report's breakdowns.
+    pub async fn member_breakdown(
+        &self,
+        unit: Option<Uuid>,
+        on: NaiveDate,
+    ) -> Result<MemberBreakdown> {
+        let c = self.db();
+        let units: Option<Vec<Uuid>> = match unit {
+            Some(id) => Some(self.subtree_ids_on(id, on).await?),
+            None => None,
+        };
+        type Row = (
+            NaiveDate,
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            String,
+        );
+        let query = || {
+            member::Entity::find()
+                .select_only()
+                .column(member::Column::DateOfBirth)
+                .column(member::Column::Sex)
+                .column(member::Column::Ethnicity)
+                .column(member::Column::Religion)
+                .column(member::Column::Education)
+                .column(member::Column::Occupation)
+                .column(member_status::Column::Status)
+                .join(JoinType::InnerJoin, member::Relation::MemberUnit.def())
+                .join(JoinType::InnerJoin, member::Relation::MemberStatus.def())
+                .filter(valid_on(
+                    member_unit::Column::ValidFrom,
+                    member_unit::Column::ValidTo,
+                    on,
+                ))
+                .filter(valid_on(
+                    member_status::Column::ValidFrom,
+                    member_status::Column::ValidTo,
+                    on,
+                ))
+                .filter(member_status::Column::Status.is_in([
+                    MemberStatus::Official.as_str(),
+                    MemberStatus::Probationary.as_str(),
+                ]))
+        };
+        let mut rows: Vec<Row> = Vec::new();
+        match &units {
+            Some(ids) => {
+                for chunk in ids.chunks(500) {
+                    rows.extend(
+                        query()
+                            .filter(member_unit::Column::UnitId.is_in(chunk.iter().copied()))
+                            .into_tuple::<Row>()
+                            .all(c)
+                            .await?,
+                    );
+                }
+            }
+            None => rows = query().into_tuple::<Row>().all(c).await?,
+        }
+        let mut out = MemberBreakdown {
+            on: Some(on),
+            ..MemberBreakdown::default()
+        };
+        let mut ages: BTreeMap<AgeBand, u64> = AgeBand::ALL.iter().map(|b| (*b, 0)).collect();
+        let mut ethnicity = BTreeMap::new();
+        let mut religion = BTreeMap::new();
+        let mut education = BTreeMap::new();
+        let mut occupation = BTreeMap::new();
+        for (dob, sex, eth, rel, edu, occ, status) in rows {
+            out.total += 1;
+            if status == MemberStatus::Probationary.as_str() {
+                out.probationary += 1;
+            }
+            if sex == "FEMALE" {
+                out.women += 1;
+            }
+            *ages
+                .entry(AgeBand::of_age(core::age_on(dob, on)))
+                .or_default() += 1;
+            *ethnicity.entry(eth).or_default() += 1;
+            if let Some(r) = rel {
+                *religion.entry(r).or_default() += 1;
+            }
+            *education.entry(edu).or_default() += 1;
+            *occupation.entry(occ).or_default() += 1;
+        }
+        out.by_age = ages.into_iter().collect();
+        out.by_ethnicity = sorted(ethnicity);
+        out.by_religion = sorted(religion);
+        out.by_education = sorted(education);
+        out.by_occupation = sorted(occupation);
+        Ok(out)
+    }
+
+    /// The units of members, over their whole history.
+    async fn unit_periods(
+        &self,
+        members: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<(Uuid, NaiveDate, Option<NaiveDate>)>>> {
+        let mut out: HashMap<Uuid, Vec<_>> = HashMap::new();
+        for chunk in members.chunks(500) {
+            let rows: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = member_unit::Entity::find()
+                .select_only()
+                .column(member_unit::Column::MemberId)
+                .column(member_unit::Column::UnitId)
+                .column(member_unit::Column::ValidFrom)
+                .column(member_unit::Column::ValidTo)
+                .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            for (m, u, f, t) in rows {
+                out.entry(m).or_default().push((u, f, t));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a fact of unit `u` counts for `root`'s subtree on the tree of `tree`.
+    fn counts(tree: Option<&(TreeIndex, Uuid)>, u: Option<Uuid>) -> bool {
+        match (tree, u) {
+            (None, _) => true,
+            (Some((t, root)), Some(u)) => t.counts_under(u, *root),
+            (Some(_), None) => false,
+        }
+    }
+
+    async fn tree_for(
+        &self,
+        unit: Option<Uuid>,
+        on: NaiveDate,
+    ) -> Result<Option<(TreeIndex, Uuid)>> {
+        match unit {
+            Some(root) => Ok(Some((TreeIndex::load(self.db(), on).await?, root))),
+            None => Ok(None),
+        }
+    }
+
+    /// Admissions by the decision's year, for decisions dated within `[from, to]`, counted in
+    /// the member's first unit and rolled up on the tree of `to` (everyone when `unit` is
+    /// `None`).
+    pub async fn admissions_by_year(
+        &self,
+        unit: Option<Uuid>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(i32, u64)>> {
+        let admitted: Vec<(Uuid, NaiveDate)> = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .column(member::Column::AdmissionDecisionDate)
+            .filter(member::Column::AdmissionDecisionDate.gte(from))
+            .filter(member::Column::AdmissionDecisionDate.lte(to))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let tree = self.tree_for(unit, to).await?;
+        let periods = if tree.is_some() {
+            let ids: Vec<Uuid> = admitted.iter().map(|a| a.0).collect();
+            self.unit_periods(&ids).await?
+        } else {
+            HashMap::new()
+        };
+        let mut by_year: BTreeMap<i32, u64> = BTreeMap::new();
+        for (m, d) in admitted {
+            let first = periods
+                .get(&m)
+                .and_then(|p| p.iter().min_by_key(|x| x.1).map(|x| x.0));
+            if Self::counts(tree.as_ref(), first) {
+                *by_year.entry(d.year()).or_default() += 1;
+            }
+        }
+        Ok(by_year.into_iter().collect())
+    }
+
+    /// Discipline decisions by form, members struck off and expulsions, dated within
+    /// `[from, to]`, in `unit`'s subtree on the tree of `to` (everyone when `None`).
+    pub async fn discipline_counts(
+        &self,
+        unit: Option<Uuid>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<DisciplineCounts> {
+        let tree = self.tree_for(unit, to).await?;
+        let records: Vec<(Uuid, String)> = discipline_record::Entity::find()
+            .select_only()
+            .column(discipline_record::Column::UnitId)
+            .column(discipline_record::Column::Form)
+            .filter(discipline_record::Column::DecisionDate.gte(from))
+            .filter(discipline_record::Column::DecisionDate.lte(to))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut by_form: BTreeMap<String, u64> = BTreeMap::new();
+        for (u, form) in records {
+            if Self::counts(tree.as_ref(), Some(u)) {
+                *by_form.entry(form).or_default() += 1;
+            }
+        }
+        let leaving: Vec<(Uuid, String, NaiveDate)> = member_status::Entity::find()
+            .select_only()
+            .column(member_status::Column::MemberId)
+            .column(member_status::Column::Status)
+            .column(member_status::Column::ValidFrom)
+            .filter(member_status::Column::Status.is_in([
+                MemberStatus::StruckOff.as_str(),
+                MemberStatus::Expelled.as_str(),
+            ]))
+            .filter(member_status::Column::ValidFrom.gte(from))
+            .filter(member_status::Column::ValidFrom.lte(to))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let periods = if tree.is_some() {
+            let ids: Vec<Uuid> = leaving.iter().map(|l| l.0).collect();
+            self.unit_periods(&ids).await?
+        } else {
+            HashMap::new()
+        };
+        let mut out = DisciplineCounts {
+            by_form: sorted(by_form),
+            ..DisciplineCounts::default()
+        };
+        for (m, status, d) in leaving {
+            let u = periods.get(&m).and_then(|p| unit_on(p, d));
+            if !Self::counts(tree.as_ref(), u) {
+                continue;
+            }
+            if status == MemberStatus::StruckOff.as_str() {
+                out.struck_off += 1;
+            } else {
+                out.expelled += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Badges awarded within `[from, to]` to members of `unit`'s subtree on the tree of `to`
+    /// (everyone when `None`), by years of membership.
+    pub async fn badge_counts(
+        &self,
+        unit: Option<Uuid>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<BadgeCounts> {
+        let tree = self.tree_for(unit, to).await?;
+        let awards: Vec<(Uuid, i32, NaiveDate)> = badge_award::Entity::find()
+            .select_only()
+            .column(badge_award::Column::MemberId)
+            .column(badge_award::Column::Years)
+            .column(badge_award::Column::AwardDate)
+            .filter(badge_award::Column::AwardDate.gte(from))
+            .filter(badge_award::Column::AwardDate.lte(to))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let periods = if tree.is_some() {
+            let ids: Vec<Uuid> = awards.iter().map(|a| a.0).collect();
+            self.unit_periods(&ids).await?
+        } else {
+            HashMap::new()
+        };
+        let mut by_years: BTreeMap<i32, u64> = BTreeMap::new();
+        for (m, years, d) in awards {
+            let u = periods.get(&m).and_then(|p| unit_on(p, d));
+            if Self::counts(tree.as_ref(), u) {
+                *by_years.entry(years).or_default() += 1;
+            }
+        }
+        Ok(BadgeCounts {
+            by_years: by_years.into_iter().collect(),
+        })
+    }
+}
