@@ -593,10 +593,8 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
     let mut add_branches = |b: &mut TreeBuilder<'_>,
                             owners: &[(usize, usize, bool)],
                             total: u64,
-                            category: Category|
-     -> Vec<usize> {
+                            category: Category| {
         let counts = apportion(total, &vec![1; owners.len()]);
-        let mut first_of_owner = Vec::new();
         for (&(si, owner, new), n) in owners.iter().zip(counts) {
             let from = if new { SPLIT_DAY } else { ESTABLISHED };
             let owner_code = b.tree.units[owner].code.clone();
@@ -604,7 +602,6 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
                 .strip_prefix(b.prefix)
                 .unwrap_or(&owner_code)
                 .to_owned();
-            first_of_owner.push(holders.len());
             for k in 1..=n {
                 let u = b.add(
                     format!("{short}-{}{k:02}", category.letter()),
@@ -624,7 +621,6 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
                 });
             }
         }
-        first_of_owner
     };
     let commune_owners: Vec<(usize, usize, bool)> =
         communes.iter().map(|&(s, u)| (s, u, false)).collect();
@@ -1026,7 +1022,7 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 let award = badge_day(&mut rng_dates);
                 let decision = add_days(add_years(award, -years), -rng_dates.between(0, 330));
                 let lo = if band == AgeBand::Over60 {
-                    add_years(decision, -33)
+                    add_years(decision, -25)
                 } else {
                     b_lo
                 };
@@ -1306,6 +1302,7 @@ pub fn national(members: u64, seed: u64) -> (BulkBatch, Vec<(String, Figures, u6
     let sizes = apportion(members, &vec![1; usize::try_from(provinces).unwrap_or(1)]);
     let mut root = BulkBatch {
         id_seed: seed,
+        attach_under: None,
         ..BulkBatch::default()
     };
     root.units.push(BulkUnit {
