@@ -26,5 +26,5 @@ pub use bulk::{
 pub(crate) use counters::count_members;
 pub use counters::{StatsCheck, StatsDifference};
 pub use reports::{
-    BadgeCounts, DisciplineCounts, MemberBreakdown, TargetReport, TargetRequest, TargetRow,
+    BadgeCounts, DisciplineCounts, MemberBreakdown, TargetReport, TargetRequest, TargetRow, UnitCounts,
 };

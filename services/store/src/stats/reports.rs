@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use memberflow_workflow::stats::{
     self as core, AgeBand, Assessment, Forecast, OpenAdmission, Tally, TargetParams,
 };
-use memberflow_workflow::tree::MemberStatus;
+use memberflow_workflow::tree::{MemberStatus, UnitKind};
 use sea_orm::sea_query::JoinType;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationTrait};
 use uuid::Uuid;
@@ -87,13 +87,13 @@ pub struct TargetReport {
 }
 
 impl TargetReport {
-    /// The units below the report's unit(s) short of the floor, furthest behind first (by
-    /// people missing, then by rate), optionally only those `depth` levels down.
-    pub fn at_risk(&self, depth: Option<u32>, limit: usize) -> Vec<&TargetRow> {
+    /// The units below the report's unit(s) that `keep` accepts and that are short of the
+    /// floor, furthest behind first (by people missing, then by rate), at most `limit`.
+    pub fn at_risk(&self, keep: impl Fn(&TargetRow) -> bool, limit: usize) -> Vec<&TargetRow> {
         let mut rows: Vec<&TargetRow> = self
             .rows
             .iter()
-            .filter(|r| r.depth > 0 && depth.is_none_or(|d| r.depth == d))
+            .filter(|r| r.depth > 0 && keep(r))
             .filter(|r| r.tally.base > 0 && r.shortfall() > 0)
             .collect();
         rows.sort_by(|a, b| {
@@ -339,6 +339,15 @@ pub struct DisciplineCounts {
     pub expelled: u64,
 }
 
+/// The units of a subtree on a date.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnitCounts {
+    /// By kind, in level order.
+    pub by_kind: Vec<(UnitKind, u64)>,
+    /// Branches by the report's category.
+    pub by_category: Vec<(String, u64)>,
+}
+
 /// Badges awarded to members of a subtree over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BadgeCounts {
@@ -471,6 +480,40 @@ impl Store {
         out.by_education = sorted(education);
         out.by_occupation = sorted(occupation);
         Ok(out)
+    }
+
+    /// The units of `unit`'s subtree (every unit when `None`) existing on `on`, by kind and
+    /// branch category.
+    pub async fn unit_counts(&self, unit: Option<Uuid>, on: NaiveDate) -> Result<UnitCounts> {
+        let tree = TreeIndex::load(self.db(), on).await?;
+        let ids: Vec<Uuid> = match unit {
+            Some(root) => tree.subtree(root, None).into_iter().map(|r| r.0).collect(),
+            None => tree
+                .units
+                .values()
+                .filter(|u| u.facts().exists_on(on))
+                .map(|u| u.id)
+                .collect(),
+        };
+        let mut kinds: BTreeMap<usize, u64> = BTreeMap::new();
+        let mut categories: BTreeMap<String, u64> = BTreeMap::new();
+        for id in ids {
+            let Some(u) = tree.units.get(&id) else {
+                continue;
+            };
+            let k = UnitKind::ALL.iter().position(|k| *k == u.kind).unwrap_or(0);
+            *kinds.entry(k).or_default() += 1;
+            if let Some(c) = &u.branch_category {
+                *categories.entry(c.clone()).or_default() += 1;
+            }
+        }
+        Ok(UnitCounts {
+            by_kind: kinds
+                .into_iter()
+                .map(|(k, n)| (UnitKind::ALL[k], n))
+                .collect(),
+            by_category: sorted(categories),
+        })
     }
 
     /// The units of members, over their whole history.
