@@ -12,6 +12,7 @@ mod live;
 mod members;
 mod scalars;
 mod schema;
+mod targets;
 mod tree;
 
 pub use auth::{Auth, authenticate};

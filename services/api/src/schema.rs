@@ -12,11 +12,12 @@ use crate::clock::{Clock, SharedClock};
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
+use crate::targets::TargetQuery;
 use crate::tree::{TreeMutation, TreeQuery};
 
 /// The query root, merged from the features.
 #[derive(MergedObject, Default)]
-pub struct Query(TreeQuery, MemberQuery, CaseQuery, AuthQuery);
+pub struct Query(TreeQuery, MemberQuery, CaseQuery, AuthQuery, TargetQuery);
 
 /// The mutation root, merged from the features.
 #[derive(MergedObject, Default)]

@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `schema`, `check`.
+//! The command line: `serve` (the default), `migrate`, `schema`, `check`, `demo`, `report`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,11 +36,30 @@ pub enum Command {
     Schema,
     /// Validate the workflow definitions, rule sets and calendars under `schemas/`,
     /// reporting every problem at once; with `--history`, verify the hash chains of every
-    /// case's history in the database instead.
+    /// case's history in the database instead; with `--stats`, recompute the statistics
+    /// counters from the registry and report every difference.
     Check {
         /// Verify the history chains in the database (tampering shows as a broken link).
         #[arg(long)]
         history: bool,
+        /// Check the statistics counters against the registry (docs/targets.md).
+        #[arg(long, conflicts_with = "history")]
+        stats: bool,
+        /// With `--stats`: rebuild the counters from the registry if they differ.
+        #[arg(long, requires = "stats")]
+        repair: bool,
+    },
+    /// Build a demo organization (docs/demo.md), deterministically from a seed.
+    Demo {
+        /// Which one.
+        #[command(subcommand)]
+        which: crate::demo::DemoCommand,
+    },
+    /// Print statistics as a table or CSV (docs/targets.md).
+    Report {
+        /// Which one.
+        #[command(subcommand)]
+        which: crate::report::ReportCommand,
     },
     /// Manage accounts: bootstrap the first administrator, grant roles, disable.
     User {
@@ -193,7 +212,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", memberflow_api::sdl());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Check { history: true }) => {
+        Some(Command::Check { history: true, .. }) => {
             let config = load_config(&cli)?;
             let store = Store::connect(&config.database_url)
                 .await
@@ -212,7 +231,44 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Some(Command::Check { history: false }) => {
+        Some(Command::Check {
+            stats: true,
+            repair,
+            ..
+        }) => {
+            let config = load_config(&cli)?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("running the migrations")?;
+            let ok = crate::report::check_stats(&store, repair).await?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Some(Command::Demo { ref which }) => {
+            let config = load_config(&cli)?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("running the migrations")?;
+            crate::demo::run(&store, which, chrono::Utc::now()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Report { ref which }) => {
+            let config = load_config(&cli)?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("running the migrations")?;
+            let catalog = crate::load_catalog(&config)?;
+            let today = memberflow_api::Clock::today(&SystemClock);
+            crate::report::run(&store, &catalog.rules, today, which).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Check { .. }) => {
             let config = load_config(&cli)?;
             let dir = config
                 .schemas_dir

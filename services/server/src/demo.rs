@@ -12,13 +12,16 @@
 //! - `national` builds any number of provinces of the same shape under a central root, for
 //!   benchmarks.
 //!
-//! The generator is pure (seeded, no clock, no I/O); the store loads its output with bulk
-//! inserts in one transaction per province.
+//! The generator is pure (seeded, no clock, no I/O); [`run`] hands its output to the store,
+//! which loads it with bulk inserts in one transaction per province, and shows progress.
 
-use chrono::{Datelike, Months, NaiveDate};
+use std::io::{IsTerminal as _, Write as _};
+use std::time::Instant;
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use memberflow_store::{
     BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership, BulkStatus,
-    BulkTreeEvent, BulkUnit,
+    BulkTreeEvent, BulkUnit, Store, StoreError,
 };
 use memberflow_workflow::stats::{AgeBand, Rng, apportion};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
@@ -104,11 +107,7 @@ impl Figures {
                 ("Hoa", 227),
                 ("Dân tộc khác", 13),
             ],
-            religion: vec![
-                ("Công giáo", 426),
-                ("Tin Lành", 25),
-                ("Tôn giáo khác", 88),
-            ],
+            religion: vec![("Công giáo", 426), ("Tin Lành", 25), ("Tôn giáo khác", 88)],
             // The report's three figures sum to 33,429: the 80 others are left unrecorded.
             education: vec![
                 ("UPPER_SECONDARY", 28_906),
@@ -342,7 +341,7 @@ const SUPERIORS: [Superior; 11] = [
         committees: 18,
         new_committees: 0,
         grassroots_branches: 15,
-        drive: 150,
+        drive: 125,
     },
     Superior {
         code: "QS",
@@ -352,7 +351,7 @@ const SUPERIORS: [Superior; 11] = [
         committees: 14,
         new_committees: 0,
         grassroots_branches: 15,
-        drive: 132,
+        drive: 115,
     },
 ];
 
@@ -590,10 +589,11 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
 
     // Branches under grassroots committees, by category.
     let mut holders: Vec<Holder> = Vec::new();
-    let mut add_branches = |b: &mut TreeBuilder<'_>,
-                            owners: &[(usize, usize, bool)],
-                            total: u64,
-                            category: Category| {
+    let add_branches = |b: &mut TreeBuilder<'_>,
+                        holders: &mut Vec<Holder>,
+                        owners: &[(usize, usize, bool)],
+                        total: u64,
+                        category: Category| {
         let counts = apportion(total, &vec![1; owners.len()]);
         for (&(si, owner, new), n) in owners.iter().zip(counts) {
             let from = if new { SPLIT_DAY } else { ESTABLISHED };
@@ -627,22 +627,31 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
     let agency_owners: Vec<(usize, usize, bool)> =
         agencies.iter().map(|&(s, u)| (s, u, false)).collect();
     let hamlet_start = holders.len();
-    add_branches(&mut b, &commune_owners, HAMLET_BRANCHES, Category::Hamlet);
+    add_branches(
+        &mut b,
+        &mut holders,
+        &commune_owners,
+        HAMLET_BRANCHES,
+        Category::Hamlet,
+    );
     let hamlet_end = holders.len();
     add_branches(
         &mut b,
+        &mut holders,
         &commune_owners,
         COMMUNE_SECTOR_BRANCHES,
         Category::CommuneSector,
     );
     add_branches(
         &mut b,
+        &mut holders,
         &agency_owners,
         DISTRICT_SECTOR_BRANCHES,
         Category::DistrictSector,
     );
     add_branches(
         &mut b,
+        &mut holders,
         &provincial,
         PROVINCE_SECTOR_BRANCHES,
         Category::ProvinceSector,
@@ -654,8 +663,7 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
         .iter()
         .enumerate()
         .filter(|(_, h)| {
-            h.category == Category::ProvinceSector
-                && b.tree.units[h.unit].valid_from == ESTABLISHED
+            h.category == Category::ProvinceSector && b.tree.units[h.unit].valid_from == ESTABLISHED
         })
         .map(|(i, h)| (i, h.superior))
         .collect();
@@ -702,8 +710,7 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
                 ESTABLISHED,
                 Some(day),
             );
-            let target = offset
-                + usize::try_from(rng.below(n_hamlets.max(1) as u64)).unwrap_or(0);
+            let target = offset + usize::try_from(rng.below(n_hamlets.max(1) as u64)).unwrap_or(0);
             let target = target.min(hamlet_end.saturating_sub(1));
             b.merge(u, holders[target].unit, day);
             holders[target].merged.push((u, day));
@@ -726,9 +733,11 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
             .filter(|(_, h)| h.superior == si)
             .map(|(i, _)| i)
             .collect();
-        let sup_unit = b.tree.edges.iter().find_map(|e| {
-            (e.unit == grassroots[mine[0]].unit).then_some(e.parent)
-        });
+        let sup_unit = b
+            .tree
+            .edges
+            .iter()
+            .find_map(|e| (e.unit == grassroots[mine[0]].unit).then_some(e.parent));
         for k in 0..usize::try_from(n).unwrap_or(0) {
             let day = rng.date_between(date(2019, 1, 1), date(2021, 12, 31));
             let number = s.grassroots_branches + k + 1;
@@ -789,8 +798,20 @@ fn pick_name(rng: &mut Rng, female: bool, ethnicity: &str) -> String {
         "Hải", "Sơn", "Trung",
     ];
     const FEMALE: [&str; 14] = [
-        "Lan", "Hương", "Mai", "Hoa", "Thảo", "Ngọc", "Trang", "Hạnh", "Yến", "Phượng", "Nhung",
-        "Thủy", "Diễm", "Loan",
+        "Lan",
+        "Hương",
+        "Mai",
+        "Hoa",
+        "Thảo",
+        "Ngọc",
+        "Trang",
+        "Hạnh",
+        "Yến",
+        "Phượng",
+        "Nhung",
+        "Thủy",
+        "Diễm",
+        "Loan",
     ];
     const MIDDLE_M: [&str; 5] = ["Văn", "Minh", "Hữu", "Thanh", "Quốc"];
     const MIDDLE_F: [&str; 5] = ["Thị", "Ngọc", "Thanh", "Kim", "Thu"];
@@ -871,24 +892,36 @@ fn unit_at(periods: &[(usize, NaiveDate, Option<NaiveDate>, &'static str)], d: N
 
 /// A whole province: tree and members.
 pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkBatch {
-    let mut rng = Rng::new(seed);
+    let rng = Rng::new(seed);
     let tree = build_tree(prefix, name, &mut rng.fork(1));
     let mut rng_sizes = rng.fork(2);
     let holders = &tree.holders;
     let armed = |h: &Holder| SUPERIORS[h.superior].sector == Sector::Armed;
 
-    // Sizes on the snapshot day: recent admissions first (by each superior's drive), then
-    // the others; every member of the police and military is of the armed forces.
+    // Sizes on the snapshot day (every member of the police and military is of the armed
+    // forces), then the admissions of each year spread over the units by size and by each
+    // superior's drive.
     let size_weights: Vec<u64> = holders
         .iter()
         .map(|h| h.category.typical_size() * (60 + rng_sizes.below(81)))
         .collect();
+    let armed_total = figures.occupation_count(ARMED_FORCES);
+    let mut sizes = vec![0u64; holders.len()];
+    for (group, total) in [(true, armed_total), (false, figures.members - armed_total)] {
+        let idx: Vec<usize> = (0..holders.len())
+            .filter(|&i| armed(&holders[i]) == group)
+            .collect();
+        let w: Vec<u64> = idx.iter().map(|&i| size_weights[i]).collect();
+        for (&i, k) in idx.iter().zip(apportion(total, &w)) {
+            sizes[i] = k;
+        }
+    }
     let mut admits: Vec<Vec<(i32, u64)>> = vec![Vec::new(); holders.len()];
     for &(year, n) in &figures.admissions {
         let w: Vec<u64> = holders
             .iter()
-            .zip(&size_weights)
-            .map(|(h, w)| w * SUPERIORS[h.superior].drive * (80 + rng_sizes.below(41)))
+            .zip(&sizes)
+            .map(|(h, size)| size * SUPERIORS[h.superior].drive * (80 + rng_sizes.below(41)))
             .collect();
         for (i, k) in apportion(n, &w).into_iter().enumerate() {
             if k > 0 {
@@ -896,29 +929,25 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
             }
         }
     }
-    let admits_of = |i: usize| admits[i].iter().map(|x| x.1).sum::<u64>();
-    let armed_total = figures.occupation_count(ARMED_FORCES);
-    let armed_admits: u64 = (0..holders.len())
-        .filter(|&i| armed(&holders[i]))
-        .map(admits_of)
-        .sum();
-    let other_admits = figures.admissions_total() - armed_admits;
-    let mut others = vec![0u64; holders.len()];
-    for (group, total) in [
-        (true, armed_total.saturating_sub(armed_admits)),
-        (
-            false,
-            (figures.members - armed_total).saturating_sub(other_admits),
-        ),
-    ] {
-        let idx: Vec<usize> = (0..holders.len())
-            .filter(|&i| armed(&holders[i]) == group)
-            .collect();
-        let w: Vec<u64> = idx.iter().map(|&i| size_weights[i]).collect();
-        for (&i, k) in idx.iter().zip(apportion(total, &w)) {
-            others[i] = k;
+    // A unit never admits more than it has members: should the spread say so, the unit
+    // grows and the largest unit of its group shrinks.
+    for i in 0..holders.len() {
+        let a: u64 = admits[i].iter().map(|x| x.1).sum();
+        if a > sizes[i] {
+            let extra = a - sizes[i];
+            let group = armed(&holders[i]);
+            let largest = (0..holders.len())
+                .filter(|&j| armed(&holders[j]) == group && j != i)
+                .max_by_key(|&j| sizes[j]);
+            if let Some(j) = largest {
+                sizes[j] = sizes[j].saturating_sub(extra);
+                sizes[i] = a;
+            }
         }
     }
+    let others: Vec<u64> = (0..holders.len())
+        .map(|i| sizes[i].saturating_sub(admits[i].iter().map(|x| x.1).sum()))
+        .collect();
 
     // Age bands: admissions take the young bands, badges the old ones.
     let mut rng_people = rng.fork(3);
@@ -964,9 +993,8 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
     rng_people.shuffle(&mut rest);
 
     // Place everyone: (holder, role, band).
-    let mut people: Vec<(usize, Role, AgeBand)> = Vec::with_capacity(
-        usize::try_from(figures.members).unwrap_or(0),
-    );
+    let mut people: Vec<(usize, Role, AgeBand)> =
+        Vec::with_capacity(usize::try_from(figures.members).unwrap_or(0));
     let mut admit_bands = admit_bands.into_iter();
     let mut rest = rest.into_iter();
     for (i, list) in admits.iter().enumerate() {
@@ -986,7 +1014,10 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
     // the oldest, the armed forces in the police and military.
     let mut sexes = shuffled_labels(
         &mut rng_people,
-        &[("FEMALE", figures.women), ("MALE", figures.members - figures.women)],
+        &[
+            ("FEMALE", figures.women),
+            ("MALE", figures.members - figures.women),
+        ],
     )
     .into_iter();
     let mut ethnicities = shuffled_labels(&mut rng_people, &figures.ethnicity).into_iter();
@@ -1016,7 +1047,11 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 let to = date(year, 12, 31).min(SNAPSHOT);
                 let decision = rng_dates.date_between(from, to);
                 let latest = b_hi.min(add_years(decision, -18));
-                (decision, rng_dates.date_between(b_lo, latest.max(b_lo)), None)
+                (
+                    decision,
+                    rng_dates.date_between(b_lo, latest.max(b_lo)),
+                    None,
+                )
             }
             Role::Badge(years) => {
                 let award = badge_day(&mut rng_dates);
@@ -1037,7 +1072,8 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 let latest = b_hi.min(date(1999, 12, 31));
                 let dob = rng_dates.date_between(b_lo.min(latest), latest);
                 let earliest = add_years(dob, 18).max(date(1965, 1, 1));
-                let decision = rng_dates.date_between(earliest.min(date(2017, 12, 31)), date(2017, 12, 31));
+                let decision =
+                    rng_dates.date_between(earliest.min(date(2017, 12, 31)), date(2017, 12, 31));
                 (decision, dob, None)
             }
         };
@@ -1346,6 +1382,129 @@ pub fn admission_years(batch: &BulkBatch) -> std::collections::BTreeMap<i32, u64
     out
 }
 
+// ---------------------------------------------------------------------------------------------
+// Running it
+
+/// The demo organizations.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DemoCommand {
+    /// The province of the source report (domain/hau-giang-2023.md), as of 30/6/2023.
+    #[command(name = "hau-giang-2023")]
+    HauGiang2023 {
+        /// The generator's seed: the same seed builds the same province.
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// A synthetic country of provinces of the same shape, for benchmarks.
+    National {
+        /// Members in all (about 33,509 per province).
+        #[arg(long, default_value_t = 5_600_000)]
+        members: u64,
+        /// The generator's seed.
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
+}
+
+/// Progress on standard error: a line rewritten in place on a terminal, one line per stage
+/// otherwise.
+struct Progress {
+    label: String,
+    tty: bool,
+}
+
+impl Progress {
+    fn report(&mut self, stage: &str, done: u64, total: u64) {
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(err, "\r\x1b[2K{} {stage}: {done}/{total}", self.label);
+            if done >= total {
+                let _ = writeln!(err);
+            }
+        } else if done >= total {
+            let _ = writeln!(err, "{} {stage}: {total}", self.label);
+        }
+    }
+}
+
+async fn load(
+    store: &Store,
+    batch: &BulkBatch,
+    label: String,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut p = Progress {
+        label,
+        tty: std::io::stderr().is_terminal(),
+    };
+    let mut report = |stage: &str, done: u64, total: u64| p.report(stage, done, total);
+    store
+        .bulk_load(batch, now, &mut report)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(t) => anyhow::anyhow!("{} / {}", t.vi, t.en),
+            other => anyhow::Error::new(other).context("loading the demo"),
+        })
+}
+
+/// Builds the demo `cmd` asks for into `store`, with progress and timings on standard error.
+pub async fn run(store: &Store, cmd: &DemoCommand, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let started = Instant::now();
+    match cmd {
+        DemoCommand::HauGiang2023 { seed } => {
+            let batch = province(
+                &Figures::hau_giang_2023(),
+                "",
+                "Đảng bộ tỉnh Hậu Giang",
+                *seed,
+            );
+            let generated = started.elapsed();
+            eprintln!(
+                "generated {} units and {} members (seed {seed}) in {:.2} s",
+                batch.units.len(),
+                batch.members.len(),
+                generated.as_secs_f64()
+            );
+            load(store, &batch, "hau-giang-2023".into(), now).await?;
+            eprintln!(
+                "built the Hậu Giang 2023 demo in {:.2} s (generation {:.2} s, loading {:.2} s)",
+                started.elapsed().as_secs_f64(),
+                generated.as_secs_f64(),
+                (started.elapsed() - generated).as_secs_f64()
+            );
+            println!(
+                "demo hau-giang-2023: {} units, {} members; try `memberflow report targets --year 2022`",
+                batch.units.len(),
+                batch.members.len()
+            );
+        }
+        DemoCommand::National { members, seed } => {
+            let (root, plan) = national(*members, *seed);
+            load(store, &root, "national".into(), now).await?;
+            let n = plan.len();
+            let (mut units, mut people) = (root.units.len(), 0usize);
+            for (i, (prefix, figures, province_seed)) in plan.into_iter().enumerate() {
+                let mut batch = province(
+                    &figures,
+                    &prefix,
+                    &format!("Đảng bộ tỉnh số {}", i + 1),
+                    province_seed,
+                );
+                batch.attach_under = Some("TW".into());
+                load(store, &batch, format!("province {}/{n}", i + 1), now).await?;
+                units += batch.units.len();
+                people += batch.members.len();
+            }
+            eprintln!(
+                "built the national demo ({n} provinces) in {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+            println!("demo national: {n} provinces, {units} units, {people} members");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1367,7 +1526,12 @@ mod tests {
 
     #[test]
     fn the_province_has_the_report_s_tree_in_2023_and_in_2018() {
-        let b = province(&Figures::hau_giang_2023(), "", "Đảng bộ tỉnh Hậu Giang", 2023);
+        let b = province(
+            &Figures::hau_giang_2023(),
+            "",
+            "Đảng bộ tỉnh Hậu Giang",
+            2023,
+        );
         let count = |d: NaiveDate, k: UnitKind| {
             b.units
                 .iter()
@@ -1416,14 +1580,20 @@ mod tests {
         let b = province(&f, "", "Hậu Giang", 7);
         let now = members_on(&b, SNAPSHOT);
         assert_eq!(now.len(), 33_509);
-        let women = now.iter().filter(|&&i| b.members[i].sex == "FEMALE").count();
+        let women = now
+            .iter()
+            .filter(|&&i| b.members[i].sex == "FEMALE")
+            .count();
         assert_eq!(women, 11_262);
         let mut bands: BTreeMap<AgeBand, u64> = BTreeMap::new();
         for &i in &now {
             let age = age_on(b.members[i].date_of_birth, SNAPSHOT);
             *bands.entry(AgeBand::of_age(age)).or_default() += 1;
         }
-        assert_eq!(bands.values().copied().collect::<Vec<_>>(), f.age_bands.to_vec());
+        assert_eq!(
+            bands.values().copied().collect::<Vec<_>>(),
+            f.age_bands.to_vec()
+        );
         let years: Vec<(i32, u64)> = admission_years(&b).into_iter().collect();
         assert_eq!(years, f.admissions);
         let forms: HashMap<&str, u64> = b.discipline.iter().fold(HashMap::new(), |mut m, d| {

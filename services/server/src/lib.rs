@@ -11,7 +11,9 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod demo;
 mod http;
+pub mod report;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -279,7 +279,7 @@ impl Store {
         unit: Uuid,
         years: &[(i32, TargetParams)],
         today: NaiveDate,
-    ) -> Result<Vec<TargetRow>> {
+    ) -> Result<Vec<(i32, TargetRow)>> {
         let mut out = Vec::new();
         for (year, params) in years {
             let report = self
@@ -292,7 +292,7 @@ impl Store {
                 })
                 .await;
             match report {
-                Ok(r) => out.extend(r.rows.into_iter().take(1)),
+                Ok(r) => out.extend(r.rows.into_iter().take(1).map(|row| (*year, row))),
                 // A year before the unit existed has nothing to draw.
                 Err(StoreError::Validation(_)) => {}
                 Err(e) => return Err(e),

@@ -1,0 +1,1020 @@
+//! `memberflow report …` and `memberflow check --stats`: the statistics as a table or CSV,
+//! column headers in Vietnamese by default (`--lang en` for English), and the chart of a
+//! unit's admissions against the target band as SVG (served at
+//! `/charts/admissions/{code}.svg`).
+//!
+//! The figures come from the store (`admission_targets`, `member_breakdown`, …); this module
+//! only chooses the words and lays them out.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use chrono::{Datelike, NaiveDate};
+use clap::{Args, Subcommand, ValueEnum};
+use memberflow_store::{Store, StoreError, TargetReport, TargetRequest, TargetRow, UnitRecord};
+use memberflow_workflow::engine::{RuleBook, Threshold};
+use memberflow_workflow::stats::{Band, TargetParams};
+use memberflow_workflow::text::{Lang, Text};
+use memberflow_workflow::tree::Level;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// Comma-separated values, one header line.
+    Csv,
+}
+
+/// Language of headers and labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LangArg {
+    /// Tiếng Việt (the default).
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Vi => Lang::Vi,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
+/// Options every report takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// The unit, by code (default: the whole tree).
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Language of the headers.
+    #[arg(long, value_enum, default_value_t)]
+    pub lang: LangArg,
+}
+
+/// A period of dates.
+#[derive(Debug, Clone, Args)]
+pub struct Period {
+    /// First day (YYYY-MM-DD; default: 1 January five years before `--to`'s year).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Last day (YYYY-MM-DD; default: today).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+}
+
+/// The reports.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReportCommand {
+    /// Admissions of a year against the 3–4% target (S20, S21), rolled up level by level,
+    /// with the forecast while the year runs and the units at risk.
+    Targets {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// Levels below the unit to list (default 1: its direct subordinates).
+        #[arg(long, default_value_t = 1)]
+        depth: u32,
+        /// How many grassroots organizations at risk to list (0: none).
+        #[arg(long, default_value_t = 10)]
+        at_risk: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Members on a date by age band, sex, ethnicity, religion, schooling and occupation.
+    Members {
+        /// The date (default: today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Admissions by year (by the admission decision's date) over a period.
+    Admissions {
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Discipline by form, members struck off and expelled, over a period.
+    Discipline {
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Party badges by years of membership, over a period.
+    Badges {
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Units on a date by kind and branch category.
+    Units {
+        /// The date (default: today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words
+
+fn t(lang: Lang, vi: &str, en: &str) -> String {
+    Text::new(vi, en).get(lang).to_owned()
+}
+
+fn percent_of(th: Threshold) -> String {
+    let p = f64::from(th.num) * 100.0 / f64::from(th.den);
+    let s = format!("{p:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
+}
+
+fn date_text(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => d.format("%d/%m/%Y").to_string(),
+        Lang::En => d.to_string(),
+    }
+}
+
+fn occupation_label(code: Option<&str>, lang: Lang) -> String {
+    let (vi, en) = match code {
+        Some("STATE_OFFICIAL") => (
+            "Cán bộ, công chức từ cấp huyện trở lên",
+            "state officials, district level and up",
+        ),
+        Some("PARTY_MASS_ORG_OFFICIAL") => (
+            "Cán bộ Đảng, Mặt trận, đoàn thể từ cấp huyện trở lên",
+            "party, front and mass-organization officials, district level and up",
+        ),
+        Some("COMMUNE_OFFICIAL") => (
+            "Cán bộ, công chức và người hoạt động không chuyên trách cấp xã",
+            "commune-level officials and part-time staff",
+        ),
+        Some("HAMLET_STAFF") => (
+            "Người hoạt động không chuyên trách ở ấp, khu vực",
+            "hamlet part-time staff",
+        ),
+        Some("PUBLIC_SERVICE_EMPLOYEE") => ("Viên chức sự nghiệp", "public-service employees"),
+        Some("NON_PUBLIC_SERVICE_WORKER") => (
+            "Người làm việc trong đơn vị sự nghiệp ngoài công lập",
+            "non-public service workers",
+        ),
+        Some("ENTERPRISE") => (
+            "Chủ, người quản lý và công nhân doanh nghiệp",
+            "enterprise managers and workers",
+        ),
+        Some("FARMER") => ("Nông, lâm, ngư nghiệp", "farmers, foresters, fishers"),
+        Some("ARMED_FORCES") => ("Quân đội, công an", "army and police"),
+        Some("STUDENT") => ("Học sinh, sinh viên", "students"),
+        Some("RETIRED") => ("Nghỉ hưu", "retired"),
+        Some("OTHER") => ("Khác", "other"),
+        Some(other) => (other, other),
+        None => ("Chưa ghi", "not recorded"),
+    };
+    t(lang, vi, en)
+}
+
+fn education_label(code: &str, lang: Lang) -> String {
+    let (vi, en) = match code {
+        "PRIMARY" => ("Tiểu học", "primary"),
+        "LOWER_SECONDARY" => ("Trung học cơ sở", "lower secondary"),
+        "UPPER_SECONDARY" => ("Trung học phổ thông", "upper secondary"),
+        "NOT_RECORDED" | "NONE" | "" => ("Chưa ghi", "not recorded"),
+        other => (other, other),
+    };
+    t(lang, vi, en)
+}
+
+fn value_label(v: &str, lang: Lang) -> String {
+    let en = match v {
+        "Dân tộc khác" => "other ethnic groups",
+        "Công giáo" => "Catholic",
+        "Tin Lành" => "Protestant",
+        "Tôn giáo khác" => "other religions",
+        other => other,
+    };
+    t(lang, v, en)
+}
+
+fn form_label(form: &str, lang: Lang) -> String {
+    let (vi, en) = match form {
+        "reprimand" => ("Khiển trách", "reprimand"),
+        "warning" => ("Cảnh cáo", "warning"),
+        "removal" => ("Cách chức", "dismissal from post"),
+        "expulsion" => ("Khai trừ", "expulsion"),
+        other => (other, other),
+    };
+    t(lang, vi, en)
+}
+
+fn category_label(code: &str, lang: Lang) -> String {
+    let (vi, en) = match code {
+        "HAMLET" => ("Chi bộ ấp, khu vực", "hamlet or ward-area branches"),
+        "COMMUNE_SECTOR" => ("Chi bộ ngành xã", "commune-sector branches"),
+        "DISTRICT_SECTOR" => ("Chi bộ ngành huyện", "district-sector branches"),
+        "PROVINCE_SECTOR" => ("Chi bộ ngành tỉnh", "province-sector branches"),
+        other => (other, other),
+    };
+    t(lang, vi, en)
+}
+
+fn band_label(b: Band, lang: Lang) -> String {
+    b.label().get(lang).to_owned()
+}
+
+fn rate_text(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Renders `rows` under `header`: aligned columns (numbers to the right) or CSV.
+fn render(format: Format, header: &[String], rows: &[Vec<String>], numeric: &[bool]) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Csv => {
+            for line in std::iter::once(header.to_vec()).chain(rows.iter().cloned()) {
+                let fields: Vec<String> = line.iter().map(|f| csv_field(f)).collect();
+                let _ = writeln!(out, "{}", fields.join(","));
+            }
+        }
+        Format::Table => {
+            let width = |s: &str| s.chars().count();
+            let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+            for r in rows {
+                for (w, c) in widths.iter_mut().zip(r) {
+                    *w = (*w).max(width(c));
+                }
+            }
+            let line = |cells: &[String]| {
+                let mut s = String::new();
+                for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+                    let pad = " ".repeat(w.saturating_sub(width(c)));
+                    if i > 0 {
+                        s.push_str("  ");
+                    }
+                    if numeric.get(i).copied().unwrap_or(false) {
+                        s.push_str(&pad);
+                        s.push_str(c);
+                    } else {
+                        s.push_str(c);
+                        s.push_str(&pad);
+                    }
+                }
+                s.trim_end().to_owned()
+            };
+            let _ = writeln!(out, "{}", line(header));
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            let _ = writeln!(out, "{}", line(&rule));
+            for r in rows {
+                let _ = writeln!(out, "{}", line(r));
+            }
+        }
+    }
+    out
+}
+
+/// A report of `(section, group, count)` rows.
+fn render_counts(
+    format: Format,
+    lang: Lang,
+    title: &str,
+    rows: &[(String, String, u64)],
+) -> String {
+    let header = vec![
+        t(lang, "Mục", "Section"),
+        t(lang, "Nhóm", "Group"),
+        t(lang, "Số lượng", "Count"),
+    ];
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(s, g, n)| vec![s.clone(), g.clone(), n.to_string()])
+        .collect();
+    let table = render(format, &header, &body, &[false, false, true]);
+    match format {
+        Format::Csv => table,
+        Format::Table => format!("{title}\n\n{table}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The target report
+
+/// The target report as text.
+pub fn render_targets(
+    report: &TargetReport,
+    max_depth: u32,
+    at_risk: usize,
+    format: Format,
+    lang: Lang,
+) -> String {
+    let p = &report.params;
+    let (lo, hi) = (percent_of(p.low), percent_of(p.high));
+    let base = date_text(report.base_date, lang);
+    let forecasting = report.rows.iter().any(|r| r.forecast.is_some());
+    let mut header = vec![
+        t(lang, "Mã", "Code"),
+        t(lang, "Đơn vị", "Unit"),
+        t(
+            lang,
+            &format!("Đảng viên {base}"),
+            &format!("Members {base}"),
+        ),
+        t(
+            lang,
+            &format!("Kết nạp {}", report.year),
+            &format!("Admitted {}", report.year),
+        ),
+        t(lang, "Tỷ lệ (%)", "Rate (%)"),
+        t(lang, &format!("Chỉ tiêu {lo}"), &format!("Target {lo}")),
+        t(lang, &format!("Chỉ tiêu {hi}"), &format!("Target {hi}")),
+        t(
+            lang,
+            &format!("Còn thiếu ({lo})"),
+            &format!("Short of {lo}"),
+        ),
+        t(
+            lang,
+            &format!("Đánh giá ({lo}–{hi})"),
+            &format!("Band ({lo}–{hi})"),
+        ),
+    ];
+    let mut numeric = vec![false, false, true, true, true, true, true, true, false];
+    if forecasting {
+        header.push(t(lang, "Dự báo cả năm", "Forecast"));
+        header.push(t(lang, "Đánh giá dự báo", "Forecast band"));
+        numeric.extend([true, false]);
+    }
+    if format == Format::Csv {
+        header.insert(2, t(lang, "Cấp", "Depth"));
+        numeric.insert(2, true);
+    }
+    let row = |r: &TargetRow, indent: bool| {
+        let a = &r.assessment;
+        let name = if indent && format == Format::Table {
+            format!("{}{}", "  ".repeat(r.depth as usize), r.unit.name)
+        } else {
+            r.unit.name.clone()
+        };
+        let mut cells = vec![
+            r.unit.code.clone(),
+            name,
+            a.base.to_string(),
+            a.admitted.to_string(),
+            rate_text(a.rate),
+            a.target_low.to_string(),
+            a.target_high.to_string(),
+            a.gap_low.to_string(),
+            band_label(a.band, lang),
+        ];
+        if forecasting {
+            match (&r.forecast, &r.projected) {
+                (Some(f), Some(pa)) => {
+                    cells.push(f.projected.to_string());
+                    cells.push(band_label(pa.band, lang));
+                }
+                _ => cells.extend(["-".to_owned(), "-".to_owned()]),
+            }
+        }
+        if format == Format::Csv {
+            cells.insert(2, r.depth.to_string());
+        }
+        cells
+    };
+    let body: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .filter(|r| r.depth <= max_depth)
+        .map(|r| row(r, true))
+        .collect();
+    let table = render(format, &header, &body, &numeric);
+    if format == Format::Csv {
+        return table;
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        t(
+            lang,
+            &format!(
+                "Chỉ tiêu kết nạp đảng viên mới năm {} — {lo} đến {hi} số đảng viên (S20, S21; bộ quy tắc {})",
+                report.year, p.rule_set
+            ),
+            &format!(
+                "Admissions of {} against the target of {lo} to {hi} of the members (S20, S21; rule set {})",
+                report.year, p.rule_set
+            ),
+        )
+    );
+    let _ = writeln!(
+        out,
+        "{}\n",
+        t(
+            lang,
+            &format!(
+                "Đảng viên tính tại ngày {base}; kết nạp theo ngày quyết định kết nạp; cây tổ chức tại ngày {}.",
+                date_text(report.reference_date, lang)
+            ),
+            &format!(
+                "Members counted on {base}; admissions by the admission decision's date; the tree as it stood on {}.",
+                date_text(report.reference_date, lang)
+            ),
+        )
+    );
+    out.push_str(&table);
+    if at_risk > 0 {
+        let risky = report.at_risk(|r| r.unit.kind.level() == Level::Grassroots, at_risk);
+        if !risky.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{}\n",
+                t(
+                    lang,
+                    &format!("Tổ chức cơ sở đảng chưa đạt {lo}, thiếu nhiều nhất trước:"),
+                    &format!("Grassroots organizations short of {lo}, furthest behind first:"),
+                )
+            );
+            let body: Vec<Vec<String>> = risky.into_iter().map(|r| row(r, false)).collect();
+            out.push_str(&render(format, &header, &body, &numeric));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the reports
+
+async fn unit_of(store: &Store, code: Option<&str>) -> anyhow::Result<Option<UnitRecord>> {
+    match code {
+        Some(c) => match store.unit_by_code(c).await {
+            Ok(u) => Ok(Some(u)),
+            Err(StoreError::NotFound { .. }) => {
+                anyhow::bail!("không có đơn vị mã {c} / no unit with code {c}")
+            }
+            Err(e) => Err(e.into()),
+        },
+        None => Ok(None),
+    }
+}
+
+fn store_error(e: StoreError, lang: Lang) -> anyhow::Error {
+    match e {
+        StoreError::Validation(reasons) => anyhow::anyhow!(
+            "{}",
+            reasons
+                .iter()
+                .map(|r| r.get(lang).to_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        StoreError::Conflict(r) => anyhow::anyhow!("{}", r.get(lang)),
+        other => other.into(),
+    }
+}
+
+/// The target parameters of `year` from the rule book.
+pub fn params_for(rules: &RuleBook, year: i32, lang: Lang) -> anyhow::Result<TargetParams> {
+    TargetParams::for_year(rules, year).map_err(|e| anyhow::anyhow!("{}", e.text().get(lang)))
+}
+
+/// Runs one report against `store` and prints it on standard output; timings go to
+/// standard error.
+pub async fn run(
+    store: &Store,
+    rules: &RuleBook,
+    today: NaiveDate,
+    command: &ReportCommand,
+) -> anyhow::Result<()> {
+    let (text, elapsed) = match command {
+        ReportCommand::Targets {
+            year,
+            depth,
+            at_risk,
+            common,
+        } => {
+            let lang = common.lang.into();
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let params = params_for(rules, *year, lang)?;
+            let started = Instant::now();
+            let report = store
+                .admission_targets(&TargetRequest {
+                    year: *year,
+                    unit: unit.map(|u| u.id),
+                    // The units at risk are looked for in the whole subtree.
+                    max_depth: if *at_risk > 0 { None } else { Some(*depth) },
+                    today,
+                    params,
+                })
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            (
+                render_targets(&report, *depth, *at_risk, common.format, lang),
+                (elapsed, report.rows.len()),
+            )
+        }
+        ReportCommand::Members { on, common } => {
+            let lang = common.lang.into();
+            let on = on.unwrap_or(today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let b = store
+                .member_breakdown(unit.as_ref().map(|u| u.id), on)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            let mut rows: Vec<(String, String, u64)> = Vec::new();
+            let s = |vi: &str, en: &str| t(lang, vi, en);
+            rows.push((s("Tổng số", "total"), String::new(), b.total));
+            rows.push((s("Dự bị", "probationary"), String::new(), b.probationary));
+            rows.push((s("Nữ", "women"), String::new(), b.women));
+            for (band, n) in &b.by_age {
+                rows.push((s("Độ tuổi", "age"), band.label().get(lang).to_owned(), *n));
+            }
+            let mut minorities = 0;
+            for (e, n) in &b.by_ethnicity {
+                if e != "Kinh" {
+                    minorities += n;
+                }
+                rows.push((s("Dân tộc", "ethnicity"), value_label(e, lang), *n));
+            }
+            rows.push((
+                s("Dân tộc thiểu số", "ethnic minorities"),
+                String::new(),
+                minorities,
+            ));
+            let religious: u64 = b.by_religion.iter().map(|x| x.1).sum();
+            for (r, n) in &b.by_religion {
+                rows.push((s("Tôn giáo", "religion"), value_label(r, lang), *n));
+            }
+            rows.push((s("Có tôn giáo", "religious"), String::new(), religious));
+            for (e, n) in &b.by_education {
+                rows.push((
+                    s("Học vấn phổ thông", "schooling"),
+                    education_label(e, lang),
+                    *n,
+                ));
+            }
+            for (o, n) in &b.by_occupation {
+                rows.push((
+                    s("Nghề nghiệp", "occupation"),
+                    occupation_label(o.as_deref(), lang),
+                    *n,
+                ));
+            }
+            let whom = unit
+                .as_ref()
+                .map_or_else(|| s("toàn bộ", "everyone"), |u| u.code.clone());
+            let title = t(
+                lang,
+                &format!("Đảng viên ({whom}) tại ngày {}", date_text(on, lang)),
+                &format!("Members ({whom}) on {}", date_text(on, lang)),
+            );
+            (
+                render_counts(common.format, lang, &title, &rows),
+                (elapsed, rows.len()),
+            )
+        }
+        ReportCommand::Admissions { period, common } => {
+            let lang = common.lang.into();
+            let (from, to) = period_of(period, today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let years = store
+                .admissions_by_year(unit.as_ref().map(|u| u.id), from, to)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            let mut rows: Vec<(String, String, u64)> = years
+                .iter()
+                .map(|(y, n)| (t(lang, "Năm", "year"), y.to_string(), *n))
+                .collect();
+            rows.push((
+                t(lang, "Tổng số", "total"),
+                String::new(),
+                years.iter().map(|x| x.1).sum(),
+            ));
+            let title = t(
+                lang,
+                &format!(
+                    "Kết nạp đảng viên từ {} đến {} (theo ngày quyết định kết nạp)",
+                    date_text(from, lang),
+                    date_text(to, lang)
+                ),
+                &format!("Admissions from {from} to {to} (by the admission decision's date)"),
+            );
+            (
+                render_counts(common.format, lang, &title, &rows),
+                (elapsed, rows.len()),
+            )
+        }
+        ReportCommand::Discipline { period, common } => {
+            let lang = common.lang.into();
+            let (from, to) = period_of(period, today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let d = store
+                .discipline_counts(unit.as_ref().map(|u| u.id), from, to)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            let order = ["reprimand", "warning", "removal", "expulsion"];
+            let mut forms = d.by_form.clone();
+            forms.sort_by_key(|(f, _)| order.iter().position(|o| o == f).unwrap_or(order.len()));
+            let mut rows: Vec<(String, String, u64)> = forms
+                .iter()
+                .map(|(f, n)| {
+                    (
+                        t(lang, "Hình thức kỷ luật", "discipline"),
+                        form_label(f, lang),
+                        *n,
+                    )
+                })
+                .collect();
+            rows.push((
+                t(lang, "Tổng số bị kỷ luật", "disciplined"),
+                String::new(),
+                forms.iter().map(|x| x.1).sum(),
+            ));
+            rows.push((
+                t(lang, "Xóa tên", "struck off"),
+                String::new(),
+                d.struck_off,
+            ));
+            rows.push((
+                t(lang, "Khai trừ (tình trạng)", "expelled (status)"),
+                String::new(),
+                d.expelled,
+            ));
+            let title = t(
+                lang,
+                &format!(
+                    "Kỷ luật và đưa ra khỏi Đảng từ {} đến {}",
+                    date_text(from, lang),
+                    date_text(to, lang)
+                ),
+                &format!("Discipline and removals from {from} to {to}"),
+            );
+            (
+                render_counts(common.format, lang, &title, &rows),
+                (elapsed, rows.len()),
+            )
+        }
+        ReportCommand::Badges { period, common } => {
+            let lang = common.lang.into();
+            let (from, to) = period_of(period, today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let b = store
+                .badge_counts(unit.as_ref().map(|u| u.id), from, to)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            let mut rows: Vec<(String, String, u64)> = b
+                .by_years
+                .iter()
+                .map(|(y, n)| {
+                    (
+                        t(lang, "Huy hiệu", "badge"),
+                        t(lang, &format!("{y} năm"), &format!("{y} years")),
+                        *n,
+                    )
+                })
+                .collect();
+            rows.push((
+                t(lang, "Tổng số", "total"),
+                String::new(),
+                b.by_years.iter().map(|x| x.1).sum(),
+            ));
+            let title = t(
+                lang,
+                &format!(
+                    "Huy hiệu Đảng trao từ {} đến {}",
+                    date_text(from, lang),
+                    date_text(to, lang)
+                ),
+                &format!("Party badges awarded from {from} to {to}"),
+            );
+            (
+                render_counts(common.format, lang, &title, &rows),
+                (elapsed, rows.len()),
+            )
+        }
+        ReportCommand::Units { on, common } => {
+            let lang = common.lang.into();
+            let on = on.unwrap_or(today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let c = store
+                .unit_counts(unit.as_ref().map(|u| u.id), on)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            let mut rows: Vec<(String, String, u64)> = c
+                .by_kind
+                .iter()
+                .map(|(k, n)| (t(lang, "Loại", "kind"), k.label().get(lang).to_owned(), *n))
+                .collect();
+            let grassroots: u64 = c
+                .by_kind
+                .iter()
+                .filter(|(k, _)| k.level() == Level::Grassroots)
+                .map(|x| x.1)
+                .sum();
+            rows.push((
+                t(lang, "Tổ chức cơ sở đảng", "grassroots organizations"),
+                String::new(),
+                grassroots,
+            ));
+            for (cat, n) in &c.by_category {
+                rows.push((
+                    t(lang, "Chi bộ trực thuộc", "branches"),
+                    category_label(cat, lang),
+                    *n,
+                ));
+            }
+            let title = t(
+                lang,
+                &format!("Tổ chức đảng tại ngày {}", date_text(on, lang)),
+                &format!("Party units on {on}"),
+            );
+            (
+                render_counts(common.format, lang, &title, &rows),
+                (elapsed, rows.len()),
+            )
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    eprintln!(
+        "({} row(s), query {:.1} ms)",
+        elapsed.1,
+        elapsed.0.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+fn period_of(p: &Period, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let to = p.to.unwrap_or(today);
+    let from = p
+        .from
+        .or_else(|| NaiveDate::from_ymd_opt(to.year() - 5, 1, 1))
+        .unwrap_or(to);
+    (from, to)
+}
+
+/// `memberflow check --stats`: recomputes the counters from the registry and prints every
+/// difference; `repair` rebuilds them afterwards. Returns whether they agreed.
+pub async fn check_stats(store: &Store, repair: bool) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let check = store
+        .check_stats()
+        .await
+        .context("checking the statistics")?;
+    for d in &check.differences {
+        println!(
+            "error: {} unit {} year {}: stored {}, expected {}",
+            d.counter, d.unit_id, d.year, d.stored, d.expected
+        );
+    }
+    for u in &check.unbuilt {
+        println!("note: counter {u} is not built yet (it is built on first use)");
+    }
+    println!(
+        "checked {} counter value(s) against {} member(s) in {:.1} s: {} difference(s)",
+        check.compared,
+        check.members,
+        started.elapsed().as_secs_f64(),
+        check.differences.len()
+    );
+    if repair && !check.differences.is_empty() {
+        store
+            .rebuild_stats()
+            .await
+            .context("rebuilding the statistics")?;
+        println!("rebuilt the counters from the registry");
+    }
+    Ok(check.differences.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chart
+
+/// One year of a unit's chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartYear {
+    /// The year.
+    pub year: i32,
+    /// Members on the base date.
+    pub base: u64,
+    /// Admissions in the year.
+    pub admitted: u64,
+    /// Admissions reaching the floor and the ceiling.
+    pub target_low: u64,
+    /// See `target_low`.
+    pub target_high: u64,
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// An SVG bar chart of admissions per year against the band (the shaded area from the
+/// floor to the ceiling in people).
+pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
+    let (w, h) = (640.0_f64, 320.0_f64);
+    let (left, right, top, bottom) = (56.0, 16.0, 40.0, 40.0);
+    #[allow(clippy::cast_precision_loss)] // counts of people
+    let max = years
+        .iter()
+        .map(|y| y.admitted.max(y.target_high))
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let plot_w = w - left - right;
+    let plot_h = h - top - bottom;
+    #[allow(clippy::cast_precision_loss)]
+    let slot = plot_w / years.len().max(1) as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let y_of = |v: u64| top + plot_h - (v as f64 / max) * plot_h;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"##
+    );
+    let _ = write!(
+        s,
+        r##"<title>{}</title><rect width="{w}" height="{h}" fill="#fff"/><text x="{left}" y="22" font-size="14" font-weight="bold">{}</text>"##,
+        xml_escape(title),
+        xml_escape(title)
+    );
+    let _ = write!(
+        s,
+        r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#333"/>"##,
+        top + plot_h,
+        w - right,
+        top + plot_h
+    );
+    for (i, y) in years.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let x = left + slot * i as f64;
+        let (lo, hi) = (y_of(y.target_low), y_of(y.target_high));
+        let _ = write!(
+            s,
+            r##"<rect class="band" x="{:.1}" y="{hi:.1}" width="{:.1}" height="{:.1}" fill="#c8e6c9"/>"##,
+            x + 2.0,
+            slot - 4.0,
+            (lo - hi).max(1.0)
+        );
+        let top_bar = y_of(y.admitted);
+        let fill = if y.admitted >= y.target_low {
+            "#2e7d32"
+        } else {
+            "#c62828"
+        };
+        let _ = write!(
+            s,
+            r##"<rect class="admitted" x="{:.1}" y="{top_bar:.1}" width="{:.1}" height="{:.1}" fill="{fill}"><title>{}: {} / {}–{}</title></rect>"##,
+            x + slot * 0.3,
+            slot * 0.4,
+            (top + plot_h - top_bar).max(0.0),
+            y.year,
+            y.admitted,
+            y.target_low,
+            y.target_high
+        );
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+            x + slot / 2.0,
+            h - bottom + 16.0,
+            y.year,
+            x + slot / 2.0,
+            (top_bar - 4.0).max(top),
+            y.admitted
+        );
+    }
+    let legend = t(
+        lang,
+        "Cột: số kết nạp; vùng xanh: chỉ tiêu 3–4% số đảng viên đầu năm",
+        "Bars: admissions; green band: the 3–4% target of the members at the start of the year",
+    );
+    let _ = write!(
+        s,
+        r##"<text x="{left}" y="{:.1}" fill="#555">{}</text></svg>"##,
+        h - 8.0,
+        xml_escape(&legend)
+    );
+    s
+}
+
+/// The chart of the unit `code` for `years` (the last seven up to today's by default),
+/// from the store.
+pub async fn admissions_chart(
+    store: &Store,
+    rules: &RuleBook,
+    code: &str,
+    years: std::ops::RangeInclusive<i32>,
+    today: NaiveDate,
+    lang: Lang,
+) -> Result<String, StoreError> {
+    let unit = store.unit_by_code(code).await?;
+    let mut plan = Vec::new();
+    for y in years {
+        if let Ok(p) = TargetParams::for_year(rules, y) {
+            plan.push((y, p));
+        }
+    }
+    let rows = store.admission_series(unit.id, &plan, today).await?;
+    let data: Vec<ChartYear> = rows
+        .iter()
+        .map(|(y, r)| ChartYear {
+            year: *y,
+            base: r.assessment.base,
+            admitted: r.assessment.admitted,
+            target_low: r.assessment.target_low,
+            target_high: r.assessment.target_high,
+        })
+        .collect();
+    let title = t(
+        lang,
+        &format!("Kết nạp đảng viên so với chỉ tiêu — {}", unit.name),
+        &format!("Admissions against the target — {}", unit.name),
+    );
+    Ok(admissions_svg(&title, &data, lang))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_numbers_and_csv_quotes_commas() {
+        let header = vec!["Đơn vị".to_owned(), "Số".to_owned()];
+        let rows = vec![
+            vec!["Chi bộ ấp 1".to_owned(), "7".to_owned()],
+            vec!["A, B".to_owned(), "1234".to_owned()],
+        ];
+        let table = render(Format::Table, &header, &rows, &[false, true]);
+        assert!(table.contains("Chi bộ ấp 1     7"), "{table}");
+        let csv = render(Format::Csv, &header, &rows, &[false, true]);
+        assert_eq!(csv, "Đơn vị,Số\nChi bộ ấp 1,7\n\"A, B\",1234\n");
+        assert_eq!(percent_of(Threshold::parse(">= 3/100").unwrap()), "3%");
+        assert_eq!(percent_of(Threshold::parse(">= 7/200").unwrap()), "3.5%");
+    }
+
+    #[test]
+    fn the_chart_draws_a_bar_and_a_band_per_year() {
+        let years = vec![
+            ChartYear {
+                year: 2021,
+                base: 1000,
+                admitted: 25,
+                target_low: 30,
+                target_high: 40,
+            },
+            ChartYear {
+                year: 2022,
+                base: 1010,
+                admitted: 35,
+                target_low: 31,
+                target_high: 41,
+            },
+        ];
+        let svg = admissions_svg("HG <test>", &years, Lang::En);
+        assert!(svg.starts_with("<svg"));
+        assert_eq!(svg.matches("class=\"band\"").count(), 2);
+        assert_eq!(svg.matches("class=\"admitted\"").count(), 2);
+        assert!(svg.contains("HG &lt;test&gt;"));
+    }
+}
