@@ -455,3 +455,55 @@ async fn open_cases_move_to_a_new_definition_version_with_a_dry_run_first() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[tokio::test]
+async fn a_steps_mail_waits_in_the_outbox_with_its_state() {
+    let (app, _dir) = toy_app().await;
+    let p = province(&app).await;
+    let owner = member(&app, &p.b1, "Người phụ trách").await;
+    // The toy's approval records an admission decision: the case is about an existing member.
+    let d = app
+        .ok(
+            OPEN,
+            json!({ "i": { "definitionId": "toy", "unitId": p.b1, "title": "Hồ sơ thử", "subjectMemberId": owner,
+                "actor": author(), "inputs": { "title": "Hồ sơ thử", "owner": owner } } }),
+        )
+        .await;
+    let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    app.ok(FIRE, submit(&case, 12, Some(1))).await;
+    app.ok(
+        FIRE,
+        json!({ "i": { "caseId": case, "transition": "approve", "actor": chair(),
+            "inputs": { "decided_on": "2026-11-25", "priority": "high" } } }),
+    )
+    .await;
+    let q = "query($c: ID, $s: OutboxStatus) { outbox(caseId: $c, status: $s) { id kind status dueOn attempts lastError } }";
+    let d = app.ok(q, json!({ "c": case })).await;
+    let rows = d["outbox"].as_array().unwrap();
+    let mail = rows
+        .iter()
+        .find(|r| r["kind"] == "MAIL")
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    // No SMTP server is configured in this test: the mail waits, nothing is lost.
+    assert_eq!(mail["status"], "PENDING");
+    assert_eq!(mail["dueOn"], "2026-11-25");
+    assert_eq!(
+        app.ok(q, json!({ "c": case, "s": "DEAD" })).await["outbox"],
+        json!([])
+    );
+    // Only a dead letter can be requeued.
+    let r = app
+        .gql(
+            "mutation($id: ID!) { requeueDeadLetter(id: $id) { status } }",
+            json!({ "id": mail["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "CONFLICT", "{r:#}");
+    let r = app
+        .gql(
+            "mutation { requeueDeadLetter(id: \"x\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION");
+}

@@ -13,4 +13,5 @@ mod mail;
 mod members;
 mod schema;
 mod support;
+mod targets;
 mod tree;

@@ -10,6 +10,7 @@ mod clock;
 pub mod error;
 mod live;
 mod members;
+mod outbox;
 mod scalars;
 mod schema;
 mod targets;

@@ -12,16 +12,30 @@ use crate::clock::{Clock, SharedClock};
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
+use crate::outbox::{OutboxMutation, OutboxQuery};
 use crate::targets::TargetQuery;
 use crate::tree::{TreeMutation, TreeQuery};
 
 /// The query root, merged from the features.
 #[derive(MergedObject, Default)]
-pub struct Query(TreeQuery, MemberQuery, CaseQuery, AuthQuery, TargetQuery);
+pub struct Query(
+    TreeQuery,
+    MemberQuery,
+    CaseQuery,
+    AuthQuery,
+    TargetQuery,
+    OutboxQuery,
+);
 
 /// The mutation root, merged from the features.
 #[derive(MergedObject, Default)]
-pub struct Mutation(TreeMutation, MemberMutation, CaseMutation, AuthMutation);
+pub struct Mutation(
+    TreeMutation,
+    MemberMutation,
+    CaseMutation,
+    AuthMutation,
+    OutboxMutation,
+);
 
 /// The schema type.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

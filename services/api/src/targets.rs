@@ -62,20 +62,20 @@ impl TargetForecast {
     }
     /// Where the projection stands against the band.
     async fn band(&self) -> TargetBand {
-        self.projected().band.into()
+        self.assessment().band.into()
     }
     /// People still missing to the floor after the projection.
     async fn gap_low(&self) -> u64 {
-        self.projected().gap_low
+        self.assessment().gap_low
     }
     /// People still missing to the ceiling after the projection.
     async fn gap_high(&self) -> u64 {
-        self.projected().gap_high
+        self.assessment().gap_high
     }
 }
 
 impl TargetForecast {
-    fn projected(&self) -> &Assessment {
+    fn assessment(&self) -> &Assessment {
         self.row.projected.as_ref().unwrap_or(&self.row.assessment)
     }
 }

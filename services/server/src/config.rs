@@ -314,8 +314,14 @@ mod tests {
             ..Config::default()
         };
         let shown = format!("{c:?}");
-        assert!(!shown.contains("s3cret") && !shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("postgres://app:***@db/memberflow"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("postgres://app:***@db/memberflow"),
+            "{shown}"
+        );
     }
 
     #[test]

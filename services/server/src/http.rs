@@ -57,6 +57,7 @@ pub fn router(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/charts/admissions/{file}", get(admissions_chart))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
@@ -213,4 +214,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
         m.rejected_bodies.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// `GET /charts/admissions/{code}.svg?from=YYYY&to=YYYY`: a unit's admissions against the
+/// target band over the years, as SVG (docs/targets.md).
+async fn admissions_chart(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<crate::report::ChartQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    crate::report::chart_response(&state.store, state.clock.today(), &file, query, lang).await
 }

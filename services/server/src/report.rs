@@ -973,6 +973,63 @@ pub async fn admissions_chart(
     Ok(admissions_svg(&title, &data, lang))
 }
 
+/// The query string of the chart: the years to draw (the last seven up to today's by
+/// default).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ChartQuery {
+    /// First year.
+    pub from: Option<i32>,
+    /// Last year.
+    pub to: Option<i32>,
+}
+
+/// The rule book built into the binary (the chart's band and base date come from it).
+pub fn embedded_rules() -> Option<&'static RuleBook> {
+    static RULES: std::sync::OnceLock<Option<RuleBook>> = std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            crate::check::SchemaFiles::embedded()
+                .check()
+                .1
+                .map(|c| c.rules)
+        })
+        .as_ref()
+}
+
+/// The response to `GET /charts/admissions/{code}.svg`: the chart, 404 for an unknown unit.
+pub async fn chart_response(
+    store: &Store,
+    today: NaiveDate,
+    file: &str,
+    query: ChartQuery,
+    lang: Lang,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse as _;
+    let code = file.strip_suffix(".svg").unwrap_or(file);
+    let to = query.to.unwrap_or(today.year()).clamp(1900, 9999);
+    let from = query.from.unwrap_or(to - 6).clamp(to - 50, to);
+    let Some(rules) = embedded_rules() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    match admissions_chart(store, rules, code, from..=to, today, lang).await {
+        Ok(svg) => (
+            [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+            svg,
+        )
+            .into_response(),
+        Err(StoreError::NotFound { .. }) => (
+            StatusCode::NOT_FOUND,
+            t(lang, "Không có đơn vị này.", "No such unit."),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "chart failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

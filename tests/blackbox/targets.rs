@@ -1,0 +1,654 @@
+//! The admission target (S20, S21) and the statistics: the rate on hand-made trees through the
+//! API (a merge in mid-year, a unit dissolved), the forecast from a small pipeline of open
+//! cases, the counters against a from-scratch recomputation after random operations, and the
+//! demo province's reports against the source report's figures through the real binary.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use chrono::{Days, NaiveDate};
+use memberflow_tests::{TestApp, TestDb, spawn_app};
+use serde_json::{Value, json};
+
+use crate::support::{REGISTER, unit};
+
+const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
+
+const TARGET: &str = "query($code: String!, $year: Int!, $depth: Int = 1) {
+  admissionTarget(code: $code, year: $year, maxDepth: $depth) {
+    year ruleSet bandLow bandHigh baseDate referenceDate
+    rows { depth unit { code } membersAtBase admitted rate band targetLow targetHigh gapLow gapHigh
+           forecast { openCases expectedDecisions projected band gapLow } }
+  } }";
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Registers `n` official members of `unit` since 2015 (admitted in 2010).
+async fn officials(app: &TestApp, unit: &str, n: usize) {
+    for i in 0..n {
+        app.ok(
+            REGISTER,
+            json!({ "i": {
+                "unitId": unit, "unitSince": "2015-01-01", "fullName": format!("Đảng viên {i}"),
+                "dateOfBirth": "1980-01-01", "sex": "MALE", "education": "UPPER_SECONDARY",
+                "status": "OFFICIAL", "admissionDecisionDate": "2010-05-10",
+                "ceremonyDate": "2010-06-01", "officialDate": "2011-06-01" } }),
+        )
+        .await;
+    }
+}
+
+/// Registers a member admitted (decision) on `decision` in `unit`: probationary from the
+/// ceremony ten days later.
+async fn admitted(app: &TestApp, unit: &str, decision: &str) {
+    let d = date(decision);
+    let ceremony = (d + Days::new(10)).to_string();
+    app.ok(
+        REGISTER,
+        json!({ "i": {
+            "unitId": unit, "unitSince": decision, "fullName": "Người mới",
+            "dateOfBirth": "1998-01-01", "sex": "FEMALE", "education": "UPPER_SECONDARY",
+            "status": "PROBATIONARY", "admissionDecisionDate": decision,
+            "ceremonyDate": ceremony } }),
+    )
+    .await;
+}
+
+/// `code → (members at base, admitted, band)` of a target report.
+fn rows(d: &Value) -> BTreeMap<String, (u64, u64, String)> {
+    d["admissionTarget"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["unit"]["code"].as_str().unwrap().to_owned(),
+                (
+                    r["membersAtBase"].as_u64().unwrap(),
+                    r["admitted"].as_u64().unwrap(),
+                    r["band"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn row(code: &str, base: u64, admitted: u64, band: &str) -> (String, (u64, u64, String)) {
+    (code.to_owned(), (base, admitted, band.to_owned()))
+}
+
+/// Runs the real binary on the test database.
+fn memberflow(db: &str, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_DATABASE_URL", db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// The counters agree with a recomputation from the registry (`memberflow check --stats`).
+fn assert_counters_agree(db: &str) {
+    let out = stdout(&memberflow(db, &["check", "--stats"]));
+    assert!(out.contains(" 0 difference(s)"), "{out}");
+}
+
+#[tokio::test]
+async fn s21_the_rate_follows_the_tree_of_the_year_through_a_merge_in_mid_year_and_a_dissolution() {
+    let app = spawn_app().await;
+    let p = unit(&app, "P", "PROVINCE", None, "2004-01-01").await;
+    let d = unit(&app, "P-D", "DISTRICT", Some(&p), "2004-01-01").await;
+    let g1 = unit(&app, "P-G1", "GRASSROOTS_COMMITTEE", Some(&d), "2004-01-01").await;
+    let g2 = unit(&app, "P-G2", "GRASSROOTS_COMMITTEE", Some(&d), "2004-01-01").await;
+    let b1 = unit(&app, "P-G1-B1", "BRANCH", Some(&g1), "2004-01-01").await;
+    let b2 = unit(&app, "P-G1-B2", "BRANCH", Some(&g1), "2004-01-01").await;
+    let b3 = unit(&app, "P-G2-B3", "BRANCH", Some(&g2), "2004-01-01").await;
+    officials(&app, &b1, 50).await;
+    officials(&app, &b2, 30).await;
+    officials(&app, &b3, 20).await;
+    // 2022: four admissions, two of them in B2 before it is merged into B1 on 1/7/2022.
+    admitted(&app, &b1, "2022-03-01").await;
+    admitted(&app, &b2, "2022-04-10").await;
+    admitted(&app, &b2, "2022-05-20").await;
+    admitted(&app, &b3, "2022-05-05").await;
+    app.ok(
+        "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+        json!({ "i": { "sourceIds": [b2], "targetId": b1, "effectiveDate": "2022-07-01" } }),
+    )
+    .await;
+    // 2023: B3 moves under G1, then G2, empty, is dissolved.
+    app.ok(
+        "mutation($i: MoveUnitInput!) { moveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": b3, "newParentId": g1, "effectiveDate": "2023-02-01" } }),
+    )
+    .await;
+    app.ok(
+        "mutation($i: DissolveUnitInput!) { dissolveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": g2, "effectiveDate": "2023-03-01" } }),
+    )
+    .await;
+
+    // 2022, on the tree of 31/12/2022: B2's members of 31/12/2021 and its admissions count
+    // in B1, its successor; 4 of 100 is the top of the band.
+    let r = app
+        .ok(TARGET, json!({ "code": "P", "year": 2022, "depth": 9 }))
+        .await;
+    let t = &r["admissionTarget"];
+    assert_eq!(t["ruleSet"], "R2021");
+    assert_eq!(
+        (t["bandLow"].as_f64(), t["bandHigh"].as_f64()),
+        (Some(3.0), Some(4.0))
+    );
+    assert_eq!(t["baseDate"], "2021-12-31");
+    assert_eq!(t["referenceDate"], "2022-12-31");
+    assert_eq!(
+        rows(&r),
+        BTreeMap::from([
+            row("P", 100, 4, "WITHIN"),
+            row("P-D", 100, 4, "WITHIN"),
+            row("P-G1", 80, 3, "WITHIN"),
+            row("P-G1-B1", 80, 3, "WITHIN"),
+            row("P-G2", 20, 1, "ABOVE"),
+            row("P-G2-B3", 20, 1, "ABOVE"),
+        ])
+    );
+    let total = &t["rows"][0];
+    assert_eq!(
+        (
+            &total["targetLow"],
+            &total["targetHigh"],
+            &total["gapLow"],
+            &total["gapHigh"]
+        ),
+        (&json!(3), &json!(4), &json!(0), &json!(0))
+    );
+    assert!(total["forecast"].is_null(), "a past year has no forecast");
+
+    // B2 keeps its own history up to its last day.
+    let r = app
+        .ok(TARGET, json!({ "code": "P-G1-B2", "year": 2022 }))
+        .await;
+    assert_eq!(r["admissionTarget"]["referenceDate"], "2022-06-30");
+    assert_eq!(rows(&r), BTreeMap::from([row("P-G1-B2", 30, 2, "ABOVE")]));
+
+    // 2023: 104 members on 31/12/2022 (the four new ones count from their ceremony), no
+    // admission yet: 4 short of 3%. G2 is gone; B3 counts under G1.
+    let r = app
+        .ok(TARGET, json!({ "code": "P", "year": 2023, "depth": 9 }))
+        .await;
+    assert_eq!(
+        rows(&r),
+        BTreeMap::from([
+            row("P", 104, 0, "BELOW"),
+            row("P-D", 104, 0, "BELOW"),
+            row("P-G1", 104, 0, "BELOW"),
+            row("P-G1-B1", 83, 0, "BELOW"),
+            row("P-G2-B3", 21, 0, "BELOW"),
+        ])
+    );
+    assert_eq!(r["admissionTarget"]["rows"][0]["gapLow"], 4);
+    // The dissolved committee still answers for the years it existed.
+    let r = app
+        .ok(TARGET, json!({ "code": "P-G2", "year": 2022 }))
+        .await;
+    assert_eq!(rows(&r)["P-G2"], (20, 1, "ABOVE".to_owned()));
+    let r = app
+        .ok(TARGET, json!({ "code": "P-G2", "year": 2023 }))
+        .await;
+    assert_eq!(r["admissionTarget"]["referenceDate"], "2023-02-28");
+    assert_eq!(rows(&r)["P-G2"], (0, 0, "NO_BASE".to_owned()));
+    // A year before a unit existed is refused, and so is a missing unit.
+    let code = app
+        .err_code(TARGET, json!({ "code": "P", "year": 2003 }))
+        .await;
+    assert_eq!(code, "VALIDATION");
+    let code = app
+        .err_code(TARGET, json!({ "code": "NOPE", "year": 2022 }))
+        .await;
+    assert_eq!(code, "NOT_FOUND");
+    // The units furthest behind, in people.
+    let r = app
+        .ok(
+            "{ admissionTarget(code: \"P\", year: 2023) { unitsAtRisk(first: 2) { unit { code } gapLow } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r["admissionTarget"]["unitsAtRisk"],
+        json!([{ "unit": { "code": "P-D" }, "gapLow": 4 }, { "unit": { "code": "P-G1" }, "gapLow": 4 }])
+    );
+    assert_counters_agree(app.database_url());
+}
+
+const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }";
+
+fn actor() -> Value {
+    json!({ "id": "tester", "roles": [
+        { "role": "secretary", "level": "branch" },
+        { "role": "executive_committee", "level": "grassroots" },
+        { "role": "standing_committee", "level": "competent" },
+        { "role": "standing_committee", "level": "province" } ] })
+}
+
+/// Opens an admission case in `branch` on `day`; returns its id.
+async fn open_case(app: &TestApp, branch: &str, day: &str) -> String {
+    app.set_today(day);
+    let d = app
+        .ok(
+            "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
+            json!({ "i": { "definitionId": "admission", "unitId": branch, "title": "Trần Văn Bình",
+                "actor": actor(), "inputs": { "person_id": "P-9", "full_name": "Trần Văn Bình",
+                "date_of_birth": "1990-01-01", "unit": branch, "education_level": "upper_secondary",
+                "helper_member": "M-100" } } }),
+        )
+        .await;
+    d["openCase"]["case"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Fires the steps up to the competent committee (A2–A9), one day after another from `day`.
+async fn to_decision_pending(app: &TestApp, case: &str, mut day: NaiveDate) -> NaiveDate {
+    let steps: [(u64, &str, Value); 10] = [
+        (
+            1,
+            "record_awareness_certificate",
+            json!({ "certificate_date": "2026-06-01", "certificate_number": "GCN-1" }),
+        ),
+        (
+            1,
+            "file_application",
+            json!({ "application_date": "today" }),
+        ),
+        (1, "draft_history", json!({ "history_date": "today" })),
+        (
+            1,
+            "start_verification",
+            json!({ "verification_started_on": "today" }),
+        ),
+        (
+            20,
+            "conclude_verification",
+            json!({ "verification_conclusion": "meets_standard", "verification_report_date": "today" }),
+        ),
+        (
+            1,
+            "record_introducers",
+            json!({ "introducer_1": "M-101", "introducer_1_official": true, "introducer_1_since": "2020-01-01",
+            "introducer_2": "M-102", "introducer_2_official": true, "introducer_2_since": "2021-05-01" }),
+        ),
+        (
+            1,
+            "collect_opinions",
+            json!({ "opinions_collected_on": "today" }),
+        ),
+        (
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+        ),
+        (
+            7,
+            "grassroots_review",
+            json!({ "review_date": "today", "grassroots_delegated": false }),
+        ),
+        (1, "submit_to_competent", json!({ "submitted_on": "today" })),
+    ];
+    for (version, (gap, transition, inputs)) in (1..).zip(steps) {
+        day = day + Days::new(gap);
+        app.set_today(&day.to_string());
+        let mut inputs = inputs;
+        for v in inputs.as_object_mut().unwrap().values_mut() {
+            if v == "today" {
+                *v = json!(day.to_string());
+            }
+        }
+        app.ok(
+            FIRE,
+            json!({ "i": { "caseId": case, "transition": transition, "actor": actor(),
+                "expectedVersion": version, "inputs": inputs } }),
+        )
+        .await;
+    }
+    day
+}
+
+#[tokio::test]
+async fn the_forecast_counts_the_open_cases_likely_to_be_decided_by_the_end_of_the_year() {
+    let app = spawn_app().await;
+    let p = unit(&app, "P", "PROVINCE", None, "2004-01-01").await;
+    let g = unit(&app, "P-G", "GRASSROOTS_BRANCH", Some(&p), "2004-01-01").await;
+    officials(&app, &g, 30).await;
+    // One case reaches the competent committee with its decision deadline (A10: 60 working
+    // days from the branch vote of 3/9/2026) before 31/12; another is a candidate listed in
+    // November.
+    let early = open_case(&app, &g, "2026-08-01").await;
+    let day = to_decision_pending(&app, &early, date("2026-08-01")).await;
+    assert!(day < date("2026-10-01"), "{day}");
+    open_case(&app, &g, "2026-11-01").await;
+
+    let r = app
+        .ok(TARGET, json!({ "code": "P", "year": 2026, "depth": 0 }))
+        .await;
+    let total = &r["admissionTarget"]["rows"][0];
+    assert_eq!(r["admissionTarget"]["referenceDate"], "2026-11-01");
+    assert_eq!(
+        (&total["membersAtBase"], &total["admitted"]),
+        (&json!(30), &json!(0))
+    );
+    assert_eq!(total["band"], "BELOW");
+    let f = &total["forecast"];
+    assert_eq!(f["openCases"], 2);
+    // 0.95 for the case due this year; the candidate's year-long road gives 61 of its 365
+    // days in 2026, times the one in two that are admitted.
+    let expected = 0.95 + 61.0 / 365.0 * 0.5;
+    assert!(
+        (f["expectedDecisions"].as_f64().unwrap() - expected).abs() < 1e-6,
+        "{f}"
+    );
+    assert_eq!(f["projected"], 1);
+    assert_eq!(f["band"], "WITHIN");
+    assert_eq!(f["gapLow"], 0);
+    // Once the year is over there is nothing left to forecast.
+    let r = app
+        .ok(TARGET, json!({ "code": "P", "year": 2025, "depth": 0 }))
+        .await;
+    assert!(r["admissionTarget"]["rows"][0]["forecast"].is_null());
+}
+
+/// A small deterministic generator for the random operations (the test crate has no PRNG).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+#[tokio::test]
+async fn the_counters_match_a_recomputation_after_random_registrations_merges_and_moves() {
+    for seed in [1u64, 7, 42] {
+        let app = spawn_app().await;
+        let mut rng = Lcg(seed);
+        let p = unit(&app, "P", "PROVINCE", None, "2004-01-01").await;
+        let g1 = unit(&app, "P-G1", "GRASSROOTS_COMMITTEE", Some(&p), "2004-01-01").await;
+        let g2 = unit(&app, "P-G2", "GRASSROOTS_COMMITTEE", Some(&p), "2004-01-01").await;
+        let committees = [g1, g2];
+        let mut branches: Vec<String> = Vec::new();
+        for i in 0..4 {
+            let g = &committees[i % 2];
+            branches.push(unit(&app, &format!("P-B{i}"), "BRANCH", Some(g), "2004-01-01").await);
+        }
+        // Every registration, for the expected counts: (decision, member from).
+        let mut log: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+        let mut day = date("2012-01-01");
+        for step in 0..40 {
+            day = day + Days::new(20 + rng.below(120));
+            match rng.below(10) {
+                0 if branches.len() > 1 => {
+                    let s = usize::try_from(rng.below(branches.len() as u64)).unwrap();
+                    let source = branches.remove(s);
+                    let t = usize::try_from(rng.below(branches.len() as u64)).unwrap();
+                    app.ok(
+                        "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+                        json!({ "i": { "sourceIds": [source], "targetId": branches[t],
+                            "effectiveDate": day.to_string() } }),
+                    )
+                    .await;
+                }
+                1 => {
+                    let b = usize::try_from(rng.below(branches.len() as u64)).unwrap();
+                    let g = &committees[usize::try_from(rng.below(2)).unwrap()];
+                    // Moving under the parent it already has is a conflict: skip it.
+                    let _ = app
+                        .gql(
+                            "mutation($i: MoveUnitInput!) { moveUnit(input: $i) { code } }",
+                            json!({ "i": { "unitId": branches[b], "newParentId": g,
+                                "effectiveDate": day.to_string() } }),
+                        )
+                        .await;
+                }
+                2 => {
+                    let g = &committees[usize::try_from(rng.below(2)).unwrap()];
+                    let code = format!("P-N{step}");
+                    branches.push(unit(&app, &code, "BRANCH", Some(g), &day.to_string()).await);
+                }
+                _ => {
+                    let b = &branches[usize::try_from(rng.below(branches.len() as u64)).unwrap()];
+                    if rng.below(2) == 0 {
+                        admitted(&app, b, &day.to_string()).await;
+                        log.push((day, day + Days::new(10)));
+                    } else {
+                        // Admitted before the years compared below, in 2006–2011.
+                        let decision = date("2011-12-31") - Days::new(rng.below(2000));
+                        let ceremony = decision + Days::new(10);
+                        let official = ceremony
+                            .checked_add_months(chrono::Months::new(12))
+                            .unwrap();
+                        app.ok(
+                            REGISTER,
+                            json!({ "i": {
+                                "unitId": b, "unitSince": day.to_string(), "fullName": "Đảng viên",
+                                "dateOfBirth": "1970-01-01", "sex": "MALE", "education": "UPPER_SECONDARY",
+                                "status": "OFFICIAL", "admissionDecisionDate": decision.to_string(),
+                                "ceremonyDate": ceremony.to_string(), "officialDate": official.to_string() } }),
+                        )
+                        .await;
+                        // Members since their ceremony, years before they joined the branch:
+                        // counted from the day they joined.
+                        log.push((decision, day));
+                    }
+                }
+            }
+        }
+        assert_counters_agree(app.database_url());
+        // And the report agrees with counting the registrations by hand.
+        for year in 2013..=2017 {
+            let base_day = date(&format!("{}-12-31", year - 1));
+            let base = log.iter().filter(|(_, from)| *from <= base_day).count() as u64;
+            let admitted_in = log
+                .iter()
+                .filter(|(d, _)| d.to_string().starts_with(&year.to_string()))
+                .count() as u64;
+            let r = app
+                .ok(TARGET, json!({ "code": "P", "year": year, "depth": 0 }))
+                .await;
+            let (b, a, _) = rows(&r)["P"].clone();
+            assert_eq!((b, a), (base, admitted_in), "seed {seed} year {year}");
+        }
+    }
+}
+
+fn csv_counts(out: &str) -> Vec<(String, String, u64)> {
+    out.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.rsplitn(2, ',').collect();
+            let (head, n) = (f[1], f[0]);
+            let (section, group) = head.split_once(',').unwrap();
+            (
+                section.to_owned(),
+                group.trim_matches('"').to_owned(),
+                n.parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn count(rows: &[(String, String, u64)], section: &str, group: &str) -> u64 {
+    rows.iter()
+        .find(|r| r.0 == section && r.1 == group)
+        .map_or_else(|| panic!("no {section}/{group} in {rows:?}"), |r| r.2)
+}
+
+#[tokio::test]
+async fn the_demo_province_gives_back_the_source_report_s_figures() {
+    let db = TestDb::create().await;
+    let url = db.url().to_owned();
+    let run = |args: &[&str]| stdout(&memberflow(&url, args));
+    let started = std::time::Instant::now();
+    let out = run(&["demo", "hau-giang-2023"]);
+    assert!(out.contains("33509") || out.contains("34931"), "{out}");
+    eprintln!("demo built in {:.1} s", started.elapsed().as_secs_f64());
+    let en = ["--format", "csv", "--lang", "en"];
+
+    // The tree: 11 / 498 (171 + 327) / 1,523 as of 31/10/2023; 525 and 1,703 in 2018.
+    let units = csv_counts(&run(
+        &[&["report", "units", "--on", "2023-10-31"][..], &en].concat()
+    ));
+    assert_eq!(count(&units, "kind", "grassroots party committee"), 171);
+    assert_eq!(count(&units, "kind", "grassroots branch"), 327);
+    assert_eq!(count(&units, "grassroots organizations", ""), 498);
+    assert_eq!(
+        count(&units, "kind", "branch under a grassroots committee"),
+        1_523
+    );
+    assert_eq!(
+        count(&units, "branches", "hamlet or ward-area branches"),
+        525
+    );
+    assert_eq!(count(&units, "branches", "commune-sector branches"), 517);
+    assert_eq!(count(&units, "branches", "district-sector branches"), 175);
+    assert_eq!(count(&units, "branches", "province-sector branches"), 306);
+    let units = csv_counts(&run(
+        &[&["report", "units", "--on", "2018-01-01"][..], &en].concat()
+    ));
+    assert_eq!(count(&units, "grassroots organizations", ""), 525);
+    assert_eq!(
+        count(&units, "kind", "branch under a grassroots committee"),
+        1_703
+    );
+
+    // Members on 30/6/2023.
+    let m = csv_counts(&run(&[
+        &["report", "members", "--on", "2023-06-30", "--unit", "HG"][..],
+        &en,
+    ]
+    .concat()));
+    assert_eq!(count(&m, "total", ""), 33_509);
+    assert_eq!(count(&m, "women", ""), 11_262);
+    for (band, n) in [
+        ("18–30", 5_516),
+        ("31–35", 5_265),
+        ("36–40", 5_932),
+        ("41–45", 5_577),
+        ("46–50", 3_254),
+        ("51–55", 3_125),
+        ("56–60", 2_445),
+        ("over 60", 2_395),
+    ] {
+        assert_eq!(count(&m, "age", band), n, "{band}");
+    }
+    assert_eq!(count(&m, "ethnic minorities", ""), 654);
+    assert_eq!(count(&m, "ethnicity", "Khmer"), 414);
+    assert_eq!(count(&m, "ethnicity", "Hoa"), 227);
+    assert_eq!(count(&m, "religious", ""), 539);
+    assert_eq!(count(&m, "religion", "Catholic"), 426);
+    assert_eq!(count(&m, "religion", "Protestant"), 25);
+    assert_eq!(count(&m, "schooling", "primary"), 425);
+    assert_eq!(count(&m, "schooling", "lower secondary"), 4_098);
+    assert_eq!(count(&m, "schooling", "upper secondary"), 28_906);
+    for (group, n) in [
+        ("state officials, district level and up", 4_024),
+        (
+            "party, front and mass-organization officials, district level and up",
+            852,
+        ),
+        ("commune-level officials and part-time staff", 5_260),
+        ("hamlet part-time staff", 3_189),
+        ("public-service employees", 8_685),
+        ("non-public service workers", 139),
+        ("enterprise managers and workers", 1_429),
+        ("farmers, foresters, fishers", 2_175),
+        ("army and police", 2_432),
+        ("students", 117),
+    ] {
+        assert_eq!(count(&m, "occupation", group), n, "{group}");
+    }
+
+    // Admissions, discipline, removals and badges from 1/1/2018 to 30/6/2023.
+    let period = ["--from", "2018-01-01", "--to", "2023-06-30"];
+    let a = csv_counts(&run(&[&["report", "admissions"][..], &period, &en].concat()));
+    assert_eq!(count(&a, "total", ""), 5_181);
+    let d = csv_counts(&run(&[&["report", "discipline"][..], &period, &en].concat()));
+    assert_eq!(count(&d, "discipline", "reprimand"), 469);
+    assert_eq!(count(&d, "discipline", "warning"), 132);
+    assert_eq!(count(&d, "discipline", "dismissal from post"), 28);
+    assert_eq!(count(&d, "discipline", "expulsion"), 60);
+    assert_eq!(count(&d, "disciplined", ""), 689);
+    assert_eq!(count(&d, "struck off", ""), 1_362);
+    let b = csv_counts(&run(&[&["report", "badges"][..], &period, &en].concat()));
+    for (years, n) in [
+        (30, 2_067),
+        (40, 670),
+        (45, 535),
+        (50, 489),
+        (55, 210),
+        (60, 58),
+        (65, 28),
+        (70, 13),
+    ] {
+        assert_eq!(count(&b, "badge", &format!("{years} years")), n);
+    }
+    assert_eq!(count(&b, "total", ""), 4_070);
+
+    // The target of 2022 for the province and each directly subordinate committee; the
+    // rows add up and each band matches its rate.
+    let out = run(&[&["report", "targets", "--year", "2022"][..], &en].concat());
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(lines.len(), 12, "{out}");
+    assert_eq!(lines[0][0], "HG");
+    let (base, admitted): (u64, u64) = (lines[0][3].parse().unwrap(), lines[0][4].parse().unwrap());
+    assert_eq!(admitted, 930);
+    let children: Vec<&Vec<&str>> = lines[1..].iter().collect();
+    assert_eq!(
+        children
+            .iter()
+            .map(|l| l[3].parse::<u64>().unwrap())
+            .sum::<u64>(),
+        base
+    );
+    assert_eq!(
+        children
+            .iter()
+            .map(|l| l[4].parse::<u64>().unwrap())
+            .sum::<u64>(),
+        930
+    );
+    for l in &lines {
+        let (b, a): (u64, u64) = (l[3].parse().unwrap(), l[4].parse().unwrap());
+        let expected = if a * 100 < 3 * b {
+            "below"
+        } else if a * 100 <= 4 * b {
+            "within"
+        } else {
+            "above"
+        };
+        assert_eq!(l[9], expected, "{l:?}");
+    }
+    // The table is in Vietnamese by default.
+    let table = run(&["report", "targets", "--year", "2022"]);
+    assert!(table.contains("Đảng bộ Công an tỉnh"), "{table}");
+    assert!(table.contains("Đánh giá"), "{table}");
+}
