@@ -107,7 +107,7 @@ impl MigrationTrait for Migration {
             .columns([StatCounter::Counter, StatCounter::Built]);
         for name in ["admissions", "membership@12-31"] {
             insert
-                .values([Expr::val(name).into(), Expr::val(members == 0).into()])
+                .values([Expr::val(name), Expr::val(members == 0)])
                 .map_err(|e| DbErr::Migration(e.to_string()))?;
         }
         manager.exec_stmt(insert).await?;

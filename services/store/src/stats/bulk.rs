@@ -14,8 +14,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use uuid::Uuid;
 
 use super::counters::{
-    BATCH, Contribution, add_admissions, dense_rows, extend_horizon, insert_membership_rows,
-    internal, load_counters, rebuild,
+    Contribution, add_admissions, dense_rows, extend_horizon, insert_membership_rows, internal,
+    load_counters, rebuild, rows_per_insert,
 };
 use super::entity::{badge_award, discipline_record};
 use crate::Store;
@@ -190,7 +190,7 @@ async fn insert_rows<T>(
     stage: &str,
 ) -> Result<()> {
     let total = rows.len() as u64;
-    let per_chunk = (BATCH * 8 / columns.len().max(1)).clamp(50, BATCH);
+    let per_chunk = rows_per_insert(columns.len());
     let mut done = 0u64;
     for chunk in rows.chunks(per_chunk) {
         let mut insert = Query::insert();

@@ -37,8 +37,14 @@ pub(crate) fn internal(msg: impl Into<String>) -> StoreError {
     StoreError::Database(sea_orm::DbErr::Custom(msg.into()))
 }
 
-/// Rows per multi-row insert: well within SQLite's and PostgreSQL's parameter limits.
-pub(crate) const BATCH: usize = 1_000;
+/// Bound parameters per multi-row insert: within SQLite's limit (32,766) and PostgreSQL's
+/// (65,535), and large enough that a province loads in a few round trips per table.
+pub(crate) const PARAMS: usize = 30_000;
+
+/// Rows per multi-row insert of `columns` columns.
+pub(crate) fn rows_per_insert(columns: usize) -> usize {
+    (PARAMS / columns.max(1)).max(1)
+}
 
 /// The counters kept, as stored.
 #[derive(Debug, Clone)]
@@ -290,7 +296,7 @@ pub(crate) async fn insert_membership_rows(
     anchor: &str,
     rows: &[(Uuid, i32, i64)],
 ) -> Result<()> {
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(rows_per_insert(4)) {
         let mut insert = Query::insert();
         insert.into_table(stat_membership::Entity).columns([
             stat_membership::Column::Anchor,
@@ -314,7 +320,7 @@ pub(crate) async fn add_admissions(
     admissions: &BTreeMap<(Uuid, i32), i64>,
 ) -> Result<()> {
     let rows: Vec<(&(Uuid, i32), &i64)> = admissions.iter().filter(|(_, n)| **n != 0).collect();
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(rows_per_insert(3)) {
         let mut insert = Query::insert();
         insert.into_table(stat_admission::Entity).columns([
             stat_admission::Column::UnitId,
