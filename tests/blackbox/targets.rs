@@ -232,6 +232,33 @@ async fn s21_the_rate_follows_the_tree_of_the_year_through_a_merge_in_mid_year_a
         r["admissionTarget"]["unitsAtRisk"],
         json!([{ "unit": { "code": "P-D" }, "gapLow": 4 }, { "unit": { "code": "P-G1" }, "gapLow": 4 }])
     );
+    // The chart: a bar and a band per year.
+    let r = app
+        .client
+        .get(format!(
+            "{}/charts/admissions/P.svg?from=2021&to=2023",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("image/svg+xml")
+    );
+    let svg = r.text().await.unwrap();
+    assert_eq!(svg.matches("class=\"admitted\"").count(), 3, "{svg}");
+    assert!(svg.contains("<title>2022: 4 / 3–4</title>"), "{svg}");
+    let r = app
+        .client
+        .get(format!("{}/charts/admissions/NOPE.svg", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     assert_counters_agree(app.database_url());
 }
 

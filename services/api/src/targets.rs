@@ -144,7 +144,6 @@ impl TargetRow {
 /// The admission target of a year over a unit's subtree.
 pub struct AdmissionTargetReport {
     report: TargetReport,
-    max_depth: u32,
 }
 
 #[Object]
@@ -182,28 +181,29 @@ impl AdmissionTargetReport {
     /// The unit and the units below it down to `maxDepth` levels, breadth first, each
     /// with its own subtree added in.
     async fn rows(&self) -> Vec<TargetRow> {
-        self.report
-            .rows
-            .iter()
-            .filter(|r| r.depth <= self.max_depth)
-            .cloned()
-            .map(TargetRow)
-            .collect()
+        self.report.rows.iter().cloned().map(TargetRow).collect()
     }
     /// The units below short of the floor (by the forecast while the year runs), furthest
     /// behind first: by people missing, then by rate. Only those `depth` levels down when
     /// given.
     async fn units_at_risk(
         &self,
+        ctx: &Context<'_>,
         depth: Option<u32>,
         #[graphql(default = 20)] first: u32,
-    ) -> Vec<TargetRow> {
-        self.report
-            .at_risk(|r| depth.is_none_or(|d| r.depth == d), first as usize)
+    ) -> async_graphql::Result<Vec<TargetRow>> {
+        Ok(app(ctx)
+            .store
+            .units_at_risk(
+                &self.report,
+                |f| depth.is_none_or(|d| f.depth == d),
+                first.min(1_000) as usize,
+            )
+            .await
+            .gql(lang(ctx))?
             .into_iter()
-            .cloned()
             .map(TargetRow)
-            .collect()
+            .collect())
     }
 }
 
@@ -245,19 +245,17 @@ impl TargetQuery {
         }
         let params = TargetParams::for_year(&a.catalog.rules, year)
             .map_err(|e| ApiError::Validation(e.text()).into_graphql(l))?;
-        // The units at risk are looked for in the whole subtree.
-        let whole = ctx.look_ahead().field("unitsAtRisk").exists();
         let report = a
             .store
             .admission_targets(&TargetRequest {
                 year,
                 unit: Some(unit.id),
-                max_depth: if whole { None } else { Some(max_depth) },
+                max_depth: Some(max_depth),
                 today: a.clock.today(),
                 params,
             })
             .await
             .gql(l)?;
-        Ok(AdmissionTargetReport { report, max_depth })
+        Ok(AdmissionTargetReport { report })
     }
 }

@@ -327,8 +327,7 @@ fn render_counts(
 /// The target report as text.
 pub fn render_targets(
     report: &TargetReport,
-    max_depth: u32,
-    at_risk: usize,
+    at_risk: &[TargetRow],
     format: Format,
     lang: Lang,
 ) -> String {
@@ -405,12 +404,7 @@ pub fn render_targets(
         }
         cells
     };
-    let body: Vec<Vec<String>> = report
-        .rows
-        .iter()
-        .filter(|r| r.depth <= max_depth)
-        .map(|r| row(r, true))
-        .collect();
+    let body: Vec<Vec<String>> = report.rows.iter().map(|r| row(r, true)).collect();
     let table = render(format, &header, &body, &numeric);
     if format == Format::Csv {
         return table;
@@ -447,21 +441,18 @@ pub fn render_targets(
         )
     );
     out.push_str(&table);
-    if at_risk > 0 {
-        let risky = report.at_risk(|r| r.unit.kind.level() == Level::Grassroots, at_risk);
-        if !risky.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n{}\n",
-                t(
-                    lang,
-                    &format!("Tổ chức cơ sở đảng chưa đạt {lo}, thiếu nhiều nhất trước:"),
-                    &format!("Grassroots organizations short of {lo}, furthest behind first:"),
-                )
-            );
-            let body: Vec<Vec<String>> = risky.into_iter().map(|r| row(r, false)).collect();
-            out.push_str(&render(format, &header, &body, &numeric));
-        }
+    if !at_risk.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}\n",
+            t(
+                lang,
+                &format!("Tổ chức cơ sở đảng chưa đạt {lo}, thiếu nhiều nhất trước:"),
+                &format!("Grassroots organizations short of {lo}, furthest behind first:"),
+            )
+        );
+        let body: Vec<Vec<String>> = at_risk.iter().map(|r| row(r, false)).collect();
+        out.push_str(&render(format, &header, &body, &numeric));
     }
     out
 }
@@ -518,6 +509,9 @@ pub async fn run(
             common,
         } => {
             let lang = common.lang.into();
+            if !(1900..=9999).contains(year) {
+                anyhow::bail!("năm {year} không hợp lệ / {year} is not a valid year");
+            }
             let unit = unit_of(store, common.unit.as_deref()).await?;
             let params = params_for(rules, *year, lang)?;
             let started = Instant::now();
@@ -525,17 +519,24 @@ pub async fn run(
                 .admission_targets(&TargetRequest {
                     year: *year,
                     unit: unit.map(|u| u.id),
-                    // The units at risk are looked for in the whole subtree.
-                    max_depth: if *at_risk > 0 { None } else { Some(*depth) },
+                    max_depth: Some(*depth),
                     today,
                     params,
                 })
                 .await
                 .map_err(|e| store_error(e, lang))?;
+            let risky = if *at_risk > 0 && common.format == Format::Table {
+                store
+                    .units_at_risk(&report, |f| f.kind.level() == Level::Grassroots, *at_risk)
+                    .await
+                    .map_err(|e| store_error(e, lang))?
+            } else {
+                Vec::new()
+            };
             let elapsed = started.elapsed();
             (
-                render_targets(&report, *depth, *at_risk, common.format, lang),
-                (elapsed, report.rows.len()),
+                render_targets(&report, &risky, common.format, lang),
+                (elapsed, report.figures.len()),
             )
         }
         ReportCommand::Members { on, common } => {

@@ -37,7 +37,7 @@ pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRe
 pub use stats::{
     BadgeCounts, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
     BulkStatus, BulkTreeEvent, BulkUnit, DisciplineCounts, MemberBreakdown, StatsCheck,
-    StatsDifference, TargetReport, TargetRequest, TargetRow, UnitCounts,
+    StatsDifference, TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
 };
 pub use tree::{MergeUnits, NewUnit};
 

@@ -26,6 +26,6 @@ pub use bulk::{
 pub(crate) use counters::count_members;
 pub use counters::{StatsCheck, StatsDifference};
 pub use reports::{
-    BadgeCounts, DisciplineCounts, MemberBreakdown, TargetReport, TargetRequest, TargetRow,
-    UnitCounts,
+    BadgeCounts, DisciplineCounts, MemberBreakdown, TargetFigures, TargetReport, TargetRequest,
+    TargetRow, UnitCounts,
 };

@@ -284,7 +284,7 @@ pub(crate) async fn extend_horizon(
         None => to,
     };
     stat_counter::Entity::update_many()
-        .col_expr(stat_counter::Column::Horizon, Expr::val(new).into())
+        .col_expr(stat_counter::Column::Horizon, Expr::val(new))
         .filter(stat_counter::Column::Counter.eq(membership_counter(anchor)))
         .exec(c)
         .await?;
@@ -427,8 +427,8 @@ pub(crate) async fn rebuild(
             .is_some();
         if exists {
             stat_counter::Entity::update_many()
-                .col_expr(stat_counter::Column::Built, Expr::val(true).into())
-                .col_expr(stat_counter::Column::Horizon, Expr::val(horizon).into())
+                .col_expr(stat_counter::Column::Built, Expr::val(true))
+                .col_expr(stat_counter::Column::Horizon, Expr::val(horizon))
                 .filter(stat_counter::Column::Counter.eq(counter))
                 .exec(c)
                 .await?;
@@ -446,7 +446,7 @@ pub(crate) async fn rebuild(
         stat_admission::Entity::delete_many().exec(c).await?;
         add_admissions(c, &contribution.admissions).await?;
         stat_counter::Entity::update_many()
-            .col_expr(stat_counter::Column::Built, Expr::val(true).into())
+            .col_expr(stat_counter::Column::Built, Expr::val(true))
             .filter(stat_counter::Column::Counter.eq(ADMISSIONS))
             .exec(c)
             .await?;

@@ -38,6 +38,40 @@ pub struct TargetRequest {
     pub params: TargetParams,
 }
 
+/// One unit's figures in a target report, with everything below it added in (every unit of
+/// the subtree has them; only the rows listed carry the unit's full record).
+#[derive(Debug, Clone)]
+pub struct TargetFigures {
+    /// The unit.
+    pub unit_id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// Its kind.
+    pub kind: UnitKind,
+    /// Its parent on the reference date.
+    pub parent_id: Option<Uuid>,
+    /// Levels below the report's unit.
+    pub depth: u32,
+    /// Members on the base date, admissions, open cases, expected decisions.
+    pub tally: Tally,
+    /// The admissions so far against the band.
+    pub assessment: Assessment,
+    /// Where the year will end, while it is not over.
+    pub forecast: Option<Forecast>,
+    /// The forecast against the band.
+    pub projected: Option<Assessment>,
+}
+
+impl TargetFigures {
+    /// People still missing to the floor: by the forecast while the year runs, else by the
+    /// admissions.
+    pub fn shortfall(&self) -> u64 {
+        self.projected
+            .as_ref()
+            .map_or(self.assessment.gap_low, |p| p.gap_low)
+    }
+}
+
 /// One unit of a target report, with everything below it added in.
 #[derive(Debug, Clone)]
 pub struct TargetRow {
@@ -58,12 +92,16 @@ pub struct TargetRow {
 }
 
 impl TargetRow {
-    /// People still missing to the floor: by the forecast while the year runs, else by the
-    /// admissions.
-    pub fn shortfall(&self) -> u64 {
-        self.projected
-            .as_ref()
-            .map_or(self.assessment.gap_low, |p| p.gap_low)
+    fn new(unit: UnitRecord, f: &TargetFigures) -> Self {
+        TargetRow {
+            unit,
+            parent_id: f.parent_id,
+            depth: f.depth,
+            tally: f.tally,
+            assessment: f.assessment.clone(),
+            forecast: f.forecast.clone(),
+            projected: f.projected.clone(),
+        }
     }
 }
 
@@ -79,36 +117,14 @@ pub struct TargetReport {
     /// The day the tree is taken as it stood: the year's last day, today while it runs, or
     /// the unit's last day if it ended during the year.
     pub reference_date: NaiveDate,
-    /// Each unit, breadth first from the report's unit(s), with its subtree's figures.
+    /// The units listed (down to the depth asked for), breadth first from the report's
+    /// unit(s), with their subtree's figures.
     pub rows: Vec<TargetRow>,
+    /// The figures of every unit of the subtree(s), breadth first.
+    pub figures: Vec<TargetFigures>,
     /// Figures of units that did not exist yet on the reference date (an admission counted
     /// for a branch created later): not in any row.
     pub unplaced: Tally,
-}
-
-impl TargetReport {
-    /// The units below the report's unit(s) that `keep` accepts and that are short of the
-    /// floor, furthest behind first (by people missing, then by rate), at most `limit`.
-    pub fn at_risk(&self, keep: impl Fn(&TargetRow) -> bool, limit: usize) -> Vec<&TargetRow> {
-        let mut rows: Vec<&TargetRow> = self
-            .rows
-            .iter()
-            .filter(|r| r.depth > 0 && keep(r))
-            .filter(|r| r.tally.base > 0 && r.shortfall() > 0)
-            .collect();
-        rows.sort_by(|a, b| {
-            b.shortfall()
-                .cmp(&a.shortfall())
-                .then_with(|| {
-                    let ra = a.assessment.rate.unwrap_or(0.0);
-                    let rb = b.assessment.rate.unwrap_or(0.0);
-                    ra.total_cmp(&rb)
-                })
-                .then_with(|| a.unit.code.cmp(&b.unit.code))
-        });
-        rows.truncate(limit);
-        rows
-    }
 }
 
 fn not_yet(code: &str, year: i32) -> StoreError {
@@ -193,9 +209,9 @@ impl Store {
         }
         let (rolled, unplaced) = core::roll_up(&own, &tree.spans, &tree.parent_on, reference);
 
-        let mut rows = Vec::new();
+        let mut figures = Vec::new();
         for root in roots {
-            for (id, parent_id, depth) in tree.subtree(root, req.max_depth) {
+            for (id, parent_id, depth) in tree.subtree(root, None) {
                 let Some(unit) = tree.units.get(&id) else {
                     continue;
                 };
@@ -208,8 +224,10 @@ impl Store {
                 } else {
                     (None, None)
                 };
-                rows.push(TargetRow {
-                    unit: unit.clone(),
+                figures.push(TargetFigures {
+                    unit_id: id,
+                    code: unit.code.clone(),
+                    kind: unit.kind,
                     parent_id,
                     depth,
                     tally,
@@ -219,14 +237,64 @@ impl Store {
                 });
             }
         }
+        let listed: Vec<&TargetFigures> = figures
+            .iter()
+            .filter(|f| req.max_depth.is_none_or(|m| f.depth <= m))
+            .collect();
+        let rows = self.rows_of(&listed).await?;
         Ok(TargetReport {
             year: req.year,
             base_date: req.params.base_date(req.year),
             params: req.params.clone(),
             reference_date: reference,
             rows,
+            figures,
             unplaced,
         })
+    }
+
+    /// Rows with the units' full records, in the order of `figures`.
+    async fn rows_of(&self, figures: &[&TargetFigures]) -> Result<Vec<TargetRow>> {
+        let ids: Vec<Uuid> = figures.iter().map(|f| f.unit_id).collect();
+        let mut records: HashMap<Uuid, UnitRecord> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            for u in self.units(chunk).await? {
+                records.insert(u.id, u);
+            }
+        }
+        Ok(figures
+            .iter()
+            .filter_map(|f| records.remove(&f.unit_id).map(|u| TargetRow::new(u, f)))
+            .collect())
+    }
+
+    /// The units of `report`'s subtree below its unit(s) that `keep` accepts and that are
+    /// short of the floor, furthest behind first (by people missing, then by rate, then by
+    /// code), at most `limit`.
+    pub async fn units_at_risk(
+        &self,
+        report: &TargetReport,
+        keep: impl Fn(&TargetFigures) -> bool,
+        limit: usize,
+    ) -> Result<Vec<TargetRow>> {
+        let mut chosen: Vec<&TargetFigures> = report
+            .figures
+            .iter()
+            .filter(|f| f.depth > 0 && keep(f))
+            .filter(|f| f.tally.base > 0 && f.shortfall() > 0)
+            .collect();
+        chosen.sort_by(|a, b| {
+            b.shortfall()
+                .cmp(&a.shortfall())
+                .then_with(|| {
+                    let ra = a.assessment.rate.unwrap_or(0.0);
+                    let rb = b.assessment.rate.unwrap_or(0.0);
+                    ra.total_cmp(&rb)
+                })
+                .then_with(|| a.code.cmp(&b.code))
+        });
+        chosen.truncate(limit);
+        self.rows_of(&chosen).await
     }
 
     /// The admission cases not decided yet, with their unit: their stage and running
@@ -491,7 +559,7 @@ impl Store {
             None => tree
                 .units
                 .values()
-                .filter(|u| u.facts().exists_on(on))
+                .filter(|u| u.exists_on(on))
                 .map(|u| u.id)
                 .collect(),
         };

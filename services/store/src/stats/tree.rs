@@ -6,18 +6,37 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use memberflow_workflow::stats::{self as core, UnitSpan};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use memberflow_workflow::tree::UnitKind;
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 use uuid::Uuid;
 
 use crate::entity::{unit, unit_parent};
-use crate::error::Result;
-use crate::records::UnitRecord;
+use crate::error::{Result, StoreError};
+
+/// A unit as the roll-ups need it: no name, no timestamps (a national tree has hundreds of
+/// thousands of units; the rows listed load their full records afterwards).
+#[derive(Debug, Clone)]
+pub(crate) struct UnitLite {
+    pub id: Uuid,
+    pub code: String,
+    pub kind: UnitKind,
+    pub branch_category: Option<String>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub successor_id: Option<Uuid>,
+}
+
+impl UnitLite {
+    pub fn exists_on(&self, d: NaiveDate) -> bool {
+        covers(self.valid_from, self.valid_to, d)
+    }
+}
 
 /// The tree on `on`.
 #[derive(Debug, Clone)]
 pub(crate) struct TreeIndex {
     pub on: NaiveDate,
-    pub units: HashMap<Uuid, UnitRecord>,
+    pub units: HashMap<Uuid, UnitLite>,
     pub spans: HashMap<Uuid, UnitSpan<Uuid>>,
     /// Child → parent, between units that exist on `on`.
     pub parent_on: HashMap<Uuid, Uuid>,
@@ -31,32 +50,74 @@ fn covers(from: NaiveDate, to: Option<NaiveDate>, d: NaiveDate) -> bool {
 
 impl TreeIndex {
     pub async fn load(c: &impl ConnectionTrait, on: NaiveDate) -> Result<Self> {
-        let units: HashMap<Uuid, UnitRecord> = unit::Entity::find()
+        type Row = (
+            Uuid,
+            String,
+            String,
+            Option<String>,
+            NaiveDate,
+            Option<NaiveDate>,
+            Option<Uuid>,
+        );
+        let rows: Vec<Row> = unit::Entity::find()
+            .select_only()
+            .column(unit::Column::Id)
+            .column(unit::Column::Code)
+            .column(unit::Column::Kind)
+            .column(unit::Column::BranchCategory)
+            .column(unit::Column::ValidFrom)
+            .column(unit::Column::ValidTo)
+            .column(unit::Column::SuccessorId)
+            .into_tuple()
             .all(c)
-            .await?
-            .into_iter()
-            .map(|m| UnitRecord::try_from(m).map(|u| (u.id, u)))
-            .collect::<Result<_>>()?;
-        let edges = unit_parent::Entity::find().all(c).await?;
+            .await?;
+        let mut units = HashMap::with_capacity(rows.len());
+        for (id, code, kind, branch_category, valid_from, valid_to, successor_id) in rows {
+            let kind = UnitKind::parse(&kind).ok_or_else(|| {
+                StoreError::Database(sea_orm::DbErr::Custom(format!(
+                    "unit {id} has an unknown kind {kind}"
+                )))
+            })?;
+            units.insert(
+                id,
+                UnitLite {
+                    id,
+                    code,
+                    kind,
+                    branch_category,
+                    valid_from,
+                    valid_to,
+                    successor_id,
+                },
+            );
+        }
+        type Edge = (Uuid, Uuid, NaiveDate, Option<NaiveDate>);
+        let edges: Vec<Edge> = unit_parent::Entity::find()
+            .select_only()
+            .column(unit_parent::Column::UnitId)
+            .column(unit_parent::Column::ParentId)
+            .column(unit_parent::Column::ValidFrom)
+            .column(unit_parent::Column::ValidTo)
+            .into_tuple()
+            .all(c)
+            .await?;
         let mut parent_on = HashMap::new();
         let mut last_parent: HashMap<Uuid, Uuid> = HashMap::new();
-        for e in &edges {
-            let Some(child) = units.get(&e.unit_id) else {
+        for (child_id, parent_id, from, to) in edges {
+            let Some(child) = units.get(&child_id) else {
                 continue;
             };
-            if covers(e.valid_from, e.valid_to, on)
-                && child.facts().exists_on(on)
-                && units
-                    .get(&e.parent_id)
-                    .is_some_and(|p| p.facts().exists_on(on))
+            if covers(from, to, on)
+                && child.exists_on(on)
+                && units.get(&parent_id).is_some_and(|p| p.exists_on(on))
             {
-                parent_on.insert(e.unit_id, e.parent_id);
+                parent_on.insert(child_id, parent_id);
             }
             if let Some(end) = child.valid_to
                 && let Some(last) = end.pred_opt()
-                && covers(e.valid_from, e.valid_to, last)
+                && covers(from, to, last)
             {
-                last_parent.insert(e.unit_id, e.parent_id);
+                last_parent.insert(child_id, parent_id);
             }
         }
         let spans = units
@@ -113,10 +174,10 @@ impl TreeIndex {
 
     /// The units existing on the date without a parent, by code.
     pub fn roots(&self) -> Vec<Uuid> {
-        let mut roots: Vec<&UnitRecord> = self
+        let mut roots: Vec<&UnitLite> = self
             .units
             .values()
-            .filter(|u| u.facts().exists_on(self.on) && !self.parent_on.contains_key(&u.id))
+            .filter(|u| u.exists_on(self.on) && !self.parent_on.contains_key(&u.id))
             .collect();
         roots.sort_by(|a, b| a.code.cmp(&b.code));
         roots.into_iter().map(|u| u.id).collect()
