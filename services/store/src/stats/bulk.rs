@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::counters::{
     Contribution, add_admissions, dense_rows, extend_horizon, insert_membership_rows, internal,
-    load_counters, rebuild, rows_per_insert,
+    lock_counters, rebuild, rows_per_insert,
 };
 use super::entity::{badge_award, discipline_record};
 use crate::Store;
@@ -609,7 +609,7 @@ impl Store {
         // The counters: those not built yet are built from scratch now that the batch is in;
         // built ones get the batch's share, computed in memory (its units are new, so their
         // rows are inserted whole).
-        let counters = load_counters(&txn).await?;
+        let counters = lock_counters(&txn).await?;
         let unbuilt: Vec<AnchorDay> = counters
             .anchors
             .iter()

@@ -55,7 +55,17 @@ pub(crate) struct Counters {
 }
 
 pub(crate) async fn load_counters(c: &impl ConnectionTrait) -> Result<Counters> {
-    let rows = stat_counter::Entity::find().all(c).await?;
+    counters_from(stat_counter::Entity::find().all(c).await?)
+}
+
+/// The counters, locked until the transaction ends: their maintenance (rows created for a
+/// unit, the horizon moved) is serialized on PostgreSQL, as every write already is on
+/// SQLite, which ignores the lock.
+pub(crate) async fn lock_counters(c: &impl ConnectionTrait) -> Result<Counters> {
+    counters_from(stat_counter::Entity::find().lock_exclusive().all(c).await?)
+}
+
+fn counters_from(rows: Vec<stat_counter::Model>) -> Result<Counters> {
     let mut out = Counters {
         admissions_built: false,
         anchors: Vec::new(),
@@ -165,7 +175,7 @@ pub(crate) async fn count_members(c: &impl ConnectionTrait, ids: &[Uuid], sign: 
     if ids.is_empty() {
         return Ok(());
     }
-    let counters = load_counters(c).await?;
+    let counters = lock_counters(c).await?;
     let anchors: Vec<AnchorDay> = counters
         .anchors
         .iter()
@@ -583,7 +593,7 @@ impl Store {
     /// --stats --repair`).
     pub async fn rebuild_stats(&self) -> Result<()> {
         let txn = self.begin_write().await?;
-        let counters = load_counters(&txn).await?;
+        let counters = lock_counters(&txn).await?;
         let anchors: Vec<AnchorDay> = counters.anchors.iter().map(|a| a.0).collect();
         rebuild(&txn, &anchors, true).await?;
         txn.commit().await?;
@@ -600,8 +610,8 @@ impl Store {
             return Ok(());
         }
         let txn = self.begin_write().await?;
-        // Another instance may have built them meanwhile: look again under the write lock.
-        let counters = load_counters(&txn).await?;
+        // Another instance may have built them meanwhile: look again under the lock.
+        let counters = lock_counters(&txn).await?;
         let anchor_built = counters.anchors.iter().any(|a| a.0 == anchor && a.1);
         let anchors: Vec<AnchorDay> = if anchor_built {
             Vec::new()
