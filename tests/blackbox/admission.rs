@@ -327,6 +327,18 @@ async fn a_person_is_taken_from_candidate_to_official_member_and_the_registry_fo
     let before = official.pred_opt().unwrap().to_string();
     let m = app.ok(q, json!({ "id": member, "on": before })).await;
     assert_eq!(m["member"]["status"], "PROBATIONARY");
+    // The statistics counters followed the registry, step by step.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_memberflow-under-test"))
+        .args(["check", "--stats"])
+        .env("MEMBERFLOW_DATABASE_URL", app.database_url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
