@@ -6,8 +6,6 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use memberflow_store::{
     CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Catalog, Command, MigrateCases,
@@ -18,14 +16,10 @@ use memberflow_workflow::engine::{
     Transition, Value, Values,
 };
 use memberflow_workflow::text::{Lang, Text};
-use uuid::Uuid;
 
 use crate::error::{ApiError, Code, OrGql, graphql_error};
-use crate::scalars::{Date, parse_id, to_id};
+use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
 use crate::tree::{Unit, app, lang, on_or_today};
-
-const DEFAULT_PAGE: i32 = 20;
-const MAX_PAGE: i32 = 100;
 
 fn catalog<'a>(ctx: &Context<'a>) -> &'a Catalog {
     &app(ctx).catalog
@@ -716,14 +710,7 @@ impl CaseQuery {
         let a = app(ctx);
         let f = filter.unwrap_or_default();
         let today = a.clock.today();
-        let first = first.unwrap_or(DEFAULT_PAGE);
-        if !(0..=MAX_PAGE).contains(&first) {
-            return Err(ApiError::Validation(Text::new(
-                format!("first phải từ 0 đến {MAX_PAGE}."),
-                format!("first must be between 0 and {MAX_PAGE}."),
-            ))
-            .into_graphql(l));
-        }
+        let first = page_size(first).gql(l)?;
         let units = match &f.unit_id {
             Some(id) => {
                 let id = parse_id(id, "unit").gql(l)?;
@@ -748,27 +735,8 @@ impl CaseQuery {
             open_only: f.open_only.unwrap_or(false),
             due_by,
         };
-        let after_id = after
-            .as_deref()
-            .map(|c| {
-                URL_SAFE_NO_PAD
-                    .decode(c)
-                    .ok()
-                    .and_then(|b| Uuid::from_slice(&b).ok())
-                    .ok_or_else(|| {
-                        ApiError::Validation(Text::new(
-                            format!("Con trỏ phân trang không hợp lệ: {c}."),
-                            format!("Malformed pagination cursor: {c}."),
-                        ))
-                    })
-            })
-            .transpose()
-            .gql(l)?;
-        let page = a
-            .store
-            .cases_page(&filter, after_id, u64::try_from(first).unwrap_or(0))
-            .await
-            .gql(l)?;
+        let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
+        let page = a.store.cases_page(&filter, after_id, first).await.gql(l)?;
         let total = a.store.cases_count(&filter).await.gql(l)?;
         let mut conn = Connection::with_additional_fields(
             after_id.is_some(),
@@ -778,7 +746,7 @@ impl CaseQuery {
         conn.edges.extend(
             page.cases
                 .into_iter()
-                .map(|c| Edge::new(URL_SAFE_NO_PAD.encode(c.id.as_bytes()), Case(c))),
+                .map(|c| Edge::new(encode_cursor(c.id), Case(c))),
         );
         Ok(conn)
     }

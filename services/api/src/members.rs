@@ -3,21 +3,15 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use memberflow_store::{MemberFilter, MemberRecord, MembershipPeriod, NewMember, StatusPeriod};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::MemberStatus as CoreStatus;
 use uuid::Uuid;
 
-use crate::error::{ApiError, OrGql};
-use crate::scalars::{Date, parse_id, to_id};
+use crate::error::OrGql;
+use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
 use crate::tree::{Unit, app, lang, on_or_today};
-
-/// Default and largest page size of a member connection.
-const DEFAULT_PAGE: i32 = 20;
-const MAX_PAGE: i32 = 100;
 
 /// A member's status.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -376,23 +370,6 @@ pub struct MemberConnectionFields {
 /// A page of members.
 pub type MemberConnection = Connection<String, Member, MemberConnectionFields>;
 
-fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
-}
-
-fn decode_cursor(c: &str) -> Result<Uuid, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| Uuid::from_slice(&b).ok())
-        .ok_or_else(|| {
-            ApiError::Validation(Text::new(
-                format!("Con trỏ phân trang không hợp lệ: {c}."),
-                format!("Malformed pagination cursor: {c}."),
-            ))
-        })
-}
-
 pub(crate) async fn members_connection(
     ctx: &Context<'_>,
     units: Vec<Uuid>,
@@ -402,14 +379,7 @@ pub(crate) async fn members_connection(
     after: Option<String>,
 ) -> async_graphql::Result<MemberConnection> {
     let l = lang(ctx);
-    let first = first.unwrap_or(DEFAULT_PAGE);
-    if !(0..=MAX_PAGE).contains(&first) {
-        return Err(ApiError::Validation(Text::new(
-            format!("first phải từ 0 đến {MAX_PAGE}."),
-            format!("first must be between 0 and {MAX_PAGE}."),
-        ))
-        .into_graphql(l));
-    }
+    let first = page_size(first).gql(l)?;
     let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
     let filter = MemberFilter {
         units,
@@ -417,10 +387,7 @@ pub(crate) async fn members_connection(
         statuses: statuses.into_iter().map(Into::into).collect(),
     };
     let store = &app(ctx).store;
-    let page = store
-        .members_page(&filter, after_id, u64::try_from(first).unwrap_or(0))
-        .await
-        .gql(l)?;
+    let page = store.members_page(&filter, after_id, first).await.gql(l)?;
     let total = store.members_count(&filter).await.gql(l)?;
     let mut conn = Connection::with_additional_fields(
         after_id.is_some(),

@@ -1,7 +1,10 @@
 //! Scalars parsed at the edge: calendar dates as `YYYY-MM-DD`, ids as UUIDs.
 
 use async_graphql::{ID, InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
+use memberflow_workflow::text::Text;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -44,4 +47,42 @@ pub(crate) fn parse_id(id: &ID, what: &'static str) -> Result<Uuid, ApiError> {
 /// A UUID as a GraphQL id.
 pub(crate) fn to_id(id: Uuid) -> ID {
     ID(id.to_string())
+}
+
+/// Default and largest page size of every connection.
+pub(crate) const DEFAULT_PAGE: i32 = 20;
+pub(crate) const MAX_PAGE: i32 = 100;
+
+/// The page size a client asked for, checked against the limit.
+pub(crate) fn page_size(first: Option<i32>) -> Result<u64, ApiError> {
+    let first = first.unwrap_or(DEFAULT_PAGE);
+    u64::try_from(first)
+        .ok()
+        .filter(|_| first <= MAX_PAGE)
+        .ok_or_else(|| {
+            ApiError::Validation(Text::new(
+                format!("first phải từ 0 đến {MAX_PAGE}."),
+                format!("first must be between 0 and {MAX_PAGE}."),
+            ))
+        })
+}
+
+/// The opaque cursor of a row whose key is a UUID (ids are UUID v7: their order is the
+/// order of creation, which every connection pages in).
+pub(crate) fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// Reads a cursor made by [`encode_cursor`].
+pub(crate) fn decode_cursor(c: &str) -> Result<Uuid, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .ok_or_else(|| {
+            ApiError::Validation(Text::new(
+                format!("Con trỏ phân trang không hợp lệ: {c}."),
+                format!("Malformed pagination cursor: {c}."),
+            ))
+        })
 }

@@ -71,13 +71,11 @@ pub struct MemberPage {
 }
 
 fn valid_on_status(d: NaiveDate) -> Condition {
-    Condition::all()
-        .add(member_status::Column::ValidFrom.lte(d))
-        .add(
-            Condition::any()
-                .add(member_status::Column::ValidTo.is_null())
-                .add(member_status::Column::ValidTo.gt(d)),
-        )
+    crate::tree::valid_on(
+        member_status::Column::ValidFrom,
+        member_status::Column::ValidTo,
+        d,
+    )
 }
 
 impl Store {

@@ -228,14 +228,7 @@ pub(crate) async fn apply(
                     _ => None,
                 };
                 if let (Some(id), Some(s)) = (subject, registry) {
-                    let current = member_status::Entity::find()
-                        .filter(member_status::Column::MemberId.eq(id))
-                        .filter(member_status::Column::ValidTo.is_null())
-                        .one(txn)
-                        .await?;
-                    if current.is_none_or(|c| c.status != s.as_str()) {
-                        set_status(txn, id, s, decision.on).await?;
-                    }
+                    set_status(txn, id, s, decision.on).await?;
                 }
             }
             _ => {}

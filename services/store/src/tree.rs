@@ -50,32 +50,32 @@ pub struct MergeUnits {
     pub date: NaiveDate,
 }
 
+/// Rows whose half-open period `[from, to)` covers `d`: the one condition every table with
+/// a validity period is read with.
+pub(crate) fn valid_on<C: ColumnTrait>(from: C, to: C, d: NaiveDate) -> Condition {
+    Condition::all()
+        .add(from.lte(d))
+        .add(Condition::any().add(to.is_null()).add(to.gt(d)))
+}
+
 pub(crate) fn valid_on_unit(d: NaiveDate) -> Condition {
-    Condition::all().add(unit::Column::ValidFrom.lte(d)).add(
-        Condition::any()
-            .add(unit::Column::ValidTo.is_null())
-            .add(unit::Column::ValidTo.gt(d)),
-    )
+    valid_on(unit::Column::ValidFrom, unit::Column::ValidTo, d)
 }
 
 fn valid_on_edge(d: NaiveDate) -> Condition {
-    Condition::all()
-        .add(unit_parent::Column::ValidFrom.lte(d))
-        .add(
-            Condition::any()
-                .add(unit_parent::Column::ValidTo.is_null())
-                .add(unit_parent::Column::ValidTo.gt(d)),
-        )
+    valid_on(
+        unit_parent::Column::ValidFrom,
+        unit_parent::Column::ValidTo,
+        d,
+    )
 }
 
 pub(crate) fn valid_on_membership(d: NaiveDate) -> Condition {
-    Condition::all()
-        .add(member_unit::Column::ValidFrom.lte(d))
-        .add(
-            Condition::any()
-                .add(member_unit::Column::ValidTo.is_null())
-                .add(member_unit::Column::ValidTo.gt(d)),
-        )
+    valid_on(
+        member_unit::Column::ValidFrom,
+        member_unit::Column::ValidTo,
+        d,
+    )
 }
 
 fn unit_text(u: &UnitRecord) -> Text {
