@@ -11,6 +11,7 @@ mod m20261125_000002_cases;
 mod m20261125_000003_outbox_delivery;
 mod m20261125_000004_accounts;
 mod m20261125_000005_stats;
+mod m20261125_000006_access_log_index;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_outbox_delivery::Migration),
             Box::new(m20261125_000004_accounts::Migration),
             Box::new(m20261125_000005_stats::Migration),
+            Box::new(m20261125_000006_access_log_index::Migration),
         ]
     }
 }

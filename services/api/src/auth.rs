@@ -11,6 +11,7 @@ use memberflow_workflow::text::Text;
 
 use crate::clock::Clock;
 use crate::error::{Code, OrGql, graphql_error};
+use crate::limits::{Peer, rate_limited};
 use crate::scalars::to_id;
 use crate::tree::{app, lang};
 
@@ -124,6 +125,25 @@ impl AuthMutation {
     ) -> async_graphql::Result<LoginPayload> {
         let l = lang(ctx);
         let a = app(ctx);
+        // Every attempt counts, per login name and per address, so that neither guessing
+        // one account's password nor spraying many accounts from one place gets far.
+        let minute = a.clock.now().timestamp().div_euclid(60);
+        let by_name = a.limiter.allow(
+            &format!("login:account:{}", username.to_lowercase()),
+            a.rate_limits.login_per_account,
+            minute,
+        );
+        let by_address = ctx.data_opt::<Peer>().is_none_or(|p| {
+            a.limiter.allow(
+                &format!("login:address:{}", p.0),
+                a.rate_limits.login_per_address,
+                minute,
+            )
+        });
+        if !(by_name && by_address) {
+            tracing::warn!(username, "login rate limit reached");
+            return Err(rate_limited(l));
+        }
         let ttl = Duration::minutes(i64::from(a.session_minutes));
         let (_, session) = a
             .store

@@ -1,68 +1,35 @@
 //! Workflow cases in GraphQL: listing and filtering them, reading one with its history and
 //! what could happen next, opening one, and firing a transition (or a dry run of it).
 //!
-//! Until accounts arrive, the caller states who acts (`actor`: an id and roles at levels);
-//! the engine checks those roles against the definition on every transition.
+//! Who acts is the logged-in account: its grants are resolved on the tree into the roles it
+//! holds on the case (`secretary@branch`, `standing_committee@competent`, ...; see
+//! `access`), a caller holding none of the roles a transition names gets `FORBIDDEN`, and the
+//! engine checks the roles again against the definition on every transition.
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
-    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Catalog, Command, MigrateCases,
+    CaseEventRecord, CaseFilter, CaseVisibility, CaseOutcome, CaseRecord, Catalog, Command, MigrateCases,
     MigrationMode, NewCase, RefusalRecording,
 };
 use memberflow_workflow::engine::{
-    self, Actor, AvailabilityStatus, Definition, Event, InputType, Level, Reason, Refusal, RoleRef,
-    Transition, Value, Values,
+    self, Actor, AvailabilityStatus, Definition, Event, InputType, Reason, Refusal,
+    RuleSetSelection, Transition, Value, Values,
 };
+use memberflow_workflow::access::Permission;
 use memberflow_workflow::text::{Lang, Text};
 
+use crate::access::{
+    CaseView, case_roles, case_subject, caller, read_case, require, require_everywhere,
+    scope_units,
+};
 use crate::error::{ApiError, Code, OrGql, graphql_error};
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
 use crate::tree::{Unit, app, lang, on_or_today};
 
 fn catalog<'a>(ctx: &Context<'a>) -> &'a Catalog {
     &app(ctx).catalog
-}
-
-/// A role the actor holds, at a level of the tree.
-#[derive(InputObject, SimpleObject, Clone)]
-#[graphql(input_name = "RoleInput")]
-pub struct RoleGql {
-    /// Role name: `secretary`, `branch_committee`, `standing_committee`, `inspection`, ...
-    role: String,
-    /// Level: `branch`, `grassroots`, `superior`, `competent`, `province`, `central`; none
-    /// for a role that is not tied to a level.
-    level: Option<String>,
-}
-
-/// Who acts.
-#[derive(InputObject)]
-pub struct ActorInput {
-    /// The actor's id (an account or member id).
-    id: String,
-    /// The roles they act in.
-    roles: Vec<RoleGql>,
-}
-
-fn to_actor(a: ActorInput) -> Result<Actor, ApiError> {
-    let mut roles = Vec::new();
-    for r in a.roles {
-        let level = match r.level.as_deref() {
-            None => None,
-            Some(l) => Some(Level::parse(l).ok_or_else(|| {
-                ApiError::Validation(Text::new(
-                    format!("Cấp không hợp lệ: {l}."),
-                    format!("Unknown level: {l}."),
-                ))
-            })?),
-        };
-        roles.push(RoleRef {
-            role: r.role,
-            level,
-        });
-    }
-    Ok(Actor::new(a.id, roles))
 }
 
 /// Converts JSON inputs to the engine's values, typed by the transition's declared inputs:
@@ -214,7 +181,7 @@ pub struct CaseDeadline {
 }
 
 /// One entry of a case's history.
-pub struct CaseEvent(CaseEventRecord);
+pub struct CaseEvent(CaseEventRecord, CaseView);
 
 #[Object]
 impl CaseEvent {
@@ -234,9 +201,13 @@ impl CaseEvent {
     async fn actor(&self) -> &str {
         &self.0.actor
     }
-    /// Inputs given.
+    /// Inputs given (an empty object for the member the case is about: what the bodies
+    /// recorded, votes included, is not theirs to read).
     async fn inputs(&self) -> Json<serde_json::Value> {
-        Json(self.0.inputs.clone())
+        match self.1 {
+            CaseView::Full => Json(self.0.inputs.clone()),
+            CaseView::Subject => Json(serde_json::json!({})),
+        }
     }
     /// State before.
     async fn from_state(&self) -> &str {
@@ -254,9 +225,13 @@ impl CaseEvent {
     async fn definition_version(&self) -> u32 {
         self.0.definition_version
     }
-    /// Effects of a step, or the reasons of a refusal.
+    /// Effects of a step, or the reasons of a refusal (an empty object for the member the
+    /// case is about).
     async fn payload(&self) -> Json<serde_json::Value> {
-        Json(self.0.payload.clone())
+        match self.1 {
+            CaseView::Full => Json(self.0.payload.clone()),
+            CaseView::Subject => Json(serde_json::json!({})),
+        }
     }
     /// The caller's idempotency key.
     async fn idempotency_key(&self) -> Option<&str> {
@@ -280,6 +255,19 @@ impl CaseEvent {
     }
 }
 
+/// One read of a confidential case.
+#[derive(SimpleObject)]
+pub struct AccessEntry {
+    /// The account.
+    account_id: ID,
+    /// Its login name.
+    username: String,
+    /// What it did (`read`).
+    action: String,
+    /// When (RFC 3339).
+    at: String,
+}
+
 /// A transition and whether it could be fired now.
 #[derive(SimpleObject)]
 pub struct AvailableTransition {
@@ -299,7 +287,7 @@ pub struct AvailableTransition {
 }
 
 /// A workflow case.
-pub struct Case(pub CaseRecord);
+pub struct Case(pub CaseRecord, pub CaseView);
 
 #[Object]
 impl Case {
@@ -354,8 +342,11 @@ impl Case {
     async fn subject_member_id(&self) -> Option<ID> {
         self.0.subject_member_id.map(to_id)
     }
-    /// Facts recorded by its steps.
+    /// Facts recorded by its steps (an empty object for the member the case is about).
     async fn facts(&self) -> Json<serde_json::Value> {
+        if self.1 == CaseView::Subject {
+            return Json(serde_json::json!({}));
+        }
         Json(serde_json::Value::Object(
             self.0
                 .snapshot
@@ -399,22 +390,22 @@ impl Case {
             .await
             .gql(lang(ctx))?
             .into_iter()
-            .map(CaseEvent)
+            .map(|e| CaseEvent(e, self.1))
             .collect())
     }
-    /// What could happen next for `actor` on `on`: every transition from the current state,
-    /// allowed or refused, with the reasons.
+    /// What could happen next for the caller on `on`: every transition from the current
+    /// state, allowed or refused, with the reasons (a transition none of the caller's roles may
+    /// fire is refused with the roles it needs).
     async fn available_transitions(
         &self,
         ctx: &Context<'_>,
-        actor: ActorInput,
         on: Option<Date>,
     ) -> async_graphql::Result<Vec<AvailableTransition>> {
         let l = lang(ctx);
         let d = on_or_today(ctx, on);
         let cat = catalog(ctx);
         let def = cat.definition_of(&self.0).gql(l)?;
-        let actor = to_actor(actor).gql(l)?;
+        let actor = actor_for(ctx, def, &self.0, d).await?;
         Ok(
             engine::available(def, &cat.rules, &cat.calendar, &self.0.snapshot, &actor, d)
                 .into_iter()
@@ -437,12 +428,43 @@ impl Case {
                 .collect(),
         )
     }
+    /// Who read this case and when, newest first, at most `first` (50 by default): kept
+    /// for confidential cases, readable by auditors and inspection commissions over its unit.
+    async fn access_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<AccessEntry>> {
+        let l = lang(ctx);
+        require(ctx, Permission::ReadAccessLog, self.0.unit_id).await?;
+        let n = first.unwrap_or(50).clamp(1, 500);
+        Ok(app(ctx)
+            .store
+            .access_log(&case_subject(self.0.id), u64::try_from(n).unwrap_or(50))
+            .await
+            .gql(l)?
+            .into_iter()
+            .map(|r| AccessEntry {
+                account_id: to_id(r.account_id),
+                username: r.username,
+                action: r.action,
+                at: r.at.to_rfc3339(),
+            })
+            .collect())
+    }
     /// The votes of the case (A8, A9, A14, D5), oldest first, derived from its history: who
     /// could vote, how many were in favour, the denominator the rule uses, the threshold of the
     /// rule set each step was decided under, and the result. The engine computes the result;
     /// a refused attempt kept in the history (`recordRefusal`) appears with `recorded: false`.
     async fn votes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CaseVote>> {
         let l = lang(ctx);
+        if self.1 == CaseView::Subject {
+            return Err(ApiError::Forbidden(Text::new(
+                "Đảng viên là đối tượng của hồ sơ không được xem kết quả biểu quyết.",
+                "The member a case is about may not see its votes.",
+            ))
+            .into_graphql(l));
+        }
         let cat = catalog(ctx);
         let def = cat.definition_of(&self.0).gql(l)?;
         let events = app(ctx).store.case_events(self.0.id).await.gql(l)?;
@@ -693,8 +715,11 @@ impl CaseQuery {
     /// A case by id.
     async fn case(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Case> {
         let l = lang(ctx);
+        caller(ctx)?;
         let id = parse_id(&id, "case").gql(l)?;
-        Ok(Case(app(ctx).store.case(id).await.gql(l)?))
+        let case = app(ctx).store.case(id).await.gql(l)?;
+        let view = read_case(ctx, &case).await?;
+        Ok(Case(case, view))
     }
 
     /// Cases matching `filter`, in opening order.
@@ -708,6 +733,7 @@ impl CaseQuery {
     ) -> async_graphql::Result<CaseConnection> {
         let l = lang(ctx);
         let a = app(ctx);
+        let who = caller(ctx)?;
         let f = filter.unwrap_or_default();
         let today = a.clock.today();
         let first = page_size(first).gql(l)?;
@@ -723,6 +749,23 @@ impl CaseQuery {
             }
             None => None,
         };
+        // The rows the caller may read: the units of their scope for ordinary workflows,
+        // the (usually smaller) scope for confidential ones, and their own cases. The store
+        // applies it to the page and to the count alike, so no cursor reaches past it.
+        let confidential: Vec<String> = a
+            .catalog
+            .definitions
+            .iter()
+            .filter(|d| d.confidential)
+            .map(|d| d.id.clone())
+            .collect();
+        let visible = CaseVisibility {
+            units: scope_units(ctx, Permission::ReadCases, today).await?,
+            confidential_units: scope_units(ctx, Permission::ReadConfidentialCases, today)
+                .await?,
+            confidential_definitions: confidential,
+            own_member: who.principal.account.member_id,
+        };
         let due_by = match (f.overdue.unwrap_or(false), f.due_within_working_days) {
             (true, _) => today.pred_opt(),
             (false, Some(n)) => Some(a.catalog.calendar.add_working_days(today, n)),
@@ -734,6 +777,7 @@ impl CaseQuery {
             states: f.states.unwrap_or_default(),
             open_only: f.open_only.unwrap_or(false),
             due_by,
+            visible: Some(visible),
         };
         let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
         let page = a.store.cases_page(&filter, after_id, first).await.gql(l)?;
@@ -743,17 +787,17 @@ impl CaseQuery {
             page.has_next,
             CaseConnectionFields { total_count: total },
         );
-        conn.edges.extend(
-            page.cases
-                .into_iter()
-                .map(|c| Edge::new(encode_cursor(c.id), Case(c))),
-        );
+        for c in page.cases {
+            let view = read_case(ctx, &c).await?;
+            conn.edges.push(Edge::new(encode_cursor(c.id), Case(c, view)));
+        }
         Ok(conn)
     }
 
     /// The workflow definitions loaded, every version.
-    async fn workflows(&self, ctx: &Context<'_>) -> Vec<WorkflowInfo> {
-        catalog(ctx)
+    async fn workflows(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WorkflowInfo>> {
+        caller(ctx)?;
+        Ok(catalog(ctx)
             .definitions
             .iter()
             .map(|d| WorkflowInfo {
@@ -762,7 +806,7 @@ impl CaseQuery {
                 title: d.title.clone(),
                 states: d.states.iter().map(|s| s.name.clone()).collect(),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -790,8 +834,6 @@ pub struct OpenCaseInput {
     subject_member_id: Option<ID>,
     /// A title for lists.
     title: String,
-    /// Who acts.
-    actor: ActorInput,
     /// The opening transition's inputs, as a JSON object.
     inputs: Option<Json<serde_json::Value>>,
     /// A key that makes a retry harmless.
@@ -805,8 +847,6 @@ pub struct FireInput {
     case_id: ID,
     /// The transition.
     transition: String,
-    /// Who acts.
-    actor: ActorInput,
     /// Its inputs, as a JSON object (dates as `YYYY-MM-DD`).
     inputs: Option<Json<serde_json::Value>>,
     /// The version read; a case that moved on meanwhile gives `CONFLICT`.
@@ -848,8 +888,6 @@ pub struct MigrateCasesInput {
     definition_id: String,
     /// The version to move to (the newest by default).
     to_version: Option<u32>,
-    /// Who does it (recorded in each case's history).
-    actor: ActorInput,
     /// List what would change and change nothing (the default: set `dryRun: false` to apply).
     dry_run: Option<bool>,
 }
@@ -894,7 +932,61 @@ fn definition<'a>(cat: &'a Catalog, id: &str, l: Lang) -> async_graphql::Result<
     })
 }
 
-fn outcome(ctx: &Context<'_>, o: CaseOutcome, l: Lang) -> async_graphql::Result<StepResult> {
+/// The caller as the actor of a step on `case` on `on`: the roles their grants give on it.
+async fn actor_for(
+    ctx: &Context<'_>,
+    def: &Definition,
+    case: &CaseRecord,
+    on: NaiveDate,
+) -> async_graphql::Result<Actor> {
+    let set = match def.rule_set_selection {
+        RuleSetSelection::CaseOpened => case.snapshot.opening_rule_set(),
+        RuleSetSelection::EventDate => None,
+    };
+    let (id, roles) = case_roles(ctx, case.unit_id, case.subject_member_id, on, set).await?;
+    Ok(Actor::new(id, roles))
+}
+
+/// `FORBIDDEN` unless one of the actor's roles is one the transition names. (The engine
+/// checks the same again; this answers a caller with no part in the step before anything of
+/// the case is decided or shown.)
+fn ensure_may_fire(t: &Transition, actor: &Actor, l: Lang) -> async_graphql::Result<()> {
+    if t.by.iter().any(|r| actor.roles.iter().any(|h| r.admits(h))) {
+        return Ok(());
+    }
+    let needed = t
+        .by
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ApiError::Forbidden(Text::new(
+        format!(
+            "Tài khoản của đồng chí không giữ vai trò nào được thực hiện bước «{}» của hồ sơ này (cần: {needed}).",
+            t.name
+        ),
+        format!(
+            "Your account holds none of the roles that may fire `{}` on this case (needed: {needed}).",
+            t.name
+        ),
+    ))
+    .into_graphql(l))
+}
+
+fn view_of(actor: &Actor) -> CaseView {
+    if actor.roles.iter().all(|r| r.role == "member") && !actor.roles.is_empty() {
+        CaseView::Subject
+    } else {
+        CaseView::Full
+    }
+}
+
+fn outcome(
+    ctx: &Context<'_>,
+    o: CaseOutcome,
+    view: CaseView,
+    l: Lang,
+) -> async_graphql::Result<StepResult> {
     match o {
         CaseOutcome::Applied {
             case,
@@ -909,13 +1001,17 @@ fn outcome(ctx: &Context<'_>, o: CaseOutcome, l: Lang) -> async_graphql::Result<
                 &event.transition,
                 &case.state,
                 case.version,
+                app(ctx)
+                    .catalog
+                    .definition(&case.definition_id, case.definition_version)
+                    .is_none_or(|d| d.confidential),
             ));
             Ok(StepResult {
                 to_state: decision.to.clone(),
                 rule_set: decision.rule_set.clone(),
                 effects: Json(serde_json::to_value(&decision.effects).unwrap_or_default()),
-                case: Case(*case),
-                event: Some(CaseEvent(*event)),
+                case: Case(*case, view),
+                event: Some(CaseEvent(*event, view)),
                 replayed: false,
                 dry_run: false,
             })
@@ -924,8 +1020,8 @@ fn outcome(ctx: &Context<'_>, o: CaseOutcome, l: Lang) -> async_graphql::Result<
             to_state: event.to_state.clone(),
             rule_set: event.rule_set.clone(),
             effects: Json(event.payload.clone()),
-            case: Case(*case),
-            event: Some(CaseEvent(*event)),
+            case: Case(*case, view),
+            event: Some(CaseEvent(*event, view)),
             replayed: true,
             dry_run: false,
         }),
@@ -951,7 +1047,11 @@ impl CaseMutation {
             .map(|s| parse_id(s, "member"))
             .transpose()
             .gql(l)?;
-        let actor = to_actor(input.actor).gql(l)?;
+        let today = a.clock.today();
+        let (id, roles) = case_roles(ctx, unit_id, subject, today, None).await?;
+        let actor = Actor::new(id, roles);
+        ensure_may_fire(&def.open, &actor, l)?;
+        let view = view_of(&actor);
         let mut event = Event::new(def.open.name.clone(), actor);
         event.inputs = to_values(&def.open, input.inputs).gql(l)?;
         let o = a
@@ -974,7 +1074,7 @@ impl CaseMutation {
             )
             .await
             .gql(l)?;
-        outcome(ctx, o, l)
+        outcome(ctx, o, view, l)
     }
 
     /// Moves the open cases of a workflow to a newer version of it, or (by default) lists
@@ -986,7 +1086,8 @@ impl CaseMutation {
     ) -> async_graphql::Result<Vec<CaseMigrationResult>> {
         let l = lang(ctx);
         let a = app(ctx);
-        let actor = to_actor(input.actor).gql(l)?;
+        let who = require_everywhere(ctx, Permission::Administer)?;
+        let actor = Actor::new(who.principal.account.username.clone(), Vec::new());
         let mode = if input.dry_run.unwrap_or(true) {
             MigrationMode::DryRun
         } else {
@@ -1035,7 +1136,7 @@ impl CaseMutation {
         let l = lang(ctx);
         let a = app(ctx);
         let case_id = parse_id(&input.case_id, "case").gql(l)?;
-        let actor = to_actor(input.actor).gql(l)?;
+        caller(ctx)?;
         let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
         if today > a.clock.today() {
             return Err(ApiError::Validation(Text::new(
@@ -1056,6 +1157,9 @@ impl CaseMutation {
                 l,
             )
         })?;
+        let actor = actor_for(ctx, def, &case, today).await?;
+        ensure_may_fire(t, &actor, l)?;
+        let view = view_of(&actor);
         let mut event = Event::new(input.transition.clone(), actor);
         event.inputs = to_values(t, input.inputs).gql(l)?;
         if input.dry_run.unwrap_or(false) {
@@ -1086,7 +1190,7 @@ impl CaseMutation {
                 to_state: d.to.clone(),
                 rule_set: d.rule_set.clone(),
                 effects: Json(serde_json::to_value(&d.effects).unwrap_or_default()),
-                case: Case(case),
+                case: Case(case, view),
                 event: None,
                 replayed: false,
                 dry_run: true,
@@ -1112,6 +1216,6 @@ impl CaseMutation {
             )
             .await
             .gql(l)?;
-        outcome(ctx, o, l)
+        outcome(ctx, o, view, l)
     }
 }

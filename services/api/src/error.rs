@@ -22,6 +22,8 @@ pub enum Code {
     Forbidden,
     /// The workflow refused the transition; the reasons name the rules.
     TransitionRefused,
+    /// Too many logins or mutations in a short time, from this account or this address.
+    RateLimited,
     /// The request is not valid GraphQL.
     GraphqlParseFailed,
     /// The request does not fit the schema.
@@ -46,6 +48,7 @@ impl Code {
             Code::Unauthenticated => "UNAUTHENTICATED",
             Code::Forbidden => "FORBIDDEN",
             Code::TransitionRefused => "TRANSITION_REFUSED",
+            Code::RateLimited => "RATE_LIMITED",
             Code::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Code::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Code::QueryTooDeep => "QUERY_TOO_DEEP",
@@ -73,6 +76,9 @@ pub enum ApiError {
     /// Bad input found by the API itself.
     #[error("invalid input: {}", .0.en)]
     Validation(Text),
+    /// The caller's roles do not allow this.
+    #[error("forbidden: {}", .0.en)]
+    Forbidden(Text),
 }
 
 impl ApiError {
@@ -103,6 +109,7 @@ impl ApiError {
                 )],
             ),
             ApiError::Validation(t) => (Code::Validation, vec![t.clone()]),
+            ApiError::Forbidden(t) => (Code::Forbidden, vec![t.clone()]),
         }
     }
 

@@ -4,10 +4,12 @@
 //! records into GraphQL types at this border, and every failure into an error with a stable
 //! `extensions.code` (see [`error::Code`]) and a message in Vietnamese and English.
 
+pub mod access;
 mod auth;
 mod cases;
 mod clock;
 pub mod error;
+mod limits;
 mod live;
 mod members;
 mod outbox;
@@ -19,5 +21,6 @@ mod tree;
 pub use auth::{Auth, authenticate};
 pub use clock::{Clock, FixedClock, SettableClock, SystemClock};
 pub use error::{Code, finalize_response};
+pub use limits::{Peer, RateLimits};
 pub use memberflow_workflow::text::Lang;
 pub use schema::{AfterCommit, ApiOptions, AppSchema, build_schema, execute, sdl};

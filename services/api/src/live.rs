@@ -11,7 +11,9 @@ use futures::StreamExt as _;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::access::require;
 use crate::error::OrGql;
+use memberflow_workflow::access::Permission;
 use crate::scalars::{parse_id, to_id};
 use crate::tree::{app, lang};
 
@@ -35,6 +37,8 @@ pub struct CaseChange {
     pub version: u64,
     #[graphql(skip)]
     pub unit: Uuid,
+    #[graphql(skip)]
+    pub confidential: bool,
 }
 
 /// The publishing side.
@@ -61,6 +65,7 @@ pub(crate) fn change(
     transition: &str,
     state: &str,
     version: u64,
+    confidential: bool,
 ) -> CaseChange {
     CaseChange {
         case_id: to_id(case_id),
@@ -70,6 +75,7 @@ pub(crate) fn change(
         state: state.to_owned(),
         version,
         unit,
+        confidential,
     }
 }
 
@@ -80,7 +86,10 @@ pub struct Subscription;
 #[Subscription]
 impl Subscription {
     /// Changes to the cases of `unitId` and of every unit below it (as the tree stands on
-    /// the day of the change).
+    /// the day of the change). Needs the right to read cases over `unitId`; changes to
+    /// confidential (disciplinary) cases only reach those who may read them there. Over
+    /// WebSocket, log in by sending `{"token": "<bearer token>"}` as the `connection_init`
+    /// payload.
     async fn case_changed(
         &self,
         ctx: &Context<'_>,
@@ -90,6 +99,10 @@ impl Subscription {
         let a = app(ctx).clone();
         let root = parse_id(&unit_id, "unit").gql(l)?;
         a.store.unit(root).await.gql(l)?;
+        require(ctx, Permission::ReadCases, root).await?;
+        let secrets = require(ctx, Permission::ReadConfidentialCases, root)
+            .await
+            .is_ok();
         let rx = a.bus.0.subscribe();
         let stream = futures::stream::unfold(rx, |mut rx| async move {
             loop {
@@ -105,6 +118,9 @@ impl Subscription {
         Ok(stream.filter_map(move |c| {
             let a = a.clone();
             async move {
+                if c.confidential && !secrets {
+                    return None;
+                }
                 if c.unit == root {
                     return Some(c);
                 }

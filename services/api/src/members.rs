@@ -5,10 +5,12 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{MemberFilter, MemberRecord, MembershipPeriod, NewMember, StatusPeriod};
+use memberflow_workflow::access::Permission;
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::MemberStatus as CoreStatus;
 use uuid::Uuid;
 
+use crate::access::{caller, require, require_everywhere};
 use crate::error::OrGql;
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
 use crate::tree::{Unit, app, lang, on_or_today};
@@ -412,7 +414,28 @@ impl MemberQuery {
     async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Member> {
         let l = lang(ctx);
         let id = parse_id(&id, "member").gql(l)?;
-        Ok(Member(app(ctx).store.member(id).await.gql(l)?))
+        let who = caller(ctx)?;
+        let store = &app(ctx).store;
+        let member = store.member(id).await.gql(l)?;
+        if who.principal.account.member_id != Some(id) {
+            // Readable by whoever holds the right over the member's latest unit: a member who
+            // moved away is no longer the old branch's to read.
+            let latest = store
+                .member_units(id)
+                .await
+                .gql(l)?
+                .into_iter()
+                .max_by_key(|p| p.valid_from);
+            match latest {
+                Some(p) => {
+                    require(ctx, Permission::ReadMembers, p.unit_id).await?;
+                }
+                None => {
+                    require_everywhere(ctx, Permission::ReadMembers)?;
+                }
+            }
+        }
+        Ok(Member(member))
     }
 }
 
@@ -481,6 +504,7 @@ impl MemberMutation {
         let l = lang(ctx);
         let a = app(ctx);
         let unit_id = parse_id(&input.unit_id, "unit").gql(l)?;
+        require(ctx, Permission::RegisterMembers, unit_id).await?;
         let m = a
             .store
             .register_member(

@@ -4,6 +4,8 @@
 use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use memberflow_store::{OutboxRecord, OutboxStatus as StoreStatus};
 
+use crate::access::require_everywhere;
+use memberflow_workflow::access::Permission;
 use crate::error::OrGql;
 use crate::scalars::{Date, parse_id, to_id};
 use crate::tree::{app, lang};
@@ -98,6 +100,7 @@ impl OutboxQuery {
         first: Option<u32>,
     ) -> async_graphql::Result<Vec<OutboxItem>> {
         let l = lang(ctx);
+        require_everywhere(ctx, Permission::ReadOutbox)?;
         let case = case_id
             .as_ref()
             .map(|c| parse_id(c, "case"))
@@ -130,6 +133,7 @@ impl OutboxMutation {
         id: ID,
     ) -> async_graphql::Result<OutboxItem> {
         let l = lang(ctx);
+        require_everywhere(ctx, Permission::Administer)?;
         let a = app(ctx);
         let id: i64 = id.parse().map_err(|_| {
             crate::error::ApiError::Validation(memberflow_workflow::text::Text::new(

@@ -1,5 +1,6 @@
 //! The schema: its roots, its limits, and how one request is executed.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::{MergedObject, Request, Response, Schema, ServerError};
@@ -10,6 +11,7 @@ use crate::auth::{Auth, AuthMutation, AuthQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::error::{Code, finalize_response, graphql_error};
+use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
 use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
 use crate::outbox::{OutboxMutation, OutboxQuery};
@@ -64,6 +66,10 @@ pub struct ApiOptions {
     pub session_minutes: u32,
     /// Called after each committed step.
     pub after_commit: Option<AfterCommit>,
+    /// Most aliases one operation may use.
+    pub max_aliases: usize,
+    /// Rate limits on logins and mutations.
+    pub rate_limits: RateLimits,
 }
 
 impl Default for ApiOptions {
@@ -74,6 +80,8 @@ impl Default for ApiOptions {
             introspection: true,
             session_minutes: 480,
             after_commit: None,
+            max_aliases: 30,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -87,6 +95,8 @@ pub(crate) struct Ctx {
     pub bus: CaseBus,
     pub session_minutes: u32,
     pub after_commit: Option<AfterCommit>,
+    pub limiter: Arc<RateLimiter>,
+    pub rate_limits: RateLimits,
 }
 
 impl Ctx {
@@ -113,6 +123,11 @@ pub fn build_schema(
             bus: CaseBus::default(),
             session_minutes: options.session_minutes,
             after_commit: options.after_commit.clone(),
+            limiter: Arc::default(),
+            rate_limits: options.rate_limits.clone(),
+        })
+        .extension(RequestGuard {
+            max_aliases: options.max_aliases,
         })
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);
@@ -129,13 +144,14 @@ pub fn sdl() -> String {
         .sdl()
 }
 
-/// Executes one request for a reader of `lang`: parse errors and every other error get a
-/// stable code.
+/// Executes one request for a reader of `lang`, from `peer`, as `auth`: parse errors and
+/// every other error get a stable code.
 pub async fn execute(
     schema: &AppSchema,
     mut request: Request,
     lang: Lang,
     auth: Option<Auth>,
+    peer: Option<IpAddr>,
 ) -> Response {
     if let Err(e) = request.parsed_query() {
         let err = graphql_error(
@@ -150,9 +166,12 @@ pub async fn execute(
         se.locations = e.locations;
         return Response::from_errors(vec![se]);
     }
-    let mut request = request.data(lang);
+    let mut request = request.data(lang).data(crate::access::PathCache::default());
     if let Some(a) = auth {
         request = request.data(a);
+    }
+    if let Some(p) = peer {
+        request = request.data(Peer(p));
     }
     let resp = schema.execute(request).await;
     finalize_response(resp, lang)

@@ -8,6 +8,8 @@ use memberflow_store::{TargetReport, TargetRequest, TargetRow as StoreRow};
 use memberflow_workflow::stats::{Assessment, Band, TargetParams};
 use memberflow_workflow::text::Text;
 
+use crate::access::require;
+use memberflow_workflow::access::Permission;
 use crate::error::{ApiError, OrGql};
 use crate::scalars::{Date, parse_id, to_id};
 use crate::tree::{Unit, app, lang};
@@ -236,6 +238,7 @@ impl TargetQuery {
                 .into_graphql(l));
             }
         };
+        require(ctx, Permission::ReadReports, unit.id).await?;
         if !(1900..=9999).contains(&year) {
             return Err(ApiError::Validation(Text::new(
                 format!("Năm {year} không hợp lệ."),

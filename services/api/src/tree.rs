@@ -4,9 +4,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{MergeUnits, NewUnit, UnitRecord};
+use memberflow_workflow::access::Permission;
 use memberflow_workflow::text::{Lang, Text};
 use memberflow_workflow::tree::UnitKind as CoreKind;
 
+use crate::access::{caller, require, require_all, require_everywhere};
 use crate::error::{ApiError, OrGql};
 use crate::members::{MemberConnection, MemberStatus, members_connection};
 use crate::scalars::{Date, parse_id, to_id};
@@ -222,6 +224,7 @@ impl Unit {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<MemberConnection> {
+        require(ctx, Permission::ReadMembers, self.0.id).await?;
         let d = on_or_today(ctx, on);
         let units = if include_subtree.unwrap_or(false) {
             app(ctx)
@@ -243,6 +246,7 @@ impl Unit {
         status: Option<Vec<MemberStatus>>,
         include_subtree: Option<bool>,
     ) -> async_graphql::Result<u64> {
+        require(ctx, Permission::ReadMembers, self.0.id).await?;
         let d = on_or_today(ctx, on);
         let units = if include_subtree.unwrap_or(false) {
             app(ctx)
@@ -290,6 +294,7 @@ impl TreeQuery {
         id: Option<ID>,
         code: Option<String>,
     ) -> async_graphql::Result<Unit> {
+        caller(ctx)?;
         let l = lang(ctx);
         let store = &app(ctx).store;
         match (id, code) {
@@ -308,6 +313,7 @@ impl TreeQuery {
 
     /// The units that had no parent on `on` (today by default): the roots of the tree.
     async fn roots(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<Vec<Unit>> {
+        caller(ctx)?;
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
@@ -393,6 +399,10 @@ impl TreeMutation {
             .map(|p| parse_id(p, "unit"))
             .transpose()
             .gql(l)?;
+        match parent_id {
+            Some(p) => require(ctx, Permission::EditTree, p).await?,
+            None => require_everywhere(ctx, Permission::EditTree)?,
+        };
         let u = a
             .store
             .create_unit(
@@ -421,6 +431,7 @@ impl TreeMutation {
         let a = app(ctx);
         let id = parse_id(&input.unit_id, "unit").gql(l)?;
         let parent = parse_id(&input.new_parent_id, "unit").gql(l)?;
+        require_all(ctx, Permission::EditTree, &[id, parent]).await?;
         let u = a
             .store
             .move_unit(id, parent, input.effective_date.0, a.clock.now())
@@ -444,6 +455,8 @@ impl TreeMutation {
             .collect::<Result<Vec<_>, _>>()
             .gql(l)?;
         let target = parse_id(&input.target_id, "unit").gql(l)?;
+        require_all(ctx, Permission::EditTree, &sources).await?;
+        require(ctx, Permission::EditTree, target).await?;
         let u = a
             .store
             .merge_units(
@@ -468,6 +481,7 @@ impl TreeMutation {
         let l = lang(ctx);
         let a = app(ctx);
         let id = parse_id(&input.unit_id, "unit").gql(l)?;
+        require(ctx, Permission::EditTree, id).await?;
         let u = a
             .store
             .dissolve_unit(id, input.effective_date.0, a.clock.now())

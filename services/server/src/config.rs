@@ -39,6 +39,34 @@ pub struct Config {
     pub schedules: SchedulesConfig,
     /// Login sessions.
     pub auth: AuthConfig,
+    /// Rate limits on logins and mutations.
+    pub limits: LimitsConfig,
+}
+
+/// Rate limits, per minute, counted by each server process; 0 switches one off.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Login attempts per login name.
+    pub login_per_account: u32,
+    /// Login attempts per client address.
+    pub login_per_address: u32,
+    /// Mutations per account.
+    pub mutations_per_account: u32,
+    /// Mutations per client address.
+    pub mutations_per_address: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let d = memberflow_api::RateLimits::default();
+        Self {
+            login_per_account: d.login_per_account,
+            login_per_address: d.login_per_address,
+            mutations_per_account: d.mutations_per_account,
+            mutations_per_address: d.mutations_per_address,
+        }
+    }
 }
 
 /// Login sessions.
@@ -164,6 +192,11 @@ pub struct GraphqlConfig {
     pub introspection: bool,
     /// Whether GraphiQL is served on `GET /graphql`.
     pub graphiql: bool,
+    /// Most aliases one operation may use.
+    pub max_aliases: usize,
+    /// Origins whose browser pages may call the API (`https://app.example.vn`); empty: none
+    /// but the server's own (no CORS headers are sent).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -179,6 +212,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             schedules: SchedulesConfig::default(),
             auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -226,6 +260,8 @@ impl Default for GraphqlConfig {
             max_body_bytes: 64 * 1024,
             introspection: true,
             graphiql: true,
+            max_aliases: 30,
+            cors_origins: Vec::new(),
         }
     }
 }

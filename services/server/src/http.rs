@@ -8,13 +8,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use std::net::SocketAddr;
+
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use memberflow_api::{AppSchema, Clock, Lang};
 use memberflow_store::Store;
+use memberflow_workflow::access::Permission;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -35,36 +41,108 @@ struct Metrics {
     rejected_bodies: AtomicU64,
 }
 
-/// Builds the router.
+/// What the router is built with.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Whether GraphiQL is served on `GET /graphql`.
+    pub graphiql: bool,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Origins allowed to call from a browser (CORS); empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
+}
+
+/// Builds the router; a CORS origin that is not a valid header value is refused.
 pub fn router(
     schema: AppSchema,
     store: Store,
     clock: Arc<dyn Clock>,
-    graphiql: bool,
-    max_body_bytes: usize,
-) -> Router {
-    let subscriptions = async_graphql_axum::GraphQLSubscription::new(schema.clone());
+    options: HttpOptions,
+) -> anyhow::Result<Router> {
     let state = AppState {
         schema,
         store,
         clock,
-        graphiql,
+        graphiql: options.graphiql,
         metrics: Arc::new(Metrics::default()),
     };
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphiql_page).post(graphql))
-        .route_service("/graphql/ws", subscriptions)
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/charts/admissions/{file}", get(admissions_chart))
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
+        .with_state(state);
+    if options.cors_origins.is_empty() {
+        return Ok(router);
+    }
+    let origins = options
+        .cors_origins
+        .iter()
+        .map(|o| {
+            HeaderValue::from_str(o)
+                .map_err(|_| anyhow::anyhow!("graphql.cors_origins: `{o}` is not a valid origin"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(router.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT_LANGUAGE,
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    ))
+}
+
+/// The bearer token of a WebSocket `connection_init` payload: `{"token": "..."}` or
+/// `{"Authorization": "Bearer ..."}`.
+fn init_token(payload: &serde_json::Value) -> Option<String> {
+    if let Some(t) = payload.get("token").and_then(|v| v.as_str()) {
+        return Some(t.trim().to_owned());
+    }
+    payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+}
+
+/// Subscriptions over WebSocket (graphql-transport-ws and graphql-ws): the session logs in
+/// with the token of its `connection_init` payload.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut data = async_graphql::Data::default();
+                    if let Some(token) = init_token(&payload)
+                        && let Some(auth) =
+                            memberflow_api::authenticate(&state.store, state.clock.as_ref(), &token)
+                                .await
+                    {
+                        data.insert(auth);
+                    }
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -102,6 +180,7 @@ fn request_error(status: StatusCode, code: &str, vi: &str, en: &str, lang: Lang)
 
 async fn graphql(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -163,7 +242,8 @@ async fn graphql(
         }
         None => None,
     };
-    let response = memberflow_api::execute(&state.schema, request, lang, auth).await;
+    let response =
+        memberflow_api::execute(&state.schema, request, lang, auth, Some(peer.ip())).await;
     if response.is_err() {
         state.metrics.graphql_errors.fetch_add(1, Ordering::Relaxed);
     }
@@ -225,5 +305,49 @@ async fn admissions_chart(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&headers);
-    crate::report::chart_response(&state.store, state.clock.today(), &file, query, lang).await
+    // The chart shows a unit's admissions: the same right as the target report.
+    let auth = match bearer(&headers) {
+        Some(token) => {
+            memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
+        }
+        None => None,
+    };
+    let Some(auth) = auth else {
+        return request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Hãy đăng nhập trước.",
+            "Log in first.",
+            lang,
+        );
+    };
+    let code = file.strip_suffix(".svg").unwrap_or(&file);
+    let today = state.clock.today();
+    if let Ok(unit) = state.store.unit_by_code(code).await {
+        match memberflow_api::access::permits(
+            &state.store,
+            &auth,
+            Permission::ReadReports,
+            unit.id,
+            today,
+        )
+        .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return request_error(
+                    StatusCode::FORBIDDEN,
+                    "FORBIDDEN",
+                    "Tài khoản của đồng chí không có quyền xem báo cáo của đơn vị này.",
+                    "Your account may not read this unit's reports.",
+                    lang,
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "chart authorization failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    }
+    crate::report::chart_response(&state.store, today, &file, query, lang).await
 }

@@ -52,6 +52,13 @@ pub fn api_options(config: &Config) -> ApiOptions {
         introspection: config.graphql.introspection,
         session_minutes: config.auth.session_minutes,
         after_commit: None,
+        max_aliases: config.graphql.max_aliases,
+        rate_limits: memberflow_api::RateLimits {
+            login_per_account: config.limits.login_per_account,
+            login_per_address: config.limits.login_per_address,
+            mutations_per_account: config.limits.mutations_per_account,
+            mutations_per_address: config.limits.mutations_per_address,
+        },
     }
 }
 
@@ -156,9 +163,12 @@ impl Application {
             schema,
             store.clone(),
             clock,
-            config.graphql.graphiql,
-            config.graphql.max_body_bytes,
-        );
+            http::HttpOptions {
+                graphiql: config.graphql.graphiql,
+                max_body_bytes: config.graphql.max_body_bytes,
+                cors_origins: config.graphql.cors_origins.clone(),
+            },
+        )?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -197,7 +207,11 @@ impl Application {
             }))
         });
         tracing::info!(%addr, graphql = %format!("http://{addr}/graphql"), "serving");
-        let served = axum::serve(self.listener, self.router)
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 let _ = stop_tx.send(true);

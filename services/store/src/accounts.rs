@@ -8,14 +8,15 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
+use memberflow_workflow::access::{Grant, Role};
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::Store;
-use crate::entity::{account, role_assignment, session};
+use crate::entity::{access_log, account, role_assignment, session};
 use crate::error::{Result, StoreError};
 
 /// An account as the rest of the system sees it (never its hash).
@@ -58,6 +59,35 @@ pub struct Principal {
     pub account: AccountRecord,
     /// Its roles.
     pub roles: Vec<RoleGrant>,
+}
+
+impl Principal {
+    /// The account's grants, typed for the access rules; a role name this version does not
+    /// know (granted by a newer one) carries nothing.
+    pub fn grants(&self) -> Vec<Grant<Uuid>> {
+        self.roles
+            .iter()
+            .filter_map(|r| {
+                Role::parse(&r.role).map(|role| Grant {
+                    role,
+                    unit: r.unit_id,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One line of the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    /// Who.
+    pub account_id: Uuid,
+    /// Their login name (empty if the account is gone).
+    pub username: String,
+    /// What was done (`read`).
+    pub action: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A new session: the token to give the client (once) and when it expires.
@@ -322,8 +352,18 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RoleGrant> {
         let acc = self.account_by_username(username).await?;
+        let parsed = Role::parse(role).ok_or_else(|| {
+            let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            StoreError::validation(
+                format!("Không có vai trò `{role}`; các vai trò: {}.", known.join(", ")),
+                format!("There is no role `{role}`; the roles are {}.", known.join(", ")),
+            )
+        })?;
         if let Some(u) = unit {
-            self.unit(u).await?;
+            let unit = self.unit(u).await?;
+            parsed
+                .check_unit(unit.kind)
+                .map_err(|t| StoreError::Validation(vec![t]))?;
         }
         role_assignment::ActiveModel {
             account_id: Set(acc.id),
@@ -354,6 +394,54 @@ impl Store {
             .map(|r| RoleGrant {
                 role: r.role,
                 unit_id: r.unit_id,
+            })
+            .collect())
+    }
+
+    /// Records that `account` did `action` (`read`) on `subject` (`case:<id>`), at `at`.
+    pub async fn log_access(
+        &self,
+        account: Uuid,
+        subject: &str,
+        action: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        access_log::ActiveModel {
+            account_id: Set(account),
+            subject: Set(subject.to_owned()),
+            action: Set(action.to_owned()),
+            at: Set(at),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// The access log of `subject`, newest first, at most `limit` lines.
+    pub async fn access_log(&self, subject: &str, limit: u64) -> Result<Vec<AccessRecord>> {
+        let rows = access_log::Entity::find()
+            .filter(access_log::Column::Subject.eq(subject))
+            .order_by_desc(access_log::Column::At)
+            .order_by_desc(access_log::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.account_id).collect();
+        let names: std::collections::HashMap<Uuid, String> = account::Entity::find()
+            .filter(account::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.username))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .map(|r| AccessRecord {
+                username: names.get(&r.account_id).cloned().unwrap_or_default(),
+                account_id: r.account_id,
+                action: r.action,
+                at: r.at,
             })
             .collect())
     }

@@ -15,7 +15,7 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
@@ -260,6 +260,22 @@ pub struct CaseFilter {
     pub open_only: bool,
     /// With an open deadline on or before this date.
     pub due_by: Option<NaiveDate>,
+    /// Only the cases a reader may see (`None`: every case, for the shell's own use).
+    pub visible: Option<CaseVisibility>,
+}
+
+/// The cases a reader may see: the authorization filter of a case list, applied by the
+/// query itself so that pages, cursors and counts all stay inside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseVisibility {
+    /// Units whose ordinary cases are visible (`None`: every unit).
+    pub units: Option<Vec<Uuid>>,
+    /// Units whose confidential cases are visible (`None`: every unit).
+    pub confidential_units: Option<Vec<Uuid>>,
+    /// The definitions whose cases are confidential.
+    pub confidential_definitions: Vec<String>,
+    /// The reader's own member record: the cases about them are visible too.
+    pub own_member: Option<Uuid>,
 }
 
 /// A page of cases, in opening order.
@@ -850,6 +866,24 @@ impl Store {
             q = q
                 .filter(cases::Column::Terminal.eq(false))
                 .filter(cases::Column::NextDue.lte(d));
+        }
+        if let Some(v) = &f.visible {
+            let confidential = v.confidential_definitions.iter().map(String::as_str);
+            let mut ordinary = Condition::all()
+                .add(cases::Column::DefinitionId.is_not_in(confidential.clone()));
+            if let Some(units) = &v.units {
+                ordinary = ordinary.add(cases::Column::UnitId.is_in(units.iter().copied()));
+            }
+            let mut secret =
+                Condition::all().add(cases::Column::DefinitionId.is_in(confidential));
+            if let Some(units) = &v.confidential_units {
+                secret = secret.add(cases::Column::UnitId.is_in(units.iter().copied()));
+            }
+            let mut any = Condition::any().add(ordinary).add(secret);
+            if let Some(m) = v.own_member {
+                any = any.add(cases::Column::SubjectMemberId.eq(m));
+            }
+            q = q.filter(any);
         }
         q
     }

@@ -22,9 +22,9 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
-pub use accounts::{AccountRecord, NewSession, Principal, RoleGrant};
+pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
 pub use cases::{
-    CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, Catalog,
+    CaseEventRecord, CaseFilter, CaseVisibility, CaseMigration, CaseOutcome, CasePage, CaseRecord, Catalog,
     ChainBreak, Command, EscalationReport, MigrateCases, MigrationMode, NewCase, RefusalRecording,
 };
 pub use error::{Result, StoreError};

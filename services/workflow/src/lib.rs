@@ -4,6 +4,7 @@
 //! network. The shell crates (`store`, `api`, `server`) load data, call into this crate with
 //! `now` as an argument, and carry out the decisions it returns.
 
+pub mod access;
 pub mod badges;
 pub mod calendar;
 pub mod engine;

@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table. They never leave this crate; the store converts
 //! them into its own records at its border.
 
+pub mod access_log;
 pub mod account;
 pub mod case_deadline;
 pub mod case_event;

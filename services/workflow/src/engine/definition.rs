@@ -442,6 +442,9 @@ pub struct Definition {
     pub transitions: Vec<Transition>,
     /// States of earlier versions renamed in this one: old name → new name (for migration).
     pub renamed_states: BTreeMap<String, String>,
+    /// Whether its cases are confidential (discipline): only the bodies that handle them, the
+    /// member concerned and auditors may read them, and every read is logged.
+    pub confidential: bool,
 }
 
 /// Name of the opening transition.
@@ -738,6 +741,8 @@ struct RawDefinition {
     transition: Vec<RawTransition>,
     #[serde(default)]
     renamed_states: BTreeMap<String, String>,
+    #[serde(default)]
+    confidential: bool,
     #[serde(flatten)]
     extra: Extra,
 }
@@ -1401,6 +1406,7 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         states,
         transitions,
         renamed_states: raw.renamed_states,
+        confidential: raw.confidential,
     };
     if !terminal.is_empty() {
         for s in def.states_without_exit_path() {

@@ -504,6 +504,17 @@ impl RuleBook {
                     set.check_reference(param, *kind, &format!("guard `{}`", guard.name), &mut out);
                 }
             }
+            let competent = crate::access::COMPETENT_LEVEL_PARAM;
+            set.check_reference(competent, ParamKind::Text, "access control", &mut out);
+            if let Ok(v) = set.text(competent)
+                && crate::access::CompetentLevel::parse(v).is_none()
+            {
+                out.push(Problem::error(
+                    ProblemCode::InvalidValue,
+                    format!("rule set {}", set.id),
+                    format!("`{competent}` is `{v}`; it must be `superior` or `province`"),
+                ));
+            }
         }
         out
     }

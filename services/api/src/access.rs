@@ -1,0 +1,268 @@
+//! Authorization at the GraphQL border: every resolver that reads or changes something asks
+//! here first, with the permission it needs and the unit the thing belongs to.
+//!
+//! The decisions are the core's (`memberflow_workflow::access`); this module resolves what they
+//! need from the store: the caller's grants, a unit's path to the root on a date (cached for
+//! the request), the case's rule set for the competent level. Lists never ask per row: they
+//! turn the caller's grants into a filter of units ([`scope_units`]) that the store query
+//! applies, so no page, cursor or count can reach beyond it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Context;
+use chrono::NaiveDate;
+use memberflow_store::CaseRecord;
+use memberflow_workflow::access::{
+    self, Grant, PathUnit, Permission, Scope, competent_level,
+};
+use memberflow_workflow::engine::RoleRef;
+use memberflow_workflow::text::Text;
+use uuid::Uuid;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, Code, OrGql, graphql_error};
+use crate::tree::{app, lang};
+
+/// Paths to the root already resolved in this request.
+#[derive(Debug, Default)]
+pub(crate) struct PathCache(Mutex<HashMap<(Uuid, NaiveDate), Arc<Vec<PathUnit<Uuid>>>>>);
+
+/// The logged-in caller, or `UNAUTHENTICATED`.
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Auth> {
+    ctx.data_opt::<Auth>().ok_or_else(|| {
+        graphql_error(
+            Code::Unauthenticated,
+            &[Text::new("Hãy đăng nhập trước.", "Log in first.")],
+            lang(ctx),
+        )
+    })
+}
+
+/// The refusal for a caller without `p` where it is needed.
+pub(crate) fn forbidden(p: Permission) -> ApiError {
+    let what = p.label();
+    ApiError::Forbidden(Text::new(
+        format!(
+            "Tài khoản của đồng chí không có quyền {} ở đơn vị này.",
+            what.vi
+        ),
+        format!("Your account may not {} here.", what.en),
+    ))
+}
+
+/// The unit `unit` and its ancestors on `on`, nearest first.
+pub(crate) async fn path(
+    ctx: &Context<'_>,
+    unit: Uuid,
+    on: NaiveDate,
+) -> async_graphql::Result<Arc<Vec<PathUnit<Uuid>>>> {
+    let cache = ctx.data_opt::<PathCache>();
+    if let Some(hit) = cache.and_then(|c| {
+        c.0.lock()
+            .ok()
+            .and_then(|m| m.get(&(unit, on)).cloned())
+    }) {
+        return Ok(hit);
+    }
+    let a = app(ctx);
+    let l = lang(ctx);
+    let me = a.store.unit(unit).await.gql(l)?;
+    let mut out = vec![PathUnit {
+        id: me.id,
+        kind: me.kind,
+    }];
+    out.extend(
+        a.store
+            .ancestors_on(unit, on)
+            .await
+            .gql(l)?
+            .into_iter()
+            .map(|u| PathUnit {
+                id: u.id,
+                kind: u.kind,
+            }),
+    );
+    let out = Arc::new(out);
+    if let Some(c) = cache
+        && let Ok(mut m) = c.0.lock()
+    {
+        m.insert((unit, on), out.clone());
+    }
+    Ok(out)
+}
+
+fn ids(path: &[PathUnit<Uuid>]) -> Vec<Uuid> {
+    path.iter().map(|p| p.id).collect()
+}
+
+/// The caller, if they hold `p` over `unit` (on today's tree); `FORBIDDEN` otherwise.
+pub(crate) async fn require<'a>(
+    ctx: &Context<'a>,
+    p: Permission,
+    unit: Uuid,
+) -> async_graphql::Result<&'a Auth> {
+    let who = caller(ctx)?;
+    let grants = who.principal.grants();
+    // A grant everywhere needs no tree walk (and answers for a unit that does not exist the
+    // same way as the store will: NOT_FOUND further on).
+    if grants.iter().any(|g| g.unit.is_none() && g.role.has(p)) {
+        return Ok(who);
+    }
+    let today = app(ctx).clock.today();
+    let path = path(ctx, unit, today).await?;
+    if access::allows(&grants, p, &ids(&path)) {
+        Ok(who)
+    } else {
+        Err(forbidden(p).into_graphql(lang(ctx)))
+    }
+}
+
+/// The caller, if they hold `p` over every unit of `units`.
+pub(crate) async fn require_all<'a>(
+    ctx: &Context<'a>,
+    p: Permission,
+    units: &[Uuid],
+) -> async_graphql::Result<&'a Auth> {
+    let who = caller(ctx)?;
+    for u in units {
+        require(ctx, p, *u).await?;
+    }
+    Ok(who)
+}
+
+/// The caller, if some grant of theirs carries `p` over the whole tree (administration,
+/// creating a root unit).
+pub(crate) fn require_everywhere<'a>(
+    ctx: &Context<'a>,
+    p: Permission,
+) -> async_graphql::Result<&'a Auth> {
+    let who = caller(ctx)?;
+    match access::scope(&who.principal.grants(), p) {
+        Scope::Everywhere => Ok(who),
+        Scope::Subtrees(_) => Err(forbidden(p).into_graphql(lang(ctx))),
+    }
+}
+
+/// The units where the caller holds `p`, as a filter: `None` for everywhere, else every unit
+/// of their subtrees on `on` (empty: nowhere).
+pub(crate) async fn scope_units(
+    ctx: &Context<'_>,
+    p: Permission,
+    on: NaiveDate,
+) -> async_graphql::Result<Option<Vec<Uuid>>> {
+    let who = caller(ctx)?;
+    match access::scope(&who.principal.grants(), p) {
+        Scope::Everywhere => Ok(None),
+        Scope::Subtrees(roots) => {
+            let a = app(ctx);
+            let mut out: Vec<Uuid> = Vec::new();
+            for r in roots {
+                for id in a.store.subtree_ids_on(r, on).await.gql(lang(ctx))? {
+                    if !out.contains(&id) {
+                        out.push(id);
+                    }
+                }
+            }
+            Ok(Some(out))
+        }
+    }
+}
+
+/// How much of a case the caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CaseView {
+    /// Everything.
+    Full,
+    /// The member the case is about: its course, not the votes or what the bodies recorded.
+    Subject,
+}
+
+fn is_subject(who: &Auth, case: &CaseRecord) -> bool {
+    who.principal.account.member_id.is_some() && who.principal.account.member_id == case.subject_member_id
+}
+
+fn read_permission(ctx: &Context<'_>, case: &CaseRecord) -> Permission {
+    let confidential = app(ctx)
+        .catalog
+        .definition(&case.definition_id, case.definition_version)
+        .is_none_or(|d| d.confidential);
+    if confidential {
+        Permission::ReadConfidentialCases
+    } else {
+        Permission::ReadCases
+    }
+}
+
+/// What the caller may see of `case`, or `FORBIDDEN`. A read of a confidential case is
+/// written to the access log (who, when) before anything of it is returned.
+pub(crate) async fn read_case(
+    ctx: &Context<'_>,
+    case: &CaseRecord,
+) -> async_graphql::Result<CaseView> {
+    let who = caller(ctx)?;
+    let p = read_permission(ctx, case);
+    let a = app(ctx);
+    let today = a.clock.today();
+    let path = path(ctx, case.unit_id, today).await?;
+    let view = if access::allows(&who.principal.grants(), p, &ids(&path)) && !is_subject(who, case)
+    {
+        CaseView::Full
+    } else if is_subject(who, case) {
+        CaseView::Subject
+    } else {
+        return Err(forbidden(p).into_graphql(lang(ctx)));
+    };
+    if p == Permission::ReadConfidentialCases {
+        a.store
+            .log_access(
+                who.principal.account.id,
+                &case_subject(case.id),
+                "read",
+                a.clock.now(),
+            )
+            .await
+            .gql(lang(ctx))?;
+    }
+    Ok(view)
+}
+
+/// The access-log subject of a case.
+pub(crate) fn case_subject(id: Uuid) -> String {
+    format!("case:{id}")
+}
+
+/// The workflow roles the caller holds on a case of `unit` whose subject is `subject`, for a
+/// step on `on` under rule set `rule_set` (which says where the competent body sits).
+pub(crate) async fn case_roles(
+    ctx: &Context<'_>,
+    unit: Uuid,
+    subject: Option<Uuid>,
+    on: NaiveDate,
+    rule_set: Option<&str>,
+) -> async_graphql::Result<(String, Vec<RoleRef>)> {
+    let who = caller(ctx)?;
+    let a = app(ctx);
+    let set = match rule_set {
+        Some(id) => a.catalog.rules.get(id),
+        None => a.catalog.rules.for_date(on),
+    };
+    let path = path(ctx, unit, on).await?;
+    let grants: Vec<Grant<Uuid>> = who.principal.grants();
+    let subject = who.principal.account.member_id.is_some() && who.principal.account.member_id == subject;
+    let roles = access::case_roles(&grants, &path, competent_level(set), subject);
+    Ok((who.principal.account.username.clone(), roles))
+}
+
+/// Whether `auth` holds `p` over `unit` on `on`: for the routes outside GraphQL (the charts).
+pub async fn permits(
+    store: &memberflow_store::Store,
+    auth: &Auth,
+    p: Permission,
+    unit: Uuid,
+    on: NaiveDate,
+) -> Result<bool, memberflow_store::StoreError> {
+    let mut path = vec![unit];
+    path.extend(store.ancestors_on(unit, on).await?.into_iter().map(|u| u.id));
+    Ok(access::allows(&auth.principal.grants(), p, &path))
+}

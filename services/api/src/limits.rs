@@ -1,0 +1,198 @@
+//! The request guard: limits that apply to a whole operation before any resolver runs —
+//! aliases per operation, and rate limits on mutations per account and per address — and the
+//! rate limiter that `login` also uses, per login name and per address.
+//!
+//! Counting is in fixed one-minute windows of the injected clock, in memory: one server
+//! process counts its own requests (several instances behind a balancer each allow the
+//! limit; docs/security.md).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery,
+};
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{Pos, ServerResult, Variables};
+use memberflow_workflow::text::{Lang, Text};
+
+use crate::auth::Auth;
+use crate::error::{Code, graphql_error};
+use crate::schema::Ctx;
+
+/// The address a request came from, as the HTTP layer saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub IpAddr);
+
+/// The limits, per minute; 0 switches one off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Login attempts per login name.
+    pub login_per_account: u32,
+    /// Login attempts per address.
+    pub login_per_address: u32,
+    /// Mutations per account.
+    pub mutations_per_account: u32,
+    /// Mutations per address.
+    pub mutations_per_address: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login_per_account: 10,
+            login_per_address: 30,
+            mutations_per_account: 300,
+            mutations_per_address: 600,
+        }
+    }
+}
+
+/// Counts events per key in one-minute windows.
+#[derive(Debug, Default)]
+pub(crate) struct RateLimiter {
+    windows: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+/// Entries kept before old windows are swept.
+const SWEEP_AT: usize = 10_000;
+
+impl RateLimiter {
+    /// Counts one event for `key` in the minute `minute`; `false` when that makes more than
+    /// `limit` (0: no limit).
+    pub(crate) fn allow(&self, key: &str, limit: u32, minute: i64) -> bool {
+        if limit == 0 {
+            return true;
+        }
+        let Ok(mut w) = self.windows.lock() else {
+            return true;
+        };
+        if w.len() > SWEEP_AT {
+            w.retain(|_, (m, _)| *m >= minute);
+        }
+        let e = w.entry(key.to_owned()).or_insert((minute, 0));
+        if e.0 != minute {
+            *e = (minute, 0);
+        }
+        e.1 = e.1.saturating_add(1);
+        e.1 <= limit
+    }
+}
+
+/// The error for a caller over a rate limit.
+pub(crate) fn rate_limited(lang: Lang) -> async_graphql::Error {
+    graphql_error(
+        Code::RateLimited,
+        &[Text::new(
+            "Quá nhiều yêu cầu trong thời gian ngắn; hãy thử lại sau một phút.",
+            "Too many requests in a short time; try again in a minute.",
+        )],
+        lang,
+    )
+}
+
+/// The extension that applies the operation-wide limits.
+pub(crate) struct RequestGuard {
+    pub(crate) max_aliases: usize,
+}
+
+impl ExtensionFactory for RequestGuard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GuardExtension {
+            max_aliases: self.max_aliases,
+        })
+    }
+}
+
+struct GuardExtension {
+    max_aliases: usize,
+}
+
+fn count_aliases(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+    if depth > 64 {
+        return 0;
+    }
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some())
+                    + count_aliases(doc, &f.node.selection_set.node, depth + 1)
+            }
+            Selection::InlineFragment(i) => {
+                count_aliases(doc, &i.node.selection_set.node, depth + 1)
+            }
+            Selection::FragmentSpread(fs) => doc
+                .fragments
+                .get(&fs.node.fragment_name.node)
+                .map_or(0, |frag| {
+                    count_aliases(doc, &frag.node.selection_set.node, depth + 1)
+                }),
+        })
+        .sum()
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for GuardExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let lang = ctx.data_opt::<Lang>().copied().unwrap_or_default();
+        let aliases: usize = doc
+            .operations
+            .iter()
+            .map(|(_, op)| count_aliases(&doc, &op.node.selection_set.node, 0))
+            .sum();
+        if aliases > self.max_aliases {
+            let n = self.max_aliases;
+            return Err(graphql_error(
+                Code::QueryTooComplex,
+                &[Text::new(
+                    format!("Truy vấn dùng {aliases} bí danh (alias); giới hạn là {n}."),
+                    format!("The query uses {aliases} aliases; the limit is {n}."),
+                )],
+                lang,
+            )
+            .into_server_error(Pos::default()));
+        }
+        let mutation = doc
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Mutation);
+        if mutation && let Some(app) = ctx.data_opt::<Ctx>() {
+            let minute = app.clock.now().timestamp().div_euclid(60);
+            let limits = &app.rate_limits;
+            let by_account = ctx.data_opt::<Auth>().is_none_or(|a| {
+                app.limiter.allow(
+                    &format!("mutation:account:{}", a.principal.account.id),
+                    limits.mutations_per_account,
+                    minute,
+                )
+            });
+            let by_address = ctx.data_opt::<Peer>().is_none_or(|p| {
+                app.limiter.allow(
+                    &format!("mutation:address:{}", p.0),
+                    limits.mutations_per_address,
+                    minute,
+                )
+            });
+            if !(by_account && by_address) {
+                tracing::warn!(
+                    account = ?ctx.data_opt::<Auth>().map(|a| a.principal.account.id),
+                    address = ?ctx.data_opt::<Peer>().map(|p| p.0),
+                    "mutation rate limit reached"
+                );
+                return Err(rate_limited(lang).into_server_error(Pos::default()));
+            }
+        }
+        Ok(doc)
+    }
+}
