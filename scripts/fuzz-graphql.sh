@@ -15,11 +15,13 @@
 #   FUZZ_EXTRA_ARGS     more schemathesis run options, split on spaces
 #   FUZZ_ROLES          roles granted to the fuzz account (space-separated)
 #   FUZZ_ALLOW_INTERNAL=1  do not fail on errors with code INTERNAL
+#   FUZZ_RATE_LIMITS=1  keep the server's rate limits (switched off for the run by default)
 #   FUZZ_REPORT_DIR     where the reports and the server log go (default target/fuzz-report)
 #   FUZZ_KEEP_TMP=1     keep the temporary directory (database) at the end
 #   FUZZ_SCHEMATHESIS   pip requirement for schemathesis (default schemathesis==4.32.5)
 #
-# Exit status: 0 when every check passed and the server log has no panic, 1 otherwise.
+# Exit status: 0 when every check passed, the server log has no panic and the server lived
+# through the run and stopped cleanly; 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -55,11 +57,16 @@ step "schemathesis"
 if [[ ! -x $VENV/bin/python ]]; then
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import schemathesis' 2>/dev/null; then
-  "$VENV/bin/pip" install --quiet "$SCHEMATHESIS_REQ"
-fi
 PY="$VENV/bin/python"
-ST_VERSION=$("$PY" -c 'from importlib.metadata import version; print(version("schemathesis"))')
+installed_version() {
+  "$PY" -c 'from importlib.metadata import version; print(version("schemathesis"))' 2>/dev/null || true
+}
+# Installed once; again only when the requirement names another exact version.
+ST_VERSION=$(installed_version)
+if [[ -z $ST_VERSION || ($SCHEMATHESIS_REQ == schemathesis==* && $ST_VERSION != "${SCHEMATHESIS_REQ#schemathesis==}") ]]; then
+  "$VENV/bin/pip" install --quiet "$SCHEMATHESIS_REQ"
+  ST_VERSION=$(installed_version)
+fi
 echo "schemathesis $ST_VERSION"
 HELPER="$ROOT/scripts/fuzz_graphql.py"
 
@@ -129,15 +136,40 @@ done
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 BASE="http://127.0.0.1:$PORT"
 step "serve on $BASE (log: $SERVER_LOG)"
-MEMBERFLOW_LISTEN="127.0.0.1:$PORT" "$BIN" serve >"$SERVER_LOG" 2>&1 &
-server_pid=$!
-ready=0
-for _ in $(seq 1 300); do
-  kill -0 "$server_pid" 2>/dev/null || { tail -n 40 "$SERVER_LOG"; die "the server exited before it was ready"; }
-  if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then ready=1; break; fi
-  sleep 0.2
-done
-[[ $ready == 1 ]] || { tail -n 40 "$SERVER_LOG"; die "the server was not ready within 60 s"; }
+# The rate limits on logins and mutations (per minute, per account and per address; 0 is off)
+# are switched off for the run: with them, a third of the requests only met RATE_LIMITED and
+# never reached a resolver. FUZZ_RATE_LIMITS=1 keeps the server's own limits.
+limit_env=()
+if [[ ${FUZZ_RATE_LIMITS:-0} != 1 ]]; then
+  for key in LOGIN_PER_ACCOUNT LOGIN_PER_ADDRESS MUTATIONS_PER_ACCOUNT MUTATIONS_PER_ADDRESS; do
+    limit_env+=("MEMBERFLOW_LIMITS__$key=0")
+  done
+fi
+start_server() {
+  env "$@" MEMBERFLOW_LISTEN="127.0.0.1:$PORT" "$BIN" serve >"$SERVER_LOG" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      wait "$server_pid" 2>/dev/null || true
+      server_pid=
+      return 1
+    fi
+    if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  tail -n 40 "$SERVER_LOG"
+  die "the server was not ready within 60 s"
+}
+if ! start_server "${limit_env[@]}"; then
+  if [[ ${#limit_env[@]} -gt 0 ]] && grep -qi 'limits' "$SERVER_LOG"; then
+    # A server whose configuration has no such keys refuses them: run it with its defaults.
+    warn "the server refused the rate-limit settings; running with its defaults: $(grep -i limits "$SERVER_LOG" | tail -n 1)"
+    start_server || { tail -n 40 "$SERVER_LOG"; die "the server exited before it was ready"; }
+  else
+    tail -n 40 "$SERVER_LOG"
+    die "the server exited before it was ready"
+  fi
+fi
 echo "ready"
 
 step "login"
@@ -199,11 +231,15 @@ fuzz_started=$(date +%s)
 set +e
 # Run from the temporary directory: schemathesis keeps a crash cache in ./.schemathesis.
 (cd "$tmp/fuzz" && SCHEMATHESIS_HOOKS="$HELPER" FUZZ_FINDINGS="$FINDINGS" FUZZ_VALUES="$tmp/fuzz/values.json" \
+  FUZZ_OUTCOMES="$REPORT_DIR/outcomes.json" \
   "$ROOT/$VENV/bin/schemathesis" "${args[@]}") 2>&1 | tee "$REPORT_DIR/schemathesis.log"
 st_rc=${PIPESTATUS[0]}
 set -e
 fuzz_ended=$(date +%s)
 echo "schemathesis exited $st_rc after $((fuzz_ended - fuzz_started)) s"
+
+step "protocol probes"
+"$PY" "$HELPER" probe "$BASE/graphql" "$REPORT_DIR/probes.json"
 
 # The session must still be alive: otherwise most of the run tested the anonymous path only.
 me=$(curl -sS -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
@@ -213,16 +249,26 @@ case $me in
   *) warn "the fuzz session did not survive the run: $me" ;;
 esac
 
-kill -0 "$server_pid" 2>/dev/null || warn "the server is no longer running"
+server_alive=1
+kill -0 "$server_pid" 2>/dev/null || server_alive=0
 step "stopping the server"
 server_rc=0
 stop_server || server_rc=$?
 echo "the server exited $server_rc"
 
 set +e
-"$PY" "$HELPER" summary "$REPORT_DIR/schemathesis.json" "$FINDINGS" "$SERVER_LOG"
+"$PY" "$HELPER" summary "$REPORT_DIR/schemathesis.json" "$FINDINGS" "$SERVER_LOG" \
+  "$REPORT_DIR/outcomes.json" "$REPORT_DIR/probes.json"
 rc=$?
 set -e
+# A server that died during the run, or did not stop cleanly on SIGTERM, fails the run too.
+if [[ $server_alive == 0 ]]; then
+  echo "FAILED: the server died during the run (see $SERVER_LOG)"
+  rc=1
+elif [[ $server_rc != 0 ]]; then
+  echo "FAILED: the server exited $server_rc on SIGTERM instead of 0"
+  rc=1
+fi
 echo "total duration:         $(( $(date +%s) - started )) s (fuzzing $((fuzz_ended - fuzz_started)) s)"
 echo "reports:                $REPORT_DIR"
 exit "$rc"

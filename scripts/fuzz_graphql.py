@@ -23,7 +23,9 @@ Two roles in one file:
     the declared type or of another; ``FUZZ_VALUES`` names the file ``prepare`` wrote).
 
 * Run as a program (with the virtualenv's python), it does the JSON chores of the shell script:
-  ``login-body``, ``token``, ``checks``, ``prepare`` and ``summary``.
+  ``login-body``, ``token``, ``checks``, ``prepare``, ``probe`` (about twenty requests that no
+  GraphQL generator sends, such as bodies that are not one GraphQL request, under the same
+  checks) and ``summary``.
 
 schemathesis's built-in ``not_a_server_error`` is not used: in GraphQL mode it also reports
 every resolver error that has a ``path`` and a code it does not know (``NOT_FOUND``,
@@ -92,8 +94,29 @@ def _payload(response):
         return None
 
 
+# What the responses said, for the summary: `data` without errors, or each error's code.
+# Approximate (shrinking replays some requests), and only informative.
+_outcomes: dict[str, int] = {}
+
+
+def _count(outcome: str) -> None:
+    with _lock:
+        _outcomes[outcome] = _outcomes.get(outcome, 0) + 1
+
+
+def _write_outcomes() -> None:
+    path = os.environ.get("FUZZ_OUTCOMES")
+    if path and _outcomes:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(_outcomes, f, indent=1, sort_keys=True)
+
+
 def _register_checks() -> None:
+    import atexit
+
     import schemathesis
+
+    atexit.register(_write_outcomes)
 
     @schemathesis.check
     def status_below_500(ctx, response, case):
@@ -121,7 +144,16 @@ def _register_checks() -> None:
     def errors_have_code(ctx, response, case):
         """Every entry of `errors` has a non-empty string `extensions.code`."""
         payload = _payload(response)
-        if not isinstance(payload, dict) or "errors" not in payload:
+        if not isinstance(payload, dict):
+            _count(f"HTTP {response.status_code}, not JSON")
+            return
+        if not payload.get("errors"):
+            _count("data, no error" if payload.get("data") is not None else "no data, no error")
+        else:
+            for error in payload["errors"] if isinstance(payload["errors"], list) else []:
+                ext = error.get("extensions") if isinstance(error, dict) else None
+                _count(str(ext.get("code")) if isinstance(ext, dict) else "error without code")
+        if "errors" not in payload:
             return
         errors = payload["errors"]
         if not isinstance(errors, list):
@@ -291,13 +323,19 @@ def _post(url: str, token: str, query: str, variables: dict | None = None) -> di
         return json.loads(response.read())
 
 
-def _workflow_values(schemas_dir: str) -> tuple[dict, list[str]]:
-    """The declared inputs of every workflow (name -> type and enum values), and their words."""
+def _workflow_values(schemas_dir: str) -> tuple[dict, list[str], list[str]]:
+    """The declared inputs of every workflow (name -> type and enum values), their words, and
+    the transitions' names."""
     import glob
-    import tomllib
 
     inputs: dict[str, dict] = {}
     words: set[str] = set()
+    transitions: set[str] = set()
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        print("WARNING: no tomllib: the workflows' inputs are not used", file=sys.stderr)
+        return inputs, [], []
 
     def walk(node):
         if isinstance(node, dict):
@@ -310,6 +348,8 @@ def _workflow_values(schemas_dir: str) -> tuple[dict, list[str]]:
                     words.add(value)
                 if key == "from" and isinstance(value, list):
                     words.update(v for v in value if isinstance(v, str))
+                if key == "transition" and isinstance(value, list):
+                    transitions.update(t["name"] for t in value if isinstance(t, dict) and isinstance(t.get("name"), str))
                 walk(value)
         elif isinstance(node, list):
             for item in node:
@@ -321,7 +361,7 @@ def _workflow_values(schemas_dir: str) -> tuple[dict, list[str]]:
                 walk(tomllib.load(f))
         except (OSError, ValueError) as exc:
             print(f"WARNING: cannot read {path}: {exc}", file=sys.stderr)
-    return inputs, sorted(words)
+    return inputs, sorted(words), sorted(transitions)
 
 
 def _cmd_prepare(url: str, outdir: str, schemas_dir: str) -> int:
@@ -335,14 +375,21 @@ def _cmd_prepare(url: str, outdir: str, schemas_dir: str) -> int:
     branches: list[str] = []
     members: list[tuple[str, str, str]] = []  # (member id, full name, unit id)
 
-    def ask(query: str, variables: dict | None = None) -> dict | None:
+    warned: set[str] = set()
+
+    def warn(message: str) -> None:
+        if message not in warned:
+            warned.add(message)
+            print(f"WARNING: prepare: {message}", file=sys.stderr)
+
+    def ask(query: str, variables: dict | None = None, quiet: bool = False) -> dict | None:
         try:
             doc = _post(url, token, query, variables)
         except Exception as exc:  # noqa: BLE001 - reported, not fatal
-            print(f"WARNING: prepare: {exc}", file=sys.stderr)
+            warn(str(exc))
             return None
-        if doc.get("errors"):
-            print(f"WARNING: prepare: {json.dumps(doc['errors'], ensure_ascii=False)[:400]}", file=sys.stderr)
+        if doc.get("errors") and not quiet:
+            warn(json.dumps([e.get("extensions", e) for e in doc["errors"]], ensure_ascii=False)[:400])
         return doc.get("data")
 
     tree = ask("{ roots { id code kind children { id code kind children { id code kind } } } }")
@@ -373,7 +420,8 @@ def _cmd_prepare(url: str, outdir: str, schemas_dir: str) -> int:
     for w in workflows:
         words.update(w.get("states") or [])
 
-    # A few cases, so that case, cases and fireTransition meet real ones.
+    # A few cases, so that case, cases and fireTransition meet real ones. The caller's roles
+    # come from the session; an older server wants them stated in `actor`: tried second.
     cases: list[str] = []
     actor = {"id": "fuzz", "roles": [{"role": "secretary", "level": "branch"}]}
     open_case = "mutation($input: OpenCaseInput!) { openCase(input: $input) { case { id } } }"
@@ -384,7 +432,6 @@ def _cmd_prepare(url: str, outdir: str, schemas_dir: str) -> int:
                 "definitionId": "admission",
                 "unitId": unit_id,
                 "title": f"fuzz admission {i}",
-                "actor": actor,
                 "inputs": {
                     "full_name": f"Người thử {i}",
                     "date_of_birth": "1995-03-04",
@@ -399,7 +446,6 @@ def _cmd_prepare(url: str, outdir: str, schemas_dir: str) -> int:
                 "unitId": unit_id,
                 "subjectMemberId": member_id,
                 "title": f"fuzz removal {i}",
-                "actor": actor,
                 "inputs": {
                     "member_id": member_id,
                     "full_name": name,
@@ -413,13 +459,16 @@ def _cmd_prepare(url: str, outdir: str, schemas_dir: str) -> int:
             },
         ]
         for case_input in attempts:
-            data = ask(open_case, {"input": case_input})
+            data = ask(open_case, {"input": case_input}, quiet=True)
             case_id = (((data or {}).get("openCase") or {}).get("case") or {}).get("id")
+            if not case_id:
+                data = ask(open_case, {"input": {**case_input, "actor": actor}})
+                case_id = (((data or {}).get("openCase") or {}).get("case") or {}).get("id")
             if case_id:
                 cases.append(case_id)
     ids.extend(cases)
 
-    inputs, toml_words = _workflow_values(schemas_dir)
+    inputs, toml_words, transitions = _workflow_values(schemas_dir)
     words.update(toml_words)
     strings = sorted(set(codes) | words | {"fuzz", "admin"})
 
@@ -430,31 +479,166 @@ def _cmd_prepare(url: str, outdir: str, schemas_dir: str) -> int:
     def toml_list(items) -> str:
         return "[" + ", ".join(json.dumps(x, ensure_ascii=False) for x in items) + "]"
 
-    years = list(range(2015, 2028))
+    # Each dictionary needs an entry; a placeholder stands in for what could not be found.
+    def some(items: list, placeholder: str = "00000000-0000-0000-0000-000000000000") -> list:
+        return list(items) or [placeholder]
+
+    unit_ids = [u["id"] for u in units[:60]]
+    member_ids = [m[0] for m in members]
+    workflow_ids = sorted(w["id"] for w in workflows)
     config = [
         "# Written by scripts/fuzz_graphql.py prepare: real values from the demo database.",
         'headers = { Authorization = "Bearer ${FUZZ_TOKEN}" }',
         "",
-        "[dictionaries.ids]",
-        f"values = {toml_list(ids or ['00000000-0000-0000-0000-000000000000'])}",
-        "[dictionaries.words]",
-        f"values = {toml_list(ids + strings)}",
-        "[dictionaries.years]",
-        f"values = {toml_list(years)}",
+        f"dictionaries.words.values = {toml_list(ids + strings)}",
+        f"dictionaries.units.values = {toml_list(some(unit_ids))}",
+        f"dictionaries.codes.values = {toml_list(some(codes, 'HG'))}",
+        f"dictionaries.members.values = {toml_list(some(member_ids))}",
+        f"dictionaries.cases.values = {toml_list(some(cases))}",
+        f"dictionaries.workflows.values = {toml_list(some(workflow_ids, 'admission'))}",
+        f"dictionaries.transitions.values = {toml_list(some(transitions, 'submit'))}",
+        f"dictionaries.years.values = {toml_list(list(range(2015, 2028)))}",
         "",
         "# Any String or ID argument, at any depth, is a real value this often.",
         "[generation.dictionaries]",
         'string = { dictionary = "words", probability = 0.3 }',
         "",
+        "# Arguments that name something: mostly a real one, so that the resolvers run.",
         "[parameters]",
+        '"*.*.unitId" = { dictionary = "units", probability = 0.7 }',
+        '"*.*.input.unitId" = { dictionary = "units", probability = 0.7 }',
+        '"*.*.input.parentId" = { dictionary = "units", probability = 0.7 }',
+        '"*.*.input.newParentId" = { dictionary = "units", probability = 0.7 }',
+        '"*.*.input.targetId" = { dictionary = "units", probability = 0.7 }',
+        '"*.*.input.sourceIds[*]" = { dictionary = "units", probability = 0.7 }',
+        '"Query.unit.id" = { dictionary = "units", probability = 0.7 }',
+        '"Query.unit.code" = { dictionary = "codes", probability = 0.7 }',
+        '"Query.admissionTarget.code" = { dictionary = "codes", probability = 0.7 }',
         '"Query.admissionTarget.year" = { dictionary = "years", probability = 0.7 }',
+        '"Query.member.id" = { dictionary = "members", probability = 0.7 }',
+        '"*.*.input.subjectMemberId" = { dictionary = "members", probability = 0.7 }',
+        '"Query.case.id" = { dictionary = "cases", probability = 0.8 }',
+        '"*.*.caseId" = { dictionary = "cases", probability = 0.7 }',
+        '"*.*.input.caseId" = { dictionary = "cases", probability = 0.8 }',
+        '"*.*.input.transition" = { dictionary = "transitions", probability = 0.8 }',
+        '"*.*.input.definitionId" = { dictionary = "workflows", probability = 0.8 }',
+        '"*.*.filter.unitId" = { dictionary = "units", probability = 0.7 }',
+        '"*.*.filter.definitionId" = { dictionary = "workflows", probability = 0.7 }',
     ]
     with open(os.path.join(outdir, "schemathesis.toml"), "w", encoding="utf-8") as f:
         f.write("\n".join(config) + "\n")
     print(
         f"fuzz values: {len(ids)} ids ({len(units)} units, {len(members)} members, {len(cases)} cases opened), "
-        f"{len(strings)} words, {len(inputs)} workflow input names"
+        f"{len(strings)} words, {len(transitions)} transitions, {len(inputs)} workflow input names"
     )
+    return 0
+
+
+def _probe_problems(status: int, body: bytes) -> list[tuple[str, str]]:
+    """The checks of the hooks, on a raw response: (check, problem) for each that fails."""
+    problems = []
+    if status >= 500:
+        problems.append(("status_below_500", f"HTTP {status}"))
+    if not body:
+        return problems + [("body_is_graphql_json", f"HTTP {status} with an empty body")]
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return problems + [("body_is_graphql_json", f"HTTP {status}: the body is not JSON: {_text(body)[:200]}")]
+    if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
+        return problems + [("body_is_graphql_json", f"HTTP {status}: not a GraphQL response")]
+    errors = payload.get("errors") or []
+    for i, error in enumerate(errors if isinstance(errors, list) else [errors]):
+        ext = error.get("extensions") if isinstance(error, dict) else None
+        code = ext.get("code") if isinstance(ext, dict) else None
+        if not isinstance(code, str) or not code:
+            problems.append(("errors_have_code", f"errors[{i}] has no extensions.code"))
+        elif code == "INTERNAL" and "no_internal_error" in _enabled_checks():
+            problems.append(("no_internal_error", f"errors[{i}] is INTERNAL"))
+    return problems
+
+
+def _cmd_probe(url: str, out: str) -> int:
+    """Requests that a GraphQL generator never sends (bodies that are not one GraphQL request,
+    odd headers, a body over the size limit), under the same checks as the fuzzed ones."""
+    import urllib.error
+    import urllib.request
+
+    token = os.environ.get("FUZZ_TOKEN", "")
+    json_type = {"Content-Type": "application/json"}
+    bearer = {**json_type, "Authorization": f"Bearer {token}"}
+    deep = "{ roots { " + "parent { " * 14 + "code" + " }" * 14 + " } }"
+
+    def gql(query: str) -> bytes:
+        return json.dumps({"query": query}).encode()
+
+    probes = [
+        ("empty body", bearer, b""),
+        ("not JSON", bearer, b"nope"),
+        ("invalid UTF-8", bearer, b'{"query":"{ today ' + bytes([0xFF]) + b' }"}'),
+        ("a batch", bearer, b'[{"query":"{ today }"}]'),
+        ("no query", bearer, b'{"variables":{}}'),
+        ("query is a number", bearer, b'{"query":5}'),
+        ("variables is a list", bearer, b'{"query":"{ today }","variables":[1]}'),
+        ("JSON null", bearer, b"null"),
+        ("over the body limit", bearer, b'{"query":"{ today }","x":"' + b"a" * 70000 + b'"}'),
+        ("no content type", {"Authorization": f"Bearer {token}"}, b'{"query":"{ today }"}'),
+        ("text/plain", {**bearer, "Content-Type": "text/plain"}, b'{"query":"{ today }"}'),
+        ("two operations, no name", bearer, b'{"query":"query A { today } query B { today }"}'),
+        ("unknown operationName", bearer, b'{"query":"query A { today }","operationName":"B"}'),
+        ("subscription over HTTP", bearer, gql("subscription { caseChanged(unitId: \"x\") { caseId } }")),
+        ("too deep", bearer, gql(deep)),
+        ("unknown token", {**json_type, "Authorization": "Bearer " + "0" * 64}, b'{"query":"{ me { username } }"}'),
+        ("other auth scheme", {**json_type, "Authorization": "Basic Zm9vOmJhcg=="}, b'{"query":"{ me { username } }"}'),
+        ("no token, a mutation", json_type, b'{"query":"mutation { logout }"}'),
+        ("Accept-Language en", {**bearer, "Accept-Language": "en"}, gql('{ unit(code: "nope") { id } }')),
+        ("introspection", bearer, b'{"query":"{ __schema { queryType { name } } }"}'),
+    ]
+    try:  # The introspection query that tools send (graphql-core's, as schemathesis sends it).
+        from graphql import get_introspection_query
+
+        probes.append(("full introspection query", bearer, gql(get_introspection_query())))
+    except ImportError:
+        pass
+    failed = 0
+    findings = os.environ.get("FUZZ_FINDINGS")
+    for name, headers, body in probes:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                status, content = response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            status, content = exc.code, exc.read()
+        except Exception as exc:  # noqa: BLE001 - a dropped connection is a finding too
+            status, content = 0, f"{type(exc).__name__}: {exc}".encode()
+        problems = _probe_problems(status, content) if status else [("status_below_500", content.decode())]
+        if problems:
+            failed += 1
+            print(f"  probe '{name}': FAILED {'; '.join(p for _, p in problems)}")
+            if findings:
+                with open(findings, "a", encoding="utf-8") as f:
+                    for check, problem in problems:
+                        entry = {
+                            "check": check,
+                            "problem": problem,
+                            "operation": f"probe: {name}",
+                            "status": status,
+                            "request_headers": {k: v for k, v in headers.items() if k != "Authorization"},
+                            "request_body": _text(body),
+                            "response_body": _text(content),
+                        }
+                        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        else:
+            code = ""
+            try:
+                errors = json.loads(content).get("errors") or []
+                code = ",".join(sorted({e["extensions"]["code"] for e in errors}))
+            except (ValueError, AttributeError, KeyError, TypeError):
+                pass
+            print(f"  probe '{name}': HTTP {status} {code or 'data'}")
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump({"run": len(probes), "failed": failed}, f)
+    print(f"probes: {len(probes)} run, {failed} failed")
     return 0
 
 
@@ -469,8 +653,12 @@ def _load_findings(path: str) -> list[dict]:
     return out
 
 
-def _cmd_summary(report: str, findings_path: str, server_log: str) -> int:
+def _cmd_summary(report: str, findings_path: str, server_log: str, outcomes_path: str = "", probes_path: str = "") -> int:
     """Prints the figures of the run; exits 1 on any failure."""
+    probes = {}
+    if probes_path and os.path.exists(probes_path):
+        with open(probes_path, encoding="utf-8") as f:
+            probes = json.load(f)
     doc = {}
     if os.path.exists(report):
         with open(report, encoding="utf-8") as f:
@@ -486,9 +674,18 @@ def _cmd_summary(report: str, findings_path: str, server_log: str) -> int:
     errored = int(cases.get("errored") or 0)
 
     panics = []
+    error_lines = 0
     if os.path.exists(server_log):
         with open(server_log, encoding="utf-8", errors="replace") as f:
-            panics = [line.rstrip() for line in f if "panicked" in line]
+            for line in f:
+                if "panicked" in line:
+                    panics.append(line.rstrip())
+                if " ERROR" in line or '"level":"ERROR"' in line:
+                    error_lines += 1
+    outcomes = {}
+    if outcomes_path and os.path.exists(outcomes_path):
+        with open(outcomes_path, encoding="utf-8") as f:
+            outcomes = json.load(f)
 
     findings = _load_findings(findings_path)
     # One entry per distinct problem: the same check, operation and problem text.
@@ -506,10 +703,15 @@ def _cmd_summary(report: str, findings_path: str, server_log: str) -> int:
     print(f"test cases run:         {cases.get('generated', '?')}")
     print(f"test cases failing:     {failing_cases} ({unique} unique failures)")
     print(f"test cases errored:     {errored}")
+    if probes:
+        print(f"protocol probes:        {probes.get('run')} run, {probes.get('failed')} failed")
     running = doc.get("running_time")
     running = f"{running:.0f}" if isinstance(running, (int, float)) else "?"
     print(f"schemathesis run time:  {running} s; stop reason: {doc.get('stop_reason', '?')}")
-    print(f"panics in server log:   {len(panics)}")
+    print(f"panics in server log:   {len(panics)} (ERROR lines: {error_lines})")
+    if outcomes:
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1]))
+        print(f"responses (approx.):    {shown}")
     for group in failure_groups:
         print(f"  failure: {group.get('title')} x{group.get('count')} in {', '.join(group.get('operations') or [])}")
     for group in error_groups:
@@ -522,7 +724,7 @@ def _cmd_summary(report: str, findings_path: str, server_log: str) -> int:
             print(f"  [{check}] {op}: {problem}")
             print(f"      request:  {f['request_body'][:600]}")
             print(f"      response: {f['response_body'][:600]}")
-    failures = failing_cases + errored + len(panics)
+    failures = failing_cases + errored + len(panics) + int(probes.get("failed") or 0)
     if not doc:
         failures += 1
     elif doc.get("exit_code") not in (0, None) and failures == 0:
@@ -543,11 +745,13 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) == 4 and argv[0] == "prepare":
         return _cmd_prepare(argv[1], argv[2], argv[3])
-    if len(argv) == 4 and argv[0] == "summary":
-        return _cmd_summary(argv[1], argv[2], argv[3])
+    if len(argv) == 3 and argv[0] == "probe":
+        return _cmd_probe(argv[1], argv[2])
+    if len(argv) in (4, 5, 6) and argv[0] == "summary":
+        return _cmd_summary(*argv[1:])
     print(
         "usage: fuzz_graphql.py login-body | token | checks | prepare URL OUTDIR SCHEMAS_DIR"
-        " | summary REPORT FINDINGS SERVER_LOG",
+        " | probe URL OUT | summary REPORT FINDINGS SERVER_LOG [OUTCOMES [PROBES]]",
         file=sys.stderr,
     )
     return 2

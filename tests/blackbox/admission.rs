@@ -14,14 +14,6 @@ use crate::support::province;
 
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState case { version subjectMemberId } } }";
 
-fn everyone() -> Value {
-    json!({ "id": "tester", "roles": [
-        { "role": "secretary", "level": "branch" },
-        { "role": "executive_committee", "level": "grassroots" },
-        { "role": "standing_committee", "level": "competent" },
-        { "role": "standing_committee", "level": "province" } ] })
-}
-
 struct Walk<'a> {
     app: &'a TestApp,
     case: String,
@@ -39,8 +31,7 @@ impl Walk<'_> {
             .app
             .gql(
                 FIRE,
-                json!({ "i": { "caseId": self.case, "transition": transition, "actor": everyone(),
-                    "expectedVersion": self.version, "inputs": inputs } }),
+                json!({ "i": { "caseId": self.case, "transition": transition, "expectedVersion": self.version, "inputs": inputs } }),
             )
             .await;
         if r.get("errors").is_none() {
@@ -70,8 +61,7 @@ impl Walk<'_> {
         self.app
             .gql(
                 "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }",
-                json!({ "i": { "caseId": self.case, "transition": transition, "actor": everyone(),
-                    "inputs": inputs, "dryRun": true } }),
+                json!({ "i": { "caseId": self.case, "transition": transition, "inputs": inputs, "dryRun": true } }),
             )
             .await
     }
@@ -173,7 +163,7 @@ async fn open_with<'a>(
         .ok(
             "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id version } } }",
             json!({ "i": { "definitionId": "admission", "unitId": branch, "title": "Nguyễn Văn An",
-                "actor": everyone(), "inputs": inputs } }),
+                "inputs": inputs } }),
         )
         .await;
     Walk {
@@ -379,8 +369,7 @@ async fn a_step_cannot_be_recorded_in_the_future() {
     let p = province(&app).await;
     let w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     let r = app
-        .gql(FIRE, json!({ "i": { "caseId": w.case, "transition": "record_awareness_certificate", "actor": everyone(),
-            "on": "2025-09-05", "inputs": { "certificate_date": "2025-06-10", "certificate_number": "x" } } }))
+        .gql(FIRE, json!({ "i": { "caseId": w.case, "transition": "record_awareness_certificate", "on": "2025-09-05", "inputs": { "certificate_date": "2025-06-10", "certificate_number": "x" } } }))
         .await;
     assert_eq!(error_code(&r), "VALIDATION");
 }
@@ -671,19 +660,17 @@ async fn e2_e3_over_60_needs_the_province_written_consent() {
         "PENDING"
     );
     // The branch secretary cannot record the province's consent.
-    let secretary = json!({ "id": "s", "roles": [{ "role": "secretary", "level": "branch" }] });
+    let secretary = app
+        .account("secretary", &[("secretary", Some(&p.b1))], None)
+        .await;
     let r = app
-        .gql(
+        .gql_as(
+            &secretary,
             FIRE,
-            json!({ "i": { "caseId": w.case, "transition": "record_province_consent", "actor": secretary,
-                "inputs": { "province_consent_date": w.day.to_string(), "province_consent_ref": "15-CV/TU" } } }),
+            json!({ "i": { "caseId": w.case, "transition": "record_province_consent", "inputs": { "province_consent_date": w.day.to_string(), "province_consent_ref": "15-CV/TU" } } }),
         )
         .await;
-    assert_eq!(error_code(&r), "TRANSITION_REFUSED");
-    assert_eq!(
-        r["errors"][0]["extensions"]["reasons"][0]["code"], "NOT_PERMITTED",
-        "{r:#}"
-    );
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     w.ok(
         0,
         "record_province_consent",
@@ -851,8 +838,7 @@ async fn a1_a_candidate_needs_a_helper_and_can_be_removed_from_the_list() {
     let r = app
         .gql(
             "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
-            json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "X", "actor": everyone(),
-                "inputs": { "person_id": "P-2", "full_name": "Trần Thị Bình", "date_of_birth": "1999-01-01",
+            json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "X", "inputs": { "person_id": "P-2", "full_name": "Trần Thị Bình", "date_of_birth": "1999-01-01",
                     "unit": p.b1, "education_level": "university" } } }),
         )
         .await;
@@ -1768,7 +1754,7 @@ async fn a8_a9_a14_votes_are_records_whose_result_the_engine_computes() {
     let r = app
         .gql(
             FIRE,
-            json!({ "i": { "caseId": w.case, "transition": "branch_vote", "actor": everyone(), "recordRefusal": true,
+            json!({ "i": { "caseId": w.case, "transition": "branch_vote", "recordRefusal": true,
                 "inputs": { "branch_vote_date": w.day.to_string(), "votes_for": 6, "official_members": 10 } } }),
         )
         .await;

@@ -65,7 +65,7 @@ async fn the_first_administrator_is_made_on_the_command_line_and_logs_in() {
     let me = app.gql_as(token, ME, json!({})).await;
     assert_eq!(me["data"]["me"]["username"], "admin");
     // Anonymous: no one.
-    assert!(app.ok(ME, json!({})).await["me"].is_null());
+    assert!(app.gql_anon(ME, json!({})).await["data"]["me"].is_null());
 }
 
 #[tokio::test]

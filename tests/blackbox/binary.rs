@@ -61,11 +61,25 @@ fn sigterm(child: &std::process::Child) {
 
 async fn serves_migrates_and_stops_on_sigterm(db: Option<&TestDb>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = memberflow(dir.path());
-    if let Some(db) = db {
-        cmd.env("MEMBERFLOW_DATABASE_URL", db.url());
-    }
-    let (mut child, addr) = start(cmd);
+    let with_db = |mut c: Command| {
+        if let Some(db) = db {
+            c.env("MEMBERFLOW_DATABASE_URL", db.url());
+        }
+        c
+    };
+    // The README's bootstrap: the first administrator, made on the command line.
+    let add = with_db(memberflow(dir.path()))
+        .args(["user", "add", "admin"])
+        .env("MEMBERFLOW_NEW_PASSWORD", "một mật khẩu dài")
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{add:?}");
+    let role = with_db(memberflow(dir.path()))
+        .args(["user", "role", "admin", "admin"])
+        .output()
+        .unwrap();
+    assert!(role.status.success(), "{role:?}");
+    let (mut child, addr) = start(with_db(memberflow(dir.path())));
     let client = reqwest::Client::new();
     let r = client
         .get(format!("http://{addr}/readyz"))
@@ -73,15 +87,35 @@ async fn serves_migrates_and_stops_on_sigterm(db: Option<&TestDb>) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let r: serde_json::Value = client
-        .post(format!("http://{addr}/graphql"))
-        .json(&serde_json::json!({ "query": "mutation { createUnit(input: { code: \"HG\", name: \"Hậu Giang\", kind: PROVINCE, validFrom: \"2004-01-01\" }) { code } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post = |query: &str, token: Option<&str>| {
+        let mut req = client
+            .post(format!("http://{addr}/graphql"))
+            .json(&serde_json::json!({ "query": query }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    const CREATE: &str = "mutation { createUnit(input: { code: \"HG\", name: \"Hậu Giang\", kind: PROVINCE, validFrom: \"2004-01-01\" }) { code } }";
+    let anonymous = post(CREATE, None).await;
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{anonymous}"
+    );
+    let login = post(
+        "mutation { login(username: \"admin\", password: \"một mật khẩu dài\") { token } }",
+        None,
+    )
+    .await;
+    let token = login["data"]["login"]["token"].as_str().unwrap().to_owned();
+    let r = post(CREATE, Some(&token)).await;
     assert_eq!(r["data"]["createUnit"]["code"], "HG", "{r}");
     sigterm(&child);
     let status = child.wait().unwrap();

@@ -14,14 +14,6 @@ const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) {
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) {
   toState replayed dryRun effects case { id state version nextDue } event { seq kind hash prevHash } } }";
 
-fn author() -> Value {
-    json!({ "id": "secretary-1", "roles": [{ "role": "author", "level": "branch" }] })
-}
-
-fn chair() -> Value {
-    json!({ "id": "chair-1", "roles": [{ "role": "chair", "level": "grassroots" }] })
-}
-
 async fn toy_app() -> (TestApp, tempfile::TempDir) {
     let dir = schemas_with(&[("workflows/toy.toml", TOY)]);
     let path = dir.path().to_owned();
@@ -43,7 +35,7 @@ async fn open_toy_in(app: &TestApp, branch: &str, owner: &str) -> String {
         .ok(
             OPEN,
             json!({ "i": { "definitionId": "toy", "unitId": p_b1, "title": "Hồ sơ thử",
-                "actor": author(), "inputs": { "title": "Hồ sơ thử", "owner": owner } } }),
+                "inputs": { "title": "Hồ sơ thử", "owner": owner } } }),
         )
         .await;
     assert_eq!(d["openCase"]["toState"], "Draft");
@@ -53,7 +45,7 @@ async fn open_toy_in(app: &TestApp, branch: &str, owner: &str) -> String {
 }
 
 fn submit(case: &str, votes_for: i64, version: Option<i64>) -> Value {
-    json!({ "i": { "caseId": case, "transition": "submit", "actor": author(), "expectedVersion": version,
+    json!({ "i": { "caseId": case, "transition": "submit", "expectedVersion": version,
         "on": "2026-11-25", "inputs": { "votes_for": votes_for, "official_members": 12 } } })
 }
 
@@ -61,6 +53,15 @@ fn submit(case: &str, votes_for: i64, version: Option<i64>) -> Value {
 async fn a8_a_refused_step_names_its_rule_and_changes_nothing_then_a_valid_one_moves_the_case() {
     let (app, _dir) = toy_app().await;
     let (case, _) = open_toy(&app).await;
+    let g = app
+        .ok("{ unit(code: \"HG-D1-X\") { id } }", json!({}))
+        .await["unit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chair = app
+        .account("chair", &[("executive_committee", Some(&g))], None)
+        .await;
     let before = app.row_counts().await;
     // 7 of 12 is below two thirds (A8).
     let r = app.gql(FIRE, submit(&case, 7, Some(1))).await;
@@ -81,29 +82,31 @@ async fn a8_a_refused_step_names_its_rule_and_changes_nothing_then_a_valid_one_m
     );
     assert_eq!(app.row_counts().await, before);
 
-    // A wrong role is refused too, with every reason at once.
+    // A caller without the role the step names is refused before anything is decided,
+    // and told which roles may.
     let r = app
-        .gql(
+        .gql_as(
+            &chair,
             FIRE,
-            json!({ "i": { "caseId": case, "transition": "submit", "actor": chair(),
+            json!({ "i": { "caseId": case, "transition": "submit",
             "inputs": { "votes_for": 1, "official_members": 12 } } }),
         )
         .await;
-    assert_eq!(error_code(&r), "TRANSITION_REFUSED");
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     assert!(
-        r["errors"][0]["extensions"]["reasons"]
-            .as_array()
+        r["errors"][0]["extensions"]["messageEn"]
+            .as_str()
             .unwrap()
-            .len()
-            >= 2,
+            .contains("secretary@branch"),
         "{r:#}"
     );
+    assert_eq!(app.row_counts().await, before);
 
     // Missing inputs are a VALIDATION refusal.
     let r = app
         .gql(
             FIRE,
-            json!({ "i": { "caseId": case, "transition": "submit", "actor": author() } }),
+            json!({ "i": { "caseId": case, "transition": "submit" } }),
         )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
@@ -142,13 +145,23 @@ async fn a_dry_run_decides_without_changing_anything_and_available_transitions_e
     assert!(d["fireTransition"]["event"].is_null());
     assert_eq!(app.row_counts().await, before);
 
-    let q = "query($id: ID!, $a: ActorInput!) { case(id: $id) { availableTransitions(actor: $a) { name status to reasons { code rule messageVi messageEn } requiredInputs } } }";
-    let d = app.ok(q, json!({ "id": case, "a": author() })).await;
+    let q = "query($id: ID!) { case(id: $id) { availableTransitions { name status to reasons { code rule messageVi messageEn } requiredInputs } } }";
+    let d = app.ok(q, json!({ "id": case })).await;
     let avail = d["case"]["availableTransitions"].as_array().unwrap();
     let by_name = |n: &str| avail.iter().find(|t| t["name"] == n).unwrap().clone();
     assert_eq!(by_name("submit")["status"], "NEEDS_INPUT");
     assert_eq!(by_name("park")["status"], "ALLOWED");
-    let d = app.ok(q, json!({ "id": case, "a": chair() })).await;
+    let g = app
+        .ok("{ unit(code: \"HG-D1-X\") { id } }", json!({}))
+        .await["unit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chair = app
+        .account("chair", &[("executive_committee", Some(&g))], None)
+        .await;
+    let d = app.gql_as(&chair, q, json!({ "id": case })).await;
+    let d = &d["data"];
     let avail = d["case"]["availableTransitions"].as_array().unwrap();
     let park = avail.iter().find(|t| t["name"] == "park").unwrap();
     assert_eq!(park["status"], "REFUSED");
@@ -327,7 +340,7 @@ async fn a_board_subscribed_to_a_unit_sees_the_changes_of_its_subtree_only() {
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     ws.send(Message::text(
-        json!({ "type": "connection_init" }).to_string(),
+        json!({ "type": "connection_init", "payload": { "token": app.token } }).to_string(),
     ))
     .await
     .unwrap();
@@ -376,7 +389,7 @@ async fn open_cases_move_to_a_new_definition_version_with_a_dry_run_first() {
     let parked = open_toy_in(&app, &branch, &owner).await;
     app.ok(
         FIRE,
-        json!({ "i": { "caseId": parked, "transition": "park", "actor": author() } }),
+        json!({ "i": { "caseId": parked, "transition": "park" } }),
     )
     .await;
 
@@ -393,12 +406,7 @@ async fn open_cases_move_to_a_new_definition_version_with_a_dry_run_first() {
 
     let mig = "mutation($i: MigrateCasesInput!) { migrateCases(input: $i) { caseId fromVersion toVersion fromState toState changes blockers applied } }";
     let before = app.row_counts().await;
-    let plan = app
-        .ok(
-            mig,
-            json!({ "i": { "definitionId": "toy", "actor": author() } }),
-        )
-        .await;
+    let plan = app.ok(mig, json!({ "i": { "definitionId": "toy" } })).await;
     assert_eq!(app.row_counts().await, before, "a dry run changes nothing");
     let plan = plan["migrateCases"].as_array().unwrap().clone();
     assert_eq!(plan.len(), 3);
@@ -420,7 +428,7 @@ async fn open_cases_move_to_a_new_definition_version_with_a_dry_run_first() {
     let done = app
         .ok(
             mig,
-            json!({ "i": { "definitionId": "toy", "actor": author(), "dryRun": false } }),
+            json!({ "i": { "definitionId": "toy", "dryRun": false } }),
         )
         .await;
     let applied: Vec<_> = done["migrateCases"]
@@ -466,15 +474,14 @@ async fn a_steps_mail_waits_in_the_outbox_with_its_state() {
         .ok(
             OPEN,
             json!({ "i": { "definitionId": "toy", "unitId": p.b1, "title": "Hồ sơ thử", "subjectMemberId": owner,
-                "actor": author(), "inputs": { "title": "Hồ sơ thử", "owner": owner } } }),
+                "inputs": { "title": "Hồ sơ thử", "owner": owner } } }),
         )
         .await;
     let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
     app.ok(FIRE, submit(&case, 12, Some(1))).await;
     app.ok(
         FIRE,
-        json!({ "i": { "caseId": case, "transition": "approve", "actor": chair(),
-            "inputs": { "decided_on": "2026-11-25", "priority": "high" } } }),
+        json!({ "i": { "caseId": case, "transition": "approve", "inputs": { "decided_on": "2026-11-25", "priority": "high" } } }),
     )
     .await;
     let q = "query($c: ID, $s: OutboxStatus) { outbox(caseId: $c, status: $s) { id kind status dueOn attempts lastError } }";

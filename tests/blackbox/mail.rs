@@ -154,18 +154,26 @@ async fn a_step_s_mail_reaches_the_smtp_server_and_the_worker_stops_with_the_ser
         let _ = stopped.await;
     }));
 
-    let client = reqwest::Client::new();
+    let token = memberflow_tests::operator_token_for(db.url()).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
     let p = unit(&client, &base, "HG", "PROVINCE", None).await;
     let d = unit(&client, &base, "HG-D1", "DISTRICT", Some(&p)).await;
     let g = unit(&client, &base, "HG-D1-X", "GRASSROOTS_COMMITTEE", Some(&d)).await;
     let b = unit(&client, &base, "HG-D1-X-1", "BRANCH", Some(&g)).await;
-    let actor = json!({ "id": "bt-1", "roles": [{ "role": "secretary", "level": "branch" }] });
     let opened = gql(
         &client,
         &base,
         "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
         json!({ "i": { "definitionId": "mailing", "unitId": b, "title": "Hồ sơ thư",
-                       "actor": actor, "inputs": {} } }),
+                       "inputs": {} } }),
     )
     .await;
     let case = opened["openCase"]["case"]["id"]
@@ -176,7 +184,7 @@ async fn a_step_s_mail_reaches_the_smtp_server_and_the_worker_stops_with_the_ser
         &client,
         &base,
         "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }",
-        json!({ "i": { "caseId": case, "transition": "finish", "actor": actor, "inputs": {} } }),
+        json!({ "i": { "caseId": case, "transition": "finish", "inputs": {} } }),
     )
     .await;
     // The step committed a mail to send now; the wake spares the loop's idle wait.

@@ -12,6 +12,7 @@ mod limits;
 mod mail;
 mod members;
 mod schema;
+mod security;
 mod support;
 mod targets;
 mod tree;

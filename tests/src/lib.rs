@@ -157,6 +157,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// A direct connection to the server's database, for checks behind its back.
     pub db: DatabaseConnection,
+    /// The bearer token of `operator`, an account holding every role everywhere, that
+    /// [`TestApp::gql`] sends; tests of authorization make narrower accounts
+    /// ([`TestApp::account`]) and anonymous calls ([`TestApp::gql_anon`]).
+    pub token: String,
+    store: memberflow_store::Store,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     config: Config,
@@ -194,6 +199,14 @@ pub async fn spawn_app_on(testdb: TestDb, tweak: impl FnOnce(&mut Config)) -> Te
         listen: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
     };
+    // Tests fire hundreds of steps in one minute of a stopped clock: the rate limits are off
+    // unless a test sets them (tests/blackbox/security.rs does).
+    config.limits = memberflow_server::config::LimitsConfig {
+        login_per_account: 0,
+        login_per_address: 0,
+        mutations_per_account: 0,
+        mutations_per_address: 0,
+    };
     tweak(&mut config);
     start(config, testdb, SettableClock::new(default_now())).await
 }
@@ -207,10 +220,16 @@ async fn start(config: Config, testdb: TestDb, settable: SettableClock) -> TestA
         let _ = rx.await;
     }));
     let db = Database::connect(testdb.url()).await.unwrap();
+    let store = memberflow_store::Store::connect(testdb.url())
+        .await
+        .unwrap();
+    let token = operator_token(&store).await;
     TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         db,
+        token,
+        store,
         shutdown: Some(tx),
         server: Some(server),
         config,
@@ -219,17 +238,131 @@ async fn start(config: Config, testdb: TestDb, settable: SettableClock) -> TestA
     }
 }
 
+/// The password of every account the harness makes.
+pub const TEST_PASSWORD: &str = "mật khẩu thử nghiệm dài";
+
+/// A bearer token of `operator` on the database at `url` (made if need be), for tests that
+/// start the server themselves.
+pub async fn operator_token_for(url: &str) -> String {
+    let store = memberflow_store::Store::connect(url).await.unwrap();
+    let t = operator_token(&store).await;
+    store.close().await.unwrap();
+    t
+}
+
+/// Makes (once per database) the `operator` account, with every role everywhere, and a
+/// session for it that outlives any date a test moves the clock to.
+async fn operator_token(store: &memberflow_store::Store) -> String {
+    let now = default_now();
+    if store
+        .create_account("operator", TEST_PASSWORD, None, now)
+        .await
+        .is_ok()
+    {
+        for role in memberflow_workflow::access::Role::ALL {
+            store
+                .grant_role("operator", role.as_str(), None, now)
+                .await
+                .unwrap();
+        }
+    }
+    let (_, session) = store
+        .login(
+            "operator",
+            TEST_PASSWORD,
+            chrono::Duration::days(365 * 200),
+            now,
+        )
+        .await
+        .unwrap();
+    session.token
+}
+
 impl TestApp {
-    /// Posts a GraphQL request and returns the whole JSON response.
+    /// Posts a GraphQL request as `operator` and returns the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         self.gql_lang(query, variables, None).await
     }
 
-    /// The same, with an `Accept-Language` header.
+    /// Posts a GraphQL request with no token.
+    pub async fn gql_anon(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Makes an account `name` holding `grants` (role, unit id or `None` for everywhere),
+    /// linked to `member` if given, and returns a token for it valid for years.
+    pub async fn account(
+        &self,
+        name: &str,
+        grants: &[(&str, Option<&str>)],
+        member: Option<&str>,
+    ) -> String {
+        self.try_account(name, grants, member).await.unwrap()
+    }
+
+    /// The same, or the store's refusal in English (a role that cannot be held at that
+    /// unit, ...), with nothing made.
+    pub async fn try_account(
+        &self,
+        name: &str,
+        grants: &[(&str, Option<&str>)],
+        member: Option<&str>,
+    ) -> Result<String, String> {
+        let now = default_now();
+        let member = member.map(|m| uuid::Uuid::parse_str(m).unwrap());
+        self.store
+            .create_account(name, TEST_PASSWORD, member, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        for (role, unit) in grants {
+            let unit = unit.map(|u| uuid::Uuid::parse_str(u).unwrap());
+            if let Err(e) = self.store.grant_role(name, role, unit, now).await {
+                self.store.disable_account(name, now).await.unwrap();
+                return Err(match e {
+                    memberflow_store::StoreError::Validation(t) => {
+                        t.iter().map(|t| t.en.clone()).collect::<Vec<_>>().join(" ")
+                    }
+                    other => other.to_string(),
+                });
+            }
+        }
+        let (_, session) = self
+            .store
+            .login(name, TEST_PASSWORD, chrono::Duration::days(365 * 200), now)
+            .await
+            .unwrap();
+        Ok(session.token)
+    }
+
+    /// A fresh session of the account `name` (made by [`TestApp::account`]).
+    pub async fn session_of(&self, name: &str) -> String {
+        let (_, session) = self
+            .store
+            .login(
+                name,
+                TEST_PASSWORD,
+                chrono::Duration::days(365 * 200),
+                default_now(),
+            )
+            .await
+            .unwrap();
+        session.token
+    }
+
+    /// The same as [`TestApp::gql`], with an `Accept-Language` header.
     pub async fn gql_lang(&self, query: &str, variables: Value, lang: Option<&str>) -> Value {
         let mut req = self
             .client
             .post(format!("{}/graphql", self.base))
+            .bearer_auth(&self.token)
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(l) = lang {
             req = req.header("accept-language", l);
@@ -295,8 +428,7 @@ impl TestApp {
     /// Counts the rows of every table: a fingerprint to show that a refused command wrote
     /// nothing.
     pub async fn row_counts(&self) -> Vec<(String, i64)> {
-        let mut out = Vec::new();
-        for t in [
+        const TABLES: [&str; 19] = [
             "unit",
             "unit_parent",
             "member",
@@ -310,21 +442,30 @@ impl TestApp {
             "account",
             "session",
             "role_assignment",
-        ] {
-            let backend = self.db.get_database_backend();
-            let row = self
-                .db
-                .query_one_raw(Statement::from_string(
-                    backend,
-                    format!("SELECT COUNT(*) AS n FROM {t}"),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let n: i64 = row.try_get("", "n").unwrap();
-            out.push((t.to_owned(), n));
-        }
-        out
+            "access_log",
+            "stat_counter",
+            "stat_membership",
+            "stat_admission",
+            "discipline_record",
+            "badge_award",
+        ];
+        // One statement, so that a fingerprint costs one round trip.
+        let select = TABLES
+            .iter()
+            .map(|t| format!("(SELECT COUNT(*) FROM {t}) AS {t}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(backend, format!("SELECT {select}")))
+            .await
+            .unwrap()
+            .unwrap();
+        TABLES
+            .iter()
+            .map(|t| ((*t).to_owned(), row.try_get::<i64>("", t).unwrap()))
+            .collect()
     }
 
     /// Stops the server and waits for it to finish.

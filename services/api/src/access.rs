@@ -13,9 +13,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::Context;
 use chrono::NaiveDate;
 use memberflow_store::CaseRecord;
-use memberflow_workflow::access::{
-    self, Grant, PathUnit, Permission, Scope, competent_level,
-};
+use memberflow_workflow::access::{self, Grant, PathUnit, Permission, Scope, competent_level};
 use memberflow_workflow::engine::RoleRef;
 use memberflow_workflow::text::Text;
 use uuid::Uuid;
@@ -58,11 +56,8 @@ pub(crate) async fn path(
     on: NaiveDate,
 ) -> async_graphql::Result<Arc<Vec<PathUnit<Uuid>>>> {
     let cache = ctx.data_opt::<PathCache>();
-    if let Some(hit) = cache.and_then(|c| {
-        c.0.lock()
-            .ok()
-            .and_then(|m| m.get(&(unit, on)).cloned())
-    }) {
+    if let Some(hit) = cache.and_then(|c| c.0.lock().ok().and_then(|m| m.get(&(unit, on)).cloned()))
+    {
         return Ok(hit);
     }
     let a = app(ctx);
@@ -179,7 +174,8 @@ pub(crate) enum CaseView {
 }
 
 fn is_subject(who: &Auth, case: &CaseRecord) -> bool {
-    who.principal.account.member_id.is_some() && who.principal.account.member_id == case.subject_member_id
+    who.principal.account.member_id.is_some()
+        && who.principal.account.member_id == case.subject_member_id
 }
 
 fn read_permission(ctx: &Context<'_>, case: &CaseRecord) -> Permission {
@@ -249,7 +245,8 @@ pub(crate) async fn case_roles(
     };
     let path = path(ctx, unit, on).await?;
     let grants: Vec<Grant<Uuid>> = who.principal.grants();
-    let subject = who.principal.account.member_id.is_some() && who.principal.account.member_id == subject;
+    let subject =
+        who.principal.account.member_id.is_some() && who.principal.account.member_id == subject;
     let roles = access::case_roles(&grants, &path, competent_level(set), subject);
     Ok((who.principal.account.username.clone(), roles))
 }
@@ -263,6 +260,12 @@ pub async fn permits(
     on: NaiveDate,
 ) -> Result<bool, memberflow_store::StoreError> {
     let mut path = vec![unit];
-    path.extend(store.ancestors_on(unit, on).await?.into_iter().map(|u| u.id));
+    path.extend(
+        store
+            .ancestors_on(unit, on)
+            .await?
+            .into_iter()
+            .map(|u| u.id),
+    );
     Ok(access::allows(&auth.principal.grants(), p, &path))
 }

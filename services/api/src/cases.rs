@@ -10,19 +10,18 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
-    CaseEventRecord, CaseFilter, CaseVisibility, CaseOutcome, CaseRecord, Catalog, Command, MigrateCases,
-    MigrationMode, NewCase, RefusalRecording,
+    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, CaseVisibility, Catalog, Command,
+    MigrateCases, MigrationMode, NewCase, RefusalRecording,
 };
+use memberflow_workflow::access::Permission;
 use memberflow_workflow::engine::{
     self, Actor, AvailabilityStatus, Definition, Event, InputType, Reason, Refusal,
     RuleSetSelection, Transition, Value, Values,
 };
-use memberflow_workflow::access::Permission;
 use memberflow_workflow::text::{Lang, Text};
 
 use crate::access::{
-    CaseView, case_roles, case_subject, caller, read_case, require, require_everywhere,
-    scope_units,
+    CaseView, caller, case_roles, case_subject, read_case, require, require_everywhere, scope_units,
 };
 use crate::error::{ApiError, Code, OrGql, graphql_error};
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
@@ -761,8 +760,7 @@ impl CaseQuery {
             .collect();
         let visible = CaseVisibility {
             units: scope_units(ctx, Permission::ReadCases, today).await?,
-            confidential_units: scope_units(ctx, Permission::ReadConfidentialCases, today)
-                .await?,
+            confidential_units: scope_units(ctx, Permission::ReadConfidentialCases, today).await?,
             confidential_definitions: confidential,
             own_member: who.principal.account.member_id,
         };
@@ -789,7 +787,8 @@ impl CaseQuery {
         );
         for c in page.cases {
             let view = read_case(ctx, &c).await?;
-            conn.edges.push(Edge::new(encode_cursor(c.id), Case(c, view)));
+            conn.edges
+                .push(Edge::new(encode_cursor(c.id), Case(c, view)));
         }
         Ok(conn)
     }
@@ -954,12 +953,11 @@ fn ensure_may_fire(t: &Transition, actor: &Actor, l: Lang) -> async_graphql::Res
     if t.by.iter().any(|r| actor.roles.iter().any(|h| r.admits(h))) {
         return Ok(());
     }
-    let needed = t
-        .by
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let needed =
+        t.by.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
     Err(ApiError::Forbidden(Text::new(
         format!(
             "Tài khoản của đồng chí không giữ vai trò nào được thực hiện bước «{}» của hồ sơ này (cần: {needed}).",

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::access::require;
 use crate::error::OrGql;
-use memberflow_workflow::access::Permission;
 use crate::scalars::{parse_id, to_id};
 use crate::tree::{app, lang};
+use memberflow_workflow::access::Permission;
 
 /// How many changes a slow subscriber may fall behind before it skips some.
 const BUFFER: usize = 1024;

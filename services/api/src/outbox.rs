@@ -5,10 +5,10 @@ use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
 use memberflow_store::{OutboxRecord, OutboxStatus as StoreStatus};
 
 use crate::access::require_everywhere;
-use memberflow_workflow::access::Permission;
 use crate::error::OrGql;
 use crate::scalars::{Date, parse_id, to_id};
 use crate::tree::{app, lang};
+use memberflow_workflow::access::Permission;
 
 /// Where an outbox row stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

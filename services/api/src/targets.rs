@@ -9,10 +9,10 @@ use memberflow_workflow::stats::{Assessment, Band, TargetParams};
 use memberflow_workflow::text::Text;
 
 use crate::access::require;
-use memberflow_workflow::access::Permission;
 use crate::error::{ApiError, OrGql};
 use crate::scalars::{Date, parse_id, to_id};
 use crate::tree::{Unit, app, lang};
+use memberflow_workflow::access::Permission;
 
 /// Where a rate stands against the target band.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

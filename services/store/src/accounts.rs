@@ -11,7 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 use memberflow_workflow::access::{Grant, Role};
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -355,8 +357,14 @@ impl Store {
         let parsed = Role::parse(role).ok_or_else(|| {
             let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
             StoreError::validation(
-                format!("Không có vai trò `{role}`; các vai trò: {}.", known.join(", ")),
-                format!("There is no role `{role}`; the roles are {}.", known.join(", ")),
+                format!(
+                    "Không có vai trò `{role}`; các vai trò: {}.",
+                    known.join(", ")
+                ),
+                format!(
+                    "There is no role `{role}`; the roles are {}.",
+                    known.join(", ")
+                ),
             )
         })?;
         if let Some(u) = unit {

@@ -15,8 +15,8 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -869,13 +869,12 @@ impl Store {
         }
         if let Some(v) = &f.visible {
             let confidential = v.confidential_definitions.iter().map(String::as_str);
-            let mut ordinary = Condition::all()
-                .add(cases::Column::DefinitionId.is_not_in(confidential.clone()));
+            let mut ordinary =
+                Condition::all().add(cases::Column::DefinitionId.is_not_in(confidential.clone()));
             if let Some(units) = &v.units {
                 ordinary = ordinary.add(cases::Column::UnitId.is_in(units.iter().copied()));
             }
-            let mut secret =
-                Condition::all().add(cases::Column::DefinitionId.is_in(confidential));
+            let mut secret = Condition::all().add(cases::Column::DefinitionId.is_in(confidential));
             if let Some(units) = &v.confidential_units {
                 secret = secret.add(cases::Column::UnitId.is_in(units.iter().copied()));
             }

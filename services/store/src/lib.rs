@@ -24,8 +24,9 @@ use sea_orm::{
 
 pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
 pub use cases::{
-    CaseEventRecord, CaseFilter, CaseVisibility, CaseMigration, CaseOutcome, CasePage, CaseRecord, Catalog,
-    ChainBreak, Command, EscalationReport, MigrateCases, MigrationMode, NewCase, RefusalRecording,
+    CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, CaseVisibility,
+    Catalog, ChainBreak, Command, EscalationReport, MigrateCases, MigrationMode, NewCase,
+    RefusalRecording,
 };
 pub use error::{Result, StoreError};
 pub use members::{MemberFilter, MemberPage, NewMember};

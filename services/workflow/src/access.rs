@@ -93,7 +93,9 @@ impl Role {
             P::EditTree => matches!(self, R::OrganizationDepartment | R::Admin),
             P::ReadMembers | P::ReadReports => self != R::Admin,
             P::RegisterMembers => matches!(self, R::Secretary | R::OrganizationDepartment),
-            P::ReadCases => self.acts_in_workflows() || matches!(self, R::OrganizationDepartment | R::Auditor),
+            P::ReadCases => {
+                self.acts_in_workflows() || matches!(self, R::OrganizationDepartment | R::Auditor)
+            }
             P::ReadConfidentialCases => self.acts_in_workflows() || self == R::Auditor,
             P::ReadAccessLog => matches!(self, R::Auditor | R::InspectionCommission),
             P::ReadOutbox => matches!(self, R::Admin | R::Auditor),
@@ -124,7 +126,10 @@ impl Role {
             let k = kind.label();
             Err(Text::new(
                 format!("Vai trò `{self}` không có ở {} (D22 và Điều lệ).", k.vi),
-                format!("The role `{self}` does not exist at a {} (D22 and the Charter).", k.en),
+                format!(
+                    "The role `{self}` does not exist at a {} (D22 and the Charter).",
+                    k.en
+                ),
             ))
         }
     }
