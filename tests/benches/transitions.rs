@@ -1,7 +1,8 @@
 //! Transitions per second through the real server: a loop of `fireTransition` mutations over
 //! HTTP on the toy workflow, one client and then 8 concurrent clients (each on its own case).
 //! SQLite always; PostgreSQL too when `MEMBERFLOW_TEST_DATABASE_URL` is set. Prints figures;
-//! asserts nothing about time. Run: `cargo bench -p memberflow-tests --bench transitions`.
+//! asserts nothing about time. Each step is authorized like any other (the caller's grants
+//! resolved on the tree). Run: `cargo bench -p memberflow-tests --bench transitions`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -38,7 +39,6 @@ async fn setup(db: TestDb) -> (TestApp, tempfile::TempDir, Vec<String>) {
             .ok(
                 "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
                 json!({ "i": { "definitionId": "toy", "unitId": b, "title": format!("bench {i}"),
-                    "actor": { "id": "a", "roles": [{ "role": "author", "level": "branch" }] },
                     "inputs": { "title": "x", "owner": "m" } } }),
             )
             .await;
@@ -52,7 +52,6 @@ async fn run(app: &TestApp, case: &str, steps: u64) {
         app.ok(
             FIRE,
             json!({ "i": { "caseId": case, "transition": "note", "expectedVersion": v,
-                "actor": { "id": "a", "roles": [{ "role": "author", "level": "branch" }] },
                 "inputs": { "text": "bench" } } }),
         )
         .await;

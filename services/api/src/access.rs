@@ -24,7 +24,10 @@ use crate::tree::{app, lang};
 
 /// Paths to the root already resolved in this request.
 #[derive(Debug, Default)]
-pub(crate) struct PathCache(Mutex<HashMap<(Uuid, NaiveDate), Arc<Vec<PathUnit<Uuid>>>>>);
+pub(crate) struct PathCache(Mutex<HashMap<(Uuid, NaiveDate), SharedPath>>);
+
+/// A unit's path to the root, shared between the resolvers of a request.
+type SharedPath = Arc<Vec<PathUnit<Uuid>>>;
 
 /// The logged-in caller, or `UNAUTHENTICATED`.
 pub(crate) fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Auth> {
@@ -54,7 +57,7 @@ pub(crate) async fn path(
     ctx: &Context<'_>,
     unit: Uuid,
     on: NaiveDate,
-) -> async_graphql::Result<Arc<Vec<PathUnit<Uuid>>>> {
+) -> async_graphql::Result<SharedPath> {
     let cache = ctx.data_opt::<PathCache>();
     if let Some(hit) = cache.and_then(|c| c.0.lock().ok().and_then(|m| m.get(&(unit, on)).cloned()))
     {
