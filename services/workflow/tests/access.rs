@@ -61,7 +61,10 @@ fn a10_a_grant_maps_to_the_level_of_its_unit_on_the_case_s_path() {
     // A10: the competent committee is the direct superior of the grassroots organization...
     assert_eq!(
         roles_of(&[grant(Role::StandingCommittee, Some(2))], s),
-        ["standing_committee@superior", "standing_committee@competent"]
+        [
+            "standing_committee@superior",
+            "standing_committee@competent"
+        ]
     );
     // ...or, where the rule set says so, the province.
     assert_eq!(
@@ -69,7 +72,10 @@ fn a10_a_grant_maps_to_the_level_of_its_unit_on_the_case_s_path() {
             &[grant(Role::StandingCommittee, Some(1))],
             CompetentLevel::Province
         ),
-        ["standing_committee@province", "standing_committee@competent"]
+        [
+            "standing_committee@province",
+            "standing_committee@competent"
+        ]
     );
     assert_eq!(
         roles_of(&[grant(Role::Secretariat, Some(0))], s),
@@ -166,10 +172,7 @@ fn d22_an_inspection_commission_exists_from_the_grassroots_committee_up() {
 
 #[test]
 fn a_scope_is_everywhere_as_soon_as_one_grant_is() {
-    let g = [
-        grant(Role::Secretary, Some(4)),
-        grant(Role::Auditor, None),
-    ];
+    let g = [grant(Role::Secretary, Some(4)), grant(Role::Auditor, None)];
     assert_eq!(scope(&g, Permission::ReadMembers), Scope::Everywhere);
     assert_eq!(
         scope(&g, Permission::RegisterMembers),
