@@ -673,15 +673,27 @@ def _cmd_summary(report: str, findings_path: str, server_log: str, outcomes_path
     unique = int(cases.get("unique_failures") or 0)
     errored = int(cases.get("errored") or 0)
 
+    import re
+
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    stamp = re.compile(r"^\S+\s+")
+    latency = re.compile(r"latency=(\d+) ms")
     panics = []
-    error_lines = 0
+    error_messages: dict[str, int] = {}
+    latencies = []
     if os.path.exists(server_log):
         with open(server_log, encoding="utf-8", errors="replace") as f:
-            for line in f:
+            for raw in f:
+                line = ansi.sub("", raw).rstrip()
                 if "panicked" in line:
-                    panics.append(line.rstrip())
-                if " ERROR" in line or '"level":"ERROR"' in line:
-                    error_lines += 1
+                    panics.append(line)
+                if " ERROR " in line or '"level":"ERROR"' in line:
+                    message = stamp.sub("", line)[:300]
+                    error_messages[message] = error_messages.get(message, 0) + 1
+                match = latency.search(line)
+                if match:
+                    latencies.append(int(match.group(1)))
+    error_lines = sum(error_messages.values())
     outcomes = {}
     if outcomes_path and os.path.exists(outcomes_path):
         with open(outcomes_path, encoding="utf-8") as f:
@@ -708,7 +720,13 @@ def _cmd_summary(report: str, findings_path: str, server_log: str, outcomes_path
     running = doc.get("running_time")
     running = f"{running:.0f}" if isinstance(running, (int, float)) else "?"
     print(f"schemathesis run time:  {running} s; stop reason: {doc.get('stop_reason', '?')}")
-    print(f"panics in server log:   {len(panics)} (ERROR lines: {error_lines})")
+    print(f"panics in server log:   {len(panics)}")
+    print(f"ERROR lines in the log: {error_lines}")
+    for message, count in sorted(error_messages.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"  {count} x {message}")
+    if latencies:
+        slow = sum(1 for ms in latencies if ms >= 10000)
+        print(f"completed responses:    {len(latencies)}, slowest {max(latencies)} ms, {slow} of 10 s or more")
     if outcomes:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1]))
         print(f"responses (approx.):    {shown}")
@@ -716,6 +734,9 @@ def _cmd_summary(report: str, findings_path: str, server_log: str, outcomes_path
         print(f"  failure: {group.get('title')} x{group.get('count')} in {', '.join(group.get('operations') or [])}")
     for group in error_groups:
         print(f"  error:   {group.get('title')} x{group.get('count')}")
+    if error_groups or failure_groups:
+        log = os.path.join(os.path.dirname(report), "schemathesis.log")
+        print(f"  (each with a curl command that reproduces it: {log})")
     for line in panics[:20]:
         print(f"  panic:   {line}")
     if distinct:
@@ -724,7 +745,10 @@ def _cmd_summary(report: str, findings_path: str, server_log: str, outcomes_path
             print(f"  [{check}] {op}: {problem}")
             print(f"      request:  {f['request_body'][:600]}")
             print(f"      response: {f['response_body'][:600]}")
-    failures = failing_cases + errored + len(panics) + int(probes.get("failed") or 0)
+    # An ERROR line is an INTERNAL error's detail (docs/api.md), even one whose response the
+    # client never saw (a request that timed out): each distinct message counts once.
+    error_failures = len(error_messages) if "no_internal_error" in _enabled_checks() else 0
+    failures = failing_cases + errored + len(panics) + int(probes.get("failed") or 0) + error_failures
     if not doc:
         failures += 1
     elif doc.get("exit_code") not in (0, None) and failures == 0:

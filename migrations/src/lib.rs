@@ -12,6 +12,7 @@ mod m20261125_000003_outbox_delivery;
 mod m20261125_000004_accounts;
 mod m20261125_000005_stats;
 mod m20261125_000006_access_log_index;
+mod m20261125_000007_addresses;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_accounts::Migration),
             Box::new(m20261125_000005_stats::Migration),
             Box::new(m20261125_000006_access_log_index::Migration),
+            Box::new(m20261125_000007_addresses::Migration),
         ]
     }
 }

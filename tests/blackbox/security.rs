@@ -189,6 +189,37 @@ struct Fixture {
     member: String,
     admission: String,
     discipline: String,
+    /// A pending reminder, addressed to `secretary@branch`, of another admission case of B1.
+    reminder: String,
+}
+
+/// Opens an admission case in `branch` and records the awareness certificate: A2 schedules
+/// the certificate's expiry warning for the branch secretary. Returns the reminder's id.
+async fn pending_reminder(app: &TestApp, branch: &str) -> String {
+    let case = admission_case(app, branch, "Có giấy chứng nhận").await;
+    app.ok(
+        "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }",
+        json!({ "i": { "caseId": case, "transition": "record_awareness_certificate",
+            "inputs": { "certificate_date": "2026-11-20" } } }),
+    )
+    .await;
+    let d = app
+        .ok(
+            "query($c: ID!) { outbox(caseId: $c, status: PENDING) { id kind payload } }",
+            json!({ "c": case }),
+        )
+        .await;
+    let rows = d["outbox"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["kind"] == "REMINDER")
+        .unwrap_or_else(|| panic!("no pending reminder: {d:#}"));
+    assert_eq!(
+        row["payload"]["to"],
+        json!({ "role": "secretary", "level": "branch" }),
+        "{row:#}"
+    );
+    row["id"].as_str().unwrap().to_owned()
 }
 
 fn rows(f: &Fixture) -> Vec<Row> {
@@ -244,6 +275,30 @@ fn rows(f: &Fixture) -> Vec<Row> {
             Need::Everywhere(&["admin", "auditor"]),
             "{ outbox { id } }",
             json!({}),
+        ),
+        row(
+            "upcoming",
+            Need::LoggedIn,
+            "query($id: ID!) { upcoming(unitId: $id) { kind } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "myUpcoming",
+            Need::LoggedIn,
+            "{ myUpcoming { kind } }",
+            json!({}),
+        ),
+        row(
+            "mailPreview",
+            Need::Over(READ_CASES),
+            "query($id: ID!) { mailPreview(id: $id) { subject } }",
+            json!({ "id": f.reminder }),
+        ),
+        row(
+            "setMemberEmail",
+            Need::Over(REGISTER),
+            "mutation($id: ID!) { setMemberEmail(memberId: $id, email: \"not an address\") { id } }",
+            json!({ "id": f.member }),
         ),
         // Mutations: an allowed call fails on its input (or changes nothing harmful); the
         // cell checks that it got past authorization.
@@ -320,6 +375,14 @@ fn rows(f: &Fixture) -> Vec<Row> {
             json!({}),
         ),
     ];
+    // Marking the reminder handled: the holder of its role on the case (the first allowed
+    // cell marks it; the others then find it handled, a CONFLICT, not a refusal).
+    rows.push(row(
+        "markReminderHandled",
+        Need::Fires(&[("secretary", Some("B1"))]),
+        "mutation($id: ID!) { markReminderHandled(id: $id, note: \"Đã nhắc trực tiếp\") { status } }",
+        json!({ "id": f.reminder }),
+    ));
     let mut logout = row("logout", Need::LoggedIn, "mutation { logout }", json!({}));
     logout.own_session = true;
     rows.push(logout);
@@ -501,11 +564,13 @@ async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change
     let m = member(&app, &t.b1, "Đảng viên B1").await;
     let admission = admission_case(&app, &t.b1, "Ứng viên").await;
     let discipline = discipline_case(&app, &t.b1, &m).await;
+    let reminder = pending_reminder(&app, &t.b1).await;
     let f = Fixture {
         t,
         member: m,
         admission,
         discipline,
+        reminder,
     };
     let rows = rows(&f);
 

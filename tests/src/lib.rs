@@ -201,6 +201,9 @@ pub async fn spawn_app_on(testdb: TestDb, tweak: impl FnOnce(&mut Config)) -> Te
     };
     // Tests fire hundreds of steps in one minute of a stopped clock: the rate limits are off
     // unless a test sets them (tests/blackbox/security.rs does).
+    // The scheduler's loop would escalate passed deadlines on its own while a test moves the
+    // clock: tests that want it (mail, escalations) switch it on.
+    config.schedules.enabled = false;
     config.limits = memberflow_server::config::LimitsConfig {
         login_per_account: 0,
         login_per_address: 0,

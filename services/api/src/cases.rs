@@ -52,6 +52,22 @@ fn to_values(t: &Transition, inputs: Option<Json<serde_json::Value>>) -> Result<
     Ok(out)
 }
 
+/// `VALIDATION` for a date input more than five years ahead (it would feed the registry and
+/// its counters).
+fn dates_not_too_far(inputs: &Values, today: NaiveDate) -> Result<(), ApiError> {
+    for (name, v) in inputs {
+        if let Value::Date(d) = v {
+            crate::scalars::not_too_far_ahead(
+                name,
+                *d,
+                today,
+                crate::scalars::MAX_DAYS_AHEAD_WORKFLOW,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn json_to_value(v: serde_json::Value, ty: Option<&InputType>) -> Value {
     match v {
         serde_json::Value::Bool(b) => Value::Bool(b),
@@ -1052,6 +1068,7 @@ impl CaseMutation {
         let view = view_of(&actor);
         let mut event = Event::new(def.open.name.clone(), actor);
         event.inputs = to_values(&def.open, input.inputs).gql(l)?;
+        dates_not_too_far(&event.inputs, today).gql(l)?;
         let o = a
             .store
             .open_case(
@@ -1160,6 +1177,7 @@ impl CaseMutation {
         let view = view_of(&actor);
         let mut event = Event::new(input.transition.clone(), actor);
         event.inputs = to_values(t, input.inputs).gql(l)?;
+        dates_not_too_far(&event.inputs, a.clock.today()).gql(l)?;
         if input.dry_run.unwrap_or(false) {
             if let Some(v) = input.expected_version
                 && v != case.version

@@ -6,12 +6,13 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{MemberFilter, MemberRecord, MembershipPeriod, NewMember, StatusPeriod};
 use memberflow_workflow::access::Permission;
+use memberflow_workflow::email::EmailAddress;
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::MemberStatus as CoreStatus;
 use uuid::Uuid;
 
 use crate::access::{caller, require, require_everywhere};
-use crate::error::OrGql;
+use crate::error::{ApiError, OrGql};
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
 use crate::tree::{Unit, app, lang, on_or_today};
 
@@ -167,6 +168,10 @@ impl Member {
     /// Official date: the end of the 12 months' probation (A14).
     async fn official_date(&self) -> Option<Date> {
         self.0.official_date.map(Date)
+    }
+    /// E-mail address: reminders about the member's own cases go there.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
     }
     /// The date party age counts from: the admission decision's date (A15), not the ceremony.
     async fn party_age_from(&self) -> Option<Date> {
@@ -471,6 +476,8 @@ pub struct RegisterMemberInput {
     ceremony_date: Option<Date>,
     /// Official date: ceremony + 12 months (A14).
     official_date: Option<Date>,
+    /// E-mail address, for the reminders about the member's own cases.
+    email: Option<String>,
 }
 
 /// The probation length (A13) of the rule set in force on the ceremony day; for a ceremony
@@ -493,8 +500,53 @@ fn probation_months(cat: &memberflow_store::Catalog, ceremony: Option<NaiveDate>
 #[derive(Default)]
 pub struct MemberMutation;
 
+/// An optional address parsed at the edge (an empty one clears it).
+fn parse_email(raw: Option<&str>) -> Result<Option<EmailAddress>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => EmailAddress::parse(s)
+            .map(Some)
+            .map_err(ApiError::Validation),
+    }
+}
+
 #[Object]
 impl MemberMutation {
+    /// Sets or clears (`email: null`) a member's e-mail address: by those who keep the
+    /// registry of the member's unit, or by the member.
+    async fn set_member_email(
+        &self,
+        ctx: &Context<'_>,
+        member_id: ID,
+        email: Option<String>,
+    ) -> async_graphql::Result<Member> {
+        let l = lang(ctx);
+        let id = parse_id(&member_id, "member").gql(l)?;
+        let who = caller(ctx)?;
+        let store = &app(ctx).store;
+        store.member(id).await.gql(l)?;
+        if who.principal.account.member_id != Some(id) {
+            let latest = store
+                .member_units(id)
+                .await
+                .gql(l)?
+                .into_iter()
+                .max_by_key(|p| p.valid_from);
+            match latest {
+                Some(p) => {
+                    require(ctx, Permission::RegisterMembers, p.unit_id).await?;
+                }
+                None => {
+                    require_everywhere(ctx, Permission::RegisterMembers)?;
+                }
+            }
+        }
+        let email = parse_email(email.as_deref()).gql(l)?;
+        Ok(Member(
+            store.set_member_email(id, email.as_ref()).await.gql(l)?,
+        ))
+    }
+
     /// Registers a member of an organization that already runs (for imports).
     async fn register_member(
         &self,
@@ -505,6 +557,18 @@ impl MemberMutation {
         let a = app(ctx);
         let unit_id = parse_id(&input.unit_id, "unit").gql(l)?;
         require(ctx, Permission::RegisterMembers, unit_id).await?;
+        let email = parse_email(input.email.as_deref()).gql(l)?;
+        for (field, d) in [
+            ("unitSince", Some(input.unit_since)),
+            ("statusSince", input.status_since),
+            ("admissionDecisionDate", input.admission_decision_date),
+            ("ceremonyDate", input.ceremony_date),
+            ("officialDate", input.official_date),
+        ] {
+            if let Some(d) = d {
+                crate::tree::ahead(ctx, field, d)?;
+            }
+        }
         let m = a
             .store
             .register_member(
@@ -523,6 +587,7 @@ impl MemberMutation {
                     admission_decision_date: input.admission_decision_date.map(|d| d.0),
                     ceremony_date: input.ceremony_date.map(|d| d.0),
                     official_date: input.official_date.map(|d| d.0),
+                    email,
                 },
                 probation_months(&a.catalog, input.ceremony_date.map(|d| d.0)),
                 a.clock.now(),

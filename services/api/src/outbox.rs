@@ -21,6 +21,8 @@ pub enum OutboxStatus {
     Cancelled,
     /// Failed too often, or cannot be sent (no address, unknown template): waits for a person.
     Dead,
+    /// Marked handled by a person before it went out: not sent.
+    Handled,
 }
 
 impl From<OutboxStatus> for StoreStatus {
@@ -30,6 +32,7 @@ impl From<OutboxStatus> for StoreStatus {
             OutboxStatus::Sent => StoreStatus::Sent,
             OutboxStatus::Cancelled => StoreStatus::Cancelled,
             OutboxStatus::Dead => StoreStatus::Dead,
+            OutboxStatus::Handled => StoreStatus::Handled,
         }
     }
 }
@@ -41,6 +44,7 @@ impl From<StoreStatus> for OutboxStatus {
             StoreStatus::Sent => OutboxStatus::Sent,
             StoreStatus::Cancelled => OutboxStatus::Cancelled,
             StoreStatus::Dead => OutboxStatus::Dead,
+            StoreStatus::Handled => OutboxStatus::Handled,
         }
     }
 }
@@ -66,6 +70,10 @@ pub struct OutboxItem {
     sent_at: Option<String>,
     /// What it carries: the workflow's effect or the periodic job.
     payload: Json<serde_json::Value>,
+    /// Who marked it handled.
+    handled_by: Option<String>,
+    /// Their note.
+    note: Option<String>,
 }
 
 impl From<OutboxRecord> for OutboxItem {
@@ -80,6 +88,8 @@ impl From<OutboxRecord> for OutboxItem {
             last_error: r.last_error,
             sent_at: r.sent_at.map(|t| t.to_rfc3339()),
             payload: Json(r.payload),
+            handled_by: r.handled_by,
+            note: r.note,
         }
     }
 }

@@ -86,3 +86,31 @@ pub(crate) fn decode_cursor(c: &str) -> Result<Uuid, ApiError> {
             ))
         })
 }
+
+/// How far ahead a date of the registry or the tree may be: a change is recorded when it is
+/// decided, at most a year before it takes effect. (Far-future dates would also make the
+/// statistics counters reach that year, one row per unit and year.)
+pub(crate) const MAX_DAYS_AHEAD_REGISTRY: u64 = 366;
+
+/// How far ahead a date given to a workflow step may be (a deferral's end, a planned
+/// meeting): five years.
+pub(crate) const MAX_DAYS_AHEAD_WORKFLOW: u64 = 5 * 366;
+
+/// `VALIDATION` for a date more than `max_days` after `today`.
+pub(crate) fn not_too_far_ahead(
+    field: &str,
+    date: NaiveDate,
+    today: NaiveDate,
+    max_days: u64,
+) -> Result<(), ApiError> {
+    match today.checked_add_days(chrono::Days::new(max_days)) {
+        Some(limit) if date <= limit => Ok(()),
+        _ => Err(ApiError::Validation(Text::new(
+            format!(
+                "{field}: ngày {} quá xa trong tương lai (tối đa {max_days} ngày kể từ hôm nay).",
+                date.format("%d/%m/%Y")
+            ),
+            format!("{field}: {date} is too far ahead (at most {max_days} days from today)."),
+        ))),
+    }
+}

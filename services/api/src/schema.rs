@@ -15,6 +15,7 @@ use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
 use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
 use crate::outbox::{OutboxMutation, OutboxQuery};
+use crate::reminders::{MailPreviewer, ReminderMutation, ReminderQuery};
 use crate::targets::TargetQuery;
 use crate::tree::{TreeMutation, TreeQuery};
 
@@ -27,6 +28,7 @@ pub struct Query(
     AuthQuery,
     TargetQuery,
     OutboxQuery,
+    ReminderQuery,
 );
 
 /// The mutation root, merged from the features.
@@ -37,6 +39,7 @@ pub struct Mutation(
     CaseMutation,
     AuthMutation,
     OutboxMutation,
+    ReminderMutation,
 );
 
 /// The schema type.
@@ -70,18 +73,21 @@ pub struct ApiOptions {
     pub max_aliases: usize,
     /// Rate limits on logins and mutations.
     pub rate_limits: RateLimits,
+    /// Renders reminder mails for `mailPreview` (none: the preview says so).
+    pub previewer: Option<MailPreviewer>,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
         Self {
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 2_000,
             introspection: true,
             session_minutes: 480,
             after_commit: None,
             max_aliases: 30,
             rate_limits: RateLimits::default(),
+            previewer: None,
         }
     }
 }
@@ -97,6 +103,7 @@ pub(crate) struct Ctx {
     pub after_commit: Option<AfterCommit>,
     pub limiter: Arc<RateLimiter>,
     pub rate_limits: RateLimits,
+    pub previewer: Option<MailPreviewer>,
 }
 
 impl Ctx {
@@ -125,6 +132,7 @@ pub fn build_schema(
             after_commit: options.after_commit.clone(),
             limiter: Arc::default(),
             rate_limits: options.rate_limits.clone(),
+            previewer: options.previewer.clone(),
         })
         .extension(RequestGuard {
             max_aliases: options.max_aliases,

@@ -24,6 +24,17 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> &'a Ctx {
     ctx.data_unchecked::<Ctx>()
 }
 
+/// `VALIDATION` for a registry or tree date more than a year ahead.
+pub(crate) fn ahead(ctx: &Context<'_>, field: &str, d: Date) -> async_graphql::Result<()> {
+    crate::scalars::not_too_far_ahead(
+        field,
+        d.0,
+        app(ctx).clock.today(),
+        crate::scalars::MAX_DAYS_AHEAD_REGISTRY,
+    )
+    .gql(lang(ctx))
+}
+
 pub(crate) fn on_or_today(ctx: &Context<'_>, on: Option<Date>) -> NaiveDate {
     on.map_or_else(|| app(ctx).clock.today(), |d| d.0)
 }
@@ -158,6 +169,7 @@ impl Unit {
             .map(Unit))
     }
     /// Its ancestors on `on`, nearest first.
+    #[graphql(complexity = "10 * child_complexity + 1")]
     async fn ancestors(
         &self,
         ctx: &Context<'_>,
@@ -174,6 +186,7 @@ impl Unit {
             .collect())
     }
     /// Its children on `on`, by code.
+    #[graphql(complexity = "20 * child_complexity + 1")]
     async fn children(
         &self,
         ctx: &Context<'_>,
@@ -191,7 +204,7 @@ impl Unit {
     }
     /// The whole subtree as it stood on `on`, breadth first, this unit first (depth 0), down
     /// to `maxDepth` levels below it.
-    #[graphql(complexity = "50 * child_complexity")]
+    #[graphql(complexity = "50 * child_complexity + 50")]
     async fn subtree(
         &self,
         ctx: &Context<'_>,
@@ -214,7 +227,9 @@ impl Unit {
     }
     /// Its members on `on` (today by default), in registration order, optionally with one
     /// of `status` and including the units below it.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    #[graphql(
+        complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + if include_subtree.unwrap_or(false) { 100 } else { 1 }"
+    )]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -239,6 +254,7 @@ impl Unit {
     }
     /// How many members it has on `on`, optionally with one of `status`, optionally with
     /// the units below it.
+    #[graphql(complexity = "if include_subtree.unwrap_or(false) { 100 } else { 5 }")]
     async fn member_count(
         &self,
         ctx: &Context<'_>,
@@ -403,6 +419,7 @@ impl TreeMutation {
             Some(p) => require(ctx, Permission::EditTree, p).await?,
             None => require_everywhere(ctx, Permission::EditTree)?,
         };
+        ahead(ctx, "validFrom", input.valid_from)?;
         let u = a
             .store
             .create_unit(
@@ -432,6 +449,7 @@ impl TreeMutation {
         let id = parse_id(&input.unit_id, "unit").gql(l)?;
         let parent = parse_id(&input.new_parent_id, "unit").gql(l)?;
         require_all(ctx, Permission::EditTree, &[id, parent]).await?;
+        ahead(ctx, "effectiveDate", input.effective_date)?;
         let u = a
             .store
             .move_unit(id, parent, input.effective_date.0, a.clock.now())
@@ -457,6 +475,7 @@ impl TreeMutation {
         let target = parse_id(&input.target_id, "unit").gql(l)?;
         require_all(ctx, Permission::EditTree, &sources).await?;
         require(ctx, Permission::EditTree, target).await?;
+        ahead(ctx, "effectiveDate", input.effective_date)?;
         let u = a
             .store
             .merge_units(
@@ -482,6 +501,7 @@ impl TreeMutation {
         let a = app(ctx);
         let id = parse_id(&input.unit_id, "unit").gql(l)?;
         require(ctx, Permission::EditTree, id).await?;
+        ahead(ctx, "effectiveDate", input.effective_date)?;
         let u = a
             .store
             .dissolve_unit(id, input.effective_date.0, a.clock.now())

@@ -128,9 +128,13 @@ pub struct MailConfig {
     /// Seconds to wait after the first failure; the wait doubles after each further one (at
     /// most six hours).
     pub retry_base_seconds: u64,
-    /// Addresses by role, until user accounts carry theirs: keys are `role@level`
-    /// (`secretary@branch`), `role` (`standing_committee`) or `default`, tried in that order.
+    /// Addresses by role, for when nobody holding the role at the unit has an address: keys
+    /// are `role@level` (`secretary@branch`), `role` (`standing_committee`) or `default`, tried
+    /// in that order.
     pub recipients: BTreeMap<String, String>,
+    /// The address the server is reached at (`https://memberflow.example.vn`), for the links
+    /// to cases in mails; no link without it.
+    pub public_url: Option<String>,
 }
 
 /// The language of the mails.
@@ -148,6 +152,10 @@ pub enum MailLanguage {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SchedulesConfig {
+    /// Whether this process runs the scheduler (periodic jobs, escalations of passed
+    /// deadlines, the outbox). On by default, with or without mail; switch it off on extra
+    /// instances that should only serve.
+    pub enabled: bool,
     /// Notices of passed deadlines; the reminders of the day go out from then on.
     pub daily_sweep: String,
     /// One digest per branch secretary and per committee.
@@ -224,6 +232,7 @@ impl Default for MailConfig {
             max_attempts: 5,
             retry_base_seconds: 60,
             recipients: BTreeMap::new(),
+            public_url: None,
         }
     }
 }
@@ -231,6 +240,7 @@ impl Default for MailConfig {
 impl Default for SchedulesConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             // 07:00 every day.
             daily_sweep: "0 0 7 * * *".into(),
             // 07:30 on Mondays.
@@ -255,7 +265,7 @@ impl Default for LogConfig {
 impl Default for GraphqlConfig {
     fn default() -> Self {
         Self {
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 2_000,
             max_body_bytes: 64 * 1024,
             introspection: true,

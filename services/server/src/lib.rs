@@ -4,9 +4,11 @@
 //! listener; [`Application::run_until`] serves until the given future completes, then
 //! drains requests in flight. Tests use the same two calls with a port of 0.
 //!
-//! When `smtp_url` is set, the worker (reminders, mails, periodic jobs: `memberflow-worker`)
-//! runs beside the HTTP server and stops with it; when it is not, mail is off and the log
-//! says so. The cron expressions of `[schedules]` are checked at every start-up either way.
+//! The worker (periodic jobs, escalations of passed deadlines, reminders and mail:
+//! `memberflow-worker`) runs beside the HTTP server and stops with it, unless
+//! `schedules.enabled` is off; without `smtp_url` it runs the jobs and mail waits in the
+//! outbox, and the log says so. The cron expressions of `[schedules]` are checked at every
+//! start-up either way.
 
 pub mod check;
 pub mod cli;
@@ -59,6 +61,7 @@ pub fn api_options(config: &Config) -> ApiOptions {
             mutations_per_account: config.limits.mutations_per_account,
             mutations_per_address: config.limits.mutations_per_address,
         },
+        previewer: None,
     }
 }
 
@@ -92,8 +95,9 @@ pub fn schedules(config: &Config) -> anyhow::Result<Schedules> {
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// The worker, when mail is configured (`smtp_url`); `None`, with a warning in the log, when
-/// it is not. Bad schedules, a bad SMTP URL or sender, or a bad recipient address are errors.
+/// The worker: the periodic jobs (a passed deadline escalates whether or not mail is on: it
+/// has legal effect) and, when `smtp_url` is set, the mail. `None` when `schedules.enabled` is
+/// off. Bad schedules, a bad SMTP URL or sender, or a bad recipient address are errors.
 pub fn build_worker(
     config: &Config,
     store: Store,
@@ -101,14 +105,6 @@ pub fn build_worker(
     catalog: Arc<Catalog>,
 ) -> anyhow::Result<Option<Worker>> {
     let schedules = schedules(config)?;
-    let Some(url) = config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
-        tracing::warn!(
-            "mail is off: smtp_url (MEMBERFLOW_SMTP_URL) is not set; reminders and mails wait \
-             in the outbox until it is"
-        );
-        return Ok(None);
-    };
-    let mailer = Mailer::new(url, &config.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
     let recipients = Recipients::new(
         config
             .mail
@@ -117,11 +113,23 @@ pub fn build_worker(
             .map(|(k, v)| (k.as_str(), v.as_str())),
     )
     .map_err(|ps| anyhow::anyhow!("invalid configuration:\n  - {}", ps.join("\n  - ")))?;
-    if recipients.is_empty() {
-        tracing::warn!(
-            "no address under [mail.recipients]: every mail will be a dead letter until one is \
-             configured"
-        );
+    let mailer = match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(url) => {
+            let m = Mailer::new(url, &config.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(smtp = %m.endpoint(), "mail is on");
+            Some(m)
+        }
+        None => {
+            tracing::warn!(
+                "mail is off: smtp_url (MEMBERFLOW_SMTP_URL) is not set; the scheduler runs, \
+                 reminders and mails wait in the outbox until it is"
+            );
+            None
+        }
+    };
+    if !config.schedules.enabled {
+        tracing::warn!("the scheduler is off in this process (schedules.enabled = false)");
+        return Ok(None);
     }
     let options = WorkerOptions {
         language: match config.mail.language {
@@ -132,14 +140,57 @@ pub fn build_worker(
         retry_base: chrono::TimeDelta::seconds(
             i64::try_from(config.mail.retry_base_seconds.max(1)).unwrap_or(60),
         ),
+        public_url: config.mail.public_url.clone(),
         ..WorkerOptions::default()
     };
-    tracing::info!(smtp = %mailer.endpoint(), "mail is on");
     Ok(Some(
         Worker::new(store, mailer, schedules, recipients, options)
             .with_clock(Arc::new(move || clock.now()))
             .with_catalog(catalog),
     ))
+}
+
+/// Renders reminder mails for the API's `mailPreview`: a worker of its own, without a mailer,
+/// composing exactly as the sending one does (templates, addresses, links).
+fn previewer(
+    config: &Config,
+    store: Store,
+    catalog: Arc<Catalog>,
+) -> anyhow::Result<memberflow_api::MailPreviewer> {
+    let recipients = Recipients::new(
+        config
+            .mail
+            .recipients
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .map_err(|ps| anyhow::anyhow!("invalid configuration:\n  - {}", ps.join("\n  - ")))?;
+    let options = WorkerOptions {
+        language: match config.mail.language {
+            config::MailLanguage::Vi => Lang::Vi,
+            config::MailLanguage::En => Lang::En,
+        },
+        public_url: config.mail.public_url.clone(),
+        ..WorkerOptions::default()
+    };
+    let worker = Arc::new(
+        Worker::new(store, None, schedules(config)?, recipients, options).with_catalog(catalog),
+    );
+    Ok(memberflow_api::MailPreviewer(Arc::new(move |id| {
+        let w = worker.clone();
+        Box::pin(async move {
+            w.preview(id)
+                .await
+                .map(|p| memberflow_api::MailPreview {
+                    to: p.to,
+                    subject: p.subject,
+                    text: p.text,
+                    html: p.html,
+                    problem: p.problem,
+                })
+                .map_err(|e| e.to_string())
+        })
+    })))
 }
 
 impl Application {
@@ -154,6 +205,7 @@ impl Application {
         let catalog = Arc::new(load_catalog(config)?);
         let worker = build_worker(config, store.clone(), clock.clone(), catalog.clone())?;
         let mut options = api_options(config);
+        options.previewer = Some(previewer(config, store.clone(), catalog.clone())?);
         if let Some(handle) = worker.as_ref().map(Worker::handle) {
             options.after_commit =
                 Some(memberflow_api::AfterCommit(Arc::new(move || handle.wake())));

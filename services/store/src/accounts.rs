@@ -9,6 +9,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use memberflow_workflow::access::{Grant, Role};
+use memberflow_workflow::email::EmailAddress;
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -32,6 +33,8 @@ pub struct AccountRecord {
     pub member_id: Option<Uuid>,
     /// Whether it may log in.
     pub disabled: bool,
+    /// Where reminders for the roles it holds go.
+    pub email: Option<String>,
 }
 
 impl From<account::Model> for AccountRecord {
@@ -41,6 +44,7 @@ impl From<account::Model> for AccountRecord {
             username: m.username,
             member_id: m.member_id,
             disabled: m.disabled,
+            email: m.email,
         }
     }
 }
@@ -185,6 +189,7 @@ impl Store {
             disabled: Set(false),
             created_at: Set(now),
             password_changed_at: Set(now),
+            email: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -452,5 +457,17 @@ impl Store {
                 at: r.at,
             })
             .collect())
+    }
+
+    /// Sets (or clears) the address reminders for `username`'s roles go to.
+    pub async fn set_account_email(
+        &self,
+        username: &str,
+        email: Option<&EmailAddress>,
+    ) -> Result<AccountRecord> {
+        let acc = self.account_by_username(username).await?;
+        let mut m: account::ActiveModel = acc.into();
+        m.email = Set(email.map(ToString::to_string));
+        Ok(m.update(self.db()).await?.into())
     }
 }

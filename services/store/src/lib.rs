@@ -5,6 +5,7 @@
 //! lets the core decide, and writes the outcome, or nothing at all.
 
 mod accounts;
+mod addresses;
 mod cases;
 mod entity;
 mod error;
@@ -23,6 +24,7 @@ use sea_orm::{
 };
 
 pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
+pub use addresses::Addressees;
 pub use cases::{
     CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, CaseVisibility,
     Catalog, ChainBreak, Command, EscalationReport, MigrateCases, MigrationMode, NewCase,

@@ -2,6 +2,7 @@
 //! unit and status as of any date.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::email::EmailAddress;
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, AdmissionDates, MemberStatus};
 use sea_orm::sea_query::JoinType;
@@ -48,6 +49,8 @@ pub struct NewMember {
     pub ceremony_date: Option<NaiveDate>,
     /// Official date (A14).
     pub official_date: Option<NaiveDate>,
+    /// E-mail address, for the reminders about their own cases.
+    pub email: Option<EmailAddress>,
 }
 
 /// Which members to list.
@@ -163,6 +166,7 @@ impl Store {
             ceremony_date: Set(m.ceremony_date),
             official_date: Set(m.official_date),
             created_at: Set(now),
+            email: Set(m.email.map(|e| e.to_string())),
         }
         .insert(&txn)
         .await?;
@@ -304,5 +308,22 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// Sets (or clears) member `id`'s e-mail address.
+    pub async fn set_member_email(
+        &self,
+        id: Uuid,
+        email: Option<&EmailAddress>,
+    ) -> Result<MemberRecord> {
+        let m = member::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::not_found("member", id))?;
+        let mut m: member::ActiveModel = m.into();
+        m.email = Set(email.map(ToString::to_string));
+        Ok(m.update(self.db()).await?.into())
     }
 }

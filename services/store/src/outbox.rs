@@ -109,6 +109,8 @@ pub enum OutboxStatus {
     /// Dead letter: it failed too many times, or cannot be sent at all (no recipient, an
     /// unreadable payload). It stays until someone requeues it.
     Dead,
+    /// Marked handled by a person before it went out (`handled_by`, `note`): not sent.
+    Handled,
 }
 
 impl OutboxStatus {
@@ -119,6 +121,7 @@ impl OutboxStatus {
             OutboxStatus::Sent => "SENT",
             OutboxStatus::Cancelled => "CANCELLED",
             OutboxStatus::Dead => "DEAD",
+            OutboxStatus::Handled => "HANDLED",
         }
     }
 
@@ -129,6 +132,7 @@ impl OutboxStatus {
             OutboxStatus::Sent,
             OutboxStatus::Cancelled,
             OutboxStatus::Dead,
+            OutboxStatus::Handled,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -162,6 +166,10 @@ pub struct OutboxRecord {
     pub sent_at: Option<DateTime<Utc>>,
     /// When it was enqueued.
     pub created_at: DateTime<Utc>,
+    /// Who marked it handled.
+    pub handled_by: Option<String>,
+    /// Their note.
+    pub note: Option<String>,
 }
 
 impl TryFrom<outbox::Model> for OutboxRecord {
@@ -192,6 +200,8 @@ impl TryFrom<outbox::Model> for OutboxRecord {
             last_error: m.last_error,
             sent_at: m.sent_at,
             created_at: m.created_at,
+            handled_by: m.handled_by,
+            note: m.note,
         })
     }
 }
@@ -286,6 +296,16 @@ impl PeriodicJob {
             PeriodicJob::TargetReport { unit, month, .. } => {
                 format!("target:{}:{month}", unit.id)
             }
+        }
+    }
+
+    /// The unit a job's mail is about (none for a passed deadline: its case's unit).
+    pub fn unit(&self) -> Option<Uuid> {
+        match self {
+            PeriodicJob::DeadlinePassed { .. } => None,
+            PeriodicJob::Digest { unit, .. }
+            | PeriodicJob::Meeting { unit, .. }
+            | PeriodicJob::TargetReport { unit, .. } => Some(unit.id),
         }
     }
 
@@ -426,6 +446,8 @@ pub struct CaseBrief {
     pub next_due: Option<NaiveDate>,
     /// The unit that owns it.
     pub unit: Option<UnitBrief>,
+    /// The member it is about.
+    pub subject_member_id: Option<Uuid>,
 }
 
 /// The earliest future instants at which more outbox work becomes due, for the worker's sleep.
@@ -590,6 +612,11 @@ impl Store {
             .collect()
     }
 
+    /// The case `id` as a mail names it.
+    pub async fn case_brief(&self, id: Uuid) -> Result<Option<CaseBrief>> {
+        Ok(self.case_briefs(&[id]).await?.remove(&id))
+    }
+
     async fn case_briefs(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, CaseBrief>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
@@ -615,6 +642,7 @@ impl Store {
                         terminal: c.terminal,
                         next_due: c.next_due,
                         unit: units.get(&c.unit_id).cloned(),
+                        subject_member_id: c.subject_member_id,
                     },
                 );
             }
@@ -862,6 +890,80 @@ impl Store {
                 ),
             ));
         }
+        self.outbox_record(id).await
+    }
+
+    /// Pending reminders and mails of cases, due on or before `through`, earliest first, at
+    /// most `limit`: what people are about to be told.
+    pub async fn pending_reminders(
+        &self,
+        through: NaiveDate,
+        limit: u64,
+    ) -> Result<Vec<OutboxRecord>> {
+        outbox::Entity::find()
+            .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
+            .filter(
+                outbox::Column::Kind
+                    .is_in([OutboxKind::Reminder.as_str(), OutboxKind::Mail.as_str()]),
+            )
+            .filter(outbox::Column::CaseId.is_not_null())
+            .filter(outbox::Column::DueOn.lte(through))
+            .order_by_asc(outbox::Column::DueOn)
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// Marks the pending reminder or mail `id` handled by `by` (with an optional `note`): it
+    /// will not be sent. A row already sent, cancelled or dead is a `CONFLICT`.
+    pub async fn mark_handled(
+        &self,
+        id: i64,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<OutboxRecord> {
+        let res = outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::Status,
+                Expr::value(OutboxStatus::Handled.as_str()),
+            )
+            .col_expr(outbox::Column::HandledBy, Expr::value(by.to_owned()))
+            .col_expr(
+                outbox::Column::Note,
+                Expr::value(note.map(|n| n.trim().to_owned())),
+            )
+            .col_expr(
+                outbox::Column::LeaseToken,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Status.eq(OutboxStatus::Pending.as_str()))
+            .filter(outbox::Column::Kind.is_in([
+                OutboxKind::Reminder.as_str(),
+                OutboxKind::RecurringReminder.as_str(),
+                OutboxKind::Mail.as_str(),
+                OutboxKind::Deadline.as_str(),
+            ]))
+            .exec(self.db())
+            .await?;
+        if res.rows_affected != 1 {
+            let current = self.outbox_record(id).await?;
+            return Err(StoreError::conflict(
+                format!(
+                    "Nhắc việc {id} không còn chờ gửi (trạng thái {}).",
+                    current.status.as_str()
+                ),
+                format!(
+                    "Reminder {id} is no longer waiting to be sent (it is {}).",
+                    current.status.as_str()
+                ),
+            ));
+        }
+        tracing::info!(outbox = id, by, "reminder marked handled");
         self.outbox_record(id).await
     }
 

@@ -103,6 +103,8 @@ pub struct MemberRecord {
     pub official_date: Option<NaiveDate>,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
+    /// E-mail address, if known.
+    pub email: Option<String>,
 }
 
 impl From<entity::member::Model> for MemberRecord {
@@ -120,6 +122,7 @@ impl From<entity::member::Model> for MemberRecord {
             ceremony_date: m.ceremony_date,
             official_date: m.official_date,
             created_at: m.created_at,
+            email: m.email,
         }
     }
 }

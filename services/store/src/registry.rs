@@ -142,6 +142,9 @@ async fn create_member(
         ceremony_date: Set(None),
         official_date: Set(None),
         created_at: Set(now),
+        email: Set(text_fact(facts, "email")
+            .and_then(|e| memberflow_workflow::email::EmailAddress::parse(e).ok())
+            .map(|e| e.to_string())),
     }
     .insert(txn)
     .await?;

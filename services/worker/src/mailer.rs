@@ -17,7 +17,7 @@
 use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
-use lettre::message::{Body, Mailbox};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use memberflow_workflow::text::Lang;
 
@@ -28,12 +28,14 @@ use crate::error::{Result, WorkerError};
 pub struct Mail {
     /// The outbox row it comes from: its Message-ID.
     pub outbox_id: i64,
-    /// The recipient.
-    pub to: Mailbox,
+    /// The recipients (the holders of the role it is addressed to).
+    pub to: Vec<Mailbox>,
     /// Subject line.
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// The same as HTML, sent as an alternative to the text.
+    pub html: Option<String>,
     /// The language it is written in (the `Content-Language` header).
     pub lang: Lang,
 }
@@ -192,24 +194,32 @@ impl Mailer {
         format!("<outbox-{outbox_id}@{}>", self.domain)
     }
 
-    /// Builds the message: plain text in UTF-8, base64-encoded, with its stable Message-ID
-    /// and the headers that tell auto-responders to stay quiet.
+    /// Builds the message: plain text in UTF-8, base64-encoded (with an HTML alternative when
+    /// the mail has one), with its stable Message-ID and the headers that tell auto-responders
+    /// to stay quiet.
     pub fn message(&self, mail: &Mail) -> std::result::Result<Message, SendError> {
-        let body = Body::new_with_encoding(mail.body.clone(), ContentTransferEncoding::Base64)
-            .map_err(|_| SendError {
-                message: "the body cannot be encoded".into(),
-                permanent: true,
-            })?;
+        let encode = |text: &str| {
+            Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::Base64).map_err(
+                |_| SendError {
+                    message: "the body cannot be encoded".into(),
+                    permanent: true,
+                },
+            )
+        };
         let lang = match mail.lang {
             Lang::Vi => "vi",
             Lang::En => "en",
         };
-        Message::builder()
+        if mail.to.is_empty() {
+            return Err(SendError {
+                message: "the mail has no recipient".into(),
+                permanent: true,
+            });
+        }
+        let mut b = Message::builder()
             .message_id(Some(self.message_id(mail.outbox_id)))
             .from(self.from.clone())
-            .to(mail.to.clone())
             .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("Content-Language"),
                 lang.into(),
@@ -217,12 +227,30 @@ impl Mailer {
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("Auto-Submitted"),
                 "auto-generated".into(),
-            ))
-            .body(body)
-            .map_err(|e| SendError {
-                message: format!("the message cannot be built: {e}"),
-                permanent: true,
-            })
+            ));
+        for to in &mail.to {
+            b = b.to(to.clone());
+        }
+        let built = match &mail.html {
+            None => b.header(ContentType::TEXT_PLAIN).body(encode(&mail.body)?),
+            Some(html) => b.multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(encode(&mail.body)?),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(encode(html)?),
+                    ),
+            ),
+        };
+        built.map_err(|e| SendError {
+            message: format!("the message cannot be built: {e}"),
+            permanent: true,
+        })
     }
 
     /// Sends `mail`. An error says whether trying again may help.
@@ -286,11 +314,15 @@ mod tests {
     async fn the_message_id_is_stable_and_uses_the_sender_domain() {
         let m = Mailer::new("smtp://127.0.0.1:1", "Memberflow <noreply@dang.example.vn>").unwrap();
         assert_eq!(m.message_id(42), "<outbox-42@dang.example.vn>");
-        let mail = Mail {
+        let mut mail = Mail {
             outbox_id: 42,
-            to: "bt@example.vn".parse().unwrap(),
+            to: vec![
+                "bt@example.vn".parse().unwrap(),
+                "pbt@example.vn".parse().unwrap(),
+            ],
             subject: "Nhắc việc".into(),
             body: "Xin chào".into(),
+            html: None,
             lang: Lang::Vi,
         };
         let a = String::from_utf8(m.message(&mail).unwrap().formatted()).unwrap();
@@ -298,5 +330,14 @@ mod tests {
         assert!(a.contains("Message-ID: <outbox-42@dang.example.vn>"), "{a}");
         assert!(b.contains("Message-ID: <outbox-42@dang.example.vn>"), "{b}");
         assert!(a.contains("Content-Language: vi"), "{a}");
+        assert!(a.contains("bt@example.vn, pbt@example.vn"), "{a}");
+        // With HTML: one message, the text and the HTML as alternatives.
+        mail.html = Some("<p>Xin chào</p>".into());
+        let c = String::from_utf8(m.message(&mail).unwrap().formatted()).unwrap();
+        assert!(c.contains("multipart/alternative"), "{c}");
+        assert!(c.contains("text/plain") && c.contains("text/html"), "{c}");
+        // No recipient at all is refused, for good.
+        mail.to.clear();
+        assert!(m.message(&mail).unwrap_err().permanent);
     }
 }

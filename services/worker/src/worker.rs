@@ -20,14 +20,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use lettre::message::Mailbox;
 use memberflow_store::{
-    CaseBrief, Catalog, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, PeriodicJob, Store,
-    UnitBrief, UnitRecord,
+    CaseBrief, Catalog, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord,
+    PeriodicJob, Store, UnitBrief, UnitRecord,
 };
+use memberflow_workflow::access::competent_level;
 use memberflow_workflow::engine::{Effect, Level, OnExpiry, RoleRef};
 use memberflow_workflow::text::Lang;
 use memberflow_workflow::tree::{Level as UnitLevel, UnitKind};
 use tokio::sync::Notify;
+use uuid::Uuid;
 
 use crate::error::Result;
 use crate::mailer::{Mail, Mailer};
@@ -61,6 +64,8 @@ pub struct WorkerOptions {
     pub catch_up: TimeDelta,
     /// The digest lists deadlines due within this many days (and those already passed).
     pub digest_days: i64,
+    /// The address the server is reached at (`public_url`), for links to cases in mails.
+    pub public_url: Option<String>,
 }
 
 impl Default for WorkerOptions {
@@ -75,6 +80,7 @@ impl Default for WorkerOptions {
             max_idle: Duration::from_secs(30),
             catch_up: TimeDelta::hours(24),
             digest_days: 7,
+            public_url: None,
         }
     }
 }
@@ -113,6 +119,93 @@ impl DispatchReport {
     }
 }
 
+/// What a row says, before its recipients are resolved.
+struct Draft {
+    to: RoleRef,
+    /// The unit the role is looked up from (the case's, or the job's).
+    unit: Option<Uuid>,
+    /// The member the case is about.
+    subject_member: Option<Uuid>,
+    subject: String,
+    body: String,
+    link: Option<String>,
+}
+
+/// A mail as it would be sent now (`preview`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// Its recipients.
+    pub to: Vec<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Plain text.
+    pub text: String,
+    /// HTML.
+    pub html: Option<String>,
+    /// Why it could not be sent now (no address, unknown template...), if so.
+    pub problem: Option<String>,
+}
+
+/// A link to a case: GraphiQL with the query of the case filled in.
+fn case_link(base: &str, case: Uuid) -> String {
+    let query = format!(
+        "{{ case(id: \"{case}\") {{ title state stateLabel nextDue deadlines {{ rule due overdue workingDaysLeft }} }} }}"
+    );
+    let encoded: String = query
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{}/graphql?query={encoded}", base.trim_end_matches('/'))
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The HTML alternative of a mail: the same paragraphs, lists kept as lists, and the link.
+fn html_body(subject: &str, text: &str, link: Option<&str>) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body>",
+        escape_html(subject)
+    );
+    for para in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        let lines: Vec<&str> = para.lines().collect();
+        if lines.iter().all(|l| l.trim_start().starts_with("- ")) {
+            out.push_str("<ul>");
+            for l in lines {
+                out.push_str(&format!(
+                    "<li>{}</li>",
+                    escape_html(l.trim_start().trim_start_matches("- "))
+                ));
+            }
+            out.push_str("</ul>");
+        } else {
+            out.push_str(&format!(
+                "<p>{}</p>",
+                lines
+                    .iter()
+                    .map(|l| escape_html(l))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            ));
+        }
+    }
+    if let Some(l) = link {
+        let e = escape_html(l);
+        out.push_str(&format!("<p><a href=\"{e}\">{e}</a></p>"));
+    }
+    out.push_str("</body></html>");
+    out
+}
+
 /// Wakes the worker's loop early, e.g. after a command that enqueued a mail to send now.
 #[derive(Debug, Clone)]
 pub struct WorkerHandle {
@@ -129,7 +222,9 @@ impl WorkerHandle {
 /// The scheduler and outbox sender.
 pub struct Worker {
     store: Store,
-    mailer: Mailer,
+    /// `None`: mail is off. Periodic jobs still run (a passed deadline still escalates: it has
+    /// legal effect), mail rows wait until mail is configured.
+    mailer: Option<Mailer>,
     schedules: Schedules,
     recipients: Recipients,
     options: WorkerOptions,
@@ -208,10 +303,10 @@ fn digest_lines(items: &[DueItem], as_of: NaiveDate, lang: Lang) -> String {
 }
 
 impl Worker {
-    /// A worker over `store`, sending with `mailer`.
+    /// A worker over `store`, sending with `mailer` (`None`: mail is off, the jobs run).
     pub fn new(
         store: Store,
-        mailer: Mailer,
+        mailer: Option<Mailer>,
         schedules: Schedules,
         recipients: Recipients,
         options: WorkerOptions,
@@ -275,7 +370,8 @@ impl Worker {
                 break;
             }
         }
-        loop {
+        // Without a mailer, mail waits in the outbox for the day mail is configured.
+        while self.mailer.is_some() {
             let batch = self.store.claim_outbox(&req).await?;
             let n = batch.len() as u64;
             report.claimed += u32::try_from(n).unwrap_or(u32::MAX);
@@ -421,7 +517,7 @@ impl Worker {
                 .bury(&c, "too many attempts without an outcome".into(), report)
                 .await;
         }
-        let mail = match self.compose(&c) {
+        let mail = match self.compose(&c).await? {
             Ok(m) => m,
             Err(problem) => return self.bury(&c, problem, report).await,
         };
@@ -430,14 +526,17 @@ impl Worker {
             report.lost += 1;
             return Ok(());
         }
-        match self.mailer.send(&mail).await {
+        let Some(mailer) = &self.mailer else {
+            return Ok(());
+        };
+        match mailer.send(&mail).await {
             Ok(()) => {
                 if self.store.outbox_sent(id, &c.token, now).await? {
                     report.sent += 1;
                     tracing::info!(
                         outbox = id,
                         kind = c.record.kind.as_str(),
-                        message_id = %self.mailer.message_id(id),
+                        message_id = %mailer.message_id(id),
                         "mail sent"
                     );
                 } else {
@@ -481,15 +580,19 @@ impl Worker {
         Ok(())
     }
 
-    /// The mail of a claimed row, or why it cannot be sent.
-    fn compose(&self, c: &Claimed) -> std::result::Result<Mail, String> {
-        let r = &c.record;
+    /// What a row says, to which role, about which unit and member; or why it cannot say it.
+    fn draft(
+        &self,
+        r: &OutboxRecord,
+        case: Option<&CaseBrief>,
+    ) -> std::result::Result<Draft, String> {
         let lang = self.options.language;
         let mut vars = Vars::new();
-        if let Some(case) = &c.case {
+        if let Some(case) = case {
             case_vars(&mut vars, case, lang);
         }
         vars.insert("date", fmt_date(r.due_on, lang));
+        let mut unit = case.and_then(|c| c.unit.as_ref().map(|u| u.id));
         let (template, to): (String, RoleRef) = if r.kind.carries_effect() {
             match serde_json::from_value::<Effect>(r.payload.clone()) {
                 Ok(Effect::ScheduleReminder {
@@ -506,6 +609,9 @@ impl Worker {
             let job = serde_json::from_value::<PeriodicJob>(r.payload.clone())
                 .map_err(|e| format!("unreadable payload: {e}"))?;
             let to = job.to().clone();
+            if let Some(u) = job.unit() {
+                unit = Some(u);
+            }
             let template = match job {
                 PeriodicJob::DeadlinePassed {
                     rule,
@@ -557,15 +663,141 @@ impl Worker {
         };
         let text = templates::render(&template, lang, &vars)
             .ok_or_else(|| format!("unknown mail template {template}"))?;
-        let addr = self.recipients.resolve(&to).ok_or_else(|| {
-            format!("no e-mail address for {to}: set one under [mail.recipients]")
-        })?;
-        Ok(Mail {
-            outbox_id: r.id,
-            to: addr.clone(),
+        let link = match (&self.options.public_url, case) {
+            (Some(base), Some(c)) => Some(case_link(base, c.id)),
+            _ => None,
+        };
+        Ok(Draft {
+            to,
+            unit,
+            subject_member: case.and_then(|c| c.subject_member_id),
             subject: text.subject,
             body: text.body,
-            lang,
+            link,
+        })
+    }
+
+    /// The addresses of the people `d` is for: the member concerned, or the holders of its
+    /// role at the right unit of the tree, else the configured address of the role. `Err`
+    /// (inside) says who could not be reached and why.
+    async fn addresses(
+        &self,
+        d: &Draft,
+        day: NaiveDate,
+    ) -> Result<std::result::Result<Vec<Mailbox>, String>> {
+        let mut why = String::new();
+        if d.to.role == "member" {
+            match d.subject_member {
+                Some(m) => match self.store.member_address(m).await? {
+                    Some(a) => match a.parse::<Mailbox>() {
+                        Ok(mb) => return Ok(Ok(vec![mb])),
+                        Err(e) => why = format!("the member's address `{a}` is unusable ({e})"),
+                    },
+                    None => why = "the member concerned has no e-mail address".into(),
+                },
+                None => why = "the case names no member".into(),
+            }
+        } else if let Some(unit) = d.unit {
+            let competent =
+                competent_level(self.catalog.as_ref().and_then(|c| c.rules.for_date(day)));
+            let a = self.store.addressees(unit, &d.to, day, competent).await?;
+            let found: Vec<Mailbox> = a
+                .found
+                .iter()
+                .filter_map(|(_, e)| e.parse::<Mailbox>().ok())
+                .collect();
+            if !found.is_empty() {
+                if !a.without_address.is_empty() {
+                    tracing::warn!(
+                        role = %d.to,
+                        unit = a.unit_code.as_deref().unwrap_or(""),
+                        without = ?a.without_address,
+                        "some holders of the role have no e-mail address"
+                    );
+                }
+                return Ok(Ok(found));
+            }
+            let at = a.unit_code.as_deref().unwrap_or("the unit");
+            why = if a.without_address.is_empty() {
+                format!("nobody holds {} at {at}", d.to)
+            } else {
+                format!(
+                    "{} at {at} ({}) has no e-mail address",
+                    d.to,
+                    a.without_address.join(", ")
+                )
+            };
+        }
+        match self.recipients.resolve(&d.to) {
+            Some(m) => Ok(Ok(vec![m.clone()])),
+            None if why.is_empty() => Ok(Err(format!(
+                "no e-mail address for {}: set one under [mail.recipients]",
+                d.to
+            ))),
+            None => Ok(Err(format!(
+                "no e-mail address for {}: {why}, and none under [mail.recipients]",
+                d.to
+            ))),
+        }
+    }
+
+    /// The mail of a claimed row, or (inside) why it cannot be sent.
+    async fn compose(&self, c: &Claimed) -> Result<std::result::Result<Mail, String>> {
+        let r = &c.record;
+        let d = match self.draft(r, c.case.as_ref()) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        let to = match self.addresses(&d, r.due_on).await? {
+            Ok(to) => to,
+            Err(e) => return Ok(Err(e)),
+        };
+        let html = html_body(&d.subject, &d.body, d.link.as_deref());
+        let body = match &d.link {
+            Some(l) => format!("{}\n\n{l}\n", d.body.trim_end()),
+            None => d.body,
+        };
+        Ok(Ok(Mail {
+            outbox_id: r.id,
+            to,
+            subject: d.subject,
+            body,
+            html: Some(html),
+            lang: self.options.language,
+        }))
+    }
+
+    /// The mail outbox row `id` would send now, without sending it: its text, its HTML and its
+    /// recipients, or why it could not go.
+    pub async fn preview(&self, id: i64) -> Result<Preview> {
+        let record = self.store.outbox_record(id).await?;
+        let case = match record.case_id {
+            Some(c) => self.store.case_brief(c).await?,
+            None => None,
+        };
+        let claimed = Claimed {
+            record,
+            token: String::new(),
+            case,
+        };
+        Ok(match self.compose(&claimed).await? {
+            Ok(m) => Preview {
+                to: m.to.iter().map(ToString::to_string).collect(),
+                subject: m.subject,
+                text: m.body,
+                html: m.html,
+                problem: None,
+            },
+            Err(problem) => {
+                let d = self.draft(&claimed.record, claimed.case.as_ref()).ok();
+                Preview {
+                    to: Vec::new(),
+                    subject: d.as_ref().map(|d| d.subject.clone()).unwrap_or_default(),
+                    text: d.map(|d| d.body).unwrap_or_default(),
+                    html: None,
+                    problem: Some(problem),
+                }
+            }
         })
     }
 
@@ -795,6 +1027,13 @@ impl Worker {
         if let Some((_, t)) = self.schedules.next_after(now) {
             until = until.min(t);
         }
+        // Without a mailer the outbox is not worked: waking for its rows would spin.
+        if self.mailer.is_none() {
+            return (until - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_millis(200));
+        }
         match self
             .store
             .outbox_next_wake(now, today_in_vietnam(now))
@@ -823,7 +1062,7 @@ impl Worker {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
         tokio::pin!(shutdown);
         tracing::info!(
-            smtp = %self.mailer.endpoint(),
+            smtp = %self.mailer.as_ref().map_or("off (mail waits in the outbox)", Mailer::endpoint),
             daily_sweep = self.schedules.expr(Job::DailySweep).unwrap_or_default(),
             weekly_digest = self.schedules.expr(Job::WeeklyDigest).unwrap_or_default(),
             monthly_meeting = self.schedules.expr(Job::MonthlyMeeting).unwrap_or_default(),

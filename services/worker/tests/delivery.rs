@@ -556,7 +556,7 @@ async fn a_mail_whose_role_has_no_address_is_a_dead_letter_at_once() {
         .unwrap();
     let w = Worker::new(
         f.store.clone(),
-        Mailer::new(&sink.url(), "noreply@example.vn").unwrap(),
+        Some(Mailer::new(&sink.url(), "noreply@example.vn").unwrap()),
         Schedules::default(),
         Recipients::default(),
         options(),

@@ -14,6 +14,7 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

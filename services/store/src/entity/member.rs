@@ -18,6 +18,7 @@ pub struct Model {
     pub ceremony_date: Option<Date>,
     pub official_date: Option<Date>,
     pub created_at: DateTimeUtc,
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

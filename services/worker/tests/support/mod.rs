@@ -377,6 +377,7 @@ impl Fixture {
                     official_date: (status == MemberStatus::Official)
                         .then(|| admitted.checked_add_months(chrono::Months::new(12)))
                         .flatten(),
+                    email: None,
                 },
                 12,
                 opened_at(),
@@ -390,7 +391,7 @@ impl Fixture {
 pub fn worker_on(store: Store, smtp_url: &str, options: WorkerOptions) -> Worker {
     Worker::new(
         store,
-        Mailer::new(smtp_url, "Memberflow <noreply@example.vn>").unwrap(),
+        Some(Mailer::new(smtp_url, "Memberflow <noreply@example.vn>").unwrap()),
         Schedules::default(),
         recipients(),
         options,

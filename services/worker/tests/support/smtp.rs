@@ -75,13 +75,45 @@ impl Received {
         out
     }
 
-    /// The body, decoded from base64 when so encoded.
+    /// The plain-text body, decoded from base64 when so encoded (the `text/plain` part of a
+    /// `multipart/alternative` message).
     pub fn body(&self) -> String {
+        self.part("text/plain")
+    }
+
+    /// The HTML alternative, if the message has one.
+    pub fn html(&self) -> String {
+        self.part("text/html")
+    }
+
+    fn part(&self, mime: &str) -> String {
         let body = self.data.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        match self.header("Content-Transfer-Encoding") {
-            Some(e) if e.eq_ignore_ascii_case("base64") => b64(body),
-            _ => body.to_owned(),
+        let content_type = self.header("Content-Type").unwrap_or_default();
+        let Some(boundary) = content_type
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("boundary="))
+            .map(|b| b.trim_matches('"').to_owned())
+        else {
+            return match self.header("Content-Transfer-Encoding") {
+                Some(e) if e.eq_ignore_ascii_case("base64") => b64(body),
+                _ if content_type.is_empty() || content_type.starts_with(mime) => body.to_owned(),
+                _ => String::new(),
+            };
+        };
+        for part in body.split(&format!("--{boundary}")) {
+            let Some((head, content)) = part.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let head = head.to_ascii_lowercase();
+            if head.contains(&format!("content-type: {mime}")) {
+                return if head.contains("content-transfer-encoding: base64") {
+                    b64(content)
+                } else {
+                    content.to_owned()
+                };
+            }
         }
+        String::new()
     }
 }
 
