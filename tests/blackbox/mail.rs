@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// A workflow whose `finish` step sends a mail (with a template the worker has).
-const MAILING: &str = r#"
+pub(crate) const MAILING: &str = r#"
 id = "mailing"
 version = 1
 title = "Mail test workflow"
@@ -42,10 +42,10 @@ effect = [{ kind = "send_mail", template = "admission.decision_issued", to = { r
 "#;
 
 /// The raw messages an SMTP listener accepted.
-type Inbox = Arc<Mutex<Vec<String>>>;
+pub(crate) type Inbox = Arc<Mutex<Vec<String>>>;
 
 /// A minimal SMTP server: accepts every message and keeps it as transmitted.
-async fn smtp_sink() -> (SocketAddr, Inbox) {
+pub(crate) async fn smtp_sink() -> (SocketAddr, Inbox) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let inbox: Inbox = Arc::default();

@@ -11,6 +11,7 @@ mod http;
 mod limits;
 mod mail;
 mod members;
+mod reminders;
 mod schema;
 mod security;
 mod support;

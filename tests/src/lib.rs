@@ -345,6 +345,12 @@ impl TestApp {
         Ok(session.token)
     }
 
+    /// Sets the e-mail address of the account `name`.
+    pub async fn set_account_email(&self, name: &str, email: &str) {
+        let e = memberflow_workflow::email::EmailAddress::parse(email).unwrap();
+        self.store.set_account_email(name, Some(&e)).await.unwrap();
+    }
+
     /// A fresh session of the account `name` (made by [`TestApp::account`]).
     pub async fn session_of(&self, name: &str) -> String {
         let (_, session) = self

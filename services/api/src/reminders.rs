@@ -187,7 +187,7 @@ async fn upcoming(
         let Some((to, template)) = addressed_to(&r) else {
             continue;
         };
-        if !cases.contains_key(&case_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = cases.entry(case_id) {
             let Ok(c) = a.store.case(case_id).await else {
                 continue;
             };
@@ -204,7 +204,7 @@ async fn upcoming(
             } else {
                 Vec::new()
             };
-            cases.insert(case_id, (c, view, roles));
+            slot.insert((c, view, roles));
         }
         let Some((c, view, roles)) = cases.get(&case_id) else {
             continue;

@@ -722,7 +722,7 @@ by = [{ role = "system" }]
 "#;
 
 #[tokio::test]
-async fn a_passed_deadline_fires_its_escalation_once_as_the_system() {
+async fn a_passed_deadline_fires_its_escalation_once_as_the_system_even_with_mail_off() {
     use memberflow_store::{CaseOutcome, Command, NewCase, RefusalRecording};
     use memberflow_workflow::engine::{Actor, Definition, Event};
 
@@ -758,9 +758,15 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system() {
         panic!("not opened: {opened:?}")
     };
     let due = case.next_due.unwrap();
-    let w = f
-        .worker(&sink.url(), options())
-        .with_catalog(catalog.clone());
+    // Mail is off: a passed deadline has legal effect, so the sweep escalates all the same.
+    let w = Worker::new(
+        f.store.clone(),
+        None,
+        Schedules::default(),
+        recipients(),
+        options(),
+    )
+    .with_catalog(catalog.clone());
     // On the due day the decision is still in time.
     w.run_job(Job::DailySweep, vn_on(due, 7, 0)).await.unwrap();
     assert_eq!(f.store.case(case.id).await.unwrap().state, "Waiting");
@@ -777,4 +783,17 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system() {
         .collect();
     assert_eq!(escalations.len(), 1, "{history:#?}");
     assert_eq!(escalations[0].actor, "system");
+    // Nothing is sent without a mailer; the rows wait for one.
+    let report = w.dispatch_due(next).await.unwrap();
+    assert_eq!(report.claimed, 0);
+    assert!(sink.messages().is_empty());
+    // A mailing worker on the same database sends what waited.
+    let mailing = f.worker(&sink.url(), options()).with_catalog(catalog);
+    let waiting = rows_of(&f.store, case.id).await;
+    let pending = waiting
+        .iter()
+        .filter(|r| r.status == memberflow_store::OutboxStatus::Pending)
+        .count();
+    let sent = mailing.dispatch_due(next).await.unwrap().sent;
+    assert_eq!(sent as usize, pending, "{waiting:#?}");
 }
