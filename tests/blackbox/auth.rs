@@ -176,3 +176,36 @@ async fn tokens_expire_and_are_revoked_by_logout_password_change_and_disabling()
         "UNAUTHENTICATED"
     );
 }
+
+#[tokio::test]
+async fn an_account_s_address_is_set_on_the_command_line_and_checked() {
+    let app = spawn_app().await;
+    let out = user(
+        &app,
+        &["add", "lan", "--email", "Lan@ChiBo1.Example.VN"],
+        Some("một mật khẩu dài"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let bad = user(&app, &["email", "lan", "not an address"], None);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("is not an e-mail address"),
+        "{bad:?}"
+    );
+    let out = user(&app, &["email", "lan", "lan@chibo1.example.vn"], None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("lan@chibo1.example.vn"));
+    let out = user(&app, &["email", "lan"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no e-mail address"));
+    // A bad address at creation makes no account.
+    let out = user(
+        &app,
+        &["add", "minh", "--email", "minh@"],
+        Some("một mật khẩu dài"),
+    );
+    assert!(!out.status.success());
+    let login = app
+        .gql_anon(LOGIN, json!({ "u": "minh", "p": "một mật khẩu dài" }))
+        .await;
+    assert_eq!(error_code(&login), "UNAUTHENTICATED");
+}

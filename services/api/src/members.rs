@@ -409,6 +409,30 @@ pub(crate) async fn members_connection(
     Ok(conn)
 }
 
+/// The caller, if they are the member `id` or hold `p` over the member's latest unit (a
+/// member who moved away is no longer the old branch's).
+async fn require_over_member(
+    ctx: &Context<'_>,
+    p: Permission,
+    id: Uuid,
+) -> async_graphql::Result<()> {
+    let who = caller(ctx)?;
+    if who.principal.account.member_id == Some(id) {
+        return Ok(());
+    }
+    let latest = app(ctx)
+        .store
+        .member_units(id)
+        .await
+        .gql(lang(ctx))?
+        .into_iter()
+        .max_by_key(|m| m.valid_from);
+    match latest {
+        Some(m) => require(ctx, p, m.unit_id).await.map(|_| ()),
+        None => require_everywhere(ctx, p).map(|_| ()),
+    }
+}
+
 /// Reading members.
 #[derive(Default)]
 pub struct MemberQuery;
@@ -419,27 +443,8 @@ impl MemberQuery {
     async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Member> {
         let l = lang(ctx);
         let id = parse_id(&id, "member").gql(l)?;
-        let who = caller(ctx)?;
-        let store = &app(ctx).store;
-        let member = store.member(id).await.gql(l)?;
-        if who.principal.account.member_id != Some(id) {
-            // Readable by whoever holds the right over the member's latest unit: a member who
-            // moved away is no longer the old branch's to read.
-            let latest = store
-                .member_units(id)
-                .await
-                .gql(l)?
-                .into_iter()
-                .max_by_key(|p| p.valid_from);
-            match latest {
-                Some(p) => {
-                    require(ctx, Permission::ReadMembers, p.unit_id).await?;
-                }
-                None => {
-                    require_everywhere(ctx, Permission::ReadMembers)?;
-                }
-            }
-        }
+        let member = app(ctx).store.member(id).await.gql(l)?;
+        require_over_member(ctx, Permission::ReadMembers, id).await?;
         Ok(Member(member))
     }
 }
@@ -522,25 +527,9 @@ impl MemberMutation {
     ) -> async_graphql::Result<Member> {
         let l = lang(ctx);
         let id = parse_id(&member_id, "member").gql(l)?;
-        let who = caller(ctx)?;
         let store = &app(ctx).store;
         store.member(id).await.gql(l)?;
-        if who.principal.account.member_id != Some(id) {
-            let latest = store
-                .member_units(id)
-                .await
-                .gql(l)?
-                .into_iter()
-                .max_by_key(|p| p.valid_from);
-            match latest {
-                Some(p) => {
-                    require(ctx, Permission::RegisterMembers, p.unit_id).await?;
-                }
-                None => {
-                    require_everywhere(ctx, Permission::RegisterMembers)?;
-                }
-            }
-        }
+        require_over_member(ctx, Permission::RegisterMembers, id).await?;
         let email = parse_email(email.as_deref()).gql(l)?;
         Ok(Member(
             store.set_member_email(id, email.as_ref()).await.gql(l)?,

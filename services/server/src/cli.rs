@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, `schema`, `check`, `demo`, `report`.
 
+use memberflow_workflow::email::EmailAddress;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -81,13 +82,25 @@ pub enum UserAction {
         /// The member the account belongs to (a member id).
         #[arg(long)]
         member: Option<String>,
+        /// Where reminders for the account's roles go.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set (or, with no address, clear) the e-mail address reminders for the account's roles
+    /// go to.
+    Email {
+        /// Login name.
+        username: String,
+        /// The address.
+        address: Option<String>,
     },
     /// Grant a role, at a unit and its subtree (by unit code), or everywhere without `--unit`.
     Role {
         /// Login name.
         username: String,
-        /// Role: admin, auditor, secretary, branch_committee, executive_committee,
-        /// standing_committee, inspection, organization_staff.
+        /// Role: secretary, branch_committee, executive_committee, standing_committee,
+        /// committee, inspection_commission, secretariat, organization_department, auditor,
+        /// admin (docs/security.md).
         role: String,
         /// The unit's code.
         #[arg(long)]
@@ -107,7 +120,14 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
     store.migrate().await.context("running the migrations")?;
     let now = chrono::Utc::now();
     match action {
-        UserAction::Add { username, member } => {
+        UserAction::Add {
+            username,
+            member,
+            email,
+        } => {
+            let email = email
+                .map(|e| EmailAddress::parse(&e).map_err(|t| anyhow::anyhow!("{}", t.en)))
+                .transpose()?;
             let password = match std::env::var("MEMBERFLOW_NEW_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -125,6 +145,12 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 .create_account(&username, &password, member, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            if let Some(e) = &email {
+                store
+                    .set_account_email(&username, Some(e))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            }
             println!("account {} created ({})", acc.username, acc.id);
         }
         UserAction::Role {
@@ -147,6 +173,19 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
             println!("{username} is now {role}");
+        }
+        UserAction::Email { username, address } => {
+            let email = address
+                .map(|e| EmailAddress::parse(&e).map_err(|t| anyhow::anyhow!("{}", t.en)))
+                .transpose()?;
+            store
+                .set_account_email(&username, email.as_ref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            match email {
+                Some(e) => println!("{username}'s reminders go to {e}"),
+                None => println!("{username} has no e-mail address"),
+            }
         }
         UserAction::Disable { username } => {
             store
