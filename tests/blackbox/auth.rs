@@ -209,3 +209,50 @@ async fn an_account_s_address_is_set_on_the_command_line_and_checked() {
         .await;
     assert_eq!(error_code(&login), "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn a_revoked_role_ends_its_rights_at_once() {
+    let app = spawn_app().await;
+    let unit = "mutation { createUnit(input: { code: \"HG\", name: \"Hậu Giang\", kind: PROVINCE, validFrom: \"2004-01-01\" }) { id } }";
+    app.ok(unit, json!({})).await;
+    assert!(
+        user(&app, &["add", "lan"], Some("một mật khẩu dài"))
+            .status
+            .success()
+    );
+    assert!(
+        user(
+            &app,
+            &["role", "lan", "organization_department", "--unit", "HG"],
+            None
+        )
+        .status
+        .success()
+    );
+    let token = login(&app, "lan", "một mật khẩu dài").await;
+    let q = "{ unit(code: \"HG\") { memberCount } }";
+    assert!(
+        app.gql_as(&token, q, json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
+    let out = user(
+        &app,
+        &["revoke", "lan", "organization_department", "--unit", "HG"],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    // The same session, the next request: the right is gone.
+    assert_eq!(
+        error_code(&app.gql_as(&token, q, json!({})).await),
+        "FORBIDDEN"
+    );
+    // Revoking what is not held says so.
+    let out = user(
+        &app,
+        &["revoke", "lan", "organization_department", "--unit", "HG"],
+        None,
+    );
+    assert!(!out.status.success());
+}

@@ -106,6 +106,16 @@ pub enum UserAction {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Revoke a role held at a unit (by unit code), or everywhere without `--unit`.
+    Revoke {
+        /// Login name.
+        username: String,
+        /// Role.
+        role: String,
+        /// The unit's code.
+        #[arg(long)]
+        unit: Option<String>,
+    },
     /// Disable an account and end its sessions.
     Disable {
         /// Login name.
@@ -173,6 +183,30 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
             println!("{username} is now {role}");
+        }
+        UserAction::Revoke {
+            username,
+            role,
+            unit,
+        } => {
+            let unit_id = match unit {
+                Some(code) => Some(
+                    store
+                        .unit_by_code(&code)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?
+                        .id,
+                ),
+                None => None,
+            };
+            let n = store
+                .revoke_role(&username, &role, unit_id, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            if n == 0 {
+                anyhow::bail!("{username} does not hold {role} there");
+            }
+            println!("{username} is no longer {role}");
         }
         UserAction::Email { username, address } => {
             let email = address

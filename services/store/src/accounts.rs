@@ -470,4 +470,29 @@ impl Store {
         m.email = Set(email.map(ToString::to_string));
         Ok(m.update(self.db()).await?.into())
     }
+
+    /// Revokes `username`'s grants of `role` at `unit` (everywhere when `None`); returns how
+    /// many were live. Their sessions stay, their rights end at once (every request reads the
+    /// live grants).
+    pub async fn revoke_role(
+        &self,
+        username: &str,
+        role: &str,
+        unit: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let acc = self.account_by_username(username).await?;
+        let mut q = role_assignment::Entity::update_many()
+            .col_expr(role_assignment::Column::RevokedAt, Expr::value(now))
+            .filter(role_assignment::Column::AccountId.eq(acc.id))
+            .filter(role_assignment::Column::Role.eq(role))
+            .filter(role_assignment::Column::RevokedAt.is_null());
+        q = match unit {
+            Some(u) => q.filter(role_assignment::Column::UnitId.eq(u)),
+            None => q.filter(role_assignment::Column::UnitId.is_null()),
+        };
+        let n = q.exec(self.db()).await?.rows_affected;
+        tracing::info!(account = %acc.id, role, unit = ?unit, revoked = n, "role revoked");
+        Ok(n)
+    }
 }
