@@ -2111,3 +2111,82 @@ async fn a25_a30_a33_the_card_and_the_badges_follow_the_dates_of_admission() {
             .to_string()
     );
 }
+
+/// A10 and the tree: the competent committee is found on the tree as it stands on the day of
+/// the step. The grassroots committee sits under district D1 until 30/6/2025 and under a commune
+/// from 1/7/2025 (the district level was abolished): the district's standing committee decides
+/// a step dated in June, the commune's one dated in July; neither the other, nor the other
+/// district's, nor the branch secretary.
+#[tokio::test]
+async fn a10_the_competent_committee_is_found_on_the_tree_of_the_step_s_day() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let commune = crate::support::unit(&app, "HG-XA", "COMMUNE", Some(&p.hg), "2025-07-01").await;
+    app.set_today("2025-08-20");
+    app.ok(
+        "mutation($i: MoveUnitInput!) { moveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": p.gc, "newParentId": commune, "effectiveDate": "2025-07-01" } }),
+    )
+    .await;
+    let district = app
+        .account("sc_d1", &[("standing_committee", Some(&p.d1))], None)
+        .await;
+    let other_district = app
+        .account("sc_d2", &[("standing_committee", Some(&p.d2))], None)
+        .await;
+    let commune_sc = app
+        .account("sc_xa", &[("standing_committee", Some(&commune))], None)
+        .await;
+    let secretary = app.account("bt", &[("secretary", Some(&p.b1))], None).await;
+
+    let mut w = open(&app, &p.b1, "2025-03-03", "1995-03-02").await;
+    to_decision(&mut w).await;
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": false }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+    assert!(w.day < date("2025-06-30"), "{}", w.day);
+    app.set_today("2025-08-20");
+    let decide = |on: &str| {
+        json!({ "i": { "caseId": w.case, "transition": "decide_admission", "dryRun": true, "on": on,
+            "inputs": { "decision_date": on, "decision_number": "12-QĐ/HU" } } })
+    };
+    let fire = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }";
+    // June: the district.
+    let r = app.gql_as(&district, fire, decide("2025-06-20")).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Admitted", "{r:#}");
+    for (who, token) in [
+        ("commune", &commune_sc),
+        ("other district", &other_district),
+        ("secretary", &secretary),
+    ] {
+        let r = app.gql_as(token, fire, decide("2025-06-20")).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{who}: {r:#}");
+    }
+    // July: the commune.
+    let r = app.gql_as(&commune_sc, fire, decide("2025-07-15")).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Admitted", "{r:#}");
+    let r = app.gql_as(&district, fire, decide("2025-07-15")).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    // The commune's committee decides for real; the step records who did.
+    let r = app
+        .gql_as(
+            &commune_sc,
+            "mutation($i: FireInput!) { fireTransition(input: $i) { toState event { actor } } }",
+            json!({ "i": { "caseId": w.case, "transition": "decide_admission", "on": "2025-07-15",
+                "inputs": { "decision_date": "2025-07-15", "decision_number": "12-QĐ/ĐU" } } }),
+        )
+        .await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Admitted", "{r:#}");
+    assert_eq!(r["data"]["fireTransition"]["event"]["actor"], "sc_xa");
+}
