@@ -98,6 +98,51 @@ async fn set_status(
     Ok(())
 }
 
+/// P6: an annulled expulsion or striking off gives the member back the status they held
+/// before it and their branch, from the annulment's date. A member who was not out is left as
+/// they are.
+async fn restore(txn: &DatabaseTransaction, member_id: Uuid, date: NaiveDate) -> Result<()> {
+    let periods = member_status::Entity::find()
+        .filter(member_status::Column::MemberId.eq(member_id))
+        .order_by_desc(member_status::Column::ValidFrom)
+        .all(txn)
+        .await?;
+    let Some(current) = periods.first() else {
+        return Ok(());
+    };
+    let out = [
+        MemberStatus::Expelled.as_str(),
+        MemberStatus::StruckOff.as_str(),
+    ];
+    if current.valid_to.is_some() || !out.contains(&current.status.as_str()) {
+        return Ok(());
+    }
+    let before = periods
+        .iter()
+        .skip(1)
+        .find_map(|p| MemberStatus::parse(&p.status).filter(|s| s.is_member()))
+        .unwrap_or(MemberStatus::Official);
+    set_status(txn, member_id, before, date).await?;
+    let last_unit = member_unit::Entity::find()
+        .filter(member_unit::Column::MemberId.eq(member_id))
+        .order_by_desc(member_unit::Column::ValidFrom)
+        .one(txn)
+        .await?;
+    if let Some(u) = last_unit.filter(|u| u.valid_to.is_some()) {
+        member_unit::ActiveModel {
+            member_id: Set(member_id),
+            unit_id: Set(u.unit_id),
+            valid_from: Set(date),
+            valid_to: Set(None),
+            reason: Set("RESTORED".to_owned()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Creates the member an admission decision admits, from the case's facts.
 async fn create_member(
     txn: &DatabaseTransaction,
@@ -215,6 +260,16 @@ pub(crate) async fn apply(
             Effect::RecordStrikeOff { date } => {
                 if let Some(id) = subject {
                     set_status(txn, id, MemberStatus::StruckOff, *date).await?;
+                }
+            }
+            Effect::RecordExpulsion { date } => {
+                if let Some(id) = subject {
+                    set_status(txn, id, MemberStatus::Expelled, *date).await?;
+                }
+            }
+            Effect::RecordRestoration { date } => {
+                if let Some(id) = subject {
+                    restore(txn, id, *date).await?;
                 }
             }
             Effect::SetMemberStatus { status } => {

@@ -357,6 +357,16 @@ pub enum EffectSpec {
         /// Date key of the decision.
         date: String,
     },
+    /// Record an expulsion: membership ends from the decision (D2, D36).
+    RecordExpulsion {
+        /// Date key of the decision.
+        date: String,
+    },
+    /// Restore the membership an annulled decision ended (P6).
+    RecordRestoration {
+        /// Date key of the annulment.
+        date: String,
+    },
     /// Extend a deadline of the current state by its declared extension, once (A10).
     ExtendDeadline {
         /// Deadline key.
@@ -1201,7 +1211,9 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         for e in &t.effects {
             let keys: Vec<&String> = match e {
                 EffectSpec::RecordAdmissionDecision { date }
-                | EffectSpec::RecordStrikeOff { date } => vec![date],
+                | EffectSpec::RecordStrikeOff { date }
+                | EffectSpec::RecordExpulsion { date }
+                | EffectSpec::RecordRestoration { date } => vec![date],
                 EffectSpec::RecordCeremony {
                     date,
                     probation_end,
@@ -1713,6 +1725,12 @@ fn build_effect(cx: &mut Ctx<'_>, re: RawEffect, place: &str) -> Option<EffectSp
         "record_strike_off" => Some(EffectSpec::RecordStrikeOff {
             date: cx.required(re.date, "date", place),
         }),
+        "record_expulsion" => Some(EffectSpec::RecordExpulsion {
+            date: cx.required(re.date, "date", place),
+        }),
+        "record_restoration" => Some(EffectSpec::RecordRestoration {
+            date: cx.required(re.date, "date", place),
+        }),
         "extend_deadline" => Some(EffectSpec::ExtendDeadline {
             key: cx.required(re.key, "key", place),
         }),
@@ -1722,7 +1740,7 @@ fn build_effect(cx: &mut Ctx<'_>, re: RawEffect, place: &str) -> Option<EffectSp
                 ProblemCode::UnknownEffect,
                 place,
                 format!(
-                    "effect kind `{other}` is not one of send_mail, set_member_status, record_admission_decision, record_ceremony, record_recognition, record_strike_off, extend_deadline"
+                    "effect kind `{other}` is not one of send_mail, set_member_status, record_admission_decision, record_ceremony, record_recognition, record_strike_off, record_expulsion, record_restoration, extend_deadline"
                 ),
             );
             None

@@ -97,6 +97,17 @@ pub enum Effect {
         /// Date of the decision.
         date: NaiveDate,
     },
+    /// Record the expulsion (khai trừ): membership ends from the decision (D2, D36), even
+    /// while an appeal is pending (P2).
+    RecordExpulsion {
+        /// Date of the decision.
+        date: NaiveDate,
+    },
+    /// Restore the membership an annulled decision ended, from the annulment (P6).
+    RecordRestoration {
+        /// Date of the annulment.
+        date: NaiveDate,
+    },
 }
 
 impl Effect {

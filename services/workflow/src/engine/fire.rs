@@ -565,6 +565,14 @@ fn decide(
                 Some(d) => effects.push(Effect::RecordStrikeOff { date: d }),
                 None => reasons.push(data_missing(def, date, None)),
             },
+            EffectSpec::RecordExpulsion { date } => match facts_after.get(date).and_then(Value::as_date) {
+                Some(d) => effects.push(Effect::RecordExpulsion { date: d }),
+                None => reasons.push(data_missing(def, date, None)),
+            },
+            EffectSpec::RecordRestoration { date } => match facts_after.get(date).and_then(Value::as_date) {
+                Some(d) => effects.push(Effect::RecordRestoration { date: d }),
+                None => reasons.push(data_missing(def, date, None)),
+            },
             EffectSpec::ExtendDeadline { key } => match next.deadlines.get_mut(key) {
                 Some(rec) if !rec.extended && rec.extended_due.is_some() => {
                     let due = rec.extended_due.unwrap_or(rec.due);
