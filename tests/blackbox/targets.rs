@@ -637,6 +637,35 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     }
     assert_eq!(count(&b, "total", ""), 4_070);
 
+    // The same target report as a workbook, with the province's chart: numbers as numbers and
+    // a native chart sheet (its parts are in the zip). Without --output, refused.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("targets-2022.xlsx");
+    let out = memberflow(
+        &url,
+        &[
+            "report",
+            "targets",
+            "--year",
+            "2022",
+            "--format",
+            "xlsx",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    stdout(&out);
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+    let raw = String::from_utf8_lossy(&bytes);
+    assert!(raw.contains("xl/charts/chart1.xml") && raw.contains("xl/worksheets/sheet2.xml"));
+    let refused = memberflow(
+        &url,
+        &["report", "targets", "--year", "2022", "--format", "xlsx"],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--output"));
+
     // The target of 2022 for the province and each directly subordinate committee; the
     // rows add up and each band matches its rate.
     let out = run(&[&["report", "targets", "--year", "2022"][..], &en].concat());

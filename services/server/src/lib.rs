@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 mod http;
 pub mod report;
+mod xlsx;
 
 use std::future::Future;
 use std::net::SocketAddr;

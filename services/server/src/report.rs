@@ -27,6 +27,18 @@ pub enum Format {
     Table,
     /// Comma-separated values, one header line.
     Csv,
+    /// A spreadsheet (`--output FILE` required); the target report adds a chart sheet.
+    Xlsx,
+}
+
+impl Format {
+    /// The layout of the text: a workbook is made from the CSV.
+    fn text(self) -> Format {
+        match self {
+            Format::Xlsx => Format::Csv,
+            f => f,
+        }
+    }
 }
 
 /// Language of headers and labels.
@@ -60,6 +72,9 @@ pub struct Common {
     /// Language of the headers.
     #[arg(long, value_enum, default_value_t)]
     pub lang: LangArg,
+    /// Write to this file instead of standard output (required for `xlsx`).
+    #[arg(long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// A period of dates.
@@ -256,7 +271,7 @@ fn csv_field(s: &str) -> String {
 fn render(format: Format, header: &[String], rows: &[Vec<String>], numeric: &[bool]) -> String {
     let mut out = String::new();
     match format {
-        Format::Csv => {
+        Format::Csv | Format::Xlsx => {
             for line in std::iter::once(header.to_vec()).chain(rows.iter().cloned()) {
                 let fields: Vec<String> = line.iter().map(|f| csv_field(f)).collect();
                 let _ = writeln!(out, "{}", fields.join(","));
@@ -316,7 +331,7 @@ fn render_counts(
         .collect();
     let table = render(format, &header, &body, &[false, false, true]);
     match format {
-        Format::Csv => table,
+        Format::Csv | Format::Xlsx => table,
         Format::Table => format!("{title}\n\n{table}"),
     }
 }
@@ -501,6 +516,12 @@ pub async fn run(
     today: NaiveDate,
     command: &ReportCommand,
 ) -> anyhow::Result<()> {
+    let common = command.common();
+    if common.format == Format::Xlsx && common.output.is_none() {
+        anyhow::bail!(
+            "--format xlsx ghi ra tệp: hãy cho --output TỆP / --format xlsx writes a file: give --output FILE"
+        );
+    }
     let (text, elapsed) = match command {
         ReportCommand::Targets {
             year,
@@ -525,7 +546,7 @@ pub async fn run(
                 })
                 .await
                 .map_err(|e| store_error(e, lang))?;
-            let risky = if *at_risk > 0 && common.format == Format::Table {
+            let risky = if *at_risk > 0 && common.format.text() == Format::Table {
                 store
                     .units_at_risk(&report, |f| f.kind.level() == Level::Grassroots, *at_risk)
                     .await
@@ -535,7 +556,7 @@ pub async fn run(
             };
             let elapsed = started.elapsed();
             (
-                render_targets(&report, &risky, common.format, lang),
+                render_targets(&report, &risky, common.format.text(), lang),
                 (elapsed, report.figures.len()),
             )
         }
@@ -597,7 +618,7 @@ pub async fn run(
                 &format!("Members ({whom}) on {}", date_text(on, lang)),
             );
             (
-                render_counts(common.format, lang, &title, &rows),
+                render_counts(common.format.text(), lang, &title, &rows),
                 (elapsed, rows.len()),
             )
         }
@@ -630,7 +651,7 @@ pub async fn run(
                 &format!("Admissions from {from} to {to} (by the admission decision's date)"),
             );
             (
-                render_counts(common.format, lang, &title, &rows),
+                render_counts(common.format.text(), lang, &title, &rows),
                 (elapsed, rows.len()),
             )
         }
@@ -682,7 +703,7 @@ pub async fn run(
                 &format!("Discipline and removals from {from} to {to}"),
             );
             (
-                render_counts(common.format, lang, &title, &rows),
+                render_counts(common.format.text(), lang, &title, &rows),
                 (elapsed, rows.len()),
             )
         }
@@ -722,7 +743,7 @@ pub async fn run(
                 &format!("Party badges awarded from {from} to {to}"),
             );
             (
-                render_counts(common.format, lang, &title, &rows),
+                render_counts(common.format.text(), lang, &title, &rows),
                 (elapsed, rows.len()),
             )
         }
@@ -765,20 +786,121 @@ pub async fn run(
                 &format!("Party units on {on}"),
             );
             (
-                render_counts(common.format, lang, &title, &rows),
+                render_counts(common.format.text(), lang, &title, &rows),
                 (elapsed, rows.len()),
             )
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
+    let lang: Lang = common.lang.into();
+    match (&common.output, common.format) {
+        (Some(path), Format::Xlsx) => {
+            let chart = match command {
+                ReportCommand::Targets { year, .. } => Some(
+                    target_chart(store, rules, common.unit.as_deref(), *year, today, lang).await?,
+                ),
+                _ => None,
+            };
+            let labels = [
+                t(lang, "Năm", "Year"),
+                t(lang, "Kết nạp", "Admitted"),
+                t(lang, "Chỉ tiêu thấp", "Target floor"),
+                t(lang, "Chỉ tiêu cao", "Target ceiling"),
+            ];
+            let chart_sheet = t(lang, "Biểu đồ", "Chart");
+            let bytes = crate::xlsx::workbook(
+                &command.sheet_title(lang),
+                &text,
+                chart.as_ref().map(|(title, years)| {
+                    (
+                        chart_sheet.as_str(),
+                        title.as_str(),
+                        [
+                            labels[0].as_str(),
+                            labels[1].as_str(),
+                            labels[2].as_str(),
+                            labels[3].as_str(),
+                        ],
+                        years.as_slice(),
+                    )
+                }),
+            )
+            .map_err(|e| anyhow::anyhow!("cannot write the workbook: {e}"))?;
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
+        (Some(path), _) => {
+            std::fs::write(path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        (None, _) => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
     eprintln!(
         "({} row(s), query {:.1} ms)",
         elapsed.1,
         elapsed.0.as_secs_f64() * 1000.0
     );
     Ok(())
+}
+
+impl ReportCommand {
+    /// The options every report has.
+    fn common(&self) -> &Common {
+        match self {
+            ReportCommand::Targets { common, .. }
+            | ReportCommand::Members { common, .. }
+            | ReportCommand::Admissions { common, .. }
+            | ReportCommand::Discipline { common, .. }
+            | ReportCommand::Badges { common, .. }
+            | ReportCommand::Units { common, .. } => common,
+        }
+    }
+
+    /// The name of the report's sheet in a workbook.
+    fn sheet_title(&self, lang: Lang) -> String {
+        match self {
+            ReportCommand::Targets { year, .. } => t(
+                lang,
+                &format!("Chỉ tiêu {year}"),
+                &format!("Targets {year}"),
+            ),
+            ReportCommand::Members { .. } => t(lang, "Đảng viên", "Members"),
+            ReportCommand::Admissions { .. } => t(lang, "Kết nạp", "Admissions"),
+            ReportCommand::Discipline { .. } => t(lang, "Kỷ luật", "Discipline"),
+            ReportCommand::Badges { .. } => t(lang, "Huy hiệu", "Badges"),
+            ReportCommand::Units { .. } => t(lang, "Tổ chức đảng", "Units"),
+        }
+    }
+}
+
+/// The chart of the target report's unit (the first root when none is given): its
+/// admissions against the band over the seven years up to `year`.
+async fn target_chart(
+    store: &Store,
+    rules: &RuleBook,
+    code: Option<&str>,
+    year: i32,
+    today: NaiveDate,
+    lang: Lang,
+) -> anyhow::Result<(String, Vec<ChartYear>)> {
+    let unit = match unit_of(store, code).await? {
+        Some(u) => u,
+        None => store
+            .roots_on(today.min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("cây tổ chức trống / the tree is empty"))?,
+    };
+    let years = chart_years(store, rules, &unit, year - 6..=year, today).await?;
+    let title = t(
+        lang,
+        &format!("Kết nạp đảng viên so với chỉ tiêu — {}", unit.name),
+        &format!("Admissions against the target — {}", unit.name),
+    );
+    Ok((title, years))
 }
 
 fn period_of(p: &Period, today: NaiveDate) -> (NaiveDate, NaiveDate) {
@@ -949,6 +1071,23 @@ pub async fn admissions_chart(
     lang: Lang,
 ) -> Result<String, StoreError> {
     let unit = store.unit_by_code(code).await?;
+    let data = chart_years(store, rules, &unit, years, today).await?;
+    let title = t(
+        lang,
+        &format!("Kết nạp đảng viên so với chỉ tiêu — {}", unit.name),
+        &format!("Admissions against the target — {}", unit.name),
+    );
+    Ok(admissions_svg(&title, &data, lang))
+}
+
+/// A unit's admissions against the band, year by year.
+async fn chart_years(
+    store: &Store,
+    rules: &RuleBook,
+    unit: &UnitRecord,
+    years: std::ops::RangeInclusive<i32>,
+    today: NaiveDate,
+) -> Result<Vec<ChartYear>, StoreError> {
     let mut plan = Vec::new();
     for y in years {
         if let Ok(p) = TargetParams::for_year(rules, y) {
@@ -956,7 +1095,7 @@ pub async fn admissions_chart(
         }
     }
     let rows = store.admission_series(unit.id, &plan, today).await?;
-    let data: Vec<ChartYear> = rows
+    Ok(rows
         .iter()
         .map(|(y, r)| ChartYear {
             year: *y,
@@ -965,13 +1104,7 @@ pub async fn admissions_chart(
             target_low: r.assessment.target_low,
             target_high: r.assessment.target_high,
         })
-        .collect();
-    let title = t(
-        lang,
-        &format!("Kết nạp đảng viên so với chỉ tiêu — {}", unit.name),
-        &format!("Admissions against the target — {}", unit.name),
-    );
-    Ok(admissions_svg(&title, &data, lang))
+        .collect())
 }
 
 /// The query string of the chart: the years to draw (the last seven up to today's by
