@@ -544,13 +544,25 @@ async fn enqueue(
     due_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    // The same reminder scheduled twice (a retried step, a re-entered state) is one row.
-    if outbox::Entity::find()
+    // The same reminder scheduled twice (a retried step) is one row. A row a step cancelled
+    // (the state was left, or the reminder moved and came back to the same day) is scheduled
+    // again: it waits anew. One already sent, handled or dead stays as it is.
+    if let Some(existing) = outbox::Entity::find()
         .filter(outbox::Column::DedupeKey.eq(dedupe_key.as_str()))
         .one(txn)
         .await?
-        .is_some()
     {
+        if existing.status == "CANCELLED" {
+            let mut am: outbox::ActiveModel = existing.into();
+            am.status = Set("PENDING".into());
+            am.payload = Set(to_json(effect)?);
+            am.due_on = Set(due_on);
+            am.attempts = Set(0);
+            am.next_attempt_at = Set(None);
+            am.lease_until = Set(None);
+            am.lease_token = Set(None);
+            am.update(txn).await?;
+        }
         return Ok(());
     }
     outbox::ActiveModel {

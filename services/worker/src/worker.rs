@@ -429,9 +429,13 @@ impl Worker {
                 Ok(latest) => latest.map_or(t, |l| l.max(t)),
                 Err(e) => return self.bury(&c, format!("bad cron: {e}"), report).await,
             },
-            // Not scheduled yet: its first tick is the first after it was enqueued.
+            // Not scheduled yet: its first tick is the first after it was enqueued; ticks
+            // missed since (no worker ran) collapse into the latest one, as above.
             None => match next_tick(&cron, r.created_at) {
-                Ok(Some(t)) if t <= now => t,
+                Ok(Some(t)) if t <= now => match latest_tick(&cron, now) {
+                    Ok(latest) => latest.map_or(t, |l| l.max(t)),
+                    Err(e) => return self.bury(&c, format!("bad cron: {e}"), report).await,
+                },
                 Ok(next) => {
                     self.store
                         .advance_recurring(r.id, &c.token, None, next, now)
@@ -979,7 +983,7 @@ impl Worker {
             out.push((
                 PeriodicJob::TargetReport {
                     unit: UnitBrief::from(&p),
-                    to: RoleRef::at("organization_committee", Level::Province),
+                    to: RoleRef::at("organization_department", Level::Province),
                     month: month.clone(),
                     year,
                     members_at_start: members,

@@ -537,6 +537,7 @@ fn decide(
     if enters {
         next.entered_on = today;
     }
+    let mut extended: BTreeSet<String> = BTreeSet::new();
 
     for spec in &t.effects {
         match spec {
@@ -578,6 +579,7 @@ fn decide(
                     let due = rec.extended_due.unwrap_or(rec.due);
                     rec.due = due;
                     rec.extended = true;
+                    extended.insert(key.clone());
                     effects.push(Effect::ScheduleDeadline {
                         key: key.clone(),
                         rule: rec.rule.clone(),
@@ -610,6 +612,24 @@ fn decide(
                 ),
             },
         }
+    }
+
+    if let Some(state) = new
+        && !extended.is_empty()
+    {
+        Schedule {
+            rs,
+            calendar,
+            facts: &facts_after,
+            recorded: &recorded_keys,
+            today,
+            def,
+            next: &mut next,
+            effects: &mut effects,
+            notices: &mut notices,
+            reasons: &mut reasons,
+        }
+        .follow_extensions(state, &extended);
     }
 
     if !reasons.is_empty() {
@@ -723,7 +743,26 @@ impl Schedule<'_> {
             if carried && !depends {
                 continue;
             }
+            if carried {
+                // Moved, not added: the reminder at the old date must not go out as well.
+                self.effects
+                    .push(Effect::CancelReminder { key: r.key.clone() });
+            }
             self.schedule_reminder(r);
+        }
+    }
+
+    /// After a deadline of `state` was extended (A10), moves the reminders counted back from
+    /// it to the new due date.
+    fn follow_extensions(&mut self, state: &State, extended: &BTreeSet<String>) {
+        for r in &state.reminders {
+            if let ReminderWhen::BeforeDeadline { deadline, .. } = &r.when
+                && extended.contains(deadline)
+            {
+                self.effects
+                    .push(Effect::CancelReminder { key: r.key.clone() });
+                self.schedule_reminder(r);
+            }
         }
     }
 
