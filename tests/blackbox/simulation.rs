@@ -651,6 +651,7 @@ fn row_facts(
             PeriodicJob::Digest { .. } => "digest.weekly".into(),
             PeriodicJob::Meeting { .. } => "meeting.monthly".into(),
             PeriodicJob::TargetReport { .. } => "report.admission_target".into(),
+            PeriodicJob::Occasion { template, .. } => template,
         };
         (template, to, unit)
     }

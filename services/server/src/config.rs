@@ -164,6 +164,10 @@ pub struct SchedulesConfig {
     pub monthly_meeting: String,
     /// Admissions against the 3–4% target, per province (S20).
     pub monthly_target_report: String,
+    /// The quarterly thematic meeting reminder (S3).
+    pub quarterly_meeting: String,
+    /// The opening of the annual quality rating (S5).
+    pub annual_rating: String,
 }
 
 /// Logging.
@@ -249,6 +253,10 @@ impl Default for SchedulesConfig {
             monthly_meeting: "0 0 8 1 * *".into(),
             // 08:00 on the 5th of each month.
             monthly_target_report: "0 0 8 5 * *".into(),
+            quarterly_meeting: memberflow_worker::Job::QuarterlyThematicMeeting
+                .default_expr()
+                .into(),
+            annual_rating: memberflow_worker::Job::AnnualRating.default_expr().into(),
         }
     }
 }

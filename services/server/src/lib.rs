@@ -92,6 +92,8 @@ pub fn schedules(config: &Config) -> anyhow::Result<Schedules> {
         (Job::WeeklyDigest, s.weekly_digest.as_str()),
         (Job::MonthlyMeeting, s.monthly_meeting.as_str()),
         (Job::MonthlyTargetReport, s.monthly_target_report.as_str()),
+        (Job::QuarterlyThematicMeeting, s.quarterly_meeting.as_str()),
+        (Job::AnnualRating, s.annual_rating.as_str()),
     ])
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -56,11 +56,14 @@ pub enum OutboxKind {
     Meeting,
     /// The monthly admission-target report ([`PeriodicJob::TargetReport`]).
     TargetReport,
+    /// A reminder of a period to a unit: the quarterly thematic meeting, the annual rating
+    /// ([`PeriodicJob::Occasion`]).
+    Occasion,
 }
 
 impl OutboxKind {
     /// Every kind.
-    pub const ALL: [OutboxKind; 7] = [
+    pub const ALL: [OutboxKind; 8] = [
         OutboxKind::Reminder,
         OutboxKind::RecurringReminder,
         OutboxKind::Mail,
@@ -68,6 +71,7 @@ impl OutboxKind {
         OutboxKind::Digest,
         OutboxKind::Meeting,
         OutboxKind::TargetReport,
+        OutboxKind::Occasion,
     ];
 
     /// The code stored in the `kind` column.
@@ -80,6 +84,7 @@ impl OutboxKind {
             OutboxKind::Digest => "DIGEST",
             OutboxKind::Meeting => "MEETING",
             OutboxKind::TargetReport => "TARGET_REPORT",
+            OutboxKind::Occasion => "OCCASION",
         }
     }
 
@@ -269,6 +274,18 @@ pub enum PeriodicJob {
         /// The day counted to.
         on: NaiveDate,
     },
+    /// A reminder of a period to a unit's secretary: the quarterly thematic meeting (S3), the
+    /// annual quality rating (S5).
+    Occasion {
+        /// The unit.
+        unit: UnitBrief,
+        /// The recipient.
+        to: RoleRef,
+        /// The mail template (`meeting.thematic`, `rating.annual`).
+        template: String,
+        /// The period, `2026-Q2` or `2026`.
+        period: String,
+    },
 }
 
 impl PeriodicJob {
@@ -279,6 +296,7 @@ impl PeriodicJob {
             PeriodicJob::Digest { .. } => OutboxKind::Digest,
             PeriodicJob::Meeting { .. } => OutboxKind::Meeting,
             PeriodicJob::TargetReport { .. } => OutboxKind::TargetReport,
+            PeriodicJob::Occasion { .. } => OutboxKind::Occasion,
         }
     }
 
@@ -296,6 +314,12 @@ impl PeriodicJob {
             PeriodicJob::TargetReport { unit, month, .. } => {
                 format!("target:{}:{month}", unit.id)
             }
+            PeriodicJob::Occasion {
+                unit,
+                template,
+                period,
+                ..
+            } => format!("occasion:{template}:{}:{period}", unit.id),
         }
     }
 
@@ -305,7 +329,8 @@ impl PeriodicJob {
             PeriodicJob::DeadlinePassed { .. } => None,
             PeriodicJob::Digest { unit, .. }
             | PeriodicJob::Meeting { unit, .. }
-            | PeriodicJob::TargetReport { unit, .. } => Some(unit.id),
+            | PeriodicJob::TargetReport { unit, .. }
+            | PeriodicJob::Occasion { unit, .. } => Some(unit.id),
         }
     }
 
@@ -315,7 +340,8 @@ impl PeriodicJob {
             PeriodicJob::DeadlinePassed { to, .. }
             | PeriodicJob::Digest { to, .. }
             | PeriodicJob::Meeting { to, .. }
-            | PeriodicJob::TargetReport { to, .. } => to,
+            | PeriodicJob::TargetReport { to, .. }
+            | PeriodicJob::Occasion { to, .. } => to,
         }
     }
 }

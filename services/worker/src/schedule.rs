@@ -105,15 +105,22 @@ pub enum Job {
     /// Once a month: admissions so far this year against the 3–4% target, per province (S20,
     /// S21).
     MonthlyTargetReport,
+    /// Once a quarter: the thematic meeting reminder to every branch and grassroots committee
+    /// (S3).
+    QuarterlyThematicMeeting,
+    /// Once a year: the opening of the annual quality rating season (S5).
+    AnnualRating,
 }
 
 impl Job {
     /// Every job.
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 6] = [
         Job::DailySweep,
         Job::WeeklyDigest,
         Job::MonthlyMeeting,
         Job::MonthlyTargetReport,
+        Job::QuarterlyThematicMeeting,
+        Job::AnnualRating,
     ];
 
     /// The configuration key (`[schedules]` table).
@@ -123,6 +130,8 @@ impl Job {
             Job::WeeklyDigest => "weekly_digest",
             Job::MonthlyMeeting => "monthly_meeting",
             Job::MonthlyTargetReport => "monthly_target_report",
+            Job::QuarterlyThematicMeeting => "quarterly_meeting",
+            Job::AnnualRating => "annual_rating",
         }
     }
 
@@ -137,6 +146,10 @@ impl Job {
             Job::MonthlyMeeting => "0 0 8 1 * *",
             // 08:00 on the 5th of the month.
             Job::MonthlyTargetReport => "0 0 8 5 * *",
+            // 08:00 on the 1st of the first month of each quarter.
+            Job::QuarterlyThematicMeeting => "0 0 8 1 Jan,Apr,Jul,Oct *",
+            // 08:00 on 1 December: the rating is done at the end of the year (S5 [M]).
+            Job::AnnualRating => "0 0 8 1 Dec *",
         }
     }
 }

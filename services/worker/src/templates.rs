@@ -48,8 +48,9 @@ pub type Vars = BTreeMap<&'static str, String>;
 /// `case` (title), `unit` (name and code), `state`, `due` (the case's earliest deadline, or
 /// the deadline concerned), `date` (the day of the reminder), `rule` (rule id), `items` (a
 /// digest's lines), `count`, `week`, `month`, `year`, `members`, `admitted`, `target_low`,
-/// `target_high`, `on`.
+/// `target_high`, `on`, `period` (a quarter `2026-Q2` or a year).
 pub const PLACEHOLDERS: &[&str] = &[
+    "period",
     "case",
     "unit",
     "state",
@@ -650,6 +651,42 @@ pub const TEMPLATES: &[Template] = &[
             body: "To the secretary of {unit},\n\n\
                    The branch and its committee meet once a month (Party Statute, Article \
                    24; S1). Please prepare and hold the branch meeting for {month}.",
+        },
+    },
+    Template {
+        name: "meeting.thematic",
+        vi: Part {
+            subject: "Nhắc sinh hoạt chuyên đề quý {period}: {unit}",
+            body: "Kính gửi đồng chí Bí thư {unit},\n\n\
+                   Chi bộ sinh hoạt chuyên đề ít nhất mỗi quý một lần (S3). Đề nghị đồng chí \
+                   chọn chuyên đề, chuẩn bị nội dung và tổ chức sinh hoạt chuyên đề quý \
+                   {period}.",
+        },
+        en: Part {
+            subject: "Thematic meeting, quarter {period}: {unit}",
+            body: "To the secretary of {unit},\n\n\
+                   The branch holds a thematic meeting at least once a quarter (S3). Please \
+                   choose the theme, prepare it and hold the thematic meeting of {period}.",
+        },
+    },
+    Template {
+        name: "rating.annual",
+        vi: Part {
+            subject: "Kiểm điểm, đánh giá, xếp loại chất lượng năm {period}: {unit}",
+            body: "Kính gửi đồng chí Bí thư {unit},\n\n\
+                   Đã đến kỳ kiểm điểm, đánh giá, xếp loại chất lượng tổ chức đảng và đảng \
+                   viên năm {period} (Quy định 124-QĐ/TW, Điều 12; S5): đảng viên tự kiểm \
+                   điểm và tự xếp loại; chi bộ nhận xét, đề xuất mức xếp loại; cấp có thẩm \
+                   quyền quyết định. Bốn mức: Hoàn thành xuất sắc nhiệm vụ, Hoàn thành tốt \
+                   nhiệm vụ, Hoàn thành nhiệm vụ, Không hoàn thành nhiệm vụ.",
+        },
+        en: Part {
+            subject: "Annual quality rating {period}: {unit}",
+            body: "To the secretary of {unit},\n\n\
+                   The annual review and quality rating of party organizations and members \
+                   for {period} is due (Regulation 124-QĐ/TW, Article 12; S5): members assess \
+                   and rate themselves; the branch reviews and proposes a level; the competent \
+                   body decides. Four levels: outstanding, good, completed, not completed.",
         },
     },
     Template {

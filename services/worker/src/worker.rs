@@ -662,6 +662,16 @@ impl Worker {
                     vars.insert("on", fmt_date(on, lang));
                     "report.admission_target".into()
                 }
+                PeriodicJob::Occasion {
+                    unit,
+                    template,
+                    period,
+                    ..
+                } => {
+                    vars.insert("unit", unit_text(&unit));
+                    vars.insert("period", period);
+                    template
+                }
             };
             (template, to)
         };
@@ -816,6 +826,15 @@ impl Worker {
             Job::WeeklyDigest => self.digests(day).await?,
             Job::MonthlyMeeting => self.meetings(day).await?,
             Job::MonthlyTargetReport => self.target_reports(day).await?,
+            Job::QuarterlyThematicMeeting => {
+                let q = (day.month0() / 3) + 1;
+                self.occasions(day, "meeting.thematic", format!("{}-Q{q}", day.year()))
+                    .await?
+            }
+            Job::AnnualRating => {
+                self.occasions(day, "rating.annual", day.year().to_string())
+                    .await?
+            }
         };
         let candidates = jobs.len();
         let rows = jobs
@@ -952,6 +971,41 @@ impl Worker {
                         unit: UnitBrief::from(u),
                         to: RoleRef::at("secretary", role_level(u.kind.level())),
                         month: month.clone(),
+                    },
+                    None,
+                )
+            })
+            .collect())
+    }
+
+    /// One reminder of `template` for `period` to the secretary of every branch and grassroots
+    /// committee (S3, S5).
+    async fn occasions(
+        &self,
+        day: NaiveDate,
+        template: &str,
+        period: String,
+    ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        let units = self
+            .store
+            .units_of_kinds_on(
+                &[
+                    UnitKind::Branch,
+                    UnitKind::GrassrootsBranch,
+                    UnitKind::GrassrootsCommittee,
+                ],
+                day,
+            )
+            .await?;
+        Ok(units
+            .iter()
+            .map(|u| {
+                (
+                    PeriodicJob::Occasion {
+                        unit: UnitBrief::from(u),
+                        to: RoleRef::at("secretary", role_level(u.kind.level())),
+                        template: template.to_owned(),
+                        period: period.clone(),
                     },
                     None,
                 )

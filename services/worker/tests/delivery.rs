@@ -797,3 +797,63 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system_even_with_mai
     let sent = mailing.dispatch_due(next).await.unwrap().sent;
     assert_eq!(sent as usize, pending, "{waiting:#?}");
 }
+
+#[tokio::test]
+async fn s3_s5_thematic_meetings_each_quarter_and_the_rating_season_each_year_once() {
+    let sink = SmtpSink::start().await;
+    let f = Fixture::new().await;
+    let w = f.worker(&sink.url(), options());
+    // The branch and the grassroots committee: one thematic meeting per quarter (S3).
+    let april = vn(2026, 4, 1, 8, 0);
+    assert_eq!(
+        w.run_job(Job::QuarterlyThematicMeeting, april)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        w.run_job(Job::QuarterlyThematicMeeting, april + TimeDelta::hours(2))
+            .await
+            .unwrap(),
+        0
+    );
+    let july = vn(2026, 7, 1, 8, 0);
+    assert_eq!(
+        w.run_job(Job::QuarterlyThematicMeeting, july)
+            .await
+            .unwrap(),
+        2
+    );
+    // The rating season once a year (S5).
+    let december = vn(2026, 12, 1, 8, 0);
+    assert_eq!(w.run_job(Job::AnnualRating, december).await.unwrap(), 2);
+    assert_eq!(w.run_job(Job::AnnualRating, december).await.unwrap(), 0);
+    assert_eq!(w.dispatch_due(december).await.unwrap().sent, 6);
+    let got = sink.wait_for(6, WAIT).await;
+    let subjects: Vec<String> = got.iter().map(|m| m.subject()).collect();
+    for q in ["2026-Q2", "2026-Q3"] {
+        assert_eq!(
+            subjects
+                .iter()
+                .filter(|s| s.starts_with(&format!("Nhắc sinh hoạt chuyên đề quý {q}")))
+                .count(),
+            2,
+            "{subjects:?}"
+        );
+    }
+    let rating = got
+        .iter()
+        .find(|m| {
+            m.subject()
+                .starts_with("Kiểm điểm, đánh giá, xếp loại chất lượng năm 2026")
+        })
+        .unwrap_or_else(|| panic!("{subjects:?}"));
+    assert!(rating.body().contains("124-QĐ/TW"), "{}", rating.body());
+    // The default schedules: the first day of each quarter, and 1 December.
+    let s = Schedules::default();
+    assert_eq!(
+        s.expr(Job::QuarterlyThematicMeeting),
+        Some("0 0 8 1 Jan,Apr,Jul,Oct *")
+    );
+    assert_eq!(s.expr(Job::AnnualRating), Some("0 0 8 1 Dec *"));
+}
