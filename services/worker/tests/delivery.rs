@@ -857,3 +857,62 @@ async fn s3_s5_thematic_meetings_each_quarter_and_the_rating_season_each_year_on
     );
     assert_eq!(s.expr(Job::AnnualRating), Some("0 0 8 1 Dec *"));
 }
+
+/// A worker that dies after claiming a mail and before sending it: nothing is lost — the
+/// lease runs out and another worker sends it, once — and nothing is doubled — the dead
+/// worker's late outcome is refused because its claim is gone.
+#[tokio::test]
+async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_mail() {
+    use memberflow_store::ClaimRequest;
+
+    let sink = SmtpSink::start().await;
+    let f = Fixture::new().await;
+    let t0 = vn(2026, 11, 25, 9, 0);
+    f.store
+        .enqueue_outbox(
+            vec![mail_row(
+                "mail:crash:1",
+                "admission.decision_issued",
+                RoleRef::at("secretary", Level::Branch),
+            )],
+            t0,
+        )
+        .await
+        .unwrap();
+    // Worker A claims the row, then dies (it never sends nor records anything).
+    let lease = options().lease;
+    let claimed = f
+        .store
+        .claim_outbox(&ClaimRequest {
+            now: t0,
+            today: date(2026, 11, 25),
+            reminders_through: date(2026, 11, 25),
+            lease,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let dead_token = claimed[0].token.clone();
+    let id = claimed[0].record.id;
+    // Worker B, while the lease holds: leaves it alone.
+    let b = f.worker(&sink.url(), options());
+    let r = b.dispatch_due(t0 + TimeDelta::minutes(1)).await.unwrap();
+    assert_eq!((r.claimed, r.sent), (0, 0));
+    assert!(sink.messages().is_empty());
+    // Once the lease ran out: B takes it over and sends it, once.
+    let later = t0 + lease + TimeDelta::minutes(1);
+    let r = b.dispatch_due(later).await.unwrap();
+    assert_eq!((r.claimed, r.sent), (1, 1), "{r:?}");
+    let r = b.dispatch_due(later + TimeDelta::minutes(5)).await.unwrap();
+    assert_eq!(r.sent, 0);
+    // A comes back and tries to record an outcome under its old claim: refused.
+    assert!(!f.store.outbox_sent(id, &dead_token, later).await.unwrap());
+    assert!(!f.store.outbox_still_claimed(id, &dead_token).await.unwrap());
+    let got = sink.wait_for(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    let row = f.store.outbox_record(id).await.unwrap();
+    assert_eq!(row.status, OutboxStatus::Sent);
+    // Two attempts were counted: the dead worker's and B's.
+    assert_eq!(row.attempts, 2);
+}
