@@ -273,6 +273,10 @@ pub enum PeriodicJob {
         target_high: u64,
         /// The day counted to.
         on: NaiveDate,
+        /// The grassroots organizations furthest behind the floor so far this year: code,
+        /// name, admissions still missing to reach it.
+        #[serde(default)]
+        behind: Vec<(String, String, u64)>,
     },
     /// A reminder of a period to a unit's secretary: the quarterly thematic meeting (S3), the
     /// annual quality rating (S5).

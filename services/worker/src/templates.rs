@@ -698,7 +698,9 @@ pub const TEMPLATES: &[Template] = &[
                    - Số đảng viên ngày 31/12 năm trước: {members}\n\
                    - Chỉ tiêu 3–4% (Nghị quyết 21-NQ/TW; S20): {target_low}–{target_high} \
                    đảng viên\n\
-                   - Đã kết nạp: {admitted}",
+                   - Đã kết nạp: {admitted}\n\n\
+                   Các tổ chức cơ sở đảng chậm nhất so với mức 3% (số đảng viên còn phải kết \
+                   nạp):\n{items}",
         },
         en: Part {
             subject: "Admission target report {year}: {unit}",
@@ -707,7 +709,9 @@ pub const TEMPLATES: &[Template] = &[
                    - Members on 31/12 of the previous year: {members}\n\
                    - Target of 3–4% (Resolution 21-NQ/TW; S20): {target_low}–{target_high} \
                    members\n\
-                   - Admitted so far: {admitted}",
+                   - Admitted so far: {admitted}\n\n\
+                   The grassroots organizations furthest behind the 3% floor (admissions still \
+                   missing):\n{items}",
         },
     },
 ];

@@ -23,10 +23,11 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc}
 use lettre::message::Mailbox;
 use memberflow_store::{
     CaseBrief, Catalog, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord,
-    PeriodicJob, Store, UnitBrief, UnitRecord,
+    PeriodicJob, Store, TargetRequest, UnitBrief, UnitRecord,
 };
 use memberflow_workflow::access::competent_level;
 use memberflow_workflow::engine::{Effect, Level, OnExpiry, RoleRef};
+use memberflow_workflow::stats::TargetParams;
 use memberflow_workflow::text::Lang;
 use memberflow_workflow::tree::{Level as UnitLevel, UnitKind};
 use tokio::sync::Notify;
@@ -650,8 +651,27 @@ impl Worker {
                     target_high,
                     on,
                     month,
+                    behind,
                     ..
                 } => {
+                    vars.insert(
+                        "items",
+                        if behind.is_empty() {
+                            match lang {
+                                Lang::Vi => "(không có)".to_owned(),
+                                Lang::En => "(none)".to_owned(),
+                            }
+                        } else {
+                            behind
+                                .iter()
+                                .map(|(code, name, gap)| match lang {
+                                    Lang::Vi => format!("- {name} ({code}): còn thiếu {gap}"),
+                                    Lang::En => format!("- {name} ({code}): {gap} short"),
+                                })
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        },
+                    );
                     vars.insert("unit", unit_text(&unit));
                     vars.insert("month", month);
                     vars.insert("year", year.to_string());
@@ -1013,6 +1033,40 @@ impl Worker {
             .collect())
     }
 
+    /// The grassroots organizations of `province` furthest behind the floor of the year's
+    /// target (S20, S21), at most ten: what the monthly report asks the committee to look at.
+    async fn behind_target(
+        &self,
+        province: uuid::Uuid,
+        year: i32,
+        day: NaiveDate,
+    ) -> Result<Vec<(String, String, u64)>> {
+        let Some(params) = self
+            .catalog
+            .as_ref()
+            .and_then(|c| TargetParams::for_year(&c.rules, year).ok())
+        else {
+            return Ok(Vec::new());
+        };
+        let report = self
+            .store
+            .admission_targets(&TargetRequest {
+                year,
+                unit: Some(province),
+                max_depth: Some(0),
+                today: day,
+                params,
+            })
+            .await?;
+        Ok(self
+            .store
+            .units_at_risk(&report, |f| f.kind.level() == UnitLevel::Grassroots, 10)
+            .await?
+            .into_iter()
+            .map(|r| (r.unit.code, r.unit.name, r.assessment.gap_low))
+            .collect())
+    }
+
     async fn target_reports(
         &self,
         day: NaiveDate,
@@ -1034,6 +1088,7 @@ impl Worker {
             let ids = self.store.subtree_ids_on(p.id, day).await?;
             let members = self.store.party_members_on(&ids, base_day).await?;
             let admitted = self.store.admissions_between(&ids, day, jan1, day).await?;
+            let behind = self.behind_target(p.id, year, day).await?;
             out.push((
                 PeriodicJob::TargetReport {
                     unit: UnitBrief::from(&p),
@@ -1045,6 +1100,7 @@ impl Worker {
                     target_low: (members * 3).div_ceil(100),
                     target_high: (members * 4).div_ceil(100),
                     on: day,
+                    behind,
                 },
                 None,
             ));

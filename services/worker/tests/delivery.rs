@@ -916,3 +916,33 @@ async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_
     // Two attempts were counted: the dead worker's and B's.
     assert_eq!(row.attempts, 2);
 }
+
+/// S20, S21: the monthly report names the grassroots organizations behind the 3% floor, with
+/// the admissions they still miss: 40 members at the start of the year make a floor of 2, and
+/// none admitted by November.
+#[tokio::test]
+async fn s20_the_monthly_target_report_names_the_units_falling_behind() {
+    let sink = SmtpSink::start().await;
+    let f = Fixture::new().await;
+    for i in 0..40 {
+        f.member(
+            &format!("Đảng viên {i}"),
+            MemberStatus::Official,
+            date(2010, 5, 10),
+        )
+        .await;
+    }
+    let w = f
+        .worker(&sink.url(), options())
+        .with_catalog(f.catalog.clone());
+    let fifth = vn(2026, 11, 5, 8, 0);
+    assert_eq!(w.run_job(Job::MonthlyTargetReport, fifth).await.unwrap(), 1);
+    assert_eq!(w.dispatch_due(fifth).await.unwrap().sent, 1);
+    let got = sink.wait_for(1, WAIT).await;
+    let body = got[0].body();
+    assert!(body.contains("Các tổ chức cơ sở đảng chậm nhất"), "{body}");
+    assert!(
+        body.contains("- Đơn vị HG-D1-X (HG-D1-X): còn thiếu 2"),
+        "{body}"
+    );
+}
