@@ -283,3 +283,74 @@ async fn a_member_s_address_is_parsed_at_the_edge() {
         "{r:#}"
     );
 }
+
+/// S12: a member who must transfer their membership: 60 working days from the decision
+/// taking effect, a reminder to the branch secretary 10 working days before, the superior's
+/// standing committee told if it passes; completing the transfer cancels what was pending.
+#[tokio::test]
+async fn s12_a_membership_transfer_is_due_within_60_working_days() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Phạm Văn Chuyển").await;
+    let lan = app
+        .account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let d = app
+        .gql_as(
+            &lan,
+            OPEN,
+            json!({ "i": { "definitionId": "transfer", "unitId": p.b1, "title": "Phạm Văn Chuyển",
+                "subjectMemberId": m,
+                "inputs": { "member_id": m, "full_name": "Phạm Văn Chuyển", "unit": p.b1,
+                    "transfer_reason": "retirement", "effective_date": "2026-11-02",
+                    "destination": "Chi bộ khu vực 3, phường Vị Thanh" } } }),
+        )
+        .await;
+    let case = d["data"]["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{d:#}"))
+        .to_owned();
+    let items = app.gql_as(&lan, MINE, json!({ "n": 100 })).await["data"]["myUpcoming"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let q = "query($u: ID!) { upcoming(unitId: $u, withinWorkingDays: 100) { kind rule due to template } }";
+    let up = app.gql_as(&lan, q, json!({ "u": p.b1 })).await;
+    let up = up["data"]["upcoming"].as_array().unwrap().clone();
+    let deadline = up
+        .iter()
+        .find(|i| i["kind"] == "DEADLINE")
+        .unwrap_or_else(|| panic!("{up:#?}"));
+    assert_eq!(deadline["rule"], "S12");
+    // 60 working days from Monday 2/11/2026 (weekends and 1/1 off): Tuesday 26/1/2027.
+    assert_eq!(deadline["due"], "2027-01-26", "{deadline:#}");
+    let reminder = up
+        .iter()
+        .find(|i| i["kind"] == "REMINDER")
+        .unwrap_or_else(|| panic!("{up:#?}"));
+    assert_eq!(reminder["template"], "transfer.due_soon");
+    assert_eq!(reminder["to"], "secretary@branch");
+    assert!(items.iter().any(|i| i["kind"] == "REMINDER"), "{items:#?}");
+    // Completed: nothing is coming up any more.
+    let r = app
+        .gql_as(
+            &lan,
+            FIRE,
+            json!({ "i": { "caseId": case, "transition": "complete_transfer",
+                "inputs": { "transferred_on": "2026-11-25", "introduction_letter": "45-GGT/ĐU" } } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "Transferred",
+        "{r:#}"
+    );
+    let up = app.gql_as(&lan, q, json!({ "u": p.b1 })).await;
+    assert_eq!(up["data"]["upcoming"], json!([]), "{up:#}");
+    let rows = outbox_of(&app, &case).await;
+    assert!(
+        rows.iter()
+            .filter(|r| r["kind"] == "REMINDER")
+            .all(|r| r["status"] == "CANCELLED"),
+        "{rows:#?}"
+    );
+}

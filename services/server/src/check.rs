@@ -42,6 +42,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../schemas/workflows/admission.toml"),
     ),
     (
+        "workflows/transfer.toml",
+        include_str!("../../../schemas/workflows/transfer.toml"),
+    ),
+    (
         "workflows/discipline_member.toml",
         include_str!("../../../schemas/workflows/discipline_member.toml"),
     ),

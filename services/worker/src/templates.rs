@@ -654,6 +654,39 @@ pub const TEMPLATES: &[Template] = &[
         },
     },
     Template {
+        name: "transfer.due_soon",
+        vi: Part {
+            subject: "Sắp hết thời hạn chuyển sinh hoạt đảng: {case}",
+            body: "Kính gửi đồng chí Bí thư {unit},\n\n\
+                   Thủ tục chuyển sinh hoạt đảng chính thức của đồng chí {case} phải hoàn \
+                   thành trước ngày {due} (60 ngày làm việc kể từ ngày quyết định có hiệu lực \
+                   hoặc ngày chuyển nơi cư trú; S12). Đề nghị chi bộ hoàn tất hồ sơ và giấy \
+                   giới thiệu sinh hoạt đảng.",
+        },
+        en: Part {
+            subject: "Membership transfer due soon: {case}",
+            body: "To the secretary of {unit},\n\n\
+                   The official transfer of {case}'s membership must be completed by {due} \
+                   (60 working days from the decision taking effect or the move; S12). Please \
+                   complete the file and the letter of introduction.",
+        },
+    },
+    Template {
+        name: "transfer.overdue",
+        vi: Part {
+            subject: "Quá hạn chuyển sinh hoạt đảng: {case}",
+            body: "Kính gửi Ban Thường vụ,\n\n\
+                   Thủ tục chuyển sinh hoạt đảng chính thức của đồng chí {case} ({unit}) đã \
+                   quá thời hạn ngày {due} ({rule}). Đề nghị đôn đốc chi bộ hoàn thành.",
+        },
+        en: Part {
+            subject: "Membership transfer overdue: {case}",
+            body: "To the standing committee,\n\n\
+                   The official transfer of {case}'s membership ({unit}) passed its deadline \
+                   of {due} ({rule}). Please see that the branch completes it.",
+        },
+    },
+    Template {
         name: "meeting.thematic",
         vi: Part {
             subject: "Nhắc sinh hoạt chuyên đề quý {period}: {unit}",
