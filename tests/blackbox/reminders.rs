@@ -354,3 +354,43 @@ async fn s12_a_membership_transfer_is_due_within_60_working_days() {
         "{rows:#?}"
     );
 }
+
+/// S22 through the front door: a working-day deadline that runs over Tết is pushed back by
+/// the holidays. A transfer effective on 4/1/2027 is due 60 working days later; counting
+/// weekdays only would end it earlier, because the Tết break of 2027 is not worked.
+#[tokio::test]
+async fn s12_s22_a_transfer_running_over_tet_ends_later_than_60_weekdays() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Lê Văn Tết").await;
+    app.ok(
+        OPEN,
+        json!({ "i": { "definitionId": "transfer", "unitId": p.b1, "title": "Lê Văn Tết",
+            "subjectMemberId": m,
+            "inputs": { "member_id": m, "full_name": "Lê Văn Tết", "unit": p.b1,
+                "transfer_reason": "moved_residence", "effective_date": "2027-01-04" } } }),
+    )
+    .await;
+    let q = "query($u: ID!) { upcoming(unitId: $u, withinWorkingDays: 120) { kind due } }";
+    let d = app.ok(q, json!({ "u": p.b1 })).await;
+    let due = d["upcoming"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "DEADLINE")
+        .unwrap_or_else(|| panic!("{d:#}"))["due"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due = chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
+    // 60 weekdays after Monday 4/1/2027, ignoring holidays.
+    let mut naive = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+    let mut n = 0;
+    while n < 60 {
+        naive = naive.succ_opt().unwrap();
+        if !matches!(naive.format("%a").to_string().as_str(), "Sat" | "Sun") {
+            n += 1;
+        }
+    }
+    assert!(due > naive, "due {due}, 60 weekdays: {naive}");
+}
