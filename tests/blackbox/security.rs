@@ -692,6 +692,14 @@ async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change
             wrong.push(format!("{name} × {}: expected {expect}, got {got}", r.op));
         }
     }
+    eprintln!(
+        "authorization matrix: {} callers × {} rows = {} cells ({} refused, {} allowed)",
+        callers.len(),
+        rows.len(),
+        cells.len(),
+        denied.len(),
+        allowed.len()
+    );
     assert!(
         wrong.is_empty(),
         "{} of {} cells wrong:\n{}",
