@@ -552,11 +552,6 @@ async fn run_cell(
     classify(&resp)
 }
 
-/// A fingerprint of every table.
-async fn fingerprint(app: &TestApp) -> Vec<(String, i64)> {
-    app.row_counts().await
-}
-
 #[tokio::test]
 async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change_nothing() {
     let app = spawn_app().await;
@@ -631,7 +626,7 @@ async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change
             cells.push((name.clone(), caller.clone(), r, expected(r.need, caller)));
         }
     }
-    let before = fingerprint(&app).await;
+    let before = app.row_counts().await;
     let denied: Vec<_> = cells.iter().filter(|c| c.3 != "ALLOWED").collect();
     let results: Vec<String> = futures::stream::iter(denied.iter().map(|(name, _, r, expect)| {
         let tokens = &tokens;
@@ -648,7 +643,7 @@ async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change
         }
     }
     assert_eq!(
-        fingerprint(&app).await,
+        app.row_counts().await,
         before,
         "a refused call changed the database"
     );

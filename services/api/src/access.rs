@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
 use chrono::NaiveDate;
-use memberflow_store::CaseRecord;
+use memberflow_store::{CaseRecord, CaseVisibility};
 use memberflow_workflow::access::{self, Grant, PathUnit, Permission, Scope, competent_level};
 use memberflow_workflow::engine::RoleRef;
 use memberflow_workflow::text::Text;
@@ -167,6 +167,27 @@ pub(crate) async fn scope_units(
     }
 }
 
+/// The cases the caller may read, as the store's filter: the units of their scope for
+/// ordinary workflows, the (usually smaller) scope for confidential ones, and their own cases.
+pub(crate) async fn case_visibility(
+    ctx: &Context<'_>,
+    today: NaiveDate,
+) -> async_graphql::Result<CaseVisibility> {
+    let who = caller(ctx)?;
+    Ok(CaseVisibility {
+        units: scope_units(ctx, Permission::ReadCases, today).await?,
+        confidential_units: scope_units(ctx, Permission::ReadConfidentialCases, today).await?,
+        confidential_definitions: app(ctx)
+            .catalog
+            .definitions
+            .iter()
+            .filter(|d| d.confidential)
+            .map(|d| d.id.clone())
+            .collect(),
+        own_member: who.principal.account.member_id,
+    })
+}
+
 /// How much of a case the caller may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CaseView {
@@ -176,9 +197,13 @@ pub(crate) enum CaseView {
     Subject,
 }
 
+/// Whether the caller's account belongs to the member `subject` (a case's subject).
+fn is_member(who: &Auth, subject: Option<Uuid>) -> bool {
+    subject.is_some() && who.principal.account.member_id == subject
+}
+
 fn is_subject(who: &Auth, case: &CaseRecord) -> bool {
-    who.principal.account.member_id.is_some()
-        && who.principal.account.member_id == case.subject_member_id
+    is_member(who, case.subject_member_id)
 }
 
 fn read_permission(ctx: &Context<'_>, case: &CaseRecord) -> Permission {
@@ -248,9 +273,12 @@ pub(crate) async fn case_roles(
     };
     let path = path(ctx, unit, on).await?;
     let grants: Vec<Grant<Uuid>> = who.principal.grants();
-    let subject =
-        who.principal.account.member_id.is_some() && who.principal.account.member_id == subject;
-    let roles = access::case_roles(&grants, &path, competent_level(set), subject);
+    let roles = access::case_roles(
+        &grants,
+        &path,
+        competent_level(set),
+        is_member(who, subject),
+    );
     Ok((who.principal.account.username.clone(), roles))
 }
 

@@ -10,8 +10,8 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
-    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, CaseVisibility, Catalog, Command,
-    MigrateCases, MigrationMode, NewCase, RefusalRecording,
+    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Catalog, Command, MigrateCases,
+    MigrationMode, NewCase, RefusalRecording,
 };
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::engine::{
@@ -21,7 +21,8 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::{Lang, Text};
 
 use crate::access::{
-    CaseView, caller, case_roles, case_subject, read_case, require, require_everywhere, scope_units,
+    CaseView, caller, case_roles, case_subject, case_visibility, read_case, require,
+    require_everywhere,
 };
 use crate::error::{ApiError, Code, OrGql, graphql_error};
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
@@ -748,7 +749,7 @@ impl CaseQuery {
     ) -> async_graphql::Result<CaseConnection> {
         let l = lang(ctx);
         let a = app(ctx);
-        let who = caller(ctx)?;
+        caller(ctx)?;
         let f = filter.unwrap_or_default();
         let today = a.clock.today();
         let first = page_size(first).gql(l)?;
@@ -764,22 +765,9 @@ impl CaseQuery {
             }
             None => None,
         };
-        // The rows the caller may read: the units of their scope for ordinary workflows,
-        // the (usually smaller) scope for confidential ones, and their own cases. The store
-        // applies it to the page and to the count alike, so no cursor reaches past it.
-        let confidential: Vec<String> = a
-            .catalog
-            .definitions
-            .iter()
-            .filter(|d| d.confidential)
-            .map(|d| d.id.clone())
-            .collect();
-        let visible = CaseVisibility {
-            units: scope_units(ctx, Permission::ReadCases, today).await?,
-            confidential_units: scope_units(ctx, Permission::ReadConfidentialCases, today).await?,
-            confidential_definitions: confidential,
-            own_member: who.principal.account.member_id,
-        };
+        // Applied by the store to the page and to the count alike, so no cursor reaches past
+        // the caller's scope.
+        let visible = case_visibility(ctx, today).await?;
         let due_by = match (f.overdue.unwrap_or(false), f.due_within_working_days) {
             (true, _) => today.pred_opt(),
             (false, Some(n)) => Some(a.catalog.calendar.add_working_days(today, n)),

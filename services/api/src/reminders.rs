@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use futures::future::BoxFuture;
-use memberflow_store::{CaseFilter, CaseRecord, CaseVisibility, OutboxRecord, PeriodicJob};
+use memberflow_store::{CaseFilter, CaseRecord, OutboxRecord, PeriodicJob};
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::engine::{Effect, RoleRef};
 use memberflow_workflow::text::Text;
 use uuid::Uuid;
 
-use crate::access::{CaseView, caller, case_roles, read_case, require_everywhere, scope_units};
+use crate::access::{CaseView, caller, case_roles, case_visibility, read_case, require_everywhere};
 use crate::cases::Case;
 use crate::error::{ApiError, OrGql};
 use crate::outbox::OutboxItem;
@@ -103,6 +103,25 @@ fn parse_outbox_id(id: &ID, l: memberflow_workflow::text::Lang) -> async_graphql
     })
 }
 
+/// A case the caller may read, what they may see of it, and (for `mine`) the roles they
+/// hold on it.
+async fn with_roles(
+    ctx: &Context<'_>,
+    c: CaseRecord,
+    mine: bool,
+    today: chrono::NaiveDate,
+) -> async_graphql::Result<(CaseRecord, CaseView, Vec<RoleRef>)> {
+    let view = read_case(ctx, &c).await?;
+    let roles = if mine {
+        case_roles(ctx, c.unit_id, c.subject_member_id, today, None)
+            .await?
+            .1
+    } else {
+        Vec::new()
+    };
+    Ok((c, view, roles))
+}
+
 /// Lists the items of the cases the caller may read, under `units` (any when `None`), due
 /// within `within` working days; `mine` keeps those addressed to the caller.
 async fn upcoming(
@@ -114,23 +133,11 @@ async fn upcoming(
 ) -> async_graphql::Result<Vec<UpcomingItem>> {
     let l = lang(ctx);
     let a = app(ctx);
-    let who = caller(ctx)?;
+    caller(ctx)?;
     let today = a.clock.today();
     let cal = &a.catalog.calendar;
     let through = cal.add_working_days(today, within);
-    let confidential: Vec<String> = a
-        .catalog
-        .definitions
-        .iter()
-        .filter(|d| d.confidential)
-        .map(|d| d.id.clone())
-        .collect();
-    let visible = CaseVisibility {
-        units: scope_units(ctx, Permission::ReadCases, today).await?,
-        confidential_units: scope_units(ctx, Permission::ReadConfidentialCases, today).await?,
-        confidential_definitions: confidential,
-        own_member: who.principal.account.member_id,
-    };
+    let visible = case_visibility(ctx, today).await?;
     let filter = CaseFilter {
         units: units.clone(),
         open_only: true,
@@ -146,15 +153,8 @@ async fn upcoming(
         .await
         .gql(l)?;
     for c in page.cases {
-        let view = read_case(ctx, &c).await?;
-        let roles = if mine {
-            case_roles(ctx, c.unit_id, c.subject_member_id, today, None)
-                .await?
-                .1
-        } else {
-            Vec::new()
-        };
-        cases.insert(c.id, (c, view, roles));
+        let id = c.id;
+        cases.insert(id, with_roles(ctx, c, mine, today).await?);
     }
     for (c, view, roles) in cases.values() {
         // A deadline is the caller's when they may act on the case at all.
@@ -194,17 +194,10 @@ async fn upcoming(
             if c.terminal || unit_set.as_ref().is_some_and(|s| !s.contains(&c.unit_id)) {
                 continue;
             }
-            let Ok(view) = read_case(ctx, &c).await else {
+            let Ok(entry) = with_roles(ctx, c, mine, today).await else {
                 continue;
             };
-            let roles = if mine {
-                case_roles(ctx, c.unit_id, c.subject_member_id, today, None)
-                    .await?
-                    .1
-            } else {
-                Vec::new()
-            };
-            slot.insert((c, view, roles));
+            slot.insert(entry);
         }
         let Some((c, view, roles)) = cases.get(&case_id) else {
             continue;

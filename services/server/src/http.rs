@@ -154,6 +154,17 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The caller of a request. An unknown, expired or revoked token is the same as none: the
+/// request runs as anonymous and whatever needs a login says so with `UNAUTHENTICATED`.
+async fn auth_of(state: &AppState, headers: &HeaderMap) -> Option<memberflow_api::Auth> {
+    match bearer(headers) {
+        Some(token) => {
+            memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
+        }
+        None => None,
+    }
+}
+
 fn lang_of(headers: &HeaderMap) -> Lang {
     headers
         .get(header::ACCEPT_LANGUAGE)
@@ -234,14 +245,7 @@ async fn graphql(
             );
         }
     };
-    // An unknown, expired or revoked token is the same as none: the request runs as anonymous
-    // and whatever needs a login says so with `UNAUTHENTICATED`.
-    let auth = match bearer(&headers) {
-        Some(token) => {
-            memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
-        }
-        None => None,
-    };
+    let auth = auth_of(&state, &headers).await;
     let response =
         memberflow_api::execute(&state.schema, request, lang, auth, Some(peer.ip())).await;
     if response.is_err() {
@@ -306,13 +310,7 @@ async fn admissions_chart(
 ) -> Response {
     let lang = lang_of(&headers);
     // The chart shows a unit's admissions: the same right as the target report.
-    let auth = match bearer(&headers) {
-        Some(token) => {
-            memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
-        }
-        None => None,
-    };
-    let Some(auth) = auth else {
+    let Some(auth) = auth_of(&state, &headers).await else {
         return request_error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",

@@ -107,15 +107,7 @@ pub fn build_worker(
     clock: Arc<dyn Clock>,
     catalog: Arc<Catalog>,
 ) -> anyhow::Result<Option<Worker>> {
-    let schedules = schedules(config)?;
-    let recipients = Recipients::new(
-        config
-            .mail
-            .recipients
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-    )
-    .map_err(|ps| anyhow::anyhow!("invalid configuration:\n  - {}", ps.join("\n  - ")))?;
+    let (schedules, recipients, options) = worker_parts(config)?;
     let mailer = match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
         Some(url) => {
             let m = Mailer::new(url, &config.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -134,18 +126,6 @@ pub fn build_worker(
         tracing::warn!("the scheduler is off in this process (schedules.enabled = false)");
         return Ok(None);
     }
-    let options = WorkerOptions {
-        language: match config.mail.language {
-            config::MailLanguage::Vi => Lang::Vi,
-            config::MailLanguage::En => Lang::En,
-        },
-        max_attempts: config.mail.max_attempts.max(1),
-        retry_base: chrono::TimeDelta::seconds(
-            i64::try_from(config.mail.retry_base_seconds.max(1)).unwrap_or(60),
-        ),
-        public_url: config.mail.public_url.clone(),
-        ..WorkerOptions::default()
-    };
     Ok(Some(
         Worker::new(store, mailer, schedules, recipients, options)
             .with_clock(Arc::new(move || clock.now()))
@@ -153,13 +133,9 @@ pub fn build_worker(
     ))
 }
 
-/// Renders reminder mails for the API's `mailPreview`: a worker of its own, without a mailer,
-/// composing exactly as the sending one does (templates, addresses, links).
-fn previewer(
-    config: &Config,
-    store: Store,
-    catalog: Arc<Catalog>,
-) -> anyhow::Result<memberflow_api::MailPreviewer> {
+/// What the sending worker and the preview share: the schedules, the fallback addresses and
+/// the options, from the configuration (every bad value reported).
+fn worker_parts(config: &Config) -> anyhow::Result<(Schedules, Recipients, WorkerOptions)> {
     let recipients = Recipients::new(
         config
             .mail
@@ -173,12 +149,26 @@ fn previewer(
             config::MailLanguage::Vi => Lang::Vi,
             config::MailLanguage::En => Lang::En,
         },
+        max_attempts: config.mail.max_attempts.max(1),
+        retry_base: chrono::TimeDelta::seconds(
+            i64::try_from(config.mail.retry_base_seconds.max(1)).unwrap_or(60),
+        ),
         public_url: config.mail.public_url.clone(),
         ..WorkerOptions::default()
     };
-    let worker = Arc::new(
-        Worker::new(store, None, schedules(config)?, recipients, options).with_catalog(catalog),
-    );
+    Ok((schedules(config)?, recipients, options))
+}
+
+/// Renders reminder mails for the API's `mailPreview`: a worker of its own, without a mailer,
+/// composing exactly as the sending one does (templates, addresses, links).
+fn previewer(
+    config: &Config,
+    store: Store,
+    catalog: Arc<Catalog>,
+) -> anyhow::Result<memberflow_api::MailPreviewer> {
+    let (schedules, recipients, options) = worker_parts(config)?;
+    let worker =
+        Arc::new(Worker::new(store, None, schedules, recipients, options).with_catalog(catalog));
     Ok(memberflow_api::MailPreviewer(Arc::new(move |id| {
         let w = worker.clone();
         Box::pin(async move {

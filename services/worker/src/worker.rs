@@ -970,8 +970,10 @@ impl Worker {
         Ok(out)
     }
 
-    async fn meetings(&self, day: NaiveDate) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
-        let units = self
+    /// The units whose secretary is told of meetings and ratings: every branch, grassroots
+    /// branch and grassroots committee existing on `day`.
+    async fn meeting_units(&self, day: NaiveDate) -> Result<Vec<UnitRecord>> {
+        Ok(self
             .store
             .units_of_kinds_on(
                 &[
@@ -981,7 +983,11 @@ impl Worker {
                 ],
                 day,
             )
-            .await?;
+            .await?)
+    }
+
+    async fn meetings(&self, day: NaiveDate) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        let units = self.meeting_units(day).await?;
         let month = day.format("%Y-%m").to_string();
         Ok(units
             .iter()
@@ -1006,17 +1012,7 @@ impl Worker {
         template: &str,
         period: String,
     ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
-        let units = self
-            .store
-            .units_of_kinds_on(
-                &[
-                    UnitKind::Branch,
-                    UnitKind::GrassrootsBranch,
-                    UnitKind::GrassrootsCommittee,
-                ],
-                day,
-            )
-            .await?;
+        let units = self.meeting_units(day).await?;
         Ok(units
             .iter()
             .map(|u| {
