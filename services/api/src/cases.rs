@@ -422,27 +422,38 @@ impl Case {
         let cat = catalog(ctx);
         let def = cat.definition_of(&self.0).gql(l)?;
         let actor = actor_for(ctx, def, &self.0, d).await?;
-        Ok(
-            engine::available(def, &cat.rules, &cat.calendar, &self.0.snapshot, &actor, d)
-                .into_iter()
-                .map(|a| AvailableTransition {
-                    name: a.transition,
-                    label: match l {
-                        Lang::Vi => a.label_vi,
-                        Lang::En => a.label_en,
-                    },
-                    to: a.to,
-                    status: match a.status {
-                        AvailabilityStatus::Allowed => "ALLOWED",
-                        AvailabilityStatus::NeedsInput => "NEEDS_INPUT",
-                        AvailabilityStatus::Refused => "REFUSED",
-                    }
-                    .to_owned(),
-                    reasons: a.reasons.iter().map(RefusalReason::from).collect(),
-                    required_inputs: a.required_inputs,
-                })
-                .collect(),
+        let context = app(ctx)
+            .store
+            .registry_context_of(cat, &self.0)
+            .await
+            .gql(l)?;
+        Ok(engine::available(
+            def,
+            &cat.rules,
+            &cat.calendar,
+            &self.0.snapshot,
+            &actor,
+            &context,
+            d,
         )
+        .into_iter()
+        .map(|a| AvailableTransition {
+            name: a.transition,
+            label: match l {
+                Lang::Vi => a.label_vi,
+                Lang::En => a.label_en,
+            },
+            to: a.to,
+            status: match a.status {
+                AvailabilityStatus::Allowed => "ALLOWED",
+                AvailabilityStatus::NeedsInput => "NEEDS_INPUT",
+                AvailabilityStatus::Refused => "REFUSED",
+            }
+            .to_owned(),
+            reasons: a.reasons.iter().map(RefusalReason::from).collect(),
+            required_inputs: a.required_inputs,
+        })
+        .collect())
     }
     /// Who read this case and when, newest first, at most `first` (50 by default): kept
     /// for confidential cases, readable by auditors and inspection commissions over its unit.

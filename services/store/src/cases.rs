@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::engine::{
     self, Actor, CaseSnapshot, Decision, Definition, Effect, Event, MigrationPlan, Refusal,
-    RuleBook,
+    RuleBook, Values,
 };
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
@@ -52,6 +52,19 @@ impl Catalog {
             .iter()
             .filter(|d| d.id == id)
             .max_by_key(|d| d.version)
+    }
+
+    /// Ids of the definitions whose cases are discipline of their subject member.
+    pub fn disciplinary_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .definitions
+            .iter()
+            .filter(|d| d.disciplinary)
+            .map(|d| d.id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
     }
 
     /// The definition a case runs under.
@@ -581,6 +594,59 @@ async fn enqueue(
     Ok(())
 }
 
+/// The registry context of a step about `subject` (`engine::context`): the open cases of
+/// disciplinary definitions about the member, other than `except` (the case being stepped).
+/// Without a subject there is nothing to read and the context is empty.
+pub(crate) async fn registry_context(
+    c: &impl ConnectionTrait,
+    catalog: &Catalog,
+    subject: Option<Uuid>,
+    except: Option<Uuid>,
+) -> Result<Values> {
+    let Some(member) = subject else {
+        return Ok(Values::new());
+    };
+    let mut q = cases::Entity::find()
+        .filter(cases::Column::SubjectMemberId.eq(member))
+        .filter(cases::Column::Terminal.eq(false))
+        .filter(cases::Column::DefinitionId.is_in(catalog.disciplinary_ids()));
+    if let Some(id) = except {
+        q = q.filter(cases::Column::Id.ne(id));
+    }
+    let mut open = Vec::new();
+    for m in q.order_by_asc(cases::Column::CreatedAt).all(c).await? {
+        let rec: CaseRecord = m.try_into()?;
+        let def = catalog.definition_of(&rec)?;
+        open.push(engine::context::OpenDiscipline::of(
+            def,
+            rec.id.to_string(),
+            rec.title.clone(),
+            &rec.state,
+            &rec.snapshot.facts,
+        ));
+    }
+    Ok(engine::context::subject_discipline(&open))
+}
+
+/// The subject of a new case: the one the client named, else the member its opening input
+/// `member_id` names (a transfer, a removal), so that the registry context cannot be
+/// side-stepped by leaving the subject out.
+fn subject_of(new: &NewCase, event: &Event) -> Result<Option<Uuid>> {
+    let named = event
+        .inputs
+        .get("member_id")
+        .and_then(engine::Value::as_text)
+        .and_then(|s| Uuid::parse_str(s).ok());
+    match (new.subject_member_id, named) {
+        (Some(a), Some(b)) if a != b => Err(StoreError::validation(
+            "Đảng viên của hồ sơ (subjectMemberId) khác đảng viên ghi trong thông tin (member_id).",
+            "The case's subject (subjectMemberId) differs from the member named in its inputs (member_id).",
+        )),
+        (Some(a), _) => Ok(Some(a)),
+        (None, b) => Ok(b),
+    }
+}
+
 fn refusal_payload(r: &Refusal) -> Result<serde_json::Value> {
     to_json(r)
 }
@@ -590,10 +656,11 @@ impl Store {
     pub async fn open_case(
         &self,
         catalog: &Catalog,
-        new: NewCase,
-        cmd: Command,
+        mut new: NewCase,
+        mut cmd: Command,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
+        new.subject_member_id = subject_of(&new, &cmd.event)?;
         let def = catalog.latest(&new.definition_id).ok_or_else(|| {
             StoreError::Validation(vec![Text::new(
                 format!("Không có quy trình {}.", new.definition_id),
@@ -620,6 +687,7 @@ impl Store {
                 format!("Unit {} no longer exists.", unit.code),
             ));
         }
+        cmd.event.context = registry_context(&txn, catalog, new.subject_member_id, None).await?;
         let decision = match engine::open(
             def,
             &catalog.rules,
@@ -682,6 +750,16 @@ impl Store {
         })
     }
 
+    /// What a step of `case` would be given as registry context (for a preview of the
+    /// transitions available; the step itself reads it in its own transaction).
+    pub async fn registry_context_of(
+        &self,
+        catalog: &Catalog,
+        case: &CaseRecord,
+    ) -> Result<Values> {
+        registry_context(self.db(), catalog, case.subject_member_id, Some(case.id)).await
+    }
+
     /// Fires a transition on a case. With `expected_version`, a case that moved on meanwhile
     /// is a `CONFLICT` and nothing changes.
     pub async fn fire_case(
@@ -689,7 +767,7 @@ impl Store {
         catalog: &Catalog,
         case_id: Uuid,
         expected_version: Option<u64>,
-        cmd: Command,
+        mut cmd: Command,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
         let txn = self.begin_write().await?;
@@ -731,6 +809,8 @@ impl Store {
             ));
         }
         let def = catalog.definition_of(&case)?;
+        cmd.event.context =
+            registry_context(&txn, catalog, case.subject_member_id, Some(case.id)).await?;
         let decision = match engine::fire(
             def,
             &catalog.rules,

@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::engine::{
-    Actor, Definition, Event, Level, RoleRef, RuleBook, available, fire, open,
+    Actor, Definition, Event, Level, RoleRef, RuleBook, Values, available, fire, open,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -79,7 +79,15 @@ fn main() {
         black_box(fire(&toy, &book, &calendar, &opened, &refused, today).unwrap_err());
     });
     time("toy: available transitions", 200_000, || {
-        black_box(available(&toy, &book, &calendar, &opened, &author, today));
+        black_box(available(
+            &toy,
+            &book,
+            &calendar,
+            &opened,
+            &author,
+            &Values::new(),
+            today,
+        ));
     });
     let admission = Definition::from_toml_str(&read("schemas/workflows/admission.toml")).unwrap();
     time(
@@ -111,7 +119,13 @@ fn main() {
             100_000,
             || {
                 black_box(available(
-                    &admission, &book, &calendar, &dec.case, &secretary, today,
+                    &admission,
+                    &book,
+                    &calendar,
+                    &dec.case,
+                    &secretary,
+                    &Values::new(),
+                    today,
                 ));
             },
         ),

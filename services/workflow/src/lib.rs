@@ -12,3 +12,4 @@ pub mod engine;
 pub mod stats;
 pub mod text;
 pub mod tree;
+pub mod violations;

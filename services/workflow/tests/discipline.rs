@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use memberflow_workflow::calendar::WorkingCalendar;
+use memberflow_workflow::engine::context::subject_discipline;
 use memberflow_workflow::engine::guards::{BallotLine, cumulate_from_most_severe};
 use memberflow_workflow::engine::{
     Actor, CaseSnapshot, Decision, Definition, Event, InputType, Level, Refusal, RefusalCode,
@@ -461,6 +462,7 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
                 transition: (*t).to_owned(),
                 actor: actor_for(&def, t),
                 inputs,
+                context: subject_discipline(&[]),
             };
             match step_once(&def, &book, case.as_ref(), &event, day) {
                 Ok(decision) => case = Some(decision.case),
@@ -498,6 +500,7 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
             transition: step.fire.clone(),
             actor,
             inputs,
+            context: subject_discipline(&[]),
         };
         let result = step_once(&def, &book, case.as_ref(), &event, day);
         let label = format!("step `{}` on {day}", step.fire);
@@ -2337,6 +2340,7 @@ fn drive(machine: &str, actions: &[(u8, u64, u8)]) {
         transition: "open".into(),
         actor: actor_for(&def, "open"),
         inputs: inputs_from(&defaults["open"], day),
+        context: subject_discipline(&[]),
     };
     let mut case = step_once(&def, &book, None, &open_event, day).unwrap().case;
     for (choice, seed, gap) in actions {
@@ -2352,6 +2356,7 @@ fn drive(machine: &str, actions: &[(u8, u64, u8)]) {
         let event = match next {
             Some(t) if choice % 3 != 0 => Event {
                 transition: t.to_owned(),
+                context: subject_discipline(&[]),
                 actor: actor_for(&def, t),
                 inputs: defaults
                     .get(t)
@@ -2370,6 +2375,7 @@ fn drive(machine: &str, actions: &[(u8, u64, u8)]) {
                     transition: t.name.clone(),
                     actor: Actor::new("prop", t.by.clone()),
                     inputs,
+                    context: subject_discipline(&[]),
                 }
             }
         };
@@ -2380,4 +2386,181 @@ fn drive(machine: &str, actions: &[(u8, u64, u8)]) {
         }
         assert!(def.state(&case.state).is_some());
     }
+}
+
+// D39–D42: the catalogue of violations and the circumstances ---------------------------------
+
+#[test]
+fn d42_the_violation_code_must_be_in_the_rule_set_s_catalogue() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "start_inspection"
+
+[[step]]
+fire = "conclude_inspection"
+inputs = { violation_code = "99-1.1" }
+expect_refused = ["GUARD_FAILED:D42"]
+expect_vi = ["Mã vi phạm «99-1.1» không có trong danh mục", "69-41.1d, 69-41.2"]
+expect_en = ["not in the catalogue"]
+
+[[step]]
+fire = "conclude_inspection"
+inputs = { violation_code = "69-41.2" }
+expect_state = "SelfCriticism"
+expect_fact = { violation_code = "69-41.2" }
+"#,
+    );
+}
+
+#[test]
+fn d41_circumstances_recorded_must_be_those_the_rule_set_lists() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "start_inspection"
+
+[[step]]
+fire = "conclude_inspection"
+inputs = { aggravating_factors = ["deliberate", "bribed_the_inspector"], mitigating_factors = ["self_reported"] }
+expect_refused = ["GUARD_FAILED:D41"]
+expect_vi = ["Tình tiết tăng nặng «bribed_the_inspector»"]
+
+[[step]]
+fire = "conclude_inspection"
+inputs = { violation_code = "69-41.1d", aggravating_factors = ["deliberate"], mitigating_factors = ["self_reported", "first_violation"] }
+expect_state = "SelfCriticism"
+"#,
+    );
+}
+
+#[test]
+fn d42_every_rule_set_s_catalogue_reads_and_defaults_to_a_known_form() {
+    let book = rule_book();
+    for rs in book.sets() {
+        let cat = memberflow_workflow::violations::catalogue(rs)
+            .unwrap_or_else(|e| panic!("{}: {e}", rs.id));
+        assert!(
+            cat.iter()
+                .any(|v| v.code == "69-41.2" && v.default_form == "warning"),
+            "{}: {cat:?}",
+            rs.id
+        );
+        assert!(
+            cat.iter()
+                .all(|v| memberflow_workflow::violations::FORMS.contains(&v.default_form.as_str())),
+            "{}",
+            rs.id
+        );
+        let (aggravating, mitigating) = memberflow_workflow::violations::circumstances(rs).unwrap();
+        assert!(aggravating.contains(&"repeated".to_owned()), "{}", rs.id);
+        assert!(
+            mitigating.contains(&"self_reported".to_owned()),
+            "{}",
+            rs.id
+        );
+    }
+}
+
+// C2, C7: a transfer while the member is being disciplined -----------------------------------
+
+fn transfer_case(day: NaiveDate) -> CaseSnapshot {
+    let def = definition("transfer");
+    let open_event = Event::new(
+        "open",
+        Actor::new("tester", vec![RoleRef::at("secretary", Level::Branch)]),
+    )
+    .with("member_id", "M-1")
+    .with("full_name", "Nguyễn Văn A")
+    .with("unit", "CB-1")
+    .with("transfer_reason", "moved_residence")
+    .with("effective_date", Value::Date(day));
+    open(&def, &rule_book(), &calendar(), &open_event, day)
+        .expect("the transfer opens")
+        .case
+}
+
+fn complete(case: &CaseSnapshot, context: Values, day: NaiveDate) -> Result<Decision, Refusal> {
+    let def = definition("transfer");
+    let mut e = Event::new(
+        "complete_transfer",
+        Actor::new("tester", vec![RoleRef::at("secretary", Level::Branch)]),
+    )
+    .with("transferred_on", Value::Date(day))
+    .with("introduction_letter", "GT-12");
+    e.context = context;
+    fire(&def, &rule_book(), &calendar(), case, &e, day)
+}
+
+fn open_discipline(
+    state: &str,
+    in_force: bool,
+) -> memberflow_workflow::engine::context::OpenDiscipline {
+    memberflow_workflow::engine::context::OpenDiscipline {
+        case: "c-1".into(),
+        title: "Kỷ luật đảng viên".into(),
+        state: state.into(),
+        state_vi: state.into(),
+        in_force,
+        form: in_force.then(|| "warning".to_owned()),
+        decision_date: in_force.then(|| d("2025-09-01")),
+    }
+}
+
+#[test]
+fn c7_membership_is_not_transferred_while_the_member_is_being_inspected() {
+    let day = d("2025-10-01");
+    let case = transfer_case(day);
+    let r = complete(
+        &case,
+        subject_discipline(&[open_discipline("Inspection", false)]),
+        day,
+    )
+    .expect_err("refused while inspected");
+    assert_eq!(
+        reason_keys(&r),
+        BTreeSet::from(["GUARD_FAILED:C7".to_owned()])
+    );
+    assert!(
+        describe(&r).contains("đang bị kiểm tra, xem xét kỷ luật"),
+        "{}",
+        describe(&r)
+    );
+    // Nothing open about the member: the transfer goes through.
+    let ok = complete(&case, subject_discipline(&[]), day).expect("no discipline open");
+    assert_eq!(ok.to, "Transferred");
+}
+
+#[test]
+fn c2_membership_is_not_transferred_while_a_discipline_is_in_force() {
+    let day = d("2025-10-01");
+    let case = transfer_case(day);
+    let r = complete(
+        &case,
+        subject_discipline(&[open_discipline("InForce", true)]),
+        day,
+    )
+    .expect_err("refused while in force");
+    assert_eq!(
+        reason_keys(&r),
+        BTreeSet::from(["GUARD_FAILED:C2".to_owned()])
+    );
+    let text = describe(&r);
+    assert!(
+        text.contains("cảnh cáo") && text.contains("01/09/2025"),
+        "{text}"
+    );
+}
+
+#[test]
+fn c2_c7_a_shell_that_did_not_read_the_registry_gets_a_refusal_not_a_pass() {
+    let day = d("2025-10-01");
+    let case = transfer_case(day);
+    let r = complete(&case, Values::new(), day).expect_err("no context, no transfer");
+    assert!(
+        r.reasons.iter().any(|x| x.code == RefusalCode::DataMissing),
+        "{r:?}"
+    );
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use memberflow_workflow::calendar::WorkingCalendar;
+use memberflow_workflow::engine::context::subject_discipline;
 use memberflow_workflow::engine::{
     Actor, AvailabilityStatus, CaseSnapshot, CheckOptions, Decision, Definition, Effect, Event,
     InputType, Level, MigrationBlocker, MigrationChange, Notice, ProblemCode, Refusal, RefusalCode,
@@ -323,6 +324,7 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
                 transition: (*t).to_owned(),
                 actor: actor_for(&def, t),
                 inputs,
+                context: subject_discipline(&[]),
             };
             match step_once(&def, &book, case.as_ref(), &event, day) {
                 Ok(decision) => case = Some(decision.case),
@@ -366,6 +368,7 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
             transition: step.fire.clone(),
             actor,
             inputs,
+            context: subject_discipline(&[]),
         };
         let result = step_once(&def, &book, case.as_ref(), &event, day);
         let label = format!("step `{}` on {day}", step.fire);
@@ -2211,7 +2214,15 @@ walk_inputs.open = { date_of_birth = 2008-01-01 }
     )
     .expect("a case");
     let secretary = Actor::new("s", vec![RoleRef::at("secretary", Level::Branch)]);
-    let next = available(&def, &book, &calendar(), &case, &secretary, d("2025-09-03"));
+    let next = available(
+        &def,
+        &book,
+        &calendar(),
+        &case,
+        &secretary,
+        &Values::new(),
+        d("2025-09-03"),
+    );
     let by_name: BTreeMap<&str, _> = next.iter().map(|a| (a.transition.as_str(), a)).collect();
     assert_eq!(
         by_name.keys().copied().collect::<BTreeSet<_>>(),
@@ -2248,7 +2259,15 @@ walk_inputs.open = { date_of_birth = 2008-01-01 }
 
     // Someone else may do nothing here.
     let outsider = Actor::new("o", vec![RoleRef::at("secretary", Level::Grassroots)]);
-    let next = available(&def, &book, &calendar(), &case, &outsider, d("2025-09-03"));
+    let next = available(
+        &def,
+        &book,
+        &calendar(),
+        &case,
+        &outsider,
+        &Values::new(),
+        d("2025-09-03"),
+    );
     assert!(next.iter().all(|a| a.status == AvailabilityStatus::Refused));
     assert!(next.iter().all(|a| {
         a.reasons
@@ -2270,11 +2289,27 @@ walk_until = "file_member_history"
     )
     .expect("a case");
     let system = Actor::system();
-    let early = available(&def, &book, &calendar(), &case, &system, d("2026-09-01"));
+    let early = available(
+        &def,
+        &book,
+        &calendar(),
+        &case,
+        &system,
+        &Values::new(),
+        d("2026-09-01"),
+    );
     assert_eq!(early[0].transition, "open_recognition_vote");
     assert_eq!(early[0].status, AvailabilityStatus::Refused);
     assert_eq!(early[0].reasons[0].rule.as_deref(), Some("A13"));
-    let later = available(&def, &book, &calendar(), &case, &system, d("2026-10-06"));
+    let later = available(
+        &def,
+        &book,
+        &calendar(),
+        &case,
+        &system,
+        &Values::new(),
+        d("2026-10-06"),
+    );
     assert_eq!(later[0].status, AvailabilityStatus::Allowed);
 }
 
@@ -2520,6 +2555,7 @@ fn random_event(def: &Definition, rng: &mut Rng, day: NaiveDate) -> Event {
         transition: t.name.clone(),
         actor: Actor::new("prop", roles),
         inputs,
+        context: subject_discipline(&[]),
     }
 }
 
@@ -2571,6 +2607,7 @@ fn drive(def: &Definition, book: &RuleBook, actions: &[(u8, u64, u8)], happy: bo
             transition: "open".into(),
             actor: actor_for(def, "open"),
             inputs: open_inputs,
+            context: subject_discipline(&[]),
         },
         day,
     )
@@ -2587,6 +2624,7 @@ fn drive(def: &Definition, book: &RuleBook, actions: &[(u8, u64, u8)], happy: bo
                     transition: t.to_owned(),
                     actor: actor_for(def, t),
                     inputs: table.map(|tb| inputs_from(tb, day)).unwrap_or_default(),
+                    context: subject_discipline(&[]),
                 }
             }
             _ => {
@@ -2648,13 +2686,18 @@ proptest! {
                 day = day + Days::new(gap_days(table));
             }
             let inputs = table.map(|tb| inputs_from(tb, day)).unwrap_or_default();
-            let event = Event { transition: (*t).to_owned(), actor: actor_for(&def, t), inputs };
+            let event = Event {
+                transition: (*t).to_owned(),
+                actor: actor_for(&def, t),
+                inputs,
+                context: subject_discipline(&[]),
+            };
             case = Some(step_once(&def, &book, case.as_ref(), &event, day).expect("happy path").case);
         }
         let case = case.expect("opened");
         let when = day + Days::new(day_offset);
         let actor = Actor::new("all", def.transitions.iter().flat_map(|t| t.by.clone()).collect());
-        for a in available(&def, &book, &calendar(), &case, &actor, when) {
+        for a in available(&def, &book, &calendar(), &case, &actor, &Values::new(), when) {
             if a.required_inputs.is_empty() {
                 let result = fire(&def, &book, &calendar(), &case, &Event::new(a.transition.clone(), actor.clone()), when);
                 match a.status {

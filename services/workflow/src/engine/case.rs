@@ -70,6 +70,10 @@ pub struct Event {
     pub actor: Actor,
     /// Inputs, by name.
     pub inputs: Values,
+    /// What the shell read in the registry for this step (never from the client): see
+    /// [`super::context`]. Guards read it like facts; it is not recorded on the case.
+    #[serde(default, skip_serializing_if = "Values::is_empty")]
+    pub context: Values,
 }
 
 impl Event {
@@ -79,6 +83,7 @@ impl Event {
             transition: transition.into(),
             actor,
             inputs: Values::new(),
+            context: Values::new(),
         }
     }
 

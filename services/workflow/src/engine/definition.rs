@@ -299,6 +299,9 @@ pub struct State {
     pub deadlines: Vec<DeadlineSpec>,
     /// Reminders scheduled while in the state.
     pub reminders: Vec<ReminderSpec>,
+    /// In a disciplinary definition: the discipline decided is in force while the case is here
+    /// (C2: from the decision until it lapses, including a pending appeal, P2).
+    pub in_force: bool,
 }
 
 /// Member statuses the member registry knows (effects set them).
@@ -455,6 +458,11 @@ pub struct Definition {
     /// Whether its cases are confidential (discipline): only the bodies that handle them, the
     /// member concerned and auditors may read them, and every read is logged.
     pub confidential: bool,
+    /// Whether its cases are discipline of the member they are about: while one is open the
+    /// member is "being inspected or disciplined" (C7), and in its `in_force` states the
+    /// discipline is in force (C2). The shell reads this to build the registry context of
+    /// other workflows' steps (`engine::context`).
+    pub disciplinary: bool,
 }
 
 /// Name of the opening transition.
@@ -753,6 +761,8 @@ struct RawDefinition {
     renamed_states: BTreeMap<String, String>,
     #[serde(default)]
     confidential: bool,
+    #[serde(default)]
+    disciplinary: bool,
     #[serde(flatten)]
     extra: Extra,
 }
@@ -770,6 +780,8 @@ struct RawState {
     deadline: Vec<RawDeadline>,
     #[serde(default)]
     reminder: Vec<RawReminder>,
+    #[serde(default)]
+    in_force: bool,
     #[serde(flatten)]
     extra: Extra,
 }
@@ -1419,6 +1431,7 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         transitions,
         renamed_states: raw.renamed_states,
         confidential: raw.confidential,
+        disciplinary: raw.disciplinary,
     };
     if !terminal.is_empty() {
         for s in def.states_without_exit_path() {
@@ -1468,6 +1481,7 @@ fn build_state(cx: &mut Ctx<'_>, rs: RawState, place: &str) -> State {
         rules: rs.rules,
         deadlines,
         reminders,
+        in_force: rs.in_force,
     }
 }
 

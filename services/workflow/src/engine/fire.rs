@@ -164,12 +164,15 @@ pub fn fire(
 
 /// Every transition from the case's state, with whether `actor` could fire it on `today` and
 /// why not. Guards that need inputs the event has not given yet are listed as pending.
+/// `context` is what the shell read in the registry, as it would give it with the event
+/// (`Event::context`).
 pub fn available(
     def: &Definition,
     rules: &RuleBook,
     calendar: &WorkingCalendar,
     case: &CaseSnapshot,
     actor: &Actor,
+    context: &Values,
     today: NaiveDate,
 ) -> Vec<Availability> {
     if case.definition != DefinitionRef::of(def) {
@@ -177,7 +180,7 @@ pub fn available(
     }
     def.transitions_from(&case.state)
         .map(|t| {
-            let eval = evaluate(def, rules, calendar, case, t, actor, None, today);
+            let eval = evaluate(def, rules, calendar, case, t, actor, None, context, today);
             let required_inputs: Vec<String> = t
                 .inputs
                 .iter()
@@ -234,6 +237,7 @@ fn evaluate<'r>(
     t: &Transition,
     actor: &Actor,
     inputs: Option<&Values>,
+    context: &Values,
     today: NaiveDate,
 ) -> Evaluation<'r> {
     let mut reasons = Vec::new();
@@ -358,6 +362,7 @@ fn evaluate<'r>(
         .filter(|(k, _)| t.input(k).is_none())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    view.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
     view.extend(recorded.iter().map(|(k, v)| (k.clone(), v.clone())));
 
     // Keys this evaluation cannot know yet: in a preview, the transition's own inputs and what
@@ -473,6 +478,7 @@ fn decide(
         t,
         &event.actor,
         Some(&event.inputs),
+        &event.context,
         today,
     );
     let mut reasons = eval.reasons;

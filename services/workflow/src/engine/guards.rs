@@ -722,6 +722,33 @@ pub static GUARDS: &[GuardSpec] = &[
         check: discipline_lapses,
     },
     GuardSpec {
+        name: "violation_in_catalogue",
+        rules: &["D42", "D41", "D39"],
+        doc: "The violation code the inspection names is in the catalogue of the rule set (`D42.violations`), and every aggravating or mitigating circumstance recorded is one the rule set lists (`D41.aggravating`, `D41.mitigating`). Naming none is allowed: the catalogue is not complete.",
+        params: &[
+            ("D42.violations", ParamKind::TextList),
+            ("D41.aggravating", ParamKind::TextList),
+            ("D41.mitigating", ParamKind::TextList),
+        ],
+        reads: &[
+            opt("violation_code", DataType::Text),
+            opt("aggravating_factors", DataType::List),
+            opt("mitigating_factors", DataType::List),
+        ],
+        check: violation_in_catalogue,
+    },
+    GuardSpec {
+        name: "not_barred_by_discipline",
+        rules: &["C2", "C7"],
+        doc: "The member the case is about may be transferred: no discipline of theirs is in force (C2, when `C2.restrictions` lists `transfer`) and no discipline case about them is open (C7, when `C7.restrictions_while_inspected` lists `transfer`). The shell reads the member's open discipline cases into the step's context (`subject_discipline`).",
+        params: &[
+            ("C2.restrictions", ParamKind::TextList),
+            ("C7.restrictions_while_inspected", ParamKind::TextList),
+        ],
+        reads: &[opt(super::context::SUBJECT_DISCIPLINE, DataType::List)],
+        check: not_barred_by_discipline,
+    },
+    GuardSpec {
         name: "discipline_does_not_lapse",
         rules: &["C1", "D2", "D1"],
         doc: "The form in force never lapses (expulsion ends membership, dissolution ends the organisation): the case follows the path without a lapse.",
@@ -3265,4 +3292,171 @@ mod tests {
         assert_eq!(entry_level("direct_superior", None), None);
         assert_eq!(entry_level("province", None), Some("province"));
     }
+}
+
+fn activity_vi(activity: &str) -> &str {
+    match activity {
+        "transfer" => "chuyển sinh hoạt đảng",
+        "rotation" => "luân chuyển",
+        "appointment" => "bổ nhiệm, giới thiệu ứng cử",
+        "military_rank" => "phong, thăng quân hàm",
+        "titles" => "xét tặng danh hiệu, Huy hiệu Đảng",
+        other => other,
+    }
+}
+
+fn activity_en(activity: &str) -> &str {
+    match activity {
+        "transfer" => "transfer of membership",
+        "rotation" => "rotation",
+        "appointment" => "appointment or nomination",
+        "military_rank" => "military rank",
+        "titles" => "award of titles or the Party badge",
+        other => other,
+    }
+}
+
+/// Why the member with these open discipline cases may not undergo `activity` (`transfer`,
+/// `appointment`, `titles`, ... as the rule set lists them): a reason per case, C2 where the
+/// discipline decided is in force and `C2.restrictions` lists the activity, C7 for any other
+/// open case (being inspected or disciplined) where `C7.restrictions_while_inspected` lists it. Pure; the
+/// guard `not_barred_by_discipline` and the badge path both ask it.
+pub fn barred_by_discipline(
+    rules: &RuleSet,
+    activity: &str,
+    cases: &[super::context::OpenDiscipline],
+) -> Result<Vec<(&'static str, String, String)>, super::ruleset::ParamError> {
+    let in_force_bars = rules.text_list("C2.restrictions")?;
+    let open_bars = rules.text_list("C7.restrictions_while_inspected")?;
+    let c2 = in_force_bars.iter().any(|a| a == activity);
+    let c7 = open_bars.iter().any(|a| a == activity);
+    let mut out = Vec::new();
+    for c in cases {
+        if c.in_force && c2 {
+            let form_vi_ = c.form.as_deref().map_or_else(String::new, form_vi);
+            let form_en_ = c.form.as_deref().map_or_else(String::new, form_en);
+            let since_vi = c.decision_date.map_or_else(String::new, |d| {
+                format!(", quyết định ngày {}", fmt_date(d))
+            });
+            let since_en = c
+                .decision_date
+                .map_or_else(String::new, |d| format!(", decided on {d}"));
+            out.push((
+                "C2",
+                format!(
+                    "Đảng viên đang trong thời gian chấp hành kỷ luật ({form_vi_}{since_vi}; hồ sơ «{}», trạng thái «{}»): không được {} (C2).",
+                    c.title,
+                    c.state_vi,
+                    activity_vi(activity)
+                ),
+                format!(
+                    "The member is under a discipline in force ({form_en_}{since_en}; case “{}”, state `{}`): no {} (C2).",
+                    c.title,
+                    c.state,
+                    activity_en(activity)
+                ),
+            ));
+        } else if c7 {
+            out.push((
+                "C7",
+                format!(
+                    "Đảng viên đang bị kiểm tra, xem xét kỷ luật (hồ sơ «{}», trạng thái «{}»): chưa được {} (C7).",
+                    c.title,
+                    c.state_vi,
+                    activity_vi(activity)
+                ),
+                format!(
+                    "The member is being inspected or considered for discipline (case “{}”, state `{}`): no {} meanwhile (C7).",
+                    c.title,
+                    c.state,
+                    activity_en(activity)
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn not_barred_by_discipline(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let Some(cases) = super::context::read_subject_discipline(ctx.data) else {
+        return GuardOutcome::NeedsData(vec![super::context::SUBJECT_DISCIPLINE.to_owned()]);
+    };
+    match barred_by_discipline(ctx.rules, "transfer", &cases) {
+        Ok(bars) => verdict(
+            bars.into_iter()
+                .map(|(rule, vi, en)| ctx.reason(rule, vi, en))
+                .collect(),
+        ),
+        Err(e) => ctx.param_failure(&e),
+    }
+}
+
+fn violation_in_catalogue(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let catalogue = match crate::violations::catalogue(ctx.rules) {
+        Ok(c) => c,
+        Err(crate::violations::CatalogueError::Param(e)) => return ctx.param_failure(&e),
+        Err(e) => {
+            return GuardOutcome::Fail(vec![ctx.reason(
+                "D42",
+                format!(
+                    "Lỗi cấu hình: danh mục vi phạm của bộ quy tắc {} không hợp lệ ({e}) (D42).",
+                    ctx.rules.id
+                ),
+                format!(
+                    "Configuration error: the violation catalogue of rule set {} is invalid ({e}).",
+                    ctx.rules.id
+                ),
+            )]);
+        }
+    };
+    let (aggravating, mitigating) =
+        get!(crate::violations::circumstances(ctx.rules).map_err(|e| ctx.param_failure(&e)));
+    let mut reasons = Vec::new();
+    if let Some(code) = ctx.text("violation_code")
+        && !catalogue.iter().any(|v| v.code == code)
+    {
+        let known: Vec<&str> = catalogue.iter().map(|v| v.code.as_str()).collect();
+        reasons.push(ctx.reason(
+            "D42",
+            format!(
+                "Mã vi phạm «{code}» không có trong danh mục vi phạm của bộ quy tắc {} (có: {}) (D42).",
+                ctx.rules.id,
+                known.join(", ")
+            ),
+            format!(
+                "Violation code `{code}` is not in the catalogue of rule set {} (known: {}) (D42).",
+                ctx.rules.id,
+                known.join(", ")
+            ),
+        ));
+    }
+    for (key, list, vi, en) in [
+        (
+            "aggravating_factors",
+            &aggravating,
+            "tăng nặng",
+            "aggravating",
+        ),
+        ("mitigating_factors", &mitigating, "giảm nhẹ", "mitigating"),
+    ] {
+        for item in ctx.get(key).and_then(Value::as_list).unwrap_or_default() {
+            let code = item.as_text().unwrap_or_default();
+            if !list.iter().any(|c| c == code) {
+                reasons.push(ctx.reason(
+                    "D41",
+                    format!(
+                        "Tình tiết {vi} «{code}» không có trong danh sách của bộ quy tắc {} (có: {}) (D41).",
+                        ctx.rules.id,
+                        list.join(", ")
+                    ),
+                    format!(
+                        "`{code}` is not an {en} circumstance of rule set {} (known: {}) (D41).",
+                        ctx.rules.id,
+                        list.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    verdict(reasons)
 }

@@ -18,6 +18,7 @@
 
 mod case;
 mod check;
+pub mod context;
 mod definition;
 mod dossier;
 mod effect;

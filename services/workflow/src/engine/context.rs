@@ -1,0 +1,108 @@
+//! The registry context of a step: what the shell reads in the database about the member a case
+//! is about and gives the engine with the event (`Event::context`), never from the client.
+//! Guards read it like facts; it is not recorded on the case.
+//!
+//! One key today, [`SUBJECT_DISCIPLINE`]: the open cases of `disciplinary` definitions about
+//! the subject member, each with its state and whether the discipline decided is in force
+//! there. It serves C7 (no transfer while being inspected or disciplined) and C2 (no transfer,
+//! appointment or title while a discipline is in force).
+
+use chrono::NaiveDate;
+
+use super::definition::Definition;
+use super::value::{Value, Values};
+
+/// Key of the open discipline cases about the subject member.
+pub const SUBJECT_DISCIPLINE: &str = "subject_discipline";
+
+/// An open discipline case about the subject member, as the shell read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenDiscipline {
+    /// The case's id.
+    pub case: String,
+    /// The case's title.
+    pub title: String,
+    /// Its state.
+    pub state: String,
+    /// The state's Vietnamese label.
+    pub state_vi: String,
+    /// Whether the discipline decided is in force in that state (C2).
+    pub in_force: bool,
+    /// The form decided, once there is one.
+    pub form: Option<String>,
+    /// The day of the decision, once there is one.
+    pub decision_date: Option<NaiveDate>,
+}
+
+impl OpenDiscipline {
+    /// The entry for a case of `def` in `state`, with the case's facts.
+    pub fn of(def: &Definition, case: String, title: String, state: &str, facts: &Values) -> Self {
+        let st = def.state(state);
+        OpenDiscipline {
+            case,
+            title,
+            state: state.to_owned(),
+            state_vi: st.map_or_else(|| state.to_owned(), |s| s.label_vi.clone()),
+            in_force: st.is_some_and(|s| s.in_force),
+            form: facts
+                .get("discipline_form")
+                .and_then(Value::as_text)
+                .map(str::to_owned),
+            decision_date: facts.get("decision_date").and_then(Value::as_date),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        let mut m = Values::new();
+        m.insert("case".into(), Value::Text(self.case.clone()));
+        m.insert("title".into(), Value::Text(self.title.clone()));
+        m.insert("state".into(), Value::Text(self.state.clone()));
+        m.insert("state_vi".into(), Value::Text(self.state_vi.clone()));
+        m.insert("in_force".into(), Value::Bool(self.in_force));
+        if let Some(f) = &self.form {
+            m.insert("form".into(), Value::Text(f.clone()));
+        }
+        if let Some(d) = self.decision_date {
+            m.insert("decision_date".into(), Value::Date(d));
+        }
+        Value::Map(m)
+    }
+
+    fn from_value(v: &Value) -> Option<Self> {
+        let Value::Map(m) = v else { return None };
+        let text = |k: &str| m.get(k).and_then(Value::as_text).map(str::to_owned);
+        Some(OpenDiscipline {
+            case: text("case")?,
+            title: text("title").unwrap_or_default(),
+            state: text("state")?,
+            state_vi: text("state_vi").unwrap_or_default(),
+            in_force: matches!(m.get("in_force"), Some(Value::Bool(true))),
+            form: text("form"),
+            decision_date: m.get("decision_date").and_then(Value::as_date),
+        })
+    }
+}
+
+/// The context of a step whose subject has these open discipline cases (none: an empty list,
+/// which says "read, and there are none").
+pub fn subject_discipline(cases: &[OpenDiscipline]) -> Values {
+    let mut v = Values::new();
+    v.insert(
+        SUBJECT_DISCIPLINE.into(),
+        Value::List(cases.iter().map(OpenDiscipline::to_value).collect()),
+    );
+    v
+}
+
+/// The open discipline cases a context holds; `None` when the shell gave none.
+pub fn read_subject_discipline(data: &Values) -> Option<Vec<OpenDiscipline>> {
+    match data.get(SUBJECT_DISCIPLINE)? {
+        Value::List(items) => Some(
+            items
+                .iter()
+                .filter_map(OpenDiscipline::from_value)
+                .collect(),
+        ),
+        _ => None,
+    }
+}
