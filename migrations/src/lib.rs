@@ -13,6 +13,7 @@ mod m20261125_000004_accounts;
 mod m20261125_000005_stats;
 mod m20261125_000006_access_log_index;
 mod m20261125_000007_addresses;
+mod m20261125_000008_discipline_register;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_stats::Migration),
             Box::new(m20261125_000006_access_log_index::Migration),
             Box::new(m20261125_000007_addresses::Migration),
+            Box::new(m20261125_000008_discipline_register::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod admission;
 mod auth;
 mod binary;
 mod cases;
+mod consequences;
 mod discipline;
 mod http;
 mod limits;

@@ -271,6 +271,18 @@ fn rows(f: &Fixture) -> Vec<Row> {
             json!({ "id": t.b1 }),
         ),
         row(
+            "disciplineStatistics",
+            Need::Over(READ_MEMBERS),
+            "query($id: ID!) { disciplineStatistics(unitId: $id, from: \"2026-01-01\", to: \"2026-06-30\") { disciplined } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "violationCatalogue",
+            Need::LoggedIn,
+            "{ violationCatalogue { ruleSet } }",
+            json!({}),
+        ),
+        row(
             "outbox",
             Need::Everywhere(&["admin", "auditor"]),
             "{ outbox { id } }",
@@ -298,6 +310,12 @@ fn rows(f: &Fixture) -> Vec<Row> {
             "setMemberEmail",
             Need::Over(REGISTER),
             "mutation($id: ID!) { setMemberEmail(memberId: $id, email: \"not an address\") { id } }",
+            json!({ "id": f.member }),
+        ),
+        row(
+            "awardBadge",
+            Need::Over(REGISTER),
+            "mutation($id: ID!) { awardBadge(memberId: $id, years: 31, awardDate: \"2026-09-02\") { years } }",
             json!({ "id": f.member }),
         ),
         // Mutations: an allowed call fails on its input (or changes nothing harmful); the

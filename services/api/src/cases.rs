@@ -145,7 +145,7 @@ impl From<&Reason> for RefusalReason {
 
 /// A refusal as a GraphQL error: `TRANSITION_REFUSED` (or `VALIDATION` when only the inputs
 /// are at fault), every reason in both languages, and the rule ids.
-fn refusal_error(r: &Refusal, l: Lang) -> async_graphql::Error {
+pub(crate) fn refusal_error(r: &Refusal, l: Lang) -> async_graphql::Error {
     let code = if r.is_validation() {
         Code::Validation
     } else {

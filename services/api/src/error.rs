@@ -253,3 +253,25 @@ fn classify(err: &ServerError) -> (Code, Text) {
         (Code::Internal, internal_text())
     }
 }
+
+/// A refusal by the rules of something that is not a transition (the award of a badge): the
+/// same shape as a refused transition, `TRANSITION_REFUSED` with `extensions.rules` and
+/// `extensions.reasons`.
+pub(crate) fn rules_refusal(
+    what: &str,
+    reasons: &[(&'static str, Text)],
+    l: Lang,
+) -> async_graphql::Error {
+    use memberflow_workflow::engine::{Reason, Refusal, RefusalCode};
+    let refusal = Refusal {
+        transition: what.to_owned(),
+        state: String::new(),
+        reasons: reasons
+            .iter()
+            .map(|(rule, t)| {
+                Reason::new(RefusalCode::GuardFailed, t.vi.clone(), t.en.clone()).with_rule(*rule)
+            })
+            .collect(),
+    };
+    crate::cases::refusal_error(&refusal, l)
+}

@@ -8,6 +8,7 @@ pub mod access;
 mod auth;
 mod cases;
 mod clock;
+mod discipline;
 pub mod error;
 mod limits;
 mod live;

@@ -4,7 +4,9 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use memberflow_store::{MemberFilter, MemberRecord, MembershipPeriod, NewMember, StatusPeriod};
+use memberflow_store::{
+    AwardOutcome, MemberFilter, MemberRecord, MembershipPeriod, NewMember, StatusPeriod,
+};
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::email::EmailAddress;
 use memberflow_workflow::text::Text;
@@ -233,6 +235,7 @@ impl Member {
         };
         let rules = memberflow_workflow::badges::BadgeRules::from_rule_set(rs)
             .map_err(|t| crate::error::graphql_error(crate::error::Code::Internal, &[t], l))?;
+        let awarded = app(ctx).store.badge_awards(self.0.id).await.gql(l)?;
         Ok(memberflow_workflow::badges::badges(from, &rules, d)
             .into_iter()
             .map(|b| Badge {
@@ -241,6 +244,10 @@ impl Member {
                 reached: b.reached,
                 award_on: b.award_on.map(Date),
                 cash_award_multiplier: b.cash_multiplier,
+                awarded_on: awarded
+                    .iter()
+                    .find(|a| a.years == b.years && a.award_date <= d)
+                    .map(|a| Date(a.award_date)),
             })
             .collect())
     }
@@ -301,6 +308,15 @@ impl Member {
     }
 }
 
+/// A Party badge awarded.
+#[derive(SimpleObject)]
+pub struct BadgeAward {
+    /// Years of party age.
+    years: u32,
+    /// The day it was awarded.
+    award_date: Date,
+}
+
 /// A Party badge milestone of a member (A30–A33).
 #[derive(SimpleObject)]
 pub struct Badge {
@@ -315,6 +331,8 @@ pub struct Badge {
     award_on: Option<Date>,
     /// The cash award as a multiple of the base salary (A31), when the guidance lists one.
     cash_award_multiplier: Option<String>,
+    /// The day it was awarded (`awardBadge`), if it was.
+    awarded_on: Option<Date>,
 }
 
 fn covers(from: NaiveDate, to: Option<NaiveDate>, d: NaiveDate) -> bool {
@@ -420,6 +438,16 @@ async fn require_over_member(
     if who.principal.account.member_id == Some(id) {
         return Ok(());
     }
+    require_over_members_unit(ctx, p, id).await
+}
+
+/// `p` over the unit the member last belonged to (everywhere for one who never belonged to
+/// any), with no exception for the member themselves.
+async fn require_over_members_unit(
+    ctx: &Context<'_>,
+    p: Permission,
+    id: Uuid,
+) -> async_graphql::Result<()> {
     let latest = app(ctx)
         .store
         .member_units(id)
@@ -517,6 +545,41 @@ fn parse_email(raw: Option<&str>) -> Result<Option<EmailAddress>, ApiError> {
 
 #[Object]
 impl MemberMutation {
+    /// Records the award of the Party badge of `years` years of party age to a member on
+    /// `awardDate`, by those who keep the registry of the member's unit. Refused
+    /// (`TRANSITION_REFUSED`, with the rule ids in `extensions.rules`) when `years` is not a
+    /// milestone (A30), the party age has not reached it on that day (A15, A33), the member is
+    /// not official then, the badge was already awarded, or a discipline of the member is in
+    /// force (C2); nothing is written then.
+    async fn award_badge(
+        &self,
+        ctx: &Context<'_>,
+        member_id: ID,
+        years: u32,
+        award_date: Date,
+    ) -> async_graphql::Result<BadgeAward> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let id = parse_id(&member_id, "member").gql(l)?;
+        a.store.member(id).await.gql(l)?;
+        require_over_members_unit(ctx, Permission::RegisterMembers, id).await?;
+        crate::tree::ahead(ctx, "awardDate", award_date)?;
+        match a
+            .store
+            .award_badge(&a.catalog, id, years, award_date.0, a.clock.now())
+            .await
+            .gql(l)?
+        {
+            AwardOutcome::Awarded(b) => Ok(BadgeAward {
+                years: b.years,
+                award_date: Date(b.award_date),
+            }),
+            AwardOutcome::Refused(reasons) => {
+                Err(crate::error::rules_refusal("award_badge", &reasons, l))
+            }
+        }
+    }
+
     /// Sets or clears (`email: null`) a member's e-mail address: by those who keep the
     /// registry of the member's unit, or by the member.
     async fn set_member_email(

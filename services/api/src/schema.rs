@@ -10,6 +10,7 @@ use memberflow_workflow::text::{Lang, Text};
 use crate::auth::{Auth, AuthMutation, AuthQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
+use crate::discipline::DisciplineQuery;
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
 use crate::live::{CaseBus, Subscription};
@@ -29,6 +30,7 @@ pub struct Query(
     TargetQuery,
     OutboxQuery,
     ReminderQuery,
+    DisciplineQuery,
 );
 
 /// The mutation root, merged from the features.

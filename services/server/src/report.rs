@@ -227,14 +227,9 @@ fn value_label(v: &str, lang: Lang) -> String {
 }
 
 fn form_label(form: &str, lang: Lang) -> String {
-    let (vi, en) = match form {
-        "reprimand" => ("Khiển trách", "reprimand"),
-        "warning" => ("Cảnh cáo", "warning"),
-        "removal" => ("Cách chức", "dismissal from post"),
-        "expulsion" => ("Khai trừ", "expulsion"),
-        other => (other, other),
-    };
-    t(lang, vi, en)
+    memberflow_workflow::violations::form_label(form)
+        .get(lang)
+        .to_owned()
 }
 
 fn category_label(code: &str, lang: Lang) -> String {
@@ -665,7 +660,7 @@ pub async fn run(
                 .await
                 .map_err(|e| store_error(e, lang))?;
             let elapsed = started.elapsed();
-            let order = ["reprimand", "warning", "removal", "expulsion"];
+            let order = memberflow_workflow::violations::FORMS;
             let mut forms = d.by_form.clone();
             forms.sort_by_key(|(f, _)| order.iter().position(|o| o == f).unwrap_or(order.len()));
             let mut rows: Vec<(String, String, u64)> = forms

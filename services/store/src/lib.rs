@@ -6,6 +6,7 @@
 
 mod accounts;
 mod addresses;
+mod badges;
 mod cases;
 mod entity;
 mod error;
@@ -25,6 +26,7 @@ use sea_orm::{
 
 pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
 pub use addresses::Addressees;
+pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub use cases::{
     CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, CaseVisibility,
     Catalog, ChainBreak, Command, EscalationReport, MigrateCases, MigrationMode, NewCase,

@@ -8,9 +8,14 @@
 //!   or the decision came late (A14): the probationary period is closed on that date, and the
 //!   official period opens on it.
 //! - Striking off ends the membership and the status on the decision's date.
+//! - A discipline decided, changed on appeal, lapsed or annulled is written to the member's
+//!   discipline register (`discipline_record`, one row per case), which the statistics of
+//!   discipline by form count.
 
 use chrono::NaiveDate;
-use memberflow_workflow::engine::{Decision, Effect, MemberStatus as WfStatus, Value};
+use memberflow_workflow::engine::{
+    Decision, DisciplineStatus, Effect, MemberStatus as WfStatus, Value,
+};
 use memberflow_workflow::tree::MemberStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -20,6 +25,7 @@ use uuid::Uuid;
 use crate::cases::CaseRecord;
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
+use crate::stats::entity::discipline_record;
 use crate::tree::load_unit;
 
 fn text_fact<'a>(facts: &'a memberflow_workflow::engine::Values, key: &str) -> Option<&'a str> {
@@ -222,6 +228,56 @@ async fn update_member(
     Ok(())
 }
 
+/// Writes a discipline of `case` to the register: the first decision inserts its row (dated by
+/// the decision, in the case's unit); an appeal ruling changes the form; a lapse or an
+/// annulment changes the status, from `date`.
+async fn register_discipline(
+    txn: &DatabaseTransaction,
+    case: &CaseRecord,
+    member_id: Uuid,
+    status: DisciplineStatus,
+    form: Option<&str>,
+    date: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let existing = discipline_record::Entity::find()
+        .filter(discipline_record::Column::CaseId.eq(case.id))
+        .one(txn)
+        .await?;
+    match existing {
+        Some(row) => {
+            let mut am: discipline_record::ActiveModel = row.into();
+            if let Some(f) = form {
+                am.form = Set(f.to_owned());
+            }
+            am.status = Set(status.code().to_owned());
+            am.status_date = Set(Some(date));
+            am.update(txn).await?;
+        }
+        None => {
+            let Some(f) = form else {
+                // A lapse or an annulment of a decision the register never had: nothing to
+                // change (a case opened before the register followed the cases).
+                return Ok(());
+            };
+            discipline_record::ActiveModel {
+                member_id: Set(member_id),
+                unit_id: Set(case.unit_id),
+                form: Set(f.to_owned()),
+                decision_date: Set(date),
+                created_at: Set(now),
+                case_id: Set(Some(case.id)),
+                status: Set(status.code().to_owned()),
+                status_date: Set(None),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Applies the registry effects of `decision` for `case`; returns the member the case is
 /// about after the step (created by an admission decision, or the one it already had).
 pub(crate) async fn apply(
@@ -270,6 +326,12 @@ pub(crate) async fn apply(
             Effect::RecordRestoration { date } => {
                 if let Some(id) = subject {
                     restore(txn, id, *date).await?;
+                }
+            }
+            Effect::RecordDiscipline { status, form, date } => {
+                if let Some(id) = subject {
+                    register_discipline(txn, case, id, *status, form.as_deref(), *date, now)
+                        .await?;
                 }
             }
             Effect::SetMemberStatus { status } => {

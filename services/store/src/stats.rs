@@ -15,7 +15,7 @@
 
 mod bulk;
 mod counters;
-mod entity;
+pub(crate) mod entity;
 mod reports;
 mod tree;
 

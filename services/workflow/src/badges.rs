@@ -225,3 +225,102 @@ mod tests {
         );
     }
 }
+
+/// Why the badge of `years` may not be awarded on `award_date` to a member whose party age
+/// counts from `party_age_from` (none: never admitted), who is `official` on that day, has
+/// already received the badges `awarded` (their years), and has these open discipline cases:
+/// `years` must be a milestone of the rule set (A30), reached on that day (A33, counted from
+/// the admission decision, A15), by an official member, not awarded before; and no discipline
+/// in force may bar titles (C2, `C2.restrictions` lists `titles`). Empty: it may be awarded.
+pub fn award_refusals(
+    rs: &RuleSet,
+    party_age_from: Option<NaiveDate>,
+    official: bool,
+    awarded: &[u32],
+    years: u32,
+    award_date: NaiveDate,
+    open_discipline: &[crate::engine::context::OpenDiscipline],
+) -> Result<Vec<(&'static str, Text)>, Text> {
+    let rules = BadgeRules::from_rule_set(rs)?;
+    let mut out = Vec::new();
+    if !rules.milestones.contains(&years) {
+        let known: Vec<String> = rules.milestones.iter().map(u32::to_string).collect();
+        out.push((
+            "A30",
+            Text::new(
+                format!(
+                    "Không có Huy hiệu {years} năm tuổi Đảng (có: {}) (A30).",
+                    known.join(", ")
+                ),
+                format!(
+                    "There is no {years}-year badge (milestones: {}) (A30).",
+                    known.join(", ")
+                ),
+            ),
+        ));
+    } else if let Some(from) = party_age_from {
+        if let Some(b) = badges(from, &rules, award_date)
+            .into_iter()
+            .find(|b| b.years == years)
+            && !b.reached
+        {
+            out.push((
+                "A33",
+                Text::new(
+                    format!(
+                        "Đến ngày {} đảng viên chưa đủ {years} năm tuổi Đảng: tuổi Đảng tính từ ngày quyết định kết nạp {}, đủ {years} năm vào ngày {} (A15, A33).",
+                        award_date.format("%d/%m/%Y"),
+                        from.format("%d/%m/%Y"),
+                        b.reached_on.format("%d/%m/%Y")
+                    ),
+                    format!(
+                        "On {award_date} the member does not have {years} years of party age: it counts from the admission decision of {from} and reaches {years} years on {} (A15, A33).",
+                        b.reached_on
+                    ),
+                ),
+            ));
+        }
+    } else {
+        out.push((
+            "A15",
+            Text::new(
+                "Đảng viên chưa có ngày quyết định kết nạp: không tính được tuổi Đảng (A15).",
+                "The member has no admission decision date: party age cannot be counted (A15).",
+            ),
+        ));
+    }
+    if !official {
+        out.push((
+            "A15",
+            Text::new(
+                format!(
+                    "Ngày {} người này không phải là đảng viên chính thức (A15, A30).",
+                    award_date.format("%d/%m/%Y")
+                ),
+                format!("On {award_date} this person is not an official member (A15, A30)."),
+            ),
+        ));
+    }
+    if awarded.contains(&years) {
+        out.push((
+            "A30",
+            Text::new(
+                format!("Đảng viên đã được tặng Huy hiệu {years} năm tuổi Đảng (A30)."),
+                format!("The member already received the {years}-year badge (A30)."),
+            ),
+        ));
+    }
+    let bars = crate::engine::guards::barred_by_discipline(rs, "titles", open_discipline).map_err(
+        |e| {
+            Text::new(
+                format!("Lỗi cấu hình: {e}."),
+                format!("Configuration error: {e}."),
+            )
+        },
+    )?;
+    out.extend(
+        bars.into_iter()
+            .map(|(rule, vi, en)| (rule, Text::new(vi, en))),
+    );
+    Ok(out)
+}

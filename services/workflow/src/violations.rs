@@ -10,9 +10,22 @@
 //! voters weigh, with the circumstances recorded, not a constraint.
 
 use crate::engine::{ParamError, RuleSet};
+use crate::text::Text;
 
-/// Forms a catalogue entry may default to.
+/// The forms of discipline of a member, least severe first (D2).
 pub const FORMS: &[&str] = &["reprimand", "warning", "removal", "expulsion"];
+
+/// The name of a form of discipline (D1, D2), for reports and lists.
+pub fn form_label(form: &str) -> Text {
+    match form {
+        "reprimand" => Text::new("Khiển trách", "reprimand"),
+        "warning" => Text::new("Cảnh cáo", "warning"),
+        "removal" => Text::new("Cách chức", "dismissal from post"),
+        "expulsion" => Text::new("Khai trừ", "expulsion"),
+        "dissolution" => Text::new("Giải tán", "dissolution"),
+        other => Text::new(other, other),
+    }
+}
 
 /// A violation of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -81,6 +81,12 @@ pub mod discipline_record {
         pub form: String,
         pub decision_date: Date,
         pub created_at: DateTimeUtc,
+        /// The case the decision was recorded from (none: imported without its case).
+        pub case_id: Option<Uuid>,
+        /// `IN_FORCE`, `LAPSED` (C1) or `ANNULLED` (P6).
+        pub status: String,
+        /// The day the status began (the lapse, the annulment).
+        pub status_date: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

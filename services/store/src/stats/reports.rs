@@ -666,7 +666,10 @@ impl Store {
     }
 
     /// Discipline decisions by form, members struck off and expulsions, dated within
-    /// `[from, to]`, in `unit`'s subtree on the tree of `to` (everyone when `None`).
+    /// `[from, to]`, in `unit`'s subtree on the tree of `to` (everyone when `None`). The
+    /// decisions are those of the discipline register, which the cases write (`impose`, appeal
+    /// rulings, lapse, annulment): each counts once, by its decision's date, with the form in
+    /// force after any appeal; an annulled one (P6) does not count.
     pub async fn discipline_counts(
         &self,
         unit: Option<Uuid>,
@@ -680,6 +683,7 @@ impl Store {
             .column(discipline_record::Column::Form)
             .filter(discipline_record::Column::DecisionDate.gte(from))
             .filter(discipline_record::Column::DecisionDate.lte(to))
+            .filter(discipline_record::Column::Status.ne("ANNULLED"))
             .into_tuple()
             .all(self.db())
             .await?;

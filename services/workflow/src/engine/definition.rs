@@ -304,6 +304,39 @@ pub struct State {
     pub in_force: bool,
 }
 
+/// The status of a discipline in the member's register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisciplineStatus {
+    /// Decided (or changed on appeal) and in force.
+    InForce,
+    /// Lapsed after its period (C1).
+    Lapsed,
+    /// Annulled as wrongful (P6).
+    Annulled,
+}
+
+impl DisciplineStatus {
+    /// Parses `in_force`, `lapsed`, `annulled`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "in_force" => Some(DisciplineStatus::InForce),
+            "lapsed" => Some(DisciplineStatus::Lapsed),
+            "annulled" => Some(DisciplineStatus::Annulled),
+            _ => None,
+        }
+    }
+
+    /// The register's code: `IN_FORCE`, `LAPSED`, `ANNULLED`.
+    pub fn code(self) -> &'static str {
+        match self {
+            DisciplineStatus::InForce => "IN_FORCE",
+            DisciplineStatus::Lapsed => "LAPSED",
+            DisciplineStatus::Annulled => "ANNULLED",
+        }
+    }
+}
+
 /// Member statuses the member registry knows (effects set them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -368,6 +401,14 @@ pub enum EffectSpec {
     /// Restore the membership an annulled decision ended (P6).
     RecordRestoration {
         /// Date key of the annulment.
+        date: String,
+    },
+    /// Record the discipline in the member's register: decided or changed on appeal
+    /// (`in_force`, with the case's `discipline_form`), lapsed (C1) or annulled (P6).
+    RecordDiscipline {
+        /// `in_force`, `lapsed` or `annulled`.
+        status: DisciplineStatus,
+        /// Date key of the decision, the ruling, the lapse or the annulment.
         date: String,
     },
     /// Extend a deadline of the current state by its declared extension, once (A10).
@@ -1225,7 +1266,8 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
                 EffectSpec::RecordAdmissionDecision { date }
                 | EffectSpec::RecordStrikeOff { date }
                 | EffectSpec::RecordExpulsion { date }
-                | EffectSpec::RecordRestoration { date } => vec![date],
+                | EffectSpec::RecordRestoration { date }
+                | EffectSpec::RecordDiscipline { date, .. } => vec![date],
                 EffectSpec::RecordCeremony {
                     date,
                     probation_end,
@@ -1742,6 +1784,19 @@ fn build_effect(cx: &mut Ctx<'_>, re: RawEffect, place: &str) -> Option<EffectSp
         "record_expulsion" => Some(EffectSpec::RecordExpulsion {
             date: cx.required(re.date, "date", place),
         }),
+        "record_discipline" => {
+            let status = cx.required(re.status, "status", place);
+            let parsed = DisciplineStatus::parse(&status);
+            if parsed.is_none() && !status.is_empty() {
+                cx.err(
+                    ProblemCode::InvalidValue,
+                    place,
+                    format!("status `{status}` is not one of in_force, lapsed, annulled"),
+                );
+            }
+            let date = cx.required(re.date, "date", place);
+            parsed.map(|status| EffectSpec::RecordDiscipline { status, date })
+        }
         "record_restoration" => Some(EffectSpec::RecordRestoration {
             date: cx.required(re.date, "date", place),
         }),

@@ -108,6 +108,17 @@ pub enum Effect {
         /// Date of the annulment.
         date: NaiveDate,
     },
+    /// Record the discipline in the member's register (the statistics of discipline by form
+    /// are counted from it): in force with its form from the decision or an appeal ruling,
+    /// lapsed (C1), or annulled (P6).
+    RecordDiscipline {
+        /// The new status.
+        status: super::definition::DisciplineStatus,
+        /// The form in force (for `in_force`).
+        form: Option<String>,
+        /// The day of the decision, ruling, lapse or annulment.
+        date: NaiveDate,
+    },
 }
 
 impl Effect {

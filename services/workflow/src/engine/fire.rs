@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
 use super::definition::{
-    DateSource, Definition, EffectSpec, InputSpec, InputType, PeriodRef, ReminderWhen,
-    RuleSetSelection, State, Transition,
+    DateSource, Definition, DisciplineStatus, EffectSpec, InputSpec, InputType, PeriodRef,
+    ReminderWhen, RuleSetSelection, State, Transition,
 };
 use super::effect::{Effect, Notice};
 use super::guards::{self, GuardContext, GuardOutcome};
@@ -580,6 +580,23 @@ fn decide(
                 Some(d) => effects.push(Effect::RecordRestoration { date: d }),
                 None => reasons.push(data_missing(def, date, None)),
             },
+            EffectSpec::RecordDiscipline { status, date } => {
+                let form = facts_after
+                    .get("discipline_form")
+                    .and_then(Value::as_text)
+                    .map(str::to_owned);
+                match facts_after.get(date).and_then(Value::as_date) {
+                    Some(_) if form.is_none() && *status == DisciplineStatus::InForce => {
+                        reasons.push(data_missing(def, "discipline_form", None));
+                    }
+                    Some(d) => effects.push(Effect::RecordDiscipline {
+                        status: *status,
+                        form,
+                        date: d,
+                    }),
+                    None => reasons.push(data_missing(def, date, None)),
+                }
+            }
             EffectSpec::ExtendDeadline { key } => match next.deadlines.get_mut(key) {
                 Some(rec) if !rec.extended && rec.extended_due.is_some() => {
                     let due = rec.extended_due.unwrap_or(rec.due);

@@ -1,0 +1,424 @@
+//! What a discipline does to the rest of the registry, through the front door: the discipline
+//! register the cases write and the statistics counted from it (689 = 469/132/28/60 in the
+//! demo, `targets.rs`); the transfer refused while the member is inspected (C7) or disciplined
+//! (C2); the Party badge refused while a discipline is in force (C2) and by A30/A33; the
+//! catalogue of violations (D42) an inspection names.
+
+use memberflow_tests::{TestApp, error_code, spawn_app};
+use serde_json::{Value, json};
+
+use crate::support::{member, province};
+
+const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id state } } }";
+const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }";
+const STATS: &str = "query($id: ID!, $from: Date!, $to: Date!) { disciplineStatistics(unitId: $id, from: $from, to: $to) { disciplined struckOff expelled byForm { form label count } } }";
+const AWARD: &str = "mutation($m: ID!, $y: Int!, $d: Date!) { awardBadge(memberId: $m, years: $y, awardDate: $d) { years awardDate } }";
+
+/// Fires `transition` on `day` as the operator (every role everywhere).
+async fn fire(app: &TestApp, case: &str, day: &str, transition: &str, inputs: Value) -> Value {
+    app.set_today(day);
+    let text = inputs
+        .to_string()
+        .replace("\"today\"", &format!("\"{day}\""));
+    app.gql(
+        FIRE,
+        json!({ "i": { "caseId": case, "transition": transition,
+            "inputs": serde_json::from_str::<Value>(&text).unwrap() } }),
+    )
+    .await
+}
+
+async fn ok(app: &TestApp, case: &str, day: &str, transition: &str, inputs: Value) -> String {
+    let r = fire(app, case, day, transition, inputs).await;
+    assert!(r.get("errors").is_none(), "{transition} on {day}: {r:#}");
+    r["data"]["fireTransition"]["toState"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn rules_of(r: &Value) -> Vec<String> {
+    r["errors"][0]["extensions"]["rules"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rules: {r:#}"))
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Opens a discipline case about `m` in `branch` on `day`; returns its id.
+async fn open_discipline(app: &TestApp, branch: &str, m: &str, day: &str) -> String {
+    app.set_today(day);
+    let d = app
+        .ok(
+            OPEN,
+            json!({ "i": { "definitionId": "discipline_member", "unitId": branch, "title": "Kỷ luật",
+                "subjectMemberId": m,
+                "inputs": { "member_id": m, "full_name": "Trần Thị Kỷ Luật", "unit": branch,
+                    "subject_kind": "member", "membership": "official",
+                    "detection_source": "supervision", "detected_on": day } } }),
+        )
+        .await;
+    d["openCase"]["case"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Takes a discipline case from `Detected` to a reprimand by the branch, decided on
+/// `decided` and delivered the day after (state `AppealWindow`).
+async fn reprimand(app: &TestApp, case: &str, days: &[&str; 7]) {
+    ok(app, case, days[0], "start_inspection", json!({ "inspecting_body": "branch", "inspecting_level": "branch", "inspection_decision_date": "today" })).await;
+    ok(app, case, days[1], "conclude_inspection", json!({ "inspection_concluded_on": "today", "violation_end_date": "2026-01-15", "violation_category": "ordinary", "violation_code": "69-41.1d", "mitigating_factors": ["first_violation"] })).await;
+    ok(
+        app,
+        case,
+        days[2],
+        "record_self_criticism",
+        json!({ "self_criticism_date": "today", "proposed_form": "reprimand" }),
+    )
+    .await;
+    ok(
+        app,
+        case,
+        days[3],
+        "hold_hearing",
+        json!({ "hearing_date": "today" }),
+    )
+    .await;
+    let vote = json!({ "vote_date": "today", "voting_body": "branch", "voting_level": "branch", "secret_ballot": true,
+        "discipline_form": "reprimand", "votes_reprimand": 7, "votes_no_discipline": 3, "official_members": 10 });
+    assert_eq!(
+        ok(app, case, days[4], "vote", vote).await,
+        "LimitationCheck"
+    );
+    assert_eq!(
+        ok(
+            app,
+            case,
+            days[5],
+            "impose",
+            json!({ "decision_date": "today", "decision_number": "02-QĐ/CB" })
+        )
+        .await,
+        "Decided"
+    );
+    assert_eq!(
+        ok(
+            app,
+            case,
+            days[6],
+            "notify",
+            json!({ "decision_received_date": "today" })
+        )
+        .await,
+        "AppealWindow"
+    );
+}
+
+const DAYS: [&str; 7] = [
+    "2026-03-03",
+    "2026-03-04",
+    "2026-03-05",
+    "2026-03-06",
+    "2026-03-09",
+    "2026-03-10",
+    "2026-03-11",
+];
+
+#[tokio::test]
+async fn d42_c1_p6_the_discipline_register_follows_the_cases_and_the_statistics_count_it() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let a = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let b = member(&app, &p.b2, "Lê Văn Hai").await;
+    let first = open_discipline(&app, &p.b1, &a, "2026-03-02").await;
+    reprimand(&app, &first, &DAYS).await;
+    let second = open_discipline(&app, &p.b2, &b, "2026-03-02").await;
+    reprimand(&app, &second, &DAYS).await;
+    let stats = |unit: String| {
+        let app = &app;
+        async move {
+            app.ok(
+                STATS,
+                json!({ "id": unit, "from": "2026-01-01", "to": "2026-12-31" }),
+            )
+            .await["disciplineStatistics"]
+                .clone()
+        }
+    };
+    let s = stats(p.hg.clone()).await;
+    assert_eq!(s["disciplined"], 2, "{s:#}");
+    assert_eq!(
+        s["byForm"],
+        json!([{ "form": "reprimand", "label": "Khiển trách", "count": 2 }])
+    );
+    // Rolled up by the tree: each branch has its own.
+    assert_eq!(stats(p.b1.clone()).await["disciplined"], 1);
+    assert_eq!(stats(p.gb.clone()).await["disciplined"], 0);
+    // Outside the period: none.
+    let before = app
+        .ok(
+            STATS,
+            json!({ "id": p.hg, "from": "2025-01-01", "to": "2025-12-31" }),
+        )
+        .await;
+    assert_eq!(before["disciplineStatistics"]["disciplined"], 0);
+
+    // The member appeals the first; the province's inspection commission annuls it (P6): it
+    // no longer counts.
+    ok(
+        &app,
+        &first,
+        "2026-03-20",
+        "file_appeal",
+        json!({ "appeal_filed_date": "today",
+        "appeal_body": "inspection_commission", "appeal_level": "superior",
+        "appeal_grounds": "Không vi phạm" }),
+    )
+    .await;
+    assert_eq!(
+        ok(
+            &app,
+            &first,
+            "2026-04-10",
+            "annul",
+            json!({ "ruling_body": "inspection_commission",
+            "ruling_level": "superior", "appeal_ruling_date": "today",
+            "restoration": "Xin lỗi, khôi phục quyền lợi" })
+        )
+        .await,
+        "Annulled"
+    );
+    let s = stats(p.hg.clone()).await;
+    assert_eq!(s["disciplined"], 1, "{s:#}");
+    assert_eq!(stats(p.b1.clone()).await["disciplined"], 0);
+
+    // Bad input: a period that runs backwards.
+    let r = app
+        .gql(
+            STATS,
+            json!({ "id": p.hg, "from": "2026-12-31", "to": "2026-01-01" }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+}
+
+async fn open_transfer(app: &TestApp, branch: &str, m: &str, day: &str) -> String {
+    app.set_today(day);
+    let d = app
+        .ok(
+            OPEN,
+            json!({ "i": { "definitionId": "transfer", "unitId": branch, "title": "Chuyển sinh hoạt",
+                "inputs": { "member_id": m, "full_name": "Trần Thị Kỷ Luật", "unit": branch,
+                    "transfer_reason": "moved_residence", "effective_date": day } } }),
+        )
+        .await;
+    assert_eq!(d["openCase"]["case"]["state"], "TransferDue", "{d:#}");
+    d["openCase"]["case"]["id"].as_str().unwrap().to_owned()
+}
+
+const COMPLETE: &str = "complete_transfer";
+
+fn letter() -> Value {
+    json!({ "transferred_on": "today", "introduction_letter": "GT-01" })
+}
+
+#[tokio::test]
+async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline_is_in_force() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let other = member(&app, &p.b1, "Phạm Văn Sạch").await;
+    let case = open_discipline(&app, &p.b1, &m, "2026-03-02").await;
+    // The subject is found from the transfer's `member_id` even when the client leaves
+    // `subjectMemberId` out.
+    let transfer = open_transfer(&app, &p.b1, &m, "2026-03-03").await;
+    let r = fire(&app, &transfer, "2026-03-03", COMPLETE, letter()).await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    assert_eq!(rules_of(&r), ["C7"], "{r:#}");
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("đang bị kiểm tra, xem xét kỷ luật"), "{msg}");
+    // The preview says the same before anyone tries.
+    let avail = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { availableTransitions { name status reasons { rule } } } }",
+            json!({ "id": transfer }),
+        )
+        .await;
+    let row = avail["case"]["availableTransitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == COMPLETE)
+        .cloned()
+        .unwrap();
+    assert_eq!(row["status"], "REFUSED", "{avail:#}");
+    assert_eq!(row["reasons"][0]["rule"], "C7", "{avail:#}");
+
+    // Once decided, the discipline is in force until it lapses: C2.
+    reprimand(&app, &case, &DAYS).await;
+    let r = fire(&app, &transfer, "2026-03-12", COMPLETE, letter()).await;
+    assert_eq!(rules_of(&r), ["C2"], "{r:#}");
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("Khiển trách") || msg.contains("khiển trách"),
+        "{msg}"
+    );
+
+    // Another member of the branch, with nothing open, is transferred.
+    let clean = open_transfer(&app, &p.b1, &other, "2026-03-12").await;
+    assert_eq!(
+        ok(&app, &clean, "2026-03-13", COMPLETE, letter()).await,
+        "Transferred"
+    );
+    // A subject named twice, differently, is bad input.
+    app.set_today("2026-03-13");
+    let r = app
+        .gql(
+            OPEN,
+            json!({ "i": { "definitionId": "transfer", "unitId": p.b1, "title": "x", "subjectMemberId": other,
+                "inputs": { "member_id": m, "full_name": "x", "unit": p.b1,
+                    "transfer_reason": "moved_residence", "effective_date": "2026-03-13" } } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+}
+
+#[tokio::test]
+async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_disciplined() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // Admitted on 10/5/2010 (support::official_member_input): no 30-year badge before 2040.
+    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    app.set_today("2026-03-02");
+    let r = app
+        .gql(AWARD, json!({ "m": m, "y": 30, "d": "2026-02-03" }))
+        .await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    assert_eq!(rules_of(&r), ["A33"], "{r:#}");
+    let r = app
+        .gql(AWARD, json!({ "m": m, "y": 31, "d": "2026-02-03" }))
+        .await;
+    assert_eq!(rules_of(&r), ["A30"], "{r:#}");
+
+    // A member admitted in 1990 reaches 30 years on 10/5/2020.
+    let mut input = crate::support::official_member_input(&p.b1, "Nguyễn Văn Lâu Năm");
+    input["admissionDecisionDate"] = json!("1990-05-10");
+    input["ceremonyDate"] = json!("1990-06-01");
+    input["officialDate"] = json!("1991-06-01");
+    input["dateOfBirth"] = json!("1965-01-01");
+    let old = app
+        .ok(crate::support::REGISTER, json!({ "i": input }))
+        .await["registerMember"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let case = open_discipline(&app, &p.b1, &old, "2026-03-02").await;
+    reprimand(&app, &case, &DAYS).await;
+    app.set_today("2026-03-12");
+    let r = app
+        .gql(AWARD, json!({ "m": old, "y": 30, "d": "2026-03-12" }))
+        .await;
+    assert_eq!(rules_of(&r), ["C2"], "{r:#}");
+    let awards = app
+        .ok(
+            "query($id: ID!) { member(id: $id) { badges { years awardedOn } } }",
+            json!({ "id": old }),
+        )
+        .await;
+    assert!(
+        awards["member"]["badges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["awardedOn"].is_null()),
+        "nothing written on a refusal: {awards:#}"
+    );
+
+    // A member admitted on 20/8/1991, without discipline, receives it on the batch day of
+    // 2/9/2021 (A32), once.
+    let mut input = crate::support::official_member_input(&p.b2, "Lê Thị Sạch");
+    input["admissionDecisionDate"] = json!("1991-08-20");
+    input["ceremonyDate"] = json!("1991-09-01");
+    input["officialDate"] = json!("1992-09-01");
+    input["dateOfBirth"] = json!("1965-01-01");
+    let clean = app
+        .ok(crate::support::REGISTER, json!({ "i": input }))
+        .await["registerMember"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let d = app
+        .ok(AWARD, json!({ "m": clean, "y": 30, "d": "2021-09-02" }))
+        .await;
+    assert_eq!(
+        d["awardBadge"],
+        json!({ "years": 30, "awardDate": "2021-09-02" })
+    );
+    let r = app
+        .gql(AWARD, json!({ "m": clean, "y": 30, "d": "2022-02-03" }))
+        .await;
+    assert_eq!(rules_of(&r), ["A30"], "{r:#}");
+    let b = app
+        .ok(
+            "query($id: ID!) { member(id: $id) { badges(on: \"2026-03-12\") { years awardedOn } } }",
+            json!({ "id": clean }),
+        )
+        .await;
+    assert_eq!(
+        b["member"]["badges"][0],
+        json!({ "years": 30, "awardedOn": "2021-09-02" })
+    );
+}
+
+#[tokio::test]
+async fn d41_d42_the_violation_catalogue_is_read_from_the_rule_set_and_checked_at_the_conclusion() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.set_today("2026-03-02");
+    let c = app
+        .ok(
+            "{ violationCatalogue { ruleSet violations { code article defaultForm label } aggravating mitigating } }",
+            json!({}),
+        )
+        .await;
+    let cat = &c["violationCatalogue"];
+    assert_eq!(cat["ruleSet"], "R2025b");
+    assert!(
+        cat["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["code"] == "69-41.2" && v["defaultForm"] == "warning"),
+        "{cat:#}"
+    );
+    assert!(
+        cat["aggravating"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("repeated"))
+    );
+    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let case = open_discipline(&app, &p.b1, &m, "2026-03-02").await;
+    ok(&app, &case, "2026-03-03", "start_inspection", json!({ "inspecting_body": "branch", "inspecting_level": "branch", "inspection_decision_date": "today" })).await;
+    let r = fire(
+        &app,
+        &case,
+        "2026-03-04",
+        "conclude_inspection",
+        json!({ "inspection_concluded_on": "today",
+        "violation_end_date": "2026-01-15", "violation_category": "ordinary",
+        "violation_code": "00-0", "aggravating_factors": ["unknown_factor"] }),
+    )
+    .await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    let mut rules = rules_of(&r);
+    rules.sort();
+    assert_eq!(rules, ["D41", "D42"], "{r:#}");
+    // Nothing recorded: the case is still under inspection.
+    let s = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { state } }",
+            json!({ "id": case }),
+        )
+        .await;
+    assert_eq!(s["case"]["state"], "Inspection");
+}
