@@ -622,6 +622,15 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     assert_eq!(count(&d, "discipline", "expulsion"), 60);
     assert_eq!(count(&d, "disciplined", ""), 689);
     assert_eq!(count(&d, "struck off", ""), 1_362);
+    // Those figures are counted from the cases: every admission and discipline decision of
+    // the period is a case with its history, and the histories verify, hash chain and all.
+    let h = run(&["check", "--history"]);
+    let events: u64 = h
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{h}"));
+    assert!(events > 80_000 && h.contains(": 0 problem(s)"), "{h}");
     let b = csv_counts(&run(&[&["report", "badges"][..], &period, &en].concat()));
     for (years, n) in [
         (30, 2_067),

@@ -26,6 +26,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../schemas/calendars/vn.toml"),
     ),
     (
+        "rulesets/R2016.toml",
+        include_str!("../../../schemas/rulesets/R2016.toml"),
+    ),
+    (
         "rulesets/R2021.toml",
         include_str!("../../../schemas/rulesets/R2021.toml"),
     ),

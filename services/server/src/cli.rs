@@ -327,7 +327,8 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .context("connecting to the database")?;
             store.migrate().await.context("running the migrations")?;
-            crate::demo::run(&store, which, chrono::Utc::now()).await?;
+            let catalog = crate::load_catalog(&config)?;
+            crate::demo::run(&store, &catalog, which, chrono::Utc::now()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Report { ref which }) => {

@@ -19,6 +19,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use memberflow_store::Catalog;
 use memberflow_store::{
     BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership, BulkStatus,
     BulkTreeEvent, BulkUnit, Store, StoreError,
@@ -1029,7 +1030,20 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
         .chain(std::iter::once((None, no_religion)))
         .collect();
     let mut religions = shuffled_labels(&mut rng_people, &religion_counts).into_iter();
-    let mut educations = shuffled_labels(&mut rng_people, &figures.education).into_iter();
+    // An applicant's schooling is on their file (E4): no admission of the period goes without
+    // it, so the unrecorded ones are dealt to members admitted earlier.
+    let mut education_labels = shuffled_labels(&mut rng_people, &figures.education);
+    let admitted_at = |k: usize| matches!(people.get(k), Some((_, Role::Admitted(_), _)));
+    for k in 0..education_labels.len() {
+        if admitted_at(k)
+            && education_labels[k] == "NOT_RECORDED"
+            && let Some(j) = (0..education_labels.len())
+                .find(|&j| !admitted_at(j) && education_labels[j] != "NOT_RECORDED")
+        {
+            education_labels.swap(k, j);
+        }
+    }
+    let mut educations = education_labels.into_iter();
     let occupations = assign_occupations(&mut rng_people, figures, &people, holders);
 
     let mut batch = BulkBatch {
@@ -1046,7 +1060,8 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 let from = date(year, 1, 1);
                 let to = date(year, 12, 31).min(SNAPSHOT);
                 let decision = rng_dates.date_between(from, to);
-                let latest = b_hi.min(add_years(decision, -18));
+                // 18 by the branch's vote, a month or so before the decision (E1).
+                let latest = b_hi.min(add_days(add_years(decision, -18), -60));
                 (
                     decision,
                     rng_dates.date_between(b_lo, latest.max(b_lo)),
@@ -1077,7 +1092,8 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 (decision, dob, None)
             }
         };
-        let ceremony = add_days(decision, rng_dates.between(7, 45));
+        // Within 30 working days of the decision (A11).
+        let ceremony = add_days(decision, rng_dates.between(7, 35));
         let ceremony = (ceremony <= SNAPSHOT).then_some(ceremony);
         let official = ceremony
             .and_then(|c| c.checked_add_months(Months::new(12)))
@@ -1134,8 +1150,20 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
         .map_or(0, |d| d.1);
     for &(form, n) in figures.discipline.iter().filter(|d| d.0 != "expulsion") {
         for _ in 0..n {
-            let Some((member, admitted)) = pool.next() else {
+            // Removal from post falls on official members only (D3: a probationary member is
+            // only reprimanded or warned), from their official date.
+            let Some((member, admitted)) = pool.by_ref().find(|&(m, _)| {
+                form != "removal"
+                    || batch.members[m]
+                        .official_date
+                        .is_some_and(|o| add_days(o, 60) < SNAPSHOT)
+            }) else {
                 break;
+            };
+            let admitted = if form == "removal" {
+                batch.members[member].official_date.unwrap_or(admitted)
+            } else {
+                admitted
             };
             let from = add_days(admitted, 60).max(PERIOD_START).min(SNAPSHOT);
             let day = rng_disc.date_between(from, SNAPSHOT);
@@ -1145,6 +1173,9 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 unit,
                 form,
                 decision_date: day,
+                case: None,
+                status: "IN_FORCE",
+                status_date: None,
             });
         }
     }
@@ -1207,6 +1238,9 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 unit: unit_at(&periods, left),
                 form,
                 decision_date: left,
+                case: None,
+                status: "IN_FORCE",
+                status_date: None,
             });
         }
         for (unit, from, to, reason) in periods {
@@ -1448,21 +1482,32 @@ async fn load(
 }
 
 /// Builds the demo `cmd` asks for into `store`, with progress and timings on standard error.
-pub async fn run(store: &Store, cmd: &DemoCommand, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn run(
+    store: &Store,
+    catalog: &Catalog,
+    cmd: &DemoCommand,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     match cmd {
         DemoCommand::HauGiang2023 { seed } => {
-            let batch = province(
+            let mut batch = province(
                 &Figures::hau_giang_2023(),
                 "",
                 "Đảng bộ tỉnh Hậu Giang",
                 *seed,
             );
+            let recorded = crate::demo_cases::record(&mut batch, catalog)?;
             let generated = started.elapsed();
             eprintln!(
-                "generated {} units and {} members (seed {seed}) in {:.2} s",
+                "generated {} units, {} members and {} cases ({} admissions, {} discipline; {} steps, {} still open on {SNAPSHOT}) (seed {seed}) in {:.2} s",
                 batch.units.len(),
                 batch.members.len(),
+                batch.cases.len(),
+                recorded.admissions,
+                recorded.discipline,
+                recorded.steps,
+                recorded.open,
                 generated.as_secs_f64()
             );
             load(store, &batch, "hau-giang-2023".into(), now).await?;
@@ -1473,9 +1518,10 @@ pub async fn run(store: &Store, cmd: &DemoCommand, now: DateTime<Utc>) -> anyhow
                 (started.elapsed() - generated).as_secs_f64()
             );
             println!(
-                "demo hau-giang-2023: {} units, {} members; try `memberflow report targets --year 2022`",
+                "demo hau-giang-2023: {} units, {} members, {} cases; try `memberflow report targets --year 2022`",
                 batch.units.len(),
-                batch.members.len()
+                batch.members.len(),
+                batch.cases.len()
             );
         }
         DemoCommand::National { members, seed } => {

@@ -14,6 +14,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod demo;
+mod demo_cases;
 mod http;
 pub mod report;
 mod xlsx;

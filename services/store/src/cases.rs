@@ -317,7 +317,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The hash of an event: SHA-256 over the previous hash and a canonical JSON rendering of
 /// every stored field.
-fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
+pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
     let body = serde_json::json!({
         "case": case_id.to_string(),
         "seq": e.seq,
@@ -366,7 +366,7 @@ fn stale_version() -> StoreError {
     )
 }
 
-fn next_due(s: &CaseSnapshot) -> Option<NaiveDate> {
+pub(crate) fn next_due(s: &CaseSnapshot) -> Option<NaiveDate> {
     s.deadlines
         .values()
         .map(|d| d.extended_due.filter(|_| d.extended).unwrap_or(d.due))

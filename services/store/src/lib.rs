@@ -40,9 +40,10 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use stats::{
-    BadgeCounts, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
-    BulkStatus, BulkTreeEvent, BulkUnit, DisciplineCounts, MemberBreakdown, StatsCheck,
-    StatsDifference, TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
+    BadgeCounts, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
+    BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts,
+    MemberBreakdown, StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest,
+    TargetRow, UnitCounts,
 };
 pub use tree::{MergeUnits, NewUnit};
 

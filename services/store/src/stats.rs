@@ -20,8 +20,8 @@ mod reports;
 mod tree;
 
 pub use bulk::{
-    BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership, BulkStatus,
-    BulkTreeEvent, BulkUnit,
+    BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
+    BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
 };
 pub(crate) use counters::count_members;
 pub use counters::{StatsCheck, StatsDifference};

@@ -884,10 +884,15 @@ mod tests {
             assert_eq!(p.high, Threshold::parse(">= 4/100").unwrap(), "{}", set.id);
             assert_eq!(p.anchor, AnchorDay::YEAR_END, "{}", set.id);
         }
-        // Before the first rule set, the first one's band applies; in 2022, R2021.
+        // Before the first rule set, the first one's band applies; in 2018, R2016; in 2022,
+        // R2021.
+        assert_eq!(
+            TargetParams::for_year(&book, 2010).unwrap().rule_set,
+            "R2016"
+        );
         assert_eq!(
             TargetParams::for_year(&book, 2018).unwrap().rule_set,
-            "R2021"
+            "R2016"
         );
         assert_eq!(
             TargetParams::for_year(&book, 2022).unwrap().rule_set,

@@ -471,7 +471,7 @@ fn every_schema_file_validates() {
     let defs = toml_files(&repo_root().join("schemas/workflows"));
     let sets = toml_files(&repo_root().join("schemas/rulesets"));
     assert!(defs.iter().any(|(n, _)| n.ends_with("admission.toml")));
-    assert_eq!(sets.len(), 3, "R2021, R2025a, R2025b");
+    assert_eq!(sets.len(), 4, "R2016, R2021, R2025a, R2025b");
     let def_sources: Vec<Source<'_>> = defs
         .iter()
         .map(|(n, t)| Source { name: n, text: t })
@@ -581,7 +581,9 @@ fn s_and_m_rules_are_documented_parameters_with_their_tag_and_source() {
 fn rule_books_select_by_date_at_the_boundaries() {
     let book = rule_book();
     let id = |s: &str| book.for_date(d(s)).map(|r| r.id.clone());
-    assert_eq!(id("2021-07-29"), None);
+    assert_eq!(id("2016-07-24"), None);
+    assert_eq!(id("2016-07-25").as_deref(), Some("R2016"));
+    assert_eq!(id("2021-07-29").as_deref(), Some("R2016"));
     assert_eq!(id("2021-07-30").as_deref(), Some("R2021"));
     assert_eq!(id("2025-01-19").as_deref(), Some("R2021"));
     assert_eq!(id("2025-01-20").as_deref(), Some("R2025a"));

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::engine::{CaseSnapshot, Effect, Event};
 use memberflow_workflow::stats::{AnchorDay, MemberHistory, Rng};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
@@ -19,7 +20,11 @@ use super::counters::{
 };
 use super::entity::{badge_award, discipline_record};
 use crate::Store;
-use crate::entity::{member, member_status, member_unit, tree_event, unit, unit_parent};
+use crate::cases::{CaseEventRecord, event_hash, next_due};
+use crate::entity::{
+    case_deadline, case_event, cases, member, member_status, member_unit, tree_event, unit,
+    unit_parent,
+};
 use crate::error::{Result, StoreError};
 
 /// A unit to load. Units, members and the rows about them refer to each other by their
@@ -119,6 +124,50 @@ pub struct BulkDiscipline {
     pub form: &'static str,
     /// The decision's date.
     pub decision_date: NaiveDate,
+    /// The case it was decided in (index into the batch's cases), if it has one.
+    pub case: Option<usize>,
+    /// `IN_FORCE`, `LAPSED` or `ANNULLED`.
+    pub status: &'static str,
+    /// The day the status began, for a lapse or an annulment.
+    pub status_date: Option<NaiveDate>,
+}
+
+/// A step of a case's history, as the engine decided it.
+#[derive(Debug, Clone)]
+pub struct BulkStep {
+    /// The event fired (transition, actor, inputs).
+    pub event: Event,
+    /// State before (empty for the opening).
+    pub from: String,
+    /// State after.
+    pub to: String,
+    /// The rule set it was decided under.
+    pub rule_set: String,
+    /// Its effects.
+    pub effects: Vec<Effect>,
+    /// Its day.
+    pub on: NaiveDate,
+}
+
+/// A workflow case with its whole history, decided step by step by the engine (the demo's
+/// admissions and discipline): loaded as the commands would have recorded it, with its hash
+/// chain, and the deadlines still open in its last state.
+#[derive(Debug, Clone)]
+pub struct BulkCase {
+    /// Its unit (index).
+    pub unit: usize,
+    /// The member it is about (index), if any.
+    pub member: Option<usize>,
+    /// Title.
+    pub title: String,
+    /// Definition id and version.
+    pub definition: (String, u32),
+    /// The case after its last step.
+    pub snapshot: CaseSnapshot,
+    /// Whether its last state is terminal.
+    pub terminal: bool,
+    /// Its steps, in order.
+    pub steps: Vec<BulkStep>,
 }
 
 /// A party badge awarded.
@@ -173,6 +222,8 @@ pub struct BulkBatch {
     pub memberships: Vec<BulkMembership>,
     /// Their statuses over time.
     pub statuses: Vec<BulkStatus>,
+    /// Workflow cases with their histories.
+    pub cases: Vec<BulkCase>,
     /// Discipline decisions.
     pub discipline: Vec<BulkDiscipline>,
     /// Badges.
@@ -259,6 +310,7 @@ impl BulkBatch {
         let (nu, nm) = (self.units.len(), self.members.len());
         let mut problems = Vec::new();
         let bad_unit = self.memberships.iter().any(|m| m.unit >= nu)
+            || self.cases.iter().any(|c| c.unit >= nu)
             || self.discipline.iter().any(|d| d.unit >= nu)
             || self.edges.iter().any(|e| e.unit >= nu || e.parent >= nu)
             || self
@@ -283,10 +335,21 @@ impl BulkBatch {
             || self.statuses.iter().any(|s| s.member >= nm)
             || self.discipline.iter().any(|d| d.member >= nm)
             || self.badges.iter().any(|b| b.member >= nm)
+            || self.cases.iter().any(|c| c.member.is_some_and(|m| m >= nm))
         {
             problems.push(Text::new(
                 "Dữ liệu nạp hàng loạt tham chiếu một đảng viên ngoài lô.",
                 "The bulk data refers to a member outside the batch.",
+            ));
+        }
+        if self
+            .discipline
+            .iter()
+            .any(|d| d.case.is_some_and(|c| c >= self.cases.len()))
+        {
+            problems.push(Text::new(
+                "Dữ liệu nạp hàng loạt tham chiếu một hồ sơ ngoài lô.",
+                "The bulk data refers to a case outside the batch.",
             ));
         }
         if problems.is_empty() {
@@ -299,6 +362,179 @@ impl BulkBatch {
 
 fn id_of(ids: &[Uuid], i: usize) -> Uuid {
     ids.get(i).copied().unwrap_or_default()
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| internal(format!("cannot serialize: {e}")))
+}
+
+/// The moment a step of `on` is taken to have been recorded: 09:00 in Vietnam that day.
+fn recorded_at(on: NaiveDate) -> DateTime<Utc> {
+    on.and_hms_opt(2, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// Inserts the batch's cases, their histories (hash-chained as `fire_case` chains them) and
+/// the deadlines still open in their last states.
+async fn insert_cases(
+    txn: &impl ConnectionTrait,
+    batch: &BulkBatch,
+    case_ids: &[Uuid],
+    unit_ids: &[Uuid],
+    member_ids: &[Uuid],
+    progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+) -> Result<()> {
+    if batch.cases.is_empty() {
+        return Ok(());
+    }
+    let mut rows: Vec<(Uuid, &BulkCase, serde_json::Value)> = Vec::new();
+    let mut events: Vec<(Uuid, CaseEventRecord)> = Vec::new();
+    let mut deadlines: Vec<(Uuid, String, String, NaiveDate, DateTime<Utc>)> = Vec::new();
+    for (i, c) in batch.cases.iter().enumerate() {
+        let id = id_of(case_ids, i);
+        let mut prev = String::new();
+        for (seq, step) in c.steps.iter().enumerate() {
+            let mut rec = CaseEventRecord {
+                seq: seq as u64 + 1,
+                kind: "STEP".into(),
+                transition: step.event.transition.clone(),
+                actor: step.event.actor.id.clone(),
+                inputs: json(&step.event.inputs)?,
+                from_state: step.from.clone(),
+                to_state: step.to.clone(),
+                rule_set: step.rule_set.clone(),
+                definition_version: c.definition.1,
+                payload: json(&step.effects)?,
+                idempotency_key: None,
+                effective_date: step.on,
+                occurred_at: recorded_at(step.on),
+                prev_hash: prev,
+                hash: String::new(),
+            };
+            rec.hash = event_hash(id, &rec);
+            prev = rec.hash.clone();
+            events.push((id, rec));
+        }
+        let last_day = c.steps.last().map_or(c.snapshot.entered_on, |s| s.on);
+        for (key, d) in &c.snapshot.deadlines {
+            let due = d.extended_due.filter(|_| d.extended).unwrap_or(d.due);
+            deadlines.push((id, key.clone(), d.rule.clone(), due, recorded_at(last_day)));
+        }
+        rows.push((id, c, json(&c.snapshot)?));
+    }
+    insert_rows(
+        txn,
+        cases::Entity,
+        cols(vec![
+            cases::Column::Id,
+            cases::Column::DefinitionId,
+            cases::Column::DefinitionVersion,
+            cases::Column::UnitId,
+            cases::Column::SubjectMemberId,
+            cases::Column::Title,
+            cases::Column::State,
+            cases::Column::Version,
+            cases::Column::Terminal,
+            cases::Column::Snapshot,
+            cases::Column::NextDue,
+            cases::Column::CreatedAt,
+            cases::Column::UpdatedAt,
+        ]),
+        &rows,
+        |(id, c, snapshot)| {
+            let first = c.steps.first().map_or(c.snapshot.entered_on, |s| s.on);
+            let last = c.steps.last().map_or(first, |s| s.on);
+            vec![
+                (*id).into(),
+                c.definition.0.clone().into(),
+                i32::try_from(c.definition.1).unwrap_or_default().into(),
+                id_of(unit_ids, c.unit).into(),
+                c.member.map(|m| id_of(member_ids, m)).into(),
+                c.title.clone().into(),
+                c.snapshot.state.clone().into(),
+                i64::try_from(c.snapshot.version).unwrap_or_default().into(),
+                c.terminal.into(),
+                snapshot.clone().into(),
+                next_due(&c.snapshot).into(),
+                recorded_at(first).into(),
+                recorded_at(last).into(),
+            ]
+        },
+        progress,
+        "cases",
+    )
+    .await?;
+    insert_rows(
+        txn,
+        case_event::Entity,
+        cols(vec![
+            case_event::Column::CaseId,
+            case_event::Column::Seq,
+            case_event::Column::Kind,
+            case_event::Column::Transition,
+            case_event::Column::Actor,
+            case_event::Column::Inputs,
+            case_event::Column::FromState,
+            case_event::Column::ToState,
+            case_event::Column::RuleSet,
+            case_event::Column::DefinitionVersion,
+            case_event::Column::Payload,
+            case_event::Column::EffectiveDate,
+            case_event::Column::OccurredAt,
+            case_event::Column::PrevHash,
+            case_event::Column::Hash,
+        ]),
+        &events,
+        |(id, e)| {
+            vec![
+                (*id).into(),
+                i64::try_from(e.seq).unwrap_or_default().into(),
+                e.kind.clone().into(),
+                e.transition.clone().into(),
+                e.actor.clone().into(),
+                e.inputs.clone().into(),
+                e.from_state.clone().into(),
+                e.to_state.clone().into(),
+                e.rule_set.clone().into(),
+                i32::try_from(e.definition_version)
+                    .unwrap_or_default()
+                    .into(),
+                e.payload.clone().into(),
+                e.effective_date.into(),
+                e.occurred_at.into(),
+                e.prev_hash.clone().into(),
+                e.hash.clone().into(),
+            ]
+        },
+        progress,
+        "case history",
+    )
+    .await?;
+    insert_rows(
+        txn,
+        case_deadline::Entity,
+        cols(vec![
+            case_deadline::Column::CaseId,
+            case_deadline::Column::Key,
+            case_deadline::Column::Rule,
+            case_deadline::Column::Due,
+            case_deadline::Column::Status,
+            case_deadline::Column::CreatedAt,
+        ]),
+        &deadlines,
+        |(id, key, rule, due, at)| {
+            vec![
+                (*id).into(),
+                key.clone().into(),
+                rule.clone().into(),
+                (*due).into(),
+                "OPEN".into(),
+                (*at).into(),
+            ]
+        },
+        progress,
+        "deadlines",
+    )
+    .await
 }
 
 impl Store {
@@ -559,6 +795,8 @@ impl Store {
             "member statuses",
         )
         .await?;
+        let case_ids = ids(batch.id_seed, 3, batch.cases.len());
+        insert_cases(&txn, batch, &case_ids, &unit_ids, &member_ids, progress).await?;
         insert_rows(
             &txn,
             discipline_record::Entity,
@@ -568,6 +806,9 @@ impl Store {
                 discipline_record::Column::Form,
                 discipline_record::Column::DecisionDate,
                 discipline_record::Column::CreatedAt,
+                discipline_record::Column::CaseId,
+                discipline_record::Column::Status,
+                discipline_record::Column::StatusDate,
             ]),
             &batch.discipline,
             |d| {
@@ -577,6 +818,9 @@ impl Store {
                     d.form.into(),
                     d.decision_date.into(),
                     now.into(),
+                    d.case.map(|c| id_of(&case_ids, c)).into(),
+                    d.status.into(),
+                    d.status_date.into(),
                 ]
             },
             progress,
