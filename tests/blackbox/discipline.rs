@@ -12,9 +12,8 @@
 //! scheduler does — closing an appeal window, lapsing a decision, resuming a deferral — is done
 //! by its daily sweep, run by hand the way its loop runs it (the harness switches the loop
 //! off): the transitions it fires are `system`-only, and nobody can fire them through GraphQL.
-//! Last, an ignored test shows a branch secretary deciding an expulsion by naming the district's
-//! standing committee as the voting body (a bug: the body named is not checked against the
-//! caller's roles).
+//! Last, a branch secretary cannot decide an expulsion by naming the district's standing
+//! committee as the voting body: the actor must speak for the body a step names (D13).
 
 use std::sync::Arc;
 
@@ -1312,18 +1311,21 @@ async fn d4_d5_a_name_struck_off_and_restored_on_appeal() {
     );
 }
 
-/// D13, D36 (docs/discipline.md, "Bodies, levels and roles": the shell must make sure the actor
-/// speaks for the body named): a branch secretary, who may only propose an expulsion, cannot
-/// decide one by naming the district's standing committee as the voting body.
+/// D13, D36 (docs/discipline.md, "Bodies, levels and roles": the actor must speak for the body
+/// the step names): a branch secretary, who may only propose an expulsion, cannot decide one by
+/// naming the district's standing committee as the voting body. The engine refuses the vote
+/// (`NOT_PERMITTED`, naming the body) and nothing is recorded; the district's standing
+/// committee votes as itself, and only it decides what it voted.
 #[tokio::test]
-#[ignore = "bug: the body named in voting_body/voting_level is not checked against the caller's \
-            roles: a branch secretary votes as standing_committee@superior, imposes and expels"]
 async fn d13_a_branch_secretary_cannot_vote_as_the_district_s_standing_committee() {
     let app = spawn_app().await;
     let p = province(&app).await;
     let m = member(&app, &p.b1, "Cao Văn Mạo Danh").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let district = app
+        .account("thuongvu", &[("standing_committee", Some(&p.d1))], None)
         .await;
     let mut w = Walk::open(
         &app,
@@ -1337,42 +1339,48 @@ async fn d13_a_branch_secretary_cannot_vote_as_the_district_s_standing_committee
     )
     .await;
     w.walk_to_vote(&secretary, "2026-01-15", "expulsion").await;
+    let before = w.read().await;
     let as_district = json!({ "vote_date": "today", "voting_body": "standing_committee",
         "voting_level": "superior", "secret_ballot": true, "discipline_form": "expulsion",
         "votes_expulsion": 5, "votes_warning": 4, "votes_reprimand": 0, "official_members": 9 });
-    let r = w.step(&secretary, "vote", as_district).await;
-    let code = r["errors"][0]["extensions"]["code"]
-        .as_str()
-        .map(str::to_owned);
-    let impose = if code.is_none() {
-        let i = w
-            .step(
-                &secretary,
-                "impose",
-                json!({ "decision_date": "today", "decision_number": "99-QĐ/HU" }),
-            )
-            .await;
-        let n = w
-            .step(
-                &secretary,
-                "notify_expulsion",
-                json!({ "decision_received_date": "today" }),
-            )
-            .await;
-        format!("impose: {i}\nnotify_expulsion: {n}")
-    } else {
-        String::new()
-    };
-    let status = status_on(&app, &m, w.day).await;
+    let r = w.step(&secretary, "vote", as_district.clone()).await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    let reasons = r["errors"][0]["extensions"]["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 1, "{r:#}");
+    assert_eq!(reasons[0]["code"], "NOT_PERMITTED", "{r:#}");
+    assert_eq!(reasons[0]["field"], "voting_body", "{r:#}");
+    let vi = reasons[0]["vi"].as_str().unwrap();
     assert!(
-        matches!(code.as_deref(), Some("FORBIDDEN" | "TRANSITION_REFUSED")),
-        "the branch secretary voted as the district's standing committee: {r:#}\n{impose}\n\
-         the member is now {status:?} in state {}",
-        w.state().await
+        vi.contains("standing_committee@superior")
+            && vi.contains("ban thường vụ cấp ủy cấp trên trực tiếp"),
+        "{vi}"
     );
-    assert_eq!(w.state().await, "Vote");
+    let en = reasons[0]["en"].as_str().unwrap();
+    assert!(
+        en.contains("the standing committee at superior level"),
+        "{en}"
+    );
+    // Nothing changed: the case, its facts and its history are as before the attempt, and
+    // the member is a member, in the branch.
+    assert_eq!(w.read().await, before);
     assert_eq!(
-        status,
+        status_on(&app, &m, w.day).await,
         ("OFFICIAL".to_owned(), Some("HG-D1-X-1".to_owned()))
     );
+
+    // The district's standing committee votes as itself; the branch secretary cannot decide
+    // what it voted, the standing committee does.
+    w.expect(&district, "vote", as_district, "LimitationCheck")
+        .await;
+    let decision = json!({ "decision_date": "today", "decision_number": "99-QĐ/HU" });
+    let r = w
+        .fire_on(w.day, &secretary, "impose", decision.clone())
+        .await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["reasons"][0]["code"], "NOT_PERMITTED",
+        "{r:#}"
+    );
+    assert_eq!(w.state().await, "LimitationCheck");
+    w.expect(&district, "impose", decision, "Decided").await;
 }

@@ -1448,6 +1448,507 @@ expect_state = "Expelled"
     );
 }
 
+// D13–D22, P3: the actor speaks for the body the step names -----------------------------------
+
+#[test]
+fn d13_the_actor_must_hold_the_body_it_votes_as() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "hold_hearing"
+
+# The branch secretary may only propose an expulsion (D13); naming the district's standing
+# committee as the voting body does not make them speak for it.
+[[step]]
+fire = "vote"
+as = ["secretary@branch"]
+inputs = { voting_body = "standing_committee", voting_level = "superior", discipline_form = "expulsion", votes_expulsion = 5, votes_warning = 4, votes_reprimand = 0, official_members = 9 }
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["không giữ vai trò standing_committee@superior", "nhân danh ban thường vụ cấp ủy cấp trên trực tiếp", "«Biểu quyết kỷ luật bằng phiếu kín»"]
+expect_en = ["does not hold standing_committee@superior", "in the name of the standing committee at superior level"]
+
+# Nor does a standing committee of another level, nor an inspection commission.
+[[step]]
+fire = "vote"
+as = ["standing_committee@province", "inspection_commission@superior"]
+inputs = { voting_body = "standing_committee", voting_level = "superior", discipline_form = "expulsion", votes_expulsion = 5, votes_warning = 4, votes_reprimand = 0, official_members = 9 }
+expect_refused = ["NOT_PERMITTED:voting_body"]
+
+# The branch's vote is recorded by its secretary (a branch committee member does not speak
+# for the branch).
+[[step]]
+fire = "vote"
+as = ["branch_committee@branch"]
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["secretary@branch", "chi bộ"]
+
+[[step]]
+fire = "vote"
+as = ["secretary@branch"]
+expect_state = "LimitationCheck"
+
+# The decision is the act of the body that voted: not of another one, even one that could
+# decide the form itself.
+[[step]]
+fire = "impose"
+as = ["standing_committee@superior"]
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["là việc của chi bộ", "secretary@branch"]
+expect_en = ["is the act of the branch", "recorded on the case as `voting_body`"]
+
+[[step]]
+fire = "time_barred"
+as = ["inspection_commission@grassroots"]
+expect_refused = ["NOT_PERMITTED:voting_body", "GUARD_FAILED:D7"]
+
+[[step]]
+fire = "impose"
+as = ["secretary@branch"]
+expect_state = "Decided"
+"#,
+    );
+}
+
+#[test]
+fn d36_the_competent_body_votes_and_decides_as_itself() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "hold_hearing"
+
+[[step]]
+fire = "vote"
+as = ["secretary@branch"]
+inputs = { discipline_form = "expulsion", votes_expulsion = 7, votes_warning = 3, votes_reprimand = 0 }
+expect_state = "LimitationCheck"
+
+# The proposal is the branch's too.
+[[step]]
+fire = "propose_to_competent"
+as = ["standing_committee@superior"]
+expect_refused = ["NOT_PERMITTED:voting_body"]
+
+[[step]]
+fire = "propose_to_competent"
+as = ["secretary@branch"]
+expect_state = "Proposed"
+
+# At the competent body, the branch secretary cannot vote in its place.
+[[step]]
+fire = "vote"
+as = ["secretary@branch"]
+inputs = { voting_body = "standing_committee", voting_level = "superior", discipline_form = "expulsion", votes_expulsion = 5, votes_warning = 4, votes_reprimand = 0, official_members = 9 }
+expect_refused = ["NOT_PERMITTED:voting_body"]
+
+[[step]]
+fire = "vote"
+as = ["standing_committee@superior"]
+inputs = { voting_body = "standing_committee", voting_level = "superior", discipline_form = "expulsion", votes_expulsion = 5, votes_warning = 4, votes_reprimand = 0, official_members = 9 }
+expect_state = "LimitationCheck"
+
+# Nor decide what it voted.
+[[step]]
+fire = "impose"
+as = ["secretary@branch"]
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["là việc của ban thường vụ cấp ủy cấp trên trực tiếp", "standing_committee@superior"]
+
+# A role held at the competent level is held at the level the rule set makes competent
+# (A10.competent_level: superior in R2025b).
+[[step]]
+fire = "impose"
+as = ["standing_committee@competent"]
+expect_state = "Decided"
+"#,
+    );
+}
+
+#[test]
+fn d13_a_body_at_any_level_and_the_central_bodies() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "hold_hearing"
+
+# The Secretariat exists only at central level, and records its own vote.
+[[step]]
+fire = "vote"
+as = ["secretariat@province"]
+inputs = { voting_body = "secretariat", voting_level = "central", votes_warning = 5, votes_reprimand = 2, official_members = 9 }
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["secretariat@central", "Ban Bí thư"]
+
+# The Politburo is spoken for by the Central Committee's standing body.
+[[step]]
+fire = "vote"
+as = ["secretariat@central"]
+inputs = { voting_body = "politburo", voting_level = "central", votes_warning = 5, votes_reprimand = 2, official_members = 9 }
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["standing_committee@central", "Bộ Chính trị"]
+
+# A role held without a level speaks for the body at every level.
+[[step]]
+fire = "vote"
+as = ["standing_committee"]
+inputs = { voting_body = "politburo", voting_level = "central", votes_warning = 5, votes_reprimand = 2, official_members = 9 }
+expect_state = "LimitationCheck"
+"#,
+    );
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "hold_hearing"
+
+[[step]]
+fire = "vote"
+as = ["secretariat@central"]
+inputs = { voting_body = "secretariat", voting_level = "central", votes_warning = 5, votes_reprimand = 2, official_members = 9 }
+expect_state = "LimitationCheck"
+
+[[step]]
+fire = "impose"
+as = ["secretariat@central"]
+expect_state = "Decided"
+"#,
+    );
+}
+
+#[test]
+fn d21_the_inspecting_body_starts_and_concludes_its_inspection() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "open"
+
+[[step]]
+fire = "start_inspection"
+as = ["secretary@branch"]
+inputs = { inspecting_body = "inspection_commission", inspecting_level = "superior" }
+expect_refused = ["NOT_PERMITTED:inspecting_body"]
+expect_vi = ["inspection_commission@superior", "ủy ban kiểm tra cấp ủy cấp trên trực tiếp"]
+
+[[step]]
+fire = "start_inspection"
+as = ["inspection_commission@superior"]
+inputs = { inspecting_body = "inspection_commission", inspecting_level = "superior" }
+expect_state = "Inspection"
+
+# Its conclusion, whichever way, is the inspecting body's.
+[[step]]
+fire = "close_no_violation"
+as = ["secretary@branch"]
+inputs = { closed_on = "today", closing_reason = "Không vi phạm" }
+expect_refused = ["NOT_PERMITTED:inspecting_body"]
+
+[[step]]
+fire = "conclude_inspection"
+as = ["secretary@branch"]
+expect_refused = ["NOT_PERMITTED:inspecting_body"]
+expect_vi = ["là việc của ủy ban kiểm tra cấp ủy cấp trên trực tiếp"]
+
+[[step]]
+fire = "conclude_inspection"
+as = ["inspection_commission@superior"]
+expect_state = "SelfCriticism"
+"#,
+    );
+}
+
+#[test]
+fn p3_the_appeal_body_rules_on_the_appeal_as_itself() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-07-28
+walk_until = "impose"
+
+[[step]]
+fire = "notify"
+on = 2025-08-04
+
+[[step]]
+fire = "file_appeal_disputed"
+on = 2025-09-10
+as = ["member"]
+inputs = { appeal_body = "inspection_commission", appeal_level = "superior" }
+expect_state = "AppealAdmissibilityDisputed"
+
+# The body the appeal was filed with decides whether it is in time.
+[[step]]
+fire = "admit_disputed_appeal"
+as = ["inspection_commission@grassroots"]
+inputs = { admitted_on = "today", admission_reason = "Một tháng tính là 30 ngày làm việc" }
+expect_refused = ["NOT_PERMITTED:appeal_body"]
+expect_en = ["is the act of the inspection commission at superior level", "`appeal_body`"]
+
+[[step]]
+fire = "admit_disputed_appeal"
+as = ["inspection_commission@superior"]
+inputs = { admitted_on = "today", admission_reason = "Một tháng tính là 30 ngày làm việc" }
+expect_state = "Appealed"
+
+# The ruling names its body, and the actor must speak for it.
+[[step]]
+fire = "annul"
+as = ["inspection_commission@superior"]
+inputs = { ruling_body = "standing_committee", ruling_level = "province", appeal_ruling_date = "today", restoration = "Xin lỗi, khôi phục quyền lợi" }
+expect_refused = ["NOT_PERMITTED:ruling_body"]
+expect_vi = ["standing_committee@province", "nhân danh ban thường vụ cấp ủy cấp tỉnh"]
+
+[[step]]
+fire = "annul"
+as = ["standing_committee@province"]
+inputs = { ruling_body = "standing_committee", ruling_level = "province", appeal_ruling_date = "today", restoration = "Xin lỗi, khôi phục quyền lợi" }
+expect_state = "Annulled"
+"#,
+    );
+}
+
+#[test]
+fn d19_the_direct_superior_votes_and_decides_as_itself() {
+    check(
+        r#"
+definition = "discipline_organization"
+start = 2025-08-01
+walk_until = "record_self_criticism"
+
+# The organisation's own standing committee cannot vote as its superior's.
+[[step]]
+fire = "vote"
+as = ["standing_committee@grassroots"]
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["standing_committee@superior"]
+
+[[step]]
+fire = "vote"
+as = ["standing_committee@superior"]
+expect_state = "LimitationCheck"
+
+# The superior's committee did not vote: the decision is its standing committee's.
+[[step]]
+fire = "impose"
+as = ["committee@superior"]
+expect_refused = ["NOT_PERMITTED:voting_body"]
+
+[[step]]
+fire = "impose"
+as = ["standing_committee@superior"]
+expect_state = "Decided"
+"#,
+    );
+}
+
+#[test]
+fn d5_the_competent_committee_strikes_off_as_itself() {
+    check(
+        r#"
+definition = "removal"
+start = 2025-08-01
+walk_until = "branch_proposes"
+
+# The competent standing committee does not decide in the name of the committee.
+[[step]]
+fire = "decide_removal"
+as = ["standing_committee@competent", "standing_committee@superior"]
+inputs = { voting_body = "committee", voting_level = "superior" }
+expect_refused = ["NOT_PERMITTED:voting_body"]
+expect_vi = ["committee@superior"]
+
+[[step]]
+fire = "decide_removal"
+as = ["committee@competent", "committee@superior"]
+inputs = { voting_body = "committee", voting_level = "superior" }
+expect_state = "Decided"
+"#,
+    );
+}
+
+/// A small machine whose acting body is named relative to the organisation disciplined, and a
+/// step the scheduler may also fire.
+const RELATIVE_BODY: &str = r#"
+id = "relative_body"
+version = 1
+title = "test"
+
+[open]
+to = "Open"
+by = [{ role = "inspection_commission" }]
+input = [{ name = "subject_level", type = "enum", values = ["branch", "grassroots", "superior", "province"] }]
+
+[[state]]
+name = "Open"
+
+[[state]]
+name = "Done"
+terminal = true
+
+[[transition]]
+name = "decide"
+from = ["Open"]
+to = "Done"
+by = [{ role = "system" }, { role = "standing_committee" }]
+acting_body = { kind = "body", level = "level" }
+input = [
+  { name = "body", type = "enum", values = ["standing_committee"] },
+  { name = "level", type = "enum", values = ["direct_superior", "second_superior", "province"] },
+]
+"#;
+
+#[test]
+fn d19_a_body_named_relative_to_the_organisation_is_resolved_from_its_level() {
+    let def = Definition::from_toml_str(RELATIVE_BODY).unwrap();
+    let book = rule_book();
+    let cal = calendar();
+    let day = d("2025-08-01");
+    let opened = open(
+        &def,
+        &book,
+        &cal,
+        &Event::new(
+            "open",
+            Actor::new("t", vec![RoleRef::anywhere("inspection_commission")]),
+        )
+        .with("subject_level", "grassroots"),
+        day,
+    )
+    .unwrap()
+    .case;
+    let decide = |roles: Vec<RoleRef>, level: &str| {
+        fire(
+            &def,
+            &book,
+            &cal,
+            &opened,
+            &Event::new("decide", Actor::new("t", roles))
+                .with("body", "standing_committee")
+                .with("level", level),
+            day,
+        )
+    };
+    // The direct superior of a grassroots organisation is the superior level.
+    let r = decide(
+        vec![RoleRef::at("standing_committee", Level::Grassroots)],
+        "direct_superior",
+    )
+    .unwrap_err();
+    assert_eq!(
+        reason_keys(&r),
+        BTreeSet::from(["NOT_PERMITTED:body".to_owned()])
+    );
+    assert!(
+        r.reasons[0]
+            .reason_vi
+            .contains("standing_committee@superior"),
+        "{r}"
+    );
+    assert!(
+        decide(
+            vec![RoleRef::at("standing_committee", Level::Superior)],
+            "direct_superior"
+        )
+        .is_ok()
+    );
+    // One level further up: the province.
+    let r = decide(
+        vec![RoleRef::at("standing_committee", Level::Superior)],
+        "second_superior",
+    )
+    .unwrap_err();
+    assert!(
+        r.reasons[0]
+            .reason_en
+            .contains("standing_committee@province"),
+        "{r}"
+    );
+    assert!(
+        decide(
+            vec![RoleRef::at("standing_committee", Level::Province)],
+            "second_superior"
+        )
+        .is_ok()
+    );
+    // The scheduler, where it may fire the step, speaks for no body and needs none.
+    assert!(decide(vec![RoleRef::anywhere("system")], "province").is_ok());
+}
+
+#[test]
+fn d13_acting_body_declarations_are_validated() {
+    let problems = |acting: &str, by: &str| -> Vec<String> {
+        let src = RELATIVE_BODY
+            .replace(
+                r#"acting_body = { kind = "body", level = "level" }"#,
+                acting,
+            )
+            .replace(
+                r#"by = [{ role = "system" }, { role = "standing_committee" }]"#,
+                by,
+            );
+        match Definition::from_toml_str(&src) {
+            Ok(_) => Vec::new(),
+            Err(ps) => ps.iter().map(ToString::to_string).collect(),
+        }
+    };
+    let by = r#"by = [{ role = "standing_committee" }]"#;
+    assert!(problems(r#"acting_body = { kind = "body", level = "level" }"#, by).is_empty());
+    // Both keys are the transition's inputs, or both facts recorded by other steps.
+    let p = problems(
+        r#"acting_body = { kind = "body", level = "subject_level" }"#,
+        by,
+    );
+    assert!(p.iter().any(|p| p.contains("must both be inputs")), "{p:?}");
+    let p = problems(
+        r#"acting_body = { kind = "nothing", level = "nowhere" }"#,
+        by,
+    );
+    assert!(
+        p.iter()
+            .any(|p| p.contains("`nothing` is neither an input")),
+        "{p:?}"
+    );
+    let p = problems(r#"acting_body = { kind = "body" }"#, by);
+    assert!(p.iter().any(|p| p.contains("missing `level`")), "{p:?}");
+    // Someone in `by` must be able to speak for every body the input lists.
+    let p = problems(
+        r#"acting_body = { kind = "body", level = "level" }"#,
+        r#"by = [{ role = "committee" }]"#,
+    );
+    assert!(
+        p.iter()
+            .any(|p| p.contains("`standing_committee`, which `by` does not list")),
+        "{p:?}"
+    );
+    // Kinds and levels the core knows.
+    let src = RELATIVE_BODY
+        .replace(
+            r#"values = ["standing_committee"]"#,
+            r#"values = ["standing_committee", "people_committee"]"#,
+        )
+        .replace(
+            r#""second_superior", "province""#,
+            r#""second_superior", "district""#,
+        );
+    let p: Vec<String> = Definition::from_toml_str(&src)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        p.iter()
+            .any(|p| p.contains("`people_committee`, which is not a body kind")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|p| p.contains("`district`, which is not one of")),
+        "{p:?}"
+    );
+}
+
 // D6–D12: the limitation check after the vote ---------------------------------------------------
 
 #[test]

@@ -118,6 +118,56 @@ impl fmt::Display for RoleRef {
     }
 }
 
+/// The body a transition is the act of, named by two keys of the case: the body's kind and its
+/// level (`voting_body` + `voting_level`). The engine refuses an actor who does not hold the role
+/// that speaks for that body ([`body_role`]; docs/discipline.md, "Bodies, levels and roles").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActingBody {
+    /// Key naming the body's kind: an input of the transition, or (when the transition does not
+    /// declare it) a fact an earlier step recorded, e.g. the voting body at `impose`.
+    pub kind: String,
+    /// Key naming the body's level, from the same place as `kind`.
+    pub level: String,
+}
+
+/// The role that speaks for a body of kind `kind`, and the level it must be held at when the
+/// body exists at one level only; `None` for a kind the core does not know.
+///
+/// A branch's acts are recorded by its secretary; a partial committee (no unit of its own in
+/// the tree) and a committee's advisory departments act for their committee; the Politburo is
+/// the Central Committee's standing body between its sessions, as a standing committee is at
+/// lower levels, so `standing_committee@central` speaks for it; the Secretariat is central.
+pub fn body_role(kind: &str) -> Option<(&'static str, Option<Level>)> {
+    Some(match kind {
+        "branch" => ("secretary", None),
+        "branch_committee" => ("branch_committee", None),
+        "partial_committee" | "committee" | "advisory_department" => ("committee", None),
+        "standing_committee" => ("standing_committee", None),
+        "inspection_commission" => ("inspection_commission", None),
+        "politburo" => ("standing_committee", Some(Level::Central)),
+        "secretariat" => ("secretariat", Some(Level::Central)),
+        _ => return None,
+    })
+}
+
+/// The level a body's level value names: a level of the tree (`branch` … `central`), or
+/// `direct_superior` / `second_superior` of the organisation disciplined, whose level is
+/// `subject_level` (as the jurisdiction table reads them, D19, D20).
+pub fn body_level(value: &str, subject_level: Option<&str>) -> Option<Level> {
+    match value {
+        "direct_superior" | "second_superior" => {
+            guards::entry_level(value, subject_level).and_then(Level::parse)
+        }
+        "competent" => None,
+        other => Level::parse(other),
+    }
+}
+
+fn is_body_level(value: &str) -> bool {
+    matches!(value, "direct_superior" | "second_superior")
+        || (value != "competent" && Level::parse(value).is_some())
+}
+
 /// The type of a transition input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputType {
@@ -456,6 +506,8 @@ pub struct Transition {
     pub compute: Vec<ComputeSpec>,
     /// Integer facts incremented by one (e.g. vote rounds, A14).
     pub count: Vec<String>,
+    /// The body the transition is the act of, if the actor must speak for it.
+    pub acting_body: Option<ActingBody>,
 }
 
 impl Transition {
@@ -891,6 +943,15 @@ struct RawTransition {
     compute: Vec<RawCompute>,
     #[serde(default)]
     count: Vec<String>,
+    acting_body: Option<RawActingBody>,
+    #[serde(flatten)]
+    extra: Extra,
+}
+
+#[derive(Deserialize)]
+struct RawActingBody {
+    kind: Option<String>,
+    level: Option<String>,
     #[serde(flatten)]
     extra: Extra,
 }
@@ -1325,6 +1386,14 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         }
     }
 
+    // Acting bodies: keys that name a body, and someone in `by` to speak for each.
+    let all: Vec<&Transition> = open.iter().chain(&transitions).collect();
+    for t in &all {
+        if let Some(ab) = &t.acting_body {
+            check_acting_body(&mut cx, t, ab, &all);
+        }
+    }
+
     // Deadlines and reminders: keys consistent across states, references resolved.
     let mut deadline_by_key: BTreeMap<&str, &DeadlineSpec> = BTreeMap::new();
     let mut reminder_by_key: BTreeMap<&str, &ReminderSpec> = BTreeMap::new();
@@ -1485,6 +1554,102 @@ fn build(raw: RawDefinition, problems: &mut Vec<Problem>) -> Option<Definition> 
         }
     }
     Some(def)
+}
+
+/// `acting_body` names two keys that are both inputs of the transition (each kind then needs a
+/// role of `by` to speak for it), or both facts that other transitions record; either way they
+/// are enums of known body kinds and levels.
+fn check_acting_body(cx: &mut Ctx<'_>, t: &Transition, ab: &ActingBody, all: &[&Transition]) {
+    let place = format!("transition `{}`, acting_body", t.name);
+    if ab.kind.is_empty() || ab.level.is_empty() {
+        return; // already reported as missing
+    }
+    let own = match (t.input(&ab.kind), t.input(&ab.level)) {
+        (Some(_), Some(_)) => true,
+        (None, None) => false,
+        _ => {
+            cx.err(
+                ProblemCode::InvalidValue,
+                &place,
+                format!(
+                    "`{}` and `{}` must both be inputs of this transition, or both facts recorded by earlier steps",
+                    ab.kind, ab.level
+                ),
+            );
+            return;
+        }
+    };
+    // The inputs that give each key: the transition's own, or those of the other transitions.
+    let sources = |key: &str| -> Vec<&InputSpec> {
+        all.iter()
+            .filter(|o| (o.name == t.name) == own)
+            .filter_map(|o| o.input(key))
+            .collect()
+    };
+    let mut reported = BTreeSet::new();
+    let mut report = |cx: &mut Ctx<'_>, code: ProblemCode, message: String| {
+        if reported.insert(message.clone()) {
+            cx.err(code, &place, message);
+        }
+    };
+    for (key, is_kind) in [(&ab.kind, true), (&ab.level, false)] {
+        let inputs = sources(key);
+        if inputs.is_empty() {
+            report(
+                cx,
+                ProblemCode::InvalidValue,
+                format!(
+                    "`{key}` is neither an input of this transition nor recorded by another one"
+                ),
+            );
+        }
+        for input in inputs {
+            let InputType::Enum(values) = &input.ty else {
+                report(
+                    cx,
+                    ProblemCode::InvalidValue,
+                    format!(
+                        "`{key}` must be an enum input listing {}",
+                        if is_kind { "body kinds" } else { "levels" }
+                    ),
+                );
+                continue;
+            };
+            for v in values {
+                if !is_kind {
+                    if !is_body_level(v) {
+                        report(
+                            cx,
+                            ProblemCode::UnknownLevel,
+                            format!(
+                                "`{key}` lists `{v}`, which is not one of branch, grassroots, superior, province, central, direct_superior, second_superior"
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                match body_role(v) {
+                    None => report(
+                        cx,
+                        ProblemCode::InvalidValue,
+                        format!(
+                            "`{key}` lists `{v}`, which is not a body kind (branch, branch_committee, partial_committee, committee, standing_committee, inspection_commission, advisory_department, politburo, secretariat)"
+                        ),
+                    ),
+                    // Only for the transition's own inputs: a fact may name a body that never
+                    // reaches this step (one without power is refused before it).
+                    Some((role, _)) if own && !t.by.iter().any(|r| r.role == role) => report(
+                        cx,
+                        ProblemCode::InvalidValue,
+                        format!(
+                            "`{key}` lists `{v}`, spoken for by the role `{role}`, which `by` does not list: nobody could fire the transition naming that body"
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
 }
 
 fn build_state(cx: &mut Ctx<'_>, rs: RawState, place: &str) -> State {
@@ -1671,6 +1836,14 @@ fn build_transition(
             })
         })
         .collect();
+    let acting_body = rt.acting_body.map(|rb| {
+        let aplace = format!("{place}, acting_body");
+        cx.extra(&rb.extra, &aplace);
+        ActingBody {
+            kind: cx.required(rb.kind, "kind", &aplace),
+            level: cx.required(rb.level, "level", &aplace),
+        }
+    });
     Transition {
         label_vi: rt.label_vi.unwrap_or_else(|| name.clone()),
         label_en: rt.label_en.unwrap_or_else(|| name.clone()),
@@ -1684,6 +1857,7 @@ fn build_transition(
         effects,
         compute,
         count: rt.count,
+        acting_body,
     }
 }
 

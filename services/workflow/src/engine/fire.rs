@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
 use super::definition::{
-    DateSource, Definition, DisciplineStatus, EffectSpec, InputSpec, InputType, PeriodRef,
-    ReminderWhen, RuleSetSelection, State, Transition,
+    ActingBody, DateSource, Definition, DisciplineStatus, EffectSpec, InputSpec, InputType, Level,
+    PeriodRef, ReminderWhen, RoleRef, RuleSetSelection, State, Transition, body_level, body_role,
 };
 use super::effect::{Effect, Notice};
 use super::guards::{self, GuardContext, GuardOutcome};
@@ -26,6 +26,7 @@ use super::period::{Period, fmt_date};
 use super::refusal::{Reason, Refusal, RefusalCode};
 use super::ruleset::{RuleBook, RuleSet};
 use super::value::{Value, Values};
+use crate::access::CompetentLevel;
 use crate::calendar::WorkingCalendar;
 
 /// An accepted event: the next case and what the shell must do.
@@ -280,11 +281,10 @@ fn evaluate<'r>(
     }
 
     // Who.
-    if !t
-        .by
-        .iter()
-        .any(|need| actor.roles.iter().any(|held| need.admits(held)))
-    {
+    let permitted =
+        t.by.iter()
+            .any(|need| actor.roles.iter().any(|held| need.admits(held)));
+    if !permitted {
         let allowed: Vec<String> = t.by.iter().map(ToString::to_string).collect();
         reasons.push(Reason::new(
             RefusalCode::NotPermitted,
@@ -296,6 +296,8 @@ fn evaluate<'r>(
             format!("The actor holds none of the roles allowed to fire `{}` ({}).", t.name, allowed.join(", ")),
         ));
     }
+    // The acting body's reason, once the inputs are read, goes here with the other "who".
+    let who_at = reasons.len();
 
     // Rule set.
     let rule_set = select_rule_set(def, book, case, today);
@@ -364,6 +366,25 @@ fn evaluate<'r>(
         .collect();
     view.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
     view.extend(recorded.iter().map(|(k, v)| (k.clone(), v.clone())));
+
+    // Who, again: the actor must speak for the body the step names (an actor already refused
+    // by `by` is not told twice; the scheduler, where it may fire, speaks for no body).
+    if permitted
+        && !fired_by_system(t, actor)
+        && let Some(ab) = &t.acting_body
+        && let Some(reason) = acting_body_refusal(
+            t,
+            ab,
+            actor,
+            inputs.is_some(),
+            &recorded,
+            case,
+            &view,
+            competent_tree_level(rule_set),
+        )
+    {
+        reasons.insert(who_at, reason);
+    }
 
     // Keys this evaluation cannot know yet: in a preview, the transition's own inputs and what
     // is computed from them; in a real event, inputs that were given but invalid (already
@@ -459,6 +480,107 @@ fn evaluate<'r>(
         view,
         recorded,
     }
+}
+
+/// Whether the actor fires `t` as the scheduler, a role `by` allows.
+fn fired_by_system(t: &Transition, actor: &Actor) -> bool {
+    t.by.iter()
+        .filter(|need| need.role == "system")
+        .any(|need| actor.roles.iter().any(|held| need.admits(held)))
+}
+
+/// The body's kind or level: the event's value when the transition declares the key as an input
+/// (none yet in a preview, none if it was invalid), else the fact an earlier step recorded.
+fn body_value<'v>(
+    t: &Transition,
+    key: &str,
+    given: bool,
+    recorded: &'v Values,
+    case: &'v CaseSnapshot,
+) -> Option<&'v str> {
+    if t.input(key).is_some() {
+        if given { recorded.get(key) } else { None }
+    } else {
+        case.fact(key)
+    }
+    .and_then(Value::as_text)
+}
+
+/// The level of the tree the rule set makes competent (A10): what a role held at `competent`
+/// stands for.
+fn competent_tree_level(rule_set: Option<&RuleSet>) -> Level {
+    match crate::access::competent_level(rule_set) {
+        CompetentLevel::Superior => Level::Superior,
+        CompetentLevel::Province => Level::Province,
+    }
+}
+
+/// Why the actor may not take this step in the name of the body it names, if they may not: they
+/// must hold the role that speaks for that body ([`body_role`]) at its level. A role held
+/// without a level (anywhere) is held at every level; one held at `competent`, at the level the
+/// rule set makes competent.
+#[allow(clippy::too_many_arguments)] // each argument is a distinct input of a pure function
+fn acting_body_refusal(
+    t: &Transition,
+    ab: &ActingBody,
+    actor: &Actor,
+    given: bool,
+    recorded: &Values,
+    case: &CaseSnapshot,
+    view: &Values,
+    competent: Level,
+) -> Option<Reason> {
+    let kind = body_value(t, &ab.kind, given, recorded, case)?;
+    let level_value = body_value(t, &ab.level, given, recorded, case)?;
+    let subject_level = view.get("subject_level").and_then(Value::as_text);
+    let level = body_level(level_value, subject_level);
+    let (role, pinned) = body_role(kind).unzip();
+    let needed = role.zip(pinned.flatten().or(level));
+    if let Some((role, at)) = needed
+        && actor.roles.iter().any(|held| {
+            held.role == role
+                && held
+                    .level
+                    .is_none_or(|l| l == at || (l == Level::Competent && competent == at))
+        })
+    {
+        return None;
+    }
+    // The level as a tree level, for the body's name (`direct_superior` resolved).
+    let level_name = match level {
+        Some(l) => l.as_str(),
+        None => level_value,
+    };
+    let body_vi = guards::body_vi(kind, level_name);
+    let body_en = guards::body_en(kind, level_name);
+    let role_name = needed.map_or_else(
+        || format!("{kind}@{level_value}"),
+        |(role, at)| RoleRef::at(role, at).to_string(),
+    );
+    let (vi, en) = if t.input(&ab.kind).is_some() {
+        (
+            format!(
+                "Người thực hiện không giữ vai trò {role_name} nên không được nhân danh {body_vi} thực hiện bước «{}».",
+                t.label_vi
+            ),
+            format!(
+                "The actor does not hold {role_name}, so may not fire `{}` in the name of {body_en}.",
+                t.name
+            ),
+        )
+    } else {
+        (
+            format!(
+                "Bước «{}» là việc của {body_vi} (đã ghi trong hồ sơ: «{}»); người thực hiện không giữ vai trò {role_name} của tổ chức này.",
+                t.label_vi, ab.kind
+            ),
+            format!(
+                "`{}` is the act of {body_en}, recorded on the case as `{}`; the actor does not hold {role_name}, its role.",
+                t.name, ab.kind
+            ),
+        )
+    };
+    Some(Reason::new(RefusalCode::NotPermitted, vi, en).with_field(ab.kind.clone()))
 }
 
 fn decide(

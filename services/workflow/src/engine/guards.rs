@@ -1747,7 +1747,7 @@ fn committee_vi(level: &str) -> String {
     }
 }
 
-fn body_vi(kind: &str, level: &str) -> String {
+pub(crate) fn body_vi(kind: &str, level: &str) -> String {
     match (kind, level) {
         ("branch", _) => "chi bộ".into(),
         ("branch_committee", _) => "chi ủy".into(),
@@ -1765,7 +1765,7 @@ fn body_vi(kind: &str, level: &str) -> String {
     }
 }
 
-fn body_en(kind: &str, level: &str) -> String {
+pub(crate) fn body_en(kind: &str, level: &str) -> String {
     let k = match kind {
         "branch_committee" => "branch committee",
         "partial_committee" => "partial committee",
@@ -2588,7 +2588,7 @@ struct Jurisdiction {
 
 /// Resolves an entry's level: absolute, or relative to the disciplined organisation's level
 /// (`direct_superior`, `second_superior`, D19, D20).
-fn entry_level(token: &str, subject_level: Option<&str>) -> Option<&'static str> {
+pub(crate) fn entry_level(token: &str, subject_level: Option<&str>) -> Option<&'static str> {
     let up = match token {
         "direct_superior" => 1,
         "second_superior" => 2,
@@ -3227,73 +3227,6 @@ fn removal_vote_threshold(ctx: &GuardContext<'_>) -> GuardOutcome {
     )])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(votes: u64, threshold: &str) -> BallotLine {
-        BallotLine {
-            votes,
-            threshold: Threshold::parse(threshold).unwrap_or(Threshold {
-                num: 1,
-                den: 2,
-                strict: true,
-            }),
-        }
-    }
-
-    // D32: expulsion 3, removal 2, warning 2, reprimand 3 of 10: no form has more than half;
-    // cumulated from the top, expulsion + removal + warning = 7 > 5, so warning.
-    #[test]
-    fn d32_votes_cumulate_from_the_most_severe_form() {
-        let lines = [
-            line(3, ">= 2/3"),
-            line(2, "> 1/2"),
-            line(2, "> 1/2"),
-            line(3, "> 1/2"),
-        ];
-        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(2));
-    }
-
-    #[test]
-    fn d32_a_form_with_its_own_majority_is_imposed_without_cumulating() {
-        let lines = [line(1, ">= 2/3"), line(0, "> 1/2"), line(6, "> 1/2")];
-        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(2));
-    }
-
-    #[test]
-    fn d31_d32_expulsion_needs_two_thirds_but_its_votes_count_towards_lower_forms() {
-        // 6 of 10 for expulsion is not 2/3, but counts for the next form down.
-        let lines = [line(6, ">= 2/3"), line(0, "> 1/2"), line(4, "> 1/2")];
-        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(1));
-        let lines = [line(7, ">= 2/3"), line(0, "> 1/2"), line(3, "> 1/2")];
-        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(0));
-    }
-
-    #[test]
-    fn d32_no_form_and_no_cumulation_reaching_the_majority_means_no_discipline() {
-        // Half exactly is not more than half (D31 "trên một nửa").
-        let lines = [line(2, "> 1/2"), line(3, "> 1/2")];
-        assert_eq!(cumulate_from_most_severe(&lines, 10), None);
-        assert_eq!(cumulate_from_most_severe(&[], 10), None);
-    }
-
-    #[test]
-    fn entry_levels_resolve_relative_to_the_organisation() {
-        assert_eq!(
-            entry_level("direct_superior", Some("grassroots")),
-            Some("superior")
-        );
-        assert_eq!(
-            entry_level("second_superior", Some("grassroots")),
-            Some("province")
-        );
-        assert_eq!(entry_level("direct_superior", Some("central")), None);
-        assert_eq!(entry_level("direct_superior", None), None);
-        assert_eq!(entry_level("province", None), Some("province"));
-    }
-}
-
 fn activity_vi(activity: &str) -> &str {
     match activity {
         "transfer" => "chuyển sinh hoạt đảng",
@@ -3459,4 +3392,71 @@ fn violation_in_catalogue(ctx: &GuardContext<'_>) -> GuardOutcome {
         }
     }
     verdict(reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(votes: u64, threshold: &str) -> BallotLine {
+        BallotLine {
+            votes,
+            threshold: Threshold::parse(threshold).unwrap_or(Threshold {
+                num: 1,
+                den: 2,
+                strict: true,
+            }),
+        }
+    }
+
+    // D32: expulsion 3, removal 2, warning 2, reprimand 3 of 10: no form has more than half;
+    // cumulated from the top, expulsion + removal + warning = 7 > 5, so warning.
+    #[test]
+    fn d32_votes_cumulate_from_the_most_severe_form() {
+        let lines = [
+            line(3, ">= 2/3"),
+            line(2, "> 1/2"),
+            line(2, "> 1/2"),
+            line(3, "> 1/2"),
+        ];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(2));
+    }
+
+    #[test]
+    fn d32_a_form_with_its_own_majority_is_imposed_without_cumulating() {
+        let lines = [line(1, ">= 2/3"), line(0, "> 1/2"), line(6, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(2));
+    }
+
+    #[test]
+    fn d31_d32_expulsion_needs_two_thirds_but_its_votes_count_towards_lower_forms() {
+        // 6 of 10 for expulsion is not 2/3, but counts for the next form down.
+        let lines = [line(6, ">= 2/3"), line(0, "> 1/2"), line(4, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(1));
+        let lines = [line(7, ">= 2/3"), line(0, "> 1/2"), line(3, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), Some(0));
+    }
+
+    #[test]
+    fn d32_no_form_and_no_cumulation_reaching_the_majority_means_no_discipline() {
+        // Half exactly is not more than half (D31 "trên một nửa").
+        let lines = [line(2, "> 1/2"), line(3, "> 1/2")];
+        assert_eq!(cumulate_from_most_severe(&lines, 10), None);
+        assert_eq!(cumulate_from_most_severe(&[], 10), None);
+    }
+
+    #[test]
+    fn entry_levels_resolve_relative_to_the_organisation() {
+        assert_eq!(
+            entry_level("direct_superior", Some("grassroots")),
+            Some("superior")
+        );
+        assert_eq!(
+            entry_level("second_superior", Some("grassroots")),
+            Some("province")
+        );
+        assert_eq!(entry_level("direct_superior", Some("central")), None);
+        assert_eq!(entry_level("direct_superior", None), None);
+        assert_eq!(entry_level("province", None), Some("province"));
+    }
 }

@@ -35,9 +35,10 @@ mod votes;
 pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
 pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
 pub use definition::{
-    CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition,
+    ActingBody, CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition,
     DisciplineStatus, EffectSpec, InputSpec, InputType, Level, MailSpec, MemberStatus, OPEN,
     OnExpiry, PeriodRef, ReminderSpec, ReminderWhen, RoleRef, RuleSetSelection, State, Transition,
+    body_level, body_role,
 };
 pub use dossier::{
     ADMISSION_DOSSIER, DocumentKind, DocumentSpec, DocumentStatus, DossierDocument, dossier,
