@@ -2,7 +2,8 @@
 //! decision was recorded from (none for a record imported without its case), `status` is
 //! `IN_FORCE`, `LAPSED` (C1) or `ANNULLED` (P6) and `status_date` the day it became so; the form
 //! follows appeal rulings. `ix_case_subject` serves the registry context of a step (the open
-//! discipline cases about a member, C2 and C7).
+//! discipline cases about a member, C2 and C7). `ux_badge_award_member_years`: a member receives
+//! each badge once (A30), also when two awards race.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -15,6 +16,13 @@ enum DisciplineRecord {
     CaseId,
     Status,
     StatusDate,
+}
+
+#[derive(DeriveIden)]
+enum BadgeAward {
+    Table,
+    MemberId,
+    Years,
 }
 
 #[derive(DeriveIden)]
@@ -65,6 +73,17 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .name("ux_badge_award_member_years")
+                    .table(BadgeAward::Table)
+                    .col(BadgeAward::MemberId)
+                    .col(BadgeAward::Years)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
                     .name("ix_case_subject")
                     .table(Cases::Table)
                     .col(Cases::SubjectMemberId)
@@ -80,6 +99,14 @@ impl MigrationTrait for Migration {
                 Index::drop()
                     .name("ix_case_subject")
                     .table(Cases::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ux_badge_award_member_years")
+                    .table(BadgeAward::Table)
                     .to_owned(),
             )
             .await?;

@@ -11,6 +11,7 @@ use crate::support::{member, province};
 
 const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id state } } }";
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }";
+const FIRE_DRY: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }";
 const STATS: &str = "query($id: ID!, $from: Date!, $to: Date!) { disciplineStatistics(unitId: $id, from: $from, to: $to) { disciplined struckOff expelled byForm { form label count } } }";
 const AWARD: &str = "mutation($m: ID!, $y: Int!, $d: Date!) { awardBadge(memberId: $m, years: $y, awardDate: $d) { years awardDate } }";
 
@@ -63,8 +64,13 @@ async fn open_discipline(app: &TestApp, branch: &str, m: &str, day: &str) -> Str
 }
 
 /// Takes a discipline case from `Detected` to a reprimand by the branch, decided on
-/// `decided` and delivered the day after (state `AppealWindow`).
+/// `days[5]` and delivered the day after (state `AppealWindow`).
 async fn reprimand(app: &TestApp, case: &str, days: &[&str; 7]) {
+    branch_decides(app, case, days, "reprimand").await;
+}
+
+/// The same for `form` (reprimand or warning, which a branch decides, D13).
+async fn branch_decides(app: &TestApp, case: &str, days: &[&str; 7], form: &str) {
     ok(app, case, days[0], "start_inspection", json!({ "inspecting_body": "branch", "inspecting_level": "branch", "inspection_decision_date": "today" })).await;
     ok(app, case, days[1], "conclude_inspection", json!({ "inspection_concluded_on": "today", "violation_end_date": "2026-01-15", "violation_category": "ordinary", "violation_code": "69-41.1d", "mitigating_factors": ["first_violation"] })).await;
     ok(
@@ -83,8 +89,9 @@ async fn reprimand(app: &TestApp, case: &str, days: &[&str; 7]) {
         json!({ "hearing_date": "today" }),
     )
     .await;
-    let vote = json!({ "vote_date": "today", "voting_body": "branch", "voting_level": "branch", "secret_ballot": true,
-        "discipline_form": "reprimand", "votes_reprimand": 7, "votes_no_discipline": 3, "official_members": 10 });
+    let mut vote = json!({ "vote_date": "today", "voting_body": "branch", "voting_level": "branch", "secret_ballot": true,
+        "discipline_form": form, "votes_no_discipline": 3, "official_members": 10 });
+    vote[format!("votes_{form}")] = json!(7);
     assert_eq!(
         ok(app, case, days[4], "vote", vote).await,
         "LimitationCheck"
@@ -124,7 +131,7 @@ const DAYS: [&str; 7] = [
 ];
 
 #[tokio::test]
-async fn d42_c1_p6_the_discipline_register_follows_the_cases_and_the_statistics_count_it() {
+async fn p3_p6_the_discipline_register_follows_the_cases_and_the_statistics_count_it() {
     let app = spawn_app().await;
     let p = province(&app).await;
     let a = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
@@ -191,6 +198,50 @@ async fn d42_c1_p6_the_discipline_register_follows_the_cases_and_the_statistics_
     assert_eq!(s["disciplined"], 1, "{s:#}");
     assert_eq!(stats(p.b1.clone()).await["disciplined"], 0);
 
+    // A warning reduced to a reprimand on appeal (P3) counts once, as a reprimand, by the day
+    // of the original decision.
+    let c = member(&app, &p.b1, "Võ Văn Ba").await;
+    let third = open_discipline(&app, &p.b1, &c, "2026-03-02").await;
+    branch_decides(&app, &third, &DAYS, "warning").await;
+    assert_eq!(stats(p.b1.clone()).await["byForm"][0]["form"], "warning");
+    ok(
+        &app,
+        &third,
+        "2026-03-20",
+        "file_appeal",
+        json!({ "appeal_filed_date": "today",
+        "appeal_body": "inspection_commission", "appeal_level": "superior",
+        "appeal_grounds": "Hình thức quá nặng" }),
+    )
+    .await;
+    assert_eq!(
+        ok(
+            &app,
+            &third,
+            "2026-04-10",
+            "rule_on_appeal",
+            json!({ "appeal_outcome": "reduced",
+            "discipline_form": "reprimand", "ruling_body": "inspection_commission",
+            "ruling_level": "superior", "appeal_ruling_date": "today",
+            "decision_received_date": "today" })
+        )
+        .await,
+        "AppealWindow"
+    );
+    let s = stats(p.b1.clone()).await;
+    assert_eq!(
+        s["byForm"],
+        json!([{ "form": "reprimand", "label": "Khiển trách", "count": 1 }]),
+        "{s:#}"
+    );
+    let march = app
+        .ok(
+            STATS,
+            json!({ "id": p.b1, "from": "2026-03-01", "to": "2026-03-31" }),
+        )
+        .await;
+    assert_eq!(march["disciplineStatistics"]["disciplined"], 1, "{march:#}");
+
     // Bad input: a period that runs backwards.
     let r = app
         .gql(
@@ -231,11 +282,28 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     // The subject is found from the transfer's `member_id` even when the client leaves
     // `subjectMemberId` out.
     let transfer = open_transfer(&app, &p.b1, &m, "2026-03-03").await;
+    let before = app.row_counts().await;
     let r = fire(&app, &transfer, "2026-03-03", COMPLETE, letter()).await;
     assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
     assert_eq!(rules_of(&r), ["C7"], "{r:#}");
     let msg = r["errors"][0]["message"].as_str().unwrap();
-    assert!(msg.contains("đang bị kiểm tra, xem xét kỷ luật"), "{msg}");
+    assert!(msg.contains("đang bị kiểm tra hoặc xử lý kỷ luật"), "{msg}");
+    // The refusal names no confidential detail of the discipline case.
+    assert!(
+        !msg.contains("Kỷ luật") && !msg.contains("Inspection"),
+        "{msg}"
+    );
+    assert_eq!(app.row_counts().await, before, "a refusal writes nothing");
+    // A dry run is given the same registry context as the step.
+    app.set_today("2026-03-03");
+    let dry = app
+        .gql(
+            FIRE_DRY,
+            json!({ "i": { "caseId": transfer, "transition": COMPLETE, "dryRun": true,
+                "inputs": { "transferred_on": "2026-03-03", "introduction_letter": "GT-01" } } }),
+        )
+        .await;
+    assert_eq!(rules_of(&dry), ["C7"], "{dry:#}");
     // The preview says the same before anyone tries.
     let avail = app
         .ok(
@@ -258,10 +326,7 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     let r = fire(&app, &transfer, "2026-03-12", COMPLETE, letter()).await;
     assert_eq!(rules_of(&r), ["C2"], "{r:#}");
     let msg = r["errors"][0]["message"].as_str().unwrap();
-    assert!(
-        msg.contains("Khiển trách") || msg.contains("khiển trách"),
-        "{msg}"
-    );
+    assert!(msg.contains("thời gian chấp hành kỷ luật"), "{msg}");
 
     // Another member of the branch, with nothing open, is transferred.
     let clean = open_transfer(&app, &p.b1, &other, "2026-03-12").await;
@@ -280,6 +345,36 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
         )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+    // A member id that is not one, a discipline case about nobody, and one about a member of
+    // another branch opened by this one: refused at the edge, nothing written.
+    let elsewhere = member(&app, &p.b2, "Đỗ Thị Khác").await;
+    let before = app.row_counts().await;
+    let bad = |subject: Option<&str>, member_id: Option<&str>| {
+        let mut inputs = json!({ "full_name": "x", "unit": p.b1, "subject_kind": "member",
+            "membership": "official", "detection_source": "supervision", "detected_on": "2026-03-13" });
+        if let Some(id) = member_id {
+            inputs["member_id"] = json!(id);
+        }
+        json!({ "i": { "definitionId": "discipline_member", "unitId": p.b1, "title": "x",
+            "subjectMemberId": subject, "inputs": inputs } })
+    };
+    for (vars, words) in [
+        (
+            bad(None, Some("HG-0001")),
+            "không phải là mã của một đảng viên",
+        ),
+        (bad(None, None), "phải nêu đảng viên"),
+        (
+            bad(Some(&elsewhere), Some(&elsewhere)),
+            "không sinh hoạt ở đơn vị",
+        ),
+    ] {
+        let r = app.gql(OPEN, vars).await;
+        assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+        let msg = r["errors"][0]["message"].as_str().unwrap();
+        assert!(msg.contains(words), "{msg}");
+    }
+    assert_eq!(app.row_counts().await, before, "a refusal writes nothing");
 }
 
 #[tokio::test]
@@ -314,23 +409,28 @@ async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_discip
     let case = open_discipline(&app, &p.b1, &old, "2026-03-02").await;
     reprimand(&app, &case, &DAYS).await;
     app.set_today("2026-03-12");
+    let before = app.row_counts().await;
     let r = app
         .gql(AWARD, json!({ "m": old, "y": 30, "d": "2026-03-12" }))
         .await;
     assert_eq!(rules_of(&r), ["C2"], "{r:#}");
+    assert_eq!(app.row_counts().await, before, "a refusal writes nothing");
+    // C2 is judged on the discipline as it stood on the award's day: an award recorded for
+    // 2/9/2021, years before this reprimand, is accepted.
+    let d = app
+        .ok(AWARD, json!({ "m": old, "y": 30, "d": "2021-09-02" }))
+        .await;
+    assert_eq!(d["awardBadge"]["awardDate"], "2021-09-02");
     let awards = app
         .ok(
             "query($id: ID!) { member(id: $id) { badges { years awardedOn } } }",
             json!({ "id": old }),
         )
         .await;
-    assert!(
-        awards["member"]["badges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|b| b["awardedOn"].is_null()),
-        "nothing written on a refusal: {awards:#}"
+    assert_eq!(
+        awards["member"]["badges"][0],
+        json!({ "years": 30, "awardedOn": "2021-09-02" }),
+        "{awards:#}"
     );
 
     // A member admitted on 20/8/1991, without discipline, receives it on the batch day of

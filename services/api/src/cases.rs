@@ -385,7 +385,7 @@ impl Case {
             .deadlines
             .iter()
             .map(|(key, r)| {
-                let due = r.extended_due.filter(|_| r.extended).unwrap_or(r.due);
+                let due = r.effective_due();
                 CaseDeadline {
                     key: key.clone(),
                     rule: r.rule.clone(),
@@ -1192,6 +1192,12 @@ impl CaseMutation {
                     .into_graphql(l),
                 );
             }
+            // The registry context the step would be given (C2, C7), read as the step reads it.
+            event.context = a
+                .store
+                .registry_context_of(&a.catalog, &case)
+                .await
+                .gql(l)?;
             let d = engine::fire(
                 def,
                 &a.catalog.rules,

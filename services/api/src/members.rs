@@ -566,7 +566,14 @@ impl MemberMutation {
         crate::tree::ahead(ctx, "awardDate", award_date)?;
         match a
             .store
-            .award_badge(&a.catalog, id, years, award_date.0, a.clock.now())
+            .award_badge(
+                &a.catalog,
+                id,
+                years,
+                award_date.0,
+                a.clock.today(),
+                a.clock.now(),
+            )
             .await
             .gql(l)?
         {

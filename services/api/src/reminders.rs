@@ -162,7 +162,7 @@ async fn upcoming(
             continue;
         }
         for (key, d) in &c.snapshot.deadlines {
-            let due = d.extended_due.filter(|_| d.extended).unwrap_or(d.due);
+            let due = d.effective_due();
             if due > through {
                 continue;
             }

@@ -119,7 +119,7 @@ impl<'a> Walk<'a> {
             .deadlines
             .get(key)
             .ok_or_else(|| anyhow!("{}: no deadline {key}", self.what))?;
-        Ok(d.extended_due.filter(|_| d.extended).unwrap_or(d.due))
+        Ok(d.effective_due())
     }
 
     fn finish(self, unit: usize, member: Option<usize>, title: String) -> anyhow::Result<BulkCase> {

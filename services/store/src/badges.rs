@@ -3,17 +3,20 @@
 //! in the award's own transaction and writes the award.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use memberflow_workflow::engine::context::read_subject_discipline;
+use memberflow_workflow::engine::DisciplineStatus;
+use memberflow_workflow::engine::context::{OpenDiscipline, read_subject_discipline};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::MemberStatus;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use uuid::Uuid;
 
 use crate::Store;
 use crate::cases::{Catalog, registry_context};
 use crate::entity::{member, member_status};
 use crate::error::{Result, StoreError};
-use crate::stats::entity::badge_award;
+use crate::stats::entity::{badge_award, discipline_record};
 
 /// A badge a member received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,48 @@ pub enum AwardOutcome {
     Refused(Vec<(&'static str, Text)>),
 }
 
+/// The member's discipline as it stood on `on`: the decisions of the register in force that day
+/// (decided on or before it, neither annulled nor lapsed by then), and, for a day from `today`
+/// on, the discipline cases open now that have no decision yet (C7).
+async fn discipline_on(
+    txn: &impl ConnectionTrait,
+    catalog: &Catalog,
+    member: Uuid,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<OpenDiscipline>> {
+    let mut out: Vec<OpenDiscipline> = discipline_record::Entity::find()
+        .filter(discipline_record::Column::MemberId.eq(member))
+        .filter(discipline_record::Column::DecisionDate.lte(on))
+        .filter(discipline_record::Column::Status.ne(DisciplineStatus::Annulled.code()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.status == DisciplineStatus::InForce.code() || r.status_date.is_some_and(|d| on < d)
+        })
+        .map(|r| OpenDiscipline {
+            case: r.case_id.map(|c| c.to_string()).unwrap_or_default(),
+            title: String::new(),
+            state: String::new(),
+            state_vi: String::new(),
+            in_force: true,
+            form: Some(r.form),
+            decision_date: Some(r.decision_date),
+        })
+        .collect();
+    if on >= today {
+        let context = registry_context(txn, catalog, Some(member), None).await?;
+        out.extend(
+            read_subject_discipline(&context)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| !c.in_force),
+        );
+    }
+    Ok(out)
+}
+
 impl Store {
     /// The badges `member` received, oldest first.
     pub async fn badge_awards(&self, member: Uuid) -> Result<Vec<BadgeAwardRecord>> {
@@ -50,13 +95,15 @@ impl Store {
     }
 
     /// Awards `member` the badge of `years` on `award_date`, if the rules in force that day
-    /// allow it (A15, A30, A33, C2); otherwise writes nothing and says why.
+    /// allow it (A15, A30, A33, and C2 on the member's discipline as it stood that day);
+    /// otherwise writes nothing and says why.
     pub async fn award_badge(
         &self,
         catalog: &Catalog,
         member_id: Uuid,
         years: u32,
         award_date: NaiveDate,
+        today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<AwardOutcome> {
         let rs = catalog.rules.for_date(award_date).ok_or_else(|| {
@@ -90,8 +137,7 @@ impl Store {
             .iter()
             .filter_map(|b| u32::try_from(b.years).ok())
             .collect();
-        let context = registry_context(&txn, catalog, Some(member_id), None).await?;
-        let open = read_subject_discipline(&context).unwrap_or_default();
+        let open = discipline_on(&txn, catalog, member_id, award_date, today).await?;
         let refusals = memberflow_workflow::badges::award_refusals(
             rs,
             m.admission_decision_date,
@@ -113,7 +159,15 @@ impl Store {
             ..Default::default()
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|e| match e.sql_err() {
+            // Another award of the same badge committed meanwhile (the unique index).
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::conflict(
+                format!("Huy hiệu {years} năm tuổi Đảng vừa được ghi cho đảng viên này."),
+                format!("The {years}-year badge was just recorded for this member."),
+            ),
+            _ => StoreError::Database(e),
+        })?;
         txn.commit().await?;
         tracing::info!(member = %member_id, years, %award_date, "badge awarded");
         Ok(AwardOutcome::Awarded(BadgeAwardRecord {

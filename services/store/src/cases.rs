@@ -367,10 +367,7 @@ fn stale_version() -> StoreError {
 }
 
 pub(crate) fn next_due(s: &CaseSnapshot) -> Option<NaiveDate> {
-    s.deadlines
-        .values()
-        .map(|d| d.extended_due.filter(|_| d.extended).unwrap_or(d.due))
-        .min()
+    s.deadlines.values().map(|d| d.effective_due()).min()
 }
 
 async fn find_by_key(c: &impl ConnectionTrait, key: &str) -> Result<Option<case_event::Model>> {
@@ -632,11 +629,19 @@ pub(crate) async fn registry_context(
 /// `member_id` names (a transfer, a removal), so that the registry context cannot be
 /// side-stepped by leaving the subject out.
 fn subject_of(new: &NewCase, event: &Event) -> Result<Option<Uuid>> {
-    let named = event
+    let named = match event
         .inputs
         .get("member_id")
         .and_then(engine::Value::as_text)
-        .and_then(|s| Uuid::parse_str(s).ok());
+    {
+        None => None,
+        Some(s) => Some(Uuid::parse_str(s.trim()).map_err(|_| {
+            StoreError::validation(
+                format!("member_id «{s}» không phải là mã của một đảng viên."),
+                format!("member_id `{s}` is not a member's id."),
+            )
+        })?),
+    };
     match (new.subject_member_id, named) {
         (Some(a), Some(b)) if a != b => Err(StoreError::validation(
             "Đảng viên của hồ sơ (subjectMemberId) khác đảng viên ghi trong thông tin (member_id).",
@@ -660,13 +665,23 @@ impl Store {
         mut cmd: Command,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
-        new.subject_member_id = subject_of(&new, &cmd.event)?;
         let def = catalog.latest(&new.definition_id).ok_or_else(|| {
             StoreError::Validation(vec![Text::new(
                 format!("Không có quy trình {}.", new.definition_id),
                 format!("There is no workflow {}.", new.definition_id),
             )])
         })?;
+        new.subject_member_id = subject_of(&new, &cmd.event)?;
+        match new.subject_member_id {
+            Some(member) => self.check_subject(member, new.unit_id, cmd.today).await?,
+            None if def.disciplinary => {
+                return Err(StoreError::validation(
+                    "Hồ sơ kỷ luật phải nêu đảng viên bị xem xét (subjectMemberId hoặc member_id).",
+                    "A discipline case must name the member it is about (subjectMemberId or member_id).",
+                ));
+            }
+            None => {}
+        }
         let txn = self.begin_write().await?;
         if let Some(key) = &cmd.idempotency_key
             && let Some(first) = find_by_key(&txn, key).await?
@@ -748,6 +763,34 @@ impl Store {
             event: Box::new(event),
             decision: Box::new(decision),
         })
+    }
+
+    /// The member a new case is about must exist and belong, on `today`, to the case's unit or
+    /// a unit below it (or have belonged last, for one no longer in a unit): a case about a
+    /// member of another branch would bar that member's transfer (C7) from the outside.
+    async fn check_subject(&self, member: Uuid, unit: Uuid, today: NaiveDate) -> Result<()> {
+        self.member(member).await?;
+        let periods = self.member_units(member).await?;
+        let current = periods
+            .iter()
+            .find(|p| p.valid_from <= today && p.valid_to.is_none_or(|t| today < t))
+            .or_else(|| periods.iter().max_by_key(|p| p.valid_from));
+        let Some(home) = current.map(|p| p.unit_id) else {
+            return Ok(());
+        };
+        if home == unit
+            || self
+                .ancestors_on(home, today)
+                .await?
+                .iter()
+                .any(|a| a.id == unit)
+        {
+            return Ok(());
+        }
+        Err(StoreError::validation(
+            "Đảng viên này không sinh hoạt ở đơn vị của hồ sơ hay ở một đơn vị trực thuộc.",
+            "This member belongs neither to the case's unit nor to a unit below it.",
+        ))
     }
 
     /// What a step of `case` would be given as registry context (for a preview of the

@@ -228,9 +228,11 @@ async fn update_member(
     Ok(())
 }
 
-/// Writes a discipline of `case` to the register: the first decision inserts its row (dated by
-/// the decision, in the case's unit); an appeal ruling changes the form; a lapse or an
-/// annulment changes the status, from `date`.
+/// Writes a discipline of `case` to the register: the first decision inserts its row, dated by
+/// the decision, in the member's unit on that day (where the statistics count it); an appeal
+/// ruling changes the form; a lapse or an annulment changes the status, from `date`. A lapse or
+/// an annulment of a decision the register never had (a case decided before the register
+/// followed the cases) changes nothing: it is not a decision of that day.
 async fn register_discipline(
     txn: &DatabaseTransaction,
     case: &CaseRecord,
@@ -244,25 +246,28 @@ async fn register_discipline(
         .filter(discipline_record::Column::CaseId.eq(case.id))
         .one(txn)
         .await?;
-    match existing {
-        Some(row) => {
+    let status_date = (status != DisciplineStatus::InForce).then_some(date);
+    match (existing, status, form) {
+        (Some(row), _, _) => {
             let mut am: discipline_record::ActiveModel = row.into();
             if let Some(f) = form {
                 am.form = Set(f.to_owned());
             }
             am.status = Set(status.code().to_owned());
-            am.status_date = Set(Some(date));
+            am.status_date = Set(status_date);
             am.update(txn).await?;
         }
-        None => {
-            let Some(f) = form else {
-                // A lapse or an annulment of a decision the register never had: nothing to
-                // change (a case opened before the register followed the cases).
-                return Ok(());
-            };
+        (None, DisciplineStatus::InForce, Some(f)) => {
+            let unit = member_unit::Entity::find()
+                .filter(member_unit::Column::MemberId.eq(member_id))
+                .filter(member_unit::Column::ValidFrom.lte(date))
+                .order_by_desc(member_unit::Column::ValidFrom)
+                .one(txn)
+                .await?
+                .map_or(case.unit_id, |m| m.unit_id);
             discipline_record::ActiveModel {
                 member_id: Set(member_id),
-                unit_id: Set(case.unit_id),
+                unit_id: Set(unit),
                 form: Set(f.to_owned()),
                 decision_date: Set(date),
                 created_at: Set(now),
@@ -274,6 +279,7 @@ async fn register_discipline(
             .insert(txn)
             .await?;
         }
+        (None, _, _) => {}
     }
     Ok(())
 }

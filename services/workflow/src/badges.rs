@@ -15,7 +15,8 @@
 //!   party age, counted from the date written in the admission decision (A15), not from the
 //!   ceremony. Each badge is planned for the first batch day (A32: 3/2, 19/5, 2/9, 7/11) on or
 //!   after that anniversary, with the cash award's multiple of the base salary where A31 lists
-//!   one. Whether discipline or suspension delays a badge (A33) is not verified and not applied.
+//!   one. Whether discipline or suspension delays a badge (A33) is not verified and not applied;
+//!   an award is refused while a discipline is in force (C2, [`award_refusals`]).
 
 use chrono::{Datelike, Months, NaiveDate};
 
@@ -175,57 +176,6 @@ pub fn card_due_by(
     end_of_month(meeting_interval.after(decided_on, calendar)?)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-    }
-
-    fn rules() -> BadgeRules {
-        BadgeRules {
-            milestones: vec![30, 40, 45, 50],
-            multipliers: vec![(30, "1.5".into()), (40, "2.0".into())],
-            award_days: vec![(2, 3), (5, 19), (9, 2), (11, 7)],
-        }
-    }
-
-    #[test]
-    fn a30_a33_badges_count_from_the_admission_decision() {
-        // Decision 25/8/1995: 30 years on 25/8/2025, handed out on 2/9/2025.
-        let b = badges(d(1995, 8, 25), &rules(), d(2025, 8, 25));
-        assert_eq!(b[0].years, 30);
-        assert_eq!(b[0].reached_on, d(2025, 8, 25));
-        assert!(b[0].reached);
-        assert_eq!(b[0].award_on, Some(d(2025, 9, 2)));
-        assert_eq!(b[0].cash_multiplier.as_deref(), Some("1.5"));
-        assert!(!b[1].reached);
-        assert_eq!(b[2].cash_multiplier, None);
-        // The day before the anniversary, not yet.
-        assert!(!badges(d(1995, 8, 25), &rules(), d(2025, 8, 24))[0].reached);
-    }
-
-    #[test]
-    fn a32_a_badge_reached_after_the_last_batch_of_the_year_waits_for_february() {
-        let b = badges(d(1995, 11, 8), &rules(), d(2026, 1, 1));
-        assert_eq!(b[0].award_on, Some(d(2026, 2, 3)));
-    }
-
-    #[test]
-    fn a25_the_card_is_due_by_the_end_of_the_month_after_the_decision() {
-        let cal = WorkingCalendar::weekends_only();
-        assert_eq!(
-            card_due_by(d(2025, 1, 31), Period::Months(1), &cal),
-            Some(d(2025, 2, 28))
-        );
-        assert_eq!(
-            card_due_by(d(2025, 12, 3), Period::Months(1), &cal),
-            Some(d(2026, 1, 31))
-        );
-    }
-}
-
 /// Why the badge of `years` may not be awarded on `award_date` to a member whose party age
 /// counts from `party_age_from` (none: never admitted), who is `official` on that day, has
 /// already received the badges `awarded` (their years), and has these open discipline cases:
@@ -323,4 +273,55 @@ pub fn award_refusals(
             .map(|(rule, vi, en)| (rule, Text::new(vi, en))),
     );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    fn rules() -> BadgeRules {
+        BadgeRules {
+            milestones: vec![30, 40, 45, 50],
+            multipliers: vec![(30, "1.5".into()), (40, "2.0".into())],
+            award_days: vec![(2, 3), (5, 19), (9, 2), (11, 7)],
+        }
+    }
+
+    #[test]
+    fn a30_a33_badges_count_from_the_admission_decision() {
+        // Decision 25/8/1995: 30 years on 25/8/2025, handed out on 2/9/2025.
+        let b = badges(d(1995, 8, 25), &rules(), d(2025, 8, 25));
+        assert_eq!(b[0].years, 30);
+        assert_eq!(b[0].reached_on, d(2025, 8, 25));
+        assert!(b[0].reached);
+        assert_eq!(b[0].award_on, Some(d(2025, 9, 2)));
+        assert_eq!(b[0].cash_multiplier.as_deref(), Some("1.5"));
+        assert!(!b[1].reached);
+        assert_eq!(b[2].cash_multiplier, None);
+        // The day before the anniversary, not yet.
+        assert!(!badges(d(1995, 8, 25), &rules(), d(2025, 8, 24))[0].reached);
+    }
+
+    #[test]
+    fn a32_a_badge_reached_after_the_last_batch_of_the_year_waits_for_february() {
+        let b = badges(d(1995, 11, 8), &rules(), d(2026, 1, 1));
+        assert_eq!(b[0].award_on, Some(d(2026, 2, 3)));
+    }
+
+    #[test]
+    fn a25_the_card_is_due_by_the_end_of_the_month_after_the_decision() {
+        let cal = WorkingCalendar::weekends_only();
+        assert_eq!(
+            card_due_by(d(2025, 1, 31), Period::Months(1), &cal),
+            Some(d(2025, 2, 28))
+        );
+        assert_eq!(
+            card_due_by(d(2025, 12, 3), Period::Months(1), &cal),
+            Some(d(2026, 1, 31))
+        );
+    }
 }

@@ -543,7 +543,7 @@ fn every_non_terminal_state_of_every_schema_definition_reaches_a_terminal_one() 
 #[test]
 fn every_rule_set_has_every_parameter_the_guards_read() {
     let book = rule_book();
-    assert_eq!(book.sets().len(), 3);
+    assert_eq!(book.sets().len(), 4);
     for p in book.check_guard_parameters() {
         assert_eq!(p.severity, Severity::Warning, "{p}");
     }
@@ -807,7 +807,8 @@ by = [{ role = "clerk" }]
         .iter()
         .filter(|p| p.code == ProblemCode::ParameterUnset)
         .count();
-    assert_eq!((unknown, unset, problems.len()), (3, 3, 6), "{problems:#?}");
+    // One of each per rule set.
+    assert_eq!((unknown, unset, problems.len()), (4, 4, 8), "{problems:#?}");
 }
 
 #[test]
@@ -1823,11 +1824,11 @@ expect_notice = ["RuleSetChanged { previous: \"R2025a\", current: \"R2025b\" }"]
 }
 
 #[test]
-fn no_rule_set_before_30_july_2021_refuses() {
+fn no_rule_set_before_25_july_2016_refuses() {
     check(
         r#"
 definition = "toy"
-start = 2021-07-29
+start = 2016-07-24
 
 [[step]]
 fire = "open"

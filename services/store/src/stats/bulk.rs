@@ -416,7 +416,7 @@ async fn insert_cases(
         }
         let last_day = c.steps.last().map_or(c.snapshot.entered_on, |s| s.on);
         for (key, d) in &c.snapshot.deadlines {
-            let due = d.extended_due.filter(|_| d.extended).unwrap_or(d.due);
+            let due = d.effective_due();
             deadlines.push((id, key.clone(), d.rule.clone(), due, recorded_at(last_day)));
         }
         rows.push((id, c, json(&c.snapshot)?));

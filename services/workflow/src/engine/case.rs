@@ -134,6 +134,15 @@ pub struct DeadlineRecord {
     pub rule_set: String,
 }
 
+impl DeadlineRecord {
+    /// The day it falls due: the extended day once extended (A10), else the day scheduled.
+    pub fn effective_due(&self) -> NaiveDate {
+        self.extended_due
+            .filter(|_| self.extended)
+            .unwrap_or(self.due)
+    }
+}
+
 /// Everything the engine knows about a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseSnapshot {

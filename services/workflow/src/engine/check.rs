@@ -92,7 +92,29 @@ pub fn check_sources(
     let mut all_sets_parsed = true;
     for src in rulesets {
         match RuleSet::from_toml_str(src.text) {
-            Ok(set) => sets.push((src.name.to_owned(), set)),
+            Ok(set) => {
+                // Reference data read at run time is read here first, so that a malformed
+                // entry fails `memberflow check`, not an inspection's conclusion (D42) or an
+                // award (A30).
+                let place = format!("rule set {}", set.id);
+                if let Err(e) = crate::violations::catalogue(&set) {
+                    push(
+                        src.name,
+                        vec![Problem::error(
+                            ProblemCode::InvalidValue,
+                            &place,
+                            e.to_string(),
+                        )],
+                    );
+                }
+                if let Err(t) = crate::badges::BadgeRules::from_rule_set(&set) {
+                    push(
+                        src.name,
+                        vec![Problem::error(ProblemCode::InvalidValue, &place, t.en)],
+                    );
+                }
+                sets.push((src.name.to_owned(), set));
+            }
             Err(ps) => {
                 all_sets_parsed = false;
                 push(src.name, ps);

@@ -94,15 +94,11 @@ pub fn subject_discipline(cases: &[OpenDiscipline]) -> Values {
     v
 }
 
-/// The open discipline cases a context holds; `None` when the shell gave none.
+/// The open discipline cases a context holds; `None` when the shell gave none, or gave
+/// something malformed (a guard then refuses for want of it rather than passing).
 pub fn read_subject_discipline(data: &Values) -> Option<Vec<OpenDiscipline>> {
     match data.get(SUBJECT_DISCIPLINE)? {
-        Value::List(items) => Some(
-            items
-                .iter()
-                .filter_map(OpenDiscipline::from_value)
-                .collect(),
-        ),
+        Value::List(items) => items.iter().map(OpenDiscipline::from_value).collect(),
         _ => None,
     }
 }

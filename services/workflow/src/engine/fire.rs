@@ -364,8 +364,9 @@ fn evaluate<'r>(
         .filter(|(k, _)| t.input(k).is_none())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    view.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
     view.extend(recorded.iter().map(|(k, v)| (k.clone(), v.clone())));
+    // The shell's reading of the registry last: no input or fact may stand in for it.
+    view.extend(context.iter().map(|(k, v)| (k.clone(), v.clone())));
 
     // Who, again: the actor must speak for the body the step names (an actor already refused
     // by `by` is not told twice; the scheduler, where it may fire, speaks for no body).
@@ -703,9 +704,12 @@ fn decide(
                 None => reasons.push(data_missing(def, date, None)),
             },
             EffectSpec::RecordDiscipline { status, date } => {
+                // The form goes with a decision or a ruling only: a lapse or an annulment
+                // changes the status of the decision the register already has.
                 let form = facts_after
                     .get("discipline_form")
                     .and_then(Value::as_text)
+                    .filter(|_| *status == DisciplineStatus::InForce)
                     .map(str::to_owned);
                 match facts_after.get(date).and_then(Value::as_date) {
                     Some(_) if form.is_none() && *status == DisciplineStatus::InForce => {

@@ -3250,62 +3250,53 @@ fn activity_en(activity: &str) -> &str {
 }
 
 /// Why the member with these open discipline cases may not undergo `activity` (`transfer`,
-/// `appointment`, `titles`, ... as the rule set lists them): a reason per case, C2 where the
-/// discipline decided is in force and `C2.restrictions` lists the activity, C7 for any other
-/// open case (being inspected or disciplined) where `C7.restrictions_while_inspected` lists it. Pure; the
-/// guard `not_barred_by_discipline` and the badge path both ask it.
+/// `appointment`, `titles`, ... as the rule set lists them): C2 when a discipline decided is in
+/// force and `C2.restrictions` lists the activity; C7 when another case is open (being
+/// inspected or disciplined) and `C7.restrictions_while_inspected` lists it. Pure; the guard
+/// `not_barred_by_discipline` and the badge path both ask it.
 pub fn barred_by_discipline(
     rules: &RuleSet,
     activity: &str,
     cases: &[super::context::OpenDiscipline],
 ) -> Result<Vec<(&'static str, String, String)>, super::ruleset::ParamError> {
     let in_force_bars = rules.text_list("C2.restrictions")?;
-    let open_bars = rules.text_list("C7.restrictions_while_inspected")?;
     let c2 = in_force_bars.iter().any(|a| a == activity);
-    let c7 = open_bars.iter().any(|a| a == activity);
+    // C7 is read only where a case is open without a decision in force: a rule set without
+    // it still decides C2.
+    let c7 = || {
+        rules
+            .text_list("C7.restrictions_while_inspected")
+            .map(|l| l.iter().any(|a| a == activity))
+    };
+    // The reasons name the rule and the activity only: the discipline cases are confidential,
+    // and whoever reads this refusal (a transfer's preview, a badge award) may not read them.
     let mut out = Vec::new();
-    for c in cases {
-        if c.in_force && c2 {
-            let form_vi_ = c.form.as_deref().map_or_else(String::new, form_vi);
-            let form_en_ = c.form.as_deref().map_or_else(String::new, form_en);
-            let since_vi = c.decision_date.map_or_else(String::new, |d| {
-                format!(", quyết định ngày {}", fmt_date(d))
-            });
-            let since_en = c
-                .decision_date
-                .map_or_else(String::new, |d| format!(", decided on {d}"));
-            out.push((
-                "C2",
-                format!(
-                    "Đảng viên đang trong thời gian chấp hành kỷ luật ({form_vi_}{since_vi}; hồ sơ «{}», trạng thái «{}»): không được {} (C2).",
-                    c.title,
-                    c.state_vi,
-                    activity_vi(activity)
-                ),
-                format!(
-                    "The member is under a discipline in force ({form_en_}{since_en}; case “{}”, state `{}`): no {} (C2).",
-                    c.title,
-                    c.state,
-                    activity_en(activity)
-                ),
-            ));
-        } else if c7 {
-            out.push((
-                "C7",
-                format!(
-                    "Đảng viên đang bị kiểm tra, xem xét kỷ luật (hồ sơ «{}», trạng thái «{}»): chưa được {} (C7).",
-                    c.title,
-                    c.state_vi,
-                    activity_vi(activity)
-                ),
-                format!(
-                    "The member is being inspected or considered for discipline (case “{}”, state `{}`): no {} meanwhile (C7).",
-                    c.title,
-                    c.state,
-                    activity_en(activity)
-                ),
-            ));
-        }
+    if c2 && cases.iter().any(|c| c.in_force) {
+        out.push((
+            "C2",
+            format!(
+                "Đảng viên đang trong thời gian chấp hành kỷ luật: không được {} (C2).",
+                activity_vi(activity)
+            ),
+            format!(
+                "The member is under a discipline in force: no {} (C2).",
+                activity_en(activity)
+            ),
+        ));
+    }
+    let others = cases.iter().filter(|c| !(c2 && c.in_force)).count();
+    if others > 0 && c7()? {
+        out.push((
+            "C7",
+            format!(
+                "Đảng viên đang bị kiểm tra hoặc xử lý kỷ luật: chưa được {} (C7).",
+                activity_vi(activity)
+            ),
+            format!(
+                "The member is being inspected or disciplined: no {} meanwhile (C7).",
+                activity_en(activity)
+            ),
+        ));
     }
     Ok(out)
 }
