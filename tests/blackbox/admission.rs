@@ -7,7 +7,7 @@
 //! the boundary. `docs/rules-coverage.md` maps every rule id to its test.
 
 use chrono::{Days, Months, NaiveDate};
-use memberflow_tests::{TestApp, error_code, spawn_app};
+use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
 use crate::support::province;
@@ -110,26 +110,6 @@ fn fill_today(v: Value, day: NaiveDate) -> Value {
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-/// Asserts that `r` is a refusal by the rules naming `rule` in `extensions.rules`, and returns
-/// the Vietnamese reasons given for that rule, one per line.
-fn refused(r: &Value, rule: &str) -> String {
-    assert_eq!(error_code(r), "TRANSITION_REFUSED", "{r:#}");
-    let ext = &r["errors"][0]["extensions"];
-    assert!(
-        ext["rules"].as_array().unwrap().contains(&json!(rule)),
-        "{rule} not in {r:#}"
-    );
-    let vi: Vec<&str> = ext["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["rule"] == rule)
-        .map(|x| x["vi"].as_str().unwrap())
-        .collect();
-    assert!(!vi.is_empty(), "no reason for {rule} in {r:#}");
-    vi.join("\n")
 }
 
 /// Asserts that `r` is refused because of the state the case is in (the order of the

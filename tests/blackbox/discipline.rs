@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Months, NaiveDate, TimeZone, Utc};
-use memberflow_tests::{TestApp, error_code, spawn_app};
+use memberflow_tests::{TestApp, error_code, refused_by, spawn_app};
 use memberflow_worker::{Job, Recipients, Schedules, Worker, WorkerOptions, vietnam_offset};
 use serde_json::{Value, json};
 
@@ -46,28 +46,6 @@ fn on_day(inputs: &Value, day: NaiveDate) -> Value {
         .to_string()
         .replace("\"today\"", &format!("\"{day}\""));
     serde_json::from_str(&text).unwrap()
-}
-
-/// Asserts that `r` is a refusal by the rules (`TRANSITION_REFUSED`) naming `rule` both in
-/// `extensions.rules` and on one of its reasons; returns the Vietnamese reasons of that rule.
-fn refused_by(r: &Value, rule: &str) -> String {
-    assert_eq!(error_code(r), "TRANSITION_REFUSED", "{r:#}");
-    let ext = &r["errors"][0]["extensions"];
-    assert!(
-        ext["rules"]
-            .as_array()
-            .is_some_and(|rules| rules.contains(&json!(rule))),
-        "{rule} not in {r:#}"
-    );
-    let vi: Vec<&str> = ext["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["rule"] == rule)
-        .map(|x| x["vi"].as_str().unwrap())
-        .collect();
-    assert!(!vi.is_empty(), "no reason names {rule} in {r:#}");
-    vi.join("\n")
 }
 
 /// The member's status and branch on `on`.

@@ -506,3 +506,26 @@ pub fn error_code(r: &Value) -> String {
         .unwrap_or_else(|| panic!("no error code in {r:#}"))
         .to_owned()
 }
+
+/// Asserts that `r` is a refusal by the rules (`TRANSITION_REFUSED`) naming `rule` both in
+/// `extensions.rules` and on one of its reasons; returns the Vietnamese reasons of that rule,
+/// one per line.
+pub fn refused_by(r: &Value, rule: &str) -> String {
+    assert_eq!(error_code(r), "TRANSITION_REFUSED", "{r:#}");
+    let ext = &r["errors"][0]["extensions"];
+    assert!(
+        ext["rules"]
+            .as_array()
+            .is_some_and(|rules| rules.iter().any(|x| x == rule)),
+        "{rule} not in {r:#}"
+    );
+    let vi: Vec<&str> = ext["reasons"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no reasons in {r:#}"))
+        .iter()
+        .filter(|x| x["rule"] == rule)
+        .filter_map(|x| x["vi"].as_str())
+        .collect();
+    assert!(!vi.is_empty(), "no reason names {rule} in {r:#}");
+    vi.join("\n")
+}
