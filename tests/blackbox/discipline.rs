@@ -1292,7 +1292,7 @@ async fn d4_d5_a_name_struck_off_and_restored_on_appeal() {
 /// D13, D36 (docs/discipline.md, "Bodies, levels and roles": the actor must speak for the body
 /// the step names): a branch secretary, who may only propose an expulsion, cannot decide one by
 /// naming the district's standing committee as the voting body. The engine refuses the vote
-/// (`NOT_PERMITTED`, naming the body) and nothing is recorded; the district's standing
+/// (`FORBIDDEN`, its reason `NOT_PERMITTED` naming the body) and nothing is recorded; the district's standing
 /// committee votes as itself, and only it decides what it voted.
 #[tokio::test]
 async fn d13_a_branch_secretary_cannot_vote_as_the_district_s_standing_committee() {
@@ -1322,7 +1322,8 @@ async fn d13_a_branch_secretary_cannot_vote_as_the_district_s_standing_committee
         "voting_level": "superior", "secret_ballot": true, "discipline_form": "expulsion",
         "votes_expulsion": 5, "votes_warning": 4, "votes_reprimand": 0, "official_members": 9 });
     let r = w.step(&secretary, "vote", as_district.clone()).await;
-    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    // An authorization refusal, with the engine's reason naming the body.
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     let reasons = r["errors"][0]["extensions"]["reasons"].as_array().unwrap();
     assert_eq!(reasons.len(), 1, "{r:#}");
     assert_eq!(reasons[0]["code"], "NOT_PERMITTED", "{r:#}");
@@ -1354,7 +1355,7 @@ async fn d13_a_branch_secretary_cannot_vote_as_the_district_s_standing_committee
     let r = w
         .fire_on(w.day, &secretary, "impose", decision.clone())
         .await;
-    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     assert_eq!(
         r["errors"][0]["extensions"]["reasons"][0]["code"], "NOT_PERMITTED",
         "{r:#}"

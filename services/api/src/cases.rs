@@ -148,6 +148,10 @@ impl From<&Reason> for RefusalReason {
 pub(crate) fn refusal_error(r: &Refusal, l: Lang) -> async_graphql::Error {
     let code = if r.is_validation() {
         Code::Validation
+    } else if r.is_not_permitted() {
+        // The caller may not take this step (e.g. as the body it names): an authorization
+        // refusal like the roles checked before the engine, with the engine's reasons.
+        Code::Forbidden
     } else {
         Code::TransitionRefused
     };

@@ -221,6 +221,16 @@ impl Refusal {
         !self.reasons.is_empty() && self.reasons.iter().all(|r| r.code.is_input())
     }
 
+    /// Whether the only objection is who asked: the actor holds none of the roles the step
+    /// needs, or not the role of the body it names (`acting_body`).
+    pub fn is_not_permitted(&self) -> bool {
+        !self.reasons.is_empty()
+            && self
+                .reasons
+                .iter()
+                .all(|r| r.code == RefusalCode::NotPermitted)
+    }
+
     /// The rule ids behind the refusal, sorted and deduplicated.
     pub fn rule_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.reasons.iter().filter_map(|r| r.rule.clone()).collect();
