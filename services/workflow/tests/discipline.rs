@@ -1410,7 +1410,8 @@ expect_state = "LimitationCheck"
 [[step]]
 fire = "impose"
 expect_refused = ["GUARD_FAILED:D13"]
-expect_vi = ["chỉ có quyền đề nghị, không có quyền quyết định hình thức khai trừ"]
+expect_vi = ["chỉ có quyền đề nghị, không có quyền quyết định hình thức khai trừ", "Có thẩm quyền quyết định: cấp ủy cấp trên trực tiếp", "ban thường vụ cấp ủy cấp trên trực tiếp", "ủy ban kiểm tra cấp ủy cấp trên trực tiếp"]
+expect_en = ["It may be decided by: the party committee at superior level"]
 
 [[step]]
 fire = "propose_to_competent"

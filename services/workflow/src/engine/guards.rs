@@ -2604,12 +2604,34 @@ fn jurisdiction(ctx: &GuardContext<'_>) -> Result<Jurisdiction, GuardOutcome> {
     let subject = ctx.text("subject_kind").unwrap_or_default();
     let form = ctx.text("discipline_form").unwrap_or_default();
     let higher_task = ctx.flag("higher_assigned_task") == Some(true);
-    let subject_level = ctx.text("subject_level");
     inspection_commission_exists(ctx, kind, level)?;
+    let best = power_of(ctx, kind, level)?;
+    Ok(Jurisdiction {
+        power: best.map_or(Power::None, |(p, _)| p),
+        rule: best.map(|(_, r)| r),
+        kind: kind.to_owned(),
+        level: level.to_owned(),
+        form: form.to_owned(),
+        subject: subject.to_owned(),
+        higher_task,
+    })
+}
 
-    // The most specific matching entry wins: a condition beats none, an exact form beats `*`,
-    // an exact subject beats `*`; between equally specific entries, the lesser power.
-    let mut best: Option<(u8, Power, &'static str)> = None;
+/// One entry of the jurisdiction table: `(rule, kind, level token, subject, form, power,
+/// condition)`.
+type PowerEntry<'a> = (
+    &'static str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Power,
+    Option<&'a str>,
+);
+
+/// Every entry of the jurisdiction table of the rule set, parsed; a malformed one fails.
+fn power_entries<'a>(ctx: &'a GuardContext<'_>) -> Result<Vec<PowerEntry<'a>>, GuardOutcome> {
+    let mut out = Vec::new();
     for (rule, param) in JURISDICTION_TABLE {
         for entry in ctx.text_list(param)? {
             let parts: Vec<&str> = entry.split(':').collect();
@@ -2628,40 +2650,78 @@ fn jurisdiction(ctx: &GuardContext<'_>) -> Result<Jurisdiction, GuardOutcome> {
                 "none" => Power::None,
                 _ => return Err(bad_entry(ctx, param, entry, expected)),
             };
-            let condition_holds = match condition {
-                None => true,
-                Some("higher_task") => higher_task,
-                Some(_) => return Err(bad_entry(ctx, param, entry, expected)),
-            };
-            let matches = e_kind == kind
-                && entry_level(e_level, subject_level).is_some_and(|l| l == level)
-                && (e_subject == "*" || e_subject == subject)
-                && (e_form == "*" || e_form == form)
-                && condition_holds;
-            if !matches {
-                continue;
+            if condition.is_some_and(|c| c != "higher_task") {
+                return Err(bad_entry(ctx, param, entry, expected));
             }
-            let score = u8::from(condition.is_some()) * 4
-                + u8::from(e_form != "*") * 2
-                + u8::from(e_subject != "*");
-            let better = match best {
-                None => true,
-                Some((s, p, _)) => score > s || (score == s && power < p),
-            };
-            if better {
-                best = Some((score, power, rule));
-            }
+            out.push((*rule, e_kind, e_level, e_subject, e_form, power, condition));
         }
     }
-    Ok(Jurisdiction {
-        power: best.map_or(Power::None, |(_, p, _)| p),
-        rule: best.map(|(_, _, r)| r),
-        kind: kind.to_owned(),
-        level: level.to_owned(),
-        form: form.to_owned(),
-        subject: subject.to_owned(),
-        higher_task,
-    })
+    Ok(out)
+}
+
+/// The power of the body `kind@level` over the case's subject and form, and the rule of the
+/// entry that gives it; `None` when no entry matches (no power). The most specific matching
+/// entry wins: a condition beats none, an exact form beats `*`, an exact subject beats `*`;
+/// between equally specific entries, the lesser power.
+fn power_of(
+    ctx: &GuardContext<'_>,
+    kind: &str,
+    level: &str,
+) -> Result<Option<(Power, &'static str)>, GuardOutcome> {
+    let subject = ctx.text("subject_kind").unwrap_or_default();
+    let form = ctx.text("discipline_form").unwrap_or_default();
+    let higher_task = ctx.flag("higher_assigned_task") == Some(true);
+    let subject_level = ctx.text("subject_level");
+    let mut best: Option<(u8, Power, &'static str)> = None;
+    for (rule, e_kind, e_level, e_subject, e_form, power, condition) in power_entries(ctx)? {
+        let condition_holds = condition.is_none() || higher_task;
+        let matches = e_kind == kind
+            && entry_level(e_level, subject_level).is_some_and(|l| l == level)
+            && (e_subject == "*" || e_subject == subject)
+            && (e_form == "*" || e_form == form)
+            && condition_holds;
+        if !matches {
+            continue;
+        }
+        let score = u8::from(condition.is_some()) * 4
+            + u8::from(e_form != "*") * 2
+            + u8::from(e_subject != "*");
+        let better = match best {
+            None => true,
+            Some((s, p, _)) => score > s || (score == s && power < p),
+        };
+        if better {
+            best = Some((score, power, rule));
+        }
+    }
+    Ok(best.map(|(_, p, r)| (p, r)))
+}
+
+/// The bodies that may decide the case's form for its subject, as the table gives them (each
+/// resolved as `power_of` resolves it, so a more specific entry that takes the power away
+/// wins): what a body that may only propose is told.
+fn deciders(ctx: &GuardContext<'_>) -> Result<Vec<(String, String)>, GuardOutcome> {
+    let subject_level = ctx.text("subject_level");
+    let mut bodies: Vec<(String, String)> = Vec::new();
+    for (_, kind, level, _, _, power, _) in power_entries(ctx)? {
+        if power != Power::Decide {
+            continue;
+        }
+        let Some(level) = entry_level(level, subject_level) else {
+            continue;
+        };
+        let body = (kind.to_owned(), level.to_owned());
+        if !bodies.contains(&body) {
+            bodies.push(body);
+        }
+    }
+    let mut out = Vec::new();
+    for (kind, level) in bodies {
+        if matches!(power_of(ctx, &kind, &level)?, Some((Power::Decide, _))) {
+            out.push((kind, level));
+        }
+    }
+    Ok(out)
 }
 
 impl Jurisdiction {
@@ -2719,6 +2779,28 @@ impl Jurisdiction {
 
     fn only_propose(&self, ctx: &GuardContext<'_>) -> Reason {
         let rule = self.rule();
+        // Who may decide instead, as the rule set's table says (D13–D20).
+        let who = deciders(ctx).unwrap_or_default();
+        let (who_vi, who_en) = if who.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(
+                    " Có thẩm quyền quyết định: {}.",
+                    who.iter()
+                        .map(|(k, l)| body_vi(k, l))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!(
+                    " It may be decided by: {}.",
+                    who.iter()
+                        .map(|(k, l)| body_en(k, l))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        };
         let task_vi = if self.higher_task {
             " vì vi phạm liên quan đến nhiệm vụ do cấp trên giao"
         } else {
@@ -2732,13 +2814,13 @@ impl Jurisdiction {
         ctx.reason(
             rule,
             format!(
-                "{} chỉ có quyền đề nghị, không có quyền quyết định hình thức {} đối với {}{task_vi} ({rule}): chuyển hồ sơ đề nghị lên cấp có thẩm quyền quyết định.",
+                "{} chỉ có quyền đề nghị, không có quyền quyết định hình thức {} đối với {}{task_vi} ({rule}): chuyển hồ sơ đề nghị lên cấp có thẩm quyền quyết định.{who_vi}",
                 self.body_vi(),
                 form_vi(&self.form),
                 subject_vi(&self.subject, None)
             ),
             format!(
-                "{} may only propose, not decide, {} for {}{task_en} ({rule}): send the proposal to the competent body.",
+                "{} may only propose, not decide, {} for {}{task_en} ({rule}): send the proposal to the competent body.{who_en}",
                 self.body_en(),
                 form_en(&self.form),
                 subject_en(&self.subject, None)
