@@ -24,6 +24,7 @@ use memberflow_store::{
     BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership, BulkStatus,
     BulkTreeEvent, BulkUnit, Store, StoreError,
 };
+use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::stats::{AgeBand, Rng, apportion};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
 
@@ -1174,7 +1175,7 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 form,
                 decision_date: day,
                 case: None,
-                status: "IN_FORCE",
+                status: DisciplineStatus::InForce,
                 status_date: None,
             });
         }
@@ -1239,7 +1240,7 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 form,
                 decision_date: left,
                 case: None,
-                status: "IN_FORCE",
+                status: DisciplineStatus::InForce,
                 status_date: None,
             });
         }

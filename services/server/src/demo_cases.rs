@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use anyhow::{Context as _, anyhow};
 use chrono::{Days, Months, NaiveDate};
 use memberflow_store::{BulkBatch, BulkCase, BulkStep, Catalog};
+use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::engine::context::subject_discipline;
 use memberflow_workflow::engine::{self, Actor, CaseSnapshot, Definition, Event, Value, Values};
 
@@ -203,7 +204,7 @@ pub fn record(batch: &mut BulkBatch, catalog: &Catalog) -> anyhow::Result<Record
         let entry = &mut batch.discipline[k];
         entry.case = Some(batch.cases.len() + cases.len());
         if let Some(day) = lapsed {
-            entry.status = "LAPSED";
+            entry.status = DisciplineStatus::Lapsed;
             entry.status_date = Some(day);
         }
         out.discipline += 1;
@@ -568,7 +569,10 @@ mod tests {
                 c.snapshot.fact("decision_date").and_then(Value::as_date),
                 Some(d.decision_date)
             );
-            assert_eq!(d.status == "LAPSED", c.snapshot.state == "Lapsed");
+            assert_eq!(
+                d.status == DisciplineStatus::Lapsed,
+                c.snapshot.state == "Lapsed"
+            );
             *by_form.entry(d.form).or_default() += 1;
         }
         assert_eq!(

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use memberflow_workflow::engine::{CaseSnapshot, Effect, Event};
+use memberflow_workflow::engine::{CaseSnapshot, DisciplineStatus, Effect, Event};
 use memberflow_workflow::stats::{AnchorDay, MemberHistory, Rng};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
@@ -126,8 +126,8 @@ pub struct BulkDiscipline {
     pub decision_date: NaiveDate,
     /// The case it was decided in (index into the batch's cases), if it has one.
     pub case: Option<usize>,
-    /// `IN_FORCE`, `LAPSED` or `ANNULLED`.
-    pub status: &'static str,
+    /// In force, lapsed or annulled.
+    pub status: DisciplineStatus,
     /// The day the status began, for a lapse or an annulment.
     pub status_date: Option<NaiveDate>,
 }
@@ -819,7 +819,7 @@ impl Store {
                     d.decision_date.into(),
                     now.into(),
                     d.case.map(|c| id_of(&case_ids, c)).into(),
-                    d.status.into(),
+                    d.status.code().into(),
                     d.status_date.into(),
                 ]
             },

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
+use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::stats::{
     self as core, AgeBand, Assessment, Forecast, OpenAdmission, Tally, TargetParams,
 };
@@ -683,7 +684,7 @@ impl Store {
             .column(discipline_record::Column::Form)
             .filter(discipline_record::Column::DecisionDate.gte(from))
             .filter(discipline_record::Column::DecisionDate.lte(to))
-            .filter(discipline_record::Column::Status.ne("ANNULLED"))
+            .filter(discipline_record::Column::Status.ne(DisciplineStatus::Annulled.code()))
             .into_tuple()
             .all(self.db())
             .await?;
