@@ -383,13 +383,35 @@ async fn insert_cases(
     member_ids: &[Uuid],
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
-    if batch.cases.is_empty() {
-        return Ok(());
+    // A round of cases at a time, so that the histories' rows are not all in memory at once.
+    const CASES_PER_ROUND: usize = 500;
+    let total = batch.cases.len() as u64;
+    let mut done = 0u64;
+    for (cases, ids) in batch
+        .cases
+        .chunks(CASES_PER_ROUND)
+        .zip(case_ids.chunks(CASES_PER_ROUND))
+    {
+        insert_case_round(txn, cases, ids, unit_ids, member_ids).await?;
+        done += cases.len() as u64;
+        progress("cases", done, total);
     }
+    Ok(())
+}
+
+/// Inserts `cases` (with their ids `case_ids`), their histories and their open deadlines.
+async fn insert_case_round(
+    txn: &impl ConnectionTrait,
+    cases: &[BulkCase],
+    case_ids: &[Uuid],
+    unit_ids: &[Uuid],
+    member_ids: &[Uuid],
+) -> Result<()> {
+    let progress = &mut |_: &str, _: u64, _: u64| {};
     let mut rows: Vec<(Uuid, &BulkCase, serde_json::Value)> = Vec::new();
     let mut events: Vec<(Uuid, CaseEventRecord)> = Vec::new();
     let mut deadlines: Vec<(Uuid, String, String, NaiveDate, DateTime<Utc>)> = Vec::new();
-    for (i, c) in batch.cases.iter().enumerate() {
+    for (i, c) in cases.iter().enumerate() {
         let id = id_of(case_ids, i);
         let mut prev = String::new();
         for (seq, step) in c.steps.iter().enumerate() {
