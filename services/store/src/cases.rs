@@ -592,7 +592,8 @@ async fn enqueue(
 }
 
 /// The registry context of a step about `subject` (`engine::context`): the open cases of
-/// disciplinary definitions about the member, other than `except` (the case being stepped).
+/// disciplinary definitions about the member, other than `except` (the case being stepped),
+/// read under a lock on the member's row.
 /// Without a subject there is nothing to read and the context is empty.
 pub(crate) async fn registry_context(
     c: &impl ConnectionTrait,
@@ -603,6 +604,13 @@ pub(crate) async fn registry_context(
     let Some(member) = subject else {
         return Ok(Values::new());
     };
+    // The member's row is locked for the rest of the step's transaction (PostgreSQL; SQLite
+    // writes one at a time anyway): a step of a discipline case about them and a step of
+    // another process that reads their discipline (a transfer, C2, C7) cannot interleave.
+    crate::entity::member::Entity::find_by_id(member)
+        .lock_exclusive()
+        .one(c)
+        .await?;
     let mut q = cases::Entity::find()
         .filter(cases::Column::SubjectMemberId.eq(member))
         .filter(cases::Column::Terminal.eq(false))
