@@ -592,4 +592,32 @@ mod tests {
             .collect();
         assert_eq!(rule_sets, ["R2016", "R2021"].into_iter().collect());
     }
+
+    /// The demo's 4,070 badges reconcile with the rules an award is checked by (`awardBadge`,
+    /// A30, A33): each is a milestone its member's party age had reached on the award's day,
+    /// for an official member, under the rule set of that day, and none is awarded twice.
+    #[test]
+    fn the_demo_s_badges_reconcile_with_the_rules_of_an_award() {
+        let catalog = crate::load_catalog(&crate::Config::default()).unwrap();
+        let batch = province(&Figures::hau_giang_2023(), "", "Hậu Giang", 2023);
+        let mut seen = std::collections::HashSet::new();
+        for b in &batch.badges {
+            let m = &batch.members[b.member];
+            let rs = catalog.rules.for_date(b.award_date).unwrap();
+            let years = u32::try_from(b.years).unwrap();
+            let refusals = memberflow_workflow::badges::award_refusals(
+                rs,
+                m.admission_decision_date,
+                m.official_date.is_some_and(|o| o <= b.award_date),
+                &[],
+                years,
+                b.award_date,
+                &[],
+            )
+            .unwrap();
+            assert!(refusals.is_empty(), "{b:?}: {refusals:?}");
+            assert!(seen.insert((b.member, years)), "{b:?} twice");
+        }
+        assert_eq!(batch.badges.len(), 4_070);
+    }
 }
