@@ -15,10 +15,13 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
 use chrono::{Days, Months, NaiveDate};
-use memberflow_store::{BulkBatch, BulkCase, BulkStep, Catalog};
+use memberflow_store::{BulkBatch, BulkCase, BulkDiscipline, BulkStep, Catalog};
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::engine::context::subject_discipline;
-use memberflow_workflow::engine::{self, Actor, CaseSnapshot, Definition, Event, Value, Values};
+use memberflow_workflow::engine::{
+    self, Actor, CaseSnapshot, Definition, Effect, Event, Value, Values,
+};
+use memberflow_workflow::violations::FORMS;
 
 use crate::demo::{PERIOD_START, SNAPSHOT};
 
@@ -192,7 +195,7 @@ pub fn record(batch: &mut BulkBatch, catalog: &Catalog) -> anyhow::Result<Record
         let m = &batch.members[d.member];
         let official = m.official_date.is_some_and(|o| o <= d.decision_date);
         let code = batch.units[d.unit].code.clone();
-        let (walk, lapsed) = discipline(
+        let walk = discipline(
             catalog,
             d.member,
             &m.full_name,
@@ -203,10 +206,8 @@ pub fn record(batch: &mut BulkBatch, catalog: &Catalog) -> anyhow::Result<Record
         )?;
         let entry = &mut batch.discipline[k];
         entry.case = Some(batch.cases.len() + cases.len());
-        if let Some(day) = lapsed {
-            entry.status = DisciplineStatus::Lapsed;
-            entry.status_date = Some(day);
-        }
+        // The register row is what the case's effects write, as `registry::apply` would.
+        register_from(&walk.steps, entry).with_context(|| walk.what.clone())?;
         out.discipline += 1;
         cases.push(walk.finish(
             d.unit,
@@ -218,6 +219,40 @@ pub fn record(batch: &mut BulkBatch, catalog: &Catalog) -> anyhow::Result<Record
     out.open = cases.iter().filter(|c| !c.terminal).count();
     batch.cases.extend(cases);
     Ok(out)
+}
+
+/// Folds the `record_discipline` effects of a case's steps into its register row: the first
+/// decision dates it, each decision or ruling sets the form in force, a lapse or an annulment
+/// the status from its day.
+fn register_from(steps: &[BulkStep], entry: &mut BulkDiscipline) -> anyhow::Result<()> {
+    let mut decided = false;
+    for effect in steps.iter().flat_map(|s| &s.effects) {
+        let Effect::RecordDiscipline { status, form, date } = effect else {
+            continue;
+        };
+        if *status == DisciplineStatus::InForce {
+            if let Some(f) = form {
+                entry.form = FORMS
+                    .iter()
+                    .find(|x| *x == f)
+                    .copied()
+                    .ok_or_else(|| anyhow!("unknown form {f}"))?;
+            }
+            if !decided {
+                entry.decision_date = *date;
+                decided = true;
+            }
+            entry.status_date = None;
+        } else {
+            entry.status_date = Some(*date);
+        }
+        entry.status = *status;
+    }
+    if decided {
+        Ok(())
+    } else {
+        Err(anyhow!("the case recorded no decision"))
+    }
 }
 
 fn education_level(code: &str) -> &'static str {
@@ -399,8 +434,7 @@ fn ballot(on: NaiveDate, body: &str, level: &str, form: &str, competent: bool) -
     v
 }
 
-/// A discipline decided on `decided`, of `form`; returns the walk and the day it lapsed, if it
-/// did by the report's day.
+/// A discipline decided on `decided`, of `form`, taken as far as the report's day.
 fn discipline<'a>(
     catalog: &'a Catalog,
     member: usize,
@@ -409,7 +443,7 @@ fn discipline<'a>(
     form: &str,
     decided: NaiveDate,
     official: bool,
-) -> anyhow::Result<(Walk<'a>, Option<NaiveDate>)> {
+) -> anyhow::Result<Walk<'a>> {
     let mut w = Walk::new(
         catalog,
         "discipline_member",
@@ -504,24 +538,22 @@ fn discipline<'a>(
             let close = add_days(w.due("expulsion_appeal_window")?, 1);
             w.step("close_expulsion_appeal_window", close, Values::new())?;
         }
-        return Ok((w, None));
+        return Ok(w);
     }
     if !w.step(
         "notify",
         received,
         values([("decision_received_date", date(received))]),
     )? {
-        return Ok((w, None));
+        return Ok(w);
     }
     let close = add_days(w.due("appeal_window")?, 1);
     if !w.step("close_appeal_window", close, Values::new())? {
-        return Ok((w, None));
+        return Ok(w);
     }
     let lapse = w.due("lapse")?;
-    let lapsed = w
-        .step("lapse", add_days(lapse, 1), Values::new())?
-        .then_some(lapse);
-    Ok((w, lapsed))
+    w.step("lapse", add_days(lapse, 1), Values::new())?;
+    Ok(w)
 }
 
 #[cfg(test)]
