@@ -46,7 +46,7 @@ const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     }
 }
 
-fn add_years(d: NaiveDate, years: i32) -> NaiveDate {
+pub(crate) fn add_years(d: NaiveDate, years: i32) -> NaiveDate {
     let months = Months::new(years.unsigned_abs() * 12);
     let r = if years >= 0 {
         d.checked_add_months(months)
@@ -56,7 +56,7 @@ fn add_years(d: NaiveDate, years: i32) -> NaiveDate {
     r.unwrap_or(d)
 }
 
-fn add_days(d: NaiveDate, days: i64) -> NaiveDate {
+pub(crate) fn add_days(d: NaiveDate, days: i64) -> NaiveDate {
     d.checked_add_signed(chrono::TimeDelta::days(days))
         .unwrap_or(d)
 }

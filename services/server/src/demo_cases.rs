@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
-use chrono::{Days, Months, NaiveDate};
+use chrono::NaiveDate;
 use memberflow_store::{BulkBatch, BulkCase, BulkDiscipline, BulkStep, Catalog};
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::engine::context::subject_discipline;
@@ -23,15 +23,7 @@ use memberflow_workflow::engine::{
 };
 use memberflow_workflow::violations::FORMS;
 
-use crate::demo::{PERIOD_START, SNAPSHOT};
-
-fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
-    if n >= 0 {
-        d + Days::new(n.unsigned_abs())
-    } else {
-        d - Days::new(n.unsigned_abs())
-    }
-}
+use crate::demo::{PERIOD_START, SNAPSHOT, add_days, add_years};
 
 fn date(d: NaiveDate) -> Value {
     Value::Date(d)
@@ -405,16 +397,6 @@ fn admission<'a>(
         ]),
     )?;
     Ok(w)
-}
-
-fn add_years(d: NaiveDate, years: i32) -> NaiveDate {
-    let months = Months::new(years.unsigned_abs() * 12);
-    if years >= 0 {
-        d.checked_add_months(months)
-    } else {
-        d.checked_sub_months(months)
-    }
-    .unwrap_or(d)
 }
 
 /// The ballot of a body for `form`: 7 of 10 (a branch) or 6 of 9 (a committee) for it, the
