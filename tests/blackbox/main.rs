@@ -20,3 +20,4 @@ mod simulation;
 mod support;
 mod targets;
 mod tree;
+mod walk;
