@@ -44,15 +44,17 @@ effect = [{ kind = "send_mail", template = "admission.decision_issued", to = { r
 /// The raw messages an SMTP listener accepted.
 pub(crate) type Inbox = Arc<Mutex<Vec<String>>>;
 
-/// A minimal SMTP server: accepts every message and keeps it as transmitted.
-pub(crate) async fn smtp_sink() -> (SocketAddr, Inbox) {
+/// A minimal SMTP server on a loopback port: `judge` gets every message as transmitted and
+/// says whether it is accepted (`250`) or refused for now (`451`, the sender retries).
+pub(crate) async fn smtp_server(
+    judge: impl Fn(String) -> bool + Send + Sync + 'static,
+) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let inbox: Inbox = Arc::default();
-    let keep = inbox.clone();
+    let judge = Arc::new(judge);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let keep = keep.clone();
+            let judge = judge.clone();
             tokio::spawn(async move {
                 let (r, mut w) = stream.into_split();
                 let mut lines = BufReader::new(r);
@@ -79,8 +81,11 @@ pub(crate) async fn smtp_sink() -> (SocketAddr, Inbox) {
                             }
                             data.push_str(&line);
                         }
-                        keep.lock().unwrap().push(data);
-                        b"250 queued\r\n"
+                        if judge(data) {
+                            b"250 queued\r\n"
+                        } else {
+                            b"451 4.3.0 try again later\r\n"
+                        }
                     } else if cmd == "QUIT" {
                         let _ = w.write_all(b"221 bye\r\n").await;
                         return;
@@ -92,6 +97,18 @@ pub(crate) async fn smtp_sink() -> (SocketAddr, Inbox) {
             });
         }
     });
+    addr
+}
+
+/// An SMTP server that accepts every message and keeps it as transmitted.
+pub(crate) async fn smtp_sink() -> (SocketAddr, Inbox) {
+    let inbox: Inbox = Arc::default();
+    let keep = inbox.clone();
+    let addr = smtp_server(move |data| {
+        keep.lock().unwrap().push(data);
+        true
+    })
+    .await;
     (addr, inbox)
 }
 

@@ -33,8 +33,6 @@ use memberflow_worker::{
 };
 use memberflow_workflow::engine::{Effect, Level, RoleRef};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 use crate::support::{member, unit};
 
@@ -96,64 +94,25 @@ fn header(raw: &str, name: &str) -> Option<String> {
     None
 }
 
-/// The tiny sink of `mail.rs`, made a little unreliable: the first attempt of every mail whose
+/// The SMTP server of `mail.rs`, made a little unreliable: the first attempt of every mail whose
 /// outbox id is a multiple of [`FLAKY_EVERY`] gets `451` after its DATA and is not kept.
 async fn flaky_smtp_sink() -> (SocketAddr, Inbox) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let inbox: Inbox = Arc::default();
     let keep = inbox.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let keep = keep.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = stream.into_split();
-                let mut lines = BufReader::new(r);
-                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let cmd = line.trim_end().to_ascii_uppercase();
-                    let reply: &[u8] = if cmd.starts_with("EHLO") {
-                        b"250-sink\r\n250 8BITMIME\r\n"
-                    } else if cmd == "DATA" {
-                        let _ = w.write_all(b"354 go ahead\r\n").await;
-                        let mut data = String::new();
-                        loop {
-                            line.clear();
-                            if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                                return;
-                            }
-                            if line == ".\r\n" {
-                                break;
-                            }
-                            data.push_str(&line);
-                        }
-                        let mut s = keep.lock().unwrap();
-                        match outbox_id(&data) {
-                            Some(id) if id % FLAKY_EVERY == 0 && s.refused_ids.insert(id) => {
-                                s.refused += 1;
-                                b"451 4.3.0 try again later\r\n"
-                            }
-                            _ => {
-                                s.accepted.push(data);
-                                b"250 queued\r\n"
-                            }
-                        }
-                    } else if cmd == "QUIT" {
-                        let _ = w.write_all(b"221 bye\r\n").await;
-                        return;
-                    } else {
-                        b"250 ok\r\n"
-                    };
-                    let _ = w.write_all(reply).await;
-                }
-            });
+    let addr = crate::mail::smtp_server(move |data| {
+        let mut s = keep.lock().unwrap();
+        match outbox_id(&data) {
+            Some(id) if id % FLAKY_EVERY == 0 && s.refused_ids.insert(id) => {
+                s.refused += 1;
+                false
+            }
+            _ => {
+                s.accepted.push(data);
+                true
+            }
         }
-    });
+    })
+    .await;
     (addr, inbox)
 }
 
