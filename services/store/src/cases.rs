@@ -710,7 +710,10 @@ impl Store {
                 format!("Unit {} no longer exists.", unit.code),
             ));
         }
-        cmd.event.context = registry_context(&txn, catalog, new.subject_member_id, None).await?;
+        if def.needs_registry_context() {
+            cmd.event.context =
+                registry_context(&txn, catalog, new.subject_member_id, None).await?;
+        }
         let decision = match engine::open(
             def,
             &catalog.rules,
@@ -808,6 +811,9 @@ impl Store {
         catalog: &Catalog,
         case: &CaseRecord,
     ) -> Result<Values> {
+        if !catalog.definition_of(case)?.needs_registry_context() {
+            return Ok(Values::new());
+        }
         registry_context(self.db(), catalog, case.subject_member_id, Some(case.id)).await
     }
 
@@ -860,8 +866,10 @@ impl Store {
             ));
         }
         let def = catalog.definition_of(&case)?;
-        cmd.event.context =
-            registry_context(&txn, catalog, case.subject_member_id, Some(case.id)).await?;
+        if def.needs_registry_context() {
+            cmd.event.context =
+                registry_context(&txn, catalog, case.subject_member_id, Some(case.id)).await?;
+        }
         let decision = match engine::fire(
             def,
             &catalog.rules,

@@ -3116,3 +3116,14 @@ fn d42_a_malformed_catalogue_entry_fails_the_check_of_the_sources() {
         report.problems
     );
 }
+
+#[test]
+fn c2_c7_only_the_definitions_that_read_the_registry_context_are_given_it() {
+    assert!(definition("transfer").needs_registry_context());
+    assert!(definition("discipline_member").needs_registry_context());
+    assert!(!definition("removal").needs_registry_context());
+    let admission =
+        Definition::from_toml_str(&read(&repo_root().join("schemas/workflows/admission.toml")))
+            .unwrap();
+    assert!(!admission.needs_registry_context());
+}

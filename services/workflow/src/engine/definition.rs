@@ -608,6 +608,22 @@ impl<'a> CheckOptions<'a> {
 }
 
 impl Definition {
+    /// Whether its steps need the registry context (`engine::context`): a guard of one of its
+    /// transitions reads it, or its cases are discipline (whose steps take the member's lock
+    /// the context is read under, so that the two kinds of step do not interleave).
+    pub fn needs_registry_context(&self) -> bool {
+        self.disciplinary
+            || std::iter::once(&self.open)
+                .chain(&self.transitions)
+                .flat_map(|t| &t.guards)
+                .filter_map(|g| super::guards::guard(g))
+                .any(|g| {
+                    g.reads
+                        .iter()
+                        .any(|r| r.key == super::context::SUBJECT_DISCIPLINE)
+                })
+    }
+
     /// Parses and validates a definition, reporting every structural problem at once.
     pub fn from_toml_str(src: &str) -> Result<Definition, Vec<Problem>> {
         let raw: RawDefinition = toml::from_str(src).map_err(|e| vec![toml_problem(src, &e)])?;
