@@ -51,11 +51,33 @@ fn auth<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Auth> {
 
 /// A role held, at a unit and its subtree.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct RoleHeld {
     /// Role name.
-    role: String,
+    pub(crate) role: String,
     /// The unit (none for a role held everywhere).
-    unit_id: Option<ID>,
+    pub(crate) unit_id: Option<ID>,
+}
+
+#[async_graphql::ComplexObject]
+impl RoleHeld {
+    /// The role's name in the reader's language.
+    async fn label(&self, ctx: &Context<'_>) -> String {
+        memberflow_workflow::access::Role::parse(&self.role)
+            .map(|r| r.label().get(lang(ctx)).to_owned())
+            .unwrap_or_else(|| self.role.clone())
+    }
+    /// The unit (none for a role held everywhere).
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::tree::Unit>> {
+        let Some(id) = &self.unit_id else {
+            return Ok(None);
+        };
+        let l = lang(ctx);
+        let id = crate::scalars::parse_id(id, "unit").gql(l)?;
+        Ok(Some(crate::tree::Unit(
+            crate::tree::app(ctx).store.unit(id).await.gql(l)?,
+        )))
+    }
 }
 
 /// The account behind the request.
@@ -82,7 +104,7 @@ pub struct LoginPayload {
     me: Me,
 }
 
-fn me(p: &Principal) -> Me {
+pub(crate) fn me(p: &Principal) -> Me {
     Me {
         id: to_id(p.account.id),
         username: p.account.username.clone(),

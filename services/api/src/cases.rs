@@ -304,6 +304,82 @@ pub struct AvailableTransition {
     reasons: Vec<RefusalReason>,
     /// The inputs it requires.
     required_inputs: Vec<String>,
+    /// Every input it takes, typed, in the definition's order: what a client needs to build
+    /// its form.
+    inputs: Vec<TransitionInput>,
+}
+
+/// The discipline a case decided (see `Case.decision`).
+#[derive(SimpleObject)]
+pub struct CaseDecision {
+    /// The form (`reprimand`, `warning`, `removal`, `expulsion`, `dissolution`).
+    form: String,
+    /// The form in the reader's language.
+    form_label: String,
+    /// The decision's number.
+    number: Option<String>,
+    /// The day it was decided (or ruled on appeal).
+    decided_on: Option<Date>,
+    /// The body that decided it, in the reader's language.
+    body: Option<String>,
+    /// The day the member received it (the appeal window counts from it, P1).
+    received_on: Option<Date>,
+    /// The last day to appeal, while the window is open (P1).
+    appeal_due_by: Option<Date>,
+    /// The day it lapses (C1), once known.
+    lapses_on: Option<Date>,
+}
+
+/// One input of a transition, as the definition declares it.
+#[derive(SimpleObject)]
+pub struct TransitionInput {
+    /// Name (the key of `FireInput.inputs`).
+    name: String,
+    /// `string`, `integer`, `date`, `boolean`, `enum`, `member_ref`, `unit_ref`, or
+    /// `list` (of `itemType`).
+    r#type: String,
+    /// The type of a list's items.
+    item_type: Option<String>,
+    /// Whether it must be given.
+    required: bool,
+    /// Its label in the reader's language.
+    label: String,
+    /// The values an `enum` input accepts.
+    values: Vec<String>,
+    /// Smallest value of an `integer` input.
+    min: Option<i64>,
+    /// Largest value of an `integer` input.
+    max: Option<i64>,
+}
+
+impl TransitionInput {
+    fn of(spec: &memberflow_workflow::engine::InputSpec, l: Lang) -> Self {
+        let (ty, item) = match &spec.ty {
+            InputType::List(inner) => ("list".to_owned(), Some(inner.as_ref())),
+            other => (other.name(), None),
+        };
+        let scalar = item.unwrap_or(&spec.ty);
+        let (min, max) = match scalar {
+            InputType::Integer { min, max } => (*min, *max),
+            _ => (None, None),
+        };
+        TransitionInput {
+            name: spec.name.clone(),
+            r#type: ty,
+            item_type: item.map(InputType::name),
+            required: spec.required,
+            label: match l {
+                Lang::Vi => spec.label_vi.clone(),
+                Lang::En => spec.label_en.clone(),
+            },
+            values: match scalar {
+                InputType::Enum(v) => v.clone(),
+                _ => Vec::new(),
+            },
+            min,
+            max,
+        }
+    }
 }
 
 /// A workflow case.
@@ -376,6 +452,53 @@ impl Case {
                 .collect(),
         ))
     }
+    /// The discipline decided by the case, when it decided one: what the member concerned is
+    /// told (D38) and may appeal against (P1) — the form, the decision's number and date, the
+    /// body that decided and the appeal deadline — and never how anyone voted. Readable by
+    /// whoever may read the case, the member concerned included.
+    async fn decision(&self, ctx: &Context<'_>) -> Option<CaseDecision> {
+        let l = lang(ctx);
+        let facts = &self.0.snapshot.facts;
+        let text = |k: &str| match facts.get(k) {
+            Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
+            _ => None,
+        };
+        let date = |k: &str| match facts.get(k) {
+            Some(Value::Date(d)) => Some(Date(*d)),
+            _ => None,
+        };
+        let form = text("discipline_form")?;
+        let number = text("decision_number");
+        let decided_on = date("decision_date").or_else(|| date("appeal_ruling_date"));
+        if number.is_none() && decided_on.is_none() {
+            // Voted, not yet decided: nothing the member concerned is told yet.
+            return None;
+        }
+        let body = match (text("voting_body"), text("voting_level")) {
+            (Some(k), Some(lv)) => Some(
+                memberflow_workflow::engine::guards::body_label(&k, &lv)
+                    .get(l)
+                    .to_owned(),
+            ),
+            _ => None,
+        };
+        let appeal_due_by = ["appeal_window", "expulsion_appeal_window"]
+            .iter()
+            .find_map(|k| self.0.snapshot.deadlines.get(*k))
+            .map(|r| Date(r.effective_due()));
+        Some(CaseDecision {
+            form_label: memberflow_workflow::violations::form_label(&form)
+                .get(l)
+                .to_owned(),
+            form,
+            number,
+            decided_on,
+            body,
+            received_on: date("decision_received_date"),
+            appeal_due_by,
+            lapses_on: date("lapse_date"),
+        })
+    }
     /// The earliest open deadline.
     async fn next_due(&self) -> Option<Date> {
         self.0.next_due.map(Date)
@@ -401,6 +524,20 @@ impl Case {
                 }
             })
             .collect()
+    }
+    /// Whether the history is intact: every event in sequence, linked to the one before by
+    /// its hash, its hash matching its content, and as many steps as the case's version (the
+    /// check of `memberflow check --history`, for this case).
+    async fn history_intact(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let breaks = app(ctx)
+            .store
+            .verify_case_history(self.0.id)
+            .await
+            .gql(lang(ctx))?;
+        for b in &breaks {
+            tracing::warn!(case = %b.case_id, seq = b.seq, problem = %b.problem, "history chain broken");
+        }
+        Ok(breaks.is_empty())
     }
     /// The whole history, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CaseEvent>> {
@@ -442,6 +579,10 @@ impl Case {
         )
         .into_iter()
         .map(|a| AvailableTransition {
+            inputs: def
+                .transition(&a.transition)
+                .map(|t| t.inputs.iter().map(|i| TransitionInput::of(i, l)).collect())
+                .unwrap_or_default(),
             name: a.transition,
             label: match l {
                 Lang::Vi => a.label_vi,
@@ -725,6 +866,8 @@ pub struct CaseFilterInput {
     overdue: Option<bool>,
     /// Only cases with a deadline due within this many working days (overdue ones included).
     due_within_working_days: Option<u32>,
+    /// Only cases about this member.
+    subject_member_id: Option<ID>,
 }
 
 /// Extra fields of a case connection.
@@ -795,6 +938,12 @@ impl CaseQuery {
             open_only: f.open_only.unwrap_or(false),
             due_by,
             visible: Some(visible),
+            subject_member: f
+                .subject_member_id
+                .as_ref()
+                .map(|m| parse_id(m, "member"))
+                .transpose()
+                .gql(l)?,
         };
         let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
         let page = a.store.cases_page(&filter, after_id, first).await.gql(l)?;
@@ -823,6 +972,18 @@ impl CaseQuery {
                 version: d.version,
                 title: d.title.clone(),
                 states: d.states.iter().map(|s| s.name.clone()).collect(),
+                stages: d
+                    .states
+                    .iter()
+                    .map(|s| WorkflowStage {
+                        name: s.name.clone(),
+                        label: match lang(ctx) {
+                            Lang::Vi => s.label_vi.clone(),
+                            Lang::En => s.label_en.clone(),
+                        },
+                        terminal: s.terminal,
+                    })
+                    .collect(),
             })
             .collect())
     }
@@ -839,6 +1000,19 @@ pub struct WorkflowInfo {
     title: String,
     /// Its states.
     states: Vec<String>,
+    /// Its states in the definition's order, with their labels: the columns of a board.
+    stages: Vec<WorkflowStage>,
+}
+
+/// A state of a workflow, for people.
+#[derive(SimpleObject)]
+pub struct WorkflowStage {
+    /// Name.
+    name: String,
+    /// Its label in the reader's language.
+    label: String,
+    /// Whether a case ends there.
+    terminal: bool,
 }
 
 /// A case to open.

@@ -5,6 +5,7 @@
 //! `extensions.code` (see [`error::Code`]) and a message in Vietnamese and English.
 
 pub mod access;
+mod accounts;
 mod auth;
 mod cases;
 mod clock;
@@ -26,4 +27,6 @@ pub use error::{Code, finalize_response};
 pub use limits::{Peer, RateLimits};
 pub use memberflow_workflow::text::Lang;
 pub use reminders::{MailPreview, MailPreviewer};
-pub use schema::{AfterCommit, ApiOptions, AppSchema, build_schema, execute, sdl};
+pub use schema::{
+    AfterCommit, ApiOptions, AppSchema, Gateway, build_schema, execute, sdl, validate_document,
+};

@@ -475,6 +475,41 @@ impl MemberQuery {
         require_over_member(ctx, Permission::ReadMembers, id).await?;
         Ok(Member(member))
     }
+
+    /// Members whose name contains `query`, ignoring case and Vietnamese diacritics ("nguyen
+    /// van a" finds "Nguyễn Văn A"), in name order, at most `first` (20 by default, at most
+    /// 100): in the subtree of `unitId` when given (the right to read its members needed),
+    /// else wherever the caller may read members, as of today.
+    async fn search_members(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        unit_id: Option<ID>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Member>> {
+        let l = lang(ctx);
+        let today = on_or_today(ctx, None);
+        let limit = u64::try_from(first.unwrap_or(20).clamp(1, 100)).unwrap_or(20);
+        let a = app(ctx);
+        let units = match unit_id {
+            Some(u) => {
+                let u = parse_id(&u, "unit").gql(l)?;
+                require(ctx, Permission::ReadMembers, u).await?;
+                Some(a.store.subtree_ids_on(u, today).await.gql(l)?)
+            }
+            None => crate::access::scope_units(ctx, Permission::ReadMembers, today).await?,
+        };
+        if units.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
+        Ok(a.store
+            .search_members(&query, units.as_deref(), today, limit)
+            .await
+            .gql(l)?
+            .into_iter()
+            .map(Member)
+            .collect())
+    }
 }
 
 /// A member of an organization that already runs, to register.

@@ -7,6 +7,7 @@ use async_graphql::{MergedObject, Request, Response, Schema, ServerError};
 use memberflow_store::{Catalog, Store};
 use memberflow_workflow::text::{Lang, Text};
 
+use crate::accounts::{AccountMutation, AccountQuery};
 use crate::auth::{Auth, AuthMutation, AuthQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
@@ -31,6 +32,7 @@ pub struct Query(
     OutboxQuery,
     ReminderQuery,
     DisciplineQuery,
+    AccountQuery,
 );
 
 /// The mutation root, merged from the features.
@@ -42,6 +44,7 @@ pub struct Mutation(
     AuthMutation,
     OutboxMutation,
     ReminderMutation,
+    AccountMutation,
 );
 
 /// The schema type.
@@ -185,4 +188,82 @@ pub async fn execute(
     }
     let resp = schema.execute(request).await;
     finalize_response(resp, lang)
+}
+
+/// The schema as a client in the same process uses it (the web console): the same
+/// authentication as a bearer token, the same executor, limits and error codes as
+/// `POST /graphql`, with JSON in and out.
+#[derive(Clone)]
+pub struct Gateway {
+    schema: AppSchema,
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gateway")
+    }
+}
+
+impl Gateway {
+    /// A gateway to `schema`, authenticating against `store`.
+    pub fn new(schema: AppSchema, store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            schema,
+            store,
+            clock,
+        }
+    }
+
+    /// The caller behind a session token, if the session is live.
+    pub async fn authenticate(&self, token: &str) -> Option<Auth> {
+        crate::auth::authenticate(&self.store, self.clock.as_ref(), token).await
+    }
+
+    /// Today in Vietnam, as the schema sees it.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    /// Runs `document` with `variables` as `auth`, from `peer`, for a reader of `lang`: the
+    /// response as JSON (`data`, and `errors` with their `extensions`).
+    pub async fn call(
+        &self,
+        document: &str,
+        variables: serde_json::Value,
+        lang: Lang,
+        auth: Option<Auth>,
+        peer: Option<IpAddr>,
+    ) -> serde_json::Value {
+        let request =
+            Request::new(document).variables(async_graphql::Variables::from_json(variables));
+        let response = execute(&self.schema, request, lang, auth, peer).await;
+        serde_json::to_value(&response).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a GraphQL response could not be serialized");
+            serde_json::json!({ "data": null, "errors": [{
+                "message": "internal error", "extensions": { "code": "INTERNAL" } }] })
+        })
+    }
+}
+
+/// Checks that `document` parses and fits the schema (every operation in it, with its
+/// variables' types), without running anything: the errors' messages, if any. The schema is
+/// the code's, which a test keeps equal to the committed SDL.
+pub async fn validate_document(document: &str) -> Result<(), Vec<String>> {
+    const PROBE: &str = "MemberflowValidateOnly";
+    static SCHEMA: std::sync::OnceLock<AppSchema> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| {
+        Schema::build(Query::default(), Mutation::default(), Subscription).finish()
+    });
+    // Validation covers every operation of the document; only the probe, which reads no
+    // resolver, is executed.
+    let probed = format!("{document}\nquery {PROBE} {{ __typename }}\n");
+    let request = Request::new(probed).operation_name(PROBE);
+    let response = schema.execute(request).await;
+    if response.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(response.errors.into_iter().map(|e| e.message).collect())
+    }
 }

@@ -459,6 +459,36 @@ impl Store {
             .collect())
     }
 
+    /// Accounts in login-name order, with their live roles, at most `limit`.
+    pub async fn accounts(&self, limit: u64) -> Result<Vec<(AccountRecord, Vec<RoleGrant>)>> {
+        let accounts = account::Entity::find()
+            .order_by_asc(account::Column::Username)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
+        let grants = role_assignment::Entity::find()
+            .filter(role_assignment::Column::AccountId.is_in(ids))
+            .filter(role_assignment::Column::RevokedAt.is_null())
+            .order_by_asc(role_assignment::Column::Id)
+            .all(self.db())
+            .await?;
+        Ok(accounts
+            .into_iter()
+            .map(|a| {
+                let roles = grants
+                    .iter()
+                    .filter(|g| g.account_id == a.id)
+                    .map(|g| RoleGrant {
+                        role: g.role.clone(),
+                        unit_id: g.unit_id,
+                    })
+                    .collect();
+                (a.into(), roles)
+            })
+            .collect())
+    }
+
     /// Sets (or clears) the address reminders for `username`'s roles go to.
     pub async fn set_account_email(
         &self,

@@ -275,6 +275,8 @@ pub struct CaseFilter {
     pub due_by: Option<NaiveDate>,
     /// Only the cases a reader may see (`None`: every case, for the shell's own use).
     pub visible: Option<CaseVisibility>,
+    /// Only the cases about this member.
+    pub subject_member: Option<Uuid>,
 }
 
 /// The cases a reader may see: the authorization filter of a case list, applied by the
@@ -999,6 +1001,17 @@ impl Store {
             .collect())
     }
 
+    /// What is wrong with the history chain of the case `id` (empty when intact): the check
+    /// of `verify_history`, for one case.
+    pub async fn verify_case_history(&self, id: Uuid) -> Result<Vec<ChainBreak>> {
+        let case = cases::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::not_found("case", id))?;
+        let events = self.case_events(id).await?;
+        Ok(chain_breaks(id, case.version, &events))
+    }
+
     fn case_query(f: &CaseFilter) -> sea_orm::Select<cases::Entity> {
         let mut q = cases::Entity::find();
         if let Some(units) = &f.units {
@@ -1006,6 +1019,9 @@ impl Store {
         }
         if let Some(d) = &f.definition_id {
             q = q.filter(cases::Column::DefinitionId.eq(d.as_str()));
+        }
+        if let Some(m) = f.subject_member {
+            q = q.filter(cases::Column::SubjectMemberId.eq(m));
         }
         if !f.states.is_empty() {
             q = q.filter(cases::Column::State.is_in(f.states.iter().map(String::as_str)));
@@ -1085,51 +1101,59 @@ impl Store {
                 .order_by_asc(case_event::Column::Seq)
                 .all(self.db())
                 .await?;
-            let mut prev = String::new();
-            let mut steps = 0i64;
-            for (i, m) in events.into_iter().enumerate() {
-                checked += 1;
-                let e: CaseEventRecord = m.into();
-                let expected_seq = (i as u64) + 1;
-                if e.seq != expected_seq {
-                    breaks.push(ChainBreak {
-                        case_id: c.id,
-                        seq: e.seq,
-                        problem: format!("sequence gap: expected {expected_seq}"),
-                    });
-                }
-                if e.prev_hash != prev {
-                    breaks.push(ChainBreak {
-                        case_id: c.id,
-                        seq: e.seq,
-                        problem: "does not link to the event before it".into(),
-                    });
-                }
-                if event_hash(c.id, &e) != e.hash {
-                    breaks.push(ChainBreak {
-                        case_id: c.id,
-                        seq: e.seq,
-                        problem: "hash does not match the content: the event was edited".into(),
-                    });
-                }
-                if e.kind == "STEP" || e.kind == "MIGRATED" {
-                    steps += 1;
-                }
-                prev = e.hash;
-            }
-            if steps != c.version {
-                breaks.push(ChainBreak {
-                    case_id: c.id,
-                    seq: 0,
-                    problem: format!(
-                        "the case is at version {} but its history has {steps} step(s)",
-                        c.version
-                    ),
-                });
-            }
+            let events: Vec<CaseEventRecord> = events.into_iter().map(Into::into).collect();
+            checked += events.len() as u64;
+            breaks.extend(chain_breaks(c.id, c.version, &events));
         }
         Ok((checked, breaks))
     }
+}
+
+/// What is wrong with the history `events` of the case `case_id` at `version`: sequence gaps,
+/// links that do not hold, hashes that do not match the content, a version that is not the
+/// number of steps. Empty for an intact chain.
+fn chain_breaks(case_id: Uuid, version: i64, events: &[CaseEventRecord]) -> Vec<ChainBreak> {
+    let mut breaks = Vec::new();
+    let mut prev = "";
+    let mut steps = 0i64;
+    for (i, e) in events.iter().enumerate() {
+        let expected_seq = (i as u64) + 1;
+        if e.seq != expected_seq {
+            breaks.push(ChainBreak {
+                case_id,
+                seq: e.seq,
+                problem: format!("sequence gap: expected {expected_seq}"),
+            });
+        }
+        if e.prev_hash != prev {
+            breaks.push(ChainBreak {
+                case_id,
+                seq: e.seq,
+                problem: "does not link to the event before it".into(),
+            });
+        }
+        if event_hash(case_id, e) != e.hash {
+            breaks.push(ChainBreak {
+                case_id,
+                seq: e.seq,
+                problem: "hash does not match the content: the event was edited".into(),
+            });
+        }
+        if e.kind == "STEP" || e.kind == "MIGRATED" {
+            steps += 1;
+        }
+        prev = &e.hash;
+    }
+    if steps != version {
+        breaks.push(ChainBreak {
+            case_id,
+            seq: 0,
+            problem: format!(
+                "the case is at version {version} but its history has {steps} step(s)"
+            ),
+        });
+    }
+    breaks
 }
 
 /// Whether a migration of open cases is carried out or only planned.

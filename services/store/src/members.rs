@@ -155,6 +155,7 @@ impl Store {
         let id = Uuid::now_v7();
         let model = member::ActiveModel {
             id: Set(id),
+            search_name: Set(Some(memberflow_workflow::text::search_key(&full_name))),
             full_name: Set(full_name),
             date_of_birth: Set(m.date_of_birth),
             sex: Set(m.sex),
@@ -219,6 +220,39 @@ impl Store {
             .await?
             .map(Into::into)
             .ok_or_else(|| StoreError::not_found("member", id))
+    }
+
+    /// Members whose name contains `query` ignoring case and Vietnamese diacritics, in name
+    /// order, at most `limit`: among the members of `units` on `on` (everyone when `None`).
+    pub async fn search_members(
+        &self,
+        query: &str,
+        units: Option<&[Uuid]>,
+        on: NaiveDate,
+        limit: u64,
+    ) -> Result<Vec<MemberRecord>> {
+        let key: String = memberflow_workflow::text::search_key(query)
+            .chars()
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .collect();
+        if key.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = member::Entity::find().filter(member::Column::SearchName.contains(&key));
+        if let Some(units) = units {
+            q = q
+                .join(JoinType::InnerJoin, member::Relation::MemberUnit.def())
+                .filter(member_unit::Column::UnitId.is_in(units.iter().copied()))
+                .filter(valid_on_membership(on));
+        }
+        Ok(q.order_by_asc(member::Column::SearchName)
+            .order_by_asc(member::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// A page of members matching `f`, after the member `after`, at most `first` of them.

@@ -181,6 +181,7 @@ async fn create_member(
     member::ActiveModel {
         id: Set(id),
         full_name: Set(full_name.to_owned()),
+        search_name: Set(Some(memberflow_workflow::text::search_key(full_name))),
         date_of_birth: Set(dob),
         sex: Set(text_fact(facts, "sex").map_or("UNKNOWN".into(), str::to_uppercase)),
         ethnicity: Set(text_fact(facts, "ethnicity").unwrap_or("Kinh").to_owned()),

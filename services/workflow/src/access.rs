@@ -71,6 +71,23 @@ impl Role {
         }
     }
 
+    /// The role's name for people.
+    pub fn label(self) -> Text {
+        let (vi, en) = match self {
+            Role::Secretary => ("Bí thư", "Secretary"),
+            Role::BranchCommittee => ("Chi ủy viên", "Branch committee member"),
+            Role::ExecutiveCommittee => ("Đảng ủy cơ sở", "Grassroots committee"),
+            Role::StandingCommittee => ("Ban Thường vụ", "Standing committee"),
+            Role::Committee => ("Cấp ủy", "Party committee"),
+            Role::InspectionCommission => ("Ủy ban Kiểm tra", "Inspection commission"),
+            Role::Secretariat => ("Ban Bí thư", "Secretariat"),
+            Role::OrganizationDepartment => ("Ban Tổ chức", "Organization department"),
+            Role::Auditor => ("Kiểm toán, thanh tra", "Auditor"),
+            Role::Admin => ("Quản trị hệ thống", "Administrator"),
+        };
+        Text::new(vi, en)
+    }
+
     /// Parses a role name.
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)

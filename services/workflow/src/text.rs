@@ -60,3 +60,52 @@ impl Text {
         }
     }
 }
+
+/// The key a name is searched by: lower case, without Vietnamese diacritics (`đ` is `d`),
+/// single spaces. "Nguyễn Văn A" and "nguyen van a" have the same key, so a search typed
+/// without diacritics, or in other case, finds the name.
+pub fn search_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars().flat_map(char::to_lowercase) {
+            out.push(fold_letter(c));
+        }
+    }
+    out
+}
+
+/// A Vietnamese letter without its marks (tone and vowel marks, `đ`).
+fn fold_letter(c: char) -> char {
+    const FOLDS: &[(char, &str)] = &[
+        ('a', "àáảãạăằắẳẵặâầấẩẫậ"),
+        ('e', "èéẻẽẹêềếểễệ"),
+        ('i', "ìíỉĩị"),
+        ('o', "òóỏõọôồốổỗộơờớởỡợ"),
+        ('u', "ùúủũụưừứửữự"),
+        ('y', "ỳýỷỹỵ"),
+        ('d', "đ"),
+    ];
+    if c.is_ascii() {
+        return c;
+    }
+    FOLDS
+        .iter()
+        .find(|(_, marked)| marked.contains(c))
+        .map_or(c, |(plain, _)| *plain)
+}
+
+#[cfg(test)]
+mod search_key_tests {
+    use super::search_key;
+
+    #[test]
+    fn vietnamese_names_fold_to_plain_lower_case() {
+        assert_eq!(search_key("Nguyễn Văn  A"), "nguyen van a");
+        assert_eq!(search_key("ĐẶNG THỊ Ửng"), "dang thi ung");
+        assert_eq!(search_key("Trần Quốc Toản"), search_key("tran quoc toan"));
+        assert_eq!(search_key("Lê Hữu Đức"), "le huu duc");
+    }
+}

@@ -749,6 +749,7 @@ impl Store {
                 member::Column::CeremonyDate,
                 member::Column::OfficialDate,
                 member::Column::CreatedAt,
+                member::Column::SearchName,
             ]),
             &members,
             |(id, m)| {
@@ -765,6 +766,7 @@ impl Store {
                     m.ceremony_date.into(),
                     m.official_date.into(),
                     now.into(),
+                    Some(memberflow_workflow::text::search_key(&m.full_name)).into(),
                 ]
             },
             progress,

@@ -1747,6 +1747,11 @@ fn committee_vi(level: &str) -> String {
     }
 }
 
+/// The name of a body (`kind` at `level`) in both languages, for pages and mails.
+pub fn body_label(kind: &str, level: &str) -> crate::text::Text {
+    crate::text::Text::new(body_vi(kind, level), body_en(kind, level))
+}
+
 pub(crate) fn body_vi(kind: &str, level: &str) -> String {
     match (kind, level) {
         ("branch", _) => "chi bộ".into(),
