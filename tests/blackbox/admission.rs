@@ -14,11 +14,11 @@ use crate::support::province;
 
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState case { version subjectMemberId } } }";
 
-struct Walk<'a> {
+pub(crate) struct Walk<'a> {
     app: &'a TestApp,
-    case: String,
+    pub(crate) case: String,
     version: i64,
-    day: NaiveDate,
+    pub(crate) day: NaiveDate,
 }
 
 impl Walk<'_> {
@@ -40,7 +40,7 @@ impl Walk<'_> {
         r
     }
 
-    async fn ok(&mut self, gap: u64, transition: &str, inputs: Value) -> Value {
+    pub(crate) async fn ok(&mut self, gap: u64, transition: &str, inputs: Value) -> Value {
         let r = self.step(gap, transition, inputs).await;
         assert!(
             r.get("errors").is_none(),
@@ -121,7 +121,7 @@ fn wrong_state(r: &Value) -> String {
     reason["vi"].as_str().unwrap().to_owned()
 }
 
-async fn open<'a>(app: &'a TestApp, branch: &str, start: &str, dob: &str) -> Walk<'a> {
+pub(crate) async fn open<'a>(app: &'a TestApp, branch: &str, start: &str, dob: &str) -> Walk<'a> {
     open_with(app, branch, start, dob, json!({})).await
 }
 
@@ -191,7 +191,7 @@ async fn to_verified(w: &mut Walk<'_>) {
 }
 
 /// Walks from the candidate list to the collected opinions, ready for the branch vote.
-async fn to_decision(w: &mut Walk<'_>) {
+pub(crate) async fn to_decision(w: &mut Walk<'_>) {
     to_verified(w).await;
     w.ok(1, "record_introducers", json!({ "introducer_1": "M-101", "introducer_1_official": true, "introducer_1_since": "2020-01-01",
         "introducer_2": "M-102", "introducer_2_official": true, "introducer_2_since": "2021-05-01" })).await;

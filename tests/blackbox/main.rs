@@ -6,8 +6,10 @@
 mod admission;
 mod auth;
 mod binary;
+mod browser;
 mod cases;
 mod consequences;
+mod console;
 mod discipline;
 mod http;
 mod limits;

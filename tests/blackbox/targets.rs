@@ -717,4 +717,8 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     let table = run(&["report", "targets", "--year", "2022"]);
     assert!(table.contains("Đảng bộ Công an tỉnh"), "{table}");
     assert!(table.contains("Đánh giá"), "{table}");
+
+    // The web console's targets page shows the same province in a browser.
+    let app = memberflow_tests::spawn_app_on(db, |_| {}).await;
+    crate::console::the_targets_page_shows_the_demo_province(&app).await;
 }

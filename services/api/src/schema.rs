@@ -226,18 +226,26 @@ impl Gateway {
         self.clock.today()
     }
 
-    /// Runs `document` with `variables` as `auth`, from `peer`, for a reader of `lang`: the
-    /// response as JSON (`data`, and `errors` with their `extensions`).
+    /// Now, as the schema sees it (session expiry is counted on this clock).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Runs the operation `operation` of `document` with `variables` as `auth`, from `peer`,
+    /// for a reader of `lang`: the response as JSON (`data`, and `errors` with their
+    /// `extensions`).
     pub async fn call(
         &self,
         document: &str,
+        operation: &str,
         variables: serde_json::Value,
         lang: Lang,
         auth: Option<Auth>,
         peer: Option<IpAddr>,
     ) -> serde_json::Value {
-        let request =
-            Request::new(document).variables(async_graphql::Variables::from_json(variables));
+        let request = Request::new(document)
+            .operation_name(operation)
+            .variables(async_graphql::Variables::from_json(variables));
         let response = execute(&self.schema, request, lang, auth, peer).await;
         serde_json::to_value(&response).unwrap_or_else(|e| {
             tracing::error!(error = %e, "a GraphQL response could not be serialized");

@@ -1,11 +1,12 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, subscriptions over
-//! WebSocket on `/graphql/ws` (graphql-transport-ws), `/healthz`, `/readyz` and `/metrics`,
-//! with a request log line per request.
+//! The HTTP surface: the web console at `/` (`memberflow-console`), `POST /graphql`,
+//! GraphiQL on `GET /graphql` (its assets served by the console, from the binary),
+//! subscriptions over WebSocket on `/graphql/ws` (graphql-transport-ws), the admissions chart
+//! and the report downloads, `/healthz`, `/readyz` and `/metrics`, with a request log line per
+//! request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use std::net::SocketAddr;
@@ -14,7 +15,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use memberflow_api::{AppSchema, Clock, Lang};
@@ -59,6 +60,9 @@ pub fn router(
     clock: Arc<dyn Clock>,
     options: HttpOptions,
 ) -> anyhow::Result<Router> {
+    let schema_for_console = schema.clone();
+    let store_for_console = store.clone();
+    let clock_for_console = clock.clone();
     let state = AppState {
         schema,
         store,
@@ -73,13 +77,19 @@ pub fn router(
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/charts/admissions/{file}", get(admissions_chart))
+        .route("/reports/{file}", get(report_download))
+        .with_state(state)
+        .merge(memberflow_console::router(memberflow_api::Gateway::new(
+            schema_for_console,
+            store_for_console,
+            clock_for_console,
+        )))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .with_state(state);
+        );
     if options.cors_origins.is_empty() {
         return Ok(router);
     }
@@ -162,6 +172,32 @@ async fn auth_of(state: &AppState, headers: &HeaderMap) -> Option<memberflow_api
             memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
         }
         None => None,
+    }
+}
+
+/// The caller of a GET a browser makes from the console (a chart, a download): the bearer
+/// token, else the console's session cookie. Only for GET routes that change nothing: a
+/// cookie is never accepted on `POST /graphql`, so no other site can act with it.
+async fn auth_of_browser(state: &AppState, headers: &HeaderMap) -> Option<memberflow_api::Auth> {
+    if let Some(a) = auth_of(state, headers).await {
+        return Some(a);
+    }
+    let token = memberflow_console::session_token(headers)?;
+    memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
+}
+
+/// The reader's language for a browser: the console's remembered choice, else the header.
+fn lang_of_browser(headers: &HeaderMap) -> Lang {
+    let remembered = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix("mf_lang="));
+    match remembered {
+        Some("en") => Lang::En,
+        Some(_) => Lang::Vi,
+        None => lang_of(headers),
     }
 }
 
@@ -258,13 +294,7 @@ async fn graphiql_page(State(state): State<AppState>) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("memberflow")
-            .finish(),
-    )
-    .into_response()
+    memberflow_console::graphiql_page("/graphql").into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -308,9 +338,9 @@ async fn admissions_chart(
     axum::extract::Query(query): axum::extract::Query<crate::report::ChartQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = lang_of(&headers);
+    let lang = lang_of_browser(&headers);
     // The chart shows a unit's admissions: the same right as the target report.
-    let Some(auth) = auth_of(&state, &headers).await else {
+    let Some(auth) = auth_of_browser(&state, &headers).await else {
         return request_error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
@@ -321,31 +351,173 @@ async fn admissions_chart(
     };
     let code = file.strip_suffix(".svg").unwrap_or(&file);
     let today = state.clock.today();
-    if let Ok(unit) = state.store.unit_by_code(code).await {
-        match memberflow_api::access::permits(
-            &state.store,
-            &auth,
-            Permission::ReadReports,
-            unit.id,
-            today,
-        )
-        .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
+    if let Ok(unit) = state.store.unit_by_code(code).await
+        && let Err(refused) = may_read_reports(&state, &auth, Some(unit.id), lang).await
+    {
+        return refused;
+    }
+    crate::report::chart_response(&state.store, today, &file, query, lang).await
+}
+
+/// Whether `auth` may read the reports of `unit` (of the whole organization when `None`).
+async fn may_read_reports(
+    state: &AppState,
+    auth: &memberflow_api::Auth,
+    unit: Option<uuid::Uuid>,
+    lang: Lang,
+) -> Result<(), Response> {
+    let today = state.clock.today();
+    let allowed = match unit {
+        Some(u) => {
+            memberflow_api::access::permits(&state.store, auth, Permission::ReadReports, u, today)
+                .await
+        }
+        None => Ok(matches!(
+            memberflow_workflow::access::scope(&auth.principal.grants(), Permission::ReadReports),
+            memberflow_workflow::access::Scope::Everywhere
+        )),
+    };
+    match allowed {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(request_error(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "Tài khoản của đồng chí không có quyền xem báo cáo của đơn vị này.",
+            "Your account may not read this unit's reports.",
+            lang,
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "report authorization failed");
+            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
+}
+
+/// The query string of a report download.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ReportQuery {
+    unit: Option<String>,
+    year: Option<i32>,
+    depth: Option<u32>,
+    on: Option<chrono::NaiveDate>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    lang: Option<String>,
+}
+
+/// `GET /reports/{kind}.{csv|xlsx}?unit=CODE&…`: a report of `memberflow report` as a file
+/// (the same figures and words), for whoever may read the unit's reports; a browser sends the
+/// console's session.
+async fn report_download(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ReportQuery>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::report::{Common, Format, LangArg, Period, ReportCommand};
+    let lang = match q.lang.as_deref() {
+        Some("en") => Lang::En,
+        Some(_) => Lang::Vi,
+        None => lang_of_browser(&headers),
+    };
+    let Some(auth) = auth_of_browser(&state, &headers).await else {
+        return request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Hãy đăng nhập trước.",
+            "Log in first.",
+            lang,
+        );
+    };
+    let Some((kind, ext)) = file.rsplit_once('.') else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (format, mime) = match ext {
+        "csv" => (Format::Csv, "text/csv; charset=utf-8"),
+        "xlsx" => (
+            Format::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let unit = match q.unit.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(code) => match state.store.unit_by_code(code).await {
+            Ok(u) => Some(u),
+            Err(_) => {
                 return request_error(
-                    StatusCode::FORBIDDEN,
-                    "FORBIDDEN",
-                    "Tài khoản của đồng chí không có quyền xem báo cáo của đơn vị này.",
-                    "Your account may not read this unit's reports.",
+                    StatusCode::NOT_FOUND,
+                    "NOT_FOUND",
+                    "Không có đơn vị này.",
+                    "No such unit.",
                     lang,
                 );
             }
-            Err(e) => {
-                tracing::error!(error = %e, "chart authorization failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+        },
+    };
+    if let Err(refused) = may_read_reports(&state, &auth, unit.as_ref().map(|u| u.id), lang).await {
+        return refused;
+    }
+    let dir = std::env::temp_dir().join(format!("memberflow-report-{}", uuid::Uuid::now_v7()));
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        tracing::error!(error = %e, "no directory for a report");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let path = dir.join(&file);
+    let common = Common {
+        unit: unit.as_ref().map(|u| u.code.clone()),
+        format,
+        lang: match lang {
+            Lang::Vi => LangArg::Vi,
+            Lang::En => LangArg::En,
+        },
+        output: Some(path.clone()),
+    };
+    let period = Period {
+        from: q.from,
+        to: q.to,
+    };
+    let today = state.clock.today();
+    let command = match kind {
+        "targets" => ReportCommand::Targets {
+            year: q.year.unwrap_or(chrono::Datelike::year(&today)),
+            depth: q.depth.unwrap_or(1).clamp(1, 6),
+            at_risk: 10,
+            common,
+        },
+        "members" => ReportCommand::Members { on: q.on, common },
+        "admissions" => ReportCommand::Admissions { period, common },
+        "discipline" => ReportCommand::Discipline { period, common },
+        "badges" => ReportCommand::Badges { period, common },
+        "units" => ReportCommand::Units { on: q.on, common },
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let Some(rules) = crate::report::embedded_rules() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let outcome = crate::report::run(&state.store, rules, today, &command).await;
+    let bytes = outcome.and_then(|()| Ok(std::fs::read(&path)?));
+    let _ = std::fs::remove_dir_all(&dir);
+    match bytes {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, mime.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}-{}.{ext}\"",
+                        kind,
+                        unit.as_ref().map_or("all", |u| u.code.as_str())
+                    ),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            let text = e.to_string();
+            tracing::warn!(error = %text, "report download failed");
+            request_error(StatusCode::BAD_REQUEST, "VALIDATION", &text, &text, lang)
         }
     }
-    crate::report::chart_response(&state.store, today, &file, query, lang).await
 }

@@ -1,0 +1,666 @@
+//! The web console: its GraphQL documents against the schema, its forms without a script, and
+//! the flows of its users in a real browser (headless Chromium, network cut off) against the
+//! real server: a branch secretary's vote refused then passed, the competent committee's
+//! decision from "My work", a member reading their own discipline decision without the votes,
+//! a secretary of another branch seeing none of it, the province's targets from the demo.
+
+use memberflow_tests::{TEST_PASSWORD, TestApp, spawn_app};
+use serde_json::{Value, json};
+
+use crate::admission;
+use crate::browser::Browser;
+use crate::support::{member, province};
+use crate::walk::{Walk, branch_vote, date, member_case};
+
+#[tokio::test]
+async fn every_console_document_fits_the_schema() {
+    for (name, document) in memberflow_console::DOCUMENTS {
+        if let Err(e) = memberflow_api::validate_document(document).await {
+            panic!("graphql/{name} does not fit the schema: {e:#?}");
+        }
+    }
+    // The check is real: a field the schema does not have is caught.
+    assert!(
+        memberflow_api::validate_document("query Nope { today nothingLikeThis }")
+            .await
+            .is_err()
+    );
+}
+
+/// A client that keeps cookies by hand: what a browser without scripts does.
+struct Plain {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Plain {
+    fn new(app: &TestApp) -> Self {
+        Plain {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !v.to_str().unwrap().contains("Max-Age=0") {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn csrf(&self) -> String {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == "mf_csrf")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = r.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = r.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+}
+
+/// A case walked by the operator to the branch vote, in the first branch; the day after.
+async fn candidate_at_the_vote(app: &TestApp, branch: &str) -> (String, chrono::NaiveDate) {
+    let mut w = admission::open(app, branch, "2025-09-01", "1995-03-02").await;
+    admission::to_decision(&mut w).await;
+    let day = w.day.succ_opt().unwrap();
+    app.set_today(&day.to_string());
+    (w.case.clone(), day)
+}
+
+#[tokio::test]
+async fn the_console_works_as_plain_forms_with_sessions_and_csrf() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let (case, _) = candidate_at_the_vote(&app, &p.b1).await;
+    let mut c = Plain::new(&app);
+
+    // Not signed in: to the sign-in page, which sets the CSRF cookie.
+    let (status, to) = c.get("/").await;
+    assert_eq!((status, to.as_str()), (303, "/login?next=/"));
+    let (status, page) = c.get("/login").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Đăng nhập"), "{page}");
+    let set = c
+        .http
+        .get(format!("{}/login", c.base))
+        .send()
+        .await
+        .unwrap();
+    for v in set.headers().get_all("set-cookie") {
+        let v = v.to_str().unwrap();
+        assert!(
+            v.contains("HttpOnly") && v.contains("SameSite=Strict"),
+            "{v}"
+        );
+    }
+
+    // A form without the CSRF token is refused, and signs nobody in.
+    let (status, _) = c
+        .post(
+            "/login",
+            &[("username", "lan"), ("password", TEST_PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, 403);
+    let csrf = c.csrf();
+    let (status, page) = c
+        .post(
+            "/login",
+            &[("csrf", &csrf), ("username", "lan"), ("password", "wrong")],
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(page.contains("UNAUTHENTICATED"), "{page}");
+    let (status, to) = c
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "lan"),
+                ("password", TEST_PASSWORD),
+                ("next", "//elsewhere.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/"),
+        "only local paths are followed"
+    );
+    assert!(c.cookies.iter().any(|(k, _)| k == "mf_session"));
+
+    // The step's form, without a script: the check shows the refusal with its rule id.
+    let (status, page) = c.get(&format!("/cases/{case}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("step-branch_vote"), "{page}");
+    let version = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { version } }",
+            json!({ "id": case }),
+        )
+        .await["case"]["version"]
+        .as_i64()
+        .unwrap();
+    let version = version.to_string();
+    let form = |votes: &'static str, mode: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("transition", "branch_vote".to_owned()),
+            ("version", version.to_owned()),
+            ("key", "k-1".to_owned()),
+            ("mode", mode.to_owned()),
+            ("on", String::new()),
+            ("ty.branch_vote_date", "date".to_owned()),
+            ("in.branch_vote_date", "11/09/2025".to_owned()),
+            ("ty.votes_for", "integer".to_owned()),
+            ("in.votes_for", votes.to_owned()),
+            ("ty.official_members", "integer".to_owned()),
+            ("in.official_members", "10".to_owned()),
+        ]
+    };
+    let owned = |f: Vec<(&'static str, String)>| f;
+    let f = owned(form("6", "check"));
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = c.post(&format!("/cases/{case}/step"), &pairs).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("A8"), "{page}");
+    assert!(page.contains("sẽ bị từ chối"), "{page}");
+    // A date a person would not type is caught before the API, in their words.
+    let mut bad = owned(form("8", "check"));
+    bad[7].1 = "31/02/2025".to_owned();
+    let pairs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = c.post(&format!("/cases/{case}/step"), &pairs).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("ngày/tháng/năm"), "{page}");
+    let before = app.row_counts().await;
+    // Fired for real with a stale version: a conflict, the page reloaded, nothing written.
+    let mut stale = owned(form("8", "fire"));
+    stale[2].1 = "3".to_owned();
+    let pairs: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = c.post(&format!("/cases/{case}/step"), &pairs).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("Hồ sơ vừa được cập nhật"), "{page}");
+    assert_eq!(app.row_counts().await, before);
+    let f = owned(form("8", "fire"));
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, to) = c.post(&format!("/cases/{case}/step"), &pairs).await;
+    assert_eq!((status, to.clone()), (303, format!("/cases/{case}?done=1")));
+    let d = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { state history { idempotencyKey } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    assert_eq!(d["case"]["state"], "BranchVoted");
+    assert_eq!(
+        d["case"]["history"].as_array().unwrap().last().unwrap()["idempotencyKey"],
+        "console-k-1"
+    );
+    // The same form sent twice (a double click) replays: one step.
+    let (status, _) = c.post(&format!("/cases/{case}/step"), &pairs).await;
+    assert_eq!(status, 303);
+    let d = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { version } }",
+            json!({ "id": case }),
+        )
+        .await;
+    assert_eq!(
+        d["case"]["version"].to_string(),
+        (version.parse::<i64>().unwrap() + 1).to_string()
+    );
+
+    // English on request, remembered; every page in it.
+    let (status, _) = c.get("/lang/en?next=/board").await;
+    assert_eq!(status, 303);
+    let (_, page) = c.get("/board").await;
+    assert!(page.contains("Admission board"), "{page}");
+
+    // Signing out ends the API session itself.
+    let token = c
+        .cookies
+        .iter()
+        .find(|(k, _)| k == "mf_session")
+        .unwrap()
+        .1
+        .clone();
+    let (status, _) = c.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(status, 303);
+    let r = app.gql_as(&token, "{ me { username } }", json!({})).await;
+    assert_eq!(r["data"]["me"], Value::Null, "{r:#}");
+    let (status, _) = c.get("/").await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn members_are_found_with_or_without_diacritics_within_the_readers_scope() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    member(&app, &p.b1, "Nguyễn Văn Ánh").await;
+    member(&app, &p.b2, "Nguyễn Văn Anh").await;
+    member(&app, &p.b1, "Trần Thị Đào").await;
+    let search = "query($q: String!) { searchMembers(query: $q) { fullName } }";
+    let names = |d: &Value| -> Vec<String> {
+        let mut v: Vec<String> = d["searchMembers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["fullName"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let d = app.ok(search, json!({ "q": "nguyen van anh" })).await;
+    assert_eq!(names(&d), ["Nguyễn Văn Anh", "Nguyễn Văn Ánh"]);
+    let d = app.ok(search, json!({ "q": "ĐÀO" })).await;
+    assert_eq!(names(&d), ["Trần Thị Đào"]);
+    // A secretary finds the members of their branch only.
+    let lan = app
+        .account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let r = app.gql_as(&lan, search, json!({ "q": "nguyen van" })).await;
+    assert_eq!(names(&r["data"]), ["Nguyễn Văn Ánh"]);
+    let r = app
+        .gql_as(
+            &lan,
+            "query($q: String!, $u: ID) { searchMembers(query: $q, unitId: $u) { fullName } }",
+            json!({ "q": "nguyen", "u": p.b2 }),
+        )
+        .await;
+    assert_eq!(memberflow_tests::error_code(&r), "FORBIDDEN", "{r:#}");
+}
+
+#[tokio::test]
+async fn administrators_manage_accounts_and_roles_through_graphql_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let admin = app.account("quantri", &[("admin", None)], None).await;
+    let lan = app
+        .account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let create = "mutation { createAccount(username: \"huyen\", password: \"một mật khẩu đủ dài\", email: \"huyen@example.vn\") { username email roles { role } } }";
+    let r = app.gql_as(&lan, create, json!({})).await;
+    assert_eq!(memberflow_tests::error_code(&r), "FORBIDDEN");
+    let before = app.row_counts().await;
+    let r = app
+        .gql_as(
+            &admin,
+            "mutation { createAccount(username: \"x\", password: \"short\") { username } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(memberflow_tests::error_code(&r), "VALIDATION", "{r:#}");
+    assert_eq!(app.row_counts().await, before, "nothing written");
+    let r = app.gql_as(&admin, create, json!({})).await;
+    assert_eq!(
+        r["data"]["createAccount"]["email"], "huyen@example.vn",
+        "{r:#}"
+    );
+    let grant = "mutation($u: String) { grantRole(username: \"huyen\", role: \"standing_committee\", unitCode: $u) { roles { role label unit { code } } } }";
+    let r = app.gql_as(&admin, grant, json!({ "u": "HG-D1" })).await;
+    assert_eq!(
+        r["data"]["grantRole"]["roles"],
+        json!([{ "role": "standing_committee", "label": "Ban Thường vụ", "unit": { "code": "HG-D1" } }]),
+        "{r:#}"
+    );
+    // A role the unit cannot have is refused (D22).
+    let r = app
+        .gql_as(
+            &admin,
+            "mutation { grantRole(username: \"huyen\", role: \"inspection_commission\", unitCode: \"HG-D1-X-1\") { username } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(memberflow_tests::error_code(&r), "VALIDATION", "{r:#}");
+    let r = app
+        .gql_as(
+            &admin,
+            "{ accounts { username roles { role } } }",
+            json!({}),
+        )
+        .await;
+    let names: Vec<&str> = r["data"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"huyen") && names.contains(&"lan"), "{r:#}");
+    let r = app
+        .gql_as(
+            &admin,
+            "mutation { revokeRole(username: \"huyen\", role: \"standing_committee\", unitCode: \"HG-D1\") { roles { role } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r["data"]["revokeRole"]["roles"], json!([]), "{r:#}");
+    let r = app
+        .gql_as(&lan, "{ accounts { username } }", json!({}))
+        .await;
+    assert_eq!(memberflow_tests::error_code(&r), "FORBIDDEN");
+}
+
+/// Signs `who` in through the sign-in page.
+async fn sign_in(b: &mut Browser, who: &str) {
+    b.goto("/login").await;
+    b.fill("#username", who).await;
+    b.fill("#password", TEST_PASSWORD).await;
+    b.click("main button[type=submit]").await;
+    b.wait_text("main h1", "Việc của tôi").await;
+}
+
+async fn sign_out(b: &mut Browser) {
+    b.click("header form.inline button").await;
+    b.wait_text("main h1", "Đăng nhập").await;
+}
+
+/// Opens the form of `step` (its `<details>`), however the page left it.
+async fn open_step(b: &Browser, step: &str) {
+    b.find(&format!("#step-{step}")).await;
+    b.script(
+        "document.getElementById(arguments[0]).closest('details').open = true;",
+        json!([format!("step-{step}")]),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
+    let app = spawn_app().await;
+    let Some(mut b) = Browser::start(&app.base, &format!("flows-{}", db_kind(&app))).await else {
+        return;
+    };
+    let p = province(&app).await;
+    let lan = app
+        .account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    app.account("huyen", &[("standing_committee", Some(&p.d1))], None)
+        .await;
+    app.account("nam", &[("secretary", Some(&p.b2))], None)
+        .await;
+    let (case, day) = candidate_at_the_vote(&app, &p.b1).await;
+    let today = day.format("%d/%m/%Y").to_string();
+
+    // The branch secretary signs in, finds the candidate on the board and opens the case.
+    sign_in(&mut b, "lan").await;
+    b.shot("1-my-work").await;
+    b.goto("/board").await;
+    b.wait_text("main", "Nguyễn Văn An").await;
+    b.shot("2-board").await;
+    b.click(".card a").await;
+    b.wait_text("main h1", "Nguyễn Văn An").await;
+    assert!(b.url().await.ends_with(&format!("/cases/{case}")));
+    assert!(b.page_text().await.contains("Chuỗi lịch sử toàn vẹn"));
+
+    // A vote too low: the dry run refuses it with its rule id, in Vietnamese, before any
+    // submission; nothing is written.
+    open_step(&b, "branch_vote").await;
+    let before = app.row_counts().await;
+    b.fill("#branch_vote--branch_vote_date", &today).await;
+    b.fill("#branch_vote--official_members", "10").await;
+    b.fill("#branch_vote--votes_for", "6").await;
+    let said = b
+        .wait_text("#step-branch_vote [data-check-result]", "A8")
+        .await;
+    assert!(said.contains("sẽ bị từ chối"), "{said}");
+    b.shot("3-dry-run-refused").await;
+    assert_eq!(app.row_counts().await, before, "a dry run writes nothing");
+    // Corrected, it would pass; recorded, the case moves on.
+    b.fill("#branch_vote--votes_for", "8").await;
+    b.wait_text("#step-branch_vote [data-check-result]", "sẽ được chấp nhận")
+        .await;
+    b.click("#step-branch_vote button[value=fire]").await;
+    b.wait_text("main .notice", "Đã ghi bước").await;
+    b.shot("4-step-recorded").await;
+    b.goto("/board").await;
+    let column = b
+        .script(
+            "const a = document.querySelector('.card a'); return a ? a.closest('section').querySelector('h2').innerText : '';",
+            json!([]),
+        )
+        .await;
+    let label = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { state stateLabel } }",
+            json!({ "id": case }),
+        )
+        .await;
+    assert_eq!(label["case"]["state"], "BranchVoted");
+    assert!(
+        column
+            .as_str()
+            .unwrap()
+            .starts_with(label["case"]["stateLabel"].as_str().unwrap()),
+        "{column} / {label}"
+    );
+    b.shot("5-board-card-moved").await;
+    b.assert_clean("the branch secretary's vote").await;
+    sign_out(&mut b).await;
+
+    // The grassroots committee passes it on (through the API); the district's standing
+    // committee finds it in "My work" and decides.
+    for (t, inputs) in [
+        (
+            "grassroots_review",
+            json!({ "review_date": day.to_string(), "grassroots_delegated": false }),
+        ),
+        (
+            "submit_to_competent",
+            json!({ "submitted_on": day.to_string() }),
+        ),
+    ] {
+        let r = app
+            .gql(
+                "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }",
+                json!({ "i": { "caseId": case, "transition": t, "inputs": inputs } }),
+            )
+            .await;
+        assert!(r.get("errors").is_none(), "{r:#}");
+    }
+    sign_in(&mut b, "huyen").await;
+    b.wait_text("main", "Nguyễn Văn An").await;
+    b.shot("6-committee-my-work").await;
+    b.click(&format!("main a[href='/cases/{case}']")).await;
+    open_step(&b, "decide_admission").await;
+    b.fill("#decide_admission--decision_date", &today).await;
+    b.fill("#decide_admission--decision_number", "123-QĐ/ĐU")
+        .await;
+    b.wait_text(
+        "#step-decide_admission [data-check-result]",
+        "sẽ được chấp nhận",
+    )
+    .await;
+    b.click("#step-decide_admission button[value=fire]").await;
+    b.wait_text("main .notice", "Đã ghi bước").await;
+    b.shot("7-committee-decided").await;
+    let d = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { state } }",
+            json!({ "id": case }),
+        )
+        .await;
+    assert_eq!(d["case"]["state"], "Admitted");
+    b.assert_clean("the committee's decision").await;
+    sign_out(&mut b).await;
+
+    // A member disciplined by their branch reads the decision and their appeal deadline, and
+    // nothing of the votes.
+    let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
+    app.account("khientrach", &[], Some(&m)).await;
+    let mut w = Walk::open(
+        &app,
+        &lan,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        member_case(&m, "Phạm Thị Khiển Trách", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_vote(&lan, "2026-01-15", "reprimand").await;
+    w.expect(&lan, "vote", branch_vote("reprimand"), "LimitationCheck")
+        .await;
+    w.expect(
+        &lan,
+        "impose",
+        json!({ "decision_date": "today", "decision_number": "03-QĐ/CB" }),
+        "Decided",
+    )
+    .await;
+    w.expect(
+        &lan,
+        "notify",
+        json!({ "decision_received_date": "today" }),
+        "AppealWindow",
+    )
+    .await;
+    let discipline = w.case.clone();
+    let appeal_by = w
+        .deadline("appeal_window")
+        .await
+        .unwrap()
+        .format("%d/%m/%Y")
+        .to_string();
+    sign_in(&mut b, "khientrach").await;
+    b.goto("/discipline").await;
+    b.click(&format!("a[href='/cases/{discipline}']")).await;
+    b.wait_text("#decision", "Quyết định kỷ luật").await;
+    let text = b.page_text().await;
+    assert!(text.contains("Khiển trách"), "{text}");
+    assert!(text.contains("03-QĐ/CB"), "{text}");
+    assert!(text.contains("Hạn khiếu nại"), "{text}");
+    assert!(text.contains(&appeal_by), "{appeal_by}: {text}");
+    assert!(
+        !text.contains("Biểu quyết"),
+        "no votes for the member: {text}"
+    );
+    assert!(!text.contains("votes_reprimand"), "{text}");
+    assert!(
+        b.exists("#step-file_appeal").await,
+        "the appeal from the page"
+    );
+    b.shot("8-member-own-decision").await;
+    b.assert_clean("the member's own decision").await;
+    sign_out(&mut b).await;
+
+    // A secretary of another branch: no link, no page, no search result.
+    sign_in(&mut b, "nam").await;
+    b.goto("/discipline").await;
+    assert!(
+        !b.exists(&format!("a[href='/cases/{discipline}']")).await,
+        "no link to another branch's case"
+    );
+    b.expect_status(&format!("/cases/{discipline}"), 403);
+    b.goto(&format!("/cases/{discipline}")).await;
+    let text = b.page_text().await;
+    assert!(text.contains("Không có quyền"), "{text}");
+    assert!(!text.contains("Khiển trách"), "{text}");
+    b.shot("9-other-branch-forbidden").await;
+    b.goto("/members?q=pham+thi+khien+trach").await;
+    let text = b.page_text().await;
+    assert!(text.contains("0 kết quả"), "{text}");
+    assert!(!text.contains("Phạm Thị Khiển Trách"), "{text}");
+    b.assert_clean("another branch's secretary").await;
+    b.quit().await;
+}
+
+fn db_kind(app: &TestApp) -> &'static str {
+    if app.database_url().starts_with("postgres") {
+        "pg"
+    } else {
+        "sqlite"
+    }
+}
+
+/// The targets page of the demo province (built by the caller on `app`'s database): the
+/// province's 2022 rate as the API computes it, the chart drawn, the downloads served.
+pub(crate) async fn the_targets_page_shows_the_demo_province(app: &TestApp) {
+    let Some(mut b) = Browser::start(&app.base, &format!("targets-{}", db_kind(app))).await else {
+        return;
+    };
+    app.account("tinhuy", &[("organization_department", None)], None)
+        .await;
+    let expected = app
+        .ok(
+            "{ admissionTarget(code: \"HG\", year: 2022) { total { rate admitted } } }",
+            json!({}),
+        )
+        .await;
+    let rate = expected["admissionTarget"]["total"]["rate"]
+        .as_f64()
+        .unwrap();
+    let shown = format!("{rate:.2}%").replace('.', ",");
+    sign_in(&mut b, "tinhuy").await;
+    b.goto("/targets?unit=HG&year=2022").await;
+    let text = b.wait_text("main", &shown).await;
+    assert!(text.contains("Hậu Giang"), "{text}");
+    let drawn = b
+        .script(
+            "const i = document.querySelector('img.chart'); return i && i.complete ? i.naturalWidth : 0;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        drawn.as_u64().unwrap_or(0) > 0,
+        "the chart is drawn: {drawn}"
+    );
+    b.shot("targets-2022").await;
+    b.assert_clean("the targets page").await;
+    b.quit().await;
+}
