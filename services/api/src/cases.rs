@@ -984,6 +984,25 @@ impl CaseQuery {
                         terminal: s.terminal,
                     })
                     .collect(),
+                transitions: std::iter::once((
+                    engine::OPEN.to_owned(),
+                    d.open.label_vi.clone(),
+                    d.open.label_en.clone(),
+                ))
+                .chain(
+                    d.transitions
+                        .iter()
+                        .map(|t| (t.name.clone(), t.label_vi.clone(), t.label_en.clone())),
+                )
+                .map(|(name, vi, en)| WorkflowStage {
+                    name,
+                    label: match lang(ctx) {
+                        Lang::Vi => vi,
+                        Lang::En => en,
+                    },
+                    terminal: false,
+                })
+                .collect(),
             })
             .collect())
     }
@@ -1002,9 +1021,12 @@ pub struct WorkflowInfo {
     states: Vec<String>,
     /// Its states in the definition's order, with their labels: the columns of a board.
     stages: Vec<WorkflowStage>,
+    /// Its transitions (`open` first), with their labels, for histories (`terminal` is
+    /// always false).
+    transitions: Vec<WorkflowStage>,
 }
 
-/// A state of a workflow, for people.
+/// A state (or transition) of a workflow, for people.
 #[derive(SimpleObject)]
 pub struct WorkflowStage {
     /// Name.

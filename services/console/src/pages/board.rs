@@ -115,10 +115,18 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
         }
         after = gql::opt(&conn["pageInfo"], "endCursor").map(str::to_owned);
     }
-    let shown: Vec<&&Value> = stages
+    let count = |st: &Value| {
+        cards
+            .iter()
+            .filter(|c| s(c, "state") == s(st, "name"))
+            .count()
+    };
+    // Stages without a card are named in one line rather than drawn as empty columns: the
+    // admission workflow has fourteen, and a phone shows two.
+    let (shown, empty): (Vec<&&Value>, Vec<&&Value>) = stages
         .iter()
         .filter(|st| stage.as_deref().is_none_or(|x| x == s(st, "name")))
-        .collect();
+        .partition(|st| count(st) > 0);
     page(
         &v,
         t(l, "Bảng kết nạp", "Admission board"),
@@ -157,6 +165,15 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                 }
             }
             p.muted { (total) " " (t(l, "hồ sơ đang mở", "open cases")) }
+            @if !empty.is_empty() {
+                p.muted {
+                    (t(l, "Giai đoạn chưa có hồ sơ", "Stages with no case")) ": "
+                    @for (n, st) in empty.iter().enumerate() {
+                        @if n > 0 { ", " }
+                        (s(st, "label"))
+                    }
+                }
+            }
             div.board role="list" {
                 @for st in &shown {
                     @let mine: Vec<&Value> = cards.iter().filter(|c| s(c, "state") == s(st, "name")).collect();

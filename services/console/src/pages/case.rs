@@ -125,8 +125,16 @@ async fn render(v: &Visit, id: &str, outcome: Outcome, submitted: &Fields) -> Re
         _ => StatusCode::OK,
     };
     let today = s(&data, "today");
+    let words = Words::of(&data, definition, i(c, "definitionVersion"));
     let body = html! {
-        p.muted { a href="/board" { (t(l, "Bảng kết nạp", "Admission board")) } " › " (s(&c["unit"], "name")) }
+        p.muted {
+            @if is_confidential(definition) {
+                a href="/discipline" { (t(l, "Hồ sơ kỷ luật", "Disciplinary cases")) }
+            } @else {
+                a href={ "/board?unit=" (crate::session::urlencode(s(&c["unit"], "code"))) } { (t(l, "Bảng kết nạp", "Admission board")) }
+            }
+            " › " (s(&c["unit"], "name"))
+        }
         h1 { (s(c, "title")) }
         @if is_confidential(definition) {
             p.confidential role="note" {
@@ -162,7 +170,7 @@ async fn render(v: &Visit, id: &str, outcome: Outcome, submitted: &Fields) -> Re
                     (decision(l, &c["decision"]))
                 }
                 (deadlines(l, list(c, "deadlines")))
-                @if !votes.is_empty() { (votes_table(l, &votes)) }
+                @if !votes.is_empty() { (votes_table(l, &votes, &words)) }
                 h2 { (t(l, "Các bước có thể thực hiện", "Steps you can take")) }
                 @if b(c, "terminal") {
                     p { (t(l, "Hồ sơ đã kết thúc.", "The case has ended.")) }
@@ -182,7 +190,7 @@ async fn render(v: &Visit, id: &str, outcome: Outcome, submitted: &Fields) -> Re
                 } @else {
                     p { span.chip.overdue { (t(l, "Chuỗi lịch sử bị hỏng: báo ngay cho quản trị viên", "History chain broken: tell an administrator now")) } }
                 }
-                (timeline(l, list(c, "history")))
+                (timeline(l, list(c, "history"), &words))
             }
         }
     };
@@ -229,7 +237,7 @@ fn deadlines(l: Lang, rows: &[Value]) -> Markup {
     }
 }
 
-fn votes_table(l: Lang, votes: &[Value]) -> Markup {
+fn votes_table(l: Lang, votes: &[Value], words: &Words<'_>) -> Markup {
     html! {
         h2 { (t(l, "Biểu quyết", "Votes")) }
         div.table-wrap {
@@ -243,7 +251,7 @@ fn votes_table(l: Lang, votes: &[Value]) -> Markup {
                 tbody {
                     @for x in votes {
                         tr {
-                            td { (s(x, "transition").replace('_', " ")) " " (rule_id(s(x, "rule"))) }
+                            td { (words.transition(s(x, "transition"))) " " (rule_id(s(x, "rule"))) }
                             td { (date(s(x, "heldOn"))) }
                             td.num { (i(x, "round")) }
                             td.num { (i(x, "votesFor")) }
@@ -267,19 +275,63 @@ fn votes_table(l: Lang, votes: &[Value]) -> Markup {
     }
 }
 
-fn timeline(l: Lang, events: &[Value]) -> Markup {
+/// The labels of a definition's states and transitions, for the history.
+struct Words<'a> {
+    states: Vec<(&'a str, &'a str)>,
+    transitions: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Words<'a> {
+    fn of(data: &'a Value, definition: &str, version: i64) -> Self {
+        let w = list(data, "workflows")
+            .iter()
+            .find(|w| s(w, "id") == definition && i(w, "version") == version);
+        let pairs = |key: &str| -> Vec<(&'a str, &'a str)> {
+            w.map(|w| {
+                list(w, key)
+                    .iter()
+                    .map(|x| (s(x, "name"), s(x, "label")))
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        Words {
+            states: pairs("stages"),
+            transitions: pairs("transitions"),
+        }
+    }
+
+    fn state(&self, name: &'a str) -> &'a str {
+        self.states
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, l)| l)
+    }
+
+    fn transition(&self, name: &'a str) -> &'a str {
+        self.transitions
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, l)| l)
+    }
+}
+
+fn timeline(l: Lang, events: &[Value], words: &Words<'_>) -> Markup {
     html! {
         ol.timeline {
             @for e in events.iter().rev() {
                 li {
-                    strong { (s(e, "transition").replace('_', " ")) }
+                    strong { (words.transition(s(e, "transition"))) }
                     @if s(e, "kind") == "REFUSED" { " " span.chip.overdue { (t(l, "bị từ chối", "refused")) } }
                     @if s(e, "kind") == "MIGRATED" { " " span.chip { (t(l, "chuyển phiên bản", "migrated")) } }
                     div.meta {
                         (date(s(e, "effectiveDate"))) " · " (s(e, "actor")) " · " (s(e, "ruleSet"))
                         " · #" (i(e, "seq"))
                     }
-                    div.meta { (s(e, "fromState")) " → " (s(e, "toState")) }
+                    div.meta {
+                        @if !s(e, "fromState").is_empty() { (words.state(s(e, "fromState"))) " → " }
+                        (words.state(s(e, "toState")))
+                    }
                 }
             }
         }
