@@ -205,6 +205,68 @@ impl Browser {
             .await
     }
 
+    /// Runs the asynchronous `script` (it calls `arguments[arguments.length - 1]` with its
+    /// result) in the page.
+    pub(crate) async fn script_async(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/async", json!({ "script": script, "args": args }))
+            .await
+    }
+
+    /// Checks the page with axe-core (vendored in `tests/data/axe/`): any WCAG 2.0/2.1 A or
+    /// AA violation fails the test, named with the elements concerned.
+    pub(crate) async fn assert_accessible(&self, page: &str) {
+        const AXE: &str = include_str!("../data/axe/axe.min.js");
+        let r = self
+            .script_async(
+                &format!(
+                    "{AXE}\n;const done = arguments[arguments.length - 1];\n\
+                     axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\n\
+                       .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', '))))\n\
+                       .catch(e => done(['axe failed: ' + e]));"
+                ),
+                json!([]),
+            )
+            .await;
+        let violations = r
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("{page}: axe did not run: {r:#}"));
+        assert!(
+            violations.is_empty(),
+            "{page}: accessibility violations (WCAG 2.1 A/AA): {violations:#?}"
+        );
+    }
+
+    /// Resizes the window (a phone is 360 px wide).
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({ "width": width, "height": height }))
+            .await;
+    }
+
+    /// What sticks out of the window sideways (a phone would scroll): none when the page
+    /// fits.
+    pub(crate) async fn overflowing(&self) -> Vec<String> {
+        let v = self
+            .script(
+                "const w = document.documentElement.clientWidth; const out = [];\n\
+                 if (document.documentElement.scrollWidth <= w + 1) return out;\n\
+                 for (const e of document.querySelectorAll('body *')) {\n\
+                   const r = e.getBoundingClientRect();\n\
+                   if (r.right > w + 1 && !e.closest('.board, .table-wrap')) out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right));\n\
+                 }\n\
+                 return out.length ? out.slice(0, 10) : ['the page is wider than the window'];",
+                json!([]),
+            )
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The text of the page as a person reads it.
     pub(crate) async fn page_text(&self) -> String {
         self.script(

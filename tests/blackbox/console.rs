@@ -437,11 +437,27 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     let today = day.format("%d/%m/%Y").to_string();
 
     // The branch secretary signs in, finds the candidate on the board and opens the case.
+    // The checker is real: a field without a label is caught.
+    b.goto("/login").await;
+    b.script(
+        "const i = document.createElement('input'); i.type = 'text'; document.querySelector('main').appendChild(i);",
+        json!([]),
+    )
+    .await;
+    let caught = std::panic::AssertUnwindSafe(b.assert_accessible("a broken page"));
+    assert!(
+        futures::FutureExt::catch_unwind(caught).await.is_err(),
+        "axe catches an unlabelled field"
+    );
+    b.goto("/login").await;
+    b.assert_accessible("sign-in").await;
     sign_in(&mut b, "lan").await;
     b.shot("1-my-work").await;
+    b.assert_accessible("my work").await;
     b.goto("/board").await;
     b.wait_text("main", "Nguyễn Văn An").await;
     b.shot("2-board").await;
+    b.assert_accessible("the board").await;
     b.click(".card a").await;
     b.wait_text("main h1", "Nguyễn Văn An").await;
     assert!(b.url().await.ends_with(&format!("/cases/{case}")));
@@ -459,6 +475,7 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
         .await;
     assert!(said.contains("sẽ bị từ chối"), "{said}");
     b.shot("3-dry-run-refused").await;
+    b.assert_accessible("a case with a refused dry run").await;
     assert_eq!(app.row_counts().await, before, "a dry run writes nothing");
     // Corrected, it would pass; recorded, the case moves on.
     b.fill("#branch_vote--votes_for", "8").await;
@@ -489,6 +506,19 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
         "{column} / {label}"
     );
     b.shot("5-board-card-moved").await;
+    // On a 360 px phone the page fits the screen (the board scrolls inside itself).
+    b.resize(360, 740).await;
+    let wide = b.overflowing().await;
+    assert!(wide.is_empty(), "the board is wider than a phone: {wide:?}");
+    b.shot("5b-board-phone").await;
+    b.goto(&format!("/cases/{case}")).await;
+    let wide = b.overflowing().await;
+    assert!(
+        wide.is_empty(),
+        "the case page is wider than a phone: {wide:?}"
+    );
+    b.shot("5c-case-phone").await;
+    b.resize(1366, 900).await;
     b.assert_clean("the branch secretary's vote").await;
     sign_out(&mut b).await;
 
@@ -602,6 +632,7 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
         "the appeal from the page"
     );
     b.shot("8-member-own-decision").await;
+    b.assert_accessible("the member's own decision").await;
     b.assert_clean("the member's own decision").await;
     sign_out(&mut b).await;
 
@@ -618,6 +649,7 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     assert!(text.contains("Không có quyền"), "{text}");
     assert!(!text.contains("Khiển trách"), "{text}");
     b.shot("9-other-branch-forbidden").await;
+    b.assert_accessible("a forbidden page").await;
     b.goto("/members?q=pham+thi+khien+trach").await;
     let text = b.page_text().await;
     assert!(text.contains("0 kết quả"), "{text}");
@@ -673,6 +705,7 @@ pub(crate) async fn the_targets_page_shows_the_demo_province(app: &TestApp) {
         "the chart is drawn: {drawn}"
     );
     b.shot("targets-2022").await;
+    b.assert_accessible("the targets page").await;
     b.assert_clean("the targets page").await;
     b.quit().await;
 }
