@@ -96,8 +96,9 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
     let mut cards: Vec<Value> = Vec::new();
     let mut after: Option<String> = None;
     let mut total = 0;
-    // At most five pages of 100: a board of more than 500 open cases is filtered first.
-    for _ in 0..5 {
+    // At most two pages of 100: a board of more cases than that is filtered first (by stage,
+    // overdue, or a unit lower down), which the page says.
+    for _ in 0..2 {
         let vars = serde_json::json!({
             "unitId": s(unit, "id"), "subtree": subtree,
             "states": stage.as_ref().map(|st| vec![st.clone()]),
@@ -165,6 +166,12 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                 }
             }
             p.muted { (total) " " (t(l, "hồ sơ đang mở", "open cases")) }
+            @if (cards.len() as i64) < total {
+                p.notice role="status" {
+                    (t(l, "Đang hiện ", "Showing ")) (cards.len()) (t(l, " hồ sơ đầu tiên; hãy lọc theo giai đoạn, hồ sơ quá hạn hoặc một đơn vị cấp dưới để xem các hồ sơ còn lại.",
+                        " cases; filter by stage, overdue, or a unit lower down to see the others."))
+                }
+            }
             @if !empty.is_empty() {
                 p.muted {
                     (t(l, "Giai đoạn chưa có hồ sơ", "Stages with no case")) ": "
