@@ -13,6 +13,7 @@ mod http;
 mod limits;
 mod mail;
 mod members;
+mod races;
 mod reminders;
 mod schema;
 mod security;
