@@ -5,6 +5,7 @@
 
 mod admission;
 mod auth;
+mod bad_input;
 mod binary;
 mod cases;
 mod consequences;

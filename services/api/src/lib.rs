@@ -6,6 +6,7 @@
 
 pub mod access;
 mod auth;
+mod bytes;
 mod cases;
 mod clock;
 mod discipline;

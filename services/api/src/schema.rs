@@ -163,18 +163,53 @@ pub async fn execute(
     auth: Option<Auth>,
     peer: Option<IpAddr>,
 ) -> Response {
-    if let Err(e) = request.parsed_query() {
-        let err = graphql_error(
-            Code::GraphqlParseFailed,
-            &[Text::new(
-                format!("Truy vấn GraphQL không đúng cú pháp: {}", e.message),
-                format!("The GraphQL query does not parse: {}", e.message),
-            )],
-            lang,
-        );
-        let mut se: ServerError = err.into_server_error(async_graphql::Pos::default());
-        se.locations = e.locations;
-        return Response::from_errors(vec![se]);
+    let variables = request.variables.clone();
+    match request.parsed_query() {
+        Err(e) => {
+            // The parser's own nesting limit is the depth limit too.
+            let (code, text) = if e.message.contains("recursion limit exceeded") {
+                (
+                    Code::QueryTooDeep,
+                    Text::new(
+                        "Truy vấn lồng quá sâu so với giới hạn cho phép.",
+                        "The query is nested deeper than the limit allows.",
+                    ),
+                )
+            } else {
+                (
+                    Code::GraphqlParseFailed,
+                    Text::new(
+                        format!("Truy vấn GraphQL không đúng cú pháp: {}", e.message),
+                        format!("The GraphQL query does not parse: {}", e.message),
+                    ),
+                )
+            };
+            let err = graphql_error(code, &[text], lang);
+            let mut se: ServerError = err.into_server_error(async_graphql::Pos::default());
+            se.locations = e.locations;
+            return Response::from_errors(vec![se]);
+        }
+        Ok(doc) => {
+            if let Some(hit) = crate::bytes::control_character(doc, &variables) {
+                let err = graphql_error(
+                    Code::Validation,
+                    &[Text::new(
+                        format!(
+                            "{}: văn bản nhập có ký tự điều khiển {}, không được chấp nhận.",
+                            hit.at, hit.code_point
+                        ),
+                        format!(
+                            "{}: a text input holds the control character {}, which is not accepted.",
+                            hit.at, hit.code_point
+                        ),
+                    )],
+                    lang,
+                );
+                return Response::from_errors(vec![
+                    err.into_server_error(async_graphql::Pos::default()),
+                ]);
+            }
+        }
     }
     let mut request = request.data(lang).data(crate::access::PathCache::default());
     if let Some(a) = auth {
