@@ -9,6 +9,7 @@ mod bad_input;
 mod binary;
 mod cases;
 mod consequences;
+mod crash;
 mod discipline;
 mod http;
 mod limits;
