@@ -13,6 +13,7 @@ mod crash;
 mod discipline;
 mod http;
 mod limits;
+mod lockout;
 mod mail;
 mod members;
 mod races;

@@ -138,11 +138,13 @@ pub fn build_schema(
         })
         .extension(RequestGuard {
             max_aliases: options.max_aliases,
+            introspection: options.introspection,
         })
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);
     if !options.introspection {
-        b = b.disable_introspection();
+        // Without introspection, "did you mean" hints would tell the schema field by field.
+        b = b.disable_introspection().disable_suggestions();
     }
     b.finish()
 }
