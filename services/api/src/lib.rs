@@ -27,4 +27,7 @@ pub use error::{Code, finalize_response};
 pub use limits::{Peer, RateLimits};
 pub use memberflow_workflow::text::Lang;
 pub use reminders::{MailPreview, MailPreviewer};
-pub use schema::{AfterCommit, ApiOptions, AppSchema, build_schema, execute, sdl};
+pub use schema::{
+    AfterCommit, ApiOptions, AppSchema, build_schema, changes_or_streams, execute,
+    is_request_error, sdl,
+};

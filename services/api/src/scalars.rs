@@ -25,6 +25,12 @@ impl ScalarType for Date {
         }
     }
 
+    /// Checked while the request is validated, so that a variable that is not a date is a
+    /// request error (nothing runs) rather than a field error.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if memberflow_workflow::calendar::parse_iso_date(s).is_some())
+    }
+
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
     }

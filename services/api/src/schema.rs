@@ -156,6 +156,33 @@ pub fn sdl() -> String {
         .sdl()
 }
 
+/// Whether the operation a request would run is a mutation or a subscription (which a `GET`
+/// must not run). A request that does not parse, or names no operation it has, is not: its
+/// execution reports that.
+pub fn changes_or_streams(request: &mut Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else {
+        return false;
+    };
+    let op = match name {
+        Some(n) => doc
+            .operations
+            .iter()
+            .find(|(k, _)| k.is_some_and(|k| k.as_str() == n)),
+        None => doc.operations.iter().next(),
+    };
+    op.is_some_and(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query)
+}
+
+/// Whether a response reports a request error (the query did not parse or validate, a
+/// variable did not fit, a limit was passed): execution never started, no error has a path
+/// and there is no data.
+pub fn is_request_error(response: &Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
 /// Executes one request for a reader of `lang`, from `peer`, as `auth`: parse errors and
 /// every other error get a stable code.
 pub async fn execute(
