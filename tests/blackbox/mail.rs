@@ -49,6 +49,15 @@ pub(crate) type Inbox = Arc<Mutex<Vec<String>>>;
 pub(crate) async fn smtp_server(
     judge: impl Fn(String) -> bool + Send + Sync + 'static,
 ) -> SocketAddr {
+    smtp_server_with(judge, Duration::ZERO).await
+}
+
+/// The same, answering each message only `delay` after it was transmitted (and judged): a
+/// slow server, to catch a sender in the middle of a transaction.
+pub(crate) async fn smtp_server_with(
+    judge: impl Fn(String) -> bool + Send + Sync + 'static,
+    delay: Duration,
+) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let judge = Arc::new(judge);
@@ -81,7 +90,9 @@ pub(crate) async fn smtp_server(
                             }
                             data.push_str(&line);
                         }
-                        if judge(data) {
+                        let accepted = judge(data);
+                        tokio::time::sleep(delay).await;
+                        if accepted {
                             b"250 queued\r\n"
                         } else {
                             b"451 4.3.0 try again later\r\n"

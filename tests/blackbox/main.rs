@@ -5,16 +5,20 @@
 
 mod admission;
 mod auth;
+mod bad_input;
 mod binary;
 mod browser;
 mod cases;
 mod consequences;
 mod console;
+mod crash;
 mod discipline;
 mod http;
 mod limits;
+mod lockout;
 mod mail;
 mod members;
+mod races;
 mod reminders;
 mod schema;
 mod security;

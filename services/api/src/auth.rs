@@ -147,24 +147,47 @@ impl AuthMutation {
     ) -> async_graphql::Result<LoginPayload> {
         let l = lang(ctx);
         let a = app(ctx);
-        // Every attempt counts, per login name and per address, so that neither guessing
-        // one account's password nor spraying many accounts from one place gets far.
+        // Every attempt counts. Per login name and address together, and per address, an
+        // attempt over the limit is refused: neither guessing one account's password from one
+        // place nor spraying many accounts from one place gets far. Per login name alone (from
+        // everywhere) attempts over the limit are slowed down, never refused: nobody can lock
+        // an account's owner out by failing on purpose from elsewhere.
         let minute = a.clock.now().timestamp().div_euclid(60);
-        let by_name = a.limiter.allow(
-            &format!("login:account:{}", username.to_lowercase()),
+        let name = username.trim().to_lowercase();
+        let peer = ctx.data_opt::<Peer>().map(|p| p.0);
+        let by_pair = a.limiter.allow(
+            &format!(
+                "login:pair:{name}:{}",
+                peer.map_or_else(String::new, |p| p.to_string())
+            ),
             a.rate_limits.login_per_account,
             minute,
         );
-        let by_address = ctx.data_opt::<Peer>().is_none_or(|p| {
+        let by_address = peer.is_none_or(|p| {
             a.limiter.allow(
-                &format!("login:address:{}", p.0),
+                &format!("login:address:{p}"),
                 a.rate_limits.login_per_address,
                 minute,
             )
         });
-        if !(by_name && by_address) {
-            tracing::warn!(username, "login rate limit reached");
+        if !(by_pair && by_address) {
+            tracing::warn!(username, address = ?peer, "login rate limit reached");
             return Err(rate_limited(l));
+        }
+        let over = a.limiter.excess(
+            &format!("login:account:{name}"),
+            a.rate_limits.login_per_account,
+            minute,
+        );
+        if over > 0 {
+            let pause = std::time::Duration::from_millis(250 * u64::from(over.min(12)));
+            tracing::warn!(
+                username,
+                over,
+                pause_ms = pause.as_millis(),
+                "login slowed down"
+            );
+            tokio::time::sleep(pause).await;
         }
         let ttl = Duration::minutes(i64::from(a.session_minutes));
         let (_, session) = a

@@ -77,7 +77,7 @@ fn json_to_value(v: serde_json::Value, ty: Option<&InputType>) -> Value {
             None => Value::Text(n.to_string()),
         },
         serde_json::Value::String(s) => match ty {
-            Some(InputType::Date) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            Some(InputType::Date) => memberflow_workflow::calendar::parse_iso_date(&s)
                 .map(Value::Date)
                 .unwrap_or(Value::Text(s)),
             _ => Value::Text(s),

@@ -16,6 +16,9 @@ pub enum Code {
     Validation,
     /// The input clashes with the current state; nothing was changed.
     Conflict,
+    /// An idempotency key was sent again with a different request (another case, transition,
+    /// inputs or caller); nothing was changed.
+    IdempotencyKeyReused,
     /// The caller is not logged in, or the credentials are wrong.
     Unauthenticated,
     /// The caller may not do this.
@@ -45,6 +48,7 @@ impl Code {
             Code::NotFound => "NOT_FOUND",
             Code::Validation => "VALIDATION",
             Code::Conflict => "CONFLICT",
+            Code::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Code::Unauthenticated => "UNAUTHENTICATED",
             Code::Forbidden => "FORBIDDEN",
             Code::TransitionRefused => "TRANSITION_REFUSED",
@@ -93,7 +97,12 @@ impl ApiError {
                 )],
             ),
             ApiError::Store(StoreError::Validation(reasons)) => (Code::Validation, reasons.clone()),
-            ApiError::Store(StoreError::Conflict(reason)) => (Code::Conflict, vec![reason.clone()]),
+            ApiError::Store(StoreError::Conflict(reason) | StoreError::Contended(reason)) => {
+                (Code::Conflict, vec![reason.clone()])
+            }
+            ApiError::Store(StoreError::IdempotencyKeyReused(reason)) => {
+                (Code::IdempotencyKeyReused, vec![reason.clone()])
+            }
             ApiError::Store(StoreError::Unauthenticated(reason)) => {
                 (Code::Unauthenticated, vec![reason.clone()])
             }

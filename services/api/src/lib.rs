@@ -7,6 +7,7 @@
 pub mod access;
 mod accounts;
 mod auth;
+mod bytes;
 mod cases;
 mod clock;
 mod discipline;
@@ -28,5 +29,6 @@ pub use limits::{Peer, RateLimits};
 pub use memberflow_workflow::text::Lang;
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{
-    AfterCommit, ApiOptions, AppSchema, Gateway, build_schema, execute, sdl, validate_document,
+    AfterCommit, ApiOptions, AppSchema, Gateway, build_schema, changes_or_streams, execute,
+    is_request_error, sdl, validate_document,
 };

@@ -60,11 +60,17 @@ impl RateLimiter {
     /// Counts one event for `key` in the minute `minute`; `false` when that makes more than
     /// `limit` (0: no limit).
     pub(crate) fn allow(&self, key: &str, limit: u32, minute: i64) -> bool {
+        self.excess(key, limit, minute) == 0
+    }
+
+    /// Counts one event for `key` in the minute `minute` and returns by how many events the
+    /// count now exceeds `limit` (0 within it, or when `limit` is 0).
+    pub(crate) fn excess(&self, key: &str, limit: u32, minute: i64) -> u32 {
         if limit == 0 {
-            return true;
+            return 0;
         }
         let Ok(mut w) = self.windows.lock() else {
-            return true;
+            return 0;
         };
         if w.len() > SWEEP_AT {
             w.retain(|_, (m, _)| *m >= minute);
@@ -74,7 +80,7 @@ impl RateLimiter {
             *e = (minute, 0);
         }
         e.1 = e.1.saturating_add(1);
-        e.1 <= limit
+        e.1.saturating_sub(limit)
     }
 }
 
@@ -93,18 +99,43 @@ pub(crate) fn rate_limited(lang: Lang) -> async_graphql::Error {
 /// The extension that applies the operation-wide limits.
 pub(crate) struct RequestGuard {
     pub(crate) max_aliases: usize,
+    /// Whether introspection is served; when it is not, `__schema` and `__type` are refused
+    /// with a code rather than answered with null.
+    pub(crate) introspection: bool,
 }
 
 impl ExtensionFactory for RequestGuard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(GuardExtension {
             max_aliases: self.max_aliases,
+            introspection: self.introspection,
         })
     }
 }
 
 struct GuardExtension {
     max_aliases: usize,
+    introspection: bool,
+}
+
+/// Whether a selection set asks for `__schema` or `__type` (through fragments too).
+fn asks_introspection(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
+    if depth > 64 {
+        return false;
+    }
+    set.items.iter().any(|s| match &s.node {
+        Selection::Field(f) => {
+            matches!(f.node.name.node.as_str(), "__schema" | "__type")
+                || asks_introspection(doc, &f.node.selection_set.node, depth + 1)
+        }
+        Selection::InlineFragment(i) => {
+            asks_introspection(doc, &i.node.selection_set.node, depth + 1)
+        }
+        Selection::FragmentSpread(fs) => doc
+            .fragments
+            .get(&fs.node.fragment_name.node)
+            .is_some_and(|frag| asks_introspection(doc, &frag.node.selection_set.node, depth + 1)),
+    })
 }
 
 fn count_aliases(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
@@ -147,6 +178,22 @@ impl Extension for GuardExtension {
             .iter()
             .map(|(_, op)| count_aliases(&doc, &op.node.selection_set.node, 0))
             .sum();
+        if !self.introspection
+            && doc
+                .operations
+                .iter()
+                .any(|(_, op)| asks_introspection(&doc, &op.node.selection_set.node, 0))
+        {
+            return Err(graphql_error(
+                Code::GraphqlValidationFailed,
+                &[Text::new(
+                    "Máy chủ này không cho tra cứu lược đồ (introspection đã tắt).",
+                    "Introspection is switched off on this server.",
+                )],
+                lang,
+            )
+            .into_server_error(Pos::default()));
+        }
         if aliases > self.max_aliases {
             let n = self.max_aliases;
             return Err(graphql_error(

@@ -18,11 +18,17 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            Value::String(s) => memberflow_workflow::calendar::parse_iso_date(s)
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("not a date (YYYY-MM-DD): {s}"))),
+                .ok_or_else(|| InputValueError::custom(format!("not a date (YYYY-MM-DD): {s}"))),
             _ => Err(InputValueError::expected_type(value)),
         }
+    }
+
+    /// Checked while the request is validated, so that a variable that is not a date is a
+    /// request error (nothing runs) rather than a field error.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if memberflow_workflow::calendar::parse_iso_date(s).is_some())
     }
 
     fn to_value(&self) -> Value {

@@ -141,11 +141,13 @@ pub fn build_schema(
         })
         .extension(RequestGuard {
             max_aliases: options.max_aliases,
+            introspection: options.introspection,
         })
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);
     if !options.introspection {
-        b = b.disable_introspection();
+        // Without introspection, "did you mean" hints would tell the schema field by field.
+        b = b.disable_introspection().disable_suggestions();
     }
     b.finish()
 }
@@ -157,6 +159,33 @@ pub fn sdl() -> String {
         .sdl()
 }
 
+/// Whether the operation a request would run is a mutation or a subscription (which a `GET`
+/// must not run). A request that does not parse, or names no operation it has, is not: its
+/// execution reports that.
+pub fn changes_or_streams(request: &mut Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else {
+        return false;
+    };
+    let op = match name {
+        Some(n) => doc
+            .operations
+            .iter()
+            .find(|(k, _)| k.is_some_and(|k| k.as_str() == n)),
+        None => doc.operations.iter().next(),
+    };
+    op.is_some_and(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query)
+}
+
+/// Whether a response reports a request error (the query did not parse or validate, a
+/// variable did not fit, a limit was passed): execution never started, no error has a path
+/// and there is no data.
+pub fn is_request_error(response: &Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
 /// Executes one request for a reader of `lang`, from `peer`, as `auth`: parse errors and
 /// every other error get a stable code.
 pub async fn execute(
@@ -166,18 +195,53 @@ pub async fn execute(
     auth: Option<Auth>,
     peer: Option<IpAddr>,
 ) -> Response {
-    if let Err(e) = request.parsed_query() {
-        let err = graphql_error(
-            Code::GraphqlParseFailed,
-            &[Text::new(
-                format!("Truy vấn GraphQL không đúng cú pháp: {}", e.message),
-                format!("The GraphQL query does not parse: {}", e.message),
-            )],
-            lang,
-        );
-        let mut se: ServerError = err.into_server_error(async_graphql::Pos::default());
-        se.locations = e.locations;
-        return Response::from_errors(vec![se]);
+    let variables = request.variables.clone();
+    match request.parsed_query() {
+        Err(e) => {
+            // The parser's own nesting limit is the depth limit too.
+            let (code, text) = if e.message.contains("recursion limit exceeded") {
+                (
+                    Code::QueryTooDeep,
+                    Text::new(
+                        "Truy vấn lồng quá sâu so với giới hạn cho phép.",
+                        "The query is nested deeper than the limit allows.",
+                    ),
+                )
+            } else {
+                (
+                    Code::GraphqlParseFailed,
+                    Text::new(
+                        format!("Truy vấn GraphQL không đúng cú pháp: {}", e.message),
+                        format!("The GraphQL query does not parse: {}", e.message),
+                    ),
+                )
+            };
+            let err = graphql_error(code, &[text], lang);
+            let mut se: ServerError = err.into_server_error(async_graphql::Pos::default());
+            se.locations = e.locations;
+            return Response::from_errors(vec![se]);
+        }
+        Ok(doc) => {
+            if let Some(hit) = crate::bytes::control_character(doc, &variables) {
+                let err = graphql_error(
+                    Code::Validation,
+                    &[Text::new(
+                        format!(
+                            "{}: văn bản nhập có ký tự điều khiển {}, không được chấp nhận.",
+                            hit.at, hit.code_point
+                        ),
+                        format!(
+                            "{}: a text input holds the control character {}, which is not accepted.",
+                            hit.at, hit.code_point
+                        ),
+                    )],
+                    lang,
+                );
+                return Response::from_errors(vec![
+                    err.into_server_error(async_graphql::Pos::default()),
+                ]);
+            }
+        }
     }
     let mut request = request.data(lang).data(crate::access::PathCache::default());
     if let Some(a) = auth {

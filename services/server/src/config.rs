@@ -135,6 +135,14 @@ pub struct MailConfig {
     /// The address the server is reached at (`https://memberflow.example.vn`), for the links
     /// to cases in mails; no link without it.
     pub public_url: Option<String>,
+    /// Seconds a worker's claim on a mail holds without a heartbeat (the worker renews it
+    /// every third of it while sending): a crashed worker's mail is sent by another instance
+    /// after at most this long. 60 by default, at least 3.
+    pub lease_seconds: u64,
+    /// The name of this server instance, stable across its restarts (the host's name by
+    /// default): when it starts again after a crash, it sends the mail it had claimed at once.
+    /// Give each instance sharing a PostgreSQL database its own.
+    pub instance: Option<String>,
 }
 
 /// The language of the mails.
@@ -237,6 +245,8 @@ impl Default for MailConfig {
             retry_base_seconds: 60,
             recipients: BTreeMap::new(),
             public_url: None,
+            lease_seconds: 60,
+            instance: None,
         }
     }
 }

@@ -1,7 +1,10 @@
-//! The HTTP surface: the web console at `/` (`memberflow-console`), `POST /graphql`,
-//! GraphiQL on `GET /graphql` (its assets served by the console, from the binary),
-//! subscriptions over WebSocket on `/graphql/ws` (graphql-transport-ws), the admissions chart
-//! and the report downloads, `/healthz`, `/readyz` and `/metrics`, with a request log line per
+//! The HTTP surface: the web console at `/` (`memberflow-console`), `POST /graphql` and
+//! `GET /graphql?query=…` (queries only) following the GraphQL-over-HTTP specification
+//! (`application/graphql-response+json` when accepted, request errors with 400 under it, 415
+//! for a POST that is not `application/json`), GraphiQL on a plain `GET /graphql` (its assets
+//! served from the binary), subscriptions over WebSocket on `/graphql/ws`
+//! (graphql-transport-ws), the admissions chart and the report downloads, `/healthz`,
+//! `/readyz` and `/metrics`, with a request log line per
 //! request.
 
 use std::sync::Arc;
@@ -71,7 +74,7 @@ pub fn router(
         metrics: Arc::new(Metrics::default()),
     };
     let router = Router::new()
-        .route("/graphql", get(graphiql_page).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -215,8 +218,8 @@ fn request_error(status: StatusCode, code: &str, vi: &str, en: &str, lang: Lang)
         Lang::Vi => vi,
         Lang::En => en,
     };
+    // A request error has no `data` entry at all (GraphQL over HTTP).
     let body = serde_json::json!({
-        "data": null,
         "errors": [{
             "message": message,
             "extensions": { "code": code, "messageVi": vi, "messageEn": en }
@@ -232,6 +235,7 @@ async fn graphql(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let lang = lang_of(&headers);
+    let media = media_of(&headers);
     state
         .metrics
         .graphql_requests
@@ -244,7 +248,7 @@ async fn graphql(
                 .rejected_bodies
                 .fetch_add(1, Ordering::Relaxed);
             let status = rejection.status();
-            return if status == StatusCode::PAYLOAD_TOO_LARGE {
+            let refusal = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 request_error(
                     status,
                     "PAYLOAD_TOO_LARGE",
@@ -261,8 +265,25 @@ async fn graphql(
                     lang,
                 )
             };
+            return in_media(refusal, media);
         }
     };
+    if !is_json(&headers) {
+        state
+            .metrics
+            .rejected_bodies
+            .fetch_add(1, Ordering::Relaxed);
+        return in_media(
+            request_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_REQUEST",
+                "Nội dung yêu cầu phải có Content-Type: application/json.",
+                "The request body must be sent with Content-Type: application/json.",
+                lang,
+            ),
+            media,
+        );
+    }
     let parsed: Result<async_graphql::Request, _> = serde_json::from_slice(&body);
     let request = match parsed {
         Ok(r) if !r.query.trim().is_empty() => r,
@@ -272,22 +293,182 @@ async fn graphql(
                 .rejected_bodies
                 .fetch_add(1, Ordering::Relaxed);
             tracing::debug!(error = ?other.err(), "malformed GraphQL request body");
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "Nội dung yêu cầu phải là một đối tượng JSON {\"query\": ..., \"variables\": ...} (không hỗ trợ gộp nhiều yêu cầu).",
-                "The body must be one JSON object {\"query\": ..., \"variables\": ...} (batched requests are not supported).",
-                lang,
+            return in_media(
+                request_error(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "Nội dung yêu cầu phải là một đối tượng JSON {\"query\": ..., \"variables\": ...} (không hỗ trợ gộp nhiều yêu cầu).",
+                    "The body must be one JSON object {\"query\": ..., \"variables\": ...} (batched requests are not supported).",
+                    lang,
+                ),
+                media,
             );
         }
     };
-    let auth = auth_of(&state, &headers).await;
+    run_graphql(&state, peer, &headers, request, media).await
+}
+
+/// How a GraphQL response is written: `application/graphql-response+json` when the client
+/// accepts it, `application/json` otherwise (the legacy type, also without `Accept`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+
+fn media_of(headers: &HeaderMap) -> Media {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
+        .to_ascii_lowercase();
+    if accept.contains("application/graphql-response+json") {
+        Media::GraphqlResponse
+    } else {
+        Media::Json
+    }
+}
+
+/// Whether a POST body is declared `application/json` (parameters such as `charset` aside).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The response in the media type the client asked for.
+fn in_media(mut response: Response, media: Media) -> Response {
+    if media == Media::GraphqlResponse {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(GRAPHQL_RESPONSE),
+        );
+    }
+    response
+}
+
+/// Runs a GraphQL request and writes its response: under `application/graphql-response+json`
+/// a request error (the query did not parse or validate, a variable did not fit) is a 400
+/// without `data`; under `application/json` every response that executed or not is a 200.
+async fn run_graphql(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+    media: Media,
+) -> Response {
+    let lang = lang_of(headers);
+    let auth = auth_of(state, headers).await;
     let response =
         memberflow_api::execute(&state.schema, request, lang, auth, Some(peer.ip())).await;
     if response.is_err() {
         state.metrics.graphql_errors.fetch_add(1, Ordering::Relaxed);
     }
-    Json(response).into_response()
+    if media == Media::Json {
+        return Json(response).into_response();
+    }
+    let request_error = memberflow_api::is_request_error(&response);
+    let mut body = serde_json::to_value(&response).unwrap_or_default();
+    let status = if request_error {
+        if let Some(o) = body.as_object_mut() {
+            o.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    in_media((status, Json(body)).into_response(), media)
+}
+
+/// The parameters of `GET /graphql`.
+#[derive(Debug, serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    variables: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    extensions: Option<String>,
+}
+
+/// `GET /graphql`: with a `query` parameter, runs it if it is a query (a mutation or a
+/// subscription over GET is 405); without, GraphiQL.
+async fn graphql_get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    params: Result<axum::extract::Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let media = media_of(&headers);
+    let bad = |vi: &str, en: &str| {
+        in_media(
+            request_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", vi, en, lang),
+            media,
+        )
+    };
+    let Ok(axum::extract::Query(params)) = params else {
+        return bad(
+            "Tham số của yêu cầu không đọc được.",
+            "The request's parameters could not be read.",
+        );
+    };
+    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
+        return graphiql_page(State(state)).await;
+    };
+    state
+        .metrics
+        .graphql_requests
+        .fetch_add(1, Ordering::Relaxed);
+    let mut request = async_graphql::Request::new(query);
+    if let Some(op) = params.operation_name.filter(|o| !o.is_empty()) {
+        request = request.operation_name(op);
+    }
+    if let Some(v) = params.variables.filter(|v| !v.is_empty() && v != "null") {
+        match serde_json::from_str::<serde_json::Value>(&v) {
+            Ok(v @ serde_json::Value::Object(_)) => {
+                request = request.variables(async_graphql::Variables::from_json(v));
+            }
+            _ => {
+                return bad(
+                    "variables phải là một đối tượng JSON.",
+                    "variables must be a JSON object.",
+                );
+            }
+        }
+    }
+    if let Some(e) = params.extensions.filter(|e| !e.is_empty() && e != "null")
+        && !matches!(
+            serde_json::from_str::<serde_json::Value>(&e),
+            Ok(serde_json::Value::Object(_))
+        )
+    {
+        return bad(
+            "extensions phải là một đối tượng JSON.",
+            "extensions must be a JSON object.",
+        );
+    }
+    if memberflow_api::changes_or_streams(&mut request) {
+        let mut r = in_media(
+            request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "BAD_REQUEST",
+                "Thao tác thay đổi dữ liệu chỉ được gửi bằng POST.",
+                "Mutations (and subscriptions) are accepted over POST only.",
+                lang,
+            ),
+            media,
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    run_graphql(&state, peer, &headers, request, media).await
 }
 
 async fn graphiql_page(State(state): State<AppState>) -> Response {

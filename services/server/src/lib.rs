@@ -155,6 +155,16 @@ fn worker_parts(config: &Config) -> anyhow::Result<(Schedules, Recipients, Worke
             i64::try_from(config.mail.retry_base_seconds.max(1)).unwrap_or(60),
         ),
         public_url: config.mail.public_url.clone(),
+        lease: chrono::TimeDelta::seconds(
+            i64::try_from(config.mail.lease_seconds.max(3)).unwrap_or(60),
+        ),
+        instance: config
+            .mail
+            .instance
+            .as_deref()
+            .map(memberflow_worker::instance_name)
+            .filter(|i| !i.is_empty())
+            .unwrap_or_else(memberflow_worker::default_instance),
         ..WorkerOptions::default()
     };
     Ok((schedules(config)?, recipients, options))

@@ -223,7 +223,10 @@ impl Store {
             );
             return Err(bad_credentials());
         };
-        if acc.disabled || !verify_password(password, &acc.password_hash) {
+        // The password is checked for a disabled account too: the same work on every path,
+        // so that the time of the answer does not tell that the account exists.
+        let password_ok = verify_password(password, &acc.password_hash);
+        if acc.disabled || !password_ok {
             return Err(bad_credentials());
         }
         let mut raw = [0u8; 32];

@@ -351,21 +351,111 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| internal(format!("cannot serialize: {e}")))
 }
 
-/// A write that lost a race on SQLite surfaces as "database is locked": it is a conflict.
-fn conflict_on_busy(e: sea_orm::DbErr) -> StoreError {
+/// How many times a command that lost a race with a concurrent one is tried (the first time
+/// included) before the caller is told `CONFLICT`.
+const ATTEMPTS: u32 = 6;
+
+/// Whether a database failure means the command lost a race with a concurrent one:
+/// SQLite's busy lock, PostgreSQL's serialization failure or deadlock, or the unique index of
+/// the history (two commands appending the same sequence number or the same idempotency key).
+fn lost_race(e: &sea_orm::DbErr) -> bool {
     let text = e.to_string();
-    if text.contains("database is locked") || text.contains("SQLITE_BUSY") {
+    [
+        "database is locked",
+        "SQLITE_BUSY",
+        "could not serialize access",
+        "deadlock detected",
+        "ux_case_event_",
+        "UNIQUE constraint failed: case_event.",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
+/// A write that lost a race is a conflict, tried again by [`retrying`]; any other failure is
+/// the database's.
+fn conflict_on_busy(e: sea_orm::DbErr) -> StoreError {
+    if lost_race(&e) {
+        tracing::debug!(error = %e, "a command lost a race");
         stale_version()
     } else {
         StoreError::Database(e)
     }
 }
 
+/// Runs `attempt` until it does not lose a race, at most [`ATTEMPTS`] times. Each attempt is
+/// a transaction of its own: a lost one wrote nothing.
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let result = attempt().await.map_err(busy);
+        match result {
+            Err(StoreError::Contended(_)) if tries < ATTEMPTS => {
+                tracing::debug!(tries, "a command lost a race; trying it again");
+            }
+            other => return other,
+        }
+    }
+}
+
+fn busy(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Database(e) => conflict_on_busy(e),
+        other => other,
+    }
+}
+
 fn stale_version() -> StoreError {
-    StoreError::conflict(
+    StoreError::Contended(Text::new(
         "Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại.",
         "The case was changed by someone else meanwhile; reload it and try again.",
-    )
+    ))
+}
+
+/// Serializes the commands carrying the same idempotency key: on PostgreSQL a transaction
+/// lock on the key's hash, held to commit, so that the second command sees the first one's
+/// event and replays it. SQLite's write lock taken at `BEGIN` does the same already.
+async fn lock_key(txn: &DatabaseTransaction, key: &str) -> Result<()> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
+            [key.into()],
+        ))
+        .await
+        .map_err(conflict_on_busy)?;
+    }
+    Ok(())
+}
+
+fn key_reused(vi: &str, en: &str) -> StoreError {
+    StoreError::IdempotencyKeyReused(Text::new(
+        format!(
+            "Khóa chống lặp này đã được dùng cho {vi}; hãy dùng một khóa mới cho mỗi yêu cầu khác nhau."
+        ),
+        format!(
+            "This idempotency key was already used for {en}; use a new key for each different request."
+        ),
+    ))
+}
+
+/// A key sent again must come with the same request: the same caller, transition and inputs.
+fn check_same_request(first: &case_event::Model, cmd: &Command) -> Result<()> {
+    if first.actor != cmd.event.actor.id {
+        return Err(key_reused("một người khác", "another caller"));
+    }
+    if first.transition != cmd.event.transition {
+        return Err(key_reused("một bước khác", "another transition"));
+    }
+    if first.inputs != to_json(&cmd.event.inputs)? {
+        return Err(key_reused("dữ liệu nhập khác", "other inputs"));
+    }
+    Ok(())
 }
 
 pub(crate) fn next_due(s: &CaseSnapshot) -> Option<NaiveDate> {
@@ -667,8 +757,19 @@ fn refusal_payload(r: &Refusal) -> Result<serde_json::Value> {
 }
 
 impl Store {
-    /// Opens a case of the newest version of a definition.
+    /// Opens a case of the newest version of a definition. A command that loses a race with
+    /// a concurrent one is tried again; the same idempotency key sent at once by several
+    /// clients gives every one of them the first result.
     pub async fn open_case(
+        &self,
+        catalog: &Catalog,
+        new: NewCase,
+        cmd: Command,
+    ) -> Result<CaseOutcome> {
+        retrying(|| self.open_case_once(catalog, new.clone(), cmd.clone())).await
+    }
+
+    async fn open_case_once(
         &self,
         catalog: &Catalog,
         mut new: NewCase,
@@ -693,6 +794,9 @@ impl Store {
             None => {}
         }
         let txn = self.begin_write().await?;
+        if let Some(key) = &cmd.idempotency_key {
+            lock_key(&txn, key).await?;
+        }
         if let Some(key) = &cmd.idempotency_key
             && let Some(first) = find_by_key(&txn, key).await?
         {
@@ -700,6 +804,13 @@ impl Store {
                 .one(&txn)
                 .await?
                 .ok_or_else(|| StoreError::not_found("case", first.case_id))?;
+            check_same_request(&first, &cmd)?;
+            if case.definition_id != new.definition_id
+                || case.unit_id != new.unit_id
+                || case.title != new.title.trim()
+            {
+                return Err(key_reused("một hồ sơ khác", "another case"));
+            }
             return Ok(CaseOutcome::Replayed {
                 case: Box::new(case.try_into()?),
                 event: Box::new(first.into()),
@@ -820,8 +931,21 @@ impl Store {
     }
 
     /// Fires a transition on a case. With `expected_version`, a case that moved on meanwhile
-    /// is a `CONFLICT` and nothing changes.
+    /// is a `CONFLICT` and nothing changes; without it, the step applies to the current
+    /// version. The case's row is locked for the step (PostgreSQL; SQLite's write lock is
+    /// taken at `BEGIN`), and a step that still loses a race (a deadlock, a serialization
+    /// failure) is tried again a few times before the caller is told `CONFLICT`.
     pub async fn fire_case(
+        &self,
+        catalog: &Catalog,
+        case_id: Uuid,
+        expected_version: Option<u64>,
+        cmd: Command,
+    ) -> Result<CaseOutcome> {
+        retrying(|| self.fire_case_once(catalog, case_id, expected_version, cmd.clone())).await
+    }
+
+    async fn fire_case_once(
         &self,
         catalog: &Catalog,
         case_id: Uuid,
@@ -830,15 +954,16 @@ impl Store {
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
         let txn = self.begin_write().await?;
+        if let Some(key) = &cmd.idempotency_key {
+            lock_key(&txn, key).await?;
+        }
         if let Some(key) = &cmd.idempotency_key
             && let Some(first) = find_by_key(&txn, key).await?
         {
             if first.case_id != case_id {
-                return Err(StoreError::conflict(
-                    "Khóa chống lặp này đã được dùng cho một hồ sơ khác.",
-                    "This idempotency key was already used for another case.",
-                ));
+                return Err(key_reused("một hồ sơ khác", "another case"));
             }
+            check_same_request(&first, &cmd)?;
             let case = cases::Entity::find_by_id(case_id)
                 .one(&txn)
                 .await?
@@ -849,8 +974,10 @@ impl Store {
             });
         }
         let model = cases::Entity::find_by_id(case_id)
+            .lock_exclusive()
             .one(&txn)
-            .await?
+            .await
+            .map_err(conflict_on_busy)?
             .ok_or_else(|| StoreError::not_found("case", case_id))?;
         let case: CaseRecord = model.clone().try_into()?;
         if let Some(v) = expected_version

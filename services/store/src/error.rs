@@ -25,6 +25,15 @@ pub enum StoreError {
     /// The input clashes with the current state; nothing was written.
     #[error("conflict: {}", .0.en)]
     Conflict(Text),
+    /// The command lost a race with a concurrent one (a version moved, a lock or a
+    /// serialization failure): the store tries such a command again a few times, and reports
+    /// this (as a conflict) only when every attempt lost.
+    #[error("contended: {}", .0.en)]
+    Contended(Text),
+    /// An idempotency key was sent again with another request (another case, transition,
+    /// inputs or caller): nothing was written.
+    #[error("idempotency key reused: {}", .0.en)]
+    IdempotencyKeyReused(Text),
     /// The credentials are wrong (the same error whether the name or the password is).
     #[error("unauthenticated: {}", .0.en)]
     Unauthenticated(Text),

@@ -14,9 +14,13 @@
 //!   per unit and week for a digest, ...), and periodic rows are inserted with
 //!   `ON CONFLICT DO NOTHING`, so a cron tick handled twice enqueues once.
 //!
-//! A crash between sending and recording leaves the lease to expire; the row is then tried
-//! again: delivery is at least once, and the mail's stable Message-ID lets a reader's client
-//! recognise the duplicate.
+//! A claim's token starts with the name of the worker instance that holds it
+//! (`owner/uuid`). While the worker sends a batch it renews the lease (a heartbeat), so the
+//! lease can be short: when a worker dies, its rows are free again once the lease runs out
+//! (a minute by default), and at once when the same instance starts again (it releases its
+//! own claims first). A crash between sending and recording sends that mail again: delivery
+//! is at least once, and the mail's stable Message-ID lets a reader's client recognise the
+//! duplicate.
 
 use std::collections::{HashMap, HashSet};
 
@@ -587,22 +591,74 @@ impl Store {
     /// Claims up to `r.limit` rows due at `r.now` (reminders, mails, periodic jobs), counting
     /// an attempt on each. See the module's documentation for the guarantees.
     pub async fn claim_outbox(&self, r: &ClaimRequest) -> Result<Vec<Claimed>> {
-        self.claim_where(r, sendable(r), true).await
+        self.claim_outbox_as("", r).await
+    }
+
+    /// The same, for the worker instance `owner`: its claims can be released by
+    /// [`Store::release_outbox_claims`] when it starts again after a crash.
+    pub async fn claim_outbox_as(&self, owner: &str, r: &ClaimRequest) -> Result<Vec<Claimed>> {
+        self.claim_where(owner, r, sendable(r), true).await
     }
 
     /// Claims up to `r.limit` recurring reminders whose next tick is due; the worker answers
     /// each with [`Store::advance_recurring`].
     pub async fn claim_recurring(&self, r: &ClaimRequest) -> Result<Vec<Claimed>> {
-        self.claim_where(r, recurring_due(r), false).await
+        self.claim_recurring_as("", r).await
+    }
+
+    /// The same, for the worker instance `owner`.
+    pub async fn claim_recurring_as(&self, owner: &str, r: &ClaimRequest) -> Result<Vec<Claimed>> {
+        self.claim_where(owner, r, recurring_due(r), false).await
+    }
+
+    /// Extends the lease of the rows still pending under the claim `token` to `until` (the
+    /// worker's heartbeat while it sends a batch). Returns how many rows it still holds.
+    pub async fn renew_outbox_lease(&self, token: &str, until: DateTime<Utc>) -> Result<u64> {
+        let res = outbox::Entity::update_many()
+            .col_expr(outbox::Column::LeaseUntil, Expr::value(until))
+            .filter(outbox::Column::LeaseToken.eq(token))
+            .filter(pending())
+            .exec(self.db())
+            .await?;
+        Ok(res.rows_affected)
+    }
+
+    /// Frees, at once, the rows the worker instance `owner` had claimed and not finished:
+    /// called when that instance starts, so that the claims of a predecessor that crashed
+    /// (`kill -9`, power loss) are sent now rather than when their leases run out. Returns
+    /// how many rows were freed.
+    pub async fn release_outbox_claims(&self, owner: &str) -> Result<u64> {
+        let res = outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                outbox::Column::LeaseToken,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(outbox::Column::LeaseToken.starts_with(format!("{owner}/")))
+            .filter(pending())
+            .exec(self.db())
+            .await?;
+        if res.rows_affected > 0 {
+            tracing::info!(
+                owner,
+                released = res.rows_affected,
+                "outbox claims of a previous run released"
+            );
+        }
+        Ok(res.rows_affected)
     }
 
     async fn claim_where(
         &self,
+        owner: &str,
         r: &ClaimRequest,
         cond: Condition,
         count_attempt: bool,
     ) -> Result<Vec<Claimed>> {
-        let token = Uuid::now_v7().to_string();
+        let token = format!("{owner}/{}", Uuid::now_v7());
         let claim = claim_statement(self.backend(), r, cond, &token, count_attempt);
         let mut tries = 0;
         loop {

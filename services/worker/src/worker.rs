@@ -54,8 +54,13 @@ pub struct WorkerOptions {
     pub retry_base: TimeDelta,
     /// The longest delay between two attempts.
     pub retry_max: TimeDelta,
-    /// How long a claim holds a row: longer than a batch takes to send.
+    /// How long a claim holds a row without news from its worker: the worker renews it while
+    /// it sends (a heartbeat every third of it), so a crashed worker's rows are free again
+    /// after at most this long.
     pub lease: TimeDelta,
+    /// The name of this worker instance, stable across its restarts (the host's name by
+    /// default): a claim carries it, and the instance frees its own claims when it starts.
+    pub instance: String,
     /// Rows claimed at once.
     pub batch: u64,
     /// The longest sleep of the loop.
@@ -76,7 +81,8 @@ impl Default for WorkerOptions {
             max_attempts: 5,
             retry_base: TimeDelta::minutes(1),
             retry_max: TimeDelta::hours(6),
-            lease: TimeDelta::minutes(10),
+            lease: TimeDelta::seconds(60),
+            instance: default_instance(),
             batch: 20,
             max_idle: Duration::from_secs(30),
             catch_up: TimeDelta::hours(24),
@@ -84,6 +90,30 @@ impl Default for WorkerOptions {
             public_url: None,
         }
     }
+}
+
+/// The host's name (`HOSTNAME`), or `memberflow`.
+pub fn default_instance() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .map(|h| instance_name(&h))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "memberflow".to_owned())
+}
+
+/// An instance name as claims carry it: letters, digits, `-` and `.` (anything else becomes
+/// `-`, so the name is also a plain prefix to match on).
+pub fn instance_name(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 impl WorkerOptions {
@@ -361,24 +391,38 @@ impl Worker {
             limit: self.options.batch.max(1),
         };
         let mut report = DispatchReport::default();
+        let owner = self.options.instance.as_str();
+        let started = std::time::Instant::now();
         loop {
-            let batch = self.store.claim_recurring(&req).await?;
+            let batch = self.store.claim_recurring_as(owner, &req).await?;
             let n = batch.len() as u64;
-            for c in batch {
-                self.advance(c, now, &mut report).await?;
-            }
+            let token = batch.first().map(|c| c.token.clone());
+            let work = async {
+                for c in batch {
+                    self.advance(c, now, &mut report).await?;
+                }
+                Ok::<(), crate::WorkerError>(())
+            };
+            self.with_heartbeat(token.as_deref(), now, started, work)
+                .await?;
             if n < req.limit {
                 break;
             }
         }
         // Without a mailer, mail waits in the outbox for the day mail is configured.
         while self.mailer.is_some() {
-            let batch = self.store.claim_outbox(&req).await?;
+            let batch = self.store.claim_outbox_as(owner, &req).await?;
             let n = batch.len() as u64;
             report.claimed += u32::try_from(n).unwrap_or(u32::MAX);
-            for c in batch {
-                self.deliver(c, now, &mut report).await?;
-            }
+            let token = batch.first().map(|c| c.token.clone());
+            let work = async {
+                for c in batch {
+                    self.deliver(c, now, &mut report).await?;
+                }
+                Ok::<(), crate::WorkerError>(())
+            };
+            self.with_heartbeat(token.as_deref(), now, started, work)
+                .await?;
             if n < req.limit {
                 break;
             }
@@ -395,6 +439,39 @@ impl Worker {
             );
         }
         Ok(report)
+    }
+
+    /// Runs `work` (the handling of one claimed batch) while renewing the batch's lease every
+    /// third of the lease, so that a slow batch keeps its rows and a dead worker loses them
+    /// soon. The lease runs on the pass's clock: `now` plus the real time the pass has taken.
+    async fn with_heartbeat<T>(
+        &self,
+        token: Option<&str>,
+        now: DateTime<Utc>,
+        started: std::time::Instant,
+        work: impl Future<Output = T>,
+    ) -> T {
+        let Some(token) = token else {
+            return work.await;
+        };
+        tokio::pin!(work);
+        let every = (self.options.lease / 3)
+            .to_std()
+            .unwrap_or(Duration::from_secs(1))
+            .max(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                () = tokio::time::sleep(every) => {
+                    let elapsed = TimeDelta::from_std(started.elapsed()).unwrap_or_default();
+                    let until = now + elapsed + self.options.lease;
+                    match self.store.renew_outbox_lease(token, until).await {
+                        Ok(held) => tracing::debug!(held, until = %until, "outbox lease renewed"),
+                        Err(e) => tracing::warn!(error = %e, "cannot renew the outbox lease"),
+                    }
+                }
+            }
+        }
     }
 
     /// Turns the due tick of a claimed recurring reminder into a mail row and sets its next
@@ -1180,6 +1257,15 @@ impl Worker {
                 self.schedules.expr(Job::MonthlyTargetReport).unwrap_or_default(),
             "worker started"
         );
+        // The claims a previous run of this instance left behind (it crashed while sending)
+        // are sent again now rather than when their leases run out.
+        if let Err(e) = self
+            .store
+            .release_outbox_claims(&self.options.instance)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot release the claims of a previous run");
+        }
         let mut handled = HashMap::new();
         loop {
             let now = (self.clock)();

@@ -903,7 +903,7 @@ async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_
     let id = claimed[0].record.id;
     // Worker B, while the lease holds: leaves it alone.
     let b = f.worker(&sink.url(), options());
-    let r = b.dispatch_due(t0 + TimeDelta::minutes(1)).await.unwrap();
+    let r = b.dispatch_due(t0 + lease / 2).await.unwrap();
     assert_eq!((r.claimed, r.sent), (0, 0));
     assert!(sink.messages().is_empty());
     // Once the lease ran out: B takes it over and sends it, once.
@@ -921,6 +921,58 @@ async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_
     assert_eq!(row.status, OutboxStatus::Sent);
     // Two attempts were counted: the dead worker's and B's.
     assert_eq!(row.attempts, 2);
+}
+
+/// A batch that takes longer than the lease keeps its rows: the worker renews the lease while
+/// it sends (a heartbeat every third of the lease), so a second worker finds nothing to claim
+/// and every mail goes out once. (Without the heartbeat the second worker would take the rows
+/// not sent yet once the lease ran out, and send them as well.)
+#[tokio::test]
+async fn a_batch_slower_than_its_lease_keeps_its_claim_through_the_heartbeat() {
+    let sink = SmtpSink::start().await;
+    sink.slow(Duration::from_millis(1000));
+    let f = Fixture::new().await;
+    let t0 = vn(2026, 11, 25, 9, 0);
+    let rows = (0..4)
+        .map(|i| {
+            mail_row(
+                &format!("mail:slow:{i}"),
+                "admission.decision_issued",
+                RoleRef::at("secretary", Level::Branch),
+            )
+        })
+        .collect();
+    f.store.enqueue_outbox(rows, t0).await.unwrap();
+    let lease = TimeDelta::milliseconds(1500);
+    let a = f.worker(
+        &sink.url(),
+        WorkerOptions {
+            lease,
+            instance: "a".into(),
+            ..options()
+        },
+    );
+    let b = f.worker(
+        &sink.url(),
+        WorkerOptions {
+            lease,
+            instance: "b".into(),
+            ..options()
+        },
+    );
+    let started = std::time::Instant::now();
+    let first = tokio::spawn(async move { a.dispatch_due(t0).await });
+    // Well past the first lease, while A is still sending.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let elapsed = TimeDelta::from_std(started.elapsed()).unwrap();
+    assert!(elapsed > lease);
+    let r = b.dispatch_due(t0 + elapsed).await.unwrap();
+    assert_eq!(r.claimed, 0, "{r:?}");
+    let r = first.await.unwrap().unwrap();
+    assert_eq!(r.sent, 4, "{r:?}");
+    let got = sink.messages();
+    let ids: HashSet<String> = got.iter().map(|m| m.message_id()).collect();
+    assert_eq!((got.len(), ids.len()), (4, 4));
 }
 
 /// S20, S21: the monthly report names the grassroots organizations behind the 3% floor, with

@@ -124,6 +124,8 @@ struct State {
     fail_next: AtomicUsize,
     fail_always: AtomicBool,
     rejected: AtomicUsize,
+    /// Milliseconds to wait before answering a transmitted message.
+    delay_ms: std::sync::atomic::AtomicU64,
     credentials: Option<(String, String)>,
 }
 
@@ -188,6 +190,12 @@ impl SmtpSink {
     /// Refuses every message with `451` while set.
     pub fn fail_always(&self, on: bool) {
         self.state.fail_always.store(on, Ordering::SeqCst);
+    }
+
+    /// Answers each message only `delay` after it was transmitted: a slow server.
+    pub fn slow(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.state.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     /// How many messages were refused.
@@ -287,6 +295,10 @@ async fn session(stream: TcpStream, state: Arc<State>) -> std::io::Result<()> {
                 }
                 let l = line.strip_prefix('.').unwrap_or(&line);
                 data.push_str(l);
+            }
+            let delay = state.delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
             }
             let refuse = state.fail_always.load(Ordering::SeqCst)
                 || state

@@ -634,10 +634,48 @@ pub(crate) fn shift(date: NaiveDate, days: i64) -> Option<NaiveDate> {
     date.checked_add_signed(chrono::TimeDelta::try_days(days)?)
 }
 
+/// A calendar date written exactly `YYYY-MM-DD` (four digits, two, two): `2023-1-1`,
+/// ` 2023-01-01` or `+2023-01-01` are not dates.
+pub fn parse_iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !shaped {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_exactly_four_two_and_two_digits() {
+        assert_eq!(
+            parse_iso_date("2023-01-01"),
+            NaiveDate::from_ymd_opt(2023, 1, 1)
+        );
+        for bad in [
+            "2023-1-1",
+            "2023-01-1",
+            " 2023-01-01",
+            "2023-01-01 ",
+            "+2023-01-01",
+            "2023/01/01",
+            "2023-02-30",
+            "",
+        ] {
+            assert_eq!(parse_iso_date(bad), None, "{bad:?}");
+        }
+    }
 
     fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

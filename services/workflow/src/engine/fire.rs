@@ -1144,9 +1144,9 @@ fn coerce(spec: &InputSpec, ty: &InputType, v: &Value) -> Result<Value, Reason> 
         (InputType::String, Value::Text(_))
         | (InputType::Boolean, Value::Bool(_))
         | (InputType::Date, Value::Date(_)) => Ok(v.clone()),
-        (InputType::Date, Value::Text(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        (InputType::Date, Value::Text(s)) => crate::calendar::parse_iso_date(s)
             .map(Value::Date)
-            .map_err(|_| wrong_type()),
+            .ok_or_else(wrong_type),
         (InputType::Integer { min, max }, Value::Int(i)) => {
             if min.is_some_and(|m| *i < m) || max.is_some_and(|m| *i > m) {
                 let range = match (min, max) {
