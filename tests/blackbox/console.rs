@@ -74,29 +74,20 @@ impl Plain {
     }
 
     async fn get(&mut self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned());
-        let body = r.text().await.unwrap();
-        (status, location.unwrap_or(body))
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
+        let req = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(req).await
+    }
+
+    /// Sends with the cookies, keeps those set; the status and the redirect's target (or the
+    /// body).
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> (u16, String) {
+        let r = req
             .header("cookie", self.cookie_header())
-            .form(form)
             .send()
             .await
             .unwrap();
@@ -586,20 +577,7 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     w.walk_to_vote(&lan, "2026-01-15", "reprimand").await;
     w.expect(&lan, "vote", branch_vote("reprimand"), "LimitationCheck")
         .await;
-    w.expect(
-        &lan,
-        "impose",
-        json!({ "decision_date": "today", "decision_number": "03-QĐ/CB" }),
-        "Decided",
-    )
-    .await;
-    w.expect(
-        &lan,
-        "notify",
-        json!({ "decision_received_date": "today" }),
-        "AppealWindow",
-    )
-    .await;
+    w.decide_and_notify(&lan, "03-QĐ/CB").await;
     let discipline = w.case.clone();
     let appeal_by = w
         .deadline("appeal_window")

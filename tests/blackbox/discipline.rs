@@ -869,20 +869,7 @@ async fn d19_an_organisation_is_disciplined_by_its_direct_superior() {
         "LimitationCheck",
     )
     .await;
-    w.expect(
-        &district,
-        "impose",
-        json!({ "decision_date": "today", "decision_number": "20-QĐ/HU" }),
-        "Decided",
-    )
-    .await;
-    w.expect(
-        &district,
-        "notify",
-        json!({ "decision_received_date": "today" }),
-        "AppealWindow",
-    )
-    .await;
+    w.decide_and_notify(&district, "20-QĐ/HU").await;
     let received = w.day;
     // The organisation appeals through its secretary, but not to a body below the one that
     // decided: the district's inspection commission ranks under its standing committee (P3).

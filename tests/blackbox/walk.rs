@@ -154,6 +154,25 @@ impl<'a> Walk<'a> {
         assert_eq!(self.state().await, before);
     }
 
+    /// `token` decides (decision `number`), and the decision is received the next day: the
+    /// appeal window opens.
+    pub(crate) async fn decide_and_notify(&mut self, token: &str, number: &str) {
+        self.expect(
+            token,
+            "impose",
+            json!({ "decision_date": "today", "decision_number": number }),
+            "Decided",
+        )
+        .await;
+        self.expect(
+            token,
+            "notify",
+            json!({ "decision_received_date": "today" }),
+            "AppealWindow",
+        )
+        .await;
+    }
+
     /// The case as `operator` reads it.
     pub(crate) async fn read(&self) -> Value {
         self.app.ok(CASE, json!({ "id": self.case })).await["case"].clone()

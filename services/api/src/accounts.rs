@@ -77,7 +77,42 @@ impl AccountQuery {
 #[derive(Default)]
 pub struct AccountMutation;
 
+/// What is done with a role.
+#[derive(Clone, Copy)]
+enum Change {
+    Grant,
+    Revoke,
+}
+
 impl AccountMutation {
+    async fn change_role(
+        ctx: &Context<'_>,
+        change: Change,
+        username: String,
+        role: String,
+        unit_code: Option<String>,
+    ) -> async_graphql::Result<Account> {
+        require_everywhere(ctx, Permission::Administer)?;
+        let l = lang(ctx);
+        let unit = Self::unit_of(ctx, unit_code).await?;
+        let a = app(ctx);
+        let now = a.clock.now();
+        match change {
+            Change::Grant => a
+                .store
+                .grant_role(&username, &role, unit, now)
+                .await
+                .map(drop),
+            Change::Revoke => a
+                .store
+                .revoke_role(&username, &role, unit, now)
+                .await
+                .map(drop),
+        }
+        .gql(l)?;
+        Self::reread(ctx, &username).await
+    }
+
     async fn reread(ctx: &Context<'_>, username: &str) -> async_graphql::Result<Account> {
         let l = lang(ctx);
         let all = app(ctx).store.accounts(u64::MAX >> 1).await.gql(l)?;
@@ -148,15 +183,7 @@ impl AccountMutation {
         role: String,
         unit_code: Option<String>,
     ) -> async_graphql::Result<Account> {
-        require_everywhere(ctx, Permission::Administer)?;
-        let l = lang(ctx);
-        let unit = Self::unit_of(ctx, unit_code).await?;
-        let a = app(ctx);
-        a.store
-            .grant_role(&username, &role, unit, a.clock.now())
-            .await
-            .gql(l)?;
-        Self::reread(ctx, &username).await
+        Self::change_role(ctx, Change::Grant, username, role, unit_code).await
     }
 
     /// Revokes `username`'s grants of `role` at `unitCode` (everywhere when left out): their
@@ -168,15 +195,7 @@ impl AccountMutation {
         role: String,
         unit_code: Option<String>,
     ) -> async_graphql::Result<Account> {
-        require_everywhere(ctx, Permission::Administer)?;
-        let l = lang(ctx);
-        let unit = Self::unit_of(ctx, unit_code).await?;
-        let a = app(ctx);
-        a.store
-            .revoke_role(&username, &role, unit, a.clock.now())
-            .await
-            .gql(l)?;
-        Self::reread(ctx, &username).await
+        Self::change_role(ctx, Change::Revoke, username, role, unit_code).await
     }
 
     /// Disables an account and ends its sessions. Administrators only.

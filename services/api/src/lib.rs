@@ -27,6 +27,13 @@ pub use clock::{Clock, FixedClock, SettableClock, SystemClock};
 pub use error::{Code, finalize_response};
 pub use limits::{Peer, RateLimits};
 pub use memberflow_workflow::text::Lang;
+
+/// The names of the roles an account may hold, as `grantRole` takes them.
+pub fn role_names() -> impl Iterator<Item = &'static str> {
+    memberflow_workflow::access::Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+}
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{
     AfterCommit, ApiOptions, AppSchema, Gateway, build_schema, changes_or_streams, execute,

@@ -171,6 +171,15 @@ impl Visit {
         Some(Redirect::to(&format!("/login?next={next}")).into_response())
     }
 
+    /// What a form of a signed-in visitor is answered with before it is looked at: the way
+    /// to the sign-in page, or the refusal of a form whose CSRF token is not this visitor's.
+    pub(crate) fn refuse_form(&self, f: &crate::pages::Fields) -> Option<Response> {
+        self.login_redirect().or_else(|| {
+            (!self.csrf_ok(f.get("csrf").map(String::as_str)))
+                .then(|| crate::layout::csrf_refused(self))
+        })
+    }
+
     /// Whether a submitted form's CSRF token is this visitor's.
     pub(crate) fn csrf_ok(&self, submitted: Option<&str>) -> bool {
         !self.new_csrf

@@ -9,22 +9,8 @@ use maud::html;
 use super::fields;
 use crate::gql::{self, GqlError, i, list, opt, s};
 use crate::i18n::{date, t};
-use crate::layout::{Nav, csrf, csrf_refused, error_page, error_summary, page};
+use crate::layout::{Nav, csrf, error_page, error_summary, page};
 use crate::session::Visit;
-
-/// The roles an administrator may grant (the API checks them again).
-const ROLES: &[&str] = &[
-    "secretary",
-    "branch_committee",
-    "executive_committee",
-    "standing_committee",
-    "committee",
-    "inspection_commission",
-    "secretariat",
-    "organization_department",
-    "auditor",
-    "admin",
-];
 
 async fn render(v: &Visit, problem: Option<&GqlError>, done: bool) -> Response {
     let l = v.lang;
@@ -84,7 +70,7 @@ async fn render(v: &Visit, problem: Option<&GqlError>, done: bool) -> Response {
                         label for="g-user" { (t(l, "Tên đăng nhập", "Username")) }
                         input id="g-user" type="text" name="username" required;
                         label for="g-role" { (t(l, "Vai trò", "Role")) }
-                        select id="g-role" name="role" { @for r in ROLES { option value=(r) { (r) } } }
+                        select id="g-role" name="role" { @for r in memberflow_api::role_names() { option value=(r) { (r) } } }
                         label for="g-unit" { (t(l, "Tại đơn vị (mã; để trống: mọi nơi)", "At unit (code; empty: everywhere)")) }
                         input id="g-unit" type="text" name="unit";
                         p { button type="submit" { (t(l, "Giao vai trò", "Grant")) } }
@@ -151,12 +137,9 @@ async fn after(v: &Visit, r: Result<serde_json::Value, GqlError>) -> Response {
 
 /// `POST /admin/accounts`.
 pub(crate) async fn create_account(v: Visit, Form(pairs): Form<Vec<(String, String)>>) -> Response {
-    if let Some(r) = v.login_redirect() {
-        return r;
-    }
     let f = fields(pairs);
-    if !v.csrf_ok(f.get("csrf").map(String::as_str)) {
-        return csrf_refused(&v);
+    if let Some(r) = v.refuse_form(&f) {
+        return r;
     }
     let email = f.get("email").map(|e| e.trim()).filter(|e| !e.is_empty());
     let r = v
@@ -175,12 +158,9 @@ pub(crate) async fn create_account(v: Visit, Form(pairs): Form<Vec<(String, Stri
 
 /// `POST /admin/roles` (`op=grant` or `op=revoke`).
 pub(crate) async fn change_role(v: Visit, Form(pairs): Form<Vec<(String, String)>>) -> Response {
-    if let Some(r) = v.login_redirect() {
-        return r;
-    }
     let f = fields(pairs);
-    if !v.csrf_ok(f.get("csrf").map(String::as_str)) {
-        return csrf_refused(&v);
+    if let Some(r) = v.refuse_form(&f) {
+        return r;
     }
     let op = if f.get("op").map(String::as_str) == Some("revoke") {
         "RevokeRole"
@@ -208,12 +188,9 @@ pub(crate) async fn requeue(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = v.login_redirect() {
-        return r;
-    }
     let f = fields(pairs);
-    if !v.csrf_ok(f.get("csrf").map(String::as_str)) {
-        return csrf_refused(&v);
+    if let Some(r) = v.refuse_form(&f) {
+        return r;
     }
     let r = v
         .gql(

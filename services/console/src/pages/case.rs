@@ -16,8 +16,7 @@ use super::{Fields, fields};
 use crate::gql::{self, GqlError, Reason, b, i, list, opt, s};
 use crate::i18n::{choice, date, parse_date, t};
 use crate::layout::{
-    Nav, csrf, csrf_refused, due_chip, error_page, error_summary, page_with_status, reasons,
-    rule_id,
+    Nav, csrf, due_chip, error_page, error_summary, page_with_status, reasons, rule_id,
 };
 use crate::session::{Visit, random_token};
 
@@ -637,12 +636,9 @@ pub(crate) async fn step(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = v.login_redirect() {
-        return r;
-    }
     let f = fields(pairs);
-    if !v.csrf_ok(f.get("csrf").map(String::as_str)) {
-        return csrf_refused(&v);
+    if let Some(r) = v.refuse_form(&f) {
+        return r;
     }
     let transition = f.get("transition").cloned().unwrap_or_default();
     let check = f.get("mode").map(String::as_str) != Some("fire");
