@@ -14,6 +14,7 @@ mod m20261125_000005_stats;
 mod m20261125_000006_access_log_index;
 mod m20261125_000007_addresses;
 mod m20261125_000008_discipline_register;
+mod m20261203_000009_party_card;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_access_log_index::Migration),
             Box::new(m20261125_000007_addresses::Migration),
             Box::new(m20261125_000008_discipline_register::Migration),
+            Box::new(m20261203_000009_party_card::Migration),
         ]
     }
 }

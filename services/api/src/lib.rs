@@ -25,5 +25,6 @@ pub use clock::{Clock, FixedClock, SettableClock, SystemClock};
 pub use error::{Code, finalize_response};
 pub use limits::{Peer, RateLimits};
 pub use memberflow_workflow::text::Lang;
+pub use members::probation_months;
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{AfterCommit, ApiOptions, AppSchema, build_schema, execute, sdl};
