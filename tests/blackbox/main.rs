@@ -10,6 +10,7 @@ mod cases;
 mod consequences;
 mod discipline;
 mod http;
+mod import;
 mod limits;
 mod mail;
 mod members;

@@ -67,6 +67,14 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
             ),
         )]);
     }
+    // Text has no NUL bytes (a PDF, an image or an archive does), nor does UTF-16 start
+    // without its BOM.
+    if bytes.iter().take(8192).any(|b| *b == 0)
+        && !bytes.starts_with(b"\xFF\xFE")
+        && !bytes.starts_with(b"\xFE\xFF")
+    {
+        return Err(vec![not_a_spreadsheet(name)]);
+    }
     read_csv(name, bytes).map(|s| vec![s])
 }
 
