@@ -14,6 +14,7 @@ mod m20261125_000005_stats;
 mod m20261125_000006_access_log_index;
 mod m20261125_000007_addresses;
 mod m20261125_000008_discipline_register;
+mod m20261203_000009_party_card;
 mod m20261203_000021_member_search_name;
 
 /// The migrator: every migration of the project, in order.
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_access_log_index::Migration),
             Box::new(m20261125_000007_addresses::Migration),
             Box::new(m20261125_000008_discipline_register::Migration),
+            Box::new(m20261203_000009_party_card::Migration),
             Box::new(m20261203_000021_member_search_name::Migration),
         ]
     }

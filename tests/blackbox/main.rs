@@ -14,6 +14,7 @@ mod console;
 mod crash;
 mod discipline;
 mod http;
+mod import;
 mod limits;
 mod lockout;
 mod mail;

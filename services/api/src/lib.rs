@@ -27,6 +27,7 @@ pub use clock::{Clock, FixedClock, SettableClock, SystemClock};
 pub use error::{Code, finalize_response};
 pub use limits::{Peer, RateLimits};
 pub use memberflow_workflow::text::Lang;
+pub use members::probation_months;
 
 /// The names of the roles an account may hold, as `grantRole` takes them.
 pub fn role_names() -> impl Iterator<Item = &'static str> {

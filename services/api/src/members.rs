@@ -550,7 +550,7 @@ pub struct RegisterMemberInput {
 
 /// The probation length (A13) of the rule set in force on the ceremony day; for a ceremony
 /// before the first rule set, the first rule set's (the Charter's 12 months predate them all).
-fn probation_months(cat: &memberflow_store::Catalog, ceremony: Option<NaiveDate>) -> u32 {
+pub fn probation_months(cat: &memberflow_store::Catalog, ceremony: Option<NaiveDate>) -> u32 {
     use memberflow_workflow::engine::Period;
     let set = ceremony
         .and_then(|d| cat.rules.for_date(d))

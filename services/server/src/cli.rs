@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `schema`, `check`, `demo`, `report`.
+//! The command line: `serve` (the default), `migrate`, `schema`, `check`, `demo`, `report`,
+//! `import`, `export`.
 
 use memberflow_workflow::email::EmailAddress;
 use std::path::PathBuf;
@@ -62,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         which: crate::report::ReportCommand,
     },
+    /// Import units and members from an XLSX or CSV file (docs/import.md): every row checked
+    /// first, nothing written unless the whole file passes (or `--accept-partial`).
+    Import(crate::import::ImportArgs),
+    /// Export units and members (or empty templates) as XLSX or CSV (docs/import.md).
+    Export(crate::import::ExportArgs),
     /// Manage accounts: bootstrap the first administrator, grant roles, disable.
     User {
         /// What to do.
@@ -341,6 +347,23 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             let today = memberflow_api::Clock::today(&SystemClock);
             crate::report::run(&store, &catalog.rules, today, which).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Import(ref args)) => {
+            let config = load_config(&cli)?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("running the migrations")?;
+            let catalog = crate::load_catalog(&config)?;
+            crate::import::import(&store, &catalog, args, chrono::Utc::now()).await
+        }
+        Some(Command::Export(ref args)) => {
+            let config = load_config(&cli)?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("running the migrations")?;
+            crate::import::export(&store, args).await
         }
         Some(Command::Check { .. }) => {
             let config = load_config(&cli)?;

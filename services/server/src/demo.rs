@@ -1103,6 +1103,7 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
         let ethnicity = ethnicities.next().unwrap_or("Kinh");
         let member = batch.members.len();
         batch.members.push(BulkMember {
+            party_card_number: Some(format!("{prefix}{:08}", batch.members.len() + 1)),
             full_name: pick_name(&mut rng_dates, sex == "FEMALE", ethnicity),
             date_of_birth: dob,
             sex,
@@ -1215,6 +1216,7 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
         let female = rng_left.chance(300);
         let member = batch.members.len();
         batch.members.push(BulkMember {
+            party_card_number: Some(format!("{prefix}{:08}", batch.members.len() + 1)),
             full_name: pick_name(&mut rng_left, female, "Kinh"),
             date_of_birth: dob,
             sex: if female { "FEMALE" } else { "MALE" },

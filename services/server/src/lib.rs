@@ -16,7 +16,9 @@ pub mod config;
 pub mod demo;
 mod demo_cases;
 mod http;
+pub mod import;
 pub mod report;
+mod sheets;
 mod xlsx;
 
 use std::future::Future;

@@ -10,6 +10,7 @@ mod badges;
 mod cases;
 mod entity;
 mod error;
+mod import;
 mod members;
 mod outbox;
 mod records;
@@ -33,6 +34,7 @@ pub use cases::{
     RefusalRecording,
 };
 pub use error::{Result, StoreError};
+pub use import::{ImportCounts, ImportOutcome, ImportRequest, RegistryExport};
 pub use members::{MemberFilter, MemberPage, NewMember};
 pub use outbox::{
     CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord, OutboxStatus,

@@ -110,13 +110,8 @@ impl Store {
         if let Err(p) = core::check_admission_dates(m.status, &dates, probation_months) {
             problems.extend(p);
         }
-        let status_since = m
-            .status_since
-            .or(match m.status {
-                MemberStatus::Official => m.official_date,
-                _ => m.ceremony_date,
-            })
-            .unwrap_or(m.unit_since);
+        let statuses = core::registration_statuses(m.status, &dates, m.unit_since, m.status_since);
+        let status_since = statuses.last().map_or(m.unit_since, |p| p.from);
         if m.unit_since < m.date_of_birth || status_since < m.date_of_birth {
             problems.push(Text::new(
                 "Ngày sinh hoạt tại chi bộ và ngày của tình trạng phải sau ngày sinh.",
@@ -168,6 +163,7 @@ impl Store {
             official_date: Set(m.official_date),
             created_at: Set(now),
             email: Set(m.email.map(|e| e.to_string())),
+            party_card_number: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -181,31 +177,17 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        // A registered official member was probationary from the ceremony to the official
-        // date: record it so that "status on date D" is right for the past too.
-        if let (MemberStatus::Official, Some(cer), Some(off)) =
-            (m.status, m.ceremony_date, m.official_date)
-            && cer < off
-        {
+        for p in &statuses {
             member_status::ActiveModel {
                 member_id: Set(id),
-                status: Set(MemberStatus::Probationary.as_str().to_owned()),
-                valid_from: Set(cer),
-                valid_to: Set(Some(off)),
+                status: Set(p.value.as_str().to_owned()),
+                valid_from: Set(p.from),
+                valid_to: Set(p.to),
                 ..Default::default()
             }
             .insert(&txn)
             .await?;
         }
-        member_status::ActiveModel {
-            member_id: Set(id),
-            status: Set(m.status.as_str().to_owned()),
-            valid_from: Set(status_since),
-            valid_to: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
         // Statistics counters (docs/targets.md): the new member's share, in this transaction.
         crate::stats::count_members(&txn, &[id], 1).await?;
         txn.commit().await?;

@@ -105,6 +105,8 @@ pub struct MemberRecord {
     pub created_at: DateTime<Utc>,
     /// E-mail address, if known.
     pub email: Option<String>,
+    /// Party card number (số thẻ đảng viên), unique when known.
+    pub party_card_number: Option<String>,
 }
 
 impl From<entity::member::Model> for MemberRecord {
@@ -123,6 +125,7 @@ impl From<entity::member::Model> for MemberRecord {
             official_date: m.official_date,
             created_at: m.created_at,
             email: m.email,
+            party_card_number: m.party_card_number,
         }
     }
 }

@@ -197,6 +197,7 @@ async fn create_member(
         email: Set(text_fact(facts, "email")
             .and_then(|e| memberflow_workflow::email::EmailAddress::parse(e).ok())
             .map(|e| e.to_string())),
+        party_card_number: Set(None),
     }
     .insert(txn)
     .await?;

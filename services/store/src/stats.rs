@@ -13,7 +13,7 @@
 //!
 //! The definitions are the core's (`memberflow_workflow::stats`) and `docs/targets.md`.
 
-mod bulk;
+pub(crate) mod bulk;
 mod counters;
 pub(crate) mod entity;
 mod reports;
@@ -23,8 +23,8 @@ pub use bulk::{
     BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
     BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
 };
-pub(crate) use counters::count_members;
 pub use counters::{StatsCheck, StatsDifference};
+pub(crate) use counters::{count_members, internal};
 pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, TargetFigures, TargetReport, TargetRequest,
     TargetRow, UnitCounts,

@@ -9,6 +9,7 @@ pub mod badges;
 pub mod calendar;
 pub mod email;
 pub mod engine;
+pub mod import;
 pub mod stats;
 pub mod text;
 pub mod tree;

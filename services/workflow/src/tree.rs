@@ -403,6 +403,42 @@ pub fn check_admission_dates(
     }
 }
 
+/// The statuses a member registered with `status` has had, oldest first: a registered official
+/// member was probationary from the ceremony to the official date, so that "status on date D"
+/// is right for the past too. The current status holds from `status_since`, by default the
+/// official date (official members), the ceremony (others) or `unit_since`.
+pub fn registration_statuses(
+    status: MemberStatus,
+    dates: &AdmissionDates,
+    unit_since: NaiveDate,
+    status_since: Option<NaiveDate>,
+) -> Vec<crate::import::Period<MemberStatus>> {
+    let since = status_since
+        .or(match status {
+            MemberStatus::Official => dates.official,
+            _ => dates.ceremony,
+        })
+        .unwrap_or(unit_since);
+    let mut out = Vec::new();
+    if let (MemberStatus::Official, Some(cer), Some(off)) = (status, dates.ceremony, dates.official)
+        && cer < off
+    {
+        out.push(crate::import::Period {
+            value: MemberStatus::Probationary,
+            from: cer,
+            to: Some(off),
+            reason: None,
+        });
+    }
+    out.push(crate::import::Period {
+        value: status,
+        from: since,
+        to: None,
+        reason: None,
+    });
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -19,6 +19,7 @@ pub struct Model {
     pub official_date: Option<Date>,
     pub created_at: DateTimeUtc,
     pub email: Option<String>,
+    pub party_card_number: Option<String>,
     pub search_name: Option<String>,
 }
 

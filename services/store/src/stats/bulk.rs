@@ -63,6 +63,8 @@ pub struct BulkEdge {
 /// A member to load.
 #[derive(Debug, Clone)]
 pub struct BulkMember {
+    /// Party card number (unique).
+    pub party_card_number: Option<String>,
     /// Full name.
     pub full_name: String,
     /// Date of birth.
@@ -231,7 +233,7 @@ pub struct BulkBatch {
 }
 
 /// Runs a multi-row insert per chunk of `rows`, `row` giving each row's values.
-async fn insert_rows<T>(
+pub(crate) async fn insert_rows<T>(
     c: &impl ConnectionTrait,
     table: impl sea_orm::sea_query::IntoTableRef + Clone,
     columns: Vec<sea_orm::sea_query::DynIden>,
@@ -258,7 +260,9 @@ async fn insert_rows<T>(
     Ok(())
 }
 
-fn cols<C: sea_orm::sea_query::Iden + 'static>(cs: Vec<C>) -> Vec<sea_orm::sea_query::DynIden> {
+pub(crate) fn cols<C: sea_orm::sea_query::Iden + 'static>(
+    cs: Vec<C>,
+) -> Vec<sea_orm::sea_query::DynIden> {
     cs.into_iter()
         .map(sea_orm::sea_query::IntoIden::into_iden)
         .collect()
@@ -738,6 +742,7 @@ impl Store {
             member::Entity,
             cols(vec![
                 member::Column::Id,
+                member::Column::PartyCardNumber,
                 member::Column::FullName,
                 member::Column::DateOfBirth,
                 member::Column::Sex,
@@ -755,6 +760,7 @@ impl Store {
             |(id, m)| {
                 vec![
                     (*id).into(),
+                    m.party_card_number.clone().into(),
                     m.full_name.clone().into(),
                     m.date_of_birth.into(),
                     m.sex.into(),

@@ -1,0 +1,654 @@
+//! Spreadsheet files for `memberflow import` and `export` (docs/import.md): bytes to the core's
+//! [`Sheet`]s (XLSX through calamine, CSV as UTF-8 with or without a BOM) with the problems of
+//! the file itself (not a spreadsheet, not UTF-8, formulas, merged cells, too large), and the
+//! rows back to CSV or XLSX: exports, empty templates with a sheet explaining each column, and
+//! the annotated copy of a refused file.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+
+use calamine::{Data, Reader as _, Xlsx};
+use memberflow_workflow::import::{
+    self as core, Cell, Column, Kind, MemberRow, Problem, Sheet, UnitRow, format_history,
+};
+use memberflow_workflow::text::Text;
+use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
+
+/// The largest file accepted (bytes): larger ones are refused before they are read.
+pub const MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
+
+/// A whole-file problem: sheet named after the file, row 0.
+fn file_problem(file: &str, code: &'static str, reason: Text) -> Problem {
+    Problem {
+        sheet: file.to_owned(),
+        row: 0,
+        column: None,
+        code,
+        reason,
+    }
+}
+
+/// The problem of a file over the size limit.
+pub fn too_large(file: &str, size: u64, limit: u64) -> Problem {
+    file_problem(
+        file,
+        "FILE_TOO_LARGE",
+        Text::new(
+            format!(
+                "Tệp có {} MB, vượt giới hạn {} MB: hãy chia nhỏ tệp.",
+                size / (1024 * 1024),
+                limit / (1024 * 1024)
+            ),
+            format!(
+                "The file has {} MB, over the limit of {} MB: split it.",
+                size / (1024 * 1024),
+                limit / (1024 * 1024)
+            ),
+        ),
+    )
+}
+
+/// Reads a file's sheets: XLSX when it starts like a ZIP archive, CSV otherwise. `name` is
+/// the file's name, used for CSV sheets and whole-file problems.
+pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(vec![too_large(name, bytes.len() as u64, MAX_FILE_BYTES)]);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_xlsx(name, bytes);
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(vec![file_problem(
+            name,
+            "NOT_A_SPREADSHEET",
+            Text::new(
+                "Tệp Excel 97-2003 (.xls) không được hỗ trợ: hãy lưu thành .xlsx hoặc CSV UTF-8.",
+                "Excel 97-2003 files (.xls) are not supported: save as .xlsx or UTF-8 CSV.",
+            ),
+        )]);
+    }
+    // Text has no NUL bytes (a PDF, an image or an archive does), nor does UTF-16 start
+    // without its BOM.
+    if bytes.iter().take(8192).any(|b| *b == 0)
+        && !bytes.starts_with(b"\xFF\xFE")
+        && !bytes.starts_with(b"\xFE\xFF")
+    {
+        return Err(vec![not_a_spreadsheet(name)]);
+    }
+    read_csv(name, bytes).map(|s| vec![s])
+}
+
+/// Reads CSV: UTF-8 (a BOM is skipped), comma or semicolon separated (from the header line),
+/// RFC 4180 quoting with line breaks inside quotes.
+pub fn read_csv(name: &str, bytes: &[u8]) -> Result<Sheet, Vec<Problem>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(vec![file_problem(
+            name,
+            "ENCODING",
+            Text::new(
+                "Tệp mã hóa UTF-16: hãy lưu thành CSV UTF-8.",
+                "The file is UTF-16: save it as UTF-8 CSV.",
+            ),
+        )]);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            return Err(vec![Problem {
+                sheet: name.to_owned(),
+                row: line,
+                column: None,
+                code: "ENCODING",
+                reason: Text::new(
+                    format!(
+                        "Tệp không phải UTF-8 (byte không hợp lệ ở dòng {line}; có thể là TCVN3 hoặc Windows-1258): hãy lưu thành CSV UTF-8."
+                    ),
+                    format!(
+                        "The file is not UTF-8 (an invalid byte on line {line}; TCVN3 or Windows-1258?): save it as UTF-8 CSV."
+                    ),
+                ),
+            }]);
+        }
+    };
+    if text.contains('\0') {
+        return Err(vec![not_a_spreadsheet(name)]);
+    }
+    let first_line = text.lines().next().unwrap_or("");
+    let sep = if first_line.matches(';').count() > first_line.matches(',').count() {
+        ';'
+    } else {
+        ','
+    };
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut row: Vec<Cell> = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    let mut chars = text.chars().peekable();
+    let push = |field: &mut String, row: &mut Vec<Cell>| {
+        let f = std::mem::take(field);
+        row.push(if f.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(f)
+        });
+    };
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                '"' => quoted = false,
+                c => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() && !was_quoted => {
+                quoted = true;
+                was_quoted = true;
+            }
+            c if c == sep => {
+                push(&mut field, &mut row);
+                was_quoted = false;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' | '\r' => {
+                push(&mut field, &mut row);
+                rows.push(std::mem::take(&mut row));
+                was_quoted = false;
+            }
+            c => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(vec![file_problem(
+            name,
+            "NOT_A_SPREADSHEET",
+            Text::new(
+                "Tệp CSV có dấu ngoặc kép không đóng.",
+                "The CSV file has an unclosed quote.",
+            ),
+        )]);
+    }
+    if !field.is_empty() || !row.is_empty() {
+        push(&mut field, &mut row);
+        rows.push(row);
+    }
+    Ok(Sheet {
+        name: name.to_owned(),
+        rows,
+    })
+}
+
+fn not_a_spreadsheet(name: &str) -> Problem {
+    file_problem(
+        name,
+        "NOT_A_SPREADSHEET",
+        Text::new(
+            "Tệp không phải là bảng tính XLSX hoặc CSV.",
+            "The file is not an XLSX or CSV spreadsheet.",
+        ),
+    )
+}
+
+fn column_letter(mut c: u32) -> String {
+    let mut s = String::new();
+    loop {
+        s.insert(0, char::from(b'A' + (c % 26) as u8));
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    s
+}
+
+/// Reads every sheet of an XLSX workbook. Formulas and merged cells are refused, each
+/// reported where it is.
+pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
+    let mut wb = match Xlsx::new(Cursor::new(bytes.to_vec())) {
+        Ok(wb) => wb,
+        Err(_) => return Err(vec![not_a_spreadsheet(name)]),
+    };
+    let mut problems = Vec::new();
+    let mut sheets = Vec::new();
+    for sheet_name in wb.sheet_names() {
+        let merged = wb
+            .merge_cells_by_sheet_name(&sheet_name)
+            .unwrap_or_default();
+        for d in &merged {
+            problems.push(Problem {
+                sheet: sheet_name.clone(),
+                row: d.start.0 as usize + 1,
+                column: Some(column_letter(d.start.1)),
+                code: "MERGED_CELLS",
+                reason: Text::new(
+                    format!(
+                        "Ô gộp {}{}:{}{}: hãy bỏ gộp ô và ghi giá trị vào từng dòng.",
+                        column_letter(d.start.1),
+                        d.start.0 + 1,
+                        column_letter(d.end.1),
+                        d.end.0 + 1
+                    ),
+                    format!(
+                        "Merged cells {}{}:{}{}: unmerge them and write the value on each row.",
+                        column_letter(d.start.1),
+                        d.start.0 + 1,
+                        column_letter(d.end.1),
+                        d.end.0 + 1
+                    ),
+                ),
+            });
+        }
+        if let Ok(formulas) = wb.worksheet_formula(&sheet_name) {
+            let (r0, c0) = formulas.start().unwrap_or((0, 0));
+            for (r, row) in formulas.rows().enumerate() {
+                for (c, f) in row.iter().enumerate() {
+                    if !f.is_empty() {
+                        let col = column_letter(c0 + c as u32);
+                        problems.push(Problem {
+                            sheet: sheet_name.clone(),
+                            row: r0 as usize + r + 1,
+                            column: Some(col.clone()),
+                            code: "FORMULA",
+                            reason: Text::new(
+                                format!("Ô {col}{} chứa công thức ={f}: hãy dán giá trị (Paste Values).", r0 as usize + r + 1),
+                                format!("Cell {col}{} holds a formula ={f}: paste its value instead.", r0 as usize + r + 1),
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        let range = match wb.worksheet_range(&sheet_name) {
+            Ok(r) => r,
+            Err(_) => {
+                problems.push(not_a_spreadsheet(name));
+                continue;
+            }
+        };
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let mut rows: Vec<Vec<Cell>> = vec![Vec::new(); r0 as usize];
+        for row in range.rows() {
+            let mut cells = vec![Cell::Empty; c0 as usize];
+            cells.extend(row.iter().map(|d| {
+                match d {
+                    Data::Empty | Data::Error(_) => Cell::Empty,
+                    Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+                        Cell::Text(s.clone())
+                    }
+                    Data::Int(i) => Cell::Number(*i as f64),
+                    Data::Float(f) => Cell::Number(*f),
+                    Data::Bool(b) => Cell::Bool(*b),
+                    Data::DateTime(dt) => dt
+                        .as_datetime()
+                        .map(|d| Cell::Date(d.date()))
+                        .unwrap_or(Cell::Number(dt.as_f64())),
+                }
+            }));
+            rows.push(cells);
+        }
+        sheets.push(Sheet {
+            name: sheet_name.clone(),
+            rows,
+        });
+    }
+    if problems.is_empty() {
+        Ok(sheets)
+    } else {
+        Err(problems)
+    }
+}
+
+fn date(d: Option<chrono::NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// A unit as the template's row of text, in the columns' order.
+pub fn unit_cells(u: &UnitRow) -> Vec<String> {
+    let single_parent = match u.parents.as_slice() {
+        [p] if p.from == u.valid_from && p.to == u.valid_to => Some(p.value.clone()),
+        [] => Some(String::new()),
+        _ => None,
+    };
+    vec![
+        u.code.clone(),
+        u.name.clone(),
+        u.kind.as_str().to_owned(),
+        u.branch_category.clone().unwrap_or_default(),
+        u.valid_from.to_string(),
+        date(u.valid_to),
+        single_parent.unwrap_or_else(|| format_history(&u.parents, String::clone)),
+        u.successor.clone().unwrap_or_default(),
+    ]
+}
+
+/// A member as the template's row of text, in the columns' order.
+pub fn member_cells(m: &MemberRow) -> Vec<String> {
+    let last_unit = m.units.last();
+    let last_status = m.statuses.last();
+    vec![
+        m.card.clone(),
+        m.full_name.clone(),
+        m.date_of_birth.to_string(),
+        if m.sex == "FEMALE" { "Nữ" } else { "Nam" }.to_owned(),
+        m.ethnicity.clone(),
+        m.religion.clone().unwrap_or_default(),
+        m.education.clone(),
+        m.occupation.clone().unwrap_or_default(),
+        date(m.admission_decision),
+        date(m.ceremony),
+        date(m.official),
+        last_unit.map(|u| u.value.clone()).unwrap_or_default(),
+        last_unit.map(|u| u.from.to_string()).unwrap_or_default(),
+        last_status
+            .map(|s| s.value.as_str().to_owned())
+            .unwrap_or_default(),
+        format_history(&m.units, String::clone),
+        format_history(&m.statuses, |s| s.as_str().to_owned()),
+        m.email.clone().unwrap_or_default(),
+    ]
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r', ';']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Rows as CSV (UTF-8 with a BOM, so that Excel reads the diacritics), the Vietnamese
+/// headers first.
+pub fn csv(columns: &[Column], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = String::from("\u{FEFF}");
+    let header: Vec<String> = columns.iter().map(|c| csv_field(c.vi)).collect();
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for r in rows {
+        let fields: Vec<String> = r.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// A workbook with one sheet per kind given (headers bold and frozen, every cell text so
+/// that card numbers keep their leading zeros), and a «Hướng dẫn» sheet explaining each
+/// column in Vietnamese and English.
+pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    for (kind, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(kind.sheet_name())?;
+        for (c, col) in kind.columns().iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, col.vi, &bold)?;
+            ws.set_column_format(c as u16, &text)?;
+            ws.set_column_width(c as u16, if c < 2 { 24 } else { 16 })?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r as u32 + 1, c as u16, v)?;
+                }
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("Hướng dẫn")?;
+    for (c, h) in [
+        "Bảng / Sheet",
+        "Cột",
+        "Column",
+        "Bắt buộc / Required",
+        "Cách ghi",
+        "How to fill it",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let mut r = 1u32;
+    for (kind, _) in sheets {
+        for col in kind.columns() {
+            ws.write_string(r, 0, kind.sheet_name())?;
+            ws.write_string(r, 1, col.vi)?;
+            ws.write_string(r, 2, col.en)?;
+            ws.write_string(r, 3, if col.required { "có / yes" } else { "" })?;
+            ws.write_string(r, 4, col.help_vi)?;
+            ws.write_string(r, 5, col.help_en)?;
+            r += 1;
+        }
+    }
+    ws.set_column_width(1, 26)?;
+    ws.set_column_width(4, 70)?;
+    ws.set_column_width(5, 70)?;
+    ws.set_freeze_panes(1, 0)?;
+    wb.save_to_buffer()
+}
+
+/// A sheet's problems by (row, column), `None` for the whole row.
+type Marks<'a> = BTreeMap<(usize, Option<usize>), Vec<&'a Problem>>;
+
+/// The file's sheets again, each problem's cell filled red with a note giving the reason in
+/// both languages, and a «Lỗi / Problems» sheet listing them all: what the secretary fixes
+/// and sends back.
+pub fn annotated(sheets: &[Sheet], problems: &[Problem]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let red = Format::new().set_background_color(Color::RGB(0xF4_C7_C3));
+    let mut by_sheet: HashMap<&str, Marks> = HashMap::new();
+    for s in sheets {
+        let headers: Vec<String> = s
+            .rows
+            .first()
+            .map(|r| r.iter().map(Cell::text).collect())
+            .unwrap_or_default();
+        for p in problems.iter().filter(|p| p.sheet == s.name) {
+            let col = p.column.as_ref().and_then(|c| {
+                headers.iter().position(|h| h == c).or_else(|| {
+                    // A column letter (formulas, merged cells).
+                    (c.len() <= 3 && c.chars().all(|ch| ch.is_ascii_uppercase())).then(|| {
+                        c.chars()
+                            .fold(0usize, |n, ch| n * 26 + (ch as usize - 'A' as usize + 1))
+                            - 1
+                    })
+                })
+            });
+            by_sheet
+                .entry(s.name.as_str())
+                .or_default()
+                .entry((p.row, col))
+                .or_default()
+                .push(p);
+        }
+    }
+    for s in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_title(&s.name))?;
+        let width = s.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let marks = by_sheet.get(s.name.as_str());
+        for (r, row) in s.rows.iter().enumerate() {
+            for c in 0..width {
+                let v = row.get(c).map(Cell::text).unwrap_or_default();
+                let here = marks.and_then(|m| m.get(&(r + 1, Some(c))));
+                match (here, r) {
+                    (Some(_), _) => ws.write_string_with_format(r as u32, c as u16, &v, &red)?,
+                    (None, 0) => ws.write_string_with_format(r as u32, c as u16, &v, &bold)?,
+                    (None, _) => ws.write_string(r as u32, c as u16, &v)?,
+                };
+                if let Some(ps) = here {
+                    let text: Vec<String> = ps
+                        .iter()
+                        .map(|p| format!("{} — {} ({})", p.reason.vi, p.reason.en, p.code))
+                        .collect();
+                    ws.insert_note(r as u32, c as u16, &Note::new(text.join("\n")))?;
+                }
+            }
+            // Problems of the whole row go in a last column.
+            if let Some(ps) = marks.and_then(|m| m.get(&(r + 1, None))) {
+                let text: Vec<String> = ps
+                    .iter()
+                    .map(|p| format!("{} — {}", p.reason.vi, p.reason.en))
+                    .collect();
+                ws.write_string_with_format(r as u32, width as u16, text.join("; "), &red)?;
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("Lỗi - Problems")?;
+    for (c, h) in [
+        "Bảng / Sheet",
+        "Dòng / Row",
+        "Cột / Column",
+        "Mã / Code",
+        "Lý do",
+        "Reason",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, p) in problems.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, &p.sheet)?;
+        ws.write_number(r, 1, p.row as f64)?;
+        ws.write_string(r, 2, p.column.as_deref().unwrap_or(""))?;
+        ws.write_string(r, 3, p.code)?;
+        ws.write_string(r, 4, &p.reason.vi)?;
+        ws.write_string(r, 5, &p.reason.en)?;
+    }
+    ws.set_column_width(4, 70)?;
+    ws.set_column_width(5, 70)?;
+    wb.save_to_buffer()
+}
+
+fn sheet_title(s: &str) -> String {
+    s.chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect()
+}
+
+/// Which kind each sheet holds: by `--kind` when given (every sheet then), else by its name
+/// or headers; sheets of neither kind (the explanations) are skipped.
+pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
+    sheets
+        .iter()
+        .filter_map(|s| {
+            let k = if s.name == Kind::Units.sheet_name() {
+                Some(Kind::Units)
+            } else if s.name == Kind::Members.sheet_name() {
+                Some(Kind::Members)
+            } else {
+                core::kind_of(s)
+            }?;
+            only.is_none_or(|o| o == k).then_some((k, s))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_reads_bom_quotes_and_semicolons() {
+        let s = read_csv(
+            "a.csv",
+            "\u{FEFF}Mã đơn vị;Tên đơn vị\r\nHG;\"Đảng bộ; tỉnh \"\"Hậu Giang\"\"\"\r\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(s.rows.len(), 2);
+        assert_eq!(s.rows[0][0], Cell::Text("Mã đơn vị".into()));
+        assert_eq!(
+            s.rows[1][1],
+            Cell::Text("Đảng bộ; tỉnh \"Hậu Giang\"".into())
+        );
+    }
+
+    #[test]
+    fn non_utf8_csv_is_refused_naming_the_line() {
+        let mut bytes = b"M\xc3\xa3 \xc4\x91\xc6\xa1n v\xe1\xbb\x8b\n".to_vec();
+        bytes.extend(b"HG,\xe0\xe1\n");
+        let e = read_csv("a.csv", &bytes).unwrap_err();
+        assert_eq!(e[0].code, "ENCODING");
+        assert_eq!(e[0].row, 2);
+    }
+
+    #[test]
+    fn exports_read_back_as_the_same_rows() {
+        let m = MemberRow {
+            row: 2,
+            card: "01234567".into(),
+            full_name: "Trần Văn Ánh".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 1, 2).unwrap(),
+            sex: "MALE".into(),
+            ethnicity: "Kinh".into(),
+            religion: None,
+            education: "UPPER_SECONDARY".into(),
+            occupation: Some("FARMER".into()),
+            admission_decision: chrono::NaiveDate::from_ymd_opt(2004, 1, 1),
+            ceremony: chrono::NaiveDate::from_ymd_opt(2004, 1, 1),
+            official: chrono::NaiveDate::from_ymd_opt(2005, 1, 1),
+            email: None,
+            units: core::parse_history(
+                "2004-01-01 HG-A REGISTERED; 2010-01-01 HG-B TRANSFERRED",
+                |s| Some(s.to_owned()),
+                true,
+            )
+            .unwrap(),
+            statuses: core::parse_history(
+                "2004-01-01 PROBATIONARY; 2005-01-01 OFFICIAL",
+                core::parse_status,
+                false,
+            )
+            .unwrap(),
+        };
+        let text = csv(core::MEMBER_COLUMNS, std::iter::once(member_cells(&m)));
+        let sheets = read("m.csv", text.as_bytes()).unwrap();
+        let parsed = core::parse_members(&sheets[0], &|_| 12);
+        assert_eq!(parsed.problems, vec![]);
+        assert_eq!(parsed.rows, vec![m.clone()]);
+        let xlsx = workbook(&[(Kind::Members, vec![member_cells(&m)])]).unwrap();
+        let sheets = read("m.xlsx", &xlsx).unwrap();
+        let found = kinds(&sheets, None);
+        assert_eq!(found.len(), 1);
+        let parsed = core::parse_members(found[0].1, &|_| 12);
+        assert_eq!(parsed.rows, vec![m]);
+    }
+
+    #[test]
+    fn formulas_and_merged_cells_are_refused_where_they_are() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "Mã đơn vị").unwrap();
+        ws.write_formula(1, 0, "=1+1").unwrap();
+        ws.merge_range(2, 0, 3, 1, "HG", &Format::new()).unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let e = read("f.xlsx", &bytes).unwrap_err();
+        let codes: Vec<(&str, usize)> = e.iter().map(|p| (p.code, p.row)).collect();
+        assert!(codes.contains(&("FORMULA", 2)), "{codes:?}");
+        assert!(codes.contains(&("MERGED_CELLS", 3)), "{codes:?}");
+        assert_eq!(
+            read("x.xlsx", b"PK\x03\x04garbage").unwrap_err()[0].code,
+            "NOT_A_SPREADSHEET"
+        );
+    }
+}

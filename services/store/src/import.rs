@@ -1,0 +1,1023 @@
+//! Import of the organization tree and the member registry from parsed files, and their
+//! export (docs/import.md).
+//!
+//! The rows come parsed and checked row by row by the core (`memberflow_workflow::import`);
+//! here they meet the database, in one transaction: unit codes and party card numbers
+//! resolve to what is recorded, the tree's rules are checked on each period's date
+//! (`tree::check_parent`, a branch existing on the day a member joins it), and each row is
+//! planned as *new*, *unchanged*, a *dated change* (a history the file carries on) or refused
+//! (a different past would rewrite history). Nothing is written when any row is refused,
+//! unless the caller accepts a partial import, nor on a dry run. New rows go in with multi-row
+//! inserts; the statistics counters follow in the same transaction (`count_members`).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::import::{
+    HistoryChange, MemberRow, Period, Problem, UnitRow, compare_history,
+};
+use memberflow_workflow::text::Text;
+use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::entity::{member, member_status, member_unit, tree_event, unit, unit_parent};
+use crate::error::Result;
+use crate::stats::bulk::{cols, insert_rows};
+use crate::stats::count_members;
+
+/// What to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// Units, in any order (parents may follow their children).
+    pub units: Vec<UnitRow>,
+    /// The sheet the units came from, for problems found here.
+    pub units_sheet: String,
+    /// Members.
+    pub members: Vec<MemberRow>,
+    /// The sheet the members came from.
+    pub members_sheet: String,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+    /// Write the rows that pass, report the others (otherwise any problem writes nothing).
+    pub accept_partial: bool,
+}
+
+/// How many rows of each kind were new, changed (dated changes, corrections) or unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Units created.
+    pub units_created: u64,
+    /// Units changed.
+    pub units_changed: u64,
+    /// Units already recorded as the file says.
+    pub units_unchanged: u64,
+    /// Members created.
+    pub members_created: u64,
+    /// Members changed.
+    pub members_changed: u64,
+    /// Members already recorded as the file says.
+    pub members_unchanged: u64,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOutcome {
+    /// The rows refused, each with why.
+    pub problems: Vec<Problem>,
+    /// The counts of the rows that passed.
+    pub counts: ImportCounts,
+    /// Whether anything was committed.
+    pub written: bool,
+    /// The units the file touches (recorded ones and the parents of new ones), for the
+    /// caller's authorization.
+    pub touched_units: Vec<Uuid>,
+}
+
+/// The registry as an export gives it: rows in the import's own form.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryExport {
+    /// Every unit, by code.
+    pub units: Vec<UnitRow>,
+    /// Every member with a party card number, by card number.
+    pub members: Vec<MemberRow>,
+    /// Members left out for want of a card number.
+    pub members_without_card: u64,
+}
+
+fn problem(sheet: &str, row: usize, column: &str, code: &'static str, reason: Text) -> Problem {
+    Problem {
+        sheet: sheet.to_owned(),
+        row,
+        column: (!column.is_empty()).then(|| column.to_owned()),
+        code,
+        reason,
+    }
+}
+
+fn unknown_unit(sheet: &str, row: usize, column: &str, code: &str) -> Problem {
+    problem(
+        sheet,
+        row,
+        column,
+        "UNKNOWN_UNIT",
+        Text::new(
+            format!("Mã đơn vị {code} không có trong hệ thống, hoặc dòng của nó trong tệp có lỗi."),
+            format!("Unit code {code} is not recorded, or its own row in the file has problems."),
+        ),
+    )
+}
+
+fn rewrite(sheet: &str, row: usize, column: &str) -> Problem {
+    problem(
+        sheet,
+        row,
+        column,
+        "HISTORY_REWRITE",
+        Text::new(
+            "Dữ liệu khác với lịch sử đã ghi: chỉ được ghi tiếp thay đổi có ngày, không sửa quá khứ.",
+            "This differs from the history recorded: a file may carry history on with dated changes, never rewrite it.",
+        ),
+    )
+}
+
+/// A unit known to the import: recorded, or new from the file.
+#[derive(Debug, Clone)]
+struct Known {
+    id: Uuid,
+    facts: UnitFacts,
+    recorded: bool,
+}
+
+/// A unit row's plan.
+#[derive(Debug)]
+enum UnitPlan {
+    New {
+        id: Uuid,
+        row: UnitRow,
+    },
+    Change {
+        id: Uuid,
+        name: String,
+        category: Option<String>,
+        close_edge_on: Option<NaiveDate>,
+        added_edges: Vec<Period<String>>,
+    },
+}
+
+/// A member row's plan.
+#[derive(Debug)]
+enum MemberPlan {
+    New(Uuid, MemberRow),
+    Change {
+        id: Uuid,
+        row: MemberRow,
+        close_unit_on: Option<NaiveDate>,
+        added_units: Vec<Period<String>>,
+        close_status_on: Option<NaiveDate>,
+        added_statuses: Vec<Period<MemberStatus>>,
+    },
+}
+
+fn unit_periods(
+    edges: &[unit_parent::Model],
+    code_of: &HashMap<Uuid, String>,
+) -> Vec<Period<String>> {
+    edges
+        .iter()
+        .map(|e| Period {
+            value: code_of.get(&e.parent_id).cloned().unwrap_or_default(),
+            from: e.valid_from,
+            to: e.valid_to,
+            reason: None,
+        })
+        .collect()
+}
+
+impl Store {
+    /// Imports units and members in one transaction (module docs).
+    pub async fn import_registry(
+        &self,
+        req: ImportRequest,
+        now: DateTime<Utc>,
+        progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+    ) -> Result<ImportOutcome> {
+        let txn = self.begin_write().await?;
+        let mut out = ImportOutcome::default();
+
+        // The tree as recorded: units by code, parent links by unit.
+        progress("reading the tree", 0, 0);
+        let recorded_units = unit::Entity::find().all(&txn).await?;
+        let mut known: HashMap<String, Known> = HashMap::new();
+        let mut code_of: HashMap<Uuid, String> = HashMap::new();
+        let mut recorded_models: HashMap<String, unit::Model> = HashMap::new();
+        for u in recorded_units {
+            let kind = core::UnitKind::parse(&u.kind).ok_or_else(|| {
+                crate::stats::internal(format!("unit {} has an unknown kind", u.id))
+            })?;
+            code_of.insert(u.id, u.code.clone());
+            known.insert(
+                u.code.clone(),
+                Known {
+                    id: u.id,
+                    facts: UnitFacts {
+                        code: u.code.clone(),
+                        kind,
+                        valid_from: u.valid_from,
+                        valid_to: u.valid_to,
+                    },
+                    recorded: true,
+                },
+            );
+            recorded_models.insert(u.code.clone(), u);
+        }
+        let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
+        if !req.units.is_empty() {
+            for e in unit_parent::Entity::find()
+                .order_by_asc(unit_parent::Column::ValidFrom)
+                .order_by_asc(unit_parent::Column::Id)
+                .all(&txn)
+                .await?
+            {
+                edges_of.entry(e.unit_id).or_default().push(e);
+            }
+        }
+
+        // Units: the new ones join the known set first, so that parents may follow children
+        // in the file; a new unit refused leaves it, and its children are checked again.
+        let us = req.units_sheet.as_str();
+        let mut plans: Vec<UnitPlan> = Vec::new();
+        let mut new_rows: Vec<UnitRow> = Vec::new();
+        for r in req.units {
+            match recorded_models.get(&r.code) {
+                None => new_rows.push(r),
+                Some(m) => {
+                    let same_existence = m.kind == r.kind.as_str()
+                        && m.valid_from == r.valid_from
+                        && m.valid_to == r.valid_to
+                        && m.successor_id.and_then(|s| code_of.get(&s)) == r.successor.as_ref();
+                    if !same_existence {
+                        out.problems.push(problem(
+                            us,
+                            r.row,
+                            "",
+                            "TREE_CHANGE",
+                            Text::new(
+                                format!("Loại, ngày thành lập, ngày kết thúc hoặc hợp nhất của {} khác với hệ thống: hãy dùng các lệnh chuyển, hợp nhất, giải thể đơn vị.", r.code),
+                                format!("The kind, dates or merger of {} differ from the record: use the move, merge and dissolve commands.", r.code),
+                            ),
+                        ));
+                        continue;
+                    }
+                    out.touched_units.push(m.id);
+                    let recorded =
+                        unit_periods(edges_of.get(&m.id).map_or(&[][..], Vec::as_slice), &code_of);
+                    let (close_edge_on, added_edges) = match compare_history(&recorded, &r.parents)
+                    {
+                        HistoryChange::Same => (None, Vec::new()),
+                        HistoryChange::Extends { close_on, added } => (close_on, added),
+                        HistoryChange::Rewrites => {
+                            out.problems.push(rewrite(us, r.row, "Đơn vị cấp trên"));
+                            continue;
+                        }
+                    };
+                    if close_edge_on.is_none()
+                        && added_edges.is_empty()
+                        && m.name == r.name
+                        && m.branch_category == r.branch_category
+                    {
+                        out.counts.units_unchanged += 1;
+                        continue;
+                    }
+                    plans.push(UnitPlan::Change {
+                        id: m.id,
+                        name: r.name.clone(),
+                        category: r.branch_category.clone(),
+                        close_edge_on,
+                        added_edges,
+                    });
+                    // Added parents are checked with the new units below.
+                    new_rows.push(r);
+                }
+            }
+        }
+        let mut new_ids: HashMap<String, Uuid> = HashMap::new();
+        for r in &new_rows {
+            if !known.contains_key(&r.code) {
+                let id = Uuid::now_v7();
+                new_ids.insert(r.code.clone(), id);
+                known.insert(
+                    r.code.clone(),
+                    Known {
+                        id,
+                        facts: UnitFacts {
+                            code: r.code.clone(),
+                            kind: r.kind,
+                            valid_from: r.valid_from,
+                            valid_to: r.valid_to,
+                        },
+                        recorded: false,
+                    },
+                );
+            }
+        }
+        let mut refused: HashMap<usize, Vec<Problem>> = HashMap::new();
+        loop {
+            let mut removed = false;
+            for r in &new_rows {
+                if refused.contains_key(&r.row) {
+                    continue;
+                }
+                let mut ps = Vec::new();
+                let is_new = new_ids.contains_key(&r.code);
+                let parents: Vec<&Period<String>> = if is_new {
+                    r.parents.iter().collect()
+                } else {
+                    plans
+                        .iter()
+                        .find_map(|p| match p {
+                            UnitPlan::Change {
+                                id, added_edges, ..
+                            } if Some(*id) == known.get(&r.code).map(|k| k.id) => {
+                                Some(added_edges.iter().collect())
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default()
+                };
+                for p in parents {
+                    match known.get(&p.value) {
+                        None => ps.push(unknown_unit(us, r.row, "Đơn vị cấp trên", &p.value)),
+                        Some(k) => {
+                            if let Err(e) = core::check_parent(&r.code, r.kind, &k.facts, p.from) {
+                                ps.push(problem(us, r.row, "Đơn vị cấp trên", "TREE", e.reason));
+                            }
+                        }
+                    }
+                }
+                if let Some(s) = &r.successor
+                    && is_new
+                {
+                    match known.get(s) {
+                        None => ps.push(unknown_unit(us, r.row, "Hợp nhất vào", s)),
+                        Some(k) if r.valid_to.is_some_and(|t| !k.facts.exists_on(t)) => {
+                            ps.push(problem(
+                                us,
+                                r.row,
+                                "Hợp nhất vào",
+                                "TREE",
+                                Text::new(
+                                    format!("Đơn vị {s} không tồn tại vào ngày hợp nhất."),
+                                    format!("Unit {s} does not exist on the day of the merger."),
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if !ps.is_empty() {
+                    refused.insert(r.row, ps);
+                    if is_new {
+                        known.remove(&r.code);
+                    }
+                    removed = true;
+                }
+            }
+            if !removed {
+                break;
+            }
+        }
+        for r in new_rows {
+            if let Some(ps) = refused.remove(&r.row) {
+                out.problems.extend(ps);
+                plans.retain(|p| !matches!(p, UnitPlan::Change { id, .. } if recorded_models.get(&r.code).is_some_and(|m| m.id == *id)));
+                continue;
+            }
+            if let Some(id) = new_ids.get(&r.code) {
+                for p in &r.parents {
+                    if let Some(k) = known.get(&p.value)
+                        && k.recorded
+                    {
+                        out.touched_units.push(k.id);
+                    }
+                }
+                plans.push(UnitPlan::New { id: *id, row: r });
+            }
+        }
+        for p in &plans {
+            match p {
+                UnitPlan::New { .. } => out.counts.units_created += 1,
+                UnitPlan::Change { .. } => out.counts.units_changed += 1,
+            }
+        }
+
+        // Members: by card number.
+        let ms = req.members_sheet.as_str();
+        progress("reading the registry", 0, req.members.len() as u64);
+        let cards: Vec<String> = req.members.iter().map(|m| m.card.clone()).collect();
+        let mut recorded_members: HashMap<String, member::Model> = HashMap::new();
+        for chunk in cards.chunks(500) {
+            for m in member::Entity::find()
+                .filter(member::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
+                .all(&txn)
+                .await?
+            {
+                if let Some(c) = m.party_card_number.clone() {
+                    recorded_members.insert(c, m);
+                }
+            }
+        }
+        let ids: Vec<Uuid> = recorded_members.values().map(|m| m.id).collect();
+        let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+        let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            for mu in member_unit::Entity::find()
+                .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+                .order_by_asc(member_unit::Column::ValidFrom)
+                .order_by_asc(member_unit::Column::Id)
+                .all(&txn)
+                .await?
+            {
+                units_of.entry(mu.member_id).or_default().push(Period {
+                    value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
+                    from: mu.valid_from,
+                    to: mu.valid_to,
+                    reason: Some(mu.reason),
+                });
+            }
+            for st in member_status::Entity::find()
+                .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
+                .order_by_asc(member_status::Column::ValidFrom)
+                .order_by_asc(member_status::Column::Id)
+                .all(&txn)
+                .await?
+            {
+                let status = MemberStatus::parse(&st.status).ok_or_else(|| {
+                    crate::stats::internal(format!("member {} has an unknown status", st.member_id))
+                })?;
+                statuses_of.entry(st.member_id).or_default().push(Period {
+                    value: status,
+                    from: st.valid_from,
+                    to: st.valid_to,
+                    reason: None,
+                });
+            }
+        }
+        let mut member_plans: Vec<MemberPlan> = Vec::new();
+        for r in req.members {
+            let mut ps = Vec::new();
+            for p in &r.units {
+                match known.get(&p.value) {
+                    None => ps.push(unknown_unit(ms, r.row, "Chi bộ", &p.value)),
+                    Some(k) if !k.facts.kind.holds_members() => ps.push(problem(
+                        ms,
+                        r.row,
+                        "Chi bộ",
+                        "TREE",
+                        Text::new(
+                            format!(
+                                "{} là {}: đảng viên sinh hoạt tại chi bộ.",
+                                p.value,
+                                k.facts.kind.label().vi
+                            ),
+                            format!(
+                                "{} is a {}: members belong to branches.",
+                                p.value,
+                                k.facts.kind.label().en
+                            ),
+                        ),
+                    )),
+                    Some(k) if !k.facts.exists_on(p.from) => ps.push(problem(
+                        ms,
+                        r.row,
+                        "Chi bộ",
+                        "TREE",
+                        Text::new(
+                            format!(
+                                "Chi bộ {} không tồn tại vào ngày {}.",
+                                p.value,
+                                p.from.format("%d/%m/%Y")
+                            ),
+                            format!("Branch {} does not exist on {}.", p.value, p.from),
+                        ),
+                    )),
+                    Some(k) => {
+                        if k.recorded {
+                            out.touched_units.push(k.id);
+                        }
+                    }
+                }
+            }
+            if !ps.is_empty() {
+                out.problems.extend(ps);
+                continue;
+            }
+            let Some(m) = recorded_members.get(&r.card) else {
+                member_plans.push(MemberPlan::New(Uuid::now_v7(), r));
+                continue;
+            };
+            let fixed = [
+                (
+                    m.admission_decision_date,
+                    r.admission_decision,
+                    "Ngày quyết định kết nạp",
+                ),
+                (m.ceremony_date, r.ceremony, "Ngày lễ kết nạp"),
+                (m.official_date, r.official, "Ngày công nhận chính thức"),
+            ];
+            if let Some((_, _, col)) = fixed
+                .iter()
+                .find(|(rec, file, _)| rec.is_some() && rec != file)
+            {
+                out.problems.push(rewrite(ms, r.row, col));
+                continue;
+            }
+            let rec_units = units_of.remove(&m.id).unwrap_or_default();
+            let rec_statuses = statuses_of.remove(&m.id).unwrap_or_default();
+            let (close_unit_on, added_units) = match compare_history(&rec_units, &r.units) {
+                HistoryChange::Same => (None, Vec::new()),
+                HistoryChange::Extends { close_on, added } => (close_on, added),
+                HistoryChange::Rewrites => {
+                    out.problems.push(rewrite(ms, r.row, "Lịch sử sinh hoạt"));
+                    continue;
+                }
+            };
+            let (close_status_on, added_statuses) =
+                match compare_history(&rec_statuses, &r.statuses) {
+                    HistoryChange::Same => (None, Vec::new()),
+                    HistoryChange::Extends { close_on, added } => (close_on, added),
+                    HistoryChange::Rewrites => {
+                        out.problems.push(rewrite(ms, r.row, "Lịch sử tình trạng"));
+                        continue;
+                    }
+                };
+            let same_fields = m.full_name == r.full_name
+                && m.date_of_birth == r.date_of_birth
+                && m.sex == r.sex
+                && m.ethnicity == r.ethnicity
+                && m.religion == r.religion
+                && m.education == r.education
+                && m.occupation == r.occupation
+                && m.admission_decision_date == r.admission_decision
+                && m.ceremony_date == r.ceremony
+                && m.official_date == r.official
+                && (r.email.is_none() || m.email == r.email);
+            if same_fields
+                && close_unit_on.is_none()
+                && added_units.is_empty()
+                && close_status_on.is_none()
+                && added_statuses.is_empty()
+            {
+                out.counts.members_unchanged += 1;
+                continue;
+            }
+            member_plans.push(MemberPlan::Change {
+                id: m.id,
+                row: r,
+                close_unit_on,
+                added_units,
+                close_status_on,
+                added_statuses,
+            });
+        }
+        for p in &member_plans {
+            match p {
+                MemberPlan::New(..) => out.counts.members_created += 1,
+                MemberPlan::Change { .. } => out.counts.members_changed += 1,
+            }
+        }
+        out.touched_units.sort_unstable();
+        out.touched_units.dedup();
+
+        if req.dry_run || (!out.problems.is_empty() && !req.accept_partial) {
+            txn.rollback().await?;
+            return Ok(out);
+        }
+        let unit_id = |code: &str| known.get(code).map(|k| k.id).unwrap_or_default();
+        write_units(&txn, &plans, &unit_id, now, progress).await?;
+        write_members(&txn, &member_plans, &unit_id, now, progress).await?;
+        txn.commit().await?;
+        out.written = true;
+        tracing::info!(
+            units_created = out.counts.units_created,
+            units_changed = out.counts.units_changed,
+            members_created = out.counts.members_created,
+            members_changed = out.counts.members_changed,
+            refused = out.problems.len(),
+            "import committed"
+        );
+        Ok(out)
+    }
+
+    /// The whole registry in the import's form: units with their parents over time, members
+    /// with a card number with their units and statuses over time.
+    pub async fn export_registry(&self) -> Result<RegistryExport> {
+        let db = self.db();
+        let units = unit::Entity::find()
+            .order_by_asc(unit::Column::Code)
+            .all(db)
+            .await?;
+        let code_of: HashMap<Uuid, String> = units.iter().map(|u| (u.id, u.code.clone())).collect();
+        let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
+        for e in unit_parent::Entity::find()
+            .order_by_asc(unit_parent::Column::ValidFrom)
+            .order_by_asc(unit_parent::Column::Id)
+            .all(db)
+            .await?
+        {
+            edges_of.entry(e.unit_id).or_default().push(e);
+        }
+        let mut out = RegistryExport::default();
+        for (i, u) in units.iter().enumerate() {
+            let kind = core::UnitKind::parse(&u.kind).ok_or_else(|| {
+                crate::stats::internal(format!("unit {} has an unknown kind", u.id))
+            })?;
+            out.units.push(UnitRow {
+                row: i + 2,
+                code: u.code.clone(),
+                name: u.name.clone(),
+                kind,
+                branch_category: u.branch_category.clone(),
+                valid_from: u.valid_from,
+                valid_to: u.valid_to,
+                parents: unit_periods(edges_of.get(&u.id).map_or(&[][..], Vec::as_slice), &code_of),
+                successor: u.successor_id.and_then(|s| code_of.get(&s).cloned()),
+            });
+        }
+        let members = member::Entity::find()
+            .order_by_asc(member::Column::PartyCardNumber)
+            .all(db)
+            .await?;
+        let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+        for mu in member_unit::Entity::find()
+            .order_by_asc(member_unit::Column::ValidFrom)
+            .order_by_asc(member_unit::Column::Id)
+            .all(db)
+            .await?
+        {
+            units_of.entry(mu.member_id).or_default().push(Period {
+                value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
+                from: mu.valid_from,
+                to: mu.valid_to,
+                reason: Some(mu.reason),
+            });
+        }
+        let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
+        for st in member_status::Entity::find()
+            .order_by_asc(member_status::Column::ValidFrom)
+            .order_by_asc(member_status::Column::Id)
+            .all(db)
+            .await?
+        {
+            if let Some(status) = MemberStatus::parse(&st.status) {
+                statuses_of.entry(st.member_id).or_default().push(Period {
+                    value: status,
+                    from: st.valid_from,
+                    to: st.valid_to,
+                    reason: None,
+                });
+            }
+        }
+        for m in members {
+            let Some(card) = m.party_card_number else {
+                out.members_without_card += 1;
+                continue;
+            };
+            out.members.push(MemberRow {
+                row: out.members.len() + 2,
+                card,
+                full_name: m.full_name,
+                date_of_birth: m.date_of_birth,
+                sex: m.sex,
+                ethnicity: m.ethnicity,
+                religion: m.religion,
+                education: m.education,
+                occupation: m.occupation,
+                admission_decision: m.admission_decision_date,
+                ceremony: m.ceremony_date,
+                official: m.official_date,
+                email: m.email,
+                units: units_of.remove(&m.id).unwrap_or_default(),
+                statuses: statuses_of.remove(&m.id).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+async fn write_units(
+    txn: &impl ConnectionTrait,
+    plans: &[UnitPlan],
+    unit_id: &dyn Fn(&str) -> Uuid,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+) -> Result<()> {
+    let new: Vec<(Uuid, &UnitRow)> = plans
+        .iter()
+        .filter_map(|p| match p {
+            UnitPlan::New { id, row } => Some((*id, row)),
+            UnitPlan::Change { .. } => None,
+        })
+        .collect();
+    insert_rows(
+        txn,
+        unit::Entity,
+        cols(vec![
+            unit::Column::Id,
+            unit::Column::Code,
+            unit::Column::Name,
+            unit::Column::Kind,
+            unit::Column::BranchCategory,
+            unit::Column::ValidFrom,
+            unit::Column::ValidTo,
+            unit::Column::CreatedAt,
+        ]),
+        &new,
+        |(id, u)| {
+            vec![
+                (*id).into(),
+                u.code.clone().into(),
+                u.name.clone().into(),
+                u.kind.as_str().into(),
+                u.branch_category.clone().into(),
+                u.valid_from.into(),
+                u.valid_to.into(),
+                now.into(),
+            ]
+        },
+        progress,
+        "units",
+    )
+    .await?;
+    // Successors and merges: the units merged into one on a day, journaled as one merge.
+    let mut merges: HashMap<(Uuid, NaiveDate), Vec<Uuid>> = HashMap::new();
+    for (id, u) in &new {
+        if let (Some(s), Some(to)) = (&u.successor, u.valid_to) {
+            merges.entry((unit_id(s), to)).or_default().push(*id);
+        }
+    }
+    let mut edges: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = Vec::new();
+    let mut journal: Vec<(&str, NaiveDate, serde_json::Value)> = Vec::new();
+    for (id, u) in &new {
+        for p in &u.parents {
+            edges.push((*id, unit_id(&p.value), p.from, p.to));
+        }
+        journal.push((
+            "CREATE",
+            u.valid_from,
+            serde_json::json!({
+                "unit": id,
+                "code": u.code,
+                "parent": u.parents.first().map(|p| unit_id(&p.value)),
+                "source": "import",
+            }),
+        ));
+    }
+    let mut merge_list: Vec<_> = merges.into_iter().collect();
+    merge_list.sort_by_key(|((_, d), _)| *d);
+    for ((target, date), sources) in merge_list {
+        for chunk in sources.chunks(500) {
+            unit::Entity::update_many()
+                .col_expr(unit::Column::SuccessorId, target.into())
+                .filter(unit::Column::Id.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
+        journal.push((
+            "MERGE",
+            date,
+            serde_json::json!({ "sources": sources, "target": target, "source": "import" }),
+        ));
+    }
+    for p in plans {
+        if let UnitPlan::Change {
+            id,
+            name,
+            category,
+            close_edge_on,
+            added_edges,
+        } = p
+        {
+            unit::Entity::update_many()
+                .col_expr(unit::Column::Name, name.clone().into())
+                .col_expr(unit::Column::BranchCategory, category.clone().into())
+                .filter(unit::Column::Id.eq(*id))
+                .exec(txn)
+                .await?;
+            if let Some(d) = close_edge_on {
+                unit_parent::Entity::update_many()
+                    .col_expr(unit_parent::Column::ValidTo, Expr::value(*d))
+                    .filter(unit_parent::Column::UnitId.eq(*id))
+                    .filter(unit_parent::Column::ValidTo.is_null())
+                    .exec(txn)
+                    .await?;
+            }
+            for e in added_edges {
+                edges.push((*id, unit_id(&e.value), e.from, e.to));
+                journal.push((
+                    "MOVE",
+                    e.from,
+                    serde_json::json!({ "unit": id, "parent": unit_id(&e.value), "source": "import" }),
+                ));
+            }
+        }
+    }
+    insert_rows(
+        txn,
+        unit_parent::Entity,
+        cols(vec![
+            unit_parent::Column::UnitId,
+            unit_parent::Column::ParentId,
+            unit_parent::Column::ValidFrom,
+            unit_parent::Column::ValidTo,
+        ]),
+        &edges,
+        |(u, p, from, to)| vec![(*u).into(), (*p).into(), (*from).into(), (*to).into()],
+        progress,
+        "parent links",
+    )
+    .await?;
+    insert_rows(
+        txn,
+        tree_event::Entity,
+        cols(vec![
+            tree_event::Column::Kind,
+            tree_event::Column::EffectiveDate,
+            tree_event::Column::Payload,
+            tree_event::Column::RecordedAt,
+        ]),
+        &journal,
+        |(kind, date, payload)| {
+            vec![
+                (*kind).into(),
+                (*date).into(),
+                payload.clone().into(),
+                now.into(),
+            ]
+        },
+        progress,
+        "tree journal",
+    )
+    .await
+}
+
+async fn write_members(
+    txn: &impl ConnectionTrait,
+    plans: &[MemberPlan],
+    unit_id: &dyn Fn(&str) -> Uuid,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+) -> Result<()> {
+    let changed: Vec<Uuid> = plans
+        .iter()
+        .filter_map(|p| match p {
+            MemberPlan::Change { id, .. } => Some(*id),
+            MemberPlan::New(..) => None,
+        })
+        .collect();
+    // The counters: the changed members' old share out, their new share and the new
+    // members' in, all in this transaction.
+    count_members(txn, &changed, -1).await?;
+    let mut memberships: Vec<(Uuid, &Period<String>)> = Vec::new();
+    let mut statuses: Vec<(Uuid, &Period<MemberStatus>)> = Vec::new();
+    let mut new: Vec<(Uuid, &MemberRow)> = Vec::new();
+    for p in plans {
+        match p {
+            MemberPlan::New(id, r) => {
+                new.push((*id, r));
+                memberships.extend(r.units.iter().map(|u| (*id, u)));
+                statuses.extend(r.statuses.iter().map(|s| (*id, s)));
+            }
+            MemberPlan::Change {
+                id,
+                row: r,
+                close_unit_on,
+                added_units,
+                close_status_on,
+                added_statuses,
+            } => {
+                let mut m: member::ActiveModel = member::ActiveModel {
+                    id: Set(*id),
+                    ..Default::default()
+                };
+                m.full_name = Set(r.full_name.clone());
+                m.search_name = Set(Some(memberflow_workflow::text::search_key(&r.full_name)));
+                m.date_of_birth = Set(r.date_of_birth);
+                m.sex = Set(r.sex.clone());
+                m.ethnicity = Set(r.ethnicity.clone());
+                m.religion = Set(r.religion.clone());
+                m.education = Set(r.education.clone());
+                m.occupation = Set(r.occupation.clone());
+                m.admission_decision_date = Set(r.admission_decision);
+                m.ceremony_date = Set(r.ceremony);
+                m.official_date = Set(r.official);
+                if r.email.is_some() {
+                    m.email = Set(r.email.clone());
+                }
+                m.update(txn).await?;
+                if let Some(d) = close_unit_on {
+                    member_unit::Entity::update_many()
+                        .col_expr(member_unit::Column::ValidTo, Expr::value(*d))
+                        .filter(member_unit::Column::MemberId.eq(*id))
+                        .filter(member_unit::Column::ValidTo.is_null())
+                        .exec(txn)
+                        .await?;
+                }
+                if let Some(d) = close_status_on {
+                    member_status::Entity::update_many()
+                        .col_expr(member_status::Column::ValidTo, Expr::value(*d))
+                        .filter(member_status::Column::MemberId.eq(*id))
+                        .filter(member_status::Column::ValidTo.is_null())
+                        .exec(txn)
+                        .await?;
+                }
+                memberships.extend(added_units.iter().map(|u| (*id, u)));
+                statuses.extend(added_statuses.iter().map(|s| (*id, s)));
+            }
+        }
+    }
+    insert_rows(
+        txn,
+        member::Entity,
+        cols(vec![
+            member::Column::Id,
+            member::Column::PartyCardNumber,
+            member::Column::FullName,
+            member::Column::DateOfBirth,
+            member::Column::Sex,
+            member::Column::Ethnicity,
+            member::Column::Religion,
+            member::Column::Education,
+            member::Column::Occupation,
+            member::Column::AdmissionDecisionDate,
+            member::Column::CeremonyDate,
+            member::Column::OfficialDate,
+            member::Column::Email,
+            member::Column::CreatedAt,
+            member::Column::SearchName,
+        ]),
+        &new,
+        |(id, m)| {
+            vec![
+                (*id).into(),
+                m.card.clone().into(),
+                m.full_name.clone().into(),
+                m.date_of_birth.into(),
+                m.sex.clone().into(),
+                m.ethnicity.clone().into(),
+                m.religion.clone().into(),
+                m.education.clone().into(),
+                m.occupation.clone().into(),
+                m.admission_decision.into(),
+                m.ceremony.into(),
+                m.official.into(),
+                m.email.clone().into(),
+                now.into(),
+                Some(memberflow_workflow::text::search_key(&m.full_name)).into(),
+            ]
+        },
+        progress,
+        "members",
+    )
+    .await?;
+    insert_rows(
+        txn,
+        member_unit::Entity,
+        cols(vec![
+            member_unit::Column::MemberId,
+            member_unit::Column::UnitId,
+            member_unit::Column::ValidFrom,
+            member_unit::Column::ValidTo,
+            member_unit::Column::Reason,
+        ]),
+        &memberships,
+        |(id, p)| {
+            vec![
+                (*id).into(),
+                unit_id(&p.value).into(),
+                p.from.into(),
+                p.to.into(),
+                p.reason
+                    .clone()
+                    .unwrap_or_else(|| "REGISTERED".to_owned())
+                    .into(),
+            ]
+        },
+        progress,
+        "member units",
+    )
+    .await?;
+    insert_rows(
+        txn,
+        member_status::Entity,
+        cols(vec![
+            member_status::Column::MemberId,
+            member_status::Column::Status,
+            member_status::Column::ValidFrom,
+            member_status::Column::ValidTo,
+        ]),
+        &statuses,
+        |(id, p)| {
+            vec![
+                (*id).into(),
+                p.value.as_str().into(),
+                p.from.into(),
+                p.to.into(),
+            ]
+        },
+        progress,
+        "member statuses",
+    )
+    .await?;
+    let mut counted: Vec<Uuid> = changed;
+    counted.extend(new.iter().map(|(id, _)| *id));
+    let set: HashSet<Uuid> = counted.iter().copied().collect();
+    progress("counters", 0, set.len() as u64);
+    count_members(txn, &counted, 1).await?;
+    progress("counters", set.len() as u64, set.len() as u64);
+    Ok(())
+}

@@ -1,0 +1,1405 @@
+//! Import files read into typed records: the pure half of `memberflow import` (docs/import.md).
+//!
+//! The shell decodes a file (CSV or XLSX) into [`Sheet`]s of [`Cell`]s; this module finds the
+//! columns by their headers, parses every cell (dates as `YYYY-MM-DD`, `dd/mm/yyyy` or Excel
+//! serial numbers; codes from closed lists; histories), applies the registration rules that
+//! need nothing but the row (A13–A15 through [`crate::tree::check_admission_dates`]) and the
+//! rules within the file (duplicate natural keys), and reports **every** problem at once with
+//! its sheet, row, column and a reason in Vietnamese and English. What needs the database
+//! (unknown unit codes, the tree on a date, history already recorded) is the store's part.
+//!
+//! Histories are written in one cell: periods separated by `;`, each `DATE VALUE [REASON]`,
+//! a period ending where the next begins; `DATE -` ends the last one (and leaves a gap when
+//! another follows). `2004-01-01 HG-VT-1; 2019-07-15 HG-VT-2 MERGED; 2021-05-05 -`.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+
+use crate::text::Text;
+use crate::tree::{self, AdmissionDates, MemberStatus, UnitKind};
+
+/// One cell as a spreadsheet holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing.
+    Empty,
+    /// Text (every CSV cell).
+    Text(String),
+    /// A number (Excel stores dates as serial numbers when the cell is not formatted).
+    Number(f64),
+    /// A date (a date-formatted XLSX cell).
+    Date(NaiveDate),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Cell {
+    /// The cell as text: numbers without a fractional part print as integers (a card number
+    /// typed into Excel becomes a number).
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.trim().to_owned(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// A sheet: its name and its rows, the first being the headers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sheet {
+    /// The sheet's name (for a CSV file, the file's name).
+    pub name: String,
+    /// Rows of cells; row 0 holds the headers.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The organization tree.
+    Units,
+    /// The member registry.
+    Members,
+}
+
+impl Kind {
+    /// The kind's code on the command line and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Units => "units",
+            Kind::Members => "members",
+        }
+    }
+
+    /// The sheet name the templates and exports use.
+    pub fn sheet_name(self) -> &'static str {
+        match self {
+            Kind::Units => "Đơn vị",
+            Kind::Members => "Đảng viên",
+        }
+    }
+
+    /// The columns of the kind's template, in order.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Kind::Units => UNIT_COLUMNS,
+            Kind::Members => MEMBER_COLUMNS,
+        }
+    }
+}
+
+/// A problem found in a file, located as the person who fixes it sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The sheet.
+    pub sheet: String,
+    /// The row as the spreadsheet numbers it (the headers are row 1); 0 for the whole file
+    /// or sheet.
+    pub row: usize,
+    /// The column's header, when one column is at fault.
+    pub column: Option<String>,
+    /// A stable code (docs/import.md).
+    pub code: &'static str,
+    /// Why, in Vietnamese and English.
+    pub reason: Text,
+}
+
+/// A column of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The field it fills.
+    pub key: &'static str,
+    /// Its Vietnamese header (what the templates and exports write).
+    pub vi: &'static str,
+    /// Its English header (also accepted on import).
+    pub en: &'static str,
+    /// Whether every row must fill it.
+    pub required: bool,
+    /// What to write in it, in Vietnamese.
+    pub help_vi: &'static str,
+    /// What to write in it, in English.
+    pub help_en: &'static str,
+}
+
+const fn col(
+    key: &'static str,
+    vi: &'static str,
+    en: &'static str,
+    required: bool,
+    help_vi: &'static str,
+    help_en: &'static str,
+) -> Column {
+    Column {
+        key,
+        vi,
+        en,
+        required,
+        help_vi,
+        help_en,
+    }
+}
+
+/// The units template.
+pub const UNIT_COLUMNS: &[Column] = &[
+    col(
+        "code",
+        "Mã đơn vị",
+        "Unit code",
+        true,
+        "Mã duy nhất của tổ chức đảng, ví dụ HG-VT-1.",
+        "The unit's unique code, e.g. HG-VT-1.",
+    ),
+    col(
+        "name",
+        "Tên đơn vị",
+        "Name",
+        true,
+        "Tên đầy đủ, có dấu.",
+        "Full name, with diacritics.",
+    ),
+    col(
+        "kind",
+        "Loại",
+        "Kind",
+        true,
+        "Mã loại (PROVINCE, DISTRICT, CITY, TOWN, COMMUNE, BLOC, POLICE, MILITARY, GRASSROOTS_COMMITTEE, GRASSROOTS_BRANCH, BRANCH, CENTRAL) hoặc tên loại (Chi bộ cơ sở, ...).",
+        "The kind's code (PROVINCE, DISTRICT, ..., BRANCH, CENTRAL) or its Vietnamese name.",
+    ),
+    col(
+        "branch_category",
+        "Phân loại chi bộ",
+        "Branch category",
+        false,
+        "Với chi bộ: HAMLET, COMMUNE_SECTOR, DISTRICT_SECTOR, PROVINCE_SECTOR; để trống nếu không có.",
+        "For branches: HAMLET, COMMUNE_SECTOR, DISTRICT_SECTOR, PROVINCE_SECTOR; empty otherwise.",
+    ),
+    col(
+        "valid_from",
+        "Từ ngày",
+        "Valid from",
+        true,
+        "Ngày thành lập: YYYY-MM-DD, dd/mm/yyyy hoặc ô ngày của Excel.",
+        "First day: YYYY-MM-DD, dd/mm/yyyy or an Excel date cell.",
+    ),
+    col(
+        "valid_to",
+        "Đến ngày",
+        "Valid to",
+        false,
+        "Ngày đầu tiên đơn vị không còn (giải thể, hợp nhất); để trống nếu còn hoạt động.",
+        "The first day the unit no longer exists (dissolved, merged); empty while it exists.",
+    ),
+    col(
+        "parent",
+        "Đơn vị cấp trên",
+        "Parent",
+        false,
+        "Mã đơn vị cấp trên; nếu đã đổi cấp trên: lịch sử «YYYY-MM-DD MÃ; YYYY-MM-DD MÃ». Để trống cho đơn vị gốc.",
+        "The parent's code; when it changed: a history `YYYY-MM-DD CODE; YYYY-MM-DD CODE`. Empty for a root.",
+    ),
+    col(
+        "successor",
+        "Hợp nhất vào",
+        "Merged into",
+        false,
+        "Mã đơn vị đã tiếp nhận đơn vị này khi hợp nhất (cần «Đến ngày»).",
+        "The code of the unit this one was merged into (needs `Valid to`).",
+    ),
+];
+
+/// The members template.
+pub const MEMBER_COLUMNS: &[Column] = &[
+    col(
+        "card",
+        "Số thẻ đảng viên",
+        "Party card number",
+        true,
+        "Số thẻ đảng viên, duy nhất; định dạng ô là văn bản để giữ số 0 ở đầu.",
+        "The party card number, unique; format the cells as text to keep leading zeros.",
+    ),
+    col(
+        "full_name",
+        "Họ và tên",
+        "Full name",
+        true,
+        "Họ và tên đầy đủ, có dấu.",
+        "Full name, with diacritics.",
+    ),
+    col(
+        "date_of_birth",
+        "Ngày sinh",
+        "Date of birth",
+        true,
+        "YYYY-MM-DD, dd/mm/yyyy hoặc ô ngày của Excel.",
+        "YYYY-MM-DD, dd/mm/yyyy or an Excel date cell.",
+    ),
+    col(
+        "sex",
+        "Giới tính",
+        "Sex",
+        true,
+        "Nam hoặc Nữ (MALE, FEMALE).",
+        "Nam or Nữ (MALE, FEMALE).",
+    ),
+    col(
+        "ethnicity",
+        "Dân tộc",
+        "Ethnicity",
+        true,
+        "Tên dân tộc: Kinh, Khmer, Hoa, ...",
+        "The ethnic group: Kinh, Khmer, Hoa, ...",
+    ),
+    col(
+        "religion",
+        "Tôn giáo",
+        "Religion",
+        false,
+        "Để trống nếu không theo tôn giáo.",
+        "Empty for none.",
+    ),
+    col(
+        "education",
+        "Trình độ học vấn",
+        "Schooling",
+        false,
+        "PRIMARY (Tiểu học), LOWER_SECONDARY (Trung học cơ sở), UPPER_SECONDARY (Trung học phổ thông); để trống nếu chưa ghi.",
+        "PRIMARY, LOWER_SECONDARY, UPPER_SECONDARY (or the Vietnamese names); empty when not recorded.",
+    ),
+    col(
+        "occupation",
+        "Nghề nghiệp",
+        "Occupation",
+        false,
+        "Mã nhóm nghề nghiệp (STUDENT, RETIRED, FARMER, ARMED_FORCES, OTHER, ...).",
+        "The occupation group's code (STUDENT, RETIRED, FARMER, ARMED_FORCES, OTHER, ...).",
+    ),
+    col(
+        "admission_decision",
+        "Ngày quyết định kết nạp",
+        "Admission decision date",
+        false,
+        "Ngày ghi trong quyết định kết nạp: tuổi đảng tính từ ngày này (A15).",
+        "The date in the admission decision: party age counts from it (A15).",
+    ),
+    col(
+        "ceremony",
+        "Ngày lễ kết nạp",
+        "Ceremony date",
+        false,
+        "Ngày tổ chức lễ kết nạp: bắt đầu 12 tháng dự bị (A13).",
+        "The admission ceremony: probation starts then (A13).",
+    ),
+    col(
+        "official",
+        "Ngày công nhận chính thức",
+        "Official date",
+        false,
+        "Ngày lễ kết nạp cộng 12 tháng (A14).",
+        "The ceremony plus 12 months (A14).",
+    ),
+    col(
+        "unit",
+        "Chi bộ",
+        "Branch",
+        false,
+        "Mã chi bộ đảng viên sinh hoạt (bắt buộc khi không ghi lịch sử sinh hoạt).",
+        "The code of the member's branch (required without a unit history).",
+    ),
+    col(
+        "unit_since",
+        "Sinh hoạt từ ngày",
+        "In the branch since",
+        false,
+        "Ngày bắt đầu sinh hoạt tại chi bộ (bắt buộc khi không ghi lịch sử sinh hoạt).",
+        "Since when the member belongs to the branch (required without a unit history).",
+    ),
+    col(
+        "status",
+        "Tình trạng",
+        "Status",
+        false,
+        "PROBATIONARY (Dự bị), OFFICIAL (Chính thức), STRUCK_OFF (Xóa tên), EXPELLED (Khai trừ), LEFT (Ra khỏi Đảng), DECEASED (Từ trần) (bắt buộc khi không ghi lịch sử tình trạng).",
+        "PROBATIONARY, OFFICIAL, STRUCK_OFF, EXPELLED, LEFT, DECEASED or the Vietnamese names (required without a status history).",
+    ),
+    col(
+        "unit_history",
+        "Lịch sử sinh hoạt",
+        "Unit history",
+        false,
+        "Tùy chọn: «YYYY-MM-DD MÃ [LÝ DO]; ...; YYYY-MM-DD -». Lý do: REGISTERED, ADMITTED, TRANSFERRED, MERGED, RESTORED.",
+        "Optional: `YYYY-MM-DD CODE [REASON]; ...; YYYY-MM-DD -`. Reasons: REGISTERED, ADMITTED, TRANSFERRED, MERGED, RESTORED.",
+    ),
+    col(
+        "status_history",
+        "Lịch sử tình trạng",
+        "Status history",
+        false,
+        "Tùy chọn: «YYYY-MM-DD TÌNH_TRẠNG; ...».",
+        "Optional: `YYYY-MM-DD STATUS; ...`.",
+    ),
+    col(
+        "email",
+        "Thư điện tử",
+        "E-mail",
+        false,
+        "Địa chỉ nhận nhắc việc về hồ sơ của chính đảng viên.",
+        "Where reminders about the member's own cases go.",
+    ),
+];
+
+/// A period of a history: `value` from `from` until `to` (open when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period<T> {
+    /// What held.
+    pub value: T,
+    /// First day.
+    pub from: NaiveDate,
+    /// First day after.
+    pub to: Option<NaiveDate>,
+    /// Why it began (member units only).
+    pub reason: Option<String>,
+}
+
+/// A unit row, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRow {
+    /// The row number in its sheet.
+    pub row: usize,
+    /// Unique code (the natural key).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: UnitKind,
+    /// Branch category.
+    pub branch_category: Option<String>,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day after.
+    pub valid_to: Option<NaiveDate>,
+    /// Parents over time, by code.
+    pub parents: Vec<Period<String>>,
+    /// The unit it was merged into, by code.
+    pub successor: Option<String>,
+}
+
+/// A member row, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    /// The row number in its sheet.
+    pub row: usize,
+    /// Party card number (the natural key).
+    pub card: String,
+    /// Full name.
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// `MALE` or `FEMALE`.
+    pub sex: String,
+    /// Ethnicity.
+    pub ethnicity: String,
+    /// Religion.
+    pub religion: Option<String>,
+    /// Schooling code.
+    pub education: String,
+    /// Occupation code.
+    pub occupation: Option<String>,
+    /// Admission decision (A15).
+    pub admission_decision: Option<NaiveDate>,
+    /// Ceremony (A13).
+    pub ceremony: Option<NaiveDate>,
+    /// Official (A14).
+    pub official: Option<NaiveDate>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Units over time, by code, with the reason each period began.
+    pub units: Vec<Period<String>>,
+    /// Statuses over time.
+    pub statuses: Vec<Period<MemberStatus>>,
+}
+
+/// Rows parsed from a sheet, and the problems of the rows that could not be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    /// The rows that parsed.
+    pub rows: Vec<T>,
+    /// Every problem, in row order.
+    pub problems: Vec<Problem>,
+}
+
+impl<T> Default for Parsed<T> {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// Normalizes a header for matching: lower case, no `*`, single spaces.
+fn norm(s: &str) -> String {
+    s.replace('*', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn header_matches(c: &Column, h: &str) -> bool {
+    let h = norm(h);
+    h == norm(c.vi) || h == norm(c.en) || h == c.key
+}
+
+/// The kind a sheet holds, from its headers: a party card column means members, a unit code
+/// column units.
+pub fn kind_of(sheet: &Sheet) -> Option<Kind> {
+    let headers: Vec<String> = sheet
+        .rows
+        .first()
+        .map(|r| r.iter().map(Cell::text).collect())
+        .unwrap_or_default();
+    let has = |c: &Column| headers.iter().any(|h| header_matches(c, h));
+    if has(&MEMBER_COLUMNS[0]) {
+        Some(Kind::Members)
+    } else if has(&UNIT_COLUMNS[0]) {
+        Some(Kind::Units)
+    } else {
+        None
+    }
+}
+
+/// One row's cells by column key, with the problems found reading them.
+struct RowReader<'a> {
+    sheet: &'a str,
+    row: usize,
+    cells: &'a [Cell],
+    index: &'a HashMap<&'static str, (usize, &'static Column)>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> RowReader<'a> {
+    fn problem(&mut self, column: Option<&Column>, code: &'static str, reason: Text) {
+        self.problems.push(Problem {
+            sheet: self.sheet.to_owned(),
+            row: self.row,
+            column: column.map(|c| c.vi.to_owned()),
+            code,
+            reason,
+        });
+    }
+
+    fn cell(&self, key: &str) -> Option<(&'a Cell, &'static Column)> {
+        let (i, c) = self.index.get(key)?;
+        Some((self.cells.get(*i).unwrap_or(&Cell::Empty), *c))
+    }
+
+    fn column(&self, key: &str) -> Option<&'static Column> {
+        self.index.get(key).map(|(_, c)| *c)
+    }
+
+    /// The cell's text, `None` when empty; a required column left empty is a problem.
+    fn text(&mut self, key: &str) -> Option<String> {
+        let (cell, c) = self.cell(key)?;
+        if cell.is_empty() {
+            if c.required {
+                self.problem(
+                    Some(c),
+                    "REQUIRED",
+                    Text::new(
+                        format!("Cột «{}» không được để trống.", c.vi),
+                        format!("The column `{}` must be filled.", c.en),
+                    ),
+                );
+            }
+            return None;
+        }
+        Some(cell.text())
+    }
+
+    fn date(&mut self, key: &str) -> Option<NaiveDate> {
+        let (cell, c) = self.cell(key)?;
+        if cell.is_empty() {
+            return self.text(key).and(None);
+        }
+        match cell_date(cell) {
+            Ok(d) => Some(d),
+            Err(reason) => {
+                self.problem(Some(c), "BAD_DATE", reason);
+                None
+            }
+        }
+    }
+
+    /// A closed-list code, from its code or its Vietnamese name.
+    fn code<T>(
+        &mut self,
+        key: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &str,
+    ) -> Option<T> {
+        let text = self.text(key)?;
+        let c = self.column(key)?;
+        match parse(&text) {
+            Some(v) => Some(v),
+            None => {
+                self.problem(
+                    Some(c),
+                    "UNKNOWN_CODE",
+                    Text::new(
+                        format!("«{text}» không phải là giá trị hợp lệ ({allowed})."),
+                        format!("`{text}` is not a known value ({allowed})."),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn history<T>(
+        &mut self,
+        key: &str,
+        value: impl Fn(&str) -> Option<T>,
+        with_reason: bool,
+    ) -> Option<Vec<Period<T>>> {
+        let text = self.text(key)?;
+        let c = self.column(key)?;
+        match parse_history(&text, value, with_reason) {
+            Ok(h) => Some(h),
+            Err(reason) => {
+                self.problem(Some(c), "BAD_HISTORY", reason);
+                None
+            }
+        }
+    }
+}
+
+/// Parses a date cell: a date cell, `YYYY-MM-DD`, `dd/mm/yyyy` (or `d/m/yyyy`, `dd-mm-yyyy`,
+/// `dd.mm.yyyy`) text, or an Excel serial number (1900 date system).
+pub fn cell_date(cell: &Cell) -> Result<NaiveDate, Text> {
+    match cell {
+        Cell::Date(d) => Ok(*d),
+        Cell::Number(n) => excel_serial(*n),
+        other => {
+            let s = other.text();
+            if !s.is_empty() && s.len() <= 6 && s.chars().all(|c| c.is_ascii_digit()) {
+                return s
+                    .parse::<f64>()
+                    .map_err(|_| bad_date(&s))
+                    .and_then(excel_serial);
+            }
+            parse_date(&s).ok_or_else(|| bad_date(&s))
+        }
+    }
+}
+
+fn bad_date(s: &str) -> Text {
+    Text::new(
+        format!("«{s}» không phải là ngày (YYYY-MM-DD hoặc dd/mm/yyyy)."),
+        format!("`{s}` is not a date (YYYY-MM-DD or dd/mm/yyyy)."),
+    )
+}
+
+/// Parses a date written `YYYY-MM-DD` or `dd/mm/yyyy` (also with `-` or `.`).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d);
+    }
+    for f in ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, f)
+            && s.rsplit(['/', '-', '.'])
+                .next()
+                .is_some_and(|y| y.len() == 4)
+        {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// An Excel serial date (1900 system, where 60 is the 29 February 1900 that never was).
+pub fn excel_serial(n: f64) -> Result<NaiveDate, Text> {
+    if n.fract() != 0.0 || !(1.0..=2_958_465.0).contains(&n) {
+        return Err(Text::new(
+            format!("Số {n} không phải là ngày của Excel."),
+            format!("The number {n} is not an Excel date."),
+        ));
+    }
+    let days = n as u64;
+    let base = NaiveDate::from_ymd_opt(1899, 12, if days > 60 { 30 } else { 31 });
+    base.and_then(|b| b.checked_add_days(Days::new(days)))
+        .ok_or_else(|| Text::new("Ngày ngoài phạm vi.", "The date is out of range."))
+}
+
+/// Parses a history cell (module docs). `value` parses each period's value; with
+/// `with_reason` a period may name the reason it began.
+pub fn parse_history<T>(
+    s: &str,
+    value: impl Fn(&str) -> Option<T>,
+    with_reason: bool,
+) -> Result<Vec<Period<T>>, Text> {
+    let mut out: Vec<Period<T>> = Vec::new();
+    let mut last: Option<NaiveDate> = None;
+    for part in s
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let mut words = part.split_whitespace();
+        let (Some(d), Some(v)) = (words.next(), words.next()) else {
+            return Err(Text::new(
+                format!("«{part}»: mỗi giai đoạn ghi «NGÀY GIÁ_TRỊ»."),
+                format!("`{part}`: each period is written `DATE VALUE`."),
+            ));
+        };
+        let date = parse_date(d).ok_or_else(|| bad_date(d))?;
+        if last.is_some_and(|l| date <= l) {
+            return Err(Text::new(
+                format!("«{part}»: các giai đoạn phải theo thứ tự ngày tăng dần."),
+                format!("`{part}`: periods must be in increasing date order."),
+            ));
+        }
+        last = Some(date);
+        if let Some(prev) = out.last_mut()
+            && prev.to.is_none()
+        {
+            prev.to = Some(date);
+        }
+        if v == "-" {
+            if out.is_empty() {
+                return Err(Text::new(
+                    "Lịch sử không thể bắt đầu bằng «-».",
+                    "A history cannot begin with `-`.",
+                ));
+            }
+            continue;
+        }
+        let parsed = value(v).ok_or_else(|| {
+            Text::new(
+                format!("«{v}» không phải là giá trị hợp lệ."),
+                format!("`{v}` is not a known value."),
+            )
+        })?;
+        let reason = words.next().map(str::to_owned);
+        if let Some(r) = &reason
+            && (!with_reason || !MEMBERSHIP_REASONS.contains(&r.as_str()))
+        {
+            return Err(Text::new(
+                format!("«{r}» không phải là lý do hợp lệ."),
+                format!("`{r}` is not a known reason."),
+            ));
+        }
+        if words.next().is_some() {
+            return Err(Text::new(
+                format!("«{part}»: thừa nội dung."),
+                format!("`{part}`: too many words."),
+            ));
+        }
+        out.push(Period {
+            value: parsed,
+            from: date,
+            to: None,
+            reason,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes a history in the form [`parse_history`] reads.
+pub fn format_history<T>(periods: &[Period<T>], value: impl Fn(&T) -> String) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for (i, p) in periods.iter().enumerate() {
+        let mut s = format!("{} {}", p.from, value(&p.value));
+        if let Some(r) = &p.reason {
+            s.push(' ');
+            s.push_str(r);
+        }
+        parts.push(s);
+        let next = periods.get(i + 1).map(|n| n.from);
+        if let Some(to) = p.to
+            && next != Some(to)
+        {
+            parts.push(format!("{to} -"));
+        }
+    }
+    parts.join("; ")
+}
+
+/// Why a member's unit period began.
+pub const MEMBERSHIP_REASONS: &[&str] = &[
+    "REGISTERED",
+    "ADMITTED",
+    "TRANSFERRED",
+    "MERGED",
+    "RESTORED",
+];
+
+/// Schooling codes.
+pub const EDUCATION: &[(&str, &str)] = &[
+    ("PRIMARY", "Tiểu học"),
+    ("LOWER_SECONDARY", "Trung học cơ sở"),
+    ("UPPER_SECONDARY", "Trung học phổ thông"),
+    ("NOT_RECORDED", "Chưa ghi"),
+    ("NONE", "Không"),
+];
+
+/// A unit kind from its code or its Vietnamese name.
+pub fn parse_kind(s: &str) -> Option<UnitKind> {
+    UnitKind::parse(&s.to_uppercase()).or_else(|| {
+        UnitKind::ALL
+            .into_iter()
+            .find(|k| norm(&k.label().vi) == norm(s))
+    })
+}
+
+/// A status from its code or its Vietnamese name.
+pub fn parse_status(s: &str) -> Option<MemberStatus> {
+    MemberStatus::parse(&s.to_uppercase()).or_else(|| {
+        MemberStatus::ALL
+            .into_iter()
+            .find(|st| norm(status_label(*st).vi.as_str()) == norm(s))
+    })
+}
+
+/// A status's name.
+pub fn status_label(s: MemberStatus) -> Text {
+    let (vi, en) = match s {
+        MemberStatus::Probationary => ("Dự bị", "probationary"),
+        MemberStatus::Official => ("Chính thức", "official"),
+        MemberStatus::StruckOff => ("Xóa tên", "struck off"),
+        MemberStatus::Expelled => ("Khai trừ", "expelled"),
+        MemberStatus::Left => ("Ra khỏi Đảng", "left"),
+        MemberStatus::Deceased => ("Từ trần", "deceased"),
+    };
+    Text::new(vi, en)
+}
+
+fn parse_sex(s: &str) -> Option<String> {
+    match norm(s).as_str() {
+        "nam" | "male" => Some("MALE".into()),
+        "nữ" | "nu" | "female" => Some("FEMALE".into()),
+        _ => None,
+    }
+}
+
+fn parse_education(s: &str) -> Option<String> {
+    EDUCATION
+        .iter()
+        .find(|(code, vi)| code.eq_ignore_ascii_case(s) || norm(vi) == norm(s))
+        .map(|(code, _)| (*code).to_owned())
+}
+
+fn parse_code(s: &str) -> Option<String> {
+    (!s.is_empty() && s.len() <= 64 && !s.contains(char::is_whitespace)).then(|| s.to_owned())
+}
+
+/// Finds the columns of `kind` in the sheet's header row; a required column missing is a
+/// problem of the whole sheet, and so is a header that names no column.
+fn columns(
+    sheet: &Sheet,
+    kind: Kind,
+    problems: &mut Vec<Problem>,
+) -> HashMap<&'static str, (usize, &'static Column)> {
+    let headers: Vec<String> = sheet
+        .rows
+        .first()
+        .map(|r| r.iter().map(Cell::text).collect())
+        .unwrap_or_default();
+    let mut index = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
+        match kind.columns().iter().find(|c| header_matches(c, h)) {
+            Some(c) => {
+                if index.insert(c.key, (i, c)).is_some() {
+                    problems.push(Problem {
+                        sheet: sheet.name.clone(),
+                        row: 1,
+                        column: Some(h.clone()),
+                        code: "DUPLICATE_COLUMN",
+                        reason: Text::new(
+                            format!("Cột «{h}» xuất hiện hai lần."),
+                            format!("The column `{h}` appears twice."),
+                        ),
+                    });
+                }
+            }
+            None => problems.push(Problem {
+                sheet: sheet.name.clone(),
+                row: 1,
+                column: Some(h.clone()),
+                code: "UNKNOWN_COLUMN",
+                reason: Text::new(
+                    format!("Cột «{h}» không có trong mẫu."),
+                    format!("The column `{h}` is not in the template."),
+                ),
+            }),
+        }
+    }
+    for c in kind.columns().iter().filter(|c| c.required) {
+        if !index.contains_key(c.key) {
+            problems.push(Problem {
+                sheet: sheet.name.clone(),
+                row: 1,
+                column: Some(c.vi.to_owned()),
+                code: "MISSING_COLUMN",
+                reason: Text::new(
+                    format!("Thiếu cột bắt buộc «{}».", c.vi),
+                    format!("The required column `{}` is missing.", c.en),
+                ),
+            });
+        }
+    }
+    index
+}
+
+/// The data rows with their sheet row numbers, blank rows skipped.
+fn data_rows(sheet: &Sheet) -> impl Iterator<Item = (usize, &Vec<Cell>)> {
+    sheet
+        .rows
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, r)| !r.iter().all(Cell::is_empty))
+        .map(|(i, r)| (i + 1, r))
+}
+
+/// Parses a units sheet.
+pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
+    let mut out = Parsed::default();
+    let index = columns(sheet, Kind::Units, &mut out.problems);
+    if !out.problems.is_empty() {
+        return out;
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (row, cells) in data_rows(sheet) {
+        let mut r = RowReader {
+            sheet: &sheet.name,
+            row,
+            cells,
+            index: &index,
+            problems: Vec::new(),
+        };
+        let code = r.code("code", parse_code, "không có khoảng trắng / no spaces");
+        let name = r.text("name");
+        let kind = r.code("kind", parse_kind, "PROVINCE, ..., BRANCH");
+        let branch_category = r.text("branch_category");
+        let valid_from = r.date("valid_from");
+        let valid_to = r.date("valid_to");
+        let successor = r.code("successor", parse_code, "mã đơn vị / a unit code");
+        let parent_text = r.text("parent").unwrap_or_default();
+        let mut parents = Vec::new();
+        if let Some(from) = valid_from {
+            if !parent_text.is_empty() && !parent_text.contains([' ', ';']) {
+                parents.push(Period {
+                    value: parent_text.clone(),
+                    from,
+                    to: valid_to,
+                    reason: None,
+                });
+            } else if !parent_text.is_empty() {
+                parents = r.history("parent", parse_code, false).unwrap_or_default();
+                if parents.first().is_some_and(|p| p.from < from)
+                    || parents
+                        .last()
+                        .is_some_and(|p| valid_to.is_some_and(|t| p.to.is_none_or(|pt| pt > t)))
+                {
+                    let c = r.column("parent");
+                    r.problem(
+                        c,
+                        "BAD_HISTORY",
+                        Text::new(
+                            "Lịch sử cấp trên phải nằm trong thời gian tồn tại của đơn vị.",
+                            "The parent history must lie within the unit's existence.",
+                        ),
+                    );
+                }
+            }
+        }
+        if let (Some(f), Some(t)) = (valid_from, valid_to)
+            && t <= f
+        {
+            let c = r.column("valid_to");
+            r.problem(
+                c,
+                "DATES",
+                Text::new(
+                    "«Đến ngày» phải sau «Từ ngày».",
+                    "`Valid to` must come after `Valid from`.",
+                ),
+            );
+        }
+        if successor.is_some() && valid_to.is_none() {
+            let c = r.column("successor");
+            r.problem(
+                c,
+                "DATES",
+                Text::new(
+                    "Đơn vị đã hợp nhất phải có «Đến ngày».",
+                    "A merged unit needs `Valid to`.",
+                ),
+            );
+        }
+        if let Some(code) = &code
+            && let Some(first) = seen.insert(code.clone(), row)
+        {
+            let c = r.column("code");
+            r.problem(
+                c,
+                "DUPLICATE",
+                Text::new(
+                    format!("Mã đơn vị {code} đã có ở dòng {first}."),
+                    format!("Unit code {code} already appears on row {first}."),
+                ),
+            );
+        }
+        let problems = std::mem::take(&mut r.problems);
+        match (code, name, kind, valid_from) {
+            (Some(code), Some(name), Some(kind), Some(valid_from)) if problems.is_empty() => {
+                out.rows.push(UnitRow {
+                    row,
+                    code,
+                    name,
+                    kind,
+                    branch_category,
+                    valid_from,
+                    valid_to,
+                    parents,
+                    successor,
+                });
+            }
+            _ => out.problems.extend(problems),
+        }
+    }
+    out
+}
+
+/// Parses a members sheet; `probation_months` gives the probation (A13) of the rule set in
+/// force on a ceremony day.
+pub fn parse_members(
+    sheet: &Sheet,
+    probation_months: &dyn Fn(Option<NaiveDate>) -> u32,
+) -> Parsed<MemberRow> {
+    let mut out = Parsed::default();
+    let index = columns(sheet, Kind::Members, &mut out.problems);
+    if !out.problems.is_empty() {
+        return out;
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (row, cells) in data_rows(sheet) {
+        let mut r = RowReader {
+            sheet: &sheet.name,
+            row,
+            cells,
+            index: &index,
+            problems: Vec::new(),
+        };
+        let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
+        let full_name = r.text("full_name");
+        if full_name.as_ref().is_some_and(|n| n.chars().count() > 255) {
+            let c = r.column("full_name");
+            r.problem(
+                c,
+                "TOO_LONG",
+                Text::new(
+                    "Họ và tên tối đa 255 ký tự.",
+                    "The full name has at most 255 characters.",
+                ),
+            );
+        }
+        let date_of_birth = r.date("date_of_birth");
+        let sex = r.code("sex", parse_sex, "Nam, Nữ");
+        let ethnicity = r.text("ethnicity");
+        let religion = r.text("religion");
+        let education = r
+            .code(
+                "education",
+                parse_education,
+                "PRIMARY, LOWER_SECONDARY, UPPER_SECONDARY",
+            )
+            .unwrap_or_else(|| "NOT_RECORDED".to_owned());
+        let occupation = r.text("occupation");
+        let admission_decision = r.date("admission_decision");
+        let ceremony = r.date("ceremony");
+        let official = r.date("official");
+        let email = r.text("email");
+        if let Some(e) = &email
+            && crate::email::EmailAddress::parse(e).is_err()
+        {
+            let c = r.column("email");
+            r.problem(
+                c,
+                "BAD_EMAIL",
+                Text::new(
+                    format!("«{e}» không phải là địa chỉ thư điện tử."),
+                    format!("`{e}` is not an e-mail address."),
+                ),
+            );
+        }
+        let unit_history = r.history("unit_history", parse_code, true);
+        let status_history = r.history("status_history", parse_status, false);
+        let unit = r.code("unit", parse_code, "mã chi bộ / a branch code");
+        let unit_since = r.date("unit_since");
+        let status = r.code("status", parse_status, "PROBATIONARY, OFFICIAL, ...");
+        let units = match unit_history {
+            Some(h) if !h.is_empty() => h,
+            _ => match (unit, unit_since) {
+                (Some(u), Some(since)) => vec![Period {
+                    value: u,
+                    from: since,
+                    to: None,
+                    reason: Some("REGISTERED".to_owned()),
+                }],
+                _ => {
+                    let c = r.column("unit").or(r.column("unit_history"));
+                    r.problem(
+                        c,
+                        "REQUIRED",
+                        Text::new(
+                            "Phải ghi chi bộ và ngày sinh hoạt, hoặc lịch sử sinh hoạt.",
+                            "The branch and since when, or the unit history, are required.",
+                        ),
+                    );
+                    Vec::new()
+                }
+            },
+        };
+        let dates = date_of_birth.map(|dob| AdmissionDates {
+            date_of_birth: dob,
+            admission_decision,
+            ceremony,
+            official,
+        });
+        let statuses = match (status_history, status, &units.first()) {
+            (Some(h), _, _) if !h.is_empty() => h,
+            (_, Some(s), Some(first)) => dates
+                .map(|d| tree::registration_statuses(s, &d, first.from, None))
+                .unwrap_or_default(),
+            _ => {
+                let c = r.column("status").or(r.column("status_history"));
+                r.problem(
+                    c,
+                    "REQUIRED",
+                    Text::new(
+                        "Phải ghi tình trạng hoặc lịch sử tình trạng.",
+                        "The status or the status history is required.",
+                    ),
+                );
+                Vec::new()
+            }
+        };
+        // A member decided whose ceremony is still to come is what the admission workflow
+        // records at the decision (A10): probationary from the decision, no ceremony yet.
+        let pending_ceremony = |d: AdmissionDates, s: MemberStatus| {
+            if s == MemberStatus::Probationary && d.ceremony.is_none() && d.official.is_none() {
+                AdmissionDates {
+                    ceremony: d.admission_decision,
+                    ..d
+                }
+            } else {
+                d
+            }
+        };
+        if let (Some(d), Some(last)) = (dates, statuses.last())
+            && let Err(ps) = tree::check_admission_dates(
+                last.value,
+                &pending_ceremony(d, last.value),
+                probation_months(ceremony),
+            )
+        {
+            let c = r.column("admission_decision");
+            for p in ps {
+                r.problem(c, "ADMISSION_DATES", p);
+            }
+        }
+        if let Some(dob) = date_of_birth
+            && (units.first().is_some_and(|u| u.from < dob)
+                || statuses.first().is_some_and(|s| s.from < dob))
+        {
+            r.problem(
+                None,
+                "DATES",
+                Text::new(
+                    "Ngày sinh hoạt tại chi bộ và ngày của tình trạng phải sau ngày sinh.",
+                    "The dates of the unit and of the status must come after the date of birth.",
+                ),
+            );
+        }
+        if let Some(card) = &card
+            && let Some(first) = seen.insert(card.clone(), row)
+        {
+            let c = r.column("card");
+            r.problem(
+                c,
+                "DUPLICATE",
+                Text::new(
+                    format!("Số thẻ {card} đã có ở dòng {first}."),
+                    format!("Card number {card} already appears on row {first}."),
+                ),
+            );
+        }
+        let problems = std::mem::take(&mut r.problems);
+        match (card, full_name, date_of_birth, sex, ethnicity) {
+            (Some(card), Some(full_name), Some(date_of_birth), Some(sex), Some(ethnicity))
+                if problems.is_empty() =>
+            {
+                out.rows.push(MemberRow {
+                    row,
+                    card,
+                    full_name,
+                    date_of_birth,
+                    sex,
+                    ethnicity,
+                    religion,
+                    education,
+                    occupation,
+                    admission_decision,
+                    ceremony,
+                    official,
+                    email,
+                    units,
+                    statuses,
+                });
+            }
+            _ => out.problems.extend(problems),
+        }
+    }
+    out
+}
+
+/// How a history recorded in the registry compares with the one a file gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryChange<T> {
+    /// The same.
+    Same,
+    /// The file carries the history on: the open period recorded is closed on `close_on`
+    /// (when given) and the periods `added` follow. A dated change, nothing rewritten.
+    Extends {
+        /// The day the recorded open period ends, if it does.
+        close_on: Option<NaiveDate>,
+        /// The periods after the recorded ones.
+        added: Vec<Period<T>>,
+    },
+    /// The file differs in the past: importing it would rewrite history.
+    Rewrites,
+}
+
+/// Compares a recorded history with a file's (reasons are not compared: they are the
+/// registry's own account of why).
+pub fn compare_history<T: PartialEq + Clone>(
+    recorded: &[Period<T>],
+    file: &[Period<T>],
+) -> HistoryChange<T> {
+    if recorded.len() > file.len() {
+        return HistoryChange::Rewrites;
+    }
+    let same = |a: &Period<T>, b: &Period<T>| a.value == b.value && a.from == b.from;
+    let n = recorded.len();
+    for (i, (a, b)) in recorded.iter().zip(file).enumerate() {
+        if !same(a, b) {
+            return HistoryChange::Rewrites;
+        }
+        if a.to != b.to && !(i + 1 == n && a.to.is_none()) {
+            return HistoryChange::Rewrites;
+        }
+    }
+    let close_on = match (recorded.last(), file.get(n.wrapping_sub(1))) {
+        (Some(a), Some(b)) if a.to != b.to => b.to,
+        _ => None,
+    };
+    let added: Vec<Period<T>> = file.iter().skip(n).cloned().collect();
+    if close_on.is_none() && added.is_empty() {
+        return HistoryChange::Same;
+    }
+    // A period opened after an open one that is not closed would overlap it.
+    if recorded.last().is_some_and(|a| a.to.is_none()) && close_on.is_none() {
+        return HistoryChange::Rewrites;
+    }
+    HistoryChange::Extends { close_on, added }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+
+    fn members_sheet(rows: Vec<Vec<Cell>>) -> Sheet {
+        let mut all = vec![MEMBER_COLUMNS.iter().map(|c| t(c.vi)).collect()];
+        all.extend(rows);
+        Sheet {
+            name: "Đảng viên".into(),
+            rows: all,
+        }
+    }
+
+    fn member(card: &str, dob: Cell, status: &str) -> Vec<Cell> {
+        vec![
+            t(card),
+            t("Nguyễn Thị Lan"),
+            dob,
+            t("Nữ"),
+            t("Kinh"),
+            Cell::Empty,
+            t("UPPER_SECONDARY"),
+            t("FARMER"),
+            t("10/03/2016"),
+            t("2016-04-01"),
+            Cell::Number(42826.0), // 2017-04-01
+            t("HG-VT-1"),
+            t("2016-03-10"),
+            t(status),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]
+    }
+
+    #[test]
+    fn dates_are_read_in_the_three_forms() {
+        assert_eq!(cell_date(&t("2023-06-30")).unwrap(), d("2023-06-30"));
+        assert_eq!(cell_date(&t("30/06/2023")).unwrap(), d("2023-06-30"));
+        assert_eq!(cell_date(&t("1/7/2025")).unwrap(), d("2025-07-01"));
+        assert_eq!(cell_date(&Cell::Number(45107.0)).unwrap(), d("2023-06-30"));
+        assert_eq!(cell_date(&t("45107")).unwrap(), d("2023-06-30"));
+        assert_eq!(excel_serial(1.0).unwrap(), d("1900-01-01"));
+        assert!(cell_date(&t("30/06/23")).is_err());
+        assert!(cell_date(&t("31/02/2023")).is_err());
+        assert!(cell_date(&Cell::Number(1.5)).is_err());
+    }
+
+    #[test]
+    fn histories_round_trip_through_their_text() {
+        let s = "2004-01-01 HG-A REGISTERED; 19/07/2019 HG-B MERGED; 2021-05-05 -";
+        let h = parse_history(s, parse_code, true).unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].to, Some(d("2019-07-19")));
+        assert_eq!(h[1].to, Some(d("2021-05-05")));
+        let back = format_history(&h, String::clone);
+        assert_eq!(
+            back,
+            "2004-01-01 HG-A REGISTERED; 2019-07-19 HG-B MERGED; 2021-05-05 -"
+        );
+        assert_eq!(parse_history(&back, parse_code, true).unwrap(), h);
+        assert!(parse_history("2019-01-01 A; 2018-01-01 B", parse_code, false).is_err());
+        assert!(parse_history("2019-01-01 A BOGUS", parse_code, true).is_err());
+    }
+
+    #[test]
+    fn a_good_member_row_parses_with_its_derived_statuses() {
+        let p = parse_members(
+            &members_sheet(vec![member("01234567", t("1990-05-02"), "Chính thức")]),
+            &|_| 12,
+        );
+        assert_eq!(p.problems, vec![]);
+        let m = &p.rows[0];
+        assert_eq!(m.sex, "FEMALE");
+        assert_eq!(m.admission_decision, Some(d("2016-03-10")));
+        assert_eq!(m.official, Some(d("2017-04-01")));
+        assert_eq!(m.units[0].value, "HG-VT-1");
+        assert_eq!(
+            m.statuses
+                .iter()
+                .map(|s| (s.value, s.from, s.to))
+                .collect::<Vec<_>>(),
+            vec![
+                (
+                    MemberStatus::Probationary,
+                    d("2016-04-01"),
+                    Some(d("2017-04-01"))
+                ),
+                (MemberStatus::Official, d("2017-04-01"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_row_and_column() {
+        let mut bad = member("01234567", t("31/02/1990"), "Chính thức");
+        bad[3] = t("X");
+        let p = parse_members(
+            &members_sheet(vec![
+                member("01234567", t("1990-05-02"), "Chính thức"),
+                member("01234567", t("1990-05-02"), "Chính thức"),
+                bad,
+            ]),
+            &|_| 12,
+        );
+        assert_eq!(p.rows.len(), 1);
+        let found: Vec<(usize, Option<&str>, &str)> = p
+            .problems
+            .iter()
+            .map(|p| (p.row, p.column.as_deref(), p.code))
+            .collect();
+        assert!(found.contains(&(3, Some("Số thẻ đảng viên"), "DUPLICATE")));
+        assert!(found.contains(&(4, Some("Ngày sinh"), "BAD_DATE")));
+        assert!(found.contains(&(4, Some("Giới tính"), "UNKNOWN_CODE")));
+    }
+
+    #[test]
+    fn a_missing_column_is_a_problem_of_the_sheet() {
+        let sheet = Sheet {
+            name: "x".into(),
+            rows: vec![vec![t("Mã đơn vị"), t("Tên đơn vị")]],
+        };
+        let p = parse_units(&sheet);
+        assert!(
+            p.problems
+                .iter()
+                .any(|p| p.code == "MISSING_COLUMN" && p.column.as_deref() == Some("Loại"))
+        );
+        assert_eq!(kind_of(&sheet), Some(Kind::Units));
+    }
+
+    #[test]
+    fn a_longer_history_is_a_dated_change_a_different_past_a_rewrite() {
+        let p = |v: &str, from: &str, to: Option<&str>| Period {
+            value: v.to_owned(),
+            from: d(from),
+            to: to.map(d),
+            reason: None,
+        };
+        let recorded = vec![p("A", "2004-01-01", None)];
+        assert_eq!(
+            compare_history(&recorded, &recorded.clone()),
+            HistoryChange::Same
+        );
+        let moved = vec![
+            p("A", "2004-01-01", Some("2020-01-01")),
+            p("B", "2020-01-01", None),
+        ];
+        assert_eq!(
+            compare_history(&recorded, &moved),
+            HistoryChange::Extends {
+                close_on: Some(d("2020-01-01")),
+                added: vec![p("B", "2020-01-01", None)]
+            }
+        );
+        assert_eq!(
+            compare_history(&recorded, &[p("C", "2004-01-01", None)]),
+            HistoryChange::Rewrites
+        );
+        assert_eq!(compare_history(&moved, &recorded), HistoryChange::Rewrites);
+    }
+}

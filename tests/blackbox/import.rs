@@ -1,0 +1,271 @@
+//! `memberflow import` and `export` through the real binary (docs/import.md): the demo
+//! province exported and imported into an empty database gives the same reports and passes
+//! `check --stats`; a second import changes nothing; a changed row is a dated change and a
+//! different past is refused; bad files — not UTF-8, not a spreadsheet, formulas, merged
+//! cells, bad dates, duplicates, unknown units, too large — get coded problems and write
+//! nothing; `--accept-partial` writes the good rows.
+
+use std::process::{Command, Output};
+
+use memberflow_tests::TestDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
+
+fn memberflow(db: &str, dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_DATABASE_URL", db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn refused(out: Output) -> String {
+    assert!(!out.status.success(), "{}", text(&out));
+    let s = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(s.contains("refused: nothing written"), "{s}");
+    s
+}
+
+#[tokio::test]
+async fn the_demo_province_round_trips_through_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (TestDb::create().await, TestDb::create().await);
+    let d = dir.path();
+    ok(memberflow(a.url(), d, &["demo", "hau-giang-2023"]));
+    ok(memberflow(a.url(), d, &["export", "--output", "hg.xlsx"]));
+    let out = ok(memberflow(b.url(), d, &["import", "hg.xlsx"]));
+    assert!(
+        out.contains("units: 2260 new, 0 changed, 0 unchanged; members: 34931 new"),
+        "{out}"
+    );
+    for report in [
+        &["report", "members", "--on", "2023-06-30"][..],
+        &["report", "targets", "--year", "2022"],
+        &["report", "targets", "--year", "2019"],
+        &["report", "units", "--on", "2023-10-31"],
+        &["report", "units", "--on", "2018-01-01"],
+        &[
+            "report",
+            "admissions",
+            "--from",
+            "2018-01-01",
+            "--to",
+            "2023-06-30",
+        ],
+    ] {
+        let (ra, rb) = (
+            ok(memberflow(a.url(), d, report)),
+            ok(memberflow(b.url(), d, report)),
+        );
+        assert_eq!(ra, rb, "{report:?}");
+    }
+    ok(memberflow(b.url(), d, &["check", "--stats"]));
+    // Again: nothing changes.
+    let out = ok(memberflow(b.url(), d, &["import", "hg.xlsx"]));
+    assert!(
+        out.contains("units: 0 new, 0 changed, 2260 unchanged; members: 0 new, 0 changed, 34931 unchanged; 0 problem(s)"),
+        "{out}"
+    );
+    ok(memberflow(b.url(), d, &["check", "--stats"]));
+}
+
+const UNITS: &str = "\u{FEFF}Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
+HG-VT-1,Chi bộ cơ sở số 1,Chi bộ cơ sở,,2004-01-01,,HG-VT,
+HG-VT-2,Chi bộ cơ sở số 2,GRASSROOTS_BRANCH,,01/01/2004,,HG-VT,
+HG-VT,\"Đảng bộ thành phố Vị Thanh, Hậu Giang\",CITY,,2004-01-01,,HG,
+HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,2004-01-01,,,
+";
+
+const MEMBERS_HEADER: &str = "Số thẻ đảng viên;Họ và tên;Ngày sinh;Giới tính;Dân tộc;Tôn giáo;Trình độ học vấn;Nghề nghiệp;Ngày quyết định kết nạp;Ngày lễ kết nạp;Ngày công nhận chính thức;Chi bộ;Sinh hoạt từ ngày;Tình trạng;Lịch sử sinh hoạt";
+
+/// Two good members: dd/mm/yyyy and an Excel serial date (29221 = 1980-01-01) among them.
+fn good_members() -> String {
+    format!(
+        "{MEMBERS_HEADER}
+0100001;Nguyễn Văn An;15/03/1980;Nam;Kinh;;Trung học phổ thông;FARMER;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức;
+0100002;Trần Thị Bích;29221;Nữ;Khmer;Phật giáo;UPPER_SECONDARY;;2012-05-10;2012-06-01;;HG-VT-1;2012-06-01;Dự bị;
+"
+    )
+}
+
+fn members_in(db: &str, dir: &std::path::Path) -> Vec<String> {
+    ok(memberflow(
+        db,
+        dir,
+        &["export", "--kind", "members", "--format", "csv"],
+    ))
+    .lines()
+    .skip(1)
+    .map(str::to_owned)
+    .collect()
+}
+
+#[tokio::test]
+async fn bad_files_get_coded_problems_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    let write = |name: &str, bytes: &[u8]| std::fs::write(d.join(name), bytes).unwrap();
+
+    // Templates: a workbook with the two sheets and the explanations; CSV with a BOM.
+    ok(memberflow(
+        db,
+        d,
+        &["export", "--template", "--output", "t.xlsx"],
+    ));
+    assert!(std::fs::read(d.join("t.xlsx")).unwrap().starts_with(b"PK"));
+    let t = ok(memberflow(
+        db,
+        d,
+        &["export", "--template", "--kind", "units", "--format", "csv"],
+    ));
+    assert!(t.starts_with("\u{FEFF}Mã đơn vị,Tên đơn vị,Loại"), "{t}");
+
+    // Units (children before their parents), then members; dry runs first write nothing.
+    write("units.csv", UNITS.as_bytes());
+    write("members.csv", good_members().as_bytes());
+    let out = ok(memberflow(db, d, &["import", "units.csv", "--dry-run"]));
+    assert!(out.contains("units: 4 new"), "{out}");
+    assert!(out.contains("dry run"), "{out}");
+    let out = ok(memberflow(db, d, &["import", "units.csv"]));
+    assert!(
+        out.contains("units: 4 new") && out.contains("written"),
+        "{out}"
+    );
+    ok(memberflow(db, d, &["import", "members.csv", "--dry-run"]));
+    assert!(members_in(db, d).is_empty());
+    let out = ok(memberflow(db, d, &["import", "members.csv"]));
+    assert!(out.contains("members: 2 new"), "{out}");
+    let members = members_in(db, d);
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert!(members[1].contains("1980-01-01"), "{members:?}");
+    assert!(members[0].contains("1980-03-15"), "{members:?}");
+
+    // Every problem at once, with its row and column; nothing written; an annotated file.
+    let bad = format!(
+        "{MEMBERS_HEADER}
+0100003;Lê Văn Cường;1985-01-01;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-XX;2015-01-01;Chính thức;
+0100003;Nguyễn Văn An;15/03/1980;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức;
+0100004;Phạm Thị Dung;31/02/1980;Không rõ;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức;
+0100005;Võ Văn Em;1985-01-01;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT;2015-01-01;Chính thức;
+0100006;Đỗ Thị Giang;1985-01-01;Nữ;Kinh;;;;2010-05-10;2010-06-01;2011-09-01;HG-VT-2;2015-01-01;Chính thức;
+0100007;Hồ Văn Hải;1986-02-02;Nam;Kinh;;;;2011-05-10;2011-06-01;2012-06-01;HG-VT-2;2015-01-01;Chính thức;
+"
+    );
+    write("bad.csv", bad.as_bytes());
+    let out = refused(memberflow(
+        db,
+        d,
+        &["import", "bad.csv", "--report", "bad-report.xlsx"],
+    ));
+    for (row, column, code) in [
+        (2, "Chi bộ", "UNKNOWN_UNIT"),
+        (3, "Số thẻ đảng viên", "DUPLICATE"),
+        (4, "Ngày sinh", "BAD_DATE"),
+        (4, "Giới tính", "UNKNOWN_CODE"),
+        (5, "Chi bộ", "TREE"),
+        (6, "Ngày quyết định kết nạp", "ADMISSION_DATES"),
+    ] {
+        let line = format!("bad.csv dòng/row {row}, cột/column «{column}»: {code}");
+        assert!(out.contains(&line), "{line} not in\n{out}");
+    }
+    assert!(
+        std::fs::read(d.join("bad-report.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
+    assert_eq!(members_in(db, d).len(), 2);
+
+    // --accept-partial writes the good row (0100007) and reports the others.
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "bad.csv", "--accept-partial"],
+    ));
+    assert!(out.contains("members: 1 new"), "{out}");
+    assert!(out.contains("UNKNOWN_UNIT"), "{out}");
+    assert_eq!(members_in(db, d).len(), 3);
+
+    // A dated change: 0100001 moves to HG-VT-2 on 1/1/2020; the past stays.
+    let moved = good_members().replace(
+        "HG-VT-1;2015-01-01;Chính thức;\n0100002",
+        "HG-VT-1;2015-01-01;Chính thức;\"2015-01-01 HG-VT-1 REGISTERED; 2020-01-01 HG-VT-2 TRANSFERRED\"\n0100002",
+    );
+    write("moved.csv", moved.as_bytes());
+    let out = ok(memberflow(db, d, &["import", "moved.csv"]));
+    assert!(
+        out.contains("members: 0 new, 1 changed, 1 unchanged"),
+        "{out}"
+    );
+    let members = members_in(db, d);
+    assert!(
+        members
+            .iter()
+            .any(|m| m.contains("2015-01-01 HG-VT-1 REGISTERED; 2020-01-01 HG-VT-2 TRANSFERRED")),
+        "{members:?}"
+    );
+    let out = ok(memberflow(db, d, &["import", "moved.csv"]));
+    assert!(out.contains("0 changed, 2 unchanged"), "{out}");
+    // A different past is refused.
+    let rewritten = moved.replace(
+        "2015-01-01 HG-VT-1 REGISTERED",
+        "2014-01-01 HG-VT-1 REGISTERED",
+    );
+    write("rewritten.csv", rewritten.as_bytes());
+    let out = refused(memberflow(db, d, &["import", "rewritten.csv"]));
+    assert!(out.contains("HISTORY_REWRITE"), "{out}");
+    ok(memberflow(db, d, &["check", "--stats"]));
+
+    // Files that are not what they should be.
+    let mut latin = MEMBERS_HEADER.as_bytes().to_vec();
+    latin.extend(b"\n0100008;Nguy\xean V\xe3n;1980-01-01\n");
+    write("cp1258.csv", &latin);
+    let out = refused(memberflow(db, d, &["import", "cp1258.csv"]));
+    assert!(out.contains("ENCODING") && out.contains("UTF-8"), "{out}");
+    write("scan.pdf", b"%PDF-1.4\n\x00\x01\x02binary");
+    let out = refused(memberflow(db, d, &["import", "scan.pdf"]));
+    assert!(out.contains("NOT_A_SPREADSHEET"), "{out}");
+    write("broken.xlsx", b"PK\x03\x04 not really a workbook");
+    let out = refused(memberflow(db, d, &["import", "broken.xlsx"]));
+    assert!(out.contains("NOT_A_SPREADSHEET"), "{out}");
+    let big = std::fs::File::create(d.join("big.csv")).unwrap();
+    big.set_len(201 * 1024 * 1024).unwrap();
+    let out = refused(memberflow(db, d, &["import", "big.csv"]));
+    assert!(out.contains("FILE_TOO_LARGE"), "{out}");
+
+    // Formulas and merged cells in a workbook.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in MEMBERS_HEADER.split(';').enumerate() {
+        ws.write_string(0, c as u16, h).unwrap();
+    }
+    ws.write_string(1, 0, "0100009").unwrap();
+    ws.write_formula(1, 2, "=DATE(1980,1,1)").unwrap();
+    ws.merge_range(2, 11, 3, 11, "HG-VT-1", &rust_xlsxwriter::Format::new())
+        .unwrap();
+    wb.save(d.join("formulas.xlsx")).unwrap();
+    let out = refused(memberflow(db, d, &["import", "formulas.xlsx"]));
+    assert!(out.contains("dòng/row 2, cột/column «C»: FORMULA"), "{out}");
+    assert!(
+        out.contains("dòng/row 3, cột/column «L»: MERGED_CELLS"),
+        "{out}"
+    );
+    assert_eq!(members_in(db, d).len(), 3);
+}
