@@ -11,7 +11,7 @@ use memberflow_tests::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
 
-fn memberflow(dir: &std::path::Path) -> Command {
+pub(crate) fn memberflow(dir: &std::path::Path) -> Command {
     let mut c = Command::new(BIN);
     c.current_dir(dir)
         .env_remove("MEMBERFLOW_DATABASE_URL")
@@ -24,7 +24,7 @@ fn memberflow(dir: &std::path::Path) -> Command {
 
 #[allow(clippy::zombie_processes)] // the callers wait for the child
 /// Starts the binary, waits for its "serving" log line and returns the child and address.
-fn start(mut cmd: Command) -> (std::process::Child, String) {
+pub(crate) fn start(mut cmd: Command) -> (std::process::Child, String) {
     let mut child = cmd
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -50,7 +50,7 @@ fn start(mut cmd: Command) -> (std::process::Child, String) {
     }
 }
 
-fn sigterm(child: &std::process::Child) {
+pub(crate) fn sigterm(child: &std::process::Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

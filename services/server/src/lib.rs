@@ -48,6 +48,15 @@ impl std::fmt::Debug for Application {
     }
 }
 
+/// Connects to the database of `url`; one that cannot be reached is named with the reason,
+/// in Vietnamese and English, at once.
+pub(crate) async fn connect_store(url: &str) -> anyhow::Result<Store> {
+    Store::connect(url).await.map_err(|e| match e {
+        memberflow_store::StoreError::Unreachable(t) => anyhow::anyhow!("{}\n{}", t.vi, t.en),
+        other => anyhow::Error::new(other).context("connecting to the database (database_url)"),
+    })
+}
+
 /// The API's options from the configuration.
 pub fn api_options(config: &Config) -> ApiOptions {
     ApiOptions {
@@ -192,9 +201,7 @@ impl Application {
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         // Bad cron expressions stop the start-up before anything else happens.
         schedules(config)?;
-        let store = Store::connect(&config.database_url)
-            .await
-            .context("connecting to the database (MEMBERFLOW_DATABASE_URL)")?;
+        let store = connect_store(&config.database_url).await?;
         store.migrate().await.context("running the migrations")?;
         let catalog = Arc::new(load_catalog(config)?);
         let worker = build_worker(config, store.clone(), clock.clone(), catalog.clone())?;
