@@ -13,6 +13,7 @@ mod http;
 mod limits;
 mod mail;
 mod members;
+mod observability;
 mod operations;
 mod reminders;
 mod schema;

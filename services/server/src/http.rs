@@ -1,9 +1,9 @@
 //! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, subscriptions over
 //! WebSocket on `/graphql/ws` (graphql-transport-ws), `/healthz`, `/readyz` and `/metrics`,
-//! with a request log line per request.
+//! with a request log line per request. Every request has an id (`x-request-id`, accepted or
+//! made: `crate::request_id`) in its log span, its response header and its errors.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
@@ -21,7 +21,7 @@ use memberflow_api::{AppSchema, Clock, Lang};
 use memberflow_store::Store;
 use memberflow_workflow::access::Permission;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 /// What the handlers share.
@@ -31,14 +31,7 @@ pub struct AppState {
     store: Store,
     clock: Arc<dyn Clock>,
     graphiql: bool,
-    metrics: Arc<Metrics>,
-}
-
-#[derive(Default)]
-struct Metrics {
-    graphql_requests: AtomicU64,
-    graphql_errors: AtomicU64,
-    rejected_bodies: AtomicU64,
+    metrics: crate::metrics::Metrics,
 }
 
 /// What the router is built with.
@@ -50,6 +43,8 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Origins allowed to call from a browser (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// What `/metrics` shows (shared with the worker's observer).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Builds the router; a CORS origin that is not a valid header value is refused.
@@ -64,7 +59,7 @@ pub fn router(
         store,
         clock,
         graphiql: options.graphiql,
-        metrics: Arc::new(Metrics::default()),
+        metrics: options.metrics.clone(),
     };
     let router = Router::new()
         .route("/graphql", get(graphiql_page).post(graphql))
@@ -76,9 +71,10 @@ pub fn router(
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(crate::request_id::span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(axum::middleware::from_fn(crate::request_id::layer))
         .with_state(state);
     if options.cors_origins.is_empty() {
         return Ok(router);
@@ -183,7 +179,8 @@ fn request_error(status: StatusCode, code: &str, vi: &str, en: &str, lang: Lang)
         "data": null,
         "errors": [{
             "message": message,
-            "extensions": { "code": code, "messageVi": vi, "messageEn": en }
+            "extensions": { "code": code, "messageVi": vi, "messageEn": en,
+                            "requestId": crate::request_id::current() }
         }]
     });
     (status, Json(body)).into_response()
@@ -196,18 +193,18 @@ async fn graphql(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let lang = lang_of(&headers);
-    state
-        .metrics
-        .graphql_requests
-        .fetch_add(1, Ordering::Relaxed);
+    let started = std::time::Instant::now();
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {
+            let status = rejection.status();
             state
                 .metrics
-                .rejected_bodies
-                .fetch_add(1, Ordering::Relaxed);
-            let status = rejection.status();
+                .error(if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "PAYLOAD_TOO_LARGE"
+                } else {
+                    "BAD_REQUEST"
+                });
             return if status == StatusCode::PAYLOAD_TOO_LARGE {
                 request_error(
                     status,
@@ -228,13 +225,10 @@ async fn graphql(
         }
     };
     let parsed: Result<async_graphql::Request, _> = serde_json::from_slice(&body);
-    let request = match parsed {
+    let mut request = match parsed {
         Ok(r) if !r.query.trim().is_empty() => r,
         other => {
-            state
-                .metrics
-                .rejected_bodies
-                .fetch_add(1, Ordering::Relaxed);
+            state.metrics.error("BAD_REQUEST");
             tracing::debug!(error = ?other.err(), "malformed GraphQL request body");
             return request_error(
                 StatusCode::BAD_REQUEST,
@@ -245,12 +239,14 @@ async fn graphql(
             );
         }
     };
+    let operation = crate::metrics::operation_of(&mut request);
     let auth = auth_of(&state, &headers).await;
-    let response =
+    let mut response =
         memberflow_api::execute(&state.schema, request, lang, auth, Some(peer.ip())).await;
-    if response.is_err() {
-        state.metrics.graphql_errors.fetch_add(1, Ordering::Relaxed);
-    }
+    state
+        .metrics
+        .graphql(&operation, started.elapsed(), &response);
+    crate::request_id::tag_errors(&mut response);
     Json(response).into_response()
 }
 
@@ -282,22 +278,24 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let m = &state.metrics;
-    let body = format!(
-        "# HELP memberflow_graphql_requests_total GraphQL requests received.\n\
-         # TYPE memberflow_graphql_requests_total counter\n\
-         memberflow_graphql_requests_total {}\n\
-         # HELP memberflow_graphql_error_responses_total GraphQL responses that carried errors.\n\
-         # TYPE memberflow_graphql_error_responses_total counter\n\
-         memberflow_graphql_error_responses_total {}\n\
-         # HELP memberflow_rejected_bodies_total Requests refused before execution (too large, malformed).\n\
-         # TYPE memberflow_rejected_bodies_total counter\n\
-         memberflow_rejected_bodies_total {}\n",
-        m.graphql_requests.load(Ordering::Relaxed),
-        m.graphql_errors.load(Ordering::Relaxed),
-        m.rejected_bodies.load(Ordering::Relaxed),
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    let ops = match state.store.ops_snapshot(state.clock.today()).await {
+        Ok(o) => Some(o),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the database did not answer");
+            None
+        }
+    };
+    let body = state
+        .metrics
+        .render(ops.as_ref(), state.store.pool_usage(), state.clock.now());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /charts/admissions/{code}.svg?from=YYYY&to=YYYY`: a unit's admissions against the

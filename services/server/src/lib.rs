@@ -16,7 +16,9 @@ pub mod config;
 pub mod demo;
 mod demo_cases;
 mod http;
+pub mod metrics;
 pub mod report;
+mod request_id;
 mod xlsx;
 
 use std::future::Future;
@@ -204,7 +206,12 @@ impl Application {
         let store = connect_store(&config.database_url).await?;
         store.migrate().await.context("running the migrations")?;
         let catalog = Arc::new(load_catalog(config)?);
-        let worker = build_worker(config, store.clone(), clock.clone(), catalog.clone())?;
+        let metrics = metrics::Metrics::new();
+        let worker =
+            build_worker(config, store.clone(), clock.clone(), catalog.clone())?.map(|w| {
+                let m = metrics.clone();
+                w.with_observer(Arc::new(move |run| m.job(run)))
+            });
         let mut options = api_options(config);
         options.previewer = Some(previewer(config, store.clone(), catalog.clone())?);
         if let Some(handle) = worker.as_ref().map(Worker::handle) {
@@ -220,6 +227,7 @@ impl Application {
                 graphiql: config.graphql.graphiql,
                 max_body_bytes: config.graphql.max_body_bytes,
                 cors_origins: config.graphql.cors_origins.clone(),
+                metrics,
             },
         )?;
         let listener = TcpListener::bind(config.listen)

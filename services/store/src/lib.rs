@@ -11,6 +11,7 @@ mod cases;
 mod entity;
 mod error;
 mod members;
+mod ops;
 mod outbox;
 mod records;
 mod registry;
@@ -34,13 +35,14 @@ pub use cases::{
 };
 pub use error::{Result, StoreError};
 pub use members::{MemberFilter, MemberPage, NewMember};
+pub use ops::{OpsSnapshot, PoolUsage};
 pub use outbox::{
     CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord, OutboxStatus,
     OutboxWake, PassedDeadline, PeriodicJob, UnitBrief,
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use stats::{
-    BadgeCounts, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
+    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts,
     MemberBreakdown, StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest,
     TargetRow, UnitCounts,
