@@ -15,6 +15,7 @@ mod mail;
 mod members;
 mod observability;
 mod operations;
+mod readme;
 mod reminders;
 mod schema;
 mod security;
