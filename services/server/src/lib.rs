@@ -110,6 +110,42 @@ pub fn schedules(config: &Config) -> anyhow::Result<Schedules> {
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Every problem of the values the configuration's types cannot catch — cron expressions,
+/// fallback mail addresses, the SMTP URL and sender, CORS origins — at once (empty: none).
+pub fn config_problems(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Err(e) = schedules(config) {
+        out.push(format!("schedules: {e}"));
+    }
+    if let Err(ps) = Recipients::new(
+        config
+            .mail
+            .recipients
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    ) {
+        out.extend(ps.into_iter().map(|p| format!("mail.recipients: {p}")));
+    }
+    match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(url) => {
+            if let Err(e) = Mailer::new(url, &config.mail_from) {
+                out.push(format!("smtp_url / mail_from: {e}"));
+            }
+        }
+        None => {
+            if let Err(e) = Mailer::new("smtp://127.0.0.1:25", &config.mail_from) {
+                out.push(format!("mail_from: {e}"));
+            }
+        }
+    }
+    for o in &config.graphql.cors_origins {
+        if axum::http::HeaderValue::from_str(o).is_err() {
+            out.push(format!("graphql.cors_origins: `{o}` is not a valid origin"));
+        }
+    }
+    out
+}
+
 /// The worker: the periodic jobs (a passed deadline escalates whether or not mail is on: it
 /// has legal effect) and, when `smtp_url` is set, the mail. `None` when `schedules.enabled` is
 /// off. Bad schedules, a bad SMTP URL or sender, or a bad recipient address are errors.
@@ -201,8 +237,11 @@ fn previewer(
 impl Application {
     /// Connects, migrates and binds, with time from `clock`.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        // Bad cron expressions stop the start-up before anything else happens.
-        schedules(config)?;
+        // Bad values stop the start-up before anything else happens, all of them reported.
+        let problems = config_problems(config);
+        if !problems.is_empty() {
+            anyhow::bail!("invalid configuration:\n  - {}", problems.join("\n  - "));
+        }
         let store = connect_store(&config.database_url).await?;
         store.migrate().await.context("running the migrations")?;
         let catalog = Arc::new(load_catalog(config)?);
