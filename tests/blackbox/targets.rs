@@ -269,6 +269,43 @@ async fn s21_the_rate_follows_the_tree_of_the_year_through_a_merge_in_mid_year_a
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // By default the chart shows the seven years up to the last one with admissions, not
+    // empty years up to today's; it has a y axis.
+    let svg = app
+        .client
+        .get(format!("{}/charts/admissions/P.svg", app.base))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let bars: Vec<(i32, u64)> = svg
+        .split("<title>")
+        .skip(1)
+        .filter_map(|t| {
+            let (year, rest) = t.split_once(": ")?;
+            let admitted = rest.split(' ').next()?.parse().ok()?;
+            Some((year.parse().ok()?, admitted))
+        })
+        .collect();
+    assert_eq!(bars.len(), 7, "{svg}");
+    assert!(bars.last().unwrap().1 > 0, "{bars:?}");
+    assert!(svg.contains("class=\"y-axis\""));
+    // CSV with a byte-order mark for Excel on Windows; --bom is for CSV only.
+    let out = stdout(&memberflow(
+        app.database_url(),
+        &["report", "units", "--format", "csv", "--bom"],
+    ));
+    assert!(out.starts_with('\u{feff}'), "{out}");
+    let plain = stdout(&memberflow(
+        app.database_url(),
+        &["report", "units", "--format", "csv"],
+    ));
+    assert_eq!(out.trim_start_matches('\u{feff}'), plain);
+    let refused = memberflow(app.database_url(), &["report", "units", "--bom"]);
+    assert!(!refused.status.success());
     assert_counters_agree(app.database_url());
 }
 

@@ -86,7 +86,7 @@ pub enum Command {
         #[command(subcommand)]
         which: crate::demo::DemoCommand,
     },
-    /// Print statistics as a table or CSV (docs/targets.md).
+    /// Print statistics as a table or CSV, or write them as an XLSX workbook (docs/targets.md).
     Report {
         /// Which one.
         #[command(subcommand)]

@@ -75,6 +75,10 @@ pub struct Common {
     /// Write to this file instead of standard output (required for `xlsx`).
     #[arg(long)]
     pub output: Option<std::path::PathBuf>,
+    /// With `--format csv`: begin with a UTF-8 byte-order mark, so that Excel on Windows
+    /// reads the Vietnamese letters right.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 /// A period of dates.
@@ -512,6 +516,9 @@ pub async fn run(
     command: &ReportCommand,
 ) -> anyhow::Result<()> {
     let common = command.common();
+    if common.bom && common.format != Format::Csv {
+        anyhow::bail!("--bom chỉ dùng với --format csv / --bom goes with --format csv");
+    }
     if common.format == Format::Xlsx && common.output.is_none() {
         anyhow::bail!(
             "--format xlsx ghi ra tệp: hãy cho --output TỆP / --format xlsx writes a file: give --output FILE"
@@ -787,6 +794,11 @@ pub async fn run(
         }
     };
     let lang: Lang = common.lang.into();
+    let text = if common.bom {
+        format!("\u{feff}{text}")
+    } else {
+        text
+    };
     match (&common.output, common.format) {
         (Some(path), Format::Xlsx) => {
             let chart = match command {
@@ -969,15 +981,20 @@ fn xml_escape(s: &str) -> String {
 /// An SVG bar chart of admissions per year against the band (the shaded area from the
 /// floor to the ceiling in people).
 pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
-    let (w, h) = (640.0_f64, 320.0_f64);
-    let (left, right, top, bottom) = (56.0, 16.0, 40.0, 40.0);
-    #[allow(clippy::cast_precision_loss)] // counts of people
-    let max = years
+    let (w, h) = (640.0_f64, 340.0_f64);
+    // The title sits above `top` with room for the value labels of the tallest bar: the
+    // scale runs to a round value above the highest bar or band.
+    let (left, right, top, bottom) = (64.0, 16.0, 60.0, 40.0);
+    let highest = years
         .iter()
         .map(|y| y.admitted.max(y.target_high))
         .max()
         .unwrap_or(0)
-        .max(1) as f64;
+        .max(1);
+    let step = axis_step(highest);
+    let ticks = highest.div_ceil(step).max(1) + u64::from(highest % step == 0);
+    #[allow(clippy::cast_precision_loss)] // counts of people
+    let max = (step * ticks) as f64;
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     #[allow(clippy::cast_precision_loss)]
@@ -995,12 +1012,31 @@ pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
         xml_escape(title),
         xml_escape(title)
     );
+    // The y axis: a line, round ticks with their values, light grid lines.
     let _ = write!(
         s,
-        r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#333"/>"##,
-        top + plot_h,
-        w - right,
+        r##"<line class="y-axis" x1="{left}" y1="{top}" x2="{left}" y2="{}" stroke="#333"/>"##,
         top + plot_h
+    );
+    for k in 0..=ticks {
+        let v = step * k;
+        let y = y_of(v);
+        let _ = write!(
+            s,
+            r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{v}</text>"##,
+            left - 4.0,
+            w - right,
+            if k == 0 { "#333" } else { "#e0e0e0" },
+            left - 6.0,
+            y + 4.0
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" fill="#555">{}</text>"##,
+        top + plot_h / 2.0,
+        top + plot_h / 2.0,
+        xml_escape(&t(lang, "Số kết nạp", "Admissions"))
     );
     for (i, y) in years.iter().enumerate() {
         #[allow(clippy::cast_precision_loss)]
@@ -1037,7 +1073,7 @@ pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
             h - bottom + 16.0,
             y.year,
             x + slot / 2.0,
-            (top_bar - 4.0).max(top),
+            top_bar - 4.0,
             y.admitted
         );
     }
@@ -1055,8 +1091,32 @@ pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
     s
 }
 
-/// The chart of the unit `code` for `years` (the last seven up to today's by default),
-/// from the store.
+/// A round step for an axis up to `max`: 1, 2 or 5 times a power of ten, giving 4 to 10
+/// ticks.
+fn axis_step(max: u64) -> u64 {
+    let mut step = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if max / (step * m) <= 8 {
+                return step * m;
+            }
+        }
+        step *= 10;
+    }
+}
+
+/// The last year up to `today`'s with admissions at `unit` (of the last thirty), if any.
+async fn last_year_with_data(
+    store: &Store,
+    rules: &RuleBook,
+    unit: &UnitRecord,
+    today: NaiveDate,
+) -> Result<Option<i32>, StoreError> {
+    let years = chart_years(store, rules, unit, today.year() - 30..=today.year(), today).await?;
+    Ok(years.iter().rev().find(|y| y.admitted > 0).map(|y| y.year))
+}
+
+/// The chart of the unit `code` for `years`, from the store.
 pub async fn admissions_chart(
     store: &Store,
     rules: &RuleBook,
@@ -1136,11 +1196,24 @@ pub async fn chart_response(
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse as _;
     let code = file.strip_suffix(".svg").unwrap_or(file);
-    let to = query.to.unwrap_or(today.year()).clamp(1900, 9999);
-    let from = query.from.unwrap_or(to - 6).clamp(to - 50, to);
     let Some(rules) = embedded_rules() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    // By default the seven years up to the last one with admissions (not empty years up to
+    // today's).
+    let last = match query.to {
+        Some(to) => to,
+        None => match store.unit_by_code(code).await {
+            Ok(unit) => last_year_with_data(store, rules, &unit, today)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(today.year()),
+            Err(_) => today.year(),
+        },
+    };
+    let to = last.clamp(1900, 9999);
+    let from = query.from.unwrap_or(to - 6).clamp(to - 50, to);
     match admissions_chart(store, rules, code, from..=to, today, lang).await {
         Ok(svg) => (
             [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
@@ -1202,5 +1275,42 @@ mod tests {
         assert_eq!(svg.matches("class=\"band\"").count(), 2);
         assert_eq!(svg.matches("class=\"admitted\"").count(), 2);
         assert!(svg.contains("HG &lt;test&gt;"));
+        // A y axis with round ticks from 0 past the highest value (41): 0, 5, …, 45.
+        assert!(svg.contains("class=\"y-axis\""));
+        let ticks: Vec<&str> = svg
+            .split("class=\"tick\"")
+            .skip(1)
+            .filter_map(|t| t.split('>').nth(1)?.split('<').next())
+            .collect();
+        assert_eq!(
+            ticks,
+            ["0", "5", "10", "15", "20", "25", "30", "35", "40", "45"]
+        );
+        // No value label rises into the title's band (the title's baseline is at y = 22).
+        let min_label_y = svg
+            .split("<text x=\"")
+            .skip(1)
+            .filter(|t| !t.contains("font-weight"))
+            .filter_map(|t| {
+                t.split("y=\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .fold(f64::MAX, f64::min);
+        assert!(min_label_y > 40.0, "{min_label_y}");
+    }
+
+    #[test]
+    fn axis_steps_are_round() {
+        assert_eq!(axis_step(1), 1);
+        assert_eq!(axis_step(8), 1);
+        assert_eq!(axis_step(9), 2);
+        assert_eq!(axis_step(41), 5);
+        assert_eq!(axis_step(90), 20);
+        assert_eq!(axis_step(930), 200);
+        assert_eq!(axis_step(1010), 200);
     }
 }
