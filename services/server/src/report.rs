@@ -251,10 +251,6 @@ fn band_label(b: Band, lang: Lang) -> String {
     b.label().get(lang).to_owned()
 }
 
-fn rate_text(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Layout
 
@@ -335,16 +331,89 @@ fn render_counts(
     }
 }
 
+/// A cell of a report: text, or a number (a number in a workbook, not text to re-read).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A count.
+    Int(i64),
+    /// A rate, shown with two decimals.
+    Num(f64),
+}
+
+impl Cell {
+    fn show(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Num(x) => format!("{x:.2}"),
+        }
+    }
+
+    fn count(n: u64) -> Cell {
+        Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+/// One table of a report, typed, for a sheet of a workbook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    /// The sheet's name (the report's for the first sheet).
+    pub name: String,
+    /// Column headers.
+    pub header: Vec<String>,
+    /// The rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+fn shown(rows: &[Vec<Cell>]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(Cell::show).collect())
+        .collect()
+}
+
+/// The rows of a counts report as a sheet.
+fn counts_sheet(lang: Lang, rows: &[(String, String, u64)]) -> Sheet {
+    Sheet {
+        name: String::new(),
+        header: vec![
+            t(lang, "Mục", "Section"),
+            t(lang, "Nhóm", "Group"),
+            t(lang, "Số lượng", "Count"),
+        ],
+        rows: rows
+            .iter()
+            .map(|(s, g, n)| {
+                vec![
+                    Cell::Text(s.clone()),
+                    Cell::Text(g.clone()),
+                    Cell::count(*n),
+                ]
+            })
+            .collect(),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The target report
 
-/// The target report as text.
-pub fn render_targets(
+/// The columns of the target report and its rows, typed: the report's rows and the
+/// grassroots organizations at risk (the table indents names by depth; CSV and the workbook
+/// have a depth column instead).
+struct TargetLayout {
+    header: Vec<String>,
+    numeric: Vec<bool>,
+    rows: Vec<Vec<Cell>>,
+    at_risk: Vec<Vec<Cell>>,
+}
+
+fn target_layout(
     report: &TargetReport,
     at_risk: &[TargetRow],
     format: Format,
     lang: Lang,
-) -> String {
+) -> TargetLayout {
     let p = &report.params;
     let (lo, hi) = (percent_of(p.low), percent_of(p.high));
     let base = date_text(report.base_date, lang);
@@ -394,35 +463,73 @@ pub fn render_targets(
             r.unit.name.clone()
         };
         let mut cells = vec![
-            r.unit.code.clone(),
-            name,
-            a.base.to_string(),
-            a.admitted.to_string(),
-            rate_text(a.rate),
-            a.target_low.to_string(),
-            a.target_high.to_string(),
-            a.gap_low.to_string(),
-            band_label(a.band, lang),
+            Cell::Text(r.unit.code.clone()),
+            Cell::Text(name),
+            Cell::count(a.base),
+            Cell::count(a.admitted),
+            a.rate.map_or_else(|| Cell::Text("-".into()), Cell::Num),
+            Cell::count(a.target_low),
+            Cell::count(a.target_high),
+            Cell::count(a.gap_low),
+            Cell::Text(band_label(a.band, lang)),
         ];
         if forecasting {
             match (&r.forecast, &r.projected) {
                 (Some(f), Some(pa)) => {
-                    cells.push(f.projected.to_string());
-                    cells.push(band_label(pa.band, lang));
+                    cells.push(Cell::count(f.projected));
+                    cells.push(Cell::Text(band_label(pa.band, lang)));
                 }
-                _ => cells.extend(["-".to_owned(), "-".to_owned()]),
+                _ => cells.extend([Cell::Text("-".into()), Cell::Text("-".into())]),
             }
         }
         if format == Format::Csv {
-            cells.insert(2, r.depth.to_string());
+            cells.insert(2, Cell::Int(i64::from(r.depth)));
         }
         cells
     };
-    let body: Vec<Vec<String>> = report.rows.iter().map(|r| row(r, true)).collect();
-    let table = render(format, &header, &body, &numeric);
-    if format == Format::Csv {
-        return table;
+    TargetLayout {
+        rows: report.rows.iter().map(|r| row(r, true)).collect(),
+        at_risk: at_risk.iter().map(|r| row(r, false)).collect(),
+        header,
+        numeric,
     }
+}
+
+/// The target report as text. In CSV, the grassroots organizations at risk follow the
+/// report's rows, told apart by the last column (`báo cáo` / `nguy cơ`; `report` / `at risk`).
+pub fn render_targets(
+    report: &TargetReport,
+    at_risk: &[TargetRow],
+    format: Format,
+    lang: Lang,
+) -> String {
+    let p = &report.params;
+    let (lo, hi) = (percent_of(p.low), percent_of(p.high));
+    let base = date_text(report.base_date, lang);
+    let TargetLayout {
+        mut header,
+        mut numeric,
+        rows,
+        at_risk: risky,
+    } = target_layout(report, at_risk, format, lang);
+    if format == Format::Csv {
+        header.push(t(lang, "Danh sách", "List"));
+        numeric.push(false);
+        let tagged = |rows: &[Vec<Cell>], tag: String| -> Vec<Vec<String>> {
+            shown(rows)
+                .into_iter()
+                .map(|mut r| {
+                    r.push(tag.clone());
+                    r
+                })
+                .collect()
+        };
+        let mut body = tagged(&rows, t(lang, "báo cáo", "report"));
+        body.extend(tagged(&risky, t(lang, "nguy cơ", "at risk")));
+        return render(format, &header, &body, &numeric);
+    }
+    let body = shown(&rows);
+    let table = render(format, &header, &body, &numeric);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -465,10 +572,27 @@ pub fn render_targets(
                 &format!("Grassroots organizations short of {lo}, furthest behind first:"),
             )
         );
-        let body: Vec<Vec<String>> = at_risk.iter().map(|r| row(r, false)).collect();
-        out.push_str(&render(format, &header, &body, &numeric));
+        out.push_str(&render(format, &header, &shown(&risky), &numeric));
     }
     out
+}
+
+/// The target report as sheets: the rows, then the grassroots organizations at risk.
+pub fn target_sheets(report: &TargetReport, at_risk: &[TargetRow], lang: Lang) -> Vec<Sheet> {
+    let l = target_layout(report, at_risk, Format::Csv, lang);
+    let mut sheets = vec![Sheet {
+        name: String::new(),
+        header: l.header.clone(),
+        rows: l.rows,
+    }];
+    if !l.at_risk.is_empty() {
+        sheets.push(Sheet {
+            name: t(lang, "Nguy cơ không đạt", "At risk"),
+            header: l.header,
+            rows: l.at_risk,
+        });
+    }
+    sheets
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,7 +648,7 @@ pub async fn run(
             "--format xlsx ghi ra tệp: hãy cho --output TỆP / --format xlsx writes a file: give --output FILE"
         );
     }
-    let (text, elapsed) = match command {
+    let (text, mut sheets, elapsed) = match command {
         ReportCommand::Targets {
             year,
             depth,
@@ -548,7 +672,7 @@ pub async fn run(
                 })
                 .await
                 .map_err(|e| store_error(e, lang))?;
-            let risky = if *at_risk > 0 && common.format.text() == Format::Table {
+            let risky = if *at_risk > 0 {
                 store
                     .units_at_risk(&report, |f| f.kind.level() == Level::Grassroots, *at_risk)
                     .await
@@ -559,6 +683,7 @@ pub async fn run(
             let elapsed = started.elapsed();
             (
                 render_targets(&report, &risky, common.format.text(), lang),
+                target_sheets(&report, &risky, lang),
                 (elapsed, report.figures.len()),
             )
         }
@@ -621,6 +746,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -654,6 +780,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -706,6 +833,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -746,6 +874,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -789,6 +918,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -814,9 +944,11 @@ pub async fn run(
                 t(lang, "Chỉ tiêu cao", "Target ceiling"),
             ];
             let chart_sheet = t(lang, "Biểu đồ", "Chart");
+            if let Some(first) = sheets.first_mut() {
+                first.name = command.sheet_title(lang);
+            }
             let bytes = crate::xlsx::workbook(
-                &command.sheet_title(lang),
-                &text,
+                &sheets,
                 chart.as_ref().map(|(title, years)| {
                     (
                         chart_sheet.as_str(),
