@@ -4,6 +4,7 @@
 //! builder, never in one dialect's SQL. One migration per file, named after the file; a
 //! migration that has shipped is never edited, only followed by a new one.
 
+pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_tree_and_members;

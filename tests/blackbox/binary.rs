@@ -260,3 +260,43 @@ fn check_refuses_a_bad_cron_expression_and_an_unknown_mail_template() {
         "{stdout}"
     );
 }
+
+#[test]
+fn every_configuration_problem_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.toml"),
+        "lisen = 1\n[graphql]\nmax_depth = \"deep\"\n",
+    )
+    .unwrap();
+    let out = memberflow(dir.path())
+        .args(["--config", "m.toml"])
+        .env("MEMBERFLOW_LISTEN", "nowhere")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "lisen: ",
+        "graphql.max_depth: ",
+        "(in m.toml)",
+        "listen: ",
+        "(in MEMBERFLOW_LISTEN)",
+    ] {
+        assert!(err.contains(needle), "{needle} missing from {err}");
+    }
+    // Values the types accept but the service cannot use: all of them too, before anything
+    // is created.
+    let out = memberflow(dir.path())
+        .env("MEMBERFLOW_SCHEDULES__WEEKLY_DIGEST", "30 7 * * 1")
+        .env("MEMBERFLOW_MAIL__RECIPIENTS__DEFAULT", "not an address")
+        .env("MEMBERFLOW_SMTP_URL", "ftp://mail.example.vn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in ["schedules", "mail.recipients", "smtp_url"] {
+        assert!(err.contains(needle), "{needle} missing from {err}");
+    }
+    assert!(!dir.path().join("memberflow.db").exists());
+}

@@ -17,7 +17,7 @@ async fn health_readiness_graphiql_and_metrics_answer() {
     let r = get("/metrics").await.unwrap();
     let text = r.text().await.unwrap();
     assert!(
-        text.contains("memberflow_graphql_requests_total 1"),
+        text.contains("memberflow_graphql_requests_total{operation=\"today\"} 1"),
         "{text}"
     );
     app.stop().await;

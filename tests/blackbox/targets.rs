@@ -269,6 +269,43 @@ async fn s21_the_rate_follows_the_tree_of_the_year_through_a_merge_in_mid_year_a
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // By default the chart shows the seven years up to the last one with admissions, not
+    // empty years up to today's; it has a y axis.
+    let svg = app
+        .client
+        .get(format!("{}/charts/admissions/P.svg", app.base))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let bars: Vec<(i32, u64)> = svg
+        .split("<title>")
+        .skip(1)
+        .filter_map(|t| {
+            let (year, rest) = t.split_once(": ")?;
+            let admitted = rest.split(' ').next()?.parse().ok()?;
+            Some((year.parse().ok()?, admitted))
+        })
+        .collect();
+    assert_eq!(bars.len(), 7, "{svg}");
+    assert!(bars.last().unwrap().1 > 0, "{bars:?}");
+    assert!(svg.contains("class=\"y-axis\""));
+    // CSV with a byte-order mark for Excel on Windows; --bom is for CSV only.
+    let out = stdout(&memberflow(
+        app.database_url(),
+        &["report", "units", "--format", "csv", "--bom"],
+    ));
+    assert!(out.starts_with('\u{feff}'), "{out}");
+    let plain = stdout(&memberflow(
+        app.database_url(),
+        &["report", "units", "--format", "csv"],
+    ));
+    assert_eq!(out.trim_start_matches('\u{feff}'), plain);
+    let refused = memberflow(app.database_url(), &["report", "units", "--bom"]);
+    assert!(!refused.status.success());
     assert_counters_agree(app.database_url());
 }
 
@@ -667,7 +704,8 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     let bytes = std::fs::read(&file).unwrap();
     assert_eq!(&bytes[..2], b"PK");
     let raw = String::from_utf8_lossy(&bytes);
-    assert!(raw.contains("xl/charts/chart1.xml") && raw.contains("xl/worksheets/sheet2.xml"));
+    // The rows, the units at risk, the chart: three sheets.
+    assert!(raw.contains("xl/charts/chart1.xml") && raw.contains("xl/worksheets/sheet3.xml"));
     let refused = memberflow(
         &url,
         &["report", "targets", "--year", "2022", "--format", "xlsx"],
@@ -678,16 +716,29 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     // The target of 2022 for the province and each directly subordinate committee; the
     // rows add up and each band matches its rate.
     let out = run(&[&["report", "targets", "--year", "2022"][..], &en].concat());
-    let lines: Vec<Vec<&str>> = out
+    let all: Vec<Vec<&str>> = out
         .lines()
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
+    // The report's rows, then the grassroots organizations at risk (ten by default), told
+    // apart by the last column.
+    let lines: Vec<&Vec<&str>> = all.iter().filter(|l| l.last() == Some(&"report")).collect();
+    let risky: Vec<&Vec<&str>> = all
+        .iter()
+        .filter(|l| l.last() == Some(&"at risk"))
+        .collect();
     assert_eq!(lines.len(), 12, "{out}");
+    assert_eq!(risky.len(), 10, "{out}");
+    assert_eq!(lines.len() + risky.len(), all.len());
+    // (Their names may hold commas, quoted: the band is read from the end.)
+    for r in &risky {
+        assert_eq!(r[r.len() - 2], "below", "{r:?}");
+    }
     assert_eq!(lines[0][0], "HG");
     let (base, admitted): (u64, u64) = (lines[0][3].parse().unwrap(), lines[0][4].parse().unwrap());
     assert_eq!(admitted, 930);
-    let children: Vec<&Vec<&str>> = lines[1..].iter().collect();
+    let children: Vec<&Vec<&str>> = lines[1..].to_vec();
     assert_eq!(
         children
             .iter()

@@ -106,7 +106,9 @@ impl ApiError {
             ApiError::Store(StoreError::Unauthenticated(reason)) => {
                 (Code::Unauthenticated, vec![reason.clone()])
             }
-            ApiError::Store(e @ (StoreError::Database(_) | StoreError::Connect(_))) => {
+            ApiError::Store(
+                e @ (StoreError::Database(_) | StoreError::Connect(_) | StoreError::Unreachable(_)),
+            ) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "store failure");
                 (Code::Internal, vec![internal_text()])
             }

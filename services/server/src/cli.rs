@@ -32,8 +32,38 @@ pub struct Cli {
 pub enum Command {
     /// Run pending migrations, then serve GraphQL over HTTP (the default).
     Serve,
-    /// Run pending migrations and exit.
-    Migrate,
+    /// Run pending migrations and exit; `--status` lists them instead, `down N` reverts the
+    /// last N (docs/operations.md).
+    Migrate {
+        /// List every migration, applied or pending, and change nothing.
+        #[arg(long)]
+        status: bool,
+        /// Revert instead of applying.
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Ask the running server's `/readyz` whether it is ready (for container health checks):
+    /// exit 0 if it is, 1 if not.
+    Healthcheck {
+        /// The server's address (default: `listen` from the configuration, an unspecified
+        /// address replaced by loopback).
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+    },
+    /// Write a consistent copy of the SQLite database to FILE, while the server runs.
+    Backup {
+        /// The copy to write (must not exist).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the server first), then run pending
+    /// migrations and verify the history chains and the statistics counters.
+    Restore {
+        /// The backup to restore.
+        file: PathBuf,
+        /// Replace a database that exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Validate the workflow definitions, rule sets and calendars under `schemas/`,
@@ -57,7 +87,7 @@ pub enum Command {
         #[command(subcommand)]
         which: crate::demo::DemoCommand,
     },
-    /// Print statistics as a table or CSV (docs/targets.md).
+    /// Print statistics as a table or CSV, or write them as an XLSX workbook (docs/targets.md).
     Report {
         /// Which one.
         #[command(subcommand)]
@@ -73,6 +103,17 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: UserAction,
+    },
+}
+
+/// `memberflow migrate …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum MigrateAction {
+    /// Revert the last N applied migrations (their tables and data are dropped: back up first).
+    Down {
+        /// How many.
+        #[arg(default_value_t = 1)]
+        n: u32,
     },
 }
 
@@ -130,9 +171,7 @@ pub enum UserAction {
 }
 
 async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
-    let store = Store::connect(&config.database_url)
-        .await
-        .context("connecting to the database")?;
+    let store = connect(config).await?;
     store.migrate().await.context("running the migrations")?;
     let now = chrono::Utc::now();
     match action {
@@ -250,6 +289,47 @@ fn store_message(e: &memberflow_store::StoreError) -> String {
     }
 }
 
+/// Connects to the configured database; an unreachable one is named with the reason.
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    crate::connect_store(&config.database_url).await
+}
+
+/// The address to reach a server listening on `listen` from the same machine.
+fn loopback(listen: std::net::SocketAddr) -> std::net::SocketAddr {
+    let mut a = listen;
+    if a.ip().is_unspecified() {
+        a.set_ip(match a {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    a
+}
+
+/// `GET /readyz` over a plain TCP connection: `Ok` on a 200 within 5 seconds.
+async fn probe_ready(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let attempt = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await?;
+        s.write_all(
+            format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+        let mut buf = Vec::new();
+        s.take(4096).read_to_end(&mut buf).await?;
+        anyhow::Ok(String::from_utf8_lossy(&buf).into_owned())
+    };
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), attempt)
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within 5 s"))??;
+    let status = reply.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        anyhow::bail!("{status}")
+    }
+}
+
 /// Runs the command line; the exit code says whether it succeeded.
 pub async fn run(cli: Cli) -> ExitCode {
     match run_inner(cli).await {
@@ -293,9 +373,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Check { history: true, .. }) => {
             let config = load_config(&cli)?;
-            let store = Store::connect(&config.database_url)
-                .await
-                .context("connecting to the database")?;
+            let store = connect(&config).await?;
             let (checked, breaks) = store.verify_history().await?;
             for b in &breaks {
                 println!("error: case {} event {}: {}", b.case_id, b.seq, b.problem);
@@ -316,9 +394,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         }) => {
             let config = load_config(&cli)?;
-            let store = Store::connect(&config.database_url)
-                .await
-                .context("connecting to the database")?;
+            let store = connect(&config).await?;
             store.migrate().await.context("running the migrations")?;
             let ok = crate::report::check_stats(&store, repair).await?;
             Ok(if ok {
@@ -329,9 +405,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Demo { ref which }) => {
             let config = load_config(&cli)?;
-            let store = Store::connect(&config.database_url)
-                .await
-                .context("connecting to the database")?;
+            let store = connect(&config).await?;
             store.migrate().await.context("running the migrations")?;
             let catalog = crate::load_catalog(&config)?;
             crate::demo::run(&store, &catalog, which, chrono::Utc::now()).await?;
@@ -339,9 +413,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Report { ref which }) => {
             let config = load_config(&cli)?;
-            let store = Store::connect(&config.database_url)
-                .await
-                .context("connecting to the database")?;
+            let store = connect(&config).await?;
             store.migrate().await.context("running the migrations")?;
             let catalog = crate::load_catalog(&config)?;
             let today = memberflow_api::Clock::today(&SystemClock);
@@ -379,12 +451,93 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Some(Command::Migrate) => {
+        Some(Command::Healthcheck { addr }) => {
+            let config = load_config(&cli)?;
+            let addr = addr.unwrap_or_else(|| loopback(config.listen));
+            match probe_ready(addr).await {
+                Ok(()) => {
+                    println!("ready ({addr})");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("not ready ({addr}): {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Some(Command::Backup { ref file }) => {
+            let config = load_config(&cli)?;
+            let store = connect(&config).await?;
+            let started = std::time::Instant::now();
+            store
+                .backup_to(file)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "backed up to {} ({size} bytes) in {:.2} s",
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Restore { ref file, force }) => {
+            let config = load_config(&cli)?;
+            let target = memberflow_store::restore_sqlite(&config.database_url, file, force)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            println!("restored {} from {}", target.display(), file.display());
+            let store = connect(&config).await?;
+            let pending = store.pending_migrations().await?;
+            store.migrate().await.context("running the migrations")?;
+            println!("applied {} migration(s)", pending.len());
+            let (checked, breaks) = store.verify_history().await?;
+            for b in &breaks {
+                println!("error: case {} event {}: {}", b.case_id, b.seq, b.problem);
+            }
+            println!(
+                "verified {checked} history event(s): {} problem(s)",
+                breaks.len()
+            );
+            let stats_ok = crate::report::check_stats(&store, false).await?;
+            Ok(if breaks.is_empty() && stats_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Some(Command::Migrate {
+            status: true,
+            action: None,
+        }) => {
+            let config = load_config(&cli)?;
+            let store = connect(&config).await?;
+            let all = store.migration_status().await?;
+            for (name, applied) in &all {
+                println!("{} {name}", if *applied { "applied" } else { "pending" });
+            }
+            let pending = all.iter().filter(|(_, a)| !a).count();
+            println!("{} applied, {pending} pending", all.len() - pending);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Migrate {
+            action: Some(MigrateAction::Down { n }),
+            ..
+        }) => {
             let config = load_config(&cli)?;
             init_logging(&config);
-            let store = Store::connect(&config.database_url)
-                .await
-                .context("connecting to the database")?;
+            let store = connect(&config).await?;
+            let reverted = store.migrate_down(n).await?;
+            println!("reverted {} migration(s)", reverted.len());
+            for r in reverted {
+                println!("  {r}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Migrate { .. }) => {
+            let config = load_config(&cli)?;
+            init_logging(&config);
+            let store = connect(&config).await?;
             let pending = store.pending_migrations().await?;
             store.migrate().await.context("running the migrations")?;
             tracing::info!(applied = pending.len(), "migrations done");

@@ -301,7 +301,9 @@ impl Config {
     /// Loads the configuration: defaults, overlaid by `file` if given, overlaid by the
     /// environment.
     pub fn load(file: Option<&Path>) -> Result<Self, Vec<String>> {
-        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        // What the operator wrote (file, environment), apart from the defaults: when the whole
+        // does not deserialize, each of its values is tried alone to report every problem.
+        let mut user = Figment::new();
         if let Some(f) = file {
             if !f.exists() {
                 return Err(vec![format!(
@@ -309,12 +311,72 @@ impl Config {
                     f.display()
                 )]);
             }
-            fig = fig.merge(Toml::file_exact(f));
+            user = user.merge(Toml::file_exact(f));
         }
-        fig = fig.merge(Env::prefixed("MEMBERFLOW_").split("__").ignore(&NOT_CONFIG));
-        fig.extract::<Config>()
-            .map_err(|e| e.into_iter().map(|e| e.to_string()).collect())
+        user = user.merge(Env::prefixed("MEMBERFLOW_").split("__").ignore(&NOT_CONFIG));
+        let fig = Figment::from(Serialized::defaults(Config::default())).merge(user.clone());
+        fig.extract::<Config>().map_err(|first| {
+            let all = every_problem(&user);
+            if all.is_empty() {
+                first.into_iter().map(|e| e.to_string()).collect()
+            } else {
+                all
+            }
+        })
     }
+}
+
+/// Every problem of the values in `user`, one line each, naming the key and where it was set
+/// (the file or the environment variable).
+fn every_problem(user: &Figment) -> Vec<String> {
+    use figment::value::Value;
+    fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Dict(_, d) if !d.is_empty() => {
+                for (k, v) in d {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    leaves(&key, v, out);
+                }
+            }
+            other => out.push((prefix.to_owned(), other.clone())),
+        }
+    }
+    let Ok(root) = user.extract::<Value>() else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    leaves("", &root, &mut values);
+    let mut out = Vec::new();
+    for (key, value) in values {
+        let alone = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::default(&key, &value));
+        let Err(errors) = alone.extract::<Config>() else {
+            continue;
+        };
+        let keys: Vec<&str> = key.split('.').collect();
+        let place = match user.find_metadata(&key) {
+            Some(m) => match &m.source {
+                Some(figment::Source::File(f)) => format!("in {}", f.display()),
+                _ if m.name.contains("environment") => format!(
+                    "in MEMBERFLOW_{}",
+                    keys.iter()
+                        .map(|k| k.to_uppercase())
+                        .collect::<Vec<_>>()
+                        .join("__")
+                ),
+                _ => format!("in {}", m.name),
+            },
+            None => String::new(),
+        };
+        for e in errors {
+            out.push(format!("{key}: {} ({place})", e.kind));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -386,6 +448,45 @@ mod tests {
             shown.contains("postgres://app:***@db/memberflow"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_where_it_was_set() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "m.toml",
+                "lisen = 1\n[graphql]\nmax_depth = \"deep\"\nmax_complexity = \"x\"\n\
+                 [mail]\nlanguage = \"fr\"\n",
+            )?;
+            jail.set_env("MEMBERFLOW_LISTEN", "nowhere");
+            jail.set_env("MEMBERFLOW_SCHEDULES__ENABLED", "maybe");
+            let errs = Config::load(Some(Path::new("m.toml"))).unwrap_err();
+            for key in [
+                "lisen",
+                "graphql.max_depth",
+                "graphql.max_complexity",
+                "mail.language",
+                "listen",
+                "schedules.enabled",
+            ] {
+                assert!(
+                    errs.iter().any(|e| e.starts_with(&format!("{key}: "))),
+                    "{key} missing from {errs:#?}"
+                );
+            }
+            assert!(
+                errs.iter()
+                    .any(|e| e.starts_with("listen: ") && e.contains("MEMBERFLOW_LISTEN")),
+                "{errs:#?}"
+            );
+            assert!(
+                errs.iter()
+                    .any(|e| e.starts_with("graphql.max_depth: ") && e.contains("m.toml")),
+                "{errs:#?}"
+            );
+            assert_eq!(errs.len(), 6, "{errs:#?}");
+            Ok(())
+        });
     }
 
     #[test]

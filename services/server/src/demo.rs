@@ -21,8 +21,8 @@ use std::time::Instant;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use memberflow_store::Catalog;
 use memberflow_store::{
-    BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership, BulkStatus,
-    BulkTreeEvent, BulkUnit, Store, StoreError,
+    BulkAccount, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
+    BulkStatus, BulkTreeEvent, BulkUnit, Store, StoreError,
 };
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::stats::{AgeBand, Rng, apportion};
@@ -1114,6 +1114,7 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
             admission_decision_date: Some(decision),
             ceremony_date: ceremony,
             official_date: official,
+            email: None,
         });
         let (join, reason) = if decision < ESTABLISHED {
             (ESTABLISHED, "REGISTERED")
@@ -1227,6 +1228,7 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
             admission_decision_date: Some(decision),
             ceremony_date: Some(ceremony),
             official_date: official,
+            email: None,
         });
         let (join, reason) = if decision < ESTABLISHED {
             (ESTABLISHED, "REGISTERED")
@@ -1484,6 +1486,46 @@ async fn load(
         })
 }
 
+/// The domain of every address the demo gives out: `example.vn`, reserved for examples, so
+/// that mail to the demo's people reaches a local SMTP sink and nobody else.
+pub const MAIL_DOMAIN: &str = "example.vn";
+
+/// Gives the province's people addresses: each member `dvNNNNN@example.vn` (by their place in
+/// the batch), and, for each unit standing at the end, the holders of the roles its mail is
+/// addressed to — the secretary of each branch (`bithu.<code>`), the standing committee and the
+/// inspection commission of each committee (`thuongvu.<code>`, `ubkt.<code>`) — as accounts
+/// with the role at the unit and the address `<login>@example.vn`. The accounts have no
+/// password: nobody logs in as them until an administrator gives them one.
+pub fn add_addresses(batch: &mut BulkBatch) {
+    for (i, m) in batch.members.iter_mut().enumerate() {
+        m.email = Some(format!("dv{:05}@{MAIL_DOMAIN}", i + 1));
+    }
+    let mut accounts = Vec::new();
+    for (i, u) in batch.units.iter().enumerate() {
+        if u.valid_to.is_some() {
+            continue;
+        }
+        let code = u.code.to_lowercase();
+        let roles: &[(&str, &'static str)] = if u.kind.holds_members() {
+            &[("bithu", "secretary")]
+        } else {
+            &[
+                ("thuongvu", "standing_committee"),
+                ("ubkt", "inspection_commission"),
+            ]
+        };
+        for (prefix, role) in roles {
+            let username = format!("{prefix}.{code}");
+            accounts.push(BulkAccount {
+                email: format!("{username}@{MAIL_DOMAIN}"),
+                username,
+                grants: vec![(role, i)],
+            });
+        }
+    }
+    batch.accounts = accounts;
+}
+
 /// Builds the demo `cmd` asks for into `store`, with progress and timings on standard error.
 pub async fn run(
     store: &Store,
@@ -1500,6 +1542,7 @@ pub async fn run(
                 "Đảng bộ tỉnh Hậu Giang",
                 *seed,
             );
+            add_addresses(&mut batch);
             let recorded = crate::demo_cases::record(&mut batch, catalog)?;
             let generated = started.elapsed();
             eprintln!(
@@ -1521,10 +1564,11 @@ pub async fn run(
                 (started.elapsed() - generated).as_secs_f64()
             );
             println!(
-                "demo hau-giang-2023: {} units, {} members, {} cases; try `memberflow report targets --year 2022`",
+                "demo hau-giang-2023: {} units, {} members, {} cases, {} accounts receiving the roles' mail (addresses @{MAIL_DOMAIN}); try `memberflow report targets --year 2022`",
                 batch.units.len(),
                 batch.members.len(),
-                batch.cases.len()
+                batch.cases.len(),
+                batch.accounts.len()
             );
         }
         DemoCommand::National { members, seed } => {

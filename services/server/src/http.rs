@@ -8,7 +8,6 @@
 //! request.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -25,7 +24,7 @@ use memberflow_api::{AppSchema, Clock, Lang};
 use memberflow_store::Store;
 use memberflow_workflow::access::Permission;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 /// What the handlers share.
@@ -35,14 +34,7 @@ pub struct AppState {
     store: Store,
     clock: Arc<dyn Clock>,
     graphiql: bool,
-    metrics: Arc<Metrics>,
-}
-
-#[derive(Default)]
-struct Metrics {
-    graphql_requests: AtomicU64,
-    graphql_errors: AtomicU64,
-    rejected_bodies: AtomicU64,
+    metrics: crate::metrics::Metrics,
 }
 
 /// What the router is built with.
@@ -54,6 +46,8 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Origins allowed to call from a browser (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// What `/metrics` shows (shared with the worker's observer).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Builds the router; a CORS origin that is not a valid header value is refused.
@@ -71,7 +65,7 @@ pub fn router(
         store,
         clock,
         graphiql: options.graphiql,
-        metrics: Arc::new(Metrics::default()),
+        metrics: options.metrics.clone(),
     };
     let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql))
@@ -90,9 +84,10 @@ pub fn router(
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(crate::request_id::span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        );
+        )
+        .layer(axum::middleware::from_fn(crate::request_id::layer));
     if options.cors_origins.is_empty() {
         return Ok(router);
     }
@@ -222,7 +217,8 @@ fn request_error(status: StatusCode, code: &str, vi: &str, en: &str, lang: Lang)
     let body = serde_json::json!({
         "errors": [{
             "message": message,
-            "extensions": { "code": code, "messageVi": vi, "messageEn": en }
+            "extensions": { "code": code, "messageVi": vi, "messageEn": en,
+                            "requestId": crate::request_id::current() }
         }]
     });
     (status, Json(body)).into_response()
@@ -236,18 +232,18 @@ async fn graphql(
 ) -> Response {
     let lang = lang_of(&headers);
     let media = media_of(&headers);
-    state
-        .metrics
-        .graphql_requests
-        .fetch_add(1, Ordering::Relaxed);
+    let started = std::time::Instant::now();
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {
+            let status = rejection.status();
             state
                 .metrics
-                .rejected_bodies
-                .fetch_add(1, Ordering::Relaxed);
-            let status = rejection.status();
+                .error(if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "PAYLOAD_TOO_LARGE"
+                } else {
+                    "BAD_REQUEST"
+                });
             let refusal = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 request_error(
                     status,
@@ -269,10 +265,7 @@ async fn graphql(
         }
     };
     if !is_json(&headers) {
-        state
-            .metrics
-            .rejected_bodies
-            .fetch_add(1, Ordering::Relaxed);
+        state.metrics.error("BAD_REQUEST");
         return in_media(
             request_error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -288,10 +281,7 @@ async fn graphql(
     let request = match parsed {
         Ok(r) if !r.query.trim().is_empty() => r,
         other => {
-            state
-                .metrics
-                .rejected_bodies
-                .fetch_add(1, Ordering::Relaxed);
+            state.metrics.error("BAD_REQUEST");
             tracing::debug!(error = ?other.err(), "malformed GraphQL request body");
             return in_media(
                 request_error(
@@ -305,7 +295,7 @@ async fn graphql(
             );
         }
     };
-    run_graphql(&state, peer, &headers, request, media).await
+    run_graphql(&state, peer, &headers, request, media, started).await
 }
 
 /// How a GraphQL response is written: `application/graphql-response+json` when the client
@@ -360,16 +350,19 @@ async fn run_graphql(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     media: Media,
+    started: std::time::Instant,
 ) -> Response {
     let lang = lang_of(headers);
+    let operation = crate::metrics::operation_of(&mut request);
     let auth = auth_of(state, headers).await;
-    let response =
+    let mut response =
         memberflow_api::execute(&state.schema, request, lang, auth, Some(peer.ip())).await;
-    if response.is_err() {
-        state.metrics.graphql_errors.fetch_add(1, Ordering::Relaxed);
-    }
+    state
+        .metrics
+        .graphql(&operation, started.elapsed(), &response);
+    crate::request_id::tag_errors(&mut response);
     if media == Media::Json {
         return Json(response).into_response();
     }
@@ -421,10 +414,7 @@ async fn graphql_get(
     let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return graphiql_page(State(state)).await;
     };
-    state
-        .metrics
-        .graphql_requests
-        .fetch_add(1, Ordering::Relaxed);
+    let started = std::time::Instant::now();
     let mut request = async_graphql::Request::new(query);
     if let Some(op) = params.operation_name.filter(|o| !o.is_empty()) {
         request = request.operation_name(op);
@@ -468,7 +458,7 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    run_graphql(&state, peer, &headers, request, media).await
+    run_graphql(&state, peer, &headers, request, media, started).await
 }
 
 async fn graphiql_page(State(state): State<AppState>) -> Response {
@@ -493,22 +483,24 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let m = &state.metrics;
-    let body = format!(
-        "# HELP memberflow_graphql_requests_total GraphQL requests received.\n\
-         # TYPE memberflow_graphql_requests_total counter\n\
-         memberflow_graphql_requests_total {}\n\
-         # HELP memberflow_graphql_error_responses_total GraphQL responses that carried errors.\n\
-         # TYPE memberflow_graphql_error_responses_total counter\n\
-         memberflow_graphql_error_responses_total {}\n\
-         # HELP memberflow_rejected_bodies_total Requests refused before execution (too large, malformed).\n\
-         # TYPE memberflow_rejected_bodies_total counter\n\
-         memberflow_rejected_bodies_total {}\n",
-        m.graphql_requests.load(Ordering::Relaxed),
-        m.graphql_errors.load(Ordering::Relaxed),
-        m.rejected_bodies.load(Ordering::Relaxed),
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    let ops = match state.store.ops_snapshot(state.clock.today()).await {
+        Ok(o) => Some(o),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the database did not answer");
+            None
+        }
+    };
+    let body = state
+        .metrics
+        .render(ops.as_ref(), state.store.pool_usage(), state.clock.now());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /charts/admissions/{code}.svg?from=YYYY&to=YYYY`: a unit's admissions against the
@@ -584,6 +576,8 @@ struct ReportQuery {
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
     lang: Option<String>,
+    /// `0` for a CSV without the byte-order mark Excel on Windows needs (with it by default).
+    bom: Option<u8>,
 }
 
 /// `GET /reports/{kind}.{csv|xlsx}?unit=CODE&…`: a report of `memberflow report` as a file
@@ -653,6 +647,7 @@ async fn report_download(
             Lang::En => LangArg::En,
         },
         output: Some(path.clone()),
+        bom: q.bom != Some(0),
     };
     let period = Period {
         from: q.from,

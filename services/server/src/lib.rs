@@ -17,7 +17,9 @@ pub mod demo;
 mod demo_cases;
 mod http;
 pub mod import;
+pub mod metrics;
 pub mod report;
+mod request_id;
 mod sheets;
 mod xlsx;
 
@@ -48,6 +50,15 @@ impl std::fmt::Debug for Application {
             .field("addr", &self.listener.local_addr().ok())
             .finish_non_exhaustive()
     }
+}
+
+/// Connects to the database of `url`; one that cannot be reached is named with the reason,
+/// in Vietnamese and English, at once.
+pub(crate) async fn connect_store(url: &str) -> anyhow::Result<Store> {
+    Store::connect(url).await.map_err(|e| match e {
+        memberflow_store::StoreError::Unreachable(t) => anyhow::anyhow!("{}\n{}", t.vi, t.en),
+        other => anyhow::Error::new(other).context("connecting to the database (database_url)"),
+    })
 }
 
 /// The API's options from the configuration.
@@ -99,6 +110,42 @@ pub fn schedules(config: &Config) -> anyhow::Result<Schedules> {
         (Job::AnnualRating, s.annual_rating.as_str()),
     ])
     .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Every problem of the values the configuration's types cannot catch — cron expressions,
+/// fallback mail addresses, the SMTP URL and sender, CORS origins — at once (empty: none).
+pub fn config_problems(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Err(e) = schedules(config) {
+        out.push(format!("schedules: {e}"));
+    }
+    if let Err(ps) = Recipients::new(
+        config
+            .mail
+            .recipients
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    ) {
+        out.extend(ps.into_iter().map(|p| format!("mail.recipients: {p}")));
+    }
+    match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(url) => {
+            if let Err(e) = Mailer::new(url, &config.mail_from) {
+                out.push(format!("smtp_url / mail_from: {e}"));
+            }
+        }
+        None => {
+            if let Err(e) = Mailer::new("smtp://127.0.0.1:25", &config.mail_from) {
+                out.push(format!("mail_from: {e}"));
+            }
+        }
+    }
+    for o in &config.graphql.cors_origins {
+        if axum::http::HeaderValue::from_str(o).is_err() {
+            out.push(format!("graphql.cors_origins: `{o}` is not a valid origin"));
+        }
+    }
+    out
 }
 
 /// The worker: the periodic jobs (a passed deadline escalates whether or not mail is on: it
@@ -202,14 +249,20 @@ fn previewer(
 impl Application {
     /// Connects, migrates and binds, with time from `clock`.
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        // Bad cron expressions stop the start-up before anything else happens.
-        schedules(config)?;
-        let store = Store::connect(&config.database_url)
-            .await
-            .context("connecting to the database (MEMBERFLOW_DATABASE_URL)")?;
+        // Bad values stop the start-up before anything else happens, all of them reported.
+        let problems = config_problems(config);
+        if !problems.is_empty() {
+            anyhow::bail!("invalid configuration:\n  - {}", problems.join("\n  - "));
+        }
+        let store = connect_store(&config.database_url).await?;
         store.migrate().await.context("running the migrations")?;
         let catalog = Arc::new(load_catalog(config)?);
-        let worker = build_worker(config, store.clone(), clock.clone(), catalog.clone())?;
+        let metrics = metrics::Metrics::new();
+        let worker =
+            build_worker(config, store.clone(), clock.clone(), catalog.clone())?.map(|w| {
+                let m = metrics.clone();
+                w.with_observer(Arc::new(move |run| m.job(run)))
+            });
         let mut options = api_options(config);
         options.previewer = Some(previewer(config, store.clone(), catalog.clone())?);
         if let Some(handle) = worker.as_ref().map(Worker::handle) {
@@ -225,6 +278,7 @@ impl Application {
                 graphiql: config.graphql.graphiql,
                 max_body_bytes: config.graphql.max_body_bytes,
                 cors_origins: config.graphql.cors_origins.clone(),
+                metrics,
             },
         )?;
         let listener = TcpListener::bind(config.listen)

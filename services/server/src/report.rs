@@ -75,6 +75,10 @@ pub struct Common {
     /// Write to this file instead of standard output (required for `xlsx`).
     #[arg(long)]
     pub output: Option<std::path::PathBuf>,
+    /// With `--format csv`: begin with a UTF-8 byte-order mark, so that Excel on Windows
+    /// reads the Vietnamese letters right.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 /// A period of dates.
@@ -247,10 +251,6 @@ fn band_label(b: Band, lang: Lang) -> String {
     b.label().get(lang).to_owned()
 }
 
-fn rate_text(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Layout
 
@@ -331,16 +331,89 @@ fn render_counts(
     }
 }
 
+/// A cell of a report: text, or a number (a number in a workbook, not text to re-read).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A count.
+    Int(i64),
+    /// A rate, shown with two decimals.
+    Num(f64),
+}
+
+impl Cell {
+    fn show(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Num(x) => format!("{x:.2}"),
+        }
+    }
+
+    fn count(n: u64) -> Cell {
+        Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+/// One table of a report, typed, for a sheet of a workbook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    /// The sheet's name (the report's for the first sheet).
+    pub name: String,
+    /// Column headers.
+    pub header: Vec<String>,
+    /// The rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+fn shown(rows: &[Vec<Cell>]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(Cell::show).collect())
+        .collect()
+}
+
+/// The rows of a counts report as a sheet.
+fn counts_sheet(lang: Lang, rows: &[(String, String, u64)]) -> Sheet {
+    Sheet {
+        name: String::new(),
+        header: vec![
+            t(lang, "Mục", "Section"),
+            t(lang, "Nhóm", "Group"),
+            t(lang, "Số lượng", "Count"),
+        ],
+        rows: rows
+            .iter()
+            .map(|(s, g, n)| {
+                vec![
+                    Cell::Text(s.clone()),
+                    Cell::Text(g.clone()),
+                    Cell::count(*n),
+                ]
+            })
+            .collect(),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The target report
 
-/// The target report as text.
-pub fn render_targets(
+/// The columns of the target report and its rows, typed: the report's rows and the
+/// grassroots organizations at risk (the table indents names by depth; CSV and the workbook
+/// have a depth column instead).
+struct TargetLayout {
+    header: Vec<String>,
+    numeric: Vec<bool>,
+    rows: Vec<Vec<Cell>>,
+    at_risk: Vec<Vec<Cell>>,
+}
+
+fn target_layout(
     report: &TargetReport,
     at_risk: &[TargetRow],
     format: Format,
     lang: Lang,
-) -> String {
+) -> TargetLayout {
     let p = &report.params;
     let (lo, hi) = (percent_of(p.low), percent_of(p.high));
     let base = date_text(report.base_date, lang);
@@ -390,35 +463,73 @@ pub fn render_targets(
             r.unit.name.clone()
         };
         let mut cells = vec![
-            r.unit.code.clone(),
-            name,
-            a.base.to_string(),
-            a.admitted.to_string(),
-            rate_text(a.rate),
-            a.target_low.to_string(),
-            a.target_high.to_string(),
-            a.gap_low.to_string(),
-            band_label(a.band, lang),
+            Cell::Text(r.unit.code.clone()),
+            Cell::Text(name),
+            Cell::count(a.base),
+            Cell::count(a.admitted),
+            a.rate.map_or_else(|| Cell::Text("-".into()), Cell::Num),
+            Cell::count(a.target_low),
+            Cell::count(a.target_high),
+            Cell::count(a.gap_low),
+            Cell::Text(band_label(a.band, lang)),
         ];
         if forecasting {
             match (&r.forecast, &r.projected) {
                 (Some(f), Some(pa)) => {
-                    cells.push(f.projected.to_string());
-                    cells.push(band_label(pa.band, lang));
+                    cells.push(Cell::count(f.projected));
+                    cells.push(Cell::Text(band_label(pa.band, lang)));
                 }
-                _ => cells.extend(["-".to_owned(), "-".to_owned()]),
+                _ => cells.extend([Cell::Text("-".into()), Cell::Text("-".into())]),
             }
         }
         if format == Format::Csv {
-            cells.insert(2, r.depth.to_string());
+            cells.insert(2, Cell::Int(i64::from(r.depth)));
         }
         cells
     };
-    let body: Vec<Vec<String>> = report.rows.iter().map(|r| row(r, true)).collect();
-    let table = render(format, &header, &body, &numeric);
-    if format == Format::Csv {
-        return table;
+    TargetLayout {
+        rows: report.rows.iter().map(|r| row(r, true)).collect(),
+        at_risk: at_risk.iter().map(|r| row(r, false)).collect(),
+        header,
+        numeric,
     }
+}
+
+/// The target report as text. In CSV, the grassroots organizations at risk follow the
+/// report's rows, told apart by the last column (`báo cáo` / `nguy cơ`; `report` / `at risk`).
+pub fn render_targets(
+    report: &TargetReport,
+    at_risk: &[TargetRow],
+    format: Format,
+    lang: Lang,
+) -> String {
+    let p = &report.params;
+    let (lo, hi) = (percent_of(p.low), percent_of(p.high));
+    let base = date_text(report.base_date, lang);
+    let TargetLayout {
+        mut header,
+        mut numeric,
+        rows,
+        at_risk: risky,
+    } = target_layout(report, at_risk, format, lang);
+    if format == Format::Csv {
+        header.push(t(lang, "Danh sách", "List"));
+        numeric.push(false);
+        let tagged = |rows: &[Vec<Cell>], tag: String| -> Vec<Vec<String>> {
+            shown(rows)
+                .into_iter()
+                .map(|mut r| {
+                    r.push(tag.clone());
+                    r
+                })
+                .collect()
+        };
+        let mut body = tagged(&rows, t(lang, "báo cáo", "report"));
+        body.extend(tagged(&risky, t(lang, "nguy cơ", "at risk")));
+        return render(format, &header, &body, &numeric);
+    }
+    let body = shown(&rows);
+    let table = render(format, &header, &body, &numeric);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -461,10 +572,27 @@ pub fn render_targets(
                 &format!("Grassroots organizations short of {lo}, furthest behind first:"),
             )
         );
-        let body: Vec<Vec<String>> = at_risk.iter().map(|r| row(r, false)).collect();
-        out.push_str(&render(format, &header, &body, &numeric));
+        out.push_str(&render(format, &header, &shown(&risky), &numeric));
     }
     out
+}
+
+/// The target report as sheets: the rows, then the grassroots organizations at risk.
+pub fn target_sheets(report: &TargetReport, at_risk: &[TargetRow], lang: Lang) -> Vec<Sheet> {
+    let l = target_layout(report, at_risk, Format::Csv, lang);
+    let mut sheets = vec![Sheet {
+        name: String::new(),
+        header: l.header.clone(),
+        rows: l.rows,
+    }];
+    if !l.at_risk.is_empty() {
+        sheets.push(Sheet {
+            name: t(lang, "Nguy cơ không đạt", "At risk"),
+            header: l.header,
+            rows: l.at_risk,
+        });
+    }
+    sheets
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,12 +640,15 @@ pub async fn run(
     command: &ReportCommand,
 ) -> anyhow::Result<()> {
     let common = command.common();
+    if common.bom && common.format != Format::Csv {
+        anyhow::bail!("--bom chỉ dùng với --format csv / --bom goes with --format csv");
+    }
     if common.format == Format::Xlsx && common.output.is_none() {
         anyhow::bail!(
             "--format xlsx ghi ra tệp: hãy cho --output TỆP / --format xlsx writes a file: give --output FILE"
         );
     }
-    let (text, elapsed) = match command {
+    let (text, mut sheets, elapsed) = match command {
         ReportCommand::Targets {
             year,
             depth,
@@ -541,7 +672,7 @@ pub async fn run(
                 })
                 .await
                 .map_err(|e| store_error(e, lang))?;
-            let risky = if *at_risk > 0 && common.format.text() == Format::Table {
+            let risky = if *at_risk > 0 {
                 store
                     .units_at_risk(&report, |f| f.kind.level() == Level::Grassroots, *at_risk)
                     .await
@@ -552,6 +683,7 @@ pub async fn run(
             let elapsed = started.elapsed();
             (
                 render_targets(&report, &risky, common.format.text(), lang),
+                target_sheets(&report, &risky, lang),
                 (elapsed, report.figures.len()),
             )
         }
@@ -614,6 +746,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -647,6 +780,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -699,6 +833,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -739,6 +874,7 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
@@ -782,11 +918,17 @@ pub async fn run(
             );
             (
                 render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
                 (elapsed, rows.len()),
             )
         }
     };
     let lang: Lang = common.lang.into();
+    let text = if common.bom {
+        format!("\u{feff}{text}")
+    } else {
+        text
+    };
     match (&common.output, common.format) {
         (Some(path), Format::Xlsx) => {
             let chart = match command {
@@ -802,9 +944,11 @@ pub async fn run(
                 t(lang, "Chỉ tiêu cao", "Target ceiling"),
             ];
             let chart_sheet = t(lang, "Biểu đồ", "Chart");
+            if let Some(first) = sheets.first_mut() {
+                first.name = command.sheet_title(lang);
+            }
             let bytes = crate::xlsx::workbook(
-                &command.sheet_title(lang),
-                &text,
+                &sheets,
                 chart.as_ref().map(|(title, years)| {
                     (
                         chart_sheet.as_str(),
@@ -969,15 +1113,20 @@ fn xml_escape(s: &str) -> String {
 /// An SVG bar chart of admissions per year against the band (the shaded area from the
 /// floor to the ceiling in people).
 pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
-    let (w, h) = (640.0_f64, 320.0_f64);
-    let (left, right, top, bottom) = (56.0, 16.0, 40.0, 40.0);
-    #[allow(clippy::cast_precision_loss)] // counts of people
-    let max = years
+    let (w, h) = (640.0_f64, 340.0_f64);
+    // The title sits above `top` with room for the value labels of the tallest bar: the
+    // scale runs to a round value above the highest bar or band.
+    let (left, right, top, bottom) = (64.0, 16.0, 60.0, 40.0);
+    let highest = years
         .iter()
         .map(|y| y.admitted.max(y.target_high))
         .max()
         .unwrap_or(0)
-        .max(1) as f64;
+        .max(1);
+    let step = axis_step(highest);
+    let ticks = highest.div_ceil(step).max(1) + u64::from(highest % step == 0);
+    #[allow(clippy::cast_precision_loss)] // counts of people
+    let max = (step * ticks) as f64;
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     #[allow(clippy::cast_precision_loss)]
@@ -995,12 +1144,31 @@ pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
         xml_escape(title),
         xml_escape(title)
     );
+    // The y axis: a line, round ticks with their values, light grid lines.
     let _ = write!(
         s,
-        r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#333"/>"##,
-        top + plot_h,
-        w - right,
+        r##"<line class="y-axis" x1="{left}" y1="{top}" x2="{left}" y2="{}" stroke="#333"/>"##,
         top + plot_h
+    );
+    for k in 0..=ticks {
+        let v = step * k;
+        let y = y_of(v);
+        let _ = write!(
+            s,
+            r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{v}</text>"##,
+            left - 4.0,
+            w - right,
+            if k == 0 { "#333" } else { "#e0e0e0" },
+            left - 6.0,
+            y + 4.0
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" fill="#555">{}</text>"##,
+        top + plot_h / 2.0,
+        top + plot_h / 2.0,
+        xml_escape(&t(lang, "Số kết nạp", "Admissions"))
     );
     for (i, y) in years.iter().enumerate() {
         #[allow(clippy::cast_precision_loss)]
@@ -1037,7 +1205,7 @@ pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
             h - bottom + 16.0,
             y.year,
             x + slot / 2.0,
-            (top_bar - 4.0).max(top),
+            top_bar - 4.0,
             y.admitted
         );
     }
@@ -1055,8 +1223,32 @@ pub fn admissions_svg(title: &str, years: &[ChartYear], lang: Lang) -> String {
     s
 }
 
-/// The chart of the unit `code` for `years` (the last seven up to today's by default),
-/// from the store.
+/// A round step for an axis up to `max`: 1, 2 or 5 times a power of ten, giving 4 to 10
+/// ticks.
+fn axis_step(max: u64) -> u64 {
+    let mut step = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if max / (step * m) <= 8 {
+                return step * m;
+            }
+        }
+        step *= 10;
+    }
+}
+
+/// The last year up to `today`'s with admissions at `unit` (of the last thirty), if any.
+async fn last_year_with_data(
+    store: &Store,
+    rules: &RuleBook,
+    unit: &UnitRecord,
+    today: NaiveDate,
+) -> Result<Option<i32>, StoreError> {
+    let years = chart_years(store, rules, unit, today.year() - 30..=today.year(), today).await?;
+    Ok(years.iter().rev().find(|y| y.admitted > 0).map(|y| y.year))
+}
+
+/// The chart of the unit `code` for `years`, from the store.
 pub async fn admissions_chart(
     store: &Store,
     rules: &RuleBook,
@@ -1136,11 +1328,24 @@ pub async fn chart_response(
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse as _;
     let code = file.strip_suffix(".svg").unwrap_or(file);
-    let to = query.to.unwrap_or(today.year()).clamp(1900, 9999);
-    let from = query.from.unwrap_or(to - 6).clamp(to - 50, to);
     let Some(rules) = embedded_rules() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    // By default the seven years up to the last one with admissions (not empty years up to
+    // today's).
+    let last = match query.to {
+        Some(to) => to,
+        None => match store.unit_by_code(code).await {
+            Ok(unit) => last_year_with_data(store, rules, &unit, today)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(today.year()),
+            Err(_) => today.year(),
+        },
+    };
+    let to = last.clamp(1900, 9999);
+    let from = query.from.unwrap_or(to - 6).clamp(to - 50, to);
     match admissions_chart(store, rules, code, from..=to, today, lang).await {
         Ok(svg) => (
             [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
@@ -1202,5 +1407,42 @@ mod tests {
         assert_eq!(svg.matches("class=\"band\"").count(), 2);
         assert_eq!(svg.matches("class=\"admitted\"").count(), 2);
         assert!(svg.contains("HG &lt;test&gt;"));
+        // A y axis with round ticks from 0 past the highest value (41): 0, 5, …, 45.
+        assert!(svg.contains("class=\"y-axis\""));
+        let ticks: Vec<&str> = svg
+            .split("class=\"tick\"")
+            .skip(1)
+            .filter_map(|t| t.split('>').nth(1)?.split('<').next())
+            .collect();
+        assert_eq!(
+            ticks,
+            ["0", "5", "10", "15", "20", "25", "30", "35", "40", "45"]
+        );
+        // No value label rises into the title's band (the title's baseline is at y = 22).
+        let min_label_y = svg
+            .split("<text x=\"")
+            .skip(1)
+            .filter(|t| !t.contains("font-weight"))
+            .filter_map(|t| {
+                t.split("y=\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .fold(f64::MAX, f64::min);
+        assert!(min_label_y > 40.0, "{min_label_y}");
+    }
+
+    #[test]
+    fn axis_steps_are_round() {
+        assert_eq!(axis_step(1), 1);
+        assert_eq!(axis_step(8), 1);
+        assert_eq!(axis_step(9), 2);
+        assert_eq!(axis_step(41), 5);
+        assert_eq!(axis_step(90), 20);
+        assert_eq!(axis_step(930), 200);
+        assert_eq!(axis_step(1010), 200);
     }
 }

@@ -37,6 +37,9 @@ pub enum StoreError {
     /// The credentials are wrong (the same error whether the name or the password is).
     #[error("unauthenticated: {}", .0.en)]
     Unauthenticated(Text),
+    /// The database could not be reached: which host, and why, in both languages.
+    #[error("{}", .0.en)]
+    Unreachable(Text),
     /// The database could not be reached.
     #[error("cannot connect to the database")]
     Connect(#[source] DbErr),

@@ -12,6 +12,7 @@ mod entity;
 mod error;
 mod import;
 mod members;
+mod ops;
 mod outbox;
 mod records;
 mod registry;
@@ -36,13 +37,14 @@ pub use cases::{
 pub use error::{Result, StoreError};
 pub use import::{ImportCounts, ImportOutcome, ImportRequest, RegistryExport};
 pub use members::{MemberFilter, MemberPage, NewMember};
+pub use ops::{OpsSnapshot, PoolUsage};
 pub use outbox::{
     CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord, OutboxStatus,
     OutboxWake, PassedDeadline, PeriodicJob, UnitBrief,
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use stats::{
-    BadgeCounts, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
+    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts,
     MemberBreakdown, StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest,
     TargetRow, UnitCounts,
@@ -84,6 +86,11 @@ impl Store {
         } else {
             opts.max_connections(16);
         }
+        if !url.starts_with("sqlite:") {
+            // The pool retries a refused connection until its timeout and then says only
+            // "pool timed out": one direct attempt first says which host refused and why.
+            preflight(url).await?;
+        }
         let db = Database::connect(opts).await.map_err(StoreError::Connect)?;
         Ok(Self { db })
     }
@@ -98,6 +105,59 @@ impl Store {
     pub async fn pending_migrations(&self) -> Result<Vec<String>> {
         let pending = Migrator::get_pending_migrations(&self.db).await?;
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    /// Every migration of the project, in order, and whether it is applied here.
+    pub async fn migration_status(&self) -> Result<Vec<(String, bool)>> {
+        let all = Migrator::get_migration_with_status_read_only(&self.db).await?;
+        Ok(all
+            .iter()
+            .map(|m| {
+                (
+                    m.name().to_owned(),
+                    m.status() == memberflow_migration::MigrationStatus::Applied,
+                )
+            })
+            .collect())
+    }
+
+    /// Reverts the last `steps` applied migrations (their `down`), newest first; returns the
+    /// names reverted. Reverting drops what those migrations created, data included: a
+    /// backup comes first (docs/operations.md).
+    pub async fn migrate_down(&self, steps: u32) -> Result<Vec<String>> {
+        let applied: Vec<String> = self
+            .migration_status()
+            .await?
+            .into_iter()
+            .filter(|(_, a)| *a)
+            .map(|(n, _)| n)
+            .collect();
+        Migrator::down(&self.db, Some(steps)).await?;
+        Ok(applied.into_iter().rev().take(steps as usize).collect())
+    }
+
+    /// Writes a consistent copy of a SQLite database to `file` while it serves
+    /// (`VACUUM INTO`: one read transaction, so writers committing meanwhile are either wholly
+    /// in the copy or not at all). The file must not exist. PostgreSQL has its own tools
+    /// (`pg_dump`): refused there.
+    pub async fn backup_to(&self, file: &std::path::Path) -> Result<()> {
+        if self.backend() != Backend::Sqlite {
+            return Err(StoreError::validation(
+                "Sao lưu bằng memberflow chỉ dành cho SQLite; với PostgreSQL hãy dùng pg_dump.",
+                "memberflow backup is for SQLite; back PostgreSQL up with pg_dump.",
+            ));
+        }
+        if file.exists() {
+            return Err(StoreError::conflict(
+                format!("Tệp {} đã có: hãy chọn tên khác.", file.display()),
+                format!("{} exists already: choose another name.", file.display()),
+            ));
+        }
+        let path = file.to_string_lossy().replace('\'', "''");
+        self.db
+            .execute_unprepared(&format!("VACUUM INTO '{path}'"))
+            .await?;
+        Ok(())
     }
 
     /// Checks that the database answers.
@@ -136,6 +196,172 @@ impl Store {
             })
             .await?)
     }
+}
+
+/// The file of a SQLite URL (`sqlite://memberflow.db?mode=rwc` → `memberflow.db`); `None`
+/// for other databases and for in-memory ones.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr as _;
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let opts = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let f = opts.get_filename();
+    (!f.as_os_str().is_empty() && f.as_os_str() != ":memory:").then(|| f.to_path_buf())
+}
+
+/// Replaces the SQLite database of `url` with the backup `from` (made by
+/// [`Store::backup_to`]): checks that the backup is a sound memberflow database, copies it
+/// beside the target and moves it into place. The server must be stopped. A database that
+/// exists already is replaced only with `force`. Returns the file restored.
+pub async fn restore_sqlite(
+    url: &str,
+    from: &std::path::Path,
+    force: bool,
+) -> Result<std::path::PathBuf> {
+    let Some(target) = sqlite_file(url) else {
+        return Err(StoreError::validation(
+            "Khôi phục bằng memberflow chỉ dành cho tệp SQLite; với PostgreSQL hãy dùng pg_restore.",
+            "memberflow restore is for a SQLite file; restore PostgreSQL with pg_restore.",
+        ));
+    };
+    if !from.is_file() {
+        return Err(StoreError::not_found("backup file", from.display()));
+    }
+    if target.exists() && !force {
+        return Err(StoreError::conflict(
+            format!(
+                "Cơ sở dữ liệu {} đã có: thêm --force để thay nó (hãy sao lưu nó trước).",
+                target.display()
+            ),
+            format!(
+                "The database {} exists: add --force to replace it (back it up first).",
+                target.display()
+            ),
+        ));
+    }
+    let source = Database::connect({
+        let mut o = ConnectOptions::new(format!("sqlite://{}?mode=ro", from.display()));
+        o.sqlx_logging(false).max_connections(1);
+        o
+    })
+    .await
+    .map_err(StoreError::Connect)?;
+    let check = source
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA integrity_check",
+        ))
+        .await?
+        .and_then(|r| r.try_get_by_index::<String>(0).ok());
+    if check.as_deref() != Some("ok") {
+        return Err(StoreError::validation(
+            format!("Tệp {} không toàn vẹn: {check:?}.", from.display()),
+            format!("{} fails the integrity check: {check:?}.", from.display()),
+        ));
+    }
+    let is_ours = source
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'seaql_migrations'",
+        ))
+        .await?
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        == Some(1);
+    if !is_ours {
+        return Err(StoreError::validation(
+            format!(
+                "Tệp {} không phải cơ sở dữ liệu của memberflow.",
+                from.display()
+            ),
+            format!("{} is not a memberflow database.", from.display()),
+        ));
+    }
+    let mut staging = target.clone().into_os_string();
+    staging.push(".restoring");
+    let staging = std::path::PathBuf::from(staging);
+    let _ = std::fs::remove_file(&staging);
+    let path = staging.to_string_lossy().replace('\'', "''");
+    source
+        .execute_unprepared(&format!("VACUUM INTO '{path}'"))
+        .await?;
+    source.close().await?;
+    let io = |e: std::io::Error| {
+        StoreError::Unreachable(memberflow_workflow::text::Text::new(
+            format!("Không thay được tệp {}: {e}", target.display()),
+            format!("Cannot replace {}: {e}", target.display()),
+        ))
+    };
+    for suffix in ["-wal", "-shm"] {
+        let mut side = target.clone().into_os_string();
+        side.push(suffix);
+        match std::fs::remove_file(&side) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+    }
+    std::fs::rename(&staging, &target).map_err(io)?;
+    Ok(target)
+}
+
+/// One connection attempt to a PostgreSQL server, so that an unreachable one is reported at
+/// once with its host and the reason, in both languages (the URL's password is never shown).
+async fn preflight(url: &str) -> Result<()> {
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    use std::str::FromStr as _;
+    let Ok(opts) = sea_orm::sqlx::postgres::PgConnectOptions::from_str(url) else {
+        // A malformed URL: the pool's own error says so.
+        return Ok(());
+    };
+    let target = format!("{}:{}", opts.get_host(), opts.get_port());
+    let attempt = async {
+        match opts.connect().await {
+            Ok(c) => {
+                let _ = c.close().await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let outcome = match tokio::time::timeout(Duration::from_secs(10), attempt).await {
+        Ok(r) => r,
+        Err(_) => {
+            return Err(StoreError::Unreachable(
+                memberflow_workflow::text::Text::new(
+                    format!(
+                        "Không kết nối được cơ sở dữ liệu tại {target}: không có trả lời sau 10 giây."
+                    ),
+                    format!("Cannot reach the database at {target}: no answer within 10 s."),
+                ),
+            ));
+        }
+    };
+    let Err(e) = outcome else { return Ok(()) };
+    let (vi, en) = match &e {
+        sea_orm::sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => (
+                "máy chủ từ chối kết nối (không có PostgreSQL nghe ở cổng này)".to_owned(),
+                "connection refused (nothing listens on that port)".to_owned(),
+            ),
+            std::io::ErrorKind::TimedOut => (
+                "hết thời gian chờ kết nối".to_owned(),
+                "the connection timed out".to_owned(),
+            ),
+            _ => (format!("lỗi mạng: {io}"), format!("network error: {io}")),
+        },
+        sea_orm::sqlx::Error::Database(d) => (
+            format!("máy chủ trả lời: {}", d.message()),
+            format!("the server said: {}", d.message()),
+        ),
+        sea_orm::sqlx::Error::Tls(t) => (format!("lỗi TLS: {t}"), format!("TLS error: {t}")),
+        other => (other.to_string(), other.to_string()),
+    };
+    Err(StoreError::Unreachable(
+        memberflow_workflow::text::Text::new(
+            format!("Không kết nối được cơ sở dữ liệu tại {target}: {vi}."),
+            format!("Cannot connect to the database at {target}: {en}."),
+        ),
+    ))
 }
 
 /// Runs `stmt` and ignores its result: for tests' and tools' raw SQL.

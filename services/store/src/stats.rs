@@ -20,8 +20,8 @@ mod reports;
 mod tree;
 
 pub use bulk::{
-    BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
-    BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
+    BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
+    BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
 };
 pub use counters::{StatsCheck, StatsDifference};
 pub(crate) use counters::{count_members, internal};

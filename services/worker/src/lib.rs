@@ -29,6 +29,6 @@ pub use recipients::Recipients;
 pub use schedule::{Job, Schedules, next_tick, today_in_vietnam, validate_cron, vietnam_offset};
 pub use templates::template_names;
 pub use worker::{
-    Clock, DispatchReport, Preview, Worker, WorkerHandle, WorkerOptions, default_instance,
-    instance_name,
+    Clock, DispatchReport, JobObserver, JobRun, Preview, Worker, WorkerHandle, WorkerOptions,
+    default_instance, instance_name,
 };

@@ -262,7 +262,26 @@ pub struct Worker {
     wake: Arc<Notify>,
     clock: Clock,
     catalog: Option<Arc<Catalog>>,
+    observer: Option<JobObserver>,
 }
+
+/// One run of a periodic job, as told to a [`JobObserver`].
+#[derive(Debug, Clone, Copy)]
+pub struct JobRun {
+    /// Which job.
+    pub job: Job,
+    /// The tick it ran for.
+    pub tick: DateTime<Utc>,
+    /// How late it started after its tick (the scheduler's lag).
+    pub lag: TimeDelta,
+    /// How long it ran.
+    pub took: Duration,
+    /// Whether it succeeded.
+    pub ok: bool,
+}
+
+/// Told of every run of a periodic job (the server's metrics).
+pub type JobObserver = Arc<dyn Fn(JobRun) + Send + Sync>;
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -351,7 +370,14 @@ impl Worker {
             wake: Arc::new(Notify::new()),
             clock: Arc::new(Utc::now),
             catalog: None,
+            observer: None,
         }
+    }
+
+    /// The same, telling `observer` of every run of a periodic job.
+    pub fn with_observer(mut self, observer: JobObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The same, escalating passed deadlines through the workflows of `catalog` in its daily
@@ -1196,7 +1222,18 @@ impl Worker {
                 }
                 _ => {}
             }
-            match self.run_job(job, tick).await {
+            let started = std::time::Instant::now();
+            let result = self.run_job(job, tick).await;
+            if let Some(o) = &self.observer {
+                o(JobRun {
+                    job,
+                    tick,
+                    lag: now - tick,
+                    took: started.elapsed(),
+                    ok: result.is_ok(),
+                });
+            }
+            match result {
                 Ok(_) => {
                     handled.insert(job, tick);
                 }

@@ -22,8 +22,8 @@ use super::entity::{badge_award, discipline_record};
 use crate::Store;
 use crate::cases::{CaseEventRecord, event_hash, next_due};
 use crate::entity::{
-    case_deadline, case_event, cases, member, member_status, member_unit, tree_event, unit,
-    unit_parent,
+    account, case_deadline, case_event, cases, member, member_status, member_unit, role_assignment,
+    tree_event, unit, unit_parent,
 };
 use crate::error::{Result, StoreError};
 
@@ -85,6 +85,20 @@ pub struct BulkMember {
     pub ceremony_date: Option<NaiveDate>,
     /// Official (A14).
     pub official_date: Option<NaiveDate>,
+    /// Where mail about the member reaches them.
+    pub email: Option<String>,
+}
+
+/// An account to load with its role grants: somebody who receives the mail of a role at a
+/// unit. It has no password (nobody can log in as it until an administrator gives it one).
+#[derive(Debug, Clone)]
+pub struct BulkAccount {
+    /// Login name.
+    pub username: String,
+    /// Where its roles' reminders go.
+    pub email: String,
+    /// Roles, each at a unit of the batch (index).
+    pub grants: Vec<(&'static str, usize)>,
 }
 
 /// A member's unit over a period.
@@ -230,6 +244,8 @@ pub struct BulkBatch {
     pub discipline: Vec<BulkDiscipline>,
     /// Badges.
     pub badges: Vec<BulkBadge>,
+    /// Accounts holding roles at the batch's units.
+    pub accounts: Vec<BulkAccount>,
 }
 
 /// Runs a multi-row insert per chunk of `rows`, `row` giving each row's values.
@@ -754,6 +770,7 @@ impl Store {
                 member::Column::CeremonyDate,
                 member::Column::OfficialDate,
                 member::Column::CreatedAt,
+                member::Column::Email,
                 member::Column::SearchName,
             ]),
             &members,
@@ -772,11 +789,74 @@ impl Store {
                     m.ceremony_date.into(),
                     m.official_date.into(),
                     now.into(),
+                    m.email.clone().into(),
                     Some(memberflow_workflow::text::search_key(&m.full_name)).into(),
                 ]
             },
             progress,
             "members",
+        )
+        .await?;
+        let account_ids = ids(batch.id_seed, 4, batch.accounts.len());
+        let accounts: Vec<(Uuid, &BulkAccount)> =
+            account_ids.iter().copied().zip(&batch.accounts).collect();
+        insert_rows(
+            &txn,
+            account::Entity,
+            cols(vec![
+                account::Column::Id,
+                account::Column::Username,
+                account::Column::PasswordHash,
+                account::Column::Disabled,
+                account::Column::CreatedAt,
+                account::Column::PasswordChangedAt,
+                account::Column::Email,
+            ]),
+            &accounts,
+            |(id, a)| {
+                vec![
+                    (*id).into(),
+                    a.username.clone().into(),
+                    // Not a hash at all: no password verifies against it.
+                    "!".into(),
+                    false.into(),
+                    now.into(),
+                    now.into(),
+                    a.email.clone().into(),
+                ]
+            },
+            progress,
+            "accounts",
+        )
+        .await?;
+        let grants: Vec<(Uuid, &'static str, Uuid)> = accounts
+            .iter()
+            .flat_map(|(id, a)| {
+                a.grants
+                    .iter()
+                    .map(|(role, unit)| (*id, *role, id_of(&unit_ids, *unit)))
+            })
+            .collect();
+        insert_rows(
+            &txn,
+            role_assignment::Entity,
+            cols(vec![
+                role_assignment::Column::AccountId,
+                role_assignment::Column::Role,
+                role_assignment::Column::UnitId,
+                role_assignment::Column::CreatedAt,
+            ]),
+            &grants,
+            |(account, role, unit)| {
+                vec![
+                    (*account).into(),
+                    (*role).into(),
+                    (*unit).into(),
+                    now.into(),
+                ]
+            },
+            progress,
+            "role grants",
         )
         .await?;
         insert_rows(

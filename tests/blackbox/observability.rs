@@ -1,0 +1,349 @@
+//! What an operator sees: `/metrics` in the Prometheus text format with the series
+//! docs/metrics.md lists, and request ids in response headers, error extensions and the log.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use memberflow_tests::{TestApp, TestDb, schemas_with, spawn_app, spawn_app_on, spawn_app_with};
+use serde_json::json;
+
+use crate::binary::{memberflow, sigterm};
+use crate::support::{member, province};
+
+/// The value of the series `name{labels}` (labels exactly as rendered), if present.
+fn series(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let r = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    assert_eq!(text.matches("# EOF").count(), 1, "{text}");
+    text
+}
+
+#[tokio::test]
+async fn metrics_count_operations_errors_refusals_cases_steps_deadlines_outbox_and_the_pool() {
+    let dir = schemas_with(&[("workflows/toy.toml", include_str!("../data/toy.toml"))]);
+    let path = dir.path().to_owned();
+    let app = spawn_app_with(move |c| c.schemas_dir = Some(path)).await;
+    let p = province(&app).await;
+    let owner = member(&app, &p.b1, "Người phụ trách").await;
+    let open = |title: &str| {
+        json!({ "i": { "definitionId": "toy", "unitId": p.b1, "title": title,
+            "inputs": { "title": title, "owner": owner } } })
+    };
+    const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }";
+    const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }";
+    let a = app.ok(OPEN, open("Một")).await["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok(OPEN, open("Hai")).await;
+    let submit = |votes: i64| {
+        json!({ "i": { "caseId": a, "transition": "submit", "on": "2026-11-25",
+            "inputs": { "votes_for": votes, "official_members": 12 } } })
+    };
+    // 7 of 12 is refused by A8; 8 of 12 moves the case to Review, with a deadline.
+    let refused = app.gql(FIRE, submit(7)).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"],
+        "TRANSITION_REFUSED"
+    );
+    app.ok(FIRE, submit(8)).await;
+    let invalid = app.gql("{ noSuchField }", json!({})).await;
+    assert_eq!(
+        invalid["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+
+    let text = scrape(&app).await;
+    let op = |o: &str| format!("memberflow_graphql_requests_total{{operation=\"{o}\"}}");
+    assert_eq!(series(&text, &op("openCase")), Some(2.0), "{text}");
+    assert_eq!(series(&text, &op("fireTransition")), Some(2.0), "{text}");
+    assert_eq!(series(&text, &op("invalid")), Some(1.0), "{text}");
+    assert!(series(&text, &op("noSuchField")).is_none(), "{text}");
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_graphql_request_duration_seconds_count{operation=\"openCase\"}"
+        ),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_graphql_errors_total{code=\"TRANSITION_REFUSED\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_graphql_errors_total{code=\"GRAPHQL_VALIDATION_FAILED\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, "memberflow_refusals_total{rule=\"A8\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_open_cases{workflow=\"toy\",state=\"Draft\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_open_cases{workflow=\"toy\",state=\"Review\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_case_steps_total{workflow=\"toy\",transition=\"submit\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(series(&text, "memberflow_overdue_deadlines{workflow=\"toy\"}").is_none());
+    for status in ["pending", "sent", "dead"] {
+        assert!(
+            series(&text, &format!("memberflow_outbox{{status=\"{status}\"}}")).is_some(),
+            "{status}: {text}"
+        );
+    }
+    assert!(
+        series(&text, "memberflow_outbox_oldest_pending_age_seconds").is_some(),
+        "{text}"
+    );
+    assert_eq!(series(&text, "memberflow_database_up"), Some(1.0));
+    let pool = series(&text, "memberflow_db_pool_connections").unwrap();
+    let max = series(&text, "memberflow_db_pool_max_connections").unwrap();
+    assert!(pool >= 1.0 && pool <= max, "{text}");
+
+    // The review deadline (2/12/2026) passes: the case's deadline is overdue.
+    app.set_today("2026-12-10");
+    let text = scrape(&app).await;
+    assert_eq!(
+        series(&text, "memberflow_overdue_deadlines{workflow=\"toy\"}"),
+        Some(1.0),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_scheduler_s_runs_and_lag_are_metrics() {
+    let dir = schemas_with(&[("workflows/toy.toml", include_str!("../data/toy.toml"))]);
+    let path = dir.path().to_owned();
+    let app = spawn_app_on(TestDb::create().await, move |c| {
+        c.schedules.enabled = true;
+        c.schemas_dir = Some(path);
+    })
+    .await;
+    // A step, a refusal and an open deadline, so that every family has a sample.
+    let p = province(&app).await;
+    let owner = member(&app, &p.b1, "Người phụ trách").await;
+    let case = app
+        .ok(
+            "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
+            json!({ "i": { "definitionId": "toy", "unitId": p.b1, "title": "Một",
+                "inputs": { "title": "Một", "owner": owner } } }),
+        )
+        .await["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for votes in [7, 8] {
+        app.gql(
+            "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }",
+            json!({ "i": { "caseId": case, "transition": "submit", "on": "2026-11-25",
+                "inputs": { "votes_for": votes, "official_members": 12 } } }),
+        )
+        .await;
+    }
+    // The test clock stands at 10:00 in Vietnam: the daily sweep of 07:00 runs at start-up,
+    // three hours late.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = scrape(&app).await;
+        if text.contains("memberflow_scheduler_runs_total{job=\"daily_sweep\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_scheduler_runs_total{job=\"daily_sweep\",outcome=\"ok\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            "memberflow_scheduler_lag_seconds{job=\"daily_sweep\"}"
+        ),
+        Some(3.0 * 3600.0),
+        "{text}"
+    );
+    assert!(
+        series(
+            &text,
+            "memberflow_scheduler_run_duration_seconds{job=\"daily_sweep\"}"
+        )
+        .is_some()
+    );
+
+    // docs/metrics.md lists exactly the families served; the example dashboard queries only
+    // those.
+    app.set_today("2026-12-10");
+    let text = scrape(&app).await;
+    let served: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    let family = |name: &str| {
+        ["_total", "_bucket", "_count", "_sum"]
+            .iter()
+            .fold(name.to_owned(), |n, s| {
+                n.strip_suffix(s).map_or(n.clone(), str::to_owned)
+            })
+    };
+    let names = |text: &str| -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("memberflow_"))
+            .map(family)
+            .collect()
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let doc = std::fs::read_to_string(root.join("docs/metrics.md")).unwrap();
+    let documented: BTreeSet<String> = doc
+        .lines()
+        .filter(|l| l.starts_with("| `memberflow_"))
+        .flat_map(names)
+        .collect();
+    assert_eq!(documented, served);
+    let dashboard = std::fs::read_to_string(root.join("deploy/grafana-dashboard.json")).unwrap();
+    let queried = names(&dashboard);
+    assert!(queried.is_subset(&served), "{queried:?} vs {served:?}");
+    assert_eq!(queried, served, "every family has a panel");
+}
+
+#[tokio::test]
+async fn a_request_id_is_accepted_or_made_and_returned_in_the_header_and_the_errors() {
+    let app = spawn_app().await;
+    let post = |id: Option<&str>| {
+        let mut r = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .json(&json!({ "query": "{ unit(code: \"NOPE\") { id } }" }));
+        if let Some(id) = id {
+            r = r.header("x-request-id", id);
+        }
+        r.send()
+    };
+    let r = post(Some("client-chosen-42")).await.unwrap();
+    assert_eq!(r.headers()["x-request-id"], "client-chosen-42");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"], "client-chosen-42",
+        "{body}"
+    );
+    // None given, or one that is not a sane token: a new UUID.
+    for given in [None, Some("bad id with spaces")] {
+        let r = post(given).await.unwrap();
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["requestId"], id.as_str());
+    }
+    // Errors answered before the executor carry it too.
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("x-request-id", "early-1")
+        .header("content-type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], "early-1");
+}
+
+#[tokio::test]
+async fn every_log_line_of_a_request_carries_its_id() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = memberflow(dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["fields"]["message"] == "serving" {
+            break v["fields"]["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .header("x-request-id", "follow-me-7")
+        .json(&json!({ "query": "{ today }" }))
+        .send()
+        .await
+        .unwrap();
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    let lines: Vec<serde_json::Value> = rx
+        .try_iter()
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect();
+    let of_request: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|v| v["span"]["name"] == "request")
+        .collect();
+    assert!(!of_request.is_empty(), "{lines:#?}");
+    for v in &of_request {
+        assert_eq!(v["span"]["request_id"], "follow-me-7", "{v}");
+    }
+}
