@@ -4,7 +4,7 @@
 //! to another host, every failed request and every error in the page's console; a test
 //! fails on any it did not expect.
 //!
-//! Without chromedriver the browser tests say so and pass, unless `MEMBERFLOW_REQUIRE_BROWSER`
+//! Without chromedriver the browser tests say so and pass, unless `MEMBERFLOW_TEST_REQUIRE_BROWSER`
 //! is set (as `.ci/run` sets it): then a missing browser fails them.
 
 use std::path::PathBuf;
@@ -15,17 +15,17 @@ use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// The chromedriver to use: `MEMBERFLOW_CHROMEDRIVER`, else Debian's.
+/// The chromedriver to use: `MEMBERFLOW_TEST_CHROMEDRIVER`, else Debian's.
 fn chromedriver() -> Option<PathBuf> {
-    let path = std::env::var_os("MEMBERFLOW_CHROMEDRIVER")
+    let path = std::env::var_os("MEMBERFLOW_TEST_CHROMEDRIVER")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
     path.exists().then_some(path)
 }
 
-/// Where screenshots go: `MEMBERFLOW_SCREENSHOTS`, else `target/console-screenshots`.
+/// Where screenshots go: `MEMBERFLOW_TEST_SCREENSHOTS`, else `target/console-screenshots`.
 pub(crate) fn screenshot_dir() -> PathBuf {
-    std::env::var_os("MEMBERFLOW_SCREENSHOTS")
+    std::env::var_os("MEMBERFLOW_TEST_SCREENSHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/console-screenshots")
@@ -54,8 +54,8 @@ impl Browser {
     pub(crate) async fn start(origin: &str, prefix: &str) -> Option<Browser> {
         let Some(driver) = chromedriver() else {
             assert!(
-                std::env::var_os("MEMBERFLOW_REQUIRE_BROWSER").is_none(),
-                "MEMBERFLOW_REQUIRE_BROWSER is set but there is no chromedriver: \
+                std::env::var_os("MEMBERFLOW_TEST_REQUIRE_BROWSER").is_none(),
+                "MEMBERFLOW_TEST_REQUIRE_BROWSER is set but there is no chromedriver: \
                  apt-get install chromium chromium-driver"
             );
             eprintln!(
@@ -84,8 +84,8 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap();
-        let chromium =
-            std::env::var("MEMBERFLOW_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let chromium = std::env::var("MEMBERFLOW_TEST_CHROMIUM")
+            .unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {

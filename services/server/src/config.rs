@@ -294,8 +294,9 @@ impl Default for GraphqlConfig {
     }
 }
 
-/// Variables that start with the prefix but are not configuration keys.
-const NOT_CONFIG: [&str; 3] = ["config", "test_database_url", "new_password"];
+/// Variables that start with the prefix but are not configuration keys (and every
+/// `MEMBERFLOW_TEST_*`, the test harness's).
+const NOT_CONFIG: [&str; 2] = ["config", "new_password"];
 
 impl Config {
     /// Loads the configuration: defaults, overlaid by `file` if given, overlaid by the
@@ -313,7 +314,13 @@ impl Config {
             }
             user = user.merge(Toml::file_exact(f));
         }
-        user = user.merge(Env::prefixed("MEMBERFLOW_").split("__").ignore(&NOT_CONFIG));
+        user = user.merge(
+            Env::prefixed("MEMBERFLOW_")
+                .split("__")
+                .ignore(&NOT_CONFIG)
+                // `MEMBERFLOW_TEST_*` are the test harness's (its database, its browser).
+                .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_")),
+        );
         let fig = Figment::from(Serialized::defaults(Config::default())).merge(user.clone());
         fig.extract::<Config>().map_err(|first| {
             let all = every_problem(&user);
@@ -394,6 +401,7 @@ mod tests {
             jail.set_env("MEMBERFLOW_DATABASE_URL", "postgres://x@127.0.0.1/db");
             jail.set_env("MEMBERFLOW_GRAPHQL__MAX_COMPLEXITY", "77");
             jail.set_env("MEMBERFLOW_TEST_DATABASE_URL", "ignored");
+            jail.set_env("MEMBERFLOW_TEST_REQUIRE_BROWSER", "1");
             let c = Config::load(Some(Path::new("m.toml"))).unwrap();
             assert_eq!(c.listen.port(), 9000);
             assert_eq!(c.graphql.max_depth, 5);
