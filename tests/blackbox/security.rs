@@ -387,6 +387,44 @@ fn rows(f: &Fixture) -> Vec<Row> {
             json!({}),
         ),
         row(
+            "searchMembers",
+            Need::Over(READ_MEMBERS),
+            "query($id: ID!) { searchMembers(query: \"dang vien\", unitId: $id) { fullName } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "accounts",
+            Need::Everywhere(&["admin"]),
+            "{ accounts { username } }",
+            json!({}),
+        ),
+        // The administrators' mutations, with inputs that change nothing when allowed (a
+        // password too short, an account that does not exist).
+        row(
+            "createAccount",
+            Need::Everywhere(&["admin"]),
+            "mutation { createAccount(username: \"matrix\", password: \"short\") { username } }",
+            json!({}),
+        ),
+        row(
+            "grantRole",
+            Need::Everywhere(&["admin"]),
+            "mutation { grantRole(username: \"nobody-at-all\", role: \"secretary\") { username } }",
+            json!({}),
+        ),
+        row(
+            "revokeRole",
+            Need::Everywhere(&["admin"]),
+            "mutation { revokeRole(username: \"nobody-at-all\", role: \"secretary\") { username } }",
+            json!({}),
+        ),
+        row(
+            "disableAccount",
+            Need::Everywhere(&["admin"]),
+            "mutation { disableAccount(username: \"nobody-at-all\") { username } }",
+            json!({}),
+        ),
+        row(
             "login",
             Need::Public,
             "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
