@@ -1,7 +1,7 @@
 //! `memberflow demo`: builds a realistic organization to try the service on, deterministically
 //! from a seed.
 //!
-//! - `hau-giang-2023` is the province of the source report (`domain/hau-giang-2023.md`): its
+//! - `hau-giang-2023` is the province of the source report (its figures in docs/demo.md): its
 //!   11 directly subordinate committees, 498 grassroots organizations (171 committees, 327
 //!   grassroots branches) and 1,523 branches by category as of 31/10/2023, the 525
 //!   grassroots organizations and 1,703 branches of 2018 (the difference merged away in
@@ -95,7 +95,7 @@ pub struct Figures {
 const ARMED_FORCES: &str = "ARMED_FORCES";
 
 impl Figures {
-    /// Hậu Giang, 30/6/2023 (domain/hau-giang-2023.md; choices in docs/demo.md).
+    /// Hậu Giang, 30/6/2023 (figures and choices in docs/demo.md).
     pub fn hau_giang_2023() -> Self {
         Figures {
             members: 33_509,
@@ -1427,7 +1427,7 @@ pub fn admission_years(batch: &BulkBatch) -> std::collections::BTreeMap<i32, u64
 /// The demo organizations.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DemoCommand {
-    /// The province of the source report (domain/hau-giang-2023.md), as of 30/6/2023.
+    /// The province of the source report (docs/demo.md), as of 30/6/2023.
     #[command(name = "hau-giang-2023")]
     HauGiang2023 {
         /// The generator's seed: the same seed builds the same province.

@@ -4,7 +4,7 @@
 //!
 //! Scenarios are data, run by one `check` helper (a copy of the one in `tests/engine.rs`, cut
 //! down to what these machines need), which asserts the engine's invariants on every step. Each
-//! test is named after the rule of `domain/rules.md` §2 it checks. A property test checks the
+//! test is named after the rule of the rulebook (docs/rules-coverage.md) §2 it checks. A property test checks the
 //! D32 cumulation against its definition, another drives the three machines with random events.
 
 #![allow(clippy::unwrap_used)]

@@ -3,7 +3,7 @@
 //! Most tests are data: a scenario (which definition, the steps to fire, what to expect) run by
 //! one `check` helper, which also asserts the engine's invariants on every step (a refused event
 //! changes nothing, an accepted one moves to a declared state and records its rule set). Tests
-//! that check a rule are named after its id in `domain/rules.md`. Property tests drive random
+//! that check a rule are named after its id in the rulebook (docs/rules-coverage.md). Property tests drive random
 //! event sequences through every definition; one test validates every file under `schemas/`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -2,7 +2,7 @@
 //!
 //! Rules are data. A rule set (R2021, R2025a, R2025b, …) is in force over a period and holds
 //! every number, period, threshold and list the guards read, each tagged with the rule id of
-//! `domain/rules.md`, its verification tag ([V], [S], [M]) and its source, so that an
+//! the rulebook (docs/rules-coverage.md), its verification tag ([V], [S], [M]) and its source, so that an
 //! administrator can correct an unverified value without a code change. A [M] parameter may
 //! have no value at all (P5): whatever reads it refuses with a reason saying so.
 
