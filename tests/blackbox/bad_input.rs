@@ -147,3 +147,62 @@ async fn a_query_deeper_than_the_parser_goes_is_query_too_deep() {
     let r = app.gql(&deep, json!({})).await;
     assert_eq!(error_code(&r), "QUERY_TOO_DEEP", "{r:#}");
 }
+
+/// Sends `request` as raw bytes on a new connection and returns the status and the body.
+async fn raw_http(app: &TestApp, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    (status, body.to_owned())
+}
+
+#[tokio::test]
+async fn a_token_holding_a_nul_byte_gets_a_json_error_with_a_code() {
+    let (app, _dir) = toy_app().await;
+    let query = br#"{"query":"{ roots { code } }"}"#;
+    let request = |authorization: &[u8]| {
+        let mut r = Vec::new();
+        r.extend_from_slice(b"POST /graphql HTTP/1.1\r\nHost: localhost\r\n");
+        r.extend_from_slice(b"Content-Type: application/json\r\nAccept: application/json\r\n");
+        r.extend_from_slice(b"Authorization: Bearer ");
+        r.extend_from_slice(authorization);
+        r.extend_from_slice(
+            format!(
+                "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                query.len()
+            )
+            .as_bytes(),
+        );
+        r.extend_from_slice(query);
+        r
+    };
+
+    // The token with a NUL byte never reaches the API: the request is answered as one
+    // without a token, in JSON, with the code every client already handles.
+    let mut bad = app.token.as_bytes().to_vec();
+    bad.insert(bad.len() / 2, 0);
+    let (status, body) = raw_http(&app, &request(&bad)).await;
+    let body: Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{status} {e}: {body:?}"));
+    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{status} {body:#}");
+    assert!(
+        body["data"].is_null() || body["data"]["roots"].is_null(),
+        "{body:#}"
+    );
+
+    // The same request with the real token is served: the connection handling is the same.
+    let (status, body) = raw_http(&app, &request(app.token.as_bytes())).await;
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert!(body["data"]["roots"].is_array(), "{body:#}");
+}

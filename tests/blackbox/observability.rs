@@ -347,3 +347,109 @@ async fn every_log_line_of_a_request_carries_its_id() {
         assert_eq!(v["span"]["request_id"], "follow-me-7", "{v}");
     }
 }
+
+/// One HTTP/1.1 request read off `stream`: its path, content type and body; `None` at the end
+/// of the connection.
+async fn next_request(
+    stream: &mut tokio::io::BufReader<tokio::net::TcpStream>,
+) -> Option<(String, String, Vec<u8>)> {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
+    let mut line = String::new();
+    if stream.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let path = line.split_whitespace().nth(1)?.to_owned();
+    let (mut length, mut kind) = (0, String::new());
+    loop {
+        line.clear();
+        stream.read_line(&mut line).await.ok()?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        match name.to_ascii_lowercase().as_str() {
+            "content-length" => length = value.trim().parse().ok()?,
+            "content-type" => kind = value.trim().to_owned(),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some((path, kind, body))
+}
+
+// Two threads: the collector answers while the test waits for the process to exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_are_exported_as_traces_over_otlp_when_an_endpoint_is_set() {
+    use tokio::io::AsyncWriteExt as _;
+    // A collector on loopback: takes every OTLP/HTTP post, answers 200, hands it to the test.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = listener.local_addr().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut stream = tokio::io::BufReader::new(stream);
+                while let Some(request) = next_request(&mut stream).await {
+                    let _ = tx.send(request);
+                    let ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+                    if stream.get_mut().write_all(ok).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = crate::binary::memberflow(dir.path());
+    cmd.env(
+        "MEMBERFLOW_LOG__OTLP_ENDPOINT",
+        format!("http://{collector}"),
+    );
+    let (mut child, addr) = crate::binary::start(cmd);
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .header("x-request-id", "trace-me-42")
+        .json(&json!({ "query": "{ today }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Spans still buffered are sent before the process exits.
+    crate::binary::sigterm(&child);
+    assert!(child.wait().unwrap().success());
+
+    let mut posts = Vec::new();
+    while let Ok(post) = rx.try_recv() {
+        posts.push(post);
+    }
+    assert!(!posts.is_empty(), "nothing reached the collector");
+    for (path, kind, _) in &posts {
+        assert_eq!(path, "/v1/traces");
+        assert_eq!(kind, "application/x-protobuf");
+    }
+    // Protobuf keeps strings as they are: the service's name and the request's span, with
+    // the request id the client sent as one of its attributes.
+    let all: Vec<u8> = posts.into_iter().flat_map(|(_, _, body)| body).collect();
+    let holds = |needle: &str| all.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(holds("service.name") && holds("memberflow"));
+    assert!(
+        holds("trace-me-42"),
+        "the request's span is not among the exported ones"
+    );
+
+    // An endpoint that is not an HTTP URL is refused at start, naming the variable.
+    let out = crate::binary::memberflow(dir.path())
+        .env("MEMBERFLOW_LOG__OTLP_ENDPOINT", "collector:4318")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("MEMBERFLOW_LOG__OTLP_ENDPOINT"),
+        "{out:?}"
+    );
+}

@@ -10,9 +10,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use memberflow_api::SystemClock;
 use memberflow_store::Store;
-use tracing_subscriber::EnvFilter;
 
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::{Application, shutdown_signal};
 
 /// memberflow: admission and discipline workflows for a hierarchical party organization.
@@ -347,24 +346,11 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
         .map_err(|errs| anyhow::anyhow!("invalid configuration:\n  - {}", errs.join("\n  - ")))
 }
 
-fn init_logging(config: &Config) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second initialisation (tests run the CLI several times) is not an error.
-    let _ = match config.log.format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Pretty => builder.try_init(),
-    };
-}
-
 async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::User { ref action }) => {
             let config = load_config(&cli)?;
-            init_logging(&config);
+            let _telemetry = crate::telemetry::init(&config)?;
             user_command(&config, action.clone()).await
         }
         Some(Command::Schema) => {
@@ -525,7 +511,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         }) => {
             let config = load_config(&cli)?;
-            init_logging(&config);
+            let _telemetry = crate::telemetry::init(&config)?;
             let store = connect(&config).await?;
             let reverted = store.migrate_down(n).await?;
             println!("reverted {} migration(s)", reverted.len());
@@ -536,7 +522,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Migrate { .. }) => {
             let config = load_config(&cli)?;
-            init_logging(&config);
+            let _telemetry = crate::telemetry::init(&config)?;
             let store = connect(&config).await?;
             let pending = store.pending_migrations().await?;
             store.migrate().await.context("running the migrations")?;
@@ -549,7 +535,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None | Some(Command::Serve) => {
             let config = load_config(&cli)?;
-            init_logging(&config);
+            let _telemetry = crate::telemetry::init(&config)?;
             let app = Application::build(&config, Arc::new(SystemClock)).await?;
             app.run_until(shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)

@@ -186,6 +186,9 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A `tracing` filter (`RUST_LOG` wins when set).
     pub filter: String,
+    /// An OpenTelemetry collector's OTLP/HTTP endpoint (`http://collector:4318`): when set,
+    /// the spans are also exported there as traces. Off by default.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// How log lines look.
@@ -276,6 +279,7 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Pretty,
             filter: "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into(),
+            otlp_endpoint: None,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! outbox, and the log says so. The cron expressions of `[schedules]` are checked at every
 //! start-up either way.
 
+mod accept;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod report;
 mod request_id;
 mod sheets;
+pub mod telemetry;
 mod xlsx;
 
 use std::future::Future;
@@ -310,8 +312,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = self.local_addr()?;
-        // One shutdown for both tasks. If serving fails, the sender is dropped, which stops
-        // the worker as well.
+        // One shutdown for both tasks.
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| {
             tokio::spawn(w.run(async move {
@@ -319,23 +320,16 @@ impl Application {
             }))
         });
         tracing::info!(%addr, graphql = %format!("http://{addr}/graphql"), "serving");
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        accept::serve(self.listener, self.router, async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         })
-        .await
-        .context("serving HTTP");
+        .await;
         if let Some(w) = worker
             && let Err(e) = w.await
         {
             tracing::error!(error = %e, "the worker task failed");
         }
-        served?;
         self.store.close().await.context("closing the database")?;
         tracing::info!("stopped");
         Ok(())

@@ -1,0 +1,223 @@
+//! The accept loop: HTTP/1.1 by hyper, with graceful shut-down.
+//!
+//! `axum::serve` offers no setting for hyper's parser, whose default answers a request holding
+//! a malformed header line (a control character in a bearer token, say) with an empty `400`
+//! before any of our code runs. Here the parser skips such a line instead: the request reaches
+//! the API without it, and the API answers as it answers any request lacking that header, with
+//! a JSON body and a stable code (`UNAUTHENTICATED` for a token that never arrived).
+//!
+//! The parser skips a line holding any control character but NUL, which it refuses outright;
+//! [`HeadGuard`] turns a NUL inside a request head into DEL, another control character, so
+//! that a NUL is skipped like the others. Bodies pass untouched.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+/// How long a client may take to send a request's head (slow-header clients are cut off).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting, lets every
+/// open connection finish the request in flight, and returns once all have closed.
+/// Handlers see the peer's address as `ConnectInfo<SocketAddr>`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .ignore_invalid_headers(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    // Every connection holds a receiver: the sender says "stop", and `closed()` completes
+    // when the last connection has dropped its receiver.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, %peer, "cannot set TCP_NODELAY");
+        }
+        let service = router
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = builder
+            .serve_connection(
+                TokioIo::new(HeadGuard::new(stream)),
+                TowerToHyperService::new(service),
+            )
+            .with_upgrades();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            tokio::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                // The only change ever sent is "stop" (or the sender is gone).
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(stop);
+        });
+    }
+    drop(listener);
+    drop(stop_rx);
+    let _ = stop_tx.send(true);
+    stop_tx.closed().await;
+}
+
+/// Errors of one connection (reset before it was accepted) are not the listener's; others
+/// (out of file descriptors) are logged and retried after a pause rather than spinning.
+async fn accept_failed(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed; retrying in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// A connection whose request heads have their NUL bytes turned into DEL (see the module's
+/// documentation). A head runs from the first byte read after a response was written (or from
+/// the connection's start) to its blank line; what follows is the body, untouched. A request
+/// pipelined behind another's body in the same read is not inspected, and hyper refuses a NUL
+/// in it as before, with a bare `400`.
+struct HeadGuard<S> {
+    inner: S,
+    /// Reading a head (true) or a body (false).
+    in_head: bool,
+    /// The head's last bytes, to find its end across reads.
+    tail: [u8; 3],
+}
+
+impl<S> HeadGuard<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            in_head: true,
+            tail: [0; 3],
+        }
+    }
+
+    /// Rewrites the head's part of `bytes` and finds where the head ends.
+    fn guard(&mut self, bytes: &mut [u8]) {
+        for b in bytes.iter_mut() {
+            if !self.in_head {
+                return;
+            }
+            if *b == 0 {
+                *b = 0x7f;
+            }
+            if self.tail == *b"\r\n\r" && *b == b'\n' {
+                self.in_head = false;
+            }
+            self.tail = [self.tail[1], self.tail[2], *b];
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for HeadGuard<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if polled.is_ready() && self.in_head {
+            let read = &mut buf.filled_mut()[before..];
+            self.guard(read);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        // A response is going out: the next bytes read start the next request's head.
+        self.in_head = true;
+        self.tail = [0; 3];
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        self.in_head = true;
+        self.tail = [0; 3];
+        Pin::new(&mut self.inner).poll_write_vectored(cx, data)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HeadGuard;
+
+    fn guarded(chunks: &[&[u8]]) -> Vec<u8> {
+        let mut g = HeadGuard::new(());
+        let mut out = Vec::new();
+        for c in chunks {
+            let mut c = c.to_vec();
+            g.guard(&mut c);
+            out.extend(c);
+        }
+        out
+    }
+
+    #[test]
+    fn nul_bytes_are_rewritten_in_the_head_only_even_across_reads() {
+        let got = guarded(&[b"POST / HTTP/1.1\r\nA: x\0y\r\n\r", b"\n\0body\0"]);
+        assert_eq!(got, b"POST / HTTP/1.1\r\nA: x\x7fy\r\n\r\n\0body\0");
+    }
+}
