@@ -111,10 +111,12 @@ async fn accept_failed(e: &std::io::Error) {
 }
 
 /// A connection whose request heads have their NUL bytes turned into DEL (see the module's
-/// documentation). A head runs from the first byte read after a response was written (or from
-/// the connection's start) to its blank line; what follows is the body, untouched. A request
-/// pipelined behind another's body in the same read is not inspected, and hyper refuses a NUL
-/// in it as before, with a bare `400`.
+/// documentation). A head runs from the connection's start, or from the first byte read after
+/// a final response (status 200 and above) began, to its blank line; what follows is the body,
+/// untouched. Interim responses change nothing: the body after `100 Continue` and the
+/// WebSocket frames after `101 Switching Protocols` pass as they are. A request pipelined
+/// behind another's body in the same read is not inspected, and hyper refuses a NUL in it as
+/// before, with a bare `400`.
 struct HeadGuard<S> {
     inner: S,
     /// Reading a head (true) or a body (false).
@@ -129,6 +131,19 @@ impl<S> HeadGuard<S> {
             inner,
             in_head: true,
             tail: [0; 3],
+        }
+    }
+
+    /// A final response going out means the request was read: the next bytes read start the
+    /// next request's head.
+    fn seen_written(&mut self, data: &[u8]) {
+        let final_status = data.len() > 9
+            && data.starts_with(b"HTTP/1.")
+            && data[8] == b' '
+            && (b'2'..=b'5').contains(&data[9]);
+        if final_status {
+            self.in_head = true;
+            self.tail = [0; 3];
         }
     }
 
@@ -171,9 +186,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        // A response is going out: the next bytes read start the next request's head.
-        self.in_head = true;
-        self.tail = [0; 3];
+        self.seen_written(data);
         Pin::new(&mut self.inner).poll_write(cx, data)
     }
 
@@ -182,8 +195,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HeadGuard<S> {
         cx: &mut Context<'_>,
         data: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        self.in_head = true;
-        self.tail = [0; 3];
+        if let Some(first) = data.iter().find(|d| !d.is_empty()) {
+            self.seen_written(first);
+        }
         Pin::new(&mut self.inner).poll_write_vectored(cx, data)
     }
 
@@ -213,6 +227,27 @@ mod tests {
             out.extend(c);
         }
         out
+    }
+
+    #[test]
+    fn bodies_after_an_interim_response_pass_and_a_final_response_starts_a_new_head() {
+        let mut g = HeadGuard::new(());
+        let mut head = b"POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n".to_vec();
+        g.guard(&mut head);
+        g.seen_written(b"HTTP/1.1 100 Continue\r\n\r\n");
+        let mut body = b"\0\0xlsx\0".to_vec();
+        g.guard(&mut body);
+        assert_eq!(body, b"\0\0xlsx\0");
+        g.seen_written(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
+        let mut next = b"GET / HTTP/1.1\r\nA: \0\r\n\r\n\0".to_vec();
+        g.guard(&mut next);
+        assert_eq!(next, b"GET / HTTP/1.1\r\nA: \x7f\r\n\r\n\0");
+        // After the switch to WebSocket, frames are never touched, whatever is written.
+        g.seen_written(b"HTTP/1.1 101 Switching Protocols\r\n\r\n");
+        g.seen_written(b"\x81\x02{}");
+        let mut frame = b"\x81\x82\0\0\0\0{}".to_vec();
+        g.guard(&mut frame);
+        assert_eq!(frame, b"\x81\x82\0\0\0\0{}");
     }
 
     #[test]
