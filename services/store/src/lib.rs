@@ -5,6 +5,7 @@
 //! lets the core decide, and writes the outcome, or nothing at all.
 
 mod accounts;
+mod ancestry;
 mod addresses;
 mod badges;
 mod cases;
@@ -26,6 +27,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
+pub use ancestry::AncestryProblem;
 pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
 pub use addresses::Addressees;
 pub use badges::{AwardOutcome, BadgeAwardRecord};
