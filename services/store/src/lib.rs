@@ -57,6 +57,8 @@ pub use tree::{MergeUnits, NewUnit};
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Principals of recent sessions, trusted while no revocation happened (accounts.rs).
+    principals: std::sync::Arc<accounts::PrincipalCache>,
 }
 
 /// Which database the store runs on.
@@ -73,7 +75,10 @@ impl Store {
     /// missing. The URL is never logged: it may carry a password.
     pub async fn connect(url: &str) -> Result<Self> {
         let mut opts = ConnectOptions::new(url.to_owned());
+        // No ping before each acquire: a healthy pool's connections are used as they are (a
+        // broken one fails its statement, and the command is retried or reported).
         opts.sqlx_logging(false)
+            .test_before_acquire(false)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10));
         if url.starts_with("sqlite:") {
@@ -94,7 +99,10 @@ impl Store {
             preflight(url).await?;
         }
         let db = Database::connect(opts).await.map_err(StoreError::Connect)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            principals: std::sync::Arc::default(),
+        })
     }
 
     /// Applies every pending migration.
