@@ -118,7 +118,12 @@ async fn a_moved_unit_takes_its_cases_and_their_readers_with_it_from_the_move_s_
             .is_none()
     );
     // Lists filtered by the caller's scope agree.
-    assert!(subtree_cases(&app, Some(&sc_d2), &p.d2).await.0.contains(&case));
+    assert!(
+        subtree_cases(&app, Some(&sc_d2), &p.d2)
+            .await
+            .0
+            .contains(&case)
+    );
     assert!(subtree_cases(&app, Some(&sc_d1), &p.d1).await.0.is_empty());
 
     // The ancestry of the branch on either side of the move.
@@ -136,7 +141,10 @@ async fn a_moved_unit_takes_its_cases_and_their_readers_with_it_from_the_move_s_
     let out = check_history(&app);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("ancestry row(s) of the tree: 0 problem(s)"), "{stdout}");
+    assert!(
+        stdout.contains("ancestry row(s) of the tree: 0 problem(s)"),
+        "{stdout}"
+    );
 
     // A row of the ancestry altered behind the store's back is found.
     use sea_orm::ConnectionTrait as _;
@@ -207,7 +215,10 @@ async fn revocations_through_the_api_end_a_cached_session_s_rights_on_the_next_r
     }
     let revoke = "mutation { revokeRole(username: \"lan\", role: \"organization_department\", unitCode: \"HG\") { username } }";
     app.ok(revoke, json!({})).await;
-    assert_eq!(error_code(&app.gql_as(&lan, q, json!({})).await), "FORBIDDEN");
+    assert_eq!(
+        error_code(&app.gql_as(&lan, q, json!({})).await),
+        "FORBIDDEN"
+    );
     // A grant is seen at once too.
     let grant = "mutation { grantRole(username: \"lan\", role: \"organization_department\", unitCode: \"HG\") { username } }";
     app.ok(grant, json!({})).await;
@@ -215,14 +226,24 @@ async fn revocations_through_the_api_end_a_cached_session_s_rights_on_the_next_r
 
     // Logging out ends the token at once, not the account's other session.
     let other = app.session_of("lan").await;
-    assert!(app.gql_as(&other, q, json!({})).await.get("errors").is_none());
+    assert!(
+        app.gql_as(&other, q, json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
     let out = app.gql_as(&lan, "mutation { logout }", json!({})).await;
     assert!(out.get("errors").is_none(), "{out}");
     assert_eq!(
         error_code(&app.gql_as(&lan, q, json!({})).await),
         "UNAUTHENTICATED"
     );
-    assert!(app.gql_as(&other, q, json!({})).await.get("errors").is_none());
+    assert!(
+        app.gql_as(&other, q, json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
 
     // Disabling the account ends every session of it at once.
     app.ok(

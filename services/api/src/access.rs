@@ -109,8 +109,12 @@ pub(crate) async fn path(
     on: NaiveDate,
 ) -> async_graphql::Result<SharedPath> {
     let cached = |ctx: &Context<'_>| {
-        ctx.data_opt::<PathCache>()
-            .and_then(|c| c.paths.lock().ok().and_then(|m| m.get(&(unit, on)).cloned()))
+        ctx.data_opt::<PathCache>().and_then(|c| {
+            c.paths
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&(unit, on)).cloned())
+        })
     };
     if let Some(hit) = cached(ctx) {
         return Ok(hit);

@@ -346,14 +346,20 @@ impl Store {
         let r = |c: role_assignment::Column| Expr::col((role_assignment::Entity, c));
         let q = Query::select()
             .expr_as(s(session::Column::ExpiresAt), Alias::new("expires_at"))
-            .expr_as(s(session::Column::RevokedAt), Alias::new("session_revoked_at"))
+            .expr_as(
+                s(session::Column::RevokedAt),
+                Alias::new("session_revoked_at"),
+            )
             .expr_as(a(account::Column::Id), Alias::new("account_id"))
             .expr_as(a(account::Column::Username), Alias::new("username"))
             .expr_as(a(account::Column::MemberId), Alias::new("member_id"))
             .expr_as(a(account::Column::Disabled), Alias::new("disabled"))
             .expr_as(a(account::Column::Email), Alias::new("email"))
             .expr_as(r(role_assignment::Column::Role), Alias::new("role"))
-            .expr_as(r(role_assignment::Column::UnitId), Alias::new("role_unit_id"))
+            .expr_as(
+                r(role_assignment::Column::UnitId),
+                Alias::new("role_unit_id"),
+            )
             .from(session::Entity)
             .inner_join(
                 account::Entity,
@@ -369,7 +375,10 @@ impl Store {
                     .add(r(role_assignment::Column::RevokedAt).is_null()),
             )
             .and_where(s(session::Column::TokenHash).eq(hash))
-            .order_by((role_assignment::Entity, role_assignment::Column::Id), Order::Asc)
+            .order_by(
+                (role_assignment::Entity, role_assignment::Column::Id),
+                Order::Asc,
+            )
             .to_owned();
         let rows = self.db().query_all(&q).await?;
         let Some(first) = rows.first() else {
@@ -405,10 +414,7 @@ impl Store {
     async fn bump_auth_epoch(&self, c: &impl sea_orm::ConnectionTrait) -> Result<()> {
         let q = Query::update()
             .table(Alias::new("auth_epoch"))
-            .value(
-                Alias::new("epoch"),
-                Expr::col(Alias::new("epoch")).add(1),
-            )
+            .value(Alias::new("epoch"), Expr::col(Alias::new("epoch")).add(1))
             .and_where(Expr::col(Alias::new("id")).eq(1))
             .to_owned();
         c.execute(&q).await?;

@@ -208,7 +208,11 @@ pub struct AncestryProblem {
 impl Store {
     /// The ancestors of `id` on `d`, nearest first (the unit itself not included).
     pub async fn ancestors_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<UnitRecord>> {
-        let mut path = self.paths_on(&[id], d).await?.remove(&id).unwrap_or_default();
+        let mut path = self
+            .paths_on(&[id], d)
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
         if !path.is_empty() {
             path.remove(0);
         }
@@ -241,7 +245,10 @@ impl Store {
         // A path starts with its unit: units that do not exist on `d` have no rows that day.
         let missing: Vec<Uuid> = ids
             .iter()
-            .filter(|id| out.get(id).is_none_or(|p| p.first().is_none_or(|u| u.id != **id)))
+            .filter(|id| {
+                out.get(id)
+                    .is_none_or(|p| p.first().is_none_or(|u| u.id != **id))
+            })
             .copied()
             .collect();
         if !missing.is_empty() {

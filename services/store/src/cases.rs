@@ -564,9 +564,7 @@ async fn write_effects(
             Effect::ScheduleReminder { key, at, .. } if cancelled.contains(&key.as_str()) => {
                 Some(format!("reminder:{case_id}:{key}:{at}"))
             }
-            Effect::ScheduleRecurringReminder { key, .. }
-                if cancelled.contains(&key.as_str()) =>
-            {
+            Effect::ScheduleRecurringReminder { key, .. } if cancelled.contains(&key.as_str()) => {
                 Some(format!("recurring:{case_id}:{key}"))
             }
             _ => None,

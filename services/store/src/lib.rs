@@ -5,8 +5,8 @@
 //! lets the core decide, and writes the outcome, or nothing at all.
 
 mod accounts;
-mod ancestry;
 mod addresses;
+mod ancestry;
 mod badges;
 mod cases;
 mod entity;
@@ -27,9 +27,9 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
-pub use ancestry::AncestryProblem;
 pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
 pub use addresses::Addressees;
+pub use ancestry::AncestryProblem;
 pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub use cases::{
     CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, CaseVisibility,

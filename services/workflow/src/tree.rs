@@ -594,7 +594,7 @@ where
 
 /// Joins consecutive periods of the same ancestor at the same depth.
 fn coalesce<Id: Copy + Ord>(mut rows: Vec<AncestryRow<Id>>) -> Vec<AncestryRow<Id>> {
-    rows.sort_by(|a, b| (a.ancestor, a.depth, a.from).cmp(&(b.ancestor, b.depth, b.from)));
+    rows.sort_by_key(|a| (a.ancestor, a.depth, a.from));
     let mut out: Vec<AncestryRow<Id>> = Vec::with_capacity(rows.len());
     for r in rows {
         if let Some(last) = out.last_mut()
@@ -616,11 +616,20 @@ mod tests {
     use super::*;
 
     fn span(id: u8, from: &str, to: Option<&str>) -> UnitSpan<u8> {
-        UnitSpan { id, from: d(from), to: to.map(d) }
+        UnitSpan {
+            id,
+            from: d(from),
+            to: to.map(d),
+        }
     }
 
     fn link(unit: u8, parent: u8, from: &str, to: Option<&str>) -> ParentLink<u8> {
-        ParentLink { unit, parent, from: d(from), to: to.map(d) }
+        ParentLink {
+            unit,
+            parent,
+            from: d(from),
+            to: to.map(d),
+        }
     }
 
     fn ancestors_on(rows: &[AncestryRow<u8>], unit: u8, on: &str) -> Vec<u8> {
@@ -655,7 +664,10 @@ mod tests {
         assert_eq!(ancestors_on(&rows, 5, "2024-06-01"), vec![5, 4, 3, 1]);
         assert_eq!(ancestors_on(&rows, 5, "2020-06-01"), Vec::<u8>::new());
         // The link to the root is one row over both parents' periods, at the same depth.
-        let to_root: Vec<_> = rows.iter().filter(|r| r.unit == 5 && r.ancestor == 1).collect();
+        let to_root: Vec<_> = rows
+            .iter()
+            .filter(|r| r.unit == 5 && r.ancestor == 1)
+            .collect();
         assert_eq!(to_root.len(), 1);
         assert_eq!(to_root[0].depth, 3);
         assert_eq!(to_root[0].from, d("2021-01-01"));
@@ -668,8 +680,14 @@ mod tests {
 
     #[test]
     fn ancestry_ends_with_the_unit_and_survives_a_cycle() {
-        let units = [span(1, "2020-01-01", None), span(2, "2020-01-01", Some("2022-01-01"))];
-        let links = [link(2, 1, "2020-01-01", Some("2022-01-01")), link(1, 2, "2020-01-01", None)];
+        let units = [
+            span(1, "2020-01-01", None),
+            span(2, "2020-01-01", Some("2022-01-01")),
+        ];
+        let links = [
+            link(2, 1, "2020-01-01", Some("2022-01-01")),
+            link(1, 2, "2020-01-01", None),
+        ];
         let rows = ancestry_rows(&units, &links, &[]);
         assert_eq!(ancestors_on(&rows, 2, "2023-01-01"), Vec::<u8>::new());
         // The cycle is cut: the walk ends, each unit still starts its own path.
