@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admission;
+mod ancestry;
 mod auth;
 mod bad_input;
 mod binary;

@@ -437,9 +437,11 @@ impl TestApp {
     /// Counts the rows of every table: a fingerprint to show that a refused command wrote
     /// nothing.
     pub async fn row_counts(&self) -> Vec<(String, i64)> {
-        const TABLES: [&str; 19] = [
+        const TABLES: [&str; 21] = [
             "unit",
             "unit_parent",
+            "unit_ancestry",
+            "auth_epoch",
             "member",
             "member_unit",
             "member_status",

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::Context;
 use chrono::NaiveDate;
-use memberflow_store::{CaseRecord, CaseVisibility};
+use memberflow_store::{CaseRecord, CaseVisibility, UnitRecord};
 use memberflow_workflow::access::{self, Grant, PathUnit, Permission, Scope, competent_level};
 use memberflow_workflow::engine::RoleRef;
 use memberflow_workflow::text::Text;
@@ -22,9 +22,12 @@ use crate::auth::Auth;
 use crate::error::{ApiError, Code, OrGql, graphql_error};
 use crate::tree::{app, lang};
 
-/// Paths to the root already resolved in this request.
+/// Paths to the root already resolved in this request, and the units read with them.
 #[derive(Debug, Default)]
-pub(crate) struct PathCache(Mutex<HashMap<(Uuid, NaiveDate), SharedPath>>);
+pub(crate) struct PathCache {
+    paths: Mutex<HashMap<(Uuid, NaiveDate), SharedPath>>,
+    units: Mutex<HashMap<Uuid, UnitRecord>>,
+}
 
 /// A unit's path to the root, shared between the resolvers of a request.
 type SharedPath = Arc<Vec<PathUnit<Uuid>>>;
@@ -52,42 +55,100 @@ pub(crate) fn forbidden(p: Permission) -> ApiError {
     ))
 }
 
-/// The unit `unit` and its ancestors on `on`, nearest first.
+/// Reads the paths to the root on `on` of every unit of `units` not yet known to this
+/// request, in one query (a list resolves its rows' paths before it authorizes each row).
+pub(crate) async fn prefetch_paths(
+    ctx: &Context<'_>,
+    units: &[Uuid],
+    on: NaiveDate,
+) -> async_graphql::Result<()> {
+    let cache = ctx.data_opt::<PathCache>();
+    let mut missing: Vec<Uuid> = match cache.and_then(|c| c.paths.lock().ok()) {
+        Some(m) => units
+            .iter()
+            .filter(|u| !m.contains_key(&(**u, on)))
+            .copied()
+            .collect(),
+        None => units.to_vec(),
+    };
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let found = app(ctx).store.paths_on(&missing, on).await.gql(lang(ctx))?;
+    let Some(cache) = cache else {
+        return Ok(());
+    };
+    if let (Ok(mut paths), Ok(mut known)) = (cache.paths.lock(), cache.units.lock()) {
+        for (id, path) in found {
+            paths.insert(
+                (id, on),
+                Arc::new(
+                    path.iter()
+                        .map(|u| PathUnit {
+                            id: u.id,
+                            kind: u.kind,
+                        })
+                        .collect(),
+                ),
+            );
+            for u in path {
+                known.insert(u.id, u);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The unit `unit` and its ancestors on `on`, nearest first: one query, then from the
+/// request's cache.
 pub(crate) async fn path(
     ctx: &Context<'_>,
     unit: Uuid,
     on: NaiveDate,
 ) -> async_graphql::Result<SharedPath> {
-    let cache = ctx.data_opt::<PathCache>();
-    if let Some(hit) = cache.and_then(|c| c.0.lock().ok().and_then(|m| m.get(&(unit, on)).cloned()))
-    {
+    let cached = |ctx: &Context<'_>| {
+        ctx.data_opt::<PathCache>().and_then(|c| {
+            c.paths
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&(unit, on)).cloned())
+        })
+    };
+    if let Some(hit) = cached(ctx) {
         return Ok(hit);
     }
-    let a = app(ctx);
-    let l = lang(ctx);
-    let me = a.store.unit(unit).await.gql(l)?;
-    let mut out = vec![PathUnit {
-        id: me.id,
-        kind: me.kind,
-    }];
-    out.extend(
-        a.store
-            .ancestors_on(unit, on)
+    if ctx.data_opt::<PathCache>().is_none() {
+        let path = app(ctx)
+            .store
+            .paths_on(&[unit], on)
             .await
-            .gql(l)?
-            .into_iter()
-            .map(|u| PathUnit {
-                id: u.id,
-                kind: u.kind,
-            }),
-    );
-    let out = Arc::new(out);
-    if let Some(c) = cache
-        && let Ok(mut m) = c.0.lock()
-    {
-        m.insert((unit, on), out.clone());
+            .gql(lang(ctx))?
+            .remove(&unit)
+            .unwrap_or_default();
+        return Ok(Arc::new(
+            path.iter()
+                .map(|u| PathUnit {
+                    id: u.id,
+                    kind: u.kind,
+                })
+                .collect(),
+        ));
     }
-    Ok(out)
+    prefetch_paths(ctx, &[unit], on).await?;
+    Ok(cached(ctx).unwrap_or_default())
+}
+
+/// A unit already read by this request (with a path), else from the store.
+pub(crate) async fn unit_record(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<UnitRecord> {
+    if let Some(u) = ctx
+        .data_opt::<PathCache>()
+        .and_then(|c| c.units.lock().ok().and_then(|m| m.get(&id).cloned()))
+    {
+        return Ok(u);
+    }
+    app(ctx).store.unit(id).await.gql(lang(ctx))
 }
 
 fn ids(path: &[PathUnit<Uuid>]) -> Vec<Uuid> {
@@ -290,13 +351,13 @@ pub async fn permits(
     unit: Uuid,
     on: NaiveDate,
 ) -> Result<bool, memberflow_store::StoreError> {
-    let mut path = vec![unit];
-    path.extend(
-        store
-            .ancestors_on(unit, on)
-            .await?
-            .into_iter()
-            .map(|u| u.id),
-    );
+    let path: Vec<Uuid> = store
+        .paths_on(&[unit], on)
+        .await?
+        .remove(&unit)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
     Ok(access::allows(&auth.principal.grants(), p, &path))
 }

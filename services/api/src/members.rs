@@ -413,7 +413,12 @@ pub(crate) async fn members_connection(
     };
     let store = &app(ctx).store;
     let page = store.members_page(&filter, after_id, first).await.gql(l)?;
-    let total = store.members_count(&filter).await.gql(l)?;
+    // Counted only when asked for.
+    let total = if ctx.look_ahead().field("totalCount").exists() {
+        store.members_count(&filter).await.gql(l)?
+    } else {
+        0
+    };
     let mut conn = Connection::with_additional_fields(
         after_id.is_some(),
         page.has_next,

@@ -67,10 +67,11 @@ pub enum Command {
     Schema,
     /// Validate the workflow definitions, rule sets and calendars under `schemas/`,
     /// reporting every problem at once; with `--history`, verify the hash chains of every
-    /// case's history in the database instead; with `--stats`, recompute the statistics
+    /// case's history in the database and the tree's ancestry against its parent links instead; with `--stats`, recompute the statistics
     /// counters from the registry and report every difference.
     Check {
-        /// Verify the history chains in the database (tampering shows as a broken link).
+        /// Verify the history chains in the database (tampering shows as a broken link) and the
+        /// tree's ancestry against the parent links.
         #[arg(long)]
         history: bool,
         /// Check the statistics counters against the registry (docs/targets.md).
@@ -368,7 +369,16 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
                 "verified {checked} history event(s): {} problem(s)",
                 breaks.len()
             );
-            Ok(if breaks.is_empty() {
+            // The tree's ancestry (unit_ancestry) against the parent links it is derived from.
+            let (rows, tree_problems) = store.verify_ancestry().await?;
+            for p in &tree_problems {
+                println!("error: unit {}: {}", p.unit_id, p.problem);
+            }
+            println!(
+                "verified {rows} ancestry row(s) of the tree: {} problem(s)",
+                tree_problems.len()
+            );
+            Ok(if breaks.is_empty() && tree_problems.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -11,9 +11,14 @@ use chrono::{DateTime, Duration, Utc};
 use memberflow_workflow::access::{Grant, Role};
 use memberflow_workflow::email::EmailAddress;
 use memberflow_workflow::text::Text;
-use sea_orm::sea_query::Expr;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -106,6 +111,58 @@ pub struct NewSession {
 }
 
 const MIN_PASSWORD: usize = 12;
+
+/// How long a principal read from the database is reused at most, revocations aside.
+const PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Sessions kept at most; past it the cache starts again empty.
+const PRINCIPAL_CACHE_MAX: usize = 10_000;
+
+/// Principals of recent sessions by token hash, with the revocation epoch they were read
+/// under: an entry is used only while that epoch is still the database's (a revocation by any
+/// process raises it), within [`PRINCIPAL_TTL`] of its read and before the session expires.
+#[derive(Debug, Default)]
+pub(crate) struct PrincipalCache(Mutex<HashMap<String, CachedPrincipal>>);
+
+#[derive(Debug)]
+struct CachedPrincipal {
+    principal: Principal,
+    expires_at: DateTime<Utc>,
+    epoch: i64,
+    read_at: Instant,
+}
+
+impl PrincipalCache {
+    fn get(&self, hash: &str, epoch: i64, now: DateTime<Utc>) -> Option<Principal> {
+        let m = self.0.lock().ok()?;
+        let c = m.get(hash)?;
+        (c.epoch == epoch && c.expires_at > now && c.read_at.elapsed() < PRINCIPAL_TTL)
+            .then(|| c.principal.clone())
+    }
+
+    fn put(&self, hash: String, principal: Principal, expires_at: DateTime<Utc>, epoch: i64) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= PRINCIPAL_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(
+                hash,
+                CachedPrincipal {
+                    principal,
+                    expires_at,
+                    epoch,
+                    read_at: Instant::now(),
+                },
+            );
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
 
 fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -249,42 +306,133 @@ impl Store {
         Ok((acc.into(), NewSession { token, expires_at }))
     }
 
-    /// The principal behind a bearer token, if the session is live.
+    /// The principal behind a bearer token, if the session is live. One small read per
+    /// request (the revocation epoch) when the session was read recently; else one read of
+    /// the session, its account and its live roles together.
     pub async fn principal(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Principal>> {
-        let Some(s) = session::Entity::find()
-            .filter(session::Column::TokenHash.eq(token_hash(token)))
-            .one(self.db())
-            .await?
-        else {
+        let hash = token_hash(token);
+        let epoch = self.auth_epoch().await?;
+        if let Some(p) = self.principals.get(&hash, epoch, now) {
+            return Ok(Some(p));
+        }
+        let Some((principal, expires_at)) = self.read_principal(&hash).await? else {
             return Ok(None);
         };
-        if s.revoked_at.is_some() || s.expires_at <= now {
+        if expires_at <= now {
             return Ok(None);
         }
-        let Some(acc) = account::Entity::find_by_id(s.account_id)
-            .one(self.db())
-            .await?
-        else {
+        self.principals
+            .put(hash, principal.clone(), expires_at, epoch);
+        Ok(Some(principal))
+    }
+
+    async fn auth_epoch(&self) -> Result<i64> {
+        let q = Query::select()
+            .column(Alias::new("epoch"))
+            .from(Alias::new("auth_epoch"))
+            .and_where(Expr::col(Alias::new("id")).eq(1))
+            .to_owned();
+        Ok(match self.db().query_one(&q).await? {
+            Some(row) => row.try_get("", "epoch")?,
+            None => 0,
+        })
+    }
+
+    /// The live session of a token hash with its account (not disabled) and live roles, in
+    /// one query; the session's expiry is compared by the caller.
+    async fn read_principal(&self, hash: &str) -> Result<Option<(Principal, DateTime<Utc>)>> {
+        let s = |c: session::Column| Expr::col((session::Entity, c));
+        let a = |c: account::Column| Expr::col((account::Entity, c));
+        let r = |c: role_assignment::Column| Expr::col((role_assignment::Entity, c));
+        let q = Query::select()
+            .expr_as(s(session::Column::ExpiresAt), Alias::new("expires_at"))
+            .expr_as(
+                s(session::Column::RevokedAt),
+                Alias::new("session_revoked_at"),
+            )
+            .expr_as(a(account::Column::Id), Alias::new("account_id"))
+            .expr_as(a(account::Column::Username), Alias::new("username"))
+            .expr_as(a(account::Column::MemberId), Alias::new("member_id"))
+            .expr_as(a(account::Column::Disabled), Alias::new("disabled"))
+            .expr_as(a(account::Column::Email), Alias::new("email"))
+            .expr_as(r(role_assignment::Column::Role), Alias::new("role"))
+            .expr_as(
+                r(role_assignment::Column::UnitId),
+                Alias::new("role_unit_id"),
+            )
+            .from(session::Entity)
+            .inner_join(
+                account::Entity,
+                a(account::Column::Id).equals((session::Entity, session::Column::AccountId)),
+            )
+            .left_join(
+                role_assignment::Entity,
+                Condition::all()
+                    .add(
+                        r(role_assignment::Column::AccountId)
+                            .equals((account::Entity, account::Column::Id)),
+                    )
+                    .add(r(role_assignment::Column::RevokedAt).is_null()),
+            )
+            .and_where(s(session::Column::TokenHash).eq(hash))
+            .order_by(
+                (role_assignment::Entity, role_assignment::Column::Id),
+                Order::Asc,
+            )
+            .to_owned();
+        let rows = self.db().query_all(&q).await?;
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        if acc.disabled {
+        let revoked: Option<DateTime<Utc>> = first.try_get("", "session_revoked_at")?;
+        let disabled: bool = first.try_get("", "disabled")?;
+        if revoked.is_some() || disabled {
             return Ok(None);
         }
-        let roles = self.roles_of(acc.id).await?;
-        Ok(Some(Principal {
-            account: acc.into(),
-            roles,
-        }))
+        let expires_at: DateTime<Utc> = first.try_get("", "expires_at")?;
+        let account = AccountRecord {
+            id: first.try_get("", "account_id")?,
+            username: first.try_get("", "username")?,
+            member_id: first.try_get("", "member_id")?,
+            disabled,
+            email: first.try_get("", "email")?,
+        };
+        let mut roles = Vec::new();
+        for row in &rows {
+            if let Some(role) = row.try_get::<Option<String>>("", "role")? {
+                roles.push(RoleGrant {
+                    role,
+                    unit_id: row.try_get("", "role_unit_id")?,
+                });
+            }
+        }
+        Ok(Some((Principal { account, roles }, expires_at)))
+    }
+
+    /// Raises the revocation epoch in the caller's transaction: every cached principal, in
+    /// every process, is read again on its next request.
+    async fn bump_auth_epoch(&self, c: &impl sea_orm::ConnectionTrait) -> Result<()> {
+        let q = Query::update()
+            .table(Alias::new("auth_epoch"))
+            .value(Alias::new("epoch"), Expr::col(Alias::new("epoch")).add(1))
+            .and_where(Expr::col(Alias::new("id")).eq(1))
+            .to_owned();
+        c.execute(&q).await?;
+        self.principals.clear();
+        Ok(())
     }
 
     /// Revokes the session of `token`.
     pub async fn logout(&self, token: &str, now: DateTime<Utc>) -> Result<()> {
+        let txn = self.begin_write().await?;
         session::Entity::update_many()
             .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
             .filter(session::Column::TokenHash.eq(token_hash(token)))
             .filter(session::Column::RevokedAt.is_null())
-            .exec(self.db())
+            .exec(&txn)
             .await?;
+        self.bump_auth_epoch(&txn).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -300,7 +448,7 @@ impl Store {
             .filter(session::Column::RevokedAt.is_null())
             .exec(c)
             .await?;
-        Ok(())
+        self.bump_auth_epoch(c).await
     }
 
     /// Changes a password after checking the old one; every session of the account is
@@ -381,6 +529,7 @@ impl Store {
                 .check_unit(unit.kind)
                 .map_err(|t| StoreError::Validation(vec![t]))?;
         }
+        let txn = self.begin_write().await?;
         role_assignment::ActiveModel {
             account_id: Set(acc.id),
             role: Set(role.to_owned()),
@@ -389,8 +538,10 @@ impl Store {
             revoked_at: Set(None),
             ..Default::default()
         }
-        .insert(self.db())
+        .insert(&txn)
         .await?;
+        self.bump_auth_epoch(&txn).await?;
+        txn.commit().await?;
         tracing::info!(account = %acc.id, role, unit = ?unit, "role granted");
         Ok(RoleGrant {
             role: role.to_owned(),
@@ -501,12 +652,16 @@ impl Store {
         let acc = self.account_by_username(username).await?;
         let mut m: account::ActiveModel = acc.into();
         m.email = Set(email.map(ToString::to_string));
-        Ok(m.update(self.db()).await?.into())
+        let txn = self.begin_write().await?;
+        let m = m.update(&txn).await?;
+        self.bump_auth_epoch(&txn).await?;
+        txn.commit().await?;
+        Ok(m.into())
     }
 
     /// Revokes `username`'s grants of `role` at `unit` (everywhere when `None`); returns how
-    /// many were live. Their sessions stay, their rights end at once (every request reads the
-    /// live grants).
+    /// many were live. Their sessions stay, their rights end at once (the revocation epoch
+    /// rises, so no process trusts a principal read before).
     pub async fn revoke_role(
         &self,
         username: &str,
@@ -524,7 +679,10 @@ impl Store {
             Some(u) => q.filter(role_assignment::Column::UnitId.eq(u)),
             None => q.filter(role_assignment::Column::UnitId.is_null()),
         };
-        let n = q.exec(self.db()).await?.rows_affected;
+        let txn = self.begin_write().await?;
+        let n = q.exec(&txn).await?.rows_affected;
+        self.bump_auth_epoch(&txn).await?;
+        txn.commit().await?;
         tracing::info!(account = %acc.id, role, unit = ?unit, revoked = n, "role revoked");
         Ok(n)
     }

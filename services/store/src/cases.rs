@@ -547,6 +547,29 @@ async fn write_effects(
     d: &Decision,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    // Reminders this step schedules again as they were (same key and day): a cancellation of
+    // the step leaves their rows alone instead of flipping them to CANCELLED and back.
+    let cancelled: Vec<&str> = d
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CancelReminder { key } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    let rescheduled: Vec<String> = d
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ScheduleReminder { key, at, .. } if cancelled.contains(&key.as_str()) => {
+                Some(format!("reminder:{case_id}:{key}:{at}"))
+            }
+            Effect::ScheduleRecurringReminder { key, .. } if cancelled.contains(&key.as_str()) => {
+                Some(format!("recurring:{case_id}:{key}"))
+            }
+            _ => None,
+        })
+        .collect();
     for (i, effect) in d.effects.iter().enumerate() {
         match effect {
             Effect::ScheduleDeadline { key, rule, due, .. } => {
@@ -567,31 +590,27 @@ async fn write_effects(
                 close_deadlines(txn, case_id, key, "CLOSED").await?;
             }
             Effect::ScheduleReminder { key, at, .. } => {
-                enqueue(
-                    txn,
-                    case_id,
-                    "REMINDER",
-                    format!("reminder:{case_id}:{key}:{at}"),
-                    effect,
-                    *at,
-                    now,
-                )
-                .await?;
+                let dedupe = format!("reminder:{case_id}:{key}:{at}");
+                let kept = rescheduled.contains(&dedupe);
+                enqueue(txn, case_id, "REMINDER", dedupe, effect, *at, now, kept).await?;
             }
             Effect::ScheduleRecurringReminder { key, .. } => {
+                let dedupe = format!("recurring:{case_id}:{key}");
+                let kept = rescheduled.contains(&dedupe);
                 enqueue(
                     txn,
                     case_id,
                     "RECURRING_REMINDER",
-                    format!("recurring:{case_id}:{key}"),
+                    dedupe,
                     effect,
                     d.on,
                     now,
+                    kept,
                 )
                 .await?;
             }
             Effect::CancelReminder { key } => {
-                outbox::Entity::update_many()
+                let mut q = outbox::Entity::update_many()
                     .col_expr(outbox::Column::Status, Expr::value("CANCELLED"))
                     .filter(outbox::Column::CaseId.eq(case_id))
                     .filter(outbox::Column::Status.eq("PENDING"))
@@ -599,9 +618,13 @@ async fn write_effects(
                         outbox::Column::DedupeKey
                             .like(format!("reminder:{case_id}:{key}:%"))
                             .or(outbox::Column::DedupeKey.eq(format!("recurring:{case_id}:{key}"))),
-                    )
-                    .exec(txn)
-                    .await?;
+                    );
+                if !rescheduled.is_empty() {
+                    q = q.filter(
+                        outbox::Column::DedupeKey.is_not_in(rescheduled.iter().map(String::as_str)),
+                    );
+                }
+                q.exec(txn).await?;
             }
             Effect::SendMail { .. } => {
                 enqueue(
@@ -612,6 +635,7 @@ async fn write_effects(
                     effect,
                     d.on,
                     now,
+                    false,
                 )
                 .await?;
             }
@@ -637,6 +661,7 @@ async fn close_deadlines(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn enqueue(
     txn: &DatabaseTransaction,
     case_id: Uuid,
@@ -645,6 +670,7 @@ async fn enqueue(
     effect: &Effect,
     due_on: NaiveDate,
     now: DateTime<Utc>,
+    kept: bool,
 ) -> Result<()> {
     // The same reminder scheduled twice (a retried step) is one row. A row a step cancelled
     // (the state was left, or the reminder moved and came back to the same day) is scheduled
@@ -654,10 +680,25 @@ async fn enqueue(
         .one(txn)
         .await?
     {
-        if existing.status == "CANCELLED" {
+        let payload = to_json(effect)?;
+        if kept
+            && existing.status == "PENDING"
+            && (existing.payload != payload || existing.due_on != due_on)
+        {
+            // Cancelled and scheduled again by the same step, which left the row pending
+            // (write_effects), with another day or content: it waits anew with those.
+            let mut am: outbox::ActiveModel = existing.into();
+            am.payload = Set(payload);
+            am.due_on = Set(due_on);
+            am.attempts = Set(0);
+            am.next_attempt_at = Set(None);
+            am.lease_until = Set(None);
+            am.lease_token = Set(None);
+            am.update(txn).await?;
+        } else if existing.status == "CANCELLED" {
             let mut am: outbox::ActiveModel = existing.into();
             am.status = Set("PENDING".into());
-            am.payload = Set(to_json(effect)?);
+            am.payload = Set(payload);
             am.due_on = Set(due_on);
             am.attempts = Set(0);
             am.next_attempt_at = Set(None);
@@ -1096,12 +1137,17 @@ impl Store {
         write_effects(&txn, case_id, event.seq, &decision, now).await?;
         txn.commit().await.map_err(conflict_on_busy)?;
         tracing::info!(case = %case_id, transition = %decision.transition, to = %decision.to, "case step");
-        let case = cases::Entity::find_by_id(case_id)
-            .one(self.db())
-            .await?
-            .ok_or_else(|| StoreError::not_found("case", case_id))?;
+        // The case as the transaction left it, without reading it back.
+        let mut written = model;
+        written.state = decision.to.clone();
+        written.version = new_version;
+        written.terminal = terminal;
+        written.snapshot = to_json(&decision.case)?;
+        written.next_due = next_due(&decision.case);
+        written.updated_at = now;
+        written.subject_member_id = subject;
         Ok(CaseOutcome::Applied {
-            case: Box::new(case.try_into()?),
+            case: Box::new(written.try_into()?),
             event: Box::new(event),
             decision: Box::new(decision),
         })

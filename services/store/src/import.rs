@@ -579,6 +579,9 @@ impl Store {
         }
         let unit_id = |code: &str| known.get(code).map(|k| k.id).unwrap_or_default();
         write_units(&txn, &plans, &unit_id, now, progress).await?;
+        if !plans.is_empty() {
+            crate::ancestry::rebuild(&txn).await?;
+        }
         write_members(&txn, &member_plans, &unit_id, now, progress).await?;
         txn.commit().await?;
         out.written = true;

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod addresses;
+mod ancestry;
 mod badges;
 mod cases;
 mod entity;
@@ -28,6 +29,7 @@ use sea_orm::{
 
 pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
 pub use addresses::Addressees;
+pub use ancestry::AncestryProblem;
 pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub use cases::{
     CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, CaseVisibility,
@@ -55,6 +57,8 @@ pub use tree::{MergeUnits, NewUnit};
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Principals of recent sessions, trusted while no revocation happened (accounts.rs).
+    principals: std::sync::Arc<accounts::PrincipalCache>,
 }
 
 /// Which database the store runs on.
@@ -71,7 +75,10 @@ impl Store {
     /// missing. The URL is never logged: it may carry a password.
     pub async fn connect(url: &str) -> Result<Self> {
         let mut opts = ConnectOptions::new(url.to_owned());
+        // No ping before each acquire: a healthy pool's connections are used as they are (a
+        // broken one fails its statement, and the command is retried or reported).
         opts.sqlx_logging(false)
+            .test_before_acquire(false)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10));
         if url.starts_with("sqlite:") {
@@ -92,7 +99,10 @@ impl Store {
             preflight(url).await?;
         }
         let db = Database::connect(opts).await.map_err(StoreError::Connect)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            principals: std::sync::Arc::default(),
+        })
     }
 
     /// Applies every pending migration.

@@ -5,10 +5,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::email::EmailAddress;
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, AdmissionDates, MemberStatus};
-use sea_orm::sea_query::JoinType;
+use sea_orm::sea_query::{
+    Alias, Asterisk, CommonTableExpression, JoinType, Order, Query, WithClause,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Set,
+    QuerySelect, QueryTrait, RelationTrait, Set,
 };
 use uuid::Uuid;
 
@@ -227,9 +229,26 @@ impl Store {
                 .filter(member_unit::Column::UnitId.is_in(units.iter().copied()))
                 .filter(valid_on_membership(on));
         }
-        Ok(q.order_by_asc(member::Column::SearchName)
-            .order_by_asc(member::Column::Id)
+        // The matches first, then their order: a query planner that walks the name index in
+        // order and filters each row (PostgreSQL does, for a common name deep in the
+        // alphabet) reads most of the registry; matching first lets PostgreSQL use its
+        // trigram index (migration 000033) and sorts only the matches.
+        let matches = CommonTableExpression::new()
+            .query(q.into_query())
+            .table_name(Alias::new("m"))
+            .materialized(true)
+            .to_owned();
+        let page = Query::select()
+            .column(Asterisk)
+            .from(Alias::new("m"))
+            .order_by((Alias::new("m"), member::Column::SearchName), Order::Asc)
+            .order_by((Alias::new("m"), member::Column::Id), Order::Asc)
             .limit(limit)
+            .to_owned()
+            .with(WithClause::new().cte(matches).to_owned());
+        let stmt = self.db().get_database_backend().build(&page);
+        Ok(member::Entity::find()
+            .from_raw_sql(stmt)
             .all(self.db())
             .await?
             .into_iter()

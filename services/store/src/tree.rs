@@ -188,7 +188,7 @@ async fn journal(
     Ok(())
 }
 
-fn check_exists(u: &UnitRecord, d: NaiveDate) -> Result<()> {
+pub(crate) fn check_exists(u: &UnitRecord, d: NaiveDate) -> Result<()> {
     if u.facts().exists_on(d) {
         Ok(())
     } else {
@@ -257,6 +257,7 @@ impl Store {
         if let Some(pid) = input.parent_id {
             open_edge(&txn, id, pid, input.valid_from).await?;
         }
+        crate::ancestry::refresh(&txn, &[id]).await?;
         journal(
             &txn,
             "CREATE",
@@ -396,30 +397,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The ancestors of `id` on `d`, nearest first.
-    pub async fn ancestors_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<UnitRecord>> {
-        let mut out = Vec::new();
-        let mut current = parent_edge_on(self.db(), id, d).await?.map(|e| e.parent_id);
-        for _ in 0..32 {
-            let Some(cur) = current else { break };
-            out.push(self.unit(cur).await?);
-            current = parent_edge_on(self.db(), cur, d)
-                .await?
-                .map(|e| e.parent_id);
-        }
-        Ok(out)
-    }
-
-    /// The ids of `id` and every unit below it on `d`.
-    pub async fn subtree_ids_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<Uuid>> {
-        Ok(self
-            .subtree_on(id, d, None)
-            .await?
-            .into_iter()
-            .map(|n| n.unit.id)
-            .collect())
-    }
-
     /// Moves `id` under `new_parent` from `d` on.
     pub async fn move_unit(
         &self,
@@ -450,6 +427,7 @@ impl Store {
             close_edge(&txn, &edge, d).await?;
         }
         open_edge(&txn, id, new_parent, d).await?;
+        crate::ancestry::refresh(&txn, &[id]).await?;
         journal(
             &txn,
             "MOVE",
@@ -484,6 +462,7 @@ impl Store {
         check_exists(&target, d)?;
         let target_ancestry = ancestry_codes(&txn, m.target, d).await?;
         let mut seen = Vec::new();
+        let mut changed = Vec::new();
         for sid in &m.sources {
             if seen.contains(sid) {
                 continue;
@@ -535,6 +514,7 @@ impl Store {
                 core::check_chronology(&unit_text(&child), e.valid_from, d)?;
                 close_edge(&txn, &e, d).await?;
                 open_edge(&txn, e.unit_id, m.target, d).await?;
+                changed.push(e.unit_id);
             }
             // Its members move to the target.
             let memberships = member_unit::Entity::find()
@@ -593,6 +573,8 @@ impl Store {
             }
             crate::stats::count_members(&txn, &moved, 1).await?;
         }
+        changed.extend(seen.iter().copied());
+        crate::ancestry::refresh(&txn, &changed).await?;
         journal(
             &txn,
             "MERGE",
@@ -650,6 +632,7 @@ impl Store {
             .into();
         am.valid_to = Set(Some(d));
         let model = am.update(&txn).await?;
+        crate::ancestry::refresh(&txn, &[id]).await?;
         journal(&txn, "DISSOLVE", d, serde_json::json!({ "unit": id }), now).await?;
         txn.commit().await?;
         tracing::info!(unit = %id, date = %d, "unit dissolved");

@@ -439,10 +439,261 @@ pub fn registration_statuses(
     out
 }
 
+/// One row of the tree's ancestry kept as data (a temporal closure table): `ancestor` is
+/// `unit` itself (`depth` 0) or one of its ancestors `depth` levels up, over the half-open
+/// period `[from, to)` (`to` none: still so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AncestryRow<Id> {
+    /// The unit.
+    pub unit: Id,
+    /// The unit itself or one of its ancestors.
+    pub ancestor: Id,
+    /// 0 for the unit itself, 1 for its parent, …
+    pub depth: u32,
+    /// First day.
+    pub from: NaiveDate,
+    /// Day after the last (none: open).
+    pub to: Option<NaiveDate>,
+}
+
+/// A unit's period of existence, `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitSpan<Id> {
+    /// The unit.
+    pub id: Id,
+    /// First day.
+    pub from: NaiveDate,
+    /// End (exclusive).
+    pub to: Option<NaiveDate>,
+}
+
+/// A parent link over `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParentLink<Id> {
+    /// The child.
+    pub unit: Id,
+    /// Its parent over the period.
+    pub parent: Id,
+    /// First day.
+    pub from: NaiveDate,
+    /// End (exclusive).
+    pub to: Option<NaiveDate>,
+}
+
+/// The intersection of two half-open periods, if not empty.
+fn intersect(
+    a: (NaiveDate, Option<NaiveDate>),
+    b: (NaiveDate, Option<NaiveDate>),
+) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    let from = a.0.max(b.0);
+    let to = match (a.1, b.1) {
+        (None, x) | (x, None) => x,
+        (Some(x), Some(y)) => Some(x.min(y)),
+    };
+    match to {
+        Some(t) if t <= from => None,
+        _ => Some((from, to)),
+    }
+}
+
+/// The ancestry rows of `units`, from their periods and parent `links`; `known` gives the
+/// (already computed) rows of the parents that are not among `units`.
+///
+/// A unit is its own ancestor at depth 0 while it exists; it has `A` at depth `k + 1` on the
+/// days where it exists, its link to a parent `P` holds and `P` has `A` at depth `k`. So a
+/// unit is in the subtree of `A` on day `d` exactly when the walk up the links valid on `d`,
+/// through units that exist on `d`, reaches `A`. Consecutive periods of the same ancestor at
+/// the same depth are joined, so the rows of a tree are unique whatever order its history was
+/// written in. A cycle in the links (which the checks of every tree change refuse) is cut at
+/// 64 levels.
+pub fn ancestry_rows<Id>(
+    units: &[UnitSpan<Id>],
+    links: &[ParentLink<Id>],
+    known: &[AncestryRow<Id>],
+) -> Vec<AncestryRow<Id>>
+where
+    Id: Copy + Eq + Ord + std::hash::Hash,
+{
+    use std::collections::HashMap;
+    let span: HashMap<Id, (NaiveDate, Option<NaiveDate>)> =
+        units.iter().map(|u| (u.id, (u.from, u.to))).collect();
+    let mut links_of: HashMap<Id, Vec<&ParentLink<Id>>> = HashMap::new();
+    for l in links {
+        if span.contains_key(&l.unit) {
+            links_of.entry(l.unit).or_default().push(l);
+        }
+    }
+    let mut rows_of: HashMap<Id, Vec<AncestryRow<Id>>> = HashMap::new();
+    for r in known {
+        if !span.contains_key(&r.unit) {
+            rows_of.entry(r.unit).or_default().push(*r);
+        }
+    }
+    // Depth-first from each unit, parents before children; a unit in progress is not entered
+    // again, which cuts a cycle.
+    let mut done: HashMap<Id, bool> = HashMap::new();
+    for u in units {
+        let mut stack: Vec<(Id, bool)> = vec![(u.id, false)];
+        while let Some((id, expanded)) = stack.pop() {
+            if done.get(&id) == Some(&true) {
+                continue;
+            }
+            let parents: Vec<Id> = links_of
+                .get(&id)
+                .map(|ls| ls.iter().map(|l| l.parent).collect())
+                .unwrap_or_default();
+            if !expanded {
+                done.insert(id, false);
+                stack.push((id, true));
+                for p in parents {
+                    if span.contains_key(&p) && !done.contains_key(&p) {
+                        stack.push((p, false));
+                    }
+                }
+                continue;
+            }
+            let own = span[&id];
+            let mut rows = vec![AncestryRow {
+                unit: id,
+                ancestor: id,
+                depth: 0,
+                from: own.0,
+                to: own.1,
+            }];
+            for l in links_of.get(&id).into_iter().flatten() {
+                let Some(linked) = intersect(own, (l.from, l.to)) else {
+                    continue;
+                };
+                for pr in rows_of.get(&l.parent).into_iter().flatten() {
+                    if pr.ancestor == id || pr.depth >= 64 {
+                        continue;
+                    }
+                    if let Some((from, to)) = intersect(linked, (pr.from, pr.to)) {
+                        rows.push(AncestryRow {
+                            unit: id,
+                            ancestor: pr.ancestor,
+                            depth: pr.depth + 1,
+                            from,
+                            to,
+                        });
+                    }
+                }
+            }
+            rows_of.insert(id, coalesce(rows));
+            done.insert(id, true);
+        }
+    }
+    let mut out: Vec<AncestryRow<Id>> = units
+        .iter()
+        .flat_map(|u| rows_of.get(&u.id).cloned().unwrap_or_default())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Joins consecutive periods of the same ancestor at the same depth.
+fn coalesce<Id: Copy + Ord>(mut rows: Vec<AncestryRow<Id>>) -> Vec<AncestryRow<Id>> {
+    rows.sort_by_key(|a| (a.ancestor, a.depth, a.from));
+    let mut out: Vec<AncestryRow<Id>> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let Some(last) = out.last_mut()
+            && last.ancestor == r.ancestor
+            && last.depth == r.depth
+            && last.to == Some(r.from)
+        {
+            last.to = r.to;
+            continue;
+        }
+        out.push(r);
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn span(id: u8, from: &str, to: Option<&str>) -> UnitSpan<u8> {
+        UnitSpan {
+            id,
+            from: d(from),
+            to: to.map(d),
+        }
+    }
+
+    fn link(unit: u8, parent: u8, from: &str, to: Option<&str>) -> ParentLink<u8> {
+        ParentLink {
+            unit,
+            parent,
+            from: d(from),
+            to: to.map(d),
+        }
+    }
+
+    fn ancestors_on(rows: &[AncestryRow<u8>], unit: u8, on: &str) -> Vec<u8> {
+        let on = d(on);
+        let mut v: Vec<&AncestryRow<u8>> = rows
+            .iter()
+            .filter(|r| r.unit == unit && r.from <= on && r.to.is_none_or(|t| t > on))
+            .collect();
+        v.sort_by_key(|r| r.depth);
+        v.into_iter().map(|r| r.ancestor).collect()
+    }
+
+    #[test]
+    fn ancestry_follows_a_move_and_its_dates() {
+        // 1 ─ 2 ─ 4 ; 1 ─ 3 ; 4 moves from 2 to 3 on 2024-06-01; 5 sits under 4 throughout.
+        let units = [
+            span(1, "2020-01-01", None),
+            span(2, "2020-01-01", None),
+            span(3, "2020-01-01", None),
+            span(4, "2020-01-01", None),
+            span(5, "2021-01-01", None),
+        ];
+        let links = [
+            link(2, 1, "2020-01-01", None),
+            link(3, 1, "2020-01-01", None),
+            link(4, 2, "2020-01-01", Some("2024-06-01")),
+            link(4, 3, "2024-06-01", None),
+            link(5, 4, "2021-01-01", None),
+        ];
+        let rows = ancestry_rows(&units, &links, &[]);
+        assert_eq!(ancestors_on(&rows, 5, "2024-05-31"), vec![5, 4, 2, 1]);
+        assert_eq!(ancestors_on(&rows, 5, "2024-06-01"), vec![5, 4, 3, 1]);
+        assert_eq!(ancestors_on(&rows, 5, "2020-06-01"), Vec::<u8>::new());
+        // The link to the root is one row over both parents' periods, at the same depth.
+        let to_root: Vec<_> = rows
+            .iter()
+            .filter(|r| r.unit == 5 && r.ancestor == 1)
+            .collect();
+        assert_eq!(to_root.len(), 1);
+        assert_eq!(to_root[0].depth, 3);
+        assert_eq!(to_root[0].from, d("2021-01-01"));
+        // Computing 4 and 5 again from their parents' known rows gives the same rows.
+        let known: Vec<_> = rows.iter().filter(|r| r.unit <= 3).copied().collect();
+        let again = ancestry_rows(&units[3..], &links, &known);
+        let expected: Vec<_> = rows.iter().filter(|r| r.unit >= 4).copied().collect();
+        assert_eq!(again, expected);
+    }
+
+    #[test]
+    fn ancestry_ends_with_the_unit_and_survives_a_cycle() {
+        let units = [
+            span(1, "2020-01-01", None),
+            span(2, "2020-01-01", Some("2022-01-01")),
+        ];
+        let links = [
+            link(2, 1, "2020-01-01", Some("2022-01-01")),
+            link(1, 2, "2020-01-01", None),
+        ];
+        let rows = ancestry_rows(&units, &links, &[]);
+        assert_eq!(ancestors_on(&rows, 2, "2023-01-01"), Vec::<u8>::new());
+        // The cycle is cut: the walk ends, each unit still starts its own path.
+        assert_eq!(ancestors_on(&rows, 2, "2021-01-01").first(), Some(&2));
+        assert_eq!(ancestors_on(&rows, 1, "2021-01-01").first(), Some(&1));
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -14,4 +14,5 @@ pub mod role_assignment;
 pub mod session;
 pub mod tree_event;
 pub mod unit;
+pub mod unit_ancestry;
 pub mod unit_parent;

@@ -998,6 +998,10 @@ impl Store {
         if counters.admissions_built {
             add_admissions(&txn, &contribution.admissions).await?;
         }
+        // The batch's units (and, for a batch attached under a unit, nothing above them
+        // changes): their ancestry from their links and their parents' rows.
+        let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
+        crate::ancestry::refresh(&txn, &new_units).await?;
         txn.commit().await?;
         tracing::info!(
             units = batch.units.len(),

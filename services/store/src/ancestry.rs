@@ -1,0 +1,336 @@
+//! The tree's ancestry kept as data (the `unit_ancestry` table, a temporal closure table):
+//! the one place that answers "the ancestors of a unit on a date" and "the subtree of a unit
+//! on a date", and the one place that writes it.
+//!
+//! Every tree write (create, move, merge, dissolve, import, the demos' bulk loading) calls
+//! [`refresh`] (or [`rebuild`]) in its own transaction with the units whose period or parent
+//! links it changed; their rows and those of every unit below them are computed again by the
+//! core (`memberflow_workflow::tree::ancestry_rows`) from `unit` and `unit_parent`. `memberflow
+//! check --history` recomputes the whole table and reports any difference ([`Store::verify_ancestry`]).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use memberflow_workflow::tree::{AncestryRow, ParentLink, UnitSpan, ancestry_rows};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::Store;
+use crate::entity::{unit, unit_ancestry, unit_parent};
+use crate::error::{Result, StoreError};
+use crate::records::UnitRecord;
+use crate::stats::bulk::{cols, insert_rows};
+
+/// Ids per `IN (…)` list: within both databases' limits on bound parameters.
+const CHUNK: usize = 500;
+
+/// Rows of `unit_ancestry` valid on `d`.
+pub(crate) fn valid_on(d: NaiveDate) -> Condition {
+    crate::tree::valid_on(
+        unit_ancestry::Column::ValidFrom,
+        unit_ancestry::Column::ValidTo,
+        d,
+    )
+}
+
+fn to_row(m: &unit_ancestry::Model) -> AncestryRow<Uuid> {
+    AncestryRow {
+        unit: m.unit_id,
+        ancestor: m.ancestor_id,
+        depth: u32::try_from(m.depth).unwrap_or_default(),
+        from: m.valid_from,
+        to: m.valid_to,
+    }
+}
+
+async fn spans(c: &impl ConnectionTrait, ids: Option<&[Uuid]>) -> Result<Vec<UnitSpan<Uuid>>> {
+    let q = || {
+        unit::Entity::find()
+            .select_only()
+            .column(unit::Column::Id)
+            .column(unit::Column::ValidFrom)
+            .column(unit::Column::ValidTo)
+    };
+    let mut out = Vec::new();
+    let rows: Vec<(Uuid, NaiveDate, Option<NaiveDate>)> = match ids {
+        None => q().into_tuple().all(c).await?,
+        Some(ids) => {
+            let mut v = Vec::new();
+            for chunk in ids.chunks(CHUNK) {
+                v.extend(
+                    q().filter(unit::Column::Id.is_in(chunk.iter().copied()))
+                        .into_tuple::<(Uuid, NaiveDate, Option<NaiveDate>)>()
+                        .all(c)
+                        .await?,
+                );
+            }
+            v
+        }
+    };
+    for (id, from, to) in rows {
+        out.push(UnitSpan { id, from, to });
+    }
+    Ok(out)
+}
+
+async fn links(c: &impl ConnectionTrait, ids: Option<&[Uuid]>) -> Result<Vec<ParentLink<Uuid>>> {
+    let q = || {
+        unit_parent::Entity::find()
+            .select_only()
+            .column(unit_parent::Column::UnitId)
+            .column(unit_parent::Column::ParentId)
+            .column(unit_parent::Column::ValidFrom)
+            .column(unit_parent::Column::ValidTo)
+    };
+    let rows: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = match ids {
+        None => q().into_tuple().all(c).await?,
+        Some(ids) => {
+            let mut v = Vec::new();
+            for chunk in ids.chunks(CHUNK) {
+                v.extend(
+                    q().filter(unit_parent::Column::UnitId.is_in(chunk.iter().copied()))
+                        .into_tuple::<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)>()
+                        .all(c)
+                        .await?,
+                );
+            }
+            v
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(unit, parent, from, to)| ParentLink {
+            unit,
+            parent,
+            from,
+            to,
+        })
+        .collect())
+}
+
+async fn insert(c: &impl ConnectionTrait, rows: &[AncestryRow<Uuid>]) -> Result<()> {
+    insert_rows(
+        c,
+        unit_ancestry::Entity,
+        cols(vec![
+            unit_ancestry::Column::UnitId,
+            unit_ancestry::Column::AncestorId,
+            unit_ancestry::Column::Depth,
+            unit_ancestry::Column::ValidFrom,
+            unit_ancestry::Column::ValidTo,
+        ]),
+        rows,
+        |r| {
+            vec![
+                r.unit.into(),
+                r.ancestor.into(),
+                i32::try_from(r.depth).unwrap_or(i32::MAX).into(),
+                r.from.into(),
+                r.to.into(),
+            ]
+        },
+        &mut |_, _, _| {},
+        "ancestry",
+    )
+    .await
+}
+
+/// Rewrites the ancestry of `changed` (units created, or whose period or parent links
+/// changed) and of every unit that was ever below them, in the caller's transaction.
+pub(crate) async fn refresh(c: &impl ConnectionTrait, changed: &[Uuid]) -> Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    // Who is below a changed unit does not depend on the unit's own links, so the rows as
+    // they stand still name every descendant.
+    let mut set: HashSet<Uuid> = changed.iter().copied().collect();
+    for chunk in changed.chunks(CHUNK) {
+        let below: Vec<Uuid> = unit_ancestry::Entity::find()
+            .select_only()
+            .column(unit_ancestry::Column::UnitId)
+            .distinct()
+            .filter(unit_ancestry::Column::AncestorId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(c)
+            .await?;
+        set.extend(below);
+    }
+    let ids: Vec<Uuid> = set.iter().copied().collect();
+    let units = spans(c, Some(&ids)).await?;
+    let links = links(c, Some(&ids)).await?;
+    let outside: Vec<Uuid> = links
+        .iter()
+        .map(|l| l.parent)
+        .filter(|p| !set.contains(p))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut known = Vec::new();
+    for chunk in outside.chunks(CHUNK) {
+        known.extend(
+            unit_ancestry::Entity::find()
+                .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
+                .all(c)
+                .await?
+                .iter()
+                .map(to_row),
+        );
+    }
+    let rows = ancestry_rows(&units, &links, &known);
+    for chunk in ids.chunks(CHUNK) {
+        unit_ancestry::Entity::delete_many()
+            .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
+            .exec(c)
+            .await?;
+    }
+    insert(c, &rows).await
+}
+
+/// Rewrites the whole table from `unit` and `unit_parent` (after an import).
+pub(crate) async fn rebuild(c: &impl ConnectionTrait) -> Result<()> {
+    let rows = ancestry_rows(&spans(c, None).await?, &links(c, None).await?, &[]);
+    unit_ancestry::Entity::delete_many().exec(c).await?;
+    insert(c, &rows).await
+}
+
+/// A difference between the ancestry table and the parent links, found by
+/// [`Store::verify_ancestry`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AncestryProblem {
+    /// The unit.
+    pub unit_id: Uuid,
+    /// What is wrong, in English.
+    pub problem: String,
+}
+
+impl Store {
+    /// The ancestors of `id` on `d`, nearest first (the unit itself not included).
+    pub async fn ancestors_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<UnitRecord>> {
+        let mut path = self
+            .paths_on(&[id], d)
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        if !path.is_empty() {
+            path.remove(0);
+        }
+        Ok(path)
+    }
+
+    /// For each unit of `ids`: the unit and its ancestors on `d`, nearest first, in one read.
+    /// A unit that does not exist on `d` has a path of itself alone; an unknown id is
+    /// `NOT_FOUND`.
+    pub async fn paths_on(
+        &self,
+        ids: &[Uuid],
+        d: NaiveDate,
+    ) -> Result<HashMap<Uuid, Vec<UnitRecord>>> {
+        let mut out: HashMap<Uuid, Vec<UnitRecord>> = HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let rows = unit_ancestry::Entity::find()
+                .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
+                .filter(valid_on(d))
+                .order_by_asc(unit_ancestry::Column::UnitId)
+                .order_by_asc(unit_ancestry::Column::Depth)
+                .find_also_related(unit::Entity)
+                .all(self.db())
+                .await?;
+            for (a, u) in rows {
+                let u = u.ok_or_else(|| StoreError::not_found("unit", a.ancestor_id))?;
+                out.entry(a.unit_id).or_default().push(u.try_into()?);
+            }
+        }
+        // A path starts with its unit: units that do not exist on `d` have no rows that day.
+        let missing: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| {
+                out.get(id)
+                    .is_none_or(|p| p.first().is_none_or(|u| u.id != **id))
+            })
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            let found = self.units(&missing).await?;
+            for id in missing {
+                let u = found
+                    .iter()
+                    .find(|u| u.id == id)
+                    .cloned()
+                    .ok_or_else(|| StoreError::not_found("unit", id))?;
+                out.insert(id, vec![u]);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ids of `id` and every unit below it on `d`: one index read.
+    pub async fn subtree_ids_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<Uuid>> {
+        let ids: Vec<Uuid> = unit_ancestry::Entity::find()
+            .select_only()
+            .column(unit_ancestry::Column::UnitId)
+            .filter(unit_ancestry::Column::AncestorId.eq(id))
+            .filter(valid_on(d))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        if ids.is_empty() {
+            // The same answer as for any unit that does not exist that day.
+            let u = self.unit(id).await?;
+            crate::tree::check_exists(&u, d)?;
+        }
+        Ok(ids)
+    }
+
+    /// Recomputes the ancestry of the whole tree from the units and their parent links and
+    /// compares it with the table: the number of rows checked and every difference.
+    pub async fn verify_ancestry(&self) -> Result<(usize, Vec<AncestryProblem>)> {
+        let c = self.db();
+        let expected: HashSet<AncestryRow<Uuid>> =
+            ancestry_rows(&spans(c, None).await?, &links(c, None).await?, &[])
+                .into_iter()
+                .collect();
+        let stored: Vec<AncestryRow<Uuid>> = unit_ancestry::Entity::find()
+            .all(c)
+            .await?
+            .iter()
+            .map(to_row)
+            .collect();
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        for r in &stored {
+            if !seen.insert(*r) {
+                problems.push(AncestryProblem {
+                    unit_id: r.unit,
+                    problem: format!("duplicate ancestry row: {}", describe(r)),
+                });
+            } else if !expected.contains(r) {
+                problems.push(AncestryProblem {
+                    unit_id: r.unit,
+                    problem: format!("ancestry row not in the parent links: {}", describe(r)),
+                });
+            }
+        }
+        let mut missing: Vec<&AncestryRow<Uuid>> =
+            expected.iter().filter(|r| !seen.contains(*r)).collect();
+        missing.sort();
+        for r in missing {
+            problems.push(AncestryProblem {
+                unit_id: r.unit,
+                problem: format!("ancestry row missing: {}", describe(r)),
+            });
+        }
+        Ok((stored.len(), problems))
+    }
+}
+
+fn describe(r: &AncestryRow<Uuid>) -> String {
+    format!(
+        "ancestor {} at depth {} from {} to {}",
+        r.ancestor,
+        r.depth,
+        r.from,
+        r.to.map_or_else(|| "now".to_owned(), |t| t.to_string())
+    )
+}
