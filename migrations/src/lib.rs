@@ -17,6 +17,7 @@ mod m20261125_000007_addresses;
 mod m20261125_000008_discipline_register;
 mod m20261203_000009_party_card;
 mod m20261203_000021_member_search_name;
+mod m20261203_000030_stat_rollup;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_discipline_register::Migration),
             Box::new(m20261203_000009_party_card::Migration),
             Box::new(m20261203_000021_member_search_name::Migration),
+            Box::new(m20261203_000030_stat_rollup::Migration),
         ]
     }
 }

@@ -46,8 +46,8 @@ pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRe
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts,
-    MemberBreakdown, StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest,
-    TargetRow, UnitCounts,
+    MemberBreakdown, RiskScope, StatsCheck, StatsDifference, TargetFigures, TargetReport,
+    TargetRequest, TargetRow, UnitCounts,
 };
 pub use tree::{MergeUnits, NewUnit};
 
