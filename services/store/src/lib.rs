@@ -174,6 +174,17 @@ impl Store {
         }
     }
 
+    /// Writes SQLite's write-ahead log back into the database file and truncates it (after a
+    /// bulk load, so that no large log is left behind); nothing on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend() == Backend::Sqlite {
+            self.db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections in use.
     pub async fn close(self) -> Result<()> {
         self.db.close().await?;

@@ -27,7 +27,7 @@ pub use bulk::{
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
 };
 pub use counters::{StatsCheck, StatsDifference};
-pub(crate) use counters::{count_members, count_members_with, internal};
+pub(crate) use counters::{Recount, count_members, count_members_with, internal};
 pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, RiskScope, TargetFigures, TargetReport,
     TargetRequest, TargetRow, UnitCounts,

@@ -133,6 +133,7 @@ pub(crate) async fn load_histories(
         for ms in member_status::Entity::find()
             .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
             .filter(member_status::Column::Status.is_in(member_statuses()))
+            .order_by_asc(member_status::Column::Id)
             .all(c)
             .await?
         {
@@ -198,12 +199,7 @@ pub(crate) async fn count_members_with(
         return Ok(());
     }
     let counters = lock_counters(c).await?;
-    let anchors: Vec<AnchorDay> = counters
-        .anchors
-        .iter()
-        .filter(|a| a.1)
-        .map(|a| a.0)
-        .collect();
+    let anchors = built_anchors(&counters);
     if anchors.is_empty() && !counters.admissions_built {
         return Ok(());
     }
@@ -211,6 +207,70 @@ pub(crate) async fn count_members_with(
     for (_, h) in load_histories(c, ids).await? {
         contribution.add(&h, &anchors, sign);
     }
+    apply_contribution(c, &counters, &contribution, with_rollup).await
+}
+
+fn built_anchors(counters: &Counters) -> Vec<AnchorDay> {
+    counters
+        .anchors
+        .iter()
+        .filter(|a| a.1)
+        .map(|a| a.0)
+        .collect()
+}
+
+/// The counters' share of members read before a command's registry effects, to be compared
+/// with the share after them: a step that changed nothing a counter counts (most steps) writes
+/// nothing, one that did writes the difference once.
+pub(crate) struct Recount {
+    before: Vec<(Uuid, MemberHistory<Uuid>)>,
+}
+
+impl Recount {
+    /// Reads the histories of `ids` before the change.
+    pub async fn before(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Self> {
+        let before = if ids.is_empty() {
+            Vec::new()
+        } else {
+            load_histories(c, ids).await?
+        };
+        Ok(Recount { before })
+    }
+
+    /// Reads the histories of `ids` after the change and puts the difference into the
+    /// counters and the subtree aggregates.
+    pub async fn after(self, c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+        let after = if ids.is_empty() {
+            Vec::new()
+        } else {
+            load_histories(c, ids).await?
+        };
+        if after == self.before {
+            return Ok(());
+        }
+        let counters = lock_counters(c).await?;
+        let anchors = built_anchors(&counters);
+        if anchors.is_empty() && !counters.admissions_built {
+            return Ok(());
+        }
+        let mut contribution = Contribution::default();
+        for (_, h) in &self.before {
+            contribution.add(h, &anchors, -1);
+        }
+        for (_, h) in &after {
+            contribution.add(h, &anchors, 1);
+        }
+        apply_contribution(c, &counters, &contribution, true).await
+    }
+}
+
+/// Writes a contribution to the built counters (and the subtree aggregates when `with_rollup`).
+async fn apply_contribution(
+    c: &impl ConnectionTrait,
+    counters: &Counters,
+    contribution: &Contribution,
+    with_rollup: bool,
+) -> Result<()> {
     for (anchor, built, horizon) in &counters.anchors {
         if !built {
             continue;
@@ -225,7 +285,7 @@ pub(crate) async fn count_members_with(
     if with_rollup && counters.admissions_built {
         super::rollup::apply_own(
             c,
-            &counters,
+            counters,
             &super::rollup::OwnChanges {
                 membership: &contribution.membership,
                 admissions: &contribution.admissions,
