@@ -801,8 +801,22 @@ async fn the_subtree_aggregates_follow_admissions_moves_between_districts_merges
     let p = unit(&app, "Q", "PROVINCE", None, "2004-01-01").await;
     let d1 = unit(&app, "Q-D1", "DISTRICT", Some(&p), "2004-01-01").await;
     let d2 = unit(&app, "Q-D2", "DISTRICT", Some(&p), "2004-01-01").await;
-    let g1 = unit(&app, "Q-G1", "GRASSROOTS_COMMITTEE", Some(&d1), "2004-01-01").await;
-    let g2 = unit(&app, "Q-G2", "GRASSROOTS_COMMITTEE", Some(&d2), "2004-01-01").await;
+    let g1 = unit(
+        &app,
+        "Q-G1",
+        "GRASSROOTS_COMMITTEE",
+        Some(&d1),
+        "2004-01-01",
+    )
+    .await;
+    let g2 = unit(
+        &app,
+        "Q-G2",
+        "GRASSROOTS_COMMITTEE",
+        Some(&d2),
+        "2004-01-01",
+    )
+    .await;
     let b1 = unit(&app, "Q-G1-B1", "BRANCH", Some(&g1), "2004-01-01").await;
     let b2 = unit(&app, "Q-G1-B2", "BRANCH", Some(&g1), "2004-01-01").await;
     let b3 = unit(&app, "Q-G2-B3", "BRANCH", Some(&g2), "2004-01-01").await;

@@ -26,8 +26,8 @@ pub use bulk::{
     BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
 };
-pub use counters::{StatsCheck, StatsDifference};
 pub(crate) use counters::{Recount, count_members, count_members_with, internal};
+pub use counters::{StatsCheck, StatsDifference};
 pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, RiskScope, TargetFigures, TargetReport,
     TargetRequest, TargetRow, UnitCounts,

@@ -276,7 +276,7 @@ async fn extend(
 /// Adds `(unit, year) → (base, admitted)` deltas, inserting the rows that are missing.
 async fn add(c: &impl ConnectionTrait, anchor: AnchorDay, deltas: &Values) -> Result<()> {
     let key = anchor.to_string();
-    let rows: Vec<(&(Uuid, i32), &(i64, i64))> = deltas
+    let rows: Vec<_> = deltas
         .iter()
         .filter(|(_, v)| v.0 != 0 || v.1 != 0)
         .collect();
@@ -420,12 +420,15 @@ pub(crate) async fn reach(c: &impl ConnectionTrait, year: i32) -> Result<()> {
     Ok(())
 }
 
+/// A year of a moved unit's figures and its chain before the move.
+type ShiftRow = (i32, i64, i64, Vec<Uuid>);
+
 /// A change of where a unit stands from a date on, recorded before the change is written.
 pub(crate) struct Shift {
     unit: Uuid,
     from_year: i32,
     /// Per anchor: `(year, base, admitted, the unit's chain that year before the change)`.
-    rows: Vec<(AnchorDay, Vec<(i32, i64, i64, Vec<Uuid>)>)>,
+    rows: Vec<(AnchorDay, Vec<ShiftRow>)>,
     /// Recompute the years from the counters instead (a unit with a recorded end).
     recompute: bool,
 }
