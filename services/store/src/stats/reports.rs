@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Rel
 use uuid::Uuid;
 
 use super::counters::load_counters;
-use super::entity::{badge_award, discipline_record, stat_admission, stat_membership};
+use super::entity::{badge_award, discipline_record, stat_admission, stat_membership, stat_rollup};
 use super::rollup;
 use super::tree::TreeIndex;
 use crate::Store;
@@ -137,6 +137,8 @@ pub struct TargetReport {
 #[derive(Debug, Clone)]
 struct FastScope {
     roots: Vec<UnitRecord>,
+    /// The roots are every root of the forest on the reference date.
+    whole_forest: bool,
     /// The open admission cases' tallies of every unit above one (while the year runs).
     open: Option<HashMap<Uuid, (u64, f64)>>,
 }
@@ -360,9 +362,9 @@ impl Store {
         if rollup::tree_changes_within(c, reference, dec31).await? {
             return Ok(None);
         }
-        let roots = match requested {
-            Some(u) => vec![u.clone()],
-            None => self.roots_on(reference).await?,
+        let (roots, whole_forest) = match requested {
+            Some(u) => (vec![u.clone()], false),
+            None => (self.roots_on(reference).await?, true),
         };
         let mut listed: Vec<(UnitRecord, Option<Uuid>, u32)> = Vec::new();
         for root in &roots {
@@ -420,7 +422,11 @@ impl Store {
             rows,
             figures,
             unplaced,
-            fast: Some(FastScope { roots, open }),
+            fast: Some(FastScope {
+                roots,
+                whole_forest,
+                open,
+            }),
         }))
     }
 
@@ -548,6 +554,9 @@ impl Store {
     ) -> Result<Vec<TargetRow>> {
         let c = self.db();
         let on = report.reference_date;
+        if let (RiskScope::Level(level), true) = (scope, fast.whole_forest) {
+            return self.forest_units_at_risk(report, fast, level, limit).await;
+        }
         let mut found: Vec<(UnitRecord, Option<Uuid>, u32)> = Vec::new();
         for root in &fast.roots {
             self.descend(
@@ -678,6 +687,107 @@ impl Store {
                 // A year before the unit existed has nothing to draw.
                 Err(StoreError::Validation(_)) => {}
                 Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// The units at risk of one level over the whole forest: the units of that level on the
+    /// reference date and their aggregates read in one query each; the depth and parent of
+    /// the few chosen read afterwards.
+    async fn forest_units_at_risk(
+        &self,
+        report: &TargetReport,
+        fast: &FastScope,
+        level: Level,
+        limit: usize,
+    ) -> Result<Vec<TargetRow>> {
+        use sea_orm::QueryTrait as _;
+        let c = self.db();
+        let on = report.reference_date;
+        let kinds: Vec<&str> = UnitKind::ALL
+            .iter()
+            .filter(|k| k.level() == level)
+            .map(|k| k.as_str())
+            .collect();
+        let of_level = || {
+            crate::entity::unit::Entity::find()
+                .filter(crate::entity::unit::Column::Kind.is_in(kinds.iter().copied()))
+                .filter(crate::tree::valid_on_unit(on))
+        };
+        let mut units: HashMap<Uuid, UnitRecord> = HashMap::new();
+        for m in of_level().all(c).await? {
+            let u: UnitRecord = m.try_into()?;
+            units.insert(u.id, u);
+        }
+        let counters = load_counters(c).await?;
+        let mut values: HashMap<Uuid, (u64, u64)> = HashMap::new();
+        if let Some((_, Some(h))) = counters
+            .rollups
+            .iter()
+            .find(|r| r.0 == report.params.anchor && r.1)
+            .map(|r| (r.0, r.2))
+        {
+            let ids = of_level()
+                .select_only()
+                .column(crate::entity::unit::Column::Id)
+                .into_query();
+            let rows: Vec<(Uuid, i64, i64)> = stat_rollup::Entity::find()
+                .select_only()
+                .column(stat_rollup::Column::UnitId)
+                .column(stat_rollup::Column::Base)
+                .column(stat_rollup::Column::Admitted)
+                .filter(stat_rollup::Column::Anchor.eq(report.params.anchor.to_string()))
+                .filter(stat_rollup::Column::Year.eq(std::cmp::min(report.year, h)))
+                .filter(stat_rollup::Column::UnitId.in_subquery(ids))
+                .into_tuple()
+                .all(c)
+                .await?;
+            for (u, b, a) in rows {
+                let a = if report.year > h { 0 } else { a };
+                values.insert(
+                    u,
+                    (u64::try_from(b).unwrap_or(0), u64::try_from(a).unwrap_or(0)),
+                );
+            }
+        }
+        let forecasting = fast.open.is_some();
+        let figures: Vec<TargetFigures> = units
+            .values()
+            .filter(|u| !fast.roots.iter().any(|r| r.id == u.id))
+            .map(|u| {
+                let tally = tally_of(u.id, &values, fast.open.as_ref());
+                figures_of(
+                    u.id,
+                    &u.code,
+                    u.kind,
+                    None,
+                    0,
+                    tally,
+                    &report.params,
+                    forecasting,
+                )
+            })
+            .collect();
+        let mut chosen: Vec<&TargetFigures> = figures
+            .iter()
+            .filter(|f| f.tally.base > 0 && f.shortfall() > 0)
+            .collect();
+        sort_at_risk(&mut chosen);
+        chosen.truncate(limit);
+        // Depth below the forest's root, and parent, of the chosen: from their ancestry.
+        let ids: Vec<Uuid> = chosen.iter().map(|f| f.unit_id).collect();
+        let tree = rollup::LocalTree::around(c, &ids).await?;
+        let mut out = Vec::with_capacity(chosen.len());
+        for f in chosen {
+            let chain = tree.chain(f.unit_id, on).unwrap_or_default();
+            let mut f = f.clone();
+            f.parent_id = chain.get(1).copied();
+            f.depth = u32::try_from(chain.len().saturating_sub(1)).unwrap_or(0);
+            if let Some(u) = units.remove(&f.unit_id) {
+                out.push(TargetRow::new(u, &f));
             }
         }
         Ok(out)
