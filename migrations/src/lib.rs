@@ -17,6 +17,7 @@ mod m20261125_000007_addresses;
 mod m20261125_000008_discipline_register;
 mod m20261203_000009_party_card;
 mod m20261203_000021_member_search_name;
+mod m20261203_000030_stat_rollup;
 mod m20261203_000031_unit_ancestry;
 mod m20261203_000032_auth_epoch;
 mod m20261203_000033_partial_indexes;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_discipline_register::Migration),
             Box::new(m20261203_000009_party_card::Migration),
             Box::new(m20261203_000021_member_search_name::Migration),
+            Box::new(m20261203_000030_stat_rollup::Migration),
             Box::new(m20261203_000031_unit_ancestry::Migration),
             Box::new(m20261203_000032_auth_epoch::Migration),
             Box::new(m20261203_000033_partial_indexes::Migration),

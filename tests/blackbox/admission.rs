@@ -1540,6 +1540,15 @@ async fn a14_a_branch_may_propose_striking_the_name_off() {
         .await;
     assert_eq!(m["member"]["status"], "STRUCK_OFF");
     assert!(m["member"]["officialDate"].is_null());
+    // The counters and the subtree aggregates followed the admission and the strike-off.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_memberflow-under-test"))
+        .args(["check", "--stats"])
+        .env("MEMBERFLOW_DATABASE_URL", app.database_url())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(" 0 difference(s)"), "{text}");
 }
 
 #[tokio::test]

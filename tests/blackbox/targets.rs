@@ -773,3 +773,133 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     let app = memberflow_tests::spawn_app_on(db, |_| {}).await;
     crate::console::the_targets_page_shows_the_demo_province(&app).await;
 }
+
+/// `memberflow check --stats` on the test database: its output and whether it agreed.
+fn check_stats(db: &str, extra: &[&str]) -> (bool, String) {
+    let mut args = vec!["check", "--stats"];
+    args.extend_from_slice(extra);
+    let out = memberflow(db, &args);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// `(members at base, admitted)` of `code` for `year`, from its own report.
+async fn figures(app: &TestApp, code: &str, year: i32) -> (u64, u64) {
+    let r = app
+        .ok(TARGET, json!({ "code": code, "year": year, "depth": 0 }))
+        .await;
+    let (b, a, _) = rows(&r)[code].clone();
+    (b, a)
+}
+
+#[tokio::test]
+async fn the_subtree_aggregates_follow_admissions_moves_between_districts_merges_and_are_checked() {
+    let app = spawn_app().await;
+    app.set_today("2024-06-15");
+    let p = unit(&app, "Q", "PROVINCE", None, "2004-01-01").await;
+    let d1 = unit(&app, "Q-D1", "DISTRICT", Some(&p), "2004-01-01").await;
+    let d2 = unit(&app, "Q-D2", "DISTRICT", Some(&p), "2004-01-01").await;
+    let g1 = unit(
+        &app,
+        "Q-G1",
+        "GRASSROOTS_COMMITTEE",
+        Some(&d1),
+        "2004-01-01",
+    )
+    .await;
+    let g2 = unit(
+        &app,
+        "Q-G2",
+        "GRASSROOTS_COMMITTEE",
+        Some(&d2),
+        "2004-01-01",
+    )
+    .await;
+    let b1 = unit(&app, "Q-G1-B1", "BRANCH", Some(&g1), "2004-01-01").await;
+    let b2 = unit(&app, "Q-G1-B2", "BRANCH", Some(&g1), "2004-01-01").await;
+    let b3 = unit(&app, "Q-G2-B3", "BRANCH", Some(&g2), "2004-01-01").await;
+    officials(&app, &b1, 10).await;
+    officials(&app, &b2, 5).await;
+    officials(&app, &b3, 20).await;
+    admitted(&app, &b1, "2021-03-01").await;
+    admitted(&app, &b3, "2021-05-01").await;
+    admitted(&app, &b3, "2021-07-01").await;
+    assert_eq!(figures(&app, "Q-D1", 2021).await, (15, 1));
+    assert_eq!(figures(&app, "Q-D2", 2021).await, (20, 2));
+    assert_eq!(figures(&app, "Q", 2021).await, (35, 3));
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+
+    // G1 moves to the other district in mid-2021: the whole year goes with it, 2020 stays.
+    app.ok(
+        "mutation($i: MoveUnitInput!) { moveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": g1, "newParentId": d2, "effectiveDate": "2021-06-01" } }),
+    )
+    .await;
+    assert_eq!(figures(&app, "Q-D1", 2021).await, (0, 0));
+    assert_eq!(figures(&app, "Q-D2", 2021).await, (35, 3));
+    assert_eq!(figures(&app, "Q-D1", 2020).await, (15, 0));
+    assert_eq!(figures(&app, "Q-D2", 2020).await, (20, 0));
+    assert_eq!(figures(&app, "Q", 2021).await, (35, 3));
+
+    // B2 merged into B1 in 2022: from 2022 on its members and history count in B1.
+    app.ok(
+        "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+        json!({ "i": { "sourceIds": [b2], "targetId": b1, "effectiveDate": "2022-03-01" } }),
+    )
+    .await;
+    admitted(&app, &b1, "2022-09-09").await;
+    // 31/12/2021: 10 + 1 in B1, 5 in B2 (B2's counted in B1, its successor).
+    assert_eq!(figures(&app, "Q-G1-B1", 2022).await, (16, 1));
+    assert_eq!(figures(&app, "Q-G1-B1", 2021).await, (10, 1));
+    assert_eq!(figures(&app, "Q-D2", 2022).await, (38, 1));
+    // A year beyond every change reads the last one's members, no admission yet.
+    assert_eq!(figures(&app, "Q", 2030).await, (39, 0));
+
+    // The running year: a move already recorded for later this year leaves today's tree
+    // different from the year-end one; the report still follows today's.
+    app.ok(
+        "mutation($i: MoveUnitInput!) { moveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": g2, "newParentId": d1, "effectiveDate": "2024-10-01" } }),
+    )
+    .await;
+    assert_eq!(figures(&app, "Q-D1", 2024).await, (0, 0));
+    assert_eq!(figures(&app, "Q-D2", 2024).await, (39, 0));
+    assert_eq!(figures(&app, "Q-D1", 2025).await, (22, 0));
+    app.set_today("2024-11-01");
+    assert_eq!(figures(&app, "Q-D1", 2024).await, (22, 0));
+    assert_eq!(figures(&app, "Q-D2", 2024).await, (17, 0));
+
+    // The district's figures are the sum of its branches' figures, from the registry.
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+    for year in 2016..=2025 {
+        let (qb, qa) = figures(&app, "Q", year).await;
+        let (b1b, b1a) = figures(&app, "Q-G1-B1", year).await;
+        let (b3b, b3a) = figures(&app, "Q-G2-B3", year).await;
+        let (b2b, b2a) = if year < 2022 {
+            figures(&app, "Q-G1-B2", year).await
+        } else {
+            (0, 0)
+        };
+        assert_eq!((qb, qa), (b1b + b2b + b3b, b1a + b2a + b3a), "{year}");
+    }
+
+    // A corrupted aggregate row is found, and repaired from the registry.
+    use sea_orm::ConnectionTrait as _;
+    app.db
+        .execute_unprepared("UPDATE stat_rollup SET base = base + 7 WHERE year = 2021")
+        .await
+        .unwrap();
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("rollup@12-31 base"), "{out}");
+    assert_eq!(figures(&app, "Q", 2021).await, (42, 3));
+    let (_, out) = check_stats(app.database_url(), &["--repair"]);
+    assert!(out.contains("rebuilt"), "{out}");
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+    assert_eq!(figures(&app, "Q", 2021).await, (35, 3));
+}

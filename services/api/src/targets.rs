@@ -198,7 +198,7 @@ impl AdmissionTargetReport {
             .store
             .units_at_risk(
                 &self.report,
-                |f| depth.is_none_or(|d| f.depth == d),
+                memberflow_store::RiskScope::Depth(depth),
                 first.min(1_000) as usize,
             )
             .await

@@ -1595,6 +1595,8 @@ pub async fn run(
             println!("demo national: {n} provinces, {units} units, {people} members");
         }
     }
+    // SQLite: the log written by the load goes into the database file, and is truncated.
+    store.checkpoint().await?;
     Ok(())
 }
 

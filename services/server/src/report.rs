@@ -674,7 +674,11 @@ pub async fn run(
                 .map_err(|e| store_error(e, lang))?;
             let risky = if *at_risk > 0 {
                 store
-                    .units_at_risk(&report, |f| f.kind.level() == Level::Grassroots, *at_risk)
+                    .units_at_risk(
+                        &report,
+                        memberflow_store::RiskScope::Level(Level::Grassroots),
+                        *at_risk,
+                    )
                     .await
                     .map_err(|e| store_error(e, lang))?
             } else {

@@ -1104,12 +1104,13 @@ impl Store {
             return Err(stale_version());
         }
         // The registry moves with the case, in the same transaction, and so do the statistics
-        // counters: the member's contribution is taken out before and put back after.
+        // counters: the member's share read before and after, the difference written (none
+        // for a step that changed nothing they count).
         let before: Vec<Uuid> = case.subject_member_id.into_iter().collect();
-        crate::stats::count_members(&txn, &before, -1).await?;
+        let recount = crate::stats::Recount::before(&txn, &before).await?;
         let subject = crate::registry::apply(&txn, &case, &decision, now).await?;
         let after: Vec<Uuid> = subject.into_iter().collect();
-        crate::stats::count_members(&txn, &after, 1).await?;
+        recount.after(&txn, &after).await?;
         if subject != case.subject_member_id {
             cases::Entity::update_many()
                 .col_expr(cases::Column::SubjectMemberId, Expr::value(subject))

@@ -8,7 +8,8 @@
 //! planned as *new*, *unchanged*, a *dated change* (a history the file carries on) or refused
 //! (a different past would rewrite history). Nothing is written when any row is refused,
 //! unless the caller accepts a partial import, nor on a dry run. New rows go in with multi-row
-//! inserts; the statistics counters follow in the same transaction (`count_members`).
+//! inserts; the statistics counters follow in the same transaction (`count_members`), and the
+//! subtree aggregates are added up again from them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,7 +29,7 @@ use crate::Store;
 use crate::entity::{member, member_status, member_unit, tree_event, unit, unit_parent};
 use crate::error::Result;
 use crate::stats::bulk::{cols, insert_rows};
-use crate::stats::count_members;
+use crate::stats::count_members_with;
 
 /// What to import.
 #[derive(Debug, Clone, Default)]
@@ -583,6 +584,9 @@ impl Store {
             crate::ancestry::rebuild(&txn).await?;
         }
         write_members(&txn, &member_plans, &unit_id, now, progress).await?;
+        // The subtree aggregates: the file's dated tree changes and members, added up again
+        // from the counters in this transaction.
+        crate::stats::rollup::rebuild_kept(&txn).await?;
         txn.commit().await?;
         out.written = true;
         tracing::info!(
@@ -864,7 +868,7 @@ async fn write_members(
         .collect();
     // The counters: the changed members' old share out, their new share and the new
     // members' in, all in this transaction.
-    count_members(txn, &changed, -1).await?;
+    count_members_with(txn, &changed, -1, false).await?;
     let mut memberships: Vec<(Uuid, &Period<String>)> = Vec::new();
     let mut statuses: Vec<(Uuid, &Period<MemberStatus>)> = Vec::new();
     let mut new: Vec<(Uuid, &MemberRow)> = Vec::new();
@@ -1020,7 +1024,7 @@ async fn write_members(
     counted.extend(new.iter().map(|(id, _)| *id));
     let set: HashSet<Uuid> = counted.iter().copied().collect();
     progress("counters", 0, set.len() as u64);
-    count_members(txn, &counted, 1).await?;
+    count_members_with(txn, &counted, 1, false).await?;
     progress("counters", set.len() as u64, set.len() as u64);
     Ok(())
 }

@@ -48,8 +48,8 @@ pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRe
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts,
-    MemberBreakdown, StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest,
-    TargetRow, UnitCounts,
+    MemberBreakdown, RiskScope, StatsCheck, StatsDifference, TargetFigures, TargetReport,
+    TargetRequest, TargetRow, UnitCounts,
 };
 pub use tree::{MergeUnits, NewUnit};
 
@@ -182,6 +182,17 @@ impl Store {
             DbBackend::Postgres => Backend::Postgres,
             _ => Backend::Sqlite,
         }
+    }
+
+    /// Writes SQLite's write-ahead log back into the database file and truncates it (after a
+    /// bulk load, so that no large log is left behind); nothing on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend() == Backend::Sqlite {
+            self.db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
+        Ok(())
     }
 
     /// Closes the pool, waiting for connections in use.

@@ -5,6 +5,8 @@
 //! - `counters`: `stat_membership` and `stat_admission`, kept in step inside the transactions
 //!   of the commands that change membership (registration, merges), built from scratch when
 //!   missing, and checked against the registry (`check_stats`).
+//! - `rollup`: `stat_rollup`, every unit's target figures with everything below it, per base
+//!   day and year, kept with the counters and the tree: a unit's target is one indexed read.
 //! - `tree`: the tree as it stood on a date, with units that ended folded into their
 //!   successors, for the roll-ups.
 //! - `reports`: the target report (rate, band, gap, forecast, roll-up, units at risk) and the
@@ -17,15 +19,16 @@ pub(crate) mod bulk;
 mod counters;
 pub(crate) mod entity;
 mod reports;
+pub(crate) mod rollup;
 mod tree;
 
 pub use bulk::{
     BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
 };
+pub(crate) use counters::{Recount, count_members, count_members_with, internal};
 pub use counters::{StatsCheck, StatsDifference};
-pub(crate) use counters::{count_members, internal};
 pub use reports::{
-    BadgeCounts, DisciplineCounts, MemberBreakdown, TargetFigures, TargetReport, TargetRequest,
-    TargetRow, UnitCounts,
+    BadgeCounts, DisciplineCounts, MemberBreakdown, RiskScope, TargetFigures, TargetReport,
+    TargetRequest, TargetRow, UnitCounts,
 };

@@ -140,6 +140,50 @@ async fn open_ancestry_codes(c: &impl ConnectionTrait, id: Uuid) -> Result<Vec<S
     Ok(codes)
 }
 
+/// `ids` and every unit that ever stood above them (a parent in any period) or took them over
+/// (a merge's successor), transitively: all the units whose dated links decide where `ids`
+/// stand on any date. One recursive query per 500 ids; the tree's ancestry kept as data can
+/// replace it.
+pub(crate) async fn lineage(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    let backend = c.get_database_backend();
+    let mut out: Vec<Uuid> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len())
+            .map(|i| match backend {
+                sea_orm::DbBackend::Postgres => format!("${i}"),
+                _ => "?".to_owned(),
+            })
+            .collect();
+        // One recursive reference (PostgreSQL allows no more): each step follows both the
+        // unit's parent links and its successor.
+        let sql = format!(
+            "WITH RECURSIVE up(id) AS (\
+               SELECT id FROM unit WHERE id IN ({}) \
+               UNION \
+               SELECT CASE k.k WHEN 0 THEN p.parent_id ELSE u.successor_id END \
+               FROM up JOIN unit u ON u.id = up.id \
+               LEFT JOIN unit_parent p ON p.unit_id = up.id \
+               CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k \
+               WHERE (CASE k.k WHEN 0 THEN p.parent_id ELSE u.successor_id END) IS NOT NULL\
+             ) SELECT id FROM up",
+            marks.join(", ")
+        );
+        let stmt = sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            chunk.iter().map(|u| sea_orm::Value::from(*u)),
+        );
+        for row in c.query_all_raw(stmt).await? {
+            let id: Uuid = row.try_get("", "id")?;
+            if seen.insert(id) {
+                out.push(id);
+            }
+        }
+    }
+    Ok(out)
+}
+
 async fn close_edge(
     c: &impl ConnectionTrait,
     edge: &unit_parent::Model,
@@ -254,6 +298,8 @@ impl Store {
         }
         .insert(&txn)
         .await?;
+        // The subtree aggregates reach the year of every dated change of the tree.
+        crate::stats::rollup::reach(&txn, chrono::Datelike::year(&input.valid_from)).await?;
         if let Some(pid) = input.parent_id {
             open_edge(&txn, id, pid, input.valid_from).await?;
         }
@@ -310,6 +356,15 @@ impl Store {
         self.children_of_many(&[id], d)
             .await
             .map(|v| v.into_iter().map(|(_, u)| u).collect())
+    }
+
+    /// The children on `d` of each of `parents`: `(parent, child)`, by the child's code.
+    pub(crate) async fn children_of_level(
+        &self,
+        parents: &[Uuid],
+        d: NaiveDate,
+    ) -> Result<Vec<(Uuid, UnitRecord)>> {
+        self.children_of_many(parents, d).await
     }
 
     async fn children_of_many(
@@ -424,10 +479,15 @@ impl Store {
                 ));
             }
             core::check_chronology(&unit_text(&u), edge.valid_from, d)?;
+        }
+        // The subtree aggregates: the unit's figures leave its old ancestors for the new ones.
+        let shift = crate::stats::rollup::shift_before(&txn, id, d).await?;
+        if let Some(edge) = open_parent_edge(&txn, id).await? {
             close_edge(&txn, &edge, d).await?;
         }
         open_edge(&txn, id, new_parent, d).await?;
         crate::ancestry::refresh(&txn, &[id]).await?;
+        crate::stats::rollup::shift_after(&txn, shift).await?;
         journal(
             &txn,
             "MOVE",
@@ -490,6 +550,8 @@ impl Store {
                 ));
             }
             core::check_no_cycle(&s.code, &target_ancestry)?;
+            // The subtree aggregates: the source's figures go over to the target's chain.
+            let shift = crate::stats::rollup::shift_before(&txn, *sid, d).await?;
             // The source ends.
             if let Some(edge) = open_parent_edge(&txn, *sid).await? {
                 core::check_chronology(&unit_text(&s), edge.valid_from, d)?;
@@ -516,6 +578,7 @@ impl Store {
                 open_edge(&txn, e.unit_id, m.target, d).await?;
                 changed.push(e.unit_id);
             }
+            crate::stats::rollup::shift_after(&txn, shift).await?;
             // Its members move to the target.
             let memberships = member_unit::Entity::find()
                 .filter(member_unit::Column::UnitId.eq(*sid))
@@ -623,6 +686,10 @@ impl Store {
         }
         if let Some(edge) = open_parent_edge(&txn, id).await? {
             core::check_chronology(&unit_text(&u), edge.valid_from, d)?;
+        }
+        // The subtree aggregates: what the unit still counts for goes to its last parent.
+        let shift = crate::stats::rollup::shift_before(&txn, id, d).await?;
+        if let Some(edge) = open_parent_edge(&txn, id).await? {
             close_edge(&txn, &edge, d).await?;
         }
         let mut am: unit::ActiveModel = unit::Entity::find_by_id(id)
@@ -633,6 +700,7 @@ impl Store {
         am.valid_to = Set(Some(d));
         let model = am.update(&txn).await?;
         crate::ancestry::refresh(&txn, &[id]).await?;
+        crate::stats::rollup::shift_after(&txn, shift).await?;
         journal(&txn, "DISSOLVE", d, serde_json::json!({ "unit": id }), now).await?;
         txn.commit().await?;
         tracing::info!(unit = %id, date = %d, "unit dissolved");

@@ -1159,7 +1159,11 @@ impl Worker {
             .await?;
         Ok(self
             .store
-            .units_at_risk(&report, |f| f.kind.level() == UnitLevel::Grassroots, 10)
+            .units_at_risk(
+                &report,
+                memberflow_store::RiskScope::Level(UnitLevel::Grassroots),
+                10,
+            )
             .await?
             .into_iter()
             .map(|r| (r.unit.code, r.unit.name, r.assessment.gap_low))

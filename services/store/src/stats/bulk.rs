@@ -970,7 +970,8 @@ impl Store {
             .filter(|a| !a.1)
             .map(|a| a.0)
             .collect();
-        if !unbuilt.is_empty() || !counters.admissions_built {
+        let rebuilt = !unbuilt.is_empty() || !counters.admissions_built;
+        if rebuilt {
             rebuild(&txn, &unbuilt, !counters.admissions_built).await?;
         }
         let built: Vec<(AnchorDay, Option<i32>)> = counters
@@ -985,12 +986,14 @@ impl Store {
             contribution.add(&h, &anchors, 1);
         }
         for (anchor, horizon) in built {
-            let per_unit = contribution.membership.remove(&anchor).unwrap_or_default();
+            let Some(per_unit) = contribution.membership.get(&anchor) else {
+                continue;
+            };
             let Some(max_bucket) = per_unit.values().filter_map(|m| m.keys().max()).max() else {
                 continue;
             };
             let h = extend_horizon(&txn, anchor, horizon, *max_bucket).await?;
-            let rows = dense_rows(&per_unit, h);
+            let rows = dense_rows(per_unit, h);
             progress("counters", 0, rows.len() as u64);
             insert_membership_rows(&txn, &anchor.to_string(), &rows).await?;
             progress("counters", rows.len() as u64, rows.len() as u64);
@@ -1002,6 +1005,38 @@ impl Store {
         // changes): their ancestry from their links and their parents' rows.
         let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
         crate::ancestry::refresh(&txn, &new_units).await?;
+        // The subtree aggregates: added up again after a rebuild, else the batch's share added
+        // to its units and the units above them.
+        progress("aggregates", 0, 1);
+        if rebuilt {
+            super::rollup::rebuild_kept(&txn).await?;
+        } else {
+            let tree_changed = batch
+                .units
+                .iter()
+                .flat_map(|u| [Some(u.valid_from), u.valid_to])
+                .chain(
+                    batch
+                        .edges
+                        .iter()
+                        .flat_map(|e| [Some(e.valid_from), e.valid_to]),
+                )
+                .flatten()
+                .max()
+                .map(|d| chrono::Datelike::year(&d));
+            let counters = lock_counters(&txn).await?;
+            super::rollup::apply_own(
+                &txn,
+                &counters,
+                &super::rollup::OwnChanges {
+                    membership: &contribution.membership,
+                    admissions: &contribution.admissions,
+                    tree_changed,
+                },
+            )
+            .await?;
+        }
+        progress("aggregates", 1, 1);
         txn.commit().await?;
         tracing::info!(
             units = batch.units.len(),

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entity::{stat_admission, stat_counter, stat_membership};
+use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
 use crate::Store;
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
@@ -27,6 +27,7 @@ use crate::error::{Result, StoreError};
 /// The name of the admissions counter in `stat_counter`.
 pub(crate) const ADMISSIONS: &str = "admissions";
 const MEMBERSHIP_PREFIX: &str = "membership@";
+pub(crate) const ROLLUP_PREFIX: &str = "rollup@";
 
 /// The name of the membership counter for `anchor`.
 pub(crate) fn membership_counter(anchor: AnchorDay) -> String {
@@ -52,6 +53,8 @@ pub(crate) struct Counters {
     pub admissions_built: bool,
     /// Each kept anchor with whether it is built and its horizon.
     pub anchors: Vec<(AnchorDay, bool, Option<i32>)>,
+    /// Each kept subtree aggregate (`rollup@MM-DD`) with whether it is built and its horizon.
+    pub rollups: Vec<(AnchorDay, bool, Option<i32>)>,
 }
 
 pub(crate) async fn load_counters(c: &impl ConnectionTrait) -> Result<Counters> {
@@ -69,6 +72,7 @@ fn counters_from(rows: Vec<stat_counter::Model>) -> Result<Counters> {
     let mut out = Counters {
         admissions_built: false,
         anchors: Vec::new(),
+        rollups: Vec::new(),
     };
     for r in rows {
         if r.counter == ADMISSIONS {
@@ -79,9 +83,16 @@ fn counters_from(rows: Vec<stat_counter::Model>) -> Result<Counters> {
             .and_then(AnchorDay::parse)
         {
             out.anchors.push((a, r.built, r.horizon));
+        } else if let Some(a) = r
+            .counter
+            .strip_prefix(ROLLUP_PREFIX)
+            .and_then(AnchorDay::parse)
+        {
+            out.rollups.push((a, r.built, r.horizon));
         }
     }
     out.anchors.sort_by_key(|a| a.0);
+    out.rollups.sort_by_key(|a| a.0);
     Ok(out)
 }
 
@@ -122,6 +133,7 @@ pub(crate) async fn load_histories(
         for ms in member_status::Entity::find()
             .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
             .filter(member_status::Column::Status.is_in(member_statuses()))
+            .order_by_asc(member_status::Column::Id)
             .all(c)
             .await?
         {
@@ -172,16 +184,22 @@ impl Contribution {
 /// transaction. Counters not built yet are left alone: they are built from scratch on first
 /// use.
 pub(crate) async fn count_members(c: &impl ConnectionTrait, ids: &[Uuid], sign: i64) -> Result<()> {
+    count_members_with(c, ids, sign, true).await
+}
+
+/// [`count_members`], leaving the subtree aggregates alone when `with_rollup` is false (for a
+/// caller that rebuilds them afterwards).
+pub(crate) async fn count_members_with(
+    c: &impl ConnectionTrait,
+    ids: &[Uuid],
+    sign: i64,
+    with_rollup: bool,
+) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
     let counters = lock_counters(c).await?;
-    let anchors: Vec<AnchorDay> = counters
-        .anchors
-        .iter()
-        .filter(|a| a.1)
-        .map(|a| a.0)
-        .collect();
+    let anchors = built_anchors(&counters);
     if anchors.is_empty() && !counters.admissions_built {
         return Ok(());
     }
@@ -189,16 +207,92 @@ pub(crate) async fn count_members(c: &impl ConnectionTrait, ids: &[Uuid], sign: 
     for (_, h) in load_histories(c, ids).await? {
         contribution.add(&h, &anchors, sign);
     }
+    apply_contribution(c, &counters, &contribution, with_rollup).await
+}
+
+fn built_anchors(counters: &Counters) -> Vec<AnchorDay> {
+    counters
+        .anchors
+        .iter()
+        .filter(|a| a.1)
+        .map(|a| a.0)
+        .collect()
+}
+
+/// The counters' share of members read before a command's registry effects, to be compared
+/// with the share after them: a step that changed nothing a counter counts (most steps) writes
+/// nothing, one that did writes the difference once.
+pub(crate) struct Recount {
+    before: Vec<(Uuid, MemberHistory<Uuid>)>,
+}
+
+impl Recount {
+    /// Reads the histories of `ids` before the change.
+    pub async fn before(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Self> {
+        let before = if ids.is_empty() {
+            Vec::new()
+        } else {
+            load_histories(c, ids).await?
+        };
+        Ok(Recount { before })
+    }
+
+    /// Reads the histories of `ids` after the change and puts the difference into the
+    /// counters and the subtree aggregates.
+    pub async fn after(self, c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+        let after = if ids.is_empty() {
+            Vec::new()
+        } else {
+            load_histories(c, ids).await?
+        };
+        if after == self.before {
+            return Ok(());
+        }
+        let counters = lock_counters(c).await?;
+        let anchors = built_anchors(&counters);
+        if anchors.is_empty() && !counters.admissions_built {
+            return Ok(());
+        }
+        let mut contribution = Contribution::default();
+        for (_, h) in &self.before {
+            contribution.add(h, &anchors, -1);
+        }
+        for (_, h) in &after {
+            contribution.add(h, &anchors, 1);
+        }
+        apply_contribution(c, &counters, &contribution, true).await
+    }
+}
+
+/// Writes a contribution to the built counters (and the subtree aggregates when `with_rollup`).
+async fn apply_contribution(
+    c: &impl ConnectionTrait,
+    counters: &Counters,
+    contribution: &Contribution,
+    with_rollup: bool,
+) -> Result<()> {
     for (anchor, built, horizon) in &counters.anchors {
         if !built {
             continue;
         }
-        if let Some(per_unit) = contribution.membership.remove(anchor) {
-            apply_membership(c, *anchor, *horizon, &per_unit).await?;
+        if let Some(per_unit) = contribution.membership.get(anchor) {
+            apply_membership(c, *anchor, *horizon, per_unit).await?;
         }
     }
     if counters.admissions_built {
         add_admissions(c, &contribution.admissions).await?;
+    }
+    if with_rollup && counters.admissions_built {
+        super::rollup::apply_own(
+            c,
+            counters,
+            &super::rollup::OwnChanges {
+                membership: &contribution.membership,
+                admissions: &contribution.admissions,
+                tree_changed: None,
+            },
+        )
+        .await?;
     }
     Ok(())
 }
@@ -461,6 +555,17 @@ pub(crate) async fn rebuild(
             .exec(c)
             .await?;
     }
+    // The subtree aggregates follow the counters they add up.
+    let counters = lock_counters(c).await?;
+    if counters.admissions_built {
+        let built: Vec<AnchorDay> = counters
+            .anchors
+            .iter()
+            .filter(|a| a.1)
+            .map(|a| a.0)
+            .collect();
+        super::rollup::rebuild_from_counters(c, &built, None).await?;
+    }
     Ok(())
 }
 
@@ -569,7 +674,11 @@ impl Store {
                 .into_iter()
                 .map(|r| ((r.unit_id, r.year), r.admitted))
                 .collect();
-            let expected: HashMap<(Uuid, i32), i64> = contribution.admissions.into_iter().collect();
+            let expected: HashMap<(Uuid, i32), i64> = contribution
+                .admissions
+                .iter()
+                .map(|(k, v)| (*k, *v))
+                .collect();
             compare(
                 ADMISSIONS,
                 &stored,
@@ -577,6 +686,17 @@ impl Store {
                 &mut compared,
                 &mut differences,
             );
+        }
+        if counters.admissions_built {
+            check_rollups(
+                c,
+                &counters,
+                &contribution,
+                &mut compared,
+                &mut differences,
+                &mut unbuilt,
+            )
+            .await?;
         }
         differences.sort_by(|a, b| {
             (a.counter.as_str(), a.unit_id, a.year).cmp(&(b.counter.as_str(), b.unit_id, b.year))
@@ -606,7 +726,8 @@ impl Store {
     pub async fn ensure_stats(&self, anchor: AnchorDay) -> Result<()> {
         let counters = load_counters(self.db()).await?;
         let anchor_built = counters.anchors.iter().any(|a| a.0 == anchor && a.1);
-        if anchor_built && counters.admissions_built {
+        let rollup_built = counters.rollups.iter().any(|a| a.0 == anchor && a.1);
+        if anchor_built && counters.admissions_built && rollup_built {
             return Ok(());
         }
         let txn = self.begin_write().await?;
@@ -623,6 +744,101 @@ impl Store {
         tracing::info!(%anchor, "statistics counters built from scratch");
         Ok(())
     }
+}
+
+/// Compares the subtree aggregates with those implied by the registry's counters
+/// (`contribution`, recomputed from the members) on the tree.
+async fn check_rollups(
+    c: &impl ConnectionTrait,
+    counters: &Counters,
+    contribution: &Contribution,
+    compared: &mut u64,
+    differences: &mut Vec<StatsDifference>,
+    unbuilt: &mut Vec<String>,
+) -> Result<()> {
+    let tree = super::rollup::LocalTree::load_all(c).await?;
+    for (anchor, built, stored_h) in &counters.rollups {
+        let counter = super::rollup::rollup_counter(*anchor);
+        let membership_built = counters.anchors.iter().any(|a| a.0 == *anchor && a.1);
+        if !built || !membership_built {
+            unbuilt.push(counter);
+            continue;
+        }
+        let per_unit = contribution
+            .membership
+            .get(anchor)
+            .cloned()
+            .unwrap_or_default();
+        let max_bucket = per_unit
+            .values()
+            .filter_map(|m| m.keys().max())
+            .max()
+            .copied();
+        let h = counters
+            .anchors
+            .iter()
+            .find(|a| a.0 == *anchor)
+            .and_then(|a| a.2)
+            .or(max_bucket);
+        let mut membership: HashMap<Uuid, BTreeMap<i32, i64>> = HashMap::new();
+        if let Some(h) = h {
+            for (u, y, n) in dense_rows(&per_unit, h) {
+                membership.entry(u).or_default().insert(y, n);
+            }
+        }
+        let (expected_h, expected) = super::rollup::compute(
+            &tree,
+            &membership,
+            h,
+            &contribution.admissions,
+            *stored_h,
+            None,
+        );
+        if expected_h != *stored_h {
+            differences.push(StatsDifference {
+                counter: format!("{counter} (horizon)"),
+                unit_id: Uuid::nil(),
+                year: expected_h.unwrap_or(0),
+                stored: i64::from(stored_h.unwrap_or(0)),
+                expected: i64::from(expected_h.unwrap_or(0)),
+            });
+        }
+        let stored: Vec<(Uuid, i32, i64, i64)> = stat_rollup::Entity::find()
+            .select_only()
+            .column(stat_rollup::Column::UnitId)
+            .column(stat_rollup::Column::Year)
+            .column(stat_rollup::Column::Base)
+            .column(stat_rollup::Column::Admitted)
+            .filter(stat_rollup::Column::Anchor.eq(anchor.to_string()))
+            .into_tuple()
+            .all(c)
+            .await?;
+        let mut stored_base = HashMap::new();
+        let mut stored_admitted = HashMap::new();
+        for (u, y, b, a) in stored {
+            stored_base.insert((u, y), b);
+            stored_admitted.insert((u, y), a);
+        }
+        let expected_base: HashMap<(Uuid, i32), i64> =
+            expected.iter().map(|(k, v)| (*k, v.0)).collect();
+        let expected_admitted: HashMap<(Uuid, i32), i64> =
+            expected.iter().map(|(k, v)| (*k, v.1)).collect();
+        compare(
+            &format!("{counter} base"),
+            &stored_base,
+            &expected_base,
+            compared,
+            differences,
+        );
+        compare(
+            &format!("{counter} admitted"),
+            &stored_admitted,
+            &expected_admitted,
+            compared,
+            differences,
+        );
+    }
+    Ok(())
 }
 
 fn compare(

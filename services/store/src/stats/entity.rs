@@ -66,6 +66,31 @@ pub mod stat_admission {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod stat_rollup {
+    //! A unit's target figures with everything below it, on the tree of the year's last day
+    //! (migration `m20261203_000030_stat_rollup`).
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stat_rollup")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub anchor: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub year: i32,
+        pub base: i64,
+        pub admitted: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod discipline_record {
     //! A discipline decision against a member, by form (the source report's register).
 

@@ -11,13 +11,14 @@ use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::stats::{
     self as core, AgeBand, Assessment, Forecast, OpenAdmission, Tally, TargetParams,
 };
-use memberflow_workflow::tree::{MemberStatus, UnitKind};
+use memberflow_workflow::tree::{Level, MemberStatus, UnitKind};
 use sea_orm::sea_query::JoinType;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationTrait};
 use uuid::Uuid;
 
 use super::counters::load_counters;
-use super::entity::{badge_award, discipline_record, stat_admission, stat_membership};
+use super::entity::{badge_award, discipline_record, stat_admission, stat_membership, stat_rollup};
+use super::rollup;
 use super::tree::TreeIndex;
 use crate::Store;
 use crate::entity::{case_deadline, cases, member, member_status, member_unit};
@@ -124,8 +125,94 @@ pub struct TargetReport {
     /// The figures of every unit of the subtree(s), breadth first.
     pub figures: Vec<TargetFigures>,
     /// Figures of units that did not exist yet on the reference date (an admission counted
-    /// for a branch created later): not in any row.
+    /// for a branch created later): not in any row. (Read from the subtree aggregates, the
+    /// report knows only the open cases among them.)
     pub unplaced: Tally,
+    /// Read from the subtree aggregates: `figures` holds only the rows listed, and the units
+    /// at risk are read when asked for.
+    fast: Option<FastScope>,
+}
+
+/// What a report read from the subtree aggregates needs to read more units.
+#[derive(Debug, Clone)]
+struct FastScope {
+    roots: Vec<UnitRecord>,
+    /// The roots are every root of the forest on the reference date.
+    whole_forest: bool,
+    /// The open admission cases' tallies of every unit above one (while the year runs).
+    open: Option<HashMap<Uuid, (u64, f64)>>,
+}
+
+/// Which units below the report's unit(s) [`Store::units_at_risk`] looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskScope {
+    /// Those this many levels down (every level when `None`).
+    Depth(Option<u32>),
+    /// Those of this level (the CLI's grassroots organizations).
+    Level(Level),
+}
+
+impl RiskScope {
+    fn keeps(self, f: &TargetFigures) -> bool {
+        match self {
+            RiskScope::Depth(d) => d.is_none_or(|d| f.depth == d),
+            RiskScope::Level(l) => f.kind.level() == l,
+        }
+    }
+
+    /// Whether units below `unit` (at `depth`) may hold some it keeps.
+    fn descends(self, kind: UnitKind, depth: u32) -> bool {
+        match self {
+            RiskScope::Depth(d) => d.is_none_or(|d| depth < d),
+            RiskScope::Level(l) => kind.level() < l,
+        }
+    }
+}
+
+/// A unit's figures from its tally.
+#[allow(clippy::too_many_arguments)]
+fn figures_of(
+    unit_id: Uuid,
+    code: &str,
+    kind: UnitKind,
+    parent_id: Option<Uuid>,
+    depth: u32,
+    tally: Tally,
+    params: &TargetParams,
+    forecasting: bool,
+) -> TargetFigures {
+    let assessment = core::assess(tally.base, tally.admitted, params);
+    let (forecast, projected) = if forecasting {
+        let f = core::forecast(tally.admitted, tally.open_cases, tally.expected);
+        let p = core::assess(tally.base, f.projected, params);
+        (Some(f), Some(p))
+    } else {
+        (None, None)
+    };
+    TargetFigures {
+        unit_id,
+        code: code.to_owned(),
+        kind,
+        parent_id,
+        depth,
+        tally,
+        assessment,
+        forecast,
+        projected,
+    }
+}
+
+fn sort_at_risk(chosen: &mut [&TargetFigures]) {
+    chosen.sort_by(|a, b| {
+        b.shortfall()
+            .cmp(&a.shortfall())
+            .then_with(|| {
+                let ra = a.assessment.rate.unwrap_or(0.0);
+                let rb = b.assessment.rate.unwrap_or(0.0);
+                ra.total_cmp(&rb)
+            })
+            .then_with(|| a.code.cmp(&b.code))
+    });
 }
 
 fn not_yet(code: &str, year: i32) -> StoreError {
@@ -160,6 +247,12 @@ impl Store {
                 reference = end.pred_opt().unwrap_or(end);
             }
             reference = reference.max(u.valid_from);
+        }
+        if let Some(report) = self
+            .fast_targets(req, requested.as_ref(), reference)
+            .await?
+        {
+            return Ok(report);
         }
         let tree = TreeIndex::load(c, reference).await?;
         let roots = match &requested {
@@ -217,25 +310,16 @@ impl Store {
                     continue;
                 };
                 let tally = rolled.get(&id).copied().unwrap_or_default();
-                let assessment = core::assess(tally.base, tally.admitted, &req.params);
-                let (forecast, projected) = if forecasting {
-                    let f = core::forecast(tally.admitted, tally.open_cases, tally.expected);
-                    let p = core::assess(tally.base, f.projected, &req.params);
-                    (Some(f), Some(p))
-                } else {
-                    (None, None)
-                };
-                figures.push(TargetFigures {
-                    unit_id: id,
-                    code: unit.code.clone(),
-                    kind: unit.kind,
+                figures.push(figures_of(
+                    id,
+                    &unit.code,
+                    unit.kind,
                     parent_id,
                     depth,
                     tally,
-                    assessment,
-                    forecast,
-                    projected,
-                });
+                    &req.params,
+                    forecasting,
+                ));
             }
         }
         let listed: Vec<&TargetFigures> = figures
@@ -251,7 +335,174 @@ impl Store {
             rows,
             figures,
             unplaced,
+            fast: None,
         })
+    }
+
+    /// The report read from the subtree aggregates (`stat_rollup`): when they are built and
+    /// the tree of the reference date is that of the year's last day (no dated change between
+    /// them, so the report's unit did not end during the year either). `None` otherwise: the
+    /// caller adds the counters up itself.
+    async fn fast_targets(
+        &self,
+        req: &TargetRequest,
+        requested: Option<&UnitRecord>,
+        reference: NaiveDate,
+    ) -> Result<Option<TargetReport>> {
+        let c = self.db();
+        let (jan1, dec31) = core::year_bounds(req.year);
+        let counters = load_counters(c).await?;
+        if !counters
+            .rollups
+            .iter()
+            .any(|r| r.0 == req.params.anchor && r.1)
+        {
+            return Ok(None);
+        }
+        if rollup::tree_changes_within(c, reference, dec31).await? {
+            return Ok(None);
+        }
+        let (roots, whole_forest) = match requested {
+            Some(u) => (vec![u.clone()], false),
+            None => (self.roots_on(reference).await?, true),
+        };
+        let mut listed: Vec<(UnitRecord, Option<Uuid>, u32)> = Vec::new();
+        for root in &roots {
+            let parent = if requested.is_some() {
+                self.parent_on(root.id, reference).await?.map(|p| p.id)
+            } else {
+                None
+            };
+            self.descend(
+                root.clone(),
+                parent,
+                reference,
+                |_, depth| req.max_depth.is_none_or(|m| depth < m),
+                &mut listed,
+            )
+            .await?;
+        }
+        let ids: Vec<Uuid> = listed.iter().map(|l| l.0.id).collect();
+        let Some(values) = rollup::read(c, &counters, req.params.anchor, &ids, req.year).await?
+        else {
+            return Ok(None);
+        };
+        let forecasting = req.today <= dec31;
+        let mut unplaced = Tally::default();
+        let open = if forecasting {
+            Some(
+                self.open_tallies(reference, req.today, jan1, dec31, &mut unplaced)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let mut figures = Vec::with_capacity(listed.len());
+        let mut rows = Vec::with_capacity(listed.len());
+        for (unit, parent_id, depth) in listed {
+            let tally = tally_of(unit.id, &values, open.as_ref());
+            let f = figures_of(
+                unit.id,
+                &unit.code,
+                unit.kind,
+                parent_id,
+                depth,
+                tally,
+                &req.params,
+                forecasting,
+            );
+            rows.push(TargetRow::new(unit, &f));
+            figures.push(f);
+        }
+        Ok(Some(TargetReport {
+            year: req.year,
+            base_date: req.params.base_date(req.year),
+            params: req.params.clone(),
+            reference_date: reference,
+            rows,
+            figures,
+            unplaced,
+            fast: Some(FastScope {
+                roots,
+                whole_forest,
+                open,
+            }),
+        }))
+    }
+
+    /// `root` and the units below it on `on`, breadth first, each parent's children by code,
+    /// going below a unit while `deeper(unit, its depth)`: `(unit, parent, depth)` appended.
+    async fn descend(
+        &self,
+        root: UnitRecord,
+        parent: Option<Uuid>,
+        on: NaiveDate,
+        deeper: impl Fn(&UnitRecord, u32) -> bool,
+        out: &mut Vec<(UnitRecord, Option<Uuid>, u32)>,
+    ) -> Result<()> {
+        let mut frontier: Vec<Uuid> = if deeper(&root, 0) {
+            vec![root.id]
+        } else {
+            Vec::new()
+        };
+        out.push((root, parent, 0));
+        let mut depth = 0;
+        while !frontier.is_empty() && depth < 32 {
+            depth += 1;
+            let mut by_parent: HashMap<Uuid, Vec<UnitRecord>> = HashMap::new();
+            for (p, u) in self.children_of_level(&frontier, on).await? {
+                by_parent.entry(p).or_default().push(u);
+            }
+            let mut next = Vec::new();
+            for p in &frontier {
+                for u in by_parent.remove(p).unwrap_or_default() {
+                    if deeper(&u, depth) {
+                        next.push(u.id);
+                    }
+                    out.push((u, Some(*p), depth));
+                }
+            }
+            frontier = next;
+        }
+        Ok(())
+    }
+
+    /// The open admission cases' tallies (count, expected decisions in the year), each added
+    /// to the unit standing for its unit on `on` and to that unit's ancestors then; those of
+    /// units that did not exist yet go to `unplaced`.
+    async fn open_tallies(
+        &self,
+        on: NaiveDate,
+        today: NaiveDate,
+        jan1: NaiveDate,
+        dec31: NaiveDate,
+        unplaced: &mut Tally,
+    ) -> Result<HashMap<Uuid, (u64, f64)>> {
+        let mut own: HashMap<Uuid, (u64, f64)> = HashMap::new();
+        for (unit, case) in self.open_admissions().await? {
+            let t = own.entry(unit).or_default();
+            t.0 += 1;
+            t.1 += core::decision_likelihood(&case, today, jan1, dec31);
+        }
+        let ids: Vec<Uuid> = own.keys().copied().collect();
+        let tree = rollup::LocalTree::around(self.db(), &ids).await?;
+        let mut out: HashMap<Uuid, (u64, f64)> = HashMap::new();
+        for (unit, (n, e)) in own {
+            match tree.chain(unit, on) {
+                Some(chain) => {
+                    for u in chain {
+                        let t = out.entry(u).or_default();
+                        t.0 += n;
+                        t.1 += e;
+                    }
+                }
+                None => {
+                    unplaced.open_cases += n;
+                    unplaced.expected += e;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Rows with the units' full records, in the order of `figures`.
@@ -275,27 +526,98 @@ impl Store {
     pub async fn units_at_risk(
         &self,
         report: &TargetReport,
-        keep: impl Fn(&TargetFigures) -> bool,
+        scope: RiskScope,
         limit: usize,
     ) -> Result<Vec<TargetRow>> {
+        if let Some(fast) = &report.fast {
+            return self.fast_units_at_risk(report, fast, scope, limit).await;
+        }
         let mut chosen: Vec<&TargetFigures> = report
             .figures
             .iter()
-            .filter(|f| f.depth > 0 && keep(f))
+            .filter(|f| f.depth > 0 && scope.keeps(f))
             .filter(|f| f.tally.base > 0 && f.shortfall() > 0)
             .collect();
-        chosen.sort_by(|a, b| {
-            b.shortfall()
-                .cmp(&a.shortfall())
-                .then_with(|| {
-                    let ra = a.assessment.rate.unwrap_or(0.0);
-                    let rb = b.assessment.rate.unwrap_or(0.0);
-                    ra.total_cmp(&rb)
-                })
-                .then_with(|| a.code.cmp(&b.code))
-        });
+        sort_at_risk(&mut chosen);
         chosen.truncate(limit);
         self.rows_of(&chosen).await
+    }
+
+    /// [`Store::units_at_risk`] of a report read from the subtree aggregates: the units in
+    /// scope read from the tree of the reference date, their aggregates read by unit.
+    async fn fast_units_at_risk(
+        &self,
+        report: &TargetReport,
+        fast: &FastScope,
+        scope: RiskScope,
+        limit: usize,
+    ) -> Result<Vec<TargetRow>> {
+        let c = self.db();
+        let on = report.reference_date;
+        if let (RiskScope::Level(level), true) = (scope, fast.whole_forest) {
+            return self.forest_units_at_risk(report, fast, level, limit).await;
+        }
+        let mut found: Vec<(UnitRecord, Option<Uuid>, u32)> = Vec::new();
+        for root in &fast.roots {
+            self.descend(
+                root.clone(),
+                None,
+                on,
+                |u, depth| scope.descends(u.kind, depth),
+                &mut found,
+            )
+            .await?;
+        }
+        let forecasting = fast.open.is_some();
+        let mut units: HashMap<Uuid, UnitRecord> = HashMap::new();
+        let mut candidates = Vec::new();
+        for (unit, parent_id, depth) in found {
+            let f = figures_of(
+                unit.id,
+                &unit.code,
+                unit.kind,
+                parent_id,
+                depth,
+                Tally::default(),
+                &report.params,
+                forecasting,
+            );
+            if depth > 0 && scope.keeps(&f) {
+                candidates.push((unit.id, unit.code.clone(), unit.kind, parent_id, depth));
+                units.insert(unit.id, unit);
+            }
+        }
+        let ids: Vec<Uuid> = candidates.iter().map(|c| c.0).collect();
+        let counters = load_counters(c).await?;
+        let values = rollup::read(c, &counters, report.params.anchor, &ids, report.year)
+            .await?
+            .unwrap_or_default();
+        let figures: Vec<TargetFigures> = candidates
+            .into_iter()
+            .map(|(id, code, kind, parent_id, depth)| {
+                let tally = tally_of(id, &values, fast.open.as_ref());
+                figures_of(
+                    id,
+                    &code,
+                    kind,
+                    parent_id,
+                    depth,
+                    tally,
+                    &report.params,
+                    forecasting,
+                )
+            })
+            .collect();
+        let mut chosen: Vec<&TargetFigures> = figures
+            .iter()
+            .filter(|f| f.tally.base > 0 && f.shortfall() > 0)
+            .collect();
+        sort_at_risk(&mut chosen);
+        chosen.truncate(limit);
+        Ok(chosen
+            .into_iter()
+            .filter_map(|f| units.remove(&f.unit_id).map(|u| TargetRow::new(u, f)))
+            .collect())
     }
 
     /// The admission cases not decided yet, with their unit: their stage and running
@@ -368,6 +690,123 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// The units at risk of one level over the whole forest: the units of that level on the
+    /// reference date and their aggregates read in one query each; the depth and parent of
+    /// the few chosen read afterwards.
+    async fn forest_units_at_risk(
+        &self,
+        report: &TargetReport,
+        fast: &FastScope,
+        level: Level,
+        limit: usize,
+    ) -> Result<Vec<TargetRow>> {
+        use sea_orm::QueryTrait as _;
+        let c = self.db();
+        let on = report.reference_date;
+        let kinds: Vec<&str> = UnitKind::ALL
+            .iter()
+            .filter(|k| k.level() == level)
+            .map(|k| k.as_str())
+            .collect();
+        let of_level = || {
+            crate::entity::unit::Entity::find()
+                .filter(crate::entity::unit::Column::Kind.is_in(kinds.iter().copied()))
+                .filter(crate::tree::valid_on_unit(on))
+        };
+        let mut units: HashMap<Uuid, UnitRecord> = HashMap::new();
+        for m in of_level().all(c).await? {
+            let u: UnitRecord = m.try_into()?;
+            units.insert(u.id, u);
+        }
+        let counters = load_counters(c).await?;
+        let mut values: HashMap<Uuid, (u64, u64)> = HashMap::new();
+        if let Some((_, Some(h))) = counters
+            .rollups
+            .iter()
+            .find(|r| r.0 == report.params.anchor && r.1)
+            .map(|r| (r.0, r.2))
+        {
+            let ids = of_level()
+                .select_only()
+                .column(crate::entity::unit::Column::Id)
+                .into_query();
+            let rows: Vec<(Uuid, i64, i64)> = stat_rollup::Entity::find()
+                .select_only()
+                .column(stat_rollup::Column::UnitId)
+                .column(stat_rollup::Column::Base)
+                .column(stat_rollup::Column::Admitted)
+                .filter(stat_rollup::Column::Anchor.eq(report.params.anchor.to_string()))
+                .filter(stat_rollup::Column::Year.eq(std::cmp::min(report.year, h)))
+                .filter(stat_rollup::Column::UnitId.in_subquery(ids))
+                .into_tuple()
+                .all(c)
+                .await?;
+            for (u, b, a) in rows {
+                let a = if report.year > h { 0 } else { a };
+                values.insert(
+                    u,
+                    (u64::try_from(b).unwrap_or(0), u64::try_from(a).unwrap_or(0)),
+                );
+            }
+        }
+        let forecasting = fast.open.is_some();
+        let figures: Vec<TargetFigures> = units
+            .values()
+            .filter(|u| !fast.roots.iter().any(|r| r.id == u.id))
+            .map(|u| {
+                let tally = tally_of(u.id, &values, fast.open.as_ref());
+                figures_of(
+                    u.id,
+                    &u.code,
+                    u.kind,
+                    None,
+                    0,
+                    tally,
+                    &report.params,
+                    forecasting,
+                )
+            })
+            .collect();
+        let mut chosen: Vec<&TargetFigures> = figures
+            .iter()
+            .filter(|f| f.tally.base > 0 && f.shortfall() > 0)
+            .collect();
+        sort_at_risk(&mut chosen);
+        chosen.truncate(limit);
+        // Depth below the forest's root, and parent, of the chosen: from their ancestry.
+        let ids: Vec<Uuid> = chosen.iter().map(|f| f.unit_id).collect();
+        let tree = rollup::LocalTree::around(c, &ids).await?;
+        let mut out = Vec::with_capacity(chosen.len());
+        for f in chosen {
+            let chain = tree.chain(f.unit_id, on).unwrap_or_default();
+            let mut f = f.clone();
+            f.parent_id = chain.get(1).copied();
+            f.depth = u32::try_from(chain.len().saturating_sub(1)).unwrap_or(0);
+            if let Some(u) = units.remove(&f.unit_id) {
+                out.push(TargetRow::new(u, &f));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A unit's tally from its aggregate and the open cases' tallies.
+fn tally_of(
+    id: Uuid,
+    values: &HashMap<Uuid, (u64, u64)>,
+    open: Option<&HashMap<Uuid, (u64, f64)>>,
+) -> Tally {
+    let (base, admitted) = values.get(&id).copied().unwrap_or_default();
+    let (open_cases, expected) = open.and_then(|o| o.get(&id).copied()).unwrap_or_default();
+    Tally {
+        base,
+        admitted,
+        open_cases,
+        expected,
     }
 }
 
