@@ -565,7 +565,7 @@ impl Case {
         let actor = actor_for(ctx, def, &self.0, d).await?;
         let context = app(ctx)
             .store
-            .registry_context_of(cat, &self.0)
+            .registry_context_of(cat, &self.0, d)
             .await
             .gql(l)?;
         Ok(engine::available(
@@ -1052,6 +1052,9 @@ pub struct OpenCaseInput {
     inputs: Option<Json<serde_json::Value>>,
     /// A key that makes a retry harmless.
     idempotency_key: Option<String>,
+    /// The day the case opened, today or earlier (today by default): a case recording past
+    /// events opens on the day the first of them happened, under the rule set in force then.
+    on: Option<Date>,
 }
 
 /// A transition to fire.
@@ -1144,6 +1147,18 @@ fn definition<'a>(cat: &'a Catalog, id: &str, l: Lang) -> async_graphql::Result<
             l,
         )
     })
+}
+
+/// `VALIDATION` for a step (or an opening) dated after today.
+fn not_in_future(on: NaiveDate, today: NaiveDate, l: Lang) -> async_graphql::Result<()> {
+    if on > today {
+        return Err(ApiError::Validation(Text::new(
+            "Không thể ghi một bước vào ngày trong tương lai.",
+            "A step cannot be recorded on a future date.",
+        ))
+        .into_graphql(l));
+    }
+    Ok(())
 }
 
 /// The caller as the actor of a step on `case` on `on`: the roles their grants give on it.
@@ -1260,14 +1275,15 @@ impl CaseMutation {
             .map(|s| parse_id(s, "member"))
             .transpose()
             .gql(l)?;
-        let today = a.clock.today();
+        let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
+        not_in_future(today, a.clock.today(), l)?;
         let (id, roles) = case_roles(ctx, unit_id, subject, today, None).await?;
         let actor = Actor::new(id, roles);
         ensure_may_fire(&def.open, &actor, l)?;
         let view = view_of(&actor);
         let mut event = Event::new(def.open.name.clone(), actor);
         event.inputs = to_values(&def.open, input.inputs).gql(l)?;
-        dates_not_too_far(&event.inputs, today).gql(l)?;
+        dates_not_too_far(&event.inputs, a.clock.today()).gql(l)?;
         let o = a
             .store
             .open_case(
@@ -1282,7 +1298,7 @@ impl CaseMutation {
                     event,
                     idempotency_key: input.idempotency_key,
                     refusals: RefusalRecording::Discard,
-                    today: a.clock.today(),
+                    today,
                     now: a.clock.now(),
                 },
             )
@@ -1352,13 +1368,7 @@ impl CaseMutation {
         let case_id = parse_id(&input.case_id, "case").gql(l)?;
         caller(ctx)?;
         let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
-        if today > a.clock.today() {
-            return Err(ApiError::Validation(Text::new(
-                "Không thể ghi một bước vào ngày trong tương lai.",
-                "A step cannot be recorded on a future date.",
-            ))
-            .into_graphql(l));
-        }
+        not_in_future(today, a.clock.today(), l)?;
         let case = a.store.case(case_id).await.gql(l)?;
         let def = a.catalog.definition_of(&case).gql(l)?;
         let t = def.transition(&input.transition).ok_or_else(|| {
@@ -1395,7 +1405,7 @@ impl CaseMutation {
             // The registry context the step would be given (C2, C7), read as the step reads it.
             event.context = a
                 .store
-                .registry_context_of(&a.catalog, &case)
+                .registry_context_of(&a.catalog, &case, today)
                 .await
                 .gql(l)?;
             let d = engine::fire(

@@ -683,15 +683,16 @@ async fn enqueue(
     Ok(())
 }
 
-/// The registry context of a step about `subject` (`engine::context`): the open cases of
-/// disciplinary definitions about the member, other than `except` (the case being stepped),
-/// read under a lock on the member's row.
-/// Without a subject there is nothing to read and the context is empty.
+/// The registry context of a step about `subject` dated `on` (`engine::context`): the cases of
+/// disciplinary definitions about the member, other than `except` (the case being stepped), as
+/// they stood on `on` (those open that day, in their state that day), read under a lock on the
+/// member's row. Without a subject there is nothing to read and the context is empty.
 pub(crate) async fn registry_context(
     c: &impl ConnectionTrait,
     catalog: &Catalog,
     subject: Option<Uuid>,
     except: Option<Uuid>,
+    on: NaiveDate,
 ) -> Result<Values> {
     let Some(member) = subject else {
         return Ok(Values::new());
@@ -703,9 +704,9 @@ pub(crate) async fn registry_context(
         .lock_exclusive()
         .one(c)
         .await?;
+    // Closed cases too: one closed since `on` may have been open that day.
     let mut q = cases::Entity::find()
         .filter(cases::Column::SubjectMemberId.eq(member))
-        .filter(cases::Column::Terminal.eq(false))
         .filter(cases::Column::DefinitionId.is_in(catalog.disciplinary_ids()));
     if let Some(id) = except {
         q = q.filter(cases::Column::Id.ne(id));
@@ -714,12 +715,12 @@ pub(crate) async fn registry_context(
     for m in q.order_by_asc(cases::Column::CreatedAt).all(c).await? {
         let rec: CaseRecord = m.try_into()?;
         let def = catalog.definition_of(&rec)?;
-        open.push(engine::context::OpenDiscipline::of(
+        open.extend(engine::context::OpenDiscipline::as_of(
             def,
             rec.id.to_string(),
             rec.title.clone(),
-            &rec.state,
-            &rec.snapshot.facts,
+            &rec.snapshot,
+            on,
         ));
     }
     Ok(engine::context::subject_discipline(&open))
@@ -825,7 +826,7 @@ impl Store {
         }
         if def.needs_registry_context() {
             cmd.event.context =
-                registry_context(&txn, catalog, new.subject_member_id, None).await?;
+                registry_context(&txn, catalog, new.subject_member_id, None, cmd.today).await?;
         }
         let decision = match engine::open(
             def,
@@ -917,17 +918,18 @@ impl Store {
         ))
     }
 
-    /// What a step of `case` would be given as registry context (for a preview of the
-    /// transitions available; the step itself reads it in its own transaction).
+    /// What a step of `case` dated `on` would be given as registry context (for a preview of
+    /// the transitions available; the step itself reads it in its own transaction).
     pub async fn registry_context_of(
         &self,
         catalog: &Catalog,
         case: &CaseRecord,
+        on: NaiveDate,
     ) -> Result<Values> {
         if !catalog.definition_of(case)?.needs_registry_context() {
             return Ok(Values::new());
         }
-        registry_context(self.db(), catalog, case.subject_member_id, Some(case.id)).await
+        registry_context(self.db(), catalog, case.subject_member_id, Some(case.id), on).await
     }
 
     /// Fires a transition on a case. With `expected_version`, a case that moved on meanwhile
@@ -996,8 +998,14 @@ impl Store {
         }
         let def = catalog.definition_of(&case)?;
         if def.needs_registry_context() {
-            cmd.event.context =
-                registry_context(&txn, catalog, case.subject_member_id, Some(case.id)).await?;
+            cmd.event.context = registry_context(
+                &txn,
+                catalog,
+                case.subject_member_id,
+                Some(case.id),
+                cmd.today,
+            )
+            .await?;
         }
         let decision = match engine::fire(
             def,
@@ -1473,7 +1481,9 @@ pub struct EscalationReport {
 
 impl Store {
     /// Fires, as the `system` actor, the escalation transition of every open deadline that
-    /// passed before `today` and asks for one (e.g. A10's decision not taken in time). Each
+    /// passed before `today` and asks for one (e.g. A10's decision not taken in time), dated
+    /// the day the deadline's rule took effect (its last day: the end of probation, the lapse
+    /// date), not the day of the sweep, so that a late sweep writes the same history. Each
     /// escalation carries the idempotency key `escalate:{case}:{key}:{due}`, so a sweep run
     /// twice, or by two instances, escalates once; a refusal is recorded in the history.
     pub async fn escalate_passed_deadlines(
@@ -1492,7 +1502,7 @@ impl Store {
                 event: Event::new(transition.clone(), Actor::system()),
                 idempotency_key: Some(key),
                 refusals: RefusalRecording::Record,
-                today,
+                today: std::cmp::min(p.takes_effect_on, today),
                 now,
             };
             match self.fire_case(catalog, p.item.case_id, None, cmd).await {

@@ -405,6 +405,9 @@ pub struct PassedDeadline {
     pub notify: Option<MailSpec>,
     /// What happens on expiry (an escalation is fired by the shell).
     pub on_expiry: OnExpiry,
+    /// The day the deadline's rule takes effect: its last day (extended, once extended), on
+    /// which an escalation is dated — or the case's latest step, if that came later.
+    pub takes_effect_on: NaiveDate,
 }
 
 /// A row to enqueue.
@@ -1074,9 +1077,13 @@ impl Store {
             let Some(record) = snapshot.deadlines.get(&item.key) else {
                 continue;
             };
+            let latest = snapshot.steps.last().map(|s| s.on);
             out.push(PassedDeadline {
                 notify: record.notify.clone(),
                 on_expiry: record.on_expiry.clone(),
+                takes_effect_on: latest.map_or(record.effective_due(), |l| {
+                    std::cmp::max(l, record.effective_due())
+                }),
                 item,
             });
         }

@@ -2,14 +2,17 @@
 //! is about and gives the engine with the event (`Event::context`), never from the client.
 //! Guards read it like facts; it is not recorded on the case.
 //!
-//! One key today, [`SUBJECT_DISCIPLINE`]: the open cases of `disciplinary` definitions about
-//! the subject member, each with its state and whether the discipline decided is in force
-//! there. It serves C7 (no transfer while being inspected or disciplined) and C2 (no transfer,
+//! One key today, [`SUBJECT_DISCIPLINE`]: the discipline cases of `disciplinary` definitions
+//! about the subject member that were open on the day of the step, each with its state that day
+//! and whether the discipline decided was in force then ([`OpenDiscipline::as_of`]): a step
+//! recorded late with a past date is decided on the member's discipline as it stood on that
+//! date. It serves C7 (no transfer while being inspected or disciplined) and C2 (no transfer,
 //! appointment or title while a discipline is in force).
 
 use chrono::NaiveDate;
 
-use super::definition::Definition;
+use super::case::CaseSnapshot;
+use super::definition::{Definition, OnExpiry};
 use super::value::{Value, Values};
 
 /// Key of the open discipline cases about the subject member.
@@ -52,6 +55,36 @@ impl OpenDiscipline {
         }
     }
 
+    /// The entry for a case of `def` as it stood on `on` (the day of the step that reads it),
+    /// or `None` when it was not open that day (opened later, or closed by then). Its state is
+    /// the one its steps dated up to `on` led to; an automatic step due by then (a lapse, C1)
+    /// counts as taken even if the scheduler has not fired it yet; a decision dated after `on`
+    /// was not in force on `on`.
+    pub fn as_of(
+        def: &Definition,
+        case: String,
+        title: String,
+        snapshot: &CaseSnapshot,
+        on: NaiveDate,
+    ) -> Option<Self> {
+        let mut state = snapshot.state_on(on)?;
+        if state == snapshot.state
+            && let Some(next) = due_escalation(def, snapshot, on)
+        {
+            state = next;
+        }
+        if def.state(state).is_none_or(|s| s.terminal) {
+            return None;
+        }
+        let mut entry = Self::of(def, case, title, state, &snapshot.facts);
+        if entry.decision_date.is_some_and(|d| d > on) {
+            entry.in_force = false;
+            entry.decision_date = None;
+            entry.form = None;
+        }
+        Some(entry)
+    }
+
     fn to_value(&self) -> Value {
         let mut m = Values::new();
         m.insert("case".into(), Value::Text(self.case.clone()));
@@ -81,6 +114,17 @@ impl OpenDiscipline {
             decision_date: m.get("decision_date").and_then(Value::as_date),
         })
     }
+}
+
+/// The state an escalation of the case's current state leads to, when its deadline fell due
+/// on or before `on` (the step the scheduler fires, dated that day).
+fn due_escalation<'d>(def: &'d Definition, snapshot: &CaseSnapshot, on: NaiveDate) -> Option<&'d str> {
+    snapshot.deadlines.values().find_map(|d| match &d.on_expiry {
+        OnExpiry::Escalate { transition } if d.effective_due() <= on => {
+            def.transition(transition).and_then(|t| t.to.as_deref())
+        }
+        _ => None,
+    })
 }
 
 /// The context of a step whose subject has these open discipline cases (none: an empty list,

@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use super::case::{Actor, CaseSnapshot};
-use super::definition::Definition;
+use super::definition::{Definition, Level, Transition};
 use super::period::{Period, Threshold, fmt_date, full_months_between, months_en, months_vi};
 use super::refusal::{Reason, RefusalCode};
 use super::ruleset::{ParamKind, RuleSet};
@@ -108,6 +108,8 @@ pub struct GuardSpec {
 pub struct GuardContext<'a> {
     /// The definition of the case.
     pub definition: &'a Definition,
+    /// The transition being fired (who may fire it, for the guards that ask which body acts).
+    pub transition: &'a Transition,
     /// The rule set the step is decided under.
     pub rules: &'a RuleSet,
     /// The working-day calendar.
@@ -297,6 +299,20 @@ pub static GUARDS: &[GuardSpec] = &[
         check: over_age_province_consent,
     },
     GuardSpec {
+        name: "over_age_decided_at_province",
+        rules: &["E2", "A10"],
+        doc: "Over the maximum age at the branch vote, the admission is decided by the body at `E2.deciding_level` (the province-level committee): the actor must hold one of the transition's roles at that level. Within the age limit it is decided by the competent committee of A10: a role held only at the province level, when that is not the competent level, does not decide it.",
+        params: &[
+            ("E1.max_age", ParamKind::Period),
+            ("E2.deciding_level", ParamKind::Text),
+        ],
+        reads: &[
+            req("date_of_birth", DataType::Date),
+            req("branch_vote_date", DataType::Date),
+        ],
+        check: over_age_decided_at_province,
+    },
+    GuardSpec {
         name: "education_sufficient",
         rules: &["E4"],
         doc: "The applicant's education level is at least the minimum of the rule set, unless the case falls under the exceptions for hardship areas (Ban Bí thư guidance).",
@@ -415,7 +431,7 @@ pub static GUARDS: &[GuardSpec] = &[
     GuardSpec {
         name: "recognition_rounds_remaining",
         rules: &["A14"],
-        doc: "The branch may hold another recognition vote: fewer inconclusive rounds than the maximum so far.",
+        doc: "The branch may hold another recognition vote, conclusive or not: fewer inconclusive rounds than the maximum so far (after them the case belongs to the competent committee).",
         params: &[("A14.max_vote_rounds", ParamKind::Integer)],
         reads: &[opt("recognition_vote_rounds", DataType::Integer)],
         check: recognition_rounds_remaining,
@@ -960,6 +976,84 @@ fn over_age_province_consent(ctx: &GuardContext<'_>) -> GuardOutcome {
         )]),
         Some(_) => GuardOutcome::Pass,
     }
+}
+
+/// The level of the tree the rule set makes competent (A10).
+fn competent_tree_level(rules: &RuleSet) -> Level {
+    match crate::access::competent_level(Some(rules)) {
+        crate::access::CompetentLevel::Superior => Level::Superior,
+        crate::access::CompetentLevel::Province => Level::Province,
+    }
+}
+
+/// Whether the actor holds one of the transition's roles at `level` (a role held anywhere is
+/// held at every level; one held at `competent`, at the level the rule set makes competent).
+fn acts_at(ctx: &GuardContext<'_>, level: Level) -> bool {
+    let competent = competent_tree_level(ctx.rules);
+    ctx.transition.by.iter().any(|need| {
+        ctx.actor.roles.iter().any(|held| {
+            held.role == need.role
+                && held
+                    .level
+                    .is_none_or(|l| l == level || (l == Level::Competent && competent == level))
+        })
+    })
+}
+
+fn over_age_decided_at_province(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let max = get!(ctx.months("E1.max_age"));
+    let level_name = get!(ctx.param_text("E2.deciding_level"));
+    let Some(level) = Level::parse(level_name).filter(|l| *l != Level::Competent) else {
+        return GuardOutcome::Fail(vec![
+            Reason::new(
+                RefusalCode::ParameterMissing,
+                format!("Lỗi cấu hình: tham số «E2.deciding_level» phải là một cấp (branch, grassroots, superior, province, central), đang là «{level_name}»."),
+                format!("Configuration error: parameter `E2.deciding_level` must be a level (branch, grassroots, superior, province, central), found `{level_name}`."),
+            )
+            .with_field("E2.deciding_level")
+            .with_guard(ctx.guard.name),
+        ]);
+    };
+    let dob = get!(ctx.need_date("date_of_birth"));
+    let vote = get!(ctx.need_date("branch_vote_date"));
+    let age = full_months_between(dob, vote);
+    let competent = competent_tree_level(ctx.rules);
+    if age > max {
+        if acts_at(ctx, level) {
+            return GuardOutcome::Pass;
+        }
+        return verdict(vec![ctx.reason(
+            "E2",
+            format!(
+                "Người vào Đảng đã trên {} tại ngày chi bộ xét ({}) (E2): việc kết nạp do {} xem xét, quyết định; người thực hiện không nhân danh cấp đó.",
+                age_vi(max),
+                age_vi(age),
+                committee_vi(level.as_str())
+            ),
+            format!(
+                "The applicant was over {} at the branch vote ({}) (E2): the admission is decided by the party committee at {} level; the actor does not act at that level.",
+                age_en(max),
+                age_en(age),
+                level.as_str()
+            ),
+        )]);
+    }
+    if acts_at(ctx, competent) {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![ctx.reason(
+        "A10",
+        format!(
+            "Người vào Đảng chưa quá {} tại ngày chi bộ xét (E2 không áp dụng): việc kết nạp do {} có thẩm quyền quyết định (A10), không phải cấp khác.",
+            age_vi(max),
+            committee_vi(competent.as_str())
+        ),
+        format!(
+            "The applicant was not over {} at the branch vote (E2 does not apply): the admission is decided by the competent committee at {} level (A10), not another body.",
+            age_en(max),
+            competent.as_str()
+        ),
+    )])
 }
 
 // E4 ------------------------------------------------------------------------------------------
