@@ -6,8 +6,10 @@
 use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
-use crate::admission::{Walk, open, to_decision, vote_to_ceremony};
-use crate::support::province;
+use crate::admission::{Walk, open, to_decision, to_verified, vote_to_ceremony};
+use crate::discipline::Scheduler;
+use crate::support::{REGISTER, member, official_member_input, province};
+use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
 
 /// An account holding `role` at `unit` only.
 async fn holder(app: &TestApp, name: &str, role: &str, unit: &str) -> String {
@@ -140,4 +142,227 @@ async fn e2_within_the_age_limit_the_province_does_not_take_the_competent_commit
         .step_as(Some(&district), 0, "decide_admission", decide)
         .await;
     assert!(r.get("errors").is_none(), "{r:#}");
+}
+
+// Defect 2 ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a6_a_registered_introducer_is_taken_from_the_registry_not_from_the_request() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let official = member(&app, &p.b2, "Trần Văn Chính Thức").await;
+    let mut input = official_member_input(&p.b1, "Lê Thị Dự Bị");
+    input["status"] = json!("PROBATIONARY");
+    input["officialDate"] = Value::Null;
+    input["admissionDecisionDate"] = json!("2025-01-10");
+    input["ceremonyDate"] = json!("2025-02-01");
+    let probationary = app.ok(REGISTER, json!({ "i": input })).await["registerMember"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let elsewhere = member(&app, &p.gb, "Phạm Văn Nơi Khác").await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_verified(&mut w).await;
+    let named = |a: &str, b: &str| {
+        json!({ "introducer_1": a, "introducer_1_official": true, "introducer_1_since": "2020-01-01",
+                "introducer_2": b, "introducer_2_official": true, "introducer_2_since": "2020-01-01" })
+    };
+    // The request says "official"; the registry says probationary on the day: refused.
+    let r = w
+        .step(1, "record_introducers", named(&official, &probationary))
+        .await;
+    let vi = refused(&r, "A6");
+    assert!(
+        vi.contains("người giới thiệu Lê Thị Dự Bị là đảng viên dự bị vào ngày"),
+        "{vi}"
+    );
+    // An official member of another grassroots organization: refused.
+    let r = w
+        .step(0, "record_introducers", named(&official, &elsewhere))
+        .await;
+    let vi = refused(&r, "A6");
+    assert!(
+        vi.contains("Phạm Văn Nơi Khác sinh hoạt ở Đơn vị HG-D2-Y (HG-D2-Y), không cùng tổ chức cơ sở đảng"),
+        "{vi}"
+    );
+    // A registered official member of the same grassroots organization (another branch of
+    // it) needs no flag from the request.
+    let r = w
+        .ok(
+            0,
+            "record_introducers",
+            json!({ "introducer_1": official, "introducer_1_since": "2020-01-01",
+                    "introducer_2": "M-102", "introducer_2_official": true, "introducer_2_since": "2020-01-01" }),
+        )
+        .await;
+    assert_eq!(r["toState"], "IntroducersRecorded");
+}
+
+// Defects 3 and 5, and the end of the C2 bar -------------------------------------------------
+
+const OPEN_ON: &str =
+    "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id state history { transition effectiveDate } } } }";
+const FIRE_ON: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }";
+const HISTORY: &str =
+    "query($id: ID!) { case(id: $id) { state history { transition effectiveDate } } }";
+
+/// The history of a case: (transition, effective date).
+async fn history(app: &TestApp, case: &str) -> Vec<(String, String)> {
+    let c = app.ok(HISTORY, json!({ "id": case })).await;
+    c["case"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["transition"].as_str().unwrap().to_owned(),
+                e["effectiveDate"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `transition` on `case` dated `on` (`dry`: decided, not recorded), as the operator.
+async fn fire_dated(
+    app: &TestApp,
+    case: &str,
+    on: &str,
+    transition: &str,
+    inputs: Value,
+    dry: bool,
+) -> Value {
+    app.gql(
+        FIRE_ON,
+        json!({ "i": { "caseId": case, "transition": transition, "on": on, "dryRun": dry,
+            "inputs": inputs } }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_steps_are_dated_when_due()
+ {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let scheduler = Scheduler::new(&app).await;
+    let operator = app.token.clone();
+    let mut w = DWalk::open(
+        &app,
+        &operator,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        member_case(&m, "Trần Thị Kỷ Luật", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_vote(&operator, "2026-01-15", "reprimand").await;
+    w.expect(&operator, "vote", branch_vote("reprimand"), "LimitationCheck")
+        .await;
+    w.decide_and_notify(&operator, "02-QĐ/CB").await;
+    // Decided 8/3/2026, received 9/3: the window closes after 21/4 (30 working days), the
+    // reprimand lapses on 8/3/2027 (C1).
+    let window_end = w.deadline("appeal_window").await.unwrap();
+    // The sweep runs late, a week after the window's last day: the closing step is dated the
+    // day the window ended, not the day of the sweep (defect 5).
+    scheduler
+        .sweep(&app, window_end + chrono::Days::new(7))
+        .await;
+    assert_eq!(w.state().await, "InForce");
+    let h = history(&app, &w.case).await;
+    assert_eq!(
+        h.last().unwrap(),
+        &("close_appeal_window".to_owned(), window_end.to_string())
+    );
+
+    // A transfer whose events happened in June 2026, recorded a year later: the case opens on
+    // the day of its first event (openCase `on:`), and its history starts there.
+    app.set_today("2027-03-20");
+    let opened = app
+        .ok(
+            OPEN_ON,
+            json!({ "i": { "definitionId": "transfer", "unitId": p.b1, "title": "Chuyển sinh hoạt",
+                "on": "2026-06-01",
+                "inputs": { "member_id": m, "full_name": "Trần Thị Kỷ Luật", "unit": p.b1,
+                    "transfer_reason": "moved_residence", "effective_date": "2026-06-01" } } }),
+        )
+        .await;
+    let transfer = opened["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        opened["openCase"]["case"]["history"][0]["effectiveDate"],
+        "2026-06-01"
+    );
+    let letter = |d: &str| json!({ "transferred_on": d, "introduction_letter": "GT-01" });
+    // On 10/6/2026 the reprimand was in force: C2, even though the case reads `InForce` only
+    // until the lapse, and even once it has lapsed (below).
+    let r = fire_dated(&app, &transfer, "2026-06-10", "complete_transfer", letter("2026-06-10"), true).await;
+    refused(&r, "C2");
+    // The day before the lapse, still barred; on the lapse day itself the bar has ended, even
+    // before the scheduler has fired the lapse (C1 takes effect by itself).
+    let r = fire_dated(&app, &transfer, "2027-03-07", "complete_transfer", letter("2027-03-07"), true).await;
+    refused(&r, "C2");
+    let r = fire_dated(&app, &transfer, "2027-03-08", "complete_transfer", letter("2027-03-08"), true).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Transferred", "{r:#}");
+
+    // The sweep of 20/3/2027 lapses the reprimand, dated 8/3/2027 (defect 5).
+    scheduler.sweep(&app, date("2027-03-20")).await;
+    assert_eq!(w.state().await, "Lapsed");
+    let h = history(&app, &w.case).await;
+    assert_eq!(h.last().unwrap(), &("lapse".to_owned(), "2027-03-08".to_owned()));
+    let dates: Vec<&String> = h.iter().map(|(_, d)| d).collect();
+    assert!(dates.windows(2).all(|d| d[0] <= d[1]), "{h:?}");
+
+    // The discipline case is closed now; a step dated 10/6/2026 still reads the reprimand in
+    // force that day (defect 3), and writes nothing.
+    let before = app.row_counts().await;
+    let r = fire_dated(&app, &transfer, "2026-06-10", "complete_transfer", letter("2026-06-10"), false).await;
+    refused(&r, "C2");
+    assert_eq!(app.row_counts().await, before);
+    // Dated on the lapse day, the transfer goes through.
+    let r = fire_dated(&app, &transfer, "2027-03-08", "complete_transfer", letter("2027-03-08"), false).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Transferred", "{r:#}");
+}
+
+#[tokio::test]
+async fn a_case_opens_on_a_past_date_but_never_in_the_future_and_its_steps_keep_date_order() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.set_today("2025-09-20");
+    let inputs = json!({ "person_id": "P-001", "full_name": "Nguyễn Văn An", "date_of_birth": "1995-03-02",
+        "unit": p.b1, "education_level": "upper_secondary", "helper_member": "M-100" });
+    let r = app
+        .gql(
+            OPEN_ON,
+            json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "An", "on": "2025-09-21", "inputs": inputs } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+    let opened = app
+        .ok(
+            OPEN_ON,
+            json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "An", "on": "2025-09-01", "inputs": inputs } }),
+        )
+        .await;
+    let case = opened["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    let cert = json!({ "certificate_date": "2025-06-10" });
+    // Before the opening: refused, with its code, and nothing is written.
+    let before = app.row_counts().await;
+    let r = fire_dated(&app, &case, "2025-08-31", "record_awareness_certificate", cert.clone(), false).await;
+    assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["reasons"][0]["code"], "STEP_OUT_OF_ORDER",
+        "{r:#}"
+    );
+    assert_eq!(app.row_counts().await, before);
+    let r = fire_dated(&app, &case, "2025-09-05", "record_awareness_certificate", cert, false).await;
+    assert!(r.get("errors").is_none(), "{r:#}");
+    assert_eq!(
+        history(&app, &case).await,
+        [
+            ("open".to_owned(), "2025-09-01".to_owned()),
+            ("record_awareness_certificate".to_owned(), "2025-09-05".to_owned())
+        ]
+    );
 }

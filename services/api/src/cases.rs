@@ -328,6 +328,9 @@ pub struct CaseDecision {
     appeal_due_by: Option<Date>,
     /// The day it lapses (C1), once known.
     lapses_on: Option<Date>,
+    /// The member's appeal rights, in the reader's language: to whom, within when (P1), signed
+    /// by themselves (P4), the decision in force meanwhile (P2).
+    appeal_rights: String,
 }
 
 /// One input of a transition, as the definition declares it.
@@ -458,45 +461,17 @@ impl Case {
     /// whoever may read the case, the member concerned included.
     async fn decision(&self, ctx: &Context<'_>) -> Option<CaseDecision> {
         let l = lang(ctx);
-        let facts = &self.0.snapshot.facts;
-        let text = |k: &str| match facts.get(k) {
-            Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
-            _ => None,
-        };
-        let date = |k: &str| match facts.get(k) {
-            Some(Value::Date(d)) => Some(Date(*d)),
-            _ => None,
-        };
-        let form = text("discipline_form")?;
-        let number = text("decision_number");
-        let decided_on = date("decision_date").or_else(|| date("appeal_ruling_date"));
-        if number.is_none() && decided_on.is_none() {
-            // Voted, not yet decided: nothing the member concerned is told yet.
-            return None;
-        }
-        let body = match (text("voting_body"), text("voting_level")) {
-            (Some(k), Some(lv)) => Some(
-                memberflow_workflow::engine::guards::body_label(&k, &lv)
-                    .get(l)
-                    .to_owned(),
-            ),
-            _ => None,
-        };
-        let appeal_due_by = ["appeal_window", "expulsion_appeal_window"]
-            .iter()
-            .find_map(|k| self.0.snapshot.deadlines.get(*k))
-            .map(|r| Date(r.effective_due()));
+        let d = engine::DecisionSummary::of(&self.0.snapshot)?;
         Some(CaseDecision {
-            form_label: memberflow_workflow::violations::form_label(&form)
-                .get(l)
-                .to_owned(),
-            form,
-            number,
-            decided_on,
-            body,
-            received_on: date("decision_received_date"),
-            appeal_due_by,
-            lapses_on: date("lapse_date"),
+            form_label: d.form_label().get(l).to_owned(),
+            body: d.body_label().map(|b| b.get(l).to_owned()),
+            appeal_rights: d.appeal_rights().get(l).to_owned(),
+            form: d.form,
+            number: d.number,
+            decided_on: d.decided_on.map(Date),
+            received_on: d.received_on.map(Date),
+            appeal_due_by: d.appeal_due_by.map(Date),
+            lapses_on: d.lapses_on.map(Date),
         })
     }
     /// The earliest open deadline.
@@ -1405,7 +1380,7 @@ impl CaseMutation {
             // The registry context the step would be given (C2, C7), read as the step reads it.
             event.context = a
                 .store
-                .registry_context_of(&a.catalog, &case, today)
+                .step_context_of(&a.catalog, &case, &event, today)
                 .await
                 .gql(l)?;
             let d = engine::fire(

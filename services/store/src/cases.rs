@@ -828,6 +828,17 @@ impl Store {
             cmd.event.context =
                 registry_context(&txn, catalog, new.subject_member_id, None, cmd.today).await?;
         }
+        if engine::context::transition_reads(&def.open, engine::context::REGISTRY_MEMBERS) {
+            let refs = crate::step_context::member_refs(
+                &txn,
+                &def.open,
+                &cmd.event.inputs,
+                new.unit_id,
+                cmd.today,
+            )
+            .await?;
+            cmd.event.context.extend(refs);
+        }
         let decision = match engine::open(
             def,
             &catalog.rules,
@@ -918,6 +929,28 @@ impl Store {
         ))
     }
 
+    /// What the step `event` of `case` dated `on` would be given as registry context (for a
+    /// dry run; the step itself reads it in its own transaction).
+    pub async fn step_context_of(
+        &self,
+        catalog: &Catalog,
+        case: &CaseRecord,
+        event: &Event,
+        on: NaiveDate,
+    ) -> Result<Values> {
+        let mut context = self.registry_context_of(catalog, case, on).await?;
+        let def = catalog.definition_of(case)?;
+        if let Some(t) = def.transition(&event.transition)
+            && engine::context::transition_reads(t, engine::context::REGISTRY_MEMBERS)
+        {
+            context.extend(
+                crate::step_context::member_refs(self.db(), t, &event.inputs, case.unit_id, on)
+                    .await?,
+            );
+        }
+        Ok(context)
+    }
+
     /// What a step of `case` dated `on` would be given as registry context (for a preview of
     /// the transitions available; the step itself reads it in its own transaction).
     pub async fn registry_context_of(
@@ -1006,6 +1039,19 @@ impl Store {
                 cmd.today,
             )
             .await?;
+        }
+        if let Some(t) = def.transition(&cmd.event.transition)
+            && engine::context::transition_reads(t, engine::context::REGISTRY_MEMBERS)
+        {
+            let refs = crate::step_context::member_refs(
+                &txn,
+                t,
+                &cmd.event.inputs,
+                case.unit_id,
+                cmd.today,
+            )
+            .await?;
+            cmd.event.context.extend(refs);
         }
         let decision = match engine::fire(
             def,

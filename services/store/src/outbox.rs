@@ -485,6 +485,8 @@ pub struct CaseBrief {
     pub unit: Option<UnitBrief>,
     /// The member it is about.
     pub subject_member_id: Option<Uuid>,
+    /// The discipline it decided, as the member concerned is told it (`engine::DecisionSummary`).
+    pub decision: Option<memberflow_workflow::engine::DecisionSummary>,
 }
 
 /// The earliest future instants at which more outbox work becomes due, for the worker's sleep.
@@ -721,9 +723,13 @@ impl Store {
                 .map(|u| (u.id, UnitBrief::from(u)))
                 .collect();
             for c in rows {
+                let decision = serde_json::from_value::<CaseSnapshot>(c.snapshot.clone())
+                    .ok()
+                    .and_then(|s| memberflow_workflow::engine::DecisionSummary::of(&s));
                 out.insert(
                     c.id,
                     CaseBrief {
+                        decision,
                         id: c.id,
                         title: c.title,
                         definition_id: c.definition_id,

@@ -348,7 +348,7 @@ pub static GUARDS: &[GuardSpec] = &[
     GuardSpec {
         name: "introducers_valid",
         rules: &["A6"],
-        doc: "Enough introducers: official members who have worked with the applicant for the minimum period, or a mass organisation in place of at most one of them; a Youth Union organisation introduces applicants of youth age where one exists.",
+        doc: "Enough introducers: official members who have worked with the applicant for the minimum period, or a mass organisation in place of at most one of them; a Youth Union organisation introduces applicants of youth age where one exists. An introducer named by the id of a registered member is taken from the registry as of the day of the step (`registry_members`): an official member that day (the `introducer_N_official` flag is then not read), of the case's grassroots organization (`unit_grassroots`).",
         params: &[
             ("A6.introducers_required", ParamKind::Integer),
             ("A6.max_organisation_introducers", ParamKind::Integer),
@@ -357,7 +357,7 @@ pub static GUARDS: &[GuardSpec] = &[
         ],
         reads: &[
             req("introducer_1", DataType::Text),
-            req("introducer_1_official", DataType::Boolean),
+            opt("introducer_1_official", DataType::Boolean),
             req("introducer_1_since", DataType::Date),
             opt("introducer_2", DataType::Text),
             opt("introducer_2_official", DataType::Boolean),
@@ -365,6 +365,9 @@ pub static GUARDS: &[GuardSpec] = &[
             opt("organisation_introducer", DataType::Text),
             opt("youth_union_present", DataType::Boolean),
             opt("date_of_birth", DataType::Date),
+            opt(super::context::REGISTRY_MEMBERS, DataType::List),
+            opt(super::context::UNIT_GRASSROOTS, DataType::Text),
+            opt(super::context::UNIT_GRASSROOTS_NAME, DataType::Text),
         ],
         check: introducers_valid,
     },
@@ -1196,12 +1199,18 @@ fn introducers_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
             continue;
         }
         people.push(who);
-        if ctx.flag(&format!("introducer_{n}_official")) != Some(true) {
-            reasons.push(ctx.reason(
-                "A6",
-                format!("Người giới thiệu {who} phải là đảng viên chính thức (A6)."),
-                format!("Introducer {who} must be an official member (A6)."),
-            ));
+        match super::context::registered_member(ctx.data, who) {
+            // A registered member: the registry, not the request, says what they were that day.
+            Some(m) => reasons.extend(registered_introducer_reasons(ctx, &m, on)),
+            None => {
+                if ctx.flag(&format!("introducer_{n}_official")) != Some(true) {
+                    reasons.push(ctx.reason(
+                        "A6",
+                        format!("Người giới thiệu {who} phải là đảng viên chính thức (A6)."),
+                        format!("Introducer {who} must be an official member (A6)."),
+                    ));
+                }
+            }
         }
         match ctx.date(&format!("introducer_{n}_since")) {
             None => reasons.push(ctx.reason(
@@ -1271,6 +1280,64 @@ fn introducers_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
         }
     }
     verdict(reasons)
+}
+
+/// Why a registered member may not introduce the applicant on `on`, as the registry has them
+/// that day: not an official member (a probationary member, or no longer a member), or a member
+/// of another grassroots organization than the case's unit (A6).
+fn registered_introducer_reasons(
+    ctx: &GuardContext<'_>,
+    m: &super::context::RegisteredMember,
+    on: NaiveDate,
+) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    let name = &m.full_name;
+    if !m.official_on(on) {
+        let (vi, en) = match m.status.as_deref() {
+            Some("PROBATIONARY") => ("là đảng viên dự bị", "was a probationary member"),
+            Some("OFFICIAL") => ("chưa là đảng viên chính thức", "was not yet an official member"),
+            _ => ("không còn là đảng viên", "was not a member"),
+        };
+        reasons.push(ctx.reason(
+            "A6",
+            format!(
+                "Theo danh sách đảng viên, người giới thiệu {name} {vi} vào ngày {}: người giới thiệu phải là đảng viên chính thức (A6).",
+                fmt_date(on)
+            ),
+            format!(
+                "According to the registry, introducer {name} {en} on {}: an introducer must be an official member (A6).",
+                fmt_date(on)
+            ),
+        ));
+    }
+    if let Some((unit_org, unit_org_name)) = super::context::unit_grassroots(ctx.data) {
+        match &m.grassroots {
+            Some((org, _)) if *org == unit_org => {}
+            Some((_, org_name)) => reasons.push(ctx.reason(
+                "A6",
+                format!(
+                    "Người giới thiệu {name} sinh hoạt ở {org_name}, không cùng tổ chức cơ sở đảng với người vào Đảng ({unit_org_name}) vào ngày {} (A6).",
+                    fmt_date(on)
+                ),
+                format!(
+                    "Introducer {name} belonged to {org_name}, not to the applicant's grassroots organization ({unit_org_name}), on {} (A6).",
+                    fmt_date(on)
+                ),
+            )),
+            None => reasons.push(ctx.reason(
+                "A6",
+                format!(
+                    "Người giới thiệu {name} không sinh hoạt ở tổ chức đảng nào vào ngày {} (A6).",
+                    fmt_date(on)
+                ),
+                format!(
+                    "Introducer {name} belonged to no party organization on {} (A6).",
+                    fmt_date(on)
+                ),
+            )),
+        }
+    }
+    reasons
 }
 
 // Votes (A8, A9, A14, D31) --------------------------------------------------------------------

@@ -19,6 +19,7 @@
 mod case;
 mod check;
 pub mod context;
+mod decided;
 mod definition;
 mod dossier;
 mod effect;
@@ -33,6 +34,7 @@ mod value;
 mod votes;
 
 pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
+pub use decided::DecisionSummary;
 pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
 pub use definition::{
     ActingBody, CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition,
