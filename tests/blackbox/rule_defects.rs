@@ -366,3 +366,265 @@ async fn a_case_opens_on_a_past_date_but_never_in_the_future_and_its_steps_keep_
         ]
     );
 }
+
+// Defect 4 ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_and_the_mail_states_it()
+ {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
+    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let subject = app.account("khientrach", &[], Some(&m)).await;
+    let mut w = DWalk::open(
+        &app,
+        &secretary,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        member_case(&m, "Phạm Thị Khiển Trách", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_vote(&secretary, "2026-01-15", "reprimand").await;
+    w.expect(&secretary, "vote", branch_vote("reprimand"), "LimitationCheck")
+        .await;
+    w.decide_and_notify(&secretary, "03-QĐ/CB").await;
+    let q = "query($id: ID!) { case(id: $id) { state facts history { inputs payload } \
+        decision { form formLabel number decidedOn body receivedOn appealDueBy lapsesOn appealRights } } }";
+    let r = app.gql_as(&subject, q, json!({ "id": w.case })).await;
+    assert!(r.get("errors").is_none(), "{r:#}");
+    let c = &r["data"]["case"];
+    let d = &c["decision"];
+    assert_eq!(d["form"], "reprimand", "{c:#}");
+    assert_eq!(d["formLabel"], "Khiển trách");
+    assert_eq!(d["number"], "03-QĐ/CB");
+    assert_eq!(d["decidedOn"], "2026-03-08");
+    assert_eq!(d["body"], "chi bộ");
+    assert_eq!(d["receivedOn"], "2026-03-09");
+    assert_eq!(d["lapsesOn"], "2027-03-08");
+    let due = d["appealDueBy"].as_str().unwrap().to_owned();
+    let rights = d["appealRights"].as_str().unwrap();
+    assert!(rights.contains("có quyền khiếu nại"), "{rights}");
+    assert!(rights.contains(&format!("hạn cuối: {}", dmy(&due))), "{rights}");
+    // Never the votes, nor what the bodies recorded.
+    assert_eq!(c["facts"], json!({}), "{c:#}");
+    assert!(
+        c["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["inputs"] == json!({}) && e["payload"] == json!({})),
+        "{c:#}"
+    );
+    assert!(!c.to_string().contains("votes_reprimand"), "{c:#}");
+    let v = app
+        .gql_as(&subject, "query($id: ID!) { case(id: $id) { votes { votesFor } } }", json!({ "id": w.case }))
+        .await;
+    assert_eq!(error_code(&v), "FORBIDDEN", "{v:#}");
+    // In English, for a reader who asks for it.
+    let en = app
+        .gql_lang(q, json!({ "id": w.case }), Some("en"))
+        .await;
+    assert_eq!(en["data"]["case"]["decision"]["formLabel"], "reprimand", "{en:#}");
+    assert!(
+        en["data"]["case"]["decision"]["appealRights"]
+            .as_str()
+            .unwrap()
+            .contains("you may appeal"),
+        "{en:#}"
+    );
+
+    // The notification mail to the member states the decision.
+    let rows = app
+        .ok(
+            "query($c: ID!) { outbox(caseId: $c) { id kind payload } }",
+            json!({ "c": w.case }),
+        )
+        .await;
+    let row = rows["outbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["payload"].to_string().contains("discipline.notified"))
+        .unwrap_or_else(|| panic!("{rows:#}"))
+        .clone();
+    let pv = app
+        .ok(
+            "query($id: ID!) { mailPreview(id: $id) { subject text } }",
+            json!({ "id": row["id"] }),
+        )
+        .await;
+    let text = pv["mailPreview"]["text"].as_str().unwrap();
+    for line in [
+        "Hình thức kỷ luật: Khiển trách",
+        "Số quyết định: 03-QĐ/CB",
+        "Ngày quyết định: 08/03/2026",
+        "Cấp quyết định: chi bộ",
+        "Ngày nhận quyết định: 09/03/2026",
+        "có quyền khiếu nại",
+    ] {
+        assert!(text.contains(line), "{line} not in {text}");
+    }
+}
+
+/// `YYYY-MM-DD` as `DD/MM/YYYY`.
+fn dmy(iso: &str) -> String {
+    let p: Vec<&str> = iso.split('-').collect();
+    format!("{}/{}/{}", p[2], p[1], p[0])
+}
+
+// Weak spots ----------------------------------------------------------------------------------
+
+/// A warning voted by the branch on 7/3/2026 for a violation that ended on `ended`, walked by
+/// the branch secretary up to `LimitationCheck`.
+async fn warning_voted<'a>(app: &'a TestApp, p: &crate::support::Province, ended: &str) -> (DWalk<'a>, String) {
+    let m = member(app, &p.b1, "Hoàng Văn Cảnh Cáo").await;
+    let secretary = holder(app, "bithu", "secretary", &p.b1).await;
+    let mut w = DWalk::open(
+        app,
+        &secretary,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        member_case(&m, "Hoàng Văn Cảnh Cáo", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_vote(&secretary, ended, "warning").await;
+    w.expect(&secretary, "vote", branch_vote("warning"), "LimitationCheck")
+        .await;
+    (w, secretary)
+}
+
+#[tokio::test]
+async fn d7_a_warning_can_be_imposed_on_the_last_day_of_its_10_year_limitation_period() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // Ended 8/3/2016: the 10 years end on 8/3/2026, the day of the decision, which is still
+    // within the period.
+    let (mut w, secretary) = warning_voted(&app, &p, "2016-03-08").await;
+    let vi = w
+        .refused(&secretary, "time_barred", json!({}), "D7")
+        .await;
+    assert!(vi.contains("Chưa hết thời hiệu"), "{vi}");
+    w.expect(
+        &secretary,
+        "impose",
+        json!({ "decision_date": "today", "decision_number": "04-QĐ/CB" }),
+        "Decided",
+    )
+    .await;
+    assert_eq!(w.day, date("2026-03-08"));
+}
+
+#[tokio::test]
+async fn d7_a_warning_is_time_barred_the_day_after_its_10_years() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // Ended 7/3/2016: the 10 years ended on 7/3/2026, the day before the decision (not 5
+    // years: a warning's period is the longer one).
+    let (mut w, secretary) = warning_voted(&app, &p, "2016-03-07").await;
+    w.day = date("2026-03-08");
+    let vi = w
+        .refused(
+            &secretary,
+            "impose",
+            json!({ "decision_date": "today", "decision_number": "04-QĐ/CB" }),
+            "D7",
+        )
+        .await;
+    assert!(vi.contains("10 năm"), "{vi}");
+    assert!(vi.contains("07/03/2026"), "{vi}");
+    let r = w.fire_on(w.day, &secretary, "time_barred", json!({})).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "TimeBarred", "{r:#}");
+}
+
+#[tokio::test]
+async fn d31_four_of_nine_is_not_the_majority_the_branch_needs_for_a_reprimand() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
+    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let mut w = DWalk::open(
+        &app,
+        &secretary,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        member_case(&m, "Phạm Thị Khiển Trách", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_vote(&secretary, "2026-01-15", "reprimand").await;
+    let mut ballot = branch_vote("reprimand");
+    ballot["official_members"] = json!(9);
+    ballot["votes_reprimand"] = json!(4);
+    w.day = w.day.succ_opt().unwrap();
+    let vi = w.refused(&secretary, "vote", ballot.clone(), "D31").await;
+    assert!(!vi.is_empty());
+    // Five of nine is more than half.
+    ballot["votes_reprimand"] = json!(5);
+    let r = w.fire_on(w.day, &secretary, "vote", ballot).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "LimitationCheck", "{r:#}");
+}
+
+/// An admission walked to the recognition vote, the branch's steps fired by its secretary.
+async fn to_recognition<'a>(app: &'a TestApp, p: &crate::support::Province, proposal: &str) -> (Walk<'a>, String) {
+    let secretary = holder(app, "bithu", "secretary", &p.b1).await;
+    let mut w = open(app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    vote_to_ceremony(&mut w).await;
+    let r = w
+        .step_as(Some(&secretary), 360, "open_recognition_vote", json!({}))
+        .await;
+    assert!(r.get("errors").is_none(), "{r:#}");
+    let r = w
+        .step_as(
+            Some(&secretary),
+            7,
+            "recognition_vote",
+            json!({ "recognition_vote_date": "today", "proposal": proposal, "votes_for": 8, "official_members": 10 }),
+        )
+        .await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "RecognitionPending", "{r:#}");
+    (w, secretary)
+}
+
+#[tokio::test]
+async fn a14_only_the_competent_committee_recognises_and_not_the_branch_the_grassroots_or_the_province() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let (mut w, secretary) = to_recognition(&app, &p, "recognise").await;
+    let grassroots = holder(&app, "dangu", "executive_committee", &p.gc).await;
+    let provincial = holder(&app, "ubtv-tinh", "standing_committee", &p.hg).await;
+    let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
+    let decision = json!({ "decision_date": "today", "decision_number": "45-QĐ/HU" });
+    for token in [&secretary, &grassroots, &provincial] {
+        let r = w.step_as(Some(token), 1, "recognise", decision.clone()).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    }
+    let r = w.step_as(Some(&district), 0, "recognise", decision).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Official", "{r:#}");
+}
+
+#[tokio::test]
+async fn a14_d4_only_the_competent_committee_strikes_the_name_off() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let (mut w, secretary) = to_recognition(&app, &p, "strike_off").await;
+    let grassroots = holder(&app, "dangu", "executive_committee", &p.gc).await;
+    let other_district = holder(&app, "ubtv-huyen2", "standing_committee", &p.d2).await;
+    let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
+    let decision = json!({ "decision_date": "today", "decision_number": "46-QĐ/HU", "strike_off_reason": "Vi phạm tư cách" });
+    for token in [&secretary, &grassroots, &other_district] {
+        let r = w.step_as(Some(token), 1, "strike_off", decision.clone()).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    }
+    let r = w.step_as(Some(&district), 0, "strike_off", decision).await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "StruckOff", "{r:#}");
+}

@@ -140,3 +140,34 @@ impl DecisionSummary {
         lines.join("\n")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision() -> DecisionSummary {
+        DecisionSummary {
+            form: "warning".into(),
+            number: Some("05-QĐ/HU".into()),
+            decided_on: NaiveDate::from_ymd_opt(2026, 3, 8),
+            body: Some(("standing_committee".into(), "superior".into())),
+            received_on: NaiveDate::from_ymd_opt(2026, 3, 9),
+            appeal_due_by: NaiveDate::from_ymd_opt(2026, 4, 22),
+            lapses_on: NaiveDate::from_ymd_opt(2027, 3, 8),
+        }
+    }
+
+    #[test]
+    fn d38_p1_the_decision_is_stated_in_vietnamese_by_default_and_in_english() {
+        let vi = decision().describe(Lang::Vi);
+        assert!(vi.contains("Hình thức kỷ luật: Cảnh cáo"), "{vi}");
+        assert!(vi.contains("Số quyết định: 05-QĐ/HU"), "{vi}");
+        assert!(vi.contains("Ngày quyết định: 08/03/2026"), "{vi}");
+        assert!(vi.contains("hạn cuối: 22/04/2026"), "{vi}");
+        let en = decision().describe(Lang::En);
+        assert!(en.contains("Form: warning"), "{en}");
+        assert!(en.contains("Decision number: 05-QĐ/HU"), "{en}");
+        assert!(en.contains("Decided by: the standing committee at superior level"), "{en}");
+        assert!(en.contains("last day: 22/04/2026"), "{en}");
+    }
+}
