@@ -1017,6 +1017,15 @@ fn over_age_decided_at_province(ctx: &GuardContext<'_>) -> GuardOutcome {
             .with_guard(ctx.guard.name),
         ]);
     };
+    // An actor who holds none of the step's roles is refused as such (NOT_PERMITTED).
+    let permitted = ctx
+        .transition
+        .by
+        .iter()
+        .any(|need| ctx.actor.roles.iter().any(|held| need.admits(held)));
+    if !permitted {
+        return GuardOutcome::Pass;
+    }
     let dob = get!(ctx.need_date("date_of_birth"));
     let vote = get!(ctx.need_date("branch_vote_date"));
     let age = full_months_between(dob, vote);
