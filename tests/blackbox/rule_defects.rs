@@ -37,7 +37,11 @@ async fn to_competent(w: &mut Walk<'_>) {
 fn rules_of(r: &Value) -> Vec<String> {
     r["errors"][0]["extensions"]["rules"]
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -182,7 +186,9 @@ async fn a6_a_registered_introducer_is_taken_from_the_registry_not_from_the_requ
         .await;
     let vi = refused(&r, "A6");
     assert!(
-        vi.contains("Phạm Văn Nơi Khác sinh hoạt ở Đơn vị HG-D2-Y (HG-D2-Y), không cùng tổ chức cơ sở đảng"),
+        vi.contains(
+            "Phạm Văn Nơi Khác sinh hoạt ở Đơn vị HG-D2-Y (HG-D2-Y), không cùng tổ chức cơ sở đảng"
+        ),
         "{vi}"
     );
     // A registered official member of the same grassroots organization (another branch of
@@ -200,8 +206,7 @@ async fn a6_a_registered_introducer_is_taken_from_the_registry_not_from_the_requ
 
 // Defects 3 and 5, and the end of the C2 bar -------------------------------------------------
 
-const OPEN_ON: &str =
-    "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id state history { transition effectiveDate } } } }";
+const OPEN_ON: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id state history { transition effectiveDate } } } }";
 const FIRE_ON: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }";
 const HISTORY: &str =
     "query($id: ID!) { case(id: $id) { state history { transition effectiveDate } } }";
@@ -259,8 +264,13 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     )
     .await;
     w.walk_to_vote(&operator, "2026-01-15", "reprimand").await;
-    w.expect(&operator, "vote", branch_vote("reprimand"), "LimitationCheck")
-        .await;
+    w.expect(
+        &operator,
+        "vote",
+        branch_vote("reprimand"),
+        "LimitationCheck",
+    )
+    .await;
     w.decide_and_notify(&operator, "02-QĐ/CB").await;
     // Decided 8/3/2026, received 9/3: the window closes after 21/4 (30 working days), the
     // reprimand lapses on 8/3/2027 (C1).
@@ -289,7 +299,10 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
                     "transfer_reason": "moved_residence", "effective_date": "2026-06-01" } } }),
         )
         .await;
-    let transfer = opened["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    let transfer = opened["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         opened["openCase"]["case"]["history"][0]["effectiveDate"],
         "2026-06-01"
@@ -297,32 +310,81 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     let letter = |d: &str| json!({ "transferred_on": d, "introduction_letter": "GT-01" });
     // On 10/6/2026 the reprimand was in force: C2, even though the case reads `InForce` only
     // until the lapse, and even once it has lapsed (below).
-    let r = fire_dated(&app, &transfer, "2026-06-10", "complete_transfer", letter("2026-06-10"), true).await;
+    let r = fire_dated(
+        &app,
+        &transfer,
+        "2026-06-10",
+        "complete_transfer",
+        letter("2026-06-10"),
+        true,
+    )
+    .await;
     refused(&r, "C2");
     // The day before the lapse, still barred; on the lapse day itself the bar has ended, even
     // before the scheduler has fired the lapse (C1 takes effect by itself).
-    let r = fire_dated(&app, &transfer, "2027-03-07", "complete_transfer", letter("2027-03-07"), true).await;
+    let r = fire_dated(
+        &app,
+        &transfer,
+        "2027-03-07",
+        "complete_transfer",
+        letter("2027-03-07"),
+        true,
+    )
+    .await;
     refused(&r, "C2");
-    let r = fire_dated(&app, &transfer, "2027-03-08", "complete_transfer", letter("2027-03-08"), true).await;
-    assert_eq!(r["data"]["fireTransition"]["toState"], "Transferred", "{r:#}");
+    let r = fire_dated(
+        &app,
+        &transfer,
+        "2027-03-08",
+        "complete_transfer",
+        letter("2027-03-08"),
+        true,
+    )
+    .await;
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "Transferred",
+        "{r:#}"
+    );
 
     // The sweep of 20/3/2027 lapses the reprimand, dated 8/3/2027 (defect 5).
     scheduler.sweep(&app, date("2027-03-20")).await;
     assert_eq!(w.state().await, "Lapsed");
     let h = history(&app, &w.case).await;
-    assert_eq!(h.last().unwrap(), &("lapse".to_owned(), "2027-03-08".to_owned()));
+    assert_eq!(
+        h.last().unwrap(),
+        &("lapse".to_owned(), "2027-03-08".to_owned())
+    );
     let dates: Vec<&String> = h.iter().map(|(_, d)| d).collect();
     assert!(dates.windows(2).all(|d| d[0] <= d[1]), "{h:?}");
 
     // The discipline case is closed now; a step dated 10/6/2026 still reads the reprimand in
     // force that day (defect 3), and writes nothing.
     let before = app.row_counts().await;
-    let r = fire_dated(&app, &transfer, "2026-06-10", "complete_transfer", letter("2026-06-10"), false).await;
+    let r = fire_dated(
+        &app,
+        &transfer,
+        "2026-06-10",
+        "complete_transfer",
+        letter("2026-06-10"),
+        false,
+    )
+    .await;
     refused(&r, "C2");
     assert_eq!(app.row_counts().await, before);
     // Dated on the lapse day, the transfer goes through.
-    let r = fire_dated(&app, &transfer, "2027-03-08", "complete_transfer", letter("2027-03-08"), false).await;
-    assert_eq!(r["data"]["fireTransition"]["toState"], "Transferred", "{r:#}");
+    let r = fire_dated(
+        &app,
+        &transfer,
+        "2027-03-08",
+        "complete_transfer",
+        letter("2027-03-08"),
+        false,
+    )
+    .await;
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "Transferred",
+        "{r:#}"
+    );
 }
 
 #[tokio::test]
@@ -345,24 +407,46 @@ async fn a_case_opens_on_a_past_date_but_never_in_the_future_and_its_steps_keep_
             json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "An", "on": "2025-09-01", "inputs": inputs } }),
         )
         .await;
-    let case = opened["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    let case = opened["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let cert = json!({ "certificate_date": "2025-06-10" });
     // Before the opening: refused, with its code, and nothing is written.
     let before = app.row_counts().await;
-    let r = fire_dated(&app, &case, "2025-08-31", "record_awareness_certificate", cert.clone(), false).await;
+    let r = fire_dated(
+        &app,
+        &case,
+        "2025-08-31",
+        "record_awareness_certificate",
+        cert.clone(),
+        false,
+    )
+    .await;
     assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
     assert_eq!(
         r["errors"][0]["extensions"]["reasons"][0]["code"], "STEP_OUT_OF_ORDER",
         "{r:#}"
     );
     assert_eq!(app.row_counts().await, before);
-    let r = fire_dated(&app, &case, "2025-09-05", "record_awareness_certificate", cert, false).await;
+    let r = fire_dated(
+        &app,
+        &case,
+        "2025-09-05",
+        "record_awareness_certificate",
+        cert,
+        false,
+    )
+    .await;
     assert!(r.get("errors").is_none(), "{r:#}");
     assert_eq!(
         history(&app, &case).await,
         [
             ("open".to_owned(), "2025-09-01".to_owned()),
-            ("record_awareness_certificate".to_owned(), "2025-09-05".to_owned())
+            (
+                "record_awareness_certificate".to_owned(),
+                "2025-09-05".to_owned()
+            )
         ]
     );
 }
@@ -389,8 +473,13 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
     )
     .await;
     w.walk_to_vote(&secretary, "2026-01-15", "reprimand").await;
-    w.expect(&secretary, "vote", branch_vote("reprimand"), "LimitationCheck")
-        .await;
+    w.expect(
+        &secretary,
+        "vote",
+        branch_vote("reprimand"),
+        "LimitationCheck",
+    )
+    .await;
     w.decide_and_notify(&secretary, "03-QĐ/CB").await;
     let q = "query($id: ID!) { case(id: $id) { state facts history { inputs payload } \
         decision { form formLabel number decidedOn body receivedOn appealDueBy lapsesOn appealRights } } }";
@@ -408,7 +497,10 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
     let due = d["appealDueBy"].as_str().unwrap().to_owned();
     let rights = d["appealRights"].as_str().unwrap();
     assert!(rights.contains("có quyền khiếu nại"), "{rights}");
-    assert!(rights.contains(&format!("hạn cuối: {}", dmy(&due))), "{rights}");
+    assert!(
+        rights.contains(&format!("hạn cuối: {}", dmy(&due))),
+        "{rights}"
+    );
     // Never the votes, nor what the bodies recorded.
     assert_eq!(c["facts"], json!({}), "{c:#}");
     assert!(
@@ -421,14 +513,19 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
     );
     assert!(!c.to_string().contains("votes_reprimand"), "{c:#}");
     let v = app
-        .gql_as(&subject, "query($id: ID!) { case(id: $id) { votes { votesFor } } }", json!({ "id": w.case }))
+        .gql_as(
+            &subject,
+            "query($id: ID!) { case(id: $id) { votes { votesFor } } }",
+            json!({ "id": w.case }),
+        )
         .await;
     assert_eq!(error_code(&v), "FORBIDDEN", "{v:#}");
     // In English, for a reader who asks for it.
-    let en = app
-        .gql_lang(q, json!({ "id": w.case }), Some("en"))
-        .await;
-    assert_eq!(en["data"]["case"]["decision"]["formLabel"], "reprimand", "{en:#}");
+    let en = app.gql_lang(q, json!({ "id": w.case }), Some("en")).await;
+    assert_eq!(
+        en["data"]["case"]["decision"]["formLabel"], "reprimand",
+        "{en:#}"
+    );
     assert!(
         en["data"]["case"]["decision"]["appealRights"]
             .as_str()
@@ -480,7 +577,11 @@ fn dmy(iso: &str) -> String {
 
 /// A warning voted by the branch on 7/3/2026 for a violation that ended on `ended`, walked by
 /// the branch secretary up to `LimitationCheck`.
-async fn warning_voted<'a>(app: &'a TestApp, p: &crate::support::Province, ended: &str) -> (DWalk<'a>, String) {
+async fn warning_voted<'a>(
+    app: &'a TestApp,
+    p: &crate::support::Province,
+    ended: &str,
+) -> (DWalk<'a>, String) {
     let m = member(app, &p.b1, "Hoàng Văn Cảnh Cáo").await;
     let secretary = holder(app, "bithu", "secretary", &p.b1).await;
     let mut w = DWalk::open(
@@ -495,8 +596,13 @@ async fn warning_voted<'a>(app: &'a TestApp, p: &crate::support::Province, ended
     )
     .await;
     w.walk_to_vote(&secretary, ended, "warning").await;
-    w.expect(&secretary, "vote", branch_vote("warning"), "LimitationCheck")
-        .await;
+    w.expect(
+        &secretary,
+        "vote",
+        branch_vote("warning"),
+        "LimitationCheck",
+    )
+    .await;
     (w, secretary)
 }
 
@@ -507,9 +613,7 @@ async fn d7_a_warning_can_be_imposed_on_the_last_day_of_its_10_year_limitation_p
     // Ended 8/3/2016: the 10 years end on 8/3/2026, the day of the decision, which is still
     // within the period.
     let (mut w, secretary) = warning_voted(&app, &p, "2016-03-08").await;
-    let vi = w
-        .refused(&secretary, "time_barred", json!({}), "D7")
-        .await;
+    let vi = w.refused(&secretary, "time_barred", json!({}), "D7").await;
     assert!(vi.contains("Chưa hết thời hiệu"), "{vi}");
     w.expect(
         &secretary,
@@ -540,7 +644,10 @@ async fn d7_a_warning_is_time_barred_the_day_after_its_10_years() {
     assert!(vi.contains("10 năm"), "{vi}");
     assert!(vi.contains("07/03/2026"), "{vi}");
     let r = w.fire_on(w.day, &secretary, "time_barred", json!({})).await;
-    assert_eq!(r["data"]["fireTransition"]["toState"], "TimeBarred", "{r:#}");
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "TimeBarred",
+        "{r:#}"
+    );
 }
 
 #[tokio::test]
@@ -570,11 +677,18 @@ async fn d31_four_of_nine_is_not_the_majority_the_branch_needs_for_a_reprimand()
     // Five of nine is more than half.
     ballot["votes_reprimand"] = json!(5);
     let r = w.fire_on(w.day, &secretary, "vote", ballot).await;
-    assert_eq!(r["data"]["fireTransition"]["toState"], "LimitationCheck", "{r:#}");
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "LimitationCheck",
+        "{r:#}"
+    );
 }
 
 /// An admission walked to the recognition vote, the branch's steps fired by its secretary.
-async fn to_recognition<'a>(app: &'a TestApp, p: &crate::support::Province, proposal: &str) -> (Walk<'a>, String) {
+async fn to_recognition<'a>(
+    app: &'a TestApp,
+    p: &crate::support::Province,
+    proposal: &str,
+) -> (Walk<'a>, String) {
     let secretary = holder(app, "bithu", "secretary", &p.b1).await;
     let mut w = open(app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
@@ -591,12 +705,16 @@ async fn to_recognition<'a>(app: &'a TestApp, p: &crate::support::Province, prop
             json!({ "recognition_vote_date": "today", "proposal": proposal, "votes_for": 8, "official_members": 10 }),
         )
         .await;
-    assert_eq!(r["data"]["fireTransition"]["toState"], "RecognitionPending", "{r:#}");
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "RecognitionPending",
+        "{r:#}"
+    );
     (w, secretary)
 }
 
 #[tokio::test]
-async fn a14_only_the_competent_committee_recognises_and_not_the_branch_the_grassroots_or_the_province() {
+async fn a14_only_the_competent_committee_recognises_and_not_the_branch_the_grassroots_or_the_province()
+ {
     let app = spawn_app().await;
     let p = province(&app).await;
     let (mut w, secretary) = to_recognition(&app, &p, "recognise").await;
@@ -605,7 +723,9 @@ async fn a14_only_the_competent_committee_recognises_and_not_the_branch_the_gras
     let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
     let decision = json!({ "decision_date": "today", "decision_number": "45-QĐ/HU" });
     for token in [&secretary, &grassroots, &provincial] {
-        let r = w.step_as(Some(token), 1, "recognise", decision.clone()).await;
+        let r = w
+            .step_as(Some(token), 1, "recognise", decision.clone())
+            .await;
         assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     }
     let r = w.step_as(Some(&district), 0, "recognise", decision).await;
@@ -622,7 +742,9 @@ async fn a14_d4_only_the_competent_committee_strikes_the_name_off() {
     let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
     let decision = json!({ "decision_date": "today", "decision_number": "46-QĐ/HU", "strike_off_reason": "Vi phạm tư cách" });
     for token in [&secretary, &grassroots, &other_district] {
-        let r = w.step_as(Some(token), 1, "strike_off", decision.clone()).await;
+        let r = w
+            .step_as(Some(token), 1, "strike_off", decision.clone())
+            .await;
         assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     }
     let r = w.step_as(Some(&district), 0, "strike_off", decision).await;

@@ -604,13 +604,16 @@ async fn write_effects(
                     .await?;
             }
             Effect::SendMail { .. } => {
+                // A mail goes when the step is recorded: a step dated in the past (recorded
+                // late, or an escalation dated when its deadline took effect) sends it now.
+                let recorded_on = (now + chrono::TimeDelta::hours(7)).date_naive();
                 enqueue(
                     txn,
                     case_id,
                     "MAIL",
                     format!("mail:{case_id}:{seq}:{i}"),
                     effect,
-                    d.on,
+                    std::cmp::max(d.on, recorded_on),
                     now,
                 )
                 .await?;
@@ -962,7 +965,14 @@ impl Store {
         if !catalog.definition_of(case)?.needs_registry_context() {
             return Ok(Values::new());
         }
-        registry_context(self.db(), catalog, case.subject_member_id, Some(case.id), on).await
+        registry_context(
+            self.db(),
+            catalog,
+            case.subject_member_id,
+            Some(case.id),
+            on,
+        )
+        .await
     }
 
     /// Fires a transition on a case. With `expected_version`, a case that moved on meanwhile

@@ -192,8 +192,8 @@ impl CaseSnapshot {
     pub fn state_on(&self, on: NaiveDate) -> Option<&str> {
         self.steps
             .iter()
-            .filter(|s| s.on <= on)
-            .last()
+            .rev()
+            .find(|s| s.on <= on)
             .map(|s| s.to.as_str())
     }
 

@@ -118,13 +118,20 @@ impl OpenDiscipline {
 
 /// The state an escalation of the case's current state leads to, when its deadline fell due
 /// on or before `on` (the step the scheduler fires, dated that day).
-fn due_escalation<'d>(def: &'d Definition, snapshot: &CaseSnapshot, on: NaiveDate) -> Option<&'d str> {
-    snapshot.deadlines.values().find_map(|d| match &d.on_expiry {
-        OnExpiry::Escalate { transition } if d.effective_due() <= on => {
-            def.transition(transition).and_then(|t| t.to.as_deref())
-        }
-        _ => None,
-    })
+fn due_escalation<'d>(
+    def: &'d Definition,
+    snapshot: &CaseSnapshot,
+    on: NaiveDate,
+) -> Option<&'d str> {
+    snapshot
+        .deadlines
+        .values()
+        .find_map(|d| match &d.on_expiry {
+            OnExpiry::Escalate { transition } if d.effective_due() <= on => {
+                def.transition(transition).and_then(|t| t.to.as_deref())
+            }
+            _ => None,
+        })
 }
 
 /// The context of a step whose subject has these open discipline cases (none: an empty list,
@@ -205,7 +212,8 @@ impl RegisteredMember {
             full_name: text("full_name").unwrap_or_default(),
             status: text("status"),
             official_date: m.get("official_date").and_then(Value::as_date),
-            grassroots: text("grassroots").map(|g| (g, text("grassroots_name").unwrap_or_default())),
+            grassroots: text("grassroots")
+                .map(|g| (g, text("grassroots_name").unwrap_or_default())),
         })
     }
 }
@@ -243,7 +251,10 @@ pub fn registered_member(data: &Values, reference: &str) -> Option<RegisteredMem
 /// The grassroots organization of the case's unit in a context (id, name).
 pub fn unit_grassroots(data: &Values) -> Option<(String, String)> {
     let text = |k: &str| data.get(k).and_then(Value::as_text).map(str::to_owned);
-    Some((text(UNIT_GRASSROOTS)?, text(UNIT_GRASSROOTS_NAME).unwrap_or_default()))
+    Some((
+        text(UNIT_GRASSROOTS)?,
+        text(UNIT_GRASSROOTS_NAME).unwrap_or_default(),
+    ))
 }
 
 /// Whether a guard of `t` reads the context key `key`: the shell reads that part of the

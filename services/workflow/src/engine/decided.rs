@@ -99,40 +99,64 @@ impl DecisionSummary {
         let vi = lang == Lang::Vi;
         let mut lines = vec![format!(
             "{}: {}",
-            if vi { "Hình thức kỷ luật" } else { "Form" },
+            if vi {
+                "Hình thức kỷ luật"
+            } else {
+                "Form"
+            },
             self.form_label().get(lang)
         )];
         if let Some(n) = &self.number {
             lines.push(format!(
                 "{}: {n}",
-                if vi { "Số quyết định" } else { "Decision number" }
+                if vi {
+                    "Số quyết định"
+                } else {
+                    "Decision number"
+                }
             ));
         }
         if let Some(d) = self.decided_on {
             lines.push(format!(
                 "{}: {}",
-                if vi { "Ngày quyết định" } else { "Decided on" },
+                if vi {
+                    "Ngày quyết định"
+                } else {
+                    "Decided on"
+                },
                 fmt_date(d)
             ));
         }
         if let Some(b) = self.body_label() {
             lines.push(format!(
                 "{}: {}",
-                if vi { "Cấp quyết định" } else { "Decided by" },
+                if vi {
+                    "Cấp quyết định"
+                } else {
+                    "Decided by"
+                },
                 b.get(lang)
             ));
         }
         if let Some(d) = self.received_on {
             lines.push(format!(
                 "{}: {}",
-                if vi { "Ngày nhận quyết định" } else { "Received on" },
+                if vi {
+                    "Ngày nhận quyết định"
+                } else {
+                    "Received on"
+                },
                 fmt_date(d)
             ));
         }
         if let Some(d) = self.lapses_on {
             lines.push(format!(
                 "{}: {}",
-                if vi { "Tự động hết hiệu lực từ" } else { "Lapses on" },
+                if vi {
+                    "Tự động hết hiệu lực từ"
+                } else {
+                    "Lapses on"
+                },
                 fmt_date(d)
             ));
         }
@@ -167,7 +191,10 @@ mod tests {
         let en = decision().describe(Lang::En);
         assert!(en.contains("Form: warning"), "{en}");
         assert!(en.contains("Decision number: 05-QĐ/HU"), "{en}");
-        assert!(en.contains("Decided by: the standing committee at superior level"), "{en}");
+        assert!(
+            en.contains("Decided by: the standing committee at superior level"),
+            "{en}"
+        );
         assert!(en.contains("last day: 22/04/2026"), "{en}");
     }
 }

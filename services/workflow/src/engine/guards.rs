@@ -1304,7 +1304,10 @@ fn registered_introducer_reasons(
     if !m.official_on(on) {
         let (vi, en) = match m.status.as_deref() {
             Some("PROBATIONARY") => ("là đảng viên dự bị", "was a probationary member"),
-            Some("OFFICIAL") => ("chưa là đảng viên chính thức", "was not yet an official member"),
+            Some("OFFICIAL") => (
+                "chưa là đảng viên chính thức",
+                "was not yet an official member",
+            ),
             _ => ("không còn là đảng viên", "was not a member"),
         };
         reasons.push(ctx.reason(

@@ -34,8 +34,8 @@ mod value;
 mod votes;
 
 pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
-pub use decided::DecisionSummary;
 pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
+pub use decided::DecisionSummary;
 pub use definition::{
     ActingBody, CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition,
     DisciplineStatus, EffectSpec, InputSpec, InputType, Level, MailSpec, MemberStatus, OPEN,
