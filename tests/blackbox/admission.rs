@@ -23,17 +23,26 @@ pub(crate) struct Walk<'a> {
 
 impl Walk<'_> {
     /// Moves the clock `gap` days on and fires `transition` that day.
-    async fn step(&mut self, gap: u64, transition: &str, inputs: Value) -> Value {
+    pub(crate) async fn step(&mut self, gap: u64, transition: &str, inputs: Value) -> Value {
+        self.step_as(None, gap, transition, inputs).await
+    }
+
+    /// The same, as the account of `token` (the operator, holding every role, by default).
+    pub(crate) async fn step_as(
+        &mut self,
+        token: Option<&str>,
+        gap: u64,
+        transition: &str,
+        inputs: Value,
+    ) -> Value {
         self.day = self.day + Days::new(gap);
         self.app.set_today(&self.day.to_string());
         let inputs = fill_today(inputs, self.day);
-        let r = self
-            .app
-            .gql(
-                FIRE,
-                json!({ "i": { "caseId": self.case, "transition": transition, "expectedVersion": self.version, "inputs": inputs } }),
-            )
-            .await;
+        let vars = json!({ "i": { "caseId": self.case, "transition": transition, "expectedVersion": self.version, "inputs": inputs } });
+        let r = match token {
+            Some(t) => self.app.gql_as(t, FIRE, vars).await,
+            None => self.app.gql(FIRE, vars).await,
+        };
         if r.get("errors").is_none() {
             self.version += 1;
         }
@@ -126,7 +135,7 @@ pub(crate) async fn open<'a>(app: &'a TestApp, branch: &str, start: &str, dob: &
 }
 
 /// Opens a case on `start` for an applicant born on `dob`, with `extra` opening inputs.
-async fn open_with<'a>(
+pub(crate) async fn open_with<'a>(
     app: &'a TestApp,
     branch: &str,
     start: &str,
@@ -180,7 +189,7 @@ async fn to_verification(w: &mut Walk<'_>) {
 }
 
 /// Walks from the candidate list to a verified background (A2–A5).
-async fn to_verified(w: &mut Walk<'_>) {
+pub(crate) async fn to_verified(w: &mut Walk<'_>) {
     to_verification(w).await;
     w.ok(
         20,
@@ -355,7 +364,7 @@ async fn a_step_cannot_be_recorded_in_the_future() {
 }
 
 /// From the branch vote to the admission decision, on the happy path.
-async fn vote_to_decision(w: &mut Walk<'_>) {
+pub(crate) async fn vote_to_decision(w: &mut Walk<'_>) {
     w.ok(
         7,
         "branch_vote",
@@ -379,7 +388,7 @@ async fn vote_to_decision(w: &mut Walk<'_>) {
 }
 
 /// From the branch vote to the ceremony, on the happy path.
-async fn vote_to_ceremony(w: &mut Walk<'_>) {
+pub(crate) async fn vote_to_ceremony(w: &mut Walk<'_>) {
     vote_to_decision(w).await;
     w.ok(10, "hold_ceremony", json!({ "ceremony_date": "today" }))
         .await;

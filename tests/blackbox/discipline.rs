@@ -46,12 +46,12 @@ async fn status_on(app: &TestApp, m: &str, on: NaiveDate) -> (String, Option<Str
 /// The scheduler's daily sweep, run by hand: the harness switches the server's loop off, and
 /// this is the call that loop makes each morning (`Worker::run_job(DailySweep)`): the notices
 /// of passed deadlines, and the escalations their definitions name, fired as `system`.
-struct Scheduler {
+pub(crate) struct Scheduler {
     worker: Worker,
 }
 
 impl Scheduler {
-    async fn new(app: &TestApp) -> Self {
+    pub(crate) async fn new(app: &TestApp) -> Self {
         let store = memberflow_store::Store::connect(app.database_url())
             .await
             .unwrap();
@@ -69,7 +69,7 @@ impl Scheduler {
     }
 
     /// The sweep of `day`, at 07:00 in Vietnam (its default schedule).
-    async fn sweep(&self, app: &TestApp, day: NaiveDate) {
+    pub(crate) async fn sweep(&self, app: &TestApp, day: NaiveDate) {
         let tick: DateTime<Utc> = vietnam_offset()
             .from_local_datetime(&day.and_hms_opt(7, 0, 0).unwrap())
             .unwrap()

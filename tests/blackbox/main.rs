@@ -25,6 +25,7 @@ mod operations;
 mod races;
 mod readme;
 mod reminders;
+mod rule_defects;
 mod schema;
 mod security;
 mod simulation;

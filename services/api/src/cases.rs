@@ -328,6 +328,9 @@ pub struct CaseDecision {
     appeal_due_by: Option<Date>,
     /// The day it lapses (C1), once known.
     lapses_on: Option<Date>,
+    /// The member's appeal rights, in the reader's language: to whom, within when (P1), signed
+    /// by themselves (P4), the decision in force meanwhile (P2).
+    appeal_rights: String,
 }
 
 /// One input of a transition, as the definition declares it.
@@ -456,45 +459,17 @@ impl Case {
     /// whoever may read the case, the member concerned included.
     async fn decision(&self, ctx: &Context<'_>) -> Option<CaseDecision> {
         let l = lang(ctx);
-        let facts = &self.0.snapshot.facts;
-        let text = |k: &str| match facts.get(k) {
-            Some(Value::Text(t)) if !t.is_empty() => Some(t.clone()),
-            _ => None,
-        };
-        let date = |k: &str| match facts.get(k) {
-            Some(Value::Date(d)) => Some(Date(*d)),
-            _ => None,
-        };
-        let form = text("discipline_form")?;
-        let number = text("decision_number");
-        let decided_on = date("decision_date").or_else(|| date("appeal_ruling_date"));
-        if number.is_none() && decided_on.is_none() {
-            // Voted, not yet decided: nothing the member concerned is told yet.
-            return None;
-        }
-        let body = match (text("voting_body"), text("voting_level")) {
-            (Some(k), Some(lv)) => Some(
-                memberflow_workflow::engine::guards::body_label(&k, &lv)
-                    .get(l)
-                    .to_owned(),
-            ),
-            _ => None,
-        };
-        let appeal_due_by = ["appeal_window", "expulsion_appeal_window"]
-            .iter()
-            .find_map(|k| self.0.snapshot.deadlines.get(*k))
-            .map(|r| Date(r.effective_due()));
+        let d = engine::DecisionSummary::of(&self.0.snapshot)?;
         Some(CaseDecision {
-            form_label: memberflow_workflow::violations::form_label(&form)
-                .get(l)
-                .to_owned(),
-            form,
-            number,
-            decided_on,
-            body,
-            received_on: date("decision_received_date"),
-            appeal_due_by,
-            lapses_on: date("lapse_date"),
+            form_label: d.form_label().get(l).to_owned(),
+            body: d.body_label().map(|b| b.get(l).to_owned()),
+            appeal_rights: d.appeal_rights().get(l).to_owned(),
+            form: d.form,
+            number: d.number,
+            decided_on: d.decided_on.map(Date),
+            received_on: d.received_on.map(Date),
+            appeal_due_by: d.appeal_due_by.map(Date),
+            lapses_on: d.lapses_on.map(Date),
         })
     }
     /// The earliest open deadline.
@@ -563,7 +538,7 @@ impl Case {
         let actor = actor_for(ctx, def, &self.0, d).await?;
         let context = app(ctx)
             .store
-            .registry_context_of(cat, &self.0)
+            .registry_context_of(cat, &self.0, d)
             .await
             .gql(l)?;
         Ok(engine::available(
@@ -1058,6 +1033,9 @@ pub struct OpenCaseInput {
     inputs: Option<Json<serde_json::Value>>,
     /// A key that makes a retry harmless.
     idempotency_key: Option<String>,
+    /// The day the case opened, today or earlier (today by default): a case recording past
+    /// events opens on the day the first of them happened, under the rule set in force then.
+    on: Option<Date>,
 }
 
 /// A transition to fire.
@@ -1150,6 +1128,18 @@ fn definition<'a>(cat: &'a Catalog, id: &str, l: Lang) -> async_graphql::Result<
             l,
         )
     })
+}
+
+/// `VALIDATION` for a step (or an opening) dated after today.
+fn not_in_future(on: NaiveDate, today: NaiveDate, l: Lang) -> async_graphql::Result<()> {
+    if on > today {
+        return Err(ApiError::Validation(Text::new(
+            "Không thể ghi một bước vào ngày trong tương lai.",
+            "A step cannot be recorded on a future date.",
+        ))
+        .into_graphql(l));
+    }
+    Ok(())
 }
 
 /// The caller as the actor of a step on `case` on `on`: the roles their grants give on it.
@@ -1266,14 +1256,15 @@ impl CaseMutation {
             .map(|s| parse_id(s, "member"))
             .transpose()
             .gql(l)?;
-        let today = a.clock.today();
+        let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
+        not_in_future(today, a.clock.today(), l)?;
         let (id, roles) = case_roles(ctx, unit_id, subject, today, None).await?;
         let actor = Actor::new(id, roles);
         ensure_may_fire(&def.open, &actor, l)?;
         let view = view_of(&actor);
         let mut event = Event::new(def.open.name.clone(), actor);
         event.inputs = to_values(&def.open, input.inputs).gql(l)?;
-        dates_not_too_far(&event.inputs, today).gql(l)?;
+        dates_not_too_far(&event.inputs, a.clock.today()).gql(l)?;
         let o = a
             .store
             .open_case(
@@ -1288,7 +1279,7 @@ impl CaseMutation {
                     event,
                     idempotency_key: input.idempotency_key,
                     refusals: RefusalRecording::Discard,
-                    today: a.clock.today(),
+                    today,
                     now: a.clock.now(),
                 },
             )
@@ -1358,13 +1349,7 @@ impl CaseMutation {
         let case_id = parse_id(&input.case_id, "case").gql(l)?;
         caller(ctx)?;
         let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
-        if today > a.clock.today() {
-            return Err(ApiError::Validation(Text::new(
-                "Không thể ghi một bước vào ngày trong tương lai.",
-                "A step cannot be recorded on a future date.",
-            ))
-            .into_graphql(l));
-        }
+        not_in_future(today, a.clock.today(), l)?;
         let case = a.store.case(case_id).await.gql(l)?;
         let def = a.catalog.definition_of(&case).gql(l)?;
         let t = def.transition(&input.transition).ok_or_else(|| {
@@ -1401,7 +1386,7 @@ impl CaseMutation {
             // The registry context the step would be given (C2, C7), read as the step reads it.
             event.context = a
                 .store
-                .registry_context_of(&a.catalog, &case)
+                .step_context_of(&a.catalog, &case, &event, today)
                 .await
                 .gql(l)?;
             let d = engine::fire(

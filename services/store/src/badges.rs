@@ -67,7 +67,7 @@ async fn discipline_on(
         })
         .collect();
     if on >= today {
-        let context = registry_context(txn, catalog, Some(member), None).await?;
+        let context = registry_context(txn, catalog, Some(member), None, on).await?;
         out.extend(
             read_subject_discipline(&context)
                 .unwrap_or_default()

@@ -627,13 +627,16 @@ async fn write_effects(
                 q.exec(txn).await?;
             }
             Effect::SendMail { .. } => {
+                // A mail goes when the step is recorded: a step dated in the past (recorded
+                // late, or an escalation dated when its deadline took effect) sends it now.
+                let recorded_on = (now + chrono::TimeDelta::hours(7)).date_naive();
                 enqueue(
                     txn,
                     case_id,
                     "MAIL",
                     format!("mail:{case_id}:{seq}:{i}"),
                     effect,
-                    d.on,
+                    std::cmp::max(d.on, recorded_on),
                     now,
                     false,
                 )
@@ -724,15 +727,16 @@ async fn enqueue(
     Ok(())
 }
 
-/// The registry context of a step about `subject` (`engine::context`): the open cases of
-/// disciplinary definitions about the member, other than `except` (the case being stepped),
-/// read under a lock on the member's row.
-/// Without a subject there is nothing to read and the context is empty.
+/// The registry context of a step about `subject` dated `on` (`engine::context`): the cases of
+/// disciplinary definitions about the member, other than `except` (the case being stepped), as
+/// they stood on `on` (those open that day, in their state that day), read under a lock on the
+/// member's row. Without a subject there is nothing to read and the context is empty.
 pub(crate) async fn registry_context(
     c: &impl ConnectionTrait,
     catalog: &Catalog,
     subject: Option<Uuid>,
     except: Option<Uuid>,
+    on: NaiveDate,
 ) -> Result<Values> {
     let Some(member) = subject else {
         return Ok(Values::new());
@@ -744,9 +748,9 @@ pub(crate) async fn registry_context(
         .lock_exclusive()
         .one(c)
         .await?;
+    // Closed cases too: one closed since `on` may have been open that day.
     let mut q = cases::Entity::find()
         .filter(cases::Column::SubjectMemberId.eq(member))
-        .filter(cases::Column::Terminal.eq(false))
         .filter(cases::Column::DefinitionId.is_in(catalog.disciplinary_ids()));
     if let Some(id) = except {
         q = q.filter(cases::Column::Id.ne(id));
@@ -755,12 +759,12 @@ pub(crate) async fn registry_context(
     for m in q.order_by_asc(cases::Column::CreatedAt).all(c).await? {
         let rec: CaseRecord = m.try_into()?;
         let def = catalog.definition_of(&rec)?;
-        open.push(engine::context::OpenDiscipline::of(
+        open.extend(engine::context::OpenDiscipline::as_of(
             def,
             rec.id.to_string(),
             rec.title.clone(),
-            &rec.state,
-            &rec.snapshot.facts,
+            &rec.snapshot,
+            on,
         ));
     }
     Ok(engine::context::subject_discipline(&open))
@@ -866,7 +870,18 @@ impl Store {
         }
         if def.needs_registry_context() {
             cmd.event.context =
-                registry_context(&txn, catalog, new.subject_member_id, None).await?;
+                registry_context(&txn, catalog, new.subject_member_id, None, cmd.today).await?;
+        }
+        if engine::context::transition_reads(&def.open, engine::context::REGISTRY_MEMBERS) {
+            let refs = crate::step_context::member_refs(
+                &txn,
+                &def.open,
+                &cmd.event.inputs,
+                new.unit_id,
+                cmd.today,
+            )
+            .await?;
+            cmd.event.context.extend(refs);
         }
         let decision = match engine::open(
             def,
@@ -958,17 +973,47 @@ impl Store {
         ))
     }
 
-    /// What a step of `case` would be given as registry context (for a preview of the
-    /// transitions available; the step itself reads it in its own transaction).
+    /// What the step `event` of `case` dated `on` would be given as registry context (for a
+    /// dry run; the step itself reads it in its own transaction).
+    pub async fn step_context_of(
+        &self,
+        catalog: &Catalog,
+        case: &CaseRecord,
+        event: &Event,
+        on: NaiveDate,
+    ) -> Result<Values> {
+        let mut context = self.registry_context_of(catalog, case, on).await?;
+        let def = catalog.definition_of(case)?;
+        if let Some(t) = def.transition(&event.transition)
+            && engine::context::transition_reads(t, engine::context::REGISTRY_MEMBERS)
+        {
+            context.extend(
+                crate::step_context::member_refs(self.db(), t, &event.inputs, case.unit_id, on)
+                    .await?,
+            );
+        }
+        Ok(context)
+    }
+
+    /// What a step of `case` dated `on` would be given as registry context (for a preview of
+    /// the transitions available; the step itself reads it in its own transaction).
     pub async fn registry_context_of(
         &self,
         catalog: &Catalog,
         case: &CaseRecord,
+        on: NaiveDate,
     ) -> Result<Values> {
         if !catalog.definition_of(case)?.needs_registry_context() {
             return Ok(Values::new());
         }
-        registry_context(self.db(), catalog, case.subject_member_id, Some(case.id)).await
+        registry_context(
+            self.db(),
+            catalog,
+            case.subject_member_id,
+            Some(case.id),
+            on,
+        )
+        .await
     }
 
     /// Fires a transition on a case. With `expected_version`, a case that moved on meanwhile
@@ -1037,8 +1082,27 @@ impl Store {
         }
         let def = catalog.definition_of(&case)?;
         if def.needs_registry_context() {
-            cmd.event.context =
-                registry_context(&txn, catalog, case.subject_member_id, Some(case.id)).await?;
+            cmd.event.context = registry_context(
+                &txn,
+                catalog,
+                case.subject_member_id,
+                Some(case.id),
+                cmd.today,
+            )
+            .await?;
+        }
+        if let Some(t) = def.transition(&cmd.event.transition)
+            && engine::context::transition_reads(t, engine::context::REGISTRY_MEMBERS)
+        {
+            let refs = crate::step_context::member_refs(
+                &txn,
+                t,
+                &cmd.event.inputs,
+                case.unit_id,
+                cmd.today,
+            )
+            .await?;
+            cmd.event.context.extend(refs);
         }
         let decision = match engine::fire(
             def,
@@ -1520,7 +1584,9 @@ pub struct EscalationReport {
 
 impl Store {
     /// Fires, as the `system` actor, the escalation transition of every open deadline that
-    /// passed before `today` and asks for one (e.g. A10's decision not taken in time). Each
+    /// passed before `today` and asks for one (e.g. A10's decision not taken in time), dated
+    /// the day the deadline's rule took effect (its last day: the end of probation, the lapse
+    /// date), not the day of the sweep, so that a late sweep writes the same history. Each
     /// escalation carries the idempotency key `escalate:{case}:{key}:{due}`, so a sweep run
     /// twice, or by two instances, escalates once; a refusal is recorded in the history.
     pub async fn escalate_passed_deadlines(
@@ -1539,7 +1605,7 @@ impl Store {
                 event: Event::new(transition.clone(), Actor::system()),
                 idempotency_key: Some(key),
                 refusals: RefusalRecording::Record,
-                today,
+                today: std::cmp::min(p.takes_effect_on, today),
                 now,
             };
             match self.fire_case(catalog, p.item.case_id, None, cmd).await {

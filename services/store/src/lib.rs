@@ -18,6 +18,7 @@ mod outbox;
 mod records;
 mod registry;
 mod stats;
+mod step_context;
 mod tree;
 
 use std::time::Duration;

@@ -405,6 +405,9 @@ pub struct PassedDeadline {
     pub notify: Option<MailSpec>,
     /// What happens on expiry (an escalation is fired by the shell).
     pub on_expiry: OnExpiry,
+    /// The day the deadline's rule takes effect: its last day (extended, once extended), on
+    /// which an escalation is dated — or the case's latest step, if that came later.
+    pub takes_effect_on: NaiveDate,
 }
 
 /// A row to enqueue.
@@ -482,6 +485,8 @@ pub struct CaseBrief {
     pub unit: Option<UnitBrief>,
     /// The member it is about.
     pub subject_member_id: Option<Uuid>,
+    /// The discipline it decided, as the member concerned is told it (`engine::DecisionSummary`).
+    pub decision: Option<memberflow_workflow::engine::DecisionSummary>,
 }
 
 /// The earliest future instants at which more outbox work becomes due, for the worker's sleep.
@@ -718,9 +723,13 @@ impl Store {
                 .map(|u| (u.id, UnitBrief::from(u)))
                 .collect();
             for c in rows {
+                let decision = serde_json::from_value::<CaseSnapshot>(c.snapshot.clone())
+                    .ok()
+                    .and_then(|s| memberflow_workflow::engine::DecisionSummary::of(&s));
                 out.insert(
                     c.id,
                     CaseBrief {
+                        decision,
                         id: c.id,
                         title: c.title,
                         definition_id: c.definition_id,
@@ -1074,9 +1083,13 @@ impl Store {
             let Some(record) = snapshot.deadlines.get(&item.key) else {
                 continue;
             };
+            let latest = snapshot.steps.last().map(|s| s.on);
             out.push(PassedDeadline {
                 notify: record.notify.clone(),
                 on_expiry: record.on_expiry.clone(),
+                takes_effect_on: latest.map_or(record.effective_due(), |l| {
+                    std::cmp::max(l, record.effective_due())
+                }),
                 item,
             });
         }

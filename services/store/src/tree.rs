@@ -90,7 +90,7 @@ pub(crate) async fn load_unit(c: &impl ConnectionTrait, id: Uuid) -> Result<Unit
         .try_into()
 }
 
-async fn parent_edge_on(
+pub(crate) async fn parent_edge_on(
     c: &impl ConnectionTrait,
     id: Uuid,
     d: NaiveDate,

@@ -48,8 +48,11 @@ pub type Vars = BTreeMap<&'static str, String>;
 /// `case` (title), `unit` (name and code), `state`, `due` (the case's earliest deadline, or
 /// the deadline concerned), `date` (the day of the reminder), `rule` (rule id), `items` (a
 /// digest's lines), `count`, `week`, `month`, `year`, `members`, `admitted`, `target_low`,
-/// `target_high`, `on`, `period` (a quarter `2026-Q2` or a year).
+/// `target_high`, `on`, `period` (a quarter `2026-Q2` or a year), `decision` (the discipline a
+/// case decided, as its member is told it: form, number, date, body, receipt, lapse and the
+/// appeal rights, one per line).
 pub const PLACEHOLDERS: &[&str] = &[
+    "decision",
     "period",
     "case",
     "unit",
@@ -437,21 +440,17 @@ pub const TEMPLATES: &[Template] = &[
     t(
         "discipline.notified",
         "Thông báo quyết định kỷ luật: {case}",
-        "Quyết định kỷ luật trong hồ sơ “{case}” ({unit}) đã được thông báo. Nếu không đồng ý, \
-         có quyền khiếu nại trong thời hạn một tháng kể từ ngày nhận quyết định (P1).",
+        "Quyết định kỷ luật trong hồ sơ “{case}” ({unit}) đã được thông báo:\n\n{decision}",
         "Disciplinary decision notified: {case}",
-        "The disciplinary decision in case “{case}” ({unit}) has been notified. An appeal may be \
-         filed within one month of receiving it (P1).",
+        "The disciplinary decision in case “{case}” ({unit}) has been notified:\n\n{decision}",
     ),
     t(
         "discipline.expulsion_notified",
         "Thông báo quyết định khai trừ ra khỏi Đảng: {case}",
-        "Quyết định khai trừ ra khỏi Đảng trong hồ sơ “{case}” ({unit}) đã được thông báo. Nếu \
-         không đồng ý, có quyền khiếu nại trong thời hạn một tháng kể từ ngày nhận quyết định \
-         (P1).",
+        "Quyết định khai trừ ra khỏi Đảng trong hồ sơ “{case}” ({unit}) đã được thông báo:\n\n\
+         {decision}",
         "Expulsion notified: {case}",
-        "The decision to expel in case “{case}” ({unit}) has been notified. An appeal may be \
-         filed within one month of receiving it (P1).",
+        "The decision to expel in case “{case}” ({unit}) has been notified:\n\n{decision}",
     ),
     t(
         "discipline.dissolution_notified",
@@ -509,9 +508,11 @@ pub const TEMPLATES: &[Template] = &[
     t(
         "discipline.appeal_ruled",
         "Kết quả giải quyết khiếu nại kỷ luật: {case}",
-        "Khiếu nại trong hồ sơ “{case}” ({unit}) đã được giải quyết (P2, P3).",
+        "Khiếu nại trong hồ sơ “{case}” ({unit}) đã được giải quyết (P2, P3). Quyết định sau khi \
+         giải quyết:\n\n{decision}",
         "Disciplinary appeal ruled on: {case}",
-        "The appeal in case “{case}” ({unit}) has been ruled on (P2, P3).",
+        "The appeal in case “{case}” ({unit}) has been ruled on (P2, P3). The decision after the \
+         ruling:\n\n{decision}",
     ),
     t(
         "discipline.annulled",

@@ -328,6 +328,9 @@ fn case_vars(vars: &mut Vars, case: &CaseBrief, lang: Lang) {
     if let Some(d) = case.next_due {
         vars.insert("due", fmt_date(d, lang));
     }
+    if let Some(d) = &case.decision {
+        vars.insert("decision", d.describe(lang));
+    }
 }
 
 fn digest_lines(items: &[DueItem], as_of: NaiveDate, lang: Lang) -> String {

@@ -1252,7 +1252,6 @@ expect_state = "LimitationCheck"
 
 [[step]]
 fire = "vote"
-on = 2025-08-01
 inputs = { discipline_form = "warning", votes_warning = 9, votes_reprimand = 2 }
 expect_refused = ["WRONG_STATE", "GUARD_FAILED:D33"]
 "#,

@@ -187,6 +187,16 @@ impl CaseSnapshot {
             .map(|s| s.on)
     }
 
+    /// The state the case was in at the end of `on`: the state its latest step dated on or
+    /// before `on` led to; `None` when it was not open yet.
+    pub fn state_on(&self, on: NaiveDate) -> Option<&str> {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.on <= on)
+            .map(|s| s.to.as_str())
+    }
+
     /// The empty case a definition's opening transition starts from.
     pub(crate) fn blank(def: &Definition, today: NaiveDate) -> Self {
         CaseSnapshot {

@@ -2,14 +2,17 @@
 //! is about and gives the engine with the event (`Event::context`), never from the client.
 //! Guards read it like facts; it is not recorded on the case.
 //!
-//! One key today, [`SUBJECT_DISCIPLINE`]: the open cases of `disciplinary` definitions about
-//! the subject member, each with its state and whether the discipline decided is in force
-//! there. It serves C7 (no transfer while being inspected or disciplined) and C2 (no transfer,
+//! One key today, [`SUBJECT_DISCIPLINE`]: the discipline cases of `disciplinary` definitions
+//! about the subject member that were open on the day of the step, each with its state that day
+//! and whether the discipline decided was in force then ([`OpenDiscipline::as_of`]): a step
+//! recorded late with a past date is decided on the member's discipline as it stood on that
+//! date. It serves C7 (no transfer while being inspected or disciplined) and C2 (no transfer,
 //! appointment or title while a discipline is in force).
 
 use chrono::NaiveDate;
 
-use super::definition::Definition;
+use super::case::CaseSnapshot;
+use super::definition::{Definition, OnExpiry};
 use super::value::{Value, Values};
 
 /// Key of the open discipline cases about the subject member.
@@ -52,6 +55,36 @@ impl OpenDiscipline {
         }
     }
 
+    /// The entry for a case of `def` as it stood on `on` (the day of the step that reads it),
+    /// or `None` when it was not open that day (opened later, or closed by then). Its state is
+    /// the one its steps dated up to `on` led to; an automatic step due by then (a lapse, C1)
+    /// counts as taken even if the scheduler has not fired it yet; a decision dated after `on`
+    /// was not in force on `on`.
+    pub fn as_of(
+        def: &Definition,
+        case: String,
+        title: String,
+        snapshot: &CaseSnapshot,
+        on: NaiveDate,
+    ) -> Option<Self> {
+        let mut state = snapshot.state_on(on)?;
+        if state == snapshot.state
+            && let Some(next) = due_escalation(def, snapshot, on)
+        {
+            state = next;
+        }
+        if def.state(state).is_none_or(|s| s.terminal) {
+            return None;
+        }
+        let mut entry = Self::of(def, case, title, state, &snapshot.facts);
+        if entry.decision_date.is_some_and(|d| d > on) {
+            entry.in_force = false;
+            entry.decision_date = None;
+            entry.form = None;
+        }
+        Some(entry)
+    }
+
     fn to_value(&self) -> Value {
         let mut m = Values::new();
         m.insert("case".into(), Value::Text(self.case.clone()));
@@ -83,6 +116,24 @@ impl OpenDiscipline {
     }
 }
 
+/// The state an escalation of the case's current state leads to, when its deadline fell due
+/// on or before `on` (the step the scheduler fires, dated that day).
+fn due_escalation<'d>(
+    def: &'d Definition,
+    snapshot: &CaseSnapshot,
+    on: NaiveDate,
+) -> Option<&'d str> {
+    snapshot
+        .deadlines
+        .values()
+        .find_map(|d| match &d.on_expiry {
+            OnExpiry::Escalate { transition } if d.effective_due() <= on => {
+                def.transition(transition).and_then(|t| t.to.as_deref())
+            }
+            _ => None,
+        })
+}
+
 /// The context of a step whose subject has these open discipline cases (none: an empty list,
 /// which says "read, and there are none").
 pub fn subject_discipline(cases: &[OpenDiscipline]) -> Values {
@@ -101,4 +152,116 @@ pub fn read_subject_discipline(data: &Values) -> Option<Vec<OpenDiscipline>> {
         Value::List(items) => items.iter().map(OpenDiscipline::from_value).collect(),
         _ => None,
     }
+}
+
+/// Key of the registered members a step's `member_ref` inputs name, as the registry has them on
+/// the day of the step (A6: an introducer's status, official date and grassroots organization
+/// come from the registry when the introducer is a registered member).
+pub const REGISTRY_MEMBERS: &str = "registry_members";
+
+/// Key of the grassroots organization the case's unit belongs to on the day of the step (the
+/// unit's id), read with [`REGISTRY_MEMBERS`].
+pub const UNIT_GRASSROOTS: &str = "unit_grassroots";
+
+/// Key of that organization's name.
+pub const UNIT_GRASSROOTS_NAME: &str = "unit_grassroots_name";
+
+/// A registered member named by an input of the step, as the registry has them on its day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredMember {
+    /// The member's id, as the input names it.
+    pub id: String,
+    /// Full name.
+    pub full_name: String,
+    /// Status that day (`OFFICIAL`, `PROBATIONARY`, ...), if the member had one.
+    pub status: Option<String>,
+    /// The day the member became official, if they did.
+    pub official_date: Option<NaiveDate>,
+    /// The grassroots organization they belonged to that day: id and name.
+    pub grassroots: Option<(String, String)>,
+}
+
+impl RegisteredMember {
+    /// Whether the member was an official member on `on`.
+    pub fn official_on(&self, on: NaiveDate) -> bool {
+        self.status.as_deref() == Some("OFFICIAL") && self.official_date.is_none_or(|d| d <= on)
+    }
+
+    fn to_value(&self) -> Value {
+        let mut m = Values::new();
+        m.insert("id".into(), Value::Text(self.id.clone()));
+        m.insert("full_name".into(), Value::Text(self.full_name.clone()));
+        if let Some(s) = &self.status {
+            m.insert("status".into(), Value::Text(s.clone()));
+        }
+        if let Some(d) = self.official_date {
+            m.insert("official_date".into(), Value::Date(d));
+        }
+        if let Some((id, name)) = &self.grassroots {
+            m.insert("grassroots".into(), Value::Text(id.clone()));
+            m.insert("grassroots_name".into(), Value::Text(name.clone()));
+        }
+        Value::Map(m)
+    }
+
+    fn from_value(v: &Value) -> Option<Self> {
+        let Value::Map(m) = v else { return None };
+        let text = |k: &str| m.get(k).and_then(Value::as_text).map(str::to_owned);
+        Some(RegisteredMember {
+            id: text("id")?,
+            full_name: text("full_name").unwrap_or_default(),
+            status: text("status"),
+            official_date: m.get("official_date").and_then(Value::as_date),
+            grassroots: text("grassroots")
+                .map(|g| (g, text("grassroots_name").unwrap_or_default())),
+        })
+    }
+}
+
+/// The context of a step whose inputs name these registered members, in a case whose unit
+/// belongs to `unit_grassroots` (id, name) that day.
+pub fn registry_members(
+    members: &[RegisteredMember],
+    unit_grassroots: Option<(String, String)>,
+) -> Values {
+    let mut v = Values::new();
+    v.insert(
+        REGISTRY_MEMBERS.into(),
+        Value::List(members.iter().map(RegisteredMember::to_value).collect()),
+    );
+    if let Some((id, name)) = unit_grassroots {
+        v.insert(UNIT_GRASSROOTS.into(), Value::Text(id));
+        v.insert(UNIT_GRASSROOTS_NAME.into(), Value::Text(name));
+    }
+    v
+}
+
+/// The registered member `reference` names in a context, if the shell found one.
+pub fn registered_member(data: &Values, reference: &str) -> Option<RegisteredMember> {
+    let Some(Value::List(items)) = data.get(REGISTRY_MEMBERS) else {
+        return None;
+    };
+    let wanted = reference.trim();
+    items
+        .iter()
+        .filter_map(RegisteredMember::from_value)
+        .find(|m| m.id.eq_ignore_ascii_case(wanted))
+}
+
+/// The grassroots organization of the case's unit in a context (id, name).
+pub fn unit_grassroots(data: &Values) -> Option<(String, String)> {
+    let text = |k: &str| data.get(k).and_then(Value::as_text).map(str::to_owned);
+    Some((
+        text(UNIT_GRASSROOTS)?,
+        text(UNIT_GRASSROOTS_NAME).unwrap_or_default(),
+    ))
+}
+
+/// Whether a guard of `t` reads the context key `key`: the shell reads that part of the
+/// registry for the step only then.
+pub fn transition_reads(t: &super::definition::Transition, key: &str) -> bool {
+    t.guards
+        .iter()
+        .filter_map(|g| super::guards::guard(g))
+        .any(|g| g.reads.iter().any(|r| r.key == key))
 }

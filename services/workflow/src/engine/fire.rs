@@ -280,6 +280,28 @@ fn evaluate<'r>(
         }
     }
 
+    // When: a step is not dated before the latest step of the case, so that the history reads
+    // in date order (a step recorded late with its own date comes after what it followed).
+    if let Some(last) = case.steps.last().filter(|s| !opening && today < s.on) {
+        reasons.push(Reason::new(
+            RefusalCode::StepOutOfOrder,
+            format!(
+                "Bước «{}» ghi ngày {} trước bước gần nhất của hồ sơ («{}», ngày {}): các bước của hồ sơ phải theo thứ tự ngày.",
+                t.label_vi,
+                fmt_date(today),
+                last.transition,
+                fmt_date(last.on)
+            ),
+            format!(
+                "`{}` dated {} precedes the case's latest step (`{}`, {}): a case's steps stay in date order.",
+                t.name,
+                fmt_date(today),
+                last.transition,
+                fmt_date(last.on)
+            ),
+        ));
+    }
+
     // Who.
     let permitted =
         t.by.iter()
@@ -441,6 +463,7 @@ fn evaluate<'r>(
             let outcome = if missing.is_empty() {
                 let ctx = GuardContext {
                     definition: def,
+                    transition: t,
                     rules: rs,
                     calendar,
                     case,

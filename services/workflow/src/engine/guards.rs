@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use super::case::{Actor, CaseSnapshot};
-use super::definition::Definition;
+use super::definition::{Definition, Level, Transition};
 use super::period::{Period, Threshold, fmt_date, full_months_between, months_en, months_vi};
 use super::refusal::{Reason, RefusalCode};
 use super::ruleset::{ParamKind, RuleSet};
@@ -108,6 +108,8 @@ pub struct GuardSpec {
 pub struct GuardContext<'a> {
     /// The definition of the case.
     pub definition: &'a Definition,
+    /// The transition being fired (who may fire it, for the guards that ask which body acts).
+    pub transition: &'a Transition,
     /// The rule set the step is decided under.
     pub rules: &'a RuleSet,
     /// The working-day calendar.
@@ -297,6 +299,20 @@ pub static GUARDS: &[GuardSpec] = &[
         check: over_age_province_consent,
     },
     GuardSpec {
+        name: "over_age_decided_at_province",
+        rules: &["E2", "A10"],
+        doc: "Over the maximum age at the branch vote, the admission is decided by the body at `E2.deciding_level` (the province-level committee): the actor must hold one of the transition's roles at that level. Within the age limit it is decided by the competent committee of A10: a role held only at the province level, when that is not the competent level, does not decide it.",
+        params: &[
+            ("E1.max_age", ParamKind::Period),
+            ("E2.deciding_level", ParamKind::Text),
+        ],
+        reads: &[
+            req("date_of_birth", DataType::Date),
+            req("branch_vote_date", DataType::Date),
+        ],
+        check: over_age_decided_at_province,
+    },
+    GuardSpec {
         name: "education_sufficient",
         rules: &["E4"],
         doc: "The applicant's education level is at least the minimum of the rule set, unless the case falls under the exceptions for hardship areas (Ban Bí thư guidance).",
@@ -332,7 +348,7 @@ pub static GUARDS: &[GuardSpec] = &[
     GuardSpec {
         name: "introducers_valid",
         rules: &["A6"],
-        doc: "Enough introducers: official members who have worked with the applicant for the minimum period, or a mass organisation in place of at most one of them; a Youth Union organisation introduces applicants of youth age where one exists.",
+        doc: "Enough introducers: official members who have worked with the applicant for the minimum period, or a mass organisation in place of at most one of them; a Youth Union organisation introduces applicants of youth age where one exists. An introducer named by the id of a registered member is taken from the registry as of the day of the step (`registry_members`): an official member that day (the `introducer_N_official` flag is then not read), of the case's grassroots organization (`unit_grassroots`).",
         params: &[
             ("A6.introducers_required", ParamKind::Integer),
             ("A6.max_organisation_introducers", ParamKind::Integer),
@@ -341,7 +357,7 @@ pub static GUARDS: &[GuardSpec] = &[
         ],
         reads: &[
             req("introducer_1", DataType::Text),
-            req("introducer_1_official", DataType::Boolean),
+            opt("introducer_1_official", DataType::Boolean),
             req("introducer_1_since", DataType::Date),
             opt("introducer_2", DataType::Text),
             opt("introducer_2_official", DataType::Boolean),
@@ -349,6 +365,9 @@ pub static GUARDS: &[GuardSpec] = &[
             opt("organisation_introducer", DataType::Text),
             opt("youth_union_present", DataType::Boolean),
             opt("date_of_birth", DataType::Date),
+            opt(super::context::REGISTRY_MEMBERS, DataType::List),
+            opt(super::context::UNIT_GRASSROOTS, DataType::Text),
+            opt(super::context::UNIT_GRASSROOTS_NAME, DataType::Text),
         ],
         check: introducers_valid,
     },
@@ -415,7 +434,7 @@ pub static GUARDS: &[GuardSpec] = &[
     GuardSpec {
         name: "recognition_rounds_remaining",
         rules: &["A14"],
-        doc: "The branch may hold another recognition vote: fewer inconclusive rounds than the maximum so far.",
+        doc: "The branch may hold another recognition vote, conclusive or not: fewer inconclusive rounds than the maximum so far (after them the case belongs to the competent committee).",
         params: &[("A14.max_vote_rounds", ParamKind::Integer)],
         reads: &[opt("recognition_vote_rounds", DataType::Integer)],
         check: recognition_rounds_remaining,
@@ -962,6 +981,93 @@ fn over_age_province_consent(ctx: &GuardContext<'_>) -> GuardOutcome {
     }
 }
 
+/// The level of the tree the rule set makes competent (A10).
+fn competent_tree_level(rules: &RuleSet) -> Level {
+    match crate::access::competent_level(Some(rules)) {
+        crate::access::CompetentLevel::Superior => Level::Superior,
+        crate::access::CompetentLevel::Province => Level::Province,
+    }
+}
+
+/// Whether the actor holds one of the transition's roles at `level` (a role held anywhere is
+/// held at every level; one held at `competent`, at the level the rule set makes competent).
+fn acts_at(ctx: &GuardContext<'_>, level: Level) -> bool {
+    let competent = competent_tree_level(ctx.rules);
+    ctx.transition.by.iter().any(|need| {
+        ctx.actor.roles.iter().any(|held| {
+            held.role == need.role
+                && held
+                    .level
+                    .is_none_or(|l| l == level || (l == Level::Competent && competent == level))
+        })
+    })
+}
+
+fn over_age_decided_at_province(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let max = get!(ctx.months("E1.max_age"));
+    let level_name = get!(ctx.param_text("E2.deciding_level"));
+    let Some(level) = Level::parse(level_name).filter(|l| *l != Level::Competent) else {
+        return GuardOutcome::Fail(vec![
+            Reason::new(
+                RefusalCode::ParameterMissing,
+                format!("Lỗi cấu hình: tham số «E2.deciding_level» phải là một cấp (branch, grassroots, superior, province, central), đang là «{level_name}»."),
+                format!("Configuration error: parameter `E2.deciding_level` must be a level (branch, grassroots, superior, province, central), found `{level_name}`."),
+            )
+            .with_field("E2.deciding_level")
+            .with_guard(ctx.guard.name),
+        ]);
+    };
+    // An actor who holds none of the step's roles is refused as such (NOT_PERMITTED).
+    let permitted = ctx
+        .transition
+        .by
+        .iter()
+        .any(|need| ctx.actor.roles.iter().any(|held| need.admits(held)));
+    if !permitted {
+        return GuardOutcome::Pass;
+    }
+    let dob = get!(ctx.need_date("date_of_birth"));
+    let vote = get!(ctx.need_date("branch_vote_date"));
+    let age = full_months_between(dob, vote);
+    let competent = competent_tree_level(ctx.rules);
+    if age > max {
+        if acts_at(ctx, level) {
+            return GuardOutcome::Pass;
+        }
+        return verdict(vec![ctx.reason(
+            "E2",
+            format!(
+                "Người vào Đảng đã trên {} tại ngày chi bộ xét ({}) (E2): việc kết nạp do {} xem xét, quyết định; người thực hiện không nhân danh cấp đó.",
+                age_vi(max),
+                age_vi(age),
+                committee_vi(level.as_str())
+            ),
+            format!(
+                "The applicant was over {} at the branch vote ({}) (E2): the admission is decided by the party committee at {} level; the actor does not act at that level.",
+                age_en(max),
+                age_en(age),
+                level.as_str()
+            ),
+        )]);
+    }
+    if acts_at(ctx, competent) {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![ctx.reason(
+        "A10",
+        format!(
+            "Người vào Đảng chưa quá {} tại ngày chi bộ xét (E2 không áp dụng): việc kết nạp do {} có thẩm quyền quyết định (A10), không phải cấp khác.",
+            age_vi(max),
+            committee_vi(competent.as_str())
+        ),
+        format!(
+            "The applicant was not over {} at the branch vote (E2 does not apply): the admission is decided by the competent committee at {} level (A10), not another body.",
+            age_en(max),
+            competent.as_str()
+        ),
+    )])
+}
+
 // E4 ------------------------------------------------------------------------------------------
 
 fn education_vi(code: &str) -> String {
@@ -1102,12 +1208,18 @@ fn introducers_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
             continue;
         }
         people.push(who);
-        if ctx.flag(&format!("introducer_{n}_official")) != Some(true) {
-            reasons.push(ctx.reason(
-                "A6",
-                format!("Người giới thiệu {who} phải là đảng viên chính thức (A6)."),
-                format!("Introducer {who} must be an official member (A6)."),
-            ));
+        match super::context::registered_member(ctx.data, who) {
+            // A registered member: the registry, not the request, says what they were that day.
+            Some(m) => reasons.extend(registered_introducer_reasons(ctx, &m, on)),
+            None => {
+                if ctx.flag(&format!("introducer_{n}_official")) != Some(true) {
+                    reasons.push(ctx.reason(
+                        "A6",
+                        format!("Người giới thiệu {who} phải là đảng viên chính thức (A6)."),
+                        format!("Introducer {who} must be an official member (A6)."),
+                    ));
+                }
+            }
         }
         match ctx.date(&format!("introducer_{n}_since")) {
             None => reasons.push(ctx.reason(
@@ -1177,6 +1289,67 @@ fn introducers_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
         }
     }
     verdict(reasons)
+}
+
+/// Why a registered member may not introduce the applicant on `on`, as the registry has them
+/// that day: not an official member (a probationary member, or no longer a member), or a member
+/// of another grassroots organization than the case's unit (A6).
+fn registered_introducer_reasons(
+    ctx: &GuardContext<'_>,
+    m: &super::context::RegisteredMember,
+    on: NaiveDate,
+) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    let name = &m.full_name;
+    if !m.official_on(on) {
+        let (vi, en) = match m.status.as_deref() {
+            Some("PROBATIONARY") => ("là đảng viên dự bị", "was a probationary member"),
+            Some("OFFICIAL") => (
+                "chưa là đảng viên chính thức",
+                "was not yet an official member",
+            ),
+            _ => ("không còn là đảng viên", "was not a member"),
+        };
+        reasons.push(ctx.reason(
+            "A6",
+            format!(
+                "Theo danh sách đảng viên, người giới thiệu {name} {vi} vào ngày {}: người giới thiệu phải là đảng viên chính thức (A6).",
+                fmt_date(on)
+            ),
+            format!(
+                "According to the registry, introducer {name} {en} on {}: an introducer must be an official member (A6).",
+                fmt_date(on)
+            ),
+        ));
+    }
+    if let Some((unit_org, unit_org_name)) = super::context::unit_grassroots(ctx.data) {
+        match &m.grassroots {
+            Some((org, _)) if *org == unit_org => {}
+            Some((_, org_name)) => reasons.push(ctx.reason(
+                "A6",
+                format!(
+                    "Người giới thiệu {name} sinh hoạt ở {org_name}, không cùng tổ chức cơ sở đảng với người vào Đảng ({unit_org_name}) vào ngày {} (A6).",
+                    fmt_date(on)
+                ),
+                format!(
+                    "Introducer {name} belonged to {org_name}, not to the applicant's grassroots organization ({unit_org_name}), on {} (A6).",
+                    fmt_date(on)
+                ),
+            )),
+            None => reasons.push(ctx.reason(
+                "A6",
+                format!(
+                    "Người giới thiệu {name} không sinh hoạt ở tổ chức đảng nào vào ngày {} (A6).",
+                    fmt_date(on)
+                ),
+                format!(
+                    "Introducer {name} belonged to no party organization on {} (A6).",
+                    fmt_date(on)
+                ),
+            )),
+        }
+    }
+    reasons
 }
 
 // Votes (A8, A9, A14, D31) --------------------------------------------------------------------

@@ -19,6 +19,7 @@
 mod case;
 mod check;
 pub mod context;
+mod decided;
 mod definition;
 mod dossier;
 mod effect;
@@ -34,6 +35,7 @@ mod votes;
 
 pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
 pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
+pub use decided::DecisionSummary;
 pub use definition::{
     ActingBody, CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition,
     DisciplineStatus, EffectSpec, InputSpec, InputType, Level, MailSpec, MemberStatus, OPEN,

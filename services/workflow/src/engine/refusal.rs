@@ -48,6 +48,8 @@ pub enum RefusalCode {
     DeadlineNotExtendable,
     /// A date computation went past the end of the calendar.
     DateOutOfRange,
+    /// The step is dated before the case's latest step: a history stays in date order.
+    StepOutOfOrder,
 }
 
 impl RefusalCode {
@@ -70,6 +72,7 @@ impl RefusalCode {
             RefusalCode::ParameterMissing => "PARAMETER_MISSING",
             RefusalCode::DeadlineNotExtendable => "DEADLINE_NOT_EXTENDABLE",
             RefusalCode::DateOutOfRange => "DATE_OUT_OF_RANGE",
+            RefusalCode::StepOutOfOrder => "STEP_OUT_OF_ORDER",
         }
     }
 
