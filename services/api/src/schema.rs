@@ -196,6 +196,7 @@ pub async fn execute(
     peer: Option<IpAddr>,
 ) -> Response {
     let variables = request.variables.clone();
+    let uploads = request.uploads.len();
     match request.parsed_query() {
         Err(e) => {
             // The parser's own nesting limit is the depth limit too.
@@ -222,10 +223,14 @@ pub async fn execute(
             return Response::from_errors(vec![se]);
         }
         Ok(doc) => {
-            if let Some(hit) = crate::bytes::control_character(doc, &variables) {
-                let err = graphql_error(
-                    Code::Validation,
-                    &[Text::new(
+            if let Some(hit) = crate::bytes::control_character(doc, &variables, uploads) {
+                let text = if hit.code_point == "UPLOAD" {
+                    Text::new(
+                        format!("{}: không có tệp tải lên nào tương ứng.", hit.at),
+                        format!("{}: names a file the request does not carry.", hit.at),
+                    )
+                } else {
+                    Text::new(
                         format!(
                             "{}: văn bản nhập có ký tự điều khiển {}, không được chấp nhận.",
                             hit.at, hit.code_point
@@ -234,7 +239,11 @@ pub async fn execute(
                             "{}: a text input holds the control character {}, which is not accepted.",
                             hit.at, hit.code_point
                         ),
-                    )],
+                    )
+                };
+                let err = graphql_error(
+                    Code::Validation,
+                    &[text],
                     lang,
                 );
                 return Response::from_errors(vec![

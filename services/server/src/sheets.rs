@@ -545,24 +545,6 @@ fn sheet_title(s: &str) -> String {
         .collect()
 }
 
-/// Which kind each sheet holds: by `--kind` when given (every sheet then), else by its name
-/// or headers; sheets of neither kind (the explanations) are skipped.
-pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
-    sheets
-        .iter()
-        .filter_map(|s| {
-            let k = if s.name == Kind::Units.sheet_name() {
-                Some(Kind::Units)
-            } else if s.name == Kind::Members.sheet_name() {
-                Some(Kind::Members)
-            } else {
-                core::kind_of(s)
-            }?;
-            only.is_none_or(|o| o == k).then_some((k, s))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -628,7 +610,7 @@ mod tests {
         assert_eq!(parsed.rows, vec![m.clone()]);
         let xlsx = workbook(&[(Kind::Members, vec![member_cells(&m)])]).unwrap();
         let sheets = read("m.xlsx", &xlsx).unwrap();
-        let found = kinds(&sheets, None);
+        let found = core::kinds(&sheets, None);
         assert_eq!(found.len(), 1);
         let parsed = core::parse_members(found[0].1, &|_| 12);
         assert_eq!(parsed.rows, vec![m]);
