@@ -15,6 +15,7 @@ mod crash;
 mod discipline;
 mod http;
 mod import;
+mod import_api;
 mod limits;
 mod lockout;
 mod mail;

@@ -71,7 +71,10 @@ fn in_value(at: &str, v: &Value, u: usize) -> Option<ControlCharacter> {
     }
 }
 
-fn in_arguments(args: &[(Positioned<Name>, Positioned<Value>)], u: usize) -> Option<ControlCharacter> {
+fn in_arguments(
+    args: &[(Positioned<Name>, Positioned<Value>)],
+    u: usize,
+) -> Option<ControlCharacter> {
     args.iter()
         .find_map(|(name, v)| in_value(name.node.as_str(), &v.node, u))
 }
@@ -126,7 +129,8 @@ pub(crate) fn control_character(
         }
     }
     doc.fragments.values().find_map(|f| {
-        in_directives(&f.node.directives, u).or_else(|| in_selection_set(&f.node.selection_set.node, u))
+        in_directives(&f.node.directives, u)
+            .or_else(|| in_selection_set(&f.node.selection_set.node, u))
     })
 }
 
@@ -175,10 +179,17 @@ mod tests {
     fn an_upload_marker_without_its_file_is_refused() {
         let doc = async_graphql::parser::parse_query("mutation($f: Upload!) { a(f: $f) }").unwrap();
         let vars = |v: &str| async_graphql::Variables::from_json(serde_json::json!({ "f": v }));
-        for (v, uploads) in [("#__graphql_file__:0", 0), ("#__graphql_file__:x", 1), ("#__graphql_file__:1", 1)] {
+        for (v, uploads) in [
+            ("#__graphql_file__:0", 0),
+            ("#__graphql_file__:x", 1),
+            ("#__graphql_file__:1", 1),
+        ] {
             let hit = control_character(&doc, &vars(v), uploads).unwrap();
             assert_eq!((hit.at.as_str(), hit.code_point.as_str()), ("$f", "UPLOAD"));
         }
-        assert_eq!(control_character(&doc, &vars("#__graphql_file__:0"), 1), None);
+        assert_eq!(
+            control_character(&doc, &vars("#__graphql_file__:0"), 1),
+            None
+        );
     }
 }

@@ -13,6 +13,7 @@ use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
 use crate::error::{Code, finalize_response, graphql_error};
+use crate::import::{ImportMutation, ImportQuery, SheetFiles};
 use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
 use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
@@ -33,6 +34,7 @@ pub struct Query(
     ReminderQuery,
     DisciplineQuery,
     AccountQuery,
+    ImportQuery,
 );
 
 /// The mutation root, merged from the features.
@@ -45,6 +47,7 @@ pub struct Mutation(
     OutboxMutation,
     ReminderMutation,
     AccountMutation,
+    ImportMutation,
 );
 
 /// The schema type.
@@ -80,6 +83,8 @@ pub struct ApiOptions {
     pub rate_limits: RateLimits,
     /// Renders reminder mails for `mailPreview` (none: the preview says so).
     pub previewer: Option<MailPreviewer>,
+    /// Reads and writes spreadsheet files for imports and exports (none: those say so).
+    pub files: Option<SheetFiles>,
 }
 
 impl Default for ApiOptions {
@@ -93,6 +98,7 @@ impl Default for ApiOptions {
             max_aliases: 30,
             rate_limits: RateLimits::default(),
             previewer: None,
+            files: None,
         }
     }
 }
@@ -109,6 +115,7 @@ pub(crate) struct Ctx {
     pub limiter: Arc<RateLimiter>,
     pub rate_limits: RateLimits,
     pub previewer: Option<MailPreviewer>,
+    pub files: Option<SheetFiles>,
 }
 
 impl Ctx {
@@ -138,6 +145,7 @@ pub fn build_schema(
             limiter: Arc::default(),
             rate_limits: options.rate_limits.clone(),
             previewer: options.previewer.clone(),
+            files: options.files.clone(),
         })
         .extension(RequestGuard {
             max_aliases: options.max_aliases,
@@ -241,11 +249,7 @@ pub async fn execute(
                         ),
                     )
                 };
-                let err = graphql_error(
-                    Code::Validation,
-                    &[text],
-                    lang,
-                );
+                let err = graphql_error(Code::Validation, &[text], lang);
                 return Response::from_errors(vec![
                     err.into_server_error(async_graphql::Pos::default()),
                 ]);

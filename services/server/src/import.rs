@@ -229,24 +229,8 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
         }
         Some(e)
     };
-    let rows = |k: Kind| -> Vec<Vec<String>> {
-        match (&data, k) {
-            (None, _) => Vec::new(),
-            (Some(d), Kind::Units) => d.units.iter().map(sheets::unit_cells).collect(),
-            (Some(d), Kind::Members) => d.members.iter().map(sheets::member_cells).collect(),
-        }
-    };
-    let bytes = match args.format {
-        ExportFormat::Xlsx => {
-            let sheets: Vec<(Kind, Vec<Vec<String>>)> =
-                kinds.iter().map(|k| (*k, rows(*k))).collect();
-            sheets::workbook(&sheets).context("writing the workbook")?
-        }
-        ExportFormat::Csv => {
-            let k = kinds[0];
-            sheets::csv(k.columns(), rows(k).into_iter()).into_bytes()
-        }
-    };
+    let bytes = sheets::export_file(data.as_ref(), &kinds, args.format == ExportFormat::Csv)
+        .context("writing the file")?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?

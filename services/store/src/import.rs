@@ -431,12 +431,7 @@ impl Store {
                 };
                 if let Some(k) = known.get(&r.code)
                     && k.recorded
-                    && !in_scope(
-                        &req.units_scope,
-                        &edges_of,
-                        k.id,
-                        last_day(&k.facts, today),
-                    )
+                    && !in_scope(&req.units_scope, &edges_of, k.id, last_day(&k.facts, today))
                 {
                     ps.push(out_of_scope(us, r.row, "Mã đơn vị", &r.code));
                 }
@@ -709,7 +704,8 @@ impl Store {
                 && let Some(k) = known.get(&last.value)
                 && !in_scope(&req.members_scope, &edges_of, k.id, last.from)
             {
-                out.problems.push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
+                out.problems
+                    .push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
                 continue;
             }
             member_plans.push(MemberPlan::Change {
@@ -878,7 +874,7 @@ impl Store {
 async fn write_units(
     txn: &impl ConnectionTrait,
     plans: &[UnitPlan],
-    unit_id: &dyn Fn(&str) -> Uuid,
+    unit_id: &(dyn Fn(&str) -> Uuid + Sync),
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
@@ -1035,7 +1031,7 @@ async fn write_units(
 async fn write_members(
     txn: &impl ConnectionTrait,
     plans: &[MemberPlan],
-    unit_id: &dyn Fn(&str) -> Uuid,
+    unit_id: &(dyn Fn(&str) -> Uuid + Sync),
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
