@@ -332,6 +332,42 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// [`Gateway::call`] with a file, as a GraphQL multipart request carries it: the bytes
+    /// go in the variable `$file` (an `Upload`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn call_with_file(
+        &self,
+        document: &str,
+        operation: &str,
+        variables: serde_json::Value,
+        file: (&str, Vec<u8>),
+        lang: Lang,
+        auth: Option<Auth>,
+        peer: Option<IpAddr>,
+    ) -> serde_json::Value {
+        let mut variables = variables;
+        variables["file"] = serde_json::Value::Null;
+        let mut request = Request::new(document)
+            .operation_name(operation)
+            .variables(async_graphql::Variables::from_json(variables));
+        request.set_upload(
+            "variables.file",
+            async_graphql::UploadValue {
+                filename: file.0.to_owned(),
+                content_type: None,
+                content: file.1.into(),
+            },
+        );
+        let response = execute(&self.schema, request, lang, auth, peer).await;
+        serde_json::to_value(&response).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a GraphQL response could not be serialized");
+            serde_json::json!({ "data": null, "errors": [{
+                "message": "internal error", "extensions": { "code": "INTERNAL" } }] })
+        })
+    }
+}
+
 /// Checks that `document` parses and fits the schema (every operation in it, with its
 /// variables' types), without running anything: the errors' messages, if any. The schema is
 /// the code's, which a test keeps equal to the committed SDL.

@@ -81,11 +81,10 @@ pub fn router(
         .route("/charts/admissions/{file}", get(admissions_chart))
         .route("/reports/{file}", get(report_download))
         .with_state(state)
-        .merge(memberflow_console::router(memberflow_api::Gateway::new(
-            schema_for_console,
-            store_for_console,
-            clock_for_console,
-        )))
+        .merge(memberflow_console::router(
+            memberflow_api::Gateway::new(schema_for_console, store_for_console, clock_for_console),
+            options.max_upload_bytes,
+        ))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
