@@ -687,3 +687,191 @@ pub(crate) async fn the_targets_page_shows_the_demo_province(app: &TestApp) {
     b.assert_clean("the targets page").await;
     b.quit().await;
 }
+
+const IMPORT_UNITS: &str = "Mã đơn vị,Tên đơn vị,Loại,Từ ngày,Đơn vị cấp trên
+HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,2004-01-01,
+HG-VT,Đảng bộ thành phố Vị Thanh,CITY,2004-01-01,HG
+HG-VT-1,Chi bộ cơ sở số 1,GRASSROOTS_BRANCH,2004-01-01,HG-VT
+";
+
+/// A `multipart/form-data` body of the console's import form.
+fn import_form(csrf: &str, unit: &str, file: (&str, &str)) -> (String, Vec<u8>) {
+    let b = "console-import-boundary-x81Kq";
+    let mut body = String::new();
+    for (k, v) in [("csrf", csrf), ("unit", unit), ("kind", "")] {
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{b}--\r\n",
+        file.0, file.1
+    ));
+    (
+        format!("multipart/form-data; boundary={b}"),
+        body.into_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn a_file_is_checked_confirmed_and_exported_from_the_console_without_a_script() {
+    let app = spawn_app().await;
+    app.account("tinhuy", &[("organization_department", None)], None)
+        .await;
+    let mut c = Plain::new(&app);
+    c.get("/login").await;
+    let csrf = c.csrf();
+    let (status, _) = c
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "tinhuy"),
+                ("password", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, page) = c.get("/import").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+
+    // Without the CSRF token: refused, nothing read.
+    let (ct, body) = import_form("wrong", "", ("don-vi.csv", IMPORT_UNITS));
+    let req = c
+        .http
+        .post(format!("{}/import", c.base))
+        .header("content-type", ct)
+        .body(body);
+    let (status, _) = c.send(req).await;
+    assert_eq!(status, 403);
+
+    // A file with a problem: the row and column named, no confirmation offered.
+    let bad = IMPORT_UNITS.replace(
+        "HG-VT-1,Chi bộ cơ sở số 1,GRASSROOTS_BRANCH,2004-01-01",
+        "HG-VT-1,Chi bộ cơ sở số 1,GRASSROOTS_BRANCH,31/02/2004",
+    );
+    let (ct, body) = import_form(&csrf, "", ("don-vi.csv", &bad));
+    let req = c
+        .http
+        .post(format!("{}/import", c.base))
+        .header("content-type", ct)
+        .body(body);
+    let (status, page) = c.send(req).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("BAD_DATE") && page.contains("Từ ngày"),
+        "{page}"
+    );
+    assert!(!page.contains("/import/confirm"), "{page}");
+
+    // A good file: the preview, then the confirmation imports exactly it.
+    let (ct, body) = import_form(&csrf, "", ("don-vi.csv", IMPORT_UNITS));
+    let req = c
+        .http
+        .post(format!("{}/import", c.base))
+        .header("content-type", ct)
+        .body(body);
+    let (status, page) = c.send(req).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Thêm mới") && page.contains("HG-VT-1"),
+        "{page}"
+    );
+    let key = page
+        .split("name=\"key\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.ok("{ roots { code } }", json!({})).await["roots"],
+        json!([]),
+        "the preview wrote nothing"
+    );
+    let (status, page) = c
+        .post("/import/confirm", &[("csrf", &csrf), ("key", &key)])
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Đã nhập toàn bộ tệp"), "{page}");
+    assert_eq!(
+        app.ok("{ roots { code } }", json!({})).await["roots"],
+        json!([{ "code": "HG" }])
+    );
+    // The key is spent.
+    let (status, _) = c
+        .post("/import/confirm", &[("csrf", &csrf), ("key", &key)])
+        .await;
+    assert_eq!(status, 404);
+
+    // Downloads: the units as CSV, a template as XLSX.
+    let req = c.http.get(format!(
+        "{}/import/export?unit=HG-VT&kind=UNITS&format=CSV",
+        c.base
+    ));
+    let r = req
+        .header("cookie", c.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-disposition"].to_str().unwrap(),
+        "attachment; filename=\"don-vi-HG-VT.csv\""
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("HG-VT-1") && !csv.contains("\nHG,"), "{csv}");
+    let r = c
+        .http
+        .get(format!(
+            "{}/import/export?kind=MEMBERS&format=XLSX&template=1",
+            c.base
+        ))
+        .header("cookie", c.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+}
+
+#[tokio::test]
+async fn a_file_is_imported_in_a_browser() {
+    let app = spawn_app().await;
+    let Some(mut b) = Browser::start(&app.base, &format!("import-{}", db_kind(&app))).await else {
+        return;
+    };
+    app.account("tinhuy", &[("organization_department", None)], None)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("don-vi.csv");
+    std::fs::write(&path, IMPORT_UNITS).unwrap();
+    sign_in(&mut b, "tinhuy").await;
+    b.goto("/import").await;
+    b.wait_text("main h1", "Nhập, xuất dữ liệu").await;
+    b.assert_accessible("the import page").await;
+    b.fill("#i-file", path.to_str().unwrap()).await;
+    b.click("main form[action='/import'] button[type=submit]")
+        .await;
+    b.wait_text("main", "Tệp hợp lệ").await;
+    assert!(b.page_text().await.contains("HG-VT-1"));
+    b.shot("import-1-preview").await;
+    b.assert_accessible("the import preview").await;
+    b.resize(360, 800).await;
+    let wide = b.overflowing().await;
+    assert!(
+        wide.is_empty(),
+        "the preview is wider than a phone: {wide:?}"
+    );
+    b.resize(1280, 900).await;
+    b.click("main form[action='/import/confirm'] button").await;
+    b.wait_text("main", "Đã nhập toàn bộ tệp").await;
+    b.shot("import-2-done").await;
+    b.assert_accessible("the import done").await;
+    b.assert_clean("the import").await;
+    b.quit().await;
+    assert_eq!(
+        app.ok("{ roots { code } }", json!({})).await["roots"],
+        json!([{ "code": "HG" }])
+    );
+}

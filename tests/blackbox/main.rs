@@ -16,6 +16,7 @@ mod crash;
 mod discipline;
 mod http;
 mod import;
+mod import_api;
 mod limits;
 mod lockout;
 mod mail;

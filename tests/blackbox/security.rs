@@ -171,6 +171,8 @@ struct Row {
     own_session: bool,
     /// A subscription, run over WebSocket.
     subscription: bool,
+    /// A file sent as `$file` by GraphQL multipart request: its name and content.
+    upload: Option<(&'static str, String)>,
 }
 
 fn row(op: &'static str, need: Need, query: &str, vars: Value) -> Row {
@@ -181,6 +183,7 @@ fn row(op: &'static str, need: Need, query: &str, vars: Value) -> Row {
         vars,
         own_session: false,
         subscription: false,
+        upload: None,
     }
 }
 
@@ -439,6 +442,43 @@ fn rows(f: &Fixture) -> Vec<Row> {
         "mutation($id: ID!) { markReminderHandled(id: $id, note: \"Đã nhắc trực tiếp\") { status } }",
         json!({ "id": f.reminder }),
     ));
+    // Imports into B1: a member of B1 (the preview); the same and a row naming a unit that
+    // does not exist (the import: refused whole, so the allowed cells write nothing either).
+    let member_b1 = "Số thẻ đảng viên,Họ và tên,Ngày sinh,Giới tính,Dân tộc,Ngày quyết định kết nạp,Ngày lễ kết nạp,Ngày công nhận chính thức,Chi bộ,Sinh hoạt từ ngày,Tình trạng\n\
+         0900001,Ma Trận,1985-01-01,Nam,Kinh,2010-05-10,2010-06-01,2011-06-01,P-D-G-1,2015-01-01,OFFICIAL\n";
+    let mut preview = row(
+        "importPreview",
+        Need::Over(REGISTER),
+        "mutation($file: Upload!, $id: ID) { importPreview(file: $file, unitId: $id) { passes } }",
+        json!({ "id": t.b1 }),
+    );
+    preview.upload = Some(("dang-vien.csv", member_b1.to_owned()));
+    rows.push(preview);
+    let mut import = row(
+        "importFile",
+        Need::Over(REGISTER),
+        "mutation($file: Upload!, $id: ID) { importFile(file: $file, unitId: $id) { written } }",
+        json!({ "id": t.b1 }),
+    );
+    import.upload = Some((
+        "dang-vien.csv",
+        format!(
+            "{member_b1}0900002,Ngoài Cây,1985-01-01,Nam,Kinh,2010-05-10,2010-06-01,2011-06-01,P-ZZZ,2015-01-01,OFFICIAL\n"
+        ),
+    ));
+    rows.push(import);
+    rows.push(row(
+        "exportRegistry",
+        Need::Over(READ_MEMBERS),
+        "query($id: ID) { exportRegistry(unitId: $id, kind: MEMBERS, format: CSV) { members } }",
+        json!({ "id": t.b1 }),
+    ));
+    rows.push(row(
+        "exportRegistry",
+        Need::Over(&ROLES),
+        "query($id: ID) { exportRegistry(unitId: $id, kind: UNITS, format: CSV) { units } }",
+        json!({ "id": t.b1 }),
+    ));
     let mut logout = row("logout", Need::LoggedIn, "mutation { logout }", json!({}));
     logout.own_session = true;
     rows.push(logout);
@@ -601,9 +641,14 @@ async fn run_cell(
         (Some(_), true) => Some(app.session_of(name).await),
         (t, _) => t.clone(),
     };
-    let resp = match token {
-        Some(t) => app.gql_as(&t, &r.query, vars).await,
-        None => app.gql_anon(&r.query, vars).await,
+    let resp = match (token, &r.upload) {
+        (t, Some((file, body))) => {
+            app.upload_as(t.as_deref(), &r.query, vars, (file, body.as_bytes()))
+                .await
+                .1
+        }
+        (Some(t), None) => app.gql_as(&t, &r.query, vars).await,
+        (None, None) => app.gql_anon(&r.query, vars).await,
     };
     classify(&resp)
 }

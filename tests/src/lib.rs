@@ -393,6 +393,42 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts a GraphQL multipart request (a file upload) with `file` as the variable
+    /// `$file`, with `token` if given, and returns the status and the JSON response.
+    pub async fn upload_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        file: (&str, &[u8]),
+    ) -> (u16, Value) {
+        let mut variables = variables;
+        variables["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": variables });
+        let body = multipart_body(&operations, file.0, file.1);
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}"),
+            )
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    /// [`TestApp::upload_as`] as `operator`: the JSON response.
+    pub async fn upload(&self, query: &str, variables: Value, file: (&str, &[u8])) -> Value {
+        self.upload_as(Some(&self.token), query, variables, file)
+            .await
+            .1
+    }
+
     /// Posts a GraphQL request that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let r = self.gql(query, variables).await;
@@ -530,4 +566,26 @@ pub fn refused_by(r: &Value, rule: &str) -> String {
         .collect();
     assert!(!vi.is_empty(), "no reason names {rule} in {r:#}");
     vi.join("\n")
+}
+
+/// The boundary of the tests' multipart bodies.
+pub const MULTIPART_BOUNDARY: &str = "memberflow-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A GraphQL multipart request body: `operations`, `map` putting the one file at
+/// `variables.file`, and the file.
+pub fn multipart_body(operations: &Value, file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let b = MULTIPART_BOUNDARY;
+    let mut body = Vec::new();
+    body.extend(
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.file\"]}}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    body
 }

@@ -12,6 +12,7 @@ mod cases;
 mod clock;
 mod discipline;
 pub mod error;
+pub mod import;
 mod limits;
 mod live;
 mod members;
@@ -35,6 +36,7 @@ pub fn role_names() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|r| r.as_str())
 }
+pub use import::{SheetFiles, SheetFormat};
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{
     AfterCommit, ApiOptions, AppSchema, Gateway, build_schema, changes_or_streams, execute,

@@ -13,6 +13,7 @@ use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
 use crate::error::{Code, finalize_response, graphql_error};
+use crate::import::{ImportMutation, ImportQuery, SheetFiles};
 use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
 use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
@@ -33,6 +34,7 @@ pub struct Query(
     ReminderQuery,
     DisciplineQuery,
     AccountQuery,
+    ImportQuery,
 );
 
 /// The mutation root, merged from the features.
@@ -45,6 +47,7 @@ pub struct Mutation(
     OutboxMutation,
     ReminderMutation,
     AccountMutation,
+    ImportMutation,
 );
 
 /// The schema type.
@@ -80,6 +83,8 @@ pub struct ApiOptions {
     pub rate_limits: RateLimits,
     /// Renders reminder mails for `mailPreview` (none: the preview says so).
     pub previewer: Option<MailPreviewer>,
+    /// Reads and writes spreadsheet files for imports and exports (none: those say so).
+    pub files: Option<SheetFiles>,
 }
 
 impl Default for ApiOptions {
@@ -93,6 +98,7 @@ impl Default for ApiOptions {
             max_aliases: 30,
             rate_limits: RateLimits::default(),
             previewer: None,
+            files: None,
         }
     }
 }
@@ -109,6 +115,7 @@ pub(crate) struct Ctx {
     pub limiter: Arc<RateLimiter>,
     pub rate_limits: RateLimits,
     pub previewer: Option<MailPreviewer>,
+    pub files: Option<SheetFiles>,
 }
 
 impl Ctx {
@@ -138,6 +145,7 @@ pub fn build_schema(
             limiter: Arc::default(),
             rate_limits: options.rate_limits.clone(),
             previewer: options.previewer.clone(),
+            files: options.files.clone(),
         })
         .extension(RequestGuard {
             max_aliases: options.max_aliases,
@@ -196,6 +204,7 @@ pub async fn execute(
     peer: Option<IpAddr>,
 ) -> Response {
     let variables = request.variables.clone();
+    let uploads = request.uploads.len();
     match request.parsed_query() {
         Err(e) => {
             // The parser's own nesting limit is the depth limit too.
@@ -222,10 +231,14 @@ pub async fn execute(
             return Response::from_errors(vec![se]);
         }
         Ok(doc) => {
-            if let Some(hit) = crate::bytes::control_character(doc, &variables) {
-                let err = graphql_error(
-                    Code::Validation,
-                    &[Text::new(
+            if let Some(hit) = crate::bytes::control_character(doc, &variables, uploads) {
+                let text = if hit.code_point == "UPLOAD" {
+                    Text::new(
+                        format!("{}: không có tệp tải lên nào tương ứng.", hit.at),
+                        format!("{}: names a file the request does not carry.", hit.at),
+                    )
+                } else {
+                    Text::new(
                         format!(
                             "{}: văn bản nhập có ký tự điều khiển {}, không được chấp nhận.",
                             hit.at, hit.code_point
@@ -234,9 +247,9 @@ pub async fn execute(
                             "{}: a text input holds the control character {}, which is not accepted.",
                             hit.at, hit.code_point
                         ),
-                    )],
-                    lang,
-                );
+                    )
+                };
+                let err = graphql_error(Code::Validation, &[text], lang);
                 return Response::from_errors(vec![
                     err.into_server_error(async_graphql::Pos::default()),
                 ]);
@@ -310,6 +323,42 @@ impl Gateway {
         let request = Request::new(document)
             .operation_name(operation)
             .variables(async_graphql::Variables::from_json(variables));
+        let response = execute(&self.schema, request, lang, auth, peer).await;
+        serde_json::to_value(&response).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a GraphQL response could not be serialized");
+            serde_json::json!({ "data": null, "errors": [{
+                "message": "internal error", "extensions": { "code": "INTERNAL" } }] })
+        })
+    }
+}
+
+impl Gateway {
+    /// [`Gateway::call`] with a file, as a GraphQL multipart request carries it: the bytes
+    /// go in the variable `$file` (an `Upload`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn call_with_file(
+        &self,
+        document: &str,
+        operation: &str,
+        variables: serde_json::Value,
+        file: (&str, Vec<u8>),
+        lang: Lang,
+        auth: Option<Auth>,
+        peer: Option<IpAddr>,
+    ) -> serde_json::Value {
+        let mut variables = variables;
+        variables["file"] = serde_json::Value::Null;
+        let mut request = Request::new(document)
+            .operation_name(operation)
+            .variables(async_graphql::Variables::from_json(variables));
+        request.set_upload(
+            "variables.file",
+            async_graphql::UploadValue {
+                filename: file.0.to_owned(),
+                content_type: None,
+                content: file.1.into(),
+            },
+        );
         let response = execute(&self.schema, request, lang, auth, peer).await;
         serde_json::to_value(&response).unwrap_or_else(|e| {
             tracing::error!(error = %e, "a GraphQL response could not be serialized");

@@ -12,6 +12,7 @@ pub(crate) const DISCIPLINE: &str = include_str!("../graphql/discipline.graphql"
 pub(crate) const TARGETS: &str = include_str!("../graphql/targets.graphql");
 pub(crate) const REGISTRY: &str = include_str!("../graphql/registry.graphql");
 pub(crate) const ADMIN: &str = include_str!("../graphql/admin.graphql");
+pub(crate) const IMPORT: &str = include_str!("../graphql/import.graphql");
 
 /// Every document, by file name: what a test validates against the schema.
 pub const DOCUMENTS: &[(&str, &str)] = &[
@@ -23,6 +24,7 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("targets.graphql", TARGETS),
     ("registry.graphql", REGISTRY),
     ("admin.graphql", ADMIN),
+    ("import.graphql", IMPORT),
 ];
 
 /// One reason of a refusal, as the API gives it.

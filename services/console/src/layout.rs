@@ -19,6 +19,7 @@ pub(crate) enum Nav {
     Targets,
     Tree,
     Members,
+    Import,
     Admin,
     None,
 }
@@ -72,6 +73,7 @@ pub(crate) fn page_with_status(
                                 (item(Nav::Targets, "/targets", "Chỉ tiêu", "Targets"))
                                 (item(Nav::Tree, "/tree", "Tổ chức", "Organization"))
                                 (item(Nav::Members, "/members", "Đảng viên", "Members"))
+                                (item(Nav::Import, "/import", "Nhập, xuất", "Import, export"))
                                 @if is_admin {
                                     (item(Nav::Admin, "/admin", "Quản trị", "Administration"))
                                 }

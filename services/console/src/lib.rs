@@ -30,12 +30,17 @@ pub use session::{SESSION_COOKIE, session_token};
 #[derive(Clone, Debug)]
 pub struct Console {
     gateway: Gateway,
+    stash: pages::import::Stash,
 }
 
 /// The console's routes, to be merged into the server's router (which must be served with
-/// `ConnectInfo<SocketAddr>`, for the rate limits of `login`).
-pub fn router(gateway: Gateway) -> Router {
-    let console = Console { gateway };
+/// `ConnectInfo<SocketAddr>`, for the rate limits of `login`). The import form's body may
+/// be as large as `max_upload_bytes`.
+pub fn router(gateway: Gateway, max_upload_bytes: usize) -> Router {
+    let console = Console {
+        gateway,
+        stash: pages::import::Stash::default(),
+    };
     Router::new()
         .route("/", get(pages::work::show))
         .route("/login", get(pages::login::form).post(pages::login::submit))
@@ -50,6 +55,14 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/tree", get(pages::registry::tree))
         .route("/members", get(pages::registry::search))
         .route("/members/{id}", get(pages::registry::member))
+        .route(
+            "/import",
+            get(pages::import::show)
+                .post(pages::import::preview)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .route("/import/confirm", post(pages::import::confirm))
+        .route("/import/export", get(pages::import::export))
         .route("/admin", get(pages::admin::show))
         .route("/admin/accounts", post(pages::admin::create_account))
         .route("/admin/roles", post(pages::admin::change_role))

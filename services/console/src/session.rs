@@ -142,6 +142,35 @@ impl Visit {
         gql::result(response, self.lang)
     }
 
+    /// [`Visit::gql`] with a file in the variable `$file` (an upload).
+    pub(crate) async fn gql_with_file(
+        &self,
+        document: &str,
+        operation: &str,
+        variables: Value,
+        file: (&str, Vec<u8>),
+    ) -> Result<Value, GqlError> {
+        let response = self
+            .console
+            .gateway
+            .call_with_file(
+                document,
+                operation,
+                variables,
+                file,
+                self.lang,
+                self.auth.clone(),
+                Some(self.peer),
+            )
+            .await;
+        gql::result(response, self.lang)
+    }
+
+    /// The files checked and waiting for their confirmation.
+    pub(crate) fn stash(&self) -> &crate::pages::import::Stash {
+        &self.console.stash
+    }
+
     /// Now, on the API's clock.
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.console.gateway.now()

@@ -211,6 +211,9 @@ pub struct GraphqlConfig {
     pub max_complexity: usize,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest body of a request that uploads a file (GraphQL multipart request, the
+    /// console's import form), in bytes.
+    pub max_upload_bytes: usize,
     /// Whether introspection is served.
     pub introspection: bool,
     /// Whether GraphiQL is served on `GET /graphql`.
@@ -290,6 +293,7 @@ impl Default for GraphqlConfig {
             max_depth: 15,
             max_complexity: 2_000,
             max_body_bytes: 64 * 1024,
+            max_upload_bytes: 32 * 1024 * 1024,
             introspection: true,
             graphiql: true,
             max_aliases: 30,

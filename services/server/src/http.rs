@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use std::net::SocketAddr;
 
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -35,6 +34,8 @@ pub struct AppState {
     clock: Arc<dyn Clock>,
     graphiql: bool,
     metrics: crate::metrics::Metrics,
+    max_body_bytes: usize,
+    max_upload_bytes: usize,
 }
 
 /// What the router is built with.
@@ -44,6 +45,8 @@ pub struct HttpOptions {
     pub graphiql: bool,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest body of a request uploading a file (GraphQL multipart request), in bytes.
+    pub max_upload_bytes: usize,
     /// Origins allowed to call from a browser (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
     /// What `/metrics` shows (shared with the worker's observer).
@@ -66,6 +69,8 @@ pub fn router(
         clock,
         graphiql: options.graphiql,
         metrics: options.metrics.clone(),
+        max_body_bytes: options.max_body_bytes,
+        max_upload_bytes: options.max_upload_bytes,
     };
     let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql))
@@ -76,11 +81,10 @@ pub fn router(
         .route("/charts/admissions/{file}", get(admissions_chart))
         .route("/reports/{file}", get(report_download))
         .with_state(state)
-        .merge(memberflow_console::router(memberflow_api::Gateway::new(
-            schema_for_console,
-            store_for_console,
-            clock_for_console,
-        )))
+        .merge(memberflow_console::router(
+            memberflow_api::Gateway::new(schema_for_console, store_for_console, clock_for_console),
+            options.max_upload_bytes,
+        ))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
@@ -224,19 +228,44 @@ fn request_error(status: StatusCode, code: &str, vi: &str, en: &str, lang: Lang)
     (status, Json(body)).into_response()
 }
 
+/// Whether a POST body is a GraphQL multipart request (a file upload).
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The body, read up to `limit` bytes: `413` beyond, `400` when it cannot be read.
+async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, StatusCode> {
+    use http_body_util::BodyExt as _;
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => Err(StatusCode::BAD_REQUEST),
+    }
+}
+
 async fn graphql(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Response {
     let lang = lang_of(&headers);
     let media = media_of(&headers);
     let started = std::time::Instant::now();
-    let body = match body {
+    // A file upload may be as large as `max_upload_bytes`; anything else `max_body_bytes`.
+    let multipart = is_multipart(&headers);
+    let limit = if multipart {
+        state.max_upload_bytes
+    } else {
+        state.max_body_bytes
+    };
+    let body = match read_body(body, limit).await {
         Ok(b) => b,
-        Err(rejection) => {
-            let status = rejection.status();
+        Err(status) => {
             state
                 .metrics
                 .error(if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -264,6 +293,9 @@ async fn graphql(
             return in_media(refusal, media);
         }
     };
+    if multipart {
+        return graphql_multipart(&state, peer, &headers, body, media, started).await;
+    }
     if !is_json(&headers) {
         state.metrics.error("BAD_REQUEST");
         return in_media(
@@ -296,6 +328,47 @@ async fn graphql(
         }
     };
     run_graphql(&state, peer, &headers, request, media, started).await
+}
+
+/// A GraphQL multipart request (a file upload: `operations`, `map`, the file): one
+/// operation, one file, as large as the body limit of uploads.
+async fn graphql_multipart(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Bytes,
+    media: Media,
+    started: std::time::Instant,
+) -> Response {
+    let lang = lang_of(headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_num_files(1)
+        .max_file_size(state.max_upload_bytes);
+    let request = async_graphql::http::receive_body(content_type, &body[..], options).await;
+    match request {
+        // One file a request: the operations take one.
+        Ok(r) if !r.query.trim().is_empty() && r.uploads.len() <= 1 => {
+            run_graphql(state, peer, headers, r, media, started).await
+        }
+        other => {
+            state.metrics.error("BAD_REQUEST");
+            tracing::debug!(error = ?other.err(), "malformed GraphQL multipart request");
+            in_media(
+                request_error(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "Yêu cầu tải tệp phải theo chuẩn GraphQL multipart: các phần operations, map và đúng một tệp.",
+                    "A file upload must be a GraphQL multipart request: the parts operations, map and exactly one file.",
+                    lang,
+                ),
+                media,
+            )
+        }
+    }
 }
 
 /// How a GraphQL response is written: `application/graphql-response+json` when the client

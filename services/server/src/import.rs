@@ -141,42 +141,18 @@ pub async fn import(
             return Ok(ExitCode::FAILURE);
         }
     };
-    let found = sheets::kinds(&all, args.kind.map(Into::into));
-    let mut problems: Vec<Problem> = Vec::new();
-    if found.is_empty() {
-        problems.push(Problem {
-            sheet: name.clone(),
-            row: 0,
-            column: None,
-            code: "NO_SHEET",
-            reason: memberflow_workflow::text::Text::new(
-                "Không có bảng nào theo mẫu (đơn vị hoặc đảng viên): xem `memberflow export --template`.",
-                "No sheet follows a template (units or members): see `memberflow export --template`.",
-            ),
-        });
-    }
     let probation = |ceremony| memberflow_api::probation_months(catalog, ceremony);
+    let rows = core::parse_file(&name, &all, args.kind.map(Into::into), &probation);
+    let mut problems: Vec<Problem> = rows.problems;
     let mut req = ImportRequest {
         dry_run: args.dry_run,
         accept_partial: args.accept_partial,
+        units: rows.units,
+        units_sheet: rows.units_sheet,
+        members: rows.members,
+        members_sheet: rows.members_sheet,
         ..ImportRequest::default()
     };
-    for (kind, sheet) in &found {
-        match kind {
-            Kind::Units => {
-                let p = core::parse_units(sheet);
-                problems.extend(p.problems);
-                req.units.extend(p.rows);
-                req.units_sheet = sheet.name.clone();
-            }
-            Kind::Members => {
-                let p = core::parse_members(sheet, &probation);
-                problems.extend(p.problems);
-                req.members.extend(p.rows);
-                req.members_sheet = sheet.name.clone();
-            }
-        }
-    }
     eprintln!(
         "read {} unit row(s), {} member row(s) in {:.1} s",
         req.units.len(),
@@ -253,24 +229,8 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
         }
         Some(e)
     };
-    let rows = |k: Kind| -> Vec<Vec<String>> {
-        match (&data, k) {
-            (None, _) => Vec::new(),
-            (Some(d), Kind::Units) => d.units.iter().map(sheets::unit_cells).collect(),
-            (Some(d), Kind::Members) => d.members.iter().map(sheets::member_cells).collect(),
-        }
-    };
-    let bytes = match args.format {
-        ExportFormat::Xlsx => {
-            let sheets: Vec<(Kind, Vec<Vec<String>>)> =
-                kinds.iter().map(|k| (*k, rows(*k))).collect();
-            sheets::workbook(&sheets).context("writing the workbook")?
-        }
-        ExportFormat::Csv => {
-            let k = kinds[0];
-            sheets::csv(k.columns(), rows(k).into_iter()).into_bytes()
-        }
-    };
+    let bytes = sheets::export_file(data.as_ref(), &kinds, args.format == ExportFormat::Csv)
+        .context("writing the file")?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?

@@ -79,6 +79,7 @@ pub fn api_options(config: &Config) -> ApiOptions {
             mutations_per_address: config.limits.mutations_per_address,
         },
         previewer: None,
+        files: Some(sheets::api_files(config.graphql.max_upload_bytes as u64)),
     }
 }
 
@@ -279,6 +280,7 @@ impl Application {
             http::HttpOptions {
                 graphiql: config.graphql.graphiql,
                 max_body_bytes: config.graphql.max_body_bytes,
+                max_upload_bytes: config.graphql.max_upload_bytes,
                 cors_origins: config.graphql.cors_origins.clone(),
                 metrics,
             },

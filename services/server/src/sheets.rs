@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader as _, Xlsx};
 use memberflow_workflow::import::{
-    self as core, Cell, Column, Kind, MemberRow, Problem, Sheet, UnitRow, format_history,
+    Cell, Column, Kind, MemberRow, Problem, Sheet, UnitRow, format_history,
 };
 use memberflow_workflow::text::Text;
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
@@ -545,28 +545,45 @@ fn sheet_title(s: &str) -> String {
         .collect()
 }
 
-/// Which kind each sheet holds: by `--kind` when given (every sheet then), else by its name
-/// or headers; sheets of neither kind (the explanations) are skipped.
-pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
-    sheets
-        .iter()
-        .filter_map(|s| {
-            let k = if s.name == Kind::Units.sheet_name() {
-                Some(Kind::Units)
-            } else if s.name == Kind::Members.sheet_name() {
-                Some(Kind::Members)
-            } else {
-                core::kind_of(s)
-            }?;
-            only.is_none_or(|o| o == k).then_some((k, s))
-        })
-        .collect()
+/// The registry's rows of `kinds` as a file: an XLSX workbook (a sheet per kind and the
+/// explanations), or CSV (one kind); without data, the template.
+pub fn export_file(
+    data: Option<&memberflow_store::RegistryExport>,
+    kinds: &[Kind],
+    csv_file: bool,
+) -> Result<Vec<u8>, XlsxError> {
+    let rows = |k: Kind| -> Vec<Vec<String>> {
+        match (data, k) {
+            (None, _) => Vec::new(),
+            (Some(d), Kind::Units) => d.units.iter().map(unit_cells).collect(),
+            (Some(d), Kind::Members) => d.members.iter().map(member_cells).collect(),
+        }
+    };
+    if csv_file && let Some(k) = kinds.first() {
+        return Ok(csv(k.columns(), rows(*k).into_iter()).into_bytes());
+    }
+    let sheets: Vec<(Kind, Vec<Vec<String>>)> = kinds.iter().map(|k| (*k, rows(*k))).collect();
+    workbook(&sheets)
+}
+
+/// What the API reads and writes spreadsheet files with (`importPreview`, `importFile`,
+/// `exportRegistry`): this module's reader and writers.
+pub fn api_files(max_bytes: u64) -> memberflow_api::SheetFiles {
+    memberflow_api::SheetFiles {
+        read: std::sync::Arc::new(read),
+        write: std::sync::Arc::new(|data, kinds, format| {
+            export_file(data, kinds, format == memberflow_api::SheetFormat::Csv)
+                .map_err(|e| e.to_string())
+        }),
+        max_bytes: max_bytes.min(MAX_FILE_BYTES),
+    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use memberflow_workflow::import as core;
 
     #[test]
     fn csv_reads_bom_quotes_and_semicolons() {
@@ -628,7 +645,7 @@ mod tests {
         assert_eq!(parsed.rows, vec![m.clone()]);
         let xlsx = workbook(&[(Kind::Members, vec![member_cells(&m)])]).unwrap();
         let sheets = read("m.xlsx", &xlsx).unwrap();
-        let found = kinds(&sheets, None);
+        let found = core::kinds(&sheets, None);
         assert_eq!(found.len(), 1);
         let parsed = core::parse_members(found[0].1, &|_| 12);
         assert_eq!(parsed.rows, vec![m]);

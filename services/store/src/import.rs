@@ -46,6 +46,16 @@ pub struct ImportRequest {
     pub dry_run: bool,
     /// Write the rows that pass, report the others (otherwise any problem writes nothing).
     pub accept_partial: bool,
+    /// The subtrees whose units the caller may change (`None`: the whole tree, new roots
+    /// included): a unit row that would change a unit outside them, or hang a new one under
+    /// a unit outside them (on the day of the link), is refused (`OUT_OF_SCOPE`).
+    pub units_scope: Option<Vec<Uuid>>,
+    /// The subtrees where the caller may register members (`None`: everywhere): a member
+    /// row whose last branch, or whose recorded last branch, lies outside them (on the day
+    /// the period starts) is refused (`OUT_OF_SCOPE`).
+    pub members_scope: Option<Vec<Uuid>>,
+    /// Whether to list what each row that passes does ([`ImportOutcome::rows`]).
+    pub list_rows: bool,
 }
 
 /// How many rows of each kind were new, changed (dated changes, corrections) or unchanged.
@@ -74,9 +84,35 @@ pub struct ImportOutcome {
     pub counts: ImportCounts,
     /// Whether anything was committed.
     pub written: bool,
+    /// What each row that passes does, in no particular order (when asked for).
+    pub rows: Vec<RowOutcome>,
     /// The units the file touches (recorded ones and the parents of new ones), for the
     /// caller's authorization.
     pub touched_units: Vec<Uuid>,
+}
+
+/// What an import does with a row that passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    /// A new unit or member.
+    New,
+    /// A dated change or a correction of a recorded one.
+    Changed,
+    /// Recorded as the file says.
+    Unchanged,
+}
+
+/// One row's fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowOutcome {
+    /// The sheet.
+    pub sheet: String,
+    /// The row as the spreadsheet numbers it.
+    pub row: usize,
+    /// The natural key: the unit code or the party card number.
+    pub key: String,
+    /// What it does.
+    pub action: RowAction,
 }
 
 /// The registry as an export gives it: rows in the import's own form.
@@ -113,6 +149,56 @@ fn unknown_unit(sheet: &str, row: usize, column: &str, code: &str) -> Problem {
     )
 }
 
+fn out_of_scope(sheet: &str, row: usize, column: &str, code: &str) -> Problem {
+    problem(
+        sheet,
+        row,
+        column,
+        "OUT_OF_SCOPE",
+        Text::new(
+            format!("Đơn vị {code} nằm ngoài phạm vi được giao cho tài khoản của đồng chí."),
+            format!("Unit {code} is outside the part of the tree your account may change."),
+        ),
+    )
+}
+
+/// Whether `unit` lies in one of the subtrees of `roots` on `on` (its parent links as
+/// recorded); `None` is the whole tree.
+fn in_scope(
+    roots: &Option<Vec<Uuid>>,
+    edges_of: &HashMap<Uuid, Vec<unit_parent::Model>>,
+    unit: Uuid,
+    on: NaiveDate,
+) -> bool {
+    let Some(roots) = roots else {
+        return true;
+    };
+    let mut u = unit;
+    // The tree is at most a few levels deep; the bound only guards against a cycle.
+    for _ in 0..32 {
+        if roots.contains(&u) {
+            return true;
+        }
+        let parent = edges_of.get(&u).and_then(|es| {
+            es.iter()
+                .find(|e| e.valid_from <= on && e.valid_to.is_none_or(|t| on < t))
+        });
+        match parent {
+            Some(e) => u = e.parent_id,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The last day a unit exists, or `today` while it does.
+fn last_day(facts: &UnitFacts, today: NaiveDate) -> NaiveDate {
+    match facts.valid_to {
+        Some(t) if t <= today => t.pred_opt().unwrap_or(t),
+        _ => today,
+    }
+}
+
 fn rewrite(sheet: &str, row: usize, column: &str) -> Problem {
     problem(
         sheet,
@@ -143,6 +229,8 @@ enum UnitPlan {
     },
     Change {
         id: Uuid,
+        row: usize,
+        code: String,
         name: String,
         category: Option<String>,
         close_edge_on: Option<NaiveDate>,
@@ -189,6 +277,8 @@ impl Store {
     ) -> Result<ImportOutcome> {
         let txn = self.begin_write().await?;
         let mut out = ImportOutcome::default();
+        // Today in Vietnam (UTC+7), for the scope of units that still exist.
+        let today = (now + chrono::Duration::hours(7)).date_naive();
 
         // The tree as recorded: units by code, parent links by unit.
         progress("reading the tree", 0, 0);
@@ -217,7 +307,7 @@ impl Store {
             recorded_models.insert(u.code.clone(), u);
         }
         let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
-        if !req.units.is_empty() {
+        if !req.units.is_empty() || req.members_scope.is_some() {
             for e in unit_parent::Entity::find()
                 .order_by_asc(unit_parent::Column::ValidFrom)
                 .order_by_asc(unit_parent::Column::Id)
@@ -272,10 +362,20 @@ impl Store {
                         && m.branch_category == r.branch_category
                     {
                         out.counts.units_unchanged += 1;
+                        if req.list_rows {
+                            out.rows.push(RowOutcome {
+                                sheet: us.to_owned(),
+                                row: r.row,
+                                key: r.code.clone(),
+                                action: RowAction::Unchanged,
+                            });
+                        }
                         continue;
                     }
                     plans.push(UnitPlan::Change {
                         id: m.id,
+                        row: r.row,
+                        code: r.code.clone(),
                         name: r.name.clone(),
                         category: r.branch_category.clone(),
                         close_edge_on,
@@ -330,9 +430,24 @@ impl Store {
                         })
                         .unwrap_or_default()
                 };
+                if let Some(k) = known.get(&r.code)
+                    && k.recorded
+                    && !in_scope(&req.units_scope, &edges_of, k.id, last_day(&k.facts, today))
+                {
+                    ps.push(out_of_scope(us, r.row, "Mã đơn vị", &r.code));
+                }
+                if is_new && r.parents.is_empty() && req.units_scope.is_some() {
+                    ps.push(out_of_scope(us, r.row, "Đơn vị cấp trên", "-"));
+                }
                 for p in parents {
                     match known.get(&p.value) {
                         None => ps.push(unknown_unit(us, r.row, "Đơn vị cấp trên", &p.value)),
+                        Some(k)
+                            if k.recorded
+                                && !in_scope(&req.units_scope, &edges_of, k.id, p.from) =>
+                        {
+                            ps.push(out_of_scope(us, r.row, "Đơn vị cấp trên", &p.value));
+                        }
                         Some(k) => {
                             if let Err(e) = core::check_parent(&r.code, r.kind, &k.facts, p.from) {
                                 ps.push(problem(us, r.row, "Đơn vị cấp trên", "TREE", e.reason));
@@ -390,9 +505,23 @@ impl Store {
             }
         }
         for p in &plans {
-            match p {
-                UnitPlan::New { .. } => out.counts.units_created += 1,
-                UnitPlan::Change { .. } => out.counts.units_changed += 1,
+            let (row, key, action) = match p {
+                UnitPlan::New { row, .. } => {
+                    out.counts.units_created += 1;
+                    (row.row, &row.code, RowAction::New)
+                }
+                UnitPlan::Change { row, code, .. } => {
+                    out.counts.units_changed += 1;
+                    (*row, code, RowAction::Changed)
+                }
+            };
+            if req.list_rows {
+                out.rows.push(RowOutcome {
+                    sheet: us.to_owned(),
+                    row,
+                    key: key.clone(),
+                    action,
+                });
             }
         }
 
@@ -493,6 +622,14 @@ impl Store {
                     }
                 }
             }
+            if ps.is_empty()
+                && let Some(last) = r.units.last()
+                && let Some(k) = known.get(&last.value)
+                && k.recorded
+                && !in_scope(&req.members_scope, &edges_of, k.id, last.from)
+            {
+                ps.push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
+            }
             if !ps.is_empty() {
                 out.problems.extend(ps);
                 continue;
@@ -554,6 +691,22 @@ impl Store {
                 && added_statuses.is_empty()
             {
                 out.counts.members_unchanged += 1;
+                if req.list_rows {
+                    out.rows.push(RowOutcome {
+                        sheet: ms.to_owned(),
+                        row: r.row,
+                        key: r.card.clone(),
+                        action: RowAction::Unchanged,
+                    });
+                }
+                continue;
+            }
+            if let Some(last) = rec_units.last()
+                && let Some(k) = known.get(&last.value)
+                && !in_scope(&req.members_scope, &edges_of, k.id, last.from)
+            {
+                out.problems
+                    .push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
                 continue;
             }
             member_plans.push(MemberPlan::Change {
@@ -566,9 +719,23 @@ impl Store {
             });
         }
         for p in &member_plans {
-            match p {
-                MemberPlan::New(..) => out.counts.members_created += 1,
-                MemberPlan::Change { .. } => out.counts.members_changed += 1,
+            let (row, action) = match p {
+                MemberPlan::New(_, row) => {
+                    out.counts.members_created += 1;
+                    (row, RowAction::New)
+                }
+                MemberPlan::Change { row, .. } => {
+                    out.counts.members_changed += 1;
+                    (row, RowAction::Changed)
+                }
+            };
+            if req.list_rows {
+                out.rows.push(RowOutcome {
+                    sheet: ms.to_owned(),
+                    row: row.row,
+                    key: row.card.clone(),
+                    action,
+                });
             }
         }
         out.touched_units.sort_unstable();
@@ -603,6 +770,16 @@ impl Store {
     /// The whole registry in the import's form: units with their parents over time, members
     /// with a card number with their units and statuses over time.
     pub async fn export_registry(&self) -> Result<RegistryExport> {
+        self.export_registry_within(None).await
+    }
+
+    /// The registry in the import's form within `scope` (`None`: everything): the units of
+    /// the scope, and the members whose last recorded branch is in it.
+    pub async fn export_registry_within(
+        &self,
+        scope: Option<&HashSet<Uuid>>,
+    ) -> Result<RegistryExport> {
+        let within = |id: Uuid| scope.is_none_or(|s| s.contains(&id));
         let db = self.db();
         let units = unit::Entity::find()
             .order_by_asc(unit::Column::Code)
@@ -619,12 +796,12 @@ impl Store {
             edges_of.entry(e.unit_id).or_default().push(e);
         }
         let mut out = RegistryExport::default();
-        for (i, u) in units.iter().enumerate() {
+        for u in units.iter().filter(|u| within(u.id)) {
             let kind = core::UnitKind::parse(&u.kind).ok_or_else(|| {
                 crate::stats::internal(format!("unit {} has an unknown kind", u.id))
             })?;
             out.units.push(UnitRow {
-                row: i + 2,
+                row: out.units.len() + 2,
                 code: u.code.clone(),
                 name: u.name.clone(),
                 kind,
@@ -640,12 +817,14 @@ impl Store {
             .all(db)
             .await?;
         let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+        let mut last_unit: HashMap<Uuid, Uuid> = HashMap::new();
         for mu in member_unit::Entity::find()
             .order_by_asc(member_unit::Column::ValidFrom)
             .order_by_asc(member_unit::Column::Id)
             .all(db)
             .await?
         {
+            last_unit.insert(mu.member_id, mu.unit_id);
             units_of.entry(mu.member_id).or_default().push(Period {
                 value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
                 from: mu.valid_from,
@@ -670,6 +849,9 @@ impl Store {
             }
         }
         for m in members {
+            if scope.is_some() && !last_unit.get(&m.id).is_some_and(|u| within(*u)) {
+                continue;
+            }
             let Some(card) = m.party_card_number else {
                 out.members_without_card += 1;
                 continue;
@@ -699,7 +881,7 @@ impl Store {
 async fn write_units(
     txn: &impl ConnectionTrait,
     plans: &[UnitPlan],
-    unit_id: &dyn Fn(&str) -> Uuid,
+    unit_id: &(dyn Fn(&str) -> Uuid + Sync),
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
@@ -787,6 +969,7 @@ async fn write_units(
             category,
             close_edge_on,
             added_edges,
+            ..
         } = p
         {
             unit::Entity::update_many()
@@ -855,7 +1038,7 @@ async fn write_units(
 async fn write_members(
     txn: &impl ConnectionTrait,
     plans: &[MemberPlan],
-    unit_id: &dyn Fn(&str) -> Uuid,
+    unit_id: &(dyn Fn(&str) -> Uuid + Sync),
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {

@@ -38,7 +38,9 @@ pub use cases::{
     RefusalRecording,
 };
 pub use error::{Result, StoreError};
-pub use import::{ImportCounts, ImportOutcome, ImportRequest, RegistryExport};
+pub use import::{
+    ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
+};
 pub use members::{MemberFilter, MemberPage, NewMember};
 pub use ops::{OpsSnapshot, PoolUsage};
 pub use outbox::{

@@ -1232,6 +1232,86 @@ pub fn compare_history<T: PartialEq + Clone>(
     HistoryChange::Extends { close_on, added }
 }
 
+/// Which kind each sheet holds: every sheet of `only` when given, else by its name or
+/// headers; sheets of neither kind (the template's explanations) are skipped.
+pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
+    sheets
+        .iter()
+        .filter_map(|s| {
+            let k = if s.name == Kind::Units.sheet_name() {
+                Some(Kind::Units)
+            } else if s.name == Kind::Members.sheet_name() {
+                Some(Kind::Members)
+            } else {
+                kind_of(s)
+            }?;
+            only.is_none_or(|o| o == k).then_some((k, s))
+        })
+        .collect()
+}
+
+/// The rows of every sheet of a file, parsed: what the store is given to check against the
+/// database.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileRows {
+    /// Unit rows.
+    pub units: Vec<UnitRow>,
+    /// The sheet the units came from.
+    pub units_sheet: String,
+    /// Member rows.
+    pub members: Vec<MemberRow>,
+    /// The sheet the members came from.
+    pub members_sheet: String,
+    /// Every problem found in the file itself.
+    pub problems: Vec<Problem>,
+    /// The kinds the file holds.
+    pub kinds: Vec<Kind>,
+}
+
+/// Parses every sheet of a file (of kind `only` when given): `NO_SHEET` when none follows a
+/// template.
+pub fn parse_file(
+    file: &str,
+    sheets: &[Sheet],
+    only: Option<Kind>,
+    probation_months: &dyn Fn(Option<NaiveDate>) -> u32,
+) -> FileRows {
+    let mut out = FileRows::default();
+    let found = kinds(sheets, only);
+    if found.is_empty() {
+        out.problems.push(Problem {
+            sheet: file.to_owned(),
+            row: 0,
+            column: None,
+            code: "NO_SHEET",
+            reason: Text::new(
+                "Không có bảng nào theo mẫu (đơn vị hoặc đảng viên): hãy dùng tệp mẫu.",
+                "No sheet follows a template (units or members): use the template.",
+            ),
+        });
+    }
+    for (kind, sheet) in found {
+        if !out.kinds.contains(&kind) {
+            out.kinds.push(kind);
+        }
+        match kind {
+            Kind::Units => {
+                let p = parse_units(sheet);
+                out.problems.extend(p.problems);
+                out.units.extend(p.rows);
+                out.units_sheet = sheet.name.clone();
+            }
+            Kind::Members => {
+                let p = parse_members(sheet, probation_months);
+                out.problems.extend(p.problems);
+                out.members.extend(p.rows);
+                out.members_sheet = sheet.name.clone();
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod board;
 pub(crate) mod case;
 pub(crate) mod discipline;
+pub(crate) mod import;
 pub(crate) mod login;
 pub(crate) mod registry;
 pub(crate) mod targets;

@@ -1,0 +1,629 @@
+//! Import and export of the organization tree and the member registry through GraphQL
+//! (docs/import.md): `importPreview` checks an uploaded file (GraphQL multipart request) and
+//! writes nothing, `importFile` writes it whole in one transaction or not at all,
+//! `exportRegistry` gives the registry back as a file in the same form.
+//!
+//! The API knows no file format: the host hands it [`SheetFiles`] (as it hands it the mail
+//! previewer), which reads XLSX and CSV into the core's sheets and writes them back. The rows
+//! are parsed by the core and checked against the database by the store, limited to the
+//! subtree of the unit the caller names (`unitId`): the caller needs `EDIT_TREE` there for
+//! unit rows and `REGISTER_MEMBERS` for member rows (the whole tree without `unitId`), and a
+//! row reaching outside is refused with `OUT_OF_SCOPE`. Every import, preview and export is
+//! written to the access log.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject, Upload};
+use base64::Engine as _;
+use memberflow_store::{ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome};
+use memberflow_workflow::access::Permission;
+use memberflow_workflow::import::{self as core, Kind, Problem, Sheet};
+use memberflow_workflow::text::Text;
+use uuid::Uuid;
+
+use crate::access::{caller, forbidden, require, require_everywhere};
+use crate::error::{ApiError, Code, OrGql, graphql_error};
+use crate::members::probation_months;
+use crate::scalars::parse_id;
+use crate::tree::{app, lang};
+
+/// A file's format.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "SheetFormat")]
+pub enum SheetFormat {
+    /// An Excel workbook: a sheet per kind and a sheet explaining the columns.
+    Xlsx,
+    /// UTF-8 CSV with a byte-order mark: one kind.
+    Csv,
+}
+
+/// Reads an uploaded file (its name and bytes) into sheets, or the problems that stop it.
+pub type ReadSheets = dyn Fn(&str, &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> + Send + Sync;
+
+/// Writes the registry's rows of the kinds as a file of the format (no rows: the template).
+pub type WriteSheets =
+    dyn Fn(Option<&RegistryExport>, &[Kind], SheetFormat) -> Result<Vec<u8>, String> + Send + Sync;
+
+/// Spreadsheet files, as the host reads and writes them.
+#[derive(Clone)]
+pub struct SheetFiles {
+    /// Reads a file.
+    pub read: Arc<ReadSheets>,
+    /// Writes one.
+    pub write: Arc<WriteSheets>,
+    /// The largest file read, in bytes (`FILE_TOO_LARGE` above).
+    pub max_bytes: u64,
+}
+
+impl std::fmt::Debug for SheetFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SheetFiles")
+    }
+}
+
+/// What a file holds.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ImportKind {
+    /// The organization tree («Đơn vị»).
+    Units,
+    /// The member registry («Đảng viên»).
+    Members,
+}
+
+impl From<ImportKind> for Kind {
+    fn from(k: ImportKind) -> Self {
+        match k {
+            ImportKind::Units => Kind::Units,
+            ImportKind::Members => Kind::Members,
+        }
+    }
+}
+
+impl From<Kind> for ImportKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Units => ImportKind::Units,
+            Kind::Members => ImportKind::Members,
+        }
+    }
+}
+
+/// A problem of a file, located as the spreadsheet shows it.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ImportProblem {
+    /// The sheet (a CSV file's name).
+    sheet: String,
+    /// The row as the spreadsheet numbers it (the headers are row 1); 0 for the whole file
+    /// or sheet.
+    row: i32,
+    /// The column's header, when one column is at fault.
+    column: Option<String>,
+    /// A stable code (docs/import.md: `BAD_DATE`, `UNKNOWN_UNIT`, `OUT_OF_SCOPE`, …).
+    code: String,
+    /// In Vietnamese.
+    message_vi: String,
+    /// In English.
+    message_en: String,
+}
+
+impl From<&Problem> for ImportProblem {
+    fn from(p: &Problem) -> Self {
+        Self {
+            sheet: p.sheet.clone(),
+            row: i32::try_from(p.row).unwrap_or(i32::MAX),
+            column: p.column.clone(),
+            code: p.code.to_owned(),
+            message_vi: p.reason.vi.clone(),
+            message_en: p.reason.en.clone(),
+        }
+    }
+}
+
+/// What a row that passes does.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ImportAction {
+    /// Creates a unit or a member.
+    Create,
+    /// Changes a recorded one (a dated change or a correction).
+    Update,
+    /// Nothing: recorded as the file says.
+    Unchanged,
+}
+
+impl From<RowAction> for ImportAction {
+    fn from(a: RowAction) -> Self {
+        match a {
+            RowAction::New => ImportAction::Create,
+            RowAction::Changed => ImportAction::Update,
+            RowAction::Unchanged => ImportAction::Unchanged,
+        }
+    }
+}
+
+/// One row that passes, and what it does.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ImportRow {
+    /// The sheet.
+    sheet: String,
+    /// The row as the spreadsheet numbers it.
+    row: i32,
+    /// The natural key: the unit code or the party card number.
+    key: String,
+    /// What it does.
+    action: ImportAction,
+}
+
+impl From<&RowOutcome> for ImportRow {
+    fn from(r: &RowOutcome) -> Self {
+        Self {
+            sheet: r.sheet.clone(),
+            row: i32::try_from(r.row).unwrap_or(i32::MAX),
+            key: r.key.clone(),
+            action: r.action.into(),
+        }
+    }
+}
+
+/// How many rows of each kind are (or would be) created, updated or left unchanged.
+#[derive(SimpleObject, Debug, Clone, Copy, Default)]
+pub struct ImportCounts {
+    /// Units created.
+    units_created: i32,
+    /// Units updated.
+    units_updated: i32,
+    /// Units unchanged.
+    units_unchanged: i32,
+    /// Members created.
+    members_created: i32,
+    /// Members updated.
+    members_updated: i32,
+    /// Members unchanged.
+    members_unchanged: i32,
+}
+
+fn count(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The outcome of a preview or an import.
+pub struct ImportReport {
+    file_name: String,
+    kinds: Vec<ImportKind>,
+    problems: Vec<Problem>,
+    rows: Vec<RowOutcome>,
+    counts: ImportCounts,
+    written: bool,
+}
+
+/// The most problems or rows one page lists.
+const MAX_PAGE: i32 = 1_000;
+
+fn page<T: Clone, U: for<'a> From<&'a T>>(
+    items: &[T],
+    first: i32,
+    offset: i32,
+) -> async_graphql::Result<Vec<U>> {
+    let first = usize::try_from(first.clamp(0, MAX_PAGE)).unwrap_or(0);
+    let offset = usize::try_from(offset.max(0)).unwrap_or(0);
+    Ok(items.iter().skip(offset).take(first).map(U::from).collect())
+}
+
+#[Object]
+impl ImportReport {
+    /// The file's name as uploaded.
+    async fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// The kinds of rows the file holds.
+    async fn kinds(&self) -> &[ImportKind] {
+        &self.kinds
+    }
+
+    /// Whether the file passes every check: an import would write it whole.
+    async fn passes(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Whether it was written (`importFile` of a file that passes; never a preview).
+    async fn written(&self) -> bool {
+        self.written
+    }
+
+    /// The rows that pass, by what they do.
+    async fn counts(&self) -> ImportCounts {
+        self.counts
+    }
+
+    /// How many problems the file has.
+    async fn problem_count(&self) -> i32 {
+        i32::try_from(self.problems.len()).unwrap_or(i32::MAX)
+    }
+
+    /// The problems, by sheet and row: `first` (at most 1000) from `offset`.
+    async fn problems(
+        &self,
+        #[graphql(default = 200)] first: i32,
+        #[graphql(default = 0)] offset: i32,
+    ) -> async_graphql::Result<Vec<ImportProblem>> {
+        page(&self.problems, first, offset)
+    }
+
+    /// How many rows pass.
+    async fn row_count(&self) -> i32 {
+        i32::try_from(self.rows.len()).unwrap_or(i32::MAX)
+    }
+
+    /// The rows that pass and what each does, by sheet and row (only `action`'s when
+    /// given): `first` (at most 1000) from `offset`.
+    async fn rows(
+        &self,
+        action: Option<ImportAction>,
+        #[graphql(default = 200)] first: i32,
+        #[graphql(default = 0)] offset: i32,
+    ) -> async_graphql::Result<Vec<ImportRow>> {
+        let rows: Vec<RowOutcome> = self
+            .rows
+            .iter()
+            .filter(|r| action.is_none_or(|a| ImportAction::from(r.action) == a))
+            .cloned()
+            .collect();
+        page(&rows, first, offset)
+    }
+}
+
+/// A file to download.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ExportFile {
+    /// A name for it (`dang-vien-HG.xlsx`).
+    file_name: String,
+    /// Its media type.
+    content_type: String,
+    /// Its bytes, in base64.
+    content_base64: String,
+    /// Unit rows written.
+    units: i32,
+    /// Member rows written.
+    members: i32,
+}
+
+fn sheet_files<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a SheetFiles> {
+    app(ctx).files.as_ref().ok_or_else(|| {
+        ApiError::from(memberflow_store::StoreError::Conflict(Text::new(
+            "Máy chủ này không đọc, ghi tệp bảng tính.",
+            "This server does not read or write spreadsheet files.",
+        )))
+        .into_graphql(lang(ctx))
+    })
+}
+
+/// The unit a call names (`None`: the whole tree), parsed.
+fn unit_of(ctx: &Context<'_>, unit_id: Option<&ID>) -> async_graphql::Result<Option<Uuid>> {
+    unit_id
+        .map(|id| parse_id(id, "unit").gql(lang(ctx)))
+        .transpose()
+}
+
+/// The caller, if they hold `p` over `unit` (the whole tree for `None`).
+async fn holds<'a>(
+    ctx: &Context<'a>,
+    p: Permission,
+    unit: Option<Uuid>,
+) -> async_graphql::Result<&'a crate::auth::Auth> {
+    match unit {
+        Some(u) => require(ctx, p, u).await,
+        None => require_everywhere(ctx, p),
+    }
+}
+
+/// The access log's subject for the registry under `unit`.
+fn subject(unit: Option<Uuid>) -> String {
+    match unit {
+        Some(u) => format!("registry:{u}"),
+        None => "registry:*".to_owned(),
+    }
+}
+
+/// Reads, checks and (unless `dry_run`) writes an uploaded file.
+async fn run_import(
+    ctx: &Context<'_>,
+    file: Upload,
+    unit_id: Option<ID>,
+    kind: Option<ImportKind>,
+    dry_run: bool,
+) -> async_graphql::Result<ImportReport> {
+    let l = lang(ctx);
+    caller(ctx)?;
+    let unit = unit_of(ctx, unit_id.as_ref())?;
+    // Before the file is even read: the caller may import something there.
+    let tree_ok = holds(ctx, Permission::EditTree, unit).await.is_ok();
+    let members_ok = holds(ctx, Permission::RegisterMembers, unit).await.is_ok();
+    if !tree_ok && !members_ok {
+        return Err(forbidden(Permission::RegisterMembers).into_graphql(l));
+    }
+    let files = sheet_files(ctx)?.clone();
+    let upload = file.value(ctx).map_err(|e| {
+        ApiError::Validation(Text::new(
+            format!("Không đọc được tệp tải lên: {e}."),
+            format!("The uploaded file could not be read: {e}."),
+        ))
+        .into_graphql(l)
+    })?;
+    let name = upload.filename.clone();
+    let a = app(ctx);
+    let catalog = a.catalog.clone();
+    let only = kind.map(Kind::from);
+    // Reading a workbook is CPU work: off the request's thread.
+    let (rows, mut early) = {
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || {
+            let bytes = upload.content;
+            let size = bytes.len() as u64;
+            if size > files.max_bytes {
+                return (
+                    core::FileRows::default(),
+                    vec![too_large(&name, size, files.max_bytes)],
+                );
+            }
+            match (files.read)(&name, &bytes) {
+                Ok(sheets) => {
+                    let probation = |ceremony| probation_months(&catalog, ceremony);
+                    (
+                        core::parse_file(&name, &sheets, only, &probation),
+                        Vec::new(),
+                    )
+                }
+                Err(problems) => (core::FileRows::default(), problems),
+            }
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading an uploaded file failed");
+            graphql_error(
+                Code::Internal,
+                &[Text::new("Lỗi hệ thống.", "Internal error.")],
+                l,
+            )
+        })?
+    };
+    // The permission each kind of row needs, now that the file says which it holds.
+    if !rows.units.is_empty() && !tree_ok {
+        return Err(forbidden(Permission::EditTree).into_graphql(l));
+    }
+    if !rows.members.is_empty() && !members_ok {
+        return Err(forbidden(Permission::RegisterMembers).into_graphql(l));
+    }
+    let who = caller(ctx)?;
+    a.store
+        .log_access(
+            who.principal.account.id,
+            &subject(unit),
+            if dry_run { "import-preview" } else { "import" },
+            a.clock.now(),
+        )
+        .await
+        .gql(l)?;
+    let kinds: Vec<ImportKind> = rows.kinds.iter().map(|k| (*k).into()).collect();
+    let mut problems = rows.problems;
+    problems.append(&mut early);
+    let scope = unit.map(|u| vec![u]);
+    let req = ImportRequest {
+        // A file with problems of its own is still checked against the database (every
+        // problem at once), never written.
+        dry_run: dry_run || !problems.is_empty(),
+        accept_partial: false,
+        units: rows.units,
+        units_sheet: rows.units_sheet,
+        members: rows.members,
+        members_sheet: rows.members_sheet,
+        units_scope: scope.clone(),
+        members_scope: scope,
+        list_rows: true,
+    };
+    let outcome: ImportOutcome = a
+        .store
+        .import_registry(req, a.clock.now(), &mut |_, _, _| {})
+        .await
+        .gql(l)?;
+    problems.extend(outcome.problems);
+    problems.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+    let mut rows = outcome.rows;
+    rows.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+    let c = outcome.counts;
+    Ok(ImportReport {
+        file_name: name,
+        kinds,
+        problems,
+        rows,
+        counts: ImportCounts {
+            units_created: count(c.units_created),
+            units_updated: count(c.units_changed),
+            units_unchanged: count(c.units_unchanged),
+            members_created: count(c.members_created),
+            members_updated: count(c.members_changed),
+            members_unchanged: count(c.members_unchanged),
+        },
+        written: outcome.written,
+    })
+}
+
+fn too_large(file: &str, size: u64, limit: u64) -> Problem {
+    let mb = |b: u64| b.div_ceil(1024 * 1024);
+    Problem {
+        sheet: file.to_owned(),
+        row: 0,
+        column: None,
+        code: "FILE_TOO_LARGE",
+        reason: Text::new(
+            format!(
+                "Tệp {} MB, vượt giới hạn {} MB: hãy chia tệp hoặc dùng lệnh memberflow import.",
+                mb(size),
+                mb(limit)
+            ),
+            format!(
+                "The file is {} MB, over the {} MB limit: split it or use memberflow import.",
+                mb(size),
+                mb(limit)
+            ),
+        ),
+    }
+}
+
+/// Import mutations.
+#[derive(Default)]
+pub struct ImportMutation;
+
+#[Object]
+impl ImportMutation {
+    /// Checks an uploaded file (XLSX or CSV, GraphQL multipart request) against the same
+    /// rules as an import, and writes nothing: what each row would do, and every problem
+    /// with its sheet, row and column. Rows must lie in the subtree of `unitId` (the whole
+    /// tree without it), where the caller needs `EDIT_TREE` for units and `REGISTER_MEMBERS`
+    /// for members. `kind` reads only sheets of that kind.
+    async fn import_preview(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        unit_id: Option<ID>,
+        kind: Option<ImportKind>,
+    ) -> async_graphql::Result<ImportReport> {
+        run_import(ctx, file, unit_id, kind, true).await
+    }
+
+    /// Imports an uploaded file in one transaction: written whole when it passes every
+    /// check, not at all otherwise (`written: false` and the problems, as the preview gives
+    /// them). Importing the same file again changes nothing.
+    async fn import_file(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        unit_id: Option<ID>,
+        kind: Option<ImportKind>,
+    ) -> async_graphql::Result<ImportReport> {
+        run_import(ctx, file, unit_id, kind, false).await
+    }
+}
+
+/// Export queries.
+#[derive(Default)]
+pub struct ImportQuery;
+
+#[Object]
+impl ImportQuery {
+    /// The registry under `unitId` (the whole tree without it) as a file in the import's
+    /// form: the units of the subtree, and its members with a party card number (those
+    /// whose last branch is in it), with their histories. Units need `READ_TREE` there,
+    /// members `READ_MEMBERS`. `kind` is required for CSV (one kind a file); `template`
+    /// writes the headers only.
+    async fn export_registry(
+        &self,
+        ctx: &Context<'_>,
+        unit_id: Option<ID>,
+        kind: Option<ImportKind>,
+        #[graphql(default_with = "SheetFormat::Xlsx")] format: SheetFormat,
+        #[graphql(default = false)] template: bool,
+    ) -> async_graphql::Result<ExportFile> {
+        let l = lang(ctx);
+        caller(ctx)?;
+        let unit = unit_of(ctx, unit_id.as_ref())?;
+        let kinds: Vec<Kind> = match kind {
+            Some(k) => vec![k.into()],
+            None => vec![Kind::Units, Kind::Members],
+        };
+        for k in &kinds {
+            let p = match k {
+                Kind::Units => Permission::ReadTree,
+                Kind::Members => Permission::ReadMembers,
+            };
+            holds(ctx, p, unit).await?;
+        }
+        if format == SheetFormat::Csv && kinds.len() != 1 {
+            return Err(ApiError::Validation(Text::new(
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị hoặc đảng viên.",
+                "A CSV file holds one kind: choose units or members.",
+            ))
+            .into_graphql(l));
+        }
+        let files = sheet_files(ctx)?.clone();
+        let a = app(ctx);
+        let who = caller(ctx)?;
+        let code = match unit {
+            Some(u) => a.store.unit(u).await.gql(l)?.code,
+            None => "tat-ca".to_owned(),
+        };
+        let data = if template {
+            None
+        } else {
+            a.store
+                .log_access(
+                    who.principal.account.id,
+                    &subject(unit),
+                    "export",
+                    a.clock.now(),
+                )
+                .await
+                .gql(l)?;
+            let scope = match unit {
+                Some(u) => Some(
+                    a.store
+                        .subtree_ids_on(u, a.clock.today())
+                        .await
+                        .gql(l)?
+                        .into_iter()
+                        .collect::<std::collections::HashSet<Uuid>>(),
+                ),
+                None => None,
+            };
+            let mut e = a
+                .store
+                .export_registry_within(scope.as_ref())
+                .await
+                .gql(l)?;
+            if !kinds.contains(&Kind::Units) {
+                e.units.clear();
+            }
+            if !kinds.contains(&Kind::Members) {
+                e.members.clear();
+            }
+            Some(e)
+        };
+        let (units, members) = data
+            .as_ref()
+            .map_or((0, 0), |d| (d.units.len(), d.members.len()));
+        let bytes = {
+            let kinds = kinds.clone();
+            tokio::task::spawn_blocking(move || (files.write)(data.as_ref(), &kinds, format))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "writing an export failed");
+                    graphql_error(
+                        Code::Internal,
+                        &[Text::new("Lỗi hệ thống.", "Internal error.")],
+                        l,
+                    )
+                })?
+        };
+        let what = match kind {
+            Some(ImportKind::Units) => "don-vi",
+            Some(ImportKind::Members) => "dang-vien",
+            None => "so-dang-vien",
+        };
+        let prefix = if template { "mau-" } else { "" };
+        let (ext, content_type) = match format {
+            SheetFormat::Xlsx => (
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            SheetFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+        };
+        Ok(ExportFile {
+            file_name: format!("{prefix}{what}-{code}.{ext}"),
+            content_type: content_type.to_owned(),
+            content_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+            units: count(units as u64),
+            members: count(members as u64),
+        })
+    }
+}

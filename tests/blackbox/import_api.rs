@@ -1,0 +1,421 @@
+//! Import and export through GraphQL (docs/import.md): files uploaded by GraphQL multipart
+//! request, previewed (every row's fate and every problem, nothing written), imported whole
+//! or not at all and idempotently, exported back (XLSX and CSV) and imported again; the
+//! caller's jurisdiction (the subtree of `unitId`, the permission per kind of row); the
+//! multipart protocol's limits and refusals; the access log.
+
+use base64::Engine as _;
+use memberflow_tests::{TestApp, error_code, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+
+const UNITS: &str = "\u{FEFF}Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
+HG-VT-1,Chi bộ cơ sở số 1,Chi bộ cơ sở,,2004-01-01,,HG-VT,
+HG-VT-2,Chi bộ cơ sở số 2,GRASSROOTS_BRANCH,,01/01/2004,,HG-VT,
+HG-VT,\"Đảng bộ thành phố Vị Thanh, Hậu Giang\",CITY,,2004-01-01,,HG,
+HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,2004-01-01,,,
+";
+
+const MEMBERS_HEADER: &str = "Số thẻ đảng viên;Họ và tên;Ngày sinh;Giới tính;Dân tộc;Tôn giáo;Trình độ học vấn;Nghề nghiệp;Ngày quyết định kết nạp;Ngày lễ kết nạp;Ngày công nhận chính thức;Chi bộ;Sinh hoạt từ ngày;Tình trạng";
+
+fn members(rows: &[&str]) -> String {
+    format!("{MEMBERS_HEADER}\n{}\n", rows.join("\n"))
+}
+
+const AN: &str = "0100001;Nguyễn Văn An;15/03/1980;Nam;Kinh;;Trung học phổ thông;FARMER;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức";
+const BICH: &str = "0100002;Trần Thị Bích;29221;Nữ;Khmer;Phật giáo;UPPER_SECONDARY;;2012-05-10;2012-06-01;;HG-VT-2;2012-06-01;Dự bị";
+
+const REPORT: &str = "fileName kinds passes written problemCount rowCount
+    counts { unitsCreated unitsUpdated unitsUnchanged membersCreated membersUpdated membersUnchanged }
+    problems(first: 50) { sheet row column code messageVi messageEn }
+    rows(first: 50) { sheet row key action }";
+
+fn preview_doc() -> String {
+    format!(
+        "mutation($file: Upload!, $unit: ID, $kind: ImportKind) {{ importPreview(file: $file, unitId: $unit, kind: $kind) {{ {REPORT} }} }}"
+    )
+}
+
+fn import_doc() -> String {
+    format!(
+        "mutation($file: Upload!, $unit: ID, $kind: ImportKind) {{ importFile(file: $file, unitId: $unit, kind: $kind) {{ {REPORT} }} }}"
+    )
+}
+
+const EXPORT: &str =
+    "query($unit: ID, $kind: ImportKind, $format: SheetFormat!, $template: Boolean!) {
+    exportRegistry(unitId: $unit, kind: $kind, format: $format, template: $template) {
+        fileName contentType contentBase64 units members } }";
+
+/// The fingerprint of the registry's tables (the access log aside: every preview, import
+/// and export is written there on purpose).
+async fn registry_counts(app: &TestApp) -> Vec<(String, i64)> {
+    app.row_counts()
+        .await
+        .into_iter()
+        .filter(|(t, _)| t != "access_log")
+        .collect()
+}
+
+async fn access_log_lines(app: &TestApp) -> i64 {
+    app.row_counts()
+        .await
+        .into_iter()
+        .find(|(t, _)| t == "access_log")
+        .map_or(0, |(_, n)| n)
+}
+
+fn ok_report<'a>(r: &'a Value, op: &str) -> &'a Value {
+    assert!(r.get("errors").is_none(), "unexpected errors: {r:#}");
+    &r["data"][op]
+}
+
+async fn id_of(app: &TestApp, code: &str) -> String {
+    let d = app
+        .ok(
+            "query($c: String!) { unit(code: $c) { id } }",
+            json!({ "c": code }),
+        )
+        .await;
+    d["unit"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_file_is_previewed_then_imported_whole_once_and_exported_back() {
+    let app = spawn_app().await;
+    let before = registry_counts(&app).await;
+    let logged = access_log_lines(&app).await;
+
+    // The preview: every row's fate, nothing written, the access logged.
+    let r = app
+        .upload(&preview_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    let p = ok_report(&r, "importPreview");
+    assert_eq!(p["fileName"], "don-vi.csv");
+    assert_eq!(p["kinds"], json!(["UNITS"]));
+    assert_eq!(
+        (p["passes"].clone(), p["written"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(p["counts"]["unitsCreated"], 4);
+    assert_eq!(p["rowCount"], 4);
+    assert_eq!(
+        p["rows"][0],
+        json!({ "sheet": "don-vi.csv", "row": 2, "key": "HG-VT-1", "action": "CREATE" })
+    );
+    assert_eq!(
+        registry_counts(&app).await,
+        before,
+        "a preview writes nothing"
+    );
+    assert_eq!(access_log_lines(&app).await, logged + 1);
+
+    // The import, then the same file again: nothing changes.
+    let r = app
+        .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(
+        (p["passes"].clone(), p["written"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(p["counts"]["unitsCreated"], 4);
+    let r = app
+        .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["counts"]["unitsCreated"], 0);
+    assert_eq!(p["counts"]["unitsUnchanged"], 4);
+    assert!(
+        p["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "UNCHANGED")
+    );
+
+    // Members with problems: every problem with its row and column, nothing written.
+    let bad = members(&[
+        AN,
+        "0100003;Lê Văn Cường;31/02/1985;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-XX;2015-01-01;Chính thức",
+        "0100001;Nguyễn Văn An;15/03/1980;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức",
+    ]);
+    let before = registry_counts(&app).await;
+    let r = app
+        .upload(&import_doc(), json!({}), ("dang-vien.csv", bad.as_bytes()))
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(
+        (p["passes"].clone(), p["written"].clone()),
+        (json!(false), json!(false))
+    );
+    let found: Vec<(i64, String, String)> = p["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["row"].as_i64().unwrap(),
+                x["column"].as_str().unwrap_or("").to_owned(),
+                x["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for want in [
+        (3, "Ngày sinh", "BAD_DATE"),
+        (4, "Số thẻ đảng viên", "DUPLICATE"),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(r, c, k)| (*r, c.as_str(), k.as_str()) == want),
+            "{want:?} not in {found:?}"
+        );
+    }
+    assert!(
+        p["problems"][0]["messageVi"].as_str().unwrap()
+            != p["problems"][0]["messageEn"].as_str().unwrap()
+    );
+    assert_eq!(
+        registry_counts(&app).await,
+        before,
+        "a refused import writes nothing"
+    );
+
+    // The good file, then its export imported back (XLSX): nothing to change.
+    let good = members(&[AN, BICH]);
+    let r = app
+        .upload(&import_doc(), json!({}), ("dang-vien.csv", good.as_bytes()))
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["counts"]["membersCreated"], 2, "{p:#}");
+    let vt = id_of(&app, "HG-VT").await;
+    let d = app
+        .ok(
+            EXPORT,
+            json!({ "unit": vt, "format": "XLSX", "template": false }),
+        )
+        .await;
+    let e = &d["exportRegistry"];
+    assert_eq!(e["fileName"], "so-dang-vien-HG-VT.xlsx");
+    assert_eq!(
+        (e["units"].clone(), e["members"].clone()),
+        (json!(3), json!(2))
+    );
+    let xlsx = base64::engine::general_purpose::STANDARD
+        .decode(e["contentBase64"].as_str().unwrap())
+        .unwrap();
+    assert!(xlsx.starts_with(b"PK"));
+    // The export names HG as HG-VT's parent: outside HG-VT's subtree, so imported at HG.
+    let hg = id_of(&app, "HG").await;
+    let r = app
+        .upload(
+            &preview_doc(),
+            json!({ "unit": hg }),
+            ("so-dang-vien.xlsx", &xlsx),
+        )
+        .await;
+    let p = ok_report(&r, "importPreview");
+    assert_eq!(p["passes"], true, "{p:#}");
+    assert_eq!(p["kinds"], json!(["UNITS", "MEMBERS"]));
+    assert_eq!(p["counts"]["unitsUnchanged"], 3);
+    assert_eq!(p["counts"]["membersUnchanged"], 2);
+
+    // CSV needs one kind; the template has headers only.
+    assert_eq!(
+        error_code(
+            &app.gql(EXPORT, json!({ "format": "CSV", "template": false }))
+                .await
+        ),
+        "VALIDATION"
+    );
+    let d = app
+        .ok(
+            EXPORT,
+            json!({ "kind": "MEMBERS", "format": "CSV", "template": true }),
+        )
+        .await;
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(d["exportRegistry"]["contentBase64"].as_str().unwrap())
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with("\u{FEFF}Số thẻ đảng viên,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1);
+}
+
+#[tokio::test]
+async fn imports_stay_inside_the_caller_s_jurisdiction() {
+    let app = spawn_app().await;
+    let r = app
+        .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["written"], true);
+    let (hg, vt, b1) = (
+        id_of(&app, "HG").await,
+        id_of(&app, "HG-VT").await,
+        id_of(&app, "HG-VT-1").await,
+    );
+    let secretary = app
+        .account("bithu-vt1", &[("secretary", Some(&b1))], None)
+        .await;
+    let department = app
+        .account(
+            "bantochuc-vt",
+            &[("organization_department", Some(&vt))],
+            None,
+        )
+        .await;
+    let auditor = app.account("kiemtra", &[("auditor", None)], None).await;
+
+    // A branch secretary registers members of the branch, not of another.
+    let file = members(&[AN, BICH]);
+    let (_, r) = app
+        .upload_as(
+            Some(&secretary),
+            &preview_doc(),
+            json!({ "unit": b1 }),
+            ("dang-vien.csv", file.as_bytes()),
+        )
+        .await;
+    let p = ok_report(&r, "importPreview");
+    assert_eq!(p["counts"]["membersCreated"], 1, "{p:#}");
+    assert_eq!(p["problems"][0]["row"], 3);
+    assert_eq!(p["problems"][0]["code"], "OUT_OF_SCOPE");
+    assert_eq!(p["problems"][0]["column"], "Chi bộ");
+    // ... and keeps no tree; nor the whole registry without a unit.
+    for (vars, name, body) in [
+        (json!({ "unit": b1 }), "don-vi.csv", UNITS.to_owned()),
+        (json!({}), "dang-vien.csv", file.clone()),
+    ] {
+        let (_, r) = app
+            .upload_as(
+                Some(&secretary),
+                &import_doc(),
+                vars,
+                (name, body.as_bytes()),
+            )
+            .await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    }
+    // The city's organization department: the city's units, not a new one under the
+    // province nor the province itself.
+    let units = format!(
+        "{}HG-VT-3,Chi bộ cơ sở số 3,GRASSROOTS_BRANCH,,2020-01-01,,HG-VT,\nHG-NEW,Đảng bộ mới,DISTRICT,,2020-01-01,,HG,\n",
+        UNITS.replace(
+            "HG,Đảng bộ tỉnh Hậu Giang,",
+            "HG,Đảng bộ tỉnh Hậu Giang mới,"
+        )
+    );
+    let before = registry_counts(&app).await;
+    let (_, r) = app
+        .upload_as(
+            Some(&department),
+            &import_doc(),
+            json!({ "unit": vt }),
+            ("don-vi.csv", units.as_bytes()),
+        )
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["written"], false);
+    let refused: Vec<(i64, &str)> = p["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["row"].as_i64().unwrap(), x["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(refused, vec![(5, "OUT_OF_SCOPE"), (7, "OUT_OF_SCOPE")]);
+    assert_eq!(p["counts"]["unitsCreated"], 1);
+    assert_eq!(registry_counts(&app).await, before);
+    // An auditor reads, exports and imports nothing.
+    let (_, r) = app
+        .upload_as(
+            Some(&auditor),
+            &preview_doc(),
+            json!({ "unit": hg }),
+            ("dang-vien.csv", file.as_bytes()),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+    let r = app
+        .gql_as(
+            &auditor,
+            EXPORT,
+            json!({ "unit": hg, "kind": "MEMBERS", "format": "CSV", "template": false }),
+        )
+        .await;
+    assert!(r.get("errors").is_none(), "{r:#}");
+    // Anonymous: not even read.
+    let (_, r) = app
+        .upload_as(None, &preview_doc(), json!({}), ("x.csv", b"a,b\n"))
+        .await;
+    assert_eq!(error_code(&r), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn the_multipart_protocol_keeps_its_limits() {
+    let app = spawn_app_with(|c| c.graphql.max_upload_bytes = 64 * 1024).await;
+    // Too large: 413 with its code, before anything runs.
+    let big = vec![b'a'; 70 * 1024];
+    let (status, r) = app
+        .upload_as(
+            Some(&app.token),
+            &preview_doc(),
+            json!({}),
+            ("big.csv", &big),
+        )
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(error_code(&r), "PAYLOAD_TOO_LARGE");
+    // Not a spreadsheet: a problem of the file, not an error.
+    let r = app
+        .upload(
+            &preview_doc(),
+            json!({}),
+            ("scan.pdf", b"%PDF-1.4\n\x00\x01binary"),
+        )
+        .await;
+    let p = ok_report(&r, "importPreview");
+    assert_eq!(p["problems"][0]["code"], "NOT_A_SPREADSHEET");
+    // A multipart body without its map, or with two files: 400.
+    let client = reqwest::Client::new();
+    let b = memberflow_tests::MULTIPART_BOUNDARY;
+    let ops = json!({ "query": preview_doc(), "variables": { "file": null } });
+    let no_map = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{ops}\r\n--{b}--\r\n"
+    );
+    let two_files = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{ops}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.file\"], \"1\": [\"variables.file\"]}}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"a.csv\"\r\n\r\nx\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"1\"; filename=\"b.csv\"\r\n\r\ny\r\n--{b}--\r\n"
+    );
+    for body in [no_map, two_files] {
+        let resp = client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&app.token)
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .header("accept", "application/graphql-response+json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(status, 400, "{v:#}");
+        assert_eq!(error_code(&v), "BAD_REQUEST");
+        assert!(v.get("data").is_none(), "{v:#}");
+    }
+    // JSON posing as an upload (the marker async-graphql puts in place of a file) is refused
+    // at the edge, whatever index it names.
+    for marker in ["#__graphql_file__:0", "#__graphql_file__:x"] {
+        let r = app.gql(&preview_doc(), json!({ "file": marker })).await;
+        assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+    }
+    // A JSON body keeps its own, smaller limit.
+    let resp = client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": "{ today }", "variables": { "x": "a".repeat(70 * 1024) } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+}
