@@ -24,6 +24,7 @@ mod operations;
 mod races;
 mod readme;
 mod reminders;
+mod rules;
 mod schema;
 mod security;
 mod simulation;

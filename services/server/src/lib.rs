@@ -20,6 +20,7 @@ pub mod import;
 pub mod metrics;
 pub mod report;
 mod request_id;
+pub mod rules;
 mod sheets;
 mod xlsx;
 

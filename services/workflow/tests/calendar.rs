@@ -1,5 +1,5 @@
 //! Working-day calendar (rule S22): the lunar algorithm against an independent table, the
-//! committed Vietnamese calendar against the real 2024–2026 schedules, the counting
+//! committed Vietnamese calendar against the decided 2013–2026 schedules (and an independent reference), the counting
 //! conventions as properties, and the calendar file's checks.
 
 #![allow(clippy::unwrap_used)]
