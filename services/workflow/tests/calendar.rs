@@ -14,7 +14,7 @@ use memberflow_workflow::calendar::{
 use proptest::prelude::*;
 
 /// Tết and Hùng Kings' day 1990–2060, computed independently (two Python packages) and
-/// cross-checked; copied from `domain/lunar-holidays-vn.csv`.
+/// cross-checked.
 const LUNAR_HOLIDAYS_CSV: &str = include_str!("data/lunar-holidays-vn.csv");
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
