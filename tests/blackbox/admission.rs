@@ -1,7 +1,7 @@
 //! The admission pipeline through GraphQL, from the candidate list to official membership,
 //! with its effects on the member registry (A10, A13, A14, A15) on both databases.
 //!
-//! Every rule of rules.md §1 that the admission workflow applies has at least one test here
+//! Every admission rule of the catalogue (schemas/rules.toml) that the admission workflow applies has at least one test here
 //! named after its id (`a8_...`, `e1_...`): each checks the refusal (its code, its
 //! `extensions.rules` and the Vietnamese reason a branch secretary reads) and the happy path at
 //! the boundary. `docs/rules-coverage.md` maps every rule id to its test.

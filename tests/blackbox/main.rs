@@ -27,6 +27,7 @@ mod races;
 mod readme;
 mod reminders;
 mod rule_defects;
+mod rules;
 mod schema;
 mod security;
 mod simulation;

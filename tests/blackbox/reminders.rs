@@ -322,8 +322,9 @@ async fn s12_a_membership_transfer_is_due_within_60_working_days() {
         .find(|i| i["kind"] == "DEADLINE")
         .unwrap_or_else(|| panic!("{up:#?}"));
     assert_eq!(deadline["rule"], "S12");
-    // 60 working days from Monday 2/11/2026 (weekends and 1/1 off): Tuesday 26/1/2027.
-    assert_eq!(deadline["due"], "2027-01-26", "{deadline:#}");
+    // 60 working days from Monday 2/11/2026 (weekends, 24/11/2026 and 1/1 off): Wednesday
+    // 27/1/2027.
+    assert_eq!(deadline["due"], "2027-01-27", "{deadline:#}");
     let reminder = up
         .iter()
         .find(|i| i["kind"] == "REMINDER")

@@ -143,6 +143,7 @@ pub fn schemas_with(extra: &[(&str, &str)]) -> tempfile::TempDir {
             std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
         }
     }
+    std::fs::copy(src.join("rules.toml"), dir.path().join("rules.toml")).unwrap();
     for (name, text) in extra {
         std::fs::write(dir.path().join(name), text).unwrap();
     }

@@ -1,7 +1,7 @@
-//! The files under `schemas/` (calendars, rule sets, workflow definitions): loading them from a
-//! directory or from the copies built into the binary, validating them all together with
-//! every problem reported at once (`memberflow check`), and turning them into the engine's
-//! [`Catalog`].
+//! The files under `schemas/` (calendars, rule sets, workflow definitions, the rule catalogue
+//! `rules.toml`): loading them from a directory or from the copies built into the binary,
+//! validating them all together with every problem reported at once (`memberflow check`), and
+//! turning them into the engine's [`Catalog`].
 
 use std::fmt;
 use std::path::Path;
@@ -9,6 +9,7 @@ use std::path::Path;
 use memberflow_store::Catalog;
 use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::engine::{Severity, ShellChecks, Source, check_sources};
+use memberflow_workflow::rule_catalogue::{self, RuleCatalogue};
 
 /// The files, by name relative to the schemas directory, with their text.
 #[derive(Debug, Clone, Default)]
@@ -16,11 +17,14 @@ pub struct SchemaFiles {
     calendars: Vec<(String, String)>,
     rulesets: Vec<(String, String)>,
     workflows: Vec<(String, String)>,
+    /// `rules.toml`; a directory without one is checked against the built-in catalogue.
+    rules: Option<(String, String)>,
 }
 
 /// The copies built into the binary: a deployment without a `schemas/` directory still has
 /// the committed definitions. A test checks that this list matches the directory.
 pub const EMBEDDED: &[(&str, &str)] = &[
+    ("rules.toml", include_str!("../../../schemas/rules.toml")),
     (
         "calendars/vn.toml",
         include_str!("../../../schemas/calendars/vn.toml"),
@@ -65,7 +69,9 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 impl SchemaFiles {
     fn push(&mut self, name: String, text: String) {
-        if name.starts_with("calendars/") {
+        if name == "rules.toml" {
+            self.rules = Some((name, text));
+        } else if name.starts_with("calendars/") {
             self.calendars.push((name, text));
         } else if name.starts_with("rulesets/") {
             self.rulesets.push((name, text));
@@ -89,6 +95,13 @@ impl SchemaFiles {
         let mut problems = Vec::new();
         if !dir.is_dir() {
             problems.push(format!("{}: not a directory", dir.display()));
+        }
+        let rules = dir.join("rules.toml");
+        if rules.is_file() {
+            match std::fs::read_to_string(&rules) {
+                Ok(text) => s.push("rules.toml".to_owned(), text),
+                Err(e) => problems.push(format!("rules.toml: cannot be read: {e}")),
+            }
         }
         for sub in ["calendars", "rulesets", "workflows"] {
             let path = dir.join(sub);
@@ -176,6 +189,29 @@ impl SchemaFiles {
                 Severity::Warning => report.warnings.push(line),
             }
         }
+        // Every rule id a definition, rule set or guard names must be in the catalogue.
+        let catalogue = match &self.rules {
+            Some((name, text)) => {
+                report.files.insert(0, name.clone());
+                let (catalogue, ps) = RuleCatalogue::read(text);
+                report
+                    .problems
+                    .extend(ps.into_iter().map(|p| format!("{name}: {p}")));
+                catalogue
+            }
+            None => Some(RuleCatalogue::committed().clone()),
+        };
+        if let Some(catalogue) = catalogue {
+            let sets = checked.rules.as_ref().map_or(&[][..], |b| b.sets());
+            let cited = rule_catalogue::citations(&checked.definitions, sets);
+            for p in catalogue.check_citations(&cited) {
+                if p.unknown {
+                    report.problems.push(p.to_string());
+                } else {
+                    report.warnings.push(p.to_string());
+                }
+            }
+        }
         let catalog = match (report.is_ok(), checked.rules, calendar) {
             (true, Some(rules), Some(calendar)) => Some(Catalog {
                 definitions: checked.definitions,
@@ -243,8 +279,9 @@ mod tests {
         let (files, problems) = SchemaFiles::from_dir(&dir);
         assert!(problems.is_empty(), "{problems:?}");
         let mut on_disk: Vec<(String, String)> = files
-            .calendars
+            .rules
             .into_iter()
+            .chain(files.calendars)
             .chain(files.rulesets)
             .chain(files.workflows)
             .collect();

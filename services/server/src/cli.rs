@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `schema`, `check`, `demo`, `report`,
-//! `import`, `export`.
+//! The command line: `serve` (the default), `migrate`, `schema`, `check`, `rules`, `demo`,
+//! `report`, `import`, `export`.
 
 use memberflow_workflow::email::EmailAddress;
 use std::path::PathBuf;
@@ -80,6 +80,16 @@ pub enum Command {
         /// With `--stats`: rebuild the counters from the registry if they differ.
         #[arg(long, requires = "stats")]
         repair: bool,
+    },
+    /// Print the rule catalogue (`schemas/rules.toml`); with a rule id, that rule with its
+    /// source, certainty, validity, the parameters each rule set gives it and where it is
+    /// cited.
+    Rules {
+        /// A rule id, e.g. `A10`.
+        id: Option<String>,
+        /// Language of the titles and labels.
+        #[arg(long, value_enum, default_value_t)]
+        lang: crate::report::LangArg,
     },
     /// Build a demo organization (docs/demo.md), deterministically from a seed.
     Demo {
@@ -353,6 +363,10 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load_config(&cli)?;
             let _telemetry = crate::telemetry::init(&config)?;
             user_command(&config, action.clone()).await
+        }
+        Some(Command::Rules { ref id, lang }) => {
+            let config = load_config(&cli)?;
+            crate::rules::run(&config, id.as_deref(), lang.into())
         }
         Some(Command::Schema) => {
             print!("{}", memberflow_api::sdl());

@@ -21,6 +21,7 @@ pub mod import;
 pub mod metrics;
 pub mod report;
 mod request_id;
+pub mod rules;
 mod sheets;
 pub mod telemetry;
 mod xlsx;

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod email;
 pub mod engine;
 pub mod import;
+pub mod rule_catalogue;
 pub mod stats;
 pub mod text;
 pub mod tree;

@@ -1,8 +1,10 @@
 //! Working-day calendar (rule S22): the lunar algorithm against an independent table, the
-//! committed Vietnamese calendar against the real 2024–2026 schedules, the counting
+//! committed Vietnamese calendar against the decided 2013–2026 schedules (and an independent reference), the counting
 //! conventions as properties, and the calendar file's checks.
 
 #![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use memberflow_workflow::calendar::{
@@ -12,7 +14,7 @@ use memberflow_workflow::calendar::{
 use proptest::prelude::*;
 
 /// Tết and Hùng Kings' day 1990–2060, computed independently (two Python packages) and
-/// cross-checked; copied from `domain/lunar-holidays-vn.csv`.
+/// cross-checked.
 const LUNAR_HOLIDAYS_CSV: &str = include_str!("data/lunar-holidays-vn.csv");
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -118,21 +120,25 @@ fn assert_worked(calendar: &WorkingCalendar, days: &[&str]) {
 }
 
 #[test]
-fn s22_committed_calendar_is_valid_and_lists_2024_to_2026() {
+fn s22_committed_calendar_is_valid_and_lists_2013_to_2026() {
     let calendar = WorkingCalendar::from_toml_str(memberflow_workflow::calendar::VIETNAM_TOML)
         .unwrap_or_else(|problems| panic!("{problems:#?}"));
     let years: Vec<_> = calendar.covered_years().collect();
+    let mut expected: Vec<_> = (2013..=2025).map(|y| (y, YearStatus::Confirmed)).collect();
+    expected.push((2026, YearStatus::Provisional));
+    assert_eq!(years, expected);
     assert_eq!(
-        years,
-        [
-            (2024, YearStatus::Confirmed),
-            (2025, YearStatus::Confirmed),
-            (2026, YearStatus::Provisional),
-        ]
+        calendar.confirmed_years().collect::<Vec<_>>(),
+        (2013..=2025).collect::<Vec<_>>()
     );
-    assert_eq!(calendar.confirmed_years().collect::<Vec<_>>(), [2024, 2025]);
+    assert_eq!(calendar.year_status(2012), YearStatus::Proposed);
     assert_eq!(calendar.year_status(2027), YearStatus::Proposed);
-    assert!(calendar.year_source(2025).is_some());
+    for year in 2013..=2026 {
+        assert!(
+            calendar.year_source(year).is_some_and(|s| !s.is_empty()),
+            "{year}"
+        );
+    }
     assert_eq!(calendar.year_source(2027), None);
 }
 
@@ -302,14 +308,18 @@ fn s22_counting_crosses_years_into_the_proposal() {
 fn s22_an_unlisted_year_gets_the_proposed_days_off() {
     let c = vn();
     assert_eq!(c.year_status(2027), YearStatus::Proposed);
-    // Tết 2027 is Saturday 6/2: proposed Fri 5/2 (eve) to Tue 9/2, the weekend compensated on
-    // Wed 10/2 and Thu 11/2.
-    for d in 5..=11 {
+    // Tết 2027 is Saturday 6/2: proposed Fri 5/2 (eve) to Tue 9/2, the Saturday made up before
+    // the break (Thu 4/2) and the Sunday after it (Wed 10/2), as in the decided years.
+    for d in 4..=10 {
         assert!(!c.is_working_day(ymd(2027, 2, d)), "2027-02-{d:02}");
     }
-    assert!(c.is_working_day(ymd(2027, 2, 4)));
-    assert!(c.is_working_day(ymd(2027, 2, 12)));
-    let compensation = c.day_off(ymd(2027, 2, 11)).unwrap();
+    assert!(c.is_working_day(ymd(2027, 2, 3)));
+    assert!(c.is_working_day(ymd(2027, 2, 11)));
+    assert_eq!(
+        c.day_off(ymd(2027, 2, 4)).unwrap().kind,
+        DayOffKind::Compensation
+    );
+    let compensation = c.day_off(ymd(2027, 2, 10)).unwrap();
     assert_eq!(compensation.kind, DayOffKind::Compensation);
     assert_eq!(compensation.status, YearStatus::Proposed);
     // Hùng Kings' day (Fri 16/4), 30/4 (Fri), 1/5 (Sat, compensated Mon 3/5), 2/9 (Thu) and
@@ -632,4 +642,182 @@ fn s22_the_month_estimate_never_runs_ahead_of_the_new_moon() {
     let l = solar_to_lunar(ymd(2054, 5, 7));
     assert_eq!((l.year, l.month, l.day, l.leap), (2054, 3, 30, false));
     assert_eq!(l.to_solar(), Some(ymd(2054, 5, 7)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2013–2026: the decided years against an independent reference and against the rules
+
+/// Vietnam's holidays 2013–2026 from the `holidays` Python package (version, command and
+/// generator in the file's header and `scripts/vn-holidays-fixture.py`).
+const REFERENCE_CSV: &str = include_str!("data/holidays-vn-2013-2026.csv");
+
+/// The reference's days off on weekdays, and the Saturdays it says were worked (from its
+/// "Day off (substituted from MM/DD/YYYY)" rows).
+fn reference() -> (BTreeSet<NaiveDate>, BTreeSet<NaiveDate>) {
+    let mut off = BTreeSet::new();
+    let mut worked = BTreeSet::new();
+    for line in REFERENCE_CSV.lines() {
+        if line.starts_with('#') || line == "date,name" {
+            continue;
+        }
+        let (day, name) = line.split_once(',').unwrap();
+        let day = date(day);
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            off.insert(day);
+        }
+        if let Some(from) = name.strip_prefix("Day off (substituted from ") {
+            let from = NaiveDate::parse_from_str(from.trim_end_matches(')'), "%m/%d/%Y").unwrap();
+            worked.insert(from);
+        }
+    }
+    (off, worked)
+}
+
+#[test]
+fn s22_decided_years_match_the_independent_reference() {
+    let c = vn();
+    let (ref_off, ref_worked) = reference();
+    assert!(ref_off.len() > 150, "the fixture is read");
+    let mut cal_off = BTreeSet::new();
+    let mut cal_worked = BTreeSet::new();
+    for year in 2013..=2026 {
+        let mut d = ymd(year, 1, 1);
+        while d.year() == year {
+            if !c.is_weekend(d) && !c.is_working_day(d) {
+                cal_off.insert(d);
+            }
+            d = d.succ_opt().unwrap();
+        }
+        cal_worked.extend(c.swapped_working_days_in(year));
+    }
+    // Every difference is deliberate: the package does not model these decisions.
+    // - 28/1/2014 was swapped for Saturday 25/1/2014 (and 29/1 for 8/2, which the package has
+    //   off as a Tết day), and the 2014 break made the weekend Tết days up after the break
+    //   (4/2 and 5/2): the package moves Saturday Tết days before the break from 2014, the
+    //   decisions only from 2015.
+    let only_in_calendar: Vec<_> = cal_off.difference(&ref_off).copied().collect();
+    assert_eq!(only_in_calendar, [ymd(2014, 1, 28), ymd(2014, 2, 5)]);
+    let only_in_reference: Vec<_> = ref_off.difference(&cal_off).copied().collect();
+    assert_eq!(only_in_reference, [] as [NaiveDate; 0]);
+    // - Saturdays worked that the package does not list: 5/1/2013 (for 31/12/2012), 23/2/2013
+    //   (for 15/2/2013, which the package has off as a Tết day), 25/1/2014 and 8/2/2014 (for
+    //   28/1 and 29/1/2014).
+    let worked_only_in_calendar: Vec<_> = cal_worked.difference(&ref_worked).copied().collect();
+    assert_eq!(
+        worked_only_in_calendar,
+        [
+            ymd(2013, 1, 5),
+            ymd(2013, 2, 23),
+            ymd(2014, 1, 25),
+            ymd(2014, 2, 8)
+        ]
+    );
+    let worked_only_in_reference: Vec<_> = ref_worked.difference(&cal_worked).copied().collect();
+    assert_eq!(worked_only_in_reference, [] as [NaiveDate; 0]);
+}
+
+#[test]
+fn s22_the_rules_reproduce_every_decided_year_but_its_swaps() {
+    // What the rules propose for a year and what the government decided differ only by the
+    // swapped days: the Tết days (4 until 2013), the Saturday Tết day made up before the break
+    // from 2015, compensation days and the day next to 2/9 all come out as decided.
+    let c = vn();
+    for year in 2013..=2026 {
+        let weekdays = |days: Vec<memberflow_workflow::calendar::DayOff<'_>>| {
+            days.into_iter()
+                .filter(|d| !c.is_weekend(d.date) && d.kind != DayOffKind::Swapped)
+                .map(|d| (d.date, d.holiday.id().to_owned(), d.kind))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            weekdays(c.days_off_in(year)),
+            weekdays(c.proposed_days_off_in(year)),
+            "{year}"
+        );
+    }
+}
+
+#[test]
+fn s22_saturday_tet_days_are_made_up_before_the_break_in_the_decided_years() {
+    let c = vn();
+    // (year, the working day before the break that makes up a Saturday Tết day)
+    for (year, m, d) in [
+        (2015, 2, 17),
+        (2017, 1, 26),
+        (2018, 2, 14),
+        (2020, 1, 23),
+        (2021, 2, 10),
+        (2023, 1, 20),
+        (2024, 2, 8),
+        (2025, 1, 27),
+    ] {
+        let day = c.day_off(ymd(year, m, d)).unwrap();
+        assert_eq!(
+            (day.holiday.id(), day.kind),
+            ("tet", DayOffKind::Compensation),
+            "{year}"
+        );
+        let lunar = solar_to_lunar(day.date);
+        assert_eq!(
+            (lunar.month, lunar.day >= 28),
+            (12, true),
+            "{year}: {lunar:?}"
+        );
+    }
+}
+
+#[test]
+fn s22_years_before_2013_follow_the_labour_code_1994() {
+    let c = vn();
+    // Tết 2012 is Monday 23/1: 4 days, the eve (Sunday 22/1) made up on Thursday 26/1. The
+    // swap decided that year (27/1 for 4/2) is not known to the rules.
+    assert_eq!(c.year_status(2012), YearStatus::Proposed);
+    let tet: Vec<_> = c
+        .proposed_days_off_in(2012)
+        .into_iter()
+        .filter(|d| d.holiday.id() == "tet")
+        .map(|d| (d.date, d.kind))
+        .collect();
+    assert_eq!(
+        tet,
+        [
+            (ymd(2012, 1, 22), DayOffKind::Holiday),
+            (ymd(2012, 1, 23), DayOffKind::Holiday),
+            (ymd(2012, 1, 24), DayOffKind::Holiday),
+            (ymd(2012, 1, 25), DayOffKind::Holiday),
+            (ymd(2012, 1, 26), DayOffKind::Compensation),
+        ]
+    );
+    assert!(c.is_working_day(ymd(2012, 1, 27)));
+    // One National Day day before 2021, no Hùng Kings' day before 2007, no 24/11 before 2026.
+    assert!(c.is_working_day(ymd(2010, 9, 3))); // Fri after a Thursday 2/9
+    assert!(c.is_working_day(ymd(2006, 4, 7))); // 10/3 lunar 2006
+    assert!(c.holiday(ymd(2006, 4, 7)).is_none());
+    assert!(c.is_working_day(ymd(2025, 11, 24)));
+    assert!(!c.is_working_day(ymd(2027, 11, 24)));
+}
+
+#[test]
+fn s22_swaps_of_2013_to_2019_are_recorded() {
+    let c = vn();
+    for (off, worked) in [
+        ("2013-02-15", "2013-02-23"),
+        ("2013-04-29", "2013-05-04"),
+        ("2014-05-02", "2014-04-26"),
+        ("2014-09-01", "2014-09-06"),
+        ("2015-01-02", "2014-12-27"),
+        ("2015-02-16", "2015-02-14"),
+        ("2015-04-29", "2015-04-25"),
+        ("2018-12-31", "2019-01-05"),
+        ("2019-04-29", "2019-05-04"),
+    ] {
+        let day = c.day_off(date(off)).unwrap();
+        assert_eq!(day.kind, DayOffKind::Swapped, "{off}");
+        assert_eq!(day.status, YearStatus::Confirmed);
+        assert!(c.is_working_day(date(worked)), "{worked}");
+        assert!(c.is_weekend(date(worked)));
+    }
+    // A deadline in 2014 skips the break 28/1–5/2 and can fall on Saturday 8/2, worked.
+    assert_eq!(c.add_working_days(ymd(2014, 1, 27), 1), ymd(2014, 2, 6));
+    assert_eq!(c.add_working_days(ymd(2014, 2, 7), 1), ymd(2014, 2, 8));
 }

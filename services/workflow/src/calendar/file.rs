@@ -117,8 +117,20 @@ struct RawHoliday {
     #[serde(default)]
     from_year: Option<i32>,
     #[serde(default)]
+    former_days: Option<RawFormerDays>,
+    #[serde(default)]
+    saturday_before_from: Option<i32>,
+    #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
+}
+
+/// Other `days` of a lunar holiday up to and including a year.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFormerDays {
+    until_year: i32,
+    days: Vec<i64>,
 }
 
 #[derive(Deserialize)]
@@ -429,6 +441,7 @@ fn read_holidays(
             name_en: raw.name_en,
             rule,
             from_year: raw.from_year,
+            saturday_before_from: raw.saturday_before_from,
         });
     }
 }
@@ -444,10 +457,12 @@ fn read_rule(problems: &mut Problems, place: &str, raw: &RawHoliday) -> DateRule
             DateRule::Occasional
         }
         (Some(solar), None) => {
-            if raw.days.is_some() {
+            if raw.days.is_some() || raw.former_days.is_some() {
                 problems.push(
                     place,
-                    ProblemKind::Invalid("`days` is only for a `lunar` holiday".to_owned()),
+                    ProblemKind::Invalid(
+                        "`days` and `former_days` are only for a `lunar` holiday".to_owned(),
+                    ),
                 );
             }
             let date = read_month_day(problems, place, solar, Reckoning::Solar);
@@ -474,42 +489,57 @@ fn read_rule(problems: &mut Problems, place: &str, raw: &RawHoliday) -> DateRule
                     ProblemKind::Invalid("`alternative` is only for a `solar` holiday".to_owned()),
                 );
             }
-            let offsets = raw.days.clone().unwrap_or_else(|| vec![0]);
-            let mut sorted = offsets.clone();
-            sorted.sort_unstable();
-            sorted.dedup();
-            if !offsets.contains(&0)
-                || sorted.len() != offsets.len()
-                || offsets.iter().any(|o| o.abs() > LUNAR_WINDOW_DAYS)
-            {
-                problems.push(
-                    place,
-                    ProblemKind::Invalid(format!(
-                        "`days` must list distinct offsets from -{LUNAR_WINDOW_DAYS} to \
-                         {LUNAR_WINDOW_DAYS} including 0 (the lunar date itself), got {offsets:?}"
-                    )),
-                );
-            }
+            let sorted = read_offsets(problems, place, "days", raw.days.as_deref());
+            let former = raw.former_days.as_ref().map(|former| {
+                (
+                    former.until_year,
+                    read_offsets(problems, place, "former_days.days", Some(&former.days)),
+                )
+            });
             match read_month_day(problems, place, lunar, Reckoning::Lunar) {
                 Some(date) => DateRule::Lunar {
                     date,
                     offsets: sorted,
+                    former,
                 },
                 None => DateRule::Occasional,
             }
         }
         (None, None) => {
-            if raw.alternative.is_some() || raw.days.is_some() {
+            if raw.alternative.is_some() || raw.days.is_some() || raw.former_days.is_some() {
                 problems.push(
                     place,
                     ProblemKind::Invalid(
-                        "`alternative` and `days` need a `solar` or `lunar` date".to_owned(),
+                        "`alternative`, `days` and `former_days` need a `solar` or `lunar` date"
+                            .to_owned(),
                     ),
                 );
             }
             DateRule::Occasional
         }
     }
+}
+
+/// Reads the offsets of a lunar holiday (`[0]` when absent): distinct, within the window,
+/// including 0; sorted.
+fn read_offsets(problems: &mut Problems, place: &str, key: &str, days: Option<&[i64]>) -> Vec<i64> {
+    let offsets = days.map_or_else(|| vec![0], <[i64]>::to_vec);
+    let mut sorted = offsets.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if !offsets.contains(&0)
+        || sorted.len() != offsets.len()
+        || offsets.iter().any(|o| o.abs() > LUNAR_WINDOW_DAYS)
+    {
+        problems.push(
+            place,
+            ProblemKind::Invalid(format!(
+                "`{key}` must list distinct offsets from -{LUNAR_WINDOW_DAYS} to \
+                 {LUNAR_WINDOW_DAYS} including 0 (the lunar date itself), got {offsets:?}"
+            )),
+        );
+    }
+    sorted
 }
 
 /// Which calendar a month and day belong to.
@@ -719,7 +749,8 @@ fn check_year(
                 }
                 (candidates, expected)
             }
-            DateRule::Lunar { date, offsets } => {
+            DateRule::Lunar { date, .. } => {
+                let offsets = holiday.rule.offsets_in(year);
                 let Some(base) =
                     lunar::lunar_to_solar(year, date.month, date.day, MonthKind::Regular)
                 else {

@@ -60,6 +60,10 @@ pub struct Holiday {
     name_en: String,
     rule: DateRule,
     from_year: Option<i32>,
+    /// From this year on, a day of the holiday on a Saturday is made up on the working day
+    /// *before* the holiday (the decided Tết breaks since 2015); otherwise, and on other
+    /// weekend days, on the working day after it (Labour Code art. 111(3)).
+    saturday_before_from: Option<i32>,
 }
 
 impl Holiday {
@@ -94,8 +98,14 @@ pub(crate) enum DateRule {
         date: MonthDay,
         alternative: Option<MonthDay>,
     },
-    /// A lunar date (regular month), and the days around it (offsets in days) that are off.
-    Lunar { date: MonthDay, offsets: Vec<i64> },
+    /// A lunar date (regular month), and the days around it (offsets in days) that are off;
+    /// `former` gives other offsets up to and including a year (Tết had 4 days until the
+    /// Labour Code 2012 took effect on 1/5/2013).
+    Lunar {
+        date: MonthDay,
+        offsets: Vec<i64>,
+        former: Option<(i32, Vec<i64>)>,
+    },
     /// No rule: the holiday only exists where a year lists it.
     Occasional,
 }
@@ -109,6 +119,20 @@ pub(crate) struct MonthDay {
 impl MonthDay {
     fn in_year(self, year: i32) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(year, self.month, self.day)
+    }
+}
+
+impl DateRule {
+    /// The offsets of a lunar holiday in `year` (empty for other rules).
+    pub(crate) fn offsets_in(&self, year: i32) -> &[i64] {
+        match self {
+            DateRule::Lunar {
+                former: Some((until, former)),
+                ..
+            } if year <= *until => former,
+            DateRule::Lunar { offsets, .. } => offsets,
+            _ => &[],
+        }
     }
 }
 
@@ -357,6 +381,24 @@ impl WorkingCalendar {
             .collect()
     }
 
+    /// The days off the holiday rules alone propose for `year` (whether or not the file lists
+    /// the year), in date order: what the file's decided days are compared with.
+    pub fn proposed_days_off_in(&self, year: i32) -> Vec<DayOff<'_>> {
+        self.proposed_year(year)
+            .exceptions
+            .into_iter()
+            .filter_map(|(date, exception)| match exception {
+                Exception::Off { holiday, kind } => Some(DayOff {
+                    date,
+                    holiday: self.holidays.get(holiday)?,
+                    kind,
+                    status: YearStatus::Proposed,
+                }),
+                Exception::Worked => None,
+            })
+            .collect()
+    }
+
     /// The weekend days of `year` that are working days (worked in exchange for a swapped day
     /// off), in date order.
     pub fn swapped_working_days_in(&self, year: i32) -> Vec<NaiveDate> {
@@ -507,9 +549,9 @@ impl WorkingCalendar {
                         put(d, index, &mut exceptions);
                     }
                 }
-                DateRule::Lunar { date, offsets } => {
+                DateRule::Lunar { date, .. } => {
                     let base = lunar_to_solar(year, date.month, date.day, MonthKind::Regular);
-                    for &offset in offsets {
+                    for &offset in holiday.rule.offsets_in(year) {
                         if let Some(d) = base.and_then(|b| shift(b, offset)) {
                             put(d, index, &mut exceptions);
                         }
@@ -539,9 +581,21 @@ impl WorkingCalendar {
         }
         to_compensate.sort();
         for (date, holiday) in to_compensate {
+            // A Saturday day of a holiday that is made up before it (Tết since 2015): the
+            // working day before the break; anything else: the working day after.
+            let backwards = date.weekday() == Weekday::Sat
+                && self
+                    .holidays
+                    .get(holiday)
+                    .is_some_and(|h| h.saturday_before_from.is_some_and(|from| year >= from));
             let mut candidate = date;
             for _ in 0..COMPENSATION_SEARCH_DAYS {
-                let Some(next) = candidate.succ_opt() else {
+                let next = if backwards {
+                    candidate.pred_opt()
+                } else {
+                    candidate.succ_opt()
+                };
+                let Some(next) = next else {
                     break;
                 };
                 candidate = next;

@@ -521,7 +521,7 @@ impl Transition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleSetSelection {
-    /// The rule set in force on the day of the step (rules.md §6.3); a change between steps is
+    /// The rule set in force on the day of the step (docs/workflows.md, "Rule sets"); a change between steps is
     /// reported on the decision, never silent.
     EventDate,
     /// The rule set under which the case was opened, for every step.
@@ -1048,7 +1048,9 @@ impl Ctx<'_> {
                 self.err(
                     ProblemCode::BadRuleId,
                     place,
-                    format!("`{r}` is not a rule id of rules.md (e.g. E1, A10, D31)"),
+                    format!(
+                        "`{r}` is not a rule id (capital letters then a number, e.g. E1, A10, D31)"
+                    ),
                 );
             }
         }

@@ -116,7 +116,7 @@ const fn doc(
     }
 }
 
-/// The admission file, in the order of the procedure (06-HD/TW mục 3, rules.md §1.2).
+/// The admission file, in the order of the procedure (06-HD/TW mục 3; rules A1–A15 of schemas/rules.toml).
 pub static ADMISSION_DOSSIER: &[DocumentSpec] = &[
     DocumentSpec {
         reference: &["certificate_number"],

@@ -72,7 +72,7 @@ pub enum ProblemCode {
     ParameterUnset,
     /// Two parameters share an id in one rule set.
     DuplicateParameter,
-    /// A rule id that does not look like one from rules.md (letter(s) then digits).
+    /// A rule id that does not look like one of the rule catalogue (letter(s) then digits).
     BadRuleId,
     /// A validity period that ends before it starts.
     BadValidity,
@@ -239,7 +239,7 @@ pub(crate) fn unknown_fields(
     }
 }
 
-/// Whether `id` looks like a rule id of rules.md: one or more capital letters then digits
+/// Whether `id` looks like a rule id of the rule catalogue: one or more capital letters then digits
 /// (`E1`, `A10`, `D31`, `P5`).
 pub(crate) fn is_rule_id(id: &str) -> bool {
     let letters = id.chars().take_while(char::is_ascii_uppercase).count();

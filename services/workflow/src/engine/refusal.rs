@@ -1,7 +1,7 @@
 //! Refusals: why an event was not accepted, in words a branch secretary understands.
 //!
 //! A refusal lists every reason at once (every failing guard, every bad input), each with a
-//! stable code, the rule id of rules.md when a rule is behind it, and the reason in Vietnamese
+//! stable code, the rule id (schemas/rules.toml) when a rule is behind it, and the reason in Vietnamese
 //! and in English. The API maps a refusal made only of input problems to `VALIDATION` and any
 //! other to `TRANSITION_REFUSED`.
 
@@ -99,7 +99,7 @@ impl fmt::Display for RefusalCode {
 pub struct Reason {
     /// Stable code.
     pub code: RefusalCode,
-    /// Rule id of rules.md behind the reason, if any (`E1`, `A8`, …).
+    /// Rule id of the rule catalogue behind the reason, if any (`E1`, `A8`, …).
     pub rule: Option<String>,
     /// Guard that produced it, if any.
     pub guard: Option<String>,

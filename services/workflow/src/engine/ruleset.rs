@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::period::{Period, Threshold};
 use super::problem::{Problem, ProblemCode, is_rule_id, toml_problem, unknown_fields};
 
-/// How far a rule's wording was verified (see "How to read this file" in rules.md).
+/// How far a rule's wording was verified (the `certainty` of the rule catalogue, `schemas/rules.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Tag {
     /// Read in the cited source.
@@ -136,7 +136,7 @@ impl ParamValue {
 pub struct Param {
     /// `<rule id>.<name>`, e.g. `A10.admission_decision_period`.
     pub id: String,
-    /// The rule id in rules.md, e.g. `A10`.
+    /// The rule id in the rule catalogue (`schemas/rules.toml`), e.g. `A10`.
     pub rule: String,
     /// Verification tag.
     pub tag: Tag,
@@ -604,7 +604,9 @@ fn parse_param(rp: RawParam, place: &str, problems: &mut Vec<Problem>) -> Option
             problems.push(Problem::error(
                 ProblemCode::BadRuleId,
                 place,
-                format!("`{rule}` is not a rule id of rules.md (e.g. E1, A10, D31)"),
+                format!(
+                    "`{rule}` is not a rule id (capital letters then a number, e.g. E1, A10, D31)"
+                ),
             ));
         } else if !id.is_empty() && !id.starts_with(&format!("{rule}.")) {
             problems.push(Problem::error(

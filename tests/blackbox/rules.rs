@@ -1,0 +1,147 @@
+//! The rule catalogue through the real binary: `memberflow rules [ID]` prints it, and
+//! `memberflow check` refuses every rule id a definition or rule set cites that the catalogue
+//! lacks, with every other problem, at once.
+
+use crate::binary::memberflow;
+
+const CATALOGUE: &str = include_str!("../../schemas/rules.toml");
+
+fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = memberflow(dir).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn rules_lists_the_catalogue_in_vietnamese_and_in_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(dir.path(), &["rules"]);
+    assert!(ok, "{out}{err}");
+    let entries = CATALOGUE.matches("\n[[rule]]\n").count();
+    assert!(entries > 100);
+    assert!(out.ends_with(&format!("{entries} quy tắc\n")), "{out}");
+    // Every rule once, in order of letter then number (A2 before A10).
+    let ids: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(ids.len(), entries + 1, "{out}");
+    let a2 = ids.iter().position(|i| *i == "A2").unwrap();
+    let a10 = ids.iter().position(|i| *i == "A10").unwrap();
+    assert!(a2 < a10);
+    assert!(
+        out.contains("A10  V/M    Cấp ủy có thẩm quyền quyết định kết nạp"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "nguồn: Hướng dẫn 08-HD/TW (10/6/2025) mục I điểm 7; hiệu lực: from 2025-06-10"
+        )
+    );
+
+    let (ok, out, _) = run(dir.path(), &["rules", "--lang", "en"]);
+    assert!(ok);
+    assert!(
+        out.contains("A10  V/M    The competent committee decides an admission"),
+        "{out}"
+    );
+    assert!(out.ends_with(&format!("{entries} rule(s)\n")));
+}
+
+#[test]
+fn rules_id_shows_one_rule_with_the_parameters_of_every_rule_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(dir.path(), &["rules", "A10"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.starts_with("A10: Cấp ủy có thẩm quyền quyết định kết nạp"),
+        "{out}"
+    );
+    assert!(out.contains("Nguồn: Quy định 29-QĐ/TW"), "{out}");
+    assert!(out.contains("Mức kiểm chứng: V/M"), "{out}");
+    for set in [
+        "R2016 (2016-07-25 – 2021-07-29):",
+        "R2021 (2021-07-30 – 2025-01-19):",
+        "R2025b (2025-07-01 –):",
+    ] {
+        assert!(out.contains(set), "{set} missing from:\n{out}");
+    }
+    assert!(
+        out.contains("    A10.admission_decision_period = "),
+        "{out}"
+    );
+    // Where it is cited: the admission workflow's deadline.
+    assert!(out.contains("workflow admission: state "), "{out}");
+
+    let (ok, out, _) = run(dir.path(), &["rules", "D11", "--lang", "en"]);
+    assert!(ok);
+    assert!(
+        out.starts_with("D11: Limitation runs from the violation until"),
+        "{out}"
+    );
+    assert!(out.contains("In force: from 2025-06-10"), "{out}");
+    assert!(
+        out.contains("Vietnamese: Thời hiệu tính từ thời điểm vi phạm"),
+        "{out}"
+    );
+
+    let (ok, out, err) = run(dir.path(), &["rules", "Z9"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("không có quy tắc «Z9»"), "{err}");
+}
+
+/// `memberflow check` on a schemas directory that must fail; its report.
+fn check_dir(dir: &std::path::Path) -> String {
+    let o = memberflow(dir)
+        .env("MEMBERFLOW_SCHEMAS_DIR", dir)
+        .arg("check")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(!o.status.success(), "{out}");
+    out
+}
+
+#[test]
+fn check_refuses_rule_ids_missing_from_the_catalogue_with_every_other_problem() {
+    // A catalogue without A1 (cited by the admission workflow) and with a broken entry, a
+    // workflow citing A98, and a broken calendar: all reported by one run.
+    let start = CATALOGUE.find("[[rule]]\nid = \"A1\"\n").unwrap();
+    let end = start + CATALOGUE[start..].find("\n\n").unwrap();
+    let catalogue = format!(
+        "{}{}\n[[rule]]\nid = \"X01\"\ntitle_vi = \"\"\ntitle_en = \"x\"\nsource = \"x\"\ncertainty = \"Q\"\n",
+        &CATALOGUE[..start],
+        &CATALOGUE[end..]
+    );
+    let toy =
+        include_str!("../data/toy.toml").replacen("rules = [\"A10\"]", "rules = [\"A98\"]", 1);
+    assert!(toy.contains("A98"));
+    let dir = memberflow_tests::schemas_with(&[
+        ("rules.toml", &catalogue),
+        ("workflows/toy.toml", &toy),
+        ("calendars/bad.toml", "weekends = [\"Funday\"]\n"),
+    ]);
+    let out = check_dir(dir.path());
+    for needle in [
+        "error: rules.toml: rule[",
+        "(X01): `X01` is not a rule id",
+        "(X01): `title_vi` is empty",
+        "certainty \"Q\" must be V, S or M",
+        "error: workflow admission: transition open: rule `A1` is not in the rule catalogue (schemas/rules.toml)",
+        "error: workflow toy: state Review: rule `A98` is not in the rule catalogue",
+        "error: calendars/bad.toml",
+    ] {
+        assert!(out.contains(needle), "{needle} missing from:\n{out}");
+    }
+    // And the committed catalogue covers the committed files; a rule set carrying a rule
+    // outside the rule's own days is a warning, not an error.
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let (ok, out, err) = run(std::path::Path::new(repo), &["check"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("0 problem(s)"), "{out}");
+    assert!(out.contains("warning: rule set R2021: param D11."), "{out}");
+}
