@@ -625,7 +625,7 @@ fn all_three_definitions_validate_and_every_state_reaches_a_terminal_one() {
 }
 
 #[test]
-fn rules_md_6_2_member_machine_declares_the_discipline_states_in_order() {
+fn the_member_machine_declares_the_discipline_states_in_order() {
     let def = definition("discipline_member");
     for s in [
         "Detected",

@@ -523,7 +523,7 @@ pub static GUARDS: &[GuardSpec] = &[
         check: appeal_resolution_limit_known,
     },
     // ---------------------------------------------------------------------------------------
-    // The discipline procedures (rules.md §2): member, organisation and removal machines.
+    // The discipline procedures (the rule catalogue, D rules): member, organisation and removal machines.
     GuardSpec {
         name: "detection_source_valid",
         rules: &["D23", "D25"],
@@ -1895,7 +1895,7 @@ fn appeal_resolution_limit_known(ctx: &GuardContext<'_>) -> GuardOutcome {
 }
 
 // =============================================================================================
-// The discipline procedures (rules.md §2): the member, organisation and removal machines.
+// The discipline procedures (the rule catalogue, D rules): the member, organisation and removal machines.
 //
 // Bodies are named `kind@level`: the kind (`branch`, `branch_committee`, `partial_committee`,
 // `committee`, `standing_committee`, `inspection_commission`, `secretariat`, `politburo`) at a
