@@ -212,6 +212,24 @@ pub(crate) async fn to_decision(w: &mut Walk<'_>) {
     .await;
 }
 
+/// From the branch vote to the competent committee, as the operator.
+pub(crate) async fn to_competent(w: &mut Walk<'_>) {
+    w.ok(
+        7,
+        "branch_vote",
+        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
+    )
+    .await;
+    w.ok(
+        7,
+        "grassroots_review",
+        json!({ "review_date": "today", "grassroots_delegated": false }),
+    )
+    .await;
+    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
+        .await;
+}
+
 #[tokio::test]
 async fn a_person_is_taken_from_candidate_to_official_member_and_the_registry_follows() {
     let app = spawn_app().await;
@@ -2187,4 +2205,48 @@ async fn a10_the_competent_committee_is_found_on_the_tree_of_the_step_s_day() {
         .await;
     assert_eq!(r["data"]["fireTransition"]["toState"], "Admitted", "{r:#}");
     assert_eq!(r["data"]["fireTransition"]["event"]["actor"], "sc_xa");
+}
+
+/// A dry run is the step itself, rolled back: where the registry refuses what the rules allow
+/// (here the branch named in the case was dissolved before the decision), the dry run answers
+/// what the step answers, and nothing is written by either.
+#[tokio::test]
+async fn a_dry_run_answers_what_the_step_answers_and_writes_nothing() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    to_competent(&mut w).await;
+    let dissolved = (w.day + Days::new(1)).to_string();
+    app.ok(
+        "mutation($i: DissolveUnitInput!) { dissolveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": p.b1, "effectiveDate": dissolved } }),
+    )
+    .await;
+    let on = (w.day + Days::new(3)).to_string();
+    let fire = |dry: bool| {
+        json!({ "i": { "caseId": w.case, "transition": "decide_admission", "dryRun": dry, "on": on,
+            "inputs": { "decision_date": on, "decision_number": "12-QĐ/HU" } } })
+    };
+    app.set_today(&on);
+    let q = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun case { version } } }";
+    let before = app.row_counts().await;
+    let dry = app.gql(q, fire(true)).await;
+    assert_eq!(app.row_counts().await, before, "a dry run writes nothing");
+    let real = app.gql(q, fire(false)).await;
+    assert_eq!(error_code(&real), "VALIDATION", "{real:#}");
+    assert_eq!(error_code(&dry), error_code(&real), "{dry:#}");
+    assert_eq!(dry["errors"][0]["message"], real["errors"][0]["message"]);
+    assert!(
+        real["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HG-D1-X-1"),
+        "{real:#}"
+    );
+    assert_eq!(
+        app.row_counts().await,
+        before,
+        "a refused step writes nothing"
+    );
 }

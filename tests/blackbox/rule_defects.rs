@@ -6,7 +6,7 @@
 use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
-use crate::admission::{Walk, open, to_decision, to_verified, vote_to_ceremony};
+use crate::admission::{Walk, open, to_competent, to_decision, to_verified, vote_to_ceremony};
 use crate::discipline::Scheduler;
 use crate::support::{REGISTER, member, official_member_input, province};
 use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
@@ -14,24 +14,6 @@ use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
 /// An account holding `role` at `unit` only.
 async fn holder(app: &TestApp, name: &str, role: &str, unit: &str) -> String {
     app.account(name, &[(role, Some(unit))], None).await
-}
-
-/// From the branch vote to the competent committee, as the operator.
-async fn to_competent(w: &mut Walk<'_>) {
-    w.ok(
-        7,
-        "branch_vote",
-        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
-    )
-    .await;
-    w.ok(
-        7,
-        "grassroots_review",
-        json!({ "review_date": "today", "grassroots_delegated": false }),
-    )
-    .await;
-    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
-        .await;
 }
 
 fn rules_of(r: &Value) -> Vec<String> {
@@ -648,6 +630,131 @@ async fn d7_a_warning_is_time_barred_the_day_after_its_10_years() {
         r["data"]["fireTransition"]["toState"], "TimeBarred",
         "{r:#}"
     );
+}
+
+/// A discipline case against the grassroots committee X for a violation that ended on the day
+/// the decision will be taken less `back` months plus `extra` days, walked by the district's
+/// inspection commission and voted (`form`) by the district's standing committee, its direct
+/// superior (D19), up to `LimitationCheck`. Returns the walk and the standing committee.
+async fn organisation_voted<'a>(
+    app: &'a TestApp,
+    p: &crate::support::Province,
+    form: &str,
+    back: u32,
+    extra: u64,
+) -> (DWalk<'a>, String) {
+    let district = holder(app, "thuongvu", "standing_committee", &p.d1).await;
+    let ic = holder(app, "ubkt_huyen", "inspection_commission", &p.d1).await;
+    let start = date("2026-03-02");
+    // Opened, inspected, concluded, self-criticised and voted one day apart: decided on the 5th day.
+    let decided = start + chrono::Days::new(5);
+    let ended = decided - chrono::Months::new(back) - chrono::Days::new(extra);
+    let mut w = DWalk::open(
+        app,
+        &ic,
+        "discipline_organization",
+        &p.gc,
+        None,
+        json!({ "organisation_id": p.gc, "organisation_name": "Đảng bộ xã X",
+            "subject_kind": "organisation", "subject_level": "grassroots",
+            "detection_source": "supervision", "detected_on": "today" }),
+        start,
+        "Detected",
+    )
+    .await;
+    w.expect(
+        &ic,
+        "start_inspection",
+        json!({ "inspecting_body": "inspection_commission", "inspecting_level": "superior",
+            "inspection_decision_date": "today" }),
+        "Inspection",
+    )
+    .await;
+    w.expect(
+        &ic,
+        "conclude_inspection",
+        json!({ "inspection_concluded_on": "today", "violation_end_date": ended.to_string(),
+            "violation_category": "ordinary" }),
+        "SelfCriticism",
+    )
+    .await;
+    w.expect(
+        &ic,
+        "record_self_criticism",
+        json!({ "self_criticism_date": "today", "proposed_form": form }),
+        "Vote",
+    )
+    .await;
+    let (warning, reprimand) = if form == "warning" { (7, 1) } else { (1, 7) };
+    w.expect(
+        &district,
+        "vote",
+        json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior",
+            "secret_ballot": true, "discipline_form": form, "votes_warning": warning,
+            "votes_reprimand": reprimand, "official_members": 9 }),
+        "LimitationCheck",
+    )
+    .await;
+    assert_eq!(w.day.succ_opt().unwrap(), decided);
+    (w, district)
+}
+
+/// The decision of the walk, the day after the vote.
+fn organisation_decision() -> Value {
+    json!({ "decision_date": "today", "decision_number": "20-QĐ/HU" })
+}
+
+#[tokio::test]
+async fn d8_an_organisation_is_reprimanded_on_the_last_day_of_5_years_and_not_the_day_after() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // Ended 5 years before the decision to the day: the last day of the period.
+    let (mut w, district) = organisation_voted(&app, &p, "reprimand", 60, 0).await;
+    w.day = w.day.succ_opt().unwrap();
+    let vi = w.refused(&district, "time_barred", json!({}), "D8").await;
+    assert!(vi.contains("Chưa hết thời hiệu"), "{vi}");
+    let r = w
+        .fire_on(w.day, &district, "impose", organisation_decision())
+        .await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Decided", "{r:#}");
+
+    // One day more: time-barred (5 years for an organisation's reprimand, D8).
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let (mut w, district) = organisation_voted(&app, &p, "reprimand", 60, 1).await;
+    w.day = w.day.succ_opt().unwrap();
+    let vi = w
+        .refused(&district, "impose", organisation_decision(), "D8")
+        .await;
+    assert!(vi.contains("5 năm"), "{vi}");
+    let r = w.fire_on(w.day, &district, "time_barred", json!({})).await;
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "TimeBarred",
+        "{r:#}"
+    );
+}
+
+#[tokio::test]
+async fn d8_an_organisation_warning_runs_10_years_past_the_5_of_a_reprimand() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // Seven years on: too late for a reprimand, inside the warning's 10 years.
+    let (mut w, district) = organisation_voted(&app, &p, "warning", 84, 0).await;
+    w.day = w.day.succ_opt().unwrap();
+    let r = w
+        .fire_on(w.day, &district, "impose", organisation_decision())
+        .await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Decided", "{r:#}");
+
+    // Ten years and a day: time-barred even for a warning.
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let (mut w, district) = organisation_voted(&app, &p, "warning", 120, 1).await;
+    w.day = w.day.succ_opt().unwrap();
+    let vi = w
+        .refused(&district, "impose", organisation_decision(), "D8")
+        .await;
+    assert!(vi.contains("10 năm"), "{vi}");
 }
 
 #[tokio::test]

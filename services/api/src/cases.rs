@@ -1368,64 +1368,42 @@ impl CaseMutation {
         let mut event = Event::new(input.transition.clone(), actor);
         event.inputs = to_values(t, input.inputs).gql(l)?;
         dates_not_too_far(&event.inputs, a.clock.today()).gql(l)?;
+        let command = Command {
+            event,
+            idempotency_key: input.idempotency_key,
+            refusals: if input.record_refusal.unwrap_or(false) {
+                RefusalRecording::Record
+            } else {
+                RefusalRecording::Discard
+            },
+            today,
+            now: a.clock.now(),
+        };
         if input.dry_run.unwrap_or(false) {
-            if let Some(v) = input.expected_version
-                && v != case.version
-            {
-                return Err(
-                    ApiError::Store(memberflow_store::StoreError::Conflict(Text::new(
-                        format!(
-                            "Hồ sơ đã ở phiên bản {}, không còn là phiên bản {v}.",
-                            case.version
-                        ),
-                        format!("The case is at version {}, not {v}.", case.version),
-                    )))
-                    .into_graphql(l),
-                );
-            }
-            // The registry context the step would be given (C2, C7), read as the step reads it.
-            event.context = a
+            // The real step in its transaction, rolled back: it cannot disagree with the step.
+            let o = a
                 .store
-                .step_context_of(&a.catalog, &case, &event, today)
+                .dry_run_case(&a.catalog, case_id, input.expected_version, command)
                 .await
                 .gql(l)?;
-            let d = engine::fire(
-                def,
-                &a.catalog.rules,
-                &a.catalog.calendar,
-                &case.snapshot,
-                &event,
-                today,
-            )
-            .map_err(|r| refusal_error(&r, l))?;
-            return Ok(StepResult {
-                to_state: d.to.clone(),
-                rule_set: d.rule_set.clone(),
-                effects: Json(serde_json::to_value(&d.effects).unwrap_or_default()),
-                case: Case(case, view),
-                event: None,
-                replayed: false,
-                dry_run: true,
-            });
+            return match o {
+                CaseOutcome::Applied { case, decision, .. } => Ok(StepResult {
+                    to_state: decision.to.clone(),
+                    rule_set: decision.rule_set.clone(),
+                    effects: Json(serde_json::to_value(&decision.effects).unwrap_or_default()),
+                    case: Case(*case, view),
+                    event: None,
+                    replayed: false,
+                    dry_run: true,
+                }),
+                CaseOutcome::Replayed { .. } | CaseOutcome::Refused { .. } => {
+                    outcome(ctx, o, view, l).map(|r| StepResult { dry_run: true, ..r })
+                }
+            };
         }
         let o = a
             .store
-            .fire_case(
-                &a.catalog,
-                case_id,
-                input.expected_version,
-                Command {
-                    event,
-                    idempotency_key: input.idempotency_key,
-                    refusals: if input.record_refusal.unwrap_or(false) {
-                        RefusalRecording::Record
-                    } else {
-                        RefusalRecording::Discard
-                    },
-                    today,
-                    now: a.clock.now(),
-                },
-            )
+            .fire_case(&a.catalog, case_id, input.expected_version, command)
             .await
             .gql(l)?;
         outcome(ctx, o, view, l)

@@ -204,6 +204,15 @@ pub enum RefusalRecording {
     Record,
 }
 
+/// Whether a step is carried out or only tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Committed.
+    Apply,
+    /// Everything done as for real, then rolled back.
+    DryRun,
+}
+
 /// A command on a case: the event, and how to carry it out.
 #[derive(Debug, Clone)]
 pub struct Command {
@@ -973,28 +982,6 @@ impl Store {
         ))
     }
 
-    /// What the step `event` of `case` dated `on` would be given as registry context (for a
-    /// dry run; the step itself reads it in its own transaction).
-    pub async fn step_context_of(
-        &self,
-        catalog: &Catalog,
-        case: &CaseRecord,
-        event: &Event,
-        on: NaiveDate,
-    ) -> Result<Values> {
-        let mut context = self.registry_context_of(catalog, case, on).await?;
-        let def = catalog.definition_of(case)?;
-        if let Some(t) = def.transition(&event.transition)
-            && engine::context::transition_reads(t, engine::context::REGISTRY_MEMBERS)
-        {
-            context.extend(
-                crate::step_context::member_refs(self.db(), t, &event.inputs, case.unit_id, on)
-                    .await?,
-            );
-        }
-        Ok(context)
-    }
-
     /// What a step of `case` dated `on` would be given as registry context (for a preview of
     /// the transitions available; the step itself reads it in its own transaction).
     pub async fn registry_context_of(
@@ -1028,7 +1015,36 @@ impl Store {
         expected_version: Option<u64>,
         cmd: Command,
     ) -> Result<CaseOutcome> {
-        retrying(|| self.fire_case_once(catalog, case_id, expected_version, cmd.clone())).await
+        retrying(|| {
+            self.fire_case_once(catalog, case_id, expected_version, cmd.clone(), Mode::Apply)
+        })
+        .await
+    }
+
+    /// Decides the step `cmd` exactly as [`Store::fire_case`] would, in the same kind of
+    /// transaction (the version check, the registry context read inside it, the registry,
+    /// counters, deadlines and outbox written), then rolls everything back: a dry run can
+    /// never disagree with the step. A refusal is never recorded. [`CaseOutcome::Applied`]
+    /// then holds the case as it is (unchanged) and the history entry the step would have
+    /// appended; a key seen before gives [`CaseOutcome::Replayed`], as the step would.
+    pub async fn dry_run_case(
+        &self,
+        catalog: &Catalog,
+        case_id: Uuid,
+        expected_version: Option<u64>,
+        mut cmd: Command,
+    ) -> Result<CaseOutcome> {
+        cmd.refusals = RefusalRecording::Discard;
+        retrying(|| {
+            self.fire_case_once(
+                catalog,
+                case_id,
+                expected_version,
+                cmd.clone(),
+                Mode::DryRun,
+            )
+        })
+        .await
     }
 
     async fn fire_case_once(
@@ -1037,6 +1053,7 @@ impl Store {
         case_id: Uuid,
         expected_version: Option<u64>,
         mut cmd: Command,
+        mode: Mode,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
         let txn = self.begin_write().await?;
@@ -1200,6 +1217,14 @@ impl Store {
         )
         .await?;
         write_effects(&txn, case_id, event.seq, &decision, now).await?;
+        if mode == Mode::DryRun {
+            txn.rollback().await?;
+            return Ok(CaseOutcome::Applied {
+                case: Box::new(case),
+                event: Box::new(event),
+                decision: Box::new(decision),
+            });
+        }
         txn.commit().await.map_err(conflict_on_busy)?;
         tracing::info!(case = %case_id, transition = %decision.transition, to = %decision.to, "case step");
         // The case as the transaction left it, without reading it back.
