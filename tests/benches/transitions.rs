@@ -1,5 +1,6 @@
 //! Transitions per second through the real server: a loop of `fireTransition` mutations over
-//! HTTP on the toy workflow, one client and then 8 concurrent clients (each on its own case).
+//! HTTP on the toy workflow, one client, then 4 and 16 concurrent clients (each on its own
+//! case), with each step's latency (p50, p99, max).
 //! SQLite always; PostgreSQL too when `MEMBERFLOW_TEST_DATABASE_URL` is set. Prints figures;
 //! asserts nothing about time. Each step is authorized like any other (the caller's grants
 //! resolved on the tree). Run: `cargo bench -p memberflow-tests --bench transitions`.
@@ -14,6 +15,8 @@ use serde_json::json;
 const TOY: &str = include_str!("../data/toy.toml");
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { case { version } } }";
 const STEPS: u64 = 400;
+/// One case for the single client, then one per client of each concurrent run.
+const CASES: usize = 1 + 4 + 16;
 
 async fn setup(db: TestDb) -> (TestApp, tempfile::TempDir, Vec<String>) {
     let dir = schemas_with(&[("workflows/toy.toml", TOY)]);
@@ -34,7 +37,7 @@ async fn setup(db: TestDb) -> (TestApp, tempfile::TempDir, Vec<String>) {
         .unwrap()
         .to_owned();
     let mut cases = Vec::new();
-    for i in 0..8 {
+    for i in 0..CASES {
         let d = app
             .ok(
                 "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
@@ -47,34 +50,61 @@ async fn setup(db: TestDb) -> (TestApp, tempfile::TempDir, Vec<String>) {
     (app, dir, cases)
 }
 
-async fn run(app: &TestApp, case: &str, steps: u64) {
+/// `steps` steps on `case` in sequence; the latency of each, in milliseconds.
+async fn run(app: &TestApp, case: &str, steps: u64) -> Vec<f64> {
+    let mut took = Vec::with_capacity(steps as usize);
     for v in 1..=steps {
+        let t = Instant::now();
         app.ok(
             FIRE,
             json!({ "i": { "caseId": case, "transition": "note", "expectedVersion": v,
                 "inputs": { "text": "bench" } } }),
         )
         .await;
+        took.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    took
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// `clients` clients at once, each on its own case, `steps` steps each: transitions per second
+/// and the latencies' p50 / p99 / max.
+async fn clients(app: &TestApp, cases: &[String], steps: u64) -> String {
+    let start = Instant::now();
+    let tasks: Vec<_> = cases
+        .iter()
+        .map(|c| async move { run(app, c, steps).await })
+        .collect();
+    let mut all: Vec<f64> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let rate = all.len() as f64 / start.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    format!(
+        "{:>2} client(s): {rate:>6.0} transitions/s, p50 {:>6.1} ms, p99 {:>6.1} ms, max {:>6.1} ms",
+        cases.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+        all.last().copied().unwrap_or_default()
+    )
 }
 
 async fn bench(label: &str, db: TestDb) {
     let (app, _dir, cases) = setup(db).await;
-    let start = Instant::now();
-    run(&app, &cases[0], STEPS).await;
-    let one = STEPS as f64 / start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let tasks: Vec<_> = cases[1..]
-        .iter()
-        .map(|c| {
-            let app = &app;
-            async move { run(app, c, STEPS / 4).await }
-        })
-        .collect();
-    futures::future::join_all(tasks).await;
-    let many = (STEPS / 4 * 7) as f64 / start.elapsed().as_secs_f64();
+    println!("{label:<12} {}", clients(&app, &cases[..1], STEPS).await);
     println!(
-        "{label:<12} 1 client: {one:>7.0} transitions/s   7 concurrent clients: {many:>7.0} transitions/s"
+        "{label:<12} {}",
+        clients(&app, &cases[1..5], STEPS / 4).await
+    );
+    println!(
+        "{label:<12} {}",
+        clients(&app, &cases[5..], STEPS / 16).await
     );
 }
 

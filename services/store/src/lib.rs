@@ -60,6 +60,10 @@ pub use tree::{MergeUnits, NewUnit};
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// The connection write transactions take ([`Store::begin_write`]): on a SQLite file, a
+    /// pool of one, so concurrent commands wait their turn in order (the pool's queue is
+    /// first come, first served) rather than in SQLite's busy handler; otherwise `db`.
+    writer: DatabaseConnection,
     /// Principals of recent sessions, trusted while no revocation happened (accounts.rs).
     principals: std::sync::Arc<accounts::PrincipalCache>,
 }
@@ -101,9 +105,21 @@ impl Store {
             // "pool timed out": one direct attempt first says which host refused and why.
             preflight(url).await?;
         }
-        let db = Database::connect(opts).await.map_err(StoreError::Connect)?;
+        let db = Database::connect(opts.clone())
+            .await
+            .map_err(StoreError::Connect)?;
+        let writer = if sqlite_file(url).is_some() {
+            // The writers' queue: one connection, and a longer wait for it than for a read.
+            opts.min_connections(1)
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30));
+            Database::connect(opts).await.map_err(StoreError::Connect)?
+        } else {
+            db.clone()
+        };
         Ok(Self {
             db,
+            writer,
             principals: std::sync::Arc::default(),
         })
     }
@@ -200,6 +216,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use.
     pub async fn close(self) -> Result<()> {
+        self.writer.close().await?;
         self.db.close().await?;
         Ok(())
     }
@@ -208,12 +225,13 @@ impl Store {
         &self.db
     }
 
-    /// Begins a transaction that will write. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so that concurrent commands queue on the busy timeout instead of
-    /// failing when a read lock cannot be upgraded; PostgreSQL ignores the mode.
+    /// Begins a transaction that will write. On a SQLite file it waits its turn for the one
+    /// writer connection (in order of arrival), then takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a read lock never has to be upgraded; PostgreSQL ignores the
+    /// mode and takes any connection of the pool. A write transaction must never begin another.
     pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
         Ok(self
-            .db
+            .writer
             .begin_with_options(sea_orm::TransactionOptions {
                 sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
                 ..Default::default()
