@@ -88,6 +88,7 @@ async fn a_disabled_account_is_refused_after_the_same_password_check_as_any_othe
         .await
         .unwrap();
     store
+        .accounts()
         .disable_account("ghost", memberflow_tests::default_now())
         .await
         .unwrap();

@@ -32,3 +32,9 @@ pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, RiskScope, TargetFigures, TargetReport,
     TargetRequest, TargetRow, UnitCounts,
 };
+
+aggregate!(
+    /// Statistics: counters, subtree roll-ups, reports, bulk loading.
+    Statistics,
+    stats
+);

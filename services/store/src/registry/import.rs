@@ -25,7 +25,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Store;
+use super::Registry;
+use super::rows::{
+    MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
+    insert_statuses,
+};
 use crate::entity::{member, member_status, member_unit, tree_event, unit, unit_parent};
 use crate::error::Result;
 use crate::stats::bulk::{cols, insert_rows};
@@ -267,9 +271,9 @@ fn unit_periods(
         .collect()
 }
 
-impl Store {
+impl Registry<'_> {
     /// Imports units and members in one transaction (module docs).
-    pub async fn import_registry(
+    pub async fn import(
         &self,
         req: ImportRequest,
         now: DateTime<Utc>,
@@ -748,7 +752,7 @@ impl Store {
         let unit_id = |code: &str| known.get(code).map(|k| k.id).unwrap_or_default();
         write_units(&txn, &plans, &unit_id, now, progress).await?;
         if !plans.is_empty() {
-            crate::ancestry::rebuild(&txn).await?;
+            crate::tree::ancestry::rebuild(&txn).await?;
         }
         write_members(&txn, &member_plans, &unit_id, now, progress).await?;
         // The subtree aggregates: the file's dated tree changes and members, added up again
@@ -769,16 +773,13 @@ impl Store {
 
     /// The whole registry in the import's form: units with their parents over time, members
     /// with a card number with their units and statuses over time.
-    pub async fn export_registry(&self) -> Result<RegistryExport> {
-        self.export_registry_within(None).await
+    pub async fn export(&self) -> Result<RegistryExport> {
+        self.export_within(None).await
     }
 
     /// The registry in the import's form within `scope` (`None`: everything): the units of
     /// the scope, and the members whose last recorded branch is in it.
-    pub async fn export_registry_within(
-        &self,
-        scope: Option<&HashSet<Uuid>>,
-    ) -> Result<RegistryExport> {
+    pub async fn export_within(&self, scope: Option<&HashSet<Uuid>>) -> Result<RegistryExport> {
         let within = |id: Uuid| scope.is_none_or(|s| s.contains(&id));
         let db = self.db();
         let units = unit::Entity::find()
@@ -1110,99 +1111,46 @@ async fn write_members(
             }
         }
     }
-    insert_rows(
-        txn,
-        member::Entity,
-        cols(vec![
-            member::Column::Id,
-            member::Column::PartyCardNumber,
-            member::Column::FullName,
-            member::Column::DateOfBirth,
-            member::Column::Sex,
-            member::Column::Ethnicity,
-            member::Column::Religion,
-            member::Column::Education,
-            member::Column::Occupation,
-            member::Column::AdmissionDecisionDate,
-            member::Column::CeremonyDate,
-            member::Column::OfficialDate,
-            member::Column::Email,
-            member::Column::CreatedAt,
-            member::Column::SearchName,
-        ]),
-        &new,
-        |(id, m)| {
-            vec![
-                (*id).into(),
-                m.card.clone().into(),
-                m.full_name.clone().into(),
-                m.date_of_birth.into(),
-                m.sex.clone().into(),
-                m.ethnicity.clone().into(),
-                m.religion.clone().into(),
-                m.education.clone().into(),
-                m.occupation.clone().into(),
-                m.admission_decision.into(),
-                m.ceremony.into(),
-                m.official.into(),
-                m.email.clone().into(),
-                now.into(),
-                Some(memberflow_workflow::text::search_key(&m.full_name)).into(),
-            ]
-        },
-        progress,
-        "members",
-    )
-    .await?;
-    insert_rows(
-        txn,
-        member_unit::Entity,
-        cols(vec![
-            member_unit::Column::MemberId,
-            member_unit::Column::UnitId,
-            member_unit::Column::ValidFrom,
-            member_unit::Column::ValidTo,
-            member_unit::Column::Reason,
-        ]),
-        &memberships,
-        |(id, p)| {
-            vec![
-                (*id).into(),
-                unit_id(&p.value).into(),
-                p.from.into(),
-                p.to.into(),
-                p.reason
-                    .clone()
-                    .unwrap_or_else(|| "REGISTERED".to_owned())
-                    .into(),
-            ]
-        },
-        progress,
-        "member units",
-    )
-    .await?;
-    insert_rows(
-        txn,
-        member_status::Entity,
-        cols(vec![
-            member_status::Column::MemberId,
-            member_status::Column::Status,
-            member_status::Column::ValidFrom,
-            member_status::Column::ValidTo,
-        ]),
-        &statuses,
-        |(id, p)| {
-            vec![
-                (*id).into(),
-                p.value.as_str().into(),
-                p.from.into(),
-                p.to.into(),
-            ]
-        },
-        progress,
-        "member statuses",
-    )
-    .await?;
+    let members: Vec<MemberInsert<'_>> = new
+        .iter()
+        .map(|(id, m)| MemberInsert {
+            id: *id,
+            card: Some(&m.card),
+            full_name: &m.full_name,
+            date_of_birth: m.date_of_birth,
+            sex: &m.sex,
+            ethnicity: &m.ethnicity,
+            religion: m.religion.as_deref(),
+            education: &m.education,
+            occupation: m.occupation.as_deref(),
+            admission_decision: m.admission_decision,
+            ceremony: m.ceremony,
+            official: m.official,
+            email: m.email.as_deref(),
+        })
+        .collect();
+    insert_members(txn, &members, now, progress).await?;
+    let memberships: Vec<MembershipInsert<'_>> = memberships
+        .iter()
+        .map(|(id, p)| MembershipInsert {
+            member: *id,
+            unit: unit_id(&p.value),
+            from: p.from,
+            to: p.to,
+            reason: p.reason.as_deref().unwrap_or("REGISTERED"),
+        })
+        .collect();
+    insert_memberships(txn, &memberships, progress).await?;
+    let statuses: Vec<StatusInsert> = statuses
+        .iter()
+        .map(|(id, p)| StatusInsert {
+            member: *id,
+            status: p.value,
+            from: p.from,
+            to: p.to,
+        })
+        .collect();
+    insert_statuses(txn, &statuses, progress).await?;
     let mut counted: Vec<Uuid> = changed;
     counted.extend(new.iter().map(|(id, _)| *id));
     let set: HashSet<Uuid> = counted.iter().copied().collect();
