@@ -880,7 +880,7 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
 
     // The loop of `Worker::run`, without its 30-second idle wake: a pass at the start of
     // each day, at every tick of a job (the job first), at the next retry or recurring tick
-    // the outbox names (`outbox_next_wake`), and at 10:00, after the day's steps.
+    // the outbox names (`Outbox::next_wake`), and at 10:00, after the day's steps.
     let sim = Instant::now();
     let mut total = DispatchReport::default();
     let mut enqueued: BTreeMap<Job, u64> = BTreeMap::new();

@@ -1,7 +1,7 @@
 //! `memberflow import FILE` and `memberflow export` (docs/import.md): the file read into sheets
 //! (`sheets`), the rows parsed and checked by the core (`memberflow_workflow::import`), then
 //! checked against the database and written by the store in one transaction
-//! (`Store::import_registry`) — or nothing written, with every problem listed and, on request,
+//! (`Registry::import`) — or nothing written, with every problem listed and, on request,
 //! an annotated copy of the file to fix and send back.
 
 use std::io::Write as _;

@@ -54,7 +54,8 @@ mod registry;
 mod stats;
 mod tree;
 
-// The step's transaction reads the registry through this path.
+// `crate::step_context`: the path the step's transaction (`cases/`) reads the registered
+// members its inputs name through.
 use registry::step_context;
 
 use std::time::Duration;
@@ -95,7 +96,7 @@ pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Principals of recent sessions, trusted while no revocation happened (accounts.rs).
+    /// Principals of recent sessions, trusted while no revocation happened (accounts/mod.rs).
     principals: std::sync::Arc<accounts::PrincipalCache>,
 }
 

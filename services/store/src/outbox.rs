@@ -547,13 +547,13 @@ impl Outbox<'_> {
     }
 
     /// The same, for the worker instance `owner`: its claims can be released by
-    /// [`Store::release_outbox_claims`] when it starts again after a crash.
+    /// [`Outbox::release_claims`] when it starts again after a crash.
     pub async fn claim_as(&self, owner: &str, r: &ClaimRequest) -> Result<Vec<Claimed>> {
         self.claim_where(owner, r, sendable(r), true).await
     }
 
     /// Claims up to `r.limit` recurring reminders whose next tick is due; the worker answers
-    /// each with [`Store::advance_recurring`].
+    /// each with [`Outbox::advance_recurring`].
     pub async fn claim_recurring(&self, r: &ClaimRequest) -> Result<Vec<Claimed>> {
         self.claim_recurring_as("", r).await
     }

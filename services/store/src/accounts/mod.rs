@@ -4,8 +4,8 @@
 //! a login creates a session whose bearer token is 32 random bytes, given to the client once
 //! and stored only as its SHA-256, so a copy of the database yields no usable token. Sessions
 //! expire and can be revoked; changing the password or disabling the account revokes them all.
-//! Every read of a confidential record is written to the access log. `addresses.rs` finds who
-//! a mail to a role reaches: the holders of the role's grants.
+//! The access log records who read what (the API writes it before a confidential read is
+//! returned). `addresses.rs` finds who a mail to a role reaches: the holders of the role.
 
 mod addresses;
 

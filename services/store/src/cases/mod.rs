@@ -281,7 +281,7 @@ pub struct CasePage {
     pub has_next: bool,
 }
 
-/// A break in a history chain found by [`Store::verify_history`].
+/// A break in a history chain found by [`Cases::verify_history`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
     /// The case.

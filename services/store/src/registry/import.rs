@@ -30,10 +30,13 @@ use super::rows::{
     MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
     insert_statuses,
 };
-use crate::entity::{member, member_status, member_unit, tree_event, unit, unit_parent};
+use crate::entity::{member, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
-use crate::stats::bulk::{cols, insert_rows};
 use crate::stats::count_members_with;
+use crate::tree::rows::{
+    JournalInsert, LinkInsert, UnitInsert, insert_journal, insert_links, insert_units,
+    set_successor,
+};
 
 /// What to import.
 #[derive(Debug, Clone, Default)]
@@ -117,6 +120,20 @@ pub struct RowOutcome {
     pub key: String,
     /// What it does.
     pub action: RowAction,
+}
+
+impl ImportOutcome {
+    /// Lists what row `row` of `sheet` (natural key `key`) does, when rows are listed.
+    fn list_row(&mut self, listed: bool, sheet: &str, row: usize, key: &str, action: RowAction) {
+        if listed {
+            self.rows.push(RowOutcome {
+                sheet: sheet.to_owned(),
+                row,
+                key: key.to_owned(),
+                action,
+            });
+        }
+    }
 }
 
 /// The registry as an export gives it: rows in the import's own form.
@@ -366,14 +383,7 @@ impl Registry<'_> {
                         && m.branch_category == r.branch_category
                     {
                         out.counts.units_unchanged += 1;
-                        if req.list_rows {
-                            out.rows.push(RowOutcome {
-                                sheet: us.to_owned(),
-                                row: r.row,
-                                key: r.code.clone(),
-                                action: RowAction::Unchanged,
-                            });
-                        }
+                        out.list_row(req.list_rows, us, r.row, &r.code, RowAction::Unchanged);
                         continue;
                     }
                     plans.push(UnitPlan::Change {
@@ -519,14 +529,7 @@ impl Registry<'_> {
                     (*row, code, RowAction::Changed)
                 }
             };
-            if req.list_rows {
-                out.rows.push(RowOutcome {
-                    sheet: us.to_owned(),
-                    row,
-                    key: key.clone(),
-                    action,
-                });
-            }
+            out.list_row(req.list_rows, us, row, key, action);
         }
 
         // Members: by card number.
@@ -695,14 +698,7 @@ impl Registry<'_> {
                 && added_statuses.is_empty()
             {
                 out.counts.members_unchanged += 1;
-                if req.list_rows {
-                    out.rows.push(RowOutcome {
-                        sheet: ms.to_owned(),
-                        row: r.row,
-                        key: r.card.clone(),
-                        action: RowAction::Unchanged,
-                    });
-                }
+                out.list_row(req.list_rows, ms, r.row, &r.card, RowAction::Unchanged);
                 continue;
             }
             if let Some(last) = rec_units.last()
@@ -733,14 +729,7 @@ impl Registry<'_> {
                     (row, RowAction::Changed)
                 }
             };
-            if req.list_rows {
-                out.rows.push(RowOutcome {
-                    sheet: ms.to_owned(),
-                    row: row.row,
-                    key: row.card.clone(),
-                    action,
-                });
-            }
+            out.list_row(req.list_rows, ms, row.row, &row.card, action);
         }
         out.touched_units.sort_unstable();
         out.touched_units.dedup();
@@ -893,36 +882,19 @@ async fn write_units(
             UnitPlan::Change { .. } => None,
         })
         .collect();
-    insert_rows(
-        txn,
-        unit::Entity,
-        cols(vec![
-            unit::Column::Id,
-            unit::Column::Code,
-            unit::Column::Name,
-            unit::Column::Kind,
-            unit::Column::BranchCategory,
-            unit::Column::ValidFrom,
-            unit::Column::ValidTo,
-            unit::Column::CreatedAt,
-        ]),
-        &new,
-        |(id, u)| {
-            vec![
-                (*id).into(),
-                u.code.clone().into(),
-                u.name.clone().into(),
-                u.kind.as_str().into(),
-                u.branch_category.clone().into(),
-                u.valid_from.into(),
-                u.valid_to.into(),
-                now.into(),
-            ]
-        },
-        progress,
-        "units",
-    )
-    .await?;
+    let rows: Vec<UnitInsert<'_>> = new
+        .iter()
+        .map(|(id, u)| UnitInsert {
+            id: *id,
+            code: &u.code,
+            name: &u.name,
+            kind: u.kind,
+            branch_category: u.branch_category.as_deref(),
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+        })
+        .collect();
+    insert_units(txn, &rows, now, progress).await?;
     // Successors and merges: the units merged into one on a day, journaled as one merge.
     let mut merges: HashMap<(Uuid, NaiveDate), Vec<Uuid>> = HashMap::new();
     for (id, u) in &new {
@@ -930,8 +902,8 @@ async fn write_units(
             merges.entry((unit_id(s), to)).or_default().push(*id);
         }
     }
-    let mut edges: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = Vec::new();
-    let mut journal: Vec<(&str, NaiveDate, serde_json::Value)> = Vec::new();
+    let mut edges: Vec<LinkInsert> = Vec::new();
+    let mut journal: Vec<JournalInsert<'_>> = Vec::new();
     for (id, u) in &new {
         for p in &u.parents {
             edges.push((*id, unit_id(&p.value), p.from, p.to));
@@ -950,13 +922,7 @@ async fn write_units(
     let mut merge_list: Vec<_> = merges.into_iter().collect();
     merge_list.sort_by_key(|((_, d), _)| *d);
     for ((target, date), sources) in merge_list {
-        for chunk in sources.chunks(500) {
-            unit::Entity::update_many()
-                .col_expr(unit::Column::SuccessorId, target.into())
-                .filter(unit::Column::Id.is_in(chunk.iter().copied()))
-                .exec(txn)
-                .await?;
-        }
+        set_successor(txn, target, &sources).await?;
         journal.push((
             "MERGE",
             date,
@@ -997,43 +963,8 @@ async fn write_units(
             }
         }
     }
-    insert_rows(
-        txn,
-        unit_parent::Entity,
-        cols(vec![
-            unit_parent::Column::UnitId,
-            unit_parent::Column::ParentId,
-            unit_parent::Column::ValidFrom,
-            unit_parent::Column::ValidTo,
-        ]),
-        &edges,
-        |(u, p, from, to)| vec![(*u).into(), (*p).into(), (*from).into(), (*to).into()],
-        progress,
-        "parent links",
-    )
-    .await?;
-    insert_rows(
-        txn,
-        tree_event::Entity,
-        cols(vec![
-            tree_event::Column::Kind,
-            tree_event::Column::EffectiveDate,
-            tree_event::Column::Payload,
-            tree_event::Column::RecordedAt,
-        ]),
-        &journal,
-        |(kind, date, payload)| {
-            vec![
-                (*kind).into(),
-                (*date).into(),
-                payload.clone().into(),
-                now.into(),
-            ]
-        },
-        progress,
-        "tree journal",
-    )
-    .await
+    insert_links(txn, &edges, progress).await?;
+    insert_journal(txn, &journal, now, progress).await
 }
 
 async fn write_members(

@@ -21,13 +21,15 @@ use super::counters::{
 };
 use super::entity::{badge_award, discipline_record};
 use crate::cases::{CaseEventRecord, event_hash, next_due};
-use crate::entity::{
-    account, case_deadline, case_event, cases, role_assignment, tree_event, unit, unit_parent,
-};
+use crate::entity::{account, case_deadline, case_event, cases, role_assignment, unit};
 use crate::error::{Result, StoreError};
 use crate::registry::rows::{
     MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
     insert_statuses,
+};
+use crate::tree::rows::{
+    JournalInsert, LinkInsert, UnitInsert, insert_journal, insert_links, insert_units,
+    set_successor,
 };
 
 /// A unit to load. Units, members and the rows about them refer to each other by their
@@ -627,36 +629,19 @@ impl Statistics<'_> {
         };
         let units: Vec<(Uuid, &BulkUnit)> = unit_ids.iter().copied().zip(&batch.units).collect();
         // Successors refer to units of the batch: insert without them, then set them.
-        insert_rows(
-            &txn,
-            unit::Entity,
-            cols(vec![
-                unit::Column::Id,
-                unit::Column::Code,
-                unit::Column::Name,
-                unit::Column::Kind,
-                unit::Column::BranchCategory,
-                unit::Column::ValidFrom,
-                unit::Column::ValidTo,
-                unit::Column::CreatedAt,
-            ]),
-            &units,
-            |(id, u)| {
-                vec![
-                    (*id).into(),
-                    u.code.clone().into(),
-                    u.name.clone().into(),
-                    u.kind.as_str().into(),
-                    u.branch_category.map(str::to_owned).into(),
-                    u.valid_from.into(),
-                    u.valid_to.into(),
-                    now.into(),
-                ]
-            },
-            progress,
-            "units",
-        )
-        .await?;
+        let rows: Vec<UnitInsert<'_>> = units
+            .iter()
+            .map(|(id, u)| UnitInsert {
+                id: *id,
+                code: &u.code,
+                name: &u.name,
+                kind: u.kind,
+                branch_category: u.branch_category,
+                valid_from: u.valid_from,
+                valid_to: u.valid_to,
+            })
+            .collect();
+        insert_units(&txn, &rows, now, progress).await?;
         let mut by_successor: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
         for (id, u) in &units {
             if let Some(s) = u.successor {
@@ -667,15 +652,9 @@ impl Statistics<'_> {
             }
         }
         for (succ, sources) in by_successor {
-            for chunk in sources.chunks(500) {
-                unit::Entity::update_many()
-                    .col_expr(unit::Column::SuccessorId, succ.into())
-                    .filter(unit::Column::Id.is_in(chunk.iter().copied()))
-                    .exec(&txn)
-                    .await?;
-            }
+            set_successor(&txn, succ, &sources).await?;
         }
-        let mut edges: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = batch
+        let mut edges: Vec<LinkInsert> = batch
             .edges
             .iter()
             .map(|e| {
@@ -696,64 +675,38 @@ impl Statistics<'_> {
                 }
             }
         }
-        insert_rows(
-            &txn,
-            unit_parent::Entity,
-            cols(vec![
-                unit_parent::Column::UnitId,
-                unit_parent::Column::ParentId,
-                unit_parent::Column::ValidFrom,
-                unit_parent::Column::ValidTo,
-            ]),
-            &edges,
-            |(u, p, from, to)| vec![(*u).into(), (*p).into(), (*from).into(), (*to).into()],
-            progress,
-            "parent links",
-        )
-        .await?;
-        insert_rows(
-            &txn,
-            tree_event::Entity,
-            cols(vec![
-                tree_event::Column::Kind,
-                tree_event::Column::EffectiveDate,
-                tree_event::Column::Payload,
-                tree_event::Column::RecordedAt,
-            ]),
-            &batch.tree_events,
-            |e| {
-                let (kind, date, payload) = match e {
-                    BulkTreeEvent::Create { unit, parent } => {
-                        let u = batch.units.get(*unit);
-                        (
-                            "CREATE",
-                            u.map_or(NaiveDate::MIN, |u| u.valid_from),
-                            serde_json::json!({
-                                "unit": id_of(&unit_ids, *unit),
-                                "code": u.map(|u| u.code.clone()),
-                                "parent": parent.map(|p| id_of(&unit_ids, p)),
-                            }),
-                        )
-                    }
-                    BulkTreeEvent::Merge {
-                        sources,
-                        target,
-                        date,
-                    } => (
-                        "MERGE",
-                        *date,
+        insert_links(&txn, &edges, progress).await?;
+        let journal: Vec<JournalInsert<'_>> = batch
+            .tree_events
+            .iter()
+            .map(|e| match e {
+                BulkTreeEvent::Create { unit, parent } => {
+                    let u = batch.units.get(*unit);
+                    (
+                        "CREATE",
+                        u.map_or(NaiveDate::MIN, |u| u.valid_from),
                         serde_json::json!({
-                            "sources": sources.iter().map(|s| id_of(&unit_ids, *s)).collect::<Vec<_>>(),
-                            "target": id_of(&unit_ids, *target),
+                            "unit": id_of(&unit_ids, *unit),
+                            "code": u.map(|u| u.code.clone()),
+                            "parent": parent.map(|p| id_of(&unit_ids, p)),
                         }),
-                    ),
-                };
-                vec![kind.into(), date.into(), payload.into(), now.into()]
-            },
-            progress,
-            "tree journal",
-        )
-        .await?;
+                    )
+                }
+                BulkTreeEvent::Merge {
+                    sources,
+                    target,
+                    date,
+                } => (
+                    "MERGE",
+                    *date,
+                    serde_json::json!({
+                        "sources": sources.iter().map(|s| id_of(&unit_ids, *s)).collect::<Vec<_>>(),
+                        "target": id_of(&unit_ids, *target),
+                    }),
+                ),
+            })
+            .collect();
+        insert_journal(&txn, &journal, now, progress).await?;
         let members: Vec<(Uuid, &BulkMember)> =
             member_ids.iter().copied().zip(&batch.members).collect();
         let rows: Vec<MemberInsert<'_>> = members

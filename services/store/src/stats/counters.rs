@@ -594,7 +594,7 @@ pub struct StatsDifference {
     pub expected: i64,
 }
 
-/// The outcome of [`Store::check_stats`].
+/// The outcome of [`Statistics::check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatsCheck {
     /// Members read from the registry.

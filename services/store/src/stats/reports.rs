@@ -2,7 +2,8 @@
 //! forecast, roll-up level by level, units at risk), read from the counters without touching
 //! the members; and the source report's other figures (members by age band, sex, ethnicity,
 //! religion, schooling, occupation; admissions by year; discipline by form; badges by years),
-//! read from the registry for one subtree.
+//! read from the registry for one subtree; and the party members and admissions of a set of
+//! units over a period (the monthly target report's mail).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -144,7 +145,7 @@ struct FastScope {
     open: Option<HashMap<Uuid, (u64, f64)>>,
 }
 
-/// Which units below the report's unit(s) [`Store::units_at_risk`] looks at.
+/// Which units below the report's unit(s) [`Statistics::units_at_risk`] looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RiskScope {
     /// Those this many levels down (every level when `None`).
@@ -548,7 +549,7 @@ impl Statistics<'_> {
         self.rows_of(&chosen).await
     }
 
-    /// [`Store::units_at_risk`] of a report read from the subtree aggregates: the units in
+    /// [`Statistics::units_at_risk`] of a report read from the subtree aggregates: the units in
     /// scope read from the tree of the reference date, their aggregates read by unit.
     async fn fast_units_at_risk(
         &self,
@@ -669,7 +670,7 @@ impl Statistics<'_> {
     }
 
     /// Admissions and base membership of `unit` for each of `years`, rolled up as in
-    /// [`Store::admission_targets`] (for the chart of a unit over the years).
+    /// [`Statistics::admission_targets`] (for the chart of a unit over the years).
     pub async fn admission_series(
         &self,
         unit: Uuid,

@@ -5,9 +5,11 @@
 //! opens new ones (`valid_from = date`). Changes to one unit are applied in date order, so a
 //! change dated on or before the start of a unit's current period is refused as a conflict.
 //!
-//! The ancestry (`ancestry.rs`) is the tree's closure table, rewritten by every tree write.
+//! The ancestry (`ancestry.rs`) is the tree's closure table, rewritten by every tree write;
+//! `rows.rs` has the multi-row inserts of units, links and journal entries (import, bulk).
 
 pub(crate) mod ancestry;
+pub(crate) mod rows;
 
 pub use ancestry::AncestryProblem;
 
