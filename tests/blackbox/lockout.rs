@@ -88,6 +88,7 @@ async fn a_disabled_account_is_refused_after_the_same_password_check_as_any_othe
         .await
         .unwrap();
     store
+        .accounts()
         .disable_account("ghost", memberflow_tests::default_now())
         .await
         .unwrap();
@@ -95,7 +96,7 @@ async fn a_disabled_account_is_refused_after_the_same_password_check_as_any_othe
     let disabled = refusal_time(&app, "ghost").await;
     // Before, a disabled account skipped the password hash (a few milliseconds against
     // tens or hundreds). Printed, not asserted: no test fails on a timing (the store checks
-    // the password before it looks at `disabled`, services/store/src/accounts.rs).
+    // the password before it looks at `disabled`, services/store/src/accounts/mod.rs).
     eprintln!("refusal of a disabled account {disabled:?}, of an active one {active:?}");
     // And the right password of a disabled account is refused just the same.
     let r = app

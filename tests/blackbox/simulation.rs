@@ -880,7 +880,7 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
 
     // The loop of `Worker::run`, without its 30-second idle wake: a pass at the start of
     // each day, at every tick of a job (the job first), at the next retry or recurring tick
-    // the outbox names (`outbox_next_wake`), and at 10:00, after the day's steps.
+    // the outbox names (`Outbox::next_wake`), and at 10:00, after the day's steps.
     let sim = Instant::now();
     let mut total = DispatchReport::default();
     let mut enqueued: BTreeMap<Job, u64> = BTreeMap::new();
@@ -924,7 +924,7 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
             if let Some((_, t)) = schedules.next_after(now) {
                 next = next.min(t);
             }
-            if let Some(t) = store.outbox_next_wake(now, day).await.unwrap().at {
+            if let Some(t) = store.outbox().next_wake(now, day).await.unwrap().at {
                 next = next.min(t);
             }
             if !steps_done {
@@ -959,7 +959,7 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
     assert_eq!(inbox.lock().unwrap().accepted.len(), before);
 
     // --- Checks --------------------------------------------------------------------------------
-    let rows = store.outbox_records(None, None, 1_000_000).await.unwrap();
+    let rows = store.outbox().records(None, None, 1_000_000).await.unwrap();
     let by_id: HashMap<i64, &OutboxRecord> = rows.iter().map(|r| (r.id, r)).collect();
     let case_unit: HashMap<String, &'static str> = cases
         .by_label

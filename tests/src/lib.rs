@@ -259,18 +259,21 @@ pub async fn operator_token_for(url: &str) -> String {
 async fn operator_token(store: &memberflow_store::Store) -> String {
     let now = default_now();
     if store
+        .accounts()
         .create_account("operator", TEST_PASSWORD, None, now)
         .await
         .is_ok()
     {
         for role in memberflow_workflow::access::Role::ALL {
             store
+                .accounts()
                 .grant_role("operator", role.as_str(), None, now)
                 .await
                 .unwrap();
         }
     }
     let (_, session) = store
+        .accounts()
         .login(
             "operator",
             TEST_PASSWORD,
@@ -323,13 +326,23 @@ impl TestApp {
         let now = default_now();
         let member = member.map(|m| uuid::Uuid::parse_str(m).unwrap());
         self.store
+            .accounts()
             .create_account(name, TEST_PASSWORD, member, now)
             .await
             .map_err(|e| e.to_string())?;
         for (role, unit) in grants {
             let unit = unit.map(|u| uuid::Uuid::parse_str(u).unwrap());
-            if let Err(e) = self.store.grant_role(name, role, unit, now).await {
-                self.store.disable_account(name, now).await.unwrap();
+            if let Err(e) = self
+                .store
+                .accounts()
+                .grant_role(name, role, unit, now)
+                .await
+            {
+                self.store
+                    .accounts()
+                    .disable_account(name, now)
+                    .await
+                    .unwrap();
                 return Err(match e {
                     memberflow_store::StoreError::Validation(t) => {
                         t.iter().map(|t| t.en.clone()).collect::<Vec<_>>().join(" ")
@@ -340,6 +353,7 @@ impl TestApp {
         }
         let (_, session) = self
             .store
+            .accounts()
             .login(name, TEST_PASSWORD, chrono::Duration::days(365 * 200), now)
             .await
             .unwrap();
@@ -349,13 +363,18 @@ impl TestApp {
     /// Sets the e-mail address of the account `name`.
     pub async fn set_account_email(&self, name: &str, email: &str) {
         let e = memberflow_workflow::email::EmailAddress::parse(email).unwrap();
-        self.store.set_account_email(name, Some(&e)).await.unwrap();
+        self.store
+            .accounts()
+            .set_account_email(name, Some(&e))
+            .await
+            .unwrap();
     }
 
     /// A fresh session of the account `name` (made by [`TestApp::account`]).
     pub async fn session_of(&self, name: &str) -> String {
         let (_, session) = self
             .store
+            .accounts()
             .login(
                 name,
                 TEST_PASSWORD,

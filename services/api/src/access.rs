@@ -76,7 +76,12 @@ pub(crate) async fn prefetch_paths(
     if missing.is_empty() {
         return Ok(());
     }
-    let found = app(ctx).store.paths_on(&missing, on).await.gql(lang(ctx))?;
+    let found = app(ctx)
+        .store
+        .tree()
+        .paths_on(&missing, on)
+        .await
+        .gql(lang(ctx))?;
     let Some(cache) = cache else {
         return Ok(());
     };
@@ -122,6 +127,7 @@ pub(crate) async fn path(
     if ctx.data_opt::<PathCache>().is_none() {
         let path = app(ctx)
             .store
+            .tree()
             .paths_on(&[unit], on)
             .await
             .gql(lang(ctx))?
@@ -148,7 +154,7 @@ pub(crate) async fn unit_record(ctx: &Context<'_>, id: Uuid) -> async_graphql::R
     {
         return Ok(u);
     }
-    app(ctx).store.unit(id).await.gql(lang(ctx))
+    app(ctx).store.tree().unit(id).await.gql(lang(ctx))
 }
 
 fn ids(path: &[PathUnit<Uuid>]) -> Vec<Uuid> {
@@ -217,7 +223,7 @@ pub(crate) async fn scope_units(
             let a = app(ctx);
             let mut out: Vec<Uuid> = Vec::new();
             for r in roots {
-                for id in a.store.subtree_ids_on(r, on).await.gql(lang(ctx))? {
+                for id in a.store.tree().subtree_ids_on(r, on).await.gql(lang(ctx))? {
                     if !out.contains(&id) {
                         out.push(id);
                     }
@@ -300,6 +306,7 @@ pub(crate) async fn read_case(
     };
     if p == Permission::ReadConfidentialCases {
         a.store
+            .accounts()
             .log_access(
                 who.principal.account.id,
                 &case_subject(case.id),
@@ -352,6 +359,7 @@ pub async fn permits(
     on: NaiveDate,
 ) -> Result<bool, memberflow_store::StoreError> {
     let path: Vec<Uuid> = store
+        .tree()
         .paths_on(&[unit], on)
         .await?
         .remove(&unit)

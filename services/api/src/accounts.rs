@@ -64,7 +64,8 @@ impl AccountQuery {
         let limit = u64::try_from(first.unwrap_or(200).clamp(1, 1_000)).unwrap_or(200);
         Ok(app(ctx)
             .store
-            .accounts(limit)
+            .accounts()
+            .list(limit)
             .await
             .gql(lang(ctx))?
             .into_iter()
@@ -100,11 +101,13 @@ impl AccountMutation {
         match change {
             Change::Grant => a
                 .store
+                .accounts()
                 .grant_role(&username, &role, unit, now)
                 .await
                 .map(drop),
             Change::Revoke => a
                 .store
+                .accounts()
                 .revoke_role(&username, &role, unit, now)
                 .await
                 .map(drop),
@@ -115,7 +118,7 @@ impl AccountMutation {
 
     async fn reread(ctx: &Context<'_>, username: &str) -> async_graphql::Result<Account> {
         let l = lang(ctx);
-        let all = app(ctx).store.accounts(u64::MAX >> 1).await.gql(l)?;
+        let all = app(ctx).store.accounts().list(u64::MAX >> 1).await.gql(l)?;
         all.into_iter()
             .find(|(a, _)| a.username == username)
             .map(|(a, r)| account(a, r))
@@ -135,7 +138,13 @@ impl AccountMutation {
         match code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()) {
             None => Ok(None),
             Some(c) => Ok(Some(
-                app(ctx).store.unit_by_code(&c).await.gql(lang(ctx))?.id,
+                app(ctx)
+                    .store
+                    .tree()
+                    .unit_by_code(&c)
+                    .await
+                    .gql(lang(ctx))?
+                    .id,
             )),
         }
     }
@@ -162,11 +171,13 @@ impl AccountMutation {
             }
         };
         a.store
+            .accounts()
             .create_account(username.trim(), &password, None, a.clock.now())
             .await
             .gql(l)?;
         if let Some(e) = &email {
             a.store
+                .accounts()
                 .set_account_email(username.trim(), Some(e))
                 .await
                 .gql(l)?;
@@ -207,6 +218,7 @@ impl AccountMutation {
         require_everywhere(ctx, Permission::Administer)?;
         let a = app(ctx);
         a.store
+            .accounts()
             .disable_account(&username, a.clock.now())
             .await
             .gql(lang(ctx))?;

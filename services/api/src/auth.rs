@@ -26,7 +26,7 @@ pub struct Auth {
 
 /// Resolves a bearer token into an [`Auth`]; `None` for an unknown, expired or revoked one.
 pub async fn authenticate(store: &Store, clock: &dyn Clock, token: &str) -> Option<Auth> {
-    match store.principal(token, clock.now()).await {
+    match store.accounts().principal(token, clock.now()).await {
         Ok(Some(principal)) => Some(Auth {
             token: token.to_owned(),
             principal,
@@ -75,7 +75,7 @@ impl RoleHeld {
         let l = lang(ctx);
         let id = crate::scalars::parse_id(id, "unit").gql(l)?;
         Ok(Some(crate::tree::Unit(
-            crate::tree::app(ctx).store.unit(id).await.gql(l)?,
+            crate::tree::app(ctx).store.tree().unit(id).await.gql(l)?,
         )))
     }
 }
@@ -192,11 +192,13 @@ impl AuthMutation {
         let ttl = Duration::minutes(i64::from(a.session_minutes));
         let (_, session) = a
             .store
+            .accounts()
             .login(&username, &password, ttl, a.clock.now())
             .await
             .gql(l)?;
         let principal = a
             .store
+            .accounts()
             .principal(&session.token, a.clock.now())
             .await
             .gql(l)?
@@ -213,7 +215,11 @@ impl AuthMutation {
         let l = lang(ctx);
         let a = app(ctx);
         let auth = auth(ctx)?;
-        a.store.logout(&auth.token, a.clock.now()).await.gql(l)?;
+        a.store
+            .accounts()
+            .logout(&auth.token, a.clock.now())
+            .await
+            .gql(l)?;
         Ok(true)
     }
 
@@ -228,6 +234,7 @@ impl AuthMutation {
         let a = app(ctx);
         let auth = auth(ctx)?;
         a.store
+            .accounts()
             .change_password(
                 auth.principal.account.id,
                 &old_password,

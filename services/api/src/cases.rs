@@ -10,10 +10,11 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
-    CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Catalog, Command, MigrateCases,
-    MigrationMode, NewCase, RefusalRecording,
+    CaseDefinition as _, CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Command,
+    MigrateCases, MigrationMode, NewCase, RefusalRecording,
 };
 use memberflow_workflow::access::Permission;
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::{
     self, Actor, AvailabilityStatus, Definition, Event, InputType, Reason, Refusal,
     RuleSetSelection, Transition, Value, Values,
@@ -504,6 +505,7 @@ impl Case {
     async fn history_intact(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let breaks = app(ctx)
             .store
+            .cases()
             .verify_case_history(self.0.id)
             .await
             .gql(lang(ctx))?;
@@ -516,6 +518,7 @@ impl Case {
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CaseEvent>> {
         Ok(app(ctx)
             .store
+            .cases()
             .case_events(self.0.id)
             .await
             .gql(lang(ctx))?
@@ -538,7 +541,8 @@ impl Case {
         let actor = actor_for(ctx, def, &self.0, d).await?;
         let context = app(ctx)
             .store
-            .registry_context_of(cat, &self.0, d)
+            .registry()
+            .context_of(cat, &self.0, d)
             .await
             .gql(l)?;
         Ok(engine::available(
@@ -585,6 +589,7 @@ impl Case {
         let n = first.unwrap_or(50).clamp(1, 500);
         Ok(app(ctx)
             .store
+            .accounts()
             .access_log(&case_subject(self.0.id), u64::try_from(n).unwrap_or(50))
             .await
             .gql(l)?
@@ -612,7 +617,7 @@ impl Case {
         }
         let cat = catalog(ctx);
         let def = cat.definition_of(&self.0).gql(l)?;
-        let events = app(ctx).store.case_events(self.0.id).await.gql(l)?;
+        let events = app(ctx).store.cases().case_events(self.0.id).await.gql(l)?;
         let parsed = parsed_history(&events);
         Ok(engine::votes(def, &cat.rules, &recorded_steps(&parsed))
             .into_iter()
@@ -654,7 +659,7 @@ impl Case {
         let l = lang(ctx);
         let d = on_or_today(ctx, on);
         let cat = catalog(ctx);
-        let events = app(ctx).store.case_events(self.0.id).await.gql(l)?;
+        let events = app(ctx).store.cases().case_events(self.0.id).await.gql(l)?;
         let parsed = parsed_history(&events);
         let steps = recorded_steps(&parsed);
         Ok(engine::dossier(
@@ -864,7 +869,7 @@ impl CaseQuery {
         let l = lang(ctx);
         caller(ctx)?;
         let id = parse_id(&id, "case").gql(l)?;
-        let case = app(ctx).store.case(id).await.gql(l)?;
+        let case = app(ctx).store.cases().case(id).await.gql(l)?;
         let view = read_case(ctx, &case).await?;
         Ok(Case(case, view))
     }
@@ -887,9 +892,9 @@ impl CaseQuery {
         let units = match &f.unit_id {
             Some(id) => {
                 let id = parse_id(id, "unit").gql(l)?;
-                a.store.unit(id).await.gql(l)?;
+                a.store.tree().unit(id).await.gql(l)?;
                 Some(if f.include_subtree.unwrap_or(false) {
-                    a.store.subtree_ids_on(id, today).await.gql(l)?
+                    a.store.tree().subtree_ids_on(id, today).await.gql(l)?
                 } else {
                     vec![id]
                 })
@@ -919,10 +924,15 @@ impl CaseQuery {
                 .gql(l)?,
         };
         let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
-        let page = a.store.cases_page(&filter, after_id, first).await.gql(l)?;
+        let page = a
+            .store
+            .cases()
+            .page(&filter, after_id, first)
+            .await
+            .gql(l)?;
         // Counted only when asked for.
         let total = if ctx.look_ahead().field("totalCount").exists() {
-            a.store.cases_count(&filter).await.gql(l)?
+            a.store.cases().count(&filter).await.gql(l)?
         } else {
             0
         };
@@ -1267,6 +1277,7 @@ impl CaseMutation {
         dates_not_too_far(&event.inputs, a.clock.today()).gql(l)?;
         let o = a
             .store
+            .cases()
             .open_case(
                 &a.catalog,
                 NewCase {
@@ -1306,7 +1317,8 @@ impl CaseMutation {
         };
         let results = a
             .store
-            .migrate_cases(
+            .cases()
+            .migrate(
                 &a.catalog,
                 MigrateCases {
                     definition_id: input.definition_id,
@@ -1350,7 +1362,7 @@ impl CaseMutation {
         caller(ctx)?;
         let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
         not_in_future(today, a.clock.today(), l)?;
-        let case = a.store.case(case_id).await.gql(l)?;
+        let case = a.store.cases().case(case_id).await.gql(l)?;
         let def = a.catalog.definition_of(&case).gql(l)?;
         let t = def.transition(&input.transition).ok_or_else(|| {
             graphql_error(
@@ -1383,6 +1395,7 @@ impl CaseMutation {
             // The real step in its transaction, rolled back: it cannot disagree with the step.
             let o = a
                 .store
+                .cases()
                 .dry_run_case(&a.catalog, case_id, input.expected_version, command)
                 .await
                 .gql(l)?;
@@ -1403,6 +1416,7 @@ impl CaseMutation {
         }
         let o = a
             .store
+            .cases()
             .fire_case(&a.catalog, case_id, input.expected_version, command)
             .await
             .gql(l)?;

@@ -94,7 +94,12 @@ impl DisciplineQuery {
         let a = app(ctx);
         let unit = match unit_id {
             Some(id) => {
-                let u = a.store.unit(parse_id(&id, "unit").gql(l)?).await.gql(l)?;
+                let u = a
+                    .store
+                    .tree()
+                    .unit(parse_id(&id, "unit").gql(l)?)
+                    .await
+                    .gql(l)?;
                 require(ctx, Permission::ReadReports, u.id).await?;
                 Some(u)
             }
@@ -113,6 +118,7 @@ impl DisciplineQuery {
         crate::tree::ahead(ctx, "to", to)?;
         let counts = a
             .store
+            .stats()
             .discipline_counts(unit.as_ref().map(|u| u.id), from.0, to.0)
             .await
             .gql(l)?;

@@ -395,6 +395,7 @@ async fn run_import(
     }
     let who = caller(ctx)?;
     a.store
+        .accounts()
         .log_access(
             who.principal.account.id,
             &subject(unit),
@@ -422,7 +423,8 @@ async fn run_import(
     };
     let outcome: ImportOutcome = a
         .store
-        .import_registry(req, a.clock.now(), &mut |_, _, _| {})
+        .registry()
+        .import(req, a.clock.now(), &mut |_, _, _| {})
         .await
         .gql(l)?;
     problems.extend(outcome.problems);
@@ -548,13 +550,14 @@ impl ImportQuery {
         let a = app(ctx);
         let who = caller(ctx)?;
         let code = match unit {
-            Some(u) => a.store.unit(u).await.gql(l)?.code,
+            Some(u) => a.store.tree().unit(u).await.gql(l)?.code,
             None => "tat-ca".to_owned(),
         };
         let data = if template {
             None
         } else {
             a.store
+                .accounts()
                 .log_access(
                     who.principal.account.id,
                     &subject(unit),
@@ -566,6 +569,7 @@ impl ImportQuery {
             let scope = match unit {
                 Some(u) => Some(
                     a.store
+                        .tree()
                         .subtree_ids_on(u, a.clock.today())
                         .await
                         .gql(l)?
@@ -576,7 +580,8 @@ impl ImportQuery {
             };
             let mut e = a
                 .store
-                .export_registry_within(scope.as_ref())
+                .registry()
+                .export_within(scope.as_ref())
                 .await
                 .gql(l)?;
             if !kinds.contains(&Kind::Units) {

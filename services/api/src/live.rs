@@ -98,7 +98,7 @@ impl Subscription {
         let l = lang(ctx);
         let a = app(ctx).clone();
         let root = parse_id(&unit_id, "unit").gql(l)?;
-        a.store.unit(root).await.gql(l)?;
+        a.store.tree().unit(root).await.gql(l)?;
         require(ctx, Permission::ReadCases, root).await?;
         let secrets = require(ctx, Permission::ReadConfidentialCases, root)
             .await
@@ -125,7 +125,7 @@ impl Subscription {
                     return Some(c);
                 }
                 let today = a.clock.today();
-                let ancestors = a.store.ancestors_on(c.unit, today).await.ok()?;
+                let ancestors = a.store.tree().ancestors_on(c.unit, today).await.ok()?;
                 ancestors.iter().any(|u| u.id == root).then_some(c)
             }
         }))

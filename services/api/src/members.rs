@@ -225,7 +225,12 @@ impl Member {
         let Some(from) = self.0.admission_decision_date else {
             return Ok(Vec::new());
         };
-        let statuses = app(ctx).store.member_statuses(self.0.id).await.gql(l)?;
+        let statuses = app(ctx)
+            .store
+            .registry()
+            .member_statuses(self.0.id)
+            .await
+            .gql(l)?;
         let official = statuses
             .iter()
             .find(|p| covers(p.valid_from, p.valid_to, d))
@@ -235,7 +240,12 @@ impl Member {
         };
         let rules = memberflow_workflow::badges::BadgeRules::from_rule_set(rs)
             .map_err(|t| crate::error::graphql_error(crate::error::Code::Internal, &[t], l))?;
-        let awarded = app(ctx).store.badge_awards(self.0.id).await.gql(l)?;
+        let awarded = app(ctx)
+            .store
+            .registry()
+            .badge_awards(self.0.id)
+            .await
+            .gql(l)?;
         Ok(memberflow_workflow::badges::badges(from, &rules, d)
             .into_iter()
             .map(|b| Badge {
@@ -260,6 +270,7 @@ impl Member {
         let d = on_or_today(ctx, on);
         let periods = app(ctx)
             .store
+            .registry()
             .member_statuses(self.0.id)
             .await
             .gql(lang(ctx))?;
@@ -276,12 +287,19 @@ impl Member {
     ) -> async_graphql::Result<Option<Unit>> {
         let d = on_or_today(ctx, on);
         let l = lang(ctx);
-        let periods = app(ctx).store.member_units(self.0.id).await.gql(l)?;
+        let periods = app(ctx)
+            .store
+            .registry()
+            .member_units(self.0.id)
+            .await
+            .gql(l)?;
         match periods
             .into_iter()
             .find(|p| covers(p.valid_from, p.valid_to, d))
         {
-            Some(p) => Ok(Some(Unit(app(ctx).store.unit(p.unit_id).await.gql(l)?))),
+            Some(p) => Ok(Some(Unit(
+                app(ctx).store.tree().unit(p.unit_id).await.gql(l)?,
+            ))),
             None => Ok(None),
         }
     }
@@ -292,6 +310,7 @@ impl Member {
     ) -> async_graphql::Result<Vec<StatusPeriodGql>> {
         let periods = app(ctx)
             .store
+            .registry()
             .member_statuses(self.0.id)
             .await
             .gql(lang(ctx))?;
@@ -301,6 +320,7 @@ impl Member {
     async fn unit_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitPeriod>> {
         let periods = app(ctx)
             .store
+            .registry()
             .member_units(self.0.id)
             .await
             .gql(lang(ctx))?;
@@ -412,10 +432,14 @@ pub(crate) async fn members_connection(
         statuses: statuses.into_iter().map(Into::into).collect(),
     };
     let store = &app(ctx).store;
-    let page = store.members_page(&filter, after_id, first).await.gql(l)?;
+    let page = store
+        .registry()
+        .members_page(&filter, after_id, first)
+        .await
+        .gql(l)?;
     // Counted only when asked for.
     let total = if ctx.look_ahead().field("totalCount").exists() {
-        store.members_count(&filter).await.gql(l)?
+        store.registry().members_count(&filter).await.gql(l)?
     } else {
         0
     };
@@ -455,6 +479,7 @@ async fn require_over_members_unit(
 ) -> async_graphql::Result<()> {
     let latest = app(ctx)
         .store
+        .registry()
         .member_units(id)
         .await
         .gql(lang(ctx))?
@@ -476,7 +501,7 @@ impl MemberQuery {
     async fn member(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Member> {
         let l = lang(ctx);
         let id = parse_id(&id, "member").gql(l)?;
-        let member = app(ctx).store.member(id).await.gql(l)?;
+        let member = app(ctx).store.registry().member(id).await.gql(l)?;
         require_over_member(ctx, Permission::ReadMembers, id).await?;
         Ok(Member(member))
     }
@@ -500,7 +525,7 @@ impl MemberQuery {
             Some(u) => {
                 let u = parse_id(&u, "unit").gql(l)?;
                 require(ctx, Permission::ReadMembers, u).await?;
-                Some(a.store.subtree_ids_on(u, today).await.gql(l)?)
+                Some(a.store.tree().subtree_ids_on(u, today).await.gql(l)?)
             }
             None => crate::access::scope_units(ctx, Permission::ReadMembers, today).await?,
         };
@@ -508,6 +533,7 @@ impl MemberQuery {
             return Ok(Vec::new());
         }
         Ok(a.store
+            .registry()
             .search_members(&query, units.as_deref(), today, limit)
             .await
             .gql(l)?
@@ -555,7 +581,10 @@ pub struct RegisterMemberInput {
 
 /// The probation length (A13) of the rule set in force on the ceremony day; for a ceremony
 /// before the first rule set, the first rule set's (the Charter's 12 months predate them all).
-pub fn probation_months(cat: &memberflow_store::Catalog, ceremony: Option<NaiveDate>) -> u32 {
+pub fn probation_months(
+    cat: &memberflow_workflow::catalog::Catalog,
+    ceremony: Option<NaiveDate>,
+) -> u32 {
     use memberflow_workflow::engine::Period;
     let set = ceremony
         .and_then(|d| cat.rules.for_date(d))
@@ -601,11 +630,12 @@ impl MemberMutation {
         let l = lang(ctx);
         let a = app(ctx);
         let id = parse_id(&member_id, "member").gql(l)?;
-        a.store.member(id).await.gql(l)?;
+        a.store.registry().member(id).await.gql(l)?;
         require_over_members_unit(ctx, Permission::RegisterMembers, id).await?;
         crate::tree::ahead(ctx, "awardDate", award_date)?;
         match a
             .store
+            .registry()
             .award_badge(
                 &a.catalog,
                 id,
@@ -638,11 +668,15 @@ impl MemberMutation {
         let l = lang(ctx);
         let id = parse_id(&member_id, "member").gql(l)?;
         let store = &app(ctx).store;
-        store.member(id).await.gql(l)?;
+        store.registry().member(id).await.gql(l)?;
         require_over_member(ctx, Permission::RegisterMembers, id).await?;
         let email = parse_email(email.as_deref()).gql(l)?;
         Ok(Member(
-            store.set_member_email(id, email.as_ref()).await.gql(l)?,
+            store
+                .registry()
+                .set_member_email(id, email.as_ref())
+                .await
+                .gql(l)?,
         ))
     }
 
@@ -670,6 +704,7 @@ impl MemberMutation {
         }
         let m = a
             .store
+            .registry()
             .register_member(
                 NewMember {
                     unit_id,

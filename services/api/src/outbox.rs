@@ -118,7 +118,8 @@ impl OutboxQuery {
             .gql(l)?;
         let rows = app(ctx)
             .store
-            .outbox_records(
+            .outbox()
+            .records(
                 status.map(Into::into),
                 case,
                 u64::from(first.unwrap_or(100).min(500)),
@@ -154,6 +155,7 @@ impl OutboxMutation {
         })?;
         let r = a
             .store
+            .outbox()
             .requeue_dead_letter(id, a.clock.now())
             .await
             .gql(l)?;

@@ -149,7 +149,8 @@ async fn upcoming(
     let mut items = Vec::new();
     let page = a
         .store
-        .cases_page(&filter, None, first as u64)
+        .cases()
+        .page(&filter, None, first as u64)
         .await
         .gql(l)?;
     for c in page.cases {
@@ -182,13 +183,19 @@ async fn upcoming(
     }
     // Reminders: pending rows due by then, of cases the caller may read under the units.
     let unit_set: Option<std::collections::HashSet<Uuid>> = units.map(|u| u.into_iter().collect());
-    for r in a.store.pending_reminders(through, 5_000).await.gql(l)? {
+    for r in a
+        .store
+        .outbox()
+        .pending_reminders(through, 5_000)
+        .await
+        .gql(l)?
+    {
         let Some(case_id) = r.case_id else { continue };
         let Some((to, template)) = addressed_to(&r) else {
             continue;
         };
         if let std::collections::hash_map::Entry::Vacant(slot) = cases.entry(case_id) {
-            let Ok(c) = a.store.case(case_id).await else {
+            let Ok(c) = a.store.cases().case(case_id).await else {
                 continue;
             };
             if c.terminal || unit_set.as_ref().is_some_and(|s| !s.contains(&c.unit_id)) {
@@ -246,9 +253,13 @@ impl ReminderQuery {
         caller(ctx)?;
         let a = app(ctx);
         let unit = parse_id(&unit_id, "unit").gql(l)?;
-        a.store.unit(unit).await.gql(l)?;
+        a.store.tree().unit(unit).await.gql(l)?;
         let units = if include_subtree.unwrap_or(true) {
-            a.store.subtree_ids_on(unit, a.clock.today()).await.gql(l)?
+            a.store
+                .tree()
+                .subtree_ids_on(unit, a.clock.today())
+                .await
+                .gql(l)?
         } else {
             vec![unit]
         };
@@ -291,10 +302,10 @@ impl ReminderQuery {
         caller(ctx)?;
         let a = app(ctx);
         let id = parse_outbox_id(&id, l)?;
-        let row = a.store.outbox_record(id).await.gql(l)?;
+        let row = a.store.outbox().record(id).await.gql(l)?;
         match row.case_id {
             Some(c) => {
-                let case = a.store.case(c).await.gql(l)?;
+                let case = a.store.cases().case(c).await.gql(l)?;
                 if read_case(ctx, &case).await? == CaseView::Subject {
                     return Err(crate::access::forbidden(Permission::ReadCases).into_graphql(l));
                 }
@@ -335,11 +346,11 @@ impl ReminderMutation {
         let who = caller(ctx)?;
         let a = app(ctx);
         let id = parse_outbox_id(&id, l)?;
-        let row = a.store.outbox_record(id).await.gql(l)?;
+        let row = a.store.outbox().record(id).await.gql(l)?;
         let to = addressed_to(&row).map(|(to, _)| to);
         let allowed = match (row.case_id, &to) {
             (Some(c), Some(to)) => {
-                let case = a.store.case(c).await.gql(l)?;
+                let case = a.store.cases().case(c).await.gql(l)?;
                 let (_, roles) = case_roles(
                     ctx,
                     case.unit_id,
@@ -370,6 +381,7 @@ impl ReminderMutation {
         let note = note.filter(|n| !n.trim().is_empty());
         let r = a
             .store
+            .outbox()
             .mark_handled(id, &who.principal.account.username, note.as_deref())
             .await
             .gql(l)?;

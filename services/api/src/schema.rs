@@ -4,7 +4,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::{MergedObject, Request, Response, Schema, ServerError};
-use memberflow_store::{Catalog, Store};
+use memberflow_store::Store;
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::text::{Lang, Text};
 
 use crate::accounts::{AccountMutation, AccountQuery};

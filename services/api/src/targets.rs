@@ -196,6 +196,7 @@ impl AdmissionTargetReport {
     ) -> async_graphql::Result<Vec<TargetRow>> {
         Ok(app(ctx)
             .store
+            .stats()
             .units_at_risk(
                 &self.report,
                 memberflow_store::RiskScope::Depth(depth),
@@ -228,8 +229,13 @@ impl TargetQuery {
         let l = lang(ctx);
         let a = app(ctx);
         let unit = match (unit_id, code) {
-            (Some(id), None) => a.store.unit(parse_id(&id, "unit").gql(l)?).await.gql(l)?,
-            (None, Some(code)) => a.store.unit_by_code(&code).await.gql(l)?,
+            (Some(id), None) => a
+                .store
+                .tree()
+                .unit(parse_id(&id, "unit").gql(l)?)
+                .await
+                .gql(l)?,
+            (None, Some(code)) => a.store.tree().unit_by_code(&code).await.gql(l)?,
             _ => {
                 return Err(ApiError::Validation(Text::new(
                     "Hãy cho biết đúng một trong hai: unitId hoặc code.",
@@ -250,6 +256,7 @@ impl TargetQuery {
             .map_err(|e| ApiError::Validation(e.text()).into_graphql(l))?;
         let report = a
             .store
+            .stats()
             .admission_targets(&TargetRequest {
                 year,
                 unit: Some(unit.id),

@@ -150,7 +150,9 @@ impl Unit {
     /// The unit it was merged into, if it was.
     async fn successor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         match self.0.successor_id {
-            Some(id) => Ok(Some(Unit(app(ctx).store.unit(id).await.gql(lang(ctx))?))),
+            Some(id) => Ok(Some(Unit(
+                app(ctx).store.tree().unit(id).await.gql(lang(ctx))?,
+            ))),
             None => Ok(None),
         }
     }
@@ -163,6 +165,7 @@ impl Unit {
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
+            .tree()
             .parent_on(self.0.id, d)
             .await
             .gql(lang(ctx))?
@@ -178,6 +181,7 @@ impl Unit {
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
+            .tree()
             .ancestors_on(self.0.id, d)
             .await
             .gql(lang(ctx))?
@@ -195,6 +199,7 @@ impl Unit {
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
+            .tree()
             .children_on(self.0.id, d)
             .await
             .gql(lang(ctx))?
@@ -214,6 +219,7 @@ impl Unit {
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
+            .tree()
             .subtree_on(self.0.id, d, max_depth)
             .await
             .gql(lang(ctx))?
@@ -244,6 +250,7 @@ impl Unit {
         let units = if include_subtree.unwrap_or(false) {
             app(ctx)
                 .store
+                .tree()
                 .subtree_ids_on(self.0.id, d)
                 .await
                 .gql(lang(ctx))?
@@ -267,6 +274,7 @@ impl Unit {
         let units = if include_subtree.unwrap_or(false) {
             app(ctx)
                 .store
+                .tree()
                 .subtree_ids_on(self.0.id, d)
                 .await
                 .gql(lang(ctx))?
@@ -282,7 +290,12 @@ impl Unit {
                 .map(Into::into)
                 .collect(),
         };
-        app(ctx).store.members_count(&filter).await.gql(lang(ctx))
+        app(ctx)
+            .store
+            .registry()
+            .members_count(&filter)
+            .await
+            .gql(lang(ctx))
     }
 }
 
@@ -316,9 +329,9 @@ impl TreeQuery {
         match (id, code) {
             (Some(id), None) => {
                 let id = parse_id(&id, "unit").gql(l)?;
-                Ok(Unit(store.unit(id).await.gql(l)?))
+                Ok(Unit(store.tree().unit(id).await.gql(l)?))
             }
-            (None, Some(code)) => Ok(Unit(store.unit_by_code(&code).await.gql(l)?)),
+            (None, Some(code)) => Ok(Unit(store.tree().unit_by_code(&code).await.gql(l)?)),
             _ => Err(ApiError::Validation(Text::new(
                 "Hãy cho biết đúng một trong hai: id hoặc code.",
                 "Give exactly one of id and code.",
@@ -333,6 +346,7 @@ impl TreeQuery {
         let d = on_or_today(ctx, on);
         Ok(app(ctx)
             .store
+            .tree()
             .roots_on(d)
             .await
             .gql(lang(ctx))?
@@ -422,6 +436,7 @@ impl TreeMutation {
         ahead(ctx, "validFrom", input.valid_from)?;
         let u = a
             .store
+            .tree()
             .create_unit(
                 NewUnit {
                     code: input.code,
@@ -452,6 +467,7 @@ impl TreeMutation {
         ahead(ctx, "effectiveDate", input.effective_date)?;
         let u = a
             .store
+            .tree()
             .move_unit(id, parent, input.effective_date.0, a.clock.now())
             .await
             .gql(l)?;
@@ -478,6 +494,7 @@ impl TreeMutation {
         ahead(ctx, "effectiveDate", input.effective_date)?;
         let u = a
             .store
+            .tree()
             .merge_units(
                 MergeUnits {
                     sources,
@@ -504,6 +521,7 @@ impl TreeMutation {
         ahead(ctx, "effectiveDate", input.effective_date)?;
         let u = a
             .store
+            .tree()
             .dissolve_unit(id, input.effective_date.0, a.clock.now())
             .await
             .gql(l)?;

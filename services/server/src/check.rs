@@ -6,8 +6,8 @@
 use std::fmt;
 use std::path::Path;
 
-use memberflow_store::Catalog;
 use memberflow_workflow::calendar::WorkingCalendar;
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::{Severity, ShellChecks, Source, check_sources};
 use memberflow_workflow::rule_catalogue::{self, RuleCatalogue};
 

@@ -207,11 +207,13 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 .map(|m| uuid::Uuid::parse_str(&m).context("--member must be a member id"))
                 .transpose()?;
             let acc = store
+                .accounts()
                 .create_account(&username, &password, member, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
             if let Some(e) = &email {
                 store
+                    .accounts()
                     .set_account_email(&username, Some(e))
                     .await
                     .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
@@ -226,6 +228,7 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
             let unit_id = match unit {
                 Some(code) => Some(
                     store
+                        .tree()
                         .unit_by_code(&code)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?
@@ -234,6 +237,7 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 None => None,
             };
             store
+                .accounts()
                 .grant_role(&username, &role, unit_id, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
@@ -247,6 +251,7 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
             let unit_id = match unit {
                 Some(code) => Some(
                     store
+                        .tree()
                         .unit_by_code(&code)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?
@@ -255,6 +260,7 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 None => None,
             };
             let n = store
+                .accounts()
                 .revoke_role(&username, &role, unit_id, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
@@ -268,6 +274,7 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 .map(|e| EmailAddress::parse(&e).map_err(|t| anyhow::anyhow!("{}", t.en)))
                 .transpose()?;
             store
+                .accounts()
                 .set_account_email(&username, email.as_ref())
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
@@ -278,6 +285,7 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
         }
         UserAction::Disable { username } => {
             store
+                .accounts()
                 .disable_account(&username, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
@@ -375,7 +383,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check { history: true, .. }) => {
             let config = load_config(&cli)?;
             let store = connect(&config).await?;
-            let (checked, breaks) = store.verify_history().await?;
+            let (checked, breaks) = store.cases().verify_history().await?;
             for b in &breaks {
                 println!("error: case {} event {}: {}", b.case_id, b.seq, b.problem);
             }
@@ -384,7 +392,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
                 breaks.len()
             );
             // The tree's ancestry (unit_ancestry) against the parent links it is derived from.
-            let (rows, tree_problems) = store.verify_ancestry().await?;
+            let (rows, tree_problems) = store.tree().verify_ancestry().await?;
             for p in &tree_problems {
                 println!("error: unit {}: {}", p.unit_id, p.problem);
             }
@@ -501,7 +509,7 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             let pending = store.pending_migrations().await?;
             store.migrate().await.context("running the migrations")?;
             println!("applied {} migration(s)", pending.len());
-            let (checked, breaks) = store.verify_history().await?;
+            let (checked, breaks) = store.cases().verify_history().await?;
             for b in &breaks {
                 println!("error: case {} event {}: {}", b.case_id, b.seq, b.problem);
             }

@@ -19,11 +19,11 @@ use std::io::{IsTerminal as _, Write as _};
 use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use memberflow_store::Catalog;
 use memberflow_store::{
     BulkAccount, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
     BulkStatus, BulkTreeEvent, BulkUnit, Store, StoreError,
 };
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::stats::{AgeBand, Rng, apportion};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
@@ -1478,6 +1478,7 @@ async fn load(
     };
     let mut report = |stage: &str, done: u64, total: u64| p.report(stage, done, total);
     store
+        .stats()
         .bulk_load(batch, now, &mut report)
         .await
         .map_err(|e| match e {

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
 use chrono::NaiveDate;
-use memberflow_store::{BulkBatch, BulkCase, BulkDiscipline, BulkStep, Catalog};
+use memberflow_store::{BulkBatch, BulkCase, BulkDiscipline, BulkStep};
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::engine::context::subject_discipline;
 use memberflow_workflow::engine::{

@@ -597,7 +597,7 @@ async fn admissions_chart(
     };
     let code = file.strip_suffix(".svg").unwrap_or(&file);
     let today = state.clock.today();
-    if let Ok(unit) = state.store.unit_by_code(code).await
+    if let Ok(unit) = state.store.tree().unit_by_code(code).await
         && let Err(refused) = may_read_reports(&state, &auth, Some(unit.id), lang).await
     {
         return refused;
@@ -690,7 +690,7 @@ async fn report_download(
     };
     let unit = match q.unit.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
-        Some(code) => match state.store.unit_by_code(code).await {
+        Some(code) => match state.store.tree().unit_by_code(code).await {
             Ok(u) => Some(u),
             Err(_) => {
                 return request_error(

@@ -1,7 +1,7 @@
 //! `memberflow import FILE` and `memberflow export` (docs/import.md): the file read into sheets
 //! (`sheets`), the rows parsed and checked by the core (`memberflow_workflow::import`), then
 //! checked against the database and written by the store in one transaction
-//! (`Store::import_registry`) — or nothing written, with every problem listed and, on request,
+//! (`Registry::import`) — or nothing written, with every problem listed and, on request,
 //! an annotated copy of the file to fix and send back.
 
 use std::io::Write as _;
@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use memberflow_store::{Catalog, ImportOutcome, ImportRequest, Store};
+use memberflow_store::{ImportOutcome, ImportRequest, Store};
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::import::{self as core, Kind, Problem, Sheet};
 
 use crate::sheets;
@@ -166,7 +167,8 @@ pub async fn import(
     }
     let mut last = String::new();
     let outcome: ImportOutcome = store
-        .import_registry(req, now, &mut |stage, done, total| {
+        .registry()
+        .import(req, now, &mut |stage, done, total| {
             if stage != last || done == total {
                 eprintln!("  {stage}: {done}/{total}");
                 last = stage.to_owned();
@@ -218,7 +220,8 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
         None
     } else {
         let e = store
-            .export_registry()
+            .registry()
+            .export()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if e.members_without_card > 0 {

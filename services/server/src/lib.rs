@@ -32,8 +32,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use memberflow_api::{ApiOptions, Clock};
-use memberflow_store::{Catalog, Store};
+use memberflow_store::Store;
 use memberflow_worker::{Job, Mailer, Recipients, Schedules, Worker, WorkerHandle, WorkerOptions};
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::text::Lang;
 use tokio::net::TcpListener;
 

@@ -600,7 +600,7 @@ pub fn target_sheets(report: &TargetReport, at_risk: &[TargetRow], lang: Lang) -
 
 async fn unit_of(store: &Store, code: Option<&str>) -> anyhow::Result<Option<UnitRecord>> {
     match code {
-        Some(c) => match store.unit_by_code(c).await {
+        Some(c) => match store.tree().unit_by_code(c).await {
             Ok(u) => Ok(Some(u)),
             Err(StoreError::NotFound { .. }) => {
                 anyhow::bail!("không có đơn vị mã {c} / no unit with code {c}")
@@ -663,6 +663,7 @@ pub async fn run(
             let params = params_for(rules, *year, lang)?;
             let started = Instant::now();
             let report = store
+                .stats()
                 .admission_targets(&TargetRequest {
                     year: *year,
                     unit: unit.map(|u| u.id),
@@ -674,6 +675,7 @@ pub async fn run(
                 .map_err(|e| store_error(e, lang))?;
             let risky = if *at_risk > 0 {
                 store
+                    .stats()
                     .units_at_risk(
                         &report,
                         memberflow_store::RiskScope::Level(Level::Grassroots),
@@ -697,6 +699,7 @@ pub async fn run(
             let unit = unit_of(store, common.unit.as_deref()).await?;
             let started = Instant::now();
             let b = store
+                .stats()
                 .member_breakdown(unit.as_ref().map(|u| u.id), on)
                 .await
                 .map_err(|e| store_error(e, lang))?;
@@ -760,6 +763,7 @@ pub async fn run(
             let unit = unit_of(store, common.unit.as_deref()).await?;
             let started = Instant::now();
             let years = store
+                .stats()
                 .admissions_by_year(unit.as_ref().map(|u| u.id), from, to)
                 .await
                 .map_err(|e| store_error(e, lang))?;
@@ -794,6 +798,7 @@ pub async fn run(
             let unit = unit_of(store, common.unit.as_deref()).await?;
             let started = Instant::now();
             let d = store
+                .stats()
                 .discipline_counts(unit.as_ref().map(|u| u.id), from, to)
                 .await
                 .map_err(|e| store_error(e, lang))?;
@@ -847,6 +852,7 @@ pub async fn run(
             let unit = unit_of(store, common.unit.as_deref()).await?;
             let started = Instant::now();
             let b = store
+                .stats()
                 .badge_counts(unit.as_ref().map(|u| u.id), from, to)
                 .await
                 .map_err(|e| store_error(e, lang))?;
@@ -888,6 +894,7 @@ pub async fn run(
             let unit = unit_of(store, common.unit.as_deref()).await?;
             let started = Instant::now();
             let c = store
+                .stats()
                 .unit_counts(unit.as_ref().map(|u| u.id), on)
                 .await
                 .map_err(|e| store_error(e, lang))?;
@@ -1031,6 +1038,7 @@ async fn target_chart(
     let unit = match unit_of(store, code).await? {
         Some(u) => u,
         None => store
+            .tree()
             .roots_on(today.min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)))
             .await?
             .into_iter()
@@ -1060,7 +1068,8 @@ fn period_of(p: &Period, today: NaiveDate) -> (NaiveDate, NaiveDate) {
 pub async fn check_stats(store: &Store, repair: bool) -> anyhow::Result<bool> {
     let started = Instant::now();
     let check = store
-        .check_stats()
+        .stats()
+        .check()
         .await
         .context("checking the statistics")?;
     for d in &check.differences {
@@ -1081,7 +1090,8 @@ pub async fn check_stats(store: &Store, repair: bool) -> anyhow::Result<bool> {
     );
     if repair && !check.differences.is_empty() {
         store
-            .rebuild_stats()
+            .stats()
+            .rebuild()
             .await
             .context("rebuilding the statistics")?;
         println!("rebuilt the counters from the registry");
@@ -1261,7 +1271,7 @@ pub async fn admissions_chart(
     today: NaiveDate,
     lang: Lang,
 ) -> Result<String, StoreError> {
-    let unit = store.unit_by_code(code).await?;
+    let unit = store.tree().unit_by_code(code).await?;
     let data = chart_years(store, rules, &unit, years, today).await?;
     let title = t(
         lang,
@@ -1285,7 +1295,10 @@ async fn chart_years(
             plan.push((y, p));
         }
     }
-    let rows = store.admission_series(unit.id, &plan, today).await?;
+    let rows = store
+        .stats()
+        .admission_series(unit.id, &plan, today)
+        .await?;
     Ok(rows
         .iter()
         .map(|(y, r)| ChartYear {
@@ -1339,7 +1352,7 @@ pub async fn chart_response(
     // today's).
     let last = match query.to {
         Some(to) => to,
-        None => match store.unit_by_code(code).await {
+        None => match store.tree().unit_by_code(code).await {
             Ok(unit) => last_year_with_data(store, rules, &unit, today)
                 .await
                 .ok()

@@ -13,7 +13,7 @@ use crate::config::Config;
 
 /// The catalogue and rule sets `memberflow rules` reads: from `schemas_dir` when configured
 /// (its `rules.toml`, or the built-in catalogue when it has none), else the built-in files.
-fn load(config: &Config) -> anyhow::Result<(RuleCatalogue, memberflow_store::Catalog)> {
+fn load(config: &Config) -> anyhow::Result<(RuleCatalogue, memberflow_workflow::catalog::Catalog)> {
     let catalog = crate::load_catalog(config)?;
     let catalogue = match &config.schemas_dir {
         Some(dir) if dir.join("rules.toml").is_file() => {

@@ -3,23 +3,60 @@
 //! It owns the connection, runs the migrations, and offers commands and queries in the
 //! project's own types. Each command runs in one transaction: it loads what the core needs,
 //! lets the core decide, and writes the outcome, or nothing at all.
+//!
+//! The commands and queries are grouped by aggregate, each behind a handle borrowed from the
+//! [`Store`]: [`Store::tree`] (units, parent links, ancestry), [`Store::registry`] (members,
+//! their histories, badges, a step's registry context, import and export),
+//! [`Store::cases`] (open, fire, migrate, history, deadlines), [`Store::outbox`] (claims and
+//! delivery), [`Store::accounts`] (accounts, sessions, role grants, the access log, who a
+//! mail to a role reaches) and [`Store::stats`] (counters, roll-ups, reports, bulk loading).
+//! The store itself keeps the connection: migrations, backup, health, the pool.
+
+/// Declares an aggregate's handle: a view of the store borrowed for a call, whose methods are
+/// that aggregate's commands and queries (`store.tree().unit(id)`), and the accessor on
+/// [`Store`] that returns it.
+macro_rules! aggregate {
+    ($(#[$doc:meta])* $name:ident, $accessor:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name<'s> {
+            store: &'s $crate::Store,
+        }
+
+        impl $crate::Store {
+            $(#[$doc])*
+            pub fn $accessor(&self) -> $name<'_> {
+                $name { store: self }
+            }
+        }
+
+        #[allow(dead_code, reason = "an aggregate may only read, or only write")]
+        impl<'s> $name<'s> {
+            fn db(&self) -> &'s sea_orm::DatabaseConnection {
+                self.store.db()
+            }
+
+            async fn begin_write(&self) -> $crate::Result<sea_orm::DatabaseTransaction> {
+                self.store.begin_write().await
+            }
+        }
+    };
+}
 
 mod accounts;
-mod addresses;
-mod ancestry;
-mod badges;
 mod cases;
 mod entity;
 mod error;
-mod import;
-mod members;
 mod ops;
 mod outbox;
 mod records;
 mod registry;
 mod stats;
-mod step_context;
 mod tree;
+
+// `crate::step_context`: the path the step's transaction (`cases/`) reads the registered
+// members its inputs name through.
+use registry::step_context;
 
 use std::time::Duration;
 
@@ -28,33 +65,32 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
-pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
-pub use addresses::Addressees;
-pub use ancestry::AncestryProblem;
-pub use badges::{AwardOutcome, BadgeAwardRecord};
+pub use accounts::{
+    AccessRecord, AccountRecord, Accounts, Addressees, NewSession, Principal, RoleGrant,
+};
 pub use cases::{
-    CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage, CaseRecord, CaseVisibility,
-    Catalog, ChainBreak, Command, EscalationReport, MigrateCases, MigrationMode, NewCase,
-    RefusalRecording,
+    CaseBrief, CaseDefinition, CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage,
+    CaseRecord, CaseVisibility, Cases, ChainBreak, Command, DueItem, EscalationReport,
+    MigrateCases, MigrationMode, NewCase, PassedDeadline, RefusalRecording,
 };
 pub use error::{Result, StoreError};
-pub use import::{
-    ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
-};
-pub use members::{MemberFilter, MemberPage, NewMember};
 pub use ops::{OpsSnapshot, PoolUsage};
 pub use outbox::{
-    CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord, OutboxStatus,
-    OutboxWake, PassedDeadline, PeriodicJob, UnitBrief,
+    ClaimRequest, Claimed, NewOutbox, Outbox, OutboxKind, OutboxRecord, OutboxStatus, OutboxWake,
+    PeriodicJob, UnitBrief,
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
+pub use registry::{
+    AwardOutcome, BadgeAwardRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
+    MemberPage, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
+};
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts,
-    MemberBreakdown, RiskScope, StatsCheck, StatsDifference, TargetFigures, TargetReport,
-    TargetRequest, TargetRow, UnitCounts,
+    MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference, TargetFigures,
+    TargetReport, TargetRequest, TargetRow, UnitCounts,
 };
-pub use tree::{MergeUnits, NewUnit};
+pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
 
 /// A handle on the database: cheap to clone, shared by every request.
 #[derive(Debug, Clone)]
@@ -64,7 +100,7 @@ pub struct Store {
     /// pool of one, so concurrent commands wait their turn in order (the pool's queue is
     /// first come, first served) rather than in SQLite's busy handler; otherwise `db`.
     writer: DatabaseConnection,
-    /// Principals of recent sessions, trusted while no revocation happened (accounts.rs).
+    /// Principals of recent sessions, trusted while no revocation happened (accounts/mod.rs).
     principals: std::sync::Arc<accounts::PrincipalCache>,
 }
 

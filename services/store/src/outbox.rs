@@ -1,8 +1,8 @@
 //! The outbox's delivery side, for the worker: claiming due rows, recording what became of
-//! them (sent, retried later, dead letter), enqueueing the rows of periodic jobs, and the
-//! queries those jobs need (passed deadlines, what is due per unit, units by kind).
+//! them (sent, retried later, dead letter), enqueueing the rows of periodic jobs, the reminders
+//! people are about to receive and the dead letters.
 //!
-//! Commands write outbox rows in their own transaction (`cases.rs`); nothing here changes a
+//! Commands write outbox rows in their own transaction (`cases/`); nothing here changes a
 //! case. A row is handled once because of two guards:
 //!
 //! - **the claim**: one `UPDATE` sets a lease (`lease_until`, `lease_token`) on up to `limit`
@@ -22,11 +22,10 @@
 //! is at least once, and the mail's stable Message-ID lets a reader's client recognise the
 //! duplicate.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use memberflow_workflow::engine::{CaseSnapshot, MailSpec, OnExpiry, RoleRef};
-use memberflow_workflow::tree::{MemberStatus, UnitKind};
+use memberflow_workflow::engine::RoleRef;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
@@ -35,11 +34,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::entity::{case_deadline, cases, member, member_unit, outbox};
+use crate::Backend;
+use crate::cases::{CaseBrief, DueItem};
+use crate::entity::outbox;
 use crate::error::{Result, StoreError};
 use crate::records::UnitRecord;
-use crate::tree::{valid_on_membership, valid_on_unit};
-use crate::{Backend, Store};
 
 /// What an outbox row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -375,41 +374,6 @@ impl From<&UnitRecord> for UnitBrief {
     }
 }
 
-/// An open deadline of an open case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DueItem {
-    /// The case.
-    pub case_id: Uuid,
-    /// Its title.
-    pub case_title: String,
-    /// Its definition (`admission`).
-    pub definition_id: String,
-    /// Its state.
-    pub state: String,
-    /// The unit that owns it.
-    pub unit_id: Uuid,
-    /// The deadline's key.
-    pub key: String,
-    /// Its rule id.
-    pub rule: String,
-    /// The last day on time.
-    pub due: NaiveDate,
-}
-
-/// An open deadline whose last day is past, with what its definition says to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PassedDeadline {
-    /// The deadline.
-    pub item: DueItem,
-    /// The mail to send, if the definition asks for one.
-    pub notify: Option<MailSpec>,
-    /// What happens on expiry (an escalation is fired by the shell).
-    pub on_expiry: OnExpiry,
-    /// The day the deadline's rule takes effect: its last day (extended, once extended), on
-    /// which an escalation is dated — or the case's latest step, if that came later.
-    pub takes_effect_on: NaiveDate,
-}
-
 /// A row to enqueue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOutbox {
@@ -464,29 +428,6 @@ pub struct Claimed {
     pub token: String,
     /// The case it concerns, if any.
     pub case: Option<CaseBrief>,
-}
-
-/// A case, as a mail names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseBrief {
-    /// Identifier.
-    pub id: Uuid,
-    /// Title.
-    pub title: String,
-    /// Definition (`admission`).
-    pub definition_id: String,
-    /// Current state.
-    pub state: String,
-    /// Whether it ended.
-    pub terminal: bool,
-    /// Its earliest open deadline.
-    pub next_due: Option<NaiveDate>,
-    /// The unit that owns it.
-    pub unit: Option<UnitBrief>,
-    /// The member it is about.
-    pub subject_member_id: Option<Uuid>,
-    /// The discipline it decided, as the member concerned is told it (`engine::DecisionSummary`).
-    pub decision: Option<memberflow_workflow::engine::DecisionSummary>,
 }
 
 /// The earliest future instants at which more outbox work becomes due, for the worker's sleep.
@@ -581,10 +522,16 @@ fn is_busy(e: &sea_orm::DbErr) -> bool {
     text.contains("database is locked") || text.contains("SQLITE_BUSY")
 }
 
-impl Store {
+aggregate!(
+    /// The outbox: claims, leases, delivery states, periodic rows, dead letters.
+    Outbox,
+    outbox
+);
+
+impl Outbox<'_> {
     /// Whether a claimed row is still pending under this claim (a step may have cancelled it
     /// since it was claimed).
-    pub async fn outbox_still_claimed(&self, id: i64, token: &str) -> Result<bool> {
+    pub async fn still_claimed(&self, id: i64, token: &str) -> Result<bool> {
         Ok(outbox::Entity::find_by_id(id)
             .filter(outbox::Column::LeaseToken.eq(token))
             .filter(pending())
@@ -595,18 +542,18 @@ impl Store {
 
     /// Claims up to `r.limit` rows due at `r.now` (reminders, mails, periodic jobs), counting
     /// an attempt on each. See the module's documentation for the guarantees.
-    pub async fn claim_outbox(&self, r: &ClaimRequest) -> Result<Vec<Claimed>> {
-        self.claim_outbox_as("", r).await
+    pub async fn claim(&self, r: &ClaimRequest) -> Result<Vec<Claimed>> {
+        self.claim_as("", r).await
     }
 
     /// The same, for the worker instance `owner`: its claims can be released by
-    /// [`Store::release_outbox_claims`] when it starts again after a crash.
-    pub async fn claim_outbox_as(&self, owner: &str, r: &ClaimRequest) -> Result<Vec<Claimed>> {
+    /// [`Outbox::release_claims`] when it starts again after a crash.
+    pub async fn claim_as(&self, owner: &str, r: &ClaimRequest) -> Result<Vec<Claimed>> {
         self.claim_where(owner, r, sendable(r), true).await
     }
 
     /// Claims up to `r.limit` recurring reminders whose next tick is due; the worker answers
-    /// each with [`Store::advance_recurring`].
+    /// each with [`Outbox::advance_recurring`].
     pub async fn claim_recurring(&self, r: &ClaimRequest) -> Result<Vec<Claimed>> {
         self.claim_recurring_as("", r).await
     }
@@ -618,7 +565,7 @@ impl Store {
 
     /// Extends the lease of the rows still pending under the claim `token` to `until` (the
     /// worker's heartbeat while it sends a batch). Returns how many rows it still holds.
-    pub async fn renew_outbox_lease(&self, token: &str, until: DateTime<Utc>) -> Result<u64> {
+    pub async fn renew_lease(&self, token: &str, until: DateTime<Utc>) -> Result<u64> {
         let res = outbox::Entity::update_many()
             .col_expr(outbox::Column::LeaseUntil, Expr::value(until))
             .filter(outbox::Column::LeaseToken.eq(token))
@@ -632,7 +579,7 @@ impl Store {
     /// called when that instance starts, so that the claims of a predecessor that crashed
     /// (`kill -9`, power loss) are sent now rather than when their leases run out. Returns
     /// how many rows were freed.
-    pub async fn release_outbox_claims(&self, owner: &str) -> Result<u64> {
+    pub async fn release_claims(&self, owner: &str) -> Result<u64> {
         let res = outbox::Entity::update_many()
             .col_expr(
                 outbox::Column::LeaseUntil,
@@ -664,7 +611,7 @@ impl Store {
         count_attempt: bool,
     ) -> Result<Vec<Claimed>> {
         let token = format!("{owner}/{}", Uuid::now_v7());
-        let claim = claim_statement(self.backend(), r, cond, &token, count_attempt);
+        let claim = claim_statement(self.store.backend(), r, cond, &token, count_attempt);
         let mut tries = 0;
         loop {
             match claim.clone().exec(self.db()).await {
@@ -690,7 +637,7 @@ impl Store {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let briefs = self.case_briefs(&case_ids).await?;
+        let briefs = self.store.cases().briefs(&case_ids).await?;
         rows.into_iter()
             .map(|m| {
                 let case = m.case_id.and_then(|id| briefs.get(&id).cloned());
@@ -703,51 +650,9 @@ impl Store {
             .collect()
     }
 
-    /// The case `id` as a mail names it.
-    pub async fn case_brief(&self, id: Uuid) -> Result<Option<CaseBrief>> {
-        Ok(self.case_briefs(&[id]).await?.remove(&id))
-    }
-
-    async fn case_briefs(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, CaseBrief>> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let rows = cases::Entity::find()
-                .filter(cases::Column::Id.is_in(chunk.iter().copied()))
-                .all(self.db())
-                .await?;
-            let unit_ids: Vec<Uuid> = rows.iter().map(|c| c.unit_id).collect();
-            let units: HashMap<Uuid, UnitBrief> = self
-                .units(&unit_ids)
-                .await?
-                .iter()
-                .map(|u| (u.id, UnitBrief::from(u)))
-                .collect();
-            for c in rows {
-                let decision = serde_json::from_value::<CaseSnapshot>(c.snapshot.clone())
-                    .ok()
-                    .and_then(|s| memberflow_workflow::engine::DecisionSummary::of(&s));
-                out.insert(
-                    c.id,
-                    CaseBrief {
-                        decision,
-                        id: c.id,
-                        title: c.title,
-                        definition_id: c.definition_id,
-                        state: c.state,
-                        terminal: c.terminal,
-                        next_due: c.next_due,
-                        unit: units.get(&c.unit_id).cloned(),
-                        subject_member_id: c.subject_member_id,
-                    },
-                );
-            }
-        }
-        Ok(out)
-    }
-
     /// Records that a claimed row was sent. False when the claim was lost meanwhile (the
     /// lease expired and another worker took the row, or a step cancelled it).
-    pub async fn outbox_sent(&self, id: i64, token: &str, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn mark_sent(&self, id: i64, token: &str, now: DateTime<Utc>) -> Result<bool> {
         let res = outbox::Entity::update_many()
             .col_expr(
                 outbox::Column::Status,
@@ -776,7 +681,7 @@ impl Store {
 
     /// Records a failed attempt: the row is tried again from `retry_at`, or, when `retry_at`
     /// is `None`, becomes a dead letter. False when the claim was lost meanwhile.
-    pub async fn outbox_failed(
+    pub async fn mark_failed(
         &self,
         id: i64,
         token: &str,
@@ -820,7 +725,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         if let Some(t) = tick {
-            self.enqueue_outbox(vec![t], now).await?;
+            self.enqueue(vec![t], now).await?;
         }
         let mut upd = outbox::Entity::update_many()
             .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_at))
@@ -848,7 +753,7 @@ impl Store {
 
     /// Enqueues rows, skipping those whose dedupe key exists already; returns how many were
     /// new.
-    pub async fn enqueue_outbox(&self, rows: Vec<NewOutbox>, now: DateTime<Utc>) -> Result<u64> {
+    pub async fn enqueue(&self, rows: Vec<NewOutbox>, now: DateTime<Utc>) -> Result<u64> {
         let mut inserted = 0;
         for chunk in rows.chunks(200) {
             let mut insert = Query::insert();
@@ -887,11 +792,7 @@ impl Store {
     }
 
     /// When more work becomes due after `now` (today being `today` in Vietnam).
-    pub async fn outbox_next_wake(
-        &self,
-        now: DateTime<Utc>,
-        today: NaiveDate,
-    ) -> Result<OutboxWake> {
+    pub async fn next_wake(&self, now: DateTime<Utc>, today: NaiveDate) -> Result<OutboxWake> {
         let retry = outbox::Entity::find()
             .filter(pending())
             .filter(outbox::Column::NextAttemptAt.gt(now))
@@ -921,7 +822,7 @@ impl Store {
     }
 
     /// One outbox row.
-    pub async fn outbox_record(&self, id: i64) -> Result<OutboxRecord> {
+    pub async fn record(&self, id: i64) -> Result<OutboxRecord> {
         outbox::Entity::find_by_id(id)
             .one(self.db())
             .await?
@@ -931,7 +832,7 @@ impl Store {
 
     /// Outbox rows, newest first: those of `status` (all when `None`), of `case_id` (any when
     /// `None`), at most `limit`.
-    pub async fn outbox_records(
+    pub async fn records(
         &self,
         status: Option<OutboxStatus>,
         case_id: Option<Uuid>,
@@ -955,8 +856,7 @@ impl Store {
 
     /// The dead letters, newest first.
     pub async fn dead_letters(&self, limit: u64) -> Result<Vec<OutboxRecord>> {
-        self.outbox_records(Some(OutboxStatus::Dead), None, limit)
-            .await
+        self.records(Some(OutboxStatus::Dead), None, limit).await
     }
 
     /// Puts a dead letter back in the queue with its attempts reset, to be sent from `now`.
@@ -973,7 +873,7 @@ impl Store {
             .exec(self.db())
             .await?;
         if res.rows_affected != 1 {
-            let current = self.outbox_record(id).await?;
+            let current = self.record(id).await?;
             return Err(StoreError::conflict(
                 format!(
                     "Thư {id} không nằm trong hàng thư lỗi (trạng thái {}).",
@@ -985,7 +885,7 @@ impl Store {
                 ),
             ));
         }
-        self.outbox_record(id).await
+        self.record(id).await
     }
 
     /// Pending reminders and mails of cases, due on or before `through`, earliest first, at
@@ -1046,7 +946,7 @@ impl Store {
             .exec(self.db())
             .await?;
         if res.rows_affected != 1 {
-            let current = self.outbox_record(id).await?;
+            let current = self.record(id).await?;
             return Err(StoreError::conflict(
                 format!(
                     "Nhắc việc {id} không còn chờ gửi (trạng thái {}).",
@@ -1059,178 +959,7 @@ impl Store {
             ));
         }
         tracing::info!(outbox = id, by, "reminder marked handled");
-        self.outbox_record(id).await
-    }
-
-    /// Open deadlines of open cases whose last day is on or before `through`, earliest first.
-    pub async fn due_items(&self, through: NaiveDate) -> Result<Vec<DueItem>> {
-        Ok(self
-            .open_deadlines(case_deadline::Column::Due.lte(through))
-            .await?
-            .into_iter()
-            .map(|(item, _)| item)
-            .collect())
-    }
-
-    /// Open deadlines of open cases whose last day is before `today`, with what their
-    /// definition says to do.
-    pub async fn passed_deadlines(&self, today: NaiveDate) -> Result<Vec<PassedDeadline>> {
-        let mut out = Vec::new();
-        for (item, snapshot) in self
-            .open_deadlines(case_deadline::Column::Due.lt(today))
-            .await?
-        {
-            let Some(record) = snapshot.deadlines.get(&item.key) else {
-                continue;
-            };
-            let latest = snapshot.steps.last().map(|s| s.on);
-            out.push(PassedDeadline {
-                notify: record.notify.clone(),
-                on_expiry: record.on_expiry.clone(),
-                takes_effect_on: latest.map_or(record.effective_due(), |l| {
-                    std::cmp::max(l, record.effective_due())
-                }),
-                item,
-            });
-        }
-        Ok(out)
-    }
-
-    async fn open_deadlines(&self, due: Expr) -> Result<Vec<(DueItem, CaseSnapshot)>> {
-        let rows = case_deadline::Entity::find()
-            .filter(case_deadline::Column::Status.eq("OPEN"))
-            .filter(due)
-            .order_by_asc(case_deadline::Column::Due)
-            .order_by_asc(case_deadline::Column::Id)
-            .all(self.db())
-            .await?;
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .map(|d| d.case_id)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut open_cases = HashMap::new();
-        for chunk in ids.chunks(500) {
-            for c in cases::Entity::find()
-                .filter(cases::Column::Id.is_in(chunk.iter().copied()))
-                .filter(cases::Column::Terminal.eq(false))
-                .all(self.db())
-                .await?
-            {
-                open_cases.insert(c.id, c);
-            }
-        }
-        let mut out = Vec::new();
-        for d in rows {
-            let Some(c) = open_cases.get(&d.case_id) else {
-                continue;
-            };
-            let snapshot: CaseSnapshot = match serde_json::from_value(c.snapshot.clone()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(case = %c.id, error = %e, "unreadable case snapshot skipped");
-                    continue;
-                }
-            };
-            out.push((
-                DueItem {
-                    case_id: c.id,
-                    case_title: c.title.clone(),
-                    definition_id: c.definition_id.clone(),
-                    state: c.state.clone(),
-                    unit_id: c.unit_id,
-                    key: d.key,
-                    rule: d.rule,
-                    due: d.due,
-                },
-                snapshot,
-            ));
-        }
-        Ok(out)
-    }
-
-    /// The units of these kinds that exist on `d`, by code.
-    pub async fn units_of_kinds_on(
-        &self,
-        kinds: &[UnitKind],
-        d: NaiveDate,
-    ) -> Result<Vec<UnitRecord>> {
-        crate::entity::unit::Entity::find()
-            .filter(
-                crate::entity::unit::Column::Kind
-                    .is_in(kinds.iter().map(|k| k.as_str().to_owned())),
-            )
-            .filter(valid_on_unit(d))
-            .order_by_asc(crate::entity::unit::Column::Code)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect()
-    }
-
-    /// The parent of each of `ids` on `d` (units without one are left out).
-    pub async fn parents_on(&self, ids: &[Uuid], d: NaiveDate) -> Result<HashMap<Uuid, Uuid>> {
-        use crate::entity::unit_parent;
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            for e in unit_parent::Entity::find()
-                .filter(unit_parent::Column::UnitId.is_in(chunk.iter().copied()))
-                .filter(unit_parent::Column::ValidFrom.lte(d))
-                .filter(
-                    Condition::any()
-                        .add(unit_parent::Column::ValidTo.is_null())
-                        .add(unit_parent::Column::ValidTo.gt(d)),
-                )
-                .all(self.db())
-                .await?
-            {
-                out.insert(e.unit_id, e.parent_id);
-            }
-        }
-        Ok(out)
-    }
-
-    /// How many members of `units` on `on` have an admission decision dated within
-    /// `[from, to]` (A15: the decision date is the admission's date).
-    pub async fn admissions_between(
-        &self,
-        units: &[Uuid],
-        on: NaiveDate,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<u64> {
-        use sea_orm::PaginatorTrait;
-        use sea_orm::RelationTrait;
-        use sea_orm::sea_query::JoinType;
-        let mut n = 0;
-        for chunk in units.chunks(500) {
-            n += member::Entity::find()
-                .join(JoinType::InnerJoin, member::Relation::MemberUnit.def())
-                .filter(member_unit::Column::UnitId.is_in(chunk.iter().copied()))
-                .filter(valid_on_membership(on))
-                .filter(member::Column::AdmissionDecisionDate.gte(from))
-                .filter(member::Column::AdmissionDecisionDate.lte(to))
-                .count(self.db())
-                .await?;
-        }
-        Ok(n)
-    }
-
-    /// How many official and probationary members `units` had on `on` (S21's base).
-    pub async fn party_members_on(&self, units: &[Uuid], on: NaiveDate) -> Result<u64> {
-        let mut n = 0;
-        for chunk in units.chunks(500) {
-            n += self
-                .members_count(&crate::MemberFilter {
-                    units: chunk.to_vec(),
-                    on,
-                    statuses: vec![MemberStatus::Official, MemberStatus::Probationary],
-                })
-                .await?;
-        }
-        Ok(n)
+        self.record(id).await
     }
 }
 

@@ -1,10 +1,10 @@
-//! Statistics: the admission-target reports (S20, S21) and the source report's other
+//! Statistics (`store.stats()`): the admission-target reports (S20, S21) and the source report's other
 //! figures, the counters that make them fast at national scale, and the bulk loading the demo
 //! provinces are built with.
 //!
 //! - `counters`: `stat_membership` and `stat_admission`, kept in step inside the transactions
 //!   of the commands that change membership (registration, merges), built from scratch when
-//!   missing, and checked against the registry (`check_stats`).
+//!   missing, and checked against the registry (`Statistics::check`).
 //! - `rollup`: `stat_rollup`, every unit's target figures with everything below it, per base
 //!   day and year, kept with the counters and the tree: a unit's target is one indexed read.
 //! - `tree`: the tree as it stood on a date, with units that ended folded into their
@@ -32,3 +32,9 @@ pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, RiskScope, TargetFigures, TargetReport,
     TargetRequest, TargetRow, UnitCounts,
 };
+
+aggregate!(
+    /// Statistics: counters, subtree roll-ups, reports, bulk loading.
+    Statistics,
+    stats
+);

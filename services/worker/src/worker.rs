@@ -22,10 +22,11 @@ use std::time::Duration;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use lettre::message::Mailbox;
 use memberflow_store::{
-    CaseBrief, Catalog, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord,
-    PeriodicJob, Store, TargetRequest, UnitBrief, UnitRecord,
+    CaseBrief, ClaimRequest, Claimed, DueItem, NewOutbox, OutboxKind, OutboxRecord, PeriodicJob,
+    Store, TargetRequest, UnitBrief, UnitRecord,
 };
 use memberflow_workflow::access::competent_level;
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::{Effect, Level, OnExpiry, RoleRef};
 use memberflow_workflow::stats::TargetParams;
 use memberflow_workflow::text::Lang;
@@ -423,7 +424,7 @@ impl Worker {
         let owner = self.options.instance.as_str();
         let started = std::time::Instant::now();
         loop {
-            let batch = self.store.claim_recurring_as(owner, &req).await?;
+            let batch = self.store.outbox().claim_recurring_as(owner, &req).await?;
             let n = batch.len() as u64;
             let token = batch.first().map(|c| c.token.clone());
             let work = async {
@@ -440,7 +441,7 @@ impl Worker {
         }
         // Without a mailer, mail waits in the outbox for the day mail is configured.
         while self.mailer.is_some() {
-            let batch = self.store.claim_outbox_as(owner, &req).await?;
+            let batch = self.store.outbox().claim_as(owner, &req).await?;
             let n = batch.len() as u64;
             report.claimed += u32::try_from(n).unwrap_or(u32::MAX);
             let token = batch.first().map(|c| c.token.clone());
@@ -494,7 +495,7 @@ impl Worker {
                 () = tokio::time::sleep(every) => {
                     let elapsed = TimeDelta::from_std(started.elapsed()).unwrap_or_default();
                     let until = now + elapsed + self.options.lease;
-                    match self.store.renew_outbox_lease(token, until).await {
+                    match self.store.outbox().renew_lease(token, until).await {
                         Ok(held) => tracing::debug!(held, until = %until, "outbox lease renewed"),
                         Err(e) => tracing::warn!(error = %e, "cannot renew the outbox lease"),
                     }
@@ -545,6 +546,7 @@ impl Worker {
                 },
                 Ok(next) => {
                     self.store
+                        .outbox()
                         .advance_recurring(r.id, &c.token, None, next, now)
                         .await?;
                     return Ok(());
@@ -584,6 +586,7 @@ impl Worker {
         };
         if self
             .store
+            .outbox()
             .advance_recurring(r.id, &c.token, Some(mail), next, now)
             .await?
         {
@@ -604,7 +607,8 @@ impl Worker {
         );
         if self
             .store
-            .outbox_failed(c.record.id, &c.token, &problem, None)
+            .outbox()
+            .mark_failed(c.record.id, &c.token, &problem, None)
             .await?
         {
             report.dead += 1;
@@ -633,7 +637,7 @@ impl Worker {
             Err(problem) => return self.bury(&c, problem, report).await,
         };
         // A step may have cancelled the row since it was claimed.
-        if !self.store.outbox_still_claimed(id, &c.token).await? {
+        if !self.store.outbox().still_claimed(id, &c.token).await? {
             report.lost += 1;
             return Ok(());
         }
@@ -642,7 +646,7 @@ impl Worker {
         };
         match mailer.send(&mail).await {
             Ok(()) => {
-                if self.store.outbox_sent(id, &c.token, now).await? {
+                if self.store.outbox().mark_sent(id, &c.token, now).await? {
                     report.sent += 1;
                     tracing::info!(
                         outbox = id,
@@ -661,7 +665,8 @@ impl Worker {
                     .then(|| now + self.options.backoff(attempts));
                 let recorded = self
                     .store
-                    .outbox_failed(id, &c.token, &e.message, retry_at)
+                    .outbox()
+                    .mark_failed(id, &c.token, &e.message, retry_at)
                     .await?;
                 match (recorded, retry_at) {
                     (false, _) => report.lost += 1,
@@ -828,7 +833,7 @@ impl Worker {
         let mut why = String::new();
         if d.to.role == "member" {
             match d.subject_member {
-                Some(m) => match self.store.member_address(m).await? {
+                Some(m) => match self.store.registry().member_address(m).await? {
                     Some(a) => match a.parse::<Mailbox>() {
                         Ok(mb) => return Ok(Ok(vec![mb])),
                         Err(e) => why = format!("the member's address `{a}` is unusable ({e})"),
@@ -840,7 +845,11 @@ impl Worker {
         } else if let Some(unit) = d.unit {
             let competent =
                 competent_level(self.catalog.as_ref().and_then(|c| c.rules.for_date(day)));
-            let a = self.store.addressees(unit, &d.to, day, competent).await?;
+            let a = self
+                .store
+                .accounts()
+                .addressees(unit, &d.to, day, competent)
+                .await?;
             let found: Vec<Mailbox> = a
                 .found
                 .iter()
@@ -910,9 +919,9 @@ impl Worker {
     /// The mail outbox row `id` would send now, without sending it: its text, its HTML and its
     /// recipients, or why it could not go.
     pub async fn preview(&self, id: i64) -> Result<Preview> {
-        let record = self.store.outbox_record(id).await?;
+        let record = self.store.outbox().record(id).await?;
         let case = match record.case_id {
-            Some(c) => self.store.case_brief(c).await?,
+            Some(c) => self.store.cases().brief(c).await?,
             None => None,
         };
         let claimed = Claimed {
@@ -967,7 +976,7 @@ impl Worker {
             .into_iter()
             .map(|(j, case)| NewOutbox::periodic(&j, case, day))
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        let enqueued = self.store.enqueue_outbox(rows, tick).await?;
+        let enqueued = self.store.outbox().enqueue(rows, tick).await?;
         tracing::info!(job = %job, %tick, candidates, enqueued, "periodic job ran");
         Ok(enqueued)
     }
@@ -978,10 +987,11 @@ impl Worker {
         tick: DateTime<Utc>,
     ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
         // The notices are computed before the escalations move the cases on.
-        let passed = self.store.passed_deadlines(day).await?;
+        let passed = self.store.cases().passed_deadlines(day).await?;
         match &self.catalog {
             Some(catalog) => {
                 self.store
+                    .cases()
                     .escalate_passed_deadlines(catalog, day, tick)
                     .await?;
             }
@@ -1019,7 +1029,7 @@ impl Worker {
 
     async fn digests(&self, day: NaiveDate) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
         let through = day + TimeDelta::days(self.options.digest_days);
-        let items = self.store.due_items(through).await?;
+        let items = self.store.cases().due_items(through).await?;
         if items.is_empty() {
             return Ok(Vec::new());
         }
@@ -1030,7 +1040,7 @@ impl Worker {
             by_unit.entry(i.unit_id).or_default().push(i);
         }
         let unit_ids: Vec<uuid::Uuid> = by_unit.keys().copied().collect();
-        let parents = self.store.parents_on(&unit_ids, day).await?;
+        let parents = self.store.tree().parents_on(&unit_ids, day).await?;
         let mut by_parent: BTreeMap<uuid::Uuid, Vec<DueItem>> = BTreeMap::new();
         for (unit, items) in &by_unit {
             if let Some(p) = parents.get(unit) {
@@ -1044,6 +1054,7 @@ impl Worker {
         ids.extend(by_parent.keys().copied());
         let units: HashMap<uuid::Uuid, UnitRecord> = self
             .store
+            .tree()
             .units(&ids)
             .await?
             .into_iter()
@@ -1081,6 +1092,7 @@ impl Worker {
     async fn meeting_units(&self, day: NaiveDate) -> Result<Vec<UnitRecord>> {
         Ok(self
             .store
+            .tree()
             .units_of_kinds_on(
                 &[
                     UnitKind::Branch,
@@ -1152,6 +1164,7 @@ impl Worker {
         };
         let report = self
             .store
+            .stats()
             .admission_targets(&TargetRequest {
                 year,
                 unit: Some(province),
@@ -1162,6 +1175,7 @@ impl Worker {
             .await?;
         Ok(self
             .store
+            .stats()
             .units_at_risk(
                 &report,
                 memberflow_store::RiskScope::Level(UnitLevel::Grassroots),
@@ -1179,6 +1193,7 @@ impl Worker {
     ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
         let provinces = self
             .store
+            .tree()
             .units_of_kinds_on(&[UnitKind::Province], day)
             .await?;
         let year = day.year();
@@ -1191,9 +1206,13 @@ impl Worker {
         let month = day.format("%Y-%m").to_string();
         let mut out = Vec::new();
         for p in provinces {
-            let ids = self.store.subtree_ids_on(p.id, day).await?;
-            let members = self.store.party_members_on(&ids, base_day).await?;
-            let admitted = self.store.admissions_between(&ids, day, jan1, day).await?;
+            let ids = self.store.tree().subtree_ids_on(p.id, day).await?;
+            let members = self.store.stats().party_members_on(&ids, base_day).await?;
+            let admitted = self
+                .store
+                .stats()
+                .admissions_between(&ids, day, jan1, day)
+                .await?;
             let behind = self.behind_target(p.id, year, day).await?;
             out.push((
                 PeriodicJob::TargetReport {
@@ -1267,7 +1286,8 @@ impl Worker {
         }
         match self
             .store
-            .outbox_next_wake(now, today_in_vietnam(now))
+            .outbox()
+            .next_wake(now, today_in_vietnam(now))
             .await
         {
             Ok(w) => {
@@ -1305,7 +1325,8 @@ impl Worker {
         // are sent again now rather than when their leases run out.
         if let Err(e) = self
             .store
-            .release_outbox_claims(&self.options.instance)
+            .outbox()
+            .release_claims(&self.options.instance)
             .await
         {
             tracing::warn!(error = %e, "cannot release the claims of a previous run");

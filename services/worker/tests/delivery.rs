@@ -23,7 +23,7 @@ use uuid::Uuid;
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn rows_of(store: &Store, case: Uuid) -> Vec<OutboxRecord> {
-    let mut v = store.outbox_records(None, Some(case), 100).await.unwrap();
+    let mut v = store.outbox().records(None, Some(case), 100).await.unwrap();
     v.sort_by_key(|r| r.id);
     v
 }
@@ -93,7 +93,7 @@ async fn a_reminder_is_sent_once_at_the_daily_sweep_of_its_day_however_often_dis
         m.body()
     );
     assert_eq!(m.header("Content-Language").as_deref(), Some("vi"));
-    let r = f.store.outbox_record(reminder.id).await.unwrap();
+    let r = f.store.outbox().record(reminder.id).await.unwrap();
     assert_eq!(r.status, OutboxStatus::Sent);
     assert_eq!(r.attempts, 1);
     assert_eq!(r.sent_at, Some(at));
@@ -104,7 +104,8 @@ async fn english_is_available() {
     let sink = SmtpSink::start().await;
     let f = Fixture::new().await;
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![mail_row(
                 "mail:en",
                 "admission.decision_issued",
@@ -149,12 +150,16 @@ async fn eight_concurrent_dispatchers_send_each_row_once() {
     // Enqueued twice: the dedupe keys keep one row each.
     assert_eq!(
         f.store
-            .enqueue_outbox(rows.clone(), opened_at())
+            .outbox()
+            .enqueue(rows.clone(), opened_at())
             .await
             .unwrap(),
         40
     );
-    assert_eq!(f.store.enqueue_outbox(rows, opened_at()).await.unwrap(), 0);
+    assert_eq!(
+        f.store.outbox().enqueue(rows, opened_at()).await.unwrap(),
+        0
+    );
 
     // Eight workers, each with its own connection pool, as eight server instances would.
     let mut workers = Vec::new();
@@ -202,7 +207,8 @@ async fn eight_concurrent_dispatchers_send_each_row_once() {
     }
     let sent_rows = f
         .store
-        .outbox_records(Some(OutboxStatus::Sent), None, 100)
+        .outbox()
+        .records(Some(OutboxStatus::Sent), None, 100)
         .await
         .unwrap();
     assert_eq!(sent_rows.len(), 40);
@@ -216,7 +222,8 @@ async fn a_failed_send_is_retried_with_backoff_then_dead_lettered_and_can_be_req
     sink.fail_always(true);
     let f = Fixture::new().await;
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![mail_row(
                 "mail:fails",
                 "admission.decision_issued",
@@ -263,7 +270,7 @@ async fn a_failed_send_is_retried_with_backoff_then_dead_lettered_and_can_be_req
             .claimed,
         0
     );
-    let dead = f.store.dead_letters(10).await.unwrap();
+    let dead = f.store.outbox().dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].attempts, 3);
     let err = dead[0].last_error.clone().unwrap();
@@ -274,19 +281,21 @@ async fn a_failed_send_is_retried_with_backoff_then_dead_lettered_and_can_be_req
     let later = t0 + TimeDelta::hours(1);
     let r = f
         .store
+        .outbox()
         .requeue_dead_letter(dead[0].id, later)
         .await
         .unwrap();
     assert_eq!((r.status, r.attempts), (OutboxStatus::Pending, 0));
     assert!(
         f.store
+            .outbox()
             .requeue_dead_letter(dead[0].id, later)
             .await
             .is_err()
     );
     assert_eq!(w.dispatch_due(later).await.unwrap().sent, 1);
     assert_eq!(sink.wait_for(1, WAIT).await.len(), 1);
-    assert!(f.store.dead_letters(10).await.unwrap().is_empty());
+    assert!(f.store.outbox().dead_letters(10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -295,7 +304,8 @@ async fn a_transient_failure_is_retried_and_then_sent_once_with_the_same_message
     sink.fail_next(1);
     let f = Fixture::new().await;
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![mail_row(
                 "mail:once",
                 "admission.decision_issued",
@@ -314,7 +324,7 @@ async fn a_transient_failure_is_retried_and_then_sent_once_with_the_same_message
     assert_eq!(r.sent, 1);
     let got = sink.wait_for(1, WAIT).await;
     assert_eq!(got.len(), 1);
-    let row = &f.store.outbox_records(None, None, 10).await.unwrap()[0];
+    let row = &f.store.outbox().records(None, None, 10).await.unwrap()[0];
     assert_eq!(row.attempts, 2);
     assert_eq!(
         got[0].message_id(),
@@ -411,7 +421,7 @@ async fn a_passed_deadline_gets_one_notice_however_often_the_sweep_runs() {
     let f = Fixture::new().await;
     let case = f.open_case("Hồ sơ quá hạn", opened_at()).await;
     let w = f.worker(&sink.url(), options());
-    let due = f.store.case(case).await.unwrap().next_due.unwrap();
+    let due = f.store.cases().case(case).await.unwrap().next_due.unwrap();
     // The sweep of the due day itself: not passed yet.
     assert_eq!(
         w.run_job(Job::DailySweep, vn_on(due, 7, 0)).await.unwrap(),
@@ -537,7 +547,8 @@ async fn a_mail_whose_role_has_no_address_is_a_dead_letter_at_once() {
     let sink = SmtpSink::start().await;
     let f = Fixture::new().await;
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![
                 mail_row(
                     "mail:nobody",
@@ -563,7 +574,7 @@ async fn a_mail_whose_role_has_no_address_is_a_dead_letter_at_once() {
     );
     let r = w.dispatch_due(opened_at()).await.unwrap();
     assert_eq!((r.sent, r.dead), (0, 2));
-    let dead = f.store.dead_letters(10).await.unwrap();
+    let dead = f.store.outbox().dead_letters(10).await.unwrap();
     let errors: Vec<String> = dead.iter().filter_map(|d| d.last_error.clone()).collect();
     assert!(
         errors
@@ -585,7 +596,8 @@ async fn credentials_come_from_the_url_and_a_wrong_password_is_retried_not_logge
     let sink = SmtpSink::with_credentials("mf", "p@ss word").await;
     let f = Fixture::new().await;
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![
                 mail_row("mail:a", "admission.recognised", RoleRef::anywhere("x")),
                 mail_row("mail:b", "admission.recognised", RoleRef::anywhere("x")),
@@ -605,7 +617,7 @@ async fn credentials_come_from_the_url_and_a_wrong_password_is_retried_not_logge
     );
     let r = wrong.dispatch_due(opened_at()).await.unwrap();
     assert_eq!(r.sent, 0);
-    let rows = f.store.outbox_records(None, None, 10).await.unwrap();
+    let rows = f.store.outbox().records(None, None, 10).await.unwrap();
     for row in &rows {
         let e = row.last_error.clone().unwrap_or_default();
         assert!(!e.contains("wrong-secret"), "{e}");
@@ -629,7 +641,8 @@ async fn the_loop_sends_wakes_on_demand_and_stops_on_shutdown() {
     let sink = SmtpSink::start().await;
     let f = Fixture::new().await;
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![mail_row(
                 "mail:loop:1",
                 "admission.recognised",
@@ -659,7 +672,8 @@ async fn the_loop_sends_wakes_on_demand_and_stops_on_shutdown() {
 
     // A commit adds work; the wake makes the loop see it now.
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![mail_row(
                 "mail:loop:2",
                 "admission.recognised",
@@ -736,6 +750,7 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system_even_with_mai
     let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
     let opened = f
         .store
+        .cases()
         .open_case(
             &catalog,
             NewCase {
@@ -769,14 +784,17 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system_even_with_mai
     .with_catalog(catalog.clone());
     // On the due day the decision is still in time.
     w.run_job(Job::DailySweep, vn_on(due, 7, 0)).await.unwrap();
-    assert_eq!(f.store.case(case.id).await.unwrap().state, "Waiting");
+    assert_eq!(
+        f.store.cases().case(case.id).await.unwrap().state,
+        "Waiting"
+    );
     // The day after, the sweep escalates, once however often it runs.
     let next = vn_on(due + TimeDelta::days(1), 7, 0);
     w.run_job(Job::DailySweep, next).await.unwrap();
     w.run_job(Job::DailySweep, next).await.unwrap();
-    let after = f.store.case(case.id).await.unwrap();
+    let after = f.store.cases().case(case.id).await.unwrap();
     assert_eq!(after.state, "Expired");
-    let history = f.store.case_events(case.id).await.unwrap();
+    let history = f.store.cases().case_events(case.id).await.unwrap();
     let escalations: Vec<_> = history
         .iter()
         .filter(|e| e.transition == "expire")
@@ -785,7 +803,8 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system_even_with_mai
     assert_eq!(escalations[0].actor, "system");
     // Nothing is sent without a mailer; a mail due now waits for one.
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![mail_row(
                 "mail:off:1",
                 "admission.decision_issued",
@@ -875,7 +894,8 @@ async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_
     let f = Fixture::new().await;
     let t0 = vn(2026, 11, 25, 9, 0);
     f.store
-        .enqueue_outbox(
+        .outbox()
+        .enqueue(
             vec![mail_row(
                 "mail:crash:1",
                 "admission.decision_issued",
@@ -889,7 +909,8 @@ async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_
     let lease = options().lease;
     let claimed = f
         .store
-        .claim_outbox(&ClaimRequest {
+        .outbox()
+        .claim(&ClaimRequest {
             now: t0,
             today: date(2026, 11, 25),
             reminders_through: date(2026, 11, 25),
@@ -913,11 +934,23 @@ async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_
     let r = b.dispatch_due(later + TimeDelta::minutes(5)).await.unwrap();
     assert_eq!(r.sent, 0);
     // A comes back and tries to record an outcome under its old claim: refused.
-    assert!(!f.store.outbox_sent(id, &dead_token, later).await.unwrap());
-    assert!(!f.store.outbox_still_claimed(id, &dead_token).await.unwrap());
+    assert!(
+        !f.store
+            .outbox()
+            .mark_sent(id, &dead_token, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !f.store
+            .outbox()
+            .still_claimed(id, &dead_token)
+            .await
+            .unwrap()
+    );
     let got = sink.wait_for(1, WAIT).await;
     assert_eq!(got.len(), 1);
-    let row = f.store.outbox_record(id).await.unwrap();
+    let row = f.store.outbox().record(id).await.unwrap();
     assert_eq!(row.status, OutboxStatus::Sent);
     // Two attempts were counted: the dead worker's and B's.
     assert_eq!(row.attempts, 2);
@@ -942,7 +975,7 @@ async fn a_batch_slower_than_its_lease_keeps_its_claim_through_the_heartbeat() {
             )
         })
         .collect();
-    f.store.enqueue_outbox(rows, t0).await.unwrap();
+    f.store.outbox().enqueue(rows, t0).await.unwrap();
     let lease = TimeDelta::milliseconds(1500);
     let a = f.worker(
         &sink.url(),

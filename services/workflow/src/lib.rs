@@ -7,6 +7,7 @@
 pub mod access;
 pub mod badges;
 pub mod calendar;
+pub mod catalog;
 pub mod email;
 pub mod engine;
 pub mod import;

@@ -14,18 +14,23 @@ use sea_orm::sea_query::{Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
+use super::Statistics;
 use super::counters::{
     Contribution, add_admissions, dense_rows, extend_horizon, insert_membership_rows, internal,
     lock_counters, rebuild, rows_per_insert,
 };
 use super::entity::{badge_award, discipline_record};
-use crate::Store;
 use crate::cases::{CaseEventRecord, event_hash, next_due};
-use crate::entity::{
-    account, case_deadline, case_event, cases, member, member_status, member_unit, role_assignment,
-    tree_event, unit, unit_parent,
-};
+use crate::entity::{account, case_deadline, case_event, cases, role_assignment, unit};
 use crate::error::{Result, StoreError};
+use crate::registry::rows::{
+    MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
+    insert_statuses,
+};
+use crate::tree::rows::{
+    JournalInsert, LinkInsert, UnitInsert, insert_journal, insert_links, insert_units,
+    set_successor,
+};
 
 /// A unit to load. Units, members and the rows about them refer to each other by their
 /// index in the batch; the store gives them ids.
@@ -579,7 +584,7 @@ async fn insert_case_round(
     .await
 }
 
-impl Store {
+impl Statistics<'_> {
     /// Loads `batch` in one transaction, reporting progress as `(stage, done, total)`, and
     /// brings the statistics counters up to date with it. Its units must be new (a code
     /// already taken is a conflict) and everything it refers to must be in it.
@@ -624,36 +629,19 @@ impl Store {
         };
         let units: Vec<(Uuid, &BulkUnit)> = unit_ids.iter().copied().zip(&batch.units).collect();
         // Successors refer to units of the batch: insert without them, then set them.
-        insert_rows(
-            &txn,
-            unit::Entity,
-            cols(vec![
-                unit::Column::Id,
-                unit::Column::Code,
-                unit::Column::Name,
-                unit::Column::Kind,
-                unit::Column::BranchCategory,
-                unit::Column::ValidFrom,
-                unit::Column::ValidTo,
-                unit::Column::CreatedAt,
-            ]),
-            &units,
-            |(id, u)| {
-                vec![
-                    (*id).into(),
-                    u.code.clone().into(),
-                    u.name.clone().into(),
-                    u.kind.as_str().into(),
-                    u.branch_category.map(str::to_owned).into(),
-                    u.valid_from.into(),
-                    u.valid_to.into(),
-                    now.into(),
-                ]
-            },
-            progress,
-            "units",
-        )
-        .await?;
+        let rows: Vec<UnitInsert<'_>> = units
+            .iter()
+            .map(|(id, u)| UnitInsert {
+                id: *id,
+                code: &u.code,
+                name: &u.name,
+                kind: u.kind,
+                branch_category: u.branch_category,
+                valid_from: u.valid_from,
+                valid_to: u.valid_to,
+            })
+            .collect();
+        insert_units(&txn, &rows, now, progress).await?;
         let mut by_successor: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
         for (id, u) in &units {
             if let Some(s) = u.successor {
@@ -664,15 +652,9 @@ impl Store {
             }
         }
         for (succ, sources) in by_successor {
-            for chunk in sources.chunks(500) {
-                unit::Entity::update_many()
-                    .col_expr(unit::Column::SuccessorId, succ.into())
-                    .filter(unit::Column::Id.is_in(chunk.iter().copied()))
-                    .exec(&txn)
-                    .await?;
-            }
+            set_successor(&txn, succ, &sources).await?;
         }
-        let mut edges: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = batch
+        let mut edges: Vec<LinkInsert> = batch
             .edges
             .iter()
             .map(|e| {
@@ -693,110 +675,59 @@ impl Store {
                 }
             }
         }
-        insert_rows(
-            &txn,
-            unit_parent::Entity,
-            cols(vec![
-                unit_parent::Column::UnitId,
-                unit_parent::Column::ParentId,
-                unit_parent::Column::ValidFrom,
-                unit_parent::Column::ValidTo,
-            ]),
-            &edges,
-            |(u, p, from, to)| vec![(*u).into(), (*p).into(), (*from).into(), (*to).into()],
-            progress,
-            "parent links",
-        )
-        .await?;
-        insert_rows(
-            &txn,
-            tree_event::Entity,
-            cols(vec![
-                tree_event::Column::Kind,
-                tree_event::Column::EffectiveDate,
-                tree_event::Column::Payload,
-                tree_event::Column::RecordedAt,
-            ]),
-            &batch.tree_events,
-            |e| {
-                let (kind, date, payload) = match e {
-                    BulkTreeEvent::Create { unit, parent } => {
-                        let u = batch.units.get(*unit);
-                        (
-                            "CREATE",
-                            u.map_or(NaiveDate::MIN, |u| u.valid_from),
-                            serde_json::json!({
-                                "unit": id_of(&unit_ids, *unit),
-                                "code": u.map(|u| u.code.clone()),
-                                "parent": parent.map(|p| id_of(&unit_ids, p)),
-                            }),
-                        )
-                    }
-                    BulkTreeEvent::Merge {
-                        sources,
-                        target,
-                        date,
-                    } => (
-                        "MERGE",
-                        *date,
+        insert_links(&txn, &edges, progress).await?;
+        let journal: Vec<JournalInsert<'_>> = batch
+            .tree_events
+            .iter()
+            .map(|e| match e {
+                BulkTreeEvent::Create { unit, parent } => {
+                    let u = batch.units.get(*unit);
+                    (
+                        "CREATE",
+                        u.map_or(NaiveDate::MIN, |u| u.valid_from),
                         serde_json::json!({
-                            "sources": sources.iter().map(|s| id_of(&unit_ids, *s)).collect::<Vec<_>>(),
-                            "target": id_of(&unit_ids, *target),
+                            "unit": id_of(&unit_ids, *unit),
+                            "code": u.map(|u| u.code.clone()),
+                            "parent": parent.map(|p| id_of(&unit_ids, p)),
                         }),
-                    ),
-                };
-                vec![kind.into(), date.into(), payload.into(), now.into()]
-            },
-            progress,
-            "tree journal",
-        )
-        .await?;
+                    )
+                }
+                BulkTreeEvent::Merge {
+                    sources,
+                    target,
+                    date,
+                } => (
+                    "MERGE",
+                    *date,
+                    serde_json::json!({
+                        "sources": sources.iter().map(|s| id_of(&unit_ids, *s)).collect::<Vec<_>>(),
+                        "target": id_of(&unit_ids, *target),
+                    }),
+                ),
+            })
+            .collect();
+        insert_journal(&txn, &journal, now, progress).await?;
         let members: Vec<(Uuid, &BulkMember)> =
             member_ids.iter().copied().zip(&batch.members).collect();
-        insert_rows(
-            &txn,
-            member::Entity,
-            cols(vec![
-                member::Column::Id,
-                member::Column::PartyCardNumber,
-                member::Column::FullName,
-                member::Column::DateOfBirth,
-                member::Column::Sex,
-                member::Column::Ethnicity,
-                member::Column::Religion,
-                member::Column::Education,
-                member::Column::Occupation,
-                member::Column::AdmissionDecisionDate,
-                member::Column::CeremonyDate,
-                member::Column::OfficialDate,
-                member::Column::CreatedAt,
-                member::Column::Email,
-                member::Column::SearchName,
-            ]),
-            &members,
-            |(id, m)| {
-                vec![
-                    (*id).into(),
-                    m.party_card_number.clone().into(),
-                    m.full_name.clone().into(),
-                    m.date_of_birth.into(),
-                    m.sex.into(),
-                    m.ethnicity.into(),
-                    m.religion.map(str::to_owned).into(),
-                    m.education.into(),
-                    m.occupation.map(str::to_owned).into(),
-                    m.admission_decision_date.into(),
-                    m.ceremony_date.into(),
-                    m.official_date.into(),
-                    now.into(),
-                    m.email.clone().into(),
-                    Some(memberflow_workflow::text::search_key(&m.full_name)).into(),
-                ]
-            },
-            progress,
-            "members",
-        )
-        .await?;
+        let rows: Vec<MemberInsert<'_>> = members
+            .iter()
+            .map(|(id, m)| MemberInsert {
+                id: *id,
+                card: m.party_card_number.as_deref(),
+                full_name: &m.full_name,
+                date_of_birth: m.date_of_birth,
+                sex: m.sex,
+                ethnicity: m.ethnicity,
+                religion: m.religion,
+                education: m.education,
+                occupation: m.occupation,
+                admission_decision: m.admission_decision_date,
+                ceremony: m.ceremony_date,
+                official: m.official_date,
+                email: m.email.as_deref(),
+            })
+            .collect();
+        insert_members(&txn, &rows, now, progress).await?;
         let account_ids = ids(batch.id_seed, 4, batch.accounts.len());
         let accounts: Vec<(Uuid, &BulkAccount)> =
             account_ids.iter().copied().zip(&batch.accounts).collect();
@@ -859,52 +790,29 @@ impl Store {
             "role grants",
         )
         .await?;
-        insert_rows(
-            &txn,
-            member_unit::Entity,
-            cols(vec![
-                member_unit::Column::MemberId,
-                member_unit::Column::UnitId,
-                member_unit::Column::ValidFrom,
-                member_unit::Column::ValidTo,
-                member_unit::Column::Reason,
-            ]),
-            &batch.memberships,
-            |m| {
-                vec![
-                    id_of(&member_ids, m.member).into(),
-                    id_of(&unit_ids, m.unit).into(),
-                    m.valid_from.into(),
-                    m.valid_to.into(),
-                    m.reason.into(),
-                ]
-            },
-            progress,
-            "member units",
-        )
-        .await?;
-        insert_rows(
-            &txn,
-            member_status::Entity,
-            cols(vec![
-                member_status::Column::MemberId,
-                member_status::Column::Status,
-                member_status::Column::ValidFrom,
-                member_status::Column::ValidTo,
-            ]),
-            &batch.statuses,
-            |s| {
-                vec![
-                    id_of(&member_ids, s.member).into(),
-                    s.status.as_str().into(),
-                    s.valid_from.into(),
-                    s.valid_to.into(),
-                ]
-            },
-            progress,
-            "member statuses",
-        )
-        .await?;
+        let memberships: Vec<MembershipInsert<'_>> = batch
+            .memberships
+            .iter()
+            .map(|m| MembershipInsert {
+                member: id_of(&member_ids, m.member),
+                unit: id_of(&unit_ids, m.unit),
+                from: m.valid_from,
+                to: m.valid_to,
+                reason: m.reason,
+            })
+            .collect();
+        insert_memberships(&txn, &memberships, progress).await?;
+        let statuses: Vec<StatusInsert> = batch
+            .statuses
+            .iter()
+            .map(|s| StatusInsert {
+                member: id_of(&member_ids, s.member),
+                status: s.status,
+                from: s.valid_from,
+                to: s.valid_to,
+            })
+            .collect();
+        insert_statuses(&txn, &statuses, progress).await?;
         let case_ids = ids(batch.id_seed, 3, batch.cases.len());
         insert_cases(&txn, batch, &case_ids, &unit_ids, &member_ids, progress).await?;
         insert_rows(
@@ -1004,7 +912,7 @@ impl Store {
         // The batch's units (and, for a batch attached under a unit, nothing above them
         // changes): their ancestry from their links and their parents' rows.
         let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
-        crate::ancestry::refresh(&txn, &new_units).await?;
+        crate::tree::ancestry::refresh(&txn, &new_units).await?;
         // The subtree aggregates: added up again after a rebuild, else the batch's share added
         // to its units and the units above them.
         progress("aggregates", 0, 1);

@@ -19,8 +19,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::Statistics;
 use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
-use crate::Store;
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 
@@ -500,6 +500,36 @@ pub(crate) async fn recompute(
     Ok((members, contribution))
 }
 
+/// Records the counter (or aggregate) `counter` as built up to `horizon`, creating its row
+/// when missing.
+pub(crate) async fn mark_built(
+    c: &impl ConnectionTrait,
+    counter: String,
+    horizon: Option<i32>,
+) -> Result<()> {
+    let exists = stat_counter::Entity::find_by_id(counter.clone())
+        .one(c)
+        .await?
+        .is_some();
+    if exists {
+        stat_counter::Entity::update_many()
+            .col_expr(stat_counter::Column::Built, Expr::val(true))
+            .col_expr(stat_counter::Column::Horizon, Expr::val(horizon))
+            .filter(stat_counter::Column::Counter.eq(counter))
+            .exec(c)
+            .await?;
+    } else {
+        stat_counter::Entity::insert(stat_counter::ActiveModel {
+            counter: sea_orm::Set(counter),
+            built: sea_orm::Set(true),
+            horizon: sea_orm::Set(horizon),
+        })
+        .exec(c)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Rebuilds the counters named (every membership anchor given, and admissions when asked)
 /// from scratch, inside `c`'s transaction.
 pub(crate) async fn rebuild(
@@ -524,27 +554,7 @@ pub(crate) async fn rebuild(
         if let Some(h) = horizon {
             insert_membership_rows(c, &key, &dense_rows(&per_unit, h)).await?;
         }
-        let counter = membership_counter(a);
-        let exists = stat_counter::Entity::find_by_id(counter.clone())
-            .one(c)
-            .await?
-            .is_some();
-        if exists {
-            stat_counter::Entity::update_many()
-                .col_expr(stat_counter::Column::Built, Expr::val(true))
-                .col_expr(stat_counter::Column::Horizon, Expr::val(horizon))
-                .filter(stat_counter::Column::Counter.eq(counter))
-                .exec(c)
-                .await?;
-        } else {
-            stat_counter::Entity::insert(stat_counter::ActiveModel {
-                counter: sea_orm::Set(counter),
-                built: sea_orm::Set(true),
-                horizon: sea_orm::Set(horizon),
-            })
-            .exec(c)
-            .await?;
-        }
+        mark_built(c, membership_counter(a), horizon).await?;
     }
     if admissions {
         stat_admission::Entity::delete_many().exec(c).await?;
@@ -584,7 +594,7 @@ pub struct StatsDifference {
     pub expected: i64,
 }
 
-/// The outcome of [`Store::check_stats`].
+/// The outcome of [`Statistics::check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatsCheck {
     /// Members read from the registry.
@@ -597,10 +607,10 @@ pub struct StatsCheck {
     pub differences: Vec<StatsDifference>,
 }
 
-impl Store {
+impl Statistics<'_> {
     /// Recomputes every built counter from the registry and reports each value that differs
     /// from the stored one (`memberflow check --stats`). Reads only.
-    pub async fn check_stats(&self) -> Result<StatsCheck> {
+    pub async fn check(&self) -> Result<StatsCheck> {
         let c = self.db();
         let counters = load_counters(c).await?;
         let anchors: Vec<AnchorDay> = counters
@@ -711,7 +721,7 @@ impl Store {
 
     /// Rebuilds every counter from the registry, in one transaction (`memberflow check
     /// --stats --repair`).
-    pub async fn rebuild_stats(&self) -> Result<()> {
+    pub async fn rebuild(&self) -> Result<()> {
         let txn = self.begin_write().await?;
         let counters = lock_counters(&txn).await?;
         let anchors: Vec<AnchorDay> = counters.anchors.iter().map(|a| a.0).collect();
@@ -723,7 +733,7 @@ impl Store {
 
     /// Builds the counters for `anchor` (and the admissions counter) if they are not built
     /// yet, in one transaction; a no-op when they are.
-    pub async fn ensure_stats(&self, anchor: AnchorDay) -> Result<()> {
+    pub async fn ensure(&self, anchor: AnchorDay) -> Result<()> {
         let counters = load_counters(self.db()).await?;
         let anchor_built = counters.anchors.iter().any(|a| a.0 == anchor && a.1);
         let rollup_built = counters.rollups.iter().any(|a| a.0 == anchor && a.1);

@@ -2,7 +2,8 @@
 //! forecast, roll-up level by level, units at risk), read from the counters without touching
 //! the members; and the source report's other figures (members by age band, sex, ethnicity,
 //! religion, schooling, occupation; admissions by year; discipline by form; badges by years),
-//! read from the registry for one subtree.
+//! read from the registry for one subtree; and the party members and admissions of a set of
+//! units over a period (the monthly target report's mail).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,14 +17,15 @@ use sea_orm::sea_query::JoinType;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationTrait};
 use uuid::Uuid;
 
+use super::Statistics;
 use super::counters::load_counters;
 use super::entity::{badge_award, discipline_record, stat_admission, stat_membership, stat_rollup};
 use super::rollup;
 use super::tree::TreeIndex;
-use crate::Store;
 use crate::entity::{case_deadline, cases, member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::UnitRecord;
+use crate::tree::valid_on_membership;
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -143,7 +145,7 @@ struct FastScope {
     open: Option<HashMap<Uuid, (u64, f64)>>,
 }
 
-/// Which units below the report's unit(s) [`Store::units_at_risk`] looks at.
+/// Which units below the report's unit(s) [`Statistics::units_at_risk`] looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RiskScope {
     /// Those this many levels down (every level when `None`).
@@ -222,14 +224,14 @@ fn not_yet(code: &str, year: i32) -> StoreError {
     )
 }
 
-impl Store {
+impl Statistics<'_> {
     /// The admission target of `req.year`: each unit's members on the base date and
     /// admissions in the year from the counters, folded into the tree as it stood on the
     /// reference date and added up level by level; while the year runs, the forecast from the
     /// open admission cases. Never reads the members themselves.
     pub async fn admission_targets(&self, req: &TargetRequest) -> Result<TargetReport> {
         let anchor = req.params.anchor;
-        self.ensure_stats(anchor).await?;
+        self.ensure(anchor).await?;
         let c = self.db();
         let (jan1, dec31) = core::year_bounds(req.year);
         let mut reference = dec31.min(req.today.max(jan1));
@@ -364,12 +366,16 @@ impl Store {
         }
         let (roots, whole_forest) = match requested {
             Some(u) => (vec![u.clone()], false),
-            None => (self.roots_on(reference).await?, true),
+            None => (self.store.tree().roots_on(reference).await?, true),
         };
         let mut listed: Vec<(UnitRecord, Option<Uuid>, u32)> = Vec::new();
         for root in &roots {
             let parent = if requested.is_some() {
-                self.parent_on(root.id, reference).await?.map(|p| p.id)
+                self.store
+                    .tree()
+                    .parent_on(root.id, reference)
+                    .await?
+                    .map(|p| p.id)
             } else {
                 None
             };
@@ -450,7 +456,7 @@ impl Store {
         while !frontier.is_empty() && depth < 32 {
             depth += 1;
             let mut by_parent: HashMap<Uuid, Vec<UnitRecord>> = HashMap::new();
-            for (p, u) in self.children_of_level(&frontier, on).await? {
+            for (p, u) in self.store.tree().children_of_level(&frontier, on).await? {
                 by_parent.entry(p).or_default().push(u);
             }
             let mut next = Vec::new();
@@ -510,7 +516,7 @@ impl Store {
         let ids: Vec<Uuid> = figures.iter().map(|f| f.unit_id).collect();
         let mut records: HashMap<Uuid, UnitRecord> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            for u in self.units(chunk).await? {
+            for u in self.store.tree().units(chunk).await? {
                 records.insert(u.id, u);
             }
         }
@@ -543,7 +549,7 @@ impl Store {
         self.rows_of(&chosen).await
     }
 
-    /// [`Store::units_at_risk`] of a report read from the subtree aggregates: the units in
+    /// [`Statistics::units_at_risk`] of a report read from the subtree aggregates: the units in
     /// scope read from the tree of the reference date, their aggregates read by unit.
     async fn fast_units_at_risk(
         &self,
@@ -664,7 +670,7 @@ impl Store {
     }
 
     /// Admissions and base membership of `unit` for each of `years`, rolled up as in
-    /// [`Store::admission_targets`] (for the chart of a unit over the years).
+    /// [`Statistics::admission_targets`] (for the chart of a unit over the years).
     pub async fn admission_series(
         &self,
         unit: Uuid,
@@ -693,7 +699,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl Statistics<'_> {
     /// The units at risk of one level over the whole forest: the units of that level on the
     /// reference date and their aggregates read in one query each; the depth and parent of
     /// the few chosen read afterwards.
@@ -891,7 +897,7 @@ fn valid_on(from: impl ColumnTrait, to: impl ColumnTrait, d: NaiveDate) -> Condi
         .add(Condition::any().add(to.is_null()).add(to.gt(d)))
 }
 
-impl Store {
+impl Statistics<'_> {
     /// The members of `unit`'s subtree (everyone when `None`) on `on`, by the source
     /// report's breakdowns.
     pub async fn member_breakdown(
@@ -901,7 +907,7 @@ impl Store {
     ) -> Result<MemberBreakdown> {
         let c = self.db();
         let units: Option<Vec<Uuid>> = match unit {
-            Some(id) => Some(self.subtree_ids_on(id, on).await?),
+            Some(id) => Some(self.store.tree().subtree_ids_on(id, on).await?),
             None => None,
         };
         type Row = (
@@ -1206,5 +1212,50 @@ impl Store {
         Ok(BadgeCounts {
             by_years: by_years.into_iter().collect(),
         })
+    }
+}
+
+impl Statistics<'_> {
+    /// How many members of `units` on `on` have an admission decision dated within
+    /// `[from, to]` (A15: the decision date is the admission's date).
+    pub async fn admissions_between(
+        &self,
+        units: &[Uuid],
+        on: NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        use sea_orm::RelationTrait;
+        use sea_orm::sea_query::JoinType;
+        let mut n = 0;
+        for chunk in units.chunks(500) {
+            n += member::Entity::find()
+                .join(JoinType::InnerJoin, member::Relation::MemberUnit.def())
+                .filter(member_unit::Column::UnitId.is_in(chunk.iter().copied()))
+                .filter(valid_on_membership(on))
+                .filter(member::Column::AdmissionDecisionDate.gte(from))
+                .filter(member::Column::AdmissionDecisionDate.lte(to))
+                .count(self.db())
+                .await?;
+        }
+        Ok(n)
+    }
+
+    /// How many official and probationary members `units` had on `on` (S21's base).
+    pub async fn party_members_on(&self, units: &[Uuid], on: NaiveDate) -> Result<u64> {
+        let mut n = 0;
+        for chunk in units.chunks(500) {
+            n += self
+                .store
+                .registry()
+                .members_count(&crate::MemberFilter {
+                    units: chunk.to_vec(),
+                    on,
+                    statuses: vec![MemberStatus::Official, MemberStatus::Probationary],
+                })
+                .await?;
+        }
+        Ok(n)
     }
 }

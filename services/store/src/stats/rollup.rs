@@ -27,7 +27,7 @@ use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::counters::{Counters, internal, lock_counters, rows_per_insert};
+use super::counters::{Counters, internal, lock_counters, mark_built, rows_per_insert};
 use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
 use crate::entity::{unit, unit_parent};
 use crate::error::Result;
@@ -637,27 +637,7 @@ pub(crate) async fn rebuild_from_counters(
         }
         delete.exec(c).await?;
         add(c, anchor, &values).await?;
-        let counter = rollup_counter(anchor);
-        let exists = stat_counter::Entity::find_by_id(counter.clone())
-            .one(c)
-            .await?
-            .is_some();
-        if exists {
-            stat_counter::Entity::update_many()
-                .col_expr(stat_counter::Column::Built, Expr::val(true))
-                .col_expr(stat_counter::Column::Horizon, Expr::val(h))
-                .filter(stat_counter::Column::Counter.eq(counter))
-                .exec(c)
-                .await?;
-        } else {
-            stat_counter::Entity::insert(stat_counter::ActiveModel {
-                counter: sea_orm::Set(counter),
-                built: sea_orm::Set(true),
-                horizon: sea_orm::Set(h),
-            })
-            .exec(c)
-            .await?;
-        }
+        mark_built(c, rollup_counter(anchor), h).await?;
     }
     Ok(())
 }

@@ -10,12 +10,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use memberflow_store::{
-    CaseOutcome, Catalog, Command, NewCase, NewMember, NewUnit, RefusalRecording, Store, UnitRecord,
+    CaseOutcome, Command, NewCase, NewMember, NewUnit, RefusalRecording, Store, UnitRecord,
 };
 use memberflow_worker::{
     Mailer, Recipients, Schedules, Worker, WorkerOptions, today_in_vietnam, vietnam_offset,
 };
 use memberflow_workflow::calendar::WorkingCalendar;
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::{Actor, Definition, Event, Level, RoleRef, RuleBook};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
 use uuid::Uuid;
@@ -258,6 +259,7 @@ pub struct Fixture {
 
 async fn unit(store: &Store, code: &str, kind: UnitKind, parent: Option<Uuid>) -> UnitRecord {
     store
+        .tree()
         .create_unit(
             NewUnit {
                 code: code.into(),
@@ -309,6 +311,7 @@ impl Fixture {
         let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
         match self
             .store
+            .cases()
             .open_case(
                 &self.catalog,
                 NewCase {
@@ -338,6 +341,7 @@ impl Fixture {
         let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
         let o = self
             .store
+            .cases()
             .fire_case(
                 &self.catalog,
                 case,
@@ -359,6 +363,7 @@ impl Fixture {
     pub async fn member(&self, name: &str, status: MemberStatus, admitted: NaiveDate) {
         let since = admitted;
         self.store
+            .registry()
             .register_member(
                 NewMember {
                     unit_id: self.branch.id,

@@ -4,6 +4,20 @@
 //! History is never overwritten: a change closes the periods it ends (`valid_to = date`) and
 //! opens new ones (`valid_from = date`). Changes to one unit are applied in date order, so a
 //! change dated on or before the start of a unit's current period is refused as a conflict.
+//!
+//! The ancestry (`ancestry.rs`) is the tree's closure table, rewritten by every tree write;
+//! `rows.rs` has the multi-row inserts of units, links and journal entries (import, bulk).
+
+pub(crate) mod ancestry;
+pub(crate) mod rows;
+
+pub use ancestry::AncestryProblem;
+
+aggregate!(
+    /// The organization tree: units, their parent links and their ancestry, on any date.
+    Tree,
+    tree
+);
 
 use std::collections::HashMap;
 
@@ -17,7 +31,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Store;
 use crate::entity::{member_unit, tree_event, unit, unit_parent};
 use crate::error::{Result, StoreError};
 use crate::records::{TreeNode, UnitRecord};
@@ -247,7 +260,7 @@ pub(crate) fn check_exists(u: &UnitRecord, d: NaiveDate) -> Result<()> {
     }
 }
 
-impl Store {
+impl Tree<'_> {
     /// Creates a unit, under `parent_id` if given, existing from `valid_from`.
     pub async fn create_unit(&self, input: NewUnit, now: DateTime<Utc>) -> Result<UnitRecord> {
         let code = input.code.trim().to_owned();
@@ -303,7 +316,7 @@ impl Store {
         if let Some(pid) = input.parent_id {
             open_edge(&txn, id, pid, input.valid_from).await?;
         }
-        crate::ancestry::refresh(&txn, &[id]).await?;
+        ancestry::refresh(&txn, &[id]).await?;
         journal(
             &txn,
             "CREATE",
@@ -486,7 +499,7 @@ impl Store {
             close_edge(&txn, &edge, d).await?;
         }
         open_edge(&txn, id, new_parent, d).await?;
-        crate::ancestry::refresh(&txn, &[id]).await?;
+        ancestry::refresh(&txn, &[id]).await?;
         crate::stats::rollup::shift_after(&txn, shift).await?;
         journal(
             &txn,
@@ -637,7 +650,7 @@ impl Store {
             crate::stats::count_members(&txn, &moved, 1).await?;
         }
         changed.extend(seen.iter().copied());
-        crate::ancestry::refresh(&txn, &changed).await?;
+        ancestry::refresh(&txn, &changed).await?;
         journal(
             &txn,
             "MERGE",
@@ -699,11 +712,44 @@ impl Store {
             .into();
         am.valid_to = Set(Some(d));
         let model = am.update(&txn).await?;
-        crate::ancestry::refresh(&txn, &[id]).await?;
+        ancestry::refresh(&txn, &[id]).await?;
         crate::stats::rollup::shift_after(&txn, shift).await?;
         journal(&txn, "DISSOLVE", d, serde_json::json!({ "unit": id }), now).await?;
         txn.commit().await?;
         tracing::info!(unit = %id, date = %d, "unit dissolved");
         model.try_into()
+    }
+
+    /// The units of these kinds that exist on `d`, by code.
+    pub async fn units_of_kinds_on(
+        &self,
+        kinds: &[UnitKind],
+        d: NaiveDate,
+    ) -> Result<Vec<UnitRecord>> {
+        unit::Entity::find()
+            .filter(unit::Column::Kind.is_in(kinds.iter().map(|k| k.as_str().to_owned())))
+            .filter(valid_on_unit(d))
+            .order_by_asc(unit::Column::Code)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// The parent of each of `ids` on `d` (units without one are left out).
+    pub async fn parents_on(&self, ids: &[Uuid], d: NaiveDate) -> Result<HashMap<Uuid, Uuid>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            for e in unit_parent::Entity::find()
+                .filter(unit_parent::Column::UnitId.is_in(chunk.iter().copied()))
+                .filter(valid_on_edge(d))
+                .all(self.db())
+                .await?
+            {
+                out.insert(e.unit_id, e.parent_id);
+            }
+        }
+        Ok(out)
     }
 }

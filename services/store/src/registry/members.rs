@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Store;
+use super::Registry;
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::{MemberRecord, MembershipPeriod, StatusPeriod};
@@ -83,7 +83,7 @@ fn valid_on_status(d: NaiveDate) -> Condition {
     )
 }
 
-impl Store {
+impl Registry<'_> {
     /// Registers an existing member in a branch. `probation_months` comes from the rule set
     /// in force (A13).
     pub async fn register_member(
@@ -346,7 +346,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl Registry<'_> {
     /// Sets (or clears) member `id`'s e-mail address.
     pub async fn set_member_email(
         &self,
@@ -360,5 +360,13 @@ impl Store {
         let mut m: member::ActiveModel = m.into();
         m.email = Set(email.map(ToString::to_string));
         Ok(m.update(self.db()).await?.into())
+    }
+
+    /// The address of member `id`, if known.
+    pub async fn member_address(&self, id: Uuid) -> Result<Option<String>> {
+        Ok(member::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .and_then(|m| m.email))
     }
 }

@@ -5,12 +5,21 @@
 //! update the case with a version check, append the history event, write the effects
 //! (deadlines, outbox rows). Nothing is written when the core refuses, unless the caller asks
 //! for the refusal to be recorded in the history.
+//!
+//! The aggregate also reads cases (one, a page, a history and its chain), migrates open cases
+//! to a newer definition, escalates passed deadlines, and lists the open deadlines
+//! (`deadlines.rs`) and a case as a mail names it (`briefs.rs`).
+
+mod briefs;
+mod deadlines;
+
+pub use briefs::CaseBrief;
+pub use deadlines::{DueItem, PassedDeadline};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use memberflow_workflow::calendar::WorkingCalendar;
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::{
-    self, Actor, CaseSnapshot, Decision, Definition, Effect, Event, MigrationPlan, Refusal,
-    RuleBook, Values,
+    self, Actor, CaseSnapshot, Decision, Definition, Effect, Event, MigrationPlan, Refusal, Values,
 };
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::Expr;
@@ -21,54 +30,24 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::Store;
 use crate::entity::{case_deadline, case_event, cases, outbox};
 use crate::error::{Result, StoreError};
 use crate::tree::load_unit;
 
-/// Everything the engine needs besides the case: the definitions (every version still in
-/// use), the rule book and the working-day calendar.
-#[derive(Debug, Clone)]
-pub struct Catalog {
-    /// Workflow definitions, every version.
-    pub definitions: Vec<Definition>,
-    /// Dated rule sets.
-    pub rules: RuleBook,
-    /// Working days.
-    pub calendar: WorkingCalendar,
+aggregate!(
+    /// Workflow cases: open, fire, migrate, their history and their deadlines.
+    Cases,
+    cases
+);
+
+/// The definition a stored case runs under, looked up in the core's [`Catalog`].
+pub trait CaseDefinition {
+    /// The definition `case` runs under; an error when it is not loaded.
+    fn definition_of(&self, case: &CaseRecord) -> Result<&Definition>;
 }
 
-impl Catalog {
-    /// The definition `id` at `version`.
-    pub fn definition(&self, id: &str, version: u32) -> Option<&Definition> {
-        self.definitions
-            .iter()
-            .find(|d| d.id == id && d.version == version)
-    }
-
-    /// The newest version of definition `id`.
-    pub fn latest(&self, id: &str) -> Option<&Definition> {
-        self.definitions
-            .iter()
-            .filter(|d| d.id == id)
-            .max_by_key(|d| d.version)
-    }
-
-    /// Ids of the definitions whose cases are discipline of their subject member.
-    pub fn disciplinary_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .definitions
-            .iter()
-            .filter(|d| d.disciplinary)
-            .map(|d| d.id.clone())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    }
-
-    /// The definition a case runs under.
-    pub fn definition_of(&self, case: &CaseRecord) -> Result<&Definition> {
+impl CaseDefinition for Catalog {
+    fn definition_of(&self, case: &CaseRecord) -> Result<&Definition> {
         self.definition(&case.definition_id, case.definition_version)
             .ok_or_else(|| {
                 StoreError::Database(sea_orm::DbErr::Custom(format!(
@@ -311,7 +290,7 @@ pub struct CasePage {
     pub has_next: bool,
 }
 
-/// A break in a history chain found by [`Store::verify_history`].
+/// A break in a history chain found by [`Cases::verify_history`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
     /// The case.
@@ -810,7 +789,7 @@ fn refusal_payload(r: &Refusal) -> Result<serde_json::Value> {
     to_json(r)
 }
 
-impl Store {
+impl Cases<'_> {
     /// Opens a case of the newest version of a definition. A command that loses a race with
     /// a concurrent one is tried again; the same idempotency key sent at once by several
     /// clients gives every one of them the first result.
@@ -958,8 +937,9 @@ impl Store {
     /// a unit below it (or have belonged last, for one no longer in a unit): a case about a
     /// member of another branch would bar that member's transfer (C7) from the outside.
     async fn check_subject(&self, member: Uuid, unit: Uuid, today: NaiveDate) -> Result<()> {
-        self.member(member).await?;
-        let periods = self.member_units(member).await?;
+        let registry = self.store.registry();
+        registry.member(member).await?;
+        let periods = registry.member_units(member).await?;
         let current = periods
             .iter()
             .find(|p| p.valid_from <= today && p.valid_to.is_none_or(|t| today < t))
@@ -969,6 +949,8 @@ impl Store {
         };
         if home == unit
             || self
+                .store
+                .tree()
                 .ancestors_on(home, today)
                 .await?
                 .iter()
@@ -980,27 +962,6 @@ impl Store {
             "Đảng viên này không sinh hoạt ở đơn vị của hồ sơ hay ở một đơn vị trực thuộc.",
             "This member belongs neither to the case's unit nor to a unit below it.",
         ))
-    }
-
-    /// What a step of `case` dated `on` would be given as registry context (for a preview of
-    /// the transitions available; the step itself reads it in its own transaction).
-    pub async fn registry_context_of(
-        &self,
-        catalog: &Catalog,
-        case: &CaseRecord,
-        on: NaiveDate,
-    ) -> Result<Values> {
-        if !catalog.definition_of(case)?.needs_registry_context() {
-            return Ok(Values::new());
-        }
-        registry_context(
-            self.db(),
-            catalog,
-            case.subject_member_id,
-            Some(case.id),
-            on,
-        )
-        .await
     }
 
     /// Fires a transition on a case. With `expected_version`, a case that moved on meanwhile
@@ -1318,12 +1279,7 @@ impl Store {
     }
 
     /// A page of cases matching `f`, after the case `after`.
-    pub async fn cases_page(
-        &self,
-        f: &CaseFilter,
-        after: Option<Uuid>,
-        first: u64,
-    ) -> Result<CasePage> {
+    pub async fn page(&self, f: &CaseFilter, after: Option<Uuid>, first: u64) -> Result<CasePage> {
         let mut q = Self::case_query(f);
         if let Some(a) = after {
             q = q.filter(cases::Column::Id.gt(a));
@@ -1345,7 +1301,7 @@ impl Store {
     }
 
     /// How many cases match `f`.
-    pub async fn cases_count(&self, f: &CaseFilter) -> Result<u64> {
+    pub async fn count(&self, f: &CaseFilter) -> Result<u64> {
         Ok(Self::case_query(f).count(self.db()).await?)
     }
 
@@ -1458,17 +1414,13 @@ pub struct CaseMigration {
     pub applied: bool,
 }
 
-impl Store {
+impl Cases<'_> {
     /// Moves the open cases of `definition_id` that run under an older version to
     /// `to_version` (the newest when `None`), or with [`MigrationMode::DryRun`] lists what
     /// would change. Cases that cannot move (a state that no longer exists, ...) are listed
     /// with their blockers and left alone. Each moved case gets a `MIGRATED` history entry,
     /// naming `actor`.
-    pub async fn migrate_cases(
-        &self,
-        catalog: &Catalog,
-        m: MigrateCases,
-    ) -> Result<Vec<CaseMigration>> {
+    pub async fn migrate(&self, catalog: &Catalog, m: MigrateCases) -> Result<Vec<CaseMigration>> {
         let MigrateCases {
             definition_id,
             to_version,
@@ -1607,7 +1559,7 @@ pub struct EscalationReport {
     pub already_done: u64,
 }
 
-impl Store {
+impl Cases<'_> {
     /// Fires, as the `system` actor, the escalation transition of every open deadline that
     /// passed before `today` and asks for one (e.g. A10's decision not taken in time), dated
     /// the day the deadline's rule took effect (its last day: the end of probation, the lapse

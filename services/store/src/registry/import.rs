@@ -25,11 +25,18 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Store;
-use crate::entity::{member, member_status, member_unit, tree_event, unit, unit_parent};
+use super::Registry;
+use super::rows::{
+    MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
+    insert_statuses,
+};
+use crate::entity::{member, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
-use crate::stats::bulk::{cols, insert_rows};
 use crate::stats::count_members_with;
+use crate::tree::rows::{
+    JournalInsert, LinkInsert, UnitInsert, insert_journal, insert_links, insert_units,
+    set_successor,
+};
 
 /// What to import.
 #[derive(Debug, Clone, Default)]
@@ -113,6 +120,20 @@ pub struct RowOutcome {
     pub key: String,
     /// What it does.
     pub action: RowAction,
+}
+
+impl ImportOutcome {
+    /// Lists what row `row` of `sheet` (natural key `key`) does, when rows are listed.
+    fn list_row(&mut self, listed: bool, sheet: &str, row: usize, key: &str, action: RowAction) {
+        if listed {
+            self.rows.push(RowOutcome {
+                sheet: sheet.to_owned(),
+                row,
+                key: key.to_owned(),
+                action,
+            });
+        }
+    }
 }
 
 /// The registry as an export gives it: rows in the import's own form.
@@ -267,9 +288,9 @@ fn unit_periods(
         .collect()
 }
 
-impl Store {
+impl Registry<'_> {
     /// Imports units and members in one transaction (module docs).
-    pub async fn import_registry(
+    pub async fn import(
         &self,
         req: ImportRequest,
         now: DateTime<Utc>,
@@ -362,14 +383,7 @@ impl Store {
                         && m.branch_category == r.branch_category
                     {
                         out.counts.units_unchanged += 1;
-                        if req.list_rows {
-                            out.rows.push(RowOutcome {
-                                sheet: us.to_owned(),
-                                row: r.row,
-                                key: r.code.clone(),
-                                action: RowAction::Unchanged,
-                            });
-                        }
+                        out.list_row(req.list_rows, us, r.row, &r.code, RowAction::Unchanged);
                         continue;
                     }
                     plans.push(UnitPlan::Change {
@@ -515,14 +529,7 @@ impl Store {
                     (*row, code, RowAction::Changed)
                 }
             };
-            if req.list_rows {
-                out.rows.push(RowOutcome {
-                    sheet: us.to_owned(),
-                    row,
-                    key: key.clone(),
-                    action,
-                });
-            }
+            out.list_row(req.list_rows, us, row, key, action);
         }
 
         // Members: by card number.
@@ -691,14 +698,7 @@ impl Store {
                 && added_statuses.is_empty()
             {
                 out.counts.members_unchanged += 1;
-                if req.list_rows {
-                    out.rows.push(RowOutcome {
-                        sheet: ms.to_owned(),
-                        row: r.row,
-                        key: r.card.clone(),
-                        action: RowAction::Unchanged,
-                    });
-                }
+                out.list_row(req.list_rows, ms, r.row, &r.card, RowAction::Unchanged);
                 continue;
             }
             if let Some(last) = rec_units.last()
@@ -729,14 +729,7 @@ impl Store {
                     (row, RowAction::Changed)
                 }
             };
-            if req.list_rows {
-                out.rows.push(RowOutcome {
-                    sheet: ms.to_owned(),
-                    row: row.row,
-                    key: row.card.clone(),
-                    action,
-                });
-            }
+            out.list_row(req.list_rows, ms, row.row, &row.card, action);
         }
         out.touched_units.sort_unstable();
         out.touched_units.dedup();
@@ -748,7 +741,7 @@ impl Store {
         let unit_id = |code: &str| known.get(code).map(|k| k.id).unwrap_or_default();
         write_units(&txn, &plans, &unit_id, now, progress).await?;
         if !plans.is_empty() {
-            crate::ancestry::rebuild(&txn).await?;
+            crate::tree::ancestry::rebuild(&txn).await?;
         }
         write_members(&txn, &member_plans, &unit_id, now, progress).await?;
         // The subtree aggregates: the file's dated tree changes and members, added up again
@@ -769,16 +762,13 @@ impl Store {
 
     /// The whole registry in the import's form: units with their parents over time, members
     /// with a card number with their units and statuses over time.
-    pub async fn export_registry(&self) -> Result<RegistryExport> {
-        self.export_registry_within(None).await
+    pub async fn export(&self) -> Result<RegistryExport> {
+        self.export_within(None).await
     }
 
     /// The registry in the import's form within `scope` (`None`: everything): the units of
     /// the scope, and the members whose last recorded branch is in it.
-    pub async fn export_registry_within(
-        &self,
-        scope: Option<&HashSet<Uuid>>,
-    ) -> Result<RegistryExport> {
+    pub async fn export_within(&self, scope: Option<&HashSet<Uuid>>) -> Result<RegistryExport> {
         let within = |id: Uuid| scope.is_none_or(|s| s.contains(&id));
         let db = self.db();
         let units = unit::Entity::find()
@@ -892,36 +882,19 @@ async fn write_units(
             UnitPlan::Change { .. } => None,
         })
         .collect();
-    insert_rows(
-        txn,
-        unit::Entity,
-        cols(vec![
-            unit::Column::Id,
-            unit::Column::Code,
-            unit::Column::Name,
-            unit::Column::Kind,
-            unit::Column::BranchCategory,
-            unit::Column::ValidFrom,
-            unit::Column::ValidTo,
-            unit::Column::CreatedAt,
-        ]),
-        &new,
-        |(id, u)| {
-            vec![
-                (*id).into(),
-                u.code.clone().into(),
-                u.name.clone().into(),
-                u.kind.as_str().into(),
-                u.branch_category.clone().into(),
-                u.valid_from.into(),
-                u.valid_to.into(),
-                now.into(),
-            ]
-        },
-        progress,
-        "units",
-    )
-    .await?;
+    let rows: Vec<UnitInsert<'_>> = new
+        .iter()
+        .map(|(id, u)| UnitInsert {
+            id: *id,
+            code: &u.code,
+            name: &u.name,
+            kind: u.kind,
+            branch_category: u.branch_category.as_deref(),
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+        })
+        .collect();
+    insert_units(txn, &rows, now, progress).await?;
     // Successors and merges: the units merged into one on a day, journaled as one merge.
     let mut merges: HashMap<(Uuid, NaiveDate), Vec<Uuid>> = HashMap::new();
     for (id, u) in &new {
@@ -929,8 +902,8 @@ async fn write_units(
             merges.entry((unit_id(s), to)).or_default().push(*id);
         }
     }
-    let mut edges: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = Vec::new();
-    let mut journal: Vec<(&str, NaiveDate, serde_json::Value)> = Vec::new();
+    let mut edges: Vec<LinkInsert> = Vec::new();
+    let mut journal: Vec<JournalInsert<'_>> = Vec::new();
     for (id, u) in &new {
         for p in &u.parents {
             edges.push((*id, unit_id(&p.value), p.from, p.to));
@@ -949,13 +922,7 @@ async fn write_units(
     let mut merge_list: Vec<_> = merges.into_iter().collect();
     merge_list.sort_by_key(|((_, d), _)| *d);
     for ((target, date), sources) in merge_list {
-        for chunk in sources.chunks(500) {
-            unit::Entity::update_many()
-                .col_expr(unit::Column::SuccessorId, target.into())
-                .filter(unit::Column::Id.is_in(chunk.iter().copied()))
-                .exec(txn)
-                .await?;
-        }
+        set_successor(txn, target, &sources).await?;
         journal.push((
             "MERGE",
             date,
@@ -996,43 +963,8 @@ async fn write_units(
             }
         }
     }
-    insert_rows(
-        txn,
-        unit_parent::Entity,
-        cols(vec![
-            unit_parent::Column::UnitId,
-            unit_parent::Column::ParentId,
-            unit_parent::Column::ValidFrom,
-            unit_parent::Column::ValidTo,
-        ]),
-        &edges,
-        |(u, p, from, to)| vec![(*u).into(), (*p).into(), (*from).into(), (*to).into()],
-        progress,
-        "parent links",
-    )
-    .await?;
-    insert_rows(
-        txn,
-        tree_event::Entity,
-        cols(vec![
-            tree_event::Column::Kind,
-            tree_event::Column::EffectiveDate,
-            tree_event::Column::Payload,
-            tree_event::Column::RecordedAt,
-        ]),
-        &journal,
-        |(kind, date, payload)| {
-            vec![
-                (*kind).into(),
-                (*date).into(),
-                payload.clone().into(),
-                now.into(),
-            ]
-        },
-        progress,
-        "tree journal",
-    )
-    .await
+    insert_links(txn, &edges, progress).await?;
+    insert_journal(txn, &journal, now, progress).await
 }
 
 async fn write_members(
@@ -1110,99 +1042,46 @@ async fn write_members(
             }
         }
     }
-    insert_rows(
-        txn,
-        member::Entity,
-        cols(vec![
-            member::Column::Id,
-            member::Column::PartyCardNumber,
-            member::Column::FullName,
-            member::Column::DateOfBirth,
-            member::Column::Sex,
-            member::Column::Ethnicity,
-            member::Column::Religion,
-            member::Column::Education,
-            member::Column::Occupation,
-            member::Column::AdmissionDecisionDate,
-            member::Column::CeremonyDate,
-            member::Column::OfficialDate,
-            member::Column::Email,
-            member::Column::CreatedAt,
-            member::Column::SearchName,
-        ]),
-        &new,
-        |(id, m)| {
-            vec![
-                (*id).into(),
-                m.card.clone().into(),
-                m.full_name.clone().into(),
-                m.date_of_birth.into(),
-                m.sex.clone().into(),
-                m.ethnicity.clone().into(),
-                m.religion.clone().into(),
-                m.education.clone().into(),
-                m.occupation.clone().into(),
-                m.admission_decision.into(),
-                m.ceremony.into(),
-                m.official.into(),
-                m.email.clone().into(),
-                now.into(),
-                Some(memberflow_workflow::text::search_key(&m.full_name)).into(),
-            ]
-        },
-        progress,
-        "members",
-    )
-    .await?;
-    insert_rows(
-        txn,
-        member_unit::Entity,
-        cols(vec![
-            member_unit::Column::MemberId,
-            member_unit::Column::UnitId,
-            member_unit::Column::ValidFrom,
-            member_unit::Column::ValidTo,
-            member_unit::Column::Reason,
-        ]),
-        &memberships,
-        |(id, p)| {
-            vec![
-                (*id).into(),
-                unit_id(&p.value).into(),
-                p.from.into(),
-                p.to.into(),
-                p.reason
-                    .clone()
-                    .unwrap_or_else(|| "REGISTERED".to_owned())
-                    .into(),
-            ]
-        },
-        progress,
-        "member units",
-    )
-    .await?;
-    insert_rows(
-        txn,
-        member_status::Entity,
-        cols(vec![
-            member_status::Column::MemberId,
-            member_status::Column::Status,
-            member_status::Column::ValidFrom,
-            member_status::Column::ValidTo,
-        ]),
-        &statuses,
-        |(id, p)| {
-            vec![
-                (*id).into(),
-                p.value.as_str().into(),
-                p.from.into(),
-                p.to.into(),
-            ]
-        },
-        progress,
-        "member statuses",
-    )
-    .await?;
+    let members: Vec<MemberInsert<'_>> = new
+        .iter()
+        .map(|(id, m)| MemberInsert {
+            id: *id,
+            card: Some(&m.card),
+            full_name: &m.full_name,
+            date_of_birth: m.date_of_birth,
+            sex: &m.sex,
+            ethnicity: &m.ethnicity,
+            religion: m.religion.as_deref(),
+            education: &m.education,
+            occupation: m.occupation.as_deref(),
+            admission_decision: m.admission_decision,
+            ceremony: m.ceremony,
+            official: m.official,
+            email: m.email.as_deref(),
+        })
+        .collect();
+    insert_members(txn, &members, now, progress).await?;
+    let memberships: Vec<MembershipInsert<'_>> = memberships
+        .iter()
+        .map(|(id, p)| MembershipInsert {
+            member: *id,
+            unit: unit_id(&p.value),
+            from: p.from,
+            to: p.to,
+            reason: p.reason.as_deref().unwrap_or("REGISTERED"),
+        })
+        .collect();
+    insert_memberships(txn, &memberships, progress).await?;
+    let statuses: Vec<StatusInsert> = statuses
+        .iter()
+        .map(|(id, p)| StatusInsert {
+            member: *id,
+            status: p.value,
+            from: p.from,
+            to: p.to,
+        })
+        .collect();
+    insert_statuses(txn, &statuses, progress).await?;
     let mut counted: Vec<Uuid> = changed;
     counted.extend(new.iter().map(|(id, _)| *id));
     let set: HashSet<Uuid> = counted.iter().copied().collect();

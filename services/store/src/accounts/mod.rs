@@ -4,6 +4,18 @@
 //! a login creates a session whose bearer token is 32 random bytes, given to the client once
 //! and stored only as its SHA-256, so a copy of the database yields no usable token. Sessions
 //! expire and can be revoked; changing the password or disabling the account revokes them all.
+//! The access log records who read what (the API writes it before a confidential read is
+//! returned). `addresses.rs` finds who a mail to a role reaches: the holders of the role.
+
+mod addresses;
+
+pub use addresses::Addressees;
+
+aggregate!(
+    /// Accounts, sessions, role grants, the access log, and who a mail to a role reaches.
+    Accounts,
+    accounts
+);
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -23,7 +35,6 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::Store;
 use crate::entity::{access_log, account, role_assignment, session};
 use crate::error::{Result, StoreError};
 
@@ -208,7 +219,7 @@ fn bad_credentials() -> StoreError {
     ))
 }
 
-impl Store {
+impl Accounts<'_> {
     /// Creates an account.
     pub async fn create_account(
         &self,
@@ -312,7 +323,7 @@ impl Store {
     pub async fn principal(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Principal>> {
         let hash = token_hash(token);
         let epoch = self.auth_epoch().await?;
-        if let Some(p) = self.principals.get(&hash, epoch, now) {
+        if let Some(p) = self.store.principals.get(&hash, epoch, now) {
             return Ok(Some(p));
         }
         let Some((principal, expires_at)) = self.read_principal(&hash).await? else {
@@ -321,7 +332,8 @@ impl Store {
         if expires_at <= now {
             return Ok(None);
         }
-        self.principals
+        self.store
+            .principals
             .put(hash, principal.clone(), expires_at, epoch);
         Ok(Some(principal))
     }
@@ -418,7 +430,7 @@ impl Store {
             .and_where(Expr::col(Alias::new("id")).eq(1))
             .to_owned();
         c.execute(&q).await?;
-        self.principals.clear();
+        self.store.principals.clear();
         Ok(())
     }
 
@@ -524,7 +536,7 @@ impl Store {
             )
         })?;
         if let Some(u) = unit {
-            let unit = self.unit(u).await?;
+            let unit = self.store.tree().unit(u).await?;
             parsed
                 .check_unit(unit.kind)
                 .map_err(|t| StoreError::Validation(vec![t]))?;
@@ -614,7 +626,7 @@ impl Store {
     }
 
     /// Accounts in login-name order, with their live roles, at most `limit`.
-    pub async fn accounts(&self, limit: u64) -> Result<Vec<(AccountRecord, Vec<RoleGrant>)>> {
+    pub async fn list(&self, limit: u64) -> Result<Vec<(AccountRecord, Vec<RoleGrant>)>> {
         let accounts = account::Entity::find()
             .order_by_asc(account::Column::Username)
             .limit(limit)

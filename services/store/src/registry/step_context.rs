@@ -1,15 +1,19 @@
 //! The registered members a step's inputs name (`engine::context::REGISTRY_MEMBERS`), read in
 //! the step's transaction as the registry had them on the step's day: status, official date and
 //! grassroots organization (A6 reads them for introducers), with the grassroots organization
-//! of the case's unit that day.
+//! of the case's unit that day; and, for a preview, the whole registry context a step of a
+//! case would be given.
 
 use chrono::NaiveDate;
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::context::{RegisteredMember, registry_members};
-use memberflow_workflow::engine::{InputType, Transition, Value, Values};
+use memberflow_workflow::engine::{self, Event, InputType, Transition, Value, Values};
 use memberflow_workflow::tree::Level as TreeLevel;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::Registry;
+use crate::cases::{CaseDefinition as _, CaseRecord, registry_context};
 use crate::entity::{member, member_status, member_unit};
 use crate::error::Result;
 use crate::tree::{load_unit, parent_edge_on};
@@ -90,4 +94,27 @@ pub(crate) async fn member_refs(
         });
     }
     Ok(registry_members(&found, grassroots_of(c, unit, on).await?))
+}
+
+impl Registry<'_> {
+    /// What a step of `case` dated `on` would be given as registry context (for a preview of
+    /// the transitions available; the step itself reads it in its own transaction).
+    pub async fn context_of(
+        &self,
+        catalog: &Catalog,
+        case: &CaseRecord,
+        on: NaiveDate,
+    ) -> Result<Values> {
+        if !catalog.definition_of(case)?.needs_registry_context() {
+            return Ok(Values::new());
+        }
+        registry_context(
+            self.db(),
+            catalog,
+            case.subject_member_id,
+            Some(case.id),
+            on,
+        )
+        .await
+    }
 }

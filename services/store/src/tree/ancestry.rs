@@ -6,7 +6,7 @@
 //! [`refresh`] (or [`rebuild`]) in its own transaction with the units whose period or parent
 //! links it changed; their rows and those of every unit below them are computed again by the
 //! core (`memberflow_workflow::tree::ancestry_rows`) from `unit` and `unit_parent`. `memberflow
-//! check --history` recomputes the whole table and reports any difference ([`Store::verify_ancestry`]).
+//! check --history` recomputes the whole table and reports any difference ([`Tree::verify_ancestry`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Store;
+use super::Tree;
 use crate::entity::{unit, unit_ancestry, unit_parent};
 use crate::error::{Result, StoreError};
 use crate::records::UnitRecord;
@@ -196,7 +196,7 @@ pub(crate) async fn rebuild(c: &impl ConnectionTrait) -> Result<()> {
 }
 
 /// A difference between the ancestry table and the parent links, found by
-/// [`Store::verify_ancestry`].
+/// [`Tree::verify_ancestry`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AncestryProblem {
     /// The unit.
@@ -205,7 +205,7 @@ pub struct AncestryProblem {
     pub problem: String,
 }
 
-impl Store {
+impl Tree<'_> {
     /// The ancestors of `id` on `d`, nearest first (the unit itself not included).
     pub async fn ancestors_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<UnitRecord>> {
         let mut path = self

@@ -3,6 +3,7 @@
 //! in the award's own transaction and writes the award.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::engine::context::{OpenDiscipline, read_subject_discipline};
 use memberflow_workflow::text::Text;
@@ -12,8 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::Store;
-use crate::cases::{Catalog, registry_context};
+use super::Registry;
+use crate::cases::registry_context;
 use crate::entity::{member, member_status};
 use crate::error::{Result, StoreError};
 use crate::stats::entity::{badge_award, discipline_record};
@@ -78,7 +79,7 @@ async fn discipline_on(
     Ok(out)
 }
 
-impl Store {
+impl Registry<'_> {
     /// The badges `member` received, oldest first.
     pub async fn badge_awards(&self, member: Uuid) -> Result<Vec<BadgeAwardRecord>> {
         Ok(badge_award::Entity::find()

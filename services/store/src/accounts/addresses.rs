@@ -1,7 +1,7 @@
 //! Who receives a mail addressed to a role about a unit: the accounts that hold the role at the
 //! unit of the tree the role's level names (the branch secretary of the case's branch, the
 //! standing committee of the competent committee, ...), each with the address of the account or
-//! of the member it belongs to; and the member a case is about.
+//! of the member it belongs to.
 //!
 //! The holders are found with the same rule that gives workflow roles to a caller
 //! (`memberflow_workflow::access::levels_on_path`), so whoever may act on a step is whoever is
@@ -14,7 +14,7 @@ use memberflow_workflow::engine::RoleRef;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::Store;
+use super::Accounts;
 use crate::entity::{account, member, role_assignment};
 use crate::error::Result;
 
@@ -29,7 +29,7 @@ pub struct Addressees {
     pub without_address: Vec<String>,
 }
 
-impl Store {
+impl Accounts<'_> {
     /// The holders of `role` for a case or a job of `unit`, on `on`.
     pub async fn addressees(
         &self,
@@ -38,13 +38,14 @@ impl Store {
         on: NaiveDate,
         competent: CompetentLevel,
     ) -> Result<Addressees> {
-        let me = self.unit(unit).await?;
+        let tree = self.store.tree();
+        let me = tree.unit(unit).await?;
         let mut path = vec![PathUnit {
             id: me.id,
             kind: me.kind,
         }];
         let mut codes = vec![me.code.clone()];
-        for u in self.ancestors_on(unit, on).await? {
+        for u in tree.ancestors_on(unit, on).await? {
             path.push(PathUnit {
                 id: u.id,
                 kind: u.kind,
@@ -102,13 +103,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// The address of member `id`, if known.
-    pub async fn member_address(&self, id: Uuid) -> Result<Option<String>> {
-        Ok(member::Entity::find_by_id(id)
-            .one(self.db())
-            .await?
-            .and_then(|m| m.email))
     }
 }

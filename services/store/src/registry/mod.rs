@@ -1,0 +1,31 @@
+//! The member registry: members and their dated histories (units, statuses), the workflow's
+//! effects on them, party badges, what a step reads of the registry (its registry context),
+//! and the import and export of the tree and the registry.
+//!
+//! - `members.rs`: registration, member pages and counts, histories, addresses.
+//! - `effects.rs`: a step's effects on the registry, in the step's transaction.
+//! - `step_context.rs`: the registry context a step is given, read as of its date.
+//! - `badges.rs`: badges awarded and the award.
+//! - `import.rs`: import of units and members in one transaction, and the export.
+//! - `rows.rs`: the multi-row inserts of members and their histories (import, bulk loading).
+
+mod badges;
+mod effects;
+mod import;
+mod members;
+pub(crate) mod rows;
+pub(crate) mod step_context;
+
+pub use badges::{AwardOutcome, BadgeAwardRecord};
+pub(crate) use effects::apply;
+pub use import::{
+    ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
+};
+pub use members::{MemberFilter, MemberPage, NewMember};
+
+aggregate!(
+    /// The member registry: members, their histories, badges, a step's registry context,
+    /// import and export.
+    Registry,
+    registry
+);
