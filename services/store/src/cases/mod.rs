@@ -982,7 +982,7 @@ impl Cases<'_> {
         .await
     }
 
-    /// Decides the step `cmd` exactly as [`Store::fire_case`] would, in the same kind of
+    /// Decides the step `cmd` exactly as [`Cases::fire_case`] would, in the same kind of
     /// transaction (the version check, the registry context read inside it, the registry,
     /// counters, deadlines and outbox written), then rolls everything back: a dry run can
     /// never disagree with the step. A refusal is never recorded. [`CaseOutcome::Applied`]
