@@ -156,7 +156,7 @@ pub fn body_role(kind: &str) -> Option<(&'static str, Option<Level>)> {
 pub fn body_level(value: &str, subject_level: Option<&str>) -> Option<Level> {
     match value {
         "direct_superior" | "second_superior" => {
-            guards::entry_level(value, subject_level).and_then(Level::parse)
+            crate::vocab::entry_level(value, subject_level).and_then(Level::parse)
         }
         "competent" => None,
         other => Level::parse(other),

@@ -462,7 +462,6 @@ fn evaluate<'r>(
                 .collect();
             let outcome = if missing.is_empty() {
                 let ctx = GuardContext {
-                    definition: def,
                     transition: t,
                     rules: rs,
                     calendar,
@@ -575,8 +574,8 @@ fn acting_body_refusal(
         Some(l) => l.as_str(),
         None => level_value,
     };
-    let body_vi = guards::body_vi(kind, level_name);
-    let body_en = guards::body_en(kind, level_name);
+    let body_vi = crate::vocab::body_vi(kind, level_name);
+    let body_en = crate::vocab::body_en(kind, level_name);
     let role_name = needed.map_or_else(
         || format!("{kind}@{level_value}"),
         |(role, at)| RoleRef::at(role, at).to_string(),
