@@ -26,6 +26,7 @@ mod effect;
 mod fire;
 pub mod guards;
 mod migrate;
+mod parse;
 mod period;
 mod problem;
 mod refusal;
@@ -37,10 +38,9 @@ pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRe
 pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
 pub use decided::DecisionSummary;
 pub use definition::{
-    ActingBody, CheckOptions, ComputeSpec, CronValidator, DateSource, DeadlineSpec, Definition,
-    DisciplineStatus, EffectSpec, InputSpec, InputType, Level, MailSpec, MemberStatus, OPEN,
-    OnExpiry, PeriodRef, ReminderSpec, ReminderWhen, RoleRef, RuleSetSelection, State, Transition,
-    body_level, body_role,
+    ActingBody, ComputeSpec, DateSource, DeadlineSpec, Definition, DisciplineStatus, EffectSpec,
+    InputSpec, InputType, Level, MailSpec, MemberStatus, OPEN, OnExpiry, PeriodRef, ReminderSpec,
+    ReminderWhen, RoleRef, RuleSetSelection, State, Transition, body_level, body_role,
 };
 pub use dossier::{
     ADMISSION_DOSSIER, DocumentKind, DocumentSpec, DocumentStatus, DossierDocument, dossier,
@@ -48,11 +48,12 @@ pub use dossier::{
 };
 pub use effect::{Effect, Notice};
 pub use fire::{Availability, AvailabilityStatus, Decision, PendingGuard, available, fire, open};
-pub use guards::{DataType, GuardContext, GuardOutcome, GuardSpec};
+pub use guards::{GuardContext, GuardOutcome, GuardSpec};
 pub use migrate::{Migrated, MigrationBlocker, MigrationChange, MigrationPlan, plan_migration};
+pub use parse::{CheckOptions, CronValidator};
 pub use period::{Period, Threshold, full_months_between};
 pub use problem::{DefinitionProblem, Problem, ProblemCode, Severity};
 pub use refusal::{Reason, Refusal, RefusalCode};
 pub use ruleset::{Param, ParamError, ParamKind, ParamValue, RuleBook, RuleSet, Tag};
-pub use value::{Value, Values};
+pub use value::{DataType, Value, Values};
 pub use votes::{RecordedStep, VOTE_SHAPES, VoteRecord, VoteShape, VotingBody, votes};

@@ -12,44 +12,17 @@
 //! (the context, the outcome, a few phrasings) and the registry, [`GUARDS`], which lists the
 //! families: a new guard is declared and registered in its family's file only.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 
 use super::case::{Actor, CaseSnapshot};
-use super::definition::Transition;
+use super::definition::{Definition, Transition};
 use super::period::{Period, Threshold, fmt_date, months_en, months_vi};
+use super::problem::{Problem, ProblemCode};
 use super::refusal::{Reason, RefusalCode};
-use super::ruleset::{ParamKind, RuleSet};
+use super::ruleset::{ParamKind, RuleBook, RuleSet};
+pub use super::value::DataType;
 use super::value::{Value, Values};
 use crate::calendar::WorkingCalendar;
-
-/// The shape of a piece of case data, as guards read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DataType {
-    /// A date.
-    Date,
-    /// A whole number.
-    Integer,
-    /// Yes or no.
-    Boolean,
-    /// Text (strings, enum values, member and unit references).
-    Text,
-    /// A list.
-    List,
-}
-
-impl fmt::Display for DataType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DataType::Date => "a date",
-            DataType::Integer => "an integer",
-            DataType::Boolean => "a boolean",
-            DataType::Text => "text",
-            DataType::List => "a list",
-        })
-    }
-}
 
 /// A piece of case data a guard reads (an input of the event, else a fact of the case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,5 +362,61 @@ fn capitalise(s: &str) -> String {
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+impl Definition {
+    /// Whether its steps need the registry context (`engine::context`): a guard of one of its
+    /// transitions reads it, or its cases are discipline (whose steps take the member's lock
+    /// the context is read under, so that the two kinds of step do not interleave).
+    pub fn needs_registry_context(&self) -> bool {
+        self.disciplinary
+            || std::iter::once(&self.open)
+                .chain(&self.transitions)
+                .flat_map(|t| &t.guards)
+                .filter_map(|g| guard(g))
+                .any(|g| {
+                    g.reads
+                        .iter()
+                        .any(|r| r.key == super::context::SUBJECT_DISCIPLINE)
+                })
+    }
+}
+
+impl Transition {
+    /// Whether a guard of this transition reads the key `key` (of the registry context, say):
+    /// the shell reads that part of the registry for the step only then.
+    pub fn guard_reads(&self, key: &str) -> bool {
+        self.guards
+            .iter()
+            .filter_map(|g| guard(g))
+            .any(|g| g.reads.iter().any(|r| r.key == key))
+    }
+}
+
+impl RuleBook {
+    /// Checks that every parameter any guard of the core reads exists, with the right kind, in
+    /// every rule set (missing values are warnings).
+    pub fn check_guard_parameters(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for set in self.sets() {
+            for guard in GUARDS {
+                for (param, kind) in guard.params {
+                    set.check_reference(param, *kind, &format!("guard `{}`", guard.name), &mut out);
+                }
+            }
+            let competent = crate::access::COMPETENT_LEVEL_PARAM;
+            set.check_reference(competent, ParamKind::Text, "access control", &mut out);
+            if let Ok(v) = set.text(competent)
+                && crate::access::CompetentLevel::parse(v).is_none()
+            {
+                out.push(Problem::error(
+                    ProblemCode::InvalidValue,
+                    format!("rule set {}", set.id),
+                    format!("`{competent}` is `{v}`; it must be `superior` or `province`"),
+                ));
+            }
+        }
+        out
     }
 }
