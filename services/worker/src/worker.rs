@@ -26,10 +26,11 @@ use memberflow_store::{
     PeriodicJob, Store, TargetRequest, UnitBrief, UnitRecord,
 };
 use memberflow_workflow::access::competent_level;
-use memberflow_workflow::engine::{Effect, Level, OnExpiry, RoleRef};
+use memberflow_workflow::engine::{Effect, OnExpiry, RoleRef};
 use memberflow_workflow::stats::TargetParams;
 use memberflow_workflow::text::Lang;
 use memberflow_workflow::tree::{Level as UnitLevel, UnitKind};
+use memberflow_workflow::vocab::RoleLevel;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -290,16 +291,6 @@ impl std::fmt::Debug for Worker {
             .field("schedules", &self.schedules)
             .field("options", &self.options)
             .finish_non_exhaustive()
-    }
-}
-
-fn role_level(l: UnitLevel) -> Level {
-    match l {
-        UnitLevel::Central => Level::Central,
-        UnitLevel::Province => Level::Province,
-        UnitLevel::Superior => Level::Superior,
-        UnitLevel::Grassroots => Level::Grassroots,
-        UnitLevel::Branch => Level::Branch,
     }
 }
 
@@ -1066,7 +1057,7 @@ impl Worker {
             out.push((
                 PeriodicJob::Digest {
                     unit: UnitBrief::from(unit),
-                    to: RoleRef::at(role, role_level(unit.kind.level())),
+                    to: RoleRef::at(role, RoleLevel::from(unit.kind.level())),
                     week: week.clone(),
                     items,
                 },
@@ -1101,7 +1092,7 @@ impl Worker {
                 (
                     PeriodicJob::Meeting {
                         unit: UnitBrief::from(u),
-                        to: RoleRef::at("secretary", role_level(u.kind.level())),
+                        to: RoleRef::at("secretary", RoleLevel::from(u.kind.level())),
                         month: month.clone(),
                     },
                     None,
@@ -1125,7 +1116,7 @@ impl Worker {
                 (
                     PeriodicJob::Occasion {
                         unit: UnitBrief::from(u),
-                        to: RoleRef::at("secretary", role_level(u.kind.level())),
+                        to: RoleRef::at("secretary", RoleLevel::from(u.kind.level())),
                         template: template.to_owned(),
                         period: period.clone(),
                     },
@@ -1198,7 +1189,7 @@ impl Worker {
             out.push((
                 PeriodicJob::TargetReport {
                     unit: UnitBrief::from(&p),
-                    to: RoleRef::at("organization_department", Level::Province),
+                    to: RoleRef::at("organization_department", RoleLevel::Province),
                     month: month.clone(),
                     year,
                     members_at_start: members,

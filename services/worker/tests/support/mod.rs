@@ -16,8 +16,9 @@ use memberflow_worker::{
     Mailer, Recipients, Schedules, Worker, WorkerOptions, today_in_vietnam, vietnam_offset,
 };
 use memberflow_workflow::calendar::WorkingCalendar;
-use memberflow_workflow::engine::{Actor, Definition, Event, Level, RoleRef, RuleBook};
+use memberflow_workflow::engine::{Actor, Definition, Event, RoleRef, RuleBook};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
+use memberflow_workflow::vocab::RoleLevel;
 use uuid::Uuid;
 
 /// The environment variable naming a PostgreSQL server for the tests.
@@ -306,7 +307,7 @@ impl Fixture {
 
     /// Opens a test case at `now` in the branch.
     pub async fn open_case(&self, title: &str, now: DateTime<Utc>) -> Uuid {
-        let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
+        let actor = Actor::new("u1", vec![RoleRef::at("secretary", RoleLevel::Branch)]);
         match self
             .store
             .open_case(
@@ -335,7 +336,7 @@ impl Fixture {
 
     /// Fires `transition` on `case` at `now`.
     pub async fn fire(&self, case: Uuid, transition: &str, now: DateTime<Utc>) {
-        let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
+        let actor = Actor::new("u1", vec![RoleRef::at("secretary", RoleLevel::Branch)]);
         let o = self
             .store
             .fire_case(

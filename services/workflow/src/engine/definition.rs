@@ -15,78 +15,20 @@ use serde::{Deserialize, Serialize};
 
 use super::period::Period;
 use super::value::DataType;
-
-/// A level of the organization tree at which a role is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// Chi bộ (party branch).
-    Branch,
-    /// Đảng bộ cơ sở (grassroots party organization).
-    Grassroots,
-    /// The direct superior of the grassroots organization.
-    Superior,
-    /// Whichever body the rule set makes competent for the case (A10); the shell resolves it.
-    Competent,
-    /// Province level (cấp ủy trực thuộc Trung ương).
-    Province,
-    /// Central level.
-    Central,
-}
-
-impl Level {
-    /// Every level, in tree order.
-    pub const ALL: [Level; 6] = [
-        Level::Branch,
-        Level::Grassroots,
-        Level::Superior,
-        Level::Competent,
-        Level::Province,
-        Level::Central,
-    ];
-
-    /// The level's name in definition files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Branch => "branch",
-            Level::Grassroots => "grassroots",
-            Level::Superior => "superior",
-            Level::Competent => "competent",
-            Level::Province => "province",
-            Level::Central => "central",
-        }
-    }
-
-    /// Parses a level name.
-    pub fn parse(s: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
-    /// Vietnamese name of the level.
-    pub fn vi(self) -> &'static str {
-        match self {
-            Level::Branch => "chi bộ",
-            Level::Grassroots => "đảng ủy cơ sở",
-            Level::Superior => "cấp ủy cấp trên trực tiếp",
-            Level::Competent => "cấp ủy có thẩm quyền",
-            Level::Province => "cấp tỉnh",
-            Level::Central => "Trung ương",
-        }
-    }
-}
+use crate::vocab::RoleLevel;
 
 /// A role, optionally at a level: `secretary@branch`, `standing_committee@competent`, `system`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RoleRef {
     /// Role name, e.g. `secretary`, `standing_committee`, `system`.
     pub role: String,
-    /// Level of the tree; `None` in a definition means "at any level".
-    pub level: Option<Level>,
+    /// RoleLevel of the tree; `None` in a definition means "at any level".
+    pub level: Option<RoleLevel>,
 }
 
 impl RoleRef {
     /// A role at a level.
-    pub fn at(role: impl Into<String>, level: Level) -> Self {
+    pub fn at(role: impl Into<String>, level: RoleLevel) -> Self {
         RoleRef {
             role: role.into(),
             level: Some(level),
@@ -135,15 +77,15 @@ pub struct ActingBody {
 /// the tree) and a committee's advisory departments act for their committee; the Politburo is
 /// the Central Committee's standing body between its sessions, as a standing committee is at
 /// lower levels, so `standing_committee@central` speaks for it; the Secretariat is central.
-pub fn body_role(kind: &str) -> Option<(&'static str, Option<Level>)> {
+pub fn body_role(kind: &str) -> Option<(&'static str, Option<RoleLevel>)> {
     Some(match kind {
         "branch" => ("secretary", None),
         "branch_committee" => ("branch_committee", None),
         "partial_committee" | "committee" | "advisory_department" => ("committee", None),
         "standing_committee" => ("standing_committee", None),
         "inspection_commission" => ("inspection_commission", None),
-        "politburo" => ("standing_committee", Some(Level::Central)),
-        "secretariat" => ("secretariat", Some(Level::Central)),
+        "politburo" => ("standing_committee", Some(RoleLevel::Central)),
+        "secretariat" => ("secretariat", Some(RoleLevel::Central)),
         _ => return None,
     })
 }
@@ -151,19 +93,19 @@ pub fn body_role(kind: &str) -> Option<(&'static str, Option<Level>)> {
 /// The level a body's level value names: a level of the tree (`branch` … `central`), or
 /// `direct_superior` / `second_superior` of the organisation disciplined, whose level is
 /// `subject_level` (as the jurisdiction table reads them, D19, D20).
-pub fn body_level(value: &str, subject_level: Option<&str>) -> Option<Level> {
+pub fn body_level(value: &str, subject_level: Option<&str>) -> Option<RoleLevel> {
     match value {
         "direct_superior" | "second_superior" => {
-            crate::vocab::entry_level(value, subject_level).and_then(Level::parse)
+            crate::vocab::entry_level(value, subject_level).and_then(RoleLevel::parse)
         }
         "competent" => None,
-        other => Level::parse(other),
+        other => RoleLevel::parse(other),
     }
 }
 
 pub(crate) fn is_body_level(value: &str) -> bool {
     matches!(value, "direct_superior" | "second_superior")
-        || (value != "competent" && Level::parse(value).is_some())
+        || (value != "competent" && RoleLevel::parse(value).is_some())
 }
 
 /// The type of a transition input.

@@ -6,17 +6,17 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
-use crate::access::CompetentLevel;
 use crate::calendar::WorkingCalendar;
 use crate::engine::case::{Actor, CaseSnapshot};
 use crate::engine::definition::{
-    ActingBody, Definition, InputSpec, InputType, Level, RoleRef, Transition, body_level, body_role,
+    ActingBody, Definition, InputSpec, InputType, RoleRef, Transition, body_level, body_role,
 };
 use crate::engine::guards::{self, GuardContext, GuardOutcome};
 use crate::engine::period::fmt_date;
 use crate::engine::refusal::{Reason, RefusalCode};
 use crate::engine::ruleset::{RuleBook, RuleSet};
 use crate::engine::value::{Value, Values};
+use crate::vocab::RoleLevel;
 
 use super::*;
 /// The outcome of checking a transition against a case, before any effect is planned.
@@ -205,7 +205,7 @@ pub(super) fn evaluate<'r>(
             &recorded,
             case,
             &view,
-            competent_tree_level(rule_set),
+            crate::access::competent_level(rule_set).role_level(),
         )
     {
         reasons.insert(who_at, reason);
@@ -333,13 +333,6 @@ fn body_value<'v>(
 
 /// The level of the tree the rule set makes competent (A10): what a role held at `competent`
 /// stands for.
-fn competent_tree_level(rule_set: Option<&RuleSet>) -> Level {
-    match crate::access::competent_level(rule_set) {
-        CompetentLevel::Superior => Level::Superior,
-        CompetentLevel::Province => Level::Province,
-    }
-}
-
 /// Why the actor may not take this step in the name of the body it names, if they may not: they
 /// must hold the role that speaks for that body ([`body_role`]) at its level. A role held
 /// without a level (anywhere) is held at every level; one held at `competent`, at the level the
@@ -353,7 +346,7 @@ fn acting_body_refusal(
     recorded: &Values,
     case: &CaseSnapshot,
     view: &Values,
-    competent: Level,
+    competent: RoleLevel,
 ) -> Option<Reason> {
     let kind = body_value(t, &ab.kind, given, recorded, case)?;
     let level_value = body_value(t, &ab.level, given, recorded, case)?;
@@ -366,7 +359,7 @@ fn acting_body_refusal(
             held.role == role
                 && held
                     .level
-                    .is_none_or(|l| l == at || (l == Level::Competent && competent == at))
+                    .is_none_or(|l| l == at || (l == RoleLevel::Competent && competent == at))
         })
     {
         return None;

@@ -1,10 +1,10 @@
 //! Eligibility of an applicant (E1–E5, A2, A5): age, the over-age path and who decides it, education, the awareness course, the background verification.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, age_en, age_vi, opt, req, verdict};
-use crate::engine::definition::Level;
 use crate::engine::period::{fmt_date, full_months_between, months_en, months_vi};
 use crate::engine::refusal::{Reason, RefusalCode};
-use crate::engine::ruleset::{ParamKind, RuleSet};
+use crate::engine::ruleset::ParamKind;
+use crate::vocab::RoleLevel;
 use crate::vocab::committee_vi;
 
 /// The guards of this family, for the registry.
@@ -127,24 +127,16 @@ fn over_age_province_consent(ctx: &GuardContext<'_>) -> GuardOutcome {
     }
 }
 
-/// The level of the tree the rule set makes competent (A10).
-fn competent_tree_level(rules: &RuleSet) -> Level {
-    match crate::access::competent_level(Some(rules)) {
-        crate::access::CompetentLevel::Superior => Level::Superior,
-        crate::access::CompetentLevel::Province => Level::Province,
-    }
-}
-
 /// Whether the actor holds one of the transition's roles at `level` (a role held anywhere is
 /// held at every level; one held at `competent`, at the level the rule set makes competent).
-fn acts_at(ctx: &GuardContext<'_>, level: Level) -> bool {
-    let competent = competent_tree_level(ctx.rules);
+fn acts_at(ctx: &GuardContext<'_>, level: RoleLevel) -> bool {
+    let competent = crate::access::competent_level(Some(ctx.rules)).role_level();
     ctx.transition.by.iter().any(|need| {
         ctx.actor.roles.iter().any(|held| {
             held.role == need.role
                 && held
                     .level
-                    .is_none_or(|l| l == level || (l == Level::Competent && competent == level))
+                    .is_none_or(|l| l == level || (l == RoleLevel::Competent && competent == level))
         })
     })
 }
@@ -168,7 +160,7 @@ pub(super) const OVER_AGE_DECIDED_AT_PROVINCE: GuardSpec = GuardSpec {
 fn over_age_decided_at_province(ctx: &GuardContext<'_>) -> GuardOutcome {
     let max = get!(ctx.months("E1.max_age"));
     let level_name = get!(ctx.param_text("E2.deciding_level"));
-    let Some(level) = Level::parse(level_name).filter(|l| *l != Level::Competent) else {
+    let Some(level) = RoleLevel::parse(level_name).filter(|l| *l != RoleLevel::Competent) else {
         return GuardOutcome::Fail(vec![
             Reason::new(
                 RefusalCode::ParameterMissing,
@@ -191,7 +183,7 @@ fn over_age_decided_at_province(ctx: &GuardContext<'_>) -> GuardOutcome {
     let dob = get!(ctx.need_date("date_of_birth"));
     let vote = get!(ctx.need_date("branch_vote_date"));
     let age = full_months_between(dob, vote);
-    let competent = competent_tree_level(ctx.rules);
+    let competent = crate::access::competent_level(Some(ctx.rules)).role_level();
     if age > max {
         if acts_at(ctx, level) {
             return GuardOutcome::Pass;

@@ -8,6 +8,7 @@ use crate::engine::definition::*;
 use crate::engine::guards::{self, DataType};
 use crate::engine::problem::{Problem, ProblemCode, is_rule_id, unknown_fields};
 use crate::engine::ruleset::parse_period_table;
+use crate::vocab::RoleLevel;
 
 pub(super) struct Ctx<'p> {
     pub(super) problems: &'p mut Vec<Problem>,
@@ -54,7 +55,7 @@ impl Ctx<'_> {
         self.extra(&raw.extra, place);
         let role = self.required(raw.role, "role", place);
         let level = raw.level.and_then(|l| {
-            let level = Level::parse(&l);
+            let level = RoleLevel::parse(&l);
             if level.is_none() {
                 self.err(
                     ProblemCode::UnknownLevel,
