@@ -430,6 +430,8 @@ impl Subject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MemberStatus {
+    /// On the branch's list of candidates for admission (A1): not a member yet.
+    Candidate,
     /// Đảng viên dự bị.
     Probationary,
     /// Đảng viên chính thức.
@@ -445,7 +447,7 @@ pub enum MemberStatus {
 }
 
 impl MemberStatus {
-    /// Every status.
+    /// Every status the registry records (a member's; not [`MemberStatus::Candidate`]).
     pub const ALL: [MemberStatus; 6] = [
         MemberStatus::Probationary,
         MemberStatus::Official,
@@ -458,6 +460,7 @@ impl MemberStatus {
     /// The stable code used in storage and in the API.
     pub fn as_str(self) -> &'static str {
         match self {
+            MemberStatus::Candidate => "CANDIDATE",
             MemberStatus::Probationary => "PROBATIONARY",
             MemberStatus::Official => "OFFICIAL",
             MemberStatus::StruckOff => "STRUCK_OFF",
@@ -467,9 +470,37 @@ impl MemberStatus {
         }
     }
 
-    /// Parses the stable code.
+    /// Parses the stable code of a status the registry records.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The statuses a workflow's effect may set (`set_member_status` in definition files).
+    pub const SET_BY_WORKFLOWS: [MemberStatus; 4] = [
+        MemberStatus::Candidate,
+        MemberStatus::Probationary,
+        MemberStatus::Official,
+        MemberStatus::StruckOff,
+    ];
+
+    /// The status's name in definition files and in a decision's effects (`struck_off`).
+    pub fn definition_name(self) -> &'static str {
+        match self {
+            MemberStatus::Candidate => "candidate",
+            MemberStatus::Probationary => "probationary",
+            MemberStatus::Official => "official",
+            MemberStatus::StruckOff => "struck_off",
+            MemberStatus::Expelled => "expelled",
+            MemberStatus::Left => "left",
+            MemberStatus::Deceased => "deceased",
+        }
+    }
+
+    /// Parses a definition file's status name (one a workflow may set).
+    pub fn from_definition_name(s: &str) -> Option<Self> {
+        Self::SET_BY_WORKFLOWS
+            .into_iter()
+            .find(|k| k.definition_name() == s)
     }
 
     /// Whether a member with this status is still a party member.
@@ -480,6 +511,7 @@ impl MemberStatus {
     /// The status's label.
     pub fn label(self) -> Text {
         let (vi, en) = match self {
+            MemberStatus::Candidate => ("Đối tượng kết nạp", "candidate"),
             MemberStatus::Probationary => ("Dự bị", "probationary"),
             MemberStatus::Official => ("Chính thức", "official"),
             MemberStatus::StruckOff => ("Xóa tên", "struck off"),
@@ -488,6 +520,26 @@ impl MemberStatus {
             MemberStatus::Deceased => ("Từ trần", "deceased"),
         };
         Text::new(vi, en)
+    }
+}
+
+/// The serde form of a status in a decision's effects: its definition name (`struck_off`), as
+/// the effects stored with a case have always spelled it.
+pub mod definition_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::MemberStatus;
+
+    /// Serializes the status as its definition name.
+    pub fn serialize<S: Serializer>(status: &MemberStatus, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(status.definition_name())
+    }
+
+    /// Reads a status from its definition name.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MemberStatus, D::Error> {
+        let name = String::deserialize(d)?;
+        MemberStatus::from_definition_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown member status `{name}`")))
     }
 }
 

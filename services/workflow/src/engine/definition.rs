@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::period::Period;
 use super::value::DataType;
-use crate::vocab::RoleLevel;
+use crate::vocab::{MemberStatus, RoleLevel};
 
 /// A role, optionally at a level: `secretary@branch`, `standing_committee@competent`, `system`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -323,34 +323,6 @@ impl DisciplineStatus {
             DisciplineStatus::InForce => "IN_FORCE",
             DisciplineStatus::Lapsed => "LAPSED",
             DisciplineStatus::Annulled => "ANNULLED",
-        }
-    }
-}
-
-/// Member statuses the member registry knows (effects set them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum MemberStatus {
-    /// On the branch's candidate list (A1).
-    Candidate,
-    /// Probationary member (dự bị, A13).
-    Probationary,
-    /// Official member (chính thức, A14).
-    Official,
-    /// Name struck off (xóa tên, A14, D4).
-    StruckOff,
-}
-
-impl MemberStatus {
-    /// Parses a definition file's status name.
-    pub(crate) fn parse(s: &str) -> Option<MemberStatus> {
-        match s {
-            "candidate" => Some(MemberStatus::Candidate),
-            "probationary" => Some(MemberStatus::Probationary),
-            "official" => Some(MemberStatus::Official),
-            "struck_off" => Some(MemberStatus::StruckOff),
-            _ => None,
         }
     }
 }

@@ -39,8 +39,8 @@ pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
 pub use decided::DecisionSummary;
 pub use definition::{
     ActingBody, ComputeSpec, DateSource, DeadlineSpec, Definition, DisciplineStatus, EffectSpec,
-    InputSpec, InputType, MailSpec, MemberStatus, OPEN, OnExpiry, PeriodRef, ReminderSpec,
-    ReminderWhen, RoleRef, RuleSetSelection, State, Transition, body_level, body_role,
+    InputSpec, InputType, MailSpec, OPEN, OnExpiry, PeriodRef, ReminderSpec, ReminderWhen, RoleRef,
+    RuleSetSelection, State, Transition, body_level, body_role,
 };
 pub use dossier::{
     ADMISSION_DOSSIER, DocumentKind, DocumentSpec, DocumentStatus, DossierDocument, dossier,

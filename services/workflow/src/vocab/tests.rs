@@ -31,7 +31,10 @@ fn every_label() -> Vec<(&'static str, String, Text)> {
     for s in Subject::ALL {
         out.push(("subject", format!("{s:?}"), s.label()));
     }
-    for s in MemberStatus::ALL {
+    for s in MemberStatus::ALL
+        .into_iter()
+        .chain([MemberStatus::Candidate])
+    {
         out.push(("member status", s.as_str().to_owned(), s.label()));
     }
     out
@@ -94,6 +97,26 @@ fn the_discipline_form_removal_has_one_label() {
         "removal from post"
     );
     assert_eq!(form_en("removal"), "removal from post");
+}
+
+#[test]
+fn a_status_set_by_a_workflow_keeps_its_definition_name_when_serialized() {
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Effect {
+        #[serde(with = "definition_name")]
+        status: MemberStatus,
+    }
+    for status in MemberStatus::SET_BY_WORKFLOWS {
+        let text = format!("status = \"{}\"\n", status.definition_name());
+        let effect = Effect { status };
+        assert_eq!(toml::to_string(&effect).ok(), Some(text.clone()));
+        assert_eq!(toml::from_str::<Effect>(&text).ok(), Some(effect));
+    }
+    assert_eq!(
+        MemberStatus::from_definition_name("struck_off"),
+        Some(MemberStatus::StruckOff)
+    );
+    assert_eq!(MemberStatus::from_definition_name("expelled"), None);
 }
 
 #[test]

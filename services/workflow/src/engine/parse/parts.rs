@@ -6,6 +6,7 @@ use super::build::{Ctx, date_source};
 use super::raw::*;
 use crate::engine::definition::*;
 use crate::engine::problem::ProblemCode;
+use crate::vocab::MemberStatus;
 
 /// `acting_body` names two keys that are both inputs of the transition (each kind then needs a
 /// role of `by` to speak for it), or both facts that other transitions record; either way they
@@ -396,7 +397,7 @@ pub(super) fn build_effect(cx: &mut Ctx<'_>, re: RawEffect, place: &str) -> Opti
         ))),
         "set_member_status" => {
             let status = cx.required(re.status, "status", place);
-            let parsed = MemberStatus::parse(&status);
+            let parsed = MemberStatus::from_definition_name(&status);
             if parsed.is_none() && !status.is_empty() {
                 cx.err(
                     ProblemCode::UnknownMemberStatus,
