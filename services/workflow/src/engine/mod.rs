@@ -8,13 +8,21 @@
 //! deterministic: no clock, no I/O, no randomness. The file formats and the conventions are in
 //! `docs/workflows.md`.
 //!
-//! Module map: `definition` (parse and validate definitions), `ruleset` (rule sets and the rule
-//! book), `guards` (the registry of named guards), `fire` (open, fire, available), `case`
-//! (snapshots and events), `effect` (effects and notices), `refusal` (reasons), `period`
-//! (date-counting conventions), `value` (input and fact values), `migrate` (moving open cases
-//! to a new definition version), `check` (validating every file together), `problem`
-//! (validation problems), `votes` (vote records derived from a case's history) and `dossier`
-//! (the documents of a case's file and whether they are in).
+//! Module map: `definition` (the model of a definition), `parse` (definition files parsed
+//! and validated, the references they make checked), `ruleset` (rule sets and the rule book),
+//! `guards` (the registry of named guards, one file per rule family), `fire` (open, fire,
+//! available), `case` (snapshots and events), `context` (the registry context of a step),
+//! `effect` (effects and notices), `refusal` (reasons), `period` (date-counting conventions),
+//! `value` (input and fact values, their shapes), `migrate` (moving open cases to a new
+//! definition version), `check` (validating every file together), `problem` (validation
+//! problems), `votes` (vote records derived from a case's history) and `dossier` (the documents
+//! of a case's file and whether they are in). The words they show people (levels, bodies,
+//! forms, subjects, statuses) come from `crate::vocab`.
+//!
+//! Imports run one way: `value`, `period`, `problem` ← `ruleset` ← `refusal`; `definition` ←
+//! `case` ← `context` ← `guards` ← `parse`, `fire`. What the definition side needs of the guard
+//! registry (does a transition read the registry context, which parameters does it read) is
+//! answered in `guards` and `parse`, never in `definition`, `context` or `ruleset`.
 
 mod case;
 mod check;

@@ -23,6 +23,7 @@ use super::ruleset::{ParamKind, RuleBook, RuleSet};
 pub use super::value::DataType;
 use super::value::{Value, Values};
 use crate::calendar::WorkingCalendar;
+use crate::vocab::capitalised as capitalise;
 
 /// A piece of case data a guard reads (an input of the event, else a fact of the case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,14 +356,6 @@ fn bad_entry(ctx: &GuardContext<'_>, param: &str, entry: &str, expected: &str) -
         .with_field(param)
         .with_guard(ctx.guard.name),
     ])
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 impl Definition {
