@@ -31,7 +31,8 @@ use memberflow_worker::{
     DispatchReport, Job, Mailer, Recipients, Schedules, Worker, WorkerOptions, today_in_vietnam,
     vietnam_offset,
 };
-use memberflow_workflow::engine::{Effect, Level, RoleRef};
+use memberflow_workflow::engine::{Effect, RoleRef};
+use memberflow_workflow::vocab::RoleLevel;
 use serde_json::{Value, json};
 
 use crate::support::{member, unit};
@@ -212,12 +213,12 @@ struct Org {
     member_address: HashMap<String, String>,
 }
 
-fn own_level(kind: &str) -> Level {
+fn own_level(kind: &str) -> RoleLevel {
     match kind {
-        "PROVINCE" => Level::Province,
-        "DISTRICT" => Level::Superior,
-        "GRASSROOTS_COMMITTEE" | "GRASSROOTS_BRANCH" => Level::Grassroots,
-        _ => Level::Branch,
+        "PROVINCE" => RoleLevel::Province,
+        "DISTRICT" => RoleLevel::Superior,
+        "GRASSROOTS_COMMITTEE" | "GRASSROOTS_BRANCH" => RoleLevel::Grassroots,
+        _ => RoleLevel::Branch,
     }
 }
 
@@ -241,15 +242,15 @@ impl Org {
         let path = Self::path(code);
         let grassroots = path
             .iter()
-            .position(|u| own_level(u.kind) == Level::Grassroots);
+            .position(|u| own_level(u.kind) == RoleLevel::Grassroots);
         let levels = |i: usize| {
             let u = path[i];
             let mut l = vec![own_level(u.kind)];
             if i == 0 && matches!(u.kind, "BRANCH" | "GRASSROOTS_BRANCH") {
-                l.push(Level::Branch);
+                l.push(RoleLevel::Branch);
             }
             if grassroots.map(|g| g + 1) == Some(i) {
-                l.push(Level::Competent);
+                l.push(RoleLevel::Competent);
             }
             l
         };

@@ -655,7 +655,7 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     let d = csv_counts(&run(&[&["report", "discipline"][..], &period, &en].concat()));
     assert_eq!(count(&d, "discipline", "reprimand"), 469);
     assert_eq!(count(&d, "discipline", "warning"), 132);
-    assert_eq!(count(&d, "discipline", "dismissal from post"), 28);
+    assert_eq!(count(&d, "discipline", "removal from post"), 28);
     assert_eq!(count(&d, "discipline", "expulsion"), 60);
     assert_eq!(count(&d, "disciplined", ""), 689);
     assert_eq!(count(&d, "struck off", ""), 1_362);

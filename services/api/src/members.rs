@@ -48,16 +48,19 @@ impl From<MemberStatus> for CoreStatus {
     }
 }
 
-impl From<CoreStatus> for MemberStatus {
-    fn from(s: CoreStatus) -> Self {
-        match s {
+impl MemberStatus {
+    /// The GraphQL value of a status the registry records; `None` for a candidate, whom the
+    /// registry does not hold (a workflow's effect names them; the store never returns one).
+    pub(crate) fn from_core(s: CoreStatus) -> Option<Self> {
+        Some(match s {
+            CoreStatus::Candidate => return None,
             CoreStatus::Probationary => MemberStatus::Probationary,
             CoreStatus::Official => MemberStatus::Official,
             CoreStatus::StruckOff => MemberStatus::StruckOff,
             CoreStatus::Expelled => MemberStatus::Expelled,
             CoreStatus::Left => MemberStatus::Left,
             CoreStatus::Deceased => MemberStatus::Deceased,
-        }
+        })
     }
 }
 
@@ -277,7 +280,7 @@ impl Member {
         Ok(periods
             .into_iter()
             .find(|p| covers(p.valid_from, p.valid_to, d))
-            .map(|p| p.status.into()))
+            .and_then(|p| MemberStatus::from_core(p.status)))
     }
     /// Unit on `on` (today by default).
     async fn unit(
@@ -314,7 +317,10 @@ impl Member {
             .member_statuses(self.0.id)
             .await
             .gql(lang(ctx))?;
-        Ok(periods.into_iter().map(StatusPeriodGql::from).collect())
+        Ok(periods
+            .into_iter()
+            .filter_map(StatusPeriodGql::from_core)
+            .collect())
     }
     /// Every unit the member has belonged to, oldest first.
     async fn unit_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitPeriod>> {
@@ -371,13 +377,14 @@ pub struct StatusPeriodGql {
     valid_to: Option<Date>,
 }
 
-impl From<StatusPeriod> for StatusPeriodGql {
-    fn from(p: StatusPeriod) -> Self {
-        Self {
-            status: p.status.into(),
+impl StatusPeriodGql {
+    /// A period of a status the registry records (see [`MemberStatus::from_core`]).
+    fn from_core(p: StatusPeriod) -> Option<Self> {
+        Some(Self {
+            status: MemberStatus::from_core(p.status)?,
             valid_from: p.valid_from.into(),
             valid_to: p.valid_to.map(Date),
-        }
+        })
     }
 }
 

@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 use memberflow_api::Lang;
+use memberflow_workflow::text::Text;
+use memberflow_workflow::vocab::{BodyKind, DisciplineForm, MemberStatus, capitalised};
 
 /// `vi` or `en` as the reader's language asks.
 pub(crate) fn t(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
@@ -62,27 +64,26 @@ pub(crate) fn percent(lang: Lang, percent: f64) -> String {
 /// The label of a value of an enumerated input, for the choices the definitions use most
 /// (forms, bodies, levels, outcomes); other values are shown with spaces for underscores.
 pub(crate) fn choice(lang: Lang, value: &str) -> String {
+    if let Some(form) = DisciplineForm::parse(value) {
+        return heading(lang, &form.heading());
+    }
+    if let Some(kind) = BodyKind::parse(value) {
+        return kind.label().get(lang).to_owned();
+    }
+    let membership = match value {
+        "official" => Some(MemberStatus::Official),
+        "probationary" => Some(MemberStatus::Probationary),
+        _ => None,
+    };
+    if let Some(status) = membership {
+        return heading(lang, &status.label());
+    }
     let (vi, en) = match value {
-        "reprimand" => ("Khiển trách", "Reprimand"),
-        "warning" => ("Cảnh cáo", "Warning"),
-        "removal" => ("Cách chức", "Removal from post"),
-        "expulsion" => ("Khai trừ", "Expulsion"),
-        "dissolution" => ("Giải tán", "Dissolution"),
         "none" => ("Không", "None"),
-        "branch" => ("Chi bộ", "Branch"),
-        "branch_committee" => ("Chi ủy", "Branch committee"),
-        "partial_committee" => ("Đảng ủy bộ phận", "Partial committee"),
-        "committee" => ("Cấp ủy", "Party committee"),
-        "standing_committee" => ("Ban Thường vụ", "Standing committee"),
-        "inspection_commission" => ("Ủy ban Kiểm tra", "Inspection commission"),
-        "politburo" => ("Bộ Chính trị", "Politburo"),
-        "secretariat" => ("Ban Bí thư", "Secretariat"),
         "grassroots" => ("Cơ sở", "Grassroots"),
         "superior" => ("Cấp trên trực tiếp", "Direct superior"),
         "province" => ("Tỉnh", "Province"),
         "central" => ("Trung ương", "Central"),
-        "official" => ("Chính thức", "Official"),
-        "probationary" => ("Dự bị", "Probationary"),
         "upheld" => ("Giữ nguyên", "Upheld"),
         "reduced" => ("Giảm hình thức", "Reduced"),
         "increased" => ("Tăng hình thức", "Increased"),
@@ -98,16 +99,16 @@ pub(crate) fn choice(lang: Lang, value: &str) -> String {
     t(lang, vi, en).to_owned()
 }
 
+/// A label of the vocabulary as a heading shows it: capitalised.
+fn heading(lang: Lang, label: &Text) -> String {
+    capitalised(label.get(lang))
+}
+
 /// A member status (the API's enum) for people.
-pub(crate) fn status(lang: Lang, s: &str) -> &'static str {
-    match s {
-        "PROBATIONARY" => t(lang, "Dự bị", "Probationary"),
-        "OFFICIAL" => t(lang, "Chính thức", "Official"),
-        "STRUCK_OFF" => t(lang, "Xóa tên", "Struck off"),
-        "EXPELLED" => t(lang, "Khai trừ", "Expelled"),
-        "LEFT" => t(lang, "Ra khỏi Đảng", "Left"),
-        "DECEASED" => t(lang, "Từ trần", "Deceased"),
-        _ => t(lang, "Không rõ", "Unknown"),
+pub(crate) fn status(lang: Lang, s: &str) -> String {
+    match MemberStatus::parse(s) {
+        Some(status) => heading(lang, &status.label()),
+        None => t(lang, "Không rõ", "Unknown").to_owned(),
     }
 }
 

@@ -27,6 +27,7 @@ use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::stats::{AgeBand, Rng, apportion};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
+use memberflow_workflow::vocab::Level;
 
 /// The day the source report counts members on.
 pub const SNAPSHOT: NaiveDate = date(2023, 6, 30);
@@ -1382,7 +1383,7 @@ pub fn national(members: u64, seed: u64) -> (BulkBatch, Vec<(String, Figures, u6
     };
     root.units.push(BulkUnit {
         code: "TW".into(),
-        name: "Ban Chấp hành Trung ương".into(),
+        name: Level::Central.committee().vi,
         kind: UnitKind::Central,
         branch_category: None,
         valid_from: ESTABLISHED,

@@ -17,7 +17,7 @@ use memberflow_store::{Store, StoreError, TargetReport, TargetRequest, TargetRow
 use memberflow_workflow::engine::{RuleBook, Threshold};
 use memberflow_workflow::stats::{Band, TargetParams};
 use memberflow_workflow::text::{Lang, Text};
-use memberflow_workflow::tree::Level;
+use memberflow_workflow::vocab::{Level, MemberStatus};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -707,7 +707,11 @@ pub async fn run(
             let mut rows: Vec<(String, String, u64)> = Vec::new();
             let s = |vi: &str, en: &str| t(lang, vi, en);
             rows.push((s("Tổng số", "total"), String::new(), b.total));
-            rows.push((s("Dự bị", "probationary"), String::new(), b.probationary));
+            rows.push((
+                MemberStatus::Probationary.label().get(lang).to_owned(),
+                String::new(),
+                b.probationary,
+            ));
             rows.push((s("Nữ", "women"), String::new(), b.women));
             for (band, n) in &b.by_age {
                 rows.push((s("Độ tuổi", "age"), band.label().get(lang).to_owned(), *n));
@@ -822,7 +826,7 @@ pub async fn run(
                 forms.iter().map(|x| x.1).sum(),
             ));
             rows.push((
-                t(lang, "Xóa tên", "struck off"),
+                MemberStatus::StruckOff.label().get(lang).to_owned(),
                 String::new(),
                 d.struck_off,
             ));

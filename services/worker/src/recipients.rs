@@ -58,7 +58,7 @@ impl Recipients {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use memberflow_workflow::engine::Level;
+    use memberflow_workflow::vocab::RoleLevel;
 
     use super::*;
 
@@ -72,11 +72,11 @@ mod tests {
         .unwrap();
         let addr = |role: RoleRef| r.resolve(&role).unwrap().email.to_string();
         assert_eq!(
-            addr(RoleRef::at("secretary", Level::Branch)),
+            addr(RoleRef::at("secretary", RoleLevel::Branch)),
             "cb@example.vn"
         );
         assert_eq!(
-            addr(RoleRef::at("secretary", Level::Grassroots)),
+            addr(RoleRef::at("secretary", RoleLevel::Grassroots)),
             "bt@example.vn"
         );
         assert_eq!(addr(RoleRef::anywhere("chair")), "vp@example.vn");

@@ -27,10 +27,11 @@ use memberflow_store::{
 };
 use memberflow_workflow::access::competent_level;
 use memberflow_workflow::catalog::Catalog;
-use memberflow_workflow::engine::{Effect, Level, OnExpiry, RoleRef};
+use memberflow_workflow::engine::{Effect, OnExpiry, RoleRef};
 use memberflow_workflow::stats::TargetParams;
 use memberflow_workflow::text::Lang;
 use memberflow_workflow::tree::{Level as UnitLevel, UnitKind};
+use memberflow_workflow::vocab::RoleLevel;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -291,16 +292,6 @@ impl std::fmt::Debug for Worker {
             .field("schedules", &self.schedules)
             .field("options", &self.options)
             .finish_non_exhaustive()
-    }
-}
-
-fn role_level(l: UnitLevel) -> Level {
-    match l {
-        UnitLevel::Central => Level::Central,
-        UnitLevel::Province => Level::Province,
-        UnitLevel::Superior => Level::Superior,
-        UnitLevel::Grassroots => Level::Grassroots,
-        UnitLevel::Branch => Level::Branch,
     }
 }
 
@@ -1077,7 +1068,7 @@ impl Worker {
             out.push((
                 PeriodicJob::Digest {
                     unit: UnitBrief::from(unit),
-                    to: RoleRef::at(role, role_level(unit.kind.level())),
+                    to: RoleRef::at(role, RoleLevel::from(unit.kind.level())),
                     week: week.clone(),
                     items,
                 },
@@ -1113,7 +1104,7 @@ impl Worker {
                 (
                     PeriodicJob::Meeting {
                         unit: UnitBrief::from(u),
-                        to: RoleRef::at("secretary", role_level(u.kind.level())),
+                        to: RoleRef::at("secretary", RoleLevel::from(u.kind.level())),
                         month: month.clone(),
                     },
                     None,
@@ -1137,7 +1128,7 @@ impl Worker {
                 (
                     PeriodicJob::Occasion {
                         unit: UnitBrief::from(u),
-                        to: RoleRef::at("secretary", role_level(u.kind.level())),
+                        to: RoleRef::at("secretary", RoleLevel::from(u.kind.level())),
                         template: template.to_owned(),
                         period: period.clone(),
                     },
@@ -1217,7 +1208,7 @@ impl Worker {
             out.push((
                 PeriodicJob::TargetReport {
                     unit: UnitBrief::from(&p),
-                    to: RoleRef::at("organization_department", Level::Province),
+                    to: RoleRef::at("organization_department", RoleLevel::Province),
                     month: month.clone(),
                     year,
                     members_at_start: members,

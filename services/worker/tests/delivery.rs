@@ -13,9 +13,10 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use memberflow_store::{NewOutbox, OutboxKind, OutboxRecord, OutboxStatus, Store};
 use memberflow_worker::{Job, Mailer, Recipients, Schedules, Worker, WorkerOptions};
-use memberflow_workflow::engine::{Effect, Level, RoleRef};
+use memberflow_workflow::engine::{Effect, RoleRef};
 use memberflow_workflow::text::Lang;
 use memberflow_workflow::tree::MemberStatus;
+use memberflow_workflow::vocab::RoleLevel;
 use support::smtp::SmtpSink;
 use support::*;
 use uuid::Uuid;
@@ -109,7 +110,7 @@ async fn english_is_available() {
             vec![mail_row(
                 "mail:en",
                 "admission.decision_issued",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )],
             opened_at(),
         )
@@ -143,7 +144,7 @@ async fn eight_concurrent_dispatchers_send_each_row_once() {
             mail_row(
                 &format!("mail:burst:{i}"),
                 "admission.decision_issued",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )
         })
         .collect();
@@ -227,7 +228,7 @@ async fn a_failed_send_is_retried_with_backoff_then_dead_lettered_and_can_be_req
             vec![mail_row(
                 "mail:fails",
                 "admission.decision_issued",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )],
             opened_at(),
         )
@@ -309,7 +310,7 @@ async fn a_transient_failure_is_retried_and_then_sent_once_with_the_same_message
             vec![mail_row(
                 "mail:once",
                 "admission.decision_issued",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )],
             opened_at(),
         )
@@ -553,12 +554,12 @@ async fn a_mail_whose_role_has_no_address_is_a_dead_letter_at_once() {
                 mail_row(
                     "mail:nobody",
                     "admission.decision_issued",
-                    RoleRef::at("secretary", Level::Branch),
+                    RoleRef::at("secretary", RoleLevel::Branch),
                 ),
                 mail_row(
                     "mail:unknown-template",
                     "no.such.template",
-                    RoleRef::at("secretary", Level::Branch),
+                    RoleRef::at("secretary", RoleLevel::Branch),
                 ),
             ],
             opened_at(),
@@ -646,7 +647,7 @@ async fn the_loop_sends_wakes_on_demand_and_stops_on_shutdown() {
             vec![mail_row(
                 "mail:loop:1",
                 "admission.recognised",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )],
             opened_at(),
         )
@@ -677,7 +678,7 @@ async fn the_loop_sends_wakes_on_demand_and_stops_on_shutdown() {
             vec![mail_row(
                 "mail:loop:2",
                 "admission.recognised",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )],
             now,
         )
@@ -747,7 +748,7 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system_even_with_mai
         .definitions
         .push(Definition::from_toml_str(ESCALATE).unwrap());
     let catalog = Arc::new(catalog);
-    let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
+    let actor = Actor::new("u1", vec![RoleRef::at("secretary", RoleLevel::Branch)]);
     let opened = f
         .store
         .cases()
@@ -808,7 +809,7 @@ async fn a_passed_deadline_fires_its_escalation_once_as_the_system_even_with_mai
             vec![mail_row(
                 "mail:off:1",
                 "admission.decision_issued",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )],
             next,
         )
@@ -899,7 +900,7 @@ async fn a_worker_dying_between_claim_and_send_neither_loses_nor_duplicates_the_
             vec![mail_row(
                 "mail:crash:1",
                 "admission.decision_issued",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )],
             t0,
         )
@@ -971,7 +972,7 @@ async fn a_batch_slower_than_its_lease_keeps_its_claim_through_the_heartbeat() {
             mail_row(
                 &format!("mail:slow:{i}"),
                 "admission.decision_issued",
-                RoleRef::at("secretary", Level::Branch),
+                RoleRef::at("secretary", RoleLevel::Branch),
             )
         })
         .collect();

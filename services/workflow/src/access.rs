@@ -9,9 +9,10 @@
 
 use std::fmt;
 
-use crate::engine::{Level, RoleRef};
+use crate::engine::RoleRef;
 use crate::text::Text;
-use crate::tree::{Level as TreeLevel, UnitKind};
+use crate::tree::UnitKind;
+use crate::vocab::{BodyKind, Level, RoleLevel};
 
 /// A role an account can be granted, at a unit (and its subtree) or everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -73,19 +74,19 @@ impl Role {
 
     /// The role's name for people.
     pub fn label(self) -> Text {
-        let (vi, en) = match self {
-            Role::Secretary => ("Bí thư", "Secretary"),
-            Role::BranchCommittee => ("Chi ủy viên", "Branch committee member"),
-            Role::ExecutiveCommittee => ("Đảng ủy cơ sở", "Grassroots committee"),
-            Role::StandingCommittee => ("Ban Thường vụ", "Standing committee"),
-            Role::Committee => ("Cấp ủy", "Party committee"),
-            Role::InspectionCommission => ("Ủy ban Kiểm tra", "Inspection commission"),
-            Role::Secretariat => ("Ban Bí thư", "Secretariat"),
-            Role::OrganizationDepartment => ("Ban Tổ chức", "Organization department"),
-            Role::Auditor => ("Kiểm toán, thanh tra", "Auditor"),
-            Role::Admin => ("Quản trị hệ thống", "Administrator"),
-        };
-        Text::new(vi, en)
+        // The roles that speak for a body are named as the body is.
+        match self {
+            Role::StandingCommittee => BodyKind::StandingCommittee.label(),
+            Role::Committee => BodyKind::Committee.label(),
+            Role::InspectionCommission => BodyKind::InspectionCommission.label(),
+            Role::Secretariat => BodyKind::Secretariat.label(),
+            Role::Secretary => Text::new("Bí thư", "Secretary"),
+            Role::BranchCommittee => Text::new("Chi ủy viên", "Branch committee member"),
+            Role::ExecutiveCommittee => Text::new("Đảng ủy cơ sở", "Grassroots committee"),
+            Role::OrganizationDepartment => Text::new("Ban Tổ chức", "Organization department"),
+            Role::Auditor => Text::new("Kiểm toán, thanh tra", "Auditor"),
+            Role::Admin => Text::new("Quản trị hệ thống", "Administrator"),
+        }
     }
 
     /// Parses a role name.
@@ -126,16 +127,16 @@ impl Role {
         let ok = match self {
             Role::Secretary | Role::Committee | Role::Auditor | Role::Admin => true,
             Role::BranchCommittee => kind.holds_members(),
-            Role::ExecutiveCommittee => level == TreeLevel::Grassroots,
+            Role::ExecutiveCommittee => level == Level::Grassroots,
             Role::StandingCommittee => {
-                level <= TreeLevel::Superior || kind == UnitKind::GrassrootsCommittee
+                level <= Level::Superior || kind == UnitKind::GrassrootsCommittee
             }
             // D22: an inspection commission exists from the grassroots committee up.
             Role::InspectionCommission => {
-                level <= TreeLevel::Superior || kind == UnitKind::GrassrootsCommittee
+                level <= Level::Superior || kind == UnitKind::GrassrootsCommittee
             }
             Role::Secretariat => kind == UnitKind::Central,
-            Role::OrganizationDepartment => level <= TreeLevel::Superior,
+            Role::OrganizationDepartment => level <= Level::Superior,
         };
         if ok {
             Ok(())
@@ -292,6 +293,14 @@ impl CompetentLevel {
             _ => None,
         }
     }
+
+    /// The level of the tree it names, as roles are held at it.
+    pub fn role_level(self) -> RoleLevel {
+        match self {
+            CompetentLevel::Superior => RoleLevel::Superior,
+            CompetentLevel::Province => RoleLevel::Province,
+        }
+    }
 }
 
 /// One unit of a path to the root.
@@ -303,16 +312,6 @@ pub struct PathUnit<U> {
     pub kind: UnitKind,
 }
 
-fn engine_level(l: TreeLevel) -> Level {
-    match l {
-        TreeLevel::Central => Level::Central,
-        TreeLevel::Province => Level::Province,
-        TreeLevel::Superior => Level::Superior,
-        TreeLevel::Grassroots => Level::Grassroots,
-        TreeLevel::Branch => Level::Branch,
-    }
-}
-
 /// The levels a unit on the path of a case's unit stands at, for that case: its own level,
 /// `branch` for the case's own unit when it holds members (a grassroots branch is both), and
 /// `competent` for the unit the rule set makes competent (A10).
@@ -320,17 +319,17 @@ pub fn levels_on_path<U: PartialEq>(
     path: &[PathUnit<U>],
     unit: &U,
     competent: CompetentLevel,
-) -> Vec<Level> {
+) -> Vec<RoleLevel> {
     let Some(pos) = path.iter().position(|p| &p.id == unit) else {
         return Vec::new();
     };
     let here = &path[pos];
-    let mut out = vec![engine_level(here.kind.level())];
-    if pos == 0 && here.kind.holds_members() && !out.contains(&Level::Branch) {
-        out.push(Level::Branch);
+    let mut out = vec![RoleLevel::from(here.kind.level())];
+    if pos == 0 && here.kind.holds_members() && !out.contains(&RoleLevel::Branch) {
+        out.push(RoleLevel::Branch);
     }
     if competent_index(path, competent) == Some(pos) {
-        out.push(Level::Competent);
+        out.push(RoleLevel::Competent);
     }
     out
 }
@@ -341,7 +340,7 @@ fn competent_index<U>(path: &[PathUnit<U>], competent: CompetentLevel) -> Option
         CompetentLevel::Superior => {
             let g = path
                 .iter()
-                .position(|p| p.kind.level() == TreeLevel::Grassroots)?;
+                .position(|p| p.kind.level() == Level::Grassroots)?;
             (g + 1 < path.len()).then_some(g + 1)
         }
         CompetentLevel::Province => path.iter().position(|p| p.kind == UnitKind::Province),
@@ -364,7 +363,7 @@ pub fn case_roles<U: PartialEq>(
     let mut out: Vec<RoleRef> = Vec::new();
     for g in grants.iter().filter(|g| g.role.acts_in_workflows()) {
         let levels = match &g.unit {
-            None => Level::ALL.to_vec(),
+            None => RoleLevel::ALL.to_vec(),
             Some(u) => levels_on_path(path, u, competent),
         };
         for l in levels {

@@ -776,15 +776,7 @@ pub fn parse_status(s: &str) -> Option<MemberStatus> {
 
 /// A status's name.
 pub fn status_label(s: MemberStatus) -> Text {
-    let (vi, en) = match s {
-        MemberStatus::Probationary => ("Dự bị", "probationary"),
-        MemberStatus::Official => ("Chính thức", "official"),
-        MemberStatus::StruckOff => ("Xóa tên", "struck off"),
-        MemberStatus::Expelled => ("Khai trừ", "expelled"),
-        MemberStatus::Left => ("Ra khỏi Đảng", "left"),
-        MemberStatus::Deceased => ("Từ trần", "deceased"),
-    };
-    Text::new(vi, en)
+    s.label()
 }
 
 fn parse_sex(s: &str) -> Option<String> {

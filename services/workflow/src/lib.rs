@@ -16,3 +16,4 @@ pub mod stats;
 pub mod text;
 pub mod tree;
 pub mod violations;
+pub mod vocab;

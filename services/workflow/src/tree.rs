@@ -9,6 +9,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::text::Text;
+pub use crate::vocab::{Level, MemberStatus};
 
 /// The kinds of party unit, named after the source report's levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,22 +39,6 @@ pub enum UnitKind {
     GrassrootsBranch,
     /// A branch under a grassroots committee (chi bộ trực thuộc đảng ủy cơ sở).
     Branch,
-}
-
-/// Where a unit sits: smaller numbers are higher up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// The Central Committee.
-    Central = 0,
-    /// Province-level committees.
-    Province = 1,
-    /// Committees directly under the province (district, town, city, commune, bloc, police,
-    /// military).
-    Superior = 2,
-    /// Grassroots organizations.
-    Grassroots = 3,
-    /// Branches under a grassroots committee.
-    Branch = 4,
 }
 
 impl UnitKind {
@@ -257,59 +242,6 @@ pub fn check_chronology(
         )));
     }
     Ok(())
-}
-
-/// A member's status, over time (rule A13 probation, A14 official, D4 struck off, D2
-/// expulsion).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum MemberStatus {
-    /// Đảng viên dự bị.
-    Probationary,
-    /// Đảng viên chính thức.
-    Official,
-    /// Xóa tên.
-    StruckOff,
-    /// Khai trừ.
-    Expelled,
-    /// Ra khỏi Đảng (left of their own accord).
-    Left,
-    /// Từ trần.
-    Deceased,
-}
-
-impl MemberStatus {
-    /// Every status.
-    pub const ALL: [MemberStatus; 6] = [
-        MemberStatus::Probationary,
-        MemberStatus::Official,
-        MemberStatus::StruckOff,
-        MemberStatus::Expelled,
-        MemberStatus::Left,
-        MemberStatus::Deceased,
-    ];
-
-    /// The stable code used in storage and in the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberStatus::Probationary => "PROBATIONARY",
-            MemberStatus::Official => "OFFICIAL",
-            MemberStatus::StruckOff => "STRUCK_OFF",
-            MemberStatus::Expelled => "EXPELLED",
-            MemberStatus::Left => "LEFT",
-            MemberStatus::Deceased => "DECEASED",
-        }
-    }
-
-    /// Parses the stable code.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Whether a member with this status is still a party member.
-    pub fn is_member(self) -> bool {
-        matches!(self, MemberStatus::Probationary | MemberStatus::Official)
-    }
 }
 
 /// The dates of a member's admission, as a registration gives them.

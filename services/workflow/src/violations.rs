@@ -15,15 +15,12 @@ use crate::text::Text;
 /// The forms of discipline of a member, least severe first (D2).
 pub const FORMS: &[&str] = &["reprimand", "warning", "removal", "expulsion"];
 
-/// The name of a form of discipline (D1, D2), for reports and lists.
+/// The name of a form of discipline (D1, D2), for reports and lists: the vocabulary's label,
+/// as a heading shows it.
 pub fn form_label(form: &str) -> Text {
-    match form {
-        "reprimand" => Text::new("Khiển trách", "reprimand"),
-        "warning" => Text::new("Cảnh cáo", "warning"),
-        "removal" => Text::new("Cách chức", "dismissal from post"),
-        "expulsion" => Text::new("Khai trừ", "expulsion"),
-        "dissolution" => Text::new("Giải tán", "dissolution"),
-        other => Text::new(other, other),
+    match crate::vocab::DisciplineForm::parse(form) {
+        Some(f) => f.heading(),
+        None => Text::new(form, form),
     }
 }
 

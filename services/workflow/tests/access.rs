@@ -6,8 +6,9 @@
 use memberflow_workflow::access::{
     CompetentLevel, Grant, PathUnit, Permission, Role, Scope, allows, case_roles, scope,
 };
-use memberflow_workflow::engine::{Level, RoleRef};
+use memberflow_workflow::engine::RoleRef;
 use memberflow_workflow::tree::UnitKind;
+use memberflow_workflow::vocab::RoleLevel;
 use proptest::prelude::*;
 
 /// Branch 4 under grassroots committee 3 under district 2 under province 1 under central 0.
@@ -224,6 +225,6 @@ proptest! {
         // A grant everywhere of a workflow role gives it at every level.
         let everywhere: Vec<Grant<u32>> = vec![Grant { role: Role::Committee, unit: None }];
         let all = case_roles(&everywhere, &path, competent, false);
-        prop_assert_eq!(all.len(), Level::ALL.len());
+        prop_assert_eq!(all.len(), RoleLevel::ALL.len());
     }
 }

@@ -17,9 +17,10 @@ use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::engine::context::subject_discipline;
 use memberflow_workflow::engine::guards::{BallotLine, cumulate_from_most_severe};
 use memberflow_workflow::engine::{
-    Actor, CaseSnapshot, Decision, Definition, Event, InputType, Level, Refusal, RefusalCode,
-    RoleRef, RuleBook, Threshold, Value, Values, fire, open,
+    Actor, CaseSnapshot, Decision, Definition, Event, InputType, Refusal, RefusalCode, RoleRef,
+    RuleBook, Threshold, Value, Values, fire, open,
 };
+use memberflow_workflow::vocab::RoleLevel;
 use proptest::prelude::*;
 use serde::Deserialize;
 
@@ -283,7 +284,7 @@ fn inputs_from(table: &toml::Table, today: NaiveDate) -> Values {
 
 fn parse_role(s: &str) -> RoleRef {
     match s.split_once('@') {
-        Some((role, level)) => RoleRef::at(role, Level::parse(level).unwrap()),
+        Some((role, level)) => RoleRef::at(role, RoleLevel::parse(level).unwrap()),
         None => RoleRef::anywhere(s),
     }
 }
@@ -1832,7 +1833,7 @@ fn d19_a_body_named_relative_to_the_organisation_is_resolved_from_its_level() {
     };
     // The direct superior of a grassroots organisation is the superior level.
     let r = decide(
-        vec![RoleRef::at("standing_committee", Level::Grassroots)],
+        vec![RoleRef::at("standing_committee", RoleLevel::Grassroots)],
         "direct_superior",
     )
     .unwrap_err();
@@ -1848,14 +1849,14 @@ fn d19_a_body_named_relative_to_the_organisation_is_resolved_from_its_level() {
     );
     assert!(
         decide(
-            vec![RoleRef::at("standing_committee", Level::Superior)],
+            vec![RoleRef::at("standing_committee", RoleLevel::Superior)],
             "direct_superior"
         )
         .is_ok()
     );
     // One level further up: the province.
     let r = decide(
-        vec![RoleRef::at("standing_committee", Level::Superior)],
+        vec![RoleRef::at("standing_committee", RoleLevel::Superior)],
         "second_superior",
     )
     .unwrap_err();
@@ -1867,7 +1868,7 @@ fn d19_a_body_named_relative_to_the_organisation_is_resolved_from_its_level() {
     );
     assert!(
         decide(
-            vec![RoleRef::at("standing_committee", Level::Province)],
+            vec![RoleRef::at("standing_committee", RoleLevel::Province)],
             "second_superior"
         )
         .is_ok()
@@ -2971,7 +2972,7 @@ fn transfer_case(day: NaiveDate) -> CaseSnapshot {
     let def = definition("transfer");
     let open_event = Event::new(
         "open",
-        Actor::new("tester", vec![RoleRef::at("secretary", Level::Branch)]),
+        Actor::new("tester", vec![RoleRef::at("secretary", RoleLevel::Branch)]),
     )
     .with("member_id", "M-1")
     .with("full_name", "Nguyễn Văn A")
@@ -2987,7 +2988,7 @@ fn complete(case: &CaseSnapshot, context: Values, day: NaiveDate) -> Result<Deci
     let def = definition("transfer");
     let mut e = Event::new(
         "complete_transfer",
-        Actor::new("tester", vec![RoleRef::at("secretary", Level::Branch)]),
+        Actor::new("tester", vec![RoleRef::at("secretary", RoleLevel::Branch)]),
     )
     .with("transferred_on", Value::Date(day))
     .with("introduction_letter", "GT-12");

@@ -14,10 +14,11 @@ use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::engine::context::subject_discipline;
 use memberflow_workflow::engine::{
     Actor, AvailabilityStatus, CaseSnapshot, CheckOptions, Decision, Definition, Effect, Event,
-    InputType, Level, MigrationBlocker, MigrationChange, Notice, ProblemCode, Refusal, RefusalCode,
+    InputType, MigrationBlocker, MigrationChange, Notice, ProblemCode, Refusal, RefusalCode,
     RoleRef, RuleBook, RuleSet, RuleSetSelection, Severity, ShellChecks, Source, Value, Values,
     available, check_sources, fire, open, plan_migration,
 };
+use memberflow_workflow::vocab::RoleLevel;
 use proptest::prelude::*;
 use serde::Deserialize;
 
@@ -134,7 +135,7 @@ fn gap_days(table: Option<&toml::Table>) -> u64 {
 
 fn parse_role(s: &str) -> RoleRef {
     match s.split_once('@') {
-        Some((role, level)) => RoleRef::at(role, Level::parse(level).expect("known level")),
+        Some((role, level)) => RoleRef::at(role, RoleLevel::parse(level).expect("known level")),
         None => RoleRef::anywhere(s),
     }
 }
@@ -2216,7 +2217,7 @@ walk_inputs.open = { date_of_birth = 2008-01-01 }
 "#,
     )
     .expect("a case");
-    let secretary = Actor::new("s", vec![RoleRef::at("secretary", Level::Branch)]);
+    let secretary = Actor::new("s", vec![RoleRef::at("secretary", RoleLevel::Branch)]);
     let next = available(
         &def,
         &book,
@@ -2261,7 +2262,7 @@ walk_inputs.open = { date_of_birth = 2008-01-01 }
     assert_eq!(by_name["withdraw"].status, AvailabilityStatus::NeedsInput);
 
     // Someone else may do nothing here.
-    let outsider = Actor::new("o", vec![RoleRef::at("secretary", Level::Grassroots)]);
+    let outsider = Actor::new("o", vec![RoleRef::at("secretary", RoleLevel::Grassroots)]);
     let next = available(
         &def,
         &book,
@@ -2459,7 +2460,7 @@ walk_until = "hold_ceremony"
         items: vec![
             Effect::SendMail {
                 template: "t".into(),
-                to: RoleRef::at("secretary", Level::Branch),
+                to: RoleRef::at("secretary", RoleLevel::Branch),
             },
             Effect::CancelDeadline { key: "k".into() },
         ],
@@ -2552,7 +2553,7 @@ fn random_event(def: &Definition, rng: &mut Rng, day: NaiveDate) -> Event {
     let roles = if rng.chance(8) {
         t.by.clone()
     } else {
-        vec![RoleRef::at("secretary", Level::Central)]
+        vec![RoleRef::at("secretary", RoleLevel::Central)]
     };
     Event {
         transition: t.name.clone(),

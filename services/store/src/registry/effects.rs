@@ -13,9 +13,7 @@
 //!   discipline by form count.
 
 use chrono::NaiveDate;
-use memberflow_workflow::engine::{
-    Decision, DisciplineStatus, Effect, MemberStatus as WfStatus, Value,
-};
+use memberflow_workflow::engine::{Decision, DisciplineStatus, Effect, Value};
 use memberflow_workflow::tree::MemberStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -347,13 +345,8 @@ pub(crate) async fn apply(
                 // the others, so only a status that is not already recorded is set, from the
                 // day of the step.
                 let registry = match status {
-                    WfStatus::Candidate => None,
-                    WfStatus::Probationary => Some(MemberStatus::Probationary),
-                    WfStatus::Official => Some(MemberStatus::Official),
-                    WfStatus::StruckOff => Some(MemberStatus::StruckOff),
-                    // A status the registry does not know yet (the engine's list may grow):
-                    // recorded in the history, not in the registry.
-                    _ => None,
+                    MemberStatus::Candidate => None,
+                    other => Some(*other),
                 };
                 if let (Some(id), Some(s)) = (subject, registry) {
                     set_status(txn, id, s, decision.on).await?;

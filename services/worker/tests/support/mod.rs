@@ -17,8 +17,9 @@ use memberflow_worker::{
 };
 use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::catalog::Catalog;
-use memberflow_workflow::engine::{Actor, Definition, Event, Level, RoleRef, RuleBook};
+use memberflow_workflow::engine::{Actor, Definition, Event, RoleRef, RuleBook};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
+use memberflow_workflow::vocab::RoleLevel;
 use uuid::Uuid;
 
 /// The environment variable naming a PostgreSQL server for the tests.
@@ -308,7 +309,7 @@ impl Fixture {
 
     /// Opens a test case at `now` in the branch.
     pub async fn open_case(&self, title: &str, now: DateTime<Utc>) -> Uuid {
-        let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
+        let actor = Actor::new("u1", vec![RoleRef::at("secretary", RoleLevel::Branch)]);
         match self
             .store
             .cases()
@@ -338,7 +339,7 @@ impl Fixture {
 
     /// Fires `transition` on `case` at `now`.
     pub async fn fire(&self, case: Uuid, transition: &str, now: DateTime<Utc>) {
-        let actor = Actor::new("u1", vec![RoleRef::at("secretary", Level::Branch)]);
+        let actor = Actor::new("u1", vec![RoleRef::at("secretary", RoleLevel::Branch)]);
         let o = self
             .store
             .cases()

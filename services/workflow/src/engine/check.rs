@@ -8,7 +8,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::definition::{CheckOptions, CronValidator, Definition};
+use super::definition::Definition;
+use super::parse::{CheckOptions, CronValidator};
 use super::problem::{Problem, ProblemCode, Severity};
 use super::ruleset::{RuleBook, RuleSet};
 

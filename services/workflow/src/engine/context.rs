@@ -260,8 +260,5 @@ pub fn unit_grassroots(data: &Values) -> Option<(String, String)> {
 /// Whether a guard of `t` reads the context key `key`: the shell reads that part of the
 /// registry for the step only then.
 pub fn transition_reads(t: &super::definition::Transition, key: &str) -> bool {
-    t.guards
-        .iter()
-        .filter_map(|g| super::guards::guard(g))
-        .any(|g| g.reads.iter().any(|r| r.key == key))
+    t.guard_reads(key)
 }

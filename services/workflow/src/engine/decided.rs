@@ -71,7 +71,7 @@ impl DecisionSummary {
     pub fn body_label(&self) -> Option<Text> {
         self.body
             .as_ref()
-            .map(|(kind, level)| super::guards::body_label(kind, level))
+            .map(|(kind, level)| crate::vocab::body_label(kind, level))
     }
 
     /// The member's appeal rights (P1, P2, P4): to whom, within when, and that the decision

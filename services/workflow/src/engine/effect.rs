@@ -7,7 +7,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::definition::{MailSpec, MemberStatus, OnExpiry, RoleRef};
+use super::definition::{MailSpec, OnExpiry, RoleRef};
+use crate::vocab::MemberStatus;
 
 /// Something the shell must do once the step is committed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +71,7 @@ pub enum Effect {
     /// Change the member's status in the registry.
     SetMemberStatus {
         /// New status.
+        #[serde(with = "crate::vocab::definition_name")]
         status: MemberStatus,
     },
     /// Record the admission decision (A10); party age counts from its date (A15).

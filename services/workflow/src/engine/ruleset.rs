@@ -493,31 +493,6 @@ impl RuleBook {
     pub fn sets(&self) -> &[RuleSet] {
         &self.sets
     }
-
-    /// Checks that every parameter any guard of the core reads exists, with the right kind, in
-    /// every rule set (missing values are warnings).
-    pub fn check_guard_parameters(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        for set in &self.sets {
-            for guard in super::guards::GUARDS {
-                for (param, kind) in guard.params {
-                    set.check_reference(param, *kind, &format!("guard `{}`", guard.name), &mut out);
-                }
-            }
-            let competent = crate::access::COMPETENT_LEVEL_PARAM;
-            set.check_reference(competent, ParamKind::Text, "access control", &mut out);
-            if let Ok(v) = set.text(competent)
-                && crate::access::CompetentLevel::parse(v).is_none()
-            {
-                out.push(Problem::error(
-                    ProblemCode::InvalidValue,
-                    format!("rule set {}", set.id),
-                    format!("`{competent}` is `{v}`; it must be `superior` or `province`"),
-                ));
-            }
-        }
-        out
-    }
 }
 
 pub(crate) fn prefix(name: &str, place: &str) -> String {

@@ -11,6 +11,33 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// The shape of a piece of case data, as guards read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataType {
+    /// A date.
+    Date,
+    /// A whole number.
+    Integer,
+    /// Yes or no.
+    Boolean,
+    /// Text (strings, enum values, member and unit references).
+    Text,
+    /// A list.
+    List,
+}
+
+impl fmt::Display for DataType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DataType::Date => "a date",
+            DataType::Integer => "an integer",
+            DataType::Boolean => "a boolean",
+            DataType::Text => "text",
+            DataType::List => "a list",
+        })
+    }
+}
+
 /// A value given as an event input or recorded as a fact of a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
