@@ -3087,30 +3087,39 @@ fn c2_c7_a_shell_that_did_not_read_the_registry_gets_a_refusal_not_a_pass() {
 #[test]
 fn d42_a_malformed_catalogue_entry_fails_the_check_of_the_sources() {
     use memberflow_workflow::engine::{ProblemCode, ShellChecks, Source, check_sources};
-    let good = read(&repo_root().join("schemas/rulesets/R2025b.toml"));
+    // The catalogue is stated in R2016 and inherited by the layers after it (R2025b included).
+    let dir = repo_root().join("schemas/rulesets");
+    let files: Vec<(String, String)> = ["R2016", "R2021", "R2025a", "R2025b"]
+        .iter()
+        .map(|id| (format!("{id}.toml"), read(&dir.join(format!("{id}.toml")))))
+        .collect();
+    let good = &files[0].1;
     let bad = good.replacen(
         "\"69-41.2|69-QĐ/TW Điều 41 khoản 2|warning|",
         "\"69-41.2|69-QĐ/TW Điều 41 khoản 2|flogging|",
         1,
     );
-    assert_ne!(good, bad, "the entry to break is there");
+    assert_ne!(good, &bad, "the entry to break is there");
+    let sources: Vec<Source<'_>> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (name, text))| Source {
+            name,
+            text: if i == 0 { &bad } else { text },
+        })
+        .collect();
     let report = check_sources(
         &[],
-        &[Source {
-            name: "R2025b.toml",
-            text: &bad,
-        }],
+        &sources,
         &ShellChecks {
             templates: None,
             cron: None,
         },
     );
     assert!(
-        report
-            .problems
-            .iter()
-            .any(|p| p.problem.code == ProblemCode::InvalidValue
-                && p.problem.message.contains("D42.violations")),
+        report.problems.iter().any(|p| p.file == "R2025b.toml"
+            && p.problem.code == ProblemCode::InvalidValue
+            && p.problem.message.contains("D42.violations")),
         "{:#?}",
         report.problems
     );

@@ -9,8 +9,9 @@
 //! `docs/workflows.md`.
 //!
 //! Module map: `definition` (parse and validate definitions), `ruleset` (rule sets and the rule
-//! book), `guards` (the registry of named guards), `fire` (open, fire, available), `case`
-//! (snapshots and events), `effect` (effects and notices), `refusal` (reasons), `period`
+//! book; `ruleset::layer` resolves a later rule set's layer onto its base and diffs two sets),
+//! `guards` (the registry of named guards), `fire` (open, fire, available), `case` (snapshots
+//! and events), `effect` (effects and notices), `refusal` (reasons), `period`
 //! (date-counting conventions), `value` (input and fact values), `migrate` (moving open cases
 //! to a new definition version), `check` (validating every file together), `problem`
 //! (validation problems), `votes` (vote records derived from a case's history) and `dossier`
@@ -53,6 +54,9 @@ pub use migrate::{Migrated, MigrationBlocker, MigrationChange, MigrationPlan, pl
 pub use period::{Period, Threshold, full_months_between};
 pub use problem::{DefinitionProblem, Problem, ProblemCode, Severity};
 pub use refusal::{Reason, Refusal, RefusalCode};
+pub use ruleset::layer::{
+    ParamChange, Resolved, diff as diff_rule_sets, resolve as resolve_rule_sets,
+};
 pub use ruleset::{Param, ParamError, ParamKind, ParamValue, RuleBook, RuleSet, Tag};
 pub use value::{Value, Values};
 pub use votes::{RecordedStep, VOTE_SHAPES, VoteRecord, VoteShape, VotingBody, votes};
