@@ -83,10 +83,7 @@ pub fn resolve<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Res
     }
 
     // Resolve layers whose base is loaded until none is left that can be.
-    loop {
-        let Some(i) = pending.iter().position(|p| raws.contains_key(&p.base)) else {
-            break;
-        };
+    while let Some(i) = pending.iter().position(|p| raws.contains_key(&p.base)) {
         let layer = pending.swap_remove(i);
         let id = layer.header.id.clone();
         let base = out.sets.iter().map(|(_, s)| s).find(|s| s.id == layer.base);
