@@ -391,21 +391,41 @@ fn check_rejects_a_layer_on_an_unknown_or_wrong_base() {
                 && p.contains("the rule set just before R2025b (from 2025-07-01) is R2025a")),
         "{problems:#?}"
     );
-    // A broken base: its layer says so instead of failing silently.
+    // A broken base: the layers on it, directly or not, say so instead of failing silently.
     let files = committed();
-    let r2025a = &files.iter().find(|(n, _)| n == "R2025a.toml").unwrap().1;
-    let problems = check_with("R2025a.toml", &r2025a.replacen("tag = \"", "tag = \"Q", 1));
+    let r2021 = &files.iter().find(|(n, _)| n == "R2021.toml").unwrap().1;
+    let problems = check_with("R2021.toml", &r2021.replacen("tag = \"", "tag = \"Q", 1));
     assert!(
         problems
             .iter()
-            .any(|p| p.starts_with("UNKNOWN_BASE R2025b.toml")
-                && p.contains("its base `R2025a` did not load")),
+            .any(|p| p.starts_with("INVALID_VALUE R2021.toml")),
         "{problems:#?}"
     );
+    for (layer, base) in [("R2025a", "R2021"), ("R2025b", "R2025a")] {
+        let needle = format!("its base `{base}` did not load");
+        assert!(
+            problems.iter().any(
+                |p| p.starts_with(&format!("UNKNOWN_BASE {layer}.toml")) && p.contains(&needle)
+            ),
+            "{layer}: {problems:#?}"
+        );
+    }
+    assert!(
+        !problems.iter().any(|p| p.contains("circle")),
+        "{problems:#?}"
+    );
+    // Two layers on each other: a circle, named as such.
+    let a = "id = \"X1\"\nbase = \"X2\"\ntitle = \"x\"\nvalid_from = 2030-01-01\n";
+    let b = "id = \"X2\"\nbase = \"X1\"\ntitle = \"x\"\nvalid_from = 2031-01-01\n";
+    let mut files = committed();
+    files.push(("X1.toml".to_owned(), a.to_owned()));
+    files.push(("X2.toml".to_owned(), b.to_owned()));
+    let problems = errors(&files);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(
         problems
             .iter()
-            .any(|p| p.starts_with("INVALID_VALUE R2025a.toml")),
+            .all(|p| p.starts_with("UNKNOWN_BASE X") && p.contains("cannot form a circle")),
         "{problems:#?}"
     );
 }

@@ -102,13 +102,24 @@ pub fn resolve<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Res
             }
         }
     }
+    // What is left waits for a base that did not load (perhaps itself a layer waiting for a
+    // broken base), that does not exist, or that is part of a circle of layers.
+    let mut blocked = true;
+    while blocked {
+        blocked = false;
+        for layer in &pending {
+            if broken.contains(&layer.base) && broken.insert(layer.header.id.clone()) {
+                blocked = true;
+            }
+        }
+    }
     let waiting: BTreeSet<String> = pending.iter().map(|p| p.header.id.clone()).collect();
     for layer in pending {
         let message = if broken.contains(&layer.base) {
             format!("its base `{}` did not load (see its problems)", layer.base)
         } else if waiting.contains(&layer.base) {
             format!(
-                "its base `{}` is itself a layer waiting for this one: layers cannot form a circle",
+                "its base `{}` is a layer that waits, directly or not, for this one: layers cannot form a circle",
                 layer.base
             )
         } else {
