@@ -153,7 +153,7 @@ fn rules_diff_prints_the_effective_differences_between_two_rule_sets() {
     assert!(ok, "{out}{err}");
     assert!(
         out.starts_with(
-            "Khác biệt hiệu lực từ R2025a (2025-01-20 – 2025-06-30) → R2025b (2025-07-01 –)\nGiá trị thay đổi: 2\n"
+            "Khác biệt hiệu lực từ R2025a (2025-01-20 – 2025-05-29) → R2025b (2025-07-01 –)\nGiá trị thay đổi: 2\n"
         ),
         "{out}"
     );
@@ -203,10 +203,19 @@ fn rules_diff_prints_the_effective_differences_between_two_rule_sets() {
     assert!(out.contains("Giá trị thay đổi: 0\n"), "{out}");
     assert!(out.ends_with("108 tham số khác nhau\n"), "{out}");
 
+    // Issue #15's split: 08-HD/TW changes one value on 10/6/2025.
+    let (ok, out, _) = run(dir.path(), &["rules", "--diff", "R2025a2", "R2025a3"]);
+    assert!(ok);
+    assert!(
+        out.contains("Giá trị thay đổi: 1\n  D11.count_until: "),
+        "{out}"
+    );
+    assert!(out.ends_with("\n1 tham số khác nhau\n"), "{out}");
+
     let (ok, _, err) = run(dir.path(), &["rules", "--diff", "R2025a", "R2099"]);
     assert!(!ok);
     assert!(
-        err.contains("không có bộ quy tắc «R2099» (các bộ quy tắc: R2016, R2021, R2025a, R2025b)"),
+        err.contains("không có bộ quy tắc «R2099» (các bộ quy tắc: R2016, R2021, R2025a, R2025a2, R2025a3, R2025b)"),
         "{err}"
     );
 }
@@ -223,8 +232,8 @@ fn check_refuses_a_rule_set_layer_that_restates_a_value_or_names_an_unknown_para
     let dir = memberflow_tests::schemas_with(&[("rulesets/R2025b.toml", &bad)]);
     let out = check_dir(dir.path());
     for needle in [
-        "error: rulesets/R2025b.toml: error[RESTATED_VALUE] parameter `E1.min_age`: `value` restates the value it has in base R2025a",
-        "error: rulesets/R2025b.toml: error[NOT_IN_BASE] parameter `A10.decision_periodd`: base R2025a has no parameter `A10.decision_periodd`",
+        "error: rulesets/R2025b.toml: error[RESTATED_VALUE] parameter `E1.min_age`: `value` restates the value it has in base R2025a3",
+        "error: rulesets/R2025b.toml: error[NOT_IN_BASE] parameter `A10.decision_periodd`: base R2025a3 has no parameter `A10.decision_periodd`",
     ] {
         assert!(out.contains(needle), "{needle} missing from:\n{out}");
     }

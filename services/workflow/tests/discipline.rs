@@ -2359,6 +2359,59 @@ expect_state = "AppealWindow"
 }
 
 #[test]
+fn p5_refusals_name_the_rule_set_in_force_before_and_after_30_may_and_10_june_2025() {
+    // Issue #15: 296-QĐ/TW (from 30/5/2025) and 08-HD/TW (from 10/6/2025) split the former
+    // R2025a, so a step in June 2025 is decided and labelled under the rules then in force.
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-05-02
+walk_until = "notify"
+
+[[step]]
+fire = "file_appeal"
+on = 2025-05-20
+expect_rule_set = "R2025a"
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-05-29
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a vì"]
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-05-30
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a2 vì"]
+expect_en = ["has no value in rule set R2025a2 because"]
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-06-09
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a2 vì"]
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-06-10
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a3 vì"]
+
+[[step]]
+fire = "rule_on_appeal"
+on = 2025-06-10
+expect_state = "AppealWindow"
+expect_rule_set = "R2025a3"
+"#,
+    );
+}
+
+#[test]
 fn p6_annulment_ends_the_case_with_restoration() {
     check(
         r#"
@@ -3089,7 +3142,7 @@ fn d42_a_malformed_catalogue_entry_fails_the_check_of_the_sources() {
     use memberflow_workflow::engine::{ProblemCode, ShellChecks, Source, check_sources};
     // The catalogue is stated in R2016 and inherited by the layers after it (R2025b included).
     let dir = repo_root().join("schemas/rulesets");
-    let files: Vec<(String, String)> = ["R2016", "R2021", "R2025a", "R2025b"]
+    let files: Vec<(String, String)> = ["R2016", "R2021", "R2025a", "R2025a2", "R2025a3", "R2025b"]
         .iter()
         .map(|id| (format!("{id}.toml"), read(&dir.join(format!("{id}.toml")))))
         .collect();

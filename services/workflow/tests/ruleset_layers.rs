@@ -4,9 +4,11 @@
 //! names a parameter its base lacks.
 //!
 //! `tests/data/rulesets-before-layers/` holds the four complete files as they were before the
-//! rule sets became layers (byte for byte the files of commit 83879e6). The effective rule sets
+//! rule sets became layers (the files of commit 83879e6, with one deliberate change since:
+//! issue #15 ended R2025a on 2025-05-29, see the fixture's first lines). The effective rule sets
 //! must equal them: a value, tag, source, note or order that drifts fails here. A deliberate
-//! change to a rule set is made in `schemas/rulesets/` AND in the fixture.
+//! change to a rule set is made in `schemas/rulesets/` AND in the fixture. R2025a2 and R2025a3,
+//! which issue #15 cut out of the former R2025a, are checked against R2025a and R2025b.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -85,7 +87,7 @@ fn the_effective_rule_sets_equal_the_complete_files_they_replace() {
     let book = book(&committed());
     let complete = fixture_sets();
     assert_eq!(complete.len(), 4);
-    assert_eq!(book.sets().len(), complete.len());
+    assert_eq!(book.sets().len(), 6);
     for c in &complete {
         let e = book
             .get(&c.id)
@@ -106,7 +108,9 @@ fn the_effective_rule_sets_equal_the_complete_files_they_replace() {
             ("R2016", None),
             ("R2021", Some("R2016")),
             ("R2025a", Some("R2021")),
-            ("R2025b", Some("R2025a")),
+            ("R2025a2", Some("R2025a")),
+            ("R2025a3", Some("R2025a2")),
+            ("R2025b", Some("R2025a3")),
         ]
     );
 }
@@ -116,14 +120,17 @@ fn the_equality_check_catches_a_value_that_drifts() {
     // The comparison above is not vacuous: a layer whose value moves, or an inherited value
     // that moves in the base, is caught in every rule set that sees it.
     let mut files = committed();
-    let (_, r2025b) = files.iter_mut().find(|(n, _)| n == "R2025b.toml").unwrap();
-    let before = r2025b.clone();
-    *r2025b = r2025b.replacen(
+    let (_, r2025a3) = files.iter_mut().find(|(n, _)| n == "R2025a3.toml").unwrap();
+    let before = r2025a3.clone();
+    *r2025a3 = r2025a3.replacen(
         "value = \"Tính từ thời điểm xảy ra hành vi vi phạm",
         "value = \"Tính từ ngày xảy ra hành vi vi phạm",
         1,
     );
-    assert_ne!(*r2025b, before, "the value to move is in the R2025b layer");
+    assert_ne!(
+        *r2025a3, before,
+        "the value to move is in the R2025a3 layer"
+    );
     let moved = book(&files);
     let complete = fixture_sets();
     let c = complete.iter().find(|s| s.id == "R2025b").unwrap();
@@ -175,7 +182,8 @@ fn a_layer_keeps_its_own_period_and_inherits_parameters_only() {
     let b = book.for_date(d("2025-07-01")).unwrap();
     assert_eq!(b.id, "R2025b");
     assert_eq!(b.valid_to, None);
-    assert_eq!(book.for_date(d("2025-06-30")).unwrap().id, "R2025a");
+    assert_eq!(book.for_date(d("2025-06-30")).unwrap().id, "R2025a3");
+    assert_eq!(book.for_date(d("2025-05-29")).unwrap().id, "R2025a");
     assert_eq!(book.for_date(d("2025-01-19")).unwrap().id, "R2021");
     assert_eq!(book.for_date(d("2021-07-29")).unwrap().id, "R2016");
     assert!(book.for_date(d("2016-07-24")).is_none());
@@ -202,7 +210,7 @@ fn diff_lists_the_effective_differences_between_any_two_rule_sets() {
         .map(|c| c.id)
         .collect();
     assert_eq!(values, ["A10.competent_body", "D11.count_until"]);
-    // Every entry of the R2025b layer is a difference, and nothing else is.
+    // Every entry of the R2025a2, R2025a3 and R2025b layers is a difference, nothing else is.
     assert_eq!(changes.len(), 51);
     assert!(
         changes
@@ -298,7 +306,7 @@ fn check_rejects_a_layer_that_restates_an_unchanged_value() {
     let has = |needle: &str| problems.iter().any(|p| p.starts_with(needle));
     assert!(
         has(
-            "RESTATED_VALUE R2025b.toml: parameter `E1.min_age`: `value` restates the value it has in base R2025a"
+            "RESTATED_VALUE R2025b.toml: parameter `E1.min_age`: `value` restates the value it has in base R2025a3"
         ),
         "{problems:#?}"
     );
@@ -308,7 +316,7 @@ fn check_rejects_a_layer_that_restates_an_unchanged_value() {
     );
     assert!(
         has(
-            "RESTATED_VALUE R2025b.toml: parameter `A14.vote_threshold`: changes nothing from base R2025a"
+            "RESTATED_VALUE R2025b.toml: parameter `A14.vote_threshold`: changes nothing from base R2025a3"
         ),
         "{problems:#?}"
     );
@@ -332,7 +340,7 @@ fn check_rejects_a_layer_naming_a_parameter_its_base_lacks_unless_declared_new()
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(
         problems[0].starts_with(
-            "NOT_IN_BASE R2025b.toml: parameter `E1.min_agee`: base R2025a has no parameter `E1.min_agee`"
+            "NOT_IN_BASE R2025b.toml: parameter `E1.min_agee`: base R2025a3 has no parameter `E1.min_agee`"
         ),
         "{problems:#?}"
     );
@@ -366,14 +374,14 @@ fn check_rejects_a_layer_naming_a_parameter_its_base_lacks_unless_declared_new()
     );
     assert!(
         problems.iter().any(|p| p.contains("DUPLICATE_PARAMETER")
-            && p.contains("declared `new = true`, but base R2025a already has it")),
+            && p.contains("declared `new = true`, but base R2025a3 already has it")),
         "{problems:#?}"
     );
 }
 
 #[test]
 fn check_rejects_a_layer_on_an_unknown_or_wrong_base() {
-    let text = r2025b().replacen("base = \"R2025a\"", "base = \"R2024\"", 1);
+    let text = r2025b().replacen("base = \"R2025a3\"", "base = \"R2024\"", 1);
     let problems = check_with("R2025b.toml", &text);
     assert!(
         problems.iter().any(
@@ -382,13 +390,13 @@ fn check_rejects_a_layer_on_an_unknown_or_wrong_base() {
         "{problems:#?}"
     );
     // R2021 is a rule set, but not the one just before R2025b.
-    let text = r2025b().replacen("base = \"R2025a\"", "base = \"R2021\"", 1);
+    let text = r2025b().replacen("base = \"R2025a3\"", "base = \"R2021\"", 1);
     let problems = check_with("R2025b.toml", &text);
     assert!(
         problems
             .iter()
             .any(|p| p.starts_with("UNKNOWN_BASE R2025b.toml")
-                && p.contains("the rule set just before R2025b (from 2025-07-01) is R2025a")),
+                && p.contains("the rule set just before R2025b (from 2025-07-01) is R2025a3")),
         "{problems:#?}"
     );
     // A broken base: the layers on it, directly or not, say so instead of failing silently.
@@ -401,7 +409,12 @@ fn check_rejects_a_layer_on_an_unknown_or_wrong_base() {
             .any(|p| p.starts_with("INVALID_VALUE R2021.toml")),
         "{problems:#?}"
     );
-    for (layer, base) in [("R2025a", "R2021"), ("R2025b", "R2025a")] {
+    for (layer, base) in [
+        ("R2025a", "R2021"),
+        ("R2025a2", "R2025a"),
+        ("R2025a3", "R2025a2"),
+        ("R2025b", "R2025a3"),
+    ] {
         let needle = format!("its base `{base}` did not load");
         assert!(
             problems.iter().any(
@@ -495,4 +508,73 @@ fn layer_fields_belong_to_layers_and_a_layer_alone_does_not_load() {
     );
     let problems = RuleSet::from_toml_str(&r2025b()).expect_err("a layer needs its base");
     assert_eq!(problems[0].code, ProblemCode::UnknownBase);
+}
+
+#[test]
+fn r2025a_is_split_at_296_qd_tw_and_08_hd_tw() {
+    // Issue #15: from 30/5/2025 the discipline, appeal and inspection parameters of 296-QĐ/TW
+    // (as R2025b states them), from 10/6/2025 D11 of 08-HD/TW; admission stays under
+    // 232-QĐ/TW until 294-QĐ/TW (R2025b, 1/7/2025).
+    let book = book(&committed());
+    let a = book.get("R2025a").unwrap();
+    let a2 = book.get("R2025a2").unwrap();
+    let a3 = book.get("R2025a3").unwrap();
+    let b = book.get("R2025b").unwrap();
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    assert_eq!(
+        (a.valid_from, a.valid_to),
+        (day("2025-01-20"), Some(day("2025-05-29")))
+    );
+    assert_eq!(
+        (a2.valid_from, a2.valid_to),
+        (day("2025-05-30"), Some(day("2025-06-09")))
+    );
+    assert_eq!(
+        (a3.valid_from, a3.valid_to),
+        (day("2025-06-10"), Some(day("2025-06-30")))
+    );
+    let from_296 = |id: &str| {
+        id.starts_with('D') && id != "D11.count_until" && id != "D4.appeal_resolution_period"
+            || id.starts_with("P1.")
+            || id.starts_with("P3.")
+            || id.starts_with("P4.")
+    };
+    let mut moved = 0;
+    for p in a.params() {
+        let changed_in_b = b.param(&p.id) != Some(p);
+        let want_a2 = if from_296(&p.id) && changed_in_b {
+            moved += 1;
+            b.param(&p.id)
+        } else {
+            Some(p)
+        };
+        assert_eq!(a2.param(&p.id), want_a2, "R2025a2 {}", p.id);
+        let want_a3 = if p.id == "D11.count_until" {
+            b.param(&p.id)
+        } else {
+            want_a2
+        };
+        assert_eq!(a3.param(&p.id), want_a3, "R2025a3 {}", p.id);
+    }
+    assert_eq!(moved, 25);
+    assert_eq!(a2.params().len(), a.params().len());
+    assert_eq!(a3.params().len(), a.params().len());
+    // The rule D11's new counting text is in force from 10/6/2025, as its catalogue entry says.
+    let d11 = |date: &str| {
+        book.for_date(day(date))
+            .unwrap()
+            .text("D11.count_until")
+            .unwrap()
+            .to_owned()
+    };
+    assert!(d11("2025-06-09").starts_with("Tính từ thời điểm có hành vi vi phạm"));
+    assert!(d11("2025-06-10").starts_with("Tính từ thời điểm xảy ra hành vi vi phạm"));
+    // Only tags, sources and notes change at 30/5: no value.
+    assert!(diff_rule_sets(a, a2).iter().all(|c| !c.value_changed()));
+    let values: Vec<&str> = diff_rule_sets(a2, a3)
+        .iter()
+        .filter(|c| c.value_changed())
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(values, ["D11.count_until"]);
 }
