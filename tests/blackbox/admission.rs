@@ -495,8 +495,12 @@ async fn a_case_started_under_r2021_finishes_under_r2025b_and_each_step_keeps_it
         let day = e["effectiveDate"].as_str().unwrap();
         let expected = if day < "2025-01-20" {
             "R2021"
-        } else if day < "2025-07-01" {
+        } else if day < "2025-05-30" {
             "R2025a"
+        } else if day < "2025-06-10" {
+            "R2025a2"
+        } else if day < "2025-07-01" {
+            "R2025a3"
         } else {
             "R2025b"
         };

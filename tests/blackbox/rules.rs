@@ -145,3 +145,96 @@ fn check_refuses_rule_ids_missing_from_the_catalogue_with_every_other_problem() 
     assert!(out.contains("0 problem(s)"), "{out}");
     assert!(out.contains("warning: rule set R2021: param D11."), "{out}");
 }
+
+#[test]
+fn rules_diff_prints_the_effective_differences_between_two_rule_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(dir.path(), &["rules", "--diff", "R2025a", "R2025b"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.starts_with(
+            "Khác biệt hiệu lực từ R2025a (2025-01-20 – 2025-05-29) → R2025b (2025-07-01 –)\nGiá trị thay đổi: 2\n"
+        ),
+        "{out}"
+    );
+    // The two values of 2025b: id, old → new value with its tag, and the new source.
+    assert!(
+        out.contains(
+            "  D11.count_until: \"Tính từ thời điểm có hành vi vi phạm (vi phạm kéo dài: từ khi chấm dứt) đến khi tổ chức đảng có thẩm quyền xem xét kỷ luật\" [V] → \"Tính từ thời điểm xảy ra hành vi vi phạm đến khi tổ chức đảng có thẩm quyền kết luận vi phạm đến mức phải xử lý kỷ luật\" [S]\n      nguồn: 08-HD/TW (10/6/2025) mục I điểm 7 (D11)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("  A10.competent_body: \"Ban thường vụ cấp ủy cấp trên trực tiếp"),
+        "{out}"
+    );
+    // The parameters whose value stays and whose tag or source changed, then the count.
+    assert!(
+        out.contains(
+            "  E1.min_age = 216 months [V] → [S] (đổi: mức kiểm chứng, nguồn)\n      nguồn: 294-QĐ/TW Điều 1 mục 1.1.1 (quiz)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Giá trị không đổi, đổi mức kiểm chứng, nguồn hoặc ghi chú: 49\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("51 tham số khác nhau\n"), "{out}");
+    // A parameter neither changes is not listed.
+    assert!(!out.contains("A14.vote_threshold"), "{out}");
+
+    let (ok, en, _) = run(
+        dir.path(),
+        &["rules", "--diff", "R2025a", "R2025b", "--lang", "en"],
+    );
+    assert!(ok);
+    assert!(en.starts_with("Effective differences from R2025a"), "{en}");
+    assert!(en.contains("Values changed: 2\n"), "{en}");
+    assert!(
+        en.contains("      source: 08-HD/TW (10/6/2025) mục I điểm 7 (D11)\n"),
+        "{en}"
+    );
+    assert!(en.contains("(changed: tag, source)"), "{en}");
+    assert!(en.ends_with("51 parameter(s) differ\n"), "{en}");
+
+    // Any two rule sets, either way round: R2016 to R2021 changes no value.
+    let (ok, out, _) = run(dir.path(), &["rules", "--diff", "R2021", "R2016"]);
+    assert!(ok);
+    assert!(out.contains("Giá trị thay đổi: 0\n"), "{out}");
+    assert!(out.ends_with("108 tham số khác nhau\n"), "{out}");
+
+    // Issue #15's split: 08-HD/TW changes one value on 10/6/2025.
+    let (ok, out, _) = run(dir.path(), &["rules", "--diff", "R2025a2", "R2025a3"]);
+    assert!(ok);
+    assert!(
+        out.contains("Giá trị thay đổi: 1\n  D11.count_until: "),
+        "{out}"
+    );
+    assert!(out.ends_with("\n1 tham số khác nhau\n"), "{out}");
+
+    let (ok, _, err) = run(dir.path(), &["rules", "--diff", "R2025a", "R2099"]);
+    assert!(!ok);
+    assert!(
+        err.contains("không có bộ quy tắc «R2099» (các bộ quy tắc: R2016, R2021, R2025a, R2025a2, R2025a3, R2025b)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_refuses_a_rule_set_layer_that_restates_a_value_or_names_an_unknown_parameter() {
+    let layer = include_str!("../../schemas/rulesets/R2025b.toml");
+    let bad = layer.replacen(
+        "id = \"E1.min_age\"\ntag = \"S\"\n",
+        "id = \"E1.min_age\"\ntag = \"S\"\nvalue = { months = 216 }\n",
+        1,
+    ) + "\n[[param]]\nid = \"A10.decision_periodd\"\nvalue = { working_days = 30 }\n";
+    assert_ne!(bad, layer);
+    let dir = memberflow_tests::schemas_with(&[("rulesets/R2025b.toml", &bad)]);
+    let out = check_dir(dir.path());
+    for needle in [
+        "error: rulesets/R2025b.toml: error[RESTATED_VALUE] parameter `E1.min_age`: `value` restates the value it has in base R2025a3",
+        "error: rulesets/R2025b.toml: error[NOT_IN_BASE] parameter `A10.decision_periodd`: base R2025a3 has no parameter `A10.decision_periodd`",
+    ] {
+        assert!(out.contains(needle), "{needle} missing from:\n{out}");
+    }
+}

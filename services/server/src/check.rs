@@ -42,6 +42,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../schemas/rulesets/R2025a.toml"),
     ),
     (
+        "rulesets/R2025a2.toml",
+        include_str!("../../../schemas/rulesets/R2025a2.toml"),
+    ),
+    (
+        "rulesets/R2025a3.toml",
+        include_str!("../../../schemas/rulesets/R2025a3.toml"),
+    ),
+    (
         "rulesets/R2025b.toml",
         include_str!("../../../schemas/rulesets/R2025b.toml"),
     ),

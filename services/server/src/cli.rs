@@ -83,10 +83,14 @@ pub enum Command {
     },
     /// Print the rule catalogue (`schemas/rules.toml`); with a rule id, that rule with its
     /// source, certainty, validity, the parameters each rule set gives it and where it is
-    /// cited.
+    /// cited. With `--diff FROM TO`, the effective differences between two rule sets.
     Rules {
         /// A rule id, e.g. `A10`.
         id: Option<String>,
+        /// Two rule-set ids, e.g. `--diff R2025a R2025b`: every parameter whose effective value,
+        /// verification tag, source or note differs, old → new, with its source.
+        #[arg(long, num_args = 2, value_names = ["FROM", "TO"], conflicts_with = "id")]
+        diff: Option<Vec<String>>,
         /// Language of the titles and labels.
         #[arg(long, value_enum, default_value_t)]
         lang: crate::report::LangArg,
@@ -372,9 +376,16 @@ async fn run_inner(cli: Cli) -> anyhow::Result<ExitCode> {
             let _telemetry = crate::telemetry::init(&config)?;
             user_command(&config, action.clone()).await
         }
-        Some(Command::Rules { ref id, lang }) => {
+        Some(Command::Rules {
+            ref id,
+            ref diff,
+            lang,
+        }) => {
             let config = load_config(&cli)?;
-            crate::rules::run(&config, id.as_deref(), lang.into())
+            match diff.as_deref() {
+                Some([from, to]) => crate::rules::run_diff(&config, from, to, lang.into()),
+                _ => crate::rules::run(&config, id.as_deref(), lang.into()),
+            }
         }
         Some(Command::Schema) => {
             print!("{}", memberflow_api::sdl());

@@ -1,11 +1,13 @@
 //! `memberflow rules [ID]`: the rule catalogue (`schemas/rules.toml`), and for one rule its
 //! source, how far it was verified, the parameters each rule set gives it and where the
-//! definitions and guards cite it. Vietnamese by default, `--lang en` for English.
+//! definitions and guards cite it; `memberflow rules --diff FROM TO`: the effective
+//! differences between two rule sets (layers resolved). Vietnamese by default, `--lang en` for
+//! English.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use memberflow_workflow::engine::{ParamValue, RuleSet};
+use memberflow_workflow::engine::{Param, ParamChange, ParamValue, RuleSet, diff_rule_sets};
 use memberflow_workflow::rule_catalogue::{self, CatalogueRule, RuleCatalogue};
 use memberflow_workflow::text::Lang;
 
@@ -218,5 +220,152 @@ pub fn run(config: &Config, id: Option<&str>, lang: Lang) -> anyhow::Result<Exit
                 Ok(ExitCode::FAILURE)
             }
         },
+    }
+}
+
+fn period_of(set: &RuleSet) -> String {
+    match set.valid_to {
+        Some(to) => format!("{} – {to}", set.valid_from),
+        None => format!("{} –", set.valid_from),
+    }
+}
+
+/// The fields other than the value that differ, in the language's words.
+fn other_changes(before: &Param, after: &Param, lang: Lang) -> Vec<&'static str> {
+    let en = lang == Lang::En;
+    let mut out = Vec::new();
+    if before.tag != after.tag {
+        out.push(if en { "tag" } else { "mức kiểm chứng" });
+    }
+    if before.kind != after.kind {
+        out.push(if en { "kind" } else { "loại" });
+    }
+    if before.rule != after.rule {
+        out.push(if en { "rule" } else { "quy tắc" });
+    }
+    if before.source != after.source {
+        out.push(if en { "source" } else { "nguồn" });
+    }
+    if before.doc != after.doc {
+        out.push(if en { "description" } else { "mô tả" });
+    }
+    if before.note != after.note {
+        out.push(if en { "note" } else { "ghi chú" });
+    }
+    out
+}
+
+/// `memberflow rules --diff FROM TO`: every parameter that differs between the two effective
+/// rule sets, the changed values first (id, old → new value, source), then the parameters whose
+/// value is the same but whose tag, source or note changed.
+pub fn diff(from: &RuleSet, to: &RuleSet, lang: Lang) -> String {
+    let en = lang == Lang::En;
+    let absent = if en { "(absent)" } else { "(không có)" };
+    let source = if en { "source" } else { "nguồn" };
+    let changes = diff_rule_sets(from, to);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({}) → {} ({})",
+        if en {
+            "Effective differences from"
+        } else {
+            "Khác biệt hiệu lực từ"
+        },
+        from.id,
+        period_of(from),
+        to.id,
+        period_of(to)
+    );
+    let (values, others): (Vec<&ParamChange<'_>>, Vec<&ParamChange<'_>>) =
+        changes.iter().partition(|c| c.value_changed());
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        if en {
+            "Values changed"
+        } else {
+            "Giá trị thay đổi"
+        },
+        values.len()
+    );
+    for c in &values {
+        let side = |p: Option<&Param>| match p {
+            Some(p) => format!("{} {}", value_text(p.value.as_ref(), lang), p.tag),
+            None => absent.to_owned(),
+        };
+        let _ = writeln!(out, "  {}: {} → {}", c.id, side(c.before), side(c.after));
+        if let Some(p) = c.after.or(c.before) {
+            let _ = writeln!(out, "      {source}: {}", p.source);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        if en {
+            "Same value, tag, source or note changed"
+        } else {
+            "Giá trị không đổi, đổi mức kiểm chứng, nguồn hoặc ghi chú"
+        },
+        others.len()
+    );
+    for c in &others {
+        let (Some(before), Some(after)) = (c.before, c.after) else {
+            continue;
+        };
+        let tags = if before.tag == after.tag {
+            after.tag.to_string()
+        } else {
+            format!("{} → {}", before.tag, after.tag)
+        };
+        let _ = writeln!(
+            out,
+            "  {} = {} {tags} ({}: {})",
+            c.id,
+            value_text(after.value.as_ref(), lang),
+            if en { "changed" } else { "đổi" },
+            other_changes(before, after, lang).join(", ")
+        );
+        let _ = writeln!(out, "      {source}: {}", after.source);
+    }
+    let _ = writeln!(
+        out,
+        "{} {}",
+        changes.len(),
+        if en {
+            "parameter(s) differ"
+        } else {
+            "tham số khác nhau"
+        }
+    );
+    out
+}
+
+/// Runs `memberflow rules --diff FROM TO`.
+pub fn run_diff(config: &Config, from: &str, to: &str, lang: Lang) -> anyhow::Result<ExitCode> {
+    let (_, catalog) = load(config)?;
+    let book = &catalog.rules;
+    match (book.get(from), book.get(to)) {
+        (Some(a), Some(b)) => {
+            print!("{}", diff(a, b, lang));
+            Ok(ExitCode::SUCCESS)
+        }
+        (a, _) => {
+            let missing = if a.is_none() { from } else { to };
+            let known = book
+                .sets()
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::En => format!("no rule set `{missing}` (the rule sets: {known})"),
+                    _ => format!("không có bộ quy tắc «{missing}» (các bộ quy tắc: {known})"),
+                }
+            );
+            Ok(ExitCode::FAILURE)
+        }
     }
 }

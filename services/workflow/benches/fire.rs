@@ -37,7 +37,7 @@ fn main() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let read = |p: &str| std::fs::read_to_string(format!("{root}/{p}")).unwrap();
     let book = RuleBook::from_toml_strs(
-        ["R2021", "R2025a", "R2025b"]
+        ["R2016", "R2021", "R2025a", "R2025a2", "R2025a3", "R2025b"]
             .iter()
             .map(|id| (id.to_string(), read(&format!("schemas/rulesets/{id}.toml"))))
             .collect::<Vec<_>>()

@@ -2360,6 +2360,59 @@ expect_state = "AppealWindow"
 }
 
 #[test]
+fn p5_refusals_name_the_rule_set_in_force_before_and_after_30_may_and_10_june_2025() {
+    // Issue #15: 296-QĐ/TW (from 30/5/2025) and 08-HD/TW (from 10/6/2025) split the former
+    // R2025a, so a step in June 2025 is decided and labelled under the rules then in force.
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-05-02
+walk_until = "notify"
+
+[[step]]
+fire = "file_appeal"
+on = 2025-05-20
+expect_rule_set = "R2025a"
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-05-29
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a vì"]
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-05-30
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a2 vì"]
+expect_en = ["has no value in rule set R2025a2 because"]
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-06-09
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a2 vì"]
+
+[[step]]
+fire = "start_appeal_review"
+on = 2025-06-10
+inputs = { review_started_on = "today" }
+expect_refused = ["PARAMETER_UNSET:P5"]
+expect_vi = ["chưa có giá trị trong bộ quy tắc R2025a3 vì"]
+
+[[step]]
+fire = "rule_on_appeal"
+on = 2025-06-10
+expect_state = "AppealWindow"
+expect_rule_set = "R2025a3"
+"#,
+    );
+}
+
+#[test]
 fn p6_annulment_ends_the_case_with_restoration() {
     check(
         r#"
@@ -3088,30 +3141,39 @@ fn c2_c7_a_shell_that_did_not_read_the_registry_gets_a_refusal_not_a_pass() {
 #[test]
 fn d42_a_malformed_catalogue_entry_fails_the_check_of_the_sources() {
     use memberflow_workflow::engine::{ProblemCode, ShellChecks, Source, check_sources};
-    let good = read(&repo_root().join("schemas/rulesets/R2025b.toml"));
+    // The catalogue is stated in R2016 and inherited by the layers after it (R2025b included).
+    let dir = repo_root().join("schemas/rulesets");
+    let files: Vec<(String, String)> = ["R2016", "R2021", "R2025a", "R2025a2", "R2025a3", "R2025b"]
+        .iter()
+        .map(|id| (format!("{id}.toml"), read(&dir.join(format!("{id}.toml")))))
+        .collect();
+    let good = &files[0].1;
     let bad = good.replacen(
         "\"69-41.2|69-QĐ/TW Điều 41 khoản 2|warning|",
         "\"69-41.2|69-QĐ/TW Điều 41 khoản 2|flogging|",
         1,
     );
-    assert_ne!(good, bad, "the entry to break is there");
+    assert_ne!(good, &bad, "the entry to break is there");
+    let sources: Vec<Source<'_>> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (name, text))| Source {
+            name,
+            text: if i == 0 { &bad } else { text },
+        })
+        .collect();
     let report = check_sources(
         &[],
-        &[Source {
-            name: "R2025b.toml",
-            text: &bad,
-        }],
+        &sources,
         &ShellChecks {
             templates: None,
             cron: None,
         },
     );
     assert!(
-        report
-            .problems
-            .iter()
-            .any(|p| p.problem.code == ProblemCode::InvalidValue
-                && p.problem.message.contains("D42.violations")),
+        report.problems.iter().any(|p| p.file == "R2025b.toml"
+            && p.problem.code == ProblemCode::InvalidValue
+            && p.problem.message.contains("D42.violations")),
         "{:#?}",
         report.problems
     );

@@ -472,7 +472,11 @@ fn every_schema_file_validates() {
     let defs = toml_files(&repo_root().join("schemas/workflows"));
     let sets = toml_files(&repo_root().join("schemas/rulesets"));
     assert!(defs.iter().any(|(n, _)| n.ends_with("admission.toml")));
-    assert_eq!(sets.len(), 4, "R2016, R2021, R2025a, R2025b");
+    assert_eq!(
+        sets.len(),
+        6,
+        "R2016, R2021, R2025a, R2025a2, R2025a3, R2025b"
+    );
     let def_sources: Vec<Source<'_>> = defs
         .iter()
         .map(|(n, t)| Source { name: n, text: t })
@@ -544,7 +548,7 @@ fn every_non_terminal_state_of_every_schema_definition_reaches_a_terminal_one() 
 #[test]
 fn every_rule_set_has_every_parameter_the_guards_read() {
     let book = rule_book();
-    assert_eq!(book.sets().len(), 4);
+    assert_eq!(book.sets().len(), 6);
     for p in book.check_guard_parameters() {
         assert_eq!(p.severity, Severity::Warning, "{p}");
     }
@@ -588,7 +592,12 @@ fn rule_books_select_by_date_at_the_boundaries() {
     assert_eq!(id("2021-07-30").as_deref(), Some("R2021"));
     assert_eq!(id("2025-01-19").as_deref(), Some("R2021"));
     assert_eq!(id("2025-01-20").as_deref(), Some("R2025a"));
-    assert_eq!(id("2025-06-30").as_deref(), Some("R2025a"));
+    // Issue #15: R2025a ends the day before 296-QĐ/TW (30/5/2025); 08-HD/TW from 10/6/2025.
+    assert_eq!(id("2025-05-29").as_deref(), Some("R2025a"));
+    assert_eq!(id("2025-05-30").as_deref(), Some("R2025a2"));
+    assert_eq!(id("2025-06-09").as_deref(), Some("R2025a2"));
+    assert_eq!(id("2025-06-10").as_deref(), Some("R2025a3"));
+    assert_eq!(id("2025-06-30").as_deref(), Some("R2025a3"));
     assert_eq!(id("2025-07-01").as_deref(), Some("R2025b"));
     assert_eq!(id("2040-01-01").as_deref(), Some("R2025b"));
 }
@@ -809,7 +818,11 @@ by = [{ role = "clerk" }]
         .filter(|p| p.code == ProblemCode::ParameterUnset)
         .count();
     // One of each per rule set.
-    assert_eq!((unknown, unset, problems.len()), (4, 4, 8), "{problems:#?}");
+    assert_eq!(
+        (unknown, unset, problems.len()),
+        (6, 6, 12),
+        "{problems:#?}"
+    );
 }
 
 #[test]
@@ -1802,25 +1815,25 @@ walk_until = "collect_opinions"
 [[step]]
 fire = "branch_vote"
 on = 2025-06-30
-expect_rule_set = "R2025a"
+expect_rule_set = "R2025a3"
 
 [[step]]
 fire = "grassroots_review"
 on = 2025-07-01
 expect_rule_set = "R2025b"
-expect_notice = ["RuleSetChanged { previous: \"R2025a\", current: \"R2025b\" }"]
+expect_notice = ["RuleSetChanged { previous: \"R2025a3\", current: \"R2025b\" }"]
 "#,
     )
     .expect("a case");
     let sets: Vec<&str> = case.steps.iter().map(|s| s.rule_set.as_str()).collect();
     assert_eq!(sets.first(), Some(&"R2025a"));
     assert_eq!(sets.last(), Some(&"R2025b"));
-    // The A10 deadline computed under R2025a keeps its rule set.
+    // The A10 deadline computed under R2025a3 keeps its rule set.
     assert_eq!(
         case.deadlines
             .get("admission_decision")
             .map(|r| r.rule_set.as_str()),
-        Some("R2025a")
+        Some("R2025a3")
     );
 }
 
@@ -1848,12 +1861,12 @@ start = 2025-06-30
 
 [[step]]
 fire = "open"
-expect_rule_set = "R2025a"
+expect_rule_set = "R2025a3"
 
 [[step]]
 fire = "close"
 on = 2025-08-01
-expect_rule_set = "R2025a"
+expect_rule_set = "R2025a3"
 "#,
     );
 }

@@ -89,37 +89,32 @@ pub fn check_sources(
         }));
     };
 
-    let mut sets: Vec<(String, RuleSet)> = Vec::new();
-    let mut all_sets_parsed = true;
-    for src in rulesets {
-        match RuleSet::from_toml_str(src.text) {
-            Ok(set) => {
-                // Reference data read at run time is read here first, so that a malformed
-                // entry fails `memberflow check`, not an inspection's conclusion (D42) or an
-                // award (A30).
-                let place = format!("rule set {}", set.id);
-                if let Err(e) = crate::violations::catalogue(&set) {
-                    push(
-                        src.name,
-                        vec![Problem::error(
-                            ProblemCode::InvalidValue,
-                            &place,
-                            e.to_string(),
-                        )],
-                    );
-                }
-                if let Err(t) = crate::badges::BadgeRules::from_rule_set(&set) {
-                    push(
-                        src.name,
-                        vec![Problem::error(ProblemCode::InvalidValue, &place, t.en)],
-                    );
-                }
-                sets.push((src.name.to_owned(), set));
-            }
-            Err(ps) => {
-                all_sets_parsed = false;
-                push(src.name, ps);
-            }
+    // Layers are resolved onto their bases first: every later check sees effective rule sets.
+    let resolved = super::ruleset::layer::resolve(rulesets.iter().map(|s| (s.name, s.text)));
+    let all_sets_parsed = resolved.problems.is_empty();
+    for (file, p) in resolved.problems {
+        push(&file, vec![p]);
+    }
+    let sets: Vec<(String, RuleSet)> = resolved.sets;
+    for (file, set) in &sets {
+        // Reference data read at run time is read here first, so that a malformed entry
+        // fails `memberflow check`, not an inspection's conclusion (D42) or an award (A30).
+        let place = format!("rule set {}", set.id);
+        if let Err(e) = crate::violations::catalogue(set) {
+            push(
+                file,
+                vec![Problem::error(
+                    ProblemCode::InvalidValue,
+                    &place,
+                    e.to_string(),
+                )],
+            );
+        }
+        if let Err(t) = crate::badges::BadgeRules::from_rule_set(set) {
+            push(
+                file,
+                vec![Problem::error(ProblemCode::InvalidValue, &place, t.en)],
+            );
         }
     }
     let names: Vec<(String, String)> = sets

@@ -9,7 +9,8 @@
 //! `docs/workflows.md`.
 //!
 //! Module map: `definition` (the model of a definition), `parse` (definition files parsed
-//! and validated, the references they make checked), `ruleset` (rule sets and the rule book),
+//! and validated, the references they make checked), `ruleset` (rule sets and the rule book;
+//! `ruleset::layer` resolves a later rule set's layer onto its base and diffs two sets),
 //! `guards` (the registry of named guards, one file per rule family), `fire` (open, fire,
 //! available), `case` (snapshots and events), `context` (the registry context of a step),
 //! `effect` (effects and notices), `refusal` (reasons), `period` (date-counting conventions),
@@ -62,6 +63,9 @@ pub use parse::{CheckOptions, CronValidator};
 pub use period::{Period, Threshold, full_months_between};
 pub use problem::{DefinitionProblem, Problem, ProblemCode, Severity};
 pub use refusal::{Reason, Refusal, RefusalCode};
+pub use ruleset::layer::{
+    ParamChange, Resolved, diff as diff_rule_sets, resolve as resolve_rule_sets,
+};
 pub use ruleset::{Param, ParamError, ParamKind, ParamValue, RuleBook, RuleSet, Tag};
 pub use value::{DataType, Value, Values};
 pub use votes::{RecordedStep, VOTE_SHAPES, VoteRecord, VoteShape, VotingBody, votes};

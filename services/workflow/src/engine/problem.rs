@@ -84,6 +84,12 @@ pub enum ProblemCode {
     BadRename,
     /// Two definition files share an id and version.
     DuplicateDefinition,
+    /// A rule-set layer's `base` is unknown, did not load, or is not the rule set just before it.
+    UnknownBase,
+    /// A rule-set layer names a parameter its base lacks without declaring it `new = true`.
+    NotInBase,
+    /// A rule-set layer restates a field unchanged from its base (or an entry changes nothing).
+    RestatedValue,
 }
 
 impl ProblemCode {
@@ -125,6 +131,9 @@ impl ProblemCode {
             ProblemCode::OverlappingRuleSets => "OVERLAPPING_RULE_SETS",
             ProblemCode::BadRename => "BAD_RENAME",
             ProblemCode::DuplicateDefinition => "DUPLICATE_DEFINITION",
+            ProblemCode::UnknownBase => "UNKNOWN_BASE",
+            ProblemCode::NotInBase => "NOT_IN_BASE",
+            ProblemCode::RestatedValue => "RESTATED_VALUE",
         }
     }
 }

@@ -5,6 +5,10 @@
 //! the rulebook (docs/rules-coverage.md), its verification tag ([V], [S], [M]) and its source, so that an
 //! administrator can correct an unverified value without a code change. A [M] parameter may
 //! have no value at all (P5): whatever reads it refuses with a reason saying so.
+//!
+//! A rule set after the first is a *layer* (`base = "R2021"`): its file states only what
+//! changed from the rule set before it, and [`layer`] resolves it onto its base into the
+//! effective rule set every reader sees.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use super::period::{Period, Threshold};
 use super::problem::{Problem, ProblemCode, is_rule_id, toml_problem, unknown_fields};
+
+mod header;
+pub mod layer;
+
+use header::{Header, RawRuleSet, param_place};
 
 /// How far a rule's wording was verified (the `certainty` of the rule catalogue, `schemas/rules.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,6 +175,9 @@ pub struct RuleSet {
     pub valid_to: Option<NaiveDate>,
     /// The documents this rule set implements.
     pub documents: Vec<String>,
+    /// The rule set this one is a layer on (`base = "R2021"` in its file); `None` for a
+    /// complete rule set. The parameters are always the effective ones, base included.
+    pub base: Option<String>,
     params: Vec<Param>,
     by_id: BTreeMap<String, usize>,
 }
@@ -208,46 +220,32 @@ pub enum ParamError {
 }
 
 impl RuleSet {
-    /// Parses and validates a rule-set file, reporting every problem at once.
+    /// Parses and validates a complete rule-set file, reporting every problem at once. A layer
+    /// (a file with `base`) needs its base: load it with [`RuleBook::from_toml_strs`] or
+    /// [`layer::resolve`].
     pub fn from_toml_str(src: &str) -> Result<RuleSet, Vec<Problem>> {
         let raw: RawRuleSet = toml::from_str(src).map_err(|e| vec![toml_problem(src, &e)])?;
-        let mut problems = Vec::new();
-        unknown_fields(&raw.extra, "rule set", &mut problems);
+        if let Some(base) = &raw.base {
+            return Err(vec![Problem::error(
+                ProblemCode::UnknownBase,
+                "rule set",
+                format!("a layer on `{base}`: it is read together with its base rule set"),
+            )]);
+        }
+        RuleSet::from_raw(raw).map(|(set, _)| set)
+    }
 
-        let id = raw.id.unwrap_or_default();
-        if id.trim().is_empty() {
-            problems.push(Problem::error(
-                ProblemCode::MissingField,
-                "rule set",
-                "missing `id`",
-            ));
-        }
-        let valid_from = date_field(raw.valid_from.as_ref(), "valid_from", &mut problems);
-        if raw.valid_from.is_none() {
-            problems.push(Problem::error(
-                ProblemCode::MissingField,
-                "rule set",
-                "missing `valid_from` (first day in force)",
-            ));
-        }
-        let valid_to = date_field(raw.valid_to.as_ref(), "valid_to", &mut problems);
-        if let (Some(from), Some(to)) = (valid_from, valid_to)
-            && to < from
-        {
-            problems.push(Problem::error(
-                ProblemCode::BadValidity,
-                "rule set",
-                format!("`valid_to` {to} is before `valid_from` {from}"),
-            ));
-        }
-
+    /// A complete rule set from its parsed file, with the raw parameters layers build on.
+    fn from_raw(raw: RawRuleSet) -> Result<(RuleSet, Vec<RawParam>), Vec<Problem>> {
+        let (header, _, raw_params) = raw.split();
+        let (header, mut problems) = Header::parse(header);
         let mut params = Vec::new();
         let mut by_id = BTreeMap::new();
-        for (i, rp) in raw.param.into_iter().enumerate() {
-            let place = match &rp.id {
-                Some(id) => format!("parameter `{id}`"),
-                None => format!("parameter #{}", i + 1),
-            };
+        let mut kept = Vec::new();
+        for (i, rp) in raw_params.into_iter().enumerate() {
+            let place = param_place(rp.id.as_deref(), i);
+            layer::refuse_layer_fields(&rp, &place, &mut problems);
+            let copy = rp.clone();
             if let Some(p) = parse_param(rp, &place, &mut problems) {
                 if by_id.contains_key(&p.id) {
                     problems.push(Problem::error(
@@ -259,19 +257,11 @@ impl RuleSet {
                 }
                 by_id.insert(p.id.clone(), params.len());
                 params.push(p);
+                kept.push(copy);
             }
         }
-
-        match (problems.is_empty(), valid_from) {
-            (true, Some(valid_from)) => Ok(RuleSet {
-                id,
-                title: raw.title.unwrap_or_default(),
-                valid_from,
-                valid_to,
-                documents: raw.documents,
-                params,
-                by_id,
-            }),
+        match header {
+            Some(h) if problems.is_empty() => Ok((h.into_set(None, params), kept)),
             _ => Err(problems),
         }
     }
@@ -458,18 +448,16 @@ impl RuleBook {
     pub fn from_toml_strs<'a>(
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<RuleBook, Vec<Problem>> {
-        let mut sets = Vec::new();
-        let mut problems = Vec::new();
-        for (name, src) in sources {
-            match RuleSet::from_toml_str(src) {
-                Ok(set) => sets.push(set),
-                Err(ps) => problems.extend(ps.into_iter().map(|mut p| {
-                    p.place = prefix(name, &p.place);
-                    p
-                })),
-            }
-        }
-        match RuleBook::new(sets) {
+        let resolved = layer::resolve(sources);
+        let mut problems: Vec<Problem> = resolved
+            .problems
+            .into_iter()
+            .map(|(name, mut p)| {
+                p.place = prefix(&name, &p.place);
+                p
+            })
+            .collect();
+        match RuleBook::new(resolved.sets.into_iter().map(|(_, s)| s).collect()) {
             Ok(book) if problems.is_empty() => Ok(book),
             Ok(_) => Err(problems),
             Err(ps) => {
@@ -503,21 +491,7 @@ pub(crate) fn prefix(name: &str, place: &str) -> String {
     }
 }
 
-#[derive(Deserialize)]
-struct RawRuleSet {
-    id: Option<String>,
-    title: Option<String>,
-    valid_from: Option<toml::value::Datetime>,
-    valid_to: Option<toml::value::Datetime>,
-    #[serde(default)]
-    documents: Vec<String>,
-    #[serde(default)]
-    param: Vec<RawParam>,
-    #[serde(flatten)]
-    extra: BTreeMap<String, toml::Value>,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, Default)]
 struct RawParam {
     id: Option<String>,
     rule: Option<String>,
@@ -527,30 +501,12 @@ struct RawParam {
     source: Option<String>,
     doc: Option<String>,
     note: Option<String>,
+    /// In a layer: a parameter its base does not have.
+    new: Option<bool>,
+    /// In a layer: optional fields of the base's parameter to drop (`note`, `value`).
+    unset: Option<Vec<String>>,
     #[serde(flatten)]
     extra: BTreeMap<String, toml::Value>,
-}
-
-fn date_field(
-    dt: Option<&toml::value::Datetime>,
-    field: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<NaiveDate> {
-    let dt = dt?;
-    let date = match (dt.date, dt.time) {
-        (Some(d), None) => {
-            NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
-        }
-        _ => None,
-    };
-    if date.is_none() {
-        problems.push(Problem::error(
-            ProblemCode::InvalidValue,
-            "rule set",
-            format!("`{field}` must be a plain date such as 2025-07-01, found {dt}"),
-        ));
-    }
-    date
 }
 
 fn required(field: Option<String>, name: &str, place: &str, problems: &mut Vec<Problem>) -> String {
