@@ -899,4 +899,110 @@ mod tests {
         assert_eq!(fill("a {case} b", &vars), "a – b");
         assert_eq!(fill("{x y} {", &vars), "{x y} {");
     }
+
+    /// The fixture values: every placeholder, with characters a template engine might
+    /// mangle (markup, braces, a line break in the subject).
+    fn fixture_full() -> Vars {
+        let mut v = Vars::new();
+        for (k, val) in [
+            ("case", "Hồ sơ <Nguyễn Văn An> & “Bình”\r\n2026"),
+            ("unit", "Chi bộ ấp 1 (CB1)"),
+            ("state", "BranchVote {case} {{ unit }}"),
+            ("due", "30/11/2026"),
+            ("date", "25/11/2026"),
+            ("rule", "S12"),
+            (
+                "items",
+                "- 30/11/2026 [A10] Hồ sơ A (admission, Review)\n- 01/12/2026 [A11] Hồ sơ B \
+                 (admission, Ceremony) (QUÁ HẠN)",
+            ),
+            ("count", "2"),
+            ("week", "2026-W48"),
+            ("month", "2026-11"),
+            ("year", "2026"),
+            ("members", "1234"),
+            ("admitted", "17"),
+            ("target_low", "38"),
+            ("target_high", "50"),
+            ("on", "24/11/2026"),
+            ("period", "2026-Q4"),
+            (
+                "decision",
+                "Hình thức: khiển trách\nSố: 12-QĐ/ĐU, ngày 20/11/2026\nCơ quan: Đảng ủy xã",
+            ),
+        ] {
+            v.insert(k, val.to_owned());
+        }
+        v
+    }
+
+    /// The kinds the workflow definitions name (their mails are about a case).
+    fn definition_kinds() -> BTreeSet<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/workflows");
+        let mut out = BTreeSet::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in text.match_indices("template = \"") {
+                let rest = &text[i + "template = \"".len()..];
+                out.insert(rest[..rest.find('"').unwrap()].to_owned());
+            }
+        }
+        out
+    }
+
+    fn section(out: &mut String, set: &str, name: &str, lang: Lang, r: &Rendered) {
+        let l = match lang {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        };
+        out.push_str(&format!(
+            "=== {set} {name} {l}\nSubject: {}\n{}",
+            r.subject, r.body
+        ));
+    }
+
+    /// Generated once from the mail texts as Rust constants (before they became files):
+    /// `MEMBERFLOW_WRITE_MAIL_FIXTURE=1 cargo test -p memberflow-worker write_mail_fixture`.
+    #[test]
+    fn write_mail_fixture() {
+        if std::env::var_os("MEMBERFLOW_WRITE_MAIL_FIXTURE").is_none() {
+            return;
+        }
+        let mut out = String::new();
+        let full = fixture_full();
+        for name in template_names() {
+            for lang in [Lang::Vi, Lang::En] {
+                section(
+                    &mut out,
+                    "full",
+                    name,
+                    lang,
+                    &render(name, lang, &full).unwrap(),
+                );
+            }
+        }
+        // A mail about a case without unit, deadline or decision: those values are dashes.
+        let mut sparse = Vars::new();
+        for k in ["case", "state", "date", "rule"] {
+            sparse.insert(k, full[k].clone());
+        }
+        for name in definition_kinds() {
+            for lang in [Lang::Vi, Lang::En] {
+                section(
+                    &mut out,
+                    "sparse",
+                    &name,
+                    lang,
+                    &render(&name, lang, &sparse).unwrap(),
+                );
+            }
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mails.txt");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, out).unwrap();
+    }
 }
