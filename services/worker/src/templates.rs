@@ -905,7 +905,7 @@ mod tests {
     fn fixture_full() -> Vars {
         let mut v = Vars::new();
         for (k, val) in [
-            ("case", "Hồ sơ <Nguyễn Văn An> & “Bình”\r\n2026"),
+            ("case", "Hồ sơ <Nguyễn Văn An> & “Bình”\n2026"),
             ("unit", "Chi bộ ấp 1 (CB1)"),
             ("state", "BranchVote {case} {{ unit }}"),
             ("due", "30/11/2026"),
