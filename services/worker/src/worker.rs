@@ -982,8 +982,12 @@ impl Worker {
             Job::MonthlyTargetReport => self.target_reports(day).await?,
             Job::QuarterlyThematicMeeting => {
                 let q = (day.month0() / 3) + 1;
-                self.occasions(day, templates::THEMATIC_MEETING, format!("{}-Q{q}", day.year()))
-                    .await?
+                self.occasions(
+                    day,
+                    templates::THEMATIC_MEETING,
+                    format!("{}-Q{q}", day.year()),
+                )
+                .await?
             }
             Job::AnnualRating => {
                 self.occasions(day, templates::ANNUAL_RATING, day.year().to_string())

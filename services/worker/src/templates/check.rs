@@ -87,12 +87,7 @@ impl MailProblem {
     /// A parse error of the engine, its line counted from `first_line` of the file.
     pub(crate) fn from_engine(file: &str, first_line: usize, e: &minijinja::Error) -> Self {
         let line = e.line().map_or(first_line, |l| l + first_line - 1);
-        Self::error(
-            MailProblemCode::Syntax,
-            file,
-            Some(line),
-            engine_message(e),
-        )
+        Self::error(MailProblemCode::Syntax, file, Some(line), engine_message(e))
     }
 }
 
@@ -194,8 +189,10 @@ pub fn check(
         };
         for (template, first_line) in entry.templates() {
             let used = template.undeclared_variables(false);
-            let mut unknown: Vec<&String> =
-                used.iter().filter(|v| !allowed.contains(v.as_str())).collect();
+            let mut unknown: Vec<&String> = used
+                .iter()
+                .filter(|v| !allowed.contains(v.as_str()))
+                .collect();
             unknown.sort();
             for var in &unknown {
                 let line = locate(&template, &used, var).map(|l| l + first_line - 1);

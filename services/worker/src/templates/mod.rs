@@ -71,9 +71,7 @@ impl Source {
         match self {
             Source::Case => CASE_VARIABLES,
             // `due`: the deadline that passed; `rule`: its rule id.
-            Source::DeadlinePassed => {
-                &["case", "unit", "state", "due", "decision", "date", "rule"]
-            }
+            Source::DeadlinePassed => &["case", "unit", "state", "due", "decision", "date", "rule"],
             // `week` (`2026-W48`), `count` and `items` (one line per deadline).
             Source::Digest => &["unit", "week", "count", "items", "date"],
             // `month` (`2026-11`).
@@ -335,13 +333,7 @@ impl MailTemplates {
                 );
             }
         }
-        (
-            Self {
-                env,
-                files: loaded,
-            },
-            problems,
-        )
+        (Self { env, files: loaded }, problems)
     }
 
     /// The kinds loaded (the footer aside), sorted.

@@ -104,7 +104,7 @@ fn sections(text: &str) -> Vec<(String, String)> {
 /// became files (commit "worker: the rendered mails of every template as a fixture"): every
 /// kind in both languages with every variable given, and every kind a definition names for
 /// a case without unit, deadline or decision (those are dashes). The files render the same
-/// bytes.
+/// bytes. `MEMBERFLOW_UPDATE_MAIL_FIXTURE=1` rewrites it after a deliberate wording change.
 #[test]
 fn every_mail_renders_byte_for_byte_as_the_rust_constants_did() {
     let t = MailTemplates::embedded();
@@ -112,7 +112,13 @@ fn every_mail_renders_byte_for_byte_as_the_rust_constants_did() {
     let mut out = String::new();
     for kind in t.kinds() {
         for (lang, code) in LANGS {
-            section(&mut out, "full", kind, code, &t.render(kind, lang, &full).unwrap());
+            section(
+                &mut out,
+                "full",
+                kind,
+                code,
+                &t.render(kind, lang, &full).unwrap(),
+            );
         }
     }
     let definition_kinds: BTreeSet<String> = mail_uses(&definitions())
@@ -137,10 +143,20 @@ fn every_mail_renders_byte_for_byte_as_the_rust_constants_did() {
             crate::worker::case_vars(&mut vars, Some(&bare), lang);
             vars.insert("date", full["date"].clone());
             vars.insert("rule", full["rule"].clone());
-            section(&mut out, "sparse", kind, code, &t.render(kind, lang, &vars).unwrap());
+            section(
+                &mut out,
+                "sparse",
+                kind,
+                code,
+                &t.render(kind, lang, &vars).unwrap(),
+            );
         }
     }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mails.txt");
+    if std::env::var_os("MEMBERFLOW_UPDATE_MAIL_FIXTURE").is_some() {
+        // A deliberate wording change (docs/reminders.md): the diff is reviewed.
+        std::fs::write(&path, &out).unwrap();
+    }
     let expected = std::fs::read_to_string(&path).unwrap();
     let (got, want) = (sections(&out), sections(&expected));
     assert_eq!(
@@ -197,7 +213,10 @@ fn vietnamese_is_the_default_and_english_is_available() {
         "{vi:?}"
     );
     assert!(vi.body.contains("Hạn cuối: 30/11/2026"), "{vi:?}");
-    assert!(vi.body.ends_with("Vui lòng không trả lời thư này.\n"), "{vi:?}");
+    assert!(
+        vi.body.ends_with("Vui lòng không trả lời thư này.\n"),
+        "{vi:?}"
+    );
     let en = t
         .render("admission.decision_due_soon", Lang::En, &vars)
         .unwrap();
@@ -234,7 +253,10 @@ fn a_variable_the_mail_lacks_fails_the_render_naming_file_and_line() {
     vars.insert("case", "A".into());
     vars.insert("unit", "B".into());
     let e = t.render("x", Lang::Vi, &vars).unwrap_err();
-    assert!(e.0.starts_with("mail/x.vi.txt, line 5: undefined value"), "{e}");
+    assert!(
+        e.0.starts_with("mail/x.vi.txt, line 5: undefined value"),
+        "{e}"
+    );
     // Given, it renders; the footer follows after an empty line.
     vars.insert("deu", "C".into());
     let r = t.render("x", Lang::Vi, &vars).unwrap();
@@ -243,7 +265,10 @@ fn a_variable_the_mail_lacks_fails_the_render_naming_file_and_line() {
     // A subject variable too.
     vars.remove("case");
     let e = t.render("x", Lang::Vi, &vars).unwrap_err();
-    assert!(e.0.starts_with("mail/x.vi.txt, line 1: undefined value"), "{e}");
+    assert!(
+        e.0.starts_with("mail/x.vi.txt, line 1: undefined value"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -261,7 +286,10 @@ fn windows_line_ends_a_byte_order_mark_and_trailing_blank_lines_change_nothing()
     let vi = t.render("x", Lang::Vi, &vars).unwrap();
     let en = t.render("x", Lang::En, &vars).unwrap();
     assert_eq!(vi.subject, en.subject);
-    assert_eq!(vi.body.replace("Thư tự động", "An automatic message"), en.body);
+    assert_eq!(
+        vi.body.replace("Thư tự động", "An automatic message"),
+        en.body
+    );
 }
 
 /// The uses of the test kinds: `x` is about a case, `digest.weekly` the digest's.
@@ -336,7 +364,11 @@ fn check_reports_syntax_layout_names_filters_missing_languages_and_unused_files(
         vec![
             ("mail/README.md".into(), None, "MAIL_FILE_NAME"),
             ("mail/footer.en.txt".into(), None, "MAIL_MISSING_LANGUAGE"),
-            ("mail/footer.vi.txt".into(), Some(2), "MAIL_UNKNOWN_VARIABLE"),
+            (
+                "mail/footer.vi.txt".into(),
+                Some(2),
+                "MAIL_UNKNOWN_VARIABLE"
+            ),
             ("mail/n.en.txt".into(), None, "MAIL_MISSING_LANGUAGE"),
             ("mail/n.vi.txt".into(), Some(4), "MAIL_RENDER"),
             ("mail/stray.fr.txt".into(), None, "MAIL_FILE_NAME"),
@@ -346,9 +378,17 @@ fn check_reports_syntax_layout_names_filters_missing_languages_and_unused_files(
         ],
         "{problems:#?}"
     );
-    let unused = problems.iter().find(|p| p.code == MailProblemCode::Unused).unwrap();
+    let unused = problems
+        .iter()
+        .find(|p| p.code == MailProblemCode::Unused)
+        .unwrap();
     assert!(!unused.error);
-    assert!(problems.iter().filter(|p| p.code != MailProblemCode::Unused).all(|p| p.error));
+    assert!(
+        problems
+            .iter()
+            .filter(|p| p.code != MailProblemCode::Unused)
+            .all(|p| p.error)
+    );
     // Without unused warnings (the built-in files beside a directory of definitions).
     assert!(
         !check(&files, &uses(), false)
@@ -370,7 +410,11 @@ fn check_requires_the_periodic_jobs_kinds_and_the_footer() {
     assert_eq!(
         got,
         vec![
-            ("mail/digest.weekly.en.txt".into(), None, "MAIL_MISSING_LANGUAGE"),
+            (
+                "mail/digest.weekly.en.txt".into(),
+                None,
+                "MAIL_MISSING_LANGUAGE"
+            ),
             ("mail/footer.en.txt".into(), None, "MAIL_MISSING_TEMPLATE"),
             ("mail/footer.vi.txt".into(), None, "MAIL_MISSING_TEMPLATE"),
         ]
