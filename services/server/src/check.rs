@@ -1,7 +1,7 @@
 //! The files under `schemas/` (calendars, rule sets, workflow definitions, the rule catalogue
-//! `rules.toml`, the mail templates `mail/*.txt`): loading them from a directory or from the copies built into the binary,
-//! validating them all together with every problem reported at once (`memberflow check`), and
-//! turning them into the engine's [`Catalog`].
+//! `rules.toml`, the mail templates `mail/*.txt`): loading them from a directory or from the
+//! copies built into the binary, validating them all together with every problem reported at
+//! once (`memberflow check`), and turning them into the engine's [`Catalog`].
 
 use std::fmt;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! one mail row, deduplicated by reminder and day), then claims due rows in batches and sends
 //! them one by one. Each outcome is written back under the claim's token: sent; failed and
 //! tried again after a backoff; or, after `max_attempts` attempts (or when the row cannot be
-//! sent at all: unknown template, no address for the role, unreadable payload), a dead
+//! sent at all: unknown or failing template, no address for the role, unreadable payload), a dead
 //! letter. Time is an argument: tests call a pass with any `now`.
 //!
 //! The loop sleeps until the earliest of: the next cron tick of any job, the next retry or
@@ -830,7 +830,7 @@ impl Worker {
         let text = self
             .templates
             .render(&template, lang, &vars)
-            .map_err(|e| format!("mail template {template}: {e}"))?;
+            .map_err(|e| e.to_string())?;
         let link = match (&self.options.public_url, case) {
             (Some(base), Some(c)) => Some(case_link(base, c.id)),
             _ => None,

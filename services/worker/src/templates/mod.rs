@@ -355,11 +355,13 @@ impl MailTemplates {
             .files
             .get(&(kind.to_owned(), code))
             .filter(|f| f.has_subject)
-            .ok_or_else(|| RenderError(format!("no mail template {kind} in language {code}")))?;
+            .ok_or_else(|| {
+                RenderError(format!("unknown mail template {kind} (language {code})"))
+            })?;
         let footer = self
             .files
             .get(&(FOOTER.to_owned(), code))
-            .ok_or_else(|| RenderError(format!("no mail footer in language {code}")))?;
+            .ok_or_else(|| RenderError(format!("no mail footer (language {code})")))?;
         let ctx = context(vars.iter().map(|(k, v)| (*k, v.as_str())));
         let subject = self.render_one(&subject_name(&file.file), &file.file, 1, &ctx)?;
         let body = self.render_one(&file.file, &file.file, file.body_line, &ctx)?;
@@ -383,7 +385,10 @@ impl MailTemplates {
             .map_err(|e| RenderError(format!("{file}: {e}")))?;
         t.render(ctx).map_err(|e| {
             let line = e.line().map_or(first_line, |l| l + first_line - 1);
-            RenderError(format!("{file}, line {line}: {}", engine_message(&e)))
+            RenderError(format!(
+                "mail template {file}, line {line}: {}",
+                engine_message(&e)
+            ))
         })
     }
 

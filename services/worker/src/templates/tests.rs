@@ -226,7 +226,7 @@ fn vietnamese_is_the_default_and_english_is_available() {
     );
     assert!(en.body.contains("Last day: 30/11/2026"), "{en:?}");
     let e = t.render("no.such", Lang::Vi, &vars).unwrap_err();
-    assert!(e.0.contains("no mail template no.such"), "{e}");
+    assert!(e.0.contains("unknown mail template no.such"), "{e}");
 }
 
 fn file(name: &str, text: &str) -> (String, String) {
@@ -254,7 +254,7 @@ fn a_variable_the_mail_lacks_fails_the_render_naming_file_and_line() {
     vars.insert("unit", "B".into());
     let e = t.render("x", Lang::Vi, &vars).unwrap_err();
     assert!(
-        e.0.starts_with("mail/x.vi.txt, line 5: undefined value"),
+        e.0.starts_with("mail template mail/x.vi.txt, line 5: undefined value"),
         "{e}"
     );
     // Given, it renders; the footer follows after an empty line.
@@ -266,7 +266,7 @@ fn a_variable_the_mail_lacks_fails_the_render_naming_file_and_line() {
     vars.remove("case");
     let e = t.render("x", Lang::Vi, &vars).unwrap_err();
     assert!(
-        e.0.starts_with("mail/x.vi.txt, line 1: undefined value"),
+        e.0.starts_with("mail template mail/x.vi.txt, line 1: undefined value"),
         "{e}"
     );
 }
