@@ -386,10 +386,9 @@ async fn check_fails_on_a_template_with_an_unknown_variable_and_the_server_does_
         schemas_dir: Some(schemas.path().to_owned()),
         ..Config::default()
     };
-    let err = Application::build(&config, Arc::new(FixedClock(default_now())))
-        .await
-        .err()
-        .expect("the server refuses to start");
+    let Err(err) = Application::build(&config, Arc::new(FixedClock(default_now()))).await else {
+        panic!("the server refuses to start");
+    };
     assert!(
         format!("{err:#}").contains("MAIL_UNKNOWN_VARIABLE"),
         "{err:#}"
