@@ -94,11 +94,6 @@ impl SchemaFiles {
         s
     }
 
-    /// The mail templates: `mail/<kind>.<lang>.txt` and their text.
-    pub fn mail(&self) -> &[(String, String)] {
-        &self.mail
-    }
-
     /// The `*.toml` files of `dir/calendars`, `dir/rulesets` and `dir/workflows`, and the
     /// mail templates of `dir/mail`.
     pub fn from_dir(dir: &Path) -> (Self, Vec<String>) {

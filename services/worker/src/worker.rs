@@ -5,8 +5,8 @@
 //! one mail row, deduplicated by reminder and day), then claims due rows in batches and sends
 //! them one by one. Each outcome is written back under the claim's token: sent; failed and
 //! tried again after a backoff; or, after `max_attempts` attempts (or when the row cannot be
-//! sent at all: unknown or failing template, no address for the role, unreadable payload), a dead
-//! letter. Time is an argument: tests call a pass with any `now`.
+//! sent at all: unknown or failing template, no address for the role, unreadable payload), a
+//! dead letter. Time is an argument: tests call a pass with any `now`.
 //!
 //! The loop sleeps until the earliest of: the next cron tick of any job, the next retry or
 //! recurring tick or lease expiry in the outbox, the start of the next day that has rows due,

@@ -149,7 +149,7 @@ pub fn file_kind(name: &str) -> Option<(&str, &'static str)> {
     let valid = !kind.is_empty()
         && kind
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && !kind.starts_with('.')
         && !kind.ends_with('.');
     valid.then_some((kind, lang))
