@@ -266,3 +266,131 @@ fn the_binary_refuses_bad_cron_expressions_before_serving() {
     // Refused before anything else: no database file was created.
     assert!(!dir.path().join("memberflow.db").exists());
 }
+
+/// The mail wording is data: a template file under the configured `schemas_dir` replaces the
+/// built-in one, without Rust.
+#[tokio::test]
+async fn a_template_file_in_the_schemas_directory_words_the_mail() {
+    let (smtp, inbox) = smtp_sink().await;
+    let schemas = schemas_with(&[
+        ("workflows/mailing.toml", MAILING),
+        (
+            "mail/admission.decision_issued.vi.txt",
+            "Quyet dinh da co: {{ case }}\n\nKinh gui {{ unit }}.\n",
+        ),
+    ]);
+    let db = TestDb::create().await;
+    let mut config = Config {
+        database_url: db.url().to_owned(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        schemas_dir: Some(schemas.path().to_owned()),
+        smtp_url: Some(format!("smtp://{smtp}")),
+        mail_from: "Memberflow <noreply@example.vn>".into(),
+        ..Config::default()
+    };
+    config
+        .mail
+        .recipients
+        .insert("secretary@branch".into(), "bithu@example.vn".into());
+    let app = Application::build(&config, Arc::new(FixedClock(default_now())))
+        .await
+        .unwrap();
+    let worker = app.worker_handle().expect("mail is on");
+    let base = format!("http://{}", app.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let token = memberflow_tests::operator_token_for(db.url()).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let p = unit(&client, &base, "HG", "PROVINCE", None).await;
+    let d = unit(&client, &base, "HG-D1", "DISTRICT", Some(&p)).await;
+    let g = unit(&client, &base, "HG-D1-X", "GRASSROOTS_COMMITTEE", Some(&d)).await;
+    let b = unit(&client, &base, "HG-D1-X-1", "BRANCH", Some(&g)).await;
+    let opened = gql(
+        &client,
+        &base,
+        "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }",
+        json!({ "i": { "definitionId": "mailing", "unitId": b, "title": "Ho so thu",
+                       "inputs": {} } }),
+    )
+    .await;
+    let case = opened["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    gql(
+        &client,
+        &base,
+        "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }",
+        json!({ "i": { "caseId": case, "transition": "finish", "inputs": {} } }),
+    )
+    .await;
+    worker.wake();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while inbox.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = inbox.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("\r\nSubject: Quyet dinh da co: Ho so thu\r\n"),
+        "{}",
+        got[0]
+    );
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), server)
+        .await
+        .expect("the server and its worker stop")
+        .unwrap()
+        .unwrap();
+}
+
+/// `memberflow check` (the real binary) refuses a template that uses a variable its mail
+/// does not have, naming the code, the file and the line; the server refuses to start with
+/// it.
+#[tokio::test]
+async fn check_fails_on_a_template_with_an_unknown_variable_and_the_server_does_not_start() {
+    let schemas = schemas_with(&[(
+        "mail/admission.refused.en.txt",
+        "Admission refused: {{ case }}\n\nTo the secretary of {{ unit }},\n\nCase {{ caes }}.\n",
+    )]);
+    let o = crate::binary::memberflow(schemas.path())
+        .env("MEMBERFLOW_SCHEMAS_DIR", schemas.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        out.contains(
+            "error: mail/admission.refused.en.txt: error[MAIL_UNKNOWN_VARIABLE] line 5: `caes` \
+             is not a variable of this mail"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("1 problem(s)"), "{out}");
+
+    let db = TestDb::create().await;
+    let config = Config {
+        database_url: db.url().to_owned(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        schemas_dir: Some(schemas.path().to_owned()),
+        ..Config::default()
+    };
+    let Err(err) = Application::build(&config, Arc::new(FixedClock(default_now()))).await else {
+        panic!("the server refuses to start");
+    };
+    assert!(
+        format!("{err:#}").contains("MAIL_UNKNOWN_VARIABLE"),
+        "{err:#}"
+    );
+}

@@ -131,12 +131,13 @@ impl Drop for TestDb {
     }
 }
 
-/// A copy of the repository's `schemas/` plus `extra` files (`workflows/toy.toml`, ...), in
+/// A copy of the repository's `schemas/` plus `extra` files (`workflows/toy.toml`, ...; a
+/// name already there is replaced: `mail/digest.weekly.vi.txt`), in
 /// a temporary directory, for a server configured with `schemas_dir`.
 pub fn schemas_with(extra: &[(&str, &str)]) -> tempfile::TempDir {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["calendars", "rulesets", "workflows"] {
+    for sub in ["calendars", "rulesets", "workflows", "mail"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         for e in std::fs::read_dir(src.join(sub)).unwrap() {
             let e = e.unwrap();

@@ -1,7 +1,7 @@
 //! The files under `schemas/` (calendars, rule sets, workflow definitions, the rule catalogue
-//! `rules.toml`): loading them from a directory or from the copies built into the binary,
-//! validating them all together with every problem reported at once (`memberflow check`), and
-//! turning them into the engine's [`Catalog`].
+//! `rules.toml`, the mail templates `mail/*.txt`): loading them from a directory or from the
+//! copies built into the binary, validating them all together with every problem reported at
+//! once (`memberflow check`), and turning them into the engine's [`Catalog`].
 
 use std::fmt;
 use std::path::Path;
@@ -19,6 +19,10 @@ pub struct SchemaFiles {
     workflows: Vec<(String, String)>,
     /// `rules.toml`; a directory without one is checked against the built-in catalogue.
     rules: Option<(String, String)>,
+    /// `mail/*.txt`; a directory without `mail/` uses the built-in templates.
+    mail: Vec<(String, String)>,
+    /// Whether `mail` are the built-in templates beside a directory of definitions.
+    mail_builtin: bool,
 }
 
 /// The copies built into the binary: a deployment without a `schemas/` directory still has
@@ -94,10 +98,12 @@ impl SchemaFiles {
         for (name, text) in EMBEDDED {
             s.push((*name).to_owned(), (*text).to_owned());
         }
+        s.mail = memberflow_worker::templates::embedded_files();
         s
     }
 
-    /// The `*.toml` files of `dir/calendars`, `dir/rulesets` and `dir/workflows`.
+    /// The `*.toml` files of `dir/calendars`, `dir/rulesets` and `dir/workflows`, and the
+    /// mail templates of `dir/mail`.
     pub fn from_dir(dir: &Path) -> (Self, Vec<String>) {
         let mut s = Self::default();
         let mut problems = Vec::new();
@@ -137,6 +143,15 @@ impl SchemaFiles {
                     Ok(text) => s.push(name, text),
                     Err(e) => problems.push(format!("{name}: cannot be read: {e}")),
                 }
+            }
+        }
+        let (mail, mail_problems) = crate::mail_templates::read_dir(dir);
+        problems.extend(mail_problems);
+        match mail {
+            Some(files) => s.mail = files,
+            None => {
+                s.mail = memberflow_worker::templates::embedded_files();
+                s.mail_builtin = true;
             }
         }
         (s, problems)
@@ -183,7 +198,8 @@ impl SchemaFiles {
             .extend(self.workflows.iter().map(|(n, _)| n.clone()));
         // The worker owns cron and the mail templates: every reminder's expression must parse
         // and every template a definition names must exist.
-        let templates = memberflow_worker::template_names();
+        let kinds = memberflow_worker::templates::kinds_of(&self.mail);
+        let templates: Vec<&str> = kinds.iter().map(String::as_str).collect();
         let cron = |e: &str| memberflow_worker::validate_cron(e);
         let shell = ShellChecks {
             templates: Some(&templates),
@@ -197,6 +213,17 @@ impl SchemaFiles {
                 Severity::Warning => report.warnings.push(line),
             }
         }
+        if !self.mail_builtin {
+            report
+                .files
+                .extend(self.mail.iter().map(|(n, _)| n.clone()));
+        }
+        crate::mail_templates::check(
+            &self.mail,
+            !self.mail_builtin,
+            &checked.definitions,
+            &mut report,
+        );
         // Every rule id a definition, rule set or guard names must be in the catalogue.
         let catalogue = match &self.rules {
             Some((name, text)) => {

@@ -18,6 +18,7 @@ pub mod demo;
 mod demo_cases;
 mod http;
 pub mod import;
+pub mod mail_templates;
 pub mod metrics;
 pub mod report;
 mod request_id;
@@ -85,7 +86,7 @@ pub fn api_options(config: &Config) -> ApiOptions {
     }
 }
 
-/// Loads and validates the calendars, rule sets and workflow definitions: from
+/// Loads and validates the calendars, rule sets, workflow definitions and mail templates: from
 /// `schemas_dir` when configured, else the copies built into the binary.
 pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
     let (files, mut problems) = match &config.schemas_dir {
@@ -97,7 +98,7 @@ pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
     match catalog {
         Some(c) if problems.is_empty() => Ok(c),
         _ => anyhow::bail!(
-            "the workflow definitions, rule sets or calendars are invalid:\n  - {}",
+            "the workflow definitions, rule sets, calendars or mail templates are invalid:\n  - {}",
             problems.join("\n  - ")
         ),
     }
@@ -162,7 +163,7 @@ pub fn build_worker(
     clock: Arc<dyn Clock>,
     catalog: Arc<Catalog>,
 ) -> anyhow::Result<Option<Worker>> {
-    let (schedules, recipients, options) = worker_parts(config)?;
+    let (schedules, recipients, options, templates) = worker_parts(config)?;
     let mailer = match config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
         Some(url) => {
             let m = Mailer::new(url, &config.mail_from).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -183,14 +184,15 @@ pub fn build_worker(
     }
     Ok(Some(
         Worker::new(store, mailer, schedules, recipients, options)
+            .with_templates(templates)
             .with_clock(Arc::new(move || clock.now()))
             .with_catalog(catalog),
     ))
 }
 
-/// What the sending worker and the preview share: the schedules, the fallback addresses and
-/// the options, from the configuration (every bad value reported).
-fn worker_parts(config: &Config) -> anyhow::Result<(Schedules, Recipients, WorkerOptions)> {
+/// What the sending worker and the preview share: the schedules, the fallback addresses, the
+/// options and the mail templates, from the configuration (every bad value reported).
+fn worker_parts(config: &Config) -> anyhow::Result<WorkerParts> {
     let recipients = Recipients::new(
         config
             .mail
@@ -221,8 +223,21 @@ fn worker_parts(config: &Config) -> anyhow::Result<(Schedules, Recipients, Worke
             .unwrap_or_else(memberflow_worker::default_instance),
         ..WorkerOptions::default()
     };
-    Ok((schedules(config)?, recipients, options))
+    Ok((
+        schedules(config)?,
+        recipients,
+        options,
+        mail_templates::load(config)?,
+    ))
 }
+
+/// The schedules, the fallback addresses, the options and the mail templates.
+type WorkerParts = (
+    Schedules,
+    Recipients,
+    WorkerOptions,
+    Arc<memberflow_worker::MailTemplates>,
+);
 
 /// Renders reminder mails for the API's `mailPreview`: a worker of its own, without a mailer,
 /// composing exactly as the sending one does (templates, addresses, links).
@@ -231,9 +246,12 @@ fn previewer(
     store: Store,
     catalog: Arc<Catalog>,
 ) -> anyhow::Result<memberflow_api::MailPreviewer> {
-    let (schedules, recipients, options) = worker_parts(config)?;
-    let worker =
-        Arc::new(Worker::new(store, None, schedules, recipients, options).with_catalog(catalog));
+    let (schedules, recipients, options, templates) = worker_parts(config)?;
+    let worker = Arc::new(
+        Worker::new(store, None, schedules, recipients, options)
+            .with_templates(templates)
+            .with_catalog(catalog),
+    );
     Ok(memberflow_api::MailPreviewer(Arc::new(move |id| {
         let w = worker.clone();
         Box::pin(async move {

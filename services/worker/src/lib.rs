@@ -9,7 +9,8 @@
 //!   reported at once); times are in Vietnam (UTC+7, no daylight saving).
 //! - [`Mailer`] sends a [`Mail`] over SMTP with lettre, from an `smtp://` or `smtps://` URL,
 //!   with a stable Message-ID per outbox row.
-//! - [`templates`] holds the mail texts, Vietnamese by default and English available.
+//! - [`templates`] loads and renders the mail texts (`schemas/mail/*.txt`, MiniJinja),
+//!   Vietnamese by default and English available, and checks them for `memberflow check`.
 //! - [`Worker`] ties them to the store: [`Worker::dispatch_due`] is one pass at a given
 //!   instant (tests call it with any `now`); [`Worker::run`] is the loop that sleeps until the
 //!   next due instant, wakes early on [`WorkerHandle::wake`], and stops on shutdown.
@@ -27,7 +28,7 @@ pub use error::{Result, WorkerError};
 pub use mailer::{Mail, Mailer, SendError};
 pub use recipients::Recipients;
 pub use schedule::{Job, Schedules, next_tick, today_in_vietnam, validate_cron, vietnam_offset};
-pub use templates::template_names;
+pub use templates::MailTemplates;
 pub use worker::{
     Clock, DispatchReport, JobObserver, JobRun, Preview, Worker, WorkerHandle, WorkerOptions,
     default_instance, instance_name,

@@ -5,8 +5,8 @@
 //! one mail row, deduplicated by reminder and day), then claims due rows in batches and sends
 //! them one by one. Each outcome is written back under the claim's token: sent; failed and
 //! tried again after a backoff; or, after `max_attempts` attempts (or when the row cannot be
-//! sent at all: unknown template, no address for the role, unreadable payload), a dead
-//! letter. Time is an argument: tests call a pass with any `now`.
+//! sent at all: unknown or failing template, no address for the role, unreadable payload), a
+//! dead letter. Time is an argument: tests call a pass with any `now`.
 //!
 //! The loop sleeps until the earliest of: the next cron tick of any job, the next retry or
 //! recurring tick or lease expiry in the outbox, the start of the next day that has rows due,
@@ -39,7 +39,7 @@ use crate::error::Result;
 use crate::mailer::{Mail, Mailer};
 use crate::recipients::Recipients;
 use crate::schedule::{Job, Schedules, latest_tick, next_tick, today_in_vietnam};
-use crate::templates::{self, Vars};
+use crate::templates::{self, MISSING, MailTemplates, Source, Vars};
 
 /// Where the loop reads the time: the system clock in production, a fixed or moving one in
 /// tests.
@@ -265,6 +265,7 @@ pub struct Worker {
     clock: Clock,
     catalog: Option<Arc<Catalog>>,
     observer: Option<JobObserver>,
+    templates: Arc<MailTemplates>,
 }
 
 /// One run of a periodic job, as told to a [`JobObserver`].
@@ -311,18 +312,138 @@ fn start_of_day(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&(d.and_time(NaiveTime::MIN) - TimeDelta::hours(7)))
 }
 
-fn case_vars(vars: &mut Vars, case: &CaseBrief, lang: Lang) {
-    vars.insert("case", case.title.clone());
-    vars.insert("state", case.state.clone());
-    if let Some(u) = &case.unit {
-        vars.insert("unit", unit_text(u));
+/// The variables of a mail about `case` ([`templates::CASE_VARIABLES`] but `date`): each
+/// datum the case lacks (or the whole case, gone) is a dash.
+pub(crate) fn case_vars(vars: &mut Vars, case: Option<&CaseBrief>, lang: Lang) {
+    let missing = || MISSING.to_owned();
+    vars.insert("case", case.map_or_else(missing, |c| c.title.clone()));
+    vars.insert("state", case.map_or_else(missing, |c| c.state.clone()));
+    vars.insert(
+        "unit",
+        case.and_then(|c| c.unit.as_ref())
+            .map_or_else(missing, unit_text),
+    );
+    vars.insert(
+        "due",
+        case.and_then(|c| c.next_due)
+            .map_or_else(missing, |d| fmt_date(d, lang)),
+    );
+    vars.insert(
+        "decision",
+        case.and_then(|c| c.decision.as_ref())
+            .map_or_else(missing, |d| d.describe(lang)),
+    );
+}
+
+/// What an outbox row's mail says: its template, recipient, unit, source and variables
+/// (exactly [`Source::variables`]); or why it carries none.
+pub(crate) fn mail_vars(
+    r: &OutboxRecord,
+    case: Option<&CaseBrief>,
+    lang: Lang,
+) -> std::result::Result<(String, RoleRef, Option<Uuid>, Source, Vars), String> {
+    let mut vars = Vars::new();
+    vars.insert("date", fmt_date(r.due_on, lang));
+    let mut unit = case.and_then(|c| c.unit.as_ref().map(|u| u.id));
+    if r.kind.carries_effect() {
+        case_vars(&mut vars, case, lang);
+        let (template, to) = match serde_json::from_value::<Effect>(r.payload.clone()) {
+            Ok(Effect::ScheduleReminder {
+                template, to, at, ..
+            }) => {
+                vars.insert("date", fmt_date(at, lang));
+                (template, to)
+            }
+            Ok(Effect::SendMail { template, to }) => (template, to),
+            Ok(_) => return Err(format!("a {} row carries no mail", r.kind.as_str())),
+            Err(e) => return Err(format!("unreadable payload: {e}")),
+        };
+        return Ok((template, to, unit, Source::Case, vars));
     }
-    if let Some(d) = case.next_due {
-        vars.insert("due", fmt_date(d, lang));
+    let job = serde_json::from_value::<PeriodicJob>(r.payload.clone())
+        .map_err(|e| format!("unreadable payload: {e}"))?;
+    let to = job.to().clone();
+    if let Some(u) = job.unit() {
+        unit = Some(u);
     }
-    if let Some(d) = &case.decision {
-        vars.insert("decision", d.describe(lang));
-    }
+    let (template, source) = match job {
+        PeriodicJob::DeadlinePassed {
+            rule,
+            due,
+            template,
+            ..
+        } => {
+            case_vars(&mut vars, case, lang);
+            vars.insert("rule", rule);
+            vars.insert("due", fmt_date(due, lang));
+            (template, Source::DeadlinePassed)
+        }
+        PeriodicJob::Digest {
+            unit, week, items, ..
+        } => {
+            vars.insert("unit", unit_text(&unit));
+            vars.insert("week", week);
+            vars.insert("count", items.len().to_string());
+            vars.insert("items", digest_lines(&items, r.due_on, lang));
+            (templates::DIGEST.to_owned(), Source::Digest)
+        }
+        PeriodicJob::Meeting { unit, month, .. } => {
+            vars.insert("unit", unit_text(&unit));
+            vars.insert("month", month);
+            (templates::MEETING.to_owned(), Source::Meeting)
+        }
+        PeriodicJob::TargetReport {
+            unit,
+            year,
+            members_at_start,
+            admitted,
+            target_low,
+            target_high,
+            on,
+            month,
+            behind,
+            ..
+        } => {
+            vars.insert(
+                "items",
+                if behind.is_empty() {
+                    match lang {
+                        Lang::Vi => "(không có)".to_owned(),
+                        Lang::En => "(none)".to_owned(),
+                    }
+                } else {
+                    behind
+                        .iter()
+                        .map(|(code, name, gap)| match lang {
+                            Lang::Vi => format!("- {name} ({code}): còn thiếu {gap}"),
+                            Lang::En => format!("- {name} ({code}): {gap} short"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            );
+            vars.insert("unit", unit_text(&unit));
+            vars.insert("month", month);
+            vars.insert("year", year.to_string());
+            vars.insert("members", members_at_start.to_string());
+            vars.insert("admitted", admitted.to_string());
+            vars.insert("target_low", target_low.to_string());
+            vars.insert("target_high", target_high.to_string());
+            vars.insert("on", fmt_date(on, lang));
+            (templates::TARGET_REPORT.to_owned(), Source::TargetReport)
+        }
+        PeriodicJob::Occasion {
+            unit,
+            template,
+            period,
+            ..
+        } => {
+            vars.insert("unit", unit_text(&unit));
+            vars.insert("period", period);
+            (template, Source::Occasion)
+        }
+    };
+    Ok((template, to, unit, source, vars))
 }
 
 fn digest_lines(items: &[DueItem], as_of: NaiveDate, lang: Lang) -> String {
@@ -366,6 +487,7 @@ impl Worker {
             clock: Arc::new(Utc::now),
             catalog: None,
             observer: None,
+            templates: Arc::new(MailTemplates::embedded()),
         }
     }
 
@@ -379,6 +501,12 @@ impl Worker {
     /// sweep (without it, a passed deadline only sends its notice).
     pub fn with_catalog(mut self, catalog: Arc<Catalog>) -> Self {
         self.catalog = Some(catalog);
+        self
+    }
+
+    /// The same, with the mail templates `templates` (without: the built-in ones).
+    pub fn with_templates(mut self, templates: Arc<MailTemplates>) -> Self {
+        self.templates = templates;
         self
     }
 
@@ -694,111 +822,11 @@ impl Worker {
         case: Option<&CaseBrief>,
     ) -> std::result::Result<Draft, String> {
         let lang = self.options.language;
-        let mut vars = Vars::new();
-        if let Some(case) = case {
-            case_vars(&mut vars, case, lang);
-        }
-        vars.insert("date", fmt_date(r.due_on, lang));
-        let mut unit = case.and_then(|c| c.unit.as_ref().map(|u| u.id));
-        let (template, to): (String, RoleRef) = if r.kind.carries_effect() {
-            match serde_json::from_value::<Effect>(r.payload.clone()) {
-                Ok(Effect::ScheduleReminder {
-                    template, to, at, ..
-                }) => {
-                    vars.insert("date", fmt_date(at, lang));
-                    (template, to)
-                }
-                Ok(Effect::SendMail { template, to }) => (template, to),
-                Ok(_) => return Err(format!("a {} row carries no mail", r.kind.as_str())),
-                Err(e) => return Err(format!("unreadable payload: {e}")),
-            }
-        } else {
-            let job = serde_json::from_value::<PeriodicJob>(r.payload.clone())
-                .map_err(|e| format!("unreadable payload: {e}"))?;
-            let to = job.to().clone();
-            if let Some(u) = job.unit() {
-                unit = Some(u);
-            }
-            let template = match job {
-                PeriodicJob::DeadlinePassed {
-                    rule,
-                    due,
-                    template,
-                    ..
-                } => {
-                    vars.insert("rule", rule);
-                    vars.insert("due", fmt_date(due, lang));
-                    template
-                }
-                PeriodicJob::Digest {
-                    unit, week, items, ..
-                } => {
-                    vars.insert("unit", unit_text(&unit));
-                    vars.insert("week", week);
-                    vars.insert("count", items.len().to_string());
-                    vars.insert("items", digest_lines(&items, r.due_on, lang));
-                    "digest.weekly".into()
-                }
-                PeriodicJob::Meeting { unit, month, .. } => {
-                    vars.insert("unit", unit_text(&unit));
-                    vars.insert("month", month);
-                    "meeting.monthly".into()
-                }
-                PeriodicJob::TargetReport {
-                    unit,
-                    year,
-                    members_at_start,
-                    admitted,
-                    target_low,
-                    target_high,
-                    on,
-                    month,
-                    behind,
-                    ..
-                } => {
-                    vars.insert(
-                        "items",
-                        if behind.is_empty() {
-                            match lang {
-                                Lang::Vi => "(không có)".to_owned(),
-                                Lang::En => "(none)".to_owned(),
-                            }
-                        } else {
-                            behind
-                                .iter()
-                                .map(|(code, name, gap)| match lang {
-                                    Lang::Vi => format!("- {name} ({code}): còn thiếu {gap}"),
-                                    Lang::En => format!("- {name} ({code}): {gap} short"),
-                                })
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        },
-                    );
-                    vars.insert("unit", unit_text(&unit));
-                    vars.insert("month", month);
-                    vars.insert("year", year.to_string());
-                    vars.insert("members", members_at_start.to_string());
-                    vars.insert("admitted", admitted.to_string());
-                    vars.insert("target_low", target_low.to_string());
-                    vars.insert("target_high", target_high.to_string());
-                    vars.insert("on", fmt_date(on, lang));
-                    "report.admission_target".into()
-                }
-                PeriodicJob::Occasion {
-                    unit,
-                    template,
-                    period,
-                    ..
-                } => {
-                    vars.insert("unit", unit_text(&unit));
-                    vars.insert("period", period);
-                    template
-                }
-            };
-            (template, to)
-        };
-        let text = templates::render(&template, lang, &vars)
-            .ok_or_else(|| format!("unknown mail template {template}"))?;
+        let (template, to, unit, _, vars) = mail_vars(r, case, lang)?;
+        let text = self
+            .templates
+            .render(&template, lang, &vars)
+            .map_err(|e| e.to_string())?;
         let link = match (&self.options.public_url, case) {
             (Some(base), Some(c)) => Some(case_link(base, c.id)),
             _ => None,
@@ -954,11 +982,15 @@ impl Worker {
             Job::MonthlyTargetReport => self.target_reports(day).await?,
             Job::QuarterlyThematicMeeting => {
                 let q = (day.month0() / 3) + 1;
-                self.occasions(day, "meeting.thematic", format!("{}-Q{q}", day.year()))
-                    .await?
+                self.occasions(
+                    day,
+                    templates::THEMATIC_MEETING,
+                    format!("{}-Q{q}", day.year()),
+                )
+                .await?
             }
             Job::AnnualRating => {
-                self.occasions(day, "rating.annual", day.year().to_string())
+                self.occasions(day, templates::ANNUAL_RATING, day.year().to_string())
                     .await?
             }
         };
