@@ -28,7 +28,10 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
-pub use accounts::{AccessRecord, AccountRecord, NewSession, Principal, RoleGrant};
+pub use accounts::{
+    AccessRecord, AccountListing, AccountPage, AccountQuery, AccountRecord, NewSession, Principal,
+    RoleGrant,
+};
 pub use addresses::Addressees;
 pub use ancestry::AncestryProblem;
 pub use badges::{AwardOutcome, BadgeAwardRecord};

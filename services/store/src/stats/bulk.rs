@@ -811,6 +811,7 @@ impl Store {
                 account::Column::CreatedAt,
                 account::Column::PasswordChangedAt,
                 account::Column::Email,
+                account::Column::SearchName,
             ]),
             &accounts,
             |(id, a)| {
@@ -823,6 +824,7 @@ impl Store {
                     now.into(),
                     now.into(),
                     a.email.clone().into(),
+                    Some(memberflow_workflow::text::search_key(&a.username)).into(),
                 ]
             },
             progress,
