@@ -9,10 +9,10 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use memberflow_store::{AccountListing, AccountQuery as AccountQuery_, UnitRecord};
-use memberflow_workflow::text::Text;
-use uuid::Uuid;
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::email::EmailAddress;
+use memberflow_workflow::text::Text;
+use uuid::Uuid;
 
 use crate::access::require_everywhere;
 use crate::auth::RoleHeld;

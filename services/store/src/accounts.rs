@@ -733,7 +733,10 @@ impl Store {
         let rows = self.db().query_all(&sel).await?;
         let more = rows.len() as u64 > q.limit;
         let mut found = Vec::with_capacity(rows.len());
-        for row in rows.iter().take(usize::try_from(q.limit).unwrap_or(usize::MAX)) {
+        for row in rows
+            .iter()
+            .take(usize::try_from(q.limit).unwrap_or(usize::MAX))
+        {
             found.push((
                 AccountRecord {
                     id: row.try_get("", "id")?,
