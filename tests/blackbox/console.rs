@@ -843,6 +843,24 @@ pub(crate) async fn the_targets_page_shows_the_demo_province(app: &TestApp) {
     b.shot("targets-2022").await;
     b.assert_accessible("the targets page").await;
     b.assert_clean("the targets page").await;
+
+    // Administration over the demo's 2,216 role holders: a page of them, the next page, a
+    // search by a part of the login name.
+    app.account("quantri", &[("admin", None)], None).await;
+    sign_out(&mut b).await;
+    sign_in(&mut b, "quantri").await;
+    b.goto("/admin").await;
+    b.wait_text("main", "tài khoản").await;
+    b.click("a[rel=next]").await;
+    b.wait_text("main", "Trang trước").await;
+    assert!(b.url().await.contains("after="));
+    b.fill("#q", "UBKT.HG").await;
+    b.click("form[role=search] button").await;
+    let text = b.wait_text("main", "khớp với").await;
+    assert!(text.contains("ubkt.hg"), "{text}");
+    b.shot("administration").await;
+    b.assert_accessible("administration").await;
+    b.assert_clean("administration").await;
     b.quit().await;
 }
 
