@@ -21,6 +21,7 @@ mod m20261203_000030_stat_rollup;
 mod m20261203_000031_unit_ancestry;
 mod m20261203_000032_auth_epoch;
 mod m20261203_000033_partial_indexes;
+mod m20261203_000034_account_search;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000031_unit_ancestry::Migration),
             Box::new(m20261203_000032_auth_epoch::Migration),
             Box::new(m20261203_000033_partial_indexes::Migration),
+            Box::new(m20261203_000034_account_search::Migration),
         ]
     }
 }

@@ -386,6 +386,165 @@ async fn administrators_manage_accounts_and_roles_through_graphql_and_nobody_els
     assert_eq!(memberflow_tests::error_code(&r), "FORBIDDEN");
 }
 
+/// The usernames of an account list or connection's nodes.
+fn usernames(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn accounts_are_searched_by_login_or_member_name_and_paged_in_graphql_and_the_console() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let ung = member(&app, &p.b1, "Nguyễn Thị Ưng").await;
+    let duc = member(&app, &p.b2, "Lê Văn Đức").await;
+    let admin = app.account("quantri", &[("admin", None)], None).await;
+    app.account("thu-ky-a", &[("secretary", Some(&p.b1))], Some(&ung))
+        .await;
+    let lan = app
+        .account("lan", &[("secretary", Some(&p.b2))], Some(&duc))
+        .await;
+    for n in 0..52 {
+        let r = app
+            .gql_as(
+                &admin,
+                "mutation($u: String!) { createAccount(username: $u, password: \"một mật khẩu đủ dài\") { username } }",
+                json!({ "u": format!("tk-{n:02}") }),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r:#}");
+    }
+    let search = "query($q: String) { accountsConnection(search: $q) { totalCount nodes { username displayName roles { role unit { code } } } } }";
+    // By the member's name, with or without diacritics, in any case; by a part of the login.
+    for q in ["Nguyễn Thị Ưng", "nguyen thi ung", "ƯNG", "ung", "THU-KY"] {
+        let r = app.gql_as(&admin, search, json!({ "q": q })).await;
+        let c = &r["data"]["accountsConnection"];
+        assert_eq!(
+            c["nodes"],
+            json!([{ "username": "thu-ky-a", "displayName": "Nguyễn Thị Ưng", "roles": [{ "role": "secretary", "unit": { "code": "HG-D1-X-1" } }] }]),
+            "{q}: {r:#}"
+        );
+        assert_eq!(c["totalCount"], 1, "{q}");
+    }
+    let r = app.gql_as(&admin, search, json!({ "q": "duc" })).await;
+    assert_eq!(
+        usernames(&r["data"]["accountsConnection"]["nodes"]),
+        ["lan"]
+    );
+    let r = app
+        .gql_as(&admin, search, json!({ "q": "không có ai" }))
+        .await;
+    assert_eq!(r["data"]["accountsConnection"]["totalCount"], 0, "{r:#}");
+    // `accounts` takes the same search.
+    let r = app
+        .gql_as(
+            &admin,
+            "{ accounts(search: \"ưng\") { username } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(usernames(&r["data"]["accounts"]), ["thu-ky-a"], "{r:#}");
+
+    // Every account once, page by page, in the list's order; and back.
+    let r = app
+        .gql_as(&admin, "{ accounts(first: 1000) { username } }", json!({}))
+        .await;
+    let all = usernames(&r["data"]["accounts"]);
+    // Ours and the test server's operator.
+    assert_eq!(all.len(), 56, "{r:#}");
+    let page = "query($after: String, $before: String, $first: Int, $last: Int) { accountsConnection(first: $first, after: $after, last: $last, before: $before) { totalCount pageInfo { hasPreviousPage hasNextPage startCursor endCursor } nodes { username } } }";
+    let mut seen: Vec<String> = Vec::new();
+    let mut after = Value::Null;
+    let mut cursors = Vec::new();
+    loop {
+        let r = app
+            .gql_as(&admin, page, json!({ "first": 20, "after": after }))
+            .await;
+        let c = &r["data"]["accountsConnection"];
+        assert_eq!(c["totalCount"], 56, "{r:#}");
+        assert_eq!(c["pageInfo"]["hasPreviousPage"], !after.is_null());
+        seen.extend(usernames(&c["nodes"]));
+        cursors.push(c["pageInfo"]["startCursor"].clone());
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, all, "three pages of 20, 20 and 16");
+    assert_eq!(cursors.len(), 3);
+    let r = app
+        .gql_as(&admin, page, json!({ "last": 20, "before": cursors[1] }))
+        .await;
+    let c = &r["data"]["accountsConnection"];
+    assert_eq!(usernames(&c["nodes"]), all[..20], "{r:#}");
+    assert_eq!(
+        (
+            &c["pageInfo"]["hasPreviousPage"],
+            &c["pageInfo"]["hasNextPage"]
+        ),
+        (&json!(false), &json!(true))
+    );
+    let r = app
+        .gql_as(&admin, page, json!({ "first": 5, "after": "not a cursor" }))
+        .await;
+    assert_eq!(memberflow_tests::error_code(&r), "VALIDATION", "{r:#}");
+    let r = app.gql_as(&lan, search, json!({ "q": "ung" })).await;
+    assert_eq!(memberflow_tests::error_code(&r), "FORBIDDEN", "{r:#}");
+
+    // The console: a search box and pages of 50 with links both ways, no script needed.
+    let mut c = Plain::new(&app);
+    c.get("/login").await;
+    let csrf = c.csrf();
+    let (status, _) = c
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "quantri"),
+                ("password", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let rows = |page: &str| page.matches("<tr>").count() - 1;
+    let (status, first) = c.get("/admin").await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first.contains("56 tài khoản"), "{first}");
+    assert!(first.contains(r#"type="search" name="q""#), "{first}");
+    assert_eq!(rows(&first), 50, "{first}");
+    assert!(!first.contains(r#"rel="prev""#));
+    let next = first
+        .split(r#"<a href=""#)
+        .find_map(|a| {
+            a.split_once(r#"" rel="next""#)
+                .map(|(href, _)| href.to_owned())
+        })
+        .expect("a link to the next page");
+    let (status, second) = c.get(&next.replace("&amp;", "&")).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(rows(&second), 6, "{second}");
+    assert!(second.contains(r#"rel="prev""#) && !second.contains(r#"rel="next""#));
+    for name in &all[50..] {
+        assert!(
+            second.contains(&format!("<td>{name}</td>")),
+            "{name}: {second}"
+        );
+    }
+    for q in ["nguyen+thi+ung", "%C6%AFng"] {
+        let (status, found) = c.get(&format!("/admin?q={q}")).await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(rows(&found), 1, "{q}: {found}");
+        assert!(
+            found.contains("<td>thu-ky-a</td>") && found.contains("Nguyễn Thị Ưng"),
+            "{q}: {found}"
+        );
+        assert!(found.contains("1 tài khoản"), "{found}");
+    }
+}
+
 /// Signs `who` in through the sign-in page.
 async fn sign_in(b: &mut Browser, who: &str) {
     b.goto("/login").await;
@@ -685,6 +844,24 @@ pub(crate) async fn the_targets_page_shows_the_demo_province(app: &TestApp) {
     b.shot("targets-2022").await;
     b.assert_accessible("the targets page").await;
     b.assert_clean("the targets page").await;
+
+    // Administration over the demo's 2,216 role holders: a page of them, the next page, a
+    // search by a part of the login name.
+    app.account("quantri", &[("admin", None)], None).await;
+    sign_out(&mut b).await;
+    sign_in(&mut b, "quantri").await;
+    b.goto("/admin").await;
+    b.wait_text("main", "tài khoản").await;
+    b.click("a[rel=next]").await;
+    b.wait_text("main", "Trang trước").await;
+    assert!(b.url().await.contains("after="));
+    b.fill("#q", "UBKT.HG").await;
+    b.click("form[role=search] button").await;
+    let text = b.wait_text("main", "khớp với").await;
+    assert!(text.contains("ubkt.hg"), "{text}");
+    b.shot("administration").await;
+    b.assert_accessible("administration").await;
+    b.assert_clean("administration").await;
     b.quit().await;
 }
 

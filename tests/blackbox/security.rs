@@ -398,7 +398,13 @@ fn rows(f: &Fixture) -> Vec<Row> {
         row(
             "accounts",
             Need::Everywhere(&["admin"]),
-            "{ accounts { username } }",
+            "{ accounts(search: \"an\") { username } }",
+            json!({}),
+        ),
+        row(
+            "accountsConnection",
+            Need::Everywhere(&["admin"]),
+            "{ accountsConnection(search: \"an\", first: 2) { totalCount nodes { username displayName } } }",
             json!({}),
         ),
         // The administrators' mutations, with inputs that change nothing when allowed (a

@@ -829,6 +829,19 @@ async fn the_subtree_aggregates_follow_admissions_moves_between_districts_merges
     assert_eq!(figures(&app, "Q-D1", 2021).await, (15, 1));
     assert_eq!(figures(&app, "Q-D2", 2021).await, (20, 2));
     assert_eq!(figures(&app, "Q", 2021).await, (35, 3));
+    // The units at risk, read from the aggregates over the subtree's ancestry: the one branch
+    // short of its floor, with its depth and parent, at every level or at its own only.
+    let risk = "query($d: Int) { admissionTarget(code: \"Q\", year: 2021) { unitsAtRisk(depth: $d) { unit { code } parentId depth gapLow } } }";
+    for d in [json!(null), json!(3)] {
+        let r = app.ok(risk, json!({ "d": d })).await;
+        assert_eq!(
+            r["admissionTarget"]["unitsAtRisk"],
+            json!([{ "unit": { "code": "Q-G1-B2" }, "parentId": g1, "depth": 3, "gapLow": 1 }]),
+            "{d}"
+        );
+    }
+    let r = app.ok(risk, json!({ "d": 2 })).await;
+    assert_eq!(r["admissionTarget"]["unitsAtRisk"], json!([]));
     let (ok, out) = check_stats(app.database_url(), &[]);
     assert!(ok && out.contains(" 0 difference(s)"), "{out}");
 

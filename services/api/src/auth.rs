@@ -57,6 +57,10 @@ pub struct RoleHeld {
     pub(crate) role: String,
     /// The unit (none for a role held everywhere).
     pub(crate) unit_id: Option<ID>,
+    /// The unit read beforehand with those of a whole list (one read for a page of
+    /// accounts instead of one per role).
+    #[graphql(skip)]
+    pub(crate) preloaded: Option<memberflow_store::UnitRecord>,
 }
 
 #[async_graphql::ComplexObject]
@@ -72,6 +76,9 @@ impl RoleHeld {
         let Some(id) = &self.unit_id else {
             return Ok(None);
         };
+        if let Some(u) = &self.preloaded {
+            return Ok(Some(crate::tree::Unit(u.clone())));
+        }
         let l = lang(ctx);
         let id = crate::scalars::parse_id(id, "unit").gql(l)?;
         Ok(Some(crate::tree::Unit(
@@ -115,6 +122,7 @@ pub(crate) fn me(p: &Principal) -> Me {
             .map(|r| RoleHeld {
                 role: r.role.clone(),
                 unit_id: r.unit_id.map(to_id),
+                preloaded: None,
             })
             .collect(),
     }

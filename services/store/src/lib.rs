@@ -66,7 +66,8 @@ use sea_orm::{
 };
 
 pub use accounts::{
-    AccessRecord, AccountRecord, Accounts, Addressees, NewSession, Principal, RoleGrant,
+    AccessRecord, AccountListing, AccountPage, AccountQuery, AccountRecord, Accounts, Addressees,
+    NewSession, Principal, RoleGrant,
 };
 pub use cases::{
     CaseBrief, CaseDefinition, CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage,

@@ -2,22 +2,77 @@
 //! of the mail outbox and their retry.
 
 use axum::Form;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::fields;
 use crate::gql::{self, GqlError, i, list, opt, s};
 use crate::i18n::{date, t};
 use crate::layout::{Nav, csrf, error_page, error_summary, page};
-use crate::session::Visit;
+use crate::session::{Visit, urlencode};
+use memberflow_api::Lang;
 
-async fn render(v: &Visit, problem: Option<&GqlError>, done: bool) -> Response {
+/// Accounts on a page of the console.
+const PAGE: i32 = 50;
+
+/// `GET /admin?q=…&after=…` (or `&before=…`): the search and the page of accounts.
+#[derive(Deserialize, Default)]
+pub(crate) struct AdminQuery {
+    q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+impl AdminQuery {
+    fn search(&self) -> &str {
+        self.q.as_deref().map_or("", str::trim)
+    }
+
+    fn variables(&self) -> serde_json::Value {
+        let search = Some(self.search()).filter(|s| !s.is_empty());
+        let nonempty =
+            |c: &Option<String>| c.as_deref().filter(|c| !c.is_empty()).map(str::to_owned);
+        match (nonempty(&self.after), nonempty(&self.before)) {
+            (None, Some(before)) => {
+                serde_json::json!({ "search": search, "last": PAGE, "before": before })
+            }
+            (after, _) => serde_json::json!({ "search": search, "first": PAGE, "after": after }),
+        }
+    }
+
+    /// The page's address with `cursor` as `after` or `before`.
+    fn link(&self, key: &str, cursor: &str) -> String {
+        let mut href = String::from("/admin?");
+        if !self.search().is_empty() {
+            href.push_str("q=");
+            href.push_str(&urlencode(self.search()));
+            href.push('&');
+        }
+        href.push_str(key);
+        href.push('=');
+        href.push_str(&urlencode(cursor));
+        href
+    }
+}
+
+async fn render(v: &Visit, q: &AdminQuery, problem: Option<&GqlError>, done: bool) -> Response {
     let l = v.lang;
-    let data = match v.gql(gql::ADMIN, "AdminPage", serde_json::json!({})).await {
+    let data = match v.gql(gql::ADMIN, "AdminPage", q.variables()).await {
         Ok(d) => d,
         Err(e) => return error_page(v, Nav::Admin, &e),
     };
+    let accounts = &data["accountsConnection"];
+    let info = &accounts["pageInfo"];
+    let previous = (info["hasPreviousPage"].as_bool() == Some(true))
+        .then(|| opt(info, "startCursor"))
+        .flatten()
+        .map(|c| q.link("before", c));
+    let next = (info["hasNextPage"].as_bool() == Some(true))
+        .then(|| opt(info, "endCursor"))
+        .flatten()
+        .map(|c| q.link("after", c));
     page(
         v,
         t(l, "Quản trị", "Administration"),
@@ -27,13 +82,26 @@ async fn render(v: &Visit, problem: Option<&GqlError>, done: bool) -> Response {
             @if let Some(e) = problem { (error_summary(l, e)) }
             @if done { p.notice role="status" { (t(l, "Đã lưu.", "Saved.")) } }
             h2 { (t(l, "Tài khoản", "Accounts")) }
+            form method="get" action="/admin" role="search" {
+                label for="q" { (t(l, "Tên đăng nhập hoặc họ tên (có hoặc không dấu)", "Username or name (with or without diacritics)")) }
+                div.row {
+                    input id="q" type="search" name="q" value=(q.search()) autocomplete="off";
+                    button type="submit" { (t(l, "Tìm", "Search")) }
+                }
+            }
+            p.muted role="status" {
+                (i(accounts, "totalCount")) " " (t(l, "tài khoản", "accounts"))
+                @if !q.search().is_empty() { " " (t(l, "khớp với", "matching")) " «" (q.search()) "»" }
+            }
+            (pager(l, previous.as_deref(), next.as_deref()))
             div.table-wrap {
                 table data-sortable {
-                    thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Thư điện tử", "E-mail")) } th { (t(l, "Vai trò", "Roles")) } th { (t(l, "Tình trạng", "State")) } } }
+                    thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Họ tên", "Name")) } th { (t(l, "Thư điện tử", "E-mail")) } th { (t(l, "Vai trò", "Roles")) } th { (t(l, "Tình trạng", "State")) } } }
                     tbody {
-                        @for a in list(&data, "accounts") {
+                        @for a in list(accounts, "nodes") {
                             tr {
                                 td { (s(a, "username")) }
+                                td { (s(a, "displayName")) }
                                 td { (s(a, "email")) }
                                 td {
                                     ul.plain {
@@ -61,6 +129,7 @@ async fn render(v: &Visit, problem: Option<&GqlError>, done: bool) -> Response {
                     }
                 }
             }
+            (pager(l, previous.as_deref(), next.as_deref()))
             div.split {
                 form method="post" action="/admin/roles" {
                     fieldset {
@@ -120,18 +189,32 @@ async fn render(v: &Visit, problem: Option<&GqlError>, done: bool) -> Response {
     )
 }
 
+/// Links to the previous and the next page of accounts, when there are.
+fn pager(l: Lang, previous: Option<&str>, next: Option<&str>) -> Markup {
+    html! {
+        @if previous.is_some() || next.is_some() {
+            nav aria-label=(t(l, "Các trang tài khoản", "Pages of accounts")) {
+                p.row {
+                    @if let Some(href) = previous { a href=(href) rel="prev" { "← " (t(l, "Trang trước", "Previous page")) } }
+                    @if let Some(href) = next { a href=(href) rel="next" { (t(l, "Trang sau", "Next page")) " →" } }
+                }
+            }
+        }
+    }
+}
+
 /// `GET /admin`.
-pub(crate) async fn show(v: Visit) -> Response {
+pub(crate) async fn show(v: Visit, Query(q): Query<AdminQuery>) -> Response {
     if let Some(r) = v.login_redirect() {
         return r;
     }
-    render(&v, None, false).await
+    render(&v, &q, None, false).await
 }
 
 async fn after(v: &Visit, r: Result<serde_json::Value, GqlError>) -> Response {
     match r {
         Ok(_) => v.finish(Redirect::to("/admin").into_response()),
-        Err(e) => render(v, Some(&e), false).await,
+        Err(e) => render(v, &AdminQuery::default(), Some(&e), false).await,
     }
 }
 

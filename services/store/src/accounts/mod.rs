@@ -35,7 +35,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::entity::{access_log, account, role_assignment, session};
+use crate::entity::{access_log, account, member, role_assignment, session};
 use crate::error::{Result, StoreError};
 
 /// An account as the rest of the system sees it (never its hash).
@@ -72,6 +72,79 @@ pub struct RoleGrant {
     pub role: String,
     /// The unit at whose level the role is held.
     pub unit_id: Option<Uuid>,
+}
+
+/// An account as administrators list it: the account, the name of the member it belongs to,
+/// its live roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountListing {
+    /// The account.
+    pub account: AccountRecord,
+    /// The full name of the member it belongs to, if any.
+    pub display_name: Option<String>,
+    /// Its live roles, oldest grant first.
+    pub roles: Vec<RoleGrant>,
+}
+
+/// Which accounts to list ([`Store::accounts_page`]).
+#[derive(Debug, Clone, Default)]
+pub struct AccountQuery {
+    /// Part of a login name or of the member's name, in any case, with or without
+    /// diacritics; every account when `None` or blank.
+    pub search: Option<String>,
+    /// Only login names after this one (the next page).
+    pub after: Option<String>,
+    /// Only login names before this one.
+    pub before: Option<String>,
+    /// The last `limit` of those that match (the previous page) instead of the first.
+    pub backwards: bool,
+    /// At most this many.
+    pub limit: u64,
+}
+
+/// A page of accounts.
+#[derive(Debug, Clone)]
+pub struct AccountPage {
+    /// The accounts, in login-name order.
+    pub accounts: Vec<AccountListing>,
+    /// Whether more match beyond the page, in the direction it was read.
+    pub more: bool,
+}
+
+/// The ids of the accounts whose login key or member's name key contains `search`'s key:
+/// `None` when there is nothing to search for.
+fn account_matches(search: Option<&str>) -> Option<sea_orm::sea_query::SelectStatement> {
+    let key: String = memberflow_workflow::text::search_key(search?)
+        .chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect();
+    if key.is_empty() {
+        return None;
+    }
+    let pattern = format!("%{key}%");
+    let mut by_login = Query::select()
+        .column((account::Entity, account::Column::Id))
+        .from(account::Entity)
+        .and_where(Expr::col((account::Entity, account::Column::SearchName)).like(&pattern))
+        .to_owned();
+    // Only the accounts that belong to a member (partial index, migration 000034), each
+    // joined to its member by key.
+    let by_member = Query::select()
+        .column((account::Entity, account::Column::Id))
+        .from(account::Entity)
+        .inner_join(
+            member::Entity,
+            Expr::col((member::Entity, member::Column::Id))
+                .equals((account::Entity, account::Column::MemberId)),
+        )
+        .and_where(Expr::col((account::Entity, account::Column::MemberId)).is_not_null())
+        .and_where(Expr::col((member::Entity, member::Column::SearchName)).like(&pattern))
+        .to_owned();
+    Some(
+        by_login
+            .union(sea_orm::sea_query::UnionType::Distinct, by_member)
+            .to_owned(),
+    )
 }
 
 /// A logged-in principal: the account and its roles.
@@ -258,6 +331,7 @@ impl Accounts<'_> {
             created_at: Set(now),
             password_changed_at: Set(now),
             email: Set(None),
+            search_name: Set(Some(memberflow_workflow::text::search_key(username))),
         }
         .insert(&txn)
         .await?;
@@ -625,34 +699,134 @@ impl Accounts<'_> {
             .collect())
     }
 
-    /// Accounts in login-name order, with their live roles, at most `limit`.
-    pub async fn list(&self, limit: u64) -> Result<Vec<(AccountRecord, Vec<RoleGrant>)>> {
-        let accounts = account::Entity::find()
-            .order_by_asc(account::Column::Username)
-            .limit(limit)
-            .all(self.db())
-            .await?;
-        let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
-        let grants = role_assignment::Entity::find()
-            .filter(role_assignment::Column::AccountId.is_in(ids))
-            .filter(role_assignment::Column::RevokedAt.is_null())
-            .order_by_asc(role_assignment::Column::Id)
-            .all(self.db())
-            .await?;
-        Ok(accounts
-            .into_iter()
-            .map(|a| {
-                let roles = grants
-                    .iter()
-                    .filter(|g| g.account_id == a.id)
-                    .map(|g| RoleGrant {
-                        role: g.role.clone(),
-                        unit_id: g.unit_id,
-                    })
-                    .collect();
-                (a.into(), roles)
-            })
-            .collect())
+    /// A page of accounts in login-name order with their live roles and the name of the
+    /// member each belongs to: those whose login name or member's name contains `q.search`
+    /// (ignoring case and Vietnamese diacritics), after `q.after` or before `q.before` (login
+    /// names), at most `q.limit`. Two queries whatever the page: the accounts (read along the
+    /// unique index of login names; a search reads the trigram index of login keys on
+    /// PostgreSQL and, by name, only the accounts that belong to a member, through the
+    /// members' indexed name keys) and their roles.
+    pub async fn page(&self, q: &AccountQuery) -> Result<AccountPage> {
+        let backwards = q.backwards;
+        let a = |c: account::Column| Expr::col((account::Entity, c));
+        let mut sel = Query::select()
+            .columns([
+                (account::Entity, account::Column::Id),
+                (account::Entity, account::Column::Username),
+                (account::Entity, account::Column::MemberId),
+                (account::Entity, account::Column::Disabled),
+                (account::Entity, account::Column::Email),
+            ])
+            .expr_as(
+                Expr::col((member::Entity, member::Column::FullName)),
+                Alias::new("display_name"),
+            )
+            .from(account::Entity)
+            .left_join(
+                member::Entity,
+                Expr::col((member::Entity, member::Column::Id))
+                    .equals((account::Entity, account::Column::MemberId)),
+            )
+            .to_owned();
+        if let Some(m) = account_matches(q.search.as_deref()) {
+            sel.and_where(a(account::Column::Id).in_subquery(m));
+        }
+        if let Some(after) = &q.after {
+            sel.and_where(a(account::Column::Username).gt(after.as_str()));
+        }
+        if let Some(before) = &q.before {
+            sel.and_where(a(account::Column::Username).lt(before.as_str()));
+        }
+        sel.order_by(
+            (account::Entity, account::Column::Username),
+            if backwards { Order::Desc } else { Order::Asc },
+        )
+        .limit(q.limit.saturating_add(1));
+        let rows = self.db().query_all(&sel).await?;
+        let more = rows.len() as u64 > q.limit;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows
+            .iter()
+            .take(usize::try_from(q.limit).unwrap_or(usize::MAX))
+        {
+            found.push((
+                AccountRecord {
+                    id: row.try_get("", "id")?,
+                    username: row.try_get("", "username")?,
+                    member_id: row.try_get("", "member_id")?,
+                    disabled: row.try_get("", "disabled")?,
+                    email: row.try_get("", "email")?,
+                },
+                row.try_get::<Option<String>>("", "display_name")?,
+            ));
+        }
+        if backwards {
+            found.reverse();
+        }
+        let ids: Vec<Uuid> = found.iter().map(|(a, _)| a.id).collect();
+        let mut roles: HashMap<Uuid, Vec<RoleGrant>> = HashMap::new();
+        if !ids.is_empty() {
+            for g in role_assignment::Entity::find()
+                .filter(role_assignment::Column::AccountId.is_in(ids))
+                .filter(role_assignment::Column::RevokedAt.is_null())
+                .order_by_asc(role_assignment::Column::Id)
+                .all(self.db())
+                .await?
+            {
+                roles.entry(g.account_id).or_default().push(RoleGrant {
+                    role: g.role,
+                    unit_id: g.unit_id,
+                });
+            }
+        }
+        Ok(AccountPage {
+            accounts: found
+                .into_iter()
+                .map(|(account, display_name)| AccountListing {
+                    roles: roles.remove(&account.id).unwrap_or_default(),
+                    account,
+                    display_name,
+                })
+                .collect(),
+            more,
+        })
+    }
+
+    /// How many accounts match `search` (all when `None`), as [`Accounts::page`] does.
+    pub async fn count(&self, search: Option<&str>) -> Result<u64> {
+        let mut sel = Query::select()
+            .expr_as(
+                Expr::col((account::Entity, account::Column::Id)).count(),
+                Alias::new("n"),
+            )
+            .from(account::Entity)
+            .to_owned();
+        if let Some(m) = account_matches(search) {
+            sel.and_where(Expr::col((account::Entity, account::Column::Id)).in_subquery(m));
+        }
+        let n: i64 = match self.db().query_one(&sel).await? {
+            Some(row) => row.try_get("", "n")?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The account `username` with its live roles, as [`Accounts::page`] lists it.
+    pub async fn listing(&self, username: &str) -> Result<AccountListing> {
+        let acc = self.account_by_username(username).await?;
+        let display_name = match acc.member_id {
+            Some(m) => member::Entity::find_by_id(m)
+                .one(self.db())
+                .await?
+                .map(|m| m.full_name),
+            None => None,
+        };
+        let roles = self.roles_of(acc.id).await?;
+        Ok(AccountListing {
+            account: acc.into(),
+            display_name,
+            roles,
+        })
     }
 
     /// Sets (or clears) the address reminders for `username`'s roles go to.

@@ -15,6 +15,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
     pub email: Option<String>,
+    /// The login name as it is searched (`memberflow_workflow::text::search_key`).
+    pub search_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -742,6 +742,7 @@ impl Statistics<'_> {
                 account::Column::CreatedAt,
                 account::Column::PasswordChangedAt,
                 account::Column::Email,
+                account::Column::SearchName,
             ]),
             &accounts,
             |(id, a)| {
@@ -754,6 +755,7 @@ impl Statistics<'_> {
                     now.into(),
                     now.into(),
                     a.email.clone().into(),
+                    Some(memberflow_workflow::text::search_key(&a.username)).into(),
                 ]
             },
             progress,
