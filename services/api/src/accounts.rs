@@ -77,6 +77,7 @@ async fn units_of(
     }
     Ok(app(ctx)
         .store
+        .tree()
         .units(&ids)
         .await
         .gql(lang(ctx))?

@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::context::{RegisteredMember, registry_members};
-use memberflow_workflow::engine::{self, Event, InputType, Transition, Value, Values};
+use memberflow_workflow::engine::{InputType, Transition, Value, Values};
 use memberflow_workflow::tree::Level as TreeLevel;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;

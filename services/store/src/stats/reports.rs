@@ -803,7 +803,7 @@ impl Statistics<'_> {
     }
 }
 
-impl Store {
+impl Statistics<'_> {
     /// The units at risk `depth` levels below the report's unit(s) (every level when `None`):
     /// the subtree's units with their depth, code, kind and aggregate in one query (the
     /// tree's ancestry joined to `stat_rollup`), then the parents and the units of the few
@@ -874,7 +874,7 @@ impl Store {
                     ),
             )
             .and_where(ua(unit_ancestry::Column::AncestorId).is_in(fast.roots.iter().map(|r| r.id)))
-            .cond_where(crate::ancestry::valid_on(on))
+            .cond_where(crate::tree::ancestry::valid_on(on))
             .cond_where(crate::tree::valid_on_unit(on))
             .to_owned();
         match depth {
@@ -934,13 +934,15 @@ impl Store {
             .column(unit_ancestry::Column::AncestorId)
             .filter(unit_ancestry::Column::UnitId.is_in(ids.iter().copied()))
             .filter(unit_ancestry::Column::Depth.eq(1))
-            .filter(crate::ancestry::valid_on(on))
+            .filter(crate::tree::ancestry::valid_on(on))
             .into_tuple::<(Uuid, Uuid)>()
             .all(c)
             .await?
             .into_iter()
             .collect();
         let mut units: HashMap<Uuid, UnitRecord> = self
+            .store
+            .tree()
             .units(&ids)
             .await?
             .into_iter()
