@@ -1,4 +1,5 @@
-//! Deciding an accepted transition: the next snapshot, the facts it records, the deadlines and reminders it schedules or cancels, the effects for the shell.
+//! Deciding an accepted transition: the next snapshot, the facts it records, the deadlines and
+//! reminders it schedules or cancels, the effects for the shell.
 
 #![allow(clippy::result_large_err)]
 

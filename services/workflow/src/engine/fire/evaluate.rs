@@ -1,4 +1,5 @@
-//! Checking a transition against a case: the state, the actor and the body it speaks for, the inputs (typed and coerced), every guard; all reasons collected, none acted on.
+//! Checking a transition against a case: the state, the actor and the body it speaks for, the
+//! inputs (typed and coerced), every guard; all reasons collected, none acted on.
 
 #![allow(clippy::result_large_err)]
 

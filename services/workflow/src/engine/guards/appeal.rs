@@ -1,4 +1,5 @@
-//! Appeals (P1, P3, P4, P5): the window, admissibility, the level appealed to, the ruling's consistency.
+//! Appeals (P1, P3, P4, P5): the window, admissibility, the level appealed to, the ruling's
+//! consistency.
 
 use super::{
     DataType, GuardContext, GuardOutcome, GuardSpec, bad_entry, capitalise, opt, req, verdict,

@@ -1,4 +1,5 @@
-//! The secret ballot on the forms of discipline (D30–D33): cumulation from the most severe form down.
+//! The secret ballot on the forms of discipline (D30–D33): cumulation from the most severe form
+//! down.
 
 use super::forms::{form_not_allowed, forms_for_subject};
 use super::votes::unsigned;

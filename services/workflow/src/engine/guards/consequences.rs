@@ -1,4 +1,5 @@
-//! Consequences of a discipline decided (C1, C2, C7): lapse after its period, restrictions while in force or while a case is open.
+//! Consequences of a discipline decided (C1, C2, C7): lapse after its period, restrictions while in
+//! force or while a case is open.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, capitalise, opt, req, verdict};
 use crate::engine::period::fmt_date;

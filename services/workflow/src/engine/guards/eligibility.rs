@@ -1,11 +1,11 @@
-//! Eligibility of an applicant (E1–E5, A2, A5): age, the over-age path and who decides it, education, the awareness course, the background verification.
+//! Eligibility of an applicant (E1–E5, A2, A5): age, the over-age path and who decides it,
+//! education, the awareness course, the background verification.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, age_en, age_vi, opt, req, verdict};
 use crate::engine::period::{fmt_date, full_months_between, months_en, months_vi};
 use crate::engine::refusal::{Reason, RefusalCode};
 use crate::engine::ruleset::ParamKind;
-use crate::vocab::RoleLevel;
-use crate::vocab::committee_vi;
+use crate::vocab::{RoleLevel, committee_vi};
 
 /// The guards of this family, for the registry.
 pub(super) static GUARDS: &[GuardSpec] = &[

@@ -1,4 +1,5 @@
-//! Before the vote (D27–D29): self-criticism and hearing invitations left unanswered, deferral grounds.
+//! Before the vote (D27–D29): self-criticism and hearing invitations left unanswered, deferral
+//! grounds.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, opt, req, verdict};
 use crate::engine::period::fmt_date;

@@ -1,4 +1,5 @@
-//! Opening a discipline case (D21–D25, D39–D42): the detection source, the inspecting body, the violation catalogue.
+//! Opening a discipline case (D21–D25, D39–D42): the detection source, the inspecting body, the
+//! violation catalogue.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, capitalise, opt, req, verdict};
 use crate::engine::period::fmt_date;

@@ -1,4 +1,5 @@
-//! Introducers (A6): official members who worked with the applicant, a mass organisation in place of one, the registry as of the step.
+//! Introducers (A6): official members who worked with the applicant, a mass organisation in place
+//! of one, the registry as of the step.
 
 use super::{
     DataType, GuardContext, GuardOutcome, GuardSpec, age_en, age_vi, elapsed_en, elapsed_vi, opt,

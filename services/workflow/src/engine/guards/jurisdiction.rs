@@ -1,4 +1,5 @@
-//! Jurisdiction (D13–D22): which body may decide or only propose which form for which subject, read from the rule set's table.
+//! Jurisdiction (D13–D22): which body may decide or only propose which form for which subject, read
+//! from the rule set's table.
 
 use super::inspection::inspection_commission_exists;
 use super::{

@@ -1,4 +1,5 @@
-//! The statute of limitations (D6–D12): the reckoning shared by the guard that lets a decision through and the one that closes a time-barred case.
+//! The statute of limitations (D6–D12): the reckoning shared by the guard that lets a decision
+//! through and the one that closes a time-barred case.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, opt, req, verdict};
 use crate::engine::period::{Period, fmt_date};

@@ -1,4 +1,5 @@
-//! From the decision to official membership and back (A11, A13, A14, A16, A17): the ceremony, probation, recognition rounds, readmission.
+//! From the decision to official membership and back (A11, A13, A14, A16, A17): the ceremony,
+//! probation, recognition rounds, readmission.
 
 use super::{
     DataType, GuardContext, GuardOutcome, GuardSpec, elapsed_en, elapsed_vi, opt, req, verdict,

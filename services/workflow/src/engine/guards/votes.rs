@@ -1,4 +1,5 @@
-//! Vote thresholds of resolutions (A8, A9, A14, D31, D33): the tally out of all official members less the exclusions.
+//! Vote thresholds of resolutions (A8, A9, A14, D31, D33): the tally out of all official members
+//! less the exclusions.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, opt, req, verdict};
 use crate::engine::period::Threshold;

@@ -1,4 +1,5 @@
-//! Building and validating the parts of a definition: acting bodies, states, deadlines, reminders, transitions, inputs, effects.
+//! Building and validating the parts of a definition: acting bodies, states, deadlines, reminders,
+//! transitions, inputs, effects.
 
 use std::collections::BTreeSet;
 

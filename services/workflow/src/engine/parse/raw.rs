@@ -1,4 +1,5 @@
-//! The raw shapes of a definition file: every field optional, unknown fields collected, so that validation reports every problem instead of stopping at serde's first.
+//! The raw shapes of a definition file: every field optional, unknown fields collected, so that
+//! validation reports every problem instead of stopping at serde's first.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,6 @@
-//! The references of a definition to the outside world, checked against what the shell has: mail templates, cron expressions, rule-set parameters (those the definition names and those its guards read).
+//! The references of a definition to the outside world, checked against what the shell has: mail
+//! templates, cron expressions, rule-set parameters (those the definition names and those its
+//! guards read).
 
 use std::collections::BTreeSet;
 use std::fmt;
