@@ -7,7 +7,7 @@
 //! line is the subject, the second is empty, the rest is the body; `{{ case }}` is a variable.
 //! The variables a mail has depend on where it comes from ([`Source::variables`]); a variable
 //! the worker does not give is an error when rendering (strict undefined), never a hole in a
-//! mail, and `memberflow check` reports it with its file and line ([`check`]).
+//! mail, and `memberflow check` reports it with its file and line ([`check()`]).
 //!
 //! The files are loaded from the schemas directory or, without one, from the copies built
 //! into the binary ([`embedded_files`]). See `docs/reminders.md` for editing them.
