@@ -10,8 +10,9 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use memberflow_workflow::calendar::WorkingCalendar;
 use memberflow_workflow::engine::{
-    Actor, Definition, Event, Level, RoleRef, RuleBook, Values, available, fire, open,
+    Actor, Definition, Event, RoleRef, RuleBook, Values, available, fire, open,
 };
+use memberflow_workflow::vocab::RoleLevel;
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -47,7 +48,7 @@ fn main() {
     .unwrap();
     let calendar = WorkingCalendar::vietnamese();
     let toy = Definition::from_toml_str(&read("services/workflow/tests/data/toy.toml")).unwrap();
-    let author = Actor::new("a", vec![RoleRef::at("author", Level::Branch)]);
+    let author = Actor::new("a", vec![RoleRef::at("author", RoleLevel::Branch)]);
     let today = d("2026-11-25");
     let opened = open(
         &toy,
@@ -99,7 +100,7 @@ fn main() {
             );
         },
     );
-    let secretary = Actor::new("s", vec![RoleRef::at("secretary", Level::Branch)]);
+    let secretary = Actor::new("s", vec![RoleRef::at("secretary", RoleLevel::Branch)]);
     let candidate = open(
         &admission,
         &book,
