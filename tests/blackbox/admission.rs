@@ -383,20 +383,7 @@ async fn a_step_cannot_be_recorded_in_the_future() {
 
 /// From the branch vote to the admission decision, on the happy path.
 pub(crate) async fn vote_to_decision(w: &mut Walk<'_>) {
-    w.ok(
-        7,
-        "branch_vote",
-        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
-    )
-    .await;
-    w.ok(
-        7,
-        "grassroots_review",
-        json!({ "review_date": "today", "grassroots_delegated": false }),
-    )
-    .await;
-    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
-        .await;
+    to_competent(w).await;
     w.ok(
         14,
         "decide_admission",
@@ -570,20 +557,7 @@ async fn e1_age_is_counted_in_whole_months_on_the_day_of_the_branch_vote() {
 /// Walks an applicant from the branch vote to official membership, recording the province's
 /// written consent when `consent` is set (E2, E3). Returns the member's id and the decision day.
 async fn over_60_to_official(w: &mut Walk<'_>, consent: bool) -> (String, NaiveDate) {
-    w.ok(
-        7,
-        "branch_vote",
-        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
-    )
-    .await;
-    w.ok(
-        7,
-        "grassroots_review",
-        json!({ "review_date": "today", "grassroots_delegated": false }),
-    )
-    .await;
-    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
-        .await;
+    to_competent(w).await;
     if consent {
         w.ok(
             5,
@@ -635,20 +609,7 @@ async fn e2_e3_over_60_needs_the_province_written_consent() {
     let mut w = open(&app, &p.b1, "2025-09-01", "1964-03-10").await;
     to_decision(&mut w).await;
     // E1 lets the branch consider a person over 60: E2 and E3 apply at the decision.
-    w.ok(
-        7,
-        "branch_vote",
-        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
-    )
-    .await;
-    w.ok(
-        7,
-        "grassroots_review",
-        json!({ "review_date": "today", "grassroots_delegated": false }),
-    )
-    .await;
-    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
-        .await;
+    to_competent(&mut w).await;
     let r = w
         .step(
             5,
@@ -1588,20 +1549,7 @@ async fn a15_party_age_counts_from_the_decision() {
     let p = province(&app).await;
     let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
-    w.ok(
-        7,
-        "branch_vote",
-        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
-    )
-    .await;
-    w.ok(
-        7,
-        "grassroots_review",
-        json!({ "review_date": "today", "grassroots_delegated": false }),
-    )
-    .await;
-    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
-        .await;
+    to_competent(&mut w).await;
     // The decision is dated two days before it is recorded: the date written in it counts.
     let decided = w
         .ok(
@@ -2161,20 +2109,7 @@ async fn a10_the_competent_committee_is_found_on_the_tree_of_the_step_s_day() {
 
     let mut w = open(&app, &p.b1, "2025-03-03", "1995-03-02").await;
     to_decision(&mut w).await;
-    w.ok(
-        7,
-        "branch_vote",
-        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
-    )
-    .await;
-    w.ok(
-        7,
-        "grassroots_review",
-        json!({ "review_date": "today", "grassroots_delegated": false }),
-    )
-    .await;
-    w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
-        .await;
+    to_competent(&mut w).await;
     assert!(w.day < date("2025-06-30"), "{}", w.day);
     app.set_today("2025-08-20");
     let decide = |on: &str| {
