@@ -256,14 +256,8 @@ async fn c1_a_reprimand_by_the_branch_lapses_after_12_months() {
         "Detected",
     )
     .await;
-    w.walk_to_vote(&secretary, "2026-01-15", "reprimand").await;
-    w.expect(
-        &secretary,
-        "vote",
-        branch_vote("reprimand"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(&secretary, "2026-01-15", "reprimand")
+        .await;
     // Two months after the violation, the limitation runs: no closing it as time-barred (D7).
     let vi = w.refused(&secretary, "time_barred", json!({}), "D7").await;
     assert!(vi.contains("Chưa hết thời hiệu"), "{vi}");
@@ -387,14 +381,8 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
         "Detected",
     )
     .await;
-    w.walk_to_vote(&secretary, "2020-06-01", "reprimand").await;
-    w.expect(
-        &secretary,
-        "vote",
-        branch_vote("reprimand"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(&secretary, "2020-06-01", "reprimand")
+        .await;
     let vi = w
         .refused(
             &secretary,
@@ -440,14 +428,8 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
         "Detected",
     )
     .await;
-    w.walk_to_vote(&secretary, "2020-06-01", "warning").await;
-    w.expect(
-        &secretary,
-        "vote",
-        branch_vote("warning"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(&secretary, "2020-06-01", "warning")
+        .await;
     let vi = w.refused(&secretary, "time_barred", json!({}), "D7").await;
     assert!(
         vi.contains("Chưa hết thời hiệu") && vi.contains("10 năm"),
@@ -474,14 +456,8 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
         "Detected",
     )
     .await;
-    w.walk_to_vote(&secretary, "2001-01-01", "expulsion").await;
-    w.expect(
-        &secretary,
-        "vote",
-        branch_vote("expulsion"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(&secretary, "2001-01-01", "expulsion")
+        .await;
     w.refused(&secretary, "time_barred", json!({}), "D9").await;
     w.expect(
         &secretary,
@@ -527,14 +503,8 @@ async fn delivered_reprimand<'a>(
         "Detected",
     )
     .await;
-    w.walk_to_vote(secretary, "2026-01-15", "reprimand").await;
-    w.expect(
-        secretary,
-        "vote",
-        branch_vote("reprimand"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(secretary, "2026-01-15", "reprimand")
+        .await;
     w.expect(
         secretary,
         "impose",

@@ -245,14 +245,8 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
         "Detected",
     )
     .await;
-    w.walk_to_vote(&operator, "2026-01-15", "reprimand").await;
-    w.expect(
-        &operator,
-        "vote",
-        branch_vote("reprimand"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(&operator, "2026-01-15", "reprimand")
+        .await;
     w.decide_and_notify(&operator, "02-QĐ/CB").await;
     // Decided 8/3/2026, received 9/3: the window closes after 21/4 (30 working days), the
     // reprimand lapses on 8/3/2027 (C1).
@@ -454,14 +448,8 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
         "Detected",
     )
     .await;
-    w.walk_to_vote(&secretary, "2026-01-15", "reprimand").await;
-    w.expect(
-        &secretary,
-        "vote",
-        branch_vote("reprimand"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(&secretary, "2026-01-15", "reprimand")
+        .await;
     w.decide_and_notify(&secretary, "03-QĐ/CB").await;
     let q = "query($id: ID!) { case(id: $id) { state facts history { inputs payload } \
         decision { form formLabel number decidedOn body receivedOn appealDueBy lapsesOn appealRights } } }";
@@ -577,14 +565,8 @@ async fn warning_voted<'a>(
         "Detected",
     )
     .await;
-    w.walk_to_vote(&secretary, ended, "warning").await;
-    w.expect(
-        &secretary,
-        "vote",
-        branch_vote("warning"),
-        "LimitationCheck",
-    )
-    .await;
+    w.walk_to_limitation_check(&secretary, ended, "warning")
+        .await;
     (w, secretary)
 }
 

@@ -204,6 +204,19 @@ impl<'a> Walk<'a> {
         )
     }
 
+    /// [`Walk::walk_to_vote`], then the branch's secret ballot for `form` (10 official
+    /// members): the case waits in `LimitationCheck`.
+    pub(crate) async fn walk_to_limitation_check(
+        &mut self,
+        secretary: &str,
+        violation_end: &str,
+        form: &str,
+    ) {
+        self.walk_to_vote(secretary, violation_end, form).await;
+        self.expect(secretary, "vote", branch_vote(form), "LimitationCheck")
+            .await;
+    }
+
     /// Inspection, conclusion, self-criticism and hearing by the branch secretary, one day
     /// apart, up to `Vote`.
     pub(crate) async fn walk_to_vote(
