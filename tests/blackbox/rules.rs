@@ -171,7 +171,7 @@ fn rules_diff_prints_the_effective_differences_between_two_rule_sets() {
     // The parameters whose value stays and whose tag or source changed, then the count.
     assert!(
         out.contains(
-            "  E1.min_age = 216 months [V] → [S] (đổi: mức kiểm chứng, nguồn)\n      nguồn: 294-QĐ/TW Điều 1 mục 1.1.1 (quiz)\n"
+            "  E1.min_age = 216 tháng [V] → [S] (đổi: mức kiểm chứng, nguồn)\n      nguồn: 294-QĐ/TW Điều 1 mục 1.1.1 (quiz)\n"
         ),
         "{out}"
     );
@@ -195,6 +195,10 @@ fn rules_diff_prints_the_effective_differences_between_two_rule_sets() {
         "{en}"
     );
     assert!(en.contains("(changed: tag, source)"), "{en}");
+    assert!(
+        en.contains("  E1.min_age = 216 months [V] → [S] (changed: tag, source)\n"),
+        "{en}"
+    );
     assert!(en.ends_with("51 parameter(s) differ\n"), "{en}");
 
     // Any two rule sets, either way round: R2016 to R2021 changes no value.
@@ -237,4 +241,48 @@ fn check_refuses_a_rule_set_layer_that_restates_a_value_or_names_an_unknown_para
     ] {
         assert!(out.contains(needle), "{needle} missing from:\n{out}");
     }
+}
+
+/// Durations, thresholds and flags are printed in the reader's language: "12 tháng",
+/// "60 ngày làm việc", "ít nhất 2/3" in Vietnamese (the default), "12 months", "60 working
+/// days", "at least 2/3" with `--lang en`; never the English forms in a Vietnamese listing.
+#[test]
+fn rules_print_durations_in_vietnamese_by_default_and_in_english_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, vi, err) = run(dir.path(), &["rules", "A13"]);
+    assert!(ok, "{vi}{err}");
+    assert!(vi.contains("    A13.probation_period = 12 tháng [M]\n"), "{vi}");
+    let (ok, vi, _) = run(dir.path(), &["rules", "A10"]);
+    assert!(ok);
+    assert!(
+        vi.contains("    A10.admission_decision_period = 60 ngày làm việc [M]\n"),
+        "{vi}"
+    );
+    let (ok, vi, _) = run(dir.path(), &["rules", "A8"]);
+    assert!(ok);
+    assert!(vi.contains("    A8.vote_threshold = ít nhất 2/3 [M]\n"), "{vi}");
+    for english in ["month", "working day", "at least", "years"] {
+        for id in ["A8", "A10", "A13"] {
+            let (_, vi, _) = run(dir.path(), &["rules", id]);
+            let params: String = vi
+                .lines()
+                .filter(|l| l.starts_with("    "))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(!params.contains(english), "{english} in {id}:\n{params}");
+        }
+    }
+
+    let (ok, en, _) = run(dir.path(), &["rules", "A13", "--lang", "en"]);
+    assert!(ok);
+    assert!(en.contains("    A13.probation_period = 12 months [M]\n"), "{en}");
+    let (ok, en, _) = run(dir.path(), &["rules", "A10", "--lang", "en"]);
+    assert!(ok);
+    assert!(
+        en.contains("    A10.admission_decision_period = 60 working days [M]\n"),
+        "{en}"
+    );
+    let (ok, en, _) = run(dir.path(), &["rules", "A8", "--lang", "en"]);
+    assert!(ok);
+    assert!(en.contains("    A8.vote_threshold = at least 2/3 [M]\n"), "{en}");
 }

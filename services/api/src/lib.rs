@@ -17,6 +17,7 @@ mod limits;
 mod live;
 mod members;
 mod outbox;
+mod questions;
 mod reminders;
 mod scalars;
 mod schema;

@@ -264,6 +264,34 @@ impl Member {
             })
             .collect())
     }
+    /// The discipline decisions in force against the member on `on` (today by default),
+    /// oldest first: from the discipline register, decided on or before `on`, not annulled
+    /// (P6), not lapsed (C1) by then. Empty when none. Whoever may read the member may read
+    /// it (the decision is announced to the member's branch); the case itself stays
+    /// confidential.
+    async fn discipline_in_force(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<DisciplineInForceGql>> {
+        let d = on_or_today(ctx, on);
+        let l = lang(ctx);
+        Ok(app(ctx)
+            .store
+            .registry()
+            .discipline_in_force(self.0.id, d)
+            .await
+            .gql(l)?
+            .into_iter()
+            .map(|r| DisciplineInForceGql {
+                label: memberflow_workflow::violations::form_label(&r.form)
+                    .get(l)
+                    .to_owned(),
+                form: r.form,
+                decision_date: Date(r.decision_date),
+            })
+            .collect())
+    }
     /// Status on `on` (today by default); null before any status was recorded.
     async fn status(
         &self,
@@ -332,6 +360,18 @@ impl Member {
             .gql(lang(ctx))?;
         Ok(periods.into_iter().map(UnitPeriod::from).collect())
     }
+}
+
+/// A discipline decision in force against a member.
+#[derive(SimpleObject)]
+#[graphql(name = "DisciplineInForce")]
+pub struct DisciplineInForceGql {
+    /// `reprimand`, `warning`, `removal` or `expulsion`.
+    form: String,
+    /// Its name (khiển trách, cảnh cáo, cách chức, khai trừ).
+    label: String,
+    /// The decision's date: in force from that day.
+    decision_date: Date,
 }
 
 /// A Party badge awarded.
@@ -427,6 +467,7 @@ pub(crate) async fn members_connection(
     units: Vec<Uuid>,
     on: NaiveDate,
     statuses: Vec<MemberStatus>,
+    discipline_in_force: Option<bool>,
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<MemberConnection> {
@@ -437,6 +478,7 @@ pub(crate) async fn members_connection(
         units,
         on,
         statuses: statuses.into_iter().map(Into::into).collect(),
+        discipline_in_force,
     };
     let store = &app(ctx).store;
     let page = store
@@ -516,12 +558,14 @@ impl MemberQuery {
     /// Members whose name contains `query`, ignoring case and Vietnamese diacritics ("nguyen
     /// van a" finds "Nguyễn Văn A"), in name order, at most `first` (20 by default, at most
     /// 100): in the subtree of `unitId` when given (the right to read its members needed),
-    /// else wherever the caller may read members, as of today.
+    /// else wherever the caller may read members, as of today. `disciplineInForce`: only
+    /// the members with (true) or without (false) a discipline in force today.
     async fn search_members(
         &self,
         ctx: &Context<'_>,
         query: String,
         unit_id: Option<ID>,
+        discipline_in_force: Option<bool>,
         first: Option<i32>,
     ) -> async_graphql::Result<Vec<Member>> {
         let l = lang(ctx);
@@ -541,7 +585,7 @@ impl MemberQuery {
         }
         Ok(a.store
             .registry()
-            .search_members(&query, units.as_deref(), today, limit)
+            .search_members(&query, units.as_deref(), today, discipline_in_force, limit)
             .await
             .gql(l)?
             .into_iter()

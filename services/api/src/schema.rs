@@ -13,6 +13,7 @@ use crate::auth::{Auth, AuthMutation, AuthQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
+use crate::questions::QuestionsQuery;
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::import::{ImportMutation, ImportQuery, SheetFiles};
 use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
@@ -34,6 +35,7 @@ pub struct Query(
     OutboxQuery,
     ReminderQuery,
     DisciplineQuery,
+    QuestionsQuery,
     AccountQuery,
     ImportQuery,
 );

@@ -232,7 +232,9 @@ impl Unit {
             .collect())
     }
     /// Its members on `on` (today by default), in registration order, optionally with one
-    /// of `status` and including the units below it.
+    /// of `status`, with (`disciplineInForce: true`) or without (`false`) a discipline in
+    /// force that day (the discipline register: `Member.disciplineInForce`), and including
+    /// the units below it.
     #[graphql(
         complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + if include_subtree.unwrap_or(false) { 100 } else { 1 }"
     )]
@@ -241,6 +243,7 @@ impl Unit {
         ctx: &Context<'_>,
         on: Option<Date>,
         status: Option<Vec<MemberStatus>>,
+        discipline_in_force: Option<bool>,
         include_subtree: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
@@ -257,16 +260,27 @@ impl Unit {
         } else {
             vec![self.0.id]
         };
-        members_connection(ctx, units, d, status.unwrap_or_default(), first, after).await
+        members_connection(
+            ctx,
+            units,
+            d,
+            status.unwrap_or_default(),
+            discipline_in_force,
+            first,
+            after,
+        )
+        .await
     }
     /// How many members it has on `on`, optionally with one of `status`, optionally with
-    /// the units below it.
+    /// (`disciplineInForce: true`) or without (`false`) a discipline in force that day,
+    /// optionally with the units below it.
     #[graphql(complexity = "if include_subtree.unwrap_or(false) { 100 } else { 5 }")]
     async fn member_count(
         &self,
         ctx: &Context<'_>,
         on: Option<Date>,
         status: Option<Vec<MemberStatus>>,
+        discipline_in_force: Option<bool>,
         include_subtree: Option<bool>,
     ) -> async_graphql::Result<u64> {
         require(ctx, Permission::ReadMembers, self.0.id).await?;
@@ -289,6 +303,7 @@ impl Unit {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
+            discipline_in_force,
         };
         app(ctx)
             .store

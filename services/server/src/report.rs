@@ -147,6 +147,26 @@ pub enum ReportCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Grassroots organizations and branches that admitted nobody in the N years up to a
+    /// date (an admission exactly N years before it does not count).
+    WithoutAdmission {
+        /// How many years back (1 to 100).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+        years: u32,
+        /// The date (default: today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Members with a discipline in force on a date, and the decisions in force by form.
+    DisciplineInForce {
+        /// The date (default: today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,6 +413,82 @@ fn counts_sheet(lang: Lang, rows: &[(String, String, u64)]) -> Sheet {
             })
             .collect(),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units without an admission
+
+/// The units without an admission: one row per unit (code, name, kind, parent, members, last
+/// admission), the period and how many units were looked at in the title.
+pub fn render_without_admission(
+    r: &memberflow_store::IdleUnitsReport,
+    format: Format,
+    lang: Lang,
+) -> (String, Sheet) {
+    let header = vec![
+        t(lang, "Mã", "Code"),
+        t(lang, "Đơn vị", "Unit"),
+        t(lang, "Loại", "Kind"),
+        t(lang, "Trực thuộc", "Parent"),
+        t(lang, "Đảng viên", "Members"),
+        t(lang, "Kết nạp gần nhất", "Last admission"),
+    ];
+    let rows: Vec<Vec<Cell>> = r
+        .units
+        .iter()
+        .map(|u| {
+            vec![
+                Cell::Text(u.unit.code.clone()),
+                Cell::Text(u.unit.name.clone()),
+                Cell::Text(u.unit.kind.label().get(lang).to_owned()),
+                Cell::Text(u.parent_code.clone().unwrap_or_default()),
+                Cell::count(u.members),
+                Cell::Text(u.last_admission.map_or_else(
+                    || t(lang, "chưa từng", "never"),
+                    |d| date_text(d, lang),
+                )),
+            ]
+        })
+        .collect();
+    let table = render(
+        format,
+        &header,
+        &shown(&rows),
+        &[false, false, false, false, true, false],
+    );
+    let text = match format {
+        Format::Csv | Format::Xlsx => table,
+        Format::Table => {
+            let title = t(
+                lang,
+                &format!(
+                    "Tổ chức cơ sở đảng và chi bộ không kết nạp được đảng viên trong {} năm (từ {} đến {}): {} trong số {}",
+                    r.years,
+                    date_text(r.since, lang),
+                    date_text(r.on, lang),
+                    r.units.len(),
+                    r.looked_at
+                ),
+                &format!(
+                    "Grassroots organizations and branches without an admission in {} years ({} to {}): {} of {}",
+                    r.years,
+                    r.since,
+                    r.on,
+                    r.units.len(),
+                    r.looked_at
+                ),
+            );
+            format!("{title}\n\n{table}")
+        }
+    };
+    (
+        text,
+        Sheet {
+            name: String::new(),
+            header,
+            rows,
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -937,6 +1033,66 @@ pub async fn run(
                 (elapsed, rows.len()),
             )
         }
+        ReportCommand::WithoutAdmission { years, on, common } => {
+            let lang = common.lang.into();
+            let on = on.unwrap_or(today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let r = store
+                .stats()
+                .units_without_admission(unit.as_ref().map(|u| u.id), on, *years)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            let (text, sheet) = render_without_admission(&r, common.format.text(), lang);
+            (text, vec![sheet], (elapsed, r.units.len()))
+        }
+        ReportCommand::DisciplineInForce { on, common } => {
+            let lang = common.lang.into();
+            let on = on.unwrap_or(today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let (forms, members) = store
+                .stats()
+                .discipline_in_force_counts(unit.as_ref().map(|u| u.id), on)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let elapsed = started.elapsed();
+            let order = memberflow_workflow::violations::FORMS;
+            let mut forms = forms;
+            forms.sort_by_key(|(f, _)| order.iter().position(|o| o == f).unwrap_or(order.len()));
+            let mut rows: Vec<(String, String, u64)> = forms
+                .iter()
+                .map(|(f, n)| {
+                    (
+                        t(lang, "Hình thức còn hiệu lực", "form in force"),
+                        form_label(f, lang),
+                        *n,
+                    )
+                })
+                .collect();
+            rows.push((
+                t(lang, "Đảng viên đang chịu kỷ luật", "members under discipline"),
+                String::new(),
+                members,
+            ));
+            let whom = unit
+                .as_ref()
+                .map_or_else(|| t(lang, "toàn bộ", "everyone"), |u| u.code.clone());
+            let title = t(
+                lang,
+                &format!(
+                    "Đảng viên có kỷ luật còn hiệu lực ({whom}) tại ngày {}",
+                    date_text(on, lang)
+                ),
+                &format!("Members with a discipline in force ({whom}) on {on}"),
+            );
+            (
+                render_counts(common.format.text(), lang, &title, &rows),
+                vec![counts_sheet(lang, &rows)],
+                (elapsed, rows.len()),
+            )
+        }
     };
     let lang: Lang = common.lang.into();
     let text = if common.bom {
@@ -1008,7 +1164,9 @@ impl ReportCommand {
             | ReportCommand::Admissions { common, .. }
             | ReportCommand::Discipline { common, .. }
             | ReportCommand::Badges { common, .. }
-            | ReportCommand::Units { common, .. } => common,
+            | ReportCommand::Units { common, .. }
+            | ReportCommand::WithoutAdmission { common, .. }
+            | ReportCommand::DisciplineInForce { common, .. } => common,
         }
     }
 
@@ -1025,6 +1183,14 @@ impl ReportCommand {
             ReportCommand::Discipline { .. } => t(lang, "Kỷ luật", "Discipline"),
             ReportCommand::Badges { .. } => t(lang, "Huy hiệu", "Badges"),
             ReportCommand::Units { .. } => t(lang, "Tổ chức đảng", "Units"),
+            ReportCommand::WithoutAdmission { years, .. } => t(
+                lang,
+                &format!("Không kết nạp {years} năm"),
+                &format!("No admission {years} years"),
+            ),
+            ReportCommand::DisciplineInForce { .. } => {
+                t(lang, "Kỷ luật còn hiệu lực", "Discipline in force")
+            }
         }
     }
 }

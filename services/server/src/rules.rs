@@ -50,11 +50,23 @@ fn value_text(value: Option<&ParamValue>, lang: Lang) -> String {
     match value {
         None => none.to_owned(),
         Some(ParamValue::Integer(i)) => i.to_string(),
-        Some(ParamValue::Period(p)) => p.to_string(),
-        Some(ParamValue::Threshold(t)) => t.to_string(),
+        // Durations and thresholds in the reader's words: "12 tháng", "30 ngày làm việc",
+        // "ít nhất 2/3" (English: "12 months", "30 working days", "at least 2/3").
+        Some(ParamValue::Period(p)) => match lang {
+            Lang::En => p.en(),
+            _ => p.vi(),
+        },
+        Some(ParamValue::Threshold(t)) => match lang {
+            Lang::En => t.en(),
+            _ => t.vi(),
+        },
         Some(ParamValue::Text(t)) => format!("{t:?}"),
         Some(ParamValue::TextList(l)) => format!("{l:?}"),
-        Some(ParamValue::Flag(b)) => b.to_string(),
+        Some(ParamValue::Flag(b)) => match (lang, b) {
+            (Lang::En, b) => b.to_string(),
+            (_, true) => "có".to_owned(),
+            (_, false) => "không".to_owned(),
+        },
     }
 }
 

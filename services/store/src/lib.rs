@@ -82,12 +82,14 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
+    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ImportCounts, ImportOutcome, ImportRequest,
+    MemberFilter,
     MemberPage, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
-    BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts,
+    BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts, IdleUnit,
+    IdleUnitsReport,
     MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference, TargetFigures,
     TargetReport, TargetRequest, TargetRow, UnitCounts,
 };

@@ -11,6 +11,8 @@
 //!   successors, for the roll-ups.
 //! - `reports`: the target report (rate, band, gap, forecast, roll-up, units at risk) and the
 //!   members, admissions, discipline and badge counts.
+//! - `questions`: the grassroots organizations and branches without an admission for some
+//!   years, the members with a discipline in force on a date.
 //! - `bulk`: multi-row inserts of a whole generated province in one transaction.
 //!
 //! The definitions are the core's (`memberflow_workflow::stats`) and `docs/targets.md`.
@@ -18,6 +20,7 @@
 pub(crate) mod bulk;
 mod counters;
 pub(crate) mod entity;
+mod questions;
 mod reports;
 pub(crate) mod rollup;
 mod tree;
@@ -28,6 +31,7 @@ pub use bulk::{
 };
 pub(crate) use counters::{Recount, count_members, count_members_with, internal};
 pub use counters::{StatsCheck, StatsDifference};
+pub use questions::{IdleUnit, IdleUnitsReport};
 pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, RiskScope, TargetFigures, TargetReport,
     TargetRequest, TargetRow, UnitCounts,

@@ -18,6 +18,7 @@ use super::Registry;
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::{MemberRecord, MembershipPeriod, StatusPeriod};
+use crate::stats::entity::discipline_record;
 use crate::tree::{load_unit, valid_on_membership};
 
 /// A member to register, as an organization that already runs knows them.
@@ -64,6 +65,35 @@ pub struct MemberFilter {
     pub on: NaiveDate,
     /// With one of these statuses on that date (any when empty).
     pub statuses: Vec<MemberStatus>,
+    /// Only the members with (`Some(true)`) or without (`Some(false)`) a discipline in force
+    /// on that date ([`discipline_in_force_on`]); everyone when `None`.
+    pub discipline_in_force: Option<bool>,
+}
+
+/// A discipline decision of the register in force on a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisciplineInForce {
+    /// The form (`KHIEN_TRACH`, `CANH_CAO`, …) in force, after any appeal.
+    pub form: String,
+    /// The decision's date: in force from that day.
+    pub decision_date: NaiveDate,
+    /// The unit the member belonged to when it was decided.
+    pub unit_id: Uuid,
+}
+
+/// The discipline register's decisions in force on `d`: decided on or before `d`, never
+/// annulled (an annulled decision never had effect, P6), and still in force, or lapsed (C1)
+/// only after `d`. The same reading as the C2 check of a badge award.
+pub(crate) fn discipline_in_force_on(d: NaiveDate) -> Condition {
+    use memberflow_workflow::engine::DisciplineStatus;
+    Condition::all()
+        .add(discipline_record::Column::DecisionDate.lte(d))
+        .add(discipline_record::Column::Status.ne(DisciplineStatus::Annulled.code()))
+        .add(
+            Condition::any()
+                .add(discipline_record::Column::Status.eq(DisciplineStatus::InForce.code()))
+                .add(discipline_record::Column::StatusDate.gt(d)),
+        )
 }
 
 /// One page of members, in id order.
@@ -73,6 +103,21 @@ pub struct MemberPage {
     pub members: Vec<MemberRecord>,
     /// Whether more follow.
     pub has_next: bool,
+}
+
+/// Members with (`want`) or without (`!want`) a discipline in force on `on`: one subquery of
+/// the register, so pages, cursors and counts agree.
+fn with_discipline_in_force(want: bool, on: NaiveDate) -> Condition {
+    let sub = Query::select()
+        .column(discipline_record::Column::MemberId)
+        .from(discipline_record::Entity)
+        .cond_where(discipline_in_force_on(on))
+        .to_owned();
+    if want {
+        Condition::all().add(member::Column::Id.in_subquery(sub))
+    } else {
+        Condition::all().add(member::Column::Id.not_in_subquery(sub))
+    }
 }
 
 fn valid_on_status(d: NaiveDate) -> Condition {
@@ -213,6 +258,7 @@ impl Registry<'_> {
         query: &str,
         units: Option<&[Uuid]>,
         on: NaiveDate,
+        discipline_in_force: Option<bool>,
         limit: u64,
     ) -> Result<Vec<MemberRecord>> {
         let key: String = memberflow_workflow::text::search_key(query)
@@ -223,6 +269,9 @@ impl Registry<'_> {
             return Ok(Vec::new());
         }
         let mut q = member::Entity::find().filter(member::Column::SearchName.contains(&key));
+        if let Some(want) = discipline_in_force {
+            q = q.filter(with_discipline_in_force(want, on));
+        }
         if let Some(units) = units {
             q = q
                 .join(JoinType::InnerJoin, member::Relation::MemberUnit.def())
@@ -299,7 +348,33 @@ impl Registry<'_> {
                         .is_in(f.statuses.iter().map(|s| s.as_str().to_owned())),
                 );
         }
+        if let Some(want) = f.discipline_in_force {
+            q = q.filter(with_discipline_in_force(want, f.on));
+        }
         q
+    }
+
+    /// The decisions of the discipline register in force against `member` on `on`
+    /// ([`discipline_in_force_on`]), oldest first.
+    pub async fn discipline_in_force(
+        &self,
+        member: Uuid,
+        on: NaiveDate,
+    ) -> Result<Vec<DisciplineInForce>> {
+        Ok(discipline_record::Entity::find()
+            .filter(discipline_record::Column::MemberId.eq(member))
+            .filter(discipline_in_force_on(on))
+            .order_by_asc(discipline_record::Column::DecisionDate)
+            .order_by_asc(discipline_record::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|r| DisciplineInForce {
+                form: r.form,
+                decision_date: r.decision_date,
+                unit_id: r.unit_id,
+            })
+            .collect())
     }
 
     /// The member's units over time, oldest first.

@@ -1412,6 +1412,7 @@ impl Statistics<'_> {
                     units: chunk.to_vec(),
                     on,
                     statuses: vec![MemberStatus::Official, MemberStatus::Probationary],
+                    discipline_in_force: None,
                 })
                 .await?;
         }
