@@ -24,7 +24,13 @@ async fn fire(app: &TestApp, case: &str, day: &str, transition: &str, inputs: Va
     w.fire_on(date(day), &app.token, transition, inputs).await
 }
 
-async fn ok(app: &TestApp, case: &str, day: &str, transition: &str, inputs: Value) -> String {
+pub(crate) async fn ok(
+    app: &TestApp,
+    case: &str,
+    day: &str,
+    transition: &str,
+    inputs: Value,
+) -> String {
     let r = fire(app, case, day, transition, inputs).await;
     assert!(r.get("errors").is_none(), "{transition} on {day}: {r:#}");
     r["data"]["fireTransition"]["toState"]
@@ -43,7 +49,7 @@ fn rules_of(r: &Value) -> Vec<String> {
 }
 
 /// Opens a discipline case about `m` in `branch` on `day` as the operator; returns its id.
-async fn open_discipline(app: &TestApp, branch: &str, m: &str, day: &str) -> String {
+pub(crate) async fn open_discipline(app: &TestApp, branch: &str, m: &str, day: &str) -> String {
     let case = member_case(m, "Trần Thị Kỷ Luật", branch);
     Walk::open(
         app,
@@ -66,7 +72,7 @@ async fn reprimand(app: &TestApp, case: &str) {
 }
 
 /// The same for `form` (reprimand or warning, which a branch decides, D13).
-async fn branch_decides(app: &TestApp, case: &str, form: &str) {
+pub(crate) async fn branch_decides(app: &TestApp, case: &str, form: &str) {
     let mut w = Walk {
         app,
         case: case.to_owned(),

@@ -23,6 +23,7 @@ mod mail;
 mod members;
 mod observability;
 mod operations;
+mod questions;
 mod races;
 mod readme;
 mod reminders;

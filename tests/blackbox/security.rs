@@ -280,6 +280,24 @@ fn rows(f: &Fixture) -> Vec<Row> {
             json!({ "id": t.b1 }),
         ),
         row(
+            "unitsWithoutAdmission",
+            Need::Over(READ_MEMBERS),
+            "query($id: ID!) { unitsWithoutAdmission(unitId: $id, years: 5, on: \"2026-06-30\") { lookedAt } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "disciplineInForce",
+            Need::Over(READ_MEMBERS),
+            "query($id: ID!) { disciplineInForce(unitId: $id, on: \"2026-06-30\") { members } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "member",
+            Need::Over(READ_MEMBERS),
+            "query($id: ID!) { member(id: $id) { disciplineInForce { form decisionDate } } }",
+            json!({ "id": f.member }),
+        ),
+        row(
             "violationCatalogue",
             Need::LoggedIn,
             "{ violationCatalogue { ruleSet } }",

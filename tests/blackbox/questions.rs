@@ -1,0 +1,413 @@
+//! The questions a provincial committee asks (docs/reports.md), through GraphQL and the real
+//! binary's `memberflow report`: the grassroots organizations and branches without an
+//! admission for N years (the day exactly N years before is outside the period), and the
+//! members with a discipline in force on a date (a field on Member, a filter on the member
+//! lists and search, the statistics by form), on both databases.
+
+use std::process::Command;
+
+use chrono::{Days, NaiveDate};
+use memberflow_tests::{TestApp, error_code, spawn_app};
+use serde_json::{Value, json};
+
+use crate::consequences::{branch_decides, ok, open_discipline};
+use crate::support::{REGISTER, member, province, unit};
+
+const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
+
+const IDLE: &str = "query($u: ID, $y: Int!, $on: Date) {
+  unitsWithoutAdmission(unitId: $u, years: $y, on: $on) {
+    on years since lookedAt
+    units { unit { code } members lastAdmission }
+  } }";
+
+/// Registers `n` official members of `unit`, there since 2015, admitted in 2010.
+async fn officials(app: &TestApp, unit: &str, n: usize) {
+    for i in 0..n {
+        app.ok(
+            REGISTER,
+            json!({ "i": {
+                "unitId": unit, "unitSince": "2015-01-01", "fullName": format!("Đảng viên {i}"),
+                "dateOfBirth": "1980-01-01", "sex": "MALE", "education": "UPPER_SECONDARY",
+                "status": "OFFICIAL", "admissionDecisionDate": "2010-05-10",
+                "ceremonyDate": "2010-06-01", "officialDate": "2011-06-01" } }),
+        )
+        .await;
+    }
+}
+
+/// A member admitted in `unit` by the decision of `decision` (probationary from the ceremony
+/// ten days later).
+async fn admitted(app: &TestApp, unit: &str, decision: &str) {
+    let d = NaiveDate::parse_from_str(decision, "%Y-%m-%d").unwrap();
+    app.ok(
+        REGISTER,
+        json!({ "i": {
+            "unitId": unit, "unitSince": decision, "fullName": "Người mới",
+            "dateOfBirth": "1998-01-01", "sex": "FEMALE", "education": "UPPER_SECONDARY",
+            "status": "PROBATIONARY", "admissionDecisionDate": decision,
+            "ceremonyDate": (d + Days::new(10)).to_string() } }),
+    )
+    .await;
+}
+
+/// Runs the real binary on the test's database; its standard output.
+fn report(app: &TestApp, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_DATABASE_URL", app.database_url())
+        .arg("report")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `(code, members, last admission)` of the units listed.
+fn idle(d: &Value) -> Vec<(String, u64, Value)> {
+    d["unitsWithoutAdmission"]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["unit"]["code"].as_str().unwrap().to_owned(),
+                u["members"].as_u64().unwrap(),
+                u["lastAdmission"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn listed(code: &str, members: u64, last: &str) -> (String, u64, Value) {
+    (code.to_owned(), members, json!(last))
+}
+
+#[tokio::test]
+async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_was_exactly_n_years_before()
+ {
+    let app = spawn_app().await;
+    let p = unit(&app, "P", "PROVINCE", None, "2004-01-01").await;
+    let d = unit(&app, "P-D", "DISTRICT", Some(&p), "2004-01-01").await;
+    let g = unit(&app, "P-G", "GRASSROOTS_COMMITTEE", Some(&d), "2004-01-01").await;
+    let b1 = unit(&app, "P-G-B1", "BRANCH", Some(&g), "2004-01-01").await;
+    let b2 = unit(&app, "P-G-B2", "BRANCH", Some(&g), "2004-01-01").await;
+    let gb = unit(&app, "P-D-GB", "GRASSROOTS_BRANCH", Some(&d), "2004-01-01").await;
+    // Set up in 2020: not judged over five years in 2023.
+    unit(&app, "P-G-B3", "BRANCH", Some(&g), "2020-01-01").await;
+    officials(&app, &b1, 3).await;
+    officials(&app, &b2, 3).await;
+    officials(&app, &gb, 2).await;
+    // B1's last admission: exactly five years before 30/6/2023; B2's: the day after.
+    admitted(&app, &b1, "2018-06-30").await;
+    admitted(&app, &b2, "2018-07-01").await;
+
+    let q = |on: &'static str, years: i64| {
+        let app = &app;
+        let p = p.clone();
+        async move {
+            app.ok(IDLE, json!({ "u": p, "y": years, "on": on }))
+                .await
+        }
+    };
+    let r = q("2023-06-30", 5).await;
+    let w = &r["unitsWithoutAdmission"];
+    assert_eq!(w["since"], "2018-07-01", "{r:#}");
+    assert_eq!(w["years"], 5);
+    // G, B1, B2 and GB looked at; B3 is younger than five years.
+    assert_eq!(w["lookedAt"], 4, "{r:#}");
+    assert_eq!(
+        idle(&r),
+        vec![
+            listed("P-D-GB", 2, "2010-05-10"),
+            listed("P-G-B1", 4, "2018-06-30"),
+        ],
+        "{r:#}"
+    );
+    // A day later B2's admission is exactly five years old too: B2 and its grassroots
+    // committee join the list (the committee's members are its branches').
+    let r = q("2023-07-01", 5).await;
+    assert_eq!(
+        idle(&r),
+        vec![
+            listed("P-D-GB", 2, "2010-05-10"),
+            listed("P-G", 8, "2018-07-01"),
+            listed("P-G-B1", 4, "2018-06-30"),
+            listed("P-G-B2", 4, "2018-07-01"),
+        ],
+        "{r:#}"
+    );
+    // Over six years B3 is still too young, GB still idle, B1 and B2 admitted.
+    let r = q("2023-06-30", 6).await;
+    assert_eq!(
+        idle(&r),
+        vec![listed("P-D-GB", 2, "2010-05-10")],
+        "{r:#}"
+    );
+    // The subtree of B1 alone; the whole organization without a unit.
+    let one = app
+        .ok(IDLE, json!({ "u": b1, "y": 5, "on": "2023-06-30" }))
+        .await;
+    assert_eq!(idle(&one), vec![listed("P-G-B1", 4, "2018-06-30")]);
+    let all = app
+        .ok(IDLE, json!({ "u": null, "y": 5, "on": "2023-06-30" }))
+        .await;
+    assert_eq!(
+        idle(&all),
+        vec![
+            listed("P-D-GB", 2, "2010-05-10"),
+            listed("P-G-B1", 4, "2018-06-30"),
+        ]
+    );
+    // Bad input: no years, too many, a malformed id.
+    for y in [0, 101] {
+        let r = app
+            .gql(IDLE, json!({ "u": p, "y": y, "on": "2023-06-30" }))
+            .await;
+        assert_eq!(error_code(&r), "VALIDATION", "{y}: {r:#}");
+    }
+    let r = app
+        .gql(IDLE, json!({ "u": "not-an-id", "y": 5, "on": "2023-06-30" }))
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+
+    // The same through `memberflow report`, as CSV and as a table, in both languages.
+    let csv = report(
+        &app,
+        &[
+            "without-admission",
+            "--years",
+            "5",
+            "--on",
+            "2023-07-01",
+            "--unit",
+            "P",
+            "--format",
+            "csv",
+        ],
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Mã,Đơn vị,Loại,Trực thuộc,Đảng viên,Kết nạp gần nhất",
+        "{csv}"
+    );
+    assert_eq!(
+        &lines[1..],
+        [
+            "P-D-GB,Đơn vị P-D-GB,Chi bộ cơ sở,P-D,2,10/05/2010",
+            "P-G,Đơn vị P-G,Đảng bộ cơ sở,P-D,8,01/07/2018",
+            "P-G-B1,Đơn vị P-G-B1,Chi bộ trực thuộc,P-G,4,30/06/2018",
+            "P-G-B2,Đơn vị P-G-B2,Chi bộ trực thuộc,P-G,4,01/07/2018",
+        ],
+        "{csv}"
+    );
+    let table = report(
+        &app,
+        &[
+            "without-admission",
+            "--years",
+            "5",
+            "--on",
+            "2023-06-30",
+            "--unit",
+            "P",
+            "--lang",
+            "en",
+        ],
+    );
+    assert!(
+        table.starts_with(
+            "Grassroots organizations and branches without an admission in 5 years (2018-07-01 to 2023-06-30): 2 of 4\n"
+        ),
+        "{table}"
+    );
+    assert!(table.contains("P-D-GB"), "{table}");
+    assert!(!table.contains("P-G-B2"), "{table}");
+    let vi = report(
+        &app,
+        &["without-admission", "--years", "5", "--on", "2023-06-30"],
+    );
+    assert!(
+        vi.starts_with("Tổ chức cơ sở đảng và chi bộ không kết nạp được đảng viên trong 5 năm (từ 01/07/2018 đến 30/06/2023): 2 trong số 4\n"),
+        "{vi}"
+    );
+}
+
+const IN_FORCE: &str = "query($m: ID!, $on: Date) {
+  member(id: $m) { disciplineInForce(on: $on) { form label decisionDate } } }";
+const IN_FORCE_LIST: &str = "query($u: ID!, $on: Date, $f: Boolean) {
+  unit(id: $u) {
+    members(on: $on, includeSubtree: true, disciplineInForce: $f, first: 50) {
+      totalCount edges { node { fullName } } }
+    memberCount(on: $on, includeSubtree: true, disciplineInForce: $f)
+  } }";
+const IN_FORCE_STATS: &str = "query($u: ID, $on: Date) {
+  disciplineInForce(unitId: $u, on: $on) { on members byForm { form label count } } }";
+
+fn names(d: &Value) -> Vec<String> {
+    let mut v: Vec<String> = d["unit"]["members"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["fullName"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_member_the_lists_and_the_reports()
+ {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let a = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    member(&app, &p.b1, "Lê Văn Hai").await;
+    member(&app, &p.b2, "Võ Văn Ba").await;
+    let case = open_discipline(&app, &p.b1, &a, "2026-03-02").await;
+    branch_decides(&app, &case, "warning").await;
+
+    // The decision's day, from the member's record.
+    let now = app.ok(IN_FORCE, json!({ "m": a, "on": null })).await;
+    let list = now["member"]["disciplineInForce"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{now:#}");
+    assert_eq!(list[0]["form"], "warning");
+    assert_eq!(list[0]["label"], "Cảnh cáo");
+    let decided = list[0]["decisionDate"].as_str().unwrap().to_owned();
+    let day = NaiveDate::parse_from_str(&decided, "%Y-%m-%d").unwrap();
+    let before = day.pred_opt().unwrap().to_string();
+    // The day before the decision: nothing in force; on the day: the warning.
+    let r = app.ok(IN_FORCE, json!({ "m": a, "on": before })).await;
+    assert_eq!(r["member"]["disciplineInForce"], json!([]), "{r:#}");
+    let r = app.ok(IN_FORCE, json!({ "m": a, "on": decided })).await;
+    assert_eq!(
+        r["member"]["disciplineInForce"],
+        json!([{ "form": "warning", "label": "Cảnh cáo", "decisionDate": decided }])
+    );
+
+    // The member lists filtered, pages and counts agreeing.
+    let l = app
+        .ok(IN_FORCE_LIST, json!({ "u": p.hg, "on": decided, "f": true }))
+        .await;
+    assert_eq!(names(&l), ["Trần Thị Kỷ Luật"], "{l:#}");
+    assert_eq!(l["unit"]["members"]["totalCount"], 1);
+    assert_eq!(l["unit"]["memberCount"], 1);
+    let l = app
+        .ok(IN_FORCE_LIST, json!({ "u": p.hg, "on": decided, "f": false }))
+        .await;
+    assert_eq!(names(&l), ["Lê Văn Hai", "Võ Văn Ba"], "{l:#}");
+    assert_eq!(l["unit"]["memberCount"], 2);
+    let l = app
+        .ok(IN_FORCE_LIST, json!({ "u": p.hg, "on": before, "f": true }))
+        .await;
+    assert_eq!(l["unit"]["memberCount"], 0, "{l:#}");
+    let l = app
+        .ok(IN_FORCE_LIST, json!({ "u": p.b2, "on": decided, "f": true }))
+        .await;
+    assert_eq!(l["unit"]["memberCount"], 0, "{l:#}");
+    // The search, as of today.
+    let s = app
+        .ok(
+            "query($u: ID) { searchMembers(query: \"van\", unitId: $u, disciplineInForce: false) { fullName } }",
+            json!({ "u": p.hg }),
+        )
+        .await;
+    assert_eq!(
+        s["searchMembers"],
+        json!([{ "fullName": "Lê Văn Hai" }, { "fullName": "Võ Văn Ba" }])
+    );
+    let s = app
+        .ok(
+            "{ searchMembers(query: \"tran\", disciplineInForce: true) { fullName } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(s["searchMembers"], json!([{ "fullName": "Trần Thị Kỷ Luật" }]));
+
+    // The statistics by form, in the subtree.
+    let st = app
+        .ok(IN_FORCE_STATS, json!({ "u": p.hg, "on": decided }))
+        .await;
+    assert_eq!(
+        st["disciplineInForce"],
+        json!({ "on": decided, "members": 1,
+                "byForm": [{ "form": "warning", "label": "Cảnh cáo", "count": 1 }] })
+    );
+    let st = app
+        .ok(IN_FORCE_STATS, json!({ "u": p.gb, "on": decided }))
+        .await;
+    assert_eq!(st["disciplineInForce"]["members"], 0);
+    let csv = report(
+        &app,
+        &[
+            "discipline-in-force",
+            "--on",
+            &decided,
+            "--unit",
+            "HG",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        csv,
+        "Mục,Nhóm,Số lượng\nHình thức còn hiệu lực,Cảnh cáo,1\nĐảng viên đang chịu kỷ luật,,1\n",
+        "{csv}"
+    );
+    let csv = report(
+        &app,
+        &[
+            "discipline-in-force",
+            "--on",
+            &before,
+            "--format",
+            "csv",
+            "--lang",
+            "en",
+        ],
+    );
+    assert_eq!(
+        csv, "Section,Group,Count\nmembers under discipline,,0\n",
+        "{csv}"
+    );
+
+    // Annulled on appeal (P6): it never had effect, on no day.
+    ok(
+        &app,
+        &case,
+        "2026-03-20",
+        "file_appeal",
+        json!({ "appeal_filed_date": "today",
+        "appeal_body": "inspection_commission", "appeal_level": "superior",
+        "appeal_grounds": "Không vi phạm" }),
+    )
+    .await;
+    assert_eq!(
+        ok(
+            &app,
+            &case,
+            "2026-04-10",
+            "annul",
+            json!({ "ruling_body": "inspection_commission",
+            "ruling_level": "superior", "appeal_ruling_date": "today",
+            "restoration": "Xin lỗi, khôi phục quyền lợi" })
+        )
+        .await,
+        "Annulled"
+    );
+    let r = app.ok(IN_FORCE, json!({ "m": a, "on": decided })).await;
+    assert_eq!(r["member"]["disciplineInForce"], json!([]), "{r:#}");
+    let st = app
+        .ok(IN_FORCE_STATS, json!({ "u": null, "on": decided }))
+        .await;
+    assert_eq!(st["disciplineInForce"]["members"], 0, "{st:#}");
+}
