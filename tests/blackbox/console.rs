@@ -831,6 +831,12 @@ pub(crate) async fn the_targets_page_shows_the_demo_province(app: &TestApp) {
     b.goto("/targets?unit=HG&year=2022").await;
     let text = b.wait_text("main", &shown).await;
     assert!(text.contains("Hậu Giang"), "{text}");
+    // The units that admitted nobody in the five years to the end of 2022.
+    assert!(
+        text.contains("Tổ chức cơ sở đảng và chi bộ không kết nạp được đảng viên trong 5 năm"),
+        "{text}"
+    );
+    assert!(text.contains("từ 01/01/2018 đến 31/12/2022"), "{text}");
     let drawn = b
         .script(
             "const i = document.querySelector('img.chart'); return i && i.complete ? i.naturalWidth : 0;",

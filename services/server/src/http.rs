@@ -645,6 +645,8 @@ struct ReportQuery {
     unit: Option<String>,
     year: Option<i32>,
     depth: Option<u32>,
+    /// For `without-admission`: how many years back (5 by default).
+    years: Option<u32>,
     on: Option<chrono::NaiveDate>,
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
@@ -739,6 +741,12 @@ async fn report_download(
         "discipline" => ReportCommand::Discipline { period, common },
         "badges" => ReportCommand::Badges { period, common },
         "units" => ReportCommand::Units { on: q.on, common },
+        "without-admission" => ReportCommand::WithoutAdmission {
+            years: q.years.unwrap_or(5).clamp(1, 100),
+            on: q.on,
+            common,
+        },
+        "discipline-in-force" => ReportCommand::DisciplineInForce { on: q.on, common },
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let Some(rules) = crate::report::embedded_rules() else {

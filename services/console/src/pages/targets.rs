@@ -1,6 +1,7 @@
 //! The targets dashboard: a unit's admissions of a year against the 3–4% band (S20, S21), its
-//! subtree as a sortable table, the units at risk, the forecast, the admissions chart, and
-//! every report as CSV and XLSX.
+//! subtree as a sortable table, the units at risk, the forecast, the admissions chart, the
+//! grassroots organizations and branches without an admission for some years, and every
+//! report as CSV and XLSX.
 
 use axum::extract::Query;
 use axum::response::Response;
@@ -19,7 +20,12 @@ pub(crate) struct Filter {
     unit: Option<String>,
     year: Option<i32>,
     depth: Option<u32>,
+    /// Years without an admission to list units for (5 by default).
+    idle: Option<u32>,
 }
+
+/// At most this many units without an admission are shown; the download has them all.
+const IDLE_SHOWN: usize = 100;
 
 fn rate(l: Lang, row: &Value) -> String {
     row.get("rate")
@@ -102,6 +108,38 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
     };
     let report = &data["admissionTarget"];
     let total = &report["total"];
+    let idle_years = f.idle.unwrap_or(5).clamp(1, 100);
+    // As of the report's reference day (the year's end, or today while it runs).
+    let idle = match v
+        .gql(
+            gql::TARGETS,
+            "UnitsWithoutAdmission",
+            serde_json::json!({ "id": s(&total["unit"], "id"), "years": idle_years,
+                                "on": report["referenceDate"] }),
+        )
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return error_page(&v, Nav::Targets, &e),
+    };
+    let idle = &idle["unitsWithoutAdmission"];
+    let idle_units: Vec<&Value> = list(idle, "units").iter().collect();
+    let idle_title = match l {
+        Lang::Vi => format!(
+            "Tổ chức cơ sở đảng và chi bộ không kết nạp được đảng viên trong {idle_years} năm"
+        ),
+        Lang::En => format!(
+            "Grassroots organizations and branches without an admission in {idle_years} years"
+        ),
+    };
+    let idle_more = match l {
+        Lang::Vi => format!("hiện {IDLE_SHOWN} đơn vị đầu, tải báo cáo để xem đủ"),
+        Lang::En => format!("the first {IDLE_SHOWN} shown, download the report for all"),
+    };
+    let idle_download = match l {
+        Lang::Vi => format!("Không kết nạp được đảng viên trong {idle_years} năm"),
+        Lang::En => format!("No admission in {idle_years} years"),
+    };
     let rows: Vec<&Value> = list(report, "rows")
         .iter()
         .filter(|r| i(r, "depth") > 0)
@@ -136,6 +174,10 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                     div {
                         label for="depth" { (t(l, "Số cấp bên dưới", "Levels below")) }
                         input id="depth" type="number" name="depth" value=(depth) min="1" max="4";
+                    }
+                    div {
+                        label for="idle" { (t(l, "Số năm không kết nạp", "Years without admission")) }
+                        input id="idle" type="number" name="idle" value=(idle_years) min="1" max="100";
                     }
                     div { button type="submit" { (t(l, "Xem", "Show")) } }
                 }
@@ -177,6 +219,42 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
             h2 { (t(l, "Đơn vị có nguy cơ không đạt", "Units at risk")) }
             @if at_risk.is_empty() { p.muted { (t(l, "Không có.", "None.")) } }
             @else { (rows_table(l, &at_risk)) }
+            h2 id="idle-units" {
+                (idle_title)
+            }
+            p.muted {
+                (idle_units.len()) " / " (i(idle, "lookedAt")) " "
+                (t(l, "đơn vị (từ", "units (from")) " " (date(s(idle, "since"))) " "
+                (t(l, "đến", "to")) " " (date(s(idle, "on"))) ")"
+                @if idle_units.len() > IDLE_SHOWN {
+                    "; " (idle_more)
+                }
+            }
+            @if !idle_units.is_empty() {
+                div.table-wrap {
+                    table data-sortable aria-labelledby="idle-units" {
+                        thead { tr {
+                            th { (t(l, "Đơn vị", "Unit")) }
+                            th { (t(l, "Loại", "Kind")) }
+                            th.num { (t(l, "Đảng viên", "Members")) }
+                            th { (t(l, "Kết nạp gần nhất", "Last admission")) }
+                        } }
+                        tbody {
+                            @for u in idle_units.iter().take(IDLE_SHOWN) {
+                                tr {
+                                    td { a href={ "/targets?unit=" (urlencode(s(&u["unit"], "code"))) } { (s(&u["unit"], "name")) } }
+                                    td { (s(&u["unit"], "kindLabel")) }
+                                    td.num { (i(u, "members")) }
+                                    td data-sort=(s(u, "lastAdmission")) {
+                                        @if u["lastAdmission"].is_string() { (date(s(u, "lastAdmission"))) }
+                                        @else { (t(l, "chưa từng", "never")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             h2 { (t(l, "Tải báo cáo", "Download reports")) }
             ul {
                 li { (t(l, "Chỉ tiêu kết nạp", "Admission targets")) ": "
@@ -192,6 +270,13 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                     a href=(download("badges", "csv", "")) { "CSV" } " · " a href=(download("badges", "xlsx", "")) { "XLSX" } }
                 li { (t(l, "Tổ chức đảng", "Units")) ": "
                     a href=(download("units", "csv", "")) { "CSV" } " · " a href=(download("units", "xlsx", "")) { "XLSX" } }
+                @let idle_q = format!("&years={idle_years}&on={}", s(idle, "on"));
+                li { (idle_download) ": "
+                    a href=(download("without-admission", "csv", &idle_q)) { "CSV" } " · "
+                    a href=(download("without-admission", "xlsx", &idle_q)) { "XLSX" } }
+                li { (t(l, "Kỷ luật còn hiệu lực", "Discipline in force")) ": "
+                    a href=(download("discipline-in-force", "csv", "")) { "CSV" } " · "
+                    a href=(download("discipline-in-force", "xlsx", "")) { "XLSX" } }
             }
         },
     )
