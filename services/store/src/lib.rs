@@ -82,8 +82,8 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
-    MemberPage, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
+    AwardOutcome, BadgeAwardRecord, ExemptionRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
+    MemberPage, NewExemption, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
