@@ -9,6 +9,7 @@ pub mod badges;
 pub mod calendar;
 pub mod catalog;
 pub mod email;
+pub mod exemption;
 pub mod engine;
 pub mod import;
 pub mod rule_catalogue;

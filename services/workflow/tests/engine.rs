@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use memberflow_workflow::calendar::WorkingCalendar;
-use memberflow_workflow::engine::context::subject_discipline;
+use memberflow_workflow::engine::context::{subject_discipline, unit_exempted};
 use memberflow_workflow::engine::{
     Actor, AvailabilityStatus, CaseSnapshot, CheckOptions, Decision, Definition, Effect, Event,
     InputType, MigrationBlocker, MigrationChange, Notice, ProblemCode, Refusal, RefusalCode,
@@ -197,6 +197,9 @@ struct Step {
     expect_rule_set: Option<String>,
     #[serde(default)]
     expect_fact: toml::Table,
+    /// The exempted official members of the case's unit on the step's day (S15), as the shell
+    /// would read them from the registry.
+    exempted: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -365,11 +368,15 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
             Some(roles) => Actor::new("tester", roles.iter().map(|r| parse_role(r)).collect()),
             None => actor_for(&def, &step.fire),
         };
+        let mut context = subject_discipline(&[]);
+        if let Some(ids) = &step.exempted {
+            context.extend(unit_exempted(day, ids));
+        }
         let event = Event {
             transition: step.fire.clone(),
             actor,
             inputs,
-            context: subject_discipline(&[]),
+            context,
         };
         let result = step_once(&def, &book, case.as_ref(), &event, day);
         let label = format!("step `{}` on {day}", step.fire);
@@ -1253,6 +1260,81 @@ expect_refused = ["GUARD_FAILED:A8"]
 fire = "branch_vote"
 gap_days = 0
 inputs = { votes_for = 7, official_members = 12, excluded_members = 2 }
+expect_state = "BranchVoted"
+"#,
+    );
+}
+
+#[test]
+fn s15_a8_the_registry_exempted_leave_the_denominator_unless_present() {
+    // 7 of 12 fails; with 2 members exempted on the registry, 7 of 10 passes without any
+    // count typed in; a typed count that disagrees with the registry is refused with its own
+    // code; an exempted member present is counted back (7 of 11 < 2/3).
+    check(
+        r#"
+definition = "admission"
+start = 2025-08-01
+walk_until = "collect_opinions"
+
+[[step]]
+fire = "branch_vote"
+inputs = { votes_for = 7, official_members = 12 }
+exempted = []
+expect_refused = ["GUARD_FAILED:A8"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 7, official_members = 12, exempted_members = 1 }
+exempted = ["m1", "m2"]
+expect_refused = ["EXEMPTION_COUNT_MISMATCH:S15"]
+expect_vi = ["khác với sổ đảng viên"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 7, official_members = 12, exempted_present = 1 }
+exempted = ["m1", "m2"]
+expect_refused = ["GUARD_FAILED:A8"]
+expect_vi = ["trừ 0 người sinh hoạt tạm thời nơi khác và 1 người được miễn sinh hoạt vắng mặt"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 7, official_members = 12, exempted_present = 3 }
+exempted = ["m1", "m2"]
+expect_refused = ["GUARD_FAILED:A8"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 7, official_members = 12, exempted_members = 2 }
+exempted = ["m1", "m2"]
+expect_state = "BranchVoted"
+"#,
+    );
+}
+
+#[test]
+fn s15_a8_exempted_and_living_elsewhere_both_leave_the_denominator() {
+    // 6 of 12: less 1 living elsewhere (typed) and 2 exempted (registry), 6 of 9 = 2/3.
+    check(
+        r#"
+definition = "admission"
+start = 2025-08-01
+walk_until = "collect_opinions"
+
+[[step]]
+fire = "branch_vote"
+inputs = { votes_for = 6, official_members = 12, excluded_members = 1 }
+exempted = ["m1"]
+expect_refused = ["GUARD_FAILED:A8"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 6, official_members = 12, excluded_members = 1 }
+exempted = ["m1", "m2"]
 expect_state = "BranchVoted"
 "#,
     );

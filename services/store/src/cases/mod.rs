@@ -871,6 +871,15 @@ impl Cases<'_> {
             .await?;
             cmd.event.context.extend(refs);
         }
+        if engine::context::transition_reads(&def.open, engine::context::UNIT_EXEMPTED) {
+            let on = engine::context::vote_date(&def.open, &cmd.event.inputs, cmd.today);
+            let ids =
+                crate::registry::exemptions::exempted_official_members(&txn, new.unit_id, on)
+                    .await?;
+            cmd.event
+                .context
+                .extend(engine::context::unit_exempted(on, &ids));
+        }
         let decision = match engine::open(
             def,
             &catalog.rules,
@@ -1081,6 +1090,19 @@ impl Cases<'_> {
             )
             .await?;
             cmd.event.context.extend(refs);
+        }
+        // S15: a vote step is given the exempted official members of the case's unit on the
+        // vote's date, which its denominator leaves out (A8, A14, D5, D33).
+        if let Some(t) = def.transition(&cmd.event.transition)
+            && engine::context::transition_reads(t, engine::context::UNIT_EXEMPTED)
+        {
+            let on = engine::context::vote_date(t, &cmd.event.inputs, cmd.today);
+            let ids =
+                crate::registry::exemptions::exempted_official_members(&txn, case.unit_id, on)
+                    .await?;
+            cmd.event
+                .context
+                .extend(engine::context::unit_exempted(on, &ids));
         }
         let decision = match engine::fire(
             def,

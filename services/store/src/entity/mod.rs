@@ -7,6 +7,7 @@ pub mod case_deadline;
 pub mod case_event;
 pub mod cases;
 pub mod member;
+pub mod member_exemption;
 pub mod member_status;
 pub mod member_unit;
 pub mod outbox;

@@ -6,17 +6,20 @@
 //! - `effects.rs`: a step's effects on the registry, in the step's transaction.
 //! - `step_context.rs`: the registry context a step is given, read as of its date.
 //! - `badges.rs`: badges awarded and the award.
+//! - `exemptions.rs`: exemption from party activities and work (S15) and who was exempted on a day.
 //! - `import.rs`: import of units and members in one transaction, and the export.
 //! - `rows.rs`: the multi-row inserts of members and their histories (import, bulk loading).
 
 mod badges;
 mod effects;
+pub(crate) mod exemptions;
 mod import;
 mod members;
 pub(crate) mod rows;
 pub(crate) mod step_context;
 
 pub use badges::{AwardOutcome, BadgeAwardRecord};
+pub use exemptions::{ExemptionRecord, NewExemption};
 pub(crate) use effects::apply;
 pub use import::{
     ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,

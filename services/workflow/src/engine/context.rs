@@ -262,3 +262,60 @@ pub fn unit_grassroots(data: &Values) -> Option<(String, String)> {
 pub fn transition_reads(t: &super::definition::Transition, key: &str) -> bool {
     t.guard_reads(key)
 }
+
+/// Key of the official members of the case's unit exempted from party activities and work
+/// (S15) on the day of the vote a step records: `{ on: date, members: [id, ...] }`. The vote
+/// guards (A8, A14, D5, D33) leave them out of the denominator, less those the step says were
+/// present (`exempted_present`).
+pub const UNIT_EXEMPTED: &str = "unit_exempted";
+
+/// The exempted official members of the case's unit on a day, as the registry has them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitExempted {
+    /// The day they were read for (the vote's date).
+    pub on: NaiveDate,
+    /// Their ids.
+    pub members: Vec<String>,
+}
+
+/// The context of a vote step dated `on` in a unit whose exempted official members that day
+/// are `members`.
+pub fn unit_exempted(on: NaiveDate, members: &[String]) -> Values {
+    let mut m = Values::new();
+    m.insert("on".into(), Value::Date(on));
+    m.insert(
+        "members".into(),
+        Value::List(members.iter().cloned().map(Value::Text).collect()),
+    );
+    let mut v = Values::new();
+    v.insert(UNIT_EXEMPTED.into(), Value::Map(m));
+    v
+}
+
+/// The exempted members a context holds; `None` when the shell read none (a core used
+/// without a registry) or gave something malformed.
+pub fn read_unit_exempted(data: &Values) -> Option<UnitExempted> {
+    let Value::Map(m) = data.get(UNIT_EXEMPTED)? else {
+        return None;
+    };
+    let on = m.get("on").and_then(Value::as_date)?;
+    let Some(Value::List(items)) = m.get("members") else {
+        return None;
+    };
+    let members = items
+        .iter()
+        .map(|v| v.as_text().map(str::to_owned))
+        .collect::<Option<Vec<_>>>()?;
+    Some(UnitExempted { on, members })
+}
+
+/// The day of the vote a step records: its first date input whose name ends in `vote_date`
+/// (`branch_vote_date`, `recognition_vote_date`, `vote_date`), else the day of the step. The
+/// shell reads the exempted members (S15) as of this day.
+pub fn vote_date(t: &super::definition::Transition, inputs: &Values, step_day: NaiveDate) -> NaiveDate {
+    t.inputs
+        .iter()
+        .filter(|i| i.name.ends_with("vote_date"))
+        .find_map(|i| inputs.get(&i.name).and_then(Value::as_date))
+        .unwrap_or(step_day)
+}

@@ -50,6 +50,10 @@ pub enum RefusalCode {
     DateOutOfRange,
     /// The step is dated before the case's latest step: a history stays in date order.
     StepOutOfOrder,
+    /// A vote's count of exempted members (S15) does not agree with the registry on the vote's
+    /// date (A8, A14, D5, D33: the denominator leaves them out from the registry, not from a
+    /// typed count).
+    ExemptionCountMismatch,
 }
 
 impl RefusalCode {
@@ -73,6 +77,7 @@ impl RefusalCode {
             RefusalCode::DeadlineNotExtendable => "DEADLINE_NOT_EXTENDABLE",
             RefusalCode::DateOutOfRange => "DATE_OUT_OF_RANGE",
             RefusalCode::StepOutOfOrder => "STEP_OUT_OF_ORDER",
+            RefusalCode::ExemptionCountMismatch => "EXEMPTION_COUNT_MISMATCH",
         }
     }
 

@@ -105,7 +105,7 @@ impl Ballot {
     fn denominator_vi(&self) -> String {
         if self.excluded > 0 {
             format!(
-                "{} (trên tổng số {} đảng viên chính thức, trừ {} người sinh hoạt tạm thời nơi khác hoặc được miễn sinh hoạt và vắng mặt)",
+                "{} (trên tổng số {} đảng viên chính thức, trừ {} người sinh hoạt tạm thời nơi khác hoặc được miễn sinh hoạt và vắng mặt theo sổ đảng viên)",
                 self.counted, self.members, self.excluded
             )
         } else {
@@ -145,7 +145,15 @@ fn read_ballot(ctx: &GuardContext<'_>) -> Result<Ballot, GuardOutcome> {
     let (allowed, rule) = forms_for_subject(ctx)?;
 
     let members = ctx.need_int("official_members")?;
-    let excluded = ctx.int("excluded_members").unwrap_or(0);
+    // Living elsewhere (typed) and, for a branch's vote, the exempted who are absent (S15, from
+    // the registry on the vote's date): both left out of the denominator (D33).
+    let living_elsewhere = ctx.int("excluded_members").unwrap_or(0);
+    let exempted = if ctx.text("voting_body") == Some("branch") {
+        super::votes::exempted_absent(ctx, "D33")?
+    } else {
+        0
+    };
+    let excluded = living_elsewhere.saturating_add(exempted);
     let counted = members - excluded;
     let mut reasons = Vec::new();
     let mut forms = Vec::new();
@@ -211,6 +219,9 @@ pub(super) const BALLOT_CUMULATED_FORM: GuardSpec = GuardSpec {
         req("discipline_form", DataType::Text),
         req("official_members", DataType::Integer),
         opt("excluded_members", DataType::Integer),
+        super::votes::EXEMPTION_READS[0],
+        super::votes::EXEMPTION_READS[1],
+        super::votes::EXEMPTION_READS[2],
         opt("membership", DataType::Text),
         opt("holds_post", DataType::Boolean),
         opt("votes_expulsion", DataType::Integer),
@@ -280,6 +291,9 @@ pub(super) const BALLOT_WITHOUT_MAJORITY: GuardSpec = GuardSpec {
         req("voting_body", DataType::Text),
         req("official_members", DataType::Integer),
         opt("excluded_members", DataType::Integer),
+        super::votes::EXEMPTION_READS[0],
+        super::votes::EXEMPTION_READS[1],
+        super::votes::EXEMPTION_READS[2],
         opt("membership", DataType::Text),
         opt("holds_post", DataType::Boolean),
         opt("votes_expulsion", DataType::Integer),

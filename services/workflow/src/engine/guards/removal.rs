@@ -81,6 +81,9 @@ pub(super) const REMOVAL_VOTE_THRESHOLD: GuardSpec = GuardSpec {
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
         opt("excluded_members", DataType::Integer),
+        super::votes::EXEMPTION_READS[0],
+        super::votes::EXEMPTION_READS[1],
+        super::votes::EXEMPTION_READS[2],
     ],
     check: removal_vote_threshold,
 };

@@ -1,10 +1,19 @@
 //! Vote thresholds of resolutions (A8, A9, A14, D31, D33): the tally out of all official members
 //! less the exclusions.
 
-use super::{DataType, GuardContext, GuardOutcome, GuardSpec, opt, req, verdict};
-use crate::engine::period::Threshold;
-use crate::engine::refusal::Reason;
+use super::{DataType, GuardContext, GuardOutcome, GuardSpec, Read, opt, req, verdict};
+use crate::engine::context::{UNIT_EXEMPTED, read_unit_exempted};
+use crate::engine::period::{Threshold, fmt_date};
+use crate::engine::refusal::{Reason, RefusalCode};
 use crate::engine::ruleset::ParamKind;
+
+/// What a branch vote reads about exempted members (S15): the registry's list on the vote's
+/// date, and the step's optional figures.
+pub(super) const EXEMPTION_READS: [Read; 3] = [
+    opt(UNIT_EXEMPTED, DataType::List),
+    opt("exempted_members", DataType::Integer),
+    opt("exempted_present", DataType::Integer),
+];
 
 /// The guards of this family, for the registry.
 pub(super) static GUARDS: &[GuardSpec] = &[
@@ -21,10 +30,62 @@ pub(super) struct Tally {
     pub(super) counted: i64,
     members: i64,
     excluded: i64,
+    exempted: i64,
 }
 
-/// Reads a vote from `votes_key` out of `members_key`, less `excluded_key`, and checks the
-/// inputs make sense. The denominator is all official members, not those present (A8, D33).
+/// The exempted members (S15) a vote leaves out of its denominator: those the registry has as
+/// exempted official members of the case's unit on the vote's date (the context
+/// [`UNIT_EXEMPTED`]), less those the step says were present (`exempted_present`: only the
+/// exempted who are absent are left out, A8, D33). A count the caller still types
+/// (`exempted_members`) must agree with the registry, else the step is refused
+/// (`EXEMPTION_COUNT_MISMATCH`). Without a registry context (the core used alone), the typed
+/// count stands.
+pub(super) fn exempted_absent(ctx: &GuardContext<'_>, rule: &str) -> Result<i64, GuardOutcome> {
+    let typed = ctx.int("exempted_members");
+    let present = ctx.int("exempted_present").unwrap_or(0);
+    let registry = read_unit_exempted(ctx.data);
+    let exempted = match (&registry, typed) {
+        (Some(r), Some(n)) if i64::try_from(r.members.len()).ok() != Some(n) => {
+            return Err(verdict(vec![
+                Reason::new(
+                    RefusalCode::ExemptionCountMismatch,
+                    format!(
+                        "Số đảng viên được miễn công tác và sinh hoạt đảng đã ghi ({n}) khác với sổ đảng viên ngày {} ({}) ({rule}, S15): mẫu số lấy theo sổ đảng viên; bỏ trống số này hoặc sửa sổ đảng viên.",
+                        fmt_date(r.on),
+                        r.members.len()
+                    ),
+                    format!(
+                        "The count of members exempted from party work and activities given ({n}) differs from the registry on {} ({}) ({rule}, S15): the denominator follows the registry; leave the count out or correct the registry.",
+                        fmt_date(r.on),
+                        r.members.len()
+                    ),
+                )
+                .with_rule("S15")
+                .with_field("exempted_members")
+                .with_guard(ctx.guard.name),
+            ]));
+        }
+        (Some(r), _) => i64::try_from(r.members.len()).unwrap_or(i64::MAX),
+        (None, n) => n.unwrap_or(0),
+    };
+    if present < 0 || present > exempted {
+        return Err(verdict(vec![ctx.reason(
+            rule,
+            format!(
+                "Số đảng viên được miễn sinh hoạt có mặt ({present}) phải từ 0 đến số đảng viên được miễn sinh hoạt của chi bộ ({exempted}) ({rule}, S15)."
+            ),
+            format!(
+                "Exempted members present ({present}) must be between 0 and the branch's exempted members ({exempted}) ({rule}, S15)."
+            ),
+        )]));
+    }
+    Ok(exempted - present)
+}
+
+/// Reads a vote from `votes_key` out of `members_key`, less `excluded_key` (members living
+/// their party life temporarily elsewhere) and, for a branch vote (`excluded_key` given), the
+/// exempted members who are absent ([`exempted_absent`]), and checks the inputs make sense. The
+/// denominator is all official members, not those present (A8, D33).
 pub(super) fn tally(
     ctx: &GuardContext<'_>,
     rule: &str,
@@ -35,14 +96,18 @@ pub(super) fn tally(
     let votes = ctx.need_int(votes_key)?;
     let members = ctx.need_int(members_key)?;
     let excluded = excluded_key.and_then(|k| ctx.int(k)).unwrap_or(0);
-    let counted = members - excluded;
+    let exempted = match excluded_key {
+        Some(_) => exempted_absent(ctx, rule)?,
+        None => 0,
+    };
+    let counted = members - excluded - exempted;
     if counted <= 0 || votes < 0 || excluded < 0 {
         return Err(verdict(vec![ctx.reason(
             rule,
             format!(
-                "Số liệu biểu quyết không hợp lệ ({rule}): {members} thành viên, loại trừ {excluded}, {votes} phiếu tán thành."
+                "Số liệu biểu quyết không hợp lệ ({rule}): {members} thành viên, loại trừ {excluded} sinh hoạt tạm thời nơi khác và {exempted} được miễn sinh hoạt vắng mặt, {votes} phiếu tán thành."
             ),
-            format!("Invalid vote figures ({rule}): {members} members, {excluded} excluded, {votes} in favour."),
+            format!("Invalid vote figures ({rule}): {members} members, {excluded} living elsewhere and {exempted} exempted and absent excluded, {votes} in favour."),
         )]));
     }
     if votes > counted {
@@ -57,6 +122,7 @@ pub(super) fn tally(
         counted,
         members,
         excluded,
+        exempted,
     })
 }
 
@@ -73,18 +139,18 @@ pub(super) fn vote_reason(
     what_en: &str,
 ) -> Reason {
     let needed = threshold.required(unsigned(t.counted));
-    let base_vi = if t.excluded > 0 {
+    let base_vi = if t.excluded > 0 || t.exempted > 0 {
         format!(
-            " (mẫu số: {} đảng viên chính thức, trừ {} người sinh hoạt tạm thời nơi khác hoặc được miễn sinh hoạt và vắng mặt)",
-            t.members, t.excluded
+            " (mẫu số: {} đảng viên chính thức, trừ {} người sinh hoạt tạm thời nơi khác và {} người được miễn sinh hoạt vắng mặt)",
+            t.members, t.excluded, t.exempted
         )
     } else {
         String::new()
     };
-    let base_en = if t.excluded > 0 {
+    let base_en = if t.excluded > 0 || t.exempted > 0 {
         format!(
-            " (denominator: {} official members less {} living their party life elsewhere or exempted and absent)",
-            t.members, t.excluded
+            " (denominator: {} official members less {} living their party life elsewhere and {} exempted and absent)",
+            t.members, t.excluded, t.exempted
         )
     } else {
         String::new()
@@ -116,6 +182,9 @@ pub(super) const BRANCH_VOTE_TWO_THIRDS: GuardSpec = GuardSpec {
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
         opt("excluded_members", DataType::Integer),
+        EXEMPTION_READS[0],
+        EXEMPTION_READS[1],
+        EXEMPTION_READS[2],
     ],
     check: branch_vote_two_thirds,
 };
@@ -198,6 +267,9 @@ pub(super) const RECOGNITION_VOTE_TWO_THIRDS: GuardSpec = GuardSpec {
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
         opt("excluded_members", DataType::Integer),
+        EXEMPTION_READS[0],
+        EXEMPTION_READS[1],
+        EXEMPTION_READS[2],
     ],
     check: recognition_vote_two_thirds,
 };
@@ -238,6 +310,9 @@ pub(super) const DISCIPLINE_VOTE_THRESHOLD: GuardSpec = GuardSpec {
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
         opt("excluded_members", DataType::Integer),
+        EXEMPTION_READS[0],
+        EXEMPTION_READS[1],
+        EXEMPTION_READS[2],
     ],
     check: discipline_vote_threshold,
 };
