@@ -1,6 +1,7 @@
 //! Transitions per second through the real server: a loop of `fireTransition` mutations over
 //! HTTP on the toy workflow, one client, then 4 and 16 concurrent clients (each on its own
-//! case), with each step's latency (p50, p99, max).
+//! case), with each step's latency (p50, p99, max); then one long case of `LONG` steps, with the
+//! latency of its first and last hundred steps (a step's cost must not grow with the case's age).
 //! SQLite always; PostgreSQL too when `MEMBERFLOW_TEST_DATABASE_URL` is set. Prints figures;
 //! asserts nothing about time. Each step is authorized like any other (the caller's grants
 //! resolved on the tree). Run: `cargo bench -p memberflow-tests --bench transitions`.
@@ -15,8 +16,10 @@ use serde_json::json;
 const TOY: &str = include_str!("../data/toy.toml");
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { case { version } } }";
 const STEPS: u64 = 400;
-/// One case for the single client, then one per client of each concurrent run.
-const CASES: usize = 1 + 4 + 16;
+/// Steps of the long case.
+const LONG: u64 = 1_000;
+/// One case for the single client, then one per client of each concurrent run, then the long one.
+const CASES: usize = 1 + 4 + 16 + 1;
 
 async fn setup(db: TestDb) -> (TestApp, tempfile::TempDir, Vec<String>) {
     let dir = schemas_with(&[("workflows/toy.toml", TOY)]);
@@ -95,6 +98,23 @@ async fn clients(app: &TestApp, cases: &[String], steps: u64) -> String {
     )
 }
 
+/// The long case: `LONG` steps in sequence; the p50 and mean of its first and last hundred.
+async fn long_case(app: &TestApp, case: &str) -> String {
+    let took = run(app, case, LONG).await;
+    let stats = |part: &[f64]| {
+        let mut s = part.to_vec();
+        s.sort_by(f64::total_cmp);
+        (percentile(&s, 0.5), s.iter().sum::<f64>() / s.len() as f64)
+    };
+    let (first50, first_mean) = stats(&took[..100]);
+    let (last50, last_mean) = stats(&took[took.len() - 100..]);
+    format!(
+        "long case, {LONG} steps: steps 1-100 p50 {first50:>5.1} ms (mean {first_mean:>5.1}), \
+         last 100 p50 {last50:>5.1} ms (mean {last_mean:>5.1}): {:.2}x",
+        last_mean / first_mean
+    )
+}
+
 async fn bench(label: &str, db: TestDb) {
     let (app, _dir, cases) = setup(db).await;
     println!("{label:<12} {}", clients(&app, &cases[..1], STEPS).await);
@@ -104,8 +124,9 @@ async fn bench(label: &str, db: TestDb) {
     );
     println!(
         "{label:<12} {}",
-        clients(&app, &cases[5..], STEPS / 16).await
+        clients(&app, &cases[5..21], STEPS / 16).await
     );
+    println!("{label:<12} {}", long_case(&app, &cases[21]).await);
 }
 
 #[tokio::main]

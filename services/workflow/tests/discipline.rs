@@ -389,7 +389,7 @@ fn step_once(
             let next = &decision.case;
             assert!(def.state(&next.state).is_some(), "undeclared state");
             assert_eq!(next.version, case.map_or(0, |c| c.version) + 1);
-            let last = next.steps.last().unwrap();
+            let last = next.last_step.as_ref().unwrap();
             assert_eq!(
                 Some(last.rule_set.as_str()),
                 book.for_date(day).map(|s| s.id.as_str())

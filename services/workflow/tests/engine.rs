@@ -256,8 +256,18 @@ fn step_once(
                 next.state
             );
             assert_eq!(next.version, case.map_or(0, |c| c.version) + 1);
-            let last = next.steps.last().expect("a step was recorded");
+            let last = next.last_step.as_ref().expect("a step was recorded");
             assert_eq!(last.transition, event.transition);
+            assert_eq!(last.rule_set, decision.rule_set);
+            if case.is_none() {
+                assert_eq!(next.opened.as_ref(), Some(last), "the opening step is marked");
+            } else {
+                assert_eq!(
+                    next.opened,
+                    case.and_then(|c| c.opened.clone()),
+                    "the opening mark never moves"
+                );
+            }
             assert_eq!(last.on, day);
             if def.rule_set_selection == RuleSetSelection::EventDate {
                 assert_eq!(
@@ -265,7 +275,6 @@ fn step_once(
                     book.for_date(day).map(|s| s.id.as_str())
                 );
             }
-            assert_eq!(last.definition_version, def.version);
             for key in next.deadlines.keys() {
                 let state = def.state(&next.state).expect("state");
                 assert!(
@@ -1907,9 +1916,8 @@ expect_notice = ["RuleSetChanged { previous: \"R2025a3\", current: \"R2025b\" }"
 "#,
     )
     .expect("a case");
-    let sets: Vec<&str> = case.steps.iter().map(|s| s.rule_set.as_str()).collect();
-    assert_eq!(sets.first(), Some(&"R2025a"));
-    assert_eq!(sets.last(), Some(&"R2025b"));
+    assert_eq!(case.opening_rule_set(), Some("R2025a"));
+    assert_eq!(case.current_rule_set(), Some("R2025b"));
     // The A10 deadline computed under R2025a3 keeps its rule set.
     assert_eq!(
         case.deadlines

@@ -71,7 +71,7 @@ impl Cases<'_> {
             let Some(record) = snapshot.deadlines.get(&item.key) else {
                 continue;
             };
-            let latest = snapshot.steps.last().map(|s| s.on);
+            let latest = snapshot.last_step_on();
             out.push(PassedDeadline {
                 notify: record.notify.clone(),
                 on_expiry: record.on_expiry.clone(),

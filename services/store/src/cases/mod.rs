@@ -747,15 +747,48 @@ pub(crate) async fn registry_context(
     for m in q.order_by_asc(cases::Column::CreatedAt).all(c).await? {
         let rec: CaseRecord = m.try_into()?;
         let def = catalog.definition_of(&rec)?;
+        // The snapshot answers for any day but those between the case's opening and its
+        // latest step; only then are its steps read from the history.
+        let history = if rec.snapshot.needs_history_on(on) {
+            step_history(c, rec.id).await?
+        } else {
+            Vec::new()
+        };
         open.extend(engine::context::OpenDiscipline::as_of(
             def,
             rec.id.to_string(),
             rec.title.clone(),
             &rec.snapshot,
+            &history,
             on,
         ));
     }
     Ok(engine::context::subject_discipline(&open))
+}
+
+/// The steps a case took (its `STEP` history entries), oldest first, as the engine reads them.
+pub(crate) async fn step_history(
+    c: &impl ConnectionTrait,
+    case_id: Uuid,
+) -> Result<Vec<engine::StepRecord>> {
+    Ok(case_event::Entity::find()
+        .filter(case_event::Column::CaseId.eq(case_id))
+        .filter(case_event::Column::Kind.eq("STEP"))
+        .order_by_asc(case_event::Column::Seq)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|e| engine::StepRecord {
+            seq: u64::try_from(e.seq).unwrap_or_default(),
+            transition: e.transition,
+            from: e.from_state,
+            to: e.to_state,
+            on: e.effective_date,
+            rule_set: e.rule_set,
+            definition_version: u32::try_from(e.definition_version).unwrap_or_default(),
+            actor: e.actor,
+        })
+        .collect())
 }
 
 /// The subject of a new case: the one the client named, else the member its opening input

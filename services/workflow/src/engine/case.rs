@@ -2,9 +2,17 @@
 //!
 //! A [`CaseSnapshot`] is everything the engine needs to decide the next step of a case, and
 //! nothing the store alone cares about (ids, timestamps, hashes). It records the definition
-//! version it runs under and, for every step, the rule set the step was taken under, so that a
-//! new rule set or definition never silently rewrites a case in flight. It is serde-serializable
-//! so the store keeps it as JSON.
+//! version it runs under and the rule sets its first and latest steps were taken under, so
+//! that a new rule set or definition never silently rewrites a case in flight. It is
+//! serde-serializable so the store keeps it as JSON.
+//!
+//! The snapshot is the case's current state only: its size does not grow with the number of
+//! steps. The steps themselves ([`StepRecord`]) are the case's history, which the store keeps
+//! append-only beside it (one row per step); the little the engine needs of the past is kept
+//! as compact marks ([`StepMark`]: the opening and the latest step) and as facts (counters
+//! such as vote rounds). The one question the marks cannot answer — the state the case was in
+//! on a day before its latest step ([`CaseSnapshot::state_on`]) — takes the history as an
+//! argument, which the shell reads only when [`CaseSnapshot::needs_history_on`] says so.
 
 use std::collections::BTreeMap;
 
@@ -94,7 +102,8 @@ impl Event {
     }
 }
 
-/// One step taken by a case.
+/// One step taken by a case, as its history records it (the store keeps the history; the
+/// snapshot keeps only [`StepMark`]s).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// 1 for the opening step, then 2, 3, …
@@ -113,6 +122,17 @@ pub struct StepRecord {
     pub definition_version: u32,
     /// Who fired it.
     pub actor: String,
+}
+
+/// What the engine keeps of one step in the snapshot: its day, transition and rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepMark {
+    /// Day of the step.
+    pub on: NaiveDate,
+    /// Transition fired.
+    pub transition: String,
+    /// Rule set the step was decided under.
+    pub rule_set: String,
 }
 
 /// A deadline running on a case.
@@ -158,19 +178,29 @@ pub struct CaseSnapshot {
     pub entered_on: NaiveDate,
     /// Deadlines running now, by key.
     pub deadlines: BTreeMap<String, DeadlineRecord>,
-    /// Every step taken, oldest first.
-    pub steps: Vec<StepRecord>,
+    /// The opening step (`None` before the case is opened).
+    #[serde(default)]
+    pub opened: Option<StepMark>,
+    /// The latest step (`None` before the case is opened). Migrations to a newer definition
+    /// version are not steps and leave it alone.
+    #[serde(default)]
+    pub last_step: Option<StepMark>,
 }
 
 impl CaseSnapshot {
     /// The rule set of the latest step, if any.
     pub fn current_rule_set(&self) -> Option<&str> {
-        self.steps.last().map(|s| s.rule_set.as_str())
+        self.last_step.as_ref().map(|s| s.rule_set.as_str())
     }
 
     /// The rule set the case was opened under, if any.
     pub fn opening_rule_set(&self) -> Option<&str> {
-        self.steps.first().map(|s| s.rule_set.as_str())
+        self.opened.as_ref().map(|s| s.rule_set.as_str())
+    }
+
+    /// The day of the latest step, if any.
+    pub fn last_step_on(&self) -> Option<NaiveDate> {
+        self.last_step.as_ref().map(|s| s.on)
     }
 
     /// The fact `key`.
@@ -178,23 +208,42 @@ impl CaseSnapshot {
         self.facts.get(key)
     }
 
-    /// The day of the most recent step that fired `transition`.
-    pub fn last_step_on(&self, transition: &str) -> Option<NaiveDate> {
-        self.steps
-            .iter()
-            .rev()
-            .find(|s| s.transition == transition)
-            .map(|s| s.on)
+    /// Whether [`CaseSnapshot::state_on`] needs the case's steps to answer for `on`: only for
+    /// a day after the opening and before the latest step (a step recorded late, dated in the
+    /// past). The shell reads the history only then.
+    pub fn needs_history_on(&self, on: NaiveDate) -> bool {
+        match (&self.opened, &self.last_step) {
+            (Some(first), Some(last)) => first.on <= on && on < last.on,
+            _ => false,
+        }
     }
 
     /// The state the case was in at the end of `on`: the state its latest step dated on or
-    /// before `on` led to; `None` when it was not open yet.
-    pub fn state_on(&self, on: NaiveDate) -> Option<&str> {
-        self.steps
-            .iter()
-            .rev()
-            .find(|s| s.on <= on)
-            .map(|s| s.to.as_str())
+    /// before `on` led to; `None` when it was not open yet. `history` is the case's steps,
+    /// oldest first, needed only when [`CaseSnapshot::needs_history_on`] says so (an empty
+    /// slice otherwise). A case moved to a newer definition version is in its current state
+    /// from its latest step on.
+    pub fn state_on<'a>(&'a self, on: NaiveDate, history: &'a [StepRecord]) -> Option<&'a str> {
+        let (first, last) = (self.opened.as_ref()?, self.last_step.as_ref()?);
+        if on < first.on {
+            None
+        } else if last.on <= on {
+            Some(self.state.as_str())
+        } else {
+            history
+                .iter()
+                .rev()
+                .find(|s| s.on <= on)
+                .map(|s| s.to.as_str())
+        }
+    }
+
+    /// Records the step `mark` (the opening one when the case has none yet).
+    pub(crate) fn record_step(&mut self, mark: StepMark) {
+        if self.opened.is_none() {
+            self.opened = Some(mark.clone());
+        }
+        self.last_step = Some(mark);
     }
 
     /// The empty case a definition's opening transition starts from.
@@ -206,7 +255,8 @@ impl CaseSnapshot {
             facts: Values::new(),
             entered_on: today,
             deadlines: BTreeMap::new(),
-            steps: Vec::new(),
+            opened: None,
+            last_step: None,
         }
     }
 }

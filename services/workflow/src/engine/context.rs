@@ -11,7 +11,7 @@
 
 use chrono::NaiveDate;
 
-use super::case::CaseSnapshot;
+use super::case::{CaseSnapshot, StepRecord};
 use super::definition::{Definition, OnExpiry};
 use super::value::{Value, Values};
 
@@ -59,15 +59,17 @@ impl OpenDiscipline {
     /// or `None` when it was not open that day (opened later, or closed by then). Its state is
     /// the one its steps dated up to `on` led to; an automatic step due by then (a lapse, C1)
     /// counts as taken even if the scheduler has not fired it yet; a decision dated after `on`
-    /// was not in force on `on`.
+    /// was not in force on `on`. `history` is the case's steps, needed only when
+    /// [`CaseSnapshot::needs_history_on`] says so for `on` (an empty slice otherwise).
     pub fn as_of(
         def: &Definition,
         case: String,
         title: String,
         snapshot: &CaseSnapshot,
+        history: &[StepRecord],
         on: NaiveDate,
     ) -> Option<Self> {
-        let mut state = snapshot.state_on(on)?;
+        let mut state = snapshot.state_on(on, history)?;
         if state == snapshot.state
             && let Some(next) = due_escalation(def, snapshot, on)
         {

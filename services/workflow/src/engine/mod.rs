@@ -43,7 +43,7 @@ mod ruleset;
 mod value;
 mod votes;
 
-pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepRecord};
+pub use case::{Actor, CaseSnapshot, DeadlineRecord, DefinitionRef, Event, StepMark, StepRecord};
 pub use check::{CheckReport, FileProblem, ShellChecks, Source, check_sources};
 pub use decided::DecisionSummary;
 pub use definition::{

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use crate::calendar::WorkingCalendar;
-use crate::engine::case::{CaseSnapshot, DeadlineRecord, Event, StepRecord};
+use crate::engine::case::{CaseSnapshot, DeadlineRecord, Event, StepMark};
 use crate::engine::definition::{
     DateSource, Definition, DisciplineStatus, EffectSpec, ReminderWhen, State, Transition,
 };
@@ -223,15 +223,10 @@ pub(super) fn decide(
 
     next.state = to.clone();
     next.version += 1;
-    next.steps.push(StepRecord {
-        seq: next.version,
-        transition: t.name.clone(),
-        from: from.clone(),
-        to: to.clone(),
+    next.record_step(StepMark {
         on: today,
+        transition: t.name.clone(),
         rule_set: rs.id.clone(),
-        definition_version: def.version,
-        actor: event.actor.id.clone(),
     });
     Ok(Decision {
         transition: t.name.clone(),

@@ -85,7 +85,7 @@ pub(super) fn evaluate<'r>(
 
     // When: a step is not dated before the latest step of the case, so that the history reads
     // in date order (a step recorded late with its own date comes after what it followed).
-    if let Some(last) = case.steps.last().filter(|s| !opening && today < s.on) {
+    if let Some(last) = case.last_step.as_ref().filter(|s| !opening && today < s.on) {
         reasons.push(Reason::new(
             RefusalCode::StepOutOfOrder,
             format!(
