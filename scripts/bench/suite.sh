@@ -2,7 +2,7 @@
 # The comparisons of issue 14, on this machine, interleaved (docs/benchmarks.md "The benchmark
 # suite"):
 #
-#   scripts/bench/suite.sh [steps] [reads] [sqlite]      # all three when none is named
+#   scripts/bench/suite.sh [steps] [reads] [sqlite] [statements]   # all when none is named
 #
 # - steps (PostgreSQL): `fireTransition` of the toy workflow's `note` step over HTTP to the
 #   real binary (wrk, scripts/bench/step.lua), beside the rows one step writes as plain SQL in
@@ -13,6 +13,11 @@
 #   one member by id, a branch's first 50 members, the unit with the most children with them
 #   (97 in the demo province); the ratio of requests per second, memberflow / PostGraphile.
 # - sqlite: the same step at 4 and 16 clients on SQLite, with its latencies (p50, p99, max).
+# - statements (PostgreSQL, needs its server log readable: BENCH_PG_LOG, by default the newest
+#   /var/log/postgresql/postgresql-*.log): what one step sends, counted from the lines
+#   PostgreSQL logs with `log_statement = 'all'` set on BENCH_DB for the run (the fewest of
+#   three steps, so that a background poll of the server's worker is not counted), and the
+#   statements themselves.
 #
 # The data is the demo province (`memberflow demo hau-giang-2023`), built once per database
 # and kept (BENCH_DB on BENCH_PG, and a SQLite file under BENCH_WORK); the suite adds an
@@ -46,9 +51,9 @@ password='memberflow bench password 2026'
 base="http://127.0.0.1:$port"
 
 phases=("$@")
-[ ${#phases[@]} -eq 0 ] && phases=(steps reads sqlite)
+[ ${#phases[@]} -eq 0 ] && phases=(steps reads sqlite statements)
 for p in "${phases[@]}"; do
-  case "$p" in steps | reads | sqlite) ;; *) echo "unknown phase: $p" >&2 && exit 2 ;; esac
+  case "$p" in steps | reads | sqlite | statements) ;; *) echo "unknown phase: $p" >&2 && exit 2 ;; esac
 done
 for tool in wrk curl; do command -v "$tool" >/dev/null || { echo "needs $tool" >&2 && exit 2; }; done
 mkdir -p "$work"
@@ -62,6 +67,7 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 mf_pid=""
 pgl_pid=""
 cleanup() {
+  [ -n "${logging:-}" ] && sql postgres "ALTER DATABASE $db RESET log_statement" >/dev/null 2>&1
   [ -n "$mf_pid" ] && kill "$mf_pid" 2>/dev/null || true
   [ -n "$pgl_pid" ] && kill "$pgl_pid" 2>/dev/null || true
 }
@@ -147,14 +153,15 @@ prepare() {
      GROUP BY u.code HAVING COUNT(*) = COUNT(*) FILTER (WHERE m.valid_to IS NULL)
      ORDER BY COUNT(*) DESC, u.code LIMIT 1"
   branch_code="$(dbq "$q")"
-  branch="$(dbq "SELECT id FROM unit WHERE code = '$branch_code'")"
-  branch_size="$(dbq "SELECT COUNT(*) FROM member_unit WHERE unit_id = '$branch' AND valid_to IS NULL")"
-  member="$(dbq "SELECT member_id FROM member_unit WHERE unit_id = '$branch' ORDER BY member_id LIMIT 1")"
-  q="SELECT parent_id FROM unit_parent WHERE valid_to IS NULL GROUP BY parent_id
-     ORDER BY COUNT(*) DESC, parent_id LIMIT 1"
-  bloc="$(dbq "$q")"
-  bloc_code="$(dbq "SELECT code FROM unit WHERE id = '$bloc'")"
-  bloc_children="$(dbq "SELECT COUNT(*) FROM unit_parent WHERE parent_id = '$bloc' AND valid_to IS NULL")"
+  local b="(SELECT id FROM unit WHERE code = '$branch_code')"
+  branch="$(dbq "SELECT $(uuid_text id) FROM unit WHERE code = '$branch_code'")"
+  branch_size="$(dbq "SELECT COUNT(*) FROM member_unit WHERE unit_id = $b AND valid_to IS NULL")"
+  member="$(dbq "SELECT $(uuid_text member_id) FROM member_unit WHERE unit_id = $b ORDER BY member_id LIMIT 1")"
+  q="SELECT u.code FROM unit_parent p JOIN unit u ON u.id = p.parent_id WHERE p.valid_to IS NULL
+     GROUP BY u.code ORDER BY COUNT(*) DESC, u.code LIMIT 1"
+  bloc_code="$(dbq "$q")"
+  bloc="$(dbq "SELECT $(uuid_text id) FROM unit WHERE code = '$bloc_code'")"
+  bloc_children="$(dbq "SELECT COUNT(*) FROM unit_parent WHERE parent_id = (SELECT id FROM unit WHERE code = '$bloc_code') AND valid_to IS NULL")"
   if [ "$(dbq "SELECT COUNT(*) FROM account WHERE username = 'bench'")" = "0" ]; then
     MEMBERFLOW_NEW_PASSWORD="$password" "$bin" user add bench --member "$member" >/dev/null 2>&1
     "$bin" user role bench admin >/dev/null 2>&1
@@ -166,6 +173,13 @@ prepare() {
 
 sqlite_file="$work/sqlite/$db.db"
 sqlite_url="sqlite://$sqlite_file?mode=rwc"
+# A uuid column as text (SQLite keeps uuids as 16-byte blobs).
+uuid_text() {
+  case "$MEMBERFLOW_DATABASE_URL" in
+    sqlite:*) echo "lower(substr(hex($1), 1, 8) || '-' || substr(hex($1), 9, 4) || '-' || substr(hex($1), 13, 4) || '-' || substr(hex($1), 17, 4) || '-' || substr(hex($1), 21))" ;;
+    *) echo "$1::text" ;;
+  esac
+}
 dbq() {
   case "$MEMBERFLOW_DATABASE_URL" in
     sqlite:*) sqlite3 -batch -noheader "$sqlite_file" "$1" ;;
@@ -218,7 +232,7 @@ echo
 
 want() { [[ " ${phases[*]} " == *" $1 "* ]]; }
 
-if want steps || want reads; then
+if want steps || want reads || want statements; then
   command -v psql >/dev/null || { echo "needs psql" >&2 && exit 2; }
   if [ "$(sql postgres "SELECT COUNT(*) FROM pg_database WHERE datname = '$db'")" = "0" ]; then
     sql postgres "CREATE DATABASE $db" >/dev/null
@@ -363,4 +377,40 @@ if want sqlite; then
     printf '%-10s %10s %10s %10s %10s\n' "$c" "$(median <<<"${srate[$c]}")" "$(median <<<"${sp50[$c]}")" \
       "$(median <<<"${sp99[$c]}")" "$(median <<<"${smax[$c]}")"
   done
+fi
+
+if want statements; then
+  log="${BENCH_PG_LOG:-$(ls -t /var/log/postgresql/postgresql-*.log 2>/dev/null | head -1)}"
+  if [ -z "$log" ] || [ ! -r "$log" ]; then
+    echo "statements: skipped (PostgreSQL's log is not readable here; set BENCH_PG_LOG)"
+  else
+    logging=1
+    sql postgres "ALTER DATABASE $db SET log_statement = 'all'" >/dev/null
+    start_mf "$pg/$db"
+    login
+    case_id="$(open_cases 1 | tr -d ' ')"
+    fire() {
+      gql "{\"query\":\"mutation(\$i: FireInput!) { fireTransition(input: \$i) { case { version } } }\",\"variables\":{\"i\":{\"caseId\":\"$case_id\",\"transition\":\"note\",\"expectedVersion\":$1,\"inputs\":{\"text\":\"bench\"}}}}" >/dev/null
+    }
+    fire 1
+    fire 2
+    best=""
+    for v in 3 4 5; do
+      sleep 0.5
+      n0="$(wc -l <"$log")"
+      fire "$v"
+      sleep 0.5
+      lines="$(tail -n +"$((n0 + 1))" "$log" | grep -E "@$db (LOG|STATEMENT):  (statement|execute)" || true)"
+      n="$(grep -c . <<<"$lines" || true)"
+      if [ -z "$best" ] || [ "$n" -lt "$best" ]; then
+        best="$n"
+        best_lines="$lines"
+      fi
+    done
+    stop_mf
+    sql postgres "ALTER DATABASE $db RESET log_statement" >/dev/null
+    logging=""
+    echo "Statements one step sends (PostgreSQL log_statement, the fewest of 3 steps): $best"
+    sed -E 's/.*(LOG|STATEMENT):  //' <<<"$best_lines" | cut -c1-150 | sed 's/^/  /'
+  fi
 fi
