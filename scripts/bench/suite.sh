@@ -221,7 +221,7 @@ pgbench_steps() {
   out="$(pgbench -n -M prepared -c "$clients" -j "$clients" -T "$d" -f "$here/step.pgbench" "$pg/$raw" 2>&1)" ||
     { echo "$out" >&2 && exit 1; }
   if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2 && exit 1; fi
-  sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out"
+  sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | awk '{ printf "%.1f\n", $1 }'
 }
 
 echo "memberflow benchmark suite: $("$bin" --version 2>/dev/null || echo "$bin")"
