@@ -31,8 +31,9 @@
 # Environment (defaults): MEMBERFLOW (target/release/memberflow), BENCH_PG
 # (postgres://postgres@127.0.0.1:5432), BENCH_DB (mfbench), BENCH_SECONDS (10, per run),
 # BENCH_ROUNDS (3), BENCH_PORT (18480; PostGraphile on the next port), BENCH_WORK
-# ($XDG_CACHE_HOME/memberflow-bench). Needs wrk, pgbench, psql, curl. Prints figures and
-# fails on nothing but errors (a request answered with GraphQL errors is an error).
+# ($XDG_CACHE_HOME/memberflow-bench). Needs wrk, pgbench, psql, curl (and sqlite3 for the
+# SQLite phase). Prints figures; stops on a failed setup. A request answered with an HTTP
+# error or GraphQL `errors` is reported and not counted as served.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -120,18 +121,27 @@ open_cases() {
   done
   echo "$ids"
 }
+# Requests answered with an error are not counted as served; they are reported.
+errors_seen() {
+  local n
+  n="$(field errors "$(grep '^RESULT' <<<"$1")")"
+  if [ "${n:-0}" != "0" ]; then echo "  ($n requests answered with an error, not counted)" >&2; fi
+}
 # wrk on the step: CLIENTS clients, each on one of CASES; the RESULT line.
 wrk_steps() {
   local clients="$1" cases="$2" d="${3:-$secs}" out
+  if [ "$(wc -w <<<"$cases")" != "$clients" ]; then echo "could not open $clients cases" >&2 && exit 1; fi
   # shellcheck disable=SC2086
   out="$(wrk -t "$clients" -c "$clients" -d "${d}s" --timeout 30s -s "$here/step.lua" "$base/graphql" -- "$token" 1 $cases)"
   grep '^first error' <<<"$out" >&2 || true
+  errors_seen "$out"
   grep '^RESULT' <<<"$out"
 }
 wrk_read() {
   local url="$1" body="$2" tok="$3" d="${4:-$secs}" out
   out="$(wrk -t 2 -c 32 -d "${d}s" --timeout 30s -s "$here/read.lua" "$url" -- "$body" "$tok")"
   grep '^first error' <<<"$out" >&2 || true
+  errors_seen "$out"
   grep '^RESULT' <<<"$out"
 }
 
