@@ -23,6 +23,7 @@ mod m20261203_000032_auth_epoch;
 mod m20261203_000033_partial_indexes;
 mod m20261203_000034_account_search;
 mod m20261204_000040_compact_snapshots;
+mod m20261204_000041_deadline_extension;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000033_partial_indexes::Migration),
             Box::new(m20261203_000034_account_search::Migration),
             Box::new(m20261204_000040_compact_snapshots::Migration),
+            Box::new(m20261204_000041_deadline_extension::Migration),
         ]
     }
 }

@@ -639,3 +639,68 @@ async fn a_step_appends_one_history_row_and_rewrites_a_snapshot_that_holds_no_st
     assert_eq!(d["fireTransition"]["case"]["version"], 32);
     assert_eq!(history_len().await, 32);
 }
+
+#[tokio::test]
+async fn a_page_of_cases_shows_the_same_deadlines_as_each_case_extended_ones_included() {
+    let (app, _dir) = toy_app().await;
+    let (first, branch) = open_toy(&app).await;
+    let owner = member(&app, &branch, "Người phụ trách hai").await;
+    let second = open_toy_in(&app, &branch, &owner).await;
+    let third = open_toy_in(&app, &branch, &owner).await;
+    for c in [&first, &second] {
+        app.ok(FIRE, submit(c, 12, Some(1))).await;
+    }
+    let g = app
+        .ok("{ unit(code: \"HG-D1-X\") { id } }", json!({}))
+        .await["unit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chair = app
+        .account("chair", &[("executive_committee", Some(&g))], None)
+        .await;
+    let r = app
+        .gql_as(
+            &chair,
+            FIRE,
+            json!({ "i": { "caseId": second, "transition": "extend", "expectedVersion": 2 } }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r:#}");
+    const FIELDS: &str = "deadlines(on: \"2026-12-03\") { key rule due extendedDue extended overdue workingDaysLeft }";
+    let list = app
+        .ok(
+            &format!("{{ cases(filter: {{ definitionId: \"toy\" }}, first: 10) {{ nodes {{ id {FIELDS} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let nodes = list["cases"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    for n in nodes {
+        let one = app
+            .ok(
+                &format!("query($id: ID!) {{ case(id: $id) {{ {FIELDS} }} }}"),
+                json!({ "id": n["id"] }),
+            )
+            .await;
+        assert_eq!(n["deadlines"], one["case"]["deadlines"], "{n:#}");
+    }
+    let by_id = |id: &str| {
+        nodes
+            .iter()
+            .find(|n| n["id"] == id)
+            .unwrap()["deadlines"]
+            .clone()
+    };
+    // Due 2/12/2026, extendable by 2 working days to 4/12/2026.
+    assert_eq!(
+        by_id(&first),
+        json!([{ "key": "review", "rule": "A10", "due": "2026-12-02", "extendedDue": "2026-12-04",
+            "extended": false, "overdue": true, "workingDaysLeft": -1 }])
+    );
+    let ext = &by_id(&second)[0];
+    assert_eq!(ext["extendedDue"], "2026-12-04", "{ext:#}");
+    assert_eq!(ext["extended"], true, "{ext:#}");
+    assert_eq!(ext["overdue"], false, "{ext:#}");
+    assert_eq!(by_id(&third), json!([]));
+}
