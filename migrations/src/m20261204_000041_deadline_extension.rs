@@ -37,8 +37,14 @@ const POSTGRES_FILL: &str = "UPDATE case_deadline d SET \
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for col in [
-            ColumnDef::new(CaseDeadline::ScheduledDue).date().null().to_owned(),
-            ColumnDef::new(CaseDeadline::ExtendedDue).date().null().to_owned(),
+            ColumnDef::new(CaseDeadline::ScheduledDue)
+                .date()
+                .null()
+                .to_owned(),
+            ColumnDef::new(CaseDeadline::ExtendedDue)
+                .date()
+                .null()
+                .to_owned(),
             ColumnDef::new(CaseDeadline::Extended)
                 .boolean()
                 .not_null()

@@ -685,13 +685,7 @@ async fn a_page_of_cases_shows_the_same_deadlines_as_each_case_extended_ones_inc
             .await;
         assert_eq!(n["deadlines"], one["case"]["deadlines"], "{n:#}");
     }
-    let by_id = |id: &str| {
-        nodes
-            .iter()
-            .find(|n| n["id"] == id)
-            .unwrap()["deadlines"]
-            .clone()
-    };
+    let by_id = |id: &str| nodes.iter().find(|n| n["id"] == id).unwrap()["deadlines"].clone();
     // Due 2/12/2026, extendable by 2 working days to 4/12/2026.
     assert_eq!(
         by_id(&first),

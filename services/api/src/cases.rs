@@ -951,7 +951,11 @@ impl CaseQuery {
         let mut cases = page.cases;
         let look = ctx.look_ahead();
         if look.field("nodes").field("deadlines").exists()
-            || look.field("edges").field("node").field("deadlines").exists()
+            || look
+                .field("edges")
+                .field("node")
+                .field("deadlines")
+                .exists()
         {
             let ids: Vec<_> = cases.iter().map(|c| c.id).collect();
             let mut rows = a.store.cases().open_deadlines_of(&ids).await.gql(l)?;

@@ -326,12 +326,21 @@ mod tests {
     fn the_state_on_a_day_needs_the_history_only_between_the_first_and_latest_step() {
         let (c, history) = case();
         // Before the opening, and from the latest step on: the snapshot alone answers.
-        for (on, expected) in [(day(2, 28), None), (day(3, 20), Some("C")), (day(4, 1), Some("C"))] {
+        for (on, expected) in [
+            (day(2, 28), None),
+            (day(3, 20), Some("C")),
+            (day(4, 1), Some("C")),
+        ] {
             assert!(!c.needs_history_on(on));
             assert_eq!(c.state_on(on, &[]), expected, "{on}");
         }
         // In between, the history does.
-        for (on, expected) in [(day(3, 1), "A"), (day(3, 9), "A"), (day(3, 10), "B"), (day(3, 19), "B")] {
+        for (on, expected) in [
+            (day(3, 1), "A"),
+            (day(3, 9), "A"),
+            (day(3, 10), "B"),
+            (day(3, 19), "B"),
+        ] {
             assert!(c.needs_history_on(on), "{on}");
             assert_eq!(c.state_on(on, &history), Some(expected), "{on}");
         }
