@@ -23,6 +23,7 @@ mod m20261203_000032_auth_epoch;
 mod m20261203_000033_partial_indexes;
 mod m20261203_000034_account_search;
 mod m20261204_000040_compact_snapshots;
+mod m20261204_000041_deadline_extension;
 mod m20261204_000050_member_exemption;
 
 /// The migrator: every migration of the project, in order.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000033_partial_indexes::Migration),
             Box::new(m20261203_000034_account_search::Migration),
             Box::new(m20261204_000040_compact_snapshots::Migration),
+            Box::new(m20261204_000041_deadline_extension::Migration),
             Box::new(m20261204_000050_member_exemption::Migration),
         ]
     }

@@ -514,3 +514,187 @@ async fn a_steps_mail_waits_in_the_outbox_with_its_state() {
         .await;
     assert_eq!(error_code(&r), "VALIDATION");
 }
+
+/// The case's stored snapshot, as the database holds it.
+async fn stored_snapshot(app: &TestApp, title: &str) -> Value {
+    use sea_orm::ConnectionTrait as _;
+    let backend = app.db.get_database_backend();
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            match backend {
+                sea_orm::DbBackend::Postgres => {
+                    "SELECT CAST(snapshot AS TEXT) AS s FROM cases WHERE title = $1"
+                }
+                _ => "SELECT CAST(snapshot AS TEXT) AS s FROM cases WHERE title = ?",
+            },
+            [title.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    serde_json::from_str(&row.try_get::<String>("", "s").unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_step_appends_one_history_row_and_rewrites_a_snapshot_that_holds_no_step_list() {
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    let note = |v: i64| {
+        json!({ "i": { "caseId": case, "transition": "note", "expectedVersion": v,
+            "inputs": { "text": "ghi chú" } } })
+    };
+    app.ok(FIRE, note(1)).await;
+    let early = stored_snapshot(&app, "Hồ sơ thử").await;
+    let history_len = || async {
+        app.ok(
+            "query($id: ID!) { case(id: $id) { history { seq } } }",
+            json!({ "id": case }),
+        )
+        .await["case"]["history"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    for v in 2..=30 {
+        let before = history_len().await;
+        app.ok(FIRE, note(v)).await;
+        assert_eq!(history_len().await, before + 1, "one row appended per step");
+    }
+    // The snapshot is the current state only: no step list, the opening and latest steps'
+    // marks, and the same size after 31 steps as after 2 (the version has one digit more).
+    let late = stored_snapshot(&app, "Hồ sơ thử").await;
+    assert!(late.get("steps").is_none(), "{late:#}");
+    assert_eq!(late["version"], 31);
+    assert_eq!(late["opened"]["transition"], "open");
+    assert_eq!(late["last_step"]["transition"], "note");
+    assert!(
+        late.to_string().len() <= early.to_string().len() + 1,
+        "{early}\n{late}"
+    );
+    // The history and a dry run still see every step.
+    let h = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { ruleSet history { seq kind transition } historyIntact } }",
+            json!({ "id": case }),
+        )
+        .await;
+    let events = h["case"]["history"].as_array().unwrap();
+    assert_eq!(events.len(), 31);
+    assert_eq!(events[0]["transition"], "open");
+    assert!(events[1..].iter().all(|e| e["transition"] == "note"));
+    assert_eq!(h["case"]["historyIntact"], true);
+    let mut dry = note(31);
+    dry["i"]["dryRun"] = json!(true);
+    let d = app.ok(FIRE, dry).await;
+    assert_eq!(d["fireTransition"]["dryRun"], true);
+    assert_eq!(d["fireTransition"]["toState"], "Draft");
+    assert_eq!(d["fireTransition"]["case"]["version"], 31);
+    assert_eq!(history_len().await, 31, "a dry run appends nothing");
+
+    // A database written with the old shape (every step in the snapshot): migration 000040
+    // taken back rebuilds the list from the history, and taken again removes it; the history
+    // verifies and the case steps on.
+    let url = app_url(&app);
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_memberflow-under-test"))
+            .args(args)
+            .env("MEMBERFLOW_DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {text}");
+        text
+    };
+    let status = cli(&["migrate", "--status"]);
+    let applied: Vec<&str> = status
+        .lines()
+        .filter_map(|l| l.strip_prefix("applied "))
+        .collect();
+    let at = applied
+        .iter()
+        .position(|m| m.contains("000040_compact_snapshots"))
+        .expect("migration 000040 applied");
+    let back = (applied.len() - at).to_string();
+    cli(&["migrate", "down", &back]);
+    let old = stored_snapshot(&app, "Hồ sơ thử").await;
+    let steps = old["steps"].as_array().expect("the old shape's step list");
+    assert_eq!(steps.len(), 31);
+    assert!(old.get("opened").is_none() && old.get("last_step").is_none());
+    assert_eq!(steps[0]["transition"], "open");
+    assert_eq!(steps[0]["to"], "Draft");
+    assert_eq!(steps[30]["seq"], 31);
+    assert_eq!(steps[30]["on"], late["last_step"]["on"]);
+    assert_eq!(steps[30]["rule_set"], late["last_step"]["rule_set"]);
+    cli(&["migrate"]);
+    assert_eq!(stored_snapshot(&app, "Hồ sơ thử").await, late);
+    let checked = cli(&["check", "--history"]);
+    assert!(
+        checked.contains("verified 31 history event(s): 0 problem(s)"),
+        "{checked}"
+    );
+    let d = app.ok(FIRE, note(31)).await;
+    assert_eq!(d["fireTransition"]["case"]["version"], 32);
+    assert_eq!(history_len().await, 32);
+}
+
+#[tokio::test]
+async fn a_page_of_cases_shows_the_same_deadlines_as_each_case_extended_ones_included() {
+    let (app, _dir) = toy_app().await;
+    let (first, branch) = open_toy(&app).await;
+    let owner = member(&app, &branch, "Người phụ trách hai").await;
+    let second = open_toy_in(&app, &branch, &owner).await;
+    let third = open_toy_in(&app, &branch, &owner).await;
+    for c in [&first, &second] {
+        app.ok(FIRE, submit(c, 12, Some(1))).await;
+    }
+    let g = app
+        .ok("{ unit(code: \"HG-D1-X\") { id } }", json!({}))
+        .await["unit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chair = app
+        .account("chair", &[("executive_committee", Some(&g))], None)
+        .await;
+    let r = app
+        .gql_as(
+            &chair,
+            FIRE,
+            json!({ "i": { "caseId": second, "transition": "extend", "expectedVersion": 2 } }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r:#}");
+    const FIELDS: &str = "deadlines(on: \"2026-12-03\") { key rule due extendedDue extended overdue workingDaysLeft }";
+    let list = app
+        .ok(
+            &format!("{{ cases(filter: {{ definitionId: \"toy\" }}, first: 10) {{ nodes {{ id {FIELDS} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let nodes = list["cases"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    for n in nodes {
+        let one = app
+            .ok(
+                &format!("query($id: ID!) {{ case(id: $id) {{ {FIELDS} }} }}"),
+                json!({ "id": n["id"] }),
+            )
+            .await;
+        assert_eq!(n["deadlines"], one["case"]["deadlines"], "{n:#}");
+    }
+    let by_id = |id: &str| nodes.iter().find(|n| n["id"] == id).unwrap()["deadlines"].clone();
+    // Due 2/12/2026, extendable by 2 working days to 4/12/2026.
+    assert_eq!(
+        by_id(&first),
+        json!([{ "key": "review", "rule": "A10", "due": "2026-12-02", "extendedDue": "2026-12-04",
+            "extended": false, "overdue": true, "workingDaysLeft": -1 }])
+    );
+    let ext = &by_id(&second)[0];
+    assert_eq!(ext["extendedDue"], "2026-12-04", "{ext:#}");
+    assert_eq!(ext["extended"], true, "{ext:#}");
+    assert_eq!(ext["overdue"], false, "{ext:#}");
+    assert_eq!(by_id(&third), json!([]));
+}

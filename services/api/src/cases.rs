@@ -429,8 +429,8 @@ impl Case {
         self.0.terminal
     }
     /// The rule set of the latest step.
-    async fn rule_set(&self) -> Option<&str> {
-        self.0.snapshot.current_rule_set()
+    async fn rule_set(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.snapshot().gql(lang(ctx))?.current_rule_set())
     }
     /// The unit that owns it.
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
@@ -441,18 +441,19 @@ impl Case {
         self.0.subject_member_id.map(to_id)
     }
     /// Facts recorded by its steps (an empty object for the member the case is about).
-    async fn facts(&self) -> Json<serde_json::Value> {
+    async fn facts(&self, ctx: &Context<'_>) -> async_graphql::Result<Json<serde_json::Value>> {
         if self.1 == CaseView::Subject {
-            return Json(serde_json::json!({}));
+            return Ok(Json(serde_json::json!({})));
         }
-        Json(serde_json::Value::Object(
+        Ok(Json(serde_json::Value::Object(
             self.0
-                .snapshot
+                .snapshot()
+                .gql(lang(ctx))?
                 .facts
                 .iter()
                 .map(|(k, v)| (k.clone(), value_to_json(v)))
                 .collect(),
-        ))
+        )))
     }
     /// The discipline decided by the case, when it decided one: what the member concerned is
     /// told (D38) and may appeal against (P1) — the form, the decision's number and date, the
@@ -460,7 +461,7 @@ impl Case {
     /// whoever may read the case, the member concerned included.
     async fn decision(&self, ctx: &Context<'_>) -> Option<CaseDecision> {
         let l = lang(ctx);
-        let d = engine::DecisionSummary::of(&self.0.snapshot)?;
+        let d = engine::DecisionSummary::of(self.0.snapshot().ok()?)?;
         Some(CaseDecision {
             form_label: d.form_label().get(l).to_owned(),
             body: d.body_label().map(|b| b.get(l).to_owned()),
@@ -478,18 +479,24 @@ impl Case {
         self.0.next_due.map(Date)
     }
     /// Open deadlines, as of `on` (today by default).
-    async fn deadlines(&self, ctx: &Context<'_>, on: Option<Date>) -> Vec<CaseDeadline> {
+    /// (A list reads the open deadlines of its whole page at once.)
+    async fn deadlines(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<CaseDeadline>> {
         let d = on_or_today(ctx, on);
         let cal = &catalog(ctx).calendar;
-        self.0
-            .snapshot
-            .deadlines
-            .iter()
-            .map(|(key, r)| {
+        Ok(self
+            .0
+            .deadlines()
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(|r| {
                 let due = r.effective_due();
                 CaseDeadline {
-                    key: key.clone(),
-                    rule: r.rule.clone(),
+                    key: r.key,
+                    rule: r.rule,
                     due: r.due.into(),
                     extended_due: r.extended_due.map(Date),
                     extended: r.extended,
@@ -497,7 +504,7 @@ impl Case {
                     working_days_left: cal.working_days_between(d, due),
                 }
             })
-            .collect()
+            .collect())
     }
     /// Whether the history is intact: every event in sequence, linked to the one before by
     /// its hash, its hash matching its content, and as many steps as the case's version (the
@@ -549,7 +556,7 @@ impl Case {
             def,
             &cat.rules,
             &cat.calendar,
-            &self.0.snapshot,
+            self.0.snapshot().gql(l)?,
             &actor,
             &context,
             d,
@@ -663,7 +670,7 @@ impl Case {
         let parsed = parsed_history(&events);
         let steps = recorded_steps(&parsed);
         Ok(engine::dossier(
-            &self.0.snapshot,
+            self.0.snapshot().gql(l)?,
             &steps,
             &cat.rules,
             &cat.calendar,
@@ -939,12 +946,29 @@ impl CaseQuery {
         // Every row is authorized below: their units' paths in one read.
         let units: Vec<_> = page.cases.iter().map(|c| c.unit_id).collect();
         crate::access::prefetch_paths(ctx, &units, today).await?;
+        // The page's open deadlines in one read, when asked for (a board's cards), so that
+        // no case's snapshot is decoded for them.
+        let mut cases = page.cases;
+        let look = ctx.look_ahead();
+        if look.field("nodes").field("deadlines").exists()
+            || look
+                .field("edges")
+                .field("node")
+                .field("deadlines")
+                .exists()
+        {
+            let ids: Vec<_> = cases.iter().map(|c| c.id).collect();
+            let mut rows = a.store.cases().open_deadlines_of(&ids).await.gql(l)?;
+            for c in &mut cases {
+                c.open_deadlines = Some(rows.remove(&c.id).unwrap_or_default());
+            }
+        }
         let mut conn = Connection::with_additional_fields(
             after_id.is_some(),
             page.has_next,
             CaseConnectionFields { total_count: total },
         );
-        for c in page.cases {
+        for c in cases {
             let view = read_case(ctx, &c).await?;
             conn.edges
                 .push(Edge::new(encode_cursor(c.id), Case(c, view)));
@@ -1160,7 +1184,7 @@ async fn actor_for(
     on: NaiveDate,
 ) -> async_graphql::Result<Actor> {
     let set = match def.rule_set_selection {
-        RuleSetSelection::CaseOpened => case.snapshot.opening_rule_set(),
+        RuleSetSelection::CaseOpened => case.snapshot().gql(lang(ctx))?.opening_rule_set(),
         RuleSetSelection::EventDate => None,
     };
     let (id, roles) = case_roles(ctx, case.unit_id, case.subject_member_id, on, set).await?;

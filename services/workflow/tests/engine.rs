@@ -260,7 +260,11 @@ fn step_once(
             assert_eq!(last.transition, event.transition);
             assert_eq!(last.rule_set, decision.rule_set);
             if case.is_none() {
-                assert_eq!(next.opened.as_ref(), Some(last), "the opening step is marked");
+                assert_eq!(
+                    next.opened.as_ref(),
+                    Some(last),
+                    "the opening step is marked"
+                );
             } else {
                 assert_eq!(
                     next.opened,

@@ -59,7 +59,11 @@ impl CaseDefinition for Catalog {
 }
 
 /// A case as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its snapshot is decoded on first use ([`CaseRecord::snapshot`]): a list that shows only the
+/// columns (title, state, next deadline) never decodes it, and a page's open deadlines come
+/// from their rows in one query ([`Cases::open_deadlines_of`]).
+#[derive(Debug, Clone)]
 pub struct CaseRecord {
     /// Identifier.
     pub id: Uuid,
@@ -79,25 +83,100 @@ pub struct CaseRecord {
     pub version: u64,
     /// Whether the state is terminal.
     pub terminal: bool,
-    /// The engine's view of the case.
-    pub snapshot: CaseSnapshot,
     /// The earliest open deadline.
     pub next_due: Option<NaiveDate>,
     /// Opened at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.
     pub updated_at: DateTime<Utc>,
+    /// The open deadlines, when the list that read the case read them too (`None`: not read;
+    /// the snapshot has them).
+    pub open_deadlines: Option<Vec<OpenDeadline>>,
+    /// The engine's view of the case, as stored.
+    snapshot_json: serde_json::Value,
+    /// The same, decoded once asked for.
+    decoded: std::sync::OnceLock<CaseSnapshot>,
+}
+
+impl PartialEq for CaseRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.definition_id == other.definition_id
+            && self.definition_version == other.definition_version
+            && self.unit_id == other.unit_id
+            && self.subject_member_id == other.subject_member_id
+            && self.title == other.title
+            && self.state == other.state
+            && self.version == other.version
+            && self.terminal == other.terminal
+            && self.next_due == other.next_due
+            && self.created_at == other.created_at
+            && self.updated_at == other.updated_at
+            && self.snapshot_json == other.snapshot_json
+    }
+}
+
+impl Eq for CaseRecord {}
+
+impl CaseRecord {
+    /// The engine's view of the case, decoded from the stored JSON on first use.
+    pub fn snapshot(&self) -> Result<&CaseSnapshot> {
+        if let Some(s) = self.decoded.get() {
+            return Ok(s);
+        }
+        let decoded = <CaseSnapshot as serde::Deserialize>::deserialize(&self.snapshot_json)
+            .map_err(|e| internal(format!("case {} has an unreadable snapshot: {e}", self.id)))?;
+        Ok(self.decoded.get_or_init(|| decoded))
+    }
+
+    /// The open deadlines with what lists show of them, by key: the rows read with the page
+    /// when there are some, else the snapshot's.
+    pub fn deadlines(&self) -> Result<Vec<OpenDeadline>> {
+        if let Some(rows) = &self.open_deadlines {
+            return Ok(rows.clone());
+        }
+        Ok(self
+            .snapshot()?
+            .deadlines
+            .iter()
+            .map(|(key, r)| OpenDeadline {
+                key: key.clone(),
+                rule: r.rule.clone(),
+                due: r.due,
+                extended_due: r.extended_due,
+                extended: r.extended,
+            })
+            .collect())
+    }
+}
+
+/// An open deadline of a case, as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenDeadline {
+    /// Its key.
+    pub key: String,
+    /// Its rule id.
+    pub rule: String,
+    /// The day first scheduled.
+    pub due: NaiveDate,
+    /// The day the one-time extension moves it to, when it has one.
+    pub extended_due: Option<NaiveDate>,
+    /// Whether the extension was used.
+    pub extended: bool,
+}
+
+impl OpenDeadline {
+    /// The day it falls due: the extended day once extended, else the day scheduled.
+    pub fn effective_due(&self) -> NaiveDate {
+        self.extended_due
+            .filter(|_| self.extended)
+            .unwrap_or(self.due)
+    }
 }
 
 impl TryFrom<cases::Model> for CaseRecord {
     type Error = StoreError;
     fn try_from(m: cases::Model) -> Result<Self> {
-        let snapshot: CaseSnapshot = serde_json::from_value(m.snapshot).map_err(|e| {
-            StoreError::Database(sea_orm::DbErr::Custom(format!(
-                "case {} has an unreadable snapshot: {e}",
-                m.id
-            )))
-        })?;
         Ok(Self {
             id: m.id,
             definition_id: m.definition_id,
@@ -108,10 +187,12 @@ impl TryFrom<cases::Model> for CaseRecord {
             state: m.state,
             version: u64::try_from(m.version).unwrap_or_default(),
             terminal: m.terminal,
-            snapshot,
             next_due: m.next_due,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            open_deadlines: None,
+            snapshot_json: m.snapshot,
+            decoded: std::sync::OnceLock::new(),
         })
     }
 }
@@ -562,6 +643,8 @@ async fn write_effects(
         match effect {
             Effect::ScheduleDeadline { key, rule, due, .. } => {
                 close_deadlines(txn, case_id, key, "REPLACED").await?;
+                // What lists show of it, from the case as the step leaves it.
+                let record = d.case.deadlines.get(key);
                 case_deadline::ActiveModel {
                     case_id: Set(case_id),
                     key: Set(key.clone()),
@@ -569,6 +652,9 @@ async fn write_effects(
                     due: Set(*due),
                     status: Set("OPEN".into()),
                     created_at: Set(now),
+                    scheduled_due: Set(Some(record.map_or(*due, |r| r.due))),
+                    extended_due: Set(record.and_then(|r| r.extended_due)),
+                    extended: Set(record.is_some_and(|r| r.extended)),
                     ..Default::default()
                 }
                 .insert(txn)
@@ -749,7 +835,7 @@ pub(crate) async fn registry_context(
         let def = catalog.definition_of(&rec)?;
         // The snapshot answers for any day but those between the case's opening and its
         // latest step; only then are its steps read from the history.
-        let history = if rec.snapshot.needs_history_on(on) {
+        let history = if rec.snapshot()?.needs_history_on(on) {
             step_history(c, rec.id).await?
         } else {
             Vec::new()
@@ -758,7 +844,7 @@ pub(crate) async fn registry_context(
             def,
             rec.id.to_string(),
             rec.title.clone(),
-            &rec.snapshot,
+            rec.snapshot()?,
             &history,
             on,
         ));
@@ -1141,7 +1227,7 @@ impl Cases<'_> {
             def,
             &catalog.rules,
             &catalog.calendar,
-            &case.snapshot,
+            case.snapshot()?,
             &cmd.event,
             cmd.today,
         ) {
@@ -1156,7 +1242,7 @@ impl Cases<'_> {
                             event: &cmd.event,
                             from: &case.state,
                             to: &case.state,
-                            rule_set: case.snapshot.current_rule_set().unwrap_or_default(),
+                            rule_set: case.snapshot()?.current_rule_set().unwrap_or_default(),
                             definition_version: case.definition_version,
                             payload: refusal_payload(&refusal)?,
                             idempotency_key: cmd.idempotency_key.clone(),
@@ -1355,6 +1441,36 @@ impl Cases<'_> {
         })
     }
 
+    /// The open deadlines of the cases `ids`, by case, each case's by key: one query for a
+    /// whole page.
+    pub async fn open_deadlines_of(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<OpenDeadline>>> {
+        let mut out: std::collections::HashMap<Uuid, Vec<OpenDeadline>> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let rows = case_deadline::Entity::find()
+            .filter(case_deadline::Column::CaseId.is_in(ids.iter().copied()))
+            .filter(case_deadline::Column::Status.eq("OPEN"))
+            .order_by_asc(case_deadline::Column::CaseId)
+            .order_by_asc(case_deadline::Column::Key)
+            .all(self.db())
+            .await?;
+        for r in rows {
+            out.entry(r.case_id).or_default().push(OpenDeadline {
+                due: r.scheduled_due.unwrap_or(r.due),
+                key: r.key,
+                rule: r.rule,
+                extended_due: r.extended_due,
+                extended: r.extended,
+            });
+        }
+        Ok(out)
+    }
+
     /// How many cases match `f`.
     pub async fn count(&self, f: &CaseFilter) -> Result<u64> {
         Ok(Self::case_query(f).count(self.db()).await?)
@@ -1512,11 +1628,11 @@ impl Cases<'_> {
         for model in open {
             let case: CaseRecord = model.clone().try_into()?;
             let old = catalog.definition_of(&case)?;
-            let plan = engine::plan_migration(old, target, &case.snapshot);
+            let plan = engine::plan_migration(old, target, case.snapshot()?);
             let mut applied = false;
             if mode == MigrationMode::Apply && plan.can_migrate() {
                 let migrated = plan
-                    .apply(&case.snapshot)
+                    .apply(case.snapshot()?)
                     .map_err(|b| internal(format!("migration of case {} refused: {b}", case.id)))?;
                 let updated = cases::Entity::update_many()
                     .col_expr(
@@ -1565,7 +1681,7 @@ impl Cases<'_> {
                         event: &event,
                         from: &case.state,
                         to: &migrated.case.state,
-                        rule_set: case.snapshot.current_rule_set().unwrap_or_default(),
+                        rule_set: case.snapshot()?.current_rule_set().unwrap_or_default(),
                         definition_version: target.version,
                         payload: to_json(&plan)?,
                         idempotency_key: None,

@@ -13,6 +13,13 @@ pub struct Model {
     pub due: Date,
     pub status: String,
     pub created_at: DateTimeUtc,
+    /// The day first scheduled, before any extension (`None` on rows written before
+    /// migration 000041 that were no longer open).
+    pub scheduled_due: Option<Date>,
+    /// The day the one-time extension moves it to, when it has one.
+    pub extended_due: Option<Date>,
+    /// Whether the extension was used (`due` is then the extended day).
+    pub extended: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

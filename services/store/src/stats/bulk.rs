@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use memberflow_workflow::engine::{CaseSnapshot, DisciplineStatus, Effect, Event};
+use memberflow_workflow::engine::{CaseSnapshot, DeadlineRecord, DisciplineStatus, Effect, Event};
 use memberflow_workflow::stats::{AnchorDay, MemberHistory, Rng};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
@@ -435,7 +435,7 @@ async fn insert_case_round(
     let progress = &mut |_: &str, _: u64, _: u64| {};
     let mut rows: Vec<(Uuid, &BulkCase, serde_json::Value)> = Vec::new();
     let mut events: Vec<(Uuid, CaseEventRecord)> = Vec::new();
-    let mut deadlines: Vec<(Uuid, String, String, NaiveDate, DateTime<Utc>)> = Vec::new();
+    let mut deadlines: Vec<(Uuid, String, &DeadlineRecord, DateTime<Utc>)> = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         let id = id_of(case_ids, i);
         let mut prev = String::new();
@@ -463,8 +463,7 @@ async fn insert_case_round(
         }
         let last_day = c.steps.last().map_or(c.snapshot.entered_on, |s| s.on);
         for (key, d) in &c.snapshot.deadlines {
-            let due = d.effective_due();
-            deadlines.push((id, key.clone(), d.rule.clone(), due, recorded_at(last_day)));
+            deadlines.push((id, key.clone(), d, recorded_at(last_day)));
         }
         rows.push((id, c, json(&c.snapshot)?));
     }
@@ -566,16 +565,22 @@ async fn insert_case_round(
             case_deadline::Column::Due,
             case_deadline::Column::Status,
             case_deadline::Column::CreatedAt,
+            case_deadline::Column::ScheduledDue,
+            case_deadline::Column::ExtendedDue,
+            case_deadline::Column::Extended,
         ]),
         &deadlines,
-        |(id, key, rule, due, at)| {
+        |(id, key, d, at)| {
             vec![
                 (*id).into(),
                 key.clone().into(),
-                rule.clone().into(),
-                (*due).into(),
+                d.rule.clone().into(),
+                d.effective_due().into(),
                 "OPEN".into(),
                 (*at).into(),
+                Some(d.due).into(),
+                d.extended_due.into(),
+                d.extended.into(),
             ]
         },
         progress,

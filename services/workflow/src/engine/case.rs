@@ -260,3 +260,89 @@ impl CaseSnapshot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default()
+    }
+
+    fn step(seq: u64, to: &str, on: NaiveDate) -> StepRecord {
+        StepRecord {
+            seq,
+            transition: format!("t{seq}"),
+            from: String::new(),
+            to: to.into(),
+            on,
+            rule_set: "R".into(),
+            definition_version: 1,
+            actor: "a".into(),
+        }
+    }
+
+    /// A case opened on 1/3 in `A`, moved to `B` on 10/3 and to `C` on 20/3.
+    fn case() -> (CaseSnapshot, Vec<StepRecord>) {
+        let history = vec![
+            step(1, "A", day(3, 1)),
+            step(2, "B", day(3, 10)),
+            step(3, "C", day(3, 20)),
+        ];
+        let mut snapshot = CaseSnapshot {
+            definition: DefinitionRef {
+                id: "x".into(),
+                version: 1,
+            },
+            state: String::new(),
+            version: 0,
+            facts: Values::new(),
+            entered_on: day(3, 1),
+            deadlines: BTreeMap::new(),
+            opened: None,
+            last_step: None,
+        };
+        for s in &history {
+            snapshot.state = s.to.clone();
+            snapshot.version += 1;
+            snapshot.record_step(StepMark {
+                on: s.on,
+                transition: s.transition.clone(),
+                rule_set: format!("R{}", s.seq),
+            });
+        }
+        (snapshot, history)
+    }
+
+    #[test]
+    fn the_marks_keep_the_opening_and_the_latest_step() {
+        let (c, _) = case();
+        assert_eq!(c.opening_rule_set(), Some("R1"));
+        assert_eq!(c.current_rule_set(), Some("R3"));
+        assert_eq!(c.last_step_on(), Some(day(3, 20)));
+    }
+
+    #[test]
+    fn the_state_on_a_day_needs_the_history_only_between_the_first_and_latest_step() {
+        let (c, history) = case();
+        // Before the opening, and from the latest step on: the snapshot alone answers.
+        for (on, expected) in [
+            (day(2, 28), None),
+            (day(3, 20), Some("C")),
+            (day(4, 1), Some("C")),
+        ] {
+            assert!(!c.needs_history_on(on));
+            assert_eq!(c.state_on(on, &[]), expected, "{on}");
+        }
+        // In between, the history does.
+        for (on, expected) in [
+            (day(3, 1), "A"),
+            (day(3, 9), "A"),
+            (day(3, 10), "B"),
+            (day(3, 19), "B"),
+        ] {
+            assert!(c.needs_history_on(on), "{on}");
+            assert_eq!(c.state_on(on, &history), Some(expected), "{on}");
+        }
+    }
+}
