@@ -22,6 +22,7 @@ mod m20261203_000031_unit_ancestry;
 mod m20261203_000032_auth_epoch;
 mod m20261203_000033_partial_indexes;
 mod m20261203_000034_account_search;
+mod m20261204_000040_temporary_activity;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000032_auth_epoch::Migration),
             Box::new(m20261203_000033_partial_indexes::Migration),
             Box::new(m20261203_000034_account_search::Migration),
+            Box::new(m20261204_000040_temporary_activity::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
 use crate::questions::QuestionsQuery;
+use crate::away::{AwayMutation, AwayQuery};
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::import::{ImportMutation, ImportQuery, SheetFiles};
 use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
@@ -36,6 +37,7 @@ pub struct Query(
     ReminderQuery,
     DisciplineQuery,
     QuestionsQuery,
+    AwayQuery,
     AccountQuery,
     ImportQuery,
 );
@@ -51,6 +53,7 @@ pub struct Mutation(
     ReminderMutation,
     AccountMutation,
     ImportMutation,
+    AwayMutation,
 );
 
 /// The schema type.

@@ -84,7 +84,8 @@ pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRe
 pub use registry::{
     AwardOutcome, BadgeAwardRecord, DisciplineInForce, ImportCounts, ImportOutcome, ImportRequest,
     MemberFilter,
-    MemberPage, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
+    MemberPage, NewMember, NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome,
+    TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,

@@ -5,10 +5,12 @@
 //! - `members.rs`: registration, member pages and counts, histories, addresses.
 //! - `effects.rs`: a step's effects on the registry, in the step's transaction.
 //! - `step_context.rs`: the registry context a step is given, read as of its date.
+//! - `away.rs`: temporary party activity elsewhere (sinh hoạt đảng tạm thời), a dated fact.
 //! - `badges.rs`: badges awarded and the award.
 //! - `import.rs`: import of units and members in one transaction, and the export.
 //! - `rows.rs`: the multi-row inserts of members and their histories (import, bulk loading).
 
+mod away;
 mod badges;
 mod effects;
 mod import;
@@ -16,6 +18,7 @@ mod members;
 pub(crate) mod rows;
 pub(crate) mod step_context;
 
+pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub(crate) use effects::apply;
 pub use import::{
