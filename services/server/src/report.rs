@@ -452,10 +452,10 @@ pub fn render_without_admission(
                 Cell::Text(u.unit.kind.label().get(lang).to_owned()),
                 Cell::Text(u.parent_code.clone().unwrap_or_default()),
                 Cell::count(u.members),
-                Cell::Text(u.last_admission.map_or_else(
-                    || t(lang, "chưa từng", "never"),
-                    |d| date_text(d, lang),
-                )),
+                Cell::Text(
+                    u.last_admission
+                        .map_or_else(|| t(lang, "chưa từng", "never"), |d| date_text(d, lang)),
+                ),
             ]
         })
         .collect();
@@ -1060,9 +1060,7 @@ pub async fn run(
             let lang = common.lang.into();
             let on = on.unwrap_or(today);
             let Some(unit) = unit_of(store, common.unit.as_deref()).await? else {
-                anyhow::bail!(
-                    "báo cáo này cần --unit MÃ / this report needs --unit CODE"
-                );
+                anyhow::bail!("báo cáo này cần --unit MÃ / this report needs --unit CODE");
             };
             let started = Instant::now();
             let units = store
@@ -1187,7 +1185,11 @@ pub async fn run(
                 })
                 .collect();
             rows.push((
-                t(lang, "Đảng viên đang chịu kỷ luật", "members under discipline"),
+                t(
+                    lang,
+                    "Đảng viên đang chịu kỷ luật",
+                    "members under discipline",
+                ),
                 String::new(),
                 members,
             ));

@@ -120,11 +120,7 @@ pub fn check_new_period(p: &NewPeriod<'_>) -> Result<(), Refusal> {
             }
         }
     }
-    if let Some(other) = p
-        .others
-        .iter()
-        .find(|o| overlaps((p.from, p.to), **o))
-    {
+    if let Some(other) = p.others.iter().find(|o| overlaps((p.from, p.to), **o)) {
         return Err(Refusal {
             code: "CONFLICT",
             reason: Text::new(

@@ -841,7 +841,10 @@ fn s22_the_docs_list_what_each_year_leaves_unverified() {
             assert!(row.ends_with("| verified |"), "{row}");
         }
         for item in items {
-            assert!(row.contains(item.as_str()), "{year}: «{item}» missing from\n{row}");
+            assert!(
+                row.contains(item.as_str()),
+                "{year}: «{item}» missing from\n{row}"
+            );
         }
         let cell = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
         assert_eq!(cell, items.join("; "), "{year}");

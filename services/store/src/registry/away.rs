@@ -5,7 +5,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::away::{self as core, Host, Refusal};
 use memberflow_workflow::tree::MemberStatus;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use uuid::Uuid;
 
 use super::Registry;

@@ -24,8 +24,8 @@ pub(crate) use effects::apply;
 pub use import::{
     ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
 };
-pub use members::{DisciplineInForce, MemberFilter, MemberPage, NewMember};
 pub(crate) use members::discipline_in_force_on;
+pub use members::{DisciplineInForce, MemberFilter, MemberPage, NewMember};
 
 aggregate!(
     /// The member registry: members, their histories, badges, a step's registry context,
