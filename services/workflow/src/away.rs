@@ -160,6 +160,7 @@ pub fn check_end(from: NaiveDate, to: Option<NaiveDate>, on: NaiveDate) -> Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::tree::UnitKind;
