@@ -25,6 +25,7 @@ mod m20261203_000034_account_search;
 mod m20261204_000040_compact_snapshots;
 mod m20261204_000041_deadline_extension;
 mod m20261204_000050_member_exemption;
+mod m20261204_000060_temporary_activity;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000040_compact_snapshots::Migration),
             Box::new(m20261204_000041_deadline_extension::Migration),
             Box::new(m20261204_000050_member_exemption::Migration),
+            Box::new(m20261204_000060_temporary_activity::Migration),
         ]
     }
 }

@@ -114,10 +114,7 @@ async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_
     let q = |on: &'static str, years: i64| {
         let app = &app;
         let p = p.clone();
-        async move {
-            app.ok(IDLE, json!({ "u": p, "y": years, "on": on }))
-                .await
-        }
+        async move { app.ok(IDLE, json!({ "u": p, "y": years, "on": on })).await }
     };
     let r = q("2023-06-30", 5).await;
     let w = &r["unitsWithoutAdmission"];
@@ -148,11 +145,7 @@ async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_
     );
     // Over six years B3 is still too young, GB still idle, B1 and B2 admitted.
     let r = q("2023-06-30", 6).await;
-    assert_eq!(
-        idle(&r),
-        vec![listed("P-D-GB", 2, "2010-05-10")],
-        "{r:#}"
-    );
+    assert_eq!(idle(&r), vec![listed("P-D-GB", 2, "2010-05-10")], "{r:#}");
     // The subtree of B1 alone; the whole organization without a unit.
     let one = app
         .ok(IDLE, json!({ "u": b1, "y": 5, "on": "2023-06-30" }))
@@ -176,7 +169,10 @@ async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_
         assert_eq!(error_code(&r), "VALIDATION", "{y}: {r:#}");
     }
     let r = app
-        .gql(IDLE, json!({ "u": "not-an-id", "y": 5, "on": "2023-06-30" }))
+        .gql(
+            IDLE,
+            json!({ "u": "not-an-id", "y": 5, "on": "2023-06-30" }),
+        )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
 
@@ -197,8 +193,7 @@ async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_
     );
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
-        lines[0],
-        "Mã,Đơn vị,Loại,Trực thuộc,Đảng viên,Kết nạp gần nhất",
+        lines[0], "Mã,Đơn vị,Loại,Trực thuộc,Đảng viên,Kết nạp gần nhất",
         "{csv}"
     );
     assert_eq!(
@@ -296,13 +291,19 @@ async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_
 
     // The member lists filtered, pages and counts agreeing.
     let l = app
-        .ok(IN_FORCE_LIST, json!({ "u": p.hg, "on": decided, "f": true }))
+        .ok(
+            IN_FORCE_LIST,
+            json!({ "u": p.hg, "on": decided, "f": true }),
+        )
         .await;
     assert_eq!(names(&l), ["Trần Thị Kỷ Luật"], "{l:#}");
     assert_eq!(l["unit"]["members"]["totalCount"], 1);
     assert_eq!(l["unit"]["memberCount"], 1);
     let l = app
-        .ok(IN_FORCE_LIST, json!({ "u": p.hg, "on": decided, "f": false }))
+        .ok(
+            IN_FORCE_LIST,
+            json!({ "u": p.hg, "on": decided, "f": false }),
+        )
         .await;
     assert_eq!(names(&l), ["Lê Văn Hai", "Võ Văn Ba"], "{l:#}");
     assert_eq!(l["unit"]["memberCount"], 2);
@@ -311,7 +312,10 @@ async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_
         .await;
     assert_eq!(l["unit"]["memberCount"], 0, "{l:#}");
     let l = app
-        .ok(IN_FORCE_LIST, json!({ "u": p.b2, "on": decided, "f": true }))
+        .ok(
+            IN_FORCE_LIST,
+            json!({ "u": p.b2, "on": decided, "f": true }),
+        )
         .await;
     assert_eq!(l["unit"]["memberCount"], 0, "{l:#}");
     // The search, as of today.
@@ -331,7 +335,10 @@ async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_
             json!({}),
         )
         .await;
-    assert_eq!(s["searchMembers"], json!([{ "fullName": "Trần Thị Kỷ Luật" }]));
+    assert_eq!(
+        s["searchMembers"],
+        json!([{ "fullName": "Trần Thị Kỷ Luật" }])
+    );
 
     // The statistics by form, in the subtree.
     let st = app
@@ -410,4 +417,183 @@ async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_
         .ok(IN_FORCE_STATS, json!({ "u": null, "on": decided }))
         .await;
     assert_eq!(st["disciplineInForce"]["members"], 0, "{st:#}");
+}
+
+const RECORD_AWAY: &str = "mutation($i: RecordTemporaryActivityInput!) {
+  recordTemporaryActivity(input: $i) { memberId hostUnit { code } place abroad from to } }";
+const AWAY: &str = "query($u: ID!, $on: Date) {
+  temporaryActivity(unitId: $u, on: $on) {
+    on
+    away { member { fullName } homeUnit { code } activity { hostUnit { code } place abroad from to } }
+    hosted { member { fullName } homeUnit { code } activity { hostUnit { code } from } }
+  } }";
+
+/// `name@home→host` of a list of the report.
+fn entries(d: &Value, list: &str) -> Vec<String> {
+    d["temporaryActivity"][list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let a = &e["activity"];
+            let host = a["hostUnit"]["code"]
+                .as_str()
+                .or(a["place"].as_str())
+                .unwrap_or("?");
+            format!(
+                "{}@{}→{}",
+                e["member"]["fullName"].as_str().unwrap(),
+                e["homeUnit"]["code"].as_str().unwrap(),
+                host
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn temporary_party_activity_is_a_dated_fact_listed_away_from_home_and_hosted_on_its_days() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let a = member(&app, &p.b1, "Nguyễn Văn An").await;
+    let b = member(&app, &p.b1, "Trần Văn Bình").await;
+    let c = member(&app, &p.gb, "Lê Thị Cúc").await;
+    let r = app
+        .ok(
+            RECORD_AWAY,
+            json!({ "i": { "memberId": a, "hostUnitId": p.b2, "from": "2026-01-10" } }),
+        )
+        .await;
+    assert_eq!(
+        r["recordTemporaryActivity"],
+        json!({ "memberId": a, "hostUnit": { "code": "HG-D1-X-2" }, "place": null,
+                "abroad": false, "from": "2026-01-10", "to": null })
+    );
+    app.ok(
+        RECORD_AWAY,
+        json!({ "i": { "memberId": c, "place": "Hàn Quốc", "abroad": true, "from": "2025-06-01" } }),
+    )
+    .await;
+
+    // Refused: the member's own branch, a unit that is not a branch, no host at all, a period
+    // ending before it starts (VALIDATION); a period overlapping another (CONFLICT).
+    for (input, code) in [
+        (
+            json!({ "memberId": b, "hostUnitId": p.b1, "from": "2026-01-10" }),
+            "VALIDATION",
+        ),
+        (
+            json!({ "memberId": b, "hostUnitId": p.gc, "from": "2026-01-10" }),
+            "VALIDATION",
+        ),
+        (json!({ "memberId": b, "from": "2026-01-10" }), "VALIDATION"),
+        (
+            json!({ "memberId": b, "place": "Cần Thơ", "from": "2026-01-10", "to": "2026-01-10" }),
+            "VALIDATION",
+        ),
+        (
+            json!({ "memberId": a, "place": "Cần Thơ", "from": "2026-02-01" }),
+            "CONFLICT",
+        ),
+        (
+            json!({ "memberId": a, "place": "Cần Thơ", "from": "2025-12-01", "to": "2026-01-11" }),
+            "CONFLICT",
+        ),
+    ] {
+        let r = app.gql(RECORD_AWAY, json!({ "i": input })).await;
+        assert_eq!(error_code(&r), code, "{input}: {r:#}");
+    }
+    // Back to back is fine: a period ending the day the other starts.
+    app.ok(
+        RECORD_AWAY,
+        json!({ "i": { "memberId": a, "place": "Cần Thơ", "from": "2025-12-01", "to": "2026-01-10" } }),
+    )
+    .await;
+
+    let on = |unit: &str, day: &str| {
+        let app = &app;
+        let q = json!({ "u": unit, "on": day });
+        async move { app.ok(AWAY, q).await }
+    };
+    let d = on(&p.hg, "2026-02-01").await;
+    assert_eq!(
+        entries(&d, "away"),
+        [
+            "Lê Thị Cúc@HG-D2-Y→Hàn Quốc",
+            "Nguyễn Văn An@HG-D1-X-1→HG-D1-X-2"
+        ]
+    );
+    assert_eq!(entries(&d, "hosted"), Vec::<String>::new());
+    // From the host's side: a member of another branch hosted.
+    let d = on(&p.b2, "2026-02-01").await;
+    assert_eq!(entries(&d, "away"), Vec::<String>::new());
+    assert_eq!(entries(&d, "hosted"), ["Nguyễn Văn An@HG-D1-X-1→HG-D1-X-2"]);
+    let d = on(&p.b1, "2026-01-09").await;
+    assert_eq!(entries(&d, "away"), ["Nguyễn Văn An@HG-D1-X-1→Cần Thơ"]);
+
+    // Back home on 1/3: away on the 28th of February, not on the 1st of March.
+    let end =
+        "mutation($m: ID!, $on: Date!) { endTemporaryActivity(memberId: $m, on: $on) { from to } }";
+    let r = app.ok(end, json!({ "m": a, "on": "2026-03-01" })).await;
+    assert_eq!(
+        r["endTemporaryActivity"],
+        json!({ "from": "2026-01-10", "to": "2026-03-01" })
+    );
+    assert_eq!(
+        entries(&on(&p.b1, "2026-02-28").await, "away"),
+        ["Nguyễn Văn An@HG-D1-X-1→HG-D1-X-2"]
+    );
+    assert_eq!(
+        entries(&on(&p.b1, "2026-03-01").await, "away"),
+        Vec::<String>::new()
+    );
+    let r = app.gql(end, json!({ "m": a, "on": "2026-03-05" })).await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+    // The member's history.
+    let h = app
+        .ok(
+            "query($m: ID!) { member(id: $m) { temporaryActivity { place hostUnit { code } from to } } }",
+            json!({ "m": a }),
+        )
+        .await;
+    assert_eq!(
+        h["member"]["temporaryActivity"],
+        json!([
+            { "place": "Cần Thơ", "hostUnit": null, "from": "2025-12-01", "to": "2026-01-10" },
+            { "place": null, "hostUnit": { "code": "HG-D1-X-2" }, "from": "2026-01-10", "to": "2026-03-01" }
+        ])
+    );
+
+    // A secretary of the host branch may not record for a member of another branch.
+    let host = app
+        .account("bithu_b2", &[("secretary", Some(&p.b2))], None)
+        .await;
+    let r = app
+        .gql_as(
+            &host,
+            RECORD_AWAY,
+            json!({ "i": { "memberId": b, "hostUnitId": p.b2, "from": "2026-04-01" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+
+    // The same through `memberflow report`.
+    let csv = report(
+        &app,
+        &[
+            "temporary-activity",
+            "--on",
+            "2026-02-01",
+            "--unit",
+            "HG",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        csv,
+        "Danh sách,Đảng viên,Chi bộ,Nơi sinh hoạt tạm thời,Nước ngoài,Từ ngày,Đến ngày\n\
+         đi,Lê Thị Cúc,HG-D2-Y,Hàn Quốc,có,01/06/2025,\n\
+         đi,Nguyễn Văn An,HG-D1-X-1,HG-D1-X-2,không,10/01/2026,01/03/2026\n",
+        "{csv}"
+    );
 }

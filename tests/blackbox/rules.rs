@@ -251,7 +251,10 @@ fn rules_print_durations_in_vietnamese_by_default_and_in_english_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, vi, err) = run(dir.path(), &["rules", "A13"]);
     assert!(ok, "{vi}{err}");
-    assert!(vi.contains("    A13.probation_period = 12 tháng [M]\n"), "{vi}");
+    assert!(
+        vi.contains("    A13.probation_period = 12 tháng [M]\n"),
+        "{vi}"
+    );
     let (ok, vi, _) = run(dir.path(), &["rules", "A10"]);
     assert!(ok);
     assert!(
@@ -260,7 +263,10 @@ fn rules_print_durations_in_vietnamese_by_default_and_in_english_on_request() {
     );
     let (ok, vi, _) = run(dir.path(), &["rules", "A8"]);
     assert!(ok);
-    assert!(vi.contains("    A8.vote_threshold = ít nhất 2/3 [M]\n"), "{vi}");
+    assert!(
+        vi.contains("    A8.vote_threshold = ít nhất 2/3 [M]\n"),
+        "{vi}"
+    );
     for english in ["month", "working day", "at least", "years"] {
         for id in ["A8", "A10", "A13"] {
             let (_, vi, _) = run(dir.path(), &["rules", id]);
@@ -275,7 +281,10 @@ fn rules_print_durations_in_vietnamese_by_default_and_in_english_on_request() {
 
     let (ok, en, _) = run(dir.path(), &["rules", "A13", "--lang", "en"]);
     assert!(ok);
-    assert!(en.contains("    A13.probation_period = 12 months [M]\n"), "{en}");
+    assert!(
+        en.contains("    A13.probation_period = 12 months [M]\n"),
+        "{en}"
+    );
     let (ok, en, _) = run(dir.path(), &["rules", "A10", "--lang", "en"]);
     assert!(ok);
     assert!(
@@ -284,5 +293,8 @@ fn rules_print_durations_in_vietnamese_by_default_and_in_english_on_request() {
     );
     let (ok, en, _) = run(dir.path(), &["rules", "A8", "--lang", "en"]);
     assert!(ok);
-    assert!(en.contains("    A8.vote_threshold = at least 2/3 [M]\n"), "{en}");
+    assert!(
+        en.contains("    A8.vote_threshold = at least 2/3 [M]\n"),
+        "{en}"
+    );
 }

@@ -298,6 +298,24 @@ fn rows(f: &Fixture) -> Vec<Row> {
             json!({ "id": f.member }),
         ),
         row(
+            "temporaryActivity",
+            Need::Over(READ_MEMBERS),
+            "query($id: ID!) { temporaryActivity(unitId: $id, on: \"2026-06-30\") { on } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "recordTemporaryActivity",
+            Need::Over(REGISTER),
+            "mutation($id: ID!) { recordTemporaryActivity(input: { memberId: $id, place: \" \", from: \"2026-06-01\" }) { id } }",
+            json!({ "id": f.member }),
+        ),
+        row(
+            "endTemporaryActivity",
+            Need::Over(REGISTER),
+            "mutation($id: ID!) { endTemporaryActivity(memberId: $id, on: \"2026-06-01\") { id } }",
+            json!({ "id": f.member }),
+        ),
+        row(
             "violationCatalogue",
             Need::LoggedIn,
             "{ violationCatalogue { ruleSet } }",

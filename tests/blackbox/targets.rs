@@ -788,13 +788,18 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     ]);
     let idle_rows = idle.lines().count() - 1;
     assert_eq!(idle_rows, 631, "{idle}");
-    let in_force = csv_counts(&run(
+    let in_force = csv_counts(&run(&[
         &[
-            &["report", "discipline-in-force", "--on", "2023-06-30", "--unit", "HG"][..],
-            &en,
-        ]
-        .concat(),
-    ));
+            "report",
+            "discipline-in-force",
+            "--on",
+            "2023-06-30",
+            "--unit",
+            "HG",
+        ][..],
+        &en,
+    ]
+    .concat()));
     assert_eq!(count(&in_force, "form in force", "reprimand"), 112);
     assert_eq!(count(&in_force, "form in force", "warning"), 36);
     assert_eq!(count(&in_force, "form in force", "removal from post"), 10);
@@ -810,7 +815,10 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
         )
         .await;
     assert_eq!(
-        q["unitsWithoutAdmission"]["units"].as_array().unwrap().len(),
+        q["unitsWithoutAdmission"]["units"]
+            .as_array()
+            .unwrap()
+            .len(),
         idle_rows
     );
     let members = app

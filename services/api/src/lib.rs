@@ -7,6 +7,7 @@
 pub mod access;
 mod accounts;
 mod auth;
+mod away;
 mod bytes;
 mod cases;
 mod clock;

@@ -292,6 +292,22 @@ impl Member {
             })
             .collect())
     }
+    /// The member's periods of temporary party activity elsewhere (sinh hoạt đảng tạm thời),
+    /// oldest first.
+    async fn temporary_activity(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::away::TemporaryActivity>> {
+        Ok(app(ctx)
+            .store
+            .registry()
+            .temporary_activities(self.0.id)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(crate::away::TemporaryActivity)
+            .collect())
+    }
     /// Status on `on` (today by default); null before any status was recorded.
     async fn status(
         &self,
@@ -521,7 +537,7 @@ async fn require_over_member(
 
 /// `p` over the unit the member last belonged to (everywhere for one who never belonged to
 /// any), with no exception for the member themselves.
-async fn require_over_members_unit(
+pub(crate) async fn require_over_members_unit(
     ctx: &Context<'_>,
     p: Permission,
     id: Uuid,

@@ -114,13 +114,13 @@ impl QuestionsQuery {
         let d = on_or_today(ctx, on);
         crate::tree::ahead(ctx, "on", Date(d))?;
         if !(1..=100).contains(&years) {
-            return Err(crate::error::ApiError::Validation(
-                memberflow_workflow::text::Text::new(
+            return Err(
+                crate::error::ApiError::Validation(memberflow_workflow::text::Text::new(
                     format!("Số năm {years} không hợp lệ: từ 1 đến 100."),
                     format!("`years` must be from 1 to 100, not {years}."),
-                ),
-            )
-            .into_graphql(l));
+                ))
+                .into_graphql(l),
+            );
         }
         let r = app(ctx)
             .store

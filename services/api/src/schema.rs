@@ -10,16 +10,17 @@ use memberflow_workflow::text::{Lang, Text};
 
 use crate::accounts::{AccountMutation, AccountQuery};
 use crate::auth::{Auth, AuthMutation, AuthQuery};
+use crate::away::{AwayMutation, AwayQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
-use crate::questions::QuestionsQuery;
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::import::{ImportMutation, ImportQuery, SheetFiles};
 use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
 use crate::live::{CaseBus, Subscription};
 use crate::members::{MemberMutation, MemberQuery};
 use crate::outbox::{OutboxMutation, OutboxQuery};
+use crate::questions::QuestionsQuery;
 use crate::reminders::{MailPreviewer, ReminderMutation, ReminderQuery};
 use crate::targets::TargetQuery;
 use crate::tree::{TreeMutation, TreeQuery};
@@ -36,6 +37,7 @@ pub struct Query(
     ReminderQuery,
     DisciplineQuery,
     QuestionsQuery,
+    AwayQuery,
     AccountQuery,
     ImportQuery,
 );
@@ -51,6 +53,7 @@ pub struct Mutation(
     ReminderMutation,
     AccountMutation,
     ImportMutation,
+    AwayMutation,
 );
 
 /// The schema type.

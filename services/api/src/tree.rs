@@ -238,6 +238,7 @@ impl Unit {
     #[graphql(
         complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + if include_subtree.unwrap_or(false) { 100 } else { 1 }"
     )]
+    #[allow(clippy::too_many_arguments)] // the field's GraphQL arguments
     async fn members(
         &self,
         ctx: &Context<'_>,

@@ -159,6 +159,15 @@ pub enum ReportCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Members of a unit's subtree living their party life temporarily elsewhere on a date
+    /// (abroad included), and the members of other units its branches host.
+    TemporaryActivity {
+        /// The date (default: today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Members with a discipline in force on a date, and the decisions in force by form.
     DisciplineInForce {
         /// The date (default: today).
@@ -443,10 +452,10 @@ pub fn render_without_admission(
                 Cell::Text(u.unit.kind.label().get(lang).to_owned()),
                 Cell::Text(u.parent_code.clone().unwrap_or_default()),
                 Cell::count(u.members),
-                Cell::Text(u.last_admission.map_or_else(
-                    || t(lang, "chưa từng", "never"),
-                    |d| date_text(d, lang),
-                )),
+                Cell::Text(
+                    u.last_admission
+                        .map_or_else(|| t(lang, "chưa từng", "never"), |d| date_text(d, lang)),
+                ),
             ]
         })
         .collect();
@@ -1047,6 +1056,110 @@ pub async fn run(
             let (text, sheet) = render_without_admission(&r, common.format.text(), lang);
             (text, vec![sheet], (elapsed, r.units.len()))
         }
+        ReportCommand::TemporaryActivity { on, common } => {
+            let lang = common.lang.into();
+            let on = on.unwrap_or(today);
+            let Some(unit) = unit_of(store, common.unit.as_deref()).await? else {
+                anyhow::bail!("báo cáo này cần --unit MÃ / this report needs --unit CODE");
+            };
+            let started = Instant::now();
+            let units = store
+                .tree()
+                .subtree_ids_on(unit.id, on)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let r = store
+                .registry()
+                .temporary_activity_on(&units, on)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let mut rows: Vec<Vec<Cell>> = Vec::new();
+            for (tag, list) in [
+                (t(lang, "đi", "away"), &r.away),
+                (t(lang, "đến", "hosted"), &r.hosted),
+            ] {
+                for (p, home) in list {
+                    let member = store
+                        .registry()
+                        .member(p.member_id)
+                        .await
+                        .map_err(|e| store_error(e, lang))?;
+                    let home = store
+                        .tree()
+                        .unit(*home)
+                        .await
+                        .map_err(|e| store_error(e, lang))?;
+                    let host = match p.host_unit_id {
+                        Some(h) => {
+                            store
+                                .tree()
+                                .unit(h)
+                                .await
+                                .map_err(|e| store_error(e, lang))?
+                                .code
+                        }
+                        None => p.place.clone().unwrap_or_default(),
+                    };
+                    rows.push(vec![
+                        Cell::Text(tag.clone()),
+                        Cell::Text(member.full_name.clone()),
+                        Cell::Text(home.code),
+                        Cell::Text(host),
+                        Cell::Text(if p.abroad {
+                            t(lang, "có", "yes")
+                        } else {
+                            t(lang, "không", "no")
+                        }),
+                        Cell::Text(date_text(p.valid_from, lang)),
+                        Cell::Text(p.valid_to.map(|d| date_text(d, lang)).unwrap_or_default()),
+                    ]);
+                }
+            }
+            let elapsed = started.elapsed();
+            let header = vec![
+                t(lang, "Danh sách", "List"),
+                t(lang, "Đảng viên", "Member"),
+                t(lang, "Chi bộ", "Branch"),
+                t(lang, "Nơi sinh hoạt tạm thời", "Temporarily at"),
+                t(lang, "Nước ngoài", "Abroad"),
+                t(lang, "Từ ngày", "From"),
+                t(lang, "Đến ngày", "To"),
+            ];
+            let format = common.format.text();
+            let table = render(format, &header, &shown(&rows), &[false; 7]);
+            let text = match format {
+                Format::Csv | Format::Xlsx => table,
+                Format::Table => format!(
+                    "{}\n\n{table}",
+                    t(
+                        lang,
+                        &format!(
+                            "Đảng viên sinh hoạt đảng tạm thời ({}) tại ngày {}: {} đi, {} đến",
+                            unit.code,
+                            date_text(on, lang),
+                            r.away.len(),
+                            r.hosted.len()
+                        ),
+                        &format!(
+                            "Temporary party activity ({}) on {on}: {} away, {} hosted",
+                            unit.code,
+                            r.away.len(),
+                            r.hosted.len()
+                        ),
+                    )
+                ),
+            };
+            let n = rows.len();
+            (
+                text,
+                vec![Sheet {
+                    name: String::new(),
+                    header,
+                    rows,
+                }],
+                (elapsed, n),
+            )
+        }
         ReportCommand::DisciplineInForce { on, common } => {
             let lang = common.lang.into();
             let on = on.unwrap_or(today);
@@ -1072,7 +1185,11 @@ pub async fn run(
                 })
                 .collect();
             rows.push((
-                t(lang, "Đảng viên đang chịu kỷ luật", "members under discipline"),
+                t(
+                    lang,
+                    "Đảng viên đang chịu kỷ luật",
+                    "members under discipline",
+                ),
                 String::new(),
                 members,
             ));
@@ -1166,6 +1283,7 @@ impl ReportCommand {
             | ReportCommand::Badges { common, .. }
             | ReportCommand::Units { common, .. }
             | ReportCommand::WithoutAdmission { common, .. }
+            | ReportCommand::TemporaryActivity { common, .. }
             | ReportCommand::DisciplineInForce { common, .. } => common,
         }
     }
@@ -1188,6 +1306,9 @@ impl ReportCommand {
                 &format!("Không kết nạp {years} năm"),
                 &format!("No admission {years} years"),
             ),
+            ReportCommand::TemporaryActivity { .. } => {
+                t(lang, "Sinh hoạt tạm thời", "Temporary activity")
+            }
             ReportCommand::DisciplineInForce { .. } => {
                 t(lang, "Kỷ luật còn hiệu lực", "Discipline in force")
             }

@@ -83,15 +83,14 @@ pub use outbox::{
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
     AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ImportCounts, ImportOutcome,
-    ImportRequest, MemberFilter, MemberPage, NewExemption, NewMember, Registry, RegistryExport,
-    RowAction, RowOutcome,
+    ImportRequest, MemberFilter, MemberPage, NewExemption, NewMember, NewTemporaryActivity,
+    Registry, RegistryExport, RowAction, RowOutcome, TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts, IdleUnit,
-    IdleUnitsReport,
-    MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference, TargetFigures,
-    TargetReport, TargetRequest, TargetRow, UnitCounts,
+    IdleUnitsReport, MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference,
+    TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
 };
 pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
 

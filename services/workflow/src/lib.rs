@@ -5,6 +5,7 @@
 //! `now` as an argument, and carry out the decisions it returns.
 
 pub mod access;
+pub mod away;
 pub mod badges;
 pub mod calendar;
 pub mod catalog;

@@ -821,3 +821,44 @@ fn s22_swaps_of_2013_to_2019_are_recorded() {
     assert_eq!(c.add_working_days(ymd(2014, 1, 27), 1), ymd(2014, 2, 6));
     assert_eq!(c.add_working_days(ymd(2014, 2, 7), 1), ymd(2014, 2, 8));
 }
+
+/// docs/calendar.md's "Year by year" table and the calendar file's `unverified` lists say the
+/// same: one row per listed year, naming every item the file leaves unverified (or
+/// "verified" when it leaves none), so that correcting a year means editing one list and one
+/// row, and a year cannot silently become "verified" in one place only.
+#[test]
+fn s22_the_docs_list_what_each_year_leaves_unverified() {
+    let docs = include_str!("../../../docs/calendar.md");
+    let cal = WorkingCalendar::vietnamese();
+    let mut listed = 0;
+    for (year, _) in cal.covered_years() {
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with(&format!("| {year} |")))
+            .unwrap_or_else(|| panic!("docs/calendar.md has no row for {year}"));
+        let items = cal.year_unverified(year);
+        if items.is_empty() {
+            assert!(row.ends_with("| verified |"), "{row}");
+        }
+        for item in items {
+            assert!(
+                row.contains(item.as_str()),
+                "{year}: «{item}» missing from\n{row}"
+            );
+        }
+        let cell = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+        assert_eq!(cell, items.join("; "), "{year}");
+        listed += 1;
+    }
+    assert_eq!(listed, 14, "2013–2026");
+    // 2026 is provisional, and says why.
+    assert!(
+        cal.year_unverified(2026)
+            .iter()
+            .any(|i| i.contains("24/11")),
+        "{:?}",
+        cal.year_unverified(2026)
+    );
+    // A number the reference cites is recorded as written there.
+    assert!(cal.year_source(2025).unwrap().contains("6150/TB-BLĐTBXH"));
+}

@@ -13,6 +13,7 @@ pub mod member_unit;
 pub mod outbox;
 pub mod role_assignment;
 pub mod session;
+pub mod temporary_activity;
 pub mod tree_event;
 pub mod unit;
 pub mod unit_ancestry;

@@ -5,11 +5,13 @@
 //! - `members.rs`: registration, member pages and counts, histories, addresses.
 //! - `effects.rs`: a step's effects on the registry, in the step's transaction.
 //! - `step_context.rs`: the registry context a step is given, read as of its date.
+//! - `away.rs`: temporary party activity elsewhere (sinh hoạt đảng tạm thời), a dated fact.
 //! - `badges.rs`: badges awarded and the award.
 //! - `exemptions.rs`: exemption from party activities and work (S15) and who was exempted on a day.
 //! - `import.rs`: import of units and members in one transaction, and the export.
 //! - `rows.rs`: the multi-row inserts of members and their histories (import, bulk loading).
 
+mod away;
 mod badges;
 mod effects;
 pub(crate) mod exemptions;
@@ -18,14 +20,15 @@ mod members;
 pub(crate) mod rows;
 pub(crate) mod step_context;
 
+pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub use exemptions::{ExemptionRecord, NewExemption};
 pub(crate) use effects::apply;
 pub use import::{
     ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
 };
-pub use members::{DisciplineInForce, MemberFilter, MemberPage, NewMember};
 pub(crate) use members::discipline_in_force_on;
+pub use members::{DisciplineInForce, MemberFilter, MemberPage, NewMember};
 
 aggregate!(
     /// The member registry: members, their histories, badges, a step's registry context,

@@ -139,6 +139,9 @@ struct RawYear {
     #[serde(default = "confirmed")]
     status: YearStatus,
     source: String,
+    /// What of the year's entry was not checked against the decisions themselves.
+    #[serde(default)]
+    unverified: Vec<String>,
     #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
@@ -330,6 +333,7 @@ pub(crate) fn parse(src: &str) -> Result<WorkingCalendar, Vec<CalendarProblem>> 
             YearDays {
                 status: raw.status,
                 source: Some(raw.source),
+                unverified: raw.unverified,
                 exceptions,
             },
         );

@@ -222,6 +222,8 @@ pub(crate) struct YearDays {
     pub(crate) status: YearStatus,
     /// The government document(s) the file cites for the year.
     pub(crate) source: Option<String>,
+    /// What of the year's entry was not checked against the decisions (`unverified`).
+    pub(crate) unverified: Vec<String>,
     pub(crate) exceptions: BTreeMap<NaiveDate, Exception>,
 }
 
@@ -424,6 +426,15 @@ impl WorkingCalendar {
             .and_then(|days| days.source.as_deref())
     }
 
+    /// What the calendar file says was not verified of `year`'s entry (`unverified`: a
+    /// document number not seen, a day taken from a secondary source); empty when the file
+    /// does not list the year or everything in it was checked.
+    pub fn year_unverified(&self, year: i32) -> &[String] {
+        self.years
+            .get(&year)
+            .map_or(&[], |days| days.unverified.as_slice())
+    }
+
     /// The years the calendar file lists, with their status, in order.
     pub fn covered_years(&self) -> impl Iterator<Item = (i32, YearStatus)> + '_ {
         self.years.iter().map(|(&year, days)| (year, days.status))
@@ -617,6 +628,7 @@ impl WorkingCalendar {
         YearDays {
             status: YearStatus::Proposed,
             source: None,
+            unverified: Vec::new(),
             exceptions,
         }
     }
