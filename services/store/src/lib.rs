@@ -83,7 +83,8 @@ pub use outbox::{
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
     AwardOutcome, BadgeAwardRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
-    MemberPage, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
+    MemberPage, MemberSource, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
+    StreamOutcome, StreamPass, StreamProgress, StreamRequest,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,

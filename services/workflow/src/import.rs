@@ -1019,8 +1019,7 @@ pub fn parse_members(
         if let Some(card) = &read.card
             && let Some(first) = seen.insert(card.clone(), row)
         {
-            read.problems
-                .push(parser.duplicate(row, card, first));
+            read.problems.push(parser.duplicate(row, card, first));
         }
         match read.member {
             Some(m) if read.problems.is_empty() => out.rows.push(m),
@@ -1076,16 +1075,7 @@ impl MemberParser {
 
     /// The problem of a card number already given on row `first`.
     pub fn duplicate(&self, row: usize, card: &str, first: usize) -> Problem {
-        Problem {
-            sheet: self.sheet.clone(),
-            row,
-            column: Some(MEMBER_COLUMNS[0].vi.to_owned()),
-            code: "DUPLICATE",
-            reason: Text::new(
-                format!("Số thẻ {card} đã có ở dòng {first}."),
-                format!("Card number {card} already appears on row {first}."),
-            ),
-        }
+        duplicate_card(&self.sheet, row, card, first)
     }
 
     /// Reads data row `row` (as the spreadsheet numbers it): every cell parsed, the rules
@@ -1269,6 +1259,21 @@ impl MemberParser {
     }
 }
 
+/// The problem of row `row` of `sheet` giving card number `card` already given on row
+/// `first`.
+pub fn duplicate_card(sheet: &str, row: usize, card: &str, first: usize) -> Problem {
+    Problem {
+        sheet: sheet.to_owned(),
+        row,
+        column: Some(MEMBER_COLUMNS[0].vi.to_owned()),
+        code: "DUPLICATE",
+        reason: Text::new(
+            format!("Số thẻ {card} đã có ở dòng {first}."),
+            format!("Card number {card} already appears on row {first}."),
+        ),
+    }
+}
+
 /// The natural keys of a file too large to hold, each as a 64-bit hash (8 bytes a row: some
 /// 45 MB for 5.6 million card numbers): what finds the keys given twice without keeping the
 /// keys. Two keys may share a hash, so the hashes seen twice are only candidates: the reader
@@ -1314,7 +1319,6 @@ pub fn key_hash(key: &str) -> u64 {
     key.hash(&mut h);
     h.finish()
 }
-
 
 /// How a history recorded in the registry compares with the one a file gives.
 #[derive(Debug, Clone, PartialEq, Eq)]

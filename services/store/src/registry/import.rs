@@ -25,6 +25,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+mod stream;
+
+pub use stream::{MemberSource, StreamOutcome, StreamPass, StreamProgress, StreamRequest};
+
 use super::Registry;
 use super::rows::{
     MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
@@ -865,15 +869,14 @@ async fn plan_members(
                 continue;
             }
         };
-        let (close_status_on, added_statuses) =
-            match compare_history(&rec_statuses, &r.statuses) {
-                HistoryChange::Same => (None, Vec::new()),
-                HistoryChange::Extends { close_on, added } => (close_on, added),
-                HistoryChange::Rewrites => {
-                    out.problems.push(rewrite(ms, r.row, "Lịch sử tình trạng"));
-                    continue;
-                }
-            };
+        let (close_status_on, added_statuses) = match compare_history(&rec_statuses, &r.statuses) {
+            HistoryChange::Same => (None, Vec::new()),
+            HistoryChange::Extends { close_on, added } => (close_on, added),
+            HistoryChange::Rewrites => {
+                out.problems.push(rewrite(ms, r.row, "Lịch sử tình trạng"));
+                continue;
+            }
+        };
         let same_fields = m.full_name == r.full_name
             && m.date_of_birth == r.date_of_birth
             && m.sex == r.sex

@@ -19,7 +19,8 @@ pub(crate) mod step_context;
 pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub(crate) use effects::apply;
 pub use import::{
-    ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
+    ImportCounts, ImportOutcome, ImportRequest, MemberSource, RegistryExport, RowAction,
+    RowOutcome, StreamOutcome, StreamPass, StreamProgress, StreamRequest,
 };
 pub use members::{MemberFilter, MemberPage, NewMember};
 
