@@ -524,6 +524,38 @@ mod tests {
     }
 
     #[test]
+    fn csv_records_stream_a_line_at_a_time_through_a_small_buffer() {
+        let text = "\u{FEFF}a;b\r\n1;\"two\r\nlines; and \"\"quotes\"\"\"\r\n\r\n3;x";
+        let reader = std::io::BufReader::with_capacity(3, text.as_bytes());
+        let mut records = CsvRecords::new("s.csv", reader);
+        let mut rows = Vec::new();
+        while let Some(r) = records.next_record().unwrap() {
+            rows.push((records.row(), r));
+        }
+        let whole = read_csv("s.csv", text.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(
+            rows[1].1[1],
+            Cell::Text("two\r\nlines; and \"quotes\"".into())
+        );
+        assert_eq!(rows[2], (3, vec![Cell::Empty]));
+        assert_eq!(rows[3].0, 4);
+        assert_eq!(
+            rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            whole.rows
+        );
+        let bad = b"a;b\n1;2\n3;\xe0\n".as_slice();
+        let mut records = CsvRecords::new("b.csv", bad);
+        assert!(records.next_record().unwrap().is_some());
+        assert!(records.next_record().unwrap().is_some());
+        let e = records.next_record().unwrap_err();
+        assert_eq!((e[0].code, e[0].row), ("ENCODING", 3));
+        let mut open = CsvRecords::new("q.csv", b"a;b\n\"1;2\n".as_slice());
+        open.next_record().unwrap();
+        assert_eq!(open.next_record().unwrap_err()[0].code, "NOT_A_SPREADSHEET");
+    }
+
+    #[test]
     fn non_utf8_csv_is_refused_naming_the_line() {
         let mut bytes = b"M\xc3\xa3 \xc4\x91\xc6\xa1n v\xe1\xbb\x8b\n".to_vec();
         bytes.extend(b"HG,\xe0\xe1\n");

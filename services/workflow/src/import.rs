@@ -1577,6 +1577,40 @@ mod tests {
     }
 
     #[test]
+    fn a_row_read_by_itself_is_the_row_the_sheet_gives() {
+        let sheet = members_sheet(vec![
+            member("01234567", t("1990-05-02"), "Chính thức"),
+            member("01234568", t("31/02/1990"), "Chính thức"),
+        ]);
+        let whole = parse_members(&sheet, &|_| 12);
+        let parser = MemberParser::new("Đảng viên", &sheet.rows[0]).unwrap();
+        let first = parser.read(2, &sheet.rows[1], &|_| 12);
+        assert_eq!(first.member.as_ref(), whole.rows.first());
+        assert_eq!(first.card.as_deref(), Some("01234567"));
+        let second = parser.read(3, &sheet.rows[2], &|_| 12);
+        assert_eq!(second.member, None);
+        assert_eq!(second.card.as_deref(), Some("01234568"));
+        assert_eq!(second.problems, whole.problems);
+        let bad = MemberParser::new("x", &[t("Số thẻ đảng viên"), t("Cột lạ")]).unwrap_err();
+        let codes: Vec<&str> = bad.iter().map(|p| p.code).collect();
+        assert!(codes.contains(&"UNKNOWN_COLUMN") && codes.contains(&"MISSING_COLUMN"));
+    }
+
+    #[test]
+    fn key_hashes_name_the_keys_given_twice() {
+        let mut keys = KeyHashes::default();
+        for k in ["0001", "0002", "0003", "0002", "0004", "0001", "0002"] {
+            keys.insert(k);
+        }
+        assert_eq!(keys.len(), 7);
+        let repeated = keys.repeated();
+        assert_eq!(repeated.len(), 2);
+        assert!(repeated.contains(&key_hash("0001")) && repeated.contains(&key_hash("0002")));
+        assert!(!repeated.contains(&key_hash("0003")));
+        assert_ne!(key_hash("0001"), key_hash("0010"));
+    }
+
+    #[test]
     fn a_missing_column_is_a_problem_of_the_sheet() {
         let sheet = Sheet {
             name: "x".into(),
