@@ -83,6 +83,61 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "{out}"
     );
     ok(memberflow(b.url(), d, &["check", "--stats"]));
+
+    // The same province as two CSV files, the members' read streamed in batches (check, then
+    // write): the same registry.
+    let c = TestDb::create().await;
+    for kind in ["units", "members"] {
+        let file = format!("{kind}.csv");
+        ok(memberflow(
+            a.url(),
+            d,
+            &[
+                "export", "--kind", kind, "--format", "csv", "--output", &file,
+            ],
+        ));
+    }
+    ok(memberflow(c.url(), d, &["import", "units.csv"]));
+    let streamed = memberflow(
+        c.url(),
+        d,
+        &["import", "members.csv", "--batch-rows", "4000"],
+    );
+    let err = String::from_utf8_lossy(&streamed.stderr).into_owned();
+    let out = ok(streamed);
+    assert!(
+        out.contains("members: 34931 new, 0 changed, 0 unchanged; 0 problem(s)"),
+        "{out}"
+    );
+    assert!(
+        err.contains("check: 34931 rows read, 34931 checked")
+            && err.contains("write: 34931 rows read, 34931 checked, 34931 written"),
+        "{err}"
+    );
+    for report in [
+        &["report", "members", "--on", "2023-06-30"][..],
+        &["report", "targets", "--year", "2022"],
+        &[
+            "report",
+            "admissions",
+            "--from",
+            "2018-01-01",
+            "--to",
+            "2023-06-30",
+        ],
+    ] {
+        assert_eq!(
+            ok(memberflow(a.url(), d, report)),
+            ok(memberflow(c.url(), d, report)),
+            "{report:?}"
+        );
+    }
+    ok(memberflow(c.url(), d, &["check", "--stats"]));
+    let out = ok(memberflow(c.url(), d, &["import", "members.csv"]));
+    assert!(
+        out.contains("members: 0 new, 0 changed, 34931 unchanged; 0 problem(s)"),
+        "{out}"
+    );
 }
 
 const UNITS: &str = "\u{FEFF}Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
@@ -268,4 +323,84 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
         "{out}"
     );
     assert_eq!(members_in(db, d).len(), 3);
+}
+
+/// A members CSV file is read streamed, a batch of rows at a time (`--batch-rows 2` here):
+/// the progress of each reading on standard error, a card number given again in a later
+/// batch refused on its later row (its count taken back), nothing written until the whole
+/// file passes, `--accept-partial` writing the rest in one transaction.
+#[tokio::test]
+async fn a_members_csv_file_streams_in_batches_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    std::fs::write(d.join("units.csv"), UNITS).unwrap();
+    ok(memberflow(db, d, &["import", "units.csv"]));
+    // 0100001 again on row 7, three batches later; row 6 has a bad date; row 5 is blank.
+    let file = format!(
+        "{}0100003;Lê Văn Cường;1985-01-01;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT-2;2015-01-01;Chính thức;\n;;;;\n0100004;Phạm Thị Dung;31/02/1980;Nữ;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức;\n0100001;Nguyễn Văn An;15/03/1980;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức;\n",
+        good_members()
+    );
+    std::fs::write(d.join("m.csv"), &file).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["import", "m.csv", "--batch-rows", "2"];
+        all.extend_from_slice(args);
+        memberflow(db, d, &all)
+    };
+    let o = run(&[]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let out = refused(o);
+    assert!(
+        out.contains("m.csv dòng/row 6, cột/column «Ngày sinh»: BAD_DATE"),
+        "{out}"
+    );
+    assert!(
+        out.contains("m.csv dòng/row 7, cột/column «Số thẻ đảng viên»: DUPLICATE")
+            && out.contains("already appears on row 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("members: 3 new, 0 changed, 0 unchanged; 2 problem(s)"),
+        "{out}"
+    );
+    assert!(
+        err.contains("check: 5 rows read, 5 checked, 0 written")
+            && err.contains("duplicates: 5 rows read"),
+        "{err}"
+    );
+    assert!(members_in(db, d).is_empty());
+    let out = ok(run(&["--dry-run", "--accept-partial"]));
+    assert!(out.contains("members: 3 new"), "{out}");
+    assert!(members_in(db, d).is_empty());
+    let o = run(&["--accept-partial"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let out = ok(o);
+    assert!(
+        out.contains("members: 3 new") && out.contains("written"),
+        "{out}"
+    );
+    assert!(
+        err.contains("write: 5 rows read, 5 checked, 3 written"),
+        "{err}"
+    );
+    let members = members_in(db, d);
+    assert_eq!(members.len(), 3, "{members:?}");
+    ok(memberflow(db, d, &["check", "--stats"]));
+    let out = ok(run(&["--accept-partial"]));
+    assert!(
+        out.contains("members: 0 new, 0 changed, 3 unchanged"),
+        "{out}"
+    );
+    // A file whose header is not the template's is refused before any row.
+    std::fs::write(
+        d.join("h.csv"),
+        "Số thẻ đảng viên;Họ và tên;Cột lạ\n1;A;x\n",
+    )
+    .unwrap();
+    let out = refused(memberflow(db, d, &["import", "h.csv"]));
+    assert!(
+        out.contains("UNKNOWN_COLUMN") && out.contains("MISSING_COLUMN"),
+        "{out}"
+    );
 }

@@ -4,18 +4,20 @@
 //! (`Registry::import`) — or nothing written, with every problem listed and, on request,
 //! an annotated copy of the file to fix and send back.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use memberflow_store::{ImportOutcome, ImportRequest, Store};
+use memberflow_store::{
+    ImportOutcome, ImportRequest, MemberSource, Store, StreamPass, StreamProgress, StreamRequest,
+};
 use memberflow_workflow::catalog::Catalog;
-use memberflow_workflow::import::{self as core, Kind, Problem, Sheet};
+use memberflow_workflow::import::{self as core, Kind, MemberParser, Problem, ReadRow, Sheet};
 
-use crate::sheets;
+use crate::sheets::{self, CsvRecords};
 
 /// What a file holds, on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,6 +55,9 @@ pub struct ImportArgs {
     /// Write the file back annotated with its problems (XLSX) to fix and resubmit.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// A members CSV file (read streamed): rows read, checked and written at a time.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch_rows: u32,
 }
 
 /// Export format.
@@ -119,6 +124,11 @@ pub async fn import(
     args: &ImportArgs,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<ExitCode> {
+    // A members CSV file is read a batch of rows at a time, twice (check, then write):
+    // memory does not grow with the file.
+    if streamed(&args.file, args.kind)? {
+        return import_streamed(store, catalog, args, now).await;
+    }
     let started = Instant::now();
     let name = file_name(&args.file);
     let size = std::fs::metadata(&args.file)
@@ -200,6 +210,206 @@ pub async fn import(
         _ => "refused: nothing written",
     };
     println!("{verdict} ({:.1} s)", started.elapsed().as_secs_f64());
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Whether the file is a members CSV file, imported streamed: text (not a workbook, not
+/// binary) whose header row is the members template's, or any text with `--kind members`.
+fn streamed(path: &Path, kind: Option<KindArg>) -> anyhow::Result<bool> {
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !sheets::is_text(&head) {
+        return Ok(false);
+    }
+    Ok(match kind {
+        Some(k) => k == KindArg::Members,
+        None => {
+            let header = CsvRecords::new("", &head[..])
+                .next_record()
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            core::kind_of(&Sheet {
+                name: String::new(),
+                rows: vec![header],
+            }) == Some(Kind::Members)
+        }
+    })
+}
+
+/// A members CSV file as the store reads it: a batch of rows at a time, from the start as
+/// often as asked, each row read by the core. The file must not change between readings
+/// (its length and time of change are compared).
+struct CsvMembers<'a> {
+    path: PathBuf,
+    name: String,
+    stamp: (u64, Option<std::time::SystemTime>),
+    records: Option<CsvRecords<std::io::BufReader<std::fs::File>>>,
+    parser: Option<MemberParser>,
+    probation: &'a (dyn Fn(Option<chrono::NaiveDate>) -> u32 + Sync),
+}
+
+fn stamp(path: &Path) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
+    let m = std::fs::metadata(path)?;
+    Ok((m.len(), m.modified().ok()))
+}
+
+impl CsvMembers<'_> {
+    fn changed(&self) -> Vec<Problem> {
+        vec![Problem {
+            sheet: self.name.clone(),
+            row: 0,
+            column: None,
+            code: "FILE_CHANGED",
+            reason: memberflow_workflow::text::Text::new(
+                "Tệp đã thay đổi trong khi nhập: hãy nhập lại.",
+                "The file changed while it was being imported: import it again.",
+            ),
+        }]
+    }
+}
+
+impl MemberSource for CsvMembers<'_> {
+    fn sheet(&self) -> &str {
+        &self.name
+    }
+
+    fn rewind(&mut self) -> Result<(), Vec<Problem>> {
+        if stamp(&self.path).ok() != Some(self.stamp) {
+            return Err(self.changed());
+        }
+        let file = std::fs::File::open(&self.path).map_err(|_| self.changed())?;
+        let mut records =
+            CsvRecords::new(&self.name, std::io::BufReader::with_capacity(1 << 20, file));
+        let header = records.next_record()?.unwrap_or_default();
+        self.parser = Some(MemberParser::new(&self.name, &header)?);
+        self.records = Some(records);
+        Ok(())
+    }
+
+    fn next_rows(&mut self, max: usize) -> Result<Vec<ReadRow>, Vec<Problem>> {
+        let (Some(records), Some(parser)) = (self.records.as_mut(), self.parser.as_ref()) else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::with_capacity(max.min(10_000));
+        while rows.len() < max {
+            let Some(cells) = records.next_record()? else {
+                break;
+            };
+            if core::blank(&cells) {
+                continue;
+            }
+            rows.push(parser.read(records.row(), &cells, self.probation));
+        }
+        Ok(rows)
+    }
+}
+
+/// `memberflow import` of a members CSV file, streamed (docs/import.md, «Large files»).
+async fn import_streamed(
+    store: &Store,
+    catalog: &Catalog,
+    args: &ImportArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let name = file_name(&args.file);
+    let size = std::fs::metadata(&args.file)?.len();
+    if size > sheets::MAX_STREAMED_BYTES {
+        let problems = vec![sheets::too_large(&name, size, sheets::MAX_STREAMED_BYTES)];
+        print_problems(&problems);
+        println!("refused: nothing written");
+        return Ok(ExitCode::FAILURE);
+    }
+    let probation = |ceremony| memberflow_api::probation_months(catalog, ceremony);
+    let mut source = CsvMembers {
+        path: args.file.clone(),
+        name: name.clone(),
+        stamp: stamp(&args.file)?,
+        records: None,
+        parser: None,
+        probation: &probation,
+    };
+    let req = StreamRequest {
+        dry_run: args.dry_run,
+        accept_partial: args.accept_partial,
+        batch_rows: args.batch_rows as usize,
+        ..StreamRequest::default()
+    };
+    // Progress on standard error: once a second, and when a reading ends.
+    let mut pass = StreamPass::Check;
+    let mut pass_started = Instant::now();
+    let mut last_line = Instant::now();
+    let mut last = StreamProgress::default();
+    let line = |p: &StreamProgress, since: Instant| {
+        let secs = since.elapsed().as_secs_f64().max(0.001);
+        eprintln!(
+            "  {}: {} rows read, {} checked, {} written ({:.0} rows/s)",
+            p.pass.as_str(),
+            p.read,
+            p.checked,
+            p.written,
+            p.read as f64 / secs
+        );
+    };
+    let outcome = store
+        .registry()
+        .import_members_streamed(&mut source, req, now, &mut |p| {
+            if p.pass != pass {
+                line(&last, pass_started);
+                pass = p.pass;
+                pass_started = Instant::now();
+            }
+            if last_line.elapsed().as_secs_f64() >= 1.0 {
+                line(&p, pass_started);
+                last_line = Instant::now();
+            }
+            last = p;
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if last.read > 0 {
+        line(&last, pass_started);
+    }
+    let c = outcome.counts;
+    print_problems(&outcome.problems);
+    let more = outcome.problem_count - outcome.problems.len() as u64;
+    if more > 0 {
+        println!("… {more} more problem(s) not listed");
+    }
+    println!(
+        "units: 0 new, 0 changed, 0 unchanged; members: {} new, {} changed, {} unchanged; {} problem(s)",
+        c.members_created, c.members_changed, c.members_unchanged, outcome.problem_count
+    );
+    if outcome.problem_count > 0 && args.report.is_some() {
+        if size <= sheets::MAX_FILE_BYTES {
+            let bytes = std::fs::read(&args.file)?;
+            let all = sheets::read(&name, &bytes).unwrap_or_default();
+            write_report(args.report.as_deref(), &all, &outcome.problems)?;
+        } else {
+            eprintln!(
+                "no annotated file: over {} MB the file is not held in memory; the problems are listed above",
+                sheets::MAX_FILE_BYTES / (1024 * 1024)
+            );
+        }
+    }
+    let ok = outcome.problem_count == 0 || args.accept_partial;
+    let verdict = match (outcome.written, args.dry_run, ok) {
+        (true, _, _) => "written",
+        (false, true, true) => "dry run: the file passes, nothing written",
+        _ => "refused: nothing written",
+    };
+    println!(
+        "{verdict} ({} rows, {:.1} s)",
+        outcome.rows,
+        started.elapsed().as_secs_f64()
+    );
     Ok(if ok {
         ExitCode::SUCCESS
     } else {

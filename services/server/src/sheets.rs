@@ -14,11 +14,15 @@ use memberflow_workflow::import::{
 use memberflow_workflow::text::Text;
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
 
+mod records;
+
+pub use records::CsvRecords;
+
 /// The largest file accepted (bytes): larger ones are refused before they are read.
 pub const MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
 
 /// A whole-file problem: sheet named after the file, row 0.
-fn file_problem(file: &str, code: &'static str, reason: Text) -> Problem {
+pub(crate) fn file_problem(file: &str, code: &'static str, reason: Text) -> Problem {
     Problem {
         sheet: file.to_owned(),
         row: 0,
@@ -46,6 +50,21 @@ pub fn too_large(file: &str, size: u64, limit: u64) -> Problem {
             ),
         ),
     )
+}
+
+/// The largest members CSV file imported streamed (bytes): read a batch of rows at a time,
+/// its memory does not grow with it (docs/import.md, «Large files»).
+pub const MAX_STREAMED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Whether a file's first bytes are text a CSV reader may read: not a ZIP archive (XLSX),
+/// not an OLE file (XLS), no NUL byte (binary, or UTF-16, which the whole-file reader
+/// refuses with its own reason).
+pub fn is_text(head: &[u8]) -> bool {
+    !head.starts_with(b"PK\x03\x04")
+        && !head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+        && !head.starts_with(b"\xFF\xFE")
+        && !head.starts_with(b"\xFE\xFF")
+        && !head.contains(&0)
 }
 
 /// Reads a file's sheets: XLSX when it starts like a ZIP archive, CSV otherwise. `name` is
@@ -78,110 +97,14 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
     read_csv(name, bytes).map(|s| vec![s])
 }
 
-/// Reads CSV: UTF-8 (a BOM is skipped), comma or semicolon separated (from the header line),
-/// RFC 4180 quoting with line breaks inside quotes.
+/// Reads CSV whole (docs/import.md): UTF-8 (a BOM is skipped), comma or semicolon separated
+/// (from the header line), RFC 4180 quoting with line breaks inside quotes; the records as
+/// [`CsvRecords`] reads them one at a time.
 pub fn read_csv(name: &str, bytes: &[u8]) -> Result<Sheet, Vec<Problem>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(vec![file_problem(
-            name,
-            "ENCODING",
-            Text::new(
-                "Tệp mã hóa UTF-16: hãy lưu thành CSV UTF-8.",
-                "The file is UTF-16: save it as UTF-8 CSV.",
-            ),
-        )]);
-    }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
-            return Err(vec![Problem {
-                sheet: name.to_owned(),
-                row: line,
-                column: None,
-                code: "ENCODING",
-                reason: Text::new(
-                    format!(
-                        "Tệp không phải UTF-8 (byte không hợp lệ ở dòng {line}; có thể là TCVN3 hoặc Windows-1258): hãy lưu thành CSV UTF-8."
-                    ),
-                    format!(
-                        "The file is not UTF-8 (an invalid byte on line {line}; TCVN3 or Windows-1258?): save it as UTF-8 CSV."
-                    ),
-                ),
-            }]);
-        }
-    };
-    if text.contains('\0') {
-        return Err(vec![not_a_spreadsheet(name)]);
-    }
-    let first_line = text.lines().next().unwrap_or("");
-    let sep = if first_line.matches(';').count() > first_line.matches(',').count() {
-        ';'
-    } else {
-        ','
-    };
+    let mut records = CsvRecords::new(name, bytes);
     let mut rows: Vec<Vec<Cell>> = Vec::new();
-    let mut row: Vec<Cell> = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut was_quoted = false;
-    let mut chars = text.chars().peekable();
-    let push = |field: &mut String, row: &mut Vec<Cell>| {
-        let f = std::mem::take(field);
-        row.push(if f.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(f)
-        });
-    };
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    field.push('"');
-                    chars.next();
-                }
-                '"' => quoted = false,
-                c => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() && !was_quoted => {
-                quoted = true;
-                was_quoted = true;
-            }
-            c if c == sep => {
-                push(&mut field, &mut row);
-                was_quoted = false;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' | '\r' => {
-                push(&mut field, &mut row);
-                rows.push(std::mem::take(&mut row));
-                was_quoted = false;
-            }
-            c => field.push(c),
-        }
-    }
-    if quoted {
-        return Err(vec![file_problem(
-            name,
-            "NOT_A_SPREADSHEET",
-            Text::new(
-                "Tệp CSV có dấu ngoặc kép không đóng.",
-                "The CSV file has an unclosed quote.",
-            ),
-        )]);
-    }
-    if !field.is_empty() || !row.is_empty() {
-        push(&mut field, &mut row);
-        rows.push(row);
+    while let Some(r) = records.next_record()? {
+        rows.push(r);
     }
     Ok(Sheet {
         name: name.to_owned(),
@@ -189,7 +112,7 @@ pub fn read_csv(name: &str, bytes: &[u8]) -> Result<Sheet, Vec<Problem>> {
     })
 }
 
-fn not_a_spreadsheet(name: &str) -> Problem {
+pub(crate) fn not_a_spreadsheet(name: &str) -> Problem {
     file_problem(
         name,
         "NOT_A_SPREADSHEET",
@@ -598,6 +521,38 @@ mod tests {
             s.rows[1][1],
             Cell::Text("Đảng bộ; tỉnh \"Hậu Giang\"".into())
         );
+    }
+
+    #[test]
+    fn csv_records_stream_a_line_at_a_time_through_a_small_buffer() {
+        let text = "\u{FEFF}a;b\r\n1;\"two\r\nlines; and \"\"quotes\"\"\"\r\n\r\n3;x";
+        let reader = std::io::BufReader::with_capacity(3, text.as_bytes());
+        let mut records = CsvRecords::new("s.csv", reader);
+        let mut rows = Vec::new();
+        while let Some(r) = records.next_record().unwrap() {
+            rows.push((records.row(), r));
+        }
+        let whole = read_csv("s.csv", text.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(
+            rows[1].1[1],
+            Cell::Text("two\r\nlines; and \"quotes\"".into())
+        );
+        assert_eq!(rows[2], (3, vec![Cell::Empty]));
+        assert_eq!(rows[3].0, 4);
+        assert_eq!(
+            rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            whole.rows
+        );
+        let bad = b"a;b\n1;2\n3;\xe0\n".as_slice();
+        let mut records = CsvRecords::new("b.csv", bad);
+        assert!(records.next_record().unwrap().is_some());
+        assert!(records.next_record().unwrap().is_some());
+        let e = records.next_record().unwrap_err();
+        assert_eq!((e[0].code, e[0].row), ("ENCODING", 3));
+        let mut open = CsvRecords::new("q.csv", b"a;b\n\"1;2\n".as_slice());
+        open.next_record().unwrap();
+        assert_eq!(open.next_record().unwrap_err()[0].code, "NOT_A_SPREADSHEET");
     }
 
     #[test]

@@ -83,8 +83,9 @@ pub use outbox::{
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
     AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ImportCounts, ImportOutcome,
-    ImportRequest, MemberFilter, MemberPage, NewExemption, NewMember, NewTemporaryActivity,
-    Registry, RegistryExport, RowAction, RowOutcome, TemporaryActivity, TemporaryActivityOn,
+    ImportRequest, MemberFilter, MemberPage, MemberSource, NewExemption, NewMember,
+    NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome, StreamOutcome,
+    StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,

@@ -48,7 +48,8 @@ impl Cell {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    /// Whether the cell holds nothing but spaces.
+    pub fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,
             Cell::Text(s) => s.trim().is_empty(),
@@ -486,7 +487,7 @@ struct RowReader<'a> {
     sheet: &'a str,
     row: usize,
     cells: &'a [Cell],
-    index: &'a HashMap<&'static str, (usize, &'static Column)>,
+    index: &'a ColumnIndex,
     problems: Vec<Problem>,
 }
 
@@ -798,18 +799,28 @@ fn parse_code(s: &str) -> Option<String> {
     (!s.is_empty() && s.len() <= 64 && !s.contains(char::is_whitespace)).then(|| s.to_owned())
 }
 
+/// A sheet's columns by field key: where each is, and its template column.
+type ColumnIndex = HashMap<&'static str, (usize, &'static Column)>;
+
 /// Finds the columns of `kind` in the sheet's header row; a required column missing is a
 /// problem of the whole sheet, and so is a header that names no column.
-fn columns(
-    sheet: &Sheet,
+fn columns(sheet: &Sheet, kind: Kind, problems: &mut Vec<Problem>) -> ColumnIndex {
+    columns_of(
+        &sheet.name,
+        sheet.rows.first().map_or(&[][..], Vec::as_slice),
+        kind,
+        problems,
+    )
+}
+
+/// [`columns`] of a header row given by itself (a file read row by row).
+fn columns_of(
+    sheet: &str,
+    header: &[Cell],
     kind: Kind,
     problems: &mut Vec<Problem>,
-) -> HashMap<&'static str, (usize, &'static Column)> {
-    let headers: Vec<String> = sheet
-        .rows
-        .first()
-        .map(|r| r.iter().map(Cell::text).collect())
-        .unwrap_or_default();
+) -> ColumnIndex {
+    let headers: Vec<String> = header.iter().map(Cell::text).collect();
     let mut index = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         if h.is_empty() {
@@ -819,7 +830,7 @@ fn columns(
             Some(c) => {
                 if index.insert(c.key, (i, c)).is_some() {
                     problems.push(Problem {
-                        sheet: sheet.name.clone(),
+                        sheet: sheet.to_owned(),
                         row: 1,
                         column: Some(h.clone()),
                         code: "DUPLICATE_COLUMN",
@@ -831,7 +842,7 @@ fn columns(
                 }
             }
             None => problems.push(Problem {
-                sheet: sheet.name.clone(),
+                sheet: sheet.to_owned(),
                 row: 1,
                 column: Some(h.clone()),
                 code: "UNKNOWN_COLUMN",
@@ -845,7 +856,7 @@ fn columns(
     for c in kind.columns().iter().filter(|c| c.required) {
         if !index.contains_key(c.key) {
             problems.push(Problem {
-                sheet: sheet.name.clone(),
+                sheet: sheet.to_owned(),
                 row: 1,
                 column: Some(c.vi.to_owned()),
                 code: "MISSING_COLUMN",
@@ -857,6 +868,11 @@ fn columns(
         }
     }
     index
+}
+
+/// Whether a row holds nothing (blank rows are skipped).
+pub fn blank(cells: &[Cell]) -> bool {
+    cells.iter().all(Cell::is_empty)
 }
 
 /// The data rows with their sheet row numbers, blank rows skipped.
@@ -987,17 +1003,95 @@ pub fn parse_members(
     probation_months: &dyn Fn(Option<NaiveDate>) -> u32,
 ) -> Parsed<MemberRow> {
     let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Members, &mut out.problems);
-    if !out.problems.is_empty() {
-        return out;
-    }
+    let parser = match MemberParser::new(
+        &sheet.name,
+        sheet.rows.first().map_or(&[][..], Vec::as_slice),
+    ) {
+        Ok(p) => p,
+        Err(problems) => {
+            out.problems = problems;
+            return out;
+        }
+    };
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (row, cells) in data_rows(sheet) {
+        let mut read = parser.read(row, cells, probation_months);
+        if let Some(card) = &read.card
+            && let Some(first) = seen.insert(card.clone(), row)
+        {
+            read.problems.push(parser.duplicate(row, card, first));
+        }
+        match read.member {
+            Some(m) if read.problems.is_empty() => out.rows.push(m),
+            _ => out.problems.extend(read.problems),
+        }
+    }
+    out
+}
+
+/// A members sheet's header row understood: each row is then read by itself, so that a
+/// file too large to hold is read a row at a time (the duplicates of its card numbers are
+/// the reader's to find: [`KeyHashes`]).
+#[derive(Debug, Clone)]
+pub struct MemberParser {
+    sheet: String,
+    index: ColumnIndex,
+}
+
+/// One member row read: its card number (when it parsed, for the duplicates), the member
+/// when every cell parsed and passed the row's own rules, and the problems otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadRow {
+    /// The row as the spreadsheet numbers it.
+    pub row: usize,
+    /// The party card number.
+    pub card: Option<String>,
+    /// The member (with no problem only).
+    pub member: Option<MemberRow>,
+    /// The row's problems.
+    pub problems: Vec<Problem>,
+}
+
+impl MemberParser {
+    /// The parser of a sheet with this header row, or the problems of the header
+    /// (`MISSING_COLUMN`, `UNKNOWN_COLUMN`, `DUPLICATE_COLUMN`).
+    pub fn new(sheet: &str, header: &[Cell]) -> Result<Self, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let index = columns_of(sheet, header, Kind::Members, &mut problems);
+        if problems.is_empty() {
+            Ok(Self {
+                sheet: sheet.to_owned(),
+                index,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The sheet's name.
+    pub fn sheet(&self) -> &str {
+        &self.sheet
+    }
+
+    /// The problem of a card number already given on row `first`.
+    pub fn duplicate(&self, row: usize, card: &str, first: usize) -> Problem {
+        duplicate_card(&self.sheet, row, card, first)
+    }
+
+    /// Reads data row `row` (as the spreadsheet numbers it): every cell parsed, the rules
+    /// that need nothing but the row (A13–A15, dates after the birth) applied.
+    pub fn read(
+        &self,
+        row: usize,
+        cells: &[Cell],
+        probation_months: &dyn Fn(Option<NaiveDate>) -> u32,
+    ) -> ReadRow {
+        let index = &self.index;
         let mut r = RowReader {
-            sheet: &sheet.name,
+            sheet: &self.sheet,
             row,
             cells,
-            index: &index,
+            index,
             problems: Vec::new(),
         };
         let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
@@ -1131,25 +1225,12 @@ pub fn parse_members(
                 ),
             );
         }
-        if let Some(card) = &card
-            && let Some(first) = seen.insert(card.clone(), row)
-        {
-            let c = r.column("card");
-            r.problem(
-                c,
-                "DUPLICATE",
-                Text::new(
-                    format!("Số thẻ {card} đã có ở dòng {first}."),
-                    format!("Card number {card} already appears on row {first}."),
-                ),
-            );
-        }
         let problems = std::mem::take(&mut r.problems);
-        match (card, full_name, date_of_birth, sex, ethnicity) {
+        let member = match (card.clone(), full_name, date_of_birth, sex, ethnicity) {
             (Some(card), Some(full_name), Some(date_of_birth), Some(sex), Some(ethnicity))
                 if problems.is_empty() =>
             {
-                out.rows.push(MemberRow {
+                Some(MemberRow {
                     row,
                     card,
                     full_name,
@@ -1165,12 +1246,78 @@ pub fn parse_members(
                     email,
                     units,
                     statuses,
-                });
+                })
             }
-            _ => out.problems.extend(problems),
+            _ => None,
+        };
+        ReadRow {
+            row,
+            card,
+            member,
+            problems,
         }
     }
-    out
+}
+
+/// The problem of row `row` of `sheet` giving card number `card` already given on row
+/// `first`.
+pub fn duplicate_card(sheet: &str, row: usize, card: &str, first: usize) -> Problem {
+    Problem {
+        sheet: sheet.to_owned(),
+        row,
+        column: Some(MEMBER_COLUMNS[0].vi.to_owned()),
+        code: "DUPLICATE",
+        reason: Text::new(
+            format!("Số thẻ {card} đã có ở dòng {first}."),
+            format!("Card number {card} already appears on row {first}."),
+        ),
+    }
+}
+
+/// The natural keys of a file too large to hold, each as a 64-bit hash (8 bytes a row: some
+/// 45 MB for 5.6 million card numbers): what finds the keys given twice without keeping the
+/// keys. Two keys may share a hash, so the hashes seen twice are only candidates: the reader
+/// reads the file again for the rows with those hashes and compares the keys themselves.
+#[derive(Debug, Clone, Default)]
+pub struct KeyHashes {
+    hashes: Vec<u64>,
+}
+
+impl KeyHashes {
+    /// Notes a key.
+    pub fn insert(&mut self, key: &str) {
+        self.hashes.push(key_hash(key));
+    }
+
+    /// How many keys were noted.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Whether none was.
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// The hashes noted more than once (candidates, above), the memory given back.
+    pub fn repeated(mut self) -> std::collections::HashSet<u64> {
+        self.hashes.sort_unstable();
+        let mut out = std::collections::HashSet::new();
+        for w in self.hashes.windows(2) {
+            if w[0] == w[1] {
+                out.insert(w[0]);
+            }
+        }
+        out
+    }
+}
+
+/// A key's hash for [`KeyHashes`] (the same in every run).
+pub fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// How a history recorded in the registry compares with the one a file gives.
@@ -1427,6 +1574,40 @@ mod tests {
         assert!(found.contains(&(3, Some("Số thẻ đảng viên"), "DUPLICATE")));
         assert!(found.contains(&(4, Some("Ngày sinh"), "BAD_DATE")));
         assert!(found.contains(&(4, Some("Giới tính"), "UNKNOWN_CODE")));
+    }
+
+    #[test]
+    fn a_row_read_by_itself_is_the_row_the_sheet_gives() {
+        let sheet = members_sheet(vec![
+            member("01234567", t("1990-05-02"), "Chính thức"),
+            member("01234568", t("31/02/1990"), "Chính thức"),
+        ]);
+        let whole = parse_members(&sheet, &|_| 12);
+        let parser = MemberParser::new("Đảng viên", &sheet.rows[0]).unwrap();
+        let first = parser.read(2, &sheet.rows[1], &|_| 12);
+        assert_eq!(first.member.as_ref(), whole.rows.first());
+        assert_eq!(first.card.as_deref(), Some("01234567"));
+        let second = parser.read(3, &sheet.rows[2], &|_| 12);
+        assert_eq!(second.member, None);
+        assert_eq!(second.card.as_deref(), Some("01234568"));
+        assert_eq!(second.problems, whole.problems);
+        let bad = MemberParser::new("x", &[t("Số thẻ đảng viên"), t("Cột lạ")]).unwrap_err();
+        let codes: Vec<&str> = bad.iter().map(|p| p.code).collect();
+        assert!(codes.contains(&"UNKNOWN_COLUMN") && codes.contains(&"MISSING_COLUMN"));
+    }
+
+    #[test]
+    fn key_hashes_name_the_keys_given_twice() {
+        let mut keys = KeyHashes::default();
+        for k in ["0001", "0002", "0003", "0002", "0004", "0001", "0002"] {
+            keys.insert(k);
+        }
+        assert_eq!(keys.len(), 7);
+        let repeated = keys.repeated();
+        assert_eq!(repeated.len(), 2);
+        assert!(repeated.contains(&key_hash("0001")) && repeated.contains(&key_hash("0002")));
+        assert!(!repeated.contains(&key_hash("0003")));
+        assert_ne!(key_hash("0001"), key_hash("0010"));
     }
 
     #[test]

@@ -25,6 +25,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+mod stream;
+
+pub use stream::{MemberSource, StreamOutcome, StreamPass, StreamProgress, StreamRequest};
+
 use super::Registry;
 use super::rows::{
     MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
@@ -303,41 +307,12 @@ impl Registry<'_> {
 
         // The tree as recorded: units by code, parent links by unit.
         progress("reading the tree", 0, 0);
-        let recorded_units = unit::Entity::find().all(&txn).await?;
-        let mut known: HashMap<String, Known> = HashMap::new();
-        let mut code_of: HashMap<Uuid, String> = HashMap::new();
-        let mut recorded_models: HashMap<String, unit::Model> = HashMap::new();
-        for u in recorded_units {
-            let kind = core::UnitKind::parse(&u.kind).ok_or_else(|| {
-                crate::stats::internal(format!("unit {} has an unknown kind", u.id))
-            })?;
-            code_of.insert(u.id, u.code.clone());
-            known.insert(
-                u.code.clone(),
-                Known {
-                    id: u.id,
-                    facts: UnitFacts {
-                        code: u.code.clone(),
-                        kind,
-                        valid_from: u.valid_from,
-                        valid_to: u.valid_to,
-                    },
-                    recorded: true,
-                },
-            );
-            recorded_models.insert(u.code.clone(), u);
-        }
-        let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
-        if !req.units.is_empty() || req.members_scope.is_some() {
-            for e in unit_parent::Entity::find()
-                .order_by_asc(unit_parent::Column::ValidFrom)
-                .order_by_asc(unit_parent::Column::Id)
-                .all(&txn)
-                .await?
-            {
-                edges_of.entry(e.unit_id).or_default().push(e);
-            }
-        }
+        let TreeView {
+            mut known,
+            code_of,
+            recorded_models,
+            edges_of,
+        } = read_tree(&txn, !req.units.is_empty() || req.members_scope.is_some()).await?;
 
         // Units: the new ones join the known set first, so that parents may follow children
         // in the file; a new unit refused leaves it, and its children are checked again.
@@ -535,202 +510,15 @@ impl Registry<'_> {
         // Members: by card number.
         let ms = req.members_sheet.as_str();
         progress("reading the registry", 0, req.members.len() as u64);
-        let cards: Vec<String> = req.members.iter().map(|m| m.card.clone()).collect();
-        let mut recorded_members: HashMap<String, member::Model> = HashMap::new();
-        for chunk in cards.chunks(500) {
-            for m in member::Entity::find()
-                .filter(member::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
-                .all(&txn)
-                .await?
-            {
-                if let Some(c) = m.party_card_number.clone() {
-                    recorded_members.insert(c, m);
-                }
-            }
-        }
-        let ids: Vec<Uuid> = recorded_members.values().map(|m| m.id).collect();
-        let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
-        let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            for mu in member_unit::Entity::find()
-                .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
-                .order_by_asc(member_unit::Column::ValidFrom)
-                .order_by_asc(member_unit::Column::Id)
-                .all(&txn)
-                .await?
-            {
-                units_of.entry(mu.member_id).or_default().push(Period {
-                    value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
-                    from: mu.valid_from,
-                    to: mu.valid_to,
-                    reason: Some(mu.reason),
-                });
-            }
-            for st in member_status::Entity::find()
-                .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
-                .order_by_asc(member_status::Column::ValidFrom)
-                .order_by_asc(member_status::Column::Id)
-                .all(&txn)
-                .await?
-            {
-                let status = MemberStatus::parse(&st.status).ok_or_else(|| {
-                    crate::stats::internal(format!("member {} has an unknown status", st.member_id))
-                })?;
-                statuses_of.entry(st.member_id).or_default().push(Period {
-                    value: status,
-                    from: st.valid_from,
-                    to: st.valid_to,
-                    reason: None,
-                });
-            }
-        }
-        let mut member_plans: Vec<MemberPlan> = Vec::new();
-        for r in req.members {
-            let mut ps = Vec::new();
-            for p in &r.units {
-                match known.get(&p.value) {
-                    None => ps.push(unknown_unit(ms, r.row, "Chi bộ", &p.value)),
-                    Some(k) if !k.facts.kind.holds_members() => ps.push(problem(
-                        ms,
-                        r.row,
-                        "Chi bộ",
-                        "TREE",
-                        Text::new(
-                            format!(
-                                "{} là {}: đảng viên sinh hoạt tại chi bộ.",
-                                p.value,
-                                k.facts.kind.label().vi
-                            ),
-                            format!(
-                                "{} is a {}: members belong to branches.",
-                                p.value,
-                                k.facts.kind.label().en
-                            ),
-                        ),
-                    )),
-                    Some(k) if !k.facts.exists_on(p.from) => ps.push(problem(
-                        ms,
-                        r.row,
-                        "Chi bộ",
-                        "TREE",
-                        Text::new(
-                            format!(
-                                "Chi bộ {} không tồn tại vào ngày {}.",
-                                p.value,
-                                p.from.format("%d/%m/%Y")
-                            ),
-                            format!("Branch {} does not exist on {}.", p.value, p.from),
-                        ),
-                    )),
-                    Some(k) => {
-                        if k.recorded {
-                            out.touched_units.push(k.id);
-                        }
-                    }
-                }
-            }
-            if ps.is_empty()
-                && let Some(last) = r.units.last()
-                && let Some(k) = known.get(&last.value)
-                && k.recorded
-                && !in_scope(&req.members_scope, &edges_of, k.id, last.from)
-            {
-                ps.push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
-            }
-            if !ps.is_empty() {
-                out.problems.extend(ps);
-                continue;
-            }
-            let Some(m) = recorded_members.get(&r.card) else {
-                member_plans.push(MemberPlan::New(Uuid::now_v7(), r));
-                continue;
-            };
-            let fixed = [
-                (
-                    m.admission_decision_date,
-                    r.admission_decision,
-                    "Ngày quyết định kết nạp",
-                ),
-                (m.ceremony_date, r.ceremony, "Ngày lễ kết nạp"),
-                (m.official_date, r.official, "Ngày công nhận chính thức"),
-            ];
-            if let Some((_, _, col)) = fixed
-                .iter()
-                .find(|(rec, file, _)| rec.is_some() && rec != file)
-            {
-                out.problems.push(rewrite(ms, r.row, col));
-                continue;
-            }
-            let rec_units = units_of.remove(&m.id).unwrap_or_default();
-            let rec_statuses = statuses_of.remove(&m.id).unwrap_or_default();
-            let (close_unit_on, added_units) = match compare_history(&rec_units, &r.units) {
-                HistoryChange::Same => (None, Vec::new()),
-                HistoryChange::Extends { close_on, added } => (close_on, added),
-                HistoryChange::Rewrites => {
-                    out.problems.push(rewrite(ms, r.row, "Lịch sử sinh hoạt"));
-                    continue;
-                }
-            };
-            let (close_status_on, added_statuses) =
-                match compare_history(&rec_statuses, &r.statuses) {
-                    HistoryChange::Same => (None, Vec::new()),
-                    HistoryChange::Extends { close_on, added } => (close_on, added),
-                    HistoryChange::Rewrites => {
-                        out.problems.push(rewrite(ms, r.row, "Lịch sử tình trạng"));
-                        continue;
-                    }
-                };
-            let same_fields = m.full_name == r.full_name
-                && m.date_of_birth == r.date_of_birth
-                && m.sex == r.sex
-                && m.ethnicity == r.ethnicity
-                && m.religion == r.religion
-                && m.education == r.education
-                && m.occupation == r.occupation
-                && m.admission_decision_date == r.admission_decision
-                && m.ceremony_date == r.ceremony
-                && m.official_date == r.official
-                && (r.email.is_none() || m.email == r.email);
-            if same_fields
-                && close_unit_on.is_none()
-                && added_units.is_empty()
-                && close_status_on.is_none()
-                && added_statuses.is_empty()
-            {
-                out.counts.members_unchanged += 1;
-                out.list_row(req.list_rows, ms, r.row, &r.card, RowAction::Unchanged);
-                continue;
-            }
-            if let Some(last) = rec_units.last()
-                && let Some(k) = known.get(&last.value)
-                && !in_scope(&req.members_scope, &edges_of, k.id, last.from)
-            {
-                out.problems
-                    .push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
-                continue;
-            }
-            member_plans.push(MemberPlan::Change {
-                id: m.id,
-                row: r,
-                close_unit_on,
-                added_units,
-                close_status_on,
-                added_statuses,
-            });
-        }
-        for p in &member_plans {
-            let (row, action) = match p {
-                MemberPlan::New(_, row) => {
-                    out.counts.members_created += 1;
-                    (row, RowAction::New)
-                }
-                MemberPlan::Change { row, .. } => {
-                    out.counts.members_changed += 1;
-                    (row, RowAction::Changed)
-                }
-            };
-            out.list_row(req.list_rows, ms, row.row, &row.card, action);
-        }
+        let checks = MemberChecks {
+            known: &known,
+            code_of: &code_of,
+            edges_of: &edges_of,
+            scope: &req.members_scope,
+            sheet: ms,
+            list_rows: req.list_rows,
+        };
+        let member_plans = plan_members(&txn, &checks, req.members, &mut out).await?;
         out.touched_units.sort_unstable();
         out.touched_units.dedup();
 
@@ -866,6 +654,281 @@ impl Registry<'_> {
         }
         Ok(out)
     }
+}
+
+/// The tree as recorded, as rows are checked against it.
+struct TreeView {
+    /// Units by code (the file's new units join them).
+    known: HashMap<String, Known>,
+    code_of: HashMap<Uuid, String>,
+    recorded_models: HashMap<String, unit::Model>,
+    /// Parent links by unit, when asked for.
+    edges_of: HashMap<Uuid, Vec<unit_parent::Model>>,
+}
+
+async fn read_tree(txn: &impl ConnectionTrait, with_edges: bool) -> Result<TreeView> {
+    let recorded_units = unit::Entity::find().all(txn).await?;
+    let mut known: HashMap<String, Known> = HashMap::new();
+    let mut code_of: HashMap<Uuid, String> = HashMap::new();
+    let mut recorded_models: HashMap<String, unit::Model> = HashMap::new();
+    for u in recorded_units {
+        let kind = core::UnitKind::parse(&u.kind)
+            .ok_or_else(|| crate::stats::internal(format!("unit {} has an unknown kind", u.id)))?;
+        code_of.insert(u.id, u.code.clone());
+        known.insert(
+            u.code.clone(),
+            Known {
+                id: u.id,
+                facts: UnitFacts {
+                    code: u.code.clone(),
+                    kind,
+                    valid_from: u.valid_from,
+                    valid_to: u.valid_to,
+                },
+                recorded: true,
+            },
+        );
+        recorded_models.insert(u.code.clone(), u);
+    }
+    let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
+    if with_edges {
+        for e in unit_parent::Entity::find()
+            .order_by_asc(unit_parent::Column::ValidFrom)
+            .order_by_asc(unit_parent::Column::Id)
+            .all(txn)
+            .await?
+        {
+            edges_of.entry(e.unit_id).or_default().push(e);
+        }
+    }
+    Ok(TreeView {
+        known,
+        code_of,
+        recorded_models,
+        edges_of,
+    })
+}
+
+/// What member rows are checked against: the units known (recorded, and the file's new
+/// ones), the parent links (for the scope), the caller's scope.
+struct MemberChecks<'a> {
+    known: &'a HashMap<String, Known>,
+    code_of: &'a HashMap<Uuid, String>,
+    edges_of: &'a HashMap<Uuid, Vec<unit_parent::Model>>,
+    scope: &'a Option<Vec<Uuid>>,
+    sheet: &'a str,
+    list_rows: bool,
+}
+
+/// Checks member rows against the registry and plans each that passes (new, a dated
+/// change, unchanged), the problems, counts and rows going into `out`: one batch of a file
+/// or the whole of it, the same decisions either way.
+async fn plan_members(
+    txn: &impl ConnectionTrait,
+    checks: &MemberChecks<'_>,
+    rows: Vec<MemberRow>,
+    out: &mut ImportOutcome,
+) -> Result<Vec<MemberPlan>> {
+    let ms = checks.sheet;
+    let known = checks.known;
+    let code_of = checks.code_of;
+    let edges_of = checks.edges_of;
+    let cards: Vec<String> = rows.iter().map(|m| m.card.clone()).collect();
+    let mut recorded_members: HashMap<String, member::Model> = HashMap::new();
+    for chunk in cards.chunks(500) {
+        for m in member::Entity::find()
+            .filter(member::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
+            .all(txn)
+            .await?
+        {
+            if let Some(c) = m.party_card_number.clone() {
+                recorded_members.insert(c, m);
+            }
+        }
+    }
+    let ids: Vec<Uuid> = recorded_members.values().map(|m| m.id).collect();
+    let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+    let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for mu in member_unit::Entity::find()
+            .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+            .order_by_asc(member_unit::Column::ValidFrom)
+            .order_by_asc(member_unit::Column::Id)
+            .all(txn)
+            .await?
+        {
+            units_of.entry(mu.member_id).or_default().push(Period {
+                value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
+                from: mu.valid_from,
+                to: mu.valid_to,
+                reason: Some(mu.reason),
+            });
+        }
+        for st in member_status::Entity::find()
+            .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
+            .order_by_asc(member_status::Column::ValidFrom)
+            .order_by_asc(member_status::Column::Id)
+            .all(txn)
+            .await?
+        {
+            let status = MemberStatus::parse(&st.status).ok_or_else(|| {
+                crate::stats::internal(format!("member {} has an unknown status", st.member_id))
+            })?;
+            statuses_of.entry(st.member_id).or_default().push(Period {
+                value: status,
+                from: st.valid_from,
+                to: st.valid_to,
+                reason: None,
+            });
+        }
+    }
+    let mut member_plans: Vec<MemberPlan> = Vec::new();
+    for r in rows {
+        let mut ps = Vec::new();
+        for p in &r.units {
+            match known.get(&p.value) {
+                None => ps.push(unknown_unit(ms, r.row, "Chi bộ", &p.value)),
+                Some(k) if !k.facts.kind.holds_members() => ps.push(problem(
+                    ms,
+                    r.row,
+                    "Chi bộ",
+                    "TREE",
+                    Text::new(
+                        format!(
+                            "{} là {}: đảng viên sinh hoạt tại chi bộ.",
+                            p.value,
+                            k.facts.kind.label().vi
+                        ),
+                        format!(
+                            "{} is a {}: members belong to branches.",
+                            p.value,
+                            k.facts.kind.label().en
+                        ),
+                    ),
+                )),
+                Some(k) if !k.facts.exists_on(p.from) => ps.push(problem(
+                    ms,
+                    r.row,
+                    "Chi bộ",
+                    "TREE",
+                    Text::new(
+                        format!(
+                            "Chi bộ {} không tồn tại vào ngày {}.",
+                            p.value,
+                            p.from.format("%d/%m/%Y")
+                        ),
+                        format!("Branch {} does not exist on {}.", p.value, p.from),
+                    ),
+                )),
+                Some(k) => {
+                    if k.recorded {
+                        out.touched_units.push(k.id);
+                    }
+                }
+            }
+        }
+        if ps.is_empty()
+            && let Some(last) = r.units.last()
+            && let Some(k) = known.get(&last.value)
+            && k.recorded
+            && !in_scope(checks.scope, edges_of, k.id, last.from)
+        {
+            ps.push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
+        }
+        if !ps.is_empty() {
+            out.problems.extend(ps);
+            continue;
+        }
+        let Some(m) = recorded_members.get(&r.card) else {
+            member_plans.push(MemberPlan::New(Uuid::now_v7(), r));
+            continue;
+        };
+        let fixed = [
+            (
+                m.admission_decision_date,
+                r.admission_decision,
+                "Ngày quyết định kết nạp",
+            ),
+            (m.ceremony_date, r.ceremony, "Ngày lễ kết nạp"),
+            (m.official_date, r.official, "Ngày công nhận chính thức"),
+        ];
+        if let Some((_, _, col)) = fixed
+            .iter()
+            .find(|(rec, file, _)| rec.is_some() && rec != file)
+        {
+            out.problems.push(rewrite(ms, r.row, col));
+            continue;
+        }
+        let rec_units = units_of.remove(&m.id).unwrap_or_default();
+        let rec_statuses = statuses_of.remove(&m.id).unwrap_or_default();
+        let (close_unit_on, added_units) = match compare_history(&rec_units, &r.units) {
+            HistoryChange::Same => (None, Vec::new()),
+            HistoryChange::Extends { close_on, added } => (close_on, added),
+            HistoryChange::Rewrites => {
+                out.problems.push(rewrite(ms, r.row, "Lịch sử sinh hoạt"));
+                continue;
+            }
+        };
+        let (close_status_on, added_statuses) = match compare_history(&rec_statuses, &r.statuses) {
+            HistoryChange::Same => (None, Vec::new()),
+            HistoryChange::Extends { close_on, added } => (close_on, added),
+            HistoryChange::Rewrites => {
+                out.problems.push(rewrite(ms, r.row, "Lịch sử tình trạng"));
+                continue;
+            }
+        };
+        let same_fields = m.full_name == r.full_name
+            && m.date_of_birth == r.date_of_birth
+            && m.sex == r.sex
+            && m.ethnicity == r.ethnicity
+            && m.religion == r.religion
+            && m.education == r.education
+            && m.occupation == r.occupation
+            && m.admission_decision_date == r.admission_decision
+            && m.ceremony_date == r.ceremony
+            && m.official_date == r.official
+            && (r.email.is_none() || m.email == r.email);
+        if same_fields
+            && close_unit_on.is_none()
+            && added_units.is_empty()
+            && close_status_on.is_none()
+            && added_statuses.is_empty()
+        {
+            out.counts.members_unchanged += 1;
+            out.list_row(checks.list_rows, ms, r.row, &r.card, RowAction::Unchanged);
+            continue;
+        }
+        if let Some(last) = rec_units.last()
+            && let Some(k) = known.get(&last.value)
+            && !in_scope(checks.scope, edges_of, k.id, last.from)
+        {
+            out.problems
+                .push(out_of_scope(ms, r.row, "Chi bộ", &last.value));
+            continue;
+        }
+        member_plans.push(MemberPlan::Change {
+            id: m.id,
+            row: r,
+            close_unit_on,
+            added_units,
+            close_status_on,
+            added_statuses,
+        });
+    }
+    for p in &member_plans {
+        let (row, action) = match p {
+            MemberPlan::New(_, row) => {
+                out.counts.members_created += 1;
+                (row, RowAction::New)
+            }
+            MemberPlan::Change { row, .. } => {
+                out.counts.members_changed += 1;
+                (row, RowAction::Changed)
+            }
+        };
+        out.list_row(checks.list_rows, ms, row.row, &row.card, action);
+    }
+    Ok(member_plans)
 }
 
 async fn write_units(

@@ -25,7 +25,8 @@ pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub use exemptions::{ExemptionRecord, NewExemption};
 pub(crate) use effects::apply;
 pub use import::{
-    ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
+    ImportCounts, ImportOutcome, ImportRequest, MemberSource, RegistryExport, RowAction,
+    RowOutcome, StreamOutcome, StreamPass, StreamProgress, StreamRequest,
 };
 pub(crate) use members::discipline_in_force_on;
 pub use members::{DisciplineInForce, MemberFilter, MemberPage, NewMember};
