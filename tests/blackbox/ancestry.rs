@@ -256,3 +256,62 @@ async fn revocations_through_the_api_end_a_cached_session_s_rights_on_the_next_r
         "UNAUTHENTICATED"
     );
 }
+
+#[tokio::test]
+async fn a_subtree_s_cases_are_those_of_its_units_on_the_day_and_no_others() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.set_today("2026-11-25");
+    let in_b1 = admission_case(&app, &p.b1, "Trần Thị Một").await;
+    let in_b2 = admission_case(&app, &p.b2, "Lê Văn Hai").await;
+    let in_gb = admission_case(&app, &p.gb, "Phạm Văn Ba").await;
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // The subtree is read from the ancestry: the unit and every unit below it, and the
+    // count agrees with the list.
+    let (hg, n) = subtree_cases(&app, None, &p.hg).await;
+    assert_eq!(
+        sorted(hg),
+        sorted(vec![in_b1.clone(), in_b2.clone(), in_gb.clone()])
+    );
+    assert_eq!(n, 3);
+    let (d1, n) = subtree_cases(&app, None, &p.d1).await;
+    assert_eq!(sorted(d1), sorted(vec![in_b1.clone(), in_b2.clone()]));
+    assert_eq!(n, 2);
+    assert_eq!(
+        subtree_cases(&app, None, &p.gb).await,
+        (vec![in_gb.clone()], 1)
+    );
+    assert_eq!(
+        subtree_cases(&app, None, &p.b2).await,
+        (vec![in_b2.clone()], 1)
+    );
+    // Without the subtree: the unit's own cases only (none at the district itself).
+    let own = app
+        .ok(
+            "query($u: ID!) { cases(filter: { unitId: $u }) { totalCount } }",
+            json!({ "u": p.d1 }),
+        )
+        .await;
+    assert_eq!(own["cases"]["totalCount"], 0);
+    // Paged through the subtree: every case once.
+    let page = "query($u: ID!, $a: String) { cases(filter: { unitId: $u, includeSubtree: true }, first: 1, after: $a) { pageInfo { hasNextPage endCursor } nodes { id } } }";
+    let (mut seen, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let r = app.ok(page, json!({ "u": p.hg, "a": after })).await;
+        for n in r["cases"]["nodes"].as_array().unwrap() {
+            seen.push(n["id"].as_str().unwrap().to_owned());
+        }
+        if !r["cases"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = r["cases"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(sorted(seen), sorted(vec![in_b1, in_b2, in_gb]));
+    // A unit that does not exist on the day has no subtree to list.
+    let later = crate::support::unit(&app, "HG-D3", "DISTRICT", Some(&p.hg), "2027-01-01").await;
+    let r = app.gql(SUBTREE_CASES, json!({ "u": later })).await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+}

@@ -11,7 +11,7 @@ use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
     CaseDefinition as _, CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Command,
-    MigrateCases, MigrationMode, NewCase, RefusalRecording,
+    MigrateCases, MigrationMode, NewCase, RefusalRecording, Subtree,
 };
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::catalog::Catalog;
@@ -896,17 +896,25 @@ impl CaseQuery {
         let f = filter.unwrap_or_default();
         let today = a.clock.today();
         let first = page_size(first).gql(l)?;
-        let units = match &f.unit_id {
+        // A subtree is read by the query itself from the tree's ancestry.
+        let (units, subtree) = match &f.unit_id {
             Some(id) => {
                 let id = parse_id(id, "unit").gql(l)?;
-                a.store.tree().unit(id).await.gql(l)?;
-                Some(if f.include_subtree.unwrap_or(false) {
-                    a.store.tree().subtree_ids_on(id, today).await.gql(l)?
+                if f.include_subtree.unwrap_or(false) {
+                    a.store.tree().unit_on(id, today).await.gql(l)?;
+                    (
+                        None,
+                        Some(Subtree {
+                            root: id,
+                            on: today,
+                        }),
+                    )
                 } else {
-                    vec![id]
-                })
+                    a.store.tree().unit(id).await.gql(l)?;
+                    (Some(vec![id]), None)
+                }
             }
-            None => None,
+            None => (None, None),
         };
         // Applied by the store to the page and to the count alike, so no cursor reaches past
         // the caller's scope.
@@ -918,6 +926,7 @@ impl CaseQuery {
         };
         let filter = CaseFilter {
             units,
+            subtree,
             definition_id: f.definition_id,
             states: f.states.unwrap_or_default(),
             open_only: f.open_only.unwrap_or(false),

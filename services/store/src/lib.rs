@@ -47,6 +47,7 @@ mod accounts;
 mod cases;
 mod entity;
 mod error;
+mod loader;
 mod ops;
 mod outbox;
 mod records;
@@ -72,7 +73,7 @@ pub use accounts::{
 pub use cases::{
     CaseBrief, CaseDefinition, CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage,
     CaseRecord, CaseVisibility, Cases, ChainBreak, Command, DueItem, EscalationReport,
-    MigrateCases, MigrationMode, NewCase, PassedDeadline, RefusalRecording,
+    MigrateCases, MigrationMode, NewCase, PassedDeadline, RefusalRecording, Subtree,
 };
 pub use error::{Result, StoreError};
 pub use ops::{OpsSnapshot, PoolUsage};

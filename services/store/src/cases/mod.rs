@@ -22,7 +22,7 @@ use memberflow_workflow::engine::{
     self, Actor, CaseSnapshot, Decision, Definition, Effect, Event, MigrationPlan, Refusal, Values,
 };
 use memberflow_workflow::text::Text;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -30,7 +30,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::entity::{case_deadline, case_event, cases, outbox};
+use crate::entity::{case_deadline, case_event, cases, outbox, unit_ancestry};
 use crate::error::{Result, StoreError};
 use crate::tree::load_unit;
 
@@ -334,6 +334,9 @@ pub enum CaseOutcome {
 pub struct CaseFilter {
     /// Cases of any of these units (any unit when `None`).
     pub units: Option<Vec<Uuid>>,
+    /// Cases of a unit or any unit below it on a date: read by the query itself from the
+    /// tree's ancestry (a subquery on `unit_ancestry`), not as a list of ids.
+    pub subtree: Option<Subtree>,
     /// Of this definition.
     pub definition_id: Option<String>,
     /// In one of these states (any when empty).
@@ -346,6 +349,15 @@ pub struct CaseFilter {
     pub visible: Option<CaseVisibility>,
     /// Only the cases about this member.
     pub subject_member: Option<Uuid>,
+}
+
+/// A unit and every unit below it on a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subtree {
+    /// The unit at the top.
+    pub root: Uuid,
+    /// The day whose tree counts.
+    pub on: NaiveDate,
 }
 
 /// The cases a reader may see: the authorization filter of a case list, applied by the
@@ -1381,6 +1393,17 @@ impl Cases<'_> {
         let mut q = cases::Entity::find();
         if let Some(units) = &f.units {
             q = q.filter(cases::Column::UnitId.is_in(units.iter().copied()));
+        }
+        if let Some(s) = f.subtree {
+            // `unit_id IN (SELECT unit_id FROM unit_ancestry WHERE ancestor_id = ? AND …)`:
+            // one index range of the ancestry, however large the subtree.
+            let below = Query::select()
+                .column(unit_ancestry::Column::UnitId)
+                .from(unit_ancestry::Entity)
+                .and_where(unit_ancestry::Column::AncestorId.eq(s.root))
+                .cond_where(crate::tree::ancestry::valid_on(s.on))
+                .to_owned();
+            q = q.filter(cases::Column::UnitId.in_subquery(below));
         }
         if let Some(d) = &f.definition_id {
             q = q.filter(cases::Column::DefinitionId.eq(d.as_str()));

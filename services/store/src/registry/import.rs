@@ -20,9 +20,7 @@ use memberflow_workflow::import::{
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 mod stream;
@@ -36,6 +34,7 @@ use super::rows::{
 };
 use crate::entity::{member, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
+use crate::loader::BulkWrite;
 use crate::stats::count_members_with;
 use crate::tree::rows::{
     JournalInsert, LinkInsert, UnitInsert, insert_journal, insert_links, insert_units,
@@ -932,7 +931,7 @@ async fn plan_members(
 }
 
 async fn write_units(
-    txn: &impl ConnectionTrait,
+    txn: &impl BulkWrite,
     plans: &[UnitPlan],
     unit_id: &(dyn Fn(&str) -> Uuid + Sync),
     now: DateTime<Utc>,
@@ -1031,7 +1030,7 @@ async fn write_units(
 }
 
 async fn write_members(
-    txn: &impl ConnectionTrait,
+    txn: &impl BulkWrite,
     plans: &[MemberPlan],
     unit_id: &(dyn Fn(&str) -> Uuid + Sync),
     now: DateTime<Utc>,

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::tree::MemberStatus;
-use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::entity::{member, member_status, member_unit};
 use crate::error::Result;
+use crate::loader::BulkWrite;
 use crate::stats::bulk::{cols, insert_rows};
 
 /// Reports the rows written so far: stage, done, total.
@@ -50,7 +50,7 @@ pub(crate) struct StatusInsert {
 
 /// Inserts `rows` into `member`, created at `now`, with their search keys.
 pub(crate) async fn insert_members(
-    c: &impl ConnectionTrait,
+    c: &impl BulkWrite,
     rows: &[MemberInsert<'_>],
     now: DateTime<Utc>,
     progress: Progress<'_>,
@@ -104,7 +104,7 @@ pub(crate) async fn insert_members(
 
 /// Inserts `rows` into `member_unit`.
 pub(crate) async fn insert_memberships(
-    c: &impl ConnectionTrait,
+    c: &impl BulkWrite,
     rows: &[MembershipInsert<'_>],
     progress: Progress<'_>,
 ) -> Result<()> {
@@ -136,7 +136,7 @@ pub(crate) async fn insert_memberships(
 
 /// Inserts `rows` into `member_status`.
 pub(crate) async fn insert_statuses(
-    c: &impl ConnectionTrait,
+    c: &impl BulkWrite,
     rows: &[StatusInsert],
     progress: Progress<'_>,
 ) -> Result<()> {

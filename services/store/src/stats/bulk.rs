@@ -11,18 +11,19 @@ use memberflow_workflow::stats::{AnchorDay, MemberHistory, Rng};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
 use sea_orm::sea_query::{Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityName, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::Statistics;
 use super::counters::{
-    Contribution, add_admissions, dense_rows, extend_horizon, insert_membership_rows, internal,
+    Contribution, add_admissions, dense_rows, extend_horizon, internal, load_membership_rows,
     lock_counters, rebuild, rows_per_insert,
 };
 use super::entity::{badge_award, discipline_record};
 use crate::cases::{CaseEventRecord, event_hash, next_due};
 use crate::entity::{account, case_deadline, case_event, cases, role_assignment, unit};
 use crate::error::{Result, StoreError};
+use crate::loader::{BulkWrite, PgLoad, try_copy};
 use crate::registry::rows::{
     MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
     insert_statuses,
@@ -253,10 +254,11 @@ pub struct BulkBatch {
     pub accounts: Vec<BulkAccount>,
 }
 
-/// Runs a multi-row insert per chunk of `rows`, `row` giving each row's values.
+/// Writes `rows` into `table`, `row` giving each row's values: one `COPY` on the PostgreSQL
+/// loader's transaction ([`crate::loader::PgLoad`]), otherwise a multi-row insert per chunk.
 pub(crate) async fn insert_rows<T>(
-    c: &impl ConnectionTrait,
-    table: impl sea_orm::sea_query::IntoTableRef + Clone,
+    c: &impl BulkWrite,
+    table: impl EntityName,
     columns: Vec<sea_orm::sea_query::DynIden>,
     rows: &[T],
     row: impl Fn(&T) -> Vec<SimpleExpr>,
@@ -264,11 +266,38 @@ pub(crate) async fn insert_rows<T>(
     stage: &str,
 ) -> Result<()> {
     let total = rows.len() as u64;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if c.copier().is_some() {
+        let names: Vec<String> = columns.iter().map(ToString::to_string).collect();
+        // A few COPYs rather than one, so that the text of a large table is not all in
+        // memory at once.
+        const ROWS_PER_COPY: usize = 50_000;
+        let mut done = 0u64;
+        let mut copied = true;
+        for chunk in rows.chunks(ROWS_PER_COPY) {
+            if !try_copy(c, table.table_name(), &names, chunk, &row).await? {
+                copied = false;
+                break;
+            }
+            done += chunk.len() as u64;
+            progress(stage, done, total);
+        }
+        if copied {
+            return Ok(());
+        }
+        if done > 0 {
+            return Err(internal(format!(
+                "{stage}: a value COPY cannot write after {done} rows were copied"
+            )));
+        }
+    }
     let per_chunk = rows_per_insert(columns.len());
     let mut done = 0u64;
     for chunk in rows.chunks(per_chunk) {
         let mut insert = Query::insert();
-        insert.into_table(table.clone()).columns(columns.clone());
+        insert.into_table(table).columns(columns.clone());
         for r in chunk {
             insert
                 .values(row(r))
@@ -401,7 +430,7 @@ fn recorded_at(on: NaiveDate) -> DateTime<Utc> {
 /// Inserts the batch's cases, their histories (hash-chained as `fire_case` chains them) and
 /// the deadlines still open in their last states.
 async fn insert_cases(
-    txn: &impl ConnectionTrait,
+    txn: &impl BulkWrite,
     batch: &BulkBatch,
     case_ids: &[Uuid],
     unit_ids: &[Uuid],
@@ -426,7 +455,7 @@ async fn insert_cases(
 
 /// Inserts `cases` (with their ids `case_ids`), their histories and their open deadlines.
 async fn insert_case_round(
-    txn: &impl ConnectionTrait,
+    txn: &impl BulkWrite,
     cases: &[BulkCase],
     case_ids: &[Uuid],
     unit_ids: &[Uuid],
@@ -600,359 +629,15 @@ impl Statistics<'_> {
         progress: &mut (dyn FnMut(&str, u64, u64) + Send),
     ) -> Result<()> {
         batch.check()?;
-        let unit_ids = ids(batch.id_seed, 1, batch.units.len());
-        let member_ids = ids(batch.id_seed, 2, batch.members.len());
-        let txn = self.begin_write().await?;
-        let codes: Vec<String> = batch.units.iter().map(|u| u.code.clone()).collect();
-        for chunk in codes.chunks(500) {
-            let taken: Vec<String> = unit::Entity::find()
-                .select_only()
-                .column(unit::Column::Code)
-                .filter(unit::Column::Code.is_in(chunk.iter().cloned()))
-                .limit(5)
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            if !taken.is_empty() {
-                let list = taken.join(", ");
-                return Err(StoreError::conflict(
-                    format!("Mã đơn vị đã được dùng: {list}."),
-                    format!("Unit codes already taken: {list}."),
-                ));
-            }
-        }
-        let attach = match &batch.attach_under {
-            Some(code) => Some(
-                unit::Entity::find()
-                    .filter(unit::Column::Code.eq(code.as_str()))
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| StoreError::not_found("unit", code))?
-                    .id,
-            ),
-            None => None,
-        };
-        let units: Vec<(Uuid, &BulkUnit)> = unit_ids.iter().copied().zip(&batch.units).collect();
-        // Successors refer to units of the batch: insert without them, then set them.
-        let rows: Vec<UnitInsert<'_>> = units
-            .iter()
-            .map(|(id, u)| UnitInsert {
-                id: *id,
-                code: &u.code,
-                name: &u.name,
-                kind: u.kind,
-                branch_category: u.branch_category,
-                valid_from: u.valid_from,
-                valid_to: u.valid_to,
-            })
-            .collect();
-        insert_units(&txn, &rows, now, progress).await?;
-        let mut by_successor: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
-        for (id, u) in &units {
-            if let Some(s) = u.successor {
-                by_successor
-                    .entry(id_of(&unit_ids, s))
-                    .or_default()
-                    .push(*id);
-            }
-        }
-        for (succ, sources) in by_successor {
-            set_successor(&txn, succ, &sources).await?;
-        }
-        let mut edges: Vec<LinkInsert> = batch
-            .edges
-            .iter()
-            .map(|e| {
-                (
-                    id_of(&unit_ids, e.unit),
-                    id_of(&unit_ids, e.parent),
-                    e.valid_from,
-                    e.valid_to,
-                )
-            })
-            .collect();
-        if let Some(parent) = attach {
-            let children: std::collections::HashSet<usize> =
-                batch.edges.iter().map(|e| e.unit).collect();
-            for (i, (id, u)) in units.iter().enumerate() {
-                if !children.contains(&i) {
-                    edges.push((*id, parent, u.valid_from, u.valid_to));
-                }
-            }
-        }
-        insert_links(&txn, &edges, progress).await?;
-        let journal: Vec<JournalInsert<'_>> = batch
-            .tree_events
-            .iter()
-            .map(|e| match e {
-                BulkTreeEvent::Create { unit, parent } => {
-                    let u = batch.units.get(*unit);
-                    (
-                        "CREATE",
-                        u.map_or(NaiveDate::MIN, |u| u.valid_from),
-                        serde_json::json!({
-                            "unit": id_of(&unit_ids, *unit),
-                            "code": u.map(|u| u.code.clone()),
-                            "parent": parent.map(|p| id_of(&unit_ids, p)),
-                        }),
-                    )
-                }
-                BulkTreeEvent::Merge {
-                    sources,
-                    target,
-                    date,
-                } => (
-                    "MERGE",
-                    *date,
-                    serde_json::json!({
-                        "sources": sources.iter().map(|s| id_of(&unit_ids, *s)).collect::<Vec<_>>(),
-                        "target": id_of(&unit_ids, *target),
-                    }),
-                ),
-            })
-            .collect();
-        insert_journal(&txn, &journal, now, progress).await?;
-        let members: Vec<(Uuid, &BulkMember)> =
-            member_ids.iter().copied().zip(&batch.members).collect();
-        let rows: Vec<MemberInsert<'_>> = members
-            .iter()
-            .map(|(id, m)| MemberInsert {
-                id: *id,
-                card: m.party_card_number.as_deref(),
-                full_name: &m.full_name,
-                date_of_birth: m.date_of_birth,
-                sex: m.sex,
-                ethnicity: m.ethnicity,
-                religion: m.religion,
-                education: m.education,
-                occupation: m.occupation,
-                admission_decision: m.admission_decision_date,
-                ceremony: m.ceremony_date,
-                official: m.official_date,
-                email: m.email.as_deref(),
-            })
-            .collect();
-        insert_members(&txn, &rows, now, progress).await?;
-        let account_ids = ids(batch.id_seed, 4, batch.accounts.len());
-        let accounts: Vec<(Uuid, &BulkAccount)> =
-            account_ids.iter().copied().zip(&batch.accounts).collect();
-        insert_rows(
-            &txn,
-            account::Entity,
-            cols(vec![
-                account::Column::Id,
-                account::Column::Username,
-                account::Column::PasswordHash,
-                account::Column::Disabled,
-                account::Column::CreatedAt,
-                account::Column::PasswordChangedAt,
-                account::Column::Email,
-                account::Column::SearchName,
-            ]),
-            &accounts,
-            |(id, a)| {
-                vec![
-                    (*id).into(),
-                    a.username.clone().into(),
-                    // Not a hash at all: no password verifies against it.
-                    "!".into(),
-                    false.into(),
-                    now.into(),
-                    now.into(),
-                    a.email.clone().into(),
-                    Some(memberflow_workflow::text::search_key(&a.username)).into(),
-                ]
-            },
-            progress,
-            "accounts",
-        )
-        .await?;
-        let grants: Vec<(Uuid, &'static str, Uuid)> = accounts
-            .iter()
-            .flat_map(|(id, a)| {
-                a.grants
-                    .iter()
-                    .map(|(role, unit)| (*id, *role, id_of(&unit_ids, *unit)))
-            })
-            .collect();
-        insert_rows(
-            &txn,
-            role_assignment::Entity,
-            cols(vec![
-                role_assignment::Column::AccountId,
-                role_assignment::Column::Role,
-                role_assignment::Column::UnitId,
-                role_assignment::Column::CreatedAt,
-            ]),
-            &grants,
-            |(account, role, unit)| {
-                vec![
-                    (*account).into(),
-                    (*role).into(),
-                    (*unit).into(),
-                    now.into(),
-                ]
-            },
-            progress,
-            "role grants",
-        )
-        .await?;
-        let memberships: Vec<MembershipInsert<'_>> = batch
-            .memberships
-            .iter()
-            .map(|m| MembershipInsert {
-                member: id_of(&member_ids, m.member),
-                unit: id_of(&unit_ids, m.unit),
-                from: m.valid_from,
-                to: m.valid_to,
-                reason: m.reason,
-            })
-            .collect();
-        insert_memberships(&txn, &memberships, progress).await?;
-        let statuses: Vec<StatusInsert> = batch
-            .statuses
-            .iter()
-            .map(|s| StatusInsert {
-                member: id_of(&member_ids, s.member),
-                status: s.status,
-                from: s.valid_from,
-                to: s.valid_to,
-            })
-            .collect();
-        insert_statuses(&txn, &statuses, progress).await?;
-        let case_ids = ids(batch.id_seed, 3, batch.cases.len());
-        insert_cases(&txn, batch, &case_ids, &unit_ids, &member_ids, progress).await?;
-        insert_rows(
-            &txn,
-            discipline_record::Entity,
-            cols(vec![
-                discipline_record::Column::MemberId,
-                discipline_record::Column::UnitId,
-                discipline_record::Column::Form,
-                discipline_record::Column::DecisionDate,
-                discipline_record::Column::CreatedAt,
-                discipline_record::Column::CaseId,
-                discipline_record::Column::Status,
-                discipline_record::Column::StatusDate,
-            ]),
-            &batch.discipline,
-            |d| {
-                vec![
-                    id_of(&member_ids, d.member).into(),
-                    id_of(&unit_ids, d.unit).into(),
-                    d.form.into(),
-                    d.decision_date.into(),
-                    now.into(),
-                    d.case.map(|c| id_of(&case_ids, c)).into(),
-                    d.status.code().into(),
-                    d.status_date.into(),
-                ]
-            },
-            progress,
-            "discipline",
-        )
-        .await?;
-        insert_rows(
-            &txn,
-            badge_award::Entity,
-            cols(vec![
-                badge_award::Column::MemberId,
-                badge_award::Column::Years,
-                badge_award::Column::AwardDate,
-                badge_award::Column::CreatedAt,
-            ]),
-            &batch.badges,
-            |b| {
-                vec![
-                    id_of(&member_ids, b.member).into(),
-                    b.years.into(),
-                    b.award_date.into(),
-                    now.into(),
-                ]
-            },
-            progress,
-            "badges",
-        )
-        .await?;
-
-        // The counters: those not built yet are built from scratch now that the batch is in;
-        // built ones get the batch's share, computed in memory (its units are new, so their
-        // rows are inserted whole).
-        let counters = lock_counters(&txn).await?;
-        let unbuilt: Vec<AnchorDay> = counters
-            .anchors
-            .iter()
-            .filter(|a| !a.1)
-            .map(|a| a.0)
-            .collect();
-        let rebuilt = !unbuilt.is_empty() || !counters.admissions_built;
-        if rebuilt {
-            rebuild(&txn, &unbuilt, !counters.admissions_built).await?;
-        }
-        let built: Vec<(AnchorDay, Option<i32>)> = counters
-            .anchors
-            .iter()
-            .filter(|a| a.1)
-            .map(|a| (a.0, a.2))
-            .collect();
-        let anchors: Vec<AnchorDay> = built.iter().map(|a| a.0).collect();
-        let mut contribution = Contribution::default();
-        for h in batch.histories(&unit_ids) {
-            contribution.add(&h, &anchors, 1);
-        }
-        for (anchor, horizon) in built {
-            let Some(per_unit) = contribution.membership.get(&anchor) else {
-                continue;
-            };
-            let Some(max_bucket) = per_unit.values().filter_map(|m| m.keys().max()).max() else {
-                continue;
-            };
-            let h = extend_horizon(&txn, anchor, horizon, *max_bucket).await?;
-            let rows = dense_rows(per_unit, h);
-            progress("counters", 0, rows.len() as u64);
-            insert_membership_rows(&txn, &anchor.to_string(), &rows).await?;
-            progress("counters", rows.len() as u64, rows.len() as u64);
-        }
-        if counters.admissions_built {
-            add_admissions(&txn, &contribution.admissions).await?;
-        }
-        // The batch's units (and, for a batch attached under a unit, nothing above them
-        // changes): their ancestry from their links and their parents' rows.
-        let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
-        crate::tree::ancestry::refresh(&txn, &new_units).await?;
-        // The subtree aggregates: added up again after a rebuild, else the batch's share added
-        // to its units and the units above them.
-        progress("aggregates", 0, 1);
-        if rebuilt {
-            super::rollup::rebuild_kept(&txn).await?;
+        // PostgreSQL: the loader's own transaction, which COPYs; SQLite: the writer's.
+        if let Some(pg) = PgLoad::begin(self.db()).await? {
+            load_batch(&pg, batch, now, progress).await?;
+            pg.commit().await?;
         } else {
-            let tree_changed = batch
-                .units
-                .iter()
-                .flat_map(|u| [Some(u.valid_from), u.valid_to])
-                .chain(
-                    batch
-                        .edges
-                        .iter()
-                        .flat_map(|e| [Some(e.valid_from), e.valid_to]),
-                )
-                .flatten()
-                .max()
-                .map(|d| chrono::Datelike::year(&d));
-            let counters = lock_counters(&txn).await?;
-            super::rollup::apply_own(
-                &txn,
-                &counters,
-                &super::rollup::OwnChanges {
-                    membership: &contribution.membership,
-                    admissions: &contribution.admissions,
-                    tree_changed,
-                },
-            )
-            .await?;
+            let txn = self.begin_write().await?;
+            load_batch(&txn, batch, now, progress).await?;
+            txn.commit().await?;
         }
-        progress("aggregates", 1, 1);
-        txn.commit().await?;
         tracing::info!(
             units = batch.units.len(),
             members = batch.members.len(),
@@ -960,4 +645,365 @@ impl Statistics<'_> {
         );
         Ok(())
     }
+}
+
+/// Writes `batch` through `txn` (see [`Statistics::bulk_load`]); the caller commits.
+async fn load_batch(
+    txn: &impl BulkWrite,
+    batch: &BulkBatch,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+) -> Result<()> {
+    let unit_ids = ids(batch.id_seed, 1, batch.units.len());
+    let member_ids = ids(batch.id_seed, 2, batch.members.len());
+    let codes: Vec<String> = batch.units.iter().map(|u| u.code.clone()).collect();
+    for chunk in codes.chunks(500) {
+        let taken: Vec<String> = unit::Entity::find()
+            .select_only()
+            .column(unit::Column::Code)
+            .filter(unit::Column::Code.is_in(chunk.iter().cloned()))
+            .limit(5)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        if !taken.is_empty() {
+            let list = taken.join(", ");
+            return Err(StoreError::conflict(
+                format!("Mã đơn vị đã được dùng: {list}."),
+                format!("Unit codes already taken: {list}."),
+            ));
+        }
+    }
+    let attach = match &batch.attach_under {
+        Some(code) => Some(
+            unit::Entity::find()
+                .filter(unit::Column::Code.eq(code.as_str()))
+                .one(txn)
+                .await?
+                .ok_or_else(|| StoreError::not_found("unit", code))?
+                .id,
+        ),
+        None => None,
+    };
+    let units: Vec<(Uuid, &BulkUnit)> = unit_ids.iter().copied().zip(&batch.units).collect();
+    // Successors refer to units of the batch: insert without them, then set them.
+    let rows: Vec<UnitInsert<'_>> = units
+        .iter()
+        .map(|(id, u)| UnitInsert {
+            id: *id,
+            code: &u.code,
+            name: &u.name,
+            kind: u.kind,
+            branch_category: u.branch_category,
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+        })
+        .collect();
+    insert_units(txn, &rows, now, progress).await?;
+    let mut by_successor: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    for (id, u) in &units {
+        if let Some(s) = u.successor {
+            by_successor
+                .entry(id_of(&unit_ids, s))
+                .or_default()
+                .push(*id);
+        }
+    }
+    for (succ, sources) in by_successor {
+        set_successor(txn, succ, &sources).await?;
+    }
+    let mut edges: Vec<LinkInsert> = batch
+        .edges
+        .iter()
+        .map(|e| {
+            (
+                id_of(&unit_ids, e.unit),
+                id_of(&unit_ids, e.parent),
+                e.valid_from,
+                e.valid_to,
+            )
+        })
+        .collect();
+    if let Some(parent) = attach {
+        let children: std::collections::HashSet<usize> =
+            batch.edges.iter().map(|e| e.unit).collect();
+        for (i, (id, u)) in units.iter().enumerate() {
+            if !children.contains(&i) {
+                edges.push((*id, parent, u.valid_from, u.valid_to));
+            }
+        }
+    }
+    insert_links(txn, &edges, progress).await?;
+    let journal: Vec<JournalInsert<'_>> = batch
+        .tree_events
+        .iter()
+        .map(|e| match e {
+            BulkTreeEvent::Create { unit, parent } => {
+                let u = batch.units.get(*unit);
+                (
+                    "CREATE",
+                    u.map_or(NaiveDate::MIN, |u| u.valid_from),
+                    serde_json::json!({
+                        "unit": id_of(&unit_ids, *unit),
+                        "code": u.map(|u| u.code.clone()),
+                        "parent": parent.map(|p| id_of(&unit_ids, p)),
+                    }),
+                )
+            }
+            BulkTreeEvent::Merge {
+                sources,
+                target,
+                date,
+            } => (
+                "MERGE",
+                *date,
+                serde_json::json!({
+                    "sources": sources.iter().map(|s| id_of(&unit_ids, *s)).collect::<Vec<_>>(),
+                    "target": id_of(&unit_ids, *target),
+                }),
+            ),
+        })
+        .collect();
+    insert_journal(txn, &journal, now, progress).await?;
+    let members: Vec<(Uuid, &BulkMember)> =
+        member_ids.iter().copied().zip(&batch.members).collect();
+    let rows: Vec<MemberInsert<'_>> = members
+        .iter()
+        .map(|(id, m)| MemberInsert {
+            id: *id,
+            card: m.party_card_number.as_deref(),
+            full_name: &m.full_name,
+            date_of_birth: m.date_of_birth,
+            sex: m.sex,
+            ethnicity: m.ethnicity,
+            religion: m.religion,
+            education: m.education,
+            occupation: m.occupation,
+            admission_decision: m.admission_decision_date,
+            ceremony: m.ceremony_date,
+            official: m.official_date,
+            email: m.email.as_deref(),
+        })
+        .collect();
+    insert_members(txn, &rows, now, progress).await?;
+    let account_ids = ids(batch.id_seed, 4, batch.accounts.len());
+    let accounts: Vec<(Uuid, &BulkAccount)> =
+        account_ids.iter().copied().zip(&batch.accounts).collect();
+    insert_rows(
+        txn,
+        account::Entity,
+        cols(vec![
+            account::Column::Id,
+            account::Column::Username,
+            account::Column::PasswordHash,
+            account::Column::Disabled,
+            account::Column::CreatedAt,
+            account::Column::PasswordChangedAt,
+            account::Column::Email,
+            account::Column::SearchName,
+        ]),
+        &accounts,
+        |(id, a)| {
+            vec![
+                (*id).into(),
+                a.username.clone().into(),
+                // Not a hash at all: no password verifies against it.
+                "!".into(),
+                false.into(),
+                now.into(),
+                now.into(),
+                a.email.clone().into(),
+                Some(memberflow_workflow::text::search_key(&a.username)).into(),
+            ]
+        },
+        progress,
+        "accounts",
+    )
+    .await?;
+    let grants: Vec<(Uuid, &'static str, Uuid)> = accounts
+        .iter()
+        .flat_map(|(id, a)| {
+            a.grants
+                .iter()
+                .map(|(role, unit)| (*id, *role, id_of(&unit_ids, *unit)))
+        })
+        .collect();
+    insert_rows(
+        txn,
+        role_assignment::Entity,
+        cols(vec![
+            role_assignment::Column::AccountId,
+            role_assignment::Column::Role,
+            role_assignment::Column::UnitId,
+            role_assignment::Column::CreatedAt,
+        ]),
+        &grants,
+        |(account, role, unit)| {
+            vec![
+                (*account).into(),
+                (*role).into(),
+                (*unit).into(),
+                now.into(),
+            ]
+        },
+        progress,
+        "role grants",
+    )
+    .await?;
+    let memberships: Vec<MembershipInsert<'_>> = batch
+        .memberships
+        .iter()
+        .map(|m| MembershipInsert {
+            member: id_of(&member_ids, m.member),
+            unit: id_of(&unit_ids, m.unit),
+            from: m.valid_from,
+            to: m.valid_to,
+            reason: m.reason,
+        })
+        .collect();
+    insert_memberships(txn, &memberships, progress).await?;
+    let statuses: Vec<StatusInsert> = batch
+        .statuses
+        .iter()
+        .map(|s| StatusInsert {
+            member: id_of(&member_ids, s.member),
+            status: s.status,
+            from: s.valid_from,
+            to: s.valid_to,
+        })
+        .collect();
+    insert_statuses(txn, &statuses, progress).await?;
+    let case_ids = ids(batch.id_seed, 3, batch.cases.len());
+    insert_cases(txn, batch, &case_ids, &unit_ids, &member_ids, progress).await?;
+    insert_rows(
+        txn,
+        discipline_record::Entity,
+        cols(vec![
+            discipline_record::Column::MemberId,
+            discipline_record::Column::UnitId,
+            discipline_record::Column::Form,
+            discipline_record::Column::DecisionDate,
+            discipline_record::Column::CreatedAt,
+            discipline_record::Column::CaseId,
+            discipline_record::Column::Status,
+            discipline_record::Column::StatusDate,
+        ]),
+        &batch.discipline,
+        |d| {
+            vec![
+                id_of(&member_ids, d.member).into(),
+                id_of(&unit_ids, d.unit).into(),
+                d.form.into(),
+                d.decision_date.into(),
+                now.into(),
+                d.case.map(|c| id_of(&case_ids, c)).into(),
+                d.status.code().into(),
+                d.status_date.into(),
+            ]
+        },
+        progress,
+        "discipline",
+    )
+    .await?;
+    insert_rows(
+        txn,
+        badge_award::Entity,
+        cols(vec![
+            badge_award::Column::MemberId,
+            badge_award::Column::Years,
+            badge_award::Column::AwardDate,
+            badge_award::Column::CreatedAt,
+        ]),
+        &batch.badges,
+        |b| {
+            vec![
+                id_of(&member_ids, b.member).into(),
+                b.years.into(),
+                b.award_date.into(),
+                now.into(),
+            ]
+        },
+        progress,
+        "badges",
+    )
+    .await?;
+
+    // The counters: those not built yet are built from scratch now that the batch is in;
+    // built ones get the batch's share, computed in memory (its units are new, so their
+    // rows are inserted whole).
+    let counters = lock_counters(txn).await?;
+    let unbuilt: Vec<AnchorDay> = counters
+        .anchors
+        .iter()
+        .filter(|a| !a.1)
+        .map(|a| a.0)
+        .collect();
+    let rebuilt = !unbuilt.is_empty() || !counters.admissions_built;
+    if rebuilt {
+        rebuild(txn, &unbuilt, !counters.admissions_built).await?;
+    }
+    let built: Vec<(AnchorDay, Option<i32>)> = counters
+        .anchors
+        .iter()
+        .filter(|a| a.1)
+        .map(|a| (a.0, a.2))
+        .collect();
+    let anchors: Vec<AnchorDay> = built.iter().map(|a| a.0).collect();
+    let mut contribution = Contribution::default();
+    for h in batch.histories(&unit_ids) {
+        contribution.add(&h, &anchors, 1);
+    }
+    for (anchor, horizon) in built {
+        let Some(per_unit) = contribution.membership.get(&anchor) else {
+            continue;
+        };
+        let Some(max_bucket) = per_unit.values().filter_map(|m| m.keys().max()).max() else {
+            continue;
+        };
+        let h = extend_horizon(txn, anchor, horizon, *max_bucket).await?;
+        let rows = dense_rows(per_unit, h);
+        progress("counters", 0, rows.len() as u64);
+        load_membership_rows(txn, &anchor.to_string(), &rows).await?;
+        progress("counters", rows.len() as u64, rows.len() as u64);
+    }
+    if counters.admissions_built {
+        add_admissions(txn, &contribution.admissions).await?;
+    }
+    // The batch's units (and, for a batch attached under a unit, nothing above them
+    // changes): their ancestry from their links and their parents' rows.
+    let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
+    crate::tree::ancestry::refresh(txn, &new_units).await?;
+    // The subtree aggregates: added up again after a rebuild, else the batch's share added
+    // to its units and the units above them.
+    progress("aggregates", 0, 1);
+    if rebuilt {
+        super::rollup::rebuild_kept(txn).await?;
+    } else {
+        let tree_changed = batch
+            .units
+            .iter()
+            .flat_map(|u| [Some(u.valid_from), u.valid_to])
+            .chain(
+                batch
+                    .edges
+                    .iter()
+                    .flat_map(|e| [Some(e.valid_from), e.valid_to]),
+            )
+            .flatten()
+            .max()
+            .map(|d| chrono::Datelike::year(&d));
+        let counters = lock_counters(txn).await?;
+        super::rollup::apply_own(
+            txn,
+            &counters,
+            &super::rollup::OwnChanges {
+                membership: &contribution.membership,
+                admissions: &contribution.admissions,
+                tree_changed,
+            },
+        )
+        .await?;
+    }
+    progress("aggregates", 1, 1);
+    Ok(())
 }

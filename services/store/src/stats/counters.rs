@@ -23,6 +23,7 @@ use super::Statistics;
 use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
+use crate::loader::BulkWrite;
 
 /// The name of the admissions counter in `stat_counter`.
 pub(crate) const ADMISSIONS: &str = "admissions";
@@ -416,6 +417,29 @@ pub(crate) async fn insert_membership_rows(
         c.execute(&insert).await?;
     }
     Ok(())
+}
+
+/// [`insert_membership_rows`] for the bulk loader: COPY on PostgreSQL.
+pub(crate) async fn load_membership_rows(
+    c: &impl BulkWrite,
+    anchor: &str,
+    rows: &[(Uuid, i32, i64)],
+) -> Result<()> {
+    super::bulk::insert_rows(
+        c,
+        stat_membership::Entity,
+        super::bulk::cols(vec![
+            stat_membership::Column::Anchor,
+            stat_membership::Column::UnitId,
+            stat_membership::Column::Year,
+            stat_membership::Column::Members,
+        ]),
+        rows,
+        |(u, y, n)| vec![anchor.into(), (*u).into(), (*y).into(), (*n).into()],
+        &mut |_, _, _| {},
+        "counters",
+    )
+    .await
 }
 
 /// Adds admissions, inserting the rows that are missing.

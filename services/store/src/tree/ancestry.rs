@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::Tree;
 use crate::entity::{unit, unit_ancestry, unit_parent};
 use crate::error::{Result, StoreError};
+use crate::loader::BulkWrite;
 use crate::records::UnitRecord;
 use crate::stats::bulk::{cols, insert_rows};
 
@@ -110,7 +111,7 @@ async fn links(c: &impl ConnectionTrait, ids: Option<&[Uuid]>) -> Result<Vec<Par
         .collect())
 }
 
-async fn insert(c: &impl ConnectionTrait, rows: &[AncestryRow<Uuid>]) -> Result<()> {
+async fn insert(c: &impl BulkWrite, rows: &[AncestryRow<Uuid>]) -> Result<()> {
     insert_rows(
         c,
         unit_ancestry::Entity,
@@ -139,7 +140,7 @@ async fn insert(c: &impl ConnectionTrait, rows: &[AncestryRow<Uuid>]) -> Result<
 
 /// Rewrites the ancestry of `changed` (units created, or whose period or parent links
 /// changed) and of every unit that was ever below them, in the caller's transaction.
-pub(crate) async fn refresh(c: &impl ConnectionTrait, changed: &[Uuid]) -> Result<()> {
+pub(crate) async fn refresh(c: &impl BulkWrite, changed: &[Uuid]) -> Result<()> {
     if changed.is_empty() {
         return Ok(());
     }
@@ -189,7 +190,7 @@ pub(crate) async fn refresh(c: &impl ConnectionTrait, changed: &[Uuid]) -> Resul
 }
 
 /// Rewrites the whole table from `unit` and `unit_parent` (after an import).
-pub(crate) async fn rebuild(c: &impl ConnectionTrait) -> Result<()> {
+pub(crate) async fn rebuild(c: &impl BulkWrite) -> Result<()> {
     let rows = ancestry_rows(&spans(c, None).await?, &links(c, None).await?, &[]);
     unit_ancestry::Entity::delete_many().exec(c).await?;
     insert(c, &rows).await

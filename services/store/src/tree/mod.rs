@@ -335,6 +335,14 @@ impl Tree<'_> {
         load_unit(self.db(), id).await
     }
 
+    /// The unit `id`, which must exist on `d` (a validation error otherwise, as for
+    /// [`Tree::subtree_ids_on`]).
+    pub async fn unit_on(&self, id: Uuid, d: NaiveDate) -> Result<UnitRecord> {
+        let u = self.unit(id).await?;
+        check_exists(&u, d)?;
+        Ok(u)
+    }
+
     /// The unit with this code.
     pub async fn unit_by_code(&self, code: &str) -> Result<UnitRecord> {
         unit::Entity::find()

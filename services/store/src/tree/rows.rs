@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::entity::{tree_event, unit, unit_parent};
 use crate::error::Result;
+use crate::loader::BulkWrite;
 use crate::registry::rows::Progress;
 use crate::stats::bulk::{cols, insert_rows};
 
@@ -31,7 +32,7 @@ pub(crate) type JournalInsert<'a> = (&'a str, NaiveDate, serde_json::Value);
 
 /// Inserts `rows` into `unit`, created at `now`.
 pub(crate) async fn insert_units(
-    c: &impl ConnectionTrait,
+    c: &impl BulkWrite,
     rows: &[UnitInsert<'_>],
     now: DateTime<Utc>,
     progress: Progress<'_>,
@@ -86,7 +87,7 @@ pub(crate) async fn set_successor(
 
 /// Inserts `rows` into `unit_parent`.
 pub(crate) async fn insert_links(
-    c: &impl ConnectionTrait,
+    c: &impl BulkWrite,
     rows: &[LinkInsert],
     progress: Progress<'_>,
 ) -> Result<()> {
@@ -109,7 +110,7 @@ pub(crate) async fn insert_links(
 
 /// Inserts `rows` into the tree's journal (`tree_event`), recorded at `now`.
 pub(crate) async fn insert_journal(
-    c: &impl ConnectionTrait,
+    c: &impl BulkWrite,
     rows: &[JournalInsert<'_>],
     now: DateTime<Utc>,
     progress: Progress<'_>,
