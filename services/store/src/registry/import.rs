@@ -20,7 +20,9 @@ use memberflow_workflow::import::{
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use uuid::Uuid;
 
 mod stream;
