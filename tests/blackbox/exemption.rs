@@ -161,3 +161,119 @@ async fn s15_d33_the_discipline_ballot_reads_the_exemptions_as_of_the_vote_date(
         "{r:#}"
     );
 }
+
+/// The pending outbox rows of `case` whose payload names `template`.
+async fn mails_of(app: &TestApp, case: &str, template: &str) -> usize {
+    let d = app
+        .ok(
+            "query($c: ID!) { outbox(caseId: $c) { kind payload } }",
+            json!({ "c": case }),
+        )
+        .await;
+    d["outbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["payload"].to_string().contains(template))
+        .count()
+}
+
+#[tokio::test]
+async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_the_bar() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let op = app.token.clone();
+    // C3: a removal from post, proposed by the branch and decided by the district.
+    let m = member(&app, &p.b1, "Hoàng Văn Cách Chức").await;
+    let mut inputs = member_case(&m, "Hoàng Văn Cách Chức", &p.b1);
+    inputs["holds_post"] = json!(true);
+    let mut w = DWalk::open(
+        &app,
+        &op,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        inputs,
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_vote(&op, "2026-01-15", "removal").await;
+    let ballot = json!({ "vote_date": "today", "voting_body": "branch", "voting_level": "branch",
+        "secret_ballot": true, "discipline_form": "removal", "official_members": 10,
+        "votes_expulsion": 0, "votes_removal": 6, "votes_warning": 0, "votes_reprimand": 0 });
+    w.expect(&op, "vote", ballot, "LimitationCheck").await;
+    w.ok(&op, "propose_to_competent", json!({ "proposed_on": "today" }))
+        .await;
+    let competent = json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior",
+        "secret_ballot": true, "discipline_form": "removal", "official_members": 9,
+        "votes_expulsion": 0, "votes_removal": 5, "votes_warning": 0, "votes_reprimand": 0 });
+    w.ok(&op, "vote", competent).await;
+    w.ok(
+        &op,
+        "impose",
+        json!({ "decision_date": "today", "decision_number": "20-QĐ/HU" }),
+    )
+    .await;
+    let decided = w.day;
+    assert_eq!(
+        w.ok(&op, "notify", json!({ "decision_received_date": "today" }))
+            .await,
+        "AppealWindow"
+    );
+    let until = decided
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap()
+        .to_string();
+    let d = app
+        .ok(
+            "query($c: ID!) { case(id: $c) { decision { electionBarredUntil } } }",
+            json!({ "c": w.case }),
+        )
+        .await;
+    assert_eq!(d["case"]["decision"]["electionBarredUntil"], until.as_str(), "{d:#}");
+    assert_eq!(mails_of(&app, &w.case, "discipline.consequences").await, 1);
+    let q = "query($m: ID!, $on: Date) { member(id: $m) { electionBarredUntil(on: $on) } }";
+    let during = w.day.to_string();
+    let d = app.ok(q, json!({ "m": m, "on": during })).await;
+    assert_eq!(d["member"]["electionBarredUntil"], until.as_str(), "{d:#}");
+    let d = app.ok(q, json!({ "m": m, "on": until })).await;
+    assert!(d["member"]["electionBarredUntil"].is_null(), "{d:#}");
+
+    // A28: an expulsion notified tells the branch to collect the card.
+    let x = member(&app, &p.b1, "Đinh Văn Khai Trừ").await;
+    let mut w = DWalk::open(
+        &app,
+        &op,
+        "discipline_member",
+        &p.b1,
+        Some(&x),
+        member_case(&x, "Đinh Văn Khai Trừ", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_vote(&op, "2026-01-15", "expulsion").await;
+    w.expect(&op, "vote", branch_vote("expulsion"), "LimitationCheck")
+        .await;
+    w.ok(&op, "propose_to_competent", json!({ "proposed_on": "today" }))
+        .await;
+    let competent = json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior",
+        "secret_ballot": true, "discipline_form": "expulsion", "official_members": 9,
+        "votes_expulsion": 5, "votes_warning": 4, "votes_reprimand": 0 });
+    w.ok(&op, "vote", competent).await;
+    w.ok(
+        &op,
+        "impose",
+        json!({ "decision_date": "today", "decision_number": "21-QĐ/HU" }),
+    )
+    .await;
+    assert_eq!(mails_of(&app, &w.case, "card.collect").await, 0);
+    w.ok(
+        &op,
+        "notify_expulsion",
+        json!({ "decision_received_date": "today" }),
+    )
+    .await;
+    assert_eq!(mails_of(&app, &w.case, "card.collect").await, 1);
+}

@@ -334,6 +334,31 @@ impl Member {
             .iter()
             .any(|e| e.holds(d)))
     }
+    /// While the member may not be elected to a committee nor appointed to an equivalent or
+    /// higher post after a removal from post (cách chức, C3) on `on` (today by default): the
+    /// first day they may again be, the decision day plus the rule set's `C3.removal_bar_period`.
+    /// Null when no such bar holds that day.
+    async fn election_barred_until(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Option<Date>> {
+        let d = on_or_today(ctx, on);
+        let a = app(ctx);
+        let decisions = a
+            .store
+            .registry()
+            .removal_decisions(self.0.id)
+            .await
+            .gql(lang(ctx))?;
+        Ok(memberflow_workflow::consequences::barred_until(
+            &a.catalog.rules,
+            &a.catalog.calendar,
+            &decisions,
+            d,
+        )
+        .map(Date))
+    }
     /// Every status the member has had, oldest first.
     async fn status_history(
         &self,

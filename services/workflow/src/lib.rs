@@ -8,6 +8,7 @@ pub mod access;
 pub mod badges;
 pub mod calendar;
 pub mod catalog;
+pub mod consequences;
 pub mod email;
 pub mod exemption;
 pub mod engine;

@@ -12,6 +12,7 @@
 
 mod badges;
 mod effects;
+mod consequences;
 pub(crate) mod exemptions;
 mod import;
 mod members;
