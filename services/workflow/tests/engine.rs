@@ -2250,18 +2250,19 @@ expect_state = "Decided"
 
 #[test]
 fn d10_d11_the_rule_set_decides_the_restart_and_the_end_of_the_period() {
-    // D11 under R2025b (`conclusion`): a reprimand's 5 years from 1/6/2020 end on 1/6/2025,
-    // after the conclusion of 30/5/2025: the discipline goes ahead.
+    // D11 under R2025a (`consideration`): a reprimand's 5 years from 1/1/2020 end on 1/1/2025;
+    // the period runs until the body considers the case, the day of the step (March 2025):
+    // time-barred, although the conclusion was recorded on 30/12/2024.
     let scenario = |edits: &str, expect: &str| {
         format!(
             r#"
 definition = "toy_discipline"
-start = 2025-08-01
+start = 2025-03-03
 {edits}
 
 [[step]]
 fire = "open"
-inputs = {{ subject_kind = "member", violation_end_date = 2020-06-01 }}
+inputs = {{ subject_kind = "member", violation_end_date = 2020-01-01 }}
 
 [[step]]
 fire = "vote"
@@ -2269,17 +2270,17 @@ inputs = {{ discipline_form = "reprimand", votes_for = 6, official_members = 10 
 
 [[step]]
 fire = "decide"
-inputs = {{ decision_received_date = "today", conclusion_date = 2025-05-30 }}
+inputs = {{ decision_received_date = "today", conclusion_date = 2024-12-30 }}
 {expect}
 "#
         )
     };
-    check(&scenario("", "expect_state = \"Decided\""));
-    // Flipped to `consideration` (the rule before 08-HD/TW): the period runs until the body
-    // considers it, the day of the step, after the expiry: time-barred.
+    check(&scenario("", "expect_refused = [\"GUARD_FAILED:D7\"]"));
+    // Flipped to `conclusion` in every rule set (the counting of 08-HD/TW): the period runs
+    // until the conclusion, before the expiry: the discipline goes ahead.
     check(&scenario(
-        "rule_edits = [[\"value = \\\"conclusion\\\"\", \"value = \\\"consideration\\\"\"]]",
-        "expect_refused = [\"GUARD_FAILED:D7\"]",
+        "rule_edits = [[\"value = \\\"consideration\\\"\", \"value = \\\"conclusion\\\"\"], [\"tag = \\\"S\\\"\\nvalue = \\\"conclusion\\\"\\n\", \"tag = \\\"S\\\"\\n\"]]",
+        "expect_state = \"Decided\"",
     ));
     // D10: a new violation on 1/1/2024 restarts the clock, unless the rule set says not.
     let restart = |edits: &str, expect: &str| {
