@@ -14,7 +14,10 @@ const EXEMPT: &str = "mutation($m: ID!, $g: String!, $f: Date!, $t: Date) { exem
 
 async fn exempt(app: &TestApp, m: &str, from: &str, to: Option<&str>) -> String {
     let d = app
-        .ok(EXEMPT, json!({ "m": m, "g": "elderly", "f": from, "t": to }))
+        .ok(
+            EXEMPT,
+            json!({ "m": m, "g": "elderly", "f": from, "t": to }),
+        )
         .await;
     d["exemptMember"]["id"].as_str().unwrap().to_owned()
 }
@@ -47,11 +50,17 @@ async fn s15_an_exemption_is_a_dated_status_of_the_member_set_by_the_registry_ke
     assert_eq!(d["member"]["exemptions"][0]["groundLabel"], "Tuổi cao");
     // An overlapping period and an unknown ground are refused.
     let r = app
-        .gql(EXEMPT, json!({ "m": m, "g": "ill", "f": "2025-06-01", "t": null }))
+        .gql(
+            EXEMPT,
+            json!({ "m": m, "g": "ill", "f": "2025-06-01", "t": null }),
+        )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
     let r = app
-        .gql(EXEMPT, json!({ "m": m, "g": "bored", "f": "2020-01-01", "t": "2021-01-01" }))
+        .gql(
+            EXEMPT,
+            json!({ "m": m, "g": "bored", "f": "2020-01-01", "t": "2021-01-01" }),
+        )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
     // The branch lifts it: it ends that day.
@@ -70,7 +79,11 @@ async fn s15_an_exemption_is_a_dated_status_of_the_member_set_by_the_registry_ke
         .account("bithu2", &[("secretary", Some(p.b2.as_str()))], None)
         .await;
     let r = app
-        .gql_as(&other, EXEMPT, json!({ "m": m, "g": "ill", "f": "2026-03-01", "t": null }))
+        .gql_as(
+            &other,
+            EXEMPT,
+            json!({ "m": m, "g": "ill", "f": "2026-03-01", "t": null }),
+        )
         .await;
     assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
 }
@@ -203,8 +216,12 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
         "secret_ballot": true, "discipline_form": "removal", "official_members": 10,
         "votes_expulsion": 0, "votes_removal": 6, "votes_warning": 0, "votes_reprimand": 0 });
     w.expect(&op, "vote", ballot, "LimitationCheck").await;
-    w.ok(&op, "propose_to_competent", json!({ "proposed_on": "today" }))
-        .await;
+    w.ok(
+        &op,
+        "propose_to_competent",
+        json!({ "proposed_on": "today" }),
+    )
+    .await;
     let competent = json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior",
         "secret_ballot": true, "discipline_form": "removal", "official_members": 9,
         "votes_expulsion": 0, "votes_removal": 5, "votes_warning": 0, "votes_reprimand": 0 });
@@ -231,7 +248,11 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
             json!({ "c": w.case }),
         )
         .await;
-    assert_eq!(d["case"]["decision"]["electionBarredUntil"], until.as_str(), "{d:#}");
+    assert_eq!(
+        d["case"]["decision"]["electionBarredUntil"],
+        until.as_str(),
+        "{d:#}"
+    );
     assert_eq!(mails_of(&app, &w.case, "discipline.consequences").await, 1);
     let q = "query($m: ID!, $on: Date) { member(id: $m) { electionBarredUntil(on: $on) } }";
     let during = w.day.to_string();
@@ -256,8 +277,12 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     w.walk_to_vote(&op, "2026-01-15", "expulsion").await;
     w.expect(&op, "vote", branch_vote("expulsion"), "LimitationCheck")
         .await;
-    w.ok(&op, "propose_to_competent", json!({ "proposed_on": "today" }))
-        .await;
+    w.ok(
+        &op,
+        "propose_to_competent",
+        json!({ "proposed_on": "today" }),
+    )
+    .await;
     let competent = json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior",
         "secret_ballot": true, "discipline_form": "expulsion", "official_members": 9,
         "votes_expulsion": 5, "votes_warning": 4, "votes_reprimand": 0 });

@@ -82,8 +82,9 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, ExemptionRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
-    MemberPage, NewExemption, NewMember, Registry, RegistryExport, RowAction, RowOutcome,
+    AwardOutcome, BadgeAwardRecord, ExemptionRecord, ImportCounts, ImportOutcome, ImportRequest,
+    MemberFilter, MemberPage, NewExemption, NewMember, Registry, RegistryExport, RowAction,
+    RowOutcome,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,

@@ -44,13 +44,19 @@ pub fn ground_label(code: &str) -> Text {
     let (vi, en) = match code {
         "elderly" => ("Tuổi cao", "Elderly"),
         "ill" => ("Sức khỏe yếu", "Poor health"),
-        "medical_treatment" => ("Điều trị bệnh dài ngày hoặc ở xa", "Long or distant medical treatment"),
+        "medical_treatment" => (
+            "Điều trị bệnh dài ngày hoặc ở xa",
+            "Long or distant medical treatment",
+        ),
         "abroad" => ("Đi nước ngoài một mình", "Abroad alone"),
         "remote_work" => (
             "Làm việc một mình ở nơi chưa có tổ chức đảng",
             "Working alone where there is no party organisation",
         ),
-        "mobile_work" => ("Làm việc lưu động dưới một năm", "Mobile work of less than a year"),
+        "mobile_work" => (
+            "Làm việc lưu động dưới một năm",
+            "Mobile work of less than a year",
+        ),
         "maternity" => ("Nghỉ thai sản", "Maternity leave"),
         other => (other, other),
     };

@@ -308,7 +308,10 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
     } else {
         let mut files = toml_files(&repo_root().join("schemas/rulesets"));
         for [from, to] in &sc.rule_edits {
-            let hits = files.iter().filter(|(_, t)| t.contains(from.as_str())).count();
+            let hits = files
+                .iter()
+                .filter(|(_, t)| t.contains(from.as_str()))
+                .count();
             assert!(hits > 0, "no rule set contains {from:?}");
             for (_, t) in &mut files {
                 *t = t.replace(from.as_str(), to);

@@ -14,24 +14,75 @@ use memberflow_workflow::engine::RuleBook;
 
 /// Parameters no code reads, on purpose, with what stands in for them.
 const FOR_PEOPLE_ONLY: &[(&str, &str)] = &[
-    ("A10.competent_body", "the body in words; `A10.competent_level` is what access reads"),
-    ("E2.deciding_body", "the body in words; `E2.deciding_level` is what the guard reads"),
-    ("D6.definition", "the definition of the limitation period, a text"),
-    ("D4.not_a_form", "says in words that striking off is not a form of discipline"),
-    ("D36.effective_from", "when higher bodies' decisions take effect, in words"),
-    ("P6.restoration", "what the shell does after an annulment beyond membership, in words"),
-    ("C4.cadre_bar_min", "cadre careers are not run by the service"),
-    ("C4.cadre_bar_max", "cadre careers are not run by the service"),
+    (
+        "A10.competent_body",
+        "the body in words; `A10.competent_level` is what access reads",
+    ),
+    (
+        "E2.deciding_body",
+        "the body in words; `E2.deciding_level` is what the guard reads",
+    ),
+    (
+        "D6.definition",
+        "the definition of the limitation period, a text",
+    ),
+    (
+        "D4.not_a_form",
+        "says in words that striking off is not a form of discipline",
+    ),
+    (
+        "D36.effective_from",
+        "when higher bodies' decisions take effect, in words",
+    ),
+    (
+        "P6.restoration",
+        "what the shell does after an annulment beyond membership, in words",
+    ),
+    (
+        "C4.cadre_bar_min",
+        "cadre careers are not run by the service",
+    ),
+    (
+        "C4.cadre_bar_max",
+        "cadre careers are not run by the service",
+    ),
     ("C5.civil_servant_bar", "state law, for comparison only"),
-    ("C5.civil_servant_bar_demotion", "state law, for comparison only"),
-    ("D37.delivery_period", "[M] without a value: the workflow reminds weekly instead"),
-    ("D4.appeal_resolution_period", "[M] without a value: the workflow reminds instead"),
-    ("D26.member_proposes_form", "the self-criticism step records the form; no switch"),
-    ("D28.hearing_required", "the state path Hearing → Vote is the rule"),
-    ("D34.effective_on_announcement", "the Decided state is in force from the decision date"),
-    ("D35.no_approval_needed", "no approval step exists in the definitions"),
-    ("D38.written_decision_required", "the appeal window runs from decision_received_date"),
-    ("P2.decision_in_force_during_appeal", "the Appealed states are `in_force`"),
+    (
+        "C5.civil_servant_bar_demotion",
+        "state law, for comparison only",
+    ),
+    (
+        "D37.delivery_period",
+        "[M] without a value: the workflow reminds weekly instead",
+    ),
+    (
+        "D4.appeal_resolution_period",
+        "[M] without a value: the workflow reminds instead",
+    ),
+    (
+        "D26.member_proposes_form",
+        "the self-criticism step records the form; no switch",
+    ),
+    (
+        "D28.hearing_required",
+        "the state path Hearing → Vote is the rule",
+    ),
+    (
+        "D34.effective_on_announcement",
+        "the Decided state is in force from the decision date",
+    ),
+    (
+        "D35.no_approval_needed",
+        "no approval step exists in the definitions",
+    ),
+    (
+        "D38.written_decision_required",
+        "the appeal window runs from decision_received_date",
+    ),
+    (
+        "P2.decision_in_force_during_appeal",
+        "the Appealed states are `in_force`",
+    ),
 ];
 
 fn repo_root() -> PathBuf {
@@ -132,9 +183,19 @@ fn every_rule_set_parameter_is_read_by_some_code_or_definition() {
 #[test]
 fn the_parameters_issue_15_named_are_read() {
     let code = service_code();
-    for id in ["D11.count_until", "C3.removal_bar_period", "S17.grounds", "D10.restart_on_new_violation"] {
+    for id in [
+        "D11.count_until",
+        "C3.removal_bar_period",
+        "S17.grounds",
+        "D10.restart_on_new_violation",
+    ] {
         assert!(code.contains(&format!("\"{id}\"")), "{id}");
     }
     // D12's order is the state machine's: its flag was removed.
-    assert!(book().sets().iter().all(|s| s.param("D12.check_after_vote").is_none()));
+    assert!(
+        book()
+            .sets()
+            .iter()
+            .all(|s| s.param("D12.check_after_vote").is_none())
+    );
 }

@@ -122,11 +122,7 @@ fn the_equality_check_catches_a_value_that_drifts() {
     let mut files = committed();
     let (_, r2025a3) = files.iter_mut().find(|(n, _)| n == "R2025a3.toml").unwrap();
     let before = r2025a3.clone();
-    *r2025a3 = r2025a3.replacen(
-        "value = \"conclusion\"",
-        "value = \"concluded\"",
-        1,
-    );
+    *r2025a3 = r2025a3.replacen("value = \"conclusion\"", "value = \"concluded\"", 1);
     assert_ne!(
         *r2025a3, before,
         "the value to move is in the R2025a3 layer"

@@ -11,8 +11,8 @@
 //! - `rows.rs`: the multi-row inserts of members and their histories (import, bulk loading).
 
 mod badges;
-mod effects;
 mod consequences;
+mod effects;
 pub(crate) mod exemptions;
 mod import;
 mod members;
@@ -20,8 +20,8 @@ pub(crate) mod rows;
 pub(crate) mod step_context;
 
 pub use badges::{AwardOutcome, BadgeAwardRecord};
-pub use exemptions::{ExemptionRecord, NewExemption};
 pub(crate) use effects::apply;
+pub use exemptions::{ExemptionRecord, NewExemption};
 pub use import::{
     ImportCounts, ImportOutcome, ImportRequest, RegistryExport, RowAction, RowOutcome,
 };

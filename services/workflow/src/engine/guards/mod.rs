@@ -408,7 +408,9 @@ impl RuleBook {
                 out.push(Problem::error(
                     ProblemCode::InvalidValue,
                     format!("rule set {}", set.id),
-                    format!("`D11.count_until` is `{v}`; it must be `consideration` or `conclusion`"),
+                    format!(
+                        "`D11.count_until` is `{v}`; it must be `consideration` or `conclusion`"
+                    ),
                 ));
             }
             let competent = crate::access::COMPETENT_LEVEL_PARAM;
