@@ -65,11 +65,11 @@ source = "test"
 doc = "test"
 "#
         );
-        RuleBook::from_toml_strs([("T.toml", src.as_str())]).unwrap()
+        RuleBook::from_toml_strs([("T.toml", src.as_str())]).expect("test rule set loads")
     }
 
     fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("valid test date")
     }
 
     #[test]

@@ -134,7 +134,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("valid test date")
     }
 
     fn book() -> RuleBook {
@@ -153,7 +153,7 @@ value = ["elderly", "ill"]
 source = "test"
 doc = "test"
 "#;
-        RuleBook::from_toml_strs([("T.toml", src)]).unwrap()
+        RuleBook::from_toml_strs([("T.toml", src)]).expect("test rule set loads")
     }
 
     #[test]
@@ -199,7 +199,10 @@ doc = "test"
             from: d("2024-03-01"),
             to: Some(d("2025-03-01")),
         };
-        assert_eq!(lift(p, d("2024-06-01")).unwrap().to, Some(d("2024-06-01")));
+        assert_eq!(
+            lift(p, d("2024-06-01")).expect("lifted while it holds").to,
+            Some(d("2024-06-01"))
+        );
         assert!(lift(p, d("2024-03-01")).is_err());
         assert!(lift(p, d("2025-03-01")).is_err());
     }
