@@ -14,6 +14,7 @@ mod consequences;
 mod console;
 mod crash;
 mod discipline;
+mod exemption;
 mod http;
 mod import;
 mod import_api;

@@ -194,6 +194,8 @@ struct Fixture {
     discipline: String,
     /// A pending reminder, addressed to `secretary@branch`, of another admission case of B1.
     reminder: String,
+    /// An exemption of `member` (S15), from 2026-01-01.
+    exemption: String,
 }
 
 /// Opens an admission case in `branch` and records the awareness certificate: A2 schedules
@@ -350,6 +352,19 @@ fn rows(f: &Fixture) -> Vec<Row> {
             Need::Over(REGISTER),
             "mutation($id: ID!) { setMemberEmail(memberId: $id, email: \"not an address\") { id } }",
             json!({ "id": f.member }),
+        ),
+        // S15: allowed calls fail on their input (an unknown ground; a lift on the first day).
+        row(
+            "exemptMember",
+            Need::Over(REGISTER),
+            "mutation($id: ID!) { exemptMember(memberId: $id, ground: \"not_a_ground\", decision: \"NQ\", validFrom: \"2024-01-01\", validTo: \"2024-06-01\") { id } }",
+            json!({ "id": f.member }),
+        ),
+        row(
+            "liftExemption",
+            Need::Over(REGISTER),
+            "mutation($id: ID!) { liftExemption(exemptionId: $id, on: \"2026-01-01\", decision: \"NQ\") { id } }",
+            json!({ "id": f.exemption }),
         ),
         row(
             "awardBadge",
@@ -703,12 +718,22 @@ async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change
     let admission = admission_case(&app, &t.b1, "Ứng viên").await;
     let discipline = discipline_case(&app, &t.b1, &m).await;
     let reminder = pending_reminder(&app, &t.b1).await;
+    let exemption = app
+        .ok(
+            "mutation($m: ID!) { exemptMember(memberId: $m, ground: \"elderly\", decision: \"NQ 01\", validFrom: \"2026-01-01\") { id } }",
+            json!({ "m": m }),
+        )
+        .await["exemptMember"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let f = Fixture {
         t,
         member: m,
         admission,
         discipline,
         reminder,
+        exemption,
     };
     let rows = rows(&f);
 

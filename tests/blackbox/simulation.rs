@@ -665,17 +665,18 @@ const EXPECTED: [&str; 32] = [
     "late-6 RecognitionPending: decision_issued probation_ended recognition_decision_overdue",
     "late-7 StruckOff: decision_issued probation_ended struck_off",
     "disc-0 Inspection: inspection_pending×12",
-    // Written decision pending on the Mondays 9, 16, 23 and 30/3 (notified at 10:00 on 30/3);
+    // Written decision pending on the Mondays 9, 16, 23 and 30/3 (notified at 10:00 on 30/3,
+    // the branch told of the consequences, C3);
     // the appeal window closes by itself in May.
-    "disc-1 InForce: inspection_pending self_criticism_pending decided written_decision_pending×4 notified",
+    "disc-1 InForce: inspection_pending self_criticism_pending decided written_decision_pending×4 notified consequences",
     // Resumed by the sweep the day after the child's first birthday.
     "disc-2 Vote: deferral_ending deferral_ended",
     // Lapses by itself on 16/12: the notice to the secretary and the mail to the member.
-    "disc-3 Lapsed: decided written_decision_pending notified lapsed×2",
+    "disc-3 Lapsed: decided written_decision_pending notified consequences lapsed×2",
     "disc-4 Deferred: deferral_review×12",
-    "disc-5 InForce: proposed proposal_pending×6 decided written_decision_pending×3 notified",
-    "disc-6 Appealed: decided notified appeal_filed appeal_pending×11",
-    "disc-7 AppealAdmissibilityDisputed: decided notified appeal_disputed disputed_appeal_pending",
+    "disc-5 InForce: proposed proposal_pending×6 decided written_decision_pending×3 notified consequences",
+    "disc-6 Appealed: decided notified consequences appeal_filed appeal_pending×11",
+    "disc-7 AppealAdmissibilityDisputed: decided notified consequences appeal_disputed disputed_appeal_pending",
 ];
 
 /// The mails of an EXPECTED line, by template.

@@ -329,6 +329,9 @@ pub struct CaseDecision {
     appeal_due_by: Option<Date>,
     /// The day it lapses (C1), once known.
     lapses_on: Option<Date>,
+    /// After a removal from post, the first day the member may again be elected or appointed
+    /// to an equivalent or higher post (C3).
+    election_barred_until: Option<Date>,
     /// The member's appeal rights, in the reader's language: to whom, within when (P1), signed
     /// by themselves (P4), the decision in force meanwhile (P2).
     appeal_rights: String,
@@ -472,6 +475,7 @@ impl Case {
             received_on: d.received_on.map(Date),
             appeal_due_by: d.appeal_due_by.map(Date),
             lapses_on: d.lapses_on.map(Date),
+            election_barred_until: d.election_barred_until.map(Date),
         })
     }
     /// The earliest open deadline.

@@ -5,7 +5,8 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
-    AwardOutcome, MemberFilter, MemberRecord, MembershipPeriod, NewMember, StatusPeriod,
+    AwardOutcome, ExemptionRecord, MemberFilter, MemberRecord, MembershipPeriod, NewExemption,
+    NewMember, StatusPeriod,
 };
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::email::EmailAddress;
@@ -350,6 +351,58 @@ impl Member {
             None => Ok(None),
         }
     }
+    /// The member's exemptions from party work and activities (S15), oldest first: each
+    /// decided by the branch, from a day until a planned end or until lifted.
+    async fn exemptions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MemberExemption>> {
+        Ok(app(ctx)
+            .store
+            .registry()
+            .exemptions(self.0.id)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(MemberExemption)
+            .collect())
+    }
+    /// Whether the member is exempted from party work and activities on `on` (today by
+    /// default, S15): an exempted official member who is absent is left out of the branch's
+    /// vote denominators (A8, A14, D5, D33).
+    async fn exempted(&self, ctx: &Context<'_>, on: Option<Date>) -> async_graphql::Result<bool> {
+        let d = on_or_today(ctx, on);
+        Ok(app(ctx)
+            .store
+            .registry()
+            .exemptions(self.0.id)
+            .await
+            .gql(lang(ctx))?
+            .iter()
+            .any(|e| e.holds(d)))
+    }
+    /// While the member may not be elected to a committee nor appointed to an equivalent or
+    /// higher post after a removal from post (cách chức, C3) on `on` (today by default): the
+    /// first day they may again be, the decision day plus the rule set's `C3.removal_bar_period`.
+    /// Null when no such bar holds that day.
+    async fn election_barred_until(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Option<Date>> {
+        let d = on_or_today(ctx, on);
+        let a = app(ctx);
+        let decisions = a
+            .store
+            .registry()
+            .removal_decisions(self.0.id)
+            .await
+            .gql(lang(ctx))?;
+        Ok(memberflow_workflow::consequences::barred_until(
+            &a.catalog.rules,
+            &a.catalog.calendar,
+            &decisions,
+            d,
+        )
+        .map(Date))
+    }
     /// Every status the member has had, oldest first.
     async fn status_history(
         &self,
@@ -419,6 +472,43 @@ pub struct Badge {
 
 fn covers(from: NaiveDate, to: Option<NaiveDate>, d: NaiveDate) -> bool {
     from <= d && to.is_none_or(|t| d < t)
+}
+
+/// An exemption from party work and activities (S15) over `[validFrom, validTo)`.
+pub struct MemberExemption(ExemptionRecord);
+
+#[Object]
+impl MemberExemption {
+    /// Identifier (a UUID).
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// The ground's code (one of the rule set's `S17.grounds`: `elderly`, `ill`, ...).
+    async fn ground(&self) -> &str {
+        &self.0.ground
+    }
+    /// The ground in the caller's language.
+    async fn ground_label(&self, ctx: &Context<'_>) -> String {
+        memberflow_workflow::exemption::ground_label(&self.0.ground)
+            .get(lang(ctx))
+            .to_owned()
+    }
+    /// The branch's decision, as the branch wrote it.
+    async fn decision(&self) -> &str {
+        &self.0.decision
+    }
+    /// First day exempted.
+    async fn valid_from(&self) -> Date {
+        Date(self.0.valid_from)
+    }
+    /// First day no longer exempted: the planned end, or the day it was lifted.
+    async fn valid_to(&self) -> Option<Date> {
+        self.0.valid_to.map(Date)
+    }
+    /// The branch's decision lifting it, if it was lifted.
+    async fn lifted_decision(&self) -> Option<&str> {
+        self.0.lifted_decision.as_deref()
+    }
 }
 
 /// A status over a period `[validFrom, validTo)`.
@@ -745,6 +835,69 @@ impl MemberMutation {
                 .await
                 .gql(l)?,
         ))
+    }
+
+    /// Records the branch's decision exempting a member from party work and activities (S15),
+    /// by those who keep the registry of the member's unit: from `validFrom` until `validTo`
+    /// (exclusive; open-ended when null), on a ground of the rule set's `S17.grounds`. Refused
+    /// (`VALIDATION`) when it overlaps another exemption of the member or the ground is unknown.
+    async fn exempt_member(
+        &self,
+        ctx: &Context<'_>,
+        member_id: ID,
+        ground: String,
+        decision: String,
+        valid_from: Date,
+        valid_to: Option<Date>,
+    ) -> async_graphql::Result<MemberExemption> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let id = parse_id(&member_id, "member").gql(l)?;
+        a.store.registry().member(id).await.gql(l)?;
+        require_over_members_unit(ctx, Permission::RegisterMembers, id).await?;
+        crate::tree::ahead(ctx, "validFrom", valid_from)?;
+        let rec = a
+            .store
+            .registry()
+            .exempt(
+                &a.catalog.rules,
+                NewExemption {
+                    member_id: id,
+                    ground,
+                    decision,
+                    from: valid_from.0,
+                    until: valid_to.map(|d| d.0),
+                },
+                a.clock.now(),
+            )
+            .await
+            .gql(l)?;
+        Ok(MemberExemption(rec))
+    }
+
+    /// Lifts an exemption on `on` by the branch's `decision` (the member asked to return to
+    /// party activities, S15): it ends that day. By those who keep the registry of the member's
+    /// unit.
+    async fn lift_exemption(
+        &self,
+        ctx: &Context<'_>,
+        exemption_id: ID,
+        on: Date,
+        decision: String,
+    ) -> async_graphql::Result<MemberExemption> {
+        let l = lang(ctx);
+        let a = app(ctx);
+        let id = parse_id(&exemption_id, "exemption").gql(l)?;
+        let member = a.store.registry().exemption_member(id).await.gql(l)?;
+        require_over_members_unit(ctx, Permission::RegisterMembers, member).await?;
+        crate::tree::ahead(ctx, "on", on)?;
+        let rec = a
+            .store
+            .registry()
+            .lift_exemption(id, on.0, &decision)
+            .await
+            .gql(l)?;
+        Ok(MemberExemption(rec))
     }
 
     /// Registers a member of an organization that already runs (for imports).

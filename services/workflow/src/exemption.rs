@@ -44,13 +44,19 @@ pub fn ground_label(code: &str) -> Text {
     let (vi, en) = match code {
         "elderly" => ("Tuổi cao", "Elderly"),
         "ill" => ("Sức khỏe yếu", "Poor health"),
-        "medical_treatment" => ("Điều trị bệnh dài ngày hoặc ở xa", "Long or distant medical treatment"),
+        "medical_treatment" => (
+            "Điều trị bệnh dài ngày hoặc ở xa",
+            "Long or distant medical treatment",
+        ),
         "abroad" => ("Đi nước ngoài một mình", "Abroad alone"),
         "remote_work" => (
             "Làm việc một mình ở nơi chưa có tổ chức đảng",
             "Working alone where there is no party organisation",
         ),
-        "mobile_work" => ("Làm việc lưu động dưới một năm", "Mobile work of less than a year"),
+        "mobile_work" => (
+            "Làm việc lưu động dưới một năm",
+            "Mobile work of less than a year",
+        ),
         "maternity" => ("Nghỉ thai sản", "Maternity leave"),
         other => (other, other),
     };
@@ -128,7 +134,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("valid test date")
     }
 
     fn book() -> RuleBook {
@@ -147,7 +153,7 @@ value = ["elderly", "ill"]
 source = "test"
 doc = "test"
 "#;
-        RuleBook::from_toml_strs([("T.toml", src)]).unwrap()
+        RuleBook::from_toml_strs([("T.toml", src)]).expect("test rule set loads")
     }
 
     #[test]
@@ -193,7 +199,10 @@ doc = "test"
             from: d("2024-03-01"),
             to: Some(d("2025-03-01")),
         };
-        assert_eq!(lift(p, d("2024-06-01")).unwrap().to, Some(d("2024-06-01")));
+        assert_eq!(
+            lift(p, d("2024-06-01")).expect("lifted while it holds").to,
+            Some(d("2024-06-01"))
+        );
         assert!(lift(p, d("2024-03-01")).is_err());
         assert!(lift(p, d("2025-03-01")).is_err());
     }

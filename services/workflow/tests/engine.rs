@@ -162,6 +162,10 @@ struct Scenario {
     walk_inputs: BTreeMap<String, toml::Table>,
     #[serde(default)]
     step: Vec<Step>,
+    /// Text replacements `[from, to]` made in the committed rule-set files before they are
+    /// loaded: a test flips a parameter's value and sees the decision change.
+    #[serde(default)]
+    rule_edits: Vec<[String; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -312,7 +316,23 @@ fn step_once(
 fn check(scenario: &str) -> Option<CaseSnapshot> {
     let sc: Scenario = toml::from_str(scenario).unwrap_or_else(|e| panic!("bad scenario: {e}"));
     let def = definition(&sc.definition);
-    let book = rule_book();
+    let book = if sc.rule_edits.is_empty() {
+        rule_book()
+    } else {
+        let mut files = toml_files(&repo_root().join("schemas/rulesets"));
+        for [from, to] in &sc.rule_edits {
+            let hits = files
+                .iter()
+                .filter(|(_, t)| t.contains(from.as_str()))
+                .count();
+            assert!(hits > 0, "no rule set contains {from:?}");
+            for (_, t) in &mut files {
+                *t = t.replace(from.as_str(), to);
+            }
+        }
+        RuleBook::from_toml_strs(files.iter().map(|(n, s)| (n.as_str(), s.as_str())))
+            .unwrap_or_else(|ps| panic!("edited rule sets do not load: {ps:#?}"))
+    };
     let defaults = if sc.definition == "admission" {
         admission_defaults()
     } else {
@@ -2241,6 +2261,70 @@ inputs = { decision_received_date = "today", conclusion_date = 2025-05-30 }
 expect_state = "Decided"
 "#,
     );
+}
+
+#[test]
+fn d10_d11_the_rule_set_decides_the_restart_and_the_end_of_the_period() {
+    // D11 under R2025a (`consideration`): a reprimand's 5 years from 1/1/2020 end on 1/1/2025;
+    // the period runs until the body considers the case, the day of the step (March 2025):
+    // time-barred, although the conclusion was recorded on 30/12/2024.
+    let scenario = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "toy_discipline"
+start = 2025-03-03
+{edits}
+
+[[step]]
+fire = "open"
+inputs = {{ subject_kind = "member", violation_end_date = 2020-01-01 }}
+
+[[step]]
+fire = "vote"
+inputs = {{ discipline_form = "reprimand", votes_for = 6, official_members = 10 }}
+
+[[step]]
+fire = "decide"
+inputs = {{ decision_received_date = "today", conclusion_date = 2024-12-30 }}
+{expect}
+"#
+        )
+    };
+    check(&scenario("", "expect_refused = [\"GUARD_FAILED:D7\"]"));
+    // Flipped to `conclusion` in every rule set (the counting of 08-HD/TW): the period runs
+    // until the conclusion, before the expiry: the discipline goes ahead.
+    check(&scenario(
+        "rule_edits = [[\"value = \\\"consideration\\\"\", \"value = \\\"conclusion\\\"\"], [\"tag = \\\"S\\\"\\nvalue = \\\"conclusion\\\"\\n\", \"tag = \\\"S\\\"\\n\"]]",
+        "expect_state = \"Decided\"",
+    ));
+    // D10: a new violation on 1/1/2024 restarts the clock, unless the rule set says not.
+    let restart = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "toy_discipline"
+start = 2025-08-01
+{edits}
+
+[[step]]
+fire = "open"
+inputs = {{ subject_kind = "member", violation_end_date = 2020-06-01, new_violation_date = 2024-01-01 }}
+
+[[step]]
+fire = "vote"
+inputs = {{ discipline_form = "reprimand", votes_for = 6, official_members = 10 }}
+
+[[step]]
+fire = "decide"
+inputs = {{ decision_received_date = "today" }}
+{expect}
+"#
+        )
+    };
+    check(&restart("", "expect_state = \"Decided\""));
+    check(&restart(
+        "rule_edits = [[\"id = \\\"D10.restart_on_new_violation\\\"\\nrule = \\\"D10\\\"\\ntag = \\\"M\\\"\\nkind = \\\"flag\\\"\\nvalue = true\", \"id = \\\"D10.restart_on_new_violation\\\"\\nrule = \\\"D10\\\"\\ntag = \\\"M\\\"\\nkind = \\\"flag\\\"\\nvalue = false\"]]",
+        "expect_refused = [\"GUARD_FAILED:D7\"]",
+    ));
 }
 
 #[test]

@@ -221,6 +221,20 @@ pub(crate) async fn member(v: Visit, Path(id): Path<String>) -> Response {
                 @if let Some(d) = opt(m, "ceremonyDate") { dt { (t(l, "Ngày kết nạp (lễ)", "Ceremony")) } dd { (date(d)) } }
                 @if let Some(d) = opt(m, "officialDate") { dt { (t(l, "Ngày chính thức", "Official since")) } dd { (date(d)) } }
                 @if let Some(d) = opt(m, "partyAgeFrom") { dt { (t(l, "Tuổi đảng tính từ", "Party age from")) } dd { (date(d)) } }
+                @if b(m, "exempted") { dt { (t(l, "Miễn công tác và sinh hoạt đảng", "Exempted from party work and activities")) } dd { (t(l, "Đang được miễn (S15)", "Exempted now (S15)")) } }
+                @if let Some(d) = opt(m, "electionBarredUntil") { dt { (t(l, "Không được bầu, bổ nhiệm trước ngày", "Not elected or appointed before")) } dd { (date(d)) " (C3)" } }
+            }
+            @if !list(m, "exemptions").is_empty() {
+                h2 { (t(l, "Miễn công tác và sinh hoạt đảng", "Exemption from party work and activities")) }
+                table {
+                    thead { tr { th { (t(l, "Lý do", "Ground")) } th { (t(l, "Quyết định", "Decision")) } th { (t(l, "Từ", "From")) } th { (t(l, "Đến", "To")) } } }
+                    tbody { @for e in list(m, "exemptions") { tr {
+                        td { (s(e, "groundLabel")) }
+                        td { (s(e, "decision")) @if let Some(x) = opt(e, "liftedDecision") { " — " (t(l, "thôi miễn: ", "lifted: ")) (x) } }
+                        td { (date(s(e, "validFrom"))) }
+                        td { @if let Some(d) = opt(e, "validTo") { (date(d)) } }
+                    } } }
+                }
             }
             h2 { (t(l, "Kỷ luật đang có hiệu lực", "Discipline in force")) }
             @if in_force.is_empty() { p.muted { (t(l, "Không có (trong phạm vi đồng chí được xem).", "None (within what you may read).")) } }

@@ -1004,9 +1004,8 @@ impl Cases<'_> {
         }
         if engine::context::transition_reads(&def.open, engine::context::UNIT_EXEMPTED) {
             let on = engine::context::vote_date(&def.open, &cmd.event.inputs, cmd.today);
-            let ids =
-                crate::registry::exemptions::exempted_official_members(&txn, new.unit_id, on)
-                    .await?;
+            let ids = crate::registry::exemptions::exempted_official_members(&txn, new.unit_id, on)
+                .await?;
             cmd.event
                 .context
                 .extend(engine::context::unit_exempted(on, &ids));

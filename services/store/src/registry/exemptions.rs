@@ -223,8 +223,8 @@ impl Registry<'_> {
             .one(&txn)
             .await?;
         let rec = ExemptionRecord::from(row.clone());
-        let lifted = exemption::lift(rec.period(), on)
-            .map_err(|t| StoreError::Validation(vec![t]))?;
+        let lifted =
+            exemption::lift(rec.period(), on).map_err(|t| StoreError::Validation(vec![t]))?;
         let mut m: member_exemption::ActiveModel = row.into();
         m.valid_to = Set(lifted.to);
         m.lifted_decision = Set(Some(decision));

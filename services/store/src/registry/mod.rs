@@ -13,6 +13,7 @@
 
 mod away;
 mod badges;
+mod consequences;
 mod effects;
 pub(crate) mod exemptions;
 mod import;
@@ -22,8 +23,8 @@ pub(crate) mod step_context;
 
 pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
-pub use exemptions::{ExemptionRecord, NewExemption};
 pub(crate) use effects::apply;
+pub use exemptions::{ExemptionRecord, NewExemption};
 pub use import::{
     ImportCounts, ImportOutcome, ImportRequest, MemberSource, RegistryExport, RowAction,
     RowOutcome, StreamOutcome, StreamPass, StreamProgress, StreamRequest,

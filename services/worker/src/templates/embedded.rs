@@ -18,6 +18,8 @@ macro_rules! kind {
 /// its own, `footer`.
 const KINDS: &[(&str, &str, &str, &str)] = &[
     kind!("footer"),
+    kind!("card.collect"),
+    kind!("discipline.consequences"),
     kind!("admission.ceremony_due_soon"),
     kind!("admission.ceremony_overdue"),
     kind!("admission.certificate_expired"),

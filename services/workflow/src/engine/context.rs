@@ -314,7 +314,11 @@ pub fn read_unit_exempted(data: &Values) -> Option<UnitExempted> {
 /// The day of the vote a step records: its first date input whose name ends in `vote_date`
 /// (`branch_vote_date`, `recognition_vote_date`, `vote_date`), else the day of the step. The
 /// shell reads the exempted members (S15) as of this day.
-pub fn vote_date(t: &super::definition::Transition, inputs: &Values, step_day: NaiveDate) -> NaiveDate {
+pub fn vote_date(
+    t: &super::definition::Transition,
+    inputs: &Values,
+    step_day: NaiveDate,
+) -> NaiveDate {
     t.inputs
         .iter()
         .filter(|i| i.name.ends_with("vote_date"))

@@ -31,6 +31,9 @@ pub struct DecisionSummary {
     pub appeal_due_by: Option<NaiveDate>,
     /// The day it lapses (C1), once known.
     pub lapses_on: Option<NaiveDate>,
+    /// After a removal from post, the first day the member may again be elected to a
+    /// committee or appointed to an equivalent or higher post (C3, `election_bar_end`).
+    pub election_barred_until: Option<NaiveDate>,
 }
 
 impl DecisionSummary {
@@ -49,7 +52,6 @@ impl DecisionSummary {
             return None;
         }
         Some(DecisionSummary {
-            form,
             number,
             decided_on,
             body: text("voting_body").zip(text("voting_level")),
@@ -59,6 +61,12 @@ impl DecisionSummary {
                 .find_map(|k| case.deadlines.get(*k))
                 .map(super::case::DeadlineRecord::effective_due),
             lapses_on: date("lapse_date"),
+            election_barred_until: if form == "removal" {
+                date("election_bar_end")
+            } else {
+                None
+            },
+            form,
         })
     }
 
@@ -149,6 +157,19 @@ impl DecisionSummary {
                 fmt_date(d)
             ));
         }
+        if let Some(d) = self.election_barred_until {
+            lines.push(if vi {
+                format!(
+                    "Không được bầu vào cấp ủy, không được bổ nhiệm chức vụ tương đương và cao hơn trước ngày {} (C3)",
+                    fmt_date(d)
+                )
+            } else {
+                format!(
+                    "Not elected to a committee nor appointed to an equivalent or higher post before {} (C3)",
+                    fmt_date(d)
+                )
+            });
+        }
         if let Some(d) = self.lapses_on {
             lines.push(format!(
                 "{}: {}",
@@ -178,6 +199,7 @@ mod tests {
             received_on: NaiveDate::from_ymd_opt(2026, 3, 9),
             appeal_due_by: NaiveDate::from_ymd_opt(2026, 4, 22),
             lapses_on: NaiveDate::from_ymd_opt(2027, 3, 8),
+            election_barred_until: None,
         }
     }
 

@@ -7,6 +7,12 @@ use crate::engine::ruleset::ParamKind;
 use crate::vocab::{form_en, form_vi};
 use chrono::NaiveDate;
 
+/// `D11.count_until`: the period runs until the competent body considers discipline (the vote).
+pub const COUNT_UNTIL_CONSIDERATION: &str = "consideration";
+/// `D11.count_until`: the period runs until the competent body concludes the violation
+/// warrants discipline (08-HD/TW 2025).
+pub const COUNT_UNTIL_CONCLUSION: &str = "conclusion";
+
 /// The guards of this family, for the registry.
 pub(super) static GUARDS: &[GuardSpec] = &[LIMITATION_PERIOD_RUNNING, LIMITATION_PERIOD_EXPIRED];
 
@@ -50,16 +56,29 @@ fn limitation(ctx: &GuardContext<'_>) -> Result<Option<Limitation>, GuardOutcome
     };
     let period = ctx.period(param)?;
     let ended = ctx.need_date("violation_end_date")?;
-    // D10: a new violation within the period restarts the clock for the old one.
+    // D10: a new violation within the period restarts the clock for the old one, when the
+    // rule set says so.
+    let restart = ctx.param_flag("D10.restart_on_new_violation")?;
     let first_expiry = ctx.add(ended, period)?;
     let start = match ctx.date("new_violation_date") {
-        Some(new) if new > ended && new <= first_expiry => new,
+        Some(new) if restart && new > ended && new <= first_expiry => new,
         _ => ended,
     };
     let expiry = ctx.add(start, period)?;
-    // D11: the period runs until the competent body concludes; without a recorded conclusion,
-    // the day of the step stands in for it.
-    let until = ctx.date("conclusion_date").unwrap_or(ctx.today);
+    // D11: until when the period runs is the rule set's: the competent body's consideration
+    // (the vote) or its conclusion; without the day recorded, the day of the step stands in.
+    let until = match ctx.param_text("D11.count_until")? {
+        COUNT_UNTIL_CONSIDERATION => ctx.date("vote_date").unwrap_or(ctx.today),
+        COUNT_UNTIL_CONCLUSION => ctx.date("conclusion_date").unwrap_or(ctx.today),
+        other => {
+            return Err(super::bad_entry(
+                ctx,
+                "D11.count_until",
+                other,
+                "`consideration` or `conclusion`",
+            ));
+        }
+    };
     Ok(Some(Limitation {
         rule,
         form: form.to_owned(),
@@ -82,6 +101,8 @@ pub(super) const LIMITATION_PERIOD_RUNNING: GuardSpec = GuardSpec {
         ("D8.organisation_warning", ParamKind::Period),
         ("D9.no_limit_forms", ParamKind::TextList),
         ("D9.no_limit_categories", ParamKind::TextList),
+        ("D10.restart_on_new_violation", ParamKind::Flag),
+        ("D11.count_until", ParamKind::Text),
     ],
     reads: &[
         req("subject_kind", DataType::Text),
@@ -90,6 +111,7 @@ pub(super) const LIMITATION_PERIOD_RUNNING: GuardSpec = GuardSpec {
         opt("new_violation_date", DataType::Date),
         opt("violation_category", DataType::Text),
         opt("conclusion_date", DataType::Date),
+        opt("vote_date", DataType::Date),
     ],
     check: limitation_period_running,
 };
@@ -136,6 +158,8 @@ pub(super) const LIMITATION_PERIOD_EXPIRED: GuardSpec = GuardSpec {
         ("D8.organisation_warning", ParamKind::Period),
         ("D9.no_limit_forms", ParamKind::TextList),
         ("D9.no_limit_categories", ParamKind::TextList),
+        ("D10.restart_on_new_violation", ParamKind::Flag),
+        ("D11.count_until", ParamKind::Text),
     ],
     reads: &[
         req("subject_kind", DataType::Text),
@@ -144,6 +168,7 @@ pub(super) const LIMITATION_PERIOD_EXPIRED: GuardSpec = GuardSpec {
         opt("new_violation_date", DataType::Date),
         opt("violation_category", DataType::Text),
         opt("conclusion_date", DataType::Date),
+        opt("vote_date", DataType::Date),
     ],
     check: limitation_period_expired,
 };

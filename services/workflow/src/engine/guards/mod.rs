@@ -398,6 +398,21 @@ impl RuleBook {
                     set.check_reference(param, *kind, &format!("guard `{}`", guard.name), &mut out);
                 }
             }
+            if let Ok(v) = set.text("D11.count_until")
+                && ![
+                    limitation::COUNT_UNTIL_CONSIDERATION,
+                    limitation::COUNT_UNTIL_CONCLUSION,
+                ]
+                .contains(&v)
+            {
+                out.push(Problem::error(
+                    ProblemCode::InvalidValue,
+                    format!("rule set {}", set.id),
+                    format!(
+                        "`D11.count_until` is `{v}`; it must be `consideration` or `conclusion`"
+                    ),
+                ));
+            }
             let competent = crate::access::COMPETENT_LEVEL_PARAM;
             set.check_reference(competent, ParamKind::Text, "access control", &mut out);
             if let Ok(v) = set.text(competent)
