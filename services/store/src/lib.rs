@@ -83,8 +83,8 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ImportCounts, ImportOutcome,
-    ImportRequest, MemberFilter, MemberPage, MemberSource, NewExemption, NewMember,
+    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ImportCounts,
+    ImportOutcome, ImportRequest, MemberFilter, MemberPage, MemberSource, NewExemption, NewMember,
     NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome, StreamOutcome,
     StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };
