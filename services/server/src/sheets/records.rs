@@ -99,13 +99,13 @@ impl<R: BufRead> CsvRecords<R> {
             return Ok(());
         }
         self.line += 1;
-        let mut bytes = std::mem::take(&mut self.buf);
-        let result = self.take_line(&mut bytes);
+        let bytes = std::mem::take(&mut self.buf);
+        let result = self.take_line(&bytes);
         self.buf = bytes;
         result
     }
 
-    fn take_line(&mut self, bytes: &mut Vec<u8>) -> Result<(), Vec<Problem>> {
+    fn take_line(&mut self, bytes: &[u8]) -> Result<(), Vec<Problem>> {
         let mut start = 0;
         if self.line == 1 {
             if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
