@@ -100,15 +100,7 @@ impl Statistics<'_> {
             })?;
         let existed_by = since.pred_opt().unwrap_or(since);
         let tree = TreeIndex::load(self.db(), on).await?;
-        let ids: Vec<Uuid> = match unit {
-            Some(root) => tree.subtree(root, None).into_iter().map(|r| r.0).collect(),
-            None => tree
-                .units
-                .values()
-                .filter(|u| u.exists_on(on))
-                .map(|u| u.id)
-                .collect(),
-        };
+        let ids = tree.units_under(unit);
         let candidates: Vec<Uuid> = ids
             .iter()
             .copied()

@@ -1159,15 +1159,7 @@ impl Statistics<'_> {
     /// branch category.
     pub async fn unit_counts(&self, unit: Option<Uuid>, on: NaiveDate) -> Result<UnitCounts> {
         let tree = TreeIndex::load(self.db(), on).await?;
-        let ids: Vec<Uuid> = match unit {
-            Some(root) => tree.subtree(root, None).into_iter().map(|r| r.0).collect(),
-            None => tree
-                .units
-                .values()
-                .filter(|u| u.exists_on(on))
-                .map(|u| u.id)
-                .collect(),
-        };
+        let ids = tree.units_under(unit);
         let mut kinds: BTreeMap<usize, u64> = BTreeMap::new();
         let mut categories: BTreeMap<String, u64> = BTreeMap::new();
         for id in ids {

@@ -183,6 +183,19 @@ impl TreeIndex {
         roots.into_iter().map(|u| u.id).collect()
     }
 
+    /// The units of `root`'s subtree, or every unit existing on the index's day when `None`.
+    pub fn units_under(&self, root: Option<Uuid>) -> Vec<Uuid> {
+        match root {
+            Some(root) => self.subtree(root, None).into_iter().map(|r| r.0).collect(),
+            None => self
+                .units
+                .values()
+                .filter(|u| u.exists_on(self.on))
+                .map(|u| u.id)
+                .collect(),
+        }
+    }
+
     /// `root` and the units below it, breadth first: `(unit, parent, depth)`.
     pub fn subtree(&self, root: Uuid, max_depth: Option<u32>) -> Vec<(Uuid, Option<Uuid>, u32)> {
         let mut out = vec![(root, self.parent_on.get(&root).copied(), 0)];
