@@ -15,9 +15,9 @@ use crate::support::{REGISTER, member, province, unit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
 
-const IDLE: &str = "query($u: ID, $y: Int!, $on: Date) {
-  unitsWithoutAdmission(unitId: $u, years: $y, on: $on) {
-    on years since lookedAt
+const IDLE: &str = "query($u: ID, $y: Int!, $on: Date, $first: Int) {
+  unitsWithoutAdmission(unitId: $u, years: $y, on: $on, first: $first) {
+    on years since lookedAt total
     units { unit { code } members lastAdmission }
   } }";
 
@@ -70,6 +70,22 @@ fn report(app: &TestApp, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `memberflow check --stats` (with `extra`): whether it passed, and what it printed.
+fn check_stats(app: &TestApp, extra: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_DATABASE_URL", app.database_url())
+        .args(["check", "--stats"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 /// `(code, members, last admission)` of the units listed.
@@ -143,6 +159,39 @@ async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_
         ],
         "{r:#}"
     );
+    assert_eq!(r["unitsWithoutAdmission"]["total"], 4, "{r:#}");
+    // The first two by code only (what the console lists): the total still counts all four.
+    let firsts = app
+        .ok(
+            IDLE,
+            json!({ "u": p, "y": 5, "on": "2023-07-01", "first": 2 }),
+        )
+        .await;
+    assert_eq!(firsts["unitsWithoutAdmission"]["total"], 4, "{firsts:#}");
+    assert_eq!(
+        idle(&firsts),
+        vec![
+            listed("P-D-GB", 2, "2010-05-10"),
+            listed("P-G", 8, "2018-07-01"),
+        ],
+        "{firsts:#}"
+    );
+    // The question reads the admissions counter kept to the day: it follows the registry,
+    // and a corrupted row is found by `check --stats` and repaired from the registry.
+    let (ok, out) = check_stats(&app, &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+    use sea_orm::ConnectionTrait as _;
+    app.db
+        .execute_unprepared("UPDATE stat_admission_day SET admitted = admitted + 1")
+        .await
+        .unwrap();
+    let (ok, out) = check_stats(&app, &[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("admissions on 2018-07-01"), "{out}");
+    let (_, out) = check_stats(&app, &["--repair"]);
+    assert!(out.contains("rebuilt"), "{out}");
+    let (ok, out) = check_stats(&app, &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
     // Over six years B3 is still too young, GB still idle, B1 and B2 admitted.
     let r = q("2023-06-30", 6).await;
     assert_eq!(idle(&r), vec![listed("P-D-GB", 2, "2010-05-10")], "{r:#}");

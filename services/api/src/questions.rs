@@ -43,7 +43,11 @@ pub struct UnitsWithoutAdmission {
     /// Grassroots organizations and branches looked at: those existing on `on` that already
     /// existed `years` years before it (a younger unit is not judged).
     looked_at: u64,
-    /// The units without an admission in the period, by code.
+    /// How many units are without an admission in the period (`units` may list only the
+    /// first of them).
+    total: u64,
+    /// The units without an admission in the period, by code: the first `first` when it is
+    /// given (their members are counted, not the others').
     units: Vec<IdleUnit>,
 }
 
@@ -101,13 +105,15 @@ impl QuestionsQuery {
     /// in the `years` years up to `on` (1 to 100): no admission decided from `on` less
     /// `years` years plus a day, to `on`. An admission counts in the branch the member was
     /// first registered in (in its successor if it was merged since) and in every unit above
-    /// it. Needs the right to read reports over the unit.
+    /// it. With `first`, only the first `first` units by code are listed (`total` counts them
+    /// all). Needs the right to read reports over the unit.
     async fn units_without_admission(
         &self,
         ctx: &Context<'_>,
         unit_id: Option<ID>,
         years: u32,
         on: Option<Date>,
+        first: Option<u32>,
     ) -> async_graphql::Result<UnitsWithoutAdmission> {
         let l = lang(ctx);
         let unit = unit_for_reports(ctx, unit_id).await?;
@@ -125,7 +131,12 @@ impl QuestionsQuery {
         let r = app(ctx)
             .store
             .stats()
-            .units_without_admission(unit.as_ref().map(|u| u.id), d, years)
+            .units_without_admission(
+                unit.as_ref().map(|u| u.id),
+                d,
+                years,
+                first.map(|n| n as usize),
+            )
             .await
             .gql(l)?;
         Ok(UnitsWithoutAdmission {
@@ -134,6 +145,7 @@ impl QuestionsQuery {
             years: r.years,
             since: Date(r.since),
             looked_at: r.looked_at,
+            total: r.total,
             units: r
                 .units
                 .into_iter()

@@ -1597,8 +1597,8 @@ pub async fn run(
             println!("demo national: {n} provinces, {units} units, {people} members");
         }
     }
-    // SQLite: the log written by the load goes into the database file, and is truncated.
-    store.checkpoint().await?;
+    // Statistics for the planner; SQLite: the log goes into the database file, truncated.
+    store.after_bulk_load().await?;
     Ok(())
 }
 

@@ -204,6 +204,9 @@ pub async fn import(
         write_report(args.report.as_deref(), &all, &problems)?;
     }
     let ok = problems.is_empty() || args.accept_partial;
+    if outcome.written {
+        store.after_bulk_load().await?;
+    }
     let verdict = match (outcome.written, args.dry_run, ok) {
         (true, _, _) => "written",
         (false, true, true) => "dry run: the file passes, nothing written",
@@ -400,6 +403,9 @@ async fn import_streamed(
         }
     }
     let ok = outcome.problem_count == 0 || args.accept_partial;
+    if outcome.written {
+        store.after_bulk_load().await?;
+    }
     let verdict = match (outcome.written, args.dry_run, ok) {
         (true, _, _) => "written",
         (false, true, true) => "dry run: the file passes, nothing written",

@@ -1049,7 +1049,7 @@ pub async fn run(
             let started = Instant::now();
             let r = store
                 .stats()
-                .units_without_admission(unit.as_ref().map(|u| u.id), on, *years)
+                .units_without_admission(unit.as_ref().map(|u| u.id), on, *years, None)
                 .await
                 .map_err(|e| store_error(e, lang))?;
             let elapsed = started.elapsed();

@@ -243,14 +243,33 @@ impl Store {
         }
     }
 
-    /// Writes SQLite's write-ahead log back into the database file and truncates it (after a
-    /// bulk load, so that no large log is left behind); nothing on PostgreSQL.
-    pub async fn checkpoint(&self) -> Result<()> {
-        if self.backend() == Backend::Sqlite {
-            self.db
-                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await?;
+    /// Ends a bulk load (the demo, an import): gives the query planner statistics of what was
+    /// just written, then, on SQLite, writes the write-ahead log back into the database file
+    /// and truncates it (so that no large log is left behind).
+    ///
+    /// Without statistics PostgreSQL plans the first queries on a freshly loaded database as if
+    /// its tables held a handful of rows (a district's admission board, 265 units and 10,007
+    /// cases, took a bitmap AND of every case index: 60–80 ms instead of 5 ms), until autovacuum
+    /// gets round to them. PostgreSQL: `ANALYZE` (it samples, so it stays a few seconds at the
+    /// national scale). SQLite: `ANALYZE` over at most 1,000 rows of each index
+    /// (`analysis_limit`), in the writer's transaction.
+    pub async fn after_bulk_load(&self) -> Result<()> {
+        match self.backend() {
+            Backend::Postgres => {
+                self.db.execute_unprepared("ANALYZE").await?;
+            }
+            Backend::Sqlite => {
+                let txn = self.begin_write().await?;
+                txn.execute_unprepared("PRAGMA analysis_limit = 1000")
+                    .await?;
+                txn.execute_unprepared("ANALYZE").await?;
+                txn.commit().await?;
+                self.db
+                    .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .await?;
+            }
         }
+        tracing::info!("planner statistics refreshed after a bulk load");
         Ok(())
     }
 

@@ -610,6 +610,11 @@ pub fn membership_deltas<K: Copy + Eq + Hash + Ord>(
 /// Where and when the member's admission is counted: the year of the admission decision,
 /// in the first unit the registry knows them in (earliest period; the first listed on a tie).
 pub fn admission_credit<K: Copy>(h: &MemberHistory<K>) -> Option<(K, i32)> {
+    admission_credit_day(h).map(|(u, day)| (u, day.year()))
+}
+
+/// [`admission_credit`] to the day: the unit and the admission decision's date.
+pub fn admission_credit_day<K: Copy>(h: &MemberHistory<K>) -> Option<(K, NaiveDate)> {
     let decision = h.admission_decision?;
     let mut first: Option<(K, NaiveDate)> = None;
     for &(u, from, _) in &h.units {
@@ -617,7 +622,7 @@ pub fn admission_credit<K: Copy>(h: &MemberHistory<K>) -> Option<(K, i32)> {
             first = Some((u, from));
         }
     }
-    first.map(|(u, _)| (u, decision.year()))
+    first.map(|(u, _)| (u, decision))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
             gql::TARGETS,
             "UnitsWithoutAdmission",
             serde_json::json!({ "id": s(&total["unit"], "id"), "years": idle_years,
-                                "on": report["referenceDate"] }),
+                                "on": report["referenceDate"], "first": IDLE_SHOWN }),
         )
         .await
     {
@@ -223,10 +223,10 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                 (idle_title)
             }
             p.muted {
-                (idle_units.len()) " / " (i(idle, "lookedAt")) " "
+                (i(idle, "total")) " / " (i(idle, "lookedAt")) " "
                 (t(l, "đơn vị (từ", "units (from")) " " (date(s(idle, "since"))) " "
                 (t(l, "đến", "to")) " " (date(s(idle, "on"))) ")"
-                @if idle_units.len() > IDLE_SHOWN {
+                @if i(idle, "total") > idle_units.len() as i64 {
                     "; " (idle_more)
                 }
             }
@@ -240,7 +240,7 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                             th { (t(l, "Kết nạp gần nhất", "Last admission")) }
                         } }
                         tbody {
-                            @for u in idle_units.iter().take(IDLE_SHOWN) {
+                            @for u in &idle_units {
                                 tr {
                                     td { a href={ "/targets?unit=" (urlencode(s(&u["unit"], "code"))) } { (s(&u["unit"], "name")) } }
                                     td { (s(&u["unit"], "kindLabel")) }

@@ -967,7 +967,7 @@ async fn load_batch(
         progress("counters", rows.len() as u64, rows.len() as u64);
     }
     if counters.admissions_built {
-        add_admissions(txn, &contribution.admissions).await?;
+        add_admissions(txn, &contribution).await?;
     }
     // The batch's units (and, for a batch attached under a unit, nothing above them
     // changes): their ancestry from their links and their parents' rows.

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use memberflow_workflow::stats::{self as core, AnchorDay, MemberHistory};
 use memberflow_workflow::tree::MemberStatus;
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
@@ -20,7 +20,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Statistics;
-use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
+use super::entity::{
+    stat_admission, stat_admission_day, stat_counter, stat_membership, stat_rollup,
+};
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::loader::BulkWrite;
@@ -164,6 +166,8 @@ pub(crate) struct Contribution {
     pub membership: HashMap<AnchorDay, BTreeMap<Uuid, BTreeMap<i32, i64>>>,
     /// (unit, year) → admissions.
     pub admissions: BTreeMap<(Uuid, i32), i64>,
+    /// (unit, day of the admission decision) → admissions: the same admissions, to the day.
+    pub admission_days: BTreeMap<(Uuid, NaiveDate), i64>,
 }
 
 impl Contribution {
@@ -174,8 +178,9 @@ impl Contribution {
                 *per_unit.entry(u).or_default().entry(bucket).or_default() += sign * d;
             }
         }
-        if let Some(key) = core::admission_credit(h) {
-            *self.admissions.entry(key).or_default() += sign;
+        if let Some((unit, day)) = core::admission_credit_day(h) {
+            *self.admissions.entry((unit, day.year())).or_default() += sign;
+            *self.admission_days.entry((unit, day)).or_default() += sign;
         }
     }
 }
@@ -281,7 +286,7 @@ async fn apply_contribution(
         }
     }
     if counters.admissions_built {
-        add_admissions(c, &contribution.admissions).await?;
+        add_admissions(c, contribution).await?;
     }
     if with_rollup && counters.admissions_built {
         super::rollup::apply_own(
@@ -442,31 +447,60 @@ pub(crate) async fn load_membership_rows(
     .await
 }
 
-/// Adds admissions, inserting the rows that are missing.
+/// Adds a contribution's admissions to both admission counters (per year and per day),
+/// inserting the rows that are missing.
 pub(crate) async fn add_admissions(
     c: &impl ConnectionTrait,
-    admissions: &BTreeMap<(Uuid, i32), i64>,
+    contribution: &Contribution,
 ) -> Result<()> {
-    let rows: Vec<(&(Uuid, i32), &i64)> = admissions.iter().filter(|(_, n)| **n != 0).collect();
+    add_counts(
+        c,
+        stat_admission::Entity,
+        [stat_admission::Column::UnitId, stat_admission::Column::Year],
+        stat_admission::Column::Admitted,
+        &contribution.admissions,
+    )
+    .await?;
+    add_counts(
+        c,
+        stat_admission_day::Entity,
+        [
+            stat_admission_day::Column::UnitId,
+            stat_admission_day::Column::Day,
+        ],
+        stat_admission_day::Column::Admitted,
+        &contribution.admission_days,
+    )
+    .await
+}
+
+/// Adds `counts` (by unit and key: a year, a day) to the counter table `entity`, whose primary
+/// key is `key` and whose count is `value`, inserting the rows that are missing.
+async fn add_counts<E, K>(
+    c: &impl ConnectionTrait,
+    entity: E,
+    key: [E::Column; 2],
+    value: E::Column,
+    counts: &BTreeMap<(Uuid, K), i64>,
+) -> Result<()>
+where
+    E: EntityTrait,
+    K: Copy + Into<sea_orm::Value>,
+{
+    let rows: Vec<(&(Uuid, K), &i64)> = counts.iter().filter(|(_, n)| **n != 0).collect();
     for chunk in rows.chunks(rows_per_insert(3)) {
         let mut insert = Query::insert();
-        insert.into_table(stat_admission::Entity).columns([
-            stat_admission::Column::UnitId,
-            stat_admission::Column::Year,
-            stat_admission::Column::Admitted,
-        ]);
-        for ((u, y), n) in chunk {
+        insert.into_table(entity).columns([key[0], key[1], value]);
+        for ((u, k), n) in chunk {
             insert
-                .values([(*u).into(), (*y).into(), (**n).into()])
+                .values([Expr::val(*u), Expr::val(*k), Expr::val(**n)])
                 .map_err(|e| internal(format!("cannot build a counter insert: {e}")))?;
         }
         insert.on_conflict(
-            OnConflict::columns([stat_admission::Column::UnitId, stat_admission::Column::Year])
+            OnConflict::columns(key)
                 .value(
-                    stat_admission::Column::Admitted,
-                    Expr::col((stat_admission::Entity, stat_admission::Column::Admitted)).add(
-                        Expr::col((Alias::new("excluded"), stat_admission::Column::Admitted)),
-                    ),
+                    value,
+                    Expr::col((entity, value)).add(Expr::col((Alias::new("excluded"), value))),
                 )
                 .to_owned(),
         );
@@ -582,7 +616,8 @@ pub(crate) async fn rebuild(
     }
     if admissions {
         stat_admission::Entity::delete_many().exec(c).await?;
-        add_admissions(c, &contribution.admissions).await?;
+        stat_admission_day::Entity::delete_many().exec(c).await?;
+        add_admissions(c, &contribution).await?;
         stat_counter::Entity::update_many()
             .col_expr(stat_counter::Column::Built, Expr::val(true))
             .filter(stat_counter::Column::Counter.eq(ADMISSIONS))
@@ -720,6 +755,24 @@ impl Statistics<'_> {
                 &mut compared,
                 &mut differences,
             );
+            let stored: HashMap<(Uuid, NaiveDate), i64> = stat_admission_day::Entity::find()
+                .all(c)
+                .await?
+                .into_iter()
+                .map(|r| ((r.unit_id, r.day), r.admitted))
+                .collect();
+            let expected: HashMap<(Uuid, NaiveDate), i64> = contribution
+                .admission_days
+                .iter()
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            compare_by(
+                &stored,
+                &expected,
+                |day| (format!("{ADMISSIONS} on {day}"), day.year()),
+                &mut compared,
+                &mut differences,
+            );
         }
         if counters.admissions_built {
             check_rollups(
@@ -752,6 +805,21 @@ impl Statistics<'_> {
         rebuild(&txn, &anchors, true).await?;
         txn.commit().await?;
         tracing::info!("statistics counters rebuilt from scratch");
+        Ok(())
+    }
+
+    /// Builds the admissions counters (per year and per day) if they are not built yet, in one
+    /// transaction; a no-op when they are.
+    pub(crate) async fn ensure_admissions(&self) -> Result<()> {
+        if load_counters(self.db()).await?.admissions_built {
+            return Ok(());
+        }
+        let txn = self.begin_write().await?;
+        if !lock_counters(&txn).await?.admissions_built {
+            rebuild(&txn, &[], true).await?;
+        }
+        txn.commit().await?;
+        tracing::info!("admissions counters built from scratch");
         Ok(())
     }
 
@@ -882,7 +950,24 @@ fn compare(
     compared: &mut u64,
     out: &mut Vec<StatsDifference>,
 ) {
-    let mut keys: Vec<&(Uuid, i32)> = stored.keys().chain(expected.keys()).collect();
+    compare_by(
+        stored,
+        expected,
+        |year| (counter.to_owned(), *year),
+        compared,
+        out,
+    );
+}
+
+/// [`compare`] for a counter keyed by unit and `K`, named and dated by `label`.
+fn compare_by<K: Ord + std::hash::Hash + Copy>(
+    stored: &HashMap<(Uuid, K), i64>,
+    expected: &HashMap<(Uuid, K), i64>,
+    label: impl Fn(&K) -> (String, i32),
+    compared: &mut u64,
+    out: &mut Vec<StatsDifference>,
+) {
+    let mut keys: Vec<&(Uuid, K)> = stored.keys().chain(expected.keys()).collect();
     keys.sort_unstable();
     keys.dedup();
     for k in keys {
@@ -890,10 +975,11 @@ fn compare(
         let s = stored.get(k).copied().unwrap_or(0);
         let e = expected.get(k).copied().unwrap_or(0);
         if s != e {
+            let (counter, year) = label(&k.1);
             out.push(StatsDifference {
-                counter: counter.to_owned(),
+                counter,
                 unit_id: k.0,
-                year: k.1,
+                year,
                 stored: s,
                 expected: e,
             });

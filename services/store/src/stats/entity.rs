@@ -66,6 +66,27 @@ pub mod stat_admission {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod stat_admission_day {
+    //! Admissions counted for a unit on a day (migration `m20261205_000120_admission_days`).
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stat_admission_day")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: Date,
+        pub admitted: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod stat_rollup {
     //! A unit's target figures with everything below it, on the tree of the year's last day
     //! (migration `m20261203_000030_stat_rollup`).

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Days, Months, NaiveDate};
 use memberflow_workflow::tree::{Level, MemberStatus};
-use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::Statistics;
-use super::entity::discipline_record;
+use super::entity::{discipline_record, stat_admission_day};
 use super::tree::TreeIndex;
-use crate::entity::{member, member_status, member_unit};
+use crate::entity::{member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::UnitRecord;
 use crate::registry::discipline_in_force_on;
@@ -45,7 +45,9 @@ pub struct IdleUnitsReport {
     /// How many grassroots organizations and branches were looked at: those existing on
     /// `on` that already existed `years` years before (a younger unit is not judged).
     pub looked_at: u64,
-    /// The units that admitted nobody in the period, by code.
+    /// How many of them admitted nobody in the period.
+    pub total: u64,
+    /// The units that admitted nobody in the period, by code (the first `limit` asked for).
     pub units: Vec<IdleUnit>,
 }
 
@@ -55,25 +57,45 @@ pub fn period_start(on: NaiveDate, years: u32) -> Option<NaiveDate> {
         .checked_add_days(Days::new(1))
 }
 
+/// A `member_status` row saying that its member is official or probationary on `on`.
+fn party_status_on(on: NaiveDate) -> Condition {
+    Condition::all()
+        .add(member_status::Column::ValidFrom.lte(on))
+        .add(
+            Condition::any()
+                .add(member_status::Column::ValidTo.is_null())
+                .add(member_status::Column::ValidTo.gt(on)),
+        )
+        .add(member_status::Column::Status.is_in([
+            MemberStatus::Official.as_str(),
+            MemberStatus::Probationary.as_str(),
+        ]))
+}
+
 /// The members who are official or probationary members on `on` (a subquery of ids).
 fn party_members_on(on: NaiveDate) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(member_status::Column::MemberId)
         .from(member_status::Entity)
-        .cond_where(
-            Condition::all()
-                .add(member_status::Column::ValidFrom.lte(on))
-                .add(
-                    Condition::any()
-                        .add(member_status::Column::ValidTo.is_null())
-                        .add(member_status::Column::ValidTo.gt(on)),
-                )
-                .add(member_status::Column::Status.is_in([
-                    MemberStatus::Official.as_str(),
-                    MemberStatus::Probationary.as_str(),
-                ])),
-        )
+        .cond_where(party_status_on(on))
         .to_owned()
+}
+
+/// Whether the member of a `member_unit` row is an official or probationary member on `on`:
+/// a probe of that member's status rows (by index), where a list of every party member of the
+/// day would read them all.
+fn unit_row_is_party_member_on(on: NaiveDate) -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(member_status::Entity)
+            .and_where(
+                Expr::col((member_status::Entity, member_status::Column::MemberId))
+                    .equals((member_unit::Entity, member_unit::Column::MemberId)),
+            )
+            .cond_where(party_status_on(on))
+            .to_owned(),
+    )
 }
 
 impl Statistics<'_> {
@@ -83,12 +105,14 @@ impl Statistics<'_> {
     /// member was first registered in, as it stands on `on` (a unit merged since counts in
     /// its successor), and in every unit above it: a grassroots committee whose branches
     /// admitted is not listed. Units that did not exist yet `years` years before `on` are
-    /// not judged.
+    /// not judged. With `limit`, the units listed are the first `limit` by code (their members
+    /// are counted, not the others'); `total` counts them all.
     pub async fn units_without_admission(
         &self,
         unit: Option<Uuid>,
         on: NaiveDate,
         years: u32,
+        limit: Option<usize>,
     ) -> Result<IdleUnitsReport> {
         let since = period_start(on, years)
             .filter(|_| years > 0)
@@ -112,29 +136,23 @@ impl Statistics<'_> {
             })
             .collect();
 
-        // Every admission decided on or before `on`, with the member's first unit: one read.
-        let rows: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = member_unit::Entity::find()
+        // The last admission counted in each unit on or before `on` (the admissions counter
+        // kept to the day, by the member's first unit): one grouped read, a row per unit.
+        self.ensure_admissions().await?;
+        let rows: Vec<(Uuid, Option<NaiveDate>)> = stat_admission_day::Entity::find()
             .select_only()
-            .column(member_unit::Column::MemberId)
-            .column(member_unit::Column::UnitId)
-            .column(member_unit::Column::ValidFrom)
-            .column(member::Column::AdmissionDecisionDate)
-            .join(JoinType::InnerJoin, member_unit::Relation::Member.def())
-            .filter(member::Column::AdmissionDecisionDate.lte(on))
+            .column(stat_admission_day::Column::UnitId)
+            .column_as(stat_admission_day::Column::Day.max(), "last")
+            .filter(stat_admission_day::Column::Day.lte(on))
+            .filter(stat_admission_day::Column::Admitted.gt(0))
+            .group_by(stat_admission_day::Column::UnitId)
             .into_tuple()
             .all(self.db())
             .await?;
-        let mut first: HashMap<Uuid, (NaiveDate, Uuid, NaiveDate)> = HashMap::new();
-        for (m, u, from, decided) in rows {
-            let Some(decided) = decided else { continue };
-            let e = first.entry(m).or_insert((from, u, decided));
-            if from < e.0 {
-                *e = (from, u, decided);
-            }
-        }
-        // The last admission of every unit on the tree of `on`, carried up to its ancestors.
+        // Carried up to the unit standing for it on the tree of `on`, and to its ancestors.
         let mut last: HashMap<Uuid, NaiveDate> = HashMap::new();
-        for (_, u, decided) in first.into_values() {
+        for (u, decided) in rows {
+            let Some(decided) = decided else { continue };
             let mut cur = tree.representative(u);
             for _ in 0..64 {
                 let Some(c) = cur else { break };
@@ -145,20 +163,26 @@ impl Statistics<'_> {
                 cur = tree.parent_on.get(&c).copied();
             }
         }
-        let idle: Vec<Uuid> = candidates
+        let mut idle: Vec<(&str, Uuid)> = candidates
             .iter()
-            .copied()
             .filter(|c| last.get(c).is_none_or(|d| *d < since))
+            .filter_map(|c| tree.units.get(c).map(|u| (u.code.as_str(), *c)))
+            .collect();
+        idle.sort_unstable();
+        let total = idle.len() as u64;
+        let idle: Vec<Uuid> = idle
+            .into_iter()
+            .take(limit.unwrap_or(usize::MAX))
+            .map(|(_, id)| id)
             .collect();
 
-        // Members of each idle unit's subtree on `on`: one grouped read of the branches.
+        // Members of each listed unit's subtree on `on`: one grouped read of the branches.
         let mut members_of: HashMap<Uuid, u64> = HashMap::new();
         if !idle.is_empty() {
             let holders: HashSet<Uuid> = idle
                 .iter()
                 .flat_map(|u| tree.subtree(*u, None).into_iter().map(|r| r.0))
                 .collect();
-            let counted = party_members_on(on);
             let holders: Vec<Uuid> = holders.into_iter().collect();
             let mut per_unit: HashMap<Uuid, u64> = HashMap::new();
             for chunk in holders.chunks(500) {
@@ -168,7 +192,7 @@ impl Statistics<'_> {
                     .column_as(Expr::col(member_unit::Column::MemberId).count(), "n")
                     .filter(member_unit::Column::UnitId.is_in(chunk.iter().copied()))
                     .filter(valid_on_membership(on))
-                    .filter(member_unit::Column::MemberId.in_subquery(counted.clone()))
+                    .filter(unit_row_is_party_member_on(on))
                     .group_by(member_unit::Column::UnitId)
                     .into_tuple()
                     .all(self.db())
@@ -210,6 +234,7 @@ impl Statistics<'_> {
             years,
             since,
             looked_at: candidates.len() as u64,
+            total,
             units,
         })
     }
