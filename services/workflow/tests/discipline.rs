@@ -951,7 +951,7 @@ walk_until = "conclude_inspection"
 [[step]]
 fire = "record_self_criticism"
 remove = ["proposed_form"]
-expect_refused = ["INPUT_MISSING:proposed_form"]
+expect_refused = ["GUARD_FAILED:D26"]
 
 [[step]]
 fire = "record_self_criticism"
@@ -1326,6 +1326,126 @@ away = ["a1"]
 expect_state = "LimitationCheck"
 "#,
     );
+}
+
+/// A `rule_edits` entry flipping the R2016 flag `id` of rule `rule` (tagged M) to false: the
+/// later rule sets inherit it.
+fn flag_off(id: &str, rule: &str) -> String {
+    let on =
+        format!("id = \"{id}\"\nrule = \"{rule}\"\ntag = \"M\"\nkind = \"flag\"\nvalue = true");
+    let off = on.replace("value = true", "value = false");
+    format!("rule_edits = [[{:?}, {:?}]]", on, off)
+}
+
+#[test]
+fn d26_the_self_criticism_records_the_form_proposed_while_the_rule_set_requires_it() {
+    let scenario = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "conclude_inspection"
+{edits}
+
+[[step]]
+fire = "record_self_criticism"
+remove = ["proposed_form"]
+{expect}
+"#
+        )
+    };
+    check(&scenario(
+        "",
+        "expect_refused = [\"GUARD_FAILED:D26\"]\nexpect_vi = [\"hình thức kỷ luật tự nhận\"]",
+    ));
+    check(&scenario(
+        &flag_off("D26.member_proposes_form", "D26"),
+        "expect_state = \"Hearing\"",
+    ));
+}
+
+#[test]
+fn d28_without_a_hearing_only_after_repeated_invitations_unless_the_rule_set_drops_it() {
+    let scenario = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "record_self_criticism"
+{edits}
+
+[[step]]
+fire = "proceed_without_hearing"
+inputs = {{ proceeded_on = "today", absent_without_good_reason = true }}
+{expect}
+"#
+        )
+    };
+    check(&scenario("", "expect_refused = [\"GUARD_FAILED:D27\"]"));
+    check(&scenario(
+        &flag_off("D28.hearing_required", "D28"),
+        "expect_state = \"Vote\"",
+    ));
+}
+
+#[test]
+fn d35_a_branch_decision_needs_no_approval_unless_the_rule_set_says_it_does() {
+    let scenario = |edits: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "vote"
+{edits}
+
+[[step]]
+fire = "impose"
+{{expect}}
+"#
+        )
+    };
+    check(&scenario("").replace("{expect}", "expect_state = \"Decided\""));
+    let off = scenario(&flag_off("D35.no_approval_needed", "D35"));
+    check(&off.replace(
+        "{expect}",
+        "expect_refused = [\"GUARD_FAILED:D35\"]\nexpect_vi = [\"chuẩn y\"]",
+    ));
+    check(&off.replace(
+        "{expect}",
+        "inputs = { superior_approval = \"05-QĐ/ĐU ngày 02/08/2025\" }\nexpect_state = \"Decided\"",
+    ));
+}
+
+#[test]
+fn d38_an_appeal_before_the_written_decision_is_inadmissible_while_the_rule_set_requires_it() {
+    let scenario = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-07-28
+walk_until = "impose"
+{edits}
+
+[[step]]
+fire = "notify"
+on = 2025-08-04
+inputs = {{ decision_received_date = 2025-08-06 }}
+
+[[step]]
+fire = "file_appeal"
+on = 2025-08-05
+{expect}
+"#
+        )
+    };
+    check(&scenario(
+        "",
+        "expect_refused = [\"GUARD_FAILED:P4\"]\nexpect_vi = [\"trước khi nhận quyết định kỷ luật bằng văn bản\"]",
+    ));
+    check(&scenario(
+        &flag_off("D38.written_decision_required", "D38"),
+        "expect_state = \"Appealed\"",
+    ));
 }
 
 // D13–D20, D22: jurisdiction ------------------------------------------------------------------
