@@ -350,8 +350,6 @@ fn datalists(p: &Value) -> Markup {
     }
 }
 
-/// The form of one step, its fields generated from the definition's inputs.
-#[allow(clippy::too_many_arguments)]
 /// What the registry leaves out of a branch vote's denominator on the day shown (A8, D33, S15):
 /// the step reads the same on the vote's date.
 fn exclusions_note(l: Lang, x: &Value) -> Markup {
@@ -369,6 +367,8 @@ fn exclusions_note(l: Lang, x: &Value) -> Markup {
     }
 }
 
+/// The form of one step, its fields generated from the definition's inputs.
+#[allow(clippy::too_many_arguments)]
 fn step_form(
     v: &Visit,
     id: &str,
