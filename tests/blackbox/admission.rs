@@ -10,7 +10,7 @@ use chrono::{Days, Months, NaiveDate};
 use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
-use crate::support::province;
+use crate::support::{member_away, member_back, province};
 
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState case { version subjectMemberId } } }";
 
@@ -1143,8 +1143,10 @@ async fn a8_branch_vote_needs_two_thirds_of_official_members() {
         vi.contains("Nghị quyết đề nghị kết nạp của chi bộ chỉ có giá trị khi ít nhất 2/3 tán thành (A8): có 6/10 tán thành, cần ít nhất 7 phiếu"),
         "{vi}"
     );
-    // Only members living their party life elsewhere (typed) and exempted members who are
-    // absent (from the registry, S15: none here) are left out of it.
+    // Only members living their party life elsewhere and exempted members who are absent
+    // (both from the registry on the vote's date: two away here, none exempted) are left out.
+    let x = member_away(&app, &p.b1, "Ngô Văn Đi Xa", "2025-01-01").await;
+    member_away(&app, &p.b1, "Ngô Thị Đi Xa", "2025-01-01").await;
     let r = w.step(0, "branch_vote", vote(5, 2)).await;
     let vi = refused(&r, "A8");
     assert!(
@@ -1157,7 +1159,8 @@ async fn a8_branch_vote_needs_two_thirds_of_official_members() {
         vi.contains("Số phiếu tán thành (9) nhiều hơn số thành viên được tính (8) (A8)"),
         "{vi}"
     );
-    // 6 of 9 is exactly two thirds.
+    // One is back on the vote's day: 6 of 9 is exactly two thirds.
+    member_back(&app, &x, &w.day.to_string()).await;
     let done = w.ok(0, "branch_vote", vote(6, 1)).await;
     assert_eq!(done["toState"], "BranchVoted");
 }
@@ -1474,6 +1477,8 @@ async fn a14_recognition_needs_two_thirds_within_30_working_days_of_the_end_of_p
         vi.contains("Nghị quyết của chi bộ đề nghị công nhận đảng viên chính thức (hoặc xóa tên) chỉ có giá trị khi ít nhất 2/3 tán thành (A14): có 6/10 tán thành, cần ít nhất 7 phiếu"),
         "{vi}"
     );
+    // One member lives their party life elsewhere on the vote's date: 6 of 9.
+    member_away(&app, &p.b1, "Ngô Văn Đi Xa", &w.day.to_string()).await;
     let done = w.ok(0, "recognition_vote", vote(6, 1)).await;
     assert_eq!(done["toState"], "RecognitionPending");
     // The competent committee decides within 30 working days (A14, A10), +30 once.
@@ -1729,6 +1734,7 @@ async fn a8_a9_a14_votes_are_records_whose_result_the_engine_computes() {
     refused(&r, "A8");
     // A refusal kept in the history does not move the case: its version stays.
     let vote = w.day;
+    member_away(&app, &p.b1, "Ngô Văn Đi Xa", "2025-01-01").await;
     w.ok(
         0,
         "branch_vote",

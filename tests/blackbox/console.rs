@@ -112,6 +112,39 @@ async fn candidate_at_the_vote(app: &TestApp, branch: &str) -> (String, chrono::
 }
 
 #[tokio::test]
+async fn a_vote_step_says_what_the_registry_leaves_out_of_its_denominator() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let (case, day) = candidate_at_the_vote(&app, &p.b1).await;
+    crate::support::member_away(&app, &p.b1, "Hồ Văn Đi Xa", &day.to_string()).await;
+    let mut c = Plain::new(&app);
+    c.get("/login").await;
+    let csrf = c.csrf();
+    let (status, _) = c
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "lan"),
+                ("password", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, page) = c.get(&format!("/cases/{case}")).await;
+    assert_eq!(status, 200);
+    let on = day.format("%d/%m/%Y").to_string();
+    assert!(
+        page.contains(&format!(
+            "Theo sổ đảng viên ngày {on}: 1 đảng viên sinh hoạt tạm thời nơi khác (không tính vào mẫu số), 0 đảng viên được miễn sinh hoạt"
+        )),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn the_console_works_as_plain_forms_with_sessions_and_csrf() {
     let app = spawn_app().await;
     let p = province(&app).await;

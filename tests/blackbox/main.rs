@@ -36,4 +36,5 @@ mod simulation;
 mod support;
 mod targets;
 mod tree;
+mod vote_exclusions;
 mod walk;

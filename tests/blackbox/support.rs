@@ -35,6 +35,28 @@ pub async fn member(app: &TestApp, unit: &str, name: &str) -> String {
     d["registerMember"]["id"].as_str().unwrap().to_owned()
 }
 
+/// An official member registered in `unit` who lives their party life temporarily elsewhere
+/// (another province) from `from`, as the registry records it (`recordTemporaryActivity`): a
+/// branch vote leaves them out of its denominator on the days the period covers (A8, D33).
+pub async fn member_away(app: &TestApp, unit: &str, name: &str, from: &str) -> String {
+    let id = member(app, unit, name).await;
+    app.ok(
+        "mutation($i: RecordTemporaryActivityInput!) { recordTemporaryActivity(input: $i) { from } }",
+        json!({ "i": { "memberId": id, "place": "Tỉnh Cà Mau", "from": from } }),
+    )
+    .await;
+    id
+}
+
+/// The member is back in their branch from `on` (`endTemporaryActivity`).
+pub async fn member_back(app: &TestApp, member: &str, on: &str) {
+    app.ok(
+        "mutation($m: ID!, $on: Date!) { endTemporaryActivity(memberId: $m, on: $on) { to } }",
+        json!({ "m": member, "on": on }),
+    )
+    .await;
+}
+
 pub fn official_member_input(unit: &str, name: &str) -> Value {
     json!({
         "unitId": unit, "unitSince": "2015-01-01", "fullName": name,

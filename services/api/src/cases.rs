@@ -308,6 +308,23 @@ pub struct AvailableTransition {
     /// Every input it takes, typed, in the definition's order: what a client needs to build
     /// its form.
     inputs: Vec<TransitionInput>,
+    /// For a vote of the branch, the members of the case's unit its denominator leaves out as
+    /// the registry has them on the preview's day, the same reading the step makes on the
+    /// vote's date (A8, A14, D5, D33, S15); none for another step, and for the member the
+    /// case is about.
+    registry_exclusions: Option<VoteExclusionsPreview>,
+}
+
+/// The members of a unit a vote's denominator leaves out on a day, as the registry has them.
+#[derive(SimpleObject)]
+pub struct VoteExclusionsPreview {
+    /// The day read.
+    on: Date,
+    /// Official members living their party life temporarily elsewhere that day.
+    away: u32,
+    /// Official members exempted from party work and activities that day (S15), not counting
+    /// those away; left out when absent.
+    exempted: u32,
 }
 
 /// The discipline a case decided (see `Case.decision`).
@@ -556,6 +573,7 @@ impl Case {
             .context_of(cat, &self.0, d)
             .await
             .gql(l)?;
+        let exclusions = engine::context::read_vote_exclusions(&context);
         Ok(engine::available(
             def,
             &cat.rules,
@@ -571,6 +589,19 @@ impl Case {
                 .transition(&a.transition)
                 .map(|t| t.inputs.iter().map(|i| TransitionInput::of(i, l)).collect())
                 .unwrap_or_default(),
+            registry_exclusions: exclusions
+                .as_ref()
+                .filter(|_| {
+                    self.1 != CaseView::Subject
+                        && def.transition(&a.transition).is_some_and(|t| {
+                            engine::context::transition_reads(t, engine::context::VOTE_EXCLUSIONS)
+                        })
+                })
+                .map(|x| VoteExclusionsPreview {
+                    on: Date(x.on),
+                    away: u32::try_from(x.away.len()).unwrap_or(u32::MAX),
+                    exempted: u32::try_from(x.exempted.len()).unwrap_or(u32::MAX),
+                }),
             name: a.transition,
             label: match l {
                 Lang::Vi => a.label_vi,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use memberflow_workflow::calendar::WorkingCalendar;
-use memberflow_workflow::engine::context::subject_discipline;
+use memberflow_workflow::engine::context::{VoteExclusions, subject_discipline};
 use memberflow_workflow::engine::guards::{BallotLine, cumulate_from_most_severe};
 use memberflow_workflow::engine::{
     Actor, CaseSnapshot, Decision, Definition, Event, InputType, Refusal, RefusalCode, RoleRef,
@@ -36,6 +36,12 @@ fn read(path: &Path) -> String {
 }
 
 fn rule_book() -> RuleBook {
+    edited_rule_book(&[])
+}
+
+/// The rule sets of `schemas/rulesets`, with `edits` (`[from, to]`) made in their text first;
+/// each `from` must be found.
+fn edited_rule_book(edits: &[[String; 2]]) -> RuleBook {
     let dir = repo_root().join("schemas/rulesets");
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
@@ -44,6 +50,15 @@ fn rule_book() -> RuleBook {
         .map(|p| (p.display().to_string(), read(&p)))
         .collect();
     files.sort();
+    for [from, to] in edits {
+        assert!(
+            files.iter().any(|(_, t)| t.contains(from.as_str())),
+            "no rule set contains {from:?}"
+        );
+        for (_, t) in &mut files {
+            *t = t.replace(from.as_str(), to);
+        }
+    }
     RuleBook::from_toml_strs(files.iter().map(|(n, s)| (n.as_str(), s.as_str())))
         .unwrap_or_else(|ps| panic!("rule sets do not load: {ps:#?}"))
 }
@@ -309,6 +324,10 @@ struct Scenario {
     walk_until: Option<String>,
     #[serde(default)]
     walk_inputs: BTreeMap<String, toml::Table>,
+    /// Text replacements made in the rule-set files before they load (`[from, to]`): a
+    /// parameter flipped to see the decision change.
+    #[serde(default)]
+    rule_edits: Vec<[String; 2]>,
     #[serde(default)]
     step: Vec<Step>,
 }
@@ -343,6 +362,12 @@ struct Step {
     expect_rule_set: Option<String>,
     #[serde(default)]
     expect_fact: toml::Table,
+    /// The members of the case's unit the registry has living their party life temporarily
+    /// elsewhere on the step's day (with `exempted`: the vote's exclusions, as the shell reads
+    /// them; either alone leaves the other empty).
+    away: Option<Vec<String>>,
+    /// The exempted official members of the case's unit on the step's day (S15).
+    exempted: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -437,7 +462,7 @@ fn step_once(
 fn check(scenario: &str) -> Option<CaseSnapshot> {
     let sc: Scenario = toml::from_str(scenario).unwrap_or_else(|e| panic!("bad scenario: {e}"));
     let def = definition(&sc.definition);
-    let book = rule_book();
+    let book = edited_rule_book(&sc.rule_edits);
     let defaults = defaults(&sc.definition);
     let mut day = d(&sc.start.to_string());
     let mut case: Option<CaseSnapshot> = None;
@@ -497,11 +522,22 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
             Some(roles) => Actor::new("tester", roles.iter().map(|r| parse_role(r)).collect()),
             None => actor_for(&def, &step.fire),
         };
+        let mut context = subject_discipline(&[]);
+        if step.away.is_some() || step.exempted.is_some() {
+            context.extend(
+                VoteExclusions::new(
+                    day,
+                    step.away.clone().unwrap_or_default(),
+                    step.exempted.clone().unwrap_or_default(),
+                )
+                .to_context(),
+            );
+        }
         let event = Event {
             transition: step.fire.clone(),
             actor,
             inputs,
-            context: subject_discipline(&[]),
+            context,
         };
         let result = step_once(&def, &book, case.as_ref(), &event, day);
         let label = format!("step `{}` on {day}", step.fire);
@@ -915,7 +951,7 @@ walk_until = "conclude_inspection"
 [[step]]
 fire = "record_self_criticism"
 remove = ["proposed_form"]
-expect_refused = ["INPUT_MISSING:proposed_form"]
+expect_refused = ["GUARD_FAILED:D26"]
 
 [[step]]
 fire = "record_self_criticism"
@@ -1257,6 +1293,159 @@ inputs = { discipline_form = "warning", votes_warning = 9, votes_reprimand = 2 }
 expect_refused = ["WRONG_STATE", "GUARD_FAILED:D33"]
 "#,
     );
+}
+
+#[test]
+fn d33_the_branch_ballot_leaves_out_the_members_away_on_the_registry() {
+    check(
+        r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "hold_hearing"
+
+# 5 of 10 is not more than half, with nobody away on the vote's date...
+[[step]]
+fire = "vote"
+inputs = { discipline_form = "warning", votes_warning = 5, votes_reprimand = 0, votes_no_discipline = 3 }
+away = []
+exempted = []
+expect_refused = ["GUARD_FAILED:D31"]
+
+# ...a typed count of members away that the registry does not bear out is refused...
+[[step]]
+fire = "vote"
+inputs = { discipline_form = "warning", votes_warning = 5, votes_reprimand = 0, votes_no_discipline = 3, excluded_members = 2 }
+away = ["a1"]
+expect_refused = ["TEMPORARY_ACTIVITY_COUNT_MISMATCH:D33"]
+
+# ...and 5 of 9 is, when the registry has one member away that day.
+[[step]]
+fire = "vote"
+inputs = { discipline_form = "warning", votes_warning = 5, votes_reprimand = 0, votes_no_discipline = 3 }
+away = ["a1"]
+expect_state = "LimitationCheck"
+"#,
+    );
+}
+
+/// A `rule_edits` entry flipping the R2016 flag `id` of rule `rule` (tagged M) to false: the
+/// later rule sets inherit it.
+fn flag_off(id: &str, rule: &str) -> String {
+    let on =
+        format!("id = \"{id}\"\nrule = \"{rule}\"\ntag = \"M\"\nkind = \"flag\"\nvalue = true");
+    let off = on.replace("value = true", "value = false");
+    format!("rule_edits = [[{:?}, {:?}]]", on, off)
+}
+
+#[test]
+fn d26_the_self_criticism_records_the_form_proposed_while_the_rule_set_requires_it() {
+    let scenario = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "conclude_inspection"
+{edits}
+
+[[step]]
+fire = "record_self_criticism"
+remove = ["proposed_form"]
+{expect}
+"#
+        )
+    };
+    check(&scenario(
+        "",
+        "expect_refused = [\"GUARD_FAILED:D26\"]\nexpect_vi = [\"hình thức kỷ luật tự nhận\"]",
+    ));
+    check(&scenario(
+        &flag_off("D26.member_proposes_form", "D26"),
+        "expect_state = \"Hearing\"",
+    ));
+}
+
+#[test]
+fn d28_without_a_hearing_only_after_repeated_invitations_unless_the_rule_set_drops_it() {
+    let scenario = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "record_self_criticism"
+{edits}
+
+[[step]]
+fire = "proceed_without_hearing"
+inputs = {{ proceeded_on = "today", absent_without_good_reason = true }}
+{expect}
+"#
+        )
+    };
+    check(&scenario("", "expect_refused = [\"GUARD_FAILED:D27\"]"));
+    check(&scenario(
+        &flag_off("D28.hearing_required", "D28"),
+        "expect_state = \"Vote\"",
+    ));
+}
+
+#[test]
+fn d35_a_branch_decision_needs_no_approval_unless_the_rule_set_says_it_does() {
+    let scenario = |edits: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "vote"
+{edits}
+
+[[step]]
+fire = "impose"
+{{expect}}
+"#
+        )
+    };
+    check(&scenario("").replace("{expect}", "expect_state = \"Decided\""));
+    let off = scenario(&flag_off("D35.no_approval_needed", "D35"));
+    check(&off.replace(
+        "{expect}",
+        "expect_refused = [\"GUARD_FAILED:D35\"]\nexpect_vi = [\"chuẩn y\"]",
+    ));
+    check(&off.replace(
+        "{expect}",
+        "inputs = { superior_approval = \"05-QĐ/ĐU ngày 02/08/2025\" }\nexpect_state = \"Decided\"",
+    ));
+}
+
+#[test]
+fn d38_an_appeal_before_the_written_decision_is_inadmissible_while_the_rule_set_requires_it() {
+    let scenario = |edits: &str, expect: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-07-28
+walk_until = "impose"
+{edits}
+
+[[step]]
+fire = "notify"
+on = 2025-08-04
+inputs = {{ decision_received_date = 2025-08-06 }}
+
+[[step]]
+fire = "file_appeal"
+on = 2025-08-05
+{expect}
+"#
+        )
+    };
+    check(&scenario(
+        "",
+        "expect_refused = [\"GUARD_FAILED:P4\"]\nexpect_vi = [\"trước khi nhận quyết định kỷ luật bằng văn bản\"]",
+    ));
+    check(&scenario(
+        &flag_off("D38.written_decision_required", "D38"),
+        "expect_state = \"Appealed\"",
+    ));
 }
 
 // D13–D20, D22: jurisdiction ------------------------------------------------------------------

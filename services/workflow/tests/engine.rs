@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 use memberflow_workflow::calendar::WorkingCalendar;
-use memberflow_workflow::engine::context::{subject_discipline, unit_exempted};
+use memberflow_workflow::engine::context::{VoteExclusions, subject_discipline};
 use memberflow_workflow::engine::{
     Actor, AvailabilityStatus, CaseSnapshot, CheckOptions, Decision, Definition, Effect, Event,
     InputType, MigrationBlocker, MigrationChange, Notice, ProblemCode, Refusal, RefusalCode,
@@ -204,6 +204,11 @@ struct Step {
     /// The exempted official members of the case's unit on the step's day (S15), as the shell
     /// would read them from the registry.
     exempted: Option<Vec<String>>,
+    /// The official members of the case's unit living their party life temporarily elsewhere on
+    /// the step's day, as the shell would read them. With `exempted`, the vote's exclusions
+    /// (either given alone: the other is empty).
+    #[serde(default)]
+    away: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -402,8 +407,15 @@ fn check(scenario: &str) -> Option<CaseSnapshot> {
             None => actor_for(&def, &step.fire),
         };
         let mut context = subject_discipline(&[]);
-        if let Some(ids) = &step.exempted {
-            context.extend(unit_exempted(day, ids));
+        if step.exempted.is_some() || step.away.is_some() {
+            context.extend(
+                VoteExclusions::new(
+                    day,
+                    step.away.clone().unwrap_or_default(),
+                    step.exempted.clone().unwrap_or_default(),
+                )
+                .to_context(),
+            );
         }
         let event = Event {
             transition: step.fire.clone(),
@@ -1350,7 +1362,7 @@ expect_state = "BranchVoted"
 
 #[test]
 fn s15_a8_exempted_and_living_elsewhere_both_leave_the_denominator() {
-    // 6 of 12: less 1 living elsewhere (typed) and 2 exempted (registry), 6 of 9 = 2/3.
+    // 6 of 12: less 1 living elsewhere and 2 exempted (both from the registry), 6 of 9 = 2/3.
     check(
         r#"
 definition = "admission"
@@ -1359,7 +1371,8 @@ walk_until = "collect_opinions"
 
 [[step]]
 fire = "branch_vote"
-inputs = { votes_for = 6, official_members = 12, excluded_members = 1 }
+inputs = { votes_for = 6, official_members = 12 }
+away = ["a1"]
 exempted = ["m1"]
 expect_refused = ["GUARD_FAILED:A8"]
 
@@ -1367,7 +1380,52 @@ expect_refused = ["GUARD_FAILED:A8"]
 fire = "branch_vote"
 gap_days = 0
 inputs = { votes_for = 6, official_members = 12, excluded_members = 1 }
+away = ["a1"]
 exempted = ["m1", "m2"]
+expect_state = "BranchVoted"
+"#,
+    );
+}
+
+#[test]
+fn a8_the_registry_members_away_leave_the_denominator_and_a_typed_count_must_agree() {
+    // 8 of 13 fails (< 2/3); with 1 member away on the registry on the vote's date, 8 of 12
+    // passes without any count typed in. A typed count that disagrees with the registry is
+    // refused with its own code naming the vote's rule; a member both away and exempted is
+    // left out once.
+    check(
+        r#"
+definition = "admission"
+start = 2025-08-01
+walk_until = "collect_opinions"
+
+[[step]]
+fire = "branch_vote"
+inputs = { votes_for = 8, official_members = 13 }
+away = []
+expect_refused = ["GUARD_FAILED:A8"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 8, official_members = 13, excluded_members = 2 }
+away = ["a1"]
+expect_refused = ["TEMPORARY_ACTIVITY_COUNT_MISMATCH:A8"]
+expect_vi = ["khác với sổ đảng viên"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 8, official_members = 14 }
+away = ["a1"]
+exempted = ["a1"]
+expect_refused = ["GUARD_FAILED:A8"]
+
+[[step]]
+fire = "branch_vote"
+gap_days = 0
+inputs = { votes_for = 8, official_members = 13 }
+away = ["a1"]
 expect_state = "BranchVoted"
 "#,
     );

@@ -60,28 +60,8 @@ const FOR_PEOPLE_ONLY: &[(&str, &str)] = &[
         "[M] without a value: the workflow reminds instead",
     ),
     (
-        "D26.member_proposes_form",
-        "the self-criticism step records the form; no switch",
-    ),
-    (
-        "D28.hearing_required",
-        "the state path Hearing → Vote is the rule",
-    ),
-    (
         "D34.effective_on_announcement",
         "the Decided state is in force from the decision date",
-    ),
-    (
-        "D35.no_approval_needed",
-        "no approval step exists in the definitions",
-    ),
-    (
-        "D38.written_decision_required",
-        "the appeal window runs from decision_received_date",
-    ),
-    (
-        "P2.decision_in_force_during_appeal",
-        "the Appealed states are `in_force`",
     ),
 ];
 
@@ -191,11 +171,21 @@ fn the_parameters_issue_15_named_are_read() {
     ] {
         assert!(code.contains(&format!("\"{id}\"")), "{id}");
     }
-    // D12's order is the state machine's: its flag was removed.
-    assert!(
-        book()
-            .sets()
-            .iter()
-            .all(|s| s.param("D12.check_after_vote").is_none())
-    );
+    // D12's order is the state machine's, and P2 (verified) is the `in_force` of the
+    // appealed states: their flags were removed.
+    for gone in ["D12.check_after_vote", "P2.decision_in_force_during_appeal"] {
+        assert!(
+            book().sets().iter().all(|s| s.param(gone).is_none()),
+            "{gone}"
+        );
+    }
+    // The [S]/[M] flags of the discipline procedure drive guards.
+    for id in [
+        "D26.member_proposes_form",
+        "D28.hearing_required",
+        "D35.no_approval_needed",
+        "D38.written_decision_required",
+    ] {
+        assert!(code.contains(&format!("\"{id}\"")), "{id}");
+    }
 }

@@ -350,6 +350,23 @@ fn datalists(p: &Value) -> Markup {
     }
 }
 
+/// What the registry leaves out of a branch vote's denominator on the day shown (A8, D33, S15):
+/// the step reads the same on the vote's date.
+fn exclusions_note(l: Lang, x: &Value) -> Markup {
+    let away = i(x, "away");
+    let exempted = i(x, "exempted");
+    html! {
+        p.hint data-registry-exclusions {
+            (t(l, "Theo sổ đảng viên ngày ", "As the registry has it on "))
+            (date(s(x, "on")))
+            ": " (away) (t(l, " đảng viên sinh hoạt tạm thời nơi khác (không tính vào mẫu số), ",
+                " member(s) living their party life elsewhere (left out of the denominator), "))
+            (exempted) (t(l, " đảng viên được miễn sinh hoạt (không tính nếu vắng mặt). Không cần nhập các số này: bước biểu quyết đọc sổ đảng viên vào ngày biểu quyết.",
+                " member(s) exempted from party activities (left out when absent). No need to type these counts: the vote reads the registry on its date."))
+        }
+    }
+}
+
 /// The form of one step, its fields generated from the definition's inputs.
 #[allow(clippy::too_many_arguments)]
 fn step_form(
@@ -395,6 +412,9 @@ fn step_form(
                     message: s(r, match l { Lang::Vi => "messageVi", Lang::En => "messageEn" }).to_owned(),
                 }).collect();
             @if !rs.is_empty() { (reasons(&rs)) }
+            @if tr["registryExclusions"].is_object() {
+                (exclusions_note(l, &tr["registryExclusions"]))
+            }
             form id={ "step-" (name) } method="post" action={ "/cases/" (id) "/step" } data-check={ "/cases/" (id) "/check" } novalidate {
                 (csrf(v))
                 input type="hidden" name="transition" value=(name);

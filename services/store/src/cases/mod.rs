@@ -864,6 +864,33 @@ pub(crate) async fn registry_context(
     Ok(engine::context::subject_discipline(&open))
 }
 
+/// What a step of transition `t` with `inputs`, on a case of `unit` dated `on`, is given of the
+/// registry beyond the subject's discipline ([`registry_context`]): the registered members its
+/// inputs name (A6), and for a vote the members of the unit its denominator leaves out on the
+/// vote's date, away or exempted (A8, A14, D5, D33, S15). The one reading for a step, its dry
+/// run and the preview of a case's steps (which passes no inputs: the vote is then dated `on`).
+pub(crate) async fn transition_context(
+    c: &impl ConnectionTrait,
+    t: &engine::Transition,
+    inputs: &engine::Values,
+    unit: Uuid,
+    on: NaiveDate,
+) -> Result<engine::Values> {
+    let mut context = engine::Values::new();
+    if engine::context::transition_reads(t, engine::context::REGISTRY_MEMBERS) {
+        context.extend(crate::step_context::member_refs(c, t, inputs, unit, on).await?);
+    }
+    if engine::context::transition_reads(t, engine::context::VOTE_EXCLUSIONS) {
+        let vote_on = engine::context::vote_date(t, inputs, on);
+        context.extend(
+            crate::registry::vote_exclusions(c, unit, vote_on)
+                .await?
+                .to_context(),
+        );
+    }
+    Ok(context)
+}
+
 /// The steps a case took (its `STEP` history entries), oldest first, as the engine reads them.
 pub(crate) async fn step_history(
     c: &impl ConnectionTrait,
@@ -991,25 +1018,9 @@ impl Cases<'_> {
             cmd.event.context =
                 registry_context(&txn, catalog, new.subject_member_id, None, cmd.today).await?;
         }
-        if engine::context::transition_reads(&def.open, engine::context::REGISTRY_MEMBERS) {
-            let refs = crate::step_context::member_refs(
-                &txn,
-                &def.open,
-                &cmd.event.inputs,
-                new.unit_id,
-                cmd.today,
-            )
-            .await?;
-            cmd.event.context.extend(refs);
-        }
-        if engine::context::transition_reads(&def.open, engine::context::UNIT_EXEMPTED) {
-            let on = engine::context::vote_date(&def.open, &cmd.event.inputs, cmd.today);
-            let ids = crate::registry::exemptions::exempted_official_members(&txn, new.unit_id, on)
-                .await?;
-            cmd.event
-                .context
-                .extend(engine::context::unit_exempted(on, &ids));
-        }
+        let extra =
+            transition_context(&txn, &def.open, &cmd.event.inputs, new.unit_id, cmd.today).await?;
+        cmd.event.context.extend(extra);
         let decision = match engine::open(
             def,
             &catalog.rules,
@@ -1208,31 +1219,11 @@ impl Cases<'_> {
             )
             .await?;
         }
-        if let Some(t) = def.transition(&cmd.event.transition)
-            && engine::context::transition_reads(t, engine::context::REGISTRY_MEMBERS)
-        {
-            let refs = crate::step_context::member_refs(
-                &txn,
-                t,
-                &cmd.event.inputs,
-                case.unit_id,
-                cmd.today,
-            )
-            .await?;
-            cmd.event.context.extend(refs);
-        }
-        // S15: a vote step is given the exempted official members of the case's unit on the
-        // vote's date, which its denominator leaves out (A8, A14, D5, D33).
-        if let Some(t) = def.transition(&cmd.event.transition)
-            && engine::context::transition_reads(t, engine::context::UNIT_EXEMPTED)
-        {
-            let on = engine::context::vote_date(t, &cmd.event.inputs, cmd.today);
-            let ids =
-                crate::registry::exemptions::exempted_official_members(&txn, case.unit_id, on)
-                    .await?;
-            cmd.event
-                .context
-                .extend(engine::context::unit_exempted(on, &ids));
+        // A6, and a vote's exclusions on its date (A8, A14, D5, D33, S15).
+        if let Some(t) = def.transition(&cmd.event.transition) {
+            let extra =
+                transition_context(&txn, t, &cmd.event.inputs, case.unit_id, cmd.today).await?;
+            cmd.event.context.extend(extra);
         }
         let decision = match engine::fire(
             def,

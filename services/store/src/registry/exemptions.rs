@@ -1,7 +1,7 @@
 //! Exemption from party activities and work (S15): the branch's decisions, kept as dated
 //! periods of the member (`member_exemption`), each in one transaction under a lock on the
-//! member's row; and the exempted official members of a unit on a day, which vote steps read
-//! (`engine::context::UNIT_EXEMPTED`).
+//! member's row. The exempted official members of a unit on a day, which vote steps read, are
+//! read with those away in `exclusions.rs` (`engine::context::VOTE_EXCLUSIONS`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::engine::RuleBook;
@@ -13,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Registry;
-use crate::entity::{member, member_exemption, member_status, member_unit};
+use crate::entity::{member, member_exemption};
 use crate::error::{Result, StoreError};
 
 /// An exemption of a member, as the registry records it.
@@ -100,56 +100,6 @@ async fn exemptions_of(c: &impl ConnectionTrait, member: Uuid) -> Result<Vec<Exe
         .collect())
 }
 
-/// Whether `[from, to)` holds `on`.
-fn holds(from: NaiveDate, to: Option<NaiveDate>, on: NaiveDate) -> bool {
-    from <= on && to.is_none_or(|t| on < t)
-}
-
-/// The official members of `unit` on `on` who are exempted that day (S15), by id.
-pub(crate) async fn exempted_official_members(
-    c: &impl ConnectionTrait,
-    unit: Uuid,
-    on: NaiveDate,
-) -> Result<Vec<String>> {
-    let in_unit: Vec<Uuid> = member_unit::Entity::find()
-        .filter(member_unit::Column::UnitId.eq(unit))
-        .filter(member_unit::Column::ValidFrom.lte(on))
-        .all(c)
-        .await?
-        .into_iter()
-        .filter(|p| holds(p.valid_from, p.valid_to, on))
-        .map(|p| p.member_id)
-        .collect();
-    if in_unit.is_empty() {
-        return Ok(Vec::new());
-    }
-    let exempted: Vec<Uuid> = member_exemption::Entity::find()
-        .filter(member_exemption::Column::MemberId.is_in(in_unit))
-        .filter(member_exemption::Column::ValidFrom.lte(on))
-        .all(c)
-        .await?
-        .into_iter()
-        .filter(|e| holds(e.valid_from, e.valid_to, on))
-        .map(|e| e.member_id)
-        .collect();
-    if exempted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut official: Vec<String> = member_status::Entity::find()
-        .filter(member_status::Column::MemberId.is_in(exempted))
-        .filter(member_status::Column::Status.eq("OFFICIAL"))
-        .filter(member_status::Column::ValidFrom.lte(on))
-        .all(c)
-        .await?
-        .into_iter()
-        .filter(|s| holds(s.valid_from, s.valid_to, on))
-        .map(|s| s.member_id.to_string())
-        .collect();
-    official.sort();
-    official.dedup();
-    Ok(official)
-}
-
 impl Registry<'_> {
     /// The member's exemptions, oldest first.
     pub async fn exemptions(&self, member: Uuid) -> Result<Vec<ExemptionRecord>> {
@@ -158,7 +108,7 @@ impl Registry<'_> {
 
     /// The exempted official members of `unit` on `on` (S15), by id.
     pub async fn exempted_in_unit(&self, unit: Uuid, on: NaiveDate) -> Result<Vec<String>> {
-        exempted_official_members(self.db(), unit, on).await
+        super::exclusions::exempted_official_members(self.db(), unit, on).await
     }
 
     /// Records the branch's decision exempting a member (S15), in one transaction: the period

@@ -15,6 +15,8 @@ mod away;
 mod badges;
 mod consequences;
 mod effects;
+mod exclusions;
+pub(crate) use exclusions::vote_exclusions;
 pub(crate) mod exemptions;
 mod import;
 mod members;

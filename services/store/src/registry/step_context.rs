@@ -2,7 +2,7 @@
 //! the step's transaction as the registry had them on the step's day: status, official date and
 //! grassroots organization (A6 reads them for introducers), with the grassroots organization
 //! of the case's unit that day; and, for a preview, the whole registry context a step of a
-//! case would be given.
+//! case would be given (the subject's discipline, the vote's exclusions).
 
 use chrono::NaiveDate;
 use memberflow_workflow::catalog::Catalog;
@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::Registry;
-use crate::cases::{CaseDefinition as _, CaseRecord, registry_context};
+use crate::cases::{CaseDefinition as _, CaseRecord, registry_context, transition_context};
 use crate::entity::{member, member_status, member_unit};
 use crate::error::Result;
 use crate::tree::{load_unit, parent_edge_on};
@@ -97,24 +97,35 @@ pub(crate) async fn member_refs(
 }
 
 impl Registry<'_> {
-    /// What a step of `case` dated `on` would be given as registry context (for a preview of
-    /// the transitions available; the step itself reads it in its own transaction).
+    /// What a step of `case` dated `on` would be given as registry context, for the preview of
+    /// the transitions available from its state: the subject's discipline, and for each of those
+    /// transitions what the step itself would read ([`transition_context`], with no inputs yet:
+    /// a vote dated `on`). The step reads the same, by the same functions, in its own
+    /// transaction, so the preview and the step agree.
     pub async fn context_of(
         &self,
         catalog: &Catalog,
         case: &CaseRecord,
         on: NaiveDate,
     ) -> Result<Values> {
-        if !catalog.definition_of(case)?.needs_registry_context() {
-            return Ok(Values::new());
+        let def = catalog.definition_of(case)?;
+        let mut context = if def.needs_registry_context() {
+            registry_context(
+                self.db(),
+                catalog,
+                case.subject_member_id,
+                Some(case.id),
+                on,
+            )
+            .await?
+        } else {
+            Values::new()
+        };
+        let snapshot = case.snapshot()?;
+        let none = Values::new();
+        for t in def.transitions_from(&snapshot.state) {
+            context.extend(transition_context(self.db(), t, &none, case.unit_id, on).await?);
         }
-        registry_context(
-            self.db(),
-            catalog,
-            case.subject_member_id,
-            Some(case.id),
-            on,
-        )
-        .await
+        Ok(context)
     }
 }

@@ -2,12 +2,15 @@
 //! is about and gives the engine with the event (`Event::context`), never from the client.
 //! Guards read it like facts; it is not recorded on the case.
 //!
-//! One key today, [`SUBJECT_DISCIPLINE`]: the discipline cases of `disciplinary` definitions
+//! [`SUBJECT_DISCIPLINE`]: the discipline cases of `disciplinary` definitions
 //! about the subject member that were open on the day of the step, each with its state that day
 //! and whether the discipline decided was in force then ([`OpenDiscipline::as_of`]): a step
 //! recorded late with a past date is decided on the member's discipline as it stood on that
 //! date. It serves C7 (no transfer while being inspected or disciplined) and C2 (no transfer,
-//! appointment or title while a discipline is in force).
+//! appointment or title while a discipline is in force). [`REGISTRY_MEMBERS`]: the registered
+//! members a step's inputs name (A6). [`VOTE_EXCLUSIONS`]: the members of the case's unit a
+//! vote's denominator leaves out on the vote's day, living elsewhere or exempted (A8, A14, D5,
+//! D33, S15).
 
 use chrono::NaiveDate;
 
@@ -265,55 +268,114 @@ pub fn transition_reads(t: &super::definition::Transition, key: &str) -> bool {
     t.guard_reads(key)
 }
 
-/// Key of the official members of the case's unit exempted from party activities and work
-/// (S15) on the day of the vote a step records: `{ on: date, members: [id, ...] }`. The vote
-/// guards (A8, A14, D5, D33) leave them out of the denominator, less those the step says were
-/// present (`exempted_present`).
-pub const UNIT_EXEMPTED: &str = "unit_exempted";
+/// Key of the members of the case's unit the registry leaves out of the denominator of the
+/// vote a step records, as of the vote's day (A8, A14, D5, D33; 294-QĐ/TW 9.3.2): the official
+/// members living their party life temporarily elsewhere that day (`away`, the registry's
+/// `temporary_activity`), and those exempted from party activities and work (S15, `exempted`).
+/// `{ on: date, away: [id, ...], exempted: [id, ...] }`. The vote guards leave out all of the
+/// first and the second less those the step says were present (`exempted_present`).
+pub const VOTE_EXCLUSIONS: &str = "vote_exclusions";
 
-/// The exempted official members of the case's unit on a day, as the registry has them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitExempted {
+/// One kind of member the registry leaves out of a vote's denominator on the vote's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExclusionKind {
+    /// Living their party life temporarily elsewhere (A8, D33).
+    Away,
+    /// Exempted from party activities and work (S15): left out only when absent.
+    Exempted,
+}
+
+impl ExclusionKind {
+    /// Both kinds, in the order a denominator leaves them out (a member away and exempted is
+    /// left out once, as away).
+    pub const ALL: [ExclusionKind; 2] = [ExclusionKind::Away, ExclusionKind::Exempted];
+
+    /// The key of the kind's list in the context.
+    pub fn key(self) -> &'static str {
+        match self {
+            ExclusionKind::Away => "away",
+            ExclusionKind::Exempted => "exempted",
+        }
+    }
+}
+
+/// The members of the case's unit the registry leaves out of a vote's denominator on its day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VoteExclusions {
     /// The day they were read for (the vote's date).
     pub on: NaiveDate,
-    /// Their ids.
-    pub members: Vec<String>,
+    /// Official members living their party life temporarily elsewhere that day, by id.
+    pub away: Vec<String>,
+    /// Official members exempted from party activities and work that day (S15), by id, less
+    /// those already in `away`.
+    pub exempted: Vec<String>,
 }
 
-/// The context of a vote step dated `on` in a unit whose exempted official members that day
-/// are `members`.
-pub fn unit_exempted(on: NaiveDate, members: &[String]) -> Values {
-    let mut m = Values::new();
-    m.insert("on".into(), Value::Date(on));
-    m.insert(
-        "members".into(),
-        Value::List(members.iter().cloned().map(Value::Text).collect()),
-    );
-    let mut v = Values::new();
-    v.insert(UNIT_EXEMPTED.into(), Value::Map(m));
-    v
+impl VoteExclusions {
+    /// The exclusions of a vote dated `on`: `away` and `exempted` as the registry has them
+    /// (a member in both is kept once, as away).
+    pub fn new(on: NaiveDate, mut away: Vec<String>, exempted: Vec<String>) -> Self {
+        away.sort();
+        away.dedup();
+        let mut exempted: Vec<String> = exempted
+            .into_iter()
+            .filter(|m| away.binary_search(m).is_err())
+            .collect();
+        exempted.sort();
+        exempted.dedup();
+        VoteExclusions { on, away, exempted }
+    }
+
+    /// The members of one kind.
+    pub fn of(&self, kind: ExclusionKind) -> &[String] {
+        match kind {
+            ExclusionKind::Away => &self.away,
+            ExclusionKind::Exempted => &self.exempted,
+        }
+    }
+
+    /// The context a vote step is given with these exclusions.
+    pub fn to_context(&self) -> Values {
+        let mut m = Values::new();
+        m.insert("on".into(), Value::Date(self.on));
+        for kind in ExclusionKind::ALL {
+            m.insert(
+                kind.key().into(),
+                Value::List(self.of(kind).iter().cloned().map(Value::Text).collect()),
+            );
+        }
+        let mut v = Values::new();
+        v.insert(VOTE_EXCLUSIONS.into(), Value::Map(m));
+        v
+    }
 }
 
-/// The exempted members a context holds; `None` when the shell read none (a core used
-/// without a registry) or gave something malformed.
-pub fn read_unit_exempted(data: &Values) -> Option<UnitExempted> {
-    let Value::Map(m) = data.get(UNIT_EXEMPTED)? else {
+/// The exclusions a context holds; `None` when the shell read none (a core used without a
+/// registry) or gave something malformed.
+pub fn read_vote_exclusions(data: &Values) -> Option<VoteExclusions> {
+    let Value::Map(m) = data.get(VOTE_EXCLUSIONS)? else {
         return None;
     };
     let on = m.get("on").and_then(Value::as_date)?;
-    let Some(Value::List(items)) = m.get("members") else {
-        return None;
+    let list = |kind: ExclusionKind| -> Option<Vec<String>> {
+        let Some(Value::List(items)) = m.get(kind.key()) else {
+            return None;
+        };
+        items
+            .iter()
+            .map(|v| v.as_text().map(str::to_owned))
+            .collect()
     };
-    let members = items
-        .iter()
-        .map(|v| v.as_text().map(str::to_owned))
-        .collect::<Option<Vec<_>>>()?;
-    Some(UnitExempted { on, members })
+    Some(VoteExclusions {
+        on,
+        away: list(ExclusionKind::Away)?,
+        exempted: list(ExclusionKind::Exempted)?,
+    })
 }
 
 /// The day of the vote a step records: its first date input whose name ends in `vote_date`
 /// (`branch_vote_date`, `recognition_vote_date`, `vote_date`), else the day of the step. The
-/// shell reads the exempted members (S15) as of this day.
+/// shell reads the vote's exclusions ([`VOTE_EXCLUSIONS`]) as of this day.
 pub fn vote_date(
     t: &super::definition::Transition,
     inputs: &Values,

@@ -54,6 +54,10 @@ pub enum RefusalCode {
     /// date (A8, A14, D5, D33: the denominator leaves them out from the registry, not from a
     /// typed count).
     ExemptionCountMismatch,
+    /// A vote's count of members living their party life temporarily elsewhere does not agree
+    /// with the registry on the vote's date (A8, A14, D5, D33: the denominator leaves them out
+    /// from the registry, not from a typed count).
+    TemporaryActivityCountMismatch,
 }
 
 impl RefusalCode {
@@ -78,6 +82,7 @@ impl RefusalCode {
             RefusalCode::DateOutOfRange => "DATE_OUT_OF_RANGE",
             RefusalCode::StepOutOfOrder => "STEP_OUT_OF_ORDER",
             RefusalCode::ExemptionCountMismatch => "EXEMPTION_COUNT_MISMATCH",
+            RefusalCode::TemporaryActivityCountMismatch => "TEMPORARY_ACTIVITY_COUNT_MISMATCH",
         }
     }
 

@@ -24,9 +24,12 @@ pub(super) static GUARDS: &[GuardSpec] = &[
 /// The guard `appeal_within_window`.
 pub(super) const APPEAL_WITHIN_WINDOW: GuardSpec = GuardSpec {
     name: "appeal_within_window",
-    rules: &["P1", "P4"],
-    doc: "The appeal is filed after the written decision was received and within the appeal window.",
-    params: &[("P1.appeal_window", ParamKind::Period)],
+    rules: &["P1", "P4", "D38"],
+    doc: "The appeal is filed within the appeal window from the receipt of the written decision, and not before that receipt while the rule set requires the written decision (`D38.written_decision_required`: an appeal before it is inadmissible, P4).",
+    params: &[
+        ("P1.appeal_window", ParamKind::Period),
+        ("D38.written_decision_required", ParamKind::Flag),
+    ],
     reads: &[
         req("decision_received_date", DataType::Date),
         opt("appeal_filed_date", DataType::Date),
@@ -36,18 +39,19 @@ pub(super) const APPEAL_WITHIN_WINDOW: GuardSpec = GuardSpec {
 
 fn appeal_within_window(ctx: &GuardContext<'_>) -> GuardOutcome {
     let window = get!(ctx.period("P1.appeal_window"));
+    let written_required = get!(ctx.param_flag("D38.written_decision_required"));
     let received = get!(ctx.need_date("decision_received_date"));
     let filed = ctx.date("appeal_filed_date").unwrap_or(ctx.today);
-    if filed < received {
+    if filed < received && written_required {
         return verdict(vec![ctx.reason(
             "P4",
             format!(
-                "Đơn khiếu nại nộp ngày {} trước khi nhận quyết định kỷ luật bằng văn bản ({}): không đủ điều kiện giải quyết (P4).",
+                "Đơn khiếu nại nộp ngày {} trước khi nhận quyết định kỷ luật bằng văn bản ({}): không đủ điều kiện giải quyết (P4, D38).",
                 fmt_date(filed),
                 fmt_date(received)
             ),
             format!(
-                "The appeal was filed on {}, before the written decision was received ({}): inadmissible (P4).",
+                "The appeal was filed on {}, before the written decision was received ({}): inadmissible (P4, D38).",
                 fmt_date(filed),
                 fmt_date(received)
             ),

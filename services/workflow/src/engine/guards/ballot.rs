@@ -145,15 +145,10 @@ fn read_ballot(ctx: &GuardContext<'_>) -> Result<Ballot, GuardOutcome> {
     let (allowed, rule) = forms_for_subject(ctx)?;
 
     let members = ctx.need_int("official_members")?;
-    // Living elsewhere (typed) and, for a branch's vote, the exempted who are absent (S15, from
-    // the registry on the vote's date): both left out of the denominator (D33).
-    let living_elsewhere = ctx.int("excluded_members").unwrap_or(0);
-    let exempted = if ctx.text("voting_body") == Some("branch") {
-        super::votes::exempted_absent(ctx, "D33")?
-    } else {
-        0
-    };
-    let excluded = living_elsewhere.saturating_add(exempted);
+    // Living elsewhere and, the exempted who are absent, from the registry on the vote's date
+    // for a branch's vote (a committee's: the typed count of those left out): D33, S15.
+    let excluded =
+        super::votes::exclusions(ctx, "D33", ctx.text("voting_body") == Some("branch"))?.total();
     let counted = members - excluded;
     let mut reasons = Vec::new();
     let mut forms = Vec::new();
@@ -218,10 +213,10 @@ pub(super) const BALLOT_CUMULATED_FORM: GuardSpec = GuardSpec {
         req("voting_body", DataType::Text),
         req("discipline_form", DataType::Text),
         req("official_members", DataType::Integer),
-        opt("excluded_members", DataType::Integer),
-        super::votes::EXEMPTION_READS[0],
-        super::votes::EXEMPTION_READS[1],
-        super::votes::EXEMPTION_READS[2],
+        super::votes::EXCLUSION_READS[0],
+        super::votes::EXCLUSION_READS[1],
+        super::votes::EXCLUSION_READS[2],
+        super::votes::EXCLUSION_READS[3],
         opt("membership", DataType::Text),
         opt("holds_post", DataType::Boolean),
         opt("votes_expulsion", DataType::Integer),
@@ -290,10 +285,10 @@ pub(super) const BALLOT_WITHOUT_MAJORITY: GuardSpec = GuardSpec {
         req("subject_kind", DataType::Text),
         req("voting_body", DataType::Text),
         req("official_members", DataType::Integer),
-        opt("excluded_members", DataType::Integer),
-        super::votes::EXEMPTION_READS[0],
-        super::votes::EXEMPTION_READS[1],
-        super::votes::EXEMPTION_READS[2],
+        super::votes::EXCLUSION_READS[0],
+        super::votes::EXCLUSION_READS[1],
+        super::votes::EXCLUSION_READS[2],
+        super::votes::EXCLUSION_READS[3],
         opt("membership", DataType::Text),
         opt("holds_post", DataType::Boolean),
         opt("votes_expulsion", DataType::Integer),

@@ -1,5 +1,5 @@
-//! Before the vote (D27–D29): self-criticism and hearing invitations left unanswered, deferral
-//! grounds.
+//! Before the vote (D26–D29): the form proposed in the self-criticism, self-criticism and
+//! hearing invitations left unanswered, deferral grounds.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, opt, req, verdict};
 use crate::engine::period::fmt_date;
@@ -7,11 +7,39 @@ use crate::engine::ruleset::ParamKind;
 
 /// The guards of this family, for the registry.
 pub(super) static GUARDS: &[GuardSpec] = &[
+    SELF_CRITICISM_PROPOSES_FORM,
     SELF_CRITICISM_INVITATIONS_UNANSWERED,
     HEARING_INVITATIONS_UNANSWERED,
     DEFERRAL_GROUND_VALID,
     DEFERRAL_GROUND_ENDED,
 ];
+
+// D26 -----------------------------------------------------------------------------------------
+
+/// The guard `self_criticism_proposes_form`.
+pub(super) const SELF_CRITICISM_PROPOSES_FORM: GuardSpec = GuardSpec {
+    name: "self_criticism_proposes_form",
+    rules: &["D26"],
+    doc: "Where the rule set says the self-criticism includes the form of discipline the member (or organisation) proposes for itself, the form proposed is recorded (`none` when it proposes none).",
+    params: &[("D26.member_proposes_form", ParamKind::Flag)],
+    reads: &[opt("proposed_form", DataType::Text)],
+    check: self_criticism_proposes_form,
+};
+
+fn self_criticism_proposes_form(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let required = get!(ctx.param_flag("D26.member_proposes_form"));
+    if !required || ctx.text("proposed_form").is_some() {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![
+        ctx.reason(
+            "D26",
+            "Bản tự kiểm điểm phải có hình thức kỷ luật tự nhận (D26): ghi hình thức đã tự nhận, hoặc «không» nếu không tự nhận hình thức nào.".to_owned(),
+            "The self-criticism includes the form of discipline proposed for oneself (D26): record it, or `none` if none is proposed.".to_owned(),
+        )
+        .with_field("proposed_form"),
+    ])
+}
 
 // D27, D28 ------------------------------------------------------------------------------------
 
@@ -75,8 +103,11 @@ fn self_criticism_invitations_unanswered(ctx: &GuardContext<'_>) -> GuardOutcome
 pub(super) const HEARING_INVITATIONS_UNANSWERED: GuardSpec = GuardSpec {
     name: "hearing_invitations_unanswered",
     rules: &["D27", "D28"],
-    doc: "The organisation may decide without hearing the member (D28): the member was invited to the hearing at least the rule set's number of times and did not come without good reason.",
-    params: &[("D27.min_invitations", ParamKind::Integer)],
+    doc: "The organisation may decide without hearing the member (D28): the member was invited to the hearing at least the rule set's number of times and did not come without good reason; or the rule set does not require the hearing (`D28.hearing_required` false).",
+    params: &[
+        ("D27.min_invitations", ParamKind::Integer),
+        ("D28.hearing_required", ParamKind::Flag),
+    ],
     reads: &[
         req("absent_without_good_reason", DataType::Boolean),
         opt("hearing_invitations", DataType::Integer),
@@ -85,6 +116,9 @@ pub(super) const HEARING_INVITATIONS_UNANSWERED: GuardSpec = GuardSpec {
 };
 
 fn hearing_invitations_unanswered(ctx: &GuardContext<'_>) -> GuardOutcome {
+    if !get!(ctx.param_flag("D28.hearing_required")) {
+        return GuardOutcome::Pass;
+    }
     invitations_unanswered(
         ctx,
         "hearing_invitations",

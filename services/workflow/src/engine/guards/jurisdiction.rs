@@ -1,5 +1,5 @@
 //! Jurisdiction (D13–D22): which body may decide or only propose which form for which subject, read
-//! from the rule set's table.
+//! from the rule set's table; whether a branch's decision needs a higher approval (D35).
 
 use super::inspection::inspection_commission_exists;
 use super::{
@@ -14,7 +14,43 @@ pub(super) static GUARDS: &[GuardSpec] = &[
     JURISDICTION_MAY_CONSIDER,
     JURISDICTION_MAY_DECIDE,
     JURISDICTION_MUST_PROPOSE,
+    BRANCH_DECISION_APPROVAL,
 ];
+
+// D35 -----------------------------------------------------------------------------------------
+
+/// The guard `branch_decision_approval`.
+pub(super) const BRANCH_DECISION_APPROVAL: GuardSpec = GuardSpec {
+    name: "branch_decision_approval",
+    rules: &["D35"],
+    doc: "A branch's decision of discipline needs no approval (\"chuẩn y\") of the grassroots or superior committee while the rule set says so (`D35.no_approval_needed`); where it does not, the approval is recorded (`superior_approval`) with the branch's decision.",
+    params: &[("D35.no_approval_needed", ParamKind::Flag)],
+    reads: &[
+        req("voting_body", DataType::Text),
+        opt("superior_approval", DataType::Text),
+    ],
+    check: branch_decision_approval,
+};
+
+fn branch_decision_approval(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let no_approval = get!(ctx.param_flag("D35.no_approval_needed"));
+    if no_approval
+        || ctx.text("voting_body") != Some("branch")
+        || ctx
+            .text("superior_approval")
+            .is_some_and(|a| !a.trim().is_empty())
+    {
+        return GuardOutcome::Pass;
+    }
+    verdict(vec![
+        ctx.reason(
+            "D35",
+            "Quyết định kỷ luật của chi bộ phải được cấp ủy cấp trên chuẩn y theo bộ quy tắc đang áp dụng (D35): ghi số, ngày văn bản chuẩn y.".to_owned(),
+            "Under the rule set applied, a branch's decision of discipline needs the superior committee's approval (D35): record the approval's number and date.".to_owned(),
+        )
+        .with_field("superior_approval"),
+    ])
+}
 
 // D13–D22: jurisdiction -----------------------------------------------------------------------
 

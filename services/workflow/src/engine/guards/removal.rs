@@ -80,23 +80,17 @@ pub(super) const REMOVAL_VOTE_THRESHOLD: GuardSpec = GuardSpec {
     reads: &[
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
-        opt("excluded_members", DataType::Integer),
-        super::votes::EXEMPTION_READS[0],
-        super::votes::EXEMPTION_READS[1],
-        super::votes::EXEMPTION_READS[2],
+        super::votes::EXCLUSION_READS[0],
+        super::votes::EXCLUSION_READS[1],
+        super::votes::EXCLUSION_READS[2],
+        super::votes::EXCLUSION_READS[3],
     ],
     check: removal_vote_threshold,
 };
 
 fn removal_vote_threshold(ctx: &GuardContext<'_>) -> GuardOutcome {
     let threshold = get!(ctx.threshold("D5.branch_vote_threshold"));
-    let t = get!(tally(
-        ctx,
-        "D5",
-        "votes_for",
-        "official_members",
-        Some("excluded_members")
-    ));
+    let t = get!(tally(ctx, "D5", "votes_for", "official_members", true));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }

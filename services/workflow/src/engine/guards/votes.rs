@@ -2,15 +2,18 @@
 //! less the exclusions.
 
 use super::{DataType, GuardContext, GuardOutcome, GuardSpec, Read, opt, req, verdict};
-use crate::engine::context::{UNIT_EXEMPTED, read_unit_exempted};
+use crate::engine::context::{
+    ExclusionKind, VOTE_EXCLUSIONS, VoteExclusions, read_vote_exclusions,
+};
 use crate::engine::period::{Threshold, fmt_date};
 use crate::engine::refusal::{Reason, RefusalCode};
 use crate::engine::ruleset::ParamKind;
 
-/// What a branch vote reads about exempted members (S15): the registry's list on the vote's
-/// date, and the step's optional figures.
-pub(super) const EXEMPTION_READS: [Read; 3] = [
-    opt(UNIT_EXEMPTED, DataType::List),
+/// What a branch vote reads about the members its denominator leaves out: the registry's lists
+/// on the vote's date (living elsewhere, exempted), and the step's optional figures.
+pub(super) const EXCLUSION_READS: [Read; 4] = [
+    opt(VOTE_EXCLUSIONS, DataType::List),
+    opt("excluded_members", DataType::Integer),
     opt("exempted_members", DataType::Integer),
     opt("exempted_present", DataType::Integer),
 ];
@@ -29,45 +32,140 @@ pub(super) struct Tally {
     pub(super) votes: i64,
     pub(super) counted: i64,
     members: i64,
-    excluded: i64,
-    exempted: i64,
+    excluded: Exclusions,
 }
 
-/// The exempted members (S15) a vote leaves out of its denominator: those the registry has as
-/// exempted official members of the case's unit on the vote's date (the context
-/// [`UNIT_EXEMPTED`]), less those the step says were present (`exempted_present`: only the
-/// exempted who are absent are left out, A8, D33). A count the caller still types
-/// (`exempted_members`) must agree with the registry, else the step is refused
-/// (`EXEMPTION_COUNT_MISMATCH`). Without a registry context (the core used alone), the typed
-/// count stands.
-pub(super) fn exempted_absent(ctx: &GuardContext<'_>, rule: &str) -> Result<i64, GuardOutcome> {
-    let typed = ctx.int("exempted_members");
-    let present = ctx.int("exempted_present").unwrap_or(0);
-    let registry = read_unit_exempted(ctx.data);
-    let exempted = match (&registry, typed) {
-        (Some(r), Some(n)) if i64::try_from(r.members.len()).ok() != Some(n) => {
-            return Err(verdict(vec![
-                Reason::new(
-                    RefusalCode::ExemptionCountMismatch,
-                    format!(
-                        "Số đảng viên được miễn công tác và sinh hoạt đảng đã ghi ({n}) khác với sổ đảng viên ngày {} ({}) ({rule}, S15): mẫu số lấy theo sổ đảng viên; bỏ trống số này hoặc sửa sổ đảng viên.",
-                        fmt_date(r.on),
-                        r.members.len()
-                    ),
-                    format!(
-                        "The count of members exempted from party work and activities given ({n}) differs from the registry on {} ({}) ({rule}, S15): the denominator follows the registry; leave the count out or correct the registry.",
-                        fmt_date(r.on),
-                        r.members.len()
-                    ),
-                )
-                .with_rule("S15")
-                .with_field("exempted_members")
-                .with_guard(ctx.guard.name),
-            ]));
-        }
-        (Some(r), _) => i64::try_from(r.members.len()).unwrap_or(i64::MAX),
-        (None, n) => n.unwrap_or(0),
+/// The members a vote's denominator leaves out (A8, A14, D5, D33; 294-QĐ/TW 9.3.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Exclusions {
+    /// Living their party life temporarily elsewhere on the vote's date.
+    pub(super) away: i64,
+    /// Exempted from party activities and work (S15) on that date and absent.
+    pub(super) exempted_absent: i64,
+}
+
+impl Exclusions {
+    pub(super) fn total(self) -> i64 {
+        self.away.saturating_add(self.exempted_absent)
+    }
+}
+
+/// How the step may still type the count of one kind of exclusion, and what a count that
+/// disagrees with the registry is refused with.
+struct TypedCount {
+    input: &'static str,
+    code: RefusalCode,
+    /// The rule the refusal names; `None`: the vote's own rule.
+    rule: Option<&'static str>,
+    what_vi: &'static str,
+    what_en: &'static str,
+}
+
+fn typed_count(kind: ExclusionKind) -> TypedCount {
+    match kind {
+        ExclusionKind::Away => TypedCount {
+            input: "excluded_members",
+            code: RefusalCode::TemporaryActivityCountMismatch,
+            rule: None,
+            what_vi: "Số đảng viên sinh hoạt đảng tạm thời nơi khác",
+            what_en: "The count of members living their party life temporarily elsewhere",
+        },
+        ExclusionKind::Exempted => TypedCount {
+            input: "exempted_members",
+            code: RefusalCode::ExemptionCountMismatch,
+            rule: Some("S15"),
+            what_vi: "Số đảng viên được miễn công tác và sinh hoạt đảng",
+            what_en: "The count of members exempted from party work and activities",
+        },
+    }
+}
+
+/// The count of one kind of exclusion: the registry's on the vote's date when the shell read
+/// it (a count the step still types must agree, else a reason with the kind's code), the typed
+/// count otherwise (the core used alone).
+fn counted(
+    ctx: &GuardContext<'_>,
+    rule: &str,
+    registry: Option<&VoteExclusions>,
+    kind: ExclusionKind,
+    reasons: &mut Vec<Reason>,
+) -> i64 {
+    let t = typed_count(kind);
+    let typed = ctx.int(t.input);
+    let Some(r) = registry else {
+        return typed.unwrap_or(0);
     };
+    let listed = r.of(kind).len();
+    let from_registry = i64::try_from(listed).unwrap_or(i64::MAX);
+    if let Some(n) = typed
+        && n != from_registry
+    {
+        let cited = match t.rule {
+            Some(s) => format!("{rule}, {s}"),
+            None => rule.to_owned(),
+        };
+        reasons.push(
+            Reason::new(
+                t.code,
+                format!(
+                    "{} đã ghi ({n}) khác với sổ đảng viên ngày {} ({listed}) ({cited}): mẫu số lấy theo sổ đảng viên; bỏ trống số này hoặc sửa sổ đảng viên.",
+                    t.what_vi,
+                    fmt_date(r.on)
+                ),
+                format!(
+                    "{} given ({n}) differs from the registry on {} ({listed}) ({cited}): the denominator follows the registry; leave the count out or correct the registry.",
+                    t.what_en,
+                    fmt_date(r.on)
+                ),
+            )
+            .with_rule(t.rule.unwrap_or(rule))
+            .with_field(t.input)
+            .with_guard(ctx.guard.name),
+        );
+    }
+    from_registry
+}
+
+/// The members a branch vote leaves out of its denominator, from the registry on the vote's
+/// date (the context [`VOTE_EXCLUSIONS`]): those living their party life temporarily elsewhere
+/// (A8, D33), and the exempted (S15) less those the step says were present
+/// (`exempted_present`: only the exempted who are absent are left out). A count the caller
+/// still types (`excluded_members`, `exempted_members`) must agree with the registry, else the
+/// step is refused (`TEMPORARY_ACTIVITY_COUNT_MISMATCH`, `EXEMPTION_COUNT_MISMATCH`). Without a
+/// registry context (the core used alone) the typed counts stand. A vote of another body
+/// (`branch` false: a committee) leaves out only the typed `excluded_members`: the registry
+/// does not know who sits on it.
+pub(super) fn exclusions(
+    ctx: &GuardContext<'_>,
+    rule: &str,
+    branch: bool,
+) -> Result<Exclusions, GuardOutcome> {
+    if !branch {
+        return Ok(Exclusions {
+            away: ctx.int("excluded_members").unwrap_or(0),
+            exempted_absent: 0,
+        });
+    }
+    let registry = read_vote_exclusions(ctx.data);
+    let mut reasons = Vec::new();
+    let away = counted(
+        ctx,
+        rule,
+        registry.as_ref(),
+        ExclusionKind::Away,
+        &mut reasons,
+    );
+    let exempted = counted(
+        ctx,
+        rule,
+        registry.as_ref(),
+        ExclusionKind::Exempted,
+        &mut reasons,
+    );
+    if !reasons.is_empty() {
+        return Err(verdict(reasons));
+    }
+    let present = ctx.int("exempted_present").unwrap_or(0);
     if present < 0 || present > exempted {
         return Err(verdict(vec![ctx.reason(
             rule,
@@ -79,35 +177,39 @@ pub(super) fn exempted_absent(ctx: &GuardContext<'_>, rule: &str) -> Result<i64,
             ),
         )]));
     }
-    Ok(exempted - present)
+    Ok(Exclusions {
+        away,
+        exempted_absent: exempted - present,
+    })
 }
 
-/// Reads a vote from `votes_key` out of `members_key`, less `excluded_key` (members living
-/// their party life temporarily elsewhere) and, for a branch vote (`excluded_key` given), the
-/// exempted members who are absent ([`exempted_absent`]), and checks the inputs make sense. The
-/// denominator is all official members, not those present (A8, D33).
+/// Reads a vote from `votes_key` out of `members_key`, less, for a branch vote, the members
+/// living their party life temporarily elsewhere and the exempted members who are absent
+/// ([`exclusions`]), and checks the inputs make sense. The denominator is all official members,
+/// not those present (A8, D33).
 pub(super) fn tally(
     ctx: &GuardContext<'_>,
     rule: &str,
     votes_key: &str,
     members_key: &str,
-    excluded_key: Option<&str>,
+    branch: bool,
 ) -> Result<Tally, GuardOutcome> {
     let votes = ctx.need_int(votes_key)?;
     let members = ctx.need_int(members_key)?;
-    let excluded = excluded_key.and_then(|k| ctx.int(k)).unwrap_or(0);
-    let exempted = match excluded_key {
-        Some(_) => exempted_absent(ctx, rule)?,
-        None => 0,
+    let excluded = if branch {
+        exclusions(ctx, rule, true)?
+    } else {
+        Exclusions::default()
     };
-    let counted = members - excluded - exempted;
-    if counted <= 0 || votes < 0 || excluded < 0 {
+    let (away, exempted) = (excluded.away, excluded.exempted_absent);
+    let counted = members - excluded.total();
+    if counted <= 0 || votes < 0 || away < 0 {
         return Err(verdict(vec![ctx.reason(
             rule,
             format!(
-                "Số liệu biểu quyết không hợp lệ ({rule}): {members} thành viên, loại trừ {excluded} sinh hoạt tạm thời nơi khác và {exempted} được miễn sinh hoạt vắng mặt, {votes} phiếu tán thành."
+                "Số liệu biểu quyết không hợp lệ ({rule}): {members} thành viên, loại trừ {away} sinh hoạt tạm thời nơi khác và {exempted} được miễn sinh hoạt vắng mặt, {votes} phiếu tán thành."
             ),
-            format!("Invalid vote figures ({rule}): {members} members, {excluded} living elsewhere and {exempted} exempted and absent excluded, {votes} in favour."),
+            format!("Invalid vote figures ({rule}): {members} members, {away} living elsewhere and {exempted} exempted and absent excluded, {votes} in favour."),
         )]));
     }
     if votes > counted {
@@ -122,7 +224,6 @@ pub(super) fn tally(
         counted,
         members,
         excluded,
-        exempted,
     })
 }
 
@@ -139,18 +240,19 @@ pub(super) fn vote_reason(
     what_en: &str,
 ) -> Reason {
     let needed = threshold.required(unsigned(t.counted));
-    let base_vi = if t.excluded > 0 || t.exempted > 0 {
+    let (away, exempted) = (t.excluded.away, t.excluded.exempted_absent);
+    let base_vi = if t.excluded.total() > 0 {
         format!(
-            " (mẫu số: {} đảng viên chính thức, trừ {} người sinh hoạt tạm thời nơi khác và {} người được miễn sinh hoạt vắng mặt)",
-            t.members, t.excluded, t.exempted
+            " (mẫu số: {} đảng viên chính thức, trừ {away} người sinh hoạt tạm thời nơi khác và {exempted} người được miễn sinh hoạt vắng mặt)",
+            t.members
         )
     } else {
         String::new()
     };
-    let base_en = if t.excluded > 0 || t.exempted > 0 {
+    let base_en = if t.excluded.total() > 0 {
         format!(
-            " (denominator: {} official members less {} living their party life elsewhere and {} exempted and absent)",
-            t.members, t.excluded, t.exempted
+            " (denominator: {} official members less {away} living their party life elsewhere and {exempted} exempted and absent)",
+            t.members
         )
     } else {
         String::new()
@@ -176,28 +278,22 @@ pub(super) fn vote_reason(
 pub(super) const BRANCH_VOTE_TWO_THIRDS: GuardSpec = GuardSpec {
     name: "branch_vote_two_thirds",
     rules: &["A8"],
-    doc: "The branch resolution proposing admission has the threshold of votes in favour out of all official members, less those living their party life temporarily elsewhere and exempted members who are absent.",
+    doc: "The branch resolution proposing admission has the threshold of votes in favour out of all official members, less those living their party life temporarily elsewhere and exempted members who are absent, both from the registry on the vote's date.",
     params: &[("A8.vote_threshold", ParamKind::Threshold)],
     reads: &[
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
-        opt("excluded_members", DataType::Integer),
-        EXEMPTION_READS[0],
-        EXEMPTION_READS[1],
-        EXEMPTION_READS[2],
+        EXCLUSION_READS[0],
+        EXCLUSION_READS[1],
+        EXCLUSION_READS[2],
+        EXCLUSION_READS[3],
     ],
     check: branch_vote_two_thirds,
 };
 
 fn branch_vote_two_thirds(ctx: &GuardContext<'_>) -> GuardOutcome {
     let threshold = get!(ctx.threshold("A8.vote_threshold"));
-    let t = get!(tally(
-        ctx,
-        "A8",
-        "votes_for",
-        "official_members",
-        Some("excluded_members")
-    ));
+    let t = get!(tally(ctx, "A8", "votes_for", "official_members", true));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }
@@ -242,7 +338,7 @@ fn grassroots_resolution_valid(ctx: &GuardContext<'_>) -> GuardOutcome {
         "A9",
         "committee_votes_for",
         "committee_members",
-        None
+        false
     ));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
@@ -266,23 +362,17 @@ pub(super) const RECOGNITION_VOTE_TWO_THIRDS: GuardSpec = GuardSpec {
     reads: &[
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
-        opt("excluded_members", DataType::Integer),
-        EXEMPTION_READS[0],
-        EXEMPTION_READS[1],
-        EXEMPTION_READS[2],
+        EXCLUSION_READS[0],
+        EXCLUSION_READS[1],
+        EXCLUSION_READS[2],
+        EXCLUSION_READS[3],
     ],
     check: recognition_vote_two_thirds,
 };
 
 fn recognition_vote_two_thirds(ctx: &GuardContext<'_>) -> GuardOutcome {
     let threshold = get!(ctx.threshold("A14.vote_threshold"));
-    let t = get!(tally(
-        ctx,
-        "A14",
-        "votes_for",
-        "official_members",
-        Some("excluded_members")
-    ));
+    let t = get!(tally(ctx, "A14", "votes_for", "official_members", true));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }
@@ -309,10 +399,10 @@ pub(super) const DISCIPLINE_VOTE_THRESHOLD: GuardSpec = GuardSpec {
         req("discipline_form", DataType::Text),
         req("votes_for", DataType::Integer),
         req("official_members", DataType::Integer),
-        opt("excluded_members", DataType::Integer),
-        EXEMPTION_READS[0],
-        EXEMPTION_READS[1],
-        EXEMPTION_READS[2],
+        EXCLUSION_READS[0],
+        EXCLUSION_READS[1],
+        EXCLUSION_READS[2],
+        EXCLUSION_READS[3],
     ],
     check: discipline_vote_threshold,
 };
@@ -329,13 +419,7 @@ fn discipline_vote_threshold(ctx: &GuardContext<'_>) -> GuardOutcome {
         ("D31.majority", "Biểu quyết kỷ luật", "A discipline vote")
     };
     let threshold = get!(ctx.threshold(param));
-    let t = get!(tally(
-        ctx,
-        "D31",
-        "votes_for",
-        "official_members",
-        Some("excluded_members")
-    ));
+    let t = get!(tally(ctx, "D31", "votes_for", "official_members", true));
     if threshold.met(unsigned(t.votes), unsigned(t.counted)) {
         return GuardOutcome::Pass;
     }
