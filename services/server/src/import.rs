@@ -26,6 +26,8 @@ pub enum KindArg {
     Units,
     /// The member registry.
     Members,
+    /// The holders of roles at units, with their addresses.
+    RoleHolders,
 }
 
 impl From<KindArg> for Kind {
@@ -33,6 +35,7 @@ impl From<KindArg> for Kind {
         match k {
             KindArg::Units => Kind::Units,
             KindArg::Members => Kind::Members,
+            KindArg::RoleHolders => Kind::RoleHolders,
         }
     }
 }
@@ -40,8 +43,8 @@ impl From<KindArg> for Kind {
 /// `memberflow import`
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The file: XLSX (sheets «Đơn vị» and «Đảng viên», or any sheet with a template's
-    /// headers) or CSV (UTF-8, with or without BOM).
+    /// The file: XLSX (sheets «Đơn vị», «Đảng viên» and «Người giữ vai trò», or any sheet
+    /// with a template's headers) or CSV (UTF-8, with or without BOM).
     pub file: PathBuf,
     /// Read only sheets of this kind (a CSV file's kind is otherwise told by its headers).
     #[arg(long, value_enum)]
@@ -73,7 +76,7 @@ pub enum ExportFormat {
 /// `memberflow export`
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
-    /// Which kind (default: both, in an XLSX workbook).
+    /// Which kind (default: every kind, in an XLSX workbook).
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
     /// Output format.
@@ -162,12 +165,16 @@ pub async fn import(
         units_sheet: rows.units_sheet,
         members: rows.members,
         members_sheet: rows.members_sheet,
+        roles: rows.roles,
+        roles_sheet: rows.roles_sheet,
         ..ImportRequest::default()
     };
+    let with_roles = rows.kinds.contains(&Kind::RoleHolders);
     eprintln!(
-        "read {} unit row(s), {} member row(s) in {:.1} s",
+        "read {} unit row(s), {} member row(s), {} role holder row(s) in {:.1} s",
         req.units.len(),
         req.members.len(),
+        req.roles.len(),
         started.elapsed().as_secs_f64()
     );
     // With problems already, the database is still asked (without writing) so that every
@@ -200,6 +207,12 @@ pub async fn import(
         c.members_unchanged,
         problems.len()
     );
+    if with_roles || c.roles_created + c.roles_changed + c.roles_unchanged > 0 {
+        println!(
+            "role holders: {} new, {} changed, {} unchanged",
+            c.roles_created, c.roles_changed, c.roles_unchanged
+        );
+    }
     if !problems.is_empty() {
         write_report(args.report.as_deref(), &all, &problems)?;
     }
@@ -422,9 +435,11 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
     let kinds: Vec<Kind> = match args.kind {
         Some(k) => vec![k.into()],
         None if args.format == ExportFormat::Csv => {
-            anyhow::bail!("a CSV file holds one kind: give --kind units or --kind members")
+            anyhow::bail!(
+                "a CSV file holds one kind: give --kind units, --kind members or --kind role-holders"
+            )
         }
-        None => vec![Kind::Units, Kind::Members],
+        None => vec![Kind::Units, Kind::Members, Kind::RoleHolders],
     };
     let data = if args.template {
         None
