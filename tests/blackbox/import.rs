@@ -567,3 +567,80 @@ ubkt.vt;inspection_commission;HG-VT;;ubkt.vt@example.vn;2022-03-01;
         "{now:?}"
     );
 }
+
+/// Whether a thread of process `pid` is blocked writing to a full pipe.
+fn blocked_on_a_pipe(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|t| {
+            std::fs::read_to_string(t.path().join("wchan"))
+                .is_ok_and(|w| w.contains("pipe_write"))
+        })
+}
+
+#[tokio::test]
+async fn a_file_changed_between_the_check_and_the_write_writes_nothing() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    std::fs::write(d.join("units.csv"), UNITS).unwrap();
+    ok(memberflow(db, d, &["import", "units.csv"]));
+    let file = good_members();
+    std::fs::write(d.join("m.csv"), &file).unwrap();
+
+    // The importer's standard error is a pipe already full: the line that says the check's
+    // reading has ended (the first it writes) waits for this test to read it, before the
+    // file is read again to be written.
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let size = rustix::pipe::fcntl_getpipe_size(&writer).unwrap();
+    (&writer).write_all(&vec![b'.'; size]).unwrap();
+    let child = Command::new(BIN)
+        .current_dir(d)
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_DATABASE_URL", db)
+        .args(["import", "m.csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !blocked_on_a_pipe(child.id()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "the importer never wrote its progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Meanwhile a name is corrected in place: the same length.
+    let changed = file.replacen("Nguyễn Văn An", "Nguyễn Văn Am", 1);
+    assert_eq!(changed.len(), file.len());
+    std::fs::write(d.join("m.csv"), &changed).unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        reader.read_to_end(&mut all).unwrap();
+        String::from_utf8_lossy(&all[size..]).into_owned()
+    });
+    let out = child.wait_with_output().unwrap();
+    let err = drain.join().unwrap();
+    assert!(!out.status.success(), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("FILE_CHANGED") && stdout.contains("refused: nothing written"),
+        "{stdout}\n{err}"
+    );
+    assert!(
+        err.starts_with("  check: 2 rows read, 2 checked, 0 written"),
+        "{err}"
+    );
+    assert!(!err.contains("2 written"), "{err}");
+    assert!(members_in(db, d).is_empty());
+    // The file as it now is imports.
+    let out = ok(memberflow(db, d, &["import", "m.csv"]));
+    assert!(out.contains("members: 2 new"), "{out}");
+    assert!(members_in(db, d)[0].contains("Nguyễn Văn Am"));
+}

@@ -257,8 +257,10 @@ fn streamed(path: &Path, kind: Option<KindArg>) -> anyhow::Result<bool> {
 }
 
 /// A members CSV file as the store reads it: a batch of rows at a time, from the start as
-/// often as asked, each row read by the core. The file must not change between readings
-/// (its length and time of change are compared).
+/// often as asked, each row read by the core. The file must not change between readings:
+/// its length and time of change are compared when a reading begins and when it ends, and
+/// the digest of its records at the end of each reading with the first reading's (a file
+/// rewritten to the same length within the time of change's resolution).
 struct CsvMembers<'a> {
     path: PathBuf,
     name: String,
@@ -266,6 +268,10 @@ struct CsvMembers<'a> {
     records: Option<CsvRecords<std::io::BufReader<std::fs::File>>>,
     parser: Option<MemberParser>,
     probation: &'a (dyn Fn(Option<chrono::NaiveDate>) -> u32 + Sync),
+    /// The digest of the reading under way.
+    digest: std::hash::DefaultHasher,
+    /// The digest of the first whole reading.
+    first: Option<u64>,
 }
 
 fn stamp(path: &Path) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
@@ -288,6 +294,15 @@ impl CsvMembers<'_> {
     }
 }
 
+/// Adds a record's cells to a reading's digest.
+fn hash_record(h: &mut std::hash::DefaultHasher, cells: &[core::Cell]) {
+    use std::hash::Hash as _;
+    cells.len().hash(h);
+    for c in cells {
+        c.text().hash(h);
+    }
+}
+
 impl MemberSource for CsvMembers<'_> {
     fn sheet(&self) -> &str {
         &self.name
@@ -301,6 +316,8 @@ impl MemberSource for CsvMembers<'_> {
         let mut records =
             CsvRecords::new(&self.name, std::io::BufReader::with_capacity(1 << 20, file));
         let header = records.next_record()?.unwrap_or_default();
+        self.digest = std::hash::DefaultHasher::new();
+        hash_record(&mut self.digest, &header);
         self.parser = Some(MemberParser::new(&self.name, &header)?);
         self.records = Some(records);
         Ok(())
@@ -313,8 +330,19 @@ impl MemberSource for CsvMembers<'_> {
         let mut rows = Vec::with_capacity(max.min(10_000));
         while rows.len() < max {
             let Some(cells) = records.next_record()? else {
+                // The end of a reading: the file as it was when the import began, and the
+                // same records as the first reading's.
+                self.records = None;
+                let digest = std::hash::Hasher::finish(&self.digest);
+                if stamp(&self.path).ok() != Some(self.stamp)
+                    || self.first.is_some_and(|f| f != digest)
+                {
+                    return Err(self.changed());
+                }
+                self.first = Some(digest);
                 break;
             };
+            hash_record(&mut self.digest, &cells);
             if core::blank(&cells) {
                 continue;
             }
@@ -348,6 +376,8 @@ async fn import_streamed(
         records: None,
         parser: None,
         probation: &probation,
+        digest: std::hash::DefaultHasher::new(),
+        first: None,
     };
     let req = StreamRequest {
         dry_run: args.dry_run,
@@ -412,7 +442,7 @@ async fn import_streamed(
             );
         }
     }
-    let ok = outcome.problem_count == 0 || args.accept_partial;
+    let ok = !outcome.changed && (outcome.problem_count == 0 || args.accept_partial);
     let verdict = match (outcome.written, args.dry_run, ok) {
         (true, _, _) => "written",
         (false, true, true) => "dry run: the file passes, nothing written",
