@@ -80,11 +80,16 @@ async fn the_demo_province_round_trips_through_export_and_import() {
     let holders = role_holders_in(a.url(), d);
     assert!(holders.len() > 2000, "{}", holders.len());
     assert!(
-        holders.iter().any(|h| h.contains(",secretary,") && h.contains("@example.vn,")),
+        holders
+            .iter()
+            .any(|h| h.contains(",secretary,") && h.contains("@example.vn,")),
         "{holders:?}"
     );
     assert!(
-        out.contains(&format!("role holders: {} new, 0 changed, 0 unchanged", holders.len())),
+        out.contains(&format!(
+            "role holders: {} new, 0 changed, 0 unchanged",
+            holders.len()
+        )),
         "{out}"
     );
     assert_eq!(role_holders_in(b.url(), d), holders);
@@ -95,7 +100,10 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "{out}"
     );
     assert!(
-        out.contains(&format!("role holders: 0 new, 0 changed, {} unchanged", holders.len())),
+        out.contains(&format!(
+            "role holders: 0 new, 0 changed, {} unchanged",
+            holders.len()
+        )),
         "{out}"
     );
     ok(memberflow(b.url(), d, &["check", "--stats"]));
@@ -490,7 +498,10 @@ tochuc.hg;Ban Tổ chức;HG;;tochuc.hg@example.vn;01/06/2021;
     );
     assert!(role_holders_in(db, d).is_empty());
     let out = ok(memberflow(db, d, &["import", "roles.csv"]));
-    assert!(out.contains("role holders: 2 new") && out.contains("written"), "{out}");
+    assert!(
+        out.contains("role holders: 2 new") && out.contains("written"),
+        "{out}"
+    );
     assert_eq!(
         role_holders_in(db, d),
         vec![
@@ -553,7 +564,11 @@ ubkt.vt;inspection_commission;HG-VT;;ubkt.vt@example.vn;2022-03-01;
         assert!(out.contains(expected), "{expected}\n{out}");
     }
     assert_eq!(role_holders_in(db, d), after);
-    let out = ok(memberflow(db, d, &["import", "bad.csv", "--accept-partial"]));
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "bad.csv", "--accept-partial"],
+    ));
     assert!(
         out.contains("role holders: 1 new, 0 changed, 0 unchanged") && out.contains("written"),
         "{out}"
@@ -575,8 +590,7 @@ fn blocked_on_a_pipe(pid: u32) -> bool {
         .flatten()
         .flatten()
         .any(|t| {
-            std::fs::read_to_string(t.path().join("wchan"))
-                .is_ok_and(|w| w.contains("pipe_write"))
+            std::fs::read_to_string(t.path().join("wchan")).is_ok_and(|w| w.contains("pipe_write"))
         })
 }
 

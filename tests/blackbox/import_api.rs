@@ -455,7 +455,12 @@ bithu.vt1;secretary;HG-VT-1;;bithu.vt1@example.vn;2020-01-01;
     assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     assert_eq!(registry_counts(&app).await, before);
     let (_, r) = app
-        .upload_as(Some(&admin), doc, json!({}), ("vai-tro.csv", file.as_bytes()))
+        .upload_as(
+            Some(&admin),
+            doc,
+            json!({}),
+            ("vai-tro.csv", file.as_bytes()),
+        )
         .await;
     let p = ok_report(&r, "importFile");
     assert_eq!(p["kinds"], json!(["ROLE_HOLDERS"]));
@@ -489,7 +494,12 @@ bithu.vt1;secretary;HG-VT-1;;bithu.vt1@example.vn;2020-01-01;
     );
     // The file exported imports back unchanged.
     let (_, r) = app
-        .upload_as(Some(&admin), doc, json!({}), ("vai-tro.csv", csv.as_bytes()))
+        .upload_as(
+            Some(&admin),
+            doc,
+            json!({}),
+            ("vai-tro.csv", csv.as_bytes()),
+        )
         .await;
     let p = ok_report(&r, "importFile");
     assert_eq!(p["counts"]["rolesCreated"], 0, "{p:#}");

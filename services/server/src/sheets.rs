@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader as _, Xlsx};
 use memberflow_workflow::import::{
-    Cell, Column, Kind, MemberRow, RoleRow, Problem, Sheet, UnitRow, format_history,
+    Cell, Column, Kind, MemberRow, Problem, RoleRow, Sheet, UnitRow, format_history,
 };
 use memberflow_workflow::text::Text;
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};

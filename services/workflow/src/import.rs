@@ -1204,7 +1204,9 @@ pub fn parse_role_holders(sheet: &Sheet) -> Parsed<RoleRow> {
                     c,
                     "DATES",
                     Text::new(
-                        format!("Thời gian này trùng với dòng {other} (cùng người, vai trò, đơn vị)."),
+                        format!(
+                            "Thời gian này trùng với dòng {other} (cùng người, vai trò, đơn vị)."
+                        ),
                         format!("This period overlaps row {other} (same login, role and unit)."),
                     ),
                 );
@@ -1226,7 +1228,9 @@ pub fn parse_role_holders(sheet: &Sheet) -> Parsed<RoleRow> {
                             "INCONSISTENT",
                             Text::new(
                                 format!("Tài khoản {login} đã ghi số thẻ khác ở dòng {first}."),
-                                format!("The account {login} has another card number on row {first}."),
+                                format!(
+                                    "The account {login} has another card number on row {first}."
+                                ),
                             ),
                         );
                     }
@@ -1236,8 +1240,12 @@ pub fn parse_role_holders(sheet: &Sheet) -> Parsed<RoleRow> {
                             c,
                             "INCONSISTENT",
                             Text::new(
-                                format!("Tài khoản {login} đã ghi địa chỉ thư khác ở dòng {first}."),
-                                format!("The account {login} has another e-mail address on row {first}."),
+                                format!(
+                                    "Tài khoản {login} đã ghi địa chỉ thư khác ở dòng {first}."
+                                ),
+                                format!(
+                                    "The account {login} has another e-mail address on row {first}."
+                                ),
                             ),
                         );
                     }
@@ -1904,12 +1912,7 @@ mod tests {
     }
 
     fn roles_sheet(rows: &[&[&str]]) -> Sheet {
-        let mut all = vec![
-            ROLE_COLUMNS
-                .iter()
-                .map(|c| t(c.vi))
-                .collect::<Vec<Cell>>(),
-        ];
+        let mut all = vec![ROLE_COLUMNS.iter().map(|c| t(c.vi)).collect::<Vec<Cell>>()];
         all.extend(rows.iter().map(|r| r.iter().map(|c| t(c)).collect()));
         Sheet {
             name: "Người giữ vai trò".into(),
@@ -1920,9 +1923,25 @@ mod tests {
     #[test]
     fn role_holders_parse_with_their_codes_names_and_periods() {
         let sheet = roles_sheet(&[
-            &["bt-a01", "secretary", "HG-A01", "0100001", "a@example.org", "2020-01-01", "2023-01-01"],
+            &[
+                "bt-a01",
+                "secretary",
+                "HG-A01",
+                "0100001",
+                "a@example.org",
+                "2020-01-01",
+                "2023-01-01",
+            ],
             &["bt-a01", "Bí thư", "HG-A01", "", "", "01/01/2023", ""],
-            &["tc", "organization_department", "", "", "", "2021-05-05", ""],
+            &[
+                "tc",
+                "organization_department",
+                "",
+                "",
+                "",
+                "2021-05-05",
+                "",
+            ],
         ]);
         assert_eq!(kind_of(&sheet), Some(Kind::RoleHolders));
         let p = parse_role_holders(&sheet);
@@ -1938,10 +1957,26 @@ mod tests {
     #[test]
     fn role_holder_rows_with_problems_name_their_cells() {
         let sheet = roles_sheet(&[
-            &["bt-a01", "secretary", "HG-A01", "0100001", "a@example.org", "2020-01-01", ""],
+            &[
+                "bt-a01",
+                "secretary",
+                "HG-A01",
+                "0100001",
+                "a@example.org",
+                "2020-01-01",
+                "",
+            ],
             // The same key again, an overlapping period, another card, a bad role and date.
             &["bt-a01", "secretary", "HG-A01", "", "", "2020-01-01", ""],
-            &["bt-a01", "secretary", "HG-A01", "0100002", "", "2021-01-01", ""],
+            &[
+                "bt-a01",
+                "secretary",
+                "HG-A01",
+                "0100002",
+                "",
+                "2021-01-01",
+                "",
+            ],
             &["x", "mayor", "", "", "not-an-address", "2020-13-01", ""],
             &["y", "admin", "", "", "", "2020-01-02", "2020-01-01"],
         ]);

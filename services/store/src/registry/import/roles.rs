@@ -62,12 +62,15 @@ struct Grant {
     to: Option<NaiveDate>,
 }
 
+/// A new grant: account, role, unit, first day, end.
+type NewGrant = (Uuid, Role, Option<Uuid>, NaiveDate, Option<NaiveDate>);
+
 /// What the role holders of a file do.
 #[derive(Debug, Default)]
 pub(super) struct RolePlans {
     accounts: Vec<AccountPlan>,
-    /// New grants: account, role, unit, from, to.
-    grants: Vec<(Uuid, Role, Option<Uuid>, NaiveDate, Option<NaiveDate>)>,
+    /// New grants.
+    grants: Vec<NewGrant>,
     /// Recorded open grants to revoke on a day.
     revokes: Vec<(i64, NaiveDate)>,
 }
@@ -86,7 +89,14 @@ pub(super) struct RoleChecks<'a> {
     pub list_rows: bool,
 }
 
-fn refusal(sheet: &str, row: usize, column: &str, code: &'static str, vi: String, en: String) -> super::Problem {
+fn refusal(
+    sheet: &str,
+    row: usize,
+    column: &str,
+    code: &'static str,
+    vi: String,
+    en: String,
+) -> super::Problem {
     problem(sheet, row, column, code, Text::new(vi, en))
 }
 
@@ -104,7 +114,9 @@ pub(super) async fn plan_roles(
     }
     // The periods of one key are taken in date order, so that a row closing a term comes
     // before the row opening the next.
-    rows.sort_by(|a, b| (&a.login, a.role, &a.unit, a.from).cmp(&(&b.login, b.role, &b.unit, b.from)));
+    rows.sort_by(|a, b| {
+        (&a.login, a.role, &a.unit, a.from).cmp(&(&b.login, b.role, &b.unit, b.from))
+    });
     let logins: Vec<String> = {
         let mut l: Vec<String> = rows.iter().map(|r| r.login.clone()).collect();
         l.dedup();
@@ -312,9 +324,7 @@ pub(super) async fn plan_roles(
                 from: r.from,
                 to: r.to,
             });
-            plans
-                .grants
-                .push((account_id, r.role, unit, r.from, r.to));
+            plans.grants.push((account_id, r.role, unit, r.from, r.to));
             RowAction::New
         };
         let action = match action {
@@ -376,7 +386,10 @@ pub(super) async fn write_roles(
     }
     for (id, to) in &plans.revokes {
         role_assignment::Entity::update_many()
-            .col_expr(role_assignment::Column::RevokedAt, Expr::value(start_of(*to)))
+            .col_expr(
+                role_assignment::Column::RevokedAt,
+                Expr::value(start_of(*to)),
+            )
             .filter(role_assignment::Column::Id.eq(*id))
             .exec(txn)
             .await?;
@@ -385,14 +398,16 @@ pub(super) async fn write_roles(
     let new_grants: Vec<role_assignment::ActiveModel> = plans
         .grants
         .iter()
-        .map(|(account, role, unit, from, to)| role_assignment::ActiveModel {
-            account_id: Set(*account),
-            role: Set(role.as_str().to_owned()),
-            unit_id: Set(*unit),
-            created_at: Set(start_of(*from)),
-            revoked_at: Set(to.map(start_of)),
-            ..Default::default()
-        })
+        .map(
+            |(account, role, unit, from, to)| role_assignment::ActiveModel {
+                account_id: Set(*account),
+                role: Set(role.as_str().to_owned()),
+                unit_id: Set(*unit),
+                created_at: Set(start_of(*from)),
+                revoked_at: Set(to.map(start_of)),
+                ..Default::default()
+            },
+        )
         .collect();
     for chunk in new_grants.chunks(500) {
         role_assignment::Entity::insert_many(chunk.to_vec())
@@ -453,7 +468,9 @@ pub(super) async fn export_roles(
             to: g.revoked_at.map(day_of),
         });
     }
-    rows.sort_by(|a, b| (&a.login, a.role, &a.unit, a.from).cmp(&(&b.login, b.role, &b.unit, b.from)));
+    rows.sort_by(|a, b| {
+        (&a.login, a.role, &a.unit, a.from).cmp(&(&b.login, b.role, &b.unit, b.from))
+    });
     for (i, r) in rows.iter_mut().enumerate() {
         r.row = i + 2;
     }
