@@ -76,10 +76,34 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         assert_eq!(ra, rb, "{report:?}");
     }
     ok(memberflow(b.url(), d, &["check", "--stats"]));
+    // The holders of the roles the province's mail is addressed to, with their addresses.
+    let holders = role_holders_in(a.url(), d);
+    assert!(holders.len() > 2000, "{}", holders.len());
+    assert!(
+        holders
+            .iter()
+            .any(|h| h.contains(",secretary,") && h.contains("@example.vn,")),
+        "{holders:?}"
+    );
+    assert!(
+        out.contains(&format!(
+            "role holders: {} new, 0 changed, 0 unchanged",
+            holders.len()
+        )),
+        "{out}"
+    );
+    assert_eq!(role_holders_in(b.url(), d), holders);
     // Again: nothing changes.
     let out = ok(memberflow(b.url(), d, &["import", "hg.xlsx"]));
     assert!(
         out.contains("units: 0 new, 0 changed, 2260 unchanged; members: 0 new, 0 changed, 34931 unchanged; 0 problem(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "role holders: 0 new, 0 changed, {} unchanged",
+            holders.len()
+        )),
         "{out}"
     );
     ok(memberflow(b.url(), d, &["check", "--stats"]));
@@ -403,4 +427,234 @@ async fn a_members_csv_file_streams_in_batches_with_progress() {
         out.contains("UNKNOWN_COLUMN") && out.contains("MISSING_COLUMN"),
         "{out}"
     );
+}
+
+const ROLES_HEADER: &str =
+    "Tên đăng nhập;Vai trò;Mã đơn vị;Số thẻ đảng viên;Thư điện tử;Từ ngày;Đến ngày";
+
+fn role_holders_in(db: &str, dir: &std::path::Path) -> Vec<String> {
+    ok(memberflow(
+        db,
+        dir,
+        &["export", "--kind", "role-holders", "--format", "csv"],
+    ))
+    .lines()
+    .skip(1)
+    .map(str::to_owned)
+    .collect()
+}
+
+#[tokio::test]
+async fn role_holders_import_as_dated_grants_and_export_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    std::fs::write(d.join("units.csv"), UNITS).unwrap();
+    ok(memberflow(db, d, &["import", "units.csv"]));
+    std::fs::write(d.join("members.csv"), good_members()).unwrap();
+    ok(memberflow(db, d, &["import", "members.csv"]));
+
+    // The template: Vietnamese headers, and the explanations in the workbook.
+    let header = ok(memberflow(
+        db,
+        d,
+        &[
+            "export",
+            "--template",
+            "--kind",
+            "role-holders",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(
+        header.trim_start_matches('\u{FEFF}').trim_end(),
+        ROLES_HEADER.replace(';', ",")
+    );
+    ok(memberflow(
+        db,
+        d,
+        &["export", "--template", "--output", "mau.xlsx"],
+    ));
+    let template = std::fs::read(d.join("mau.xlsx")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&template).contains("xl/worksheets/sheet4.xml"),
+        "three sheets of rows, then the explanations"
+    );
+
+    // Two holders, one a member (by card), one everywhere in the province; a dry run first.
+    let first = format!(
+        "{ROLES_HEADER}
+bithu.vt1;secretary;HG-VT-1;0100001;bithu.vt1@example.vn;2020-01-01;
+tochuc.hg;Ban Tổ chức;HG;;tochuc.hg@example.vn;01/06/2021;
+"
+    );
+    std::fs::write(d.join("roles.csv"), &first).unwrap();
+    let out = ok(memberflow(db, d, &["import", "roles.csv", "--dry-run"]));
+    assert!(
+        out.contains("role holders: 2 new, 0 changed, 0 unchanged") && out.contains("dry run"),
+        "{out}"
+    );
+    assert!(role_holders_in(db, d).is_empty());
+    let out = ok(memberflow(db, d, &["import", "roles.csv"]));
+    assert!(
+        out.contains("role holders: 2 new") && out.contains("written"),
+        "{out}"
+    );
+    assert_eq!(
+        role_holders_in(db, d),
+        vec![
+            "bithu.vt1,secretary,HG-VT-1,0100001,bithu.vt1@example.vn,2020-01-01,",
+            "tochuc.hg,organization_department,HG,,tochuc.hg@example.vn,2021-06-01,",
+        ]
+    );
+    // Idempotent.
+    let out = ok(memberflow(db, d, &["import", "roles.csv"]));
+    assert!(
+        out.contains("role holders: 0 new, 0 changed, 2 unchanged"),
+        "{out}"
+    );
+
+    // A dated change: the secretary's term ends, a new one begins; an address corrected.
+    let second = format!(
+        "{ROLES_HEADER}
+bithu.vt1;secretary;HG-VT-1;0100001;bithu.vt1@example.vn;2020-01-01;2024-01-01
+bithu.vt1b;secretary;HG-VT-1;0100002;;2024-01-01;
+tochuc.hg;organization_department;HG;;ban.tochuc@example.vn;2021-06-01;
+"
+    );
+    std::fs::write(d.join("roles2.csv"), &second).unwrap();
+    let out = ok(memberflow(db, d, &["import", "roles2.csv"]));
+    assert!(
+        out.contains("role holders: 1 new, 2 changed, 0 unchanged"),
+        "{out}"
+    );
+    let after = role_holders_in(db, d);
+    assert_eq!(
+        after,
+        vec![
+            "bithu.vt1,secretary,HG-VT-1,0100001,bithu.vt1@example.vn,2020-01-01,2024-01-01",
+            "bithu.vt1b,secretary,HG-VT-1,0100002,,2024-01-01,",
+            "tochuc.hg,organization_department,HG,,ban.tochuc@example.vn,2021-06-01,",
+        ]
+    );
+
+    // A different past, an unknown unit, a role the unit cannot have, an unknown card, a day
+    // to come: every problem at once, nothing written; the good row with --accept-partial.
+    let bad = format!(
+        "{ROLES_HEADER}
+bithu.vt1;secretary;HG-VT-1;;;2020-01-01;2023-01-01
+bithu.x;secretary;HG-XX;;;2020-01-01;
+uv.hg;branch_committee;HG;;;2020-01-01;
+bithu.y;secretary;HG-VT-2;0999999;;2020-01-01;
+bithu.z;secretary;HG-VT-2;;;2999-01-01;
+ubkt.vt;inspection_commission;HG-VT;;ubkt.vt@example.vn;2022-03-01;
+"
+    );
+    std::fs::write(d.join("bad.csv"), &bad).unwrap();
+    let out = refused(memberflow(db, d, &["import", "bad.csv"]));
+    for expected in [
+        "bad.csv dòng/row 2, cột/column «Đến ngày»: HISTORY_REWRITE",
+        "bad.csv dòng/row 3, cột/column «Mã đơn vị»: UNKNOWN_UNIT",
+        "bad.csv dòng/row 4, cột/column «Vai trò»: TREE",
+        "bad.csv dòng/row 5, cột/column «Số thẻ đảng viên»: UNKNOWN_MEMBER",
+        "bad.csv dòng/row 6, cột/column «Từ ngày»: DATES",
+    ] {
+        assert!(out.contains(expected), "{expected}\n{out}");
+    }
+    assert_eq!(role_holders_in(db, d), after);
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "bad.csv", "--accept-partial"],
+    ));
+    assert!(
+        out.contains("role holders: 1 new, 0 changed, 0 unchanged") && out.contains("written"),
+        "{out}"
+    );
+    let now = role_holders_in(db, d);
+    assert_eq!(now.len(), 4, "{now:?}");
+    assert!(
+        now.contains(
+            &"ubkt.vt,inspection_commission,HG-VT,,ubkt.vt@example.vn,2022-03-01,".to_owned()
+        ),
+        "{now:?}"
+    );
+}
+
+/// Whether a thread of process `pid` is blocked writing to a full pipe.
+fn blocked_on_a_pipe(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|t| {
+            std::fs::read_to_string(t.path().join("wchan")).is_ok_and(|w| w.contains("pipe_write"))
+        })
+}
+
+#[tokio::test]
+async fn a_file_changed_between_the_check_and_the_write_writes_nothing() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    std::fs::write(d.join("units.csv"), UNITS).unwrap();
+    ok(memberflow(db, d, &["import", "units.csv"]));
+    let file = good_members();
+    std::fs::write(d.join("m.csv"), &file).unwrap();
+
+    // The importer's standard error is a pipe already full: the line that says the check's
+    // reading has ended (the first it writes) waits for this test to read it, before the
+    // file is read again to be written.
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let size = rustix::pipe::fcntl_getpipe_size(&writer).unwrap();
+    (&writer).write_all(&vec![b'.'; size]).unwrap();
+    let child = Command::new(BIN)
+        .current_dir(d)
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_DATABASE_URL", db)
+        .args(["import", "m.csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !blocked_on_a_pipe(child.id()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "the importer never wrote its progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Meanwhile a name is corrected in place: the same length.
+    let changed = file.replacen("Nguyễn Văn An", "Nguyễn Văn Am", 1);
+    assert_eq!(changed.len(), file.len());
+    std::fs::write(d.join("m.csv"), &changed).unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        reader.read_to_end(&mut all).unwrap();
+        String::from_utf8_lossy(&all[size..]).into_owned()
+    });
+    let out = child.wait_with_output().unwrap();
+    let err = drain.join().unwrap();
+    assert!(!out.status.success(), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("FILE_CHANGED") && stdout.contains("refused: nothing written"),
+        "{stdout}\n{err}"
+    );
+    assert!(
+        err.starts_with("  check: 2 rows read, 2 checked, 0 written"),
+        "{err}"
+    );
+    assert!(!err.contains("2 written"), "{err}");
+    assert!(members_in(db, d).is_empty());
+    // The file as it now is imports.
+    let out = ok(memberflow(db, d, &["import", "m.csv"]));
+    assert!(out.contains("members: 2 new"), "{out}");
+    assert!(members_in(db, d)[0].contains("Nguyễn Văn Am"));
 }

@@ -419,3 +419,89 @@ async fn the_multipart_protocol_keeps_its_limits() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 413);
 }
+
+#[tokio::test]
+async fn role_holders_are_an_administrators_to_import_and_export() {
+    let app = spawn_app().await;
+    let r = app
+        .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["written"], true);
+    let hg = id_of(&app, "HG").await;
+    let department = app
+        .account(
+            "bantochuc-hg",
+            &[("organization_department", Some(&hg))],
+            None,
+        )
+        .await;
+    let admin = app.account("quantri", &[("admin", None)], None).await;
+    let file = "Tên đăng nhập;Vai trò;Mã đơn vị;Số thẻ đảng viên;Thư điện tử;Từ ngày;Đến ngày
+bithu.vt1;secretary;HG-VT-1;;bithu.vt1@example.vn;2020-01-01;
+";
+    let doc = "mutation($file: Upload!) { importFile(file: $file) {
+        kinds written problemCount counts { rolesCreated rolesUpdated rolesUnchanged }
+        rows(first: 5) { key action } } }";
+    let before = registry_counts(&app).await;
+    // The organization department keeps the tree and the registry, not accounts and rights.
+    let (_, r) = app
+        .upload_as(
+            Some(&department),
+            doc,
+            json!({}),
+            ("vai-tro.csv", file.as_bytes()),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    assert_eq!(registry_counts(&app).await, before);
+    let (_, r) = app
+        .upload_as(
+            Some(&admin),
+            doc,
+            json!({}),
+            ("vai-tro.csv", file.as_bytes()),
+        )
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["kinds"], json!(["ROLE_HOLDERS"]));
+    assert_eq!(p["written"], true, "{p:#}");
+    assert_eq!(
+        p["counts"],
+        json!({ "rolesCreated": 1, "rolesUpdated": 0, "rolesUnchanged": 0 })
+    );
+    assert_eq!(
+        p["rows"],
+        json!([{ "key": "bithu.vt1 secretary HG-VT-1", "action": "CREATE" }])
+    );
+
+    let vars = json!({ "kind": "ROLE_HOLDERS", "format": "CSV", "template": false });
+    let r = app.gql_as(&department, EXPORT, vars.clone()).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    let r = app.gql_as(&admin, EXPORT, vars).await;
+    assert!(r.get("errors").is_none(), "{r:#}");
+    let e = &r["data"]["exportRegistry"];
+    assert!(
+        e["fileName"].as_str().unwrap().starts_with("vai-tro-"),
+        "{e:#}"
+    );
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(e["contentBase64"].as_str().unwrap())
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.contains("\r\nbithu.vt1,secretary,HG-VT-1,,bithu.vt1@example.vn,2020-01-01,\r\n"),
+        "{csv}"
+    );
+    // The file exported imports back unchanged.
+    let (_, r) = app
+        .upload_as(
+            Some(&admin),
+            doc,
+            json!({}),
+            ("vai-tro.csv", csv.as_bytes()),
+        )
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["counts"]["rolesCreated"], 0, "{p:#}");
+    assert_eq!(p["counts"]["rolesUpdated"], 0, "{p:#}");
+}

@@ -8,7 +8,8 @@
 //! are parsed by the core and checked against the database by the store, limited to the
 //! subtree of the unit the caller names (`unitId`): the caller needs `EDIT_TREE` there for
 //! unit rows and `REGISTER_MEMBERS` for member rows (the whole tree without `unitId`), and a
-//! row reaching outside is refused with `OUT_OF_SCOPE`. Every import, preview and export is
+//! row reaching outside is refused with `OUT_OF_SCOPE`; role holder rows (accounts and their
+//! rights) need `ADMINISTER` everywhere. Every import, preview and export is
 //! written to the access log.
 
 use std::sync::Arc;
@@ -68,6 +69,9 @@ pub enum ImportKind {
     Units,
     /// The member registry («Đảng viên»).
     Members,
+    /// The holders of roles at units, with their addresses («Người giữ vai trò»): an
+    /// administrator's, everywhere.
+    RoleHolders,
 }
 
 impl From<ImportKind> for Kind {
@@ -75,6 +79,7 @@ impl From<ImportKind> for Kind {
         match k {
             ImportKind::Units => Kind::Units,
             ImportKind::Members => Kind::Members,
+            ImportKind::RoleHolders => Kind::RoleHolders,
         }
     }
 }
@@ -84,6 +89,7 @@ impl From<Kind> for ImportKind {
         match k {
             Kind::Units => ImportKind::Units,
             Kind::Members => ImportKind::Members,
+            Kind::RoleHolders => ImportKind::RoleHolders,
         }
     }
 }
@@ -179,6 +185,12 @@ pub struct ImportCounts {
     members_updated: i32,
     /// Members unchanged.
     members_unchanged: i32,
+    /// Role grants given.
+    roles_created: i32,
+    /// Role grants ended, or their accounts' addresses or members changed.
+    roles_updated: i32,
+    /// Role grants unchanged.
+    roles_unchanged: i32,
 }
 
 fn count(n: u64) -> i32 {
@@ -338,7 +350,9 @@ async fn run_import(
     // Before the file is even read: the caller may import something there.
     let tree_ok = holds(ctx, Permission::EditTree, unit).await.is_ok();
     let members_ok = holds(ctx, Permission::RegisterMembers, unit).await.is_ok();
-    if !tree_ok && !members_ok {
+    // Role holders are accounts and their rights: an administrator's, everywhere.
+    let roles_ok = require_everywhere(ctx, Permission::Administer).is_ok();
+    if !tree_ok && !members_ok && !roles_ok {
         return Err(forbidden(Permission::RegisterMembers).into_graphql(l));
     }
     let files = sheet_files(ctx)?.clone();
@@ -393,6 +407,9 @@ async fn run_import(
     if !rows.members.is_empty() && !members_ok {
         return Err(forbidden(Permission::RegisterMembers).into_graphql(l));
     }
+    if !rows.roles.is_empty() && !roles_ok {
+        return Err(forbidden(Permission::Administer).into_graphql(l));
+    }
     let who = caller(ctx)?;
     a.store
         .accounts()
@@ -417,6 +434,8 @@ async fn run_import(
         units_sheet: rows.units_sheet,
         members: rows.members,
         members_sheet: rows.members_sheet,
+        roles: rows.roles,
+        roles_sheet: rows.roles_sheet,
         units_scope: scope.clone(),
         members_scope: scope,
         list_rows: true,
@@ -444,6 +463,9 @@ async fn run_import(
             members_created: count(c.members_created),
             members_updated: count(c.members_changed),
             members_unchanged: count(c.members_unchanged),
+            roles_created: count(c.roles_created),
+            roles_updated: count(c.roles_changed),
+            roles_unchanged: count(c.roles_unchanged),
         },
         written: outcome.written,
     })
@@ -533,16 +555,16 @@ impl ImportQuery {
             None => vec![Kind::Units, Kind::Members],
         };
         for k in &kinds {
-            let p = match k {
-                Kind::Units => Permission::ReadTree,
-                Kind::Members => Permission::ReadMembers,
+            match k {
+                Kind::Units => holds(ctx, Permission::ReadTree, unit).await?,
+                Kind::Members => holds(ctx, Permission::ReadMembers, unit).await?,
+                Kind::RoleHolders => require_everywhere(ctx, Permission::Administer)?,
             };
-            holds(ctx, p, unit).await?;
         }
         if format == SheetFormat::Csv && kinds.len() != 1 {
             return Err(ApiError::Validation(Text::new(
-                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị hoặc đảng viên.",
-                "A CSV file holds one kind: choose units or members.",
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên hoặc người giữ vai trò.",
+                "A CSV file holds one kind: choose units, members or role holders.",
             ))
             .into_graphql(l));
         }
@@ -590,6 +612,9 @@ impl ImportQuery {
             if !kinds.contains(&Kind::Members) {
                 e.members.clear();
             }
+            if !kinds.contains(&Kind::RoleHolders) {
+                e.roles.clear();
+            }
             Some(e)
         };
         let (units, members) = data
@@ -613,6 +638,7 @@ impl ImportQuery {
         let what = match kind {
             Some(ImportKind::Units) => "don-vi",
             Some(ImportKind::Members) => "dang-vien",
+            Some(ImportKind::RoleHolders) => "vai-tro",
             None => "so-dang-vien",
         };
         let prefix = if template { "mau-" } else { "" };

@@ -177,11 +177,31 @@ pub enum UserAction {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Set an account's password, as an administrator (an account an import or the demo
+    /// created has none); its sessions end. The password is read as for `add`.
+    Password {
+        /// Login name.
+        username: String,
+    },
     /// Disable an account and end its sessions.
     Disable {
         /// Login name.
         username: String,
     },
+}
+
+/// A new password: `MEMBERFLOW_NEW_PASSWORD`, or the first line of standard input.
+fn new_password() -> anyhow::Result<String> {
+    Ok(match std::env::var("MEMBERFLOW_NEW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    })
 }
 
 async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
@@ -197,16 +217,7 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
             let email = email
                 .map(|e| EmailAddress::parse(&e).map_err(|t| anyhow::anyhow!("{}", t.en)))
                 .transpose()?;
-            let password = match std::env::var("MEMBERFLOW_NEW_PASSWORD") {
-                Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin()
-                        .read_line(&mut line)
-                        .context("reading the password from standard input")?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
-            };
+            let password = new_password()?;
             let member = member
                 .map(|m| uuid::Uuid::parse_str(&m).context("--member must be a member id"))
                 .transpose()?;
@@ -286,6 +297,15 @@ async fn user_command(config: &Config, action: UserAction) -> anyhow::Result<Exi
                 Some(e) => println!("{username}'s reminders go to {e}"),
                 None => println!("{username} has no e-mail address"),
             }
+        }
+        UserAction::Password { username } => {
+            let password = new_password()?;
+            store
+                .accounts()
+                .set_password(&username, &password, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", store_message(&e)))?;
+            println!("{username}'s password is set");
         }
         UserAction::Disable { username } => {
             store

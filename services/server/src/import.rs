@@ -26,6 +26,8 @@ pub enum KindArg {
     Units,
     /// The member registry.
     Members,
+    /// The holders of roles at units, with their addresses.
+    RoleHolders,
 }
 
 impl From<KindArg> for Kind {
@@ -33,6 +35,7 @@ impl From<KindArg> for Kind {
         match k {
             KindArg::Units => Kind::Units,
             KindArg::Members => Kind::Members,
+            KindArg::RoleHolders => Kind::RoleHolders,
         }
     }
 }
@@ -40,8 +43,8 @@ impl From<KindArg> for Kind {
 /// `memberflow import`
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The file: XLSX (sheets «Đơn vị» and «Đảng viên», or any sheet with a template's
-    /// headers) or CSV (UTF-8, with or without BOM).
+    /// The file: XLSX (sheets «Đơn vị», «Đảng viên» and «Người giữ vai trò», or any sheet
+    /// with a template's headers) or CSV (UTF-8, with or without BOM).
     pub file: PathBuf,
     /// Read only sheets of this kind (a CSV file's kind is otherwise told by its headers).
     #[arg(long, value_enum)]
@@ -73,7 +76,7 @@ pub enum ExportFormat {
 /// `memberflow export`
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
-    /// Which kind (default: both, in an XLSX workbook).
+    /// Which kind (default: every kind, in an XLSX workbook).
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
     /// Output format.
@@ -162,12 +165,16 @@ pub async fn import(
         units_sheet: rows.units_sheet,
         members: rows.members,
         members_sheet: rows.members_sheet,
+        roles: rows.roles,
+        roles_sheet: rows.roles_sheet,
         ..ImportRequest::default()
     };
+    let with_roles = rows.kinds.contains(&Kind::RoleHolders);
     eprintln!(
-        "read {} unit row(s), {} member row(s) in {:.1} s",
+        "read {} unit row(s), {} member row(s), {} role holder row(s) in {:.1} s",
         req.units.len(),
         req.members.len(),
+        req.roles.len(),
         started.elapsed().as_secs_f64()
     );
     // With problems already, the database is still asked (without writing) so that every
@@ -200,6 +207,12 @@ pub async fn import(
         c.members_unchanged,
         problems.len()
     );
+    if with_roles || c.roles_created + c.roles_changed + c.roles_unchanged > 0 {
+        println!(
+            "role holders: {} new, {} changed, {} unchanged",
+            c.roles_created, c.roles_changed, c.roles_unchanged
+        );
+    }
     if !problems.is_empty() {
         write_report(args.report.as_deref(), &all, &problems)?;
     }
@@ -247,8 +260,10 @@ fn streamed(path: &Path, kind: Option<KindArg>) -> anyhow::Result<bool> {
 }
 
 /// A members CSV file as the store reads it: a batch of rows at a time, from the start as
-/// often as asked, each row read by the core. The file must not change between readings
-/// (its length and time of change are compared).
+/// often as asked, each row read by the core. The file must not change between readings:
+/// its length and time of change are compared when a reading begins and when it ends, and
+/// the digest of its records at the end of each reading with the first reading's (a file
+/// rewritten to the same length within the time of change's resolution).
 struct CsvMembers<'a> {
     path: PathBuf,
     name: String,
@@ -256,6 +271,10 @@ struct CsvMembers<'a> {
     records: Option<CsvRecords<std::io::BufReader<std::fs::File>>>,
     parser: Option<MemberParser>,
     probation: &'a (dyn Fn(Option<chrono::NaiveDate>) -> u32 + Sync),
+    /// The digest of the reading under way.
+    digest: std::hash::DefaultHasher,
+    /// The digest of the first whole reading.
+    first: Option<u64>,
 }
 
 fn stamp(path: &Path) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
@@ -278,6 +297,15 @@ impl CsvMembers<'_> {
     }
 }
 
+/// Adds a record's cells to a reading's digest.
+fn hash_record(h: &mut std::hash::DefaultHasher, cells: &[core::Cell]) {
+    use std::hash::Hash as _;
+    cells.len().hash(h);
+    for c in cells {
+        c.text().hash(h);
+    }
+}
+
 impl MemberSource for CsvMembers<'_> {
     fn sheet(&self) -> &str {
         &self.name
@@ -291,6 +319,8 @@ impl MemberSource for CsvMembers<'_> {
         let mut records =
             CsvRecords::new(&self.name, std::io::BufReader::with_capacity(1 << 20, file));
         let header = records.next_record()?.unwrap_or_default();
+        self.digest = std::hash::DefaultHasher::new();
+        hash_record(&mut self.digest, &header);
         self.parser = Some(MemberParser::new(&self.name, &header)?);
         self.records = Some(records);
         Ok(())
@@ -303,8 +333,19 @@ impl MemberSource for CsvMembers<'_> {
         let mut rows = Vec::with_capacity(max.min(10_000));
         while rows.len() < max {
             let Some(cells) = records.next_record()? else {
+                // The end of a reading: the file as it was when the import began, and the
+                // same records as the first reading's.
+                self.records = None;
+                let digest = std::hash::Hasher::finish(&self.digest);
+                if stamp(&self.path).ok() != Some(self.stamp)
+                    || self.first.is_some_and(|f| f != digest)
+                {
+                    return Err(self.changed());
+                }
+                self.first = Some(digest);
                 break;
             };
+            hash_record(&mut self.digest, &cells);
             if core::blank(&cells) {
                 continue;
             }
@@ -338,6 +379,8 @@ async fn import_streamed(
         records: None,
         parser: None,
         probation: &probation,
+        digest: std::hash::DefaultHasher::new(),
+        first: None,
     };
     let req = StreamRequest {
         dry_run: args.dry_run,
@@ -402,7 +445,7 @@ async fn import_streamed(
             );
         }
     }
-    let ok = outcome.problem_count == 0 || args.accept_partial;
+    let ok = !outcome.changed && (outcome.problem_count == 0 || args.accept_partial);
     if outcome.written {
         store.after_bulk_load().await?;
     }
@@ -428,9 +471,11 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
     let kinds: Vec<Kind> = match args.kind {
         Some(k) => vec![k.into()],
         None if args.format == ExportFormat::Csv => {
-            anyhow::bail!("a CSV file holds one kind: give --kind units or --kind members")
+            anyhow::bail!(
+                "a CSV file holds one kind: give --kind units, --kind members or --kind role-holders"
+            )
         }
-        None => vec![Kind::Units, Kind::Members],
+        None => vec![Kind::Units, Kind::Members, Kind::RoleHolders],
     };
     let data = if args.template {
         None

@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader as _, Xlsx};
 use memberflow_workflow::import::{
-    Cell, Column, Kind, MemberRow, Problem, Sheet, UnitRow, format_history,
+    Cell, Column, Kind, MemberRow, Problem, RoleRow, Sheet, UnitRow, format_history,
 };
 use memberflow_workflow::text::Text;
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
@@ -282,6 +282,19 @@ pub fn member_cells(m: &MemberRow) -> Vec<String> {
     ]
 }
 
+/// A role holder row's cells, in the template's order.
+pub fn role_cells(r: &RoleRow) -> Vec<String> {
+    vec![
+        r.login.clone(),
+        r.role.as_str().to_owned(),
+        r.unit.clone().unwrap_or_default(),
+        r.card.clone().unwrap_or_default(),
+        r.email.clone().unwrap_or_default(),
+        r.from.to_string(),
+        date(r.to),
+    ]
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r', ';']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -480,6 +493,7 @@ pub fn export_file(
             (None, _) => Vec::new(),
             (Some(d), Kind::Units) => d.units.iter().map(unit_cells).collect(),
             (Some(d), Kind::Members) => d.members.iter().map(member_cells).collect(),
+            (Some(d), Kind::RoleHolders) => d.roles.iter().map(role_cells).collect(),
         }
     };
     if csv_file && let Some(k) = kinds.first() {

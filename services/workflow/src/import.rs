@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 
+use crate::access::Role;
 use crate::text::Text;
 use crate::tree::{self, AdmissionDates, MemberStatus, UnitKind};
 
@@ -74,6 +75,8 @@ pub enum Kind {
     Units,
     /// The member registry.
     Members,
+    /// The holders of roles at units, with their accounts' addresses.
+    RoleHolders,
 }
 
 impl Kind {
@@ -82,6 +85,7 @@ impl Kind {
         match self {
             Kind::Units => "units",
             Kind::Members => "members",
+            Kind::RoleHolders => "role-holders",
         }
     }
 
@@ -90,6 +94,7 @@ impl Kind {
         match self {
             Kind::Units => "Đơn vị",
             Kind::Members => "Đảng viên",
+            Kind::RoleHolders => "Người giữ vai trò",
         }
     }
 
@@ -98,6 +103,7 @@ impl Kind {
         match self {
             Kind::Units => UNIT_COLUMNS,
             Kind::Members => MEMBER_COLUMNS,
+            Kind::RoleHolders => ROLE_COLUMNS,
         }
     }
 }
@@ -361,6 +367,67 @@ pub const MEMBER_COLUMNS: &[Column] = &[
     ),
 ];
 
+/// The role holders template: who holds which role at which unit, from when, and where
+/// the mail for the role reaches them.
+pub const ROLE_COLUMNS: &[Column] = &[
+    col(
+        "login",
+        "Tên đăng nhập",
+        "Login name",
+        true,
+        "Tên đăng nhập của tài khoản, không có khoảng trắng: tài khoản chưa có thì được tạo (chưa có mật khẩu).",
+        "The account's login name, no spaces: an account not recorded is created (without a password).",
+    ),
+    col(
+        "role",
+        "Vai trò",
+        "Role",
+        true,
+        "Mã vai trò (secretary, branch_committee, executive_committee, standing_committee, committee, inspection_commission, secretariat, organization_department, auditor, admin) hoặc tên vai trò.",
+        "The role's code (secretary, branch_committee, executive_committee, standing_committee, committee, inspection_commission, secretariat, organization_department, auditor, admin) or its Vietnamese name.",
+    ),
+    col(
+        "unit",
+        "Mã đơn vị",
+        "Unit code",
+        false,
+        "Mã đơn vị nơi giữ vai trò (và các đơn vị trực thuộc); để trống cho vai trò toàn hệ thống.",
+        "The code of the unit where the role is held (with its subtree); empty for a role everywhere.",
+    ),
+    col(
+        "card",
+        "Số thẻ đảng viên",
+        "Party card number",
+        false,
+        "Số thẻ của đảng viên sở hữu tài khoản; để trống nếu không phải đảng viên.",
+        "The card number of the member the account belongs to; empty otherwise.",
+    ),
+    col(
+        "email",
+        "Thư điện tử",
+        "E-mail",
+        false,
+        "Địa chỉ nhận thư gửi vai trò; để trống thì giữ địa chỉ đã ghi.",
+        "Where the mail for the role goes; empty keeps the address recorded.",
+    ),
+    col(
+        "from",
+        "Từ ngày",
+        "From",
+        true,
+        "Ngày bắt đầu giữ vai trò (không sau hôm nay).",
+        "The first day the role is held (not after today).",
+    ),
+    col(
+        "to",
+        "Đến ngày",
+        "Until",
+        false,
+        "Ngày thôi giữ vai trò (không sau hôm nay); để trống nếu còn giữ.",
+        "The day the role ends (not after today); empty while it is held.",
+    ),
+];
+
 /// A period of a history: `value` from `from` until `to` (open when `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period<T> {
@@ -432,6 +499,28 @@ pub struct MemberRow {
     pub statuses: Vec<Period<MemberStatus>>,
 }
 
+/// A role holder row, parsed: `login` holds `role` at `unit` (everywhere when `None`) from
+/// `from` until `to`. The natural key is the login, the role, the unit and the first day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRow {
+    /// The row number in its sheet.
+    pub row: usize,
+    /// The account's login name.
+    pub login: String,
+    /// The role.
+    pub role: Role,
+    /// The unit's code.
+    pub unit: Option<String>,
+    /// The card number of the member the account belongs to.
+    pub card: Option<String>,
+    /// Where the mail for the account's roles goes.
+    pub email: Option<String>,
+    /// First day.
+    pub from: NaiveDate,
+    /// The day it ended (revoked).
+    pub to: Option<NaiveDate>,
+}
+
 /// Rows parsed from a sheet, and the problems of the rows that could not be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed<T> {
@@ -473,7 +562,10 @@ pub fn kind_of(sheet: &Sheet) -> Option<Kind> {
         .map(|r| r.iter().map(Cell::text).collect())
         .unwrap_or_default();
     let has = |c: &Column| headers.iter().any(|h| header_matches(c, h));
-    if has(&MEMBER_COLUMNS[0]) {
+    // The role holders' sheet names a card and a unit too: its login column tells it.
+    if has(&ROLE_COLUMNS[0]) {
+        Some(Kind::RoleHolders)
+    } else if has(&MEMBER_COLUMNS[0]) {
         Some(Kind::Members)
     } else if has(&UNIT_COLUMNS[0]) {
         Some(Kind::Units)
@@ -1029,6 +1121,157 @@ pub fn parse_members(
     out
 }
 
+/// A role from its code or its Vietnamese name.
+pub fn parse_role(s: &str) -> Option<Role> {
+    Role::parse(&s.to_lowercase()).or_else(|| {
+        Role::ALL
+            .into_iter()
+            .find(|r| norm(&r.label().vi) == norm(s))
+    })
+}
+
+/// Parses a role holders sheet: every cell, the dates in order, a natural key (login, role,
+/// unit, first day) given once, the periods of one login, role and unit apart, and one
+/// account's card number and address the same on all its rows.
+pub fn parse_role_holders(sheet: &Sheet) -> Parsed<RoleRow> {
+    let mut out = Parsed::default();
+    let index = columns(sheet, Kind::RoleHolders, &mut out.problems);
+    if !out.problems.is_empty() {
+        return out;
+    }
+    type Key = (String, Role, Option<String>);
+    let mut periods: HashMap<Key, Vec<(NaiveDate, Option<NaiveDate>, usize)>> = HashMap::new();
+    let mut accounts: HashMap<String, (Option<String>, Option<String>, usize)> = HashMap::new();
+    for (row, cells) in data_rows(sheet) {
+        let mut r = RowReader {
+            sheet: &sheet.name,
+            row,
+            cells,
+            index: &index,
+            problems: Vec::new(),
+        };
+        let login = r.code("login", parse_code, "không có khoảng trắng / no spaces");
+        let role = r.code("role", parse_role, "secretary, ..., admin");
+        let unit = r.code("unit", parse_code, "mã đơn vị / a unit code");
+        let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
+        let email = r.text("email");
+        if let Some(e) = &email
+            && crate::email::EmailAddress::parse(e).is_err()
+        {
+            let c = r.column("email");
+            r.problem(
+                c,
+                "BAD_EMAIL",
+                Text::new(
+                    format!("«{e}» không phải là địa chỉ thư điện tử."),
+                    format!("`{e}` is not an e-mail address."),
+                ),
+            );
+        }
+        let from = r.date("from");
+        let to = r.date("to");
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            let c = r.column("to");
+            r.problem(
+                c,
+                "DATES",
+                Text::new(
+                    "«Đến ngày» không được trước «Từ ngày».",
+                    "`Until` may not come before `From`.",
+                ),
+            );
+        }
+        if let (Some(login), Some(role), Some(from)) = (&login, role, from) {
+            let key = (login.clone(), role, unit.clone());
+            let others = periods.entry(key).or_default();
+            if let Some((_, _, first)) = others.iter().find(|(f, _, _)| *f == from) {
+                let c = r.column("from");
+                r.problem(
+                    c,
+                    "DUPLICATE",
+                    Text::new(
+                        format!("{login} giữ vai trò này tại đơn vị này từ ngày {from} đã có ở dòng {first}."),
+                        format!("{login} holding this role at this unit from {from} already appears on row {first}."),
+                    ),
+                );
+            } else if let Some((_, _, other)) = others.iter().find(|(f, t, _)| {
+                from < t.unwrap_or(NaiveDate::MAX) && *f < to.unwrap_or(NaiveDate::MAX)
+            }) {
+                let c = r.column("from");
+                r.problem(
+                    c,
+                    "DATES",
+                    Text::new(
+                        format!(
+                            "Thời gian này trùng với dòng {other} (cùng người, vai trò, đơn vị)."
+                        ),
+                        format!("This period overlaps row {other} (same login, role and unit)."),
+                    ),
+                );
+            } else {
+                others.push((from, to, row));
+            }
+        }
+        if let Some(login) = &login {
+            match accounts.get(login) {
+                None => {
+                    accounts.insert(login.clone(), (card.clone(), email.clone(), row));
+                }
+                Some((first_card, first_email, first)) => {
+                    let first = *first;
+                    if card.is_some() && first_card.is_some() && &card != first_card {
+                        let c = r.column("card");
+                        r.problem(
+                            c,
+                            "INCONSISTENT",
+                            Text::new(
+                                format!("Tài khoản {login} đã ghi số thẻ khác ở dòng {first}."),
+                                format!(
+                                    "The account {login} has another card number on row {first}."
+                                ),
+                            ),
+                        );
+                    }
+                    if email.is_some() && first_email.is_some() && &email != first_email {
+                        let c = r.column("email");
+                        r.problem(
+                            c,
+                            "INCONSISTENT",
+                            Text::new(
+                                format!(
+                                    "Tài khoản {login} đã ghi địa chỉ thư khác ở dòng {first}."
+                                ),
+                                format!(
+                                    "The account {login} has another e-mail address on row {first}."
+                                ),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let problems = std::mem::take(&mut r.problems);
+        match (login, role, from) {
+            (Some(login), Some(role), Some(from)) if problems.is_empty() => {
+                out.rows.push(RoleRow {
+                    row,
+                    login,
+                    role,
+                    unit,
+                    card,
+                    email,
+                    from,
+                    to,
+                });
+            }
+            _ => out.problems.extend(problems),
+        }
+    }
+    out
+}
+
 /// A members sheet's header row understood: each row is then read by itself, so that a
 /// file too large to hold is read a row at a time (the duplicates of its card numbers are
 /// the reader's to find: [`KeyHashes`]).
@@ -1381,6 +1624,8 @@ pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
                 Some(Kind::Units)
             } else if s.name == Kind::Members.sheet_name() {
                 Some(Kind::Members)
+            } else if s.name == Kind::RoleHolders.sheet_name() {
+                Some(Kind::RoleHolders)
             } else {
                 kind_of(s)
             }?;
@@ -1401,6 +1646,10 @@ pub struct FileRows {
     pub members: Vec<MemberRow>,
     /// The sheet the members came from.
     pub members_sheet: String,
+    /// Role holder rows.
+    pub roles: Vec<RoleRow>,
+    /// The sheet the role holders came from.
+    pub roles_sheet: String,
     /// Every problem found in the file itself.
     pub problems: Vec<Problem>,
     /// The kinds the file holds.
@@ -1424,8 +1673,8 @@ pub fn parse_file(
             column: None,
             code: "NO_SHEET",
             reason: Text::new(
-                "Không có bảng nào theo mẫu (đơn vị hoặc đảng viên): hãy dùng tệp mẫu.",
-                "No sheet follows a template (units or members): use the template.",
+                "Không có bảng nào theo mẫu (đơn vị, đảng viên hoặc người giữ vai trò): hãy dùng tệp mẫu.",
+                "No sheet follows a template (units, members or role holders): use the template.",
             ),
         });
     }
@@ -1445,6 +1694,12 @@ pub fn parse_file(
                 out.problems.extend(p.problems);
                 out.members.extend(p.rows);
                 out.members_sheet = sheet.name.clone();
+            }
+            Kind::RoleHolders => {
+                let p = parse_role_holders(sheet);
+                out.problems.extend(p.problems);
+                out.roles.extend(p.rows);
+                out.roles_sheet = sheet.name.clone();
             }
         }
     }
@@ -1654,5 +1909,91 @@ mod tests {
             HistoryChange::Rewrites
         );
         assert_eq!(compare_history(&moved, &recorded), HistoryChange::Rewrites);
+    }
+
+    fn roles_sheet(rows: &[&[&str]]) -> Sheet {
+        let mut all = vec![ROLE_COLUMNS.iter().map(|c| t(c.vi)).collect::<Vec<Cell>>()];
+        all.extend(rows.iter().map(|r| r.iter().map(|c| t(c)).collect()));
+        Sheet {
+            name: "Người giữ vai trò".into(),
+            rows: all,
+        }
+    }
+
+    #[test]
+    fn role_holders_parse_with_their_codes_names_and_periods() {
+        let sheet = roles_sheet(&[
+            &[
+                "bt-a01",
+                "secretary",
+                "HG-A01",
+                "0100001",
+                "a@example.org",
+                "2020-01-01",
+                "2023-01-01",
+            ],
+            &["bt-a01", "Bí thư", "HG-A01", "", "", "01/01/2023", ""],
+            &[
+                "tc",
+                "organization_department",
+                "",
+                "",
+                "",
+                "2021-05-05",
+                "",
+            ],
+        ]);
+        assert_eq!(kind_of(&sheet), Some(Kind::RoleHolders));
+        let p = parse_role_holders(&sheet);
+        assert_eq!(p.problems, vec![]);
+        assert_eq!(p.rows.len(), 3);
+        assert_eq!(p.rows[1].role, Role::Secretary);
+        assert_eq!(p.rows[1].from, d("2023-01-01"));
+        assert_eq!(p.rows[0].to, Some(d("2023-01-01")));
+        assert_eq!(p.rows[2].unit, None);
+        assert_eq!(p.rows[0].email.as_deref(), Some("a@example.org"));
+    }
+
+    #[test]
+    fn role_holder_rows_with_problems_name_their_cells() {
+        let sheet = roles_sheet(&[
+            &[
+                "bt-a01",
+                "secretary",
+                "HG-A01",
+                "0100001",
+                "a@example.org",
+                "2020-01-01",
+                "",
+            ],
+            // The same key again, an overlapping period, another card, a bad role and date.
+            &["bt-a01", "secretary", "HG-A01", "", "", "2020-01-01", ""],
+            &[
+                "bt-a01",
+                "secretary",
+                "HG-A01",
+                "0100002",
+                "",
+                "2021-01-01",
+                "",
+            ],
+            &["x", "mayor", "", "", "not-an-address", "2020-13-01", ""],
+            &["y", "admin", "", "", "", "2020-01-02", "2020-01-01"],
+        ]);
+        let p = parse_role_holders(&sheet);
+        assert_eq!(p.rows.len(), 1);
+        let codes: Vec<(usize, &str)> = p.problems.iter().map(|p| (p.row, p.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                (3, "DUPLICATE"),
+                (4, "DATES"),
+                (4, "INCONSISTENT"),
+                (5, "UNKNOWN_CODE"),
+                (5, "BAD_EMAIL"),
+                (5, "BAD_DATE"),
+                (6, "DATES"),
+            ]
+        );
     }
 }

@@ -66,14 +66,15 @@ fn take(stash: &Stash, key: &str, username: &str) -> Option<Stashed> {
     Some(s.remove(i))
 }
 
-const KINDS: [(&str, &str, &str); 3] = [
+const KINDS: [(&str, &str, &str); 4] = [
     ("", "Tự nhận biết theo tiêu đề cột", "Told by the headers"),
     ("UNITS", "Đơn vị", "Units"),
     ("MEMBERS", "Đảng viên", "Members"),
+    ("ROLE_HOLDERS", "Người giữ vai trò", "Role holders"),
 ];
 
 fn kind_of(f: Option<&str>) -> Option<String> {
-    f.filter(|k| matches!(*k, "UNITS" | "MEMBERS"))
+    f.filter(|k| matches!(*k, "UNITS" | "MEMBERS" | "ROLE_HOLDERS"))
         .map(str::to_owned)
 }
 
@@ -130,6 +131,7 @@ fn export_form(v: &Visit) -> Markup {
                     option value="" { (t(l, "Đơn vị và đảng viên (XLSX)", "Units and members (XLSX)")) }
                     option value="UNITS" { (t(l, "Đơn vị", "Units")) }
                     option value="MEMBERS" { (t(l, "Đảng viên", "Members")) }
+                    option value="ROLE_HOLDERS" { (t(l, "Người giữ vai trò", "Role holders")) }
                 }
                 label for="e-format" { (t(l, "Định dạng", "Format")) }
                 select id="e-format" name="format" {
@@ -183,6 +185,7 @@ fn report(v: &Visit, r: &Value, stash_key: Option<&str>) -> Markup {
                 tbody {
                     tr { th scope="row" { (t(l, "Đơn vị", "Units")) } td.num { (i(c, "unitsCreated")) } td.num { (i(c, "unitsUpdated")) } td.num { (i(c, "unitsUnchanged")) } }
                     tr { th scope="row" { (t(l, "Đảng viên", "Members")) } td.num { (i(c, "membersCreated")) } td.num { (i(c, "membersUpdated")) } td.num { (i(c, "membersUnchanged")) } }
+                    tr { th scope="row" { (t(l, "Người giữ vai trò", "Role holders")) } td.num { (i(c, "rolesCreated")) } td.num { (i(c, "rolesUpdated")) } td.num { (i(c, "rolesUnchanged")) } }
                 }
             }
         }

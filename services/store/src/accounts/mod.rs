@@ -267,12 +267,26 @@ fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| StoreError::Database(sea_orm::DbErr::Custom(format!("hashing: {e}"))))
 }
 
+/// A hash no password matches, checked in place of a missing one so that every login takes
+/// the same time.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$N1lHhbSNqaqcjE0cIIkhDvURp0+hLh7QdgLyw0pW1NY";
+
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
+    match PasswordHash::new(hash) {
+        Ok(h) => Argon2::default()
             .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+            .is_ok(),
+        // An account without a password (created by an import): nothing matches, after the
+        // same work as a real check.
+        Err(_) => {
+            let _ = PasswordHash::new(DUMMY_HASH).map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            });
+            false
+        }
+    }
 }
 
 fn check_password_strength(password: &str) -> Result<()> {
@@ -359,10 +373,7 @@ impl Accounts<'_> {
     ) -> Result<(AccountRecord, NewSession)> {
         let Ok(acc) = self.account_by_username(username.trim()).await else {
             // Spend the same time as a real check, so timing does not tell which names exist.
-            let _ = verify_password(
-                password,
-                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$N1lHhbSNqaqcjE0cIIkhDvURp0+hLh7QdgLyw0pW1NY",
-            );
+            let _ = verify_password(password, DUMMY_HASH);
             return Err(bad_credentials());
         };
         // The password is checked for a disabled account too: the same work on every path,
@@ -497,7 +508,7 @@ impl Accounts<'_> {
 
     /// Raises the revocation epoch in the caller's transaction: every cached principal, in
     /// every process, is read again on its next request.
-    async fn bump_auth_epoch(&self, c: &impl sea_orm::ConnectionTrait) -> Result<()> {
+    pub(crate) async fn bump_auth_epoch(&self, c: &impl sea_orm::ConnectionTrait) -> Result<()> {
         let q = Query::update()
             .table(Alias::new("auth_epoch"))
             .value(Alias::new("epoch"), Expr::col(Alias::new("epoch")).add(1))
@@ -827,6 +838,29 @@ impl Accounts<'_> {
             display_name,
             roles,
         })
+    }
+
+    /// Sets `username`'s password, as an administrator does (an account an import created
+    /// has none); the account's sessions end.
+    pub async fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AccountRecord> {
+        check_password_strength(password)?;
+        let hash = hash_password(password)?;
+        let acc = self.account_by_username(username).await?;
+        let id = acc.id;
+        let mut m: account::ActiveModel = acc.into();
+        m.password_hash = Set(hash);
+        m.password_changed_at = Set(now);
+        let txn = self.begin_write().await?;
+        let m = m.update(&txn).await?;
+        self.revoke_all(&txn, id, now).await?;
+        txn.commit().await?;
+        tracing::info!(account = %id, "password set");
+        Ok(m.into())
     }
 
     /// Sets (or clears) the address reminders for `username`'s roles go to.

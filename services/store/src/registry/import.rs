@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::import::{
-    HistoryChange, MemberRow, Period, Problem, UnitRow, compare_history,
+    HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow, compare_history,
 };
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
@@ -25,6 +25,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+mod roles;
 mod stream;
 
 pub use stream::{MemberSource, StreamOutcome, StreamPass, StreamProgress, StreamRequest};
@@ -54,6 +55,10 @@ pub struct ImportRequest {
     pub members: Vec<MemberRow>,
     /// The sheet the members came from.
     pub members_sheet: String,
+    /// Role holders (docs/import.md, «Role holders»): only through the command line.
+    pub roles: Vec<RoleRow>,
+    /// The sheet the role holders came from.
+    pub roles_sheet: String,
     /// Check everything, write nothing.
     pub dry_run: bool,
     /// Write the rows that pass, report the others (otherwise any problem writes nothing).
@@ -85,6 +90,12 @@ pub struct ImportCounts {
     pub members_changed: u64,
     /// Members already recorded as the file says.
     pub members_unchanged: u64,
+    /// Role grants given.
+    pub roles_created: u64,
+    /// Role grants ended, or their accounts' addresses or members changed.
+    pub roles_changed: u64,
+    /// Role grants recorded as the file says.
+    pub roles_unchanged: u64,
 }
 
 /// What an import did, or would do.
@@ -150,6 +161,8 @@ pub struct RegistryExport {
     pub members: Vec<MemberRow>,
     /// Members left out for want of a card number.
     pub members_without_card: u64,
+    /// Every role grant, by login, role, unit and first day.
+    pub roles: Vec<RoleRow>,
 }
 
 fn problem(sheet: &str, row: usize, column: &str, code: &'static str, reason: Text) -> Problem {
@@ -523,6 +536,22 @@ impl Registry<'_> {
         out.touched_units.sort_unstable();
         out.touched_units.dedup();
 
+        // Role holders: by login, role, unit and first day.
+        let role_checks = roles::RoleChecks {
+            known: &known,
+            new_members: member_plans
+                .iter()
+                .filter_map(|p| match p {
+                    MemberPlan::New(id, r) => Some((r.card.clone(), *id)),
+                    MemberPlan::Change { .. } => None,
+                })
+                .collect(),
+            today,
+            sheet: &req.roles_sheet,
+            list_rows: req.list_rows,
+        };
+        let role_plans = roles::plan_roles(&txn, &role_checks, req.roles, &mut out).await?;
+
         if req.dry_run || (!out.problems.is_empty() && !req.accept_partial) {
             txn.rollback().await?;
             return Ok(out);
@@ -533,6 +562,10 @@ impl Registry<'_> {
             crate::tree::ancestry::rebuild(&txn).await?;
         }
         write_members(&txn, &member_plans, &unit_id, now, progress).await?;
+        if roles::write_roles(&txn, &role_plans, now).await? {
+            // Rights change at once: every cached principal is read again.
+            self.store.accounts().bump_auth_epoch(&txn).await?;
+        }
         // The subtree aggregates: the file's dated tree changes and members, added up again
         // from the counters in this transaction.
         crate::stats::rollup::rebuild_kept(&txn).await?;
@@ -653,6 +686,7 @@ impl Registry<'_> {
                 statuses: statuses_of.remove(&m.id).unwrap_or_default(),
             });
         }
+        out.roles = roles::export_roles(db, &code_of, scope).await?;
         Ok(out)
     }
 }

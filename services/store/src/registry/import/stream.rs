@@ -10,9 +10,9 @@
 //!    on its later rows (`DUPLICATE`), and those rows' counts taken back.
 //! 3. **Write**, when the file passes (or `accept_partial`) and it is not a dry run: the file
 //!    read again, each batch planned again and written (multi-row inserts, the counters kept),
-//!    the rows refused in the check skipped. A batch that now plans differently, or counts
-//!    that differ from the check's, mean the file changed between the readings: nothing is
-//!    written.
+//!    the rows refused in the check skipped. A source that sees the file changed, a batch
+//!    that now plans differently, or counts that differ from the check's, mean the file
+//!    changed between the readings: nothing is written (`FILE_CHANGED`).
 //!
 //! The subtree aggregates are added up again once, at the end, and the transaction commits.
 
@@ -25,7 +25,7 @@ use memberflow_workflow::import::{
 use memberflow_workflow::text::Text;
 
 use super::{ImportCounts, ImportOutcome, MemberChecks, plan_members, read_tree, write_members};
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::registry::Registry;
 
 /// A members file read a batch of rows at a time, from its start as often as asked.
@@ -114,6 +114,9 @@ pub struct StreamOutcome {
     pub counts: ImportCounts,
     /// Whether anything was committed.
     pub written: bool,
+    /// Whether the file changed between its readings (`FILE_CHANGED`): nothing written,
+    /// whatever `accept_partial` says.
+    pub changed: bool,
 }
 
 /// The problems kept, and how many there were.
@@ -132,11 +135,18 @@ impl Kept {
     }
 }
 
-fn changed_file() -> StoreError {
-    StoreError::Conflict(Text::new(
-        "Tệp đã thay đổi trong khi nhập: không ghi gì. Hãy nhập lại.",
-        "The file changed while it was being imported: nothing written. Import it again.",
-    ))
+/// The problem of a file that changed between its readings.
+pub fn file_changed(sheet: &str) -> Problem {
+    Problem {
+        sheet: sheet.to_owned(),
+        row: 0,
+        column: None,
+        code: "FILE_CHANGED",
+        reason: Text::new(
+            "Tệp đã thay đổi trong khi nhập: không ghi gì. Hãy nhập lại.",
+            "The file changed while it was being imported: nothing written. Import it again.",
+        ),
+    }
 }
 
 impl ImportCounts {
@@ -197,6 +207,7 @@ impl Registry<'_> {
                 out.problem_count = kept.total;
                 out.problems = kept.problems;
                 out.problems.sort_by_key(|p| p.row);
+                out.changed = out.problems.iter().any(|p| p.code == "FILE_CHANGED");
                 return Ok(out);
             }};
         }
@@ -308,19 +319,38 @@ impl Registry<'_> {
             return Ok(out);
         }
 
-        // 3. Write.
+        // 3. Write. The file read again must be the file checked: a change seen by the
+        // source (its length, time of change or contents) or by the plans writes nothing.
+        macro_rules! changed {
+            ($ps:expr) => {{
+                txn.rollback().await?;
+                let mut ps: Vec<Problem> = $ps;
+                if !ps.iter().any(|p| p.code == "FILE_CHANGED") {
+                    ps.push(file_changed(&sheet));
+                }
+                out.problem_count = kept.total + ps.len() as u64;
+                out.problems = ps;
+                out.problems.extend(kept.problems);
+                out.problems.sort_by_key(|p| p.row);
+                out.changed = true;
+                return Ok(out);
+            }};
+        }
         p = StreamProgress {
             pass: StreamPass::Write,
             ..StreamProgress::default()
         };
-        if source.rewind().is_err() {
-            return Err(changed_file());
+        // The check's reading has ended: said before the file is read again.
+        progress(p);
+        if let Err(ps) = source.rewind() {
+            changed!(ps);
         }
         let unit_id = |code: &str| tree.known.get(code).map(|k| k.id).unwrap_or_default();
         let mut counts = ImportCounts::default();
         loop {
-            let Ok(rows) = source.next_rows(batch) else {
-                return Err(changed_file());
+            let rows = match source.next_rows(batch) {
+                Ok(rows) => rows,
+                Err(ps) => changed!(ps),
             };
             if rows.is_empty() {
                 break;
@@ -333,13 +363,13 @@ impl Registry<'_> {
                 }
                 match r.member {
                     Some(m) if r.problems.is_empty() => good.push(m),
-                    _ => return Err(changed_file()),
+                    _ => changed!(Vec::new()),
                 }
             }
             let mut o = ImportOutcome::default();
             let plans = plan_members(&txn, &checks, good, &mut o).await?;
             if !o.problems.is_empty() {
-                return Err(changed_file());
+                changed!(Vec::new());
             }
             counts.add(o.counts, 1);
             p.checked = p.read;
@@ -348,7 +378,7 @@ impl Registry<'_> {
             progress(p);
         }
         if counts != out.counts || p.read != out.rows {
-            return Err(changed_file());
+            changed!(Vec::new());
         }
         crate::stats::rollup::rebuild_kept(&txn).await?;
         txn.commit().await?;
