@@ -12,6 +12,7 @@ mod bytes;
 mod cases;
 mod clock;
 mod discipline;
+mod hamlets;
 pub mod error;
 pub mod import;
 mod limits;

@@ -83,7 +83,8 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ImportCounts,
+    AwardOutcome, BadgeAwardRecord, BulkHamlet, DisciplineInForce, ExemptionRecord, HamletBatch,
+    HamletOn, HamletPeriod, HamletRecord, ImportCounts, NewHamlet,
     ImportOutcome, ImportRequest, MemberFilter, MemberPage, MemberSource, NewExemption, NewMember,
     NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome, StreamOutcome,
     StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,

@@ -6,6 +6,8 @@
 //! - `effects.rs`: a step's effects on the registry, in the step's transaction.
 //! - `step_context.rs`: the registry context a step is given, read as of its date.
 //! - `away.rs`: temporary party activity elsewhere (sinh hoạt đảng tạm thời), a dated fact.
+//! - `hamlets.rs`: the register of hamlets and residential groups, hamlet branches' links and
+//!   members' residences, dated facts; the hamlets of a subtree on a day.
 //! - `badges.rs`: badges awarded and the award.
 //! - `exemptions.rs`: exemption from party activities and work (S15) and who was exempted on a day.
 //! - `import.rs`: import of units and members in one transaction, and the export.
@@ -15,6 +17,7 @@ mod away;
 mod badges;
 mod consequences;
 mod effects;
+mod hamlets;
 pub(crate) mod exemptions;
 mod import;
 mod members;
@@ -23,6 +26,7 @@ pub(crate) mod step_context;
 
 pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
+pub use hamlets::{BulkHamlet, HamletBatch, HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
 pub use import::{
