@@ -83,14 +83,14 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, BulkHamlet, DisciplineInForce, ExemptionRecord, HamletBatch,
-    HamletOn, HamletPeriod, HamletRecord, ImportCounts, NewHamlet,
+    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, HamletOn, HamletPeriod, HamletRecord, ImportCounts, NewHamlet,
     ImportOutcome, ImportRequest, MemberFilter, MemberPage, MemberSource, NewExemption, NewMember,
     NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome, StreamOutcome,
     StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
-    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
+    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkHamlet,
+    BulkHamletLink, BulkMember, BulkResidence,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts, IdleUnit,
     IdleUnitsReport, MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference,
     TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,

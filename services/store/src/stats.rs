@@ -26,6 +26,7 @@ pub(crate) mod rollup;
 mod tree;
 
 pub use bulk::{
+    BulkHamlet, BulkHamletLink, BulkResidence,
     BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
     BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit,
 };

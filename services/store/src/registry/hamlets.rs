@@ -120,36 +120,6 @@ pub struct HamletOn {
     pub members: u64,
 }
 
-/// Hamlets to load in bulk (the demo): rows in the batch's order, references by index.
-#[derive(Debug, Clone, Default)]
-pub struct HamletBatch {
-    /// The hamlets (`successor` an index into this list).
-    pub hamlets: Vec<BulkHamlet>,
-    /// Links: (hamlet index, branch, from, to).
-    pub links: Vec<(usize, Uuid, NaiveDate, Option<NaiveDate>)>,
-    /// Residences: (member, hamlet index, from, to, reason).
-    pub residences: Vec<(Uuid, usize, NaiveDate, Option<NaiveDate>, &'static str)>,
-}
-
-/// A hamlet of a [`HamletBatch`].
-#[derive(Debug, Clone)]
-pub struct BulkHamlet {
-    /// Unique code.
-    pub code: String,
-    /// Its name.
-    pub name: String,
-    /// Its kind.
-    pub kind: HamletKind,
-    /// Its commune-level unit.
-    pub unit_id: Uuid,
-    /// First day.
-    pub from: NaiveDate,
-    /// First day it no longer exists.
-    pub to: Option<NaiveDate>,
-    /// The hamlet (index) it was merged into.
-    pub successor: Option<usize>,
-}
-
 fn hamlet_text(h: &HamletRecord) -> Text {
     Text::new(
         format!("ấp, khu vực {}", h.code),
@@ -577,9 +547,10 @@ impl Registry<'_> {
             }
             // The members living in each hamlet that day whose status that day is official
             // or probationary: one grouped count.
+            // Numbered placeholders: the day is named four times.
             let mark = |i: usize| match backend {
                 sea_orm::DbBackend::Postgres => format!("${i}"),
-                _ => "?".to_owned(),
+                _ => format!("?{i}"),
             };
             let marks: Vec<String> = (4..4 + chunk.len()).map(mark).collect();
             let sql = format!(
@@ -615,71 +586,6 @@ impl Registry<'_> {
                 hamlet: h,
             })
             .collect())
-    }
-
-    /// Loads hamlets, their links and residences in one transaction (the demo), each row as
-    /// given: no checks beyond the database's.
-    pub async fn load_hamlets(&self, batch: &HamletBatch, now: DateTime<Utc>) -> Result<usize> {
-        let txn = self.begin_write().await?;
-        let ids: Vec<Uuid> = batch.hamlets.iter().map(|_| Uuid::now_v7()).collect();
-        let id_of = |i: usize| ids.get(i).copied().unwrap_or_default();
-        // Without successors first (a foreign key names them), then set.
-        for chunk in batch.hamlets.iter().enumerate().collect::<Vec<_>>().chunks(400) {
-            hamlet::Entity::insert_many(chunk.iter().map(|(i, h)| hamlet::ActiveModel {
-                id: Set(id_of(*i)),
-                code: Set(h.code.clone()),
-                name: Set(h.name.clone()),
-                kind: Set(h.kind.as_str().to_owned()),
-                unit_id: Set(h.unit_id),
-                valid_from: Set(h.from),
-                valid_to: Set(h.to),
-                successor_id: Set(None),
-                created_at: Set(now),
-            }))
-            .exec(&txn)
-            .await?;
-        }
-        for (i, h) in batch.hamlets.iter().enumerate() {
-            if let Some(s) = h.successor {
-                hamlet::Entity::update_many()
-                    .col_expr(
-                        hamlet::Column::SuccessorId,
-                        sea_orm::sea_query::Expr::value(id_of(s)),
-                    )
-                    .filter(hamlet::Column::Id.eq(id_of(i)))
-                    .exec(&txn)
-                    .await?;
-            }
-        }
-        for chunk in batch.links.chunks(1000) {
-            hamlet_branch::Entity::insert_many(chunk.iter().map(|(h, u, from, to)| {
-                hamlet_branch::ActiveModel {
-                    hamlet_id: Set(id_of(*h)),
-                    unit_id: Set(*u),
-                    valid_from: Set(*from),
-                    valid_to: Set(*to),
-                    ..Default::default()
-                }
-            }))
-            .exec(&txn)
-            .await?;
-        }
-        for chunk in batch.residences.chunks(1000) {
-            member_residence::Entity::insert_many(chunk.iter().map(|(m, h, from, to, why)| {
-                member_residence::ActiveModel {
-                    member_id: Set(*m),
-                    hamlet_id: Set(id_of(*h)),
-                    valid_from: Set(*from),
-                    valid_to: Set(*to),
-                    reason: Set((*why).to_owned()),
-                    ..Default::default()
-                }
-            }))
-            .exec(&txn)
-            .await?;
-        }
-        txn.commit().await?;
-        Ok(batch.hamlets.len())
     }
 }
 

@@ -26,7 +26,7 @@ pub(crate) mod step_context;
 
 pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
-pub use hamlets::{BulkHamlet, HamletBatch, HamletOn, HamletPeriod, HamletRecord, NewHamlet};
+pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
 pub use import::{
