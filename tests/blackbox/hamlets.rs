@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use memberflow_tests::{TestApp, error_code, spawn_app};
+use memberflow_tests::{TEST_PASSWORD, TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
 use crate::support::{member, province, unit};
@@ -328,6 +328,38 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         .gql_as(&other, WITHOUT, json!({ "u": p.gb, "on": "2024-01-01" }))
         .await;
     assert_eq!(r["data"]["hamletsWithout"]["lookedAt"], json!(1), "{r:#}");
+
+    // The console's targets page, as of the end of 2023, and its download.
+    app.account("tinh", &[("organization_department", Some(&p.hg))], None)
+        .await;
+    let mut c = crate::console::Plain::new(&app);
+    c.get("/login").await;
+    let csrf = c.csrf();
+    let (status, _) = c
+        .post(
+            "/login",
+            &[("csrf", &csrf), ("username", "tinh"), ("password", TEST_PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, page) = c.get("/targets?unit=HG&year=2023").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("1 chưa có đảng viên cư trú, 1 chưa có chi bộ; 3 ấp, khu vực, tổ dân phố vào ngày 31/12/2023"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Ấp X-AP2") && page.contains("Ấp Y-TDP1") && !page.contains("Ấp X-AP1"),
+        "{page}"
+    );
+    let (status, csv) = c
+        .get("/reports/hamlets-without.csv?unit=HG&on=2023-07-01&bom=0")
+        .await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(
+        csv.contains("không có đảng viên,X-AP2,Ấp X-AP2,ấp,HG-D1-X,HG-D1-X-A2,0"),
+        "{csv}"
+    );
 
     // The same through `memberflow report`.
     let csv = report(
