@@ -142,7 +142,14 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         .await;
     // Refused: a branch that is not a hamlet branch, a branch not under the hamlet's unit, a
     // branch not existing yet on the day, the same link again.
-    let b_other = unit(&app, "HG-D2-Z", "GRASSROOTS_COMMITTEE", Some(&p.d2), "2005-01-01").await;
+    let b_other = unit(
+        &app,
+        "HG-D2-Z",
+        "GRASSROOTS_COMMITTEE",
+        Some(&p.d2),
+        "2005-01-01",
+    )
+    .await;
     let a_other = hamlet_branch(&app, "HG-D2-Z-A1", &b_other, "2005-01-01").await;
     for (h, u, from, expect) in [
         (&h3, &p.b1, "2015-01-01", "VALIDATION"),
@@ -184,7 +191,10 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         (4, vec!["X-KV3".to_owned()], vec!["Y-TDP1".to_owned()])
     );
     // Before any hamlet existed: none looked at.
-    assert_eq!(without(&app, &p.hg, "2009-12-31").await, (0, vec![], vec![]));
+    assert_eq!(
+        without(&app, &p.hg, "2009-12-31").await,
+        (0, vec![], vec![])
+    );
 
     // Bình moves from X-AP2 to X-KV3 on 1/5/2022: X-AP2 is without members from that day.
     for (h, from, expect) in [
@@ -312,7 +322,11 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         .account("bithu_gb", &[("secretary", Some(&p.gb))], None)
         .await;
     let r = app
-        .gql_as(&other, LINK, json!({ "h": h1, "u": a2, "from": "2024-02-01" }))
+        .gql_as(
+            &other,
+            LINK,
+            json!({ "h": h1, "u": a2, "from": "2024-02-01" }),
+        )
         .await;
     assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
     let r = app
@@ -338,7 +352,11 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
     let (status, _) = c
         .post(
             "/login",
-            &[("csrf", &csrf), ("username", "tinh"), ("password", TEST_PASSWORD)],
+            &[
+                ("csrf", &csrf),
+                ("username", "tinh"),
+                ("password", TEST_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(status, 303);

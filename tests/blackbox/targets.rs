@@ -808,8 +808,14 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     // each has its branch and members living in it; on 1/1/2018 four of the hamlets merged
     // since had no member living in them.
     for (on, expected) in [
-        ("2023-06-30", "525 looked at, 0 without members, 0 without a branch"),
-        ("2018-01-01", "721 looked at, 4 without members, 0 without a branch"),
+        (
+            "2023-06-30",
+            "525 looked at, 0 without members, 0 without a branch",
+        ),
+        (
+            "2018-01-01",
+            "721 looked at, 4 without members, 0 without a branch",
+        ),
     ] {
         let table = run(&[
             "report",

@@ -295,10 +295,7 @@ impl HamletQuery {
 #[derive(Default)]
 pub struct HamletMutation;
 
-async fn hamlet_for_write(
-    ctx: &Context<'_>,
-    id: &ID,
-) -> async_graphql::Result<HamletRecord> {
+async fn hamlet_for_write(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<HamletRecord> {
     let l = lang(ctx);
     let h = app(ctx)
         .store

@@ -27,9 +27,9 @@ use memberflow_store::{
 };
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
+use memberflow_workflow::hamlet::HamletKind;
 use memberflow_workflow::stats::{AgeBand, Rng, apportion};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
-use memberflow_workflow::hamlet::HamletKind;
 use memberflow_workflow::vocab::{Level, capitalised};
 
 /// The day the source report counts members on.
@@ -796,7 +796,10 @@ fn add_hamlets(tree: &mut Tree, commune_superior: &HashMap<usize, usize>) {
         } else {
             HamletKind::Hamlet
         };
-        let rest = u.name.strip_prefix(Category::Hamlet.label()).unwrap_or(&u.name);
+        let rest = u
+            .name
+            .strip_prefix(Category::Hamlet.label())
+            .unwrap_or(&u.name);
         hamlet_of.insert(i, tree.hamlets.len());
         tree.hamlet_links.push(BulkHamletLink {
             hamlet: tree.hamlets.len(),
@@ -854,7 +857,11 @@ fn add_residences(batch: &mut BulkBatch, hamlets: &[BulkHamlet], links: &[BulkHa
                 hamlet,
                 valid_from: m.valid_from,
                 valid_to: m.valid_to,
-                reason: if m.reason == "MERGED" { "MERGED" } else { "SET" },
+                reason: if m.reason == "MERGED" {
+                    "MERGED"
+                } else {
+                    "SET"
+                },
             });
         }
     }
@@ -1861,7 +1868,8 @@ mod tests {
             let h = &b.hamlets[r.hamlet];
             assert!(
                 h.valid_from <= r.valid_from
-                    && h.valid_to.is_none_or(|t| r.valid_to.is_some_and(|e| e <= t)),
+                    && h.valid_to
+                        .is_none_or(|t| r.valid_to.is_some_and(|e| e <= t)),
                 "{r:?} {h:?}"
             );
         }

@@ -1223,7 +1223,10 @@ pub async fn run(
                 hamlets.iter().filter(|h| h.branch_id.is_none()).collect();
             let mut rows: Vec<Vec<Cell>> = Vec::new();
             for (tag, list) in [
-                (t(lang, "không có đảng viên", "without members"), &no_members),
+                (
+                    t(lang, "không có đảng viên", "without members"),
+                    &no_members,
+                ),
                 (t(lang, "không có chi bộ", "without a branch"), &no_branch),
             ] {
                 for h in list.iter() {

@@ -97,7 +97,11 @@ pub fn check_hamlet_exists(hamlet: &HamletFacts, d: NaiveDate) -> Result<(), Tre
         Ok(())
     } else {
         Err(TreeRefusal::validation(Text::new(
-            format!("Ấp, khu vực {} không tồn tại vào ngày {}.", hamlet.code, day(d)),
+            format!(
+                "Ấp, khu vực {} không tồn tại vào ngày {}.",
+                hamlet.code,
+                day(d)
+            ),
             format!("Hamlet {} does not exist on {d}.", hamlet.code),
         )))
     }
@@ -128,7 +132,11 @@ pub fn check_branch_link(
     }
     if !branch.exists_on(from) {
         return Err(TreeRefusal::validation(Text::new(
-            format!("Đơn vị {} không tồn tại vào ngày {}.", branch.code, day(from)),
+            format!(
+                "Đơn vị {} không tồn tại vào ngày {}.",
+                branch.code,
+                day(from)
+            ),
             format!("Unit {} does not exist on {from}.", branch.code),
         )));
     }
@@ -178,7 +186,10 @@ pub fn check_merge(
     for s in sources {
         check_hamlet_exists(s, d)?;
         check_after(
-            &Text::new(format!("ấp, khu vực {}", s.code), format!("hamlet {}", s.code)),
+            &Text::new(
+                format!("ấp, khu vực {}", s.code),
+                format!("hamlet {}", s.code),
+            ),
             s.valid_from,
             d,
         )?;

@@ -143,7 +143,10 @@ fn link_valid_on(d: NaiveDate) -> sea_orm::Condition {
     )
 }
 
-async fn open_residents(c: &impl ConnectionTrait, id: Uuid) -> Result<Vec<member_residence::Model>> {
+async fn open_residents(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Vec<member_residence::Model>> {
     Ok(member_residence::Entity::find()
         .filter(member_residence::Column::HamletId.eq(id))
         .filter(member_residence::Column::ValidTo.is_null())

@@ -17,8 +17,8 @@ mod away;
 mod badges;
 mod consequences;
 mod effects;
-mod hamlets;
 pub(crate) mod exemptions;
+mod hamlets;
 mod import;
 mod members;
 pub(crate) mod rows;
@@ -26,9 +26,9 @@ pub(crate) mod step_context;
 
 pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
-pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
+pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub use import::{
     ImportCounts, ImportOutcome, ImportRequest, MemberSource, RegistryExport, RowAction,
     RowOutcome, StreamOutcome, StreamPass, StreamProgress, StreamRequest,

@@ -685,9 +685,18 @@ async fn insert_hamlets(
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
     use crate::entity::{hamlet, hamlet_branch, member_residence};
-    if batch.hamlets.iter().any(|h| h.successor.is_some_and(|s| s >= batch.hamlets.len()))
-        || batch.hamlet_links.iter().any(|l| l.hamlet >= batch.hamlets.len())
-        || batch.residences.iter().any(|r| r.hamlet >= batch.hamlets.len())
+    if batch
+        .hamlets
+        .iter()
+        .any(|h| h.successor.is_some_and(|s| s >= batch.hamlets.len()))
+        || batch
+            .hamlet_links
+            .iter()
+            .any(|l| l.hamlet >= batch.hamlets.len())
+        || batch
+            .residences
+            .iter()
+            .any(|r| r.hamlet >= batch.hamlets.len())
     {
         return Err(StoreError::validation(
             "Dữ liệu nạp hàng loạt tham chiếu một ấp, khu vực ngoài lô.",
