@@ -28,14 +28,14 @@ async fn every_console_document_fits_the_schema() {
 }
 
 /// A client that keeps cookies by hand: what a browser without scripts does.
-struct Plain {
+pub(crate) struct Plain {
     http: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
 }
 
 impl Plain {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Plain {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -65,7 +65,7 @@ impl Plain {
             .join("; ")
     }
 
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         self.cookies
             .iter()
             .find(|(k, _)| k == "mf_csrf")
@@ -73,12 +73,12 @@ impl Plain {
             .unwrap_or_default()
     }
 
-    async fn get(&mut self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&mut self, path: &str) -> (u16, String) {
         let req = self.http.get(format!("{}{path}", self.base));
         self.send(req).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let req = self.http.post(format!("{}{path}", self.base)).form(form);
         self.send(req).await
     }
@@ -870,6 +870,11 @@ pub(crate) async fn the_targets_page_shows_the_demo_province(app: &TestApp) {
         "{text}"
     );
     assert!(text.contains("từ 01/01/2018 đến 31/12/2022"), "{text}");
+    // The hamlets: each has its branch and members living in it at the end of 2022.
+    assert!(
+        text.contains("0 chưa có đảng viên cư trú, 0 chưa có chi bộ; 525 ấp, khu vực, tổ dân phố vào ngày 31/12/2022"),
+        "{text}"
+    );
     let drawn = b
         .script(
             "const i = document.querySelector('img.chart'); return i && i.complete ? i.naturalWidth : 0;",

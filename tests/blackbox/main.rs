@@ -15,6 +15,7 @@ mod console;
 mod crash;
 mod discipline;
 mod exemption;
+mod hamlets;
 mod http;
 mod import;
 mod import_api;

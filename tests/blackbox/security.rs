@@ -100,6 +100,9 @@ enum Need {
     LoggedIn,
     /// One of these roles, held at B1 or a unit above it, or everywhere.
     Over(&'static [&'static str]),
+    /// One of these roles, held at G or a unit above it, or everywhere (what belongs to the
+    /// grassroots committee itself: its hamlets).
+    OverG(&'static [&'static str]),
     /// One of these roles, held everywhere.
     Everywhere(&'static [&'static str]),
     /// A workflow role the transition names: `(role, Some(unit))` held at that unit (or
@@ -108,6 +111,7 @@ enum Need {
 }
 
 const ABOVE_B1: [&str; 5] = ["B1", "G", "D", "P", "*"];
+const ABOVE_G: [&str; 4] = ["G", "D", "P", "*"];
 
 fn expected(need: Need, caller: &Caller) -> &'static str {
     let (role, at) = match caller {
@@ -124,6 +128,7 @@ fn expected(need: Need, caller: &Caller) -> &'static str {
     let allowed = match need {
         Need::Public | Need::LoggedIn => true,
         Need::Over(roles) => roles.contains(&role) && ABOVE_B1.contains(&at),
+        Need::OverG(roles) => roles.contains(&role) && ABOVE_G.contains(&at),
         Need::Everywhere(roles) => roles.contains(&role) && at == "*",
         Need::Fires(by) => by.iter().any(|(r, u)| {
             *r == role
@@ -196,6 +201,8 @@ struct Fixture {
     reminder: String,
     /// An exemption of `member` (S15), from 2026-01-01.
     exemption: String,
+    /// A hamlet of G, from 2010-01-01.
+    hamlet: String,
 }
 
 /// Opens an admission case in `branch` and records the awareness certificate: A2 schedules
@@ -316,6 +323,42 @@ fn rows(f: &Fixture) -> Vec<Row> {
             Need::Over(REGISTER),
             "mutation($id: ID!) { endTemporaryActivity(memberId: $id, on: \"2026-06-01\") { id } }",
             json!({ "id": f.member }),
+        ),
+        row(
+            "hamletsWithout",
+            Need::Over(READ_MEMBERS),
+            "query($id: ID!) { hamletsWithout(unitId: $id, on: \"2026-06-30\") { lookedAt } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "recordHamlet",
+            Need::Over(REGISTER),
+            "mutation($id: ID!) { recordHamlet(input: { unitId: $id, code: \"AP-X\", name: \"Ấp X\", kind: HAMLET, from: \"2020-01-01\" }) { id } }",
+            json!({ "id": t.b1 }),
+        ),
+        row(
+            "linkHamletBranch",
+            Need::Over(REGISTER),
+            "mutation($h: ID!, $id: ID!) { linkHamletBranch(hamletId: $h, unitId: $id, from: \"2020-01-01\") { from } }",
+            json!({ "h": f.hamlet, "id": t.b1 }),
+        ),
+        row(
+            "setMemberResidence",
+            Need::Over(REGISTER),
+            "mutation($h: ID!, $id: ID!) { setMemberResidence(memberId: $id, hamletId: $h, from: \"2020-01-01\") { from } }",
+            json!({ "h": f.hamlet, "id": f.member }),
+        ),
+        row(
+            "mergeHamlets",
+            Need::OverG(REGISTER),
+            "mutation($h: ID!) { mergeHamlets(sourceIds: [$h], targetId: $h, on: \"2026-06-01\") { id } }",
+            json!({ "h": f.hamlet }),
+        ),
+        row(
+            "endHamlet",
+            Need::OverG(REGISTER),
+            "mutation($h: ID!) { endHamlet(hamletId: $h, on: \"2026-06-01\") { id } }",
+            json!({ "h": f.hamlet }),
         ),
         row(
             "violationCatalogue",
@@ -727,6 +770,15 @@ async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change
         .as_str()
         .unwrap()
         .to_owned();
+    let hamlet = app
+        .ok(
+            "mutation($g: ID!) { recordHamlet(input: { unitId: $g, code: \"P-D-G-AP1\", name: \"Ấp 1\", kind: HAMLET, from: \"2010-01-01\" }) { id } }",
+            json!({ "g": t.g }),
+        )
+        .await["recordHamlet"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let f = Fixture {
         t,
         member: m,
@@ -734,6 +786,7 @@ async fn the_authorization_matrix_covers_every_operation_and_denied_calls_change
         discipline,
         reminder,
         exemption,
+        hamlet,
     };
     let rows = rows(&f);
 

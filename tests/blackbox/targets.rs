@@ -804,6 +804,31 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
     assert_eq!(count(&in_force, "form in force", "warning"), 36);
     assert_eq!(count(&in_force, "form in force", "removal from post"), 10);
     assert_eq!(count(&in_force, "members under discipline", ""), 158);
+    // Hamlets (docs/reports.md): one per hamlet branch, merged with it; on the report's day
+    // each has its branch and members living in it; on 1/1/2018 four of the hamlets merged
+    // since had no member living in them.
+    for (on, expected) in [
+        (
+            "2023-06-30",
+            "525 looked at, 0 without members, 0 without a branch",
+        ),
+        (
+            "2018-01-01",
+            "721 looked at, 4 without members, 0 without a branch",
+        ),
+    ] {
+        let table = run(&[
+            "report",
+            "hamlets-without",
+            "--on",
+            on,
+            "--unit",
+            "HG",
+            "--lang",
+            "en",
+        ]);
+        assert!(table.contains(expected), "{on}: {table}");
+    }
 
     // The web console's targets page shows the same province in a browser.
     let app = memberflow_tests::spawn_app_on(db, |_| {}).await;

@@ -494,7 +494,7 @@ impl TestApp {
     /// Counts the rows of every table: a fingerprint to show that a refused command wrote
     /// nothing.
     pub async fn row_counts(&self) -> Vec<(String, i64)> {
-        const TABLES: [&str; 21] = [
+        const TABLES: [&str; 24] = [
             "unit",
             "unit_parent",
             "unit_ancestry",
@@ -516,6 +516,9 @@ impl TestApp {
             "stat_admission",
             "discipline_record",
             "badge_award",
+            "hamlet",
+            "hamlet_branch",
+            "member_residence",
         ];
         // One statement, so that a fingerprint costs one round trip.
         let select = TABLES

@@ -137,6 +137,7 @@ fn what_vi(what: &str) -> &'static str {
         "member" => "đảng viên",
         "case" => "hồ sơ",
         "account" => "tài khoản",
+        "hamlet or residential group" => "ấp, khu vực, tổ dân phố",
         _ => "đối tượng",
     }
 }

@@ -13,6 +13,7 @@ mod cases;
 mod clock;
 mod discipline;
 pub mod error;
+mod hamlets;
 pub mod import;
 mod limits;
 mod live;

@@ -309,6 +309,21 @@ impl Member {
             .map(crate::away::TemporaryActivity)
             .collect())
     }
+    /// The hamlets the member lived in over time (nơi cư trú), oldest first.
+    async fn residences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::hamlets::Residence>> {
+        Ok(app(ctx)
+            .store
+            .registry()
+            .residences(self.0.id)
+            .await
+            .gql(lang(ctx))?
+            .into_iter()
+            .map(crate::hamlets::Residence)
+            .collect())
+    }
     /// Status on `on` (today by default); null before any status was recorded.
     async fn status(
         &self,

@@ -15,6 +15,7 @@ use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
 use crate::error::{Code, finalize_response, graphql_error};
+use crate::hamlets::{HamletMutation, HamletQuery};
 use crate::import::{ImportMutation, ImportQuery, SheetFiles};
 use crate::limits::{Peer, RateLimiter, RateLimits, RequestGuard};
 use crate::live::{CaseBus, Subscription};
@@ -38,6 +39,7 @@ pub struct Query(
     DisciplineQuery,
     QuestionsQuery,
     AwayQuery,
+    HamletQuery,
     AccountQuery,
     ImportQuery,
 );
@@ -54,6 +56,7 @@ pub struct Mutation(
     AccountMutation,
     ImportMutation,
     AwayMutation,
+    HamletMutation,
 );
 
 /// The schema type.

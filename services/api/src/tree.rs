@@ -231,6 +231,23 @@ impl Unit {
             })
             .collect())
     }
+    /// The hamlets and residential groups of its subtree existing on `on` (today by
+    /// default), by code, each with its hamlet branch and its official and probationary
+    /// members living in it that day (docs/reports.md). Needs the right to read the tree.
+    #[graphql(complexity = "20 * child_complexity + 20")]
+    async fn hamlets(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<crate::hamlets::HamletOnDay>> {
+        require(ctx, Permission::ReadTree, self.0.id).await?;
+        let d = on_or_today(ctx, on);
+        Ok(crate::hamlets::hamlets_of(ctx, self.0.id, d)
+            .await?
+            .into_iter()
+            .map(crate::hamlets::HamletOnDay)
+            .collect())
+    }
     /// Its members on `on` (today by default), in registration order, optionally with one
     /// of `status`, with (`disciplineInForce: true`) or without (`false`) a discipline in
     /// force that day (the discipline register: `Member.disciplineInForce`), and including

@@ -15,19 +15,22 @@
 //! The generator is pure (seeded, no clock, no I/O); [`run`] hands its output to the store,
 //! which loads it with bulk inserts in one transaction per province, and shows progress.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use memberflow_store::{
-    BulkAccount, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkMember, BulkMembership,
-    BulkStatus, BulkTreeEvent, BulkUnit, Store, StoreError,
+    BulkAccount, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkHamlet, BulkHamletLink,
+    BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkTreeEvent, BulkUnit, Store,
+    StoreError,
 };
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
+use memberflow_workflow::hamlet::HamletKind;
 use memberflow_workflow::stats::{AgeBand, Rng, apportion};
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
-use memberflow_workflow::vocab::Level;
+use memberflow_workflow::vocab::{Level, capitalised};
 
 /// The day the source report counts members on.
 pub const SNAPSHOT: NaiveDate = date(2023, 6, 30);
@@ -440,6 +443,9 @@ struct Tree {
     events: Vec<BulkTreeEvent>,
     /// The holders existing on the snapshot day.
     holders: Vec<Holder>,
+    /// One hamlet per hamlet branch, each linked to it while the branch exists.
+    hamlets: Vec<BulkHamlet>,
+    hamlet_links: Vec<BulkHamletLink>,
 }
 
 struct TreeBuilder<'a> {
@@ -504,6 +510,8 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
             edges: Vec::new(),
             events: Vec::new(),
             holders: Vec::new(),
+            hamlets: Vec::new(),
+            hamlet_links: Vec::new(),
         },
     };
     let root = b.add(
@@ -760,7 +768,104 @@ fn build_tree(prefix: &str, province_name: &str, rng: &mut Rng) -> Tree {
     }
     holders.extend(grassroots);
     b.tree.holders = holders;
+    let commune_superior: HashMap<usize, usize> = communes.iter().map(|&(s, u)| (u, s)).collect();
+    add_hamlets(&mut b.tree, &commune_superior);
     b.tree
+}
+
+/// The hamlets (ấp) and ward areas (khu vực, in the cities' communes) of the communes: one
+/// per hamlet branch, 2018's included, existing while its branch exists and merged when it
+/// was merged (the hamlet mergers of 2019–2020), each linked to its branch over that time.
+/// The source report counts branches, not hamlets: it gives no hamlet without a branch, so
+/// the generator makes none.
+fn add_hamlets(tree: &mut Tree, commune_superior: &HashMap<usize, usize>) {
+    let parent_of: HashMap<usize, usize> = tree.edges.iter().map(|e| (e.unit, e.parent)).collect();
+    let mut hamlet_of: HashMap<usize, usize> = HashMap::new();
+    for (i, u) in tree.units.iter().enumerate() {
+        if u.branch_category != Category::Hamlet.code() {
+            continue;
+        }
+        let Some(&commune) = parent_of.get(&i) else {
+            continue;
+        };
+        let city = commune_superior
+            .get(&commune)
+            .is_some_and(|&s| SUPERIORS[s].kind == UnitKind::City);
+        let kind = if city {
+            HamletKind::WardArea
+        } else {
+            HamletKind::Hamlet
+        };
+        let rest = u
+            .name
+            .strip_prefix(Category::Hamlet.label())
+            .unwrap_or(&u.name);
+        hamlet_of.insert(i, tree.hamlets.len());
+        tree.hamlet_links.push(BulkHamletLink {
+            hamlet: tree.hamlets.len(),
+            unit: i,
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+        });
+        tree.hamlets.push(BulkHamlet {
+            code: format!("{}-AP", u.code),
+            name: format!("{}{rest}", capitalised(&kind.label().vi)),
+            kind,
+            unit: commune,
+            valid_from: u.valid_from,
+            valid_to: u.valid_to,
+            successor: None,
+        });
+    }
+    for (&unit, &h) in &hamlet_of {
+        if let Some(target) = tree.units[unit].successor {
+            tree.hamlets[h].successor = hamlet_of.get(&target).copied();
+        }
+    }
+}
+
+/// Where the members of the communes live: a member of a hamlet branch in its hamlet over
+/// each period in the branch (`MERGED` from the day a merge brought them over), a member of a
+/// commune-sector branch in one of the commune's hamlets existing on the snapshot day. Members
+/// of other branches live outside the communes' register.
+fn add_residences(batch: &mut BulkBatch, hamlets: &[BulkHamlet], links: &[BulkHamletLink]) {
+    let hamlet_of: HashMap<usize, usize> = links.iter().map(|l| (l.unit, l.hamlet)).collect();
+    let parent_of: HashMap<usize, usize> = batch.edges.iter().map(|e| (e.unit, e.parent)).collect();
+    let mut lasting: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, h) in hamlets.iter().enumerate() {
+        if h.valid_to.is_none() {
+            lasting.entry(h.unit).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for m in &batch.memberships {
+        let unit = &batch.units[m.unit];
+        let hamlet = if let Some(&h) = hamlet_of.get(&m.unit) {
+            Some(h)
+        } else if unit.branch_category == Category::CommuneSector.code() {
+            parent_of
+                .get(&m.unit)
+                .and_then(|c| lasting.get(c))
+                .filter(|list| !list.is_empty())
+                .map(|list| list[m.member % list.len()])
+        } else {
+            None
+        };
+        if let Some(hamlet) = hamlet {
+            out.push(BulkResidence {
+                member: m.member,
+                hamlet,
+                valid_from: m.valid_from,
+                valid_to: m.valid_to,
+                reason: if m.reason == "MERGED" {
+                    "MERGED"
+                } else {
+                    "SET"
+                },
+            });
+        }
+    }
+    batch.residences = out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1263,6 +1368,9 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
     batch.units = tree.units;
     batch.edges = tree.edges;
     batch.tree_events = tree.events;
+    add_residences(&mut batch, &tree.hamlets, &tree.hamlet_links);
+    batch.hamlets = tree.hamlets;
+    batch.hamlet_links = tree.hamlet_links;
     batch
 }
 
@@ -1712,6 +1820,62 @@ mod tests {
         assert_eq!(again.members.len(), b.members.len());
         assert_eq!(again.members[100].full_name, b.members[100].full_name);
         assert_eq!(again.memberships.len(), b.memberships.len());
+    }
+
+    /// `(hamlets existing on d, of which linked to a branch existing that day, of which without
+    /// an official or probationary member living in it that day)`.
+    fn hamlet_figures(b: &BulkBatch, d: NaiveDate) -> (usize, usize, usize) {
+        let on = |from: NaiveDate, to: Option<NaiveDate>| from <= d && to.is_none_or(|t| d < t);
+        let members: std::collections::HashSet<usize> = members_on(b, d).into_iter().collect();
+        let existing: Vec<usize> = (0..b.hamlets.len())
+            .filter(|&h| on(b.hamlets[h].valid_from, b.hamlets[h].valid_to))
+            .collect();
+        let linked = existing
+            .iter()
+            .filter(|&&h| {
+                b.hamlet_links.iter().any(|l| {
+                    l.hamlet == h
+                        && on(l.valid_from, l.valid_to)
+                        && on(b.units[l.unit].valid_from, b.units[l.unit].valid_to)
+                })
+            })
+            .count();
+        let lived_in: std::collections::HashSet<usize> = b
+            .residences
+            .iter()
+            .filter(|r| on(r.valid_from, r.valid_to) && members.contains(&r.member))
+            .map(|r| r.hamlet)
+            .collect();
+        let empty = existing.iter().filter(|h| !lived_in.contains(h)).count();
+        (existing.len(), linked, empty)
+    }
+
+    #[test]
+    fn every_hamlet_branch_has_its_hamlet_and_the_communes_members_live_in_them() {
+        let b = province(
+            &Figures::hau_giang_2023(),
+            "",
+            "Đảng bộ tỉnh Hậu Giang",
+            DEFAULT_SEED,
+        );
+        // One hamlet per hamlet branch, merged with it: 525 on the report's day, 721 in 2018.
+        assert_eq!(hamlet_figures(&b, SNAPSHOT), (525, 525, 0));
+        assert_eq!(hamlet_figures(&b, date(2018, 1, 1)), (721, 721, 4));
+        let merged = b.hamlets.iter().filter(|h| h.successor.is_some()).count();
+        assert_eq!(merged, 196);
+        // Every residence lies within its hamlet's life.
+        for r in &b.residences {
+            let h = &b.hamlets[r.hamlet];
+            assert!(
+                h.valid_from <= r.valid_from
+                    && h.valid_to
+                        .is_none_or(|t| r.valid_to.is_some_and(|e| e <= t)),
+                "{r:?} {h:?}"
+            );
+        }
+        let residents: std::collections::HashSet<usize> =
+            b.residences.iter().map(|r| r.member).collect();
+        assert_eq!(residents.len(), 18_022);
     }
 
     #[test]

@@ -748,6 +748,7 @@ async fn report_download(
         },
         "discipline-in-force" => ReportCommand::DisciplineInForce { on: q.on, common },
         "temporary-activity" => ReportCommand::TemporaryActivity { on: q.on, common },
+        "hamlets-without" => ReportCommand::HamletsWithout { on: q.on, common },
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let Some(rules) = crate::report::embedded_rules() else {

@@ -168,6 +168,15 @@ pub enum ReportCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Hamlets and residential groups of a unit's subtree (every unit's without --unit) on a
+    /// date in which no member lives, and those without a hamlet branch.
+    HamletsWithout {
+        /// The date (default: today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Members with a discipline in force on a date, and the decisions in force by form.
     DisciplineInForce {
         /// The date (default: today).
@@ -1160,6 +1169,131 @@ pub async fn run(
                 (elapsed, n),
             )
         }
+        ReportCommand::HamletsWithout { on, common } => {
+            let lang = common.lang.into();
+            let on = on.unwrap_or(today);
+            let unit = unit_of(store, common.unit.as_deref()).await?;
+            let started = Instant::now();
+            let roots = match &unit {
+                Some(u) => vec![u.id],
+                None => store
+                    .tree()
+                    .roots_on(on)
+                    .await
+                    .map_err(|e| store_error(e, lang))?
+                    .into_iter()
+                    .map(|u| u.id)
+                    .collect(),
+            };
+            let mut units = Vec::new();
+            for r in roots {
+                units.extend(
+                    store
+                        .tree()
+                        .subtree_ids_on(r, on)
+                        .await
+                        .map_err(|e| store_error(e, lang))?,
+                );
+            }
+            let hamlets = store
+                .registry()
+                .hamlets_on(&units, on)
+                .await
+                .map_err(|e| store_error(e, lang))?;
+            let named: Vec<uuid::Uuid> = hamlets
+                .iter()
+                .flat_map(|h| [Some(h.hamlet.unit_id), h.branch_id])
+                .flatten()
+                .collect();
+            let code_of: std::collections::HashMap<uuid::Uuid, String> = store
+                .tree()
+                .units(&named)
+                .await
+                .map_err(|e| store_error(e, lang))?
+                .into_iter()
+                .map(|u| (u.id, u.code))
+                .collect();
+            let code = |id: Option<uuid::Uuid>| {
+                id.and_then(|i| code_of.get(&i).cloned())
+                    .unwrap_or_default()
+            };
+            let no_members: Vec<&memberflow_store::HamletOn> =
+                hamlets.iter().filter(|h| h.members == 0).collect();
+            let no_branch: Vec<&memberflow_store::HamletOn> =
+                hamlets.iter().filter(|h| h.branch_id.is_none()).collect();
+            let mut rows: Vec<Vec<Cell>> = Vec::new();
+            for (tag, list) in [
+                (
+                    t(lang, "không có đảng viên", "without members"),
+                    &no_members,
+                ),
+                (t(lang, "không có chi bộ", "without a branch"), &no_branch),
+            ] {
+                for h in list.iter() {
+                    rows.push(vec![
+                        Cell::Text(tag.clone()),
+                        Cell::Text(h.hamlet.code.clone()),
+                        Cell::Text(h.hamlet.name.clone()),
+                        Cell::Text(h.hamlet.kind.label().get(lang).to_owned()),
+                        Cell::Text(code(Some(h.hamlet.unit_id))),
+                        Cell::Text(code(h.branch_id)),
+                        Cell::Int(i64::try_from(h.members).unwrap_or(i64::MAX)),
+                    ]);
+                }
+            }
+            let elapsed = started.elapsed();
+            let header = vec![
+                t(lang, "Danh sách", "List"),
+                t(lang, "Mã", "Code"),
+                t(lang, "Tên", "Name"),
+                t(lang, "Loại", "Kind"),
+                t(lang, "Đảng bộ cơ sở", "Commune-level unit"),
+                t(lang, "Chi bộ ấp", "Hamlet branch"),
+                t(lang, "Đảng viên cư trú", "Resident members"),
+            ];
+            let format = common.format.text();
+            let table = render(
+                format,
+                &header,
+                &shown(&rows),
+                &[false, false, false, false, false, false, true],
+            );
+            let scope = unit
+                .as_ref()
+                .map_or_else(|| t(lang, "toàn đảng bộ", "everywhere"), |u| u.code.clone());
+            let text = match format {
+                Format::Csv | Format::Xlsx => table,
+                Format::Table => format!(
+                    "{}\n\n{table}",
+                    t(
+                        lang,
+                        &format!(
+                            "Ấp, khu vực, tổ dân phố ({scope}) tại ngày {}: {} đơn vị, {} chưa có đảng viên, {} chưa có chi bộ",
+                            date_text(on, lang),
+                            hamlets.len(),
+                            no_members.len(),
+                            no_branch.len()
+                        ),
+                        &format!(
+                            "Hamlets and residential groups ({scope}) on {on}: {} looked at, {} without members, {} without a branch",
+                            hamlets.len(),
+                            no_members.len(),
+                            no_branch.len()
+                        ),
+                    )
+                ),
+            };
+            let n = rows.len();
+            (
+                text,
+                vec![Sheet {
+                    name: String::new(),
+                    header,
+                    rows,
+                }],
+                (elapsed, n),
+            )
+        }
         ReportCommand::DisciplineInForce { on, common } => {
             let lang = common.lang.into();
             let on = on.unwrap_or(today);
@@ -1284,6 +1418,7 @@ impl ReportCommand {
             | ReportCommand::Units { common, .. }
             | ReportCommand::WithoutAdmission { common, .. }
             | ReportCommand::TemporaryActivity { common, .. }
+            | ReportCommand::HamletsWithout { common, .. }
             | ReportCommand::DisciplineInForce { common, .. } => common,
         }
     }
@@ -1311,6 +1446,9 @@ impl ReportCommand {
             }
             ReportCommand::DisciplineInForce { .. } => {
                 t(lang, "Kỷ luật còn hiệu lực", "Discipline in force")
+            }
+            ReportCommand::HamletsWithout { .. } => {
+                t(lang, "Ấp chưa có đảng viên, chi bộ", "Hamlets without")
             }
         }
     }

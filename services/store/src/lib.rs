@@ -83,16 +83,17 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ImportCounts,
-    ImportOutcome, ImportRequest, MemberFilter, MemberPage, MemberSource, NewExemption, NewMember,
-    NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome, StreamOutcome,
-    StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,
+    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, HamletOn, HamletPeriod,
+    HamletRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter, MemberPage,
+    MemberSource, NewExemption, NewHamlet, NewMember, NewTemporaryActivity, Registry,
+    RegistryExport, RowAction, RowOutcome, StreamOutcome, StreamPass, StreamProgress,
+    StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
-    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
-    BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts, IdleUnit,
-    IdleUnitsReport, MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference,
-    TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
+    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkHamlet,
+    BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkStep, BulkTreeEvent,
+    BulkUnit, DisciplineCounts, IdleUnit, IdleUnitsReport, MemberBreakdown, RiskScope, Statistics,
+    StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
 };
 pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
 

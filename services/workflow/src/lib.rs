@@ -13,6 +13,7 @@ pub mod consequences;
 pub mod email;
 pub mod engine;
 pub mod exemption;
+pub mod hamlet;
 pub mod import;
 pub mod rule_catalogue;
 pub mod stats;

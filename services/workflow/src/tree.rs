@@ -134,13 +134,13 @@ pub struct TreeRefusal {
 }
 
 impl TreeRefusal {
-    fn validation(reason: Text) -> Self {
+    pub(crate) fn validation(reason: Text) -> Self {
         Self {
             code: "VALIDATION",
             reason,
         }
     }
-    fn conflict(reason: Text) -> Self {
+    pub(crate) fn conflict(reason: Text) -> Self {
         Self {
             code: "CONFLICT",
             reason,

@@ -543,6 +543,53 @@ pub mod definition_name {
     }
 }
 
+// Hamlets --------------------------------------------------------------------------------------
+
+/// A kind of hamlet or residential group, the places below a commune (Resolution 21's goals:
+/// each has party members and a party branch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HamletKind {
+    /// Ấp: a hamlet of a rural commune.
+    Hamlet,
+    /// Khu vực: an area of a ward or town.
+    WardArea,
+    /// Tổ dân phố: a residential group of a ward or town.
+    ResidentialGroup,
+}
+
+impl HamletKind {
+    /// Every kind.
+    pub const ALL: [HamletKind; 3] = [
+        HamletKind::Hamlet,
+        HamletKind::WardArea,
+        HamletKind::ResidentialGroup,
+    ];
+
+    /// The stable code used in storage, the API and import files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HamletKind::Hamlet => "HAMLET",
+            HamletKind::WardArea => "WARD_AREA",
+            HamletKind::ResidentialGroup => "RESIDENTIAL_GROUP",
+        }
+    }
+
+    /// The kind of a code.
+    pub fn parse(s: &str) -> Option<HamletKind> {
+        HamletKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind's label.
+    pub fn label(self) -> Text {
+        let (vi, en) = match self {
+            HamletKind::Hamlet => ("ấp", "hamlet"),
+            HamletKind::WardArea => ("khu vực", "ward area"),
+            HamletKind::ResidentialGroup => ("tổ dân phố", "residential group"),
+        };
+        Text::new(vi, en)
+    }
+}
+
 // Codes as case data holds them -----------------------------------------------------------------
 
 /// The rank from the bottom of the level coded `level`.

@@ -140,6 +140,20 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
         Lang::Vi => format!("Không kết nạp được đảng viên trong {idle_years} năm"),
         Lang::En => format!("No admission in {idle_years} years"),
     };
+    let hamlets = match v
+        .gql(
+            gql::TARGETS,
+            "HamletsWithout",
+            serde_json::json!({ "id": s(&total["unit"], "id"), "on": report["referenceDate"] }),
+        )
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return error_page(&v, Nav::Targets, &e),
+    };
+    let hamlets = &hamlets["hamletsWithout"];
+    let no_members: Vec<&Value> = list(hamlets, "withoutMembers").iter().collect();
+    let no_branch: Vec<&Value> = list(hamlets, "withoutBranch").iter().collect();
     let rows: Vec<&Value> = list(report, "rows")
         .iter()
         .filter(|r| i(r, "depth") > 0)
@@ -255,6 +269,47 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                     }
                 }
             }
+            h2 id="hamlets" {
+                (t(l, "Ấp, khu vực, tổ dân phố chưa có đảng viên, chưa có chi bộ",
+                   "Hamlets and residential groups without members, without a branch"))
+            }
+            p.muted {
+                (no_members.len()) " " (t(l, "chưa có đảng viên cư trú", "without a member living there")) ", "
+                (no_branch.len()) " " (t(l, "chưa có chi bộ", "without a branch")) "; "
+                (i(hamlets, "lookedAt")) " " (t(l, "ấp, khu vực, tổ dân phố vào ngày", "hamlets and residential groups on")) " "
+                (date(s(hamlets, "on")))
+                @if no_members.len().max(no_branch.len()) > IDLE_SHOWN {
+                    "; " (idle_more)
+                }
+            }
+            @for (id, caption, list) in [
+                ("hamlets-without-members", t(l, "Chưa có đảng viên cư trú", "Without a member living there"), &no_members),
+                ("hamlets-without-branch", t(l, "Chưa có chi bộ", "Without a branch"), &no_branch),
+            ] {
+                @if !list.is_empty() {
+                    div.table-wrap {
+                        table data-sortable aria-labelledby=(id) {
+                            caption id=(id) { (caption) }
+                            thead { tr {
+                                th { (t(l, "Mã", "Code")) }
+                                th { (t(l, "Tên", "Name")) }
+                                th { (t(l, "Loại", "Kind")) }
+                                th.num { (t(l, "Đảng viên cư trú", "Members living there")) }
+                            } }
+                            tbody {
+                                @for h in list.iter().take(IDLE_SHOWN) {
+                                    tr {
+                                        td { (s(&h["hamlet"], "code")) }
+                                        td { (s(&h["hamlet"], "name")) }
+                                        td { (s(&h["hamlet"], "kindLabel")) }
+                                        td.num { (i(h, "members")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             h2 { (t(l, "Tải báo cáo", "Download reports")) }
             ul {
                 li { (t(l, "Chỉ tiêu kết nạp", "Admission targets")) ": "
@@ -274,6 +329,10 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
                 li { (idle_download) ": "
                     a href=(download("without-admission", "csv", &idle_q)) { "CSV" } " · "
                     a href=(download("without-admission", "xlsx", &idle_q)) { "XLSX" } }
+                @let hamlets_q = format!("&on={}", s(hamlets, "on"));
+                li { (t(l, "Ấp, khu vực chưa có đảng viên, chi bộ", "Hamlets without members, without a branch")) ": "
+                    a href=(download("hamlets-without", "csv", &hamlets_q)) { "CSV" } " · "
+                    a href=(download("hamlets-without", "xlsx", &hamlets_q)) { "XLSX" } }
                 li { (t(l, "Kỷ luật còn hiệu lực", "Discipline in force")) ": "
                     a href=(download("discipline-in-force", "csv", "")) { "CSV" } " · "
                     a href=(download("discipline-in-force", "xlsx", "")) { "XLSX" } }

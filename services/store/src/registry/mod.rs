@@ -6,6 +6,8 @@
 //! - `effects.rs`: a step's effects on the registry, in the step's transaction.
 //! - `step_context.rs`: the registry context a step is given, read as of its date.
 //! - `away.rs`: temporary party activity elsewhere (sinh hoạt đảng tạm thời), a dated fact.
+//! - `hamlets.rs`: the register of hamlets and residential groups, hamlet branches' links and
+//!   members' residences, dated facts; the hamlets of a subtree on a day.
 //! - `badges.rs`: badges awarded and the award.
 //! - `exemptions.rs`: exemption from party activities and work (S15) and who was exempted on a day.
 //! - `import.rs`: import of units and members in one transaction, and the export.
@@ -18,6 +20,7 @@ mod effects;
 mod exclusions;
 pub(crate) use exclusions::vote_exclusions;
 pub(crate) mod exemptions;
+mod hamlets;
 mod import;
 mod members;
 pub(crate) mod rows;
@@ -27,6 +30,7 @@ pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
+pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub use import::{
     ImportCounts, ImportOutcome, ImportRequest, MemberSource, RegistryExport, RowAction,
     RowOutcome, StreamOutcome, StreamPass, StreamProgress, StreamRequest,

@@ -203,6 +203,53 @@ pub struct BulkBadge {
     pub award_date: NaiveDate,
 }
 
+/// A hamlet or residential group (docs/reports.md).
+#[derive(Debug, Clone)]
+pub struct BulkHamlet {
+    /// Unique code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: memberflow_workflow::hamlet::HamletKind,
+    /// Its commune-level unit (index).
+    pub unit: usize,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day it no longer exists.
+    pub valid_to: Option<NaiveDate>,
+    /// The hamlet it was merged into (index).
+    pub successor: Option<usize>,
+}
+
+/// A hamlet branch linked to its hamlet over a period.
+#[derive(Debug, Clone)]
+pub struct BulkHamletLink {
+    /// The hamlet (index).
+    pub hamlet: usize,
+    /// The branch (index).
+    pub unit: usize,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day after.
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// A member living in a hamlet over a period.
+#[derive(Debug, Clone)]
+pub struct BulkResidence {
+    /// The member (index).
+    pub member: usize,
+    /// The hamlet (index).
+    pub hamlet: usize,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day after.
+    pub valid_to: Option<NaiveDate>,
+    /// `SET` or `MERGED`.
+    pub reason: &'static str,
+}
+
 /// A change of the tree, journaled as the commands journal it.
 #[derive(Debug, Clone)]
 pub enum BulkTreeEvent {
@@ -252,6 +299,12 @@ pub struct BulkBatch {
     pub badges: Vec<BulkBadge>,
     /// Accounts holding roles at the batch's units.
     pub accounts: Vec<BulkAccount>,
+    /// Hamlets and residential groups.
+    pub hamlets: Vec<BulkHamlet>,
+    /// Hamlet branches linked to them.
+    pub hamlet_links: Vec<BulkHamletLink>,
+    /// Members' residences.
+    pub residences: Vec<BulkResidence>,
 }
 
 /// Writes `rows` into `table`, `row` giving each row's values: one `COPY` on the PostgreSQL
@@ -366,6 +419,8 @@ impl BulkBatch {
         let bad_unit = self.memberships.iter().any(|m| m.unit >= nu)
             || self.cases.iter().any(|c| c.unit >= nu)
             || self.discipline.iter().any(|d| d.unit >= nu)
+            || self.hamlets.iter().any(|h| h.unit >= nu)
+            || self.hamlet_links.iter().any(|l| l.unit >= nu)
             || self.edges.iter().any(|e| e.unit >= nu || e.parent >= nu)
             || self
                 .units
@@ -389,6 +444,7 @@ impl BulkBatch {
             || self.statuses.iter().any(|s| s.member >= nm)
             || self.discipline.iter().any(|d| d.member >= nm)
             || self.badges.iter().any(|b| b.member >= nm)
+            || self.residences.iter().any(|r| r.member >= nm)
             || self.cases.iter().any(|c| c.member.is_some_and(|m| m >= nm))
         {
             problems.push(Text::new(
@@ -614,6 +670,124 @@ async fn insert_case_round(
         },
         progress,
         "deadlines",
+    )
+    .await
+}
+
+/// The batch's hamlets (those merged into another after the others, whose rows they name),
+/// their branch links and the residences.
+async fn insert_hamlets(
+    txn: &impl BulkWrite,
+    batch: &BulkBatch,
+    now: DateTime<Utc>,
+    unit_ids: &[Uuid],
+    member_ids: &[Uuid],
+    progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+) -> Result<()> {
+    use crate::entity::{hamlet, hamlet_branch, member_residence};
+    if batch
+        .hamlets
+        .iter()
+        .any(|h| h.successor.is_some_and(|s| s >= batch.hamlets.len()))
+        || batch
+            .hamlet_links
+            .iter()
+            .any(|l| l.hamlet >= batch.hamlets.len())
+        || batch
+            .residences
+            .iter()
+            .any(|r| r.hamlet >= batch.hamlets.len())
+    {
+        return Err(StoreError::validation(
+            "Dữ liệu nạp hàng loạt tham chiếu một ấp, khu vực ngoài lô.",
+            "The bulk data refers to a hamlet outside the batch.",
+        ));
+    }
+    let hamlet_ids = ids(batch.id_seed, 5, batch.hamlets.len());
+    for merged in [false, true] {
+        let rows: Vec<(Uuid, &BulkHamlet)> = hamlet_ids
+            .iter()
+            .copied()
+            .zip(&batch.hamlets)
+            .filter(|(_, h)| h.successor.is_some() == merged)
+            .collect();
+        insert_rows(
+            txn,
+            hamlet::Entity,
+            cols(vec![
+                hamlet::Column::Id,
+                hamlet::Column::Code,
+                hamlet::Column::Name,
+                hamlet::Column::Kind,
+                hamlet::Column::UnitId,
+                hamlet::Column::ValidFrom,
+                hamlet::Column::ValidTo,
+                hamlet::Column::SuccessorId,
+                hamlet::Column::CreatedAt,
+            ]),
+            &rows,
+            |(id, h)| {
+                vec![
+                    (*id).into(),
+                    h.code.clone().into(),
+                    h.name.clone().into(),
+                    h.kind.as_str().into(),
+                    id_of(unit_ids, h.unit).into(),
+                    h.valid_from.into(),
+                    h.valid_to.into(),
+                    h.successor.map(|s| id_of(&hamlet_ids, s)).into(),
+                    now.into(),
+                ]
+            },
+            progress,
+            "hamlets",
+        )
+        .await?;
+    }
+    insert_rows(
+        txn,
+        hamlet_branch::Entity,
+        cols(vec![
+            hamlet_branch::Column::HamletId,
+            hamlet_branch::Column::UnitId,
+            hamlet_branch::Column::ValidFrom,
+            hamlet_branch::Column::ValidTo,
+        ]),
+        &batch.hamlet_links,
+        |l| {
+            vec![
+                id_of(&hamlet_ids, l.hamlet).into(),
+                id_of(unit_ids, l.unit).into(),
+                l.valid_from.into(),
+                l.valid_to.into(),
+            ]
+        },
+        progress,
+        "hamlet branches",
+    )
+    .await?;
+    insert_rows(
+        txn,
+        member_residence::Entity,
+        cols(vec![
+            member_residence::Column::MemberId,
+            member_residence::Column::HamletId,
+            member_residence::Column::ValidFrom,
+            member_residence::Column::ValidTo,
+            member_residence::Column::Reason,
+        ]),
+        &batch.residences,
+        |r| {
+            vec![
+                id_of(member_ids, r.member).into(),
+                id_of(&hamlet_ids, r.hamlet).into(),
+                r.valid_from.into(),
+                r.valid_to.into(),
+                r.reason.into(),
+            ]
+        },
+        progress,
+        "residences",
     )
     .await
 }
@@ -873,6 +1047,7 @@ async fn load_batch(
         })
         .collect();
     insert_statuses(txn, &statuses, progress).await?;
+    insert_hamlets(txn, batch, now, &unit_ids, &member_ids, progress).await?;
     let case_ids = ids(batch.id_seed, 3, batch.cases.len());
     insert_cases(txn, batch, &case_ids, &unit_ids, &member_ids, progress).await?;
     insert_rows(

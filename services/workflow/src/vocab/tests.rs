@@ -37,6 +37,9 @@ fn every_label() -> Vec<(&'static str, String, Text)> {
     {
         out.push(("member status", s.as_str().to_owned(), s.label()));
     }
+    for k in HamletKind::ALL {
+        out.push(("hamlet kind", k.as_str().to_owned(), k.label()));
+    }
     out
 }
 

@@ -1,0 +1,613 @@
+//! The register of hamlets and residential groups (ấp, khu vực, tổ dân phố): hamlets recorded,
+//! merged and ended like units (history kept), each hamlet branch linked to its hamlet over
+//! time, each member's hamlet of residence over time; and the hamlets of a subtree on a date
+//! with their branch and their resident members, from which the committee's question (hamlets
+//! without a member, without a branch) is read. One transaction per command; the checks are
+//! the core's (`memberflow_workflow::hamlet`).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use memberflow_workflow::hamlet::{self as core, HamletFacts, HamletKind};
+use memberflow_workflow::text::Text;
+use memberflow_workflow::tree::MemberStatus;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::Registry;
+use crate::entity::{hamlet, hamlet_branch, member, member_residence, unit, unit_ancestry};
+use crate::error::{Result, StoreError};
+use crate::tree::{load_unit, valid_on};
+
+/// What a missing hamlet is called in a `NOT_FOUND`.
+const WHAT: &str = "hamlet or residential group";
+
+/// A hamlet or residential group as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HamletRecord {
+    /// Identifier.
+    pub id: Uuid,
+    /// Unique code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Ấp, khu vực or tổ dân phố.
+    pub kind: HamletKind,
+    /// The commune-level unit it belongs to.
+    pub unit_id: Uuid,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day it no longer exists (ended or merged).
+    pub valid_to: Option<NaiveDate>,
+    /// The hamlet it was merged into.
+    pub successor_id: Option<Uuid>,
+}
+
+impl HamletRecord {
+    /// The facts the core's checks need.
+    pub fn facts(&self) -> HamletFacts {
+        HamletFacts {
+            code: self.code.clone(),
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+        }
+    }
+}
+
+impl TryFrom<hamlet::Model> for HamletRecord {
+    type Error = StoreError;
+    fn try_from(m: hamlet::Model) -> Result<Self> {
+        let kind = HamletKind::parse(&m.kind).ok_or_else(|| {
+            StoreError::validation(
+                format!("Loại ấp, khu vực không rõ: {}.", m.kind),
+                format!("Unknown hamlet kind {}.", m.kind),
+            )
+        })?;
+        Ok(HamletRecord {
+            id: m.id,
+            code: m.code,
+            name: m.name,
+            kind,
+            unit_id: m.unit_id,
+            valid_from: m.valid_from,
+            valid_to: m.valid_to,
+            successor_id: m.successor_id,
+        })
+    }
+}
+
+/// A hamlet to record.
+#[derive(Debug, Clone)]
+pub struct NewHamlet {
+    /// Unique code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: HamletKind,
+    /// The commune-level unit it belongs to.
+    pub unit_id: Uuid,
+    /// First day.
+    pub from: NaiveDate,
+}
+
+/// A period of a hamlet branch linked to its hamlet, or of a member living in a hamlet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HamletPeriod {
+    /// The hamlet.
+    pub hamlet_id: Uuid,
+    /// The branch (a link) or the member (a residence).
+    pub other_id: Uuid,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day it no longer holds.
+    pub valid_to: Option<NaiveDate>,
+    /// Why it began: `SET`, `MERGED` (residences); `LINKED` (links).
+    pub reason: String,
+}
+
+/// A hamlet of a subtree on a day, with its branch and resident members that day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HamletOn {
+    /// The hamlet.
+    pub hamlet: HamletRecord,
+    /// The hamlet branch linked to it that day (existing that day), if any.
+    pub branch_id: Option<Uuid>,
+    /// Official and probationary members living in it that day.
+    pub members: u64,
+}
+
+fn hamlet_text(h: &HamletRecord) -> Text {
+    Text::new(
+        format!("ấp, khu vực {}", h.code),
+        format!("hamlet {}", h.code),
+    )
+}
+
+async fn load_hamlet(c: &impl ConnectionTrait, id: Uuid) -> Result<HamletRecord> {
+    hamlet::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .ok_or_else(|| StoreError::not_found(WHAT, id))?
+        .try_into()
+}
+
+fn link_valid_on(d: NaiveDate) -> sea_orm::Condition {
+    valid_on(
+        hamlet_branch::Column::ValidFrom,
+        hamlet_branch::Column::ValidTo,
+        d,
+    )
+}
+
+async fn open_residents(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Vec<member_residence::Model>> {
+    Ok(member_residence::Entity::find()
+        .filter(member_residence::Column::HamletId.eq(id))
+        .filter(member_residence::Column::ValidTo.is_null())
+        .all(c)
+        .await?)
+}
+
+async fn close_open_links(c: &impl ConnectionTrait, id: Uuid, d: NaiveDate) -> Result<()> {
+    for l in hamlet_branch::Entity::find()
+        .filter(hamlet_branch::Column::HamletId.eq(id))
+        .filter(hamlet_branch::Column::ValidTo.is_null())
+        .all(c)
+        .await?
+    {
+        // A link that begins on or after the day simply never held.
+        if l.valid_from >= d {
+            return Err(StoreError::conflict(
+                format!(
+                    "Chi bộ của ấp, khu vực được gắn từ {}, không thể kết thúc từ {}.",
+                    l.valid_from.format("%d/%m/%Y"),
+                    d.format("%d/%m/%Y")
+                ),
+                format!(
+                    "The hamlet's branch is linked from {}; it cannot end on {d}.",
+                    l.valid_from
+                ),
+            ));
+        }
+        let mut am: hamlet_branch::ActiveModel = l.into();
+        am.valid_to = Set(Some(d));
+        am.update(c).await?;
+    }
+    Ok(())
+}
+
+impl Registry<'_> {
+    /// Records a hamlet or residential group of a commune-level unit, existing from `from`.
+    pub async fn record_hamlet(&self, new: &NewHamlet, now: DateTime<Utc>) -> Result<HamletRecord> {
+        let code = new.code.trim().to_owned();
+        let name = new.name.trim().to_owned();
+        let txn = self.begin_write().await?;
+        let u = load_unit(&txn, new.unit_id).await?;
+        core::check_new_hamlet(&code, &name, &u.facts(), new.from)?;
+        if hamlet::Entity::find()
+            .filter(hamlet::Column::Code.eq(code.as_str()))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::conflict(
+                format!("Mã ấp, khu vực {code} đã được dùng."),
+                format!("The hamlet code {code} is already taken."),
+            ));
+        }
+        let row = hamlet::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            code: Set(code),
+            name: Set(name),
+            kind: Set(new.kind.as_str().to_owned()),
+            unit_id: Set(new.unit_id),
+            valid_from: Set(new.from),
+            valid_to: Set(None),
+            successor_id: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        row.try_into()
+    }
+
+    /// Merges `sources` into `target` on `d`: the sources end the day before, their residents
+    /// live in the target from `d` (a `MERGED` period), their branches' links end on `d`.
+    pub async fn merge_hamlets(
+        &self,
+        sources: &[Uuid],
+        target: Uuid,
+        d: NaiveDate,
+    ) -> Result<HamletRecord> {
+        let txn = self.begin_write().await?;
+        let t = load_hamlet(&txn, target).await?;
+        let mut seen: Vec<Uuid> = Vec::new();
+        let mut facts = Vec::new();
+        for s in sources {
+            if !seen.contains(s) {
+                seen.push(*s);
+                facts.push(load_hamlet(&txn, *s).await?.facts());
+            }
+        }
+        if seen.contains(&target) {
+            facts.push(t.facts());
+        }
+        core::check_merge(&facts, &t.facts(), d)?;
+        for s in &seen {
+            for r in open_residents(&txn, *s).await? {
+                core::check_after(
+                    &Text::new("nơi cư trú của đảng viên", "a member's residence"),
+                    r.valid_from,
+                    d,
+                )?;
+                let member_id = r.member_id;
+                let mut am: member_residence::ActiveModel = r.into();
+                am.valid_to = Set(Some(d));
+                am.update(&txn).await?;
+                member_residence::ActiveModel {
+                    member_id: Set(member_id),
+                    hamlet_id: Set(target),
+                    valid_from: Set(d),
+                    valid_to: Set(None),
+                    reason: Set("MERGED".to_owned()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+            close_open_links(&txn, *s, d).await?;
+            let mut am: hamlet::ActiveModel = hamlet::Entity::find_by_id(*s)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| StoreError::not_found(WHAT, s))?
+                .into();
+            am.valid_to = Set(Some(d));
+            am.successor_id = Set(Some(target));
+            am.update(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(t)
+    }
+
+    /// Ends a hamlet on `d` (it no longer exists from that day): refused while members still
+    /// live in it (set their residence first, or merge it); its branch's link ends that day.
+    pub async fn end_hamlet(&self, id: Uuid, d: NaiveDate) -> Result<HamletRecord> {
+        let txn = self.begin_write().await?;
+        let h = load_hamlet(&txn, id).await?;
+        core::check_hamlet_exists(&h.facts(), d)?;
+        core::check_after(&hamlet_text(&h), h.valid_from, d)?;
+        let residents = open_residents(&txn, id).await?.len();
+        if residents > 0 {
+            return Err(StoreError::conflict(
+                format!(
+                    "Không thể kết thúc {}: còn {residents} đảng viên cư trú. Hãy ghi nơi cư trú mới hoặc sáp nhập ấp.",
+                    h.code
+                ),
+                format!(
+                    "{} cannot end: {residents} members still live in it. Record their new residence or merge the hamlet.",
+                    h.code
+                ),
+            ));
+        }
+        close_open_links(&txn, id, d).await?;
+        let mut am: hamlet::ActiveModel = hamlet::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::not_found(WHAT, id))?
+            .into();
+        am.valid_to = Set(Some(d));
+        let row = am.update(&txn).await?;
+        txn.commit().await?;
+        row.try_into()
+    }
+
+    /// Links the hamlet branch `unit_id` to hamlet `hamlet_id` from `from`: the hamlet's
+    /// current link (to another branch) and the branch's current link (to another hamlet) end
+    /// that day. The branch must be a branch of category `HAMLET` under the hamlet's unit.
+    pub async fn link_hamlet_branch(
+        &self,
+        hamlet_id: Uuid,
+        unit_id: Uuid,
+        from: NaiveDate,
+    ) -> Result<HamletPeriod> {
+        let txn = self.begin_write().await?;
+        let h = load_hamlet(&txn, hamlet_id).await?;
+        let b = load_unit(&txn, unit_id).await?;
+        let under = unit_ancestry::Entity::find()
+            .filter(unit_ancestry::Column::UnitId.eq(unit_id))
+            .filter(unit_ancestry::Column::AncestorId.eq(h.unit_id))
+            .filter(crate::tree::ancestry::valid_on(from))
+            .count(&txn)
+            .await?
+            > 0;
+        core::check_branch_link(
+            &h.facts(),
+            &b.facts(),
+            b.branch_category.as_deref(),
+            under,
+            from,
+        )?;
+        let open = hamlet_branch::Entity::find()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(hamlet_branch::Column::HamletId.eq(hamlet_id))
+                    .add(hamlet_branch::Column::UnitId.eq(unit_id)),
+            )
+            .filter(hamlet_branch::Column::ValidTo.is_null())
+            .all(&txn)
+            .await?;
+        for l in open {
+            if l.hamlet_id == hamlet_id && l.unit_id == unit_id {
+                return Err(StoreError::conflict(
+                    format!("Chi bộ {} đã gắn với {}.", b.code, h.code),
+                    format!("Branch {} is already linked to {}.", b.code, h.code),
+                ));
+            }
+            core::check_after(
+                &Text::new(
+                    format!("liên kết chi bộ của {}", h.code),
+                    format!("the branch link of {}", h.code),
+                ),
+                l.valid_from,
+                from,
+            )?;
+            let mut am: hamlet_branch::ActiveModel = l.into();
+            am.valid_to = Set(Some(from));
+            am.update(&txn).await?;
+        }
+        let row = hamlet_branch::ActiveModel {
+            hamlet_id: Set(hamlet_id),
+            unit_id: Set(unit_id),
+            valid_from: Set(from),
+            valid_to: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(link_period(row))
+    }
+
+    /// Records that the member lives in `hamlet_id` from `from`: their current residence ends
+    /// that day (history is kept; a date on or before its start is a `CONFLICT`).
+    pub async fn set_member_residence(
+        &self,
+        member_id: Uuid,
+        hamlet_id: Uuid,
+        from: NaiveDate,
+    ) -> Result<HamletPeriod> {
+        let txn = self.begin_write().await?;
+        member::Entity::find_by_id(member_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::not_found("member", member_id))?;
+        let h = load_hamlet(&txn, hamlet_id).await?;
+        core::check_hamlet_exists(&h.facts(), from)?;
+        if let Some(open) = member_residence::Entity::find()
+            .filter(member_residence::Column::MemberId.eq(member_id))
+            .filter(member_residence::Column::ValidTo.is_null())
+            .one(&txn)
+            .await?
+        {
+            if open.hamlet_id == hamlet_id {
+                return Err(StoreError::conflict(
+                    format!("Đảng viên đã cư trú tại {}.", h.code),
+                    format!("The member already lives in {}.", h.code),
+                ));
+            }
+            core::check_after(
+                &Text::new("nơi cư trú của đảng viên", "the member's residence"),
+                open.valid_from,
+                from,
+            )?;
+            let mut am: member_residence::ActiveModel = open.into();
+            am.valid_to = Set(Some(from));
+            am.update(&txn).await?;
+        } else if let Some(later) = member_residence::Entity::find()
+            .filter(member_residence::Column::MemberId.eq(member_id))
+            .filter(member_residence::Column::ValidTo.gt(from))
+            .one(&txn)
+            .await?
+        {
+            // A residence ended after `from` (its hamlet ended): the new one starts after it.
+            return Err(StoreError::conflict(
+                format!(
+                    "Đảng viên đã có nơi cư trú đến {}; nơi cư trú mới phải bắt đầu từ ngày đó.",
+                    later.valid_to.unwrap_or(from).format("%d/%m/%Y")
+                ),
+                format!(
+                    "The member has a residence until {}; a new one starts on that day or later.",
+                    later.valid_to.unwrap_or(from)
+                ),
+            ));
+        }
+        let row = member_residence::ActiveModel {
+            member_id: Set(member_id),
+            hamlet_id: Set(hamlet_id),
+            valid_from: Set(from),
+            valid_to: Set(None),
+            reason: Set("SET".to_owned()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(residence_period(row))
+    }
+
+    /// The hamlet with this id.
+    pub async fn hamlet(&self, id: Uuid) -> Result<HamletRecord> {
+        load_hamlet(self.db(), id).await
+    }
+
+    /// The hamlet with this code.
+    pub async fn hamlet_by_code(&self, code: &str) -> Result<HamletRecord> {
+        hamlet::Entity::find()
+            .filter(hamlet::Column::Code.eq(code))
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::not_found(WHAT, code))?
+            .try_into()
+    }
+
+    /// The member's residences, oldest first.
+    pub async fn residences(&self, member_id: Uuid) -> Result<Vec<HamletPeriod>> {
+        Ok(member_residence::Entity::find()
+            .filter(member_residence::Column::MemberId.eq(member_id))
+            .order_by_asc(member_residence::Column::ValidFrom)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(residence_period)
+            .collect())
+    }
+
+    /// The hamlet's branch links, oldest first.
+    pub async fn hamlet_branch_links(&self, hamlet_id: Uuid) -> Result<Vec<HamletPeriod>> {
+        Ok(hamlet_branch::Entity::find()
+            .filter(hamlet_branch::Column::HamletId.eq(hamlet_id))
+            .order_by_asc(hamlet_branch::Column::ValidFrom)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(link_period)
+            .collect())
+    }
+
+    /// The hamlets existing on `d` whose commune-level unit is one of `units` (the ids of a
+    /// subtree on `d`, from the tree's ancestry) or was merged, by `d`, into one of them: each
+    /// with its branch that day and its official and probationary members living in it that
+    /// day, by code. Reads: the merged units, the hamlets, their links, one count per chunk.
+    pub async fn hamlets_on(&self, units: &[Uuid], d: NaiveDate) -> Result<Vec<HamletOn>> {
+        let db = self.db();
+        // Units merged away by `d` count under the unit that took them over.
+        let mut owners: HashSet<Uuid> = units.iter().copied().collect();
+        let merged: Vec<(Uuid, Uuid)> = unit::Entity::find()
+            .filter(unit::Column::SuccessorId.is_not_null())
+            .filter(unit::Column::ValidTo.lte(d))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|u| u.successor_id.map(|s| (u.id, s)))
+            .collect();
+        loop {
+            let before = owners.len();
+            for (id, s) in &merged {
+                if owners.contains(s) {
+                    owners.insert(*id);
+                }
+            }
+            if owners.len() == before {
+                break;
+            }
+        }
+        let owners: Vec<Uuid> = owners.into_iter().collect();
+        let mut hamlets: Vec<HamletRecord> = Vec::new();
+        for chunk in owners.chunks(500) {
+            for h in hamlet::Entity::find()
+                .filter(hamlet::Column::UnitId.is_in(chunk.iter().copied()))
+                .filter(valid_on(
+                    hamlet::Column::ValidFrom,
+                    hamlet::Column::ValidTo,
+                    d,
+                ))
+                .all(db)
+                .await?
+            {
+                hamlets.push(h.try_into()?);
+            }
+        }
+        hamlets.sort_by(|a, b| a.code.cmp(&b.code));
+        let ids: Vec<Uuid> = hamlets.iter().map(|h| h.id).collect();
+        let mut branch_of: HashMap<Uuid, Uuid> = HashMap::new();
+        let mut counts: HashMap<Uuid, u64> = HashMap::new();
+        let backend = db.get_database_backend();
+        for chunk in ids.chunks(500) {
+            let links = hamlet_branch::Entity::find()
+                .filter(hamlet_branch::Column::HamletId.is_in(chunk.iter().copied()))
+                .filter(link_valid_on(d))
+                .all(db)
+                .await?;
+            let existing: HashSet<Uuid> = unit::Entity::find()
+                .filter(unit::Column::Id.is_in(links.iter().map(|l| l.unit_id)))
+                .filter(crate::tree::valid_on_unit(d))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .collect();
+            for l in links {
+                if existing.contains(&l.unit_id) {
+                    branch_of.insert(l.hamlet_id, l.unit_id);
+                }
+            }
+            // The members living in each hamlet that day whose status that day is official
+            // or probationary: one grouped count.
+            // Numbered placeholders: the day is named four times.
+            let mark = |i: usize| match backend {
+                sea_orm::DbBackend::Postgres => format!("${i}"),
+                _ => format!("?{i}"),
+            };
+            let marks: Vec<String> = (4..4 + chunk.len()).map(mark).collect();
+            let sql = format!(
+                "SELECT r.hamlet_id AS hamlet_id, COUNT(DISTINCT r.member_id) AS n \
+                 FROM member_residence r JOIN member_status s ON s.member_id = r.member_id \
+                 WHERE r.valid_from <= {d1} AND (r.valid_to IS NULL OR r.valid_to > {d1}) \
+                   AND s.valid_from <= {d1} AND (s.valid_to IS NULL OR s.valid_to > {d1}) \
+                   AND s.status IN ({s1}, {s2}) AND r.hamlet_id IN ({}) \
+                 GROUP BY r.hamlet_id",
+                marks.join(", "),
+                d1 = mark(1),
+                s1 = mark(2),
+                s2 = mark(3),
+            );
+            let mut values: Vec<sea_orm::Value> = vec![
+                d.into(),
+                MemberStatus::Official.as_str().into(),
+                MemberStatus::Probationary.as_str().into(),
+            ];
+            values.extend(chunk.iter().map(|u| sea_orm::Value::from(*u)));
+            let stmt = sea_orm::Statement::from_sql_and_values(backend, sql, values);
+            for row in db.query_all_raw(stmt).await? {
+                let id: Uuid = row.try_get("", "hamlet_id")?;
+                let n: i64 = row.try_get("", "n")?;
+                counts.insert(id, u64::try_from(n).unwrap_or(0));
+            }
+        }
+        Ok(hamlets
+            .into_iter()
+            .map(|h| HamletOn {
+                branch_id: branch_of.get(&h.id).copied(),
+                members: counts.get(&h.id).copied().unwrap_or(0),
+                hamlet: h,
+            })
+            .collect())
+    }
+}
+
+fn link_period(l: hamlet_branch::Model) -> HamletPeriod {
+    HamletPeriod {
+        hamlet_id: l.hamlet_id,
+        other_id: l.unit_id,
+        valid_from: l.valid_from,
+        valid_to: l.valid_to,
+        reason: "LINKED".to_owned(),
+    }
+}
+
+fn residence_period(r: member_residence::Model) -> HamletPeriod {
+    HamletPeriod {
+        hamlet_id: r.hamlet_id,
+        other_id: r.member_id,
+        valid_from: r.valid_from,
+        valid_to: r.valid_to,
+        reason: r.reason,
+    }
+}
