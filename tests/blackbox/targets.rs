@@ -828,13 +828,38 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
         )
         .await;
     assert_eq!(members["unit"]["memberCount"], 158, "{members:#}");
-    // The forecast read from its aggregates is what counting the open cases gave, for every
-    // unit down to the branches: in the demo's year seen on 31/10/2023, and in a later year.
-    let open = forecast_matches_the_cases(&app, "HG", 2023, "2023-10-31").await;
-    assert!(open > 0, "{open}");
+    // The demo walks only decided admissions: no case is open before the decision. A small
+    // pipeline in three of its branches (one before the competent committee), then the
+    // forecast read from its aggregates is what counting the open cases gave, for every unit
+    // down to the branches, on the demo's tree: in the running year and the next one.
+    assert_eq!(
+        forecast_matches_the_cases(&app, "HG", 2023, "2023-10-31").await,
+        0
+    );
+    use sea_orm::ConnectionTrait as _;
+    let branches: Vec<String> = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT id FROM unit WHERE kind = 'BRANCH' AND valid_to IS NULL ORDER BY code LIMIT 3",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<uuid::Uuid>("", "id").unwrap().to_string())
+        .collect();
+    assert_eq!(branches.len(), 3);
+    let first = open_case(&app, &branches[0], "2026-08-01").await;
+    to_decision_pending(&app, &first, date("2026-08-01")).await;
+    open_case(&app, &branches[1], "2026-09-01").await;
+    open_case(&app, &branches[2], "2026-10-01").await;
     assert_eq!(
         forecast_matches_the_cases(&app, "HG", 2026, "2026-11-25").await,
-        open
+        3
+    );
+    assert_eq!(
+        forecast_matches_the_cases(&app, "HG", 2027, "2026-11-25").await,
+        3
     );
     // And its aggregates are those the open cases give, unit by unit.
     let (ok, out) = check_stats(app.database_url(), &[]);
