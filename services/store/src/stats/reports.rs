@@ -416,7 +416,12 @@ impl Statistics<'_> {
         {
             return Ok(None);
         }
-        if rollup::tree_changes_within(c, reference, dec31).await? {
+        // The tree after the reference day: settled (no change at all after it, the usual
+        // case, which also answers for the year's last day), or the same up to 31/12.
+        let forecasting = req.today <= dec31;
+        let settled = forecasting
+            && !rollup::tree_changes_within(c, reference, forecast::settled_day()).await?;
+        if !settled && rollup::tree_changes_within(c, reference, dec31).await? {
             return Ok(None);
         }
         let (roots, whole_forest) = match requested {
@@ -448,11 +453,10 @@ impl Statistics<'_> {
         else {
             return Ok(None);
         };
-        let forecasting = req.today <= dec31;
         let mut unplaced = Tally::default();
         let open = if forecasting {
             Some(
-                self.open_source(reference, req.today, jan1, dec31, &mut unplaced)
+                self.open_source(settled, reference, req.today, jan1, dec31, &mut unplaced)
                     .await?,
             )
         } else {
@@ -533,11 +537,12 @@ impl Statistics<'_> {
     }
 
     /// Where the open admission cases' tallies come from: while nothing changes on the tree
-    /// after `on`, each unit's subtree row; otherwise the units' own rows, each added to the
+    /// after `on` (`settled`), each unit's subtree row; otherwise the units' own rows, each added to the
     /// unit standing for its unit on `on` and to that unit's ancestors then (those of units
     /// that did not exist yet go to `unplaced`).
     async fn open_source(
         &self,
+        settled: bool,
         on: NaiveDate,
         today: NaiveDate,
         jan1: NaiveDate,
@@ -545,7 +550,7 @@ impl Statistics<'_> {
         unplaced: &mut Tally,
     ) -> Result<OpenSource> {
         let c = self.db();
-        if !rollup::tree_changes_within(c, on, forecast::settled_day()).await? {
+        if settled {
             return Ok(OpenSource::Settled {
                 today,
                 from: jan1,
