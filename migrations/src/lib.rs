@@ -26,6 +26,7 @@ mod m20261204_000040_compact_snapshots;
 mod m20261204_000041_deadline_extension;
 mod m20261204_000050_member_exemption;
 mod m20261204_000060_temporary_activity;
+mod m20261205_000080_stat_forecast;
 mod m20261205_000110_hamlets;
 mod m20261205_000120_admission_days;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000041_deadline_extension::Migration),
             Box::new(m20261204_000050_member_exemption::Migration),
             Box::new(m20261204_000060_temporary_activity::Migration),
+            Box::new(m20261205_000080_stat_forecast::Migration),
             Box::new(m20261205_000110_hamlets::Migration),
             Box::new(m20261205_000120_admission_days::Migration),
         ]

@@ -853,6 +853,43 @@ async fn the_demo_province_gives_back_the_source_report_s_figures() {
         )
         .await;
     assert_eq!(members["unit"]["memberCount"], 158, "{members:#}");
+    // The demo walks only decided admissions: no case is open before the decision. A small
+    // pipeline in three of its branches (one before the competent committee), then the
+    // forecast read from its aggregates is what counting the open cases gave, for every unit
+    // down to the branches, on the demo's tree: in the running year and the next one.
+    assert_eq!(
+        forecast_matches_the_cases(&app, "HG", 2023, "2023-10-31").await,
+        0
+    );
+    use sea_orm::ConnectionTrait as _;
+    let branches: Vec<String> = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT id FROM unit WHERE kind = 'BRANCH' AND valid_to IS NULL ORDER BY code LIMIT 3",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<uuid::Uuid>("", "id").unwrap().to_string())
+        .collect();
+    assert_eq!(branches.len(), 3);
+    let first = open_case(&app, &branches[0], "2026-08-01").await;
+    to_decision_pending(&app, &first, date("2026-08-01")).await;
+    open_case(&app, &branches[1], "2026-09-01").await;
+    open_case(&app, &branches[2], "2026-10-01").await;
+    assert_eq!(
+        forecast_matches_the_cases(&app, "HG", 2026, "2026-11-25").await,
+        3
+    );
+    assert_eq!(
+        forecast_matches_the_cases(&app, "HG", 2027, "2026-11-25").await,
+        3
+    );
+    // And its aggregates are those the open cases give, unit by unit.
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+    assert!(!out.contains("forecast is not built"), "{out}");
     crate::console::the_targets_page_shows_the_demo_province(&app).await;
 }
 
@@ -997,4 +1034,174 @@ async fn the_subtree_aggregates_follow_admissions_moves_between_districts_merges
     let (ok, out) = check_stats(app.database_url(), &[]);
     assert!(ok && out.contains(" 0 difference(s)"), "{out}");
     assert_eq!(figures(&app, "Q", 2021).await, (35, 3));
+}
+
+const FORECAST_ROWS: &str = "query($code: String!, $year: Int!) {
+  admissionTarget(code: $code, year: $year, maxDepth: 10) {
+    referenceDate
+    rows { unit { id code } forecast { openCases expectedDecisions } }
+    unitsAtRisk(first: 1000) { unit { id code } forecast { openCases expectedDecisions } }
+  } }";
+
+/// The forecast of every unit of `code`'s report of `year` seen on `today` (the rows down to
+/// ten levels and the units at risk), read from the aggregates through the API, against the
+/// count from the open cases themselves that the reports made before them. Returns the
+/// report's unit's open cases.
+async fn forecast_matches_the_cases(app: &TestApp, code: &str, year: i32, today: &str) -> u64 {
+    app.set_today(today);
+    let r = app
+        .ok(FORECAST_ROWS, json!({ "code": code, "year": year }))
+        .await;
+    let t = &r["admissionTarget"];
+    let on = date(t["referenceDate"].as_str().unwrap());
+    let store = memberflow_store::Store::connect(app.database_url())
+        .await
+        .unwrap();
+    let reference = store
+        .stats()
+        .forecast_reference(on, date(today), year)
+        .await
+        .unwrap();
+    let rows = t["rows"].as_array().unwrap();
+    let at_risk = t["unitsAtRisk"].as_array().unwrap();
+    for row in rows.iter().chain(at_risk) {
+        let id: uuid::Uuid = row["unit"]["id"].as_str().unwrap().parse().unwrap();
+        let (n, e) = reference.get(&id).copied().unwrap_or_default();
+        let f = &row["forecast"];
+        assert_eq!(
+            f["openCases"],
+            json!(n),
+            "{} on {today}: {f}",
+            row["unit"]["code"]
+        );
+        let got = f["expectedDecisions"].as_f64().unwrap();
+        assert!(
+            (got - e).abs() < 1e-9,
+            "{} on {today}: {got} against {e}",
+            row["unit"]["code"]
+        );
+    }
+    rows[0]["forecast"]["openCases"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn the_forecast_aggregates_follow_the_steps_moves_and_merges_and_are_checked() {
+    let app = spawn_app().await;
+    let p = unit(&app, "F", "PROVINCE", None, "2004-01-01").await;
+    let d1 = unit(&app, "F-D1", "DISTRICT", Some(&p), "2004-01-01").await;
+    let d2 = unit(&app, "F-D2", "DISTRICT", Some(&p), "2004-01-01").await;
+    let g1 = unit(&app, "F-G1", "GRASSROOTS_BRANCH", Some(&d1), "2004-01-01").await;
+    let g2 = unit(&app, "F-G2", "GRASSROOTS_BRANCH", Some(&d2), "2004-01-01").await;
+    officials(&app, &g1, 30).await;
+    officials(&app, &g2, 30).await;
+    // Three cases in three stages: one before the competent committee with its A10 deadline,
+    // two candidates.
+    let a = open_case(&app, &g1, "2026-08-01").await;
+    to_decision_pending(&app, &a, date("2026-08-01")).await;
+    open_case(&app, &g1, "2026-09-01").await;
+    let c = open_case(&app, &g2, "2026-10-01").await;
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F", 2026, "2026-11-01").await,
+        3
+    );
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F-D2", 2026, "2026-11-01").await,
+        1
+    );
+    // A dry run moves nothing.
+    let d = app
+        .ok(
+            "mutation($i: FireInput!) { fireTransition(input: $i) { dryRun toState } }",
+            json!({ "i": { "caseId": c, "transition": "record_awareness_certificate", "dryRun": true,
+                "inputs": { "certificate_date": "2026-10-20", "certificate_number": "GCN-2" } } }),
+        )
+        .await;
+    assert_eq!(d["fireTransition"]["dryRun"], true, "{d}");
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F", 2026, "2026-11-01").await,
+        3
+    );
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+
+    // G2 moves under D1 from 5/11: seen on 1/11 the tree still changes (the own rows added
+    // up on that day's tree), seen on 10/11 it is settled (the subtree rows).
+    app.set_today("2026-11-01");
+    app.ok(
+        "mutation($i: MoveUnitInput!) { moveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": g2, "newParentId": d1, "effectiveDate": "2026-11-05" } }),
+    )
+    .await;
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F-D2", 2026, "2026-11-01").await,
+        1
+    );
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F-D2", 2026, "2026-11-10").await,
+        0
+    );
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F-D1", 2026, "2026-11-10").await,
+        3
+    );
+    // G2 merged into G1 on 20/11: its case counts in G1, and a step of it still moves it.
+    app.ok(
+        "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+        json!({ "i": { "sourceIds": [g2], "targetId": g1, "effectiveDate": "2026-11-20" } }),
+    )
+    .await;
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F-G1", 2026, "2026-11-25").await,
+        3
+    );
+    app.ok(
+        FIRE,
+        json!({ "i": { "caseId": c, "transition": "record_awareness_certificate", "expectedVersion": 1,
+            "inputs": { "certificate_date": "2026-11-24", "certificate_number": "GCN-2" } } }),
+    )
+    .await;
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F", 2026, "2026-11-25").await,
+        3
+    );
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F", 2027, "2026-11-25").await,
+        3
+    );
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+
+    // A corrupted subtree row and a lost own row are found, and rebuilt from the cases.
+    use sea_orm::ConnectionTrait as _;
+    app.db
+        .execute_unprepared(
+            "UPDATE stat_open_rollup SET cases = cases + 2 WHERE stage = 'Candidate'",
+        )
+        .await
+        .unwrap();
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("forecast subtree Candidate due none"), "{out}");
+    let r = app
+        .ok(FORECAST_ROWS, json!({ "code": "F", "year": 2026 }))
+        .await;
+    assert_eq!(r["admissionTarget"]["rows"][0]["forecast"]["openCases"], 5);
+    app.db
+        .execute_unprepared("DELETE FROM stat_open_admission WHERE stage = 'DecisionPending'")
+        .await
+        .unwrap();
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("forecast own DecisionPending due 2026-"),
+        "{out}"
+    );
+    let (_, out) = check_stats(app.database_url(), &["--repair"]);
+    assert!(out.contains("rebuilt"), "{out}");
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+    assert_eq!(
+        forecast_matches_the_cases(&app, "F", 2026, "2026-11-25").await,
+        3
+    );
 }

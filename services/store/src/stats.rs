@@ -7,6 +7,9 @@
 //!   missing, and checked against the registry (`Statistics::check`).
 //! - `rollup`: `stat_rollup`, every unit's target figures with everything below it, per base
 //!   day and year, kept with the counters and the tree: a unit's target is one indexed read.
+//! - `forecast`: `stat_open_admission` and `stat_open_rollup`, the admission cases not decided
+//!   yet by unit, stage and decision deadline, each unit's own and with everything below it,
+//!   kept by the steps that open, move or close them: a unit's forecast is one indexed read.
 //! - `tree`: the tree as it stood on a date, with units that ended folded into their
 //!   successors, for the roll-ups.
 //! - `reports`: the target report (rate, band, gap, forecast, roll-up, units at risk) and the
@@ -20,6 +23,7 @@
 pub(crate) mod bulk;
 mod counters;
 pub(crate) mod entity;
+pub(crate) mod forecast;
 mod questions;
 mod reports;
 pub(crate) mod rollup;

@@ -299,7 +299,7 @@ pub fn assess(base: u64, admitted: u64, p: &TargetParams) -> Assessment {
 
 /// The states of the admission workflow before the decision (`schemas/workflows/admission.toml`),
 /// in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AdmissionStage {
     /// On the candidate list (A1).
     Candidate,
@@ -388,12 +388,55 @@ impl AdmissionStage {
 pub const OVERDUE_DAYS: u32 = 42;
 
 /// An admission case not decided yet, as the forecast sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OpenAdmission {
     /// Its stage.
     pub stage: AdmissionStage,
     /// The running decision deadline (A10), if the branch has voted.
     pub decision_due: Option<NaiveDate>,
+}
+
+/// The admission workflow's id (`schemas/workflows/admission.toml`).
+pub const ADMISSION_WORKFLOW: &str = "admission";
+
+/// The key of the admission decision's deadline (A10) in that workflow.
+pub const DECISION_DEADLINE: &str = "admission_decision";
+
+/// What a case counts for in the forecast: an admission case, not in a terminal state, in a
+/// stage before the decision, with its running decision deadline (`decision_due`, the
+/// deadline [`DECISION_DEADLINE`] while it runs). `None` for every other case.
+pub fn open_admission(
+    definition_id: &str,
+    terminal: bool,
+    state: &str,
+    decision_due: Option<NaiveDate>,
+) -> Option<OpenAdmission> {
+    if definition_id != ADMISSION_WORKFLOW || terminal {
+        return None;
+    }
+    AdmissionStage::parse(state).map(|stage| OpenAdmission {
+        stage,
+        decision_due,
+    })
+}
+
+/// The open cases and the expected decisions within `[from, to]`, seen on `today`, of
+/// groups of cases in the same stage with the same deadline: `(case, how many)` each.
+pub fn expected_decisions<'a>(
+    groups: impl IntoIterator<Item = (&'a OpenAdmission, u64)>,
+    today: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> (u64, f64) {
+    let mut open = 0u64;
+    let mut expected = 0.0f64;
+    for (case, n) in groups {
+        open += n;
+        #[allow(clippy::cast_precision_loss)] // counts of cases
+        let weight = n as f64;
+        expected += weight * decision_likelihood(case, today, from, to);
+    }
+    (open, expected)
 }
 
 /// The likelihood (0 to 1) that the case's admission decision is dated within `[from, to]`,

@@ -1074,6 +1074,13 @@ impl Cases<'_> {
         )
         .await?;
         write_effects(&txn, id, event.seq, &decision, now).await?;
+        crate::stats::forecast::case_moved(
+            &txn,
+            new.unit_id,
+            None,
+            crate::stats::forecast::of_snapshot(&def.id, terminal, &decision.case),
+        )
+        .await?;
         txn.commit().await.map_err(conflict_on_busy)?;
         tracing::info!(case = %id, definition = %def.id, state = %decision.to, "case opened");
         Ok(CaseOutcome::Applied {
@@ -1321,6 +1328,18 @@ impl Cases<'_> {
         )
         .await?;
         write_effects(&txn, case_id, event.seq, &decision, now).await?;
+        // The forecast's aggregates: the case leaves its stage and deadline for the new ones.
+        crate::stats::forecast::case_moved(
+            &txn,
+            case.unit_id,
+            crate::stats::forecast::of_snapshot(
+                &case.definition_id,
+                case.terminal,
+                case.snapshot()?,
+            ),
+            crate::stats::forecast::of_snapshot(&case.definition_id, terminal, &decision.case),
+        )
+        .await?;
         if mode == Mode::DryRun {
             txn.rollback().await?;
             return Ok(CaseOutcome::Applied {
@@ -1714,6 +1733,23 @@ impl Cases<'_> {
                     case: migrated.case.clone(),
                 };
                 write_effects(&txn, case.id, rec.seq, &decision, now).await?;
+                crate::stats::forecast::case_moved(
+                    &txn,
+                    case.unit_id,
+                    crate::stats::forecast::of_snapshot(
+                        &case.definition_id,
+                        case.terminal,
+                        case.snapshot()?,
+                    ),
+                    crate::stats::forecast::of_snapshot(
+                        definition_id,
+                        target
+                            .state(&migrated.case.state)
+                            .is_some_and(|s| s.terminal),
+                        &migrated.case,
+                    ),
+                )
+                .await?;
                 applied = true;
             }
             out.push(CaseMigration {

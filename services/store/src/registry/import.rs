@@ -569,6 +569,10 @@ impl Registry<'_> {
         // The subtree aggregates: the file's dated tree changes and members, added up again
         // from the counters in this transaction.
         crate::stats::rollup::rebuild_kept(&txn).await?;
+        if !plans.is_empty() {
+            // The forecast's subtree rows follow the file's tree changes.
+            crate::stats::forecast::rebuild_rollup(&txn).await?;
+        }
         txn.commit().await?;
         out.written = true;
         tracing::info!(

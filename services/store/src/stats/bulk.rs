@@ -1148,6 +1148,14 @@ async fn load_batch(
     // changes): their ancestry from their links and their parents' rows.
     let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
     crate::tree::ancestry::refresh(txn, &new_units).await?;
+    // The forecast's aggregates: the batch's open admission cases, on its units' chains.
+    let mut open = super::forecast::Groups::new();
+    for c in &batch.cases {
+        if let Some(k) = super::forecast::of_snapshot(&c.definition.0, c.terminal, &c.snapshot) {
+            *open.entry((id_of(&unit_ids, c.unit), k)).or_default() += 1;
+        }
+    }
+    super::forecast::apply(txn, &open).await?;
     // The subtree aggregates: added up again after a rebuild, else the batch's share added
     // to its units and the units above them.
     progress("aggregates", 0, 1);

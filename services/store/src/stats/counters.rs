@@ -68,7 +68,15 @@ pub(crate) async fn load_counters(c: &impl ConnectionTrait) -> Result<Counters> 
 /// unit, the horizon moved) is serialized on PostgreSQL, as every write already is on
 /// SQLite, which ignores the lock.
 pub(crate) async fn lock_counters(c: &impl ConnectionTrait) -> Result<Counters> {
-    counters_from(stat_counter::Entity::find().lock_exclusive().all(c).await?)
+    // The forecast's row has its own lock (`forecast.rs`): a step that moves an admission
+    // case takes it shared, whatever the counters.
+    counters_from(
+        stat_counter::Entity::find()
+            .filter(stat_counter::Column::Counter.ne(super::forecast::FORECAST))
+            .lock_exclusive()
+            .all(c)
+            .await?,
+    )
 }
 
 fn counters_from(rows: Vec<stat_counter::Model>) -> Result<Counters> {
@@ -785,6 +793,9 @@ impl Statistics<'_> {
             )
             .await?;
         }
+        if !super::forecast::check(c, &mut compared, &mut differences).await? {
+            unbuilt.push(super::forecast::FORECAST.to_owned());
+        }
         differences.sort_by(|a, b| {
             (a.counter.as_str(), a.unit_id, a.year).cmp(&(b.counter.as_str(), b.unit_id, b.year))
         });
@@ -803,6 +814,7 @@ impl Statistics<'_> {
         let counters = lock_counters(&txn).await?;
         let anchors: Vec<AnchorDay> = counters.anchors.iter().map(|a| a.0).collect();
         rebuild(&txn, &anchors, true).await?;
+        super::forecast::rebuild(&txn).await?;
         txn.commit().await?;
         tracing::info!("statistics counters rebuilt from scratch");
         Ok(())
@@ -826,6 +838,13 @@ impl Statistics<'_> {
     /// Builds the counters for `anchor` (and the admissions counter) if they are not built
     /// yet, in one transaction; a no-op when they are.
     pub async fn ensure(&self, anchor: AnchorDay) -> Result<()> {
+        if !super::forecast::is_built(self.db()).await? {
+            let txn = self.begin_write().await?;
+            // Built under its exclusive lock: a step moving a case waits, or is waited for.
+            super::forecast::rebuild(&txn).await?;
+            txn.commit().await?;
+            tracing::info!("forecast aggregates built from the open cases");
+        }
         let counters = load_counters(self.db()).await?;
         let anchor_built = counters.anchors.iter().any(|a| a.0 == anchor && a.1);
         let rollup_built = counters.rollups.iter().any(|a| a.0 == anchor && a.1);

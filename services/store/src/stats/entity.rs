@@ -162,3 +162,53 @@ pub mod badge_award {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod stat_open_admission {
+    //! The admission cases not decided yet of a unit itself, by stage and running decision
+    //! deadline (migration `m20261205_000080_stat_forecast`).
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stat_open_admission")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub stage: String,
+        /// The decision deadline's last day (`YYYY-MM-DD`), empty while none runs.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub due: String,
+        pub cases: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod stat_open_rollup {
+    //! The admission cases not decided yet of a unit with everything below it, on the tree as
+    //! it stands after its last dated change (migration `m20261205_000080_stat_forecast`).
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stat_open_rollup")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unit_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub stage: String,
+        /// The decision deadline's last day (`YYYY-MM-DD`), empty while none runs.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub due: String,
+        pub cases: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

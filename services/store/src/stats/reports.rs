@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::stats::{
-    self as core, AgeBand, Assessment, Forecast, OpenAdmission, Tally, TargetParams,
+    self as core, AgeBand, Assessment, Forecast, Tally, TargetParams,
 };
 use memberflow_workflow::tree::{Level, MemberStatus, UnitKind};
 use sea_orm::sea_query::JoinType;
@@ -20,9 +20,9 @@ use uuid::Uuid;
 use super::Statistics;
 use super::counters::load_counters;
 use super::entity::{badge_award, discipline_record, stat_admission, stat_membership, stat_rollup};
-use super::rollup;
 use super::tree::TreeIndex;
-use crate::entity::{case_deadline, cases, member, member_status, member_unit};
+use super::{forecast, rollup};
+use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::UnitRecord;
 use crate::tree::valid_on_membership;
@@ -141,8 +141,62 @@ struct FastScope {
     roots: Vec<UnitRecord>,
     /// The roots are every root of the forest on the reference date.
     whole_forest: bool,
-    /// The open admission cases' tallies of every unit above one (while the year runs).
-    open: Option<HashMap<Uuid, (u64, f64)>>,
+    /// Where the open admission cases' tallies come from (while the year runs).
+    open: Option<OpenSource>,
+}
+
+/// Where a report read from the aggregates takes the open admission cases from.
+#[derive(Debug, Clone)]
+enum OpenSource {
+    /// The reference day has the settled tree (no dated change after it): each unit's row
+    /// with everything below it (`stat_open_rollup`), read for the units asked about.
+    Settled {
+        today: NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    /// The tree still changes after it: the units' own rows added up on its tree, for every
+    /// unit above one.
+    Folded(HashMap<Uuid, (u64, f64)>),
+}
+
+impl OpenSource {
+    /// The tallies of `units`.
+    async fn of(
+        &self,
+        c: &impl sea_orm::ConnectionTrait,
+        units: &[Uuid],
+    ) -> Result<HashMap<Uuid, (u64, f64)>> {
+        match self {
+            OpenSource::Settled { today, from, to } => Ok(forecast::tallies(
+                &forecast::subtree_rows(c, units).await?,
+                *today,
+                *from,
+                *to,
+            )),
+            OpenSource::Folded(all) => Ok(units
+                .iter()
+                .filter_map(|u| all.get(u).map(|t| (*u, *t)))
+                .collect()),
+        }
+    }
+
+    /// The tallies of the units `units` selects.
+    async fn of_query(
+        &self,
+        c: &impl sea_orm::ConnectionTrait,
+        units: sea_orm::sea_query::SelectStatement,
+    ) -> Result<HashMap<Uuid, (u64, f64)>> {
+        match self {
+            OpenSource::Settled { today, from, to } => Ok(forecast::tallies(
+                &forecast::subtree_rows_in(c, units).await?,
+                *today,
+                *from,
+                *to,
+            )),
+            OpenSource::Folded(all) => Ok(all.clone()),
+        }
+    }
 }
 
 /// Which units below the report's unit(s) [`Statistics::units_at_risk`] looks at.
@@ -297,10 +351,11 @@ impl Statistics<'_> {
         }
         let forecasting = req.today <= dec31;
         if forecasting {
-            for (unit, case) in self.open_admissions().await? {
+            let rows = forecast::own_rows(c).await?;
+            for (unit, (n, e)) in forecast::tallies(&rows, req.today, jan1, dec31) {
                 let t = own.entry(unit).or_default();
-                t.open_cases += 1;
-                t.expected += core::decision_likelihood(&case, req.today, jan1, dec31);
+                t.open_cases += n;
+                t.expected += e;
             }
         }
         let (rolled, unplaced) = core::roll_up(&own, &tree.spans, &tree.parent_on, reference);
@@ -361,7 +416,12 @@ impl Statistics<'_> {
         {
             return Ok(None);
         }
-        if rollup::tree_changes_within(c, reference, dec31).await? {
+        // The tree after the reference day: settled (no change at all after it, the usual
+        // case, which also answers for the year's last day), or the same up to 31/12.
+        let forecasting = req.today <= dec31;
+        let settled = forecasting
+            && !rollup::tree_changes_within(c, reference, forecast::settled_day()).await?;
+        if !settled && rollup::tree_changes_within(c, reference, dec31).await? {
             return Ok(None);
         }
         let (roots, whole_forest) = match requested {
@@ -393,20 +453,23 @@ impl Statistics<'_> {
         else {
             return Ok(None);
         };
-        let forecasting = req.today <= dec31;
         let mut unplaced = Tally::default();
         let open = if forecasting {
             Some(
-                self.open_tallies(reference, req.today, jan1, dec31, &mut unplaced)
+                self.open_source(settled, reference, req.today, jan1, dec31, &mut unplaced)
                     .await?,
             )
         } else {
             None
         };
+        let tallies = match &open {
+            Some(o) => Some(o.of(c, &ids).await?),
+            None => None,
+        };
         let mut figures = Vec::with_capacity(listed.len());
         let mut rows = Vec::with_capacity(listed.len());
         for (unit, parent_id, depth) in listed {
-            let tally = tally_of(unit.id, &values, open.as_ref());
+            let tally = tally_of(unit.id, &values, tallies.as_ref());
             let f = figures_of(
                 unit.id,
                 &unit.code,
@@ -473,25 +536,30 @@ impl Statistics<'_> {
         Ok(())
     }
 
-    /// The open admission cases' tallies (count, expected decisions in the year), each added
-    /// to the unit standing for its unit on `on` and to that unit's ancestors then; those of
-    /// units that did not exist yet go to `unplaced`.
-    async fn open_tallies(
+    /// Where the open admission cases' tallies come from: while nothing changes on the tree
+    /// after `on` (`settled`), each unit's subtree row; otherwise the units' own rows, each added to the
+    /// unit standing for its unit on `on` and to that unit's ancestors then (those of units
+    /// that did not exist yet go to `unplaced`).
+    async fn open_source(
         &self,
+        settled: bool,
         on: NaiveDate,
         today: NaiveDate,
         jan1: NaiveDate,
         dec31: NaiveDate,
         unplaced: &mut Tally,
-    ) -> Result<HashMap<Uuid, (u64, f64)>> {
-        let mut own: HashMap<Uuid, (u64, f64)> = HashMap::new();
-        for (unit, case) in self.open_admissions().await? {
-            let t = own.entry(unit).or_default();
-            t.0 += 1;
-            t.1 += core::decision_likelihood(&case, today, jan1, dec31);
+    ) -> Result<OpenSource> {
+        let c = self.db();
+        if settled {
+            return Ok(OpenSource::Settled {
+                today,
+                from: jan1,
+                to: dec31,
+            });
         }
+        let own = forecast::tallies(&forecast::own_rows(c).await?, today, jan1, dec31);
         let ids: Vec<Uuid> = own.keys().copied().collect();
-        let tree = rollup::LocalTree::around(self.db(), &ids).await?;
+        let tree = rollup::LocalTree::around(c, &ids).await?;
         let mut out: HashMap<Uuid, (u64, f64)> = HashMap::new();
         for (unit, (n, e)) in own {
             match tree.chain(unit, on) {
@@ -508,7 +576,7 @@ impl Statistics<'_> {
                 }
             }
         }
-        Ok(out)
+        Ok(OpenSource::Folded(out))
     }
 
     /// Rows with the units' full records, in the order of `figures`.
@@ -601,10 +669,14 @@ impl Statistics<'_> {
         let values = rollup::read(c, &counters, report.params.anchor, &ids, report.year)
             .await?
             .unwrap_or_default();
+        let tallies = match &fast.open {
+            Some(o) => Some(o.of(c, &ids).await?),
+            None => None,
+        };
         let figures: Vec<TargetFigures> = candidates
             .into_iter()
             .map(|(id, code, kind, parent_id, depth)| {
-                let tally = tally_of(id, &values, fast.open.as_ref());
+                let tally = tally_of(id, &values, tallies.as_ref());
                 figures_of(
                     id,
                     &code,
@@ -629,47 +701,31 @@ impl Statistics<'_> {
             .collect())
     }
 
-    /// The admission cases not decided yet, with their unit: their stage and running
-    /// decision deadline (A10).
-    async fn open_admissions(&self) -> Result<Vec<(Uuid, OpenAdmission)>> {
+    /// The open admission cases' tallies `(cases, expected decisions within `year`)` of every
+    /// unit on the tree of `on`, counted from the cases and their running deadlines, each
+    /// case's added to the unit standing for its unit that day and to that unit's ancestors:
+    /// the computation the reports made before the forecast's aggregates, kept as the reference
+    /// they are checked against (tests, benchmarks). Reports never call it.
+    pub async fn forecast_reference(
+        &self,
+        on: NaiveDate,
+        today: NaiveDate,
+        year: i32,
+    ) -> Result<HashMap<Uuid, (u64, f64)>> {
         let c = self.db();
-        let open: Vec<(Uuid, Uuid, String)> = cases::Entity::find()
-            .select_only()
-            .column(cases::Column::Id)
-            .column(cases::Column::UnitId)
-            .column(cases::Column::State)
-            .filter(cases::Column::DefinitionId.eq("admission"))
-            .filter(cases::Column::Terminal.eq(false))
-            .into_tuple()
-            .all(c)
-            .await?;
-        let mut due: HashMap<Uuid, NaiveDate> = HashMap::new();
-        let deadlines: Vec<(Uuid, NaiveDate)> = case_deadline::Entity::find()
-            .select_only()
-            .column(case_deadline::Column::CaseId)
-            .column(case_deadline::Column::Due)
-            .filter(case_deadline::Column::Key.eq("admission_decision"))
-            .filter(case_deadline::Column::Status.eq("OPEN"))
-            .into_tuple()
-            .all(c)
-            .await?;
-        for (case, d) in deadlines {
-            due.insert(case, d);
+        let (jan1, dec31) = core::year_bounds(year);
+        let own = forecast::tallies(&forecast::recount(c).await?, today, jan1, dec31);
+        let ids: Vec<Uuid> = own.keys().copied().collect();
+        let tree = rollup::LocalTree::around(c, &ids).await?;
+        let mut out: HashMap<Uuid, (u64, f64)> = HashMap::new();
+        for (unit, (n, e)) in own {
+            for u in tree.chain(unit, on).unwrap_or_default() {
+                let t = out.entry(u).or_default();
+                t.0 += n;
+                t.1 += e;
+            }
         }
-        Ok(open
-            .into_iter()
-            .filter_map(|(id, unit, state)| {
-                core::AdmissionStage::parse(&state).map(|stage| {
-                    (
-                        unit,
-                        OpenAdmission {
-                            stage,
-                            decision_due: due.get(&id).copied(),
-                        },
-                    )
-                })
-            })
-            .collect())
+        Ok(out)
     }
 
     /// Admissions and base membership of `unit` for each of `years`, rolled up as in
@@ -763,11 +819,24 @@ impl Statistics<'_> {
             }
         }
         let forecasting = fast.open.is_some();
+        let tallies = match &fast.open {
+            Some(o) => Some(
+                o.of_query(
+                    c,
+                    of_level()
+                        .select_only()
+                        .column(crate::entity::unit::Column::Id)
+                        .into_query(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let figures: Vec<TargetFigures> = units
             .values()
             .filter(|u| !fast.roots.iter().any(|r| r.id == u.id))
             .map(|u| {
-                let tally = tally_of(u.id, &values, fast.open.as_ref());
+                let tally = tally_of(u.id, &values, tallies.as_ref());
                 figures_of(
                     u.id,
                     &u.code,
@@ -882,6 +951,24 @@ impl Statistics<'_> {
             None => q.and_where(ua(unit_ancestry::Column::Depth).gt(0)),
         };
         let forecasting = fast.open.is_some();
+        let tallies = match &fast.open {
+            Some(o) => {
+                let mut below = Query::select()
+                    .column(unit_ancestry::Column::UnitId)
+                    .from(unit_ancestry::Entity)
+                    .and_where(
+                        unit_ancestry::Column::AncestorId.is_in(fast.roots.iter().map(|r| r.id)),
+                    )
+                    .cond_where(crate::tree::ancestry::valid_on(on))
+                    .to_owned();
+                match depth {
+                    Some(d) => below.and_where(unit_ancestry::Column::Depth.eq(i64::from(d))),
+                    None => below.and_where(unit_ancestry::Column::Depth.gt(0)),
+                };
+                Some(o.of_query(c, below).await?)
+            }
+            None => None,
+        };
         let mut figures = Vec::new();
         for row in c.query_all(&q).await? {
             let id: Uuid = row.try_get("", "unit_id")?;
@@ -896,8 +983,7 @@ impl Statistics<'_> {
                 row.try_get("", "admitted")?
             };
             let d: i32 = row.try_get("", "depth")?;
-            let (open_cases, expected) = fast
-                .open
+            let (open_cases, expected) = tallies
                 .as_ref()
                 .and_then(|o| o.get(&id).copied())
                 .unwrap_or_default();

@@ -503,12 +503,14 @@ impl Tree<'_> {
         }
         // The subtree aggregates: the unit's figures leave its old ancestors for the new ones.
         let shift = crate::stats::rollup::shift_before(&txn, id, d).await?;
+        let open = crate::stats::forecast::shift_before(&txn, id).await?;
         if let Some(edge) = open_parent_edge(&txn, id).await? {
             close_edge(&txn, &edge, d).await?;
         }
         open_edge(&txn, id, new_parent, d).await?;
         ancestry::refresh(&txn, &[id]).await?;
         crate::stats::rollup::shift_after(&txn, shift).await?;
+        crate::stats::forecast::shift_after(&txn, open).await?;
         journal(
             &txn,
             "MOVE",
@@ -573,6 +575,7 @@ impl Tree<'_> {
             core::check_no_cycle(&s.code, &target_ancestry)?;
             // The subtree aggregates: the source's figures go over to the target's chain.
             let shift = crate::stats::rollup::shift_before(&txn, *sid, d).await?;
+            let open = crate::stats::forecast::shift_before(&txn, *sid).await?;
             // The source ends.
             if let Some(edge) = open_parent_edge(&txn, *sid).await? {
                 core::check_chronology(&unit_text(&s), edge.valid_from, d)?;
@@ -600,6 +603,7 @@ impl Tree<'_> {
                 changed.push(e.unit_id);
             }
             crate::stats::rollup::shift_after(&txn, shift).await?;
+            crate::stats::forecast::shift_after(&txn, open).await?;
             // Its members move to the target.
             let memberships = member_unit::Entity::find()
                 .filter(member_unit::Column::UnitId.eq(*sid))
@@ -710,6 +714,7 @@ impl Tree<'_> {
         }
         // The subtree aggregates: what the unit still counts for goes to its last parent.
         let shift = crate::stats::rollup::shift_before(&txn, id, d).await?;
+        let open = crate::stats::forecast::shift_before(&txn, id).await?;
         if let Some(edge) = open_parent_edge(&txn, id).await? {
             close_edge(&txn, &edge, d).await?;
         }
@@ -722,6 +727,7 @@ impl Tree<'_> {
         let model = am.update(&txn).await?;
         ancestry::refresh(&txn, &[id]).await?;
         crate::stats::rollup::shift_after(&txn, shift).await?;
+        crate::stats::forecast::shift_after(&txn, open).await?;
         journal(&txn, "DISSOLVE", d, serde_json::json!({ "unit": id }), now).await?;
         txn.commit().await?;
         tracing::info!(unit = %id, date = %d, "unit dissolved");
