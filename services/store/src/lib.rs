@@ -89,10 +89,10 @@ pub use registry::{
     StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
-    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkMember,
-    BulkMembership, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts, IdleUnit,
-    IdleUnitsReport, MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference,
-    TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
+    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkCaseRound, BulkCaseRounds,
+    BulkDiscipline, BulkEdge, BulkMember, BulkMembership, BulkStatus, BulkStep, BulkTreeEvent,
+    BulkUnit, DisciplineCounts, IdleUnit, IdleUnitsReport, MemberBreakdown, RiskScope, Statistics,
+    StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
 };
 pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
 
