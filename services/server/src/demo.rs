@@ -21,9 +21,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use memberflow_store::{
-    BulkAccount, BulkBadge, BulkBatch, BulkDiscipline, BulkEdge, BulkHamlet, BulkHamletLink,
-    BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkTreeEvent, BulkUnit, Store,
-    StoreError,
+    BulkAccount, BulkBadge, BulkBatch, BulkCaseRounds, BulkDiscipline, BulkEdge, BulkHamlet,
+    BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkTreeEvent, BulkUnit,
+    Store, StoreError,
 };
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
@@ -1542,6 +1542,10 @@ pub enum DemoCommand {
         /// The generator's seed: the same seed builds the same province.
         #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
+        /// Cases walked and loaded per round (memory against round trips; the province
+        /// built is the same whatever the size).
+        #[arg(long, default_value_t = crate::demo_cases::CASES_PER_ROUND as u64, value_parser = clap::value_parser!(u64).range(1..))]
+        cases_per_round: u64,
     },
     /// A synthetic country of provinces of the same shape, for benchmarks.
     National {
@@ -1578,6 +1582,7 @@ impl Progress {
 async fn load(
     store: &Store,
     batch: &BulkBatch,
+    rounds: &mut dyn BulkCaseRounds,
     label: String,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -1588,12 +1593,24 @@ async fn load(
     let mut report = |stage: &str, done: u64, total: u64| p.report(stage, done, total);
     store
         .stats()
-        .bulk_load(batch, now, &mut report)
+        .bulk_load_rounds(batch, rounds, now, &mut report)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(t) => anyhow::anyhow!("{} / {}", t.vi, t.en),
             other => anyhow::Error::new(other).context("loading the demo"),
         })
+}
+
+/// The national demo's provinces have no cases.
+struct NoCases;
+
+impl BulkCaseRounds for NoCases {
+    fn total(&self) -> u64 {
+        0
+    }
+    fn next_round(&mut self) -> Result<Option<memberflow_store::BulkCaseRound>, String> {
+        Ok(None)
+    }
 }
 
 /// The domain of every address the demo gives out: `example.vn`, reserved for examples, so
@@ -1645,7 +1662,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     match cmd {
-        DemoCommand::HauGiang2023 { seed } => {
+        DemoCommand::HauGiang2023 {
+            seed,
+            cases_per_round,
+        } => {
             let mut batch = province(
                 &Figures::hau_giang_2023(),
                 "",
@@ -1653,37 +1673,42 @@ pub async fn run(
                 *seed,
             );
             add_addresses(&mut batch);
-            let recorded = crate::demo_cases::record(&mut batch, catalog)?;
             let generated = started.elapsed();
             eprintln!(
-                "generated {} units, {} members and {} cases ({} admissions, {} discipline; {} steps, {} still open on {SNAPSHOT}) (seed {seed}) in {:.2} s",
+                "generated {} units and {} members (seed {seed}) in {:.2} s; the cases are walked and loaded {cases_per_round} at a time",
                 batch.units.len(),
                 batch.members.len(),
-                batch.cases.len(),
+                generated.as_secs_f64(),
+            );
+            let discipline = std::mem::take(&mut batch.discipline);
+            let mut walker = crate::demo_cases::CaseWalker::new(
+                &batch,
+                discipline,
+                catalog,
+                usize::try_from(*cases_per_round).unwrap_or(usize::MAX),
+            );
+            load(store, &batch, &mut walker, "hau-giang-2023".into(), now).await?;
+            let recorded = walker.recorded;
+            eprintln!(
+                "built the Hậu Giang 2023 demo in {:.2} s ({} cases: {} admissions, {} discipline; {} steps, {} still open on {SNAPSHOT})",
+                started.elapsed().as_secs_f64(),
+                recorded.admissions + recorded.discipline,
                 recorded.admissions,
                 recorded.discipline,
                 recorded.steps,
                 recorded.open,
-                generated.as_secs_f64()
-            );
-            load(store, &batch, "hau-giang-2023".into(), now).await?;
-            eprintln!(
-                "built the Hậu Giang 2023 demo in {:.2} s (generation {:.2} s, loading {:.2} s)",
-                started.elapsed().as_secs_f64(),
-                generated.as_secs_f64(),
-                (started.elapsed() - generated).as_secs_f64()
             );
             println!(
                 "demo hau-giang-2023: {} units, {} members, {} cases, {} accounts receiving the roles' mail (addresses @{MAIL_DOMAIN}); try `memberflow report targets --year 2022`",
                 batch.units.len(),
                 batch.members.len(),
-                batch.cases.len(),
+                recorded.admissions + recorded.discipline,
                 batch.accounts.len()
             );
         }
         DemoCommand::National { members, seed } => {
             let (root, plan) = national(*members, *seed);
-            load(store, &root, "national".into(), now).await?;
+            load(store, &root, &mut NoCases, "national".into(), now).await?;
             let n = plan.len();
             let (mut units, mut people) = (root.units.len(), 0usize);
             for (i, (prefix, figures, province_seed)) in plan.into_iter().enumerate() {
@@ -1694,7 +1719,14 @@ pub async fn run(
                     province_seed,
                 );
                 batch.attach_under = Some("TW".into());
-                load(store, &batch, format!("province {}/{n}", i + 1), now).await?;
+                load(
+                    store,
+                    &batch,
+                    &mut NoCases,
+                    format!("province {}/{n}", i + 1),
+                    now,
+                )
+                .await?;
                 units += batch.units.len();
                 people += batch.members.len();
             }

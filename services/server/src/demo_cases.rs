@@ -15,7 +15,9 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
 use chrono::NaiveDate;
-use memberflow_store::{BulkBatch, BulkCase, BulkDiscipline, BulkStep};
+use memberflow_store::{
+    BulkBatch, BulkCase, BulkCaseRound, BulkCaseRounds, BulkDiscipline, BulkStep,
+};
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::engine::context::subject_discipline;
@@ -149,69 +151,168 @@ pub struct Recorded {
     pub open: usize,
 }
 
-/// Walks every admission decided in the period and every discipline decision of `batch`
-/// through the engine and adds the cases to the batch, linking each discipline decision to its
-/// case.
-pub fn record(batch: &mut BulkBatch, catalog: &Catalog) -> anyhow::Result<Recorded> {
-    let mut periods: HashMap<usize, Vec<(usize, NaiveDate, Option<NaiveDate>)>> = HashMap::new();
-    for m in &batch.memberships {
-        periods
-            .entry(m.member)
-            .or_default()
-            .push((m.unit, m.valid_from, m.valid_to));
+/// The demo's cases, walked a round at a time for the store's bulk loader
+/// ([`BulkCaseRounds`]): every admission decided in the period, then every discipline
+/// decision of the batch (taken out of it: each is loaded with its case, its register row as
+/// the case's effects wrote it). Only one round of cases is in memory at a time.
+pub struct CaseWalker<'a> {
+    catalog: &'a Catalog,
+    batch: &'a BulkBatch,
+    /// Each member's unit periods.
+    periods: HashMap<usize, Vec<(usize, NaiveDate, Option<NaiveDate>)>>,
+    /// The members admitted in the period, in order; how many are walked.
+    admitted: Vec<usize>,
+    next_admission: usize,
+    /// The discipline decisions, each walked into its case in turn.
+    discipline: std::vec::IntoIter<BulkDiscipline>,
+    /// Cases walked so far, and those of the batch before them.
+    first_case: usize,
+    /// What was walked so far.
+    pub recorded: Recorded,
+    /// Cases per round.
+    round: usize,
+    total: u64,
+}
+
+/// Cases per round: enough that each round is a few large inserts, few enough that a round's
+/// histories stay small in memory.
+pub const CASES_PER_ROUND: usize = 500;
+
+impl<'a> CaseWalker<'a> {
+    /// A walker over `batch`'s admissions and over `discipline` (the batch's discipline
+    /// decisions, taken out of it), `round` cases at a time.
+    pub fn new(
+        batch: &'a BulkBatch,
+        discipline: Vec<BulkDiscipline>,
+        catalog: &'a Catalog,
+        round: usize,
+    ) -> Self {
+        let mut periods: HashMap<usize, Vec<(usize, NaiveDate, Option<NaiveDate>)>> =
+            HashMap::new();
+        for m in &batch.memberships {
+            periods
+                .entry(m.member)
+                .or_default()
+                .push((m.unit, m.valid_from, m.valid_to));
+        }
+        let admitted: Vec<usize> = batch
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| {
+                m.admission_decision_date
+                    .is_some_and(|d| (PERIOD_START..=SNAPSHOT).contains(&d))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let total = (admitted.len() + discipline.len()) as u64;
+        CaseWalker {
+            catalog,
+            batch,
+            periods,
+            admitted,
+            next_admission: 0,
+            discipline: discipline.into_iter(),
+            first_case: batch.cases.len(),
+            recorded: Recorded::default(),
+            round: round.max(1),
+            total,
+        }
     }
-    let unit_on = |member: usize, d: NaiveDate| -> Option<usize> {
-        let ps = periods.get(&member)?;
+
+    fn unit_on(&self, member: usize, d: NaiveDate) -> Option<usize> {
+        let ps = self.periods.get(&member)?;
         ps.iter()
             .find(|p| p.1 <= d && p.2.is_none_or(|t| d < t))
             .or_else(|| ps.iter().filter(|p| p.1 <= d).max_by_key(|p| p.1))
             .or_else(|| ps.iter().min_by_key(|p| p.1))
             .map(|p| p.0)
-    };
-    let mut out = Recorded::default();
-    let mut cases = Vec::new();
-    for (i, m) in batch.members.iter().enumerate() {
-        let Some(decision) = m.admission_decision_date else {
-            continue;
-        };
-        if !(PERIOD_START..=SNAPSHOT).contains(&decision) {
-            continue;
+    }
+
+    /// The next round of cases, `None` when every case is walked.
+    pub fn walk_round(&mut self) -> anyhow::Result<Option<BulkCaseRound>> {
+        let mut out = BulkCaseRound::default();
+        let batch = self.batch;
+        while out.cases.len() < self.round && self.next_admission < self.admitted.len() {
+            let i = self.admitted[self.next_admission];
+            self.next_admission += 1;
+            let m = &batch.members[i];
+            let decision = m
+                .admission_decision_date
+                .context("an admission without a decision")?;
+            let unit = self
+                .unit_on(i, decision)
+                .ok_or_else(|| anyhow!("member {i} has no unit"))?;
+            let c = admission(self.catalog, i, m, &batch.units[unit].code)?;
+            self.recorded.admissions += 1;
+            out.cases.push(c.finish(
+                unit,
+                Some(i),
+                format!("Kết nạp đảng viên: {}", m.full_name),
+            )?);
         }
-        let unit = unit_on(i, decision).ok_or_else(|| anyhow!("member {i} has no unit"))?;
-        let code = batch.units[unit].code.clone();
-        let c = admission(catalog, i, m, &code)?;
-        out.admissions += 1;
-        cases.push(c.finish(unit, Some(i), format!("Kết nạp đảng viên: {}", m.full_name))?);
+        while out.cases.len() < self.round {
+            let Some(mut entry) = self.discipline.next() else {
+                break;
+            };
+            let m = &batch.members[entry.member];
+            let official = m.official_date.is_some_and(|o| o <= entry.decision_date);
+            let walk = discipline(
+                self.catalog,
+                entry.member,
+                &m.full_name,
+                &batch.units[entry.unit].code,
+                entry.form,
+                entry.decision_date,
+                official,
+            )?;
+            entry.case = Some(self.first_case + out.cases.len());
+            // The register row is what the case's effects write, as `registry::apply` would.
+            register_from(&walk.steps, &mut entry).with_context(|| walk.what.clone())?;
+            self.recorded.discipline += 1;
+            out.cases.push(walk.finish(
+                entry.unit,
+                Some(entry.member),
+                format!("Kỷ luật đảng viên: {}", m.full_name),
+            )?);
+            out.discipline.push(entry);
+        }
+        if out.cases.is_empty() {
+            return Ok(None);
+        }
+        self.first_case += out.cases.len();
+        self.recorded.steps += out.cases.iter().map(|c| c.steps.len()).sum::<usize>();
+        self.recorded.open += out.cases.iter().filter(|c| !c.terminal).count();
+        Ok(Some(out))
     }
-    for k in 0..batch.discipline.len() {
-        let d = batch.discipline[k].clone();
-        let m = &batch.members[d.member];
-        let official = m.official_date.is_some_and(|o| o <= d.decision_date);
-        let code = batch.units[d.unit].code.clone();
-        let walk = discipline(
-            catalog,
-            d.member,
-            &m.full_name,
-            &code,
-            d.form,
-            d.decision_date,
-            official,
-        )?;
-        let entry = &mut batch.discipline[k];
-        entry.case = Some(batch.cases.len() + cases.len());
-        // The register row is what the case's effects write, as `registry::apply` would.
-        register_from(&walk.steps, entry).with_context(|| walk.what.clone())?;
-        out.discipline += 1;
-        cases.push(walk.finish(
-            d.unit,
-            Some(d.member),
-            format!("Kỷ luật đảng viên: {}", m.full_name),
-        )?);
+}
+
+impl BulkCaseRounds for CaseWalker<'_> {
+    fn total(&self) -> u64 {
+        self.total
     }
-    out.steps = cases.iter().map(|c| c.steps.len()).sum();
-    out.open = cases.iter().filter(|c| !c.terminal).count();
+
+    fn next_round(&mut self) -> Result<Option<BulkCaseRound>, String> {
+        self.walk_round().map_err(|e| format!("{e:#}"))
+    }
+}
+
+/// Walks every admission decided in the period and every discipline decision of `batch`
+/// through the engine and adds the cases to the batch, linking each discipline decision to its
+/// case (all at once: for tests; the demo loads them a round at a time, [`CaseWalker`]).
+#[cfg(test)]
+pub fn record(batch: &mut BulkBatch, catalog: &Catalog) -> anyhow::Result<Recorded> {
+    let discipline = std::mem::take(&mut batch.discipline);
+    let mut walker = CaseWalker::new(batch, discipline, catalog, CASES_PER_ROUND);
+    let (mut cases, mut decisions) = (Vec::new(), Vec::new());
+    while let Some(round) = walker.walk_round()? {
+        cases.extend(round.cases);
+        decisions.extend(round.discipline);
+    }
+    let recorded = walker.recorded;
     batch.cases.extend(cases);
-    Ok(out)
+    batch.discipline = decisions;
+    Ok(recorded)
 }
 
 /// Folds the `record_discipline` effects of a case's steps into its register row: the first
@@ -606,6 +707,40 @@ mod tests {
             .flat_map(|c| c.steps.iter().map(|s| s.rule_set.as_str()))
             .collect();
         assert_eq!(rule_sets, ["R2016", "R2021"].into_iter().collect());
+    }
+
+    /// Walked in rounds of 7, the demo gives the same cases in the same order, each discipline
+    /// decision linked to the same case, as walked all at once: a round's edge loses or
+    /// repeats nothing.
+    #[test]
+    fn rounds_of_any_size_walk_the_same_cases() {
+        let catalog = crate::load_catalog(&crate::Config::default()).unwrap();
+        let mut whole = province(&Figures::hau_giang_2023(), "", "Hậu Giang", 2023);
+        let all = record(&mut whole, &catalog).unwrap();
+        let mut batch = province(&Figures::hau_giang_2023(), "", "Hậu Giang", 2023);
+        let discipline = std::mem::take(&mut batch.discipline);
+        let mut walker = CaseWalker::new(&batch, discipline, &catalog, 7);
+        assert_eq!(walker.total(), 5_870);
+        let (mut cases, mut decisions) = (Vec::new(), Vec::new());
+        while let Some(round) = walker.next_round().unwrap() {
+            assert!(!round.cases.is_empty() && round.cases.len() <= 7);
+            cases.extend(round.cases);
+            decisions.extend(round.discipline);
+        }
+        assert_eq!(walker.recorded, all);
+        assert_eq!(cases.len(), whole.cases.len());
+        for (a, b) in cases.iter().zip(&whole.cases) {
+            assert_eq!((&a.title, a.member, a.unit), (&b.title, b.member, b.unit));
+            assert_eq!(a.steps.len(), b.steps.len());
+            assert_eq!(a.snapshot.state, b.snapshot.state);
+        }
+        assert_eq!(decisions.len(), whole.discipline.len());
+        for (a, b) in decisions.iter().zip(&whole.discipline) {
+            assert_eq!(
+                (a.member, a.case, a.form, a.status),
+                (b.member, b.case, b.form, b.status)
+            );
+        }
     }
 
     /// The demo's 4,070 badges reconcile with the rules an award is checked by (`awardBadge`,

@@ -90,10 +90,11 @@ pub use registry::{
     StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
-    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkHamlet,
-    BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkStep, BulkTreeEvent,
-    BulkUnit, DisciplineCounts, IdleUnit, IdleUnitsReport, MemberBreakdown, RiskScope, Statistics,
-    StatsCheck, StatsDifference, TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
+    BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkCaseRound, BulkCaseRounds,
+    BulkDiscipline, BulkEdge, BulkHamlet, BulkHamletLink, BulkMember, BulkMembership,
+    BulkResidence, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts, IdleUnit,
+    IdleUnitsReport, MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference,
+    TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
 };
 pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
 

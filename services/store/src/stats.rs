@@ -30,9 +30,9 @@ pub(crate) mod rollup;
 mod tree;
 
 pub use bulk::{
-    BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkDiscipline, BulkEdge, BulkHamlet,
-    BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkStep, BulkTreeEvent,
-    BulkUnit,
+    BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkCaseRound, BulkCaseRounds, BulkDiscipline,
+    BulkEdge, BulkHamlet, BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus,
+    BulkStep, BulkTreeEvent, BulkUnit,
 };
 pub(crate) use counters::{Recount, count_members, count_members_with, internal};
 pub use counters::{StatsCheck, StatsDifference};

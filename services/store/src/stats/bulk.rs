@@ -307,6 +307,39 @@ pub struct BulkBatch {
     pub residences: Vec<BulkResidence>,
 }
 
+/// Cases loaded after a batch's registry, a round at a time, in the batch's transaction
+/// ([`Statistics::bulk_load_rounds`]), with the discipline decisions they decided: so that a
+/// province's histories are never all in memory at once. Its indexes are the batch's (units,
+/// members); its cases are numbered after the batch's own cases and the earlier rounds'.
+#[derive(Debug, Clone, Default)]
+pub struct BulkCaseRound {
+    /// The cases, with their histories.
+    pub cases: Vec<BulkCase>,
+    /// Discipline decisions, each linked to a case of this round or an earlier one.
+    pub discipline: Vec<BulkDiscipline>,
+}
+
+/// Where the rounds of cases come from: asked for the next round until it has none left.
+pub trait BulkCaseRounds: Send {
+    /// The cases in all (for progress).
+    fn total(&self) -> u64;
+    /// The next round, `None` when done; an error (said in words) stops the load, which
+    /// then writes nothing.
+    fn next_round(&mut self) -> std::result::Result<Option<BulkCaseRound>, String>;
+}
+
+/// No rounds: the batch is the whole load.
+struct NoRounds;
+
+impl BulkCaseRounds for NoRounds {
+    fn total(&self) -> u64 {
+        0
+    }
+    fn next_round(&mut self) -> std::result::Result<Option<BulkCaseRound>, String> {
+        Ok(None)
+    }
+}
+
 /// Writes `rows` into `table`, `row` giving each row's values: one `COPY` on the PostgreSQL
 /// loader's transaction ([`crate::loader::PgLoad`]), otherwise a multi-row insert per chunk.
 pub(crate) async fn insert_rows<T>(
@@ -346,7 +379,7 @@ pub(crate) async fn insert_rows<T>(
             )));
         }
     }
-    let per_chunk = rows_per_insert(columns.len());
+    let per_chunk = rows_per_insert(c.get_database_backend(), columns.len());
     let mut done = 0u64;
     for chunk in rows.chunks(per_chunk) {
         let mut insert = Query::insert();
@@ -371,16 +404,28 @@ pub(crate) fn cols<C: sea_orm::sea_query::Iden + 'static>(
         .collect()
 }
 
-/// Deterministic ids: version-4 UUIDs drawn from a seeded generator.
+/// Deterministic ids: version-4 UUIDs drawn from a seeded generator, in order (so that ids
+/// drawn a round at a time are those drawn at once).
+struct IdSource(Rng);
+
+impl IdSource {
+    fn new(seed: u64, salt: u64) -> Self {
+        IdSource(Rng::new(seed).fork(salt))
+    }
+
+    fn take(&mut self, n: usize) -> Vec<Uuid> {
+        (0..n)
+            .map(|_| {
+                let hi = u128::from(self.0.next_u64());
+                let lo = u128::from(self.0.next_u64());
+                uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid()
+            })
+            .collect()
+    }
+}
+
 fn ids(seed: u64, salt: u64, n: usize) -> Vec<Uuid> {
-    let mut rng = Rng::new(seed).fork(salt);
-    (0..n)
-        .map(|_| {
-            let hi = u128::from(rng.next_u64());
-            let lo = u128::from(rng.next_u64());
-            uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid()
-        })
-        .collect()
+    IdSource::new(seed, salt).take(n)
 }
 
 impl BulkBatch {
@@ -411,6 +456,29 @@ impl BulkBatch {
                 admission_decision: m.admission_decision_date,
             })
             .collect()
+    }
+
+    /// Checks that a round of cases refers to units and members of the batch, and its
+    /// discipline to cases loaded by then (`cases` before the round).
+    fn check_round(&self, round: &BulkCaseRound, cases: usize) -> Result<()> {
+        let (nu, nm) = (self.units.len(), self.members.len());
+        let known = cases + round.cases.len();
+        let ok = round
+            .cases
+            .iter()
+            .all(|c| c.unit < nu && c.member.is_none_or(|m| m < nm))
+            && round
+                .discipline
+                .iter()
+                .all(|d| d.unit < nu && d.member < nm && d.case.is_none_or(|c| c < known));
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::Validation(vec![Text::new(
+                "Một đợt hồ sơ nạp hàng loạt tham chiếu dữ liệu ngoài lô.",
+                "A round of bulk cases refers to data outside the batch.",
+            )]))
+        }
     }
 
     fn check(&self) -> Result<()> {
@@ -483,30 +551,76 @@ fn recorded_at(on: NaiveDate) -> DateTime<Utc> {
     on.and_hms_opt(2, 0, 0).unwrap_or_default().and_utc()
 }
 
-/// Inserts the batch's cases, their histories (hash-chained as `fire_case` chains them) and
-/// the deadlines still open in their last states.
+/// The ids of a load's units and members, and its time.
+struct Ids<'a> {
+    units: &'a [Uuid],
+    members: &'a [Uuid],
+    now: DateTime<Utc>,
+}
+
+/// Inserts `cases` (ids `case_ids`), their histories (hash-chained as `fire_case` chains them)
+/// and the deadlines still open in their last states, reporting progress from `done` of
+/// `total`.
 async fn insert_cases(
     txn: &impl BulkWrite,
-    batch: &BulkBatch,
+    cases: &[BulkCase],
     case_ids: &[Uuid],
-    unit_ids: &[Uuid],
-    member_ids: &[Uuid],
+    ids: &Ids<'_>,
+    mut done: u64,
+    total: u64,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
     // A round of cases at a time, so that the histories' rows are not all in memory at once.
     const CASES_PER_ROUND: usize = 500;
-    let total = batch.cases.len() as u64;
-    let mut done = 0u64;
-    for (cases, ids) in batch
-        .cases
+    for (cases, round_ids) in cases
         .chunks(CASES_PER_ROUND)
         .zip(case_ids.chunks(CASES_PER_ROUND))
     {
-        insert_case_round(txn, cases, ids, unit_ids, member_ids).await?;
+        insert_case_round(txn, cases, round_ids, ids.units, ids.members).await?;
         done += cases.len() as u64;
         progress("cases", done, total);
     }
     Ok(())
+}
+
+/// Inserts discipline decisions (`case_ids` the ids of every case loaded so far).
+async fn insert_discipline(
+    txn: &impl BulkWrite,
+    rows: &[BulkDiscipline],
+    case_ids: &[Uuid],
+    ids: &Ids<'_>,
+) -> Result<()> {
+    let now = ids.now;
+    insert_rows(
+        txn,
+        discipline_record::Entity,
+        cols(vec![
+            discipline_record::Column::MemberId,
+            discipline_record::Column::UnitId,
+            discipline_record::Column::Form,
+            discipline_record::Column::DecisionDate,
+            discipline_record::Column::CreatedAt,
+            discipline_record::Column::CaseId,
+            discipline_record::Column::Status,
+            discipline_record::Column::StatusDate,
+        ]),
+        rows,
+        |d| {
+            vec![
+                id_of(ids.members, d.member).into(),
+                id_of(ids.units, d.unit).into(),
+                d.form.into(),
+                d.decision_date.into(),
+                now.into(),
+                d.case.map(|c| id_of(case_ids, c)).into(),
+                d.status.code().into(),
+                d.status_date.into(),
+            ]
+        },
+        &mut |_, _, _| {},
+        "discipline",
+    )
+    .await
 }
 
 /// Inserts `cases` (with their ids `case_ids`), their histories and their open deadlines.
@@ -802,14 +916,27 @@ impl Statistics<'_> {
         now: DateTime<Utc>,
         progress: &mut (dyn FnMut(&str, u64, u64) + Send),
     ) -> Result<()> {
+        self.bulk_load_rounds(batch, &mut NoRounds, now, progress)
+            .await
+    }
+
+    /// [`Statistics::bulk_load`], then the cases of `rounds` a round at a time (each round
+    /// written and dropped before the next is asked for), all in the one transaction.
+    pub async fn bulk_load_rounds(
+        &self,
+        batch: &BulkBatch,
+        rounds: &mut dyn BulkCaseRounds,
+        now: DateTime<Utc>,
+        progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+    ) -> Result<()> {
         batch.check()?;
         // PostgreSQL: the loader's own transaction, which COPYs; SQLite: the writer's.
         if let Some(pg) = PgLoad::begin(self.db()).await? {
-            load_batch(&pg, batch, now, progress).await?;
+            load_batch(&pg, batch, rounds, now, progress).await?;
             pg.commit().await?;
         } else {
             let txn = self.begin_write().await?;
-            load_batch(&txn, batch, now, progress).await?;
+            load_batch(&txn, batch, rounds, now, progress).await?;
             txn.commit().await?;
         }
         tracing::info!(
@@ -825,6 +952,7 @@ impl Statistics<'_> {
 async fn load_batch(
     txn: &impl BulkWrite,
     batch: &BulkBatch,
+    rounds: &mut dyn BulkCaseRounds,
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
@@ -1048,38 +1176,33 @@ async fn load_batch(
         .collect();
     insert_statuses(txn, &statuses, progress).await?;
     insert_hamlets(txn, batch, now, &unit_ids, &member_ids, progress).await?;
-    let case_ids = ids(batch.id_seed, 3, batch.cases.len());
-    insert_cases(txn, batch, &case_ids, &unit_ids, &member_ids, progress).await?;
-    insert_rows(
-        txn,
-        discipline_record::Entity,
-        cols(vec![
-            discipline_record::Column::MemberId,
-            discipline_record::Column::UnitId,
-            discipline_record::Column::Form,
-            discipline_record::Column::DecisionDate,
-            discipline_record::Column::CreatedAt,
-            discipline_record::Column::CaseId,
-            discipline_record::Column::Status,
-            discipline_record::Column::StatusDate,
-        ]),
-        &batch.discipline,
-        |d| {
-            vec![
-                id_of(&member_ids, d.member).into(),
-                id_of(&unit_ids, d.unit).into(),
-                d.form.into(),
-                d.decision_date.into(),
-                now.into(),
-                d.case.map(|c| id_of(&case_ids, c)).into(),
-                d.status.code().into(),
-                d.status_date.into(),
-            ]
-        },
-        progress,
-        "discipline",
-    )
-    .await?;
+    let mut case_source = IdSource::new(batch.id_seed, 3);
+    let mut case_ids = case_source.take(batch.cases.len());
+    let total = batch.cases.len() as u64 + rounds.total();
+    let ctx = Ids {
+        units: &unit_ids,
+        members: &member_ids,
+        now,
+    };
+    insert_cases(txn, &batch.cases, &case_ids, &ctx, 0, total, progress).await?;
+    while let Some(round) = rounds.next_round().map_err(internal)? {
+        batch.check_round(&round, case_ids.len())?;
+        let first = case_ids.len();
+        case_ids.extend(case_source.take(round.cases.len()));
+        let done = first as u64;
+        insert_cases(
+            txn,
+            &round.cases,
+            &case_ids[first..],
+            &ctx,
+            done,
+            total,
+            progress,
+        )
+        .await?;
+        insert_discipline(txn, &round.discipline, &case_ids, &ctx).await?;
+    }
+    insert_discipline(txn, &batch.discipline, &case_ids, &ctx).await?;
     insert_rows(
         txn,
         badge_award::Entity,

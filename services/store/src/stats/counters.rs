@@ -41,13 +41,25 @@ pub(crate) fn internal(msg: impl Into<String>) -> StoreError {
     StoreError::Database(sea_orm::DbErr::Custom(msg.into()))
 }
 
-/// Bound parameters per multi-row insert: within SQLite's limit (32,766) and PostgreSQL's
-/// (65,535), and large enough that a province loads in a few round trips per table.
+/// Bound parameters per multi-row insert on PostgreSQL: within its limit (65,535), and large
+/// enough that a province loads in a few round trips per table.
 pub(crate) const PARAMS: usize = 30_000;
 
-/// Rows per multi-row insert of `columns` columns.
-pub(crate) fn rows_per_insert(columns: usize) -> usize {
-    (PARAMS / columns.max(1)).max(1)
+/// Bound parameters per multi-row insert on SQLite, an embedded database where a statement
+/// costs no round trip: small enough that the prepared statements sqlx keeps per connection
+/// (up to 100, among them the inserts of every chunk size met) stay small — a statement of
+/// 30,000 values compiles to megabytes — and that a full chunk's statement is prepared once
+/// and reused.
+pub(crate) const SQLITE_PARAMS: usize = 1_000;
+
+/// Rows per multi-row insert of `columns` columns on `backend`.
+pub(crate) fn rows_per_insert(backend: sea_orm::DbBackend, columns: usize) -> usize {
+    let params = if backend == sea_orm::DbBackend::Sqlite {
+        SQLITE_PARAMS
+    } else {
+        PARAMS
+    };
+    (params / columns.max(1)).max(1)
 }
 
 /// The counters kept, as stored.
@@ -414,7 +426,7 @@ pub(crate) async fn insert_membership_rows(
     anchor: &str,
     rows: &[(Uuid, i32, i64)],
 ) -> Result<()> {
-    for chunk in rows.chunks(rows_per_insert(4)) {
+    for chunk in rows.chunks(rows_per_insert(c.get_database_backend(), 4)) {
         let mut insert = Query::insert();
         insert.into_table(stat_membership::Entity).columns([
             stat_membership::Column::Anchor,
@@ -496,7 +508,7 @@ where
     K: Copy + Into<sea_orm::Value>,
 {
     let rows: Vec<(&(Uuid, K), &i64)> = counts.iter().filter(|(_, n)| **n != 0).collect();
-    for chunk in rows.chunks(rows_per_insert(3)) {
+    for chunk in rows.chunks(rows_per_insert(c.get_database_backend(), 3)) {
         let mut insert = Query::insert();
         insert.into_table(entity).columns([key[0], key[1], value]);
         for ((u, k), n) in chunk {

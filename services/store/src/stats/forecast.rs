@@ -231,7 +231,7 @@ async fn settled_chains(
 async fn add(c: &impl ConnectionTrait, table: Table, deltas: &Groups) -> Result<()> {
     let rows: Vec<(&(Uuid, OpenAdmission), &i64)> =
         deltas.iter().filter(|(_, d)| **d != 0).collect();
-    for chunk in rows.chunks(rows_per_insert(4)) {
+    for chunk in rows.chunks(rows_per_insert(c.get_database_backend(), 4)) {
         let mut insert = Query::insert();
         insert.into_table(table.name()).columns([
             col("unit_id"),
@@ -288,7 +288,7 @@ async fn add(c: &impl ConnectionTrait, table: Table, deltas: &Groups) -> Result<
 /// Inserts `rows` into an emptied `table`.
 async fn insert_all(c: &impl ConnectionTrait, table: Table, rows: &Groups) -> Result<()> {
     let rows: Vec<_> = rows.iter().filter(|(_, n)| **n != 0).collect();
-    for chunk in rows.chunks(rows_per_insert(4)) {
+    for chunk in rows.chunks(rows_per_insert(c.get_database_backend(), 4)) {
         let mut insert = Query::insert();
         insert.into_table(table.name()).columns([
             col("unit_id"),

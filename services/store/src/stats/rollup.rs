@@ -280,7 +280,7 @@ async fn add(c: &impl ConnectionTrait, anchor: AnchorDay, deltas: &Values) -> Re
         .iter()
         .filter(|(_, v)| v.0 != 0 || v.1 != 0)
         .collect();
-    for chunk in rows.chunks(rows_per_insert(5)) {
+    for chunk in rows.chunks(rows_per_insert(c.get_database_backend(), 5)) {
         let mut insert = Query::insert();
         insert.into_table(stat_rollup::Entity).columns([
             stat_rollup::Column::Anchor,
