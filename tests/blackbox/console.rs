@@ -14,12 +14,30 @@ use crate::walk::{Walk, branch_vote, date, member_case};
 
 #[tokio::test]
 async fn every_console_document_fits_the_schema() {
-    for (name, document) in memberflow_console::DOCUMENTS {
-        if let Err(e) = memberflow_api::validate_document(document).await {
-            panic!("graphql/{name} does not fit the schema: {e:#?}");
+    // What the console sends is each operation alone with its fragments (the limits count
+    // the whole document): each fits the schema and its default limits on depth and
+    // complexity (a page asking two hundred cards at once would be refused).
+    assert!(memberflow_console::operations().len() > memberflow_console::DOCUMENTS.len());
+    for op in memberflow_console::operations() {
+        if let Err(e) = memberflow_api::validate_document(&op.text).await {
+            panic!("{} of graphql/{} does not fit: {e:#?}", op.name, op.file);
         }
     }
-    // The check is real: a field the schema does not have is caught.
+    // The check is real: a field the schema does not have is caught, and so is an operation
+    // over the complexity limit.
+    assert!(
+        memberflow_api::validate_document(
+            "query Big { \
+               a: cases(first: 100) { nodes { id title state stateLabel nextDue \
+                 unit { code name } deadlines { key rule due overdue } } } \
+               b: cases(first: 100) { nodes { id title state stateLabel nextDue \
+                 unit { code name } deadlines { key rule due overdue } } } }"
+        )
+        .await
+        .is_err_and(|e| e.iter().any(|m| m.contains("complex"))),
+        "an operation over the complexity limit is caught"
+    );
+    // A field the schema does not have.
     assert!(
         memberflow_api::validate_document("query Nope { today nothingLikeThis }")
             .await

@@ -268,8 +268,14 @@ impl HamletQuery {
         require(ctx, Permission::ReadReports, unit.id).await?;
         let d = on_or_today(ctx, on);
         crate::tree::ahead(ctx, "on", Date(d))?;
-        let all = hamlets_of(ctx, unit.id, d).await?;
-        let looked_at = all.len() as u64;
+        let a = app(ctx);
+        let units = a.store.tree().subtree_ids_on(unit.id, d).await.gql(l)?;
+        let (looked_at, all) = a
+            .store
+            .registry()
+            .hamlets_without_on(&units, d)
+            .await
+            .gql(l)?;
         let without_members = all
             .iter()
             .filter(|h| h.members == 0)

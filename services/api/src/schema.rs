@@ -378,13 +378,18 @@ impl Gateway {
 }
 
 /// Checks that `document` parses and fits the schema (every operation in it, with its
-/// variables' types), without running anything: the errors' messages, if any. The schema is
-/// the code's, which a test keeps equal to the committed SDL.
+/// variables' types) and the default limits on depth and complexity (counted over the
+/// whole document, as the schema counts them), without running anything: the errors'
+/// messages, if any. The schema is the code's, which a test keeps equal to the committed SDL.
 pub async fn validate_document(document: &str) -> Result<(), Vec<String>> {
     const PROBE: &str = "MemberflowValidateOnly";
     static SCHEMA: std::sync::OnceLock<AppSchema> = std::sync::OnceLock::new();
     let schema = SCHEMA.get_or_init(|| {
-        Schema::build(Query::default(), Mutation::default(), Subscription).finish()
+        let limits = ApiOptions::default();
+        Schema::build(Query::default(), Mutation::default(), Subscription)
+            .limit_depth(limits.max_depth)
+            .limit_complexity(limits.max_complexity)
+            .finish()
     });
     // Validation covers every operation of the document; only the probe, which reads no
     // resolver, is executed.

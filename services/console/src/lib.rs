@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use memberflow_api::Gateway;
 
 pub use assets::graphiql_page;
-pub use gql::DOCUMENTS;
+pub use gql::{DOCUMENTS, Operation, operations};
 pub use session::{SESSION_COOKIE, session_token};
 
 /// What the pages share.

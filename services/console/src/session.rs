@@ -131,7 +131,7 @@ impl Visit {
             .console
             .gateway
             .call(
-                document,
+                gql::operation_text(document, operation),
                 operation,
                 variables,
                 self.lang,
@@ -154,7 +154,7 @@ impl Visit {
             .console
             .gateway
             .call_with_file(
-                document,
+                gql::operation_text(document, operation),
                 operation,
                 variables,
                 file,

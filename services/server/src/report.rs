@@ -1195,9 +1195,9 @@ pub async fn run(
                         .map_err(|e| store_error(e, lang))?,
                 );
             }
-            let hamlets = store
+            let (looked_at, hamlets) = store
                 .registry()
-                .hamlets_on(&units, on)
+                .hamlets_without_on(&units, on)
                 .await
                 .map_err(|e| store_error(e, lang))?;
             let named: Vec<uuid::Uuid> = hamlets
@@ -1270,13 +1270,13 @@ pub async fn run(
                         &format!(
                             "Ấp, khu vực, tổ dân phố ({scope}) tại ngày {}: {} đơn vị, {} chưa có đảng viên, {} chưa có chi bộ",
                             date_text(on, lang),
-                            hamlets.len(),
+                            looked_at,
                             no_members.len(),
                             no_branch.len()
                         ),
                         &format!(
                             "Hamlets and residential groups ({scope}) on {on}: {} looked at, {} without members, {} without a branch",
-                            hamlets.len(),
+                            looked_at,
                             no_members.len(),
                             no_branch.len()
                         ),

@@ -47,20 +47,47 @@ pub(crate) async fn role_units(v: &Visit) -> Vec<(String, String)> {
     out
 }
 
+/// The visitor's units (for the unit picker) and `read` of the unit asked for, by code, or of
+/// the first of the visitor's units when the link names none (`None`: no unit at all). When
+/// the link names the unit, both are read at once.
+pub(crate) async fn with_role_units<'v, T, Fut>(
+    v: &'v Visit,
+    asked: Option<&str>,
+    read: impl FnOnce(String) -> Fut,
+) -> (Vec<(String, String)>, Option<(String, T)>)
+where
+    Fut: Future<Output = T> + 'v,
+{
+    match asked.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let (units, r) = tokio::join!(role_units(v), read(code.to_owned()));
+            (units, Some((code.to_owned(), r)))
+        }
+        None => {
+            let units = role_units(v).await;
+            let Some(code) = units.first().map(|(c, _)| c.clone()) else {
+                return (units, None);
+            };
+            let r = read(code.clone()).await;
+            (units, Some((code, r)))
+        }
+    }
+}
+
 /// `GET /board?unit=CODE&stage=STATE&overdue=1&subtree=0`.
 pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
     if let Some(r) = v.login_redirect() {
         return r;
     }
     let l = v.lang;
-    let units = role_units(&v).await;
-    let code = f
-        .unit
-        .clone()
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .or_else(|| units.first().map(|(c, _)| c.clone()));
-    let Some(code) = code else {
+    let visit = &v;
+    let (units, asked) = with_role_units(visit, f.unit.as_deref(), |code| async move {
+        visit
+            .gql(gql::BOARD, "Board", serde_json::json!({ "code": code }))
+            .await
+    })
+    .await;
+    let Some((code, head)) = asked else {
         return page(
             &v,
             t(l, "Kết nạp", "Admission"),
@@ -74,10 +101,7 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
     let subtree = f.subtree.as_deref() != Some("0");
     let overdue = f.overdue.as_deref() == Some("1");
     let stage = f.stage.clone().filter(|st| !st.is_empty());
-    let head = match v
-        .gql(gql::BOARD, "Board", serde_json::json!({ "code": code }))
-        .await
-    {
+    let head = match head {
         Ok(d) => d,
         Err(e) => return error_page(&v, Nav::Board, &e),
     };
@@ -97,19 +121,25 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
     let mut after: Option<String> = None;
     let mut total = 0;
     // At most two pages of 100: a board of more cases than that is filtered first (by stage,
-    // overdue, or a unit lower down), which the page says.
-    for _ in 0..2 {
-        let vars = serde_json::json!({
+    // overdue, or a unit lower down), which the page says. The second page does not count
+    // the cards again.
+    for (n, operation) in ["BoardCases", "BoardCasesMore"].into_iter().enumerate() {
+        let mut vars = serde_json::json!({
             "unitId": s(unit, "id"), "subtree": subtree,
             "states": stage.as_ref().map(|st| vec![st.clone()]),
-            "overdue": overdue.then_some(true), "after": after,
+            "overdue": overdue.then_some(true),
         });
-        let page_data = match v.gql(gql::BOARD, "BoardCases", vars).await {
+        if n > 0 {
+            vars["after"] = serde_json::json!(after);
+        }
+        let page_data = match v.gql(gql::BOARD, operation, vars).await {
             Ok(d) => d,
             Err(e) => return error_page(&v, Nav::Board, &e),
         };
         let conn = &page_data["cases"];
-        total = i(conn, "totalCount");
+        if n == 0 {
+            total = i(conn, "totalCount");
+        }
         cards.extend(list(conn, "nodes").iter().cloned());
         if !b(&conn["pageInfo"], "hasNextPage") {
             break;

@@ -77,14 +77,16 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
         return r;
     }
     let l = v.lang;
-    let units = super::board::role_units(&v).await;
-    let Some(code) = f
-        .unit
-        .clone()
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .or_else(|| units.first().map(|(c, _)| c.clone()))
-    else {
+    let year_now: i32 = v.now().format("%Y").to_string().parse().unwrap_or(2026);
+    let year = f.year.unwrap_or(year_now).clamp(1990, 2100);
+    let depth = f.depth.unwrap_or(1).clamp(1, 4);
+    let visit = &v;
+    let (units, asked) = super::board::with_role_units(visit, f.unit.as_deref(), |code| {
+        let vars = serde_json::json!({ "code": code, "year": year, "depth": depth });
+        async move { visit.gql(gql::TARGETS, "Targets", vars).await }
+    })
+    .await;
+    let Some((code, data)) = asked else {
         return page(
             &v,
             t(l, "Chỉ tiêu", "Targets"),
@@ -92,33 +94,29 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
             html! { h1 { (t(l, "Chỉ tiêu kết nạp", "Admission targets")) } p { (t(l, "Chưa có đơn vị nào để hiển thị.", "There is no unit to show.")) } },
         );
     };
-    let year_now: i32 = v.now().format("%Y").to_string().parse().unwrap_or(2026);
-    let year = f.year.unwrap_or(year_now).clamp(1990, 2100);
-    let depth = f.depth.unwrap_or(1).clamp(1, 4);
-    let data = match v
-        .gql(
-            gql::TARGETS,
-            "Targets",
-            serde_json::json!({ "code": code, "year": year, "depth": depth }),
-        )
-        .await
-    {
+    let data = match data {
         Ok(d) => d,
         Err(e) => return error_page(&v, Nav::Targets, &e),
     };
     let report = &data["admissionTarget"];
     let total = &report["total"];
     let idle_years = f.idle.unwrap_or(5).clamp(1, 100);
-    // As of the report's reference day (the year's end, or today while it runs).
-    let idle = match v
-        .gql(
+    // As of the report's reference day (the year's end, or today while it runs); the two
+    // questions are asked together.
+    let (idle, hamlets) = tokio::join!(
+        v.gql(
             gql::TARGETS,
             "UnitsWithoutAdmission",
             serde_json::json!({ "id": s(&total["unit"], "id"), "years": idle_years,
                                 "on": report["referenceDate"], "first": IDLE_SHOWN }),
+        ),
+        v.gql(
+            gql::TARGETS,
+            "HamletsWithout",
+            serde_json::json!({ "id": s(&total["unit"], "id"), "on": report["referenceDate"] }),
         )
-        .await
-    {
+    );
+    let idle = match idle {
         Ok(d) => d,
         Err(e) => return error_page(&v, Nav::Targets, &e),
     };
@@ -140,14 +138,7 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
         Lang::Vi => format!("Không kết nạp được đảng viên trong {idle_years} năm"),
         Lang::En => format!("No admission in {idle_years} years"),
     };
-    let hamlets = match v
-        .gql(
-            gql::TARGETS,
-            "HamletsWithout",
-            serde_json::json!({ "id": s(&total["unit"], "id"), "on": report["referenceDate"] }),
-        )
-        .await
-    {
+    let hamlets = match hamlets {
         Ok(d) => d,
         Err(e) => return error_page(&v, Nav::Targets, &e),
     };

@@ -486,6 +486,27 @@ impl Registry<'_> {
     /// with its branch that day and its official and probationary members living in it that
     /// day, by code. Reads: the merged units, the hamlets, their links, one count per chunk.
     pub async fn hamlets_on(&self, units: &[Uuid], d: NaiveDate) -> Result<Vec<HamletOn>> {
+        Ok(self.hamlets_read(units, d, Counting::Every).await?.1)
+    }
+
+    /// The hamlets of [`Registry::hamlets_on`] that have no member living in them on `d`, or no
+    /// branch: the others are left out, and members are counted only for those listed (a
+    /// hamlet with a member is told by a probe that stops at the first). Also returns how many
+    /// hamlets existed that day.
+    pub async fn hamlets_without_on(
+        &self,
+        units: &[Uuid],
+        d: NaiveDate,
+    ) -> Result<(u64, Vec<HamletOn>)> {
+        self.hamlets_read(units, d, Counting::Without).await
+    }
+
+    async fn hamlets_read(
+        &self,
+        units: &[Uuid],
+        d: NaiveDate,
+        counting: Counting,
+    ) -> Result<(u64, Vec<HamletOn>)> {
         let db = self.db();
         // Units merged away by `d` count under the unit that took them over.
         let mut owners: HashSet<Uuid> = units.iter().copied().collect();
@@ -526,9 +547,8 @@ impl Registry<'_> {
         }
         hamlets.sort_by(|a, b| a.code.cmp(&b.code));
         let ids: Vec<Uuid> = hamlets.iter().map(|h| h.id).collect();
+        let looked_at = ids.len() as u64;
         let mut branch_of: HashMap<Uuid, Uuid> = HashMap::new();
-        let mut counts: HashMap<Uuid, u64> = HashMap::new();
-        let backend = db.get_database_backend();
         for chunk in ids.chunks(500) {
             let links = hamlet_branch::Entity::find()
                 .filter(hamlet_branch::Column::HamletId.is_in(chunk.iter().copied()))
@@ -548,48 +568,126 @@ impl Registry<'_> {
                     branch_of.insert(l.hamlet_id, l.unit_id);
                 }
             }
-            // The members living in each hamlet that day whose status that day is official
-            // or probationary: one grouped count.
-            // Numbered placeholders: the day is named four times.
-            let mark = |i: usize| match backend {
-                sea_orm::DbBackend::Postgres => format!("${i}"),
-                _ => format!("?{i}"),
-            };
-            let marks: Vec<String> = (4..4 + chunk.len()).map(mark).collect();
-            let sql = format!(
-                "SELECT r.hamlet_id AS hamlet_id, COUNT(DISTINCT r.member_id) AS n \
-                 FROM member_residence r JOIN member_status s ON s.member_id = r.member_id \
-                 WHERE r.valid_from <= {d1} AND (r.valid_to IS NULL OR r.valid_to > {d1}) \
-                   AND s.valid_from <= {d1} AND (s.valid_to IS NULL OR s.valid_to > {d1}) \
-                   AND s.status IN ({s1}, {s2}) AND r.hamlet_id IN ({}) \
-                 GROUP BY r.hamlet_id",
-                marks.join(", "),
-                d1 = mark(1),
-                s1 = mark(2),
-                s2 = mark(3),
-            );
-            let mut values: Vec<sea_orm::Value> = vec![
-                d.into(),
-                MemberStatus::Official.as_str().into(),
-                MemberStatus::Probationary.as_str().into(),
-            ];
-            values.extend(chunk.iter().map(|u| sea_orm::Value::from(*u)));
-            let stmt = sea_orm::Statement::from_sql_and_values(backend, sql, values);
-            for row in db.query_all_raw(stmt).await? {
-                let id: Uuid = row.try_get("", "hamlet_id")?;
-                let n: i64 = row.try_get("", "n")?;
-                counts.insert(id, u64::try_from(n).unwrap_or(0));
-            }
         }
-        Ok(hamlets
+        // Members: counted for every hamlet, or only for those the question lists (those
+        // without a branch; whether a hamlet has a member at all is told by a probe).
+        let to_count: Vec<Uuid> = match counting {
+            Counting::Every => ids,
+            Counting::Without => {
+                let peopled = peopled_hamlets(db, &ids, d).await?;
+                hamlets.retain(|h| !peopled.contains(&h.id) || !branch_of.contains_key(&h.id));
+                hamlets
+                    .iter()
+                    .map(|h| h.id)
+                    .filter(|id| peopled.contains(id))
+                    .collect()
+            }
+        };
+        let counts = count_members(db, &to_count, d).await?;
+        let hamlets = hamlets
             .into_iter()
             .map(|h| HamletOn {
                 branch_id: branch_of.get(&h.id).copied(),
                 members: counts.get(&h.id).copied().unwrap_or(0),
                 hamlet: h,
             })
-            .collect())
+            .collect();
+        Ok((looked_at, hamlets))
     }
+}
+
+/// Which hamlets' members a read counts.
+#[derive(Debug, Clone, Copy)]
+enum Counting {
+    /// Every hamlet's.
+    Every,
+    /// Only those of hamlets without a branch (the others are left out).
+    Without,
+}
+
+/// A statement over the official and probationary members living in a hamlet on `d`:
+/// `select` reads from `member_residence r JOIN member_status s` (or wraps it) with `{cond}`
+/// standing for the conditions on the day and the status, and `{ids}` for the hamlets.
+fn residents_statement(
+    backend: sea_orm::DbBackend,
+    sql: &str,
+    d: NaiveDate,
+    ids: &[Uuid],
+) -> sea_orm::Statement {
+    // Numbered placeholders: the day is named four times.
+    let mark = |i: usize| match backend {
+        sea_orm::DbBackend::Postgres => format!("${i}"),
+        _ => format!("?{i}"),
+    };
+    let marks: Vec<String> = (4..4 + ids.len()).map(mark).collect();
+    let cond = format!(
+        "r.valid_from <= {d1} AND (r.valid_to IS NULL OR r.valid_to > {d1}) \
+         AND s.valid_from <= {d1} AND (s.valid_to IS NULL OR s.valid_to > {d1}) \
+         AND s.status IN ({s1}, {s2})",
+        d1 = mark(1),
+        s1 = mark(2),
+        s2 = mark(3),
+    );
+    let sql = sql
+        .replace("{cond}", &cond)
+        .replace("{ids}", &marks.join(", "));
+    let mut values: Vec<sea_orm::Value> = vec![
+        d.into(),
+        MemberStatus::Official.as_str().into(),
+        MemberStatus::Probationary.as_str().into(),
+    ];
+    values.extend(ids.iter().map(|u| sea_orm::Value::from(*u)));
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The official and probationary members living in each of `ids` on `d`: one grouped count
+/// per chunk (hamlets without any are absent).
+async fn count_members(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    d: NaiveDate,
+) -> Result<HashMap<Uuid, u64>> {
+    let mut counts = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let stmt = residents_statement(
+            db.get_database_backend(),
+            "SELECT r.hamlet_id AS hamlet_id, COUNT(DISTINCT r.member_id) AS n \
+             FROM member_residence r JOIN member_status s ON s.member_id = r.member_id \
+             WHERE {cond} AND r.hamlet_id IN ({ids}) GROUP BY r.hamlet_id",
+            d,
+            chunk,
+        );
+        for row in db.query_all_raw(stmt).await? {
+            let id: Uuid = row.try_get("", "hamlet_id")?;
+            let n: i64 = row.try_get("", "n")?;
+            counts.insert(id, u64::try_from(n).unwrap_or(0));
+        }
+    }
+    Ok(counts)
+}
+
+/// Those of `ids` in which at least one official or probationary member lives on `d`: a
+/// probe per hamlet that stops at its first such member.
+async fn peopled_hamlets(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    d: NaiveDate,
+) -> Result<HashSet<Uuid>> {
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(500) {
+        let stmt = residents_statement(
+            db.get_database_backend(),
+            "SELECT h.id AS hamlet_id FROM hamlet h WHERE h.id IN ({ids}) AND EXISTS \
+             (SELECT 1 FROM member_residence r JOIN member_status s ON s.member_id = r.member_id \
+              WHERE r.hamlet_id = h.id AND {cond})",
+            d,
+            chunk,
+        );
+        for row in db.query_all_raw(stmt).await? {
+            out.insert(row.try_get::<Uuid>("", "hamlet_id")?);
+        }
+    }
+    Ok(out)
 }
 
 fn link_period(l: hamlet_branch::Model) -> HamletPeriod {
