@@ -975,34 +975,42 @@ impl CaseQuery {
                 .gql(l)?,
         };
         let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
-        let page = a
-            .store
-            .cases()
-            .page(&filter, after_id, first)
-            .await
-            .gql(l)?;
-        // Counted only when asked for.
-        let total = if ctx.look_ahead().field("totalCount").exists() {
-            a.store.cases().count(&filter).await.gql(l)?
-        } else {
-            0
+        // The page and, only when asked for, the count: read at once.
+        let store = a.store.cases();
+        let count = async {
+            if ctx.look_ahead().field("totalCount").exists() {
+                store.count(&filter).await.map(Some)
+            } else {
+                Ok(None)
+            }
         };
-        // Every row is authorized below: their units' paths in one read.
-        let units: Vec<_> = page.cases.iter().map(|c| c.unit_id).collect();
-        crate::access::prefetch_paths(ctx, &units, today).await?;
-        // The page's open deadlines in one read, when asked for (a board's cards), so that
-        // no case's snapshot is decoded for them.
+        let (page, total) = tokio::join!(store.page(&filter, after_id, first), count);
+        let page = page.gql(l)?;
+        let total = total.gql(l)?.unwrap_or(0);
+        // Every row is authorized below: their units' paths in one read; and the page's open
+        // deadlines in one read, when asked for (a board's cards), so that no case's snapshot
+        // is decoded for them. Both at once.
         let mut cases = page.cases;
         let look = ctx.look_ahead();
-        if look.field("nodes").field("deadlines").exists()
-            || look
-                .field("edges")
-                .field("node")
-                .field("deadlines")
-                .exists()
-        {
-            let ids: Vec<_> = cases.iter().map(|c| c.id).collect();
-            let mut rows = a.store.cases().open_deadlines_of(&ids).await.gql(l)?;
+        let units: Vec<_> = cases.iter().map(|c| c.unit_id).collect();
+        let ids: Vec<_> = cases.iter().map(|c| c.id).collect();
+        let deadlines = async {
+            if look.field("nodes").field("deadlines").exists()
+                || look
+                    .field("edges")
+                    .field("node")
+                    .field("deadlines")
+                    .exists()
+            {
+                store.open_deadlines_of(&ids).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (paths, deadlines) =
+            tokio::join!(crate::access::prefetch_paths(ctx, &units, today), deadlines);
+        paths?;
+        if let Some(mut rows) = deadlines.gql(l)? {
             for c in &mut cases {
                 c.open_deadlines = Some(rows.remove(&c.id).unwrap_or_default());
             }
