@@ -404,7 +404,11 @@ mod tests {
     #[test]
     fn the_registry_figures_kept_with_the_step_are_the_excluded_members() {
         let a8 = &VOTE_SHAPES[0];
-        let inputs = values(&[("votes_for", 6), ("official_members", 10), ("exempted_present", 1)]);
+        let inputs = values(&[
+            ("votes_for", 6),
+            ("official_members", 10),
+            ("exempted_present", 1),
+        ]);
         let facts = super::super::context::VoteExclusions::new(
             NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
             vec!["a".into()],
