@@ -29,6 +29,7 @@ mod m20261204_000060_temporary_activity;
 mod m20261205_000080_stat_forecast;
 mod m20261205_000110_hamlets;
 mod m20261205_000120_admission_days;
+mod m20261206_000140_step_registry_facts;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000080_stat_forecast::Migration),
             Box::new(m20261205_000110_hamlets::Migration),
             Box::new(m20261205_000120_admission_days::Migration),
+            Box::new(m20261206_000140_step_registry_facts::Migration),
         ]
     }
 }

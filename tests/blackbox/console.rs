@@ -160,6 +160,22 @@ async fn a_vote_step_says_what_the_registry_leaves_out_of_its_denominator() {
         )),
         "{page}"
     );
+    // The vote recorded without typing the count: its row says what the registry left out.
+    app.ok(
+        "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }",
+        json!({ "i": { "caseId": case, "transition": "branch_vote", "inputs": {
+            "branch_vote_date": day.to_string(), "votes_for": 6, "official_members": 10 } } }),
+    )
+    .await;
+    let (status, page) = c.get(&format!("/cases/{case}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(
+            "1 sinh hoạt tạm thời nơi khác, 0 được miễn sinh hoạt vắng mặt (theo sổ đảng viên)"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(r#"title="10 − 1">9<"#), "{page}");
 }
 
 #[tokio::test]

@@ -306,6 +306,24 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         r["endHamlet"],
         json!({ "code": "X-AP2", "validTo": "2024-01-01" })
     );
+    // Its branch's link ends with it, on the same day (the row is closed, not left open).
+    let d = app
+        .ok(
+            "query($u: ID!) { unit(id: $u) { hamlets(on: \"2023-12-31\") { hamlet { code branchLinks { branch { code } from to } } } } }",
+            json!({ "u": p.gc }),
+        )
+        .await;
+    let ended = d["unit"]["hamlets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["hamlet"]["code"] == "X-AP2")
+        .unwrap_or_else(|| panic!("X-AP2 on 31/12/2023: {d:#}"));
+    assert_eq!(
+        ended["hamlet"]["branchLinks"],
+        json!([{ "branch": { "code": "HG-D1-X-A2" }, "from": "2015-01-01", "to": "2024-01-01" }]),
+        "{d:#}"
+    );
     assert_eq!(
         without(&app, &p.hg, "2024-01-01").await,
         (2, vec![], vec!["Y-TDP1".to_owned()])

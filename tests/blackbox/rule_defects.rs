@@ -614,6 +614,70 @@ async fn d7_a_warning_is_time_barred_the_day_after_its_10_years() {
     );
 }
 
+#[tokio::test]
+async fn d34_a_branch_warning_takes_effect_on_the_day_its_vote_is_announced() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Đinh Văn Công Bố").await;
+    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let mut w = DWalk::open(
+        &app,
+        &secretary,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        member_case(&m, "Đinh Văn Công Bố", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_limitation_check(&secretary, "2025-06-01", "warning")
+        .await;
+    // The branch voted and announced the warning on the day of its meeting; the written
+    // decision is drafted the next day.
+    let announced = w.day.to_string();
+    let next = w.day.succ_opt().unwrap();
+    let vi = w
+        .refused(
+            &secretary,
+            "impose",
+            json!({ "decision_date": next.to_string(), "announced_on": announced,
+                "decision_number": "05-QĐ/CB" }),
+            "D34",
+        )
+        .await;
+    assert!(vi.contains("công bố kết quả biểu quyết"), "{vi}");
+    // Dated the day of the announcement, it is decided and in force from that day.
+    let r = w
+        .fire_on(
+            next,
+            &secretary,
+            "impose",
+            json!({ "decision_date": announced, "announced_on": announced,
+                "decision_number": "05-QĐ/CB" }),
+        )
+        .await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Decided", "{r:#}");
+    let in_force = |on: String| {
+        let app = &app;
+        let m = m.clone();
+        async move {
+            app.ok(
+                "query($m: ID!, $on: Date) { member(id: $m) { disciplineInForce(on: $on) { form decisionDate } } }",
+                json!({ "m": m, "on": on }),
+            )
+            .await["member"]["disciplineInForce"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        in_force(announced.clone()).await,
+        json!([{ "form": "warning", "decisionDate": announced }])
+    );
+    let before = (date(&announced) - chrono::Days::new(1)).to_string();
+    assert_eq!(in_force(before).await, json!([]));
+}
+
 /// A discipline case against the grassroots committee X for a violation that ended on the day
 /// the decision will be taken less `back` months plus `extra` days, walked by the district's
 /// inspection commission and voted (`form`) by the district's standing committee, its direct

@@ -266,3 +266,62 @@ async fn the_preview_of_a_vote_shows_what_the_registry_leaves_out_but_not_to_the
         assert_eq!(a["registryExclusions"], Value::Null, "{r:#}");
     }
 }
+
+const VOTES: &str = "query($id: ID!) { case(id: $id) { votes { seq recorded eligible excluded
+  excludedAway excludedExempted excludedFrom denominator votesFor notInFavour required passed } } }";
+
+/// The votes of `case` as `token` reads them (`Case.votes`).
+async fn votes(app: &TestApp, token: &str, case: &str) -> Vec<Value> {
+    let r = app.gql_as(token, VOTES, json!({ "id": case })).await;
+    assert!(r.get("errors").is_none(), "{r:#}");
+    r["data"]["case"]["votes"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a8_the_case_votes_show_the_denominator_the_registry_gave_the_step() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let secretary = app
+        .account("bithu", &[("secretary", Some(p.b1.as_str()))], None)
+        .await;
+    let x = member(&app, &p.b1, "Trương Văn Đi Vắng").await;
+    let y = member(&app, &p.b1, "Trương Thị Cao Tuổi").await;
+    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+    to_decision(&mut w).await;
+    // One member away from three days before the vote, one exempted (S15) and absent: the
+    // inputs type neither count.
+    let from = (w.day - chrono::Days::new(3)).to_string();
+    away(&app, &secretary, &x, &from).await;
+    app.ok(
+        "mutation($m: ID!, $f: Date!) { exemptMember(memberId: $m, ground: \"elderly\", decision: \"02-NQ/CB\", validFrom: $f) { id } }",
+        json!({ "m": y, "f": from }),
+    )
+    .await;
+    let r = w
+        .step_as(
+            Some(secretary.as_str()),
+            7,
+            "branch_vote",
+            json!({ "branch_vote_date": "today", "votes_for": 6, "official_members": 10 }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["fireTransition"]["toState"], "BranchVoted",
+        "6 of 8 is two thirds: {r:#}"
+    );
+    // The case's votes show what the step was decided on: 10 members, 2 left out by the
+    // registry (1 away, 1 exempted and absent), 6 of 8, passed.
+    let v = votes(&app, &secretary, &w.case).await;
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(
+        v[0],
+        json!({ "seq": v[0]["seq"], "recorded": true, "eligible": 10, "excluded": 2,
+            "excludedAway": 1, "excludedExempted": 1, "excludedFrom": "REGISTRY",
+            "denominator": 8, "votesFor": 6, "notInFavour": 2, "required": 6, "passed": true }),
+        "{v:#?}"
+    );
+    // Read later, after the member came back, the vote still shows the registry of its day.
+    crate::support::member_back(&app, &x, &w.day.succ_opt().unwrap().to_string()).await;
+    let again = votes(&app, &secretary, &w.case).await;
+    assert_eq!(again, v);
+}

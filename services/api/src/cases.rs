@@ -675,6 +675,9 @@ impl Case {
                 proposal: v.proposal,
                 eligible: v.eligible,
                 excluded: v.excluded,
+                excluded_away: v.excluded_away,
+                excluded_exempted: v.excluded_exempted,
+                excluded_from: v.excluded_from.map(Into::into),
                 denominator: v.denominator,
                 votes_for: v.votes_for,
                 not_in_favour: v.not_in_favour,
@@ -735,9 +738,13 @@ impl Case {
     }
 }
 
-/// The entries of a history that are steps taken or refused attempts, with their inputs read
-/// back as the engine's values.
-fn parsed_history(events: &[CaseEventRecord]) -> Vec<(&CaseEventRecord, Values)> {
+/// One entry of a history read back: the entry, its inputs and what the registry told its
+/// guards (a vote's exclusions), as the engine's values.
+type ParsedEntry<'a> = (&'a CaseEventRecord, Values, Option<Values>);
+
+/// The entries of a history that are steps taken or refused attempts, with their inputs and
+/// registry facts read back as the engine's values.
+fn parsed_history(events: &[CaseEventRecord]) -> Vec<ParsedEntry<'_>> {
     events
         .iter()
         .filter(|e| e.kind == "STEP" || e.kind == "REFUSED")
@@ -745,23 +752,25 @@ fn parsed_history(events: &[CaseEventRecord]) -> Vec<(&CaseEventRecord, Values)>
             (
                 e,
                 serde_json::from_value(e.inputs.clone()).unwrap_or_default(),
+                e.registry_facts
+                    .clone()
+                    .and_then(|f| serde_json::from_value(f).ok()),
             )
         })
         .collect()
 }
 
-fn recorded_steps<'a>(
-    parsed: &'a [(&'a CaseEventRecord, Values)],
-) -> Vec<engine::RecordedStep<'a>> {
+fn recorded_steps<'a>(parsed: &'a [ParsedEntry<'a>]) -> Vec<engine::RecordedStep<'a>> {
     parsed
         .iter()
-        .map(|(e, inputs)| engine::RecordedStep {
+        .map(|(e, inputs, facts)| engine::RecordedStep {
             seq: e.seq,
             transition: &e.transition,
             on: e.effective_date,
             rule_set: &e.rule_set,
             accepted: e.kind == "STEP",
             inputs,
+            facts: facts.as_ref(),
         })
         .collect()
 }
@@ -791,8 +800,16 @@ pub struct CaseVote {
     /// Members entitled to vote: the branch's official members, or the committee's members.
     eligible: i64,
     /// Left out of the denominator: members living their party life temporarily elsewhere and
-    /// exempted members who are absent (A8, D33).
+    /// exempted members who are absent (A8, D33, S15); `excludedAway` plus `excludedExempted`.
     excluded: i64,
+    /// Of them, the members living their party life temporarily elsewhere on the vote's date.
+    excluded_away: i64,
+    /// Of them, the members exempted from party activities and work (S15) who were absent.
+    excluded_exempted: i64,
+    /// Where they were counted from: `REGISTRY` (the registry on the vote's date, as the step
+    /// was decided on it) or `INPUTS` (the counts typed with a step recorded without the
+    /// registry's figures); null for a committee's vote, which leaves nobody out.
+    excluded_from: Option<ExclusionSource>,
     /// The denominator the rule uses: eligible less excluded (not the members present).
     denominator: i64,
     /// Votes in favour.
@@ -809,6 +826,24 @@ pub struct CaseVote {
     passed: Option<bool>,
     /// Why the result cannot be computed, in the reader's language.
     note: Option<String>,
+}
+
+/// Where a vote's excluded members were counted from.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ExclusionSource {
+    /// The registry on the vote's date, as the step's guard read it (kept with the step).
+    Registry,
+    /// The counts the step's inputs typed: a step recorded without the registry's figures.
+    Inputs,
+}
+
+impl From<engine::ExclusionSource> for ExclusionSource {
+    fn from(s: engine::ExclusionSource) -> Self {
+        match s {
+            engine::ExclusionSource::Registry => ExclusionSource::Registry,
+            engine::ExclusionSource::Inputs => ExclusionSource::Inputs,
+        }
+    }
 }
 
 /// Whether a document of a case's file is in.

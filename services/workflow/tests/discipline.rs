@@ -1417,6 +1417,54 @@ fire = "impose"
 }
 
 #[test]
+fn d34_a_branch_warning_is_dated_the_day_the_vote_is_announced_while_the_rule_set_says_so() {
+    // The branch votes a warning on 6/8/2025 and announces it that day; the written decision
+    // is drafted the day after.
+    let scenario = |edits: &str, inputs: &str, expect: &str| {
+        format!(
+            r#"
+definition = "discipline_member"
+start = 2025-08-01
+walk_until = "vote"
+{edits}
+
+[[step]]
+fire = "impose"
+on = 2025-08-07
+inputs = {{ {inputs} }}
+{expect}
+"#
+        )
+    };
+    // Without the day of the announcement nothing more is asked.
+    check(&scenario("", "", "expect_state = \"Decided\""));
+    // Announced on 6/8: the decision dated 7/8 is refused, dated 6/8 it is in force from then.
+    check(&scenario(
+        "",
+        "announced_on = 2025-08-06",
+        "expect_refused = [\"GUARD_FAILED:D34\"]\nexpect_vi = [\"có hiệu lực ngay khi chi bộ công bố kết quả biểu quyết\"]",
+    ));
+    check(&scenario(
+        "",
+        "announced_on = 2025-08-06, decision_date = 2025-08-06",
+        "expect_state = \"Decided\"",
+    ));
+    // An announcement before the vote is refused whatever the rule set.
+    let off = flag_off("D34.effective_on_announcement", "D34");
+    check(&scenario(
+        &off,
+        "announced_on = 2025-08-05, decision_date = 2025-08-05",
+        "expect_refused = [\"GUARD_FAILED:D34\"]\nexpect_vi = [\"không thể trước ngày họp biểu quyết\"]",
+    ));
+    // The flag flipped: the written decision takes effect from its own date.
+    check(&scenario(
+        &off,
+        "announced_on = 2025-08-06",
+        "expect_state = \"Decided\"",
+    ));
+}
+
+#[test]
 fn d38_an_appeal_before_the_written_decision_is_inadmissible_while_the_rule_set_requires_it() {
     let scenario = |edits: &str, expect: &str| {
         format!(

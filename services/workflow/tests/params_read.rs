@@ -59,10 +59,6 @@ const FOR_PEOPLE_ONLY: &[(&str, &str)] = &[
         "D4.appeal_resolution_period",
         "[M] without a value: the workflow reminds instead",
     ),
-    (
-        "D34.effective_on_announcement",
-        "the Decided state is in force from the decision date",
-    ),
 ];
 
 fn repo_root() -> PathBuf {

@@ -236,6 +236,35 @@ fn deadlines(l: Lang, rows: &[Value]) -> Markup {
     }
 }
 
+/// The members a vote left out of its denominator, how many of each kind, and where they were
+/// counted from: the registry on the vote's date, as the step was decided on it, or the counts
+/// typed with a step recorded without the registry's figures (A8, D33, S15).
+fn left_out(l: Lang, x: &Value) -> Markup {
+    let from = match x.get("excludedFrom").and_then(Value::as_str) {
+        Some("REGISTRY") => Some(t(l, "theo sổ đảng viên", "from the registry")),
+        Some("INPUTS") => Some(t(l, "theo số đã nhập", "as typed")),
+        _ => None,
+    };
+    let detail = match l {
+        Lang::Vi => format!(
+            "{} sinh hoạt tạm thời nơi khác, {} được miễn sinh hoạt vắng mặt",
+            i(x, "excludedAway"),
+            i(x, "excludedExempted")
+        ),
+        Lang::En => format!(
+            "{} living their party life elsewhere, {} exempted and absent",
+            i(x, "excludedAway"),
+            i(x, "excludedExempted")
+        ),
+    };
+    html! {
+        (i(x, "excluded"))
+        @if let Some(from) = from {
+            br; span.muted { (detail) " (" (from) ")" }
+        }
+    }
+}
+
 fn votes_table(l: Lang, votes: &[Value], words: &Words<'_>) -> Markup {
     html! {
         h2 { (t(l, "Biểu quyết", "Votes")) }
@@ -244,6 +273,7 @@ fn votes_table(l: Lang, votes: &[Value], words: &Words<'_>) -> Markup {
                 thead { tr {
                     th { (t(l, "Bước", "Step")) } th { (t(l, "Ngày", "Held on")) } th { (t(l, "Vòng", "Round")) }
                     th.num { (t(l, "Tán thành", "For")) } th.num { (t(l, "Không tán thành", "Not for")) }
+                    th.num { (t(l, "Loại trừ", "Left out")) }
                     th.num { (t(l, "Mẫu số", "Denominator")) } th.num { (t(l, "Cần", "Needed")) }
                     th { (t(l, "Ngưỡng", "Threshold")) } th { (t(l, "Kết quả", "Result")) }
                 } }
@@ -255,6 +285,7 @@ fn votes_table(l: Lang, votes: &[Value], words: &Words<'_>) -> Markup {
                             td.num { (i(x, "round")) }
                             td.num { (i(x, "votesFor")) }
                             td.num { (i(x, "notInFavour")) }
+                            td.num { (left_out(l, x)) }
                             td.num title=(format!("{} − {}", i(x, "eligible"), i(x, "excluded"))) { (i(x, "denominator")) }
                             td.num { @if let Some(r) = x.get("required").and_then(Value::as_i64) { (r) } }
                             td { (s(x, "threshold")) " (" (s(x, "ruleSet")) ")" }

@@ -231,6 +231,10 @@ pub struct CaseEventRecord {
     pub prev_hash: String,
     /// This event's hash.
     pub hash: String,
+    /// What the registry told the step's guards, kept with it: a vote's exclusions on its date
+    /// (`{"vote_exclusions": {"on", "away", "exempted"}}`, A8, A14, D5, D33, S15). `None` for
+    /// a step that read nothing of the kind, and for steps recorded before it was kept.
+    pub registry_facts: Option<serde_json::Value>,
 }
 
 impl From<case_event::Model> for CaseEventRecord {
@@ -251,6 +255,7 @@ impl From<case_event::Model> for CaseEventRecord {
             occurred_at: m.occurred_at,
             prev_hash: m.prev_hash,
             hash: m.hash,
+            registry_facts: m.registry_facts,
         }
     }
 }
@@ -417,11 +422,29 @@ pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
         "effective_date": e.effective_date.to_string(),
         "occurred_at_ms": e.occurred_at.timestamp_millis(),
     });
+    // Kept in the chain when present; an entry without it hashes as it always did.
+    let mut body = body;
+    if let Some(facts) = &e.registry_facts {
+        body["registry_facts"] = facts.clone();
+    }
     let mut h = Sha256::new();
     h.update(e.prev_hash.as_bytes());
     h.update(b"\n");
     h.update(body.to_string().as_bytes());
     hex(&h.finalize())
+}
+
+/// The part of a step's registry context kept with it in the history: the vote's exclusions
+/// the guards read (the members away or exempted on the vote's date), so that the case's votes
+/// show the denominator the step was decided on. `None` when the step read none.
+pub(crate) fn registry_facts(event: &Event) -> Result<Option<serde_json::Value>> {
+    let key = engine::context::VOTE_EXCLUSIONS;
+    let Some(v) = event.context.get(key) else {
+        return Ok(None);
+    };
+    let mut kept = engine::Values::new();
+    kept.insert(key.into(), v.clone());
+    to_json(&kept).map(Some)
 }
 
 fn internal(msg: String) -> StoreError {
@@ -591,6 +614,7 @@ async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRec
         occurred_at: a.now,
         prev_hash: last.map(|e| e.hash).unwrap_or_default(),
         hash: String::new(),
+        registry_facts: registry_facts(a.event)?,
     };
     rec.hash = event_hash(a.case_id, &rec);
     case_event::ActiveModel {
@@ -610,6 +634,7 @@ async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRec
         occurred_at: Set(rec.occurred_at),
         prev_hash: Set(rec.prev_hash.clone()),
         hash: Set(rec.hash.clone()),
+        registry_facts: Set(rec.registry_facts.clone()),
         ..Default::default()
     }
     .insert(txn)

@@ -23,6 +23,9 @@ pub struct Model {
     pub occurred_at: DateTimeUtc,
     pub prev_hash: String,
     pub hash: String,
+    /// What the registry told the step's guards (a vote's exclusions on its date), when it
+    /// read anything of the kind.
+    pub registry_facts: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -655,6 +655,7 @@ async fn insert_case_round(
                 occurred_at: recorded_at(step.on),
                 prev_hash: prev,
                 hash: String::new(),
+                registry_facts: crate::cases::registry_facts(&step.event)?,
             };
             rec.hash = event_hash(id, &rec);
             prev = rec.hash.clone();
@@ -727,6 +728,7 @@ async fn insert_case_round(
             case_event::Column::OccurredAt,
             case_event::Column::PrevHash,
             case_event::Column::Hash,
+            case_event::Column::RegistryFacts,
         ]),
         &events,
         |(id, e)| {
@@ -748,6 +750,7 @@ async fn insert_case_round(
                 e.occurred_at.into(),
                 e.prev_hash.clone().into(),
                 e.hash.clone().into(),
+                e.registry_facts.clone().into(),
             ]
         },
         progress,

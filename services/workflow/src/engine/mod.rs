@@ -68,4 +68,6 @@ pub use ruleset::layer::{
 };
 pub use ruleset::{Param, ParamError, ParamKind, ParamValue, RuleBook, RuleSet, Tag};
 pub use value::{DataType, Value, Values};
-pub use votes::{RecordedStep, VOTE_SHAPES, VoteRecord, VoteShape, VotingBody, votes};
+pub use votes::{
+    ExclusionSource, RecordedStep, VOTE_SHAPES, VoteRecord, VoteShape, VotingBody, votes,
+};

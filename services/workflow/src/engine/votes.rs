@@ -10,8 +10,13 @@
 //!
 //! - A8 (branch resolution proposing admission), A14 (branch resolution on recognition or
 //!   striking off, including inconclusive rounds) and D5 (branch resolution proposing to strike a
-//!   name off): `votes_for` of `official_members`, less `excluded_members` (members living their
-//!   party life temporarily elsewhere and exempted members who are absent; 294-QĐ/TW 9.3.2);
+//!   name off): `votes_for` of `official_members`, less the members living their party life
+//!   temporarily elsewhere and the exempted members who are absent (294-QĐ/TW 9.3.2, S15). Those
+//!   are the registry's on the vote's date, as the guard read them and the history kept them
+//!   with the step ([`RecordedStep::facts`], [`ExclusionSource::Registry`]); a step recorded
+//!   without them (the core used alone, or before they were kept) falls back on the counts its
+//!   inputs typed (`excluded_members`, `exempted_members`, less `exempted_present`;
+//!   [`ExclusionSource::Inputs`]);
 //! - A9 (a grassroots committee delegated to admit): `committee_votes_for` of
 //!   `committee_members`.
 //!
@@ -23,6 +28,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::context::{ExclusionKind, read_vote_exclusions};
 use super::definition::{Definition, RuleSetSelection};
 use super::period::Threshold;
 use super::ruleset::RuleBook;
@@ -43,6 +49,30 @@ pub struct RecordedStep<'a> {
     pub accepted: bool,
     /// The inputs given.
     pub inputs: &'a Values,
+    /// What the registry told the step's guards, as the history kept it (the context key
+    /// [`super::context::VOTE_EXCLUSIONS`] for a vote); `None` when nothing was kept.
+    pub facts: Option<&'a Values>,
+}
+
+/// Where a vote's excluded members were counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExclusionSource {
+    /// The registry on the vote's date, as the guard read it when the step was decided (kept
+    /// with the step).
+    Registry,
+    /// The counts the step's inputs typed: a step recorded without the registry's figures.
+    Inputs,
+}
+
+impl ExclusionSource {
+    /// Stable code, e.g. `registry`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExclusionSource::Registry => "registry",
+            ExclusionSource::Inputs => "inputs",
+        }
+    }
 }
 
 /// Who votes.
@@ -153,8 +183,14 @@ pub struct VoteRecord {
     pub proposal: Option<String>,
     /// Members entitled to vote (the branch's official members, or the committee's members).
     pub eligible: i64,
-    /// Members left out of the denominator.
+    /// Members left out of the denominator: `excluded_away` and `excluded_exempted`.
     pub excluded: i64,
+    /// Of them, the members living their party life temporarily elsewhere on the vote's date.
+    pub excluded_away: i64,
+    /// Of them, the members exempted from party activities and work (S15) who were absent.
+    pub excluded_exempted: i64,
+    /// Where they were counted from; `None` for a vote that leaves nobody out (a committee's).
+    pub excluded_from: Option<ExclusionSource>,
     /// The denominator the rule uses: eligible less excluded.
     pub denominator: i64,
     /// Votes in favour.
@@ -207,6 +243,32 @@ fn rule_set_of<'a>(
     }
 }
 
+/// The members a vote of `shape` recorded by `step` left out of its denominator: those living
+/// their party life elsewhere and the exempted who were absent, from the registry's figures
+/// the step was decided on when the history kept them, else from the counts its inputs typed
+/// (as the guard counts them without a registry).
+fn excluded(shape: &VoteShape, step: &RecordedStep<'_>) -> (i64, i64, Option<ExclusionSource>) {
+    let Some(typed_away) = shape.excluded else {
+        return (0, 0, None);
+    };
+    let present = int(step.inputs, "exempted_present").unwrap_or(0).max(0);
+    if let Some(r) = step.facts.and_then(read_vote_exclusions) {
+        let count = |k: ExclusionKind| i64::try_from(r.of(k).len()).unwrap_or(i64::MAX);
+        let exempted = count(ExclusionKind::Exempted);
+        return (
+            count(ExclusionKind::Away),
+            (exempted - present).max(0),
+            Some(ExclusionSource::Registry),
+        );
+    }
+    let exempted = int(step.inputs, "exempted_members").unwrap_or(0);
+    (
+        int(step.inputs, typed_away).unwrap_or(0),
+        (exempted - present).max(0),
+        Some(ExclusionSource::Inputs),
+    )
+}
+
 /// Every vote of a case, oldest first, from its history (`steps`, in order).
 pub fn votes(def: &Definition, rules: &RuleBook, steps: &[RecordedStep<'_>]) -> Vec<VoteRecord> {
     let opening = steps.iter().find(|s| s.accepted).map(|s| s.rule_set);
@@ -217,10 +279,8 @@ pub fn votes(def: &Definition, rules: &RuleBook, steps: &[RecordedStep<'_>]) -> 
         };
         let votes_for = int(step.inputs, shape.votes_for).unwrap_or(0);
         let eligible = int(step.inputs, shape.members).unwrap_or(0);
-        let excluded = shape
-            .excluded
-            .and_then(|k| int(step.inputs, k))
-            .unwrap_or(0);
+        let (excluded_away, excluded_exempted, excluded_from) = excluded(shape, step);
+        let excluded = excluded_away + excluded_exempted;
         let denominator = eligible - excluded;
         let round = out.iter().filter(|v| v.rule == shape.rule).count() + 1;
         let rule_set = rule_set_of(def, rules, step, opening);
@@ -248,6 +308,9 @@ pub fn votes(def: &Definition, rules: &RuleBook, steps: &[RecordedStep<'_>]) -> 
                 .map(str::to_owned),
             eligible,
             excluded,
+            excluded_away,
+            excluded_exempted,
+            excluded_from,
             denominator,
             votes_for,
             not_in_favour: denominator - votes_for,
@@ -317,5 +380,63 @@ mod tests {
                 s.threshold
             );
         }
+    }
+
+    fn step<'a>(inputs: &'a Values, facts: Option<&'a Values>) -> RecordedStep<'a> {
+        RecordedStep {
+            seq: 2,
+            transition: "branch_vote",
+            on: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            rule_set: "R2025a",
+            accepted: true,
+            inputs,
+            facts,
+        }
+    }
+
+    fn values(pairs: &[(&str, i64)]) -> Values {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::Int(*v)))
+            .collect()
+    }
+
+    #[test]
+    fn the_registry_figures_kept_with_the_step_are_the_excluded_members() {
+        let a8 = &VOTE_SHAPES[0];
+        let inputs = values(&[
+            ("votes_for", 6),
+            ("official_members", 10),
+            ("exempted_present", 1),
+        ]);
+        let facts = super::super::context::VoteExclusions::new(
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            vec!["a".into()],
+            vec!["b".into(), "c".into()],
+        )
+        .to_context();
+        // One away, two exempted of whom one was present: two left out, from the registry.
+        assert_eq!(
+            excluded(a8, &step(&inputs, Some(&facts))),
+            (1, 1, Some(ExclusionSource::Registry))
+        );
+        // Without the registry's figures the typed counts stand (none typed: nobody).
+        assert_eq!(
+            excluded(a8, &step(&inputs, None)),
+            (0, 0, Some(ExclusionSource::Inputs))
+        );
+        let typed = values(&[
+            ("votes_for", 6),
+            ("official_members", 10),
+            ("excluded_members", 2),
+            ("exempted_members", 1),
+        ]);
+        assert_eq!(
+            excluded(a8, &step(&typed, None)),
+            (2, 1, Some(ExclusionSource::Inputs))
+        );
+        // A committee's vote leaves nobody out.
+        let a9 = VOTE_SHAPES.iter().find(|s| s.rule == "A9").unwrap();
+        assert_eq!(excluded(a9, &step(&typed, Some(&facts))), (0, 0, None));
     }
 }

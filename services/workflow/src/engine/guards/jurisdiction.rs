@@ -5,6 +5,7 @@ use super::inspection::inspection_commission_exists;
 use super::{
     DataType, GuardContext, GuardOutcome, GuardSpec, Read, bad_entry, capitalise, opt, req, verdict,
 };
+use crate::engine::period::fmt_date;
 use crate::engine::refusal::Reason;
 use crate::engine::ruleset::ParamKind;
 use crate::vocab::{body_en, body_vi, entry_level, form_en, form_vi, subject_en, subject_vi};
@@ -15,7 +16,84 @@ pub(super) static GUARDS: &[GuardSpec] = &[
     JURISDICTION_MAY_DECIDE,
     JURISDICTION_MUST_PROPOSE,
     BRANCH_DECISION_APPROVAL,
+    BRANCH_DECISION_ON_ANNOUNCEMENT,
 ];
+
+// D34 -----------------------------------------------------------------------------------------
+
+/// The guard `branch_decision_on_announcement`.
+pub(super) const BRANCH_DECISION_ON_ANNOUNCEMENT: GuardSpec = GuardSpec {
+    name: "branch_decision_on_announcement",
+    rules: &["D34"],
+    doc: "A branch's reprimand or warning of its own member takes effect as soon as the branch announces the vote's result while the rule set says so (`D34.effective_on_announcement`): when the step records the day of the announcement (`announced_on`, not before the vote), the decision is dated that day, and the discipline is in force, lapses (C1) and bars (C2) from it. Where the flag is false the written decision may be dated later and takes effect from its own date.",
+    params: &[("D34.effective_on_announcement", ParamKind::Flag)],
+    reads: &[
+        req("voting_body", DataType::Text),
+        req("discipline_form", DataType::Text),
+        req("decision_date", DataType::Date),
+        opt("announced_on", DataType::Date),
+        opt("vote_date", DataType::Date),
+    ],
+    check: branch_decision_on_announcement,
+};
+
+fn branch_decision_on_announcement(ctx: &GuardContext<'_>) -> GuardOutcome {
+    let Some(announced) = ctx.date("announced_on") else {
+        return GuardOutcome::Pass;
+    };
+    let form = ctx.text("discipline_form").unwrap_or_default();
+    if ctx.text("voting_body") != Some("branch") || !matches!(form, "reprimand" | "warning") {
+        return GuardOutcome::Pass;
+    }
+    let mut reasons = Vec::new();
+    if let Some(vote) = ctx.date("vote_date")
+        && announced < vote
+    {
+        reasons.push(
+            ctx.reason(
+                "D34",
+                format!(
+                    "Ngày công bố kết quả biểu quyết ({}) không thể trước ngày họp biểu quyết ({}) (D34).",
+                    fmt_date(announced),
+                    fmt_date(vote)
+                ),
+                format!(
+                    "The result cannot be announced ({}) before the vote ({}) (D34).",
+                    fmt_date(announced),
+                    fmt_date(vote)
+                ),
+            )
+            .with_field("announced_on"),
+        );
+    }
+    let on_announcement = get!(ctx.param_flag("D34.effective_on_announcement"));
+    let decided = get!(ctx.need_date("decision_date"));
+    if on_announcement && decided != announced {
+        reasons.push(
+            ctx.reason(
+                "D34",
+                format!(
+                    "{} của chi bộ có hiệu lực ngay khi chi bộ công bố kết quả biểu quyết (D34): ngày quyết định phải là ngày công bố {}, không phải {}.",
+                    capitalise(&form_vi(form)),
+                    fmt_date(announced),
+                    fmt_date(decided)
+                ),
+                format!(
+                    "A branch's {} takes effect as soon as the branch announces the vote's result (D34): the decision is dated the day of the announcement, {}, not {}.",
+                    form_en(form),
+                    fmt_date(announced),
+                    fmt_date(decided)
+                ),
+            )
+            .with_field("decision_date"),
+        );
+    }
+    if reasons.is_empty() {
+        GuardOutcome::Pass
+    } else {
+        verdict(reasons)
+    }
+}
 
 // D35 -----------------------------------------------------------------------------------------
 
