@@ -67,16 +67,19 @@ pub fn is_text(head: &[u8]) -> bool {
         && !head.contains(&0)
 }
 
-/// Reads a file's sheets: XLSX when it starts like a ZIP archive, CSV otherwise. `name` is
-/// the file's name, used for CSV sheets and whole-file problems.
-pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(vec![too_large(name, bytes.len() as u64, MAX_FILE_BYTES)]);
+/// What a file's first bytes say it is.
+enum Shape {
+    Xlsx,
+    Csv,
+}
+
+/// Tells a file by its first bytes (up to 8 KiB): XLSX when it starts like a ZIP archive,
+/// CSV when it is text; the problem otherwise.
+fn shape(name: &str, head: &[u8]) -> Result<Shape, Vec<Problem>> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Ok(Shape::Xlsx);
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(name, bytes);
-    }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(vec![file_problem(
             name,
             "NOT_A_SPREADSHEET",
@@ -88,13 +91,58 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
     }
     // Text has no NUL bytes (a PDF, an image or an archive does), nor does UTF-16 start
     // without its BOM.
-    if bytes.iter().take(8192).any(|b| *b == 0)
-        && !bytes.starts_with(b"\xFF\xFE")
-        && !bytes.starts_with(b"\xFE\xFF")
+    if head.iter().take(8192).any(|b| *b == 0)
+        && !head.starts_with(b"\xFF\xFE")
+        && !head.starts_with(b"\xFE\xFF")
     {
         return Err(vec![not_a_spreadsheet(name)]);
     }
-    read_csv(name, bytes).map(|s| vec![s])
+    Ok(Shape::Csv)
+}
+
+/// Reads a file's sheets: XLSX when it starts like a ZIP archive, CSV otherwise. `name` is
+/// the file's name, used for CSV sheets and whole-file problems.
+pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(vec![too_large(name, bytes.len() as u64, MAX_FILE_BYTES)]);
+    }
+    match shape(name, bytes)? {
+        Shape::Xlsx => read_xlsx(name, bytes),
+        Shape::Csv => read_csv(name, bytes).map(|s| vec![s]),
+    }
+}
+
+/// Reads the sheets of a file on disk (an upload spooled to a temporary file) as [`read`]
+/// reads bytes, without holding the file's bytes in memory: CSV a line at a time, XLSX
+/// through the archive's index.
+pub fn read_file(name: &str, mut file: std::fs::File) -> Result<Vec<Sheet>, Vec<Problem>> {
+    use std::io::{Read as _, Seek as _};
+    let unreadable = |_| vec![not_a_spreadsheet(name)];
+    let size = file.metadata().map_err(unreadable)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(vec![too_large(name, size, MAX_FILE_BYTES)]);
+    }
+    let mut head = Vec::with_capacity(8192);
+    (&mut file)
+        .take(8192)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
+    file.rewind().map_err(unreadable)?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    match shape(name, &head)? {
+        Shape::Xlsx => read_xlsx_from(name, reader),
+        Shape::Csv => {
+            let mut records = CsvRecords::new(name, reader);
+            let mut rows: Vec<Vec<Cell>> = Vec::new();
+            while let Some(r) = records.next_record()? {
+                rows.push(r);
+            }
+            Ok(vec![Sheet {
+                name: name.to_owned(),
+                rows,
+            }])
+        }
+    }
 }
 
 /// Reads CSV whole (docs/import.md): UTF-8 (a BOM is skipped), comma or semicolon separated
@@ -138,7 +186,15 @@ fn column_letter(mut c: u32) -> String {
 /// Reads every sheet of an XLSX workbook. Formulas and merged cells are refused, each
 /// reported where it is.
 pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
-    let mut wb = match Xlsx::new(Cursor::new(bytes.to_vec())) {
+    read_xlsx_from(name, Cursor::new(bytes))
+}
+
+/// Reads every sheet of an XLSX workbook from any seekable reader (bytes, a file).
+fn read_xlsx_from<R: std::io::Read + std::io::Seek>(
+    name: &str,
+    reader: R,
+) -> Result<Vec<Sheet>, Vec<Problem>> {
+    let mut wb = match Xlsx::new(reader) {
         Ok(wb) => wb,
         Err(_) => return Err(vec![not_a_spreadsheet(name)]),
     };
@@ -507,7 +563,7 @@ pub fn export_file(
 /// `exportRegistry`): this module's reader and writers.
 pub fn api_files(max_bytes: u64) -> memberflow_api::SheetFiles {
     memberflow_api::SheetFiles {
-        read: std::sync::Arc::new(read),
+        read: std::sync::Arc::new(read_file),
         write: std::sync::Arc::new(|data, kinds, format| {
             export_file(data, kinds, format == memberflow_api::SheetFormat::Csv)
                 .map_err(|e| e.to_string())
