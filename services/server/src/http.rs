@@ -26,6 +26,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+mod export;
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -80,6 +82,7 @@ pub fn router(
         .route("/metrics", get(metrics))
         .route("/charts/admissions/{file}", get(admissions_chart))
         .route("/reports/{file}", get(report_download))
+        .route("/exports/{file}", get(export::download))
         .with_state(state)
         .merge(memberflow_console::router(
             memberflow_api::Gateway::new(schema_for_console, store_for_console, clock_for_console),

@@ -359,45 +359,48 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// The first line of a CSV file: a BOM (so that Excel reads the diacritics) and the
+/// Vietnamese headers.
+pub fn csv_header(columns: &[Column]) -> String {
+    let header: Vec<String> = columns.iter().map(|c| csv_field(c.vi)).collect();
+    format!("\u{FEFF}{}\r\n", header.join(","))
+}
+
+/// One CSV record, its line end included.
+pub fn csv_line(fields: &[String]) -> String {
+    let fields: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    format!("{}\r\n", fields.join(","))
+}
+
 /// Rows as CSV (UTF-8 with a BOM, so that Excel reads the diacritics), the Vietnamese
 /// headers first.
 pub fn csv(columns: &[Column], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = String::from("\u{FEFF}");
-    let header: Vec<String> = columns.iter().map(|c| csv_field(c.vi)).collect();
-    out.push_str(&header.join(","));
-    out.push_str("\r\n");
+    let mut out = csv_header(columns);
     for r in rows {
-        let fields: Vec<String> = r.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_line(&r));
     }
     out
 }
 
-/// A workbook with one sheet per kind given (headers bold and frozen, every cell text so
-/// that card numbers keep their leading zeros), and a «Hướng dẫn» sheet explaining each
-/// column in Vietnamese and English.
-pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    let text = Format::new().set_num_format("@");
-    for (kind, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(kind.sheet_name())?;
-        for (c, col) in kind.columns().iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, col.vi, &bold)?;
-            ws.set_column_format(c as u16, &text)?;
-            ws.set_column_width(c as u16, if c < 2 { 24 } else { 16 })?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                if !v.is_empty() {
-                    ws.write_string(r as u32 + 1, c as u16, v)?;
-                }
-            }
-        }
-        ws.set_freeze_panes(1, 0)?;
+/// A kind's sheet begun: named, its headers bold, every column text, the header row frozen.
+fn begin_sheet(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    kind: Kind,
+    bold: &Format,
+    text: &Format,
+) -> Result<(), XlsxError> {
+    ws.set_name(kind.sheet_name())?;
+    for (c, col) in kind.columns().iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, col.vi, bold)?;
+        ws.set_column_format(c as u16, text)?;
+        ws.set_column_width(c as u16, if c < 2 { 24 } else { 16 })?;
     }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The «Hướng dẫn» sheet: each column of `kinds` explained in Vietnamese and English.
+fn guide_sheet(wb: &mut Workbook, kinds: &[Kind], bold: &Format) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name("Hướng dẫn")?;
     for (c, h) in [
@@ -411,10 +414,10 @@ pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxErro
     .iter()
     .enumerate()
     {
-        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        ws.write_string_with_format(0, c as u16, *h, bold)?;
     }
     let mut r = 1u32;
-    for (kind, _) in sheets {
+    for kind in kinds {
         for col in kind.columns() {
             ws.write_string(r, 0, kind.sheet_name())?;
             ws.write_string(r, 1, col.vi)?;
@@ -429,7 +432,89 @@ pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxErro
     ws.set_column_width(4, 70)?;
     ws.set_column_width(5, 70)?;
     ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// A workbook with one sheet per kind given (headers bold and frozen, every cell text so
+/// that card numbers keep their leading zeros), and a «Hướng dẫn» sheet explaining each
+/// column in Vietnamese and English.
+pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    for (kind, rows) in sheets {
+        let ws = wb.add_worksheet();
+        begin_sheet(ws, *kind, &bold, &text)?;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r as u32 + 1, c as u16, v)?;
+                }
+            }
+        }
+    }
+    let kinds: Vec<Kind> = sheets.iter().map(|(k, _)| *k).collect();
+    guide_sheet(&mut wb, &kinds, &bold)?;
     wb.save_to_buffer()
+}
+
+/// The same workbook as [`workbook`] written a row at a time in bounded memory: each kind's
+/// sheet in the library's constant-memory mode (its rows go to a temporary file as they are
+/// written, in order), then saved to a file. The download route streams exports with it.
+pub struct StreamedWorkbook {
+    wb: Workbook,
+    kinds: Vec<Kind>,
+    /// The next row of the sheet under way.
+    next_row: u32,
+    bold: Format,
+    text: Format,
+}
+
+impl StreamedWorkbook {
+    /// An empty workbook.
+    pub fn new() -> Self {
+        Self {
+            wb: Workbook::new(),
+            kinds: Vec::new(),
+            next_row: 1,
+            bold: Format::new().set_bold(),
+            text: Format::new().set_num_format("@"),
+        }
+    }
+
+    /// Begins the sheet of `kind`: the rows written next go there.
+    pub fn begin(&mut self, kind: Kind) -> Result<(), XlsxError> {
+        let ws = self.wb.add_worksheet_with_constant_memory()?;
+        begin_sheet(ws, kind, &self.bold, &self.text)?;
+        self.kinds.push(kind);
+        self.next_row = 1;
+        Ok(())
+    }
+
+    /// A row of the sheet under way.
+    pub fn row(&mut self, cells: &[String]) -> Result<(), XlsxError> {
+        let index = self.kinds.len().saturating_sub(1);
+        let ws = self.wb.worksheet_from_index(index)?;
+        for (c, v) in cells.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(self.next_row, c as u16, v)?;
+            }
+        }
+        self.next_row += 1;
+        Ok(())
+    }
+
+    /// Adds the «Hướng dẫn» sheet and writes the workbook to `path`.
+    pub fn finish(mut self, path: &std::path::Path) -> Result<(), XlsxError> {
+        guide_sheet(&mut self.wb, &self.kinds, &self.bold)?;
+        self.wb.save(path)
+    }
+}
+
+impl Default for StreamedWorkbook {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A sheet's problems by (row, column), `None` for the whole row.

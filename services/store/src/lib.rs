@@ -83,6 +83,7 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
+    ExportTree, MemberPageExport,
     AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, HamletOn, HamletPeriod,
     HamletRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter, MemberPage,
     MemberSource, NewExemption, NewHamlet, NewMember, NewTemporaryActivity, Registry,

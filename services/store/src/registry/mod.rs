@@ -32,6 +32,7 @@ pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
 pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub use import::{
+    ExportTree, MemberPageExport,
     ImportCounts, ImportOutcome, ImportRequest, MemberSource, RegistryExport, RowAction,
     RowOutcome, StreamOutcome, StreamPass, StreamProgress, StreamRequest,
 };
