@@ -40,8 +40,7 @@ pub enum SheetFormat {
 
 /// Reads an uploaded file (its name, and the temporary file it was spooled to as it arrived)
 /// into sheets, or the problems that stop it.
-pub type ReadSheets =
-    dyn Fn(&str, std::fs::File) -> Result<Vec<Sheet>, Vec<Problem>> + Send + Sync;
+pub type ReadSheets = dyn Fn(&str, std::fs::File) -> Result<Vec<Sheet>, Vec<Problem>> + Send + Sync;
 
 /// Writes the registry's rows of the kinds as a file of the format (no rows: the template).
 pub type WriteSheets =

@@ -298,7 +298,9 @@ impl Rows {
                     Some(n) => Cursor::After(Some(n)),
                     None => Cursor::Done,
                 };
-                Ok(Some(page.members.iter().map(sheets::member_cells).collect()))
+                Ok(Some(
+                    page.members.iter().map(sheets::member_cells).collect(),
+                ))
             }
             (Kind::Units, Cursor::At(i)) => {
                 let i = *i;
@@ -455,7 +457,10 @@ fn send_file(
         match file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                if tx
+                    .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
+                    .is_err()
+                {
                     break;
                 }
             }
