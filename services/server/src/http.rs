@@ -3,7 +3,8 @@
 //! (`application/graphql-response+json` when accepted, request errors with 400 under it, 415
 //! for a POST that is not `application/json`), GraphiQL on a plain `GET /graphql` (its assets
 //! served from the binary), subscriptions over WebSocket on `/graphql/ws`
-//! (graphql-transport-ws), the admissions chart and the report downloads, `/healthz`,
+//! (graphql-transport-ws), the admissions chart, the report downloads and the streamed
+//! registry exports (`/exports/registry.{csv,xlsx}`, the `export` module), `/healthz`,
 //! `/readyz` and `/metrics`, with a request log line per
 //! request.
 
