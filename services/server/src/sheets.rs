@@ -762,6 +762,50 @@ mod tests {
     }
 
     #[test]
+    fn files_on_disk_and_streamed_workbooks_read_as_their_bytes_do() {
+        let units = vec![
+            vec![
+                "HG".to_owned(),
+                "Đảng bộ tỉnh Hậu Giang".to_owned(),
+                "PROVINCE".to_owned(),
+            ],
+            vec!["HG-VT".to_owned(), "Vị Thanh".to_owned(), "CITY".to_owned()],
+        ];
+        let member = vec!["00000001".to_owned(), "Trần Thị Ánh".to_owned()];
+        let whole = workbook(&[
+            (Kind::Units, units.clone()),
+            (Kind::Members, vec![member.clone()]),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.xlsx");
+        let mut streamed = StreamedWorkbook::new();
+        streamed.begin(Kind::Units).unwrap();
+        for r in &units {
+            streamed.row(r).unwrap();
+        }
+        streamed.begin(Kind::Members).unwrap();
+        streamed.row(&member).unwrap();
+        streamed.finish(&path).unwrap();
+        let from_file = read_file("s.xlsx", std::fs::File::open(&path).unwrap()).unwrap();
+        assert_eq!(from_file, read("s.xlsx", &whole).unwrap());
+        assert_eq!(from_file.len(), 3);
+        // CSV and refusals, from a file as from bytes.
+        let csv_path = dir.path().join("u.csv");
+        let text = csv(core::UNIT_COLUMNS, units.into_iter());
+        std::fs::write(&csv_path, &text).unwrap();
+        assert_eq!(
+            read_file("u.csv", std::fs::File::open(&csv_path).unwrap()).unwrap(),
+            read("u.csv", text.as_bytes()).unwrap()
+        );
+        std::fs::write(&csv_path, b"%PDF-1.4\n\x00\x01").unwrap();
+        assert_eq!(
+            read_file("u.csv", std::fs::File::open(&csv_path).unwrap()).unwrap_err()[0].code,
+            "NOT_A_SPREADSHEET"
+        );
+    }
+
+    #[test]
     fn formulas_and_merged_cells_are_refused_where_they_are() {
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet();
