@@ -1059,12 +1059,29 @@ async fn a_file_is_checked_confirmed_and_exported_from_the_console_without_a_scr
         .await;
     assert_eq!(status, 404);
 
-    // Downloads: the units as CSV, a template as XLSX.
-    let req = c.http.get(format!(
-        "{}/import/export?unit=HG-VT&kind=UNITS&format=CSV",
-        c.base
-    ));
-    let r = req
+    // Downloads: the units as CSV, a template as XLSX, from the server's streamed route
+    // the console's export form sends the browser to, with the session cookie.
+    let r = c
+        .http
+        .get(format!(
+            "{}/import/export?unit=HG-VT&kind=UNITS&format=CSV",
+            c.base
+        ))
+        .header("cookie", c.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "/exports/registry?unit=HG-VT&kind=UNITS&format=CSV"
+    );
+    let r = c
+        .http
+        .get(format!(
+            "{}/exports/registry?unit=HG-VT&kind=UNITS&format=CSV",
+            c.base
+        ))
         .header("cookie", c.cookie_header())
         .send()
         .await
@@ -1079,7 +1096,7 @@ async fn a_file_is_checked_confirmed_and_exported_from_the_console_without_a_scr
     let r = c
         .http
         .get(format!(
-            "{}/import/export?kind=MEMBERS&format=XLSX&template=1",
+            "{}/exports/registry?kind=MEMBERS&format=XLSX&template=1",
             c.base
         ))
         .header("cookie", c.cookie_header())

@@ -36,6 +36,7 @@ mod security;
 mod simulation;
 mod support;
 mod targets;
+mod transport;
 mod tree;
 mod vote_exclusions;
 mod walk;

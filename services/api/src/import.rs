@@ -38,8 +38,9 @@ pub enum SheetFormat {
     Csv,
 }
 
-/// Reads an uploaded file (its name and bytes) into sheets, or the problems that stop it.
-pub type ReadSheets = dyn Fn(&str, &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> + Send + Sync;
+/// Reads an uploaded file (its name, and the temporary file it was spooled to as it arrived)
+/// into sheets, or the problems that stop it.
+pub type ReadSheets = dyn Fn(&str, std::fs::File) -> Result<Vec<Sheet>, Vec<Problem>> + Send + Sync;
 
 /// Writes the registry's rows of the kinds as a file of the format (no rows: the template).
 pub type WriteSheets =
@@ -371,15 +372,16 @@ async fn run_import(
     let (rows, mut early) = {
         let name = name.clone();
         tokio::task::spawn_blocking(move || {
-            let bytes = upload.content;
-            let size = bytes.len() as u64;
+            // The upload was spooled to a temporary file as it arrived: read from there.
+            let file = upload.content;
+            let size = file.metadata().map_or(0, |m| m.len());
             if size > files.max_bytes {
                 return (
                     core::FileRows::default(),
                     vec![too_large(&name, size, files.max_bytes)],
                 );
             }
-            match (files.read)(&name, &bytes) {
+            match (files.read)(&name, file) {
                 Ok(sheets) => {
                     let probation = |ceremony| probation_months(&catalog, ceremony);
                     (
@@ -409,6 +411,12 @@ async fn run_import(
     }
     if !rows.roles.is_empty() && !roles_ok {
         return Err(forbidden(Permission::Administer).into_graphql(l));
+    }
+    // A role holder row naming a card number learns whether that member is recorded
+    // (`UNKNOWN_MEMBER`) and links the account to them: member data, which an administrator
+    // does not read (docs/security.md).
+    if rows.roles.iter().any(|r| r.card.is_some()) && !role_cards(caller(ctx)?) {
+        return Err(forbidden(Permission::ReadMembers).into_graphql(l));
     }
     let who = caller(ctx)?;
     a.store
@@ -469,6 +477,48 @@ async fn run_import(
         },
         written: outcome.written,
     })
+}
+
+/// Whether `auth` may see and give the party card numbers of role holders (the column «Số thẻ
+/// đảng viên» of the role holder kind): `READ_MEMBERS` everywhere, beside the `ADMINISTER`
+/// the kind itself needs. Without it an export leaves the column empty and an import of a
+/// row naming a card number is `FORBIDDEN` (docs/import.md, docs/security.md).
+pub fn role_cards(auth: &crate::auth::Auth) -> bool {
+    matches!(
+        memberflow_workflow::access::scope(&auth.principal.grants(), Permission::ReadMembers),
+        memberflow_workflow::access::Scope::Everywhere
+    )
+}
+
+/// Whether `auth` may export `kinds` under `unit` (the whole tree for `None`), on `on`:
+/// units need `READ_TREE` there, members `READ_MEMBERS`, role holders `ADMINISTER`
+/// everywhere; `Err` names the permission missing. For the download route outside GraphQL,
+/// which decides as `exportRegistry` does.
+pub async fn may_export(
+    store: &memberflow_store::Store,
+    auth: &crate::auth::Auth,
+    unit: Option<Uuid>,
+    kinds: &[Kind],
+    on: chrono::NaiveDate,
+) -> Result<Result<(), Permission>, memberflow_store::StoreError> {
+    for k in kinds {
+        let p = match k {
+            Kind::Units => Permission::ReadTree,
+            Kind::Members => Permission::ReadMembers,
+            Kind::RoleHolders => Permission::Administer,
+        };
+        let ok = match (k, unit) {
+            (Kind::RoleHolders, _) | (_, None) => matches!(
+                memberflow_workflow::access::scope(&auth.principal.grants(), p),
+                memberflow_workflow::access::Scope::Everywhere
+            ),
+            (_, Some(u)) => crate::access::permits(store, auth, p, u, on).await?,
+        };
+        if !ok {
+            return Ok(Err(p));
+        }
+    }
+    Ok(Ok(()))
 }
 
 fn too_large(file: &str, size: u64, limit: u64) -> Problem {
@@ -614,6 +664,11 @@ impl ImportQuery {
             }
             if !kinds.contains(&Kind::RoleHolders) {
                 e.roles.clear();
+            }
+            if !role_cards(who) {
+                for r in &mut e.roles {
+                    r.card = None;
+                }
             }
             Some(e)
         };

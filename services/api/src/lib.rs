@@ -39,7 +39,7 @@ pub fn role_names() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|r| r.as_str())
 }
-pub use import::{SheetFiles, SheetFormat};
+pub use import::{SheetFiles, SheetFormat, may_export, role_cards};
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{
     AfterCommit, ApiOptions, AppSchema, Gateway, build_schema, changes_or_streams, execute,

@@ -360,14 +360,28 @@ impl Gateway {
         let mut request = Request::new(document)
             .operation_name(operation)
             .variables(async_graphql::Variables::from_json(variables));
-        request.set_upload(
-            "variables.file",
-            async_graphql::UploadValue {
-                filename: file.0.to_owned(),
-                content_type: None,
-                content: file.1.into(),
-            },
-        );
+        // Uploads are read from a temporary file, as the HTTP multipart request spools them.
+        let content = tempfile::tempfile().and_then(|mut f| {
+            use std::io::{Seek as _, Write as _};
+            f.write_all(&file.1)?;
+            f.rewind()?;
+            Ok(f)
+        });
+        match content {
+            Ok(content) => request.set_upload(
+                "variables.file",
+                async_graphql::UploadValue {
+                    filename: file.0.to_owned(),
+                    content_type: None,
+                    content,
+                },
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "no temporary file for an upload");
+                return serde_json::json!({ "data": null, "errors": [{
+                    "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
+            }
+        }
         let response = execute(&self.schema, request, lang, auth, peer).await;
         serde_json::to_value(&response).unwrap_or_else(|e| {
             tracing::error!(error = %e, "a GraphQL response could not be serialized");

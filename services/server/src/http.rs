@@ -3,7 +3,8 @@
 //! (`application/graphql-response+json` when accepted, request errors with 400 under it, 415
 //! for a POST that is not `application/json`), GraphiQL on a plain `GET /graphql` (its assets
 //! served from the binary), subscriptions over WebSocket on `/graphql/ws`
-//! (graphql-transport-ws), the admissions chart and the report downloads, `/healthz`,
+//! (graphql-transport-ws), the admissions chart, the report downloads and the streamed
+//! registry exports (`/exports/registry.{csv,xlsx}`, the `export` module), `/healthz`,
 //! `/readyz` and `/metrics`, with a request log line per
 //! request.
 
@@ -25,6 +26,8 @@ use memberflow_workflow::access::Permission;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+
+mod export;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -80,6 +83,7 @@ pub fn router(
         .route("/metrics", get(metrics))
         .route("/charts/admissions/{file}", get(admissions_chart))
         .route("/reports/{file}", get(report_download))
+        .route("/exports/{file}", get(export::download))
         .with_state(state)
         .merge(memberflow_console::router(
             memberflow_api::Gateway::new(schema_for_console, store_for_console, clock_for_console),
@@ -256,46 +260,15 @@ async fn graphql(
     let lang = lang_of(&headers);
     let media = media_of(&headers);
     let started = std::time::Instant::now();
-    // A file upload may be as large as `max_upload_bytes`; anything else `max_body_bytes`.
-    let multipart = is_multipart(&headers);
-    let limit = if multipart {
-        state.max_upload_bytes
-    } else {
-        state.max_body_bytes
-    };
-    let body = match read_body(body, limit).await {
-        Ok(b) => b,
-        Err(status) => {
-            state
-                .metrics
-                .error(if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "PAYLOAD_TOO_LARGE"
-                } else {
-                    "BAD_REQUEST"
-                });
-            let refusal = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                request_error(
-                    status,
-                    "PAYLOAD_TOO_LARGE",
-                    "Yêu cầu quá lớn so với giới hạn cho phép.",
-                    "The request body is larger than the limit.",
-                    lang,
-                )
-            } else {
-                request_error(
-                    status,
-                    "BAD_REQUEST",
-                    "Không đọc được nội dung yêu cầu.",
-                    "The request body could not be read.",
-                    lang,
-                )
-            };
-            return in_media(refusal, media);
-        }
-    };
-    if multipart {
+    // A file upload (at most `max_upload_bytes`) is spooled to a temporary file as it
+    // arrives; anything else is read whole, at most `max_body_bytes`.
+    if is_multipart(&headers) {
         return graphql_multipart(&state, peer, &headers, body, media, started).await;
     }
+    let body = match read_body(body, state.max_body_bytes).await {
+        Ok(b) => b,
+        Err(status) => return body_refused(&state, status, lang, media),
+    };
     if !is_json(&headers) {
         state.metrics.error("BAD_REQUEST");
         return in_media(
@@ -330,25 +303,99 @@ async fn graphql(
     run_graphql(&state, peer, &headers, request, media, started).await
 }
 
+/// The refusal of a body over its limit (`413 PAYLOAD_TOO_LARGE`) or unreadable (`400`).
+fn body_refused(state: &AppState, status: StatusCode, lang: Lang, media: Media) -> Response {
+    let too_large = status == StatusCode::PAYLOAD_TOO_LARGE;
+    state.metrics.error(if too_large {
+        "PAYLOAD_TOO_LARGE"
+    } else {
+        "BAD_REQUEST"
+    });
+    let refusal = if too_large {
+        request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "Yêu cầu quá lớn so với giới hạn cho phép.",
+            "The request body is larger than the limit.",
+            lang,
+        )
+    } else {
+        request_error(
+            status,
+            "BAD_REQUEST",
+            "Không đọc được nội dung yêu cầu.",
+            "The request body could not be read.",
+            lang,
+        )
+    };
+    in_media(refusal, media)
+}
+
+/// A request body as a reader, at most `limit` bytes: beyond, the reading fails and `over`
+/// is set (the multipart parser only sees an I/O error).
+fn limited_reader(
+    body: axum::body::Body,
+    limit: usize,
+    over: Arc<std::sync::atomic::AtomicBool>,
+) -> impl futures::io::AsyncRead + Send + Unpin {
+    use futures::TryStreamExt as _;
+    let mut seen: usize = 0;
+    body.into_data_stream()
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(move |chunk: Bytes| {
+            seen = seen.saturating_add(chunk.len());
+            let result = if seen > limit {
+                over.store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(std::io::Error::other("the upload is larger than the limit"))
+            } else {
+                Ok(chunk)
+            };
+            std::future::ready(result)
+        })
+        .into_async_read()
+}
+
 /// A GraphQL multipart request (a file upload: `operations`, `map`, the file): one
-/// operation, one file, as large as the body limit of uploads.
+/// operation, one file, the whole body at most the limit of uploads. The file is written to
+/// an anonymous temporary file as it arrives (the parser's), so memory does not grow with
+/// it; a body over the limit stops the reading with `413 PAYLOAD_TOO_LARGE`, before anything
+/// runs, and its temporary file is gone with it.
 async fn graphql_multipart(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
     media: Media,
     started: std::time::Instant,
 ) -> Response {
     let lang = lang_of(headers);
+    let limit = state.max_upload_bytes;
+    // A declared length over the limit is refused without reading a byte.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return body_refused(state, StatusCode::PAYLOAD_TOO_LARGE, lang, media);
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let options = async_graphql::http::MultipartOptions::default()
         .max_num_files(1)
-        .max_file_size(state.max_upload_bytes);
-    let request = async_graphql::http::receive_body(content_type, &body[..], options).await;
+        .max_file_size(limit);
+    let over = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = limited_reader(body, limit, over.clone());
+    let request = async_graphql::http::receive_body(content_type, reader, options).await;
+    if over.load(std::sync::atomic::Ordering::SeqCst)
+        || matches!(
+            request,
+            Err(async_graphql::ParseRequestError::PayloadTooLarge)
+        )
+    {
+        return body_refused(state, StatusCode::PAYLOAD_TOO_LARGE, lang, media);
+    }
     match request {
         // One file a request: the operations take one.
         Ok(r) if !r.query.trim().is_empty() && r.uploads.len() <= 1 => {

@@ -67,16 +67,19 @@ pub fn is_text(head: &[u8]) -> bool {
         && !head.contains(&0)
 }
 
-/// Reads a file's sheets: XLSX when it starts like a ZIP archive, CSV otherwise. `name` is
-/// the file's name, used for CSV sheets and whole-file problems.
-pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(vec![too_large(name, bytes.len() as u64, MAX_FILE_BYTES)]);
+/// What a file's first bytes say it is.
+enum Shape {
+    Xlsx,
+    Csv,
+}
+
+/// Tells a file by its first bytes (up to 8 KiB): XLSX when it starts like a ZIP archive,
+/// CSV when it is text; the problem otherwise.
+fn shape(name: &str, head: &[u8]) -> Result<Shape, Vec<Problem>> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Ok(Shape::Xlsx);
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return read_xlsx(name, bytes);
-    }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(vec![file_problem(
             name,
             "NOT_A_SPREADSHEET",
@@ -88,13 +91,58 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
     }
     // Text has no NUL bytes (a PDF, an image or an archive does), nor does UTF-16 start
     // without its BOM.
-    if bytes.iter().take(8192).any(|b| *b == 0)
-        && !bytes.starts_with(b"\xFF\xFE")
-        && !bytes.starts_with(b"\xFE\xFF")
+    if head.iter().take(8192).any(|b| *b == 0)
+        && !head.starts_with(b"\xFF\xFE")
+        && !head.starts_with(b"\xFE\xFF")
     {
         return Err(vec![not_a_spreadsheet(name)]);
     }
-    read_csv(name, bytes).map(|s| vec![s])
+    Ok(Shape::Csv)
+}
+
+/// Reads a file's sheets: XLSX when it starts like a ZIP archive, CSV otherwise. `name` is
+/// the file's name, used for CSV sheets and whole-file problems.
+pub fn read(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(vec![too_large(name, bytes.len() as u64, MAX_FILE_BYTES)]);
+    }
+    match shape(name, bytes)? {
+        Shape::Xlsx => read_xlsx(name, bytes),
+        Shape::Csv => read_csv(name, bytes).map(|s| vec![s]),
+    }
+}
+
+/// Reads the sheets of a file on disk (an upload spooled to a temporary file) as [`read`]
+/// reads bytes, without holding the file's bytes in memory: CSV a line at a time, XLSX
+/// through the archive's index.
+pub fn read_file(name: &str, mut file: std::fs::File) -> Result<Vec<Sheet>, Vec<Problem>> {
+    use std::io::{Read as _, Seek as _};
+    let unreadable = |_| vec![not_a_spreadsheet(name)];
+    let size = file.metadata().map_err(unreadable)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(vec![too_large(name, size, MAX_FILE_BYTES)]);
+    }
+    let mut head = Vec::with_capacity(8192);
+    (&mut file)
+        .take(8192)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
+    file.rewind().map_err(unreadable)?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    match shape(name, &head)? {
+        Shape::Xlsx => read_xlsx_from(name, reader),
+        Shape::Csv => {
+            let mut records = CsvRecords::new(name, reader);
+            let mut rows: Vec<Vec<Cell>> = Vec::new();
+            while let Some(r) = records.next_record()? {
+                rows.push(r);
+            }
+            Ok(vec![Sheet {
+                name: name.to_owned(),
+                rows,
+            }])
+        }
+    }
 }
 
 /// Reads CSV whole (docs/import.md): UTF-8 (a BOM is skipped), comma or semicolon separated
@@ -138,7 +186,15 @@ fn column_letter(mut c: u32) -> String {
 /// Reads every sheet of an XLSX workbook. Formulas and merged cells are refused, each
 /// reported where it is.
 pub fn read_xlsx(name: &str, bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Problem>> {
-    let mut wb = match Xlsx::new(Cursor::new(bytes.to_vec())) {
+    read_xlsx_from(name, Cursor::new(bytes))
+}
+
+/// Reads every sheet of an XLSX workbook from any seekable reader (bytes, a file).
+fn read_xlsx_from<R: std::io::Read + std::io::Seek>(
+    name: &str,
+    reader: R,
+) -> Result<Vec<Sheet>, Vec<Problem>> {
+    let mut wb = match Xlsx::new(reader) {
         Ok(wb) => wb,
         Err(_) => return Err(vec![not_a_spreadsheet(name)]),
     };
@@ -303,45 +359,48 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// The first line of a CSV file: a BOM (so that Excel reads the diacritics) and the
+/// Vietnamese headers.
+pub fn csv_header(columns: &[Column]) -> String {
+    let header: Vec<String> = columns.iter().map(|c| csv_field(c.vi)).collect();
+    format!("\u{FEFF}{}\r\n", header.join(","))
+}
+
+/// One CSV record, its line end included.
+pub fn csv_line(fields: &[String]) -> String {
+    let fields: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    format!("{}\r\n", fields.join(","))
+}
+
 /// Rows as CSV (UTF-8 with a BOM, so that Excel reads the diacritics), the Vietnamese
 /// headers first.
 pub fn csv(columns: &[Column], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = String::from("\u{FEFF}");
-    let header: Vec<String> = columns.iter().map(|c| csv_field(c.vi)).collect();
-    out.push_str(&header.join(","));
-    out.push_str("\r\n");
+    let mut out = csv_header(columns);
     for r in rows {
-        let fields: Vec<String> = r.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_line(&r));
     }
     out
 }
 
-/// A workbook with one sheet per kind given (headers bold and frozen, every cell text so
-/// that card numbers keep their leading zeros), and a «Hướng dẫn» sheet explaining each
-/// column in Vietnamese and English.
-pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    let text = Format::new().set_num_format("@");
-    for (kind, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(kind.sheet_name())?;
-        for (c, col) in kind.columns().iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, col.vi, &bold)?;
-            ws.set_column_format(c as u16, &text)?;
-            ws.set_column_width(c as u16, if c < 2 { 24 } else { 16 })?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                if !v.is_empty() {
-                    ws.write_string(r as u32 + 1, c as u16, v)?;
-                }
-            }
-        }
-        ws.set_freeze_panes(1, 0)?;
+/// A kind's sheet begun: named, its headers bold, every column text, the header row frozen.
+fn begin_sheet(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    kind: Kind,
+    bold: &Format,
+    text: &Format,
+) -> Result<(), XlsxError> {
+    ws.set_name(kind.sheet_name())?;
+    for (c, col) in kind.columns().iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, col.vi, bold)?;
+        ws.set_column_format(c as u16, text)?;
+        ws.set_column_width(c as u16, if c < 2 { 24 } else { 16 })?;
     }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The «Hướng dẫn» sheet: each column of `kinds` explained in Vietnamese and English.
+fn guide_sheet(wb: &mut Workbook, kinds: &[Kind], bold: &Format) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name("Hướng dẫn")?;
     for (c, h) in [
@@ -355,10 +414,10 @@ pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxErro
     .iter()
     .enumerate()
     {
-        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        ws.write_string_with_format(0, c as u16, *h, bold)?;
     }
     let mut r = 1u32;
-    for (kind, _) in sheets {
+    for kind in kinds {
         for col in kind.columns() {
             ws.write_string(r, 0, kind.sheet_name())?;
             ws.write_string(r, 1, col.vi)?;
@@ -373,7 +432,89 @@ pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxErro
     ws.set_column_width(4, 70)?;
     ws.set_column_width(5, 70)?;
     ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// A workbook with one sheet per kind given (headers bold and frozen, every cell text so
+/// that card numbers keep their leading zeros), and a «Hướng dẫn» sheet explaining each
+/// column in Vietnamese and English.
+pub fn workbook(sheets: &[(Kind, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    for (kind, rows) in sheets {
+        let ws = wb.add_worksheet();
+        begin_sheet(ws, *kind, &bold, &text)?;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r as u32 + 1, c as u16, v)?;
+                }
+            }
+        }
+    }
+    let kinds: Vec<Kind> = sheets.iter().map(|(k, _)| *k).collect();
+    guide_sheet(&mut wb, &kinds, &bold)?;
     wb.save_to_buffer()
+}
+
+/// The same workbook as [`workbook`] written a row at a time in bounded memory: each kind's
+/// sheet in the library's constant-memory mode (its rows go to a temporary file as they are
+/// written, in order), then saved to a file. The download route streams exports with it.
+pub struct StreamedWorkbook {
+    wb: Workbook,
+    kinds: Vec<Kind>,
+    /// The next row of the sheet under way.
+    next_row: u32,
+    bold: Format,
+    text: Format,
+}
+
+impl StreamedWorkbook {
+    /// An empty workbook.
+    pub fn new() -> Self {
+        Self {
+            wb: Workbook::new(),
+            kinds: Vec::new(),
+            next_row: 1,
+            bold: Format::new().set_bold(),
+            text: Format::new().set_num_format("@"),
+        }
+    }
+
+    /// Begins the sheet of `kind`: the rows written next go there.
+    pub fn begin(&mut self, kind: Kind) -> Result<(), XlsxError> {
+        let ws = self.wb.add_worksheet_with_constant_memory()?;
+        begin_sheet(ws, kind, &self.bold, &self.text)?;
+        self.kinds.push(kind);
+        self.next_row = 1;
+        Ok(())
+    }
+
+    /// A row of the sheet under way.
+    pub fn row(&mut self, cells: &[String]) -> Result<(), XlsxError> {
+        let index = self.kinds.len().saturating_sub(1);
+        let ws = self.wb.worksheet_from_index(index)?;
+        for (c, v) in cells.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(self.next_row, c as u16, v)?;
+            }
+        }
+        self.next_row += 1;
+        Ok(())
+    }
+
+    /// Adds the «Hướng dẫn» sheet and writes the workbook to `path`.
+    pub fn finish(mut self, path: &std::path::Path) -> Result<(), XlsxError> {
+        guide_sheet(&mut self.wb, &self.kinds, &self.bold)?;
+        self.wb.save(path)
+    }
+}
+
+impl Default for StreamedWorkbook {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A sheet's problems by (row, column), `None` for the whole row.
@@ -507,7 +648,7 @@ pub fn export_file(
 /// `exportRegistry`): this module's reader and writers.
 pub fn api_files(max_bytes: u64) -> memberflow_api::SheetFiles {
     memberflow_api::SheetFiles {
-        read: std::sync::Arc::new(read),
+        read: std::sync::Arc::new(read_file),
         write: std::sync::Arc::new(|data, kinds, format| {
             export_file(data, kinds, format == memberflow_api::SheetFormat::Csv)
                 .map_err(|e| e.to_string())
@@ -618,6 +759,50 @@ mod tests {
         assert_eq!(found.len(), 1);
         let parsed = core::parse_members(found[0].1, &|_| 12);
         assert_eq!(parsed.rows, vec![m]);
+    }
+
+    #[test]
+    fn files_on_disk_and_streamed_workbooks_read_as_their_bytes_do() {
+        let units = vec![
+            vec![
+                "HG".to_owned(),
+                "Đảng bộ tỉnh Hậu Giang".to_owned(),
+                "PROVINCE".to_owned(),
+            ],
+            vec!["HG-VT".to_owned(), "Vị Thanh".to_owned(), "CITY".to_owned()],
+        ];
+        let member = vec!["00000001".to_owned(), "Trần Thị Ánh".to_owned()];
+        let whole = workbook(&[
+            (Kind::Units, units.clone()),
+            (Kind::Members, vec![member.clone()]),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.xlsx");
+        let mut streamed = StreamedWorkbook::new();
+        streamed.begin(Kind::Units).unwrap();
+        for r in &units {
+            streamed.row(r).unwrap();
+        }
+        streamed.begin(Kind::Members).unwrap();
+        streamed.row(&member).unwrap();
+        streamed.finish(&path).unwrap();
+        let from_file = read_file("s.xlsx", std::fs::File::open(&path).unwrap()).unwrap();
+        assert_eq!(from_file, read("s.xlsx", &whole).unwrap());
+        assert_eq!(from_file.len(), 3);
+        // CSV and refusals, from a file as from bytes.
+        let csv_path = dir.path().join("u.csv");
+        let text = csv(core::UNIT_COLUMNS, units.into_iter());
+        std::fs::write(&csv_path, &text).unwrap();
+        assert_eq!(
+            read_file("u.csv", std::fs::File::open(&csv_path).unwrap()).unwrap(),
+            read("u.csv", text.as_bytes()).unwrap()
+        );
+        std::fs::write(&csv_path, b"%PDF-1.4\n\x00\x01").unwrap();
+        assert_eq!(
+            read_file("u.csv", std::fs::File::open(&csv_path).unwrap()).unwrap_err()[0].code,
+            "NOT_A_SPREADSHEET"
+        );
     }
 
     #[test]

@@ -83,11 +83,11 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, HamletOn, HamletPeriod,
-    HamletRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter, MemberPage,
-    MemberSource, NewExemption, NewHamlet, NewMember, NewTemporaryActivity, Registry,
-    RegistryExport, RowAction, RowOutcome, StreamOutcome, StreamPass, StreamProgress,
-    StreamRequest, TemporaryActivity, TemporaryActivityOn,
+    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ExportTree, HamletOn,
+    HamletPeriod, HamletRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
+    MemberPage, MemberPageExport, MemberSource, NewExemption, NewHamlet, NewMember,
+    NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome, StreamOutcome,
+    StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };
 pub use stats::{
     BadgeCounts, BulkAccount, BulkBadge, BulkBatch, BulkCase, BulkCaseRound, BulkCaseRounds,

@@ -1,7 +1,7 @@
 //! Import and export (docs/import.md): a spreadsheet uploaded and checked (`importPreview`:
 //! what each row would do, every problem with its row and column, nothing written), then
 //! confirmed (`importFile`: the whole file in one transaction, or nothing); the registry or
-//! an empty template downloaded (`exportRegistry`).
+//! an empty template downloaded from the server's streamed route (`/exports/registry`).
 //!
 //! Plain forms: the upload is a `multipart/form-data` form, CSRF-checked like every other.
 //! Between the check and the confirmation the file waits on the server (the browser cannot
@@ -11,18 +11,16 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{Multipart, Query};
+use axum::extract::{Multipart, RawQuery};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use maud::{Markup, html};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::Fields;
 use crate::gql::{self, GqlError, b, i, list, opt, s};
 use crate::i18n::t;
-use crate::layout::{Nav, csrf, error_page, error_summary, page_with_status};
+use crate::layout::{Nav, csrf, error_summary, page_with_status};
 use crate::session::{Visit, random_token};
 
 /// How many checked files may wait for their confirmation at once.
@@ -121,7 +119,7 @@ fn upload_form(v: &Visit, unit: &str, kind: Option<&str>) -> Markup {
 fn export_form(v: &Visit) -> Markup {
     let l = v.lang;
     html! {
-        form method="get" action="/import/export" {
+        form method="get" action=(EXPORT_ROUTE) {
             fieldset {
                 legend { (t(l, "Xuất dữ liệu hoặc tải tệp mẫu", "Export, or download a template")) }
                 label for="e-unit" { (t(l, "Đơn vị (mã; để trống: toàn bộ cây)", "Unit (code; empty: the whole tree)")) }
@@ -467,60 +465,22 @@ pub(crate) async fn confirm(
     }
 }
 
-#[derive(Deserialize, Default)]
-pub(crate) struct ExportQuery {
-    unit: Option<String>,
-    kind: Option<String>,
-    format: Option<String>,
-    template: Option<String>,
-}
+/// The server's route that streams exports and templates (docs/import.md, «Exports»).
+pub(crate) const EXPORT_ROUTE: &str = "/exports/registry";
 
-/// `GET /import/export?unit=CODE&kind=MEMBERS&format=CSV&template=1`: the file, as an
-/// attachment.
-pub(crate) async fn export(v: Visit, Query(q): Query<ExportQuery>) -> Response {
+/// `GET /import/export?unit=CODE&kind=MEMBERS&format=CSV&template=1`: the same query sent on
+/// to the server's streamed download, which answers with the file as an attachment.
+pub(crate) async fn export(v: Visit, RawQuery(q): RawQuery) -> Response {
     if let Some(r) = v.login_redirect() {
         return r;
     }
-    let unit = match unit_id(&v, q.unit.as_deref()).await {
-        Ok(u) => u,
-        Err(e) => return error_page(&v, Nav::Import, &e),
+    let to = match q.filter(|q| !q.is_empty()) {
+        Some(q) => format!("{EXPORT_ROUTE}?{q}"),
+        None => EXPORT_ROUTE.to_owned(),
     };
-    let format = match q.format.as_deref() {
-        Some("CSV") => "CSV",
-        _ => "XLSX",
-    };
-    let d = match v
-        .gql(
-            gql::IMPORT,
-            "ExportRegistry",
-            serde_json::json!({
-                "unit": unit,
-                "kind": kind_of(q.kind.as_deref()),
-                "format": format,
-                "template": q.template.is_some(),
-            }),
-        )
-        .await
-    {
-        Ok(d) => d,
-        Err(e) => return error_page(&v, Nav::Import, &e),
-    };
-    let e = &d["exportRegistry"];
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s(e, "contentBase64")) else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let mut response = bytes.into_response();
-    let h = response.headers_mut();
-    if let Ok(ct) = HeaderValue::from_str(s(e, "contentType")) {
-        h.insert(header::CONTENT_TYPE, ct);
-    }
-    // The name is ASCII by construction (kind and unit code).
-    let name: String = s(e, "fileName")
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    if let Ok(cd) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, cd);
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(&to) {
+        response.headers_mut().insert(header::LOCATION, location);
     }
     v.finish(response)
 }

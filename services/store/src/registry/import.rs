@@ -25,9 +25,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+mod export;
 mod roles;
 mod stream;
 
+pub use export::{ExportTree, MemberPageExport};
 pub use stream::{MemberSource, StreamOutcome, StreamPass, StreamProgress, StreamRequest};
 
 use super::Registry;

@@ -32,8 +32,9 @@ pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
 pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub use import::{
-    ImportCounts, ImportOutcome, ImportRequest, MemberSource, RegistryExport, RowAction,
-    RowOutcome, StreamOutcome, StreamPass, StreamProgress, StreamRequest,
+    ExportTree, ImportCounts, ImportOutcome, ImportRequest, MemberPageExport, MemberSource,
+    RegistryExport, RowAction, RowOutcome, StreamOutcome, StreamPass, StreamProgress,
+    StreamRequest,
 };
 pub(crate) use members::discipline_in_force_on;
 pub use members::{DisciplineInForce, MemberFilter, MemberPage, NewMember};

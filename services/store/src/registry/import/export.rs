@@ -1,0 +1,183 @@
+//! The registry exported a page at a time (docs/import.md, «Exports»): the download route
+//! streams an export row by row, so it reads the tree once (every unit's code; the units of
+//! the scope in the import's form) and then the members with a card number a page at a time,
+//! by card number (keyset), each page with its own histories: memory holds the tree and one
+//! page, whatever the registry's size. The rows are those [`Registry::export_within`] gives.
+
+use std::collections::{HashMap, HashSet};
+
+use memberflow_workflow::import::{MemberRow, Period, RoleRow, UnitRow};
+use memberflow_workflow::tree::{self as core, MemberStatus};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::super::Registry;
+use crate::entity::{member, member_status, member_unit, unit, unit_parent};
+use crate::error::Result;
+
+/// The tree as an export names it.
+#[derive(Debug, Clone, Default)]
+pub struct ExportTree {
+    /// The units of the scope, by code, in the import's form.
+    pub units: Vec<UnitRow>,
+    /// Every unit's code, by id (histories name units outside the scope too).
+    code_of: HashMap<Uuid, String>,
+    /// The units exported (`None`: every one).
+    scope: Option<HashSet<Uuid>>,
+}
+
+/// The members of a page, and the card number to read the next page after (`None`: the
+/// last page was read).
+#[derive(Debug, Clone, Default)]
+pub struct MemberPageExport {
+    /// The members of the page within the scope, by card number.
+    pub members: Vec<MemberRow>,
+    /// Where the next page starts.
+    pub next: Option<String>,
+}
+
+impl Registry<'_> {
+    /// The tree for an export within `scope` (`None`: everything).
+    pub async fn export_tree(&self, scope: Option<HashSet<Uuid>>) -> Result<ExportTree> {
+        let db = self.db();
+        let units = unit::Entity::find()
+            .order_by_asc(unit::Column::Code)
+            .all(db)
+            .await?;
+        let code_of: HashMap<Uuid, String> = units.iter().map(|u| (u.id, u.code.clone())).collect();
+        let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
+        for e in unit_parent::Entity::find()
+            .order_by_asc(unit_parent::Column::ValidFrom)
+            .order_by_asc(unit_parent::Column::Id)
+            .all(db)
+            .await?
+        {
+            edges_of.entry(e.unit_id).or_default().push(e);
+        }
+        let mut rows = Vec::new();
+        for u in units
+            .iter()
+            .filter(|u| scope.as_ref().is_none_or(|s| s.contains(&u.id)))
+        {
+            let kind = core::UnitKind::parse(&u.kind).ok_or_else(|| {
+                crate::stats::internal(format!("unit {} has an unknown kind", u.id))
+            })?;
+            rows.push(UnitRow {
+                row: rows.len() + 2,
+                code: u.code.clone(),
+                name: u.name.clone(),
+                kind,
+                branch_category: u.branch_category.clone(),
+                valid_from: u.valid_from,
+                valid_to: u.valid_to,
+                parents: super::unit_periods(
+                    edges_of.get(&u.id).map_or(&[][..], Vec::as_slice),
+                    &code_of,
+                ),
+                successor: u.successor_id.and_then(|s| code_of.get(&s).cloned()),
+            });
+        }
+        Ok(ExportTree {
+            units: rows,
+            code_of,
+            scope,
+        })
+    }
+
+    /// The next page of members with a card number: at most `limit` read after the card
+    /// number `after` (from the first without it), those whose last branch is in the tree's
+    /// scope kept, with their unit and status histories.
+    pub async fn export_members_page(
+        &self,
+        tree: &ExportTree,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<MemberPageExport> {
+        let db = self.db();
+        let mut q = member::Entity::find().filter(member::Column::PartyCardNumber.is_not_null());
+        if let Some(a) = after {
+            q = q.filter(member::Column::PartyCardNumber.gt(a));
+        }
+        let page = q
+            .order_by_asc(member::Column::PartyCardNumber)
+            .limit(limit.max(1))
+            .all(db)
+            .await?;
+        let next = if (page.len() as u64) < limit.max(1) {
+            None
+        } else {
+            page.last().and_then(|m| m.party_card_number.clone())
+        };
+        let ids: Vec<Uuid> = page.iter().map(|m| m.id).collect();
+        let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+        let mut last_unit: HashMap<Uuid, Uuid> = HashMap::new();
+        let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            for mu in member_unit::Entity::find()
+                .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+                .order_by_asc(member_unit::Column::ValidFrom)
+                .order_by_asc(member_unit::Column::Id)
+                .all(db)
+                .await?
+            {
+                last_unit.insert(mu.member_id, mu.unit_id);
+                units_of.entry(mu.member_id).or_default().push(Period {
+                    value: tree.code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
+                    from: mu.valid_from,
+                    to: mu.valid_to,
+                    reason: Some(mu.reason),
+                });
+            }
+            for st in member_status::Entity::find()
+                .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
+                .order_by_asc(member_status::Column::ValidFrom)
+                .order_by_asc(member_status::Column::Id)
+                .all(db)
+                .await?
+            {
+                if let Some(status) = MemberStatus::parse(&st.status) {
+                    statuses_of.entry(st.member_id).or_default().push(Period {
+                        value: status,
+                        from: st.valid_from,
+                        to: st.valid_to,
+                        reason: None,
+                    });
+                }
+            }
+        }
+        let mut members = Vec::with_capacity(page.len());
+        for m in page {
+            if let Some(s) = &tree.scope
+                && !last_unit.get(&m.id).is_some_and(|u| s.contains(u))
+            {
+                continue;
+            }
+            let Some(card) = m.party_card_number else {
+                continue;
+            };
+            members.push(MemberRow {
+                row: 0,
+                card,
+                full_name: m.full_name,
+                date_of_birth: m.date_of_birth,
+                sex: m.sex,
+                ethnicity: m.ethnicity,
+                religion: m.religion,
+                education: m.education,
+                occupation: m.occupation,
+                admission_decision: m.admission_decision_date,
+                ceremony: m.ceremony_date,
+                official: m.official_date,
+                email: m.email,
+                units: units_of.remove(&m.id).unwrap_or_default(),
+                statuses: statuses_of.remove(&m.id).unwrap_or_default(),
+            });
+        }
+        Ok(MemberPageExport { members, next })
+    }
+
+    /// The role grants an export within the tree's scope gives.
+    pub async fn export_roles_of(&self, tree: &ExportTree) -> Result<Vec<RoleRow>> {
+        super::roles::export_roles(self.db(), &tree.code_of, tree.scope.as_ref()).await
+    }
+}
