@@ -4,7 +4,8 @@
 //! A row's natural key is the card number and the years: a member receives each badge once
 //! (A30). A row recorded the same is unchanged; a row giving another day for a badge recorded
 //! would rewrite history and is refused. A new award is checked as `awardBadge` checks it, by
-//! the core's `badges::award_refusals` under the rule set in force on its day: a milestone of
+//! the core's `badges::award_refusals` under the rule set in force on its day (the first rule
+//! set for a day before it): a milestone of
 //! that rule set (A30), reached on the day counting from the admission decision (A15, A33), an
 //! official member that day, and no discipline of the register in force barring titles (C2).
 //! The member may be recorded or a member row of the same file (its dates and statuses then
@@ -268,7 +269,15 @@ pub(super) async fn plan_badges(
                 ));
                 continue;
             }
-            let Some(rs) = checks.rules.and_then(|b| b.for_date(r.award_date)) else {
+            // A day before the first rule set: that rule set (as the probation's length is
+            // read for a ceremony before it).
+            let Some(rs) = checks.rules.and_then(|b| {
+                b.for_date(r.award_date).or_else(|| {
+                    b.sets()
+                        .first()
+                        .filter(|first| r.award_date < first.valid_from)
+                })
+            }) else {
                 out.problems.push(problem(
                     sheet,
                     r.row,
