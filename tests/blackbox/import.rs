@@ -68,7 +68,14 @@ async fn the_demo_province_round_trips_through_export_and_import() {
             "--to",
             "2023-06-30",
         ],
-        &["report", "badges", "--from", "1990-01-01", "--to", "2026-12-31"],
+        &[
+            "report",
+            "badges",
+            "--from",
+            "1990-01-01",
+            "--to",
+            "2026-12-31",
+        ],
     ] {
         let (ra, rb) = (
             ok(memberflow(a.url(), d, report)),
@@ -710,7 +717,10 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
             "csv",
         ],
     ));
-    assert_eq!(header.trim_start_matches('\u{FEFF}').trim_end(), BADGES_HEADER);
+    assert_eq!(
+        header.trim_start_matches('\u{FEFF}').trim_end(),
+        BADGES_HEADER
+    );
 
     // A member admitted in 1985 comes in the same workbook-less pair of files: first the
     // member, then the badges, each row checked as `awardBadge` checks it.
@@ -756,11 +766,22 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
     assert!(badges_in(db, d).is_empty());
 
     // The good rows with --accept-partial; again: unchanged.
-    let out = ok(memberflow(db, d, &["import", "badges.csv", "--accept-partial"]));
-    assert!(out.contains("badges: 2 new, 0 unchanged") && out.contains("written"), "{out}");
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "badges.csv", "--accept-partial"],
+    ));
+    assert!(
+        out.contains("badges: 2 new, 0 unchanged") && out.contains("written"),
+        "{out}"
+    );
     let exported = vec!["0200001,30,2016-09-02", "0200001,40,2025-05-19"];
     assert_eq!(badges_in(db, d), exported);
-    let out = ok(memberflow(db, d, &["import", "badges.csv", "--accept-partial"]));
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "badges.csv", "--accept-partial"],
+    ));
     assert!(out.contains("badges: 0 new, 2 unchanged"), "{out}");
 
     // A badge recorded on another day: history is never rewritten.

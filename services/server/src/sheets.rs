@@ -297,7 +297,11 @@ pub fn role_cells(r: &RoleRow) -> Vec<String> {
 
 /// A badge row's cells, in the template's order.
 pub fn badge_cells(b: &BadgeRow) -> Vec<String> {
-    vec![b.card.clone(), b.years.to_string(), b.award_date.to_string()]
+    vec![
+        b.card.clone(),
+        b.years.to_string(),
+        b.award_date.to_string(),
+    ]
 }
 
 fn csv_field(s: &str) -> String {

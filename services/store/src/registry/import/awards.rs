@@ -160,10 +160,11 @@ pub(super) async fn plan_badges(
                 .all(txn)
                 .await?
             {
-                units
-                    .entry(mu.member_id)
-                    .or_default()
-                    .push((mu.unit_id, mu.valid_from, mu.valid_to));
+                units.entry(mu.member_id).or_default().push((
+                    mu.unit_id,
+                    mu.valid_from,
+                    mu.valid_to,
+                ));
             }
         }
         for b in badge_award::Entity::find()
@@ -172,7 +173,10 @@ pub(super) async fn plan_badges(
             .await?
         {
             if let Ok(y) = u32::try_from(b.years) {
-                awards.entry(b.member_id).or_default().push((y, b.award_date));
+                awards
+                    .entry(b.member_id)
+                    .or_default()
+                    .push((y, b.award_date));
             }
         }
         for d in discipline_record::Entity::find()
@@ -296,12 +300,7 @@ pub(super) async fn plan_badges(
             let awarded: Vec<u32> = recorded
                 .iter()
                 .map(|(y, _)| *y)
-                .chain(
-                    planned
-                        .iter()
-                        .filter(|(m, _)| *m == h.id)
-                        .map(|(_, y)| *y),
-                )
+                .chain(planned.iter().filter(|(m, _)| *m == h.id).map(|(_, y)| *y))
                 .collect();
             let open = register
                 .get(&h.id)
