@@ -68,6 +68,14 @@ async fn the_demo_province_round_trips_through_export_and_import() {
             "--to",
             "2023-06-30",
         ],
+        &[
+            "report",
+            "badges",
+            "--from",
+            "1990-01-01",
+            "--to",
+            "2026-12-31",
+        ],
     ] {
         let (ra, rb) = (
             ok(memberflow(a.url(), d, report)),
@@ -93,6 +101,14 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "{out}"
     );
     assert_eq!(role_holders_in(b.url(), d), holders);
+    // The party badges, by card number and years, with their days.
+    let badges = badges_in(a.url(), d);
+    assert!(badges.len() > 100, "{}", badges.len());
+    assert!(
+        out.contains(&format!("badges: {} new, 0 unchanged", badges.len())),
+        "{out}"
+    );
+    assert_eq!(badges_in(b.url(), d), badges);
     // Again: nothing changes.
     let out = ok(memberflow(b.url(), d, &["import", "hg.xlsx"]));
     assert!(
@@ -104,6 +120,10 @@ async fn the_demo_province_round_trips_through_export_and_import() {
             "role holders: 0 new, 0 changed, {} unchanged",
             holders.len()
         )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("badges: 0 new, {} unchanged", badges.len())),
         "{out}"
     );
     ok(memberflow(b.url(), d, &["check", "--stats"]));
@@ -432,6 +452,18 @@ async fn a_members_csv_file_streams_in_batches_with_progress() {
 const ROLES_HEADER: &str =
     "Tên đăng nhập;Vai trò;Mã đơn vị;Số thẻ đảng viên;Thư điện tử;Từ ngày;Đến ngày";
 
+fn badges_in(db: &str, dir: &std::path::Path) -> Vec<String> {
+    ok(memberflow(
+        db,
+        dir,
+        &["export", "--kind", "badges", "--format", "csv"],
+    ))
+    .lines()
+    .skip(1)
+    .map(str::to_owned)
+    .collect()
+}
+
 fn role_holders_in(db: &str, dir: &std::path::Path) -> Vec<String> {
     ok(memberflow(
         db,
@@ -657,4 +689,116 @@ async fn a_file_changed_between_the_check_and_the_write_writes_nothing() {
     let out = ok(memberflow(db, d, &["import", "m.csv"]));
     assert!(out.contains("members: 2 new"), "{out}");
     assert!(members_in(db, d)[0].contains("Nguyễn Văn Am"));
+}
+
+const BADGES_HEADER: &str = "Số thẻ đảng viên,Số năm tuổi Đảng,Ngày trao";
+
+#[tokio::test]
+async fn party_badges_import_checked_as_awards_and_export_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    std::fs::write(d.join("units.csv"), UNITS).unwrap();
+    ok(memberflow(db, d, &["import", "units.csv"]));
+    std::fs::write(d.join("members.csv"), good_members()).unwrap();
+    ok(memberflow(db, d, &["import", "members.csv"]));
+
+    // The template's header.
+    let header = ok(memberflow(
+        db,
+        d,
+        &[
+            "export",
+            "--template",
+            "--kind",
+            "badges",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(
+        header.trim_start_matches('\u{FEFF}').trim_end(),
+        BADGES_HEADER
+    );
+
+    // A member admitted in 1985 comes in the same workbook-less pair of files: first the
+    // member, then the badges, each row checked as `awardBadge` checks it.
+    std::fs::write(
+        d.join("old.csv"),
+        format!(
+            "{MEMBERS_HEADER}
+0200001;Lê Văn Cũ;01/01/1960;Nam;Kinh;;UPPER_SECONDARY;RETIRED;1985-03-10;1985-04-01;1986-04-01;HG-VT-1;2004-01-01;OFFICIAL;
+"
+        ),
+    )
+    .unwrap();
+    ok(memberflow(db, d, &["import", "old.csv"]));
+    let file = format!(
+        "{BADGES_HEADER}
+0200001,30,02/09/2016
+0200001,40,2025-05-19
+0200001,45,2026-02-03
+0200001,35,2020-02-03
+0999999,30,2020-02-03
+0100002,30,2099-01-01
+0200001,30,2017-02-03
+"
+    );
+    std::fs::write(d.join("badges.csv"), &file).unwrap();
+    let out = refused(memberflow(db, d, &["import", "badges.csv"]));
+    for (row, code) in [
+        (4, "NOT_AWARDABLE"),
+        (5, "NOT_AWARDABLE"),
+        (6, "UNKNOWN_MEMBER"),
+        (7, "DATES"),
+        (8, "DUPLICATE"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
+            "row {row} {code}: {out}"
+        );
+    }
+    // The 45-year badge: not reached on the day (A33); 35 years is no milestone (A30).
+    assert!(out.contains("(A15, A33)") && out.contains("(A30)"), "{out}");
+    assert!(out.contains("badges: 2 new, 0 unchanged\n"), "{out}");
+    assert!(badges_in(db, d).is_empty());
+
+    // The good rows with --accept-partial; again: unchanged.
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "badges.csv", "--accept-partial"],
+    ));
+    assert!(
+        out.contains("badges: 2 new, 0 unchanged") && out.contains("written"),
+        "{out}"
+    );
+    let exported = vec!["0200001,30,2016-09-02", "0200001,40,2025-05-19"];
+    assert_eq!(badges_in(db, d), exported);
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "badges.csv", "--accept-partial"],
+    ));
+    assert!(out.contains("badges: 0 new, 2 unchanged"), "{out}");
+
+    // A badge recorded on another day: history is never rewritten.
+    std::fs::write(
+        d.join("moved.csv"),
+        format!("{BADGES_HEADER}\n0200001,30,2016-11-07\n"),
+    )
+    .unwrap();
+    let out = refused(memberflow(db, d, &["import", "moved.csv"]));
+    assert!(out.contains("HISTORY_REWRITE"), "{out}");
+    assert_eq!(badges_in(db, d), exported);
+
+    // The export imports back into an empty database with its members.
+    let e = TestDb::create().await;
+    let e = e.url();
+    ok(memberflow(db, d, &["export", "--output", "all.xlsx"]));
+    let out = ok(memberflow(e, d, &["import", "all.xlsx"]));
+    assert!(out.contains("badges: 2 new, 0 unchanged"), "{out}");
+    assert_eq!(badges_in(e, d), exported);
 }

@@ -8,8 +8,9 @@
 //! are parsed by the core and checked against the database by the store, limited to the
 //! subtree of the unit the caller names (`unitId`): the caller needs `EDIT_TREE` there for
 //! unit rows and `REGISTER_MEMBERS` for member rows (the whole tree without `unitId`), and a
-//! row reaching outside is refused with `OUT_OF_SCOPE`; role holder rows (accounts and their
-//! rights) need `ADMINISTER` everywhere. Every import, preview and export is
+//! row reaching outside is refused with `OUT_OF_SCOPE`; badge rows need `REGISTER_MEMBERS`
+//! (the member's branch on the award's day within the subtree), as `awardBadge` does; role
+//! holder rows (accounts and their rights) need `ADMINISTER` everywhere. Every import, preview and export is
 //! written to the access log.
 
 use std::sync::Arc;
@@ -73,6 +74,8 @@ pub enum ImportKind {
     /// The holders of roles at units, with their addresses («Người giữ vai trò»): an
     /// administrator's, everywhere.
     RoleHolders,
+    /// Party badges awarded to members («Huy hiệu Đảng»).
+    Badges,
 }
 
 impl From<ImportKind> for Kind {
@@ -81,6 +84,7 @@ impl From<ImportKind> for Kind {
             ImportKind::Units => Kind::Units,
             ImportKind::Members => Kind::Members,
             ImportKind::RoleHolders => Kind::RoleHolders,
+            ImportKind::Badges => Kind::Badges,
         }
     }
 }
@@ -91,6 +95,7 @@ impl From<Kind> for ImportKind {
             Kind::Units => ImportKind::Units,
             Kind::Members => ImportKind::Members,
             Kind::RoleHolders => ImportKind::RoleHolders,
+            Kind::Badges => ImportKind::Badges,
         }
     }
 }
@@ -192,6 +197,10 @@ pub struct ImportCounts {
     roles_updated: i32,
     /// Role grants unchanged.
     roles_unchanged: i32,
+    /// Badges awarded.
+    badges_created: i32,
+    /// Badges unchanged.
+    badges_unchanged: i32,
 }
 
 fn count(n: u64) -> i32 {
@@ -406,7 +415,7 @@ async fn run_import(
     if !rows.units.is_empty() && !tree_ok {
         return Err(forbidden(Permission::EditTree).into_graphql(l));
     }
-    if !rows.members.is_empty() && !members_ok {
+    if (!rows.members.is_empty() || !rows.badges.is_empty()) && !members_ok {
         return Err(forbidden(Permission::RegisterMembers).into_graphql(l));
     }
     if !rows.roles.is_empty() && !roles_ok {
@@ -444,6 +453,9 @@ async fn run_import(
         members_sheet: rows.members_sheet,
         roles: rows.roles,
         roles_sheet: rows.roles_sheet,
+        badges: rows.badges,
+        badges_sheet: rows.badges_sheet,
+        rules: Some(a.catalog.rules.clone()),
         units_scope: scope.clone(),
         members_scope: scope,
         list_rows: true,
@@ -474,6 +486,8 @@ async fn run_import(
             roles_created: count(c.roles_created),
             roles_updated: count(c.roles_changed),
             roles_unchanged: count(c.roles_unchanged),
+            badges_created: count(c.badges_created),
+            badges_unchanged: count(c.badges_unchanged),
         },
         written: outcome.written,
     })
@@ -491,7 +505,7 @@ pub fn role_cards(auth: &crate::auth::Auth) -> bool {
 }
 
 /// Whether `auth` may export `kinds` under `unit` (the whole tree for `None`), on `on`:
-/// units need `READ_TREE` there, members `READ_MEMBERS`, role holders `ADMINISTER`
+/// units need `READ_TREE` there, members and badges `READ_MEMBERS`, role holders `ADMINISTER`
 /// everywhere; `Err` names the permission missing. For the download route outside GraphQL,
 /// which decides as `exportRegistry` does.
 pub async fn may_export(
@@ -504,7 +518,7 @@ pub async fn may_export(
     for k in kinds {
         let p = match k {
             Kind::Units => Permission::ReadTree,
-            Kind::Members => Permission::ReadMembers,
+            Kind::Members | Kind::Badges => Permission::ReadMembers,
             Kind::RoleHolders => Permission::Administer,
         };
         let ok = match (k, unit) {
@@ -607,14 +621,14 @@ impl ImportQuery {
         for k in &kinds {
             match k {
                 Kind::Units => holds(ctx, Permission::ReadTree, unit).await?,
-                Kind::Members => holds(ctx, Permission::ReadMembers, unit).await?,
+                Kind::Members | Kind::Badges => holds(ctx, Permission::ReadMembers, unit).await?,
                 Kind::RoleHolders => require_everywhere(ctx, Permission::Administer)?,
             };
         }
         if format == SheetFormat::Csv && kinds.len() != 1 {
             return Err(ApiError::Validation(Text::new(
-                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên hoặc người giữ vai trò.",
-                "A CSV file holds one kind: choose units, members or role holders.",
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò hoặc huy hiệu Đảng.",
+                "A CSV file holds one kind: choose units, members, role holders or party badges.",
             ))
             .into_graphql(l));
         }
@@ -670,6 +684,9 @@ impl ImportQuery {
                     r.card = None;
                 }
             }
+            if !kinds.contains(&Kind::Badges) {
+                e.badges.clear();
+            }
             Some(e)
         };
         let (units, members) = data
@@ -694,6 +711,7 @@ impl ImportQuery {
             Some(ImportKind::Units) => "don-vi",
             Some(ImportKind::Members) => "dang-vien",
             Some(ImportKind::RoleHolders) => "vai-tro",
+            Some(ImportKind::Badges) => "huy-hieu",
             None => "so-dang-vien",
         };
         let prefix = if template { "mau-" } else { "" };

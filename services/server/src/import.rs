@@ -28,6 +28,8 @@ pub enum KindArg {
     Members,
     /// The holders of roles at units, with their addresses.
     RoleHolders,
+    /// Party badges awarded to members.
+    Badges,
 }
 
 impl From<KindArg> for Kind {
@@ -36,6 +38,7 @@ impl From<KindArg> for Kind {
             KindArg::Units => Kind::Units,
             KindArg::Members => Kind::Members,
             KindArg::RoleHolders => Kind::RoleHolders,
+            KindArg::Badges => Kind::Badges,
         }
     }
 }
@@ -43,7 +46,7 @@ impl From<KindArg> for Kind {
 /// `memberflow import`
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The file: XLSX (sheets «Đơn vị», «Đảng viên» and «Người giữ vai trò», or any sheet
+    /// The file: XLSX (sheets «Đơn vị», «Đảng viên», «Người giữ vai trò» and «Huy hiệu Đảng», or any sheet
     /// with a template's headers) or CSV (UTF-8, with or without BOM).
     pub file: PathBuf,
     /// Read only sheets of this kind (a CSV file's kind is otherwise told by its headers).
@@ -167,14 +170,19 @@ pub async fn import(
         members_sheet: rows.members_sheet,
         roles: rows.roles,
         roles_sheet: rows.roles_sheet,
+        badges: rows.badges,
+        badges_sheet: rows.badges_sheet,
+        rules: Some(catalog.rules.clone()),
         ..ImportRequest::default()
     };
     let with_roles = rows.kinds.contains(&Kind::RoleHolders);
+    let with_badges = rows.kinds.contains(&Kind::Badges);
     eprintln!(
-        "read {} unit row(s), {} member row(s), {} role holder row(s) in {:.1} s",
+        "read {} unit row(s), {} member row(s), {} role holder row(s), {} badge row(s) in {:.1} s",
         req.units.len(),
         req.members.len(),
         req.roles.len(),
+        req.badges.len(),
         started.elapsed().as_secs_f64()
     );
     // With problems already, the database is still asked (without writing) so that every
@@ -211,6 +219,12 @@ pub async fn import(
         println!(
             "role holders: {} new, {} changed, {} unchanged",
             c.roles_created, c.roles_changed, c.roles_unchanged
+        );
+    }
+    if with_badges || c.badges_created + c.badges_unchanged > 0 {
+        println!(
+            "badges: {} new, {} unchanged",
+            c.badges_created, c.badges_unchanged
         );
     }
     if !problems.is_empty() {
@@ -472,10 +486,10 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
         Some(k) => vec![k.into()],
         None if args.format == ExportFormat::Csv => {
             anyhow::bail!(
-                "a CSV file holds one kind: give --kind units, --kind members or --kind role-holders"
+                "a CSV file holds one kind: give --kind units, --kind members, --kind role-holders or --kind badges"
             )
         }
-        None => vec![Kind::Units, Kind::Members, Kind::RoleHolders],
+        None => vec![Kind::Units, Kind::Members, Kind::RoleHolders, Kind::Badges],
     };
     let data = if args.template {
         None

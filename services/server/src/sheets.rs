@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader as _, Xlsx};
 use memberflow_workflow::import::{
-    Cell, Column, Kind, MemberRow, Problem, RoleRow, Sheet, UnitRow, format_history,
+    BadgeRow, Cell, Column, Kind, MemberRow, Problem, RoleRow, Sheet, UnitRow, format_history,
 };
 use memberflow_workflow::text::Text;
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
@@ -351,6 +351,15 @@ pub fn role_cells(r: &RoleRow) -> Vec<String> {
     ]
 }
 
+/// A badge row's cells, in the template's order.
+pub fn badge_cells(b: &BadgeRow) -> Vec<String> {
+    vec![
+        b.card.clone(),
+        b.years.to_string(),
+        b.award_date.to_string(),
+    ]
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r', ';']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -635,6 +644,7 @@ pub fn export_file(
             (Some(d), Kind::Units) => d.units.iter().map(unit_cells).collect(),
             (Some(d), Kind::Members) => d.members.iter().map(member_cells).collect(),
             (Some(d), Kind::RoleHolders) => d.roles.iter().map(role_cells).collect(),
+            (Some(d), Kind::Badges) => d.badges.iter().map(badge_cells).collect(),
         }
     };
     if csv_file && let Some(k) = kinds.first() {

@@ -83,9 +83,9 @@ pub use outbox::{
 };
 pub use records::{MemberRecord, MembershipPeriod, StatusPeriod, TreeNode, UnitRecord};
 pub use registry::{
-    AwardOutcome, BadgeAwardRecord, DisciplineInForce, ExemptionRecord, ExportTree, HamletOn,
-    HamletPeriod, HamletRecord, ImportCounts, ImportOutcome, ImportRequest, MemberFilter,
-    MemberPage, MemberPageExport, MemberSource, NewExemption, NewHamlet, NewMember,
+    AwardOutcome, BadgeAwardRecord, BadgePageExport, DisciplineInForce, ExemptionRecord,
+    ExportTree, HamletOn, HamletPeriod, HamletRecord, ImportCounts, ImportOutcome, ImportRequest,
+    MemberFilter, MemberPage, MemberPageExport, MemberSource, NewExemption, NewHamlet, NewMember,
     NewTemporaryActivity, Registry, RegistryExport, RowAction, RowOutcome, StreamOutcome,
     StreamPass, StreamProgress, StreamRequest, TemporaryActivity, TemporaryActivityOn,
 };

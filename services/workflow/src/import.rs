@@ -77,6 +77,8 @@ pub enum Kind {
     Members,
     /// The holders of roles at units, with their accounts' addresses.
     RoleHolders,
+    /// Party badges awarded to members (A30–A33).
+    Badges,
 }
 
 impl Kind {
@@ -86,6 +88,7 @@ impl Kind {
             Kind::Units => "units",
             Kind::Members => "members",
             Kind::RoleHolders => "role-holders",
+            Kind::Badges => "badges",
         }
     }
 
@@ -95,6 +98,7 @@ impl Kind {
             Kind::Units => "Đơn vị",
             Kind::Members => "Đảng viên",
             Kind::RoleHolders => "Người giữ vai trò",
+            Kind::Badges => "Huy hiệu Đảng",
         }
     }
 
@@ -104,6 +108,7 @@ impl Kind {
             Kind::Units => UNIT_COLUMNS,
             Kind::Members => MEMBER_COLUMNS,
             Kind::RoleHolders => ROLE_COLUMNS,
+            Kind::Badges => BADGE_COLUMNS,
         }
     }
 }
@@ -428,6 +433,34 @@ pub const ROLE_COLUMNS: &[Column] = &[
     ),
 ];
 
+/// The party badges template: which badge a member received, and when.
+pub const BADGE_COLUMNS: &[Column] = &[
+    col(
+        "card",
+        "Số thẻ đảng viên",
+        "Party card number",
+        true,
+        "Số thẻ của đảng viên được tặng (đã ghi, hoặc một dòng đảng viên của cùng tệp).",
+        "The card number of the member awarded (recorded, or a member row of the same file).",
+    ),
+    col(
+        "years",
+        "Số năm tuổi Đảng",
+        "Years of party age",
+        true,
+        "Huy hiệu bao nhiêu năm tuổi Đảng: 30, 40, 45, 50, ... (theo bộ quy tắc có hiệu lực vào ngày trao, A30).",
+        "The badge's years of party age: 30, 40, 45, 50, ... (as the rule set in force on the day lists them, A30).",
+    ),
+    col(
+        "award_date",
+        "Ngày trao",
+        "Award date",
+        true,
+        "Ngày trao huy hiệu (không sau hôm nay): đảng viên chính thức, đủ tuổi Đảng vào ngày đó (A15, A33).",
+        "The day the badge was awarded (not after today): an official member with the party age by then (A15, A33).",
+    ),
+];
+
 /// A period of a history: `value` from `from` until `to` (open when `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period<T> {
@@ -521,6 +554,20 @@ pub struct RoleRow {
     pub to: Option<NaiveDate>,
 }
 
+/// A badge row, parsed: the member with card `card` received the badge of `years` on
+/// `award_date`. The natural key is the card number and the years.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadgeRow {
+    /// The row number in its sheet.
+    pub row: usize,
+    /// The member's card number.
+    pub card: String,
+    /// Years of party age (A30).
+    pub years: u32,
+    /// The day it was awarded.
+    pub award_date: NaiveDate,
+}
+
 /// Rows parsed from a sheet, and the problems of the rows that could not be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed<T> {
@@ -565,6 +612,9 @@ pub fn kind_of(sheet: &Sheet) -> Option<Kind> {
     // The role holders' sheet names a card and a unit too: its login column tells it.
     if has(&ROLE_COLUMNS[0]) {
         Some(Kind::RoleHolders)
+    } else if has(&BADGE_COLUMNS[1]) {
+        // A badges sheet names a card too: its years column tells it.
+        Some(Kind::Badges)
     } else if has(&MEMBER_COLUMNS[0]) {
         Some(Kind::Members)
     } else if has(&UNIT_COLUMNS[0]) {
@@ -1272,6 +1322,67 @@ pub fn parse_role_holders(sheet: &Sheet) -> Parsed<RoleRow> {
     out
 }
 
+/// Parses a badges sheet: every cell, a whole number of years, and a natural key (card
+/// number, years) given once: a member receives each badge once (A30).
+pub fn parse_badges(sheet: &Sheet) -> Parsed<BadgeRow> {
+    let mut out = Parsed::default();
+    let index = columns(sheet, Kind::Badges, &mut out.problems);
+    if !out.problems.is_empty() {
+        return out;
+    }
+    let mut first: HashMap<(String, u32), usize> = HashMap::new();
+    for (row, cells) in data_rows(sheet) {
+        let mut r = RowReader {
+            sheet: &sheet.name,
+            row,
+            cells,
+            index: &index,
+            problems: Vec::new(),
+        };
+        let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
+        let years = r.code("years", parse_years, "30, 40, 45, 50, ...");
+        let award_date = r.date("award_date");
+        if let (Some(card), Some(years)) = (&card, years) {
+            match first.get(&(card.clone(), years)) {
+                Some(f) => {
+                    let c = r.column("years");
+                    r.problem(
+                        c,
+                        "DUPLICATE",
+                        Text::new(
+                            format!("Huy hiệu {years} năm tuổi Đảng của đảng viên {card} đã có ở dòng {f}."),
+                            format!("The {years}-year badge of member {card} already appears on row {f}."),
+                        ),
+                    );
+                }
+                None => {
+                    first.insert((card.clone(), years), row);
+                }
+            }
+        }
+        let problems = std::mem::take(&mut r.problems);
+        match (card, years, award_date) {
+            (Some(card), Some(years), Some(award_date)) if problems.is_empty() => {
+                out.rows.push(BadgeRow {
+                    row,
+                    card,
+                    years,
+                    award_date,
+                });
+            }
+            _ => out.problems.extend(problems),
+        }
+    }
+    out
+}
+
+/// A badge's years: a whole number from 1 (`30`, also `30.0` as a number cell gives it).
+fn parse_years(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let s = s.strip_suffix(".0").unwrap_or(s);
+    s.parse::<u32>().ok().filter(|y| *y > 0)
+}
+
 /// A members sheet's header row understood: each row is then read by itself, so that a
 /// file too large to hold is read a row at a time (the duplicates of its card numbers are
 /// the reader's to find: [`KeyHashes`]).
@@ -1626,6 +1737,8 @@ pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
                 Some(Kind::Members)
             } else if s.name == Kind::RoleHolders.sheet_name() {
                 Some(Kind::RoleHolders)
+            } else if s.name == Kind::Badges.sheet_name() {
+                Some(Kind::Badges)
             } else {
                 kind_of(s)
             }?;
@@ -1650,6 +1763,10 @@ pub struct FileRows {
     pub roles: Vec<RoleRow>,
     /// The sheet the role holders came from.
     pub roles_sheet: String,
+    /// Badge rows.
+    pub badges: Vec<BadgeRow>,
+    /// The sheet the badges came from.
+    pub badges_sheet: String,
     /// Every problem found in the file itself.
     pub problems: Vec<Problem>,
     /// The kinds the file holds.
@@ -1673,8 +1790,8 @@ pub fn parse_file(
             column: None,
             code: "NO_SHEET",
             reason: Text::new(
-                "Không có bảng nào theo mẫu (đơn vị, đảng viên hoặc người giữ vai trò): hãy dùng tệp mẫu.",
-                "No sheet follows a template (units, members or role holders): use the template.",
+                "Không có bảng nào theo mẫu (đơn vị, đảng viên, người giữ vai trò hoặc huy hiệu Đảng): hãy dùng tệp mẫu.",
+                "No sheet follows a template (units, members, role holders or party badges): use the template.",
             ),
         });
     }
@@ -1700,6 +1817,12 @@ pub fn parse_file(
                 out.problems.extend(p.problems);
                 out.roles.extend(p.rows);
                 out.roles_sheet = sheet.name.clone();
+            }
+            Kind::Badges => {
+                let p = parse_badges(sheet);
+                out.problems.extend(p.problems);
+                out.badges.extend(p.rows);
+                out.badges_sheet = sheet.name.clone();
             }
         }
     }
@@ -1995,5 +2118,43 @@ mod tests {
                 (6, "DATES"),
             ]
         );
+    }
+
+    #[test]
+    fn badge_rows_are_told_by_their_years_column_and_given_once() {
+        let header: Vec<Cell> = BADGE_COLUMNS.iter().map(|c| t(c.en)).collect();
+        let sheet = Sheet {
+            name: "badges.csv".into(),
+            rows: vec![
+                header,
+                vec![t("00000001"), Cell::Number(30.0), t("02/09/2025")],
+                vec![t("00000001"), t("30"), t("2025-09-02")],
+                vec![t("00000002"), t("ba mươi"), t("2025-09-02")],
+                vec![t("00000003"), t("40"), t("2025-13-02")],
+                vec![Cell::Empty, t("40"), t("2025-09-02")],
+            ],
+        };
+        assert_eq!(kind_of(&sheet), Some(Kind::Badges));
+        let p = parse_badges(&sheet);
+        assert_eq!(
+            p.rows,
+            vec![BadgeRow {
+                row: 2,
+                card: "00000001".into(),
+                years: 30,
+                award_date: d("2025-09-02"),
+            }]
+        );
+        let codes: Vec<(usize, &str)> = p.problems.iter().map(|p| (p.row, p.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                (3, "DUPLICATE"),
+                (4, "UNKNOWN_CODE"),
+                (5, "BAD_DATE"),
+                (6, "REQUIRED")
+            ]
+        );
+        assert_eq!(kinds(std::slice::from_ref(&sheet), None).len(), 1);
     }
 }

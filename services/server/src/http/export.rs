@@ -56,6 +56,7 @@ fn kind_of(s: &str) -> Option<Kind> {
         "units" => Some(Kind::Units),
         "members" => Some(Kind::Members),
         "role-holders" => Some(Kind::RoleHolders),
+        "badges" => Some(Kind::Badges),
         _ => None,
     }
 }
@@ -110,8 +111,8 @@ pub(super) async fn download(
             None => {
                 return invalid(
                     lang,
-                    "Loại dữ liệu phải là units, members hoặc role-holders.",
-                    "The kind must be units, members or role-holders.",
+                    "Loại dữ liệu phải là units, members, role-holders hoặc badges.",
+                    "The kind must be units, members, role-holders or badges.",
                 );
             }
         },
@@ -121,8 +122,8 @@ pub(super) async fn download(
         None if csv => {
             return invalid(
                 lang,
-                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên hoặc người giữ vai trò.",
-                "A CSV file holds one kind: choose units, members or role holders.",
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò hoặc huy hiệu Đảng.",
+                "A CSV file holds one kind: choose units, members, role holders or party badges.",
             );
         }
         None => vec![Kind::Units, Kind::Members],
@@ -169,6 +170,7 @@ pub(super) async fn download(
         Some(Kind::Units) => "don-vi",
         Some(Kind::Members) => "dang-vien",
         Some(Kind::RoleHolders) => "vai-tro",
+        Some(Kind::Badges) => "huy-hieu",
         None => "so-dang-vien",
     };
     let code = unit.as_ref().map_or("tat-ca", |u| u.code.as_str());
@@ -302,6 +304,19 @@ impl Rows {
                     page.members.iter().map(sheets::member_cells).collect(),
                 ))
             }
+            (Kind::Badges, Cursor::After(after)) => {
+                let page = self
+                    .store
+                    .registry()
+                    .export_badges_page(&self.tree, after.as_deref(), PAGE)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                *cursor = match page.next {
+                    Some(n) => Cursor::After(Some(n)),
+                    None => Cursor::Done,
+                };
+                Ok(Some(page.badges.iter().map(sheets::badge_cells).collect()))
+            }
             (Kind::Units, Cursor::At(i)) => {
                 let i = *i;
                 let end = (i + CHUNK_ROWS).min(self.tree.units.len());
@@ -343,13 +358,13 @@ impl Rows {
                 };
                 Ok(Some(chunk))
             }
-            (Kind::Members, Cursor::At(_)) | (_, Cursor::After(_)) => Ok(None),
+            (Kind::Members | Kind::Badges, Cursor::At(_)) | (_, Cursor::After(_)) => Ok(None),
         }
     }
 
     fn start(kind: Kind) -> Cursor {
         match kind {
-            Kind::Members => Cursor::After(None),
+            Kind::Members | Kind::Badges => Cursor::After(None),
             Kind::Units | Kind::RoleHolders => Cursor::At(0),
         }
     }

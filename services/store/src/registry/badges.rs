@@ -37,6 +37,30 @@ pub enum AwardOutcome {
     Refused(Vec<(&'static str, Text)>),
 }
 
+/// The decisions of the register in force on `on`: decided on or before it, neither annulled
+/// nor lapsed by then (C2).
+pub(crate) fn register_in_force(
+    records: &[discipline_record::Model],
+    on: NaiveDate,
+) -> Vec<OpenDiscipline> {
+    records
+        .iter()
+        .filter(|r| r.decision_date <= on && r.status != DisciplineStatus::Annulled.code())
+        .filter(|r| {
+            r.status == DisciplineStatus::InForce.code() || r.status_date.is_some_and(|d| on < d)
+        })
+        .map(|r| OpenDiscipline {
+            case: r.case_id.map(|c| c.to_string()).unwrap_or_default(),
+            title: String::new(),
+            state: String::new(),
+            state_vi: String::new(),
+            in_force: true,
+            form: Some(r.form.clone()),
+            decision_date: Some(r.decision_date),
+        })
+        .collect()
+}
+
 /// The member's discipline as it stood on `on`: the decisions of the register in force that day
 /// (decided on or before it, neither annulled nor lapsed by then), and, for a day from `today`
 /// on, the discipline cases open now that have no decision yet (C7).
@@ -47,26 +71,11 @@ async fn discipline_on(
     on: NaiveDate,
     today: NaiveDate,
 ) -> Result<Vec<OpenDiscipline>> {
-    let mut out: Vec<OpenDiscipline> = discipline_record::Entity::find()
+    let records = discipline_record::Entity::find()
         .filter(discipline_record::Column::MemberId.eq(member))
-        .filter(discipline_record::Column::DecisionDate.lte(on))
-        .filter(discipline_record::Column::Status.ne(DisciplineStatus::Annulled.code()))
         .all(txn)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            r.status == DisciplineStatus::InForce.code() || r.status_date.is_some_and(|d| on < d)
-        })
-        .map(|r| OpenDiscipline {
-            case: r.case_id.map(|c| c.to_string()).unwrap_or_default(),
-            title: String::new(),
-            state: String::new(),
-            state_vi: String::new(),
-            in_force: true,
-            form: Some(r.form),
-            decision_date: Some(r.decision_date),
-        })
-        .collect();
+        .await?;
+    let mut out = register_in_force(&records, on);
     if on >= today {
         let context = registry_context(txn, catalog, Some(member), None, on).await?;
         out.extend(

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::import::{
-    HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow, compare_history,
+    BadgeRow, HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow, compare_history,
 };
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
@@ -25,11 +25,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+mod awards;
 mod export;
 mod roles;
 mod stream;
 
-pub use export::{ExportTree, MemberPageExport};
+pub use export::{BadgePageExport, ExportTree, MemberPageExport};
 pub use stream::{MemberSource, StreamOutcome, StreamPass, StreamProgress, StreamRequest};
 
 use super::Registry;
@@ -61,6 +62,13 @@ pub struct ImportRequest {
     pub roles: Vec<RoleRow>,
     /// The sheet the role holders came from.
     pub roles_sheet: String,
+    /// Party badges awarded (docs/import.md, «Party badges»).
+    pub badges: Vec<BadgeRow>,
+    /// The sheet the badges came from.
+    pub badges_sheet: String,
+    /// The rule book new awards are checked under (A30–A33, C2); without it every new award
+    /// is refused.
+    pub rules: Option<memberflow_workflow::engine::RuleBook>,
     /// Check everything, write nothing.
     pub dry_run: bool,
     /// Write the rows that pass, report the others (otherwise any problem writes nothing).
@@ -98,6 +106,10 @@ pub struct ImportCounts {
     pub roles_changed: u64,
     /// Role grants recorded as the file says.
     pub roles_unchanged: u64,
+    /// Badges awarded.
+    pub badges_created: u64,
+    /// Badges recorded as the file says.
+    pub badges_unchanged: u64,
 }
 
 /// What an import did, or would do.
@@ -165,6 +177,8 @@ pub struct RegistryExport {
     pub members_without_card: u64,
     /// Every role grant, by login, role, unit and first day.
     pub roles: Vec<RoleRow>,
+    /// The badges of the members exported, by card number and years.
+    pub badges: Vec<BadgeRow>,
 }
 
 fn problem(sheet: &str, row: usize, column: &str, code: &'static str, reason: Text) -> Problem {
@@ -554,6 +568,26 @@ impl Registry<'_> {
         };
         let role_plans = roles::plan_roles(&txn, &role_checks, req.roles, &mut out).await?;
 
+        // Badges: by card number and years.
+        let badge_checks = awards::BadgeChecks {
+            file_members: member_plans
+                .iter()
+                .map(|p| match p {
+                    MemberPlan::New(id, r) | MemberPlan::Change { id, row: r, .. } => {
+                        (r.card.clone(), (*id, r))
+                    }
+                })
+                .collect(),
+            rules: req.rules.as_ref(),
+            known: &known,
+            scope: &req.members_scope,
+            edges_of: &edges_of,
+            today,
+            sheet: &req.badges_sheet,
+            list_rows: req.list_rows,
+        };
+        let badge_plans = awards::plan_badges(&txn, &badge_checks, req.badges, &mut out).await?;
+
         if req.dry_run || (!out.problems.is_empty() && !req.accept_partial) {
             txn.rollback().await?;
             return Ok(out);
@@ -568,6 +602,7 @@ impl Registry<'_> {
             // Rights change at once: every cached principal is read again.
             self.store.accounts().bump_auth_epoch(&txn).await?;
         }
+        awards::write_badges(&txn, &badge_plans, now).await?;
         // The subtree aggregates: the file's dated tree changes and members, added up again
         // from the counters in this transaction.
         crate::stats::rollup::rebuild_kept(&txn).await?;
@@ -666,6 +701,7 @@ impl Registry<'_> {
                 });
             }
         }
+        let mut card_of: HashMap<Uuid, String> = HashMap::new();
         for m in members {
             if scope.is_some() && !last_unit.get(&m.id).is_some_and(|u| within(*u)) {
                 continue;
@@ -674,6 +710,7 @@ impl Registry<'_> {
                 out.members_without_card += 1;
                 continue;
             };
+            card_of.insert(m.id, card.clone());
             out.members.push(MemberRow {
                 row: out.members.len() + 2,
                 card,
@@ -693,6 +730,7 @@ impl Registry<'_> {
             });
         }
         out.roles = roles::export_roles(db, &code_of, scope).await?;
+        out.badges = awards::export_badges(db, &card_of).await?;
         Ok(out)
     }
 }

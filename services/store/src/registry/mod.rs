@@ -32,8 +32,8 @@ pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
 pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub use import::{
-    ExportTree, ImportCounts, ImportOutcome, ImportRequest, MemberPageExport, MemberSource,
-    RegistryExport, RowAction, RowOutcome, StreamOutcome, StreamPass, StreamProgress,
+    BadgePageExport, ExportTree, ImportCounts, ImportOutcome, ImportRequest, MemberPageExport,
+    MemberSource, RegistryExport, RowAction, RowOutcome, StreamOutcome, StreamPass, StreamProgress,
     StreamRequest,
 };
 pub(crate) use members::discipline_in_force_on;

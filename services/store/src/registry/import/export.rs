@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use memberflow_workflow::import::{MemberRow, Period, RoleRow, UnitRow};
+use memberflow_workflow::import::{BadgeRow, MemberRow, Period, RoleRow, UnitRow};
 use memberflow_workflow::tree::{self as core, MemberStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::super::Registry;
 use crate::entity::{member, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
+use crate::stats::entity::badge_award;
 
 /// The tree as an export names it.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +34,15 @@ pub struct MemberPageExport {
     /// The members of the page within the scope, by card number.
     pub members: Vec<MemberRow>,
     /// Where the next page starts.
+    pub next: Option<String>,
+}
+
+/// The badges of a page of members, and the card number to read the next page after.
+#[derive(Debug, Clone, Default)]
+pub struct BadgePageExport {
+    /// The badges of the page's members within the scope, by card number and years.
+    pub badges: Vec<BadgeRow>,
+    /// Where the next page starts (`None`: the last page was read).
     pub next: Option<String>,
 }
 
@@ -174,6 +184,82 @@ impl Registry<'_> {
             });
         }
         Ok(MemberPageExport { members, next })
+    }
+
+    /// The party badges of the next page of members with a card number (at most `limit`
+    /// members read after the card number `after`), those whose last branch is in the tree's
+    /// scope kept: the rows [`Registry::export_within`] gives, a page at a time.
+    pub async fn export_badges_page(
+        &self,
+        tree: &ExportTree,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<BadgePageExport> {
+        let db = self.db();
+        let mut q = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .column(member::Column::PartyCardNumber)
+            .filter(member::Column::PartyCardNumber.is_not_null());
+        if let Some(a) = after {
+            q = q.filter(member::Column::PartyCardNumber.gt(a));
+        }
+        let page: Vec<(Uuid, Option<String>)> = q
+            .order_by_asc(member::Column::PartyCardNumber)
+            .limit(limit.max(1))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let next = if (page.len() as u64) < limit.max(1) {
+            None
+        } else {
+            page.last().and_then(|m| m.1.clone())
+        };
+        let mut card_of: HashMap<Uuid, String> = page
+            .into_iter()
+            .filter_map(|(id, card)| card.map(|c| (id, c)))
+            .collect();
+        if let Some(scope) = &tree.scope {
+            let ids: Vec<Uuid> = card_of.keys().copied().collect();
+            let mut last_unit: HashMap<Uuid, Uuid> = HashMap::new();
+            for chunk in ids.chunks(500) {
+                let rows: Vec<(Uuid, Uuid)> = member_unit::Entity::find()
+                    .select_only()
+                    .column(member_unit::Column::MemberId)
+                    .column(member_unit::Column::UnitId)
+                    .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+                    .order_by_asc(member_unit::Column::ValidFrom)
+                    .order_by_asc(member_unit::Column::Id)
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                for (m, u) in rows {
+                    last_unit.insert(m, u);
+                }
+            }
+            card_of.retain(|m, _| last_unit.get(m).is_some_and(|u| scope.contains(u)));
+        }
+        let ids: Vec<Uuid> = card_of.keys().copied().collect();
+        let mut badges = Vec::new();
+        for chunk in ids.chunks(500) {
+            for b in badge_award::Entity::find()
+                .filter(badge_award::Column::MemberId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+            {
+                if let (Some(card), Ok(years)) = (card_of.get(&b.member_id), u32::try_from(b.years))
+                {
+                    badges.push(BadgeRow {
+                        row: 0,
+                        card: card.clone(),
+                        years,
+                        award_date: b.award_date,
+                    });
+                }
+            }
+        }
+        badges.sort_by(|a, b| (&a.card, a.years).cmp(&(&b.card, b.years)));
+        Ok(BadgePageExport { badges, next })
     }
 
     /// The role grants an export within the tree's scope gives.
