@@ -533,7 +533,13 @@ where
         &[k0.as_str(), k1.as_str()],
         &[v.as_str()],
         &rows,
-        &|((u, k), n)| vec![Expr::val(*u).into(), Expr::val(*k).into(), Expr::val(**n).into()],
+        &|((u, k), n)| {
+            vec![
+                Expr::val(*u).into(),
+                Expr::val(*k).into(),
+                Expr::val(**n).into(),
+            ]
+        },
     )
     .await?
     {
