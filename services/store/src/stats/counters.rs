@@ -533,13 +533,7 @@ where
         &[k0.as_str(), k1.as_str()],
         &[v.as_str()],
         &rows,
-        &|((u, k), n)| {
-            vec![
-                Expr::val(*u).into(),
-                Expr::val(*k).into(),
-                Expr::val(**n).into(),
-            ]
-        },
+        &|((u, k), n)| vec![Expr::val(*u), Expr::val(*k), Expr::val(**n)],
     )
     .await?
     {
