@@ -90,6 +90,50 @@ impl PgLoad {
         }
         Ok(copy.finish().await.map_err(exec_err)?)
     }
+
+    /// Adds `data` (COPY's text format, `columns` of `table`) to `table`: the rows are
+    /// streamed into a temporary table shaped like it, then one `INSERT … SELECT … ON
+    /// CONFLICT (key) DO UPDATE` adds each of `added` to the row already there, or inserts
+    /// the row. The temporary table lives until the transaction ends (emptied after each use).
+    async fn copy_add(
+        &self,
+        table: &str,
+        columns: &[String],
+        key: &[&str],
+        added: &[&str],
+        data: Vec<u8>,
+    ) -> Result<u64> {
+        let staging = format!("bulk_add_{table}");
+        self.execute_unprepared(&format!(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS \"{staging}\" \
+             (LIKE \"{table}\" INCLUDING DEFAULTS) ON COMMIT DROP"
+        ))
+        .await?;
+        self.copy_in(&staging, columns, data).await?;
+        let quoted = |cs: &[&str]| {
+            cs.iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let cols = quoted(&names);
+        let set = added
+            .iter()
+            .map(|c| format!("\"{c}\" = \"{table}\".\"{c}\" + EXCLUDED.\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let done = self
+            .execute_unprepared(&format!(
+                "INSERT INTO \"{table}\" ({cols}) SELECT {cols} FROM \"{staging}\" \
+                 ON CONFLICT ({}) DO UPDATE SET {set}",
+                quoted(key)
+            ))
+            .await?;
+        self.execute_unprepared(&format!("TRUNCATE \"{staging}\""))
+            .await?;
+        Ok(done.rows_affected())
+    }
 }
 
 #[async_trait::async_trait]
@@ -245,6 +289,31 @@ pub(crate) async fn try_copy<T>(
         return Ok(false);
     };
     pg.copy_in(table, columns, data).await?;
+    Ok(true)
+}
+
+/// Adds `rows` to `table` when `copier` is the PostgreSQL loader and every value is plain
+/// (see [`PgLoad::copy_add`]): `key` the columns of its primary key, `added` those added to an
+/// existing row. `false` when the caller must upsert them itself.
+pub(crate) async fn try_copy_add<T>(
+    copier: Option<&PgLoad>,
+    table: &str,
+    columns: &[String],
+    key: &[&str],
+    added: &[&str],
+    rows: &[T],
+    row: &impl Fn(&T) -> Vec<SimpleExpr>,
+) -> Result<bool> {
+    let Some(pg) = copier else {
+        return Ok(false);
+    };
+    if rows.is_empty() {
+        return Ok(true);
+    }
+    let Some(data) = copy_text(rows, row) else {
+        return Ok(false);
+    };
+    pg.copy_add(table, columns, key, added, data).await?;
     Ok(true)
 }
 

@@ -406,31 +406,51 @@ fn hex(bytes: &[u8]) -> String {
 /// The hash of an event: SHA-256 over the previous hash and a canonical JSON rendering of
 /// every stored field.
 pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
-    let body = serde_json::json!({
-        "case": case_id.to_string(),
-        "seq": e.seq,
-        "kind": e.kind,
-        "transition": e.transition,
-        "actor": e.actor,
-        "inputs": e.inputs,
-        "from": e.from_state,
-        "to": e.to_state,
-        "rule_set": e.rule_set,
-        "definition_version": e.definition_version,
-        "payload": e.payload,
-        "idempotency_key": e.idempotency_key,
-        "effective_date": e.effective_date.to_string(),
-        "occurred_at_ms": e.occurred_at.timestamp_millis(),
-    });
-    // Kept in the chain when present; an entry without it hashes as it always did.
-    let mut body = body;
-    if let Some(facts) = &e.registry_facts {
-        body["registry_facts"] = facts.clone();
+    /// The hashed body: a JSON object whose keys are in the order serde_json's map writes
+    /// them (sorted), so that it is the text of the object built from the same fields,
+    /// written without copying the inputs and effects (a bulk load hashes every step).
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        actor: &'a str,
+        case: String,
+        definition_version: u32,
+        effective_date: String,
+        from: &'a str,
+        idempotency_key: &'a Option<String>,
+        inputs: &'a serde_json::Value,
+        kind: &'a str,
+        occurred_at_ms: i64,
+        payload: &'a serde_json::Value,
+        /// Kept in the chain when present; an entry without it hashes as it always did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        registry_facts: Option<&'a serde_json::Value>,
+        rule_set: &'a str,
+        seq: u64,
+        to: &'a str,
+        transition: &'a str,
     }
+    let body = Body {
+        actor: &e.actor,
+        case: case_id.to_string(),
+        definition_version: e.definition_version,
+        effective_date: e.effective_date.to_string(),
+        from: &e.from_state,
+        idempotency_key: &e.idempotency_key,
+        inputs: &e.inputs,
+        kind: &e.kind,
+        occurred_at_ms: e.occurred_at.timestamp_millis(),
+        payload: &e.payload,
+        registry_facts: e.registry_facts.as_ref(),
+        rule_set: &e.rule_set,
+        seq: e.seq,
+        to: &e.to_state,
+        transition: &e.transition,
+    };
     let mut h = Sha256::new();
     h.update(e.prev_hash.as_bytes());
     h.update(b"\n");
-    h.update(body.to_string().as_bytes());
+    // Serializing borrowed strings and values into a buffer cannot fail.
+    h.update(serde_json::to_vec(&body).unwrap_or_default());
     hex(&h.finalize())
 }
 
@@ -1848,5 +1868,69 @@ impl Cases<'_> {
             );
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// The hash's body as the object built from the fields (how every recorded history was
+    /// hashed): the written struct must give the same text, so old chains still verify.
+    #[test]
+    fn the_hashed_body_is_the_text_of_the_object_of_its_fields() {
+        let case_id = Uuid::from_u128(0x1234_5678_9abc_def0_1234_5678_9abc_def0);
+        let facts = serde_json::json!({ "away": ["m1"], "exempted": [] });
+        for (key, registry_facts) in [
+            (None, None),
+            (Some("k-1".to_owned()), None),
+            (None, Some(facts)),
+        ] {
+            let e = CaseEventRecord {
+                seq: 7,
+                kind: "STEP".into(),
+                transition: "branch_vote".into(),
+                actor: "bí thư \"chi bộ\"".into(),
+                inputs: serde_json::json!({ "z": 1, "a": [true, null, 2.5], "m": { "y": "x\ny" } }),
+                from_state: "A".into(),
+                to_state: "B".into(),
+                rule_set: "2021".into(),
+                definition_version: 3,
+                payload: serde_json::json!([{ "kind": "ADMIT", "on": "2023-06-30" }]),
+                idempotency_key: key,
+                effective_date: NaiveDate::from_ymd_opt(2023, 6, 30).unwrap(),
+                occurred_at: Utc.with_ymd_and_hms(2023, 6, 30, 2, 0, 0).unwrap(),
+                prev_hash: "abc".into(),
+                hash: String::new(),
+                registry_facts,
+            };
+            let mut body = serde_json::json!({
+                "case": case_id.to_string(),
+                "seq": e.seq,
+                "kind": e.kind,
+                "transition": e.transition,
+                "actor": e.actor,
+                "inputs": e.inputs,
+                "from": e.from_state,
+                "to": e.to_state,
+                "rule_set": e.rule_set,
+                "definition_version": e.definition_version,
+                "payload": e.payload,
+                "idempotency_key": e.idempotency_key,
+                "effective_date": e.effective_date.to_string(),
+                "occurred_at_ms": e.occurred_at.timestamp_millis(),
+            });
+            if let Some(f) = &e.registry_facts {
+                body["registry_facts"] = f.clone();
+            }
+            let mut h = Sha256::new();
+            h.update(e.prev_hash.as_bytes());
+            h.update(b"\n");
+            h.update(body.to_string().as_bytes());
+            assert_eq!(event_hash(case_id, &e), hex(&h.finalize()));
+        }
     }
 }

@@ -10,13 +10,15 @@ use memberflow_workflow::engine::{CaseSnapshot, DeadlineRecord, DisciplineStatus
 use memberflow_workflow::stats::{AnchorDay, MemberHistory, Rng};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
-use sea_orm::sea_query::{Query, SimpleExpr};
-use sea_orm::{ColumnTrait, EntityName, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Alias, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, DbBackend, EntityName, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::Statistics;
 use super::counters::{
-    Contribution, add_admissions, dense_rows, extend_horizon, internal, load_membership_rows,
+    Contribution, add_admissions_via, dense_rows, extend_horizon, internal, load_membership_rows,
     lock_counters, rebuild, rows_per_insert,
 };
 use super::entity::{badge_award, discipline_record};
@@ -632,8 +634,20 @@ async fn insert_case_round(
     member_ids: &[Uuid],
 ) -> Result<()> {
     let progress = &mut |_: &str, _: u64, _: u64| {};
-    let mut rows: Vec<(Uuid, &BulkCase, serde_json::Value)> = Vec::new();
-    let mut events: Vec<(Uuid, CaseEventRecord)> = Vec::new();
+    // The JSON documents (snapshot, inputs, effects) are written once as text and bound as
+    // text, not cloned as trees into every insert: SQLite stores JSON as text and COPY sends
+    // text; a PostgreSQL multi-row insert casts the text to jsonb.
+    let cast = txn.copier().is_none() && txn.get_database_backend() == DbBackend::Postgres;
+    let doc = |text: &String| -> SimpleExpr {
+        let v: SimpleExpr = text.clone().into();
+        if cast {
+            v.cast_as(Alias::new("jsonb"))
+        } else {
+            v
+        }
+    };
+    let mut rows: Vec<(Uuid, &BulkCase, String)> = Vec::new();
+    let mut events: Vec<(Uuid, CaseEventRecord, String, String)> = Vec::new();
     let mut deadlines: Vec<(Uuid, String, &DeadlineRecord, DateTime<Utc>)> = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         let id = id_of(case_ids, i);
@@ -659,13 +673,18 @@ async fn insert_case_round(
             };
             rec.hash = event_hash(id, &rec);
             prev = rec.hash.clone();
-            events.push((id, rec));
+            let (inputs, payload) = (
+                std::mem::take(&mut rec.inputs).to_string(),
+                std::mem::take(&mut rec.payload).to_string(),
+            );
+            events.push((id, rec, inputs, payload));
         }
         let last_day = c.steps.last().map_or(c.snapshot.entered_on, |s| s.on);
         for (key, d) in &c.snapshot.deadlines {
             deadlines.push((id, key.clone(), d, recorded_at(last_day)));
         }
-        rows.push((id, c, json(&c.snapshot)?));
+        // Through a value, whose keys are sorted: the text the commands store.
+        rows.push((id, c, json(&c.snapshot)?.to_string()));
     }
     insert_rows(
         txn,
@@ -699,7 +718,7 @@ async fn insert_case_round(
                 c.snapshot.state.clone().into(),
                 i64::try_from(c.snapshot.version).unwrap_or_default().into(),
                 c.terminal.into(),
-                snapshot.clone().into(),
+                doc(snapshot),
                 next_due(&c.snapshot).into(),
                 recorded_at(first).into(),
                 recorded_at(last).into(),
@@ -731,21 +750,21 @@ async fn insert_case_round(
             case_event::Column::RegistryFacts,
         ]),
         &events,
-        |(id, e)| {
+        |(id, e, inputs, payload)| {
             vec![
                 (*id).into(),
                 i64::try_from(e.seq).unwrap_or_default().into(),
                 e.kind.clone().into(),
                 e.transition.clone().into(),
                 e.actor.clone().into(),
-                e.inputs.clone().into(),
+                doc(inputs),
                 e.from_state.clone().into(),
                 e.to_state.clone().into(),
                 e.rule_set.clone().into(),
                 i32::try_from(e.definition_version)
                     .unwrap_or_default()
                     .into(),
-                e.payload.clone().into(),
+                doc(payload),
                 e.effective_date.into(),
                 e.occurred_at.into(),
                 e.prev_hash.clone().into(),
@@ -1268,7 +1287,7 @@ async fn load_batch(
         progress("counters", rows.len() as u64, rows.len() as u64);
     }
     if counters.admissions_built {
-        add_admissions(txn, &contribution).await?;
+        add_admissions_via(txn, txn.copier(), &contribution).await?;
     }
     // The batch's units (and, for a batch attached under a unit, nothing above them
     // changes): their ancestry from their links and their parents' rows.
@@ -1302,8 +1321,9 @@ async fn load_batch(
             .max()
             .map(|d| chrono::Datelike::year(&d));
         let counters = lock_counters(txn).await?;
-        super::rollup::apply_own(
+        super::rollup::apply_own_via(
             txn,
+            txn.copier(),
             &counters,
             &super::rollup::OwnChanges {
                 membership: &contribution.membership,

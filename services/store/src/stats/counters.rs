@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use memberflow_workflow::stats::{self as core, AnchorDay, MemberHistory};
 use memberflow_workflow::tree::MemberStatus;
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, Iden, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -25,7 +25,7 @@ use super::entity::{
 };
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
-use crate::loader::BulkWrite;
+use crate::loader::{BulkWrite, PgLoad, try_copy_add};
 
 /// The name of the admissions counter in `stat_counter`.
 pub(crate) const ADMISSIONS: &str = "admissions";
@@ -473,8 +473,19 @@ pub(crate) async fn add_admissions(
     c: &impl ConnectionTrait,
     contribution: &Contribution,
 ) -> Result<()> {
+    add_admissions_via(c, None, contribution).await
+}
+
+/// [`add_admissions`], each counter's rows added with one COPY and one upsert when `copier`
+/// is the PostgreSQL bulk loader.
+pub(crate) async fn add_admissions_via(
+    c: &impl ConnectionTrait,
+    copier: Option<&PgLoad>,
+    contribution: &Contribution,
+) -> Result<()> {
     add_counts(
         c,
+        copier,
         stat_admission::Entity,
         [stat_admission::Column::UnitId, stat_admission::Column::Year],
         stat_admission::Column::Admitted,
@@ -483,6 +494,7 @@ pub(crate) async fn add_admissions(
     .await?;
     add_counts(
         c,
+        copier,
         stat_admission_day::Entity,
         [
             stat_admission_day::Column::UnitId,
@@ -498,6 +510,7 @@ pub(crate) async fn add_admissions(
 /// key is `key` and whose count is `value`, inserting the rows that are missing.
 async fn add_counts<E, K>(
     c: &impl ConnectionTrait,
+    copier: Option<&PgLoad>,
     entity: E,
     key: [E::Column; 2],
     value: E::Column,
@@ -508,6 +521,24 @@ where
     K: Copy + Into<sea_orm::Value>,
 {
     let rows: Vec<(&(Uuid, K), &i64)> = counts.iter().filter(|(_, n)| **n != 0).collect();
+    let (k0, k1, v) = (
+        Iden::to_string(&key[0]),
+        Iden::to_string(&key[1]),
+        Iden::to_string(&value),
+    );
+    if try_copy_add(
+        copier,
+        entity.table_name(),
+        &[k0.clone(), k1.clone(), v.clone()],
+        &[k0.as_str(), k1.as_str()],
+        &[v.as_str()],
+        &rows,
+        &|((u, k), n)| vec![Expr::val(*u), Expr::val(*k), Expr::val(**n)],
+    )
+    .await?
+    {
+        return Ok(());
+    }
     for chunk in rows.chunks(rows_per_insert(c.get_database_backend(), 3)) {
         let mut insert = Query::insert();
         insert.into_table(entity).columns([key[0], key[1], value]);

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use memberflow_workflow::stats::{self as core, AnchorDay, UnitSpan};
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, Iden, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -31,6 +31,7 @@ use super::counters::{Counters, internal, lock_counters, mark_built, rows_per_in
 use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
 use crate::entity::{unit, unit_parent};
 use crate::error::Result;
+use crate::loader::{PgLoad, try_copy_add};
 
 /// The name of the aggregate counter for `anchor` in `stat_counter`.
 pub(crate) fn rollup_counter(anchor: AnchorDay) -> String {
@@ -275,11 +276,52 @@ async fn extend(
 
 /// Adds `(unit, year) → (base, admitted)` deltas, inserting the rows that are missing.
 async fn add(c: &impl ConnectionTrait, anchor: AnchorDay, deltas: &Values) -> Result<()> {
+    add_via(c, None, anchor, deltas).await
+}
+
+/// [`add`], through one COPY and one upsert when `copier` is the PostgreSQL bulk loader.
+async fn add_via(
+    c: &impl ConnectionTrait,
+    copier: Option<&PgLoad>,
+    anchor: AnchorDay,
+    deltas: &Values,
+) -> Result<()> {
     let key = anchor.to_string();
     let rows: Vec<_> = deltas
         .iter()
         .filter(|(_, v)| v.0 != 0 || v.1 != 0)
         .collect();
+    let columns: Vec<String> = [
+        stat_rollup::Column::Anchor,
+        stat_rollup::Column::UnitId,
+        stat_rollup::Column::Year,
+        stat_rollup::Column::Base,
+        stat_rollup::Column::Admitted,
+    ]
+    .iter()
+    .map(Iden::to_string)
+    .collect();
+    if try_copy_add(
+        copier,
+        "stat_rollup",
+        &columns,
+        &["anchor", "unit_id", "year"],
+        &["base", "admitted"],
+        &rows,
+        &|((u, y), (b, a))| {
+            vec![
+                key.as_str().into(),
+                (*u).into(),
+                (*y).into(),
+                (*b).into(),
+                (*a).into(),
+            ]
+        },
+    )
+    .await?
+    {
+        return Ok(());
+    }
     for chunk in rows.chunks(rows_per_insert(c.get_database_backend(), 5)) {
         let mut insert = Query::insert();
         insert.into_table(stat_rollup::Entity).columns([
@@ -339,6 +381,17 @@ pub(crate) async fn apply_own(
     counters: &Counters,
     changes: &OwnChanges<'_>,
 ) -> Result<()> {
+    apply_own_via(c, None, counters, changes).await
+}
+
+/// [`apply_own`], the aggregates' rows added through `copier` when it is the PostgreSQL bulk
+/// loader (one COPY and one upsert per anchor).
+pub(crate) async fn apply_own_via(
+    c: &impl ConnectionTrait,
+    copier: Option<&PgLoad>,
+    counters: &Counters,
+    changes: &OwnChanges<'_>,
+) -> Result<()> {
     let kept = rollups(counters);
     if kept.is_empty() {
         return Ok(());
@@ -391,13 +444,20 @@ pub(crate) async fn apply_own(
                 v.1 += admitted;
             }
         };
+        // A bucket's delta counts in every year after it: the deltas of a unit are cumulated
+        // first, so that each (unit, year) walks its chain once, whatever its buckets.
         for (unit, buckets) in membership {
-            for (b, d) in buckets {
-                if *d == 0 {
-                    continue;
+            let mut changes = buckets.iter().filter(|(_, d)| **d != 0).peekable();
+            let Some((first, _)) = changes.peek() else {
+                continue;
+            };
+            let mut running = 0i64;
+            for year in **first + 1..=h {
+                while let Some((_, d)) = changes.next_if(|(b, _)| **b < year) {
+                    running += *d;
                 }
-                for year in b + 1..=h {
-                    add_to(*unit, year, *d, 0);
+                if running != 0 {
+                    add_to(*unit, year, running, 0);
                 }
             }
         }
@@ -406,7 +466,7 @@ pub(crate) async fn apply_own(
                 add_to(*unit, *year, 0, *d);
             }
         }
-        add(c, anchor, &deltas).await?;
+        add_via(c, copier, anchor, &deltas).await?;
     }
     Ok(())
 }
