@@ -367,6 +367,7 @@ pub fn votes(def: &Definition, rules: &RuleBook, steps: &[RecordedStep<'_>]) -> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
