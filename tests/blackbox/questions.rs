@@ -287,6 +287,72 @@ async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_
     );
 }
 
+/// The targets report and its two questions in one request: units without an admission and
+/// hamlets without members or a branch, as of the report's reference date, the same answers
+/// as the questions asked alone on that day.
+#[tokio::test]
+async fn the_targets_report_asks_its_questions_on_its_reference_date_in_the_same_request() {
+    let app = spawn_app().await;
+    let p = unit(&app, "P", "PROVINCE", None, "2004-01-01").await;
+    let d = unit(&app, "P-D", "DISTRICT", Some(&p), "2004-01-01").await;
+    let g = unit(&app, "P-G", "GRASSROOTS_COMMITTEE", Some(&d), "2004-01-01").await;
+    let b1 = unit(&app, "P-G-B1", "BRANCH", Some(&g), "2004-01-01").await;
+    let gb = unit(&app, "P-D-GB", "GRASSROOTS_BRANCH", Some(&d), "2004-01-01").await;
+    officials(&app, &b1, 3).await;
+    officials(&app, &gb, 2).await;
+    admitted(&app, &b1, "2018-06-30").await;
+    const NESTED: &str = "query($y: Int!, $years: Int!) {
+      admissionTarget(code: \"P\", year: $y) {
+        referenceDate
+        total { unit { code } }
+        unitsWithoutAdmission(years: $years) {
+          on years since lookedAt total units { unit { code } members lastAdmission } }
+        hamletsWithout { on lookedAt withoutMembers { hamlet { code } } withoutBranch { hamlet { code } } }
+      } }";
+    const HAMLETS: &str = "query($u: ID!, $on: Date) {
+      hamletsWithout(unitId: $u, on: $on) {
+        on lookedAt withoutMembers { hamlet { code } } withoutBranch { hamlet { code } } } }";
+    // A past year: the questions are those of its last day. Over five years up to
+    // 31/12/2022 B1 admitted (30/6/2018), its committee with it; the grassroots branch did not.
+    let r = app.ok(NESTED, json!({ "y": 2022, "years": 5 })).await;
+    let t = &r["admissionTarget"];
+    assert_eq!(t["referenceDate"], "2022-12-31", "{r:#}");
+    assert_eq!(t["total"]["unit"]["code"], "P", "{r:#}");
+    let alone = app
+        .ok(IDLE, json!({ "u": p, "y": 5, "on": "2022-12-31" }))
+        .await;
+    assert_eq!(
+        t["unitsWithoutAdmission"], alone["unitsWithoutAdmission"],
+        "{r:#}"
+    );
+    assert_eq!(
+        idle(&json!({ "unitsWithoutAdmission": t["unitsWithoutAdmission"] })),
+        vec![listed("P-D-GB", 2, "2010-05-10")],
+        "{r:#}"
+    );
+    let alone = app.ok(HAMLETS, json!({ "u": p, "on": "2022-12-31" })).await;
+    assert_eq!(t["hamletsWithout"], alone["hamletsWithout"], "{r:#}");
+    assert_eq!(t["hamletsWithout"]["on"], "2022-12-31", "{r:#}");
+    // Over four years (from 1/1/2019) B1 and its committee are idle too.
+    let r = app.ok(NESTED, json!({ "y": 2022, "years": 4 })).await;
+    assert_eq!(
+        r["admissionTarget"]["unitsWithoutAdmission"]["total"], 3,
+        "{r:#}"
+    );
+    // The running year: the questions are today's; a year to come: today's too (its
+    // reference date, 1 January, has not come yet).
+    let today = app.ok("{ today }", json!({})).await["today"].clone();
+    for y in [2026, 2027] {
+        let r = app.ok(NESTED, json!({ "y": y, "years": 5 })).await;
+        let t = &r["admissionTarget"];
+        assert_eq!(t["unitsWithoutAdmission"]["on"], today, "{y}: {r:#}");
+        assert_eq!(t["hamletsWithout"]["on"], today, "{y}: {r:#}");
+    }
+    // Bad input as for the question alone.
+    let r = app.gql(NESTED, json!({ "y": 2022, "years": 0 })).await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+}
+
 const IN_FORCE: &str = "query($m: ID!, $on: Date) {
   member(id: $m) { disciplineInForce(on: $on) { form label decisionDate } } }";
 const IN_FORCE_LIST: &str = "query($u: ID!, $on: Date, $f: Boolean) {

@@ -240,6 +240,43 @@ pub(crate) async fn hamlets_of(
     a.store.registry().hamlets_on(&units, d).await.gql(l)
 }
 
+/// The hamlets of `unit`'s subtree without members or without a branch on `d`: the answer of
+/// `Query.hamletsWithout` and `AdmissionTargetReport.hamletsWithout`, once the caller's right
+/// to read reports over the unit is checked.
+pub(crate) async fn hamlets_without_on(
+    ctx: &Context<'_>,
+    unit: memberflow_store::UnitRecord,
+    d: chrono::NaiveDate,
+) -> async_graphql::Result<HamletsWithout> {
+    let l = lang(ctx);
+    let a = app(ctx);
+    let units = a.store.tree().subtree_ids_on(unit.id, d).await.gql(l)?;
+    let (looked_at, all) = a
+        .store
+        .registry()
+        .hamlets_without_on(&units, d)
+        .await
+        .gql(l)?;
+    let without_members = all
+        .iter()
+        .filter(|h| h.members == 0)
+        .cloned()
+        .map(HamletOnDay)
+        .collect();
+    let without_branch = all
+        .into_iter()
+        .filter(|h| h.branch_id.is_none())
+        .map(HamletOnDay)
+        .collect();
+    Ok(HamletsWithout {
+        unit: Unit(unit),
+        on: Date(d),
+        looked_at,
+        without_members,
+        without_branch,
+    })
+}
+
 /// Reading the register of hamlets.
 #[derive(Default)]
 pub struct HamletQuery;
@@ -268,32 +305,7 @@ impl HamletQuery {
         require(ctx, Permission::ReadReports, unit.id).await?;
         let d = on_or_today(ctx, on);
         crate::tree::ahead(ctx, "on", Date(d))?;
-        let a = app(ctx);
-        let units = a.store.tree().subtree_ids_on(unit.id, d).await.gql(l)?;
-        let (looked_at, all) = a
-            .store
-            .registry()
-            .hamlets_without_on(&units, d)
-            .await
-            .gql(l)?;
-        let without_members = all
-            .iter()
-            .filter(|h| h.members == 0)
-            .cloned()
-            .map(HamletOnDay)
-            .collect();
-        let without_branch = all
-            .into_iter()
-            .filter(|h| h.branch_id.is_none())
-            .map(HamletOnDay)
-            .collect();
-        Ok(HamletsWithout {
-            unit: Unit(unit),
-            on: Date(d),
-            looked_at,
-            without_members,
-            without_branch,
-        })
+        hamlets_without_on(ctx, unit, d).await
     }
 }
 

@@ -98,6 +98,57 @@ async fn unit_for_reports(
     }
 }
 
+/// The grassroots organizations and branches of `unit`'s subtree (everything when `None`)
+/// without an admission in the `years` years up to `d`: the answer of
+/// `Query.unitsWithoutAdmission` and `AdmissionTargetReport.unitsWithoutAdmission`, once the
+/// caller's right to read reports over the unit is checked.
+pub(crate) async fn idle_units(
+    ctx: &Context<'_>,
+    unit: Option<memberflow_store::UnitRecord>,
+    d: chrono::NaiveDate,
+    years: u32,
+    first: Option<u32>,
+) -> async_graphql::Result<UnitsWithoutAdmission> {
+    let l = lang(ctx);
+    if !(1..=100).contains(&years) {
+        return Err(
+            crate::error::ApiError::Validation(memberflow_workflow::text::Text::new(
+                format!("Số năm {years} không hợp lệ: từ 1 đến 100."),
+                format!("`years` must be from 1 to 100, not {years}."),
+            ))
+            .into_graphql(l),
+        );
+    }
+    let r = app(ctx)
+        .store
+        .stats()
+        .units_without_admission(
+            unit.as_ref().map(|u| u.id),
+            d,
+            years,
+            first.map(|n| n as usize),
+        )
+        .await
+        .gql(l)?;
+    Ok(UnitsWithoutAdmission {
+        unit: unit.map(Unit),
+        on: Date(r.on),
+        years: r.years,
+        since: Date(r.since),
+        looked_at: r.looked_at,
+        total: r.total,
+        units: r
+            .units
+            .into_iter()
+            .map(|u| IdleUnit {
+                unit: Unit(u.unit),
+                members: u.members,
+                last_admission: u.last_admission.map(Date),
+            })
+            .collect(),
+    })
+}
+
 #[Object]
 impl QuestionsQuery {
     /// The grassroots organizations and branches of the subtree of `unitId` (the whole
@@ -115,47 +166,10 @@ impl QuestionsQuery {
         on: Option<Date>,
         first: Option<u32>,
     ) -> async_graphql::Result<UnitsWithoutAdmission> {
-        let l = lang(ctx);
         let unit = unit_for_reports(ctx, unit_id).await?;
         let d = on_or_today(ctx, on);
         crate::tree::ahead(ctx, "on", Date(d))?;
-        if !(1..=100).contains(&years) {
-            return Err(
-                crate::error::ApiError::Validation(memberflow_workflow::text::Text::new(
-                    format!("Số năm {years} không hợp lệ: từ 1 đến 100."),
-                    format!("`years` must be from 1 to 100, not {years}."),
-                ))
-                .into_graphql(l),
-            );
-        }
-        let r = app(ctx)
-            .store
-            .stats()
-            .units_without_admission(
-                unit.as_ref().map(|u| u.id),
-                d,
-                years,
-                first.map(|n| n as usize),
-            )
-            .await
-            .gql(l)?;
-        Ok(UnitsWithoutAdmission {
-            unit: unit.map(Unit),
-            on: Date(r.on),
-            years: r.years,
-            since: Date(r.since),
-            looked_at: r.looked_at,
-            total: r.total,
-            units: r
-                .units
-                .into_iter()
-                .map(|u| IdleUnit {
-                    unit: Unit(u.unit),
-                    members: u.members,
-                    last_admission: u.last_admission.map(Date),
-                })
-                .collect(),
-        })
+        idle_units(ctx, unit, d, years, first).await
     }
 
     /// The official and probationary members of the subtree of `unitId` (the whole

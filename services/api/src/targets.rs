@@ -4,12 +4,18 @@
 //! cases, the subtree rolled up level by level, and the units furthest behind.
 
 use async_graphql::{Context, Enum, ID, Object};
-use memberflow_store::{TargetReport, TargetRequest, TargetRow as StoreRow};
+use chrono::NaiveDate;
+use memberflow_store::{
+    TargetReport, TargetRequest, TargetRow as StoreRow, UnitRecord, target_reference,
+};
 use memberflow_workflow::stats::{Assessment, Band, TargetParams};
 use memberflow_workflow::text::Text;
+use tokio::sync::OnceCell;
 
 use crate::access::require;
 use crate::error::{ApiError, OrGql};
+use crate::hamlets::HamletsWithout;
+use crate::questions::UnitsWithoutAdmission;
 use crate::scalars::{Date, parse_id, to_id};
 use crate::tree::{Unit, app, lang};
 use memberflow_workflow::access::Permission;
@@ -143,47 +149,80 @@ impl TargetRow {
     }
 }
 
-/// The admission target of a year over a unit's subtree.
+/// The admission target of a year over a unit's subtree. The figures are computed once, when
+/// a field first needs them; the questions asked of the same subtree as of the reference date
+/// (`unitsWithoutAdmission`, `hamletsWithout`) do not wait for them, so a client asking for
+/// all of it in one request waits for the slowest part, not for their sum.
 pub struct AdmissionTargetReport {
-    report: TargetReport,
+    req: TargetRequest,
+    unit: UnitRecord,
+    reference: NaiveDate,
+    report: OnceCell<TargetReport>,
+}
+
+impl AdmissionTargetReport {
+    async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<&TargetReport> {
+        self.report
+            .get_or_try_init(|| async {
+                app(ctx)
+                    .store
+                    .stats()
+                    .admission_targets(&self.req)
+                    .await
+                    .gql(lang(ctx))
+            })
+            .await
+    }
+
+    /// The day the questions are asked on: the reference date, or today for a year to come.
+    fn question_day(&self, ctx: &Context<'_>) -> NaiveDate {
+        self.reference.min(app(ctx).clock.today())
+    }
 }
 
 #[Object]
 impl AdmissionTargetReport {
     /// The year.
     async fn year(&self) -> i32 {
-        self.report.year
+        self.req.year
     }
     /// The rule set the band and the base date come from.
     async fn rule_set(&self) -> &str {
-        &self.report.params.rule_set
+        &self.req.params.rule_set
     }
     /// The band's floor, in percent (S21.target_band_low).
     async fn band_low(&self) -> f64 {
-        percent(self.report.params.low.num, self.report.params.low.den)
+        percent(self.req.params.low.num, self.req.params.low.den)
     }
     /// The band's ceiling, in percent (S21.target_band_high).
     async fn band_high(&self) -> f64 {
-        percent(self.report.params.high.num, self.report.params.high.den)
+        percent(self.req.params.high.num, self.req.params.high.den)
     }
     /// The day members were counted on (S21.base_date of the year before).
     async fn base_date(&self) -> Date {
-        Date(self.report.base_date)
+        Date(self.req.params.base_date(self.req.year))
     }
     /// The day the tree is taken as it stood: the year's last day, today while it runs, or
     /// the unit's last day if it ended during the year. Units that ended before it count in
     /// their successor (merged) or their last parent (dissolved).
     async fn reference_date(&self) -> Date {
-        Date(self.report.reference_date)
+        Date(self.reference)
     }
     /// The unit's own row (depth 0).
-    async fn total(&self) -> Option<TargetRow> {
-        self.report.rows.first().cloned().map(TargetRow)
+    async fn total(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<TargetRow>> {
+        Ok(self.report(ctx).await?.rows.first().cloned().map(TargetRow))
     }
     /// The unit and the units below it down to `maxDepth` levels, breadth first, each
     /// with its own subtree added in.
-    async fn rows(&self) -> Vec<TargetRow> {
-        self.report.rows.iter().cloned().map(TargetRow).collect()
+    async fn rows(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TargetRow>> {
+        Ok(self
+            .report(ctx)
+            .await?
+            .rows
+            .iter()
+            .cloned()
+            .map(TargetRow)
+            .collect())
     }
     /// The units below short of the floor (by the forecast while the year runs), furthest
     /// behind first: by people missing, then by rate. Only those `depth` levels down when
@@ -198,7 +237,7 @@ impl AdmissionTargetReport {
             .store
             .stats()
             .units_at_risk(
-                &self.report,
+                self.report(ctx).await?,
                 memberflow_store::RiskScope::Depth(depth),
                 first.min(1_000) as usize,
             )
@@ -207,6 +246,26 @@ impl AdmissionTargetReport {
             .into_iter()
             .map(TargetRow)
             .collect())
+    }
+    /// The grassroots organizations and branches of the unit's subtree that admitted nobody
+    /// in the `years` years (1 to 100) up to the reference date (today for a year to come):
+    /// `Query.unitsWithoutAdmission` of the unit on that day, asked at once with the figures.
+    async fn units_without_admission(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] years: u32,
+        first: Option<u32>,
+    ) -> async_graphql::Result<UnitsWithoutAdmission> {
+        let d = self.question_day(ctx);
+        crate::questions::idle_units(ctx, Some(self.unit.clone()), d, years, first).await
+    }
+    /// The hamlets and residential groups of the unit's subtree without a member living in
+    /// them, or without a hamlet branch, on the reference date (today for a year to come):
+    /// `Query.hamletsWithout` of the unit on that day, asked at once with the figures.
+    #[graphql(complexity = "100")]
+    async fn hamlets_without(&self, ctx: &Context<'_>) -> async_graphql::Result<HamletsWithout> {
+        let d = self.question_day(ctx);
+        crate::hamlets::hamlets_without_on(ctx, self.unit.clone(), d).await
     }
 }
 
@@ -254,18 +313,19 @@ impl TargetQuery {
         }
         let params = TargetParams::for_year(&a.catalog.rules, year)
             .map_err(|e| ApiError::Validation(e.text()).into_graphql(l))?;
-        let report = a
-            .store
-            .stats()
-            .admission_targets(&TargetRequest {
+        let today = a.clock.today();
+        let reference = target_reference(year, today, Some(&unit)).gql(l)?;
+        Ok(AdmissionTargetReport {
+            req: TargetRequest {
                 year,
                 unit: Some(unit.id),
                 max_depth: Some(max_depth),
-                today: a.clock.today(),
+                today,
                 params,
-            })
-            .await
-            .gql(l)?;
-        Ok(AdmissionTargetReport { report })
+            },
+            unit,
+            reference,
+            report: OnceCell::new(),
+        })
     }
 }

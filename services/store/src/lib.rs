@@ -94,7 +94,7 @@ pub use stats::{
     BulkDiscipline, BulkEdge, BulkHamlet, BulkHamletLink, BulkMember, BulkMembership,
     BulkResidence, BulkStatus, BulkStep, BulkTreeEvent, BulkUnit, DisciplineCounts, IdleUnit,
     IdleUnitsReport, MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference,
-    TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts,
+    TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts, target_reference,
 };
 pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
 

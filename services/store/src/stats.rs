@@ -39,7 +39,7 @@ pub use counters::{StatsCheck, StatsDifference};
 pub use questions::{IdleUnit, IdleUnitsReport};
 pub use reports::{
     BadgeCounts, DisciplineCounts, MemberBreakdown, RiskScope, TargetFigures, TargetReport,
-    TargetRequest, TargetRow, UnitCounts,
+    TargetRequest, TargetRow, UnitCounts, target_reference,
 };
 
 aggregate!(

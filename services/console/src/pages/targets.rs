@@ -80,9 +80,11 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
     let year_now: i32 = v.now().format("%Y").to_string().parse().unwrap_or(2026);
     let year = f.year.unwrap_or(year_now).clamp(1990, 2100);
     let depth = f.depth.unwrap_or(1).clamp(1, 4);
+    let idle_years = f.idle.unwrap_or(5).clamp(1, 100);
     let visit = &v;
     let (units, asked) = super::board::with_role_units(visit, f.unit.as_deref(), |code| {
-        let vars = serde_json::json!({ "code": code, "year": year, "depth": depth });
+        let vars = serde_json::json!({ "code": code, "year": year, "depth": depth,
+                                       "years": idle_years, "first": IDLE_SHOWN });
         async move { visit.gql(gql::TARGETS, "Targets", vars).await }
     })
     .await;
@@ -100,27 +102,7 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
     };
     let report = &data["admissionTarget"];
     let total = &report["total"];
-    let idle_years = f.idle.unwrap_or(5).clamp(1, 100);
-    // As of the report's reference day (the year's end, or today while it runs); the two
-    // questions are asked together.
-    let (idle, hamlets) = tokio::join!(
-        v.gql(
-            gql::TARGETS,
-            "UnitsWithoutAdmission",
-            serde_json::json!({ "id": s(&total["unit"], "id"), "years": idle_years,
-                                "on": report["referenceDate"], "first": IDLE_SHOWN }),
-        ),
-        v.gql(
-            gql::TARGETS,
-            "HamletsWithout",
-            serde_json::json!({ "id": s(&total["unit"], "id"), "on": report["referenceDate"] }),
-        )
-    );
-    let idle = match idle {
-        Ok(d) => d,
-        Err(e) => return error_page(&v, Nav::Targets, &e),
-    };
-    let idle = &idle["unitsWithoutAdmission"];
+    let idle = &report["unitsWithoutAdmission"];
     let idle_units: Vec<&Value> = list(idle, "units").iter().collect();
     let idle_title = match l {
         Lang::Vi => format!(
@@ -138,11 +120,7 @@ pub(crate) async fn show(v: Visit, Query(f): Query<Filter>) -> Response {
         Lang::Vi => format!("Không kết nạp được đảng viên trong {idle_years} năm"),
         Lang::En => format!("No admission in {idle_years} years"),
     };
-    let hamlets = match hamlets {
-        Ok(d) => d,
-        Err(e) => return error_page(&v, Nav::Targets, &e),
-    };
-    let hamlets = &hamlets["hamletsWithout"];
+    let hamlets = &report["hamletsWithout"];
     let no_members: Vec<&Value> = list(hamlets, "withoutMembers").iter().collect();
     let no_branch: Vec<&Value> = list(hamlets, "withoutBranch").iter().collect();
     let rows: Vec<&Value> = list(report, "rows")

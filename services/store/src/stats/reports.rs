@@ -278,6 +278,30 @@ fn not_yet(code: &str, year: i32) -> StoreError {
     )
 }
 
+/// The day the tree of `year`'s target report is taken as it stood: the year's last day,
+/// `today` while the year runs, or the unit's last day if it ended during the year (its first
+/// day if it began after `today`). A unit that did not exist yet in the year has no report.
+pub fn target_reference(
+    year: i32,
+    today: NaiveDate,
+    unit: Option<&UnitRecord>,
+) -> Result<NaiveDate> {
+    let (jan1, dec31) = core::year_bounds(year);
+    let mut reference = dec31.min(today.max(jan1));
+    if let Some(u) = unit {
+        if u.valid_from > dec31 {
+            return Err(not_yet(&u.code, year));
+        }
+        if let Some(end) = u.valid_to
+            && end <= reference
+        {
+            reference = end.pred_opt().unwrap_or(end);
+        }
+        reference = reference.max(u.valid_from);
+    }
+    Ok(reference)
+}
+
 impl Statistics<'_> {
     /// The admission target of `req.year`: each unit's members on the base date and
     /// admissions in the year from the counters, folded into the tree as it stood on the
@@ -288,22 +312,11 @@ impl Statistics<'_> {
         self.ensure(anchor).await?;
         let c = self.db();
         let (jan1, dec31) = core::year_bounds(req.year);
-        let mut reference = dec31.min(req.today.max(jan1));
         let requested = match req.unit {
             Some(id) => Some(crate::tree::load_unit(c, id).await?),
             None => None,
         };
-        if let Some(u) = &requested {
-            if u.valid_from > dec31 {
-                return Err(not_yet(&u.code, req.year));
-            }
-            if let Some(end) = u.valid_to
-                && end <= reference
-            {
-                reference = end.pred_opt().unwrap_or(end);
-            }
-            reference = reference.max(u.valid_from);
-        }
+        let reference = target_reference(req.year, req.today, requested.as_ref())?;
         if let Some(report) = self
             .fast_targets(req, requested.as_ref(), reference)
             .await?
