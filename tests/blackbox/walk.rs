@@ -154,13 +154,14 @@ impl<'a> Walk<'a> {
         assert_eq!(self.state().await, before);
     }
 
-    /// `token` decides (decision `number`), and the decision is received the next day: the
-    /// appeal window opens.
+    /// `token` decides (decision `number`) the day after the vote, and the decision is
+    /// received the next day: the appeal window opens. A branch announces the vote's result
+    /// that day (D34: without `announced_on` its decision is dated the vote's day).
     pub(crate) async fn decide_and_notify(&mut self, token: &str, number: &str) {
         self.expect(
             token,
             "impose",
-            json!({ "decision_date": "today", "decision_number": number }),
+            json!({ "decision_date": "today", "announced_on": "today", "decision_number": number }),
             "Decided",
         )
         .await;
