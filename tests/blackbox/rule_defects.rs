@@ -247,7 +247,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     .await;
     w.walk_to_limitation_check(&operator, "2026-01-15", "reprimand")
         .await;
-    w.decide_and_notify(&operator, "02-QĐ/CB").await;
+    w.branch_decides_and_notifies(&operator, "02-QĐ/CB").await;
     // Decided 8/3/2026, received 9/3: the window closes after 21/4 (30 working days), the
     // reprimand lapses on 8/3/2027 (C1).
     let window_end = w.deadline("appeal_window").await.unwrap();
@@ -450,7 +450,7 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
     .await;
     w.walk_to_limitation_check(&secretary, "2026-01-15", "reprimand")
         .await;
-    w.decide_and_notify(&secretary, "03-QĐ/CB").await;
+    w.branch_decides_and_notifies(&secretary, "03-QĐ/CB").await;
     let q = "query($id: ID!) { case(id: $id) { state facts history { inputs payload } \
         decision { form formLabel number decidedOn body receivedOn appealDueBy lapsesOn appealRights } } }";
     let r = app.gql_as(&subject, q, json!({ "id": w.case })).await;
