@@ -474,9 +474,7 @@ async fn dissolving_or_merging_a_hamlet_branch_closes_its_links_and_a_merged_ham
         json!({ "s": [branches[1]], "t": branches[0], "on": "2024-06-01" }),
     )
     .await;
-    let link = |code: &str, from: &str, to: Option<&str>| {
-        json!({ "branch": { "code": code }, "from": from, "to": to })
-    };
+    let link = |code: &str, from: &str, to: Option<&str>| json!({ "branch": { "code": code }, "from": from, "to": to });
     let on_may = links(&app, &p.gc, "2024-05-31").await;
     let on_june = links(&app, &p.gc, "2024-06-01").await;
     assert_eq!(

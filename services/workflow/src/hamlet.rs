@@ -280,4 +280,15 @@ mod tests {
         }
         assert_eq!(HamletKind::parse("hamlet"), None);
     }
+
+    #[test]
+    fn only_a_hamlet_branch_takes_over_a_merged_hamlet_branch_s_links() {
+        assert!(is_hamlet_branch(UnitKind::Branch, Some("HAMLET")));
+        assert!(!is_hamlet_branch(UnitKind::Branch, Some("COMMUNE_SECTOR")));
+        assert!(!is_hamlet_branch(UnitKind::Branch, None));
+        assert!(!is_hamlet_branch(
+            UnitKind::GrassrootsCommittee,
+            Some("HAMLET")
+        ));
+    }
 }
