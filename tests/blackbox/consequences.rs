@@ -82,7 +82,8 @@ pub(crate) async fn branch_decides(app: &TestApp, case: &str, form: &str) {
     w.walk_to_vote(operator, "2026-01-15", form).await;
     w.expect(operator, "vote", branch_vote(form), "LimitationCheck")
         .await;
-    let decision = json!({ "decision_date": "today", "decision_number": "02-QĐ/CB" });
+    let decision =
+        json!({ "decision_date": "today", "announced_on": "today", "decision_number": "02-QĐ/CB" });
     w.expect(operator, "impose", decision, "Decided").await;
     let delivered = json!({ "decision_received_date": "today" });
     w.expect(operator, "notify", delivered, "AppealWindow")

@@ -803,7 +803,7 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     w.walk_to_vote(&lan, "2026-01-15", "reprimand").await;
     w.expect(&lan, "vote", branch_vote("reprimand"), "LimitationCheck")
         .await;
-    w.decide_and_notify(&lan, "03-QĐ/CB").await;
+    w.branch_decides_and_notifies(&lan, "03-QĐ/CB").await;
     let discipline = w.case.clone();
     let appeal_by = w
         .deadline("appeal_window")

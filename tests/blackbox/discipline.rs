@@ -138,7 +138,7 @@ async fn d36_p6_an_expulsion_ends_the_membership_from_the_decision_and_an_annulm
         .step(
             &secretary,
             "impose",
-            json!({ "decision_date": "today", "decision_number": "01-QĐ/CB" }),
+            json!({ "decision_date": "today", "announced_on": "today", "decision_number": "01-QĐ/CB" }),
         )
         .await;
     assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
@@ -265,7 +265,7 @@ async fn c1_a_reprimand_by_the_branch_lapses_after_12_months() {
     w.forbidden(
         &subject,
         "impose",
-        json!({ "decision_date": "today", "decision_number": "03-QĐ/CB" }),
+        json!({ "decision_date": "today", "announced_on": "today", "decision_number": "03-QĐ/CB" }),
         "secretary@branch",
     )
     .await;
@@ -273,7 +273,7 @@ async fn c1_a_reprimand_by_the_branch_lapses_after_12_months() {
     w.expect(
         &secretary,
         "impose",
-        json!({ "decision_date": "today", "decision_number": "03-QĐ/CB" }),
+        json!({ "decision_date": "today", "announced_on": "today", "decision_number": "03-QĐ/CB" }),
         "Decided",
     )
     .await;
@@ -387,7 +387,7 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
         .refused(
             &secretary,
             "impose",
-            json!({ "decision_date": "today", "decision_number": "04-QĐ/CB" }),
+            json!({ "decision_date": "today", "announced_on": "today", "decision_number": "04-QĐ/CB" }),
             "D7",
         )
         .await;
@@ -404,7 +404,7 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
             w.day,
             &secretary,
             "impose",
-            json!({ "decision_date": "today", "decision_number": "04-QĐ/CB" }),
+            json!({ "decision_date": "today", "announced_on": "today", "decision_number": "04-QĐ/CB" }),
         )
         .await;
     assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
@@ -438,7 +438,7 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
     w.expect(
         &secretary,
         "impose",
-        json!({ "decision_date": "today", "decision_number": "05-QĐ/CB" }),
+        json!({ "decision_date": "today", "announced_on": "today", "decision_number": "05-QĐ/CB" }),
         "Decided",
     )
     .await;
@@ -508,7 +508,7 @@ async fn delivered_reprimand<'a>(
     w.expect(
         secretary,
         "impose",
-        json!({ "decision_date": "today", "decision_number": "06-QĐ/CB" }),
+        json!({ "decision_date": "today", "announced_on": "today", "decision_number": "06-QĐ/CB" }),
         "Decided",
     )
     .await;
@@ -723,7 +723,7 @@ async fn d29_a_deferral_for_nursing_resumes_when_the_child_is_12_months_old() {
     w.expect(
         &secretary,
         "impose",
-        json!({ "decision_date": "today", "decision_number": "07-QĐ/CB" }),
+        json!({ "decision_date": "today", "announced_on": "today", "decision_number": "07-QĐ/CB" }),
         "Decided",
     )
     .await;

@@ -426,3 +426,124 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         "{table}"
     );
 }
+
+/// Each hamlet of `unit` on `on` with its branch that day and every link it ever had.
+async fn links(app: &TestApp, unit: &str, on: &str) -> Value {
+    let d = app
+        .ok(
+            "query($u: ID!, $on: Date) { unit(id: $u) { hamlets(on: $on) { hamlet { code branchLinks { branch { code } from to } } branch { code } } } }",
+            json!({ "u": unit, "on": on }),
+        )
+        .await;
+    d["unit"]["hamlets"].clone()
+}
+
+#[tokio::test]
+async fn dissolving_or_merging_a_hamlet_branch_closes_its_links_and_a_merged_hamlet_branch_takes_them_over()
+ {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut branches = Vec::new();
+    let mut hamlets = Vec::new();
+    for i in 1..=4 {
+        branches.push(hamlet_branch(&app, &format!("HG-D1-X-A{i}"), &p.gc, "2005-01-01").await);
+        hamlets.push(hamlet(&app, &p.gc, &format!("X-AP{i}"), "HAMLET", "2010-01-01").await);
+    }
+    for i in 0..3 {
+        app.ok(
+            LINK,
+            json!({ "h": hamlets[i], "u": branches[i], "from": "2015-01-01" }),
+        )
+        .await;
+    }
+    // X-AP4's branch is linked from 1/9/2024 only.
+    app.ok(
+        LINK,
+        json!({ "h": hamlets[3], "u": branches[3], "from": "2024-09-01" }),
+    )
+    .await;
+    let dissolve = "mutation($u: ID!, $on: Date!) { dissolveUnit(input: { unitId: $u, effectiveDate: $on }) { code validTo } }";
+    let merge = "mutation($s: [ID!]!, $t: ID!, $on: Date!) { mergeUnits(input: { sourceIds: $s, targetId: $t, effectiveDate: $on }) { code } }";
+
+    // A3 dissolved on 1/3/2024: X-AP3's link ends that day (in the same transaction).
+    app.ok(dissolve, json!({ "u": branches[2], "on": "2024-03-01" }))
+        .await;
+    // A2 merged into A1 (a hamlet branch) on 1/6/2024: X-AP2's branch is A1 from that day.
+    app.ok(
+        merge,
+        json!({ "s": [branches[1]], "t": branches[0], "on": "2024-06-01" }),
+    )
+    .await;
+    let link = |code: &str, from: &str, to: Option<&str>| json!({ "branch": { "code": code }, "from": from, "to": to });
+    let on_may = links(&app, &p.gc, "2024-05-31").await;
+    let on_june = links(&app, &p.gc, "2024-06-01").await;
+    assert_eq!(
+        on_june,
+        json!([
+            { "hamlet": { "code": "X-AP1", "branchLinks": [link("HG-D1-X-A1", "2015-01-01", None)] },
+              "branch": { "code": "HG-D1-X-A1" } },
+            { "hamlet": { "code": "X-AP2", "branchLinks": [
+                link("HG-D1-X-A2", "2015-01-01", Some("2024-06-01")),
+                link("HG-D1-X-A1", "2024-06-01", None)] },
+              "branch": { "code": "HG-D1-X-A1" } },
+            { "hamlet": { "code": "X-AP3", "branchLinks": [link("HG-D1-X-A3", "2015-01-01", Some("2024-03-01"))] },
+              "branch": null },
+            { "hamlet": { "code": "X-AP4", "branchLinks": [link("HG-D1-X-A4", "2024-09-01", None)] },
+              "branch": null }
+        ]),
+        "{on_june:#}"
+    );
+    // The day before the merge, X-AP2's branch was still A2.
+    assert_eq!(
+        on_may[1]["branch"],
+        json!({ "code": "HG-D1-X-A2" }),
+        "{on_may:#}"
+    );
+    assert_eq!(
+        without(&app, &p.gc, "2024-06-01").await.2,
+        vec!["X-AP3".to_owned(), "X-AP4".to_owned()]
+    );
+
+    // A1 merged into a branch that is not a hamlet branch on 1/8/2024: both its links end and
+    // none moves (X-AP1 and X-AP2 are without a branch from that day).
+    app.ok(
+        merge,
+        json!({ "s": [branches[0]], "t": p.b1, "on": "2024-08-01" }),
+    )
+    .await;
+    let on_august = links(&app, &p.gc, "2024-08-01").await;
+    assert_eq!(
+        on_august[0]["hamlet"]["branchLinks"],
+        json!([link("HG-D1-X-A1", "2015-01-01", Some("2024-08-01"))]),
+        "{on_august:#}"
+    );
+    assert_eq!(
+        on_august[1]["hamlet"]["branchLinks"],
+        json!([
+            link("HG-D1-X-A2", "2015-01-01", Some("2024-06-01")),
+            link("HG-D1-X-A1", "2024-06-01", Some("2024-08-01"))
+        ]),
+        "{on_august:#}"
+    );
+    assert_eq!(on_august[0]["branch"], Value::Null);
+    assert_eq!(on_august[1]["branch"], Value::Null);
+
+    // Refused, nothing written: dissolving A4 before its link begins (history is not rewritten).
+    let before = app.row_counts().await;
+    let r = app
+        .gql(dissolve, json!({ "u": branches[3], "on": "2024-08-15" }))
+        .await;
+    assert_eq!(error_code(&r), "CONFLICT", "{r:#}");
+    assert_eq!(app.row_counts().await, before);
+    // After its link began it may go, and the link ends with it.
+    let r = app
+        .ok(dissolve, json!({ "u": branches[3], "on": "2024-10-01" }))
+        .await;
+    assert_eq!(r["dissolveUnit"]["validTo"], json!("2024-10-01"));
+    let on_october = links(&app, &p.gc, "2024-10-01").await;
+    assert_eq!(
+        on_october[3]["hamlet"]["branchLinks"],
+        json!([link("HG-D1-X-A4", "2024-09-01", Some("2024-10-01"))]),
+        "{on_october:#}"
+    );
+}

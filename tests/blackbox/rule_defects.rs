@@ -247,7 +247,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     .await;
     w.walk_to_limitation_check(&operator, "2026-01-15", "reprimand")
         .await;
-    w.decide_and_notify(&operator, "02-QĐ/CB").await;
+    w.branch_decides_and_notifies(&operator, "02-QĐ/CB").await;
     // Decided 8/3/2026, received 9/3: the window closes after 21/4 (30 working days), the
     // reprimand lapses on 8/3/2027 (C1).
     let window_end = w.deadline("appeal_window").await.unwrap();
@@ -450,7 +450,7 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
     .await;
     w.walk_to_limitation_check(&secretary, "2026-01-15", "reprimand")
         .await;
-    w.decide_and_notify(&secretary, "03-QĐ/CB").await;
+    w.branch_decides_and_notifies(&secretary, "03-QĐ/CB").await;
     let q = "query($id: ID!) { case(id: $id) { state facts history { inputs payload } \
         decision { form formLabel number decidedOn body receivedOn appealDueBy lapsesOn appealRights } } }";
     let r = app.gql_as(&subject, q, json!({ "id": w.case })).await;
@@ -582,7 +582,7 @@ async fn d7_a_warning_can_be_imposed_on_the_last_day_of_its_10_year_limitation_p
     w.expect(
         &secretary,
         "impose",
-        json!({ "decision_date": "today", "decision_number": "04-QĐ/CB" }),
+        json!({ "decision_date": "today", "announced_on": "today", "decision_number": "04-QĐ/CB" }),
         "Decided",
     )
     .await;
@@ -601,7 +601,7 @@ async fn d7_a_warning_is_time_barred_the_day_after_its_10_years() {
         .refused(
             &secretary,
             "impose",
-            json!({ "decision_date": "today", "decision_number": "04-QĐ/CB" }),
+            json!({ "decision_date": "today", "announced_on": "today", "decision_number": "04-QĐ/CB" }),
             "D7",
         )
         .await;
@@ -902,4 +902,73 @@ async fn a14_d4_only_the_competent_committee_strikes_the_name_off() {
     }
     let r = w.step_as(Some(&district), 0, "strike_off", decision).await;
     assert_eq!(r["data"]["fireTransition"]["toState"], "StruckOff", "{r:#}");
+}
+
+#[tokio::test]
+async fn d34_without_an_announcement_day_a_branch_warning_is_dated_the_day_of_its_vote() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.b1, "Trịnh Văn Họp").await;
+    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let mut w = DWalk::open(
+        &app,
+        &secretary,
+        "discipline_member",
+        &p.b1,
+        Some(&m),
+        member_case(&m, "Trịnh Văn Họp", &p.b1),
+        date("2026-03-02"),
+        "Detected",
+    )
+    .await;
+    w.walk_to_limitation_check(&secretary, "2025-06-01", "warning")
+        .await;
+    // No announcement day recorded: the result was announced at the meeting, so the decision
+    // recorded the next day and dated that day is refused, naming the vote's day.
+    let voted = w.day;
+    let next = voted.succ_opt().unwrap();
+    let r = w
+        .fire_on(
+            next,
+            &secretary,
+            "impose",
+            json!({ "decision_date": next.to_string(), "decision_number": "06-QĐ/CB" }),
+        )
+        .await;
+    let vi = refused(&r, "D34");
+    let voted_vi = voted.format("%d/%m/%Y").to_string();
+    assert!(vi.contains(&format!("ngày họp {voted_vi}")), "{vi}");
+    assert!(
+        r.to_string()
+            .contains(&format!("dated the day of the vote, {voted_vi}")),
+        "{r:#}"
+    );
+    assert_eq!(w.state().await, "LimitationCheck");
+    // Dated the vote's day (recorded the day after), it is decided and in force from the vote.
+    let r = w
+        .fire_on(
+            next,
+            &secretary,
+            "impose",
+            json!({ "decision_date": voted.to_string(), "decision_number": "06-QĐ/CB" }),
+        )
+        .await;
+    assert_eq!(r["data"]["fireTransition"]["toState"], "Decided", "{r:#}");
+    let in_force = |on: chrono::NaiveDate| {
+        let app = &app;
+        let m = m.clone();
+        async move {
+            app.ok(
+                "query($m: ID!, $on: Date) { member(id: $m) { disciplineInForce(on: $on) { form decisionDate } } }",
+                json!({ "m": m, "on": on.to_string() }),
+            )
+            .await["member"]["disciplineInForce"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        in_force(voted).await,
+        json!([{ "form": "warning", "decisionDate": voted.to_string() }])
+    );
+    assert_eq!(in_force(voted.pred_opt().unwrap()).await, json!([]));
 }

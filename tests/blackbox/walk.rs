@@ -154,16 +154,29 @@ impl<'a> Walk<'a> {
         assert_eq!(self.state().await, before);
     }
 
-    /// `token` decides (decision `number`), and the decision is received the next day: the
-    /// appeal window opens.
+    /// `token` decides (decision `number`) the day after the vote, and the decision is
+    /// received the next day: the appeal window opens.
     pub(crate) async fn decide_and_notify(&mut self, token: &str, number: &str) {
-        self.expect(
+        self.decided_and_notified(
             token,
-            "impose",
             json!({ "decision_date": "today", "decision_number": number }),
-            "Decided",
         )
         .await;
+    }
+
+    /// The same for a branch deciding a member's reprimand or warning: it announces the vote's
+    /// result the day after the vote, and its decision is dated that day (D34: without
+    /// `announced_on` it would be dated the vote's day).
+    pub(crate) async fn branch_decides_and_notifies(&mut self, token: &str, number: &str) {
+        self.decided_and_notified(
+            token,
+            json!({ "decision_date": "today", "announced_on": "today", "decision_number": number }),
+        )
+        .await;
+    }
+
+    async fn decided_and_notified(&mut self, token: &str, decision: Value) {
+        self.expect(token, "impose", decision, "Decided").await;
         self.expect(
             token,
             "notify",

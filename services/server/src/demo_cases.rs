@@ -583,12 +583,18 @@ fn discipline<'a>(
     let on = add_days(decided, -15);
     w.step("hold_hearing", on, values([("hearing_date", date(on))]))?;
     // D13: the branch decides reprimand and warning; it proposes removal and expulsion, which
-    // the district's standing committee decides (D18).
+    // the district's standing committee decides (D18). D34: the branch's decision takes effect
+    // when it announces the vote's result, at the meeting: it votes on the decision's day.
     let branch_decides = matches!(form, "reprimand" | "warning");
+    let vote_on = if branch_decides {
+        decided
+    } else {
+        add_days(decided, -10)
+    };
     w.step(
         "vote",
-        add_days(decided, -10),
-        ballot(add_days(decided, -10), "branch", "branch", form, false),
+        vote_on,
+        ballot(vote_on, "branch", "branch", form, false),
     )?;
     if !branch_decides {
         let on = add_days(decided, -7);

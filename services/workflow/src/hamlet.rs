@@ -91,6 +91,15 @@ pub fn check_new_hamlet(
     }
 }
 
+/// Whether a unit of `kind` and branch `category` is a hamlet branch (chi bộ ấp, khu vực).
+/// When a hamlet branch is merged into another unit, its hamlets' links move to the merged
+/// unit only if that unit is a hamlet branch itself (the hamlet's party members now live their
+/// party life there); a commune-sector branch is no hamlet's branch, and the hamlet is then
+/// without a branch until one is linked.
+pub fn is_hamlet_branch(kind: UnitKind, category: Option<&str>) -> bool {
+    kind == UnitKind::Branch && category == Some(HAMLET_BRANCH_CATEGORY)
+}
+
 /// Checks that `hamlet` exists on `d`.
 pub fn check_hamlet_exists(hamlet: &HamletFacts, d: NaiveDate) -> Result<(), TreeRefusal> {
     if hamlet.exists_on(d) {
@@ -118,7 +127,7 @@ pub fn check_branch_link(
     from: NaiveDate,
 ) -> Result<(), TreeRefusal> {
     check_hamlet_exists(hamlet, from)?;
-    if branch.kind != UnitKind::Branch || category != Some(HAMLET_BRANCH_CATEGORY) {
+    if !is_hamlet_branch(branch.kind, category) {
         return Err(TreeRefusal::validation(Text::new(
             format!(
                 "{} không phải chi bộ ấp, khu vực (chi bộ trực thuộc phân loại HAMLET).",
@@ -270,5 +279,16 @@ mod tests {
             assert_eq!(HamletKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(HamletKind::parse("hamlet"), None);
+    }
+
+    #[test]
+    fn only_a_hamlet_branch_takes_over_a_merged_hamlet_branch_s_links() {
+        assert!(is_hamlet_branch(UnitKind::Branch, Some("HAMLET")));
+        assert!(!is_hamlet_branch(UnitKind::Branch, Some("COMMUNE_SECTOR")));
+        assert!(!is_hamlet_branch(UnitKind::Branch, None));
+        assert!(!is_hamlet_branch(
+            UnitKind::GrassrootsCommittee,
+            Some("HAMLET")
+        ));
     }
 }

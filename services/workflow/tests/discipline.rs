@@ -160,8 +160,11 @@ voting_level = "branch"
 secret_ballot = true
 official_members = 10
 
+# D34: the walk's branch announces the vote's result to the member the day after its meeting,
+# and its decision is dated that day (without `announced_on` it is dated the vote's day).
 [discipline_member.impose]
 decision_date = "today"
+announced_on = "today"
 decision_number = "01-QĐ/CB"
 
 [discipline_member.propose_to_competent]
@@ -1418,8 +1421,7 @@ fire = "impose"
 
 #[test]
 fn d34_a_branch_warning_is_dated_the_day_the_vote_is_announced_while_the_rule_set_says_so() {
-    // The branch votes a warning on 6/8/2025 and announces it that day; the written decision
-    // is drafted the day after.
+    // The branch votes a warning on 6/8/2025; the written decision is drafted the day after.
     let scenario = |edits: &str, inputs: &str, expect: &str| {
         format!(
             r#"
@@ -1432,35 +1434,69 @@ walk_until = "vote"
 fire = "impose"
 on = 2025-08-07
 inputs = {{ {inputs} }}
+remove = ["announced_on"]
 {expect}
 "#
         )
     };
-    // Without the day of the announcement nothing more is asked.
-    check(&scenario("", "", "expect_state = \"Decided\""));
-    // Announced on 6/8: the decision dated 7/8 is refused, dated 6/8 it is in force from then.
+    let announced = |edits: &str, inputs: &str, expect: &str| {
+        scenario(edits, inputs, expect).replace("remove = [\"announced_on\"]\n", "")
+    };
+    // Without the day of the announcement the result was announced at the meeting: the
+    // decision dated the day after the vote is refused, dated the vote's day it is in force.
     check(&scenario(
         "",
-        "announced_on = 2025-08-06",
-        "expect_refused = [\"GUARD_FAILED:D34\"]\nexpect_vi = [\"có hiệu lực ngay khi chi bộ công bố kết quả biểu quyết\"]",
+        "",
+        "expect_refused = [\"GUARD_FAILED:D34\"]\nexpect_vi = [\"ngày họp 06/08/2025, không phải 07/08/2025\"]\nexpect_en = [\"dated the day of the vote, 06/08/2025\"]",
     ));
     check(&scenario(
+        "",
+        "decision_date = 2025-08-06",
+        "expect_state = \"Decided\"\nexpect_fact = { decision_date = 2025-08-06 }",
+    ));
+    // Announced on 6/8: the decision dated 7/8 is refused, dated 6/8 it is in force from then.
+    check(&announced(
+        "",
+        "announced_on = 2025-08-06",
+        "expect_refused = [\"GUARD_FAILED:D34\"]\nexpect_vi = [\"ngày công bố 06/08/2025, không phải 07/08/2025\"]",
+    ));
+    check(&announced(
         "",
         "announced_on = 2025-08-06, decision_date = 2025-08-06",
         "expect_state = \"Decided\"",
     ));
+    // Announced on a later day than the vote: the decision is dated that day.
+    check(&announced(
+        "",
+        "announced_on = 2025-08-07",
+        "expect_state = \"Decided\"\nexpect_fact = { decision_date = 2025-08-07 }",
+    ));
     // An announcement before the vote is refused whatever the rule set.
     let off = flag_off("D34.effective_on_announcement", "D34");
-    check(&scenario(
+    check(&announced(
         &off,
         "announced_on = 2025-08-05, decision_date = 2025-08-05",
         "expect_refused = [\"GUARD_FAILED:D34\"]\nexpect_vi = [\"không thể trước ngày họp biểu quyết\"]",
     ));
-    // The flag flipped: the written decision takes effect from its own date.
-    check(&scenario(
+    // The flag flipped: the written decision takes effect from its own date, announced or not.
+    check(&announced(
         &off,
         "announced_on = 2025-08-06",
+        "expect_state = \"Decided\"\nexpect_fact = { decision_date = 2025-08-07 }",
+    ));
+    check(&scenario(
+        &off,
+        "",
+        "expect_state = \"Decided\"\nexpect_fact = { decision_date = 2025-08-07 }",
+    ));
+    // The competent body's decision (not a branch's) is dated as it is written.
+    check(&scenario(
+        "",
+        "",
         "expect_state = \"Decided\"",
+    ).replace(
+        "walk_until = \"vote\"",
+        "walk_until = \"vote\"\n\n[walk_inputs.vote]\nvoting_body = \"standing_committee\"\nvoting_level = \"superior\"\nofficial_members = 9\nvotes_warning = 6\nvotes_reprimand = 2",
     ));
 }
 

@@ -182,6 +182,54 @@ async fn close_open_links(c: &impl ConnectionTrait, id: Uuid, d: NaiveDate) -> R
     Ok(())
 }
 
+/// The open hamlet links of `unit`, which ends on `d` (dissolved, or merged into `merged_into`),
+/// in the tree command's transaction: each ends that day; when the unit is merged into a
+/// hamlet branch, each of its hamlets is linked to the merged unit from that day
+/// (`core::is_hamlet_branch`). A link beginning on or after `d` is a `CONFLICT` (history is
+/// never rewritten). Returns how many links ended.
+pub(crate) async fn end_unit_links(
+    c: &impl ConnectionTrait,
+    unit: &crate::records::UnitRecord,
+    d: NaiveDate,
+    merged_into: Option<&crate::records::UnitRecord>,
+) -> Result<usize> {
+    let open = hamlet_branch::Entity::find()
+        .filter(hamlet_branch::Column::UnitId.eq(unit.id))
+        .filter(hamlet_branch::Column::ValidTo.is_null())
+        .all(c)
+        .await?;
+    let takes_over = merged_into
+        .filter(|t| core::is_hamlet_branch(t.kind, t.branch_category.as_deref()))
+        .map(|t| t.id);
+    let ended = open.len();
+    for l in open {
+        core::check_after(
+            &Text::new(
+                format!("liên kết ấp, khu vực của chi bộ {}", unit.code),
+                format!("the hamlet link of branch {}", unit.code),
+            ),
+            l.valid_from,
+            d,
+        )?;
+        let hamlet_id = l.hamlet_id;
+        let mut am: hamlet_branch::ActiveModel = l.into();
+        am.valid_to = Set(Some(d));
+        am.update(c).await?;
+        if let Some(target) = takes_over {
+            hamlet_branch::ActiveModel {
+                hamlet_id: Set(hamlet_id),
+                unit_id: Set(target),
+                valid_from: Set(d),
+                valid_to: Set(None),
+                ..Default::default()
+            }
+            .insert(c)
+            .await?;
+        }
+    }
+    Ok(ended)
+}
+
 impl Registry<'_> {
     /// Records a hamlet or residential group of a commune-level unit, existing from `from`.
     pub async fn record_hamlet(&self, new: &NewHamlet, now: DateTime<Utc>) -> Result<HamletRecord> {

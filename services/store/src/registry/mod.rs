@@ -30,6 +30,7 @@ pub use away::{NewTemporaryActivity, TemporaryActivity, TemporaryActivityOn};
 pub use badges::{AwardOutcome, BadgeAwardRecord};
 pub(crate) use effects::apply;
 pub use exemptions::{ExemptionRecord, NewExemption};
+pub(crate) use hamlets::end_unit_links;
 pub use hamlets::{HamletOn, HamletPeriod, HamletRecord, NewHamlet};
 pub use import::{
     BadgePageExport, ExportTree, ImportCounts, ImportOutcome, ImportRequest, MemberPageExport,

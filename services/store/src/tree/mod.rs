@@ -525,7 +525,8 @@ impl Tree<'_> {
     }
 
     /// Merges `sources` into `target` on `date`: the sources end the day before, and their
-    /// children and members move to the target that day.
+    /// children and members move to the target that day; their hamlet links end that day and,
+    /// when the target is a hamlet branch, its hamlets are linked to the target from that day.
     pub async fn merge_units(&self, m: MergeUnits, now: DateTime<Utc>) -> Result<UnitRecord> {
         let d = m.date;
         if m.sources.is_empty() {
@@ -589,6 +590,8 @@ impl Tree<'_> {
             am.valid_to = Set(Some(d));
             am.successor_id = Set(Some(m.target));
             am.update(&txn).await?;
+            // Its hamlets' links end; a hamlet branch merged into a hamlet branch hands them on.
+            crate::registry::end_unit_links(&txn, &s, d, Some(&target)).await?;
             // Its children move to the target.
             let child_edges = unit_parent::Entity::find()
                 .filter(unit_parent::Column::ParentId.eq(*sid))
@@ -676,7 +679,8 @@ impl Tree<'_> {
         Ok(target)
     }
 
-    /// Dissolves `id` on `d`: it must have no children and no members left by then.
+    /// Dissolves `id` on `d`: it must have no children and no members left by then; its hamlet
+    /// links end that day.
     pub async fn dissolve_unit(
         &self,
         id: Uuid,
@@ -725,6 +729,8 @@ impl Tree<'_> {
             .into();
         am.valid_to = Set(Some(d));
         let model = am.update(&txn).await?;
+        // A hamlet branch dissolved: its hamlets' links end with it.
+        crate::registry::end_unit_links(&txn, &u, d, None).await?;
         ancestry::refresh(&txn, &[id]).await?;
         crate::stats::rollup::shift_after(&txn, shift).await?;
         crate::stats::forecast::shift_after(&txn, open).await?;

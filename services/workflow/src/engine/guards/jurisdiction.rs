@@ -25,7 +25,7 @@ pub(super) static GUARDS: &[GuardSpec] = &[
 pub(super) const BRANCH_DECISION_ON_ANNOUNCEMENT: GuardSpec = GuardSpec {
     name: "branch_decision_on_announcement",
     rules: &["D34"],
-    doc: "A branch's reprimand or warning of its own member takes effect as soon as the branch announces the vote's result while the rule set says so (`D34.effective_on_announcement`): when the step records the day of the announcement (`announced_on`, not before the vote), the decision is dated that day, and the discipline is in force, lapses (C1) and bars (C2) from it. Where the flag is false the written decision may be dated later and takes effect from its own date.",
+    doc: "A branch's reprimand or warning of its own member takes effect as soon as the branch announces the vote's result while the rule set says so (`D34.effective_on_announcement`): the decision is dated the day of the announcement, which is the vote's day (`vote_date`, the result announced at the meeting) unless the step records a later one (`announced_on`, never before the vote), and the discipline is in force, lapses (C1) and bars (C2) from it. Where the flag is false the written decision may be dated later and takes effect from its own date.",
     params: &[("D34.effective_on_announcement", ParamKind::Flag)],
     reads: &[
         req("voting_body", DataType::Text),
@@ -38,15 +38,18 @@ pub(super) const BRANCH_DECISION_ON_ANNOUNCEMENT: GuardSpec = GuardSpec {
 };
 
 fn branch_decision_on_announcement(ctx: &GuardContext<'_>) -> GuardOutcome {
-    let Some(announced) = ctx.date("announced_on") else {
-        return GuardOutcome::Pass;
-    };
     let form = ctx.text("discipline_form").unwrap_or_default();
     if ctx.text("voting_body") != Some("branch") || !matches!(form, "reprimand" | "warning") {
         return GuardOutcome::Pass;
     }
+    let vote = ctx.date("vote_date");
+    // Without a recorded announcement the result was announced at the meeting: the vote's day.
+    let recorded = ctx.date("announced_on");
+    let Some(announced) = recorded.or(vote) else {
+        return GuardOutcome::Pass;
+    };
     let mut reasons = Vec::new();
-    if let Some(vote) = ctx.date("vote_date")
+    if let Some(vote) = vote
         && announced < vote
     {
         reasons.push(
@@ -69,20 +72,43 @@ fn branch_decision_on_announcement(ctx: &GuardContext<'_>) -> GuardOutcome {
     let on_announcement = get!(ctx.param_flag("D34.effective_on_announcement"));
     let decided = get!(ctx.need_date("decision_date"));
     if on_announcement && decided != announced {
-        reasons.push(
-            ctx.reason(
-                "D34",
+        let (vi, en) = if recorded.is_some() {
+            (
                 format!(
-                    "{} của chi bộ có hiệu lực ngay khi chi bộ công bố kết quả biểu quyết (D34): ngày quyết định phải là ngày công bố {}, không phải {}.",
-                    capitalise(&form_vi(form)),
+                    "ngày quyết định phải là ngày công bố {}, không phải {}",
                     fmt_date(announced),
                     fmt_date(decided)
                 ),
                 format!(
-                    "A branch's {} takes effect as soon as the branch announces the vote's result (D34): the decision is dated the day of the announcement, {}, not {}.",
-                    form_en(form),
+                    "the decision is dated the day of the announcement, {}, not {}",
                     fmt_date(announced),
                     fmt_date(decided)
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "kết quả được công bố tại cuộc họp biểu quyết nên ngày quyết định là ngày họp {}, không phải {} (nếu chi bộ công bố vào ngày sau, ghi ngày công bố)",
+                    fmt_date(announced),
+                    fmt_date(decided)
+                ),
+                format!(
+                    "the result was announced at the meeting, so the decision is dated the day of the vote, {}, not {} (if the branch announced it on a later day, record that day)",
+                    fmt_date(announced),
+                    fmt_date(decided)
+                ),
+            )
+        };
+        reasons.push(
+            ctx.reason(
+                "D34",
+                format!(
+                    "{} của chi bộ có hiệu lực ngay khi chi bộ công bố kết quả biểu quyết (D34): {vi}.",
+                    capitalise(&form_vi(form)),
+                ),
+                format!(
+                    "A branch's {} takes effect as soon as the branch announces the vote's result (D34): {en}.",
+                    form_en(form),
                 ),
             )
             .with_field("decision_date"),
