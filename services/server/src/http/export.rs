@@ -24,7 +24,7 @@ use memberflow_workflow::import::Kind;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{AppState, auth_of_browser, lang_of_browser, request_error};
+use super::{AppState, browser_caller, request_error};
 use crate::sheets;
 
 /// Members read a page at a time.
@@ -79,19 +79,9 @@ pub(super) async fn download(
     Query(q): Query<ExportQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = match q.lang.as_deref() {
-        Some("en") => Lang::En,
-        Some(_) => Lang::Vi,
-        None => lang_of_browser(&headers),
-    };
-    let Some(auth) = auth_of_browser(&state, &headers).await else {
-        return request_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "Hãy đăng nhập trước.",
-            "Log in first.",
-            lang,
-        );
+    let (lang, auth) = match browser_caller(&state, &headers, q.lang.as_deref()).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let ext = match file.as_str() {
         "registry.csv" => "csv",

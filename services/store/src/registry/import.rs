@@ -634,37 +634,12 @@ impl Registry<'_> {
     pub async fn export_within(&self, scope: Option<&HashSet<Uuid>>) -> Result<RegistryExport> {
         let within = |id: Uuid| scope.is_none_or(|s| s.contains(&id));
         let db = self.db();
-        let units = unit::Entity::find()
-            .order_by_asc(unit::Column::Code)
-            .all(db)
-            .await?;
-        let code_of: HashMap<Uuid, String> = units.iter().map(|u| (u.id, u.code.clone())).collect();
-        let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
-        for e in unit_parent::Entity::find()
-            .order_by_asc(unit_parent::Column::ValidFrom)
-            .order_by_asc(unit_parent::Column::Id)
-            .all(db)
-            .await?
-        {
-            edges_of.entry(e.unit_id).or_default().push(e);
-        }
-        let mut out = RegistryExport::default();
-        for u in units.iter().filter(|u| within(u.id)) {
-            let kind = core::UnitKind::parse(&u.kind).ok_or_else(|| {
-                crate::stats::internal(format!("unit {} has an unknown kind", u.id))
-            })?;
-            out.units.push(UnitRow {
-                row: out.units.len() + 2,
-                code: u.code.clone(),
-                name: u.name.clone(),
-                kind,
-                branch_category: u.branch_category.clone(),
-                valid_from: u.valid_from,
-                valid_to: u.valid_to,
-                parents: unit_periods(edges_of.get(&u.id).map_or(&[][..], Vec::as_slice), &code_of),
-                successor: u.successor_id.and_then(|s| code_of.get(&s).cloned()),
-            });
-        }
+        let ExportTree { units, code_of, .. } = self.export_tree(scope.cloned()).await?;
+        let code_of = &code_of;
+        let mut out = RegistryExport {
+            units,
+            ..RegistryExport::default()
+        };
         let members = member::Entity::find()
             .order_by_asc(member::Column::PartyCardNumber)
             .all(db)
@@ -729,7 +704,7 @@ impl Registry<'_> {
                 statuses: statuses_of.remove(&m.id).unwrap_or_default(),
             });
         }
-        out.roles = roles::export_roles(db, &code_of, scope).await?;
+        out.roles = roles::export_roles(db, code_of, scope).await?;
         out.badges = awards::export_badges(db, &card_of).await?;
         Ok(out)
     }
