@@ -6,13 +6,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use memberflow_workflow::import::{BadgeRow, MemberRow, Period, RoleRow, UnitRow};
+use memberflow_workflow::import::{BadgeRow, HamletRow, MemberRow, Period, RoleRow, UnitRow};
 use memberflow_workflow::tree::{self as core, MemberStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::super::Registry;
-use crate::entity::{member, member_status, member_unit, unit, unit_parent};
+use crate::entity::{member, member_residence, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
 use crate::stats::entity::badge_award;
 
@@ -25,6 +25,10 @@ pub struct ExportTree {
     pub(super) code_of: HashMap<Uuid, String>,
     /// The units exported (`None`: every one).
     pub(super) scope: Option<HashSet<Uuid>>,
+    /// The hamlets of the units exported, by code, in the import's form.
+    pub hamlets: Vec<HamletRow>,
+    /// Every hamlet's code, by id (residences name hamlets outside the scope too).
+    pub(super) hamlet_code_of: HashMap<Uuid, String>,
 }
 
 /// The members of a page, and the card number to read the next page after (`None`: the
@@ -87,10 +91,14 @@ impl Registry<'_> {
                 successor: u.successor_id.and_then(|s| code_of.get(&s).cloned()),
             });
         }
+        let (hamlets, hamlet_code_of) =
+            super::hamlets::export_hamlets(db, &code_of, scope.as_ref()).await?;
         Ok(ExportTree {
             units: rows,
             code_of,
             scope,
+            hamlets,
+            hamlet_code_of,
         })
     }
 
@@ -138,6 +146,7 @@ impl Registry<'_> {
                     .collect(),
             );
         }
+        let mut residences_of = residences_of(db, &ids, &tree.hamlet_code_of).await?;
         for chunk in ids.chunks(500) {
             for st in member_status::Entity::find()
                 .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
@@ -182,6 +191,7 @@ impl Registry<'_> {
                 email: m.email,
                 units: units_of.remove(&m.id).unwrap_or_default(),
                 statuses: statuses_of.remove(&m.id).unwrap_or_default(),
+                residences: residences_of.remove(&m.id).unwrap_or_default(),
             });
         }
         Ok(MemberPageExport { members, next })
@@ -283,4 +293,30 @@ async fn last_units_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMa
         .into_iter()
         .filter_map(|(m, rows)| rows.last().map(|mu| (m, mu.unit_id)))
         .collect())
+}
+
+/// The hamlets of residence of members `ids` over time, by member, by hamlet code.
+pub(super) async fn residences_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    hamlet_code_of: &HashMap<Uuid, String>,
+) -> Result<HashMap<Uuid, Vec<Period<String>>>> {
+    let mut out: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in member_residence::Entity::find()
+            .filter(member_residence::Column::MemberId.is_in(chunk.iter().copied()))
+            .order_by_asc(member_residence::Column::ValidFrom)
+            .order_by_asc(member_residence::Column::Id)
+            .all(db)
+            .await?
+        {
+            out.entry(r.member_id).or_default().push(Period {
+                value: hamlet_code_of.get(&r.hamlet_id).cloned().unwrap_or_default(),
+                from: r.valid_from,
+                to: r.valid_to,
+                reason: Some(r.reason),
+            });
+        }
+    }
+    Ok(out)
 }
