@@ -480,7 +480,7 @@ pub const BADGE_COLUMNS: &[Column] = &[
 pub const HAMLET_COLUMNS: &[Column] = &[
     col(
         "hamlet_code",
-        "Mã ấp, khu vực",
+        "Mã ấp",
         "Hamlet code",
         true,
         "Mã duy nhất của ấp, thôn, khu vực hoặc tổ dân phố, không có khoảng trắng.",
@@ -488,7 +488,7 @@ pub const HAMLET_COLUMNS: &[Column] = &[
     ),
     col(
         "name",
-        "Tên ấp, khu vực",
+        "Tên ấp",
         "Hamlet name",
         true,
         "Tên đầy đủ, có dấu.",
@@ -496,7 +496,7 @@ pub const HAMLET_COLUMNS: &[Column] = &[
     ),
     col(
         "kind",
-        "Loại ấp, khu vực",
+        "Loại ấp",
         "Hamlet kind",
         true,
         "HAMLET (ấp, thôn), WARD_AREA (khu vực), RESIDENTIAL_GROUP (tổ dân phố).",
@@ -504,7 +504,7 @@ pub const HAMLET_COLUMNS: &[Column] = &[
     ),
     col(
         "unit",
-        "Đảng bộ xã, phường",
+        "Đơn vị cấp xã",
         "Commune-level unit",
         true,
         "Mã đảng bộ, chi bộ cơ sở xã, phường, thị trấn (hoặc đảng bộ xã) mà ấp, khu vực thuộc về.",
@@ -536,7 +536,7 @@ pub const HAMLET_COLUMNS: &[Column] = &[
     ),
     col(
         "branch",
-        "Chi bộ ấp, khu vực",
+        "Chi bộ ấp",
         "Hamlet branch",
         false,
         "Mã chi bộ ấp, khu vực (phân loại HAMLET); nếu đã đổi: lịch sử «YYYY-MM-DD MÃ; YYYY-MM-DD -». Để trống nếu không có.",

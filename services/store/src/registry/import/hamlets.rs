@@ -203,7 +203,7 @@ pub(super) async fn plan_hamlets(
     for r in rows {
         let Some(unit) = checks.known.get(&r.unit) else {
             out.problems
-                .push(unknown_unit(sheet, r.row, "Đảng bộ xã, phường", &r.unit));
+                .push(unknown_unit(sheet, r.row, "Đơn vị cấp xã", &r.unit));
             continue;
         };
         match models.get(&r.code) {
@@ -234,7 +234,7 @@ pub(super) async fn plan_hamlets(
                     out.problems.push(problem(
                         sheet,
                         r.row,
-                        "Mã ấp, khu vực",
+                        "Mã ấp",
                         "OUT_OF_SCOPE",
                         Text::new(
                             format!("Ấp, khu vực {} nằm ngoài phạm vi được giao cho tài khoản của đồng chí.", r.code),
@@ -248,7 +248,7 @@ pub(super) async fn plan_hamlets(
                     HistoryChange::Extends { close_on, added } => (close_on, added),
                     HistoryChange::Rewrites => {
                         out.problems
-                            .push(rewrite(sheet, r.row, "Chi bộ ấp, khu vực"));
+                            .push(rewrite(sheet, r.row, "Chi bộ ấp"));
                         continue;
                     }
                 };
@@ -263,14 +263,14 @@ pub(super) async fn plan_hamlets(
                 if let Err(e) = core::check_new_hamlet(&r.code, &r.name, &unit.facts, r.valid_from)
                 {
                     out.problems
-                        .push(problem(sheet, r.row, "Đảng bộ xã, phường", "TREE", e.reason));
+                        .push(problem(sheet, r.row, "Đơn vị cấp xã", "TREE", e.reason));
                     continue;
                 }
                 if !within(checks.scope, checks.parents, unit.id, r.valid_from) {
                     out.problems.push(problem(
                         sheet,
                         r.row,
-                        "Đảng bộ xã, phường",
+                        "Đơn vị cấp xã",
                         "OUT_OF_SCOPE",
                         Text::new(
                             format!("Đơn vị {} nằm ngoài phạm vi được giao cho tài khoản của đồng chí.", r.unit),
@@ -306,7 +306,7 @@ pub(super) async fn plan_hamlets(
         let mut ps = Vec::new();
         for p in added {
             match checks.known.get(&p.value) {
-                None => ps.push(unknown_unit(sheet, r.row, "Chi bộ ấp, khu vực", &p.value)),
+                None => ps.push(unknown_unit(sheet, r.row, "Chi bộ ấp", &p.value)),
                 Some(b) => {
                     let category = checks.category_of.get(&p.value).cloned().flatten();
                     if let Err(e) = core::check_branch_link(
@@ -316,7 +316,7 @@ pub(super) async fn plan_hamlets(
                         under(checks.parents, b.id, hamlet_unit, p.from),
                         p.from,
                     ) {
-                        ps.push(problem(sheet, r.row, "Chi bộ ấp, khu vực", "TREE", e.reason));
+                        ps.push(problem(sheet, r.row, "Chi bộ ấp", "TREE", e.reason));
                     }
                 }
             }
@@ -369,7 +369,7 @@ pub(super) async fn plan_hamlets(
                     refused.entry(row).or_default().push(problem(
                         sheet,
                         row,
-                        "Chi bộ ấp, khu vực",
+                        "Chi bộ ấp",
                         "DATES",
                         Text::new(
                             format!("Chi bộ {branch} được gắn với hai ấp, khu vực cùng lúc (từ {}).", b.0.format("%d/%m/%Y")),
