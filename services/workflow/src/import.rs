@@ -2451,4 +2451,99 @@ mod tests {
         );
         assert_eq!(kinds(std::slice::from_ref(&sheet), None).len(), 1);
     }
+
+    #[test]
+    fn hamlet_rows_are_told_by_their_code_column_with_their_branch_history() {
+        let header: Vec<Cell> = HAMLET_COLUMNS.iter().map(|c| t(c.vi)).collect();
+        let sheet = Sheet {
+            name: "ap.csv".into(),
+            rows: vec![
+                header,
+                vec![
+                    t("KV1"),
+                    t("Khu vực 1"),
+                    t("khu vực"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    Cell::Empty,
+                    Cell::Empty,
+                    t("2010-01-01 A1; 2020-01-01 -; 2021-01-01 A2"),
+                ],
+                vec![
+                    t("KV2"),
+                    t("Thôn 2"),
+                    t("thôn"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    t("2020-01-01"),
+                    t("KV1"),
+                    t("A3"),
+                ],
+                vec![
+                    t("KV3"),
+                    t("Tổ 3"),
+                    t("RESIDENTIAL_GROUP"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    t("2012-01-01"),
+                    Cell::Empty,
+                    t("2009-01-01 A4"),
+                ],
+                vec![
+                    t("KV1"),
+                    t("Khu vực 1"),
+                    t("PHUONG"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    Cell::Empty,
+                    t("KV9"),
+                    Cell::Empty,
+                ],
+            ],
+        };
+        assert_eq!(kind_of(&sheet), Some(Kind::Hamlets));
+        assert_eq!(kinds(std::slice::from_ref(&sheet), None).len(), 1);
+        let p = parse_hamlets(&sheet);
+        let codes: Vec<(usize, &str)> = p.problems.iter().map(|p| (p.row, p.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                (4, "BAD_HISTORY"),
+                (5, "UNKNOWN_CODE"),
+                (5, "DATES"),
+                (5, "DUPLICATE")
+            ]
+        );
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rows[0].kind, HamletKind::WardArea);
+        assert_eq!(
+            p.rows[0].branches,
+            vec![
+                Period {
+                    value: "A1".to_owned(),
+                    from: d("2010-01-01"),
+                    to: Some(d("2020-01-01")),
+                    reason: None
+                },
+                Period {
+                    value: "A2".to_owned(),
+                    from: d("2021-01-01"),
+                    to: None,
+                    reason: None
+                }
+            ]
+        );
+        // One code: the branch over the hamlet's whole existence.
+        assert_eq!(p.rows[1].kind, HamletKind::Hamlet);
+        assert_eq!(p.rows[1].successor.as_deref(), Some("KV1"));
+        assert_eq!(
+            p.rows[1].branches,
+            vec![Period {
+                value: "A3".to_owned(),
+                from: d("2010-01-01"),
+                to: Some(d("2020-01-01")),
+                reason: None
+            }]
+        );
+    }
 }
