@@ -579,13 +579,14 @@ fn rows(f: &Fixture) -> Vec<Row> {
         "query($id: ID) { exportRegistry(unitId: $id, kind: UNITS, format: CSV) { units } }",
         json!({ "id": t.b1 }),
     ));
-    // The hamlets kind: recorded as `recordHamlet` needs (REGISTER_MEMBERS over the hamlet's
-    // commune-level unit), read as the tree is; badges read as members are.
+    // The hamlets kind: recorded as `recordHamlet` needs (REGISTER_MEMBERS over `unitId`; the
+    // grassroots committee's hamlet lies outside B1, a problem of the preview, not a refusal),
+    // read as the tree is; badges read as members are.
     let mut hamlets = row(
         "importPreview",
         Need::Over(REGISTER),
         "mutation($file: Upload!, $id: ID) { importPreview(file: $file, unitId: $id, kind: HAMLETS) { passes } }",
-        json!({ "id": t.g }),
+        json!({ "id": t.b1 }),
     );
     hamlets.upload = Some((
         "ap.csv",
@@ -597,7 +598,7 @@ fn rows(f: &Fixture) -> Vec<Row> {
         "exportRegistry",
         Need::Over(&ROLES),
         "query($id: ID) { exportRegistry(unitId: $id, kind: HAMLETS, format: CSV) { units } }",
-        json!({ "id": t.g }),
+        json!({ "id": t.b1 }),
     ));
     rows.push(row(
         "exportRegistry",
