@@ -115,7 +115,10 @@ async fn the_demo_province_round_trips_through_export_and_import() {
     let hamlets = kind_in(a.url(), d, "hamlets");
     assert!(hamlets.len() > 700, "{}", hamlets.len());
     assert!(
-        out.contains(&format!("hamlets: {} new, 0 changed, 0 unchanged", hamlets.len())),
+        out.contains(&format!(
+            "hamlets: {} new, 0 changed, 0 unchanged",
+            hamlets.len()
+        )),
         "{out}"
     );
     assert_eq!(kind_in(b.url(), d, "hamlets"), hamlets);
@@ -143,7 +146,10 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "{out}"
     );
     assert!(
-        out.contains(&format!("hamlets: 0 new, 0 changed, {} unchanged", hamlets.len())),
+        out.contains(&format!(
+            "hamlets: 0 new, 0 changed, {} unchanged",
+            hamlets.len()
+        )),
         "{out}"
     );
     ok(memberflow(b.url(), d, &["check", "--stats"]));
@@ -838,7 +844,8 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
     assert_eq!(badges_in(e, d), exported);
 }
 
-const WARD_UNITS: &str = "Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
+const WARD_UNITS: &str =
+    "Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
 HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,2004-01-01,,,
 HG-VT,Đảng bộ thành phố Vị Thanh,CITY,,2004-01-01,,HG,
 HG-VT-P1,Đảng bộ phường I,GRASSROOTS_COMMITTEE,,2004-01-01,,HG-VT,
@@ -847,7 +854,8 @@ HG-VT-P1-A2,Chi bộ khu vực 2,BRANCH,HAMLET,2004-01-01,,HG-VT-P1,
 HG-VT-P1-CQ,Chi bộ cơ quan phường,BRANCH,COMMUNE_SECTOR,2004-01-01,,HG-VT-P1,
 ";
 
-const HAMLETS_HEADER: &str = "Mã ấp,Tên ấp,Loại ấp,Đơn vị cấp xã,Từ ngày,Đến ngày,Hợp nhất vào,Chi bộ ấp";
+const HAMLETS_HEADER: &str =
+    "Mã ấp,Tên ấp,Loại ấp,Đơn vị cấp xã,Từ ngày,Đến ngày,Hợp nhất vào,Chi bộ ấp";
 
 const RESIDENT_HEADER: &str = "Số thẻ đảng viên;Họ và tên;Ngày sinh;Giới tính;Dân tộc;Ngày quyết định kết nạp;Ngày lễ kết nạp;Ngày công nhận chính thức;Chi bộ;Sinh hoạt từ ngày;Tình trạng;Lịch sử cư trú";
 
@@ -864,7 +872,14 @@ async fn hamlets_import_by_code_with_their_branches_and_export_back() {
     let header = ok(memberflow(
         db,
         d,
-        &["export", "--template", "--kind", "hamlets", "--format", "csv"],
+        &[
+            "export",
+            "--template",
+            "--kind",
+            "hamlets",
+            "--format",
+            "csv",
+        ],
     ));
     assert_eq!(
         header.trim_start_matches('\u{FEFF}').trim_end(),
@@ -902,11 +917,18 @@ KV8,Khu vực 8,WARD_AREA,HG-VT-P1,2010-01-01,2015-01-01,KV9,
             "row {row} {code}: {out}"
         );
     }
-    assert!(out.contains("hamlets: 2 new, 0 changed, 0 unchanged"), "{out}");
+    assert!(
+        out.contains("hamlets: 2 new, 0 changed, 0 unchanged"),
+        "{out}"
+    );
     assert!(kind_in(db, d, "hamlets").is_empty());
 
     // The good rows with --accept-partial; a dry run of them passes; again: unchanged.
-    let out = ok(memberflow(db, d, &["import", "hamlets.csv", "--accept-partial"]));
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "hamlets.csv", "--accept-partial"],
+    ));
     assert!(out.contains("written"), "{out}");
     let exported = vec![
         "KV1,Khu vực 1,WARD_AREA,HG-VT-P1,2010-01-01,,,HG-VT-P1-A1",
@@ -936,13 +958,19 @@ KV1,Khu vực Một,WARD_AREA,HG-VT-P1,2010-01-01,,,2010-01-01 HG-VT-P1-A1; 2024
     )
     .unwrap();
     let out = ok(memberflow(db, d, &["import", "moved.csv"]));
-    assert!(out.contains("hamlets: 0 new, 1 changed, 0 unchanged"), "{out}");
+    assert!(
+        out.contains("hamlets: 0 new, 1 changed, 0 unchanged"),
+        "{out}"
+    );
     assert_eq!(
         kind_in(db, d, "hamlets")[0],
         "KV1,Khu vực Một,WARD_AREA,HG-VT-P1,2010-01-01,,,\"2010-01-01 HG-VT-P1-A1; 2024-01-01 HG-VT-P1-A2\""
     );
     let out = ok(memberflow(db, d, &["import", "moved.csv"]));
-    assert!(out.contains("hamlets: 0 new, 0 changed, 1 unchanged"), "{out}");
+    assert!(
+        out.contains("hamlets: 0 new, 0 changed, 1 unchanged"),
+        "{out}"
+    );
     std::fs::write(
         d.join("past.csv"),
         format!(
@@ -979,8 +1007,18 @@ KV2,Khu vực 2,RESIDENTIAL_GROUP,HG-VT-P1,2010-01-01,2020-01-01,KV1,HG-VT-P1-A2
             "row {row} {code}: {out}"
         );
     }
-    ok(memberflow(db, d, &["import", "members.csv", "--accept-partial"]));
-    let on = |day: &str| ok(memberflow(db, d, &["report", "hamlets-without", "--on", day]));
+    ok(memberflow(
+        db,
+        d,
+        &["import", "members.csv", "--accept-partial"],
+    ));
+    let on = |day: &str| {
+        ok(memberflow(
+            db,
+            d,
+            &["report", "hamlets-without", "--on", day],
+        ))
+    };
     let before = on("2014-06-30");
     let after = on("2016-06-30");
     assert_ne!(before, after, "KV2 has a member living there from 2015");
@@ -990,12 +1028,19 @@ KV2,Khu vực 2,RESIDENTIAL_GROUP,HG-VT-P1,2010-01-01,2020-01-01,KV1,HG-VT-P1-A2
     let e = e.url();
     ok(memberflow(db, d, &["export", "--output", "all.xlsx"]));
     let out = ok(memberflow(e, d, &["import", "all.xlsx"]));
-    assert!(out.contains("hamlets: 2 new, 0 changed, 0 unchanged"), "{out}");
+    assert!(
+        out.contains("hamlets: 2 new, 0 changed, 0 unchanged"),
+        "{out}"
+    );
     assert_eq!(kind_in(e, d, "hamlets"), kind_in(db, d, "hamlets"));
     assert_eq!(kind_in(e, d, "members"), kind_in(db, d, "members"));
     for day in ["2014-06-30", "2016-06-30", "2021-06-30", "2024-06-30"] {
         assert_eq!(
-            ok(memberflow(e, d, &["report", "hamlets-without", "--on", day])),
+            ok(memberflow(
+                e,
+                d,
+                &["report", "hamlets-without", "--on", day]
+            )),
             on(day),
             "{day}"
         );

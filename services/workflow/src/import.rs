@@ -915,11 +915,7 @@ pub fn parse_history<T>(
     value: impl Fn(&str) -> Option<T>,
     with_reason: bool,
 ) -> Result<Vec<Period<T>>, Text> {
-    history_of(
-        s,
-        value,
-        if with_reason { MEMBERSHIP_REASONS } else { &[] },
-    )
+    history_of(s, value, if with_reason { MEMBERSHIP_REASONS } else { &[] })
 }
 
 /// [`parse_history`] with the reasons a period may name.
@@ -1546,14 +1542,21 @@ pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
             index: &index,
             problems: Vec::new(),
         };
-        let code = r.code("hamlet_code", parse_code, "không có khoảng trắng / no spaces");
+        let code = r.code(
+            "hamlet_code",
+            parse_code,
+            "không có khoảng trắng / no spaces",
+        );
         let name = r.text("name");
         if name.as_ref().is_some_and(|n| n.chars().count() > 255) {
             let c = r.column("name");
             r.problem(
                 c,
                 "TOO_LONG",
-                Text::new("Tên tối đa 255 ký tự.", "The name has at most 255 characters."),
+                Text::new(
+                    "Tên tối đa 255 ký tự.",
+                    "The name has at most 255 characters.",
+                ),
             );
         }
         let kind = r.code(

@@ -74,8 +74,13 @@ const KINDS: [(&str, &str, &str); 6] = [
 ];
 
 fn kind_of(f: Option<&str>) -> Option<String> {
-    f.filter(|k| matches!(*k, "UNITS" | "MEMBERS" | "ROLE_HOLDERS" | "BADGES" | "HAMLETS"))
-        .map(str::to_owned)
+    f.filter(|k| {
+        matches!(
+            *k,
+            "UNITS" | "MEMBERS" | "ROLE_HOLDERS" | "BADGES" | "HAMLETS"
+        )
+    })
+    .map(str::to_owned)
 }
 
 /// The unit a form names by code, as the API's id (`None`: the whole tree).

@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::import::{
-    BadgeRow, HamletRow, HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow, compare_history,
+    BadgeRow, HamletRow, HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow,
+    compare_history,
 };
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
@@ -679,7 +680,13 @@ impl Registry<'_> {
             crate::tree::ancestry::rebuild(&txn).await?;
         }
         hamlets::write_hamlets(&txn, &hamlet_plans, &unit_id, now).await?;
-        let hamlet_id = |code: &str| hamlet_plans.known.get(code).map(|k| k.id).unwrap_or_default();
+        let hamlet_id = |code: &str| {
+            hamlet_plans
+                .known
+                .get(code)
+                .map(|k| k.id)
+                .unwrap_or_default()
+        };
         write_members(&txn, &member_plans, &unit_id, &hamlet_id, now, progress).await?;
         if roles::write_roles(&txn, &role_plans, now).await? {
             // Rights change at once: every cached principal is read again.
@@ -758,7 +765,10 @@ impl Registry<'_> {
             .await?
         {
             residences_of.entry(r.member_id).or_default().push(Period {
-                value: hamlet_code_of.get(&r.hamlet_id).cloned().unwrap_or_default(),
+                value: hamlet_code_of
+                    .get(&r.hamlet_id)
+                    .cloned()
+                    .unwrap_or_default(),
                 from: r.valid_from,
                 to: r.valid_to,
                 reason: Some(r.reason),
@@ -925,7 +935,10 @@ async fn plan_members(
             .await?
         {
             residences_of.entry(r.member_id).or_default().push(Period {
-                value: hamlet_code.get(&r.hamlet_id).map(|c| (*c).to_owned()).unwrap_or_default(),
+                value: hamlet_code
+                    .get(&r.hamlet_id)
+                    .map(|c| (*c).to_owned())
+                    .unwrap_or_default(),
                 from: r.valid_from,
                 to: r.valid_to,
                 reason: Some(r.reason),

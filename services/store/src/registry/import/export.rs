@@ -311,7 +311,10 @@ pub(super) async fn residences_of(
             .await?
         {
             out.entry(r.member_id).or_default().push(Period {
-                value: hamlet_code_of.get(&r.hamlet_id).cloned().unwrap_or_default(),
+                value: hamlet_code_of
+                    .get(&r.hamlet_id)
+                    .cloned()
+                    .unwrap_or_default(),
                 from: r.valid_from,
                 to: r.valid_to,
                 reason: Some(r.reason),

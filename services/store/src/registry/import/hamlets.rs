@@ -68,6 +68,18 @@ fn within(roots: &Option<Vec<Uuid>>, parents: &Parents, unit: Uuid, on: NaiveDat
         .is_none_or(|rs| rs.iter().any(|r| under(parents, unit, *r, on)))
 }
 
+/// A row that passed its own checks: the row, the hamlet's id when recorded, the day its
+/// open link closes, the links it adds.
+type Pending = (
+    HamletRow,
+    Option<Uuid>,
+    Option<NaiveDate>,
+    Vec<Period<String>>,
+);
+
+/// A branch's link over time: first day, first day after, the file's row (0: recorded).
+type Span = (NaiveDate, Option<NaiveDate>, usize);
+
 /// What hamlet rows are checked against.
 pub(super) struct HamletChecks<'a> {
     /// Units by code, the file's new ones included.
@@ -109,14 +121,21 @@ pub(super) struct HamletPlans {
     pub known: HashMap<String, KnownHamlet>,
 }
 
-fn unknown_hamlet(sheet: &str, row: usize, column: &str, code: &str) -> memberflow_workflow::import::Problem {
+fn unknown_hamlet(
+    sheet: &str,
+    row: usize,
+    column: &str,
+    code: &str,
+) -> memberflow_workflow::import::Problem {
     problem(
         sheet,
         row,
         column,
         "UNKNOWN_CODE",
         Text::new(
-            format!("Mã ấp, khu vực {code} không có trong hệ thống, hoặc dòng của nó trong tệp có lỗi."),
+            format!(
+                "Mã ấp, khu vực {code} không có trong hệ thống, hoặc dòng của nó trong tệp có lỗi."
+            ),
             format!("Hamlet code {code} is not recorded, or its own row in the file has problems."),
         ),
     )
@@ -186,7 +205,10 @@ pub(super) async fn plan_hamlets(
         links_of.get(&id).map_or_else(Vec::new, |ls| {
             ls.iter()
                 .map(|l| Period {
-                    value: unit_code.get(&l.unit_id).map(|c| (*c).to_owned()).unwrap_or_default(),
+                    value: unit_code
+                        .get(&l.unit_id)
+                        .map(|c| (*c).to_owned())
+                        .unwrap_or_default(),
                     from: l.valid_from,
                     to: l.valid_to,
                     reason: None,
@@ -197,9 +219,7 @@ pub(super) async fn plan_hamlets(
 
     // New hamlets join the known set first, so that a merge may name a later row; a row
     // refused leaves it, and the rows merged into it are checked again.
-    #[allow(clippy::type_complexity)]
-    let mut pending: Vec<(HamletRow, Option<Uuid>, Option<NaiveDate>, Vec<Period<String>>)> =
-        Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     for r in rows {
         let Some(unit) = checks.known.get(&r.unit) else {
             out.problems
@@ -247,14 +267,19 @@ pub(super) async fn plan_hamlets(
                     HistoryChange::Same => (None, Vec::new()),
                     HistoryChange::Extends { close_on, added } => (close_on, added),
                     HistoryChange::Rewrites => {
-                        out.problems
-                            .push(rewrite(sheet, r.row, "Chi bộ ấp"));
+                        out.problems.push(rewrite(sheet, r.row, "Chi bộ ấp"));
                         continue;
                     }
                 };
                 if close_on.is_none() && added.is_empty() && m.name == r.name {
                     out.counts.hamlets_unchanged += 1;
-                    out.list_row(checks.list_rows, sheet, r.row, &r.code, RowAction::Unchanged);
+                    out.list_row(
+                        checks.list_rows,
+                        sheet,
+                        r.row,
+                        &r.code,
+                        RowAction::Unchanged,
+                    );
                     continue;
                 }
                 pending.push((r, Some(m.id), close_on, added));
@@ -273,8 +298,14 @@ pub(super) async fn plan_hamlets(
                         "Đơn vị cấp xã",
                         "OUT_OF_SCOPE",
                         Text::new(
-                            format!("Đơn vị {} nằm ngoài phạm vi được giao cho tài khoản của đồng chí.", r.unit),
-                            format!("Unit {} is outside the part of the tree your account may change.", r.unit),
+                            format!(
+                                "Đơn vị {} nằm ngoài phạm vi được giao cho tài khoản của đồng chí.",
+                                r.unit
+                            ),
+                            format!(
+                                "Unit {} is outside the part of the tree your account may change.",
+                                r.unit
+                            ),
                         ),
                     ));
                     continue;
@@ -327,7 +358,7 @@ pub(super) async fn plan_hamlets(
     }
     // A branch is linked to one hamlet at a time: the links recorded (the open ones of the
     // changed hamlets closed as the file closes them) and the file's.
-    let mut by_branch: HashMap<&str, Vec<(NaiveDate, Option<NaiveDate>, usize)>> = HashMap::new();
+    let mut by_branch: HashMap<&str, Vec<Span>> = HashMap::new();
     let changed: HashMap<Uuid, &HamletRow> = pending
         .iter()
         .filter_map(|(r, id, _, _)| id.map(|i| (i, r)))
@@ -345,7 +376,10 @@ pub(super) async fn plan_hamlets(
                     .and_then(|p| p.to),
                 (to, _) => to,
             };
-            by_branch.entry(code).or_default().push((l.valid_from, to, 0));
+            by_branch
+                .entry(code)
+                .or_default()
+                .push((l.valid_from, to, 0));
         }
     }
     for (r, _, _, added) in &pending {
@@ -372,8 +406,14 @@ pub(super) async fn plan_hamlets(
                         "Chi bộ ấp",
                         "DATES",
                         Text::new(
-                            format!("Chi bộ {branch} được gắn với hai ấp, khu vực cùng lúc (từ {}).", b.0.format("%d/%m/%Y")),
-                            format!("Branch {branch} would be linked to two hamlets at once (from {}).", b.0),
+                            format!(
+                                "Chi bộ {branch} được gắn với hai ấp, khu vực cùng lúc (từ {}).",
+                                b.0.format("%d/%m/%Y")
+                            ),
+                            format!(
+                                "Branch {branch} would be linked to two hamlets at once (from {}).",
+                                b.0
+                            ),
                         ),
                     ));
                 }
@@ -381,7 +421,7 @@ pub(super) async fn plan_hamlets(
         }
     }
     for (r, _, _, _) in &pending {
-        if refused.contains_key(&r.row) && models.get(&r.code).is_none() {
+        if refused.contains_key(&r.row) && !models.contains_key(&r.code) {
             known.remove(&r.code);
         }
     }
