@@ -76,6 +76,8 @@ async fn the_demo_province_round_trips_through_export_and_import() {
             "--to",
             "2026-12-31",
         ],
+        &["report", "hamlets-without", "--on", "2023-06-30"],
+        &["report", "hamlets-without", "--on", "2018-01-01"],
     ] {
         let (ra, rb) = (
             ok(memberflow(a.url(), d, report)),
@@ -109,6 +111,23 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "{out}"
     );
     assert_eq!(badges_in(b.url(), d), badges);
+    // The hamlets with their branches over time, and the members' residences.
+    let hamlets = kind_in(a.url(), d, "hamlets");
+    assert!(hamlets.len() > 700, "{}", hamlets.len());
+    assert!(
+        out.contains(&format!(
+            "hamlets: {} new, 0 changed, 0 unchanged",
+            hamlets.len()
+        )),
+        "{out}"
+    );
+    assert_eq!(kind_in(b.url(), d, "hamlets"), hamlets);
+    let members = kind_in(a.url(), d, "members");
+    assert!(
+        members.iter().filter(|m| m.contains(" SET")).count() > 18_000,
+        "the residences are exported"
+    );
+    assert_eq!(kind_in(b.url(), d, "members"), members);
     // Again: nothing changes.
     let out = ok(memberflow(b.url(), d, &["import", "hg.xlsx"]));
     assert!(
@@ -126,12 +145,19 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         out.contains(&format!("badges: 0 new, {} unchanged", badges.len())),
         "{out}"
     );
+    assert!(
+        out.contains(&format!(
+            "hamlets: 0 new, 0 changed, {} unchanged",
+            hamlets.len()
+        )),
+        "{out}"
+    );
     ok(memberflow(b.url(), d, &["check", "--stats"]));
 
     // The same province as two CSV files, the members' read streamed in batches (check, then
     // write): the same registry.
     let c = TestDb::create().await;
-    for kind in ["units", "members"] {
+    for kind in ["units", "hamlets", "members"] {
         let file = format!("{kind}.csv");
         ok(memberflow(
             a.url(),
@@ -142,6 +168,7 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         ));
     }
     ok(memberflow(c.url(), d, &["import", "units.csv"]));
+    ok(memberflow(c.url(), d, &["import", "hamlets.csv"]));
     let streamed = memberflow(
         c.url(),
         d,
@@ -169,6 +196,7 @@ async fn the_demo_province_round_trips_through_export_and_import() {
             "--to",
             "2023-06-30",
         ],
+        &["report", "hamlets-without", "--on", "2023-06-30"],
     ] {
         assert_eq!(
             ok(memberflow(a.url(), d, report)),
@@ -457,6 +485,19 @@ fn badges_in(db: &str, dir: &std::path::Path) -> Vec<String> {
         db,
         dir,
         &["export", "--kind", "badges", "--format", "csv"],
+    ))
+    .lines()
+    .skip(1)
+    .map(str::to_owned)
+    .collect()
+}
+
+/// The rows of `kind` as `export --format csv` writes them, the header left out.
+fn kind_in(db: &str, dir: &std::path::Path, kind: &str) -> Vec<String> {
+    ok(memberflow(
+        db,
+        dir,
+        &["export", "--kind", kind, "--format", "csv"],
     ))
     .lines()
     .skip(1)
@@ -801,4 +842,207 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
     let out = ok(memberflow(e, d, &["import", "all.xlsx"]));
     assert!(out.contains("badges: 2 new, 0 unchanged"), "{out}");
     assert_eq!(badges_in(e, d), exported);
+}
+
+const WARD_UNITS: &str =
+    "Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
+HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,2004-01-01,,,
+HG-VT,Đảng bộ thành phố Vị Thanh,CITY,,2004-01-01,,HG,
+HG-VT-P1,Đảng bộ phường I,GRASSROOTS_COMMITTEE,,2004-01-01,,HG-VT,
+HG-VT-P1-A1,Chi bộ khu vực 1,BRANCH,HAMLET,2004-01-01,,HG-VT-P1,
+HG-VT-P1-A2,Chi bộ khu vực 2,BRANCH,HAMLET,2004-01-01,,HG-VT-P1,
+HG-VT-P1-CQ,Chi bộ cơ quan phường,BRANCH,COMMUNE_SECTOR,2004-01-01,,HG-VT-P1,
+";
+
+const HAMLETS_HEADER: &str =
+    "Mã ấp,Tên ấp,Loại ấp,Đơn vị cấp xã,Từ ngày,Đến ngày,Hợp nhất vào,Chi bộ ấp";
+
+const RESIDENT_HEADER: &str = "Số thẻ đảng viên;Họ và tên;Ngày sinh;Giới tính;Dân tộc;Ngày quyết định kết nạp;Ngày lễ kết nạp;Ngày công nhận chính thức;Chi bộ;Sinh hoạt từ ngày;Tình trạng;Lịch sử cư trú";
+
+#[tokio::test]
+async fn hamlets_import_by_code_with_their_branches_and_export_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    std::fs::write(d.join("units.csv"), WARD_UNITS).unwrap();
+    ok(memberflow(db, d, &["import", "units.csv"]));
+
+    // The template: Vietnamese headers, and a sheet explaining them in the workbook.
+    let header = ok(memberflow(
+        db,
+        d,
+        &[
+            "export",
+            "--template",
+            "--kind",
+            "hamlets",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(
+        header.trim_start_matches('\u{FEFF}').trim_end(),
+        HAMLETS_HEADER
+    );
+
+    // Every problem at once, each with its stable code; nothing written.
+    let file = format!(
+        "{HAMLETS_HEADER}
+KV1,Khu vực 1,WARD_AREA,HG-VT-P1,2010-01-01,,,HG-VT-P1-A1
+KV2,Khu vực 2,khu vực,HG-VT-P1,01/01/2010,2020-01-01,KV1,HG-VT-P1-A2
+KV3,Khu vực 3,WARD_AREA,HG-XX,2010-01-01,,,
+KV4,Khu vực 4,WARD_AREA,HG-VT-P1,2010-01-01,,,HG-VT-P1-CQ
+KV5,Khu vực 5,WARD_AREA,HG-VT-P1,2010-01-01,,,HG-VT-P1-A1
+KV1,Khu vực 1 bis,WARD_AREA,HG-VT-P1,2010-01-01,,,
+KV6,Khu vực 6,WARD_AREA,HG-VT-P1,2012-01-01,2011-01-01,,
+KV7,Khu vực 7,WARD_AREA,HG-VT,2010-01-01,,,
+KV8,Khu vực 8,WARD_AREA,HG-VT-P1,2010-01-01,2015-01-01,KV9,
+"
+    );
+    std::fs::write(d.join("hamlets.csv"), &file).unwrap();
+    let out = refused(memberflow(db, d, &["import", "hamlets.csv"]));
+    for (row, code) in [
+        (4, "UNKNOWN_UNIT"),
+        (5, "TREE"),
+        (6, "DATES"),
+        (7, "DUPLICATE"),
+        (8, "DATES"),
+        (9, "TREE"),
+        (10, "UNKNOWN_CODE"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
+            "row {row} {code}: {out}"
+        );
+    }
+    assert!(
+        out.contains("hamlets: 2 new, 0 changed, 0 unchanged"),
+        "{out}"
+    );
+    assert!(kind_in(db, d, "hamlets").is_empty());
+
+    // The good rows with --accept-partial; a dry run of them passes; again: unchanged.
+    let out = ok(memberflow(
+        db,
+        d,
+        &["import", "hamlets.csv", "--accept-partial"],
+    ));
+    assert!(out.contains("written"), "{out}");
+    let exported = vec![
+        "KV1,Khu vực 1,WARD_AREA,HG-VT-P1,2010-01-01,,,HG-VT-P1-A1",
+        "KV2,Khu vực 2,WARD_AREA,HG-VT-P1,2010-01-01,2020-01-01,KV1,HG-VT-P1-A2",
+    ];
+    assert_eq!(kind_in(db, d, "hamlets"), exported);
+    std::fs::write(
+        d.join("good.csv"),
+        format!("{HAMLETS_HEADER}\n{}\n", exported.join("\n")),
+    )
+    .unwrap();
+    let out = ok(memberflow(db, d, &["import", "good.csv", "--dry-run"]));
+    assert!(
+        out.contains("hamlets: 0 new, 0 changed, 2 unchanged") && out.contains("dry run"),
+        "{out}"
+    );
+
+    // A dated change: KV1's branch changes on 2024-01-01 (the open link closed, the new one
+    // added) and its name is corrected; a different past and a different kind are refused.
+    std::fs::write(
+        d.join("moved.csv"),
+        format!(
+            "{HAMLETS_HEADER}
+KV1,Khu vực Một,WARD_AREA,HG-VT-P1,2010-01-01,,,2010-01-01 HG-VT-P1-A1; 2024-01-01 HG-VT-P1-A2
+"
+        ),
+    )
+    .unwrap();
+    let out = ok(memberflow(db, d, &["import", "moved.csv"]));
+    assert!(
+        out.contains("hamlets: 0 new, 1 changed, 0 unchanged"),
+        "{out}"
+    );
+    assert_eq!(
+        kind_in(db, d, "hamlets")[0],
+        "KV1,Khu vực Một,WARD_AREA,HG-VT-P1,2010-01-01,,,\"2010-01-01 HG-VT-P1-A1; 2024-01-01 HG-VT-P1-A2\""
+    );
+    let out = ok(memberflow(db, d, &["import", "moved.csv"]));
+    assert!(
+        out.contains("hamlets: 0 new, 0 changed, 1 unchanged"),
+        "{out}"
+    );
+    std::fs::write(
+        d.join("past.csv"),
+        format!(
+            "{HAMLETS_HEADER}
+KV1,Khu vực Một,WARD_AREA,HG-VT-P1,2010-01-01,,,2011-01-01 HG-VT-P1-A1
+KV2,Khu vực 2,RESIDENTIAL_GROUP,HG-VT-P1,2010-01-01,2020-01-01,KV1,HG-VT-P1-A2
+"
+        ),
+    )
+    .unwrap();
+    let out = refused(memberflow(db, d, &["import", "past.csv"]));
+    assert!(
+        out.contains("HISTORY_REWRITE") && out.contains("TREE_CHANGE"),
+        "{out}"
+    );
+
+    // Members' residences: in a hamlet that exists on the day, carried on by dated changes.
+    std::fs::write(
+        d.join("members.csv"),
+        format!(
+            "{RESIDENT_HEADER}
+0300001;Phan Văn Cư;01/01/1980;Nam;Kinh;2010-05-10;2010-06-01;2011-06-01;HG-VT-P1-A1;2015-01-01;OFFICIAL;2015-01-01 KV2 SET; 2020-01-01 KV1 MERGED
+0300002;Phan Thị Trú;01/01/1982;Nữ;Kinh;2010-05-10;2010-06-01;2011-06-01;HG-VT-P1-A1;2015-01-01;OFFICIAL;2015-01-01 KV9
+0300003;Phan Văn Vắng;01/01/1983;Nam;Kinh;2010-05-10;2010-06-01;2011-06-01;HG-VT-P1-A1;2015-01-01;OFFICIAL;2021-01-01 KV2
+"
+        ),
+    )
+    .unwrap();
+    let out = refused(memberflow(db, d, &["import", "members.csv"]));
+    for (row, code) in [(3, "UNKNOWN_CODE"), (4, "TREE")] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
+            "row {row} {code}: {out}"
+        );
+    }
+    ok(memberflow(
+        db,
+        d,
+        &["import", "members.csv", "--accept-partial"],
+    ));
+    let on = |day: &str| {
+        ok(memberflow(
+            db,
+            d,
+            &["report", "hamlets-without", "--on", day],
+        ))
+    };
+    let before = on("2014-06-30");
+    let after = on("2016-06-30");
+    assert_ne!(before, after, "KV2 has a member living there from 2015");
+
+    // The whole workbook imports into an empty database as the same register.
+    let e = TestDb::create().await;
+    let e = e.url();
+    ok(memberflow(db, d, &["export", "--output", "all.xlsx"]));
+    let out = ok(memberflow(e, d, &["import", "all.xlsx"]));
+    assert!(
+        out.contains("hamlets: 2 new, 0 changed, 0 unchanged"),
+        "{out}"
+    );
+    assert_eq!(kind_in(e, d, "hamlets"), kind_in(db, d, "hamlets"));
+    assert_eq!(kind_in(e, d, "members"), kind_in(db, d, "members"));
+    for day in ["2014-06-30", "2016-06-30", "2021-06-30", "2024-06-30"] {
+        assert_eq!(
+            ok(memberflow(
+                e,
+                d,
+                &["report", "hamlets-without", "--on", day]
+            )),
+            on(day),
+            "{day}"
+        );
+    }
 }

@@ -505,3 +505,238 @@ bithu.vt1;secretary;HG-VT-1;;bithu.vt1@example.vn;2020-01-01;
     assert_eq!(p["counts"]["rolesCreated"], 0, "{p:#}");
     assert_eq!(p["counts"]["rolesUpdated"], 0, "{p:#}");
 }
+
+/// Badges preview/import, with the counts of the badge kind.
+fn badges_doc(op: &str) -> String {
+    format!(
+        "mutation($file: Upload!, $unit: ID) {{ {op}(file: $file, unitId: $unit, kind: BADGES) {{
+            passes written counts {{ badgesCreated badgesUnchanged }}
+            problems(first: 20) {{ row column code }} }} }}"
+    )
+}
+
+const OLD_MEMBERS: [&str; 2] = [
+    "0200001;Lê Văn Cũ;01/01/1960;Nam;Kinh;;UPPER_SECONDARY;RETIRED;1985-03-10;1985-04-01;1986-04-01;HG-VT-1;2004-01-01;OFFICIAL",
+    "0200002;Lê Thị Xưa;01/01/1961;Nữ;Kinh;;UPPER_SECONDARY;RETIRED;1985-03-10;1985-04-01;1986-04-01;HG-VT-2;2004-01-01;OFFICIAL",
+];
+
+const TWO_BADGES: &str =
+    "Số thẻ đảng viên,Số năm tuổi Đảng,Ngày trao\n0200001,30,2016-09-02\n0200002,30,2016-09-02\n";
+
+#[tokio::test]
+async fn badges_are_imported_and_exported_within_the_caller_s_subtree() {
+    let app = spawn_app().await;
+    let r = app
+        .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["written"], true);
+    let r = app
+        .upload(
+            &import_doc(),
+            json!({}),
+            ("dang-vien.csv", members(&OLD_MEMBERS).as_bytes()),
+        )
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["written"], true, "{r:#}");
+    let (vt, b1) = (id_of(&app, "HG-VT").await, id_of(&app, "HG-VT-1").await);
+    let secretary = app
+        .account("bithu-vt1", &[("secretary", Some(&b1))], None)
+        .await;
+
+    // The branch's secretary: the badge of the branch's member, not of the other branch's.
+    let before = registry_counts(&app).await;
+    let (_, r) = app
+        .upload_as(
+            Some(&secretary),
+            &badges_doc("importFile"),
+            json!({ "unit": b1 }),
+            ("huy-hieu.csv", TWO_BADGES.as_bytes()),
+        )
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["written"], false, "{p:#}");
+    assert_eq!(p["counts"]["badgesCreated"], 1, "{p:#}");
+    assert_eq!(
+        p["problems"],
+        json!([{ "row": 3, "column": "Số thẻ đảng viên", "code": "OUT_OF_SCOPE" }])
+    );
+    assert_eq!(registry_counts(&app).await, before, "nothing written");
+    // ... nor over the city, where the account holds nothing: refused before reading.
+    for op in ["importPreview", "importFile"] {
+        let (_, r) = app
+            .upload_as(
+                Some(&secretary),
+                &badges_doc(op),
+                json!({ "unit": vt }),
+                ("huy-hieu.csv", TWO_BADGES.as_bytes()),
+            )
+            .await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    }
+    assert_eq!(registry_counts(&app).await, before, "nothing written");
+
+    // Both badges recorded by the operator; the secretary exports the branch's only.
+    let r = app
+        .upload(
+            &badges_doc("importFile"),
+            json!({}),
+            ("huy-hieu.csv", TWO_BADGES.as_bytes()),
+        )
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["counts"]["badgesCreated"], 2);
+    let r = app
+        .gql_as(
+            &secretary,
+            EXPORT,
+            json!({ "unit": b1, "kind": "BADGES", "format": "CSV", "template": false }),
+        )
+        .await;
+    let e = &ok_report(&r, "exportRegistry");
+    let csv = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(e["contentBase64"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(lines, vec!["0200001,30,2016-09-02"]);
+    let r = app
+        .gql_as(
+            &secretary,
+            EXPORT,
+            json!({ "unit": vt, "kind": "BADGES", "format": "CSV", "template": false }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    // The download route decides the same way.
+    let res = app
+        .client
+        .get(format!(
+            "{}/exports/registry.csv?kind=badges&unit=HG-VT",
+            app.base
+        ))
+        .bearer_auth(&secretary)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let res = app
+        .client
+        .get(format!(
+            "{}/exports/registry.csv?kind=badges&unit=HG-VT-1",
+            app.base
+        ))
+        .bearer_auth(&secretary)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body = res.text().await.unwrap();
+    assert_eq!(
+        body.lines().skip(1).collect::<Vec<_>>(),
+        vec!["0200001,30,2016-09-02"]
+    );
+}
+
+const WARD: &str =
+    "Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
+HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,2004-01-01,,,
+HG-VT,Đảng bộ thành phố Vị Thanh,CITY,,2004-01-01,,HG,
+HG-VT-P1,Đảng bộ phường I,GRASSROOTS_COMMITTEE,,2004-01-01,,HG-VT,
+HG-VT-P1-A1,Chi bộ khu vực 1,BRANCH,HAMLET,2004-01-01,,HG-VT-P1,
+HG-VT-P3,Đảng bộ phường III,GRASSROOTS_COMMITTEE,,2004-01-01,,HG-VT,
+";
+
+const HAMLETS: &str = "Mã ấp,Tên ấp,Loại ấp,Đơn vị cấp xã,Từ ngày,Đến ngày,Hợp nhất vào,Chi bộ ấp
+KV1,Khu vực 1,WARD_AREA,HG-VT-P1,2010-01-01,,,HG-VT-P1-A1
+KV3,Khu vực 3,WARD_AREA,HG-VT-P3,2010-01-01,,,
+";
+
+#[tokio::test]
+async fn hamlets_are_imported_through_graphql_within_the_subtree_and_downloaded_back() {
+    let app = spawn_app().await;
+    let r = app
+        .upload(&import_doc(), json!({}), ("don-vi.csv", WARD.as_bytes()))
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["written"], true, "{r:#}");
+    let p1 = id_of(&app, "HG-VT-P1").await;
+    let secretary = app
+        .account("bithu-p1", &[("secretary", Some(&p1))], None)
+        .await;
+    let doc = "mutation($file: Upload!, $unit: ID) { importFile(file: $file, unitId: $unit, kind: HAMLETS) {
+        kinds passes written counts { hamletsCreated hamletsUpdated hamletsUnchanged }
+        problems(first: 20) { row column code } rows(first: 20) { row key action } } }";
+    // The ward's secretary: the ward's hamlet, not another ward's; nothing written.
+    let before = registry_counts(&app).await;
+    let (_, r) = app
+        .upload_as(
+            Some(&secretary),
+            doc,
+            json!({ "unit": p1 }),
+            ("ap.csv", HAMLETS.as_bytes()),
+        )
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["kinds"], json!(["HAMLETS"]));
+    assert_eq!(p["written"], false);
+    assert_eq!(p["counts"]["hamletsCreated"], 1);
+    assert_eq!(
+        p["problems"],
+        json!([{ "row": 3, "column": "Đơn vị cấp xã", "code": "OUT_OF_SCOPE" }])
+    );
+    assert_eq!(registry_counts(&app).await, before);
+    // The ward's row alone: written, then unchanged.
+    let ward = "Mã ấp,Tên ấp,Loại ấp,Đơn vị cấp xã,Từ ngày,Đến ngày,Hợp nhất vào,Chi bộ ấp\nKV1,Khu vực 1,WARD_AREA,HG-VT-P1,2010-01-01,,,HG-VT-P1-A1\n";
+    for (created, unchanged) in [(1, 0), (0, 1)] {
+        let (_, r) = app
+            .upload_as(
+                Some(&secretary),
+                doc,
+                json!({ "unit": p1 }),
+                ("ap.csv", ward.as_bytes()),
+            )
+            .await;
+        let p = ok_report(&r, "importFile");
+        assert_eq!(p["written"], true, "{p:#}");
+        assert_eq!(
+            (
+                p["counts"]["hamletsCreated"].clone(),
+                p["counts"]["hamletsUnchanged"].clone()
+            ),
+            (json!(created), json!(unchanged))
+        );
+    }
+    // Exported back the same through GraphQL and the download route.
+    let r = app
+        .gql_as(
+            &secretary,
+            EXPORT,
+            json!({ "unit": p1, "kind": "HAMLETS", "format": "CSV", "template": false }),
+        )
+        .await;
+    let e = &ok_report(&r, "exportRegistry");
+    assert_eq!(e["fileName"], "ap-khu-vuc-HG-VT-P1.csv");
+    let csv = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(e["contentBase64"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let res = app
+        .client
+        .get(format!(
+            "{}/exports/registry.csv?kind=hamlets&unit=HG-VT-P1",
+            app.base
+        ))
+        .bearer_auth(&secretary)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body = res.text().await.unwrap();
+    assert_eq!(body, csv);
+    assert_eq!(
+        body.trim_start_matches('\u{FEFF}').replace("\r\n", "\n"),
+        ward
+    );
+}

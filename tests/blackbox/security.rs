@@ -579,6 +579,33 @@ fn rows(f: &Fixture) -> Vec<Row> {
         "query($id: ID) { exportRegistry(unitId: $id, kind: UNITS, format: CSV) { units } }",
         json!({ "id": t.b1 }),
     ));
+    // The hamlets kind: recorded as `recordHamlet` needs (REGISTER_MEMBERS over `unitId`; the
+    // grassroots committee's hamlet lies outside B1, a problem of the preview, not a refusal),
+    // read as the tree is; badges read as members are.
+    let mut hamlets = row(
+        "importPreview",
+        Need::Over(REGISTER),
+        "mutation($file: Upload!, $id: ID) { importPreview(file: $file, unitId: $id, kind: HAMLETS) { passes } }",
+        json!({ "id": t.b1 }),
+    );
+    hamlets.upload = Some((
+        "ap.csv",
+        "Mã ấp,Tên ấp,Loại ấp,Đơn vị cấp xã,Từ ngày\nP-D-G-AP2,Ấp 2,HAMLET,P-D-G,2010-01-01\n"
+            .to_owned(),
+    ));
+    rows.push(hamlets);
+    rows.push(row(
+        "exportRegistry",
+        Need::Over(&ROLES),
+        "query($id: ID) { exportRegistry(unitId: $id, kind: HAMLETS, format: CSV) { units } }",
+        json!({ "id": t.b1 }),
+    ));
+    rows.push(row(
+        "exportRegistry",
+        Need::Over(READ_MEMBERS),
+        "query($id: ID) { exportRegistry(unitId: $id, kind: BADGES, format: CSV) { members } }",
+        json!({ "id": t.b1 }),
+    ));
     let mut logout = row("logout", Need::LoggedIn, "mutation { logout }", json!({}));
     logout.own_session = true;
     rows.push(logout);

@@ -9,9 +9,11 @@
 //! subtree of the unit the caller names (`unitId`): the caller needs `EDIT_TREE` there for
 //! unit rows and `REGISTER_MEMBERS` for member rows (the whole tree without `unitId`), and a
 //! row reaching outside is refused with `OUT_OF_SCOPE`; badge rows need `REGISTER_MEMBERS`
-//! (the member's branch on the award's day within the subtree), as `awardBadge` does; role
-//! holder rows (accounts and their rights) need `ADMINISTER` everywhere. Every import, preview and export is
-//! written to the access log.
+//! (the member's branch on the award's day within the subtree), as `awardBadge` does; hamlet
+//! rows need `REGISTER_MEMBERS` (the hamlet's commune-level unit within the subtree), as
+//! `recordHamlet` does, and their export `READ_TREE`; role holder rows (accounts and their
+//! rights) need `ADMINISTER` everywhere. Every import, preview and export is written to the
+//! access log.
 
 use std::sync::Arc;
 
@@ -76,6 +78,9 @@ pub enum ImportKind {
     RoleHolders,
     /// Party badges awarded to members («Huy hiệu Đảng»).
     Badges,
+    /// Hamlets and residential groups with their branches over time («Ấp, khu vực, tổ dân
+    /// phố»).
+    Hamlets,
 }
 
 impl From<ImportKind> for Kind {
@@ -85,6 +90,7 @@ impl From<ImportKind> for Kind {
             ImportKind::Members => Kind::Members,
             ImportKind::RoleHolders => Kind::RoleHolders,
             ImportKind::Badges => Kind::Badges,
+            ImportKind::Hamlets => Kind::Hamlets,
         }
     }
 }
@@ -96,6 +102,7 @@ impl From<Kind> for ImportKind {
             Kind::Members => ImportKind::Members,
             Kind::RoleHolders => ImportKind::RoleHolders,
             Kind::Badges => ImportKind::Badges,
+            Kind::Hamlets => ImportKind::Hamlets,
         }
     }
 }
@@ -201,6 +208,12 @@ pub struct ImportCounts {
     badges_created: i32,
     /// Badges unchanged.
     badges_unchanged: i32,
+    /// Hamlets recorded.
+    hamlets_created: i32,
+    /// Hamlets renamed, or with a dated change of their branch.
+    hamlets_updated: i32,
+    /// Hamlets unchanged.
+    hamlets_unchanged: i32,
 }
 
 fn count(n: u64) -> i32 {
@@ -415,7 +428,9 @@ async fn run_import(
     if !rows.units.is_empty() && !tree_ok {
         return Err(forbidden(Permission::EditTree).into_graphql(l));
     }
-    if (!rows.members.is_empty() || !rows.badges.is_empty()) && !members_ok {
+    if (!rows.members.is_empty() || !rows.badges.is_empty() || !rows.hamlets.is_empty())
+        && !members_ok
+    {
         return Err(forbidden(Permission::RegisterMembers).into_graphql(l));
     }
     if !rows.roles.is_empty() && !roles_ok {
@@ -455,6 +470,8 @@ async fn run_import(
         roles_sheet: rows.roles_sheet,
         badges: rows.badges,
         badges_sheet: rows.badges_sheet,
+        hamlets: rows.hamlets,
+        hamlets_sheet: rows.hamlets_sheet,
         rules: Some(a.catalog.rules.clone()),
         units_scope: scope.clone(),
         members_scope: scope,
@@ -488,6 +505,9 @@ async fn run_import(
             roles_unchanged: count(c.roles_unchanged),
             badges_created: count(c.badges_created),
             badges_unchanged: count(c.badges_unchanged),
+            hamlets_created: count(c.hamlets_created),
+            hamlets_updated: count(c.hamlets_changed),
+            hamlets_unchanged: count(c.hamlets_unchanged),
         },
         written: outcome.written,
     })
@@ -505,7 +525,7 @@ pub fn role_cards(auth: &crate::auth::Auth) -> bool {
 }
 
 /// Whether `auth` may export `kinds` under `unit` (the whole tree for `None`), on `on`:
-/// units need `READ_TREE` there, members and badges `READ_MEMBERS`, role holders `ADMINISTER`
+/// units and hamlets need `READ_TREE` there, members and badges `READ_MEMBERS`, role holders `ADMINISTER`
 /// everywhere; `Err` names the permission missing. For the download route outside GraphQL,
 /// which decides as `exportRegistry` does.
 pub async fn may_export(
@@ -517,7 +537,7 @@ pub async fn may_export(
 ) -> Result<Result<(), Permission>, memberflow_store::StoreError> {
     for k in kinds {
         let p = match k {
-            Kind::Units => Permission::ReadTree,
+            Kind::Units | Kind::Hamlets => Permission::ReadTree,
             Kind::Members | Kind::Badges => Permission::ReadMembers,
             Kind::RoleHolders => Permission::Administer,
         };
@@ -620,15 +640,15 @@ impl ImportQuery {
         };
         for k in &kinds {
             match k {
-                Kind::Units => holds(ctx, Permission::ReadTree, unit).await?,
+                Kind::Units | Kind::Hamlets => holds(ctx, Permission::ReadTree, unit).await?,
                 Kind::Members | Kind::Badges => holds(ctx, Permission::ReadMembers, unit).await?,
                 Kind::RoleHolders => require_everywhere(ctx, Permission::Administer)?,
             };
         }
         if format == SheetFormat::Csv && kinds.len() != 1 {
             return Err(ApiError::Validation(Text::new(
-                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò hoặc huy hiệu Đảng.",
-                "A CSV file holds one kind: choose units, members, role holders or party badges.",
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng hoặc ấp, khu vực.",
+                "A CSV file holds one kind: choose units, members, role holders, party badges or hamlets.",
             ))
             .into_graphql(l));
         }
@@ -687,6 +707,9 @@ impl ImportQuery {
             if !kinds.contains(&Kind::Badges) {
                 e.badges.clear();
             }
+            if !kinds.contains(&Kind::Hamlets) {
+                e.hamlets.clear();
+            }
             Some(e)
         };
         let (units, members) = data
@@ -712,6 +735,7 @@ impl ImportQuery {
             Some(ImportKind::Members) => "dang-vien",
             Some(ImportKind::RoleHolders) => "vai-tro",
             Some(ImportKind::Badges) => "huy-hieu",
+            Some(ImportKind::Hamlets) => "ap-khu-vuc",
             None => "so-dang-vien",
         };
         let prefix = if template { "mau-" } else { "" };

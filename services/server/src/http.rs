@@ -192,6 +192,32 @@ async fn auth_of_browser(state: &AppState, headers: &HeaderMap) -> Option<member
     memberflow_api::authenticate(&state.store, state.clock.as_ref(), token).await
 }
 
+/// The language and the caller of a download a browser makes: `lang` (`en`, or anything
+/// else for Vietnamese) else the browser's, and the caller by [`auth_of_browser`]; without a
+/// caller, the 401 response to give.
+#[allow(clippy::result_large_err)]
+async fn browser_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Option<&str>,
+) -> Result<(Lang, memberflow_api::Auth), Response> {
+    let lang = match lang {
+        Some("en") => Lang::En,
+        Some(_) => Lang::Vi,
+        None => lang_of_browser(headers),
+    };
+    match auth_of_browser(state, headers).await {
+        Some(auth) => Ok((lang, auth)),
+        None => Err(request_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Hãy đăng nhập trước.",
+            "Log in first.",
+            lang,
+        )),
+    }
+}
+
 /// The reader's language for a browser: the console's remembered choice, else the header.
 fn lang_of_browser(headers: &HeaderMap) -> Lang {
     let remembered = headers
@@ -631,16 +657,10 @@ async fn admissions_chart(
     axum::extract::Query(query): axum::extract::Query<crate::report::ChartQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = lang_of_browser(&headers);
     // The chart shows a unit's admissions: the same right as the target report.
-    let Some(auth) = auth_of_browser(&state, &headers).await else {
-        return request_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "Hãy đăng nhập trước.",
-            "Log in first.",
-            lang,
-        );
+    let (lang, auth) = match browser_caller(&state, &headers, None).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let code = file.strip_suffix(".svg").unwrap_or(&file);
     let today = state.clock.today();
@@ -712,19 +732,9 @@ async fn report_download(
     headers: HeaderMap,
 ) -> Response {
     use crate::report::{Common, Format, LangArg, Period, ReportCommand};
-    let lang = match q.lang.as_deref() {
-        Some("en") => Lang::En,
-        Some(_) => Lang::Vi,
-        None => lang_of_browser(&headers),
-    };
-    let Some(auth) = auth_of_browser(&state, &headers).await else {
-        return request_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "Hãy đăng nhập trước.",
-            "Log in first.",
-            lang,
-        );
+    let (lang, auth) = match browser_caller(&state, &headers, q.lang.as_deref()).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let Some((kind, ext)) = file.rsplit_once('.') else {
         return StatusCode::NOT_FOUND.into_response();

@@ -30,6 +30,8 @@ pub enum KindArg {
     RoleHolders,
     /// Party badges awarded to members.
     Badges,
+    /// Hamlets and residential groups, with their branches over time.
+    Hamlets,
 }
 
 impl From<KindArg> for Kind {
@@ -39,6 +41,7 @@ impl From<KindArg> for Kind {
             KindArg::Members => Kind::Members,
             KindArg::RoleHolders => Kind::RoleHolders,
             KindArg::Badges => Kind::Badges,
+            KindArg::Hamlets => Kind::Hamlets,
         }
     }
 }
@@ -46,8 +49,8 @@ impl From<KindArg> for Kind {
 /// `memberflow import`
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The file: XLSX (sheets «Đơn vị», «Đảng viên», «Người giữ vai trò» and «Huy hiệu Đảng», or any sheet
-    /// with a template's headers) or CSV (UTF-8, with or without BOM).
+    /// The file: XLSX (sheets «Đơn vị», «Đảng viên», «Người giữ vai trò», «Huy hiệu Đảng» and
+    /// «Ấp, khu vực, tổ dân phố», or any sheet with a template's headers) or CSV (UTF-8, with or without BOM).
     pub file: PathBuf,
     /// Read only sheets of this kind (a CSV file's kind is otherwise told by its headers).
     #[arg(long, value_enum)]
@@ -172,17 +175,21 @@ pub async fn import(
         roles_sheet: rows.roles_sheet,
         badges: rows.badges,
         badges_sheet: rows.badges_sheet,
+        hamlets: rows.hamlets,
+        hamlets_sheet: rows.hamlets_sheet,
         rules: Some(catalog.rules.clone()),
         ..ImportRequest::default()
     };
     let with_roles = rows.kinds.contains(&Kind::RoleHolders);
     let with_badges = rows.kinds.contains(&Kind::Badges);
+    let with_hamlets = rows.kinds.contains(&Kind::Hamlets);
     eprintln!(
-        "read {} unit row(s), {} member row(s), {} role holder row(s), {} badge row(s) in {:.1} s",
+        "read {} unit row(s), {} member row(s), {} role holder row(s), {} badge row(s), {} hamlet row(s) in {:.1} s",
         req.units.len(),
         req.members.len(),
         req.roles.len(),
         req.badges.len(),
+        req.hamlets.len(),
         started.elapsed().as_secs_f64()
     );
     // With problems already, the database is still asked (without writing) so that every
@@ -225,6 +232,12 @@ pub async fn import(
         println!(
             "badges: {} new, {} unchanged",
             c.badges_created, c.badges_unchanged
+        );
+    }
+    if with_hamlets || c.hamlets_created + c.hamlets_changed + c.hamlets_unchanged > 0 {
+        println!(
+            "hamlets: {} new, {} changed, {} unchanged",
+            c.hamlets_created, c.hamlets_changed, c.hamlets_unchanged
         );
     }
     if !problems.is_empty() {
@@ -486,10 +499,16 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
         Some(k) => vec![k.into()],
         None if args.format == ExportFormat::Csv => {
             anyhow::bail!(
-                "a CSV file holds one kind: give --kind units, --kind members, --kind role-holders or --kind badges"
+                "a CSV file holds one kind: give --kind units, --kind members, --kind role-holders, --kind badges or --kind hamlets"
             )
         }
-        None => vec![Kind::Units, Kind::Members, Kind::RoleHolders, Kind::Badges],
+        None => vec![
+            Kind::Units,
+            Kind::Hamlets,
+            Kind::Members,
+            Kind::RoleHolders,
+            Kind::Badges,
+        ],
     };
     let data = if args.template {
         None

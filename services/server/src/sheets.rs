@@ -9,7 +9,8 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader as _, Xlsx};
 use memberflow_workflow::import::{
-    BadgeRow, Cell, Column, Kind, MemberRow, Problem, RoleRow, Sheet, UnitRow, format_history,
+    BadgeRow, Cell, Column, HamletRow, Kind, MemberRow, Problem, RoleRow, Sheet, UnitRow,
+    format_history,
 };
 use memberflow_workflow::text::Text;
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
@@ -335,6 +336,27 @@ pub fn member_cells(m: &MemberRow) -> Vec<String> {
         format_history(&m.units, String::clone),
         format_history(&m.statuses, |s| s.as_str().to_owned()),
         m.email.clone().unwrap_or_default(),
+        format_history(&m.residences, String::clone),
+    ]
+}
+
+/// A hamlet row's cells, in the template's order: its branch as a code when one branch
+/// held over its whole existence, else as a history.
+pub fn hamlet_cells(h: &HamletRow) -> Vec<String> {
+    let single_branch = match h.branches.as_slice() {
+        [p] if p.from == h.valid_from && p.to == h.valid_to => Some(p.value.clone()),
+        [] => Some(String::new()),
+        _ => None,
+    };
+    vec![
+        h.code.clone(),
+        h.name.clone(),
+        h.kind.as_str().to_owned(),
+        h.unit.clone(),
+        h.valid_from.to_string(),
+        date(h.valid_to),
+        h.successor.clone().unwrap_or_default(),
+        single_branch.unwrap_or_else(|| format_history(&h.branches, String::clone)),
     ]
 }
 
@@ -645,6 +667,7 @@ pub fn export_file(
             (Some(d), Kind::Members) => d.members.iter().map(member_cells).collect(),
             (Some(d), Kind::RoleHolders) => d.roles.iter().map(role_cells).collect(),
             (Some(d), Kind::Badges) => d.badges.iter().map(badge_cells).collect(),
+            (Some(d), Kind::Hamlets) => d.hamlets.iter().map(hamlet_cells).collect(),
         }
     };
     if csv_file && let Some(k) = kinds.first() {
@@ -757,6 +780,7 @@ mod tests {
                 false,
             )
             .unwrap(),
+            residences: Vec::new(),
         };
         let text = csv(core::MEMBER_COLUMNS, std::iter::once(member_cells(&m)));
         let sheets = read("m.csv", text.as_bytes()).unwrap();

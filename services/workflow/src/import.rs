@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 
 use crate::access::Role;
+use crate::hamlet::HamletKind;
 use crate::text::Text;
 use crate::tree::{self, AdmissionDates, MemberStatus, UnitKind};
 
@@ -79,6 +80,8 @@ pub enum Kind {
     RoleHolders,
     /// Party badges awarded to members (A30–A33).
     Badges,
+    /// The register of hamlets and residential groups, with their branches over time.
+    Hamlets,
 }
 
 impl Kind {
@@ -89,6 +92,7 @@ impl Kind {
             Kind::Members => "members",
             Kind::RoleHolders => "role-holders",
             Kind::Badges => "badges",
+            Kind::Hamlets => "hamlets",
         }
     }
 
@@ -99,6 +103,7 @@ impl Kind {
             Kind::Members => "Đảng viên",
             Kind::RoleHolders => "Người giữ vai trò",
             Kind::Badges => "Huy hiệu Đảng",
+            Kind::Hamlets => "Ấp, khu vực, tổ dân phố",
         }
     }
 
@@ -109,6 +114,7 @@ impl Kind {
             Kind::Members => MEMBER_COLUMNS,
             Kind::RoleHolders => ROLE_COLUMNS,
             Kind::Badges => BADGE_COLUMNS,
+            Kind::Hamlets => HAMLET_COLUMNS,
         }
     }
 }
@@ -370,6 +376,14 @@ pub const MEMBER_COLUMNS: &[Column] = &[
         "Địa chỉ nhận nhắc việc về hồ sơ của chính đảng viên.",
         "Where reminders about the member's own cases go.",
     ),
+    col(
+        "residence_history",
+        "Lịch sử cư trú",
+        "Residence history",
+        false,
+        "Tùy chọn: ấp, khu vực, tổ dân phố nơi đảng viên cư trú «YYYY-MM-DD MÃ_ẤP [LÝ DO]; ...; YYYY-MM-DD -». Lý do: SET, MERGED.",
+        "Optional: the hamlets the member lived in, `YYYY-MM-DD HAMLET_CODE [REASON]; ...; YYYY-MM-DD -`. Reasons: SET, MERGED.",
+    ),
 ];
 
 /// The role holders template: who holds which role at which unit, from when, and where
@@ -461,6 +475,75 @@ pub const BADGE_COLUMNS: &[Column] = &[
     ),
 ];
 
+/// The hamlets template: the register of hamlets and residential groups, each with its
+/// commune-level unit and its hamlet branch over time.
+pub const HAMLET_COLUMNS: &[Column] = &[
+    col(
+        "hamlet_code",
+        "Mã ấp",
+        "Hamlet code",
+        true,
+        "Mã duy nhất của ấp, thôn, khu vực hoặc tổ dân phố, không có khoảng trắng.",
+        "The hamlet's (or residential group's) unique code, no spaces.",
+    ),
+    col(
+        "name",
+        "Tên ấp",
+        "Hamlet name",
+        true,
+        "Tên đầy đủ, có dấu.",
+        "Full name, with diacritics.",
+    ),
+    col(
+        "kind",
+        "Loại ấp",
+        "Hamlet kind",
+        true,
+        "HAMLET (ấp, thôn), WARD_AREA (khu vực), RESIDENTIAL_GROUP (tổ dân phố).",
+        "HAMLET, WARD_AREA, RESIDENTIAL_GROUP or the Vietnamese names.",
+    ),
+    col(
+        "unit",
+        "Đơn vị cấp xã",
+        "Commune-level unit",
+        true,
+        "Mã đảng bộ, chi bộ cơ sở xã, phường, thị trấn (hoặc đảng bộ xã) mà ấp, khu vực thuộc về.",
+        "The code of the commune-level unit (grassroots committee or branch, commune committee) it belongs to.",
+    ),
+    col(
+        "valid_from",
+        "Từ ngày",
+        "Valid from",
+        true,
+        "Ngày bắt đầu: YYYY-MM-DD, dd/mm/yyyy hoặc ô ngày của Excel.",
+        "First day: YYYY-MM-DD, dd/mm/yyyy or an Excel date cell.",
+    ),
+    col(
+        "valid_to",
+        "Đến ngày",
+        "Valid to",
+        false,
+        "Ngày đầu tiên ấp, khu vực không còn (sáp nhập, giải thể); để trống nếu còn.",
+        "The first day it no longer exists (merged, ended); empty while it exists.",
+    ),
+    col(
+        "successor",
+        "Hợp nhất vào",
+        "Merged into",
+        false,
+        "Mã ấp, khu vực đã tiếp nhận ấp này khi sáp nhập (cần «Đến ngày»).",
+        "The code of the hamlet this one was merged into (needs `Valid to`).",
+    ),
+    col(
+        "branch",
+        "Chi bộ ấp",
+        "Hamlet branch",
+        false,
+        "Mã chi bộ ấp, khu vực (phân loại HAMLET); nếu đã đổi: lịch sử «YYYY-MM-DD MÃ; YYYY-MM-DD -». Để trống nếu không có.",
+        "The code of its hamlet branch (category HAMLET); when it changed: a history `YYYY-MM-DD CODE; YYYY-MM-DD -`. Empty for none.",
+    ),
+];
+
 /// A period of a history: `value` from `from` until `to` (open when `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period<T> {
@@ -530,6 +613,31 @@ pub struct MemberRow {
     pub units: Vec<Period<String>>,
     /// Statuses over time.
     pub statuses: Vec<Period<MemberStatus>>,
+    /// Hamlets of residence over time, by code, with the reason each period began.
+    pub residences: Vec<Period<String>>,
+}
+
+/// A hamlet row, parsed. The natural key is the hamlet's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HamletRow {
+    /// The row number in its sheet.
+    pub row: usize,
+    /// Unique code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Ấp, khu vực or tổ dân phố.
+    pub kind: HamletKind,
+    /// The commune-level unit's code.
+    pub unit: String,
+    /// First day.
+    pub valid_from: NaiveDate,
+    /// First day after.
+    pub valid_to: Option<NaiveDate>,
+    /// The hamlet it was merged into, by code.
+    pub successor: Option<String>,
+    /// Its hamlet branches over time, by code.
+    pub branches: Vec<Period<String>>,
 }
 
 /// A role holder row, parsed: `login` holds `role` at `unit` (everywhere when `None`) from
@@ -612,6 +720,8 @@ pub fn kind_of(sheet: &Sheet) -> Option<Kind> {
     // The role holders' sheet names a card and a unit too: its login column tells it.
     if has(&ROLE_COLUMNS[0]) {
         Some(Kind::RoleHolders)
+    } else if has(&HAMLET_COLUMNS[0]) {
+        Some(Kind::Hamlets)
     } else if has(&BADGE_COLUMNS[1]) {
         // A badges sheet names a card too: its years column tells it.
         Some(Kind::Badges)
@@ -717,9 +827,20 @@ impl<'a> RowReader<'a> {
         value: impl Fn(&str) -> Option<T>,
         with_reason: bool,
     ) -> Option<Vec<Period<T>>> {
+        let reasons = if with_reason { MEMBERSHIP_REASONS } else { &[] };
+        self.history_with(key, value, reasons)
+    }
+
+    /// A history whose periods may name one of `reasons`.
+    fn history_with<T>(
+        &mut self,
+        key: &str,
+        value: impl Fn(&str) -> Option<T>,
+        reasons: &[&str],
+    ) -> Option<Vec<Period<T>>> {
         let text = self.text(key)?;
         let c = self.column(key)?;
-        match parse_history(&text, value, with_reason) {
+        match history_of(&text, value, reasons) {
             Ok(h) => Some(h),
             Err(reason) => {
                 self.problem(Some(c), "BAD_HISTORY", reason);
@@ -794,6 +915,15 @@ pub fn parse_history<T>(
     value: impl Fn(&str) -> Option<T>,
     with_reason: bool,
 ) -> Result<Vec<Period<T>>, Text> {
+    history_of(s, value, if with_reason { MEMBERSHIP_REASONS } else { &[] })
+}
+
+/// [`parse_history`] with the reasons a period may name.
+fn history_of<T>(
+    s: &str,
+    value: impl Fn(&str) -> Option<T>,
+    reasons: &[&str],
+) -> Result<Vec<Period<T>>, Text> {
     let mut out: Vec<Period<T>> = Vec::new();
     let mut last: Option<NaiveDate> = None;
     for part in s
@@ -838,7 +968,7 @@ pub fn parse_history<T>(
         })?;
         let reason = words.next().map(str::to_owned);
         if let Some(r) = &reason
-            && (!with_reason || !MEMBERSHIP_REASONS.contains(&r.as_str()))
+            && !reasons.contains(&r.as_str())
         {
             return Err(Text::new(
                 format!("«{r}» không phải là lý do hợp lệ."),
@@ -889,6 +1019,9 @@ pub const MEMBERSHIP_REASONS: &[&str] = &[
     "MERGED",
     "RESTORED",
 ];
+
+/// Why a member's residence period began (docs/reports.md, «Hamlets»).
+pub const RESIDENCE_REASONS: &[&str] = &["SET", "MERGED"];
 
 /// Schooling codes.
 pub const EDUCATION: &[(&str, &str)] = &[
@@ -1376,6 +1509,154 @@ pub fn parse_badges(sheet: &Sheet) -> Parsed<BadgeRow> {
     out
 }
 
+/// A hamlet's kind from its code or its Vietnamese name (`thôn` is an `ấp`).
+fn parse_hamlet_kind(s: &str) -> Option<HamletKind> {
+    if norm(s) == "thôn" {
+        return Some(HamletKind::Hamlet);
+    }
+    HamletKind::parse(&s.to_uppercase()).or_else(|| {
+        [
+            HamletKind::Hamlet,
+            HamletKind::WardArea,
+            HamletKind::ResidentialGroup,
+        ]
+        .into_iter()
+        .find(|k| norm(&k.label().vi) == norm(s))
+    })
+}
+
+/// Parses a hamlets sheet: every cell, the branch history within the hamlet's existence,
+/// the dates in order, and a code given once.
+pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
+    let mut out = Parsed::default();
+    let index = columns(sheet, Kind::Hamlets, &mut out.problems);
+    if !out.problems.is_empty() {
+        return out;
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (row, cells) in data_rows(sheet) {
+        let mut r = RowReader {
+            sheet: &sheet.name,
+            row,
+            cells,
+            index: &index,
+            problems: Vec::new(),
+        };
+        let code = r.code(
+            "hamlet_code",
+            parse_code,
+            "không có khoảng trắng / no spaces",
+        );
+        let name = r.text("name");
+        if name.as_ref().is_some_and(|n| n.chars().count() > 255) {
+            let c = r.column("name");
+            r.problem(
+                c,
+                "TOO_LONG",
+                Text::new(
+                    "Tên tối đa 255 ký tự.",
+                    "The name has at most 255 characters.",
+                ),
+            );
+        }
+        let kind = r.code(
+            "kind",
+            parse_hamlet_kind,
+            "HAMLET, WARD_AREA, RESIDENTIAL_GROUP",
+        );
+        let unit = r.code("unit", parse_code, "mã đơn vị / a unit code");
+        let valid_from = r.date("valid_from");
+        let valid_to = r.date("valid_to");
+        let successor = r.code("successor", parse_code, "mã ấp, khu vực / a hamlet code");
+        let branch_text = r.text("branch").unwrap_or_default();
+        let mut branches = Vec::new();
+        if let Some(from) = valid_from {
+            if !branch_text.is_empty() && !branch_text.contains([' ', ';']) {
+                branches.push(Period {
+                    value: branch_text.clone(),
+                    from,
+                    to: valid_to,
+                    reason: None,
+                });
+            } else if !branch_text.is_empty() {
+                branches = r.history("branch", parse_code, false).unwrap_or_default();
+                if branches.first().is_some_and(|p| p.from < from)
+                    || branches
+                        .last()
+                        .is_some_and(|p| valid_to.is_some_and(|t| p.to.is_none_or(|pt| pt > t)))
+                {
+                    let c = r.column("branch");
+                    r.problem(
+                        c,
+                        "BAD_HISTORY",
+                        Text::new(
+                            "Lịch sử chi bộ phải nằm trong thời gian tồn tại của ấp, khu vực.",
+                            "The branch history must lie within the hamlet's existence.",
+                        ),
+                    );
+                }
+            }
+        }
+        if let (Some(f), Some(t)) = (valid_from, valid_to)
+            && t <= f
+        {
+            let c = r.column("valid_to");
+            r.problem(
+                c,
+                "DATES",
+                Text::new(
+                    "«Đến ngày» phải sau «Từ ngày».",
+                    "`Valid to` must come after `Valid from`.",
+                ),
+            );
+        }
+        if successor.is_some() && valid_to.is_none() {
+            let c = r.column("successor");
+            r.problem(
+                c,
+                "DATES",
+                Text::new(
+                    "Ấp, khu vực đã sáp nhập phải có «Đến ngày».",
+                    "A merged hamlet needs `Valid to`.",
+                ),
+            );
+        }
+        if let Some(code) = &code
+            && let Some(first) = seen.insert(code.clone(), row)
+        {
+            let c = r.column("hamlet_code");
+            r.problem(
+                c,
+                "DUPLICATE",
+                Text::new(
+                    format!("Mã ấp, khu vực {code} đã có ở dòng {first}."),
+                    format!("Hamlet code {code} already appears on row {first}."),
+                ),
+            );
+        }
+        let problems = std::mem::take(&mut r.problems);
+        match (code, name, kind, unit, valid_from) {
+            (Some(code), Some(name), Some(kind), Some(unit), Some(valid_from))
+                if problems.is_empty() =>
+            {
+                out.rows.push(HamletRow {
+                    row,
+                    code,
+                    name,
+                    kind,
+                    unit,
+                    valid_from,
+                    valid_to,
+                    successor,
+                    branches,
+                });
+            }
+            _ => out.problems.extend(problems),
+        }
+    }
+    out
+}
+
 /// A badge's years: a whole number from 1 (`30`, also `30.0` as a number cell gives it).
 fn parse_years(s: &str) -> Option<u32> {
     let s = s.trim();
@@ -1491,6 +1772,9 @@ impl MemberParser {
             );
         }
         let unit_history = r.history("unit_history", parse_code, true);
+        let residences = r
+            .history_with("residence_history", parse_code, RESIDENCE_REASONS)
+            .unwrap_or_default();
         let status_history = r.history("status_history", parse_status, false);
         let unit = r.code("unit", parse_code, "mã chi bộ / a branch code");
         let unit_since = r.date("unit_since");
@@ -1600,6 +1884,7 @@ impl MemberParser {
                     email,
                     units,
                     statuses,
+                    residences,
                 })
             }
             _ => None,
@@ -1739,6 +2024,8 @@ pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
                 Some(Kind::RoleHolders)
             } else if s.name == Kind::Badges.sheet_name() {
                 Some(Kind::Badges)
+            } else if s.name == Kind::Hamlets.sheet_name() {
+                Some(Kind::Hamlets)
             } else {
                 kind_of(s)
             }?;
@@ -1767,6 +2054,10 @@ pub struct FileRows {
     pub badges: Vec<BadgeRow>,
     /// The sheet the badges came from.
     pub badges_sheet: String,
+    /// Hamlet rows.
+    pub hamlets: Vec<HamletRow>,
+    /// The sheet the hamlets came from.
+    pub hamlets_sheet: String,
     /// Every problem found in the file itself.
     pub problems: Vec<Problem>,
     /// The kinds the file holds.
@@ -1790,8 +2081,8 @@ pub fn parse_file(
             column: None,
             code: "NO_SHEET",
             reason: Text::new(
-                "Không có bảng nào theo mẫu (đơn vị, đảng viên, người giữ vai trò hoặc huy hiệu Đảng): hãy dùng tệp mẫu.",
-                "No sheet follows a template (units, members, role holders or party badges): use the template.",
+                "Không có bảng nào theo mẫu (đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng hoặc ấp, khu vực): hãy dùng tệp mẫu.",
+                "No sheet follows a template (units, members, role holders, party badges or hamlets): use the template.",
             ),
         });
     }
@@ -1823,6 +2114,12 @@ pub fn parse_file(
                 out.problems.extend(p.problems);
                 out.badges.extend(p.rows);
                 out.badges_sheet = sheet.name.clone();
+            }
+            Kind::Hamlets => {
+                let p = parse_hamlets(sheet);
+                out.problems.extend(p.problems);
+                out.hamlets.extend(p.rows);
+                out.hamlets_sheet = sheet.name.clone();
             }
         }
     }
@@ -2156,5 +2453,100 @@ mod tests {
             ]
         );
         assert_eq!(kinds(std::slice::from_ref(&sheet), None).len(), 1);
+    }
+
+    #[test]
+    fn hamlet_rows_are_told_by_their_code_column_with_their_branch_history() {
+        let header: Vec<Cell> = HAMLET_COLUMNS.iter().map(|c| t(c.vi)).collect();
+        let sheet = Sheet {
+            name: "ap.csv".into(),
+            rows: vec![
+                header,
+                vec![
+                    t("KV1"),
+                    t("Khu vực 1"),
+                    t("khu vực"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    Cell::Empty,
+                    Cell::Empty,
+                    t("2010-01-01 A1; 2020-01-01 -; 2021-01-01 A2"),
+                ],
+                vec![
+                    t("KV2"),
+                    t("Thôn 2"),
+                    t("thôn"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    t("2020-01-01"),
+                    t("KV1"),
+                    t("A3"),
+                ],
+                vec![
+                    t("KV3"),
+                    t("Tổ 3"),
+                    t("RESIDENTIAL_GROUP"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    t("2012-01-01"),
+                    Cell::Empty,
+                    t("2009-01-01 A4"),
+                ],
+                vec![
+                    t("KV1"),
+                    t("Khu vực 1"),
+                    t("PHUONG"),
+                    t("P1"),
+                    t("2010-01-01"),
+                    Cell::Empty,
+                    t("KV9"),
+                    Cell::Empty,
+                ],
+            ],
+        };
+        assert_eq!(kind_of(&sheet), Some(Kind::Hamlets));
+        assert_eq!(kinds(std::slice::from_ref(&sheet), None).len(), 1);
+        let p = parse_hamlets(&sheet);
+        let codes: Vec<(usize, &str)> = p.problems.iter().map(|p| (p.row, p.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                (4, "BAD_HISTORY"),
+                (5, "UNKNOWN_CODE"),
+                (5, "DATES"),
+                (5, "DUPLICATE")
+            ]
+        );
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rows[0].kind, HamletKind::WardArea);
+        assert_eq!(
+            p.rows[0].branches,
+            vec![
+                Period {
+                    value: "A1".to_owned(),
+                    from: d("2010-01-01"),
+                    to: Some(d("2020-01-01")),
+                    reason: None
+                },
+                Period {
+                    value: "A2".to_owned(),
+                    from: d("2021-01-01"),
+                    to: None,
+                    reason: None
+                }
+            ]
+        );
+        // One code: the branch over the hamlet's whole existence.
+        assert_eq!(p.rows[1].kind, HamletKind::Hamlet);
+        assert_eq!(p.rows[1].successor.as_deref(), Some("KV1"));
+        assert_eq!(
+            p.rows[1].branches,
+            vec![Period {
+                value: "A3".to_owned(),
+                from: d("2010-01-01"),
+                to: Some(d("2020-01-01")),
+                reason: None
+            }]
+        );
     }
 }

@@ -64,17 +64,23 @@ fn take(stash: &Stash, key: &str, username: &str) -> Option<Stashed> {
     Some(s.remove(i))
 }
 
-const KINDS: [(&str, &str, &str); 5] = [
+const KINDS: [(&str, &str, &str); 6] = [
     ("", "Tự nhận biết theo tiêu đề cột", "Told by the headers"),
     ("UNITS", "Đơn vị", "Units"),
     ("MEMBERS", "Đảng viên", "Members"),
     ("ROLE_HOLDERS", "Người giữ vai trò", "Role holders"),
     ("BADGES", "Huy hiệu Đảng", "Party badges"),
+    ("HAMLETS", "Ấp, khu vực, tổ dân phố", "Hamlets"),
 ];
 
 fn kind_of(f: Option<&str>) -> Option<String> {
-    f.filter(|k| matches!(*k, "UNITS" | "MEMBERS" | "ROLE_HOLDERS" | "BADGES"))
-        .map(str::to_owned)
+    f.filter(|k| {
+        matches!(
+            *k,
+            "UNITS" | "MEMBERS" | "ROLE_HOLDERS" | "BADGES" | "HAMLETS"
+        )
+    })
+    .map(str::to_owned)
 }
 
 /// The unit a form names by code, as the API's id (`None`: the whole tree).
@@ -132,6 +138,7 @@ fn export_form(v: &Visit) -> Markup {
                     option value="MEMBERS" { (t(l, "Đảng viên", "Members")) }
                     option value="ROLE_HOLDERS" { (t(l, "Người giữ vai trò", "Role holders")) }
                     option value="BADGES" { (t(l, "Huy hiệu Đảng", "Party badges")) }
+                    option value="HAMLETS" { (t(l, "Ấp, khu vực, tổ dân phố", "Hamlets")) }
                 }
                 label for="e-format" { (t(l, "Định dạng", "Format")) }
                 select id="e-format" name="format" {
@@ -187,6 +194,7 @@ fn report(v: &Visit, r: &Value, stash_key: Option<&str>) -> Markup {
                     tr { th scope="row" { (t(l, "Đảng viên", "Members")) } td.num { (i(c, "membersCreated")) } td.num { (i(c, "membersUpdated")) } td.num { (i(c, "membersUnchanged")) } }
                     tr { th scope="row" { (t(l, "Người giữ vai trò", "Role holders")) } td.num { (i(c, "rolesCreated")) } td.num { (i(c, "rolesUpdated")) } td.num { (i(c, "rolesUnchanged")) } }
                     tr { th scope="row" { (t(l, "Huy hiệu Đảng", "Party badges")) } td.num { (i(c, "badgesCreated")) } td.num { "0" } td.num { (i(c, "badgesUnchanged")) } }
+                    tr { th scope="row" { (t(l, "Ấp, khu vực, tổ dân phố", "Hamlets")) } td.num { (i(c, "hamletsCreated")) } td.num { (i(c, "hamletsUpdated")) } td.num { (i(c, "hamletsUnchanged")) } }
                 }
             }
         }

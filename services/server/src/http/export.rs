@@ -24,7 +24,7 @@ use memberflow_workflow::import::Kind;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{AppState, auth_of_browser, lang_of_browser, request_error};
+use super::{AppState, browser_caller, request_error};
 use crate::sheets;
 
 /// Members read a page at a time.
@@ -57,6 +57,7 @@ fn kind_of(s: &str) -> Option<Kind> {
         "members" => Some(Kind::Members),
         "role-holders" => Some(Kind::RoleHolders),
         "badges" => Some(Kind::Badges),
+        "hamlets" => Some(Kind::Hamlets),
         _ => None,
     }
 }
@@ -79,19 +80,9 @@ pub(super) async fn download(
     Query(q): Query<ExportQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = match q.lang.as_deref() {
-        Some("en") => Lang::En,
-        Some(_) => Lang::Vi,
-        None => lang_of_browser(&headers),
-    };
-    let Some(auth) = auth_of_browser(&state, &headers).await else {
-        return request_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "Hãy đăng nhập trước.",
-            "Log in first.",
-            lang,
-        );
+    let (lang, auth) = match browser_caller(&state, &headers, q.lang.as_deref()).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let ext = match file.as_str() {
         "registry.csv" => "csv",
@@ -111,8 +102,8 @@ pub(super) async fn download(
             None => {
                 return invalid(
                     lang,
-                    "Loại dữ liệu phải là units, members, role-holders hoặc badges.",
-                    "The kind must be units, members, role-holders or badges.",
+                    "Loại dữ liệu phải là units, members, role-holders, badges hoặc hamlets.",
+                    "The kind must be units, members, role-holders, badges or hamlets.",
                 );
             }
         },
@@ -122,8 +113,8 @@ pub(super) async fn download(
         None if csv => {
             return invalid(
                 lang,
-                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò hoặc huy hiệu Đảng.",
-                "A CSV file holds one kind: choose units, members, role holders or party badges.",
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng hoặc ấp, khu vực.",
+                "A CSV file holds one kind: choose units, members, role holders, party badges or hamlets.",
             );
         }
         None => vec![Kind::Units, Kind::Members],
@@ -171,6 +162,7 @@ pub(super) async fn download(
         Some(Kind::Members) => "dang-vien",
         Some(Kind::RoleHolders) => "vai-tro",
         Some(Kind::Badges) => "huy-hieu",
+        Some(Kind::Hamlets) => "ap-khu-vuc",
         None => "so-dang-vien",
     };
     let code = unit.as_ref().map_or("tat-ca", |u| u.code.as_str());
@@ -332,6 +324,21 @@ impl Rows {
                         .collect(),
                 ))
             }
+            (Kind::Hamlets, Cursor::At(i)) => {
+                let i = *i;
+                let end = (i + CHUNK_ROWS).min(self.tree.hamlets.len());
+                *cursor = if end >= self.tree.hamlets.len() {
+                    Cursor::Done
+                } else {
+                    Cursor::At(end)
+                };
+                Ok(Some(
+                    self.tree.hamlets[i..end]
+                        .iter()
+                        .map(sheets::hamlet_cells)
+                        .collect(),
+                ))
+            }
             (Kind::RoleHolders, Cursor::At(i)) => {
                 let i = *i;
                 if roles.is_none() {
@@ -365,7 +372,7 @@ impl Rows {
     fn start(kind: Kind) -> Cursor {
         match kind {
             Kind::Members | Kind::Badges => Cursor::After(None),
-            Kind::Units | Kind::RoleHolders => Cursor::At(0),
+            Kind::Units | Kind::RoleHolders | Kind::Hamlets => Cursor::At(0),
         }
     }
 }

@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::import::{
-    BadgeRow, HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow, compare_history,
+    BadgeRow, HamletRow, HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow,
+    compare_history,
 };
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
@@ -27,6 +28,7 @@ use uuid::Uuid;
 
 mod awards;
 mod export;
+mod hamlets;
 mod roles;
 mod stream;
 
@@ -38,7 +40,7 @@ use super::rows::{
     MemberInsert, MembershipInsert, StatusInsert, insert_members, insert_memberships,
     insert_statuses,
 };
-use crate::entity::{member, member_status, member_unit, unit, unit_parent};
+use crate::entity::{member, member_residence, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
 use crate::loader::BulkWrite;
 use crate::stats::count_members_with;
@@ -66,6 +68,11 @@ pub struct ImportRequest {
     pub badges: Vec<BadgeRow>,
     /// The sheet the badges came from.
     pub badges_sheet: String,
+    /// Hamlets and residential groups (docs/import.md, «Hamlets»), whose unit must
+    /// lie within `members_scope`, as `recordHamlet` needs `REGISTER_MEMBERS` there.
+    pub hamlets: Vec<HamletRow>,
+    /// The sheet the hamlets came from.
+    pub hamlets_sheet: String,
     /// The rule book new awards are checked under (A30–A33, C2); without it every new award
     /// is refused.
     pub rules: Option<memberflow_workflow::engine::RuleBook>,
@@ -110,6 +117,12 @@ pub struct ImportCounts {
     pub badges_created: u64,
     /// Badges recorded as the file says.
     pub badges_unchanged: u64,
+    /// Hamlets recorded.
+    pub hamlets_created: u64,
+    /// Hamlets renamed or with a dated change of their branch.
+    pub hamlets_changed: u64,
+    /// Hamlets recorded as the file says.
+    pub hamlets_unchanged: u64,
 }
 
 /// What an import did, or would do.
@@ -179,6 +192,8 @@ pub struct RegistryExport {
     pub roles: Vec<RoleRow>,
     /// The badges of the members exported, by card number and years.
     pub badges: Vec<BadgeRow>,
+    /// The hamlets of the units exported, by code.
+    pub hamlets: Vec<HamletRow>,
 }
 
 fn problem(sheet: &str, row: usize, column: &str, code: &'static str, reason: Text) -> Problem {
@@ -304,6 +319,8 @@ enum MemberPlan {
         added_units: Vec<Period<String>>,
         close_status_on: Option<NaiveDate>,
         added_statuses: Vec<Period<MemberStatus>>,
+        close_residence_on: Option<NaiveDate>,
+        added_residences: Vec<Period<String>>,
     },
 }
 
@@ -342,7 +359,19 @@ impl Registry<'_> {
             code_of,
             recorded_models,
             edges_of,
-        } = read_tree(&txn, !req.units.is_empty() || req.members_scope.is_some()).await?;
+        } = read_tree(
+            &txn,
+            !req.units.is_empty() || req.members_scope.is_some() || !req.hamlets.is_empty(),
+        )
+        .await?;
+        // Branch categories, the file's where it gives a unit (for the hamlets' branches).
+        let mut category_of: HashMap<String, Option<String>> = recorded_models
+            .iter()
+            .map(|(c, m)| (c.clone(), m.branch_category.clone()))
+            .collect();
+        for r in &req.units {
+            category_of.insert(r.code.clone(), r.branch_category.clone());
+        }
 
         // Units: the new ones join the known set first, so that parents may follow children
         // in the file; a new unit refused leaves it, and its children are checked again.
@@ -537,6 +566,58 @@ impl Registry<'_> {
             out.list_row(req.list_rows, us, row, key, action);
         }
 
+        // Hamlets: by code, on the tree as recorded and as the file's units change it.
+        let mut parents: hamlets::Parents = HashMap::new();
+        if !req.hamlets.is_empty() {
+            for (u, es) in &edges_of {
+                parents.insert(
+                    *u,
+                    es.iter()
+                        .map(|e| (e.parent_id, e.valid_from, e.valid_to))
+                        .collect(),
+                );
+            }
+            let id_of = |c: &str| known.get(c).map(|k| k.id).unwrap_or_default();
+            for p in &plans {
+                match p {
+                    UnitPlan::New { id, row } => {
+                        parents.insert(
+                            *id,
+                            row.parents
+                                .iter()
+                                .map(|e| (id_of(&e.value), e.from, e.to))
+                                .collect(),
+                        );
+                    }
+                    UnitPlan::Change {
+                        id,
+                        close_edge_on,
+                        added_edges,
+                        ..
+                    } => {
+                        let es = parents.entry(*id).or_default();
+                        if let Some(d) = close_edge_on {
+                            for e in es.iter_mut().filter(|e| e.2.is_none()) {
+                                e.2 = Some(*d);
+                            }
+                        }
+                        es.extend(added_edges.iter().map(|e| (id_of(&e.value), e.from, e.to)));
+                    }
+                }
+            }
+        }
+        let hamlet_checks = hamlets::HamletChecks {
+            known: &known,
+            category_of: &category_of,
+            parents: &parents,
+            scope: &req.members_scope,
+            today,
+            sheet: &req.hamlets_sheet,
+            list_rows: req.list_rows,
+        };
+        let hamlet_plans =
+            hamlets::plan_hamlets(&txn, &hamlet_checks, req.hamlets, &mut out).await?;
+
         // Members: by card number.
         let ms = req.members_sheet.as_str();
         progress("reading the registry", 0, req.members.len() as u64);
@@ -545,6 +626,7 @@ impl Registry<'_> {
             code_of: &code_of,
             edges_of: &edges_of,
             scope: &req.members_scope,
+            hamlets: &hamlet_plans.known,
             sheet: ms,
             list_rows: req.list_rows,
         };
@@ -597,7 +679,15 @@ impl Registry<'_> {
         if !plans.is_empty() {
             crate::tree::ancestry::rebuild(&txn).await?;
         }
-        write_members(&txn, &member_plans, &unit_id, now, progress).await?;
+        hamlets::write_hamlets(&txn, &hamlet_plans, &unit_id, now).await?;
+        let hamlet_id = |code: &str| {
+            hamlet_plans
+                .known
+                .get(code)
+                .map(|k| k.id)
+                .unwrap_or_default()
+        };
+        write_members(&txn, &member_plans, &unit_id, &hamlet_id, now, progress).await?;
         if roles::write_roles(&txn, &role_plans, now).await? {
             // Rights change at once: every cached principal is read again.
             self.store.accounts().bump_auth_epoch(&txn).await?;
@@ -634,37 +724,19 @@ impl Registry<'_> {
     pub async fn export_within(&self, scope: Option<&HashSet<Uuid>>) -> Result<RegistryExport> {
         let within = |id: Uuid| scope.is_none_or(|s| s.contains(&id));
         let db = self.db();
-        let units = unit::Entity::find()
-            .order_by_asc(unit::Column::Code)
-            .all(db)
-            .await?;
-        let code_of: HashMap<Uuid, String> = units.iter().map(|u| (u.id, u.code.clone())).collect();
-        let mut edges_of: HashMap<Uuid, Vec<unit_parent::Model>> = HashMap::new();
-        for e in unit_parent::Entity::find()
-            .order_by_asc(unit_parent::Column::ValidFrom)
-            .order_by_asc(unit_parent::Column::Id)
-            .all(db)
-            .await?
-        {
-            edges_of.entry(e.unit_id).or_default().push(e);
-        }
-        let mut out = RegistryExport::default();
-        for u in units.iter().filter(|u| within(u.id)) {
-            let kind = core::UnitKind::parse(&u.kind).ok_or_else(|| {
-                crate::stats::internal(format!("unit {} has an unknown kind", u.id))
-            })?;
-            out.units.push(UnitRow {
-                row: out.units.len() + 2,
-                code: u.code.clone(),
-                name: u.name.clone(),
-                kind,
-                branch_category: u.branch_category.clone(),
-                valid_from: u.valid_from,
-                valid_to: u.valid_to,
-                parents: unit_periods(edges_of.get(&u.id).map_or(&[][..], Vec::as_slice), &code_of),
-                successor: u.successor_id.and_then(|s| code_of.get(&s).cloned()),
-            });
-        }
+        let ExportTree {
+            units,
+            code_of,
+            hamlets,
+            hamlet_code_of,
+            ..
+        } = self.export_tree(scope.cloned()).await?;
+        let code_of = &code_of;
+        let mut out = RegistryExport {
+            units,
+            hamlets,
+            ..RegistryExport::default()
+        };
         let members = member::Entity::find()
             .order_by_asc(member::Column::PartyCardNumber)
             .all(db)
@@ -683,6 +755,23 @@ impl Registry<'_> {
                 from: mu.valid_from,
                 to: mu.valid_to,
                 reason: Some(mu.reason),
+            });
+        }
+        let mut residences_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+        for r in member_residence::Entity::find()
+            .order_by_asc(member_residence::Column::ValidFrom)
+            .order_by_asc(member_residence::Column::Id)
+            .all(db)
+            .await?
+        {
+            residences_of.entry(r.member_id).or_default().push(Period {
+                value: hamlet_code_of
+                    .get(&r.hamlet_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                from: r.valid_from,
+                to: r.valid_to,
+                reason: Some(r.reason),
             });
         }
         let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
@@ -727,9 +816,10 @@ impl Registry<'_> {
                 email: m.email,
                 units: units_of.remove(&m.id).unwrap_or_default(),
                 statuses: statuses_of.remove(&m.id).unwrap_or_default(),
+                residences: residences_of.remove(&m.id).unwrap_or_default(),
             });
         }
-        out.roles = roles::export_roles(db, &code_of, scope).await?;
+        out.roles = roles::export_roles(db, code_of, scope).await?;
         out.badges = awards::export_badges(db, &card_of).await?;
         Ok(out)
     }
@@ -795,6 +885,8 @@ struct MemberChecks<'a> {
     code_of: &'a HashMap<Uuid, String>,
     edges_of: &'a HashMap<Uuid, Vec<unit_parent::Model>>,
     scope: &'a Option<Vec<Uuid>>,
+    /// Hamlets by code (recorded, and the file's new ones), for residences.
+    hamlets: &'a HashMap<String, hamlets::KnownHamlet>,
     sheet: &'a str,
     list_rows: bool,
 }
@@ -828,7 +920,30 @@ async fn plan_members(
     let ids: Vec<Uuid> = recorded_members.values().map(|m| m.id).collect();
     let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
     let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
+    let mut residences_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+    let hamlet_code: HashMap<Uuid, &str> = checks
+        .hamlets
+        .iter()
+        .map(|(c, h)| (h.id, c.as_str()))
+        .collect();
     for chunk in ids.chunks(500) {
+        for r in member_residence::Entity::find()
+            .filter(member_residence::Column::MemberId.is_in(chunk.iter().copied()))
+            .order_by_asc(member_residence::Column::ValidFrom)
+            .order_by_asc(member_residence::Column::Id)
+            .all(txn)
+            .await?
+        {
+            residences_of.entry(r.member_id).or_default().push(Period {
+                value: hamlet_code
+                    .get(&r.hamlet_id)
+                    .map(|c| (*c).to_owned())
+                    .unwrap_or_default(),
+                from: r.valid_from,
+                to: r.valid_to,
+                reason: Some(r.reason),
+            });
+        }
         for mu in member_unit::Entity::find()
             .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
             .order_by_asc(member_unit::Column::ValidFrom)
@@ -906,6 +1021,25 @@ async fn plan_members(
                 }
             }
         }
+        for p in &r.residences {
+            match checks.hamlets.get(&p.value) {
+                None => ps.push(problem(
+                    ms,
+                    r.row,
+                    "Lịch sử cư trú",
+                    "UNKNOWN_CODE",
+                    Text::new(
+                        format!("Mã ấp, khu vực {} không có trong hệ thống, hoặc dòng của nó trong tệp có lỗi.", p.value),
+                        format!("Hamlet code {} is not recorded, or its own row in the file has problems.", p.value),
+                    ),
+                )),
+                Some(h) => {
+                    if let Err(e) = memberflow_workflow::hamlet::check_hamlet_exists(&h.facts, p.from) {
+                        ps.push(problem(ms, r.row, "Lịch sử cư trú", "TREE", e.reason));
+                    }
+                }
+            }
+        }
         if ps.is_empty()
             && let Some(last) = r.units.last()
             && let Some(k) = known.get(&last.value)
@@ -956,6 +1090,16 @@ async fn plan_members(
                 continue;
             }
         };
+        let rec_residences = residences_of.remove(&m.id).unwrap_or_default();
+        let (close_residence_on, added_residences) =
+            match compare_history(&rec_residences, &r.residences) {
+                HistoryChange::Same => (None, Vec::new()),
+                HistoryChange::Extends { close_on, added } => (close_on, added),
+                HistoryChange::Rewrites => {
+                    out.problems.push(rewrite(ms, r.row, "Lịch sử cư trú"));
+                    continue;
+                }
+            };
         let same_fields = m.full_name == r.full_name
             && m.date_of_birth == r.date_of_birth
             && m.sex == r.sex
@@ -972,6 +1116,8 @@ async fn plan_members(
             && added_units.is_empty()
             && close_status_on.is_none()
             && added_statuses.is_empty()
+            && close_residence_on.is_none()
+            && added_residences.is_empty()
         {
             out.counts.members_unchanged += 1;
             out.list_row(checks.list_rows, ms, r.row, &r.card, RowAction::Unchanged);
@@ -992,6 +1138,8 @@ async fn plan_members(
             added_units,
             close_status_on,
             added_statuses,
+            close_residence_on,
+            added_residences,
         });
     }
     for p in &member_plans {
@@ -1113,6 +1261,7 @@ async fn write_members(
     txn: &impl BulkWrite,
     plans: &[MemberPlan],
     unit_id: &(dyn Fn(&str) -> Uuid + Sync),
+    hamlet_id: &(dyn Fn(&str) -> Uuid + Sync),
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
@@ -1128,6 +1277,7 @@ async fn write_members(
     count_members_with(txn, &changed, -1, false).await?;
     let mut memberships: Vec<(Uuid, &Period<String>)> = Vec::new();
     let mut statuses: Vec<(Uuid, &Period<MemberStatus>)> = Vec::new();
+    let mut residences: Vec<(Uuid, &Period<String>)> = Vec::new();
     let mut new: Vec<(Uuid, &MemberRow)> = Vec::new();
     for p in plans {
         match p {
@@ -1135,6 +1285,7 @@ async fn write_members(
                 new.push((*id, r));
                 memberships.extend(r.units.iter().map(|u| (*id, u)));
                 statuses.extend(r.statuses.iter().map(|s| (*id, s)));
+                residences.extend(r.residences.iter().map(|s| (*id, s)));
             }
             MemberPlan::Change {
                 id,
@@ -1143,6 +1294,8 @@ async fn write_members(
                 added_units,
                 close_status_on,
                 added_statuses,
+                close_residence_on,
+                added_residences,
             } => {
                 let mut m: member::ActiveModel = member::ActiveModel {
                     id: Set(*id),
@@ -1179,8 +1332,17 @@ async fn write_members(
                         .exec(txn)
                         .await?;
                 }
+                if let Some(d) = close_residence_on {
+                    member_residence::Entity::update_many()
+                        .col_expr(member_residence::Column::ValidTo, Expr::value(*d))
+                        .filter(member_residence::Column::MemberId.eq(*id))
+                        .filter(member_residence::Column::ValidTo.is_null())
+                        .exec(txn)
+                        .await?;
+                }
                 memberships.extend(added_units.iter().map(|u| (*id, u)));
                 statuses.extend(added_statuses.iter().map(|s| (*id, s)));
+                residences.extend(added_residences.iter().map(|s| (*id, s)));
             }
         }
     }
@@ -1224,6 +1386,22 @@ async fn write_members(
         })
         .collect();
     insert_statuses(txn, &statuses, progress).await?;
+    let residences: Vec<member_residence::ActiveModel> = residences
+        .iter()
+        .map(|(id, p)| member_residence::ActiveModel {
+            member_id: Set(*id),
+            hamlet_id: Set(hamlet_id(&p.value)),
+            valid_from: Set(p.from),
+            valid_to: Set(p.to),
+            reason: Set(p.reason.clone().unwrap_or_else(|| "SET".to_owned())),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in residences.chunks(1000) {
+        member_residence::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
     let mut counted: Vec<Uuid> = changed;
     counted.extend(new.iter().map(|(id, _)| *id));
     let set: HashSet<Uuid> = counted.iter().copied().collect();

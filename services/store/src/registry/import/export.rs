@@ -6,13 +6,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use memberflow_workflow::import::{BadgeRow, MemberRow, Period, RoleRow, UnitRow};
+use memberflow_workflow::import::{BadgeRow, HamletRow, MemberRow, Period, RoleRow, UnitRow};
 use memberflow_workflow::tree::{self as core, MemberStatus};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::super::Registry;
-use crate::entity::{member, member_status, member_unit, unit, unit_parent};
+use crate::entity::{member, member_residence, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
 use crate::stats::entity::badge_award;
 
@@ -22,9 +22,13 @@ pub struct ExportTree {
     /// The units of the scope, by code, in the import's form.
     pub units: Vec<UnitRow>,
     /// Every unit's code, by id (histories name units outside the scope too).
-    code_of: HashMap<Uuid, String>,
+    pub(super) code_of: HashMap<Uuid, String>,
     /// The units exported (`None`: every one).
-    scope: Option<HashSet<Uuid>>,
+    pub(super) scope: Option<HashSet<Uuid>>,
+    /// The hamlets of the units exported, by code, in the import's form.
+    pub hamlets: Vec<HamletRow>,
+    /// Every hamlet's code, by id (residences name hamlets outside the scope too).
+    pub(super) hamlet_code_of: HashMap<Uuid, String>,
 }
 
 /// The members of a page, and the card number to read the next page after (`None`: the
@@ -87,10 +91,14 @@ impl Registry<'_> {
                 successor: u.successor_id.and_then(|s| code_of.get(&s).cloned()),
             });
         }
+        let (hamlets, hamlet_code_of) =
+            super::hamlets::export_hamlets(db, &code_of, scope.as_ref()).await?;
         Ok(ExportTree {
             units: rows,
             code_of,
             scope,
+            hamlets,
+            hamlet_code_of,
         })
     }
 
@@ -122,22 +130,24 @@ impl Registry<'_> {
         let mut units_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
         let mut last_unit: HashMap<Uuid, Uuid> = HashMap::new();
         let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            for mu in member_unit::Entity::find()
-                .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
-                .order_by_asc(member_unit::Column::ValidFrom)
-                .order_by_asc(member_unit::Column::Id)
-                .all(db)
-                .await?
-            {
-                last_unit.insert(mu.member_id, mu.unit_id);
-                units_of.entry(mu.member_id).or_default().push(Period {
-                    value: tree.code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
-                    from: mu.valid_from,
-                    to: mu.valid_to,
-                    reason: Some(mu.reason),
-                });
+        for (m, rows) in branches_of(db, &ids).await? {
+            if let Some(last) = rows.last() {
+                last_unit.insert(m, last.unit_id);
             }
+            units_of.insert(
+                m,
+                rows.into_iter()
+                    .map(|mu| Period {
+                        value: tree.code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
+                        from: mu.valid_from,
+                        to: mu.valid_to,
+                        reason: Some(mu.reason),
+                    })
+                    .collect(),
+            );
+        }
+        let mut residences_of = residences_of(db, &ids, &tree.hamlet_code_of).await?;
+        for chunk in ids.chunks(500) {
             for st in member_status::Entity::find()
                 .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
                 .order_by_asc(member_status::Column::ValidFrom)
@@ -181,6 +191,7 @@ impl Registry<'_> {
                 email: m.email,
                 units: units_of.remove(&m.id).unwrap_or_default(),
                 statuses: statuses_of.remove(&m.id).unwrap_or_default(),
+                residences: residences_of.remove(&m.id).unwrap_or_default(),
             });
         }
         Ok(MemberPageExport { members, next })
@@ -221,22 +232,7 @@ impl Registry<'_> {
             .collect();
         if let Some(scope) = &tree.scope {
             let ids: Vec<Uuid> = card_of.keys().copied().collect();
-            let mut last_unit: HashMap<Uuid, Uuid> = HashMap::new();
-            for chunk in ids.chunks(500) {
-                let rows: Vec<(Uuid, Uuid)> = member_unit::Entity::find()
-                    .select_only()
-                    .column(member_unit::Column::MemberId)
-                    .column(member_unit::Column::UnitId)
-                    .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
-                    .order_by_asc(member_unit::Column::ValidFrom)
-                    .order_by_asc(member_unit::Column::Id)
-                    .into_tuple()
-                    .all(db)
-                    .await?;
-                for (m, u) in rows {
-                    last_unit.insert(m, u);
-                }
-            }
+            let last_unit = last_units_of(db, &ids).await?;
             card_of.retain(|m, _| last_unit.get(m).is_some_and(|u| scope.contains(u)));
         }
         let ids: Vec<Uuid> = card_of.keys().copied().collect();
@@ -266,4 +262,64 @@ impl Registry<'_> {
     pub async fn export_roles_of(&self, tree: &ExportTree) -> Result<Vec<RoleRow>> {
         super::roles::export_roles(self.db(), &tree.code_of, tree.scope.as_ref()).await
     }
+}
+
+/// The branch periods of members `ids`, by member, in the order they follow each other
+/// (first day, then id): read a page of members at a time.
+async fn branches_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<member_unit::Model>>> {
+    let mut out: HashMap<Uuid, Vec<member_unit::Model>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for mu in member_unit::Entity::find()
+            .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+            .order_by_asc(member_unit::Column::ValidFrom)
+            .order_by_asc(member_unit::Column::Id)
+            .all(db)
+            .await?
+        {
+            out.entry(mu.member_id).or_default().push(mu);
+        }
+    }
+    Ok(out)
+}
+
+/// The last branch of each of members `ids` (a member without one is left out): whether a
+/// member is within an export's scope.
+async fn last_units_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Uuid>> {
+    Ok(branches_of(db, ids)
+        .await?
+        .into_iter()
+        .filter_map(|(m, rows)| rows.last().map(|mu| (m, mu.unit_id)))
+        .collect())
+}
+
+/// The hamlets of residence of members `ids` over time, by member, by hamlet code.
+pub(super) async fn residences_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    hamlet_code_of: &HashMap<Uuid, String>,
+) -> Result<HashMap<Uuid, Vec<Period<String>>>> {
+    let mut out: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in member_residence::Entity::find()
+            .filter(member_residence::Column::MemberId.is_in(chunk.iter().copied()))
+            .order_by_asc(member_residence::Column::ValidFrom)
+            .order_by_asc(member_residence::Column::Id)
+            .all(db)
+            .await?
+        {
+            out.entry(r.member_id).or_default().push(Period {
+                value: hamlet_code_of
+                    .get(&r.hamlet_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                from: r.valid_from,
+                to: r.valid_to,
+                reason: Some(r.reason),
+            });
+        }
+    }
+    Ok(out)
 }

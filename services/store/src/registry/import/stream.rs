@@ -183,11 +183,13 @@ impl Registry<'_> {
         let tree = read_tree(&txn, false).await?;
         let sheet = source.sheet().to_owned();
         let scope = None;
+        let hamlets = super::hamlets::recorded_hamlets(&txn).await?;
         let checks = MemberChecks {
             known: &tree.known,
             code_of: &tree.code_of,
             edges_of: &tree.edges_of,
             scope: &scope,
+            hamlets: &hamlets,
             sheet: &sheet,
             list_rows: false,
         };
@@ -346,6 +348,7 @@ impl Registry<'_> {
             changed!(ps);
         }
         let unit_id = |code: &str| tree.known.get(code).map(|k| k.id).unwrap_or_default();
+        let hamlet_id = |code: &str| hamlets.get(code).map(|k| k.id).unwrap_or_default();
         let mut counts = ImportCounts::default();
         loop {
             let rows = match source.next_rows(batch) {
@@ -373,7 +376,7 @@ impl Registry<'_> {
             }
             counts.add(o.counts, 1);
             p.checked = p.read;
-            write_members(&txn, &plans, &unit_id, now, &mut |_, _, _| {}).await?;
+            write_members(&txn, &plans, &unit_id, &hamlet_id, now, &mut |_, _, _| {}).await?;
             p.written += plans.len() as u64;
             progress(p);
         }
