@@ -136,36 +136,33 @@ impl Statistics<'_> {
             })
             .collect();
 
-        // The last admission counted in each unit on or before `on` (the admissions counter
-        // kept to the day, by the member's first unit): one grouped read, a row per unit.
+        // The units that admitted in the period: an admission counts in the unit standing
+        // for the member's first unit on the tree of `on`, and in every unit above it. One
+        // read of the period's days of the admissions counter (kept to the day).
         self.ensure_admissions().await?;
-        let rows: Vec<(Uuid, Option<NaiveDate>)> = stat_admission_day::Entity::find()
+        let admitting: Vec<Uuid> = stat_admission_day::Entity::find()
             .select_only()
             .column(stat_admission_day::Column::UnitId)
-            .column_as(stat_admission_day::Column::Day.max(), "last")
+            .distinct()
+            .filter(stat_admission_day::Column::Day.gte(since))
             .filter(stat_admission_day::Column::Day.lte(on))
             .filter(stat_admission_day::Column::Admitted.gt(0))
-            .group_by(stat_admission_day::Column::UnitId)
             .into_tuple()
             .all(self.db())
             .await?;
-        // Carried up to the unit standing for it on the tree of `on`, and to its ancestors.
-        let mut last: HashMap<Uuid, NaiveDate> = HashMap::new();
-        for (u, decided) in rows {
-            let Some(decided) = decided else { continue };
+        let mut active: HashSet<Uuid> = HashSet::new();
+        for u in admitting {
             let mut cur = tree.representative(u);
-            for _ in 0..64 {
-                let Some(c) = cur else { break };
-                let e = last.entry(c).or_insert(decided);
-                if decided > *e {
-                    *e = decided;
+            while let Some(c) = cur {
+                if !active.insert(c) {
+                    break;
                 }
                 cur = tree.parent_on.get(&c).copied();
             }
         }
         let mut idle: Vec<(&str, Uuid)> = candidates
             .iter()
-            .filter(|c| last.get(c).is_none_or(|d| *d < since))
+            .filter(|c| !active.contains(c))
             .filter_map(|c| tree.units.get(c).map(|u| (u.code.as_str(), *c)))
             .collect();
         idle.sort_unstable();
@@ -176,14 +173,60 @@ impl Statistics<'_> {
             .map(|(_, id)| id)
             .collect();
 
+        // The subtree of each listed unit on `on`, and which listed units each unit of it
+        // (and each unit since merged or dissolved into it) counts in.
+        let subtrees: HashMap<Uuid, Vec<Uuid>> = idle
+            .iter()
+            .map(|u| (*u, tree.subtree(*u, None).into_iter().map(|r| r.0).collect()))
+            .collect();
+        let mut listed_over: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (u, sub) in &subtrees {
+            for m in sub {
+                listed_over.entry(*m).or_default().push(*u);
+            }
+        }
+        // Their last admission on or before `on` (before the period, or they would not be
+        // listed): read for the units counting in them only.
+        let counted: Vec<Uuid> = tree
+            .units
+            .keys()
+            .copied()
+            .filter(|u| {
+                tree.representative(*u)
+                    .is_some_and(|r| listed_over.contains_key(&r))
+            })
+            .collect();
+        let mut last: HashMap<Uuid, NaiveDate> = HashMap::new();
+        for chunk in counted.chunks(500) {
+            let rows: Vec<(Uuid, Option<NaiveDate>)> = stat_admission_day::Entity::find()
+                .select_only()
+                .column(stat_admission_day::Column::UnitId)
+                .column_as(stat_admission_day::Column::Day.max(), "last")
+                .filter(stat_admission_day::Column::UnitId.is_in(chunk.iter().copied()))
+                .filter(stat_admission_day::Column::Day.lte(on))
+                .filter(stat_admission_day::Column::Admitted.gt(0))
+                .group_by(stat_admission_day::Column::UnitId)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            for (u, decided) in rows {
+                let Some(decided) = decided else { continue };
+                let Some(r) = tree.representative(u) else {
+                    continue;
+                };
+                for l in listed_over.get(&r).map(Vec::as_slice).unwrap_or_default() {
+                    let e = last.entry(*l).or_insert(decided);
+                    if decided > *e {
+                        *e = decided;
+                    }
+                }
+            }
+        }
+
         // Members of each listed unit's subtree on `on`: one grouped read of the branches.
         let mut members_of: HashMap<Uuid, u64> = HashMap::new();
         if !idle.is_empty() {
-            let holders: HashSet<Uuid> = idle
-                .iter()
-                .flat_map(|u| tree.subtree(*u, None).into_iter().map(|r| r.0))
-                .collect();
-            let holders: Vec<Uuid> = holders.into_iter().collect();
+            let holders: Vec<Uuid> = listed_over.keys().copied().collect();
             let mut per_unit: HashMap<Uuid, u64> = HashMap::new();
             for chunk in holders.chunks(500) {
                 let counts: Vec<(Uuid, i64)> = member_unit::Entity::find()
@@ -201,11 +244,10 @@ impl Statistics<'_> {
                     per_unit.insert(u, u64::try_from(n).unwrap_or(0));
                 }
             }
-            for u in &idle {
-                let n = tree
-                    .subtree(*u, None)
-                    .into_iter()
-                    .map(|r| per_unit.get(&r.0).copied().unwrap_or(0))
+            for (u, sub) in &subtrees {
+                let n = sub
+                    .iter()
+                    .map(|m| per_unit.get(m).copied().unwrap_or(0))
                     .sum();
                 members_of.insert(*u, n);
             }
