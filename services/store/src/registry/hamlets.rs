@@ -11,9 +11,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::hamlet::{self as core, HamletFacts, HamletKind};
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::MemberStatus;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -598,24 +599,29 @@ impl Registry<'_> {
         let looked_at = ids.len() as u64;
         let mut branch_of: HashMap<Uuid, Uuid> = HashMap::new();
         for chunk in ids.chunks(500) {
-            let links = hamlet_branch::Entity::find()
+            // The links of the day to a branch existing that day, in one read.
+            let branch_exists = Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(unit::Entity)
+                    .and_where(
+                        Expr::col((unit::Entity, unit::Column::Id))
+                            .equals((hamlet_branch::Entity, hamlet_branch::Column::UnitId)),
+                    )
+                    .cond_where(crate::tree::valid_on_unit(d))
+                    .to_owned(),
+            );
+            let links: Vec<(Uuid, Uuid)> = hamlet_branch::Entity::find()
+                .select_only()
+                .column(hamlet_branch::Column::HamletId)
+                .column(hamlet_branch::Column::UnitId)
                 .filter(hamlet_branch::Column::HamletId.is_in(chunk.iter().copied()))
                 .filter(link_valid_on(d))
+                .filter(branch_exists)
+                .into_tuple()
                 .all(db)
                 .await?;
-            let existing: HashSet<Uuid> = unit::Entity::find()
-                .filter(unit::Column::Id.is_in(links.iter().map(|l| l.unit_id)))
-                .filter(crate::tree::valid_on_unit(d))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|u| u.id)
-                .collect();
-            for l in links {
-                if existing.contains(&l.unit_id) {
-                    branch_of.insert(l.hamlet_id, l.unit_id);
-                }
-            }
+            branch_of.extend(links);
         }
         // Members: counted for every hamlet, or only for those the question lists (those
         // without a branch; whether a hamlet has a member at all is told by a probe).

@@ -177,7 +177,12 @@ impl Statistics<'_> {
         // (and each unit since merged or dissolved into it) counts in.
         let subtrees: HashMap<Uuid, Vec<Uuid>> = idle
             .iter()
-            .map(|u| (*u, tree.subtree(*u, None).into_iter().map(|r| r.0).collect()))
+            .map(|u| {
+                (
+                    *u,
+                    tree.subtree(*u, None).into_iter().map(|r| r.0).collect(),
+                )
+            })
             .collect();
         let mut listed_over: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for (u, sub) in &subtrees {
