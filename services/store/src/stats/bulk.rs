@@ -12,8 +12,7 @@ use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{MemberStatus, UnitKind};
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait as _, DbBackend, EntityName, EntityTrait, ExprTrait, QueryFilter,
-    QuerySelect,
+    ColumnTrait, DbBackend, EntityName, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -959,19 +958,7 @@ impl Statistics<'_> {
             pg.commit().await?;
         } else {
             let txn = self.begin_write().await?;
-            let sqlite = txn.get_database_backend() == DbBackend::Sqlite;
-            if sqlite {
-                // A page cache large enough that the load's index pages are not spilled to
-                // the log and written again many times over; the default again afterwards.
-                txn.execute_unprepared(&format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"))
-                    .await?;
-            }
-            let loaded = load_batch(&txn, batch, rounds, now, progress).await;
-            if sqlite {
-                txn.execute_unprepared(&format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}"))
-                    .await?;
-            }
-            loaded?;
+            load_batch(&txn, batch, rounds, now, progress).await?;
             txn.commit().await?;
         }
         tracing::info!(
@@ -982,10 +969,6 @@ impl Statistics<'_> {
         Ok(())
     }
 }
-
-/// SQLite's page cache during a bulk load, in KiB, and its default (2 MB) restored after it.
-const BULK_CACHE_KIB: u32 = 64 * 1024;
-const DEFAULT_CACHE_KIB: u32 = 2_000;
 
 /// How long each stage of a load took, logged at debug level (`RUST_LOG=memberflow_store=debug`).
 struct Laps(std::time::Instant);
