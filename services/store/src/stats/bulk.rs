@@ -19,11 +19,11 @@ use uuid::Uuid;
 use super::Statistics;
 use super::counters::{
     Contribution, add_admissions_via, dense_rows, extend_horizon, internal, load_membership_rows,
-    lock_counters, rebuild, rows_per_insert,
+    lock_counters, rebuild, rebuild_with, rows_per_insert,
 };
 use super::entity::{badge_award, discipline_record};
 use crate::cases::{CaseEventRecord, event_hash, next_due};
-use crate::entity::{account, case_deadline, case_event, cases, role_assignment, unit};
+use crate::entity::{account, case_deadline, case_event, cases, member, role_assignment, unit};
 use crate::error::{Result, StoreError};
 use crate::loader::{BulkWrite, PgLoad, try_copy};
 use crate::registry::rows::{
@@ -970,6 +970,17 @@ impl Statistics<'_> {
     }
 }
 
+/// How long each stage of a load took, logged at debug level (`RUST_LOG=memberflow_store=debug`).
+struct Laps(std::time::Instant);
+
+impl Laps {
+    fn lap(&mut self, stage: &str) {
+        let ms = u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::debug!(stage, ms, "bulk load stage");
+        self.0 = std::time::Instant::now();
+    }
+}
+
 /// Writes `batch` through `txn` (see [`Statistics::bulk_load`]); the caller commits.
 async fn load_batch(
     txn: &impl BulkWrite,
@@ -978,6 +989,7 @@ async fn load_batch(
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
+    let mut laps = Laps(std::time::Instant::now());
     let unit_ids = ids(batch.id_seed, 1, batch.units.len());
     let member_ids = ids(batch.id_seed, 2, batch.members.len());
     let codes: Vec<String> = batch.units.iter().map(|u| u.code.clone()).collect();
@@ -1089,6 +1101,16 @@ async fn load_batch(
         })
         .collect();
     insert_journal(txn, &journal, now, progress).await?;
+    laps.lap("units");
+    // Whether the registry holds no member before the batch: then the counters of a rebuild
+    // are the batch's own, computed in memory rather than read back.
+    let registry_was_empty = member::Entity::find()
+        .select_only()
+        .column(member::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await?
+        .is_none();
     let members: Vec<(Uuid, &BulkMember)> =
         member_ids.iter().copied().zip(&batch.members).collect();
     let rows: Vec<MemberInsert<'_>> = members
@@ -1198,6 +1220,7 @@ async fn load_batch(
         .collect();
     insert_statuses(txn, &statuses, progress).await?;
     insert_hamlets(txn, batch, now, &unit_ids, &member_ids, progress).await?;
+    laps.lap("members");
     let mut case_source = IdSource::new(batch.id_seed, 3);
     let mut case_ids = case_source.take(batch.cases.len());
     let total = batch.cases.len() as u64 + rounds.total();
@@ -1225,6 +1248,7 @@ async fn load_batch(
         insert_discipline(txn, &round.discipline, &case_ids, &ctx).await?;
     }
     insert_discipline(txn, &batch.discipline, &case_ids, &ctx).await?;
+    laps.lap("cases");
     insert_rows(
         txn,
         badge_award::Entity,
@@ -1259,9 +1283,6 @@ async fn load_batch(
         .map(|a| a.0)
         .collect();
     let rebuilt = !unbuilt.is_empty() || !counters.admissions_built;
-    if rebuilt {
-        rebuild(txn, &unbuilt, !counters.admissions_built).await?;
-    }
     let built: Vec<(AnchorDay, Option<i32>)> = counters
         .anchors
         .iter()
@@ -1269,10 +1290,28 @@ async fn load_batch(
         .map(|a| (a.0, a.2))
         .collect();
     let anchors: Vec<AnchorDay> = built.iter().map(|a| a.0).collect();
+    // The batch's share of every counter: of the built ones (added below) and, on a registry
+    // that was empty, of the unbuilt ones too (then the whole of them).
     let mut contribution = Contribution::default();
+    let counted: Vec<AnchorDay> = if registry_was_empty {
+        anchors.iter().chain(&unbuilt).copied().collect()
+    } else {
+        anchors.clone()
+    };
     for h in batch.histories(&unit_ids) {
-        contribution.add(&h, &anchors, 1);
+        contribution.add(&h, &counted, 1);
     }
+    laps.lap("badges, histories");
+    if rebuilt {
+        if registry_was_empty {
+            rebuild_with(txn, &unbuilt, !counters.admissions_built, &contribution).await?;
+        } else {
+            rebuild(txn, &unbuilt, !counters.admissions_built).await?;
+        }
+        laps.lap("counters rebuilt");
+    }
+    // Counters built before the batch, which get its share added after any rebuild.
+    let added_after = !built.is_empty() || counters.admissions_built;
     for (anchor, horizon) in built {
         let Some(per_unit) = contribution.membership.get(&anchor) else {
             continue;
@@ -1289,6 +1328,7 @@ async fn load_batch(
     if counters.admissions_built {
         add_admissions_via(txn, txn.copier(), &contribution).await?;
     }
+    laps.lap("counters");
     // The batch's units (and, for a batch attached under a unit, nothing above them
     // changes): their ancestry from their links and their parents' rows.
     let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
@@ -1301,11 +1341,16 @@ async fn load_batch(
         }
     }
     super::forecast::apply(txn, &open).await?;
+    laps.lap("ancestry, forecast");
     // The subtree aggregates: added up again after a rebuild, else the batch's share added
     // to its units and the units above them.
     progress("aggregates", 0, 1);
     if rebuilt {
-        super::rollup::rebuild_kept(txn).await?;
+        // The rebuild added the aggregates up from the counters; again only when the batch's
+        // share was added to counters built before it.
+        if added_after {
+            super::rollup::rebuild_kept(txn).await?;
+        }
     } else {
         let tree_changed = batch
             .units
@@ -1334,5 +1379,6 @@ async fn load_batch(
         .await?;
     }
     progress("aggregates", 1, 1);
+    laps.lap("aggregates");
     Ok(())
 }

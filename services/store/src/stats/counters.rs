@@ -642,18 +642,30 @@ pub(crate) async fn mark_built(
 /// Rebuilds the counters named (every membership anchor given, and admissions when asked)
 /// from scratch, inside `c`'s transaction.
 pub(crate) async fn rebuild(
-    c: &impl ConnectionTrait,
+    c: &impl BulkWrite,
     anchors: &[AnchorDay],
     admissions: bool,
 ) -> Result<()> {
     let (_, contribution) = recompute(c, anchors).await?;
+    rebuild_with(c, anchors, admissions, &contribution).await
+}
+
+/// [`rebuild`] from `contribution`, everything the registry implies (the caller computed it).
+/// Counter and aggregate rows go in with COPY on the PostgreSQL bulk loader.
+pub(crate) async fn rebuild_with(
+    c: &impl BulkWrite,
+    anchors: &[AnchorDay],
+    admissions: bool,
+    contribution: &Contribution,
+) -> Result<()> {
     for &a in anchors {
         let key = a.to_string();
         stat_membership::Entity::delete_many()
             .filter(stat_membership::Column::Anchor.eq(key.as_str()))
             .exec(c)
             .await?;
-        let per_unit = contribution.membership.get(&a).cloned().unwrap_or_default();
+        let empty = BTreeMap::new();
+        let per_unit = contribution.membership.get(&a).unwrap_or(&empty);
         let max_bucket = per_unit
             .values()
             .filter_map(|m| m.keys().max())
@@ -661,14 +673,14 @@ pub(crate) async fn rebuild(
             .copied();
         let horizon = max_bucket;
         if let Some(h) = horizon {
-            insert_membership_rows(c, &key, &dense_rows(&per_unit, h)).await?;
+            load_membership_rows(c, &key, &dense_rows(per_unit, h)).await?;
         }
         mark_built(c, membership_counter(a), horizon).await?;
     }
     if admissions {
         stat_admission::Entity::delete_many().exec(c).await?;
         stat_admission_day::Entity::delete_many().exec(c).await?;
-        add_admissions(c, &contribution).await?;
+        add_admissions_via(c, c.copier(), contribution).await?;
         stat_counter::Entity::update_many()
             .col_expr(stat_counter::Column::Built, Expr::val(true))
             .filter(stat_counter::Column::Counter.eq(ADMISSIONS))
@@ -684,7 +696,7 @@ pub(crate) async fn rebuild(
             .filter(|a| a.1)
             .map(|a| a.0)
             .collect();
-        super::rollup::rebuild_from_counters(c, &built, None).await?;
+        super::rollup::rebuild_from_counters_via(c, c.copier(), &built, None).await?;
     }
     Ok(())
 }

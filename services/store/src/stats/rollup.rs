@@ -31,7 +31,7 @@ use super::counters::{Counters, internal, lock_counters, mark_built, rows_per_in
 use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
 use crate::entity::{unit, unit_parent};
 use crate::error::Result;
-use crate::loader::{PgLoad, try_copy_add};
+use crate::loader::{BulkWrite, PgLoad, try_copy_add};
 
 /// The name of the aggregate counter for `anchor` in `stat_counter`.
 pub(crate) fn rollup_counter(anchor: AnchorDay) -> String {
@@ -646,6 +646,17 @@ pub(crate) async fn rebuild_from_counters(
     anchors: &[AnchorDay],
     from: Option<i32>,
 ) -> Result<()> {
+    rebuild_from_counters_via(c, None, anchors, from).await
+}
+
+/// [`rebuild_from_counters`], the rows of each anchor written with one COPY when `copier` is
+/// the PostgreSQL bulk loader.
+pub(crate) async fn rebuild_from_counters_via(
+    c: &impl ConnectionTrait,
+    copier: Option<&PgLoad>,
+    anchors: &[AnchorDay],
+    from: Option<i32>,
+) -> Result<()> {
     if anchors.is_empty() {
         return Ok(());
     }
@@ -696,20 +707,20 @@ pub(crate) async fn rebuild_from_counters(
             delete = delete.filter(stat_rollup::Column::Year.gte(f));
         }
         delete.exec(c).await?;
-        add(c, anchor, &values).await?;
+        add_via(c, copier, anchor, &values).await?;
         mark_built(c, rollup_counter(anchor), h).await?;
     }
     Ok(())
 }
 
 /// Rebuilds every kept aggregate from the counters (after a bulk change such as an import).
-pub(crate) async fn rebuild_kept(c: &impl ConnectionTrait) -> Result<()> {
+pub(crate) async fn rebuild_kept(c: &impl BulkWrite) -> Result<()> {
     let counters = lock_counters(c).await?;
     if !counters.admissions_built {
         return Ok(());
     }
     let anchors: Vec<AnchorDay> = rollups(&counters).into_iter().map(|r| r.0).collect();
-    rebuild_from_counters(c, &anchors, None).await
+    rebuild_from_counters_via(c, c.copier(), &anchors, None).await
 }
 
 /// The aggregates of `units` for the target of `year`: `(base, admitted)` each (zeros for a
