@@ -13,7 +13,7 @@ use crate::access::require;
 use crate::error::OrGql;
 use crate::members::require_over_members_unit;
 use crate::scalars::{Date, parse_id, to_id};
-use crate::tree::{Unit, app, lang, on_or_today};
+use crate::tree::{Unit, app, lang, on_or_today, read_apart};
 
 /// The kind of a hamlet or residential group.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -248,15 +248,12 @@ pub(crate) async fn hamlets_without_on(
     unit: memberflow_store::UnitRecord,
     d: chrono::NaiveDate,
 ) -> async_graphql::Result<HamletsWithout> {
-    let l = lang(ctx);
-    let a = app(ctx);
-    let units = a.store.tree().subtree_ids_on(unit.id, d).await.gql(l)?;
-    let (looked_at, all) = a
-        .store
-        .registry()
-        .hamlets_without_on(&units, d)
-        .await
-        .gql(l)?;
+    let id = unit.id;
+    let (looked_at, all) = read_apart(ctx, |store| async move {
+        let units = store.tree().subtree_ids_on(id, d).await?;
+        store.registry().hamlets_without_on(&units, d).await
+    })
+    .await?;
     let without_members = all
         .iter()
         .filter(|h| h.members == 0)

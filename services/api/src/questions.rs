@@ -10,7 +10,7 @@ use memberflow_workflow::violations::{self, FORMS};
 use crate::access::{require, require_everywhere};
 use crate::error::OrGql;
 use crate::scalars::{Date, parse_id};
-use crate::tree::{Unit, app, lang, on_or_today};
+use crate::tree::{Unit, app, lang, on_or_today, read_apart};
 
 /// The questions of a provincial committee.
 #[derive(Default)]
@@ -119,17 +119,15 @@ pub(crate) async fn idle_units(
             .into_graphql(l),
         );
     }
-    let r = app(ctx)
-        .store
-        .stats()
-        .units_without_admission(
-            unit.as_ref().map(|u| u.id),
-            d,
-            years,
-            first.map(|n| n as usize),
-        )
-        .await
-        .gql(l)?;
+    let id = unit.as_ref().map(|u| u.id);
+    let first = first.map(|n| n as usize);
+    let r = read_apart(ctx, |store| async move {
+        store
+            .stats()
+            .units_without_admission(id, d, years, first)
+            .await
+    })
+    .await?;
     Ok(UnitsWithoutAdmission {
         unit: unit.map(Unit),
         on: Date(r.on),

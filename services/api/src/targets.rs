@@ -17,7 +17,7 @@ use crate::error::{ApiError, OrGql};
 use crate::hamlets::HamletsWithout;
 use crate::questions::UnitsWithoutAdmission;
 use crate::scalars::{Date, parse_id, to_id};
-use crate::tree::{Unit, app, lang};
+use crate::tree::{Unit, app, lang, read_apart};
 use memberflow_workflow::access::Permission;
 
 /// Where a rate stands against the target band.
@@ -163,13 +163,11 @@ pub struct AdmissionTargetReport {
 impl AdmissionTargetReport {
     async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<&TargetReport> {
         self.report
-            .get_or_try_init(|| async {
-                app(ctx)
-                    .store
-                    .stats()
-                    .admission_targets(&self.req)
-                    .await
-                    .gql(lang(ctx))
+            .get_or_try_init(|| {
+                let req = self.req.clone();
+                read_apart(ctx, |store| async move {
+                    store.stats().admission_targets(&req).await
+                })
             })
             .await
     }

@@ -24,6 +24,31 @@ pub(crate) fn app<'a>(ctx: &Context<'a>) -> &'a Ctx {
     ctx.data_unchecked::<Ctx>()
 }
 
+/// Runs `read` over the store on a task of its own. The fields of one request are polled
+/// together in the request's task, so two reads that decode many rows take turns on one core;
+/// apart, the targets report's figures and its questions use every core at once.
+pub(crate) async fn read_apart<T, Fut>(
+    ctx: &Context<'_>,
+    read: impl FnOnce(memberflow_store::Store) -> Fut,
+) -> async_graphql::Result<T>
+where
+    Fut: std::future::Future<Output = memberflow_store::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    use tracing::Instrument as _;
+    let task = tokio::spawn(read(app(ctx).store.clone()).instrument(tracing::Span::current()));
+    match task.await {
+        Ok(r) => r.gql(lang(ctx)),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only when the runtime shuts down under the request.
+        Err(_) => Err(memberflow_store::StoreError::Unreachable(Text::new(
+            "Máy chủ đang dừng.",
+            "The server is shutting down.",
+        )))
+        .gql(lang(ctx)),
+    }
+}
+
 /// `VALIDATION` for a registry or tree date more than a year ahead.
 pub(crate) fn ahead(ctx: &Context<'_>, field: &str, d: Date) -> async_graphql::Result<()> {
     crate::scalars::not_too_far_ahead(
