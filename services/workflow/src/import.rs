@@ -763,6 +763,88 @@ impl<'a> RowReader<'a> {
         self.index.get(key).map(|(_, c)| *c)
     }
 
+    /// A column naming one code for the whole of a row's existence (`from` to `to`), or a
+    /// dated history of codes (`DATE CODE; DATE CODE`) that must lie within it: `BAD_HISTORY`
+    /// with `outside` as the reason otherwise. Nothing without `from`.
+    fn code_or_history(
+        &mut self,
+        key: &str,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        outside: Text,
+    ) -> Vec<Period<String>> {
+        let text = self.text(key).unwrap_or_default();
+        let Some(from) = from else {
+            return Vec::new();
+        };
+        if text.is_empty() {
+            return Vec::new();
+        }
+        if !text.contains([' ', ';']) {
+            return vec![Period {
+                value: text,
+                from,
+                to,
+                reason: None,
+            }];
+        }
+        let periods = self.history(key, parse_code, false).unwrap_or_default();
+        if periods.first().is_some_and(|p| p.from < from)
+            || periods
+                .last()
+                .is_some_and(|p| to.is_some_and(|t| p.to.is_none_or(|pt| pt > t)))
+        {
+            let c = self.column(key);
+            self.problem(c, "BAD_HISTORY", outside);
+        }
+        periods
+    }
+
+    /// A row's existence: `valid_to` after `valid_from` (`DATES`), and an end for a row merged
+    /// into another (`DATES` on `successor`, `merged_without_end` as the reason).
+    fn span(
+        &mut self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        merged: bool,
+        merged_without_end: Text,
+    ) {
+        if let (Some(f), Some(t)) = (from, to)
+            && t <= f
+        {
+            let c = self.column("valid_to");
+            self.problem(
+                c,
+                "DATES",
+                Text::new(
+                    "«Đến ngày» phải sau «Từ ngày».",
+                    "`Valid to` must come after `Valid from`.",
+                ),
+            );
+        }
+        if merged && to.is_none() {
+            let c = self.column("successor");
+            self.problem(c, "DATES", merged_without_end);
+        }
+    }
+
+    /// A natural key seen for the first time in the file (`DUPLICATE` on `key` otherwise,
+    /// `again(code, first row)` as the reason).
+    fn first_time(
+        &mut self,
+        key: &str,
+        code: &Option<String>,
+        seen: &mut HashMap<String, usize>,
+        again: impl FnOnce(&str, usize) -> Text,
+    ) {
+        if let Some(code) = code
+            && let Some(first) = seen.insert(code.clone(), self.row)
+        {
+            let c = self.column(key);
+            self.problem(c, "DUPLICATE", again(code, first));
+        }
+    }
+
     /// The cell's text, `None` when empty; a required column left empty is a problem.
     fn text(&mut self, key: &str) -> Option<String> {
         let (cell, c) = self.cell(key)?;
@@ -1184,72 +1266,30 @@ pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
         let valid_from = r.date("valid_from");
         let valid_to = r.date("valid_to");
         let successor = r.code("successor", parse_code, "mã đơn vị / a unit code");
-        let parent_text = r.text("parent").unwrap_or_default();
-        let mut parents = Vec::new();
-        if let Some(from) = valid_from {
-            if !parent_text.is_empty() && !parent_text.contains([' ', ';']) {
-                parents.push(Period {
-                    value: parent_text.clone(),
-                    from,
-                    to: valid_to,
-                    reason: None,
-                });
-            } else if !parent_text.is_empty() {
-                parents = r.history("parent", parse_code, false).unwrap_or_default();
-                if parents.first().is_some_and(|p| p.from < from)
-                    || parents
-                        .last()
-                        .is_some_and(|p| valid_to.is_some_and(|t| p.to.is_none_or(|pt| pt > t)))
-                {
-                    let c = r.column("parent");
-                    r.problem(
-                        c,
-                        "BAD_HISTORY",
-                        Text::new(
-                            "Lịch sử cấp trên phải nằm trong thời gian tồn tại của đơn vị.",
-                            "The parent history must lie within the unit's existence.",
-                        ),
-                    );
-                }
-            }
-        }
-        if let (Some(f), Some(t)) = (valid_from, valid_to)
-            && t <= f
-        {
-            let c = r.column("valid_to");
-            r.problem(
-                c,
-                "DATES",
-                Text::new(
-                    "«Đến ngày» phải sau «Từ ngày».",
-                    "`Valid to` must come after `Valid from`.",
-                ),
-            );
-        }
-        if successor.is_some() && valid_to.is_none() {
-            let c = r.column("successor");
-            r.problem(
-                c,
-                "DATES",
-                Text::new(
-                    "Đơn vị đã hợp nhất phải có «Đến ngày».",
-                    "A merged unit needs `Valid to`.",
-                ),
-            );
-        }
-        if let Some(code) = &code
-            && let Some(first) = seen.insert(code.clone(), row)
-        {
-            let c = r.column("code");
-            r.problem(
-                c,
-                "DUPLICATE",
-                Text::new(
-                    format!("Mã đơn vị {code} đã có ở dòng {first}."),
-                    format!("Unit code {code} already appears on row {first}."),
-                ),
-            );
-        }
+        let parents = r.code_or_history(
+            "parent",
+            valid_from,
+            valid_to,
+            Text::new(
+                "Lịch sử cấp trên phải nằm trong thời gian tồn tại của đơn vị.",
+                "The parent history must lie within the unit's existence.",
+            ),
+        );
+        r.span(
+            valid_from,
+            valid_to,
+            successor.is_some(),
+            Text::new(
+                "Đơn vị đã hợp nhất phải có «Đến ngày».",
+                "A merged unit needs `Valid to`.",
+            ),
+        );
+        r.first_time("code", &code, &mut seen, |code, first| {
+            Text::new(
+                format!("Mã đơn vị {code} đã có ở dòng {first}."),
+                format!("Unit code {code} already appears on row {first}."),
+            )
+        });
         let problems = std::mem::take(&mut r.problems);
         match (code, name, kind, valid_from) {
             (Some(code), Some(name), Some(kind), Some(valid_from)) if problems.is_empty() => {
@@ -1568,72 +1608,30 @@ pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
         let valid_from = r.date("valid_from");
         let valid_to = r.date("valid_to");
         let successor = r.code("successor", parse_code, "mã ấp, khu vực / a hamlet code");
-        let branch_text = r.text("branch").unwrap_or_default();
-        let mut branches = Vec::new();
-        if let Some(from) = valid_from {
-            if !branch_text.is_empty() && !branch_text.contains([' ', ';']) {
-                branches.push(Period {
-                    value: branch_text.clone(),
-                    from,
-                    to: valid_to,
-                    reason: None,
-                });
-            } else if !branch_text.is_empty() {
-                branches = r.history("branch", parse_code, false).unwrap_or_default();
-                if branches.first().is_some_and(|p| p.from < from)
-                    || branches
-                        .last()
-                        .is_some_and(|p| valid_to.is_some_and(|t| p.to.is_none_or(|pt| pt > t)))
-                {
-                    let c = r.column("branch");
-                    r.problem(
-                        c,
-                        "BAD_HISTORY",
-                        Text::new(
-                            "Lịch sử chi bộ phải nằm trong thời gian tồn tại của ấp, khu vực.",
-                            "The branch history must lie within the hamlet's existence.",
-                        ),
-                    );
-                }
-            }
-        }
-        if let (Some(f), Some(t)) = (valid_from, valid_to)
-            && t <= f
-        {
-            let c = r.column("valid_to");
-            r.problem(
-                c,
-                "DATES",
-                Text::new(
-                    "«Đến ngày» phải sau «Từ ngày».",
-                    "`Valid to` must come after `Valid from`.",
-                ),
-            );
-        }
-        if successor.is_some() && valid_to.is_none() {
-            let c = r.column("successor");
-            r.problem(
-                c,
-                "DATES",
-                Text::new(
-                    "Ấp, khu vực đã sáp nhập phải có «Đến ngày».",
-                    "A merged hamlet needs `Valid to`.",
-                ),
-            );
-        }
-        if let Some(code) = &code
-            && let Some(first) = seen.insert(code.clone(), row)
-        {
-            let c = r.column("hamlet_code");
-            r.problem(
-                c,
-                "DUPLICATE",
-                Text::new(
-                    format!("Mã ấp, khu vực {code} đã có ở dòng {first}."),
-                    format!("Hamlet code {code} already appears on row {first}."),
-                ),
-            );
-        }
+        let branches = r.code_or_history(
+            "branch",
+            valid_from,
+            valid_to,
+            Text::new(
+                "Lịch sử chi bộ phải nằm trong thời gian tồn tại của ấp, khu vực.",
+                "The branch history must lie within the hamlet's existence.",
+            ),
+        );
+        r.span(
+            valid_from,
+            valid_to,
+            successor.is_some(),
+            Text::new(
+                "Ấp, khu vực đã sáp nhập phải có «Đến ngày».",
+                "A merged hamlet needs `Valid to`.",
+            ),
+        );
+        r.first_time("hamlet_code", &code, &mut seen, |code, first| {
+            Text::new(
+                format!("Mã ấp, khu vực {code} đã có ở dòng {first}."),
+                format!("Hamlet code {code} already appears on row {first}."),
+            )
+        });
         let problems = std::mem::take(&mut r.problems);
         match (code, name, kind, unit, valid_from) {
             (Some(code), Some(name), Some(kind), Some(unit), Some(valid_from))
