@@ -236,8 +236,7 @@ pub(crate) async fn hamlets_of(
 ) -> async_graphql::Result<Vec<HamletOn>> {
     let l = lang(ctx);
     let a = app(ctx);
-    let units = a.store.tree().subtree_ids_on(unit_id, d).await.gql(l)?;
-    a.store.registry().hamlets_on(&units, d).await.gql(l)
+    a.store.registry().hamlets_on(&[unit_id], d).await.gql(l)
 }
 
 /// The hamlets of `unit`'s subtree without members or without a branch on `d`: the answer of
@@ -250,8 +249,7 @@ pub(crate) async fn hamlets_without_on(
 ) -> async_graphql::Result<HamletsWithout> {
     let id = unit.id;
     let (looked_at, all) = read_apart(ctx, |store| async move {
-        let units = store.tree().subtree_ids_on(id, d).await?;
-        store.registry().hamlets_without_on(&units, d).await
+        store.registry().hamlets_without_under(&[id], d).await
     })
     .await?;
     let without_members = all

@@ -1185,19 +1185,9 @@ pub async fn run(
                     .map(|u| u.id)
                     .collect(),
             };
-            let mut units = Vec::new();
-            for r in roots {
-                units.extend(
-                    store
-                        .tree()
-                        .subtree_ids_on(r, on)
-                        .await
-                        .map_err(|e| store_error(e, lang))?,
-                );
-            }
             let (looked_at, hamlets) = store
                 .registry()
-                .hamlets_without_on(&units, on)
+                .hamlets_without_under(&roots, on)
                 .await
                 .map_err(|e| store_error(e, lang))?;
             let named: Vec<uuid::Uuid> = hamlets

@@ -19,7 +19,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Registry;
-use crate::entity::{hamlet, hamlet_branch, member, member_residence, unit, unit_ancestry};
+use crate::entity::{
+    hamlet, hamlet_branch, member, member_residence, member_status, unit, unit_ancestry,
+};
 use crate::error::{Result, StoreError};
 use crate::tree::{load_unit, valid_on};
 
@@ -530,133 +532,225 @@ impl Registry<'_> {
             .collect())
     }
 
-    /// The hamlets existing on `d` whose commune-level unit is one of `units` (the ids of a
-    /// subtree on `d`, from the tree's ancestry) or was merged, by `d`, into one of them: each
-    /// with its branch that day and its official and probationary members living in it that
-    /// day, by code. Reads: the merged units, the hamlets, their links, one count per chunk.
-    pub async fn hamlets_on(&self, units: &[Uuid], d: NaiveDate) -> Result<Vec<HamletOn>> {
-        Ok(self.hamlets_read(units, d, Counting::Every).await?.1)
+    /// The hamlets existing on `d` whose commune-level unit is in the subtree of one of
+    /// `roots` on `d` or was merged, by `d`, into a unit of it: each with its branch that day
+    /// and its official and probationary members living in it that day, by code.
+    pub async fn hamlets_on(&self, roots: &[Uuid], d: NaiveDate) -> Result<Vec<HamletOn>> {
+        let db = self.db();
+        let owned = owned_under(db, roots, d).await?;
+        let hamlets = by_code(existing_on(owned, d).all(db).await?)?;
+        let ids: Vec<Uuid> = hamlets.iter().map(|h| h.id).collect();
+        let counts = count_members(db, &ids, d).await?;
+        with_branches_and_members(db, hamlets, &counts, d).await
     }
 
-    /// The hamlets of [`Registry::hamlets_on`] that have no member living in them on `d`, or no
-    /// branch: the others are left out, and members are counted only for those listed (a
-    /// hamlet with a member is told by a probe that stops at the first). Also returns how many
-    /// hamlets existed that day.
-    pub async fn hamlets_without_on(
+    /// The hamlets of [`Registry::hamlets_on`] under `roots` (their subtrees on `d`) that have
+    /// no member living in them on `d`, or no branch, and how many hamlets existed there that
+    /// day. The subtree, the hamlets and both conditions are read by the database in one
+    /// statement: only the hamlets listed come back, and their members are counted (those
+    /// without a branch) after.
+    pub async fn hamlets_without_under(
         &self,
-        units: &[Uuid],
+        roots: &[Uuid],
         d: NaiveDate,
-    ) -> Result<(u64, Vec<HamletOn>)> {
-        self.hamlets_read(units, d, Counting::Without).await
-    }
-
-    async fn hamlets_read(
-        &self,
-        units: &[Uuid],
-        d: NaiveDate,
-        counting: Counting,
     ) -> Result<(u64, Vec<HamletOn>)> {
         let db = self.db();
-        // Units merged away by `d` count under the unit that took them over.
-        let mut owners: HashSet<Uuid> = units.iter().copied().collect();
-        let merged: Vec<(Uuid, Uuid)> = unit::Entity::find()
-            .filter(unit::Column::SuccessorId.is_not_null())
-            .filter(unit::Column::ValidTo.lte(d))
+        let owned = owned_under(db, roots, d).await?;
+        let looked_at = existing_on(owned.clone(), d).count(db).await?;
+        let hamlets = existing_on(owned, d)
+            .filter(
+                sea_orm::Condition::any()
+                    .add(has_branch_on(d).not())
+                    .add(has_resident_on(d).not()),
+            )
             .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|u| u.successor_id.map(|s| (u.id, s)))
-            .collect();
-        loop {
-            let before = owners.len();
-            for (id, s) in &merged {
-                if owners.contains(s) {
-                    owners.insert(*id);
-                }
-            }
-            if owners.len() == before {
-                break;
-            }
-        }
-        let owners: Vec<Uuid> = owners.into_iter().collect();
-        let mut hamlets: Vec<HamletRecord> = Vec::new();
-        for chunk in owners.chunks(500) {
-            for h in hamlet::Entity::find()
-                .filter(hamlet::Column::UnitId.is_in(chunk.iter().copied()))
-                .filter(valid_on(
-                    hamlet::Column::ValidFrom,
-                    hamlet::Column::ValidTo,
-                    d,
-                ))
-                .all(db)
-                .await?
-            {
-                hamlets.push(h.try_into()?);
-            }
-        }
-        hamlets.sort_by(|a, b| a.code.cmp(&b.code));
+            .await?;
+        let hamlets = by_code(hamlets)?;
         let ids: Vec<Uuid> = hamlets.iter().map(|h| h.id).collect();
-        let looked_at = ids.len() as u64;
-        let mut branch_of: HashMap<Uuid, Uuid> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            // The links of the day to a branch existing that day, in one read.
-            let branch_exists = Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(unit::Entity)
-                    .and_where(
-                        Expr::col((unit::Entity, unit::Column::Id))
-                            .equals((hamlet_branch::Entity, hamlet_branch::Column::UnitId)),
-                    )
-                    .cond_where(crate::tree::valid_on_unit(d))
-                    .to_owned(),
-            );
-            let links: Vec<(Uuid, Uuid)> = hamlet_branch::Entity::find()
-                .select_only()
-                .column(hamlet_branch::Column::HamletId)
-                .column(hamlet_branch::Column::UnitId)
-                .filter(hamlet_branch::Column::HamletId.is_in(chunk.iter().copied()))
-                .filter(link_valid_on(d))
-                .filter(branch_exists)
-                .into_tuple()
-                .all(db)
-                .await?;
-            branch_of.extend(links);
-        }
-        // Members: counted for every hamlet, or only for those the question lists (those
-        // without a branch; whether a hamlet has a member at all is told by a probe).
-        let to_count: Vec<Uuid> = match counting {
-            Counting::Every => ids,
-            Counting::Without => {
-                let peopled = peopled_hamlets(db, &ids, d).await?;
-                hamlets.retain(|h| !peopled.contains(&h.id) || !branch_of.contains_key(&h.id));
-                hamlets
-                    .iter()
-                    .map(|h| h.id)
-                    .filter(|id| peopled.contains(id))
-                    .collect()
-            }
-        };
+        let peopled = peopled_hamlets(db, &ids, d).await?;
+        let to_count: Vec<Uuid> = ids.into_iter().filter(|id| peopled.contains(id)).collect();
         let counts = count_members(db, &to_count, d).await?;
-        let hamlets = hamlets
-            .into_iter()
-            .map(|h| HamletOn {
-                branch_id: branch_of.get(&h.id).copied(),
-                members: counts.get(&h.id).copied().unwrap_or(0),
-                hamlet: h,
-            })
-            .collect();
+        let hamlets = with_branches_and_members(db, hamlets, &counts, d).await?;
         Ok((looked_at, hamlets))
     }
 }
 
-/// Which hamlets' members a read counts.
-#[derive(Debug, Clone, Copy)]
-enum Counting {
-    /// Every hamlet's.
-    Every,
-    /// Only those of hamlets without a branch (the others are left out).
-    Without,
+/// The condition on `hamlet` rows whose commune-level unit is in the subtree of one of `roots`
+/// on `d` (a subquery of the tree's ancestry) or was merged, by `d`, into a unit of it (units
+/// merged away count under the unit that took them over). Every root must exist on `d`.
+async fn owned_under(
+    db: &impl ConnectionTrait,
+    roots: &[Uuid],
+    d: NaiveDate,
+) -> Result<sea_orm::Condition> {
+    for root in roots {
+        crate::tree::check_exists(&load_unit(db, *root).await?, d)?;
+    }
+    let in_subtree = |c: unit_ancestry::Column| {
+        Query::select()
+            .column(c)
+            .from(unit_ancestry::Entity)
+            .and_where(unit_ancestry::Column::AncestorId.is_in(roots.iter().copied()))
+            .cond_where(crate::tree::ancestry::valid_on(d))
+            .to_owned()
+    };
+    // The merged units (few) whose successors' chain ends in the subtree.
+    let merged: Vec<(Uuid, Uuid)> = unit::Entity::find()
+        .select_only()
+        .column(unit::Column::Id)
+        .column(unit::Column::SuccessorId)
+        .filter(unit::Column::SuccessorId.is_not_null())
+        .filter(unit::Column::ValidTo.lte(d))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut owners: HashSet<Uuid> = HashSet::new();
+    let successors: Vec<Uuid> = merged.iter().map(|m| m.1).collect();
+    for chunk in successors.chunks(500) {
+        let within: Vec<Uuid> = unit::Entity::find()
+            .select_only()
+            .column(unit::Column::Id)
+            .filter(unit::Column::Id.is_in(chunk.iter().copied()))
+            .filter(unit::Column::Id.in_subquery(in_subtree(unit_ancestry::Column::UnitId)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        owners.extend(within);
+    }
+    let mut extra: Vec<Uuid> = Vec::new();
+    loop {
+        let before = extra.len();
+        for (id, s) in &merged {
+            if owners.contains(s) && owners.insert(*id) {
+                extra.push(*id);
+            }
+        }
+        if extra.len() == before {
+            break;
+        }
+    }
+    let mut owned = sea_orm::Condition::any()
+        .add(hamlet::Column::UnitId.in_subquery(in_subtree(unit_ancestry::Column::UnitId)));
+    for chunk in extra.chunks(500) {
+        owned = owned.add(hamlet::Column::UnitId.is_in(chunk.iter().copied()));
+    }
+    Ok(owned)
+}
+
+/// `rows` as records, by code.
+fn by_code(rows: Vec<hamlet::Model>) -> Result<Vec<HamletRecord>> {
+    let mut hamlets = rows
+        .into_iter()
+        .map(HamletRecord::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    hamlets.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(hamlets)
+}
+
+/// The hamlets meeting `owned` that exist on `d`.
+fn existing_on(owned: sea_orm::Condition, d: NaiveDate) -> sea_orm::Select<hamlet::Entity> {
+    hamlet::Entity::find().filter(owned).filter(valid_on(
+        hamlet::Column::ValidFrom,
+        hamlet::Column::ValidTo,
+        d,
+    ))
+}
+
+/// Whether a `hamlet` row has a link on `d` to a branch existing that day.
+fn has_branch_on(d: NaiveDate) -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(hamlet_branch::Entity)
+            .and_where(
+                Expr::col((hamlet_branch::Entity, hamlet_branch::Column::HamletId))
+                    .equals((hamlet::Entity, hamlet::Column::Id)),
+            )
+            .cond_where(link_valid_on(d))
+            .and_where(branch_exists_on(d))
+            .to_owned(),
+    )
+}
+
+/// Whether the branch of a `hamlet_branch` row exists on `d`.
+fn branch_exists_on(d: NaiveDate) -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(unit::Entity)
+            .and_where(
+                Expr::col((unit::Entity, unit::Column::Id))
+                    .equals((hamlet_branch::Entity, hamlet_branch::Column::UnitId)),
+            )
+            .cond_where(crate::tree::valid_on_unit(d))
+            .to_owned(),
+    )
+}
+
+/// Whether an official or probationary member lives in a `hamlet` row on `d`.
+fn has_resident_on(d: NaiveDate) -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(member_residence::Entity)
+            .inner_join(
+                member_status::Entity,
+                Expr::col((member_status::Entity, member_status::Column::MemberId))
+                    .equals((member_residence::Entity, member_residence::Column::MemberId)),
+            )
+            .and_where(
+                Expr::col((member_residence::Entity, member_residence::Column::HamletId))
+                    .equals((hamlet::Entity, hamlet::Column::Id)),
+            )
+            .cond_where(valid_on(
+                member_residence::Column::ValidFrom,
+                member_residence::Column::ValidTo,
+                d,
+            ))
+            .cond_where(valid_on(
+                member_status::Column::ValidFrom,
+                member_status::Column::ValidTo,
+                d,
+            ))
+            .and_where(member_status::Column::Status.is_in([
+                MemberStatus::Official.as_str(),
+                MemberStatus::Probationary.as_str(),
+            ]))
+            .to_owned(),
+    )
+}
+
+/// `hamlets` with the branch linked to each on `d` (one that exists that day) and their
+/// members from `counts`.
+async fn with_branches_and_members(
+    db: &impl ConnectionTrait,
+    hamlets: Vec<HamletRecord>,
+    counts: &HashMap<Uuid, u64>,
+    d: NaiveDate,
+) -> Result<Vec<HamletOn>> {
+    let ids: Vec<Uuid> = hamlets.iter().map(|h| h.id).collect();
+    let mut branch_of: HashMap<Uuid, Uuid> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let links: Vec<(Uuid, Uuid)> = hamlet_branch::Entity::find()
+            .select_only()
+            .column(hamlet_branch::Column::HamletId)
+            .column(hamlet_branch::Column::UnitId)
+            .filter(hamlet_branch::Column::HamletId.is_in(chunk.iter().copied()))
+            .filter(link_valid_on(d))
+            .filter(branch_exists_on(d))
+            .into_tuple()
+            .all(db)
+            .await?;
+        branch_of.extend(links);
+    }
+    Ok(hamlets
+        .into_iter()
+        .map(|h| HamletOn {
+            branch_id: branch_of.get(&h.id).copied(),
+            members: counts.get(&h.id).copied().unwrap_or(0),
+            hamlet: h,
+        })
+        .collect())
 }
 
 /// A statement over the official and probationary members living in a hamlet on `d`:
