@@ -291,7 +291,15 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     // The branch's secretary completes a transfer.
     let secretary = holder(&app, "secretary", &p.b1).await;
     let before = app.row_counts().await;
-    let r = fire(&app, &secretary, &transfer, "2026-03-03", COMPLETE, letter()).await;
+    let r = fire(
+        &app,
+        &secretary,
+        &transfer,
+        "2026-03-03",
+        COMPLETE,
+        letter(),
+    )
+    .await;
     assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
     assert_eq!(rules_of(&r), ["C7"], "{r:#}");
     let msg = r["errors"][0]["message"].as_str().unwrap();
@@ -330,7 +338,15 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
 
     // Once decided, the discipline is in force until it lapses: C2.
     reprimand(&app, &case).await;
-    let r = fire(&app, &secretary, &transfer, "2026-03-12", COMPLETE, letter()).await;
+    let r = fire(
+        &app,
+        &secretary,
+        &transfer,
+        "2026-03-12",
+        COMPLETE,
+        letter(),
+    )
+    .await;
     assert_eq!(rules_of(&r), ["C2"], "{r:#}");
     let msg = r["errors"][0]["message"].as_str().unwrap();
     assert!(msg.contains("thời gian chấp hành kỷ luật"), "{msg}");

@@ -160,8 +160,13 @@ async fn d36_p6_an_expulsion_ends_the_membership_from_the_decision_and_an_annulm
         "discipline_form": "expulsion", "votes_expulsion": 5, "votes_warning": 4, "votes_reprimand": 0, "official_members": 9 });
     // The decision is the district's: not another district's standing committee.
     let other_district = holder(&app, "standing_committee", &p.d2).await;
-    w.forbidden(&other_district, "vote", competent.clone(), "standing_committee")
-        .await;
+    w.forbidden(
+        &other_district,
+        "vote",
+        competent.clone(),
+        "standing_committee",
+    )
+    .await;
     w.ok(&district, "vote", competent).await;
     w.ok(
         &district,

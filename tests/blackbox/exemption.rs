@@ -218,7 +218,8 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     let ballot = json!({ "vote_date": "today", "voting_body": "branch", "voting_level": "branch",
         "secret_ballot": true, "discipline_form": "removal", "official_members": 10,
         "votes_expulsion": 0, "votes_removal": 6, "votes_warning": 0, "votes_reprimand": 0 });
-    w.expect(&secretary, "vote", ballot, "LimitationCheck").await;
+    w.expect(&secretary, "vote", ballot, "LimitationCheck")
+        .await;
     w.ok(
         &secretary,
         "propose_to_competent",
@@ -237,8 +238,12 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     .await;
     let decided = w.day;
     assert_eq!(
-        w.ok(&district, "notify", json!({ "decision_received_date": "today" }))
-            .await,
+        w.ok(
+            &district,
+            "notify",
+            json!({ "decision_received_date": "today" })
+        )
+        .await,
         "AppealWindow"
     );
     let until = decided
@@ -278,8 +283,13 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     )
     .await;
     w.walk_to_vote(&secretary, "2026-01-15", "expulsion").await;
-    w.expect(&secretary, "vote", branch_vote("expulsion"), "LimitationCheck")
-        .await;
+    w.expect(
+        &secretary,
+        "vote",
+        branch_vote("expulsion"),
+        "LimitationCheck",
+    )
+    .await;
     w.ok(
         &secretary,
         "propose_to_competent",
