@@ -10,7 +10,7 @@ use chrono::{Days, Months, NaiveDate};
 use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
-use crate::support::{member_away, member_back, province};
+use crate::support::{RealRoles, holder, member_away, member_back, province};
 
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState case { version subjectMemberId } } }";
 
@@ -19,15 +19,42 @@ pub(crate) struct Walk<'a> {
     pub(crate) case: String,
     version: i64,
     pub(crate) day: NaiveDate,
+    /// The accounts that act on the branch's cases (never `operator`).
+    pub(crate) roles: RealRoles,
+    /// Who takes the admission decision (`decide_admission`, `refuse_admission`): the
+    /// competent committee of A10, or the province's standing committee for an applicant over
+    /// 60 (E2).
+    pub(crate) decider: String,
 }
 
 impl Walk<'_> {
-    /// Moves the clock `gap` days on and fires `transition` that day.
+    /// The account the rules say fires `transition` on an admission case: the branch secretary
+    /// for the branch's steps (A1–A8, the ceremony, the recognition vote), the grassroots
+    /// executive committee for its review (A9), the competent committee for the decisions and
+    /// extensions (A10, A14), the province's standing committee for its consent (E3).
+    pub(crate) fn actor(&self, transition: &str) -> &str {
+        let r = &self.roles;
+        match transition {
+            "reject_after_verification"
+            | "grassroots_review"
+            | "grassroots_rejects"
+            | "submit_to_competent" => &r.executive,
+            "record_province_consent" => &r.province,
+            "decide_admission" | "refuse_admission" => &self.decider,
+            "extend_admission_deadline"
+            | "extend_recognition_deadline"
+            | "recognise"
+            | "strike_off" => &r.competent,
+            _ => &r.secretary,
+        }
+    }
+
+    /// Moves the clock `gap` days on and fires `transition` that day, as its [`Walk::actor`].
     pub(crate) async fn step(&mut self, gap: u64, transition: &str, inputs: Value) -> Value {
         self.step_as(None, gap, transition, inputs).await
     }
 
-    /// The same, as the account of `token` (the operator, holding every role, by default).
+    /// The same, as the account of `token` (the transition's [`Walk::actor`] by default).
     pub(crate) async fn step_as(
         &mut self,
         token: Option<&str>,
@@ -39,10 +66,8 @@ impl Walk<'_> {
         self.app.set_today(&self.day.to_string());
         let inputs = fill_today(inputs, self.day);
         let vars = json!({ "i": { "caseId": self.case, "transition": transition, "expectedVersion": self.version, "inputs": inputs } });
-        let r = match token {
-            Some(t) => self.app.gql_as(t, FIRE, vars).await,
-            None => self.app.gql(FIRE, vars).await,
-        };
+        let token = token.map_or_else(|| self.actor(transition).to_owned(), str::to_owned);
+        let r = self.app.gql_as(&token, FIRE, vars).await;
         if r.get("errors").is_none() {
             self.version += 1;
         }
@@ -59,16 +84,32 @@ impl Walk<'_> {
         r["data"]["fireTransition"].clone()
     }
 
+    /// The same day, `token` holds none of the roles `transition` needs: `FORBIDDEN`, and the
+    /// case is left as it was (its version unchanged).
+    pub(crate) async fn forbidden(&mut self, token: &str, transition: &str, inputs: Value) {
+        let r = self.step_as(Some(token), 0, transition, inputs).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{transition}: {r:#}");
+        let v = self
+            .app
+            .ok(
+                "query($id: ID!) { case(id: $id) { version } }",
+                json!({ "id": self.case }),
+            )
+            .await;
+        assert_eq!(v["case"]["version"], self.version, "{transition}");
+    }
+
     /// The number of days from the walk's day to `day`.
     fn until(&self, day: NaiveDate) -> u64 {
         u64::try_from((day - self.day).num_days()).unwrap()
     }
 
-    /// Decides `transition` today without recording it (`dryRun`).
+    /// Decides `transition` today without recording it (`dryRun`), as its [`Walk::actor`].
     async fn dry_run(&self, transition: &str, inputs: Value) -> Value {
         let inputs = fill_today(inputs, self.day);
         self.app
-            .gql(
+            .gql_as(
+                self.actor(transition),
                 "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }",
                 json!({ "i": { "caseId": self.case, "transition": transition, "inputs": inputs, "dryRun": true } }),
             )
@@ -143,23 +184,32 @@ pub(crate) async fn open_with<'a>(
     extra: Value,
 ) -> Walk<'a> {
     app.set_today(start);
+    let roles = RealRoles::of(app, branch, start).await;
     let mut inputs = json!({ "person_id": "P-001", "full_name": "Nguyễn Văn An", "date_of_birth": dob,
         "unit": branch, "education_level": "upper_secondary", "helper_member": "M-100" });
     for (k, v) in extra.as_object().unwrap() {
         inputs[k] = v.clone();
     }
+    // The branch secretary opens the case (A1).
     let d = app
-        .ok(
+        .gql_as(
+            &roles.secretary,
             "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id version } } }",
             json!({ "i": { "definitionId": "admission", "unitId": branch, "title": "Nguyễn Văn An",
                 "inputs": inputs } }),
         )
         .await;
+    assert!(d.get("errors").is_none(), "{d:#}");
     Walk {
         app,
-        case: d["openCase"]["case"]["id"].as_str().unwrap().to_owned(),
+        case: d["data"]["openCase"]["case"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
         version: 1,
         day: date(start),
+        decider: roles.competent.clone(),
+        roles,
     }
 }
 
@@ -212,7 +262,7 @@ pub(crate) async fn to_decision(w: &mut Walk<'_>) {
     .await;
 }
 
-/// From the branch vote to the competent committee, as the operator.
+/// From the branch vote to the competent committee, each step by its actor.
 pub(crate) async fn to_competent(w: &mut Walk<'_>) {
     w.ok(
         7,
@@ -252,12 +302,15 @@ async fn a_person_is_taken_from_candidate_to_official_member_and_the_registry_fo
             .contains(&json!("A8")),
         "{r:#}"
     );
-    w.ok(
-        0,
-        "branch_vote",
-        json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 }),
-    )
-    .await;
+    // The vote is the branch's, taken by its secretary: not another branch's secretary, not
+    // the competent committee.
+    let other_secretary = holder(&app, "secretary", &p.b2).await;
+    let vote = json!({ "branch_vote_date": "today", "votes_for": 8, "official_members": 10 });
+    w.forbidden(&other_secretary, "branch_vote", vote.clone())
+        .await;
+    let competent = w.roles.competent.clone();
+    w.forbidden(&competent, "branch_vote", vote.clone()).await;
+    w.ok(0, "branch_vote", vote).await;
     w.ok(
         7,
         "grassroots_review",
@@ -266,13 +319,19 @@ async fn a_person_is_taken_from_candidate_to_official_member_and_the_registry_fo
     .await;
     w.ok(1, "submit_to_competent", json!({ "submitted_on": "today" }))
         .await;
-    let decided = w
-        .ok(
-            14,
-            "decide_admission",
-            json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" }),
-        )
-        .await;
+    // The competent committee decides (A10): neither the branch's secretary nor the grassroots
+    // committee, nor another district's standing committee.
+    let decide = json!({ "decision_date": "today", "decision_number": "123-QĐ/ĐU" });
+    let other_district = holder(&app, "standing_committee", &p.d2).await;
+    for token in [
+        w.roles.secretary.clone(),
+        w.roles.executive.clone(),
+        other_district.clone(),
+    ] {
+        w.forbidden(&token, "decide_admission", decide.clone())
+            .await;
+    }
+    let decided = w.ok(14, "decide_admission", decide).await;
     let decision_day = w.day;
     // The decision creates the person as a probationary member of the branch (A10, A15).
     let member = decided["case"]["subjectMemberId"]
@@ -302,14 +361,18 @@ async fn a_person_is_taken_from_candidate_to_official_member_and_the_registry_fo
     assert_eq!(error_code(&early), "TRANSITION_REFUSED", "{early:#}");
     w.ok(330, "open_recognition_vote", json!({})).await;
     // The branch meets late, and the committee decides late...
+    w.forbidden(&other_secretary, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 9, "official_members": 10 })).await;
     w.ok(25, "recognition_vote", json!({ "recognition_vote_date": "today", "proposal": "recognise", "votes_for": 9, "official_members": 10 })).await;
-    let done = w
-        .ok(
-            10,
-            "recognise",
-            json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" }),
-        )
-        .await;
+    // Only the competent committee recognises (A14).
+    let recognise = json!({ "decision_date": "today", "decision_number": "456-QĐ/ĐU" });
+    for token in [
+        w.roles.secretary.clone(),
+        other_secretary.clone(),
+        other_district,
+    ] {
+        w.forbidden(&token, "recognise", recognise.clone()).await;
+    }
+    let done = w.ok(10, "recognise", recognise).await;
     assert_eq!(done["toState"], "Official");
     // ...yet the member is official from ceremony + 12 months (A14).
     let official = ceremony
@@ -376,7 +439,7 @@ async fn a_step_cannot_be_recorded_in_the_future() {
     let p = province(&app).await;
     let w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     let r = app
-        .gql(FIRE, json!({ "i": { "caseId": w.case, "transition": "record_awareness_certificate", "on": "2025-09-05", "inputs": { "certificate_date": "2025-06-10", "certificate_number": "x" } } }))
+        .gql_as(&w.roles.secretary, FIRE, json!({ "i": { "caseId": w.case, "transition": "record_awareness_certificate", "on": "2025-09-05", "inputs": { "certificate_date": "2025-06-10", "certificate_number": "x" } } }))
         .await;
     assert_eq!(error_code(&r), "VALIDATION");
 }
@@ -434,9 +497,18 @@ async fn a14_after_three_inconclusive_rounds_the_competent_committee_strikes_the
         json!({ "escalated_on": "today" }),
     )
     .await;
-    let done = w
-        .ok(10, "strike_off", json!({ "decision_date": "today", "decision_number": "9-QĐ", "strike_off_reason": "Không đủ tư cách" }))
-        .await;
+    // The case belongs to the competent committee now: not to the branch that escalated it,
+    // nor to another branch's secretary, nor to the grassroots committee.
+    let strike = json!({ "decision_date": "today", "decision_number": "9-QĐ", "strike_off_reason": "Không đủ tư cách" });
+    let other_secretary = holder(&app, "secretary", &p.b2).await;
+    for token in [
+        w.roles.secretary.clone(),
+        other_secretary,
+        w.roles.executive.clone(),
+    ] {
+        w.forbidden(&token, "strike_off", strike.clone()).await;
+    }
+    let done = w.ok(10, "strike_off", strike).await;
     assert_eq!(done["toState"], "StruckOff");
     let member = done["case"]["subjectMemberId"].as_str().unwrap().to_owned();
     let q =
@@ -559,6 +631,8 @@ async fn e1_age_is_counted_in_whole_months_on_the_day_of_the_branch_vote() {
 async fn over_60_to_official(w: &mut Walk<'_>, consent: bool) -> (String, NaiveDate) {
     to_competent(w).await;
     if consent {
+        // Over 60: the province-level body decides (E2).
+        w.decider = w.roles.province.clone();
         w.ok(
             5,
             "record_province_consent",
@@ -608,8 +682,10 @@ async fn e2_e3_over_60_needs_the_province_written_consent() {
     // 61 years 6 months at the branch vote on 4/10/2025.
     let mut w = open(&app, &p.b1, "2025-09-01", "1964-03-10").await;
     to_decision(&mut w).await;
-    // E1 lets the branch consider a person over 60: E2 and E3 apply at the decision.
+    // E1 lets the branch consider a person over 60: E2 and E3 apply at the decision, taken
+    // by the province-level body.
     to_competent(&mut w).await;
+    w.decider = w.roles.province.clone();
     let r = w
         .step(
             5,
@@ -2176,9 +2252,9 @@ async fn a_dry_run_answers_what_the_step_answers_and_writes_nothing() {
     app.set_today(&on);
     let q = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun case { version } } }";
     let before = app.row_counts().await;
-    let dry = app.gql(q, fire(true)).await;
+    let dry = app.gql_as(&w.roles.competent, q, fire(true)).await;
     assert_eq!(app.row_counts().await, before, "a dry run writes nothing");
-    let real = app.gql(q, fire(false)).await;
+    let real = app.gql_as(&w.roles.competent, q, fire(false)).await;
     assert_eq!(error_code(&real), "VALIDATION", "{real:#}");
     assert_eq!(error_code(&dry), error_code(&real), "{dry:#}");
     assert_eq!(dry["errors"][0]["message"], real["errors"][0]["message"]);
@@ -2194,4 +2270,13 @@ async fn a_dry_run_answers_what_the_step_answers_and_writes_nothing() {
         before,
         "a refused step writes nothing"
     );
+    // The case of the dissolved branch stays with the competent committee above it on its last
+    // day: it refuses the admission and closes the case; another district still cannot.
+    let refuse = json!({ "decision_date": "today", "rejection_reason": "Chi bộ đã giải thể" });
+    let other_district = holder(&app, "standing_committee", &p.d2).await;
+    w.day = date(&on);
+    w.forbidden(&other_district, "refuse_admission", refuse.clone())
+        .await;
+    let done = w.ok(0, "refuse_admission", refuse).await;
+    assert_eq!(done["toState"], "Rejected");
 }

@@ -7,36 +7,70 @@
 use memberflow_tests::{TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
-use crate::support::{member, province};
+use crate::support::{holder, member, province};
 use crate::walk::{OPEN, Walk, branch_vote, date, member_case};
 
 const FIRE_DRY: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }";
 const STATS: &str = "query($id: ID!, $from: Date!, $to: Date!) { disciplineStatistics(unitId: $id, from: $from, to: $to) { disciplined struckOff expelled byForm { form label count } } }";
 const AWARD: &str = "mutation($m: ID!, $y: Int!, $d: Date!) { awardBadge(memberId: $m, years: $y, awardDate: $d) { years awardDate } }";
 
-/// Fires `transition` on `day` as the operator (every role everywhere).
-async fn fire(app: &TestApp, case: &str, day: &str, transition: &str, inputs: Value) -> Value {
+/// Fires `transition` on `day` as the account of `token`.
+async fn fire(
+    app: &TestApp,
+    token: &str,
+    case: &str,
+    day: &str,
+    transition: &str,
+    inputs: Value,
+) -> Value {
     let mut w = Walk {
         app,
         case: case.to_owned(),
         day: date(day),
     };
-    w.fire_on(date(day), &app.token, transition, inputs).await
+    w.fire_on(date(day), token, transition, inputs).await
 }
 
 pub(crate) async fn ok(
     app: &TestApp,
+    token: &str,
     case: &str,
     day: &str,
     transition: &str,
     inputs: Value,
 ) -> String {
-    let r = fire(app, case, day, transition, inputs).await;
+    let r = fire(app, token, case, day, transition, inputs).await;
     assert!(r.get("errors").is_none(), "{transition} on {day}: {r:#}");
     r["data"]["fireTransition"]["toState"]
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// The secretary of the branch that owns `case` (a fresh session of [`holder`]).
+async fn secretary_of(app: &TestApp, case: &str) -> String {
+    let d = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { unit { id } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    holder(app, "secretary", d["case"]["unit"]["id"].as_str().unwrap()).await
+}
+
+/// The accounts that act on a member's appeal against a branch's decision: the member
+/// (`file_appeal`) and the inspection commission of the superior committee that rules on it
+/// (`ruling_level = "superior"`: the district above the grassroots committee).
+pub(crate) async fn appeal_roles(
+    app: &TestApp,
+    name: &str,
+    member: &str,
+    superior: &str,
+) -> (String, String) {
+    (
+        app.account(name, &[], Some(member)).await,
+        holder(app, "inspection_commission", superior).await,
+    )
 }
 
 fn rules_of(r: &Value) -> Vec<String> {
@@ -48,12 +82,13 @@ fn rules_of(r: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Opens a discipline case about `m` in `branch` on `day` as the operator; returns its id.
+/// Opens a discipline case about `m` in `branch` on `day` as the branch's secretary; returns
+/// its id.
 pub(crate) async fn open_discipline(app: &TestApp, branch: &str, m: &str, day: &str) -> String {
     let case = member_case(m, "Trần Thị Kỷ Luật", branch);
     Walk::open(
         app,
-        &app.token,
+        &holder(app, "secretary", branch).await,
         "discipline_member",
         branch,
         Some(m),
@@ -71,22 +106,23 @@ async fn reprimand(app: &TestApp, case: &str) {
     branch_decides(app, case, "reprimand").await;
 }
 
-/// The same for `form` (reprimand or warning, which a branch decides, D13).
+/// The same for `form` (reprimand or warning, which a branch decides, D13), every step by the
+/// branch's secretary.
 pub(crate) async fn branch_decides(app: &TestApp, case: &str, form: &str) {
     let mut w = Walk {
         app,
         case: case.to_owned(),
         day: date("2026-03-02"),
     };
-    let operator = &app.token;
-    w.walk_to_vote(operator, "2026-01-15", form).await;
-    w.expect(operator, "vote", branch_vote(form), "LimitationCheck")
+    let secretary = &secretary_of(app, case).await;
+    w.walk_to_vote(secretary, "2026-01-15", form).await;
+    w.expect(secretary, "vote", branch_vote(form), "LimitationCheck")
         .await;
     let decision =
         json!({ "decision_date": "today", "announced_on": "today", "decision_number": "02-QĐ/CB" });
-    w.expect(operator, "impose", decision, "Decided").await;
+    w.expect(secretary, "impose", decision, "Decided").await;
     let delivered = json!({ "decision_received_date": "today" });
-    w.expect(operator, "notify", delivered, "AppealWindow")
+    w.expect(secretary, "notify", delivered, "AppealWindow")
         .await;
 }
 
@@ -129,10 +165,12 @@ async fn p3_p6_the_discipline_register_follows_the_cases_and_the_statistics_coun
         .await;
     assert_eq!(before["disciplineStatistics"]["disciplined"], 0);
 
-    // The member appeals the first; the province's inspection commission annuls it (P6): it
-    // no longer counts.
+    // The member appeals the first; the superior committee's inspection commission annuls it
+    // (P6): it no longer counts.
+    let (appellant, commission) = appeal_roles(&app, "khieunai-a", &a, &p.d1).await;
     ok(
         &app,
+        &appellant,
         &first,
         "2026-03-20",
         "file_appeal",
@@ -144,6 +182,7 @@ async fn p3_p6_the_discipline_register_follows_the_cases_and_the_statistics_coun
     assert_eq!(
         ok(
             &app,
+            &commission,
             &first,
             "2026-04-10",
             "annul",
@@ -164,8 +203,10 @@ async fn p3_p6_the_discipline_register_follows_the_cases_and_the_statistics_coun
     let third = open_discipline(&app, &p.b1, &c, "2026-03-02").await;
     branch_decides(&app, &third, "warning").await;
     assert_eq!(stats(p.b1.clone()).await["byForm"][0]["form"], "warning");
+    let (appellant, commission) = appeal_roles(&app, "khieunai-c", &c, &p.d1).await;
     ok(
         &app,
+        &appellant,
         &third,
         "2026-03-20",
         "file_appeal",
@@ -177,6 +218,7 @@ async fn p3_p6_the_discipline_register_follows_the_cases_and_the_statistics_coun
     assert_eq!(
         ok(
             &app,
+            &commission,
             &third,
             "2026-04-10",
             "rule_on_appeal",
@@ -218,7 +260,7 @@ async fn open_transfer(app: &TestApp, branch: &str, m: &str, day: &str) -> Strin
         "transfer_reason": "moved_residence", "effective_date": "today" });
     Walk::open(
         app,
-        &app.token,
+        &holder(app, "secretary", branch).await,
         "transfer",
         branch,
         None,
@@ -246,8 +288,18 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     // The subject is found from the transfer's `member_id` even when the client leaves
     // `subjectMemberId` out.
     let transfer = open_transfer(&app, &p.b1, &m, "2026-03-03").await;
+    // The branch's secretary completes a transfer.
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let before = app.row_counts().await;
-    let r = fire(&app, &transfer, "2026-03-03", COMPLETE, letter()).await;
+    let r = fire(
+        &app,
+        &secretary,
+        &transfer,
+        "2026-03-03",
+        COMPLETE,
+        letter(),
+    )
+    .await;
     assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
     assert_eq!(rules_of(&r), ["C7"], "{r:#}");
     let msg = r["errors"][0]["message"].as_str().unwrap();
@@ -258,7 +310,8 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     // A dry run is given the same registry context as the step.
     app.set_today("2026-03-03");
     let dry = app
-        .gql(
+        .gql_as(
+            &secretary,
             FIRE_DRY,
             json!({ "i": { "caseId": transfer, "transition": COMPLETE, "dryRun": true,
                 "inputs": { "transferred_on": "2026-03-03", "introduction_letter": "GT-01" } } }),
@@ -267,12 +320,13 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     assert_eq!(rules_of(&dry), ["C7"], "{dry:#}");
     // The preview says the same before anyone tries.
     let avail = app
-        .ok(
+        .gql_as(
+            &secretary,
             "query($id: ID!) { case(id: $id) { availableTransitions { name status reasons { rule } } } }",
             json!({ "id": transfer }),
         )
         .await;
-    let row = avail["case"]["availableTransitions"]
+    let row = avail["data"]["case"]["availableTransitions"]
         .as_array()
         .unwrap()
         .iter()
@@ -284,7 +338,15 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
 
     // Once decided, the discipline is in force until it lapses: C2.
     reprimand(&app, &case).await;
-    let r = fire(&app, &transfer, "2026-03-12", COMPLETE, letter()).await;
+    let r = fire(
+        &app,
+        &secretary,
+        &transfer,
+        "2026-03-12",
+        COMPLETE,
+        letter(),
+    )
+    .await;
     assert_eq!(rules_of(&r), ["C2"], "{r:#}");
     let msg = r["errors"][0]["message"].as_str().unwrap();
     assert!(msg.contains("thời gian chấp hành kỷ luật"), "{msg}");
@@ -292,13 +354,14 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     // Another member of the branch, with nothing open, is transferred.
     let clean = open_transfer(&app, &p.b1, &other, "2026-03-12").await;
     assert_eq!(
-        ok(&app, &clean, "2026-03-13", COMPLETE, letter()).await,
+        ok(&app, &secretary, &clean, "2026-03-13", COMPLETE, letter()).await,
         "Transferred"
     );
     // A subject named twice, differently, is bad input.
     app.set_today("2026-03-13");
     let r = app
-        .gql(
+        .gql_as(
+            &secretary,
             OPEN,
             json!({ "i": { "definitionId": "transfer", "unitId": p.b1, "title": "x", "subjectMemberId": other,
                 "inputs": { "member_id": m, "full_name": "x", "unit": p.b1,
@@ -330,7 +393,7 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
             "không sinh hoạt ở đơn vị",
         ),
     ] {
-        let r = app.gql(OPEN, vars).await;
+        let r = app.gql_as(&secretary, OPEN, vars).await;
         assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
         let msg = r["errors"][0]["message"].as_str().unwrap();
         assert!(msg.contains(words), "{msg}");
@@ -459,9 +522,11 @@ async fn d41_d42_the_violation_catalogue_is_read_from_the_rule_set_and_checked_a
     );
     let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
     let case = open_discipline(&app, &p.b1, &m, "2026-03-02").await;
-    ok(&app, &case, "2026-03-03", "start_inspection", json!({ "inspecting_body": "branch", "inspecting_level": "branch", "inspection_decision_date": "today" })).await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
+    ok(&app, &secretary, &case, "2026-03-03", "start_inspection", json!({ "inspecting_body": "branch", "inspecting_level": "branch", "inspection_decision_date": "today" })).await;
     let r = fire(
         &app,
+        &secretary,
         &case,
         "2026-03-04",
         "conclude_inspection",
@@ -485,6 +550,7 @@ async fn d41_d42_the_violation_catalogue_is_read_from_the_rule_set_and_checked_a
     // A code of the catalogue and listed circumstances are recorded on the case.
     let concluded = ok(
         &app,
+        &secretary,
         &case,
         "2026-03-04",
         "conclude_inspection",

@@ -22,7 +22,7 @@ use memberflow_tests::{TestApp, error_code, refused_by, spawn_app};
 use memberflow_worker::{Job, Recipients, Schedules, Worker, WorkerOptions, vietnam_offset};
 use serde_json::json;
 
-use crate::support::{member, province};
+use crate::support::{holder, member, province};
 use crate::walk::{OPEN, Walk, branch_vote, date, member_case, on_day};
 
 const STATUS: &str =
@@ -132,6 +132,10 @@ async fn d36_p6_an_expulsion_ends_the_membership_from_the_decision_and_an_annulm
     // The branch votes to propose expulsion (D31: at least 2/3 of its official members)...
     let vote = json!({ "vote_date": "today", "voting_body": "branch", "voting_level": "branch", "secret_ballot": true,
         "discipline_form": "expulsion", "votes_expulsion": 7, "votes_warning": 3, "votes_reprimand": 0, "official_members": 10 });
+    // The vote is this branch's: another branch's secretary holds no role on the case.
+    let other_secretary = holder(&app, "secretary", &p.b2).await;
+    w.forbidden(&other_secretary, "vote", vote.clone(), "secretary@branch")
+        .await;
     assert_eq!(w.ok(&secretary, "vote", vote).await, "LimitationCheck");
     // ...but may only propose it (D13): the branch secretary cannot decide it.
     let r = w
@@ -154,6 +158,15 @@ async fn d36_p6_an_expulsion_ends_the_membership_from_the_decision_and_an_annulm
     w.day = w.day.pred_opt().unwrap();
     let competent = json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior", "secret_ballot": true,
         "discipline_form": "expulsion", "votes_expulsion": 5, "votes_warning": 4, "votes_reprimand": 0, "official_members": 9 });
+    // The decision is the district's: not another district's standing committee.
+    let other_district = holder(&app, "standing_committee", &p.d2).await;
+    w.forbidden(
+        &other_district,
+        "vote",
+        competent.clone(),
+        "standing_committee",
+    )
+    .await;
     w.ok(&district, "vote", competent).await;
     w.ok(
         &district,

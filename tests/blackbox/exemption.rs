@@ -6,7 +6,7 @@ use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
 use crate::admission::{open, to_decision};
-use crate::support::{member, province};
+use crate::support::{holder, member, province};
 use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
 
 const EXEMPT: &str = "mutation($m: ID!, $g: String!, $f: Date!, $t: Date) { exemptMember(memberId: $m, \
@@ -195,14 +195,17 @@ async fn mails_of(app: &TestApp, case: &str, template: &str) -> usize {
 async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_the_bar() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let op = app.token.clone();
+    // The branch's secretary takes its steps; the district's standing committee, competent
+    // for a removal from post and an expulsion (D13), decides.
+    let secretary = holder(&app, "secretary", &p.b1).await;
+    let district = holder(&app, "standing_committee", &p.d1).await;
     // C3: a removal from post, proposed by the branch and decided by the district.
     let m = member(&app, &p.b1, "Hoàng Văn Cách Chức").await;
     let mut inputs = member_case(&m, "Hoàng Văn Cách Chức", &p.b1);
     inputs["holds_post"] = json!(true);
     let mut w = DWalk::open(
         &app,
-        &op,
+        &secretary,
         "discipline_member",
         &p.b1,
         Some(&m),
@@ -211,13 +214,14 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
         "Detected",
     )
     .await;
-    w.walk_to_vote(&op, "2026-01-15", "removal").await;
+    w.walk_to_vote(&secretary, "2026-01-15", "removal").await;
     let ballot = json!({ "vote_date": "today", "voting_body": "branch", "voting_level": "branch",
         "secret_ballot": true, "discipline_form": "removal", "official_members": 10,
         "votes_expulsion": 0, "votes_removal": 6, "votes_warning": 0, "votes_reprimand": 0 });
-    w.expect(&op, "vote", ballot, "LimitationCheck").await;
+    w.expect(&secretary, "vote", ballot, "LimitationCheck")
+        .await;
     w.ok(
-        &op,
+        &secretary,
         "propose_to_competent",
         json!({ "proposed_on": "today" }),
     )
@@ -225,17 +229,21 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     let competent = json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior",
         "secret_ballot": true, "discipline_form": "removal", "official_members": 9,
         "votes_expulsion": 0, "votes_removal": 5, "votes_warning": 0, "votes_reprimand": 0 });
-    w.ok(&op, "vote", competent).await;
+    w.ok(&district, "vote", competent).await;
     w.ok(
-        &op,
+        &district,
         "impose",
         json!({ "decision_date": "today", "decision_number": "20-QĐ/HU" }),
     )
     .await;
     let decided = w.day;
     assert_eq!(
-        w.ok(&op, "notify", json!({ "decision_received_date": "today" }))
-            .await,
+        w.ok(
+            &district,
+            "notify",
+            json!({ "decision_received_date": "today" })
+        )
+        .await,
         "AppealWindow"
     );
     let until = decided
@@ -265,7 +273,7 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     let x = member(&app, &p.b1, "Đinh Văn Khai Trừ").await;
     let mut w = DWalk::open(
         &app,
-        &op,
+        &secretary,
         "discipline_member",
         &p.b1,
         Some(&x),
@@ -274,11 +282,16 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
         "Detected",
     )
     .await;
-    w.walk_to_vote(&op, "2026-01-15", "expulsion").await;
-    w.expect(&op, "vote", branch_vote("expulsion"), "LimitationCheck")
-        .await;
+    w.walk_to_vote(&secretary, "2026-01-15", "expulsion").await;
+    w.expect(
+        &secretary,
+        "vote",
+        branch_vote("expulsion"),
+        "LimitationCheck",
+    )
+    .await;
     w.ok(
-        &op,
+        &secretary,
         "propose_to_competent",
         json!({ "proposed_on": "today" }),
     )
@@ -286,16 +299,16 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     let competent = json!({ "vote_date": "today", "voting_body": "standing_committee", "voting_level": "superior",
         "secret_ballot": true, "discipline_form": "expulsion", "official_members": 9,
         "votes_expulsion": 5, "votes_warning": 4, "votes_reprimand": 0 });
-    w.ok(&op, "vote", competent).await;
+    w.ok(&district, "vote", competent).await;
     w.ok(
-        &op,
+        &district,
         "impose",
         json!({ "decision_date": "today", "decision_number": "21-QĐ/HU" }),
     )
     .await;
     assert_eq!(mails_of(&app, &w.case, "card.collect").await, 0);
     w.ok(
-        &op,
+        &secretary,
         "notify_expulsion",
         json!({ "decision_received_date": "today" }),
     )

@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate};
 use memberflow_tests::{TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
-use crate::consequences::{branch_decides, ok, open_discipline};
+use crate::consequences::{appeal_roles, branch_decides, ok, open_discipline};
 use crate::support::{REGISTER, member, province, unit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
@@ -502,9 +502,12 @@ async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_
         "{csv}"
     );
 
-    // Annulled on appeal (P6): it never had effect, on no day.
+    // Annulled on appeal (P6): it never had effect, on no day. The member appeals; the
+    // superior committee's inspection commission rules.
+    let (appellant, commission) = appeal_roles(&app, "khieunai", &a, &p.d1).await;
     ok(
         &app,
+        &appellant,
         &case,
         "2026-03-20",
         "file_appeal",
@@ -516,6 +519,7 @@ async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_
     assert_eq!(
         ok(
             &app,
+            &commission,
             &case,
             "2026-04-10",
             "annul",

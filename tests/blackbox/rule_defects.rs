@@ -8,13 +8,8 @@ use serde_json::{Value, json};
 
 use crate::admission::{Walk, open, to_competent, to_decision, to_verified, vote_to_ceremony};
 use crate::discipline::Scheduler;
-use crate::support::{REGISTER, member, official_member_input, province};
+use crate::support::{REGISTER, holder, member, official_member_input, province};
 use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
-
-/// An account holding `role` at `unit` only.
-async fn holder(app: &TestApp, name: &str, role: &str, unit: &str) -> String {
-    app.account(name, &[(role, Some(unit))], None).await
-}
 
 fn rules_of(r: &Value) -> Vec<String> {
     r["errors"][0]["extensions"]["rules"]
@@ -71,8 +66,8 @@ async fn a14_after_three_inconclusive_rounds_no_branch_vote_of_any_outcome() {
 async fn e2_the_admission_of_a_person_over_60_is_decided_at_the_province_level_only() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
-    let provincial = holder(&app, "ubtv-tinh", "standing_committee", &p.hg).await;
+    let district = holder(&app, "standing_committee", &p.d1).await;
+    let provincial = holder(&app, "standing_committee", &p.hg).await;
     // 61 years 6 months at the branch vote.
     let mut w = open(&app, &p.b1, "2025-09-01", "1964-03-10").await;
     to_decision(&mut w).await;
@@ -113,8 +108,8 @@ async fn e2_the_admission_of_a_person_over_60_is_decided_at_the_province_level_o
 async fn e2_within_the_age_limit_the_province_does_not_take_the_competent_committees_decision() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
-    let provincial = holder(&app, "ubtv-tinh", "standing_committee", &p.hg).await;
+    let district = holder(&app, "standing_committee", &p.d1).await;
+    let provincial = holder(&app, "standing_committee", &p.hg).await;
     let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
     to_competent(&mut w).await;
@@ -209,16 +204,19 @@ async fn history(app: &TestApp, case: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `transition` on `case` dated `on` (`dry`: decided, not recorded), as the operator.
+/// `transition` on `case` dated `on` (`dry`: decided, not recorded), as the account of
+/// `token`.
 async fn fire_dated(
     app: &TestApp,
+    token: &str,
     case: &str,
     on: &str,
     transition: &str,
     inputs: Value,
     dry: bool,
 ) -> Value {
-    app.gql(
+    app.gql_as(
+        token,
         FIRE_ON,
         json!({ "i": { "caseId": case, "transition": transition, "on": on, "dryRun": dry,
             "inputs": inputs } }),
@@ -233,10 +231,11 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     let p = province(&app).await;
     let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
     let scheduler = Scheduler::new(&app).await;
-    let operator = app.token.clone();
+    // Every step is the branch's, fired by its secretary.
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         &app,
-        &operator,
+        &secretary,
         "discipline_member",
         &p.b1,
         Some(&m),
@@ -245,9 +244,9 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
         "Detected",
     )
     .await;
-    w.walk_to_limitation_check(&operator, "2026-01-15", "reprimand")
+    w.walk_to_limitation_check(&secretary, "2026-01-15", "reprimand")
         .await;
-    w.branch_decides_and_notifies(&operator, "02-QĐ/CB").await;
+    w.branch_decides_and_notifies(&secretary, "02-QĐ/CB").await;
     // Decided 8/3/2026, received 9/3: the window closes after 21/4 (30 working days), the
     // reprimand lapses on 8/3/2027 (C1).
     let window_end = w.deadline("appeal_window").await.unwrap();
@@ -267,7 +266,8 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     // the day of its first event (openCase `on:`), and its history starts there.
     app.set_today("2027-03-20");
     let opened = app
-        .ok(
+        .gql_as(
+            &secretary,
             OPEN_ON,
             json!({ "i": { "definitionId": "transfer", "unitId": p.b1, "title": "Chuyển sinh hoạt",
                 "on": "2026-06-01",
@@ -275,6 +275,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
                     "transfer_reason": "moved_residence", "effective_date": "2026-06-01" } } }),
         )
         .await;
+    let opened = &opened["data"];
     let transfer = opened["openCase"]["case"]["id"]
         .as_str()
         .unwrap()
@@ -288,6 +289,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     // until the lapse, and even once it has lapsed (below).
     let r = fire_dated(
         &app,
+        &secretary,
         &transfer,
         "2026-06-10",
         "complete_transfer",
@@ -300,6 +302,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     // before the scheduler has fired the lapse (C1 takes effect by itself).
     let r = fire_dated(
         &app,
+        &secretary,
         &transfer,
         "2027-03-07",
         "complete_transfer",
@@ -310,6 +313,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     refused(&r, "C2");
     let r = fire_dated(
         &app,
+        &secretary,
         &transfer,
         "2027-03-08",
         "complete_transfer",
@@ -338,6 +342,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     let before = app.row_counts().await;
     let r = fire_dated(
         &app,
+        &secretary,
         &transfer,
         "2026-06-10",
         "complete_transfer",
@@ -350,6 +355,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
     // Dated on the lapse day, the transfer goes through.
     let r = fire_dated(
         &app,
+        &secretary,
         &transfer,
         "2027-03-08",
         "complete_transfer",
@@ -368,22 +374,26 @@ async fn a_case_opens_on_a_past_date_but_never_in_the_future_and_its_steps_keep_
     let app = spawn_app().await;
     let p = province(&app).await;
     app.set_today("2025-09-20");
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let inputs = json!({ "person_id": "P-001", "full_name": "Nguyễn Văn An", "date_of_birth": "1995-03-02",
         "unit": p.b1, "education_level": "upper_secondary", "helper_member": "M-100" });
     let r = app
-        .gql(
+        .gql_as(
+            &secretary,
             OPEN_ON,
             json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "An", "on": "2025-09-21", "inputs": inputs } }),
         )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
     let opened = app
-        .ok(
+        .gql_as(
+            &secretary,
             OPEN_ON,
             json!({ "i": { "definitionId": "admission", "unitId": p.b1, "title": "An", "on": "2025-09-01", "inputs": inputs } }),
         )
         .await;
-    let case = opened["openCase"]["case"]["id"]
+    assert!(opened.get("errors").is_none(), "{opened:#}");
+    let case = opened["data"]["openCase"]["case"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -392,6 +402,7 @@ async fn a_case_opens_on_a_past_date_but_never_in_the_future_and_its_steps_keep_
     let before = app.row_counts().await;
     let r = fire_dated(
         &app,
+        &secretary,
         &case,
         "2025-08-31",
         "record_awareness_certificate",
@@ -407,6 +418,7 @@ async fn a_case_opens_on_a_past_date_but_never_in_the_future_and_its_steps_keep_
     assert_eq!(app.row_counts().await, before);
     let r = fire_dated(
         &app,
+        &secretary,
         &case,
         "2025-09-05",
         "record_awareness_certificate",
@@ -435,7 +447,7 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
     let app = spawn_app().await;
     let p = province(&app).await;
     let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
-    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let subject = app.account("khientrach", &[], Some(&m)).await;
     let mut w = DWalk::open(
         &app,
@@ -553,7 +565,7 @@ async fn warning_voted<'a>(
     ended: &str,
 ) -> (DWalk<'a>, String) {
     let m = member(app, &p.b1, "Hoàng Văn Cảnh Cáo").await;
-    let secretary = holder(app, "bithu", "secretary", &p.b1).await;
+    let secretary = holder(app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         app,
         &secretary,
@@ -619,7 +631,7 @@ async fn d34_a_branch_warning_takes_effect_on_the_day_its_vote_is_announced() {
     let app = spawn_app().await;
     let p = province(&app).await;
     let m = member(&app, &p.b1, "Đinh Văn Công Bố").await;
-    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         &app,
         &secretary,
@@ -689,8 +701,8 @@ async fn organisation_voted<'a>(
     back: u32,
     extra: u64,
 ) -> (DWalk<'a>, String) {
-    let district = holder(app, "thuongvu", "standing_committee", &p.d1).await;
-    let ic = holder(app, "ubkt_huyen", "inspection_commission", &p.d1).await;
+    let district = holder(app, "standing_committee", &p.d1).await;
+    let ic = holder(app, "inspection_commission", &p.d1).await;
     let start = date("2026-03-02");
     // Opened, inspected, concluded, self-criticised and voted one day apart: decided on the 5th day.
     let decided = start + chrono::Days::new(5);
@@ -808,7 +820,7 @@ async fn d31_four_of_nine_is_not_the_majority_the_branch_needs_for_a_reprimand()
     let app = spawn_app().await;
     let p = province(&app).await;
     let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
-    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         &app,
         &secretary,
@@ -842,7 +854,7 @@ async fn to_recognition<'a>(
     p: &crate::support::Province,
     proposal: &str,
 ) -> (Walk<'a>, String) {
-    let secretary = holder(app, "bithu", "secretary", &p.b1).await;
+    let secretary = holder(app, "secretary", &p.b1).await;
     let mut w = open(app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
     vote_to_ceremony(&mut w).await;
@@ -871,11 +883,12 @@ async fn a14_only_the_competent_committee_recognises_and_not_the_branch_the_gras
     let app = spawn_app().await;
     let p = province(&app).await;
     let (mut w, secretary) = to_recognition(&app, &p, "recognise").await;
-    let grassroots = holder(&app, "dangu", "executive_committee", &p.gc).await;
-    let provincial = holder(&app, "ubtv-tinh", "standing_committee", &p.hg).await;
-    let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
+    let grassroots = holder(&app, "executive_committee", &p.gc).await;
+    let provincial = holder(&app, "standing_committee", &p.hg).await;
+    let district = holder(&app, "standing_committee", &p.d1).await;
+    let other_secretary = holder(&app, "secretary", &p.b2).await;
     let decision = json!({ "decision_date": "today", "decision_number": "45-QĐ/HU" });
-    for token in [&secretary, &grassroots, &provincial] {
+    for token in [&secretary, &other_secretary, &grassroots, &provincial] {
         let r = w
             .step_as(Some(token), 1, "recognise", decision.clone())
             .await;
@@ -890,11 +903,12 @@ async fn a14_d4_only_the_competent_committee_strikes_the_name_off() {
     let app = spawn_app().await;
     let p = province(&app).await;
     let (mut w, secretary) = to_recognition(&app, &p, "strike_off").await;
-    let grassroots = holder(&app, "dangu", "executive_committee", &p.gc).await;
-    let other_district = holder(&app, "ubtv-huyen2", "standing_committee", &p.d2).await;
-    let district = holder(&app, "ubtv-huyen", "standing_committee", &p.d1).await;
+    let grassroots = holder(&app, "executive_committee", &p.gc).await;
+    let other_district = holder(&app, "standing_committee", &p.d2).await;
+    let district = holder(&app, "standing_committee", &p.d1).await;
+    let other_secretary = holder(&app, "secretary", &p.b2).await;
     let decision = json!({ "decision_date": "today", "decision_number": "46-QĐ/HU", "strike_off_reason": "Vi phạm tư cách" });
-    for token in [&secretary, &grassroots, &other_district] {
+    for token in [&secretary, &other_secretary, &grassroots, &other_district] {
         let r = w
             .step_as(Some(token), 1, "strike_off", decision.clone())
             .await;
@@ -909,7 +923,7 @@ async fn d34_without_an_announcement_day_a_branch_warning_is_dated_the_day_of_it
     let app = spawn_app().await;
     let p = province(&app).await;
     let m = member(&app, &p.b1, "Trịnh Văn Họp").await;
-    let secretary = holder(&app, "bithu", "secretary", &p.b1).await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         &app,
         &secretary,

@@ -104,3 +104,73 @@ pub async fn province(app: &TestApp) -> Province {
         gb,
     }
 }
+
+/// A token of an account holding exactly `role` at `unit` (an id) and nothing else, named
+/// `role@CODE` after the unit's code: made the first time, a fresh session of it after.
+pub async fn holder(app: &TestApp, role: &str, unit: &str) -> String {
+    let d = app
+        .ok(
+            "query($id: ID!) { unit(id: $id) { code } }",
+            json!({ "id": unit }),
+        )
+        .await;
+    let name = format!("{role}@{}", d["unit"]["code"].as_str().unwrap());
+    match app.try_account(&name, &[(role, Some(unit))], None).await {
+        Ok(token) => token,
+        Err(e) if e.contains("already taken") => app.session_of(&name).await,
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+/// The accounts that act on a branch's cases as the rules say, each holding one role at the
+/// unit the rules name and nothing else (made by [`holder`]): the walks fire every step as
+/// one of them, never as `operator`, so that the roles of each transition are exercised.
+pub struct RealRoles {
+    /// The secretary of the branch (`secretary@branch`).
+    pub secretary: String,
+    /// The executive committee of its grassroots organization (`executive_committee@grassroots`),
+    /// when that is a grassroots committee; the branch's secretary for a grassroots branch.
+    pub executive: String,
+    /// The standing committee of the grassroots organization's direct superior: the competent
+    /// committee of A10 (`A10.competent_level = "superior"`) on the day the roles are made.
+    pub competent: String,
+    /// The standing committee of the province (`standing_committee@province`).
+    pub province: String,
+}
+
+impl RealRoles {
+    /// The real roles over `branch` on the tree of `on` (`YYYY-MM-DD`).
+    pub async fn of(app: &TestApp, branch: &str, on: &str) -> RealRoles {
+        let d = app
+            .ok(
+                "query($id: ID!, $on: Date) { unit(id: $id) { id kind ancestors(on: $on) { id kind } } }",
+                json!({ "id": branch, "on": on }),
+            )
+            .await;
+        let unit = &d["unit"];
+        // The unit, then its ancestors, nearest first.
+        let mut path = vec![unit.clone()];
+        path.extend(unit["ancestors"].as_array().unwrap().iter().cloned());
+        let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+        let g = path
+            .iter()
+            .position(|u| u["kind"] == "GRASSROOTS_COMMITTEE" || u["kind"] == "GRASSROOTS_BRANCH")
+            .unwrap_or_else(|| panic!("no grassroots organization above {branch}: {d:#}"));
+        let grassroots = &path[g];
+        let superior = id(&path[g + 1]);
+        let root = id(path.last().unwrap());
+        let secretary = holder(app, "secretary", branch).await;
+        let committee = grassroots["kind"] == "GRASSROOTS_COMMITTEE";
+        let executive = if committee {
+            holder(app, "executive_committee", &id(grassroots)).await
+        } else {
+            secretary.clone()
+        };
+        RealRoles {
+            executive,
+            competent: holder(app, "standing_committee", &superior).await,
+            province: holder(app, "standing_committee", &root).await,
+            secretary,
+        }
+    }
+}

@@ -339,7 +339,17 @@ pub(crate) async fn case_roles(
         Some(id) => a.catalog.rules.get(id),
         None => a.catalog.rules.for_date(on),
     };
-    let path = path(ctx, unit, on).await?;
+    let mut path = path(ctx, unit, on).await?;
+    // A unit that has ended (dissolved, merged) has no ancestors after its last day: its cases
+    // stay with the bodies above it on that day, so that the competent committee can still
+    // decide or close them rather than nobody but a grant everywhere.
+    if path.len() == 1
+        && let Some(end) = unit_record(ctx, unit).await?.valid_to
+        && on >= end
+        && let Some(last) = end.pred_opt()
+    {
+        path = self::path(ctx, unit, last).await?;
+    }
     let grants: Vec<Grant<Uuid>> = who.principal.grants();
     let roles = access::case_roles(
         &grants,
