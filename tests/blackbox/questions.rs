@@ -301,6 +301,13 @@ async fn the_targets_report_asks_its_questions_on_its_reference_date_in_the_same
     officials(&app, &b1, 3).await;
     officials(&app, &gb, 2).await;
     admitted(&app, &b1, "2018-06-30").await;
+    // A hamlet of the commune, with neither a branch nor a member living in it.
+    app.ok(
+        "mutation($i: RecordHamletInput!) { recordHamlet(input: $i) { id } }",
+        json!({ "i": { "unitId": g, "code": "P-AP1", "name": "Ấp 1", "kind": "HAMLET",
+                       "from": "2010-01-01" } }),
+    )
+    .await;
     const NESTED: &str = "query($y: Int!, $years: Int!) {
       admissionTarget(code: \"P\", year: $y) {
         referenceDate
@@ -333,6 +340,14 @@ async fn the_targets_report_asks_its_questions_on_its_reference_date_in_the_same
     let alone = app.ok(HAMLETS, json!({ "u": p, "on": "2022-12-31" })).await;
     assert_eq!(t["hamletsWithout"], alone["hamletsWithout"], "{r:#}");
     assert_eq!(t["hamletsWithout"]["on"], "2022-12-31", "{r:#}");
+    assert_eq!(t["hamletsWithout"]["lookedAt"], 1, "{r:#}");
+    for list in ["withoutMembers", "withoutBranch"] {
+        assert_eq!(
+            t["hamletsWithout"][list],
+            json!([{ "hamlet": { "code": "P-AP1" } }]),
+            "{list}: {r:#}"
+        );
+    }
     // Over four years (from 1/1/2019) B1 and its committee are idle too.
     let r = app.ok(NESTED, json!({ "y": 2022, "years": 4 })).await;
     assert_eq!(
