@@ -935,6 +935,145 @@ async fn the_demo_loaded_in_rounds_of_cases_has_every_case_once_and_its_counters
     assert!(!zero.status.success());
 }
 
+/// An admission case of the batch's unit `unit` (code `code`) opened on `on` and walked by
+/// the engine as the demo walks its cases: on the candidate list, still open.
+fn bulk_admission(
+    catalog: &memberflow_workflow::catalog::Catalog,
+    unit: usize,
+    code: &str,
+    on: NaiveDate,
+) -> memberflow_store::BulkCase {
+    use memberflow_workflow::engine::{self, Actor, Event, Value};
+    let def = catalog.latest("admission").unwrap();
+    let mut event = Event::new("open", Actor::new("demo", def.open.by.clone()));
+    event.inputs = [
+        ("person_id", Value::Text(format!("{code}/{on}"))),
+        ("full_name", Value::Text("Lê Thị Hoa".into())),
+        ("date_of_birth", Value::Date(date("1995-03-01"))),
+        ("unit", Value::Text(code.into())),
+        ("education_level", Value::Text("upper_secondary".into())),
+        ("helper_member", Value::Text(format!("{code}/helper"))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    event.context = engine::context::subject_discipline(&[]);
+    let d = engine::open(def, &catalog.rules, &catalog.calendar, &event, on).unwrap();
+    memberflow_store::BulkCase {
+        unit,
+        member: None,
+        title: "Kết nạp đảng viên: Lê Thị Hoa".into(),
+        definition: (def.id.clone(), def.version),
+        terminal: false,
+        steps: vec![memberflow_store::BulkStep {
+            event,
+            from: d.from,
+            to: d.to,
+            rule_set: d.rule_set,
+            effects: d.effects,
+            on: d.on,
+        }],
+        snapshot: d.case,
+    }
+}
+
+/// Rounds of cases handed to the bulk load one after another.
+struct Rounds(Vec<memberflow_store::BulkCaseRound>);
+
+impl memberflow_store::BulkCaseRounds for Rounds {
+    fn total(&self) -> u64 {
+        self.0.iter().map(|r| r.cases.len() as u64).sum()
+    }
+    fn next_round(&mut self) -> Result<Option<memberflow_store::BulkCaseRound>, String> {
+        Ok((!self.0.is_empty()).then(|| self.0.remove(0)))
+    }
+}
+
+/// The open admission cases of a bulk load count in the forecast's aggregates whether they
+/// come with the batch or in a later round (as the demo loads its cases): the forecast read
+/// from them is what the cases give, and `check --stats` finds no difference.
+#[tokio::test]
+async fn open_admission_cases_loaded_in_rounds_count_in_the_forecast() {
+    use memberflow_store::{BulkBatch, BulkCaseRound, BulkEdge, BulkTreeEvent, BulkUnit};
+    use memberflow_workflow::tree::UnitKind;
+    let app = spawn_app().await;
+    let catalog = memberflow_server::load_catalog(&memberflow_server::Config::default()).unwrap();
+    let since = date("2004-01-01");
+    let unit = |code: &str, kind| BulkUnit {
+        code: code.into(),
+        name: code.into(),
+        kind,
+        branch_category: None,
+        valid_from: since,
+        valid_to: None,
+        successor: None,
+    };
+    let units = vec![
+        unit("R", UnitKind::Province),
+        unit("R-G", UnitKind::GrassrootsCommittee),
+        unit("R-G-B1", UnitKind::Branch),
+        unit("R-G-B2", UnitKind::Branch),
+    ];
+    let edges = [(1, 0), (2, 1), (3, 1)]
+        .map(|(unit, parent)| BulkEdge {
+            unit,
+            parent,
+            valid_from: since,
+            valid_to: None,
+        })
+        .to_vec();
+    let tree_events = std::iter::once(BulkTreeEvent::Create {
+        unit: 0,
+        parent: None,
+    })
+    .chain(edges.iter().map(|e| BulkTreeEvent::Create {
+        unit: e.unit,
+        parent: Some(e.parent),
+    }))
+    .collect();
+    let batch = BulkBatch {
+        id_seed: 7,
+        units,
+        edges,
+        tree_events,
+        cases: vec![bulk_admission(&catalog, 2, "R-G-B1", date("2026-08-01"))],
+        ..BulkBatch::default()
+    };
+    // Two rounds after the batch's own case: one case each, in both branches.
+    let mut rounds = Rounds(
+        [(2, "R-G-B1", "2026-09-01"), (3, "R-G-B2", "2026-10-01")]
+            .map(|(u, code, on)| BulkCaseRound {
+                cases: vec![bulk_admission(&catalog, u, code, date(on))],
+                discipline: Vec::new(),
+            })
+            .to_vec(),
+    );
+    let store = memberflow_store::Store::connect(app.database_url())
+        .await
+        .unwrap();
+    store
+        .stats()
+        .bulk_load_rounds(
+            &batch,
+            &mut rounds,
+            date("2026-10-01").and_hms_opt(3, 0, 0).unwrap().and_utc(),
+            &mut |_: &str, _: u64, _: u64| {},
+        )
+        .await
+        .unwrap();
+    let (ok, out) = check_stats(app.database_url(), &[]);
+    assert!(ok && out.contains(" 0 difference(s)"), "{out}");
+    assert!(!out.contains("forecast is not built"), "{out}");
+    assert_eq!(
+        forecast_matches_the_cases(&app, "R", 2026, "2026-11-25").await,
+        3
+    );
+    assert_eq!(
+        forecast_matches_the_cases(&app, "R-G-B2", 2026, "2026-11-25").await,
+        1
+    );
+}
+
 /// `memberflow check --stats` on the test database: its output and whether it agreed.
 fn check_stats(db: &str, extra: &[&str]) -> (bool, String) {
     let mut args = vec!["check", "--stats"];

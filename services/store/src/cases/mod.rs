@@ -399,8 +399,15 @@ pub struct ChainBreak {
     pub problem: String,
 }
 
+/// Lower-case hexadecimal, written into one string (a bulk load hashes every step).
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// The hash of an event: SHA-256 over the previous hash and a canonical JSON rendering of
@@ -412,9 +419,10 @@ pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
     #[derive(serde::Serialize)]
     struct Body<'a> {
         actor: &'a str,
-        case: String,
+        /// Written as its text (hyphenated), like the dates.
+        case: Uuid,
         definition_version: u32,
-        effective_date: String,
+        effective_date: NaiveDate,
         from: &'a str,
         idempotency_key: &'a Option<String>,
         inputs: &'a serde_json::Value,
@@ -431,9 +439,9 @@ pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
     }
     let body = Body {
         actor: &e.actor,
-        case: case_id.to_string(),
+        case: case_id,
         definition_version: e.definition_version,
-        effective_date: e.effective_date.to_string(),
+        effective_date: e.effective_date,
         from: &e.from_state,
         idempotency_key: &e.idempotency_key,
         inputs: &e.inputs,
@@ -449,8 +457,9 @@ pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
     let mut h = Sha256::new();
     h.update(e.prev_hash.as_bytes());
     h.update(b"\n");
-    // Serializing borrowed strings and values into a buffer cannot fail.
-    h.update(serde_json::to_vec(&body).unwrap_or_default());
+    // The body's text is fed to the hash as it is written, never held whole; serializing
+    // borrowed strings and values into the hash cannot fail.
+    let _ = serde_json::to_writer(&mut h, &body);
     hex(&h.finalize())
 }
 
@@ -1932,5 +1941,10 @@ mod tests {
             h.update(body.to_string().as_bytes());
             assert_eq!(event_hash(case_id, &e), hex(&h.finalize()));
         }
+        // And the hash's text: SHA-256 of nothing, lower-case hexadecimal.
+        assert_eq!(
+            hex(&Sha256::digest(b"")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

@@ -562,16 +562,24 @@ struct Ids<'a> {
 
 /// Inserts `cases` (ids `case_ids`), their histories (hash-chained as `fire_case` chains them)
 /// and the deadlines still open in their last states, reporting progress from `done` of
-/// `total`.
+/// `total`; counts in `open` what the open admission cases among them add to the forecast's
+/// aggregates (written once every case is in, [`super::forecast::apply`]).
+#[allow(clippy::too_many_arguments)]
 async fn insert_cases(
     txn: &impl BulkWrite,
     cases: &[BulkCase],
     case_ids: &[Uuid],
     ids: &Ids<'_>,
+    open: &mut super::forecast::Groups,
     mut done: u64,
     total: u64,
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
+    for c in cases {
+        if let Some(k) = super::forecast::of_snapshot(&c.definition.0, c.terminal, &c.snapshot) {
+            *open.entry((id_of(ids.units, c.unit), k)).or_default() += 1;
+        }
+    }
     // A round of cases at a time, so that the histories' rows are not all in memory at once.
     const CASES_PER_ROUND: usize = 500;
     for (cases, round_ids) in cases
@@ -1229,7 +1237,19 @@ async fn load_batch(
         members: &member_ids,
         now,
     };
-    insert_cases(txn, &batch.cases, &case_ids, &ctx, 0, total, progress).await?;
+    // What the open admission cases of the batch and of every round add to the forecast.
+    let mut open = super::forecast::Groups::new();
+    insert_cases(
+        txn,
+        &batch.cases,
+        &case_ids,
+        &ctx,
+        &mut open,
+        0,
+        total,
+        progress,
+    )
+    .await?;
     while let Some(round) = rounds.next_round().map_err(internal)? {
         batch.check_round(&round, case_ids.len())?;
         let first = case_ids.len();
@@ -1240,6 +1260,7 @@ async fn load_batch(
             &round.cases,
             &case_ids[first..],
             &ctx,
+            &mut open,
             done,
             total,
             progress,
@@ -1333,13 +1354,8 @@ async fn load_batch(
     // changes): their ancestry from their links and their parents' rows.
     let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
     crate::tree::ancestry::refresh(txn, &new_units).await?;
-    // The forecast's aggregates: the batch's open admission cases, on its units' chains.
-    let mut open = super::forecast::Groups::new();
-    for c in &batch.cases {
-        if let Some(k) = super::forecast::of_snapshot(&c.definition.0, c.terminal, &c.snapshot) {
-            *open.entry((id_of(&unit_ids, c.unit), k)).or_default() += 1;
-        }
-    }
+    // The forecast's aggregates: the open admission cases of the batch and of its rounds, on
+    // their units' chains (the ancestry just written).
     super::forecast::apply(txn, &open).await?;
     laps.lap("ancestry, forecast");
     // The subtree aggregates: added up again after a rebuild, else the batch's share added
