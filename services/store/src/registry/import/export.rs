@@ -6,7 +6,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use memberflow_workflow::import::{BadgeRow, HamletRow, MemberRow, Period, RoleRow, UnitRow};
+use memberflow_workflow::import::{
+    BadgeRow, DisciplineRow, HamletRow, MemberRow, Period, RoleRow, UnitRow,
+};
 use memberflow_workflow::tree::{self as core, MemberStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -14,7 +16,7 @@ use uuid::Uuid;
 use super::super::Registry;
 use crate::entity::{member, member_residence, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
-use crate::stats::entity::badge_award;
+use crate::stats::entity::{badge_award, discipline_record};
 
 /// The tree as an export names it.
 #[derive(Debug, Clone, Default)]
@@ -256,6 +258,38 @@ impl Registry<'_> {
         }
         badges.sort_by(|a, b| (&a.card, a.years).cmp(&(&b.card, b.years)));
         Ok(BadgePageExport { badges, next })
+    }
+
+    /// The discipline register an export within the tree's scope gives: the records of the
+    /// members with a card number whose last branch is in the scope, as
+    /// [`Registry::export_within`] gives them.
+    pub async fn export_discipline_of(&self, tree: &ExportTree) -> Result<Vec<DisciplineRow>> {
+        let db = self.db();
+        let ids: Vec<Uuid> = discipline_record::Entity::find()
+            .select_only()
+            .column(discipline_record::Column::MemberId)
+            .distinct()
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut card_of: HashMap<Uuid, String> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let cards: Vec<(Uuid, Option<String>)> = member::Entity::find()
+                .select_only()
+                .column(member::Column::Id)
+                .column(member::Column::PartyCardNumber)
+                .filter(member::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            card_of.extend(cards.into_iter().filter_map(|(id, c)| Some((id, c?))));
+        }
+        if let Some(scope) = &tree.scope {
+            let ids: Vec<Uuid> = card_of.keys().copied().collect();
+            let last_unit = last_units_of(db, &ids).await?;
+            card_of.retain(|m, _| last_unit.get(m).is_some_and(|u| scope.contains(u)));
+        }
+        super::discipline::export_discipline(db, &card_of).await
     }
 
     /// The role grants an export within the tree's scope gives.
