@@ -1346,10 +1346,17 @@ fn data_rows(sheet: &Sheet) -> impl Iterator<Item = (usize, &Vec<Cell>)> {
         .map(|(i, r)| (i + 1, r))
 }
 
-/// Parses a units sheet.
-pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
+/// Reads every data row of a sheet of `kind` with `read` (given the row's reader and the
+/// natural keys seen so far, for [`RowReader::first_time`]): a row is kept when `read` gives it
+/// and found no problem, its problems are the sheet's otherwise. A header that is not the
+/// template's leaves no row read.
+fn parse_rows<T>(
+    sheet: &Sheet,
+    kind: Kind,
+    mut read: impl FnMut(&mut RowReader<'_>, &mut HashMap<String, usize>) -> Option<T>,
+) -> Parsed<T> {
     let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Units, &mut out.problems);
+    let index = columns(sheet, kind, &mut out.problems);
     if !out.problems.is_empty() {
         return out;
     }
@@ -1362,6 +1369,18 @@ pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
             index: &index,
             problems: Vec::new(),
         };
+        match read(&mut r, &mut seen) {
+            Some(v) if r.problems.is_empty() => out.rows.push(v),
+            _ => out.problems.append(&mut r.problems),
+        }
+    }
+    out
+}
+
+/// Parses a units sheet.
+pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
+    parse_rows(sheet, Kind::Units, |r, seen| {
+        let row = r.row;
         let code = r.code("code", parse_code, "không có khoảng trắng / no spaces");
         let name = r.text("name");
         let kind = r.code("kind", parse_kind, "PROVINCE, ..., BRANCH");
@@ -1391,31 +1410,24 @@ pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
                 )
             }),
         );
-        r.first_time("code", &code, &mut seen, |code, first| {
+        r.first_time("code", &code, seen, |code, first| {
             Text::new(
                 format!("Mã đơn vị {code} đã có ở dòng {first}."),
                 format!("Unit code {code} already appears on row {first}."),
             )
         });
-        let problems = std::mem::take(&mut r.problems);
-        match (code, name, kind, valid_from) {
-            (Some(code), Some(name), Some(kind), Some(valid_from)) if problems.is_empty() => {
-                out.rows.push(UnitRow {
-                    row,
-                    code,
-                    name,
-                    kind,
-                    branch_category,
-                    valid_from,
-                    valid_to,
-                    parents,
-                    successor,
-                });
-            }
-            _ => out.problems.extend(problems),
-        }
-    }
-    out
+        Some(UnitRow {
+            row,
+            code: code?,
+            name: name?,
+            kind: kind?,
+            branch_category,
+            valid_from: valid_from?,
+            valid_to,
+            parents,
+            successor,
+        })
+    })
 }
 
 /// Parses a members sheet; `probation_months` gives the probation (A13) of the rule set in
@@ -1605,55 +1617,31 @@ pub fn parse_role_holders(sheet: &Sheet) -> Parsed<RoleRow> {
 /// Parses a badges sheet: every cell, a whole number of years, and a natural key (card
 /// number, years) given once: a member receives each badge once (A30).
 pub fn parse_badges(sheet: &Sheet) -> Parsed<BadgeRow> {
-    let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Badges, &mut out.problems);
-    if !out.problems.is_empty() {
-        return out;
-    }
-    let mut first: HashMap<(String, u32), usize> = HashMap::new();
-    for (row, cells) in data_rows(sheet) {
-        let mut r = RowReader {
-            sheet: &sheet.name,
-            row,
-            cells,
-            index: &index,
-            problems: Vec::new(),
-        };
+    parse_rows(sheet, Kind::Badges, |r, seen| {
+        let row = r.row;
         let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
         let years = r.code("years", parse_years, "30, 40, 45, 50, ...");
         let award_date = r.date("award_date");
-        if let (Some(card), Some(years)) = (&card, years) {
-            match first.get(&(card.clone(), years)) {
-                Some(f) => {
-                    let c = r.column("years");
-                    r.problem(
-                        c,
-                        "DUPLICATE",
-                        Text::new(
-                            format!("Huy hiệu {years} năm tuổi Đảng của đảng viên {card} đã có ở dòng {f}."),
-                            format!("The {years}-year badge of member {card} already appears on row {f}."),
-                        ),
-                    );
-                }
-                None => {
-                    first.insert((card.clone(), years), row);
-                }
-            }
-        }
-        let problems = std::mem::take(&mut r.problems);
-        match (card, years, award_date) {
-            (Some(card), Some(years), Some(award_date)) if problems.is_empty() => {
-                out.rows.push(BadgeRow {
-                    row,
-                    card,
-                    years,
-                    award_date,
-                });
-            }
-            _ => out.problems.extend(problems),
-        }
-    }
-    out
+        let key = card.as_ref().zip(years).map(|(c, y)| format!("{c} {y}"));
+        r.first_time("years", &key, seen, |_, first| {
+            let (card, years) = (
+                card.as_deref().unwrap_or_default(),
+                years.unwrap_or_default(),
+            );
+            Text::new(
+                format!(
+                    "Huy hiệu {years} năm tuổi Đảng của đảng viên {card} đã có ở dòng {first}."
+                ),
+                format!("The {years}-year badge of member {card} already appears on row {first}."),
+            )
+        });
+        Some(BadgeRow {
+            row,
+            card: card?,
+            years: years?,
+            award_date: award_date?,
+        })
+    })
 }
 
 /// A hamlet's kind from its code or its Vietnamese name (`thôn` is an `ấp`).
@@ -1675,20 +1663,8 @@ fn parse_hamlet_kind(s: &str) -> Option<HamletKind> {
 /// Parses a hamlets sheet: every cell, the branch history within the hamlet's existence,
 /// the dates in order, and a code given once.
 pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
-    let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Hamlets, &mut out.problems);
-    if !out.problems.is_empty() {
-        return out;
-    }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (row, cells) in data_rows(sheet) {
-        let mut r = RowReader {
-            sheet: &sheet.name,
-            row,
-            cells,
-            index: &index,
-            problems: Vec::new(),
-        };
+    parse_rows(sheet, Kind::Hamlets, |r, seen| {
+        let row = r.row;
         let code = r.code(
             "hamlet_code",
             parse_code,
@@ -1737,33 +1713,24 @@ pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
                 )
             }),
         );
-        r.first_time("hamlet_code", &code, &mut seen, |code, first| {
+        r.first_time("hamlet_code", &code, seen, |code, first| {
             Text::new(
                 format!("Mã ấp, khu vực {code} đã có ở dòng {first}."),
                 format!("Hamlet code {code} already appears on row {first}."),
             )
         });
-        let problems = std::mem::take(&mut r.problems);
-        match (code, name, kind, unit, valid_from) {
-            (Some(code), Some(name), Some(kind), Some(unit), Some(valid_from))
-                if problems.is_empty() =>
-            {
-                out.rows.push(HamletRow {
-                    row,
-                    code,
-                    name,
-                    kind,
-                    unit,
-                    valid_from,
-                    valid_to,
-                    successor,
-                    branches,
-                });
-            }
-            _ => out.problems.extend(problems),
-        }
-    }
-    out
+        Some(HamletRow {
+            row,
+            code: code?,
+            name: name?,
+            kind: kind?,
+            unit: unit?,
+            valid_from: valid_from?,
+            valid_to,
+            successor,
+            branches,
+        })
+    })
 }
 
 /// A member's form of discipline from its code or its Vietnamese name (an organisation's
@@ -1815,20 +1782,8 @@ fn parse_discipline_status(s: &str) -> Option<DisciplineStatus> {
 /// status date after the decision and given exactly when the discipline is no longer in force,
 /// and a natural key (card number, form, decision date) given once.
 pub fn parse_discipline(sheet: &Sheet) -> Parsed<DisciplineRow> {
-    let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Discipline, &mut out.problems);
-    if !out.problems.is_empty() {
-        return out;
-    }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (row, cells) in data_rows(sheet) {
-        let mut r = RowReader {
-            sheet: &sheet.name,
-            row,
-            cells,
-            index: &index,
-            problems: Vec::new(),
-        };
+    parse_rows(sheet, Kind::Discipline, |r, seen| {
+        let row = r.row;
         let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
         let form = r.code(
             "discipline_form",
@@ -1919,30 +1874,23 @@ pub fn parse_discipline(sheet: &Sheet) -> Parsed<DisciplineRow> {
             (Some(c), Some(f), Some(d)) => Some(format!("{c} {} {d}", f.as_str())),
             _ => None,
         };
-        r.first_time("decision_date", &key, &mut seen, |_, first| {
+        r.first_time("decision_date", &key, seen, |_, first| {
             Text::new(
                 format!("Kỷ luật này (cùng số thẻ, hình thức, ngày quyết định) đã có ở dòng {first}."),
                 format!("This discipline (same card number, form and decision date) already appears on row {first}."),
             )
         });
-        let problems = std::mem::take(&mut r.problems);
-        match (card, form, decision_date, status) {
-            (Some(card), Some(form), Some(decision_date), Some(status)) if problems.is_empty() => {
-                out.rows.push(DisciplineRow {
-                    row,
-                    card,
-                    form,
-                    number,
-                    body: body_kind.zip(body_level),
-                    decision_date,
-                    status,
-                    status_date,
-                });
-            }
-            _ => out.problems.extend(problems),
-        }
-    }
-    out
+        Some(DisciplineRow {
+            row,
+            card: card?,
+            form: form?,
+            number,
+            body: body_kind.zip(body_level),
+            decision_date: decision_date?,
+            status: status?,
+            status_date,
+        })
+    })
 }
 
 /// A badge's years: a whole number from 1 (`30`, also `30.0` as a number cell gives it).

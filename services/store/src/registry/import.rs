@@ -781,12 +781,11 @@ impl Registry<'_> {
             .await?
         {
             last_unit.insert(mu.member_id, mu.unit_id);
-            units_of.entry(mu.member_id).or_default().push(Period {
-                value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
-                from: mu.valid_from,
-                to: mu.valid_to,
-                reason: Some(mu.reason),
-            });
+            let member = mu.member_id;
+            units_of
+                .entry(member)
+                .or_default()
+                .push(export::unit_period(mu, code_of));
         }
         let mut residences_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
         for r in member_residence::Entity::find()
@@ -795,15 +794,11 @@ impl Registry<'_> {
             .all(db)
             .await?
         {
-            residences_of.entry(r.member_id).or_default().push(Period {
-                value: hamlet_code_of
-                    .get(&r.hamlet_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                from: r.valid_from,
-                to: r.valid_to,
-                reason: Some(r.reason),
-            });
+            let member = r.member_id;
+            residences_of
+                .entry(member)
+                .or_default()
+                .push(export::residence_period(r, &hamlet_code_of));
         }
         let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
         for st in member_status::Entity::find()
@@ -812,13 +807,9 @@ impl Registry<'_> {
             .all(db)
             .await?
         {
-            if let Some(status) = MemberStatus::parse(&st.status) {
-                statuses_of.entry(st.member_id).or_default().push(Period {
-                    value: status,
-                    from: st.valid_from,
-                    to: st.valid_to,
-                    reason: None,
-                });
+            let member = st.member_id;
+            if let Some(p) = export::status_period(st) {
+                statuses_of.entry(member).or_default().push(p);
             }
         }
         let mut card_of: HashMap<Uuid, String> = HashMap::new();
@@ -826,29 +817,19 @@ impl Registry<'_> {
             if scope.is_some() && !last_unit.get(&m.id).is_some_and(|u| within(*u)) {
                 continue;
             }
-            let Some(card) = m.party_card_number else {
+            let Some(card) = m.party_card_number.clone() else {
                 out.members_without_card += 1;
                 continue;
             };
             card_of.insert(m.id, card.clone());
-            out.members.push(MemberRow {
-                row: out.members.len() + 2,
-                card,
-                full_name: m.full_name,
-                date_of_birth: m.date_of_birth,
-                sex: m.sex,
-                ethnicity: m.ethnicity,
-                religion: m.religion,
-                education: m.education,
-                occupation: m.occupation,
-                admission_decision: m.admission_decision_date,
-                ceremony: m.ceremony_date,
-                official: m.official_date,
-                email: m.email,
-                units: units_of.remove(&m.id).unwrap_or_default(),
-                statuses: statuses_of.remove(&m.id).unwrap_or_default(),
-                residences: residences_of.remove(&m.id).unwrap_or_default(),
-            });
+            let (units, statuses, residences) = (
+                units_of.remove(&m.id).unwrap_or_default(),
+                statuses_of.remove(&m.id).unwrap_or_default(),
+                residences_of.remove(&m.id).unwrap_or_default(),
+            );
+            let mut row = export::member_row(m, card, units, statuses, residences);
+            row.row = out.members.len() + 2;
+            out.members.push(row);
         }
         out.roles = roles::export_roles(db, code_of, scope).await?;
         out.badges = awards::export_badges(db, &card_of).await?;

@@ -22,7 +22,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::{ImportOutcome, Known, RowAction, in_scope, problem};
-use crate::entity::{member, member_unit, unit_parent};
+use crate::entity::{member_unit, unit_parent};
 use crate::error::Result;
 use crate::stats::entity::discipline_record;
 
@@ -101,22 +101,16 @@ pub(super) async fn plan_discipline(
     cards.sort();
     cards.dedup();
     let mut subjects: HashMap<String, Subject> = HashMap::new();
-    for chunk in cards.chunks(500) {
-        for m in member::Entity::find()
-            .filter(member::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?
-        {
-            if let Some(c) = m.party_card_number {
-                subjects.insert(
-                    c,
-                    Subject {
-                        id: m.id,
-                        admission_decision: m.admission_decision_date,
-                        units: Vec::new(),
-                    },
-                );
-            }
+    for m in super::export::members_by_card(txn, &cards).await? {
+        if let Some(c) = m.party_card_number {
+            subjects.insert(
+                c,
+                Subject {
+                    id: m.id,
+                    admission_decision: m.admission_decision_date,
+                    units: Vec::new(),
+                },
+            );
         }
     }
     let ids: Vec<Uuid> = subjects.values().map(|s| s.id).collect();
