@@ -17,6 +17,9 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use sea_orm::ConnectionTrait as _;
+
 use chrono::{DateTime, Months, NaiveDate, TimeZone, Utc};
 use memberflow_tests::{TestApp, error_code, refused_by, spawn_app};
 use memberflow_worker::{Job, Recipients, Schedules, Worker, WorkerOptions, vietnam_offset};
@@ -362,6 +365,34 @@ async fn c1_a_reprimand_by_the_branch_lapses_after_12_months() {
     assert_eq!(
         status_on(&app, &m, lapse_date).await,
         ("OFFICIAL".to_owned(), Some("HG-D1-X-1".to_owned()))
+    );
+
+    // The register keeps the decision's number and the body that decided it, as the case's
+    // facts gave them: the discipline register's export carries them (docs/import.md).
+    app.db
+        .execute_unprepared(
+            "UPDATE member SET party_card_number = '0300001' WHERE full_name = 'Phạm Thị Khiển Trách'",
+        )
+        .await
+        .unwrap();
+    let r = app
+        .ok(
+            "query { exportRegistry(kind: DISCIPLINE, format: CSV) { contentBase64 } }",
+            json!({}),
+        )
+        .await;
+    let csv = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(r["exportRegistry"]["contentBase64"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        csv.lines().skip(1).collect::<Vec<_>>(),
+        vec![format!(
+            "0300001,REPRIMAND,03-QĐ/CB,BRANCH,BRANCH,2026-03-08,LAPSED,{lapse_date}"
+        )],
+        "{csv}"
     );
 }
 

@@ -78,6 +78,22 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         ],
         &["report", "hamlets-without", "--on", "2023-06-30"],
         &["report", "hamlets-without", "--on", "2018-01-01"],
+        &[
+            "report",
+            "discipline",
+            "--from",
+            "2018-01-01",
+            "--to",
+            "2023-06-30",
+        ],
+        &[
+            "report",
+            "discipline",
+            "--from",
+            "2021-01-01",
+            "--to",
+            "2021-12-31",
+        ],
     ] {
         let (ra, rb) = (
             ok(memberflow(a.url(), d, report)),
@@ -128,6 +144,17 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "the residences are exported"
     );
     assert_eq!(kind_in(b.url(), d, "members"), members);
+    // The discipline register, by card number, decision date and form, with its statuses.
+    let discipline = kind_in(a.url(), d, "discipline");
+    assert!(discipline.len() > 50, "{}", discipline.len());
+    assert!(
+        out.contains(&format!(
+            "discipline: {} new, 0 changed, 0 unchanged",
+            discipline.len()
+        )),
+        "{out}"
+    );
+    assert_eq!(kind_in(b.url(), d, "discipline"), discipline);
     // Again: nothing changes.
     let out = ok(memberflow(b.url(), d, &["import", "hg.xlsx"]));
     assert!(
@@ -149,6 +176,13 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         out.contains(&format!(
             "hamlets: 0 new, 0 changed, {} unchanged",
             hamlets.len()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "discipline: 0 new, 0 changed, {} unchanged",
+            discipline.len()
         )),
         "{out}"
     );
@@ -1045,4 +1079,148 @@ KV2,Khu vực 2,RESIDENTIAL_GROUP,HG-VT-P1,2010-01-01,2020-01-01,KV1,HG-VT-P1-A2
             "{day}"
         );
     }
+}
+
+const DISCIPLINE_HEADER: &str = "Số thẻ đảng viên,Hình thức kỷ luật,Số quyết định,Cơ quan quyết định,Cấp quyết định,Ngày quyết định,Tình trạng kỷ luật,Ngày đổi tình trạng";
+
+#[tokio::test]
+async fn the_discipline_register_imports_with_dated_status_changes_and_exports_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = TestDb::create().await;
+    let db = db.url();
+    std::fs::write(d.join("units.csv"), UNITS).unwrap();
+    ok(memberflow(db, d, &["import", "units.csv"]));
+    std::fs::write(d.join("members.csv"), good_members()).unwrap();
+    ok(memberflow(db, d, &["import", "members.csv"]));
+
+    let report = |db: &str| {
+        ok(memberflow(
+            db,
+            d,
+            &[
+                "report",
+                "discipline",
+                "--from",
+                "2019-01-01",
+                "--to",
+                "2020-12-31",
+            ],
+        ))
+    };
+    let none = report(db);
+
+    // The template's header.
+    let header = ok(memberflow(
+        db,
+        d,
+        &[
+            "export",
+            "--template",
+            "--kind",
+            "discipline",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(
+        header.trim_start_matches('\u{FEFF}').trim_end(),
+        DISCIPLINE_HEADER
+    );
+
+    // Codes or Vietnamese names; every problem at once, with its code.
+    let file = format!(
+        "{DISCIPLINE_HEADER}
+0100001,khiển trách,05-QĐ/ĐU,Ban Thường vụ,grassroots,2019-03-01,,
+0100002,WARNING,,branch,branch,2020-06-01,LAPSED,2021-06-01
+0999999,WARNING,,,,2020-06-01,,
+0100002,phê bình,,,,2020-06-01,,
+0100001,REPRIMAND,,,,2099-01-01,,
+0100002,REPRIMAND,,,,2011-01-01,,
+0100001,REPRIMAND,,,,01/03/2019,,
+"
+    );
+    std::fs::write(d.join("kl.csv"), &file).unwrap();
+    let dry = refused(memberflow(db, d, &["import", "kl.csv", "--dry-run"]));
+    for (row, column, code) in [
+        (4, "Số thẻ đảng viên", "UNKNOWN_MEMBER"),
+        (5, "Hình thức kỷ luật", "UNKNOWN_CODE"),
+        (6, "Ngày quyết định", "DATES"),
+        (7, "Ngày quyết định", "DATES"),
+        (8, "Ngày quyết định", "DUPLICATE"),
+    ] {
+        let line = format!("kl.csv dòng/row {row}, cột/column «{column}»: {code}");
+        assert!(dry.contains(&line), "{line} not in\n{dry}");
+    }
+    // Both languages: the admission's date is named.
+    assert!(
+        dry.contains("trước ngày quyết định kết nạp") && dry.contains("admission decision"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("discipline: 2 new, 0 changed, 0 unchanged"),
+        "{dry}"
+    );
+    assert!(kind_in(db, d, "discipline").is_empty());
+
+    // The good rows; again: unchanged.
+    let out = ok(memberflow(db, d, &["import", "kl.csv", "--accept-partial"]));
+    assert!(
+        out.contains("discipline: 2 new, 0 changed, 0 unchanged") && out.contains("written"),
+        "{out}"
+    );
+    let exported = vec![
+        "0100001,REPRIMAND,05-QĐ/ĐU,STANDING_COMMITTEE,GRASSROOTS,2019-03-01,IN_FORCE,",
+        "0100002,WARNING,,BRANCH,BRANCH,2020-06-01,LAPSED,2021-06-01",
+    ];
+    assert_eq!(kind_in(db, d, "discipline"), exported);
+    let out = ok(memberflow(db, d, &["import", "kl.csv", "--accept-partial"]));
+    assert!(
+        out.contains("discipline: 0 new, 0 changed, 2 unchanged"),
+        "{out}"
+    );
+
+    // A lapse is a dated change; another status date recorded would rewrite history.
+    std::fs::write(
+        d.join("lapse.csv"),
+        format!("{DISCIPLINE_HEADER}\n0100001,REPRIMAND,05-QĐ/ĐU,STANDING_COMMITTEE,GRASSROOTS,2019-03-01,hết hiệu lực,2020-03-01\n"),
+    )
+    .unwrap();
+    let out = ok(memberflow(db, d, &["import", "lapse.csv"]));
+    assert!(
+        out.contains("discipline: 0 new, 1 changed, 0 unchanged"),
+        "{out}"
+    );
+    assert_eq!(
+        kind_in(db, d, "discipline")[0],
+        "0100001,REPRIMAND,05-QĐ/ĐU,STANDING_COMMITTEE,GRASSROOTS,2019-03-01,LAPSED,2020-03-01"
+    );
+    std::fs::write(
+        d.join("moved.csv"),
+        format!("{DISCIPLINE_HEADER}\n0100002,WARNING,,BRANCH,BRANCH,2020-06-01,LAPSED,2021-07-01\n0100001,REPRIMAND,06-QĐ/ĐU,,,2019-03-01,LAPSED,2020-03-01\n"),
+    )
+    .unwrap();
+    let out = refused(memberflow(db, d, &["import", "moved.csv"]));
+    for row in [2, 3] {
+        assert!(
+            out.contains(&format!(
+                "moved.csv dòng/row {row}, cột/column «Ngày đổi tình trạng»: HISTORY_REWRITE"
+            )),
+            "{out}"
+        );
+    }
+
+    // The export imports back into an empty database with its members: the same register
+    // and the same report of discipline.
+    let e = TestDb::create().await;
+    let e = e.url();
+    ok(memberflow(db, d, &["export", "--output", "all.xlsx"]));
+    let out = ok(memberflow(e, d, &["import", "all.xlsx"]));
+    assert!(
+        out.contains("discipline: 2 new, 0 changed, 0 unchanged"),
+        "{out}"
+    );
+    assert_eq!(kind_in(e, d, "discipline"), kind_in(db, d, "discipline"));
+    assert_eq!(report(e), report(db));
+    assert_ne!(report(db), none, "the report counts the register");
 }

@@ -638,6 +638,161 @@ async fn badges_are_imported_and_exported_within_the_caller_s_subtree() {
     );
 }
 
+/// Discipline register preview/import, with the counts of the kind.
+fn discipline_doc(op: &str) -> String {
+    format!(
+        "mutation($file: Upload!, $unit: ID) {{ {op}(file: $file, unitId: $unit, kind: DISCIPLINE) {{
+            passes written counts {{ disciplineCreated disciplineUpdated disciplineUnchanged }}
+            problems(first: 20) {{ row column code }} }} }}"
+    )
+}
+
+const TWO_DISCIPLINES: &str = "Số thẻ đảng viên,Hình thức kỷ luật,Số quyết định,Cơ quan quyết định,Cấp quyết định,Ngày quyết định,Tình trạng kỷ luật,Ngày đổi tình trạng
+0200001,REPRIMAND,01-QĐ/ĐU,STANDING_COMMITTEE,SUPERIOR,2016-09-02,,
+0200002,WARNING,,BRANCH,BRANCH,2017-03-01,LAPSED,2018-03-01
+";
+
+fn csv_of(e: &Value) -> Vec<String> {
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(e["contentBase64"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+    .lines()
+    .skip(1)
+    .map(str::to_owned)
+    .collect()
+}
+
+#[tokio::test]
+async fn the_discipline_register_is_kept_by_committees_and_refused_to_a_branch_secretary() {
+    let app = spawn_app().await;
+    let r = app
+        .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["written"], true);
+    let r = app
+        .upload(
+            &import_doc(),
+            json!({}),
+            ("dang-vien.csv", members(&OLD_MEMBERS).as_bytes()),
+        )
+        .await;
+    assert_eq!(ok_report(&r, "importFile")["written"], true, "{r:#}");
+    let (vt, b1) = (id_of(&app, "HG-VT").await, id_of(&app, "HG-VT-1").await);
+    let secretary = app
+        .account("bithu-kl", &[("secretary", Some(&b1))], None)
+        .await;
+    let commission = app
+        .account("ubkt-vt", &[("inspection_commission", Some(&vt))], None)
+        .await;
+    let branch_committee = app
+        .account("capuy-vt1", &[("committee", Some(&b1))], None)
+        .await;
+
+    // A branch secretary reads the branch's members, not its discipline register: refused
+    // before the file is read, on export, and on the download route.
+    let before = registry_counts(&app).await;
+    for op in ["importPreview", "importFile"] {
+        let (_, r) = app
+            .upload_as(
+                Some(&secretary),
+                &discipline_doc(op),
+                json!({ "unit": b1 }),
+                ("ky-luat.csv", TWO_DISCIPLINES.as_bytes()),
+            )
+            .await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    }
+    let r = app
+        .gql_as(
+            &secretary,
+            EXPORT,
+            json!({ "unit": b1, "kind": "DISCIPLINE", "format": "CSV", "template": false }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    let res = app
+        .client
+        .get(format!(
+            "{}/exports/registry.csv?kind=discipline&unit=HG-VT-1",
+            app.base
+        ))
+        .bearer_auth(&secretary)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    assert_eq!(registry_counts(&app).await, before, "nothing written");
+
+    // The branch's committee keeps the branch's register: the other branch's row is out of
+    // its scope, and the file writes nothing.
+    let (_, r) = app
+        .upload_as(
+            Some(&branch_committee),
+            &discipline_doc("importFile"),
+            json!({ "unit": b1 }),
+            ("ky-luat.csv", TWO_DISCIPLINES.as_bytes()),
+        )
+        .await;
+    let p = ok_report(&r, "importFile");
+    assert_eq!(p["written"], false, "{p:#}");
+    assert_eq!(p["counts"]["disciplineCreated"], 1, "{p:#}");
+    assert_eq!(
+        p["problems"],
+        json!([{ "row": 3, "column": "Số thẻ đảng viên", "code": "OUT_OF_SCOPE" }])
+    );
+    assert_eq!(registry_counts(&app).await, before, "nothing written");
+
+    // The city's inspection commission: both rows, then again unchanged, then exported.
+    for (created, unchanged) in [(2, 0), (0, 2)] {
+        let (_, r) = app
+            .upload_as(
+                Some(&commission),
+                &discipline_doc("importFile"),
+                json!({ "unit": vt }),
+                ("ky-luat.csv", TWO_DISCIPLINES.as_bytes()),
+            )
+            .await;
+        let p = ok_report(&r, "importFile");
+        assert_eq!(p["passes"], true, "{p:#}");
+        assert_eq!(p["counts"]["disciplineCreated"], created, "{p:#}");
+        assert_eq!(p["counts"]["disciplineUnchanged"], unchanged, "{p:#}");
+    }
+    let r = app
+        .gql_as(
+            &commission,
+            EXPORT,
+            json!({ "unit": vt, "kind": "DISCIPLINE", "format": "CSV", "template": false }),
+        )
+        .await;
+    assert_eq!(
+        csv_of(ok_report(&r, "exportRegistry")),
+        vec![
+            "0200001,REPRIMAND,01-QĐ/ĐU,STANDING_COMMITTEE,SUPERIOR,2016-09-02,IN_FORCE,",
+            "0200002,WARNING,,BRANCH,BRANCH,2017-03-01,LAPSED,2018-03-01",
+        ]
+    );
+    // The download route gives the branch committee its branch's record only.
+    let res = app
+        .client
+        .get(format!(
+            "{}/exports/registry.csv?kind=discipline&unit=HG-VT-1",
+            app.base
+        ))
+        .bearer_auth(&branch_committee)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body = res.text().await.unwrap();
+    assert_eq!(
+        body.lines().skip(1).collect::<Vec<_>>(),
+        vec!["0200001,REPRIMAND,01-QĐ/ĐU,STANDING_COMMITTEE,SUPERIOR,2016-09-02,IN_FORCE,"]
+    );
+}
+
 const WARD: &str =
     "Mã đơn vị,Tên đơn vị,Loại,Phân loại chi bộ,Từ ngày,Đến ngày,Đơn vị cấp trên,Hợp nhất vào
 HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,2004-01-01,,,

@@ -165,6 +165,14 @@ const READ_CONFIDENTIAL: &[&str] = &[
 ];
 const EDIT_TREE: &[&str] = &["organization_department", "admin"];
 const REGISTER: &[&str] = &["secretary", "organization_department"];
+/// Who keeps the discipline register (confidential): not a branch's secretary.
+const KEEP_DISCIPLINE: &[&str] = &[
+    "executive_committee",
+    "standing_committee",
+    "committee",
+    "inspection_commission",
+    "secretariat",
+];
 
 /// One row of the matrix: an operation of the schema, with the variables of its call.
 struct Row {
@@ -604,6 +612,26 @@ fn rows(f: &Fixture) -> Vec<Row> {
         "exportRegistry",
         Need::Over(READ_MEMBERS),
         "query($id: ID) { exportRegistry(unitId: $id, kind: BADGES, format: CSV) { members } }",
+        json!({ "id": t.b1 }),
+    ));
+    // The discipline register: confidential, kept by the inspection commissions and the
+    // committees (an unknown card number is a problem of the preview, not a refusal).
+    let mut discipline = row(
+        "importPreview",
+        Need::Over(KEEP_DISCIPLINE),
+        "mutation($file: Upload!, $id: ID) { importPreview(file: $file, unitId: $id, kind: DISCIPLINE) { passes } }",
+        json!({ "id": t.b1 }),
+    );
+    discipline.upload = Some((
+        "ky-luat.csv",
+        "Số thẻ đảng viên,Hình thức kỷ luật,Ngày quyết định\n0900009,REPRIMAND,2020-01-01\n"
+            .to_owned(),
+    ));
+    rows.push(discipline);
+    rows.push(row(
+        "exportRegistry",
+        Need::Over(KEEP_DISCIPLINE),
+        "query($id: ID) { exportRegistry(unitId: $id, kind: DISCIPLINE, format: CSV) { members } }",
         json!({ "id": t.b1 }),
     ));
     let mut logout = row("logout", Need::LoggedIn, "mutation { logout }", json!({}));

@@ -11,7 +11,9 @@
 //! row reaching outside is refused with `OUT_OF_SCOPE`; badge rows need `REGISTER_MEMBERS`
 //! (the member's branch on the award's day within the subtree), as `awardBadge` does; hamlet
 //! rows need `REGISTER_MEMBERS` (the hamlet's commune-level unit within the subtree), as
-//! `recordHamlet` does, and their export `READ_TREE`; role holder rows (accounts and their
+//! `recordHamlet` does, and their export `READ_TREE`; discipline register rows, confidential,
+//! need `KEEP_DISCIPLINE_REGISTER` (the member's branch on the decision's day within the
+//! subtree) to import and to export; role holder rows (accounts and their
 //! rights) need `ADMINISTER` everywhere. Every import, preview and export is written to the
 //! access log.
 
@@ -81,6 +83,9 @@ pub enum ImportKind {
     /// Hamlets and residential groups with their branches over time («Ấp, khu vực, tổ dân
     /// phố»).
     Hamlets,
+    /// The discipline register («Kỷ luật đảng viên»): confidential, for those who keep it
+    /// (`KEEP_DISCIPLINE_REGISTER`: inspection commissions and committees).
+    Discipline,
 }
 
 impl From<ImportKind> for Kind {
@@ -91,6 +96,7 @@ impl From<ImportKind> for Kind {
             ImportKind::RoleHolders => Kind::RoleHolders,
             ImportKind::Badges => Kind::Badges,
             ImportKind::Hamlets => Kind::Hamlets,
+            ImportKind::Discipline => Kind::Discipline,
         }
     }
 }
@@ -103,6 +109,7 @@ impl From<Kind> for ImportKind {
             Kind::RoleHolders => ImportKind::RoleHolders,
             Kind::Badges => ImportKind::Badges,
             Kind::Hamlets => ImportKind::Hamlets,
+            Kind::Discipline => ImportKind::Discipline,
         }
     }
 }
@@ -214,6 +221,12 @@ pub struct ImportCounts {
     hamlets_updated: i32,
     /// Hamlets unchanged.
     hamlets_unchanged: i32,
+    /// Discipline records written.
+    discipline_created: i32,
+    /// Discipline records lapsed or annulled from a day, or their number or body filled in.
+    discipline_updated: i32,
+    /// Discipline records unchanged.
+    discipline_unchanged: i32,
 }
 
 fn count(n: u64) -> i32 {
@@ -375,7 +388,11 @@ async fn run_import(
     let members_ok = holds(ctx, Permission::RegisterMembers, unit).await.is_ok();
     // Role holders are accounts and their rights: an administrator's, everywhere.
     let roles_ok = require_everywhere(ctx, Permission::Administer).is_ok();
-    if !tree_ok && !members_ok && !roles_ok {
+    // The discipline register is confidential: those who keep it, over the subtree.
+    let discipline_ok = holds(ctx, Permission::KeepDisciplineRegister, unit)
+        .await
+        .is_ok();
+    if !tree_ok && !members_ok && !roles_ok && !discipline_ok {
         return Err(forbidden(Permission::RegisterMembers).into_graphql(l));
     }
     let files = sheet_files(ctx)?.clone();
@@ -436,6 +453,10 @@ async fn run_import(
     if !rows.roles.is_empty() && !roles_ok {
         return Err(forbidden(Permission::Administer).into_graphql(l));
     }
+    // Confidential: a discipline sheet is refused as such, whether its rows parse or not.
+    if rows.kinds.contains(&Kind::Discipline) && !discipline_ok {
+        return Err(forbidden(Permission::KeepDisciplineRegister).into_graphql(l));
+    }
     // A role holder row naming a card number learns whether that member is recorded
     // (`UNKNOWN_MEMBER`) and links the account to them: member data, which an administrator
     // does not read (docs/security.md).
@@ -472,6 +493,8 @@ async fn run_import(
         badges_sheet: rows.badges_sheet,
         hamlets: rows.hamlets,
         hamlets_sheet: rows.hamlets_sheet,
+        discipline: rows.discipline,
+        discipline_sheet: rows.discipline_sheet,
         rules: Some(a.catalog.rules.clone()),
         units_scope: scope.clone(),
         members_scope: scope,
@@ -508,6 +531,9 @@ async fn run_import(
             hamlets_created: count(c.hamlets_created),
             hamlets_updated: count(c.hamlets_changed),
             hamlets_unchanged: count(c.hamlets_unchanged),
+            discipline_created: count(c.discipline_created),
+            discipline_updated: count(c.discipline_changed),
+            discipline_unchanged: count(c.discipline_unchanged),
         },
         written: outcome.written,
     })
@@ -525,8 +551,8 @@ pub fn role_cards(auth: &crate::auth::Auth) -> bool {
 }
 
 /// Whether `auth` may export `kinds` under `unit` (the whole tree for `None`), on `on`:
-/// units and hamlets need `READ_TREE` there, members and badges `READ_MEMBERS`, role holders `ADMINISTER`
-/// everywhere; `Err` names the permission missing. For the download route outside GraphQL,
+/// units and hamlets need `READ_TREE` there, members and badges `READ_MEMBERS`, the discipline
+/// register `KEEP_DISCIPLINE_REGISTER`, role holders `ADMINISTER` everywhere; `Err` names the permission missing. For the download route outside GraphQL,
 /// which decides as `exportRegistry` does.
 pub async fn may_export(
     store: &memberflow_store::Store,
@@ -539,6 +565,7 @@ pub async fn may_export(
         let p = match k {
             Kind::Units | Kind::Hamlets => Permission::ReadTree,
             Kind::Members | Kind::Badges => Permission::ReadMembers,
+            Kind::Discipline => Permission::KeepDisciplineRegister,
             Kind::RoleHolders => Permission::Administer,
         };
         let ok = match (k, unit) {
@@ -642,13 +669,14 @@ impl ImportQuery {
             match k {
                 Kind::Units | Kind::Hamlets => holds(ctx, Permission::ReadTree, unit).await?,
                 Kind::Members | Kind::Badges => holds(ctx, Permission::ReadMembers, unit).await?,
+                Kind::Discipline => holds(ctx, Permission::KeepDisciplineRegister, unit).await?,
                 Kind::RoleHolders => require_everywhere(ctx, Permission::Administer)?,
             };
         }
         if format == SheetFormat::Csv && kinds.len() != 1 {
             return Err(ApiError::Validation(Text::new(
-                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng hoặc ấp, khu vực.",
-                "A CSV file holds one kind: choose units, members, role holders, party badges or hamlets.",
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng, ấp, khu vực hoặc kỷ luật.",
+                "A CSV file holds one kind: choose units, members, role holders, party badges, hamlets or discipline.",
             ))
             .into_graphql(l));
         }
@@ -710,6 +738,10 @@ impl ImportQuery {
             if !kinds.contains(&Kind::Hamlets) {
                 e.hamlets.clear();
             }
+            // Confidential: only when asked for, and then authorized above.
+            if !kinds.contains(&Kind::Discipline) {
+                e.discipline.clear();
+            }
             Some(e)
         };
         let (units, members) = data
@@ -736,6 +768,7 @@ impl ImportQuery {
             Some(ImportKind::RoleHolders) => "vai-tro",
             Some(ImportKind::Badges) => "huy-hieu",
             Some(ImportKind::Hamlets) => "ap-khu-vuc",
+            Some(ImportKind::Discipline) => "ky-luat",
             None => "so-dang-vien",
         };
         let prefix = if template { "mau-" } else { "" };

@@ -32,6 +32,8 @@ pub enum KindArg {
     Badges,
     /// Hamlets and residential groups, with their branches over time.
     Hamlets,
+    /// The discipline register: disciplines decided against members, with their status.
+    Discipline,
 }
 
 impl From<KindArg> for Kind {
@@ -42,6 +44,7 @@ impl From<KindArg> for Kind {
             KindArg::RoleHolders => Kind::RoleHolders,
             KindArg::Badges => Kind::Badges,
             KindArg::Hamlets => Kind::Hamlets,
+            KindArg::Discipline => Kind::Discipline,
         }
     }
 }
@@ -49,8 +52,8 @@ impl From<KindArg> for Kind {
 /// `memberflow import`
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The file: XLSX (sheets «Đơn vị», «Đảng viên», «Người giữ vai trò», «Huy hiệu Đảng» and
-    /// «Ấp, khu vực, tổ dân phố», or any sheet with a template's headers) or CSV (UTF-8, with or without BOM).
+    /// The file: XLSX (sheets «Đơn vị», «Đảng viên», «Người giữ vai trò», «Huy hiệu Đảng»,
+    /// «Ấp, khu vực, tổ dân phố» and «Kỷ luật đảng viên», or any sheet with a template's headers) or CSV (UTF-8, with or without BOM).
     pub file: PathBuf,
     /// Read only sheets of this kind (a CSV file's kind is otherwise told by its headers).
     #[arg(long, value_enum)]
@@ -177,19 +180,23 @@ pub async fn import(
         badges_sheet: rows.badges_sheet,
         hamlets: rows.hamlets,
         hamlets_sheet: rows.hamlets_sheet,
+        discipline: rows.discipline,
+        discipline_sheet: rows.discipline_sheet,
         rules: Some(catalog.rules.clone()),
         ..ImportRequest::default()
     };
     let with_roles = rows.kinds.contains(&Kind::RoleHolders);
     let with_badges = rows.kinds.contains(&Kind::Badges);
     let with_hamlets = rows.kinds.contains(&Kind::Hamlets);
+    let with_discipline = rows.kinds.contains(&Kind::Discipline);
     eprintln!(
-        "read {} unit row(s), {} member row(s), {} role holder row(s), {} badge row(s), {} hamlet row(s) in {:.1} s",
+        "read {} unit row(s), {} member row(s), {} role holder row(s), {} badge row(s), {} hamlet row(s), {} discipline row(s) in {:.1} s",
         req.units.len(),
         req.members.len(),
         req.roles.len(),
         req.badges.len(),
         req.hamlets.len(),
+        req.discipline.len(),
         started.elapsed().as_secs_f64()
     );
     // With problems already, the database is still asked (without writing) so that every
@@ -238,6 +245,12 @@ pub async fn import(
         println!(
             "hamlets: {} new, {} changed, {} unchanged",
             c.hamlets_created, c.hamlets_changed, c.hamlets_unchanged
+        );
+    }
+    if with_discipline || c.discipline_created + c.discipline_changed + c.discipline_unchanged > 0 {
+        println!(
+            "discipline: {} new, {} changed, {} unchanged",
+            c.discipline_created, c.discipline_changed, c.discipline_unchanged
         );
     }
     if !problems.is_empty() {
@@ -499,7 +512,7 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
         Some(k) => vec![k.into()],
         None if args.format == ExportFormat::Csv => {
             anyhow::bail!(
-                "a CSV file holds one kind: give --kind units, --kind members, --kind role-holders, --kind badges or --kind hamlets"
+                "a CSV file holds one kind: give --kind units, --kind members, --kind role-holders, --kind badges, --kind hamlets or --kind discipline"
             )
         }
         None => vec![
@@ -508,6 +521,7 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
             Kind::Members,
             Kind::RoleHolders,
             Kind::Badges,
+            Kind::Discipline,
         ],
     };
     let data = if args.template {

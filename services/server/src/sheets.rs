@@ -9,8 +9,8 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader as _, Xlsx};
 use memberflow_workflow::import::{
-    BadgeRow, Cell, Column, HamletRow, Kind, MemberRow, Problem, RoleRow, Sheet, UnitRow,
-    format_history,
+    BadgeRow, Cell, Column, DisciplineRow, HamletRow, Kind, MemberRow, Problem, RoleRow, Sheet,
+    UnitRow, format_history,
 };
 use memberflow_workflow::text::Text;
 use rust_xlsxwriter::{Color, Format, Note, Workbook, XlsxError};
@@ -382,6 +382,25 @@ pub fn badge_cells(b: &BadgeRow) -> Vec<String> {
     ]
 }
 
+/// A discipline register row's cells, in the template's order (codes, as the template
+/// explains them).
+pub fn discipline_cells(d: &DisciplineRow) -> Vec<String> {
+    let (kind, level) = match d.body {
+        Some((k, l)) => (k.as_str().to_uppercase(), l.as_str().to_uppercase()),
+        None => (String::new(), String::new()),
+    };
+    vec![
+        d.card.clone(),
+        d.form.as_str().to_uppercase(),
+        d.number.clone().unwrap_or_default(),
+        kind,
+        level,
+        d.decision_date.to_string(),
+        d.status.code().to_owned(),
+        d.status_date.map(|s| s.to_string()).unwrap_or_default(),
+    ]
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r', ';']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -668,6 +687,7 @@ pub fn export_file(
             (Some(d), Kind::RoleHolders) => d.roles.iter().map(role_cells).collect(),
             (Some(d), Kind::Badges) => d.badges.iter().map(badge_cells).collect(),
             (Some(d), Kind::Hamlets) => d.hamlets.iter().map(hamlet_cells).collect(),
+            (Some(d), Kind::Discipline) => d.discipline.iter().map(discipline_cells).collect(),
         }
     };
     if csv_file && let Some(k) = kinds.first() {

@@ -117,6 +117,14 @@ impl Role {
             P::ReadConfidentialCases => self.acts_in_workflows() || self == R::Auditor,
             P::ReadAccessLog => matches!(self, R::Auditor | R::InspectionCommission),
             P::ReadOutbox => matches!(self, R::Admin | R::Auditor),
+            P::KeepDisciplineRegister => matches!(
+                self,
+                R::InspectionCommission
+                    | R::ExecutiveCommittee
+                    | R::StandingCommittee
+                    | R::Committee
+                    | R::Secretariat
+            ),
             P::Administer => self == R::Admin,
         }
     }
@@ -180,13 +188,16 @@ pub enum Permission {
     ReadReports,
     /// Read the mail queue.
     ReadOutbox,
+    /// Import and export the discipline register (confidential): the inspection
+    /// commissions and the committees that decide discipline, not a branch's secretary.
+    KeepDisciplineRegister,
     /// Requeue mail, migrate cases to new workflow versions.
     Administer,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ReadTree,
         Permission::EditTree,
         Permission::ReadMembers,
@@ -196,6 +207,7 @@ impl Permission {
         Permission::ReadAccessLog,
         Permission::ReadReports,
         Permission::ReadOutbox,
+        Permission::KeepDisciplineRegister,
         Permission::Administer,
     ];
 
@@ -214,6 +226,10 @@ impl Permission {
             Permission::ReadAccessLog => ("xem nhật ký truy cập", "read the access log"),
             Permission::ReadReports => ("xem báo cáo, thống kê", "read reports and statistics"),
             Permission::ReadOutbox => ("xem hàng đợi thư", "read the mail queue"),
+            Permission::KeepDisciplineRegister => (
+                "nhập, xuất sổ kỷ luật đảng viên (mật)",
+                "import and export the discipline register (confidential)",
+            ),
             Permission::Administer => ("quản trị hệ thống", "administer the system"),
         };
         Text::new(vi, en)

@@ -17,9 +17,11 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 
 use crate::access::Role;
+use crate::engine::DisciplineStatus;
 use crate::hamlet::HamletKind;
 use crate::text::Text;
 use crate::tree::{self, AdmissionDates, MemberStatus, UnitKind};
+use crate::vocab::{BodyKind, DisciplineForm, Level, RoleLevel};
 
 /// One cell as a spreadsheet holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +84,8 @@ pub enum Kind {
     Badges,
     /// The register of hamlets and residential groups, with their branches over time.
     Hamlets,
+    /// The discipline register: the disciplines decided against members, with their status.
+    Discipline,
 }
 
 impl Kind {
@@ -93,6 +97,7 @@ impl Kind {
             Kind::RoleHolders => "role-holders",
             Kind::Badges => "badges",
             Kind::Hamlets => "hamlets",
+            Kind::Discipline => "discipline",
         }
     }
 
@@ -104,6 +109,7 @@ impl Kind {
             Kind::RoleHolders => "Người giữ vai trò",
             Kind::Badges => "Huy hiệu Đảng",
             Kind::Hamlets => "Ấp, khu vực, tổ dân phố",
+            Kind::Discipline => "Kỷ luật đảng viên",
         }
     }
 
@@ -115,6 +121,7 @@ impl Kind {
             Kind::RoleHolders => ROLE_COLUMNS,
             Kind::Badges => BADGE_COLUMNS,
             Kind::Hamlets => HAMLET_COLUMNS,
+            Kind::Discipline => DISCIPLINE_COLUMNS,
         }
     }
 }
@@ -544,6 +551,74 @@ pub const HAMLET_COLUMNS: &[Column] = &[
     ),
 ];
 
+/// The discipline register template: a discipline decided against a member, and its status.
+pub const DISCIPLINE_COLUMNS: &[Column] = &[
+    col(
+        "card",
+        "Số thẻ đảng viên",
+        "Party card number",
+        true,
+        "Số thẻ của đảng viên bị kỷ luật (đã ghi, hoặc một dòng đảng viên của cùng tệp).",
+        "The card number of the member disciplined (recorded, or a member row of the same file).",
+    ),
+    col(
+        "discipline_form",
+        "Hình thức kỷ luật",
+        "Discipline form",
+        true,
+        "REPRIMAND (khiển trách), WARNING (cảnh cáo), REMOVAL (cách chức), EXPULSION (khai trừ).",
+        "REPRIMAND, WARNING, REMOVAL (from post), EXPULSION or the Vietnamese names.",
+    ),
+    col(
+        "decision_number",
+        "Số quyết định",
+        "Decision number",
+        false,
+        "Số của quyết định kỷ luật, như ghi trên quyết định (ví dụ 12-QĐ/ĐU); để trống nếu không rõ.",
+        "The decision's number as written on it (e.g. 12-QĐ/ĐU); empty when not known.",
+    ),
+    col(
+        "body_kind",
+        "Cơ quan quyết định",
+        "Deciding body",
+        false,
+        "BRANCH, BRANCH_COMMITTEE, PARTIAL_COMMITTEE, COMMITTEE, STANDING_COMMITTEE, INSPECTION_COMMISSION, SECRETARIAT, POLITBURO hoặc tên tiếng Việt; cùng với «Cấp quyết định».",
+        "BRANCH, BRANCH_COMMITTEE, PARTIAL_COMMITTEE, COMMITTEE, STANDING_COMMITTEE, INSPECTION_COMMISSION, SECRETARIAT, POLITBURO or the Vietnamese names; with `Level of the deciding body`.",
+    ),
+    col(
+        "body_level",
+        "Cấp quyết định",
+        "Level of the deciding body",
+        false,
+        "BRANCH, GRASSROOTS, SUPERIOR (cấp trên trực tiếp của cơ sở), PROVINCE, CENTRAL hoặc tên tiếng Việt của cấp; cùng với «Cơ quan quyết định».",
+        "BRANCH, GRASSROOTS, SUPERIOR (directly above the grassroots), PROVINCE, CENTRAL; with `Deciding body`.",
+    ),
+    col(
+        "decision_date",
+        "Ngày quyết định",
+        "Decision date",
+        true,
+        "Ngày quyết định kỷ luật (không sau hôm nay, không trước ngày quyết định kết nạp).",
+        "The day the discipline was decided (not after today, not before the admission decision).",
+    ),
+    col(
+        "discipline_status",
+        "Tình trạng kỷ luật",
+        "Discipline status",
+        false,
+        "IN_FORCE (còn hiệu lực), LAPSED (hết hiệu lực, C1), ANNULLED (bị hủy bỏ, P6); để trống: còn hiệu lực.",
+        "IN_FORCE, LAPSED (C1), ANNULLED (P6) or the Vietnamese names; empty: in force.",
+    ),
+    col(
+        "status_date",
+        "Ngày đổi tình trạng",
+        "Status date",
+        false,
+        "Ngày kỷ luật hết hiệu lực hoặc bị hủy bỏ (sau ngày quyết định, không sau hôm nay); để trống khi còn hiệu lực.",
+        "The day it lapsed or was annulled (after the decision, not after today); empty while in force.",
+    ),
+];
+
 /// A period of a history: `value` from `from` until `to` (open when `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period<T> {
@@ -676,6 +751,29 @@ pub struct BadgeRow {
     pub award_date: NaiveDate,
 }
 
+/// A discipline register row, parsed: the member with card `card` received `form` by the
+/// decision of `decision_date`, whose status is `status` from `status_date`. The natural key
+/// is the card number, the form and the decision date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisciplineRow {
+    /// The row number in its sheet.
+    pub row: usize,
+    /// The member's card number.
+    pub card: String,
+    /// The form.
+    pub form: DisciplineForm,
+    /// The decision's number.
+    pub number: Option<String>,
+    /// The deciding body: kind and level.
+    pub body: Option<(BodyKind, Level)>,
+    /// The day it was decided.
+    pub decision_date: NaiveDate,
+    /// In force, lapsed or annulled.
+    pub status: DisciplineStatus,
+    /// The day it lapsed or was annulled (none while in force).
+    pub status_date: Option<NaiveDate>,
+}
+
 /// Rows parsed from a sheet, and the problems of the rows that could not be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed<T> {
@@ -722,6 +820,9 @@ pub fn kind_of(sheet: &Sheet) -> Option<Kind> {
         Some(Kind::RoleHolders)
     } else if has(&HAMLET_COLUMNS[0]) {
         Some(Kind::Hamlets)
+    } else if has(&DISCIPLINE_COLUMNS[1]) {
+        // A discipline sheet names a card too: its form column tells it.
+        Some(Kind::Discipline)
     } else if has(&BADGE_COLUMNS[1]) {
         // A badges sheet names a card too: its years column tells it.
         Some(Kind::Badges)
@@ -800,31 +901,33 @@ impl<'a> RowReader<'a> {
         periods
     }
 
-    /// A row's existence: `valid_to` after `valid_from` (`DATES`), and an end for a row merged
-    /// into another (`DATES` on `successor`, `merged_without_end` as the reason).
+    /// A row's existence: the date in column `to` after the one in column `from` (`DATES`),
+    /// and, when `needs_end` names a column whose value calls for an end (a merger, a lapse),
+    /// an end (`DATES` on that column, with its reason).
     fn span(
         &mut self,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        merged: bool,
-        merged_without_end: Text,
+        (from_key, from): (&str, Option<NaiveDate>),
+        (to_key, to): (&str, Option<NaiveDate>),
+        needs_end: Option<(&str, Text)>,
     ) {
         if let (Some(f), Some(t)) = (from, to)
             && t <= f
+            && let (Some(fc), Some(tc)) = (self.column(from_key), self.column(to_key))
         {
-            let c = self.column("valid_to");
             self.problem(
-                c,
+                Some(tc),
                 "DATES",
                 Text::new(
-                    "«Đến ngày» phải sau «Từ ngày».",
-                    "`Valid to` must come after `Valid from`.",
+                    format!("«{}» phải sau «{}».", tc.vi, fc.vi),
+                    format!("`{}` must come after `{}`.", tc.en, fc.en),
                 ),
             );
         }
-        if merged && to.is_none() {
-            let c = self.column("successor");
-            self.problem(c, "DATES", merged_without_end);
+        if let Some((key, reason)) = needs_end
+            && to.is_none()
+        {
+            let c = self.column(key);
+            self.problem(c, "DATES", reason);
         }
     }
 
@@ -1243,10 +1346,17 @@ fn data_rows(sheet: &Sheet) -> impl Iterator<Item = (usize, &Vec<Cell>)> {
         .map(|(i, r)| (i + 1, r))
 }
 
-/// Parses a units sheet.
-pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
+/// Reads every data row of a sheet of `kind` with `read` (given the row's reader and the
+/// natural keys seen so far, for [`RowReader::first_time`]): a row is kept when `read` gives it
+/// and found no problem, its problems are the sheet's otherwise. A header that is not the
+/// template's leaves no row read.
+fn parse_rows<T>(
+    sheet: &Sheet,
+    kind: Kind,
+    mut read: impl FnMut(&mut RowReader<'_>, &mut HashMap<String, usize>) -> Option<T>,
+) -> Parsed<T> {
     let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Units, &mut out.problems);
+    let index = columns(sheet, kind, &mut out.problems);
     if !out.problems.is_empty() {
         return out;
     }
@@ -1259,6 +1369,18 @@ pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
             index: &index,
             problems: Vec::new(),
         };
+        match read(&mut r, &mut seen) {
+            Some(v) if r.problems.is_empty() => out.rows.push(v),
+            _ => out.problems.append(&mut r.problems),
+        }
+    }
+    out
+}
+
+/// Parses a units sheet.
+pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
+    parse_rows(sheet, Kind::Units, |r, seen| {
+        let row = r.row;
         let code = r.code("code", parse_code, "không có khoảng trắng / no spaces");
         let name = r.text("name");
         let kind = r.code("kind", parse_kind, "PROVINCE, ..., BRANCH");
@@ -1276,39 +1398,36 @@ pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
             ),
         );
         r.span(
-            valid_from,
-            valid_to,
-            successor.is_some(),
-            Text::new(
-                "Đơn vị đã hợp nhất phải có «Đến ngày».",
-                "A merged unit needs `Valid to`.",
-            ),
+            ("valid_from", valid_from),
+            ("valid_to", valid_to),
+            successor.is_some().then(|| {
+                (
+                    "successor",
+                    Text::new(
+                        "Đơn vị đã hợp nhất phải có «Đến ngày».",
+                        "A merged unit needs `Valid to`.",
+                    ),
+                )
+            }),
         );
-        r.first_time("code", &code, &mut seen, |code, first| {
+        r.first_time("code", &code, seen, |code, first| {
             Text::new(
                 format!("Mã đơn vị {code} đã có ở dòng {first}."),
                 format!("Unit code {code} already appears on row {first}."),
             )
         });
-        let problems = std::mem::take(&mut r.problems);
-        match (code, name, kind, valid_from) {
-            (Some(code), Some(name), Some(kind), Some(valid_from)) if problems.is_empty() => {
-                out.rows.push(UnitRow {
-                    row,
-                    code,
-                    name,
-                    kind,
-                    branch_category,
-                    valid_from,
-                    valid_to,
-                    parents,
-                    successor,
-                });
-            }
-            _ => out.problems.extend(problems),
-        }
-    }
-    out
+        Some(UnitRow {
+            row,
+            code: code?,
+            name: name?,
+            kind: kind?,
+            branch_category,
+            valid_from: valid_from?,
+            valid_to,
+            parents,
+            successor,
+        })
+    })
 }
 
 /// Parses a members sheet; `probation_months` gives the probation (A13) of the rule set in
@@ -1498,55 +1617,31 @@ pub fn parse_role_holders(sheet: &Sheet) -> Parsed<RoleRow> {
 /// Parses a badges sheet: every cell, a whole number of years, and a natural key (card
 /// number, years) given once: a member receives each badge once (A30).
 pub fn parse_badges(sheet: &Sheet) -> Parsed<BadgeRow> {
-    let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Badges, &mut out.problems);
-    if !out.problems.is_empty() {
-        return out;
-    }
-    let mut first: HashMap<(String, u32), usize> = HashMap::new();
-    for (row, cells) in data_rows(sheet) {
-        let mut r = RowReader {
-            sheet: &sheet.name,
-            row,
-            cells,
-            index: &index,
-            problems: Vec::new(),
-        };
+    parse_rows(sheet, Kind::Badges, |r, seen| {
+        let row = r.row;
         let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
         let years = r.code("years", parse_years, "30, 40, 45, 50, ...");
         let award_date = r.date("award_date");
-        if let (Some(card), Some(years)) = (&card, years) {
-            match first.get(&(card.clone(), years)) {
-                Some(f) => {
-                    let c = r.column("years");
-                    r.problem(
-                        c,
-                        "DUPLICATE",
-                        Text::new(
-                            format!("Huy hiệu {years} năm tuổi Đảng của đảng viên {card} đã có ở dòng {f}."),
-                            format!("The {years}-year badge of member {card} already appears on row {f}."),
-                        ),
-                    );
-                }
-                None => {
-                    first.insert((card.clone(), years), row);
-                }
-            }
-        }
-        let problems = std::mem::take(&mut r.problems);
-        match (card, years, award_date) {
-            (Some(card), Some(years), Some(award_date)) if problems.is_empty() => {
-                out.rows.push(BadgeRow {
-                    row,
-                    card,
-                    years,
-                    award_date,
-                });
-            }
-            _ => out.problems.extend(problems),
-        }
-    }
-    out
+        let key = card.as_ref().zip(years).map(|(c, y)| format!("{c} {y}"));
+        r.first_time("years", &key, seen, |_, first| {
+            let (card, years) = (
+                card.as_deref().unwrap_or_default(),
+                years.unwrap_or_default(),
+            );
+            Text::new(
+                format!(
+                    "Huy hiệu {years} năm tuổi Đảng của đảng viên {card} đã có ở dòng {first}."
+                ),
+                format!("The {years}-year badge of member {card} already appears on row {first}."),
+            )
+        });
+        Some(BadgeRow {
+            row,
+            card: card?,
+            years: years?,
+            award_date: award_date?,
+        })
+    })
 }
 
 /// A hamlet's kind from its code or its Vietnamese name (`thôn` is an `ấp`).
@@ -1568,20 +1663,8 @@ fn parse_hamlet_kind(s: &str) -> Option<HamletKind> {
 /// Parses a hamlets sheet: every cell, the branch history within the hamlet's existence,
 /// the dates in order, and a code given once.
 pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
-    let mut out = Parsed::default();
-    let index = columns(sheet, Kind::Hamlets, &mut out.problems);
-    if !out.problems.is_empty() {
-        return out;
-    }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (row, cells) in data_rows(sheet) {
-        let mut r = RowReader {
-            sheet: &sheet.name,
-            row,
-            cells,
-            index: &index,
-            problems: Vec::new(),
-        };
+    parse_rows(sheet, Kind::Hamlets, |r, seen| {
+        let row = r.row;
         let code = r.code(
             "hamlet_code",
             parse_code,
@@ -1618,41 +1701,196 @@ pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
             ),
         );
         r.span(
-            valid_from,
-            valid_to,
-            successor.is_some(),
-            Text::new(
-                "Ấp, khu vực đã sáp nhập phải có «Đến ngày».",
-                "A merged hamlet needs `Valid to`.",
-            ),
+            ("valid_from", valid_from),
+            ("valid_to", valid_to),
+            successor.is_some().then(|| {
+                (
+                    "successor",
+                    Text::new(
+                        "Ấp, khu vực đã sáp nhập phải có «Đến ngày».",
+                        "A merged hamlet needs `Valid to`.",
+                    ),
+                )
+            }),
         );
-        r.first_time("hamlet_code", &code, &mut seen, |code, first| {
+        r.first_time("hamlet_code", &code, seen, |code, first| {
             Text::new(
                 format!("Mã ấp, khu vực {code} đã có ở dòng {first}."),
                 format!("Hamlet code {code} already appears on row {first}."),
             )
         });
-        let problems = std::mem::take(&mut r.problems);
-        match (code, name, kind, unit, valid_from) {
-            (Some(code), Some(name), Some(kind), Some(unit), Some(valid_from))
-                if problems.is_empty() =>
-            {
-                out.rows.push(HamletRow {
-                    row,
-                    code,
-                    name,
-                    kind,
-                    unit,
-                    valid_from,
-                    valid_to,
-                    successor,
-                    branches,
-                });
-            }
-            _ => out.problems.extend(problems),
+        Some(HamletRow {
+            row,
+            code: code?,
+            name: name?,
+            kind: kind?,
+            unit: unit?,
+            valid_from: valid_from?,
+            valid_to,
+            successor,
+            branches,
+        })
+    })
+}
+
+/// A member's form of discipline from its code or its Vietnamese name (an organisation's
+/// dissolution is not a member's).
+fn parse_form(s: &str) -> Option<DisciplineForm> {
+    DisciplineForm::ALL
+        .into_iter()
+        .filter(|f| *f != DisciplineForm::Dissolution)
+        .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()) || norm(&f.label().vi) == norm(s))
+}
+
+/// A deciding body's kind from its code (either case) or its Vietnamese name.
+fn parse_body_kind(s: &str) -> Option<BodyKind> {
+    BodyKind::parse(&s.trim().to_lowercase()).or_else(|| {
+        BodyKind::ALL
+            .into_iter()
+            .find(|k| norm(&k.label().vi) == norm(s))
+    })
+}
+
+/// A deciding body's level from its code (either case) or its Vietnamese name as a role's
+/// level names it (`chi bộ`, `đảng ủy cơ sở`, `cấp tỉnh`, …).
+fn parse_body_level(s: &str) -> Option<Level> {
+    Level::parse(&s.trim().to_lowercase()).or_else(|| {
+        Level::ALL
+            .into_iter()
+            .find(|l| norm(RoleLevel::from(*l).vi()) == norm(s))
+    })
+}
+
+/// The register's status words, Vietnamese and English, with their codes.
+const DISCIPLINE_STATUSES: [(DisciplineStatus, &str); 3] = [
+    (DisciplineStatus::InForce, "còn hiệu lực"),
+    (DisciplineStatus::Lapsed, "hết hiệu lực"),
+    (DisciplineStatus::Annulled, "bị hủy bỏ"),
+];
+
+/// A discipline's status from its code (`IN_FORCE`, `in_force`) or its Vietnamese name.
+fn parse_discipline_status(s: &str) -> Option<DisciplineStatus> {
+    DisciplineStatus::parse(&norm(s).replace(' ', "_")).or_else(|| {
+        DISCIPLINE_STATUSES
+            .into_iter()
+            .find(|(_, vi)| norm(vi) == norm(s))
+            .map(|(st, _)| st)
+    })
+}
+
+/// Parses a discipline register sheet: every cell, the body's kind and level together, the
+/// status date after the decision and given exactly when the discipline is no longer in force,
+/// and a natural key (card number, form, decision date) given once.
+pub fn parse_discipline(sheet: &Sheet) -> Parsed<DisciplineRow> {
+    parse_rows(sheet, Kind::Discipline, |r, seen| {
+        let row = r.row;
+        let card = r.code("card", parse_code, "không có khoảng trắng / no spaces");
+        let form = r.code(
+            "discipline_form",
+            parse_form,
+            "REPRIMAND, WARNING, REMOVAL, EXPULSION",
+        );
+        let number = r.text("decision_number");
+        if number.as_ref().is_some_and(|n| n.chars().count() > 100) {
+            let c = r.column("decision_number");
+            r.problem(
+                c,
+                "TOO_LONG",
+                Text::new(
+                    "Số quyết định tối đa 100 ký tự.",
+                    "The decision number has at most 100 characters.",
+                ),
+            );
         }
-    }
-    out
+        let body_kind = r.code(
+            "body_kind",
+            parse_body_kind,
+            "BRANCH, COMMITTEE, STANDING_COMMITTEE, INSPECTION_COMMISSION, ...",
+        );
+        let body_level = r.code(
+            "body_level",
+            parse_body_level,
+            "BRANCH, GRASSROOTS, SUPERIOR, PROVINCE, CENTRAL",
+        );
+        let body_given = (
+            r.cell("body_kind").is_some_and(|(c, _)| !c.is_empty()),
+            r.cell("body_level").is_some_and(|(c, _)| !c.is_empty()),
+        );
+        if body_given.0 != body_given.1 {
+            let missing = if body_given.0 {
+                "body_level"
+            } else {
+                "body_kind"
+            };
+            let c = r.column(missing);
+            r.problem(
+                c,
+                "REQUIRED",
+                Text::new(
+                    "Cơ quan quyết định và cấp của nó đi cùng nhau: ghi cả hai hoặc để trống cả hai.",
+                    "The deciding body and its level go together: give both or neither.",
+                ),
+            );
+        }
+        let decision_date = r.date("decision_date");
+        let status = if r
+            .cell("discipline_status")
+            .is_some_and(|(c, _)| !c.is_empty())
+        {
+            r.code(
+                "discipline_status",
+                parse_discipline_status,
+                "IN_FORCE, LAPSED, ANNULLED",
+            )
+        } else {
+            Some(DisciplineStatus::InForce)
+        };
+        let status_date = r.date("status_date");
+        r.span(
+            ("decision_date", decision_date),
+            ("status_date", status_date),
+            status.filter(|s| *s != DisciplineStatus::InForce).map(|_| {
+                (
+                    "status_date",
+                    Text::new(
+                        "Kỷ luật hết hiệu lực hoặc bị hủy bỏ phải có «Ngày đổi tình trạng».",
+                        "A discipline lapsed or annulled needs `Status date`.",
+                    ),
+                )
+            }),
+        );
+        if status == Some(DisciplineStatus::InForce) && status_date.is_some() {
+            let c = r.column("status_date");
+            r.problem(
+                c,
+                "DATES",
+                Text::new(
+                    "Kỷ luật còn hiệu lực không có «Ngày đổi tình trạng».",
+                    "A discipline in force has no `Status date`.",
+                ),
+            );
+        }
+        let key = match (&card, form, decision_date) {
+            (Some(c), Some(f), Some(d)) => Some(format!("{c} {} {d}", f.as_str())),
+            _ => None,
+        };
+        r.first_time("decision_date", &key, seen, |_, first| {
+            Text::new(
+                format!("Kỷ luật này (cùng số thẻ, hình thức, ngày quyết định) đã có ở dòng {first}."),
+                format!("This discipline (same card number, form and decision date) already appears on row {first}."),
+            )
+        });
+        Some(DisciplineRow {
+            row,
+            card: card?,
+            form: form?,
+            number,
+            body: body_kind.zip(body_level),
+            decision_date: decision_date?,
+            status: status?,
+            status_date,
+        })
+    })
 }
 
 /// A badge's years: a whole number from 1 (`30`, also `30.0` as a number cell gives it).
@@ -2024,6 +2262,8 @@ pub fn kinds(sheets: &[Sheet], only: Option<Kind>) -> Vec<(Kind, &Sheet)> {
                 Some(Kind::Badges)
             } else if s.name == Kind::Hamlets.sheet_name() {
                 Some(Kind::Hamlets)
+            } else if s.name == Kind::Discipline.sheet_name() {
+                Some(Kind::Discipline)
             } else {
                 kind_of(s)
             }?;
@@ -2056,6 +2296,10 @@ pub struct FileRows {
     pub hamlets: Vec<HamletRow>,
     /// The sheet the hamlets came from.
     pub hamlets_sheet: String,
+    /// Discipline register rows.
+    pub discipline: Vec<DisciplineRow>,
+    /// The sheet the discipline register came from.
+    pub discipline_sheet: String,
     /// Every problem found in the file itself.
     pub problems: Vec<Problem>,
     /// The kinds the file holds.
@@ -2079,8 +2323,8 @@ pub fn parse_file(
             column: None,
             code: "NO_SHEET",
             reason: Text::new(
-                "Không có bảng nào theo mẫu (đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng hoặc ấp, khu vực): hãy dùng tệp mẫu.",
-                "No sheet follows a template (units, members, role holders, party badges or hamlets): use the template.",
+                "Không có bảng nào theo mẫu (đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng, ấp, khu vực hoặc kỷ luật): hãy dùng tệp mẫu.",
+                "No sheet follows a template (units, members, role holders, party badges, hamlets or discipline): use the template.",
             ),
         });
     }
@@ -2118,6 +2362,12 @@ pub fn parse_file(
                 out.problems.extend(p.problems);
                 out.hamlets.extend(p.rows);
                 out.hamlets_sheet = sheet.name.clone();
+            }
+            Kind::Discipline => {
+                let p = parse_discipline(sheet);
+                out.problems.extend(p.problems);
+                out.discipline.extend(p.rows);
+                out.discipline_sheet = sheet.name.clone();
             }
         }
     }
@@ -2546,5 +2796,128 @@ mod tests {
                 reason: None
             }]
         );
+    }
+
+    #[test]
+    fn discipline_rows_are_told_by_their_form_column_with_their_status_dates() {
+        let header: Vec<Cell> = DISCIPLINE_COLUMNS.iter().map(|c| t(c.vi)).collect();
+        let row = |cells: [&str; 8]| cells.iter().map(|c| t(c)).collect::<Vec<Cell>>();
+        let sheet = Sheet {
+            name: "ky-luat.csv".into(),
+            rows: vec![
+                header,
+                row([
+                    "00000001",
+                    "khiển trách",
+                    "12-QĐ/ĐU",
+                    "Ban Thường vụ",
+                    "grassroots",
+                    "2020-03-01",
+                    "LAPSED",
+                    "2021-03-01",
+                ]),
+                row(["00000001", "REPRIMAND", "", "", "", "01/03/2020", "", ""]),
+                row(["00000002", "giải tán", "", "", "", "2020-03-01", "", ""]),
+                row([
+                    "00000003",
+                    "WARNING",
+                    "",
+                    "branch",
+                    "",
+                    "2020-03-01",
+                    "",
+                    "",
+                ]),
+                row([
+                    "00000004",
+                    "WARNING",
+                    "",
+                    "",
+                    "",
+                    "2020-03-01",
+                    "LAPSED",
+                    "",
+                ]),
+                row([
+                    "00000005",
+                    "WARNING",
+                    "",
+                    "",
+                    "",
+                    "2020-03-01",
+                    "ANNULLED",
+                    "2020-03-01",
+                ]),
+                row([
+                    "00000006",
+                    "WARNING",
+                    "",
+                    "",
+                    "",
+                    "2020-03-01",
+                    "",
+                    "2021-01-01",
+                ]),
+                row([
+                    "00000007",
+                    "expulsion",
+                    "",
+                    "branch",
+                    "chi bộ",
+                    "2020-03-01",
+                    "in force",
+                    "",
+                ]),
+            ],
+        };
+        assert_eq!(kind_of(&sheet), Some(Kind::Discipline));
+        let p = parse_discipline(&sheet);
+        assert_eq!(
+            p.rows,
+            vec![
+                DisciplineRow {
+                    row: 2,
+                    card: "00000001".into(),
+                    form: DisciplineForm::Reprimand,
+                    number: Some("12-QĐ/ĐU".into()),
+                    body: Some((BodyKind::StandingCommittee, Level::Grassroots)),
+                    decision_date: d("2020-03-01"),
+                    status: DisciplineStatus::Lapsed,
+                    status_date: Some(d("2021-03-01")),
+                },
+                DisciplineRow {
+                    row: 9,
+                    card: "00000007".into(),
+                    form: DisciplineForm::Expulsion,
+                    number: None,
+                    body: Some((BodyKind::Branch, Level::Branch)),
+                    decision_date: d("2020-03-01"),
+                    status: DisciplineStatus::InForce,
+                    status_date: None,
+                },
+            ]
+        );
+        let codes: Vec<(usize, &str, Option<&str>)> = p
+            .problems
+            .iter()
+            .map(|p| (p.row, p.code, p.column.as_deref()))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                (3, "DUPLICATE", Some("Ngày quyết định")),
+                (4, "UNKNOWN_CODE", Some("Hình thức kỷ luật")),
+                (5, "REQUIRED", Some("Cấp quyết định")),
+                (6, "DATES", Some("Ngày đổi tình trạng")),
+                (7, "DATES", Some("Ngày đổi tình trạng")),
+                (8, "DATES", Some("Ngày đổi tình trạng")),
+            ]
+        );
+        assert!(
+            p.problems
+                .iter()
+                .all(|p| !p.reason.vi.is_empty() && !p.reason.en.is_empty())
+        );
+        assert_eq!(kinds(std::slice::from_ref(&sheet), None).len(), 1);
     }
 }

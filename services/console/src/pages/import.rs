@@ -64,20 +64,21 @@ fn take(stash: &Stash, key: &str, username: &str) -> Option<Stashed> {
     Some(s.remove(i))
 }
 
-const KINDS: [(&str, &str, &str); 6] = [
+const KINDS: [(&str, &str, &str); 7] = [
     ("", "Tự nhận biết theo tiêu đề cột", "Told by the headers"),
     ("UNITS", "Đơn vị", "Units"),
     ("MEMBERS", "Đảng viên", "Members"),
     ("ROLE_HOLDERS", "Người giữ vai trò", "Role holders"),
     ("BADGES", "Huy hiệu Đảng", "Party badges"),
     ("HAMLETS", "Ấp, khu vực, tổ dân phố", "Hamlets"),
+    ("DISCIPLINE", "Kỷ luật đảng viên", "Discipline register"),
 ];
 
 fn kind_of(f: Option<&str>) -> Option<String> {
     f.filter(|k| {
         matches!(
             *k,
-            "UNITS" | "MEMBERS" | "ROLE_HOLDERS" | "BADGES" | "HAMLETS"
+            "UNITS" | "MEMBERS" | "ROLE_HOLDERS" | "BADGES" | "HAMLETS" | "DISCIPLINE"
         )
     })
     .map(str::to_owned)
@@ -139,6 +140,7 @@ fn export_form(v: &Visit) -> Markup {
                     option value="ROLE_HOLDERS" { (t(l, "Người giữ vai trò", "Role holders")) }
                     option value="BADGES" { (t(l, "Huy hiệu Đảng", "Party badges")) }
                     option value="HAMLETS" { (t(l, "Ấp, khu vực, tổ dân phố", "Hamlets")) }
+                    option value="DISCIPLINE" { (t(l, "Kỷ luật đảng viên", "Discipline register")) }
                 }
                 label for="e-format" { (t(l, "Định dạng", "Format")) }
                 select id="e-format" name="format" {
@@ -195,6 +197,7 @@ fn report(v: &Visit, r: &Value, stash_key: Option<&str>) -> Markup {
                     tr { th scope="row" { (t(l, "Người giữ vai trò", "Role holders")) } td.num { (i(c, "rolesCreated")) } td.num { (i(c, "rolesUpdated")) } td.num { (i(c, "rolesUnchanged")) } }
                     tr { th scope="row" { (t(l, "Huy hiệu Đảng", "Party badges")) } td.num { (i(c, "badgesCreated")) } td.num { "0" } td.num { (i(c, "badgesUnchanged")) } }
                     tr { th scope="row" { (t(l, "Ấp, khu vực, tổ dân phố", "Hamlets")) } td.num { (i(c, "hamletsCreated")) } td.num { (i(c, "hamletsUpdated")) } td.num { (i(c, "hamletsUnchanged")) } }
+                    tr { th scope="row" { (t(l, "Kỷ luật đảng viên", "Discipline register")) } td.num { (i(c, "disciplineCreated")) } td.num { (i(c, "disciplineUpdated")) } td.num { (i(c, "disciplineUnchanged")) } }
                 }
             }
         }

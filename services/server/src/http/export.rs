@@ -41,7 +41,8 @@ const FILE_CHUNK: usize = 64 * 1024;
 pub(super) struct ExportQuery {
     /// The unit's code (the whole tree without it).
     unit: Option<String>,
-    /// `units`, `members` or `role-holders` (also as GraphQL spells them: `ROLE_HOLDERS`);
+    /// `units`, `members`, `role-holders`, `badges`, `hamlets` or `discipline` (also as
+    /// GraphQL spells them: `ROLE_HOLDERS`);
     /// XLSX without it: units and members.
     kind: Option<String>,
     /// `xlsx` or `csv` when the path does not say it (`/exports/registry?format=csv`).
@@ -58,6 +59,7 @@ fn kind_of(s: &str) -> Option<Kind> {
         "role-holders" => Some(Kind::RoleHolders),
         "badges" => Some(Kind::Badges),
         "hamlets" => Some(Kind::Hamlets),
+        "discipline" => Some(Kind::Discipline),
         _ => None,
     }
 }
@@ -102,8 +104,8 @@ pub(super) async fn download(
             None => {
                 return invalid(
                     lang,
-                    "Loại dữ liệu phải là units, members, role-holders, badges hoặc hamlets.",
-                    "The kind must be units, members, role-holders, badges or hamlets.",
+                    "Loại dữ liệu phải là units, members, role-holders, badges, hamlets hoặc discipline.",
+                    "The kind must be units, members, role-holders, badges, hamlets or discipline.",
                 );
             }
         },
@@ -113,8 +115,8 @@ pub(super) async fn download(
         None if csv => {
             return invalid(
                 lang,
-                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng hoặc ấp, khu vực.",
-                "A CSV file holds one kind: choose units, members, role holders, party badges or hamlets.",
+                "Tệp CSV chỉ chứa một loại: hãy chọn đơn vị, đảng viên, người giữ vai trò, huy hiệu Đảng, ấp, khu vực hoặc kỷ luật.",
+                "A CSV file holds one kind: choose units, members, role holders, party badges, hamlets or discipline.",
             );
         }
         None => vec![Kind::Units, Kind::Members],
@@ -163,6 +165,7 @@ pub(super) async fn download(
         Some(Kind::RoleHolders) => "vai-tro",
         Some(Kind::Badges) => "huy-hieu",
         Some(Kind::Hamlets) => "ap-khu-vuc",
+        Some(Kind::Discipline) => "ky-luat",
         None => "so-dang-vien",
     };
     let code = unit.as_ref().map_or("tat-ca", |u| u.code.as_str());
@@ -365,6 +368,17 @@ impl Rows {
                 };
                 Ok(Some(chunk))
             }
+            (Kind::Discipline, Cursor::At(_)) => {
+                // The register is small (a few thousand records for a province): read whole.
+                let rows = self
+                    .store
+                    .registry()
+                    .export_discipline_of(&self.tree)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                *cursor = Cursor::Done;
+                Ok(Some(rows.iter().map(sheets::discipline_cells).collect()))
+            }
             (Kind::Members | Kind::Badges, Cursor::At(_)) | (_, Cursor::After(_)) => Ok(None),
         }
     }
@@ -372,7 +386,7 @@ impl Rows {
     fn start(kind: Kind) -> Cursor {
         match kind {
             Kind::Members | Kind::Badges => Cursor::After(None),
-            Kind::Units | Kind::RoleHolders | Kind::Hamlets => Cursor::At(0),
+            Kind::Units | Kind::RoleHolders | Kind::Hamlets | Kind::Discipline => Cursor::At(0),
         }
     }
 }

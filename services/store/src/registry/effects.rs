@@ -13,7 +13,7 @@
 //!   discipline by form count.
 
 use chrono::NaiveDate;
-use memberflow_workflow::engine::{Decision, DisciplineStatus, Effect, Value};
+use memberflow_workflow::engine::{Decision, DecisionSummary, DisciplineStatus, Effect, Value};
 use memberflow_workflow::tree::MemberStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -229,10 +229,13 @@ async fn update_member(
 }
 
 /// Writes a discipline of `case` to the register: the first decision inserts its row, dated by
-/// the decision, in the member's unit on that day (where the statistics count it); an appeal
-/// ruling changes the form; a lapse or an annulment changes the status, from `date`. A lapse or
-/// an annulment of a decision the register never had (a case decided before the register
-/// followed the cases) changes nothing: it is not a decision of that day.
+/// the decision, in the member's unit on that day (where the statistics count it), with the
+/// decision's number and deciding body as the case's facts give them (`DecisionSummary`, what
+/// the member is told); an appeal ruling changes the form; a lapse or an annulment changes the
+/// status, from `date`; a number or a body the facts give later fills in one the row lacks. A
+/// lapse or an annulment of a decision the register never had (a case decided before the
+/// register followed the cases) changes nothing: it is not a decision of that day.
+#[allow(clippy::too_many_arguments)]
 async fn register_discipline(
     txn: &DatabaseTransaction,
     case: &CaseRecord,
@@ -240,8 +243,11 @@ async fn register_discipline(
     status: DisciplineStatus,
     form: Option<&str>,
     date: NaiveDate,
+    decided: Option<&DecisionSummary>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
+    let number = decided.and_then(|d| d.number.clone());
+    let body = decided.and_then(|d| d.body.clone());
     let existing = discipline_record::Entity::find()
         .filter(discipline_record::Column::CaseId.eq(case.id))
         .one(txn)
@@ -249,12 +255,21 @@ async fn register_discipline(
     let status_date = (status != DisciplineStatus::InForce).then_some(date);
     match (existing, status, form) {
         (Some(row), _, _) => {
+            let (number_missing, body_missing) =
+                (row.decision_number.is_none(), row.body_kind.is_none());
             let mut am: discipline_record::ActiveModel = row.into();
             if let Some(f) = form {
                 am.form = Set(f.to_owned());
             }
             am.status = Set(status.code().to_owned());
             am.status_date = Set(status_date);
+            if number_missing && number.is_some() {
+                am.decision_number = Set(number);
+            }
+            if body_missing && let Some((kind, level)) = body {
+                am.body_kind = Set(Some(kind));
+                am.body_level = Set(Some(level));
+            }
             am.update(txn).await?;
         }
         (None, DisciplineStatus::InForce, Some(f)) => {
@@ -274,6 +289,9 @@ async fn register_discipline(
                 case_id: Set(Some(case.id)),
                 status: Set(status.code().to_owned()),
                 status_date: Set(None),
+                decision_number: Set(number),
+                body_kind: Set(body.as_ref().map(|b| b.0.clone())),
+                body_level: Set(body.map(|b| b.1)),
                 ..Default::default()
             }
             .insert(txn)
@@ -336,8 +354,18 @@ pub(crate) async fn apply(
             }
             Effect::RecordDiscipline { status, form, date } => {
                 if let Some(id) = subject {
-                    register_discipline(txn, case, id, *status, form.as_deref(), *date, now)
-                        .await?;
+                    let decided = DecisionSummary::of(&decision.case);
+                    register_discipline(
+                        txn,
+                        case,
+                        id,
+                        *status,
+                        form.as_deref(),
+                        *date,
+                        decided.as_ref(),
+                        now,
+                    )
+                    .await?;
                 }
             }
             Effect::SetMemberStatus { status } => {

@@ -15,8 +15,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use memberflow_workflow::import::{
-    BadgeRow, HamletRow, HistoryChange, MemberRow, Period, Problem, RoleRow, UnitRow,
-    compare_history,
+    BadgeRow, DisciplineRow, HamletRow, HistoryChange, MemberRow, Period, Problem, RoleRow,
+    UnitRow, compare_history,
 };
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, MemberStatus, UnitFacts};
@@ -27,6 +27,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 mod awards;
+mod discipline;
 mod export;
 mod hamlets;
 mod roles;
@@ -73,6 +74,11 @@ pub struct ImportRequest {
     pub hamlets: Vec<HamletRow>,
     /// The sheet the hamlets came from.
     pub hamlets_sheet: String,
+    /// The discipline register (docs/import.md, «Discipline register»), whose members'
+    /// branches on the decision's day must lie within `members_scope`.
+    pub discipline: Vec<DisciplineRow>,
+    /// The sheet the discipline register came from.
+    pub discipline_sheet: String,
     /// The rule book new awards are checked under (A30–A33, C2); without it every new award
     /// is refused.
     pub rules: Option<memberflow_workflow::engine::RuleBook>,
@@ -123,6 +129,12 @@ pub struct ImportCounts {
     pub hamlets_changed: u64,
     /// Hamlets recorded as the file says.
     pub hamlets_unchanged: u64,
+    /// Discipline records written.
+    pub discipline_created: u64,
+    /// Discipline records lapsed or annulled from a day, or their number or body filled in.
+    pub discipline_changed: u64,
+    /// Discipline records recorded as the file says.
+    pub discipline_unchanged: u64,
 }
 
 /// What an import did, or would do.
@@ -194,6 +206,9 @@ pub struct RegistryExport {
     pub badges: Vec<BadgeRow>,
     /// The hamlets of the units exported, by code.
     pub hamlets: Vec<HamletRow>,
+    /// The discipline register of the members exported, by card number, decision date and
+    /// form (confidential: the API gives it only to those who keep the register).
+    pub discipline: Vec<DisciplineRow>,
 }
 
 fn problem(sheet: &str, row: usize, column: &str, code: &'static str, reason: Text) -> Problem {
@@ -651,15 +666,16 @@ impl Registry<'_> {
         let role_plans = roles::plan_roles(&txn, &role_checks, req.roles, &mut out).await?;
 
         // Badges: by card number and years.
+        let file_members: HashMap<String, (Uuid, &MemberRow)> = member_plans
+            .iter()
+            .map(|p| match p {
+                MemberPlan::New(id, r) | MemberPlan::Change { id, row: r, .. } => {
+                    (r.card.clone(), (*id, r))
+                }
+            })
+            .collect();
         let badge_checks = awards::BadgeChecks {
-            file_members: member_plans
-                .iter()
-                .map(|p| match p {
-                    MemberPlan::New(id, r) | MemberPlan::Change { id, row: r, .. } => {
-                        (r.card.clone(), (*id, r))
-                    }
-                })
-                .collect(),
+            file_members: file_members.clone(),
             rules: req.rules.as_ref(),
             known: &known,
             scope: &req.members_scope,
@@ -669,6 +685,20 @@ impl Registry<'_> {
             list_rows: req.list_rows,
         };
         let badge_plans = awards::plan_badges(&txn, &badge_checks, req.badges, &mut out).await?;
+
+        // The discipline register: by card number, form and decision date.
+        let discipline_checks = discipline::DisciplineChecks {
+            file_members: &file_members,
+            known: &known,
+            scope: &req.members_scope,
+            edges_of: &edges_of,
+            today,
+            sheet: &req.discipline_sheet,
+            list_rows: req.list_rows,
+        };
+        let discipline_plans =
+            discipline::plan_discipline(&txn, &discipline_checks, req.discipline, &mut out, now)
+                .await?;
 
         if req.dry_run || (!out.problems.is_empty() && !req.accept_partial) {
             txn.rollback().await?;
@@ -693,6 +723,7 @@ impl Registry<'_> {
             self.store.accounts().bump_auth_epoch(&txn).await?;
         }
         awards::write_badges(&txn, &badge_plans, now).await?;
+        discipline::write_discipline(&txn, discipline_plans).await?;
         // The subtree aggregates: the file's dated tree changes and members, added up again
         // from the counters in this transaction.
         crate::stats::rollup::rebuild_kept(&txn).await?;
@@ -750,12 +781,11 @@ impl Registry<'_> {
             .await?
         {
             last_unit.insert(mu.member_id, mu.unit_id);
-            units_of.entry(mu.member_id).or_default().push(Period {
-                value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
-                from: mu.valid_from,
-                to: mu.valid_to,
-                reason: Some(mu.reason),
-            });
+            let member = mu.member_id;
+            units_of
+                .entry(member)
+                .or_default()
+                .push(export::unit_period(mu, code_of));
         }
         let mut residences_of: HashMap<Uuid, Vec<Period<String>>> = HashMap::new();
         for r in member_residence::Entity::find()
@@ -764,15 +794,11 @@ impl Registry<'_> {
             .all(db)
             .await?
         {
-            residences_of.entry(r.member_id).or_default().push(Period {
-                value: hamlet_code_of
-                    .get(&r.hamlet_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                from: r.valid_from,
-                to: r.valid_to,
-                reason: Some(r.reason),
-            });
+            let member = r.member_id;
+            residences_of
+                .entry(member)
+                .or_default()
+                .push(export::residence_period(r, &hamlet_code_of));
         }
         let mut statuses_of: HashMap<Uuid, Vec<Period<MemberStatus>>> = HashMap::new();
         for st in member_status::Entity::find()
@@ -781,13 +807,9 @@ impl Registry<'_> {
             .all(db)
             .await?
         {
-            if let Some(status) = MemberStatus::parse(&st.status) {
-                statuses_of.entry(st.member_id).or_default().push(Period {
-                    value: status,
-                    from: st.valid_from,
-                    to: st.valid_to,
-                    reason: None,
-                });
+            let member = st.member_id;
+            if let Some(p) = export::status_period(st) {
+                statuses_of.entry(member).or_default().push(p);
             }
         }
         let mut card_of: HashMap<Uuid, String> = HashMap::new();
@@ -795,32 +817,23 @@ impl Registry<'_> {
             if scope.is_some() && !last_unit.get(&m.id).is_some_and(|u| within(*u)) {
                 continue;
             }
-            let Some(card) = m.party_card_number else {
+            let Some(card) = m.party_card_number.clone() else {
                 out.members_without_card += 1;
                 continue;
             };
             card_of.insert(m.id, card.clone());
-            out.members.push(MemberRow {
-                row: out.members.len() + 2,
-                card,
-                full_name: m.full_name,
-                date_of_birth: m.date_of_birth,
-                sex: m.sex,
-                ethnicity: m.ethnicity,
-                religion: m.religion,
-                education: m.education,
-                occupation: m.occupation,
-                admission_decision: m.admission_decision_date,
-                ceremony: m.ceremony_date,
-                official: m.official_date,
-                email: m.email,
-                units: units_of.remove(&m.id).unwrap_or_default(),
-                statuses: statuses_of.remove(&m.id).unwrap_or_default(),
-                residences: residences_of.remove(&m.id).unwrap_or_default(),
-            });
+            let (units, statuses, residences) = (
+                units_of.remove(&m.id).unwrap_or_default(),
+                statuses_of.remove(&m.id).unwrap_or_default(),
+                residences_of.remove(&m.id).unwrap_or_default(),
+            );
+            let mut row = export::member_row(m, card, units, statuses, residences);
+            row.row = out.members.len() + 2;
+            out.members.push(row);
         }
         out.roles = roles::export_roles(db, code_of, scope).await?;
         out.badges = awards::export_badges(db, &card_of).await?;
+        out.discipline = discipline::export_discipline(db, &card_of).await?;
         Ok(out)
     }
 }

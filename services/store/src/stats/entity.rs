@@ -133,6 +133,12 @@ pub mod discipline_record {
         pub status: String,
         /// The day the status began (the lapse, the annulment).
         pub status_date: Option<Date>,
+        /// The decision's number (none: not known).
+        pub decision_number: Option<String>,
+        /// The kind of the body that decided (`vocab::BodyKind`'s code; none: not known).
+        pub body_kind: Option<String>,
+        /// The level of that body (`vocab::Level`'s code).
+        pub body_level: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,7 +22,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use super::{ImportOutcome, Known, RowAction, in_scope, problem};
-use crate::entity::{member, member_status, member_unit, unit_parent};
+use crate::entity::{member_status, member_unit, unit_parent};
 use crate::error::Result;
 use crate::registry::badges::register_in_force;
 use crate::stats::entity::{badge_award, discipline_record};
@@ -115,24 +115,18 @@ pub(super) async fn plan_badges(
     };
     let mut holders: HashMap<String, Holder> = HashMap::new();
     let mut recorded_ids: Vec<Uuid> = Vec::new();
-    for chunk in cards.chunks(500) {
-        for m in member::Entity::find()
-            .filter(member::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?
-        {
-            recorded_ids.push(m.id);
-            if let Some(c) = m.party_card_number {
-                holders.insert(
-                    c,
-                    Holder {
-                        id: m.id,
-                        admission_decision: m.admission_decision_date,
-                        statuses: Vec::new(),
-                        units: Vec::new(),
-                    },
-                );
-            }
+    for m in super::export::members_by_card(txn, &cards).await? {
+        recorded_ids.push(m.id);
+        if let Some(c) = m.party_card_number {
+            holders.insert(
+                c,
+                Holder {
+                    id: m.id,
+                    admission_decision: m.admission_decision_date,
+                    statuses: Vec::new(),
+                    units: Vec::new(),
+                },
+            );
         }
     }
     let mut statuses: HashMap<Uuid, Vec<(MemberStatus, NaiveDate, Option<NaiveDate>)>> =

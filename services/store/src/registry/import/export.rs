@@ -6,7 +6,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use memberflow_workflow::import::{BadgeRow, HamletRow, MemberRow, Period, RoleRow, UnitRow};
+use memberflow_workflow::import::{
+    BadgeRow, DisciplineRow, HamletRow, MemberRow, Period, RoleRow, UnitRow,
+};
 use memberflow_workflow::tree::{self as core, MemberStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -14,7 +16,7 @@ use uuid::Uuid;
 use super::super::Registry;
 use crate::entity::{member, member_residence, member_status, member_unit, unit, unit_parent};
 use crate::error::Result;
-use crate::stats::entity::badge_award;
+use crate::stats::entity::{badge_award, discipline_record};
 
 /// The tree as an export names it.
 #[derive(Debug, Clone, Default)]
@@ -137,12 +139,7 @@ impl Registry<'_> {
             units_of.insert(
                 m,
                 rows.into_iter()
-                    .map(|mu| Period {
-                        value: tree.code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
-                        from: mu.valid_from,
-                        to: mu.valid_to,
-                        reason: Some(mu.reason),
-                    })
+                    .map(|mu| unit_period(mu, &tree.code_of))
                     .collect(),
             );
         }
@@ -155,13 +152,9 @@ impl Registry<'_> {
                 .all(db)
                 .await?
             {
-                if let Some(status) = MemberStatus::parse(&st.status) {
-                    statuses_of.entry(st.member_id).or_default().push(Period {
-                        value: status,
-                        from: st.valid_from,
-                        to: st.valid_to,
-                        reason: None,
-                    });
+                let member = st.member_id;
+                if let Some(p) = status_period(st) {
+                    statuses_of.entry(member).or_default().push(p);
                 }
             }
         }
@@ -172,27 +165,15 @@ impl Registry<'_> {
             {
                 continue;
             }
-            let Some(card) = m.party_card_number else {
+            let Some(card) = m.party_card_number.clone() else {
                 continue;
             };
-            members.push(MemberRow {
-                row: 0,
-                card,
-                full_name: m.full_name,
-                date_of_birth: m.date_of_birth,
-                sex: m.sex,
-                ethnicity: m.ethnicity,
-                religion: m.religion,
-                education: m.education,
-                occupation: m.occupation,
-                admission_decision: m.admission_decision_date,
-                ceremony: m.ceremony_date,
-                official: m.official_date,
-                email: m.email,
-                units: units_of.remove(&m.id).unwrap_or_default(),
-                statuses: statuses_of.remove(&m.id).unwrap_or_default(),
-                residences: residences_of.remove(&m.id).unwrap_or_default(),
-            });
+            let (units, statuses, residences) = (
+                units_of.remove(&m.id).unwrap_or_default(),
+                statuses_of.remove(&m.id).unwrap_or_default(),
+                residences_of.remove(&m.id).unwrap_or_default(),
+            );
+            members.push(member_row(m, card, units, statuses, residences));
         }
         Ok(MemberPageExport { members, next })
     }
@@ -258,9 +239,135 @@ impl Registry<'_> {
         Ok(BadgePageExport { badges, next })
     }
 
+    /// The discipline register an export within the tree's scope gives: the records of the
+    /// members with a card number whose last branch is in the scope, as
+    /// [`Registry::export_within`] gives them.
+    pub async fn export_discipline_of(&self, tree: &ExportTree) -> Result<Vec<DisciplineRow>> {
+        let db = self.db();
+        let ids: Vec<Uuid> = discipline_record::Entity::find()
+            .select_only()
+            .column(discipline_record::Column::MemberId)
+            .distinct()
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut card_of = cards_of(db, &ids).await?;
+        if let Some(scope) = &tree.scope {
+            let ids: Vec<Uuid> = card_of.keys().copied().collect();
+            let last_unit = last_units_of(db, &ids).await?;
+            card_of.retain(|m, _| last_unit.get(m).is_some_and(|u| scope.contains(u)));
+        }
+        super::discipline::export_discipline(db, &card_of).await
+    }
+
     /// The role grants an export within the tree's scope gives.
     pub async fn export_roles_of(&self, tree: &ExportTree) -> Result<Vec<RoleRow>> {
         super::roles::export_roles(self.db(), &tree.code_of, tree.scope.as_ref()).await
+    }
+}
+
+/// The card numbers of members `ids` (those without one left out).
+pub(super) async fn cards_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, String>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let cards: Vec<(Uuid, Option<String>)> = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .column(member::Column::PartyCardNumber)
+            .filter(member::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(cards.into_iter().filter_map(|(id, c)| Some((id, c?))));
+    }
+    Ok(out)
+}
+
+/// The members recorded with card numbers `cards`.
+pub(super) async fn members_by_card(
+    db: &impl ConnectionTrait,
+    cards: &[String],
+) -> Result<Vec<member::Model>> {
+    let mut out = Vec::new();
+    for chunk in cards.chunks(500) {
+        out.extend(
+            member::Entity::find()
+                .filter(member::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// A member's branch period in the import's form (the unit by its code).
+pub(super) fn unit_period(
+    mu: member_unit::Model,
+    code_of: &HashMap<Uuid, String>,
+) -> Period<String> {
+    Period {
+        value: code_of.get(&mu.unit_id).cloned().unwrap_or_default(),
+        from: mu.valid_from,
+        to: mu.valid_to,
+        reason: Some(mu.reason),
+    }
+}
+
+/// A member's residence period in the import's form (the hamlet by its code).
+pub(super) fn residence_period(
+    r: member_residence::Model,
+    hamlet_code_of: &HashMap<Uuid, String>,
+) -> Period<String> {
+    Period {
+        value: hamlet_code_of
+            .get(&r.hamlet_id)
+            .cloned()
+            .unwrap_or_default(),
+        from: r.valid_from,
+        to: r.valid_to,
+        reason: Some(r.reason),
+    }
+}
+
+/// A member's status period in the import's form (`None`: a status the registry does not
+/// know).
+pub(super) fn status_period(st: member_status::Model) -> Option<Period<MemberStatus>> {
+    Some(Period {
+        value: MemberStatus::parse(&st.status)?,
+        from: st.valid_from,
+        to: st.valid_to,
+        reason: None,
+    })
+}
+
+/// A member with a card number as an export row, with its histories.
+pub(super) fn member_row(
+    m: member::Model,
+    card: String,
+    units: Vec<Period<String>>,
+    statuses: Vec<Period<MemberStatus>>,
+    residences: Vec<Period<String>>,
+) -> MemberRow {
+    MemberRow {
+        row: 0,
+        card,
+        full_name: m.full_name,
+        date_of_birth: m.date_of_birth,
+        sex: m.sex,
+        ethnicity: m.ethnicity,
+        religion: m.religion,
+        education: m.education,
+        occupation: m.occupation,
+        admission_decision: m.admission_decision_date,
+        ceremony: m.ceremony_date,
+        official: m.official_date,
+        email: m.email,
+        units,
+        statuses,
+        residences,
     }
 }
 
@@ -310,15 +417,9 @@ pub(super) async fn residences_of(
             .all(db)
             .await?
         {
-            out.entry(r.member_id).or_default().push(Period {
-                value: hamlet_code_of
-                    .get(&r.hamlet_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                from: r.valid_from,
-                to: r.valid_to,
-                reason: Some(r.reason),
-            });
+            out.entry(r.member_id)
+                .or_default()
+                .push(residence_period(r, hamlet_code_of));
         }
     }
     Ok(out)

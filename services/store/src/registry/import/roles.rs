@@ -21,7 +21,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{ImportOutcome, Known, RowAction, problem, unknown_unit};
-use crate::entity::{account, member, role_assignment};
+use crate::entity::{account, role_assignment};
 use crate::error::Result;
 
 /// The password hash of an account created by an import: no password matches it.
@@ -158,15 +158,9 @@ pub(super) async fn plan_roles(
         c
     };
     let mut member_of_card: HashMap<String, Uuid> = checks.new_members.clone();
-    for chunk in cards.chunks(500) {
-        for m in member::Entity::find()
-            .filter(member::Column::PartyCardNumber.is_in(chunk.iter().cloned()))
-            .all(txn)
-            .await?
-        {
-            if let Some(c) = m.party_card_number {
-                member_of_card.insert(c, m.id);
-            }
+    for m in super::export::members_by_card(txn, &cards).await? {
+        if let Some(c) = m.party_card_number {
+            member_of_card.insert(c, m.id);
         }
     }
 
@@ -432,18 +426,7 @@ pub(super) async fn export_roles(
         .map(|a| (a.id, a))
         .collect();
     let member_ids: Vec<Uuid> = accounts.values().filter_map(|a| a.member_id).collect();
-    let mut card_of: HashMap<Uuid, String> = HashMap::new();
-    for chunk in member_ids.chunks(500) {
-        for m in member::Entity::find()
-            .filter(member::Column::Id.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?
-        {
-            if let Some(c) = m.party_card_number {
-                card_of.insert(m.id, c);
-            }
-        }
-    }
+    let card_of = super::export::cards_of(db, &member_ids).await?;
     let mut rows = Vec::new();
     for g in role_assignment::Entity::find().all(db).await? {
         let (Some(a), Some(role)) = (accounts.get(&g.account_id), Role::parse(&g.role)) else {
