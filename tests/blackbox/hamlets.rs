@@ -547,3 +547,135 @@ async fn dissolving_or_merging_a_hamlet_branch_closes_its_links_and_a_merged_ham
         "{on_october:#}"
     );
 }
+
+/// The hamlets of a commune merged into another one count under the commune that took it over
+/// (and under the one that took that one over in turn), from the merge's day and not before;
+/// a link to a hamlet branch that was dissolved stops counting that day; the whole
+/// organization (every root) through `memberflow report`.
+#[tokio::test]
+async fn the_hamlets_of_a_merged_commune_count_under_the_commune_that_took_it_over() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let c2 = unit(
+        &app,
+        "HG-D2-Z",
+        "GRASSROOTS_COMMITTEE",
+        Some(&p.d2),
+        "2005-01-01",
+    )
+    .await;
+    let c3 = unit(
+        &app,
+        "HG-D2-W",
+        "GRASSROOTS_COMMITTEE",
+        Some(&p.d2),
+        "2005-01-01",
+    )
+    .await;
+    let a1 = hamlet_branch(&app, "HG-D1-X-A1", &p.gc, "2005-01-01").await;
+    let a2 = hamlet_branch(&app, "HG-D2-Z-A2", &c2, "2005-01-01").await;
+    let hx = hamlet(&app, &p.gc, "X-AP1", "HAMLET", "2010-01-01").await;
+    let hz = hamlet(&app, &c2, "Z-AP1", "HAMLET", "2010-01-01").await;
+    hamlet(&app, &c3, "W-AP1", "HAMLET", "2010-01-01").await;
+    app.ok(LINK, json!({ "h": hx, "u": a1, "from": "2015-01-01" }))
+        .await;
+    app.ok(LINK, json!({ "h": hz, "u": a2, "from": "2015-01-01" }))
+        .await;
+    let m = member(&app, &p.b1, "Nguyễn Văn An").await;
+    app.ok(RESIDE, json!({ "m": m, "h": hx, "from": "2016-01-01" }))
+        .await;
+    // Another organization with a hamlet, for the question over every root.
+    let q = unit(&app, "Q", "PROVINCE", None, "2004-01-01").await;
+    let qc = unit(&app, "Q-X", "GRASSROOTS_COMMITTEE", Some(&q), "2005-01-01").await;
+    hamlet(&app, &qc, "Q-AP1", "HAMLET", "2010-01-01").await;
+    // A2 is dissolved on 1/6/2021 (Z-AP1's link ends), the commune X is merged into Z on
+    // 1/1/2022 (its branches, A1 among them, move with it) and Z into W on 1/1/2023.
+    app.ok(
+        "mutation($i: DissolveUnitInput!) { dissolveUnit(input: $i) { code } }",
+        json!({ "i": { "unitId": a2, "effectiveDate": "2021-06-01" } }),
+    )
+    .await;
+    for (s, t, on) in [(&p.gc, &c2, "2022-01-01"), (&c2, &c3, "2023-01-01")] {
+        app.ok(
+            "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+            json!({ "i": { "sourceIds": [s], "targetId": t, "effectiveDate": on } }),
+        )
+        .await;
+    }
+    let s = |v: &[&str]| v.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+    // Before the dissolution Z-AP1 has a branch; from that day it has none.
+    assert_eq!(
+        without(&app, &p.d2, "2021-05-31").await,
+        (2, s(&["W-AP1", "Z-AP1"]), s(&["W-AP1"]))
+    );
+    assert_eq!(
+        without(&app, &p.d2, "2021-12-31").await,
+        (2, s(&["W-AP1", "Z-AP1"]), s(&["W-AP1", "Z-AP1"]))
+    );
+    assert_eq!(
+        without(&app, &p.d1, "2021-12-31").await,
+        (1, s(&[]), s(&[]))
+    );
+    // From the first merge X-AP1 counts under Z (and its district), no longer under D1.
+    assert_eq!(
+        without(&app, &p.d1, "2022-06-30").await,
+        (0, s(&[]), s(&[]))
+    );
+    assert_eq!(
+        without(&app, &p.d2, "2022-06-30").await,
+        (3, s(&["W-AP1", "Z-AP1"]), s(&["W-AP1", "Z-AP1"]))
+    );
+    assert_eq!(
+        without(&app, &c2, "2022-06-30").await,
+        (2, s(&["Z-AP1"]), s(&["Z-AP1"]))
+    );
+    assert_eq!(
+        without(&app, &c3, "2022-06-30").await,
+        (1, s(&["W-AP1"]), s(&["W-AP1"]))
+    );
+    let hamlets = "query($u: ID!, $on: Date) { unit(id: $u) { hamlets(on: $on) { hamlet { code } branch { code } members } } }";
+    let d = app
+        .ok(hamlets, json!({ "u": c2, "on": "2022-06-30" }))
+        .await;
+    assert_eq!(
+        d["unit"]["hamlets"],
+        json!([
+            { "hamlet": { "code": "X-AP1" }, "branch": { "code": "HG-D1-X-A1" }, "members": 1 },
+            { "hamlet": { "code": "Z-AP1" }, "branch": null, "members": 0 }
+        ])
+    );
+    // From the second merge both count under W: a chain of merges.
+    assert_eq!(
+        without(&app, &c3, "2023-06-30").await,
+        (3, s(&["W-AP1", "Z-AP1"]), s(&["W-AP1", "Z-AP1"]))
+    );
+    assert_eq!(
+        without(&app, &p.hg, "2023-06-30").await,
+        (3, s(&["W-AP1", "Z-AP1"]), s(&["W-AP1", "Z-AP1"]))
+    );
+    let d = app
+        .ok(hamlets, json!({ "u": c3, "on": "2023-06-30" }))
+        .await;
+    assert_eq!(
+        d["unit"]["hamlets"],
+        json!([
+            { "hamlet": { "code": "W-AP1" }, "branch": null, "members": 0 },
+            { "hamlet": { "code": "X-AP1" }, "branch": { "code": "HG-D1-X-A1" }, "members": 1 },
+            { "hamlet": { "code": "Z-AP1" }, "branch": null, "members": 0 }
+        ])
+    );
+    // Z no longer exists then: refused, as for any unit on a day it does not exist.
+    let r = app
+        .gql(WITHOUT, json!({ "u": c2, "on": "2023-06-30" }))
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
+    // Every root: Q's hamlet too.
+    let table = report(
+        &app,
+        &["hamlets-without", "--on", "2023-06-30", "--lang", "en"],
+    );
+    assert!(
+        table.contains("4 looked at, 3 without members, 3 without a branch"),
+        "{table}"
+    );
+}

@@ -287,6 +287,197 @@ async fn units_without_admission_for_n_years_list_the_unit_whose_last_admission_
     );
 }
 
+/// The question through merges, a chain of merges and a move: a branch merged away makes its
+/// successor (and the units above it) active with the admissions it decided before the merge
+/// inside the period, and gives it its last admission when they were before the period; a
+/// moved branch counts in its parent of the day asked about (the listed unit's parent too);
+/// an admission after the day does not count; `first` cuts by code; the whole organization.
+#[tokio::test]
+async fn units_without_admission_follow_merges_chains_of_merges_and_moves_to_the_day_asked_about() {
+    let app = spawn_app().await;
+    let p = unit(&app, "P", "PROVINCE", None, "2004-01-01").await;
+    let d = unit(&app, "P-D", "DISTRICT", Some(&p), "2004-01-01").await;
+    let g1 = unit(&app, "P-G1", "GRASSROOTS_COMMITTEE", Some(&d), "2004-01-01").await;
+    let g2 = unit(&app, "P-G2", "GRASSROOTS_COMMITTEE", Some(&d), "2004-01-01").await;
+    let g3 = unit(&app, "P-G3", "GRASSROOTS_COMMITTEE", Some(&d), "2004-01-01").await;
+    let b1 = unit(&app, "P-G1-B1", "BRANCH", Some(&g1), "2004-01-01").await;
+    let b2 = unit(&app, "P-G1-B2", "BRANCH", Some(&g1), "2004-01-01").await;
+    let b3 = unit(&app, "P-G2-B3", "BRANCH", Some(&g2), "2004-01-01").await;
+    let b5 = unit(&app, "P-G3-B5", "BRANCH", Some(&g3), "2004-01-01").await;
+    let b6 = unit(&app, "P-G3-B6", "BRANCH", Some(&g3), "2004-01-01").await;
+    let b7 = unit(&app, "P-G3-B7", "BRANCH", Some(&g3), "2004-01-01").await;
+    let b8 = unit(&app, "P-G3-B8", "BRANCH", Some(&g3), "2004-01-01").await;
+    let b9 = unit(&app, "P-B9", "BRANCH", Some(&g1), "2004-01-01").await;
+    let gb = unit(&app, "P-D-GB", "GRASSROOTS_BRANCH", Some(&d), "2004-01-01").await;
+    // Another organization, for the question without a unit.
+    let q = unit(&app, "Q", "PROVINCE", None, "2004-01-01").await;
+    let qgb = unit(&app, "Q-GB", "GRASSROOTS_BRANCH", Some(&q), "2004-01-01").await;
+    for (u, n) in [
+        (&b1, 2),
+        (&b2, 1),
+        (&b3, 1),
+        (&b5, 1),
+        (&b6, 2),
+        (&b7, 1),
+        (&b8, 1),
+        (&b9, 1),
+        (&gb, 1),
+        (&qgb, 1),
+    ] {
+        officials(&app, u, n).await;
+    }
+    const MERGE: &str = "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }";
+    const MOVE: &str = "mutation($i: MoveUnitInput!) { moveUnit(input: $i) { code } }";
+    let merge = |s: String, t: String, on: &'static str| {
+        let app = &app;
+        async move {
+            app.ok(
+                MERGE,
+                json!({ "i": { "sourceIds": [s], "targetId": t, "effectiveDate": on } }),
+            )
+            .await
+        }
+    };
+    let move_to = |u: String, parent: String, on: &'static str| {
+        let app = &app;
+        async move {
+            app.ok(
+                MOVE,
+                json!({ "i": { "unitId": u, "newParentId": parent, "effectiveDate": on } }),
+            )
+            .await
+        }
+    };
+    // B2 admits on 1/3/2019 and is merged into B1 on 1/1/2020.
+    admitted(&app, &b2, "2019-03-01").await;
+    merge(b2.clone(), b1.clone(), "2020-01-01").await;
+    // A chain: B7 admits on 4/4/2015 and is merged into B5 on 1/6/2015; B5, which admitted
+    // on 1/2/2015, is merged into B6 on 1/1/2016.
+    admitted(&app, &b5, "2015-02-01").await;
+    admitted(&app, &b7, "2015-04-04").await;
+    merge(b7.clone(), b5.clone(), "2015-06-01").await;
+    merge(b5.clone(), b6.clone(), "2016-01-01").await;
+    // B8 admits under G3 on 8/8/2019 and moves under G1 on 1/6/2021; B9 moves from G1 to G2
+    // on 1/1/2022.
+    admitted(&app, &b8, "2019-08-08").await;
+    move_to(b8.clone(), g1.clone(), "2021-06-01").await;
+    move_to(b9.clone(), g2.clone(), "2022-01-01").await;
+    // B3 admits after the day asked about.
+    admitted(&app, &b3, "2023-08-01").await;
+
+    let ask = |u: Option<String>, on: &'static str, first: Option<u64>| {
+        let app = &app;
+        async move {
+            app.ok(IDLE, json!({ "u": u, "y": 5, "on": on, "first": first }))
+                .await
+        }
+    };
+    // 30/6/2023, over five years (from 1/7/2018): B1 and G1 admitted through B2 (merged
+    // since), and through B8 (under G1 that day); G3's line is B6, with B5 and B7 merged into
+    // it, their admissions before the period: B6's and G3's last admission is B7's. G2 counts
+    // B9 (moved under it); B3's admission after the day is not counted.
+    let r = ask(Some(p.clone()), "2023-06-30", None).await;
+    let w = &r["unitsWithoutAdmission"];
+    assert_eq!(w["lookedAt"], 9, "{r:#}");
+    assert_eq!(w["total"], 6, "{r:#}");
+    let on_2023 = vec![
+        listed("P-B9", 1, "2010-05-10"),
+        listed("P-D-GB", 1, "2010-05-10"),
+        listed("P-G2", 2, "2010-05-10"),
+        listed("P-G2-B3", 1, "2010-05-10"),
+        listed("P-G3", 6, "2015-04-04"),
+        listed("P-G3-B6", 6, "2015-04-04"),
+    ];
+    assert_eq!(idle(&r), on_2023, "{r:#}");
+    // The first five by code; the total still counts all six.
+    let r = ask(Some(p.clone()), "2023-06-30", Some(5)).await;
+    assert_eq!(r["unitsWithoutAdmission"]["total"], 6, "{r:#}");
+    assert_eq!(idle(&r), on_2023[..5].to_vec(), "{r:#}");
+    // The whole organization: Q's grassroots branch too.
+    let r = ask(None, "2023-06-30", None).await;
+    assert_eq!(r["unitsWithoutAdmission"]["lookedAt"], 10, "{r:#}");
+    let mut all = on_2023.clone();
+    all.push(listed("Q-GB", 1, "2010-05-10"));
+    assert_eq!(idle(&r), all, "{r:#}");
+    // The subtrees of G3 (its line) and of G1 (everyone admitted).
+    let r = ask(Some(g3.clone()), "2023-06-30", None).await;
+    assert_eq!(r["unitsWithoutAdmission"]["lookedAt"], 2, "{r:#}");
+    assert_eq!(idle(&r), on_2023[4..].to_vec(), "{r:#}");
+    let r = ask(Some(g1.clone()), "2023-06-30", None).await;
+    assert_eq!(
+        (
+            &r["unitsWithoutAdmission"]["lookedAt"],
+            &r["unitsWithoutAdmission"]["total"]
+        ),
+        (&json!(3), &json!(0)),
+        "{r:#}"
+    );
+    // 31/5/2021, before the moves (from 1/6/2016): B8's admission counts in G3.
+    let r = ask(Some(p.clone()), "2021-05-31", None).await;
+    assert_eq!(r["unitsWithoutAdmission"]["lookedAt"], 9, "{r:#}");
+    assert_eq!(
+        idle(&r),
+        vec![
+            listed("P-B9", 1, "2010-05-10"),
+            listed("P-D-GB", 1, "2010-05-10"),
+            listed("P-G2", 1, "2010-05-10"),
+            listed("P-G2-B3", 1, "2010-05-10"),
+            listed("P-G3-B6", 6, "2015-04-04"),
+        ],
+        "{r:#}"
+    );
+    // 31/12/2019, before B2's merge (from 1/1/2015): B2 and B1 are apart, B1 idle; B7's
+    // and B5's admissions, inside the period, count in B6 through the chain.
+    let r = ask(Some(p.clone()), "2019-12-31", None).await;
+    assert_eq!(r["unitsWithoutAdmission"]["lookedAt"], 10, "{r:#}");
+    assert_eq!(
+        idle(&r),
+        vec![
+            listed("P-B9", 1, "2010-05-10"),
+            listed("P-D-GB", 1, "2010-05-10"),
+            listed("P-G1-B1", 2, "2010-05-10"),
+            listed("P-G2", 1, "2010-05-10"),
+            listed("P-G2-B3", 1, "2010-05-10"),
+        ],
+        "{r:#}"
+    );
+    // The parents of the day, through `memberflow report`.
+    let csv = report(
+        &app,
+        &[
+            "without-admission",
+            "--years",
+            "5",
+            "--on",
+            "2023-06-30",
+            "--unit",
+            "P",
+            "--format",
+            "csv",
+        ],
+    );
+    let parents: Vec<(&str, &str)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0], f[3])
+        })
+        .collect();
+    assert_eq!(
+        parents,
+        [
+            ("P-B9", "P-G2"),
+            ("P-D-GB", "P-D"),
+            ("P-G2", "P-D"),
+            ("P-G2-B3", "P-G2"),
+            ("P-G3", "P-D"),
+            ("P-G3-B6", "P-G3"),
+        ],
+        "{csv}"
+    );
+}
+
 /// The targets report and its two questions in one request: units without an admission and
 /// hamlets without members or a branch, as of the report's reference date, the same answers
 /// as the questions asked alone on that day.

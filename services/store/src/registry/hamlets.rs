@@ -537,8 +537,11 @@ impl Registry<'_> {
     /// and its official and probationary members living in it that day, by code.
     pub async fn hamlets_on(&self, roots: &[Uuid], d: NaiveDate) -> Result<Vec<HamletOn>> {
         let db = self.db();
-        let owned = owned_under(db, roots, d).await?;
-        let hamlets = by_code(existing_on(owned, d).all(db).await?)?;
+        let mut rows = Vec::new();
+        for owned in owned_under(db, roots, d).await? {
+            rows.extend(existing_on(owned, d).all(db).await?);
+        }
+        let hamlets = by_code(rows)?;
         let ids: Vec<Uuid> = hamlets.iter().map(|h| h.id).collect();
         let counts = count_members(db, &ids, d).await?;
         with_branches_and_members(db, hamlets, &counts, d).await
@@ -555,17 +558,22 @@ impl Registry<'_> {
         d: NaiveDate,
     ) -> Result<(u64, Vec<HamletOn>)> {
         let db = self.db();
-        let owned = owned_under(db, roots, d).await?;
-        let looked_at = existing_on(owned.clone(), d).count(db).await?;
-        let hamlets = existing_on(owned, d)
-            .filter(
-                sea_orm::Condition::any()
-                    .add(has_branch_on(d).not())
-                    .add(has_resident_on(d).not()),
-            )
-            .all(db)
-            .await?;
-        let hamlets = by_code(hamlets)?;
+        let mut looked_at = 0;
+        let mut rows = Vec::new();
+        for owned in owned_under(db, roots, d).await? {
+            looked_at += existing_on(owned.clone(), d).count(db).await?;
+            rows.extend(
+                existing_on(owned, d)
+                    .filter(
+                        sea_orm::Condition::any()
+                            .add(has_branch_on(d).not())
+                            .add(has_resident_on(d).not()),
+                    )
+                    .all(db)
+                    .await?,
+            );
+        }
+        let hamlets = by_code(rows)?;
         let ids: Vec<Uuid> = hamlets.iter().map(|h| h.id).collect();
         let peopled = peopled_hamlets(db, &ids, d).await?;
         let to_count: Vec<Uuid> = ids.into_iter().filter(|id| peopled.contains(id)).collect();
@@ -575,14 +583,16 @@ impl Registry<'_> {
     }
 }
 
-/// The condition on `hamlet` rows whose commune-level unit is in the subtree of one of `roots`
+/// The conditions on `hamlet` rows whose commune-level unit is in the subtree of one of `roots`
 /// on `d` (a subquery of the tree's ancestry) or was merged, by `d`, into a unit of it (units
-/// merged away count under the unit that took them over). Every root must exist on `d`.
+/// merged away count under the unit that took them over). Every root must exist on `d`. One
+/// condition per statement: the subtree's, then one per chunk of the merged units (they no
+/// longer exist on `d`, so no hamlet meets two of them).
 async fn owned_under(
     db: &impl ConnectionTrait,
     roots: &[Uuid],
     d: NaiveDate,
-) -> Result<sea_orm::Condition> {
+) -> Result<Vec<sea_orm::Condition>> {
     for root in roots {
         crate::tree::check_exists(&load_unit(db, *root).await?, d)?;
     }
@@ -629,10 +639,14 @@ async fn owned_under(
             break;
         }
     }
-    let mut owned = sea_orm::Condition::any()
-        .add(hamlet::Column::UnitId.in_subquery(in_subtree(unit_ancestry::Column::UnitId)));
+    let mut owned = vec![
+        sea_orm::Condition::all()
+            .add(hamlet::Column::UnitId.in_subquery(in_subtree(unit_ancestry::Column::UnitId))),
+    ];
     for chunk in extra.chunks(500) {
-        owned = owned.add(hamlet::Column::UnitId.is_in(chunk.iter().copied()));
+        owned.push(
+            sea_orm::Condition::all().add(hamlet::Column::UnitId.is_in(chunk.iter().copied())),
+        );
     }
     Ok(owned)
 }

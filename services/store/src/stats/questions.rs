@@ -209,14 +209,15 @@ impl Statistics<'_> {
                 ),
             )
             .to_owned();
-        let mut idle_q = judged()
+        // The units made active by ended ones are left out here, not bound into the
+        // statement: there can be more of them than a statement takes parameters.
+        let mut idle: Vec<(Uuid, String)> = judged()
             .column(unit::Column::Code)
-            .filter(unit::Column::Id.not_in_subquery(active_existing));
-        let active_ended: Vec<Uuid> = active_ended.into_iter().collect();
-        for chunk in active_ended.chunks(500) {
-            idle_q = idle_q.filter(unit::Column::Id.is_not_in(chunk.iter().copied()));
-        }
-        let mut idle: Vec<(Uuid, String)> = idle_q.into_tuple().all(db).await?;
+            .filter(unit::Column::Id.not_in_subquery(active_existing))
+            .into_tuple()
+            .all(db)
+            .await?;
+        idle.retain(|(id, _)| !active_ended.contains(id));
         idle.sort_unstable_by(|a, b| a.1.cmp(&b.1));
         let total = idle.len() as u64;
         let idle: Vec<Uuid> = idle
