@@ -28,24 +28,12 @@ pub(crate) struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// The account the rules say fires `transition` on an admission case: the branch secretary
-    /// for the branch's steps (A1–A8, the ceremony, the recognition vote), the grassroots
-    /// executive committee for its review (A9), the competent committee for the decisions and
-    /// extensions (A10, A14), the province's standing committee for its consent (E3).
+    /// The account the rules say fires `transition` on an admission case
+    /// ([`RealRoles::admission_actor`]), the admission decision taken by [`Walk::decider`].
     pub(crate) fn actor(&self, transition: &str) -> &str {
-        let r = &self.roles;
         match transition {
-            "reject_after_verification"
-            | "grassroots_review"
-            | "grassroots_rejects"
-            | "submit_to_competent" => &r.executive,
-            "record_province_consent" => &r.province,
             "decide_admission" | "refuse_admission" => &self.decider,
-            "extend_admission_deadline"
-            | "extend_recognition_deadline"
-            | "recognise"
-            | "strike_off" => &r.competent,
-            _ => &r.secretary,
+            t => self.roles.admission_actor(t),
         }
     }
 
@@ -1236,7 +1224,7 @@ async fn a8_branch_vote_needs_two_thirds_of_official_members() {
         "{vi}"
     );
     // One is back on the vote's day: 6 of 9 is exactly two thirds.
-    member_back(&app, &x, &w.day.to_string()).await;
+    member_back(&app, &p.b1, &x, &w.day.to_string()).await;
     let done = w.ok(0, "branch_vote", vote(6, 1)).await;
     assert_eq!(done["toState"], "BranchVoted");
 }
@@ -2228,14 +2216,13 @@ async fn a10_the_competent_committee_is_found_on_the_tree_of_the_step_s_day() {
     assert_eq!(r["data"]["fireTransition"]["event"]["actor"], "sc_xa");
 }
 
-/// A dry run is the step itself, rolled back: where the registry refuses what the rules allow
-/// (here the branch named in the case was dissolved before the decision), the dry run answers
-/// what the step answers, and nothing is written by either.
-#[tokio::test]
-async fn a_dry_run_answers_what_the_step_answers_and_writes_nothing() {
-    let app = spawn_app().await;
-    let p = province(&app).await;
-    let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
+/// A case of branch `b1` brought to the competent committee, whose branch is dissolved the
+/// next day.
+async fn dissolved_at_the_competent<'a>(
+    app: &'a TestApp,
+    p: &crate::support::Province,
+) -> Walk<'a> {
+    let mut w = open(app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
     to_competent(&mut w).await;
     let dissolved = (w.day + Days::new(1)).to_string();
@@ -2244,6 +2231,17 @@ async fn a_dry_run_answers_what_the_step_answers_and_writes_nothing() {
         json!({ "i": { "unitId": p.b1, "effectiveDate": dissolved } }),
     )
     .await;
+    w
+}
+
+/// A dry run is the step itself, rolled back: where the registry refuses what the rules allow
+/// (here the branch named in the case was dissolved before the decision), the dry run answers
+/// what the step answers, and nothing is written by either.
+#[tokio::test]
+async fn a_dry_run_answers_what_the_step_answers_and_writes_nothing() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let mut w = dissolved_at_the_competent(&app, &p).await;
     let on = (w.day + Days::new(3)).to_string();
     let fire = |dry: bool| {
         json!({ "i": { "caseId": w.case, "transition": "decide_admission", "dryRun": dry, "on": on,
@@ -2279,4 +2277,84 @@ async fn a_dry_run_answers_what_the_step_answers_and_writes_nothing() {
         .await;
     let done = w.ok(0, "refuse_admission", refuse).await;
     assert_eq!(done["toState"], "Rejected");
+}
+
+/// A case of a unit that has ended is read where its steps are decided: on the tree of the
+/// unit's last day. The competent district reads the case of a dissolved branch (directly, in
+/// its case lists, its access log through the district's inspection commission); another
+/// district is still refused and does not list it.
+#[tokio::test]
+async fn the_case_of_a_dissolved_branch_is_read_by_the_district_above_it_on_its_last_day() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let w = dissolved_at_the_competent(&app, &p).await;
+    app.set_today(&(w.day + Days::new(3)).to_string());
+    let other_district = holder(&app, "standing_committee", &p.d2).await;
+    let inspection = holder(&app, "inspection_commission", &p.d1).await;
+    let other_inspection = holder(&app, "inspection_commission", &p.d2).await;
+
+    let read = "query($id: ID!) { case(id: $id) { id state } }";
+    let r = app
+        .gql_as(&w.roles.competent, read, json!({ "id": w.case }))
+        .await;
+    assert_eq!(r["data"]["case"]["id"], w.case.as_str(), "{r:#}");
+    for who in [&other_district, &other_inspection] {
+        let r = app.gql_as(who, read, json!({ "id": w.case })).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+    }
+
+    let log = "query($id: ID!) { case(id: $id) { accessLog { username } } }";
+    let r = app.gql_as(&inspection, log, json!({ "id": w.case })).await;
+    assert!(r["errors"].is_null(), "{r:#}");
+    assert!(r["data"]["case"]["accessLog"].is_array(), "{r:#}");
+    let r = app
+        .gql_as(&other_inspection, log, json!({ "id": w.case }))
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+
+    // The lists: the caller's scope, and a subtree asked for by unit.
+    let list =
+        "query($f: CaseFilterInput) { cases(filter: $f, first: 50) { totalCount nodes { id } } }";
+    let ids = |r: &Value| -> Vec<String> {
+        r["data"]["cases"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r:#}"))
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mine = app.gql_as(&w.roles.competent, list, json!({})).await;
+    assert_eq!(ids(&mine), vec![w.case.clone()], "{mine:#}");
+    assert_eq!(mine["data"]["cases"]["totalCount"], 1);
+    let subtree = json!({ "f": { "unitId": p.d1, "includeSubtree": true } });
+    let r = app.gql_as(&w.roles.competent, list, subtree.clone()).await;
+    assert_eq!(ids(&r), vec![w.case.clone()], "{r:#}");
+    let r = app.gql_as(&other_district, list, json!({})).await;
+    assert!(ids(&r).is_empty(), "{r:#}");
+    assert_eq!(r["data"]["cases"]["totalCount"], 0);
+    let r = app.gql_as(&other_district, list, subtree).await;
+    assert!(ids(&r).is_empty(), "{r:#}");
+    let r = app
+        .gql_as(
+            &other_district,
+            list,
+            json!({ "f": { "unitId": p.d2, "includeSubtree": true } }),
+        )
+        .await;
+    assert!(ids(&r).is_empty(), "{r:#}");
+
+    // What is coming up under the district includes the case's deadlines.
+    let up = "query($u: ID!) { upcoming(unitId: $u, withinWorkingDays: 260) { case { id } } }";
+    let r = app
+        .gql_as(&w.roles.competent, up, json!({ "u": p.d1 }))
+        .await;
+    let items = r["data"]["upcoming"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert!(
+        items.iter().any(|i| i["case"]["id"] == w.case.as_str()),
+        "{r:#}"
+    );
+    let r = app.gql_as(&other_district, up, json!({ "u": p.d2 })).await;
+    assert_eq!(r["data"]["upcoming"], json!([]), "{r:#}");
 }

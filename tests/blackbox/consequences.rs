@@ -408,13 +408,15 @@ async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_discip
     // Admitted on 10/5/2010 (support::official_member_input): no 30-year badge before 2040.
     let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
     app.set_today("2026-03-02");
+    // The registry keepers award it: the province's organization department.
+    let org = holder(&app, "organization_department", &p.hg).await;
     let r = app
-        .gql(AWARD, json!({ "m": m, "y": 30, "d": "2026-02-03" }))
+        .gql_as(&org, AWARD, json!({ "m": m, "y": 30, "d": "2026-02-03" }))
         .await;
     assert_eq!(error_code(&r), "TRANSITION_REFUSED", "{r:#}");
     assert_eq!(rules_of(&r), ["A33"], "{r:#}");
     let r = app
-        .gql(AWARD, json!({ "m": m, "y": 31, "d": "2026-02-03" }))
+        .gql_as(&org, AWARD, json!({ "m": m, "y": 31, "d": "2026-02-03" }))
         .await;
     assert_eq!(rules_of(&r), ["A30"], "{r:#}");
 
@@ -435,15 +437,16 @@ async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_discip
     app.set_today("2026-03-12");
     let before = app.row_counts().await;
     let r = app
-        .gql(AWARD, json!({ "m": old, "y": 30, "d": "2026-03-12" }))
+        .gql_as(&org, AWARD, json!({ "m": old, "y": 30, "d": "2026-03-12" }))
         .await;
     assert_eq!(rules_of(&r), ["C2"], "{r:#}");
     assert_eq!(app.row_counts().await, before, "a refusal writes nothing");
     // C2 is judged on the discipline as it stood on the award's day: an award recorded for
     // 2/9/2021, years before this reprimand, is accepted.
     let d = app
-        .ok(AWARD, json!({ "m": old, "y": 30, "d": "2021-09-02" }))
-        .await;
+        .gql_as(&org, AWARD, json!({ "m": old, "y": 30, "d": "2021-09-02" }))
+        .await["data"]
+        .clone();
     assert_eq!(d["awardBadge"]["awardDate"], "2021-09-02");
     let awards = app
         .ok(
@@ -471,14 +474,23 @@ async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_discip
         .unwrap()
         .to_owned();
     let d = app
-        .ok(AWARD, json!({ "m": clean, "y": 30, "d": "2021-09-02" }))
-        .await;
+        .gql_as(
+            &org,
+            AWARD,
+            json!({ "m": clean, "y": 30, "d": "2021-09-02" }),
+        )
+        .await["data"]
+        .clone();
     assert_eq!(
         d["awardBadge"],
         json!({ "years": 30, "awardDate": "2021-09-02" })
     );
     let r = app
-        .gql(AWARD, json!({ "m": clean, "y": 30, "d": "2022-02-03" }))
+        .gql_as(
+            &org,
+            AWARD,
+            json!({ "m": clean, "y": 30, "d": "2022-02-03" }),
+        )
         .await;
     assert_eq!(rules_of(&r), ["A30"], "{r:#}");
     let b = app

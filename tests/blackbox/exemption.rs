@@ -12,14 +12,33 @@ use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
 const EXEMPT: &str = "mutation($m: ID!, $g: String!, $f: Date!, $t: Date) { exemptMember(memberId: $m, \
      ground: $g, decision: \"01-NQ/CB\", validFrom: $f, validTo: $t) { id ground groundLabel validFrom validTo } }";
 
-async fn exempt(app: &TestApp, m: &str, from: &str, to: Option<&str>) -> String {
-    let d = app
-        .ok(
+/// Exempts `m` from `from` (until `to`), as the account of `by` (the secretary of the
+/// member's branch, who decides it).
+async fn exempt(app: &TestApp, by: &str, m: &str, from: &str, to: Option<&str>) -> String {
+    let r = app
+        .gql_as(
+            by,
             EXEMPT,
             json!({ "m": m, "g": "elderly", "f": from, "t": to }),
         )
         .await;
-    d["exemptMember"]["id"].as_str().unwrap().to_owned()
+    r["data"]["exemptMember"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r:#}"))
+        .to_owned()
+}
+
+/// `liftExemption` of `e` on `on`, as the account of `by`.
+async fn lift(app: &TestApp, by: &str, e: &str, on: &str, decision: &str) -> Value {
+    let r = app
+        .gql_as(
+            by,
+            "mutation($e: ID!, $on: Date!, $d: String!) { liftExemption(exemptionId: $e, on: $on, decision: $d) { id validTo liftedDecision } }",
+            json!({ "e": e, "on": on, "d": decision }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r:#}");
+    r["data"]["liftExemption"].clone()
 }
 
 fn reason_codes(r: &Value) -> Vec<String> {
@@ -39,7 +58,8 @@ async fn s15_an_exemption_is_a_dated_status_of_the_member_set_by_the_registry_ke
     let p = province(&app).await;
     let m = member(&app, &p.b1, "Trần Văn Cao Tuổi").await;
     app.set_today("2026-03-01");
-    let id = exempt(&app, &m, "2025-01-01", None).await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
+    let id = exempt(&app, &secretary, &m, "2025-01-01", None).await;
     let q = "query($m: ID!) { member(id: $m) { before: exempted(on: \"2024-12-31\") \
              during: exempted(on: \"2025-06-01\") now: exempted \
              exemptions { id ground groundLabel decision validFrom validTo liftedDecision } } }";
@@ -50,28 +70,25 @@ async fn s15_an_exemption_is_a_dated_status_of_the_member_set_by_the_registry_ke
     assert_eq!(d["member"]["exemptions"][0]["groundLabel"], "Tuổi cao");
     // An overlapping period and an unknown ground are refused.
     let r = app
-        .gql(
+        .gql_as(
+            &secretary,
             EXEMPT,
             json!({ "m": m, "g": "ill", "f": "2025-06-01", "t": null }),
         )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
     let r = app
-        .gql(
+        .gql_as(
+            &secretary,
             EXEMPT,
             json!({ "m": m, "g": "bored", "f": "2020-01-01", "t": "2021-01-01" }),
         )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
     // The branch lifts it: it ends that day.
-    let d = app
-        .ok(
-            "mutation($e: ID!) { liftExemption(exemptionId: $e, on: \"2026-02-01\", decision: \"05-NQ/CB\") { validTo liftedDecision } }",
-            json!({ "e": id }),
-        )
-        .await;
-    assert_eq!(d["liftExemption"]["validTo"], "2026-02-01", "{d:#}");
-    assert_eq!(d["liftExemption"]["liftedDecision"], "05-NQ/CB", "{d:#}");
+    let d = lift(&app, &secretary, &id, "2026-02-01", "05-NQ/CB").await;
+    assert_eq!(d["validTo"], "2026-02-01", "{d:#}");
+    assert_eq!(d["liftedDecision"], "05-NQ/CB", "{d:#}");
     let d = app.ok(q, json!({ "m": m })).await;
     assert_eq!(d["member"]["now"], false, "{d:#}");
     // A secretary of another branch may not exempt this member.
@@ -96,10 +113,14 @@ async fn s15_a8_the_branch_vote_leaves_out_the_members_exempted_on_its_date() {
     let m2 = member(&app, &p.b1, "Lê Văn Hết Miễn").await;
     let m3 = member(&app, &p.b2, "Võ Văn Chi Bộ Khác").await;
     app.set_today("2025-08-01");
-    exempt(&app, &m1, "2025-01-01", None).await;
+    let (s1, s2) = (
+        holder(&app, "secretary", &p.b1).await,
+        holder(&app, "secretary", &p.b2).await,
+    );
+    exempt(&app, &s1, &m1, "2025-01-01", None).await;
     // Ended before the vote, and of another branch: neither is left out.
-    exempt(&app, &m2, "2025-01-01", Some("2025-06-01")).await;
-    exempt(&app, &m3, "2025-01-01", None).await;
+    exempt(&app, &s1, &m2, "2025-01-01", Some("2025-06-01")).await;
+    exempt(&app, &s2, &m3, "2025-01-01", None).await;
     let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
     let vote = |extra: Value| {
@@ -136,15 +157,11 @@ async fn s15_d33_the_discipline_ballot_reads_the_exemptions_as_of_the_vote_date(
     let m = member(&app, &p.b1, "Phạm Văn Vi Phạm").await;
     let x = member(&app, &p.b1, "Đỗ Thị Ốm").await;
     app.set_today("2026-03-01");
-    let first = exempt(&app, &x, "2026-01-01", None).await;
-    app.ok(
-        "mutation($e: ID!) { liftExemption(exemptionId: $e, on: \"2026-02-01\", decision: \"03-NQ/CB\") { id } }",
-        json!({ "e": first }),
-    )
-    .await;
     let secretary = app
         .account("bithu", &[("secretary", Some(p.b1.as_str()))], None)
         .await;
+    let first = exempt(&app, &secretary, &x, "2026-01-01", None).await;
+    lift(&app, &secretary, &first, "2026-02-01", "03-NQ/CB").await;
     let mut w = DWalk::open(
         &app,
         &secretary,
@@ -166,7 +183,7 @@ async fn s15_d33_the_discipline_ballot_reads_the_exemptions_as_of_the_vote_date(
     // Exempted again from the day before the vote: 5 of 9 is.
     let vote_day = w.day.to_string();
     let before = w.day.pred_opt().unwrap().to_string();
-    exempt(&app, &x, &before, None).await;
+    exempt(&app, &secretary, &x, &before, None).await;
     app.set_today(&vote_day);
     let r = w.fire_on(w.day, &secretary, "vote", ballot).await;
     assert_eq!(

@@ -1,10 +1,13 @@
 //! One simulated year: a small province built through the API (15 units, 21 accounts with
-//! roles, 50 members), 32 cases at every stage of admission and discipline as they stand on
-//! 31/12/2025, and the scheduler driven by hand from 1/1/2026 to 31/12/2026 the way its loop
-//! runs (`Worker::run`): a pass at the start of each day, at every cron tick of a job (the job
-//! first), at every retry or recurring tick the outbox names, and at 10:00 after the day's
-//! steps (33 steps fired during the year). Mail goes to a real SMTP server on a loopback port
-//! that refuses the first attempt of one mail in thirteen.
+//! roles the mail goes to, 50 members), 32 cases at every stage of admission and discipline as
+//! they stand on 31/12/2025, and the scheduler driven by hand from 1/1/2026 to 31/12/2026 the
+//! way its loop runs (`Worker::run`): a pass at the start of each day, at every cron tick of a
+//! job (the job first), at every retry or recurring tick the outbox names, and at 10:00 after
+//! the day's steps (33 steps fired during the year). Every case is opened and every step fired
+//! by the account the rules name (`Org::actor`: the branch secretary, the grassroots executive
+//! committee, the district's standing committee, the member appealing), never `operator`.
+//! Mail goes to a real SMTP server on a loopback port that refuses the first attempt of one
+//! mail in thirteen.
 //!
 //! Checked: every mail once (no Message-ID twice, one mail per SENT row); each to the holders
 //! of its role at the right unit of the tree (the case's branch secretary, the committee above
@@ -35,7 +38,7 @@ use memberflow_workflow::engine::{Effect, RoleRef};
 use memberflow_workflow::vocab::RoleLevel;
 use serde_json::{Value, json};
 
-use crate::support::{member, unit};
+use crate::support::{RealRoles, holder, member, unit};
 
 const OPEN: &str = "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } } }";
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState } }";
@@ -211,6 +214,12 @@ struct Org {
     holders: HashMap<(String, String), Option<String>>,
     /// Member id → address.
     member_address: HashMap<String, String>,
+    /// Branch code → the accounts of the tree above that act on its cases (the holders of
+    /// `grants`, and an executive committee of each grassroots committee, which no mail is
+    /// addressed to): no step is fired as `operator`.
+    roles: HashMap<&'static str, RealRoles>,
+    /// Case label → the account of the member it is about, who files their own appeal.
+    appellant: HashMap<String, String>,
 }
 
 fn own_level(kind: &str) -> RoleLevel {
@@ -223,6 +232,24 @@ fn own_level(kind: &str) -> RoleLevel {
 }
 
 impl Org {
+    /// The account the rules say fires `transition` of case `label` of `branch` on `day`: the
+    /// branch's actors of an admission ([`RealRoles::admission_actor`]); for a discipline the
+    /// branch secretary, the member concerned for their appeal, and the district's standing
+    /// committee for the task assigned from above (disc-5) once it is proposed to it.
+    fn actor(&self, label: &str, branch: &str, transition: &str, day: NaiveDate) -> &str {
+        let roles = &self.roles[branch];
+        if !label.starts_with("disc") {
+            return roles.admission_actor(transition);
+        }
+        match transition {
+            "file_appeal" | "file_appeal_disputed" => &self.appellant[label],
+            "vote" | "impose" | "notify" if label == "disc-5" && day >= date("2026-01-01") => {
+                &roles.competent
+            }
+            _ => &roles.secretary,
+        }
+    }
+
     fn unit(code: &str) -> &'static OrgUnit {
         UNITS.iter().find(|u| u.code == code).unwrap()
     }
@@ -290,12 +317,24 @@ fn fill_today(v: Value, day: NaiveDate) -> Value {
     }
 }
 
-/// Fires `transition` on `day` (the server's clock set to 10:00 that day), as the operator.
-async fn fire(app: &TestApp, case: &str, day: NaiveDate, transition: &str, inputs: Value) {
+/// Fires `transition` of case `label` on `day` (the server's clock set to 10:00 that day), as
+/// its [`Org::actor`].
+async fn fire(
+    app: &TestApp,
+    org: &Org,
+    cases: &Cases,
+    label: &str,
+    day: NaiveDate,
+    transition: &str,
+    inputs: Value,
+) {
     app.set_today(&day.to_string());
     let inputs = fill_today(inputs, day);
+    let (case, branch) = &cases.by_label[label];
+    let token = org.actor(label, branch, transition, day);
     let r = app
-        .gql(
+        .gql_as(
+            token,
             FIRE,
             json!({ "i": { "caseId": case, "transition": transition, "inputs": inputs } }),
         )
@@ -447,7 +486,8 @@ async fn admission(
 ) -> NaiveDate {
     app.set_today(&open.to_string());
     let d = app
-        .ok(
+        .gql_as(
+            &org.roles[branch].secretary,
             OPEN,
             json!({ "i": { "definitionId": "admission", "unitId": org.id_of[branch], "title": label,
                 "inputs": { "person_id": format!("P-{label}"), "full_name": label,
@@ -455,7 +495,10 @@ async fn admission(
                     "education_level": "upper_secondary", "helper_member": "M-100" } } }),
         )
         .await;
-    let id = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    let id = d["data"]["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{label}: {d:#}"))
+        .to_owned();
     cases
         .by_label
         .insert(label.to_owned(), (id.clone(), branch));
@@ -463,7 +506,7 @@ async fn admission(
     if let Some(until) = until {
         for (gap, t) in ADMISSION_PATH {
             day = day + Days::new(gap);
-            fire(app, &id, day, t, admission_inputs(t, day)).await;
+            fire(app, org, cases, label, day, t, admission_inputs(t, day)).await;
             if t == until {
                 break;
             }
@@ -523,7 +566,8 @@ async fn discipline(
     let open = steps[0].0;
     app.set_today(&open.to_string());
     let d = app
-        .ok(
+        .gql_as(
+            &org.roles[branch].secretary,
             OPEN,
             json!({ "i": { "definitionId": "discipline_member", "unitId": org.id_of[branch],
                 "title": label, "subjectMemberId": subject,
@@ -532,12 +576,24 @@ async fn discipline(
                     "detection_source": "supervision", "detected_on": open.to_string() } } }),
         )
         .await;
-    let id = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    let id = d["data"]["openCase"]["case"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{label}: {d:#}"))
+        .to_owned();
     cases
         .by_label
         .insert(label.to_owned(), (id.clone(), branch));
     for (day, t) in &steps[1..] {
-        fire(app, &id, *day, t, discipline_inputs(label, t, *day)).await;
+        fire(
+            app,
+            org,
+            cases,
+            label,
+            *day,
+            t,
+            discipline_inputs(label, t, *day),
+        )
+        .await;
     }
 }
 
@@ -708,6 +764,8 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
         code_of: HashMap::new(),
         holders: HashMap::new(),
         member_address: HashMap::new(),
+        roles: HashMap::new(),
+        appellant: HashMap::new(),
     };
     for u in &UNITS {
         let parent = u.parent.map(|p| org.id_of[p].clone());
@@ -724,6 +782,30 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
             app.set_account_email(&name, a).await;
         }
         org.holders.insert((role.to_owned(), code.to_owned()), addr);
+    }
+    // Who acts on each branch's cases: its secretary, the executive committee of its
+    // grassroots organization (held at a grassroots branch itself; no mail is addressed to
+    // it), the standing committees of its district (the competent committee of A10) and of
+    // the province.
+    let province = app.session_of(&username("standing_committee", "HG")).await;
+    for branch in BRANCHES {
+        let path = Org::path(branch);
+        let secretary = app.session_of(&username("secretary", branch)).await;
+        let g = usize::from(path[0].kind != "GRASSROOTS_BRANCH");
+        let executive = holder(&app, "executive_committee", &org.id_of[path[g].code]).await;
+        let district = path[g + 1].code;
+        let competent = app
+            .session_of(&username("standing_committee", district))
+            .await;
+        org.roles.insert(
+            branch,
+            RealRoles {
+                secretary,
+                executive,
+                competent,
+                province: province.clone(),
+            },
+        );
     }
     let mut members: HashMap<&str, Vec<String>> = HashMap::new();
     for u in UNITS
@@ -767,7 +849,9 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
             .unwrap();
         fire(
             &app,
-            &cases.id(&label),
+            &org,
+            &cases,
+            &label,
             eve,
             "record_awareness_certificate",
             json!({ "certificate_date": cert.to_string(), "certificate_number": format!("GCN-{k}") }),
@@ -791,7 +875,9 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
         assert!(last < eve);
         fire(
             &app,
-            &cases.id(&label),
+            &org,
+            &cases,
+            &label,
             eve,
             "start_verification",
             admission_inputs("start_verification", eve),
@@ -846,6 +932,9 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
         );
         app.ok(set_email, json!({ "id": m, "e": a })).await;
         org.member_address.insert(m.clone(), a);
+        let account = format!("member{which}.{}", branch.to_ascii_lowercase());
+        let token = app.account(&account, &[], Some(&m)).await;
+        org.appellant.insert(label.to_owned(), token);
         let steps = discipline_steps(steps);
         discipline(&app, &mut cases, label, branch, &m, &steps, &org).await;
         subject_of.insert(cases.id(label), m);
@@ -900,7 +989,7 @@ async fn one_simulated_year_sends_every_reminder_once_to_the_right_people() {
             app.set_now(now);
             if !steps_done && now >= steps_at {
                 for (label, t) in plan.remove(&day).unwrap_or_default() {
-                    fire(&app, &cases.id(label), day, t, inputs(label, t, day)).await;
+                    fire(&app, &org, &cases, label, day, t, inputs(label, t, day)).await;
                 }
                 steps_done = true;
             }

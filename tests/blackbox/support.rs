@@ -36,25 +36,35 @@ pub async fn member(app: &TestApp, unit: &str, name: &str) -> String {
 }
 
 /// An official member registered in `unit` who lives their party life temporarily elsewhere
-/// (another province) from `from`, as the registry records it (`recordTemporaryActivity`): a
-/// branch vote leaves them out of its denominator on the days the period covers (A8, D33).
+/// (another province) from `from`, as the branch secretary records it in the registry
+/// (`recordTemporaryActivity`): a branch vote leaves them out of its denominator on the days
+/// the period covers (A8, D33).
 pub async fn member_away(app: &TestApp, unit: &str, name: &str, from: &str) -> String {
     let id = member(app, unit, name).await;
-    app.ok(
-        "mutation($i: RecordTemporaryActivityInput!) { recordTemporaryActivity(input: $i) { from } }",
-        json!({ "i": { "memberId": id, "place": "Tỉnh Cà Mau", "from": from } }),
-    )
-    .await;
+    let secretary = holder(app, "secretary", unit).await;
+    let r = app
+        .gql_as(
+            &secretary,
+            "mutation($i: RecordTemporaryActivityInput!) { recordTemporaryActivity(input: $i) { from } }",
+            json!({ "i": { "memberId": id, "place": "Tỉnh Cà Mau", "from": from } }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r:#}");
     id
 }
 
-/// The member is back in their branch from `on` (`endTemporaryActivity`).
-pub async fn member_back(app: &TestApp, member: &str, on: &str) {
-    app.ok(
-        "mutation($m: ID!, $on: Date!) { endTemporaryActivity(memberId: $m, on: $on) { to } }",
-        json!({ "m": member, "on": on }),
-    )
-    .await;
+/// The member of `unit` is back in their branch from `on` (`endTemporaryActivity`), as the
+/// branch secretary records it.
+pub async fn member_back(app: &TestApp, unit: &str, member: &str, on: &str) {
+    let secretary = holder(app, "secretary", unit).await;
+    let r = app
+        .gql_as(
+            &secretary,
+            "mutation($m: ID!, $on: Date!) { endTemporaryActivity(memberId: $m, on: $on) { to } }",
+            json!({ "m": member, "on": on }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r:#}");
 }
 
 pub fn official_member_input(unit: &str, name: &str) -> Value {
@@ -128,8 +138,8 @@ pub async fn holder(app: &TestApp, role: &str, unit: &str) -> String {
 pub struct RealRoles {
     /// The secretary of the branch (`secretary@branch`).
     pub secretary: String,
-    /// The executive committee of its grassroots organization (`executive_committee@grassroots`),
-    /// when that is a grassroots committee; the branch's secretary for a grassroots branch.
+    /// The executive committee of its grassroots organization (`executive_committee@grassroots`;
+    /// for a grassroots branch, held at the branch itself).
     pub executive: String,
     /// The standing committee of the grassroots organization's direct superior: the competent
     /// committee of A10 (`A10.competent_level = "superior"`) on the day the roles are made.
@@ -139,6 +149,27 @@ pub struct RealRoles {
 }
 
 impl RealRoles {
+    /// The account the rules say fires `transition` on an admission case: the branch secretary
+    /// for the branch's steps (A1–A8, the ceremony, the recognition vote), the grassroots
+    /// executive committee for its review (A9), the competent committee for the decisions and
+    /// extensions (A10, A14), the province's standing committee for its consent (E3).
+    pub fn admission_actor(&self, transition: &str) -> &str {
+        match transition {
+            "reject_after_verification"
+            | "grassroots_review"
+            | "grassroots_rejects"
+            | "submit_to_competent" => &self.executive,
+            "record_province_consent" => &self.province,
+            "decide_admission"
+            | "refuse_admission"
+            | "extend_admission_deadline"
+            | "extend_recognition_deadline"
+            | "recognise"
+            | "strike_off" => &self.competent,
+            _ => &self.secretary,
+        }
+    }
+
     /// The real roles over `branch` on the tree of `on` (`YYYY-MM-DD`).
     pub async fn of(app: &TestApp, branch: &str, on: &str) -> RealRoles {
         let d = app
@@ -160,14 +191,8 @@ impl RealRoles {
         let superior = id(&path[g + 1]);
         let root = id(path.last().unwrap());
         let secretary = holder(app, "secretary", branch).await;
-        let committee = grassroots["kind"] == "GRASSROOTS_COMMITTEE";
-        let executive = if committee {
-            holder(app, "executive_committee", &id(grassroots)).await
-        } else {
-            secretary.clone()
-        };
         RealRoles {
-            executive,
+            executive: holder(app, "executive_committee", &id(grassroots)).await,
             competent: holder(app, "standing_committee", &superior).await,
             province: holder(app, "standing_committee", &root).await,
             secretary,

@@ -216,6 +216,17 @@ pub(crate) async fn scope_units(
     p: Permission,
     on: NaiveDate,
 ) -> async_graphql::Result<Option<Vec<Uuid>>> {
+    scope(ctx, p, on, false).await
+}
+
+/// [`scope_units`], or for `cases` the units whose cases the caller's subtrees hold: those
+/// of units that have ended too, where they stood on their last day ([`case_path`]).
+async fn scope(
+    ctx: &Context<'_>,
+    p: Permission,
+    on: NaiveDate,
+    cases: bool,
+) -> async_graphql::Result<Option<Vec<Uuid>>> {
     let who = caller(ctx)?;
     match access::scope(&who.principal.grants(), p) {
         Scope::Everywhere => Ok(None),
@@ -223,7 +234,13 @@ pub(crate) async fn scope_units(
             let a = app(ctx);
             let mut out: Vec<Uuid> = Vec::new();
             for r in roots {
-                for id in a.store.tree().subtree_ids_on(r, on).await.gql(lang(ctx))? {
+                let tree = a.store.tree();
+                let below = if cases {
+                    tree.case_units_below(r, on).await
+                } else {
+                    tree.subtree_ids_on(r, on).await
+                };
+                for id in below.gql(lang(ctx))? {
                     if !out.contains(&id) {
                         out.push(id);
                     }
@@ -242,8 +259,8 @@ pub(crate) async fn case_visibility(
 ) -> async_graphql::Result<CaseVisibility> {
     let who = caller(ctx)?;
     Ok(CaseVisibility {
-        units: scope_units(ctx, Permission::ReadCases, today).await?,
-        confidential_units: scope_units(ctx, Permission::ReadConfidentialCases, today).await?,
+        units: scope(ctx, Permission::ReadCases, today, true).await?,
+        confidential_units: scope(ctx, Permission::ReadConfidentialCases, today, true).await?,
         confidential_definitions: app(ctx)
             .catalog
             .definitions
@@ -295,7 +312,7 @@ pub(crate) async fn read_case(
     let p = read_permission(ctx, case);
     let a = app(ctx);
     let today = a.clock.today();
-    let path = path(ctx, case.unit_id, today).await?;
+    let path = case_path(ctx, case.unit_id, today).await?;
     let view = if access::allows(&who.principal.grants(), p, &ids(&path)) && !is_subject(who, case)
     {
         CaseView::Full
@@ -324,6 +341,43 @@ pub(crate) fn case_subject(id: Uuid) -> String {
     format!("case:{id}")
 }
 
+/// The path on `on` of `unit`, which owns a case: the unit and its ancestors that day, nearest
+/// first. A unit that has ended (dissolved, merged) has no ancestors after its last day: its
+/// cases stay with the bodies above it on that day, so that the committee that was competent
+/// still reads, decides and closes them, rather than nobody but a grant everywhere. Steps,
+/// reads and the access log of a case all resolve rights on this path; case lists place an
+/// ended unit the same way (the store's `case_units_below` and case subtree filter).
+pub(crate) async fn case_path(
+    ctx: &Context<'_>,
+    unit: Uuid,
+    on: NaiveDate,
+) -> async_graphql::Result<SharedPath> {
+    let path = path(ctx, unit, on).await?;
+    if path.len() == 1
+        && let Some(end) = unit_record(ctx, unit).await?.valid_to
+        && on >= end
+        && let Some(last) = end.pred_opt()
+    {
+        return self::path(ctx, unit, last).await;
+    }
+    Ok(path)
+}
+
+/// The caller, if they hold `p` over the case of `unit` today (on [`case_path`]).
+pub(crate) async fn require_on_case<'a>(
+    ctx: &Context<'a>,
+    p: Permission,
+    unit: Uuid,
+) -> async_graphql::Result<&'a Auth> {
+    let who = caller(ctx)?;
+    let path = case_path(ctx, unit, app(ctx).clock.today()).await?;
+    if access::allows(&who.principal.grants(), p, &ids(&path)) {
+        Ok(who)
+    } else {
+        Err(forbidden(p).into_graphql(lang(ctx)))
+    }
+}
+
 /// The workflow roles the caller holds on a case of `unit` whose subject is `subject`, for a
 /// step on `on` under rule set `rule_set` (which says where the competent body sits).
 pub(crate) async fn case_roles(
@@ -339,17 +393,7 @@ pub(crate) async fn case_roles(
         Some(id) => a.catalog.rules.get(id),
         None => a.catalog.rules.for_date(on),
     };
-    let mut path = path(ctx, unit, on).await?;
-    // A unit that has ended (dissolved, merged) has no ancestors after its last day: its cases
-    // stay with the bodies above it on that day, so that the competent committee can still
-    // decide or close them rather than nobody but a grant everywhere.
-    if path.len() == 1
-        && let Some(end) = unit_record(ctx, unit).await?.valid_to
-        && on >= end
-        && let Some(last) = end.pred_opt()
-    {
-        path = self::path(ctx, unit, last).await?;
-    }
+    let path = case_path(ctx, unit, on).await?;
     let grants: Vec<Grant<Uuid>> = who.principal.grants();
     let roles = access::case_roles(
         &grants,

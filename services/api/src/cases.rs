@@ -22,8 +22,8 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::{Lang, Text};
 
 use crate::access::{
-    CaseView, caller, case_roles, case_subject, case_visibility, read_case, require,
-    require_everywhere,
+    CaseView, caller, case_roles, case_subject, case_visibility, read_case, require_everywhere,
+    require_on_case,
 };
 use crate::error::{ApiError, Code, OrGql, graphql_error};
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
@@ -627,7 +627,7 @@ impl Case {
         first: Option<i32>,
     ) -> async_graphql::Result<Vec<AccessEntry>> {
         let l = lang(ctx);
-        require(ctx, Permission::ReadAccessLog, self.0.unit_id).await?;
+        require_on_case(ctx, Permission::ReadAccessLog, self.0.unit_id).await?;
         let n = first.unwrap_or(50).clamp(1, 500);
         Ok(app(ctx)
             .store

@@ -262,7 +262,7 @@ impl ReminderQuery {
         let units = if include_subtree.unwrap_or(true) {
             a.store
                 .tree()
-                .subtree_ids_on(unit, a.clock.today())
+                .case_units_below(unit, a.clock.today())
                 .await
                 .gql(l)?
         } else {

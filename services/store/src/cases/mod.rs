@@ -339,8 +339,9 @@ pub enum CaseOutcome {
 pub struct CaseFilter {
     /// Cases of any of these units (any unit when `None`).
     pub units: Option<Vec<Uuid>>,
-    /// Cases of a unit or any unit below it on a date: read by the query itself from the
-    /// tree's ancestry (a subquery on `unit_ancestry`), not as a list of ids.
+    /// Cases of a unit or any unit below it on a date (or below it on its last day, for a
+    /// unit that has ended by then): read by the query itself from the tree's ancestry (a
+    /// subquery on `unit_ancestry`), not as a list of ids.
     pub subtree: Option<Subtree>,
     /// Of this definition.
     pub definition_id: Option<String>,
@@ -1459,12 +1460,13 @@ impl Cases<'_> {
         }
         if let Some(s) = f.subtree {
             // `unit_id IN (SELECT unit_id FROM unit_ancestry WHERE ancestor_id = ? AND …)`:
-            // one index range of the ancestry, however large the subtree.
+            // one index range of the ancestry, however large the subtree. The cases of a
+            // unit that has ended are under the units above it on its last day.
             let below = Query::select()
                 .column(unit_ancestry::Column::UnitId)
                 .from(unit_ancestry::Entity)
                 .and_where(unit_ancestry::Column::AncestorId.eq(s.root))
-                .cond_where(crate::tree::ancestry::valid_on(s.on))
+                .cond_where(crate::tree::ancestry::placed_on(s.on))
                 .to_owned();
             q = q.filter(cases::Column::UnitId.in_subquery(below));
         }

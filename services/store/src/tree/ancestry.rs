@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use memberflow_workflow::tree::{AncestryRow, ParentLink, UnitSpan, ancestry_rows};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -33,6 +34,26 @@ pub(crate) fn valid_on(d: NaiveDate) -> Condition {
         unit_ancestry::Column::ValidFrom,
         unit_ancestry::Column::ValidTo,
         d,
+    )
+}
+
+/// Rows of `unit_ancestry` that place a unit on `d` for its cases: those valid on `d`, and,
+/// for a unit that has ended (dissolved, merged) by `d`, those of its last day (the rows that
+/// end with the unit). A case of an ended unit stays with the bodies above it on that day, as
+/// a step on it resolves its roles (`api::access::case_path`).
+pub(crate) fn placed_on(d: NaiveDate) -> Condition {
+    let end_of_unit = Query::select()
+        .column((unit::Entity, unit::Column::ValidTo))
+        .from(unit::Entity)
+        .and_where(
+            Expr::col((unit::Entity, unit::Column::Id))
+                .equals((unit_ancestry::Entity, unit_ancestry::Column::UnitId)),
+        )
+        .to_owned();
+    Condition::any().add(valid_on(d)).add(
+        Condition::all()
+            .add(unit_ancestry::Column::ValidTo.lte(d))
+            .add(unit_ancestry::Column::ValidTo.in_subquery(end_of_unit)),
     )
 }
 
@@ -268,11 +289,24 @@ impl Tree<'_> {
 
     /// The ids of `id` and every unit below it on `d`: one index read.
     pub async fn subtree_ids_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<Uuid>> {
+        self.units_below(id, d, valid_on(d)).await
+    }
+
+    /// The ids of the units whose cases stand under `id` on `d`: `id` and every unit below it
+    /// that day, and every unit that has ended by `d` and stood below it on its last day
+    /// ([`placed_on`]). One index read.
+    pub async fn case_units_below(&self, id: Uuid, d: NaiveDate) -> Result<Vec<Uuid>> {
+        self.units_below(id, d, placed_on(d)).await
+    }
+
+    /// The units of the ancestry rows under `id` that `rows` keeps (`valid_on(d)`,
+    /// `placed_on(d)`).
+    async fn units_below(&self, id: Uuid, d: NaiveDate, rows: Condition) -> Result<Vec<Uuid>> {
         let ids: Vec<Uuid> = unit_ancestry::Entity::find()
             .select_only()
             .column(unit_ancestry::Column::UnitId)
             .filter(unit_ancestry::Column::AncestorId.eq(id))
-            .filter(valid_on(d))
+            .filter(rows)
             .into_tuple()
             .all(self.db())
             .await?;
