@@ -5,19 +5,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Days, Months, NaiveDate};
-use memberflow_workflow::tree::{Level, MemberStatus, UnitKind};
+use memberflow_workflow::tree::{Level, MemberStatus};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect,
-    RelationTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::Statistics;
 use super::entity::{discipline_record, stat_admission_day};
-use super::rollup::LocalTree;
 use super::tree::TreeIndex;
-use crate::entity::{member_status, member_unit, unit, unit_ancestry};
+use crate::entity::{member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::UnitRecord;
 use crate::registry::discipline_in_force_on;
@@ -127,142 +123,86 @@ impl Statistics<'_> {
                 )
             })?;
         let existed_by = since.pred_opt().unwrap_or(since);
-        let db = self.db();
-        self.ensure_admissions().await?;
-        // The rows of the tree's ancestry of `on` naming the units looked at: those below
-        // `unit` (itself included), or every unit existing that day (their own rows).
-        let ua = |col: unit_ancestry::Column| Expr::col((unit_ancestry::Entity, col));
-        let in_scope = || {
-            let mut c = Condition::all().add(crate::tree::ancestry::valid_on(on));
-            c = match unit {
-                Some(root) => c.add(ua(unit_ancestry::Column::AncestorId).eq(root)),
-                None => c.add(ua(unit_ancestry::Column::Depth).eq(0)),
-            };
-            c
-        };
-        let judged = || {
-            let kinds: Vec<&str> = UnitKind::ALL
-                .iter()
-                .filter(|k| matches!(k.level(), Level::Grassroots | Level::Branch))
-                .map(|k| k.as_str())
-                .collect();
-            unit_ancestry::Entity::find()
-                .select_only()
-                .column(unit_ancestry::Column::UnitId)
-                .join(
-                    JoinType::InnerJoin,
-                    unit_ancestry::Entity::belongs_to(unit::Entity)
-                        .from(unit_ancestry::Column::UnitId)
-                        .to(unit::Column::Id)
-                        .into(),
-                )
-                .filter(in_scope())
-                .filter(unit::Column::Kind.is_in(kinds))
-                .filter(unit::Column::ValidFrom.lte(existed_by))
-        };
-        let looked_at = judged().count(db).await?;
+        let tree = TreeIndex::load(self.db(), on).await?;
+        let ids = tree.units_under(unit);
+        let candidates: Vec<Uuid> = ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                tree.units.get(id).is_some_and(|u| {
+                    matches!(u.kind.level(), Level::Grassroots | Level::Branch)
+                        && u.valid_from <= existed_by
+                })
+            })
+            .collect();
 
-        // Admissions count in the unit standing for the member's first unit on `on` and in
-        // every unit above it. Units existing on `on`: their ancestry of that day, inside the
-        // database. Units ended by then (merged or dissolved: few): their last admission up
-        // to `on`, each followed to the unit standing for it and that unit's ancestors.
-        let ended: Vec<(Uuid, Option<NaiveDate>)> = stat_admission_day::Entity::find()
+        // The units that admitted in the period: an admission counts in the unit standing
+        // for the member's first unit on the tree of `on`, and in every unit above it. One
+        // read of the period's days of the admissions counter (kept to the day).
+        self.ensure_admissions().await?;
+        let admitting: Vec<Uuid> = stat_admission_day::Entity::find()
             .select_only()
             .column(stat_admission_day::Column::UnitId)
-            .column_as(stat_admission_day::Column::Day.max(), "last")
+            .distinct()
+            .filter(stat_admission_day::Column::Day.gte(since))
             .filter(stat_admission_day::Column::Day.lte(on))
             .filter(stat_admission_day::Column::Admitted.gt(0))
-            .filter(
-                stat_admission_day::Column::UnitId.in_subquery(
-                    Query::select()
-                        .column(unit::Column::Id)
-                        .from(unit::Entity)
-                        .and_where(unit::Column::ValidTo.lte(on))
-                        .to_owned(),
-                ),
-            )
-            .group_by(stat_admission_day::Column::UnitId)
             .into_tuple()
-            .all(db)
+            .all(self.db())
             .await?;
-        let ended_ids: Vec<Uuid> = ended.iter().map(|e| e.0).collect();
-        let lines = LocalTree::around(db, &ended_ids).await?;
-        let mut active_ended: HashSet<Uuid> = HashSet::new();
-        for (u, last) in &ended {
-            if last.is_some_and(|l| l >= since) {
-                active_ended.extend(lines.chain(*u, on).unwrap_or_default());
+        let mut active: HashSet<Uuid> = HashSet::new();
+        for u in admitting {
+            let mut cur = tree.representative(u);
+            while let Some(c) = cur {
+                if !active.insert(c) {
+                    break;
+                }
+                cur = tree.parent_on.get(&c).copied();
             }
         }
-        let active_existing = Query::select()
-            .column(unit_ancestry::Column::AncestorId)
-            .from(unit_ancestry::Entity)
-            .cond_where(crate::tree::ancestry::valid_on(on))
-            .and_where(
-                unit_ancestry::Column::UnitId.in_subquery(
-                    Query::select()
-                        .column(stat_admission_day::Column::UnitId)
-                        .from(stat_admission_day::Entity)
-                        .and_where(stat_admission_day::Column::Day.gte(since))
-                        .and_where(stat_admission_day::Column::Day.lte(on))
-                        .and_where(stat_admission_day::Column::Admitted.gt(0))
-                        .to_owned(),
-                ),
-            )
-            .to_owned();
-        // The units made active by ended ones are left out here, not bound into the
-        // statement: there can be more of them than a statement takes parameters.
-        let mut idle: Vec<(Uuid, String)> = judged()
-            .column(unit::Column::Code)
-            .filter(unit::Column::Id.not_in_subquery(active_existing))
-            .into_tuple()
-            .all(db)
-            .await?;
-        idle.retain(|(id, _)| !active_ended.contains(id));
-        idle.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        let mut idle: Vec<(&str, Uuid)> = candidates
+            .iter()
+            .filter(|c| !active.contains(c))
+            .filter_map(|c| tree.units.get(c).map(|u| (u.code.as_str(), *c)))
+            .collect();
+        idle.sort_unstable();
         let total = idle.len() as u64;
         let idle: Vec<Uuid> = idle
             .into_iter()
             .take(limit.unwrap_or(usize::MAX))
-            .map(|(id, _)| id)
+            .map(|(_, id)| id)
             .collect();
 
         // The subtree of each listed unit on `on`, and which listed units each unit of it
         // (and each unit since merged or dissolved into it) counts in.
-        let mut subtrees: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        let subtrees: HashMap<Uuid, Vec<Uuid>> = idle
+            .iter()
+            .map(|u| {
+                (
+                    *u,
+                    tree.subtree(*u, None).into_iter().map(|r| r.0).collect(),
+                )
+            })
+            .collect();
         let mut listed_over: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for chunk in idle.chunks(500) {
-            let rows: Vec<(Uuid, Uuid)> = unit_ancestry::Entity::find()
-                .select_only()
-                .column(unit_ancestry::Column::UnitId)
-                .column(unit_ancestry::Column::AncestorId)
-                .filter(unit_ancestry::Column::AncestorId.is_in(chunk.iter().copied()))
-                .filter(crate::tree::ancestry::valid_on(on))
-                .into_tuple()
-                .all(db)
-                .await?;
-            for (u, listed) in rows {
-                subtrees.entry(listed).or_default().push(u);
-                listed_over.entry(u).or_default().push(listed);
+        for (u, sub) in &subtrees {
+            for m in sub {
+                listed_over.entry(*m).or_default().push(*u);
             }
         }
         // Their last admission on or before `on` (before the period, or they would not be
-        // listed): read for the units of their subtrees, and taken from the ended units
-        // whose successors' line leads into them.
+        // listed): read for the units counting in them only.
+        let counted: Vec<Uuid> = tree
+            .units
+            .keys()
+            .copied()
+            .filter(|u| {
+                tree.representative(*u)
+                    .is_some_and(|r| listed_over.contains_key(&r))
+            })
+            .collect();
         let mut last: HashMap<Uuid, NaiveDate> = HashMap::new();
-        let mut note = |unit: Uuid, decided: NaiveDate| {
-            for l in listed_over
-                .get(&unit)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
-                let e = last.entry(*l).or_insert(decided);
-                if decided > *e {
-                    *e = decided;
-                }
-            }
-        };
-        let holders: Vec<Uuid> = listed_over.keys().copied().collect();
-        for chunk in holders.chunks(500) {
+        for chunk in counted.chunks(500) {
             let rows: Vec<(Uuid, Option<NaiveDate>)> = stat_admission_day::Entity::find()
                 .select_only()
                 .column(stat_admission_day::Column::UnitId)
@@ -272,26 +212,26 @@ impl Statistics<'_> {
                 .filter(stat_admission_day::Column::Admitted.gt(0))
                 .group_by(stat_admission_day::Column::UnitId)
                 .into_tuple()
-                .all(db)
+                .all(self.db())
                 .await?;
             for (u, decided) in rows {
-                if let Some(d) = decided {
-                    note(u, d);
+                let Some(decided) = decided else { continue };
+                let Some(r) = tree.representative(u) else {
+                    continue;
+                };
+                for l in listed_over.get(&r).map(Vec::as_slice).unwrap_or_default() {
+                    let e = last.entry(*l).or_insert(decided);
+                    if decided > *e {
+                        *e = decided;
+                    }
                 }
-            }
-        }
-        for (u, decided) in &ended {
-            if let (Some(d), Some(rep)) = (
-                decided,
-                lines.chain(*u, on).and_then(|c| c.first().copied()),
-            ) {
-                note(rep, *d);
             }
         }
 
         // Members of each listed unit's subtree on `on`: one grouped read of the branches.
         let mut members_of: HashMap<Uuid, u64> = HashMap::new();
         if !idle.is_empty() {
+            let holders: Vec<Uuid> = listed_over.keys().copied().collect();
             let mut per_unit: HashMap<Uuid, u64> = HashMap::new();
             for chunk in holders.chunks(500) {
                 let counts: Vec<(Uuid, i64)> = member_unit::Entity::find()
@@ -303,7 +243,7 @@ impl Statistics<'_> {
                     .filter(unit_row_is_party_member_on(on))
                     .group_by(member_unit::Column::UnitId)
                     .into_tuple()
-                    .all(db)
+                    .all(self.db())
                     .await?;
                 for (u, n) in counts {
                     per_unit.insert(u, u64::try_from(n).unwrap_or(0));
@@ -317,22 +257,6 @@ impl Statistics<'_> {
                 members_of.insert(*u, n);
             }
         }
-        // Their parents that day.
-        let mut parent_code: HashMap<Uuid, String> = HashMap::new();
-        for chunk in idle.chunks(500) {
-            let rows: Vec<(Uuid, String)> = unit_ancestry::Entity::find()
-                .select_only()
-                .column(unit_ancestry::Column::UnitId)
-                .column(unit::Column::Code)
-                .join(JoinType::InnerJoin, unit_ancestry::Relation::Ancestor.def())
-                .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
-                .filter(unit_ancestry::Column::Depth.eq(1))
-                .filter(crate::tree::ancestry::valid_on(on))
-                .into_tuple()
-                .all(db)
-                .await?;
-            parent_code.extend(rows);
-        }
 
         let mut records = Vec::with_capacity(idle.len());
         for chunk in idle.chunks(500) {
@@ -342,7 +266,11 @@ impl Statistics<'_> {
         let units = records
             .into_iter()
             .map(|r| IdleUnit {
-                parent_code: parent_code.remove(&r.id),
+                parent_code: tree
+                    .parent_on
+                    .get(&r.id)
+                    .and_then(|p| tree.units.get(p))
+                    .map(|p| p.code.clone()),
                 members: members_of.get(&r.id).copied().unwrap_or(0),
                 last_admission: last.get(&r.id).copied(),
                 unit: r,
@@ -352,7 +280,7 @@ impl Statistics<'_> {
             on,
             years,
             since,
-            looked_at,
+            looked_at: candidates.len() as u64,
             total,
             units,
         })
