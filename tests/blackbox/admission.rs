@@ -10,7 +10,7 @@ use chrono::{Days, Months, NaiveDate};
 use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
-use crate::support::{RealRoles, holder, member_away, member_back, province};
+use crate::support::{Board, RealRoles, holder, member_away, member_back, province};
 
 const FIRE: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState case { version subjectMemberId } } }";
 
@@ -2064,8 +2064,9 @@ async fn a25_a30_a33_the_card_and_the_badges_follow_the_dates_of_admission() {
     input["admissionDecisionDate"] = json!("1995-08-25");
     input["ceremonyDate"] = json!("1995-09-10");
     input["officialDate"] = json!("1996-09-10");
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let d = app
-        .ok(crate::support::REGISTER, json!({ "i": input }))
+        .ok_as(&secretary, crate::support::REGISTER, json!({ "i": input }))
         .await;
     let id = d["registerMember"]["id"].as_str().unwrap().to_owned();
     let q = "query($id: ID!, $on: Date) { member(id: $id) { cardDueBy
@@ -2357,4 +2358,46 @@ async fn the_case_of_a_dissolved_branch_is_read_by_the_district_above_it_on_its_
     );
     let r = app.gql_as(&other_district, up, json!({ "u": p.d2 })).await;
     assert_eq!(r["data"]["upcoming"], json!([]), "{r:#}");
+}
+
+/// A board follows the cases of a unit that has ended where they are read: on the tree of the
+/// unit's last day. The competent district above a dissolved branch subscribed to its own
+/// unit sees a step on the branch's case; the standing committee of another district and the
+/// secretary of another branch, each subscribed to their own unit, see only the steps of
+/// their own cases that follow it.
+#[tokio::test]
+async fn a_change_to_the_case_of_a_dissolved_branch_reaches_the_district_above_it_on_its_last_day()
+{
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // A case in another branch of the same grassroots committee and one in the other district,
+    // each moved on after the dissolved branch's step: what their boards must see first.
+    let mut next_door = open(&app, &p.b2, "2025-09-01", "1995-04-05").await;
+    let mut elsewhere = open(&app, &p.gb, "2025-09-01", "1995-05-06").await;
+    let mut w = dissolved_at_the_competent(&app, &p).await;
+    let on = w.day + Days::new(3);
+    app.set_today(&on.to_string());
+
+    let mut district = Board::subscribe(&app, &w.roles.competent, &p.d1).await;
+    let other_district = holder(&app, "standing_committee", &p.d2).await;
+    let mut other_district = Board::subscribe(&app, &other_district, &p.d2).await;
+    let mut secretary = Board::subscribe(&app, &next_door.roles.secretary, &p.b2).await;
+
+    let refuse = json!({ "decision_date": "today", "rejection_reason": "Chi bộ đã giải thể" });
+    w.ok(3, "refuse_admission", refuse).await;
+    let change = district.change().await;
+    assert_eq!(change["caseId"], w.case.as_str(), "{change:#}");
+    assert_eq!(change["transition"], "refuse_admission");
+    assert_eq!(change["state"], "Rejected");
+
+    let certificate = json!({ "certificate_date": "today-60", "certificate_number": "GCN-18" });
+    for (walk, board) in [
+        (&mut next_door, &mut secretary),
+        (&mut elsewhere, &mut other_district),
+    ] {
+        walk.day = on;
+        walk.ok(0, "record_awareness_certificate", certificate.clone())
+            .await;
+        assert_eq!(board.change().await["caseId"], walk.case.as_str());
+    }
 }

@@ -309,10 +309,6 @@ fn app_url(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_board_subscribed_to_a_unit_sees_the_changes_of_its_subtree_only() {
-    use futures::{SinkExt as _, StreamExt as _};
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-    use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
-
     let (app, _dir) = toy_app().await;
     let (case, _) = open_toy(&app).await;
     let hg = app.ok("{ unit(code: \"HG\") { id } }", json!({})).await["unit"]["id"].clone();
@@ -331,48 +327,12 @@ async fn a_board_subscribed_to_a_unit_sees_the_changes_of_its_subtree_only() {
     let owner = member(&app, &other_b, "Người ngoài").await;
     let foreign = open_toy_in(&app, &other_b, &owner).await;
 
-    let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    ws.send(Message::text(
-        json!({ "type": "connection_init", "payload": { "token": app.token } }).to_string(),
-    ))
-    .await
-    .unwrap();
-    let next_json = |m: Message| serde_json::from_str::<Value>(m.to_text().unwrap()).unwrap();
-    let ack = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(next_json(ack)["type"], "connection_ack");
-    ws.send(Message::text(
-        json!({ "id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($u: ID!) { caseChanged(unitId: $u) { caseId state version kind transition } }",
-            "variables": { "u": hg } } })
-        .to_string(),
-    ))
-    .await
-    .unwrap();
-    // The subscription is registered asynchronously: give the server a moment, bounded.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut board = crate::support::Board::subscribe(&app, &app.token, hg.as_str().unwrap()).await;
 
     app.ok(FIRE, submit(&foreign, 12, Some(1))).await;
     app.ok(FIRE, submit(&case, 12, Some(1))).await;
-    let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
-        .await
-        .expect("no change arrived")
-        .unwrap()
-        .unwrap();
-    let v = next_json(msg);
-    assert_eq!(v["type"], "next", "{v}");
     assert_eq!(
-        v["payload"]["data"]["caseChanged"],
+        board.change().await,
         json!({ "caseId": case, "state": "Review", "version": 2, "kind": "STEP", "transition": "submit" })
     );
 }

@@ -29,19 +29,35 @@ pub const REGISTER: &str =
 
 /// Registers an official member in `unit` and returns their id.
 pub async fn member(app: &TestApp, unit: &str, name: &str) -> String {
+    member_as(app, &app.token, unit, name).await
+}
+
+/// The same, as the account of `token`.
+pub async fn member_as(app: &TestApp, token: &str, unit: &str, name: &str) -> String {
     let d = app
-        .ok(REGISTER, json!({ "i": official_member_input(unit, name) }))
+        .ok_as(
+            token,
+            REGISTER,
+            json!({ "i": official_member_input(unit, name) }),
+        )
         .await;
     d["registerMember"]["id"].as_str().unwrap().to_owned()
 }
 
-/// An official member registered in `unit` who lives their party life temporarily elsewhere
-/// (another province) from `from`, as the branch secretary records it in the registry
+/// An official member of `unit` registered as the rules have it: by the secretary of the
+/// unit (`secretary@CODE`, who holds `REGISTER_MEMBERS` there and nothing else).
+pub async fn registered(app: &TestApp, unit: &str, name: &str) -> String {
+    let secretary = holder(app, "secretary", unit).await;
+    member_as(app, &secretary, unit, name).await
+}
+
+/// An official member registered in `unit` by its secretary who lives their party life
+/// temporarily elsewhere (another province) from `from`, as the secretary records it in the registry
 /// (`recordTemporaryActivity`): a branch vote leaves them out of its denominator on the days
 /// the period covers (A8, D33).
 pub async fn member_away(app: &TestApp, unit: &str, name: &str, from: &str) -> String {
-    let id = member(app, unit, name).await;
     let secretary = holder(app, "secretary", unit).await;
+    let id = member_as(app, &secretary, unit, name).await;
     let r = app
         .gql_as(
             &secretary,
@@ -197,5 +213,64 @@ impl RealRoles {
             province: holder(app, "standing_committee", &root).await,
             secretary,
         }
+    }
+}
+
+/// A board following `caseChanged(unitId: unit)` over WebSocket as the account of `token`.
+pub struct Board(
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+);
+
+impl Board {
+    /// Logs in with `token` and subscribes to the changes under `unit`.
+    pub async fn subscribe(app: &TestApp, token: &str, unit: &str) -> Board {
+        use futures::SinkExt as _;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
+
+        let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        let mut b = Board(ws);
+        b.0.send(Message::text(
+            json!({ "type": "connection_init", "payload": { "token": token } }).to_string(),
+        ))
+        .await
+        .unwrap();
+        assert_eq!(b.next().await["type"], "connection_ack");
+        b.0.send(Message::text(
+            json!({ "id": "1", "type": "subscribe", "payload": {
+                "query": "subscription($u: ID!) { caseChanged(unitId: $u) { caseId state version kind transition } }",
+                "variables": { "u": unit } } })
+            .to_string(),
+        ))
+        .await
+        .unwrap();
+        // The subscription is registered asynchronously: give the server a moment, bounded.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        b
+    }
+
+    /// The next message (within 10 s).
+    pub async fn next(&mut self) -> Value {
+        use futures::StreamExt as _;
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), self.0.next())
+            .await
+            .expect("no message arrived")
+            .unwrap()
+            .unwrap();
+        serde_json::from_str(m.to_text().unwrap()).unwrap()
+    }
+
+    /// The next change: the `caseChanged` of the next message, which must be one.
+    pub async fn change(&mut self) -> Value {
+        let v = self.next().await;
+        assert_eq!(v["type"], "next", "{v}");
+        v["payload"]["data"]["caseChanged"].clone()
     }
 }

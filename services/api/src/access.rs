@@ -354,13 +354,34 @@ pub(crate) async fn case_path(
 ) -> async_graphql::Result<SharedPath> {
     let path = path(ctx, unit, on).await?;
     if path.len() == 1
-        && let Some(end) = unit_record(ctx, unit).await?.valid_to
-        && on >= end
-        && let Some(last) = end.pred_opt()
+        && let Some(last) = last_day(unit_record(ctx, unit).await?.valid_to, on)
     {
         return self::path(ctx, unit, last).await;
     }
     Ok(path)
+}
+
+/// [`case_path`] outside a request (the `caseChanged` subscription, after the request that
+/// made it): the same placement, read from the store without the request's cache.
+pub(crate) async fn case_path_in(
+    store: &memberflow_store::Store,
+    unit: Uuid,
+    on: NaiveDate,
+) -> Result<Vec<Uuid>, memberflow_store::StoreError> {
+    let tree = store.tree();
+    let mut path = tree.paths_on(&[unit], on).await?.remove(&unit);
+    if let Some([u]) = path.as_deref()
+        && let Some(last) = last_day(u.valid_to, on)
+    {
+        path = tree.paths_on(&[unit], last).await?.remove(&unit);
+    }
+    Ok(path.unwrap_or_default().iter().map(|u| u.id).collect())
+}
+
+/// The last day of a unit that ends on `end` (its `valid_to`), if it has ended by `on`: the
+/// day whose tree places its cases ([`case_path`]).
+fn last_day(end: Option<NaiveDate>, on: NaiveDate) -> Option<NaiveDate> {
+    end.filter(|end| on >= *end).and_then(|end| end.pred_opt())
 }
 
 /// The caller, if they hold `p` over the case of `unit` today (on [`case_path`]).

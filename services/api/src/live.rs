@@ -11,11 +11,11 @@ use futures::StreamExt as _;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::access::require;
+use crate::access::{case_path_in, require};
 use crate::error::OrGql;
 use crate::scalars::{parse_id, to_id};
 use crate::tree::{app, lang};
-use memberflow_workflow::access::Permission;
+use memberflow_workflow::access::{self, Permission};
 
 /// How many changes a slow subscriber may fall behind before it skips some.
 const BUFFER: usize = 1024;
@@ -85,11 +85,12 @@ pub struct Subscription;
 
 #[Subscription]
 impl Subscription {
-    /// Changes to the cases of `unitId` and of every unit below it (as the tree stands on
-    /// the day of the change). Needs the right to read cases over `unitId`; changes to
-    /// confidential (disciplinary) cases only reach those who may read them there. Over
-    /// WebSocket, log in by sending `{"token": "<bearer token>"}` as the `connection_init`
-    /// payload.
+    /// Changes to the cases of `unitId` and of every unit below it, as the tree stands on
+    /// the day of the change; the case of a unit that has ended (dissolved, merged) where
+    /// the unit stood on its last day. Needs the right to read cases over `unitId`; a change
+    /// reaches the subscriber only if they may read the case (confidential, disciplinary,
+    /// cases only those who may read them). Over WebSocket, log in by sending
+    /// `{"token": "<bearer token>"}` as the `connection_init` payload.
     async fn case_changed(
         &self,
         ctx: &Context<'_>,
@@ -99,10 +100,10 @@ impl Subscription {
         let a = app(ctx).clone();
         let root = parse_id(&unit_id, "unit").gql(l)?;
         a.store.tree().unit(root).await.gql(l)?;
-        require(ctx, Permission::ReadCases, root).await?;
-        let secrets = require(ctx, Permission::ReadConfidentialCases, root)
-            .await
-            .is_ok();
+        let grants = require(ctx, Permission::ReadCases, root)
+            .await?
+            .principal
+            .grants();
         let rx = a.bus.0.subscribe();
         let stream = futures::stream::unfold(rx, |mut rx| async move {
             loop {
@@ -117,16 +118,16 @@ impl Subscription {
         });
         Ok(stream.filter_map(move |c| {
             let a = a.clone();
+            let grants = grants.clone();
             async move {
-                if c.confidential && !secrets {
-                    return None;
-                }
-                if c.unit == root {
-                    return Some(c);
-                }
-                let today = a.clock.today();
-                let ancestors = a.store.tree().ancestors_on(c.unit, today).await.ok()?;
-                ancestors.iter().any(|u| u.id == root).then_some(c)
+                // Where the case is read today (`case_path`): under `root`, and by the caller.
+                let path = case_path_in(&a.store, c.unit, a.clock.today()).await.ok()?;
+                let p = if c.confidential {
+                    Permission::ReadConfidentialCases
+                } else {
+                    Permission::ReadCases
+                };
+                (path.contains(&root) && access::allows(&grants, p, &path)).then_some(c)
             }
         }))
     }
