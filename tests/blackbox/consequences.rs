@@ -7,7 +7,7 @@
 use memberflow_tests::{TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
-use crate::support::{holder, member, province};
+use crate::support::{holder, province, registered};
 use crate::walk::{OPEN, Walk, branch_vote, date, member_case};
 
 const FIRE_DRY: &str = "mutation($i: FireInput!) { fireTransition(input: $i) { toState dryRun } }";
@@ -130,8 +130,8 @@ pub(crate) async fn branch_decides(app: &TestApp, case: &str, form: &str) {
 async fn p3_p6_the_discipline_register_follows_the_cases_and_the_statistics_count_it() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let a = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
-    let b = member(&app, &p.b2, "Lê Văn Hai").await;
+    let a = registered(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let b = registered(&app, &p.b2, "Lê Văn Hai").await;
     let first = open_discipline(&app, &p.b1, &a, "2026-03-02").await;
     reprimand(&app, &first).await;
     let second = open_discipline(&app, &p.b2, &b, "2026-03-02").await;
@@ -199,7 +199,7 @@ async fn p3_p6_the_discipline_register_follows_the_cases_and_the_statistics_coun
 
     // A warning reduced to a reprimand on appeal (P3) counts once, as a reprimand, by the day
     // of the original decision.
-    let c = member(&app, &p.b1, "Võ Văn Ba").await;
+    let c = registered(&app, &p.b1, "Võ Văn Ba").await;
     let third = open_discipline(&app, &p.b1, &c, "2026-03-02").await;
     branch_decides(&app, &third, "warning").await;
     assert_eq!(stats(p.b1.clone()).await["byForm"][0]["form"], "warning");
@@ -282,8 +282,8 @@ fn letter() -> Value {
 async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline_is_in_force() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
-    let other = member(&app, &p.b1, "Phạm Văn Sạch").await;
+    let m = registered(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let other = registered(&app, &p.b1, "Phạm Văn Sạch").await;
     let case = open_discipline(&app, &p.b1, &m, "2026-03-02").await;
     // The subject is found from the transfer's `member_id` even when the client leaves
     // `subjectMemberId` out.
@@ -371,7 +371,7 @@ async fn c7_c2_a_member_is_not_transferred_while_inspected_or_while_a_discipline
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
     // A member id that is not one, a discipline case about nobody, and one about a member of
     // another branch opened by this one: refused at the edge, nothing written.
-    let elsewhere = member(&app, &p.b2, "Đỗ Thị Khác").await;
+    let elsewhere = registered(&app, &p.b2, "Đỗ Thị Khác").await;
     let before = app.row_counts().await;
     let bad = |subject: Option<&str>, member_id: Option<&str>| {
         let mut inputs = json!({ "full_name": "x", "unit": p.b1, "subject_kind": "member",
@@ -406,7 +406,7 @@ async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_discip
     let app = spawn_app().await;
     let p = province(&app).await;
     // Admitted on 10/5/2010 (support::official_member_input): no 30-year badge before 2040.
-    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let m = registered(&app, &p.b1, "Trần Thị Kỷ Luật").await;
     app.set_today("2026-03-02");
     // The registry keepers award it: the province's organization department.
     let org = holder(&app, "organization_department", &p.hg).await;
@@ -426,8 +426,9 @@ async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_discip
     input["ceremonyDate"] = json!("1990-06-01");
     input["officialDate"] = json!("1991-06-01");
     input["dateOfBirth"] = json!("1965-01-01");
+    let secretary = holder(&app, "secretary", &p.b1).await;
     let old = app
-        .ok(crate::support::REGISTER, json!({ "i": input }))
+        .ok_as(&secretary, crate::support::REGISTER, json!({ "i": input }))
         .await["registerMember"]["id"]
         .as_str()
         .unwrap()
@@ -467,8 +468,9 @@ async fn a30_a33_c2_the_party_badge_is_awarded_by_the_rules_and_not_while_discip
     input["ceremonyDate"] = json!("1991-09-01");
     input["officialDate"] = json!("1992-09-01");
     input["dateOfBirth"] = json!("1965-01-01");
+    let secretary = holder(&app, "secretary", &p.b2).await;
     let clean = app
-        .ok(crate::support::REGISTER, json!({ "i": input }))
+        .ok_as(&secretary, crate::support::REGISTER, json!({ "i": input }))
         .await["registerMember"]["id"]
         .as_str()
         .unwrap()
@@ -532,7 +534,7 @@ async fn d41_d42_the_violation_catalogue_is_read_from_the_rule_set_and_checked_a
             .unwrap()
             .contains(&json!("repeated"))
     );
-    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let m = registered(&app, &p.b1, "Trần Thị Kỷ Luật").await;
     let case = open_discipline(&app, &p.b1, &m, "2026-03-02").await;
     let secretary = holder(&app, "secretary", &p.b1).await;
     ok(&app, &secretary, &case, "2026-03-03", "start_inspection", json!({ "inspecting_body": "branch", "inspecting_level": "branch", "inspection_decision_date": "today" })).await;

@@ -25,7 +25,7 @@ use memberflow_tests::{TestApp, error_code, refused_by, spawn_app};
 use memberflow_worker::{Job, Recipients, Schedules, Worker, WorkerOptions, vietnam_offset};
 use serde_json::json;
 
-use crate::support::{holder, member, province};
+use crate::support::{holder, province, registered};
 use crate::walk::{OPEN, Walk, branch_vote, date, member_case, on_day};
 
 const STATUS: &str =
@@ -86,7 +86,7 @@ impl Scheduler {
 async fn d36_p6_an_expulsion_ends_the_membership_from_the_decision_and_an_annulment_restores_it() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Nguyễn Văn Vi Phạm").await;
+    let m = registered(&app, &p.b1, "Nguyễn Văn Vi Phạm").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(&p.b1))], None)
         .await;
@@ -254,7 +254,7 @@ async fn d36_p6_an_expulsion_ends_the_membership_from_the_decision_and_an_annulm
 async fn c1_a_reprimand_by_the_branch_lapses_after_12_months() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
+    let m = registered(&app, &p.b1, "Phạm Thị Khiển Trách").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(&p.b1))], None)
         .await;
@@ -413,7 +413,7 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
     let start = date("2026-03-02");
 
     // A reprimand: 5 years from 1/6/2020 ended on 1/6/2025.
-    let m = member(&app, &p.b1, "Lê Văn Thời Hiệu").await;
+    let m = registered(&app, &p.b1, "Lê Văn Thời Hiệu").await;
     let mut w = Walk::open(
         &app,
         &secretary,
@@ -460,7 +460,7 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
     assert_eq!(status_on(&app, &m, w.day).await.0, "OFFICIAL");
 
     // A warning for the same dates: 10 years, still running.
-    let m2 = member(&app, &p.b1, "Hoàng Văn Cảnh Cáo").await;
+    let m2 = registered(&app, &p.b1, "Hoàng Văn Cảnh Cáo").await;
     let mut w = Walk::open(
         &app,
         &secretary,
@@ -488,7 +488,7 @@ async fn d12_a_case_whose_limitation_has_run_out_after_the_vote_is_time_barred()
     .await;
 
     // An expulsion for a violation of 2001: no limit (D9), at either body.
-    let m3 = member(&app, &p.b1, "Đỗ Văn Khai Trừ").await;
+    let m3 = registered(&app, &p.b1, "Đỗ Văn Khai Trừ").await;
     let mut w = Walk::open(
         &app,
         &secretary,
@@ -590,7 +590,7 @@ async fn p1_an_appeal_filed_a_day_late_is_refused_or_disputed() {
         "appeal_level": "grassroots", "appeal_grounds": "Hình thức kỷ luật quá nặng" });
 
     // Day 31.
-    let m = member(&app, &p.b1, "Vũ Thị Khiếu Nại").await;
+    let m = registered(&app, &p.b1, "Vũ Thị Khiếu Nại").await;
     let subject = app.account("khieunai", &[], Some(&m)).await;
     let mut w =
         delivered_reprimand(&app, &secretary, &p.b1, &m, "Vũ Thị Khiếu Nại", received).await;
@@ -636,7 +636,7 @@ async fn p1_an_appeal_filed_a_day_late_is_refused_or_disputed() {
     .await;
 
     // Within 30 days: the ordinary appeal, not a disputed one; after 30 working days: neither.
-    let m2 = member(&app, &p.b1, "Ngô Văn Quá Hạn").await;
+    let m2 = registered(&app, &p.b1, "Ngô Văn Quá Hạn").await;
     let subject2 = app.account("quahan", &[], Some(&m2)).await;
     let mut w =
         delivered_reprimand(&app, &secretary, &p.b1, &m2, "Ngô Văn Quá Hạn", received).await;
@@ -677,7 +677,7 @@ async fn p1_an_appeal_filed_a_day_late_is_refused_or_disputed() {
 async fn d29_a_deferral_for_nursing_resumes_when_the_child_is_12_months_old() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Trịnh Thị Nuôi Con").await;
+    let m = registered(&app, &p.b1, "Trịnh Thị Nuôi Con").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(&p.b1))], None)
         .await;
@@ -925,7 +925,7 @@ async fn d19_an_organisation_is_disciplined_by_its_direct_superior() {
 async fn d4_d5_a_name_struck_off_and_restored_on_appeal() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Bùi Văn Xóa Tên").await;
+    let m = registered(&app, &p.b1, "Bùi Văn Xóa Tên").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(&p.b1))], None)
         .await;
@@ -1071,7 +1071,7 @@ async fn d4_d5_a_name_struck_off_and_restored_on_appeal() {
 async fn d13_a_branch_secretary_cannot_vote_as_the_district_s_standing_committee() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Cao Văn Mạo Danh").await;
+    let m = registered(&app, &p.b1, "Cao Văn Mạo Danh").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(&p.b1))], None)
         .await;

@@ -6,7 +6,7 @@ use memberflow_tests::{TestApp, error_code, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
 use crate::admission::{open, to_decision};
-use crate::support::{holder, member, province};
+use crate::support::{holder, province, registered};
 use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
 
 const EXEMPT: &str = "mutation($m: ID!, $g: String!, $f: Date!, $t: Date) { exemptMember(memberId: $m, \
@@ -56,7 +56,7 @@ fn reason_codes(r: &Value) -> Vec<String> {
 async fn s15_an_exemption_is_a_dated_status_of_the_member_set_by_the_registry_keepers() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Trần Văn Cao Tuổi").await;
+    let m = registered(&app, &p.b1, "Trần Văn Cao Tuổi").await;
     app.set_today("2026-03-01");
     let secretary = holder(&app, "secretary", &p.b1).await;
     let id = exempt(&app, &secretary, &m, "2025-01-01", None).await;
@@ -109,9 +109,9 @@ async fn s15_an_exemption_is_a_dated_status_of_the_member_set_by_the_registry_ke
 async fn s15_a8_the_branch_vote_leaves_out_the_members_exempted_on_its_date() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m1 = member(&app, &p.b1, "Lê Thị Miễn").await;
-    let m2 = member(&app, &p.b1, "Lê Văn Hết Miễn").await;
-    let m3 = member(&app, &p.b2, "Võ Văn Chi Bộ Khác").await;
+    let m1 = registered(&app, &p.b1, "Lê Thị Miễn").await;
+    let m2 = registered(&app, &p.b1, "Lê Văn Hết Miễn").await;
+    let m3 = registered(&app, &p.b2, "Võ Văn Chi Bộ Khác").await;
     app.set_today("2025-08-01");
     let (s1, s2) = (
         holder(&app, "secretary", &p.b1).await,
@@ -154,8 +154,8 @@ async fn s15_a8_the_branch_vote_leaves_out_the_members_exempted_on_its_date() {
 async fn s15_d33_the_discipline_ballot_reads_the_exemptions_as_of_the_vote_date() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Phạm Văn Vi Phạm").await;
-    let x = member(&app, &p.b1, "Đỗ Thị Ốm").await;
+    let m = registered(&app, &p.b1, "Phạm Văn Vi Phạm").await;
+    let x = registered(&app, &p.b1, "Đỗ Thị Ốm").await;
     app.set_today("2026-03-01");
     let secretary = app
         .account("bithu", &[("secretary", Some(p.b1.as_str()))], None)
@@ -217,7 +217,7 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     let secretary = holder(&app, "secretary", &p.b1).await;
     let district = holder(&app, "standing_committee", &p.d1).await;
     // C3: a removal from post, proposed by the branch and decided by the district.
-    let m = member(&app, &p.b1, "Hoàng Văn Cách Chức").await;
+    let m = registered(&app, &p.b1, "Hoàng Văn Cách Chức").await;
     let mut inputs = member_case(&m, "Hoàng Văn Cách Chức", &p.b1);
     inputs["holds_post"] = json!(true);
     let mut w = DWalk::open(
@@ -287,7 +287,7 @@ async fn a28_c3_the_branch_is_told_to_collect_the_card_and_the_member_carries_th
     assert!(d["member"]["electionBarredUntil"].is_null(), "{d:#}");
 
     // A28: an expulsion notified tells the branch to collect the card.
-    let x = member(&app, &p.b1, "Đinh Văn Khai Trừ").await;
+    let x = registered(&app, &p.b1, "Đinh Văn Khai Trừ").await;
     let mut w = DWalk::open(
         &app,
         &secretary,

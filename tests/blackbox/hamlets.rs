@@ -9,7 +9,7 @@ use std::process::Command;
 use memberflow_tests::{TEST_PASSWORD, TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
-use crate::support::{member, province, unit};
+use crate::support::{holder, province, registered, unit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
 
@@ -21,9 +21,13 @@ const WITHOUT: &str = "query($u: ID!, $on: Date) { hamletsWithout(unitId: $u, on
   withoutMembers { hamlet { code } branch { code } members }
   withoutBranch { hamlet { code } branch { code } members } } }";
 
+/// Records a hamlet of the commune-level `unit` as the unit's secretary (who keeps its
+/// registry, docs/security.md).
 async fn hamlet(app: &TestApp, unit: &str, code: &str, kind: &str, from: &str) -> String {
+    let secretary = holder(app, "secretary", unit).await;
     let d = app
-        .ok(
+        .ok_as(
+            &secretary,
             RECORD,
             json!({ "i": { "unitId": unit, "code": code, "name": format!("Ấp {code}"),
                            "kind": kind, "from": from } }),
@@ -91,9 +95,13 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
     let a1 = hamlet_branch(&app, "HG-D1-X-A1", &p.gc, "2005-01-01").await;
     let a2 = hamlet_branch(&app, "HG-D1-X-A2", &p.gc, "2005-01-01").await;
     let a3 = hamlet_branch(&app, "HG-D1-X-A3", &p.gc, "2021-01-01").await;
+    // The register is kept by the commune's secretary (`hamlet`) and by the province's
+    // organization department, over its subtree.
+    let keeper = holder(&app, "organization_department", &p.hg).await;
 
     let r = app
-        .ok(
+        .ok_as(
+            &holder(&app, "secretary", &p.gc).await,
             RECORD,
             json!({ "i": { "unitId": p.gc, "code": "X-AP1", "name": "Ấp Một",
                            "kind": "HAMLET", "from": "2010-01-01" } }),
@@ -120,7 +128,8 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
     ] {
         let before = app.row_counts().await;
         let r = app
-            .gql(
+            .gql_as(
+                &keeper,
                 RECORD,
                 json!({ "i": { "unitId": unit, "code": code, "name": "Ấp",
                                "kind": "HAMLET", "from": from } }),
@@ -132,14 +141,22 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
 
     // Branch links.
     let r = app
-        .ok(LINK, json!({ "h": h1, "u": a1, "from": "2015-01-01" }))
+        .ok_as(
+            &keeper,
+            LINK,
+            json!({ "h": h1, "u": a1, "from": "2015-01-01" }),
+        )
         .await;
     assert_eq!(
         r["linkHamletBranch"],
         json!({ "hamletId": h1, "branch": { "code": "HG-D1-X-A1" }, "from": "2015-01-01", "to": null })
     );
-    app.ok(LINK, json!({ "h": h2, "u": a2, "from": "2015-01-01" }))
-        .await;
+    app.ok_as(
+        &keeper,
+        LINK,
+        json!({ "h": h2, "u": a2, "from": "2015-01-01" }),
+    )
+    .await;
     // Refused: a branch that is not a hamlet branch, a branch not under the hamlet's unit, a
     // branch not existing yet on the day, the same link again.
     let b_other = unit(
@@ -159,21 +176,31 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         (&t1, &a1, "2015-01-01", "VALIDATION"),
     ] {
         let before = app.row_counts().await;
-        let r = app.gql(LINK, json!({ "h": h, "u": u, "from": from })).await;
+        let r = app
+            .gql_as(&keeper, LINK, json!({ "h": h, "u": u, "from": from }))
+            .await;
         assert_eq!(error_code(&r), expect, "{from}: {r:#}");
         assert_eq!(app.row_counts().await, before);
     }
     // A3 is linked to X-KV3 from 1/3/2021, after the day asked about below.
-    app.ok(LINK, json!({ "h": h3, "u": a3, "from": "2021-03-01" }))
-        .await;
+    app.ok_as(
+        &keeper,
+        LINK,
+        json!({ "h": h3, "u": a3, "from": "2021-03-01" }),
+    )
+    .await;
 
     // Residences.
-    let m1 = member(&app, &p.b1, "Nguyễn Văn An").await;
-    let m2 = member(&app, &p.b1, "Trần Văn Bình").await;
-    let m3 = member(&app, &p.gb, "Lê Thị Cúc").await;
+    let m1 = registered(&app, &p.b1, "Nguyễn Văn An").await;
+    let m2 = registered(&app, &p.b1, "Trần Văn Bình").await;
+    let m3 = registered(&app, &p.gb, "Lê Thị Cúc").await;
     for (m, h) in [(&m1, &h1), (&m2, &h2), (&m3, &t1)] {
-        app.ok(RESIDE, json!({ "m": m, "h": h, "from": "2016-01-01" }))
-            .await;
+        app.ok_as(
+            &keeper,
+            RESIDE,
+            json!({ "m": m, "h": h, "from": "2016-01-01" }),
+        )
+        .await;
     }
 
     // Before the link of X-KV3: no branch there, and nobody lives in it.
@@ -204,13 +231,17 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
     ] {
         let before = app.row_counts().await;
         let r = app
-            .gql(RESIDE, json!({ "m": m2, "h": h, "from": from }))
+            .gql_as(&keeper, RESIDE, json!({ "m": m2, "h": h, "from": from }))
             .await;
         assert_eq!(error_code(&r), expect, "{from}: {r:#}");
         assert_eq!(app.row_counts().await, before);
     }
-    app.ok(RESIDE, json!({ "m": m2, "h": h3, "from": "2022-05-01" }))
-        .await;
+    app.ok_as(
+        &keeper,
+        RESIDE,
+        json!({ "m": m2, "h": h3, "from": "2022-05-01" }),
+    )
+    .await;
     assert_eq!(
         without(&app, &p.hg, "2022-04-30").await,
         (4, vec!["X-KV3".to_owned()], vec!["Y-TDP1".to_owned()])
@@ -229,12 +260,18 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
         (json!([]), &h1, "2023-07-01", "VALIDATION"),
     ] {
         let before = app.row_counts().await;
-        let r = app.gql(merge, json!({ "s": s, "t": t, "on": on })).await;
+        let r = app
+            .gql_as(&keeper, merge, json!({ "s": s, "t": t, "on": on }))
+            .await;
         assert_eq!(error_code(&r), expect, "{s}: {r:#}");
         assert_eq!(app.row_counts().await, before);
     }
-    app.ok(merge, json!({ "s": [h3], "t": h1, "on": "2023-07-01" }))
-        .await;
+    app.ok_as(
+        &keeper,
+        merge,
+        json!({ "s": [h3], "t": h1, "on": "2023-07-01" }),
+    )
+    .await;
     assert_eq!(
         without(&app, &p.hg, "2023-06-30").await,
         (4, vec!["X-AP2".to_owned()], vec!["Y-TDP1".to_owned()])
@@ -299,9 +336,13 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
 
     // Ending: refused while members live there; X-AP2, empty, ends on 1/1/2024.
     let end = "mutation($h: ID!, $on: Date!) { endHamlet(hamletId: $h, on: $on) { code validTo } }";
-    let r = app.gql(end, json!({ "h": h1, "on": "2024-01-01" })).await;
+    let r = app
+        .gql_as(&keeper, end, json!({ "h": h1, "on": "2024-01-01" }))
+        .await;
     assert_eq!(error_code(&r), "CONFLICT", "{r:#}");
-    let r = app.ok(end, json!({ "h": h2, "on": "2024-01-01" })).await;
+    let r = app
+        .ok_as(&keeper, end, json!({ "h": h2, "on": "2024-01-01" }))
+        .await;
     assert_eq!(
         r["endHamlet"],
         json!({ "code": "X-AP2", "validTo": "2024-01-01" })
@@ -330,7 +371,11 @@ async fn hamlets_without_members_or_a_branch_follow_links_residences_and_merges_
     );
     // Nobody moves into a hamlet that has ended.
     let r = app
-        .gql(RESIDE, json!({ "m": m3, "h": h2, "from": "2024-02-01" }))
+        .gql_as(
+            &keeper,
+            RESIDE,
+            json!({ "m": m3, "h": h2, "from": "2024-02-01" }),
+        )
         .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
 
@@ -449,15 +494,19 @@ async fn dissolving_or_merging_a_hamlet_branch_closes_its_links_and_a_merged_ham
         branches.push(hamlet_branch(&app, &format!("HG-D1-X-A{i}"), &p.gc, "2005-01-01").await);
         hamlets.push(hamlet(&app, &p.gc, &format!("X-AP{i}"), "HAMLET", "2010-01-01").await);
     }
+    // The commune's secretary links its hamlet branches.
+    let secretary = holder(&app, "secretary", &p.gc).await;
     for i in 0..3 {
-        app.ok(
+        app.ok_as(
+            &secretary,
             LINK,
             json!({ "h": hamlets[i], "u": branches[i], "from": "2015-01-01" }),
         )
         .await;
     }
     // X-AP4's branch is linked from 1/9/2024 only.
-    app.ok(
+    app.ok_as(
+        &secretary,
         LINK,
         json!({ "h": hamlets[3], "u": branches[3], "from": "2024-09-01" }),
     )
@@ -577,12 +626,17 @@ async fn the_hamlets_of_a_merged_commune_count_under_the_commune_that_took_it_ov
     let hx = hamlet(&app, &p.gc, "X-AP1", "HAMLET", "2010-01-01").await;
     let hz = hamlet(&app, &c2, "Z-AP1", "HAMLET", "2010-01-01").await;
     hamlet(&app, &c3, "W-AP1", "HAMLET", "2010-01-01").await;
-    app.ok(LINK, json!({ "h": hx, "u": a1, "from": "2015-01-01" }))
+    // Each commune's secretary links its hamlet branch and records where its members live.
+    let (x, z) = (
+        holder(&app, "secretary", &p.gc).await,
+        holder(&app, "secretary", &c2).await,
+    );
+    app.ok_as(&x, LINK, json!({ "h": hx, "u": a1, "from": "2015-01-01" }))
         .await;
-    app.ok(LINK, json!({ "h": hz, "u": a2, "from": "2015-01-01" }))
+    app.ok_as(&z, LINK, json!({ "h": hz, "u": a2, "from": "2015-01-01" }))
         .await;
-    let m = member(&app, &p.b1, "Nguyễn Văn An").await;
-    app.ok(RESIDE, json!({ "m": m, "h": hx, "from": "2016-01-01" }))
+    let m = registered(&app, &p.b1, "Nguyễn Văn An").await;
+    app.ok_as(&x, RESIDE, json!({ "m": m, "h": hx, "from": "2016-01-01" }))
         .await;
     // Another organization with a hamlet, for the question over every root.
     let q = unit(&app, "Q", "PROVINCE", None, "2004-01-01").await;

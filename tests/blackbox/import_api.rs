@@ -133,6 +133,11 @@ async fn a_file_is_previewed_then_imported_whole_once_and_exported_back() {
             .all(|r| r["action"] == "UNCHANGED")
     );
 
+    // The members are the registry's: imported by the city's organization department, over
+    // the city (docs/security.md), no longer by an account holding every role.
+    let vt = id_of(&app, "HG-VT").await;
+    let department = crate::support::holder(&app, "organization_department", &vt).await;
+
     // Members with problems: every problem with its row and column, nothing written.
     let bad = members(&[
         AN,
@@ -140,8 +145,13 @@ async fn a_file_is_previewed_then_imported_whole_once_and_exported_back() {
         "0100001;Nguyễn Văn An;15/03/1980;Nam;Kinh;;;;2010-05-10;2010-06-01;2011-06-01;HG-VT-1;2015-01-01;Chính thức",
     ]);
     let before = registry_counts(&app).await;
-    let r = app
-        .upload(&import_doc(), json!({}), ("dang-vien.csv", bad.as_bytes()))
+    let (_, r) = app
+        .upload_as(
+            Some(&department),
+            &import_doc(),
+            json!({ "unit": vt }),
+            ("dang-vien.csv", bad.as_bytes()),
+        )
         .await;
     let p = ok_report(&r, "importFile");
     assert_eq!(
@@ -183,14 +193,19 @@ async fn a_file_is_previewed_then_imported_whole_once_and_exported_back() {
 
     // The good file, then its export imported back (XLSX): nothing to change.
     let good = members(&[AN, BICH]);
-    let r = app
-        .upload(&import_doc(), json!({}), ("dang-vien.csv", good.as_bytes()))
+    let (_, r) = app
+        .upload_as(
+            Some(&department),
+            &import_doc(),
+            json!({ "unit": vt }),
+            ("dang-vien.csv", good.as_bytes()),
+        )
         .await;
     let p = ok_report(&r, "importFile");
     assert_eq!(p["counts"]["membersCreated"], 2, "{p:#}");
-    let vt = id_of(&app, "HG-VT").await;
     let d = app
-        .ok(
+        .ok_as(
+            &department,
             EXPORT,
             json!({ "unit": vt, "format": "XLSX", "template": false }),
         )
@@ -205,10 +220,13 @@ async fn a_file_is_previewed_then_imported_whole_once_and_exported_back() {
         .decode(e["contentBase64"].as_str().unwrap())
         .unwrap();
     assert!(xlsx.starts_with(b"PK"));
-    // The export names HG as HG-VT's parent: outside HG-VT's subtree, so imported at HG.
+    // The export names HG as HG-VT's parent: outside HG-VT's subtree, so imported at HG,
+    // by the province's organization department.
     let hg = id_of(&app, "HG").await;
-    let r = app
-        .upload(
+    let province = crate::support::holder(&app, "organization_department", &hg).await;
+    let (_, r) = app
+        .upload_as(
+            Some(&province),
             &preview_doc(),
             json!({ "unit": hg }),
             ("so-dang-vien.xlsx", &xlsx),
@@ -281,6 +299,23 @@ async fn imports_stay_inside_the_caller_s_jurisdiction() {
     assert_eq!(p["problems"][0]["row"], 3);
     assert_eq!(p["problems"][0]["code"], "OUT_OF_SCOPE");
     assert_eq!(p["problems"][0]["column"], "Chi bộ");
+    // A secretary of another branch imports nothing into this one: FORBIDDEN before the file
+    // is read, nothing written.
+    let b2 = id_of(&app, "HG-VT-2").await;
+    let next_door = crate::support::holder(&app, "secretary", &b2).await;
+    for doc in [preview_doc(), import_doc()] {
+        let before = registry_counts(&app).await;
+        let (_, r) = app
+            .upload_as(
+                Some(&next_door),
+                &doc,
+                json!({ "unit": b1 }),
+                ("dang-vien.csv", members(&[AN]).as_bytes()),
+            )
+            .await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{r:#}");
+        assert_eq!(registry_counts(&app).await, before, "{r:#}");
+    }
     // ... and keeps no tree; nor the whole registry without a unit.
     for (vars, name, body) in [
         (json!({ "unit": b1 }), "don-vi.csv", UNITS.to_owned()),

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use memberflow_tests::spawn_app;
 use serde_json::json;
 
-use crate::support::{REGISTER, member, official_member_input, province};
+use crate::support::{REGISTER, holder, member, member_as, official_member_input, province};
 
 const PAGE: &str =
     "query($id: ID!, $first: Int, $after: String, $status: [MemberStatus!], $sub: Boolean) {
@@ -164,4 +164,38 @@ async fn bad_registrations_and_cursors_get_their_code_and_change_nothing() {
         app.err_code(PAGE, json!({ "id": p.b1, "first": -1 })).await,
         "VALIDATION"
     );
+}
+
+/// Registering a member is the registry keepers' (docs/security.md): the secretary of the
+/// branch and the organization department above it. A secretary of another branch, of another
+/// district's branch, the grassroots committee's executive committee and another district's
+/// organization department are refused (`FORBIDDEN`), and nothing is written.
+#[tokio::test]
+async fn a_member_is_registered_by_the_branch_secretary_or_the_organization_department_only() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
+    let department = holder(&app, "organization_department", &p.d1).await;
+    let refused = [
+        holder(&app, "secretary", &p.b2).await,
+        holder(&app, "secretary", &p.gb).await,
+        holder(&app, "executive_committee", &p.gc).await,
+        holder(&app, "organization_department", &p.d2).await,
+    ];
+    for token in &refused {
+        let before = app.row_counts().await;
+        let r = app
+            .gql_as(
+                token,
+                REGISTER,
+                json!({ "i": official_member_input(&p.b1, "Người lạ") }),
+            )
+            .await;
+        assert_eq!(memberflow_tests::error_code(&r), "FORBIDDEN", "{r:#}");
+        assert_eq!(app.row_counts().await, before, "{r:#}");
+    }
+    member_as(&app, &secretary, &p.b1, "Nguyễn Văn An").await;
+    member_as(&app, &department, &p.b1, "Trần Văn Bình").await;
+    let d = app.ok(PAGE, json!({ "id": p.b1 })).await;
+    assert_eq!(d["unit"]["members"]["totalCount"], 2, "{d:#}");
 }

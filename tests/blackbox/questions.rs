@@ -11,7 +11,7 @@ use memberflow_tests::{TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
 use crate::consequences::{appeal_roles, branch_decides, ok, open_discipline};
-use crate::support::{REGISTER, member, province, unit};
+use crate::support::{REGISTER, holder, province, registered, unit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_memberflow-under-test");
 
@@ -21,10 +21,13 @@ const IDLE: &str = "query($u: ID, $y: Int!, $on: Date, $first: Int) {
     units { unit { code } members lastAdmission }
   } }";
 
-/// Registers `n` official members of `unit`, there since 2015, admitted in 2010.
+/// Registers `n` official members of `unit`, there since 2015, admitted in 2010, as the
+/// unit's secretary.
 async fn officials(app: &TestApp, unit: &str, n: usize) {
+    let secretary = holder(app, "secretary", unit).await;
     for i in 0..n {
-        app.ok(
+        app.ok_as(
+            &secretary,
             REGISTER,
             json!({ "i": {
                 "unitId": unit, "unitSince": "2015-01-01", "fullName": format!("Đảng viên {i}"),
@@ -37,10 +40,12 @@ async fn officials(app: &TestApp, unit: &str, n: usize) {
 }
 
 /// A member admitted in `unit` by the decision of `decision` (probationary from the ceremony
-/// ten days later).
+/// ten days later), registered by the unit's secretary.
 async fn admitted(app: &TestApp, unit: &str, decision: &str) {
     let d = NaiveDate::parse_from_str(decision, "%Y-%m-%d").unwrap();
-    app.ok(
+    let secretary = holder(app, "secretary", unit).await;
+    app.ok_as(
+        &secretary,
         REGISTER,
         json!({ "i": {
             "unitId": unit, "unitSince": decision, "fullName": "Người mới",
@@ -492,8 +497,10 @@ async fn the_targets_report_asks_its_questions_on_its_reference_date_in_the_same
     officials(&app, &b1, 3).await;
     officials(&app, &gb, 2).await;
     admitted(&app, &b1, "2018-06-30").await;
-    // A hamlet of the commune, with neither a branch nor a member living in it.
-    app.ok(
+    // A hamlet of the commune, with neither a branch nor a member living in it, recorded by
+    // the commune's secretary.
+    app.ok_as(
+        &holder(&app, "secretary", &g).await,
         "mutation($i: RecordHamletInput!) { recordHamlet(input: $i) { id } }",
         json!({ "i": { "unitId": g, "code": "P-AP1", "name": "Ấp 1", "kind": "HAMLET",
                        "from": "2010-01-01" } }),
@@ -586,9 +593,9 @@ async fn a_discipline_is_in_force_from_its_decision_s_day_until_annulled_on_the_
  {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let a = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
-    member(&app, &p.b1, "Lê Văn Hai").await;
-    member(&app, &p.b2, "Võ Văn Ba").await;
+    let a = registered(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    registered(&app, &p.b1, "Lê Văn Hai").await;
+    registered(&app, &p.b2, "Võ Văn Ba").await;
     let case = open_discipline(&app, &p.b1, &a, "2026-03-02").await;
     branch_decides(&app, &case, "warning").await;
 
@@ -779,11 +786,17 @@ fn entries(d: &Value, list: &str) -> Vec<String> {
 async fn temporary_party_activity_is_a_dated_fact_listed_away_from_home_and_hosted_on_its_days() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let a = member(&app, &p.b1, "Nguyễn Văn An").await;
-    let b = member(&app, &p.b1, "Trần Văn Bình").await;
-    let c = member(&app, &p.gb, "Lê Thị Cúc").await;
+    let a = registered(&app, &p.b1, "Nguyễn Văn An").await;
+    let b = registered(&app, &p.b1, "Trần Văn Bình").await;
+    let c = registered(&app, &p.gb, "Lê Thị Cúc").await;
+    // Recorded by the secretaries of the members' branches (docs/security.md).
+    let (s1, sg) = (
+        holder(&app, "secretary", &p.b1).await,
+        holder(&app, "secretary", &p.gb).await,
+    );
     let r = app
-        .ok(
+        .ok_as(
+            &s1,
             RECORD_AWAY,
             json!({ "i": { "memberId": a, "hostUnitId": p.b2, "from": "2026-01-10" } }),
         )
@@ -793,7 +806,8 @@ async fn temporary_party_activity_is_a_dated_fact_listed_away_from_home_and_host
         json!({ "memberId": a, "hostUnit": { "code": "HG-D1-X-2" }, "place": null,
                 "abroad": false, "from": "2026-01-10", "to": null })
     );
-    app.ok(
+    app.ok_as(
+        &sg,
         RECORD_AWAY,
         json!({ "i": { "memberId": c, "place": "Hàn Quốc", "abroad": true, "from": "2025-06-01" } }),
     )
@@ -824,11 +838,12 @@ async fn temporary_party_activity_is_a_dated_fact_listed_away_from_home_and_host
             "CONFLICT",
         ),
     ] {
-        let r = app.gql(RECORD_AWAY, json!({ "i": input })).await;
+        let r = app.gql_as(&s1, RECORD_AWAY, json!({ "i": input })).await;
         assert_eq!(error_code(&r), code, "{input}: {r:#}");
     }
     // Back to back is fine: a period ending the day the other starts.
-    app.ok(
+    app.ok_as(
+        &s1,
         RECORD_AWAY,
         json!({ "i": { "memberId": a, "place": "Cần Thơ", "from": "2025-12-01", "to": "2026-01-10" } }),
     )
@@ -858,7 +873,9 @@ async fn temporary_party_activity_is_a_dated_fact_listed_away_from_home_and_host
     // Back home on 1/3: away on the 28th of February, not on the 1st of March.
     let end =
         "mutation($m: ID!, $on: Date!) { endTemporaryActivity(memberId: $m, on: $on) { from to } }";
-    let r = app.ok(end, json!({ "m": a, "on": "2026-03-01" })).await;
+    let r = app
+        .ok_as(&s1, end, json!({ "m": a, "on": "2026-03-01" }))
+        .await;
     assert_eq!(
         r["endTemporaryActivity"],
         json!({ "from": "2026-01-10", "to": "2026-03-01" })
@@ -871,7 +888,9 @@ async fn temporary_party_activity_is_a_dated_fact_listed_away_from_home_and_host
         entries(&on(&p.b1, "2026-03-01").await, "away"),
         Vec::<String>::new()
     );
-    let r = app.gql(end, json!({ "m": a, "on": "2026-03-05" })).await;
+    let r = app
+        .gql_as(&s1, end, json!({ "m": a, "on": "2026-03-05" }))
+        .await;
     assert_eq!(error_code(&r), "VALIDATION", "{r:#}");
     // The member's history.
     let h = app

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::admission::{Walk, open, to_competent, to_decision, to_verified, vote_to_ceremony};
 use crate::discipline::Scheduler;
-use crate::support::{REGISTER, holder, member, official_member_input, province};
+use crate::support::{REGISTER, holder, official_member_input, province, registered};
 use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
 
 fn rules_of(r: &Value) -> Vec<String> {
@@ -131,17 +131,19 @@ async fn e2_within_the_age_limit_the_province_does_not_take_the_competent_commit
 async fn a6_a_registered_introducer_is_taken_from_the_registry_not_from_the_request() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let official = member(&app, &p.b2, "Trần Văn Chính Thức").await;
+    let official = registered(&app, &p.b2, "Trần Văn Chính Thức").await;
     let mut input = official_member_input(&p.b1, "Lê Thị Dự Bị");
     input["status"] = json!("PROBATIONARY");
     input["officialDate"] = Value::Null;
     input["admissionDecisionDate"] = json!("2025-01-10");
     input["ceremonyDate"] = json!("2025-02-01");
-    let probationary = app.ok(REGISTER, json!({ "i": input })).await["registerMember"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let elsewhere = member(&app, &p.gb, "Phạm Văn Nơi Khác").await;
+    let secretary = holder(&app, "secretary", &p.b1).await;
+    let probationary =
+        app.ok_as(&secretary, REGISTER, json!({ "i": input })).await["registerMember"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let elsewhere = registered(&app, &p.gb, "Phạm Văn Nơi Khác").await;
     let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_verified(&mut w).await;
     let named = |a: &str, b: &str| {
@@ -229,7 +231,7 @@ async fn c2_c1_a_late_step_reads_the_discipline_of_its_own_date_and_automatic_st
  {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Trần Thị Kỷ Luật").await;
+    let m = registered(&app, &p.b1, "Trần Thị Kỷ Luật").await;
     let scheduler = Scheduler::new(&app).await;
     // Every step is the branch's, fired by its secretary.
     let secretary = holder(&app, "secretary", &p.b1).await;
@@ -446,7 +448,7 @@ async fn d38_p1_the_member_reads_the_decision_and_appeal_rights_never_the_votes_
  {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
+    let m = registered(&app, &p.b1, "Phạm Thị Khiển Trách").await;
     let secretary = holder(&app, "secretary", &p.b1).await;
     let subject = app.account("khientrach", &[], Some(&m)).await;
     let mut w = DWalk::open(
@@ -564,7 +566,7 @@ async fn warning_voted<'a>(
     p: &crate::support::Province,
     ended: &str,
 ) -> (DWalk<'a>, String) {
-    let m = member(app, &p.b1, "Hoàng Văn Cảnh Cáo").await;
+    let m = registered(app, &p.b1, "Hoàng Văn Cảnh Cáo").await;
     let secretary = holder(app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         app,
@@ -630,7 +632,7 @@ async fn d7_a_warning_is_time_barred_the_day_after_its_10_years() {
 async fn d34_a_branch_warning_takes_effect_on_the_day_its_vote_is_announced() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Đinh Văn Công Bố").await;
+    let m = registered(&app, &p.b1, "Đinh Văn Công Bố").await;
     let secretary = holder(&app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         &app,
@@ -819,7 +821,7 @@ async fn d8_an_organisation_warning_runs_10_years_past_the_5_of_a_reprimand() {
 async fn d31_four_of_nine_is_not_the_majority_the_branch_needs_for_a_reprimand() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Phạm Thị Khiển Trách").await;
+    let m = registered(&app, &p.b1, "Phạm Thị Khiển Trách").await;
     let secretary = holder(&app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         &app,
@@ -922,7 +924,7 @@ async fn a14_d4_only_the_competent_committee_strikes_the_name_off() {
 async fn d34_without_an_announcement_day_a_branch_warning_is_dated_the_day_of_its_vote() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Trịnh Văn Họp").await;
+    let m = registered(&app, &p.b1, "Trịnh Văn Họp").await;
     let secretary = holder(&app, "secretary", &p.b1).await;
     let mut w = DWalk::open(
         &app,

@@ -7,7 +7,7 @@ use memberflow_tests::{TestApp, refused_by as refused, spawn_app};
 use serde_json::{Value, json};
 
 use crate::admission::{open, to_decision};
-use crate::support::{member, province};
+use crate::support::{province, registered};
 use crate::walk::{Walk as DWalk, branch_vote, date, member_case};
 
 const RECORD_AWAY: &str = "mutation($i: RecordTemporaryActivityInput!) {
@@ -61,8 +61,8 @@ async fn a8_a_member_away_on_the_vote_date_leaves_the_denominator_from_the_regis
     let secretary = app
         .account("bithu", &[("secretary", Some(p.b1.as_str()))], None)
         .await;
-    let x = member(&app, &p.b1, "Trương Văn Đi Vắng").await;
-    let elsewhere = member(&app, &p.b2, "Trương Thị Chi Bộ Khác").await;
+    let x = registered(&app, &p.b1, "Trương Văn Đi Vắng").await;
+    let elsewhere = registered(&app, &p.b2, "Trương Thị Chi Bộ Khác").await;
     let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
     let vote = |extra: Value| {
@@ -149,8 +149,8 @@ async fn a8_a_member_away_on_the_vote_date_leaves_the_denominator_from_the_regis
 async fn d33_the_discipline_ballot_leaves_out_the_members_away_on_its_date() {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Phạm Văn Vi Phạm").await;
-    let x = member(&app, &p.b1, "Đỗ Văn Công Tác Xa").await;
+    let m = registered(&app, &p.b1, "Phạm Văn Vi Phạm").await;
+    let x = registered(&app, &p.b1, "Đỗ Văn Công Tác Xa").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(p.b1.as_str()))], None)
         .await;
@@ -216,9 +216,9 @@ async fn the_preview_of_a_vote_shows_what_the_registry_leaves_out_but_not_to_the
 {
     let app = spawn_app().await;
     let p = province(&app).await;
-    let m = member(&app, &p.b1, "Lý Văn Đương Sự").await;
-    let x = member(&app, &p.b1, "Lý Thị Đi Học").await;
-    let y = member(&app, &p.b1, "Lý Văn Cao Tuổi").await;
+    let m = registered(&app, &p.b1, "Lý Văn Đương Sự").await;
+    let x = registered(&app, &p.b1, "Lý Thị Đi Học").await;
+    let y = registered(&app, &p.b1, "Lý Văn Cao Tuổi").await;
     let secretary = app
         .account("bithu", &[("secretary", Some(p.b1.as_str()))], None)
         .await;
@@ -287,8 +287,8 @@ async fn a8_the_case_votes_show_the_denominator_the_registry_gave_the_step() {
     let secretary = app
         .account("bithu", &[("secretary", Some(p.b1.as_str()))], None)
         .await;
-    let x = member(&app, &p.b1, "Trương Văn Đi Vắng").await;
-    let y = member(&app, &p.b1, "Trương Thị Cao Tuổi").await;
+    let x = registered(&app, &p.b1, "Trương Văn Đi Vắng").await;
+    let y = registered(&app, &p.b1, "Trương Thị Cao Tuổi").await;
     let mut w = open(&app, &p.b1, "2025-09-01", "1995-03-02").await;
     to_decision(&mut w).await;
     // One member away from three days before the vote, one exempted (S15) and absent: the

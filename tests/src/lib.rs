@@ -457,6 +457,13 @@ impl TestApp {
         r["data"].clone()
     }
 
+    /// [`TestApp::ok`] as the account of `token`.
+    pub async fn ok_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let r = self.gql_as(token, query, variables).await;
+        assert!(r.get("errors").is_none(), "unexpected errors: {r:#}");
+        r["data"].clone()
+    }
+
     /// Posts a GraphQL request that must fail and returns its first error's code.
     pub async fn err_code(&self, query: &str, variables: Value) -> String {
         let r = self.gql(query, variables).await;
