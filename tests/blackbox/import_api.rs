@@ -565,15 +565,18 @@ async fn badges_are_imported_and_exported_within_the_caller_s_subtree() {
         .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
         .await;
     assert_eq!(ok_report(&r, "importFile")["written"], true);
-    let r = app
-        .upload(
+    // The members and the badges of the city: its organization department's to import.
+    let (vt, b1) = (id_of(&app, "HG-VT").await, id_of(&app, "HG-VT-1").await);
+    let department = crate::support::holder(&app, "organization_department", &vt).await;
+    let (_, r) = app
+        .upload_as(
+            Some(&department),
             &import_doc(),
-            json!({}),
+            json!({ "unit": vt }),
             ("dang-vien.csv", members(&OLD_MEMBERS).as_bytes()),
         )
         .await;
     assert_eq!(ok_report(&r, "importFile")["written"], true, "{r:#}");
-    let (vt, b1) = (id_of(&app, "HG-VT").await, id_of(&app, "HG-VT-1").await);
     let secretary = app
         .account("bithu-vt1", &[("secretary", Some(&b1))], None)
         .await;
@@ -610,11 +613,13 @@ async fn badges_are_imported_and_exported_within_the_caller_s_subtree() {
     }
     assert_eq!(registry_counts(&app).await, before, "nothing written");
 
-    // Both badges recorded by the operator; the secretary exports the branch's only.
-    let r = app
-        .upload(
+    // Both badges recorded by the city's organization department; the secretary exports the
+    // branch's only.
+    let (_, r) = app
+        .upload_as(
+            Some(&department),
             &badges_doc("importFile"),
-            json!({}),
+            json!({ "unit": vt }),
             ("huy-hieu.csv", TWO_BADGES.as_bytes()),
         )
         .await;
