@@ -1386,3 +1386,91 @@ async fn the_forecast_aggregates_follow_the_steps_moves_and_merges_and_are_check
         3
     );
 }
+
+#[tokio::test]
+async fn the_units_at_risk_of_a_past_year_are_the_furthest_behind_ties_by_rate_then_code() {
+    // A past year: the database picks the candidates (those whose shortfall reaches the
+    // `first`-th largest, ties included) and the order is decided on them. Every `first`
+    // must give the head of the whole ordering computed from every unit's own row: people
+    // missing, then rate, then code.
+    let app = spawn_app().await;
+    app.set_today("2024-06-15");
+    let p = unit(&app, "Z", "PROVINCE", None, "2004-01-01").await;
+    let d = unit(&app, "Z-D", "DISTRICT", Some(&p), "2004-01-01").await;
+    let g = unit(
+        &app,
+        "Z-D-G",
+        "GRASSROOTS_COMMITTEE",
+        Some(&d),
+        "2004-01-01",
+    )
+    .await;
+    // (code, members at base, admitted in 2022): floors at 3% are 3, 2, 2, 1, 1, 1, 1.
+    let branches = [
+        ("Z-D-G-B1", 67, 0),
+        ("Z-D-G-B2", 40, 1),
+        ("Z-D-G-B3", 34, 0),
+        ("Z-D-G-B4", 20, 0),
+        ("Z-D-G-B5", 10, 0),
+        ("Z-D-G-B6", 5, 0),
+        ("Z-D-G-B7", 30, 1),
+    ];
+    for (code, members, admissions) in branches {
+        let b = unit(&app, code, "BRANCH", Some(&g), "2004-01-01").await;
+        officials(&app, &b, members).await;
+        for _ in 0..admissions {
+            admitted(&app, &b, "2022-03-01").await;
+        }
+    }
+    let r = app
+        .ok(TARGET, json!({ "code": "Z", "year": 2022, "depth": 5 }))
+        .await;
+    let mut expected: Vec<(u64, f64, String)> = r["admissionTarget"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["depth"].as_u64().unwrap() > 0)
+        .filter(|r| r["membersAtBase"].as_u64().unwrap() > 0 && r["gapLow"].as_u64().unwrap() > 0)
+        .map(|r| {
+            (
+                r["gapLow"].as_u64().unwrap(),
+                r["rate"].as_f64().unwrap_or(0.0),
+                r["unit"]["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    expected.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.total_cmp(&b.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
+    // The district and the committee (5 short of 7), B1 (3), B3 (2), then four units one
+    // short: B4, B5, B6 at rate 0 by code, B2 after them by its rate; B7 meets its floor.
+    assert_eq!(
+        expected.iter().map(|e| e.2.as_str()).collect::<Vec<_>>(),
+        [
+            "Z-D", "Z-D-G", "Z-D-G-B1", "Z-D-G-B3", "Z-D-G-B4", "Z-D-G-B5", "Z-D-G-B6", "Z-D-G-B2"
+        ]
+    );
+    let risk = "query($n: Int!) { admissionTarget(code: \"Z\", year: 2022) { unitsAtRisk(first: $n) { unit { code } gapLow } } }";
+    for n in 1..=expected.len() + 1 {
+        let r = app.ok(risk, json!({ "n": n })).await;
+        let got: Vec<(u64, String)> = r["admissionTarget"]["unitsAtRisk"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["gapLow"].as_u64().unwrap(),
+                    u["unit"]["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let want: Vec<(u64, String)> = expected
+            .iter()
+            .take(n)
+            .map(|e| (e.0, e.2.clone()))
+            .collect();
+        assert_eq!(got, want, "first: {n}");
+    }
+}

@@ -964,6 +964,33 @@ impl Statistics<'_> {
             None => q.and_where(ua(unit_ancestry::Column::Depth).gt(0)),
         };
         let forecasting = fast.open.is_some();
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        if !forecasting {
+            // A past year: the shortfall is the aggregate's alone, so the database picks the
+            // candidates. Only the units whose shortfall reaches the `limit`-th largest come
+            // back (ties included), where every unit of the subtree did: the exact order
+            // (rate, code) is still decided below, on those few.
+            let admitted: sea_orm::sea_query::SimpleExpr = if report.year > h {
+                Expr::val(0i64).into()
+            } else {
+                Expr::col((stat_rollup::Entity, stat_rollup::Column::Admitted)).into()
+            };
+            let base = Expr::col((stat_rollup::Entity, stat_rollup::Column::Base));
+            let shortfall = required_sql(base.clone().into(), report.params.low).sub(admitted);
+            q.and_where(base.gt(0)).and_where(shortfall.clone().gt(0));
+            let mut kth = q.clone();
+            kth.clear_selects()
+                .expr_as(shortfall.clone(), Alias::new("shortfall"))
+                .order_by_expr(shortfall.clone(), sea_orm::sea_query::Order::Desc)
+                .limit(1)
+                .offset(u64::try_from(limit - 1).unwrap_or(u64::MAX));
+            if let Some(row) = c.query_one(&kth).await? {
+                let s: i64 = row.try_get("", "shortfall")?;
+                q.and_where(shortfall.gte(s));
+            }
+        }
         let tallies = match &fast.open {
             Some(o) => {
                 let mut below = Query::select()
@@ -1055,6 +1082,22 @@ impl Statistics<'_> {
                 units.remove(&f.unit_id).map(|u| TargetRow::new(u, &f))
             })
             .collect())
+    }
+}
+
+/// `Threshold::required` of the integer `total` as SQL: the fewest people meeting the
+/// threshold, computed by the database in integers exactly as in Rust.
+fn required_sql(
+    total: sea_orm::sea_query::SimpleExpr,
+    t: memberflow_workflow::engine::Threshold,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::ExprTrait as _;
+    let (num, den) = (i64::from(t.num), i64::from(t.den));
+    let prod = total.mul(num);
+    if t.strict {
+        prod.div(den).add(1i64)
+    } else {
+        prod.add(den - 1).div(den)
     }
 }
 
