@@ -761,6 +761,13 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     }
     sign_in(&mut b, "huyen").await;
     b.wait_text("main", "Nguyễn Văn An").await;
+    // The deadline and its reminder are named in Vietnamese: no key, case id or ISO day.
+    let work = b.wait_text("main", "Hạn ra quyết định kết nạp").await;
+    assert!(work.contains("Sắp đến hạn ra quyết định kết nạp"), "{work}");
+    assert!(
+        !work.contains("reminder:") && !work.contains("admission decision"),
+        "{work}"
+    );
     b.shot("6-committee-my-work").await;
     b.click(&format!("main a[href='/cases/{case}']")).await;
     open_step(&b, "decide_admission").await;
@@ -1145,5 +1152,114 @@ async fn a_file_is_imported_in_a_browser() {
     assert_eq!(
         app.ok("{ roots { code } }", json!({})).await["roots"],
         json!([{ "code": "HG" }])
+    );
+}
+
+/// The `/reports/…` links of a page, as written in its HTML.
+fn report_links(page: &str) -> Vec<String> {
+    let mut links: Vec<String> = page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .filter(|h| h.starts_with("/reports/"))
+        .map(|h| h.replace("&amp;", "&"))
+        .collect();
+    links.dedup();
+    links
+}
+
+#[tokio::test]
+async fn every_report_of_the_targets_page_downloads_as_csv_and_xlsx_for_its_readers_only() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.account("tinhuy", &[("organization_department", None)], None)
+        .await;
+    app.account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let signed_in = |who: &'static str| {
+        let app = &app;
+        async move {
+            let mut c = Plain::new(app);
+            c.get("/login").await;
+            let csrf = c.csrf();
+            let (status, _) = c
+                .post(
+                    "/login",
+                    &[
+                        ("csrf", &csrf),
+                        ("username", who),
+                        ("password", TEST_PASSWORD),
+                    ],
+                )
+                .await;
+            assert_eq!(status, 303, "{who} signs in");
+            c
+        }
+    };
+    let mut c = signed_in("tinhuy").await;
+    let (status, page) = c.get("/targets?unit=HG&year=2025").await;
+    assert_eq!(status, 200, "{page}");
+    let links = report_links(&page);
+    // Every report the page offers, each as CSV and as XLSX.
+    let kinds: std::collections::BTreeSet<&str> = links
+        .iter()
+        .map(|l| l.trim_start_matches("/reports/").split('.').next().unwrap())
+        .collect();
+    assert!(kinds.len() >= 9, "{kinds:?}");
+    for kind in &kinds {
+        for ext in ["csv", "xlsx"] {
+            assert!(
+                links
+                    .iter()
+                    .any(|l| l.starts_with(&format!("/reports/{kind}.{ext}?"))),
+                "{kind}.{ext} offered: {links:#?}"
+            );
+        }
+    }
+    let get = |c: &Plain, link: &str| {
+        c.http
+            .get(format!("{}{link}", c.base))
+            .header("cookie", c.cookie_header())
+            .send()
+    };
+    for link in &links {
+        let r = get(&c, link).await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{link}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        let disposition = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = r.bytes().await.unwrap();
+        assert!(
+            disposition.starts_with("attachment"),
+            "{link}: {disposition}"
+        );
+        if link.contains(".xlsx?") {
+            assert!(ct.contains("spreadsheetml"), "{link}: {ct}");
+            assert!(body.starts_with(b"PK"), "{link}: not an XLSX file");
+        } else {
+            assert!(ct.starts_with("text/csv"), "{link}: {ct}");
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            // A header line at least, in Vietnamese (the page's language).
+            assert!(
+                text.lines().next().is_some_and(|h| h.contains(',')),
+                "{link}: {text}"
+            );
+        }
+    }
+    // A branch secretary may not read the province's reports: refused, whatever the link.
+    let lan = signed_in("lan").await;
+    for link in &links {
+        let r = get(&lan, link).await.unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{link}");
+    }
+    // And without a session, nothing.
+    let anonymous = Plain::new(&app);
+    let r = get(&anonymous, &links[0]).await.unwrap();
+    assert!(
+        [401, 403, 303].contains(&r.status().as_u16()),
+        "{}",
+        r.status()
     );
 }

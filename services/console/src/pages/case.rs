@@ -227,7 +227,7 @@ fn deadlines(l: Lang, rows: &[Value]) -> Markup {
                 @for d in rows {
                     li {
                         (due_chip(l, opt(d, "extendedDue").unwrap_or(s(d, "due")), i(d, "workingDaysLeft"), b(d, "overdue")))
-                        " " (s(d, "key").replace('_', " ")) " " (rule_id(s(d, "rule")))
+                        " " (crate::i18n::deadline(l, s(d, "key"))) " " (rule_id(s(d, "rule")))
                         @if b(d, "extendedDue") { " " (t(l, "(đã gia hạn)", "(extended)")) }
                     }
                 }
