@@ -1224,7 +1224,10 @@ async fn every_report_of_the_targets_page_downloads_as_csv_and_xlsx_for_its_read
     };
     for link in &links {
         let r = get(&c, link).await.unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{link}");
+        let status = r.status().as_u16();
+        if status != 200 {
+            panic!("{link}: {status} {}", r.text().await.unwrap());
+        }
         let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
         let disposition = r.headers()["content-disposition"]
             .to_str()
