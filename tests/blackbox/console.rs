@@ -1266,3 +1266,102 @@ async fn every_report_of_the_targets_page_downloads_as_csv_and_xlsx_for_its_read
         r.status()
     );
 }
+
+#[tokio::test]
+async fn console_sessions_last_as_long_as_the_apis_are_secure_behind_tls_and_sign_in_is_rate_limited()
+ {
+    let app = memberflow_tests::spawn_app_with(|c| {
+        c.auth.session_minutes = 30;
+        c.limits.login_per_account = 3;
+        c.limits.login_per_address = 100;
+    })
+    .await;
+    app.account("lan", &[], None).await;
+    let mut c = Plain::new(&app);
+    let tls = |c: &Plain, req: reqwest::RequestBuilder| {
+        req.header("x-forwarded-proto", "https")
+            .header("cookie", c.cookie_header())
+    };
+    // Behind a TLS proxy every cookie the console sets is Secure; over plain HTTP none is
+    // (a browser would drop it).
+    let r = tls(&c, c.http.get(format!("{}/login", c.base)))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(!cookies.is_empty());
+    for v in &cookies {
+        assert!(
+            v.contains("; Secure") && v.contains("HttpOnly") && v.contains("SameSite=Strict"),
+            "{v}"
+        );
+    }
+    c.keep(&r);
+    let r = c
+        .http
+        .get(format!("{}/login", c.base))
+        .send()
+        .await
+        .unwrap();
+    for v in r.headers().get_all("set-cookie") {
+        assert!(!v.to_str().unwrap().contains("Secure"), "{v:?}");
+    }
+    let csrf = c.csrf();
+    let sign_in = |c: &Plain, password: &str| {
+        tls(c, c.http.post(format!("{}/login", c.base))).form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "lan"),
+            ("password", password),
+        ])
+    };
+    // Signed in: the session cookie lasts as long as the API's session (30 minutes here).
+    let r = sign_in(&c, TEST_PASSWORD).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("mf_session="))
+        .unwrap();
+    let max_age: i64 = session
+        .split("Max-Age=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1700..=1800).contains(&max_age), "{session}");
+    assert!(session.contains("; Secure"), "{session}");
+    // Wrong passwords: refused, then rate limited as `login` is (three attempts a minute for
+    // the account from one address, the sign-in above included), in Vietnamese; the right
+    // password is refused too while the limit holds, and no session is set.
+    let mut statuses = Vec::new();
+    let mut last = String::new();
+    for _ in 0..4 {
+        let r = sign_in(&c, "not the password").send().await.unwrap();
+        statuses.push(r.status().as_u16());
+        last = r.text().await.unwrap();
+    }
+    assert_eq!(statuses, [401, 401, 429, 429], "{last}");
+    assert!(
+        last.contains("lang=\"vi\"") && last.contains("RATE_LIMITED"),
+        "{last}"
+    );
+    let r = sign_in(&c, TEST_PASSWORD).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(
+        !r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("mf_session=")),
+        "no session while rate limited"
+    );
+}
