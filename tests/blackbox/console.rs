@@ -1365,3 +1365,95 @@ async fn console_sessions_last_as_long_as_the_apis_are_secure_behind_tls_and_sig
         "no session while rate limited"
     );
 }
+
+/// The console signed in as `who`, through its sign-in form.
+async fn plain_signed_in(app: &TestApp, who: &str) -> Plain {
+    let mut c = Plain::new(app);
+    c.get("/login").await;
+    let csrf = c.csrf();
+    let (status, _) = c
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", who),
+                ("password", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{who} signs in");
+    c
+}
+
+#[tokio::test]
+async fn the_tree_on_a_date_shows_merges_and_dissolutions_and_a_member_page_shows_the_record() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.gb, "Nguyễn Thị Lan").await;
+    // Hậu Giang merged into Cần Thơ on 12/6/2025; a branch dissolved on 1/7/2025.
+    let ct = crate::support::unit(&app, "CT", "PROVINCE", None, "2025-06-12").await;
+    app.ok(
+        "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+        json!({ "i": { "sourceIds": [p.hg], "targetId": ct, "effectiveDate": "2025-06-12" } }),
+    )
+    .await;
+    app.ok(
+        "mutation($i: DissolveUnitInput!) { dissolveUnit(input: $i) { validTo } }",
+        json!({ "i": { "unitId": p.b2, "effectiveDate": "2025-07-01" } }),
+    )
+    .await;
+    app.account("tinhuy", &[("organization_department", None)], None)
+        .await;
+    let mut c = plain_signed_in(&app, "tinhuy").await;
+
+    // The province before the merge: it ended, merged into Cần Thơ, on the day said.
+    let (status, page) = c.get("/tree?unit=HG&on=2025-06-01").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Cơ cấu vào ngày 01/06/2025"), "{page}");
+    assert!(
+        page.contains("hợp nhất vào"),
+        "the merge is visible: {page}"
+    );
+    assert!(page.contains("HG-D1"), "its districts then: {page}");
+    // The branch dissolved, on a day it still stood, and its committee's units after.
+    let (status, page) = c.get("/tree?unit=HG-D1-X-2&on=2025-06-30").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("giải thể"),
+        "the dissolution is visible: {page}"
+    );
+    assert!(page.contains("01/07/2025"), "{page}");
+    let (_, before) = c.get("/tree?unit=HG-D1-X&on=2025-06-30").await;
+    let (_, after) = c.get("/tree?unit=HG-D1-X&on=2025-07-02").await;
+    assert!(before.contains("HG-D1-X-2"), "{before}");
+    assert!(!after.contains("HG-D1-X-2"), "{after}");
+
+    // The member found without diacritics, their page: status, history, party age, badges,
+    // discipline in force, cases — dates day first.
+    let (status, page) = c.get("/members?q=nguyen+thi+lan").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("/members/{m}")), "{page}");
+    let (status, page) = c.get(&format!("/members/{m}")).await;
+    assert_eq!(status, 200, "{page}");
+    for heading in [
+        "Nguyễn Thị Lan",
+        "Tình trạng",
+        "Quá trình",
+        "Huy hiệu Đảng",
+        "Kỷ luật đang có hiệu lực",
+        "Hồ sơ",
+    ] {
+        assert!(page.contains(heading), "{heading}: {page}");
+    }
+    let text: String = page
+        .split('<')
+        .map(|p| p.split_once('>').map_or(p, |(_, t)| t))
+        .collect();
+    assert!(
+        !text
+            .as_bytes()
+            .windows(10)
+            .any(|w| w[4] == b'-' && w[7] == b'-' && w[..4].iter().all(u8::is_ascii_digit)),
+        "a date not day first: {text}"
+    );
+}
