@@ -859,6 +859,22 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     let text = b.page_text().await;
     assert!(text.contains("Không có quyền"), "{text}");
     assert!(!text.contains("Khiển trách"), "{text}");
+    // The access log has the member's read through the console, as the API logs one, and
+    // not the refused read.
+    let log = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { accessLog { username action } } }",
+            json!({ "id": discipline }),
+        )
+        .await;
+    let readers: Vec<&str> = log["case"]["accessLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["username"].as_str().unwrap())
+        .collect();
+    assert!(readers.contains(&"khientrach"), "{log:#}");
+    assert!(!readers.contains(&"nam"), "{log:#}");
     b.shot("9-other-branch-forbidden").await;
     b.assert_accessible("a forbidden page").await;
     b.goto("/members?q=pham+thi+khien+trach").await;
@@ -1456,4 +1472,76 @@ async fn the_tree_on_a_date_shows_merges_and_dissolutions_and_a_member_page_show
             .any(|w| w[4] == b'-' && w[7] == b'-' && w[..4].iter().all(u8::is_ascii_digit)),
         "a date not day first: {text}"
     );
+}
+
+#[tokio::test]
+async fn the_board_filters_by_unit_subtree_stage_and_overdue() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let other = admission::open(&app, &p.b2, "2025-09-01", "1996-04-05")
+        .await
+        .case
+        .clone();
+    let (voting, _) = candidate_at_the_vote(&app, &p.b1).await;
+    app.account("huyen", &[("standing_committee", Some(&p.d1))], None)
+        .await;
+    let mut c = plain_signed_in(&app, "huyen").await;
+    let cards = |page: &str| -> Vec<String> {
+        [&voting, &other]
+            .into_iter()
+            .filter(|id| page.contains(&format!("href=\"/cases/{id}\"")))
+            .cloned()
+            .collect()
+    };
+    // The district's subtree: both branches' candidates.
+    let (status, page) = c.get("/board?unit=HG-D1").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(cards(&page), [voting.clone(), other.clone()], "{page}");
+    // One branch alone.
+    let (_, page) = c.get("/board?unit=HG-D1-X-1&subtree=0").await;
+    assert_eq!(cards(&page), [voting.clone()], "{page}");
+    // One stage: the state of the other case.
+    let state = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { state deadlines { overdue } } }",
+            json!({ "id": other }),
+        )
+        .await;
+    let (_, page) = c
+        .get(&format!(
+            "/board?unit=HG-D1&stage={}",
+            state["case"]["state"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(cards(&page), [other.clone()], "{page}");
+    // Overdue only: exactly the cases with a deadline passed, as the API says.
+    let mut overdue = Vec::new();
+    for id in [&voting, &other] {
+        let d = app
+            .ok(
+                "query($id: ID!) { case(id: $id) { deadlines { overdue } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        if d["case"]["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["overdue"] == true)
+        {
+            overdue.push(id.clone());
+        }
+    }
+    let (_, page) = c.get("/board?unit=HG-D1&overdue=1").await;
+    assert_eq!(cards(&page), overdue, "{page}");
+    // A secretary of the second branch, asking for the whole district, sees their own
+    // branch's candidate only, as the API filters cases.
+    app.account("nam", &[("secretary", Some(&p.b2))], None)
+        .await;
+    let mut nam = plain_signed_in(&app, "nam").await;
+    let (status, page) = nam.get("/board?unit=HG-D1").await;
+    assert!([200, 403].contains(&status), "{page}");
+    assert!(!cards(&page).contains(&voting), "{page}");
+    let (_, page) = nam.get("/board").await;
+    assert_eq!(cards(&page), [other.clone()], "{page}");
 }
