@@ -1545,3 +1545,99 @@ async fn the_board_filters_by_unit_subtree_stage_and_overdue() {
     let (_, page) = nam.get("/board").await;
     assert_eq!(cards(&page), [other.clone()], "{page}");
 }
+
+#[tokio::test]
+async fn administrators_create_accounts_and_grant_roles_from_the_console_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.account("quantri", &[("admin", None)], None).await;
+    app.account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let mut c = plain_signed_in(&app, "quantri").await;
+    let csrf = c.csrf();
+    let (status, page) = c.get("/admin").await;
+    assert_eq!(status, 200, "{page}");
+    // The roles are offered by their names in Vietnamese, not their codes.
+    let picker = page
+        .split("id=\"g-role\"")
+        .nth(1)
+        .and_then(|r| r.split("</select>").next())
+        .unwrap();
+    assert!(
+        picker.contains(">Ban Thường vụ</option>") && picker.contains(">Ủy ban Kiểm tra</option>"),
+        "{picker}"
+    );
+    assert!(!picker.contains(">standing_committee<"), "{picker}");
+
+    async fn roles(app: &TestApp) -> Option<Value> {
+        app.ok(
+            "{ accounts { username roles { role unit { code } } } }",
+            json!({}),
+        )
+        .await["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["username"] == "huyen")
+            .map(|a| a["roles"].clone())
+    }
+    let (status, to) = c
+        .post(
+            "/admin/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "huyen"),
+                ("password", "một mật khẩu đủ dài"),
+                ("email", "huyen@example.vn"),
+            ],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/admin"));
+    assert_eq!(roles(&app).await, Some(json!([])));
+    let grant = [
+        ("csrf", csrf.as_str()),
+        ("op", "grant"),
+        ("username", "huyen"),
+        ("role", "standing_committee"),
+        ("unit", "HG-D1"),
+    ];
+    let (status, _) = c.post("/admin/roles", &grant).await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        roles(&app).await,
+        Some(json!([{ "role": "standing_committee", "unit": { "code": "HG-D1" } }]))
+    );
+    let (_, page) = c.get("/admin?q=huyen").await;
+    assert!(page.contains("Ban Thường vụ — "), "{page}");
+
+    // A secretary sending the same forms: refused, nothing written.
+    let mut lan = plain_signed_in(&app, "lan").await;
+    let lan_csrf = lan.csrf();
+    let (status, _) = lan.get("/admin").await;
+    assert_ne!(status, 200);
+    let before = app.row_counts().await;
+    let mut revoke = grant;
+    revoke[0].1 = &lan_csrf;
+    revoke[1].1 = "revoke";
+    let (status, page) = lan.post("/admin/roles", &revoke).await;
+    assert_eq!(status, 403, "{page}");
+    let (status, _) = lan
+        .post(
+            "/admin/accounts",
+            &[
+                ("csrf", &lan_csrf),
+                ("username", "mallory"),
+                ("password", "một mật khẩu đủ dài"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(app.row_counts().await, before, "nothing written");
+
+    // The administrator revokes it.
+    let mut revoke = grant;
+    revoke[1].1 = "revoke";
+    let (status, _) = c.post("/admin/roles", &revoke).await;
+    assert_eq!(status, 303);
+    assert_eq!(roles(&app).await, Some(json!([])));
+}

@@ -139,7 +139,11 @@ async fn render(v: &Visit, q: &AdminQuery, problem: Option<&GqlError>, done: boo
                         label for="g-user" { (t(l, "Tên đăng nhập", "Username")) }
                         input id="g-user" type="text" name="username" required;
                         label for="g-role" { (t(l, "Vai trò", "Role")) }
-                        select id="g-role" name="role" { @for r in memberflow_api::role_names() { option value=(r) { (r) } } }
+                        select id="g-role" name="role" {
+                            @for r in memberflow_workflow::access::Role::ALL {
+                                option value=(r.as_str()) { (memberflow_workflow::vocab::capitalised(r.label().get(l))) }
+                            }
+                        }
                         label for="g-unit" { (t(l, "Tại đơn vị (mã; để trống: mọi nơi)", "At unit (code; empty: everywhere)")) }
                         input id="g-unit" type="text" name="unit";
                         p { button type="submit" { (t(l, "Giao vai trò", "Grant")) } }
