@@ -153,6 +153,13 @@ async fn a_vote_step_says_what_the_registry_leaves_out_of_its_denominator() {
     assert_eq!(status, 303);
     let (status, page) = c.get(&format!("/cases/{case}")).await;
     assert_eq!(status, 200);
+    // The workflow by its name in Vietnamese, its id and version aside.
+    assert!(
+        page.contains(
+            "<dd>Kết nạp đảng viên và công nhận đảng viên chính thức <span class=\"code\">(admission v1)</span></dd>"
+        ),
+        "{page}"
+    );
     let on = day.format("%d/%m/%Y").to_string();
     assert!(
         page.contains(&format!(

@@ -156,7 +156,7 @@ async fn render(v: &Visit, id: &str, outcome: Outcome, submitted: &Fields) -> Re
                 dl.facts {
                     dt { (t(l, "Trạng thái", "State")) } dd { strong { (s(c, "stateLabel")) } }
                     dt { (t(l, "Đơn vị", "Unit")) } dd { (s(&c["unit"], "name")) " (" (s(&c["unit"], "code")) ")" }
-                    dt { (t(l, "Quy trình", "Workflow")) } dd { (definition) " v" (i(c, "definitionVersion")) }
+                    dt { (t(l, "Quy trình", "Workflow")) } dd { (words.title(l, definition)) " " span.code { "(" (definition) " v" (i(c, "definitionVersion")) ")" } }
                     dt { (t(l, "Bộ quy tắc", "Rule set")) } dd { (s(c, "ruleSet")) }
                     dt { (t(l, "Phiên bản", "Version")) } dd { (i(c, "version")) }
                     @if let Some(m) = opt(c, "subjectMemberId") {
@@ -307,6 +307,8 @@ fn votes_table(l: Lang, votes: &[Value], words: &Words<'_>) -> Markup {
 
 /// The labels of a definition's states and transitions, for the history.
 struct Words<'a> {
+    /// The definition's title, `Vietnamese (english)` as the definitions write it.
+    title: &'a str,
     states: Vec<(&'a str, &'a str)>,
     transitions: Vec<(&'a str, &'a str)>,
 }
@@ -326,8 +328,21 @@ impl<'a> Words<'a> {
             .unwrap_or_default()
         };
         Words {
+            title: w.map_or("", |w| s(w, "title")),
             states: pairs("stages"),
             transitions: pairs("transitions"),
+        }
+    }
+
+    /// The definition's title in the reader's language (its id when it has none).
+    fn title(&self, l: Lang, id: &'a str) -> String {
+        match (self.title.split_once(" ("), l) {
+            (Some((vi, _)), Lang::Vi) => vi.to_owned(),
+            (Some((_, en)), Lang::En) => {
+                memberflow_workflow::vocab::capitalised(en.trim_end_matches(')'))
+            }
+            (None, _) if !self.title.is_empty() => self.title.to_owned(),
+            _ => id.to_owned(),
         }
     }
 
