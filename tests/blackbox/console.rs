@@ -742,6 +742,21 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
         "the case page is wider than a phone: {wide:?}"
     );
     b.shot("5c-case-phone").await;
+    // And every other page the secretary has.
+    for (path, name) in [
+        ("/", "5d-my-work-phone"),
+        ("/discipline", "5e-discipline-phone"),
+        ("/tree", "5f-tree-phone"),
+        ("/members?q=nguyen", "5g-members-phone"),
+        ("/targets", "5h-targets-phone"),
+        ("/import", "5i-import-phone"),
+    ] {
+        b.goto(path).await;
+        b.find("main h1").await;
+        let wide = b.overflowing().await;
+        b.shot(name).await;
+        assert!(wide.is_empty(), "{path} is wider than a phone: {wide:?}");
+    }
     b.resize(1366, 900).await;
     b.assert_clean("the branch secretary's vote").await;
     sign_out(&mut b).await;
