@@ -509,7 +509,7 @@ fn field<'a>(l: Lang, step: &str, inp: &Value, value: impl Fn(&str) -> Option<&'
                 (s(inp, "label"))
             }
         } @else {
-            label for=(id) {
+            label for=(id) id={ (id) "--label" } {
                 (s(inp, "label"))
                 @if !required { " " span.muted { (t(l, "(không bắt buộc)", "(optional)")) } }
             }
@@ -537,6 +537,21 @@ fn field<'a>(l: Lang, step: &str, inp: &Value, value: impl Fn(&str) -> Option<&'
                 },
                 ("unit_ref", _) => {
                     input id=(id) type="text" name=(key) list="unit-choices" value=(given.unwrap_or("")) autocomplete="off";
+                },
+                ("list", Some("enum")) => {
+                    // One box per choice, named in the reader's language (several may be ticked).
+                    ul.plain id=(id) role="group" aria-labelledby={ (id) "--label" } {
+                        @for (n, x) in list(inp, "values").iter().enumerate() {
+                            @let x = x.as_str().unwrap_or_default();
+                            li {
+                                label.check for={ (id) "--" (n) } {
+                                    input id={ (id) "--" (n) } type="checkbox" name=(key) value=(x)
+                                        checked[given.is_some_and(|g| g.lines().any(|v| v.trim() == x))];
+                                    (choice(l, x))
+                                }
+                            }
+                        }
+                    }
                 },
                 ("list", _) => {
                     p.hint { (t(l, "Mỗi dòng một giá trị", "One value per line")) }
@@ -740,4 +755,44 @@ pub(crate) async fn check(
         Err(e) => check_failed(l, &e),
     };
     v.finish(Html(markup.into_string()).into_response())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_choices_is_ticked_in_the_readers_words_and_read_back_as_a_list() {
+        let inp = serde_json::json!({
+            "name": "inadmissibility", "type": "list", "itemType": "enum", "required": false,
+            "label": "Trường hợp không giải quyết khiếu nại",
+            "values": ["on_behalf", "court_sentence", "transferred_out"],
+        });
+        let html = field(Lang::Vi, "rule_appeal", &inp, |k| {
+            (k == "in.inadmissibility").then_some("court_sentence")
+        })
+        .into_string();
+        // Boxes named in Vietnamese, not a box to type codes into.
+        assert!(!html.contains("<textarea"), "{html}");
+        assert_eq!(html.matches("type=\"checkbox\"").count(), 3, "{html}");
+        assert!(html.contains(">Khiếu nại hộ người khác</label>"), "{html}");
+        assert!(
+            html.contains("value=\"court_sentence\" checked"),
+            "what was ticked stays ticked: {html}"
+        );
+        // Two boxes ticked: a list of both.
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let f = fields(vec![
+            pair("ty.inadmissibility", "list:enum"),
+            pair("in.inadmissibility", "on_behalf"),
+            pair("in.inadmissibility", "transferred_out"),
+        ]);
+        let (inputs, _, problems) = inputs_of(Lang::Vi, &f);
+        assert!(problems.is_empty(), "{:?}", problems.len());
+        assert_eq!(
+            inputs["inadmissibility"],
+            serde_json::json!(["on_behalf", "transferred_out"])
+        );
+    }
 }
