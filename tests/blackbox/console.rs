@@ -864,6 +864,19 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
         b.exists("#step-file_appeal").await,
         "the appeal from the page"
     );
+    // Its list of grounds is a box per ground, named in Vietnamese.
+    let grounds = b
+        .script(
+            "return Array.from(document.querySelectorAll('#file_appeal--inadmissibility input[type=checkbox]')).map(i => i.closest('label').textContent.trim());",
+            json!([]),
+        )
+        .await;
+    assert!(
+        grounds
+            .as_array()
+            .is_some_and(|g| g.contains(&json!("Khiếu nại hộ người khác"))),
+        "{grounds}"
+    );
     b.shot("8-member-own-decision").await;
     b.assert_accessible("the member's own decision").await;
     b.assert_clean("the member's own decision").await;

@@ -540,10 +540,10 @@ fn field<'a>(l: Lang, step: &str, inp: &Value, value: impl Fn(&str) -> Option<&'
                 },
                 ("list", Some("enum")) => {
                     // One box per choice, named in the reader's language (several may be ticked).
-                    ul.plain id=(id) role="group" aria-labelledby={ (id) "--label" } {
+                    div.choices id=(id) role="group" aria-labelledby={ (id) "--label" } {
                         @for (n, x) in list(inp, "values").iter().enumerate() {
                             @let x = x.as_str().unwrap_or_default();
-                            li {
+                            div {
                                 label.check for={ (id) "--" (n) } {
                                     input id={ (id) "--" (n) } type="checkbox" name=(key) value=(x)
                                         checked[given.is_some_and(|g| g.lines().any(|v| v.trim() == x))];
