@@ -173,7 +173,7 @@ async fn render(v: &Visit, q: &AdminQuery, problem: Option<&GqlError>, done: boo
                         tbody {
                             @for m in dead {
                                 tr {
-                                    td { (s(m, "kind")) @if let Some(c) = opt(m, "caseId") { " " a href={ "/cases/" (c) } { (t(l, "hồ sơ", "case")) } } }
+                                    td { (outbox_kind(l, s(m, "kind"))) @if let Some(c) = opt(m, "caseId") { " " a href={ "/cases/" (c) } { (t(l, "hồ sơ", "case")) } } }
                                     td { (date(s(m, "dueOn"))) }
                                     td.num { (i(m, "attempts")) }
                                     td { (s(m, "lastError")) }
@@ -191,6 +191,20 @@ async fn render(v: &Visit, q: &AdminQuery, problem: Option<&GqlError>, done: boo
             }
         },
     )
+}
+
+/// What an outbox row is, for people (its code when the console does not know it).
+fn outbox_kind(l: Lang, kind: &str) -> String {
+    let (vi, en) = match kind {
+        "MAIL" => ("Thư thông báo", "Notice"),
+        "REMINDER" => ("Nhắc việc", "Reminder"),
+        "RECURRING_REMINDER" => ("Nhắc việc định kỳ", "Recurring reminder"),
+        "DEADLINE" => ("Báo quá hạn", "Deadline passed"),
+        "DIGEST" => ("Thư tổng hợp", "Digest"),
+        "MEETING" => ("Nhắc lịch sinh hoạt", "Meeting reminder"),
+        other => return other.to_owned(),
+    };
+    t(l, vi, en).to_owned()
 }
 
 /// Links to the previous and the next page of accounts, when there are.
