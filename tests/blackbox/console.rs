@@ -153,6 +153,13 @@ async fn a_vote_step_says_what_the_registry_leaves_out_of_its_denominator() {
     assert_eq!(status, 303);
     let (status, page) = c.get(&format!("/cases/{case}")).await;
     assert_eq!(status, 200);
+    // The workflow by its name in Vietnamese, its id and version aside.
+    assert!(
+        page.contains(
+            "<dd>Kết nạp đảng viên và công nhận đảng viên chính thức <span class=\"code\">(admission v1)</span></dd>"
+        ),
+        "{page}"
+    );
     let on = day.format("%d/%m/%Y").to_string();
     assert!(
         page.contains(&format!(
@@ -735,6 +742,21 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
         "the case page is wider than a phone: {wide:?}"
     );
     b.shot("5c-case-phone").await;
+    // And every other page the secretary has.
+    for (path, name) in [
+        ("/", "5d-my-work-phone"),
+        ("/discipline", "5e-discipline-phone"),
+        ("/tree", "5f-tree-phone"),
+        ("/members?q=nguyen", "5g-members-phone"),
+        ("/targets", "5h-targets-phone"),
+        ("/import", "5i-import-phone"),
+    ] {
+        b.goto(path).await;
+        b.find("main h1").await;
+        let wide = b.overflowing().await;
+        b.shot(name).await;
+        assert!(wide.is_empty(), "{path} is wider than a phone: {wide:?}");
+    }
     b.resize(1366, 900).await;
     b.assert_clean("the branch secretary's vote").await;
     sign_out(&mut b).await;
@@ -761,6 +783,13 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     }
     sign_in(&mut b, "huyen").await;
     b.wait_text("main", "Nguyễn Văn An").await;
+    // The deadline and its reminder are named in Vietnamese: no key, case id or ISO day.
+    let work = b.wait_text("main", "Hạn ra quyết định kết nạp").await;
+    assert!(work.contains("Sắp đến hạn ra quyết định kết nạp"), "{work}");
+    assert!(
+        !work.contains("reminder:") && !work.contains("admission decision"),
+        "{work}"
+    );
     b.shot("6-committee-my-work").await;
     b.click(&format!("main a[href='/cases/{case}']")).await;
     open_step(&b, "decide_admission").await;
@@ -835,6 +864,19 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
         b.exists("#step-file_appeal").await,
         "the appeal from the page"
     );
+    // Its list of grounds is a box per ground, named in Vietnamese.
+    let grounds = b
+        .script(
+            "return Array.from(document.querySelectorAll('#file_appeal--inadmissibility input[type=checkbox]')).map(i => i.closest('label').textContent.trim());",
+            json!([]),
+        )
+        .await;
+    assert!(
+        grounds
+            .as_array()
+            .is_some_and(|g| g.contains(&json!("Khiếu nại hộ người khác"))),
+        "{grounds}"
+    );
     b.shot("8-member-own-decision").await;
     b.assert_accessible("the member's own decision").await;
     b.assert_clean("the member's own decision").await;
@@ -852,6 +894,22 @@ async fn secretaries_committees_and_members_do_their_work_in_a_browser() {
     let text = b.page_text().await;
     assert!(text.contains("Không có quyền"), "{text}");
     assert!(!text.contains("Khiển trách"), "{text}");
+    // The access log has the member's read through the console, as the API logs one, and
+    // not the refused read.
+    let log = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { accessLog { username action } } }",
+            json!({ "id": discipline }),
+        )
+        .await;
+    let readers: Vec<&str> = log["case"]["accessLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["username"].as_str().unwrap())
+        .collect();
+    assert!(readers.contains(&"khientrach"), "{log:#}");
+    assert!(!readers.contains(&"nam"), "{log:#}");
     b.shot("9-other-branch-forbidden").await;
     b.assert_accessible("a forbidden page").await;
     b.goto("/members?q=pham+thi+khien+trach").await;
@@ -1146,4 +1204,559 @@ async fn a_file_is_imported_in_a_browser() {
         app.ok("{ roots { code } }", json!({})).await["roots"],
         json!([{ "code": "HG" }])
     );
+}
+
+/// The `/reports/…` links of a page, as written in its HTML.
+fn report_links(page: &str) -> Vec<String> {
+    let mut links: Vec<String> = page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .filter(|h| h.starts_with("/reports/"))
+        .map(|h| h.replace("&amp;", "&"))
+        .collect();
+    links.dedup();
+    links
+}
+
+#[tokio::test]
+async fn every_report_of_the_targets_page_downloads_as_csv_and_xlsx_for_its_readers_only() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.account("tinhuy", &[("organization_department", None)], None)
+        .await;
+    app.account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let signed_in = |who: &'static str| {
+        let app = &app;
+        async move {
+            let mut c = Plain::new(app);
+            c.get("/login").await;
+            let csrf = c.csrf();
+            let (status, _) = c
+                .post(
+                    "/login",
+                    &[
+                        ("csrf", &csrf),
+                        ("username", who),
+                        ("password", TEST_PASSWORD),
+                    ],
+                )
+                .await;
+            assert_eq!(status, 303, "{who} signs in");
+            c
+        }
+    };
+    let mut c = signed_in("tinhuy").await;
+    let (status, page) = c.get("/targets?unit=HG&year=2025").await;
+    assert_eq!(status, 200, "{page}");
+    let links = report_links(&page);
+    // Every report the page offers, each as CSV and as XLSX.
+    let kinds: std::collections::BTreeSet<&str> = links
+        .iter()
+        .map(|l| l.trim_start_matches("/reports/").split('.').next().unwrap())
+        .collect();
+    assert!(kinds.len() >= 9, "{kinds:?}");
+    for kind in &kinds {
+        for ext in ["csv", "xlsx"] {
+            assert!(
+                links
+                    .iter()
+                    .any(|l| l.starts_with(&format!("/reports/{kind}.{ext}?"))),
+                "{kind}.{ext} offered: {links:#?}"
+            );
+        }
+    }
+    let get = |c: &Plain, link: &str| {
+        c.http
+            .get(format!("{}{link}", c.base))
+            .header("cookie", c.cookie_header())
+            .send()
+    };
+    for link in &links {
+        let r = get(&c, link).await.unwrap();
+        let status = r.status().as_u16();
+        if status != 200 {
+            panic!("{link}: {status} {}", r.text().await.unwrap());
+        }
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        let disposition = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = r.bytes().await.unwrap();
+        assert!(
+            disposition.starts_with("attachment"),
+            "{link}: {disposition}"
+        );
+        if link.contains(".xlsx?") {
+            assert!(ct.contains("spreadsheetml"), "{link}: {ct}");
+            assert!(body.starts_with(b"PK"), "{link}: not an XLSX file");
+        } else {
+            assert!(ct.starts_with("text/csv"), "{link}: {ct}");
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            // A header line at least, in Vietnamese (the page's language).
+            assert!(
+                text.lines().next().is_some_and(|h| h.contains(',')),
+                "{link}: {text}"
+            );
+        }
+    }
+    // A branch secretary may not read the province's reports: refused, whatever the link.
+    let lan = signed_in("lan").await;
+    for link in &links {
+        let r = get(&lan, link).await.unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{link}");
+    }
+    // And without a session, nothing.
+    let anonymous = Plain::new(&app);
+    let r = get(&anonymous, &links[0]).await.unwrap();
+    assert!(
+        [401, 403, 303].contains(&r.status().as_u16()),
+        "{}",
+        r.status()
+    );
+}
+
+#[tokio::test]
+async fn console_sessions_last_as_long_as_the_apis_are_secure_behind_tls_and_sign_in_is_rate_limited()
+ {
+    let app = memberflow_tests::spawn_app_with(|c| {
+        c.auth.session_minutes = 30;
+        c.limits.login_per_account = 3;
+        c.limits.login_per_address = 100;
+    })
+    .await;
+    app.account("lan", &[], None).await;
+    let mut c = Plain::new(&app);
+    let tls = |c: &Plain, req: reqwest::RequestBuilder| {
+        req.header("x-forwarded-proto", "https")
+            .header("cookie", c.cookie_header())
+    };
+    // Behind a TLS proxy every cookie the console sets is Secure; over plain HTTP none is
+    // (a browser would drop it).
+    let r = tls(&c, c.http.get(format!("{}/login", c.base)))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(!cookies.is_empty());
+    for v in &cookies {
+        assert!(
+            v.contains("; Secure") && v.contains("HttpOnly") && v.contains("SameSite=Strict"),
+            "{v}"
+        );
+    }
+    c.keep(&r);
+    let r = c
+        .http
+        .get(format!("{}/login", c.base))
+        .send()
+        .await
+        .unwrap();
+    for v in r.headers().get_all("set-cookie") {
+        assert!(!v.to_str().unwrap().contains("Secure"), "{v:?}");
+    }
+    let csrf = c.csrf();
+    let sign_in = |c: &Plain, password: &str| {
+        tls(c, c.http.post(format!("{}/login", c.base))).form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "lan"),
+            ("password", password),
+        ])
+    };
+    // Signed in: the session cookie lasts as long as the API's session (30 minutes here).
+    let r = sign_in(&c, TEST_PASSWORD).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("mf_session="))
+        .unwrap();
+    let max_age: i64 = session
+        .split("Max-Age=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1700..=1800).contains(&max_age), "{session}");
+    assert!(session.contains("; Secure"), "{session}");
+    // Wrong passwords: refused, then rate limited as `login` is (three attempts a minute for
+    // the account from one address, the sign-in above included), in Vietnamese; the right
+    // password is refused too while the limit holds, and no session is set.
+    let mut statuses = Vec::new();
+    let mut last = String::new();
+    for _ in 0..4 {
+        let r = sign_in(&c, "not the password").send().await.unwrap();
+        statuses.push(r.status().as_u16());
+        last = r.text().await.unwrap();
+    }
+    assert_eq!(statuses, [401, 401, 429, 429], "{last}");
+    assert!(
+        last.contains("lang=\"vi\"") && last.contains("RATE_LIMITED"),
+        "{last}"
+    );
+    let r = sign_in(&c, TEST_PASSWORD).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(
+        !r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("mf_session=")),
+        "no session while rate limited"
+    );
+}
+
+/// The console signed in as `who`, through its sign-in form.
+async fn plain_signed_in(app: &TestApp, who: &str) -> Plain {
+    let mut c = Plain::new(app);
+    c.get("/login").await;
+    let csrf = c.csrf();
+    let (status, _) = c
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", who),
+                ("password", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{who} signs in");
+    c
+}
+
+#[tokio::test]
+async fn the_tree_on_a_date_shows_merges_and_dissolutions_and_a_member_page_shows_the_record() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let m = member(&app, &p.gb, "Nguyễn Thị Lan").await;
+    // Hậu Giang merged into Cần Thơ on 12/6/2025; a branch dissolved on 1/7/2025.
+    let ct = crate::support::unit(&app, "CT", "PROVINCE", None, "2025-06-12").await;
+    app.ok(
+        "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+        json!({ "i": { "sourceIds": [p.hg], "targetId": ct, "effectiveDate": "2025-06-12" } }),
+    )
+    .await;
+    app.ok(
+        "mutation($i: DissolveUnitInput!) { dissolveUnit(input: $i) { validTo } }",
+        json!({ "i": { "unitId": p.b2, "effectiveDate": "2025-07-01" } }),
+    )
+    .await;
+    app.account("tinhuy", &[("organization_department", None)], None)
+        .await;
+    let mut c = plain_signed_in(&app, "tinhuy").await;
+
+    // The province before the merge: it ended, merged into Cần Thơ, on the day said.
+    let (status, page) = c.get("/tree?unit=HG&on=2025-06-01").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Cơ cấu vào ngày 01/06/2025"), "{page}");
+    assert!(
+        page.contains("hợp nhất vào"),
+        "the merge is visible: {page}"
+    );
+    assert!(page.contains("HG-D1"), "its districts then: {page}");
+    // The branch dissolved, on a day it still stood, and its committee's units after.
+    let (status, page) = c.get("/tree?unit=HG-D1-X-2&on=2025-06-30").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("giải thể"),
+        "the dissolution is visible: {page}"
+    );
+    assert!(page.contains("01/07/2025"), "{page}");
+    let (_, before) = c.get("/tree?unit=HG-D1-X&on=2025-06-30").await;
+    let (_, after) = c.get("/tree?unit=HG-D1-X&on=2025-07-02").await;
+    assert!(before.contains("HG-D1-X-2"), "{before}");
+    assert!(!after.contains("HG-D1-X-2"), "{after}");
+
+    // The member found without diacritics, their page: status, history, party age, badges,
+    // discipline in force, cases — dates day first.
+    let (status, page) = c.get("/members?q=nguyen+thi+lan").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("/members/{m}")), "{page}");
+    let (status, page) = c.get(&format!("/members/{m}")).await;
+    assert_eq!(status, 200, "{page}");
+    for heading in [
+        "Nguyễn Thị Lan",
+        "Tình trạng",
+        "Quá trình",
+        "Huy hiệu Đảng",
+        "Kỷ luật đang có hiệu lực",
+        "Hồ sơ",
+    ] {
+        assert!(page.contains(heading), "{heading}: {page}");
+    }
+    let text: String = page
+        .split('<')
+        .map(|p| p.split_once('>').map_or(p, |(_, t)| t))
+        .collect();
+    assert!(
+        !text
+            .as_bytes()
+            .windows(10)
+            .any(|w| w[4] == b'-' && w[7] == b'-' && w[..4].iter().all(u8::is_ascii_digit)),
+        "a date not day first: {text}"
+    );
+}
+
+#[tokio::test]
+async fn the_board_filters_by_unit_subtree_stage_and_overdue() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let other = admission::open(&app, &p.b2, "2025-09-01", "1996-04-05")
+        .await
+        .case
+        .clone();
+    let (voting, _) = candidate_at_the_vote(&app, &p.b1).await;
+    app.account("huyen", &[("standing_committee", Some(&p.d1))], None)
+        .await;
+    let mut c = plain_signed_in(&app, "huyen").await;
+    let cards = |page: &str| -> Vec<String> {
+        [&voting, &other]
+            .into_iter()
+            .filter(|id| page.contains(&format!("href=\"/cases/{id}\"")))
+            .cloned()
+            .collect()
+    };
+    // The district's subtree: both branches' candidates.
+    let (status, page) = c.get("/board?unit=HG-D1").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(cards(&page), [voting.clone(), other.clone()], "{page}");
+    // One branch alone.
+    let (_, page) = c.get("/board?unit=HG-D1-X-1&subtree=0").await;
+    assert_eq!(cards(&page), std::slice::from_ref(&voting), "{page}");
+    // One stage: the state of the other case.
+    let state = app
+        .ok(
+            "query($id: ID!) { case(id: $id) { state deadlines { overdue } } }",
+            json!({ "id": other }),
+        )
+        .await;
+    let (_, page) = c
+        .get(&format!(
+            "/board?unit=HG-D1&stage={}",
+            state["case"]["state"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(cards(&page), std::slice::from_ref(&other), "{page}");
+    // Overdue only: exactly the cases with a deadline passed, as the API says.
+    let mut overdue = Vec::new();
+    for id in [&voting, &other] {
+        let d = app
+            .ok(
+                "query($id: ID!) { case(id: $id) { deadlines { overdue } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        if d["case"]["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["overdue"] == true)
+        {
+            overdue.push(id.clone());
+        }
+    }
+    let (_, page) = c.get("/board?unit=HG-D1&overdue=1").await;
+    assert_eq!(cards(&page), overdue, "{page}");
+    // A secretary of the second branch, asking for the whole district, sees their own
+    // branch's candidate only, as the API filters cases.
+    app.account("nam", &[("secretary", Some(&p.b2))], None)
+        .await;
+    let mut nam = plain_signed_in(&app, "nam").await;
+    let (status, page) = nam.get("/board?unit=HG-D1").await;
+    assert!([200, 403].contains(&status), "{page}");
+    assert!(!cards(&page).contains(&voting), "{page}");
+    let (_, page) = nam.get("/board").await;
+    assert_eq!(cards(&page), std::slice::from_ref(&other), "{page}");
+}
+
+#[tokio::test]
+async fn administrators_create_accounts_and_grant_roles_from_the_console_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    app.account("quantri", &[("admin", None)], None).await;
+    app.account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let mut c = plain_signed_in(&app, "quantri").await;
+    let csrf = c.csrf();
+    let (status, page) = c.get("/admin").await;
+    assert_eq!(status, 200, "{page}");
+    // The roles are offered by their names in Vietnamese, not their codes.
+    let picker = page
+        .split("id=\"g-role\"")
+        .nth(1)
+        .and_then(|r| r.split("</select>").next())
+        .unwrap();
+    assert!(
+        picker.contains(">Ban Thường vụ</option>") && picker.contains(">Ủy ban Kiểm tra</option>"),
+        "{picker}"
+    );
+    assert!(!picker.contains(">standing_committee<"), "{picker}");
+
+    async fn roles(app: &TestApp) -> Option<Value> {
+        app.ok(
+            "{ accounts { username roles { role unit { code } } } }",
+            json!({}),
+        )
+        .await["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["username"] == "huyen")
+            .map(|a| a["roles"].clone())
+    }
+    let (status, to) = c
+        .post(
+            "/admin/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "huyen"),
+                ("password", "một mật khẩu đủ dài"),
+                ("email", "huyen@example.vn"),
+            ],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/admin"));
+    assert_eq!(roles(&app).await, Some(json!([])));
+    let grant = [
+        ("csrf", csrf.as_str()),
+        ("op", "grant"),
+        ("username", "huyen"),
+        ("role", "standing_committee"),
+        ("unit", "HG-D1"),
+    ];
+    let (status, _) = c.post("/admin/roles", &grant).await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        roles(&app).await,
+        Some(json!([{ "role": "standing_committee", "unit": { "code": "HG-D1" } }]))
+    );
+    let (_, page) = c.get("/admin?q=huyen").await;
+    assert!(page.contains("Ban Thường vụ — "), "{page}");
+
+    // A secretary sending the same forms: refused, nothing written.
+    let mut lan = plain_signed_in(&app, "lan").await;
+    let lan_csrf = lan.csrf();
+    let (status, _) = lan.get("/admin").await;
+    assert_ne!(status, 200);
+    let before = app.row_counts().await;
+    let mut revoke = grant;
+    revoke[0].1 = &lan_csrf;
+    revoke[1].1 = "revoke";
+    let (status, page) = lan.post("/admin/roles", &revoke).await;
+    assert_eq!(status, 403, "{page}");
+    let (status, _) = lan
+        .post(
+            "/admin/accounts",
+            &[
+                ("csrf", &lan_csrf),
+                ("username", "mallory"),
+                ("password", "một mật khẩu đủ dài"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(app.row_counts().await, before, "nothing written");
+
+    // The administrator revokes it.
+    let mut revoke = grant;
+    revoke[1].1 = "revoke";
+    let (status, _) = c.post("/admin/roles", &revoke).await;
+    assert_eq!(status, 303);
+    assert_eq!(roles(&app).await, Some(json!([])));
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_and_retried_from_the_console_by_administrators_only() {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    // The admission walked to the vote leaves mail in the outbox; the SMTP server refused it
+    // for good (as the worker marks a letter after its last attempt).
+    candidate_at_the_vote(&app, &p.b1).await;
+    let pending = app
+        .ok("{ outbox(status: PENDING, first: 100) { id } }", json!({}))
+        .await["outbox"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(pending > 0, "the walk left mail waiting");
+    app.db
+        .execute_unprepared("UPDATE outbox SET status = 'DEAD' WHERE status = 'PENDING'")
+        .await
+        .unwrap();
+    let dead = app
+        .ok(
+            "{ outbox(status: DEAD, first: 100) { id kind } }",
+            json!({}),
+        )
+        .await["outbox"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(dead.len(), pending);
+    let id = dead[0]["id"].as_str().unwrap().to_owned();
+
+    app.account("quantri", &[("admin", None)], None).await;
+    app.account("lan", &[("secretary", Some(&p.b1))], None)
+        .await;
+    let mut c = plain_signed_in(&app, "quantri").await;
+    let csrf = c.csrf();
+    let (status, page) = c.get("/admin").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Thư không gửi được"), "{page}");
+    assert!(
+        page.contains(&format!("action=\"/admin/outbox/{id}/requeue\"")),
+        "{page}"
+    );
+    // Each named in Vietnamese, not by its code.
+    let section = page.split("Thư không gửi được").nth(1).unwrap();
+    for k in dead.iter().map(|d| d["kind"].as_str().unwrap()) {
+        assert!(!section.contains(&format!("<td>{k}")), "{k}: {section}");
+    }
+
+    // A secretary may not retry it: refused, still dead.
+    let mut lan = plain_signed_in(&app, "lan").await;
+    let lan_csrf = lan.csrf();
+    let (status, _) = lan
+        .post(
+            &format!("/admin/outbox/{id}/requeue"),
+            &[("csrf", &lan_csrf)],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(outbox_status(&app, &id).await, Some(json!("DEAD")));
+    // The administrator's retry puts it back in the queue, and off the list.
+    let (status, to) = c
+        .post(&format!("/admin/outbox/{id}/requeue"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/admin"));
+    assert_eq!(outbox_status(&app, &id).await, Some(json!("PENDING")));
+    let (_, page) = c.get("/admin").await;
+    assert!(
+        !page.contains(&format!("action=\"/admin/outbox/{id}/requeue\"")),
+        "{page}"
+    );
+}
+
+/// The status of the outbox row `id`, as the API lists it.
+async fn outbox_status(app: &TestApp, id: &str) -> Option<Value> {
+    app.ok("{ outbox(first: 100) { id status } }", json!({}))
+        .await["outbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .map(|r| r["status"].clone())
 }

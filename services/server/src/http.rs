@@ -779,7 +779,8 @@ async fn report_download(
             Lang::En => LangArg::En,
         },
         output: Some(path.clone()),
-        bom: q.bom != Some(0),
+        // The mark is for a CSV opened in Excel; an XLSX has none (the report refuses one).
+        bom: format == Format::Csv && q.bom != Some(0),
     };
     let period = Period {
         from: q.from,

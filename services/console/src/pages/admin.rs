@@ -139,7 +139,11 @@ async fn render(v: &Visit, q: &AdminQuery, problem: Option<&GqlError>, done: boo
                         label for="g-user" { (t(l, "Tên đăng nhập", "Username")) }
                         input id="g-user" type="text" name="username" required;
                         label for="g-role" { (t(l, "Vai trò", "Role")) }
-                        select id="g-role" name="role" { @for r in memberflow_api::role_names() { option value=(r) { (r) } } }
+                        select id="g-role" name="role" {
+                            @for r in memberflow_workflow::access::Role::ALL {
+                                option value=(r.as_str()) { (memberflow_workflow::vocab::capitalised(r.label().get(l))) }
+                            }
+                        }
                         label for="g-unit" { (t(l, "Tại đơn vị (mã; để trống: mọi nơi)", "At unit (code; empty: everywhere)")) }
                         input id="g-unit" type="text" name="unit";
                         p { button type="submit" { (t(l, "Giao vai trò", "Grant")) } }
@@ -169,7 +173,7 @@ async fn render(v: &Visit, q: &AdminQuery, problem: Option<&GqlError>, done: boo
                         tbody {
                             @for m in dead {
                                 tr {
-                                    td { (s(m, "kind")) @if let Some(c) = opt(m, "caseId") { " " a href={ "/cases/" (c) } { (t(l, "hồ sơ", "case")) } } }
+                                    td { (outbox_kind(l, s(m, "kind"))) @if let Some(c) = opt(m, "caseId") { " " a href={ "/cases/" (c) } { (t(l, "hồ sơ", "case")) } } }
                                     td { (date(s(m, "dueOn"))) }
                                     td.num { (i(m, "attempts")) }
                                     td { (s(m, "lastError")) }
@@ -187,6 +191,20 @@ async fn render(v: &Visit, q: &AdminQuery, problem: Option<&GqlError>, done: boo
             }
         },
     )
+}
+
+/// What an outbox row is, for people (its code when the console does not know it).
+fn outbox_kind(l: Lang, kind: &str) -> String {
+    let (vi, en) = match kind {
+        "MAIL" => ("Thư thông báo", "Notice"),
+        "REMINDER" => ("Nhắc việc", "Reminder"),
+        "RECURRING_REMINDER" => ("Nhắc việc định kỳ", "Recurring reminder"),
+        "DEADLINE" => ("Báo quá hạn", "Deadline passed"),
+        "DIGEST" => ("Thư tổng hợp", "Digest"),
+        "MEETING" => ("Nhắc lịch sinh hoạt", "Meeting reminder"),
+        other => return other.to_owned(),
+    };
+    t(l, vi, en).to_owned()
 }
 
 /// Links to the previous and the next page of accounts, when there are.

@@ -156,7 +156,7 @@ async fn render(v: &Visit, id: &str, outcome: Outcome, submitted: &Fields) -> Re
                 dl.facts {
                     dt { (t(l, "Trạng thái", "State")) } dd { strong { (s(c, "stateLabel")) } }
                     dt { (t(l, "Đơn vị", "Unit")) } dd { (s(&c["unit"], "name")) " (" (s(&c["unit"], "code")) ")" }
-                    dt { (t(l, "Quy trình", "Workflow")) } dd { (definition) " v" (i(c, "definitionVersion")) }
+                    dt { (t(l, "Quy trình", "Workflow")) } dd { (words.title(l, definition)) " " span.code { "(" (definition) " v" (i(c, "definitionVersion")) ")" } }
                     dt { (t(l, "Bộ quy tắc", "Rule set")) } dd { (s(c, "ruleSet")) }
                     dt { (t(l, "Phiên bản", "Version")) } dd { (i(c, "version")) }
                     @if let Some(m) = opt(c, "subjectMemberId") {
@@ -227,7 +227,7 @@ fn deadlines(l: Lang, rows: &[Value]) -> Markup {
                 @for d in rows {
                     li {
                         (due_chip(l, opt(d, "extendedDue").unwrap_or(s(d, "due")), i(d, "workingDaysLeft"), b(d, "overdue")))
-                        " " (s(d, "key").replace('_', " ")) " " (rule_id(s(d, "rule")))
+                        " " (crate::i18n::deadline(l, s(d, "key"))) " " (rule_id(s(d, "rule")))
                         @if b(d, "extendedDue") { " " (t(l, "(đã gia hạn)", "(extended)")) }
                     }
                 }
@@ -307,6 +307,8 @@ fn votes_table(l: Lang, votes: &[Value], words: &Words<'_>) -> Markup {
 
 /// The labels of a definition's states and transitions, for the history.
 struct Words<'a> {
+    /// The definition's title, `Vietnamese (english)` as the definitions write it.
+    title: &'a str,
     states: Vec<(&'a str, &'a str)>,
     transitions: Vec<(&'a str, &'a str)>,
 }
@@ -326,8 +328,21 @@ impl<'a> Words<'a> {
             .unwrap_or_default()
         };
         Words {
+            title: w.map_or("", |w| s(w, "title")),
             states: pairs("stages"),
             transitions: pairs("transitions"),
+        }
+    }
+
+    /// The definition's title in the reader's language (its id when it has none).
+    fn title(&self, l: Lang, id: &'a str) -> String {
+        match (self.title.split_once(" ("), l) {
+            (Some((vi, _)), Lang::Vi) => vi.to_owned(),
+            (Some((_, en)), Lang::En) => {
+                memberflow_workflow::vocab::capitalised(en.trim_end_matches(')'))
+            }
+            (None, _) if !self.title.is_empty() => self.title.to_owned(),
+            _ => id.to_owned(),
         }
     }
 
@@ -494,7 +509,7 @@ fn field<'a>(l: Lang, step: &str, inp: &Value, value: impl Fn(&str) -> Option<&'
                 (s(inp, "label"))
             }
         } @else {
-            label for=(id) {
+            label for=(id) id={ (id) "--label" } {
                 (s(inp, "label"))
                 @if !required { " " span.muted { (t(l, "(không bắt buộc)", "(optional)")) } }
             }
@@ -522,6 +537,21 @@ fn field<'a>(l: Lang, step: &str, inp: &Value, value: impl Fn(&str) -> Option<&'
                 },
                 ("unit_ref", _) => {
                     input id=(id) type="text" name=(key) list="unit-choices" value=(given.unwrap_or("")) autocomplete="off";
+                },
+                ("list", Some("enum")) => {
+                    // One box per choice, named in the reader's language (several may be ticked).
+                    div.choices id=(id) role="group" aria-labelledby={ (id) "--label" } {
+                        @for (n, x) in list(inp, "values").iter().enumerate() {
+                            @let x = x.as_str().unwrap_or_default();
+                            div {
+                                label.check for={ (id) "--" (n) } {
+                                    input id={ (id) "--" (n) } type="checkbox" name=(key) value=(x)
+                                        checked[given.is_some_and(|g| g.lines().any(|v| v.trim() == x))];
+                                    (choice(l, x))
+                                }
+                            }
+                        }
+                    }
                 },
                 ("list", _) => {
                     p.hint { (t(l, "Mỗi dòng một giá trị", "One value per line")) }
@@ -725,4 +755,44 @@ pub(crate) async fn check(
         Err(e) => check_failed(l, &e),
     };
     v.finish(Html(markup.into_string()).into_response())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_choices_is_ticked_in_the_readers_words_and_read_back_as_a_list() {
+        let inp = serde_json::json!({
+            "name": "inadmissibility", "type": "list", "itemType": "enum", "required": false,
+            "label": "Trường hợp không giải quyết khiếu nại",
+            "values": ["on_behalf", "court_sentence", "transferred_out"],
+        });
+        let html = field(Lang::Vi, "rule_appeal", &inp, |k| {
+            (k == "in.inadmissibility").then_some("court_sentence")
+        })
+        .into_string();
+        // Boxes named in Vietnamese, not a box to type codes into.
+        assert!(!html.contains("<textarea"), "{html}");
+        assert_eq!(html.matches("type=\"checkbox\"").count(), 3, "{html}");
+        assert!(html.contains(">Khiếu nại hộ người khác</label>"), "{html}");
+        assert!(
+            html.contains("value=\"court_sentence\" checked"),
+            "what was ticked stays ticked: {html}"
+        );
+        // Two boxes ticked: a list of both.
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let f = fields(vec![
+            pair("ty.inadmissibility", "list:enum"),
+            pair("in.inadmissibility", "on_behalf"),
+            pair("in.inadmissibility", "transferred_out"),
+        ]);
+        let (inputs, _, problems) = inputs_of(Lang::Vi, &f);
+        assert!(problems.is_empty(), "{:?}", problems.len());
+        assert_eq!(
+            inputs["inadmissibility"],
+            serde_json::json!(["on_behalf", "transferred_out"])
+        );
+    }
 }

@@ -31,7 +31,7 @@ fn items(l: Lang, rows: &[&Value]) -> Markup {
                     (due_chip(l, s(r, "due"), i(r, "workingDaysLeft"), b(r, "overdue")))
                     " "
                     a href={ "/cases/" (s(c, "id")) } { (s(c, "title")) }
-                    " — " (kind_label(l, s(r, "kind"))) ": " (s(r, "key").replace('_', " "))
+                    " — " (kind_label(l, s(r, "kind"))) ": " (crate::i18n::deadline(l, s(r, "key")))
                     @if let Some(rule) = gql::opt(r, "rule") { " " (rule_id(rule)) }
                     div.meta.muted {
                         (s(c, "stateLabel")) " · " (s(&c["unit"], "name"))
