@@ -889,8 +889,9 @@ impl Statistics<'_> {
     /// The units at risk `depth` levels below the report's unit(s) (every level when `None`):
     /// the subtree's units with their depth, code, kind and aggregate in one query (the
     /// tree's ancestry joined to `stat_rollup`), then the parents and the units of the few
-    /// chosen. Four statements whatever the subtree's size, where walking it level by level
-    /// took two per level and per 500 units, plus one per 500 units for the aggregates.
+    /// chosen. Four statements whatever the subtree's size (five for a past year, whose
+    /// candidates the database picks), where walking it level by level took two per level and
+    /// per 500 units, plus one per 500 units for the aggregates.
     async fn subtree_units_at_risk(
         &self,
         report: &TargetReport,
