@@ -144,9 +144,20 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "the residences are exported"
     );
     assert_eq!(kind_in(b.url(), d, "members"), members);
-    // The discipline register, by card number, decision date and form, with its statuses.
+    // The discipline register, by card number, decision date and form, with its statuses,
+    // every record with its decision's number and deciding body (the cases' effect fills them;
+    // the branch decides a reprimand or a warning, the district's standing committee the rest).
     let discipline = kind_in(a.url(), d, "discipline");
     assert!(discipline.len() > 50, "{}", discipline.len());
+    for record in &discipline {
+        let cells: Vec<&str> = record.split(',').collect();
+        assert!(cells.len() == 8 && cells[2].ends_with("-QĐ/KL"), "{record}");
+        let decider = match cells[1] {
+            "REPRIMAND" | "WARNING" => ["BRANCH", "BRANCH"],
+            _ => ["STANDING_COMMITTEE", "SUPERIOR"],
+        };
+        assert_eq!(cells[3..5], decider, "{record}");
+    }
     assert!(
         out.contains(&format!(
             "discipline: {} new, 0 changed, 0 unchanged",
