@@ -772,6 +772,41 @@ mod tests {
         assert_eq!(e[0].row, 2);
     }
 
+    /// The empty template (`export --template`): a sheet a kind holding only its Vietnamese
+    /// headers, then «Hướng dẫn» explaining every column of every kind in both languages.
+    #[test]
+    fn the_template_has_the_headers_and_a_guide_to_every_column() {
+        let kinds = [
+            Kind::Units,
+            Kind::Hamlets,
+            Kind::Members,
+            Kind::RoleHolders,
+            Kind::Badges,
+            Kind::Discipline,
+        ];
+        let sheets = read("mau.xlsx", &export_file(None, &kinds, false).unwrap()).unwrap();
+        let text = |row: &[Cell]| row.iter().map(Cell::text).collect::<Vec<_>>();
+        assert_eq!(sheets.len(), kinds.len() + 1);
+        for (kind, sheet) in kinds.iter().zip(&sheets) {
+            assert_eq!(sheet.name, kind.sheet_name());
+            let headers: Vec<&str> = kind.columns().iter().map(|c| c.vi).collect();
+            assert_eq!(sheet.rows.len(), 1, "{}", sheet.name);
+            assert_eq!(text(&sheet.rows[0]), headers);
+        }
+        let guide = &sheets[kinds.len()];
+        assert_eq!(guide.name, "Hướng dẫn");
+        let explained: Vec<Vec<String>> = guide.rows.iter().skip(1).map(|r| text(r)).collect();
+        let columns = kinds
+            .iter()
+            .flat_map(|k| k.columns().iter().map(move |c| (k, c)));
+        assert_eq!(explained.len(), columns.clone().count());
+        for (row, (kind, c)) in explained.iter().zip(columns) {
+            assert_eq!(row[..3], [kind.sheet_name(), c.vi, c.en], "{row:?}");
+            assert!(!c.help_vi.is_empty() && !c.help_en.is_empty(), "{row:?}");
+            assert_eq!(row[4..6], [c.help_vi, c.help_en], "{row:?}");
+        }
+    }
+
     #[test]
     fn exports_read_back_as_the_same_rows() {
         let m = MemberRow {
