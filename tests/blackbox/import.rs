@@ -550,6 +550,16 @@ fn kind_in(db: &str, dir: &std::path::Path, kind: &str) -> Vec<String> {
     .collect()
 }
 
+/// The header of the CSV template of `kind`, without its byte order mark.
+fn template_header(db: &str, dir: &std::path::Path, kind: &str) -> String {
+    let out = ok(memberflow(
+        db,
+        dir,
+        &["export", "--template", "--kind", kind, "--format", "csv"],
+    ));
+    out.trim_start_matches('\u{FEFF}').trim_end().to_owned()
+}
+
 fn role_holders_in(db: &str, dir: &std::path::Path) -> Vec<String> {
     ok(memberflow(
         db,
@@ -574,20 +584,8 @@ async fn role_holders_import_as_dated_grants_and_export_back() {
     ok(memberflow(db, d, &["import", "members.csv"]));
 
     // The template: Vietnamese headers, and the explanations in the workbook.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "role-holders",
-            "--format",
-            "csv",
-        ],
-    ));
     assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
+        template_header(db, d, "role-holders"),
         ROLES_HEADER.replace(';', ",")
     );
     ok(memberflow(
@@ -791,22 +789,7 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
     ok(memberflow(db, d, &["import", "members.csv"]));
 
     // The template's header.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "badges",
-            "--format",
-            "csv",
-        ],
-    ));
-    assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
-        BADGES_HEADER
-    );
+    assert_eq!(template_header(db, d, "badges"), BADGES_HEADER);
 
     // A member admitted in 1985 comes in the same workbook-less pair of files: first the
     // member, then the badges, each row checked as `awardBadge` checks it.
@@ -914,22 +897,7 @@ async fn hamlets_import_by_code_with_their_branches_and_export_back() {
     ok(memberflow(db, d, &["import", "units.csv"]));
 
     // The template: Vietnamese headers, and a sheet explaining them in the workbook.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "hamlets",
-            "--format",
-            "csv",
-        ],
-    ));
-    assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
-        HAMLETS_HEADER
-    );
+    assert_eq!(template_header(db, d, "hamlets"), HAMLETS_HEADER);
 
     // Every problem at once, each with its stable code; nothing written.
     let file = format!(
@@ -1122,22 +1090,7 @@ async fn the_discipline_register_imports_with_dated_status_changes_and_exports_b
     let none = report(db);
 
     // The template's header.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "discipline",
-            "--format",
-            "csv",
-        ],
-    ));
-    assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
-        DISCIPLINE_HEADER
-    );
+    assert_eq!(template_header(db, d, "discipline"), DISCIPLINE_HEADER);
 
     // Codes or Vietnamese names; every problem at once, with its code.
     let file = format!(
