@@ -103,7 +103,7 @@ async fn the_demo_province_round_trips_through_export_and_import() {
     }
     ok(memberflow(b.url(), d, &["check", "--stats"]));
     // The holders of the roles the province's mail is addressed to, with their addresses.
-    let holders = role_holders_in(a.url(), d);
+    let holders = kind_in(a.url(), d, "role-holders");
     assert!(holders.len() > 2000, "{}", holders.len());
     assert!(
         holders
@@ -118,7 +118,7 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         )),
         "{out}"
     );
-    assert_eq!(role_holders_in(b.url(), d), holders);
+    assert_eq!(kind_in(b.url(), d, "role-holders"), holders);
     // The party badges, by card number and years, with their days.
     let badges = badges_in(a.url(), d);
     assert!(badges.len() > 100, "{}", badges.len());
@@ -276,18 +276,6 @@ fn good_members() -> String {
     )
 }
 
-fn members_in(db: &str, dir: &std::path::Path) -> Vec<String> {
-    ok(memberflow(
-        db,
-        dir,
-        &["export", "--kind", "members", "--format", "csv"],
-    ))
-    .lines()
-    .skip(1)
-    .map(str::to_owned)
-    .collect()
-}
-
 #[tokio::test]
 async fn bad_files_get_coded_problems_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -322,10 +310,10 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
         "{out}"
     );
     ok(memberflow(db, d, &["import", "members.csv", "--dry-run"]));
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     let out = ok(memberflow(db, d, &["import", "members.csv"]));
     assert!(out.contains("members: 2 new"), "{out}");
-    let members = members_in(db, d);
+    let members = kind_in(db, d, "members");
     assert_eq!(members.len(), 2, "{members:?}");
     assert!(members[1].contains("1980-01-01"), "{members:?}");
     assert!(members[0].contains("1980-03-15"), "{members:?}");
@@ -363,7 +351,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
             .unwrap()
             .starts_with(b"PK")
     );
-    assert_eq!(members_in(db, d).len(), 2);
+    assert_eq!(kind_in(db, d, "members").len(), 2);
 
     // --accept-partial writes the good row (0100007) and reports the others.
     let out = ok(memberflow(
@@ -373,7 +361,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
     ));
     assert!(out.contains("members: 1 new"), "{out}");
     assert!(out.contains("UNKNOWN_UNIT"), "{out}");
-    assert_eq!(members_in(db, d).len(), 3);
+    assert_eq!(kind_in(db, d, "members").len(), 3);
 
     // A dated change: 0100001 moves to HG-VT-2 on 1/1/2020; the past stays.
     let moved = good_members().replace(
@@ -386,7 +374,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
         out.contains("members: 0 new, 1 changed, 1 unchanged"),
         "{out}"
     );
-    let members = members_in(db, d);
+    let members = kind_in(db, d, "members");
     assert!(
         members
             .iter()
@@ -439,7 +427,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
         out.contains("dòng/row 3, cột/column «L»: MERGED_CELLS"),
         "{out}"
     );
-    assert_eq!(members_in(db, d).len(), 3);
+    assert_eq!(kind_in(db, d, "members").len(), 3);
 }
 
 /// A members CSV file is read streamed, a batch of rows at a time (`--batch-rows 2` here):
@@ -486,10 +474,10 @@ async fn a_members_csv_file_streams_in_batches_with_progress() {
             && err.contains("duplicates: 5 rows read"),
         "{err}"
     );
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     let out = ok(run(&["--dry-run", "--accept-partial"]));
     assert!(out.contains("members: 3 new"), "{out}");
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     let o = run(&["--accept-partial"]);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     let out = ok(o);
@@ -501,7 +489,7 @@ async fn a_members_csv_file_streams_in_batches_with_progress() {
         err.contains("write: 5 rows read, 5 checked, 3 written"),
         "{err}"
     );
-    let members = members_in(db, d);
+    let members = kind_in(db, d, "members");
     assert_eq!(members.len(), 3, "{members:?}");
     ok(memberflow(db, d, &["check", "--stats"]));
     let out = ok(run(&["--accept-partial"]));
@@ -537,6 +525,17 @@ fn badges_in(db: &str, dir: &std::path::Path) -> Vec<String> {
     .collect()
 }
 
+/// Each of `refusals` (row, problem code) is on a line of the import's report `out`.
+fn assert_rows_refused(out: &str, refusals: &[(usize, &str)]) {
+    for (row, code) in refusals {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
+            "row {row} {code}: {out}"
+        );
+    }
+}
+
 /// The rows of `kind` as `export --format csv` writes them, the header left out.
 fn kind_in(db: &str, dir: &std::path::Path, kind: &str) -> Vec<String> {
     ok(memberflow(
@@ -558,18 +557,6 @@ fn template_header(db: &str, dir: &std::path::Path, kind: &str) -> String {
         &["export", "--template", "--kind", kind, "--format", "csv"],
     ));
     out.trim_start_matches('\u{FEFF}').trim_end().to_owned()
-}
-
-fn role_holders_in(db: &str, dir: &std::path::Path) -> Vec<String> {
-    ok(memberflow(
-        db,
-        dir,
-        &["export", "--kind", "role-holders", "--format", "csv"],
-    ))
-    .lines()
-    .skip(1)
-    .map(str::to_owned)
-    .collect()
 }
 
 #[tokio::test]
@@ -612,14 +599,14 @@ tochuc.hg;Ban Tổ chức;HG;;tochuc.hg@example.vn;01/06/2021;
         out.contains("role holders: 2 new, 0 changed, 0 unchanged") && out.contains("dry run"),
         "{out}"
     );
-    assert!(role_holders_in(db, d).is_empty());
+    assert!(kind_in(db, d, "role-holders").is_empty());
     let out = ok(memberflow(db, d, &["import", "roles.csv"]));
     assert!(
         out.contains("role holders: 2 new") && out.contains("written"),
         "{out}"
     );
     assert_eq!(
-        role_holders_in(db, d),
+        kind_in(db, d, "role-holders"),
         vec![
             "bithu.vt1,secretary,HG-VT-1,0100001,bithu.vt1@example.vn,2020-01-01,",
             "tochuc.hg,organization_department,HG,,tochuc.hg@example.vn,2021-06-01,",
@@ -646,7 +633,7 @@ tochuc.hg;organization_department;HG;;ban.tochuc@example.vn;2021-06-01;
         out.contains("role holders: 1 new, 2 changed, 0 unchanged"),
         "{out}"
     );
-    let after = role_holders_in(db, d);
+    let after = kind_in(db, d, "role-holders");
     assert_eq!(
         after,
         vec![
@@ -679,7 +666,7 @@ ubkt.vt;inspection_commission;HG-VT;;ubkt.vt@example.vn;2022-03-01;
     ] {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
-    assert_eq!(role_holders_in(db, d), after);
+    assert_eq!(kind_in(db, d, "role-holders"), after);
     let out = ok(memberflow(
         db,
         d,
@@ -689,7 +676,7 @@ ubkt.vt;inspection_commission;HG-VT;;ubkt.vt@example.vn;2022-03-01;
         out.contains("role holders: 1 new, 0 changed, 0 unchanged") && out.contains("written"),
         "{out}"
     );
-    let now = role_holders_in(db, d);
+    let now = kind_in(db, d, "role-holders");
     assert_eq!(now.len(), 4, "{now:?}");
     assert!(
         now.contains(
@@ -768,11 +755,11 @@ async fn a_file_changed_between_the_check_and_the_write_writes_nothing() {
         "{err}"
     );
     assert!(!err.contains("2 written"), "{err}");
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     // The file as it now is imports.
     let out = ok(memberflow(db, d, &["import", "m.csv"]));
     assert!(out.contains("members: 2 new"), "{out}");
-    assert!(members_in(db, d)[0].contains("Nguyễn Văn Am"));
+    assert!(kind_in(db, d, "members")[0].contains("Nguyễn Văn Am"));
 }
 
 const BADGES_HEADER: &str = "Số thẻ đảng viên,Số năm tuổi Đảng,Ngày trao";
@@ -816,19 +803,16 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
     );
     std::fs::write(d.join("badges.csv"), &file).unwrap();
     let out = refused(memberflow(db, d, &["import", "badges.csv"]));
-    for (row, code) in [
-        (4, "NOT_AWARDABLE"),
-        (5, "NOT_AWARDABLE"),
-        (6, "UNKNOWN_MEMBER"),
-        (7, "DATES"),
-        (8, "DUPLICATE"),
-    ] {
-        assert!(
-            out.lines()
-                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
-            "row {row} {code}: {out}"
-        );
-    }
+    assert_rows_refused(
+        &out,
+        &[
+            (4, "NOT_AWARDABLE"),
+            (5, "NOT_AWARDABLE"),
+            (6, "UNKNOWN_MEMBER"),
+            (7, "DATES"),
+            (8, "DUPLICATE"),
+        ],
+    );
     // The 45-year badge: not reached on the day (A33); 35 years is no milestone (A30).
     assert!(out.contains("(A15, A33)") && out.contains("(A30)"), "{out}");
     assert!(out.contains("badges: 2 new, 0 unchanged\n"), "{out}");
@@ -915,21 +899,18 @@ KV8,Khu vực 8,WARD_AREA,HG-VT-P1,2010-01-01,2015-01-01,KV9,
     );
     std::fs::write(d.join("hamlets.csv"), &file).unwrap();
     let out = refused(memberflow(db, d, &["import", "hamlets.csv"]));
-    for (row, code) in [
-        (4, "UNKNOWN_UNIT"),
-        (5, "TREE"),
-        (6, "DATES"),
-        (7, "DUPLICATE"),
-        (8, "DATES"),
-        (9, "TREE"),
-        (10, "UNKNOWN_CODE"),
-    ] {
-        assert!(
-            out.lines()
-                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
-            "row {row} {code}: {out}"
-        );
-    }
+    assert_rows_refused(
+        &out,
+        &[
+            (4, "UNKNOWN_UNIT"),
+            (5, "TREE"),
+            (6, "DATES"),
+            (7, "DUPLICATE"),
+            (8, "DATES"),
+            (9, "TREE"),
+            (10, "UNKNOWN_CODE"),
+        ],
+    );
     assert!(
         out.contains("hamlets: 2 new, 0 changed, 0 unchanged"),
         "{out}"
@@ -1013,13 +994,7 @@ KV2,Khu vực 2,RESIDENTIAL_GROUP,HG-VT-P1,2010-01-01,2020-01-01,KV1,HG-VT-P1-A2
     )
     .unwrap();
     let out = refused(memberflow(db, d, &["import", "members.csv"]));
-    for (row, code) in [(3, "UNKNOWN_CODE"), (4, "TREE")] {
-        assert!(
-            out.lines()
-                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
-            "row {row} {code}: {out}"
-        );
-    }
+    assert_rows_refused(&out, &[(3, "UNKNOWN_CODE"), (4, "TREE")]);
     ok(memberflow(
         db,
         d,
