@@ -103,7 +103,7 @@ async fn the_demo_province_round_trips_through_export_and_import() {
     }
     ok(memberflow(b.url(), d, &["check", "--stats"]));
     // The holders of the roles the province's mail is addressed to, with their addresses.
-    let holders = role_holders_in(a.url(), d);
+    let holders = kind_in(a.url(), d, "role-holders");
     assert!(holders.len() > 2000, "{}", holders.len());
     assert!(
         holders
@@ -118,7 +118,7 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         )),
         "{out}"
     );
-    assert_eq!(role_holders_in(b.url(), d), holders);
+    assert_eq!(kind_in(b.url(), d, "role-holders"), holders);
     // The party badges, by card number and years, with their days.
     let badges = badges_in(a.url(), d);
     assert!(badges.len() > 100, "{}", badges.len());
@@ -144,9 +144,20 @@ async fn the_demo_province_round_trips_through_export_and_import() {
         "the residences are exported"
     );
     assert_eq!(kind_in(b.url(), d, "members"), members);
-    // The discipline register, by card number, decision date and form, with its statuses.
+    // The discipline register, by card number, decision date and form, with its statuses,
+    // every record with its decision's number and deciding body (the cases' effect fills them;
+    // the branch decides a reprimand or a warning, the district's standing committee the rest).
     let discipline = kind_in(a.url(), d, "discipline");
     assert!(discipline.len() > 50, "{}", discipline.len());
+    for record in &discipline {
+        let cells: Vec<&str> = record.split(',').collect();
+        assert!(cells.len() == 8 && cells[2].ends_with("-QĐ/KL"), "{record}");
+        let decider = match cells[1] {
+            "REPRIMAND" | "WARNING" => ["BRANCH", "BRANCH"],
+            _ => ["STANDING_COMMITTEE", "SUPERIOR"],
+        };
+        assert_eq!(cells[3..5], decider, "{record}");
+    }
     assert!(
         out.contains(&format!(
             "discipline: {} new, 0 changed, 0 unchanged",
@@ -265,18 +276,6 @@ fn good_members() -> String {
     )
 }
 
-fn members_in(db: &str, dir: &std::path::Path) -> Vec<String> {
-    ok(memberflow(
-        db,
-        dir,
-        &["export", "--kind", "members", "--format", "csv"],
-    ))
-    .lines()
-    .skip(1)
-    .map(str::to_owned)
-    .collect()
-}
-
 #[tokio::test]
 async fn bad_files_get_coded_problems_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -311,10 +310,10 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
         "{out}"
     );
     ok(memberflow(db, d, &["import", "members.csv", "--dry-run"]));
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     let out = ok(memberflow(db, d, &["import", "members.csv"]));
     assert!(out.contains("members: 2 new"), "{out}");
-    let members = members_in(db, d);
+    let members = kind_in(db, d, "members");
     assert_eq!(members.len(), 2, "{members:?}");
     assert!(members[1].contains("1980-01-01"), "{members:?}");
     assert!(members[0].contains("1980-03-15"), "{members:?}");
@@ -352,7 +351,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
             .unwrap()
             .starts_with(b"PK")
     );
-    assert_eq!(members_in(db, d).len(), 2);
+    assert_eq!(kind_in(db, d, "members").len(), 2);
 
     // --accept-partial writes the good row (0100007) and reports the others.
     let out = ok(memberflow(
@@ -362,7 +361,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
     ));
     assert!(out.contains("members: 1 new"), "{out}");
     assert!(out.contains("UNKNOWN_UNIT"), "{out}");
-    assert_eq!(members_in(db, d).len(), 3);
+    assert_eq!(kind_in(db, d, "members").len(), 3);
 
     // A dated change: 0100001 moves to HG-VT-2 on 1/1/2020; the past stays.
     let moved = good_members().replace(
@@ -375,7 +374,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
         out.contains("members: 0 new, 1 changed, 1 unchanged"),
         "{out}"
     );
-    let members = members_in(db, d);
+    let members = kind_in(db, d, "members");
     assert!(
         members
             .iter()
@@ -428,7 +427,7 @@ async fn bad_files_get_coded_problems_and_write_nothing() {
         out.contains("dòng/row 3, cột/column «L»: MERGED_CELLS"),
         "{out}"
     );
-    assert_eq!(members_in(db, d).len(), 3);
+    assert_eq!(kind_in(db, d, "members").len(), 3);
 }
 
 /// A members CSV file is read streamed, a batch of rows at a time (`--batch-rows 2` here):
@@ -475,10 +474,10 @@ async fn a_members_csv_file_streams_in_batches_with_progress() {
             && err.contains("duplicates: 5 rows read"),
         "{err}"
     );
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     let out = ok(run(&["--dry-run", "--accept-partial"]));
     assert!(out.contains("members: 3 new"), "{out}");
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     let o = run(&["--accept-partial"]);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     let out = ok(o);
@@ -490,7 +489,7 @@ async fn a_members_csv_file_streams_in_batches_with_progress() {
         err.contains("write: 5 rows read, 5 checked, 3 written"),
         "{err}"
     );
-    let members = members_in(db, d);
+    let members = kind_in(db, d, "members");
     assert_eq!(members.len(), 3, "{members:?}");
     ok(memberflow(db, d, &["check", "--stats"]));
     let out = ok(run(&["--accept-partial"]));
@@ -526,6 +525,17 @@ fn badges_in(db: &str, dir: &std::path::Path) -> Vec<String> {
     .collect()
 }
 
+/// Each of `refusals` (row, problem code) is on a line of the import's report `out`.
+fn assert_rows_refused(out: &str, refusals: &[(usize, &str)]) {
+    for (row, code) in refusals {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
+            "row {row} {code}: {out}"
+        );
+    }
+}
+
 /// The rows of `kind` as `export --format csv` writes them, the header left out.
 fn kind_in(db: &str, dir: &std::path::Path, kind: &str) -> Vec<String> {
     ok(memberflow(
@@ -539,16 +549,14 @@ fn kind_in(db: &str, dir: &std::path::Path, kind: &str) -> Vec<String> {
     .collect()
 }
 
-fn role_holders_in(db: &str, dir: &std::path::Path) -> Vec<String> {
-    ok(memberflow(
+/// The header of the CSV template of `kind`, without its byte order mark.
+fn template_header(db: &str, dir: &std::path::Path, kind: &str) -> String {
+    let out = ok(memberflow(
         db,
         dir,
-        &["export", "--kind", "role-holders", "--format", "csv"],
-    ))
-    .lines()
-    .skip(1)
-    .map(str::to_owned)
-    .collect()
+        &["export", "--template", "--kind", kind, "--format", "csv"],
+    ));
+    out.trim_start_matches('\u{FEFF}').trim_end().to_owned()
 }
 
 #[tokio::test]
@@ -563,20 +571,8 @@ async fn role_holders_import_as_dated_grants_and_export_back() {
     ok(memberflow(db, d, &["import", "members.csv"]));
 
     // The template: Vietnamese headers, and the explanations in the workbook.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "role-holders",
-            "--format",
-            "csv",
-        ],
-    ));
     assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
+        template_header(db, d, "role-holders"),
         ROLES_HEADER.replace(';', ",")
     );
     ok(memberflow(
@@ -603,14 +599,14 @@ tochuc.hg;Ban Tổ chức;HG;;tochuc.hg@example.vn;01/06/2021;
         out.contains("role holders: 2 new, 0 changed, 0 unchanged") && out.contains("dry run"),
         "{out}"
     );
-    assert!(role_holders_in(db, d).is_empty());
+    assert!(kind_in(db, d, "role-holders").is_empty());
     let out = ok(memberflow(db, d, &["import", "roles.csv"]));
     assert!(
         out.contains("role holders: 2 new") && out.contains("written"),
         "{out}"
     );
     assert_eq!(
-        role_holders_in(db, d),
+        kind_in(db, d, "role-holders"),
         vec![
             "bithu.vt1,secretary,HG-VT-1,0100001,bithu.vt1@example.vn,2020-01-01,",
             "tochuc.hg,organization_department,HG,,tochuc.hg@example.vn,2021-06-01,",
@@ -637,7 +633,7 @@ tochuc.hg;organization_department;HG;;ban.tochuc@example.vn;2021-06-01;
         out.contains("role holders: 1 new, 2 changed, 0 unchanged"),
         "{out}"
     );
-    let after = role_holders_in(db, d);
+    let after = kind_in(db, d, "role-holders");
     assert_eq!(
         after,
         vec![
@@ -670,7 +666,7 @@ ubkt.vt;inspection_commission;HG-VT;;ubkt.vt@example.vn;2022-03-01;
     ] {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
-    assert_eq!(role_holders_in(db, d), after);
+    assert_eq!(kind_in(db, d, "role-holders"), after);
     let out = ok(memberflow(
         db,
         d,
@@ -680,7 +676,7 @@ ubkt.vt;inspection_commission;HG-VT;;ubkt.vt@example.vn;2022-03-01;
         out.contains("role holders: 1 new, 0 changed, 0 unchanged") && out.contains("written"),
         "{out}"
     );
-    let now = role_holders_in(db, d);
+    let now = kind_in(db, d, "role-holders");
     assert_eq!(now.len(), 4, "{now:?}");
     assert!(
         now.contains(
@@ -759,11 +755,11 @@ async fn a_file_changed_between_the_check_and_the_write_writes_nothing() {
         "{err}"
     );
     assert!(!err.contains("2 written"), "{err}");
-    assert!(members_in(db, d).is_empty());
+    assert!(kind_in(db, d, "members").is_empty());
     // The file as it now is imports.
     let out = ok(memberflow(db, d, &["import", "m.csv"]));
     assert!(out.contains("members: 2 new"), "{out}");
-    assert!(members_in(db, d)[0].contains("Nguyễn Văn Am"));
+    assert!(kind_in(db, d, "members")[0].contains("Nguyễn Văn Am"));
 }
 
 const BADGES_HEADER: &str = "Số thẻ đảng viên,Số năm tuổi Đảng,Ngày trao";
@@ -780,22 +776,7 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
     ok(memberflow(db, d, &["import", "members.csv"]));
 
     // The template's header.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "badges",
-            "--format",
-            "csv",
-        ],
-    ));
-    assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
-        BADGES_HEADER
-    );
+    assert_eq!(template_header(db, d, "badges"), BADGES_HEADER);
 
     // A member admitted in 1985 comes in the same workbook-less pair of files: first the
     // member, then the badges, each row checked as `awardBadge` checks it.
@@ -822,19 +803,16 @@ async fn party_badges_import_checked_as_awards_and_export_back() {
     );
     std::fs::write(d.join("badges.csv"), &file).unwrap();
     let out = refused(memberflow(db, d, &["import", "badges.csv"]));
-    for (row, code) in [
-        (4, "NOT_AWARDABLE"),
-        (5, "NOT_AWARDABLE"),
-        (6, "UNKNOWN_MEMBER"),
-        (7, "DATES"),
-        (8, "DUPLICATE"),
-    ] {
-        assert!(
-            out.lines()
-                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
-            "row {row} {code}: {out}"
-        );
-    }
+    assert_rows_refused(
+        &out,
+        &[
+            (4, "NOT_AWARDABLE"),
+            (5, "NOT_AWARDABLE"),
+            (6, "UNKNOWN_MEMBER"),
+            (7, "DATES"),
+            (8, "DUPLICATE"),
+        ],
+    );
     // The 45-year badge: not reached on the day (A33); 35 years is no milestone (A30).
     assert!(out.contains("(A15, A33)") && out.contains("(A30)"), "{out}");
     assert!(out.contains("badges: 2 new, 0 unchanged\n"), "{out}");
@@ -903,22 +881,7 @@ async fn hamlets_import_by_code_with_their_branches_and_export_back() {
     ok(memberflow(db, d, &["import", "units.csv"]));
 
     // The template: Vietnamese headers, and a sheet explaining them in the workbook.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "hamlets",
-            "--format",
-            "csv",
-        ],
-    ));
-    assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
-        HAMLETS_HEADER
-    );
+    assert_eq!(template_header(db, d, "hamlets"), HAMLETS_HEADER);
 
     // Every problem at once, each with its stable code; nothing written.
     let file = format!(
@@ -936,21 +899,18 @@ KV8,Khu vực 8,WARD_AREA,HG-VT-P1,2010-01-01,2015-01-01,KV9,
     );
     std::fs::write(d.join("hamlets.csv"), &file).unwrap();
     let out = refused(memberflow(db, d, &["import", "hamlets.csv"]));
-    for (row, code) in [
-        (4, "UNKNOWN_UNIT"),
-        (5, "TREE"),
-        (6, "DATES"),
-        (7, "DUPLICATE"),
-        (8, "DATES"),
-        (9, "TREE"),
-        (10, "UNKNOWN_CODE"),
-    ] {
-        assert!(
-            out.lines()
-                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
-            "row {row} {code}: {out}"
-        );
-    }
+    assert_rows_refused(
+        &out,
+        &[
+            (4, "UNKNOWN_UNIT"),
+            (5, "TREE"),
+            (6, "DATES"),
+            (7, "DUPLICATE"),
+            (8, "DATES"),
+            (9, "TREE"),
+            (10, "UNKNOWN_CODE"),
+        ],
+    );
     assert!(
         out.contains("hamlets: 2 new, 0 changed, 0 unchanged"),
         "{out}"
@@ -1034,13 +994,7 @@ KV2,Khu vực 2,RESIDENTIAL_GROUP,HG-VT-P1,2010-01-01,2020-01-01,KV1,HG-VT-P1-A2
     )
     .unwrap();
     let out = refused(memberflow(db, d, &["import", "members.csv"]));
-    for (row, code) in [(3, "UNKNOWN_CODE"), (4, "TREE")] {
-        assert!(
-            out.lines()
-                .any(|l| l.contains(&format!("dòng/row {row},")) && l.contains(code)),
-            "row {row} {code}: {out}"
-        );
-    }
+    assert_rows_refused(&out, &[(3, "UNKNOWN_CODE"), (4, "TREE")]);
     ok(memberflow(
         db,
         d,
@@ -1111,22 +1065,7 @@ async fn the_discipline_register_imports_with_dated_status_changes_and_exports_b
     let none = report(db);
 
     // The template's header.
-    let header = ok(memberflow(
-        db,
-        d,
-        &[
-            "export",
-            "--template",
-            "--kind",
-            "discipline",
-            "--format",
-            "csv",
-        ],
-    ));
-    assert_eq!(
-        header.trim_start_matches('\u{FEFF}').trim_end(),
-        DISCIPLINE_HEADER
-    );
+    assert_eq!(template_header(db, d, "discipline"), DISCIPLINE_HEADER);
 
     // Codes or Vietnamese names; every problem at once, with its code.
     let file = format!(

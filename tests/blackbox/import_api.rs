@@ -558,16 +558,17 @@ const OLD_MEMBERS: [&str; 2] = [
 const TWO_BADGES: &str =
     "Số thẻ đảng viên,Số năm tuổi Đảng,Ngày trao\n0200001,30,2016-09-02\n0200002,30,2016-09-02\n";
 
-#[tokio::test]
-async fn badges_are_imported_and_exported_within_the_caller_s_subtree() {
-    let app = spawn_app().await;
+/// The units and the two old members imported (the members by the city's organization
+/// department); the ids of the city (HG-VT) and of its first branch (HG-VT-1), and the
+/// department's token.
+async fn with_old_members(app: &TestApp) -> (String, String, String) {
     let r = app
         .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
         .await;
     assert_eq!(ok_report(&r, "importFile")["written"], true);
     // The members and the badges of the city: its organization department's to import.
-    let (vt, b1) = (id_of(&app, "HG-VT").await, id_of(&app, "HG-VT-1").await);
-    let department = crate::support::holder(&app, "organization_department", &vt).await;
+    let (vt, b1) = (id_of(app, "HG-VT").await, id_of(app, "HG-VT-1").await);
+    let department = crate::support::holder(app, "organization_department", &vt).await;
     let (_, r) = app
         .upload_as(
             Some(&department),
@@ -577,6 +578,13 @@ async fn badges_are_imported_and_exported_within_the_caller_s_subtree() {
         )
         .await;
     assert_eq!(ok_report(&r, "importFile")["written"], true, "{r:#}");
+    (vt, b1, department)
+}
+
+#[tokio::test]
+async fn badges_are_imported_and_exported_within_the_caller_s_subtree() {
+    let app = spawn_app().await;
+    let (vt, b1, department) = with_old_members(&app).await;
     let secretary = app
         .account("bithu-vt1", &[("secretary", Some(&b1))], None)
         .await;
@@ -708,19 +716,7 @@ fn csv_of(e: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_discipline_register_is_kept_by_committees_and_refused_to_a_branch_secretary() {
     let app = spawn_app().await;
-    let r = app
-        .upload(&import_doc(), json!({}), ("don-vi.csv", UNITS.as_bytes()))
-        .await;
-    assert_eq!(ok_report(&r, "importFile")["written"], true);
-    let r = app
-        .upload(
-            &import_doc(),
-            json!({}),
-            ("dang-vien.csv", members(&OLD_MEMBERS).as_bytes()),
-        )
-        .await;
-    assert_eq!(ok_report(&r, "importFile")["written"], true, "{r:#}");
-    let (vt, b1) = (id_of(&app, "HG-VT").await, id_of(&app, "HG-VT-1").await);
+    let (vt, b1, _) = with_old_members(&app).await;
     let secretary = app
         .account("bithu-kl", &[("secretary", Some(&b1))], None)
         .await;

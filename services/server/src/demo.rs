@@ -1285,6 +1285,8 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 case: None,
                 status: DisciplineStatus::InForce,
                 status_date: None,
+                decision_number: None,
+                body: None,
             });
         }
     }
@@ -1352,6 +1354,8 @@ pub fn province(figures: &Figures, prefix: &str, name: &str, seed: u64) -> BulkB
                 case: None,
                 status: DisciplineStatus::InForce,
                 status_date: None,
+                decision_number: None,
+                body: None,
             });
         }
         for (unit, from, to, reason) in periods {

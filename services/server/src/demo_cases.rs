@@ -22,7 +22,7 @@ use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
 use memberflow_workflow::engine::context::subject_discipline;
 use memberflow_workflow::engine::{
-    self, Actor, CaseSnapshot, Definition, Effect, Event, Value, Values,
+    self, Actor, CaseSnapshot, DecisionSummary, Definition, Effect, Event, Value, Values,
 };
 use memberflow_workflow::violations::FORMS;
 
@@ -46,6 +46,9 @@ struct Walk<'a> {
     def: &'a Definition,
     case: Option<CaseSnapshot>,
     steps: Vec<BulkStep>,
+    /// For each step that records a discipline, the decision as the case stood after it
+    /// (what the effect reads its number and body from, `registry::apply`).
+    decisions: Vec<Option<DecisionSummary>>,
     what: String,
 }
 
@@ -59,6 +62,7 @@ impl<'a> Walk<'a> {
             def,
             case: None,
             steps: Vec::new(),
+            decisions: Vec::new(),
             what,
         })
     }
@@ -93,6 +97,9 @@ impl<'a> Walk<'a> {
                 reasons.join("; ")
             )
         })?;
+        let records = (d.effects.iter()).any(|e| matches!(e, Effect::RecordDiscipline { .. }));
+        self.decisions
+            .push(DecisionSummary::of(&d.case).filter(|_| records));
         self.steps.push(BulkStep {
             event,
             from: d.from,
@@ -268,7 +275,7 @@ impl<'a> CaseWalker<'a> {
             )?;
             entry.case = Some(self.first_case + out.cases.len());
             // The register row is what the case's effects write, as `registry::apply` would.
-            register_from(&walk.steps, &mut entry).with_context(|| walk.what.clone())?;
+            register_from(&walk, &mut entry).with_context(|| walk.what.clone())?;
             self.recorded.discipline += 1;
             out.cases.push(walk.finish(
                 entry.unit,
@@ -317,10 +324,13 @@ pub fn record(batch: &mut BulkBatch, catalog: &Catalog) -> anyhow::Result<Record
 
 /// Folds the `record_discipline` effects of a case's steps into its register row: the first
 /// decision dates it, each decision or ruling sets the form in force, a lapse or an annulment
-/// the status from its day.
-fn register_from(steps: &[BulkStep], entry: &mut BulkDiscipline) -> anyhow::Result<()> {
+/// the status from its day; the decision's number and deciding body are filled in from the
+/// case as it stood after the step, where the row lacks them, as `registry::apply` fills them.
+fn register_from(walk: &Walk, entry: &mut BulkDiscipline) -> anyhow::Result<()> {
     let mut decided = false;
-    for effect in steps.iter().flat_map(|s| &s.effects) {
+    let effects = (walk.steps.iter().zip(&walk.decisions))
+        .flat_map(|(s, d)| s.effects.iter().map(move |e| (e, d)));
+    for (effect, decision) in effects {
         let Effect::RecordDiscipline { status, form, date } = effect else {
             continue;
         };
@@ -341,6 +351,14 @@ fn register_from(steps: &[BulkStep], entry: &mut BulkDiscipline) -> anyhow::Resu
             entry.status_date = Some(*date);
         }
         entry.status = *status;
+        if decided && let Some(d) = decision {
+            if entry.decision_number.is_none() {
+                entry.decision_number.clone_from(&d.number);
+            }
+            if entry.body.is_none() {
+                entry.body.clone_from(&d.body);
+            }
+        }
     }
     if decided {
         Ok(())
@@ -694,6 +712,26 @@ mod tests {
             assert_eq!(
                 d.status == DisciplineStatus::Lapsed,
                 c.snapshot.state == "Lapsed"
+            );
+            // The decision's number and deciding body, as the case's effect records them.
+            let decided = DecisionSummary::of(&c.snapshot).unwrap();
+            assert!(
+                d.decision_number.is_some() && d.body.is_some(),
+                "{}",
+                c.title
+            );
+            assert_eq!(
+                (&d.decision_number, &d.body),
+                (&decided.number, &decided.body)
+            );
+            let decider = if matches!(d.form, "reprimand" | "warning") {
+                ("branch", "branch")
+            } else {
+                ("standing_committee", "superior")
+            };
+            assert_eq!(
+                d.body.as_ref().map(|(k, l)| (k.as_str(), l.as_str())),
+                Some(decider)
             );
             *by_form.entry(d.form).or_default() += 1;
         }

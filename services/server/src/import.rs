@@ -515,14 +515,7 @@ pub async fn export(store: &Store, args: &ExportArgs) -> anyhow::Result<ExitCode
                 "a CSV file holds one kind: give --kind units, --kind members, --kind role-holders, --kind badges, --kind hamlets or --kind discipline"
             )
         }
-        None => vec![
-            Kind::Units,
-            Kind::Hamlets,
-            Kind::Members,
-            Kind::RoleHolders,
-            Kind::Badges,
-            Kind::Discipline,
-        ],
+        None => Kind::ALL.to_vec(),
     };
     let data = if args.template {
         None

@@ -772,6 +772,70 @@ mod tests {
         assert_eq!(e[0].row, 2);
     }
 
+    /// The empty template (`export --template`): a sheet a kind holding only its Vietnamese
+    /// headers, then «Hướng dẫn» explaining every column of every kind in both languages.
+    #[test]
+    fn the_template_has_the_headers_and_a_guide_to_every_column() {
+        let kinds = Kind::ALL;
+        let sheets = read("mau.xlsx", &export_file(None, &kinds, false).unwrap()).unwrap();
+        let text = |row: &[Cell]| row.iter().map(Cell::text).collect::<Vec<_>>();
+        assert_eq!(sheets.len(), kinds.len() + 1);
+        for (kind, sheet) in kinds.iter().zip(&sheets) {
+            assert_eq!(sheet.name, kind.sheet_name());
+            let headers: Vec<&str> = kind.columns().iter().map(|c| c.vi).collect();
+            assert_eq!(sheet.rows.len(), 1, "{}", sheet.name);
+            assert_eq!(text(&sheet.rows[0]), headers);
+        }
+        let guide = &sheets[kinds.len()];
+        assert_eq!(guide.name, "Hướng dẫn");
+        let explained: Vec<Vec<String>> = guide.rows.iter().skip(1).map(|r| text(r)).collect();
+        let columns = kinds
+            .iter()
+            .flat_map(|k| k.columns().iter().map(move |c| (k, c)));
+        assert_eq!(explained.len(), columns.clone().count());
+        for (row, (kind, c)) in explained.iter().zip(columns) {
+            assert_eq!(row[..3], [kind.sheet_name(), c.vi, c.en], "{row:?}");
+            assert!(!c.help_vi.is_empty() && !c.help_en.is_empty(), "{row:?}");
+            assert_eq!(row[4..6], [c.help_vi, c.help_en], "{row:?}");
+        }
+    }
+
+    /// The annotated copy of a file with problems (`import --report`): the file's rows as
+    /// they were, to be fixed and sent back, and a sheet listing every problem with its
+    /// sheet, row, column, code and reason in both languages.
+    #[test]
+    fn the_annotated_copy_keeps_the_rows_and_lists_every_problem() {
+        let header: Vec<&str> = core::UNIT_COLUMNS.iter().map(|c| c.vi).collect();
+        let text = format!(
+            "{}\nHG,Tỉnh,PROVINCE,,31/02/2004,,,\nHG 1,Chi bộ,BRANCH,,2004-01-01,,HG,\n",
+            header.join(",")
+        );
+        let sheets = read("don-vi.csv", text.as_bytes()).unwrap();
+        let problems = core::parse_units(&sheets[0]).problems;
+        assert_eq!(
+            problems.iter().map(|p| (p.row, p.code)).collect::<Vec<_>>(),
+            [(2, "BAD_DATE"), (3, "UNKNOWN_CODE")]
+        );
+        let back = read("loi.xlsx", &annotated(&sheets, &problems).unwrap()).unwrap();
+        assert_eq!(back.len(), 2);
+        let cells = |s: &Sheet| -> Vec<Vec<String>> {
+            let rows = s.rows.iter().map(|r| r.iter().map(Cell::text).collect());
+            rows.collect()
+        };
+        assert_eq!(cells(&back[0]), cells(&sheets[0]));
+        assert_eq!(back[1].name, "Lỗi - Problems");
+        let listed: Vec<Vec<String>> = cells(&back[1]).into_iter().skip(1).collect();
+        let expected: Vec<Vec<String>> = problems
+            .iter()
+            .map(|p| {
+                let (row, column) = (p.row.to_string(), p.column.clone().unwrap_or_default());
+                let (vi, en) = (p.reason.vi.clone(), p.reason.en.clone());
+                vec![p.sheet.clone(), row, column, p.code.into(), vi, en]
+            })
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
     #[test]
     fn exports_read_back_as_the_same_rows() {
         let m = MemberRow {

@@ -89,6 +89,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order a whole workbook holds them (the template, an export).
+    pub const ALL: [Kind; 6] = [
+        Kind::Units,
+        Kind::Hamlets,
+        Kind::Members,
+        Kind::RoleHolders,
+        Kind::Badges,
+        Kind::Discipline,
+    ];
+
     /// The kind's code on the command line and in the API.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -835,6 +845,14 @@ pub fn kind_of(sheet: &Sheet) -> Option<Kind> {
     }
 }
 
+/// The existence of a unit or hamlet row as read ([`RowReader::existence`]).
+struct Existence {
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    successor: Option<String>,
+    history: Vec<Period<String>>,
+}
+
 /// One row's cells by column key, with the problems found reading them.
 struct RowReader<'a> {
     sheet: &'a str,
@@ -899,6 +917,33 @@ impl<'a> RowReader<'a> {
             self.problem(c, "BAD_HISTORY", outside);
         }
         periods
+    }
+
+    /// The existence of a unit or hamlet row: its first and last days (`valid_from`,
+    /// `valid_to`, in order), what it merged into (`successor`, `successor_hint` naming what
+    /// may stand there; a merged row needs an end, `merged` the reason) and the dated history
+    /// of the column `history` within that existence (`outside` the reason otherwise).
+    fn existence(
+        &mut self,
+        successor_hint: &str,
+        (history, outside): (&str, Text),
+        merged: Text,
+    ) -> Existence {
+        let valid_from = self.date("valid_from");
+        let valid_to = self.date("valid_to");
+        let successor = self.code("successor", parse_code, successor_hint);
+        let history = self.code_or_history(history, valid_from, valid_to, outside);
+        self.span(
+            ("valid_from", valid_from),
+            ("valid_to", valid_to),
+            successor.is_some().then_some(("successor", merged)),
+        );
+        Existence {
+            valid_from,
+            valid_to,
+            successor,
+            history,
+        }
     }
 
     /// A row's existence: the date in column `to` after the one in column `from` (`DATES`),
@@ -1385,30 +1430,24 @@ pub fn parse_units(sheet: &Sheet) -> Parsed<UnitRow> {
         let name = r.text("name");
         let kind = r.code("kind", parse_kind, "PROVINCE, ..., BRANCH");
         let branch_category = r.text("branch_category");
-        let valid_from = r.date("valid_from");
-        let valid_to = r.date("valid_to");
-        let successor = r.code("successor", parse_code, "mã đơn vị / a unit code");
-        let parents = r.code_or_history(
-            "parent",
+        let Existence {
             valid_from,
             valid_to,
-            Text::new(
-                "Lịch sử cấp trên phải nằm trong thời gian tồn tại của đơn vị.",
-                "The parent history must lie within the unit's existence.",
+            successor,
+            history: parents,
+        } = r.existence(
+            "mã đơn vị / a unit code",
+            (
+                "parent",
+                Text::new(
+                    "Lịch sử cấp trên phải nằm trong thời gian tồn tại của đơn vị.",
+                    "The parent history must lie within the unit's existence.",
+                ),
             ),
-        );
-        r.span(
-            ("valid_from", valid_from),
-            ("valid_to", valid_to),
-            successor.is_some().then(|| {
-                (
-                    "successor",
-                    Text::new(
-                        "Đơn vị đã hợp nhất phải có «Đến ngày».",
-                        "A merged unit needs `Valid to`.",
-                    ),
-                )
-            }),
+            Text::new(
+                "Đơn vị đã hợp nhất phải có «Đến ngày».",
+                "A merged unit needs `Valid to`.",
+            ),
         );
         r.first_time("code", &code, seen, |code, first| {
             Text::new(
@@ -1688,30 +1727,24 @@ pub fn parse_hamlets(sheet: &Sheet) -> Parsed<HamletRow> {
             "HAMLET, WARD_AREA, RESIDENTIAL_GROUP",
         );
         let unit = r.code("unit", parse_code, "mã đơn vị / a unit code");
-        let valid_from = r.date("valid_from");
-        let valid_to = r.date("valid_to");
-        let successor = r.code("successor", parse_code, "mã ấp, khu vực / a hamlet code");
-        let branches = r.code_or_history(
-            "branch",
+        let Existence {
             valid_from,
             valid_to,
-            Text::new(
-                "Lịch sử chi bộ phải nằm trong thời gian tồn tại của ấp, khu vực.",
-                "The branch history must lie within the hamlet's existence.",
+            successor,
+            history: branches,
+        } = r.existence(
+            "mã ấp, khu vực / a hamlet code",
+            (
+                "branch",
+                Text::new(
+                    "Lịch sử chi bộ phải nằm trong thời gian tồn tại của ấp, khu vực.",
+                    "The branch history must lie within the hamlet's existence.",
+                ),
             ),
-        );
-        r.span(
-            ("valid_from", valid_from),
-            ("valid_to", valid_to),
-            successor.is_some().then(|| {
-                (
-                    "successor",
-                    Text::new(
-                        "Ấp, khu vực đã sáp nhập phải có «Đến ngày».",
-                        "A merged hamlet needs `Valid to`.",
-                    ),
-                )
-            }),
+            Text::new(
+                "Ấp, khu vực đã sáp nhập phải có «Đến ngày».",
+                "A merged hamlet needs `Valid to`.",
+            ),
         );
         r.first_time("hamlet_code", &code, seen, |code, first| {
             Text::new(

@@ -305,6 +305,24 @@ struct Known {
     recorded: bool,
 }
 
+/// What the rows about members of a sheet (badges, the discipline register) need of the
+/// rest of the import, whatever their kind.
+struct RowContext<'a> {
+    /// Units by code, the file's new ones included.
+    known: &'a HashMap<String, Known>,
+    /// The subtrees the caller may act in (`None`: everywhere): the member's branch on the
+    /// row's day must lie in them (`OUT_OF_SCOPE`).
+    scope: &'a Option<Vec<Uuid>>,
+    /// Parent links by unit (read when there is a scope).
+    edges_of: &'a HashMap<Uuid, Vec<unit_parent::Model>>,
+    /// Today in Vietnam.
+    today: NaiveDate,
+    /// The sheet.
+    sheet: &'a str,
+    /// Whether to list each row's fate.
+    list_rows: bool,
+}
+
 /// A unit row's plan.
 #[derive(Debug)]
 enum UnitPlan {
@@ -674,27 +692,25 @@ impl Registry<'_> {
                 }
             })
             .collect();
-        let badge_checks = awards::BadgeChecks {
-            file_members: file_members.clone(),
-            rules: req.rules.as_ref(),
+        let context = |sheet| RowContext {
             known: &known,
             scope: &req.members_scope,
             edges_of: &edges_of,
             today,
-            sheet: &req.badges_sheet,
+            sheet,
             list_rows: req.list_rows,
+        };
+        let badge_checks = awards::BadgeChecks {
+            file_members: file_members.clone(),
+            rules: req.rules.as_ref(),
+            context: context(&req.badges_sheet),
         };
         let badge_plans = awards::plan_badges(&txn, &badge_checks, req.badges, &mut out).await?;
 
         // The discipline register: by card number, form and decision date.
         let discipline_checks = discipline::DisciplineChecks {
             file_members: &file_members,
-            known: &known,
-            scope: &req.members_scope,
-            edges_of: &edges_of,
-            today,
-            sheet: &req.discipline_sheet,
-            list_rows: req.list_rows,
+            context: context(&req.discipline_sheet),
         };
         let discipline_plans =
             discipline::plan_discipline(&txn, &discipline_checks, req.discipline, &mut out, now)

@@ -154,6 +154,11 @@ pub struct BulkDiscipline {
     pub status: DisciplineStatus,
     /// The day the status began, for a lapse or an annulment.
     pub status_date: Option<NaiveDate>,
+    /// The decision's number (none: not known).
+    pub decision_number: Option<String>,
+    /// The deciding body's kind and level codes (`standing_committee`, `superior`; none: not
+    /// known).
+    pub body: Option<(String, String)>,
 }
 
 /// A step of a case's history, as the engine decided it.
@@ -613,9 +618,13 @@ async fn insert_discipline(
             discipline_record::Column::CaseId,
             discipline_record::Column::Status,
             discipline_record::Column::StatusDate,
+            discipline_record::Column::DecisionNumber,
+            discipline_record::Column::BodyKind,
+            discipline_record::Column::BodyLevel,
         ]),
         rows,
         |d| {
+            let (kind, level) = d.body.clone().unzip();
             vec![
                 id_of(ids.members, d.member).into(),
                 id_of(ids.units, d.unit).into(),
@@ -625,6 +634,9 @@ async fn insert_discipline(
                 d.case.map(|c| id_of(case_ids, c)).into(),
                 d.status.code().into(),
                 d.status_date.into(),
+                d.decision_number.clone().into(),
+                kind.into(),
+                level.into(),
             ]
         },
         &mut |_, _, _| {},

@@ -21,8 +21,8 @@ use memberflow_workflow::tree::MemberStatus;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use super::{ImportOutcome, Known, RowAction, in_scope, problem};
-use crate::entity::{member_status, member_unit, unit_parent};
+use super::{ImportOutcome, Known, RowAction, RowContext, in_scope, problem};
+use crate::entity::{member_status, member_unit};
 use crate::error::Result;
 use crate::registry::badges::register_in_force;
 use crate::stats::entity::{badge_award, discipline_record};
@@ -34,19 +34,8 @@ pub(super) struct BadgeChecks<'a> {
     pub file_members: HashMap<String, (Uuid, &'a MemberRow)>,
     /// The rule book (`None`: no rule set, every new award refused).
     pub rules: Option<&'a RuleBook>,
-    /// Units by code, the file's new ones included.
-    pub known: &'a HashMap<String, Known>,
-    /// The subtrees where the caller may register members (`None`: everywhere): the
-    /// member's branch on the award's day must lie in them (`OUT_OF_SCOPE`).
-    pub scope: &'a Option<Vec<Uuid>>,
-    /// Parent links by unit (read when there is a scope).
-    pub edges_of: &'a HashMap<Uuid, Vec<unit_parent::Model>>,
-    /// Today in Vietnam.
-    pub today: NaiveDate,
-    /// The sheet.
-    pub sheet: &'a str,
-    /// Whether to list each row's fate.
-    pub list_rows: bool,
+    /// The units, the caller's scope, the day, the sheet.
+    pub context: RowContext<'a>,
 }
 
 /// A member as a badge is checked against.
@@ -102,7 +91,7 @@ pub(super) async fn plan_badges(
     rows: Vec<BadgeRow>,
     out: &mut ImportOutcome,
 ) -> Result<BadgePlans> {
-    let sheet = checks.sheet;
+    let sheet = checks.context.sheet;
     let mut plans = BadgePlans::new();
     if rows.is_empty() {
         return Ok(plans);
@@ -148,7 +137,7 @@ pub(super) async fn plan_badges(
                     .push((st, s.valid_from, s.valid_to));
             }
         }
-        if checks.scope.is_some() {
+        if checks.context.scope.is_some() {
             for mu in member_unit::Entity::find()
                 .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
                 .all(txn)
@@ -187,7 +176,7 @@ pub(super) async fn plan_badges(
     }
     // A member row of the file: its dates and statuses as the file gives them.
     for (card, (id, r)) in &checks.file_members {
-        let mut h = from_row(*id, r, checks.known);
+        let mut h = from_row(*id, r, checks.context.known);
         if let Some(rec) = holders.get(card) {
             h.admission_decision = h.admission_decision.or(rec.admission_decision);
         }
@@ -212,10 +201,15 @@ pub(super) async fn plan_badges(
             ));
             continue;
         };
-        if checks.scope.is_some()
-            && !h
-                .branch_on(r.award_date)
-                .is_some_and(|u| in_scope(checks.scope, checks.edges_of, u, r.award_date))
+        if checks.context.scope.is_some()
+            && !h.branch_on(r.award_date).is_some_and(|u| {
+                in_scope(
+                    checks.context.scope,
+                    checks.context.edges_of,
+                    u,
+                    r.award_date,
+                )
+            })
         {
             out.problems.push(problem(
                 sheet,
@@ -254,7 +248,7 @@ pub(super) async fn plan_badges(
                 continue;
             }
         } else {
-            if r.award_date > checks.today {
+            if r.award_date > checks.context.today {
                 out.problems.push(problem(
                     sheet,
                     r.row,
@@ -333,7 +327,7 @@ pub(super) async fn plan_badges(
             RowAction::Changed | RowAction::Unchanged => out.counts.badges_unchanged += 1,
         }
         out.list_row(
-            checks.list_rows,
+            checks.context.list_rows,
             sheet,
             r.row,
             &format!("{} {}", r.card, r.years),

@@ -21,8 +21,8 @@ use memberflow_workflow::vocab::{BodyKind, DisciplineForm, Level};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::{ImportOutcome, Known, RowAction, in_scope, problem};
-use crate::entity::{member_unit, unit_parent};
+use super::{ImportOutcome, RowAction, RowContext, in_scope, problem};
+use crate::entity::member_unit;
 use crate::error::Result;
 use crate::stats::entity::discipline_record;
 
@@ -31,19 +31,8 @@ pub(super) struct DisciplineChecks<'a> {
     /// The file's member rows that pass, with the ids they have or will have: their branches
     /// and admission are the file's.
     pub file_members: &'a HashMap<String, (Uuid, &'a MemberRow)>,
-    /// Units by code, the file's new ones included.
-    pub known: &'a HashMap<String, Known>,
-    /// The subtrees the caller keeps the register of (`None`: everywhere): the member's
-    /// branch on the decision's day must lie in them (`OUT_OF_SCOPE`).
-    pub scope: &'a Option<Vec<Uuid>>,
-    /// Parent links by unit (read when there is a scope).
-    pub edges_of: &'a HashMap<Uuid, Vec<unit_parent::Model>>,
-    /// Today in Vietnam.
-    pub today: NaiveDate,
-    /// The sheet.
-    pub sheet: &'a str,
-    /// Whether to list each row's fate.
-    pub list_rows: bool,
+    /// The units, the caller's scope, the day, the sheet.
+    pub context: RowContext<'a>,
 }
 
 /// A member as a discipline is checked against.
@@ -92,7 +81,7 @@ pub(super) async fn plan_discipline(
     out: &mut ImportOutcome,
     now: DateTime<Utc>,
 ) -> Result<DisciplinePlans> {
-    let sheet = checks.sheet;
+    let sheet = checks.context.sheet;
     let mut plans = DisciplinePlans::default();
     if rows.is_empty() {
         return Ok(plans);
@@ -148,7 +137,7 @@ pub(super) async fn plan_discipline(
                 units: r
                     .units
                     .iter()
-                    .filter_map(|p| Some((checks.known.get(&p.value)?.id, p.from)))
+                    .filter_map(|p| Some((checks.context.known.get(&p.value)?.id, p.from)))
                     .collect(),
             },
         );
@@ -176,7 +165,7 @@ pub(super) async fn plan_discipline(
             (date_col, Some(r.decision_date)),
             (status_col, r.status_date),
         ] {
-            if day.is_some_and(|d| d > checks.today) {
+            if day.is_some_and(|d| d > checks.context.today) {
                 out.problems.push(problem(
                     sheet,
                     r.row,
@@ -235,7 +224,12 @@ pub(super) async fn plan_discipline(
             ));
             continue;
         };
-        if !in_scope(checks.scope, checks.edges_of, branch, r.decision_date) {
+        if !in_scope(
+            checks.context.scope,
+            checks.context.edges_of,
+            branch,
+            r.decision_date,
+        ) {
             out.problems.push(problem(
                 sheet,
                 r.row,
@@ -300,7 +294,7 @@ pub(super) async fn plan_discipline(
             RowAction::Unchanged => out.counts.discipline_unchanged += 1,
         }
         out.list_row(
-            checks.list_rows,
+            checks.context.list_rows,
             sheet,
             r.row,
             &format!("{} {} {}", r.card, r.form.as_str(), r.decision_date),
