@@ -50,6 +50,7 @@ mod error;
 mod loader;
 mod ops;
 mod outbox;
+mod probe;
 mod records;
 mod registry;
 mod stats;

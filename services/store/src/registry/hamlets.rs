@@ -23,6 +23,7 @@ use crate::entity::{
     hamlet, hamlet_branch, member, member_residence, member_status, unit, unit_ancestry,
 };
 use crate::error::{Result, StoreError};
+use crate::probe::Probe;
 use crate::tree::{load_unit, valid_on};
 
 /// What a missing hamlet is called in a `NOT_FOUND`.
@@ -737,34 +738,6 @@ fn has_resident_on(d: NaiveDate, probe: Probe) -> sea_orm::sea_query::SimpleExpr
                 .to_owned(),
         ),
     )
-}
-
-/// How an `EXISTS` of a hamlet's links or residents is run: probed by index for each hamlet,
-/// stopping at the first row. Under an `OR`, PostgreSQL would otherwise turn it into a hashed
-/// subplan, reading every resident of the member register to answer for a few hundred
-/// hamlets (three to four times slower on the demo province); `OFFSET 0` keeps the probe
-/// (SQLite probes by itself, and has no `OFFSET` without `LIMIT`).
-#[derive(Debug, Clone, Copy)]
-struct Probe {
-    keep_per_row: bool,
-}
-
-impl Probe {
-    fn of(db: &impl ConnectionTrait) -> Self {
-        Self {
-            keep_per_row: db.get_database_backend() == sea_orm::DatabaseBackend::Postgres,
-        }
-    }
-
-    fn apply(
-        self,
-        mut q: sea_orm::sea_query::SelectStatement,
-    ) -> sea_orm::sea_query::SelectStatement {
-        if self.keep_per_row {
-            q.offset(0);
-        }
-        q
-    }
 }
 
 /// `hamlets` with the branch linked to each on `d` (one that exists that day) and their

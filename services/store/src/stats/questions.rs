@@ -15,6 +15,7 @@ use super::entity::{discipline_record, stat_admission_day};
 use super::tree::TreeIndex;
 use crate::entity::{member_status, member_unit};
 use crate::error::{Result, StoreError};
+use crate::probe::Probe;
 use crate::records::UnitRecord;
 use crate::registry::discipline_in_force_on;
 use crate::tree::valid_on_membership;
@@ -82,19 +83,21 @@ fn party_members_on(on: NaiveDate) -> sea_orm::sea_query::SelectStatement {
 }
 
 /// Whether the member of a `member_unit` row is an official or probationary member on `on`:
-/// a probe of that member's status rows (by index), where a list of every party member of the
-/// day would read them all.
-fn unit_row_is_party_member_on(on: NaiveDate) -> sea_orm::sea_query::SimpleExpr {
+/// a probe of that member's status rows (by index, [`Probe`]), where a list of every party
+/// member of the day would read them all.
+fn unit_row_is_party_member_on(on: NaiveDate, probe: Probe) -> sea_orm::sea_query::SimpleExpr {
     Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(member_status::Entity)
-            .and_where(
-                Expr::col((member_status::Entity, member_status::Column::MemberId))
-                    .equals((member_unit::Entity, member_unit::Column::MemberId)),
-            )
-            .cond_where(party_status_on(on))
-            .to_owned(),
+        probe.apply(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(member_status::Entity)
+                .and_where(
+                    Expr::col((member_status::Entity, member_status::Column::MemberId))
+                        .equals((member_unit::Entity, member_unit::Column::MemberId)),
+                )
+                .cond_where(party_status_on(on))
+                .to_owned(),
+        ),
     )
 }
 
@@ -232,6 +235,7 @@ impl Statistics<'_> {
         let mut members_of: HashMap<Uuid, u64> = HashMap::new();
         if !idle.is_empty() {
             let holders: Vec<Uuid> = listed_over.keys().copied().collect();
+            let probe = Probe::of(self.db());
             let mut per_unit: HashMap<Uuid, u64> = HashMap::new();
             for chunk in holders.chunks(500) {
                 let counts: Vec<(Uuid, i64)> = member_unit::Entity::find()
@@ -240,7 +244,7 @@ impl Statistics<'_> {
                     .column_as(Expr::col(member_unit::Column::MemberId).count(), "n")
                     .filter(member_unit::Column::UnitId.is_in(chunk.iter().copied()))
                     .filter(valid_on_membership(on))
-                    .filter(unit_row_is_party_member_on(on))
+                    .filter(unit_row_is_party_member_on(on, probe))
                     .group_by(member_unit::Column::UnitId)
                     .into_tuple()
                     .all(self.db())
