@@ -229,12 +229,7 @@ impl Member {
         let Some(from) = self.0.admission_decision_date else {
             return Ok(Vec::new());
         };
-        let statuses = app(ctx)
-            .store
-            .registry()
-            .member_statuses(self.0.id)
-            .await
-            .gql(l)?;
+        let statuses = statuses_of(ctx, self.0.id).await?;
         let official = statuses
             .iter()
             .find(|p| covers(p.valid_from, p.valid_to, d))
@@ -331,14 +326,9 @@ impl Member {
         on: Option<Date>,
     ) -> async_graphql::Result<Option<MemberStatus>> {
         let d = on_or_today(ctx, on);
-        let periods = app(ctx)
-            .store
-            .registry()
-            .member_statuses(self.0.id)
-            .await
-            .gql(lang(ctx))?;
+        let periods = statuses_of(ctx, self.0.id).await?;
         Ok(periods
-            .into_iter()
+            .iter()
             .find(|p| covers(p.valid_from, p.valid_to, d))
             .and_then(|p| MemberStatus::from_core(p.status)))
     }
@@ -349,19 +339,10 @@ impl Member {
         on: Option<Date>,
     ) -> async_graphql::Result<Option<Unit>> {
         let d = on_or_today(ctx, on);
-        let l = lang(ctx);
-        let periods = app(ctx)
-            .store
-            .registry()
-            .member_units(self.0.id)
-            .await
-            .gql(l)?;
-        match periods
-            .into_iter()
-            .find(|p| covers(p.valid_from, p.valid_to, d))
-        {
+        let periods = units_of(ctx, self.0.id).await?;
+        match periods.iter().find(|p| covers(p.valid_from, p.valid_to, d)) {
             Some(p) => Ok(Some(Unit(
-                app(ctx).store.tree().unit(p.unit_id).await.gql(l)?,
+                crate::access::unit_record(ctx, p.unit_id).await?,
             ))),
             None => Ok(None),
         }
@@ -423,26 +404,17 @@ impl Member {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<StatusPeriodGql>> {
-        let periods = app(ctx)
-            .store
-            .registry()
-            .member_statuses(self.0.id)
-            .await
-            .gql(lang(ctx))?;
+        let periods = statuses_of(ctx, self.0.id).await?;
         Ok(periods
-            .into_iter()
+            .iter()
+            .cloned()
             .filter_map(StatusPeriodGql::from_core)
             .collect())
     }
     /// Every unit the member has belonged to, oldest first.
     async fn unit_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitPeriod>> {
-        let periods = app(ctx)
-            .store
-            .registry()
-            .member_units(self.0.id)
-            .await
-            .gql(lang(ctx))?;
-        Ok(periods.into_iter().map(UnitPeriod::from).collect())
+        let periods = units_of(ctx, self.0.id).await?;
+        Ok(periods.iter().cloned().map(UnitPeriod::from).collect())
     }
 }
 
@@ -613,6 +585,10 @@ pub(crate) async fn members_connection(
     } else {
         0
     };
+    let ids: Vec<Uuid> = page.members.iter().map(|m| m.id).collect();
+    let look = ctx.look_ahead();
+    prefetch_members(ctx, &ids, look.field("nodes")).await?;
+    prefetch_members(ctx, &ids, look.field("edges").field("node")).await?;
     let mut conn = Connection::with_additional_fields(
         after_id.is_some(),
         page.has_next,
@@ -704,14 +680,15 @@ impl MemberQuery {
         if units.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Vec::new());
         }
-        Ok(a.store
+        let found = a
+            .store
             .registry()
             .search_members(&query, units.as_deref(), today, discipline_in_force, limit)
             .await
-            .gql(l)?
-            .into_iter()
-            .map(Member)
-            .collect())
+            .gql(l)?;
+        let ids: Vec<Uuid> = found.iter().map(|m| m.id).collect();
+        prefetch_members(ctx, &ids, ctx.look_ahead()).await?;
+        Ok(found.into_iter().map(Member).collect())
     }
 }
 
@@ -965,4 +942,110 @@ impl MemberMutation {
             .gql(l)?;
         Ok(Member(m))
     }
+}
+
+/// Members' statuses and units already read in this request: a list of members reads them
+/// for its whole page at once ([`prefetch_members`]), and each member's `status`, `unit` and
+/// histories read them from here instead of two or three statements per member.
+#[derive(Debug, Default)]
+pub(crate) struct MemberCache {
+    statuses: std::sync::Mutex<std::collections::HashMap<Uuid, std::sync::Arc<Vec<StatusPeriod>>>>,
+    units: std::sync::Mutex<std::collections::HashMap<Uuid, std::sync::Arc<Vec<MembershipPeriod>>>>,
+}
+
+/// Reads, for the members `ids` of a list, what its selection asks of each (`status`,
+/// `unit`, their histories, badges): one statement each for the whole page, the units they
+/// belong to with their paths' cache.
+pub(crate) async fn prefetch_members(
+    ctx: &Context<'_>,
+    ids: &[Uuid],
+    look: async_graphql::Lookahead<'_>,
+) -> async_graphql::Result<()> {
+    let Some(cache) = ctx.data_opt::<MemberCache>() else {
+        return Ok(());
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let l = lang(ctx);
+    let registry = app(ctx).store.registry();
+    let wants = |f: &str| look.field(f).exists();
+    if wants("status") || wants("statusHistory") || wants("badges") {
+        let mut found = registry.members_statuses(ids).await.gql(l)?;
+        if let Ok(mut m) = cache.statuses.lock() {
+            for id in ids {
+                m.insert(
+                    *id,
+                    std::sync::Arc::new(found.remove(id).unwrap_or_default()),
+                );
+            }
+        }
+    }
+    if wants("unit") || wants("unitHistory") {
+        let mut found = registry.members_units(ids).await.gql(l)?;
+        let today = on_or_today(ctx, None);
+        let current: Vec<Uuid> = found
+            .values()
+            .filter_map(|ps| ps.iter().find(|p| covers(p.valid_from, p.valid_to, today)))
+            .map(|p| p.unit_id)
+            .collect();
+        if let Ok(mut m) = cache.units.lock() {
+            for id in ids {
+                m.insert(
+                    *id,
+                    std::sync::Arc::new(found.remove(id).unwrap_or_default()),
+                );
+            }
+        }
+        if wants("unit") {
+            crate::access::prefetch_paths(ctx, &current, today).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The member `id`'s statuses over time: from the request's cache, else read.
+async fn statuses_of(
+    ctx: &Context<'_>,
+    id: Uuid,
+) -> async_graphql::Result<std::sync::Arc<Vec<StatusPeriod>>> {
+    let cache = ctx.data_opt::<MemberCache>();
+    if let Some(hit) = cache.and_then(|c| c.statuses.lock().ok()?.get(&id).cloned()) {
+        return Ok(hit);
+    }
+    let found = std::sync::Arc::new(
+        app(ctx)
+            .store
+            .registry()
+            .member_statuses(id)
+            .await
+            .gql(lang(ctx))?,
+    );
+    if let Some(mut m) = cache.and_then(|c| c.statuses.lock().ok()) {
+        m.insert(id, found.clone());
+    }
+    Ok(found)
+}
+
+/// The member `id`'s units over time: from the request's cache, else read.
+async fn units_of(
+    ctx: &Context<'_>,
+    id: Uuid,
+) -> async_graphql::Result<std::sync::Arc<Vec<MembershipPeriod>>> {
+    let cache = ctx.data_opt::<MemberCache>();
+    if let Some(hit) = cache.and_then(|c| c.units.lock().ok()?.get(&id).cloned()) {
+        return Ok(hit);
+    }
+    let found = std::sync::Arc::new(
+        app(ctx)
+            .store
+            .registry()
+            .member_units(id)
+            .await
+            .gql(lang(ctx))?,
+    );
+    if let Some(mut m) = cache.and_then(|c| c.units.lock().ok()) {
+        m.insert(id, found.clone());
+    }
+    Ok(found)
 }

@@ -265,7 +265,10 @@ pub async fn execute(
             }
         }
     }
-    let mut request = request.data(lang).data(crate::access::PathCache::default());
+    let mut request = request
+        .data(lang)
+        .data(crate::access::PathCache::default())
+        .data(crate::members::MemberCache::default());
     if let Some(a) = auth {
         request = request.data(a);
     }

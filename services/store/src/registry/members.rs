@@ -379,45 +379,81 @@ impl Registry<'_> {
 
     /// The member's units over time, oldest first.
     pub async fn member_units(&self, id: Uuid) -> Result<Vec<MembershipPeriod>> {
-        Ok(member_unit::Entity::find()
-            .filter(member_unit::Column::MemberId.eq(id))
-            .order_by_asc(member_unit::Column::ValidFrom)
-            .order_by_asc(member_unit::Column::Id)
-            .all(self.db())
+        Ok(self
+            .members_units(&[id])
             .await?
-            .into_iter()
-            .map(|m| MembershipPeriod {
-                unit_id: m.unit_id,
-                valid_from: m.valid_from,
-                valid_to: m.valid_to,
-                reason: m.reason,
-            })
-            .collect())
+            .remove(&id)
+            .unwrap_or_default())
+    }
+
+    /// The units over time of each of `ids` (a page of members: one read for all of them, at
+    /// most 500 ids a statement), oldest first; a member with none is absent.
+    pub async fn members_units(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<MembershipPeriod>>> {
+        let mut out: std::collections::HashMap<Uuid, Vec<MembershipPeriod>> =
+            std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let rows = member_unit::Entity::find()
+                .filter(member_unit::Column::MemberId.is_in(chunk.iter().copied()))
+                .order_by_asc(member_unit::Column::MemberId)
+                .order_by_asc(member_unit::Column::ValidFrom)
+                .order_by_asc(member_unit::Column::Id)
+                .all(self.db())
+                .await?;
+            for m in rows {
+                out.entry(m.member_id).or_default().push(MembershipPeriod {
+                    unit_id: m.unit_id,
+                    valid_from: m.valid_from,
+                    valid_to: m.valid_to,
+                    reason: m.reason,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// The member's statuses over time, oldest first.
     pub async fn member_statuses(&self, id: Uuid) -> Result<Vec<StatusPeriod>> {
-        member_status::Entity::find()
-            .filter(member_status::Column::MemberId.eq(id))
-            .order_by_asc(member_status::Column::ValidFrom)
-            .order_by_asc(member_status::Column::Id)
-            .all(self.db())
+        Ok(self
+            .members_statuses(&[id])
             .await?
-            .into_iter()
-            .map(|m| {
+            .remove(&id)
+            .unwrap_or_default())
+    }
+
+    /// The statuses over time of each of `ids` (a page of members: one read for all of them,
+    /// at most 500 ids a statement), oldest first; a member with none is absent.
+    pub async fn members_statuses(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<StatusPeriod>>> {
+        let mut out: std::collections::HashMap<Uuid, Vec<StatusPeriod>> =
+            std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let rows = member_status::Entity::find()
+                .filter(member_status::Column::MemberId.is_in(chunk.iter().copied()))
+                .order_by_asc(member_status::Column::MemberId)
+                .order_by_asc(member_status::Column::ValidFrom)
+                .order_by_asc(member_status::Column::Id)
+                .all(self.db())
+                .await?;
+            for m in rows {
                 let status = MemberStatus::parse(&m.status).ok_or_else(|| {
                     StoreError::Database(sea_orm::DbErr::Custom(format!(
                         "member {} has an unknown status {}",
                         m.member_id, m.status
                     )))
                 })?;
-                Ok(StatusPeriod {
+                out.entry(m.member_id).or_default().push(StatusPeriod {
                     status,
                     valid_from: m.valid_from,
                     valid_to: m.valid_to,
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        Ok(out)
     }
 }
 

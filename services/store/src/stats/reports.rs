@@ -974,12 +974,12 @@ impl Statistics<'_> {
             // back (ties included), where every unit of the subtree did: the exact order
             // (rate, code) is still decided below, on those few.
             let admitted: sea_orm::sea_query::SimpleExpr = if report.year > h {
-                Expr::val(0i64).into()
+                Expr::val(0i64)
             } else {
-                Expr::col((stat_rollup::Entity, stat_rollup::Column::Admitted)).into()
+                Expr::col((stat_rollup::Entity, stat_rollup::Column::Admitted))
             };
             let base = Expr::col((stat_rollup::Entity, stat_rollup::Column::Base));
-            let shortfall = required_sql(base.clone().into(), report.params.low).sub(admitted);
+            let shortfall = required_sql(base.clone(), report.params.low).sub(admitted);
             q.and_where(base.gt(0)).and_where(shortfall.clone().gt(0));
             let mut kth = q.clone();
             kth.clear_selects()
