@@ -1077,6 +1077,52 @@ async fn a_file_is_checked_confirmed_and_exported_from_the_console_without_a_scr
         "{page}"
     );
     assert!(!page.contains("/import/confirm"), "{page}");
+    // … but the file annotated with its problems, to fix and send back: an XLSX download
+    // for the account that sent the file only.
+    assert!(page.contains("Tải tệp có ghi chú lỗi (XLSX)"), "{page}");
+    let link = page
+        .split("href=\"/import/annotated?key=")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = c
+        .http
+        .get(format!("{}/import/annotated?key={link}", c.base))
+        .header("cookie", c.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(
+        r.headers()["content-disposition"].to_str().unwrap(),
+        "attachment; filename=\"don-vi-ghi-chu-loi.xlsx\"; filename*=UTF-8''don-vi-ghi-chu-loi.xlsx"
+    );
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let r = c
+        .http
+        .get(format!("{}/import/annotated?key=x{link}", c.base))
+        .header("cookie", c.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404, "another key: nothing");
+    let r = c
+        .http
+        .get(format!("{}/import/annotated?key={link}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status().as_u16(), 200, "without the session: nothing");
+    // Its key confirms nothing.
+    let (status, _) = c
+        .post("/import/confirm", &[("csrf", &csrf), ("key", &link)])
+        .await;
+    assert_eq!(status, 404);
 
     // A good file: the preview, then the confirmation imports exactly it.
     let (ct, body) = import_form(&csrf, "", ("don-vi.csv", IMPORT_UNITS));

@@ -260,6 +260,86 @@ async fn a_file_is_previewed_then_imported_whole_once_and_exported_back() {
     assert_eq!(csv.lines().count(), 1);
 }
 
+/// A file with problems comes back annotated (docs/import.md): the same rows in an XLSX
+/// workbook, with a sheet listing every problem and its reason; a file without problems,
+/// or one that could not be read, has no annotated copy.
+#[tokio::test]
+async fn a_file_with_problems_comes_back_annotated_as_xlsx() {
+    use calamine::Reader as _;
+    let app = spawn_app().await;
+    let doc = "mutation($file: Upload!) { importPreview(file: $file) {
+        problemCount problems { code messageVi messageEn }
+        annotated { fileName contentType contentBase64 } } }";
+    let bad = UNITS.replace(
+        "HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,2004-01-01",
+        "HG,Đảng bộ tỉnh Hậu Giang,PROVINCE,,31/02/2004",
+    );
+    let r = app
+        .upload(doc, json!({}), ("don-vi.csv", bad.as_bytes()))
+        .await;
+    let p = ok_report(&r, "importPreview");
+    let bad_date = p["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "BAD_DATE")
+        .unwrap_or_else(|| panic!("no BAD_DATE: {p:#}"));
+    let reason_vi = bad_date["messageVi"].as_str().unwrap();
+    let reason_en = bad_date["messageEn"].as_str().unwrap();
+    let a = &p["annotated"];
+    assert_eq!(a["fileName"], "don-vi-ghi-chu-loi.xlsx");
+    assert_eq!(
+        a["contentType"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let xlsx = base64::engine::general_purpose::STANDARD
+        .decode(a["contentBase64"].as_str().unwrap())
+        .unwrap();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    let names = wb.sheet_names();
+    assert_eq!(names, ["don-vi.csv", "Lỗi - Problems"], "{names:?}");
+    let cells = |r: calamine::Range<calamine::Data>| -> Vec<Vec<String>> {
+        r.rows()
+            .map(|row| row.iter().map(ToString::to_string).collect())
+            .collect()
+    };
+    let rows = cells(wb.worksheet_range("don-vi.csv").unwrap());
+    assert_eq!(rows.len(), 5, "the file's rows, as sent: {rows:?}");
+    assert!(
+        rows.iter().any(|r| r.contains(&"31/02/2004".to_owned())),
+        "{rows:?}"
+    );
+    let listed = cells(wb.worksheet_range("Lỗi - Problems").unwrap());
+    assert!(
+        listed.iter().any(|r| r.contains(&"BAD_DATE".to_owned())
+            && r.contains(&reason_vi.to_owned())
+            && r.contains(&reason_en.to_owned())),
+        "{listed:?}"
+    );
+
+    // A file that passes: none.
+    let r = app
+        .upload(doc, json!({}), ("don-vi.csv", UNITS.as_bytes()))
+        .await;
+    let p = ok_report(&r, "importPreview");
+    assert_eq!(
+        (p["problemCount"].clone(), p["annotated"].clone()),
+        (json!(0), Value::Null)
+    );
+    // A file that cannot be read as a spreadsheet: its problems, no copy.
+    let r = app
+        .upload(
+            doc,
+            json!({}),
+            ("hong.xlsx", b"PK\x03\x04 not really a workbook".as_slice()),
+        )
+        .await;
+    let p = ok_report(&r, "importPreview");
+    assert!(p["problemCount"].as_i64().unwrap() > 0, "{p:#}");
+    assert_eq!(p["annotated"], Value::Null);
+}
+
 #[tokio::test]
 async fn imports_stay_inside_the_caller_s_jurisdiction() {
     let app = spawn_app().await;

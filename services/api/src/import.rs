@@ -51,6 +51,10 @@ pub type ReadSheets = dyn Fn(&str, std::fs::File) -> Result<Vec<Sheet>, Vec<Prob
 pub type WriteSheets =
     dyn Fn(Option<&RegistryExport>, &[Kind], SheetFormat) -> Result<Vec<u8>, String> + Send + Sync;
 
+/// Writes a file's sheets back as an XLSX workbook, each problem's cell marked with its
+/// reason (the annotated copy to fix and resubmit).
+pub type AnnotateSheets = dyn Fn(&[Sheet], &[Problem]) -> Result<Vec<u8>, String> + Send + Sync;
+
 /// Spreadsheet files, as the host reads and writes them.
 #[derive(Clone)]
 pub struct SheetFiles {
@@ -58,6 +62,8 @@ pub struct SheetFiles {
     pub read: Arc<ReadSheets>,
     /// Writes one.
     pub write: Arc<WriteSheets>,
+    /// Writes the annotated copy of a file with problems.
+    pub annotate: Arc<AnnotateSheets>,
     /// The largest file read, in bytes (`FILE_TOO_LARGE` above).
     pub max_bytes: u64,
 }
@@ -241,6 +247,10 @@ pub struct ImportReport {
     rows: Vec<RowOutcome>,
     counts: ImportCounts,
     written: bool,
+    /// The file's sheets as read (none when it could not be read whole), for the annotated
+    /// copy.
+    sheets: Arc<Vec<Sheet>>,
+    annotate: Arc<AnnotateSheets>,
 }
 
 /// The most problems or rows one page lists.
@@ -297,6 +307,44 @@ impl ImportReport {
         page(&self.problems, first, offset)
     }
 
+    /// The file again as an XLSX workbook, each problem's cell marked red with its reason
+    /// in both languages and a sheet listing them all: what the secretary fixes and sends
+    /// back. Present when the file has problems and could be read (XLSX or CSV, within the
+    /// size limit); written when asked for.
+    async fn annotated(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DownloadFile>> {
+        if self.problems.is_empty() || self.sheets.is_empty() {
+            return Ok(None);
+        }
+        let (sheets, problems, annotate) = (
+            self.sheets.clone(),
+            self.problems.clone(),
+            self.annotate.clone(),
+        );
+        let l = lang(ctx);
+        let internal = |e: String| {
+            tracing::error!(error = %e, "writing an annotated file failed");
+            graphql_error(
+                Code::Internal,
+                &[Text::new("Lỗi hệ thống.", "Internal error.")],
+                l,
+            )
+        };
+        // Writing a workbook is CPU work: off the request's thread.
+        let bytes = tokio::task::spawn_blocking(move || annotate(&sheets, &problems))
+            .await
+            .map_err(|e| internal(e.to_string()))?
+            .map_err(internal)?;
+        let stem = self
+            .file_name
+            .rsplit_once('.')
+            .map_or(self.file_name.as_str(), |(stem, _)| stem);
+        Ok(Some(DownloadFile {
+            file_name: format!("{stem}-ghi-chu-loi.xlsx"),
+            content_type: XLSX_TYPE.to_owned(),
+            content_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }))
+    }
+
     /// How many rows pass.
     async fn row_count(&self) -> i32 {
         i32::try_from(self.rows.len()).unwrap_or(i32::MAX)
@@ -318,6 +366,20 @@ impl ImportReport {
             .collect();
         page(&rows, first, offset)
     }
+}
+
+/// The media type of an XLSX workbook.
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A file to download, built from what was sent.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DownloadFile {
+    /// A name for it (`dang-vien-ghi-chu-loi.xlsx`).
+    file_name: String,
+    /// Its media type.
+    content_type: String,
+    /// Its bytes, in base64.
+    content_base64: String,
 }
 
 /// A file to download.
@@ -408,7 +470,8 @@ async fn run_import(
     let catalog = a.catalog.clone();
     let only = kind.map(Kind::from);
     // Reading a workbook is CPU work: off the request's thread.
-    let (rows, mut early) = {
+    let annotate = files.annotate.clone();
+    let (rows, mut early, sheets) = {
         let name = name.clone();
         tokio::task::spawn_blocking(move || {
             // The upload was spooled to a temporary file as it arrived: read from there.
@@ -418,6 +481,7 @@ async fn run_import(
                 return (
                     core::FileRows::default(),
                     vec![too_large(&name, size, files.max_bytes)],
+                    Vec::new(),
                 );
             }
             match (files.read)(&name, file) {
@@ -426,9 +490,10 @@ async fn run_import(
                     (
                         core::parse_file(&name, &sheets, only, &probation),
                         Vec::new(),
+                        sheets,
                     )
                 }
-                Err(problems) => (core::FileRows::default(), problems),
+                Err(problems) => (core::FileRows::default(), problems, Vec::new()),
             }
         })
         .await
@@ -536,6 +601,8 @@ async fn run_import(
             discipline_unchanged: count(c.discipline_unchanged),
         },
         written: outcome.written,
+        sheets: Arc::new(sheets),
+        annotate,
     })
 }
 

@@ -62,6 +62,10 @@ pub fn router(gateway: Gateway, max_upload_bytes: usize) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes)),
         )
         .route("/import/confirm", post(pages::import::confirm))
+        .route(
+            pages::import::ANNOTATED_ROUTE,
+            get(pages::import::annotated),
+        )
         .route("/import/export", get(pages::import::export))
         .route("/admin", get(pages::admin::show))
         .route("/admin/accounts", post(pages::admin::create_account))

@@ -697,14 +697,17 @@ pub fn export_file(
     workbook(&sheets)
 }
 
-/// What the API reads and writes spreadsheet files with (`importPreview`, `importFile`,
-/// `exportRegistry`): this module's reader and writers.
+/// What the API reads and writes spreadsheet files with (`importPreview`, `importFile` and
+/// their annotated copy, `exportRegistry`): this module's reader and writers.
 pub fn api_files(max_bytes: u64) -> memberflow_api::SheetFiles {
     memberflow_api::SheetFiles {
         read: std::sync::Arc::new(read_file),
         write: std::sync::Arc::new(|data, kinds, format| {
             export_file(data, kinds, format == memberflow_api::SheetFormat::Csv)
                 .map_err(|e| e.to_string())
+        }),
+        annotate: std::sync::Arc::new(|sheets, problems| {
+            annotated(sheets, problems).map_err(|e| e.to_string())
         }),
         max_bytes: max_bytes.min(MAX_FILE_BYTES),
     }

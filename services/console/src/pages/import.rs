@@ -7,13 +7,17 @@
 //! Between the check and the confirmation the file waits on the server (the browser cannot
 //! send it again without a script): in memory, for the account that sent it, at most
 //! [`STASH_ENTRIES`] files for [`STASH_MINUTES`] minutes, under a random key the confirm form
-//! carries. The confirmation imports exactly the file that was checked.
+//! carries. The confirmation imports exactly the file that was checked. A file with problems
+//! leaves instead its annotated copy (`importPreview`'s `annotated`: the file as XLSX, each
+//! problem's cell marked with its reason) in the same place, downloaded from
+//! `/import/annotated?key=…` by the account that sent it.
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{Multipart, RawQuery};
+use axum::extract::{Multipart, Query, RawQuery};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use maud::{Markup, html};
 use serde_json::Value;
 
@@ -37,6 +41,8 @@ pub(crate) struct Stashed {
     bytes: Vec<u8>,
     unit: Option<String>,
     kind: Option<String>,
+    /// The annotated copy of a file with problems, to download (not to import).
+    annotated: bool,
     at: Instant,
 }
 
@@ -60,8 +66,18 @@ fn take(stash: &Stash, key: &str, username: &str) -> Option<Stashed> {
     s.retain(|e| e.at.elapsed() < ttl);
     let i = s
         .iter()
-        .position(|e| e.key == key && e.username == username)?;
+        .position(|e| e.key == key && e.username == username && !e.annotated)?;
     Some(s.remove(i))
+}
+
+/// The annotated copy waiting under `key` for `username`: its name and bytes.
+fn annotated_copy(stash: &Stash, key: &str, username: &str) -> Option<(String, Vec<u8>)> {
+    let mut s = stash.lock().ok()?;
+    let ttl = Duration::from_secs(STASH_MINUTES * 60);
+    s.retain(|e| e.at.elapsed() < ttl);
+    s.iter()
+        .find(|e| e.key == key && e.username == username && e.annotated)
+        .map(|e| (e.file_name.clone(), e.bytes.clone()))
 }
 
 const KINDS: [(&str, &str, &str); 7] = [
@@ -212,6 +228,13 @@ fn report(v: &Visit, r: &Value, stash_key: Option<&str>) -> Markup {
         }
         @if !problems.is_empty() {
             h3 { (t(l, "Lỗi theo dòng", "Problems by row")) }
+            @if let (Some(key), false) = (stash_key, b(r, "passes")) {
+                p {
+                    a.button href={ (ANNOTATED_ROUTE) "?key=" (key) } download {
+                        (t(l, "Tải tệp có ghi chú lỗi (XLSX)", "Download the file annotated with its problems (XLSX)"))
+                    }
+                }
+            }
             @if i(r, "problemCount") > problems.len() as i64 {
                 p.muted { (t(l, "Chỉ hiện", "Showing the first")) " " (problems.len()) " / " (i(r, "problemCount")) }
             }
@@ -388,7 +411,17 @@ pub(crate) async fn preview(
             );
         }
     };
-    let key = if b(&r, "passes") {
+    // A file that passes waits for its confirmation; one with problems leaves its annotated
+    // copy to download.
+    let annotated = opt(&r["annotated"], "contentBase64")
+        .and_then(|c| base64::engine::general_purpose::STANDARD.decode(c).ok())
+        .map(|bytes| (s(&r["annotated"], "fileName").to_owned(), bytes));
+    let waiting = if b(&r, "passes") {
+        Some((file_name, bytes, false))
+    } else {
+        annotated.map(|(name, bytes)| (name, bytes, true))
+    };
+    let key = waiting.map(|(file_name, bytes, annotated)| {
         let key = random_token();
         keep(
             v.stash(),
@@ -397,15 +430,14 @@ pub(crate) async fn preview(
                 username: v.username().unwrap_or_default().to_owned(),
                 file_name,
                 bytes,
-                unit,
+                unit: unit.clone(),
                 kind: kind.clone(),
+                annotated,
                 at: Instant::now(),
             },
         );
-        Some(key)
-    } else {
-        None
-    };
+        key
+    });
     let status = if b(&r, "passes") {
         StatusCode::OK
     } else {
@@ -477,6 +509,73 @@ pub(crate) async fn confirm(
             upload_form(&v, "", None),
         ),
     }
+}
+
+/// Where the annotated copy of a file with problems is downloaded.
+pub(crate) const ANNOTATED_ROUTE: &str = "/import/annotated";
+
+/// `GET /import/annotated?key=…`: the annotated copy the last check of a file with problems
+/// left (for 30 minutes, for the account that sent the file), as an XLSX attachment.
+pub(crate) async fn annotated(
+    v: Visit,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = v.login_redirect() {
+        return r;
+    }
+    let l = v.lang;
+    let key = q.get("key").map(String::as_str).unwrap_or_default();
+    let Some((file_name, bytes)) = annotated_copy(v.stash(), key, v.username().unwrap_or_default())
+    else {
+        let err = GqlError {
+            code: "NOT_FOUND".into(),
+            message: t(l, "Tệp có ghi chú lỗi không còn (quá 30 phút, hoặc đã kiểm tra tệp khác): hãy kiểm tra lại tệp.",
+                          "The annotated file is gone (over 30 minutes, or another file was checked since): check the file again.").to_owned(),
+            reasons: Vec::new(),
+        };
+        return render(
+            &v,
+            StatusCode::NOT_FOUND,
+            Some(&err),
+            upload_form(&v, "", None),
+        );
+    };
+    // The name as an ASCII fallback and in UTF-8 (RFC 6266).
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(d) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    v.finish(response)
 }
 
 /// The server's route that streams exports and templates (docs/import.md, «Exports»).
