@@ -64,6 +64,10 @@ pub(crate) fn percent(lang: Lang, percent: f64) -> String {
 /// The label of a value of an enumerated input, for the choices the definitions use most
 /// (forms, bodies, levels, outcomes); other values are shown with spaces for underscores.
 pub(crate) fn choice(lang: Lang, value: &str) -> String {
+    if value == "strike_off" {
+        // The committee's other outcome beside recognition: the vocabulary's status.
+        return heading(lang, &MemberStatus::StruckOff.label());
+    }
     if let Some(form) = DisciplineForm::parse(value) {
         return heading(lang, &form.heading());
     }
@@ -141,7 +145,6 @@ fn more_choice(value: &str) -> Option<(&'static str, &'static str)> {
             "Công nhận đảng viên chính thức",
             "Recognise as an official member",
         ),
-        "strike_off" => ("Xóa tên", "Strike off"),
         "skipped_meetings" => (
             "Bỏ sinh hoạt đảng không có lý do chính đáng",
             "Skipped party meetings without good reason",
