@@ -28,8 +28,12 @@
 # PostGraphile is installed with npm under BENCH_WORK (scripts/bench/postgraphile/package.json,
 # pinned versions), never in the repository.
 #
+# Every client of PostgreSQL here (memberflow, pgbench, psql, PostGraphile) connects with the
+# same BENCH_SSLMODE (disable: plain TCP on the loopback, as PostGraphile's client does by
+# default; the others would otherwise negotiate TLS with a server that offers it).
+#
 # Environment (defaults): MEMBERFLOW (target/release/memberflow), BENCH_PG
-# (postgres://postgres@127.0.0.1:5432), BENCH_DB (mfbench), BENCH_SECONDS (10, per run),
+# (postgres://postgres@127.0.0.1:5432), BENCH_SSLMODE (disable), BENCH_DB (mfbench), BENCH_SECONDS (10, per run),
 # BENCH_ROUNDS (3), BENCH_PORT (18480; PostGraphile on the next port), BENCH_WORK
 # ($XDG_CACHE_HOME/memberflow-bench). Needs wrk, pgbench, psql, curl (and sqlite3 for the
 # SQLite phase). Prints figures; stops on a failed setup. A request answered with an HTTP
@@ -41,6 +45,8 @@ repo="$(cd "$here/../.." && pwd)"
 bin="${MEMBERFLOW:-$repo/target/release/memberflow}"
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 pg="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+sslmode="${BENCH_SSLMODE:-disable}"
+export PGSSLMODE="$sslmode"
 db="${BENCH_DB:-mfbench}"
 raw="${db}_raw"
 secs="${BENCH_SECONDS:-10}"
@@ -247,7 +253,7 @@ if want steps || want reads || want statements; then
   if [ "$(sql postgres "SELECT COUNT(*) FROM pg_database WHERE datname = '$db'")" = "0" ]; then
     sql postgres "CREATE DATABASE $db" >/dev/null
   fi
-  prepare "$pg/$db" "PostgreSQL ($db)"
+  prepare "$pg/$db?sslmode=$sslmode" "PostgreSQL ($db)"
   echo "PostgreSQL $db: branch $branch_code ($branch_size members), unit $bloc_code ($bloc_children children)"
 fi
 
@@ -255,14 +261,14 @@ if want steps; then
   command -v pgbench >/dev/null || { echo "needs pgbench" >&2 && exit 2; }
   template_case="$(sql "$db" "SELECT id FROM cases WHERE definition_id = 'toy' AND title = 'bench template' LIMIT 1")"
   if [ -z "$template_case" ]; then
-    start_mf "$pg/$db"
+    start_mf "$pg/$db?sslmode=$sslmode"
     login
     template_case="$(gql "{\"query\":\"mutation(\$i: OpenCaseInput!) { openCase(input: \$i) { case { id } } }\",\"variables\":{\"i\":{\"definitionId\":\"toy\",\"unitId\":\"$branch\",\"title\":\"bench template\",\"inputs\":{\"title\":\"bench\",\"owner\":\"$member\"}}}}" |
       sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p')"
     stop_mf
   fi
   make_raw_copy
-  start_mf "$pg/$db"
+  start_mf "$pg/$db?sslmode=$sslmode"
   login
   # Warm-up: both sides, not counted.
   wrk_steps 4 "$(open_cases 4)" 3 >/dev/null
@@ -304,9 +310,9 @@ if want reads; then
       (cd "$pgl" && npm install --no-audit --no-fund --omit=dev --loglevel=error >/dev/null)
     fi
     cp "$here/postgraphile/server.mjs" "$pgl/server.mjs"
-    (cd "$pgl" && DATABASE_URL="$pg/$db" PORT="$pgl_port" NODE_ENV=production exec node server.mjs) >"$work/postgraphile.log" 2>&1 &
+    (cd "$pgl" && DATABASE_URL="$pg/$db?sslmode=$sslmode" PORT="$pgl_port" NODE_ENV=production exec node server.mjs) >"$work/postgraphile.log" 2>&1 &
     pgl_pid=$!
-    start_mf "$pg/$db"
+    start_mf "$pg/$db?sslmode=$sslmode"
     login
     for _ in $(seq 120); do
       curl -sf "http://127.0.0.1:$pgl_port/graphql" -H 'content-type: application/json' -d '{"query":"{ __typename }"}' >/dev/null && break
@@ -396,7 +402,7 @@ if want statements; then
   else
     logging=1
     sql postgres "ALTER DATABASE $db SET log_statement = 'all'" >/dev/null
-    start_mf "$pg/$db"
+    start_mf "$pg/$db?sslmode=$sslmode"
     login
     case_id="$(open_cases 1 | tr -d ' ')"
     fire() {

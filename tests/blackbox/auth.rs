@@ -166,7 +166,7 @@ async fn tokens_expire_and_are_revoked_by_logout_password_change_and_disabling()
     let t = login(&app, "lan", "another long password").await;
 
     // Disabling the account ends its sessions and its logins.
-    assert!(user(&app, &["disable", "lan"], None).status.success());
+    assert!(user_heard(&app, &["disable", "lan"]).await.status.success());
     assert!(app.gql_as(&t, ME, json!({})).await["data"]["me"].is_null());
     assert_eq!(
         error_code(
@@ -237,11 +237,11 @@ async fn a_revoked_role_ends_its_rights_at_once() {
             .get("errors")
             .is_none()
     );
-    let out = user(
+    let out = user_heard(
         &app,
         &["revoke", "lan", "organization_department", "--unit", "HG"],
-        None,
-    );
+    )
+    .await;
     assert!(out.status.success(), "{out:?}");
     // The same session, the next request: the right is gone.
     assert_eq!(
@@ -255,4 +255,125 @@ async fn a_revoked_role_ends_its_rights_at_once() {
         None,
     );
     assert!(!out.status.success());
+}
+
+/// A series of `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
+}
+
+/// Waits (at most ten seconds) until the server listens for changes, or not, as `want` says.
+async fn until_listening(app: &TestApp, want: f64) {
+    for _ in 0..100 {
+        if metric(app, "memberflow_changes_listening").await == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("memberflow_changes_listening never became {want}");
+}
+
+/// `memberflow user ARGS`, a command of another process; on PostgreSQL, returns once the
+/// server has heard its commit (the notification, usually within a millisecond, may come a
+/// little later on a loaded machine: docs/operations.md "Revocations and tree changes").
+async fn user_heard(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let listening = metric(app, "memberflow_changes_listening").await == 1.0;
+    let before = metric(app, "memberflow_changes_heard_total").await;
+    let out = user(app, args, None);
+    if listening && out.status.success() {
+        for _ in 0..500 {
+            if metric(app, "memberflow_changes_heard_total").await > before {
+                return out;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!(
+            "the server never heard `memberflow user {}`",
+            args.join(" ")
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_server_hears_revocations_by_another_process_and_reads_again_while_it_cannot() {
+    let app = spawn_app().await;
+    if !app.database_url().starts_with("postgres") {
+        // SQLite: nothing to hear; every request reads the revocation epoch.
+        assert_eq!(metric(&app, "memberflow_changes_listening").await, 0.0);
+        return;
+    }
+    until_listening(&app, 1.0).await;
+    app.ok(
+        "mutation { createUnit(input: { code: \"HG\", name: \"Hậu Giang\", kind: PROVINCE, validFrom: \"2004-01-01\" }) { id } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        user(&app, &["add", "lan"], Some("một mật khẩu dài"))
+            .status
+            .success()
+    );
+    let grant = ["role", "lan", "organization_department", "--unit", "HG"];
+    let revoke = ["revoke", "lan", "organization_department", "--unit", "HG"];
+    assert!(user(&app, &grant, None).status.success());
+    let token = login(&app, "lan", "một mật khẩu dài").await;
+    let q = "{ unit(code: \"HG\") { memberCount } }";
+    let allowed = |v: &serde_json::Value| v.get("errors").is_none();
+    // Cached while heard; another process's revocation counts from the moment it is heard.
+    assert!(allowed(&app.gql_as(&token, q, json!({})).await));
+    assert!(allowed(&app.gql_as(&token, q, json!({})).await));
+    assert!(user_heard(&app, &revoke).await.status.success());
+    assert_eq!(
+        error_code(&app.gql_as(&token, q, json!({})).await),
+        "FORBIDDEN"
+    );
+    // A grant by another process too.
+    assert!(user_heard(&app, &grant).await.status.success());
+    let r = app.gql_as(&token, q, json!({})).await;
+    assert!(allowed(&r), "{r}");
+
+    // The listening connection lost: the server stops trusting its cache at once and reads
+    // the epoch meanwhile, so a revocation made while it cannot hear still counts.
+    let killed: Vec<bool> = sea_orm::ConnectionTrait::query_all_raw(
+        &app.db,
+        sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        ),
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get("", "killed").unwrap())
+    .collect();
+    assert_eq!(killed, vec![true]);
+    until_listening(&app, 0.0).await;
+    assert!(user(&app, &revoke, None).status.success());
+    assert_eq!(
+        error_code(&app.gql_as(&token, q, json!({})).await),
+        "FORBIDDEN"
+    );
+    // Heard again (a new connection a second later), and trusted again.
+    until_listening(&app, 1.0).await;
+    assert!(user_heard(&app, &grant).await.status.success());
+    assert!(allowed(&app.gql_as(&token, q, json!({})).await));
+    assert!(user_heard(&app, &revoke).await.status.success());
+    assert_eq!(
+        error_code(&app.gql_as(&token, q, json!({})).await),
+        "FORBIDDEN"
+    );
 }

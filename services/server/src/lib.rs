@@ -279,6 +279,9 @@ impl Application {
         }
         let store = connect_store(&config.database_url).await?;
         store.migrate().await.context("running the migrations")?;
+        // Revocations and tree changes heard as they commit (PostgreSQL): cached sessions and
+        // paths are then trusted without a read per request.
+        store.hear_changes();
         let catalog = Arc::new(load_catalog(config)?);
         let metrics = metrics::Metrics::new();
         let worker =

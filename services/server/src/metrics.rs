@@ -213,6 +213,19 @@ impl Metrics {
             "The most connections the pool may open",
             f64::from(pool.max),
         );
+        gauge(
+            &mut r,
+            "changes_listening",
+            "1 while revocations and tree changes are heard as they commit (PostgreSQL): cached sessions and paths need no read",
+            f64::from(u8::from(pool.hears_changes)),
+        );
+        let heard = Counter::<u64>::default();
+        heard.inc_by(pool.changes_heard);
+        r.register(
+            "changes_heard",
+            "Notifications of revocations and tree changes heard since the start",
+            heard,
+        );
         if let Some(ops) = ops {
             let open = Family::<Labels, Gauge>::default();
             for (w, s, n) in &ops.open_cases {

@@ -45,6 +45,7 @@ macro_rules! aggregate {
 
 mod accounts;
 mod cases;
+mod changes;
 mod entity;
 mod error;
 mod loader;
@@ -122,6 +123,10 @@ pub struct Store {
     writer: DatabaseConnection,
     /// Principals of recent sessions, trusted while no revocation happened (accounts/mod.rs).
     principals: std::sync::Arc<accounts::PrincipalCache>,
+    /// The generations of the revocations and tree changes heard ([`Store::hear_changes`]).
+    changes: std::sync::Arc<changes::Changes>,
+    /// Paths to the root read recently, trusted while the tree's generation holds.
+    paths: std::sync::Arc<tree::ancestry::PathCache>,
 }
 
 /// Which database the store runs on.
@@ -185,7 +190,52 @@ impl Store {
             db,
             writer,
             principals: std::sync::Arc::default(),
+            changes: std::sync::Arc::default(),
+            paths: std::sync::Arc::default(),
         })
+    }
+
+    /// On PostgreSQL, starts hearing the revocations and tree changes any process commits
+    /// (`LISTEN`, a connection of its own, kept for the life of the process), so that cached
+    /// principals and paths to the root are trusted without reading the revocation epoch or
+    /// the ancestry on every request. Returns at once; does nothing on SQLite. A server calls
+    /// it; a command that runs once has no use for it. The listening ends when the last handle
+    /// on this store is dropped.
+    pub fn hear_changes(&self) {
+        if self.backend() != Backend::Postgres {
+            return;
+        }
+        let options = (*self.db.get_postgres_connection_pool().connect_options()).clone();
+        let principals = std::sync::Arc::downgrade(&self.principals);
+        let paths = std::sync::Arc::downgrade(&self.paths);
+        changes::spawn_listener(
+            options,
+            std::sync::Arc::downgrade(&self.changes),
+            move |topic| match topic {
+                changes::Topic::Auth => {
+                    if let Some(p) = principals.upgrade() {
+                        p.clear();
+                    }
+                }
+                changes::Topic::Tree => {
+                    if let Some(p) = paths.upgrade() {
+                        p.clear();
+                    }
+                }
+            },
+        );
+    }
+
+    /// Whether this process hears the revocations and tree changes as they commit now.
+    pub fn hears_changes(&self) -> bool {
+        self.changes.generation(changes::Topic::Auth).is_some()
+    }
+
+    /// A tree write of this process, in its transaction: the paths to the root cached here are
+    /// over at once (other processes hear of it at the commit, `crate::changes`).
+    pub(crate) fn tree_changing(&self) {
+        self.changes.changed(changes::Topic::Tree);
+        self.paths.clear();
     }
 
     /// Applies every pending migration.

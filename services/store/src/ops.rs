@@ -35,6 +35,11 @@ pub struct PoolUsage {
     pub idle: u32,
     /// The most it may open.
     pub max: u32,
+    /// Whether a connection of its own listens for revocations and tree changes (PostgreSQL,
+    /// [`Store::hear_changes`]): cached sessions and paths are then trusted without a read.
+    pub hears_changes: bool,
+    /// The notifications of revocations and tree changes heard since the start.
+    pub changes_heard: u64,
 }
 
 impl Store {
@@ -123,6 +128,8 @@ impl Store {
                     size: p.size(),
                     idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
                     max: p.options().get_max_connections(),
+                    hears_changes: false,
+                    changes_heard: 0,
                 }
             }
             Backend::Postgres => {
@@ -131,6 +138,8 @@ impl Store {
                     size: p.size(),
                     idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
                     max: p.options().get_max_connections(),
+                    hears_changes: self.hears_changes(),
+                    changes_heard: self.changes.heard(),
                 }
             }
         }

@@ -35,6 +35,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::changes::Topic;
 use crate::entity::{access_log, account, member, role_assignment, session};
 use crate::error::{Result, StoreError};
 
@@ -202,29 +203,38 @@ const PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 /// Sessions kept at most; past it the cache starts again empty.
 const PRINCIPAL_CACHE_MAX: usize = 10_000;
 
-/// Principals of recent sessions by token hash, with the revocation epoch they were read
-/// under: an entry is used only while that epoch is still the database's (a revocation by any
-/// process raises it), within [`PRINCIPAL_TTL`] of its read and before the session expires.
+/// Principals of recent sessions by token hash, with what they were read under: an entry is
+/// used only while that is still true (no revocation since, by any process), within
+/// [`PRINCIPAL_TTL`] of its read and before the session expires.
 #[derive(Debug, Default)]
 pub(crate) struct PrincipalCache(Mutex<HashMap<String, CachedPrincipal>>);
+
+/// What a cached principal was read under: the generation of revocations heard while this
+/// process listens for them (`crate::changes`), else the revocation epoch read from the
+/// database for the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    Heard(u64),
+    Epoch(i64),
+}
 
 #[derive(Debug)]
 struct CachedPrincipal {
     principal: Principal,
     expires_at: DateTime<Utc>,
-    epoch: i64,
+    stamp: Stamp,
     read_at: Instant,
 }
 
 impl PrincipalCache {
-    fn get(&self, hash: &str, epoch: i64, now: DateTime<Utc>) -> Option<Principal> {
+    fn get(&self, hash: &str, stamp: Stamp, now: DateTime<Utc>) -> Option<Principal> {
         let m = self.0.lock().ok()?;
         let c = m.get(hash)?;
-        (c.epoch == epoch && c.expires_at > now && c.read_at.elapsed() < PRINCIPAL_TTL)
+        (c.stamp == stamp && c.expires_at > now && c.read_at.elapsed() < PRINCIPAL_TTL)
             .then(|| c.principal.clone())
     }
 
-    fn put(&self, hash: String, principal: Principal, expires_at: DateTime<Utc>, epoch: i64) {
+    fn put(&self, hash: String, principal: Principal, expires_at: DateTime<Utc>, stamp: Stamp) {
         if let Ok(mut m) = self.0.lock() {
             if m.len() >= PRINCIPAL_CACHE_MAX {
                 m.clear();
@@ -234,14 +244,14 @@ impl PrincipalCache {
                 CachedPrincipal {
                     principal,
                     expires_at,
-                    epoch,
+                    stamp,
                     read_at: Instant::now(),
                 },
             );
         }
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         if let Ok(mut m) = self.0.lock() {
             m.clear();
         }
@@ -402,13 +412,17 @@ impl Accounts<'_> {
         Ok((acc.into(), NewSession { token, expires_at }))
     }
 
-    /// The principal behind a bearer token, if the session is live. One small read per
-    /// request (the revocation epoch) when the session was read recently; else one read of
-    /// the session, its account and its live roles together.
+    /// The principal behind a bearer token, if the session is live. When the session was read
+    /// recently: no read at all while this process hears revocations (PostgreSQL,
+    /// [`crate::Store::hear_changes`]), else one small read (the revocation epoch). Otherwise
+    /// one read of the session, its account and its live roles together.
     pub async fn principal(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Principal>> {
         let hash = token_hash(token);
-        let epoch = self.auth_epoch().await?;
-        if let Some(p) = self.store.principals.get(&hash, epoch, now) {
+        let stamp = match self.store.changes.generation(Topic::Auth) {
+            Some(g) => Stamp::Heard(g),
+            None => Stamp::Epoch(self.auth_epoch().await?),
+        };
+        if let Some(p) = self.store.principals.get(&hash, stamp, now) {
             return Ok(Some(p));
         }
         let Some((principal, expires_at)) = self.read_principal(&hash).await? else {
@@ -419,7 +433,7 @@ impl Accounts<'_> {
         }
         self.store
             .principals
-            .put(hash, principal.clone(), expires_at, epoch);
+            .put(hash, principal.clone(), expires_at, stamp);
         Ok(Some(principal))
     }
 
@@ -506,8 +520,9 @@ impl Accounts<'_> {
         Ok(Some((Principal { account, roles }, expires_at)))
     }
 
-    /// Raises the revocation epoch in the caller's transaction: every cached principal, in
-    /// every process, is read again on its next request.
+    /// Raises the revocation epoch in the caller's transaction and tells the listening
+    /// processes at its commit: every cached principal, in every process, is read again on
+    /// its next request.
     pub(crate) async fn bump_auth_epoch(&self, c: &impl sea_orm::ConnectionTrait) -> Result<()> {
         let q = Query::update()
             .table(Alias::new("auth_epoch"))
@@ -515,6 +530,10 @@ impl Accounts<'_> {
             .and_where(Expr::col(Alias::new("id")).eq(1))
             .to_owned();
         c.execute(&q).await?;
+        crate::changes::notify(c, Topic::Auth).await?;
+        // Here at once (the notification comes back after the commit too): what a request
+        // reads meanwhile, before the commit, is kept under a generation that is over.
+        self.store.changes.changed(Topic::Auth);
         self.store.principals.clear();
         Ok(())
     }

@@ -723,6 +723,7 @@ impl Registry<'_> {
         let unit_id = |code: &str| known.get(code).map(|k| k.id).unwrap_or_default();
         write_units(&txn, &plans, &unit_id, now, progress).await?;
         if !plans.is_empty() {
+            self.store.tree_changing();
             crate::tree::ancestry::rebuild(&txn).await?;
         }
         hamlets::write_hamlets(&txn, &hamlet_plans, &unit_id, now).await?;

@@ -972,6 +972,9 @@ impl Statistics<'_> {
         progress: &mut (dyn FnMut(&str, u64, u64) + Send),
     ) -> Result<()> {
         batch.check()?;
+        if !batch.units.is_empty() {
+            self.store.tree_changing();
+        }
         // PostgreSQL: the loader's own transaction, which COPYs; SQLite: the writer's.
         if let Some(pg) = PgLoad::begin(self.db()).await? {
             load_batch(&pg, batch, rounds, now, progress).await?;

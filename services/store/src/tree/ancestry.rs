@@ -7,8 +7,11 @@
 //! links it changed; their rows and those of every unit below them are computed again by the
 //! core (`memberflow_workflow::tree::ancestry_rows`) from `unit` and `unit_parent`. `memberflow
 //! check --history` recomputes the whole table and reports any difference ([`Tree::verify_ancestry`]).
+//! Each of them also tells the processes that cache paths to the root (`crate::changes`).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use memberflow_workflow::tree::{AncestryRow, ParentLink, UnitSpan, ancestry_rows};
@@ -19,6 +22,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Tree;
+use crate::changes::{Topic, notify};
 use crate::entity::{unit, unit_ancestry, unit_parent};
 use crate::error::{Result, StoreError};
 use crate::loader::BulkWrite;
@@ -27,6 +31,80 @@ use crate::stats::bulk::{cols, insert_rows};
 
 /// Ids per `IN (…)` list: within both databases' limits on bound parameters.
 const CHUNK: usize = 500;
+
+/// How long a path read from the database is reused at most, tree changes aside.
+const PATH_TTL: Duration = Duration::from_secs(60);
+
+/// Paths kept at most; past it the cache starts again empty.
+const PATH_CACHE_MAX: usize = 50_000;
+
+/// Paths to the root of units on a day, read recently ([`Tree::paths_on`]): used only while
+/// this process hears the tree's changes and no change came since the read
+/// (`crate::changes`), and within [`PATH_TTL`] of it.
+#[derive(Debug, Default)]
+pub(crate) struct PathCache(Mutex<HashMap<(Uuid, NaiveDate), CachedPath>>);
+
+#[derive(Debug)]
+struct CachedPath {
+    generation: u64,
+    read_at: Instant,
+    path: Arc<Vec<UnitRecord>>,
+}
+
+impl PathCache {
+    /// The cached paths of `ids` on `d` read under `generation`, into `out`; the ids missing.
+    fn take(
+        &self,
+        ids: &[Uuid],
+        d: NaiveDate,
+        generation: u64,
+        out: &mut HashMap<Uuid, Vec<UnitRecord>>,
+    ) -> Vec<Uuid> {
+        let Ok(m) = self.0.lock() else {
+            return ids.to_vec();
+        };
+        ids.iter()
+            .filter(|id| {
+                match m
+                    .get(&(**id, d))
+                    .filter(|c| c.generation == generation && c.read_at.elapsed() < PATH_TTL)
+                {
+                    Some(c) => {
+                        out.insert(**id, c.path.as_ref().clone());
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .copied()
+            .collect()
+    }
+
+    fn put(&self, paths: &HashMap<Uuid, Vec<UnitRecord>>, d: NaiveDate, generation: u64) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() + paths.len() > PATH_CACHE_MAX {
+                m.clear();
+            }
+            let read_at = Instant::now();
+            for (id, path) in paths {
+                m.insert(
+                    (*id, d),
+                    CachedPath {
+                        generation,
+                        read_at,
+                        path: Arc::new(path.clone()),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
 
 /// Rows of `unit_ancestry` valid on `d`.
 pub(crate) fn valid_on(d: NaiveDate) -> Condition {
@@ -173,6 +251,7 @@ pub(crate) async fn refresh(c: &impl BulkWrite, changed: &[Uuid]) -> Result<()> 
     if changed.is_empty() {
         return Ok(());
     }
+    notify(c, Topic::Tree).await?;
     // Who is below a changed unit does not depend on the unit's own links, so the rows as
     // they stand still name every descendant.
     let mut set: HashSet<Uuid> = changed.iter().copied().collect();
@@ -220,6 +299,7 @@ pub(crate) async fn refresh(c: &impl BulkWrite, changed: &[Uuid]) -> Result<()> 
 
 /// Rewrites the whole table from `unit` and `unit_parent` (after an import).
 pub(crate) async fn rebuild(c: &impl BulkWrite) -> Result<()> {
+    notify(c, Topic::Tree).await?;
     let rows = ancestry_rows(&spans(c, None).await?, &links(c, None).await?, &[]);
     unit_ancestry::Entity::delete_many().exec(c).await?;
     insert(c, &rows).await
@@ -253,6 +333,28 @@ impl Tree<'_> {
     /// A unit that does not exist on `d` has a path of itself alone; an unknown id is
     /// `NOT_FOUND`.
     pub async fn paths_on(
+        &self,
+        ids: &[Uuid],
+        d: NaiveDate,
+    ) -> Result<HashMap<Uuid, Vec<UnitRecord>>> {
+        let generation = self.store.changes.generation(Topic::Tree);
+        let mut known: HashMap<Uuid, Vec<UnitRecord>> = HashMap::new();
+        let ids = match generation {
+            Some(g) => self.store.paths.take(ids, d, g, &mut known),
+            None => ids.to_vec(),
+        };
+        if ids.is_empty() {
+            return Ok(known);
+        }
+        let out = self.read_paths(&ids, d).await?;
+        if let Some(g) = generation {
+            self.store.paths.put(&out, d, g);
+        }
+        known.extend(out);
+        Ok(known)
+    }
+
+    async fn read_paths(
         &self,
         ids: &[Uuid],
         d: NaiveDate,

@@ -316,6 +316,7 @@ impl Tree<'_> {
         if let Some(pid) = input.parent_id {
             open_edge(&txn, id, pid, input.valid_from).await?;
         }
+        self.store.tree_changing();
         ancestry::refresh(&txn, &[id]).await?;
         journal(
             &txn,
@@ -397,27 +398,32 @@ impl Tree<'_> {
             return Ok(Vec::new());
         }
         let mut out: Vec<(Uuid, UnitRecord)> = Vec::new();
-        // Chunked so that a level with thousands of units stays within parameter limits.
+        // The units with their parent links of the day, in one query a chunk; chunked so that
+        // a level with thousands of units stays within parameter limits.
         for chunk in parents.chunks(500) {
-            let edges = unit_parent::Entity::find()
-                .filter(unit_parent::Column::ParentId.is_in(chunk.iter().copied()))
-                .filter(valid_on_edge(d))
-                .all(self.db())
-                .await?;
-            let parent_of: HashMap<Uuid, Uuid> =
-                edges.iter().map(|e| (e.unit_id, e.parent_id)).collect();
-            let ids: Vec<Uuid> = parent_of.keys().copied().collect();
-            for ids in ids.chunks(500) {
-                let units = unit::Entity::find()
-                    .filter(unit::Column::Id.is_in(ids.iter().copied()))
-                    .filter(valid_on_unit(d))
-                    .order_by_asc(unit::Column::Code)
-                    .all(self.db())
-                    .await?;
-                for u in units {
-                    let p = parent_of.get(&u.id).copied().unwrap_or_default();
-                    out.push((p, u.try_into()?));
-                }
+            let q = sea_orm::sea_query::Query::select()
+                .columns(<unit::Column as sea_orm::Iterable>::iter().map(|c| (unit::Entity, c)))
+                .expr_as(
+                    Expr::col((unit_parent::Entity, unit_parent::Column::ParentId)),
+                    sea_orm::sea_query::Alias::new("parent_of"),
+                )
+                .from(unit::Entity)
+                .inner_join(
+                    unit_parent::Entity,
+                    Expr::col((unit_parent::Entity, unit_parent::Column::UnitId))
+                        .equals((unit::Entity, unit::Column::Id)),
+                )
+                .cond_where(
+                    Condition::all()
+                        .add(unit_parent::Column::ParentId.is_in(chunk.iter().copied()))
+                        .add(valid_on_edge(d))
+                        .add(valid_on_unit(d)),
+                )
+                .to_owned();
+            for row in self.db().query_all(&q).await? {
+                let u = <unit::Model as sea_orm::FromQueryResult>::from_query_result(&row, "")?;
+                let p: Uuid = row.try_get("", "parent_of")?;
+                out.push((p, u.try_into()?));
             }
         }
         out.sort_by(|a: &(Uuid, UnitRecord), b| a.1.code.cmp(&b.1.code));
@@ -508,6 +514,7 @@ impl Tree<'_> {
             close_edge(&txn, &edge, d).await?;
         }
         open_edge(&txn, id, new_parent, d).await?;
+        self.store.tree_changing();
         ancestry::refresh(&txn, &[id]).await?;
         crate::stats::rollup::shift_after(&txn, shift).await?;
         crate::stats::forecast::shift_after(&txn, open).await?;
@@ -665,6 +672,7 @@ impl Tree<'_> {
             crate::stats::count_members(&txn, &moved, 1).await?;
         }
         changed.extend(seen.iter().copied());
+        self.store.tree_changing();
         ancestry::refresh(&txn, &changed).await?;
         journal(
             &txn,
@@ -731,6 +739,7 @@ impl Tree<'_> {
         let model = am.update(&txn).await?;
         // A hamlet branch dissolved: its hamlets' links end with it.
         crate::registry::end_unit_links(&txn, &u, d, None).await?;
+        self.store.tree_changing();
         ancestry::refresh(&txn, &[id]).await?;
         crate::stats::rollup::shift_after(&txn, shift).await?;
         crate::stats::forecast::shift_after(&txn, open).await?;
