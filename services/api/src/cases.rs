@@ -16,7 +16,7 @@ use memberflow_store::{
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::{
-    self, Actor, AvailabilityStatus, Definition, Event, InputType, Reason, Refusal,
+    self, Actor, AvailabilityStatus, Definition, Effect, Event, InputType, Reason, Refusal,
     RuleSetSelection, Transition, Value, Values,
 };
 use memberflow_workflow::text::{Lang, Text};
@@ -1323,7 +1323,10 @@ fn outcome(
             event,
             decision,
         } => {
-            app(ctx).committed();
+            // The outbox's sender has something new only when the step queued a row for it.
+            if decision.effects.iter().any(Effect::queues_outbox_row) {
+                app(ctx).committed();
+            }
             app(ctx).bus.publish(crate::live::change(
                 case.id,
                 case.unit_id,

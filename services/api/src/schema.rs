@@ -84,7 +84,8 @@ pub struct ApiOptions {
     pub introspection: bool,
     /// How long a login session lasts, in minutes.
     pub session_minutes: u32,
-    /// Called after each committed step.
+    /// Called after each committed step that queued an outbox row (a mail, a reminder), an
+    /// applied migration of cases and a dead letter sent again: the host wakes its sender.
     pub after_commit: Option<AfterCommit>,
     /// Most aliases one operation may use.
     pub max_aliases: usize,

@@ -124,6 +124,17 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// Whether the shell queues a row for the outbox's sender for it (a mail, a reminder):
+    /// the sender is then woken after the step's commit, and only then.
+    pub fn queues_outbox_row(&self) -> bool {
+        matches!(
+            self,
+            Effect::SendMail { .. }
+                | Effect::ScheduleReminder { .. }
+                | Effect::ScheduleRecurringReminder { .. }
+        )
+    }
+
     /// A mail effect from its spec.
     pub(crate) fn mail(spec: &MailSpec) -> Effect {
         Effect::SendMail {
