@@ -368,14 +368,8 @@ pub(crate) async fn case_path_in(
     unit: Uuid,
     on: NaiveDate,
 ) -> Result<Vec<Uuid>, memberflow_store::StoreError> {
-    let tree = store.tree();
-    let mut path = tree.paths_on(&[unit], on).await?.remove(&unit);
-    if let Some([u]) = path.as_deref()
-        && let Some(last) = last_day(u.valid_to, on)
-    {
-        path = tree.paths_on(&[unit], last).await?.remove(&unit);
-    }
-    Ok(path.unwrap_or_default().iter().map(|u| u.id).collect())
+    let path = store.tree().case_path_on(unit, on).await?;
+    Ok(path.iter().map(|u| u.id).collect())
 }
 
 /// The last day of a unit that ends on `end` (its `valid_to`), if it has ended by `on`: the
@@ -408,20 +402,26 @@ pub(crate) async fn case_roles(
     on: NaiveDate,
     rule_set: Option<&str>,
 ) -> async_graphql::Result<(String, Vec<RoleRef>)> {
+    let path = case_path(ctx, unit, on).await?;
+    roles_on_path(ctx, &path, subject, on, rule_set)
+}
+
+/// [`case_roles`] on the case's `path` (its unit first), already known.
+pub(crate) fn roles_on_path(
+    ctx: &Context<'_>,
+    path: &[PathUnit<Uuid>],
+    subject: Option<Uuid>,
+    on: NaiveDate,
+    rule_set: Option<&str>,
+) -> async_graphql::Result<(String, Vec<RoleRef>)> {
     let who = caller(ctx)?;
     let a = app(ctx);
     let set = match rule_set {
         Some(id) => a.catalog.rules.get(id),
         None => a.catalog.rules.for_date(on),
     };
-    let path = case_path(ctx, unit, on).await?;
     let grants: Vec<Grant<Uuid>> = who.principal.grants();
-    let roles = access::case_roles(
-        &grants,
-        &path,
-        competent_level(set),
-        is_member(who, subject),
-    );
+    let roles = access::case_roles(&grants, path, competent_level(set), is_member(who, subject));
     Ok((who.principal.account.username.clone(), roles))
 }
 

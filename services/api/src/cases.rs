@@ -11,9 +11,9 @@ use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
     CaseDefinition as _, CaseEventRecord, CaseFilter, CaseOutcome, CaseRecord, Command,
-    MigrateCases, MigrationMode, NewCase, RefusalRecording, Subtree,
+    MigrateCases, MigrationMode, NewCase, RefusalRecording, Subtree, UnitRecord,
 };
-use memberflow_workflow::access::Permission;
+use memberflow_workflow::access::{PathUnit, Permission};
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::{
     self, Actor, AvailabilityStatus, Definition, Effect, Event, InputType, Reason, Refusal,
@@ -23,7 +23,7 @@ use memberflow_workflow::text::{Lang, Text};
 
 use crate::access::{
     CaseView, caller, case_roles, case_subject, case_visibility, read_case, require_everywhere,
-    require_on_case,
+    require_on_case, roles_on_path,
 };
 use crate::error::{ApiError, Code, OrGql, graphql_error};
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
@@ -1278,6 +1278,63 @@ async fn actor_for(
     Ok(Actor::new(id, roles))
 }
 
+/// The command of a step on `case` (as its transaction read it, placed on `path`) and how its caller sees the
+/// case, or why the caller may not fire it: a transition the workflow lacks, no role it
+/// names, inputs that do not parse.
+fn prepare_step(
+    ctx: &Context<'_>,
+    case: &CaseRecord,
+    path: &[UnitRecord],
+    input: &FireInput,
+    today: NaiveDate,
+) -> async_graphql::Result<(Command, CaseView)> {
+    let l = lang(ctx);
+    let a = app(ctx);
+    let def = a.catalog.definition_of(case).gql(l)?;
+    let t = def.transition(&input.transition).ok_or_else(|| {
+        graphql_error(
+            Code::TransitionRefused,
+            &[Text::new(
+                format!("Quy trình không có bước «{}».", input.transition),
+                format!("The workflow has no transition `{}`.", input.transition),
+            )],
+            l,
+        )
+    })?;
+    let set = match def.rule_set_selection {
+        RuleSetSelection::CaseOpened => case.snapshot().gql(l)?.opening_rule_set(),
+        RuleSetSelection::EventDate => None,
+    };
+    let path: Vec<PathUnit<uuid::Uuid>> = path
+        .iter()
+        .map(|u| PathUnit {
+            id: u.id,
+            kind: u.kind,
+        })
+        .collect();
+    let (id, roles) = roles_on_path(ctx, &path, case.subject_member_id, today, set)?;
+    let actor = Actor::new(id, roles);
+    ensure_may_fire(t, &actor, l)?;
+    let view = view_of(&actor);
+    let mut event = Event::new(input.transition.clone(), actor);
+    event.inputs = to_values(t, input.inputs.clone()).gql(l)?;
+    dates_not_too_far(&event.inputs, a.clock.today()).gql(l)?;
+    Ok((
+        Command {
+            event,
+            idempotency_key: input.idempotency_key.clone(),
+            refusals: if input.record_refusal.unwrap_or(false) {
+                RefusalRecording::Record
+            } else {
+                RefusalRecording::Discard
+            },
+            today,
+            now: a.clock.now(),
+        },
+        view,
+    ))
+}
+
 /// `FORBIDDEN` unless one of the actor's roles is one the transition names. (The engine
 /// checks the same again; this answers a caller with no part in the step before anything of
 /// the case is decided or shown.)
@@ -1476,43 +1533,30 @@ impl CaseMutation {
         caller(ctx)?;
         let today = input.on.map_or_else(|| a.clock.today(), |d| d.0);
         not_in_future(today, a.clock.today(), l)?;
-        let case = a.store.cases().case(case_id).await.gql(l)?;
-        let def = a.catalog.definition_of(&case).gql(l)?;
-        let t = def.transition(&input.transition).ok_or_else(|| {
-            graphql_error(
-                Code::TransitionRefused,
-                &[Text::new(
-                    format!("Quy trình không có bước «{}».", input.transition),
-                    format!("The workflow has no transition `{}`.", input.transition),
-                )],
-                l,
-            )
-        })?;
-        let actor = actor_for(ctx, def, &case, today).await?;
-        ensure_may_fire(t, &actor, l)?;
-        let view = view_of(&actor);
-        let mut event = Event::new(input.transition.clone(), actor);
-        event.inputs = to_values(t, input.inputs).gql(l)?;
-        dates_not_too_far(&event.inputs, a.clock.today()).gql(l)?;
-        let command = Command {
-            event,
-            idempotency_key: input.idempotency_key,
-            refusals: if input.record_refusal.unwrap_or(false) {
-                RefusalRecording::Record
-            } else {
-                RefusalRecording::Discard
-            },
-            today,
-            now: a.clock.now(),
-        };
-        if input.dry_run.unwrap_or(false) {
+        let dry_run = input.dry_run.unwrap_or(false);
+        // The step's transaction locks the case first; who may fire what is decided on the
+        // row the step writes (no read of the case before), and a refusal ends the
+        // transaction with nothing written. A race lost runs it all again.
+        let store = &a.store;
+        let fired = memberflow_store::retrying(|| async {
+            let locked = store.cases().lock_case(case_id, today).await?;
+            match prepare_step(ctx, locked.case(), locked.path(), &input, today) {
+                Err(refused) => {
+                    locked.release().await?;
+                    Ok(Err(refused))
+                }
+                Ok((command, view)) => store
+                    .cases()
+                    .fire_locked(&a.catalog, locked, input.expected_version, command, dry_run)
+                    .await
+                    .map(|o| Ok((o, view))),
+            }
+        })
+        .await
+        .gql(l)?;
+        let (o, view) = fired?;
+        if dry_run {
             // The real step in its transaction, rolled back: it cannot disagree with the step.
-            let o = a
-                .store
-                .cases()
-                .dry_run_case(&a.catalog, case_id, input.expected_version, command)
-                .await
-                .gql(l)?;
             return match o {
                 CaseOutcome::Applied { case, decision, .. } => Ok(StepResult {
                     to_state: decision.to.clone(),
@@ -1528,12 +1572,6 @@ impl CaseMutation {
                 }
             };
         }
-        let o = a
-            .store
-            .cases()
-            .fire_case(&a.catalog, case_id, input.expected_version, command)
-            .await
-            .gql(l)?;
         outcome(ctx, o, view, l)
     }
 }

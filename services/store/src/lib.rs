@@ -74,8 +74,8 @@ pub use accounts::{
 };
 pub use cases::{
     CaseBrief, CaseDefinition, CaseEventRecord, CaseFilter, CaseMigration, CaseOutcome, CasePage,
-    CaseRecord, CaseVisibility, Cases, ChainBreak, Command, DueItem, EscalationReport,
-    MigrateCases, MigrationMode, NewCase, PassedDeadline, RefusalRecording, Subtree,
+    CaseRecord, CaseVisibility, Cases, ChainBreak, Command, DueItem, EscalationReport, LockedCase,
+    MigrateCases, MigrationMode, NewCase, PassedDeadline, RefusalRecording, Subtree, retrying,
 };
 pub use error::{Result, StoreError};
 pub use ops::{OpsSnapshot, PoolUsage};

@@ -13,6 +13,7 @@
 mod briefs;
 mod deadlines;
 
+use crate::UnitRecord;
 pub use briefs::CaseBrief;
 pub use deadlines::{DueItem, PassedDeadline};
 
@@ -293,6 +294,39 @@ pub struct Command {
     pub now: DateTime<Utc>,
 }
 
+/// A step under way: its transaction, begun by [`Cases::lock_case`], and the case read and
+/// locked in it.
+#[derive(Debug)]
+pub struct LockedCase {
+    txn: DatabaseTransaction,
+    model: cases::Model,
+    case: CaseRecord,
+    path: Vec<UnitRecord>,
+}
+
+impl LockedCase {
+    /// The case, as the step will find it.
+    pub fn case(&self) -> &CaseRecord {
+        &self.case
+    }
+
+    /// The path its steps are authorized on for the step's day ([`Tree::case_path_on`]: its
+    /// unit and the unit's ancestors, nearest first), read in the step's transaction when it
+    /// was not known already: the caller needs no connection of its own while it holds this
+    /// one.
+    ///
+    /// [`Tree::case_path_on`]: crate::Tree::case_path_on
+    pub fn path(&self) -> &[UnitRecord] {
+        &self.path
+    }
+
+    /// Ends the transaction without writing anything (the caller refused the step).
+    pub async fn release(self) -> Result<()> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
+}
+
 /// A case to open.
 #[derive(Debug, Clone)]
 pub struct NewCase {
@@ -518,8 +552,9 @@ fn conflict_on_busy(e: sea_orm::DbErr) -> StoreError {
 }
 
 /// Runs `attempt` until it does not lose a race, at most [`ATTEMPTS`] times. Each attempt is
-/// a transaction of its own: a lost one wrote nothing.
-async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+/// a transaction of its own: a lost one wrote nothing. For a caller that runs a step in parts
+/// ([`Cases::lock_case`], then [`Cases::fire_locked`]).
+pub async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
@@ -1225,11 +1260,76 @@ impl Cases<'_> {
         catalog: &Catalog,
         case_id: Uuid,
         expected_version: Option<u64>,
+        cmd: Command,
+        mode: Mode,
+    ) -> Result<CaseOutcome> {
+        let locked = self.lock_case(case_id, cmd.today).await?;
+        self.fire_in(catalog, locked, expected_version, cmd, mode)
+            .await
+    }
+
+    /// Begins a step's transaction and reads its case in it, locked (`FOR UPDATE` on
+    /// PostgreSQL; SQLite's write lock is the transaction's), with the path it is placed on for
+    /// the step's day `on`: what the caller decides from the case (who may act on it, with
+    /// which inputs) is decided on the row the step writes, with no read of the case before. Then [`Cases::fire_locked`]; dropped, or
+    /// [`LockedCase::release`]d, nothing is written.
+    pub async fn lock_case(&self, case_id: Uuid, on: NaiveDate) -> Result<LockedCase> {
+        let txn = self.begin_write().await?;
+        let model = cases::Entity::find_by_id(case_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(conflict_on_busy)?
+            .ok_or_else(|| StoreError::not_found("case", case_id))?;
+        let case: CaseRecord = model.clone().try_into()?;
+        let path = self
+            .store
+            .tree()
+            .case_path_via(&txn, case.unit_id, on)
+            .await?;
+        Ok(LockedCase {
+            txn,
+            model,
+            case,
+            path,
+        })
+    }
+
+    /// The step `cmd` on the case `locked` holds, as [`Cases::fire_case`] carries it out (or,
+    /// `dry_run`, as [`Cases::dry_run_case`] tries it), in the transaction [`Cases::lock_case`]
+    /// began. A race lost is [`StoreError::Contended`]: run the whole step again, the lock
+    /// included ([`retrying`]).
+    pub async fn fire_locked(
+        &self,
+        catalog: &Catalog,
+        locked: LockedCase,
+        expected_version: Option<u64>,
+        mut cmd: Command,
+        dry_run: bool,
+    ) -> Result<CaseOutcome> {
+        let mode = if dry_run {
+            cmd.refusals = RefusalRecording::Discard;
+            Mode::DryRun
+        } else {
+            Mode::Apply
+        };
+        self.fire_in(catalog, locked, expected_version, cmd, mode)
+            .await
+    }
+
+    async fn fire_in(
+        &self,
+        catalog: &Catalog,
+        locked: LockedCase,
+        expected_version: Option<u64>,
         mut cmd: Command,
         mode: Mode,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
-        let txn = self.begin_write().await?;
+        let LockedCase {
+            txn, model, case, ..
+        } = locked;
+        let case_id = case.id;
         if let Some(key) = &cmd.idempotency_key {
             lock_key(&txn, key).await?;
         }
@@ -1240,22 +1340,11 @@ impl Cases<'_> {
                 return Err(key_reused("một hồ sơ khác", "another case"));
             }
             check_same_request(&first, &cmd)?;
-            let case = cases::Entity::find_by_id(case_id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| StoreError::not_found("case", case_id))?;
             return Ok(CaseOutcome::Replayed {
-                case: Box::new(case.try_into()?),
+                case: Box::new(case),
                 event: Box::new(first.into()),
             });
         }
-        let model = cases::Entity::find_by_id(case_id)
-            .lock_exclusive()
-            .one(&txn)
-            .await
-            .map_err(conflict_on_busy)?
-            .ok_or_else(|| StoreError::not_found("case", case_id))?;
-        let case: CaseRecord = model.clone().try_into()?;
         if let Some(v) = expected_version
             && v != case.version
         {

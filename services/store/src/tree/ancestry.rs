@@ -315,6 +315,56 @@ pub struct AncestryProblem {
     pub problem: String,
 }
 
+/// The paths of `ids` on `d` as [`Tree::paths_on`] gives them, read through `c`.
+async fn read_paths(
+    c: &impl ConnectionTrait,
+    ids: &[Uuid],
+    d: NaiveDate,
+) -> Result<HashMap<Uuid, Vec<UnitRecord>>> {
+    let mut out: HashMap<Uuid, Vec<UnitRecord>> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows = unit_ancestry::Entity::find()
+            .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
+            .filter(valid_on(d))
+            .order_by_asc(unit_ancestry::Column::UnitId)
+            .order_by_asc(unit_ancestry::Column::Depth)
+            .find_also_related(unit::Entity)
+            .all(c)
+            .await?;
+        for (a, u) in rows {
+            let u = u.ok_or_else(|| StoreError::not_found("unit", a.ancestor_id))?;
+            out.entry(a.unit_id).or_default().push(u.try_into()?);
+        }
+    }
+    // A path starts with its unit: units that do not exist on `d` have no rows that day.
+    let missing: Vec<Uuid> = ids
+        .iter()
+        .filter(|id| {
+            out.get(id)
+                .is_none_or(|p| p.first().is_none_or(|u| u.id != **id))
+        })
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        let found: Vec<UnitRecord> = unit::Entity::find()
+            .filter(unit::Column::Id.is_in(missing.iter().copied()))
+            .all(c)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_>>()?;
+        for id in missing {
+            let u = found
+                .iter()
+                .find(|u| u.id == id)
+                .cloned()
+                .ok_or_else(|| StoreError::not_found("unit", id))?;
+            out.insert(id, vec![u]);
+        }
+    }
+    Ok(out)
+}
+
 impl Tree<'_> {
     /// The ancestors of `id` on `d`, nearest first (the unit itself not included).
     pub async fn ancestors_on(&self, id: Uuid, d: NaiveDate) -> Result<Vec<UnitRecord>> {
@@ -337,6 +387,16 @@ impl Tree<'_> {
         ids: &[Uuid],
         d: NaiveDate,
     ) -> Result<HashMap<Uuid, Vec<UnitRecord>>> {
+        self.paths_via(self.db(), ids, d).await
+    }
+
+    /// [`Tree::paths_on`], what is not cached read through `c` (a transaction under way).
+    pub(crate) async fn paths_via(
+        &self,
+        c: &impl ConnectionTrait,
+        ids: &[Uuid],
+        d: NaiveDate,
+    ) -> Result<HashMap<Uuid, Vec<UnitRecord>>> {
         let generation = self.store.changes.generation(Topic::Tree);
         let mut known: HashMap<Uuid, Vec<UnitRecord>> = HashMap::new();
         let ids = match generation {
@@ -346,7 +406,7 @@ impl Tree<'_> {
         if ids.is_empty() {
             return Ok(known);
         }
-        let out = self.read_paths(&ids, d).await?;
+        let out = read_paths(c, &ids, d).await?;
         if let Some(g) = generation {
             self.store.paths.put(&out, d, g);
         }
@@ -354,47 +414,29 @@ impl Tree<'_> {
         Ok(known)
     }
 
-    async fn read_paths(
+    /// The path a case of `unit` is placed on for `on` (authorization, lists): the unit's path
+    /// on `on`, or, for a unit that has ended by `on`, its path on its last day.
+    pub async fn case_path_on(&self, unit: Uuid, on: NaiveDate) -> Result<Vec<UnitRecord>> {
+        self.case_path_via(self.db(), unit, on).await
+    }
+
+    /// [`Tree::case_path_on`] through `c`.
+    pub(crate) async fn case_path_via(
         &self,
-        ids: &[Uuid],
-        d: NaiveDate,
-    ) -> Result<HashMap<Uuid, Vec<UnitRecord>>> {
-        let mut out: HashMap<Uuid, Vec<UnitRecord>> = HashMap::new();
-        for chunk in ids.chunks(CHUNK) {
-            let rows = unit_ancestry::Entity::find()
-                .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
-                .filter(valid_on(d))
-                .order_by_asc(unit_ancestry::Column::UnitId)
-                .order_by_asc(unit_ancestry::Column::Depth)
-                .find_also_related(unit::Entity)
-                .all(self.db())
-                .await?;
-            for (a, u) in rows {
-                let u = u.ok_or_else(|| StoreError::not_found("unit", a.ancestor_id))?;
-                out.entry(a.unit_id).or_default().push(u.try_into()?);
-            }
+        c: &impl ConnectionTrait,
+        unit: Uuid,
+        on: NaiveDate,
+    ) -> Result<Vec<UnitRecord>> {
+        let mut path = self.paths_via(c, &[unit], on).await?.remove(&unit);
+        if let Some([u]) = path.as_deref()
+            && let Some(last) = u
+                .valid_to
+                .filter(|end| on >= *end)
+                .and_then(|end| end.pred_opt())
+        {
+            path = self.paths_via(c, &[unit], last).await?.remove(&unit);
         }
-        // A path starts with its unit: units that do not exist on `d` have no rows that day.
-        let missing: Vec<Uuid> = ids
-            .iter()
-            .filter(|id| {
-                out.get(id)
-                    .is_none_or(|p| p.first().is_none_or(|u| u.id != **id))
-            })
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            let found = self.units(&missing).await?;
-            for id in missing {
-                let u = found
-                    .iter()
-                    .find(|u| u.id == id)
-                    .cloned()
-                    .ok_or_else(|| StoreError::not_found("unit", id))?;
-                out.insert(id, vec![u]);
-            }
-        }
-        Ok(out)
+        Ok(path.unwrap_or_default())
     }
 
     /// The ids of `id` and every unit below it on `d`: one index read.
