@@ -1374,8 +1374,24 @@ async fn load_batch(
     laps.lap("counters");
     // The batch's units (and, for a batch attached under a unit, nothing above them
     // changes): their ancestry from their links and their parents' rows.
-    let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
-    crate::tree::ancestry::refresh(txn, &new_units).await?;
+    let spans: Vec<memberflow_workflow::tree::UnitSpan<Uuid>> = units
+        .iter()
+        .map(|(id, u)| memberflow_workflow::tree::UnitSpan {
+            id: *id,
+            from: u.valid_from,
+            to: u.valid_to,
+        })
+        .collect();
+    let links: Vec<memberflow_workflow::tree::ParentLink<Uuid>> = edges
+        .iter()
+        .map(|(unit, parent, from, to)| memberflow_workflow::tree::ParentLink {
+            unit: *unit,
+            parent: *parent,
+            from: *from,
+            to: *to,
+        })
+        .collect();
+    crate::tree::ancestry::insert_new(txn, &spans, &links).await?;
     // The forecast's aggregates: the open admission cases of the batch and of its rounds, on
     // their units' chains (the ancestry just written).
     super::forecast::apply(txn, &open).await?;
