@@ -22,9 +22,9 @@ use std::time::Instant;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use futures::StreamExt as _;
 use memberflow_store::{
-    Backend, BulkAccount, BulkBadge, BulkBatch, BulkCaseRounds, BulkDiscipline, BulkEdge, BulkHamlet,
-    BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkTreeEvent, BulkUnit,
-    Store, StoreError,
+    Backend, BulkAccount, BulkBadge, BulkBatch, BulkCaseRounds, BulkDiscipline, BulkEdge,
+    BulkHamlet, BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus,
+    BulkTreeEvent, BulkUnit, Store, StoreError,
 };
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;

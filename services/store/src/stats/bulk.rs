@@ -1384,12 +1384,14 @@ async fn load_batch(
         .collect();
     let links: Vec<memberflow_workflow::tree::ParentLink<Uuid>> = edges
         .iter()
-        .map(|(unit, parent, from, to)| memberflow_workflow::tree::ParentLink {
-            unit: *unit,
-            parent: *parent,
-            from: *from,
-            to: *to,
-        })
+        .map(
+            |(unit, parent, from, to)| memberflow_workflow::tree::ParentLink {
+                unit: *unit,
+                parent: *parent,
+                from: *from,
+                to: *to,
+            },
+        )
         .collect();
     crate::tree::ancestry::insert_new(txn, &spans, &links).await?;
     // The forecast's aggregates: the open admission cases of the batch and of its rounds, on

@@ -321,7 +321,8 @@ async fn add_via(
         .filter(|(_, v)| v.0 != 0 || v.1 != 0)
         .collect();
     if let (Some(pg), Some(fresh)) = (copier, fresh) {
-        let (new, old): (Vec<_>, Vec<_>) = rows.into_iter().partition(|((u, _), _)| fresh.contains(u));
+        let (new, old): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|((u, _), _)| fresh.contains(u));
         let columns: Vec<String> = [
             stat_rollup::Column::Anchor,
             stat_rollup::Column::UnitId,
@@ -332,23 +333,21 @@ async fn add_via(
         .iter()
         .map(Iden::to_string)
         .collect();
-        let copied = try_copy(
-            pg,
-            "stat_rollup",
-            &columns,
-            &new,
-            &|((u, y), (b, a))| {
-                vec![
-                    key.as_str().into(),
-                    (*u).into(),
-                    (*y).into(),
-                    (*b).into(),
-                    (*a).into(),
-                ]
-            },
-        )
+        let copied = try_copy(pg, "stat_rollup", &columns, &new, &|((u, y), (b, a))| {
+            vec![
+                key.as_str().into(),
+                (*u).into(),
+                (*y).into(),
+                (*b).into(),
+                (*a).into(),
+            ]
+        })
         .await?;
-        rows = if copied { old } else { new.into_iter().chain(old).collect() };
+        rows = if copied {
+            old
+        } else {
+            new.into_iter().chain(old).collect()
+        };
     }
     let columns: Vec<String> = [
         stat_rollup::Column::Anchor,
