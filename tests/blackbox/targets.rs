@@ -1075,6 +1075,26 @@ async fn open_admission_cases_loaded_in_rounds_count_in_the_forecast() {
 }
 
 /// `memberflow check --stats` on the test database: its output and whether it agreed.
+/// The national demo loads its first province alone and the others two at a time on
+/// PostgreSQL (one at a time on SQLite), each added to the counters and aggregates under
+/// their lock, from the tree of its own batch: whatever the order the provinces commit in, the
+/// counters, the subtree aggregates and the ancestry agree with the registry.
+#[tokio::test]
+async fn the_national_demo_loaded_provinces_at_a_time_agrees_with_its_registry() {
+    let db = TestDb::create().await;
+    let url = db.url().to_owned();
+    let out = stdout(&memberflow(
+        &url,
+        &["demo", "national", "--members", "70000"],
+    ));
+    assert!(out.contains("demo national: 3 provinces"), "{out}");
+    let h = stdout(&memberflow(&url, &["check", "--history"]));
+    assert!(h.contains(": 0 problem(s)"), "{h}");
+    let (ok, report) = check_stats(&url, &[]);
+    assert!(ok, "{report}");
+    assert!(report.contains(" 0 difference(s)"), "{report}");
+}
+
 fn check_stats(db: &str, extra: &[&str]) -> (bool, String) {
     let mut args = vec!["check", "--stats"];
     args.extend_from_slice(extra);

@@ -20,10 +20,11 @@ use std::io::{IsTerminal as _, Write as _};
 use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use futures::StreamExt as _;
 use memberflow_store::{
-    BulkAccount, BulkBadge, BulkBatch, BulkCaseRounds, BulkDiscipline, BulkEdge, BulkHamlet,
-    BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus, BulkTreeEvent, BulkUnit,
-    Store, StoreError,
+    Backend, BulkAccount, BulkBadge, BulkBatch, BulkCaseRounds, BulkDiscipline, BulkEdge,
+    BulkHamlet, BulkHamletLink, BulkMember, BulkMembership, BulkResidence, BulkStatus,
+    BulkTreeEvent, BulkUnit, Store, StoreError,
 };
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::engine::DisciplineStatus;
@@ -1605,6 +1606,9 @@ async fn load(
         })
 }
 
+/// Provinces of the national demo loaded at once on PostgreSQL (after the first).
+const NATIONAL_LOADS: usize = 2;
+
 /// The national demo's provinces have no cases.
 struct NoCases;
 
@@ -1715,13 +1719,27 @@ pub async fn run(
             load(store, &root, &mut NoCases, "national".into(), now).await?;
             let n = plan.len();
             let (mut units, mut people) = (root.units.len(), 0usize);
-            for (i, (prefix, figures, province_seed)) in plan.into_iter().enumerate() {
-                let mut batch = province(
-                    &figures,
-                    &prefix,
-                    &format!("Đảng bộ tỉnh số {}", i + 1),
-                    province_seed,
-                );
+            // Each province is generated on a blocking thread and loaded in its own
+            // transaction. The first alone (on a registry without members it builds the
+            // counters); then, on PostgreSQL, `NATIONAL_LOADS` at a time on as many
+            // connections: one backend writes one province at a time, so two use both cores
+            // of a small machine. Their counters and aggregates are added under the counters'
+            // lock (`lock_counters`), one province after the other, in whatever order they
+            // come; the sums are the same.
+            let parallel = match store.backend() {
+                Backend::Postgres => NATIONAL_LOADS,
+                Backend::Sqlite => 1,
+            };
+            let load_one = |i: usize, (prefix, figures, province_seed): (String, Figures, u64)| async move {
+                let mut batch = tokio::task::spawn_blocking(move || {
+                    province(
+                        &figures,
+                        &prefix,
+                        &format!("Đảng bộ tỉnh số {}", i + 1),
+                        province_seed,
+                    )
+                })
+                .await?;
                 batch.attach_under = Some("TW".into());
                 load(
                     store,
@@ -1731,8 +1749,21 @@ pub async fn run(
                     now,
                 )
                 .await?;
-                units += batch.units.len();
-                people += batch.members.len();
+                anyhow::Ok((batch.units.len(), batch.members.len()))
+            };
+            let mut plan = plan.into_iter().enumerate();
+            if let Some((i, p)) = plan.next() {
+                let (u, m) = load_one(i, p).await?;
+                units += u;
+                people += m;
+            }
+            let mut loads = futures::stream::iter(plan)
+                .map(|(i, p)| load_one(i, p))
+                .buffer_unordered(parallel);
+            while let Some(done) = loads.next().await {
+                let (u, m) = done?;
+                units += u;
+                people += m;
             }
             eprintln!(
                 "built the national demo ({n} provinces) in {:.2} s",

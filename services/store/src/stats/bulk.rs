@@ -431,8 +431,14 @@ impl IdSource {
     }
 }
 
+/// The ids of a batch's rows of one kind (units, members, hamlets, accounts), in ascending
+/// order: each row's indexes keyed by them take a batch's rows side by side, in a few pages,
+/// rather than one page each, spread over the whole index (at a national scale, far more
+/// pages than the database keeps in memory).
 fn ids(seed: u64, salt: u64, n: usize) -> Vec<Uuid> {
-    IdSource::new(seed, salt).take(n)
+    let mut ids = IdSource::new(seed, salt).take(n);
+    ids.sort_unstable();
+    ids
 }
 
 impl BulkBatch {
@@ -1035,8 +1041,11 @@ async fn load_batch(
     }
     let attach = match &batch.attach_under {
         Some(code) => Some(
+            // Locked as a foreign key's check would (see `PgLoad::begin`): it cannot go
+            // before the load commits.
             unit::Entity::find()
                 .filter(unit::Column::Code.eq(code.as_str()))
+                .lock(sea_orm::sea_query::LockType::KeyShare)
                 .one(txn)
                 .await?
                 .ok_or_else(|| StoreError::not_found("unit", code))?
@@ -1362,13 +1371,32 @@ async fn load_batch(
         progress("counters", rows.len() as u64, rows.len() as u64);
     }
     if counters.admissions_built {
-        add_admissions_via(txn, txn.copier(), &contribution).await?;
+        // The batch's units are new: their admission rows are inserted, not added.
+        add_admissions_via(txn, txn.copier(), &contribution, true).await?;
     }
     laps.lap("counters");
     // The batch's units (and, for a batch attached under a unit, nothing above them
     // changes): their ancestry from their links and their parents' rows.
-    let new_units: Vec<Uuid> = units.iter().map(|(id, _)| *id).collect();
-    crate::tree::ancestry::refresh(txn, &new_units).await?;
+    let spans: Vec<memberflow_workflow::tree::UnitSpan<Uuid>> = units
+        .iter()
+        .map(|(id, u)| memberflow_workflow::tree::UnitSpan {
+            id: *id,
+            from: u.valid_from,
+            to: u.valid_to,
+        })
+        .collect();
+    let links: Vec<memberflow_workflow::tree::ParentLink<Uuid>> = edges
+        .iter()
+        .map(
+            |(unit, parent, from, to)| memberflow_workflow::tree::ParentLink {
+                unit: *unit,
+                parent: *parent,
+                from: *from,
+                to: *to,
+            },
+        )
+        .collect();
+    crate::tree::ancestry::insert_new(txn, &spans, &links).await?;
     // The forecast's aggregates: the open admission cases of the batch and of its rounds, on
     // their units' chains (the ancestry just written).
     super::forecast::apply(txn, &open).await?;
@@ -1397,6 +1425,26 @@ async fn load_batch(
             .max()
             .map(|d| chrono::Datelike::year(&d));
         let counters = lock_counters(txn).await?;
+        // The chains of the batch's units, from the batch itself and the lineage of the unit
+        // it is attached under: not read back from the tree stored, whatever its size.
+        let tree = super::rollup::LocalTree::with_new_units(
+            txn,
+            units
+                .iter()
+                .map(|(id, u)| {
+                    (
+                        *id,
+                        u.valid_from,
+                        u.valid_to,
+                        u.successor.map(|s| id_of(&unit_ids, s)),
+                    )
+                })
+                .collect(),
+            edges.clone(),
+            &attach.into_iter().collect::<Vec<_>>(),
+        )
+        .await?;
+        let fresh: std::collections::HashSet<Uuid> = unit_ids.iter().copied().collect();
         super::rollup::apply_own_via(
             txn,
             txn.copier(),
@@ -1406,6 +1454,10 @@ async fn load_batch(
                 admissions: &contribution.admissions,
                 tree_changed,
             },
+            Some(super::rollup::NewUnits {
+                tree: &tree,
+                ids: &fresh,
+            }),
         )
         .await?;
     }

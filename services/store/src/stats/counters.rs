@@ -25,7 +25,7 @@ use super::entity::{
 };
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
-use crate::loader::{BulkWrite, PgLoad, try_copy_add};
+use crate::loader::{BulkWrite, PgLoad, try_copy, try_copy_add};
 
 /// The name of the admissions counter in `stat_counter`.
 pub(crate) const ADMISSIONS: &str = "admissions";
@@ -473,19 +473,24 @@ pub(crate) async fn add_admissions(
     c: &impl ConnectionTrait,
     contribution: &Contribution,
 ) -> Result<()> {
-    add_admissions_via(c, None, contribution).await
+    add_admissions_via(c, None, contribution, false).await
 }
 
 /// [`add_admissions`], each counter's rows added with one COPY and one upsert when `copier`
 /// is the PostgreSQL bulk loader.
+///
+/// `fresh`: every unit of `contribution` is new (a bulk load's units), so it has no row yet
+/// and the rows are copied straight into the tables rather than upserted.
 pub(crate) async fn add_admissions_via(
     c: &impl ConnectionTrait,
     copier: Option<&PgLoad>,
     contribution: &Contribution,
+    fresh: bool,
 ) -> Result<()> {
     add_counts(
         c,
         copier,
+        fresh,
         stat_admission::Entity,
         [stat_admission::Column::UnitId, stat_admission::Column::Year],
         stat_admission::Column::Admitted,
@@ -495,6 +500,7 @@ pub(crate) async fn add_admissions_via(
     add_counts(
         c,
         copier,
+        fresh,
         stat_admission_day::Entity,
         [
             stat_admission_day::Column::UnitId,
@@ -511,6 +517,7 @@ pub(crate) async fn add_admissions_via(
 async fn add_counts<E, K>(
     c: &impl ConnectionTrait,
     copier: Option<&PgLoad>,
+    fresh: bool,
     entity: E,
     key: [E::Column; 2],
     value: E::Column,
@@ -521,11 +528,27 @@ where
     K: Copy + Into<sea_orm::Value>,
 {
     let rows: Vec<(&(Uuid, K), &i64)> = counts.iter().filter(|(_, n)| **n != 0).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     let (k0, k1, v) = (
         Iden::to_string(&key[0]),
         Iden::to_string(&key[1]),
         Iden::to_string(&value),
     );
+    let row = |((u, k), n): &(&(Uuid, K), &i64)| vec![Expr::val(*u), Expr::val(*k), Expr::val(**n)];
+    if let (true, Some(pg)) = (fresh, copier)
+        && try_copy(
+            pg,
+            entity.table_name(),
+            &[k0.clone(), k1.clone(), v.clone()],
+            &rows,
+            &row,
+        )
+        .await?
+    {
+        return Ok(());
+    }
     if try_copy_add(
         copier,
         entity.table_name(),
@@ -533,7 +556,7 @@ where
         &[k0.as_str(), k1.as_str()],
         &[v.as_str()],
         &rows,
-        &|((u, k), n)| vec![Expr::val(*u), Expr::val(*k), Expr::val(**n)],
+        &row,
     )
     .await?
     {
@@ -680,7 +703,7 @@ pub(crate) async fn rebuild_with(
     if admissions {
         stat_admission::Entity::delete_many().exec(c).await?;
         stat_admission_day::Entity::delete_many().exec(c).await?;
-        add_admissions_via(c, c.copier(), contribution).await?;
+        add_admissions_via(c, c.copier(), contribution, false).await?;
         stat_counter::Entity::update_many()
             .col_expr(stat_counter::Column::Built, Expr::val(true))
             .filter(stat_counter::Column::Counter.eq(ADMISSIONS))

@@ -19,7 +19,7 @@
 //! (first build, repair, import) compute them from the counters ([`rebuild_from_counters`]);
 //! `check --stats` compares them with a recomputation from the registry.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use memberflow_workflow::stats::{self as core, AnchorDay, UnitSpan};
@@ -31,7 +31,7 @@ use super::counters::{Counters, internal, lock_counters, mark_built, rows_per_in
 use super::entity::{stat_admission, stat_counter, stat_membership, stat_rollup};
 use crate::entity::{unit, unit_parent};
 use crate::error::Result;
-use crate::loader::{BulkWrite, PgLoad, try_copy_add};
+use crate::loader::{BulkWrite, PgLoad, try_copy, try_copy_add};
 
 /// The name of the aggregate counter for `anchor` in `stat_counter`.
 pub(crate) fn rollup_counter(anchor: AnchorDay) -> String {
@@ -59,8 +59,10 @@ pub(crate) struct LocalTree {
     last_change: Option<NaiveDate>,
 }
 
-type UnitRow = (Uuid, NaiveDate, Option<NaiveDate>, Option<Uuid>);
-type EdgeRow = (Uuid, Uuid, NaiveDate, Option<NaiveDate>);
+/// A unit as the tree reads it: id, period, successor.
+pub(crate) type UnitRow = (Uuid, NaiveDate, Option<NaiveDate>, Option<Uuid>);
+/// A parent link: unit, parent, period.
+pub(crate) type EdgeRow = (Uuid, Uuid, NaiveDate, Option<NaiveDate>);
 
 impl LocalTree {
     /// The whole tree.
@@ -88,8 +90,32 @@ impl LocalTree {
 
     /// `ids` and every unit that ever stood above them or took them over.
     pub async fn around(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Self> {
+        let (units, edges) = Self::rows_around(c, ids).await?;
+        Ok(Self::from_rows(units, edges))
+    }
+
+    /// A bulk load's new units (`units`: id, period, successor; `edges`: their parent links,
+    /// those to units outside the batch included) with everything around the units outside it
+    /// they hang under (`outside`): the batch's part of the tree is taken from memory, and only
+    /// the lineage of `outside` is read, whatever the size of the tree already stored.
+    pub(crate) async fn with_new_units(
+        c: &impl ConnectionTrait,
+        mut units: Vec<UnitRow>,
+        mut edges: Vec<EdgeRow>,
+        outside: &[Uuid],
+    ) -> Result<Self> {
+        let (known_units, known_edges) = Self::rows_around(c, outside).await?;
+        units.extend(known_units);
+        edges.extend(known_edges);
+        Ok(Self::from_rows(units, edges))
+    }
+
+    async fn rows_around(
+        c: &impl ConnectionTrait,
+        ids: &[Uuid],
+    ) -> Result<(Vec<UnitRow>, Vec<EdgeRow>)> {
         if ids.is_empty() {
-            return Ok(Self::default());
+            return Ok((Vec::new(), Vec::new()));
         }
         let all = crate::tree::lineage(c, ids).await?;
         let mut units: Vec<UnitRow> = Vec::with_capacity(all.len());
@@ -120,7 +146,7 @@ impl LocalTree {
                     .await?,
             );
         }
-        Ok(Self::from_rows(units, edges))
+        Ok((units, edges))
     }
 
     fn from_rows(units: Vec<UnitRow>, edges: Vec<EdgeRow>) -> Self {
@@ -276,21 +302,53 @@ async fn extend(
 
 /// Adds `(unit, year) → (base, admitted)` deltas, inserting the rows that are missing.
 async fn add(c: &impl ConnectionTrait, anchor: AnchorDay, deltas: &Values) -> Result<()> {
-    add_via(c, None, anchor, deltas).await
+    add_via(c, None, anchor, deltas, None).await
 }
 
-/// [`add`], through one COPY and one upsert when `copier` is the PostgreSQL bulk loader.
+/// [`add`], through one COPY and one upsert when `copier` is the PostgreSQL bulk loader. The
+/// rows of `fresh` units (a bulk load's new units, which have no row yet) are copied straight
+/// into the table; only the others are upserted.
 async fn add_via(
     c: &impl ConnectionTrait,
     copier: Option<&PgLoad>,
     anchor: AnchorDay,
     deltas: &Values,
+    fresh: Option<&HashSet<Uuid>>,
 ) -> Result<()> {
     let key = anchor.to_string();
-    let rows: Vec<_> = deltas
+    let mut rows: Vec<_> = deltas
         .iter()
         .filter(|(_, v)| v.0 != 0 || v.1 != 0)
         .collect();
+    if let (Some(pg), Some(fresh)) = (copier, fresh) {
+        let (new, old): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|((u, _), _)| fresh.contains(u));
+        let columns: Vec<String> = [
+            stat_rollup::Column::Anchor,
+            stat_rollup::Column::UnitId,
+            stat_rollup::Column::Year,
+            stat_rollup::Column::Base,
+            stat_rollup::Column::Admitted,
+        ]
+        .iter()
+        .map(Iden::to_string)
+        .collect();
+        let copied = try_copy(pg, "stat_rollup", &columns, &new, &|((u, y), (b, a))| {
+            vec![
+                key.as_str().into(),
+                (*u).into(),
+                (*y).into(),
+                (*b).into(),
+                (*a).into(),
+            ]
+        })
+        .await?;
+        rows = if copied {
+            old
+        } else {
+            new.into_iter().chain(old).collect()
+        };
+    }
     let columns: Vec<String> = [
         stat_rollup::Column::Anchor,
         stat_rollup::Column::UnitId,
@@ -381,16 +439,25 @@ pub(crate) async fn apply_own(
     counters: &Counters,
     changes: &OwnChanges<'_>,
 ) -> Result<()> {
-    apply_own_via(c, None, counters, changes).await
+    apply_own_via(c, None, counters, changes, None).await
+}
+
+/// A bulk load's new units: the tree around them (built from the batch, see
+/// [`LocalTree::with_new_units`]) and their ids, which have no aggregate row yet.
+pub(crate) struct NewUnits<'a> {
+    pub tree: &'a LocalTree,
+    pub ids: &'a HashSet<Uuid>,
 }
 
 /// [`apply_own`], the aggregates' rows added through `copier` when it is the PostgreSQL bulk
-/// loader (one COPY and one upsert per anchor).
+/// loader (one COPY and one upsert per anchor). With `new`, the chains are walked on its tree
+/// instead of one read from the database, and the rows of its units are copied, not upserted.
 pub(crate) async fn apply_own_via(
     c: &impl ConnectionTrait,
     copier: Option<&PgLoad>,
     counters: &Counters,
     changes: &OwnChanges<'_>,
+    new: Option<NewUnits<'_>>,
 ) -> Result<()> {
     let kept = rollups(counters);
     if kept.is_empty() {
@@ -405,7 +472,14 @@ pub(crate) async fn apply_own_via(
     if seeds.is_empty() && changes.tree_changed.is_none() {
         return Ok(());
     }
-    let tree = LocalTree::around(c, &seeds).await?;
+    let read;
+    let tree = match &new {
+        Some(n) => n.tree,
+        None => {
+            read = LocalTree::around(c, &seeds).await?;
+            &read
+        }
+    };
     let mut chains: HashMap<(Uuid, i32), Option<Vec<Uuid>>> = HashMap::new();
     for (anchor, horizon) in kept {
         let empty = BTreeMap::new();
@@ -466,7 +540,7 @@ pub(crate) async fn apply_own_via(
                 add_to(*unit, *year, 0, *d);
             }
         }
-        add_via(c, copier, anchor, &deltas).await?;
+        add_via(c, copier, anchor, &deltas, new.as_ref().map(|n| n.ids)).await?;
     }
     Ok(())
 }
@@ -707,7 +781,7 @@ pub(crate) async fn rebuild_from_counters_via(
             delete = delete.filter(stat_rollup::Column::Year.gte(f));
         }
         delete.exec(c).await?;
-        add_via(c, copier, anchor, &values).await?;
+        add_via(c, copier, anchor, &values, None).await?;
         mark_built(c, rollup_counter(anchor), h).await?;
     }
     Ok(())

@@ -297,6 +297,40 @@ pub(crate) async fn refresh(c: &impl BulkWrite, changed: &[Uuid]) -> Result<()> 
     insert(c, &rows).await
 }
 
+/// The ancestry of units a bulk load has just created (`units`, and `links`: their parent
+/// links, those to units outside the load included), which no row names yet: what [`refresh`]
+/// writes for them, from the load's own data rather than read back (a new unit has nobody
+/// below it and no row to delete); only the rows of the units outside it hangs under are read.
+pub(crate) async fn insert_new(
+    c: &impl BulkWrite,
+    units: &[UnitSpan<Uuid>],
+    links: &[ParentLink<Uuid>],
+) -> Result<()> {
+    if units.is_empty() {
+        return Ok(());
+    }
+    let ids: HashSet<Uuid> = units.iter().map(|u| u.id).collect();
+    let outside: Vec<Uuid> = links
+        .iter()
+        .map(|l| l.parent)
+        .filter(|p| !ids.contains(p))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut known = Vec::new();
+    for chunk in outside.chunks(CHUNK) {
+        known.extend(
+            unit_ancestry::Entity::find()
+                .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
+                .all(c)
+                .await?
+                .iter()
+                .map(to_row),
+        );
+    }
+    insert(c, &ancestry_rows(units, links, &known)).await
+}
+
 /// Rewrites the whole table from `unit` and `unit_parent` (after an import).
 pub(crate) async fn rebuild(c: &impl BulkWrite) -> Result<()> {
     notify(c, Topic::Tree).await?;

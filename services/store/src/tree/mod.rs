@@ -169,19 +169,38 @@ pub(crate) async fn lineage(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Ve
             })
             .collect();
         // One recursive reference (PostgreSQL allows no more): each step follows both the
-        // unit's parent links and its successor.
-        let sql = format!(
-            "WITH RECURSIVE up(id) AS (\
-               SELECT id FROM unit WHERE id IN ({}) \
-               UNION \
-               SELECT CASE k.k WHEN 0 THEN p.parent_id ELSE u.successor_id END \
-               FROM up JOIN unit u ON u.id = up.id \
-               LEFT JOIN unit_parent p ON p.unit_id = up.id \
-               CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k \
-               WHERE (CASE k.k WHEN 0 THEN p.parent_id ELSE u.successor_id END) IS NOT NULL\
-             ) SELECT id FROM up",
-            marks.join(", ")
-        );
+        // unit's parent links and its successor. On PostgreSQL as index lookups of each unit
+        // reached (LATERAL): joined, the planner expects thousands of rows from the working
+        // table and hashes all of `unit` and `unit_parent` at every step, whose time grows with
+        // the tree (0.5 s a call for a national demo of 60 provinces). SQLite has no LATERAL
+        // and looks each unit up anyway.
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => format!(
+                "WITH RECURSIVE up(id) AS (\
+                   SELECT id FROM unit WHERE id IN ({}) \
+                   UNION \
+                   SELECT n.id FROM up CROSS JOIN LATERAL (\
+                     SELECT p.parent_id AS id FROM unit_parent p WHERE p.unit_id = up.id \
+                     UNION ALL \
+                     SELECT u.successor_id FROM unit u \
+                     WHERE u.id = up.id AND u.successor_id IS NOT NULL\
+                   ) n\
+                 ) SELECT id FROM up",
+                marks.join(", ")
+            ),
+            _ => format!(
+                "WITH RECURSIVE up(id) AS (\
+                   SELECT id FROM unit WHERE id IN ({}) \
+                   UNION \
+                   SELECT CASE k.k WHEN 0 THEN p.parent_id ELSE u.successor_id END \
+                   FROM up JOIN unit u ON u.id = up.id \
+                   LEFT JOIN unit_parent p ON p.unit_id = up.id \
+                   CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 AS k) k \
+                   WHERE (CASE k.k WHEN 0 THEN p.parent_id ELSE u.successor_id END) IS NOT NULL\
+                 ) SELECT id FROM up",
+                marks.join(", ")
+            ),
+        };
         let stmt = sea_orm::Statement::from_sql_and_values(
             backend,
             sql,
