@@ -78,22 +78,6 @@ impl PgLoad {
         .execute(&mut *txn)
         .await
         .map_err(exec_err)?;
-        // The foreign keys of the rows a load writes are checked before it writes them
-        // (`BulkBatch::check`: every reference is to a row of the batch, or to the unit it is
-        // attached under, read in this transaction and locked): PostgreSQL's own check,
-        // one lookup per row and key, would double the load's time. A superuser can turn it
-        // off for the transaction (as `pg_restore --disable-triggers` does); any other role
-        // keeps it. The schema has no trigger but the foreign keys'.
-        let superuser: String = sqlx::query_scalar("SELECT current_setting('is_superuser')")
-            .fetch_one(&mut *txn)
-            .await
-            .map_err(query_err)?;
-        if superuser == "on" {
-            sqlx::raw_sql("SET LOCAL session_replication_role = replica")
-                .execute(&mut *txn)
-                .await
-                .map_err(exec_err)?;
-        }
         Ok(Some(Self {
             txn: Mutex::new(txn),
         }))

@@ -1041,11 +1041,8 @@ async fn load_batch(
     }
     let attach = match &batch.attach_under {
         Some(code) => Some(
-            // Locked as a foreign key's check would (see `PgLoad::begin`): it cannot go
-            // before the load commits.
             unit::Entity::find()
                 .filter(unit::Column::Code.eq(code.as_str()))
-                .lock(sea_orm::sea_query::LockType::KeyShare)
                 .one(txn)
                 .await?
                 .ok_or_else(|| StoreError::not_found("unit", code))?
