@@ -132,7 +132,11 @@ async fn metrics_count_operations_errors_refusals_cases_steps_deadlines_outbox_a
         Some(1.0),
         "{text}"
     );
-    assert!(series(&text, "memberflow_overdue_deadlines{workflow=\"toy\"}").is_none());
+    assert_eq!(
+        series(&text, "memberflow_overdue_deadlines{workflow=\"toy\"}"),
+        Some(0.0),
+        "{text}"
+    );
     for status in ["pending", "sent", "dead"] {
         assert!(
             series(&text, &format!("memberflow_outbox{{status=\"{status}\"}}")).is_some(),

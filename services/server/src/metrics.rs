@@ -248,7 +248,12 @@ impl Metrics {
                 "Steps recorded in the cases' histories (by every process), by workflow and transition",
                 steps,
             );
+            // Every workflow with open cases has its series, 0 while none of its deadlines
+            // has passed: an alert compares a number, not a series that may be missing.
             let overdue = Family::<Labels, Gauge>::default();
+            for (w, _, _) in &ops.open_cases {
+                overdue.get_or_create(&vec![("workflow", w.clone())]).set(0);
+            }
             for (w, n) in &ops.overdue_deadlines {
                 overdue
                     .get_or_create(&vec![("workflow", w.clone())])
