@@ -1270,12 +1270,22 @@ async fn actor_for(
     case: &CaseRecord,
     on: NaiveDate,
 ) -> async_graphql::Result<Actor> {
-    let set = match def.rule_set_selection {
-        RuleSetSelection::CaseOpened => case.snapshot().gql(lang(ctx))?.opening_rule_set(),
-        RuleSetSelection::EventDate => None,
-    };
+    let set = rule_set_for(def, case, lang(ctx))?;
     let (id, roles) = case_roles(ctx, case.unit_id, case.subject_member_id, on, set).await?;
     Ok(Actor::new(id, roles))
+}
+
+/// The rule set a step's roles are decided under: the one the case opened with when its
+/// definition says so, else the step's date's (`None`).
+fn rule_set_for<'c>(
+    def: &Definition,
+    case: &'c CaseRecord,
+    l: Lang,
+) -> async_graphql::Result<Option<&'c str>> {
+    Ok(match def.rule_set_selection {
+        RuleSetSelection::CaseOpened => case.snapshot().gql(l)?.opening_rule_set(),
+        RuleSetSelection::EventDate => None,
+    })
 }
 
 /// The command of a step on `case` (as its transaction read it, placed on `path`) and how its caller sees the
@@ -1301,10 +1311,7 @@ fn prepare_step(
             l,
         )
     })?;
-    let set = match def.rule_set_selection {
-        RuleSetSelection::CaseOpened => case.snapshot().gql(l)?.opening_rule_set(),
-        RuleSetSelection::EventDate => None,
-    };
+    let set = rule_set_for(def, case, l)?;
     let path: Vec<PathUnit<uuid::Uuid>> = path
         .iter()
         .map(|u| PathUnit {

@@ -269,24 +269,7 @@ pub(crate) async fn refresh(c: &impl BulkWrite, changed: &[Uuid]) -> Result<()> 
     let ids: Vec<Uuid> = set.iter().copied().collect();
     let units = spans(c, Some(&ids)).await?;
     let links = links(c, Some(&ids)).await?;
-    let outside: Vec<Uuid> = links
-        .iter()
-        .map(|l| l.parent)
-        .filter(|p| !set.contains(p))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut known = Vec::new();
-    for chunk in outside.chunks(CHUNK) {
-        known.extend(
-            unit_ancestry::Entity::find()
-                .filter(unit_ancestry::Column::UnitId.is_in(chunk.iter().copied()))
-                .all(c)
-                .await?
-                .iter()
-                .map(to_row),
-        );
-    }
+    let known = rows_above(c, &links, &set).await?;
     let rows = ancestry_rows(&units, &links, &known);
     for chunk in ids.chunks(CHUNK) {
         unit_ancestry::Entity::delete_many()
@@ -310,10 +293,21 @@ pub(crate) async fn insert_new(
         return Ok(());
     }
     let ids: HashSet<Uuid> = units.iter().map(|u| u.id).collect();
+    let known = rows_above(c, links, &ids).await?;
+    insert(c, &ancestry_rows(units, links, &known)).await
+}
+
+/// The ancestry rows of the parents `links` name outside `inside`: what the rows of the units
+/// inside are computed on top of.
+async fn rows_above(
+    c: &impl ConnectionTrait,
+    links: &[ParentLink<Uuid>],
+    inside: &HashSet<Uuid>,
+) -> Result<Vec<AncestryRow<Uuid>>> {
     let outside: Vec<Uuid> = links
         .iter()
         .map(|l| l.parent)
-        .filter(|p| !ids.contains(p))
+        .filter(|p| !inside.contains(p))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -328,7 +322,7 @@ pub(crate) async fn insert_new(
                 .map(to_row),
         );
     }
-    insert(c, &ancestry_rows(units, links, &known)).await
+    Ok(known)
 }
 
 /// Rewrites the whole table from `unit` and `unit_parent` (after an import).
