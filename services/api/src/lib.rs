@@ -42,6 +42,6 @@ pub fn role_names() -> impl Iterator<Item = &'static str> {
 pub use import::{SheetFiles, SheetFormat, may_export, role_cards};
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{
-    AfterCommit, ApiOptions, AppSchema, Gateway, build_schema, changes_or_streams, execute,
-    is_request_error, sdl, validate_document,
+    AfterCommit, ApiOptions, AppSchema, Gateway, Guarded, build_schema, changes_or_streams,
+    execute, is_request_error, sdl, validate_document,
 };

@@ -8,11 +8,10 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Pos, ServerResult, Variables};
+use async_graphql::{Pos, ServerError};
 use memberflow_workflow::text::{Lang, Text};
 
 use crate::auth::Auth;
@@ -96,26 +95,16 @@ pub(crate) fn rate_limited(lang: Lang) -> async_graphql::Error {
     )
 }
 
-/// The extension that applies the operation-wide limits.
+/// The operation-wide limits, checked on the parsed document before anything of it runs
+/// (`schema::execute`, and [`crate::Guarded`] for the operations of a websocket). Not an
+/// async-graphql extension: with any extension registered, async-graphql sends every field
+/// of every response through the extensions' chain.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct RequestGuard {
     pub(crate) max_aliases: usize,
     /// Whether introspection is served; when it is not, `__schema` and `__type` are refused
     /// with a code rather than answered with null.
     pub(crate) introspection: bool,
-}
-
-impl ExtensionFactory for RequestGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension {
-            max_aliases: self.max_aliases,
-            introspection: self.introspection,
-        })
-    }
-}
-
-struct GuardExtension {
-    max_aliases: usize,
-    introspection: bool,
 }
 
 /// Whether a selection set asks for `__schema` or `__type` (through fragments too).
@@ -162,27 +151,28 @@ fn count_aliases(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> 
         .sum()
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for GuardExtension {
-    async fn parse_query(
+impl RequestGuard {
+    /// Refuses `doc` when it asks for introspection on a server that serves none, uses
+    /// more aliases than allowed, or is a mutation over the caller's (`auth`) or the
+    /// address's (`peer`) rate limit; counts the mutation otherwise.
+    pub(crate) fn check(
         &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let lang = ctx.data_opt::<Lang>().copied().unwrap_or_default();
+        doc: &ExecutableDocument,
+        app: &Ctx,
+        auth: Option<&Auth>,
+        peer: Option<Peer>,
+        lang: Lang,
+    ) -> Result<(), ServerError> {
         let aliases: usize = doc
             .operations
             .iter()
-            .map(|(_, op)| count_aliases(&doc, &op.node.selection_set.node, 0))
+            .map(|(_, op)| count_aliases(doc, &op.node.selection_set.node, 0))
             .sum();
         if !self.introspection
             && doc
                 .operations
                 .iter()
-                .any(|(_, op)| asks_introspection(&doc, &op.node.selection_set.node, 0))
+                .any(|(_, op)| asks_introspection(doc, &op.node.selection_set.node, 0))
         {
             return Err(graphql_error(
                 Code::GraphqlValidationFailed,
@@ -210,17 +200,17 @@ impl Extension for GuardExtension {
             .operations
             .iter()
             .any(|(_, op)| op.node.ty == OperationType::Mutation);
-        if mutation && let Some(app) = ctx.data_opt::<Ctx>() {
+        if mutation {
             let minute = app.clock.now().timestamp().div_euclid(60);
             let limits = &app.rate_limits;
-            let by_account = ctx.data_opt::<Auth>().is_none_or(|a| {
+            let by_account = auth.is_none_or(|a| {
                 app.limiter.allow(
                     &format!("mutation:account:{}", a.principal.account.id),
                     limits.mutations_per_account,
                     minute,
                 )
             });
-            let by_address = ctx.data_opt::<Peer>().is_none_or(|p| {
+            let by_address = peer.is_none_or(|p| {
                 app.limiter.allow(
                     &format!("mutation:address:{}", p.0),
                     limits.mutations_per_address,
@@ -229,13 +219,13 @@ impl Extension for GuardExtension {
             });
             if !(by_account && by_address) {
                 tracing::warn!(
-                    account = ?ctx.data_opt::<Auth>().map(|a| a.principal.account.id),
-                    address = ?ctx.data_opt::<Peer>().map(|p| p.0),
+                    account = ?auth.map(|a| a.principal.account.id),
+                    address = ?peer.map(|p| p.0),
                     "mutation rate limit reached"
                 );
                 return Err(rate_limited(lang).into_server_error(Pos::default()));
             }
         }
-        Ok(doc)
+        Ok(())
     }
 }

@@ -157,7 +157,7 @@ pub fn build_schema(
             previewer: options.previewer.clone(),
             files: options.files.clone(),
         })
-        .extension(RequestGuard {
+        .data(RequestGuard {
             max_aliases: options.max_aliases,
             introspection: options.introspection,
         })
@@ -264,6 +264,11 @@ pub async fn execute(
                     err.into_server_error(async_graphql::Pos::default()),
                 ]);
             }
+            if let (Some(guard), Some(app)) = (schema.data::<RequestGuard>(), schema.data::<Ctx>())
+                && let Err(e) = guard.check(doc, app, auth.as_ref(), peer.map(Peer), lang)
+            {
+                return finalize_response(Response::from_errors(vec![e]), lang);
+            }
         }
     }
     let mut request = request
@@ -278,6 +283,46 @@ pub async fn execute(
     }
     let resp = schema.execute(request).await;
     finalize_response(resp, lang)
+}
+
+/// The schema as the websocket transport runs it (`/graphql/ws`): every operation it starts
+/// passes the same request guard as `POST /graphql` (introspection, aliases, the mutations'
+/// rate limit for the connection's caller) before it runs.
+#[derive(Clone)]
+pub struct Guarded(pub AppSchema);
+
+impl async_graphql::Executor for Guarded {
+    async fn execute(&self, request: Request) -> Response {
+        execute(&self.0, request, Lang::default(), None, None).await
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures::stream::BoxStream<'static, Response> {
+        let auth = session_data
+            .as_deref()
+            .and_then(|d| d.get(&std::any::TypeId::of::<Auth>()))
+            .and_then(|a| a.downcast_ref::<Auth>());
+        // A document that does not parse is the schema's to report.
+        let refused = match (
+            request.parsed_query(),
+            self.0.data::<RequestGuard>(),
+            self.0.data::<Ctx>(),
+        ) {
+            (Ok(doc), Some(guard), Some(app)) => {
+                guard.check(doc, app, auth, None, Lang::default()).err()
+            }
+            _ => None,
+        };
+        match refused {
+            Some(e) => Box::pin(futures::stream::once(std::future::ready(
+                Response::from_errors(vec![e]),
+            ))),
+            None => async_graphql::Executor::execute_stream(&self.0, request, session_data),
+        }
+    }
 }
 
 /// The schema as a client in the same process uses it (the web console): the same

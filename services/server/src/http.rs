@@ -145,7 +145,7 @@ async fn graphql_ws(
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
+            GraphQLWebSocket::new(stream, memberflow_api::Guarded(schema), protocol)
                 .on_connection_init(move |payload| async move {
                     let mut data = async_graphql::Data::default();
                     if let Some(token) = init_token(&payload)
