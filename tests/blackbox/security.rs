@@ -9,14 +9,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use futures::{SinkExt as _, StreamExt as _};
 use memberflow_tests::{TestApp, error_code, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use crate::support::{member, unit};
+use crate::support::{Board, member, unit};
 
 /// The tree of the matrix: a province, a district, a grassroots committee and two branches.
 struct Tree {
@@ -701,37 +697,7 @@ fn schema_operations() -> BTreeSet<String> {
 
 /// Runs a subscription over WebSocket: `ALLOWED` when no error comes back, else the code.
 async fn subscribe(app: &TestApp, token: Option<&str>, r: &Row, expect: &str) -> String {
-    let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    let payload = match token {
-        Some(t) => json!({ "token": t }),
-        None => json!({}),
-    };
-    ws.send(Message::text(
-        json!({ "type": "connection_init", "payload": payload }).to_string(),
-    ))
-    .await
-    .unwrap();
-    // The protocol's order: subscribe once the server has acknowledged the connection.
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(t))) if t.contains("connection_ack") => break,
-            Some(Ok(_)) => {}
-            other => panic!("no connection_ack: {other:?}"),
-        }
-    }
-    ws.send(Message::text(
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": r.query, "variables": r.vars } })
-            .to_string(),
-    ))
-    .await
-    .unwrap();
+    let mut board = Board::start(app, token, &r.query, r.vars.clone()).await;
     // A refusal comes back at once; an allowed subscription stays quiet. Wait long for the
     // refusal a cell expects, briefly for the silence of an allowed one.
     let wait = if expect == "ALLOWED" {
@@ -742,25 +708,21 @@ async fn subscribe(app: &TestApp, token: Option<&str>, r: &Row, expect: &str) ->
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        match tokio::time::timeout(left, ws.next()).await {
-            Err(_) | Ok(None) => return "ALLOWED".into(),
-            Ok(Some(Ok(Message::Text(t)))) => {
-                let v: Value = serde_json::from_str(&t).unwrap();
-                // A resolver's refusal comes as a `next` carrying errors; a malformed
-                // subscription as an `error`.
-                let errors = match v["type"].as_str() {
-                    Some("error") => &v["payload"],
-                    Some("next") => &v["payload"]["errors"],
-                    _ => &Value::Null,
-                };
-                if let Some(first) = errors.get(0) {
-                    return first["extensions"]["code"]
-                        .as_str()
-                        .unwrap_or("NO_CODE")
-                        .to_owned();
-                }
-            }
-            Ok(Some(_)) => {}
+        let Some(v) = board.within(left).await else {
+            return "ALLOWED".into();
+        };
+        // A resolver's refusal comes as a `next` carrying errors; a malformed subscription
+        // as an `error`.
+        let errors = match v["type"].as_str() {
+            Some("error") => &v["payload"],
+            Some("next") => &v["payload"]["errors"],
+            _ => &Value::Null,
+        };
+        if let Some(first) = errors.get(0) {
+            return first["extensions"]["code"]
+                .as_str()
+                .unwrap_or("NO_CODE")
+                .to_owned();
         }
     }
 }
@@ -1336,6 +1298,37 @@ async fn too_many_aliases_are_refused_before_anything_runs() {
         .gql(&format!("{{ {} }}", fields.join(" ")), json!({}))
         .await;
     assert!(r.get("errors").is_none(), "{r:#}");
+}
+
+/// The websocket runs its operations through the same guard as `POST /graphql`.
+#[tokio::test]
+async fn over_the_websocket_too_many_aliases_are_refused_too() {
+    let app = spawn_app().await;
+    let query = |n: usize| {
+        let fields: Vec<String> = (0..n).map(|i| format!("a{i}: today")).collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let mut board = Board::start(&app, None, &query(31), json!({})).await;
+    let v = board
+        .within(Duration::from_secs(10))
+        .await
+        .expect("an answer");
+    let errors = if v["type"] == "error" {
+        &v["payload"]
+    } else {
+        &v["payload"]["errors"]
+    };
+    assert_eq!(
+        errors[0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{v:#}"
+    );
+    let mut board = Board::start(&app, None, &query(30), json!({})).await;
+    let v = board
+        .within(Duration::from_secs(10))
+        .await
+        .expect("an answer");
+    assert_eq!(v["type"], "next", "{v:#}");
+    assert!(v["payload"]["data"]["a29"].is_string(), "{v:#}");
 }
 
 #[tokio::test]

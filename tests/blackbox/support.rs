@@ -224,6 +224,21 @@ pub struct Board(
 impl Board {
     /// Logs in with `token` and subscribes to the changes under `unit`.
     pub async fn subscribe(app: &TestApp, token: &str, unit: &str) -> Board {
+        let b = Board::start(
+            app,
+            Some(token),
+            "subscription($u: ID!) { caseChanged(unitId: $u) { caseId state version kind transition } }",
+            json!({ "u": unit }),
+        )
+        .await;
+        // The subscription is registered asynchronously: give the server a moment, bounded.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        b
+    }
+
+    /// Connects (as the account of `token`, anonymous without), waits for the server's
+    /// acknowledgement and starts `query` with `variables` as the operation `1`.
+    pub async fn start(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> Board {
         use futures::SinkExt as _;
         use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
         use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
@@ -237,23 +252,40 @@ impl Board {
         );
         let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
         let mut b = Board(ws);
+        let payload = match token {
+            Some(t) => json!({ "token": t }),
+            None => json!({}),
+        };
         b.0.send(Message::text(
-            json!({ "type": "connection_init", "payload": { "token": token } }).to_string(),
+            json!({ "type": "connection_init", "payload": payload }).to_string(),
         ))
         .await
         .unwrap();
+        // The protocol's order: start once the server has acknowledged the connection.
         assert_eq!(b.next().await["type"], "connection_ack");
         b.0.send(Message::text(
-            json!({ "id": "1", "type": "subscribe", "payload": {
-                "query": "subscription($u: ID!) { caseChanged(unitId: $u) { caseId state version kind transition } }",
-                "variables": { "u": unit } } })
-            .to_string(),
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } })
+                .to_string(),
         ))
         .await
         .unwrap();
-        // The subscription is registered asynchronously: give the server a moment, bounded.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         b
+    }
+
+    /// The next message, if one arrives within `wait` and the connection is open.
+    pub async fn within(&mut self, wait: std::time::Duration) -> Option<Value> {
+        use futures::StreamExt as _;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let m = tokio::time::timeout_at(deadline, self.0.next())
+                .await
+                .ok()??
+                .ok()?;
+            // Control frames (pings) carry no JSON.
+            if let Ok(v) = serde_json::from_str(m.to_text().unwrap_or_default()) {
+                return Some(v);
+            }
+        }
     }
 
     /// The next message (within 10 s).
