@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use memberflow_tests::{TestApp, error_code, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
