@@ -46,6 +46,83 @@ async fn the_member_connection_pages_through_every_member_once() {
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 23);
 }
 
+/// `unit(id) { members(first: N) }` reads the unit with its first page in one statement; the
+/// answers are those of the page read apart (by code, or with a filter), and a caller who may
+/// not read the members is refused the same way.
+#[tokio::test]
+async fn a_unit_read_with_its_first_page_of_members_answers_as_the_page_read_apart() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    for i in 0..7 {
+        member(&app, &p.b1, &format!("Đảng viên {i:02}")).await;
+    }
+    let d = app
+        .ok(
+            "query($id: ID!) { unit(id: $id) { code } }",
+            json!({ "id": p.b1 }),
+        )
+        .await;
+    let code = d["unit"]["code"].as_str().unwrap().to_owned();
+    let page =
+        "totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id fullName }";
+    for args in [
+        "first: 3",
+        "first: 7",
+        "first: 0",
+        "first: 8",
+        "",
+        "first: 3, on: \"2014-12-31\"",
+        "on: \"2015-01-01\", includeSubtree: false",
+    ] {
+        // Every member here is official: the filter changes how the page is read, not what.
+        let (args, filtered) = if args.is_empty() {
+            (String::new(), "(status: [OFFICIAL])".to_owned())
+        } else {
+            (format!("({args})"), format!("({args}, status: [OFFICIAL])"))
+        };
+        let q = format!(
+            "query($id: ID!, $code: String!) {{ byId: unit(id: $id) {{ code members{args} {{ {page} }} }}
+               byCode: unit(code: $code) {{ code members{args} {{ {page} }} }}
+               filtered: unit(id: $id) {{ code members{filtered} {{ {page} }} }} }}"
+        );
+        let d = app.ok(&q, json!({ "id": p.b1, "code": code })).await;
+        assert_eq!(d["byId"], d["byCode"], "{args}: {d:#}");
+        assert_eq!(d["byId"], d["filtered"], "{args}: {d:#}");
+        assert_eq!(d["byId"]["code"], code.as_str());
+    }
+    let d = app
+        .ok(
+            &format!("query($id: ID!) {{ unit(id: $id) {{ members(first: 3) {{ {page} }} }} }}"),
+            json!({ "id": p.b1 }),
+        )
+        .await;
+    assert_eq!(d["unit"]["members"]["totalCount"], 7);
+    assert_eq!(d["unit"]["members"]["nodes"].as_array().unwrap().len(), 3);
+    assert_eq!(d["unit"]["members"]["pageInfo"]["hasNextPage"], true);
+    let d = app
+        .ok(
+            "query($id: ID!) { unit(id: $id) { members(first: 3, on: \"2014-12-31\") { nodes { id } } } }",
+            json!({ "id": p.b1 }),
+        )
+        .await;
+    assert_eq!(
+        d["unit"]["members"]["nodes"],
+        json!([]),
+        "nobody before 2015"
+    );
+    // The secretary of another branch reads the unit, never its members.
+    let other = holder(&app, "secretary", &p.b2).await;
+    let r = app
+        .gql_as(
+            &other,
+            "query($id: ID!) { unit(id: $id) { code members(first: 3) { nodes { id } } } }",
+            json!({ "id": p.b1 }),
+        )
+        .await;
+    assert_eq!(memberflow_tests::error_code(&r), "FORBIDDEN", "{r:#}");
+    assert_eq!(r["data"]["unit"], json!({ "code": code }), "{r:#}");
+}
+
 #[tokio::test]
 async fn members_filter_by_status_and_date_and_roll_up_the_subtree() {
     let app = spawn_app().await;

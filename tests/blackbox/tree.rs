@@ -125,6 +125,66 @@ async fn a_merge_moves_children_and_members_and_the_old_tree_stays_answerable() 
     );
 }
 
+/// A unit asked for with its children is read with them in one statement when its selection
+/// asks for one day; every way of asking answers as the children read apart.
+#[tokio::test]
+async fn a_unit_read_with_its_children_answers_for_the_day_each_selection_asks() {
+    let app = spawn_app().await;
+    let p = province(&app).await;
+    let ct = unit(&app, "CT", "PROVINCE", None, "2025-06-12").await;
+    app.ok(
+        "mutation($i: MergeUnitsInput!) { mergeUnits(input: $i) { code } }",
+        json!({ "i": { "sourceIds": [p.hg], "targetId": ct, "effectiveDate": "2025-06-12" } }),
+    )
+    .await;
+    let districts = json!([{ "code": "HG-D1" }, { "code": "HG-D2" }]);
+    // By code, each on its own day, in one request.
+    let d = app
+        .ok(
+            r#"{ hg: unit(code: "HG") { code children(on: "2025-06-11") { code } }
+                 ct: unit(code: "CT") { code children(on: "2025-06-12") { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["hg"], json!({ "code": "HG", "children": districts }));
+    assert_eq!(d["ct"], json!({ "code": "CT", "children": districts }));
+    // Two days in one selection: each answered for its own.
+    let d = app
+        .ok(
+            r#"query($id: ID!) { unit(id: $id) { before: children(on: "2025-06-11") { code }
+                 after: children(on: "2025-06-12") { code } } }"#,
+            json!({ "id": p.hg }),
+        )
+        .await;
+    assert_eq!(d["unit"]["before"], districts);
+    assert_eq!(d["unit"]["after"], json!([]));
+    // The day through a variable; today (after the merge) by default.
+    let q = "query($id: ID!, $on: Date) { unit(id: $id) { code children(on: $on) { code } } }";
+    let d = app.ok(q, json!({ "id": p.hg, "on": "2025-06-11" })).await;
+    assert_eq!(d["unit"]["children"], districts);
+    let d = app.ok(q, json!({ "id": p.hg })).await;
+    assert_eq!(d["unit"], json!({ "code": "HG", "children": [] }));
+    let d = app.ok(q, json!({ "id": ct })).await;
+    assert_eq!(d["unit"]["children"], districts);
+    // A branch has none; an unknown unit is not found, children asked or not.
+    let d = app.ok(q, json!({ "id": p.b1 })).await;
+    assert_eq!(d["unit"]["children"], json!([]));
+    for q in [
+        r#"{ unit(code: "NOPE") { children { code } } }"#,
+        r#"{ unit(code: "NOPE") { code } }"#,
+    ] {
+        let r = app.gql(q, json!({})).await;
+        assert_eq!(memberflow_tests::error_code(&r), "NOT_FOUND", "{r:#}");
+    }
+    let r = app
+        .gql(
+            "query($id: ID!) { unit(id: $id) { children { code } } }",
+            json!({ "id": "0190a0a0-0000-7000-8000-000000000000" }),
+        )
+        .await;
+    assert_eq!(memberflow_tests::error_code(&r), "NOT_FOUND", "{r:#}");
+}
+
 #[tokio::test]
 async fn merging_branches_moves_their_members_with_history() {
     let app = spawn_app().await;

@@ -18,6 +18,7 @@ pub mod import;
 mod limits;
 mod live;
 mod members;
+mod memo;
 mod outbox;
 mod questions;
 mod reminders;

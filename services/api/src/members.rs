@@ -5,8 +5,8 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use memberflow_store::{
-    AwardOutcome, ExemptionRecord, MemberFilter, MemberRecord, MembershipPeriod, NewExemption,
-    NewMember, StatusPeriod,
+    AwardOutcome, ExemptionRecord, MemberFilter, MemberPage, MemberRecord, MembershipPeriod,
+    NewExemption, NewMember, StatusPeriod,
 };
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::email::EmailAddress;
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::access::{caller, require, require_everywhere};
 use crate::error::{ApiError, OrGql};
+use crate::memo::{self, Memo};
 use crate::scalars::{Date, decode_cursor, encode_cursor, page_size, parse_id, to_id};
 use crate::tree::{Unit, app, lang, on_or_today};
 
@@ -555,30 +556,27 @@ pub struct MemberConnectionFields {
 /// A page of members.
 pub type MemberConnection = Connection<String, Member, MemberConnectionFields>;
 
+/// The page of the members `filter` lists that `first` and `after` ask for, unless the
+/// request has already `read` it (with its unit).
 pub(crate) async fn members_connection(
     ctx: &Context<'_>,
-    units: Vec<Uuid>,
-    on: NaiveDate,
-    statuses: Vec<MemberStatus>,
-    discipline_in_force: Option<bool>,
+    filter: MemberFilter,
     first: Option<i32>,
     after: Option<String>,
+    read: Option<MemberPage>,
 ) -> async_graphql::Result<MemberConnection> {
     let l = lang(ctx);
     let first = page_size(first).gql(l)?;
     let after_id = after.as_deref().map(decode_cursor).transpose().gql(l)?;
-    let filter = MemberFilter {
-        units,
-        on,
-        statuses: statuses.into_iter().map(Into::into).collect(),
-        discipline_in_force,
-    };
     let store = &app(ctx).store;
-    let page = store
-        .registry()
-        .members_page(&filter, after_id, first)
-        .await
-        .gql(l)?;
+    let page = match read {
+        Some(p) => p,
+        None => store
+            .registry()
+            .members_page(&filter, after_id, first)
+            .await
+            .gql(l)?,
+    };
     // Counted only when asked for.
     let total = if ctx.look_ahead().field("totalCount").exists() {
         store.registry().members_count(&filter).await.gql(l)?
@@ -949,8 +947,8 @@ impl MemberMutation {
 /// histories read them from here instead of two or three statements per member.
 #[derive(Debug, Default)]
 pub(crate) struct MemberCache {
-    statuses: std::sync::Mutex<std::collections::HashMap<Uuid, std::sync::Arc<Vec<StatusPeriod>>>>,
-    units: std::sync::Mutex<std::collections::HashMap<Uuid, std::sync::Arc<Vec<MembershipPeriod>>>>,
+    statuses: Memo<Uuid, Vec<StatusPeriod>>,
+    units: Memo<Uuid, Vec<MembershipPeriod>>,
 }
 
 /// Reads, for the members `ids` of a list, what its selection asks of each (`status`,
@@ -972,13 +970,10 @@ pub(crate) async fn prefetch_members(
     let wants = |f: &str| look.field(f).exists();
     if wants("status") || wants("statusHistory") || wants("badges") {
         let mut found = registry.members_statuses(ids).await.gql(l)?;
-        if let Ok(mut m) = cache.statuses.lock() {
-            for id in ids {
-                m.insert(
-                    *id,
-                    std::sync::Arc::new(found.remove(id).unwrap_or_default()),
-                );
-            }
+        for id in ids {
+            cache
+                .statuses
+                .put(*id, found.remove(id).unwrap_or_default());
         }
     }
     if wants("unit") || wants("unitHistory") {
@@ -989,13 +984,8 @@ pub(crate) async fn prefetch_members(
             .filter_map(|ps| ps.iter().find(|p| covers(p.valid_from, p.valid_to, today)))
             .map(|p| p.unit_id)
             .collect();
-        if let Ok(mut m) = cache.units.lock() {
-            for id in ids {
-                m.insert(
-                    *id,
-                    std::sync::Arc::new(found.remove(id).unwrap_or_default()),
-                );
-            }
+        for id in ids {
+            cache.units.put(*id, found.remove(id).unwrap_or_default());
         }
         if wants("unit") {
             crate::access::prefetch_paths(ctx, &current, today).await?;
@@ -1009,22 +999,11 @@ async fn statuses_of(
     ctx: &Context<'_>,
     id: Uuid,
 ) -> async_graphql::Result<std::sync::Arc<Vec<StatusPeriod>>> {
-    let cache = ctx.data_opt::<MemberCache>();
-    if let Some(hit) = cache.and_then(|c| c.statuses.lock().ok()?.get(&id).cloned()) {
-        return Ok(hit);
-    }
-    let found = std::sync::Arc::new(
-        app(ctx)
-            .store
-            .registry()
-            .member_statuses(id)
-            .await
-            .gql(lang(ctx))?,
-    );
-    if let Some(mut m) = cache.and_then(|c| c.statuses.lock().ok()) {
-        m.insert(id, found.clone());
-    }
-    Ok(found)
+    let registry = app(ctx).store.registry();
+    let read = registry.member_statuses(id);
+    memo::or_read(ctx.data_opt::<MemberCache>().map(|c| &c.statuses), id, read)
+        .await
+        .gql(lang(ctx))
 }
 
 /// The member `id`'s units over time: from the request's cache, else read.
@@ -1032,20 +1011,9 @@ async fn units_of(
     ctx: &Context<'_>,
     id: Uuid,
 ) -> async_graphql::Result<std::sync::Arc<Vec<MembershipPeriod>>> {
-    let cache = ctx.data_opt::<MemberCache>();
-    if let Some(hit) = cache.and_then(|c| c.units.lock().ok()?.get(&id).cloned()) {
-        return Ok(hit);
-    }
-    let found = std::sync::Arc::new(
-        app(ctx)
-            .store
-            .registry()
-            .member_units(id)
-            .await
-            .gql(lang(ctx))?,
-    );
-    if let Some(mut m) = cache.and_then(|c| c.units.lock().ok()) {
-        m.insert(id, found.clone());
-    }
-    Ok(found)
+    let registry = app(ctx).store.registry();
+    let read = registry.member_units(id);
+    memo::or_read(ctx.data_opt::<MemberCache>().map(|c| &c.units), id, read)
+        .await
+        .gql(lang(ctx))
 }

@@ -274,7 +274,9 @@ pub async fn execute(
     let mut request = request
         .data(lang)
         .data(crate::access::PathCache::default())
-        .data(crate::members::MemberCache::default());
+        .data(crate::members::MemberCache::default())
+        .data(crate::tree::ChildrenCache::default())
+        .data(crate::tree::MemberPages::default());
     if let Some(a) = auth {
         request = request.data(a);
     }

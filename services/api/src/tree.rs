@@ -3,14 +3,16 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
-use memberflow_store::{MergeUnits, NewUnit, UnitRecord};
+use memberflow_store::{MergeUnits, NewUnit, UnitKey, UnitRecord};
 use memberflow_workflow::access::Permission;
 use memberflow_workflow::text::{Lang, Text};
 use memberflow_workflow::tree::UnitKind as CoreKind;
+use uuid::Uuid;
 
 use crate::access::{caller, require, require_all, require_everywhere};
 use crate::error::{ApiError, OrGql};
 use crate::members::{MemberConnection, MemberStatus, members_connection};
+use crate::memo::{self, Memo};
 use crate::scalars::{Date, parse_id, to_id};
 use crate::schema::Ctx;
 
@@ -222,13 +224,14 @@ impl Unit {
         on: Option<Date>,
     ) -> async_graphql::Result<Vec<Unit>> {
         let d = on_or_today(ctx, on);
-        Ok(app(ctx)
-            .store
-            .tree()
-            .children_on(self.0.id, d)
+        let tree = app(ctx).store.tree();
+        let read = tree.children_on(self.0.id, d);
+        let memo = ctx.data_opt::<ChildrenCache>().map(|c| &c.0);
+        Ok(memo::or_read(memo, (self.0.id, d), read)
             .await
             .gql(lang(ctx))?
-            .into_iter()
+            .iter()
+            .cloned()
             .map(Unit)
             .collect())
     }
@@ -293,7 +296,18 @@ impl Unit {
     ) -> async_graphql::Result<MemberConnection> {
         require(ctx, Permission::ReadMembers, self.0.id).await?;
         let d = on_or_today(ctx, on);
-        let units = if include_subtree.unwrap_or(false) {
+        let subtree = include_subtree.unwrap_or(false);
+        let plain = !subtree
+            && status.as_ref().is_none_or(Vec::is_empty)
+            && discipline_in_force.is_none()
+            && after.is_none();
+        let read = match crate::scalars::page_size(first) {
+            Ok(n) if plain => ctx
+                .data_opt::<MemberPages>()
+                .and_then(|c| c.0.get(&(self.0.id, d, n))),
+            _ => None,
+        };
+        let units = if subtree {
             app(ctx)
                 .store
                 .tree()
@@ -303,16 +317,17 @@ impl Unit {
         } else {
             vec![self.0.id]
         };
-        members_connection(
-            ctx,
+        let filter = memberflow_store::MemberFilter {
             units,
-            d,
-            status.unwrap_or_default(),
+            on: d,
+            statuses: status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             discipline_in_force,
-            first,
-            after,
-        )
-        .await
+        };
+        members_connection(ctx, filter, first, after, read.map(|p| (*p).clone())).await
     }
     /// How many members it has on `on`, optionally with one of `status`, optionally with
     /// (`disciplineInForce: true`) or without (`false`) a discipline in force that day,
@@ -357,6 +372,66 @@ impl Unit {
     }
 }
 
+/// The children of units read with them in this request, by unit and day: `unit(id) {
+/// children }` is one statement.
+#[derive(Debug, Default)]
+pub(crate) struct ChildrenCache(Memo<(Uuid, NaiveDate), Vec<UnitRecord>>);
+
+/// The day the `children` of the current field are asked for (their `on`, today without),
+/// when the selection asks for them, and for one day only: the unit's children can then be
+/// read with the unit. Whatever this gets wrong costs a read, never an answer: `children`
+/// looks up its own day.
+fn children_day(ctx: &Context<'_>) -> Option<NaiveDate> {
+    let mut day = None;
+    for f in ctx.look_ahead().field("children").selection_fields() {
+        let on = f
+            .arguments()
+            .ok()?
+            .into_iter()
+            .find(|(n, _)| n.as_str() == "on");
+        let d = match on.map(|(_, v)| v) {
+            None | Some(async_graphql::Value::Null) => on_or_today(ctx, None),
+            Some(async_graphql::Value::String(s)) => {
+                memberflow_workflow::calendar::parse_iso_date(&s)?
+            }
+            Some(_) => return None,
+        };
+        if day.is_some_and(|other| other != d) {
+            return None;
+        }
+        day = Some(d);
+    }
+    day
+}
+
+/// First pages of units' members read with their unit in this request, by unit, day and
+/// page size: `unit(id) { members(first: N) }` is one statement.
+#[derive(Debug, Default)]
+pub(crate) struct MemberPages(Memo<(Uuid, NaiveDate, u64), memberflow_store::MemberPage>);
+
+/// The day and page size of the `members` of the current field when it asks for one plain
+/// page (the unit's own members on one day, from the start, no filter) and nothing else of
+/// them: that page can then be read with the unit. As for [`children_day`], a wrong guess
+/// costs a read, never an answer.
+fn plain_members_page(ctx: &Context<'_>) -> Option<(NaiveDate, u64)> {
+    use async_graphql::Value;
+    let fields = ctx.look_ahead().field("members").selection_fields();
+    let [f] = fields.as_slice() else {
+        return None;
+    };
+    let mut day = on_or_today(ctx, None);
+    let mut first = None;
+    for (name, v) in f.arguments().ok()? {
+        match (name.as_str(), v) {
+            ("on", Value::String(s)) => day = memberflow_workflow::calendar::parse_iso_date(&s)?,
+            ("first", Value::Number(n)) => first = Some(i32::try_from(n.as_i64()?).ok()?),
+            ("includeSubtree", Value::Boolean(false)) | (_, Value::Null) => {}
+            _ => return None,
+        }
+    }
+    Some((day, crate::scalars::page_size(first).ok()?))
+}
+
 /// A unit in a subtree as it stood on a date.
 #[derive(SimpleObject)]
 pub struct TreeNode {
@@ -384,18 +459,48 @@ impl TreeQuery {
         caller(ctx)?;
         let l = lang(ctx);
         let store = &app(ctx).store;
-        match (id, code) {
-            (Some(id), None) => {
-                let id = parse_id(&id, "unit").gql(l)?;
-                Ok(Unit(store.tree().unit(id).await.gql(l)?))
-            }
-            (None, Some(code)) => Ok(Unit(store.tree().unit_by_code(&code).await.gql(l)?)),
+        let key = match (&id, &code) {
+            (Some(id), None) => UnitKey::Id(parse_id(id, "unit").gql(l)?),
+            (None, Some(code)) => UnitKey::Code(code),
             _ => Err(ApiError::Validation(Text::new(
                 "Hãy cho biết đúng một trong hai: id hoặc code.",
                 "Give exactly one of id and code.",
             ))
-            .into_graphql(l)),
+            .into_graphql(l))?,
+        };
+        if let UnitKey::Id(id) = key
+            && let Some((d, first)) = plain_members_page(ctx)
+            && require(ctx, Permission::ReadMembers, id).await.is_ok()
+        {
+            let filter = memberflow_store::MemberFilter {
+                units: vec![id],
+                on: d,
+                statuses: Vec::new(),
+                discipline_in_force: None,
+            };
+            let (unit, page) = store
+                .registry()
+                .unit_with_members_page(id, &filter, first)
+                .await
+                .gql(l)?;
+            if let Some(c) = ctx.data_opt::<MemberPages>() {
+                c.0.put((id, d, first), page);
+            }
+            return Ok(Unit(unit));
         }
+        let Some(d) = children_day(ctx) else {
+            return match key {
+                UnitKey::Id(id) => store.tree().unit(id).await,
+                UnitKey::Code(code) => store.tree().unit_by_code(code).await,
+            }
+            .map(Unit)
+            .gql(l);
+        };
+        let (unit, children) = store.tree().unit_with_children(key, d).await.gql(l)?;
+        if let Some(c) = ctx.data_opt::<ChildrenCache>() {
+            c.0.put((unit.id, d), children);
+        }
+        Ok(Unit(unit))
     }
 
     /// The units that had no parent on `on` (today by default): the roots of the tree.

@@ -98,7 +98,7 @@ pub use stats::{
     IdleUnitsReport, MemberBreakdown, RiskScope, Statistics, StatsCheck, StatsDifference,
     TargetFigures, TargetReport, TargetRequest, TargetRow, UnitCounts, target_reference,
 };
-pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree};
+pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree, UnitKey};
 
 /// Rows a SQLite connection's worker thread may read ahead of the task consuming them.
 const SQLITE_ROW_BUFFER: usize = 4096;

@@ -6,7 +6,7 @@ use memberflow_workflow::email::EmailAddress;
 use memberflow_workflow::text::Text;
 use memberflow_workflow::tree::{self as core, AdmissionDates, MemberStatus};
 use sea_orm::sea_query::{
-    Alias, Asterisk, CommonTableExpression, JoinType, Order, Query, WithClause,
+    Alias, Asterisk, CommonTableExpression, Expr, JoinType, Order, Query, WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -15,9 +15,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Registry;
-use crate::entity::{member, member_status, member_unit};
+use crate::entity::{member, member_status, member_unit, unit};
 use crate::error::{Result, StoreError};
-use crate::records::{MemberRecord, MembershipPeriod, StatusPeriod};
+use crate::records::{MemberRecord, MembershipPeriod, StatusPeriod, UnitRecord};
 use crate::stats::entity::discipline_record;
 use crate::tree::{load_unit, valid_on_membership};
 
@@ -327,6 +327,55 @@ impl Registry<'_> {
             members: rows.into_iter().map(Into::into).collect(),
             has_next,
         })
+    }
+
+    /// The unit `unit_id` and the first page (at most `first`) of the members `f` lists, in
+    /// one statement: the unit's row joined to the page (a list of that unit's members).
+    pub async fn unit_with_members_page(
+        &self,
+        unit_id: Uuid,
+        f: &MemberFilter,
+        first: u64,
+    ) -> Result<(UnitRecord, MemberPage)> {
+        use sea_orm::{
+            ConnectionTrait as _, ExprTrait as _, FromQueryResult as _, IdenStatic as _,
+            Iterable as _,
+        };
+        let page = self
+            .member_query(f)
+            .order_by_asc(member::Column::Id)
+            .limit(first + 1)
+            .into_query();
+        let m = Alias::new("m");
+        let mut q = Query::select();
+        q.columns(unit::Column::iter().map(|c| (unit::Entity, c)));
+        for c in member::Column::iter() {
+            q.expr_as(
+                Expr::col((m.clone(), c)),
+                Alias::new(format!("m_{}", c.as_str())),
+            );
+        }
+        q.from(unit::Entity)
+            .join_subquery(JoinType::LeftJoin, page, m, Expr::cust("1 = 1"))
+            .and_where(Expr::col((unit::Entity, unit::Column::Id)).eq(unit_id));
+        let rows = self.db().query_all(&q).await?;
+        let first_row = rows
+            .first()
+            .ok_or_else(|| StoreError::not_found("unit", unit_id))?;
+        let found: UnitRecord = unit::Model::from_query_result(first_row, "")?.try_into()?;
+        let mut members = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // A unit without any member listed: its row alone, the page's columns empty.
+            if row.try_get::<Option<Uuid>>("", "m_id")?.is_some() {
+                members.push(MemberRecord::from(member::Model::from_query_result(
+                    row, "m_",
+                )?));
+            }
+        }
+        members.sort_by_key(|m| m.id);
+        let has_next = members.len() as u64 > first;
+        members.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+        Ok((found, MemberPage { members, has_next }))
     }
 
     /// How many members match `f`.

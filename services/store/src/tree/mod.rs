@@ -83,6 +83,42 @@ fn valid_on_edge(d: NaiveDate) -> Condition {
     )
 }
 
+/// The units existing on `d` whose parent link of that day matches `parent` (a condition on
+/// `unit_parent.parent_id`), each with that parent as `parent_of`.
+fn children_query(
+    parent: sea_orm::sea_query::SimpleExpr,
+    d: NaiveDate,
+) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .columns(<unit::Column as sea_orm::Iterable>::iter().map(|c| (unit::Entity, c)))
+        .expr_as(
+            Expr::col((unit_parent::Entity, unit_parent::Column::ParentId)),
+            sea_orm::sea_query::Alias::new("parent_of"),
+        )
+        .from(unit::Entity)
+        .inner_join(
+            unit_parent::Entity,
+            Expr::col((unit_parent::Entity, unit_parent::Column::UnitId))
+                .equals((unit::Entity, unit::Column::Id)),
+        )
+        .cond_where(
+            Condition::all()
+                .add(parent)
+                .add(valid_on_edge(d))
+                .add(valid_on_unit(d)),
+        )
+        .to_owned()
+}
+
+/// A unit named by its id or by its code.
+#[derive(Debug, Clone, Copy)]
+pub enum UnitKey<'a> {
+    /// By id.
+    Id(Uuid),
+    /// By code.
+    Code(&'a str),
+}
+
 pub(crate) fn valid_on_membership(d: NaiveDate) -> Condition {
     valid_on(
         member_unit::Column::ValidFrom,
@@ -417,28 +453,13 @@ impl Tree<'_> {
             return Ok(Vec::new());
         }
         let mut out: Vec<(Uuid, UnitRecord)> = Vec::new();
-        // The units with their parent links of the day, in one query a chunk; chunked so that
-        // a level with thousands of units stays within parameter limits.
+        // One query a chunk, so that a level with thousands of units stays within parameter
+        // limits.
         for chunk in parents.chunks(500) {
-            let q = sea_orm::sea_query::Query::select()
-                .columns(<unit::Column as sea_orm::Iterable>::iter().map(|c| (unit::Entity, c)))
-                .expr_as(
-                    Expr::col((unit_parent::Entity, unit_parent::Column::ParentId)),
-                    sea_orm::sea_query::Alias::new("parent_of"),
-                )
-                .from(unit::Entity)
-                .inner_join(
-                    unit_parent::Entity,
-                    Expr::col((unit_parent::Entity, unit_parent::Column::UnitId))
-                        .equals((unit::Entity, unit::Column::Id)),
-                )
-                .cond_where(
-                    Condition::all()
-                        .add(unit_parent::Column::ParentId.is_in(chunk.iter().copied()))
-                        .add(valid_on_edge(d))
-                        .add(valid_on_unit(d)),
-                )
-                .to_owned();
+            let q = children_query(
+                unit_parent::Column::ParentId.is_in(chunk.iter().copied()),
+                d,
+            );
             for row in self.db().query_all(&q).await? {
                 let u = <unit::Model as sea_orm::FromQueryResult>::from_query_result(&row, "")?;
                 let p: Uuid = row.try_get("", "parent_of")?;
@@ -447,6 +468,59 @@ impl Tree<'_> {
         }
         out.sort_by(|a: &(Uuid, UnitRecord), b| a.1.code.cmp(&b.1.code));
         Ok(out)
+    }
+
+    /// The unit `key` and its children on `d` (by code), in one statement: the unit's row,
+    /// and after it the children's rows with their parent links of the day.
+    pub async fn unit_with_children(
+        &self,
+        key: UnitKey<'_>,
+        d: NaiveDate,
+    ) -> Result<(UnitRecord, Vec<UnitRecord>)> {
+        use sea_orm::sea_query::{Query, UnionType};
+        let (this, parent) = match key {
+            UnitKey::Id(id) => (
+                Expr::col((unit::Entity, unit::Column::Id)).eq(id),
+                unit_parent::Column::ParentId.eq(id),
+            ),
+            UnitKey::Code(code) => (
+                Expr::col((unit::Entity, unit::Column::Code)).eq(code),
+                unit_parent::Column::ParentId.in_subquery(
+                    Query::select()
+                        .column(unit::Column::Id)
+                        .from(unit::Entity)
+                        .and_where(unit::Column::Code.eq(code))
+                        .to_owned(),
+                ),
+            ),
+        };
+        let q = Query::select()
+            .columns(<unit::Column as sea_orm::Iterable>::iter().map(|c| (unit::Entity, c)))
+            .expr_as(
+                Expr::val(Option::<Uuid>::None),
+                sea_orm::sea_query::Alias::new("parent_of"),
+            )
+            .from(unit::Entity)
+            .and_where(this)
+            .union(UnionType::All, children_query(parent, d))
+            .to_owned();
+        let mut found = None;
+        let mut children = Vec::new();
+        for row in self.db().query_all(&q).await? {
+            let u: UnitRecord =
+                <unit::Model as sea_orm::FromQueryResult>::from_query_result(&row, "")?
+                    .try_into()?;
+            match row.try_get::<Option<Uuid>>("", "parent_of")? {
+                None => found = Some(u),
+                Some(_) => children.push(u),
+            }
+        }
+        let found = found.ok_or_else(|| match key {
+            UnitKey::Id(id) => StoreError::not_found("unit", id),
+            UnitKey::Code(code) => StoreError::not_found("unit", code),
+        })?;
+        children.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok((found, children))
     }
 
     /// The units that existed on `d` without a parent: the roots of the forest on that date.
