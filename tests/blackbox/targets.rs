@@ -108,6 +108,90 @@ fn assert_counters_agree(db: &str) {
     assert!(out.contains(" 0 difference(s)"), "{out}");
 }
 
+/// The first object of `v` (depth first) whose `job` is `job`.
+fn job_in<'a>(v: &'a Value, job: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(o) if o.get("job").and_then(Value::as_str) == Some(job) => Some(v),
+        Value::Object(o) => o.values().find_map(|x| job_in(x, job)),
+        Value::Array(a) => a.iter().find_map(|x| job_in(x, job)),
+        _ => None,
+    }
+}
+
+/// The monthly report to a province's organization department carries the figures of the
+/// province's `admissionTarget` report of that day (the subtree aggregates, not a count of
+/// the registry): members at the base, admissions so far, the floor and ceiling of the rule
+/// set's band (S21), and the grassroots organizations furthest behind the floor.
+#[tokio::test]
+async fn s21_the_monthly_report_of_a_province_has_the_figures_of_its_target_report() {
+    use chrono::{TimeZone as _, Utc};
+    use memberflow_worker::{Job, Recipients, Schedules, Worker, WorkerOptions, vietnam_offset};
+
+    let app = spawn_app().await;
+    let p = unit(&app, "P", "PROVINCE", None, "2004-01-01").await;
+    let g1 = unit(&app, "P-G1", "GRASSROOTS_COMMITTEE", Some(&p), "2004-01-01").await;
+    let g2 = unit(&app, "P-G2", "GRASSROOTS_COMMITTEE", Some(&p), "2004-01-01").await;
+    let b1 = unit(&app, "P-G1-B1", "BRANCH", Some(&g1), "2004-01-01").await;
+    let b2 = unit(&app, "P-G2-B2", "BRANCH", Some(&g2), "2004-01-01").await;
+    officials(&app, &b1, 100).await;
+    officials(&app, &b2, 40).await;
+    for d in ["2026-02-02", "2026-05-04", "2026-09-07"] {
+        admitted(&app, &b1, d).await;
+    }
+    crate::support::holder(&app, "organization_department", &p).await;
+
+    // The job's tick: 5 November 2026, 08:00 in Vietnam (its default schedule).
+    let day = date("2026-11-05");
+    let tick = vietnam_offset()
+        .from_local_datetime(&day.and_hms_opt(8, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    app.set_now(tick);
+    let store = memberflow_store::Store::connect(app.database_url())
+        .await
+        .unwrap();
+    let catalog = memberflow_server::load_catalog(&memberflow_server::Config::default()).unwrap();
+    let worker = Worker::new(
+        store.clone(),
+        None,
+        Schedules::default(),
+        Recipients::default(),
+        WorkerOptions::default(),
+    )
+    .with_catalog(std::sync::Arc::new(catalog));
+    assert_eq!(
+        worker
+            .run_job(Job::MonthlyTargetReport, tick)
+            .await
+            .unwrap(),
+        1
+    );
+
+    let rows = store.outbox().records(None, None, 1_000).await.unwrap();
+    let job = rows
+        .iter()
+        .find_map(|r| job_in(&r.payload, "target_report"))
+        .unwrap_or_else(|| panic!("no target report queued: {rows:#?}"));
+    let d = app
+        .ok(TARGET, json!({ "code": "P", "year": 2026, "depth": 0 }))
+        .await;
+    let total = &d["admissionTarget"]["rows"][0];
+    assert_eq!(total["membersAtBase"], 140, "{d:#}");
+    assert_eq!(total["admitted"], 3, "{d:#}");
+    assert_eq!(job["members_at_start"], total["membersAtBase"], "{job:#}");
+    assert_eq!(job["admitted"], total["admitted"], "{job:#}");
+    assert_eq!(job["target_low"], total["targetLow"], "{job:#}");
+    assert_eq!(job["target_high"], total["targetHigh"], "{job:#}");
+    // 3 % and 4 % of 140, rounded up, from the rule set of 2026.
+    assert_eq!(
+        (job["target_low"].as_u64(), job["target_high"].as_u64()),
+        (Some(5), Some(6))
+    );
+    // P-G2: 40 members, none admitted, 2 short of its floor; P-G1 has reached its own.
+    assert_eq!(job["behind"][0][0], "P-G2", "{job:#}");
+    assert_eq!(job["behind"][0][2], 2, "{job:#}");
+}
+
 #[tokio::test]
 async fn s21_the_rate_follows_the_tree_of_the_year_through_a_merge_in_mid_year_and_a_dissolution() {
     let app = spawn_app().await;

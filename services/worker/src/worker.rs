@@ -1170,83 +1170,67 @@ impl Worker {
             .collect())
     }
 
-    /// The grassroots organizations of `province` furthest behind the floor of the year's
-    /// target (S20, S21), at most ten: what the monthly report asks the committee to look at.
-    async fn behind_target(
+    /// Each province's monthly report: its admissions of the year so far against its target
+    /// (S20, S21), as the `admissionTarget` report has them (the subtree aggregates: a handful
+    /// of index reads per province, whatever the country's size), and its grassroots
+    /// organizations furthest behind the floor, at most ten, for the committee to look at.
+    async fn target_reports(
         &self,
-        province: uuid::Uuid,
-        year: i32,
         day: NaiveDate,
-    ) -> Result<Vec<(String, String, u64)>> {
+    ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
+        let year = day.year();
         let Some(params) = self
             .catalog
             .as_ref()
             .and_then(|c| TargetParams::for_year(&c.rules, year).ok())
         else {
+            tracing::warn!(
+                year,
+                "no rule set gives the year's admission target; the monthly report is not sent"
+            );
             return Ok(Vec::new());
         };
-        let report = self
-            .store
-            .stats()
-            .admission_targets(&TargetRequest {
-                year,
-                unit: Some(province),
-                max_depth: Some(0),
-                today: day,
-                params,
-            })
-            .await?;
-        Ok(self
-            .store
-            .stats()
-            .units_at_risk(
-                &report,
-                memberflow_store::RiskScope::Level(UnitLevel::Grassroots),
-                10,
-            )
-            .await?
-            .into_iter()
-            .map(|r| (r.unit.code, r.unit.name, r.assessment.gap_low))
-            .collect())
-    }
-
-    async fn target_reports(
-        &self,
-        day: NaiveDate,
-    ) -> Result<Vec<(PeriodicJob, Option<uuid::Uuid>)>> {
         let provinces = self
             .store
             .tree()
             .units_of_kinds_on(&[UnitKind::Province], day)
             .await?;
-        let year = day.year();
-        let (Some(base_day), Some(jan1)) = (
-            NaiveDate::from_ymd_opt(year - 1, 12, 31),
-            NaiveDate::from_ymd_opt(year, 1, 1),
-        ) else {
-            return Ok(Vec::new());
-        };
         let month = day.format("%Y-%m").to_string();
+        let stats = self.store.stats();
         let mut out = Vec::new();
         for p in provinces {
-            let ids = self.store.tree().subtree_ids_on(p.id, day).await?;
-            let members = self.store.stats().party_members_on(&ids, base_day).await?;
-            let admitted = self
-                .store
-                .stats()
-                .admissions_between(&ids, day, jan1, day)
+            let report = stats
+                .admission_targets(&TargetRequest {
+                    year,
+                    unit: Some(p.id),
+                    max_depth: Some(0),
+                    today: day,
+                    params: params.clone(),
+                })
                 .await?;
-            let behind = self.behind_target(p.id, year, day).await?;
+            let Some(total) = report.rows.first().map(|r| r.assessment.clone()) else {
+                continue;
+            };
+            let behind = stats
+                .units_at_risk(
+                    &report,
+                    memberflow_store::RiskScope::Level(UnitLevel::Grassroots),
+                    10,
+                )
+                .await?
+                .into_iter()
+                .map(|r| (r.unit.code, r.unit.name, r.assessment.gap_low))
+                .collect();
             out.push((
                 PeriodicJob::TargetReport {
                     unit: UnitBrief::from(&p),
                     to: RoleRef::at("organization_department", RoleLevel::Province),
                     month: month.clone(),
                     year,
-                    members_at_start: members,
-                    admitted,
-                    target_low: (members * 3).div_ceil(100),
-                    target_high: (members * 4).div_ceil(100),
+                    members_at_start: total.base,
+                    admitted: total.admitted,
+                    target_low: total.target_low,
+                    target_high: total.target_high,
                     on: day,
                     behind,
                 },

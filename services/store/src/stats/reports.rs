@@ -25,7 +25,6 @@ use super::{forecast, rollup};
 use crate::entity::{member, member_status, member_unit};
 use crate::error::{Result, StoreError};
 use crate::records::UnitRecord;
-use crate::tree::valid_on_membership;
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -1506,51 +1505,5 @@ impl Statistics<'_> {
         Ok(BadgeCounts {
             by_years: by_years.into_iter().collect(),
         })
-    }
-}
-
-impl Statistics<'_> {
-    /// How many members of `units` on `on` have an admission decision dated within
-    /// `[from, to]` (A15: the decision date is the admission's date).
-    pub async fn admissions_between(
-        &self,
-        units: &[Uuid],
-        on: NaiveDate,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<u64> {
-        use sea_orm::PaginatorTrait;
-        use sea_orm::RelationTrait;
-        use sea_orm::sea_query::JoinType;
-        let mut n = 0;
-        for chunk in units.chunks(500) {
-            n += member::Entity::find()
-                .join(JoinType::InnerJoin, member::Relation::MemberUnit.def())
-                .filter(member_unit::Column::UnitId.is_in(chunk.iter().copied()))
-                .filter(valid_on_membership(on))
-                .filter(member::Column::AdmissionDecisionDate.gte(from))
-                .filter(member::Column::AdmissionDecisionDate.lte(to))
-                .count(self.db())
-                .await?;
-        }
-        Ok(n)
-    }
-
-    /// How many official and probationary members `units` had on `on` (S21's base).
-    pub async fn party_members_on(&self, units: &[Uuid], on: NaiveDate) -> Result<u64> {
-        let mut n = 0;
-        for chunk in units.chunks(500) {
-            n += self
-                .store
-                .registry()
-                .members_count(&crate::MemberFilter {
-                    units: chunk.to_vec(),
-                    on,
-                    statuses: vec![MemberStatus::Official, MemberStatus::Probationary],
-                    discipline_in_force: None,
-                })
-                .await?;
-        }
-        Ok(n)
     }
 }
