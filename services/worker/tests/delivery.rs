@@ -502,7 +502,10 @@ async fn monthly_meetings_and_target_reports_are_enqueued_once_per_month() {
         date(2026, 3, 2),
     )
     .await;
-    let w = f.worker(&sink.url(), options());
+    // The target report's band comes from the rule set of the year (S21).
+    let w = f
+        .worker(&sink.url(), options())
+        .with_catalog(Arc::new(rules_catalog()));
     let first = vn(2026, 12, 1, 8, 0);
     // The branch and the grassroots committee meet monthly (S1).
     assert_eq!(w.run_job(Job::MonthlyMeeting, first).await.unwrap(), 2);

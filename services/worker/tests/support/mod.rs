@@ -393,6 +393,28 @@ impl Fixture {
     }
 }
 
+/// The committed rule sets (`schemas/rulesets/`) in a catalog without definitions: what the
+/// jobs that read the rules (the monthly target report's band, S21) need.
+pub fn rules_catalog() -> memberflow_workflow::catalog::Catalog {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas/rulesets");
+    let mut srcs = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        srcs.push((
+            p.display().to_string(),
+            std::fs::read_to_string(&p).unwrap(),
+        ));
+    }
+    memberflow_workflow::catalog::Catalog {
+        definitions: Vec::new(),
+        rules: memberflow_workflow::engine::RuleBook::from_toml_strs(
+            srcs.iter().map(|(n, s)| (n.as_str(), s.as_str())),
+        )
+        .unwrap(),
+        calendar: memberflow_workflow::calendar::WorkingCalendar::default(),
+    }
+}
+
 /// A worker on `store` with the default schedules (daily sweep at 07:00 in Vietnam).
 pub fn worker_on(store: Store, smtp_url: &str, options: WorkerOptions) -> Worker {
     Worker::new(
