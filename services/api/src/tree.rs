@@ -307,26 +307,7 @@ impl Unit {
                 .and_then(|c| c.0.get(&(self.0.id, d, n))),
             _ => None,
         };
-        let units = if subtree {
-            app(ctx)
-                .store
-                .tree()
-                .subtree_ids_on(self.0.id, d)
-                .await
-                .gql(lang(ctx))?
-        } else {
-            vec![self.0.id]
-        };
-        let filter = memberflow_store::MemberFilter {
-            units,
-            on: d,
-            statuses: status
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            discipline_in_force,
-        };
+        let filter = member_filter(ctx, self.0.id, d, status, discipline_in_force, subtree).await?;
         members_connection(ctx, filter, first, after, read.map(|p| (*p).clone())).await
     }
     /// How many members it has on `on`, optionally with one of `status`, optionally with
@@ -343,26 +324,8 @@ impl Unit {
     ) -> async_graphql::Result<u64> {
         require(ctx, Permission::ReadMembers, self.0.id).await?;
         let d = on_or_today(ctx, on);
-        let units = if include_subtree.unwrap_or(false) {
-            app(ctx)
-                .store
-                .tree()
-                .subtree_ids_on(self.0.id, d)
-                .await
-                .gql(lang(ctx))?
-        } else {
-            vec![self.0.id]
-        };
-        let filter = memberflow_store::MemberFilter {
-            units,
-            on: d,
-            statuses: status
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            discipline_in_force,
-        };
+        let subtree = include_subtree.unwrap_or(false);
+        let filter = member_filter(ctx, self.0.id, d, status, discipline_in_force, subtree).await?;
         app(ctx)
             .store
             .registry()
@@ -370,6 +333,38 @@ impl Unit {
             .await
             .gql(lang(ctx))
     }
+}
+
+/// The members of `unit` (with the units below it when `subtree`) on `d`, with one of
+/// `status` and with or without a discipline in force: what `members` and `memberCount` list.
+async fn member_filter(
+    ctx: &Context<'_>,
+    unit: Uuid,
+    d: NaiveDate,
+    status: Option<Vec<MemberStatus>>,
+    discipline_in_force: Option<bool>,
+    subtree: bool,
+) -> async_graphql::Result<memberflow_store::MemberFilter> {
+    let units = if subtree {
+        app(ctx)
+            .store
+            .tree()
+            .subtree_ids_on(unit, d)
+            .await
+            .gql(lang(ctx))?
+    } else {
+        vec![unit]
+    };
+    Ok(memberflow_store::MemberFilter {
+        units,
+        on: d,
+        statuses: status
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        discipline_in_force,
+    })
 }
 
 /// The children of units read with them in this request, by unit and day: `unit(id) {
