@@ -32,6 +32,7 @@ mod m20261205_000120_admission_days;
 mod m20261206_000140_step_registry_facts;
 mod m20261208_000300_discipline_decision;
 mod m20261208_000400_admission_day_index;
+mod m20261210_000500_deferred_index;
 
 /// The migrator: every migration of the project, in order.
 #[derive(Debug)]
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000140_step_registry_facts::Migration),
             Box::new(m20261208_000300_discipline_decision::Migration),
             Box::new(m20261208_000400_admission_day_index::Migration),
+            Box::new(m20261210_000500_deferred_index::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use chrono::{Days, NaiveDate};
 use memberflow_tests::{TestApp, TestDb, spawn_app};
+use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
 use crate::support::{REGISTER, unit};
@@ -1177,6 +1178,104 @@ async fn the_national_demo_loaded_provinces_at_a_time_agrees_with_its_registry()
     let (ok, report) = check_stats(&url, &[]);
     assert!(ok, "{report}");
     assert!(report.contains(" 0 difference(s)"), "{report}");
+    // On PostgreSQL the names' and days' indexes were built at the end of the build, not row
+    // by row (`Store::defer_indexes`): every index of a fresh schema is there again.
+    let fresh = TestDb::create().await;
+    stdout(&memberflow(fresh.url(), &["migrate"]));
+    assert_eq!(indexes(&url).await, indexes(fresh.url()).await);
+    assert_eq!(deferred(&url).await, 0);
+}
+
+/// A national demo stopped half-way (killed after its first provinces): the indexes it
+/// deferred are built by the next start of the binary, and the database then has every index
+/// of a fresh schema.
+#[tokio::test]
+async fn a_national_demo_killed_half_way_leaves_its_deferred_indexes_to_the_next_start() {
+    use std::io::{BufRead, BufReader};
+    let db = TestDb::create().await;
+    let url = db.url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("MEMBERFLOW_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("MEMBERFLOW_DATABASE_URL", &url)
+        .args(["demo", "national", "--members", "70000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        let first_province_done = line.starts_with("province 1/3 aggregates");
+        seen.push(line);
+        if first_province_done {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = seen.join("\n");
+    assert!(log.contains("province 1/3 aggregates"), "{log}");
+    let fresh = TestDb::create().await;
+    stdout(&memberflow(fresh.url(), &["migrate"]));
+    let expected = indexes(fresh.url()).await;
+    if db.is_postgres() {
+        assert!(
+            log.contains("indexes deferred to the end of the build"),
+            "{log}"
+        );
+        assert!(deferred(&url).await > 0);
+        assert_ne!(indexes(&url).await, expected);
+    }
+    // The killed build's connections end as PostgreSQL notices them closed; until then its
+    // lock says a build runs, and a start leaves the indexes to it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        stdout(&memberflow(&url, &["migrate"]));
+        if deferred(&url).await == 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(deferred(&url).await, 0);
+    assert_eq!(indexes(&url).await, expected);
+}
+
+/// Every index of the database at `url`: name and definition.
+async fn indexes(url: &str) -> Vec<String> {
+    let sql = if url.starts_with("sqlite:") {
+        "SELECT name || ' ' || COALESCE(sql, '') AS d FROM sqlite_master WHERE type = 'index' ORDER BY 1"
+    } else {
+        "SELECT indexname || ' ' || indexdef AS d FROM pg_indexes \
+         WHERE schemaname = current_schema() ORDER BY 1"
+    };
+    let conn = Database::connect(url).await.unwrap();
+    let rows = conn
+        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "d").unwrap())
+        .collect()
+}
+
+/// The indexes a build deferred and nobody built yet.
+async fn deferred(url: &str) -> i64 {
+    let conn = Database::connect(url).await.unwrap();
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM deferred_index",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    conn.close().await.unwrap();
+    row.try_get::<i64>("", "n").unwrap()
 }
 
 fn check_stats(db: &str, extra: &[&str]) -> (bool, String) {

@@ -46,6 +46,7 @@ macro_rules! aggregate {
 mod accounts;
 mod cases;
 mod changes;
+mod deferred;
 mod entity;
 mod error;
 mod loader;
@@ -77,6 +78,7 @@ pub use cases::{
     CaseRecord, CaseVisibility, Cases, ChainBreak, Command, DueItem, EscalationReport, LockedCase,
     MigrateCases, MigrationMode, NewCase, PassedDeadline, RefusalRecording, Subtree, retrying,
 };
+pub use deferred::DeferredIndexes;
 pub use error::{Result, StoreError};
 pub use ops::{OpsSnapshot, PoolUsage};
 pub use outbox::{
@@ -238,9 +240,11 @@ impl Store {
         self.paths.clear();
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, then builds the indexes a bulk build deferred and
+    /// did not build (`deferred`: it stopped half-way).
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.db, None).await?;
+        self.build_deferred_indexes().await?;
         Ok(())
     }
 

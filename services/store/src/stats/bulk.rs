@@ -283,6 +283,14 @@ pub enum BulkTreeEvent {
 pub struct BulkBatch {
     /// The seed the ids are drawn from: the same batch and seed give the same ids.
     pub id_seed: u64,
+    /// The batch's place in a build of several loaded one after the other (the national
+    /// demo's provinces): when set, the first 32 bits of every id drawn for the batch, so that
+    /// each batch's ids sort after the previous batch's and every index keyed by them (the
+    /// members', their statuses', units', residences', the counters') takes the batch's rows
+    /// at its end. Without it a batch's ids, drawn at random and sorted, fall between the ids
+    /// already there all over the index: at a national scale, a batch then writes to most of
+    /// each index's pages, far more than the database keeps in memory.
+    pub id_order: Option<u32>,
     /// The code of an existing unit the batch's roots (units without a parent link) hang
     /// under, from their first day.
     pub attach_under: Option<String>,
@@ -412,12 +420,13 @@ pub(crate) fn cols<C: sea_orm::sea_query::Iden + 'static>(
 }
 
 /// Deterministic ids: version-4 UUIDs drawn from a seeded generator, in order (so that ids
-/// drawn a round at a time are those drawn at once).
-struct IdSource(Rng);
+/// drawn a round at a time are those drawn at once), their first 32 bits the batch's order
+/// when it has one ([`BulkBatch::id_order`]).
+struct IdSource(Rng, Option<u32>);
 
 impl IdSource {
-    fn new(seed: u64, salt: u64) -> Self {
-        IdSource(Rng::new(seed).fork(salt))
+    fn new(batch: &BulkBatch, salt: u64) -> Self {
+        IdSource(Rng::new(batch.id_seed).fork(salt), batch.id_order)
     }
 
     fn take(&mut self, n: usize) -> Vec<Uuid> {
@@ -425,18 +434,21 @@ impl IdSource {
             .map(|_| {
                 let hi = u128::from(self.0.next_u64());
                 let lo = u128::from(self.0.next_u64());
-                uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid()
+                let mut bytes = ((hi << 64) | lo).to_be_bytes();
+                if let Some(order) = self.1 {
+                    bytes[..4].copy_from_slice(&order.to_be_bytes());
+                }
+                uuid::Builder::from_random_bytes(bytes).into_uuid()
             })
             .collect()
     }
 }
 
 /// The ids of a batch's rows of one kind (units, members, hamlets, accounts), in ascending
-/// order: each row's indexes keyed by them take a batch's rows side by side, in a few pages,
-/// rather than one page each, spread over the whole index (at a national scale, far more
-/// pages than the database keeps in memory).
-fn ids(seed: u64, salt: u64, n: usize) -> Vec<Uuid> {
-    let mut ids = IdSource::new(seed, salt).take(n);
+/// order: each index keyed by them takes the batch's rows in order, several to a page, rather
+/// than one page each (see [`BulkBatch::id_order`] for where in the index).
+fn ids(batch: &BulkBatch, salt: u64, n: usize) -> Vec<Uuid> {
+    let mut ids = IdSource::new(batch, salt).take(n);
     ids.sort_unstable();
     ids
 }
@@ -865,7 +877,7 @@ async fn insert_hamlets(
             "The bulk data refers to a hamlet outside the batch.",
         ));
     }
-    let hamlet_ids = ids(batch.id_seed, 5, batch.hamlets.len());
+    let hamlet_ids = ids(batch, 5, batch.hamlets.len());
     for merged in [false, true] {
         let rows: Vec<(Uuid, &BulkHamlet)> = hamlet_ids
             .iter()
@@ -1019,8 +1031,8 @@ async fn load_batch(
     progress: &mut (dyn FnMut(&str, u64, u64) + Send),
 ) -> Result<()> {
     let mut laps = Laps(std::time::Instant::now());
-    let unit_ids = ids(batch.id_seed, 1, batch.units.len());
-    let member_ids = ids(batch.id_seed, 2, batch.members.len());
+    let unit_ids = ids(batch, 1, batch.units.len());
+    let member_ids = ids(batch, 2, batch.members.len());
     let codes: Vec<String> = batch.units.iter().map(|u| u.code.clone()).collect();
     for chunk in codes.chunks(500) {
         let taken: Vec<String> = unit::Entity::find()
@@ -1161,7 +1173,7 @@ async fn load_batch(
         })
         .collect();
     insert_members(txn, &rows, now, progress).await?;
-    let account_ids = ids(batch.id_seed, 4, batch.accounts.len());
+    let account_ids = ids(batch, 4, batch.accounts.len());
     let accounts: Vec<(Uuid, &BulkAccount)> =
         account_ids.iter().copied().zip(&batch.accounts).collect();
     insert_rows(
@@ -1250,7 +1262,7 @@ async fn load_batch(
     insert_statuses(txn, &statuses, progress).await?;
     insert_hamlets(txn, batch, now, &unit_ids, &member_ids, progress).await?;
     laps.lap("members");
-    let mut case_source = IdSource::new(batch.id_seed, 3);
+    let mut case_source = IdSource::new(batch, 3);
     let mut case_ids = case_source.take(batch.cases.len());
     let total = batch.cases.len() as u64 + rounds.total();
     let ctx = Ids {
@@ -1461,4 +1473,64 @@ async fn load_batch(
     progress("aggregates", 1, 1);
     laps.lap("aggregates");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(seed: u64, order: Option<u32>) -> BulkBatch {
+        BulkBatch {
+            id_seed: seed,
+            id_order: order,
+            ..BulkBatch::default()
+        }
+    }
+
+    #[test]
+    fn the_ids_of_a_batch_in_order_come_after_the_earlier_batches_ids() {
+        let mut last = Uuid::nil();
+        for order in 0..40 {
+            // Seeds unrelated to the order: the order alone decides where the ids go.
+            let seed = 0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(u64::from(order) + 7);
+            for salt in [1, 2] {
+                let drawn = ids(&batch(seed, Some(order)), salt, 500);
+                assert!(drawn.is_sorted());
+                assert!(drawn.iter().all(|id| id.get_version_num() == 4));
+                assert!(
+                    drawn
+                        .iter()
+                        .all(|id| id.as_bytes()[..4] == order.to_be_bytes())
+                );
+                if salt == 2 {
+                    assert!(drawn[0] > last, "batch {order}");
+                    last = drawn[499];
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_s_ids_are_its_seed_s_with_or_without_an_order() {
+        let plain = ids(&batch(42, None), 2, 1000);
+        assert_eq!(plain, ids(&batch(42, None), 2, 1000));
+        let ordered = ids(&batch(42, Some(3)), 2, 1000);
+        assert_eq!(ordered, ids(&batch(42, Some(3)), 2, 1000));
+        // Same draws: only the first 32 bits differ.
+        let mut tails: Vec<[u8; 12]> = plain
+            .iter()
+            .map(|id| id.as_bytes()[4..].try_into().unwrap_or_default())
+            .collect();
+        let mut ordered_tails: Vec<[u8; 12]> = ordered
+            .iter()
+            .map(|id| id.as_bytes()[4..].try_into().unwrap_or_default())
+            .collect();
+        tails.sort_unstable();
+        ordered_tails.sort_unstable();
+        assert_eq!(tails, ordered_tails);
+        assert_eq!(
+            plain.iter().collect::<std::collections::HashSet<_>>().len(),
+            1000
+        );
+    }
 }

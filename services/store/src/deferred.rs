@@ -1,0 +1,269 @@
+//! Indexes built after a bulk build rather than row by row during it (PostgreSQL).
+//!
+//! A bulk build into an empty registry (the national demo) writes millions of rows to the
+//! tables that grow with the members. Their secondary B-tree indexes on values with no
+//! order in the load (names, days) would take each row at a random place: at a national scale
+//! most of their pages are touched by every province, far more pages than the database keeps
+//! in memory. [`Store::defer_indexes`] drops those indexes before the build and
+//! [`DeferredIndexes::build`] builds them once after it, each a sort of the table.
+//!
+//! What stays during the build: primary keys and unique indexes (the loader's conflicts and
+//! upserts rely on them), the foreign keys (the database checks every reference as it is
+//! written), and the GIN indexes (the trigram index of names takes the load's rows in its
+//! pending list, `crate::loader`, cheaper than a build from scratch).
+//!
+//! Nothing is left without its indexes: the definitions (PostgreSQL's own, from
+//! `pg_get_indexdef`) are written to `deferred_index` in the transaction that drops the
+//! indexes, each index is built in the transaction that deletes its row, and every start of
+//! the binary ([`Store::migrate`]) builds whatever is still listed (a build that stopped
+//! half-way), unless a build holds the lock below and is still running.
+
+use std::sync::Arc;
+
+use sea_orm::sqlx::{self, Acquire, PgPool, Postgres, pool::PoolConnection};
+use sea_orm::{DbErr, RuntimeErr};
+
+use crate::{Backend, Result, Store};
+
+/// The tables a bulk build writes by the million and never reads back while it runs.
+const TABLES: &[&str] = &[
+    "member",
+    "member_status",
+    "member_unit",
+    "member_residence",
+    "stat_admission_day",
+];
+
+/// The advisory lock a build holds while its indexes are deferred (its own connection holds
+/// it, so it ends with the process at the latest).
+const BUILD_LOCK: i64 = 0x6d66_6465_6665_7200;
+
+/// Indexes built at once after a build.
+const PARALLEL_BUILDS: usize = 2;
+
+/// Memory each index build sorts in.
+const BUILD_MEMORY: &str = "256MB";
+
+fn db_err(e: sqlx::Error) -> crate::StoreError {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))).into()
+}
+
+/// The indexes a build dropped, built again by [`DeferredIndexes::build`].
+pub struct DeferredIndexes {
+    /// The connection holding [`BUILD_LOCK`].
+    lock: Option<PoolConnection<Postgres>>,
+    names: Vec<String>,
+}
+
+impl std::fmt::Debug for DeferredIndexes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeferredIndexes")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeferredIndexes {
+    /// The indexes dropped.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Builds the indexes, two at a time; returns how many it built.
+    pub async fn build(mut self, store: &Store) -> Result<usize> {
+        if let Some(mut conn) = self.lock.take() {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(BUILD_LOCK)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        }
+        build_listed(store.db().get_postgres_connection_pool()).await
+    }
+}
+
+impl Drop for DeferredIndexes {
+    fn drop(&mut self) {
+        // Dropped before `build` (the build failed): close the lock's connection rather than
+        // give it back to the pool still holding the lock. The next start builds the indexes.
+        if let Some(conn) = self.lock.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
+impl Store {
+    /// Before a bulk build (see the module): on PostgreSQL, when the registry has no member
+    /// yet and no other build is running, drops the secondary B-tree indexes of the tables
+    /// the build fills and returns them, to be built by [`DeferredIndexes::build`] at the end.
+    /// `None` on SQLite, on a registry with members, or while another build runs: the build
+    /// then writes its rows with every index in place.
+    pub async fn defer_indexes(&self) -> Result<Option<DeferredIndexes>> {
+        if self.backend() != Backend::Postgres {
+            return Ok(None);
+        }
+        let pool = self.db.get_postgres_connection_pool();
+        // What an earlier build left unbuilt comes first.
+        build_listed(pool).await?;
+        let mut conn = pool.acquire().await.map_err(db_err)?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(BUILD_LOCK)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        if !locked {
+            return Ok(None);
+        }
+        let mut lock = DeferredIndexes {
+            lock: Some(conn),
+            names: Vec::new(),
+        };
+        let Some(conn) = lock.lock.as_mut() else {
+            return Ok(None);
+        };
+        let mut txn = conn.begin().await.map_err(db_err)?;
+        let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM member)")
+            .fetch_one(&mut *txn)
+            .await
+            .map_err(db_err)?;
+        if !empty {
+            drop(txn);
+            lock.build(self).await?;
+            return Ok(None);
+        }
+        let tables: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
+        let found: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT i.relname::text, t.relname::text, pg_get_indexdef(i.oid) \
+             FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_am a ON a.oid = i.relam \
+             WHERE t.relname = ANY($1) AND t.relnamespace = current_schema()::regnamespace \
+             AND a.amname = 'btree' AND NOT x.indisunique AND NOT x.indisprimary \
+             ORDER BY t.relname, i.relname",
+        )
+        .bind(&tables)
+        .fetch_all(&mut *txn)
+        .await
+        .map_err(db_err)?;
+        for (name, table, definition) in &found {
+            sqlx::query(
+                "INSERT INTO deferred_index (name, table_name, definition) VALUES ($1, $2, $3)",
+            )
+            .bind(name)
+            .bind(table)
+            .bind(definition)
+            .execute(&mut *txn)
+            .await
+            .map_err(db_err)?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+                .execute(&mut *txn)
+                .await
+                .map_err(db_err)?;
+        }
+        txn.commit().await.map_err(db_err)?;
+        tracing::info!(
+            indexes = found.len(),
+            "indexes deferred to the end of the build"
+        );
+        lock.names = found.into_iter().map(|(n, _, _)| n).collect();
+        Ok(Some(lock))
+    }
+
+    /// Builds the indexes a bulk build deferred and did not build (it stopped half-way),
+    /// unless a build is running; returns how many. Nothing to do on SQLite.
+    pub(crate) async fn build_deferred_indexes(&self) -> Result<usize> {
+        if self.backend() != Backend::Postgres {
+            return Ok(0);
+        }
+        build_listed(self.db.get_postgres_connection_pool()).await
+    }
+}
+
+/// Builds the indexes listed in `deferred_index`, [`PARALLEL_BUILDS`] at a time, each in a
+/// transaction that deletes its row; stops (leaving the rest listed) while a build holds
+/// [`BUILD_LOCK`].
+async fn build_listed(pool: &PgPool) -> Result<usize> {
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM deferred_index ORDER BY name")
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    if names.is_empty() {
+        return Ok(0);
+    }
+    let started = std::time::Instant::now();
+    let queue = Arc::new(std::sync::Mutex::new(names));
+    let mut workers = tokio::task::JoinSet::<Result<usize>>::new();
+    for _ in 0..PARALLEL_BUILDS {
+        let (pool, queue) = (pool.clone(), Arc::clone(&queue));
+        workers.spawn(async move {
+            let mut built = 0;
+            loop {
+                let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                let Some(name) = next else {
+                    return Ok(built);
+                };
+                if !build_one(&pool, &name).await? {
+                    if let Ok(mut q) = queue.lock() {
+                        q.push(name);
+                    }
+                    return Ok(built);
+                }
+                built += 1;
+            }
+        });
+    }
+    let mut built = 0;
+    while let Some(done) = workers.join_next().await {
+        built += done.map_err(|e| DbErr::Custom(e.to_string()))??;
+    }
+    let left = queue.lock().map(|q| q.len()).unwrap_or(0);
+    if left > 0 {
+        tracing::info!(
+            indexes = left,
+            "a bulk build is running: the indexes it deferred are left to it"
+        );
+    }
+    if built > 0 {
+        tracing::info!(
+            indexes = built,
+            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "deferred indexes built"
+        );
+    }
+    Ok(built)
+}
+
+/// Builds one listed index in the transaction that deletes its row: `false` when a build
+/// holds [`BUILD_LOCK`] (nothing done).
+async fn build_one(pool: &PgPool, name: &str) -> Result<bool> {
+    let mut txn = pool.begin().await.map_err(db_err)?;
+    let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock_shared($1)")
+        .bind(BUILD_LOCK)
+        .fetch_one(&mut *txn)
+        .await
+        .map_err(db_err)?;
+    if !free {
+        return Ok(false);
+    }
+    // Another process may have built it meanwhile: its row is gone then.
+    let definition: Option<String> =
+        sqlx::query_scalar("DELETE FROM deferred_index WHERE name = $1 RETURNING definition")
+            .bind(name)
+            .fetch_optional(&mut *txn)
+            .await
+            .map_err(db_err)?;
+    let Some(definition) = definition else {
+        return Ok(true);
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'; SET LOCAL jit = off; \
+         {definition}"
+    )))
+    .execute(&mut *txn)
+    .await
+    .map_err(db_err)?;
+    txn.commit().await.map_err(db_err)?;
+    tracing::debug!(index = name, "deferred index built");
+    Ok(true)
+}
