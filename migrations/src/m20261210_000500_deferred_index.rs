@@ -1,6 +1,7 @@
-//! The indexes a bulk build dropped to build them once at its end (PostgreSQL; see the
-//! store's `deferred` module): each index's name, table and definition, deleted in the
-//! transaction that builds it. Every start builds what is still listed.
+//! The indexes and foreign keys a bulk build dropped to make them again once at its end
+//! (PostgreSQL; see the store's `deferred` module): each one's kind (`index`, `foreign key`),
+//! name, table and the statement that makes it, deleted in the transaction that runs it. Every
+//! start runs what is still listed.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -11,8 +12,9 @@ pub struct Migration;
 enum DeferredIndex {
     Table,
     Name,
+    Kind,
     TableName,
-    Definition,
+    Statement,
 }
 
 #[async_trait::async_trait]
@@ -23,8 +25,9 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(DeferredIndex::Table)
                     .col(string(DeferredIndex::Name).primary_key())
+                    .col(string(DeferredIndex::Kind))
                     .col(string(DeferredIndex::TableName))
-                    .col(text(DeferredIndex::Definition))
+                    .col(text(DeferredIndex::Statement))
                     .to_owned(),
             )
             .await

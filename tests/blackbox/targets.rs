@@ -1178,17 +1178,17 @@ async fn the_national_demo_loaded_provinces_at_a_time_agrees_with_its_registry()
     let (ok, report) = check_stats(&url, &[]);
     assert!(ok, "{report}");
     assert!(report.contains(" 0 difference(s)"), "{report}");
-    // On PostgreSQL the names' and days' indexes were built at the end of the build, not row
-    // by row (`Store::defer_indexes`): every index of a fresh schema is there again.
+    // On PostgreSQL the members' tables' indexes and the foreign keys were made at the end of
+    // the build, not kept row by row (`Store::defer_indexes`): the schema is a fresh one's.
     let fresh = TestDb::create().await;
     stdout(&memberflow(fresh.url(), &["migrate"]));
-    assert_eq!(indexes(&url).await, indexes(fresh.url()).await);
+    assert_eq!(schema_of(&url).await, schema_of(fresh.url()).await);
     assert_eq!(deferred(&url).await, 0);
 }
 
-/// A national demo stopped half-way (killed after its first provinces): the indexes it
-/// deferred are built by the next start of the binary, and the database then has every index
-/// of a fresh schema.
+/// A national demo stopped half-way (killed after its first province): the indexes and
+/// foreign keys it deferred are made by the next start of the binary, and the database then
+/// has every index and constraint of a fresh schema.
 #[tokio::test]
 async fn a_national_demo_killed_half_way_leaves_its_deferred_indexes_to_the_next_start() {
     use std::io::{BufRead, BufReader};
@@ -1221,14 +1221,14 @@ async fn a_national_demo_killed_half_way_leaves_its_deferred_indexes_to_the_next
     assert!(log.contains("province 1/3 aggregates"), "{log}");
     let fresh = TestDb::create().await;
     stdout(&memberflow(fresh.url(), &["migrate"]));
-    let expected = indexes(fresh.url()).await;
+    let expected = schema_of(fresh.url()).await;
     if db.is_postgres() {
         assert!(
-            log.contains("indexes deferred to the end of the build"),
+            log.contains("indexes and foreign keys deferred to the end of the build"),
             "{log}"
         );
         assert!(deferred(&url).await > 0);
-        assert_ne!(indexes(&url).await, expected);
+        assert_ne!(schema_of(&url).await, expected);
     }
     // The killed build's connections end as PostgreSQL notices them closed; until then its
     // lock says a build runs, and a start leaves the indexes to it.
@@ -1241,16 +1241,21 @@ async fn a_national_demo_killed_half_way_leaves_its_deferred_indexes_to_the_next
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert_eq!(deferred(&url).await, 0);
-    assert_eq!(indexes(&url).await, expected);
+    assert_eq!(schema_of(&url).await, expected);
 }
 
-/// Every index of the database at `url`: name and definition.
-async fn indexes(url: &str) -> Vec<String> {
+/// Every index and constraint of the database at `url`, as the database defines them.
+async fn schema_of(url: &str) -> Vec<String> {
     let sql = if url.starts_with("sqlite:") {
-        "SELECT name || ' ' || COALESCE(sql, '') AS d FROM sqlite_master WHERE type = 'index' ORDER BY 1"
+        // A SQLite table's constraints are in its definition.
+        "SELECT name || ' ' || COALESCE(sql, '') AS d FROM sqlite_master \
+         WHERE type IN ('index', 'table') ORDER BY 1"
     } else {
         "SELECT indexname || ' ' || indexdef AS d FROM pg_indexes \
-         WHERE schemaname = current_schema() ORDER BY 1"
+         WHERE schemaname = current_schema() \
+         UNION ALL \
+         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
+         FROM pg_constraint WHERE connamespace = current_schema()::regnamespace ORDER BY 1"
     };
     let conn = Database::connect(url).await.unwrap();
     let rows = conn
@@ -1263,7 +1268,7 @@ async fn indexes(url: &str) -> Vec<String> {
         .collect()
 }
 
-/// The indexes a build deferred and nobody built yet.
+/// The indexes and foreign keys a build deferred and nobody made again yet.
 async fn deferred(url: &str) -> i64 {
     let conn = Database::connect(url).await.unwrap();
     let row = conn

@@ -1717,12 +1717,12 @@ pub async fn run(
         }
         DemoCommand::National { members, seed } => {
             let (root, plan) = national(*members, *seed);
-            // On an empty PostgreSQL registry the indexes of names and days are built once at
-            // the end rather than row by row (`Store::defer_indexes`).
+            // On an empty PostgreSQL registry the members' tables' indexes and the foreign keys
+            // are made once at the end rather than kept row by row (`Store::defer_indexes`).
             let deferred = store.defer_indexes().await?;
             if let Some(d) = &deferred {
                 eprintln!(
-                    "{} indexes deferred to the end of the build: {}",
+                    "{} indexes and foreign keys deferred to the end of the build: {}",
                     d.names().len(),
                     d.names().join(", ")
                 );
@@ -1783,7 +1783,7 @@ pub async fn run(
                 let building = Instant::now();
                 let built = d.build(store).await?;
                 eprintln!(
-                    "built {built} deferred indexes in {:.2} s",
+                    "made {built} deferred indexes and foreign keys in {:.2} s",
                     building.elapsed().as_secs_f64()
                 );
             }

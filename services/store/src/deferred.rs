@@ -1,22 +1,25 @@
-//! Indexes built after a bulk build rather than row by row during it (PostgreSQL).
+//! Indexes and foreign keys built after a bulk build rather than row by row during it
+//! (PostgreSQL).
 //!
 //! A bulk build into an empty registry (the national demo) writes millions of rows to the
-//! tables that grow with the members. Their secondary B-tree indexes on values with no
-//! order in the load (names, days) would take each row at a random place: at a national scale
-//! most of their pages are touched by every province, far more pages than the database keeps
-//! in memory. [`Store::defer_indexes`] drops those indexes before the build and
-//! [`DeferredIndexes::build`] builds them once after it, each a sort of the table.
+//! tables that grow with the members. Row by row, each of their secondary B-tree indexes takes
+//! every row at its place (names and days in no order in the load) and each foreign key runs a
+//! query per row to find the row it refers to: at a national scale the database's backends
+//! spend most of the build on those. [`Store::defer_indexes`] drops them before the build;
+//! [`DeferredIndexes::build`] builds each index once, a sort of its table, and adds each
+//! foreign key back, which checks every row of the table in one join: the references are
+//! checked all the same, at the end.
 //!
 //! What stays during the build: primary keys and unique indexes (the loader's conflicts and
-//! upserts rely on them), the foreign keys (the database checks every reference as it is
-//! written), and the GIN indexes (the trigram index of names takes the load's rows in its
-//! pending list, `crate::loader`, cheaper than a build from scratch).
+//! upserts rely on them), the indexes of the tables the loader reads while it builds (units,
+//! parent links, ancestry, counters), and the GIN indexes (the trigram index of names takes the
+//! load's rows in its pending list, `crate::loader`, cheaper than a build from scratch).
 //!
-//! Nothing is left without its indexes: the definitions (PostgreSQL's own, from
-//! `pg_get_indexdef`) are written to `deferred_index` in the transaction that drops the
-//! indexes, each index is built in the transaction that deletes its row, and every start of
-//! the binary ([`Store::migrate`]) builds whatever is still listed (a build that stopped
-//! half-way), unless a build holds the lock below and is still running.
+//! Nothing is left without them: the statements that make them again (PostgreSQL's own
+//! definitions, `pg_get_indexdef`, `pg_get_constraintdef`) are written to `deferred_index` in
+//! the transaction that drops them, each is run in the transaction that deletes its row, and
+//! every start of the binary ([`Store::migrate`]) runs whatever is still listed (a build that
+//! stopped half-way), unless a build holds the lock below and is still running.
 
 use std::sync::Arc;
 
@@ -25,13 +28,32 @@ use sea_orm::{DbErr, RuntimeErr};
 
 use crate::{Backend, Result, Store};
 
-/// The tables a bulk build writes by the million and never reads back while it runs.
-const TABLES: &[&str] = &[
+/// The tables a bulk build writes by the million and never reads back while it runs: their
+/// secondary B-tree indexes are built at the end.
+const INDEXED_AFTER: &[&str] = &[
     "member",
     "member_status",
     "member_unit",
     "member_residence",
     "stat_admission_day",
+];
+
+/// The tables a bulk build writes whose foreign keys are added back at the end: the above, and
+/// the tree's and counters' tables it writes a row of per unit, link, ancestor or year.
+const CHECKED_AFTER: &[&str] = &[
+    "member",
+    "member_status",
+    "member_unit",
+    "member_residence",
+    "stat_admission_day",
+    "stat_admission",
+    "stat_membership",
+    "unit",
+    "unit_parent",
+    "unit_ancestry",
+    "hamlet",
+    "hamlet_branch",
+    "badge_award",
 ];
 
 /// The advisory lock a build holds while its indexes are deferred (its own connection holds
@@ -48,7 +70,7 @@ fn db_err(e: sqlx::Error) -> crate::StoreError {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))).into()
 }
 
-/// The indexes a build dropped, built again by [`DeferredIndexes::build`].
+/// The indexes and foreign keys a build dropped, made again by [`DeferredIndexes::build`].
 pub struct DeferredIndexes {
     /// The connection holding [`BUILD_LOCK`].
     lock: Option<PoolConnection<Postgres>>,
@@ -64,12 +86,12 @@ impl std::fmt::Debug for DeferredIndexes {
 }
 
 impl DeferredIndexes {
-    /// The indexes dropped.
+    /// What was dropped: each name with its kind.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
-    /// Builds the indexes, two at a time; returns how many it built.
+    /// Builds the indexes, then adds the foreign keys back, two at a time; returns how many.
     pub async fn build(mut self, store: &Store) -> Result<usize> {
         if let Some(mut conn) = self.lock.take() {
             sqlx::query("SELECT pg_advisory_unlock($1)")
@@ -85,7 +107,7 @@ impl DeferredIndexes {
 impl Drop for DeferredIndexes {
     fn drop(&mut self) {
         // Dropped before `build` (the build failed): close the lock's connection rather than
-        // give it back to the pool still holding the lock. The next start builds the indexes.
+        // give it back to the pool still holding the lock. The next start makes them again.
         if let Some(conn) = self.lock.take() {
             drop(conn.detach());
         }
@@ -94,8 +116,9 @@ impl Drop for DeferredIndexes {
 
 impl Store {
     /// Before a bulk build (see the module): on PostgreSQL, when the registry has no member
-    /// yet and no other build is running, drops the secondary B-tree indexes of the tables
-    /// the build fills and returns them, to be built by [`DeferredIndexes::build`] at the end.
+    /// yet and no other build is running, drops the secondary B-tree indexes and the foreign
+    /// keys of the tables the build fills and returns them, to be made again by
+    /// [`DeferredIndexes::build`] at the end.
     /// `None` on SQLite, on a registry with members, or while another build runs: the build
     /// then writes its rows with every index in place.
     pub async fn defer_indexes(&self) -> Result<Option<DeferredIndexes>> {
@@ -131,42 +154,58 @@ impl Store {
             lock.build(self).await?;
             return Ok(None);
         }
-        let tables: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
-        let found: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT i.relname::text, t.relname::text, pg_get_indexdef(i.oid) \
+        let names = |tables: &[&str]| tables.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        // (kind, name, table, the statement that makes it again, the one that drops it)
+        let found: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT 'index', i.relname::text, t.relname::text, pg_get_indexdef(i.oid), \
+               format('DROP INDEX %I', i.relname) \
              FROM pg_index x \
              JOIN pg_class i ON i.oid = x.indexrelid \
              JOIN pg_class t ON t.oid = x.indrelid \
              JOIN pg_am a ON a.oid = i.relam \
              WHERE t.relname = ANY($1) AND t.relnamespace = current_schema()::regnamespace \
              AND a.amname = 'btree' AND NOT x.indisunique AND NOT x.indisprimary \
-             ORDER BY t.relname, i.relname",
+             UNION ALL \
+             SELECT 'foreign key', c.conname::text, t.relname::text, \
+               format('ALTER TABLE %I ADD CONSTRAINT %I %s', t.relname, c.conname, \
+                 pg_get_constraintdef(c.oid)), \
+               format('ALTER TABLE %I DROP CONSTRAINT %I', t.relname, c.conname) \
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE c.contype = 'f' AND t.relname = ANY($2) \
+             AND t.relnamespace = current_schema()::regnamespace \
+             ORDER BY 1 DESC, 3, 2",
         )
-        .bind(&tables)
+        .bind(names(INDEXED_AFTER))
+        .bind(names(CHECKED_AFTER))
         .fetch_all(&mut *txn)
         .await
         .map_err(db_err)?;
-        for (name, table, definition) in &found {
+        for (kind, name, table, statement, drop) in &found {
             sqlx::query(
-                "INSERT INTO deferred_index (name, table_name, definition) VALUES ($1, $2, $3)",
+                "INSERT INTO deferred_index (kind, name, table_name, statement) \
+                 VALUES ($1, $2, $3, $4)",
             )
+            .bind(kind)
             .bind(name)
             .bind(table)
-            .bind(definition)
+            .bind(statement)
             .execute(&mut *txn)
             .await
             .map_err(db_err)?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+            sqlx::raw_sql(sqlx::AssertSqlSafe(drop.clone()))
                 .execute(&mut *txn)
                 .await
                 .map_err(db_err)?;
         }
         txn.commit().await.map_err(db_err)?;
         tracing::info!(
-            indexes = found.len(),
-            "indexes deferred to the end of the build"
+            deferred = found.len(),
+            "indexes and foreign keys deferred to the end of the build"
         );
-        lock.names = found.into_iter().map(|(n, _, _)| n).collect();
+        lock.names = found
+            .into_iter()
+            .map(|(kind, name, ..)| format!("{name} ({kind})"))
+            .collect();
         Ok(Some(lock))
     }
 
@@ -184,10 +223,12 @@ impl Store {
 /// transaction that deletes its row; stops (leaving the rest listed) while a build holds
 /// [`BUILD_LOCK`].
 async fn build_listed(pool: &PgPool) -> Result<usize> {
-    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM deferred_index ORDER BY name")
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)?;
+    // Taken from the end: the indexes first, then the foreign keys.
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM deferred_index ORDER BY kind, name DESC")
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
     if names.is_empty() {
         return Ok(0);
     }
@@ -220,15 +261,15 @@ async fn build_listed(pool: &PgPool) -> Result<usize> {
     let left = queue.lock().map(|q| q.len()).unwrap_or(0);
     if left > 0 {
         tracing::info!(
-            indexes = left,
-            "a bulk build is running: the indexes it deferred are left to it"
+            deferred = left,
+            "a bulk build is running: the indexes and foreign keys it deferred are left to it"
         );
     }
     if built > 0 {
         tracing::info!(
-            indexes = built,
+            built,
             ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            "deferred indexes built"
+            "deferred indexes and foreign keys made again"
         );
     }
     Ok(built)
@@ -247,23 +288,23 @@ async fn build_one(pool: &PgPool, name: &str) -> Result<bool> {
         return Ok(false);
     }
     // Another process may have built it meanwhile: its row is gone then.
-    let definition: Option<String> =
-        sqlx::query_scalar("DELETE FROM deferred_index WHERE name = $1 RETURNING definition")
+    let statement: Option<String> =
+        sqlx::query_scalar("DELETE FROM deferred_index WHERE name = $1 RETURNING statement")
             .bind(name)
             .fetch_optional(&mut *txn)
             .await
             .map_err(db_err)?;
-    let Some(definition) = definition else {
+    let Some(statement) = statement else {
         return Ok(true);
     };
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'; SET LOCAL jit = off; \
-         {definition}"
+         {statement}"
     )))
     .execute(&mut *txn)
     .await
     .map_err(db_err)?;
     txn.commit().await.map_err(db_err)?;
-    tracing::debug!(index = name, "deferred index built");
+    tracing::debug!(name, "deferred index or foreign key made again");
     Ok(true)
 }
