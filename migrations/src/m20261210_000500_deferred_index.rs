@@ -11,9 +11,9 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum DeferredIndex {
     Table,
+    TableName,
     Name,
     Kind,
-    TableName,
     Statement,
 }
 
@@ -24,10 +24,16 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(DeferredIndex::Table)
-                    .col(string(DeferredIndex::Name).primary_key())
-                    .col(string(DeferredIndex::Kind))
                     .col(string(DeferredIndex::TableName))
+                    .col(string(DeferredIndex::Name))
+                    .col(string(DeferredIndex::Kind))
                     .col(text(DeferredIndex::Statement))
+                    // A constraint's name is unique within its table only.
+                    .primary_key(
+                        Index::create()
+                            .col(DeferredIndex::TableName)
+                            .col(DeferredIndex::Name),
+                    )
                     .to_owned(),
             )
             .await

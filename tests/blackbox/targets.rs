@@ -1244,6 +1244,36 @@ async fn a_national_demo_killed_half_way_leaves_its_deferred_indexes_to_the_next
     assert_eq!(schema_of(&url).await, expected);
 }
 
+/// An index or foreign key listed for a start to make that cannot be made (here a foreign key
+/// to a table that does not exist) does not stop the start: it is logged and stays listed.
+#[tokio::test]
+async fn a_deferred_foreign_key_that_cannot_be_made_is_logged_and_left_listed() {
+    let db = TestDb::create().await;
+    let url = db.url().to_owned();
+    stdout(&memberflow(&url, &["migrate"]));
+    let conn = Database::connect(url.as_str()).await.unwrap();
+    conn.execute_unprepared(
+        "INSERT INTO deferred_index (table_name, name, kind, statement) VALUES \
+         ('member_unit', 'fk_nowhere', 'foreign key', \
+          'ALTER TABLE member_unit ADD CONSTRAINT fk_nowhere FOREIGN KEY (unit_id) REFERENCES nowhere (id)')",
+    )
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let out = memberflow(&url, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if db.is_postgres() {
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(log.contains("could not be made"), "{log}");
+    }
+    // SQLite has nothing to make at a start; PostgreSQL could not make it.
+    assert_eq!(deferred(&url).await, 1);
+}
+
 /// Every index and constraint of the database at `url`, as the database defines them.
 async fn schema_of(url: &str) -> Vec<String> {
     let sql = if url.starts_with("sqlite:") {

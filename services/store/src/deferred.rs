@@ -60,7 +60,7 @@ const CHECKED_AFTER: &[&str] = &[
 /// it, so it ends with the process at the latest).
 const BUILD_LOCK: i64 = 0x6d66_6465_6665_7200;
 
-/// Indexes built at once after a build.
+/// Indexes and foreign keys made at once after a build.
 const PARALLEL_BUILDS: usize = 2;
 
 /// Memory each index build sorts in.
@@ -93,13 +93,16 @@ impl DeferredIndexes {
 
     /// Builds the indexes, then adds the foreign keys back, two at a time; returns how many.
     pub async fn build(mut self, store: &Store) -> Result<usize> {
-        if let Some(mut conn) = self.lock.take() {
+        // The connection stays in `self` until it is unlocked: on an error (or if this is
+        // cancelled) `Drop` closes it instead of giving it back to the pool still locked.
+        if let Some(conn) = self.lock.as_mut() {
             sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(BUILD_LOCK)
-                .execute(&mut *conn)
+                .execute(&mut **conn)
                 .await
                 .map_err(db_err)?;
         }
+        drop(self.lock.take());
         build_listed(store.db().get_postgres_connection_pool()).await
     }
 }
@@ -158,7 +161,7 @@ impl Store {
         // (kind, name, table, the statement that makes it again, the one that drops it)
         let found: Vec<(String, String, String, String, String)> = sqlx::query_as(
             "SELECT 'index', i.relname::text, t.relname::text, pg_get_indexdef(i.oid), \
-               format('DROP INDEX %I', i.relname) \
+               format('DROP INDEX %I.%I', current_schema(), i.relname) \
              FROM pg_index x \
              JOIN pg_class i ON i.oid = x.indexrelid \
              JOIN pg_class t ON t.oid = x.indrelid \
@@ -167,9 +170,10 @@ impl Store {
              AND a.amname = 'btree' AND NOT x.indisunique AND NOT x.indisprimary \
              UNION ALL \
              SELECT 'foreign key', c.conname::text, t.relname::text, \
-               format('ALTER TABLE %I ADD CONSTRAINT %I %s', t.relname, c.conname, \
-                 pg_get_constraintdef(c.oid)), \
-               format('ALTER TABLE %I DROP CONSTRAINT %I', t.relname, c.conname) \
+               format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', current_schema(), t.relname, \
+                 c.conname, pg_get_constraintdef(c.oid)), \
+               format('ALTER TABLE %I.%I DROP CONSTRAINT %I', current_schema(), t.relname, \
+                 c.conname) \
              FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
              WHERE c.contype = 'f' AND t.relname = ANY($2) \
              AND t.relnamespace = current_schema()::regnamespace \
@@ -209,26 +213,46 @@ impl Store {
         Ok(Some(lock))
     }
 
-    /// Builds the indexes a bulk build deferred and did not build (it stopped half-way),
-    /// unless a build is running; returns how many. Nothing to do on SQLite.
-    pub(crate) async fn build_deferred_indexes(&self) -> Result<usize> {
+    /// At a start: makes the indexes and foreign keys a bulk build deferred and did not make
+    /// (it stopped half-way), unless a build is running; returns how many. One that cannot be
+    /// made (a foreign key whose check fails) is logged as an error and stays listed, to be
+    /// tried at the next start: the service starts without it. Nothing to do on SQLite or
+    /// before the migration that lists them.
+    pub(crate) async fn build_deferred_indexes(&self) -> usize {
         if self.backend() != Backend::Postgres {
-            return Ok(0);
+            return 0;
         }
-        build_listed(self.db.get_postgres_connection_pool()).await
+        let pool = self.db.get_postgres_connection_pool();
+        let listed: std::result::Result<bool, sqlx::Error> =
+            sqlx::query_scalar("SELECT to_regclass('deferred_index') IS NOT NULL")
+                .fetch_one(pool)
+                .await;
+        let outcome = match listed {
+            Ok(false) => return 0,
+            Ok(true) => build_listed(pool).await,
+            Err(e) => Err(db_err(e)),
+        };
+        outcome.unwrap_or_else(|e| {
+            tracing::error!(
+                error = ?e,
+                "an index or foreign key a bulk build deferred could not be made; it stays listed in deferred_index"
+            );
+            0
+        })
     }
 }
 
-/// Builds the indexes listed in `deferred_index`, [`PARALLEL_BUILDS`] at a time, each in a
-/// transaction that deletes its row; stops (leaving the rest listed) while a build holds
-/// [`BUILD_LOCK`].
+/// Makes the indexes and foreign keys listed in `deferred_index`, [`PARALLEL_BUILDS`] at a
+/// time, each in a transaction that deletes its row; stops (leaving the rest listed) while a
+/// build holds [`BUILD_LOCK`].
 async fn build_listed(pool: &PgPool) -> Result<usize> {
     // Taken from the end: the indexes first, then the foreign keys.
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM deferred_index ORDER BY kind, name DESC")
-            .fetch_all(pool)
-            .await
-            .map_err(db_err)?;
+    let names: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name, name FROM deferred_index ORDER BY kind, table_name DESC, name DESC",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
     if names.is_empty() {
         return Ok(0);
     }
@@ -244,7 +268,7 @@ async fn build_listed(pool: &PgPool) -> Result<usize> {
                 let Some(name) = next else {
                     return Ok(built);
                 };
-                if !build_one(&pool, &name).await? {
+                if !build_one(&pool, &name.0, &name.1).await? {
                     if let Ok(mut q) = queue.lock() {
                         q.push(name);
                     }
@@ -254,9 +278,22 @@ async fn build_listed(pool: &PgPool) -> Result<usize> {
             }
         });
     }
-    let mut built = 0;
+    // Every worker to its end (the first error is returned after): a statement is never
+    // abandoned half-way while its transaction runs on in the database.
+    let (mut built, mut failed) = (0, None);
     while let Some(done) = workers.join_next().await {
-        built += done.map_err(|e| DbErr::Custom(e.to_string()))??;
+        match done
+            .map_err(|e| DbErr::Custom(e.to_string()).into())
+            .and_then(|r| r)
+        {
+            Ok(n) => built += n,
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     let left = queue.lock().map(|q| q.len()).unwrap_or(0);
     if left > 0 {
@@ -275,9 +312,9 @@ async fn build_listed(pool: &PgPool) -> Result<usize> {
     Ok(built)
 }
 
-/// Builds one listed index in the transaction that deletes its row: `false` when a build
-/// holds [`BUILD_LOCK`] (nothing done).
-async fn build_one(pool: &PgPool, name: &str) -> Result<bool> {
+/// Makes one listed index or foreign key in the transaction that deletes its row: `false`
+/// when a build holds [`BUILD_LOCK`] (nothing done).
+async fn build_one(pool: &PgPool, table: &str, name: &str) -> Result<bool> {
     let mut txn = pool.begin().await.map_err(db_err)?;
     let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock_shared($1)")
         .bind(BUILD_LOCK)
@@ -288,12 +325,14 @@ async fn build_one(pool: &PgPool, name: &str) -> Result<bool> {
         return Ok(false);
     }
     // Another process may have built it meanwhile: its row is gone then.
-    let statement: Option<String> =
-        sqlx::query_scalar("DELETE FROM deferred_index WHERE name = $1 RETURNING statement")
-            .bind(name)
-            .fetch_optional(&mut *txn)
-            .await
-            .map_err(db_err)?;
+    let statement: Option<String> = sqlx::query_scalar(
+        "DELETE FROM deferred_index WHERE table_name = $1 AND name = $2 RETURNING statement",
+    )
+    .bind(table)
+    .bind(name)
+    .fetch_optional(&mut *txn)
+    .await
+    .map_err(db_err)?;
     let Some(statement) = statement else {
         return Ok(true);
     };

@@ -240,11 +240,12 @@ impl Store {
         self.paths.clear();
     }
 
-    /// Applies every pending migration, then builds the indexes a bulk build deferred and
-    /// did not build (`deferred`: it stopped half-way).
+    /// Makes the indexes and foreign keys a bulk build deferred and did not make (`deferred`:
+    /// it stopped half-way), before any migration touches their tables; then applies every
+    /// pending migration.
     pub async fn migrate(&self) -> Result<()> {
+        self.build_deferred_indexes().await;
         Migrator::up(&self.db, None).await?;
-        self.build_deferred_indexes().await?;
         Ok(())
     }
 
