@@ -299,7 +299,6 @@ pub struct Command {
 #[derive(Debug)]
 pub struct LockedCase {
     txn: DatabaseTransaction,
-    model: cases::Model,
     case: CaseRecord,
     path: Vec<UnitRecord>,
 }
@@ -638,10 +637,16 @@ async fn find_by_key(c: &impl ConnectionTrait, key: &str) -> Result<Option<case_
         .await?)
 }
 
-async fn last_event(c: &impl ConnectionTrait, case_id: Uuid) -> Result<Option<case_event::Model>> {
+/// The sequence number and hash of the case's last event, the link the next one extends: only
+/// those two columns are read.
+async fn last_link(c: &impl ConnectionTrait, case_id: Uuid) -> Result<Option<(i64, String)>> {
     Ok(case_event::Entity::find()
+        .select_only()
+        .column(case_event::Column::Seq)
+        .column(case_event::Column::Hash)
         .filter(case_event::Column::CaseId.eq(case_id))
         .order_by_desc(case_event::Column::Seq)
+        .into_tuple()
         .one(c)
         .await?)
 }
@@ -661,8 +666,8 @@ struct Append<'a> {
 }
 
 async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRecord> {
-    let last = last_event(txn, a.case_id).await?;
-    let seq = last.as_ref().map_or(1, |e| e.seq + 1);
+    let last = last_link(txn, a.case_id).await?;
+    let seq = last.as_ref().map_or(1, |(seq, _)| seq + 1);
     let mut rec = CaseEventRecord {
         seq: u64::try_from(seq).unwrap_or_default(),
         kind: a.kind.to_owned(),
@@ -677,12 +682,13 @@ async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRec
         idempotency_key: a.idempotency_key,
         effective_date: a.effective_date,
         occurred_at: a.now,
-        prev_hash: last.map(|e| e.hash).unwrap_or_default(),
+        prev_hash: last.map(|(_, hash)| hash).unwrap_or_default(),
         hash: String::new(),
         registry_facts: registry_facts(a.event)?,
     };
     rec.hash = event_hash(a.case_id, &rec);
-    case_event::ActiveModel {
+    // Written without `RETURNING`: the record is what was written.
+    case_event::Entity::insert(case_event::ActiveModel {
         case_id: Set(a.case_id),
         seq: Set(seq),
         kind: Set(rec.kind.clone()),
@@ -701,8 +707,8 @@ async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRec
         hash: Set(rec.hash.clone()),
         registry_facts: Set(rec.registry_facts.clone()),
         ..Default::default()
-    }
-    .insert(txn)
+    })
+    .exec_without_returning(txn)
     .await
     .map_err(conflict_on_busy)?;
     Ok(rec)
@@ -1281,18 +1287,13 @@ impl Cases<'_> {
             .await
             .map_err(conflict_on_busy)?
             .ok_or_else(|| StoreError::not_found("case", case_id))?;
-        let case: CaseRecord = model.clone().try_into()?;
+        let case: CaseRecord = model.try_into()?;
         let path = self
             .store
             .tree()
             .case_path_via(&txn, case.unit_id, on)
             .await?;
-        Ok(LockedCase {
-            txn,
-            model,
-            case,
-            path,
-        })
+        Ok(LockedCase { txn, case, path })
     }
 
     /// The step `cmd` on the case `locked` holds, as [`Cases::fire_case`] carries it out (or,
@@ -1326,9 +1327,7 @@ impl Cases<'_> {
         mode: Mode,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
-        let LockedCase {
-            txn, model, case, ..
-        } = locked;
+        let LockedCase { txn, case, .. } = locked;
         let case_id = case.id;
         if let Some(key) = &cmd.idempotency_key {
             lock_key(&txn, key).await?;
@@ -1417,22 +1416,20 @@ impl Cases<'_> {
         };
         let terminal = def.state(&decision.to).is_some_and(|s| s.terminal);
         let new_version = i64::try_from(decision.case.version).unwrap_or_default();
+        let snapshot_json = to_json(&decision.case)?;
         // The version check: only the version we read may be replaced.
         let updated = cases::Entity::update_many()
             .col_expr(cases::Column::State, Expr::value(decision.to.clone()))
             .col_expr(cases::Column::Version, Expr::value(new_version))
             .col_expr(cases::Column::Terminal, Expr::value(terminal))
-            .col_expr(
-                cases::Column::Snapshot,
-                Expr::value(to_json(&decision.case)?),
-            )
+            .col_expr(cases::Column::Snapshot, Expr::value(snapshot_json.clone()))
             .col_expr(
                 cases::Column::NextDue,
                 Expr::value(next_due(&decision.case)),
             )
             .col_expr(cases::Column::UpdatedAt, Expr::value(now))
             .filter(cases::Column::Id.eq(case_id))
-            .filter(cases::Column::Version.eq(model.version))
+            .filter(cases::Column::Version.eq(i64::try_from(case.version).unwrap_or_default()))
             .exec(&txn)
             .await
             .map_err(conflict_on_busy)?;
@@ -1495,16 +1492,19 @@ impl Cases<'_> {
         txn.commit().await.map_err(conflict_on_busy)?;
         tracing::info!(case = %case_id, transition = %decision.transition, to = %decision.to, "case step");
         // The case as the transaction left it, without reading it back.
-        let mut written = model;
-        written.state = decision.to.clone();
-        written.version = new_version;
-        written.terminal = terminal;
-        written.snapshot = to_json(&decision.case)?;
-        written.next_due = next_due(&decision.case);
-        written.updated_at = now;
-        written.subject_member_id = subject;
+        let written = CaseRecord {
+            state: decision.to.clone(),
+            version: decision.case.version,
+            terminal,
+            next_due: next_due(&decision.case),
+            updated_at: now,
+            subject_member_id: subject,
+            snapshot_json,
+            decoded: std::sync::OnceLock::new(),
+            ..case
+        };
         Ok(CaseOutcome::Applied {
-            case: Box::new(written.try_into()?),
+            case: Box::new(written),
             event: Box::new(event),
             decision: Box::new(decision),
         })
