@@ -1274,6 +1274,59 @@ async fn a_deferred_foreign_key_that_cannot_be_made_is_logged_and_left_listed() 
     assert_eq!(deferred(&url).await, 1);
 }
 
+/// A national build holds an advisory lock while its indexes and foreign keys are off: any
+/// start against that database (a server, an import, a migration) is refused until it ends,
+/// and goes on once the lock is gone. Held here by a connection of the test's, the build's key.
+#[tokio::test]
+async fn a_start_while_a_bulk_build_runs_is_refused() {
+    let db = TestDb::create().await;
+    let url = db.url().to_owned();
+    stdout(&memberflow(&url, &["migrate"]));
+    if db.is_postgres() {
+        let conn = Database::connect(url.as_str()).await.unwrap();
+        conn.execute_unprepared("SELECT pg_advisory_lock(x'6d66646566657200'::bigint)")
+            .await
+            .unwrap();
+        for args in [&["migrate"][..], &["serve"][..]] {
+            // A server that started anyway would never end: stopped after a while, and failed.
+            let dir = tempfile::tempdir().unwrap();
+            let mut child = Command::new(BIN)
+                .current_dir(dir.path())
+                .env_remove("MEMBERFLOW_CONFIG")
+                .env_remove("RUST_LOG")
+                .env("MEMBERFLOW_DATABASE_URL", &url)
+                .env("MEMBERFLOW_LISTEN", "127.0.0.1:0")
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+            }
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} started: {err}");
+            assert!(
+                err.contains("A bulk build (memberflow demo national) is writing to this database"),
+                "{args:?}: {err}"
+            );
+        }
+        conn.close().await.unwrap();
+    }
+    // The lock gone (SQLite never has one), a start goes on.
+    let out = memberflow(&url, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Every index and constraint of the database at `url`, as the database defines them.
 async fn schema_of(url: &str) -> Vec<String> {
     let sql = if url.starts_with("sqlite:") {

@@ -19,7 +19,8 @@
 //! definitions, `pg_get_indexdef`, `pg_get_constraintdef`) are written to `deferred_index` in
 //! the transaction that drops them, each is run in the transaction that deletes its row, and
 //! every start of the binary ([`Store::migrate`]) runs whatever is still listed (a build that
-//! stopped half-way), unless a build holds the lock below and is still running.
+//! stopped half-way). While a build holds the lock below, a start is refused instead
+//! ([`Store::refuse_during_build`]): only the build writes while they are off.
 
 use std::sync::Arc;
 
@@ -239,6 +240,38 @@ impl Store {
             );
             0
         })
+    }
+}
+
+impl Store {
+    /// A start while a bulk build runs with its indexes and foreign keys off (PostgreSQL: it
+    /// holds [`BUILD_LOCK`]) is refused: a server, an import or a migration writing meanwhile
+    /// would write rows no foreign key checks, and migrate tables the build is filling.
+    pub(crate) async fn refuse_during_build(&self) -> Result<()> {
+        if self.backend() != Backend::Postgres {
+            return Ok(());
+        }
+        let mut txn = self
+            .db
+            .get_postgres_connection_pool()
+            .begin()
+            .await
+            .map_err(db_err)?;
+        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock_shared($1)")
+            .bind(BUILD_LOCK)
+            .fetch_one(&mut *txn)
+            .await
+            .map_err(db_err)?;
+        txn.rollback().await.map_err(db_err)?;
+        if free {
+            return Ok(());
+        }
+        Err(crate::StoreError::conflict(
+            "Một lần nạp dữ liệu hàng loạt (memberflow demo national) đang ghi vào cơ sở dữ liệu \
+             này khi chỉ mục và khóa ngoại đang tạm gỡ; hãy khởi động lại khi nó xong.",
+            "A bulk build (memberflow demo national) is writing to this database with its \
+             indexes and foreign keys off; start again when it has finished.",
+        ))
     }
 }
 

@@ -240,10 +240,11 @@ impl Store {
         self.paths.clear();
     }
 
-    /// Makes the indexes and foreign keys a bulk build deferred and did not make (`deferred`:
-    /// it stopped half-way), before any migration touches their tables; then applies every
-    /// pending migration.
+    /// Refuses to go on (`CONFLICT`) while a bulk build runs with its indexes and foreign keys
+    /// off (`deferred`); makes those a build deferred and did not make (it stopped half-way),
+    /// before any migration touches their tables; then applies every pending migration.
     pub async fn migrate(&self) -> Result<()> {
+        self.refuse_during_build().await?;
         self.build_deferred_indexes().await;
         Migrator::up(&self.db, None).await?;
         Ok(())
