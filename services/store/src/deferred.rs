@@ -123,8 +123,9 @@ impl Store {
     /// yet and no other build is running, drops the secondary B-tree indexes and the foreign
     /// keys of the tables the build fills and returns them, to be made again by
     /// [`DeferredIndexes::build`] at the end.
-    /// `None` on SQLite, on a registry with members, or while another build runs: the build
-    /// then writes its rows with every index in place.
+    /// `None` on SQLite, on a registry with members, or while another build runs (which the
+    /// binary's start, [`Store::migrate`], refuses before): the build then writes its rows
+    /// with every index in place.
     pub async fn defer_indexes(&self) -> Result<Option<DeferredIndexes>> {
         if self.backend() != Backend::Postgres {
             return Ok(None);
@@ -246,7 +247,8 @@ impl Store {
 impl Store {
     /// A start while a bulk build runs with its indexes and foreign keys off (PostgreSQL: it
     /// holds [`BUILD_LOCK`]) is refused: a server, an import or a migration writing meanwhile
-    /// would write rows no foreign key checks, and migrate tables the build is filling.
+    /// would write rows no foreign key checks, and migrate (or revert) tables the build is
+    /// filling. The lock is held from the drop to the start of the making again at the end.
     pub(crate) async fn refuse_during_build(&self) -> Result<()> {
         if self.backend() != Backend::Postgres {
             return Ok(());

@@ -274,6 +274,7 @@ impl Store {
     /// names reverted. Reverting drops what those migrations created, data included: a
     /// backup comes first (docs/operations.md).
     pub async fn migrate_down(&self, steps: u32) -> Result<Vec<String>> {
+        self.refuse_during_build().await?;
         let applied: Vec<String> = self
             .migration_status()
             .await?
