@@ -29,15 +29,8 @@ echo "building the bare front…"
 CARGO_TARGET_DIR="$work/bare-target" cargo build -q --release --locked --manifest-path "$here/bare/Cargo.toml"
 bin="$work/bare-target/release/bare"
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-# The 16 cases back to their first step.
-reset_raw() {
-  psql -X -q -v ON_ERROR_STOP=1 "$pg/$raw" \
-    -c "DELETE FROM case_event WHERE case_id::text LIKE '00000000-0000-4000-8000-%' AND seq > 1" \
-    -c "UPDATE cases SET version = 1, snapshot = (SELECT snapshot::json FROM bench_template)
-          WHERE id::text LIKE '00000000-0000-4000-8000-%'" \
-    -c "VACUUM ANALYZE cases" -c "VACUUM ANALYZE case_event" >/dev/null
-}
+# shellcheck source=scripts/bench/common.sh
+. "$here/common.sh"
 
 DATABASE_URL="$pg/$raw" BARE_PORT="$port" "$bin" >"$work/bare.log" 2>&1 &
 pid=$!
@@ -56,7 +49,7 @@ for r in $(seq "$rounds"); do
     grep '^first error' <<<"$out" >&2 || true
     f="$(sed -n 's/.*ok_per_s=\([0-9.]*\).*/\1/p' <<<"$out")"
     reset_raw
-    t="$(pgbench -n -M prepared -c "$c" -j "$c" -T "$secs" -f "$here/step.pgbench" "$pg/$raw" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | awk '{ printf "%.1f\n", $1 }')"
+    t="$(pgbench_steps "$c")"
     front[$c]+="$f "
     plain[$c]+="$t "
     echo "  round $r, $c client(s): bare front $f steps/s, plain SQL $t tx/s"
@@ -68,5 +61,5 @@ printf '%-10s %16s %16s %8s\n' clients "bare front/s" "plain SQL tx/s" ratio
 for c in 1 4 16; do
   a="$(median <<<"${front[$c]}")"
   b="$(median <<<"${plain[$c]}")"
-  printf '%-10s %16s %16s %8s\n' "$c" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')"
+  printf '%-10s %16s %16s %8s\n' "$c" "$a" "$b" "$(ratio "$a" "$b")"
 done

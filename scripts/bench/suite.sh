@@ -66,8 +66,8 @@ for tool in wrk curl; do command -v "$tool" >/dev/null || { echo "needs $tool" >
 mkdir -p "$work"
 
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$pg/$1" -c "$2"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+# shellcheck source=scripts/bench/common.sh
+. "$here/common.sh"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 # The server: the binary under test with the toy workflow, no rate limit on mutations.
@@ -223,21 +223,6 @@ make_raw_copy() {
         transition, actor, inputs, from_state, to_state, rule_set, definition_version, payload,
         NULL, effective_date, occurred_at, prev_hash, hash
       FROM case_event, generate_series(0, 15) AS n WHERE case_id = '$template_case' AND seq = 1;" >/dev/null
-}
-# The raw cases back to their first step, like the fresh cases the server's clients step.
-reset_raw() {
-  psql -X -q -v ON_ERROR_STOP=1 "$pg/$raw" \
-    -c "DELETE FROM case_event WHERE case_id::text LIKE '00000000-0000-4000-8000-%' AND seq > 1" \
-    -c "UPDATE cases SET version = 1, snapshot = (SELECT snapshot::json FROM bench_template)
-          WHERE id::text LIKE '00000000-0000-4000-8000-%'" \
-    -c "VACUUM ANALYZE cases" -c "VACUUM ANALYZE case_event" >/dev/null
-}
-pgbench_steps() {
-  local clients="$1" d="${2:-$secs}" out
-  out="$(pgbench -n -M prepared -c "$clients" -j "$clients" -T "$d" -f "$here/step.pgbench" "$pg/$raw" 2>&1)" ||
-    { echo "$out" >&2 && exit 1; }
-  if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2 && exit 1; fi
-  sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | awk '{ printf "%.1f\n", $1 }'
 }
 
 echo "memberflow benchmark suite: $("$bin" --version 2>/dev/null || echo "$bin")"
