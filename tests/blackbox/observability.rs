@@ -352,6 +352,59 @@ async fn every_log_line_of_a_request_carries_its_id() {
     }
 }
 
+/// The default (`pretty`) log format, written to a pipe as under a service manager: plain
+/// text, no colour escapes; at `info` a request is its access line, with its id.
+#[tokio::test]
+async fn pretty_log_lines_into_a_pipe_are_plain_text() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = memberflow(dir.path())
+        .env("MEMBERFLOW_LOG__FORMAT", "pretty")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        if let Some(at) = line.find("addr=") {
+            let rest = &line[at + 5..];
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .header("x-request-id", "plain-text-1")
+        .json(&json!({ "query": "{ today }" }))
+        .send()
+        .await
+        .unwrap();
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    let lines: Vec<String> = rx.try_iter().collect();
+    assert!(
+        lines.iter().all(|l| !l.contains('\u{1b}')),
+        "colour escapes in a pipe: {lines:#?}"
+    );
+    let access: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("request_id=plain-text-1"))
+        .collect();
+    assert_eq!(access.len(), 1, "{lines:#?}");
+    assert!(
+        access[0].contains("finished processing request") && access[0].contains("status=200"),
+        "{}",
+        access[0]
+    );
+}
+
 /// One HTTP/1.1 request read off `stream`: its path, content type and body; `None` at the end
 /// of the connection.
 async fn next_request(

@@ -12,6 +12,7 @@ mod bytes;
 mod cases;
 mod clock;
 mod discipline;
+mod documents;
 pub mod error;
 mod hamlets;
 pub mod import;
@@ -44,5 +45,5 @@ pub use import::{SheetFiles, SheetFormat, may_export, role_cards};
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{
     AfterCommit, ApiOptions, AppSchema, Gateway, Guarded, build_schema, changes_or_streams,
-    execute, is_request_error, sdl, validate_document,
+    execute, execute_parsed, is_request_error, parse, sdl, validate_document,
 };

@@ -14,6 +14,7 @@ use crate::away::{AwayMutation, AwayQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
+use crate::documents::Documents;
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::hamlets::{HamletMutation, HamletQuery};
 use crate::import::{ImportMutation, ImportQuery, SheetFiles};
@@ -161,6 +162,7 @@ pub fn build_schema(
             max_aliases: options.max_aliases,
             introspection: options.introspection,
         })
+        .data(Documents::default())
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity);
     if !options.introspection {
@@ -207,6 +209,27 @@ pub fn is_request_error(response: &Response) -> bool {
 /// Executes one request for a reader of `lang`, from `peer`, as `auth`: parse errors and
 /// every other error get a stable code.
 pub async fn execute(
+    schema: &AppSchema,
+    mut request: Request,
+    lang: Lang,
+    auth: Option<Auth>,
+    peer: Option<IpAddr>,
+) -> Response {
+    parse(schema, &mut request);
+    execute_parsed(schema, request, lang, auth, peer).await
+}
+
+/// Gives `request` its parsed document, from the schema's cache of documents when its text
+/// was seen before ([`crate::documents`]): then [`Request::parsed_query`] does not parse it
+/// again. A document that does not parse is left for the execution to report.
+pub fn parse(schema: &AppSchema, request: &mut Request) {
+    if let Some(documents) = schema.data::<Documents>() {
+        documents.fill(request);
+    }
+}
+
+/// [`execute`] for a request [`parse`] has already seen.
+pub async fn execute_parsed(
     schema: &AppSchema,
     mut request: Request,
     lang: Lang,

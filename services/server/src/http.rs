@@ -501,10 +501,11 @@ async fn run_graphql(
     started: std::time::Instant,
 ) -> Response {
     let lang = lang_of(headers);
+    memberflow_api::parse(&state.schema, &mut request);
     let operation = crate::metrics::operation_of(&mut request);
     let auth = auth_of(state, headers).await;
     let mut response =
-        memberflow_api::execute(&state.schema, request, lang, auth, Some(peer.ip())).await;
+        memberflow_api::execute_parsed(&state.schema, request, lang, auth, Some(peer.ip())).await;
     state
         .metrics
         .graphql(&operation, started.elapsed(), &response);
@@ -589,6 +590,7 @@ async fn graphql_get(
             "extensions must be a JSON object.",
         );
     }
+    memberflow_api::parse(&state.schema, &mut request);
     if memberflow_api::changes_or_streams(&mut request) {
         let mut r = in_media(
             request_error(

@@ -63,7 +63,11 @@ pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
     let otel = provider
         .as_ref()
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(env!("CARGO_PKG_NAME"))));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a terminal: a log file or journal gets plain text (and the line costs
+    // less to write).
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let _ = match config.log.format {
         LogFormat::Json => registry.with(fmt.json()).try_init(),
