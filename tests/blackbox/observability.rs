@@ -305,11 +305,13 @@ async fn a_request_id_is_accepted_or_made_and_returned_in_the_header_and_the_err
     assert_eq!(body["errors"][0]["extensions"]["requestId"], "early-1");
 }
 
-#[tokio::test]
-async fn every_log_line_of_a_request_carries_its_id() {
+/// The log lines of the binary, started in `format` at `info`, that served one `{ today }`
+/// with the request id `id` and was stopped.
+async fn log_of_one_request(format: &str, id: &str) -> Vec<String> {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let mut child = memberflow(dir.path())
+        .env("MEMBERFLOW_LOG__FORMAT", format)
         .env("RUST_LOG", "info")
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -322,25 +324,37 @@ async fn every_log_line_of_a_request_carries_its_id() {
             let _ = tx.send(line);
         }
     });
+    // The "serving" line: `fields.addr` in JSON, `addr=…` in text.
     let addr = loop {
         let line = rx.recv_timeout(Duration::from_secs(60)).unwrap();
         let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
         if v["fields"]["message"] == "serving" {
             break v["fields"]["addr"].as_str().unwrap().to_owned();
         }
+        if line.contains("serving")
+            && let Some(at) = line.find("addr=")
+        {
+            break line[at + 5..].split_whitespace().next().unwrap().to_owned();
+        }
     };
     reqwest::Client::new()
         .post(format!("http://{addr}/graphql"))
-        .header("x-request-id", "follow-me-7")
+        .header("x-request-id", id)
         .json(&json!({ "query": "{ today }" }))
         .send()
         .await
         .unwrap();
     sigterm(&child);
     assert!(child.wait().unwrap().success());
-    let lines: Vec<serde_json::Value> = rx
-        .try_iter()
-        .filter_map(|l| serde_json::from_str(&l).ok())
+    rx.try_iter().collect()
+}
+
+#[tokio::test]
+async fn every_log_line_of_a_request_carries_its_id() {
+    let lines: Vec<serde_json::Value> = log_of_one_request("json", "follow-me-7")
+        .await
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     let of_request: Vec<&serde_json::Value> = lines
         .iter()
@@ -356,39 +370,7 @@ async fn every_log_line_of_a_request_carries_its_id() {
 /// text, no colour escapes; at `info` a request is its access line, with its id.
 #[tokio::test]
 async fn pretty_log_lines_into_a_pipe_are_plain_text() {
-    use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = memberflow(dir.path())
-        .env("MEMBERFLOW_LOG__FORMAT", "pretty")
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let addr = loop {
-        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap();
-        if let Some(at) = line.find("addr=") {
-            let rest = &line[at + 5..];
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    reqwest::Client::new()
-        .post(format!("http://{addr}/graphql"))
-        .header("x-request-id", "plain-text-1")
-        .json(&json!({ "query": "{ today }" }))
-        .send()
-        .await
-        .unwrap();
-    sigterm(&child);
-    assert!(child.wait().unwrap().success());
-    let lines: Vec<String> = rx.try_iter().collect();
+    let lines = log_of_one_request("pretty", "plain-text-1").await;
     assert!(
         lines.iter().all(|l| !l.contains('\u{1b}')),
         "colour escapes in a pipe: {lines:#?}"
