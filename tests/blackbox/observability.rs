@@ -305,6 +305,34 @@ async fn a_request_id_is_accepted_or_made_and_returned_in_the_header_and_the_err
     assert_eq!(body["errors"][0]["extensions"]["requestId"], "early-1");
 }
 
+/// A document sent again is not parsed again: the server keeps it once it has passed the
+/// schema (`memberflow_graphql_documents_kept`), and runs the kept copy with each request's
+/// own variables; a document that fails validation is not kept.
+#[tokio::test]
+async fn documents_that_pass_the_schema_are_kept_and_run_with_each_request_s_variables() {
+    let app = spawn_app().await;
+    let kept = |text: String| series(&text, "memberflow_graphql_documents_kept").unwrap();
+    let before = kept(scrape(&app).await);
+    let q = "query Kept($skip: Boolean!) { today again: today @skip(if: $skip) }";
+    let first = app.ok(q, json!({ "skip": true })).await;
+    let second = app.ok(q, json!({ "skip": false })).await;
+    let third = app.ok(q, json!({ "skip": true })).await;
+    assert!(first.get("again").is_none(), "{first}");
+    assert!(second["again"].is_string(), "{second}");
+    assert_eq!(first, third);
+    assert_eq!(kept(scrape(&app).await), before + 1.0);
+    for _ in 0..2 {
+        let r = app
+            .gql("query Unkept { today noSuchField }", json!({}))
+            .await;
+        assert_eq!(
+            r["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{r}"
+        );
+    }
+    assert_eq!(kept(scrape(&app).await), before + 1.0);
+}
+
 /// The log lines of the binary, started in `format` at `info`, that served one `{ today }`
 /// with the request id `id` and was stopped.
 async fn log_of_one_request(format: &str, id: &str) -> Vec<String> {

@@ -4,11 +4,17 @@
 //! a GraphQL client's generated operations) with different variables. Parsing one costs more
 //! than a step's own decision (a PEG parser over the text); a copy of the parsed document kept
 //! from the first time costs a fraction of it. Validation still runs for every request (it
-//! depends on the variables), so a cached document is exactly what a fresh parse would give.
+//! depends on the variables), on its own copy, so a kept document is exactly what a fresh
+//! parse would give.
 //!
-//! Bounded: documents longer than [`MAX_TEXT`] are not kept, and when [`CAPACITY`] documents
-//! are kept the next one clears the map, so a client sending ever-new documents costs a
-//! parse each, as without the cache, and the documents in use come back at their next request.
+//! Only a document that has passed the schema's checks once is kept (a request error, such as
+//! an unknown field, a limit passed or the request guard's refusal, keeps nothing), so made-up
+//! documents are never kept. Bounded: a document longer than [`MAX_TEXT`] is not kept, and
+//! when [`CAPACITY`] documents or [`BUDGET`] bytes of text are kept the next one starts the
+//! map afresh, so a client sending ever-new documents costs a parse each, as without the
+//! cache, and the documents in use are kept again at their next request. A parsed document
+//! takes up to about a hundred times its text, so the budget bounds the cache to a few tens
+//! of megabytes at worst, and a few hundred kilobytes for real clients' documents.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,45 +24,85 @@ use async_graphql::parser::types::ExecutableDocument;
 
 /// The most documents kept.
 pub const CAPACITY: usize = 512;
-/// The longest document kept, in bytes.
-pub const MAX_TEXT: usize = 16 * 1024;
+/// The longest document kept, in bytes of text.
+pub const MAX_TEXT: usize = 8 * 1024;
+/// The most text kept, all documents together, in bytes.
+pub const BUDGET: usize = 256 * 1024;
+
+#[derive(Default)]
+struct Kept {
+    docs: HashMap<Box<str>, Arc<ExecutableDocument>>,
+    text: usize,
+}
 
 /// The cache; one per schema.
 #[derive(Default)]
-pub struct Documents(Mutex<HashMap<Box<str>, Arc<ExecutableDocument>>>);
+pub struct Documents(Mutex<Kept>);
+
+/// What [`Documents::fill`] did for a request.
+#[derive(Debug)]
+pub enum Parsed {
+    /// The request carries its document: a kept one, or one parsed now that is not to be kept.
+    Ready,
+    /// Parsed now; keep it ([`Documents::keep`]) once its execution shows it passed the schema.
+    New(Box<str>, Arc<ExecutableDocument>),
+    /// The text does not parse: the execution reports it.
+    Failed,
+}
+
+impl Parsed {
+    /// Whether the request carries a parsed document.
+    pub fn parses(&self) -> bool {
+        !matches!(self, Self::Failed)
+    }
+}
 
 impl Documents {
-    /// The parsed document of `query`, from the cache or parsed now (and kept); `None` when it
-    /// does not parse (its error is for the request's execution to report).
-    pub fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
-        if let Some(doc) = self.lock().get(query) {
-            return Some(doc.clone());
-        }
-        let doc = Arc::new(async_graphql::parser::parse_query(query).ok()?);
-        if query.len() <= MAX_TEXT {
-            let mut map = self.lock();
-            if map.len() >= CAPACITY {
-                map.clear();
+    /// Gives `request` its parsed document: a copy of the kept one, or parsed now.
+    pub fn fill(&self, request: &mut Request) -> Parsed {
+        let keepable = request.query.len() <= MAX_TEXT;
+        if keepable {
+            let kept = self.lock().docs.get(request.query.as_str()).cloned();
+            if let Some(doc) = kept {
+                request.set_parsed_query(ExecutableDocument::clone(&doc));
+                return Parsed::Ready;
             }
-            map.insert(query.into(), doc.clone());
         }
-        Some(doc)
+        let query: Box<str> = request.query.as_str().into();
+        match request.parsed_query() {
+            Ok(doc) if keepable => Parsed::New(query, Arc::new(doc.clone())),
+            Ok(_) => Parsed::Ready,
+            Err(_) => Parsed::Failed,
+        }
     }
 
-    /// Gives `request` its parsed document from the cache, so that its execution does not
-    /// parse it again. A document that does not parse is left to the execution.
-    pub fn fill(&self, request: &mut Request) {
-        if let Some(doc) = self.get(&request.query) {
-            request.set_parsed_query(ExecutableDocument::clone(&doc));
+    /// Keeps `doc`, the document of `query`, which has passed the schema's checks.
+    pub fn keep(&self, query: Box<str>, doc: Arc<ExecutableDocument>) {
+        if query.len() > MAX_TEXT {
+            return;
         }
+        let dropped = {
+            let mut kept = self.lock();
+            if kept.docs.contains_key(&query) {
+                return;
+            }
+            let full =
+                kept.docs.len() >= CAPACITY || kept.text.saturating_add(query.len()) > BUDGET;
+            let dropped = full.then(|| std::mem::take(&mut *kept));
+            kept.text += query.len();
+            kept.docs.insert(query, doc);
+            dropped
+        };
+        // Freed after the lock is released.
+        drop(dropped);
     }
 
     /// How many documents are kept.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().docs.len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<ExecutableDocument>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
         // The map holds no invariant a panic could break half-way.
         self.0
             .lock()
@@ -74,47 +120,96 @@ impl std::fmt::Debug for Documents {
 
 #[cfg(test)]
 mod tests {
-    use super::{CAPACITY, Documents, MAX_TEXT};
+    use super::{BUDGET, CAPACITY, Documents, MAX_TEXT, Parsed};
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema, Variables};
 
-    #[test]
-    fn a_document_is_parsed_once_and_the_cache_stays_bounded() {
-        let docs = Documents::default();
-        let a = docs.get("{ a }");
-        let b = docs.get("{ a }");
-        assert!(a.is_some() && b.is_some());
-        assert!(std::sync::Arc::ptr_eq(
-            a.as_ref().expect("parsed"),
-            b.as_ref().expect("parsed")
-        ));
-        assert_eq!(docs.len(), 1);
-        // A document that does not parse is not kept.
-        assert!(docs.get("{ a").is_none());
-        assert_eq!(docs.len(), 1);
-        // A long one is parsed, not kept.
-        let long = format!("{{ a {} }}", " ".repeat(MAX_TEXT));
-        assert!(docs.get(&long).is_some());
-        assert_eq!(docs.len(), 1);
-        // Full, the next one clears the map.
-        for i in 1..CAPACITY {
-            assert!(docs.get(&format!("{{ f{i} }}")).is_some());
+    struct Root;
+
+    #[Object]
+    impl Root {
+        async fn a(&self) -> i32 {
+            1
         }
-        assert_eq!(docs.len(), CAPACITY);
-        assert!(docs.get("{ other }").is_some());
+        async fn b(&self) -> i32 {
+            2
+        }
+    }
+
+    /// What `execute` does: fill, run, keep what passed.
+    async fn run(docs: &Documents, mut request: Request) -> async_graphql::Response {
+        let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let parsed = docs.fill(&mut request);
+        let response = schema.execute(request).await;
+        if let Parsed::New(q, d) = parsed
+            && !crate::schema::is_request_error(&response)
+        {
+            docs.keep(q, d);
+        }
+        response
+    }
+
+    #[tokio::test]
+    async fn a_kept_document_runs_as_a_fresh_parse_with_each_request_s_variables() {
+        let docs = Documents::default();
+        let q = "query($s: Boolean!) { a b @skip(if: $s) }";
+        let with = |s: bool| {
+            Request::new(q).variables(Variables::from_json(serde_json::json!({ "s": s })))
+        };
+        let first = run(&docs, with(true)).await;
+        assert_eq!(docs.len(), 1);
+        let second = run(&docs, with(false)).await;
+        let third = run(&docs, with(true)).await;
+        assert_eq!(docs.len(), 1);
+        let json = |r: &async_graphql::Response| serde_json::to_value(r).unwrap_or_default();
+        assert_eq!(json(&first)["data"], serde_json::json!({ "a": 1 }));
+        assert_eq!(json(&second)["data"], serde_json::json!({ "a": 1, "b": 2 }));
+        assert_eq!(json(&third), json(&first));
+    }
+
+    #[tokio::test]
+    async fn only_documents_that_pass_the_schema_are_kept() {
+        let docs = Documents::default();
+        // Parses, but names a field the schema does not have.
+        let r = run(&docs, Request::new("{ nope }")).await;
+        assert!(!r.errors.is_empty());
+        // Does not parse.
+        let r = run(&docs, Request::new("{ a")).await;
+        assert!(!r.errors.is_empty());
+        assert_eq!(docs.len(), 0);
+        // Too long to keep, though it passes.
+        let long = format!("{{ a {} }}", " ".repeat(MAX_TEXT));
+        assert!(run(&docs, Request::new(long)).await.errors.is_empty());
+        assert_eq!(docs.len(), 0);
+        assert!(run(&docs, Request::new("{ a }")).await.errors.is_empty());
         assert_eq!(docs.len(), 1);
     }
 
     #[test]
-    fn a_filled_request_carries_the_same_document_as_a_parse() {
+    fn the_cache_starts_afresh_when_full_by_count_or_by_text() {
         let docs = Documents::default();
-        let mut filled = async_graphql::Request::new("query Q($x: Int) { a(x: $x) { b } }");
-        docs.fill(&mut filled);
-        docs.fill(&mut filled);
-        let mut parsed = async_graphql::Request::new("query Q($x: Int) { a(x: $x) { b } }");
-        let (f, p) = (
-            format!("{:?}", filled.parsed_query().ok()),
-            format!("{:?}", parsed.parsed_query().ok()),
-        );
-        assert!(f.contains("Q"));
-        assert_eq!(f, p);
+        let doc =
+            |q: &str| std::sync::Arc::new(async_graphql::parser::parse_query(q).expect("parses"));
+        for i in 0..CAPACITY {
+            let q = format!("{{ f{i} }}");
+            docs.keep(q.as_str().into(), doc(&q));
+        }
+        assert_eq!(docs.len(), CAPACITY);
+        docs.keep("{ g }".into(), doc("{ g }"));
+        assert_eq!(docs.len(), 1);
+        // By text: documents of MAX_TEXT bytes, BUDGET / MAX_TEXT of them fit.
+        let docs = Documents::default();
+        let big = |i: usize| {
+            let head = format!("{{ f{i} ");
+            format!("{head}{}}}", " ".repeat(MAX_TEXT - head.len() - 1))
+        };
+        for i in 0..BUDGET / MAX_TEXT {
+            let q = big(i);
+            assert_eq!(q.len(), MAX_TEXT);
+            docs.keep(q.as_str().into(), doc(&q));
+        }
+        assert_eq!(docs.len(), BUDGET / MAX_TEXT);
+        let q = big(BUDGET);
+        docs.keep(q.as_str().into(), doc(&q));
+        assert_eq!(docs.len(), 1);
     }
 }

@@ -41,9 +41,10 @@ pub fn role_names() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|r| r.as_str())
 }
+pub use documents::Parsed;
 pub use import::{SheetFiles, SheetFormat, may_export, role_cards};
 pub use reminders::{MailPreview, MailPreviewer};
 pub use schema::{
     AfterCommit, ApiOptions, AppSchema, Gateway, Guarded, build_schema, changes_or_streams,
-    execute, execute_parsed, is_request_error, parse, sdl, validate_document,
+    documents_kept, execute, execute_parsed, is_request_error, parse, sdl, validate_document,
 };

@@ -14,7 +14,7 @@ use crate::away::{AwayMutation, AwayQuery};
 use crate::cases::{CaseMutation, CaseQuery};
 use crate::clock::{Clock, SharedClock};
 use crate::discipline::DisciplineQuery;
-use crate::documents::Documents;
+use crate::documents::{Documents, Parsed};
 use crate::error::{Code, finalize_response, graphql_error};
 use crate::hamlets::{HamletMutation, HamletQuery};
 use crate::import::{ImportMutation, ImportQuery, SheetFiles};
@@ -215,21 +215,48 @@ pub async fn execute(
     auth: Option<Auth>,
     peer: Option<IpAddr>,
 ) -> Response {
-    parse(schema, &mut request);
-    execute_parsed(schema, request, lang, auth, peer).await
+    let parsed = parse(schema, &mut request);
+    execute_parsed(schema, request, parsed, lang, auth, peer).await
 }
 
-/// Gives `request` its parsed document, from the schema's cache of documents when its text
-/// was seen before ([`crate::documents`]): then [`Request::parsed_query`] does not parse it
-/// again. A document that does not parse is left for the execution to report.
-pub fn parse(schema: &AppSchema, request: &mut Request) {
-    if let Some(documents) = schema.data::<Documents>() {
-        documents.fill(request);
+/// Gives `request` its parsed document, a copy of the one the schema keeps for its text when
+/// it was seen before ([`crate::documents`]), else parsed now: then
+/// [`Request::parsed_query`] does not parse it again. A document that does not parse is left
+/// for the execution to report.
+pub fn parse(schema: &AppSchema, request: &mut Request) -> Parsed {
+    match schema.data::<Documents>() {
+        Some(documents) => documents.fill(request),
+        None if request.parsed_query().is_ok() => Parsed::Ready,
+        None => Parsed::Failed,
     }
 }
 
-/// [`execute`] for a request [`parse`] has already seen.
+/// How many parsed documents the schema keeps (a gauge of `/metrics`).
+pub fn documents_kept(schema: &AppSchema) -> usize {
+    schema.data::<Documents>().map_or(0, Documents::len)
+}
+
+/// [`execute`] for a request [`parse`] has already seen (`parsed`, what it did): a document
+/// parsed now is kept once it has passed the schema's checks.
 pub async fn execute_parsed(
+    schema: &AppSchema,
+    request: Request,
+    parsed: Parsed,
+    lang: Lang,
+    auth: Option<Auth>,
+    peer: Option<IpAddr>,
+) -> Response {
+    let response = run_parsed(schema, request, lang, auth, peer).await;
+    if let Parsed::New(query, doc) = parsed
+        && !is_request_error(&response)
+        && let Some(documents) = schema.data::<Documents>()
+    {
+        documents.keep(query, doc);
+    }
+    response
+}
+
+async fn run_parsed(
     schema: &AppSchema,
     mut request: Request,
     lang: Lang,
@@ -331,6 +358,7 @@ impl async_graphql::Executor for Guarded {
             .and_then(|d| d.get(&std::any::TypeId::of::<Auth>()))
             .and_then(|a| a.downcast_ref::<Auth>());
         // A document that does not parse is the schema's to report.
+        parse(&self.0, &mut request);
         let refused = match (
             request.parsed_query(),
             self.0.data::<RequestGuard>(),

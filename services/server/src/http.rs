@@ -309,7 +309,7 @@ async fn graphql(
         );
     }
     let parsed: Result<async_graphql::Request, _> = serde_json::from_slice(&body);
-    let request = match parsed {
+    let mut request = match parsed {
         Ok(r) if !r.query.trim().is_empty() => r,
         other => {
             state.metrics.error("BAD_REQUEST");
@@ -326,7 +326,8 @@ async fn graphql(
             );
         }
     };
-    run_graphql(&state, peer, &headers, request, media, started).await
+    let parsed = memberflow_api::parse(&state.schema, &mut request);
+    run_graphql(&state, peer, &headers, (request, parsed), media, started).await
 }
 
 /// The refusal of a body over its limit (`413 PAYLOAD_TOO_LARGE`) or unreadable (`400`).
@@ -424,8 +425,9 @@ async fn graphql_multipart(
     }
     match request {
         // One file a request: the operations take one.
-        Ok(r) if !r.query.trim().is_empty() && r.uploads.len() <= 1 => {
-            run_graphql(state, peer, headers, r, media, started).await
+        Ok(mut r) if !r.query.trim().is_empty() && r.uploads.len() <= 1 => {
+            let parsed = memberflow_api::parse(&state.schema, &mut r);
+            run_graphql(state, peer, headers, (r, parsed), media, started).await
         }
         other => {
             state.metrics.error("BAD_REQUEST");
@@ -496,16 +498,21 @@ async fn run_graphql(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-    mut request: async_graphql::Request,
+    (mut request, parsed): (async_graphql::Request, memberflow_api::Parsed),
     media: Media,
     started: std::time::Instant,
 ) -> Response {
     let lang = lang_of(headers);
-    memberflow_api::parse(&state.schema, &mut request);
-    let operation = crate::metrics::operation_of(&mut request);
+    // A document that does not parse is not parsed again for its label.
+    let operation = if parsed.parses() {
+        crate::metrics::operation_of(&mut request)
+    } else {
+        "invalid".to_owned()
+    };
     let auth = auth_of(state, headers).await;
+    let peer = Some(peer.ip());
     let mut response =
-        memberflow_api::execute_parsed(&state.schema, request, lang, auth, Some(peer.ip())).await;
+        memberflow_api::execute_parsed(&state.schema, request, parsed, lang, auth, peer).await;
     state
         .metrics
         .graphql(&operation, started.elapsed(), &response);
@@ -590,8 +597,8 @@ async fn graphql_get(
             "extensions must be a JSON object.",
         );
     }
-    memberflow_api::parse(&state.schema, &mut request);
-    if memberflow_api::changes_or_streams(&mut request) {
+    let parsed = memberflow_api::parse(&state.schema, &mut request);
+    if parsed.parses() && memberflow_api::changes_or_streams(&mut request) {
         let mut r = in_media(
             request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -606,7 +613,7 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    run_graphql(&state, peer, &headers, request, media, started).await
+    run_graphql(&state, peer, &headers, (request, parsed), media, started).await
 }
 
 async fn graphiql_page(State(state): State<AppState>) -> Response {
@@ -638,9 +645,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
             None
         }
     };
-    let body = state
-        .metrics
-        .render(ops.as_ref(), state.store.pool_usage(), state.clock.now());
+    let body = state.metrics.render(
+        ops.as_ref(),
+        state.store.pool_usage(),
+        memberflow_api::documents_kept(&state.schema),
+        state.clock.now(),
+    );
     (
         [(
             header::CONTENT_TYPE,

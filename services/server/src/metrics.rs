@@ -175,7 +175,13 @@ impl Metrics {
     }
 
     /// The exposition: this process's metrics, then the database's at `now`.
-    pub fn render(&self, ops: Option<&OpsSnapshot>, pool: PoolUsage, now: DateTime<Utc>) -> String {
+    pub fn render(
+        &self,
+        ops: Option<&OpsSnapshot>,
+        pool: PoolUsage,
+        documents_kept: usize,
+        now: DateTime<Utc>,
+    ) -> String {
         let mut out = String::new();
         let _ = encode(&mut out, &self.registry);
         // Each registry's text ends with `# EOF`: keep only the last.
@@ -218,6 +224,12 @@ impl Metrics {
             "changes_listening",
             "1 while revocations and tree changes are heard as they commit (PostgreSQL): cached sessions and paths need no read",
             f64::from(u8::from(pool.hears_changes)),
+        );
+        gauge(
+            &mut r,
+            "graphql_documents_kept",
+            "Parsed GraphQL documents kept by their text, so that a request sending one again is not parsed again",
+            documents_kept as f64,
         );
         let heard = Counter::<u64>::default();
         heard.inc_by(pool.changes_heard);

@@ -63,11 +63,13 @@ pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
     let otel = provider
         .as_ref()
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(env!("CARGO_PKG_NAME"))));
-    // Colours only for a terminal: a log file or journal gets plain text (and the line costs
-    // less to write).
+    // Colours only for a terminal, and not when `NO_COLOR` is set (no-color.org): a log file or
+    // journal gets plain text (and the line costs less to write).
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(colours);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let _ = match config.log.format {
         LogFormat::Json => registry.with(fmt.json()).try_init(),
