@@ -341,6 +341,8 @@ async fn log_of_one_request(format: &str, id: &str) -> Vec<String> {
     let mut child = memberflow(dir.path())
         .env("MEMBERFLOW_LOG__FORMAT", format)
         .env("RUST_LOG", "info")
+        // Colours are off in a pipe by themselves, not because the environment says so.
+        .env_remove("NO_COLOR")
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()

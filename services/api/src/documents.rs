@@ -11,16 +11,18 @@
 //! an unknown field, a limit passed or the request guard's refusal, keeps nothing), so made-up
 //! documents are never kept. Bounded: a document longer than [`MAX_TEXT`] is not kept, and
 //! when [`CAPACITY`] documents or [`BUDGET`] bytes of text are kept the next one starts the
-//! map afresh, so a client sending ever-new documents costs a parse each, as without the
-//! cache, and the documents in use are kept again at their next request. A parsed document
+//! map afresh: a client sending ever-new valid documents costs a parse and a copy each, and
+//! makes the map start afresh often, so that the documents in regular use are parsed again
+//! (and kept again) at their next request. Over the websocket, kept documents are used and new
+//! ones are not kept (its operations run as streams). A parsed document
 //! takes up to about a hundred times its text, so the budget bounds the cache to a few tens
 //! of megabytes at worst, and a few hundred kilobytes for real clients' documents.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::Request;
 use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Request, ServerError};
 
 /// The most documents kept.
 pub const CAPACITY: usize = 512;
@@ -42,18 +44,20 @@ pub struct Documents(Mutex<Kept>);
 /// What [`Documents::fill`] did for a request.
 #[derive(Debug)]
 pub enum Parsed {
-    /// The request carries its document: a kept one, or one parsed now that is not to be kept.
+    /// The request carries a copy of the kept document of its text.
+    Kept,
+    /// The request carries its document, parsed now, not to be kept (too long).
     Ready,
     /// Parsed now; keep it ([`Documents::keep`]) once its execution shows it passed the schema.
     New(Box<str>, Arc<ExecutableDocument>),
-    /// The text does not parse: the execution reports it.
-    Failed,
+    /// The text does not parse: the parser's error, for the response (not parsed again).
+    Failed(ServerError),
 }
 
 impl Parsed {
     /// Whether the request carries a parsed document.
     pub fn parses(&self) -> bool {
-        !matches!(self, Self::Failed)
+        !matches!(self, Self::Failed(_))
     }
 }
 
@@ -65,14 +69,14 @@ impl Documents {
             let kept = self.lock().docs.get(request.query.as_str()).cloned();
             if let Some(doc) = kept {
                 request.set_parsed_query(ExecutableDocument::clone(&doc));
-                return Parsed::Ready;
+                return Parsed::Kept;
             }
         }
         let query: Box<str> = request.query.as_str().into();
         match request.parsed_query() {
             Ok(doc) if keepable => Parsed::New(query, Arc::new(doc.clone())),
             Ok(_) => Parsed::Ready,
-            Err(_) => Parsed::Failed,
+            Err(e) => Parsed::Failed(e),
         }
     }
 
@@ -157,6 +161,7 @@ mod tests {
         };
         let first = run(&docs, with(true)).await;
         assert_eq!(docs.len(), 1);
+        assert!(matches!(docs.fill(&mut with(false)), Parsed::Kept));
         let second = run(&docs, with(false)).await;
         let third = run(&docs, with(true)).await;
         assert_eq!(docs.len(), 1);

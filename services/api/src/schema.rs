@@ -226,8 +226,10 @@ pub async fn execute(
 pub fn parse(schema: &AppSchema, request: &mut Request) -> Parsed {
     match schema.data::<Documents>() {
         Some(documents) => documents.fill(request),
-        None if request.parsed_query().is_ok() => Parsed::Ready,
-        None => Parsed::Failed,
+        None => match request.parsed_query() {
+            Ok(_) => Parsed::Ready,
+            Err(e) => Parsed::Failed(e),
+        },
     }
 }
 
@@ -246,6 +248,9 @@ pub async fn execute_parsed(
     auth: Option<Auth>,
     peer: Option<IpAddr>,
 ) -> Response {
+    if let Parsed::Failed(e) = parsed {
+        return unparsed(e, lang);
+    }
     let response = run_parsed(schema, request, lang, auth, peer).await;
     if let Parsed::New(query, doc) = parsed
         && !is_request_error(&response)
@@ -254,6 +259,32 @@ pub async fn execute_parsed(
         documents.keep(query, doc);
     }
     response
+}
+
+/// The response to a document that does not parse: `QUERY_TOO_DEEP` past the parser's own
+/// nesting limit (the depth limit too), else `GRAPHQL_PARSE_FAILED`, with the parser's words.
+fn unparsed(e: ServerError, lang: Lang) -> Response {
+    let (code, text) = if e.message.contains("recursion limit exceeded") {
+        (
+            Code::QueryTooDeep,
+            Text::new(
+                "Truy vấn lồng quá sâu so với giới hạn cho phép.",
+                "The query is nested deeper than the limit allows.",
+            ),
+        )
+    } else {
+        (
+            Code::GraphqlParseFailed,
+            Text::new(
+                format!("Truy vấn GraphQL không đúng cú pháp: {}", e.message),
+                format!("The GraphQL query does not parse: {}", e.message),
+            ),
+        )
+    };
+    let err = graphql_error(code, &[text], lang);
+    let mut se: ServerError = err.into_server_error(async_graphql::Pos::default());
+    se.locations = e.locations;
+    Response::from_errors(vec![se])
 }
 
 async fn run_parsed(
@@ -266,30 +297,7 @@ async fn run_parsed(
     let variables = request.variables.clone();
     let uploads = request.uploads.len();
     match request.parsed_query() {
-        Err(e) => {
-            // The parser's own nesting limit is the depth limit too.
-            let (code, text) = if e.message.contains("recursion limit exceeded") {
-                (
-                    Code::QueryTooDeep,
-                    Text::new(
-                        "Truy vấn lồng quá sâu so với giới hạn cho phép.",
-                        "The query is nested deeper than the limit allows.",
-                    ),
-                )
-            } else {
-                (
-                    Code::GraphqlParseFailed,
-                    Text::new(
-                        format!("Truy vấn GraphQL không đúng cú pháp: {}", e.message),
-                        format!("The GraphQL query does not parse: {}", e.message),
-                    ),
-                )
-            };
-            let err = graphql_error(code, &[text], lang);
-            let mut se: ServerError = err.into_server_error(async_graphql::Pos::default());
-            se.locations = e.locations;
-            return Response::from_errors(vec![se]);
-        }
+        Err(e) => return unparsed(e, lang),
         Ok(doc) => {
             if let Some(hit) = crate::bytes::control_character(doc, &variables, uploads) {
                 let text = if hit.code_point == "UPLOAD" {
@@ -357,14 +365,15 @@ impl async_graphql::Executor for Guarded {
             .as_deref()
             .and_then(|d| d.get(&std::any::TypeId::of::<Auth>()))
             .and_then(|a| a.downcast_ref::<Auth>());
-        // A document that does not parse is the schema's to report.
-        parse(&self.0, &mut request);
+        // A document that does not parse is the schema's to report. (A new document is not
+        // kept from here: the operation runs as a stream.)
+        let parses = parse(&self.0, &mut request).parses();
         let refused = match (
-            request.parsed_query(),
+            parses.then(|| request.parsed_query()),
             self.0.data::<RequestGuard>(),
             self.0.data::<Ctx>(),
         ) {
-            (Ok(doc), Some(guard), Some(app)) => {
+            (Some(Ok(doc)), Some(guard), Some(app)) => {
                 guard.check(doc, app, auth, None, Lang::default()).err()
             }
             _ => None,
