@@ -59,7 +59,7 @@ impl Cases<'_> {
                 .map(|u| (u.id, UnitBrief::from(u)))
                 .collect();
             for c in rows {
-                let decision = serde_json::from_value::<CaseSnapshot>(c.snapshot.clone())
+                let decision = serde_json::from_str::<CaseSnapshot>(c.snapshot.get())
                     .ok()
                     .and_then(|s| memberflow_workflow::engine::DecisionSummary::of(&s));
                 out.insert(

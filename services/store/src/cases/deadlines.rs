@@ -114,7 +114,7 @@ impl Cases<'_> {
             let Some(c) = open_cases.get(&d.case_id) else {
                 continue;
             };
-            let snapshot: CaseSnapshot = match serde_json::from_value(c.snapshot.clone()) {
+            let snapshot: CaseSnapshot = match serde_json::from_str(c.snapshot.get()) {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::warn!(case = %c.id, error = %e, "unreadable case snapshot skipped");

@@ -25,12 +25,13 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::entity::json_text::JsonText;
 use crate::entity::{case_deadline, case_event, cases, outbox, unit_ancestry};
 use crate::error::{Result, StoreError};
 use crate::tree::load_unit;
@@ -93,8 +94,8 @@ pub struct CaseRecord {
     /// The open deadlines, when the list that read the case read them too (`None`: not read;
     /// the snapshot has them).
     pub open_deadlines: Option<Vec<OpenDeadline>>,
-    /// The engine's view of the case, as stored.
-    snapshot_json: serde_json::Value,
+    /// The engine's view of the case, as stored (its JSON text).
+    snapshot_json: JsonText,
     /// The same, decoded once asked for.
     decoded: std::sync::OnceLock<CaseSnapshot>,
 }
@@ -125,7 +126,7 @@ impl CaseRecord {
         if let Some(s) = self.decoded.get() {
             return Ok(s);
         }
-        let decoded = <CaseSnapshot as serde::Deserialize>::deserialize(&self.snapshot_json)
+        let decoded = serde_json::from_str::<CaseSnapshot>(self.snapshot_json.get())
             .map_err(|e| internal(format!("case {} has an unreadable snapshot: {e}", self.id)))?;
         Ok(self.decoded.get_or_init(|| decoded))
     }
@@ -516,6 +517,21 @@ fn internal(msg: String) -> StoreError {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| internal(format!("cannot serialize: {e}")))
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> Result<JsonText> {
+    JsonText::of(v).map_err(|e| internal(format!("cannot serialize: {e}")))
+}
+
+/// `text` as the value of a JSON column, bound as text: no `serde_json::Value` is built for
+/// it (and copied again before it is bound). PostgreSQL is told the text is `json`; SQLite
+/// keeps JSON as text.
+fn json_text_value(backend: DbBackend, text: &JsonText) -> sea_orm::sea_query::SimpleExpr {
+    let value = Expr::val(text.get().to_owned());
+    match backend {
+        DbBackend::Postgres => value.cast_as("json"),
+        _ => value.into(),
+    }
 }
 
 /// How many times a command that lost a race with a concurrent one is tried (the first time
@@ -1144,7 +1160,7 @@ impl Cases<'_> {
             state: Set(decision.to.clone()),
             version: Set(i64::try_from(decision.case.version).unwrap_or_default()),
             terminal: Set(terminal),
-            snapshot: Set(to_json(&decision.case)?),
+            snapshot: Set(json_text(&decision.case)?),
             next_due: Set(next_due(&decision.case)),
             created_at: Set(now),
             updated_at: Set(now),
@@ -1416,13 +1432,16 @@ impl Cases<'_> {
         };
         let terminal = def.state(&decision.to).is_some_and(|s| s.terminal);
         let new_version = i64::try_from(decision.case.version).unwrap_or_default();
-        let snapshot_json = to_json(&decision.case)?;
+        let snapshot_json = json_text(&decision.case)?;
         // The version check: only the version we read may be replaced.
         let updated = cases::Entity::update_many()
             .col_expr(cases::Column::State, Expr::value(decision.to.clone()))
             .col_expr(cases::Column::Version, Expr::value(new_version))
             .col_expr(cases::Column::Terminal, Expr::value(terminal))
-            .col_expr(cases::Column::Snapshot, Expr::value(snapshot_json.clone()))
+            .col_expr(
+                cases::Column::Snapshot,
+                json_text_value(txn.get_database_backend(), &snapshot_json),
+            )
             .col_expr(
                 cases::Column::NextDue,
                 Expr::value(next_due(&decision.case)),

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::json_text::JsonText;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cases")]
 pub struct Model {
@@ -15,7 +17,9 @@ pub struct Model {
     pub state: String,
     pub version: i64,
     pub terminal: bool,
-    pub snapshot: Json,
+    /// Read as its text, decoded where it is used (`CaseRecord::snapshot`).
+    #[sea_orm(column_type = "Json")]
+    pub snapshot: JsonText,
     pub next_due: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -7,6 +7,7 @@ pub mod case_deadline;
 pub mod case_event;
 pub mod cases;
 pub mod hamlet;
+pub mod json_text;
 pub mod hamlet_branch;
 pub mod member;
 pub mod member_exemption;
