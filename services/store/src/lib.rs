@@ -551,3 +551,29 @@ pub async fn execute_unprepared(store: &Store, sql: &str) -> Result<()> {
     store.db.execute_unprepared(sql).await?;
     Ok(())
 }
+
+/// `bytes` in lowercase hexadecimal (a hash's usual text), two digits a byte, by table: a
+/// hash is written this way for every step's event and read for every request's token.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_is_two_lowercase_digits_a_byte() {
+        assert_eq!(super::hex(&[]), "");
+        assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
+        use sha2::Digest as _;
+        assert_eq!(
+            super::hex(&sha2::Sha256::digest(b"")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

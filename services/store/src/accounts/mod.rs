@@ -259,10 +259,7 @@ impl PrincipalCache {
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn hash_password(password: &str) -> Result<String> {
@@ -396,7 +393,7 @@ impl Accounts<'_> {
         getrandom::fill(&mut raw).map_err(|e| {
             StoreError::Database(sea_orm::DbErr::Custom(format!("no randomness: {e}")))
         })?;
-        let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let token = crate::hex(&raw);
         let expires_at = now + ttl;
         session::ActiveModel {
             account_id: Set(acc.id),

@@ -12,6 +12,7 @@
 
 mod briefs;
 mod deadlines;
+mod sql;
 
 use crate::UnitRecord;
 pub use briefs::CaseBrief;
@@ -25,8 +26,8 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -435,15 +436,6 @@ pub struct ChainBreak {
 }
 
 /// Lower-case hexadecimal, written into one string (a bulk load hashes every step).
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing into a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
 
 /// The hash of an event: SHA-256 over the previous hash and a canonical JSON rendering of
 /// every stored field.
@@ -495,7 +487,7 @@ pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
     // The body's text is fed to the hash as it is written, never held whole; serializing
     // borrowed strings and values into the hash cannot fail.
     let _ = serde_json::to_writer(&mut h, &body);
-    hex(&h.finalize())
+    crate::hex(&h.finalize())
 }
 
 /// The part of a step's registry context kept with it in the history: the vote's exclusions
@@ -521,17 +513,6 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<JsonText> {
     JsonText::of(v).map_err(|e| internal(format!("cannot serialize: {e}")))
-}
-
-/// `text` as the value of a JSON column, bound as text: no `serde_json::Value` is built for
-/// it (and copied again before it is bound). PostgreSQL is told the text is `json`; SQLite
-/// keeps JSON as text.
-fn json_text_value(backend: DbBackend, text: &JsonText) -> sea_orm::sea_query::SimpleExpr {
-    let value = Expr::val(text.get().to_owned());
-    match backend {
-        DbBackend::Postgres => value.cast_as("json"),
-        _ => value.into(),
-    }
 }
 
 /// How many times a command that lost a race with a concurrent one is tried (the first time
@@ -656,15 +637,13 @@ async fn find_by_key(c: &impl ConnectionTrait, key: &str) -> Result<Option<case_
 /// The sequence number and hash of the case's last event, the link the next one extends: only
 /// those two columns are read.
 async fn last_link(c: &impl ConnectionTrait, case_id: Uuid) -> Result<Option<(i64, String)>> {
-    Ok(case_event::Entity::find()
-        .select_only()
-        .column(case_event::Column::Seq)
-        .column(case_event::Column::Hash)
-        .filter(case_event::Column::CaseId.eq(case_id))
-        .order_by_desc(case_event::Column::Seq)
-        .into_tuple()
-        .one(c)
-        .await?)
+    let row = c
+        .query_one_raw(sql::LAST_LINK.with(c.get_database_backend(), [case_id.into()]))
+        .await?;
+    Ok(match row {
+        Some(row) => Some((row.try_get_by_index(0)?, row.try_get_by_index(1)?)),
+        None => None,
+    })
 }
 
 struct Append<'a> {
@@ -704,27 +683,32 @@ async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRec
     };
     rec.hash = event_hash(a.case_id, &rec);
     // Written without `RETURNING`: the record is what was written.
-    case_event::Entity::insert(case_event::ActiveModel {
-        case_id: Set(a.case_id),
-        seq: Set(seq),
-        kind: Set(rec.kind.clone()),
-        transition: Set(rec.transition.clone()),
-        actor: Set(rec.actor.clone()),
-        inputs: Set(rec.inputs.clone()),
-        from_state: Set(rec.from_state.clone()),
-        to_state: Set(rec.to_state.clone()),
-        rule_set: Set(rec.rule_set.clone()),
-        definition_version: Set(i32::try_from(rec.definition_version).unwrap_or_default()),
-        payload: Set(rec.payload.clone()),
-        idempotency_key: Set(rec.idempotency_key.clone()),
-        effective_date: Set(rec.effective_date),
-        occurred_at: Set(rec.occurred_at),
-        prev_hash: Set(rec.prev_hash.clone()),
-        hash: Set(rec.hash.clone()),
-        registry_facts: Set(rec.registry_facts.clone()),
-        ..Default::default()
-    })
-    .exec_without_returning(txn)
+    txn.execute_raw(
+        sql::INSERT_EVENT.with(
+            txn.get_database_backend(),
+            [
+                a.case_id.into(),
+                seq.into(),
+                rec.kind.clone().into(),
+                rec.transition.clone().into(),
+                rec.actor.clone().into(),
+                rec.inputs.clone().into(),
+                rec.from_state.clone().into(),
+                rec.to_state.clone().into(),
+                rec.rule_set.clone().into(),
+                i32::try_from(rec.definition_version)
+                    .unwrap_or_default()
+                    .into(),
+                rec.payload.clone().into(),
+                rec.idempotency_key.clone().into(),
+                rec.effective_date.into(),
+                rec.occurred_at.into(),
+                rec.prev_hash.clone().into(),
+                rec.hash.clone().into(),
+                rec.registry_facts.clone().into(),
+            ],
+        ),
+    )
     .await
     .map_err(conflict_on_busy)?;
     Ok(rec)
@@ -1297,8 +1281,8 @@ impl Cases<'_> {
     /// [`LockedCase::release`]d, nothing is written.
     pub async fn lock_case(&self, case_id: Uuid, on: NaiveDate) -> Result<LockedCase> {
         let txn = self.begin_write().await?;
-        let model = cases::Entity::find_by_id(case_id)
-            .lock_exclusive()
+        let model = cases::Entity::find()
+            .from_raw_sql(sql::LOCK_CASE.with(txn.get_database_backend(), [case_id.into()]))
             .one(&txn)
             .await
             .map_err(conflict_on_busy)?
@@ -1434,25 +1418,23 @@ impl Cases<'_> {
         let new_version = i64::try_from(decision.case.version).unwrap_or_default();
         let snapshot_json = json_text(&decision.case)?;
         // The version check: only the version we read may be replaced.
-        let updated = cases::Entity::update_many()
-            .col_expr(cases::Column::State, Expr::value(decision.to.clone()))
-            .col_expr(cases::Column::Version, Expr::value(new_version))
-            .col_expr(cases::Column::Terminal, Expr::value(terminal))
-            .col_expr(
-                cases::Column::Snapshot,
-                json_text_value(txn.get_database_backend(), &snapshot_json),
-            )
-            .col_expr(
-                cases::Column::NextDue,
-                Expr::value(next_due(&decision.case)),
-            )
-            .col_expr(cases::Column::UpdatedAt, Expr::value(now))
-            .filter(cases::Column::Id.eq(case_id))
-            .filter(cases::Column::Version.eq(i64::try_from(case.version).unwrap_or_default()))
-            .exec(&txn)
+        let updated = txn
+            .execute_raw(sql::UPDATE_STEPPED.with(
+                txn.get_database_backend(),
+                [
+                    decision.to.clone().into(),
+                    new_version.into(),
+                    terminal.into(),
+                    snapshot_json.get().to_owned().into(),
+                    next_due(&decision.case).into(),
+                    now.into(),
+                    case_id.into(),
+                    i64::try_from(case.version).unwrap_or_default().into(),
+                ],
+            ))
             .await
             .map_err(conflict_on_busy)?;
-        if updated.rows_affected != 1 {
+        if updated.rows_affected() != 1 {
             return Err(stale_version());
         }
         // The registry moves with the case, in the same transaction, and so do the statistics
@@ -2051,11 +2033,11 @@ mod tests {
             h.update(e.prev_hash.as_bytes());
             h.update(b"\n");
             h.update(body.to_string().as_bytes());
-            assert_eq!(event_hash(case_id, &e), hex(&h.finalize()));
+            assert_eq!(event_hash(case_id, &e), crate::hex(&h.finalize()));
         }
         // And the hash's text: SHA-256 of nothing, lower-case hexadecimal.
         assert_eq!(
-            hex(&Sha256::digest(b"")),
+            crate::hex(&Sha256::digest(b"")),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
     }
