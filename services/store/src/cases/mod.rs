@@ -1281,13 +1281,12 @@ impl Cases<'_> {
     /// [`LockedCase::release`]d, nothing is written.
     pub async fn lock_case(&self, case_id: Uuid, on: NaiveDate) -> Result<LockedCase> {
         let txn = self.begin_write().await?;
-        let model = cases::Entity::find()
-            .from_raw_sql(sql::LOCK_CASE.with(txn.get_database_backend(), [case_id.into()]))
-            .one(&txn)
+        let row = txn
+            .query_one_raw(sql::LOCK_CASE.with(txn.get_database_backend(), [case_id.into()]))
             .await
             .map_err(conflict_on_busy)?
             .ok_or_else(|| StoreError::not_found("case", case_id))?;
-        let case: CaseRecord = model.try_into()?;
+        let case: CaseRecord = sql::case_of_row(&row)?.try_into()?;
         let path = self
             .store
             .tree()

@@ -9,7 +9,9 @@
 
 use std::sync::OnceLock;
 
-use sea_orm::{DbBackend, Statement, Value};
+use sea_orm::{DbBackend, DbErr, QueryResult, Statement, Value};
+
+use crate::entity::cases;
 
 /// A statement's text for each database.
 pub(super) struct Sql {
@@ -53,6 +55,26 @@ pub(super) static LOCK_CASE: Sql = Sql::new(
      \"next_due\", \"created_at\", \"updated_at\" FROM \"cases\" WHERE \"id\" = $1 LIMIT 1 \
      FOR UPDATE",
 );
+
+/// The case of a row of [`LOCK_CASE`], its columns taken by position (by name, each column
+/// costs a lookup of its name in the row's columns).
+pub(super) fn case_of_row(row: &QueryResult) -> Result<cases::Model, DbErr> {
+    Ok(cases::Model {
+        id: row.try_get_by_index(0)?,
+        definition_id: row.try_get_by_index(1)?,
+        definition_version: row.try_get_by_index(2)?,
+        unit_id: row.try_get_by_index(3)?,
+        subject_member_id: row.try_get_by_index(4)?,
+        title: row.try_get_by_index(5)?,
+        state: row.try_get_by_index(6)?,
+        version: row.try_get_by_index(7)?,
+        terminal: row.try_get_by_index(8)?,
+        snapshot: row.try_get_by_index(9)?,
+        next_due: row.try_get_by_index(10)?,
+        created_at: row.try_get_by_index(11)?,
+        updated_at: row.try_get_by_index(12)?,
+    })
+}
 
 /// The stepped case, only if it is still at the version read: state, version, terminal,
 /// snapshot, next due, updated at; id, version read.
