@@ -435,8 +435,6 @@ pub struct ChainBreak {
     pub problem: String,
 }
 
-/// Lower-case hexadecimal, written into one string (a bulk load hashes every step).
-
 /// The hash of an event: SHA-256 over the previous hash and a canonical JSON rendering of
 /// every stored field.
 pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
