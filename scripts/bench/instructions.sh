@@ -39,6 +39,7 @@ warmup="${BENCH_WARMUP:-30}"
 top="${BENCH_TOP:-25}"
 base="http://127.0.0.1:$port"
 password='memberflow bench password 2026'
+[ "$steps" -ge 1 ] && [ "$warmup" -ge 1 ] || { echo "BENCH_STEPS and BENCH_WARMUP must be 1 or more" >&2 && exit 2; }
 for tool in valgrind callgrind_control callgrind_annotate curl psql; do
   command -v "$tool" >/dev/null || { echo "needs $tool" >&2 && exit 2; }
 done
@@ -79,11 +80,13 @@ count() {
     MEMBERFLOW_LIMITS__MUTATIONS_PER_ADDRESS=0 \
     valgrind --tool=callgrind --callgrind-out-file="$cg" "$bin" serve >"$log" 2>&1 &
   pid=$!
+  local ready=""
   for _ in $(seq 600); do
-    curl -sf "$base/readyz" >/dev/null && break
-    kill -0 "$pid" 2>/dev/null || { tail -20 "$log" >&2 && exit 1; }
+    curl -sf "$base/readyz" >/dev/null && ready=1 && break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
+  [ -n "$ready" ] || { echo "the server did not start under valgrind; $log:" >&2 && tail -20 "$log" >&2 && exit 1; }
   token=""
   token="$(post "{\"query\":\"mutation(\$u: String!, \$p: String!) { login(username: \$u, password: \$p) { token } }\",\"variables\":{\"u\":\"bench\",\"p\":\"$password\"}}" 1 |
     sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')"
@@ -95,15 +98,15 @@ count() {
   local step="{\"query\":\"mutation(\$i: FireInput!) { fireTransition(input: \$i) { case { version } } }\",\"variables\":{\"i\":{\"caseId\":\"$case\",\"transition\":\"note\",\"inputs\":{\"text\":\"bench\"}}}}"
   out="$(post "$step" "$warmup")"
   all_ok "$out" "$warmup"
-  callgrind_control -z "$pid" >/dev/null 2>&1
+  out="$(callgrind_control -z "$pid" 2>&1)" || { echo "$out" >&2 && exit 1; }
   out="$(post "$step" "$steps")"
   all_ok "$out" "$steps"
-  callgrind_control -d "$pid" >/dev/null 2>&1
+  out="$(callgrind_control -d "$pid" 2>&1)" || { echo "$out" >&2 && exit 1; }
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   pid=""
   local dump report serving
-  dump="$(ls "$cg".* | sort -t. -k3 -n | head -1)"
+  dump="$cg.1" # the first dump asked for (`-d`); "$cg" itself is written at the exit
   report="$(callgrind_annotate --inclusive=yes --threshold=100 "$dump" 2>/dev/null)"
   serving="$(grep -m1 'memberflow_server::accept::serve::{{closure}}::{{closure}} ' <<<"$report" | awk '{ gsub(",", "", $1); print $1 }')"
   [ -n "$serving" ] || { echo "no symbols in $bin: build it with CARGO_PROFILE_RELEASE_STRIP=false" >&2 && exit 1; }
@@ -112,8 +115,8 @@ count() {
   echo "  the functions that spend most, with what they call (instructions per step):"
   grep -E '^ *[0-9,]+ \(' <<<"$report" |
     grep -E 'memberflow_|async_graphql::(validation::check_rules|schema::Schema)|sea_orm::|sqlx_core::executor|tracing_core::dispatcher|hyper::proto::h1::conn|serde_json::(de|ser)::|mi_malloc|mi_free|__memcpy' |
-    grep -v 'accept::serve' | head -"$top" |
-    awk -v n="$steps" '{ c = $1; gsub(",", "", c); sub(/^ *[0-9,]+ \( *[0-9.]+%\) +/, ""); sub(/^\?\?\?:/, ""); sub(/ \[.*$/, ""); printf "  %9.0f  %s\n", c / n, substr($0, 1, 150) }'
+    grep -v 'accept::serve' |
+    awk -v n="$steps" -v top="$top" 'NR <= top { c = $1; gsub(",", "", c); sub(/^ *[0-9,]+ \( *[0-9.]+%\) +/, ""); sub(/^\?\?\?:/, ""); sub(/ \[.*$/, ""); printf "  %9.0f  %s\n", c / n, substr($0, 1, 150) }'
   rm -f "$cg"* "$log"
 }
 

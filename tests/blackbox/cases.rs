@@ -168,6 +168,45 @@ async fn a_dry_run_decides_without_changing_anything_and_available_transitions_e
     assert!(!park["reasons"].as_array().unwrap().is_empty());
 }
 
+/// Every field a step's answer can show of its case: the step answers with the case as it
+/// wrote it (its row read locked, by position, and the new values), without reading it again.
+const CASE_FIELDS: &str = "id definitionId definitionVersion title state stateLabel version
+  terminal ruleSet unit { id } subjectMemberId facts nextDue
+  deadlines(on: \"2026-11-25\") { key rule due extendedDue extended overdue workingDaysLeft }";
+
+#[tokio::test]
+async fn a_step_answers_with_its_case_as_a_fresh_read_shows_it() {
+    let (app, _dir) = toy_app().await;
+    let (case, _) = open_toy(&app).await;
+    let fire = |transition: &str, inputs: Value| {
+        json!({ "i": { "caseId": case, "transition": transition, "on": "2026-11-25",
+            "inputs": inputs } })
+    };
+    let steps = [
+        (submit(&case, 9, Some(1)), 2),
+        (fire("note", json!({ "text": "ghi chú" })), 3),
+        (fire("park", json!({})), 4),
+    ];
+    for (step, version) in steps {
+        let fired = app
+            .ok(
+                &format!("mutation($i: FireInput!) {{ fireTransition(input: $i) {{ case {{ {CASE_FIELDS} }} }} }}"),
+                step,
+            )
+            .await;
+        let read = app
+            .ok(
+                &format!("query($id: ID!) {{ case(id: $id) {{ {CASE_FIELDS} }} }}"),
+                json!({ "id": case }),
+            )
+            .await;
+        assert_eq!(fired["fireTransition"]["case"], read["case"]);
+        assert_eq!(read["case"]["version"], version);
+        assert_eq!(read["case"]["definitionId"], "toy");
+        assert_eq!(read["case"]["title"], "Hồ sơ thử");
+    }
+}
+
 #[tokio::test]
 async fn two_clients_firing_on_the_same_version_exactly_one_wins() {
     let (app, _dir) = toy_app().await;

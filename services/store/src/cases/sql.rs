@@ -1,7 +1,9 @@
 //! The statements every step sends, written out once per database instead of built by
 //! sea-query on each step: building them (the select's column list, the expressions, the
 //! parameters' text) was a sixth of the server's instructions per step. They go through
-//! sea-orm as any other statement (`Statement`, the same typed values, the same row decoding).
+//! sea-orm as any other statement (`Statement` with sea-query's typed values, so the same
+//! parameter types as before); the new snapshot is bound as its text (cast to `json` on
+//! PostgreSQL), and the locked row is decoded by position ([`case_of_row`]).
 //!
 //! Each is written for PostgreSQL (`$1` parameters); the SQLite text is derived from it on
 //! first use (`?1` parameters, without `FOR UPDATE` and the `::json` casts, which SQLite has
@@ -31,6 +33,7 @@ impl Sql {
     pub(super) fn text(&self, backend: DbBackend) -> &str {
         match backend {
             DbBackend::Postgres => self.postgres,
+            // SQLite: the only other database the store is built for.
             _ => self.sqlite.get_or_init(|| for_sqlite(self.postgres)),
         }
     }
