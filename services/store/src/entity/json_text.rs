@@ -2,7 +2,7 @@
 //! the text is decoded straight into the type that uses it, when it is used. The case's
 //! snapshot is such a column: every step reads one, and writes the new one as text
 //! (`cases/sql.rs`). (An insert through the entity's `ActiveModel`, as opening a case is,
-//! still goes through a `serde_json::Value`, which sea-orm binds as JSON: off the step's path.)
+//! still goes through a `serde_json::Value`, which sqlx binds as `jsonb`: off the step's path.)
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
