@@ -72,9 +72,11 @@ impl Documents {
                 return Parsed::Kept;
             }
         }
-        let query: Box<str> = request.query.as_str().into();
         match request.parsed_query() {
-            Ok(doc) if keepable => Parsed::New(query, Arc::new(doc.clone())),
+            Ok(doc) if keepable => {
+                let doc = Arc::new(doc.clone());
+                Parsed::New(request.query.as_str().into(), doc)
+            }
             Ok(_) => Parsed::Ready,
             Err(e) => Parsed::Failed(e),
         }

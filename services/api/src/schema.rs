@@ -221,8 +221,8 @@ pub async fn execute(
 
 /// Gives `request` its parsed document, a copy of the one the schema keeps for its text when
 /// it was seen before ([`crate::documents`]), else parsed now: then
-/// [`Request::parsed_query`] does not parse it again. A document that does not parse is left
-/// for the execution to report.
+/// [`Request::parsed_query`] does not parse it again. A document that does not parse comes
+/// back as [`Parsed::Failed`] with the parser's error, which [`execute_parsed`] reports.
 pub fn parse(schema: &AppSchema, request: &mut Request) -> Parsed {
     match schema.data::<Documents>() {
         Some(documents) => documents.fill(request),

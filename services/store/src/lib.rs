@@ -570,10 +570,6 @@ mod tests {
     fn hex_is_two_lowercase_digits_a_byte() {
         assert_eq!(super::hex(&[]), "");
         assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
-        use sha2::Digest as _;
-        assert_eq!(
-            super::hex(&sha2::Sha256::digest(b"")),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        // A hash's text: `cases`' tests hold SHA-256 of nothing to its known digest.
     }
 }
