@@ -194,3 +194,106 @@ async fn steps_sent_at_once_without_an_expected_version_all_apply_in_one_chain()
     assert_eq!(seqs, (2..=1 + CLIENTS as i64).collect::<Vec<_>>());
     assert_chain(&app, &case, 1 + CLIENTS).await;
 }
+
+/// Rows of `sql` on the test's own connection to the server's database, first column as i64.
+async fn numbers(app: &TestApp, sql: &str) -> Vec<i64> {
+    use sea_orm::ConnectionTrait as _;
+    app.db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+        .collect()
+}
+
+/// PostgreSQL's write transactions run on connections the server keeps itself and takes back
+/// without a round trip (services/store/src/write.rs). A step whose client went away while it
+/// waited on the case's lock must not hand its connection, mid-statement, to the next step: the
+/// connection is closed (its backend ends). A write connection the database ended while it was
+/// idle is replaced by the next step, which applies. On both databases the steps after them
+/// apply in one chain, and the step given up left nothing.
+#[tokio::test]
+async fn a_step_given_up_mid_statement_or_a_write_connection_lost_leaves_the_next_steps_whole() {
+    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+    let (app, _dir) = toy_app().await;
+    let p = province(&app).await;
+    let owner = member(&app, &p.b1, "Người phụ trách").await;
+    let d = app
+        .ok(OPEN, open_vars(&p.b1, &owner, "Bỏ dở", "k-open"))
+        .await;
+    let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    app.ok(FIRE, note(&case, "một", None)).await;
+    if app.database_url().starts_with("postgres") {
+        let writers = format!(
+            "datname = current_database() AND application_name = '{}'",
+            memberflow_store::WRITERS_NAME
+        );
+        // The case's row held by another transaction: the step waits for it in its own
+        // transaction, and its client gives up.
+        let blocker = app.db.begin().await.unwrap();
+        blocker
+            .execute_unprepared(&format!(
+                "SELECT id FROM cases WHERE id = '{case}' FOR UPDATE"
+            ))
+            .await
+            .unwrap();
+        let given_up = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&app.token)
+            .timeout(std::time::Duration::from_millis(800))
+            .json(&json!({ "query": FIRE, "variables": note(&case, "bỏ dở", None) }))
+            .send()
+            .await;
+        assert!(given_up.is_err(), "{given_up:?}");
+        let waiting = numbers(
+            &app,
+            &format!(
+                "SELECT pid::bigint FROM pg_stat_activity WHERE {writers} \
+                 AND wait_event_type = 'Lock'"
+            ),
+        )
+        .await;
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        blocker.rollback().await.unwrap();
+        // Closed, not reused: the waiting backend ends once its statement is answered.
+        let gone = format!(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {}",
+            waiting[0]
+        );
+        let mut tries = 0;
+        while numbers(&app, &gone).await != vec![0] {
+            tries += 1;
+            assert!(tries < 100, "the given-up step's connection was kept");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        app.ok(FIRE, note(&case, "hai", None)).await;
+        // The write connections ended behind the server's back while idle.
+        let ended = numbers(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid))::bigint \
+                 FROM pg_stat_activity WHERE {writers}"
+            ),
+        )
+        .await;
+        assert!(ended[0] >= 1, "{ended:?}");
+    } else {
+        app.ok(FIRE, note(&case, "hai", None)).await;
+    }
+    app.ok(FIRE, note(&case, "ba", None)).await;
+    assert_chain(&app, &case, 4).await;
+    if app.database_url().starts_with("postgres") {
+        let open = numbers(
+            &app,
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND state LIKE 'idle in transaction%'",
+        )
+        .await;
+        assert_eq!(open, vec![0]);
+    }
+}

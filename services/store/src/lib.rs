@@ -36,7 +36,7 @@ macro_rules! aggregate {
                 self.store.db()
             }
 
-            async fn begin_write(&self) -> $crate::Result<sea_orm::DatabaseTransaction> {
+            async fn begin_write(&self) -> $crate::Result<$crate::write::WriteTxn> {
                 self.store.begin_write().await
             }
         }
@@ -57,6 +57,7 @@ mod records;
 mod registry;
 mod stats;
 mod tree;
+mod write;
 
 // `crate::step_context`: the path the step's transaction (`cases/`) reads the registered
 // members its inputs name through.
@@ -105,6 +106,16 @@ pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree, UnitKey};
 /// Rows a SQLite connection's worker thread may read ahead of the task consuming them.
 const SQLITE_ROW_BUFFER: usize = 4096;
 
+/// PostgreSQL: the connections of the pool reads take, and as many for write transactions
+/// (write.rs).
+const PG_CONNECTIONS: u32 = 16;
+
+/// The `application_name` of PostgreSQL's write connections (after the URL's own, if any).
+pub const WRITERS_NAME: &str = "memberflow writes";
+
+/// How long a command waits for a connection before it is told the database is busy.
+const ACQUIRE_WAIT: Duration = Duration::from_secs(10);
+
 /// Bytes of the SQLite file each connection reads through a memory map (`PRAGMA mmap_size`)
 /// rather than by a system call and a copy per page: the pages come straight from the
 /// operating system's cache, shared by every connection.
@@ -123,6 +134,9 @@ pub struct Store {
     /// pool of one, so concurrent commands wait their turn in order (the pool's queue is
     /// first come, first served) rather than in SQLite's busy handler; otherwise `db`.
     writer: DatabaseConnection,
+    /// On PostgreSQL, the connections write transactions take instead (write.rs: given back
+    /// without the round trip sqlx's pool makes for each).
+    writers: Option<std::sync::Arc<write::Writers>>,
     /// Principals of recent sessions, trusted while no revocation happened (accounts/mod.rs).
     principals: std::sync::Arc<accounts::PrincipalCache>,
     /// The generations of the revocations and tree changes heard ([`Store::hear_changes`]).
@@ -150,7 +164,7 @@ impl Store {
         opts.sqlx_logging(false)
             .test_before_acquire(false)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(ACQUIRE_WAIT);
         if url.starts_with("sqlite:") {
             // One writer at a time is SQLite's rule; WAL lets readers go on meanwhile and the
             // busy timeout makes a second writer wait instead of failing.
@@ -169,7 +183,7 @@ impl Store {
                     .pragma("cache_size", SQLITE_CACHE_KIB)
             });
         } else {
-            opts.max_connections(16);
+            opts.max_connections(PG_CONNECTIONS);
         }
         if !url.starts_with("sqlite:") {
             // The pool retries a refused connection until its timeout and then says only
@@ -179,6 +193,16 @@ impl Store {
         let db = Database::connect(opts.clone())
             .await
             .map_err(StoreError::Connect)?;
+        let writers = (db.get_database_backend() == DbBackend::Postgres).then(|| {
+            let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+            // Told apart from the reads' connections in `pg_stat_activity`.
+            let name = options.get_application_name().map_or_else(
+                || WRITERS_NAME.to_owned(),
+                |n| format!("{n} ({WRITERS_NAME})"),
+            );
+            let options = options.application_name(&name);
+            write::Writers::new(options, PG_CONNECTIONS as usize, ACQUIRE_WAIT)
+        });
         let writer = if sqlite_file(url).is_some() {
             // The writers' queue: one connection, and a longer wait for it than for a read.
             opts.min_connections(1)
@@ -191,6 +215,7 @@ impl Store {
         Ok(Self {
             db,
             writer,
+            writers,
             principals: std::sync::Arc::default(),
             changes: std::sync::Arc::default(),
             paths: std::sync::Arc::default(),
@@ -356,6 +381,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use.
     pub async fn close(self) -> Result<()> {
+        if let Some(writers) = &self.writers {
+            writers.close().await;
+        }
         self.writer.close().await?;
         self.db.close().await?;
         Ok(())
@@ -367,16 +395,21 @@ impl Store {
 
     /// Begins a transaction that will write. On a SQLite file it waits its turn for the one
     /// writer connection (in order of arrival), then takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so a read lock never has to be upgraded; PostgreSQL ignores the
-    /// mode and takes any connection of the pool. A write transaction must never begin another.
-    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
-        Ok(self
-            .writer
-            .begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?)
+    /// (`BEGIN IMMEDIATE`), so a read lock never has to be upgraded. On PostgreSQL it takes a
+    /// connection of the store's writers (write.rs), idle or new. A write transaction must
+    /// never begin another.
+    pub(crate) async fn begin_write(&self) -> Result<write::WriteTxn> {
+        if let Some(writers) = &self.writers {
+            return Ok(write::WriteTxn::Pg(writers.begin().await?));
+        }
+        Ok(write::WriteTxn::Sea(
+            self.writer
+                .begin_with_options(sea_orm::TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?,
+        ))
     }
 }
 

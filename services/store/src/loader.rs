@@ -39,15 +39,15 @@ pub(crate) struct PgLoad {
     txn: Mutex<sqlx::Transaction<'static, Postgres>>,
 }
 
-fn exec_err(e: sqlx::Error) -> DbErr {
+pub(crate) fn exec_err(e: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
 }
 
-fn query_err(e: sqlx::Error) -> DbErr {
+pub(crate) fn query_err(e: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
 }
 
-fn bound(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+pub(crate) fn bound(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }

@@ -26,8 +26,8 @@ use memberflow_workflow::engine::{
 use memberflow_workflow::text::Text;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -300,7 +300,7 @@ pub struct Command {
 /// locked in it.
 #[derive(Debug)]
 pub struct LockedCase {
-    txn: DatabaseTransaction,
+    txn: crate::write::WriteTxn,
     case: CaseRecord,
     path: Vec<UnitRecord>,
 }
@@ -583,7 +583,7 @@ fn stale_version() -> StoreError {
 /// Serializes the commands carrying the same idempotency key: on PostgreSQL a transaction
 /// lock on the key's hash, held to commit, so that the second command sees the first one's
 /// event and replays it. SQLite's write lock taken at `BEGIN` does the same already.
-async fn lock_key(txn: &DatabaseTransaction, key: &str) -> Result<()> {
+async fn lock_key(txn: &impl ConnectionTrait, key: &str) -> Result<()> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         txn.execute_raw(sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
@@ -658,7 +658,7 @@ struct Append<'a> {
     now: DateTime<Utc>,
 }
 
-async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRecord> {
+async fn append(txn: &impl ConnectionTrait, a: Append<'_>) -> Result<CaseEventRecord> {
     let last = last_link(txn, a.case_id).await?;
     let seq = last.as_ref().map_or(1, |(seq, _)| seq + 1);
     let mut rec = CaseEventRecord {
@@ -716,7 +716,7 @@ async fn append(txn: &DatabaseTransaction, a: Append<'_>) -> Result<CaseEventRec
 /// Member-registry effects are carried in the history's payload; the admission and
 /// discipline pipelines apply them to the registry.
 async fn write_effects(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     case_id: Uuid,
     seq: u64,
     d: &Decision,
@@ -829,7 +829,7 @@ async fn write_effects(
 }
 
 async fn close_deadlines(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     case_id: Uuid,
     key: &str,
     status: &str,
@@ -846,7 +846,7 @@ async fn close_deadlines(
 
 #[allow(clippy::too_many_arguments)]
 async fn enqueue(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     case_id: Uuid,
     kind: &str,
     dedupe_key: String,

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use memberflow_workflow::engine::{Decision, DecisionSummary, DisciplineStatus, Effect, Value};
 use memberflow_workflow::tree::MemberStatus;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -51,7 +51,7 @@ fn education_code(level: &str) -> String {
 /// Closes the member's open status period on `date` and opens `status` from it; a period that
 /// would be empty is replaced instead. Nothing changes when the status already holds.
 async fn set_status(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     member_id: Uuid,
     status: MemberStatus,
     date: NaiveDate,
@@ -105,7 +105,7 @@ async fn set_status(
 /// P6: an annulled expulsion or striking off gives the member back the status they held
 /// before it and their branch, from the annulment's date. A member who was not out is left as
 /// they are.
-async fn restore(txn: &DatabaseTransaction, member_id: Uuid, date: NaiveDate) -> Result<()> {
+async fn restore(txn: &impl ConnectionTrait, member_id: Uuid, date: NaiveDate) -> Result<()> {
     let periods = member_status::Entity::find()
         .filter(member_status::Column::MemberId.eq(member_id))
         .order_by_desc(member_status::Column::ValidFrom)
@@ -149,7 +149,7 @@ async fn restore(txn: &DatabaseTransaction, member_id: Uuid, date: NaiveDate) ->
 
 /// Creates the member an admission decision admits, from the case's facts.
 async fn create_member(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     case: &CaseRecord,
     facts: &memberflow_workflow::engine::Values,
     decision_date: NaiveDate,
@@ -214,7 +214,7 @@ async fn create_member(
 }
 
 async fn update_member(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     id: Uuid,
     f: impl FnOnce(&mut member::ActiveModel),
 ) -> Result<()> {
@@ -237,7 +237,7 @@ async fn update_member(
 /// register followed the cases) changes nothing: it is not a decision of that day.
 #[allow(clippy::too_many_arguments)]
 async fn register_discipline(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     case: &CaseRecord,
     member_id: Uuid,
     status: DisciplineStatus,
@@ -305,7 +305,7 @@ async fn register_discipline(
 /// Applies the registry effects of `decision` for `case`; returns the member the case is
 /// about after the step (created by an admission decision, or the one it already had).
 pub(crate) async fn apply(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     case: &CaseRecord,
     decision: &Decision,
     now: chrono::DateTime<chrono::Utc>,
