@@ -26,7 +26,8 @@ pub struct OpsSnapshot {
     pub outbox_oldest_pending: Option<DateTime<Utc>>,
 }
 
-/// The connection pool of this process.
+/// The connection pool of this process (on PostgreSQL, the reads' pool and the write
+/// transactions' connections together).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolUsage {
     /// Connections open.
@@ -133,11 +134,15 @@ impl Store {
                 }
             }
             Backend::Postgres => {
+                // The reads' pool and the write transactions' connections (write.rs).
                 let p = db.get_postgres_connection_pool();
+                let (w_size, w_idle, w_max) =
+                    self.writers.as_ref().map_or((0, 0, 0), |w| w.usage());
+                let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
                 PoolUsage {
-                    size: p.size(),
-                    idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
-                    max: p.options().get_max_connections(),
+                    size: p.size().saturating_add(n(w_size)),
+                    idle: n(p.num_idle()).saturating_add(n(w_idle)),
+                    max: p.options().get_max_connections().saturating_add(n(w_max)),
                     hears_changes: self.hears_changes(),
                     changes_heard: self.changes.heard(),
                 }

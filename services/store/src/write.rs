@@ -11,14 +11,17 @@
 //! back to the idle list as it is, without a round trip. One dropped with its transaction
 //! still open (a replayed or refused command, an error) is rolled back at once by a task of
 //! its own, as the pool would, so that its locks are not held until its next use. One whose
-//! statement was under way when its transaction was dropped (the request was cancelled), or
-//! whose last statement failed other than by the database's refusal (an I/O or protocol
-//! error, the server ending the session), is closed instead, and the next transaction opens a
-//! new one. An idle connection the server ended meanwhile fails its `BEGIN`, and the
-//! transaction is begun again on another connection.
+//! statement was under way when its transaction was dropped (the request was cancelled) is
+//! never used again: it is closed once the server has answered (its slot held until then, so
+//! that the server's backends never outnumber the connections allowed); so is one whose last
+//! statement failed other than by the database's refusal (an I/O or protocol error, the
+//! server ending the session). The next transaction opens a new one. An idle connection the
+//! server ended meanwhile fails its `BEGIN`, and the transaction is begun again on another
+//! connection; a new connection refused for a while (the server restarting, its connections
+//! all taken) is tried again, all within the transaction's wait for a connection.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::postgres::{
     PgConnectOptions, PgDatabaseError, PgSeverity, PgTransactionManager,
@@ -109,13 +112,29 @@ impl ConnectionTrait for WriteTxn {
 impl BulkWrite for WriteTxn {}
 
 /// The connections PostgreSQL's write transactions run on: at most `max` at once (a
-/// transaction waits its turn, up to `wait`), opened when none is idle, kept idle between
-/// transactions.
+/// transaction waits its turn, up to `wait`, for a connection, a new one opened or an idle
+/// one begun), opened when none is idle, kept idle between transactions for at most
+/// [`IDLE_TIMEOUT`] and used for at most [`MAX_LIFETIME`], as sqlx's pool keeps the reads'.
 pub(crate) struct Writers {
+    max: usize,
     options: PgConnectOptions,
-    idle: std::sync::Mutex<Vec<PgConnection>>,
+    idle: std::sync::Mutex<Vec<Idle>>,
     permits: Arc<Semaphore>,
     wait: Duration,
+}
+
+/// How long a write connection may stay idle before it is closed (sqlx's pool's default).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// How long a write connection is used before it is closed for a new one (sqlx's pool's
+/// default): no backend lives for ever, and a firewall's idle limit is not met.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// An idle connection, with when it was opened and when it became idle.
+struct Idle {
+    conn: PgConnection,
+    opened: Instant,
+    since: Instant,
 }
 
 impl std::fmt::Debug for Writers {
@@ -128,14 +147,17 @@ impl std::fmt::Debug for Writers {
 
 /// A connection of [`Writers`] in use: `settled` while no statement is under way on it and
 /// its last one ended with an answer of the server (a result or the database's refusal).
+/// Each use marks it unsettled before its statement is sent and [`Slot::settle`]s it on the
+/// answer, so a statement abandoned half-way leaves it unsettled.
 struct Slot {
     conn: PgConnection,
+    opened: Instant,
     settled: bool,
 }
 
 impl Slot {
-    /// Marks the connection unsettled until `result` is known; a failure other than the
-    /// database's own (I/O, protocol) leaves it unsettled, so it is closed.
+    /// Settled by `result` unless it is a failure other than the database's refusal (I/O,
+    /// protocol, the server ending the session): the connection is then closed.
     fn settle<T>(&mut self, result: &Result<T, sqlx::Error>) {
         self.settled = match result {
             Ok(_) => true,
@@ -149,10 +171,21 @@ impl Slot {
     }
 }
 
+/// A new connection may be refused for a while (the server starting or restarting, its
+/// connections all taken): tried again until the transaction's wait is over.
+fn worth_retrying(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(e) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("53300" | "57P03")),
+        _ => false,
+    }
+}
+
 impl Writers {
     /// At most `max` connections with `options`; a transaction waits at most `wait` for one.
     pub(crate) fn new(options: PgConnectOptions, max: usize, wait: Duration) -> Arc<Self> {
         Arc::new(Self {
+            max,
             options,
             idle: std::sync::Mutex::default(),
             permits: Arc::new(Semaphore::new(max)),
@@ -160,26 +193,39 @@ impl Writers {
         })
     }
 
-    /// Begins a transaction on an idle connection, or on a new one.
+    /// Begins a transaction on an idle connection, or on a new one, within `wait`.
     pub(crate) async fn begin(self: &Arc<Self>) -> Result<PgWrite, DbErr> {
-        let permit = tokio::time::timeout(self.wait, Arc::clone(&self.permits).acquire_owned())
+        tokio::time::timeout(self.wait, self.begin_unbounded())
             .await
             .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
+    }
+
+    async fn begin_unbounded(self: &Arc<Self>) -> Result<PgWrite, DbErr> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
             .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))?;
+        let mut pause = Duration::from_millis(20);
         loop {
-            let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or_default();
-            let reused = idle.is_some();
-            let mut conn = match idle {
-                Some(conn) => conn,
-                None => PgConnection::connect_with(&self.options)
-                    .await
-                    .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
+            let (mut conn, opened, reused) = match self.take_idle() {
+                Some(idle) => (idle.conn, idle.opened, true),
+                None => match PgConnection::connect_with(&self.options).await {
+                    Ok(conn) => (conn, Instant::now(), false),
+                    Err(e) if worth_retrying(&e) => {
+                        tracing::debug!(error = %e, "a write connection was refused; trying again");
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(1));
+                        continue;
+                    }
+                    Err(e) => return Err(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))),
+                },
             };
             match PgTransactionManager::begin(&mut conn, None).await {
                 Ok(()) => {
                     return Ok(PgWrite {
                         slot: Mutex::new(Some(Slot {
                             conn,
+                            opened,
                             settled: true,
                         })),
                         writers: Arc::clone(self),
@@ -188,7 +234,8 @@ impl Writers {
                 }
                 // An idle connection that cannot begin was closed or ended by the server
                 // meanwhile (a `BEGIN` is refused for no other reason): dropped, and the
-                // transaction begun on another.
+                // transaction begun on another. (One whose link died without a word makes
+                // the `BEGIN` wait instead, until the transaction's wait is over.)
                 Err(e) if reused => {
                     tracing::debug!(error = %e, "an idle write connection was closed; opening another");
                 }
@@ -197,16 +244,26 @@ impl Writers {
         }
     }
 
-    /// Takes a connection back (with the permit it was used under): idle again when settled,
-    /// closed otherwise. A transaction still open on it (dropped without a commit or a
-    /// rollback: a replayed or refused command, an error) is rolled back first, at once, by a
-    /// task of its own: its locks must not wait for the connection's next use.
-    fn give_back(self: &Arc<Self>, mut slot: Slot, permit: Option<OwnedSemaphorePermit>) {
-        if !slot.settled {
-            return;
+    /// The idle connection used last, those idle or open too long closed on the way.
+    fn take_idle(&self) -> Option<Idle> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(c) = idle.pop() {
+            if c.since.elapsed() < IDLE_TIMEOUT && c.opened.elapsed() < MAX_LIFETIME {
+                return Some(c);
+            }
         }
-        if PgTransactionManager::get_transaction_depth(&slot.conn) == 0 {
-            self.keep(slot.conn);
+        None
+    }
+
+    /// Takes a connection back (with the permit it was used under), the permit held until
+    /// it is idle again or closed. A transaction still open on it (dropped without a commit or
+    /// a rollback: a replayed or refused command, an error) is rolled back first, at once, by
+    /// a task of its own: its locks must not wait for the connection's next use. An unsettled
+    /// one is closed once the server has answered what was under way (so that the backends
+    /// never outnumber the permits), or when the wait is over.
+    fn give_back(self: &Arc<Self>, mut slot: Slot, permit: Option<OwnedSemaphorePermit>) {
+        if slot.settled && PgTransactionManager::get_transaction_depth(&slot.conn) == 0 {
+            self.keep(slot.conn, slot.opened);
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -215,11 +272,15 @@ impl Writers {
         let writers = Arc::clone(self);
         runtime.spawn(async move {
             let _permit = permit;
+            if !slot.settled {
+                let _ = tokio::time::timeout(writers.wait, slot.conn.ping()).await;
+                return;
+            }
             let rolled_back =
                 tokio::time::timeout(writers.wait, PgTransactionManager::rollback(&mut slot.conn))
                     .await;
             match rolled_back {
-                Ok(Ok(())) => writers.keep(slot.conn),
+                Ok(Ok(())) => writers.keep(slot.conn, slot.opened),
                 Ok(Err(e)) => {
                     tracing::debug!(error = %e, "a write connection could not roll back; closed")
                 }
@@ -228,21 +289,40 @@ impl Writers {
         });
     }
 
-    fn keep(&self, conn: PgConnection) {
+    /// Keeps a connection idle, unless the writers are closed.
+    fn keep(&self, conn: PgConnection, opened: Instant) {
+        if self.permits.is_closed() {
+            return;
+        }
         if let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
+            idle.push(Idle {
+                conn,
+                opened,
+                since: Instant::now(),
+            });
         }
     }
 
-    /// Closes the idle connections.
+    /// Connections in use (a permit taken) and idle, and the most there may be in use.
+    pub(crate) fn usage(&self) -> (usize, usize, usize) {
+        let idle = self.idle.lock().map(|v| v.len()).unwrap_or_default();
+        let in_use = self.max.saturating_sub(self.permits.available_permits());
+        (in_use + idle, idle, self.max)
+    }
+
+    /// Waits (up to `wait`) for the connections in use to come back, then refuses new
+    /// transactions and closes the idle connections.
     pub(crate) async fn close(&self) {
-        let idle: Vec<PgConnection> = self
+        let all = u32::try_from(self.max).unwrap_or(u32::MAX);
+        let _held = tokio::time::timeout(self.wait, self.permits.acquire_many(all)).await;
+        self.permits.close();
+        let idle: Vec<Idle> = self
             .idle
             .lock()
             .map(|mut v| std::mem::take(&mut *v))
             .unwrap_or_default();
-        for conn in idle {
-            let _ = conn.close().await;
+        for c in idle {
+            let _ = c.conn.close().await;
         }
     }
 }
