@@ -132,7 +132,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// The connection write transactions take ([`Store::begin_write`]): on a SQLite file, a
     /// pool of one, so concurrent commands wait their turn in order (the pool's queue is
-    /// first come, first served) rather than in SQLite's busy handler; otherwise `db`.
+    /// first come, first served) rather than in SQLite's busy handler; otherwise `db` (on
+    /// PostgreSQL write transactions take `writers` instead).
     writer: DatabaseConnection,
     /// On PostgreSQL, the connections write transactions take instead (write.rs: given back
     /// without the round trip sqlx's pool makes for each).
