@@ -322,3 +322,54 @@ async fn a_step_given_up_mid_statement_or_a_write_connection_lost_leaves_the_nex
         assert_eq!(open, vec![0]);
     }
 }
+
+/// PostgreSQL's reads run on connections the server keeps itself too
+/// (services/store/src/reads.rs), named apart in `pg_stat_activity`, and given back without a
+/// round trip. Read connections the database ended while they were idle (a restart,
+/// `pg_terminate_backend`) cost the next reads nothing: each answers as before, none with an
+/// error. On SQLite the same reads answer.
+#[tokio::test]
+async fn read_connections_ended_while_idle_cost_the_next_reads_nothing() {
+    let (app, _dir) = toy_app().await;
+    let p = province(&app).await;
+    let owner = member(&app, &p.b1, "Người đọc").await;
+    let d = app
+        .ok(OPEN, open_vars(&p.b1, &owner, "Đọc lại", "k-read"))
+        .await;
+    let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    app.ok(FIRE, note(&case, "một", None)).await;
+    let read = || app.ok(HISTORY, json!({ "id": case }));
+    // Several at once, so that several read connections are open.
+    let before = join_all((0..4).map(|_| read())).await;
+    if app.database_url().starts_with("postgres") {
+        let readers = format!(
+            "datname = current_database() AND application_name LIKE '%{}%'",
+            memberflow_store::READERS_NAME
+        );
+        let open = numbers(
+            &app,
+            &format!("SELECT COUNT(*) FROM pg_stat_activity WHERE {readers}"),
+        )
+        .await;
+        assert!(
+            open[0] >= 1,
+            "no read connection of the server's own: {open:?}"
+        );
+        // Ended, and gone before the next reads (the wait of up to 5 s).
+        let ended = numbers(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid, 5000))::bigint \
+                 FROM pg_stat_activity WHERE {readers}"
+            ),
+        )
+        .await;
+        assert!(ended[0] >= 1, "{ended:?}");
+    }
+    let after = join_all((0..4).map(|_| read())).await;
+    assert_eq!(after, before);
+    assert_eq!(
+        after[0]["case"]["history"].as_array().map(Vec::len),
+        Some(2)
+    );
+}

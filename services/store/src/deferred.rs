@@ -104,7 +104,7 @@ impl DeferredIndexes {
                 .map_err(db_err)?;
         }
         drop(self.lock.take());
-        build_listed(store.db().get_postgres_connection_pool()).await
+        build_listed(store.db.get_postgres_connection_pool()).await
     }
 }
 

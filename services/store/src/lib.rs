@@ -32,7 +32,7 @@ macro_rules! aggregate {
 
         #[allow(dead_code, reason = "an aggregate may only read, or only write")]
         impl<'s> $name<'s> {
-            fn db(&self) -> &'s sea_orm::DatabaseConnection {
+            fn db(&self) -> &'s $crate::reads::Reads {
                 self.store.db()
             }
 
@@ -46,6 +46,7 @@ macro_rules! aggregate {
 mod accounts;
 mod cases;
 mod changes;
+mod conns;
 mod deferred;
 mod entity;
 mod error;
@@ -53,6 +54,7 @@ mod loader;
 mod ops;
 mod outbox;
 mod probe;
+mod reads;
 mod records;
 mod registry;
 mod stats;
@@ -106,12 +108,19 @@ pub use tree::{AncestryProblem, MergeUnits, NewUnit, Tree, UnitKey};
 /// Rows a SQLite connection's worker thread may read ahead of the task consuming them.
 const SQLITE_ROW_BUFFER: usize = 4096;
 
-/// PostgreSQL: the connections of the pool reads take, and as many for write transactions
-/// (write.rs).
+/// PostgreSQL: the connections reads take (reads.rs), and as many for write transactions
+/// (write.rs), both kept by the store itself (conns.rs).
 const PG_CONNECTIONS: u32 = 16;
+
+/// PostgreSQL: the most connections of sea-orm's pool, which only migrations, bulk loads, the
+/// deferred indexes' build and the readiness probe take.
+const PG_POOL_CONNECTIONS: u32 = 4;
 
 /// The `application_name` of PostgreSQL's write connections (after the URL's own, if any).
 pub const WRITERS_NAME: &str = "memberflow writes";
+
+/// The `application_name` of PostgreSQL's read connections (after the URL's own, if any).
+pub const READERS_NAME: &str = "memberflow reads";
 
 /// How long a command waits for a connection before it is told the database is busy.
 const ACQUIRE_WAIT: Duration = Duration::from_secs(10);
@@ -129,15 +138,18 @@ const SQLITE_CACHE_KIB: &str = "-16384";
 /// A handle on the database: cheap to clone, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// sea-orm's pool: migrations, bulk loads, the deferred indexes, SQLite's reads.
     db: DatabaseConnection,
+    /// What reads take ([`Store::db`]): on PostgreSQL connections of the store's own.
+    reads: reads::Reads,
     /// The connection write transactions take ([`Store::begin_write`]): on a SQLite file, a
     /// pool of one, so concurrent commands wait their turn in order (the pool's queue is
     /// first come, first served) rather than in SQLite's busy handler; otherwise `db` (on
     /// PostgreSQL write transactions take `writers` instead).
     writer: DatabaseConnection,
-    /// On PostgreSQL, the connections write transactions take instead (write.rs: given back
+    /// On PostgreSQL, the connections write transactions take instead (conns.rs: given back
     /// without the round trip sqlx's pool makes for each).
-    writers: Option<std::sync::Arc<write::Writers>>,
+    writers: Option<std::sync::Arc<conns::Conns>>,
     /// Principals of recent sessions, trusted while no revocation happened (accounts/mod.rs).
     principals: std::sync::Arc<accounts::PrincipalCache>,
     /// The generations of the revocations and tree changes heard ([`Store::hear_changes`]).
@@ -184,7 +196,7 @@ impl Store {
                     .pragma("cache_size", SQLITE_CACHE_KIB)
             });
         } else {
-            opts.max_connections(PG_CONNECTIONS);
+            opts.max_connections(PG_POOL_CONNECTIONS);
         }
         if !url.starts_with("sqlite:") {
             // The pool retries a refused connection until its timeout and then says only
@@ -194,16 +206,19 @@ impl Store {
         let db = Database::connect(opts.clone())
             .await
             .map_err(StoreError::Connect)?;
-        let writers = (db.get_database_backend() == DbBackend::Postgres).then(|| {
+        // PostgreSQL: the reads' and the writes' own connections, told apart by their name in
+        // `pg_stat_activity`.
+        let own = |kind: &str| {
             let options = (*db.get_postgres_connection_pool().connect_options()).clone();
-            // Told apart from the reads' connections in `pg_stat_activity`.
-            let name = options.get_application_name().map_or_else(
-                || WRITERS_NAME.to_owned(),
-                |n| format!("{n} ({WRITERS_NAME})"),
-            );
+            let name = options
+                .get_application_name()
+                .map_or_else(|| kind.to_owned(), |n| format!("{n} ({kind})"));
             let options = options.application_name(&name);
-            write::Writers::new(options, PG_CONNECTIONS as usize, ACQUIRE_WAIT)
-        });
+            conns::Conns::new(options, PG_CONNECTIONS as usize, ACQUIRE_WAIT)
+        };
+        let postgres = db.get_database_backend() == DbBackend::Postgres;
+        let writers = postgres.then(|| own(WRITERS_NAME));
+        let reads = reads::Reads::new(db.clone(), postgres.then(|| own(READERS_NAME)));
         let writer = if sqlite_file(url).is_some() {
             // The writers' queue: one connection, and a longer wait for it than for a read.
             opts.min_connections(1)
@@ -215,6 +230,7 @@ impl Store {
         };
         Ok(Self {
             db,
+            reads,
             writer,
             writers,
             principals: std::sync::Arc::default(),
@@ -385,13 +401,17 @@ impl Store {
         if let Some(writers) = &self.writers {
             writers.close().await;
         }
+        if let Some(readers) = self.reads.conns() {
+            readers.close().await;
+        }
         self.writer.close().await?;
         self.db.close().await?;
         Ok(())
     }
 
-    pub(crate) fn db(&self) -> &DatabaseConnection {
-        &self.db
+    /// What reads take: sea-orm's pool on SQLite, the reads' own connections on PostgreSQL.
+    pub(crate) fn db(&self) -> &reads::Reads {
+        &self.reads
     }
 
     /// Begins a transaction that will write. On a SQLite file it waits its turn for the one
@@ -401,7 +421,7 @@ impl Store {
     /// never begin another.
     pub(crate) async fn begin_write(&self) -> Result<write::WriteTxn> {
         if let Some(writers) = &self.writers {
-            return Ok(write::WriteTxn::Pg(writers.begin().await?));
+            return Ok(write::WriteTxn::Pg(write::begin(writers).await?));
         }
         Ok(write::WriteTxn::Sea(
             self.writer

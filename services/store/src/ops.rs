@@ -121,7 +121,7 @@ impl Store {
 
     /// The connection pool's use.
     pub fn pool_usage(&self) -> PoolUsage {
-        let db = self.db();
+        let db = &self.db;
         match self.backend() {
             Backend::Sqlite => {
                 let p = db.get_sqlite_connection_pool();
@@ -134,15 +134,22 @@ impl Store {
                 }
             }
             Backend::Postgres => {
-                // The reads' pool and the write transactions' connections (write.rs).
+                // sea-orm's pool, and the reads' and write transactions' own connections
+                // (conns.rs).
                 let p = db.get_postgres_connection_pool();
-                let (w_size, w_idle, w_max) =
-                    self.writers.as_ref().map_or((0, 0, 0), |w| w.usage());
                 let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+                let (mut size, mut idle, mut max) =
+                    (p.size(), n(p.num_idle()), p.options().get_max_connections());
+                for conns in self.writers.iter().chain(self.reads.conns()) {
+                    let (s, i, m) = conns.usage();
+                    size = size.saturating_add(n(s));
+                    idle = idle.saturating_add(n(i));
+                    max = max.saturating_add(n(m));
+                }
                 PoolUsage {
-                    size: p.size().saturating_add(n(w_size)),
-                    idle: n(p.num_idle()).saturating_add(n(w_idle)),
-                    max: p.options().get_max_connections().saturating_add(n(w_max)),
+                    size,
+                    idle,
+                    max,
                     hears_changes: self.hears_changes(),
                     changes_heard: self.changes.heard(),
                 }

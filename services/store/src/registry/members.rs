@@ -9,8 +9,8 @@ use sea_orm::sea_query::{
     Alias, Asterisk, CommonTableExpression, Expr, JoinType, Order, Query, WithClause,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, RelationTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Set,
 };
 use uuid::Uuid;
 

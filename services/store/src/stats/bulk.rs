@@ -994,7 +994,7 @@ impl Statistics<'_> {
             self.store.tree_changing();
         }
         // PostgreSQL: the loader's own transaction, which COPYs; SQLite: the writer's.
-        if let Some(pg) = PgLoad::begin(self.db()).await? {
+        if let Some(pg) = PgLoad::begin(self.db().sea()).await? {
             load_batch(&pg, batch, rounds, now, progress).await?;
             pg.commit().await?;
         } else {

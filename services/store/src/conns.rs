@@ -1,0 +1,260 @@
+//! The store's own PostgreSQL connections ([`Conns`]): one set for write transactions
+//! (write.rs), one for reads (reads.rs).
+//!
+//! Why not sea-orm's pool: sqlx's pool tests every connection given back to it (a
+//! `PoolConnection` dropped spawns a task that sends a `Sync` and waits for the server's
+//! answer, to flush a rollback left queued and to catch a connection left mid-statement by a
+//! cancelled future). That is one round trip and one task more for every transaction and for
+//! every read statement, however healthy the connection, and no setting of sqlx 0.9.1 turns it
+//! off. Here a connection whose last statement was answered goes back to the idle list as it
+//! is, without a round trip. One whose statement was under way when it was given back (the
+//! request was cancelled) is never used again: it is closed once the server has answered (its
+//! permit held until then, so that the server's backends never outnumber the connections
+//! allowed); so is one whose last statement failed other than by the database's refusal (an
+//! I/O or protocol error, the server ending the session). A new connection refused for a while
+//! (the server restarting, its connections all taken) is tried again, within the caller's
+//! wait for a connection.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sea_orm::sqlx::postgres::{
+    PgConnectOptions, PgDatabaseError, PgSeverity, PgTransactionManager,
+};
+use sea_orm::sqlx::{self, Connection as _, PgConnection};
+use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+use sqlx_core::transaction::TransactionManager as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// At most `max` connections in use at once (a caller waits its turn, up to `wait`, for a
+/// connection, an idle one or a new one), opened when none is idle, kept idle for at most
+/// [`IDLE_TIMEOUT`] and used for at most [`MAX_LIFETIME`], as sqlx's pool would.
+pub(crate) struct Conns {
+    max: usize,
+    options: PgConnectOptions,
+    idle: std::sync::Mutex<Vec<Idle>>,
+    permits: Arc<Semaphore>,
+    wait: Duration,
+}
+
+/// How long a connection may stay idle before it is closed (sqlx's pool's default).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// How long a connection is used before it is closed for a new one (sqlx's pool's default):
+/// no backend lives for ever, and a firewall's idle limit is not met.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// An idle connection, with when it was opened and when it became idle.
+struct Idle {
+    conn: PgConnection,
+    opened: Instant,
+    since: Instant,
+}
+
+impl std::fmt::Debug for Conns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conns")
+            .field("available", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection of [`Conns`] in use: `settled` while no statement is under way on it and its
+/// last one ended with an answer of the server (a result or the database's refusal). Each use
+/// marks it unsettled before its statement is sent and [`Slot::settle`]s it on the answer, so
+/// a statement abandoned half-way leaves it unsettled.
+pub(crate) struct Slot {
+    pub(crate) conn: PgConnection,
+    opened: Instant,
+    pub(crate) settled: bool,
+    /// Taken from the idle list (not opened for this use).
+    pub(crate) reused: bool,
+}
+
+impl Slot {
+    /// Settled by `result` unless it is a failure other than the database's refusal (I/O,
+    /// protocol, the server ending the session): the connection is then closed.
+    pub(crate) fn settle<T>(&mut self, result: &Result<T, sqlx::Error>) {
+        self.settled = match result {
+            Ok(_) => true,
+            // A refusal ends the statement, not the connection, unless it is fatal (the
+            // server ending the session: `pg_terminate_backend`, a shutdown).
+            Err(sqlx::Error::Database(e)) => e
+                .try_downcast_ref::<PgDatabaseError>()
+                .is_none_or(|e| !matches!(e.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
+            Err(_) => false,
+        };
+    }
+}
+
+/// Whether `e` is the server's word that it ended the session (`pg_terminate_backend`, a
+/// shutdown, an idle session's time limit: SQLSTATE class 57, severity FATAL), which an idle
+/// connection finds waiting when it is next used: the statement it carried was not run.
+pub(crate) fn ended_by_server(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(e) => e.try_downcast_ref::<PgDatabaseError>().is_some_and(|e| {
+            matches!(e.severity(), PgSeverity::Fatal) && e.code().starts_with("57")
+        }),
+        _ => false,
+    }
+}
+
+/// A new connection may be refused for a while (the server starting or restarting, its
+/// connections all taken): tried again until the caller's wait is over.
+fn worth_retrying(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(e) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("53300" | "57P03")),
+        _ => false,
+    }
+}
+
+impl Conns {
+    /// At most `max` connections with `options`; a caller waits at most `wait` for one.
+    pub(crate) fn new(options: PgConnectOptions, max: usize, wait: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            max,
+            options,
+            idle: std::sync::Mutex::default(),
+            permits: Arc::new(Semaphore::new(max)),
+            wait,
+        })
+    }
+
+    /// `work` (taking a permit and connections, beginning a transaction) within the wait for
+    /// a connection.
+    pub(crate) async fn within_wait<T>(
+        &self,
+        work: impl Future<Output = Result<T, DbErr>>,
+    ) -> Result<T, DbErr> {
+        tokio::time::timeout(self.wait, work)
+            .await
+            .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))?
+    }
+
+    /// A permit to hold a connection; waits for one (callers bound the wait: [`Self::within_wait`]).
+    pub(crate) async fn permit(&self) -> Result<OwnedSemaphorePermit, DbErr> {
+        Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))
+    }
+
+    /// The idle connection used last (unless `fresh`), or a new one, a refused one tried
+    /// again after a pause (callers hold a permit and bound the wait).
+    pub(crate) async fn connection(&self, fresh: bool) -> Result<Slot, DbErr> {
+        if !fresh && let Some(idle) = self.take_idle() {
+            return Ok(Slot {
+                conn: idle.conn,
+                opened: idle.opened,
+                settled: true,
+                reused: true,
+            });
+        }
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match PgConnection::connect_with(&self.options).await {
+                Ok(conn) => {
+                    return Ok(Slot {
+                        conn,
+                        opened: Instant::now(),
+                        settled: true,
+                        reused: false,
+                    });
+                }
+                Err(e) if worth_retrying(&e) => {
+                    tracing::debug!(error = %e, "a new connection was refused; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)))),
+            }
+        }
+    }
+
+    /// The idle connection used last, those idle or open too long closed on the way.
+    fn take_idle(&self) -> Option<Idle> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(c) = idle.pop() {
+            if c.since.elapsed() < IDLE_TIMEOUT && c.opened.elapsed() < MAX_LIFETIME {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    /// Takes a connection back (with the permit it was used under), the permit held until
+    /// it is idle again or closed. A transaction still open on it (dropped without a commit or
+    /// a rollback: a replayed or refused command, an error) is rolled back first, at once, by
+    /// a task of its own: its locks must not wait for the connection's next use. An unsettled
+    /// one is closed once the server has answered what was under way (so that the backends
+    /// never outnumber the permits), or when the wait is over.
+    pub(crate) fn give_back(
+        self: &Arc<Self>,
+        mut slot: Slot,
+        permit: Option<OwnedSemaphorePermit>,
+    ) {
+        if slot.settled && PgTransactionManager::get_transaction_depth(&slot.conn) == 0 {
+            self.keep(slot.conn, slot.opened);
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let conns = Arc::clone(self);
+        runtime.spawn(async move {
+            let _permit = permit;
+            if !slot.settled {
+                let _ = tokio::time::timeout(conns.wait, slot.conn.ping()).await;
+                return;
+            }
+            let rolled_back =
+                tokio::time::timeout(conns.wait, PgTransactionManager::rollback(&mut slot.conn))
+                    .await;
+            match rolled_back {
+                Ok(Ok(())) => conns.keep(slot.conn, slot.opened),
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "a connection could not roll back; closed")
+                }
+                Err(_) => tracing::debug!("a connection did not roll back in time; closed"),
+            }
+        });
+    }
+
+    /// Keeps a connection idle, unless the connections are closed.
+    fn keep(&self, conn: PgConnection, opened: Instant) {
+        if self.permits.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(Idle {
+                conn,
+                opened,
+                since: Instant::now(),
+            });
+        }
+    }
+
+    /// Connections in use (a permit taken) and idle, and the most there may be in use.
+    pub(crate) fn usage(&self) -> (usize, usize, usize) {
+        let idle = self.idle.lock().map(|v| v.len()).unwrap_or_default();
+        let in_use = self.max.saturating_sub(self.permits.available_permits());
+        (in_use + idle, idle, self.max)
+    }
+
+    /// Waits (up to `wait`) for the connections in use to come back, then refuses new uses
+    /// and closes the idle connections.
+    pub(crate) async fn close(&self) {
+        let all = u32::try_from(self.max).unwrap_or(u32::MAX);
+        let _held = tokio::time::timeout(self.wait, self.permits.acquire_many(all)).await;
+        self.permits.close();
+        let idle: Vec<Idle> = self
+            .idle
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        for c in idle {
+            let _ = c.conn.close().await;
+        }
+    }
+}
