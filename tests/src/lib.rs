@@ -17,6 +17,10 @@ use tokio::sync::oneshot;
 /// The environment variable naming a PostgreSQL server for the tests.
 pub const PG_ENV: &str = "MEMBERFLOW_TEST_DATABASE_URL";
 
+/// The `application_name` of the harness's own connections to PostgreSQL (the server's
+/// carry none of their own, so theirs are `memberflow reads` and `memberflow writes`).
+pub const HARNESS_NAME: &str = "memberflow-test-harness";
+
 /// A database made for one test.
 pub enum TestDb {
     /// A SQLite file in a directory removed on drop.
@@ -76,6 +80,18 @@ impl TestDb {
     pub fn url(&self) -> &str {
         match self {
             TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    /// The URL the harness's own store connects with: on PostgreSQL its connections are named
+    /// [`HARNESS_NAME`] in `pg_stat_activity`, apart from the server's.
+    pub fn harness_url(&self) -> String {
+        match self {
+            TestDb::Sqlite { url, .. } => url.clone(),
+            TestDb::Postgres { url, .. } => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}application_name={HARNESS_NAME}")
+            }
         }
     }
 
@@ -225,7 +241,7 @@ async fn start(config: Config, testdb: TestDb, settable: SettableClock) -> TestA
         let _ = rx.await;
     }));
     let db = Database::connect(testdb.url()).await.unwrap();
-    let store = memberflow_store::Store::connect(testdb.url())
+    let store = memberflow_store::Store::connect(&testdb.harness_url())
         .await
         .unwrap();
     let token = operator_token(&store).await;

@@ -8,12 +8,13 @@
 //! every read statement, however healthy the connection, and no setting of sqlx 0.9.1 turns it
 //! off. Here a connection whose last statement was answered goes back to the idle list as it
 //! is, without a round trip. One whose statement was under way when it was given back (the
-//! request was cancelled) is never used again: it is closed once the server has answered (its
-//! permit held until then, so that the server's backends never outnumber the connections
-//! allowed); so is one whose last statement failed other than by the database's refusal (an
-//! I/O or protocol error, the server ending the session). A new connection refused for a while
-//! (the server restarting, its connections all taken) is tried again, within the caller's
-//! wait for a connection.
+//! request was cancelled) is never used again: it is closed once the server has answered or
+//! the wait for a connection is over (its permit held until then, so that the server's
+//! backends do not outnumber the connections allowed while they finish). One whose link
+//! failed or whose session the server ended is dropped at once. A new connection refused for
+//! a while (the server restarting, its connections all taken) is tried again, within the
+//! caller's wait for a connection. Idle connections past their time are closed by a task that
+//! looks every minute, and whenever a connection is taken.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +52,16 @@ struct Idle {
     since: Instant,
 }
 
+impl Idle {
+    /// Neither idle nor open too long.
+    fn fresh(&self) -> bool {
+        self.since.elapsed() < IDLE_TIMEOUT && self.opened.elapsed() < MAX_LIFETIME
+    }
+}
+
+/// How often the idle connections past their time are closed.
+const REAP_EVERY: Duration = Duration::from_secs(60);
+
 impl std::fmt::Debug for Conns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conns")
@@ -62,16 +73,28 @@ impl std::fmt::Debug for Conns {
 /// A connection of [`Conns`] in use: `settled` while no statement is under way on it and its
 /// last one ended with an answer of the server (a result or the database's refusal). Each use
 /// marks it unsettled before its statement is sent and [`Slot::settle`]s it on the answer, so
-/// a statement abandoned half-way leaves it unsettled.
+/// a statement abandoned half-way leaves it unsettled. `lost` once its link failed or the
+/// server ended its session: nothing is waited for on it.
 pub(crate) struct Slot {
     pub(crate) conn: PgConnection,
     opened: Instant,
     pub(crate) settled: bool,
+    lost: bool,
     /// Taken from the idle list (not opened for this use).
     pub(crate) reused: bool,
 }
 
 impl Slot {
+    fn new(conn: PgConnection, opened: Instant, reused: bool) -> Self {
+        Self {
+            conn,
+            opened,
+            settled: true,
+            lost: false,
+            reused,
+        }
+    }
+
     /// Settled by `result` unless it is a failure other than the database's refusal (I/O,
     /// protocol, the server ending the session): the connection is then closed.
     pub(crate) fn settle<T>(&mut self, result: &Result<T, sqlx::Error>) {
@@ -84,14 +107,17 @@ impl Slot {
                 .is_none_or(|e| !matches!(e.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
             Err(_) => false,
         };
+        self.lost = result.as_ref().err().is_some_and(lost);
     }
 }
 
-/// Whether `e` is the server's word that it ended the session (`pg_terminate_backend`, a
-/// shutdown, an idle session's time limit: SQLSTATE class 57, severity FATAL), which an idle
-/// connection finds waiting when it is next used: the statement it carried was not run.
-pub(crate) fn ended_by_server(e: &sqlx::Error) -> bool {
+/// Whether `e` says the connection is lost rather than the statement refused: the link failed,
+/// or the server ended the session (`pg_terminate_backend`, a shutdown, an idle session's time
+/// limit: SQLSTATE class 57, severity FATAL; an idle connection finds that word waiting when it
+/// is next used).
+pub(crate) fn lost(e: &sqlx::Error) -> bool {
     match e {
+        sqlx::Error::Io(_) => true,
         sqlx::Error::Database(e) => e.try_downcast_ref::<PgDatabaseError>().is_some_and(|e| {
             matches!(e.severity(), PgSeverity::Fatal) && e.code().starts_with("57")
         }),
@@ -111,14 +137,48 @@ fn worth_retrying(e: &sqlx::Error) -> bool {
 
 impl Conns {
     /// At most `max` connections with `options`; a caller waits at most `wait` for one.
+    /// Within a runtime, a task of theirs closes the connections idle or open too long every
+    /// [`REAP_EVERY`], until they are dropped or closed.
     pub(crate) fn new(options: PgConnectOptions, max: usize, wait: Duration) -> Arc<Self> {
-        Arc::new(Self {
+        let conns = Arc::new(Self {
             max,
             options,
             idle: std::sync::Mutex::default(),
             permits: Arc::new(Semaphore::new(max)),
             wait,
-        })
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&conns);
+            runtime.spawn(async move {
+                let mut tick = tokio::time::interval(REAP_EVERY);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let Some(conns) = weak.upgrade() else { return };
+                    if conns.permits.is_closed() {
+                        return;
+                    }
+                    conns.reap();
+                }
+            });
+        }
+        conns
+    }
+
+    /// Closes the idle connections idle or open too long (their sockets dropped).
+    fn reap(&self) {
+        let expired: Vec<Idle> = match self.idle.lock() {
+            Ok(mut idle) => {
+                let (keep, expired) = std::mem::take(&mut *idle)
+                    .into_iter()
+                    .partition(Idle::fresh);
+                *idle = keep;
+                expired
+            }
+            Err(_) => Vec::new(),
+        };
+        // Dropped after the lock is released.
+        drop(expired);
     }
 
     /// `work` (taking a permit and connections, beginning a transaction) within the wait for
@@ -144,24 +204,12 @@ impl Conns {
     /// again after a pause (callers hold a permit and bound the wait).
     pub(crate) async fn connection(&self, fresh: bool) -> Result<Slot, DbErr> {
         if !fresh && let Some(idle) = self.take_idle() {
-            return Ok(Slot {
-                conn: idle.conn,
-                opened: idle.opened,
-                settled: true,
-                reused: true,
-            });
+            return Ok(Slot::new(idle.conn, idle.opened, true));
         }
         let mut pause = Duration::from_millis(20);
         loop {
             match PgConnection::connect_with(&self.options).await {
-                Ok(conn) => {
-                    return Ok(Slot {
-                        conn,
-                        opened: Instant::now(),
-                        settled: true,
-                        reused: false,
-                    });
-                }
+                Ok(conn) => return Ok(Slot::new(conn, Instant::now(), false)),
                 Err(e) if worth_retrying(&e) => {
                     tracing::debug!(error = %e, "a new connection was refused; trying again");
                     tokio::time::sleep(pause).await;
@@ -176,7 +224,7 @@ impl Conns {
     fn take_idle(&self) -> Option<Idle> {
         let mut idle = self.idle.lock().ok()?;
         while let Some(c) = idle.pop() {
-            if c.since.elapsed() < IDLE_TIMEOUT && c.opened.elapsed() < MAX_LIFETIME {
+            if c.fresh() {
                 return Some(c);
             }
         }
@@ -188,12 +236,16 @@ impl Conns {
     /// a rollback: a replayed or refused command, an error) is rolled back first, at once, by
     /// a task of its own: its locks must not wait for the connection's next use. An unsettled
     /// one is closed once the server has answered what was under way (so that the backends
-    /// never outnumber the permits), or when the wait is over.
+    /// do not outnumber the permits while they finish), or when the wait is over; a lost one
+    /// at once.
     pub(crate) fn give_back(
         self: &Arc<Self>,
         mut slot: Slot,
         permit: Option<OwnedSemaphorePermit>,
     ) {
+        if slot.lost {
+            return;
+        }
         if slot.settled && PgTransactionManager::get_transaction_depth(&slot.conn) == 0 {
             self.keep(slot.conn, slot.opened);
             return;
@@ -223,10 +275,11 @@ impl Conns {
 
     /// Keeps a connection idle, unless the connections are closed.
     fn keep(&self, conn: PgConnection, opened: Instant) {
-        if self.permits.is_closed() {
-            return;
-        }
         if let Ok(mut idle) = self.idle.lock() {
+            // Under the lock: `close` closes the permits under it before emptying the list.
+            if self.permits.is_closed() {
+                return;
+            }
             idle.push(Idle {
                 conn,
                 opened,
@@ -247,12 +300,15 @@ impl Conns {
     pub(crate) async fn close(&self) {
         let all = u32::try_from(self.max).unwrap_or(u32::MAX);
         let _held = tokio::time::timeout(self.wait, self.permits.acquire_many(all)).await;
-        self.permits.close();
         let idle: Vec<Idle> = self
             .idle
             .lock()
-            .map(|mut v| std::mem::take(&mut *v))
+            .map(|mut v| {
+                self.permits.close();
+                std::mem::take(&mut *v)
+            })
             .unwrap_or_default();
+        self.permits.close();
         for c in idle {
             let _ = c.conn.close().await;
         }

@@ -113,7 +113,8 @@ const SQLITE_ROW_BUFFER: usize = 4096;
 const PG_CONNECTIONS: u32 = 16;
 
 /// PostgreSQL: the most connections of sea-orm's pool, which only migrations, bulk loads, the
-/// deferred indexes' build and the readiness probe take.
+/// deferred indexes' build and the readiness probe take (the national demo holds three at
+/// most: the indexes' build lock and its two provinces loading at once).
 const PG_POOL_CONNECTIONS: u32 = 4;
 
 /// The `application_name` of PostgreSQL's write connections (after the URL's own, if any).
@@ -398,12 +399,13 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use.
     pub async fn close(self) -> Result<()> {
-        if let Some(writers) = &self.writers {
-            writers.close().await;
-        }
-        if let Some(readers) = self.reads.conns() {
-            readers.close().await;
-        }
+        // The writers and the readers wait for their connections in use at the same time.
+        let close = async |c: Option<&std::sync::Arc<conns::Conns>>| {
+            if let Some(c) = c {
+                c.close().await;
+            }
+        };
+        tokio::join!(close(self.writers.as_ref()), close(self.reads.conns()));
         self.writer.close().await?;
         self.db.close().await?;
         Ok(())

@@ -26,8 +26,8 @@ pub struct OpsSnapshot {
     pub outbox_oldest_pending: Option<DateTime<Utc>>,
 }
 
-/// The connection pool of this process (on PostgreSQL, the reads' pool and the write
-/// transactions' connections together).
+/// The connection pool of this process (on PostgreSQL, sea-orm's pool and the reads' and the
+/// write transactions' own connections together).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolUsage {
     /// Connections open.

@@ -2,10 +2,11 @@
 //! pool, on PostgreSQL a connection of the store's own ([`Conns`], conns.rs) for each
 //! statement, given back idle without the round trip sqlx's pool makes after every use.
 //!
-//! A `SELECT` that finds its idle connection lost meanwhile (the server's `FATAL` word waiting
-//! on it: `pg_terminate_backend`, a restart, an idle-session limit; or the link failing) is
-//! sent again on a new connection, so that a restart of PostgreSQL costs the readers nothing.
-//! Any other statement fails as it would have (an `UPDATE` is never sent twice).
+//! A read (a `SELECT`, or a `WITH` that writes nothing) that finds its idle connection lost
+//! meanwhile (the server's `FATAL` word waiting on it: `pg_terminate_backend`, a restart, an
+//! idle-session limit; or the link failing) is sent again on a new connection, so that a
+//! restart of PostgreSQL costs the reads nothing. Any other statement fails as it would have
+//! (an `UPDATE` is never sent twice: it may have been applied before the link failed).
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use sea_orm::{
 };
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::conns::{Conns, Slot, ended_by_server};
+use crate::conns::{Conns, Slot, lost};
 use crate::loader::{BulkWrite, bound, exec_err, query_err};
 
 /// The store's reads: sea-orm's pool, or on PostgreSQL the reads' own connections.
@@ -98,7 +99,7 @@ macro_rules! on_lease {
             };
             slot.settle(&result);
             match result {
-                Err(e) if slot.reused && !fresh && lost(&e) && is_select($sql) => {
+                Err(e) if slot.reused && !fresh && lost(&e) && only_reads($sql) => {
                     tracing::debug!(error = %e, "an idle read connection was ended; reading again");
                     fresh = true;
                 }
@@ -108,17 +109,22 @@ macro_rules! on_lease {
     }};
 }
 
-/// Whether `e` says the connection was lost rather than the statement refused: the server's
-/// word that it ended the session, or the link failing.
-fn lost(e: &sqlx::Error) -> bool {
-    ended_by_server(e) || matches!(e, sqlx::Error::Io(_))
-}
-
-/// Whether `sql` only reads (a plain `SELECT`), so that sending it again changes nothing.
-fn is_select(sql: &str) -> bool {
-    sql.trim_start()
-        .get(..6)
-        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
+/// Whether `sql` only reads, so that sending it again changes nothing: a `SELECT`, or a `WITH`
+/// whose words name no write (`INSERT`, `UPDATE`, `DELETE`, `MERGE`; a quoted name such as
+/// `"updated_at"` is one word of its own).
+fn only_reads(sql: &str) -> bool {
+    let mut words = sql
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    match words.next() {
+        Some(w) if w.eq_ignore_ascii_case("select") => true,
+        Some(w) if w.eq_ignore_ascii_case("with") => !words.any(|w| {
+            ["insert", "update", "delete", "merge"]
+                .iter()
+                .any(|k| w.eq_ignore_ascii_case(k))
+        }),
+        _ => false,
+    }
 }
 
 #[async_trait::async_trait]
@@ -174,16 +180,26 @@ impl BulkWrite for Reads {}
 
 #[cfg(test)]
 mod tests {
-    use super::is_select;
+    use super::only_reads;
 
     #[test]
-    fn only_a_plain_select_is_sent_again() {
-        assert!(is_select("SELECT 1"));
-        assert!(is_select("  select \"id\" FROM \"unit\""));
-        assert!(!is_select("UPDATE \"outbox\" SET \"status\" = $1"));
-        assert!(!is_select(
+    fn only_statements_that_only_read_are_sent_again() {
+        assert!(only_reads("SELECT 1"));
+        assert!(only_reads("  select \"id\", \"updated_at\" FROM \"unit\""));
+        assert!(only_reads(
+            "WITH RECURSIVE up AS (SELECT 1) SELECT * FROM up WHERE \"deleted\" IS NULL"
+        ));
+        assert!(only_reads(
+            "WITH \"m\" AS MATERIALIZED (SELECT * FROM \"member\") SELECT \"m\".* FROM \"m\""
+        ));
+        assert!(!only_reads("UPDATE \"outbox\" SET \"status\" = $1"));
+        assert!(!only_reads(
             "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"
         ));
-        assert!(!is_select("SEL"));
+        assert!(!only_reads(
+            "with x as (select 1) insert into t select * from x"
+        ));
+        assert!(!only_reads("SEL"));
+        assert!(!only_reads(""));
     }
 }
