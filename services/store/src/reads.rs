@@ -84,8 +84,8 @@ impl Drop for Lease {
 
 /// Runs one statement (`$sql`, its text; `$conn => future`) on a connection of `$conns`: the
 /// connection marked unsettled while it runs and settled by its outcome, so that one left
-/// mid-statement is never reused; a `SELECT` that finds its idle connection ended by the
-/// server is sent again on a new one. Evaluates to the statement's result.
+/// mid-statement is never reused; a statement that only reads ([`only_reads`]) and finds its
+/// idle connection lost is sent again on a new one. Evaluates to the statement's result.
 macro_rules! on_lease {
     ($conns:expr, $sql:expr, $conn:ident => $run:expr) => {{
         let mut fresh = false;
@@ -100,7 +100,7 @@ macro_rules! on_lease {
             slot.settle(&result);
             match result {
                 Err(e) if slot.reused && !fresh && lost(&e) && only_reads($sql) => {
-                    tracing::debug!(error = %e, "an idle read connection was ended; reading again");
+                    tracing::debug!(error = %e, "an idle read connection was lost; reading again");
                     fresh = true;
                 }
                 other => break other,
