@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Builds compared run against run: each binary in turn serves the suite's database alone while
+# wrk sends it the suite's step (scripts/bench/step.lua, on fresh toy cases, 1, 4 and 16
+# clients) and its three reads (scripts/bench/read.lua, 32 connections: one member by id, a
+# branch's first 50 members, the unit with the most children); for each run, requests per
+# second and the server's CPU per request (user + system time of its process from
+# /proc/<pid>/stat, before and after, divided by the requests served). With BENCH_STRACE=1,
+# also the system calls per request of a one-client run (`strace -c -f`, divided by the
+# responses: one `writev` each; strace slows that run down, so its rate and CPU are not
+# comparable with the others'). The machine's minute-to-minute drift moves the figures as much
+# as a change often does, so the binaries take turns, round after round.
+#
+#   scripts/bench/cpu.sh BIN [BIN ...]
+#
+# Run `scripts/bench/suite.sh steps` first: it builds BENCH_DB, the bench account and the toy
+# workflow's schemas under BENCH_WORK. The binaries need no symbols.
+#
+# Environment (defaults): BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_DB (mfbench),
+# BENCH_WORK ($XDG_CACHE_HOME/memberflow-bench), BENCH_SECONDS (5, per run, after 2 s of
+# warm-up), BENCH_ROUNDS (2), BENCH_PORT (18480; the server listens on +4), BENCH_WHAT
+# ("steps reads"), BENCH_STRACE (unset). Needs wrk, curl, psql (and strace with BENCH_STRACE).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+pg="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+export PGSSLMODE="${BENCH_SSLMODE:-disable}"
+db="${BENCH_DB:-mfbench}"
+work="${BENCH_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/memberflow-bench}"
+secs="${BENCH_SECONDS:-5}"
+rounds="${BENCH_ROUNDS:-2}"
+port=$((${BENCH_PORT:-18480} + 4))
+what="${BENCH_WHAT:-steps reads}"
+base="http://127.0.0.1:$port"
+password='memberflow bench password 2026'
+[ $# -ge 1 ] || { echo "usage: $0 BIN [BIN ...]" >&2 && exit 2; }
+for tool in wrk curl psql ${BENCH_STRACE:+strace}; do
+  command -v "$tool" >/dev/null || { echo "needs $tool" >&2 && exit 2; }
+done
+[ -d "$work/schemas" ] || { echo "no $work/schemas: run scripts/bench/suite.sh steps first" >&2 && exit 2; }
+sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$pg/$db" -c "$1"; }
+branch="$(sql "SELECT unit_id FROM cases WHERE definition_id = 'toy' AND title = 'bench template' LIMIT 1")"
+[ -n "$branch" ] || { echo "no bench template case in $db: run scripts/bench/suite.sh steps first" >&2 && exit 2; }
+member="$(sql "SELECT member_id FROM member_unit WHERE unit_id = '$branch' ORDER BY member_id LIMIT 1")"
+bloc="$(sql "SELECT parent_id FROM unit_parent WHERE valid_to IS NULL GROUP BY parent_id ORDER BY COUNT(*) DESC, parent_id LIMIT 1")"
+bodies="$work/cpu-bodies"
+mkdir -p "$bodies"
+printf '{"query":"query($id: ID!) { member(id: $id) { id fullName dateOfBirth sex ethnicity officialDate } }","variables":{"id":"%s"}}' "$member" >"$bodies/member.json"
+printf '{"query":"query($id: ID!) { unit(id: $id) { id code name members(first: 50) { nodes { id fullName dateOfBirth } } } }","variables":{"id":"%s"}}' "$branch" >"$bodies/branch.json"
+printf '{"query":"query($id: ID!) { unit(id: $id) { id code name children { id code name kind } } }","variables":{"id":"%s"}}' "$bloc" >"$bodies/children.json"
+
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
+hz="$(getconf CLK_TCK)"
+
+start() {
+  MEMBERFLOW_DATABASE_URL="$pg/$db?sslmode=$PGSSLMODE" MEMBERFLOW_LISTEN="127.0.0.1:$port" \
+    MEMBERFLOW_SCHEMAS_DIR="$work/schemas" MEMBERFLOW_LIMITS__MUTATIONS_PER_ACCOUNT=0 \
+    MEMBERFLOW_LIMITS__MUTATIONS_PER_ADDRESS=0 "$1" serve >"$work/cpu-server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do
+    curl -sf "$base/readyz" >/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "the server did not start; $work/cpu-server.log:" >&2 && tail -20 "$work/cpu-server.log" >&2 && exit 1
+}
+stop() {
+  kill "$pid" && wait "$pid" 2>/dev/null || true
+  pid=""
+}
+gql() {
+  curl -sf "$base/graphql" -H 'content-type: application/json' \
+    ${token:+-H "authorization: Bearer $token"} -d "$1" || { echo "request failed: $1" >&2 && exit 1; }
+}
+login() {
+  token=""
+  token="$(gql "{\"query\":\"mutation(\$u: String!, \$p: String!) { login(username: \$u, password: \$p) { token } }\",\"variables\":{\"u\":\"bench\",\"p\":\"$password\"}}" |
+    sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')"
+  [ -n "$token" ] || { echo "could not log in as bench" >&2 && exit 1; }
+}
+open_cases() {
+  local ids=""
+  for i in $(seq "$1"); do
+    ids+="$(gql "{\"query\":\"mutation(\$i: OpenCaseInput!) { openCase(input: \$i) { case { id } } }\",\"variables\":{\"i\":{\"definitionId\":\"toy\",\"unitId\":\"$branch\",\"title\":\"cpu $i\",\"inputs\":{\"title\":\"bench\",\"owner\":\"$member\"}}}}" |
+      sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p') "
+  done
+  echo "$ids"
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
+# One measured run: LABEL, then wrk's arguments. Prints the rate, p99 and CPU per request;
+# with BENCH_STRACE and one connection, the system calls per request too.
+measure() {
+  local label="$1" one="" out res ok c0 c1 sp=""
+  shift
+  [[ " $* " == *" -c 1 "* ]] && [[ "$label" == *"1 client"* || "$label" == *"(strace)"* ]] && one=1
+  c0="$(cpu_ticks)"
+  if [ -n "${BENCH_STRACE:-}" ] && [ -n "$one" ]; then
+    strace -c -f -p "$pid" -o "$work/cpu-strace.out" 2>/dev/null &
+    sp=$!
+    sleep 0.5
+  fi
+  out="$(wrk "$@")"
+  [ -n "$sp" ] && kill -INT "$sp" && wait "$sp" 2>/dev/null || true
+  c1="$(cpu_ticks)"
+  grep '^first error' <<<"$out" >&2 || true
+  res="$(grep '^RESULT' <<<"$out")"
+  ok="$(sed -n 's/.*ok_per_s=\([0-9.]*\).*/\1/p' <<<"$res")"
+  awk -v l="$label" -v ok="$ok" -v r="$res" -v c=$((c1 - c0)) -v hz="$hz" -v s="$secs" 'BEGIN {
+    match(r, /p99_ms=[0-9.]+/); p99 = substr(r, RSTART + 7, RLENGTH - 7)
+    printf "    %-22s %10.1f /s  p99 %7s ms  %6.0f µs CPU a request\n", l, ok, p99, (ok > 0) ? c / hz * 1e6 / (ok * s) : 0 }'
+  if [ -n "$sp" ]; then
+    awk '$NF ~ /^(writev|sendto|recvfrom|epoll_wait|futex)$/ { n[$NF] = $4 }
+      END { w = n["writev"]; if (w > 0) printf "      per request: %.1f sendto, %.1f recvfrom, %.1f epoll_wait, %.1f futex\n",
+        n["sendto"] / w, n["recvfrom"] / w, n["epoll_wait"] / w, n["futex"] / w }' "$work/cpu-strace.out"
+  fi
+}
+
+for r in $(seq "$rounds"); do
+  for b in "$@"; do
+    bin="$(cd "$(dirname "$b")" && pwd)/$(basename "$b")"
+    echo "round $r: $b"
+    start "$bin"
+    login
+    if [[ " $what " == *" steps "* ]]; then
+      for c in 1 4 16; do
+        warm="$(open_cases "$c")"
+        cases="$(open_cases "$c")"
+        # shellcheck disable=SC2086
+        wrk -t "$c" -c "$c" -d 2s -s "$here/step.lua" "$base/graphql" -- "$token" 1 $warm >/dev/null
+        # shellcheck disable=SC2086
+        measure "step, $c client(s)" -t "$c" -c "$c" -d "${secs}s" --timeout 30s -s "$here/step.lua" "$base/graphql" -- "$token" 1 $cases
+      done
+    fi
+    if [[ " $what " == *" reads "* ]]; then
+      for q in member branch children; do
+        wrk -t 2 -c 32 -d 2s -s "$here/read.lua" "$base/graphql" -- "$bodies/$q.json" "$token" >/dev/null
+        measure "$q, 32 connections" -t 2 -c 32 -d "${secs}s" --timeout 30s -s "$here/read.lua" "$base/graphql" -- "$bodies/$q.json" "$token"
+        if [ -n "${BENCH_STRACE:-}" ] && [ "$q" = member ]; then
+          measure "$q, 1 conn. (strace)" -t 1 -c 1 -d "${secs}s" --timeout 30s -s "$here/read.lua" "$base/graphql" -- "$bodies/$q.json" "$token"
+        fi
+      done
+    fi
+    stop
+  done
+done
