@@ -37,56 +37,22 @@ for tool in wrk curl psql ${BENCH_STRACE:+strace}; do
   command -v "$tool" >/dev/null || { echo "needs $tool" >&2 && exit 2; }
 done
 [ -d "$work/schemas" ] || { echo "no $work/schemas: run scripts/bench/suite.sh steps first" >&2 && exit 2; }
-sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$pg/$db" -c "$1"; }
-branch="$(sql "SELECT unit_id FROM cases WHERE definition_id = 'toy' AND title = 'bench template' LIMIT 1")"
-[ -n "$branch" ] || { echo "no bench template case in $db: run scripts/bench/suite.sh steps first" >&2 && exit 2; }
-member="$(sql "SELECT member_id FROM member_unit WHERE unit_id = '$branch' ORDER BY member_id LIMIT 1")"
-bloc="$(sql "SELECT parent_id FROM unit_parent WHERE valid_to IS NULL GROUP BY parent_id ORDER BY COUNT(*) DESC, parent_id LIMIT 1")"
+# shellcheck source=scripts/bench/common.sh
+. "$here/common.sh"
+bench_place
+bloc="$(psql -X -q -A -t -v ON_ERROR_STOP=1 "$pg/$db" -c "SELECT parent_id FROM unit_parent WHERE valid_to IS NULL GROUP BY parent_id ORDER BY COUNT(*) DESC, parent_id LIMIT 1")"
 bodies="$work/cpu-bodies"
 mkdir -p "$bodies"
 printf '{"query":"query($id: ID!) { member(id: $id) { id fullName dateOfBirth sex ethnicity officialDate } }","variables":{"id":"%s"}}' "$member" >"$bodies/member.json"
 printf '{"query":"query($id: ID!) { unit(id: $id) { id code name members(first: 50) { nodes { id fullName dateOfBirth } } } }","variables":{"id":"%s"}}' "$branch" >"$bodies/branch.json"
 printf '{"query":"query($id: ID!) { unit(id: $id) { id code name children { id code name kind } } }","variables":{"id":"%s"}}' "$bloc" >"$bodies/children.json"
 
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
+schemas="$work/schemas"
+mf_pid=""
+trap '[ -n "$mf_pid" ] && kill "$mf_pid" 2>/dev/null || true' EXIT
 hz="$(getconf CLK_TCK)"
 
-start() {
-  MEMBERFLOW_DATABASE_URL="$pg/$db?sslmode=$PGSSLMODE" MEMBERFLOW_LISTEN="127.0.0.1:$port" \
-    MEMBERFLOW_SCHEMAS_DIR="$work/schemas" MEMBERFLOW_LIMITS__MUTATIONS_PER_ACCOUNT=0 \
-    MEMBERFLOW_LIMITS__MUTATIONS_PER_ADDRESS=0 "$1" serve >"$work/cpu-server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 300); do
-    curl -sf "$base/readyz" >/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "the server did not start; $work/cpu-server.log:" >&2 && tail -20 "$work/cpu-server.log" >&2 && exit 1
-}
-stop() {
-  kill "$pid" && wait "$pid" 2>/dev/null || true
-  pid=""
-}
-gql() {
-  curl -sf "$base/graphql" -H 'content-type: application/json' \
-    ${token:+-H "authorization: Bearer $token"} -d "$1" || { echo "request failed: $1" >&2 && exit 1; }
-}
-login() {
-  token=""
-  token="$(gql "{\"query\":\"mutation(\$u: String!, \$p: String!) { login(username: \$u, password: \$p) { token } }\",\"variables\":{\"u\":\"bench\",\"p\":\"$password\"}}" |
-    sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')"
-  [ -n "$token" ] || { echo "could not log in as bench" >&2 && exit 1; }
-}
-open_cases() {
-  local ids=""
-  for i in $(seq "$1"); do
-    ids+="$(gql "{\"query\":\"mutation(\$i: OpenCaseInput!) { openCase(input: \$i) { case { id } } }\",\"variables\":{\"i\":{\"definitionId\":\"toy\",\"unitId\":\"$branch\",\"title\":\"cpu $i\",\"inputs\":{\"title\":\"bench\",\"owner\":\"$member\"}}}}" |
-      sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p') "
-  done
-  echo "$ids"
-}
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$mf_pid/stat"; }
 
 # One measured run: LABEL, then wrk's arguments. Prints the rate, p99 and CPU per request;
 # with BENCH_STRACE and one connection, the system calls per request too.
@@ -96,7 +62,7 @@ measure() {
   [[ " $* " == *" -c 1 "* ]] && [[ "$label" == *"1 client"* || "$label" == *"(strace)"* ]] && one=1
   c0="$(cpu_ticks)"
   if [ -n "${BENCH_STRACE:-}" ] && [ -n "$one" ]; then
-    strace -c -f -p "$pid" -o "$work/cpu-strace.out" 2>/dev/null &
+    strace -c -f -p "$mf_pid" -o "$work/cpu-strace.out" 2>/dev/null &
     sp=$!
     sleep 0.5
   fi
@@ -120,7 +86,7 @@ for r in $(seq "$rounds"); do
   for b in "$@"; do
     bin="$(cd "$(dirname "$b")" && pwd)/$(basename "$b")"
     echo "round $r: $b"
-    start "$bin"
+    start_mf "$pg/$db?sslmode=$PGSSLMODE"
     login
     if [[ " $what " == *" steps "* ]]; then
       for c in 1 4 16; do
@@ -141,6 +107,6 @@ for r in $(seq "$rounds"); do
         fi
       done
     fi
-    stop
+    stop_mf
   done
 done

@@ -45,10 +45,9 @@ for tool in valgrind callgrind_control callgrind_annotate curl psql; do
   command -v "$tool" >/dev/null || { echo "needs $tool" >&2 && exit 2; }
 done
 [ -d "$work/schemas" ] || { echo "no $work/schemas: run scripts/bench/suite.sh steps first" >&2 && exit 2; }
-sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$pg/$db" -c "$1"; }
-branch="$(sql "SELECT unit_id FROM cases WHERE definition_id = 'toy' AND title = 'bench template' LIMIT 1")"
-[ -n "$branch" ] || { echo "no bench template case in $db: run scripts/bench/suite.sh steps first" >&2 && exit 2; }
-member="$(sql "SELECT member_id FROM member_unit WHERE unit_id = '$branch' ORDER BY member_id LIMIT 1")"
+# shellcheck source=scripts/bench/common.sh
+. "$here/common.sh"
+bench_place
 
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT

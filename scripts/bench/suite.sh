@@ -85,48 +85,6 @@ rm -rf "$schemas"
 cp -r "$repo/schemas" "$schemas"
 cp "$repo/tests/data/toy.toml" "$schemas/workflows/toy.toml"
 
-start_mf() {
-  MEMBERFLOW_DATABASE_URL="$1" MEMBERFLOW_LISTEN="127.0.0.1:$port" \
-    MEMBERFLOW_SCHEMAS_DIR="$schemas" MEMBERFLOW_LIMITS__MUTATIONS_PER_ACCOUNT=0 \
-    MEMBERFLOW_LIMITS__MUTATIONS_PER_ADDRESS=0 "$bin" serve >"$work/server.log" 2>&1 &
-  mf_pid=$!
-  for _ in $(seq 300); do
-    curl -sf "$base/readyz" >/dev/null && return 0
-    kill -0 "$mf_pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  echo "the server did not start; $work/server.log:" >&2
-  tail -20 "$work/server.log" >&2
-  exit 1
-}
-stop_mf() {
-  kill "$mf_pid"
-  wait "$mf_pid" 2>/dev/null || true
-  mf_pid=""
-}
-
-# POST a GraphQL body; the response, or an exit on HTTP or GraphQL errors.
-gql() {
-  local out
-  out="$(curl -sf "$base/graphql" -H 'content-type: application/json' \
-    ${token:+-H "authorization: Bearer $token"} -d "$1")" || { echo "request failed: $1" >&2 && exit 1; }
-  if grep -q '"errors"' <<<"$out"; then echo "GraphQL errors: $out" >&2 && exit 1; fi
-  printf '%s' "$out"
-}
-login() {
-  token=""
-  token="$(gql "{\"query\":\"mutation(\$u: String!, \$p: String!) { login(username: \$u, password: \$p) { token } }\",\"variables\":{\"u\":\"bench\",\"p\":\"$password\"}}" |
-    sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')"
-}
-# N fresh toy cases at the branch, their ids on one line.
-open_cases() {
-  local ids=""
-  for i in $(seq "$1"); do
-    ids+="$(gql "{\"query\":\"mutation(\$i: OpenCaseInput!) { openCase(input: \$i) { case { id } } }\",\"variables\":{\"i\":{\"definitionId\":\"toy\",\"unitId\":\"$branch\",\"title\":\"bench $i\",\"inputs\":{\"title\":\"bench\",\"owner\":\"$member\"}}}}" |
-      sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p') "
-  done
-  echo "$ids"
-}
 # Requests answered with an error are not counted as served; they are reported.
 errors_seen() {
   local n
