@@ -1391,18 +1391,20 @@ fn outcome(
             if decision.effects.iter().any(Effect::queues_outbox_row) {
                 app(ctx).committed();
             }
-            app(ctx).bus.publish(crate::live::change(
-                case.id,
-                case.unit_id,
-                &event.kind,
-                &event.transition,
-                &case.state,
-                case.version,
-                app(ctx)
-                    .catalog
-                    .definition(&case.definition_id, case.definition_version)
-                    .is_none_or(|d| d.confidential),
-            ));
+            app(ctx).bus.publish(|| {
+                crate::live::change(
+                    case.id,
+                    case.unit_id,
+                    &event.kind,
+                    &event.transition,
+                    &case.state,
+                    case.version,
+                    app(ctx)
+                        .catalog
+                        .definition(&case.definition_id, case.definition_version)
+                        .is_none_or(|d| d.confidential),
+                )
+            });
             Ok(StepResult {
                 to_state: decision.to.clone(),
                 rule_set: decision.rule_set.clone(),

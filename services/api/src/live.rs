@@ -52,9 +52,12 @@ impl Default for CaseBus {
 }
 
 impl CaseBus {
-    /// Publishes a change; nobody listening is fine.
-    pub(crate) fn publish(&self, c: CaseChange) {
-        let _ = self.0.send(c);
+    /// Publishes the change `c` makes, made only when someone listens (a step with no
+    /// subscriber open makes none of its strings).
+    pub(crate) fn publish(&self, c: impl FnOnce() -> CaseChange) {
+        if self.0.receiver_count() > 0 {
+            let _ = self.0.send(c());
+        }
     }
 }
 
