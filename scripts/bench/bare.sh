@@ -2,10 +2,10 @@
 # The benchmark's step through the least an HTTP front can do (scripts/bench/bare: axum,
 # sqlx, the six statements of step.pgbench, no GraphQL, rules, logging or authentication)
 # against the same step as plain SQL (pgbench), interleaved: 1, 4 and 16 clients, the ratio
-# bare / plain SQL, and the front's own CPU a step (user + system, /proc/<pid>/stat). A
+# bare / plain SQL, and the front's own CPU a step (user and system time, /proc/<pid>/stat). A
 # yardstick for memberflow's own per-request work: run after `scripts/bench/suite.sh steps`,
 # which builds the copy of the database both step on (BENCH_DB_raw, 16 cases with fixed ids)
-# and prints memberflow's figures on the same step (`scripts/bench/cpu.sh`: its CPU a step).
+# and prints memberflow's figures on the same step (its CPU a step: `scripts/bench/cpu.sh`).
 #
 # Environment (defaults): BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_DB (mfbench),
 # BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_PORT (18480; the front listens on +2),
@@ -45,18 +45,20 @@ for r in $(seq "$rounds"); do
     reset_raw
     ids=""
     for n in $(seq 0 $((c - 1))); do ids+="00000000-0000-4000-8000-$(printf %012d "$n") "; done
-    t0="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+    t0="$(awk '{ print $14, $15 }' "/proc/$pid/stat")"
     # shellcheck disable=SC2086
     out="$(wrk -t "$c" -c "$c" -d "${secs}s" --timeout 30s -s "$here/step.lua" "http://127.0.0.1:$port/graphql" -- none 1 $ids)"
-    t1="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+    t1="$(awk '{ print $14, $15 }' "/proc/$pid/stat")"
     grep '^first error' <<<"$out" >&2 || true
     f="$(sed -n 's/.*ok_per_s=\([0-9.]*\).*/\1/p' <<<"$out")"
-    cpu="$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v ok="$f" -v s="$secs" 'BEGIN { printf "%.0f", (ok > 0) ? t / hz * 1e6 / (ok * s) : 0 }')"
+    cpu="$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v ok="$f" -v s="$secs" 'BEGIN {
+      split(a, x, " "); split(b, y, " "); m = (ok > 0) ? 1e6 / hz / (ok * s) : 0
+      printf "%.0f µs of its CPU a step: user %.0f, system %.0f", (y[1] + y[2] - x[1] - x[2]) * m, (y[1] - x[1]) * m, (y[2] - x[2]) * m }')"
     reset_raw
     t="$(pgbench_steps "$c")"
     front[$c]+="$f "
     plain[$c]+="$t "
-    echo "  round $r, $c client(s): bare front $f steps/s ($cpu µs of its CPU a step), plain SQL $t tx/s"
+    echo "  round $r, $c client(s): bare front $f steps/s ($cpu), plain SQL $t tx/s"
   done
 done
 echo
