@@ -69,13 +69,15 @@ cpu_ticks() {
   echo "$own $switches $(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)"
 }
 
+gone() { echo "the server is gone; $work/server.log:" >&2 && tail -20 "$work/server.log" >&2 && exit 1; }
+
 # One measured run: LABEL, then wrk's arguments. Prints the figures per request (above); with
 # BENCH_STRACE and one connection, the system calls per request too.
 measure() {
   local label="$1" one="" out res ok c0 c1 sp=""
   shift
   [[ " $* " == *" -c 1 "* ]] && [[ "$label" == *"1 client"* || "$label" == *"(strace)"* ]] && one=1
-  c0="$(cpu_ticks)" || { echo "the server is gone; $work/server.log:" >&2 && tail -20 "$work/server.log" >&2 && exit 1; }
+  c0="$(cpu_ticks)" || gone
   if [ -n "${BENCH_STRACE:-}" ] && [ -n "$one" ]; then
     strace -c -f -p "$mf_pid" -o "$work/cpu-strace.out" 2>/dev/null &
     sp=$!
@@ -83,7 +85,7 @@ measure() {
   fi
   out="$(wrk "$@")"
   [ -n "$sp" ] && kill -INT "$sp" && wait "$sp" 2>/dev/null || true
-  c1="$(cpu_ticks)" || { echo "the server is gone; $work/server.log:" >&2 && tail -20 "$work/server.log" >&2 && exit 1; }
+  c1="$(cpu_ticks)" || gone
   grep '^first error' <<<"$out" >&2 || true
   res="$(grep '^RESULT' <<<"$out")"
   ok="$(sed -n 's/.*ok_per_s=\([0-9.]*\).*/\1/p' <<<"$res")"
