@@ -11,6 +11,7 @@ use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -54,8 +55,11 @@ pub fn traces_url(endpoint: &str) -> anyhow::Result<String> {
 /// filtered by `RUST_LOG` or `log.filter`, plus the OTLP exporter when configured.
 /// A second call (the tests run the CLI several times in one process) changes nothing.
 pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let directives = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|d| EnvFilter::try_new(d).is_ok())
+        .unwrap_or_else(|| config.log.filter.clone());
+    let (targets, filter) = filter(&directives);
     let provider = match config.log.otlp_endpoint.as_deref() {
         Some(endpoint) => Some(provider(&traces_url(endpoint)?)?),
         None => None,
@@ -70,7 +74,10 @@ pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(colours);
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let registry = tracing_subscriber::registry()
+        .with(targets)
+        .with(filter)
+        .with(otel);
     let _ = match config.log.format {
         LogFormat::Json => registry.with(fmt.json()).try_init(),
         LogFormat::Pretty => registry.with(fmt).try_init(),
@@ -79,6 +86,20 @@ pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
         tracing::info!(endpoint = %traces_url(endpoint)?, "exporting traces over OTLP");
     }
     Ok(Telemetry { provider })
+}
+
+/// The filter of `directives` (`RUST_LOG`'s syntax): when they only name targets and levels,
+/// as the default does, a static list of them ([`Targets`]), which decides once per call site;
+/// when they name spans or fields (`[request{request_id=…}]=debug`), an [`EnvFilter`], which
+/// also has to follow every span entered and left to know which apply: a lock and a lookup
+/// at each poll of a request's futures, about thirty a step (docs/benchmarks.md, session 22).
+/// The same directives select the same lines either way.
+fn filter(directives: &str) -> (Option<Targets>, Option<EnvFilter>) {
+    let names_spans = directives.contains('[') || directives.trim().is_empty();
+    match directives.parse::<Targets>() {
+        Ok(targets) if !names_spans => (Some(targets), None),
+        _ => (None, Some(EnvFilter::new(directives))),
+    }
 }
 
 fn provider(url: &str) -> anyhow::Result<SdkTracerProvider> {
@@ -103,7 +124,31 @@ fn provider(url: &str) -> anyhow::Result<SdkTracerProvider> {
 
 #[cfg(test)]
 mod tests {
-    use super::traces_url;
+    use super::{filter, traces_url};
+    use tracing::Level;
+
+    #[test]
+    fn targets_and_levels_filter_statically_and_spans_or_fields_need_the_env_filter() {
+        let (targets, env) = filter("info,sqlx=warn,sea_orm=warn");
+        let targets = targets.expect("the default directives are static");
+        assert!(env.is_none());
+        assert!(targets.would_enable("memberflow_api::cases", &Level::INFO));
+        assert!(!targets.would_enable("memberflow_api::cases", &Level::DEBUG));
+        assert!(!targets.would_enable("sqlx::query", &Level::INFO));
+        assert!(targets.would_enable("sqlx::query", &Level::WARN));
+        assert!(targets.would_enable("tower_http::trace::on_response", &Level::INFO));
+        let (targets, env) = filter("info,memberflow_store=debug");
+        assert!(targets.is_some_and(|t| t.would_enable("memberflow_store::cases", &Level::DEBUG)));
+        assert!(env.is_none());
+        for dynamic in [
+            "info,[request{request_id=abc}]=debug",
+            "memberflow[{case}]=trace",
+            " ",
+        ] {
+            let (targets, env) = filter(dynamic);
+            assert!(targets.is_none() && env.is_some(), "{dynamic:?}");
+        }
+    }
 
     #[test]
     fn the_traces_path_is_added_once_and_other_schemes_are_refused() {
