@@ -3,9 +3,9 @@
 //! Clients send the same few documents over and over (a console page, a script stepping cases,
 //! a GraphQL client's generated operations) with different variables. Parsing one costs more
 //! than a step's own decision (a PEG parser over the text); a copy of the parsed document kept
-//! from the first time costs a fraction of it. Validation still runs for every request (it
-//! depends on the variables), on its own copy, so a kept document is exactly what a fresh
-//! parse would give.
+//! from the first time costs a fraction of it. Each request runs on its own copy, so a kept
+//! document is exactly what a fresh parse would give; its validation is cut to what depends
+//! on the request's variables when they fit the types it declares ([`crate::variables`]).
 //!
 //! Only a document that has passed the schema's checks once is kept (a request error, such as
 //! an unknown field, a limit passed or the request guard's refusal, keeps nothing), so made-up

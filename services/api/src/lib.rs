@@ -27,6 +27,7 @@ mod scalars;
 mod schema;
 mod targets;
 mod tree;
+mod variables;
 
 pub use auth::{Auth, authenticate};
 pub use clock::{Clock, FixedClock, SettableClock, SystemClock};

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use async_graphql::{MergedObject, Request, Response, Schema, ServerError};
+use async_graphql::{MergedObject, Request, Response, Schema, ServerError, ValidationMode};
 use memberflow_store::Store;
 use memberflow_workflow::catalog::Catalog;
 use memberflow_workflow::text::{Lang, Text};
@@ -26,6 +26,7 @@ use crate::questions::QuestionsQuery;
 use crate::reminders::{MailPreviewer, ReminderMutation, ReminderQuery};
 use crate::targets::TargetQuery;
 use crate::tree::{TreeMutation, TreeQuery};
+use crate::variables::InputTypes;
 
 /// The query root, merged from the features.
 #[derive(MergedObject, Default)]
@@ -145,31 +146,54 @@ pub fn build_schema(
     catalog: Arc<Catalog>,
     options: &ApiOptions,
 ) -> AppSchema {
-    let mut b = Schema::build(Query::default(), Mutation::default(), Subscription)
-        .data(Ctx {
-            store,
-            clock,
-            catalog,
-            bus: CaseBus::default(),
-            session_minutes: options.session_minutes,
-            after_commit: options.after_commit.clone(),
-            limiter: Arc::default(),
-            rate_limits: options.rate_limits.clone(),
-            previewer: options.previewer.clone(),
-            files: options.files.clone(),
-        })
-        .data(RequestGuard {
-            max_aliases: options.max_aliases,
-            introspection: options.introspection,
-        })
+    let ctx = Ctx {
+        store,
+        clock,
+        catalog,
+        bus: CaseBus::default(),
+        session_minutes: options.session_minutes,
+        after_commit: options.after_commit.clone(),
+        limiter: Arc::default(),
+        rate_limits: options.rate_limits.clone(),
+        previewer: options.previewer.clone(),
+        files: options.files.clone(),
+    };
+    let guard = RequestGuard {
+        max_aliases: options.max_aliases,
+        introspection: options.introspection,
+    };
+    // The two schemas share their data (the store, the live boards' bus, the rate limiter):
+    // they differ only in how much of a request they validate.
+    let build = |mode: ValidationMode| {
+        let b = Schema::build(Query::default(), Mutation::default(), Subscription)
+            .data(ctx.clone())
+            .data(guard)
+            .limit_depth(options.max_depth)
+            .limit_complexity(options.max_complexity)
+            .validation_mode(mode);
+        if options.introspection {
+            b
+        } else {
+            // Without introspection, "did you mean" hints would tell the schema field by field.
+            b.disable_introspection().disable_suggestions()
+        }
+    };
+    let twin = Twin {
+        schema: build(ValidationMode::Fast).finish(),
+        types: InputTypes::of::<Query, Mutation>(),
+    };
+    build(ValidationMode::Strict)
         .data(Documents::default())
-        .limit_depth(options.max_depth)
-        .limit_complexity(options.max_complexity);
-    if !options.introspection {
-        // Without introspection, "did you mean" hints would tell the schema field by field.
-        b = b.disable_introspection().disable_suggestions();
-    }
-    b.finish()
+        .data(twin)
+        .finish()
+}
+
+/// The schema a request runs on when its document is kept and its variables fit the types
+/// the document declares ([`crate::variables`]): the same schema, validating only what
+/// depends on the request's variables beyond their types.
+struct Twin {
+    schema: AppSchema,
+    types: InputTypes,
 }
 
 /// The schema's SDL, as committed in `schemas/graphql/schema.graphql`.
@@ -251,7 +275,8 @@ pub async fn execute_parsed(
     if let Parsed::Failed(e) = parsed {
         return unparsed(e, lang);
     }
-    let response = run_parsed(schema, request, lang, auth, peer).await;
+    let kept = matches!(parsed, Parsed::Kept);
+    let response = run_parsed(schema, request, kept, lang, auth, peer).await;
     if let Parsed::New(query, doc) = parsed
         && !is_request_error(&response)
         && let Some(documents) = schema.data::<Documents>()
@@ -287,16 +312,19 @@ fn unparsed(e: ServerError, lang: Lang) -> Response {
     Response::from_errors(vec![se])
 }
 
+/// Runs `request`, whose document has parsed; `kept`: it is a kept document's
+/// ([`Parsed::Kept`]), validated in full before.
 async fn run_parsed(
     schema: &AppSchema,
     mut request: Request,
+    kept: bool,
     lang: Lang,
     auth: Option<Auth>,
     peer: Option<IpAddr>,
 ) -> Response {
     let variables = request.variables.clone();
     let uploads = request.uploads.len();
-    match request.parsed_query() {
+    let twin = match request.parsed_query() {
         Err(e) => return unparsed(e, lang),
         Ok(doc) => {
             if let Some(hit) = crate::bytes::control_character(doc, &variables, uploads) {
@@ -327,8 +355,12 @@ async fn run_parsed(
             {
                 return finalize_response(Response::from_errors(vec![e]), lang);
             }
+            // A file upload is validated in full: its variables hold the files' places.
+            schema
+                .data::<Twin>()
+                .filter(|t| kept && uploads == 0 && t.types.fit(doc, &variables))
         }
-    }
+    };
     let mut request = request
         .data(lang)
         .data(crate::access::PathCache::default())
@@ -341,7 +373,10 @@ async fn run_parsed(
     if let Some(p) = peer {
         request = request.data(Peer(p));
     }
-    let resp = schema.execute(request).await;
+    let resp = match twin {
+        Some(twin) => twin.schema.execute(request).await,
+        None => schema.execute(request).await,
+    };
     finalize_response(resp, lang)
 }
 

@@ -1,0 +1,348 @@
+//! The variables of a request whose document was validated before.
+//!
+//! async-graphql validates a request's document and its variables together, every rule for
+//! every request: a tenth of a step's instructions (docs/benchmarks.md, session 22). A kept
+//! document ([`crate::documents`]) has passed every rule once, and one rule only depends on
+//! the values of the variables: that each value fits the type of the argument it is given to.
+//! So a request with a kept document whose variables [`fit`] the types the document declares
+//! for them runs on the schema's twin, which validates in async-graphql's `Fast` mode: the
+//! limits of depth and complexity (counted with this request's variables), fragment cycles
+//! and uploads. Every other request, and any whose variables [`fit`] is not sure of (a value
+//! missing or null, a type it does not know), is validated in full, so that its errors are
+//! word for word what they always were.
+//!
+//! A value that fits the type a variable is declared with fits every argument the variable
+//! is given to: the rules the document passed hold the declared type to be the argument's or
+//! stricter (non-null where the argument is nullable), except for a nullable variable with a
+//! default value given to a non-null argument, whose null value [`fit`] never accepts.
+
+use async_graphql::parser::types::{BaseType, ExecutableDocument, Type};
+use async_graphql::registry::{MetaType, MetaTypeName, Registry};
+use async_graphql::{InputType, OutputType, Value, Variables};
+
+/// The types a variable can be declared with: the input types of the query and mutation
+/// roots' arguments, with the checks async-graphql runs on their values.
+pub(crate) struct InputTypes(Registry);
+
+impl InputTypes {
+    /// The input types reached from the roots `Q` and `M`.
+    pub(crate) fn of<Q: OutputType, M: OutputType>() -> Self {
+        let mut registry = Registry::default();
+        // The built-in scalars, which a document may use where no field of the roots does
+        // (`Boolean` in `@include(if: $v)`).
+        <bool as InputType>::create_type_info(&mut registry);
+        <i32 as InputType>::create_type_info(&mut registry);
+        <f64 as InputType>::create_type_info(&mut registry);
+        <String as InputType>::create_type_info(&mut registry);
+        <async_graphql::ID as InputType>::create_type_info(&mut registry);
+        Q::create_type_info(&mut registry);
+        M::create_type_info(&mut registry);
+        Self(registry)
+    }
+
+    /// Whether every variable `doc` declares, in any of its operations (async-graphql checks
+    /// those of the operation run), is given a value, not null, that fits its declared type.
+    pub(crate) fn fit(&self, doc: &ExecutableDocument, variables: &Variables) -> bool {
+        doc.operations.iter().all(|(_, op)| {
+            op.node.variable_definitions.iter().all(|def| {
+                variables.get(&def.node.name.node).is_some_and(|v| {
+                    !matches!(v, Value::Null) && self.declared(&def.node.var_type.node, v)
+                })
+            })
+        })
+    }
+
+    /// `value` against a type as the document declares it.
+    fn declared(&self, ty: &Type, value: &Value) -> bool {
+        if matches!(value, Value::Null) {
+            return ty.nullable;
+        }
+        match &ty.base {
+            BaseType::Named(name) => self.named(name, value),
+            BaseType::List(item) => match value {
+                Value::List(items) => items.iter().all(|v| self.declared(item, v)),
+                // A single value where a list is expected is a list of one.
+                v => self.declared(item, v),
+            },
+        }
+    }
+
+    /// `value` against a type as the registry writes it (`[String!]!`).
+    fn written(&self, ty: &str, value: &Value) -> bool {
+        match MetaTypeName::create(ty) {
+            MetaTypeName::NonNull(inner) => {
+                !matches!(value, Value::Null) && self.written(inner, value)
+            }
+            MetaTypeName::List(item) => match value {
+                Value::List(items) => items.iter().all(|v| self.written(item, v)),
+                Value::Null => true,
+                v => self.written(item, v),
+            },
+            MetaTypeName::Named(name) => matches!(value, Value::Null) || self.named(name, value),
+        }
+    }
+
+    /// A value, not null, against a named type: what async-graphql's validation checks, or
+    /// stricter where that is simpler (an input object given anything but an object, a type
+    /// that is not an input type).
+    fn named(&self, name: &str, value: &Value) -> bool {
+        match self.0.types.get(name) {
+            Some(MetaType::Scalar { is_valid, .. }) => is_valid.as_ref().is_none_or(|f| f(value)),
+            Some(MetaType::Enum { enum_values, .. }) => match value {
+                Value::Enum(v) => enum_values.contains_key(v.as_str()),
+                Value::String(v) => enum_values.contains_key(v.as_str()),
+                _ => false,
+            },
+            Some(MetaType::InputObject {
+                input_fields,
+                oneof,
+                ..
+            }) => {
+                let Value::Object(values) = value else {
+                    return false;
+                };
+                if *oneof
+                    && (values.len() != 1 || values.values().any(|v| matches!(v, Value::Null)))
+                {
+                    return false;
+                }
+                let mut known = 0;
+                for field in input_fields.values() {
+                    match values.get(field.name.as_str()) {
+                        Some(v) => {
+                            known += 1;
+                            if !self.written(&field.ty, v) {
+                                return false;
+                            }
+                        }
+                        None => {
+                            if MetaTypeName::create(&field.ty).is_non_null()
+                                && field.default_value.is_none()
+                            {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                // A name the type does not have.
+                known == values.len()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for InputTypes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputTypes")
+            .field("types", &self.0.types.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{
+        EmptyMutation, EmptySubscription, Enum, ID, InputObject, Object, OneofObject, Request,
+        Schema, Variables,
+    };
+    use proptest::prelude::*;
+    use serde_json::{Value as Json, json};
+
+    use super::InputTypes;
+
+    #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+    enum Colour {
+        Red,
+        Green,
+    }
+
+    #[derive(InputObject)]
+    struct Inner {
+        n: i32,
+        tags: Option<Vec<String>>,
+        colour: Colour,
+    }
+
+    #[derive(InputObject)]
+    struct Outer {
+        id: ID,
+        inner: Inner,
+        list: Vec<Inner>,
+        maybe: Option<f64>,
+        #[graphql(default = 3)]
+        with_default: i32,
+    }
+
+    #[derive(OneofObject)]
+    enum Pick {
+        A(i32),
+        B(String),
+    }
+
+    struct Root;
+
+    #[Object]
+    impl Root {
+        async fn f(
+            &self,
+            o: Outer,
+            p: Option<Pick>,
+            xs: Option<Vec<Option<i32>>>,
+            c: Colour,
+        ) -> i32 {
+            let _ = (
+                o.id,
+                o.inner.n,
+                o.inner.tags,
+                o.inner.colour,
+                o.list.len(),
+                o.maybe,
+            );
+            let _ = (o.with_default, p.is_some(), xs, c);
+            1
+        }
+    }
+
+    const DOC: &str = "query Named($o: Outer!, $p: Pick, $xs: [Int], $c: Colour!, $flag: Boolean!) \
+                       { f(o: $o, p: $p, xs: $xs, c: $c) @include(if: $flag) }";
+
+    fn types() -> InputTypes {
+        InputTypes::of::<Root, EmptyMutation>()
+    }
+
+    fn fit(types: &InputTypes, variables: &Json) -> bool {
+        let doc = async_graphql::parser::parse_query(DOC).expect("parses");
+        types.fit(&doc, &Variables::from_json(variables.clone()))
+    }
+
+    /// Whether async-graphql's full validation, and the execution after it, accept
+    /// `variables` (the resolver parses every argument).
+    fn accepted(variables: &Json) -> bool {
+        let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let request = Request::new(DOC).variables(Variables::from_json(variables.clone()));
+        let response = futures::executor::block_on(schema.execute(request));
+        response.errors.is_empty()
+    }
+
+    fn good() -> Json {
+        json!({
+            "o": { "id": "x1", "inner": { "n": 1, "colour": "RED" },
+                   "list": [{ "n": 2, "tags": ["a"], "colour": "GREEN" }], "maybe": 1.5 },
+            "p": { "b": "text" }, "xs": [1, null, 3], "c": "GREEN", "flag": true
+        })
+    }
+
+    #[test]
+    fn values_of_the_declared_types_fit_and_others_are_left_to_the_full_validation() {
+        let types = types();
+        let good = good();
+        assert!(accepted(&good));
+        assert!(fit(&types, &good));
+        // A single value where a list is declared, a oneof's one member, fields left out.
+        let mut other = good.clone();
+        other["xs"] = json!(5);
+        other["p"] = json!({ "a": 1 });
+        other["o"]["list"] = json!({ "n": 3, "colour": "RED" });
+        other["o"]["inner"]["tags"] = Json::Null;
+        assert!(fit(&types, &other) && accepted(&other), "{other}");
+        for (path, bad) in [
+            ("c", json!("BLUE")),
+            ("c", json!(1)),
+            ("flag", json!("yes")),
+            ("flag", Json::Null),
+            ("xs", json!(["1"])),
+            ("p", json!({ "a": 1, "b": "two" })),
+            ("p", json!({ "a": null })),
+            (
+                "o",
+                json!({ "id": "x", "inner": { "n": 1, "colour": "RED" } }),
+            ),
+            (
+                "o",
+                json!({ "id": "x", "inner": { "n": 1.5, "colour": "RED" }, "list": [] }),
+            ),
+            (
+                "o",
+                json!({ "id": "x", "inner": { "n": 1, "colour": "RED" }, "list": [], "extra": 1 }),
+            ),
+        ] {
+            let mut v = good.clone();
+            v[path] = bad;
+            assert!(!fit(&types, &v), "{v}");
+        }
+        // A variable left out, or null where nullable: the full validation decides.
+        let mut v = good.clone();
+        v.as_object_mut().map(|o| o.remove("p"));
+        assert!(!fit(&types, &v));
+        v["p"] = Json::Null;
+        assert!(!fit(&types, &v));
+    }
+
+    /// JSON values built from the names and values the types above use, and others.
+    fn value() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::from),
+            (-3i64..3).prop_map(Json::from),
+            Just(json!(1.5)),
+            Just(json!(1e12)),
+            prop::sample::select(vec!["RED", "GREEN", "BLUE", "x", ""]).prop_map(Json::from),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Json::from),
+                prop::collection::btree_map(
+                    prop::sample::select(vec![
+                        "id",
+                        "inner",
+                        "list",
+                        "maybe",
+                        "withDefault",
+                        "n",
+                        "tags",
+                        "colour",
+                        "a",
+                        "b",
+                        "other",
+                    ])
+                    .prop_map(str::to_owned),
+                    inner,
+                    0..6,
+                )
+                .prop_map(|m| Json::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// What `fit` lets skip the full validation, the full validation and the execution
+        /// accept: either by a variable changed at random in a good request, or whole
+        /// random variables.
+        #[test]
+        fn what_fits_is_what_the_full_validation_accepts(
+            name in prop::sample::select(vec!["o", "p", "xs", "c", "flag"]),
+            changed in value(),
+            whole in value(),
+            path in prop::collection::vec(prop::sample::select(vec!["inner", "list", "n", "tags", "colour", "maybe", "id"]), 0..3),
+        ) {
+            let types = types();
+            let mut v = good();
+            let mut at = &mut v[name];
+            for p in &path {
+                if at.is_object() {
+                    at = &mut at[*p];
+                }
+            }
+            *at = changed;
+            if fit(&types, &v) {
+                prop_assert!(accepted(&v), "fits, refused: {v}");
+            }
+            if fit(&types, &whole) {
+                prop_assert!(accepted(&whole), "fits, refused: {whole}");
+            }
+        }
+    }
+}
