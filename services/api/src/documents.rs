@@ -31,9 +31,18 @@ pub const MAX_TEXT: usize = 8 * 1024;
 /// The most text kept, all documents together, in bytes.
 pub const BUDGET: usize = 256 * 1024;
 
+/// A kept document.
+struct Entry {
+    doc: Arc<ExecutableDocument>,
+    /// Whether a request has run it through the full validation with every variable it
+    /// declares given a value that fits ([`crate::variables`]): then every argument of it,
+    /// the parts written in the document included, has been checked.
+    checked: bool,
+}
+
 #[derive(Default)]
 struct Kept {
-    docs: HashMap<Box<str>, Arc<ExecutableDocument>>,
+    docs: HashMap<Box<str>, Entry>,
     text: usize,
 }
 
@@ -44,8 +53,12 @@ pub struct Documents(Mutex<Kept>);
 /// What [`Documents::fill`] did for a request.
 #[derive(Debug)]
 pub enum Parsed {
-    /// The request carries a copy of the kept document of its text.
-    Kept,
+    /// The request carries a copy of the kept document of its text; `checked`: what its
+    /// validation may be cut to ([`Entry`]'s).
+    Kept {
+        /// Whether its arguments have all been checked once.
+        checked: bool,
+    },
     /// The request carries its document, parsed now, not to be kept (too long).
     Ready,
     /// Parsed now; keep it ([`Documents::keep`]) once its execution shows it passed the schema.
@@ -66,10 +79,14 @@ impl Documents {
     pub fn fill(&self, request: &mut Request) -> Parsed {
         let keepable = request.query.len() <= MAX_TEXT;
         if keepable {
-            let kept = self.lock().docs.get(request.query.as_str()).cloned();
-            if let Some(doc) = kept {
+            let kept = self
+                .lock()
+                .docs
+                .get(request.query.as_str())
+                .map(|e| (Arc::clone(&e.doc), e.checked));
+            if let Some((doc, checked)) = kept {
                 request.set_parsed_query(ExecutableDocument::clone(&doc));
-                return Parsed::Kept;
+                return Parsed::Kept { checked };
             }
         }
         match request.parsed_query() {
@@ -82,8 +99,9 @@ impl Documents {
         }
     }
 
-    /// Keeps `doc`, the document of `query`, which has passed the schema's checks.
-    pub fn keep(&self, query: Box<str>, doc: Arc<ExecutableDocument>) {
+    /// Keeps `doc`, the document of `query`, which has passed the schema's checks
+    /// (`checked`: with every variable it declares given a value that fits).
+    pub fn keep(&self, query: Box<str>, doc: Arc<ExecutableDocument>, checked: bool) {
         if query.len() > MAX_TEXT {
             return;
         }
@@ -96,16 +114,29 @@ impl Documents {
                 kept.docs.len() >= CAPACITY || kept.text.saturating_add(query.len()) > BUDGET;
             let dropped = full.then(|| std::mem::take(&mut *kept));
             kept.text += query.len();
-            kept.docs.insert(query, doc);
+            kept.docs.insert(query, Entry { doc, checked });
             dropped
         };
         // Freed after the lock is released.
         drop(dropped);
     }
 
+    /// Marks the kept document of `query` checked: it has passed the schema's checks with
+    /// every variable it declares given a value that fits.
+    pub fn check(&self, query: &str) {
+        if let Some(e) = self.lock().docs.get_mut(query) {
+            e.checked = true;
+        }
+    }
+
     /// How many documents are kept.
     pub fn len(&self) -> usize {
         self.lock().docs.len()
+    }
+
+    /// How many of the kept documents are checked ([`Documents::check`]).
+    pub fn checked(&self) -> usize {
+        self.lock().docs.values().filter(|e| e.checked).count()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
@@ -149,7 +180,7 @@ mod tests {
         if let Parsed::New(q, d) = parsed
             && !crate::schema::is_request_error(&response)
         {
-            docs.keep(q, d);
+            docs.keep(q, d, false);
         }
         response
     }
@@ -163,7 +194,10 @@ mod tests {
         };
         let first = run(&docs, with(true)).await;
         assert_eq!(docs.len(), 1);
-        assert!(matches!(docs.fill(&mut with(false)), Parsed::Kept));
+        assert!(matches!(
+            docs.fill(&mut with(false)),
+            Parsed::Kept { checked: false }
+        ));
         let second = run(&docs, with(false)).await;
         let third = run(&docs, with(true)).await;
         assert_eq!(docs.len(), 1);
@@ -198,10 +232,10 @@ mod tests {
             |q: &str| std::sync::Arc::new(async_graphql::parser::parse_query(q).expect("parses"));
         for i in 0..CAPACITY {
             let q = format!("{{ f{i} }}");
-            docs.keep(q.as_str().into(), doc(&q));
+            docs.keep(q.as_str().into(), doc(&q), false);
         }
         assert_eq!(docs.len(), CAPACITY);
-        docs.keep("{ g }".into(), doc("{ g }"));
+        docs.keep("{ g }".into(), doc("{ g }"), false);
         assert_eq!(docs.len(), 1);
         // By text: documents of MAX_TEXT bytes, BUDGET / MAX_TEXT of them fit.
         let docs = Documents::default();
@@ -212,11 +246,11 @@ mod tests {
         for i in 0..BUDGET / MAX_TEXT {
             let q = big(i);
             assert_eq!(q.len(), MAX_TEXT);
-            docs.keep(q.as_str().into(), doc(&q));
+            docs.keep(q.as_str().into(), doc(&q), false);
         }
         assert_eq!(docs.len(), BUDGET / MAX_TEXT);
         let q = big(BUDGET);
-        docs.keep(q.as_str().into(), doc(&q));
+        docs.keep(q.as_str().into(), doc(&q), false);
         assert_eq!(docs.len(), 1);
     }
 }

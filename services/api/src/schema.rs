@@ -257,9 +257,12 @@ pub fn parse(schema: &AppSchema, request: &mut Request) -> Parsed {
     }
 }
 
-/// How many parsed documents the schema keeps (a gauge of `/metrics`).
-pub fn documents_kept(schema: &AppSchema) -> usize {
-    schema.data::<Documents>().map_or(0, Documents::len)
+/// How many parsed documents the schema keeps, and how many of those are checked (their
+/// requests validated by their variables only when these fit): gauges of `/metrics`.
+pub fn documents_kept(schema: &AppSchema) -> (usize, usize) {
+    schema
+        .data::<Documents>()
+        .map_or((0, 0), |d| (d.len(), d.checked()))
 }
 
 /// [`execute`] for a request [`parse`] has already seen (`parsed`, what it did): a document
@@ -275,13 +278,23 @@ pub async fn execute_parsed(
     if let Parsed::Failed(e) = parsed {
         return unparsed(e, lang);
     }
-    let kept = matches!(parsed, Parsed::Kept);
-    let response = run_parsed(schema, request, kept, lang, auth, peer).await;
-    if let Parsed::New(query, doc) = parsed
-        && !is_request_error(&response)
-        && let Some(documents) = schema.data::<Documents>()
-    {
-        documents.keep(query, doc);
+    let checked = matches!(parsed, Parsed::Kept { checked: true });
+    // The text of a kept document to mark checked if this request checks it.
+    let unchecked =
+        matches!(parsed, Parsed::Kept { checked: false }).then(|| request.query.clone());
+    let (response, fit) = run_parsed(schema, request, checked, lang, auth, peer).await;
+    let passed = !is_request_error(&response);
+    if let Some(documents) = schema.data::<Documents>() {
+        match parsed {
+            Parsed::New(query, doc) if passed => documents.keep(query, doc, fit),
+            _ if passed
+                && fit
+                && let Some(query) = unchecked =>
+            {
+                documents.check(&query)
+            }
+            _ => {}
+        }
     }
     response
 }
@@ -312,20 +325,22 @@ fn unparsed(e: ServerError, lang: Lang) -> Response {
     Response::from_errors(vec![se])
 }
 
-/// Runs `request`, whose document has parsed; `kept`: it is a kept document's
-/// ([`Parsed::Kept`]), validated in full before.
+/// Runs `request`, whose document has parsed; `checked`: it is a kept document whose
+/// arguments have all been checked once ([`Parsed::Kept`]). With the response, whether the
+/// request's variables fit the types its document declares ([`crate::variables`]): if so,
+/// and the document is checked, it ran on the schema's twin.
 async fn run_parsed(
     schema: &AppSchema,
     mut request: Request,
-    kept: bool,
+    checked: bool,
     lang: Lang,
     auth: Option<Auth>,
     peer: Option<IpAddr>,
-) -> Response {
+) -> (Response, bool) {
     let variables = request.variables.clone();
     let uploads = request.uploads.len();
-    let twin = match request.parsed_query() {
-        Err(e) => return unparsed(e, lang),
+    let (twin, fit) = match request.parsed_query() {
+        Err(e) => return (unparsed(e, lang), false),
         Ok(doc) => {
             if let Some(hit) = crate::bytes::control_character(doc, &variables, uploads) {
                 let text = if hit.code_point == "UPLOAD" {
@@ -346,19 +361,25 @@ async fn run_parsed(
                     )
                 };
                 let err = graphql_error(Code::Validation, &[text], lang);
-                return Response::from_errors(vec![
-                    err.into_server_error(async_graphql::Pos::default()),
-                ]);
+                return (
+                    Response::from_errors(vec![
+                        err.into_server_error(async_graphql::Pos::default()),
+                    ]),
+                    false,
+                );
             }
             if let (Some(guard), Some(app)) = (schema.data::<RequestGuard>(), schema.data::<Ctx>())
                 && let Err(e) = guard.check(doc, app, auth.as_ref(), peer.map(Peer), lang)
             {
-                return finalize_response(Response::from_errors(vec![e]), lang);
+                return (
+                    finalize_response(Response::from_errors(vec![e]), lang),
+                    false,
+                );
             }
             // A file upload is validated in full: its variables hold the files' places.
-            schema
-                .data::<Twin>()
-                .filter(|t| kept && uploads == 0 && t.types.fit(doc, &variables))
+            let twin = schema.data::<Twin>();
+            let fit = uploads == 0 && twin.is_some_and(|t| t.types.fit(doc, &variables));
+            (twin.filter(|_| checked && fit), fit)
         }
     };
     let mut request = request
@@ -377,7 +398,7 @@ async fn run_parsed(
         Some(twin) => twin.schema.execute(request).await,
         None => schema.execute(request).await,
     };
-    finalize_response(resp, lang)
+    (finalize_response(resp, lang), fit)
 }
 
 /// The schema as the websocket transport runs it (`/graphql/ws`): every operation it starts

@@ -1,20 +1,23 @@
 //! The variables of a request whose document was validated before.
 //!
 //! async-graphql validates a request's document and its variables together, every rule for
-//! every request: a tenth of a step's instructions (docs/benchmarks.md, session 22). A kept
-//! document ([`crate::documents`]) has passed every rule once, and one rule only depends on
-//! the values of the variables: that each value fits the type of the argument it is given to.
-//! So a request with a kept document whose variables [`fit`] the types the document declares
-//! for them runs on the schema's twin, which validates in async-graphql's `Fast` mode: the
-//! limits of depth and complexity (counted with this request's variables), fragment cycles
-//! and uploads. Every other request, and any whose variables [`fit`] is not sure of (a value
-//! missing or null, a type it does not know), is validated in full, so that its errors are
-//! word for word what they always were.
+//! every request: a tenth of a step's instructions (docs/benchmarks.md, session 22). Of its
+//! rules, one only depends on the values of the variables: that each argument's value, the
+//! variables in it replaced by their values, fits the argument's type; and it checks nothing
+//! of an argument holding a variable the request leaves out, nor of the arguments of an
+//! operation not run. So a kept document ([`crate::documents`]) is marked checked once a
+//! request has passed the full validation with one operation in the document and every
+//! variable given a value that [`InputTypes::fit`]s the type declared for it: every argument,
+//! the parts written in the document included, has then been checked. A later request with a
+//! checked document whose variables fit runs on the schema's twin, which validates in
+//! async-graphql's `Fast` mode: the limits of depth and complexity (counted with this
+//! request's variables), fragment cycles and uploads. Every other request is validated in
+//! full, so that its errors are word for word what they always were.
 //!
-//! A value that fits the type a variable is declared with fits every argument the variable
-//! is given to: the rules the document passed hold the declared type to be the argument's or
-//! stricter (non-null where the argument is nullable), except for a nullable variable with a
-//! default value given to a non-null argument, whose null value [`fit`] never accepts.
+//! A value that fits the type a variable is declared with fits every argument it is given
+//! to: the rules the document passed hold the declared type to be the argument's or stricter
+//! (non-null where the argument is nullable), and a nullable variable with a default value,
+//! which may be given to a non-null argument, is never taken as fitting with a null value.
 
 use async_graphql::parser::types::{BaseType, ExecutableDocument, Type};
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
@@ -40,14 +43,21 @@ impl InputTypes {
         Self(registry)
     }
 
-    /// Whether every variable `doc` declares, in any of its operations (async-graphql checks
-    /// those of the operation run), is given a value, not null, that fits its declared type.
+    /// Whether `doc` has one operation and every variable it declares is given a value that
+    /// fits its declared type: not null, unless the type is nullable and the variable has no
+    /// default value (a nullable variable with a default may be given to a non-null argument).
+    /// A variable left out is not: async-graphql then checks nothing of the argument it is
+    /// given to, and the same goes for the arguments of operations not run.
     pub(crate) fn fit(&self, doc: &ExecutableDocument, variables: &Variables) -> bool {
-        doc.operations.iter().all(|(_, op)| {
-            op.node.variable_definitions.iter().all(|def| {
-                variables.get(&def.node.name.node).is_some_and(|v| {
-                    !matches!(v, Value::Null) && self.declared(&def.node.var_type.node, v)
-                })
+        let mut operations = doc.operations.iter();
+        let (Some((_, op)), None) = (operations.next(), operations.next()) else {
+            return false;
+        };
+        op.node.variable_definitions.iter().all(|def| {
+            let def = &def.node;
+            variables.get(&def.name.node).is_some_and(|v| match v {
+                Value::Null => def.var_type.node.nullable && def.default_value.is_none(),
+                v => self.declared(&def.var_type.node, v),
             })
         })
     }
@@ -190,6 +200,7 @@ mod tests {
             p: Option<Pick>,
             xs: Option<Vec<Option<i32>>>,
             c: Colour,
+            d: i32,
         ) -> i32 {
             let _ = (
                 o.id,
@@ -199,13 +210,14 @@ mod tests {
                 o.list.len(),
                 o.maybe,
             );
-            let _ = (o.with_default, p.is_some(), xs, c);
+            let _ = (o.with_default, p.is_some(), xs, c, d);
             1
         }
     }
 
-    const DOC: &str = "query Named($o: Outer!, $p: Pick, $xs: [Int], $c: Colour!, $flag: Boolean!) \
-                       { f(o: $o, p: $p, xs: $xs, c: $c) @include(if: $flag) }";
+    const DOC: &str = "query Named($o: Outer!, $p: Pick, $xs: [Int], $c: Colour!, \
+                       $flag: Boolean!, $d: Int = 3) \
+                       { f(o: $o, p: $p, xs: $xs, c: $c, d: $d) @include(if: $flag) }";
 
     fn types() -> InputTypes {
         InputTypes::of::<Root, EmptyMutation>()
@@ -229,7 +241,7 @@ mod tests {
         json!({
             "o": { "id": "x1", "inner": { "n": 1, "colour": "RED" },
                    "list": [{ "n": 2, "tags": ["a"], "colour": "GREEN" }], "maybe": 1.5 },
-            "p": { "b": "text" }, "xs": [1, null, 3], "c": "GREEN", "flag": true
+            "p": { "b": "text" }, "xs": [1, null, 3], "c": "GREEN", "flag": true, "d": 4
         })
     }
 
@@ -271,12 +283,25 @@ mod tests {
             v[path] = bad;
             assert!(!fit(&types, &v), "{v}");
         }
-        // A variable left out, or null where nullable: the full validation decides.
+        // Null where the type is nullable and there is no default value.
         let mut v = good.clone();
-        v.as_object_mut().map(|o| o.remove("p"));
-        assert!(!fit(&types, &v));
         v["p"] = Json::Null;
-        assert!(!fit(&types, &v));
+        v["xs"] = Json::Null;
+        assert!(fit(&types, &v) && accepted(&v), "{v}");
+        // A variable left out (its argument then goes unchecked), or null with a default
+        // value (given to a non-null argument): the full validation decides.
+        for name in ["p", "d"] {
+            let mut v = good.clone();
+            v.as_object_mut().map(|o| o.remove(name));
+            assert!(!fit(&types, &v), "{v}");
+        }
+        let mut v = good.clone();
+        v["d"] = Json::Null;
+        assert!(!fit(&types, &v) && !accepted(&v), "{v}");
+        // A document of two operations: the one not run has its arguments unchecked.
+        let two = async_graphql::parser::parse_query(format!("{DOC} query Other {{ __typename }}"))
+            .expect("parses");
+        assert!(!types.fit(&two, &Variables::from_json(good)));
     }
 
     /// JSON values built from the names and values the types above use, and others.
@@ -323,7 +348,7 @@ mod tests {
         /// random variables.
         #[test]
         fn what_fits_is_what_the_full_validation_accepts(
-            name in prop::sample::select(vec!["o", "p", "xs", "c", "flag"]),
+            name in prop::sample::select(vec!["o", "p", "xs", "c", "flag", "d"]),
             changed in value(),
             whole in value(),
             path in prop::collection::vec(prop::sample::select(vec!["inner", "list", "n", "tags", "colour", "maybe", "id"]), 0..3),

@@ -179,7 +179,7 @@ impl Metrics {
         &self,
         ops: Option<&OpsSnapshot>,
         pool: PoolUsage,
-        documents_kept: usize,
+        (documents_kept, documents_checked): (usize, usize),
         now: DateTime<Utc>,
     ) -> String {
         let mut out = String::new();
@@ -230,6 +230,12 @@ impl Metrics {
             "graphql_documents_kept",
             "Parsed GraphQL documents kept by their text, so that a request sending one again is not parsed again",
             documents_kept as f64,
+        );
+        gauge(
+            &mut r,
+            "graphql_documents_checked",
+            "Kept GraphQL documents whose requests are validated by their variables only, when these fit the types the document declares",
+            documents_checked as f64,
         );
         let heard = Counter::<u64>::default();
         heard.inc_by(pool.changes_heard);

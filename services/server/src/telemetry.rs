@@ -55,11 +55,15 @@ pub fn traces_url(endpoint: &str) -> anyhow::Result<String> {
 /// filtered by `RUST_LOG` or `log.filter`, plus the OTLP exporter when configured.
 /// A second call (the tests run the CLI several times in one process) changes nothing.
 pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
-    let directives = std::env::var("RUST_LOG")
+    // `RUST_LOG` when it parses (without a default level: `RUST_LOG=` logs nothing), else
+    // `log.filter` (anything it has that does not parse left out, errors by default).
+    let (targets, filter) = match std::env::var("RUST_LOG")
         .ok()
-        .filter(|d| EnvFilter::try_new(d).is_ok())
-        .unwrap_or_else(|| config.log.filter.clone());
-    let (targets, filter) = filter(&directives);
+        .and_then(|d| EnvFilter::builder().parse(&d).ok().map(|f| (d, f)))
+    {
+        Some((d, f)) => filter(&d, || f),
+        None => filter(&config.log.filter, || EnvFilter::new(&config.log.filter)),
+    };
     let provider = match config.log.otlp_endpoint.as_deref() {
         Some(endpoint) => Some(provider(&traces_url(endpoint)?)?),
         None => None,
@@ -88,18 +92,36 @@ pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
     Ok(Telemetry { provider })
 }
 
-/// The filter of `directives` (`RUST_LOG`'s syntax): when they only name targets and levels,
-/// as the default does, a static list of them ([`Targets`]), which decides once per call site;
-/// when they name spans or fields (`[request{request_id=…}]=debug`), an [`EnvFilter`], which
-/// also has to follow every span entered and left to know which apply: a lock and a lookup
-/// at each poll of a request's futures, about thirty a step (docs/benchmarks.md, session 22).
-/// The same directives select the same lines either way.
-fn filter(directives: &str) -> (Option<Targets>, Option<EnvFilter>) {
-    let names_spans = directives.contains('[') || directives.trim().is_empty();
-    match directives.parse::<Targets>() {
-        Ok(targets) if !names_spans => (Some(targets), None),
-        _ => (None, Some(EnvFilter::new(directives))),
+/// The filter of `directives` (`RUST_LOG`'s syntax): when they are targets and levels only,
+/// as the default is, a static list of them ([`Targets`]), which decides once per call site;
+/// else the [`EnvFilter`] `env` makes, which also follows every span entered and left to know
+/// which directives apply (a lock and a lookup at each of the thirty-odd polls of a step's
+/// futures, docs/benchmarks.md, session 22): directives naming spans or fields
+/// (`[request{request_id=…}]=debug`), and anything the two would not read alike (an empty
+/// list, an empty target or level, spaces).
+fn filter(
+    directives: &str,
+    env: impl FnOnce() -> EnvFilter,
+) -> (Option<Targets>, Option<EnvFilter>) {
+    match static_targets(directives) {
+        Some(targets) => (Some(targets), None),
+        None => (None, Some(env())),
     }
+}
+
+fn static_targets(directives: &str) -> Option<Targets> {
+    let parts: Vec<&str> = directives.split(',').filter(|d| !d.is_empty()).collect();
+    let plain = |d: &&str| {
+        *d == d.trim()
+            && !d.contains('[')
+            && !d.starts_with('=')
+            && !d.ends_with('=')
+            && d.parse::<tracing_subscriber::filter::Directive>().is_ok()
+    };
+    if parts.is_empty() || !parts.iter().all(plain) {
+        return None;
+    }
+    parts.join(",").parse().ok()
 }
 
 fn provider(url: &str) -> anyhow::Result<SdkTracerProvider> {
@@ -124,28 +146,87 @@ fn provider(url: &str) -> anyhow::Result<SdkTracerProvider> {
 
 #[cfg(test)]
 mod tests {
-    use super::{filter, traces_url};
-    use tracing::Level;
+    use super::{EnvFilter, filter, traces_url};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    /// The events of a grid of targets and levels that `subscriber` lets through.
+    fn seen(subscriber: impl tracing::Subscriber + Send + Sync) -> Vec<String> {
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::layer::SubscriberExt as _;
+        #[derive(Clone, Default)]
+        struct Seen(Arc<Mutex<Vec<String>>>);
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Seen {
+            fn on_event(
+                &self,
+                e: &tracing::Event<'_>,
+                _: tracing_subscriber::layer::Context<'_, S>,
+            ) {
+                let m = e.metadata();
+                if let Ok(mut v) = self.0.lock() {
+                    v.push(format!("{} {}", m.target(), m.level()));
+                }
+            }
+        }
+        macro_rules! grid {
+            ($($target:literal),*) => {$(
+                tracing::error!(target: $target, "e");
+                tracing::warn!(target: $target, "w");
+                tracing::info!(target: $target, "i");
+                tracing::debug!(target: $target, "d");
+                tracing::trace!(target: $target, "t");
+            )*};
+        }
+        let seen = Seen::default();
+        tracing::subscriber::with_default(subscriber.with(seen.clone()), || {
+            grid!(
+                "memberflow_api::cases",
+                "memberflow_store",
+                "sqlx::query",
+                "sea_orm_migration",
+                "tower_http::trace::on_response"
+            );
+        });
+        seen.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
 
     #[test]
-    fn targets_and_levels_filter_statically_and_spans_or_fields_need_the_env_filter() {
-        let (targets, env) = filter("info,sqlx=warn,sea_orm=warn");
-        let targets = targets.expect("the default directives are static");
-        assert!(env.is_none());
-        assert!(targets.would_enable("memberflow_api::cases", &Level::INFO));
-        assert!(!targets.would_enable("memberflow_api::cases", &Level::DEBUG));
-        assert!(!targets.would_enable("sqlx::query", &Level::INFO));
-        assert!(targets.would_enable("sqlx::query", &Level::WARN));
-        assert!(targets.would_enable("tower_http::trace::on_response", &Level::INFO));
-        let (targets, env) = filter("info,memberflow_store=debug");
-        assert!(targets.is_some_and(|t| t.would_enable("memberflow_store::cases", &Level::DEBUG)));
-        assert!(env.is_none());
+    fn the_static_list_lets_through_what_the_env_filter_would() {
+        for d in [
+            "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn",
+            "info,sqlx=warn,",
+            ",,debug",
+            "warn,memberflow_store=trace",
+            "INFO,sqlx=OFF",
+            "off",
+            "memberflow_api",
+            "memberflow=debug,memberflow_api::cases=error",
+            "2",
+            "=info",
+            "sqlx=",
+            "info, sqlx=warn",
+            "",
+            ",",
+            "not a level=x",
+        ] {
+            let (targets, env) = filter(d, || EnvFilter::new(d));
+            let chosen = seen(tracing_subscriber::registry().with(targets).with(env));
+            let before = seen(tracing_subscriber::registry().with(EnvFilter::new(d)));
+            assert_eq!(chosen, before, "{d:?}");
+        }
+        let (targets, _) = filter("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn", || {
+            EnvFilter::new("")
+        });
+        assert!(
+            targets.is_some(),
+            "the default directives make the static list"
+        );
         for dynamic in [
             "info,[request{request_id=abc}]=debug",
             "memberflow[{case}]=trace",
-            " ",
+            "",
+            ",",
         ] {
-            let (targets, env) = filter(dynamic);
+            let (targets, env) = filter(dynamic, || EnvFilter::new(dynamic));
             assert!(targets.is_none() && env.is_some(), "{dynamic:?}");
         }
     }
