@@ -4,8 +4,8 @@
 //! every request: a tenth of a step's instructions (docs/benchmarks.md, session 22). Of its
 //! rules, one only depends on the values of the variables: that each argument's value, the
 //! variables in it replaced by their values, fits the argument's type; and it checks nothing
-//! of an argument holding a variable the request leaves out, nor of the arguments of an
-//! operation not run. So a kept document ([`crate::documents`]) is marked checked once a
+//! of an argument holding a variable the request leaves out, nor of an argument holding a
+//! variable in an operation not run. So a kept document ([`crate::documents`]) is marked checked once a
 //! request has passed the full validation with one operation in the document and every
 //! variable given a value that [`InputTypes::fit`]s the type declared for it: every argument,
 //! the parts written in the document included, has then been checked. A later request with a
@@ -16,8 +16,10 @@
 //!
 //! A value that fits the type a variable is declared with fits every argument it is given
 //! to: the rules the document passed hold the declared type to be the argument's or stricter
-//! (non-null where the argument is nullable), and a nullable variable with a default value,
-//! which may be given to a non-null argument, is never taken as fitting with a null value.
+//! (non-null where the argument is nullable); a null value fits none but a nullable variable
+//! without a default value (one with a default may be given to a non-null argument), and
+//! none at all when an input type is a oneof (whose members must not be null, and a member
+//! written in the document may hold a variable of any nullable type).
 
 use async_graphql::parser::types::{BaseType, ExecutableDocument, Type};
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
@@ -25,7 +27,12 @@ use async_graphql::{InputType, OutputType, Value, Variables};
 
 /// The types a variable can be declared with: the input types of the query and mutation
 /// roots' arguments, with the checks async-graphql runs on their values.
-pub(crate) struct InputTypes(Registry);
+pub(crate) struct InputTypes {
+    registry: Registry,
+    /// Whether any input type is a oneof: a variable of any nullable type may be the value of
+    /// a oneof's member written in the document (`{ a: $x }`), which must not be null.
+    oneof: bool,
+}
 
 impl InputTypes {
     /// The input types reached from the roots `Q` and `M`.
@@ -40,14 +47,19 @@ impl InputTypes {
         <async_graphql::ID as InputType>::create_type_info(&mut registry);
         Q::create_type_info(&mut registry);
         M::create_type_info(&mut registry);
-        Self(registry)
+        let oneof = registry
+            .types
+            .values()
+            .any(|t| matches!(t, MetaType::InputObject { oneof: true, .. }));
+        Self { registry, oneof }
     }
 
     /// Whether `doc` has one operation and every variable it declares is given a value that
-    /// fits its declared type: not null, unless the type is nullable and the variable has no
-    /// default value (a nullable variable with a default may be given to a non-null argument).
-    /// A variable left out is not: async-graphql then checks nothing of the argument it is
-    /// given to, and the same goes for the arguments of operations not run.
+    /// fits its declared type: not null, unless the type is nullable, the variable has no
+    /// default value (a nullable variable with a default may be given to a non-null argument)
+    /// and no input type is a oneof (whose members written in the document must not be null).
+    /// A variable left out is not: async-graphql then checks nothing of the argument holding
+    /// it, and the same goes for the arguments holding a variable in an operation not run.
     pub(crate) fn fit(&self, doc: &ExecutableDocument, variables: &Variables) -> bool {
         let mut operations = doc.operations.iter();
         let (Some((_, op)), None) = (operations.next(), operations.next()) else {
@@ -56,7 +68,9 @@ impl InputTypes {
         op.node.variable_definitions.iter().all(|def| {
             let def = &def.node;
             variables.get(&def.name.node).is_some_and(|v| match v {
-                Value::Null => def.var_type.node.nullable && def.default_value.is_none(),
+                Value::Null => {
+                    def.var_type.node.nullable && def.default_value.is_none() && !self.oneof
+                }
                 v => self.declared(&def.var_type.node, v),
             })
         })
@@ -96,7 +110,7 @@ impl InputTypes {
     /// stricter where that is simpler (an input object given anything but an object, a type
     /// that is not an input type).
     fn named(&self, name: &str, value: &Value) -> bool {
-        match self.0.types.get(name) {
+        match self.registry.types.get(name) {
             Some(MetaType::Scalar { is_valid, .. }) => is_valid.as_ref().is_none_or(|f| f(value)),
             Some(MetaType::Enum { enum_values, .. }) => match value {
                 Value::Enum(v) => enum_values.contains_key(v.as_str()),
@@ -145,7 +159,7 @@ impl InputTypes {
 impl std::fmt::Debug for InputTypes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InputTypes")
-            .field("types", &self.0.types.len())
+            .field("types", &self.registry.types.len())
             .finish()
     }
 }
@@ -283,11 +297,39 @@ mod tests {
             v[path] = bad;
             assert!(!fit(&types, &v), "{v}");
         }
-        // Null where the type is nullable and there is no default value.
+        // Null: never with a oneof among the types (here `Pick`: `p: { a: $x }` with a null
+        // `$x: Int` is refused by the full validation).
         let mut v = good.clone();
-        v["p"] = Json::Null;
         v["xs"] = Json::Null;
-        assert!(fit(&types, &v) && accepted(&v), "{v}");
+        assert!(!fit(&types, &v) && accepted(&v), "{v}");
+        let member = "query($x: Int) { f(o: {id: \"i\", inner: {n: 1, colour: RED}, list: []}, \
+                      p: {a: $x}, c: RED, d: 1) }";
+        let doc = async_graphql::parser::parse_query(member).expect("parses");
+        let schema = Schema::new(Root, EmptyMutation, EmptySubscription);
+        let null = Variables::from_json(json!({ "x": null }));
+        assert!(!types.fit(&doc, &null));
+        let refused =
+            futures::executor::block_on(schema.execute(Request::new(member).variables(null)));
+        assert!(!refused.errors.is_empty());
+        assert!(types.fit(&doc, &Variables::from_json(json!({ "x": 2 }))));
+        // Without a oneof, null where the type is nullable and there is no default value.
+        struct Plain;
+        #[Object]
+        impl Plain {
+            async fn g(&self, x: Option<i32>, y: Option<Vec<i32>>) -> i32 {
+                x.unwrap_or(0) + y.map_or(0, |y| y.len() as i32)
+            }
+        }
+        let plain = InputTypes::of::<Plain, EmptyMutation>();
+        let q = "query($x: Int, $y: [Int!]) { g(x: $x, y: $y) }";
+        let doc = async_graphql::parser::parse_query(q).expect("parses");
+        let nulls = json!({ "x": null, "y": null });
+        assert!(plain.fit(&doc, &Variables::from_json(nulls.clone())));
+        let schema = Schema::new(Plain, EmptyMutation, EmptySubscription);
+        let r = futures::executor::block_on(
+            schema.execute(Request::new(q).variables(Variables::from_json(nulls))),
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
         // A variable left out (its argument then goes unchecked), or null with a default
         // value (given to a non-null argument): the full validation decides.
         for name in ["p", "d"] {
@@ -350,7 +392,12 @@ mod tests {
         fn what_fits_is_what_the_full_validation_accepts(
             name in prop::sample::select(vec!["o", "p", "xs", "c", "flag", "d"]),
             changed in value(),
-            whole in value(),
+            whole in prop::collection::btree_map(
+                prop::sample::select(vec!["o", "p", "xs", "c", "flag", "d"]).prop_map(str::to_owned),
+                value(),
+                0..7,
+            )
+            .prop_map(|m| Json::Object(m.into_iter().collect())),
             path in prop::collection::vec(prop::sample::select(vec!["inner", "list", "n", "tags", "colour", "maybe", "id"]), 0..3),
         ) {
             let types = types();
