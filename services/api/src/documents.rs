@@ -226,6 +226,27 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_document_is_checked_once_marked_and_only_then() {
+        let docs = Documents::default();
+        let q = "query($s: Boolean!) { a @skip(if: $s) }";
+        let doc = std::sync::Arc::new(async_graphql::parser::parse_query(q).expect("parses"));
+        docs.keep(q.into(), doc, false);
+        let request = || Request::new(q);
+        assert!(matches!(
+            docs.fill(&mut request()),
+            Parsed::Kept { checked: false }
+        ));
+        assert_eq!((docs.len(), docs.checked()), (1, 0));
+        docs.check("{ other }");
+        docs.check(q);
+        assert!(matches!(
+            docs.fill(&mut request()),
+            Parsed::Kept { checked: true }
+        ));
+        assert_eq!((docs.len(), docs.checked()), (1, 1));
+    }
+
+    #[test]
     fn the_cache_starts_afresh_when_full_by_count_or_by_text() {
         let docs = Documents::default();
         let doc =
