@@ -398,10 +398,10 @@ async fn a_kept_document_s_variables_that_do_not_fit_get_the_full_validation_s_e
 
 /// A document kept from a request that left a variable out (async-graphql then checks
 /// nothing of the argument holding it) is not trusted for the parts of that argument written
-/// in the document: a later request giving the variable is validated in full, and refused
-/// as a fresh document is.
+/// in the document: a later request giving the variable is validated in full, refused as a
+/// fresh document is, and the document is not marked checked.
 #[tokio::test]
-async fn a_document_kept_with_an_argument_unchecked_is_validated_in_full_until_it_is_checked() {
+async fn a_document_kept_with_an_argument_unchecked_is_still_validated_in_full() {
     let app = spawn_app().await;
     let checked = |text: String| series(&text, "memberflow_graphql_documents_checked").unwrap();
     let before = checked(scrape(&app).await);

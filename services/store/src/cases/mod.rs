@@ -479,26 +479,12 @@ pub(crate) fn event_hash(case_id: Uuid, e: &CaseEventRecord) -> String {
         to: &e.to_state,
         transition: &e.transition,
     };
-    thread_local! {
-        /// The body's text, written whole before it is hashed: serde_json writes a token at a
-        /// time, and each write straight into the hash cost a call into its buffering, a
-        /// tenth of a step's instructions with the rest of the hash. Kept by the thread so
-        /// that a bulk load hashing every step allocates it once.
-        static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let mut h = Sha256::new();
     h.update(e.prev_hash.as_bytes());
     h.update(b"\n");
-    TEXT.with_borrow_mut(|text| {
-        text.clear();
-        // Serializing borrowed strings and values into a vector cannot fail.
-        let _ = serde_json::to_writer(&mut *text, &body);
-        h.update(text.as_slice());
-        // A body far larger than usual (a step with large inputs) does not stay allocated.
-        if text.capacity() > 64 * 1024 {
-            *text = Vec::new();
-        }
-    });
+    // The body's text is fed to the hash as it is written, never held whole; serializing
+    // borrowed strings and values into the hash cannot fail.
+    let _ = serde_json::to_writer(&mut h, &body);
     crate::hex(&h.finalize())
 }
 
