@@ -11,7 +11,7 @@ use memberflow_workflow::text::Text;
 
 use crate::clock::Clock;
 use crate::error::{Code, OrGql, graphql_error};
-use crate::limits::{Peer, rate_limited};
+use crate::limits::{LimitKey, Peer, rate_limited};
 use crate::scalars::to_id;
 use crate::tree::{app, lang};
 
@@ -164,16 +164,13 @@ impl AuthMutation {
         let name = username.trim().to_lowercase();
         let peer = ctx.data_opt::<Peer>().map(|p| p.0);
         let by_pair = a.limiter.allow(
-            &format!(
-                "login:pair:{name}:{}",
-                peer.map_or_else(String::new, |p| p.to_string())
-            ),
+            LimitKey::LoginPair(name.clone(), peer),
             a.rate_limits.login_per_account,
             minute,
         );
         let by_address = peer.is_none_or(|p| {
             a.limiter.allow(
-                &format!("login:address:{p}"),
+                LimitKey::LoginFrom(p),
                 a.rate_limits.login_per_address,
                 minute,
             )
@@ -183,7 +180,7 @@ impl AuthMutation {
             return Err(rate_limited(l));
         }
         let over = a.limiter.excess(
-            &format!("login:account:{name}"),
+            LimitKey::LoginAs(name),
             a.rate_limits.login_per_account,
             minute,
         );

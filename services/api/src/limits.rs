@@ -46,10 +46,25 @@ impl Default for RateLimits {
     }
 }
 
+/// What a rate limit counts: each key has its own windows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum LimitKey {
+    /// Mutations of an account.
+    MutationsOf(uuid::Uuid),
+    /// Mutations from an address.
+    MutationsFrom(IpAddr),
+    /// Login attempts with a login name (lower-cased) from an address (or none known).
+    LoginPair(String, Option<IpAddr>),
+    /// Login attempts from an address.
+    LoginFrom(IpAddr),
+    /// Login attempts with a login name, from anywhere.
+    LoginAs(String),
+}
+
 /// Counts events per key in one-minute windows.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiter {
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    windows: Mutex<HashMap<LimitKey, (i64, u32)>>,
 }
 
 /// Entries kept before old windows are swept.
@@ -58,13 +73,13 @@ const SWEEP_AT: usize = 10_000;
 impl RateLimiter {
     /// Counts one event for `key` in the minute `minute`; `false` when that makes more than
     /// `limit` (0: no limit).
-    pub(crate) fn allow(&self, key: &str, limit: u32, minute: i64) -> bool {
+    pub(crate) fn allow(&self, key: LimitKey, limit: u32, minute: i64) -> bool {
         self.excess(key, limit, minute) == 0
     }
 
     /// Counts one event for `key` in the minute `minute` and returns by how many events the
     /// count now exceeds `limit` (0 within it, or when `limit` is 0).
-    pub(crate) fn excess(&self, key: &str, limit: u32, minute: i64) -> u32 {
+    pub(crate) fn excess(&self, key: LimitKey, limit: u32, minute: i64) -> u32 {
         if limit == 0 {
             return 0;
         }
@@ -74,7 +89,7 @@ impl RateLimiter {
         if w.len() > SWEEP_AT {
             w.retain(|_, (m, _)| *m >= minute);
         }
-        let e = w.entry(key.to_owned()).or_insert((minute, 0));
+        let e = w.entry(key).or_insert((minute, 0));
         if e.0 != minute {
             *e = (minute, 0);
         }
@@ -205,14 +220,14 @@ impl RequestGuard {
             let limits = &app.rate_limits;
             let by_account = auth.is_none_or(|a| {
                 app.limiter.allow(
-                    &format!("mutation:account:{}", a.principal.account.id),
+                    LimitKey::MutationsOf(a.principal.account.id),
                     limits.mutations_per_account,
                     minute,
                 )
             });
             let by_address = peer.is_none_or(|p| {
                 app.limiter.allow(
-                    &format!("mutation:address:{}", p.0),
+                    LimitKey::MutationsFrom(p.0),
                     limits.mutations_per_address,
                     minute,
                 )
