@@ -147,20 +147,44 @@ impl<S> HeadGuard<S> {
         }
     }
 
-    /// Rewrites the head's part of `bytes` and finds where the head ends.
+    /// Rewrites the head's part of `bytes` and finds where the head ends: after the first
+    /// `\r\n\r\n`, which may have begun in an earlier read. Only line feeds are looked at
+    /// closely, and the NUL bytes replaced in one pass over the head's part.
     fn guard(&mut self, bytes: &mut [u8]) {
-        for b in bytes.iter_mut() {
-            if !self.in_head {
-                return;
-            }
+        if !self.in_head {
+            return;
+        }
+        let end = (0..bytes.len()).find(|&i| bytes[i] == b'\n' && self.ends_at(bytes, i));
+        let head_len = end.map_or(bytes.len(), |i| i + 1);
+        let head = &mut bytes[..head_len];
+        for b in head.iter_mut() {
             if *b == 0 {
                 *b = 0x7f;
             }
-            if self.tail == *b"\r\n\r" && *b == b'\n' {
-                self.in_head = false;
-            }
-            self.tail = [self.tail[1], self.tail[2], *b];
         }
+        let t = self.tail;
+        self.tail = match *head {
+            [] => t,
+            [a] => [t[1], t[2], a],
+            [a, b] => [t[2], a, b],
+            [.., a, b, c] => [a, b, c],
+        };
+        if end.is_some() {
+            self.in_head = false;
+        }
+    }
+
+    /// Whether the line feed at `i` of `bytes` ends the head: the three bytes before it, in
+    /// `bytes` or, for those read before, in `tail`, are `\r\n\r`.
+    fn ends_at(&self, bytes: &[u8], i: usize) -> bool {
+        let before = |k: usize| {
+            if i >= k {
+                bytes[i - k]
+            } else {
+                self.tail[3 - (k - i)]
+            }
+        };
+        before(3) == b'\r' && before(2) == b'\n' && before(1) == b'\r'
     }
 }
 
@@ -248,6 +272,49 @@ mod tests {
         let mut frame = b"\x81\x82\0\0\0\0{}".to_vec();
         g.guard(&mut frame);
         assert_eq!(frame, b"\x81\x82\0\0\0\0{}");
+    }
+
+    /// The guard as first written, a byte at a time: the model the faster one must match.
+    fn model(in_head: &mut bool, tail: &mut [u8; 3], bytes: &mut [u8]) {
+        for b in bytes.iter_mut() {
+            if !*in_head {
+                return;
+            }
+            if *b == 0 {
+                *b = 0x7f;
+            }
+            if *tail == *b"\r\n\r" && *b == b'\n' {
+                *in_head = false;
+            }
+            *tail = [tail[1], tail[2], *b];
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        /// Any bytes (mostly `\r`, `\n`, NUL), read in any pieces, come out as the byte-at-a-time
+        /// guard leaves them, and the head ends where it ends.
+        #[test]
+        fn the_guard_rewrites_and_ends_heads_as_the_byte_at_a_time_model(
+            pieces in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(b"\r\n\0a".to_vec()), 0..12),
+                0..8,
+            )
+        ) {
+            let mut g = HeadGuard::new(());
+            let (mut in_head, mut tail) = (true, [0u8; 3]);
+            for piece in &pieces {
+                let (mut fast, mut slow) = (piece.clone(), piece.clone());
+                g.guard(&mut fast);
+                model(&mut in_head, &mut tail, &mut slow);
+                proptest::prop_assert_eq!(&fast, &slow);
+                proptest::prop_assert_eq!(g.in_head, in_head);
+                if in_head {
+                    proptest::prop_assert_eq!(g.tail, tail);
+                }
+            }
+        }
     }
 
     #[test]
