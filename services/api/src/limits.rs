@@ -53,11 +53,11 @@ pub(crate) enum LimitKey {
     MutationsOf(uuid::Uuid),
     /// Mutations from an address.
     MutationsFrom(IpAddr),
-    /// Login attempts with a login name (lower-cased) from an address (or none known).
+    /// Login attempts with a login name (trimmed, lower-cased) from an address (or none known).
     LoginPair(String, Option<IpAddr>),
     /// Login attempts from an address.
     LoginFrom(IpAddr),
-    /// Login attempts with a login name, from anywhere.
+    /// Login attempts with a login name (trimmed, lower-cased), from anywhere.
     LoginAs(String),
 }
 

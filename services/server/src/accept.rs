@@ -298,7 +298,15 @@ mod tests {
         #[test]
         fn the_guard_rewrites_and_ends_heads_as_the_byte_at_a_time_model(
             pieces in proptest::collection::vec(
-                proptest::collection::vec(proptest::sample::select(b"\r\n\0a".to_vec()), 0..12),
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        3 => proptest::strategy::Just(b'\r'),
+                        3 => proptest::strategy::Just(b'\n'),
+                        1 => proptest::strategy::Just(0u8),
+                        1 => proptest::strategy::Just(b'a'),
+                    ],
+                    0..12,
+                ),
                 0..8,
             )
         ) {
@@ -310,9 +318,7 @@ mod tests {
                 model(&mut in_head, &mut tail, &mut slow);
                 proptest::prop_assert_eq!(&fast, &slow);
                 proptest::prop_assert_eq!(g.in_head, in_head);
-                if in_head {
-                    proptest::prop_assert_eq!(g.tail, tail);
-                }
+                proptest::prop_assert_eq!(g.tail, tail);
             }
         }
     }
