@@ -7,7 +7,8 @@
 # - steps (PostgreSQL): `fireTransition` of the toy workflow's `note` step over HTTP to the
 #   real binary (wrk, scripts/bench/step.lua), beside the rows one step writes as plain SQL in
 #   one transaction (pgbench -M prepared, scripts/bench/step.pgbench) in a copy of the same
-#   database; 1, 4 and 16 clients, each on its own fresh case; the ratio memberflow / raw.
+#   database; 1, 4 and 16 clients, each on its own fresh case; the ratio memberflow / raw, of
+#   the medians and paired (the median of the rounds' own ratios).
 # - reads (PostgreSQL, needs node and npm): three reads through memberflow and through
 #   PostGraphile v5 over the same database, 32 connections (wrk, scripts/bench/read.lua):
 #   one member by id, a branch's first 50 members, the unit with the most children with them
@@ -217,7 +218,7 @@ if want steps; then
   wrk_steps 4 "$(open_cases 4)" 3 >/dev/null
   reset_raw
   pgbench_steps 4 3 >/dev/null
-  declare -A mf raw_tps p99
+  declare -A mf raw_tps p99 paired
   for r in $(seq "$rounds"); do
     for c in 1 4 16; do
       res="$(wrk_steps "$c" "$(open_cases "$c")")"
@@ -226,18 +227,22 @@ if want steps; then
       reset_raw
       t="$(pgbench_steps "$c")"
       raw_tps[$c]+="$t "
+      paired[$c]+="$(awk -v a="$(field ok_per_s "$res")" -v b="$t" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }') "
       echo "  round $r, $c client(s): memberflow $(field ok_per_s "$res") steps/s (p99 $(field p99_ms "$res") ms), plain SQL $t tx/s"
     done
   done
   stop_mf
   echo
   echo "Steps on PostgreSQL: fireTransition over HTTP vs the same rows as plain SQL in one transaction (pgbench -M prepared)"
-  printf '%-10s %16s %16s %14s %12s\n' clients "memberflow/s" "plain SQL tx/s" "ratio" "mf p99 ms"
+  printf '%-10s %16s %16s %14s %14s %12s\n' clients "memberflow/s" "plain SQL tx/s" "ratio" "paired ratio" "mf p99 ms"
   for c in 1 4 16; do
     a="$(median <<<"${mf[$c]}")"
     b="$(median <<<"${raw_tps[$c]}")"
-    printf '%-10s %16s %16s %14s %12s\n' "$c" "$a" "$b" "$(ratio "$a" "$b")" "$(median <<<"${p99[$c]}")"
+    printf '%-10s %16s %16s %14s %14s %12s\n' "$c" "$a" "$b" "$(ratio "$a" "$b")" \
+      "$(median <<<"${paired[$c]}" | awk '{ printf "%.2f", $1 }')" "$(median <<<"${p99[$c]}")"
   done
+  echo "(ratio: of the medians; paired ratio: the median of each round's ratio, its two runs back"
+  echo " to back, which the machine's drift moves least)"
   echo
 fi
 
