@@ -42,24 +42,17 @@ clients=("$@")
 labels=(A B)
 pids=()
 tokens=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+mf_pid=""
+trap 'for p in "${pids[@]}" $mf_pid; do kill "$p" 2>/dev/null || true; done' EXIT
 
 # Both servers, each with its own log and token; `base` and `token` are what common.sh's
 # helpers (login, open_cases) use.
 for i in 0 1; do
   bin="$(cd "$(dirname "${bins[$i]}")" && pwd)/$(basename "${bins[$i]}")"
-  base="http://127.0.0.1:$((first_port + i))"
-  MEMBERFLOW_DATABASE_URL="$pg/$db?sslmode=$PGSSLMODE" MEMBERFLOW_LISTEN="127.0.0.1:$((first_port + i))" \
-    MEMBERFLOW_SCHEMAS_DIR="$schemas" MEMBERFLOW_LIMITS__MUTATIONS_PER_ACCOUNT=0 \
-    MEMBERFLOW_LIMITS__MUTATIONS_PER_ADDRESS=0 "$bin" serve >"$work/ab-${labels[$i]}.log" 2>&1 &
-  pids+=($!)
-  ready=""
-  for _ in $(seq 300); do
-    curl -sf "$base/readyz" >/dev/null && ready=1 && break
-    kill -0 "${pids[$i]}" 2>/dev/null || break
-    sleep 0.5
-  done
-  [ -n "$ready" ] || { echo "${bins[$i]} did not start; $work/ab-${labels[$i]}.log:" >&2 && tail -20 "$work/ab-${labels[$i]}.log" >&2 && exit 1; }
+  port=$((first_port + i))
+  base="http://127.0.0.1:$port"
+  start_mf "$pg/$db?sslmode=$PGSSLMODE" "$work/ab-${labels[$i]}.log"
+  pids+=("$mf_pid")
   login
   tokens+=("$token")
   echo "${labels[$i]}: ${bins[$i]} ($("$bin" --version 2>/dev/null || echo '?'))"

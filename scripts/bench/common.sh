@@ -23,19 +23,22 @@ pgbench_steps() {
   sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | awk '{ printf "%.1f\n", $1 }'
 }
 
-# The server: the binary under test with the toy workflow, no rate limit on mutations.
+# The server: the binary under test ($bin) with the toy workflow, no rate limit on mutations,
+# on $port (answering at $base), its output in LOG (server.log under $work by default).
+#   start_mf DATABASE_URL [LOG]
 start_mf() {
+  local log="${2:-$work/server.log}"
   MEMBERFLOW_DATABASE_URL="$1" MEMBERFLOW_LISTEN="127.0.0.1:$port" \
     MEMBERFLOW_SCHEMAS_DIR="$schemas" MEMBERFLOW_LIMITS__MUTATIONS_PER_ACCOUNT=0 \
-    MEMBERFLOW_LIMITS__MUTATIONS_PER_ADDRESS=0 "$bin" serve >"$work/server.log" 2>&1 &
+    MEMBERFLOW_LIMITS__MUTATIONS_PER_ADDRESS=0 "$bin" serve >"$log" 2>&1 &
   mf_pid=$!
   for _ in $(seq 300); do
     curl -sf "$base/readyz" >/dev/null && return 0
     kill -0 "$mf_pid" 2>/dev/null || break
     sleep 0.5
   done
-  echo "the server did not start; $work/server.log:" >&2
-  tail -20 "$work/server.log" >&2
+  echo "the server did not start; $log:" >&2
+  tail -20 "$log" >&2
   exit 1
 }
 stop_mf() {
