@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Two builds (or two settings) side by side on the suite's step: both serve the suite's
 # database at once, on two ports, and wrk steps one then the other in short runs, BENCH_RUNS
-# pairs, each run on fresh toy cases (scripts/bench/step.lua). The machine's minute-to-minute
-# drift, which moves one build's figures by a fifth, then falls on both builds of a pair alike:
-# the script prints every run, each build's median, and the median of the pairs' ratios B / A,
-# the figure to compare builds by (docs/benchmarks.md, session 24).
+# pairs (A first in odd pairs, B first in even ones, so that neither always runs second), each
+# run on fresh toy cases (scripts/bench/step.lua). The machine's minute-to-minute drift, which
+# moves one build's figures by a fifth, then falls on both builds of a pair alike: the script
+# prints every pair, each build's median, and the median of the pairs' ratios B / A, the figure
+# to compare builds by (docs/benchmarks.md, session 24).
 #
 #   scripts/bench/ab.sh BIN_A BIN_B [CLIENTS ...]     # 1 4 16 clients when none are given
 #
@@ -29,6 +30,7 @@ first_port=$((${BENCH_PORT:-18480} + 5))
 password='memberflow bench password 2026'
 schemas="$work/schemas"
 [ $# -ge 2 ] || { echo "usage: $0 BIN_A BIN_B [CLIENTS ...]" >&2 && exit 2; }
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_RUNS must be 1 or more" >&2 && exit 2; }
 for tool in wrk curl psql; do command -v "$tool" >/dev/null || { echo "needs $tool" >&2 && exit 2; }; done
 [ -d "$schemas" ] || { echo "no $schemas: run scripts/bench/suite.sh steps first" >&2 && exit 2; }
 # shellcheck source=scripts/bench/common.sh
@@ -54,18 +56,21 @@ for i in 0 1; do
   start_mf "$pg/$db?sslmode=$PGSSLMODE" "$work/ab-${labels[$i]}.log"
   pids+=("$mf_pid")
   login
+  [ -n "$token" ] || { echo "could not log in as bench on ${labels[$i]}" >&2 && exit 1; }
   tokens+=("$token")
   echo "${labels[$i]}: ${bins[$i]} ($("$bin" --version 2>/dev/null || echo '?'))"
 done
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M') UTC"
-echo "runs: $runs pairs of ${secs} s, A then B"
+echo "runs: $runs pairs of ${secs} s, A first in odd pairs, B first in even ones"
 
 for c in "${clients[@]}"; do
   rates=("" "")
   ratios=""
   for r in $(seq "$runs"); do
-    pair=()
-    for i in 0 1; do
+    pair=(0 0)
+    order=(0 1)
+    [ $((r % 2)) -eq 1 ] || order=(1 0)
+    for i in "${order[@]}"; do
       base="http://127.0.0.1:$((first_port + i))"
       token="${tokens[$i]}"
       cases="$(open_cases "$c")"
@@ -73,19 +78,24 @@ for c in "${clients[@]}"; do
       # shellcheck disable=SC2086
       out="$(wrk -t "$c" -c "$c" -d "${secs}s" --timeout 30s -s "$here/step.lua" "$base/graphql" -- "$token" 1 $cases)"
       grep '^first error' <<<"$out" >&2 || true
-      res="$(grep '^RESULT' <<<"$out")"
+      res="$(grep '^RESULT' <<<"$out")" || { echo "wrk printed no result for ${labels[$i]}:" >&2 && echo "$out" >&2 && exit 1; }
       n="$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$res")"
       [ "${n:-0}" = "0" ] || echo "  ($n requests of ${labels[$i]} answered with an error, not counted)" >&2
       ok="$(sed -n 's/.*ok_per_s=\([0-9.]*\).*/\1/p' <<<"$res")"
-      pair+=("$ok")
+      pair[i]="$ok"
       rates[i]+="$ok "
     done
-    ratio="$(awk -v a="${pair[0]}" -v b="${pair[1]}" 'BEGIN { printf "%.3f", (a > 0) ? b / a : 0 }')"
-    ratios+="$ratio "
+    if awk -v a="${pair[0]}" 'BEGIN { exit !(a > 0) }'; then
+      ratio="$(awk -v a="${pair[0]}" -v b="${pair[1]}" 'BEGIN { printf "%.3f", b / a }')"
+      ratios+="$ratio "
+    else
+      ratio="- (A served no step: the pair is left out)"
+    fi
     printf '  %2d client(s), pair %d: A %9.1f  B %9.1f steps/s  B/A %s\n' "$c" "$r" "${pair[0]}" "${pair[1]}" "$ratio"
   done
   ma="$(median <<<"${rates[0]}")"
   mb="$(median <<<"${rates[1]}")"
+  [ -n "$ratios" ] || { echo "A served no step in any pair at $c client(s)" >&2 && exit 1; }
   mr="$(median <<<"$ratios")"
   lo="$(tr ' ' '\n' <<<"$ratios" | grep . | sort -g | head -1)"
   hi="$(tr ' ' '\n' <<<"$ratios" | grep . | sort -g | tail -1)"

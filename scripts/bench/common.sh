@@ -1,5 +1,5 @@
-# Sourced by suite.sh, bare.sh and cpu.sh: what they do with figures, with the plain-SQL side
-# and with the server under test. Uses $pg (the server's URL), $raw (the copy of the database
+# Sourced by suite.sh, bare.sh, cpu.sh, instructions.sh and ab.sh: what they do with figures,
+# with the plain-SQL side and with the server under test. Uses $pg (the server's URL), $raw (the copy of the database
 # pgbench steps in), $here (this folder) and $secs; the server's helpers use $bin, $port,
 # $base, $work, $schemas and $password, and set $mf_pid and $token.
 
