@@ -14,10 +14,12 @@ reset_raw() {
           WHERE id::text LIKE '00000000-0000-4000-8000-%'" \
     -c "VACUUM ANALYZE cases" -c "VACUUM ANALYZE case_event" >/dev/null
 }
-# The step as plain SQL (step.pgbench) with CLIENTS clients for D seconds: transactions/s.
+# The step as plain SQL with CLIENTS clients for D seconds: transactions/s. SCRIPT is
+# step.pgbench and MODE (pgbench's protocol) `prepared` unless given.
+#   pgbench_steps CLIENTS [D] [SCRIPT] [MODE]
 pgbench_steps() {
-  local clients="$1" d="${2:-$secs}" out
-  out="$(pgbench -n -M prepared -c "$clients" -j "$clients" -T "$d" -f "$here/step.pgbench" "$pg/$raw" 2>&1)" ||
+  local clients="$1" d="${2:-$secs}" script="${3:-$here/step.pgbench}" mode="${4:-prepared}" out
+  out="$(pgbench -n -M "$mode" -c "$clients" -j "$clients" -T "$d" -f "$script" "$pg/$raw" 2>&1)" ||
     { echo "$out" >&2 && exit 1; }
   if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2 && exit 1; fi
   sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | awk '{ printf "%.1f\n", $1 }'
