@@ -16,7 +16,8 @@
 #
 # Environment (defaults): BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_DB (mfbench),
 # BENCH_WORK ($XDG_CACHE_HOME/memberflow-bench), BENCH_SECONDS (3, per run), BENCH_RUNS (8),
-# BENCH_PORT (18480; the builds listen on +5 and +6). Needs wrk, curl, psql.
+# BENCH_PORT (18480; the builds listen on +5 and +6), BENCH_SSLMODE (disable). Needs wrk, curl,
+# psql.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"

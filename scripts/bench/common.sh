@@ -1,7 +1,8 @@
-# Sourced by suite.sh, bare.sh, cpu.sh, instructions.sh and ab.sh: what they do with figures,
-# with the plain-SQL side and with the server under test. Uses $pg (the server's URL), $raw
-# (the copy of the database pgbench steps in), $here (this folder) and $secs; the server's
-# helpers use $bin, $port, $base, $work, $schemas and $password, and set $mf_pid and $token.
+# Sourced by suite.sh, bare.sh, cpu.sh, instructions.sh, ab.sh and roundtrips.sh: what they do
+# with figures, with the plain-SQL side and with the server under test. Uses $pg (the server's
+# URL), $raw (the copy of the database pgbench steps in), $here (this folder) and $secs; the
+# server's helpers use $bin, $port, $base, $work, $schemas and $password, and set $mf_pid and
+# $token.
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }

@@ -16,8 +16,8 @@
 #   scripts/bench/roundtrips.sh       # after `scripts/bench/suite.sh steps` (BENCH_DB_raw)
 #
 # Environment (defaults): BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_DB (mfbench),
-# BENCH_WORK ($XDG_CACHE_HOME/memberflow-bench), BENCH_SECONDS (4), BENCH_ROUNDS (4). Needs
-# pgbench, psql, python3.
+# BENCH_WORK ($XDG_CACHE_HOME/memberflow-bench), BENCH_SECONDS (4), BENCH_ROUNDS (4),
+# BENCH_SSLMODE (disable). Needs pgbench, psql, python3.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
