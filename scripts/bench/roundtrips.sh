@@ -73,7 +73,7 @@ for r in $(seq "$rounds"); do
     for v in prepared-6 simple-6 simple-4 simple-2; do
       reset_raw
       if [ "$v" = prepared-6 ]; then
-        t="$(pgbench_steps "$c" "$secs")"
+        t="$(pgbench_steps "$c")"
       else
         t="$(pgbench_steps "$c" "$secs" "$work/roundtrips/$v.pgbench" simple)"
       fi

@@ -227,7 +227,7 @@ if want steps; then
       reset_raw
       t="$(pgbench_steps "$c")"
       raw_tps[$c]+="$t "
-      paired[$c]+="$(awk -v a="$(field ok_per_s "$res")" -v b="$t" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }') "
+      paired[$c]+="$(ratio "$(field ok_per_s "$res")" "$t") "
       echo "  round $r, $c client(s): memberflow $(field ok_per_s "$res") steps/s (p99 $(field p99_ms "$res") ms), plain SQL $t tx/s"
     done
   done
