@@ -325,6 +325,91 @@ async fn a_step_given_up_mid_statement_or_a_write_connection_lost_leaves_the_nex
     }
 }
 
+/// On PostgreSQL a step goes out in two messages (services/store/src/write.rs, batch.rs): the
+/// `BEGIN` with the locked read of the case and the head of its history, each the `EXECUTE` of
+/// a statement prepared on the connection; then the case's `UPDATE` and the event's `INSERT`
+/// with the `COMMIT`. Seen in `pg_stat_activity`, which shows each write connection's message
+/// (the one under way, or its last) and whether a transaction is open on it: while the step
+/// waits for the case's row, its first; once it is done, its last. On both databases the steps
+/// apply in one chain.
+#[tokio::test]
+async fn a_step_sends_its_begin_with_its_reads_and_its_writes_with_its_commit() {
+    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+    let (app, _defs) = toy_app().await;
+    let p = province(&app).await;
+    let owner = member(&app, &p.b1, "Người phụ trách").await;
+    let d = app
+        .ok(OPEN, open_vars(&p.b1, &owner, "Hai lượt", "k-two"))
+        .await;
+    let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    app.ok(FIRE, note(&case, "một", None)).await;
+    if !app.database_url().starts_with("postgres") {
+        app.ok(FIRE, note(&case, "hai", None)).await;
+        assert_chain(&app, &case, 3).await;
+        return;
+    }
+    let writers = format!(
+        "datname = current_database() AND application_name = '{}'",
+        memberflow_store::WRITERS_NAME
+    );
+    let messages = |more: &str| {
+        format!("SELECT COUNT(*) FROM pg_stat_activity WHERE {writers} AND query ~ '{more}'")
+    };
+    // The last message of the step that committed: the two statements put off, and the
+    // transaction ended with it (the `COMMIT` at its end is past the part PostgreSQL keeps of a
+    // message's text, `track_activity_query_size`).
+    let last = messages(r"^(.*; )?EXECUTE mf_[0-9]+\(.*; EXECUTE mf_[0-9]+\(");
+    let last = format!("{last} AND state = 'idle'");
+    let seen = format!("SELECT query FROM pg_stat_activity WHERE {writers}");
+    let seen = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            seen,
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(numbers(&app, &last).await, vec![1], "{last}: {seen:#?}");
+    // The first message of a step waiting for the case's row: BEGIN and both reads.
+    let blocker = app.db.begin().await.unwrap();
+    blocker
+        .execute_unprepared(&format!(
+            "SELECT id FROM cases WHERE id = '{case}' FOR UPDATE"
+        ))
+        .await
+        .unwrap();
+    let waiting = tokio::spawn({
+        let request = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&app.token)
+            .json(&json!({ "query": FIRE, "variables": note(&case, "hai", None) }))
+            .send();
+        request
+    });
+    let first = messages(
+        // (quotes doubled: the pattern is a literal of the query)
+        r"^BEGIN; (.*; )?EXECUTE mf_[0-9]+\(''[-0-9a-f]+''\); (.*; )?EXECUTE mf_[0-9]+\(''[-0-9a-f]+''\)$",
+    );
+    let first = format!("{first} AND wait_event_type = 'Lock'");
+    let mut tries = 0;
+    while numbers(&app, &first).await != vec![1] {
+        tries += 1;
+        assert!(
+            tries < 200,
+            "no step waited with its first message: {first}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    blocker.rollback().await.unwrap();
+    let answer = waiting.await.unwrap().unwrap();
+    assert!(answer.status().is_success());
+    assert_chain(&app, &case, 3).await;
+}
+
 /// PostgreSQL's reads run on connections the server keeps itself too
 /// (services/store/src/reads.rs), named apart in `pg_stat_activity`, and given back without a
 /// round trip. Read connections the database ended while they were idle (a restart,

@@ -19,13 +19,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::postgres::{
-    PgConnectOptions, PgDatabaseError, PgSeverity, PgTransactionManager,
-};
-use sea_orm::sqlx::{self, Connection as _, PgConnection};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgSeverity};
+use sea_orm::sqlx::{self, Connection as _, Executor as _, PgConnection};
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
-use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::batch::Prepared;
 
 /// At most `max` connections in use at once (a caller waits its turn, up to `wait`, for a
 /// connection, an idle one or a new one), opened when none is idle, kept idle for at most
@@ -45,11 +44,13 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// no backend lives for ever, and a firewall's idle limit is not met.
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-/// An idle connection, with when it was opened and when it became idle.
+/// An idle connection, with when it was opened, when it became idle and the statements
+/// prepared on it under our names (batch.rs).
 struct Idle {
     conn: PgConnection,
     opened: Instant,
     since: Instant,
+    prepared: Prepared,
 }
 
 impl Idle {
@@ -74,7 +75,8 @@ impl std::fmt::Debug for Conns {
 /// last one ended with an answer of the server (a result or the database's refusal). Each use
 /// marks it unsettled before its statement is sent and [`Slot::settle`]s it on the answer, so
 /// a statement abandoned half-way leaves it unsettled. `lost` once its link failed or the
-/// server ended its session: nothing is waited for on it.
+/// server ended its session: nothing is waited for on it. `in_txn` from the moment a
+/// `BEGIN` is sent on it until its transaction has ended (write.rs).
 pub(crate) struct Slot {
     pub(crate) conn: PgConnection,
     opened: Instant,
@@ -82,16 +84,21 @@ pub(crate) struct Slot {
     lost: bool,
     /// Taken from the idle list (not opened for this use).
     pub(crate) reused: bool,
+    pub(crate) in_txn: bool,
+    /// The statements prepared on it under our names (batch.rs).
+    pub(crate) prepared: Prepared,
 }
 
 impl Slot {
-    fn new(conn: PgConnection, opened: Instant, reused: bool) -> Self {
+    fn new(conn: PgConnection, opened: Instant, reused: bool, prepared: Prepared) -> Self {
         Self {
             conn,
             opened,
             settled: true,
             lost: false,
             reused,
+            in_txn: false,
+            prepared,
         }
     }
 
@@ -204,12 +211,14 @@ impl Conns {
     /// again after a pause (callers hold a permit and bound the wait).
     pub(crate) async fn connection(&self, fresh: bool) -> Result<Slot, DbErr> {
         if !fresh && let Some(idle) = self.take_idle() {
-            return Ok(Slot::new(idle.conn, idle.opened, true));
+            return Ok(Slot::new(idle.conn, idle.opened, true, idle.prepared));
         }
         let mut pause = Duration::from_millis(20);
         loop {
             match PgConnection::connect_with(&self.options).await {
-                Ok(conn) => return Ok(Slot::new(conn, Instant::now(), false)),
+                Ok(conn) => {
+                    return Ok(Slot::new(conn, Instant::now(), false, Prepared::default()));
+                }
                 Err(e) if worth_retrying(&e) => {
                     tracing::debug!(error = %e, "a new connection was refused; trying again");
                     tokio::time::sleep(pause).await;
@@ -246,8 +255,8 @@ impl Conns {
         if slot.lost {
             return;
         }
-        if slot.settled && PgTransactionManager::get_transaction_depth(&slot.conn) == 0 {
-            self.keep(slot.conn, slot.opened);
+        if slot.settled && !slot.in_txn {
+            self.keep(slot);
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -260,11 +269,12 @@ impl Conns {
                 let _ = tokio::time::timeout(conns.wait, slot.conn.ping()).await;
                 return;
             }
-            let rolled_back =
-                tokio::time::timeout(conns.wait, PgTransactionManager::rollback(&mut slot.conn))
-                    .await;
+            let rolled_back = tokio::time::timeout(conns.wait, slot.conn.execute("ROLLBACK")).await;
             match rolled_back {
-                Ok(Ok(())) => conns.keep(slot.conn, slot.opened),
+                Ok(Ok(_)) => {
+                    slot.in_txn = false;
+                    conns.keep(slot);
+                }
                 Ok(Err(e)) => {
                     tracing::debug!(error = %e, "a connection could not roll back; closed")
                 }
@@ -274,16 +284,17 @@ impl Conns {
     }
 
     /// Keeps a connection idle, unless the connections are closed.
-    fn keep(&self, conn: PgConnection, opened: Instant) {
+    fn keep(&self, slot: Slot) {
         if let Ok(mut idle) = self.idle.lock() {
             // Under the lock: `close` closes the permits under it before emptying the list.
             if self.permits.is_closed() {
                 return;
             }
             idle.push(Idle {
-                conn,
-                opened,
+                conn: slot.conn,
+                opened: slot.opened,
                 since: Instant::now(),
+                prepared: slot.prepared,
             });
         }
     }

@@ -44,6 +44,7 @@ macro_rules! aggregate {
 }
 
 mod accounts;
+mod batch;
 mod cases;
 mod changes;
 mod conns;

@@ -1,25 +1,37 @@
 //! Write transactions ([`WriteTxn`], begun by `Store::begin_write`): on SQLite sea-orm's, on
 //! the one writer connection; on PostgreSQL a transaction on a connection of the store's own
-//! ([`Conns`], conns.rs: given back without the round trip sqlx's pool makes), begun,
-//! committed and rolled back by sqlx's transaction manager.
+//! ([`Conns`], conns.rs: given back without the round trip sqlx's pool makes).
+//!
+//! On PostgreSQL the transaction sends as few messages as it can (batch.rs): its `BEGIN` waits
+//! for its first statement and goes out with it; a statement whose answer the caller does not
+//! need at once ([`WriteTxn::execute_later`], the step's `UPDATE` and its history's `INSERT`)
+//! waits for the next statement or for the `COMMIT` and goes out with it; queries the caller
+//! needs together ([`WriteTxn::query_batch`], the step's locked read of its case and the head of
+//! its history) go out in one message. A statement sent through sea-orm's interface
+//! ([`ConnectionTrait`]) goes alone, as sqlx sends it, after what was pending (in a message of
+//! its own). A transaction that sent nothing commits or rolls back without a word to the server.
+//! A statement put off that fails, or changes other than the rows it had to, fails the
+//! statement or the commit it went out with, and nothing of the transaction is kept.
 //!
 //! A connection whose transaction committed or rolled back goes back idle as it is. One dropped
 //! with its transaction still open (a replayed or refused command, an error) is rolled back at
 //! once by a task of its own, as sqlx's pool would, so that its locks are not held until its
 //! next use; one left mid-statement (the request was cancelled) is closed once the server has
-//! answered. An idle connection the server ended meanwhile fails its `BEGIN`, and the
-//! transaction is begun again on another connection.
+//! answered. An idle connection the server ended meanwhile fails the first message of the
+//! transaction (the one holding its `BEGIN`: nothing of it ran), and that message is sent again
+//! on another connection.
 
 use std::sync::Arc;
 
-use sea_orm::sqlx::{self, postgres::PgTransactionManager};
+use futures::TryStreamExt as _;
+use sea_orm::sqlx::{self, Either, Executor as _, PgConnection};
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
 };
-use sqlx_core::transaction::TransactionManager as _;
-use tokio::sync::{Mutex, OwnedSemaphorePermit};
+use tokio::sync::{Mutex, MutexGuard, OwnedSemaphorePermit};
 
-use crate::conns::{Conns, Slot};
+use crate::batch::{Batch, CHANGED_OTHER_ROWS, Part, batchable, checkable};
+use crate::conns::{Conns, Slot, lost};
 use crate::loader::{BulkWrite, bound, exec_err, query_err};
 
 /// A write transaction: sea-orm's (SQLite) or one on a connection of [`Conns`]
@@ -33,19 +45,64 @@ pub(crate) enum WriteTxn {
 }
 
 impl WriteTxn {
-    /// Commits the transaction.
+    /// Commits the transaction (with the statements it put off).
     pub(crate) async fn commit(self) -> Result<(), DbErr> {
         match self {
             Self::Sea(t) => t.commit().await,
-            Self::Pg(t) => t.commit().await,
+            Self::Pg(t) => t.end("COMMIT").await,
         }
     }
 
-    /// Rolls the transaction back.
+    /// Rolls the transaction back, once the statements it put off have run: their failure is
+    /// reported as the commit would have reported it (a dry run fails where the step would).
     pub(crate) async fn rollback(self) -> Result<(), DbErr> {
         match self {
             Self::Sea(t) => t.rollback().await,
-            Self::Pg(t) => t.rollback().await,
+            Self::Pg(t) => t.end("ROLLBACK").await,
+        }
+    }
+
+    /// Runs `stmt` (an `INSERT`, `UPDATE` or `DELETE`), which must change exactly `rows` rows,
+    /// now (SQLite) or with the next statement or the commit (PostgreSQL, when it can be
+    /// batched): its failure, or another count of rows ([`DbErr::RecordNotUpdated`]), then
+    /// fails that statement or the commit, and the server's transaction with it (the count is
+    /// checked by the server, before anything after it runs).
+    pub(crate) async fn execute_later(&self, stmt: Statement, rows: u64) -> Result<(), DbErr> {
+        match self {
+            Self::Pg(t) if batchable(&stmt) && checkable(&stmt.sql) => {
+                t.state.lock().await.later.push((stmt, rows));
+                Ok(())
+            }
+            _ => {
+                let done = self.execute_raw(stmt).await?;
+                if done.rows_affected() == rows {
+                    Ok(())
+                } else {
+                    Err(DbErr::RecordNotUpdated)
+                }
+            }
+        }
+    }
+
+    /// The rows of each of `queries`, run in turn: on PostgreSQL in one message with what is
+    /// pending (the `BEGIN`, statements put off) when they can be batched. Their rows come in
+    /// PostgreSQL's text format, which sqlx decodes as it decodes the binary one.
+    pub(crate) async fn query_batch(
+        &self,
+        queries: Vec<Statement>,
+    ) -> Result<Vec<Vec<QueryResult>>, DbErr> {
+        match self {
+            Self::Pg(t) if queries.iter().all(batchable) => {
+                let mut state = t.state.lock().await;
+                t.send(&mut state, &queries, None).await
+            }
+            _ => {
+                let mut all = Vec::with_capacity(queries.len());
+                for q in queries {
+                    all.push(self.query_all_raw(q).await?);
+                }
+                Ok(all)
+            }
         }
     }
 }
@@ -97,42 +154,41 @@ impl ConnectionTrait for WriteTxn {
 
 impl BulkWrite for WriteTxn {}
 
-/// Begins a transaction on a connection of `conns` (idle or new), within their wait.
+/// Takes a connection of `conns` (idle or new), within their wait, for a transaction whose
+/// `BEGIN` goes out with its first statement.
 pub(crate) async fn begin(conns: &Arc<Conns>) -> Result<PgWrite, DbErr> {
-    conns
+    let (permit, slot) = conns
         .within_wait(async {
             let permit = conns.permit().await?;
-            loop {
-                let mut slot = conns.connection(false).await?;
-                match PgTransactionManager::begin(&mut slot.conn, None).await {
-                    Ok(()) => {
-                        return Ok(PgWrite {
-                            slot: Mutex::new(Some(slot)),
-                            conns: Arc::clone(conns),
-                            permit: Some(permit),
-                        });
-                    }
-                    // An idle connection that cannot begin was closed or ended by the server
-                    // meanwhile (a `BEGIN` is refused for no other reason): dropped, and the
-                    // transaction begun on another. (One whose link died without a word makes
-                    // the `BEGIN` wait instead, until the wait is over.)
-                    Err(e) if slot.reused => {
-                        tracing::debug!(error = %e, "an idle write connection was closed; opening another");
-                    }
-                    Err(e) => return Err(exec_err(e)),
-                }
-            }
+            Ok((permit, conns.connection(false).await?))
         })
-        .await
+        .await?;
+    Ok(PgWrite {
+        state: Mutex::new(State {
+            slot: Some(slot),
+            begun: false,
+            later: Vec::new(),
+        }),
+        conns: Arc::clone(conns),
+        permit: Some(permit),
+    })
 }
 
 /// A transaction on a connection of [`Conns`]; the connection goes back when it ends
 /// (committed, rolled back or dropped).
 pub(crate) struct PgWrite {
-    slot: Mutex<Option<Slot>>,
+    state: Mutex<State>,
     conns: Arc<Conns>,
     /// Released when the connection is back (after its rollback, if it needs one).
     permit: Option<OwnedSemaphorePermit>,
+}
+
+/// The connection, whether the `BEGIN` went out, and the statements put off with the rows
+/// each must change.
+struct State {
+    slot: Option<Slot>,
+    begun: bool,
+    later: Vec<(Statement, u64)>,
 }
 
 impl std::fmt::Debug for PgWrite {
@@ -145,13 +201,17 @@ fn ended() -> DbErr {
     DbErr::Custom("the write transaction has ended".into())
 }
 
-/// Runs one statement on a [`PgWrite`]'s connection (`$conn => future`): the slot marked
-/// unsettled while it runs and settled by its outcome, so that a connection left
-/// mid-statement is never reused. Evaluates to the statement's result.
+/// Runs one statement on a [`PgWrite`]'s connection as sqlx sends it (`$conn => future`), what
+/// is pending sent first: the slot marked unsettled while it runs and settled by its outcome,
+/// so that a connection left mid-statement is never reused. Evaluates to the statement's
+/// result.
 macro_rules! statement {
     ($write:ident, $conn:ident => $run:expr) => {{
-        let mut guard = $write.slot.lock().await;
-        let slot = guard.as_mut().ok_or_else(ended)?;
+        let mut state = $write.state.lock().await;
+        if !state.begun || !state.later.is_empty() {
+            $write.send(&mut state, &[], None).await?;
+        }
+        let slot = state.slot.as_mut().ok_or_else(ended)?;
         slot.settled = false;
         let $conn = &mut slot.conn;
         let result = $run.await;
@@ -161,29 +221,104 @@ macro_rules! statement {
 }
 
 impl PgWrite {
-    async fn commit(self) -> Result<(), DbErr> {
-        self.end(true).await
+    /// Ends the transaction with `end` (`COMMIT` or `ROLLBACK`), sent with the statements put
+    /// off; nothing is sent when nothing was.
+    async fn end(self, end: &str) -> Result<(), DbErr> {
+        let mut state = self.state.lock().await;
+        if !state.begun && state.later.is_empty() {
+            return Ok(());
+        }
+        self.send(&mut state, &[], Some(end)).await.map(drop)
     }
 
-    async fn rollback(self) -> Result<(), DbErr> {
-        self.end(false).await
-    }
-
-    async fn end(self, commit: bool) -> Result<(), DbErr> {
-        statement!(self, conn => async {
-            if commit {
-                PgTransactionManager::commit(conn).await
-            } else {
-                PgTransactionManager::rollback(conn).await
+    /// Sends, in one message, what is pending (the `BEGIN` if it has not gone out, the
+    /// statements put off), then `queries`, then `end`: the rows of each query. The first
+    /// message of the transaction, on an idle connection the server ended meanwhile, is sent
+    /// again on another connection.
+    async fn send(
+        &self,
+        state: &mut MutexGuard<'_, State>,
+        queries: &[Statement],
+        end: Option<&str>,
+    ) -> Result<Vec<Vec<QueryResult>>, DbErr> {
+        loop {
+            let first = !state.begun;
+            let State { slot, later, .. } = &mut **state;
+            let slot = slot.as_mut().ok_or_else(ended)?;
+            let mut batch = Batch::new();
+            if first {
+                batch.quiet("BEGIN");
             }
-        })
-        .map_err(exec_err)
+            for (stmt, rows) in later.iter() {
+                batch.statement(&mut slot.prepared, stmt, Part::Changes(*rows));
+            }
+            for q in queries {
+                batch.statement(&mut slot.prepared, q, Part::Query);
+            }
+            if let Some(end) = end {
+                batch.quiet(end);
+            }
+            slot.settled = false;
+            slot.in_txn = true;
+            let result = run(&mut slot.conn, &batch).await;
+            slot.settle(&result);
+            match result {
+                Ok(rows) => {
+                    batch.keep(&mut slot.prepared);
+                    state.begun = true;
+                    state.later.clear();
+                    if end.is_some()
+                        && let Some(slot) = state.slot.as_mut()
+                    {
+                        slot.in_txn = false;
+                    }
+                    return Ok(rows);
+                }
+                Err(e) if first && slot.reused && lost(&e) => {
+                    tracing::debug!(error = %e, "an idle write connection was closed; opening another");
+                    let fresh = self.conns.within_wait(self.conns.connection(false)).await?;
+                    if let Some(dead) = state.slot.replace(fresh) {
+                        self.conns.give_back(dead, None);
+                    }
+                }
+                Err(e) => {
+                    state.later.clear();
+                    return Err(if e.to_string().contains(CHANGED_OTHER_ROWS) {
+                        DbErr::RecordNotUpdated
+                    } else {
+                        exec_err(e)
+                    });
+                }
+            }
+        }
     }
+}
+
+/// Runs `batch` on `conn`: the rows of each of its queries.
+async fn run(conn: &mut PgConnection, batch: &Batch) -> Result<Vec<Vec<QueryResult>>, sqlx::Error> {
+    let mut results = Vec::new();
+    let mut parts = batch.parts.iter();
+    let mut rows = Vec::new();
+    let mut stream = conn.fetch_many(sqlx::raw_sql(sqlx::AssertSqlSafe(batch.text.as_str())));
+    while let Some(item) = stream.try_next().await? {
+        match item {
+            Either::Right(row) => rows.push(QueryResult::from(row)),
+            // Each statement's end: its rows are kept if it is a query.
+            Either::Left(_) => {
+                if parts.next() == Some(&Part::Query) {
+                    results.push(std::mem::take(&mut rows));
+                } else {
+                    rows.clear();
+                }
+            }
+        }
+    }
+    Ok(results)
 }
 
 impl Drop for PgWrite {
     fn drop(&mut self) {
-        if let Some(slot) = self.slot.get_mut().take() {
+        if let Some(slot) = self.state.get_mut().slot.take() {
             self.conns.give_back(slot, self.permit.take());
         }
     }
@@ -217,5 +352,237 @@ impl ConnectionTrait for PgWrite {
         statement!(self, conn => bound(&stmt).fetch_all(conn))
             .map(|rows| rows.into_iter().map(Into::into).collect())
             .map_err(query_err)
+    }
+}
+
+/// Against a real PostgreSQL when `MEMBERFLOW_TEST_DATABASE_URL` names one (the suite's
+/// PostgreSQL pass); nothing to check without one.
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr as _;
+    use std::time::Duration;
+
+    use chrono::{NaiveDate, TimeZone as _, Utc};
+    use sea_orm::sqlx::postgres::PgConnectOptions;
+    use sea_orm::{DbBackend, Value};
+
+    use super::*;
+
+    fn conns() -> Option<Arc<Conns>> {
+        let url = std::env::var("MEMBERFLOW_TEST_DATABASE_URL").ok()?;
+        let options = PgConnectOptions::from_str(&url).ok()?;
+        Some(Conns::new(options, 2, Duration::from_secs(10)))
+    }
+
+    fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    }
+
+    async fn write(conns: &Arc<Conns>) -> WriteTxn {
+        WriteTxn::Pg(begin(conns).await.unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// A table of this test's own, dropped when the test ends.
+    async fn table(conns: &Arc<Conns>, name: &str) {
+        let t = write(conns).await;
+        t.execute_unprepared(&format!(
+            "DROP TABLE IF EXISTS {name}; CREATE TABLE {name} (id int PRIMARY KEY, v int)"
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        t.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    async fn count(conns: &Arc<Conns>, name: &str) -> i64 {
+        let t = write(conns).await;
+        let rows = t
+            .query_all_raw(stmt(&format!("SELECT count(*) FROM {name}"), vec![]))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        rows[0]
+            .try_get_by_index(0)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn values_written_into_a_batch_read_back_as_they_were() {
+        let Some(conns) = conns() else { return };
+        let texts = [
+            "it's",
+            "a$mf",
+            "x$mf$y$mf1$",
+            "back\\slash",
+            "Đảng Cộng sản Việt Nam",
+            "",
+            "; DROP TABLE cases; --",
+        ];
+        let t = write(&conns).await;
+        let mut queries: Vec<Statement> = texts
+            .iter()
+            .map(|s| stmt("SELECT $1", vec![Value::String(Some((*s).to_owned()))]))
+            .collect();
+        let when = Utc
+            .with_ymd_and_hms(2026, 12, 6, 23, 59, 58)
+            .single()
+            .unwrap_or_default()
+            + chrono::Duration::microseconds(123_456);
+        let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default();
+        let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        let json = serde_json::json!({"a": "it's $mf$", "b": [1, null, true]});
+        queries.push(stmt(
+            "SELECT $1, $2, $3, $4, $5, $6, $7, $8",
+            vec![
+                Value::BigInt(Some(-9_007_199_254_740_993)),
+                Value::Int(Some(i32::MIN)),
+                Value::Bool(Some(false)),
+                Value::Uuid(Some(id)),
+                Value::ChronoDate(Some(day)),
+                Value::ChronoDateTimeUtc(Some(when)),
+                Value::Json(Some(Box::new(json.clone()))),
+                Value::String(None),
+            ],
+        ));
+        let rows = t
+            .query_batch(queries)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for (s, r) in texts.iter().zip(&rows) {
+            let back: String = r[0].try_get_by_index(0).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(back, *s);
+        }
+        let r = &rows[texts.len()][0];
+        let get = |i| {
+            r.try_get_by_index::<i64>(i)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(get(0), -9_007_199_254_740_993);
+        assert_eq!(r.try_get_by_index::<i32>(1).ok(), Some(i32::MIN));
+        assert_eq!(r.try_get_by_index::<bool>(2).ok(), Some(false));
+        assert_eq!(r.try_get_by_index::<uuid::Uuid>(3).ok(), Some(id));
+        assert_eq!(r.try_get_by_index::<NaiveDate>(4).ok(), Some(day));
+        assert_eq!(r.try_get_by_index::<DateTime>(5).ok(), Some(when));
+        assert_eq!(r.try_get_by_index::<serde_json::Value>(6).ok(), Some(json));
+        assert_eq!(r.try_get_by_index::<Option<String>>(7).ok(), Some(None));
+        t.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    type DateTime = chrono::DateTime<Utc>;
+
+    #[tokio::test]
+    async fn a_statement_put_off_that_changes_other_rows_fails_the_commit_and_keeps_nothing() {
+        let Some(conns) = conns() else { return };
+        let name = "mf_test_batch_rows";
+        table(&conns, name).await;
+        let insert = |id: i32| {
+            stmt(
+                &format!("INSERT INTO {name} (id, v) VALUES ($1, $2)"),
+                vec![Value::Int(Some(id)), Value::Int(Some(0))],
+            )
+        };
+        // Put off, then committed in one message with the BEGIN.
+        let t = write(&conns).await;
+        t.execute_later(insert(1), 1)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        t.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(count(&conns, name).await, 1);
+        // An UPDATE that must change one row and changes none: the INSERT before it and the
+        // one after it are not kept.
+        let t = write(&conns).await;
+        t.execute_later(insert(2), 1)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        t.execute_later(
+            stmt(
+                &format!("UPDATE {name} SET v = 1 WHERE id = $1"),
+                vec![Value::Int(Some(99))],
+            ),
+            1,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        t.execute_later(insert(3), 1)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let refused = t.commit().await;
+        assert!(
+            matches!(refused, Err(DbErr::RecordNotUpdated)),
+            "{refused:?}"
+        );
+        assert_eq!(count(&conns, name).await, 1);
+        // The same checked in a query's message: the query fails, nothing is kept.
+        let t = write(&conns).await;
+        t.execute_later(insert(4), 2)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let refused = t.query_batch(vec![stmt("SELECT 1", vec![])]).await;
+        assert!(
+            matches!(refused, Err(DbErr::RecordNotUpdated)),
+            "{refused:?}"
+        );
+        drop(t);
+        // A transaction that put off a statement and was dropped sent nothing.
+        let t = write(&conns).await;
+        t.execute_later(insert(5), 1)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(t);
+        assert_eq!(count(&conns, name).await, 1);
+        // A refused statement fails the commit too, with the server's word.
+        let t = write(&conns).await;
+        t.execute_later(insert(1), 1)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let refused = t.commit().await.map_err(|e| e.to_string());
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("duplicate key")),
+            "{refused:?}"
+        );
+        let t = write(&conns).await;
+        t.execute_unprepared(&format!("DROP TABLE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        t.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    async fn pid(t: &WriteTxn) -> i32 {
+        let rows = t
+            .query_batch(vec![stmt("SELECT pg_backend_pid()", vec![])])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        rows[0][0]
+            .try_get_by_index::<i32>(0)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn the_first_message_on_an_idle_connection_the_server_ended_goes_again_on_another() {
+        let Some(conns) = conns() else { return };
+        let t = write(&conns).await;
+        let first = pid(&t).await;
+        t.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        // Ended by another session while idle.
+        let other = Conns::new(
+            PgConnectOptions::from_str(
+                &std::env::var("MEMBERFLOW_TEST_DATABASE_URL").unwrap_or_default(),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+            1,
+            Duration::from_secs(10),
+        );
+        let killer = WriteTxn::Pg(begin(&other).await.unwrap_or_else(|e| panic!("{e}")));
+        killer
+            .query_all_raw(stmt(
+                "SELECT pg_terminate_backend($1)",
+                vec![Value::Int(Some(first))],
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        killer.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let t = write(&conns).await;
+        let second = pid(&t).await;
+        assert_ne!(first, second);
+        t.commit().await.unwrap_or_else(|e| panic!("{e}"));
     }
 }

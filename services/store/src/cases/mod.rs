@@ -36,6 +36,7 @@ use crate::entity::json_text::JsonText;
 use crate::entity::{case_deadline, case_event, cases, outbox, unit_ancestry};
 use crate::error::{Result, StoreError};
 use crate::tree::load_unit;
+use crate::write::WriteTxn;
 
 aggregate!(
     /// Workflow cases: open, fire, migrate, their history and their deadlines.
@@ -300,9 +301,11 @@ pub struct Command {
 /// locked in it.
 #[derive(Debug)]
 pub struct LockedCase {
-    txn: crate::write::WriteTxn,
+    txn: WriteTxn,
     case: CaseRecord,
     path: Vec<UnitRecord>,
+    /// The sequence number and hash of the case's last event, read under the lock.
+    head: Option<(i64, String)>,
 }
 
 impl LockedCase {
@@ -537,7 +540,8 @@ fn lost_race(e: &sea_orm::DbErr) -> bool {
 /// A write that lost a race is a conflict, tried again by [`retrying`]; any other failure is
 /// the database's.
 fn conflict_on_busy(e: sea_orm::DbErr) -> StoreError {
-    if lost_race(&e) {
+    // A versioned write that matched no row (write.rs: a statement put off checks its rows).
+    if lost_race(&e) || matches!(e, sea_orm::DbErr::RecordNotUpdated) {
         tracing::debug!(error = %e, "a command lost a race");
         stale_version()
     } else {
@@ -638,10 +642,7 @@ async fn last_link(c: &impl ConnectionTrait, case_id: Uuid) -> Result<Option<(i6
     let row = c
         .query_one_raw(sql::LAST_LINK.with(c.get_database_backend(), [case_id.into()]))
         .await?;
-    Ok(match row {
-        Some(row) => Some((row.try_get_by_index(0)?, row.try_get_by_index(1)?)),
-        None => None,
-    })
+    Ok(row.map(|r| sql::link_of_row(&r)).transpose()?)
 }
 
 struct Append<'a> {
@@ -658,8 +659,13 @@ struct Append<'a> {
     now: DateTime<Utc>,
 }
 
-async fn append(txn: &impl ConnectionTrait, a: Append<'_>) -> Result<CaseEventRecord> {
-    let last = last_link(txn, a.case_id).await?;
+/// Appends an event to the case's history after `last`, its head as read under the case's
+/// lock in the same transaction. The `INSERT` goes out with the next statement or the commit.
+async fn append(
+    txn: &WriteTxn,
+    last: Option<(i64, String)>,
+    a: Append<'_>,
+) -> Result<CaseEventRecord> {
     let seq = last.as_ref().map_or(1, |(seq, _)| seq + 1);
     let mut rec = CaseEventRecord {
         seq: u64::try_from(seq).unwrap_or_default(),
@@ -681,7 +687,7 @@ async fn append(txn: &impl ConnectionTrait, a: Append<'_>) -> Result<CaseEventRe
     };
     rec.hash = event_hash(a.case_id, &rec);
     // Written without `RETURNING`: the record is what was written.
-    txn.execute_raw(
+    txn.execute_later(
         sql::INSERT_EVENT.with(
             txn.get_database_backend(),
             [
@@ -706,6 +712,7 @@ async fn append(txn: &impl ConnectionTrait, a: Append<'_>) -> Result<CaseEventRe
                 rec.registry_facts.clone().into(),
             ],
         ),
+        1,
     )
     .await
     .map_err(conflict_on_busy)?;
@@ -1150,8 +1157,10 @@ impl Cases<'_> {
         .insert(&txn)
         .await
         .map_err(conflict_on_busy)?;
+        // A new case: its history starts here.
         let event = append(
             &txn,
+            None,
             Append {
                 case_id: id,
                 kind: "STEP",
@@ -1277,20 +1286,42 @@ impl Cases<'_> {
     /// the step's day `on`: what the caller decides from the case (who may act on it, with
     /// which inputs) is decided on the row the step writes, with no read of the case before. Then [`Cases::fire_locked`]; dropped, or
     /// [`LockedCase::release`]d, nothing is written.
+    ///
+    /// The head of the case's history (the link the step's event extends) is read with it,
+    /// after the lock: on PostgreSQL the transaction's `BEGIN`, the locked read and that read go
+    /// out in one message (write.rs).
     pub async fn lock_case(&self, case_id: Uuid, on: NaiveDate) -> Result<LockedCase> {
         let txn = self.begin_write().await?;
-        let row = txn
-            .query_one_raw(sql::LOCK_CASE.with(txn.get_database_backend(), [case_id.into()]))
+        let backend = txn.get_database_backend();
+        let mut rows = txn
+            .query_batch(vec![
+                sql::LOCK_CASE.with(backend, [case_id.into()]),
+                sql::LAST_LINK.with(backend, [case_id.into()]),
+            ])
             .await
             .map_err(conflict_on_busy)?
+            .into_iter();
+        let row = rows
+            .next()
+            .and_then(|r| r.into_iter().next())
             .ok_or_else(|| StoreError::not_found("case", case_id))?;
         let case: CaseRecord = sql::case_of_row(&row)?.try_into()?;
+        let head = rows
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .map(|r| sql::link_of_row(&r))
+            .transpose()?;
         let path = self
             .store
             .tree()
             .case_path_via(&txn, case.unit_id, on)
             .await?;
-        Ok(LockedCase { txn, case, path })
+        Ok(LockedCase {
+            txn,
+            case,
+            path,
+            head,
+        })
     }
 
     /// The step `cmd` on the case `locked` holds, as [`Cases::fire_case`] carries it out (or,
@@ -1324,7 +1355,9 @@ impl Cases<'_> {
         mode: Mode,
     ) -> Result<CaseOutcome> {
         let now = cmd.now.trunc_subsecs(3);
-        let LockedCase { txn, case, .. } = locked;
+        let LockedCase {
+            txn, case, head, ..
+        } = locked;
         let case_id = case.id;
         if let Some(key) = &cmd.idempotency_key {
             lock_key(&txn, key).await?;
@@ -1385,6 +1418,7 @@ impl Cases<'_> {
                 let recorded = if cmd.refusals == RefusalRecording::Record {
                     let rec = append(
                         &txn,
+                        head,
                         Append {
                             case_id,
                             kind: "REFUSED",
@@ -1414,9 +1448,10 @@ impl Cases<'_> {
         let terminal = def.state(&decision.to).is_some_and(|s| s.terminal);
         let new_version = i64::try_from(decision.case.version).unwrap_or_default();
         let snapshot_json = json_text(&decision.case)?;
-        // The version check: only the version we read may be replaced.
-        let updated = txn
-            .execute_raw(sql::UPDATE_STEPPED.with(
+        // The version check: only the version we read may be replaced (the statement goes out
+        // with the next one, or with the commit, and fails it otherwise).
+        txn.execute_later(
+            sql::UPDATE_STEPPED.with(
                 txn.get_database_backend(),
                 [
                     decision.to.clone().into(),
@@ -1428,12 +1463,11 @@ impl Cases<'_> {
                     case_id.into(),
                     i64::try_from(case.version).unwrap_or_default().into(),
                 ],
-            ))
-            .await
-            .map_err(conflict_on_busy)?;
-        if updated.rows_affected() != 1 {
-            return Err(stale_version());
-        }
+            ),
+            1,
+        )
+        .await
+        .map_err(conflict_on_busy)?;
         // The registry moves with the case, in the same transaction, and so do the statistics
         // counters: the member's share read before and after, the difference written (none
         // for a step that changed nothing they count).
@@ -1451,6 +1485,7 @@ impl Cases<'_> {
         }
         let event = append(
             &txn,
+            head,
             Append {
                 case_id,
                 kind: "STEP",
@@ -1850,8 +1885,10 @@ impl Cases<'_> {
                     return Err(stale_version());
                 }
                 let event = Event::new("migrate", actor.clone());
+                let head = last_link(&txn, case.id).await?;
                 let rec = append(
                     &txn,
+                    head,
                     Append {
                         case_id: case.id,
                         kind: "MIGRATED",

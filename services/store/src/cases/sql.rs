@@ -93,6 +93,11 @@ pub(super) static LAST_LINK: Sql = Sql::new(
      ORDER BY \"seq\" DESC LIMIT 1",
 );
 
+/// The sequence number and hash of a row of [`LAST_LINK`].
+pub(super) fn link_of_row(row: &QueryResult) -> Result<(i64, String), DbErr> {
+    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
+}
+
 /// An event of a case's history, in the order of `case_event`'s columns (its id left to the
 /// database).
 pub(super) static INSERT_EVENT: Sql = Sql::new(

@@ -1,0 +1,413 @@
+//! Several statements of a PostgreSQL write transaction in one message (write.rs): the
+//! transaction's `BEGIN`, the statements it put off and the queries it waits for go out
+//! together as one simple-protocol message, and PostgreSQL answers them in one round trip.
+//!
+//! sqlx waits for each statement's answer before it sends the next (its extended-protocol
+//! messages end with a `Sync` each), and it cannot queue messages for later. A simple-protocol
+//! message, however, may hold several statements, which the server runs in turn; with
+//! parameters written into its text, each statement of a batch is the `EXECUTE` of a statement
+//! prepared on the connection under a name of ours (`PREPARE mf_7 (uuid, text) AS …`, sent in
+//! the same message the first time the connection meets it), so the server neither parses nor
+//! plans it again, as with sqlx's own prepared statements.
+//!
+//! A parameter is written as a literal of the type sqlx would have bound it as
+//! (sea-query-sqlx's binding: `int8` for an `i64`, `jsonb` for JSON, `timestamptz` for a UTC
+//! time, …), declared by the `PREPARE`, so the statement means what it meant bound. Text is
+//! dollar-quoted under a tag chosen so that nothing in the text can end the literal, whatever
+//! the server's `standard_conforming_strings`; numbers, booleans, dates, times and ids are
+//! written by us from typed values. A statement holding a value of another kind (floats,
+//! decimals, arrays, bytes), a NUL character or a year PostgreSQL writes differently is not
+//! batched: it is sent alone, as before.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::Datelike as _;
+use sea_orm::{Statement, Value};
+
+/// The most statements a connection keeps prepared under our names; past it, one is
+/// deallocated (in the same message) for each new one.
+pub(crate) const MAX_PREPARED: usize = 64;
+
+/// The statements a connection has prepared under our names (by their text), and the number
+/// the next name takes. Names are never used twice on a connection: a name whose `PREPARE`
+/// went out in a batch that failed may or may not exist on the server.
+#[derive(Debug, Default)]
+pub(crate) struct Prepared {
+    names: HashMap<String, u32>,
+    next: u32,
+}
+
+/// One statement of a batch, by what its answer is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// `BEGIN`, `PREPARE`, `DEALLOCATE`, `COMMIT`, `ROLLBACK`: its answer is not read.
+    Quiet,
+    /// A statement put off that must change exactly this many rows: prepared wrapped so that
+    /// the server itself fails it otherwise ([`checked`]), before anything after it runs.
+    Changes(u64),
+    /// A query: its rows are returned.
+    Query,
+}
+
+/// The text the server fails a checked statement with (inside its error's message).
+pub(crate) const CHANGED_OTHER_ROWS: &str = "memberflow: a statement put off changed other rows";
+
+/// `sql` (an `INSERT`, `UPDATE` or `DELETE` without `RETURNING`) wrapped so that it fails
+/// unless it changes exactly `rows` rows: the count is turned into an integer from a text
+/// that is not one (the text depends on the count, so the planner cannot fold it ahead).
+fn checked(sql: &str, rows: u64) -> String {
+    format!(
+        "WITH mf_changed AS ({sql} RETURNING 1) SELECT CASE WHEN count(*) = {rows} THEN 0 \
+         ELSE ('{CHANGED_OTHER_ROWS}: ' || count(*))::int END FROM mf_changed"
+    )
+}
+
+/// Whether `sql` can be [`checked`]: a data-changing statement without `RETURNING`.
+pub(crate) fn checkable(sql: &str) -> bool {
+    ["INSERT ", "UPDATE ", "DELETE "]
+        .iter()
+        .any(|k| sql.starts_with(k))
+        && !sql.contains("RETURNING")
+}
+
+/// A batch written out: the message's text and what each statement in it is, in order; the
+/// names it prepares, kept once the batch succeeded ([`Prepared::keep`]).
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub(crate) text: String,
+    pub(crate) parts: Vec<Part>,
+    new_names: Vec<(String, u32)>,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub(crate) fn new() -> Self {
+        Self {
+            text: String::new(),
+            parts: Vec::new(),
+            new_names: Vec::new(),
+        }
+    }
+
+    /// Adds a statement without parameters whose answer is not read (`BEGIN`, `COMMIT`).
+    pub(crate) fn quiet(&mut self, sql: &str) {
+        self.separate();
+        self.text.push_str(sql);
+        self.parts.push(Part::Quiet);
+    }
+
+    /// Adds `stmt` (which [`batchable`] accepted, and [`checkable`] too for
+    /// [`Part::Changes`]) as the `EXECUTE` of its prepared form, the `PREPARE` before it when
+    /// `prepared` does not hold it yet.
+    pub(crate) fn statement(&mut self, prepared: &mut Prepared, stmt: &Statement, part: Part) {
+        let values = stmt.values.as_ref().map_or(&[][..], |v| &v.0[..]);
+        let sql = match part {
+            Part::Changes(rows) => std::borrow::Cow::Owned(checked(&stmt.sql, rows)),
+            _ => std::borrow::Cow::Borrowed(stmt.sql.as_str()),
+        };
+        let known = prepared.names.get(sql.as_ref()).copied().or_else(|| {
+            self.new_names
+                .iter()
+                .find(|(s, _)| *s == sql)
+                .map(|(_, n)| *n)
+        });
+        let name = match known {
+            Some(n) => n,
+            None => {
+                if prepared.names.len() + self.new_names.len() >= MAX_PREPARED
+                    && let Some(old) = prepared.names.keys().next().cloned()
+                    && let Some(n) = prepared.names.remove(&old)
+                {
+                    self.quiet(&format!("DEALLOCATE mf_{n}"));
+                }
+                let n = prepared.next;
+                prepared.next += 1;
+                self.separate();
+                let _ = write!(self.text, "PREPARE mf_{n}");
+                for (i, v) in values.iter().enumerate() {
+                    self.text.push_str(if i == 0 { " (" } else { ", " });
+                    self.text.push_str(param_type(v).unwrap_or("text"));
+                }
+                if !values.is_empty() {
+                    self.text.push(')');
+                }
+                self.text.push_str(" AS ");
+                self.text.push_str(&sql);
+                self.parts.push(Part::Quiet);
+                self.new_names.push((sql.into_owned(), n));
+                n
+            }
+        };
+        self.separate();
+        let _ = write!(self.text, "EXECUTE mf_{name}");
+        for (i, v) in values.iter().enumerate() {
+            self.text.push_str(if i == 0 { "(" } else { ", " });
+            literal(v, &mut self.text);
+        }
+        if !values.is_empty() {
+            self.text.push(')');
+        }
+        self.parts.push(part);
+    }
+
+    fn separate(&mut self) {
+        if !self.text.is_empty() {
+            self.text.push_str("; ");
+        }
+    }
+
+    /// Keeps the names this batch prepared, once it succeeded.
+    pub(crate) fn keep(self, prepared: &mut Prepared) {
+        prepared.names.extend(self.new_names);
+    }
+}
+
+/// Whether `stmt` can go in a batch: every parameter of a kind written here, no text holding
+/// a NUL character (which would end the message's text), every year one PostgreSQL reads as
+/// written (1 to 9999).
+pub(crate) fn batchable(stmt: &Statement) -> bool {
+    stmt.values
+        .as_ref()
+        .is_none_or(|v| v.0.iter().all(|v| param_type(v).is_some() && writable(v)))
+}
+
+/// The PostgreSQL type sqlx binds a value of `v`'s kind as (sea-query-sqlx), for the kinds
+/// written here.
+fn param_type(v: &Value) -> Option<&'static str> {
+    Some(match v {
+        Value::Bool(_) => "bool",
+        Value::SmallInt(_) | Value::TinyUnsigned(_) => "int2",
+        Value::Int(_) | Value::SmallUnsigned(_) => "int4",
+        Value::BigInt(_) | Value::Unsigned(_) => "int8",
+        Value::String(_) | Value::Char(_) => "text",
+        Value::Json(_) => "jsonb",
+        Value::ChronoDate(_) => "date",
+        Value::ChronoDateTime(_) => "timestamp",
+        Value::ChronoDateTimeUtc(_)
+        | Value::ChronoDateTimeLocal(_)
+        | Value::ChronoDateTimeWithTimeZone(_) => "timestamptz",
+        Value::Uuid(_) => "uuid",
+        _ => return None,
+    })
+}
+
+fn writable(v: &Value) -> bool {
+    let year = |y: i32| (1..=9999).contains(&y);
+    match v {
+        Value::String(Some(s)) => !s.contains('\0'),
+        Value::Char(Some(c)) => *c != '\0',
+        Value::ChronoDate(Some(d)) => year(d.year()),
+        Value::ChronoDateTime(Some(t)) => year(t.year()),
+        Value::ChronoDateTimeUtc(Some(t)) => year(t.year()),
+        Value::ChronoDateTimeLocal(Some(t)) => year(t.year()),
+        Value::ChronoDateTimeWithTimeZone(Some(t)) => year(t.year()),
+        // JSON text escapes a NUL (`\u0000`).
+        _ => true,
+    }
+}
+
+/// Writes `v` as a literal PostgreSQL reads as the value itself (for a parameter of the type
+/// [`param_type`] gives).
+fn literal(v: &Value, out: &mut String) {
+    const TIME: &str = "%Y-%m-%d %H:%M:%S%.6f";
+    let _ = match v {
+        Value::Bool(Some(b)) => write!(out, "{b}"),
+        Value::SmallInt(Some(i)) => write!(out, "{i}"),
+        Value::TinyUnsigned(Some(i)) => write!(out, "{i}"),
+        Value::Int(Some(i)) => write!(out, "{i}"),
+        Value::SmallUnsigned(Some(i)) => write!(out, "{i}"),
+        Value::BigInt(Some(i)) => write!(out, "{i}"),
+        Value::Unsigned(Some(i)) => write!(out, "{i}"),
+        Value::String(Some(s)) => {
+            quoted(s, out);
+            Ok(())
+        }
+        Value::Char(Some(c)) => {
+            quoted(c.encode_utf8(&mut [0; 4]), out);
+            Ok(())
+        }
+        Value::Json(Some(j)) => {
+            quoted(&j.to_string(), out);
+            Ok(())
+        }
+        Value::ChronoDate(Some(d)) => write!(out, "'{}'", d.format("%Y-%m-%d")),
+        Value::ChronoDateTime(Some(t)) => write!(out, "'{}'", t.format(TIME)),
+        Value::ChronoDateTimeUtc(Some(t)) => write!(out, "'{}+00'", t.format(TIME)),
+        Value::ChronoDateTimeLocal(Some(t)) => {
+            write!(out, "'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f%:z"))
+        }
+        Value::ChronoDateTimeWithTimeZone(Some(t)) => {
+            write!(out, "'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f%:z"))
+        }
+        Value::Uuid(Some(u)) => write!(out, "'{u}'"),
+        _ => {
+            out.push_str("NULL");
+            Ok(())
+        }
+    };
+}
+
+/// Writes `s` dollar-quoted, under the first tag (`$mf$`, `$mf1$`, …) whose first occurrence
+/// in `s` followed by the tag is that closing tag: nothing in `s`, nor `s`'s end joined to the
+/// tag, can close the literal early.
+fn quoted(s: &str, out: &mut String) {
+    let mut tag = String::from("$mf$");
+    let mut n = 0u32;
+    loop {
+        let joined = format!("{s}{tag}");
+        if joined.find(&tag) == Some(s.len()) {
+            break;
+        }
+        n += 1;
+        tag = format!("$mf{n}$");
+    }
+    out.push_str(&tag);
+    out.push_str(s);
+    out.push_str(&tag);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone as _, Utc};
+    use proptest::prelude::*;
+
+    fn lit(v: Value) -> String {
+        let mut s = String::new();
+        literal(&v, &mut s);
+        s
+    }
+
+    /// The text between a dollar-quoted literal's tags, as PostgreSQL's lexer reads it: from
+    /// the end of the opening tag to the first occurrence of the same tag.
+    fn unquoted(lit: &str) -> Option<(&str, &str)> {
+        let end = lit[1..].find('$')? + 2;
+        let tag = &lit[..end];
+        let rest = &lit[end..];
+        let close = rest.find(tag)?;
+        Some((&rest[..close], &rest[close + tag.len()..]))
+    }
+
+    proptest! {
+        #[test]
+        fn text_reads_back_whole_and_nothing_follows_it(s in "(\\$|m|f|1|2|'|;|a|\\\\)*") {
+            let l = lit(Value::String(Some(s.clone())));
+            let (inner, after) = unquoted(&l).expect("a dollar-quoted literal");
+            prop_assert_eq!(inner, s.as_str());
+            prop_assert_eq!(after, "");
+        }
+    }
+
+    #[test]
+    fn a_text_ending_in_part_of_the_tag_takes_another_tag() {
+        assert_eq!(lit(Value::String(Some("a$mf".into()))), "$mf1$a$mf$mf1$");
+        assert_eq!(
+            lit(Value::String(Some("x$mf$y".into()))),
+            "$mf1$x$mf$y$mf1$"
+        );
+        assert_eq!(lit(Value::String(Some("it's".into()))), "$mf$it's$mf$");
+        assert_eq!(lit(Value::String(None)), "NULL");
+    }
+
+    #[test]
+    fn values_are_written_as_postgresql_reads_them() {
+        assert_eq!(lit(Value::BigInt(Some(-42))), "-42");
+        assert_eq!(lit(Value::Bool(Some(true))), "true");
+        let d = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap_or_default();
+        assert_eq!(lit(Value::ChronoDate(Some(d))), "'2026-12-06'");
+        let t = Utc
+            .with_ymd_and_hms(2026, 12, 6, 10, 5, 7)
+            .single()
+            .unwrap_or_default();
+        assert_eq!(
+            lit(Value::ChronoDateTimeUtc(Some(t))),
+            "'2026-12-06 10:05:07.000000+00'"
+        );
+        let u = uuid::Uuid::nil();
+        assert_eq!(
+            lit(Value::Uuid(Some(u))),
+            "'00000000-0000-0000-0000-000000000000'"
+        );
+        let j = serde_json::json!({"a": "b'c"});
+        assert_eq!(
+            lit(Value::Json(Some(Box::new(j)))),
+            "$mf${\"a\":\"b'c\"}$mf$"
+        );
+    }
+
+    #[test]
+    fn a_statement_is_prepared_once_per_connection_then_executed() {
+        let stmt = Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT $1, $2",
+            [Value::Uuid(Some(uuid::Uuid::nil())), Value::String(None)],
+        );
+        let mut prepared = Prepared::default();
+        let mut b = Batch::new();
+        b.quiet("BEGIN");
+        b.statement(&mut prepared, &stmt, Part::Query);
+        b.statement(&mut prepared, &stmt, Part::Query);
+        assert_eq!(
+            b.text,
+            "BEGIN; PREPARE mf_0 (uuid, text) AS SELECT $1, $2; \
+             EXECUTE mf_0('00000000-0000-0000-0000-000000000000', NULL); \
+             EXECUTE mf_0('00000000-0000-0000-0000-000000000000', NULL)"
+        );
+        assert_eq!(
+            b.parts,
+            vec![Part::Quiet, Part::Quiet, Part::Query, Part::Query]
+        );
+        b.keep(&mut prepared);
+        let mut again = Batch::new();
+        again.statement(&mut prepared, &stmt, Part::Query);
+        assert!(again.text.starts_with("EXECUTE mf_0("), "{}", again.text);
+        // A batch that failed keeps nothing, and its name is not given again.
+        let other = Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT 1");
+        let mut failed = Batch::new();
+        failed.statement(&mut prepared, &other, Part::Query);
+        drop(failed);
+        let mut next = Batch::new();
+        next.statement(&mut prepared, &other, Part::Query);
+        assert_eq!(next.text, "PREPARE mf_2 AS SELECT 1; EXECUTE mf_2");
+    }
+
+    #[test]
+    fn a_checked_statement_is_prepared_wrapped() {
+        let stmt = Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE t SET a = $1",
+            [Value::Int(Some(3))],
+        );
+        assert!(checkable(&stmt.sql));
+        assert!(!checkable("UPDATE t SET a = 1 RETURNING a"));
+        assert!(!checkable("SELECT 1"));
+        let mut b = Batch::new();
+        b.statement(&mut Prepared::default(), &stmt, Part::Changes(1));
+        assert_eq!(
+            b.text,
+            format!(
+                "PREPARE mf_0 (int4) AS WITH mf_changed AS (UPDATE t SET a = $1 RETURNING 1) \
+                 SELECT CASE WHEN count(*) = 1 THEN 0 ELSE ('{CHANGED_OTHER_ROWS}: ' || \
+                 count(*))::int END FROM mf_changed; EXECUTE mf_0(3)"
+            )
+        );
+    }
+
+    #[test]
+    fn only_values_written_here_are_batched() {
+        let with = |v: Value| {
+            batchable(&Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT $1",
+                [v],
+            ))
+        };
+        assert!(with(Value::String(Some("a".into()))));
+        assert!(!with(Value::String(Some("a\0b".into()))));
+        assert!(!with(Value::Double(Some(1.5))));
+        assert!(!with(Value::ChronoDate(NaiveDate::from_ymd_opt(
+            10_000, 1, 1
+        ))));
+    }
+}
