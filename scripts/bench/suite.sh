@@ -17,8 +17,9 @@
 # - statements (PostgreSQL, needs its server log readable: BENCH_PG_LOG, by default the newest
 #   /var/log/postgresql/postgresql-*.log): what one step sends, counted from the lines
 #   PostgreSQL logs with `log_statement = 'all'` set on BENCH_DB for the run (the fewest of
-#   three steps, so that a background poll of the server's worker is not counted), and the
-#   statements themselves.
+#   three steps, so that a background poll of the server's worker is not counted): the
+#   messages (a line each) and the statements in them (a message may hold several), and the
+#   messages themselves.
 #
 # The data is the demo province (`memberflow demo hau-giang-2023`), built once per database
 # and kept (BENCH_DB on BENCH_PG, and a SQLite file under BENCH_WORK); the suite adds an
@@ -374,7 +375,19 @@ if want statements; then
     stop_mf
     sql postgres "ALTER DATABASE $db RESET log_statement" >/dev/null
     logging=""
-    echo "Statements one step sends (PostgreSQL log_statement, the fewest of 3 steps): $best"
+    # A logged line is a message; one of several statements (services/store/src/batch.rs:
+    # `BEGIN; EXECUTE mf_1(…); …`) counts each `BEGIN`, `COMMIT`, `ROLLBACK`, `PREPARE`,
+    # `EXECUTE` and `DEALLOCATE` of ours in it.
+    stmts="$(sed -E 's/.*(LOG|STATEMENT):  (statement|execute[^:]*): //' <<<"$best_lines" | python3 -c '
+import re, sys
+total = 0
+for line in sys.stdin:
+    if "EXECUTE mf_" in line or line.startswith("BEGIN; "):
+        total += len(re.findall(r"(?:^|; )(?:BEGIN|COMMIT|ROLLBACK|(?:PREPARE|EXECUTE|DEALLOCATE) mf_[0-9]+)\b", line))
+    elif line.strip():
+        total += 1
+print(total)')"
+    echo "Messages one step sends (PostgreSQL log_statement, the fewest of 3 steps): $best, holding $stmts statements"
     sed -E 's/.*(LOG|STATEMENT):  //' <<<"$best_lines" | cut -c1-150 | sed 's/^/  /'
   fi
 fi

@@ -7,8 +7,9 @@
 //! message, however, may hold several statements, which the server runs in turn; with
 //! parameters written into its text, each statement of a batch is the `EXECUTE` of a statement
 //! prepared on the connection under a name of ours (`PREPARE mf_7 (uuid, text) AS …`, sent in
-//! the same message the first time the connection meets it), so the server neither parses nor
-//! plans it again, as with sqlx's own prepared statements.
+//! the same message the first time the connection meets it): the server parses the short
+//! `EXECUTE` and its literals, and plans the statement as it plans sqlx's own prepared ones (a
+//! custom plan for the first executions, then the generic one when it is as good).
 //!
 //! A parameter is written as a literal of the type sqlx would have bound it as
 //! (sea-query-sqlx's binding: `int8` for an `i64`, `jsonb` for JSON, `timestamptz` for a UTC
@@ -36,6 +37,14 @@ pub(crate) const MAX_PREPARED: usize = 64;
 pub(crate) struct Prepared {
     names: HashMap<String, u32>,
     next: u32,
+}
+
+impl Prepared {
+    /// Forgets the names (the server lost or outdated them: `DISCARD`, a changed table); the
+    /// statements are prepared again under new ones.
+    pub(crate) fn forget(&mut self) {
+        self.names.clear();
+    }
 }
 
 /// One statement of a batch, by what its answer is used for.
@@ -157,6 +166,14 @@ impl Batch {
         }
     }
 
+    /// Whether the batch holds a statement that changes something, or the transaction's end:
+    /// one that failed on a link may have run (and not to be sent again).
+    pub(crate) fn writes(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Changes(_)))
+            || self.text.ends_with("COMMIT")
+            || self.text.ends_with("ROLLBACK")
+    }
+
     /// Keeps the names this batch prepared, once it succeeded.
     pub(crate) fn keep(self, prepared: &mut Prepared) {
         prepared.names.extend(self.new_names);
@@ -211,6 +228,9 @@ fn writable(v: &Value) -> bool {
 /// [`param_type`] gives).
 fn literal(v: &Value, out: &mut String) {
     const TIME: &str = "%Y-%m-%d %H:%M:%S%.6f";
+    // In UTC: an offset written with `%:z` would be rounded to the minute.
+    let utc =
+        |t: chrono::DateTime<chrono::Utc>| format!("'{}+00'", micros(t.naive_utc()).format(TIME));
     let _ = match v {
         Value::Bool(Some(b)) => write!(out, "{b}"),
         Value::SmallInt(Some(i)) => write!(out, "{i}"),
@@ -232,14 +252,10 @@ fn literal(v: &Value, out: &mut String) {
             Ok(())
         }
         Value::ChronoDate(Some(d)) => write!(out, "'{}'", d.format("%Y-%m-%d")),
-        Value::ChronoDateTime(Some(t)) => write!(out, "'{}'", t.format(TIME)),
-        Value::ChronoDateTimeUtc(Some(t)) => write!(out, "'{}+00'", t.format(TIME)),
-        Value::ChronoDateTimeLocal(Some(t)) => {
-            write!(out, "'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f%:z"))
-        }
-        Value::ChronoDateTimeWithTimeZone(Some(t)) => {
-            write!(out, "'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f%:z"))
-        }
+        Value::ChronoDateTime(Some(t)) => write!(out, "'{}'", micros(*t).format(TIME)),
+        Value::ChronoDateTimeUtc(Some(t)) => write!(out, "{}", utc(*t)),
+        Value::ChronoDateTimeLocal(Some(t)) => write!(out, "{}", utc(t.to_utc())),
+        Value::ChronoDateTimeWithTimeZone(Some(t)) => write!(out, "{}", utc(t.to_utc())),
         Value::Uuid(Some(u)) => write!(out, "'{u}'"),
         _ => {
             out.push_str("NULL");
@@ -248,23 +264,40 @@ fn literal(v: &Value, out: &mut String) {
     };
 }
 
-/// Writes `s` dollar-quoted, under the first tag (`$mf$`, `$mf1$`, …) whose first occurrence
-/// in `s` followed by the tag is that closing tag: nothing in `s`, nor `s`'s end joined to the
-/// tag, can close the literal early.
+/// `t` to the microsecond as sqlx sends it: whole microseconds since 2000, counted toward
+/// zero (a time before 2000 with a fraction of a microsecond goes up to the next one).
+fn micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    let epoch = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    (t - epoch)
+        .num_microseconds()
+        .map_or(t, |us| epoch + chrono::Duration::microseconds(us))
+}
+
+/// Writes `s` dollar-quoted, under a tag (`$mf$`, `$mf1$`, …) that neither occurs in `s` nor
+/// closes early at `s`'s end (`s` ending in `$mf1` would close `$mf1$` three characters early):
+/// nothing in `s` can end the literal. One pass over `s` finds the tags it takes.
 fn quoted(s: &str, out: &mut String) {
-    let mut tag = String::from("$mf$");
-    let mut n = 0u32;
-    loop {
-        let joined = format!("{s}{tag}");
-        if joined.find(&tag) == Some(s.len()) {
-            break;
+    // The digits of each `$mf<digits>` in `s` followed by `$` or at its end.
+    let mut taken = std::collections::HashSet::new();
+    let mut at = 0;
+    while let Some(i) = s[at..].find("$mf") {
+        let start = at + i + 3;
+        let digits = s[start..].bytes().take_while(u8::is_ascii_digit).count();
+        let next = s.as_bytes().get(start + digits);
+        if next.is_none_or(|b| *b == b'$') {
+            taken.insert(&s[start..start + digits]);
         }
-        n += 1;
-        tag = format!("$mf{n}$");
+        at += i + 1;
     }
-    out.push_str(&tag);
-    out.push_str(s);
-    out.push_str(&tag);
+    // Among `taken.len() + 1` candidates one is free.
+    let digits = (0..=taken.len())
+        .map(|n| if n == 0 { String::new() } else { n.to_string() })
+        .find(|d| !taken.contains(d.as_str()))
+        .unwrap_or_default();
+    let _ = write!(out, "$mf{digits}${s}$mf{digits}$");
 }
 
 #[cfg(test)]
@@ -297,6 +330,30 @@ mod tests {
             prop_assert_eq!(inner, s.as_str());
             prop_assert_eq!(after, "");
         }
+    }
+
+    #[test]
+    fn a_text_full_of_tags_is_quoted_in_one_pass_under_a_free_one() {
+        let s: String = (0..5_000).map(|n| format!("$mf{n}$")).collect::<String>() + "$mf";
+        let l = lit(Value::String(Some(s.clone())));
+        let (inner, after) = unquoted(&l).unwrap_or_default();
+        assert_eq!((inner, after), (s.as_str(), ""));
+        assert!(l.starts_with("$mf5000$"), "{}", &l[..12]);
+    }
+
+    #[test]
+    fn a_time_with_an_offset_is_written_in_utc_to_the_microsecond() {
+        let t = chrono::FixedOffset::east_opt(7 * 3600 + 6 * 60 + 40)
+            .unwrap_or_else(|| panic!("an offset"))
+            .with_ymd_and_hms(1890, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_else(|| panic!("a time"))
+            + chrono::Duration::nanoseconds(1_500);
+        // 1889-12-31 16:53:20 UTC, 1.5 µs counted toward 2000: 2 µs.
+        assert_eq!(
+            lit(Value::ChronoDateTimeWithTimeZone(Some(t))),
+            "'1889-12-31 16:53:20.000002+00'"
+        );
     }
 
     #[test]

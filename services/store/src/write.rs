@@ -18,8 +18,9 @@
 //! once by a task of its own, as sqlx's pool would, so that its locks are not held until its
 //! next use; one left mid-statement (the request was cancelled) is closed once the server has
 //! answered. An idle connection the server ended meanwhile fails the first message of the
-//! transaction (the one holding its `BEGIN`: nothing of it ran), and that message is sent again
-//! on another connection.
+//! transaction (the one holding its `BEGIN`), and that message is sent again on another
+//! connection when it only reads: one that writes may have run before the link failed. A
+//! transaction one of whose statements failed cannot commit.
 
 use std::sync::Arc;
 
@@ -31,6 +32,11 @@ use sea_orm::{
 use tokio::sync::{Mutex, MutexGuard, OwnedSemaphorePermit};
 
 use crate::batch::{Batch, CHANGED_OTHER_ROWS, Part, batchable, checkable};
+
+/// A statement put off changed other rows than it had to (the transaction is not kept).
+pub(crate) fn changed_other_rows() -> DbErr {
+    DbErr::Custom(CHANGED_OTHER_ROWS.to_owned())
+}
 use crate::conns::{Conns, Slot, lost};
 use crate::loader::{BulkWrite, bound, exec_err, query_err};
 
@@ -64,7 +70,7 @@ impl WriteTxn {
 
     /// Runs `stmt` (an `INSERT`, `UPDATE` or `DELETE`), which must change exactly `rows` rows,
     /// now (SQLite) or with the next statement or the commit (PostgreSQL, when it can be
-    /// batched): its failure, or another count of rows ([`DbErr::RecordNotUpdated`]), then
+    /// batched): its failure, or another count of rows ([`changed_other_rows`]), then
     /// fails that statement or the commit, and the server's transaction with it (the count is
     /// checked by the server, before anything after it runs).
     pub(crate) async fn execute_later(&self, stmt: Statement, rows: u64) -> Result<(), DbErr> {
@@ -78,7 +84,7 @@ impl WriteTxn {
                 if done.rows_affected() == rows {
                     Ok(())
                 } else {
-                    Err(DbErr::RecordNotUpdated)
+                    Err(changed_other_rows())
                 }
             }
         }
@@ -167,6 +173,7 @@ pub(crate) async fn begin(conns: &Arc<Conns>) -> Result<PgWrite, DbErr> {
         state: Mutex::new(State {
             slot: Some(slot),
             begun: false,
+            failed: false,
             later: Vec::new(),
         }),
         conns: Arc::clone(conns),
@@ -183,11 +190,13 @@ pub(crate) struct PgWrite {
     permit: Option<OwnedSemaphorePermit>,
 }
 
-/// The connection, whether the `BEGIN` went out, and the statements put off with the rows
-/// each must change.
+/// The connection, whether the `BEGIN` went out, whether a statement failed (the server's
+/// transaction is then aborted, and a `COMMIT` would only roll it back), and the statements
+/// put off with the rows each must change.
 struct State {
     slot: Option<Slot>,
     begun: bool,
+    failed: bool,
     later: Vec<(Statement, u64)>,
 }
 
@@ -216,6 +225,7 @@ macro_rules! statement {
         let $conn = &mut slot.conn;
         let result = $run.await;
         slot.settle(&result);
+        state.failed |= result.is_err();
         result
     }};
 }
@@ -225,6 +235,11 @@ impl PgWrite {
     /// off; nothing is sent when nothing was.
     async fn end(self, end: &str) -> Result<(), DbErr> {
         let mut state = self.state.lock().await;
+        if state.failed && end == "COMMIT" {
+            return Err(DbErr::Custom(
+                "a statement of the write transaction failed; it cannot commit".into(),
+            ));
+        }
         if !state.begun && state.later.is_empty() {
             return Ok(());
         }
@@ -234,7 +249,8 @@ impl PgWrite {
     /// Sends, in one message, what is pending (the `BEGIN` if it has not gone out, the
     /// statements put off), then `queries`, then `end`: the rows of each query. The first
     /// message of the transaction, on an idle connection the server ended meanwhile, is sent
-    /// again on another connection.
+    /// again on another connection when it only reads (its `BEGIN` and queries): one that
+    /// writes may have run before the link failed.
     async fn send(
         &self,
         state: &mut MutexGuard<'_, State>,
@@ -274,7 +290,7 @@ impl PgWrite {
                     }
                     return Ok(rows);
                 }
-                Err(e) if first && slot.reused && lost(&e) => {
+                Err(e) if first && slot.reused && !batch.writes() && lost(&e) => {
                     tracing::debug!(error = %e, "an idle write connection was closed; opening another");
                     let fresh = self.conns.within_wait(self.conns.connection(false)).await?;
                     if let Some(dead) = state.slot.replace(fresh) {
@@ -282,15 +298,37 @@ impl PgWrite {
                     }
                 }
                 Err(e) => {
+                    // The server lost or outdated our prepared statements (`DISCARD`, a table
+                    // changed under a plan): prepared again under new names next time.
+                    let code = database_code(&e);
+                    if matches!(code.as_deref(), Some("26000" | "0A000")) {
+                        slot.prepared.forget();
+                    }
                     state.later.clear();
-                    return Err(if e.to_string().contains(CHANGED_OTHER_ROWS) {
-                        DbErr::RecordNotUpdated
-                    } else {
-                        exec_err(e)
-                    });
+                    state.begun |= first;
+                    state.failed = true;
+                    // The check of a statement put off (batch.rs) turns a count into an
+                    // integer from a text that is not one.
+                    return Err(
+                        if code.as_deref() == Some("22P02")
+                            && e.to_string().contains(CHANGED_OTHER_ROWS)
+                        {
+                            changed_other_rows()
+                        } else {
+                            exec_err(e)
+                        },
+                    );
                 }
             }
         }
+    }
+}
+
+/// The SQLSTATE of the database's refusal `e`, if it is one.
+fn database_code(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+        _ => None,
     }
 }
 
@@ -429,8 +467,13 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default();
         let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
         let json = serde_json::json!({"a": "it's $mf$", "b": [1, null, true]});
+        let east = chrono::FixedOffset::east_opt(7 * 3600 + 6 * 60 + 40)
+            .unwrap_or_else(|| panic!("an offset"))
+            .with_ymd_and_hms(1890, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_else(|| panic!("a time"));
         queries.push(stmt(
-            "SELECT $1, $2, $3, $4, $5, $6, $7, $8",
+            "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9",
             vec![
                 Value::BigInt(Some(-9_007_199_254_740_993)),
                 Value::Int(Some(i32::MIN)),
@@ -440,6 +483,7 @@ mod tests {
                 Value::ChronoDateTimeUtc(Some(when)),
                 Value::Json(Some(Box::new(json.clone()))),
                 Value::String(None),
+                Value::ChronoDateTimeWithTimeZone(Some(east)),
             ],
         ));
         let rows = t
@@ -463,6 +507,7 @@ mod tests {
         assert_eq!(r.try_get_by_index::<DateTime>(5).ok(), Some(when));
         assert_eq!(r.try_get_by_index::<serde_json::Value>(6).ok(), Some(json));
         assert_eq!(r.try_get_by_index::<Option<String>>(7).ok(), Some(None));
+        assert_eq!(r.try_get_by_index::<DateTime>(8).ok(), Some(east.to_utc()));
         t.rollback().await.unwrap_or_else(|e| panic!("{e}"));
     }
 
@@ -506,7 +551,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let refused = t.commit().await;
         assert!(
-            matches!(refused, Err(DbErr::RecordNotUpdated)),
+            matches!(&refused, Err(DbErr::Custom(m)) if m == CHANGED_OTHER_ROWS),
             "{refused:?}"
         );
         assert_eq!(count(&conns, name).await, 1);
@@ -517,7 +562,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let refused = t.query_batch(vec![stmt("SELECT 1", vec![])]).await;
         assert!(
-            matches!(refused, Err(DbErr::RecordNotUpdated)),
+            matches!(&refused, Err(DbErr::Custom(m)) if m == CHANGED_OTHER_ROWS),
             "{refused:?}"
         );
         drop(t);
@@ -527,6 +572,19 @@ mod tests {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         drop(t);
+        assert_eq!(count(&conns, name).await, 1);
+        // A transaction one of whose statements failed cannot commit (PostgreSQL would answer
+        // its COMMIT with a rollback, without an error).
+        let t = write(&conns).await;
+        t.execute_later(insert(6), 1)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            t.execute_unprepared("SELECT * FROM mf_no_such_table")
+                .await
+                .is_err()
+        );
+        assert!(t.commit().await.is_err());
         assert_eq!(count(&conns, name).await, 1);
         // A refused statement fails the commit too, with the server's word.
         let t = write(&conns).await;

@@ -521,9 +521,14 @@ fn json_text<T: serde::Serialize>(v: &T) -> Result<JsonText> {
 const ATTEMPTS: u32 = 6;
 
 /// Whether a database failure means the command lost a race with a concurrent one:
-/// SQLite's busy lock, PostgreSQL's serialization failure or deadlock, or the unique index of
-/// the history (two commands appending the same sequence number or the same idempotency key).
+/// SQLite's busy lock, PostgreSQL's serialization failure or deadlock, the unique index of
+/// the history (two commands appending the same sequence number or the same idempotency key),
+/// or a versioned write that found another version.
 fn lost_race(e: &sea_orm::DbErr) -> bool {
+    // A versioned write put off that matched no row (write.rs).
+    if matches!(e, sea_orm::DbErr::Custom(m) if m == crate::batch::CHANGED_OTHER_ROWS) {
+        return true;
+    }
     let text = e.to_string();
     [
         "database is locked",
@@ -540,8 +545,7 @@ fn lost_race(e: &sea_orm::DbErr) -> bool {
 /// A write that lost a race is a conflict, tried again by [`retrying`]; any other failure is
 /// the database's.
 fn conflict_on_busy(e: sea_orm::DbErr) -> StoreError {
-    // A versioned write that matched no row (write.rs: a statement put off checks its rows).
-    if lost_race(&e) || matches!(e, sea_orm::DbErr::RecordNotUpdated) {
+    if lost_race(&e) {
         tracing::debug!(error = %e, "a command lost a race");
         stale_version()
     } else {
