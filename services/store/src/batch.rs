@@ -50,7 +50,8 @@ impl Prepared {
 /// One statement of a batch, by what its answer is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Part {
-    /// `BEGIN`, `PREPARE`, `DEALLOCATE`, `COMMIT`, `ROLLBACK`: its answer is not read.
+    /// `BEGIN`, `PREPARE`, `DEALLOCATE`, `COMMIT`, `ROLLBACK`, a statement put off unchecked:
+    /// its answer is not read.
     Quiet,
     /// A statement put off that must change exactly this many rows: prepared wrapped so that
     /// the server itself fails it otherwise ([`checked`]), before anything after it runs.
@@ -87,6 +88,7 @@ pub(crate) struct Batch {
     pub(crate) text: String,
     pub(crate) parts: Vec<Part>,
     new_names: Vec<(String, u32)>,
+    writes: bool,
 }
 
 impl Batch {
@@ -96,6 +98,7 @@ impl Batch {
             text: String::new(),
             parts: Vec::new(),
             new_names: Vec::new(),
+            writes: false,
         }
     }
 
@@ -104,6 +107,7 @@ impl Batch {
         self.separate();
         self.text.push_str(sql);
         self.parts.push(Part::Quiet);
+        self.writes |= sql != "BEGIN" && !sql.starts_with("DEALLOCATE");
     }
 
     /// Adds `stmt` (which [`batchable`] accepted, and [`checkable`] too for
@@ -148,6 +152,7 @@ impl Batch {
                 n
             }
         };
+        self.writes |= part != Part::Query;
         self.separate();
         let _ = write!(self.text, "EXECUTE mf_{name}");
         for (i, v) in values.iter().enumerate() {
@@ -166,12 +171,11 @@ impl Batch {
         }
     }
 
-    /// Whether the batch holds a statement that changes something, or the transaction's end:
-    /// one that failed on a link may have run (and not to be sent again).
+    /// Whether the batch holds more than its `BEGIN`, its preparations and its queries (a
+    /// statement put off, the transaction's end): one that failed on a link may have run, and
+    /// is not sent again.
     pub(crate) fn writes(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::Changes(_)))
-            || self.text.ends_with("COMMIT")
-            || self.text.ends_with("ROLLBACK")
+        self.writes
     }
 
     /// Keeps the names this batch prepared, once it succeeded.

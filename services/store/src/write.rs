@@ -68,12 +68,18 @@ impl WriteTxn {
         }
     }
 
-    /// Runs `stmt` (an `INSERT`, `UPDATE` or `DELETE`), which must change exactly `rows` rows,
-    /// now (SQLite) or with the next statement or the commit (PostgreSQL, when it can be
-    /// batched): its failure, or another count of rows ([`changed_other_rows`]), then
-    /// fails that statement or the commit, and the server's transaction with it (the count is
-    /// checked by the server, before anything after it runs).
-    pub(crate) async fn execute_later(&self, stmt: Statement, rows: u64) -> Result<(), DbErr> {
+    /// Runs `stmt` (an `INSERT`, `UPDATE` or `DELETE`), which must change exactly `rows` rows
+    /// when `rows` says how many, now (SQLite) or with the next statement or the commit
+    /// (PostgreSQL, when it can be batched): its failure, or another count of rows
+    /// ([`changed_other_rows`]), then fails that statement or the commit, and the server's
+    /// transaction with it (the count is checked by the server, before anything after it runs).
+    /// `None` for a statement that does all it says or fails, an `INSERT` of one row of values:
+    /// the check costs the server a wrapped statement (batch.rs).
+    pub(crate) async fn execute_later(
+        &self,
+        stmt: Statement,
+        rows: Option<u64>,
+    ) -> Result<(), DbErr> {
         match self {
             Self::Pg(t) if batchable(&stmt) && checkable(&stmt.sql) => {
                 t.state.lock().await.later.push((stmt, rows));
@@ -81,7 +87,7 @@ impl WriteTxn {
             }
             _ => {
                 let done = self.execute_raw(stmt).await?;
-                if done.rows_affected() == rows {
+                if rows.is_none_or(|rows| done.rows_affected() == rows) {
                     Ok(())
                 } else {
                     Err(changed_other_rows())
@@ -197,7 +203,7 @@ struct State {
     slot: Option<Slot>,
     begun: bool,
     failed: bool,
-    later: Vec<(Statement, u64)>,
+    later: Vec<(Statement, Option<u64>)>,
 }
 
 impl std::fmt::Debug for PgWrite {
@@ -266,7 +272,8 @@ impl PgWrite {
                 batch.quiet("BEGIN");
             }
             for (stmt, rows) in later.iter() {
-                batch.statement(&mut slot.prepared, stmt, Part::Changes(*rows));
+                let part = rows.map_or(Part::Quiet, Part::Changes);
+                batch.statement(&mut slot.prepared, stmt, part);
             }
             for q in queries {
                 batch.statement(&mut slot.prepared, q, Part::Query);
@@ -526,7 +533,7 @@ mod tests {
         };
         // Put off, then committed in one message with the BEGIN.
         let t = write(&conns).await;
-        t.execute_later(insert(1), 1)
+        t.execute_later(insert(1), Some(1))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         t.commit().await.unwrap_or_else(|e| panic!("{e}"));
@@ -534,7 +541,7 @@ mod tests {
         // An UPDATE that must change one row and changes none: the INSERT before it and the
         // one after it are not kept.
         let t = write(&conns).await;
-        t.execute_later(insert(2), 1)
+        t.execute_later(insert(2), Some(1))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         t.execute_later(
@@ -542,11 +549,11 @@ mod tests {
                 &format!("UPDATE {name} SET v = 1 WHERE id = $1"),
                 vec![Value::Int(Some(99))],
             ),
-            1,
+            Some(1),
         )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-        t.execute_later(insert(3), 1)
+        t.execute_later(insert(3), Some(1))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let refused = t.commit().await;
@@ -557,7 +564,7 @@ mod tests {
         assert_eq!(count(&conns, name).await, 1);
         // The same checked in a query's message: the query fails, nothing is kept.
         let t = write(&conns).await;
-        t.execute_later(insert(4), 2)
+        t.execute_later(insert(4), Some(2))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let refused = t.query_batch(vec![stmt("SELECT 1", vec![])]).await;
@@ -568,7 +575,7 @@ mod tests {
         drop(t);
         // A transaction that put off a statement and was dropped sent nothing.
         let t = write(&conns).await;
-        t.execute_later(insert(5), 1)
+        t.execute_later(insert(5), Some(1))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         drop(t);
@@ -576,7 +583,7 @@ mod tests {
         // A transaction one of whose statements failed cannot commit (PostgreSQL would answer
         // its COMMIT with a rollback, without an error).
         let t = write(&conns).await;
-        t.execute_later(insert(6), 1)
+        t.execute_later(insert(6), Some(1))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
@@ -586,9 +593,9 @@ mod tests {
         );
         assert!(t.commit().await.is_err());
         assert_eq!(count(&conns, name).await, 1);
-        // A refused statement fails the commit too, with the server's word.
+        // A refused statement fails the commit too, with the server's word, checked or not.
         let t = write(&conns).await;
-        t.execute_later(insert(1), 1)
+        t.execute_later(insert(1), None)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let refused = t.commit().await.map_err(|e| e.to_string());

@@ -716,7 +716,8 @@ async fn append(
                 rec.registry_facts.clone().into(),
             ],
         ),
-        1,
+        // One row of values: inserted, or the statement fails.
+        None,
     )
     .await
     .map_err(conflict_on_busy)?;
@@ -1468,7 +1469,7 @@ impl Cases<'_> {
                     i64::try_from(case.version).unwrap_or_default().into(),
                 ],
             ),
-            1,
+            Some(1),
         )
         .await
         .map_err(conflict_on_busy)?;
