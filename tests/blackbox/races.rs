@@ -381,15 +381,13 @@ async fn a_step_sends_its_begin_with_its_reads_and_its_writes_with_its_commit() 
         ))
         .await
         .unwrap();
-    let waiting = tokio::spawn({
-        let request = app
-            .client
+    let waiting = tokio::spawn(
+        app.client
             .post(format!("{}/graphql", app.base))
             .bearer_auth(&app.token)
             .json(&json!({ "query": FIRE, "variables": note(&case, "hai", None) }))
-            .send();
-        request
-    });
+            .send(),
+    );
     let first = messages(
         // (quotes doubled: the pattern is a literal of the query)
         r"^BEGIN; (.*; )?EXECUTE mf_[0-9]+\(''[-0-9a-f]+''\); (.*; )?EXECUTE mf_[0-9]+\(''[-0-9a-f]+''\)$",
