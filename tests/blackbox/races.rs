@@ -198,6 +198,11 @@ async fn steps_sent_at_once_without_an_expected_version_all_apply_in_one_chain()
 
 /// Rows of `sql` on the test's own connection to the server's database, first column as i64.
 async fn numbers(app: &TestApp, sql: &str) -> Vec<i64> {
+    column(app, sql).await
+}
+
+/// The first column of the rows of `sql` on the test's own connection.
+async fn column<T: sea_orm::TryGetable>(app: &TestApp, sql: &str) -> Vec<T> {
     use sea_orm::ConnectionTrait as _;
     app.db
         .query_all_raw(sea_orm::Statement::from_string(
@@ -207,8 +212,54 @@ async fn numbers(app: &TestApp, sql: &str) -> Vec<i64> {
         .await
         .unwrap()
         .iter()
-        .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+        .map(|r| r.try_get_by_index::<T>(0).unwrap())
         .collect()
+}
+
+/// A toy case opened (under `key`) and stepped once, in a province of `app`'s.
+async fn stepped_case(app: &TestApp, title: &str, key: &str) -> String {
+    let p = province(app).await;
+    let owner = member(app, &p.b1, "Người phụ trách").await;
+    let d = app.ok(OPEN, open_vars(&p.b1, &owner, title, key)).await;
+    let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
+    app.ok(FIRE, note(&case, "một", None)).await;
+    case
+}
+
+/// The server's own write connections in `pg_stat_activity` (the harness's store names its
+/// connections apart), as a condition.
+fn writers() -> String {
+    format!(
+        "datname = current_database() AND application_name = '{}'",
+        memberflow_store::WRITERS_NAME
+    )
+}
+
+/// The case's row held by a transaction of the test's own, and a step of it sent meanwhile,
+/// which waits for the row.
+async fn step_behind_a_lock(
+    app: &TestApp,
+    case: &str,
+    text: &str,
+) -> (
+    sea_orm::DatabaseTransaction,
+    tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>,
+) {
+    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+    let blocker = app.db.begin().await.unwrap();
+    blocker
+        .execute_unprepared(&format!(
+            "SELECT id FROM cases WHERE id = '{case}' FOR UPDATE"
+        ))
+        .await
+        .unwrap();
+    let request = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&app.token)
+        .json(&json!({ "query": FIRE, "variables": note(case, text, None) }))
+        .send();
+    (blocker, tokio::spawn(request))
 }
 
 /// PostgreSQL's write transactions run on connections the server keeps itself and takes back
@@ -220,22 +271,11 @@ async fn numbers(app: &TestApp, sql: &str) -> Vec<i64> {
 /// apply in one chain, and the step given up left nothing.
 #[tokio::test]
 async fn a_step_given_up_mid_statement_or_a_write_connection_lost_leaves_the_next_steps_whole() {
-    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
     let (app, _dir) = toy_app().await;
-    let p = province(&app).await;
-    let owner = member(&app, &p.b1, "Người phụ trách").await;
-    let d = app
-        .ok(OPEN, open_vars(&p.b1, &owner, "Bỏ dở", "k-open"))
-        .await;
-    let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
-    app.ok(FIRE, note(&case, "một", None)).await;
+    let case = stepped_case(&app, "Bỏ dở", "k-open").await;
     let postgres = app.database_url().starts_with("postgres");
     if postgres {
-        // The server's own (the harness's store names its connections apart).
-        let writers = format!(
-            "datname = current_database() AND application_name = '{}'",
-            memberflow_store::WRITERS_NAME
-        );
+        let writers = writers();
         // A step replayed by its idempotency key ends its transaction without a commit: it is
         // rolled back at once, so the key's lock and the case's row are free for the next.
         for _ in 0..2 {
@@ -253,20 +293,7 @@ async fn a_step_given_up_mid_statement_or_a_write_connection_lost_leaves_the_nex
         }
         // The case's row held by another transaction: the step waits for it in its own
         // transaction, and its client gives up.
-        let blocker = app.db.begin().await.unwrap();
-        blocker
-            .execute_unprepared(&format!(
-                "SELECT id FROM cases WHERE id = '{case}' FOR UPDATE"
-            ))
-            .await
-            .unwrap();
-        let request = app
-            .client
-            .post(format!("{}/graphql", app.base))
-            .bearer_auth(&app.token)
-            .json(&json!({ "query": FIRE, "variables": note(&case, "bỏ dở", None) }))
-            .send();
-        let given_up = tokio::spawn(request);
+        let (blocker, given_up) = step_behind_a_lock(&app, &case, "bỏ dở").await;
         let lock_waits = format!(
             "SELECT pid::bigint FROM pg_stat_activity WHERE {writers} \
              AND wait_event_type = 'Lock'"
@@ -334,24 +361,14 @@ async fn a_step_given_up_mid_statement_or_a_write_connection_lost_leaves_the_nex
 /// apply in one chain.
 #[tokio::test]
 async fn a_step_sends_its_begin_with_its_reads_and_its_writes_with_its_commit() {
-    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
     let (app, _defs) = toy_app().await;
-    let p = province(&app).await;
-    let owner = member(&app, &p.b1, "Người phụ trách").await;
-    let d = app
-        .ok(OPEN, open_vars(&p.b1, &owner, "Hai lượt", "k-two"))
-        .await;
-    let case = d["openCase"]["case"]["id"].as_str().unwrap().to_owned();
-    app.ok(FIRE, note(&case, "một", None)).await;
+    let case = stepped_case(&app, "Hai lượt", "k-two").await;
     if !app.database_url().starts_with("postgres") {
         app.ok(FIRE, note(&case, "hai", None)).await;
         assert_chain(&app, &case, 3).await;
         return;
     }
-    let writers = format!(
-        "datname = current_database() AND application_name = '{}'",
-        memberflow_store::WRITERS_NAME
-    );
+    let writers = writers();
     let messages = |more: &str| {
         format!("SELECT COUNT(*) FROM pg_stat_activity WHERE {writers} AND query ~ '{more}'")
     };
@@ -360,34 +377,14 @@ async fn a_step_sends_its_begin_with_its_reads_and_its_writes_with_its_commit() 
     // message's text, `track_activity_query_size`).
     let last = messages(r"^(.*; )?EXECUTE mf_[0-9]+\(.*; EXECUTE mf_[0-9]+\(");
     let last = format!("{last} AND state = 'idle'");
-    let seen = format!("SELECT query FROM pg_stat_activity WHERE {writers}");
-    let seen = app
-        .db
-        .query_all_raw(sea_orm::Statement::from_string(
-            app.db.get_database_backend(),
-            seen,
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
-        .collect::<Vec<_>>();
+    let seen: Vec<String> = column(
+        &app,
+        &format!("SELECT query FROM pg_stat_activity WHERE {writers}"),
+    )
+    .await;
     assert_eq!(numbers(&app, &last).await, vec![1], "{last}: {seen:#?}");
     // The first message of a step waiting for the case's row: BEGIN and both reads.
-    let blocker = app.db.begin().await.unwrap();
-    blocker
-        .execute_unprepared(&format!(
-            "SELECT id FROM cases WHERE id = '{case}' FOR UPDATE"
-        ))
-        .await
-        .unwrap();
-    let waiting = tokio::spawn(
-        app.client
-            .post(format!("{}/graphql", app.base))
-            .bearer_auth(&app.token)
-            .json(&json!({ "query": FIRE, "variables": note(&case, "hai", None) }))
-            .send(),
-    );
+    let (blocker, waiting) = step_behind_a_lock(&app, &case, "hai").await;
     let first = messages(
         // (quotes doubled: the pattern is a literal of the query)
         r"^BEGIN; (.*; )?EXECUTE mf_[0-9]+\(''[-0-9a-f]+''\); (.*; )?EXECUTE mf_[0-9]+\(''[-0-9a-f]+''\)$",
