@@ -220,9 +220,10 @@ fn writable(v: &Value) -> bool {
         Value::Char(Some(c)) => *c != '\0',
         Value::ChronoDate(Some(d)) => year(d.year()),
         Value::ChronoDateTime(Some(t)) => year(t.year()),
+        // Written in UTC: the year checked is UTC's.
         Value::ChronoDateTimeUtc(Some(t)) => year(t.year()),
-        Value::ChronoDateTimeLocal(Some(t)) => year(t.year()),
-        Value::ChronoDateTimeWithTimeZone(Some(t)) => year(t.year()),
+        Value::ChronoDateTimeLocal(Some(t)) => year(t.naive_utc().year()),
+        Value::ChronoDateTimeWithTimeZone(Some(t)) => year(t.naive_utc().year()),
         // JSON text escapes a NUL (`\u0000`).
         _ => true,
     }
@@ -328,7 +329,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn text_reads_back_whole_and_nothing_follows_it(s in "(\\$|m|f|1|2|'|;|a|\\\\)*") {
+        fn text_reads_back_whole_and_nothing_follows_it(s in "(\\$|m|f|0|1|2|'|;|a|\\\\)*") {
             let l = lit(Value::String(Some(s.clone())));
             let (inner, after) = unquoted(&l).expect("a dollar-quoted literal");
             prop_assert_eq!(inner, s.as_str());
@@ -434,6 +435,27 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_writes_once_it_holds_more_than_its_begin_preparations_and_queries() {
+        let stmt = Statement::from_string(sea_orm::DbBackend::Postgres, "UPDATE t SET a = 1");
+        let query = Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT 1");
+        let reads = || {
+            let mut b = Batch::new();
+            b.quiet("BEGIN");
+            b.statement(&mut Prepared::default(), &query, Part::Query);
+            b
+        };
+        assert!(!reads().writes());
+        for add in [Part::Quiet, Part::Changes(1)] {
+            let mut b = reads();
+            b.statement(&mut Prepared::default(), &stmt, add);
+            assert!(b.writes(), "{add:?}");
+        }
+        let mut b = reads();
+        b.quiet("COMMIT");
+        assert!(b.writes());
+    }
+
+    #[test]
     fn a_checked_statement_is_prepared_wrapped() {
         let stmt = Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
@@ -470,5 +492,10 @@ mod tests {
         assert!(!with(Value::ChronoDate(NaiveDate::from_ymd_opt(
             10_000, 1, 1
         ))));
+        // Year 1 where it is, year 0 in UTC, as it would be written.
+        let early = chrono::FixedOffset::east_opt(3600)
+            .and_then(|o| o.with_ymd_and_hms(1, 1, 1, 0, 30, 0).single());
+        assert!(early.is_some());
+        assert!(!with(Value::ChronoDateTimeWithTimeZone(early)));
     }
 }

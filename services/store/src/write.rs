@@ -5,7 +5,7 @@
 //! On PostgreSQL the transaction sends as few messages as it can (batch.rs): its `BEGIN` waits
 //! for its first statement and goes out with it; a statement whose answer the caller does not
 //! need at once ([`WriteTxn::execute_later`], the step's `UPDATE` and its history's `INSERT`)
-//! waits for the next statement or for the `COMMIT` and goes out with it; queries the caller
+//! waits for the next batched query or for the `COMMIT` and goes out with it; queries the caller
 //! needs together ([`WriteTxn::query_batch`], the step's locked read of its case and the head of
 //! its history) go out in one message. A statement sent through sea-orm's interface
 //! ([`ConnectionTrait`]) goes alone, as sqlx sends it, after what was pending (in a message of
@@ -69,8 +69,9 @@ impl WriteTxn {
     }
 
     /// Runs `stmt` (an `INSERT`, `UPDATE` or `DELETE`), which must change exactly `rows` rows
-    /// when `rows` says how many, now (SQLite) or with the next statement or the commit
-    /// (PostgreSQL, when it can be batched): its failure, or another count of rows
+    /// when `rows` says how many, now (SQLite) or with the next batched query or the commit
+    /// (PostgreSQL, when it can be batched; before another statement, in a message of its
+    /// own): its failure, or another count of rows
     /// ([`changed_other_rows`]), then fails that statement or the commit, and the server's
     /// transaction with it (the count is checked by the server, before anything after it runs).
     /// `None` for a statement that does all it says or fails, an `INSERT` of one row of values:
@@ -90,6 +91,10 @@ impl WriteTxn {
                 if rows.is_none_or(|rows| done.rows_affected() == rows) {
                     Ok(())
                 } else {
+                    // The server's transaction is whole; this one must not commit.
+                    if let Self::Pg(t) = self {
+                        t.state.lock().await.failed = true;
+                    }
                     Err(changed_other_rows())
                 }
             }
@@ -299,10 +304,12 @@ impl PgWrite {
                 }
                 Err(e) if first && slot.reused && !batch.writes() && lost(&e) => {
                     tracing::debug!(error = %e, "an idle write connection was closed; opening another");
+                    state.failed = true;
                     let fresh = self.conns.within_wait(self.conns.connection(false)).await?;
                     if let Some(dead) = state.slot.replace(fresh) {
                         self.conns.give_back(dead, None);
                     }
+                    state.failed = false;
                 }
                 Err(e) => {
                     // The server lost or outdated our prepared statements (`DISCARD`, a table

@@ -664,7 +664,7 @@ struct Append<'a> {
 }
 
 /// Appends an event to the case's history after `last`, its head as read under the case's
-/// lock in the same transaction. The `INSERT` goes out with the next statement or the commit.
+/// lock in the same transaction. The `INSERT` is put off ([`WriteTxn::execute_later`]).
 async fn append(
     txn: &WriteTxn,
     last: Option<(i64, String)>,
