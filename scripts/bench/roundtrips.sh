@@ -9,9 +9,8 @@
 # clients, the cases taken back to their first step before each run as the suite does; prints
 # each run, the medians and each variant over the simple protocol's six round trips
 # (docs/benchmarks.md, session 24). The variants are written from step.pgbench at each run, so
-# they follow it when it changes; the two-round-trip one is a bound, not a plan: its `INSERT`
-# runs whatever the versioned `UPDATE` matched, which a server could not allow without changing
-# the statements.
+# they follow it when it changes; the two-round-trip one is the order the server sends them in
+# since session 25 (both reads under the lock, then the writes with the `COMMIT`).
 #
 #   scripts/bench/roundtrips.sh       # after `scripts/bench/suite.sh steps` (BENCH_DB_raw)
 #
@@ -49,7 +48,7 @@ def cut(start, end):
     return body[i:j]
 
 lock = cut("SELECT id,", "LIMIT 1 FOR UPDATE")
-update = cut("UPDATE cases", "AND version = :c_version::bigint")
+update = cut("UPDATE cases", "lpad(:client_id::text, 12, '0'))::uuid")
 last = cut("SELECT seq, hash", "ORDER BY seq DESC LIMIT 1")
 insert = cut("INSERT INTO case_event", "'hex'))")
 assert "\\gset c_" in body and "\\gset e_" in body and body.rstrip().endswith("COMMIT;")

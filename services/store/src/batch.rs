@@ -50,31 +50,16 @@ impl Prepared {
 /// One statement of a batch, by what its answer is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Part {
-    /// `BEGIN`, `PREPARE`, `DEALLOCATE`, `COMMIT`, `ROLLBACK`, a statement put off unchecked:
-    /// its answer is not read.
+    /// `BEGIN`, `PREPARE`, `DEALLOCATE`, `COMMIT`, `ROLLBACK`, a statement put off: its answer
+    /// is not read (it does all it says or fails, and the transaction with it).
     Quiet,
-    /// A statement put off that must change exactly this many rows: prepared wrapped so that
-    /// the server itself fails it otherwise ([`checked`]), before anything after it runs.
-    Changes(u64),
     /// A query: its rows are returned.
     Query,
 }
 
-/// The text the server fails a checked statement with (inside its error's message).
-pub(crate) const CHANGED_OTHER_ROWS: &str = "memberflow: a statement put off changed other rows";
-
-/// `sql` (an `INSERT`, `UPDATE` or `DELETE` without `RETURNING`) wrapped so that it fails
-/// unless it changes exactly `rows` rows: the count is turned into an integer from a text
-/// that is not one (the text depends on the count, so the planner cannot fold it ahead).
-fn checked(sql: &str, rows: u64) -> String {
-    format!(
-        "WITH mf_changed AS ({sql} RETURNING 1) SELECT CASE WHEN count(*) = {rows} THEN 0 \
-         ELSE ('{CHANGED_OTHER_ROWS}: ' || count(*))::int END FROM mf_changed"
-    )
-}
-
-/// Whether `sql` can be [`checked`]: a data-changing statement without `RETURNING`.
-pub(crate) fn checkable(sql: &str) -> bool {
+/// Whether `sql` can be put off: a data-changing statement without `RETURNING`, whose answer
+/// nobody waits for.
+pub(crate) fn can_wait(sql: &str) -> bool {
     ["INSERT ", "UPDATE ", "DELETE "]
         .iter()
         .any(|k| sql.starts_with(k))
@@ -110,16 +95,12 @@ impl Batch {
         self.writes |= sql != "BEGIN" && !sql.starts_with("DEALLOCATE");
     }
 
-    /// Adds `stmt` (which [`batchable`] accepted, and [`checkable`] too for
-    /// [`Part::Changes`]) as the `EXECUTE` of its prepared form, the `PREPARE` before it when
-    /// `prepared` does not hold it yet.
+    /// Adds `stmt` (which [`batchable`] accepted) as the `EXECUTE` of its prepared form, the
+    /// `PREPARE` before it when `prepared` does not hold it yet.
     pub(crate) fn statement(&mut self, prepared: &mut Prepared, stmt: &Statement, part: Part) {
         let values = stmt.values.as_ref().map_or(&[][..], |v| &v.0[..]);
-        let sql = match part {
-            Part::Changes(rows) => std::borrow::Cow::Owned(checked(&stmt.sql, rows)),
-            _ => std::borrow::Cow::Borrowed(stmt.sql.as_str()),
-        };
-        let known = prepared.names.get(sql.as_ref()).copied().or_else(|| {
+        let sql = stmt.sql.as_str();
+        let known = prepared.names.get(sql).copied().or_else(|| {
             self.new_names
                 .iter()
                 .find(|(s, _)| *s == sql)
@@ -146,9 +127,9 @@ impl Batch {
                     self.text.push(')');
                 }
                 self.text.push_str(" AS ");
-                self.text.push_str(&sql);
+                self.text.push_str(sql);
                 self.parts.push(Part::Quiet);
-                self.new_names.push((sql.into_owned(), n));
+                self.new_names.push((sql.to_owned(), n));
                 n
             }
         };
@@ -445,35 +426,29 @@ mod tests {
             b
         };
         assert!(!reads().writes());
-        for add in [Part::Quiet, Part::Changes(1)] {
-            let mut b = reads();
-            b.statement(&mut Prepared::default(), &stmt, add);
-            assert!(b.writes(), "{add:?}");
-        }
+        let mut b = reads();
+        b.statement(&mut Prepared::default(), &stmt, Part::Quiet);
+        assert!(b.writes());
         let mut b = reads();
         b.quiet("COMMIT");
         assert!(b.writes());
     }
 
     #[test]
-    fn a_checked_statement_is_prepared_wrapped() {
+    fn a_statement_put_off_is_prepared_as_it_is() {
         let stmt = Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
             "UPDATE t SET a = $1",
             [Value::Int(Some(3))],
         );
-        assert!(checkable(&stmt.sql));
-        assert!(!checkable("UPDATE t SET a = 1 RETURNING a"));
-        assert!(!checkable("SELECT 1"));
+        assert!(can_wait(&stmt.sql));
+        assert!(!can_wait("UPDATE t SET a = 1 RETURNING a"));
+        assert!(!can_wait("SELECT 1"));
         let mut b = Batch::new();
-        b.statement(&mut Prepared::default(), &stmt, Part::Changes(1));
+        b.statement(&mut Prepared::default(), &stmt, Part::Quiet);
         assert_eq!(
             b.text,
-            format!(
-                "PREPARE mf_0 (int4) AS WITH mf_changed AS (UPDATE t SET a = $1 RETURNING 1) \
-                 SELECT CASE WHEN count(*) = 1 THEN 0 ELSE ('{CHANGED_OTHER_ROWS}: ' || \
-                 count(*))::int END FROM mf_changed; EXECUTE mf_0(3)"
-            )
+            "PREPARE mf_0 (int4) AS UPDATE t SET a = $1; EXECUTE mf_0(3)"
         );
     }
 

@@ -10,8 +10,9 @@
 //! its history) go out in one message. A statement sent through sea-orm's interface
 //! ([`ConnectionTrait`]) goes alone, as sqlx sends it, after what was pending (in a message of
 //! its own). A transaction that sent nothing commits or rolls back without a word to the server.
-//! A statement put off that fails, or changes other than the rows it had to, fails the
-//! statement or the commit it went out with, and nothing of the transaction is kept.
+//! A statement put off that fails fails the statement or the commit it went out with, and
+//! nothing of the transaction is kept; its count of rows is not read (the step's `UPDATE` is of
+//! the case's row, which the transaction locked when it read it).
 //!
 //! A connection whose transaction committed or rolled back goes back idle as it is. One dropped
 //! with its transaction still open (a replayed or refused command, an error) is rolled back at
@@ -31,12 +32,7 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, MutexGuard, OwnedSemaphorePermit};
 
-use crate::batch::{Batch, CHANGED_OTHER_ROWS, Part, batchable, checkable};
-
-/// A statement put off changed other rows than it had to (the transaction is not kept).
-pub(crate) fn changed_other_rows() -> DbErr {
-    DbErr::Custom(CHANGED_OTHER_ROWS.to_owned())
-}
+use crate::batch::{Batch, Part, batchable, can_wait};
 use crate::conns::{Conns, Slot, lost};
 use crate::loader::{BulkWrite, bound, exec_err, query_err};
 
@@ -68,36 +64,18 @@ impl WriteTxn {
         }
     }
 
-    /// Runs `stmt` (an `INSERT`, `UPDATE` or `DELETE`), which must change exactly `rows` rows
-    /// when `rows` says how many, now (SQLite) or with the next batched query or the commit
-    /// (PostgreSQL, when it can be batched; before another statement, in a message of its
-    /// own): its failure, or another count of rows
-    /// ([`changed_other_rows`]), then fails that statement or the commit, and the server's
-    /// transaction with it (the count is checked by the server, before anything after it runs).
-    /// `None` for a statement that does all it says or fails, an `INSERT` of one row of values:
-    /// the check costs the server a wrapped statement (batch.rs).
-    pub(crate) async fn execute_later(
-        &self,
-        stmt: Statement,
-        rows: Option<u64>,
-    ) -> Result<(), DbErr> {
+    /// Runs `stmt` (an `INSERT`, `UPDATE` or `DELETE` whose count of rows nobody reads) now
+    /// (SQLite) or with the next batched query or the commit (PostgreSQL, when it can be
+    /// batched; before another statement, in a message of its own): its failure then fails that
+    /// statement or the commit, and the server's transaction with it, before anything after it
+    /// runs.
+    pub(crate) async fn execute_later(&self, stmt: Statement) -> Result<(), DbErr> {
         match self {
-            Self::Pg(t) if batchable(&stmt) && checkable(&stmt.sql) => {
-                t.state.lock().await.later.push((stmt, rows));
+            Self::Pg(t) if batchable(&stmt) && can_wait(&stmt.sql) => {
+                t.state.lock().await.later.push(stmt);
                 Ok(())
             }
-            _ => {
-                let done = self.execute_raw(stmt).await?;
-                if rows.is_none_or(|rows| done.rows_affected() == rows) {
-                    Ok(())
-                } else {
-                    // The server's transaction is whole; this one must not commit.
-                    if let Self::Pg(t) = self {
-                        t.state.lock().await.failed = true;
-                    }
-                    Err(changed_other_rows())
-                }
-            }
+            _ => self.execute_raw(stmt).await.map(drop),
         }
     }
 
@@ -203,12 +181,12 @@ pub(crate) struct PgWrite {
 
 /// The connection, whether the `BEGIN` went out, whether a statement failed (the server's
 /// transaction is then aborted, and a `COMMIT` would only roll it back), and the statements
-/// put off with the rows each must change.
+/// put off.
 struct State {
     slot: Option<Slot>,
     begun: bool,
     failed: bool,
-    later: Vec<(Statement, Option<u64>)>,
+    later: Vec<Statement>,
 }
 
 impl std::fmt::Debug for PgWrite {
@@ -276,9 +254,8 @@ impl PgWrite {
             if first {
                 batch.quiet("BEGIN");
             }
-            for (stmt, rows) in later.iter() {
-                let part = rows.map_or(Part::Quiet, Part::Changes);
-                batch.statement(&mut slot.prepared, stmt, part);
+            for stmt in later.iter() {
+                batch.statement(&mut slot.prepared, stmt, Part::Quiet);
             }
             for q in queries {
                 batch.statement(&mut slot.prepared, q, Part::Query);
@@ -321,17 +298,7 @@ impl PgWrite {
                     state.later.clear();
                     state.begun |= first;
                     state.failed = true;
-                    // The check of a statement put off (batch.rs) turns a count into an
-                    // integer from a text that is not one.
-                    return Err(
-                        if code.as_deref() == Some("22P02")
-                            && e.to_string().contains(CHANGED_OTHER_ROWS)
-                        {
-                            changed_other_rows()
-                        } else {
-                            exec_err(e)
-                        },
-                    );
+                    return Err(exec_err(e));
                 }
             }
         }
@@ -528,7 +495,7 @@ mod tests {
     type DateTime = chrono::DateTime<Utc>;
 
     #[tokio::test]
-    async fn a_statement_put_off_that_changes_other_rows_fails_the_commit_and_keeps_nothing() {
+    async fn a_statement_put_off_that_fails_fails_the_commit_and_keeps_nothing() {
         let Some(conns) = conns() else { return };
         let name = "mf_test_batch_rows";
         table(&conns, name).await;
@@ -538,61 +505,49 @@ mod tests {
                 vec![Value::Int(Some(id)), Value::Int(Some(0))],
             )
         };
+        let later = async |t: &WriteTxn, s: Statement| {
+            t.execute_later(s).await.unwrap_or_else(|e| panic!("{e}"));
+        };
         // Put off, then committed in one message with the BEGIN.
         let t = write(&conns).await;
-        t.execute_later(insert(1), Some(1))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        later(&t, insert(1)).await;
         t.commit().await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(count(&conns, name).await, 1);
-        // An UPDATE that must change one row and changes none: the INSERT before it and the
-        // one after it are not kept.
+        // A refused INSERT (the key taken): the statements before and after it are not kept,
+        // and the commit fails with the server's word.
         let t = write(&conns).await;
-        t.execute_later(insert(2), Some(1))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        t.execute_later(
-            stmt(
-                &format!("UPDATE {name} SET v = 1 WHERE id = $1"),
-                vec![Value::Int(Some(99))],
-            ),
-            Some(1),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-        t.execute_later(insert(3), Some(1))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let refused = t.commit().await;
+        later(&t, insert(2)).await;
+        later(&t, insert(1)).await;
+        later(&t, insert(3)).await;
+        let refused = t.commit().await.map_err(|e| e.to_string());
         assert!(
-            matches!(&refused, Err(DbErr::Custom(m)) if m == CHANGED_OTHER_ROWS),
+            refused.as_ref().is_err_and(|e| e.contains("duplicate key")),
             "{refused:?}"
         );
         assert_eq!(count(&conns, name).await, 1);
-        // The same checked in a query's message: the query fails, nothing is kept.
+        // The same in a query's message: the query fails, nothing is kept.
         let t = write(&conns).await;
-        t.execute_later(insert(4), Some(2))
+        later(&t, insert(4)).await;
+        later(&t, insert(1)).await;
+        let refused = t
+            .query_batch(vec![stmt("SELECT 1", vec![])])
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let refused = t.query_batch(vec![stmt("SELECT 1", vec![])]).await;
+            .map_err(|e| e.to_string());
         assert!(
-            matches!(&refused, Err(DbErr::Custom(m)) if m == CHANGED_OTHER_ROWS),
+            refused.as_ref().is_err_and(|e| e.contains("duplicate key")),
             "{refused:?}"
         );
-        drop(t);
+        assert!(t.commit().await.is_err());
+        assert_eq!(count(&conns, name).await, 1);
         // A transaction that put off a statement and was dropped sent nothing.
         let t = write(&conns).await;
-        t.execute_later(insert(5), Some(1))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        later(&t, insert(5)).await;
         drop(t);
         assert_eq!(count(&conns, name).await, 1);
         // A transaction one of whose statements failed cannot commit (PostgreSQL would answer
         // its COMMIT with a rollback, without an error).
         let t = write(&conns).await;
-        t.execute_later(insert(6), Some(1))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        later(&t, insert(6)).await;
         assert!(
             t.execute_unprepared("SELECT * FROM mf_no_such_table")
                 .await
@@ -600,16 +555,6 @@ mod tests {
         );
         assert!(t.commit().await.is_err());
         assert_eq!(count(&conns, name).await, 1);
-        // A refused statement fails the commit too, with the server's word, checked or not.
-        let t = write(&conns).await;
-        t.execute_later(insert(1), None)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let refused = t.commit().await.map_err(|e| e.to_string());
-        assert!(
-            refused.as_ref().is_err_and(|e| e.contains("duplicate key")),
-            "{refused:?}"
-        );
         let t = write(&conns).await;
         t.execute_unprepared(&format!("DROP TABLE {name}"))
             .await

@@ -1,8 +1,9 @@
-//! Workflow cases: opening and firing in one transaction each, with optimistic concurrency,
-//! idempotency keys, an append-only hash-chained history, deadlines and an outbox.
+//! Workflow cases: opening and firing in one transaction each, the case's row locked (and the
+//! client's expected version checked against it), idempotency keys, an append-only
+//! hash-chained history, deadlines and an outbox.
 //!
-//! The order inside a command is fixed: load the case, let the core decide (`open` / `fire`),
-//! update the case with a version check, append the history event, write the effects
+//! The order inside a command is fixed: load the case (its row locked), let the core decide
+//! (`open` / `fire`), update the case, append the history event, write the effects
 //! (deadlines, outbox rows). Nothing is written when the core refuses, unless the caller asks
 //! for the refusal to be recorded in the history.
 //!
@@ -522,13 +523,8 @@ const ATTEMPTS: u32 = 6;
 
 /// Whether a database failure means the command lost a race with a concurrent one:
 /// SQLite's busy lock, PostgreSQL's serialization failure or deadlock, the unique index of
-/// the history (two commands appending the same sequence number or the same idempotency key),
-/// or a versioned write that found another version.
+/// the history (two commands appending the same sequence number or the same idempotency key).
 fn lost_race(e: &sea_orm::DbErr) -> bool {
-    // A versioned write put off that matched no row (write.rs).
-    if matches!(e, sea_orm::DbErr::Custom(m) if m == crate::batch::CHANGED_OTHER_ROWS) {
-        return true;
-    }
     let text = e.to_string();
     [
         "database is locked",
@@ -716,8 +712,6 @@ async fn append(
                 rec.registry_facts.clone().into(),
             ],
         ),
-        // One row of values: inserted, or the statement fails.
-        None,
     )
     .await
     .map_err(conflict_on_busy)?;
@@ -1248,7 +1242,7 @@ impl Cases<'_> {
     }
 
     /// Decides the step `cmd` exactly as [`Cases::fire_case`] would, in the same kind of
-    /// transaction (the version check, the registry context read inside it, the registry,
+    /// transaction (the expected version, the registry context read inside it, the registry,
     /// counters, deadlines and outbox written), then rolls everything back: a dry run can
     /// never disagree with the step. A refusal is never recorded. [`CaseOutcome::Applied`]
     /// then holds the case as it is (unchanged) and the history entry the step would have
@@ -1453,24 +1447,21 @@ impl Cases<'_> {
         let terminal = def.state(&decision.to).is_some_and(|s| s.terminal);
         let new_version = i64::try_from(decision.case.version).unwrap_or_default();
         let snapshot_json = json_text(&decision.case)?;
-        // The version check: only the version we read may be replaced (the statement goes out
-        // with the next one, or with the commit, and fails it otherwise).
-        txn.execute_later(
-            sql::UPDATE_STEPPED.with(
-                txn.get_database_backend(),
-                [
-                    decision.to.clone().into(),
-                    new_version.into(),
-                    terminal.into(),
-                    snapshot_json.get().to_owned().into(),
-                    next_due(&decision.case).into(),
-                    now.into(),
-                    case_id.into(),
-                    i64::try_from(case.version).unwrap_or_default().into(),
-                ],
-            ),
-            Some(1),
-        )
+        // The case's row, locked since it was read (`lock_case`): the version read is the one
+        // replaced. The statement goes out with the next batched query or the commit, or
+        // before any statement sent otherwise (write.rs).
+        txn.execute_later(sql::UPDATE_STEPPED.with(
+            txn.get_database_backend(),
+            [
+                decision.to.clone().into(),
+                new_version.into(),
+                terminal.into(),
+                snapshot_json.get().to_owned().into(),
+                next_due(&decision.case).into(),
+                now.into(),
+                case_id.into(),
+            ],
+        ))
         .await
         .map_err(conflict_on_busy)?;
         // The registry moves with the case, in the same transaction, and so do the statistics

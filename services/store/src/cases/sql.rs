@@ -79,12 +79,12 @@ pub(super) fn case_of_row(row: &QueryResult) -> Result<cases::Model, DbErr> {
     })
 }
 
-/// The stepped case, only if it is still at the version read: state, version, terminal,
-/// snapshot, next due, updated at; id, version read.
+/// The stepped case, whose row the step's transaction locked when it read it (so the version
+/// replaced is the one read): state, version, terminal, snapshot, next due, updated at; id.
 pub(super) static UPDATE_STEPPED: Sql = Sql::new(
     "UPDATE \"cases\" SET \"state\" = $1, \"version\" = $2, \"terminal\" = $3, \
      \"snapshot\" = $4::json, \"next_due\" = $5, \"updated_at\" = $6 \
-     WHERE \"id\" = $7 AND \"version\" = $8",
+     WHERE \"id\" = $7",
 );
 
 /// The sequence number and hash of a case's last event.
@@ -118,7 +118,7 @@ mod tests {
             UPDATE_STEPPED.text(DbBackend::Sqlite),
             "UPDATE \"cases\" SET \"state\" = ?1, \"version\" = ?2, \"terminal\" = ?3, \
              \"snapshot\" = ?4, \"next_due\" = ?5, \"updated_at\" = ?6 \
-             WHERE \"id\" = ?7 AND \"version\" = ?8"
+             WHERE \"id\" = ?7"
         );
         assert!(
             LOCK_CASE
